@@ -1,0 +1,24 @@
+//! zkcnn: proofs of convolutional-neural-network inference with GKR and sum-check, in the style
+//! of zkCNN (Liu–Xie–Zhang, CCS 2021).
+//!
+//! This crate is built bottom-up; today it holds the proof-system core:
+//!
+//! * [`field`] — Goldilocks `F`, its quadratic extension `E`, and BN254's scalar field;
+//! * [`transcript`] — typed Fiat–Shamir on Merlin;
+//! * [`poly`] — dense multilinear tables, `eq` tables, folding, evaluation;
+//! * [`sumcheck`] — sum-check for sums of products of up to three multilinear polynomials;
+//! * [`gkr`] — layered arithmetic circuits and Libra's linear-time GKR prover and verifier.
+//!
+//! Every verifier returns `Err` (never panics) on malformed proofs. The specification of each
+//! protocol is in the repository's `spec/` folder.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod codec;
+pub mod field;
+pub mod gkr;
+pub mod parallel;
+pub mod poly;
+pub mod sumcheck;
+pub mod testing;
+pub mod transcript;

@@ -1,0 +1,202 @@
+//! The `zkcnn` command line. Today: `demo` (prove and verify a random layered circuit with GKR)
+//! and `bench` (the proof-system core's figures table). The CNN commands come with the network
+//! prover.
+
+use ark_ff::Field;
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use merlin::Transcript;
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::gkr::{self, Circuit, Op, Wire};
+use zkcnn::poly::Mle;
+use zkcnn::sumcheck::{self, Instance, Term};
+use zkcnn::testing::{random_base, random_circuit};
+
+const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["demo"] => demo(),
+        ["bench"] => bench(false),
+        ["bench", "--quick"] => bench(true),
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("zkcnn: unknown arguments {:?}\n{USAGE}", args);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn threads() -> usize {
+    if cfg!(feature = "parallel") {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    }
+}
+
+/// A random circuit of `depth` layers of `2^log_width` gates, a quarter of the wires of every layer
+/// after the first reading the input directly.
+fn demo_circuit(log_width: usize, depth: usize, seed: u64) -> (Circuit, Vec<F>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let width = 1 << log_width;
+    let circuit = random_circuit(&mut rng, width, &vec![width; depth], 0.25);
+    let input = random_base(&mut rng, width);
+    (circuit, input)
+}
+
+fn demo() -> ExitCode {
+    let (circuit, input) = demo_circuit(14, 8, 1);
+    println!(
+        "zkcnn demo: GKR proof for a random layered circuit ({} layers x 2^14 gates, {} threads)",
+        circuit.layers.len(),
+        threads()
+    );
+    let t = Instant::now();
+    let out = match gkr::prove::<F, E>(&circuit, &input, &mut Transcript::new(b"zkcnn-demo")) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("zkcnn: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let prove = t.elapsed();
+    let bytes = out.proof.to_bytes();
+    let t = Instant::now();
+    let result = gkr::Proof::<E>::from_bytes(&bytes).and_then(|proof| {
+        let claims = gkr::verify(&circuit, &out.output, &proof, &mut Transcript::new(b"zkcnn-demo"))?;
+        gkr::check_input_claims(&circuit, &input, &claims)
+    });
+    let verify = t.elapsed();
+    println!("  prove  {}", ms(prove));
+    println!("  verify {} (linear-time wiring check)", ms(verify));
+    println!("  proof  {:.1} KiB", bytes.len() as f64 / 1024.0);
+    match result {
+        Ok(()) => {
+            println!("  verified: the circuit outputs the claimed {} values", out.output.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("zkcnn: verification failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Median of `reps` timings of `f`.
+fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut v: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed()
+        })
+        .collect();
+    v.sort();
+    v[reps / 2]
+}
+
+/// Σ_x f(x)·g(x) (·h(x)) over `F`, plainly: the baseline a sum-check prover is compared with.
+fn plain_sum(tables: &[Vec<F>]) -> F {
+    let n = tables[0].len();
+    zkcnn::parallel::map_reduce(
+        n,
+        |r| r.map(|i| tables.iter().map(|t| t[i]).product::<F>()).sum::<F>(),
+        |a, b| a + b,
+    )
+}
+
+/// Plain evaluation of a circuit, without padding or bookkeeping.
+fn plain_eval(c: &Circuit, input: &[F]) -> F {
+    let mut prev = input.to_vec();
+    for l in &c.layers {
+        prev = l
+            .gates
+            .iter()
+            .map(|g| {
+                let get = |w: Wire| match w {
+                    Wire::Prev(j) => prev[j],
+                    Wire::Input(j) => input[j],
+                };
+                match g.op {
+                    Op::Add => get(g.left) + get(g.right),
+                    Op::Mul => get(g.left) * get(g.right),
+                }
+            })
+            .collect();
+    }
+    prev[0]
+}
+
+fn bench(quick: bool) -> ExitCode {
+    let reps = if quick { 3 } else { 7 };
+    println!("zkcnn bench: release build, {} threads, Goldilocks F with challenges in F[X]/(X^2-7); median of {reps}", threads());
+    println!();
+    println!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables");
+    println!("| entries | degree | prove | plain sum | prove / plain | verify | proof |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut rng = StdRng::seed_from_u64(7);
+    let sizes: &[usize] = if quick { &[16, 18] } else { &[16, 18, 20, 22] };
+    for &n in sizes {
+        for d in [2usize, 3] {
+            let tables: Vec<Vec<F>> = (0..d).map(|_| random_base(&mut rng, 1 << n)).collect();
+            let plain = time(reps, || plain_sum(&tables));
+            let claim = zkcnn::field::lift::<E>(plain_sum(&tables));
+            let inst = Instance::<F, E>::new(
+                tables.iter().cloned().map(Mle::Base).collect(),
+                vec![Term { coeff: E::ONE, factors: (0..d).collect() }],
+            )
+            .expect("well-formed instance");
+            let mut proof = None;
+            let prove = time(reps, || {
+                proof = Some(sumcheck::prove(inst.clone(), claim, &mut Transcript::new(b"bench")).proof)
+            });
+            let proof = proof.expect("ran at least once");
+            let verify = time(reps, || sumcheck::verify(n, d, claim, &proof, &mut Transcript::new(b"bench")));
+            println!(
+                "| 2^{n} | {d} | {} | {} | {:.1}x | {} | {} B |",
+                ms(prove),
+                ms(plain),
+                prove.as_secs_f64() / plain.as_secs_f64(),
+                ms(verify),
+                zkcnn::codec::to_bytes(&proof).len()
+            );
+        }
+    }
+    println!();
+    println!("GKR prover on a random layered circuit (a quarter of the wires read the input layer)");
+    println!("| gates | layers | prove | plain evaluation | prove / plain | verify | proof |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let shapes: &[(usize, usize)] = if quick { &[(14, 4)] } else { &[(14, 16), (16, 16), (18, 4)] };
+    for &(w, depth) in shapes {
+        let (c, input) = demo_circuit(w, depth, 3);
+        let plain = time(reps, || plain_eval(&c, &input));
+        let mut out = None;
+        let prove = time(reps, || {
+            out = Some(gkr::prove::<F, E>(&c, &input, &mut Transcript::new(b"bench")).expect("valid circuit"))
+        });
+        let out = out.expect("ran at least once");
+        let verify = time(reps, || gkr::verify(&c, &out.output, &out.proof, &mut Transcript::new(b"bench")));
+        println!(
+            "| 2^{} | {depth} | {} | {} | {:.1}x | {} | {:.1} KiB |",
+            w + depth.trailing_zeros() as usize,
+            ms(prove),
+            ms(plain),
+            prove.as_secs_f64() / plain.as_secs_f64(),
+            ms(verify),
+            out.proof.to_bytes().len() as f64 / 1024.0
+        );
+    }
+    ExitCode::SUCCESS
+}

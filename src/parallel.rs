@@ -1,0 +1,80 @@
+//! The one place that knows about rayon. With the `parallel` feature (on by default) loops over
+//! at least [`PAR_THRESHOLD`] items are split across threads; below it, and without the feature,
+//! they run serially. Callers never `use rayon` directly.
+
+use std::ops::Range;
+
+/// Below this many items a loop stays serial: splitting costs more than it saves.
+pub const PAR_THRESHOLD: usize = 1 << 12;
+
+/// Splits `0..n` into ranges, maps each with `map` and combines the results with `reduce`.
+/// `reduce` must be associative; the split depends on the thread count, so results that are not
+/// exactly associative (none in a field) could differ between builds.
+pub fn map_reduce<T, M, R>(n: usize, map: M, reduce: R) -> T
+where
+    T: Send,
+    M: Fn(Range<usize>) -> T + Sync + Send,
+    R: Fn(T, T) -> T + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    if n >= PAR_THRESHOLD {
+        use rayon::prelude::*;
+        let chunks = (rayon::current_num_threads() * 4)
+            .min(n / (PAR_THRESHOLD / 4))
+            .max(1);
+        let size = n.div_ceil(chunks);
+        return (0..chunks)
+            .into_par_iter()
+            .map(|c| map(c * size..((c + 1) * size).min(n)))
+            .reduce_with(&reduce)
+            .unwrap_or_else(|| map(0..0));
+    }
+    let _ = &reduce;
+    map(0..n)
+}
+
+/// Calls `f(start, chunk)` on consecutive chunks of `out`, where `start` is the index of the
+/// chunk's first element; in parallel above the threshold.
+pub fn for_each_chunk_mut<T, G>(out: &mut [T], f: G)
+where
+    T: Send,
+    G: Fn(usize, &mut [T]) + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    if out.len() >= PAR_THRESHOLD {
+        use rayon::prelude::*;
+        let chunks = rayon::current_num_threads() * 4;
+        let size = out.len().div_ceil(chunks).max(PAR_THRESHOLD / 4);
+        out.par_chunks_mut(size)
+            .enumerate()
+            .for_each(|(c, chunk)| f(c * size, chunk));
+        return;
+    }
+    f(0, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_reduce_covers_every_index_once() {
+        for n in [0usize, 1, 7, PAR_THRESHOLD - 1, PAR_THRESHOLD, 100_003] {
+            let s = map_reduce(n, |r| r.map(|i| i as u64).sum::<u64>(), |a, b| a + b);
+            assert_eq!(s, (n as u64) * (n as u64).saturating_sub(1) / 2);
+        }
+    }
+
+    #[test]
+    fn chunks_cover_every_index_once() {
+        for n in [0usize, 5, PAR_THRESHOLD, 70_001] {
+            let mut v = vec![0usize; n];
+            for_each_chunk_mut(&mut v, |start, c| {
+                for (i, x) in c.iter_mut().enumerate() {
+                    *x += start + i;
+                }
+            });
+            assert!(v.iter().enumerate().all(|(i, &x)| x == i));
+        }
+    }
+}

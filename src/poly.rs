@@ -1,0 +1,236 @@
+//! Dense multilinear polynomials given by their evaluations on the boolean hypercube.
+//!
+//! **Index order.** Entry `i` of a table over `n` variables is the value at
+//! `(x_0, …, x_{n-1})` with `x_k = (i >> k) & 1`: the variable `x_0` is the least significant bit.
+//! Points are written in the same order, `point[k]` is the value of `x_k`, and sum-check binds
+//! `x_0` first, so folding pairs entries `2j` and `2j + 1`.
+//!
+//! ```
+//! use ark_ff::{One, Zero};
+//! use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+//! use zkcnn::poly::Mle;
+//!
+//! // f(x_0, x_1) with f(0,0) = 1, f(1,0) = 2, f(0,1) = 3, f(1,1) = 4.
+//! let f = Mle::<F, E>::Base(vec![F::from(1u64), F::from(2u64), F::from(3u64), F::from(4u64)]);
+//! // 0b01 is x_0 = 1, x_1 = 0.
+//! assert_eq!(f.evaluate(&[E::one(), E::zero()]), E::from(2u64));
+//! assert_eq!(f.evaluate(&[E::zero(), E::one()]), E::from(3u64));
+//! // Multilinear: f(1/2, 0) is the mean of f(0,0) and f(1,0).
+//! let half = E::from(2u64).inverse().unwrap();
+//! assert_eq!(f.evaluate(&[half, E::zero()]), E::from(3u64) * half);
+//! ```
+
+use crate::field::{lift, mul_base};
+use crate::parallel::{for_each_chunk_mut, map_reduce};
+use ark_ff::{Field, PrimeField};
+
+/// A multilinear polynomial's evaluation table, over the base field or the extension.
+///
+/// Witness tables start in `Base`; the first challenge folds them into `Ext`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mle<F, E> {
+    /// Values in the base field `F`.
+    Base(Vec<F>),
+    /// Values in the extension `E`.
+    Ext(Vec<E>),
+}
+
+impl<F: PrimeField, E: Field<BasePrimeField = F>> Mle<F, E> {
+    /// Number of entries (a power of two for a well-formed table).
+    pub fn len(&self) -> usize {
+        match self {
+            Mle::Base(v) => v.len(),
+            Mle::Ext(v) => v.len(),
+        }
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of variables, `log2(len)`.
+    pub fn num_vars(&self) -> usize {
+        self.len().trailing_zeros() as usize
+    }
+
+    /// Entry `i` as an element of `E`.
+    pub fn get(&self, i: usize) -> E {
+        match self {
+            Mle::Base(v) => lift(v[i]),
+            Mle::Ext(v) => v[i],
+        }
+    }
+
+    /// Fixes `x_0 = r`: the table over the remaining variables, in `E`.
+    pub fn fold(&mut self, r: E) {
+        match self {
+            Mle::Base(v) => *self = Mle::Ext(fold_base(v, r)),
+            Mle::Ext(v) => fold_ext(v, r),
+        }
+    }
+
+    /// The polynomial's value at `point` (`point.len()` must be `num_vars()`).
+    pub fn evaluate(&self, point: &[E]) -> E {
+        assert_eq!(point.len(), self.num_vars(), "point has the wrong length");
+        match (self, point.split_first()) {
+            (_, None) => self.get(0),
+            (Mle::Base(v), Some((r, rest))) => {
+                let mut t = fold_base(v, *r);
+                for &r in rest {
+                    fold_ext(&mut t, r);
+                }
+                t[0]
+            }
+            (Mle::Ext(v), Some(_)) => {
+                let mut t = v.clone();
+                for &r in point {
+                    fold_ext(&mut t, r);
+                }
+                t[0]
+            }
+        }
+    }
+}
+
+/// Fixes `x_0 = r` in a base-field table: `out[j] = t[2j] + r·(t[2j+1] − t[2j])`.
+pub fn fold_base<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F], r: E) -> Vec<E> {
+    let half = t.len() / 2;
+    let mut out = vec![E::ZERO; half];
+    for_each_chunk_mut(&mut out, |start, chunk| {
+        for (j, o) in chunk.iter_mut().enumerate() {
+            let a = t[2 * (start + j)];
+            let b = t[2 * (start + j) + 1];
+            *o = mul_base(r, b - a) + lift::<E>(a);
+        }
+    });
+    out
+}
+
+/// Fixes `x_0 = r` in an extension-field table, in place (the table halves).
+pub fn fold_ext<E: Field>(t: &mut Vec<E>, r: E) {
+    let half = t.len() / 2;
+    let mut out = vec![E::ZERO; half];
+    {
+        let src: &[E] = t;
+        for_each_chunk_mut(&mut out, |start, chunk| {
+            for (j, o) in chunk.iter_mut().enumerate() {
+                let a = src[2 * (start + j)];
+                let b = src[2 * (start + j) + 1];
+                *o = a + r * (b - a);
+            }
+        });
+    }
+    *t = out;
+}
+
+/// The table of `eq(r, x) = Π_k (r_k x_k + (1 − r_k)(1 − x_k))` over all `x` in `{0,1}^n`,
+/// in the index order of this module.
+pub fn eq_table<E: Field>(r: &[E]) -> Vec<E> {
+    let mut t = vec![E::ZERO; 1 << r.len()];
+    t[0] = E::ONE;
+    for (k, &rk) in r.iter().enumerate() {
+        let half = 1 << k;
+        let (lo, hi) = t.split_at_mut(half);
+        let hi = &mut hi[..half];
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            *b = *a * rk;
+            *a -= *b;
+        }
+    }
+    t
+}
+
+/// Adds `coeff · eq(r, ·)` into `acc` (length `2^r.len()`).
+pub fn add_scaled_eq<E: Field>(acc: &mut [E], r: &[E], coeff: E) {
+    let t = eq_table(r);
+    for_each_chunk_mut(acc, |start, chunk| {
+        for (j, a) in chunk.iter_mut().enumerate() {
+            *a += coeff * t[start + j];
+        }
+    });
+}
+
+/// `eq(a, b)` for two points of the same length.
+pub fn eq_eval<E: Field>(a: &[E], b: &[E]) -> E {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| x * y + (E::ONE - x) * (E::ONE - y))
+        .product()
+}
+
+/// `Σ_i a_i · b_i` over `E`, in parallel above the threshold.
+pub fn inner_product<E: Field>(a: &[E], b: &[E]) -> E {
+    assert_eq!(a.len(), b.len());
+    map_reduce(a.len(), |r| r.map(|i| a[i] * b[i]).sum::<E>(), |x, y| x + y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use ark_std::{test_rng, UniformRand};
+
+    /// The multilinear extension straight from its definition: Σ_x f(x) · eq(point, x).
+    fn naive_eval<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F], p: &[E]) -> E {
+        (0..t.len())
+            .map(|i| {
+                let bits: Vec<E> = (0..p.len())
+                    .map(|k| E::from(((i >> k) & 1) as u64))
+                    .collect();
+                eq_eval(p, &bits) * lift::<E>(t[i])
+            })
+            .sum()
+    }
+
+    fn check<F: PrimeField, E: Field<BasePrimeField = F>>() {
+        let mut rng = test_rng();
+        for n in 0..9 {
+            let t: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+            let p: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+            let base = Mle::<F, E>::Base(t.clone());
+            let expected = naive_eval(&t, &p);
+            assert_eq!(base.evaluate(&p), expected);
+            let ext = Mle::<F, E>::Ext(t.iter().map(|&x| lift(x)).collect());
+            assert_eq!(ext.evaluate(&p), expected);
+            let eq = eq_table(&p);
+            assert_eq!(inner_product(&eq, &ext_vec(&t)), expected);
+            // Boolean points recover the table entries.
+            for (i, &v) in t.iter().enumerate() {
+                let bits: Vec<E> = (0..n).map(|k| E::from(((i >> k) & 1) as u64)).collect();
+                assert_eq!(base.evaluate(&bits), lift::<E>(v));
+            }
+        }
+    }
+
+    fn ext_vec<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F]) -> Vec<E> {
+        t.iter().map(|&x| lift(x)).collect()
+    }
+
+    #[test]
+    fn evaluation_matches_definition_goldilocks() {
+        check::<Goldilocks, GoldilocksExt2>();
+    }
+
+    #[test]
+    fn evaluation_matches_definition_bn254() {
+        check::<Bn254Fr, Bn254Fr>();
+    }
+
+    #[test]
+    fn large_fold_matches_small_fold() {
+        // Crosses the parallel threshold: the chunked fold must equal the plain formula.
+        let mut rng = test_rng();
+        let t: Vec<Goldilocks> = (0..1 << 14).map(|_| Goldilocks::rand(&mut rng)).collect();
+        let r = GoldilocksExt2::rand(&mut rng);
+        let folded: Vec<GoldilocksExt2> = fold_base(&t, r);
+        for j in 0..t.len() / 2 {
+            assert_eq!(
+                folded[j],
+                lift::<GoldilocksExt2>(t[2 * j]) * (GoldilocksExt2::ONE - r)
+                    + lift::<GoldilocksExt2>(t[2 * j + 1]) * r
+            );
+        }
+    }
+}

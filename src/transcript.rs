@@ -1,0 +1,124 @@
+//! Fiat–Shamir through Merlin: an extension trait on [`merlin::Transcript`].
+//!
+//! The application creates the transcript (with its protocol label) and passes `&mut Transcript`
+//! down; proof code never creates its own. Every sub-protocol starts with a domain separator that
+//! carries its parameters, every prover message is absorbed before it is used, and every challenge
+//! is drawn with enough bytes that its bias is below 2^-64. See `spec/transcript.md`.
+
+use ark_ff::{BigInteger, Field, PrimeField};
+use merlin::Transcript;
+
+/// Typed absorb / squeeze operations on a Merlin transcript.
+pub trait TranscriptExt {
+    /// Starts a sub-protocol: absorbs its name and its parameters (sizes, degrees).
+    fn domain_separator(&mut self, protocol: &'static [u8], params: &[u64]);
+    /// Absorbs one field element (every base-field coordinate, canonical little-endian bytes).
+    fn append_field<G: Field>(&mut self, label: &'static [u8], x: &G);
+    /// Absorbs a slice of field elements, prefixed by its length.
+    fn append_fields<G: Field>(&mut self, label: &'static [u8], xs: &[G]);
+    /// Draws one challenge in `E`, each base coordinate from `⌈(log p + 64) / 8⌉` bytes reduced mod p.
+    fn challenge_field<E: Field>(&mut self, label: &'static [u8]) -> E;
+    /// Draws `n` challenges in `E`.
+    fn challenge_fields<E: Field>(&mut self, label: &'static [u8], n: usize) -> Vec<E> {
+        (0..n).map(|_| self.challenge_field(label)).collect()
+    }
+}
+
+/// Bytes squeezed per base-field coordinate: the modulus size plus 64 bits, so that reducing the
+/// uniform integer mod p leaves a statistical distance below 2^-64.
+fn challenge_bytes_per_coordinate<F: PrimeField>() -> usize {
+    (F::MODULUS_BIT_SIZE as usize + 64).div_ceil(8)
+}
+
+fn field_bytes<G: Field>(x: &G, out: &mut Vec<u8>) {
+    for c in x.to_base_prime_field_elements() {
+        out.extend_from_slice(&c.into_bigint().to_bytes_le());
+    }
+}
+
+impl TranscriptExt for Transcript {
+    fn domain_separator(&mut self, protocol: &'static [u8], params: &[u64]) {
+        self.append_message(b"dom-sep", protocol);
+        self.append_u64(b"n-params", params.len() as u64);
+        for &p in params {
+            self.append_u64(b"param", p);
+        }
+    }
+
+    fn append_field<G: Field>(&mut self, label: &'static [u8], x: &G) {
+        let mut bytes = Vec::with_capacity(64);
+        field_bytes(x, &mut bytes);
+        self.append_message(label, &bytes);
+    }
+
+    fn append_fields<G: Field>(&mut self, label: &'static [u8], xs: &[G]) {
+        self.append_u64(label, xs.len() as u64);
+        let mut bytes = Vec::with_capacity(xs.len() * 16);
+        for x in xs {
+            field_bytes(x, &mut bytes);
+        }
+        self.append_message(label, &bytes);
+    }
+
+    fn challenge_field<E: Field>(&mut self, label: &'static [u8]) -> E {
+        let n = challenge_bytes_per_coordinate::<E::BasePrimeField>();
+        let mut buf = vec![0u8; n];
+        let coords = (0..E::extension_degree()).map(|_| {
+            self.challenge_bytes(label, &mut buf);
+            E::BasePrimeField::from_le_bytes_mod_order(&buf)
+        });
+        let coords: Vec<_> = coords.collect();
+        E::from_base_prime_field_elems(coords)
+            .expect("exactly extension_degree() coordinates were drawn")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+
+    #[test]
+    fn challenge_width() {
+        assert_eq!(challenge_bytes_per_coordinate::<Goldilocks>(), 16);
+        assert_eq!(challenge_bytes_per_coordinate::<Bn254Fr>(), 40);
+    }
+
+    #[test]
+    fn same_messages_same_challenges_different_messages_different_challenges() {
+        let run = |v: u64, sep: &'static [u8]| {
+            let mut t = Transcript::new(b"test");
+            t.domain_separator(sep, &[3, 2]);
+            t.append_fields(b"xs", &[Goldilocks::from(v), Goldilocks::from(1u64)]);
+            t.challenge_field::<GoldilocksExt2>(b"c")
+        };
+        assert_eq!(run(5, b"a"), run(5, b"a"));
+        assert_ne!(run(5, b"a"), run(6, b"a"));
+        assert_ne!(run(5, b"a"), run(5, b"b"));
+    }
+
+    #[test]
+    fn length_prefix_separates_splits() {
+        // [a, b] then [] must differ from [a] then [b].
+        let x = [Goldilocks::from(1u64), Goldilocks::from(2u64)];
+        let mut t1 = Transcript::new(b"t");
+        t1.append_fields(b"v", &x);
+        t1.append_fields::<Goldilocks>(b"v", &[]);
+        let mut t2 = Transcript::new(b"t");
+        t2.append_fields(b"v", &x[..1]);
+        t2.append_fields(b"v", &x[1..]);
+        assert_ne!(
+            t1.challenge_field::<GoldilocksExt2>(b"c"),
+            t2.challenge_field::<GoldilocksExt2>(b"c")
+        );
+    }
+
+    #[test]
+    fn extension_challenges_use_both_coordinates() {
+        let mut t = Transcript::new(b"t");
+        let c: GoldilocksExt2 = t.challenge_field(b"c");
+        assert!(c.c1 != Goldilocks::from(0u64));
+        let b: Bn254Fr = t.challenge_field(b"c");
+        assert!(b != Bn254Fr::from(0u64));
+    }
+}
