@@ -25,7 +25,7 @@
 //! public input, or through a polynomial commitment). See `spec/gkr.md`.
 
 use crate::codec::{self, DecodeError};
-use crate::field::mul_base;
+use crate::field::{mul_base, BaseField, ExtField};
 use crate::poly::{add_scaled_eq, eq_table, Mle};
 use crate::sumcheck::{self, EvaluationClaim, Instance, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
@@ -412,7 +412,7 @@ fn merged_eq<E: Field>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> 
 
 /// Proves the evaluation of `circuit` on `input`. The caller is expected to have bound the
 /// circuit itself (its wiring) into the transcript, e.g. through a model digest.
-pub fn prove<F: PrimeField, E: Field<BasePrimeField = F>>(
+pub fn prove<F: BaseField, E: ExtField<F>>(
     circuit: &Circuit,
     input: &[F],
     transcript: &mut Transcript,
@@ -532,7 +532,7 @@ fn p1_claim_value<E: Field>(t: &[E]) -> E {
     t[0] * t[1] + t[2]
 }
 
-fn source_values<F: PrimeField, E: Field<BasePrimeField = F>>(
+fn source_values<F: BaseField, E: ExtField<F>>(
     src: &Source,
     prev: &[F],
     input: &[F],
@@ -581,7 +581,7 @@ fn next_claims<E: Field>(
 ///
 /// The caller must discharge every returned claim on `Ṽ_0` (see [`check_input_claims`] for a
 /// public input). Works from the proof and the transcript alone; never panics on proof data.
-pub fn verify<F: PrimeField, E: Field<BasePrimeField = F>>(
+pub fn verify<F: BaseField, E: ExtField<F>>(
     circuit: &Circuit,
     output: &[F],
     proof: &Proof<E>,
@@ -668,7 +668,7 @@ pub fn verify<F: PrimeField, E: Field<BasePrimeField = F>>(
 }
 
 /// Discharges input claims against a public input (zero-padded as in [`Circuit::evaluate`]).
-pub fn check_input_claims<F: PrimeField, E: Field<BasePrimeField = F>>(
+pub fn check_input_claims<F: BaseField, E: ExtField<F>>(
     circuit: &Circuit,
     input: &[F],
     claims: &[EvaluationClaim<E>],

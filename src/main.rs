@@ -39,11 +39,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn threads() -> usize {
-    if cfg!(feature = "parallel") {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        1
-    }
+    zkcnn::parallel::num_threads()
 }
 
 /// A random circuit of `depth` layers of `2^log_width` gates, a quarter of the wires of every layer
@@ -75,7 +71,12 @@ fn demo() -> ExitCode {
     let bytes = out.proof.to_bytes();
     let t = Instant::now();
     let result = gkr::Proof::<E>::from_bytes(&bytes).and_then(|proof| {
-        let claims = gkr::verify(&circuit, &out.output, &proof, &mut Transcript::new(b"zkcnn-demo"))?;
+        let claims = gkr::verify(
+            &circuit,
+            &out.output,
+            &proof,
+            &mut Transcript::new(b"zkcnn-demo"),
+        )?;
         gkr::check_input_claims(&circuit, &input, &claims)
     });
     let verify = t.elapsed();
@@ -84,7 +85,10 @@ fn demo() -> ExitCode {
     println!("  proof  {:.1} KiB", bytes.len() as f64 / 1024.0);
     match result {
         Ok(()) => {
-            println!("  verified: the circuit outputs the claimed {} values", out.output.len());
+            println!(
+                "  verified: the circuit outputs the claimed {} values",
+                out.output.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -96,10 +100,20 @@ fn demo() -> ExitCode {
 
 /// Median of `reps` timings of `f`.
 fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
+    time_with_setup(reps, || (), |()| f())
+}
+
+/// Median of `reps` timings of `f(setup())`, `setup` untimed.
+fn time_with_setup<S, T>(
+    reps: usize,
+    mut setup: impl FnMut() -> S,
+    mut f: impl FnMut(S) -> T,
+) -> Duration {
     let mut v: Vec<Duration> = (0..reps)
         .map(|_| {
+            let s = setup();
             let t = Instant::now();
-            black_box(f());
+            black_box(f(s));
             t.elapsed()
         })
         .collect();
@@ -107,14 +121,23 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
     v[reps / 2]
 }
 
-/// Σ_x f(x)·g(x) (·h(x)) over `F`, plainly: the baseline a sum-check prover is compared with.
+/// Σ_x f(x)·g(x) (·h(x)) over `F`, plainly, in a tight loop on the same threads: the baseline a
+/// sum-check prover is compared with.
 fn plain_sum(tables: &[Vec<F>]) -> F {
     let n = tables[0].len();
-    zkcnn::parallel::map_reduce(
-        n,
-        |r| r.map(|i| tables.iter().map(|t| t[i]).product::<F>()).sum::<F>(),
-        |a, b| a + b,
-    )
+    let sum = |r: std::ops::Range<usize>| -> F {
+        match tables {
+            [f, g] => f[r.clone()].iter().zip(&g[r]).map(|(a, b)| *a * b).sum(),
+            [f, g, h] => f[r.clone()]
+                .iter()
+                .zip(&g[r.clone()])
+                .zip(&h[r])
+                .map(|((a, b), c)| *a * b * c)
+                .sum(),
+            _ => unreachable!("degree 2 or 3"),
+        }
+    };
+    zkcnn::parallel::map_reduce(n, sum, |a, b| a + b)
 }
 
 /// Plain evaluation of a circuit, without padding or bookkeeping.
@@ -155,15 +178,24 @@ fn bench(quick: bool) -> ExitCode {
             let claim = zkcnn::field::lift::<E>(plain_sum(&tables));
             let inst = Instance::<F, E>::new(
                 tables.iter().cloned().map(Mle::Base).collect(),
-                vec![Term { coeff: E::ONE, factors: (0..d).collect() }],
+                vec![Term {
+                    coeff: E::ONE,
+                    factors: (0..d).collect(),
+                }],
             )
             .expect("well-formed instance");
             let mut proof = None;
-            let prove = time(reps, || {
-                proof = Some(sumcheck::prove(inst.clone(), claim, &mut Transcript::new(b"bench")).proof)
-            });
+            let prove = time_with_setup(
+                reps,
+                || inst.clone(),
+                |inst| {
+                    proof = Some(sumcheck::prove(inst, claim, &mut Transcript::new(b"bench")).proof)
+                },
+            );
             let proof = proof.expect("ran at least once");
-            let verify = time(reps, || sumcheck::verify(n, d, claim, &proof, &mut Transcript::new(b"bench")));
+            let verify = time(reps, || {
+                sumcheck::verify(n, d, claim, &proof, &mut Transcript::new(b"bench"))
+            });
             println!(
                 "| 2^{n} | {d} | {} | {} | {:.1}x | {} | {} B |",
                 ms(prove),
@@ -175,19 +207,30 @@ fn bench(quick: bool) -> ExitCode {
         }
     }
     println!();
-    println!("GKR prover on a random layered circuit (a quarter of the wires read the input layer)");
+    println!(
+        "GKR prover on a random layered circuit (a quarter of the wires read the input layer)"
+    );
     println!("| gates | layers | prove | plain evaluation | prove / plain | verify | proof |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
-    let shapes: &[(usize, usize)] = if quick { &[(14, 4)] } else { &[(14, 16), (16, 16), (18, 4)] };
+    let shapes: &[(usize, usize)] = if quick {
+        &[(14, 4)]
+    } else {
+        &[(14, 16), (16, 16), (18, 4)]
+    };
     for &(w, depth) in shapes {
         let (c, input) = demo_circuit(w, depth, 3);
         let plain = time(reps, || plain_eval(&c, &input));
         let mut out = None;
         let prove = time(reps, || {
-            out = Some(gkr::prove::<F, E>(&c, &input, &mut Transcript::new(b"bench")).expect("valid circuit"))
+            out = Some(
+                gkr::prove::<F, E>(&c, &input, &mut Transcript::new(b"bench"))
+                    .expect("valid circuit"),
+            )
         });
         let out = out.expect("ran at least once");
-        let verify = time(reps, || gkr::verify(&c, &out.output, &out.proof, &mut Transcript::new(b"bench")));
+        let verify = time(reps, || {
+            gkr::verify(&c, &out.output, &out.proof, &mut Transcript::new(b"bench"))
+        });
         println!(
             "| 2^{} | {depth} | {} | {} | {:.1}x | {} | {:.1} KiB |",
             w + depth.trailing_zeros() as usize,

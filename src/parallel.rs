@@ -7,6 +7,30 @@ use std::ops::Range;
 /// Below this many items a loop stays serial: splitting costs more than it saves.
 pub const PAR_THRESHOLD: usize = 1 << 12;
 
+/// Threads that parallel loops use (1 without the `parallel` feature).
+pub fn num_threads() -> usize {
+    #[cfg(feature = "parallel")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "parallel"))]
+    1
+}
+
+/// Calls `f` on consecutive chunks of `len` items of `t` (the last may be shorter), in parallel
+/// when the feature is on.
+pub fn for_each_fixed_chunk_mut<T: Send>(
+    t: &mut [T],
+    len: usize,
+    f: impl Fn(&mut [T]) + Sync + Send,
+) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        t.par_chunks_mut(len).for_each(f);
+    }
+    #[cfg(not(feature = "parallel"))]
+    t.chunks_mut(len).for_each(f);
+}
+
 /// Splits `0..n` into ranges, maps each with `map` and combines the results with `reduce`.
 /// `reduce` must be associative; the split depends on the thread count, so results that are not
 /// exactly associative (none in a field) could differ between builds.

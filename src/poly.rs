@@ -6,7 +6,7 @@
 //! `x_0` first, so folding pairs entries `2j` and `2j + 1`.
 //!
 //! ```
-//! use ark_ff::{One, Zero};
+//! use ark_ff::{Field, One, Zero};
 //! use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 //! use zkcnn::poly::Mle;
 //!
@@ -20,9 +20,9 @@
 //! assert_eq!(f.evaluate(&[half, E::zero()]), E::from(3u64) * half);
 //! ```
 
-use crate::field::{lift, mul_base};
-use crate::parallel::{for_each_chunk_mut, map_reduce};
-use ark_ff::{Field, PrimeField};
+use crate::field::{lift, mul_base, BaseField, ExtField, MulAcc};
+use crate::parallel::{for_each_chunk_mut, for_each_fixed_chunk_mut, map_reduce};
+use ark_ff::Field;
 
 /// A multilinear polynomial's evaluation table, over the base field or the extension.
 ///
@@ -35,7 +35,7 @@ pub enum Mle<F, E> {
     Ext(Vec<E>),
 }
 
-impl<F: PrimeField, E: Field<BasePrimeField = F>> Mle<F, E> {
+impl<F: BaseField, E: ExtField<F>> Mle<F, E> {
     /// Number of entries (a power of two for a well-formed table).
     pub fn len(&self) -> usize {
         match self {
@@ -94,7 +94,7 @@ impl<F: PrimeField, E: Field<BasePrimeField = F>> Mle<F, E> {
 }
 
 /// Fixes `x_0 = r` in a base-field table: `out[j] = t[2j] + r·(t[2j+1] − t[2j])`.
-pub fn fold_base<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F], r: E) -> Vec<E> {
+pub fn fold_base<F: BaseField, E: ExtField<F>>(t: &[F], r: E) -> Vec<E> {
     let half = t.len() / 2;
     let mut out = vec![E::ZERO; half];
     for_each_chunk_mut(&mut out, |start, chunk| {
@@ -107,21 +107,34 @@ pub fn fold_base<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F], r: E) -> 
     out
 }
 
-/// Fixes `x_0 = r` in an extension-field table, in place (the table halves).
-pub fn fold_ext<E: Field>(t: &mut Vec<E>, r: E) {
+/// Fixes `x_0 = r` in an extension-field table, in place (the table halves, no allocation).
+///
+/// Each chunk of `2s` entries folds into its own first `s` entries (entry `j` is written after
+/// entries `2j` and `2j + 1` are read), then the chunks' results are moved together.
+pub fn fold_ext<E: MulAcc>(t: &mut Vec<E>, r: E) {
     let half = t.len() / 2;
-    let mut out = vec![E::ZERO; half];
-    {
-        let src: &[E] = t;
-        for_each_chunk_mut(&mut out, |start, chunk| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                let a = src[2 * (start + j)];
-                let b = src[2 * (start + j) + 1];
-                *o = a + r * (b - a);
-            }
-        });
+    let fold_chunk = |chunk: &mut [E]| {
+        for j in 0..chunk.len() / 2 {
+            let (a, b) = (chunk[2 * j], chunk[2 * j + 1]);
+            chunk[j] = a + E::mul_fast(&r, &(b - a));
+        }
+    };
+    let size = chunk_size(half);
+    for_each_fixed_chunk_mut(t, 2 * size, fold_chunk);
+    for c in 1..half.div_ceil(size) {
+        let len = size.min(half - c * size);
+        t.copy_within(2 * c * size..2 * c * size + len, c * size);
     }
-    *t = out;
+    t.truncate(half);
+}
+
+/// Output entries per chunk when folding a table to `half` entries.
+fn chunk_size(half: usize) -> usize {
+    if cfg!(feature = "parallel") && half >= crate::parallel::PAR_THRESHOLD {
+        half.div_ceil(16).max(crate::parallel::PAR_THRESHOLD / 4)
+    } else {
+        half.max(1)
+    }
 }
 
 /// The table of `eq(r, x) = Π_k (r_k x_k + (1 − r_k)(1 − x_k))` over all `x` in `{0,1}^n`,
@@ -173,7 +186,7 @@ mod tests {
     use ark_std::{test_rng, UniformRand};
 
     /// The multilinear extension straight from its definition: Σ_x f(x) · eq(point, x).
-    fn naive_eval<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F], p: &[E]) -> E {
+    fn naive_eval<F: BaseField, E: ExtField<F>>(t: &[F], p: &[E]) -> E {
         (0..t.len())
             .map(|i| {
                 let bits: Vec<E> = (0..p.len())
@@ -184,7 +197,7 @@ mod tests {
             .sum()
     }
 
-    fn check<F: PrimeField, E: Field<BasePrimeField = F>>() {
+    fn check<F: BaseField, E: ExtField<F>>() {
         let mut rng = test_rng();
         for n in 0..9 {
             let t: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
@@ -204,7 +217,7 @@ mod tests {
         }
     }
 
-    fn ext_vec<F: PrimeField, E: Field<BasePrimeField = F>>(t: &[F]) -> Vec<E> {
+    fn ext_vec<F: BaseField, E: ExtField<F>>(t: &[F]) -> Vec<E> {
         t.iter().map(|&x| lift(x)).collect()
     }
 

@@ -16,11 +16,11 @@
 //! The first round runs on base-field tables without lifting them: products and sums stay in `F`
 //! and only the per-term sums are multiplied by `c_j ∈ E`.
 
-use crate::field::mul_base;
+use crate::field::{mul_base, BaseField, ExtField, MulAcc};
 use crate::parallel::map_reduce;
 use crate::poly::Mle;
 use crate::transcript::TranscriptExt;
-use ark_ff::{Field, PrimeField};
+use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 
@@ -81,7 +81,7 @@ pub enum InstanceError {
     },
 }
 
-impl<F: PrimeField, E: Field<BasePrimeField = F>> Instance<F, E> {
+impl<F: BaseField, E: ExtField<F>> Instance<F, E> {
     /// Checks the shapes: equal power-of-two table lengths, 1–3 factors per term, valid indices.
     pub fn new(tables: Vec<Mle<F, E>>, terms: Vec<Term<E>>) -> Result<Self, InstanceError> {
         let first = tables.first().ok_or(InstanceError::Empty)?;
@@ -214,28 +214,61 @@ fn line<T: Field>(a: T, b: T) -> [T; 4] {
 /// Evaluation points of a round message, as indices into `line`'s output: 0, 2, 3.
 const POINTS: [usize; 3] = [0, 2, 3];
 
-/// Π over the factors of their lines at pair `j`, at the first `d` message points.
+/// The factors' lines at pair `j`.
 #[inline(always)]
-fn pair_product<T: Field>(tables: &[&[T]], j: usize, d: usize) -> [T; 3] {
-    let mut acc = [T::ONE; 3];
-    for t in tables {
-        let l = line(t[2 * j], t[2 * j + 1]);
-        for (a, &p) in acc.iter_mut().zip(POINTS.iter()).take(d) {
-            *a *= l[p];
-        }
+fn lines<T: Field>(tables: &[&[T]], j: usize) -> [[T; 4]; MAX_DEGREE] {
+    let mut out = [[T::ZERO; 4]; MAX_DEGREE];
+    for (o, t) in out.iter_mut().zip(tables) {
+        *o = line(t[2 * j], t[2 * j + 1]);
+    }
+    out
+}
+
+/// Π over the first `k` lines at message point `p`.
+#[inline(always)]
+fn product<T: MulAcc>(lines: &[[T; 4]; MAX_DEGREE], k: usize, p: usize) -> T {
+    let mut acc = lines[0][p];
+    for l in &lines[1..k] {
+        acc = T::mul_fast(&acc, &l[p]);
     }
     acc
 }
 
-fn add3<T: Field>(mut a: [T; 3], b: [T; 3]) -> [T; 3] {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
-    }
-    a
+fn merge3<T: MulAcc>(a: [T::Acc; 3], b: [T::Acc; 3]) -> [T::Acc; 3] {
+    [
+        T::merge(a[0], b[0]),
+        T::merge(a[1], b[1]),
+        T::merge(a[2], b[2]),
+    ]
 }
 
-/// For one term: `Σ_j Π_i f_i(t, j)` at `t = 0, 2, …, d`, with base-field factors multiplied in `F`.
-fn term_sums<F: PrimeField, E: Field<BasePrimeField = F>>(
+/// `Σ_j Π_i f_i(t, j)` at `t = 0, 2, …, d` for factors all in one field `T`: all but the last
+/// factor multiplied plainly, the last one multiply-accumulated with delayed reduction.
+fn uniform_sums<T: MulAcc>(tables: &[&[T]], pairs: usize, d: usize) -> [T; 3] {
+    let k = tables.len();
+    let acc = map_reduce(
+        pairs,
+        |r| {
+            let mut acc = [T::Acc::default(); 3];
+            for j in r {
+                let l = lines(tables, j);
+                for (a, &p) in acc.iter_mut().zip(POINTS.iter()).take(d) {
+                    if k == 1 {
+                        T::mul_acc(a, &l[0][p], &T::ONE);
+                    } else {
+                        T::mul_acc(a, &product(&l, k - 1, p), &l[k - 1][p]);
+                    }
+                }
+            }
+            acc
+        },
+        merge3::<T>,
+    );
+    acc.map(T::reduce)
+}
+
+/// For one term: `Σ_j Π_i f_i(t, j)` at `t = 0, 2, …, d`, base-field factors multiplied in `F`.
+fn term_sums<F: BaseField, E: ExtField<F>>(
     tables: &[Mle<F, E>],
     factors: &[usize],
     d: usize,
@@ -243,34 +276,26 @@ fn term_sums<F: PrimeField, E: Field<BasePrimeField = F>>(
     let (base, ext) = split_factors(tables, factors);
     let pairs = tables[0].len() / 2;
     if ext.is_empty() {
-        let s: [F; 3] = map_reduce(
-            pairs,
-            |r| r.fold([F::ZERO; 3], |acc, j| add3(acc, pair_product(&base, j, d))),
-            add3,
-        );
-        s.map(E::from_base_prime_field)
-    } else if base.is_empty() {
-        map_reduce(
-            pairs,
-            |r| r.fold([E::ZERO; 3], |acc, j| add3(acc, pair_product(&ext, j, d))),
-            add3,
-        )
-    } else {
-        map_reduce(
-            pairs,
-            |r| {
-                r.fold([E::ZERO; 3], |mut acc, j| {
-                    let b = pair_product(&base, j, d);
-                    let e = pair_product(&ext, j, d);
-                    for k in 0..d {
-                        acc[k] += mul_base(e[k], b[k]);
-                    }
-                    acc
-                })
-            },
-            add3,
-        )
+        return uniform_sums(&base, pairs, d).map(E::from_base_prime_field);
     }
+    if base.is_empty() {
+        return uniform_sums(&ext, pairs, d);
+    }
+    let acc = map_reduce(
+        pairs,
+        |r| {
+            let mut acc = [E::Acc::default(); 3];
+            for j in r {
+                let (lb, le) = (lines(&base, j), lines(&ext, j));
+                for (a, &p) in acc.iter_mut().zip(POINTS.iter()).take(d) {
+                    E::mul_base_acc(a, &product(&le, ext.len(), p), &product(&lb, base.len(), p));
+                }
+            }
+            acc
+        },
+        merge3::<E>,
+    );
+    acc.map(E::reduce)
 }
 
 /// One round's message: the round polynomial at `0, 2, …, d`.
@@ -383,7 +408,7 @@ fn absorb_header<E: Field>(t: &mut Transcript, num_vars: usize, degree: usize, c
 
 /// Proves `claim = Σ_x instance(x)`. The claim must be the true sum (the prover does not check it;
 /// a false claim yields a proof that fails verification).
-pub fn prove<F: PrimeField, E: Field<BasePrimeField = F>>(
+pub fn prove<F: BaseField, E: ExtField<F>>(
     mut instance: Instance<F, E>,
     claim: E,
     transcript: &mut Transcript,

@@ -1,10 +1,11 @@
 //! Seeded random instances for tests, benchmarks and the demo: multilinear tables, sum-check
 //! instances and layered circuits.
 
+use crate::field::{BaseField, ExtField};
 use crate::gkr::{Circuit, Gate, Layer, Op, Wire};
 use crate::poly::Mle;
 use crate::sumcheck::{Instance, Term};
-use ark_ff::{Field, PrimeField};
+use ark_ff::PrimeField;
 use ark_std::rand::{Rng, RngCore};
 
 /// `n` random base-field elements.
@@ -13,7 +14,7 @@ pub fn random_base<F: PrimeField>(rng: &mut impl RngCore, n: usize) -> Vec<F> {
 }
 
 /// A random table over `num_vars` variables, in the base field or the extension.
-pub fn random_table<F: PrimeField, E: Field<BasePrimeField = F>>(
+pub fn random_table<F: BaseField, E: ExtField<F>>(
     rng: &mut impl RngCore,
     num_vars: usize,
     base: bool,
@@ -28,7 +29,7 @@ pub fn random_table<F: PrimeField, E: Field<BasePrimeField = F>>(
 
 /// A random sum-check instance: `tables` tables (each base or extension at random), `terms` terms
 /// of 1 to `max_degree` factors, with at least one term of degree `max_degree`.
-pub fn random_instance<F: PrimeField, E: Field<BasePrimeField = F>>(
+pub fn random_instance<F: BaseField, E: ExtField<F>>(
     rng: &mut impl RngCore,
     num_vars: usize,
     tables: usize,

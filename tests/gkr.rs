@@ -6,7 +6,7 @@ use ark_std::rand::{rngs::StdRng, SeedableRng};
 use merlin::Transcript;
 use proptest::prelude::*;
 use zkcnn::codec::DecodeError;
-use zkcnn::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::gkr::{self, Circuit, CircuitError, Gate, GkrError, Layer, Op, Proof, Wire};
 use zkcnn::poly::eq_eval;
 use zkcnn::sumcheck::{EvaluationClaim, SumcheckError};
@@ -36,7 +36,7 @@ fn naive_layers<F: PrimeField>(c: &Circuit, input: &[F]) -> Vec<Vec<F>> {
 }
 
 /// The input's multilinear extension at `point`, from the definition Σ_x input(x)·eq(point, x).
-fn naive_mle<F: PrimeField, E: Field<BasePrimeField = F>>(input: &[F], point: &[E]) -> E {
+fn naive_mle<F: BaseField, E: ExtField<F>>(input: &[F], point: &[E]) -> E {
     input
         .iter()
         .enumerate()
@@ -49,14 +49,11 @@ fn naive_mle<F: PrimeField, E: Field<BasePrimeField = F>>(input: &[F], point: &[
         .sum()
 }
 
-fn prove<F: PrimeField, E: Field<BasePrimeField = F>>(
-    c: &Circuit,
-    input: &[F],
-) -> gkr::ProverOutput<F, E> {
+fn prove<F: BaseField, E: ExtField<F>>(c: &Circuit, input: &[F]) -> gkr::ProverOutput<F, E> {
     gkr::prove::<F, E>(c, input, &mut Transcript::new(b"gkr-test")).unwrap()
 }
 
-fn verify<F: PrimeField, E: Field<BasePrimeField = F>>(
+fn verify<F: BaseField, E: ExtField<F>>(
     c: &Circuit,
     input: &[F],
     output: &[F],
@@ -67,7 +64,7 @@ fn verify<F: PrimeField, E: Field<BasePrimeField = F>>(
     Ok(claims)
 }
 
-fn round_trip<F: PrimeField, E: Field<BasePrimeField = F>>(
+fn round_trip<F: BaseField, E: ExtField<F>>(
     seed: u64,
     input_len: usize,
     widths: &[usize],
@@ -143,7 +140,7 @@ fn single_gate_circuits() {
 }
 
 /// A fixed circuit with layers that read the input, for tamper tests.
-fn tamper_fixture<F: PrimeField, E: Field<BasePrimeField = F>>(
+fn tamper_fixture<F: BaseField, E: ExtField<F>>(
     seed: u64,
 ) -> (Circuit, Vec<F>, gkr::ProverOutput<F, E>) {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -157,7 +154,7 @@ fn tamper_fixture<F: PrimeField, E: Field<BasePrimeField = F>>(
     (c, input, out)
 }
 
-fn tampering_is_caught<F: PrimeField, E: Field<BasePrimeField = F>>(seed: u64) {
+fn tampering_is_caught<F: BaseField, E: ExtField<F>>(seed: u64) {
     let (c, input, out) = tamper_fixture::<F, E>(seed);
     let depth = c.layers.len();
     let check = |p: &Proof<E>| verify(&c, &input, &out.output, p);
@@ -288,7 +285,7 @@ fn tampering_is_caught_bn254() {
     tampering_is_caught::<Bn254Fr, Bn254Fr>(12);
 }
 
-fn bytes_are_checked<F: PrimeField, E: Field<BasePrimeField = F>>(seed: u64) {
+fn bytes_are_checked<F: BaseField, E: ExtField<F>>(seed: u64) {
     let (c, input, out) = tamper_fixture::<F, E>(seed);
     let bytes = out.proof.to_bytes();
     for len in 0..bytes.len() {

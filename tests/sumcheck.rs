@@ -1,18 +1,18 @@
 //! Sum-check: naive oracle, proptest round trips, tamper tests, byte fuzzing — on Goldilocks
 //! (challenges in its quadratic extension) and on BN254's scalar field.
 
-use ark_ff::{AdditiveGroup, Field, PrimeField, UniformRand};
+use ark_ff::{AdditiveGroup, Field, UniformRand};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use merlin::Transcript;
 use proptest::prelude::*;
 use zkcnn::codec::{self, DecodeError};
-use zkcnn::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::poly::Mle;
 use zkcnn::sumcheck::{self, EvaluationClaim, Instance, RoundMessage, SumcheckError};
 use zkcnn::testing::random_instance;
 
 /// Σ_x Σ_j c_j Π_i f_{j,i}(x) by brute force over the hypercube.
-fn naive_sum<F: PrimeField, E: Field<BasePrimeField = F>>(inst: &Instance<F, E>) -> E {
+fn naive_sum<F: BaseField, E: ExtField<F>>(inst: &Instance<F, E>) -> E {
     let n = inst.tables()[0].len();
     (0..n)
         .map(|x| {
@@ -31,10 +31,7 @@ fn naive_sum<F: PrimeField, E: Field<BasePrimeField = F>>(inst: &Instance<F, E>)
 }
 
 /// The first round polynomial at `t`, by brute force: Σ_{x'} P(t, x').
-fn naive_first_round<F: PrimeField, E: Field<BasePrimeField = F>>(
-    inst: &Instance<F, E>,
-    t: E,
-) -> E {
+fn naive_first_round<F: BaseField, E: ExtField<F>>(inst: &Instance<F, E>, t: E) -> E {
     let n = inst.tables()[0].len();
     (0..n / 2)
         .map(|j| {
@@ -58,7 +55,7 @@ fn naive_first_round<F: PrimeField, E: Field<BasePrimeField = F>>(
 }
 
 /// The summed polynomial at an arbitrary point, from the tables' multilinear extensions.
-fn oracle<F: PrimeField, E: Field<BasePrimeField = F>>(inst: &Instance<F, E>, point: &[E]) -> E {
+fn oracle<F: BaseField, E: ExtField<F>>(inst: &Instance<F, E>, point: &[E]) -> E {
     let values: Vec<E> = inst
         .tables()
         .iter()
@@ -67,9 +64,7 @@ fn oracle<F: PrimeField, E: Field<BasePrimeField = F>>(inst: &Instance<F, E>, po
     Instance::<F, E>::combine(inst.terms(), &values)
 }
 
-fn prove<F: PrimeField, E: Field<BasePrimeField = F>>(
-    inst: &Instance<F, E>,
-) -> (E, sumcheck::ProverOutput<E>) {
+fn prove<F: BaseField, E: ExtField<F>>(inst: &Instance<F, E>) -> (E, sumcheck::ProverOutput<E>) {
     let claim = inst.sum();
     (
         claim,
@@ -87,7 +82,7 @@ fn verify<E: Field>(
 }
 
 /// Verifies and discharges the final claim against the oracle.
-fn verify_and_discharge<F: PrimeField, E: Field<BasePrimeField = F>>(
+fn verify_and_discharge<F: BaseField, E: ExtField<F>>(
     inst: &Instance<F, E>,
     claim: E,
     proof: &sumcheck::Proof<E>,
@@ -96,7 +91,7 @@ fn verify_and_discharge<F: PrimeField, E: Field<BasePrimeField = F>>(
     c.check(oracle(inst, &c.point))
 }
 
-fn naive_oracle_agrees<F: PrimeField, E: Field<BasePrimeField = F>>(seed: u64) {
+fn naive_oracle_agrees<F: BaseField, E: ExtField<F>>(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
     for n in 1..7 {
         for d in 1..=3 {
@@ -151,7 +146,7 @@ fn interpolation_is_exact_on_low_degree_polynomials() {
     }
 }
 
-fn round_trip<F: PrimeField, E: Field<BasePrimeField = F>>(
+fn round_trip<F: BaseField, E: ExtField<F>>(
     seed: u64,
     n: usize,
     tables: usize,
@@ -197,7 +192,7 @@ proptest! {
     }
 }
 
-fn tampering_is_caught<F: PrimeField, E: Field<BasePrimeField = F>>(seed: u64) {
+fn tampering_is_caught<F: BaseField, E: ExtField<F>>(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
     let (n, d) = (5, 3);
     let inst = random_instance::<F, E>(&mut rng, n, 3, 3, d);
@@ -298,7 +293,7 @@ fn tampering_is_caught_bn254() {
     tampering_is_caught::<Bn254Fr, Bn254Fr>(5);
 }
 
-fn bytes_are_checked<F: PrimeField, E: Field<BasePrimeField = F>>(seed: u64) {
+fn bytes_are_checked<F: BaseField, E: ExtField<F>>(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
     let inst = random_instance::<F, E>(&mut rng, 4, 2, 2, 2);
     let (claim, out) = prove(&inst);
