@@ -364,6 +364,9 @@ pub fn lift<E: Field>(f: E::BasePrimeField) -> E {
 }
 
 /// A base-field element from a signed integer (negative values as p − |x|).
+///
+/// Injective only on `|x| ≤ (p − 1) / 2`; for Goldilocks that is `|x| ≤ 2^63 − 2^31`, far beyond
+/// quantized values and their accumulations.
 pub fn from_i64<F: PrimeField>(x: i64) -> F {
     F::from(x)
 }

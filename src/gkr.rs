@@ -25,8 +25,8 @@
 //! public input, or through a polynomial commitment). See `spec/gkr.md`.
 
 use crate::codec::{self, DecodeError};
-use crate::field::{mul_base, BaseField, ExtField};
-use crate::poly::{add_scaled_eq, eq_table, Mle};
+use crate::field::{mul_base, BaseField, ExtField, MulAcc};
+use crate::poly::{add_scaled_eq, eq_table, evaluate_base, Mle};
 use crate::sumcheck::{self, EvaluationClaim, Instance, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{Field, PrimeField};
@@ -402,7 +402,7 @@ fn absorb_values<E: Field>(t: &mut Transcript, v: &SourceValues<E>) {
 }
 
 /// `G(z) = Σ_k α_k eq(g_k, z)` over the layer's `2^n` outputs.
-fn merged_eq<E: Field>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> Vec<E> {
+fn merged_eq<E: MulAcc>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> Vec<E> {
     let mut g = vec![E::ZERO; 1 << n];
     for (c, &a) in claims.iter().zip(alpha) {
         add_scaled_eq(&mut g, &c.point, a);
@@ -410,8 +410,11 @@ fn merged_eq<E: Field>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> 
     g
 }
 
-/// Proves the evaluation of `circuit` on `input`. The caller is expected to have bound the
-/// circuit itself (its wiring) into the transcript, e.g. through a model digest.
+/// Proves the evaluation of `circuit` on `input`.
+///
+/// The GKR transcript absorbs only the circuit's shape and the output. The caller must bind the
+/// circuit's wiring (e.g. a model digest) and the input — or a commitment to it — into the
+/// transcript first: otherwise an input chosen after the challenges could satisfy the claims.
 pub fn prove<F: BaseField, E: ExtField<F>>(
     circuit: &Circuit,
     input: &[F],
@@ -472,7 +475,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         let p1 = sumcheck::prove(inst, claim, transcript);
         let u = p1.point;
         let w_u = p1.table_values[0];
-        let at_u = source_values(&src, &values[i], &values[0], &u);
+        let at_u = source_values(&src, &values[i], &values[0], &u, w_u);
         absorb_values(transcript, &at_u);
 
         // Phase 2: Σ_v W(v)·m(v) + W(u*)·a(v), with m = W(u*)·mul_G(u*, ·) + add_G(u*, ·).
@@ -481,9 +484,9 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         let mut a = vec![E::ZERO; size];
         for (z, gate) in gates.iter().enumerate() {
             let (l, r) = (src.index(gate.left), src.index(gate.right));
-            let c = gz[z] * eq_u[l];
+            let c = E::mul_fast(&gz[z], &eq_u[l]);
             match gate.op {
-                Op::Mul => m[r] += c * w_u,
+                Op::Mul => m[r] += E::mul_fast(&c, &w_u),
                 Op::Add => {
                     m[r] += c;
                     a[r] += c;
@@ -506,7 +509,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         .expect("phase-2 tables share the source's length");
         let p2 = sumcheck::prove(inst, p1_claim_value(&p1.table_values), transcript);
         let v = p2.point;
-        let at_v = source_values(&src, &values[i], &values[0], &v);
+        let at_v = source_values(&src, &values[i], &values[0], &v, p2.table_values[0]);
         absorb_values(transcript, &at_v);
 
         claims = next_claims(&src, &u, &at_u, &v, &at_v, &mut input_claims);
@@ -537,11 +540,18 @@ fn source_values<F: BaseField, E: ExtField<F>>(
     prev: &[F],
     input: &[F],
     point: &[E],
+    w_at_point: E,
 ) -> SourceValues<E> {
-    let eval = |t: &[F], k: usize| Mle::<F, E>::Base(t.to_vec()).evaluate(&point[..k]);
-    SourceValues {
-        prev: eval(prev, src.prev_vars),
-        input: src.input_vars.map(|k| eval(input, k)),
+    match src.input_vars {
+        // W is the previous layer itself: its value is the sum-check's final table value.
+        None => SourceValues {
+            prev: w_at_point,
+            input: None,
+        },
+        Some(k) => SourceValues {
+            prev: evaluate_base(prev, &point[..src.prev_vars]),
+            input: Some(evaluate_base(input, &point[..k])),
+        },
     }
 }
 
@@ -645,7 +655,10 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
         let (eq_u, eq_v) = (eq_table(&c1.point), eq_table(&c2.point));
         let (mut add, mut mul) = (E::ZERO, E::ZERO);
         for (z, gate) in circuit.layers[i].gates.iter().enumerate() {
-            let t = gz[z] * eq_u[src.index(gate.left)] * eq_v[src.index(gate.right)];
+            let t = E::mul_fast(
+                &E::mul_fast(&gz[z], &eq_u[src.index(gate.left)]),
+                &eq_v[src.index(gate.right)],
+            );
             match gate.op {
                 Op::Add => add += t,
                 Op::Mul => mul += t,

@@ -2,7 +2,7 @@
 //! and `bench` (the proof-system core's figures table). The CNN commands come with the network
 //! prover.
 
-use ark_ff::Field;
+use ark_ff::{AdditiveGroup, Field};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use merlin::Transcript;
 use std::hint::black_box;
@@ -140,24 +140,24 @@ fn plain_sum(tables: &[Vec<F>]) -> F {
     zkcnn::parallel::map_reduce(n, sum, |a, b| a + b)
 }
 
-/// Plain evaluation of a circuit, without padding or bookkeeping.
+/// Plain evaluation of a circuit on the same threads, without padding or bookkeeping.
 fn plain_eval(c: &Circuit, input: &[F]) -> F {
     let mut prev = input.to_vec();
     for l in &c.layers {
-        prev = l
-            .gates
-            .iter()
-            .map(|g| {
+        let mut out = vec![F::ZERO; l.gates.len()];
+        zkcnn::parallel::for_each_chunk_mut(&mut out, |start, chunk| {
+            for (o, g) in chunk.iter_mut().zip(&l.gates[start..]) {
                 let get = |w: Wire| match w {
                     Wire::Prev(j) => prev[j],
                     Wire::Input(j) => input[j],
                 };
-                match g.op {
+                *o = match g.op {
                     Op::Add => get(g.left) + get(g.right),
                     Op::Mul => get(g.left) * get(g.right),
-                }
-            })
-            .collect();
+                };
+            }
+        });
+        prev = out;
     }
     prev[0]
 }

@@ -31,6 +31,27 @@ pub fn for_each_fixed_chunk_mut<T: Send>(
     t.chunks_mut(len).for_each(f);
 }
 
+/// Calls `f` on matching chunks of two equally long slices, in parallel above the threshold.
+pub fn join_chunks<T: Send>(
+    a: &mut [T],
+    b: &mut [T],
+    f: impl Fn(&mut [T], &mut [T]) + Sync + Send,
+) {
+    #[cfg(feature = "parallel")]
+    if a.len() >= PAR_THRESHOLD {
+        use rayon::prelude::*;
+        let size = a
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(PAR_THRESHOLD / 4);
+        a.par_chunks_mut(size)
+            .zip(b.par_chunks_mut(size))
+            .for_each(|(x, y)| f(x, y));
+        return;
+    }
+    f(a, b)
+}
+
 /// Splits `0..n` into ranges, maps each with `map` and combines the results with `reduce`.
 /// `reduce` must be associative; the split depends on the thread count, so results that are not
 /// exactly associative (none in a field) could differ between builds.

@@ -75,13 +75,7 @@ impl<F: BaseField, E: ExtField<F>> Mle<F, E> {
         assert_eq!(point.len(), self.num_vars(), "point has the wrong length");
         match (self, point.split_first()) {
             (_, None) => self.get(0),
-            (Mle::Base(v), Some((r, rest))) => {
-                let mut t = fold_base(v, *r);
-                for &r in rest {
-                    fold_ext(&mut t, r);
-                }
-                t[0]
-            }
+            (Mle::Base(v), Some(_)) => evaluate_base(v, point),
             (Mle::Ext(v), Some(_)) => {
                 let mut t = v.clone();
                 for &r in point {
@@ -89,6 +83,21 @@ impl<F: BaseField, E: ExtField<F>> Mle<F, E> {
                 }
                 t[0]
             }
+        }
+    }
+}
+
+/// The multilinear extension of a base-field table at `point` (`2^point.len()` entries).
+pub fn evaluate_base<F: BaseField, E: ExtField<F>>(t: &[F], point: &[E]) -> E {
+    assert_eq!(t.len(), 1 << point.len(), "point has the wrong length");
+    match point.split_first() {
+        None => lift(t[0]),
+        Some((&r, rest)) => {
+            let mut t = fold_base(t, r);
+            for &r in rest {
+                fold_ext(&mut t, r);
+            }
+            t[0]
         }
     }
 }
@@ -139,27 +148,35 @@ fn chunk_size(half: usize) -> usize {
 
 /// The table of `eq(r, x) = Π_k (r_k x_k + (1 − r_k)(1 − x_k))` over all `x` in `{0,1}^n`,
 /// in the index order of this module.
-pub fn eq_table<E: Field>(r: &[E]) -> Vec<E> {
+pub fn eq_table<E: MulAcc>(r: &[E]) -> Vec<E> {
+    scaled_eq_table(r, E::ONE)
+}
+
+/// `coeff · eq(r, ·)` as a table (one multiplication per entry).
+pub fn scaled_eq_table<E: MulAcc>(r: &[E], coeff: E) -> Vec<E> {
     let mut t = vec![E::ZERO; 1 << r.len()];
-    t[0] = E::ONE;
+    t[0] = coeff;
     for (k, &rk) in r.iter().enumerate() {
         let half = 1 << k;
         let (lo, hi) = t.split_at_mut(half);
         let hi = &mut hi[..half];
-        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
-            *b = *a * rk;
-            *a -= *b;
-        }
+        let step = |lo: &mut [E], hi: &mut [E]| {
+            for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+                *b = E::mul_fast(a, &rk);
+                *a -= *b;
+            }
+        };
+        crate::parallel::join_chunks(lo, hi, step);
     }
     t
 }
 
 /// Adds `coeff · eq(r, ·)` into `acc` (length `2^r.len()`).
-pub fn add_scaled_eq<E: Field>(acc: &mut [E], r: &[E], coeff: E) {
-    let t = eq_table(r);
+pub fn add_scaled_eq<E: MulAcc>(acc: &mut [E], r: &[E], coeff: E) {
+    let t = scaled_eq_table(r, coeff);
     for_each_chunk_mut(acc, |start, chunk| {
-        for (j, a) in chunk.iter_mut().enumerate() {
-            *a += coeff * t[start + j];
+        for (a, b) in chunk.iter_mut().zip(&t[start..]) {
+            *a += *b;
         }
     });
 }

@@ -234,6 +234,13 @@ fn product<T: MulAcc>(lines: &[[T; 4]; MAX_DEGREE], k: usize, p: usize) -> T {
     acc
 }
 
+fn add3<T: Field>(mut a: [T; 3], b: [T; 3]) -> [T; 3] {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+    a
+}
+
 fn merge3<T: MulAcc>(a: [T::Acc; 3], b: [T::Acc; 3]) -> [T::Acc; 3] {
     [
         T::merge(a[0], b[0]),
@@ -246,6 +253,23 @@ fn merge3<T: MulAcc>(a: [T::Acc; 3], b: [T::Acc; 3]) -> [T::Acc; 3] {
 /// factor multiplied plainly, the last one multiply-accumulated with delayed reduction.
 fn uniform_sums<T: MulAcc>(tables: &[&[T]], pairs: usize, d: usize) -> [T; 3] {
     let k = tables.len();
+    if k == 1 {
+        // A single factor: the sums are linear, no products at all.
+        let t = tables[0];
+        return map_reduce(
+            pairs,
+            |r| {
+                r.fold([T::ZERO; 3], |mut acc, j| {
+                    let l = line(t[2 * j], t[2 * j + 1]);
+                    for (a, &p) in acc.iter_mut().zip(POINTS.iter()).take(d) {
+                        *a += l[p];
+                    }
+                    acc
+                })
+            },
+            add3,
+        );
+    }
     let acc = map_reduce(
         pairs,
         |r| {
@@ -253,11 +277,7 @@ fn uniform_sums<T: MulAcc>(tables: &[&[T]], pairs: usize, d: usize) -> [T; 3] {
             for j in r {
                 let l = lines(tables, j);
                 for (a, &p) in acc.iter_mut().zip(POINTS.iter()).take(d) {
-                    if k == 1 {
-                        T::mul_acc(a, &l[0][p], &T::ONE);
-                    } else {
-                        T::mul_acc(a, &product(&l, k - 1, p), &l[k - 1][p]);
-                    }
+                    T::mul_acc(a, &product(&l, k - 1, p), &l[k - 1][p]);
                 }
             }
             acc

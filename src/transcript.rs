@@ -113,6 +113,26 @@ mod tests {
         );
     }
 
+    /// Pins the encoding: a change here changes every proof.
+    #[test]
+    fn golden_challenges() {
+        let mut t = Transcript::new(b"zkcnn-golden");
+        t.domain_separator(b"golden", &[1, 2, 3]);
+        t.append_field(
+            b"x",
+            &GoldilocksExt2::new(Goldilocks::from(5u64), Goldilocks::from(6u64)),
+        );
+        t.append_fields(b"xs", &[Bn254Fr::from(7u64), Bn254Fr::from(8u64)]);
+        let e: GoldilocksExt2 = t.challenge_field(b"c");
+        let b: Bn254Fr = t.challenge_field(b"c");
+        assert_eq!(format!("{} {}", e.c0, e.c1), GOLDEN_EXT);
+        assert_eq!(b.to_string(), GOLDEN_BN);
+    }
+
+    const GOLDEN_EXT: &str = "13999261418575066534 11006671349436895575";
+    const GOLDEN_BN: &str =
+        "7765206085172455380771538351390706410982653124885979276130068626968907736362";
+
     #[test]
     fn extension_challenges_use_both_coordinates() {
         let mut t = Transcript::new(b"t");

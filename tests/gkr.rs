@@ -88,6 +88,15 @@ fn round_trip<F: BaseField, E: ExtField<F>>(
     }
     let claims = verify(&c, &input, &out.output, &out.proof).unwrap();
     assert_eq!(claims, out.input_claims);
+    // Prover and verifier transcripts agree after the run.
+    use zkcnn::transcript::TranscriptExt;
+    let (mut tp, mut tv) = (Transcript::new(b"gkr-test"), Transcript::new(b"gkr-test"));
+    gkr::prove::<F, E>(&c, &input, &mut tp).unwrap();
+    gkr::verify(&c, &out.output, &out.proof, &mut tv).unwrap();
+    assert_eq!(
+        tp.challenge_field::<E>(b"after"),
+        tv.challenge_field::<E>(b"after")
+    );
     let bytes = out.proof.to_bytes();
     assert_eq!(Proof::<E>::from_bytes(&bytes).unwrap(), out.proof);
 }

@@ -155,9 +155,19 @@ fn round_trip<F: BaseField, E: ExtField<F>>(
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
     let inst = random_instance::<F, E>(&mut rng, n, tables, terms, d);
-    let (claim, out) = prove(&inst);
+    let mut tp = Transcript::new(b"test");
+    let out = sumcheck::prove(inst.clone(), inst.sum(), &mut tp);
+    let claim = inst.sum();
     assert_eq!(out.proof.rounds.len(), n);
-    assert_eq!(verify_and_discharge(&inst, claim, &out.proof), Ok(()));
+    let mut tv = Transcript::new(b"test");
+    let c = sumcheck::verify(n, inst.degree(), claim, &out.proof, &mut tv).unwrap();
+    assert_eq!(c.check(oracle(&inst, &c.point)), Ok(()));
+    // Prover and verifier transcripts agree after the run.
+    use zkcnn::transcript::TranscriptExt;
+    assert_eq!(
+        tp.challenge_field::<E>(b"after"),
+        tv.challenge_field::<E>(b"after")
+    );
     // Through bytes as well.
     let decoded: sumcheck::Proof<E> = codec::from_bytes(&codec::to_bytes(&out.proof)).unwrap();
     assert_eq!(decoded, out.proof);
