@@ -218,6 +218,17 @@ pub trait MulAcc: Field {
     fn mul_fast(a: &Self, b: &Self) -> Self {
         *a * b
     }
+    /// `c + a · b`; fields may override this with a faster formula.
+    #[inline(always)]
+    fn add_mul_fast(c: &Self, a: &Self, b: &Self) -> Self {
+        *c + Self::mul_fast(a, b)
+    }
+    /// `c + a · f` for `c` in the base field and `f` in the base field (the first fold of a
+    /// base-field table); fields may override this with a faster formula.
+    #[inline(always)]
+    fn add_base_mul_base(c: &Self::BasePrimeField, a: &Self, f: &Self::BasePrimeField) -> Self {
+        Self::from_base_prime_field(*c) + a.mul_by_base_prime_field(f)
+    }
 }
 
 /// What protocol code needs of the base field `F`: a prime field with fast multiply-accumulate.
@@ -337,6 +348,24 @@ impl MulAcc for GoldilocksExt2 {
         let b = acc[1].reduce();
         let seven_b = SmallFp::from_raw(GoldilocksConfig::reduce128(7 * b.value as u128));
         GoldilocksExt2::new(acc[0].reduce() + seven_b, acc[2].reduce())
+    }
+    /// `c + a·b` with the addition inside the last reduction of each coordinate.
+    #[inline(always)]
+    fn add_mul_fast(c: &Self, a: &Self, b: &Self) -> Self {
+        let r = GoldilocksConfig::reduce128;
+        // (p − 1)² + 7(p − 1) + (p − 1) < 2^128.
+        let a1b1 = r(wide(a.c1, b.c1));
+        let c0 = r(wide(a.c0, b.c0) + 7 * a1b1 as u128 + c.c0.value as u128);
+        let a1b0 = r(wide(a.c1, b.c0));
+        let c1 = r(wide(a.c0, b.c1) + a1b0 as u128 + c.c1.value as u128);
+        GoldilocksExt2::new(SmallFp::from_raw(c0), SmallFp::from_raw(c1))
+    }
+    /// `c + a·f` for base-field `c` and `f`: `(c + a0·f, a1·f)`, one reduction per coordinate.
+    #[inline(always)]
+    fn add_base_mul_base(c: &Goldilocks, a: &Self, f: &Goldilocks) -> Self {
+        let r = GoldilocksConfig::reduce128;
+        let c0 = r(wide(a.c0, *f) + c.value as u128);
+        GoldilocksExt2::new(SmallFp::from_raw(c0), SmallFp::from_raw(r(wide(a.c1, *f))))
     }
     /// Schoolbook with one reduction per coordinate pair: `c0 = a0·b0 + 7·(a1·b1 mod p)` and
     /// `c1 = a0·b1 + (a1·b0 mod p)` both stay below 2^128 before the last reduction.
@@ -481,6 +510,12 @@ mod tests {
                 T::mul_acc(&mut acc, &a[i], &b[i]);
                 T::mul_base_acc(&mut acc_base, &a[i], &f[i]);
                 assert_eq!(T::mul_fast(&a[i], &b[i]), a[i] * b[i]);
+                assert_eq!(T::add_mul_fast(&b[i], &a[i], &b[i]), b[i] + a[i] * b[i]);
+                let lifted = T::from_base_prime_field(f[i]);
+                assert_eq!(
+                    T::add_base_mul_base(&f[i], &a[i], &f[i]),
+                    lifted + a[i] * lifted
+                );
             }
             let expected: T = a.iter().zip(&b).map(|(x, y)| *x * y).sum();
             assert_eq!(T::reduce(acc), expected);
@@ -509,6 +544,12 @@ mod tests {
         check_mul_acc::<Bn254Fr>();
         let m = GoldilocksExt2::new(-Goldilocks::one(), -Goldilocks::one());
         assert_eq!(MulAcc::mul_fast(&m, &m), m * m);
+        assert_eq!(MulAcc::add_mul_fast(&m, &m, &m), m + m * m);
+        let f = -Goldilocks::one();
+        assert_eq!(
+            GoldilocksExt2::add_base_mul_base(&f, &m, &f),
+            lift::<GoldilocksExt2>(f) + m * lift::<GoldilocksExt2>(f)
+        );
     }
 
     #[test]

@@ -472,6 +472,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
             ],
         )
         .expect("phase-1 tables share the source's length");
+        debug_assert_eq!(inst.sum(), claim, "phase-1 claim is the true sum");
         let p1 = sumcheck::prove(inst, claim, transcript);
         let u = p1.point;
         let w_u = p1.table_values[0];
@@ -507,6 +508,11 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
             ],
         )
         .expect("phase-2 tables share the source's length");
+        debug_assert_eq!(
+            inst.sum(),
+            p1_claim_value(&p1.table_values),
+            "phase-2 claim"
+        );
         let p2 = sumcheck::prove(inst, p1_claim_value(&p1.table_values), transcript);
         let v = p2.point;
         let at_v = source_values(&src, &values[i], &values[0], &v, p2.table_values[0]);

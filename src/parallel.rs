@@ -52,6 +52,17 @@ pub fn join_chunks<T: Send>(
     f(a, b)
 }
 
+/// `(0..n).map(f).collect()`, in parallel above the threshold; writes each entry once (no
+/// zero-fill pass first).
+pub fn collect_indexed<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "parallel")]
+    if n >= PAR_THRESHOLD {
+        use rayon::prelude::*;
+        return (0..n).into_par_iter().map(f).collect();
+    }
+    (0..n).map(f).collect()
+}
+
 /// Splits `0..n` into ranges, maps each with `map` and combines the results with `reduce`.
 /// `reduce` must be associative; the split depends on the thread count, so results that are not
 /// exactly associative (none in a field) could differ between builds.

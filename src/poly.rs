@@ -20,8 +20,8 @@
 //! assert_eq!(f.evaluate(&[half, E::zero()]), E::from(3u64) * half);
 //! ```
 
-use crate::field::{lift, mul_base, BaseField, ExtField, MulAcc};
-use crate::parallel::{for_each_chunk_mut, for_each_fixed_chunk_mut, map_reduce};
+use crate::field::{lift, BaseField, ExtField, MulAcc};
+use crate::parallel::{collect_indexed, for_each_chunk_mut, for_each_fixed_chunk_mut, map_reduce};
 use ark_ff::Field;
 
 /// A multilinear polynomial's evaluation table, over the base field or the extension.
@@ -104,16 +104,10 @@ pub fn evaluate_base<F: BaseField, E: ExtField<F>>(t: &[F], point: &[E]) -> E {
 
 /// Fixes `x_0 = r` in a base-field table: `out[j] = t[2j] + r·(t[2j+1] − t[2j])`.
 pub fn fold_base<F: BaseField, E: ExtField<F>>(t: &[F], r: E) -> Vec<E> {
-    let half = t.len() / 2;
-    let mut out = vec![E::ZERO; half];
-    for_each_chunk_mut(&mut out, |start, chunk| {
-        for (j, o) in chunk.iter_mut().enumerate() {
-            let a = t[2 * (start + j)];
-            let b = t[2 * (start + j) + 1];
-            *o = mul_base(r, b - a) + lift::<E>(a);
-        }
-    });
-    out
+    collect_indexed(t.len() / 2, |j| {
+        let (a, b) = (t[2 * j], t[2 * j + 1]);
+        E::add_base_mul_base(&a, &r, &(b - a))
+    })
 }
 
 /// Fixes `x_0 = r` in an extension-field table, in place (the table halves, no allocation).
@@ -125,7 +119,7 @@ pub fn fold_ext<E: MulAcc>(t: &mut Vec<E>, r: E) {
     let fold_chunk = |chunk: &mut [E]| {
         for j in 0..chunk.len() / 2 {
             let (a, b) = (chunk[2 * j], chunk[2 * j + 1]);
-            chunk[j] = a + E::mul_fast(&r, &(b - a));
+            chunk[j] = E::add_mul_fast(&a, &r, &(b - a));
         }
     };
     let size = chunk_size(half);
@@ -139,8 +133,9 @@ pub fn fold_ext<E: MulAcc>(t: &mut Vec<E>, r: E) {
 
 /// Output entries per chunk when folding a table to `half` entries.
 fn chunk_size(half: usize) -> usize {
-    if cfg!(feature = "parallel") && half >= crate::parallel::PAR_THRESHOLD {
-        half.div_ceil(16).max(crate::parallel::PAR_THRESHOLD / 4)
+    if half >= crate::parallel::PAR_THRESHOLD {
+        // One chunk per thread: the work is uniform, and fewer chunks move less in compaction.
+        half.div_ceil(crate::parallel::num_threads())
     } else {
         half.max(1)
     }
