@@ -8,6 +8,10 @@ use zkcnn::field::{Bn254Fr, Goldilocks as F, GoldilocksExt2 as E, MulAcc};
 
 const N: usize = 1 << 14;
 
+/// The same allocator as the `zkcnn` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(3);
     let fa: Vec<F> = (0..N).map(|_| F::rand(&mut rng)).collect();

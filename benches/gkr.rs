@@ -8,15 +8,19 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::gkr;
 use zkcnn::testing::{random_base, random_circuit};
 
+/// The same allocator as the `zkcnn` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("gkr");
     group.sample_size(10);
-    for (log_width, depth) in [(12usize, 16usize), (16, 16)] {
+    for (log_width, depth) in [(12usize, 16usize), (16, 16), (18, 4)] {
         let mut rng = StdRng::seed_from_u64(2);
         let width = 1 << log_width;
         let circuit = random_circuit(&mut rng, width, &vec![width; depth], 0.25);
         let input: Vec<F> = random_base(&mut rng, width);
-        let id = format!("2^{}-gates", log_width + depth.trailing_zeros() as usize);
+        let id = format!("{depth}x2^{log_width}-gates");
         group.bench_function(BenchmarkId::new("evaluate", &id), |b| {
             b.iter(|| circuit.evaluate(&input).unwrap())
         });

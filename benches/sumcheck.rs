@@ -18,6 +18,10 @@ fn plain(tables: &[Vec<F>]) -> F {
     }
 }
 
+/// The same allocator as the `zkcnn` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(1);
     let mut group = c.benchmark_group("sumcheck");

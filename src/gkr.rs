@@ -26,6 +26,7 @@
 
 use crate::codec::{self, DecodeError};
 use crate::field::{mul_base, BaseField, ExtField, MulAcc};
+use crate::parallel::{for_each_chunk_mut, scatter_add2};
 use crate::poly::{add_scaled_eq, eq_table, evaluate_base, Mle};
 use crate::sumcheck::{self, EvaluationClaim, Instance, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
@@ -258,14 +259,15 @@ impl Circuit {
                 Wire::Prev(j) => prev[j],
                 Wire::Input(j) => input[j],
             };
-            let mut out: Vec<F> = layer
-                .gates
-                .iter()
-                .map(|g| match g.op {
-                    Op::Add => read(g.left) + read(g.right),
-                    Op::Mul => read(g.left) * read(g.right),
-                })
-                .collect();
+            let mut out = vec![F::ZERO; layer.gates.len()];
+            for_each_chunk_mut(&mut out, |start, chunk| {
+                for (o, g) in chunk.iter_mut().zip(&layer.gates[start..]) {
+                    *o = match g.op {
+                        Op::Add => read(g.left) + read(g.right),
+                        Op::Mul => read(g.left) * read(g.right),
+                    };
+                }
+            });
             out.resize(1 << self.layer_vars(i + 1), F::ZERO);
             values.push(out);
         }
@@ -446,18 +448,18 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         let size = w.len();
 
         // Phase 1: Σ_u W(u)·h1(u) + h2(u).
-        let mut h1 = vec![E::ZERO; size];
-        let mut h2 = vec![E::ZERO; size];
-        for (z, gate) in gates.iter().enumerate() {
-            let (l, r) = (src.index(gate.left), src.index(gate.right));
-            match gate.op {
-                Op::Mul => h1[l] += mul_base(gz[z], w[r]),
-                Op::Add => {
-                    h1[l] += gz[z];
-                    h2[l] += mul_base(gz[z], w[r]);
+        let (h1, h2) = scatter_add2(size, gates.len(), |range, h1: &mut [E], h2: &mut [E]| {
+            for (z, gate) in range.clone().zip(&gates[range]) {
+                let (l, r) = (src.index(gate.left), src.index(gate.right));
+                match gate.op {
+                    Op::Mul => h1[l] += mul_base(gz[z], w[r]),
+                    Op::Add => {
+                        h1[l] += gz[z];
+                        h2[l] += mul_base(gz[z], w[r]);
+                    }
                 }
             }
-        }
+        });
         let inst = Instance::new(
             vec![Mle::Base(w.clone()), Mle::Ext(h1), Mle::Ext(h2)],
             vec![
@@ -481,19 +483,19 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
 
         // Phase 2: Σ_v W(v)·m(v) + W(u*)·a(v), with m = W(u*)·mul_G(u*, ·) + add_G(u*, ·).
         let eq_u = eq_table(&u);
-        let mut m = vec![E::ZERO; size];
-        let mut a = vec![E::ZERO; size];
-        for (z, gate) in gates.iter().enumerate() {
-            let (l, r) = (src.index(gate.left), src.index(gate.right));
-            let c = E::mul_fast(&gz[z], &eq_u[l]);
-            match gate.op {
-                Op::Mul => m[r] += E::mul_fast(&c, &w_u),
-                Op::Add => {
-                    m[r] += c;
-                    a[r] += c;
+        let (m, a) = scatter_add2(size, gates.len(), |range, m: &mut [E], a: &mut [E]| {
+            for (z, gate) in range.clone().zip(&gates[range]) {
+                let (l, r) = (src.index(gate.left), src.index(gate.right));
+                let c = E::mul_fast(&gz[z], &eq_u[l]);
+                match gate.op {
+                    Op::Mul => m[r] += E::mul_fast(&c, &w_u),
+                    Op::Add => {
+                        m[r] += c;
+                        a[r] += c;
+                    }
                 }
             }
-        }
+        });
         let inst = Instance::new(
             vec![Mle::Base(w), Mle::Ext(m), Mle::Ext(a)],
             vec![

@@ -14,6 +14,9 @@ use zkcnn::poly::Mle;
 use zkcnn::sumcheck::{self, Instance, Term};
 use zkcnn::testing::{random_base, random_circuit};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick]";
 
 fn main() -> ExitCode {
@@ -100,25 +103,38 @@ fn demo() -> ExitCode {
 
 /// Median of `reps` timings of `f`.
 fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
-    time_with_setup(reps, || (), |()| f())
-}
-
-/// Median of `reps` timings of `f(setup())`, `setup` untimed.
-fn time_with_setup<S, T>(
-    reps: usize,
-    mut setup: impl FnMut() -> S,
-    mut f: impl FnMut(S) -> T,
-) -> Duration {
     let mut v: Vec<Duration> = (0..reps)
         .map(|_| {
-            let s = setup();
             let t = Instant::now();
-            black_box(f(s));
+            black_box(f());
             t.elapsed()
         })
         .collect();
     v.sort();
     v[reps / 2]
+}
+
+/// Medians of `reps` interleaved timings of `baseline()` and of `run(setup())` (`setup`
+/// untimed): both see the same machine conditions, so their ratio is comparable.
+fn time_pair<S, T, U>(
+    reps: usize,
+    mut baseline: impl FnMut() -> U,
+    mut setup: impl FnMut() -> S,
+    mut run: impl FnMut(S) -> T,
+) -> (Duration, Duration) {
+    let (mut base, mut main) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let t = Instant::now();
+        black_box(baseline());
+        base.push(t.elapsed());
+        let s = setup();
+        let t = Instant::now();
+        black_box(run(s));
+        main.push(t.elapsed());
+    }
+    base.sort();
+    main.sort();
+    (base[reps / 2], main[reps / 2])
 }
 
 /// Σ_x f(x)·g(x) (·h(x)) over `F`, plainly, in a tight loop on the same threads: the baseline a
@@ -163,10 +179,17 @@ fn plain_eval(c: &Circuit, input: &[F]) -> F {
 }
 
 fn bench(quick: bool) -> ExitCode {
-    let reps = if quick { 3 } else { 7 };
-    println!("zkcnn bench: release build, {} threads, Goldilocks F with challenges in F[X]/(X^2-7); median of {reps}", threads());
+    let reps = if quick { 3 } else { 9 };
+    println!(
+        "zkcnn bench: release build, {} thread(s), mimalloc, Goldilocks F, challenges in F[X]/(X^2-7)",
+        threads()
+    );
+    println!(
+        "medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline"
+    );
     println!();
-    println!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables");
+    println!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables;");
+    println!("baseline: the same sum computed plainly with field * and + on the same threads");
     println!("| entries | degree | prove | plain sum | prove / plain | verify | proof |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let mut rng = StdRng::seed_from_u64(7);
@@ -174,7 +197,6 @@ fn bench(quick: bool) -> ExitCode {
     for &n in sizes {
         for d in [2usize, 3] {
             let tables: Vec<Vec<F>> = (0..d).map(|_| random_base(&mut rng, 1 << n)).collect();
-            let plain = time(reps, || plain_sum(&tables));
             let claim = zkcnn::field::lift::<E>(plain_sum(&tables));
             let inst = Instance::<F, E>::new(
                 tables.iter().cloned().map(Mle::Base).collect(),
@@ -185,8 +207,9 @@ fn bench(quick: bool) -> ExitCode {
             )
             .expect("well-formed instance");
             let mut proof = None;
-            let prove = time_with_setup(
+            let (plain, prove) = time_pair(
                 reps,
+                || plain_sum(&tables),
                 || inst.clone(),
                 |inst| {
                     proof = Some(sumcheck::prove(inst, claim, &mut Transcript::new(b"bench")).proof)
@@ -208,9 +231,12 @@ fn bench(quick: bool) -> ExitCode {
     }
     println!();
     println!(
-        "GKR prover on a random layered circuit (a quarter of the wires read the input layer)"
+        "GKR prover on random layered circuits (a quarter of the wires of every layer after the"
     );
-    println!("| gates | layers | prove | plain evaluation | prove / plain | verify | proof |");
+    println!("first read the input layer); baseline: plain evaluation on the same threads");
+    println!(
+        "| gates | layers x width | prove | plain evaluation | prove / plain | verify | proof |"
+    );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let shapes: &[(usize, usize)] = if quick {
         &[(14, 4)]
@@ -219,20 +245,24 @@ fn bench(quick: bool) -> ExitCode {
     };
     for &(w, depth) in shapes {
         let (c, input) = demo_circuit(w, depth, 3);
-        let plain = time(reps, || plain_eval(&c, &input));
         let mut out = None;
-        let prove = time(reps, || {
-            out = Some(
-                gkr::prove::<F, E>(&c, &input, &mut Transcript::new(b"bench"))
-                    .expect("valid circuit"),
-            )
-        });
+        let (plain, prove) = time_pair(
+            reps,
+            || plain_eval(&c, &input),
+            || (),
+            |()| {
+                out = Some(
+                    gkr::prove::<F, E>(&c, &input, &mut Transcript::new(b"bench"))
+                        .expect("valid circuit"),
+                )
+            },
+        );
         let out = out.expect("ran at least once");
         let verify = time(reps, || {
             gkr::verify(&c, &out.output, &out.proof, &mut Transcript::new(b"bench"))
         });
         println!(
-            "| 2^{} | {depth} | {} | {} | {:.1}x | {} | {:.1} KiB |",
+            "| 2^{} | {depth} x 2^{w} | {} | {} | {:.1}x | {} | {:.1} KiB |",
             w + depth.trailing_zeros() as usize,
             ms(prove),
             ms(plain),

@@ -63,6 +63,49 @@ pub fn collect_indexed<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) 
     (0..n).map(f).collect()
 }
 
+/// Scatter-adds into two zeroed tables of `len` entries: `f(range, a, b)` adds the
+/// contributions of the items in `range`. With the `parallel` feature and several threads,
+/// each thread fills private tables for its share of `0..n` and the copies are summed after.
+pub fn scatter_add2<T>(
+    len: usize,
+    n: usize,
+    f: impl Fn(Range<usize>, &mut [T], &mut [T]) + Sync + Send,
+) -> (Vec<T>, Vec<T>)
+where
+    T: Copy + Send + Sync + Default + std::ops::AddAssign,
+{
+    #[cfg(feature = "parallel")]
+    if n >= PAR_THRESHOLD && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        let parts = rayon::current_num_threads();
+        let size = n.div_ceil(parts);
+        let partial: Vec<(Vec<T>, Vec<T>)> = (0..parts)
+            .into_par_iter()
+            .map(|p| {
+                let (mut a, mut b) = (vec![T::default(); len], vec![T::default(); len]);
+                f(p * size..((p + 1) * size).min(n), &mut a, &mut b);
+                (a, b)
+            })
+            .collect();
+        let mut it = partial.into_iter();
+        let (mut a, mut b) = it
+            .next()
+            .unwrap_or_else(|| (vec![T::default(); len], vec![T::default(); len]));
+        for (pa, pb) in it {
+            for (acc, part) in [(&mut a, pa), (&mut b, pb)] {
+                acc.par_iter_mut()
+                    .zip(part.par_iter())
+                    .with_min_len(PAR_THRESHOLD)
+                    .for_each(|(x, y)| *x += *y);
+            }
+        }
+        return (a, b);
+    }
+    let (mut a, mut b) = (vec![T::default(); len], vec![T::default(); len]);
+    f(0..n, &mut a, &mut b);
+    (a, b)
+}
+
 /// Splits `0..n` into ranges, maps each with `map` and combines the results with `reduce`.
 /// `reduce` must be associative; the split depends on the thread count, so results that are not
 /// exactly associative (none in a field) could differ between builds.
