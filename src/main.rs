@@ -17,15 +17,20 @@ use zkcnn::testing::{random_base, random_circuit};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick]";
+const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick] [--only sumcheck|gkr]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         [] | ["demo"] => demo(),
-        ["bench"] => bench(false),
-        ["bench", "--quick"] => bench(true),
+        ["bench", rest @ ..] => match parse_bench(rest) {
+            Some((quick, only)) => bench(quick, only),
+            None => {
+                eprintln!("zkcnn: bad bench arguments {rest:?}\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -35,6 +40,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `[--quick] [--only sumcheck|gkr]` → (quick, only).
+fn parse_bench<'a>(mut args: &[&'a str]) -> Option<(bool, Option<&'a str>)> {
+    let (mut quick, mut only) = (false, None);
+    while let Some((first, rest)) = args.split_first() {
+        match (*first, rest) {
+            ("--quick", _) => quick = true,
+            ("--only", [what @ ("sumcheck" | "gkr"), ..]) => {
+                only = Some(*what);
+                args = &rest[1..];
+                continue;
+            }
+            _ => return None,
+        }
+        args = rest;
+    }
+    Some((quick, only))
 }
 
 fn ms(d: Duration) -> String {
@@ -178,7 +201,7 @@ fn plain_eval(c: &Circuit, input: &[F]) -> F {
     prev[0]
 }
 
-fn bench(quick: bool) -> ExitCode {
+fn bench(quick: bool, only: Option<&str>) -> ExitCode {
     let reps = if quick { 3 } else { 9 };
     println!(
         "zkcnn bench: release build, {} thread(s), mimalloc, Goldilocks F, challenges in F[X]/(X^2-7)",
@@ -187,6 +210,16 @@ fn bench(quick: bool) -> ExitCode {
     println!(
         "medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline"
     );
+    if only != Some("gkr") {
+        bench_sumcheck(quick, reps);
+    }
+    if only != Some("sumcheck") {
+        bench_gkr(quick, reps);
+    }
+    ExitCode::SUCCESS
+}
+
+fn bench_sumcheck(quick: bool, reps: usize) {
     println!();
     println!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables;");
     println!("baseline: the same sum computed plainly with field * and + on the same threads");
@@ -229,6 +262,9 @@ fn bench(quick: bool) -> ExitCode {
             );
         }
     }
+}
+
+fn bench_gkr(quick: bool, reps: usize) {
     println!();
     println!(
         "GKR prover on random layered circuits (a quarter of the wires of every layer after the"
@@ -271,5 +307,4 @@ fn bench(quick: bool) -> ExitCode {
             out.proof.to_bytes().len() as f64 / 1024.0
         );
     }
-    ExitCode::SUCCESS
 }
