@@ -26,7 +26,7 @@
 
 use crate::codec::{self, DecodeError};
 use crate::field::{mul_base, BaseField, ExtField, MulAcc};
-use crate::parallel::{for_each_chunk_mut, scatter_add2};
+use crate::parallel::{collect_indexed, for_each_chunk_mut, scatter_add2};
 use crate::poly::{add_scaled_eq, eq_table, evaluate_base, Mle};
 use crate::sumcheck::{self, EvaluationClaim, Instance, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
@@ -448,14 +448,18 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         let size = w.len();
 
         // Phase 1: Σ_u W(u)·h1(u) + h2(u).
+        // Gather G(z)·W(r) (random reads of W), then scatter by left input.
+        let t: Vec<E> = collect_indexed(gates.len(), |z| {
+            mul_base(gz[z], w[src.index(gates[z].right)])
+        });
         let (h1, h2) = scatter_add2(size, gates.len(), |range, h1: &mut [E], h2: &mut [E]| {
             for (z, gate) in range.clone().zip(&gates[range]) {
-                let (l, r) = (src.index(gate.left), src.index(gate.right));
+                let l = src.index(gate.left);
                 match gate.op {
-                    Op::Mul => h1[l] += mul_base(gz[z], w[r]),
+                    Op::Mul => h1[l] += t[z],
                     Op::Add => {
                         h1[l] += gz[z];
-                        h2[l] += mul_base(gz[z], w[r]);
+                        h2[l] += t[z];
                     }
                 }
             }
@@ -483,16 +487,21 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
 
         // Phase 2: Σ_v W(v)·m(v) + W(u*)·a(v), with m = W(u*)·mul_G(u*, ·) + add_G(u*, ·).
         let eq_u = eq_table(&u);
+        // Gather (random reads of eq(u*, l)) then scatter (short bodies, more misses in flight).
+        let c: Vec<E> = collect_indexed(gates.len(), |z| {
+            let g = &gates[z];
+            let c = E::mul_fast(&gz[z], &eq_u[src.index(g.left)]);
+            match g.op {
+                Op::Mul => E::mul_fast(&c, &w_u),
+                Op::Add => c,
+            }
+        });
         let (m, a) = scatter_add2(size, gates.len(), |range, m: &mut [E], a: &mut [E]| {
             for (z, gate) in range.clone().zip(&gates[range]) {
-                let (l, r) = (src.index(gate.left), src.index(gate.right));
-                let c = E::mul_fast(&gz[z], &eq_u[l]);
-                match gate.op {
-                    Op::Mul => m[r] += E::mul_fast(&c, &w_u),
-                    Op::Add => {
-                        m[r] += c;
-                        a[r] += c;
-                    }
+                let r = src.index(gate.right);
+                m[r] += c[z];
+                if gate.op == Op::Add {
+                    a[r] += c[z];
                 }
             }
         });
