@@ -9,6 +9,7 @@ use zkcnn::field::{Bn254Fr, Goldilocks as F, GoldilocksExt2 as E, MulAcc};
 const N: usize = 1 << 14;
 
 /// The same allocator as the `zkcnn` binary.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -9,6 +9,7 @@ use zkcnn::gkr;
 use zkcnn::testing::{random_base, random_circuit};
 
 /// The same allocator as the `zkcnn` binary.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -19,6 +19,7 @@ fn plain(tables: &[Vec<F>]) -> F {
 }
 
 /// The same allocator as the `zkcnn` binary.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -14,10 +14,33 @@ use zkcnn::poly::Mle;
 use zkcnn::sumcheck::{self, Instance, Term};
 use zkcnn::testing::{random_base, random_circuit};
 
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick] [--only sumcheck|gkr]";
+
+/// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`)
+/// instead of panicking, and with status 1 on any other write error.
+macro_rules! say {
+    () => {
+        write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        write_line(format_args!($($arg)*))
+    };
+}
+
+fn write_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("zkcnn: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,7 +55,7 @@ fn main() -> ExitCode {
             }
         },
         ["-h" | "--help" | "help"] => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             ExitCode::SUCCESS
         }
         _ => {
@@ -80,7 +103,7 @@ fn demo_circuit(log_width: usize, depth: usize, seed: u64) -> (Circuit, Vec<F>) 
 
 fn demo() -> ExitCode {
     let (circuit, input) = demo_circuit(14, 8, 1);
-    println!(
+    say!(
         "zkcnn demo: GKR proof for a random layered circuit ({} layers x 2^14 gates, {} threads)",
         circuit.layers.len(),
         threads()
@@ -106,12 +129,12 @@ fn demo() -> ExitCode {
         gkr::check_input_claims(&circuit, &input, &claims)
     });
     let verify = t.elapsed();
-    println!("  prove  {}", ms(prove));
-    println!("  verify {} (linear-time wiring check)", ms(verify));
-    println!("  proof  {:.1} KiB", bytes.len() as f64 / 1024.0);
+    say!("  prove  {}", ms(prove));
+    say!("  verify {} (linear-time wiring check)", ms(verify));
+    say!("  proof  {:.1} KiB", bytes.len() as f64 / 1024.0);
     match result {
         Ok(()) => {
-            println!(
+            say!(
                 "  verified: the circuit outputs the claimed {} values",
                 out.output.len()
             );
@@ -203,13 +226,12 @@ fn plain_eval(c: &Circuit, input: &[F]) -> F {
 
 fn bench(quick: bool, only: Option<&str>) -> ExitCode {
     let reps = if quick { 3 } else { 9 };
-    println!(
-        "zkcnn bench: release build, {} thread(s), mimalloc, Goldilocks F, challenges in F[X]/(X^2-7)",
-        threads()
+    say!(
+        "zkcnn bench: release build, {} thread(s), {} allocator, Goldilocks F, challenges in F[X]/(X^2-7)",
+        threads(),
+        if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" }
     );
-    println!(
-        "medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline"
-    );
+    say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
     if only != Some("gkr") {
         bench_sumcheck(quick, reps);
     }
@@ -220,11 +242,11 @@ fn bench(quick: bool, only: Option<&str>) -> ExitCode {
 }
 
 fn bench_sumcheck(quick: bool, reps: usize) {
-    println!();
-    println!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables;");
-    println!("baseline: the same sum computed plainly with field * and + on the same threads");
-    println!("| entries | degree | prove | plain sum | prove / plain | verify | proof |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    say!();
+    say!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables;");
+    say!("baseline: the same sum computed plainly with field * and + on the same threads");
+    say!("| entries | degree | prove | plain sum | prove / plain | verify | proof |");
+    say!("| --- | --- | --- | --- | --- | --- | --- |");
     let mut rng = StdRng::seed_from_u64(7);
     let sizes: &[usize] = if quick { &[16, 18] } else { &[16, 18, 20, 22] };
     for &n in sizes {
@@ -252,7 +274,7 @@ fn bench_sumcheck(quick: bool, reps: usize) {
             let verify = time(reps, || {
                 sumcheck::verify(n, d, claim, &proof, &mut Transcript::new(b"bench"))
             });
-            println!(
+            say!(
                 "| 2^{n} | {d} | {} | {} | {:.1}x | {} | {} B |",
                 ms(prove),
                 ms(plain),
@@ -265,15 +287,11 @@ fn bench_sumcheck(quick: bool, reps: usize) {
 }
 
 fn bench_gkr(quick: bool, reps: usize) {
-    println!();
-    println!(
-        "GKR prover on random layered circuits (a quarter of the wires of every layer after the"
-    );
-    println!("first read the input layer); baseline: plain evaluation on the same threads");
-    println!(
-        "| gates | layers x width | prove | plain evaluation | prove / plain | verify | proof |"
-    );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    say!();
+    say!("GKR prover on random layered circuits (a quarter of the wires of every layer after the");
+    say!("first read the input layer); baseline: plain evaluation on the same threads");
+    say!("| gates | layers x width | prove | plain evaluation | prove / plain | verify | proof |");
+    say!("| --- | --- | --- | --- | --- | --- | --- |");
     let shapes: &[(usize, usize)] = if quick {
         &[(14, 4)]
     } else {
@@ -297,7 +315,7 @@ fn bench_gkr(quick: bool, reps: usize) {
         let verify = time(reps, || {
             gkr::verify(&c, &out.output, &out.proof, &mut Transcript::new(b"bench"))
         });
-        println!(
+        say!(
             "| 2^{} | {depth} x 2^{w} | {} | {} | {:.1}x | {} | {:.1} KiB |",
             w + depth.trailing_zeros() as usize,
             ms(prove),
