@@ -25,14 +25,20 @@
 //! public input, or through a polynomial commitment). See `spec/gkr.md`.
 
 use crate::codec::{self, DecodeError};
-use crate::field::{mul_base, BaseField, ExtField, MulAcc};
-use crate::parallel::{collect_indexed, for_each_chunk_mut, scatter_add2};
-use crate::poly::{add_scaled_eq, eq_table, evaluate_base, Mle};
-use crate::sumcheck::{self, EvaluationClaim, Instance, SumcheckError, Term};
+use crate::field::MulAcc;
+use crate::parallel::for_each_chunk_mut;
+use crate::poly::add_scaled_eq;
+use crate::sumcheck::{self, EvaluationClaim, SumcheckError};
 use crate::transcript::TranscriptExt;
 use ark_ff::{Field, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
+
+mod prover;
+mod verifier;
+
+pub use prover::prove;
+pub use verifier::{check_input_claims, verify};
 
 /// A gate's operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,32 +127,32 @@ pub enum CircuitError {
     },
 }
 
-fn log2_ceil(n: usize) -> usize {
+pub(crate) fn log2_ceil(n: usize) -> usize {
     n.max(1).next_power_of_two().trailing_zeros() as usize
 }
 
 /// The shape of one layer's source `W`, derived from the circuit alone.
 #[derive(Clone, Copy, Debug)]
-struct Source {
+pub(crate) struct Source {
     /// Variables of the previous layer, `V_{i-1}`.
-    prev_vars: usize,
+    pub(crate) prev_vars: usize,
     /// Variables of the input layer, `V_0`, when the layer reads it.
-    input_vars: Option<usize>,
+    pub(crate) input_vars: Option<usize>,
 }
 
 impl Source {
     /// Variables of `W` without the selector.
-    fn inner_vars(&self) -> usize {
+    pub(crate) fn inner_vars(&self) -> usize {
         self.prev_vars.max(self.input_vars.unwrap_or(0))
     }
 
     /// Variables of `W`.
-    fn vars(&self) -> usize {
+    pub(crate) fn vars(&self) -> usize {
         self.inner_vars() + usize::from(self.input_vars.is_some())
     }
 
     /// Index of a wire in `W`'s table.
-    fn index(&self, w: Wire) -> usize {
+    pub(crate) fn index(&self, w: Wire) -> usize {
         match w {
             Wire::Prev(j) => j,
             Wire::Input(j) => (1 << self.inner_vars()) + j,
@@ -154,7 +160,7 @@ impl Source {
     }
 
     /// Builds `W`'s table from the previous layer and the input.
-    fn table<F: PrimeField>(&self, prev: &[F], input: &[F]) -> Vec<F> {
+    pub(crate) fn table<F: PrimeField>(&self, prev: &[F], input: &[F]) -> Vec<F> {
         if self.input_vars.is_none() {
             return prev.to_vec();
         }
@@ -166,15 +172,20 @@ impl Source {
     }
 
     /// `W(point)` from `V_{i-1}(point[..prev_vars])` and `V_0(point[..input_vars])`.
-    fn combine<E: Field>(&self, point: &[E], values: &SourceValues<E>) -> Option<E> {
+    /// `None` when the values do not fit the source's shape (or the point is too short).
+    pub(crate) fn combine<E: Field>(&self, point: &[E], values: &SourceValues<E>) -> Option<E> {
         let m = self.inner_vars();
         // Zero padding from `k` to `m` variables multiplies by Π_{k ≤ j < m} (1 − x_j).
-        let pad = |k: usize| point[k..m].iter().map(|&x| E::ONE - x).product::<E>();
+        let pad = |k: usize| {
+            point
+                .get(k..m)
+                .map(|p| p.iter().map(|&x| E::ONE - x).product::<E>())
+        };
         match (self.input_vars, values.input) {
             (None, None) => Some(values.prev),
             (Some(k), Some(input)) => {
-                let s = point[m];
-                Some((E::ONE - s) * pad(self.prev_vars) * values.prev + s * pad(k) * input)
+                let s = *point.get(m)?;
+                Some((E::ONE - s) * pad(self.prev_vars)? * values.prev + s * pad(k)? * input)
             }
             _ => None,
         }
@@ -230,7 +241,7 @@ impl Circuit {
         self.layers.iter().map(|l| l.gates.len()).sum()
     }
 
-    fn source(&self, layer: usize) -> Source {
+    pub(crate) fn source(&self, layer: usize) -> Source {
         let reads_input = self.layers[layer]
             .gates
             .iter()
@@ -383,20 +394,20 @@ pub struct ProverOutput<F, E: Field> {
     pub input_claims: Vec<EvaluationClaim<E>>,
 }
 
-fn absorb_statement<F: PrimeField>(t: &mut Transcript, circuit: &Circuit, output: &[F]) {
+pub(crate) fn absorb_statement<F: PrimeField>(t: &mut Transcript, circuit: &Circuit, output: &[F]) {
     let mut params = vec![circuit.input_len as u64, circuit.layers.len() as u64];
     params.extend(circuit.layers.iter().map(|l| l.gates.len() as u64));
     t.domain_separator(b"gkr", &params);
     t.append_fields(b"gkr-output", output);
 }
 
-fn merge_coefficients<E: Field>(t: &mut Transcript, claims: usize) -> Vec<E> {
+pub(crate) fn merge_coefficients<E: Field>(t: &mut Transcript, claims: usize) -> Vec<E> {
     let mut alpha = vec![E::ONE];
     alpha.extend(t.challenge_fields::<E>(b"gkr-merge", claims - 1));
     alpha
 }
 
-fn absorb_values<E: Field>(t: &mut Transcript, v: &SourceValues<E>) {
+pub(crate) fn absorb_values<E: Field>(t: &mut Transcript, v: &SourceValues<E>) {
     t.append_field(b"gkr-prev", &v.prev);
     if let Some(x) = &v.input {
         t.append_field(b"gkr-input", x);
@@ -404,7 +415,7 @@ fn absorb_values<E: Field>(t: &mut Transcript, v: &SourceValues<E>) {
 }
 
 /// `G(z) = Σ_k α_k eq(g_k, z)` over the layer's `2^n` outputs.
-fn merged_eq<E: MulAcc>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> Vec<E> {
+pub(crate) fn merged_eq<E: MulAcc>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> Vec<E> {
     let mut g = vec![E::ZERO; 1 << n];
     for (c, &a) in claims.iter().zip(alpha) {
         add_scaled_eq(&mut g, &c.point, a);
@@ -412,168 +423,8 @@ fn merged_eq<E: MulAcc>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) ->
     g
 }
 
-/// Proves the evaluation of `circuit` on `input`.
-///
-/// The GKR transcript absorbs only the circuit's shape and the output. The caller must bind the
-/// circuit's wiring (e.g. a model digest) and the input — or a commitment to it — into the
-/// transcript first: otherwise an input chosen after the challenges could satisfy the claims.
-pub fn prove<F: BaseField, E: ExtField<F>>(
-    circuit: &Circuit,
-    input: &[F],
-    transcript: &mut Transcript,
-) -> Result<ProverOutput<F, E>, CircuitError> {
-    let values = circuit.evaluate(input)?;
-    let depth = circuit.layers.len();
-    let output = values[depth][..circuit.layers[depth - 1].gates.len()].to_vec();
-    absorb_statement(transcript, circuit, &output);
-
-    let out_vars = circuit.layer_vars(depth);
-    let g: Vec<E> = transcript.challenge_fields(b"gkr-output-point", out_vars);
-    let mut claims = vec![EvaluationClaim {
-        value: Mle::<F, E>::Base(values[depth].clone()).evaluate(&g),
-        point: g,
-    }];
-    let mut input_claims = Vec::new();
-    let mut layer_proofs = Vec::with_capacity(depth);
-
-    for i in (0..depth).rev() {
-        let src = circuit.source(i);
-        let gates = &circuit.layers[i].gates;
-        let n_out = circuit.layer_vars(i + 1);
-        transcript.domain_separator(b"gkr-layer", &[i as u64, n_out as u64, src.vars() as u64]);
-        let alpha: Vec<E> = merge_coefficients(transcript, claims.len());
-        let claim: E = claims.iter().zip(&alpha).map(|(c, &a)| a * c.value).sum();
-        let gz = merged_eq(&claims, &alpha, n_out);
-        let w = src.table(&values[i], &values[0]);
-        let size = w.len();
-
-        // Phase 1: Σ_u W(u)·h1(u) + h2(u).
-        // Gather G(z)·W(r) (random reads of W), then scatter by left input.
-        let t: Vec<E> = collect_indexed(gates.len(), |z| {
-            mul_base(gz[z], w[src.index(gates[z].right)])
-        });
-        let (h1, h2) = scatter_add2(size, gates.len(), |range, h1: &mut [E], h2: &mut [E]| {
-            for (z, gate) in range.clone().zip(&gates[range]) {
-                let l = src.index(gate.left);
-                match gate.op {
-                    Op::Mul => h1[l] += t[z],
-                    Op::Add => {
-                        h1[l] += gz[z];
-                        h2[l] += t[z];
-                    }
-                }
-            }
-        });
-        let inst = Instance::new(
-            vec![Mle::Base(w.clone()), Mle::Ext(h1), Mle::Ext(h2)],
-            vec![
-                Term {
-                    coeff: E::ONE,
-                    factors: vec![0, 1],
-                },
-                Term {
-                    coeff: E::ONE,
-                    factors: vec![2],
-                },
-            ],
-        )
-        .expect("phase-1 tables share the source's length");
-        debug_assert_eq!(inst.sum(), claim, "phase-1 claim is the true sum");
-        let p1 = sumcheck::prove(inst, claim, transcript);
-        let u = p1.point;
-        let w_u = p1.table_values[0];
-        let at_u = source_values(&src, &values[i], &values[0], &u, w_u);
-        absorb_values(transcript, &at_u);
-
-        // Phase 2: Σ_v W(v)·m(v) + W(u*)·a(v), with m = W(u*)·mul_G(u*, ·) + add_G(u*, ·).
-        let eq_u = eq_table(&u);
-        // Gather (random reads of eq(u*, l)) then scatter (short bodies, more misses in flight).
-        let c: Vec<E> = collect_indexed(gates.len(), |z| {
-            let g = &gates[z];
-            let c = E::mul_fast(&gz[z], &eq_u[src.index(g.left)]);
-            match g.op {
-                Op::Mul => E::mul_fast(&c, &w_u),
-                Op::Add => c,
-            }
-        });
-        let (m, a) = scatter_add2(size, gates.len(), |range, m: &mut [E], a: &mut [E]| {
-            for (z, gate) in range.clone().zip(&gates[range]) {
-                let r = src.index(gate.right);
-                m[r] += c[z];
-                if gate.op == Op::Add {
-                    a[r] += c[z];
-                }
-            }
-        });
-        let inst = Instance::new(
-            vec![Mle::Base(w), Mle::Ext(m), Mle::Ext(a)],
-            vec![
-                Term {
-                    coeff: E::ONE,
-                    factors: vec![0, 1],
-                },
-                Term {
-                    coeff: w_u,
-                    factors: vec![2],
-                },
-            ],
-        )
-        .expect("phase-2 tables share the source's length");
-        debug_assert_eq!(
-            inst.sum(),
-            p1_claim_value(&p1.table_values),
-            "phase-2 claim"
-        );
-        let p2 = sumcheck::prove(inst, p1_claim_value(&p1.table_values), transcript);
-        let v = p2.point;
-        let at_v = source_values(&src, &values[i], &values[0], &v, p2.table_values[0]);
-        absorb_values(transcript, &at_v);
-
-        claims = next_claims(&src, &u, &at_u, &v, &at_v, &mut input_claims);
-        layer_proofs.push(LayerProof {
-            phase1: p1.proof,
-            at_u,
-            phase2: p2.proof,
-            at_v,
-        });
-    }
-    input_claims.extend(claims);
-    Ok(ProverOutput {
-        output,
-        proof: Proof {
-            layers: layer_proofs,
-        },
-        input_claims,
-    })
-}
-
-/// The phase-1 polynomial at `u*`: `W(u*)·h1(u*) + h2(u*)`, the phase-2 claim.
-fn p1_claim_value<E: Field>(t: &[E]) -> E {
-    t[0] * t[1] + t[2]
-}
-
-fn source_values<F: BaseField, E: ExtField<F>>(
-    src: &Source,
-    prev: &[F],
-    input: &[F],
-    point: &[E],
-    w_at_point: E,
-) -> SourceValues<E> {
-    match src.input_vars {
-        // W is the previous layer itself: its value is the sum-check's final table value.
-        None => SourceValues {
-            prev: w_at_point,
-            input: None,
-        },
-        Some(k) => SourceValues {
-            prev: evaluate_base(prev, &point[..src.prev_vars]),
-            input: Some(evaluate_base(input, &point[..k])),
-        },
-    }
-}
-
 /// Claims for the next layer down; claims on the input are pushed to `input_claims`.
-fn next_claims<E: Field>(
+pub(crate) fn next_claims<E: Field>(
     src: &Source,
     u: &[E],
     at_u: &SourceValues<E>,
@@ -581,11 +432,12 @@ fn next_claims<E: Field>(
     at_v: &SourceValues<E>,
     input_claims: &mut Vec<EvaluationClaim<E>>,
 ) -> Vec<EvaluationClaim<E>> {
+    let prefix = |p: &[E], k: usize| p.iter().take(k).copied().collect::<Vec<E>>();
     if let Some(k) = src.input_vars {
         for (p, vals) in [(u, at_u), (v, at_v)] {
             if let Some(x) = vals.input {
                 input_claims.push(EvaluationClaim {
-                    point: p[..k].to_vec(),
+                    point: prefix(p, k),
                     value: x,
                 });
             }
@@ -594,134 +446,12 @@ fn next_claims<E: Field>(
     let n = src.prev_vars;
     vec![
         EvaluationClaim {
-            point: u[..n].to_vec(),
+            point: prefix(u, n),
             value: at_u.prev,
         },
         EvaluationClaim {
-            point: v[..n].to_vec(),
+            point: prefix(v, n),
             value: at_v.prev,
         },
     ]
-}
-
-/// Verifies that `circuit` outputs `output` on an input that satisfies the returned claims.
-///
-/// The caller must discharge every returned claim on `Ṽ_0` (see [`check_input_claims`] for a
-/// public input). Works from the proof and the transcript alone; never panics on proof data.
-pub fn verify<F: BaseField, E: ExtField<F>>(
-    circuit: &Circuit,
-    output: &[F],
-    proof: &Proof<E>,
-    transcript: &mut Transcript,
-) -> Result<Vec<EvaluationClaim<E>>, GkrError> {
-    circuit.validate()?;
-    let depth = circuit.layers.len();
-    let n_gates_out = circuit.layers[depth - 1].gates.len();
-    if output.len() != n_gates_out {
-        return Err(GkrError::OutputLength {
-            expected: n_gates_out,
-            got: output.len(),
-        });
-    }
-    if proof.layers.len() != depth {
-        return Err(GkrError::LayerCount {
-            expected: depth,
-            got: proof.layers.len(),
-        });
-    }
-    absorb_statement(transcript, circuit, output);
-    let out_vars = circuit.layer_vars(depth);
-    let g: Vec<E> = transcript.challenge_fields(b"gkr-output-point", out_vars);
-    let eq_g = eq_table(&g);
-    let value = output
-        .iter()
-        .zip(&eq_g)
-        .map(|(&y, &e)| mul_base(e, y))
-        .sum();
-    let mut claims = vec![EvaluationClaim { point: g, value }];
-    let mut input_claims = Vec::new();
-
-    for (i, lp) in (0..depth).rev().zip(&proof.layers) {
-        let src = circuit.source(i);
-        let n_out = circuit.layer_vars(i + 1);
-        let nv = src.vars();
-        transcript.domain_separator(b"gkr-layer", &[i as u64, n_out as u64, nv as u64]);
-        let alpha: Vec<E> = merge_coefficients(transcript, claims.len());
-        let claim: E = claims.iter().zip(&alpha).map(|(c, &a)| a * c.value).sum();
-
-        let sc = |phase| {
-            move |source| GkrError::Sumcheck {
-                layer: i,
-                phase,
-                source,
-            }
-        };
-        let c1 = sumcheck::verify(nv, 2, claim, &lp.phase1, transcript).map_err(sc(1))?;
-        let w_u = src
-            .combine(&c1.point, &lp.at_u)
-            .ok_or(GkrError::SourceShape { layer: i })?;
-        absorb_values(transcript, &lp.at_u);
-        let c2 = sumcheck::verify(nv, 2, c1.value, &lp.phase2, transcript).map_err(sc(2))?;
-        let w_v = src
-            .combine(&c2.point, &lp.at_v)
-            .ok_or(GkrError::SourceShape { layer: i })?;
-        absorb_values(transcript, &lp.at_v);
-
-        // add_G(u*, v*) and mul_G(u*, v*) from the wiring.
-        let gz = merged_eq(&claims, &alpha, n_out);
-        let (eq_u, eq_v) = (eq_table(&c1.point), eq_table(&c2.point));
-        let (mut add, mut mul) = (E::ZERO, E::ZERO);
-        for (z, gate) in circuit.layers[i].gates.iter().enumerate() {
-            let t = E::mul_fast(
-                &E::mul_fast(&gz[z], &eq_u[src.index(gate.left)]),
-                &eq_v[src.index(gate.right)],
-            );
-            match gate.op {
-                Op::Add => add += t,
-                Op::Mul => mul += t,
-            }
-        }
-        if c2.value != add * (w_u + w_v) + mul * w_u * w_v {
-            return Err(GkrError::LayerCheck { layer: i });
-        }
-        claims = next_claims(
-            &src,
-            &c1.point,
-            &lp.at_u,
-            &c2.point,
-            &lp.at_v,
-            &mut input_claims,
-        );
-    }
-    input_claims.extend(claims);
-    Ok(input_claims)
-}
-
-/// Discharges input claims against a public input (zero-padded as in [`Circuit::evaluate`]).
-pub fn check_input_claims<F: BaseField, E: ExtField<F>>(
-    circuit: &Circuit,
-    input: &[F],
-    claims: &[EvaluationClaim<E>],
-) -> Result<(), GkrError> {
-    if input.len() != circuit.input_len {
-        return Err(CircuitError::InputLength {
-            expected: circuit.input_len,
-            got: input.len(),
-        }
-        .into());
-    }
-    let n = circuit.layer_vars(0);
-    let mut padded = input.to_vec();
-    padded.resize(1 << n, F::ZERO);
-    for (index, c) in claims.iter().enumerate() {
-        if c.point.len() != n {
-            return Err(GkrError::InputClaim { index });
-        }
-        let eq = eq_table(&c.point);
-        let value: E = padded.iter().zip(&eq).map(|(&x, &e)| mul_base(e, x)).sum();
-        if value != c.value {
-            return Err(GkrError::InputClaim { index });
-        }
-    }
-    Ok(())
 }
