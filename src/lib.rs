@@ -22,3 +22,8 @@ pub mod poly;
 pub mod sumcheck;
 pub mod testing;
 pub mod transcript;
+
+/// The README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
