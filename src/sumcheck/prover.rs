@@ -68,6 +68,20 @@ fn pair<T: Copy>(t: &[T], j: usize) -> (T, T) {
     (t[2 * j], t[2 * j + 1])
 }
 
+/// [`factor`] for each of `K` tables at pair `j`: values at 0, slopes, values at 2.
+#[inline(always)]
+fn factors<T: Field, const K: usize>(
+    tables: &[&[T]; K],
+    j: usize,
+    at2: bool,
+) -> ([T; K], [T; K], [T; K]) {
+    let (mut v0, mut sl, mut v2) = ([T::ZERO; K], [T::ZERO; K], [T::ZERO; K]);
+    for i in 0..K {
+        (v0[i], sl[i], v2[i]) = factor(pair(tables[i], j), at2);
+    }
+    (v0, sl, v2)
+}
+
 fn merge3<T: MulAcc>(a: [T::Acc; 3], b: [T::Acc; 3]) -> [T::Acc; 3] {
     [
         T::merge(a[0], b[0]),
@@ -121,10 +135,7 @@ fn uniform_sums<T: MulAcc, const K: usize>(tables: [&[T]; K], pairs: usize, need
         |r| {
             let mut acc = [T::Acc::default(); 3];
             for j in r {
-                let (mut v0, mut sl, mut v2) = ([T::ZERO; K], [T::ZERO; K], [T::ZERO; K]);
-                for i in 0..K {
-                    (v0[i], sl[i], v2[i]) = factor(pair(tables[i], j), need.at2);
-                }
+                let (v0, sl, v2) = factors(&tables, j, need.at2);
                 T::mul_acc(&mut acc[0], &head_product(&v0), &v0[K - 1]);
                 if need.at2 {
                     T::mul_acc(&mut acc[1], &head_product(&v2), &v2[K - 1]);
@@ -163,14 +174,8 @@ fn mixed_sums<F: BaseField, E: ExtField<F>, const KB: usize, const KE: usize>(
         |r| {
             let mut acc = [E::Acc::default(); 3];
             for j in r {
-                let (mut b0, mut bs, mut b2) = ([F::ZERO; KB], [F::ZERO; KB], [F::ZERO; KB]);
-                for i in 0..KB {
-                    (b0[i], bs[i], b2[i]) = factor(pair(base[i], j), need.at2);
-                }
-                let (mut e0, mut es, mut e2) = ([E::ZERO; KE], [E::ZERO; KE], [E::ZERO; KE]);
-                for i in 0..KE {
-                    (e0[i], es[i], e2[i]) = factor(pair(ext[i], j), need.at2);
-                }
+                let (b0, bs, b2) = factors(&base, j, need.at2);
+                let (e0, es, e2) = factors(&ext, j, need.at2);
                 E::mul_base_acc(&mut acc[0], &full_product(&e0), &full_product(&b0));
                 if need.at2 {
                     E::mul_base_acc(&mut acc[1], &full_product(&e2), &full_product(&b2));
