@@ -18,6 +18,7 @@ pub mod codec;
 pub mod field;
 pub mod gkr;
 pub mod parallel;
+pub mod pcs;
 pub mod poly;
 pub mod sumcheck;
 pub mod testing;

@@ -30,7 +30,8 @@ fn challenge_bytes_per_coordinate<F: PrimeField>() -> usize {
     (F::MODULUS_BIT_SIZE as usize + 64).div_ceil(8)
 }
 
-fn field_bytes<G: Field>(x: &G, out: &mut Vec<u8>) {
+/// Appends the canonical little-endian bytes of every base-field coordinate of `x`.
+pub(crate) fn field_bytes<G: Field>(x: &G, out: &mut Vec<u8>) {
     for c in x.to_base_prime_field_elements() {
         out.extend_from_slice(&c.into_bigint().to_bytes_le());
     }
