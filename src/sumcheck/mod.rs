@@ -28,7 +28,7 @@ use prover::split_factors;
 mod prover;
 mod verifier;
 
-pub use prover::prove;
+pub use prover::{prove, RoundProver};
 pub use verifier::verify;
 
 /// Largest number of factors in one product term.
@@ -276,8 +276,14 @@ pub fn interpolate<E: Field>(values: &[E], r: E) -> E {
     result
 }
 
+/// The next running claim from a round message, the current claim and the challenge:
+/// `g(r)` where `g(0)` and `g(2..d)` come from the message and `g(1) = claim − g(0)`.
+pub fn next_claim<E: Field>(message: &[E], claim: E, r: E) -> E {
+    interpolate(&full_evals(message, claim), r)
+}
+
 /// The full round polynomial values `g(0), g(1), …, g(d)` from a message and the running claim.
-fn full_evals<E: Field>(msg: &[E], claim: E) -> Vec<E> {
+pub(crate) fn full_evals<E: Field>(msg: &[E], claim: E) -> Vec<E> {
     let mut v = Vec::with_capacity(msg.len() + 1);
     if let Some((&g0, rest)) = msg.split_first() {
         v.push(g0);

@@ -240,27 +240,78 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     claim: E,
     transcript: &mut Transcript,
 ) -> ProverOutput<E> {
-    let (n, d) = (instance.num_vars, instance.degree);
-    let (mut tables, terms) = (instance.tables, instance.terms);
-    absorb_header(transcript, n, d, &claim);
-    let mut claim = claim;
-    let mut rounds = Vec::with_capacity(n);
-    let mut point = Vec::with_capacity(n);
-    for _ in 0..n {
-        let evals = round_message(&tables, &terms, d, claim);
+    absorb_header(transcript, instance.num_vars, instance.degree, &claim);
+    let mut prover = RoundProver::new(instance, claim);
+    let mut rounds = Vec::with_capacity(prover.num_vars());
+    for _ in 0..prover.num_vars() {
+        let evals = prover.message();
         transcript.append_fields(b"sumcheck-round", &evals);
         let r: E = transcript.challenge_field(b"sumcheck-challenge");
-        claim = interpolate(&full_evals(&evals, claim), r);
-        for t in tables.iter_mut() {
-            t.fold(r);
-        }
+        prover.bind(&evals, r);
         rounds.push(RoundMessage { evals });
-        point.push(r);
     }
-    let table_values = tables.iter().map(|t| t.get(0)).collect();
+    let (point, table_values) = prover.finish();
     ProverOutput {
         proof: Proof { rounds },
         point,
         table_values,
+    }
+}
+
+/// The sum-check prover one round at a time, for protocols that interleave their own steps
+/// between rounds (Basefold folds and commits a codeword after each challenge).
+///
+/// Call order: `new`, then for each of the `num_vars()` rounds `message()` (absorb it), draw
+/// `r`, `bind(&message, r)`; then `finish()`. The transcript is the caller's: [`prove`] is this
+/// loop with the sum-check's own labels.
+pub struct RoundProver<F, E> {
+    tables: Vec<Mle<F, E>>,
+    terms: Vec<Term<E>>,
+    degree: usize,
+    claim: E,
+    point: Vec<E>,
+}
+
+impl<F: BaseField, E: ExtField<F>> RoundProver<F, E> {
+    /// Starts proving that `claim` is the sum of `instance` (the true sum; see [`prove`]).
+    pub fn new(instance: Instance<F, E>, claim: E) -> Self {
+        let n = instance.num_vars;
+        Self {
+            tables: instance.tables,
+            terms: instance.terms,
+            degree: instance.degree,
+            claim,
+            point: Vec::with_capacity(n),
+        }
+    }
+
+    /// Rounds left.
+    pub fn num_vars(&self) -> usize {
+        self.tables.first().map_or(0, |t| t.num_vars())
+    }
+
+    /// This round's message `g(0), g(2), …, g(d)` (at least one variable left).
+    pub fn message(&self) -> Vec<E> {
+        round_message(&self.tables, &self.terms, self.degree, self.claim)
+    }
+
+    /// Binds this round's variable to `r` (`message` is what [`Self::message`] returned).
+    pub fn bind(&mut self, message: &[E], r: E) {
+        self.claim = interpolate(&full_evals(message, self.claim), r);
+        for t in self.tables.iter_mut() {
+            t.fold(r);
+        }
+        self.point.push(r);
+    }
+
+    /// The running claim: the sum over the variables left.
+    pub fn claim(&self) -> E {
+        self.claim
+    }
+
+    /// The challenges and each table's value there (call once every variable is bound).
+    pub fn finish(self) -> (Vec<E>, Vec<E>) {
+        let values = self.tables.iter().map(|t| t.get(0)).collect();
+        (self.point, values)
     }
 }
