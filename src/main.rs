@@ -18,7 +18,7 @@ use zkcnn::testing::{random_base, random_circuit};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick] [--only sumcheck|gkr]";
+const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick] [--only sumcheck|gkr|pcs]";
 
 /// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`)
 /// instead of panicking, and with status 1 on any other write error.
@@ -71,7 +71,7 @@ fn parse_bench<'a>(mut args: &[&'a str]) -> Option<(bool, Option<&'a str>)> {
     while let Some((first, rest)) = args.split_first() {
         match (*first, rest) {
             ("--quick", _) => quick = true,
-            ("--only", [what @ ("sumcheck" | "gkr"), ..]) => {
+            ("--only", [what @ ("sumcheck" | "gkr" | "pcs"), ..]) => {
                 only = Some(*what);
                 args = &rest[1..];
                 continue;
@@ -232,11 +232,14 @@ fn bench(quick: bool, only: Option<&str>) -> ExitCode {
         if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" }
     );
     say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
-    if only != Some("gkr") {
+    if only.is_none() || only == Some("sumcheck") {
         bench_sumcheck(quick, reps);
     }
-    if only != Some("sumcheck") {
+    if only.is_none() || only == Some("gkr") {
         bench_gkr(quick, reps);
+    }
+    if only.is_none() || only == Some("pcs") {
+        bench_pcs(quick);
     }
     ExitCode::SUCCESS
 }
@@ -323,6 +326,52 @@ fn bench_gkr(quick: bool, reps: usize) {
             prove.as_secs_f64() / plain.as_secs_f64(),
             ms(verify),
             out.proof.to_bytes().len() as f64 / 1024.0
+        );
+    }
+}
+
+fn bench_pcs(quick: bool) {
+    use zkcnn::pcs::basefold::{self, Params};
+    say!();
+    say!(
+        "Basefold commitment (work in progress: one polynomial, one claim; rate 1/2, 100 queries:"
+    );
+    say!("a placeholder count, not yet a stated security level); median of 3");
+    say!("| entries | commit | open | verify | proof |");
+    say!("| --- | --- | --- | --- | --- |");
+    let p = Params {
+        rate_bits: 1,
+        queries: 100,
+    };
+    let mut rng = StdRng::seed_from_u64(9);
+    let sizes: &[usize] = if quick { &[16] } else { &[16, 20] };
+    for &n in sizes {
+        let evals: Vec<F> = random_base(&mut rng, 1 << n);
+        let z: Vec<E> = (0..n)
+            .map(|_| <E as ark_ff::UniformRand>::rand(&mut rng))
+            .collect();
+        let mut committed = None;
+        let commit = time(3, || {
+            committed = Some(basefold::commit(&p, evals.clone()).expect("power of two"))
+        });
+        let (c, data) = committed.expect("ran at least once");
+        let mut opened = None;
+        let open = time(3, || {
+            opened = Some(
+                basefold::open(&p, &c, &data, &z, &mut Transcript::new(b"bench"))
+                    .expect("valid point"),
+            )
+        });
+        let (y, proof) = opened.expect("ran at least once");
+        let verify = time(3, || {
+            basefold::verify(&p, &c, &z, &y, &proof, &mut Transcript::new(b"bench"))
+        });
+        say!(
+            "| 2^{n} | {} | {} | {} | {:.1} KiB |",
+            ms(commit),
+            ms(open),
+            ms(verify),
+            zkcnn::codec::to_bytes(&proof).len() as f64 / 1024.0
         );
     }
 }

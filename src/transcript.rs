@@ -18,6 +18,9 @@ pub trait TranscriptExt {
     fn append_fields<G: Field>(&mut self, label: &'static [u8], xs: &[G]);
     /// Draws one challenge in `E`, each base coordinate from `⌈(log p + 64) / 8⌉` bytes reduced mod p.
     fn challenge_field<E: Field>(&mut self, label: &'static [u8]) -> E;
+    /// Draws an index in `0..bound` (`bound ≥ 1`) from 16 bytes reduced mod `bound`: bias at
+    /// most `bound / 2^128`.
+    fn challenge_index(&mut self, label: &'static [u8], bound: usize) -> usize;
     /// Draws `n` challenges in `E`.
     fn challenge_fields<E: Field>(&mut self, label: &'static [u8], n: usize) -> Vec<E> {
         (0..n).map(|_| self.challenge_field(label)).collect()
@@ -59,6 +62,12 @@ impl TranscriptExt for Transcript {
             field_bytes(x, &mut bytes);
         }
         self.append_message(label, &bytes);
+    }
+
+    fn challenge_index(&mut self, label: &'static [u8], bound: usize) -> usize {
+        let mut buf = [0u8; 16];
+        self.challenge_bytes(label, &mut buf);
+        (u128::from_le_bytes(buf) % bound.max(1) as u128) as usize
     }
 
     fn challenge_field<E: Field>(&mut self, label: &'static [u8]) -> E {

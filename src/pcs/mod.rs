@@ -14,5 +14,6 @@
 //! The `MultilinearPcs` trait, the Basefold prover and verifier, claim batching and the security
 //! analysis come next (see `spec/pcs.md`).
 
+pub mod basefold;
 pub mod code;
 pub mod merkle;
