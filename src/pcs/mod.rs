@@ -11,8 +11,10 @@
 //!   and folding, with the identity Basefold rests on: folding the codeword of `f` with
 //!   `r_0, …, r_{n−1}` leaves the constant `f̃(r_0, …, r_{n−1})`.
 //!
-//! The `MultilinearPcs` trait, the Basefold prover and verifier, claim batching and the security
-//! analysis come next (see `spec/pcs.md`).
+//! * [`basefold`] — commit, open and verify for one polynomial and one evaluation claim.
+//!
+//! The `MultilinearPcs` trait, claim batching, polynomials committed together, the security
+//! analysis and the proof-size work come next (see `spec/pcs.md`).
 
 pub mod basefold;
 pub mod code;
