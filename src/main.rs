@@ -347,9 +347,9 @@ fn bench_pcs(quick: bool) {
     let sizes: &[usize] = if quick { &[16] } else { &[16, 20] };
     for &n in sizes {
         let evals: Vec<F> = random_base(&mut rng, 1 << n);
-        let z: Vec<E> = (0..n)
+        let z: Vec<Vec<E>> = vec![(0..n)
             .map(|_| <E as ark_ff::UniformRand>::rand(&mut rng))
-            .collect();
+            .collect()];
         let mut committed = None;
         let commit = time(3, || {
             committed = Some(basefold::commit(&p, evals.clone()).expect("power of two"))

@@ -1,13 +1,15 @@
 //! Basefold (Zeilberger–Chen–Fisch, eprint 2023/1705) for one multilinear polynomial over the
-//! base field and one evaluation claim `f̃(z) = y`, `z ∈ E^n`.
+//! base field and evaluation claims `f̃(z_i) = y_i`, `z_i ∈ E^n`, merged into one sum-check
+//! `Σ_x f(x)·G(x) = Σ_i α^i·y_i` with `G = Σ_i α^i·eq(z_i, ·)` (HyperPlonk §3.8's reduction of
+//! several claims on one polynomial to one).
 //!
 //! Commit: monomial coefficients → Reed–Solomon codeword (rate `2^-rate_bits`) → blake3 Merkle
 //! root over the pairs `(c[j], c[j + N/2])`. Open: the sum-check for `Σ_x f(x)·eq(z, x) = y`
-//! runs in lock-step with the folding of the codeword: after the challenge `r_k` of round `k`
+//! (here `Σ_x f(x)·G(x)`) runs in lock-step with the folding of the codeword: after the challenge `r_k` of round `k`
 //! the prover folds the codeword with `r_k` ([`super::code`]) and commits the folded codeword
 //! (its root is absorbed before round `k + 1`). After `n` rounds the folded codeword is the
 //! constant `f̃(r)`; the prover sends it, and the verifier checks the sum-check's last claim
-//! against `last · eq(z, r)`. Then `queries` positions are drawn; at each the prover opens the
+//! against `last · G(r)`. Then `queries` positions are drawn; at each the prover opens the
 //! pair at every layer and the verifier checks every Merkle path and recomputes every fold.
 //! See `spec/pcs.md`.
 
@@ -19,7 +21,7 @@ use super::code::{
 use super::merkle::{hash_leaf, Digest, MerkleError, MerklePath, MerkleTree};
 use crate::codec::DecodeError;
 use crate::field::{lift, BaseField, ExtField};
-use crate::poly::{eq_eval, eq_table, evaluate_base, Mle};
+use crate::poly::{add_scaled_eq, eq_eval, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
@@ -105,6 +107,9 @@ pub enum PcsError {
         /// Coordinates given.
         got: usize,
     },
+    /// No evaluation claim was given.
+    #[error("an opening needs at least one evaluation claim")]
+    NoClaims,
     /// A part of the proof has the wrong number of entries.
     #[error("malformed proof: {what} has {got} entries; expected {expected}")]
     Shape {
@@ -141,6 +146,44 @@ pub enum PcsError {
     Decode(#[from] DecodeError),
 }
 
+/// Basefold with fixed parameters, as a [`super::MultilinearPcs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Basefold {
+    /// Rate and query count.
+    pub params: Params,
+}
+
+impl<F: BaseField + FftField, E: ExtField<F>> super::MultilinearPcs<F, E> for Basefold {
+    type Commitment = Commitment;
+    type ProverData = ProverData<F>;
+    type Proof = Proof<F, E>;
+
+    fn commit(&self, evals: Vec<F>) -> Result<(Commitment, ProverData<F>), PcsError> {
+        commit(&self.params, evals)
+    }
+
+    fn open(
+        &self,
+        commitment: &Commitment,
+        data: &ProverData<F>,
+        points: &[Vec<E>],
+        transcript: &mut Transcript,
+    ) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
+        open(&self.params, commitment, data, points, transcript)
+    }
+
+    fn verify(
+        &self,
+        commitment: &Commitment,
+        points: &[Vec<E>],
+        values: &[E],
+        proof: &Proof<F, E>,
+        transcript: &mut Transcript,
+    ) -> Result<(), PcsError> {
+        verify(&self.params, commitment, points, values, proof, transcript)
+    }
+}
+
 fn pair_tree<G: Field>(c: &[G]) -> MerkleTree {
     let h = c.len() / 2;
     MerkleTree::new(h, |j| vec![c[j], c[j + h]])
@@ -172,29 +215,43 @@ pub fn commit<F: BaseField + FftField>(
     ))
 }
 
-fn absorb_header<E: Field>(t: &mut Transcript, params: &Params, c: &Commitment, z: &[E], y: &E) {
-    t.domain_separator(
-        b"basefold",
-        &[
-            c.num_vars as u64,
-            params.rate_bits as u64,
-            params.queries as u64,
-        ],
-    );
+/// Absorbs the statement and draws the claims' combination coefficients `1, α, α², …`.
+fn absorb_header<E: Field>(
+    t: &mut Transcript,
+    params: &Params,
+    c: &Commitment,
+    points: &[Vec<E>],
+    values: &[E],
+) -> Vec<E> {
+    let params = [
+        c.num_vars as u64,
+        params.rate_bits as u64,
+        params.queries as u64,
+        points.len() as u64,
+    ];
+    t.domain_separator(b"basefold", &params);
     t.append_message(b"basefold-root", &c.root);
-    t.append_fields(b"basefold-point", z);
-    t.append_field(b"basefold-value", y);
+    for (z, y) in points.iter().zip(values) {
+        t.append_fields(b"basefold-point", z);
+        t.append_field(b"basefold-value", y);
+    }
+    let alpha: E = t.challenge_field(b"basefold-combine");
+    std::iter::successors(Some(E::ONE), |a| Some(*a * alpha))
+        .take(points.len())
+        .collect()
 }
 
-/// Opens the committed polynomial at `z`: returns `f̃(z)` and the proof.
+/// Opens the committed polynomial at each of `points`: returns the values `f̃(z_i)` and one proof
+/// for all of them (the claims are merged with powers of a challenge `α` into the single
+/// sum-check `Σ_x f(x)·G(x)`, `G = Σ_i α^i·eq(z_i, ·)`).
 pub fn open<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
     data: &ProverData<F>,
-    z: &[E],
+    points: &[Vec<E>],
     transcript: &mut Transcript,
-) -> Result<(E, Proof<F, E>), PcsError> {
-    open_inner(params, commitment, data, z, transcript, None)
+) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
+    open_inner(params, commitment, data, points, transcript, None)
 }
 
 /// [`open`], optionally committing a corrupted codeword at one folded layer while still
@@ -203,28 +260,39 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
     data: &ProverData<F>,
-    z: &[E],
+    points: &[Vec<E>],
     transcript: &mut Transcript,
     corrupt_layer: Option<usize>,
-) -> Result<(E, Proof<F, E>), PcsError> {
+) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
     let n = commitment.num_vars as usize;
-    if z.len() != n {
+    if points.is_empty() {
+        return Err(PcsError::NoClaims);
+    }
+    if let Some(z) = points.iter().find(|z| z.len() != n) {
         return Err(PcsError::PointLength {
             expected: n,
             got: z.len(),
         });
     }
-    let y = evaluate_base(&data.evals, z);
-    absorb_header(transcript, params, commitment, z, &y);
+    let values: Vec<E> = points
+        .iter()
+        .map(|z| evaluate_base(&data.evals, z))
+        .collect();
+    let alpha = absorb_header(transcript, params, commitment, points, &values);
+    let mut g = vec![E::ZERO; 1 << n];
+    for (z, &a) in points.iter().zip(&alpha) {
+        add_scaled_eq(&mut g, z, a);
+    }
+    let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
     let instance = Instance::new(
-        vec![Mle::Base(data.evals.clone()), Mle::Ext(eq_table(z))],
+        vec![Mle::Base(data.evals.clone()), Mle::Ext(g)],
         vec![Term {
             coeff: E::ONE,
             factors: vec![0, 1],
         }],
     )
     .expect("two tables of 2^n entries");
-    let mut sc = RoundProver::new(instance, y);
+    let mut sc = RoundProver::new(instance, claim);
     let twiddles = fold_twiddles::<F>(n + params.rate_bits)?;
     let (mut rounds, mut roots) = (Vec::with_capacity(n), Vec::with_capacity(n));
     // Committed folded codewords (layers 1..n) and their trees; `honest` is the codeword the next
@@ -290,7 +358,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         })
         .collect();
     Ok((
-        y,
+        values,
         Proof {
             rounds,
             roots,
@@ -300,8 +368,8 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     ))
 }
 
-/// Verifies that the committed polynomial takes the value `y` at `z`. Never panics on proof
-/// data: indexing, `unwrap`, `expect` and `panic!` are denied in this function.
+/// Verifies that the committed polynomial takes `values[i]` at `points[i]` for every `i`. Never
+/// panics on proof data: indexing, `unwrap`, `expect` and `panic!` are denied in this function.
 #[deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -311,8 +379,8 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
-    z: &[E],
-    y: &E,
+    points: &[Vec<E>],
+    values: &[E],
     proof: &Proof<F, E>,
     transcript: &mut Transcript,
 ) -> Result<(), PcsError> {
@@ -331,10 +399,16 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     if n == 0 {
         return Err(PcsError::BadLength { len: 1 });
     }
-    shape("the point", n, z.len()).map_err(|_| PcsError::PointLength {
-        expected: n,
-        got: z.len(),
-    })?;
+    if points.is_empty() {
+        return Err(PcsError::NoClaims);
+    }
+    shape("the values", points.len(), values.len())?;
+    if let Some(z) = points.iter().find(|z| z.len() != n) {
+        return Err(PcsError::PointLength {
+            expected: n,
+            got: z.len(),
+        });
+    }
     shape("the round messages", n, proof.rounds.len())?;
     for m in &proof.rounds {
         shape("a round message", 2, m.len())?;
@@ -347,8 +421,8 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     let log_size = n + params.rate_bits;
     let d = domain::<F>(log_size)?;
 
-    absorb_header(transcript, params, commitment, z, y);
-    let mut claim = *y;
+    let alpha = absorb_header(transcript, params, commitment, points, values);
+    let mut claim: E = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
     let mut r = Vec::with_capacity(n);
     let mut roots = proof.roots.iter();
     for msg in &proof.rounds {
@@ -361,7 +435,12 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
         }
     }
     transcript.append_field(b"basefold-last", &proof.last);
-    if claim != proof.last * eq_eval(z, &r) {
+    let g_at_r: E = points
+        .iter()
+        .zip(&alpha)
+        .map(|(z, &a)| a * eq_eval(z, &r))
+        .sum();
+    if claim != proof.last * g_at_r {
         return Err(PcsError::FinalEvaluation);
     }
 
@@ -428,7 +507,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(5);
         let n = 6;
         let (c, data) = commit(&P, random_base::<F>(&mut rng, 1 << n)).unwrap();
-        let z: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+        let z: Vec<Vec<E>> = vec![(0..n).map(|_| E::rand(&mut rng)).collect()];
         for layer in 1..n {
             let (y, proof) =
                 open_inner(&P, &c, &data, &z, &mut Transcript::new(b"t"), Some(layer)).unwrap();
