@@ -19,7 +19,7 @@ fn commit(evals: Vec<F>, rate_bits: usize) -> [u8; 32] {
     evals_to_coeffs(&mut coeffs);
     let code = encode(&coeffs, rate_bits).unwrap();
     let half = code.len() / 2;
-    MerkleTree::new(half, |j| vec![code[j], code[j + half]]).root()
+    MerkleTree::new(half, |j| [code[j], code[j + half]]).root()
 }
 
 fn bench(c: &mut Criterion) {

@@ -5,7 +5,7 @@
 //! carries its parameters, every prover message is absorbed before it is used, and every challenge
 //! is drawn with enough bytes that its bias is below 2^-64. See `spec/transcript.md`.
 
-use ark_ff::{BigInteger, Field, PrimeField};
+use ark_ff::{Field, PrimeField};
 use merlin::Transcript;
 
 /// Typed absorb / squeeze operations on a Merlin transcript.
@@ -35,8 +35,17 @@ fn challenge_bytes_per_coordinate<F: PrimeField>() -> usize {
 
 /// Appends the canonical little-endian bytes of every base-field coordinate of `x`.
 pub(crate) fn field_bytes<G: Field>(x: &G, out: &mut Vec<u8>) {
+    for_each_field_chunk(x, |b| out.extend_from_slice(b));
+}
+
+/// Calls `f` on the canonical little-endian bytes of `x`, eight at a time (each 64-bit limb of
+/// each base coordinate in order — the same bytes as `into_bigint().to_bytes_le()`, without
+/// allocating).
+pub(crate) fn for_each_field_chunk<G: Field>(x: &G, mut f: impl FnMut(&[u8])) {
     for c in x.to_base_prime_field_elements() {
-        out.extend_from_slice(&c.into_bigint().to_bytes_le());
+        for limb in c.into_bigint().as_ref() {
+            f(&limb.to_le_bytes());
+        }
     }
 }
 

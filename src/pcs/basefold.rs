@@ -186,7 +186,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> super::MultilinearPcs<F, E> for Ba
 
 fn pair_tree<G: Field>(c: &[G]) -> MerkleTree {
     let h = c.len() / 2;
-    MerkleTree::new(h, |j| vec![c[j], c[j + h]])
+    MerkleTree::new(h, |j| [c[j], c[j + h]])
 }
 
 /// Commits to the polynomial with these evaluations on `{0,1}^n` (index order of [`crate::poly`]).

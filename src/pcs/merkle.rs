@@ -1,35 +1,42 @@
 //! Merkle trees over blake3, for committing to codewords.
 //!
 //! Leaf `i` is the hash of a slice of field elements (canonical little-endian bytes of every
-//! base coordinate) under the domain-separation prefix `0x00`; an inner node is the hash of
-//! `0x01 ‖ left ‖ right`. The number of leaves is a power of two. Leaves are hashed in parallel.
+//! base coordinate) under the prefix `0x00`; an inner node is the keyed hash of `left ‖ right`
+//! (blake3's keyed mode is domain-separated from its plain mode, and the node input is a single
+//! 64-byte block). The number of leaves is a power of two. Leaves are hashed in parallel.
 //! Path verification checks the path length before it loops and never panics.
 
 use crate::parallel::collect_indexed;
-use crate::transcript::field_bytes;
+use crate::transcript::for_each_field_chunk;
 use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
 /// A blake3 digest.
 pub type Digest = [u8; 32];
 
-/// Hash of a leaf: `blake3(0x00 ‖ bytes of values)`.
+/// Hash of a leaf: `blake3(0x00 ‖ bytes of values)` (no allocation).
 pub fn hash_leaf<G: Field>(values: &[G]) -> Digest {
-    let mut bytes = Vec::with_capacity(1 + values.len() * 16);
-    bytes.push(0u8);
+    let mut h = blake3::Hasher::new();
+    h.update(&[0u8]);
     for v in values {
-        field_bytes(v, &mut bytes);
+        for_each_field_chunk(v, |b| {
+            h.update(b);
+        });
     }
-    *blake3::hash(&bytes).as_bytes()
+    *h.finalize().as_bytes()
 }
 
-/// Hash of an inner node: `blake3(0x01 ‖ left ‖ right)`.
+/// The key of inner-node hashes. Keyed mode sets a different blake3 domain flag than the plain
+/// hashes of leaves, so no node is a leaf; and `left ‖ right` is one 64-byte block — one
+/// compression per node (a prefix byte would make it two).
+const NODE_KEY: [u8; 32] = *b"zkcnn merkle inner node, v1 key.";
+
+/// Hash of an inner node: keyed `blake3(left ‖ right)` under [`NODE_KEY`].
 pub fn hash_node(left: &Digest, right: &Digest) -> Digest {
-    let mut h = blake3::Hasher::new();
-    h.update(&[1u8]);
-    h.update(left);
-    h.update(right);
-    *h.finalize().as_bytes()
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(left);
+    block[32..].copy_from_slice(right);
+    *blake3::keyed_hash(&NODE_KEY, &block).as_bytes()
 }
 
 /// A Merkle tree: every level of digests, leaves first.
@@ -75,7 +82,10 @@ pub enum MerkleError {
 impl MerkleTree {
     /// Builds the tree over `n` leaves, leaf `i` being `hash_leaf(&leaf(i))`, hashed in parallel.
     /// `n` must be a power of two (at least 1).
-    pub fn new<G: Field>(n: usize, leaf: impl Fn(usize) -> Vec<G> + Sync + Send) -> Self {
+    pub fn new<G: Field, const K: usize>(
+        n: usize,
+        leaf: impl Fn(usize) -> [G; K] + Sync + Send,
+    ) -> Self {
         assert!(
             n.is_power_of_two(),
             "a Merkle tree needs a power-of-two number of leaves"
@@ -177,7 +187,7 @@ mod tests {
         let leaves: Vec<[F; 2]> = (0..1 << log)
             .map(|_| [F::rand(&mut rng), F::rand(&mut rng)])
             .collect();
-        (MerkleTree::new(1 << log, |i| leaves[i].to_vec()), leaves)
+        (MerkleTree::new(1 << log, |i| leaves[i]), leaves)
     }
 
     /// The root from the definition, recursively.
