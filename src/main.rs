@@ -104,8 +104,9 @@ fn demo_circuit(log_width: usize, depth: usize, seed: u64) -> (Circuit, Vec<F>) 
 fn demo() -> ExitCode {
     let (circuit, input) = demo_circuit(14, 8, 1);
     say!(
-        "zkcnn demo: GKR proof for a random layered circuit ({} layers x 2^14 gates, {} threads)",
+        "zkcnn demo: GKR proof for a random layered circuit ({} layers, {} gates, {} threads)",
         circuit.layers.len(),
+        circuit.num_gates(),
         threads()
     );
     let t = Instant::now();
