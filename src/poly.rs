@@ -176,6 +176,20 @@ pub fn add_scaled_eq<E: MulAcc>(acc: &mut [E], r: &[E], coeff: E) {
     });
 }
 
+/// `Σ_i coeffs[i] · eq(points[i], ·)` over `n` variables (a zero table when there are no points).
+/// The first term is built scaled, so a single point costs one table and no addition pass.
+pub fn combined_eq<E: MulAcc>(points: &[Vec<E>], coeffs: &[E], n: usize) -> Vec<E> {
+    let mut terms = points.iter().zip(coeffs);
+    let Some((first, &c0)) = terms.next() else {
+        return vec![E::ZERO; 1 << n];
+    };
+    let mut g = scaled_eq_table(first, c0);
+    for (z, &c) in terms {
+        add_scaled_eq(&mut g, z, c);
+    }
+    g
+}
+
 /// `eq(a, b)` for two points of the same length.
 pub fn eq_eval<E: Field>(a: &[E], b: &[E]) -> E {
     assert_eq!(a.len(), b.len());
@@ -241,6 +255,30 @@ mod tests {
     #[test]
     fn evaluation_matches_definition_bn254() {
         check::<Bn254Fr, Bn254Fr>();
+    }
+
+    #[test]
+    fn combined_eq_matches_definition() {
+        let mut rng = test_rng();
+        let n = 5;
+        for k in 0..4 {
+            let pts: Vec<Vec<GoldilocksExt2>> = (0..k)
+                .map(|_| (0..n).map(|_| GoldilocksExt2::rand(&mut rng)).collect())
+                .collect();
+            let cs: Vec<GoldilocksExt2> = (0..k).map(|_| GoldilocksExt2::rand(&mut rng)).collect();
+            let g = combined_eq(&pts, &cs, n);
+            for (x, &gx) in g.iter().enumerate() {
+                let bits: Vec<GoldilocksExt2> = (0..n)
+                    .map(|i| GoldilocksExt2::from(((x >> i) & 1) as u64))
+                    .collect();
+                let expected: GoldilocksExt2 = pts
+                    .iter()
+                    .zip(&cs)
+                    .map(|(p, &c)| c * eq_eval(p, &bits))
+                    .sum();
+                assert_eq!(gx, expected);
+            }
+        }
     }
 
     #[test]

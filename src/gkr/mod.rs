@@ -27,7 +27,7 @@
 use crate::codec::{self, DecodeError};
 use crate::field::MulAcc;
 use crate::parallel::for_each_chunk_mut;
-use crate::poly::add_scaled_eq;
+use crate::poly::combined_eq;
 use crate::sumcheck::{self, EvaluationClaim, SumcheckError};
 use crate::transcript::TranscriptExt;
 use ark_ff::{Field, PrimeField};
@@ -416,11 +416,8 @@ pub(crate) fn absorb_values<E: Field>(t: &mut Transcript, v: &SourceValues<E>) {
 
 /// `G(z) = Σ_k α_k eq(g_k, z)` over the layer's `2^n` outputs.
 pub(crate) fn merged_eq<E: MulAcc>(claims: &[EvaluationClaim<E>], alpha: &[E], n: usize) -> Vec<E> {
-    let mut g = vec![E::ZERO; 1 << n];
-    for (c, &a) in claims.iter().zip(alpha) {
-        add_scaled_eq(&mut g, &c.point, a);
-    }
-    g
+    let points: Vec<Vec<E>> = claims.iter().map(|c| c.point.clone()).collect();
+    combined_eq(&points, alpha, n)
 }
 
 /// Claims for the next layer down; claims on the input are pushed to `input_claims`.

@@ -21,7 +21,7 @@ use super::code::{
 use super::merkle::{hash_leaf, Digest, MerkleError, MerklePath, MerkleTree};
 use crate::codec::DecodeError;
 use crate::field::{lift, BaseField, ExtField};
-use crate::poly::{add_scaled_eq, eq_eval, evaluate_base, Mle};
+use crate::poly::{combined_eq, eq_eval, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
@@ -279,10 +279,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         .map(|z| evaluate_base(&data.evals, z))
         .collect();
     let alpha = absorb_header(transcript, params, commitment, points, &values);
-    let mut g = vec![E::ZERO; 1 << n];
-    for (z, &a) in points.iter().zip(&alpha) {
-        add_scaled_eq(&mut g, z, a);
-    }
+    let g = combined_eq(points, &alpha, n);
     let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
     let instance = Instance::new(
         vec![Mle::Base(data.evals.clone()), Mle::Ext(g)],
