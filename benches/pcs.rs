@@ -1,12 +1,13 @@
-//! Criterion benches: the commitment's building blocks at 2^16, 2^20 and 2^24 entries — monomial
-//! coefficients, Reed–Solomon encoding at rate 1/2 and 1/4, and the blake3 Merkle tree over
-//! pairs `(c[j], c[j + N/2])` — i.e. everything a Basefold commitment does.
+//! Criterion benches for Basefold with the default 100-bit parameters (`Basefold::setup(24, 100)`):
+//! commit at 2^16, 2^20 and 2^24 entries; open and verify one claim at 2^16 and 2^20.
 
 use ark_std::rand::{rngs::StdRng, SeedableRng};
+use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
-use zkcnn::field::Goldilocks as F;
-use zkcnn::pcs::code::{encode, evals_to_coeffs};
-use zkcnn::pcs::merkle::MerkleTree;
+use merlin::Transcript;
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::pcs::basefold::{self, Basefold};
+use zkcnn::pcs::Claim;
 use zkcnn::testing::random_base;
 
 /// The same allocator as the `zkcnn` binary.
@@ -14,32 +15,35 @@ use zkcnn::testing::random_base;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn commit(evals: Vec<F>, rate_bits: usize) -> [u8; 32] {
-    let mut coeffs = evals;
-    evals_to_coeffs(&mut coeffs);
-    let code = encode(&coeffs, rate_bits).unwrap();
-    let half = code.len() / 2;
-    MerkleTree::new(half, |j| [code[j], code[j + half]]).root()
-}
-
 fn bench(c: &mut Criterion) {
+    let p = Basefold::setup::<F, E>(24, 100).unwrap().params;
     let mut rng = StdRng::seed_from_u64(4);
-    let mut group = c.benchmark_group("pcs-commit");
+    let mut group = c.benchmark_group("basefold");
     group.sample_size(10);
     for n in [16usize, 20, 24] {
         let evals: Vec<F> = random_base(&mut rng, 1 << n);
-        for rate_bits in [1usize, 2] {
-            group.bench_function(
-                BenchmarkId::new(format!("rate-1/{}", 1 << rate_bits), format!("2^{n}")),
-                |b| {
-                    b.iter_batched(
-                        || evals.clone(),
-                        |e| commit(e, rate_bits),
-                        BatchSize::LargeInput,
-                    )
-                },
-            );
+        group.bench_function(BenchmarkId::new("commit", format!("2^{n}")), |b| {
+            b.iter_batched(
+                || vec![evals.clone()],
+                |e| basefold::commit(&p, e).unwrap().0,
+                BatchSize::LargeInput,
+            )
+        });
+        if n > 20 {
+            continue;
         }
+        let (com, data) = basefold::commit(&p, vec![evals]).unwrap();
+        let claims = vec![Claim::new(0, (0..n).map(|_| E::rand(&mut rng)).collect())];
+        group.bench_function(BenchmarkId::new("open", format!("2^{n}")), |b| {
+            b.iter(|| basefold::open(&p, &com, &data, &claims, &mut Transcript::new(b"b")).unwrap())
+        });
+        let (y, proof) =
+            basefold::open(&p, &com, &data, &claims, &mut Transcript::new(b"b")).unwrap();
+        group.bench_function(BenchmarkId::new("verify", format!("2^{n}")), |b| {
+            b.iter(|| {
+                basefold::verify(&p, &com, &claims, &y, &proof, &mut Transcript::new(b"b")).unwrap()
+            })
+        });
     }
     group.finish();
 }

@@ -31,11 +31,12 @@ pub fn for_each_fixed_chunk_mut<T: Send>(
     t.chunks_mut(len).for_each(f);
 }
 
-/// Calls `f` on matching chunks of two equally long slices, in parallel above the threshold.
+/// Calls `f(start, a_chunk, b_chunk)` on matching chunks of two equally long slices (`start`
+/// is the chunks' first index), in parallel above the threshold.
 pub fn join_chunks<T: Send>(
     a: &mut [T],
     b: &mut [T],
-    f: impl Fn(&mut [T], &mut [T]) + Sync + Send,
+    f: impl Fn(usize, &mut [T], &mut [T]) + Sync + Send,
 ) {
     #[cfg(feature = "parallel")]
     if a.len() >= PAR_THRESHOLD {
@@ -46,10 +47,22 @@ pub fn join_chunks<T: Send>(
             .max(PAR_THRESHOLD / 4);
         a.par_chunks_mut(size)
             .zip(b.par_chunks_mut(size))
-            .for_each(|(x, y)| f(x, y));
+            .enumerate()
+            .for_each(|(c, (x, y))| f(c * size, x, y));
         return;
     }
-    f(a, b)
+    f(0, a, b)
+}
+
+/// Runs `a` and `b`, in parallel when the feature is on.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    return rayon::join(a, b);
+    #[cfg(not(feature = "parallel"))]
+    (a(), b())
 }
 
 /// `(0..n).map(f).collect()`, in parallel above the threshold; writes each entry once (no

@@ -155,7 +155,7 @@ pub fn scaled_eq_table<E: MulAcc>(r: &[E], coeff: E) -> Vec<E> {
         let half = 1 << k;
         let (lo, hi) = t.split_at_mut(half);
         let hi = &mut hi[..half];
-        let step = |lo: &mut [E], hi: &mut [E]| {
+        let step = |_: usize, lo: &mut [E], hi: &mut [E]| {
             for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
                 *b = E::mul_fast(a, &rk);
                 *a -= *b;

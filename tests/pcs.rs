@@ -1,43 +1,65 @@
-//! Basefold: round trips over random sizes and points, tamper tests asserting the exact error
-//! for each part of a proof, a different polynomial against a commitment, and bytes — on
-//! Goldilocks (points in its extension) and on BN254's scalar field.
+//! Basefold: round trips over random sizes, arities, polynomial counts and claims; tamper tests
+//! asserting the exact error for each part of a proof; a different polynomial against a
+//! commitment; bad inputs; bytes — on Goldilocks (points in its extension) and on BN254's scalar
+//! field.
 
 use ark_ff::{FftField, Field};
-use ark_std::rand::{rngs::StdRng, SeedableRng};
+use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use merlin::Transcript;
 use proptest::prelude::*;
 use zkcnn::codec::{self, DecodeError};
 use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::pcs::basefold::{self, Basefold, Commitment, Params, PcsError, Proof};
 use zkcnn::pcs::merkle::MerkleError;
-use zkcnn::pcs::MultilinearPcs;
+use zkcnn::pcs::{Claim, MultilinearPcs};
 use zkcnn::poly::Mle;
+use zkcnn::sumcheck::SumcheckError;
 use zkcnn::testing::random_base;
 
-/// A committed random polynomial and `claims` random points.
+type Data<F> = basefold::ProverData<F>;
+/// The polynomials, their commitment and prover data, and claims on them.
+type Setup<F, E> = (Vec<Vec<F>>, Commitment, Data<F>, Vec<Claim<E>>);
+
+/// `t` committed random polynomials of `n` variables and `m` claims on them: random polynomials,
+/// each at a fresh point or (with probability 1/3) at an earlier claim's point.
 fn setup<F: BaseField + FftField, E: ExtField<F>>(
     seed: u64,
     n: usize,
+    t: usize,
+    m: usize,
     params: &Params,
-    claims: usize,
-) -> (Vec<F>, Commitment, basefold::ProverData<F>, Vec<Vec<E>>) {
+) -> Setup<F, E> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let evals: Vec<F> = random_base(&mut rng, 1 << n);
-    let (c, data) = basefold::commit(params, evals.clone()).unwrap();
-    let z: Vec<Vec<E>> = (0..claims)
-        .map(|_| (0..n).map(|_| E::rand(&mut rng)).collect())
-        .collect();
-    (evals, c, data, z)
+    let polys: Vec<Vec<F>> = (0..t).map(|_| random_base(&mut rng, 1 << n)).collect();
+    let (c, data) = basefold::commit(params, polys.clone()).unwrap();
+    let mut claims: Vec<Claim<E>> = Vec::new();
+    for _ in 0..m {
+        let point = match claims.last() {
+            Some(prev) if rng.gen_range(0..3) == 0 => prev.point.clone(),
+            _ => (0..n).map(|_| E::rand(&mut rng)).collect(),
+        };
+        claims.push(Claim::new(rng.gen_range(0..t), point));
+    }
+    (polys, c, data, claims)
+}
+
+fn open<F: BaseField + FftField, E: ExtField<F>>(
+    p: &Params,
+    c: &Commitment,
+    data: &Data<F>,
+    claims: &[Claim<E>],
+) -> (Vec<E>, Proof<F, E>) {
+    basefold::open(p, c, data, claims, &mut Transcript::new(b"pcs-test")).unwrap()
 }
 
 fn verify<F: BaseField + FftField, E: ExtField<F>>(
     p: &Params,
     c: &Commitment,
-    z: &[Vec<E>],
+    claims: &[Claim<E>],
     y: &[E],
     proof: &Proof<F, E>,
 ) -> Result<(), PcsError> {
-    basefold::verify(p, c, z, y, proof, &mut Transcript::new(b"pcs-test"))
+    basefold::verify(p, c, claims, y, proof, &mut Transcript::new(b"pcs-test"))
 }
 
 /// `y` with its `i`-th value changed.
@@ -47,155 +69,253 @@ fn bump<E: Field>(y: &[E], i: usize) -> Vec<E> {
     y
 }
 
+/// The error a proof gives for claims it was not made for: a missing or extra reduction when the
+/// claims' shape asks for the other kind of proof (several polynomials and several points need
+/// it), else the reduction's check, else the final check.
+fn wrong_claims_error<F: Field, E: Field>(claims: &[Claim<E>], proof: &Proof<F, E>) -> PcsError {
+    let mut polys: Vec<usize> = claims.iter().map(|c| c.poly).collect();
+    polys.sort_unstable();
+    polys.dedup();
+    let needs = polys.len() > 1 && claims.iter().any(|c| c.point != claims[0].point);
+    if needs != proof.reduction.is_some() {
+        return PcsError::Shape {
+            what: "the reduction",
+            expected: usize::from(needs),
+            got: usize::from(proof.reduction.is_some()),
+        };
+    }
+    wrong_value_error(proof)
+}
+
+/// The error a wrong claimed value gives: the reduction's check when there is one, else the
+/// final check.
+fn wrong_value_error<F: Field, E: Field>(proof: &Proof<F, E>) -> PcsError {
+    if proof.reduction.is_some() {
+        PcsError::ReducedValues
+    } else {
+        PcsError::FinalEvaluation
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
     seed: u64,
     n: usize,
     rate_bits: usize,
+    fold_bits: usize,
     queries: usize,
-    claims: usize,
+    t: usize,
+    m: usize,
 ) {
-    let p = Params { rate_bits, queries };
-    let (evals, c, data, z) = setup::<F, E>(seed, n, &p, claims);
-    let (y, proof) = basefold::open(&p, &c, &data, &z, &mut Transcript::new(b"pcs-test")).unwrap();
-    for (zi, yi) in z.iter().zip(&y) {
-        assert_eq!(*yi, Mle::<F, E>::Base(evals.clone()).evaluate(zi));
+    let p = Params {
+        rate_bits,
+        fold_bits,
+        queries,
+    };
+    let (polys, c, data, claims) = setup::<F, E>(seed, n, t, m, &p);
+    let (y, proof) = open(&p, &c, &data, &claims);
+    for (cl, yi) in claims.iter().zip(&y) {
+        assert_eq!(
+            *yi,
+            Mle::<F, E>::Base(polys[cl.poly].clone()).evaluate(&cl.point)
+        );
     }
-    assert_eq!(verify(&p, &c, &z, &y, &proof), Ok(()));
+    assert_eq!(verify(&p, &c, &claims, &y, &proof), Ok(()));
     let bytes = codec::to_bytes(&proof);
     assert_eq!(codec::from_bytes::<Proof<F, E>>(&bytes).unwrap(), proof);
-    // Any wrong value is rejected.
-    for i in 0..claims {
+    for i in 0..m {
         assert_eq!(
-            verify(&p, &c, &z, &bump(&y, i), &proof),
-            Err(PcsError::FinalEvaluation)
+            verify(&p, &c, &claims, &bump(&y, i), &proof),
+            Err(wrong_value_error(&proof))
         );
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
     fn round_trip_goldilocks(
         seed: u64,
-        n in 1usize..12,
+        n in 1usize..13,
         rate_bits in 1usize..4,
-        queries in 1usize..20,
-        claims in 1usize..5,
+        fold_bits in 1usize..6,
+        queries in 1usize..24,
+        t in 1usize..4,
+        m in 1usize..6,
     ) {
-        round_trip::<Goldilocks, GoldilocksExt2>(seed, n, rate_bits, queries, claims);
+        round_trip::<Goldilocks, GoldilocksExt2>(seed, n, rate_bits, fold_bits, queries, t, m);
     }
 
     #[test]
     fn round_trip_bn254(
         seed: u64,
-        n in 1usize..8,
+        n in 1usize..9,
         rate_bits in 1usize..3,
+        fold_bits in 1usize..5,
         queries in 1usize..10,
-        claims in 1usize..4,
+        t in 1usize..3,
+        m in 1usize..4,
     ) {
-        round_trip::<Bn254Fr, Bn254Fr>(seed, n, rate_bits, queries, claims);
+        round_trip::<Bn254Fr, Bn254Fr>(seed, n, rate_bits, fold_bits, queries, t, m);
     }
 
     #[test]
-    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000), seed: u64) {
-        let p = Params { rate_bits: 1, queries: 2 };
-        let (_, c, _, z) = setup::<Goldilocks, GoldilocksExt2>(seed, 3, &p, 1);
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), seed: u64) {
+        let p = Params { rate_bits: 1, fold_bits: 2, queries: 2 };
+        let (_, c, _, claims) = setup::<Goldilocks, GoldilocksExt2>(seed, 5, 2, 2, &p);
         if let Ok(proof) = codec::from_bytes::<Proof<Goldilocks, GoldilocksExt2>>(&bytes) {
-            prop_assert!(verify(&p, &c, &z, &[GoldilocksExt2::from(1u64)], &proof).is_err());
+            let y = vec![GoldilocksExt2::from(1u64); 2];
+            prop_assert!(verify(&p, &c, &claims, &y, &proof).is_err());
         }
     }
 }
 
-fn tampering_is_caught<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
-    let p = Params {
-        rate_bits: 2,
-        queries: 6,
-    };
-    let n = 6;
-    let (_, c, data, z) = setup::<F, E>(seed, n, &p, 3);
-    let (y, proof) = basefold::open(&p, &c, &data, &z, &mut Transcript::new(b"pcs-test")).unwrap();
-    let check = |pr: &Proof<F, E>| verify(&p, &c, &z, &y, pr);
-    assert_eq!(check(&proof), Ok(()));
+/// 2^16 entries, an arity that does not divide the variables, two polynomials at two points.
+#[test]
+fn round_trip_at_two_to_the_sixteen() {
+    round_trip::<Goldilocks, GoldilocksExt2>(61, 16, 2, 5, 30, 2, 3);
+}
 
-    // The claimed evaluation, the commitment root, the final constant, each round message, each
-    // folded root: the transcript or the final check breaks.
-    for i in 0..3 {
+/// Tamper tests on one proof, each asserting the exact error. `claims` decide whether the proof
+/// has the reduction to one point.
+fn tamper<F: BaseField + FftField, E: ExtField<F>>(
+    p: &Params,
+    c: &Commitment,
+    claims: &[Claim<E>],
+    y: &[E],
+    proof: &Proof<F, E>,
+) {
+    let n = c.num_vars as usize;
+    let check = |pr: &Proof<F, E>| verify(p, c, claims, y, pr);
+    assert_eq!(check(proof), Ok(()));
+    let trees = n.div_ceil(p.fold_bits);
+
+    // The statement: each claimed value and point, the claims' order, the commitment.
+    for i in 0..claims.len() {
         assert_eq!(
-            verify(&p, &c, &z, &bump(&y, i), &proof),
-            Err(PcsError::FinalEvaluation)
+            verify(p, c, claims, &bump(y, i), proof),
+            Err(wrong_value_error(proof)),
+            "value {i}"
         );
-        let mut z2 = z.clone();
-        z2[i][0] += E::ONE;
+        let mut moved = claims.to_vec();
+        moved[i].point[0] += E::ONE;
         assert_eq!(
-            verify(&p, &c, &z2, &y, &proof),
-            Err(PcsError::FinalEvaluation)
+            verify(p, c, &moved, y, proof),
+            Err(wrong_claims_error(&moved, proof)),
+            "point {i}"
         );
     }
-    // The claims are bound in order: swapping two claims changes the transcript.
-    let (mut zs, mut ys) = (z.clone(), y.clone());
-    zs.swap(0, 1);
+    let (mut swapped, mut ys) = (claims.to_vec(), y.to_vec());
+    swapped.swap(0, 1);
     ys.swap(0, 1);
     assert_eq!(
-        verify(&p, &c, &zs, &ys, &proof),
-        Err(PcsError::FinalEvaluation)
+        verify(p, c, &swapped, &ys, proof),
+        Err(wrong_value_error(proof))
     );
     let mut c2 = c.clone();
     c2.root[0] ^= 1;
     assert_eq!(
-        verify(&p, &c2, &z, &y, &proof),
-        Err(PcsError::FinalEvaluation)
+        verify(p, &c2, claims, y, proof),
+        Err(wrong_value_error(proof))
     );
-    let mut pr = proof.clone();
-    pr.last += E::ONE;
-    assert_eq!(check(&pr), Err(PcsError::FinalEvaluation));
+
+    // The reduction: each round value and each value at the common point.
+    if let Some(red) = &proof.reduction {
+        for k in 0..n {
+            for e in 0..2 {
+                let mut pr = proof.clone();
+                pr.reduction.as_mut().unwrap().sumcheck.rounds[k].evals[e] += E::ONE;
+                assert_eq!(check(&pr), Err(PcsError::ReducedValues), "round {k}");
+            }
+        }
+        for i in 0..red.values.len() {
+            let mut pr = proof.clone();
+            pr.reduction.as_mut().unwrap().values[i] += E::ONE;
+            assert_eq!(check(&pr), Err(PcsError::ReducedValues), "reduced {i}");
+        }
+        let mut pr = proof.clone();
+        pr.reduction.as_mut().unwrap().sumcheck.rounds.pop();
+        assert_eq!(
+            check(&pr),
+            Err(PcsError::Reduction(SumcheckError::RoundCount {
+                expected: n,
+                got: n - 1
+            }))
+        );
+        let mut pr = proof.clone();
+        pr.reduction.as_mut().unwrap().values.pop();
+        assert!(matches!(
+            check(&pr),
+            Err(PcsError::Shape {
+                what: "the reduced values",
+                ..
+            })
+        ));
+        let mut pr = proof.clone();
+        pr.reduction = None;
+        assert_eq!(
+            check(&pr),
+            Err(PcsError::Shape {
+                what: "the reduction",
+                expected: 1,
+                got: 0
+            })
+        );
+    }
+
+    // The folding sum-check, the folded roots, the final constant.
     for k in 0..n {
         for e in 0..2 {
             let mut pr = proof.clone();
             pr.rounds[k][e] += E::ONE;
+            assert_eq!(check(&pr), Err(PcsError::FinalEvaluation), "round {k}");
+        }
+    }
+    for l in 0..trees - 1 {
+        let mut pr = proof.clone();
+        pr.roots[l][3] ^= 0x10;
+        assert_eq!(check(&pr), Err(PcsError::FinalEvaluation), "root {l}");
+    }
+    let mut pr = proof.clone();
+    pr.last += E::ONE;
+    assert_eq!(check(&pr), Err(PcsError::FinalEvaluation));
+
+    // Every opened value and every Merkle sibling of every tree.
+    let root_mismatch = |layer| {
+        Err(PcsError::Merkle {
+            layer,
+            source: MerkleError::RootMismatch,
+        })
+    };
+    for i in 0..proof.base.values.len() {
+        let mut pr = proof.clone();
+        pr.base.values[i] += F::ONE;
+        assert_eq!(check(&pr), root_mismatch(0), "base value {i}");
+    }
+    for i in 0..proof.base.proof.siblings.len() {
+        let mut pr = proof.clone();
+        pr.base.proof.siblings[i][i % 32] ^= 0x20;
+        assert_eq!(check(&pr), root_mismatch(0), "base sibling {i}");
+    }
+    for l in 0..trees - 1 {
+        for i in 0..proof.folded[l].values.len() {
+            let mut pr = proof.clone();
+            pr.folded[l].values[i] += E::ONE;
+            assert_eq!(check(&pr), root_mismatch(l + 1), "tree {} value {i}", l + 1);
+        }
+        for i in 0..proof.folded[l].proof.siblings.len() {
+            let mut pr = proof.clone();
+            pr.folded[l].proof.siblings[i][0] ^= 1;
             assert_eq!(
                 check(&pr),
-                Err(PcsError::FinalEvaluation),
-                "round {k} value {e}"
+                root_mismatch(l + 1),
+                "tree {} sibling {i}",
+                l + 1
             );
         }
     }
-    for k in 0..n - 1 {
-        let mut pr = proof.clone();
-        pr.roots[k][3] ^= 0x10;
-        assert_eq!(check(&pr), Err(PcsError::FinalEvaluation), "root {k}");
-    }
-    // Each queried value and each Merkle path, at every layer.
-    for q in 0..p.queries {
-        let mut pr = proof.clone();
-        pr.queries[q].base.a += F::ONE;
-        let err = check(&pr).unwrap_err();
-        assert_eq!(
-            err,
-            PcsError::Merkle {
-                query: q,
-                layer: 0,
-                source: MerkleError::RootMismatch {
-                    index: leaf_index(&err)
-                }
-            }
-        );
-        let mut pr = proof.clone();
-        pr.queries[q].base.path.siblings[0][0] ^= 1;
-        assert!(matches!(check(&pr), Err(PcsError::Merkle { query, layer: 0, .. }) if query == q));
-        for l in 0..n - 1 {
-            let mut pr = proof.clone();
-            pr.queries[q].folded[l].b += E::ONE;
-            assert!(
-                matches!(check(&pr), Err(PcsError::Merkle { query, layer, .. }) if query == q && layer == l + 1)
-            );
-            let mut pr = proof.clone();
-            pr.queries[q].folded[l].path.siblings[1][7] ^= 4;
-            assert!(
-                matches!(check(&pr), Err(PcsError::Merkle { query, layer, .. }) if query == q && layer == l + 1)
-            );
-        }
-    }
+
     // Shapes.
     let mut pr = proof.clone();
     pr.rounds.pop();
@@ -208,7 +328,7 @@ fn tampering_is_caught<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
         })
     );
     let mut pr = proof.clone();
-    pr.rounds[2].push(E::ZERO);
+    pr.rounds[n - 1].push(E::ZERO);
     assert_eq!(
         check(&pr),
         Err(PcsError::Shape {
@@ -223,75 +343,133 @@ fn tampering_is_caught<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
         check(&pr),
         Err(PcsError::Shape {
             what: "the folded roots",
-            expected: n - 1,
-            got: n
+            expected: trees - 1,
+            got: trees
         })
     );
     let mut pr = proof.clone();
-    pr.queries.pop();
+    pr.folded.push(proof.base_as_ext());
     assert_eq!(
         check(&pr),
         Err(PcsError::Shape {
-            what: "the queries",
-            expected: p.queries,
-            got: p.queries - 1
+            what: "the folded openings",
+            expected: trees - 1,
+            got: trees
         })
     );
     let mut pr = proof.clone();
-    pr.queries[1].folded.pop();
-    assert_eq!(
-        check(&pr),
-        Err(PcsError::Shape {
-            what: "a query's folded layers",
-            expected: n - 1,
-            got: n - 2
-        })
-    );
-    let mut pr = proof.clone();
-    pr.queries[0].base.path.siblings.pop();
+    pr.base.values.pop();
     assert!(matches!(
         check(&pr),
-        Err(PcsError::Merkle {
-            query: 0,
-            layer: 0,
-            source: MerkleError::PathLength { .. }
+        Err(PcsError::Shape {
+            what: "the first tree's opened values",
+            ..
         })
     ));
-    let mut short = z.clone();
-    short[1].pop();
+    let mut pr = proof.clone();
+    let got = pr.base.proof.siblings.len();
+    pr.base.proof.siblings.pop();
+    if got > 0 {
+        assert_eq!(
+            check(&pr),
+            Err(PcsError::Merkle {
+                layer: 0,
+                source: MerkleError::TooFewSiblings { got: got - 1 }
+            })
+        );
+    }
+    let mut pr = proof.clone();
+    pr.base.proof.siblings.push([7; 32]);
     assert_eq!(
-        verify(&p, &c, &short, &y, &proof),
+        check(&pr),
+        Err(PcsError::Merkle {
+            layer: 0,
+            source: MerkleError::TooManySiblings {
+                used: got,
+                got: got + 1
+            }
+        })
+    );
+    let mut short = claims.to_vec();
+    short[1].point.pop();
+    assert_eq!(
+        verify(p, c, &short, y, proof),
         Err(PcsError::PointLength {
             expected: n,
             got: n - 1
         })
     );
     assert_eq!(
-        verify(&p, &c, &z, &y[..2], &proof),
+        verify(p, c, claims, &y[..1], proof),
         Err(PcsError::Shape {
             what: "the values",
-            expected: 3,
-            got: 2
+            expected: claims.len(),
+            got: 1
         })
     );
-    assert_eq!(verify(&p, &c, &[], &[], &proof), Err(PcsError::NoClaims));
+    assert_eq!(verify(p, c, &[], &[], proof), Err(PcsError::NoClaims));
+    let mut beyond = claims.to_vec();
+    beyond[0].poly = c.num_polys as usize;
+    assert_eq!(
+        verify(p, c, &beyond, y, proof),
+        Err(PcsError::NoSuchPolynomial {
+            claim: 0,
+            poly: c.num_polys as usize,
+            polys: c.num_polys as usize
+        })
+    );
     // Other parameters than the prover's.
     let p2 = Params {
-        rate_bits: 2,
-        queries: 7,
+        queries: p.queries + 1,
+        ..*p
     };
-    assert!(basefold::verify(&p2, &c, &z, &y, &proof, &mut Transcript::new(b"pcs-test")).is_err());
+    assert!(verify(&p2, c, claims, y, proof).is_err());
 }
 
-/// The leaf index named by a Merkle error (the query's position, drawn from the transcript).
-fn leaf_index(e: &PcsError) -> usize {
-    match e {
-        PcsError::Merkle {
-            source: MerkleError::RootMismatch { index },
-            ..
-        } => *index,
-        other => panic!("expected a Merkle root mismatch, got {other:?}"),
+/// Helper for the shape test: any well-typed folded opening.
+trait BaseAsExt<E: Field> {
+    fn base_as_ext(&self) -> basefold::LayerOpening<E>;
+}
+
+impl<F: Field, E: Field> BaseAsExt<E> for Proof<F, E> {
+    fn base_as_ext(&self) -> basefold::LayerOpening<E> {
+        basefold::LayerOpening {
+            values: vec![E::ONE],
+            proof: self.base.proof.clone(),
+        }
     }
+}
+
+fn tampering_is_caught<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+    let p = Params {
+        rate_bits: 2,
+        fold_bits: 3,
+        queries: 6,
+    };
+    let n = 8;
+    // One polynomial, three points (no reduction).
+    let (_, c, data, claims) = setup::<F, E>(seed, n, 1, 3, &p);
+    let (y, proof) = open(&p, &c, &data, &claims);
+    assert!(proof.reduction.is_none());
+    tamper(&p, &c, &claims, &y, &proof);
+    // Three polynomials at one point (no reduction): each weight enters the first tree's fold.
+    let mut rng = StdRng::seed_from_u64(seed + 1);
+    let (_, c, data, _) = setup::<F, E>(seed + 1, n, 3, 1, &p);
+    let z: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+    let claims: Vec<Claim<E>> = (0..3).map(|i| Claim::new(i, z.clone())).collect();
+    let (y, proof) = open(&p, &c, &data, &claims);
+    assert!(proof.reduction.is_none());
+    tamper(&p, &c, &claims, &y, &proof);
+    // Three polynomials, claims at two points on two of them (the reduction to one point).
+    let z2: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+    let claims = vec![
+        Claim::new(0, z.clone()),
+        Claim::new(2, z2.clone()),
+        Claim::new(0, z2),
+    ];
+    let (y, proof) = open(&p, &c, &data, &claims);
+    assert_eq!(proof.reduction.as_ref().map(|r| r.values.len()), Some(2));
+    tamper(&p, &c, &claims, &y, &proof);
 }
 
 #[test]
@@ -304,25 +482,27 @@ fn tampering_is_caught_bn254() {
     tampering_is_caught::<Bn254Fr, Bn254Fr>(22);
 }
 
-/// A prover holding another polynomial opens it against the first commitment: the sum-check and
-/// the folding are consistent, but the committed codeword's paths are not.
+/// A prover holding other polynomials opens them against the first commitment: the sum-check
+/// and the folding are consistent, but the first tree's leaves are not.
 fn other_polynomial_is_rejected<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
     let p = Params {
         rate_bits: 1,
+        fold_bits: 2,
         queries: 4,
     };
-    let (_, c1, _, z) = setup::<F, E>(seed, 5, &p, 1);
-    let (_, _, data2, _) = setup::<F, E>(seed + 1, 5, &p, 1);
-    let (y2, proof) =
-        basefold::open(&p, &c1, &data2, &z, &mut Transcript::new(b"pcs-test")).unwrap();
-    assert!(matches!(
-        verify(&p, &c1, &z, &y2, &proof),
-        Err(PcsError::Merkle {
-            query: 0,
-            layer: 0,
-            ..
-        })
-    ));
+    for t in [1usize, 2] {
+        let (_, c1, _, claims) = setup::<F, E>(seed, 7, t, 2, &p);
+        let (_, _, data2, _) = setup::<F, E>(seed + 1, 7, t, 2, &p);
+        let (y2, proof) =
+            basefold::open(&p, &c1, &data2, &claims, &mut Transcript::new(b"pcs-test")).unwrap();
+        assert_eq!(
+            verify(&p, &c1, &claims, &y2, &proof),
+            Err(PcsError::Merkle {
+                layer: 0,
+                source: MerkleError::RootMismatch
+            })
+        );
+    }
 }
 
 #[test]
@@ -339,10 +519,11 @@ fn other_polynomial_is_rejected_bn254() {
 fn bytes_are_checked() {
     let p = Params {
         rate_bits: 1,
+        fold_bits: 2,
         queries: 3,
     };
-    let (_, c, data, z) = setup::<Goldilocks, GoldilocksExt2>(41, 4, &p, 2);
-    let (y, proof) = basefold::open(&p, &c, &data, &z, &mut Transcript::new(b"pcs-test")).unwrap();
+    let (_, c, data, claims) = setup::<Goldilocks, GoldilocksExt2>(41, 6, 2, 3, &p);
+    let (y, proof) = open(&p, &c, &data, &claims);
     let bytes = codec::to_bytes(&proof);
     for len in (0..bytes.len()).step_by(7) {
         assert!(matches!(
@@ -361,7 +542,7 @@ fn bytes_are_checked() {
         b[i] ^= 0x41;
         let ok = codec::from_bytes::<Proof<Goldilocks, GoldilocksExt2>>(&b)
             .map_err(|_| ())
-            .and_then(|pr| verify(&p, &c, &z, &y, &pr).map_err(|_| ()));
+            .and_then(|pr| verify(&p, &c, &claims, &y, &pr).map_err(|_| ()));
         assert!(ok.is_err(), "flip at byte {i} accepted");
     }
 }
@@ -370,67 +551,111 @@ fn bytes_are_checked() {
 fn bad_inputs_are_refused() {
     let p = Params {
         rate_bits: 1,
+        fold_bits: 2,
         queries: 2,
     };
+    let one = Goldilocks::ONE;
     assert_eq!(
-        basefold::commit::<Goldilocks>(&p, vec![Goldilocks::ONE; 3]).err(),
+        basefold::commit::<Goldilocks>(&p, vec![vec![one; 3]]).err(),
         Some(PcsError::BadLength { len: 3 })
     );
     assert_eq!(
-        basefold::commit::<Goldilocks>(&p, vec![Goldilocks::ONE; 1]).err(),
+        basefold::commit::<Goldilocks>(&p, vec![vec![one; 1]]).err(),
         Some(PcsError::BadLength { len: 1 })
     );
-    let big = Params {
-        rate_bits: 30,
-        queries: 2,
-    };
+    assert_eq!(
+        basefold::commit::<Goldilocks>(&p, vec![]).err(),
+        Some(PcsError::NoPolynomials)
+    );
+    assert_eq!(
+        basefold::commit::<Goldilocks>(&p, vec![vec![one; 8], vec![one; 8], vec![one; 4]]).err(),
+        Some(PcsError::MixedLengths {
+            first: 8,
+            index: 2,
+            len: 4
+        })
+    );
+    let big = Params { rate_bits: 30, ..p };
     assert!(matches!(
-        basefold::commit::<Goldilocks>(&big, vec![Goldilocks::ONE; 16]),
+        basefold::commit::<Goldilocks>(&big, vec![vec![one; 16]]),
+        Err(PcsError::Domain(_))
+    ));
+    // Opening: claims outside the commitment, wrong point lengths, no claims.
+    let (_, c, data, _) = setup::<Goldilocks, GoldilocksExt2>(3, 4, 2, 1, &p);
+    let z = vec![GoldilocksExt2::ONE; 4];
+    let t = &mut Transcript::new(b"x");
+    assert_eq!(
+        basefold::open(&p, &c, &data, &[Claim::new(2, z.clone())], t).err(),
+        Some(PcsError::NoSuchPolynomial {
+            claim: 0,
+            poly: 2,
+            polys: 2
+        })
+    );
+    assert_eq!(
+        basefold::open(&p, &c, &data, &[Claim::new(0, z[..3].to_vec())], t).err(),
+        Some(PcsError::PointLength {
+            expected: 4,
+            got: 3
+        })
+    );
+    assert_eq!(
+        basefold::open::<Goldilocks, GoldilocksExt2>(&p, &c, &data, &[], t).err(),
+        Some(PcsError::NoClaims)
+    );
+    // Setup: Goldilocks² cannot give 100 proven bits at 2^30 entries, BN254 has no 2^30 domain.
+    assert!(matches!(
+        Basefold::setup::<Goldilocks, GoldilocksExt2>(30, 100),
+        Err(PcsError::SecurityUnreachable { bits: 100, .. })
+    ));
+    assert!(matches!(
+        Basefold::setup::<Bn254Fr, Bn254Fr>(27, 100),
         Err(PcsError::Domain(_))
     ));
 }
 
-/// Any scheme behind the trait: commit, open at several points, verify; reject a wrong value.
+/// Any scheme behind the trait: commit two polynomials, open claims at several points on both,
+/// verify; reject a wrong value.
 fn through_the_trait<F: BaseField + FftField, E: ExtField<F>>(
     pcs: &impl MultilinearPcs<F, E>,
     seed: u64,
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let evals: Vec<F> = random_base(&mut rng, 1 << 7);
-    let points: Vec<Vec<E>> = (0..3)
-        .map(|_| (0..7).map(|_| E::rand(&mut rng)).collect())
+    let polys: Vec<Vec<F>> = (0..2).map(|_| random_base(&mut rng, 1 << 7)).collect();
+    let claims: Vec<Claim<E>> = (0..3)
+        .map(|i| Claim::new(i % 2, (0..7).map(|_| E::rand(&mut rng)).collect()))
         .collect();
-    let (c, data) = pcs.commit(evals.clone()).unwrap();
+    let (c, data) = pcs.commit(polys.clone()).unwrap();
     let (values, proof) = pcs
-        .open(&c, &data, &points, &mut Transcript::new(b"trait"))
+        .open(&c, &data, &claims, &mut Transcript::new(b"trait"))
         .unwrap();
-    for (z, y) in points.iter().zip(&values) {
-        assert_eq!(*y, Mle::<F, E>::Base(evals.clone()).evaluate(z));
+    for (cl, y) in claims.iter().zip(&values) {
+        assert_eq!(
+            *y,
+            Mle::<F, E>::Base(polys[cl.poly].clone()).evaluate(&cl.point)
+        );
     }
     assert_eq!(
-        pcs.verify(&c, &points, &values, &proof, &mut Transcript::new(b"trait")),
+        pcs.verify(&c, &claims, &values, &proof, &mut Transcript::new(b"trait")),
         Ok(())
     );
     assert_eq!(
         pcs.verify(
             &c,
-            &points,
+            &claims,
             &bump(&values, 2),
             &proof,
             &mut Transcript::new(b"trait")
         ),
-        Err(PcsError::FinalEvaluation)
+        Err(PcsError::ReducedValues)
     );
 }
 
 #[test]
 fn basefold_through_the_trait() {
-    let pcs = Basefold {
-        params: Params {
-            rate_bits: 2,
-            queries: 10,
-        },
-    };
+    let pcs = Basefold::setup::<Goldilocks, GoldilocksExt2>(20, 100).unwrap();
+    assert!(pcs.params.queries >= 100);
     through_the_trait::<Goldilocks, GoldilocksExt2>(&pcs, 51);
+    let pcs = Basefold::setup::<Bn254Fr, Bn254Fr>(20, 100).unwrap();
     through_the_trait::<Bn254Fr, Bn254Fr>(&pcs, 52);
 }

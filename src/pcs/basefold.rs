@@ -1,90 +1,195 @@
-//! Basefold (Zeilberger–Chen–Fisch, eprint 2023/1705) for one multilinear polynomial over the
-//! base field and evaluation claims `f̃(z_i) = y_i`, `z_i ∈ E^n`, merged into one sum-check
-//! `Σ_x f(x)·G(x) = Σ_i α^i·y_i` with `G = Σ_i α^i·eq(z_i, ·)` (HyperPlonk §3.8's reduction of
-//! several claims on one polynomial to one).
+//! Basefold (Zeilberger–Chen–Fisch, eprint 2023/1705) for several multilinear polynomials over
+//! the base field, committed together, and any evaluation claims `f̃_i(z) = y` on them,
+//! `z ∈ E^n`.
 //!
-//! Commit: monomial coefficients → Reed–Solomon codeword (rate `2^-rate_bits`) → blake3 Merkle
-//! root over the pairs `(c[j], c[j + N/2])`. Open: the sum-check for `Σ_x f(x)·eq(z, x) = y`
-//! (here `Σ_x f(x)·G(x)`) runs in lock-step with the folding of the codeword: after the challenge `r_k` of round `k`
-//! the prover folds the codeword with `r_k` ([`super::code`]) and commits the folded codeword
-//! (its root is absorbed before round `k + 1`). After `n` rounds the folded codeword is the
-//! constant `f̃(r)`; the prover sends it, and the verifier checks the sum-check's last claim
-//! against `last · G(r)`. Then `queries` positions are drawn; at each the prover opens the
-//! pair at every layer and the verifier checks every Merkle path and recomputes every fold.
-//! See `spec/pcs.md`.
+//! **Commit.** Each polynomial's monomial coefficients → Reed–Solomon codeword at rate
+//! `2^-rate_bits` (stored in bit-reversed order, [`super::code`]) → one blake3 Merkle tree whose
+//! leaf `q` holds, for every polynomial, the block of `2^k` entries (`k = fold_bits`) that `k`
+//! folds combine.
+//!
+//! **Open.** The claims become one sum-check `Σ_x f(x)·G(x)` with `f = Σ_i w_i·f_i`:
+//! * one polynomial: `G = Σ_c α^c·eq(z_c, ·)` (HyperPlonk §3.8);
+//! * one point: `G = eq(z, ·)`, `w_i = Σ_{c on i} α^c`;
+//! * otherwise a first sum-check `Σ_x Σ_i f_i(x)·G_i(x)` reduces every claim to one point `r'`,
+//!   the prover sends `f̃_i(r')`, and the single-point case follows with `w_i = γ^i`.
+//!
+//! The sum-check runs in lock-step with the folding of `Σ_i w_i·c_i`: after each challenge the
+//! codeword is folded; every `k` folds the folded codeword is committed (leaves of `2^k`
+//! entries) and its root absorbed. After `n` folds it is the constant `f̃(r)`, checked against
+//! the sum-check's last claim. Then `queries` leaves of the first tree are drawn; the prover
+//! opens them and the leaves they lead to in every later tree (one deduplicated Merkle proof
+//! per tree); the verifier checks every proof and recomputes every fold. See `spec/pcs.md` for
+//! the transcript and the security accounting ([`Params::security_bits`]).
 
 use super::code::DomainTooLarge;
 use super::code::{
-    domain, encode, evals_to_coeffs, fold_base_codeword, fold_ext_codeword, fold_pair,
-    fold_twiddles, half,
+    bit_reverse, encode_evals, fold_base_codeword, fold_ext_codeword, fold_leaf, fold_pair, half,
+    leaf_twiddles, root, FoldTwiddles,
 };
-use super::merkle::{hash_leaf, Digest, MerkleError, MerklePath, MerkleTree};
+use super::merkle::{Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
+use super::Claim;
 use crate::codec::DecodeError;
 use crate::field::{lift, BaseField, ExtField};
+use crate::parallel::collect_indexed;
 use crate::poly::{combined_eq, eq_eval, evaluate_base, Mle};
-use crate::sumcheck::{self, Instance, RoundProver, Term};
+use crate::sumcheck::{self, Instance, RoundProver, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
-use ark_ff::{FftField, Field};
+use ark_ff::{FftField, Field, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 
-/// The code rate and the number of queries.
+/// The most claims one opening takes, and the most polynomials one commitment holds: the
+/// security statement counts them ([`Params::security_bits`]).
+pub const MAX_BATCH: usize = 1 << 16;
+
+/// The code rate, the folding arity and the number of queries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
     /// The rate is `2^-rate_bits`.
     pub rate_bits: usize,
-    /// Positions queried.
+    /// Each Merkle tree after the first holds the codeword `fold_bits` folds after the previous
+    /// one; a leaf holds the `2^fold_bits` entries that those folds combine.
+    pub fold_bits: usize,
+    /// Leaves of the first tree queried.
     pub queries: usize,
 }
 
-/// A commitment: the Merkle root of the codeword and the number of variables.
+/// `log2 |E|`.
+pub fn field_bits<E: Field>() -> f64 {
+    let limbs = <E::BasePrimeField as PrimeField>::MODULUS;
+    let log_p = limbs
+        .as_ref()
+        .iter()
+        .rev()
+        .fold(0f64, |acc, &l| acc * 2f64.powi(64) + l as f64)
+        .log2();
+    log_p * E::extension_degree() as f64
+}
+
+impl Params {
+    /// The default rate (1/4) and arity (16).
+    pub const DEFAULT_RATE_BITS: usize = 2;
+    /// See [`Self::DEFAULT_RATE_BITS`].
+    pub const DEFAULT_FOLD_BITS: usize = 4;
+
+    /// The proven soundness, in bits, of an opening of polynomials with `num_vars` variables,
+    /// for a challenge field of `ext_bits` bits (at most [`MAX_BATCH`] claims and polynomials):
+    /// `−log2 ε` with
+    ///
+    /// ```text
+    /// ε = ((1 + ρ)/2)^q  +  2·2^{n + rate_bits}/|E|  +  (4n + 2·MAX_BATCH)/|E|
+    /// ```
+    ///
+    /// — queries against a word beyond the unique-decoding radius `(1 − ρ)/2`, the proximity
+    /// gaps of the batching and of the folds (unique decoding, BCIKS20), and the sum-checks and
+    /// random combinations. `spec/pcs.md` derives it.
+    pub fn security_bits(&self, num_vars: usize, ext_bits: f64) -> f64 {
+        let rho = 2f64.powi(-(self.rate_bits as i32));
+        let query = ((1.0 + rho) / 2.0).log2() * self.queries as f64;
+        let rest = Self::non_query_error_log2(num_vars, self.rate_bits, ext_bits);
+        -log2_add(query, rest)
+    }
+
+    /// `log2` of the error terms that no number of queries removes.
+    fn non_query_error_log2(num_vars: usize, rate_bits: usize, ext_bits: f64) -> f64 {
+        let fold = 1.0 + (num_vars + rate_bits) as f64 - ext_bits;
+        let other = ((4 * num_vars + 2 * MAX_BATCH) as f64).log2() - ext_bits;
+        log2_add(fold, other)
+    }
+
+    /// The fewest queries that give `security_bits` proven bits for polynomials of up to
+    /// `max_vars` variables at this rate and arity; an error when no query count can.
+    pub fn for_security<E: Field>(
+        max_vars: usize,
+        security_bits: usize,
+        rate_bits: usize,
+        fold_bits: usize,
+    ) -> Result<Self, PcsError> {
+        let ext_bits = field_bits::<E>();
+        let rest = Self::non_query_error_log2(max_vars, rate_bits, ext_bits);
+        let target = -(security_bits as f64);
+        let unreachable = PcsError::SecurityUnreachable {
+            bits: security_bits,
+            max_vars,
+            cap: (-rest).ceil() as u32,
+        };
+        if rate_bits == 0 || fold_bits == 0 || rest >= target {
+            return Err(unreachable);
+        }
+        // ((1+ρ)/2)^q ≤ 2^target − 2^rest.
+        let budget = target + (1.0 - 2f64.powf(rest - target)).log2();
+        let rho = 2f64.powi(-(rate_bits as i32));
+        let per_query = -((1.0 + rho) / 2.0).log2();
+        let queries = (-budget / per_query).ceil() as usize;
+        let p = Self {
+            rate_bits,
+            fold_bits,
+            queries,
+        };
+        debug_assert!(p.security_bits(max_vars, ext_bits) >= security_bits as f64);
+        Ok(p)
+    }
+}
+
+/// `log2(2^a + 2^b)`.
+fn log2_add(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (1.0 + 2f64.powf(lo - hi)).log2()
+}
+
+/// A commitment: the Merkle root, the number of variables and of polynomials.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Commitment {
-    /// Root of the tree over the codeword's pairs.
+    /// Root of the first tree.
     pub root: Digest,
-    /// Variables of the committed polynomial.
+    /// Variables of each committed polynomial.
     pub num_vars: u32,
+    /// Polynomials committed together.
+    pub num_polys: u32,
 }
 
 /// What the prover keeps from the commitment.
 #[derive(Clone, Debug)]
 pub struct ProverData<F> {
-    evals: Vec<F>,
-    codeword: Vec<F>,
+    evals: Vec<Vec<F>>,
+    codewords: Vec<Vec<F>>,
     tree: MerkleTree,
 }
 
-/// One opened pair `(c[j], c[j + N/2])` and its Merkle path.
+/// The opened leaves of one tree (in increasing leaf order, each leaf's entries in a row) and
+/// their Merkle proof.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct Opening<G: Field> {
-    /// `c[j]`.
-    pub a: G,
-    /// `c[j + N/2]`.
-    pub b: G,
-    /// The path of leaf `j`.
-    pub path: MerklePath,
+pub struct LayerOpening<G: Field> {
+    /// The entries of the opened leaves.
+    pub values: Vec<G>,
+    /// The siblings that tie them to the tree's root.
+    pub proof: MultiProof,
 }
 
-/// One query: the pair in the committed codeword, then one per folded layer.
+/// The reduction of claims at several points on several polynomials to one point.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct Query<F: Field, E: Field> {
-    /// Layer 0 (the committed base-field codeword).
-    pub base: Opening<F>,
-    /// Layers `1..n`.
-    pub folded: Vec<Opening<E>>,
+pub struct Reduction<E: Field> {
+    /// The sum-check for `Σ_x Σ_i f_i(x)·G_i(x)`.
+    pub sumcheck: sumcheck::Proof<E>,
+    /// `f̃_i(r')` for each claimed polynomial, in increasing index order.
+    pub values: Vec<E>,
 }
 
 /// An evaluation proof.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Proof<F: Field, E: Field> {
+    /// Present when the claims are at several points on several polynomials.
+    pub reduction: Option<Reduction<E>>,
     /// The sum-check messages `g(0), g(2)`, one per variable.
     pub rounds: Vec<Vec<E>>,
-    /// Roots of the folded codewords of layers `1..n`.
+    /// Roots of the folded trees.
     pub roots: Vec<Digest>,
     /// The constant the codeword folds to: `f̃(r)`.
     pub last: E,
-    /// The queries.
-    pub queries: Vec<Query<F, E>>,
+    /// The opened leaves of the committed tree.
+    pub base: LayerOpening<F>,
+    /// The opened leaves of each folded tree.
+    pub folded: Vec<LayerOpening<E>>,
 }
 
 /// Why committing, opening or verifying failed.
@@ -96,10 +201,51 @@ pub enum PcsError {
         /// Evaluations given.
         len: usize,
     },
+    /// Polynomials committed together must have the same number of evaluations.
+    #[error("polynomial {index} has {len} evaluations; polynomial 0 has {first}")]
+    MixedLengths {
+        /// Evaluations of polynomial 0.
+        first: usize,
+        /// The first polynomial that differs.
+        index: usize,
+        /// Its evaluations.
+        len: usize,
+    },
+    /// More polynomials or claims than the security statement covers.
+    #[error("{got} {what}; at most {MAX_BATCH} are supported")]
+    TooMany {
+        /// Polynomials or claims.
+        what: &'static str,
+        /// How many were given.
+        got: usize,
+    },
+    /// No polynomial was given to commit.
+    #[error("a commitment needs at least one polynomial")]
+    NoPolynomials,
     /// The codeword's domain is too large for the field.
     #[error(transparent)]
     Domain(#[from] DomainTooLarge),
-    /// The evaluation point has the wrong number of coordinates.
+    /// No parameters reach the security level asked for.
+    #[error("{bits}-bit security is out of reach for 2^{max_vars} entries: the proximity-gap and sum-check terms cap it below {cap} bits")]
+    SecurityUnreachable {
+        /// Bits asked for.
+        bits: usize,
+        /// Variables asked for.
+        max_vars: usize,
+        /// The most bits any query count gives, rounded up.
+        cap: u32,
+    },
+    /// A claim names a polynomial the commitment does not hold.
+    #[error("claim {claim} is on polynomial {poly}; the commitment holds {polys}")]
+    NoSuchPolynomial {
+        /// The claim.
+        claim: usize,
+        /// The polynomial it names.
+        poly: usize,
+        /// Polynomials committed.
+        polys: usize,
+    },
+    /// An evaluation point has the wrong number of coordinates.
     #[error("the point has {got} coordinates; the polynomial has {expected} variables")]
     PointLength {
         /// Variables.
@@ -120,17 +266,21 @@ pub enum PcsError {
         /// Entries found.
         got: usize,
     },
+    /// The reduction's sum-check proof is malformed.
+    #[error("the reduction to one point: {0}")]
+    Reduction(#[from] SumcheckError),
+    /// The values at the reduction's point do not match its sum-check.
+    #[error("the values at the common point do not match the reduction's sum-check")]
+    ReducedValues,
     /// The sum-check's last claim does not match the constant the codeword folds to.
     #[error("the folded constant does not match the sum-check's final claim")]
     FinalEvaluation,
-    /// A Merkle path was rejected.
-    #[error("query {query}, layer {layer}: {source}")]
+    /// A Merkle proof was rejected.
+    #[error("layer {layer}: {source}")]
     Merkle {
-        /// Which query.
-        query: usize,
-        /// Which layer (0 = the commitment).
+        /// Which tree (0 = the commitment).
         layer: usize,
-        /// The path's error.
+        /// The proof's error.
         source: MerkleError,
     },
     /// An opened value is not the fold of the layer below.
@@ -138,7 +288,7 @@ pub enum PcsError {
     FoldMismatch {
         /// Which query.
         query: usize,
-        /// The layer whose value disagrees (`n` = the final constant).
+        /// The tree whose value disagrees (the number of trees = the final constant).
         layer: usize,
     },
     /// The proof bytes do not decode.
@@ -149,8 +299,27 @@ pub enum PcsError {
 /// Basefold with fixed parameters, as a [`super::MultilinearPcs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Basefold {
-    /// Rate and query count.
+    /// Rate, arity and query count.
     pub params: Params,
+}
+
+impl Basefold {
+    /// Parameters for polynomials of up to `max_vars` variables at `security_bits` proven bits,
+    /// with the default rate and arity ([`Params::for_security`]); checks that the field holds
+    /// the codeword's domain.
+    pub fn setup<F: FftField, E: Field>(
+        max_vars: usize,
+        security_bits: usize,
+    ) -> Result<Self, PcsError> {
+        root::<F>(max_vars + Params::DEFAULT_RATE_BITS)?;
+        let params = Params::for_security::<E>(
+            max_vars,
+            security_bits,
+            Params::DEFAULT_RATE_BITS,
+            Params::DEFAULT_FOLD_BITS,
+        )?;
+        Ok(Self { params })
+    }
 }
 
 impl<F: BaseField + FftField, E: ExtField<F>> super::MultilinearPcs<F, E> for Basefold {
@@ -158,214 +327,503 @@ impl<F: BaseField + FftField, E: ExtField<F>> super::MultilinearPcs<F, E> for Ba
     type ProverData = ProverData<F>;
     type Proof = Proof<F, E>;
 
-    fn commit(&self, evals: Vec<F>) -> Result<(Commitment, ProverData<F>), PcsError> {
-        commit(&self.params, evals)
+    fn commit(&self, polys: Vec<Vec<F>>) -> Result<(Commitment, ProverData<F>), PcsError> {
+        commit(&self.params, polys)
     }
 
     fn open(
         &self,
         commitment: &Commitment,
         data: &ProverData<F>,
-        points: &[Vec<E>],
+        claims: &[Claim<E>],
         transcript: &mut Transcript,
     ) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
-        open(&self.params, commitment, data, points, transcript)
+        open(&self.params, commitment, data, claims, transcript)
     }
 
     fn verify(
         &self,
         commitment: &Commitment,
-        points: &[Vec<E>],
+        claims: &[Claim<E>],
         values: &[E],
         proof: &Proof<F, E>,
         transcript: &mut Transcript,
     ) -> Result<(), PcsError> {
-        verify(&self.params, commitment, points, values, proof, transcript)
+        verify(&self.params, commitment, claims, values, proof, transcript)
     }
 }
 
-fn pair_tree<G: Field>(c: &[G]) -> MerkleTree {
-    let h = c.len() / 2;
-    MerkleTree::new(h, |j| [c[j], c[j + h]])
+/// The trees of an opening: tree `l` holds the codeword after `l·k` folds, in leaves of
+/// `2^{arity(l)}` entries.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    n: usize,
+    log_size: usize,
+    k: usize,
 }
 
-/// Commits to the polynomial with these evaluations on `{0,1}^n` (index order of [`crate::poly`]).
+impl Layout {
+    fn new(n: usize, p: &Params) -> Self {
+        Self {
+            n,
+            log_size: n + p.rate_bits,
+            k: p.fold_bits.max(1),
+        }
+    }
+    /// Number of trees (the commitment's included).
+    fn trees(&self) -> usize {
+        self.n.div_ceil(self.k)
+    }
+    /// Folds that tree `l`'s leaves take.
+    fn arity_bits(&self, l: usize) -> usize {
+        self.k.min(self.n - l * self.k)
+    }
+    /// log2 of the number of leaves of tree `l`.
+    fn depth(&self, l: usize) -> usize {
+        self.log_size - l * self.k - self.arity_bits(l)
+    }
+}
+
+/// Commits to polynomials with these evaluations on `{0,1}^n` (index order of
+/// [`crate::poly`]), all with the same `n ≥ 1`.
 pub fn commit<F: BaseField + FftField>(
     params: &Params,
-    evals: Vec<F>,
+    polys: Vec<Vec<F>>,
 ) -> Result<(Commitment, ProverData<F>), PcsError> {
-    if evals.len() < 2 || !evals.len().is_power_of_two() {
-        return Err(PcsError::BadLength { len: evals.len() });
+    let first = polys.first().ok_or(PcsError::NoPolynomials)?.len();
+    if first < 2 || !first.is_power_of_two() {
+        return Err(PcsError::BadLength { len: first });
     }
-    let mut coeffs = evals.clone();
-    evals_to_coeffs(&mut coeffs);
-    let codeword = encode(&coeffs, params.rate_bits)?;
-    let tree = pair_tree(&codeword);
+    if let Some((index, p)) = polys.iter().enumerate().find(|(_, p)| p.len() != first) {
+        return Err(PcsError::MixedLengths {
+            first,
+            index,
+            len: p.len(),
+        });
+    }
+    if polys.len() > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "polynomials",
+            got: polys.len(),
+        });
+    }
+    let n = first.trailing_zeros() as usize;
+    let layout = Layout::new(n, params);
+    root::<F>(layout.log_size)?;
+    let codewords = polys
+        .iter()
+        .map(|e| encode_evals(e, params.rate_bits))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tree = leaf_tree(&codewords, layout.depth(0));
     let commitment = Commitment {
         root: tree.root(),
-        num_vars: evals.len().trailing_zeros(),
+        num_vars: n as u32,
+        num_polys: polys.len() as u32,
     };
     Ok((
         commitment,
         ProverData {
-            evals,
-            codeword,
+            evals: polys,
+            codewords,
             tree,
         },
     ))
 }
 
-/// Absorbs the statement and draws the claims' combination coefficients `1, α, α², …`.
+/// Leaf `q` of the tree with `2^depth` leaves over these codewords (storage order): block `q`
+/// of each codeword, codeword by codeword.
+fn leaf<G: Field, C: AsRef<[G]>>(
+    codewords: &[C],
+    depth: usize,
+    q: usize,
+) -> impl Iterator<Item = &G> {
+    codewords.iter().flat_map(move |c| {
+        let c = c.as_ref();
+        let w = c.len() >> depth;
+        &c[q * w..(q + 1) * w]
+    })
+}
+
+/// The tree over `2^depth` leaves ([`leaf`]).
+fn leaf_tree<G: Field, C: AsRef<[G]> + Sync>(codewords: &[C], depth: usize) -> MerkleTree {
+    MerkleTree::new(1 << depth, |q| {
+        let mut h = LeafHasher::new();
+        for v in leaf(codewords, depth, q) {
+            h.push(v);
+        }
+        h.finish()
+    })
+}
+
+/// The entries of leaves `idx` (increasing) of the tree over `codewords` with `2^depth` leaves.
+fn leaf_values<G: Field, C: AsRef<[G]>>(codewords: &[C], depth: usize, idx: &[usize]) -> Vec<G> {
+    idx.iter()
+        .flat_map(|&q| leaf(codewords, depth, q).copied())
+        .collect()
+}
+
+/// What an opening proves after the claims are merged: `Σ_x f(x)·G(x) = claim` with
+/// `f = Σ_i weights[i]·f_i` and `G = Σ_c coeffs[c]·eq(points[c], ·)`.
+struct Merged<E> {
+    weights: Vec<E>,
+    points: Vec<Vec<E>>,
+    coeffs: Vec<E>,
+    claim: E,
+}
+
+/// The claims' shape, checked the same way by prover and verifier.
+fn check_claims<E>(c: &Commitment, claims: &[Claim<E>]) -> Result<(), PcsError> {
+    let n = c.num_vars as usize;
+    if n == 0 {
+        return Err(PcsError::BadLength { len: 1 });
+    }
+    if c.num_polys == 0 || c.num_polys as usize > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "committed polynomials",
+            got: c.num_polys as usize,
+        });
+    }
+    if claims.is_empty() {
+        return Err(PcsError::NoClaims);
+    }
+    if claims.len() > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "claims",
+            got: claims.len(),
+        });
+    }
+    for (i, cl) in claims.iter().enumerate() {
+        if cl.poly >= c.num_polys as usize {
+            return Err(PcsError::NoSuchPolynomial {
+                claim: i,
+                poly: cl.poly,
+                polys: c.num_polys as usize,
+            });
+        }
+        if cl.point.len() != n {
+            return Err(PcsError::PointLength {
+                expected: n,
+                got: cl.point.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Absorbs the statement; returns the powers `1, α, α², …` (one per claim).
 fn absorb_header<E: Field>(
     t: &mut Transcript,
     params: &Params,
     c: &Commitment,
-    points: &[Vec<E>],
+    claims: &[Claim<E>],
     values: &[E],
 ) -> Vec<E> {
-    let params = [
+    let header = [
         c.num_vars as u64,
+        c.num_polys as u64,
         params.rate_bits as u64,
+        params.fold_bits as u64,
         params.queries as u64,
-        points.len() as u64,
+        claims.len() as u64,
     ];
-    t.domain_separator(b"basefold", &params);
+    t.domain_separator(b"basefold", &header);
     t.append_message(b"basefold-root", &c.root);
-    for (z, y) in points.iter().zip(values) {
-        t.append_fields(b"basefold-point", z);
+    for (cl, y) in claims.iter().zip(values) {
+        t.append_u64(b"basefold-poly", cl.poly as u64);
+        t.append_fields(b"basefold-point", &cl.point);
         t.append_field(b"basefold-value", y);
     }
     let alpha: E = t.challenge_field(b"basefold-combine");
-    std::iter::successors(Some(E::ONE), |a| Some(*a * alpha))
-        .take(points.len())
+    powers(alpha, claims.len())
+}
+
+fn powers<E: Field>(x: E, n: usize) -> Vec<E> {
+    std::iter::successors(Some(E::ONE), |a| Some(*a * x))
+        .take(n)
         .collect()
 }
 
-/// Opens the committed polynomial at each of `points`: returns the values `f̃(z_i)` and one proof
-/// for all of them (the claims are merged with powers of a challenge `α` into the single
-/// sum-check `Σ_x f(x)·G(x)`, `G = Σ_i α^i·eq(z_i, ·)`).
+/// The claimed polynomials in increasing order, and whether the claims need the reduction to
+/// one point (several polynomials and several points).
+fn claimed_polys<E: PartialEq>(claims: &[Claim<E>]) -> (Vec<usize>, bool) {
+    let mut polys: Vec<usize> = claims.iter().map(|c| c.poly).collect();
+    polys.sort_unstable();
+    polys.dedup();
+    let one_point = claims
+        .iter()
+        .all(|c| claims.first().map(|f| &f.point) == Some(&c.point));
+    (polys.clone(), polys.len() > 1 && !one_point)
+}
+
+/// The merge without the reduction: one polynomial at several points, or one point.
+fn merge_direct<E: Field>(
+    num_polys: usize,
+    claims: &[Claim<E>],
+    values: &[E],
+    alpha: &[E],
+) -> Merged<E> {
+    let claim = values.iter().zip(alpha).map(|(&y, &a)| a * y).sum();
+    let (polys, _) = claimed_polys(claims);
+    let mut weights = vec![E::ZERO; num_polys];
+    if let [p] = polys.as_slice() {
+        if let Some(w) = weights.get_mut(*p) {
+            *w = E::ONE;
+        }
+        Merged {
+            weights,
+            points: claims.iter().map(|c| c.point.clone()).collect(),
+            coeffs: alpha.to_vec(),
+            claim,
+        }
+    } else {
+        for (c, &a) in claims.iter().zip(alpha) {
+            if let Some(w) = weights.get_mut(c.poly) {
+                *w += a;
+            }
+        }
+        Merged {
+            weights,
+            points: claims
+                .first()
+                .map(|c| vec![c.point.clone()])
+                .unwrap_or_default(),
+            coeffs: vec![E::ONE],
+            claim,
+        }
+    }
+}
+
+/// After the reduction: the values at `r'` are absorbed, and `f = Σ γ^i f_i` over the claimed
+/// polynomials is claimed at `r'`.
+fn merge_reduced<E: Field>(
+    t: &mut Transcript,
+    num_polys: usize,
+    polys: &[usize],
+    point: Vec<E>,
+    reduced: &[E],
+) -> Merged<E> {
+    t.append_fields(b"basefold-reduced", reduced);
+    let gamma: E = t.challenge_field(b"basefold-batch");
+    let g = powers(gamma, polys.len());
+    let mut weights = vec![E::ZERO; num_polys];
+    for (&p, &w) in polys.iter().zip(&g) {
+        if let Some(x) = weights.get_mut(p) {
+            *x = w;
+        }
+    }
+    Merged {
+        weights,
+        points: vec![point],
+        coeffs: vec![E::ONE],
+        claim: reduced.iter().zip(&g).map(|(&v, &w)| v * w).sum(),
+    }
+}
+
+/// The combination coefficients of the claims on each polynomial in `polys` (for the reduction's
+/// `G_i`): the points and powers of `α` of the claims on `p`.
+fn claims_on<E: Field>(claims: &[Claim<E>], alpha: &[E], p: usize) -> (Vec<Vec<E>>, Vec<E>) {
+    claims
+        .iter()
+        .zip(alpha)
+        .filter(|(c, _)| c.poly == p)
+        .map(|(c, &a)| (c.point.clone(), a))
+        .unzip()
+}
+
+/// Opens the committed polynomials at the claims: returns the values `f̃_{poly}(point)` and one
+/// proof for all of them.
 pub fn open<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
     data: &ProverData<F>,
-    points: &[Vec<E>],
+    claims: &[Claim<E>],
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
-    open_inner(params, commitment, data, points, transcript, None)
+    open_inner(params, commitment, data, claims, transcript, None)
 }
 
-/// [`open`], optionally committing a corrupted codeword at one folded layer while still
-/// sending the honest final constant (for the tests of the verifier's fold checks).
+/// [`open`], optionally committing a corrupted codeword at one folded tree while still sending
+/// the honest final constant (for the tests of the verifier's fold checks).
 fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
     data: &ProverData<F>,
-    points: &[Vec<E>],
+    claims: &[Claim<E>],
     transcript: &mut Transcript,
-    corrupt_layer: Option<usize>,
+    corrupt_tree: Option<usize>,
 ) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
+    check_claims(commitment, claims)?;
     let n = commitment.num_vars as usize;
-    if points.is_empty() {
-        return Err(PcsError::NoClaims);
-    }
-    if let Some(z) = points.iter().find(|z| z.len() != n) {
-        return Err(PcsError::PointLength {
-            expected: n,
-            got: z.len(),
-        });
-    }
-    let values: Vec<E> = points
+    let t = data.evals.len();
+    let values: Vec<E> = claims
         .iter()
-        .map(|z| evaluate_base(&data.evals, z))
+        .map(|c| evaluate_base(&data.evals[c.poly], &c.point))
         .collect();
-    let alpha = absorb_header(transcript, params, commitment, points, &values);
-    let g = combined_eq(points, &alpha, n);
-    let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
+    let alpha = absorb_header(transcript, params, commitment, claims, &values);
+    let (polys, reduce) = claimed_polys(claims);
+
+    // The reduction to one point, when needed.
+    let (merged, reduction) = if reduce {
+        let mut tables = Vec::with_capacity(2 * polys.len());
+        let mut terms = Vec::with_capacity(polys.len());
+        for (i, &p) in polys.iter().enumerate() {
+            let (points, coeffs) = claims_on(claims, &alpha, p);
+            tables.push(Mle::Base(data.evals[p].clone()));
+            tables.push(Mle::Ext(combined_eq(&points, &coeffs, n)));
+            terms.push(Term {
+                coeff: E::ONE,
+                factors: vec![2 * i, 2 * i + 1],
+            });
+        }
+        let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
+        let instance = Instance::new(tables, terms).expect("tables of 2^n entries, degree 2");
+        let out = sumcheck::prove(instance, claim, transcript);
+        let reduced: Vec<E> = out.table_values.iter().step_by(2).copied().collect();
+        let merged = merge_reduced(transcript, t, &polys, out.point, &reduced);
+        (
+            merged,
+            Some(Reduction {
+                sumcheck: out.proof,
+                values: reduced,
+            }),
+        )
+    } else {
+        (merge_direct(t, claims, &values, &alpha), None)
+    };
+
+    // f = Σ w_i f_i, kept in the base field when it is one polynomial with weight 1.
+    let single = match merged.weights.iter().position(|w| !w.is_zero()) {
+        Some(p)
+            if merged.weights[p] == E::ONE
+                && merged.weights.iter().filter(|w| !w.is_zero()).count() == 1 =>
+        {
+            Some(p)
+        }
+        _ => None,
+    };
+    let f = match single {
+        Some(p) => Mle::Base(data.evals[p].clone()),
+        None => Mle::Ext(collect_indexed(1 << n, |x| {
+            merged
+                .weights
+                .iter()
+                .zip(&data.evals)
+                .filter(|(w, _)| !w.is_zero())
+                .map(|(&w, e)| w * lift::<E>(e[x]))
+                .sum()
+        })),
+    };
+    let g = combined_eq(&merged.points, &merged.coeffs, n);
     let instance = Instance::new(
-        vec![Mle::Base(data.evals.clone()), Mle::Ext(g)],
+        vec![f, Mle::Ext(g)],
         vec![Term {
             coeff: E::ONE,
             factors: vec![0, 1],
         }],
     )
     .expect("two tables of 2^n entries");
-    let mut sc = RoundProver::new(instance, claim);
-    let twiddles = fold_twiddles::<F>(n + params.rate_bits)?;
-    let (mut rounds, mut roots) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    // Committed folded codewords (layers 1..n) and their trees; `honest` is the codeword the next
-    // fold starts from (it differs from the committed one only under `corrupt_layer`).
-    let (mut codewords, mut trees): (Vec<Vec<E>>, Vec<MerkleTree>) = (Vec::new(), Vec::new());
-    let mut honest: Option<Vec<E>> = None;
-    let mut last = E::ZERO;
-    for k in 0..n {
+    let mut sc = RoundProver::new(instance, merged.claim);
+    let layout = Layout::new(n, params);
+    let twiddles = FoldTwiddles::<F>::new(layout.log_size)?;
+    let mut rounds = Vec::with_capacity(n);
+    let mut roots = Vec::new();
+    // The committed folded codewords and their trees; `current` is the codeword being folded.
+    let mut layers: Vec<(Vec<E>, MerkleTree)> = Vec::new();
+    let mut current: Vec<E> = Vec::new();
+    for s in 0..n {
         let msg = sc.message();
         transcript.append_fields(b"basefold-round", &msg);
         let r: E = transcript.challenge_field(b"basefold-challenge");
         sc.bind(&msg, r);
         rounds.push(msg);
-        let folded = match (k, honest.take(), codewords.last()) {
-            (0, _, _) => fold_base_codeword(&data.codeword, r, &twiddles, 1),
-            (_, Some(h), _) => fold_ext_codeword(&h, r, &twiddles, 1 << k),
-            (_, None, Some(prev)) => fold_ext_codeword(prev, r, &twiddles, 1 << k),
-            (_, None, None) => unreachable!("layer k - 1 was stored"),
-        };
-        if k + 1 == n {
-            last = folded[0];
-            break;
-        }
-        let committed = if corrupt_layer == Some(k + 1) {
-            let c = folded.iter().map(|&x| x + E::ONE).collect();
-            honest = Some(folded);
-            c
+        current = if s == 0 {
+            fold_combined(&data.codewords, &merged.weights, single, r, &twiddles)
         } else {
-            folded
+            fold_ext_codeword(&current, r, &twiddles)
         };
-        let tree = pair_tree(&committed);
-        transcript.append_message(b"basefold-fold-root", &tree.root());
-        roots.push(tree.root());
-        trees.push(tree);
-        codewords.push(committed);
+        if (s + 1) % layout.k == 0 && s + 1 < n {
+            let l = (s + 1) / layout.k;
+            let committed = if corrupt_tree == Some(l) {
+                current.iter().map(|&x| x + E::ONE).collect()
+            } else {
+                current.clone()
+            };
+            let tree = leaf_tree(&[&committed], layout.depth(l));
+            transcript.append_message(b"basefold-fold-root", &tree.root());
+            roots.push(tree.root());
+            layers.push((committed, tree));
+        }
     }
+    let last = current.first().copied().unwrap_or(E::ZERO);
     transcript.append_field(b"basefold-last", &last);
 
-    let half0 = data.codeword.len() / 2;
-    let queries = (0..params.queries)
-        .map(|_| {
-            let mut j = transcript.challenge_index(b"basefold-query", half0);
-            let c = &data.codeword;
-            let base = Opening {
-                a: c[j],
-                b: c[j + half0],
-                path: data.tree.open(j),
-            };
-            let folded = codewords
-                .iter()
-                .zip(&trees)
-                .map(|(cw, tree)| {
-                    let h = cw.len() / 2;
-                    j %= h;
-                    Opening {
-                        a: cw[j],
-                        b: cw[j + h],
-                        path: tree.open(j),
-                    }
-                })
-                .collect();
-            Query { base, folded }
+    // Queries: leaves of the first tree, then the leaves they lead to in each later tree.
+    let mut idx =
+        sorted_distinct(draw_queries(transcript, params.queries, layout.depth(0)).into_iter());
+    let base = LayerOpening {
+        values: leaf_values(&data.codewords, layout.depth(0), &idx),
+        proof: data.tree.open(&idx),
+    };
+    let folded = layers
+        .iter()
+        .enumerate()
+        .map(|(i, (cw, tree))| {
+            let l = i + 1;
+            let depth = layout.depth(l);
+            idx = sorted_distinct(idx.iter().map(|q| q >> layout.arity_bits(l)));
+            LayerOpening {
+                values: leaf_values(&[cw], depth, &idx),
+                proof: tree.open(&idx),
+            }
         })
         .collect();
     Ok((
         values,
         Proof {
+            reduction,
             rounds,
             roots,
             last,
-            queries,
+            base,
+            folded,
         },
     ))
 }
 
-/// Verifies that the committed polynomial takes `values[i]` at `points[i]` for every `i`. Never
+/// The first fold, of `Σ_i w_i·c_i` (of `c_p` alone when `single = Some(p)`).
+fn fold_combined<F: BaseField, E: ExtField<F>>(
+    codewords: &[Vec<F>],
+    weights: &[E],
+    single: Option<usize>,
+    r: E,
+    twiddles: &FoldTwiddles<F>,
+) -> Vec<E> {
+    if let Some(p) = single {
+        return fold_base_codeword(&codewords[p], r, twiddles);
+    }
+    let h = half::<F>();
+    let len = codewords.first().map_or(0, Vec::len) / 2;
+    let at = |j: usize| -> E {
+        weights
+            .iter()
+            .zip(codewords)
+            .filter(|(w, _)| !w.is_zero())
+            .map(|(&w, c)| w * lift::<E>(c[j]))
+            .sum()
+    };
+    collect_indexed(len, |q| {
+        fold_pair(at(2 * q), at(2 * q + 1), twiddles.get(q), r, h)
+    })
+}
+
+/// The `q` query positions: leaves of the first tree (`2^depth` of them).
+fn draw_queries(t: &mut Transcript, q: usize, depth: usize) -> Vec<usize> {
+    (0..q)
+        .map(|_| t.challenge_index(b"basefold-query", 1 << depth))
+        .collect()
+}
+
+/// Verifies that the committed polynomials take `values[c]` at the claims `claims[c]`. Never
 /// panics on proof data: indexing, `unwrap`, `expect` and `panic!` are denied in this function.
 #[deny(
     clippy::indexing_slicing,
@@ -376,12 +834,12 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
-    points: &[Vec<E>],
+    claims: &[Claim<E>],
     values: &[E],
     proof: &Proof<F, E>,
     transcript: &mut Transcript,
 ) -> Result<(), PcsError> {
-    let n = commitment.num_vars as usize;
+    check_claims(commitment, claims)?;
     let shape = |what, expected, got| {
         if expected == got {
             Ok(())
@@ -393,97 +851,223 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
             })
         }
     };
-    if n == 0 {
-        return Err(PcsError::BadLength { len: 1 });
-    }
-    if points.is_empty() {
-        return Err(PcsError::NoClaims);
-    }
-    shape("the values", points.len(), values.len())?;
-    if let Some(z) = points.iter().find(|z| z.len() != n) {
-        return Err(PcsError::PointLength {
-            expected: n,
-            got: z.len(),
-        });
+    shape("the values", claims.len(), values.len())?;
+    let n = commitment.num_vars as usize;
+    let t = commitment.num_polys as usize;
+    let layout = Layout::new(n, params);
+    let (polys, reduce) = claimed_polys(claims);
+    shape(
+        "the reduction",
+        usize::from(reduce),
+        usize::from(proof.reduction.is_some()),
+    )?;
+    if let Some(red) = &proof.reduction {
+        shape("the reduced values", polys.len(), red.values.len())?;
     }
     shape("the round messages", n, proof.rounds.len())?;
     for m in &proof.rounds {
         shape("a round message", 2, m.len())?;
     }
-    shape("the folded roots", n - 1, proof.roots.len())?;
-    shape("the queries", params.queries, proof.queries.len())?;
-    for q in &proof.queries {
-        shape("a query's folded layers", n - 1, q.folded.len())?;
-    }
-    let log_size = n + params.rate_bits;
-    let d = domain::<F>(log_size)?;
+    shape("the folded roots", layout.trees() - 1, proof.roots.len())?;
+    shape(
+        "the folded openings",
+        layout.trees() - 1,
+        proof.folded.len(),
+    )?;
+    let omega_inv = root::<F>(layout.log_size)?.inverse().unwrap_or(F::ONE);
 
-    let alpha = absorb_header(transcript, params, commitment, points, values);
-    let mut claim: E = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
+    let alpha = absorb_header(transcript, params, commitment, claims, values);
+    let merged = match &proof.reduction {
+        Some(red) => {
+            let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
+            let out = sumcheck::verify(n, 2, claim, &red.sumcheck, transcript)?;
+            let expected: E = polys
+                .iter()
+                .zip(&red.values)
+                .map(|(&p, &v)| {
+                    let (points, coeffs) = claims_on(claims, &alpha, p);
+                    v * points
+                        .iter()
+                        .zip(&coeffs)
+                        .map(|(z, &a)| a * eq_eval(z, &out.point))
+                        .sum::<E>()
+                })
+                .sum();
+            if expected != out.value {
+                return Err(PcsError::ReducedValues);
+            }
+            merge_reduced(transcript, t, &polys, out.point, &red.values)
+        }
+        None => merge_direct(t, claims, values, &alpha),
+    };
+
+    let mut claim = merged.claim;
     let mut r = Vec::with_capacity(n);
     let mut roots = proof.roots.iter();
-    for msg in &proof.rounds {
+    for (s, msg) in proof.rounds.iter().enumerate() {
         transcript.append_fields(b"basefold-round", msg);
         let rk: E = transcript.challenge_field(b"basefold-challenge");
         claim = sumcheck::next_claim(msg, claim, rk);
         r.push(rk);
-        if let Some(root) = roots.next() {
-            transcript.append_message(b"basefold-fold-root", root);
+        if (s + 1) % layout.k == 0 && s + 1 < n {
+            if let Some(root) = roots.next() {
+                transcript.append_message(b"basefold-fold-root", root);
+            }
         }
     }
     transcript.append_field(b"basefold-last", &proof.last);
-    let g_at_r: E = points
+    let g_at_r: E = merged
+        .points
         .iter()
-        .zip(&alpha)
+        .zip(&merged.coeffs)
         .map(|(z, &a)| a * eq_eval(z, &r))
         .sum();
     if claim != proof.last * g_at_r {
         return Err(PcsError::FinalEvaluation);
     }
 
-    let h = half::<F>();
-    // 1/(2·ω^{2^l·j}) for the pair `j` of layer `l`.
-    let twiddle = |l: usize, j: usize| h * d.group_gen_inv.pow([(j as u64) << l]);
-    let half0 = 1usize << (log_size - 1);
-    for (query, q) in proof.queries.iter().enumerate() {
-        let j = transcript.challenge_index(b"basefold-query", half0);
-        let merkle = |layer| {
-            move |source| PcsError::Merkle {
-                query,
-                layer,
-                source,
+    // The queries, then each tree's opened leaves and Merkle proof.
+    let queries = draw_queries(transcript, params.queries, layout.depth(0));
+    let base_idx = sorted_distinct(queries.iter().copied());
+    let base_leaves = check_layer(
+        &proof.base,
+        &commitment.root,
+        0,
+        layout.depth(0),
+        &base_idx,
+        t << layout.arity_bits(0),
+    )?;
+    let mut layer_leaves = Vec::with_capacity(proof.folded.len());
+    let mut idx = base_idx;
+    for (i, (o, root)) in proof.folded.iter().zip(&proof.roots).enumerate() {
+        let l = i + 1;
+        let depth = layout.depth(l);
+        idx = sorted_distinct(idx.iter().map(|q| q >> layout.arity_bits(l)));
+        layer_leaves.push(check_layer(
+            o,
+            root,
+            l,
+            depth,
+            &idx,
+            1 << layout.arity_bits(l),
+        )?);
+    }
+
+    // Each query: combine and fold its leaf in the first tree, then check and fold one entry of
+    // each later tree's leaf.
+    let zetas = (0..layout.trees())
+        .map(|l| leaf_twiddles::<F>(layout.log_size, layout.arity_bits(l)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fold = |l: usize, q: usize, vals: &mut [E]| -> E {
+        let start = l * layout.k;
+        let base = omega_inv.pow([(bit_reverse(q, layout.depth(l)) as u64) << start]);
+        let rs = r.get(start..start + layout.arity_bits(l)).unwrap_or(&[]);
+        fold_leaf(vals, rs, base, zetas.get(l).map_or(&[], Vec::as_slice))
+    };
+    let arity0 = 1usize << layout.arity_bits(0);
+    for (query, &q) in queries.iter().enumerate() {
+        let leaf = find_leaf(&base_leaves, q).ok_or(PcsError::Shape {
+            what: "the first tree's leaves",
+            expected: queries.len(),
+            got: base_leaves.len(),
+        })?;
+        let mut vals: Vec<E> = (0..arity0)
+            .map(|m| {
+                merged
+                    .weights
+                    .iter()
+                    .zip(leaf.chunks(arity0))
+                    .filter(|(w, _)| !w.is_zero())
+                    .map(|(&w, c)| c.get(m).map_or(E::ZERO, |&x| w * lift::<E>(x)))
+                    .sum()
+            })
+            .collect();
+        let mut v = fold(0, q, &mut vals);
+        let mut pos = q;
+        for (i, leaves) in layer_leaves.iter().enumerate() {
+            let l = i + 1;
+            let k = layout.arity_bits(l);
+            let ql = pos >> k;
+            let leaf = find_leaf(leaves, ql).ok_or(PcsError::Shape {
+                what: "a folded tree's leaves",
+                expected: queries.len(),
+                got: leaves.len(),
+            })?;
+            if leaf.get(pos & ((1 << k) - 1)) != Some(&v) {
+                return Err(PcsError::FoldMismatch { query, layer: l });
             }
-        };
-        q.base
-            .path
-            .verify(
-                &commitment.root,
-                log_size - 1,
-                j,
-                hash_leaf(&[q.base.a, q.base.b]),
-            )
-            .map_err(merkle(0))?;
-        let mut folds = r.iter();
-        let r0 = folds.next().copied().unwrap_or(E::ZERO);
-        let mut v = fold_pair(lift(q.base.a), lift(q.base.b), twiddle(0, j), r0, h);
-        let mut pos = j;
-        for (((layer, o), root), &rl) in (1..).zip(&q.folded).zip(&proof.roots).zip(folds) {
-            let hl = 1usize << (log_size - layer - 1);
-            let jl = pos % hl;
-            o.path
-                .verify(root, log_size - layer - 1, jl, hash_leaf(&[o.a, o.b]))
-                .map_err(merkle(layer))?;
-            if v != if pos >= hl { o.b } else { o.a } {
-                return Err(PcsError::FoldMismatch { query, layer });
-            }
-            v = fold_pair(o.a, o.b, twiddle(layer, jl), rl, h);
-            pos = jl;
+            let mut vals = leaf.to_vec();
+            v = fold(l, ql, &mut vals);
+            pos = ql;
         }
         if v != proof.last {
-            return Err(PcsError::FoldMismatch { query, layer: n });
+            return Err(PcsError::FoldMismatch {
+                query,
+                layer: layout.trees(),
+            });
         }
     }
     Ok(())
+}
+
+/// Sorted, deduplicated.
+fn sorted_distinct(it: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut v: Vec<usize> = it.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Checks one tree's opening: `width` entries per leaf at `idx`; returns each leaf's entries.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+fn check_layer<'a, G: Field>(
+    o: &'a LayerOpening<G>,
+    root: &Digest,
+    layer: usize,
+    depth: usize,
+    idx: &[usize],
+    width: usize,
+) -> Result<Vec<(usize, &'a [G])>, PcsError> {
+    if o.values.len() != idx.len() * width {
+        return Err(PcsError::Shape {
+            what: if layer == 0 {
+                "the first tree's opened values"
+            } else {
+                "a folded tree's opened values"
+            },
+            expected: idx.len() * width,
+            got: o.values.len(),
+        });
+    }
+    let leaves: Vec<(usize, &[G])> = idx.iter().copied().zip(o.values.chunks(width)).collect();
+    let hashes: Vec<(usize, Digest)> = leaves
+        .iter()
+        .map(|&(j, vals)| {
+            let mut h = LeafHasher::new();
+            for v in vals {
+                h.push(v);
+            }
+            (j, h.finish())
+        })
+        .collect();
+    o.proof
+        .verify(root, depth, &hashes)
+        .map_err(|source| PcsError::Merkle { layer, source })?;
+    Ok(leaves)
+}
+
+/// The entries of leaf `j` among the opened leaves (sorted by index).
+fn find_leaf<'a, G>(leaves: &[(usize, &'a [G])], j: usize) -> Option<&'a [G]> {
+    leaves
+        .binary_search_by_key(&j, |&(i, _)| i)
+        .ok()
+        .and_then(|k| leaves.get(k))
+        .map(|&(_, v)| v)
 }
 
 #[cfg(test)]
@@ -494,26 +1078,56 @@ mod tests {
     use ark_std::rand::{rngs::StdRng, SeedableRng};
     use ark_std::UniformRand;
 
-    const P: Params = Params {
-        rate_bits: 1,
-        queries: 8,
-    };
+    #[test]
+    fn corrupted_folds_are_caught_at_their_tree() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let n = 9;
+        for k in [1usize, 2, 4] {
+            let p = Params {
+                rate_bits: 1,
+                fold_bits: k,
+                queries: 8,
+            };
+            let (c, data) = commit(&p, vec![random_base::<F>(&mut rng, 1 << n)]).unwrap();
+            let z = vec![Claim {
+                poly: 0,
+                point: (0..n).map(|_| E::rand(&mut rng)).collect(),
+            }];
+            for tree in 1..Layout::new(n, &p).trees() {
+                let (y, proof) =
+                    open_inner(&p, &c, &data, &z, &mut Transcript::new(b"t"), Some(tree)).unwrap();
+                let err = verify(&p, &c, &z, &y, &proof, &mut Transcript::new(b"t")).unwrap_err();
+                assert_eq!(
+                    err,
+                    PcsError::FoldMismatch {
+                        query: 0,
+                        layer: tree
+                    },
+                    "k {k} tree {tree}"
+                );
+            }
+        }
+    }
 
     #[test]
-    fn corrupted_folds_are_caught_at_their_layer() {
-        let mut rng = StdRng::seed_from_u64(5);
-        let n = 6;
-        let (c, data) = commit(&P, random_base::<F>(&mut rng, 1 << n)).unwrap();
-        let z: Vec<Vec<E>> = vec![(0..n).map(|_| E::rand(&mut rng)).collect()];
-        for layer in 1..n {
-            let (y, proof) =
-                open_inner(&P, &c, &data, &z, &mut Transcript::new(b"t"), Some(layer)).unwrap();
-            let err = verify(&P, &c, &z, &y, &proof, &mut Transcript::new(b"t")).unwrap_err();
-            assert_eq!(
-                err,
-                PcsError::FoldMismatch { query: 0, layer },
-                "layer {layer}"
-            );
-        }
+    fn security_accounting() {
+        let bits = field_bits::<E>();
+        assert!((bits - 128.0).abs() < 1e-6, "{bits}");
+        // 2^24 entries at rate 1/4: the non-query terms allow 100 bits; the query count is the
+        // smallest that reaches them.
+        let p = Params::for_security::<E>(24, 100, 2, 4).unwrap();
+        assert!(p.security_bits(24, bits) >= 100.0);
+        let fewer = Params {
+            queries: p.queries - 1,
+            ..p
+        };
+        assert!(fewer.security_bits(24, bits) < 100.0);
+        // Smaller polynomials are at least as secure under the same parameters.
+        assert!(p.security_bits(10, bits) >= p.security_bits(24, bits));
+        // 2^30 entries over Goldilocks² cannot reach 100 proven bits at this rate.
+        assert!(matches!(
+            Params::for_security::<E>(30, 100, 2, 4),
+            Err(PcsError::SecurityUnreachable { .. })
+        ));
     }
 }

@@ -3,9 +3,8 @@
 //! A multilinear `f` over `n` variables is written in the monomial basis,
 //! `f(x) = Σ_i c_i Π_{k : bit k of i} x_k`, and encoded as the Reed–Solomon codeword of the
 //! univariate `p(X) = Σ_i c_i X^i`: its values at `ω^j` for `j < N = 2^{n + rate_bits}`, `ω` a
-//! primitive `N`-th root of unity (ark-poly's radix-2 FFT). Since `p(X) = p_e(X²) + X·p_o(X²)`
-//! where `p_e`, `p_o` collect the even and odd coefficients, and even/odd `i` are the monomials
-//! without/with `x_0`, the fold
+//! primitive `N`-th root of unity. Since `p(X) = p_e(X²) + X·p_o(X²)` where `p_e`, `p_o` collect
+//! the even and odd coefficients, and even/odd `i` are the monomials without/with `x_0`, the fold
 //!
 //! ```text
 //!     c'[j] = (c[j] + c[j + N/2]) / 2  +  r · (c[j] − c[j + N/2]) / (2·ω^j),    j < N/2,
@@ -14,11 +13,17 @@
 //! (with `ω^{j + N/2} = −ω^j`) is the codeword of `p_e + r·p_o` on `⟨ω²⟩`, which encodes
 //! `f(r, x_1, …)`: the same binding of `x_0` that the sum-check makes. After `n` folds with
 //! `r_0, …, r_{n−1}` every entry of the codeword is `f̃(r_0, …, r_{n−1})`.
+//!
+//! **Storage order.** Codewords are stored in bit-reversed order: `stored[br(j)] = c[j]`
+//! (`br` reverses the `log2 N` bits). Then the pair `(c[j], c[j + N/2])` sits at
+//! `(2q, 2q + 1)` with `q = br(j)` (over one bit fewer), the folded codeword comes out in the same
+//! order, and the `2^k` entries that `k` folds combine, `c[j + m·N/2^k]`, form the contiguous
+//! block `q·2^k .. (q + 1)·2^k` with `q = br(j)`. The FFT produces this order directly (no
+//! bit-reversal pass).
 
-use crate::field::{BaseField, ExtField};
-use crate::parallel::collect_indexed;
+use crate::field::{lift, BaseField, ExtField};
+use crate::parallel::{collect_indexed, for_each_fixed_chunk_mut, join, join_chunks};
 use ark_ff::{FftField, Field};
-use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 
 /// The field cannot hold a domain of the size asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,21 +37,42 @@ pub struct DomainTooLarge {
 
 /// In place: the evaluations of a multilinear polynomial on `{0,1}^n` (index order of
 /// [`crate::poly`]) become its monomial coefficients (`t[i]` multiplies `Π_{k ∈ bits(i)} x_k`).
+/// Strides below 2^12 run block by block (in cache); larger strides pair the halves of each
+/// block. Both in parallel.
 pub fn evals_to_coeffs<T: Field>(t: &mut [T]) {
-    let mut half = 1;
-    while half < t.len() {
-        for block in t.chunks_mut(2 * half) {
-            let (lo, hi) = block.split_at_mut(half);
-            for (a, b) in lo.iter().zip(hi.iter_mut()) {
-                *b -= *a;
+    let block = t.len().min(1 << 12);
+    if block == 0 {
+        return;
+    }
+    for_each_fixed_chunk_mut(t, block, |c| {
+        let mut half = 1;
+        while half < c.len() {
+            for pair in c.chunks_mut(2 * half) {
+                let (lo, hi) = pair.split_at_mut(half);
+                sub_assign(hi, lo);
             }
+            half *= 2;
+        }
+    });
+    let mut half = block;
+    while half < t.len() {
+        for pair in t.chunks_mut(2 * half) {
+            let (lo, hi) = pair.split_at_mut(half);
+            join_chunks(hi, lo, |_, h, l| sub_assign(h, l));
         }
         half *= 2;
     }
 }
 
-/// The radix-2 domain of `2^log_size` points.
-pub fn domain<F: FftField>(log_size: usize) -> Result<Radix2EvaluationDomain<F>, DomainTooLarge> {
+fn sub_assign<T: Field>(hi: &mut [T], lo: &[T]) {
+    for (b, a) in hi.iter_mut().zip(lo) {
+        *b -= *a;
+    }
+}
+
+/// A primitive `2^log_size`-th root of unity (ark-ff's, the generator of ark-poly's radix-2
+/// domain of that size).
+pub fn root<F: FftField>(log_size: usize) -> Result<F, DomainTooLarge> {
     let err = DomainTooLarge {
         log_size,
         two_adicity: F::TWO_ADICITY,
@@ -54,31 +80,179 @@ pub fn domain<F: FftField>(log_size: usize) -> Result<Radix2EvaluationDomain<F>,
     if log_size > F::TWO_ADICITY as usize {
         return Err(err);
     }
-    Radix2EvaluationDomain::new(1 << log_size).ok_or(err)
+    F::get_root_of_unity(1u64 << log_size).ok_or(err)
 }
 
-/// The codeword of `p(X) = Σ_i coeffs[i]·X^i` at rate `2^-rate_bits`: `p(ω^j)` for
-/// `j < coeffs.len() · 2^rate_bits` (`coeffs.len()` a power of two).
-pub fn encode<F: FftField>(coeffs: &[F], rate_bits: usize) -> Result<Vec<F>, DomainTooLarge> {
-    let log_size = coeffs.len().trailing_zeros() as usize + rate_bits;
-    let d = domain::<F>(log_size)?;
-    let mut v = coeffs.to_vec();
-    v.resize(1 << log_size, F::ZERO);
-    d.fft_in_place(&mut v);
-    Ok(v)
-}
-
-/// `1 / (2·ω^j)` for `j < N/2`, the fold's twiddles for the first layer; layer `ℓ` (domain
-/// `⟨ω^{2^ℓ}⟩`) uses every `2^ℓ`-th entry.
-pub fn fold_twiddles<F: FftField>(log_size: usize) -> Result<Vec<F>, DomainTooLarge> {
-    let d = domain::<F>(log_size)?;
-    let mut out = Vec::with_capacity(d.size() / 2);
-    let mut x = half::<F>();
-    for _ in 0..d.size() / 2 {
-        out.push(x);
-        x *= d.group_gen_inv;
+/// `log_bits`-bit reversal of `i`.
+pub fn bit_reverse(i: usize, log_bits: usize) -> usize {
+    if log_bits == 0 {
+        0
+    } else {
+        i.reverse_bits() >> (usize::BITS as usize - log_bits)
     }
+}
+
+/// `scale·g^{br(q)}` for `q < 2^bits` (`br` over `bits` bits), built by doubling:
+/// `T[2u] = T'[u]`, `T[2u + 1] = T'[u]·g^{2^{bits−1}}` with `T'` the table over one bit fewer.
+fn bit_reversed_powers<F: Field>(g: F, bits: usize, scale: F) -> Vec<F> {
+    let mut t = vec![scale];
+    for a in 1..=bits {
+        let c = g.pow([1u64 << (a - 1)]);
+        let prev = t;
+        t = collect_indexed(prev.len() * 2, |q| {
+            if q & 1 == 0 {
+                prev[q / 2]
+            } else {
+                prev[q / 2] * c
+            }
+        });
+    }
+    t
+}
+
+/// Sub-transforms of at most this many entries run serially, level after level, in cache.
+const FFT_BLOCK: usize = 1 << 12;
+
+/// The transform's twiddles: block `b` at level `l` (size `N/2^l`) uses `ζ_{l,b} = ω^{br(b)}`
+/// (`br` over `log2 N − 1` bits; since `b < 2^l`, one table serves every level as a prefix).
+/// Only a prefix is stored: the out-of-cache levels read `ζ` directly; an in-cache block `b0` at
+/// level `l0` writes its sub-block `i` at depth `j` as
+/// `ζ_{l0+j, b0·2^j+i} = ζ_{j,i} · (ω^{br_{l0}(b0)})^{2^{J−j}}` (`J` its deepest depth), whose
+/// first factor is again in the prefix.
+struct Zetas<F> {
+    prefix: Vec<F>,
+    omega: F,
+}
+
+/// In place, one subtree of the transform: `x` is block `b` of level `level`; each level splits
+/// a block into `lo + ζ·hi` and `lo − ζ·hi`, the remainders of `p` modulo `X^{len} − ζ` and
+/// `X^{len} + ζ`.
+fn ct<F: Field>(x: &mut [F], z: &Zetas<F>, b: usize, level: usize) {
+    let n = x.len();
+    if n <= FFT_BLOCK {
+        // g^{2^e} for g = ω^{br_level(b)}, e ≤ deepest depth.
+        let deepest = n.trailing_zeros() as usize;
+        let g = z.omega.pow([bit_reverse(b, level) as u64]);
+        let g_pows: Vec<F> = std::iter::successors(Some(g), |x| Some(x.square()))
+            .take(deepest.max(1))
+            .collect();
+        let mut len = n / 2;
+        let mut depth = 0;
+        while len >= 1 {
+            let shift = g_pows[deepest - 1 - depth];
+            for (i, block) in x.chunks_mut(2 * len).enumerate() {
+                let (lo, hi) = block.split_at_mut(len);
+                butterflies(lo, hi, z.prefix[i] * shift);
+            }
+            len /= 2;
+            depth += 1;
+        }
+        return;
+    }
+    let zeta = z.prefix[b];
+    let (lo, hi) = x.split_at_mut(n / 2);
+    join_chunks(lo, hi, |_, a, c| butterflies(a, c, zeta));
+    join(
+        || ct(lo, z, 2 * b, level + 1),
+        || ct(hi, z, 2 * b + 1, level + 1),
+    );
+}
+
+#[inline(always)]
+fn butterflies<F: Field>(lo: &mut [F], hi: &mut [F], z: F) {
+    for (a, c) in lo.iter_mut().zip(hi.iter_mut()) {
+        let t = *c * z;
+        *c = *a - t;
+        *a += t;
+    }
+}
+
+/// Runs [`ct`] on each block of `m` entries of `x`, which is block `b` of level `level`.
+fn ct_blocks<F: Field>(x: &mut [F], z: &Zetas<F>, b: usize, level: usize, m: usize) {
+    if x.len() <= m {
+        ct(x, z, b, level);
+        return;
+    }
+    let (lo, hi) = x.split_at_mut(x.len() / 2);
+    join(
+        || ct_blocks(lo, z, 2 * b, level + 1, m),
+        || ct_blocks(hi, z, 2 * b + 1, level + 1, m),
+    );
+}
+
+/// The codeword of `p(X) = Σ_i coeffs[i]·X^i` at rate `2^-rate_bits`, in bit-reversed order:
+/// `out[br(j)] = p(ω^j)` for `j < N = coeffs.len() · 2^rate_bits` (`coeffs.len()` a power of
+/// two), `ω = root(log2 N)`.
+///
+/// The transform is the remainder tree of `X^N − 1`: block `b` of size `2·len` at level `l`
+/// holds `p mod (X^{2·len} − ζ²)` with `ζ = ω^{br(b)}` ([`Zetas`]) and splits into the
+/// remainders modulo `X^{len} ∓ ζ`; the leaves are `p(ω^{br(j)})`. Since
+/// `deg p < N/2^rate_bits`, the first `rate_bits` levels only copy `p`: they are skipped. One
+/// multiplication per butterfly.
+pub fn encode<F: FftField>(coeffs: &[F], rate_bits: usize) -> Result<Vec<F>, DomainTooLarge> {
+    let m = coeffs.len();
+    let log_n = m.trailing_zeros() as usize + rate_bits;
+    let omega = root::<F>(log_n)?;
+    // Prefix of the table over log_n − 1 bits: entries q < 2^bits are (ω^{2^{log_n−1−bits}})^{br_bits(q)}.
+    let bits = log_n
+        .saturating_sub(FFT_BLOCK.trailing_zeros() as usize)
+        .max(FFT_BLOCK.trailing_zeros() as usize - 1)
+        .min(log_n.saturating_sub(1));
+    let z = Zetas {
+        prefix: bit_reversed_powers(
+            omega.pow([1u64 << (log_n.saturating_sub(1) - bits)]),
+            bits,
+            F::ONE,
+        ),
+        omega,
+    };
+    // Written in parallel: first touches of fresh pages are slow on virtual machines.
+    let mut out = collect_indexed(m << rate_bits, |i| coeffs[i & (m - 1)]);
+    ct_blocks(&mut out, &z, 0, 0, m);
     Ok(out)
+}
+
+/// [`encode`] of the monomial coefficients of the multilinear polynomial with these
+/// evaluations, without a separate coefficient buffer.
+pub fn encode_evals<F: FftField>(evals: &[F], rate_bits: usize) -> Result<Vec<F>, DomainTooLarge> {
+    let m = evals.len();
+    let log_n = m.trailing_zeros() as usize + rate_bits;
+    root::<F>(log_n)?;
+    let mut coeffs = collect_indexed(m, |i| evals[i]);
+    evals_to_coeffs(&mut coeffs);
+    encode(&coeffs, rate_bits)
+}
+
+/// The fold twiddles in storage order: `tw(q) = 1/(2·ω^{br(q)})` for `q < N/2` (`br` over
+/// `log2 N − 1` bits). The fold after `s` others (codeword length `N/2^s`) uses `q < N/2^{s+1}`:
+/// there `br(q) = 2^s·br'(q)` with `br'` over `log2 N − s − 1` bits, so `tw(q)` is the twiddle
+/// `1/(2·(ω^{2^s})^{br'(q)})` of that layer. Stored as two small tables: with `q = x·2^c + l`
+/// (`l < 2^c`), `br(q) = br_c(l)·2^{log2 N − 1 − c} + br(x)`, so `tw(q) = lo[l]·hi[x]`.
+#[derive(Clone, Debug)]
+pub struct FoldTwiddles<F> {
+    lo: Vec<F>,
+    hi: Vec<F>,
+    bits: usize,
+}
+
+impl<F: FftField> FoldTwiddles<F> {
+    /// The twiddles of the codeword of `2^log_size` entries.
+    pub fn new(log_size: usize) -> Result<Self, DomainTooLarge> {
+        let omega_inv = root::<F>(log_size)?.inverse().unwrap_or(F::ONE);
+        let total = log_size.saturating_sub(1);
+        let bits = total.min(12);
+        Ok(Self {
+            lo: bit_reversed_powers(omega_inv.pow([1u64 << (total - bits)]), bits, half::<F>()),
+            hi: bit_reversed_powers(omega_inv, total - bits, F::ONE),
+            bits,
+        })
+    }
+
+    /// `tw(q)`.
+    #[inline(always)]
+    pub fn get(&self, q: usize) -> F {
+        self.lo[q & ((1 << self.bits) - 1)] * self.hi[q >> self.bits]
+    }
 }
 
 /// `1/2` in the field (odd characteristic).
@@ -95,52 +269,101 @@ pub fn fold_pair<F: BaseField, E: ExtField<F>>(a: E, b: E, twiddle: F, r: E, h: 
         + E::mul_fast(&r, &(a - b).mul_by_base_prime_field(&twiddle))
 }
 
-/// Folds a base-field codeword of length `N` into an extension-field codeword of length `N/2`;
-/// `stride` selects the layer's twiddles (`twiddles[stride·j]`).
-pub fn fold_base_codeword<F: BaseField, E: ExtField<F>>(
+/// Folds a base-field codeword (storage order) of length `N` into an extension-field codeword
+/// of length `N/2` ([`FoldTwiddles`] of the first codeword serve every layer).
+pub fn fold_base_codeword<F: BaseField + FftField, E: ExtField<F>>(
     c: &[F],
     r: E,
-    twiddles: &[F],
-    stride: usize,
+    tw: &FoldTwiddles<F>,
 ) -> Vec<E> {
-    let (n, h) = (c.len() / 2, half::<F>());
-    collect_indexed(n, |j| {
-        fold_pair(
-            E::from_base_prime_field(c[j]),
-            E::from_base_prime_field(c[j + n]),
-            twiddles[stride * j],
-            r,
-            h,
-        )
+    let h = half::<F>();
+    collect_indexed(c.len() / 2, |q| {
+        fold_pair(lift(c[2 * q]), lift(c[2 * q + 1]), tw.get(q), r, h)
     })
 }
 
-/// Folds an extension-field codeword of length `N` into one of length `N/2`.
-pub fn fold_ext_codeword<F: BaseField, E: ExtField<F>>(
+/// Folds an extension-field codeword (storage order) of length `N` into one of length `N/2`.
+pub fn fold_ext_codeword<F: BaseField + FftField, E: ExtField<F>>(
     c: &[E],
     r: E,
-    twiddles: &[F],
-    stride: usize,
+    tw: &FoldTwiddles<F>,
 ) -> Vec<E> {
-    let (n, h) = (c.len() / 2, half::<F>());
-    collect_indexed(n, |j| fold_pair(c[j], c[j + n], twiddles[stride * j], r, h))
+    let h = half::<F>();
+    collect_indexed(c.len() / 2, |q| {
+        fold_pair(c[2 * q], c[2 * q + 1], tw.get(q), r, h)
+    })
+}
+
+/// `ζ^{br(u)}` for `u < 2^{k−1}` (`br` over `k − 1` bits), `ζ = ω^{−N/2^k}` of order `2^k`:
+/// the part of a leaf's fold twiddles that does not depend on the leaf ([`fold_leaf`]).
+pub fn leaf_twiddles<F: FftField>(log_size: usize, k: usize) -> Result<Vec<F>, DomainTooLarge> {
+    let zeta = root::<F>(log_size)?
+        .inverse()
+        .unwrap_or(F::ONE)
+        .pow([1u64 << (log_size - k.min(log_size))]);
+    let len = 1usize << k.saturating_sub(1);
+    let bits = k.saturating_sub(1);
+    Ok((0..len)
+        .map(|u| zeta.pow([bit_reverse(u, bits) as u64]))
+        .collect())
+}
+
+/// Folds one opened leaf (storage order) `rs.len()` times, as the verifier does. The leaf is
+/// block `q` of `2^k` entries of the codeword after `s` folds; `base = ω^{−2^s·br(q)}` (`br`
+/// over the layer's `log2(leaves)` bits) and `zeta` is [`leaf_twiddles`]. Step `e` folds the
+/// pair `(2u, 2u + 1)` with twiddle `h·base^{2^e}·zeta[u]`. Returns the value at position `q`
+/// of the codeword `k` folds later. `values` is overwritten; callers check shapes first (a short
+/// leaf or short `zeta` folds the entries there are, never panics).
+pub fn fold_leaf<F: BaseField, E: ExtField<F>>(
+    values: &mut [E],
+    rs: &[E],
+    mut base: F,
+    zeta: &[F],
+) -> E {
+    let h = half::<F>();
+    let mut len = values.len();
+    for &r in rs {
+        len /= 2;
+        for u in 0..len {
+            let (Some(&a), Some(&b), Some(&z)) =
+                (values.get(2 * u), values.get(2 * u + 1), zeta.get(u))
+            else {
+                break;
+            };
+            if let Some(v) = values.get_mut(u) {
+                *v = fold_pair(a, b, h * base * z, r, h);
+            }
+        }
+        base.square_in_place();
+    }
+    values.first().copied().unwrap_or(E::ZERO)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::field::{lift, Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
     use crate::poly::Mle;
+    use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
     use ark_std::rand::{rngs::StdRng, SeedableRng};
+    use ark_std::UniformRand;
 
-    fn horner<F: Field, X: Field + From<F>>(coeffs: &[X], x: X) -> X {
+    fn horner<X: Field>(coeffs: &[X], x: X) -> X {
         coeffs.iter().rev().fold(X::ZERO, |acc, &c| acc * x + c)
+    }
+
+    /// `stored` in natural order.
+    fn natural<X: Copy>(stored: &[X]) -> Vec<X> {
+        let bits = stored.len().trailing_zeros() as usize;
+        (0..stored.len())
+            .map(|j| stored[bit_reverse(j, bits)])
+            .collect()
     }
 
     fn check<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
-        for n in 0..7usize {
-            for rate_bits in 1..3usize {
+        for n in 0..8usize {
+            for rate_bits in 0..4usize {
                 let evals: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
                 let mut coeffs = evals.clone();
                 evals_to_coeffs(&mut coeffs);
@@ -159,36 +382,47 @@ mod tests {
                     .sum();
                 assert_eq!(mono, Mle::<F, E>::Base(evals.clone()).evaluate(&r));
 
-                // The codeword is p at the domain's points.
-                let code = encode(&coeffs, rate_bits).unwrap();
-                let d = domain::<F>(n + rate_bits).unwrap();
+                // The codeword is p at the domain's points, in bit-reversed order; it equals
+                // ark-poly's FFT of the zero-padded coefficients.
+                let code = natural(&encode(&coeffs, rate_bits).unwrap());
+                let w = root::<F>(n + rate_bits).unwrap();
                 for (j, &v) in code.iter().enumerate() {
-                    assert_eq!(v, horner::<F, F>(&coeffs, d.group_gen.pow([j as u64])));
+                    assert_eq!(v, horner(&coeffs, w.pow([j as u64])), "n {n} entry {j}");
+                }
+                let d = Radix2EvaluationDomain::<F>::new(code.len()).unwrap();
+                assert_eq!(d.group_gen, w);
+                let mut padded = coeffs.clone();
+                padded.resize(code.len(), F::ZERO);
+                assert_eq!(d.fft(&padded), code);
+                if rate_bits == 0 {
+                    continue;
                 }
 
-                // Each fold is the codeword of p_e + r·p_o; n folds leave f̃(r) everywhere.
-                let tw = fold_twiddles::<F>(n + rate_bits).unwrap();
+                // Each fold is the codeword of p_e + r·p_o, in storage order; n folds leave f̃(r).
+                let tw = FoldTwiddles::<F>::new(n + rate_bits).unwrap();
                 let mut msg: Vec<E> = coeffs.iter().map(|&c| lift(c)).collect();
-                let mut cw: Vec<E> = code.iter().map(|&c| lift(c)).collect();
+                let mut cw: Vec<E> = Vec::new();
                 for (k, &rk) in r.iter().enumerate() {
                     cw = if k == 0 {
-                        fold_base_codeword(&code, rk, &tw, 1)
+                        fold_base_codeword(&encode(&coeffs, rate_bits).unwrap(), rk, &tw)
                     } else {
-                        fold_ext_codeword(&cw, rk, &tw, 1 << k)
+                        fold_ext_codeword(&cw, rk, &tw)
                     };
                     msg = msg.chunks(2).map(|c| c[0] + rk * c[1]).collect();
-                    let w = d.group_gen.pow([1u64 << (k + 1)]);
-                    for (j, &v) in cw.iter().enumerate() {
+                    let wk = w.pow([1u64 << (k + 1)]);
+                    for (j, &v) in natural(&cw).iter().enumerate() {
                         assert_eq!(
                             v,
-                            horner::<E, E>(&msg, lift(w.pow([j as u64]))),
+                            horner(&msg, lift::<E>(wk.pow([j as u64]))),
                             "n {n} fold {k} entry {j}"
                         );
                     }
                 }
-                let value = Mle::<F, E>::Base(evals).evaluate(&r);
-                assert_eq!(cw.len(), 1 << rate_bits);
-                assert!(cw.iter().all(|&v| v == value));
+                if n > 0 {
+                    let value = Mle::<F, E>::Base(evals).evaluate(&r);
+                    assert_eq!(cw.len(), 1 << rate_bits);
+                    assert!(cw.iter().all(|&v| v == value));
+                }
             }
         }
     }
@@ -204,15 +438,94 @@ mod tests {
     }
 
     #[test]
+    fn large_encodings_match_ark_poly() {
+        // Beyond one in-cache block, with the parallel stages.
+        let mut rng = StdRng::seed_from_u64(6);
+        let coeffs: Vec<Goldilocks> = (0..1 << 14).map(|_| Goldilocks::rand(&mut rng)).collect();
+        let code = natural(&encode(&coeffs, 2).unwrap());
+        let d = Radix2EvaluationDomain::<Goldilocks>::new(1 << 16).unwrap();
+        assert_eq!(d.fft(&coeffs), code);
+    }
+
+    /// The verifier's leaf fold equals `k` codeword folds by the prover, for every leaf of every
+    /// layer start.
+    fn leaf_folds<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for (n, rate_bits, k) in [(5usize, 1usize, 2usize), (6, 2, 3), (4, 1, 4), (7, 3, 1)] {
+            let log_size = n + rate_bits;
+            let mut coeffs: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+            evals_to_coeffs(&mut coeffs);
+            let code = encode(&coeffs, rate_bits).unwrap();
+            let tw = FoldTwiddles::<F>::new(log_size).unwrap();
+            let zeta = leaf_twiddles::<F>(log_size, k).unwrap();
+            let w_inv = root::<F>(log_size).unwrap().inverse().unwrap();
+            let r: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+            let mut layers: Vec<Vec<E>> = vec![code.iter().map(|&c| lift(c)).collect()];
+            for (s, &rs) in r.iter().enumerate() {
+                let next = fold_ext_codeword(&layers[s], rs, &tw);
+                layers.push(next);
+            }
+            for s in 0..=n - k {
+                let depth = log_size - s - k;
+                for q in 0..1usize << depth {
+                    let mut v = layers[s][q << k..(q + 1) << k].to_vec();
+                    let base = w_inv.pow([(bit_reverse(q, depth) as u64) << s]);
+                    let got = fold_leaf(&mut v, &r[s..s + k], base, &zeta);
+                    assert_eq!(got, layers[s + k][q], "n {n} k {k} layer {s} leaf {q}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn leaf_folds_match_codeword_folds() {
+        leaf_folds::<Goldilocks, GoldilocksExt2>(3);
+        leaf_folds::<Bn254Fr, Bn254Fr>(4);
+    }
+
+    #[test]
+    fn fold_twiddles_are_inverse_bit_reversed_powers() {
+        for log_size in [1usize, 2, 5, 13, 15] {
+            let tw = FoldTwiddles::<Goldilocks>::new(log_size).unwrap();
+            let w_inv = root::<Goldilocks>(log_size).unwrap().inverse().unwrap();
+            let h = half::<Goldilocks>();
+            for q in 0..1usize << (log_size - 1) {
+                let expected = h * w_inv.pow([bit_reverse(q, log_size - 1) as u64]);
+                assert_eq!(tw.get(q), expected, "log {log_size} q {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn coefficients_of_large_tables() {
+        // Beyond one block, the halves are paired across blocks: compare with the serial loop.
+        let mut rng = StdRng::seed_from_u64(9);
+        let t: Vec<Goldilocks> = (0..1 << 14).map(|_| Goldilocks::rand(&mut rng)).collect();
+        let mut fast = t.clone();
+        evals_to_coeffs(&mut fast);
+        let mut slow = t;
+        let mut half = 1;
+        while half < slow.len() {
+            for i in 0..slow.len() {
+                if i & half != 0 {
+                    slow[i] = slow[i] - slow[i - half];
+                }
+            }
+            half *= 2;
+        }
+        assert_eq!(fast, slow);
+    }
+
+    #[test]
     fn too_large_domains_are_refused() {
         assert_eq!(
-            domain::<Bn254Fr>(29).err(),
+            root::<Bn254Fr>(29).err(),
             Some(DomainTooLarge {
                 log_size: 29,
                 two_adicity: 28
             })
         );
-        assert!(domain::<Goldilocks>(32).is_ok());
-        assert!(domain::<Goldilocks>(33).is_err());
+        assert!(root::<Goldilocks>(32).is_ok());
+        assert!(root::<Goldilocks>(33).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! Multilinear polynomial commitments (issue 3, in progress).
+//! Multilinear polynomial commitments.
 //!
 //! The scheme is Basefold (Zeilberger–Chen–Fisch, eprint 2023/1705) over Goldilocks: the
 //! multilinear polynomial's coefficients (monomial basis) are encoded with a Reed–Solomon code,
@@ -10,11 +10,10 @@
 //! * [`code`] — evaluations → monomial coefficients, Reed–Solomon encoding with ark-poly's FFT,
 //!   and folding, with the identity Basefold rests on: folding the codeword of `f` with
 //!   `r_0, …, r_{n−1}` leaves the constant `f̃(r_0, …, r_{n−1})`;
-//! * [`basefold`] — commit, open and verify for one polynomial and any number of evaluation
-//!   claims on it (merged into one sum-check), behind the [`MultilinearPcs`] trait.
-//!
-//! Polynomials committed together (shared queries), setup from a security level, and the
-//! proof-size work come next (see `spec/pcs.md`).
+//! * [`basefold`] — setup from a security level, commit (several polynomials together), open
+//!   and verify any evaluation claims on them with one proof, behind the [`MultilinearPcs`]
+//!   trait. Trees after the first hold `2^fold_bits`-entry leaves, and each tree's openings
+//!   share one deduplicated Merkle proof.
 
 pub mod basefold;
 pub mod code;
@@ -26,12 +25,29 @@ use crate::field::{BaseField, ExtField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 
+/// An evaluation claim: polynomial `poly` of a commitment at `point`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim<E> {
+    /// Which of the polynomials committed together (0 when there is one).
+    pub poly: usize,
+    /// The point, `point[k]` for variable `x_k`.
+    pub point: Vec<E>,
+}
+
+impl<E> Claim<E> {
+    /// A claim on polynomial `poly` at `point`.
+    pub fn new(poly: usize, point: Vec<E>) -> Self {
+        Self { poly, point }
+    }
+}
+
 /// A commitment scheme for multilinear polynomials given by their evaluations over `F` on the
-/// hypercube (index order of [`crate::poly`]), opened at points over `E`.
+/// hypercube (index order of [`crate::poly`]), opened at points over `E`. Several polynomials
+/// of the same size can be committed together and opened together.
 ///
-/// Call order: `commit` once per polynomial (the commitment can be reused by many proofs);
-/// `open` with the caller's transcript, after the caller has absorbed whatever its statement
-/// binds; `verify` with a transcript in the same state.
+/// Call order: `commit` once (the commitment can be reused by many proofs); `open` with the
+/// caller's transcript, after the caller has absorbed whatever its statement binds; `verify`
+/// with a transcript in the same state.
 pub trait MultilinearPcs<F: BaseField, E: ExtField<F>> {
     /// What the verifier keeps.
     type Commitment: Clone + PartialEq + CanonicalSerialize + CanonicalDeserialize;
@@ -40,23 +56,23 @@ pub trait MultilinearPcs<F: BaseField, E: ExtField<F>> {
     /// An evaluation proof.
     type Proof: Clone + PartialEq + CanonicalSerialize + CanonicalDeserialize;
 
-    /// Commits to the polynomial with these evaluations.
-    fn commit(&self, evals: Vec<F>) -> Result<(Self::Commitment, Self::ProverData), PcsError>;
+    /// Commits to the polynomials with these evaluations, together.
+    fn commit(&self, polys: Vec<Vec<F>>) -> Result<(Self::Commitment, Self::ProverData), PcsError>;
 
-    /// Opens the committed polynomial at every point: the values and one proof for all.
+    /// Opens the committed polynomials at the claims: their values and one proof for all.
     fn open(
         &self,
         commitment: &Self::Commitment,
         data: &Self::ProverData,
-        points: &[Vec<E>],
+        claims: &[Claim<E>],
         transcript: &mut Transcript,
     ) -> Result<(Vec<E>, Self::Proof), PcsError>;
 
-    /// Checks that the committed polynomial takes `values[i]` at `points[i]`.
+    /// Checks that the committed polynomials take `values[c]` at `claims[c]`.
     fn verify(
         &self,
         commitment: &Self::Commitment,
-        points: &[Vec<E>],
+        claims: &[Claim<E>],
         values: &[E],
         proof: &Self::Proof,
         transcript: &mut Transcript,
