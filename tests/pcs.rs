@@ -29,9 +29,35 @@ fn setup<F: BaseField + FftField, E: ExtField<F>>(
     m: usize,
     params: &Params,
 ) -> Setup<F, E> {
+    setup_sized(seed, 1 << n, t, m, params)
+}
+
+/// As [`setup`], with the first table of `len` entries and the others of random lengths up to
+/// `len`; the commitment pads them to `2^n`, `n = num_vars_for(len)`. Returns the padded tables.
+fn setup_sized<F: BaseField + FftField, E: ExtField<F>>(
+    seed: u64,
+    len: usize,
+    t: usize,
+    m: usize,
+    params: &Params,
+) -> Setup<F, E> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let polys: Vec<Vec<F>> = (0..t).map(|_| random_base(&mut rng, 1 << n)).collect();
+    let polys: Vec<Vec<F>> = (0..t)
+        .map(|i| {
+            let l = if i == 0 { len } else { rng.gen_range(1..=len) };
+            random_base(&mut rng, l)
+        })
+        .collect();
     let (c, data) = basefold::commit(params, polys.clone()).unwrap();
+    let n = basefold::num_vars_for(len);
+    assert_eq!(c.num_vars as usize, n);
+    let padded = polys
+        .into_iter()
+        .map(|mut p| {
+            p.resize(1 << n, F::ZERO);
+            p
+        })
+        .collect();
     let mut claims: Vec<Claim<E>> = Vec::new();
     for _ in 0..m {
         let point = match claims.last() {
@@ -40,7 +66,7 @@ fn setup<F: BaseField + FftField, E: ExtField<F>>(
         };
         claims.push(Claim::new(rng.gen_range(0..t), point));
     }
-    (polys, c, data, claims)
+    (padded, c, data, claims)
 }
 
 fn open<F: BaseField + FftField, E: ExtField<F>>(
@@ -100,7 +126,7 @@ fn wrong_value_error<F: Field, E: Field>(proof: &Proof<F, E>) -> PcsError {
 #[allow(clippy::too_many_arguments)]
 fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
     seed: u64,
-    n: usize,
+    len: usize,
     rate_bits: usize,
     fold_bits: usize,
     queries: usize,
@@ -112,7 +138,7 @@ fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
         fold_bits,
         queries,
     };
-    let (polys, c, data, claims) = setup::<F, E>(seed, n, t, m, &p);
+    let (polys, c, data, claims) = setup_sized::<F, E>(seed, len, t, m, &p);
     let (y, proof) = open(&p, &c, &data, &claims);
     for (cl, yi) in claims.iter().zip(&y) {
         assert_eq!(
@@ -144,7 +170,19 @@ proptest! {
         t in 1usize..4,
         m in 1usize..6,
     ) {
-        round_trip::<Goldilocks, GoldilocksExt2>(seed, n, rate_bits, fold_bits, queries, t, m);
+        round_trip::<Goldilocks, GoldilocksExt2>(seed, 1 << n, rate_bits, fold_bits, queries, t, m);
+    }
+
+    /// Tables of any length from 1 to 2^16 entries (zero-padded by the commitment).
+    #[test]
+    fn round_trip_any_length(
+        seed: u64,
+        len in 1usize..=1 << 16,
+        fold_bits in 1usize..6,
+        t in 1usize..3,
+        m in 1usize..4,
+    ) {
+        round_trip::<Goldilocks, GoldilocksExt2>(seed, len, 2, fold_bits, 12, t, m);
     }
 
     #[test]
@@ -157,7 +195,7 @@ proptest! {
         t in 1usize..3,
         m in 1usize..4,
     ) {
-        round_trip::<Bn254Fr, Bn254Fr>(seed, n, rate_bits, fold_bits, queries, t, m);
+        round_trip::<Bn254Fr, Bn254Fr>(seed, 1 << n, rate_bits, fold_bits, queries, t, m);
     }
 
     #[test]
@@ -174,7 +212,7 @@ proptest! {
 /// 2^16 entries, an arity that does not divide the variables, two polynomials at two points.
 #[test]
 fn round_trip_at_two_to_the_sixteen() {
-    round_trip::<Goldilocks, GoldilocksExt2>(61, 16, 2, 5, 30, 2, 3);
+    round_trip::<Goldilocks, GoldilocksExt2>(61, 1 << 16, 2, 5, 30, 2, 3);
 }
 
 /// Tamper tests on one proof, each asserting the exact error. `claims` decide whether the proof
@@ -556,24 +594,27 @@ fn bad_inputs_are_refused() {
     };
     let one = Goldilocks::ONE;
     assert_eq!(
-        basefold::commit::<Goldilocks>(&p, vec![vec![one; 3]]).err(),
-        Some(PcsError::BadLength { len: 3 })
-    );
-    assert_eq!(
-        basefold::commit::<Goldilocks>(&p, vec![vec![one; 1]]).err(),
-        Some(PcsError::BadLength { len: 1 })
+        basefold::commit::<Goldilocks>(&p, vec![vec![one; 3], vec![]]).err(),
+        Some(PcsError::Empty { index: 1 })
     );
     assert_eq!(
         basefold::commit::<Goldilocks>(&p, vec![]).err(),
         Some(PcsError::NoPolynomials)
     );
+    // One entry is a polynomial of one variable; 5 entries and 8 entries share 3 variables.
     assert_eq!(
-        basefold::commit::<Goldilocks>(&p, vec![vec![one; 8], vec![one; 8], vec![one; 4]]).err(),
-        Some(PcsError::MixedLengths {
-            first: 8,
-            index: 2,
-            len: 4
-        })
+        basefold::commit::<Goldilocks>(&p, vec![vec![one]])
+            .unwrap()
+            .0
+            .num_vars,
+        1
+    );
+    assert_eq!(
+        basefold::commit::<Goldilocks>(&p, vec![vec![one; 5], vec![one; 8]])
+            .unwrap()
+            .0
+            .num_vars,
+        3
     );
     let big = Params { rate_bits: 30, ..p };
     assert!(matches!(

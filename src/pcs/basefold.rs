@@ -195,21 +195,12 @@ pub struct Proof<F: Field, E: Field> {
 /// Why committing, opening or verifying failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PcsError {
-    /// Basefold needs at least one variable and a power-of-two number of evaluations.
-    #[error("a committed polynomial needs 2^n evaluations with n ≥ 1; got {len}")]
-    BadLength {
-        /// Evaluations given.
-        len: usize,
-    },
-    /// Polynomials committed together must have the same number of evaluations.
-    #[error("polynomial {index} has {len} evaluations; polynomial 0 has {first}")]
-    MixedLengths {
-        /// Evaluations of polynomial 0.
-        first: usize,
-        /// The first polynomial that differs.
+    /// A committed polynomial has no evaluations (polynomial `index`), or a commitment claims
+    /// no variables.
+    #[error("polynomial {index} has no evaluations")]
+    Empty {
+        /// The polynomial.
         index: usize,
-        /// Its evaluations.
-        len: usize,
     },
     /// More polynomials or claims than the security statement covers.
     #[error("{got} {what}; at most {MAX_BATCH} are supported")]
@@ -327,6 +318,10 @@ impl<F: BaseField + FftField, E: ExtField<F>> super::MultilinearPcs<F, E> for Ba
     type ProverData = ProverData<F>;
     type Proof = Proof<F, E>;
 
+    fn setup(max_vars: usize, security_bits: usize) -> Result<Self, PcsError> {
+        Basefold::setup::<F, E>(max_vars, security_bits)
+    }
+
     fn commit(&self, polys: Vec<Vec<F>>) -> Result<(Commitment, ProverData<F>), PcsError> {
         commit(&self.params, polys)
     }
@@ -384,22 +379,24 @@ impl Layout {
     }
 }
 
-/// Commits to polynomials with these evaluations on `{0,1}^n` (index order of
-/// [`crate::poly`]), all with the same `n ≥ 1`.
+/// The number of variables of a table of `len` entries: `max(1, ⌈log2 len⌉)`.
+pub fn num_vars_for(len: usize) -> usize {
+    len.next_power_of_two().trailing_zeros().max(1) as usize
+}
+
+/// Commits to polynomials with these evaluations on the hypercube (index order of
+/// [`crate::poly`]). Tables of any nonzero length are zero-padded to `2^n` entries with
+/// `n = num_vars_for(longest)`: each is the multilinear polynomial of its padded table, and
+/// claims on it are over `n` variables.
 pub fn commit<F: BaseField + FftField>(
     params: &Params,
-    polys: Vec<Vec<F>>,
+    mut polys: Vec<Vec<F>>,
 ) -> Result<(Commitment, ProverData<F>), PcsError> {
-    let first = polys.first().ok_or(PcsError::NoPolynomials)?.len();
-    if first < 2 || !first.is_power_of_two() {
-        return Err(PcsError::BadLength { len: first });
+    if polys.is_empty() {
+        return Err(PcsError::NoPolynomials);
     }
-    if let Some((index, p)) = polys.iter().enumerate().find(|(_, p)| p.len() != first) {
-        return Err(PcsError::MixedLengths {
-            first,
-            index,
-            len: p.len(),
-        });
+    if let Some(index) = polys.iter().position(Vec::is_empty) {
+        return Err(PcsError::Empty { index });
     }
     if polys.len() > MAX_BATCH {
         return Err(PcsError::TooMany {
@@ -407,9 +404,12 @@ pub fn commit<F: BaseField + FftField>(
             got: polys.len(),
         });
     }
-    let n = first.trailing_zeros() as usize;
+    let n = num_vars_for(polys.iter().map(Vec::len).max().unwrap_or(1));
+    root::<F>(n + params.rate_bits)?;
+    for p in polys.iter_mut() {
+        p.resize(1 << n, F::ZERO);
+    }
     let layout = Layout::new(n, params);
-    root::<F>(layout.log_size)?;
     let codewords = polys
         .iter()
         .map(|e| encode_evals(e, params.rate_bits))
@@ -475,7 +475,7 @@ struct Merged<E> {
 fn check_claims<E>(c: &Commitment, claims: &[Claim<E>]) -> Result<(), PcsError> {
     let n = c.num_vars as usize;
     if n == 0 {
-        return Err(PcsError::BadLength { len: 1 });
+        return Err(PcsError::Empty { index: 0 });
     }
     if c.num_polys == 0 || c.num_polys as usize > MAX_BATCH {
         return Err(PcsError::TooMany {

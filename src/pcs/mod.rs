@@ -56,6 +56,11 @@ pub trait MultilinearPcs<F: BaseField, E: ExtField<F>> {
     /// An evaluation proof.
     type Proof: Clone + PartialEq + CanonicalSerialize + CanonicalDeserialize;
 
+    /// Parameters for polynomials of up to `max_vars` variables at `security_bits` bits.
+    fn setup(max_vars: usize, security_bits: usize) -> Result<Self, PcsError>
+    where
+        Self: Sized;
+
     /// Commits to the polynomials with these evaluations, together.
     fn commit(&self, polys: Vec<Vec<F>>) -> Result<(Self::Commitment, Self::ProverData), PcsError>;
 
