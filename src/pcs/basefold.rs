@@ -692,25 +692,15 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     };
 
     // f = Σ w_i f_i, kept in the base field when it is one polynomial with weight 1.
-    let single = match merged.weights.iter().position(|w| !w.is_zero()) {
-        Some(p)
-            if merged.weights[p] == E::ONE
-                && merged.weights.iter().filter(|w| !w.is_zero()).count() == 1 =>
-        {
-            Some(p)
-        }
+    let nonzero: Vec<usize> = (0..t).filter(|&i| !merged.weights[i].is_zero()).collect();
+    let single = match nonzero.as_slice() {
+        [p] if merged.weights[*p] == E::ONE => Some(*p),
         _ => None,
     };
     let f = match single {
         Some(p) => Mle::Base(data.evals[p].clone()),
         None => Mle::Ext(collect_indexed(1 << n, |x| {
-            merged
-                .weights
-                .iter()
-                .zip(&data.evals)
-                .filter(|(w, _)| !w.is_zero())
-                .map(|(&w, e)| w * lift::<E>(e[x]))
-                .sum()
+            weighted(&merged.weights, data.evals.iter().map(|e| e[x]))
         })),
     };
     let g = combined_eq(&merged.points, &merged.coeffs, n);
@@ -790,6 +780,16 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     ))
 }
 
+/// `Σ_i w_i·x_i` over the nonzero weights.
+fn weighted<F: BaseField, E: ExtField<F>>(weights: &[E], xs: impl Iterator<Item = F>) -> E {
+    weights
+        .iter()
+        .zip(xs)
+        .filter(|(w, _)| !w.is_zero())
+        .map(|(&w, x)| w * lift::<E>(x))
+        .sum()
+}
+
 /// The first fold, of `Σ_i w_i·c_i` (of `c_p` alone when `single = Some(p)`).
 fn fold_combined<F: BaseField, E: ExtField<F>>(
     codewords: &[Vec<F>],
@@ -803,14 +803,7 @@ fn fold_combined<F: BaseField, E: ExtField<F>>(
     }
     let h = half::<F>();
     let len = codewords.first().map_or(0, Vec::len) / 2;
-    let at = |j: usize| -> E {
-        weights
-            .iter()
-            .zip(codewords)
-            .filter(|(w, _)| !w.is_zero())
-            .map(|(&w, c)| w * lift::<E>(c[j]))
-            .sum()
-    };
+    let at = |j: usize| weighted(weights, codewords.iter().map(|c| c[j]));
     collect_indexed(len, |q| {
         fold_pair(at(2 * q), at(2 * q + 1), twiddles.get(q), r, h)
     })
@@ -973,13 +966,8 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
         })?;
         let mut vals: Vec<E> = (0..arity0)
             .map(|m| {
-                merged
-                    .weights
-                    .iter()
-                    .zip(leaf.chunks(arity0))
-                    .filter(|(w, _)| !w.is_zero())
-                    .map(|(&w, c)| c.get(m).map_or(E::ZERO, |&x| w * lift::<E>(x)))
-                    .sum()
+                let column = leaf.chunks(arity0).map(|c| c.get(m).copied());
+                weighted(&merged.weights, column.map(|x| x.unwrap_or(F::ZERO)))
             })
             .collect();
         let mut v = fold(0, q, &mut vals);
