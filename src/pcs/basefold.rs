@@ -26,7 +26,7 @@ use super::code::{
     bit_reverse, encode_evals, fold_base_codeword, fold_ext_codeword, fold_leaf, fold_pair, half,
     leaf_twiddles, root, FoldTwiddles,
 };
-use super::merkle::{Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
+use super::merkle::{hash_leaf, Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
 use super::Claim;
 use crate::codec::DecodeError;
 use crate::field::{lift, BaseField, ExtField};
@@ -1035,13 +1035,7 @@ fn check_layer<'a, G: Field>(
     let leaves: Vec<(usize, &[G])> = idx.iter().copied().zip(o.values.chunks(width)).collect();
     let hashes: Vec<(usize, Digest)> = leaves
         .iter()
-        .map(|&(j, vals)| {
-            let mut h = LeafHasher::new();
-            for v in vals {
-                h.push(v);
-            }
-            (j, h.finish())
-        })
+        .map(|&(j, vals)| (j, hash_leaf(vals)))
         .collect();
     o.proof
         .verify(root, depth, &hashes)

@@ -34,11 +34,10 @@ impl Default for LeafHasher {
 impl LeafHasher {
     /// An empty leaf (the prefix only).
     pub fn new() -> Self {
-        let mut buf = [0u8; 512];
-        buf[0] = 0;
+        // The buffer starts with the prefix byte 0x00.
         Self {
             hasher: blake3::Hasher::new(),
-            buf,
+            buf: [0u8; 512],
             len: 1,
         }
     }
