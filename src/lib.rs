@@ -17,9 +17,11 @@
 pub mod codec;
 pub mod field;
 pub mod gkr;
+pub mod model;
 pub mod parallel;
 pub mod pcs;
 pub mod poly;
+pub mod range;
 pub mod sumcheck;
 pub mod testing;
 pub mod transcript;

@@ -1,0 +1,1 @@
+//! Range checks by a logUp lookup argument proven with a GKR over fractions.
