@@ -17,7 +17,9 @@
 pub mod codec;
 pub mod field;
 pub mod gkr;
+pub mod layers;
 pub mod model;
+
 pub mod parallel;
 pub mod pcs;
 pub mod poly;

@@ -87,9 +87,33 @@ impl<F: BaseField, E: ExtField<F>> Mle<F, E> {
     }
 }
 
-/// The multilinear extension of a base-field table at `point` (`2^point.len()` entries).
+/// Splits a point into its leading part and a boolean suffix: returns `(m, block)` such that
+/// `point[k]` is 0 or 1 for every `k ≥ m` and `block = Σ_{k ≥ m} point[k]·2^{k−m}`. Then
+/// `eq(point, x)` vanishes outside the block of entries `block·2^m .. (block + 1)·2^m`, which
+/// is how a claim on one segment of a packed table (see [`crate::pcs::packing`]) costs only the
+/// segment's size.
+pub fn boolean_suffix<E: Field>(point: &[E]) -> (usize, usize) {
+    let m = point.len()
+        - point
+            .iter()
+            .rev()
+            .take_while(|r| r.is_zero() || r.is_one())
+            .count();
+    let block = point[m..]
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_one())
+        .map(|(k, _)| 1usize << k)
+        .sum();
+    (m, block)
+}
+
+/// The multilinear extension of a base-field table at `point` (`2^point.len()` entries). Only
+/// the block selected by a boolean suffix of the point is read.
 pub fn evaluate_base<F: BaseField, E: ExtField<F>>(t: &[F], point: &[E]) -> E {
     assert_eq!(t.len(), 1 << point.len(), "point has the wrong length");
+    let (m, block) = boolean_suffix(point);
+    let (t, point) = (&t[block << m..(block + 1) << m], &point[..m]);
     match point.split_first() {
         None => lift(t[0]),
         Some((&r, rest)) => {
@@ -166,9 +190,12 @@ pub fn scaled_eq_table<E: MulAcc>(r: &[E], coeff: E) -> Vec<E> {
     t
 }
 
-/// Adds `coeff · eq(r, ·)` into `acc` (length `2^r.len()`).
+/// Adds `coeff · eq(r, ·)` into `acc` (length `2^r.len()`). Only the block selected by a
+/// boolean suffix of `r` is touched (see [`boolean_suffix`]).
 pub fn add_scaled_eq<E: MulAcc>(acc: &mut [E], r: &[E], coeff: E) {
-    let t = scaled_eq_table(r, coeff);
+    let (m, block) = boolean_suffix(r);
+    let t = scaled_eq_table(&r[..m], coeff);
+    let acc = &mut acc[block << m..(block + 1) << m];
     for_each_chunk_mut(acc, |start, chunk| {
         for (a, b) in chunk.iter_mut().zip(&t[start..]) {
             *a += *b;
@@ -183,7 +210,13 @@ pub fn combined_eq<E: MulAcc>(points: &[Vec<E>], coeffs: &[E], n: usize) -> Vec<
     let Some((first, &c0)) = terms.next() else {
         return vec![E::ZERO; 1 << n];
     };
-    let mut g = scaled_eq_table(first, c0);
+    let mut g = if boolean_suffix(first).0 == first.len() {
+        scaled_eq_table(first, c0)
+    } else {
+        let mut g = vec![E::ZERO; 1 << n];
+        add_scaled_eq(&mut g, first, c0);
+        g
+    };
     for (z, &c) in terms {
         add_scaled_eq(&mut g, z, c);
     }

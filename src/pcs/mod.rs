@@ -18,6 +18,7 @@
 pub mod basefold;
 pub mod code;
 pub mod merkle;
+pub mod packing;
 
 pub use basefold::{Basefold, PcsError};
 

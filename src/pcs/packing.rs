@@ -1,0 +1,149 @@
+//! Many tables in one committed polynomial.
+//!
+//! Segments of `2^{v_j}` entries are placed, largest first, at offsets that are multiples of
+//! their own size, in one table of `2^n` entries (zero elsewhere). Segment `j`'s multilinear
+//! extension is then the packed polynomial with its top `n − v_j` variables fixed to the bits of
+//! `offset_j / 2^{v_j}`: a claim `s̃_j(z) = y` is the claim `P̃(z, bits) = y` on the packed
+//! polynomial. Because those coordinates are 0 or 1, opening it costs `2^{v_j}`, not `2^n`
+//! (see [`crate::poly::boolean_suffix`]).
+
+use ark_ff::Field;
+
+/// Where each segment lives in the packed table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packing {
+    vars: Vec<usize>,
+    offsets: Vec<usize>,
+    num_vars: usize,
+}
+
+impl Packing {
+    /// Places segments of `2^{vars[j]}` entries (at least one entry overall).
+    pub fn new(vars: &[usize]) -> Self {
+        let mut order: Vec<usize> = (0..vars.len()).collect();
+        order.sort_by_key(|&j| std::cmp::Reverse(vars[j]));
+        let mut offsets = vec![0; vars.len()];
+        let mut next = 0usize;
+        for j in order {
+            offsets[j] = next;
+            next += 1 << vars[j];
+        }
+        let num_vars = next.max(2).next_power_of_two().trailing_zeros() as usize;
+        Self {
+            vars: vars.to_vec(),
+            offsets,
+            num_vars,
+        }
+    }
+
+    /// Variables of the packed polynomial.
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.vars.len()
+    }
+
+    /// Whether there are no segments.
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+
+    /// Variables of segment `j`.
+    pub fn vars(&self, j: usize) -> usize {
+        self.vars[j]
+    }
+
+    /// The packed table. `tables[j]` must have `2^{vars[j]}` entries.
+    pub fn pack<F: Field>(&self, tables: &[Vec<F>]) -> Vec<F> {
+        assert_eq!(tables.len(), self.vars.len(), "one table per segment");
+        let mut out = vec![F::ZERO; 1 << self.num_vars];
+        for (j, t) in tables.iter().enumerate() {
+            assert_eq!(
+                t.len(),
+                1 << self.vars[j],
+                "segment {j} has the wrong length"
+            );
+            out[self.offsets[j]..self.offsets[j] + t.len()].copy_from_slice(t);
+        }
+        out
+    }
+
+    /// The packed polynomial's point for a point `z` on segment `j` (`z.len() = vars[j]`).
+    pub fn point<E: Field>(&self, j: usize, z: &[E]) -> Vec<E> {
+        let v = self.vars[j];
+        debug_assert_eq!(z.len(), v);
+        let block = self.offsets[j] >> v;
+        let mut p = z.to_vec();
+        p.extend((0..self.num_vars - v).map(|k| {
+            if (block >> k) & 1 == 1 {
+                E::ONE
+            } else {
+                E::ZERO
+            }
+        }));
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{Goldilocks as F, GoldilocksExt2 as E};
+    use crate::poly::{combined_eq, eq_eval, evaluate_base};
+    use ark_std::UniformRand;
+
+    #[test]
+    fn segment_claims_are_packed_claims() {
+        let mut rng = ark_std::test_rng();
+        for vars in [
+            vec![3],
+            vec![0, 0, 0],
+            vec![2, 5, 0, 3, 3, 1],
+            vec![4, 4, 4, 4],
+        ] {
+            let p = Packing::new(&vars);
+            let tables: Vec<Vec<F>> = vars
+                .iter()
+                .map(|&v| (0..1 << v).map(|_| F::rand(&mut rng)).collect())
+                .collect();
+            let packed = p.pack(&tables);
+            let total: usize = vars.iter().map(|&v| 1 << v).sum();
+            assert!(packed.len() >= total && packed.len() < 2 * total.max(2));
+            for (j, t) in tables.iter().enumerate() {
+                let z: Vec<E> = (0..vars[j]).map(|_| E::rand(&mut rng)).collect();
+                assert_eq!(
+                    evaluate_base::<F, E>(&packed, &p.point(j, &z)),
+                    evaluate_base::<F, E>(t, &z)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn combined_eq_of_segment_points_matches_the_dense_table() {
+        let mut rng = ark_std::test_rng();
+        let p = Packing::new(&[3, 1, 2, 0]);
+        let n = p.num_vars();
+        let points: Vec<Vec<E>> = (0..4)
+            .map(|j| {
+                let z: Vec<E> = (0..p.vars(j)).map(|_| E::rand(&mut rng)).collect();
+                p.point(j, &z)
+            })
+            .chain([(0..n).map(|_| E::rand(&mut rng)).collect()])
+            .collect();
+        for first in 0..points.len() {
+            let mut pts = points.clone();
+            pts.swap(0, first);
+            let coeffs: Vec<E> = (0..pts.len()).map(|_| E::rand(&mut rng)).collect();
+            let g = combined_eq(&pts, &coeffs, n);
+            for (x, &gx) in g.iter().enumerate() {
+                let xb: Vec<E> = (0..n).map(|k| E::from(((x >> k) & 1) as u64)).collect();
+                let want: E = pts.iter().zip(&coeffs).map(|(z, &c)| c * eq_eval(z, &xb)).sum();
+                assert_eq!(gx, want);
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! Layer protocols (dense, direct convolution, window sums, flatten): naive oracles, proptest
+//! round trips over random shapes and values, tamper tests with exact errors — on Goldilocks
+//! (challenges in its quadratic extension) and on BN254's scalar field.
+
+use ark_ff::Field;
+use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+use merlin::Transcript;
+use proptest::prelude::*;
+use zkcnn::field::{from_i64, BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
+use zkcnn::layers::conv::{self, ConvShape};
+use zkcnn::layers::window::Window;
+use zkcnn::layers::{dense, flatten, Dims, LayerError};
+use zkcnn::poly::evaluate_base;
+use zkcnn::sumcheck::SumcheckError;
+
+fn rand_ints(rng: &mut StdRng, n: usize) -> Vec<i64> {
+    (0..n).map(|_| rng.gen_range(-127..=127)).collect()
+}
+
+fn field<F: BaseField>(v: &[i64]) -> Vec<F> {
+    v.iter().map(|&x| from_i64(x)).collect()
+}
+
+fn point<E: Field>(rng: &mut StdRng, n: usize) -> Vec<E> {
+    (0..n).map(|_| E::rand(rng)).collect()
+}
+
+/// A padded `[c][h][w]` tensor from row-major logical values.
+fn pad(d: &Dims, v: &[i64]) -> Vec<i64> {
+    let mut out = vec![0; d.len()];
+    for (i, &x) in v.iter().enumerate() {
+        out[d.padded_index(i)] = x;
+    }
+    out
+}
+
+struct ConvCase {
+    shape: ConvShape,
+    x: Vec<i64>,
+    /// Kernel matrices `[dy·kw + dx]`, each `[o][i]` padded.
+    kernel: Vec<Vec<i64>>,
+    /// The accumulators, padded.
+    acc: Vec<i64>,
+}
+
+/// A random convolution and its accumulators by plain loops.
+#[allow(clippy::too_many_arguments)]
+fn conv_case(
+    rng: &mut StdRng,
+    ci: usize,
+    co: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+) -> ConvCase {
+    let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+    let input = Dims::new(&[ci, h, w]);
+    let output = Dims::new(&[co, oh, ow]);
+    let xl = rand_ints(rng, ci * h * w);
+    let wl = rand_ints(rng, co * ci * k * k);
+    let mut acc = vec![0i64; co * oh * ow];
+    for o in 0..co {
+        for y in 0..oh {
+            for x in 0..ow {
+                let mut a = 0;
+                for i in 0..ci {
+                    for dy in 0..k {
+                        for dx in 0..k {
+                            let (iy, ix) = (
+                                (y * s + dy) as i64 - p as i64,
+                                (x * s + dx) as i64 - p as i64,
+                            );
+                            if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                a += wl[((o * ci + i) * k + dy) * k + dx]
+                                    * xl[(i * h + iy as usize) * w + ix as usize];
+                            }
+                        }
+                    }
+                }
+                acc[(o * oh + y) * ow + x] = a;
+            }
+        }
+    }
+    let vi = input.vars[0];
+    let mut kernel = vec![vec![0i64; 1 << (output.vars[0] + vi)]; k * k];
+    for o in 0..co {
+        for i in 0..ci {
+            for dy in 0..k {
+                for dx in 0..k {
+                    kernel[dy * k + dx][(o << vi) | i] = wl[((o * ci + i) * k + dy) * k + dx];
+                }
+            }
+        }
+    }
+    let win = |inp, out| Window {
+        k,
+        stride: s,
+        pad: p,
+        input: inp,
+        output: out,
+    };
+    ConvCase {
+        x: pad(&input, &xl),
+        acc: pad(&output, &acc),
+        kernel,
+        shape: ConvShape {
+            wy: win(h, oh),
+            wx: win(w, ow),
+            input,
+            output,
+        },
+    }
+}
+
+fn conv_round_trip<F: BaseField, E: ExtField<F>>(
+    seed: u64,
+    dims: (usize, usize, usize, usize, usize, usize, usize),
+) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (ci, co, h, w, k, s, p) = dims;
+    let c = conv_case(&mut rng, ci, co, h, w, k, s, p);
+    let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+    let target = evaluate_base(&field::<F>(&c.acc), &r);
+    let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+    let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+    let x = field::<F>(&c.x);
+    let (proof, claims) = conv::prove(&c.shape, &refs, &x, &r, target, &mut Transcript::new(b"t"));
+    let got = conv::verify(&c.shape, &r, target, &proof, &mut Transcript::new(b"t")).unwrap();
+    assert_eq!(got, claims);
+    // The claims are true: the oracle evaluates the committed tables.
+    for (m, &v) in kernel.iter().zip(&got.kernel_values) {
+        assert_eq!(evaluate_base(m, &got.kernel_point), v);
+    }
+    assert_eq!(evaluate_base(&x, &got.input_point), got.input_value);
+    // A wrong claim is rejected.
+    let bad = conv::verify(
+        &c.shape,
+        &r,
+        target + E::ONE,
+        &proof,
+        &mut Transcript::new(b"t"),
+    );
+    assert!(bad.is_err());
+}
+
+#[test]
+fn conv_matches_the_oracle_on_both_fields() {
+    for (i, d) in [
+        (1, 6, 28, 28, 5, 1, 2),
+        (6, 16, 14, 14, 5, 1, 0),
+        (3, 4, 8, 8, 3, 1, 1),
+        (2, 3, 7, 5, 3, 2, 1),
+        (1, 1, 1, 1, 1, 1, 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        conv_round_trip::<Goldilocks, GoldilocksExt2>(i as u64, d);
+        conv_round_trip::<Bn254Fr, Bn254Fr>(i as u64, d);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn conv_round_trips(seed: u64, ci in 1usize..5, co in 1usize..5, h in 1usize..10, w in 1usize..10,
+                        k in 1usize..4, s in 1usize..3, p in 0usize..2) {
+        prop_assume!(h + 2 * p >= k && w + 2 * p >= k);
+        conv_round_trip::<Goldilocks, GoldilocksExt2>(seed, (ci, co, h, w, k, s, p));
+    }
+
+    #[test]
+    fn dense_round_trips(seed: u64, n_in in 1usize..70, n_out in 1usize..40) {
+        dense_round_trip::<Goldilocks, GoldilocksExt2>(seed, n_in, n_out);
+        dense_round_trip::<Bn254Fr, Bn254Fr>(seed, n_in, n_out);
+    }
+
+    #[test]
+    fn window_sums_round_trip(seed: u64, c in 1usize..4, h in 2usize..12, w in 2usize..12, k in 1usize..4, s in 1usize..3) {
+        prop_assume!(h >= k && w >= k);
+        window_round_trip::<Goldilocks, GoldilocksExt2>(seed, (c, h, w, k, s));
+    }
+
+    #[test]
+    fn flatten_round_trips(seed: u64, c in 1usize..5, h in 1usize..7, w in 1usize..7) {
+        flatten_round_trip::<Goldilocks, GoldilocksExt2>(seed, c, h, w);
+        flatten_round_trip::<Bn254Fr, Bn254Fr>(seed, c, h, w);
+    }
+}
+
+fn dense_round_trip<F: BaseField, E: ExtField<F>>(seed: u64, n_in: usize, n_out: usize) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (di, d_o) = (Dims::new(&[n_in]), Dims::new(&[n_out]));
+    let w = rand_ints(&mut rng, n_out * n_in);
+    let x = rand_ints(&mut rng, n_in);
+    let mut wp = vec![0i64; 1 << (di.num_vars() + d_o.num_vars())];
+    let mut acc = vec![0i64; d_o.len()];
+    for o in 0..n_out {
+        for i in 0..n_in {
+            wp[(o << di.num_vars()) | i] = w[o * n_in + i];
+            acc[o] += w[o * n_in + i] * x[i];
+        }
+    }
+    let (wf, xf) = (field::<F>(&wp), field::<F>(&pad(&di, &x)));
+    let r: Vec<E> = point(&mut rng, d_o.num_vars());
+    let target = evaluate_base(&field::<F>(&acc), &r);
+    let (proof, rho) = dense::prove(&wf, &xf, &r, target, &mut Transcript::new(b"t"));
+    let (rho2, wv, xv) =
+        dense::verify(di.num_vars(), target, &proof, &mut Transcript::new(b"t")).unwrap();
+    assert_eq!(rho, rho2);
+    let mut wpoint = rho.clone();
+    wpoint.extend_from_slice(&r);
+    assert_eq!(evaluate_base(&wf, &wpoint), wv);
+    assert_eq!(evaluate_base(&xf, &rho), xv);
+    assert!(dense::verify(
+        di.num_vars(),
+        target + E::ONE,
+        &proof,
+        &mut Transcript::new(b"t")
+    )
+    .is_err());
+}
+
+fn window_round_trip<F: BaseField, E: ExtField<F>>(
+    seed: u64,
+    d: (usize, usize, usize, usize, usize),
+) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (c, h, w, k, s) = d;
+    let (oh, ow) = ((h - k) / s + 1, (w - k) / s + 1);
+    let (input, output) = (Dims::new(&[c, h, w]), Dims::new(&[c, oh, ow]));
+    let x = rand_ints(&mut rng, c * h * w);
+    let mut acc = vec![0i64; c * oh * ow];
+    for ch in 0..c {
+        for y in 0..oh {
+            for xx in 0..ow {
+                for dy in 0..k {
+                    for dx in 0..k {
+                        acc[(ch * oh + y) * ow + xx] += x[(ch * h + y * s + dy) * w + xx * s + dx];
+                    }
+                }
+            }
+        }
+    }
+    let win = |inp, out| Window {
+        k,
+        stride: s,
+        pad: 0,
+        input: inp,
+        output: out,
+    };
+    let shape = ConvShape {
+        wy: win(h, oh),
+        wx: win(w, ow),
+        input: input.clone(),
+        output: output.clone(),
+    };
+    let xf = field::<F>(&pad(&input, &x));
+    let r: Vec<E> = point(&mut rng, output.num_vars());
+    let target = evaluate_base(&field::<F>(&pad(&output, &acc)), &r);
+    let (proof, p1, v1) =
+        conv::prove_window_sum(&shape, &xf, &r, target, &mut Transcript::new(b"t"));
+    let (p2, v2) =
+        conv::verify_window_sum(&shape, &r, target, &proof, &mut Transcript::new(b"t")).unwrap();
+    assert_eq!((p1, v1), (p2.clone(), v2));
+    assert_eq!(evaluate_base(&xf, &p2), v2);
+    assert!(conv::verify_window_sum(
+        &shape,
+        &r,
+        target + E::ONE,
+        &proof,
+        &mut Transcript::new(b"t")
+    )
+    .is_err());
+}
+
+fn flatten_round_trip<F: BaseField, E: ExtField<F>>(seed: u64, c: usize, h: usize, w: usize) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let input = Dims::new(&[c, h, w]);
+    let out = Dims::new(&[c * h * w]);
+    let x = rand_ints(&mut rng, c * h * w);
+    let xf = field::<F>(&pad(&input, &x));
+    let r: Vec<E> = point(&mut rng, out.num_vars());
+    let target = evaluate_base(&field::<F>(&pad(&out, &x)), &r);
+    let (proof, p1, v1) = flatten::prove(&input, &xf, &r, target, &mut Transcript::new(b"t"));
+    let (p2, v2) = flatten::verify(&input, &r, target, &proof, &mut Transcript::new(b"t")).unwrap();
+    assert_eq!((p1, v1), (p2.clone(), v2));
+    assert_eq!(evaluate_base(&xf, &p2), v2);
+}
+
+/// Every part of a convolution proof, changed, gives the error of the check that catches it.
+#[test]
+fn conv_tampering_is_caught_with_the_exact_error() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let mut rng = StdRng::seed_from_u64(7);
+    let c = conv_case(&mut rng, 3, 4, 6, 6, 3, 1, 1);
+    let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+    let target = evaluate_base(&field::<F>(&c.acc), &r);
+    let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+    let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+    let (proof, _) = conv::prove(
+        &c.shape,
+        &refs,
+        &field::<F>(&c.x),
+        &r,
+        target,
+        &mut Transcript::new(b"t"),
+    );
+    let check = |p: &conv::ConvProof<E>| {
+        conv::verify(&c.shape, &r, target, p, &mut Transcript::new(b"t")).err()
+    };
+    assert_eq!(check(&proof), None);
+    let stage1_vars = proof.stage1.sumcheck.rounds.len();
+    let stage2_vars = proof.stage2.sumcheck.rounds.len();
+    // Round messages: a changed g(0) breaks that round's consistency, caught at the end.
+    for round in 0..stage1_vars {
+        let mut p = proof.clone();
+        p.stage1.sumcheck.rounds[round].evals[0] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::FinalProduct {
+                step: "conv stage 1"
+            }),
+            "round {round}"
+        );
+    }
+    for round in 0..stage2_vars {
+        let mut p = proof.clone();
+        p.stage2.sumcheck.rounds[round].evals[1] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::FinalProduct {
+                step: "conv stage 2"
+            }),
+            "round {round}"
+        );
+    }
+    for i in 0..2 {
+        let mut p = proof.clone();
+        p.stage1.values[i] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::FinalProduct {
+                step: "conv stage 1"
+            })
+        );
+        let mut p = proof.clone();
+        p.stage2.values[i] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::FinalProduct {
+                step: "conv stage 2"
+            })
+        );
+    }
+    for j in 0..proof.kernel.len() {
+        let mut p = proof.clone();
+        p.kernel[j] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::Relation {
+                what: "conv kernel offsets"
+            }),
+            "kernel {j}"
+        );
+    }
+    // Consistent lies: a false wiring value with a matching input value passes the product but
+    // not the index map.
+    let mut p = proof.clone();
+    let (a, b) = (p.stage2.values[0], p.stage2.values[1]);
+    p.stage2.values = vec![a * b * (b + E::ONE).inverse().unwrap(), b + E::ONE];
+    assert_eq!(
+        check(&p),
+        Some(LayerError::PublicValue {
+            what: "conv index map"
+        })
+    );
+    // Shapes.
+    let mut p = proof.clone();
+    p.kernel.pop();
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Count {
+            what: "conv kernel values",
+            expected: 9,
+            got: 8
+        })
+    );
+    let mut p = proof.clone();
+    p.stage1.sumcheck.rounds.pop();
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Sumcheck {
+            step: "conv stage 1",
+            source: SumcheckError::RoundCount {
+                expected: stage1_vars,
+                got: stage1_vars - 1
+            }
+        })
+    );
+    let mut p = proof.clone();
+    p.stage2.values.push(E::ONE);
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Count {
+            what: "conv stage 2",
+            expected: 2,
+            got: 3
+        })
+    );
+}
