@@ -7,7 +7,9 @@
 //! * [`transcript`] — typed Fiat–Shamir on Merlin;
 //! * [`poly`] — dense multilinear tables, `eq` tables, folding, evaluation;
 //! * [`sumcheck`] — sum-check for sums of products of up to three multilinear polynomials;
-//! * [`gkr`] — layered arithmetic circuits and Libra's linear-time GKR prover and verifier.
+//! * [`gkr`] — layered arithmetic circuits and Libra's linear-time GKR prover and verifier;
+//! * [`model`] — the CNN model IR (JSON), its validation, exact integer inference with a
+//!   witness checker, and seeded example models.
 //!
 //! Every verifier returns `Err` (never panics) on malformed proofs. The specification of each
 //! protocol is in the repository's `spec/` folder.

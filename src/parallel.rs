@@ -31,6 +31,23 @@ pub fn for_each_fixed_chunk_mut<T: Send>(
     t.chunks_mut(len).for_each(f);
 }
 
+/// Calls `f(index, chunk)` on consecutive chunks of `len` items of `t` (the last may be
+/// shorter; `index` counts chunks), in parallel when the feature is on. No size threshold: the
+/// caller picks `len` so that each chunk is worth a task.
+pub fn for_each_indexed_chunk_mut<T: Send>(
+    t: &mut [T],
+    len: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        t.par_chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
+    }
+    #[cfg(not(feature = "parallel"))]
+    t.chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
+}
+
 /// Calls `f(start, a_chunk, b_chunk)` on matching chunks of two equally long slices (`start`
 /// is the chunks' first index), in parallel above the threshold.
 pub fn join_chunks<T: Send>(

@@ -1,9 +1,11 @@
 //! The model IR: the types a JSON model file deserializes into.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// A quantized CNN: an input shape and a chain of layers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Model {
     /// A name for people (not part of the proof statement's semantics, but bound by the digest).
     pub name: String,
@@ -17,9 +19,10 @@ pub struct Model {
     pub layers: Vec<Layer>,
 }
 
-/// One layer.
+/// One layer. In JSON, an object whose `type` names the variant, next to the variant's fields;
+/// unknown fields are rejected (also for `Relu` and `Flatten`, which have none).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
+#[serde(tag = "type", from = "LayerRepr")]
 pub enum Layer {
     /// 2-D convolution with zero padding, then requantization.
     Conv2d(Conv2d),
@@ -38,9 +41,43 @@ pub enum Layer {
     Add(Add),
 }
 
+/// How [`Layer`] deserializes: the same tagged variants, with the unit variants as empty
+/// structs, so that serde rejects unknown fields there too (it ignores them on unit variants).
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum LayerRepr {
+    Conv2d(Conv2d),
+    Dense(Dense),
+    Relu(NoFields),
+    MaxPool2d(MaxPool2d),
+    AvgPool2d(AvgPool2d),
+    Flatten(NoFields),
+    Add(Add),
+}
+
+/// An object with no fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+impl From<LayerRepr> for Layer {
+    fn from(repr: LayerRepr) -> Self {
+        match repr {
+            LayerRepr::Conv2d(c) => Layer::Conv2d(c),
+            LayerRepr::Dense(d) => Layer::Dense(d),
+            LayerRepr::Relu(NoFields {}) => Layer::Relu,
+            LayerRepr::MaxPool2d(m) => Layer::MaxPool2d(m),
+            LayerRepr::AvgPool2d(a) => Layer::AvgPool2d(a),
+            LayerRepr::Flatten(NoFields {}) => Layer::Flatten,
+            LayerRepr::Add(a) => Layer::Add(a),
+        }
+    }
+}
+
 /// 2-D convolution: `acc[o][y][x] = b[o] + Σ_{i,dy,dx} w[o][i][dy][dx] · in[i][y·s+dy−p][x·s+dx−p]`
 /// (zero outside the input).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conv2d {
     /// Input channels.
     pub in_channels: usize,
@@ -62,6 +99,7 @@ pub struct Conv2d {
 
 /// Fully connected: `acc[o] = b[o] + Σ_i w[o][i] · in[i]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dense {
     /// Input features.
     pub in_features: usize,
@@ -77,6 +115,7 @@ pub struct Dense {
 
 /// Max pooling.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MaxPool2d {
     /// Window side.
     pub size: usize,
@@ -86,6 +125,7 @@ pub struct MaxPool2d {
 
 /// Average pooling as a window sum followed by requantization by `shift`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AvgPool2d {
     /// Window side.
     pub size: usize,
@@ -97,9 +137,95 @@ pub struct AvgPool2d {
 
 /// Residual addition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Add {
     /// The earlier layer whose output is added to the previous layer's output.
     pub from: usize,
     /// Requantization shift.
     pub shift: u32,
+}
+
+/// A layer's kind, for error messages and dispatch without the parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    /// [`Layer::Conv2d`].
+    Conv2d,
+    /// [`Layer::Dense`].
+    Dense,
+    /// [`Layer::Relu`].
+    Relu,
+    /// [`Layer::MaxPool2d`].
+    MaxPool2d,
+    /// [`Layer::AvgPool2d`].
+    AvgPool2d,
+    /// [`Layer::Flatten`].
+    Flatten,
+    /// [`Layer::Add`].
+    Add,
+}
+
+impl LayerKind {
+    /// The name used in the JSON `type` tag.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Conv2d => "Conv2d",
+            LayerKind::Dense => "Dense",
+            LayerKind::Relu => "Relu",
+            LayerKind::MaxPool2d => "MaxPool2d",
+            LayerKind::AvgPool2d => "AvgPool2d",
+            LayerKind::Flatten => "Flatten",
+            LayerKind::Add => "Add",
+        }
+    }
+
+    /// Whether the layer ends with `round_shift` (Conv2d, Dense, AvgPool2d, Add).
+    pub fn requantizes(self) -> bool {
+        matches!(
+            self,
+            LayerKind::Conv2d | LayerKind::Dense | LayerKind::AvgPool2d | LayerKind::Add
+        )
+    }
+}
+
+impl fmt::Display for LayerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Layer {
+    /// The layer's kind.
+    pub fn kind(&self) -> LayerKind {
+        match self {
+            Layer::Conv2d(_) => LayerKind::Conv2d,
+            Layer::Dense(_) => LayerKind::Dense,
+            Layer::Relu => LayerKind::Relu,
+            Layer::MaxPool2d(_) => LayerKind::MaxPool2d,
+            Layer::AvgPool2d(_) => LayerKind::AvgPool2d,
+            Layer::Flatten => LayerKind::Flatten,
+            Layer::Add(_) => LayerKind::Add,
+        }
+    }
+
+    /// The requantization shift, for the layers that requantize.
+    pub fn shift(&self) -> Option<u32> {
+        match self {
+            Layer::Conv2d(c) => Some(c.shift),
+            Layer::Dense(d) => Some(d.shift),
+            Layer::AvgPool2d(a) => Some(a.shift),
+            Layer::Add(a) => Some(a.shift),
+            Layer::Relu | Layer::MaxPool2d(_) | Layer::Flatten => None,
+        }
+    }
+
+    /// Sets the requantization shift; no effect on layers that do not requantize.
+    pub fn set_shift(&mut self, shift: u32) {
+        match self {
+            Layer::Conv2d(c) => c.shift = shift,
+            Layer::Dense(d) => d.shift = shift,
+            Layer::AvgPool2d(a) => a.shift = shift,
+            Layer::Add(a) => a.shift = shift,
+            Layer::Relu | Layer::MaxPool2d(_) | Layer::Flatten => {}
+        }
+    }
 }

@@ -10,7 +10,23 @@
 //! accumulator `acc` and outputs `round_shift(acc, shift) = ⌊(acc + 2^{shift−1}) / 2^{shift}⌋`
 //! (`acc` itself when `shift = 0`), which must lie in the activation range: inference reports
 //! the layer and position otherwise (the calibration chose too small a shift).
+//!
+//! * [`ir`] — the types a JSON model deserializes into (unknown fields are rejected);
+//! * [`validate`] — [`Model::validate`] (shapes, lengths, ranges; errors name the layer),
+//!   [`Model::from_json`], [`Model::to_json`], [`Model::architecture_json`];
+//! * [`infer`](mod@infer) — [`infer()`](fn@infer::infer) returns every layer's output and accumulator
+//!   ([`Trace`]); [`check_trace`] names the first layer and position where a trace departs
+//!   from it;
+//! * [`zoo`] — seeded LeNet-5, a small VGG and VGG-16 (CIFAR) with random int8 weights and
+//!   calibrated shifts.
 
+pub mod infer;
 pub mod ir;
+pub mod validate;
+pub mod zoo;
 
+pub use infer::{
+    check_trace, infer, round_shift, InferenceError, Trace, TraceTensor, WitnessError,
+};
 pub use ir::*;
+pub use validate::{BitsField, ModelError};

@@ -1,0 +1,602 @@
+//! Validation of a [`Model`]: shapes flow through the layers, parameter lists have the right
+//! lengths, values lie in their ranges, and every accumulator fits comfortably in an `i64`.
+//! Also the JSON entry points ([`Model::from_json`], [`Model::to_json`],
+//! [`Model::architecture_json`]).
+
+use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
+
+/// Smallest allowed `activation_bits` and `weight_bits`.
+pub const MIN_BITS: u32 = 2;
+/// Largest allowed `activation_bits` and `weight_bits` (values then fit in an `i16`).
+pub const MAX_BITS: u32 = 16;
+/// Largest allowed requantization shift.
+pub const MAX_SHIFT: u32 = 40;
+/// Biases satisfy `|b| ≤ MAX_BIAS`, i.e. `|b| < 2^31`.
+pub const MAX_BIAS: i64 = (1 << 31) - 1;
+/// Every accumulator's worst-case magnitude (bias plus fan-in times the largest product) must
+/// be below `2^ACC_BITS`, so that it never overflows an `i64` and embeds in the field with room
+/// to spare.
+pub const ACC_BITS: u32 = 62;
+
+/// The largest magnitude of a `bits`-bit value in the symmetric range: `2^{bits−1} − 1`
+/// (`bits` is clamped to `1..=63`).
+pub fn max_abs(bits: u32) -> i64 {
+    (1i64 << (bits.clamp(1, 63) - 1)) - 1
+}
+
+/// Which bit width is out of range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BitsField {
+    /// `activation_bits`.
+    Activation,
+    /// `weight_bits`.
+    Weight,
+}
+
+impl std::fmt::Display for BitsField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BitsField::Activation => "activation_bits",
+            BitsField::Weight => "weight_bits",
+        })
+    }
+}
+
+/// Why a model is malformed (or its JSON unreadable). Every per-layer variant names the layer's
+/// index and kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// The JSON did not parse into a [`Model`] (`message` is serde's, with line and column).
+    #[error("model JSON: {message}")]
+    Json {
+        /// serde_json's message.
+        message: String,
+        /// 1-based line of the error (0 if unknown).
+        line: usize,
+        /// 1-based column of the error (0 if unknown).
+        column: usize,
+    },
+    /// `activation_bits` or `weight_bits` is outside `MIN_BITS..=MAX_BITS`.
+    #[error("{field} is {bits}; it must be in {MIN_BITS}..={MAX_BITS}")]
+    BitsOutOfRange {
+        /// Which field.
+        field: BitsField,
+        /// Its value.
+        bits: u32,
+    },
+    /// The model has no layers.
+    #[error("the model has no layers")]
+    NoLayers,
+    /// The input shape is not `[C, H, W]` or `[F]` with positive sizes.
+    #[error("input shape {shape:?} must be [channels, height, width] or [features], all positive")]
+    BadInputShape {
+        /// The declared input shape.
+        shape: Vec<usize>,
+    },
+    /// A layer reads a tensor of the wrong rank.
+    #[error("layer {layer} ({kind}) needs a {expected}-D input; it receives shape {shape:?}")]
+    InputRank {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The rank it needs.
+        expected: usize,
+        /// The incoming shape.
+        shape: Vec<usize>,
+    },
+    /// A size parameter that must be positive is zero.
+    #[error("layer {layer} ({kind}): {param} is zero")]
+    ZeroParameter {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The parameter's name (`kernel height`, `stride`, `out_channels`, …).
+        param: &'static str,
+    },
+    /// Conv2d's `in_channels` differs from the incoming tensor's channels.
+    #[error("layer {layer} ({kind}) declares {declared} input channels; the incoming tensor has {incoming}")]
+    ChannelMismatch {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// `in_channels`.
+        declared: usize,
+        /// Channels of the incoming tensor.
+        incoming: usize,
+    },
+    /// Dense's `in_features` differs from the incoming vector's length.
+    #[error("layer {layer} ({kind}) declares {declared} input features; the incoming vector has {incoming}")]
+    FeatureMismatch {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// `in_features`.
+        declared: usize,
+        /// Length of the incoming vector.
+        incoming: usize,
+    },
+    /// The weight list has the wrong length.
+    #[error("layer {layer} ({kind}) has {got} weights; its shape needs {expected}")]
+    WeightsLength {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// Needed length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// The bias list has the wrong length.
+    #[error("layer {layer} ({kind}) has {got} biases; it needs one per output ({expected})")]
+    BiasLength {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// Needed length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// A weight is outside `−max_abs..=max_abs`.
+    #[error("layer {layer} ({kind}): weight {index} is {value}, outside -{max_abs}..={max_abs}")]
+    WeightOutOfRange {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// Index in the flat, row-major weight list.
+        index: usize,
+        /// The value.
+        value: i64,
+        /// `2^{W−1} − 1`.
+        max_abs: i64,
+    },
+    /// A bias is outside `−max_abs..=max_abs`.
+    #[error("layer {layer} ({kind}): bias {index} is {value}, outside -{max_abs}..={max_abs}")]
+    BiasOutOfRange {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// Index in the bias list.
+        index: usize,
+        /// The value.
+        value: i64,
+        /// [`MAX_BIAS`].
+        max_abs: i64,
+    },
+    /// The shift exceeds [`MAX_SHIFT`].
+    #[error("layer {layer} ({kind}): shift {shift} exceeds the maximum {MAX_SHIFT}")]
+    ShiftTooLarge {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The shift.
+        shift: u32,
+    },
+    /// The window (kernel or pool) is larger than the (padded) input, so the output is empty.
+    #[error("layer {layer} ({kind}): a {window:?} window does not fit the {input:?} input (after padding); the output would be empty")]
+    EmptyOutput {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// Window height and width.
+        window: [usize; 2],
+        /// Incoming spatial size `[height, width]` including padding.
+        input: [usize; 2],
+    },
+    /// The worst-case accumulator would reach `2^ACC_BITS`.
+    #[error("layer {layer} ({kind}): fan-in {fan_in} lets the accumulator reach 2^{ACC_BITS}")]
+    AccumulatorTooLarge {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// Terms per accumulator.
+        fan_in: u128,
+    },
+    /// A size computation overflows `usize`.
+    #[error("layer {layer} ({kind}): sizes overflow")]
+    TooLarge {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+    },
+    /// Add's `from` is not an earlier layer.
+    #[error("layer {layer} ({kind}) adds layer {from}'s output; it must be an earlier layer")]
+    AddFromNotEarlier {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The referenced layer.
+        from: usize,
+    },
+    /// Add's operands have different shapes.
+    #[error("layer {layer} ({kind}) adds shape {other:?} (layer {from}) to shape {previous:?}")]
+    AddShapeMismatch {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The referenced layer.
+        from: usize,
+        /// Shape of the previous layer's output.
+        previous: Vec<usize>,
+        /// Shape of layer `from`'s output.
+        other: Vec<usize>,
+    },
+}
+
+impl Model {
+    /// Checks the model and returns every layer's output shape (`shapes[i]` for layer `i`).
+    ///
+    /// Checks, in order: the bit widths, that there is a layer, the input shape, then layer by
+    /// layer: the incoming rank, positive sizes, channel/feature agreement, parameter lengths,
+    /// weight and bias ranges, the shift, the worst-case accumulator, a non-empty output.
+    pub fn validate(&self) -> Result<Vec<Vec<usize>>, ModelError> {
+        for (field, bits) in [
+            (BitsField::Activation, self.activation_bits),
+            (BitsField::Weight, self.weight_bits),
+        ] {
+            if !(MIN_BITS..=MAX_BITS).contains(&bits) {
+                return Err(ModelError::BitsOutOfRange { field, bits });
+            }
+        }
+        if self.layers.is_empty() {
+            return Err(ModelError::NoLayers);
+        }
+        let shape = &self.input_shape;
+        let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if !matches!(shape.len(), 1 | 3) || shape.contains(&0) || numel.is_none() {
+            return Err(ModelError::BadInputShape {
+                shape: shape.clone(),
+            });
+        }
+        let ctx = Ctx {
+            wmax: max_abs(self.weight_bits),
+            amax: max_abs(self.activation_bits),
+        };
+        let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(self.layers.len());
+        for (index, layer) in self.layers.iter().enumerate() {
+            let at = At {
+                layer: index,
+                kind: layer.kind(),
+            };
+            let incoming = shapes.last().unwrap_or(&self.input_shape);
+            let out = match layer {
+                Layer::Conv2d(c) => conv2d_shape(at, &ctx, c, incoming)?,
+                Layer::Dense(d) => dense_shape(at, &ctx, d, incoming)?,
+                Layer::Relu => incoming.clone(),
+                Layer::MaxPool2d(MaxPool2d { size, stride }) => {
+                    pool_shape(at, *size, *stride, incoming)?
+                }
+                Layer::AvgPool2d(AvgPool2d {
+                    size,
+                    stride,
+                    shift,
+                }) => {
+                    at.check_shift(*shift)?;
+                    let out = pool_shape(at, *size, *stride, incoming)?;
+                    let fan_in = (*size as u128).saturating_mul(*size as u128);
+                    at.check_accumulator(fan_in, 1, ctx.amax, 0)?;
+                    out
+                }
+                Layer::Flatten => match incoming.as_slice() {
+                    [_] => incoming.clone(),
+                    [c, h, w] => vec![c * h * w],
+                    _ => return Err(at.rank(3, incoming)),
+                },
+                Layer::Add(Add { from, shift }) => {
+                    at.check_shift(*shift)?;
+                    // `shapes` holds layers 0..index, so this finds only earlier layers.
+                    let Some(other) = shapes.get(*from) else {
+                        return Err(ModelError::AddFromNotEarlier {
+                            layer: at.layer,
+                            kind: at.kind,
+                            from: *from,
+                        });
+                    };
+                    if other != incoming {
+                        return Err(ModelError::AddShapeMismatch {
+                            layer: at.layer,
+                            kind: at.kind,
+                            from: *from,
+                            previous: incoming.clone(),
+                            other: other.clone(),
+                        });
+                    }
+                    at.check_accumulator(2, 1, ctx.amax, 0)?;
+                    incoming.clone()
+                }
+            };
+            shapes.push(out);
+        }
+        Ok(shapes)
+    }
+
+    /// Parses a model from JSON and validates it.
+    pub fn from_json(json: &str) -> Result<Model, ModelError> {
+        let model: Model = serde_json::from_str(json).map_err(|e| ModelError::Json {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        })?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// The model as pretty-printed JSON (what [`Model::from_json`] reads).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a Model always serializes")
+    }
+
+    /// Canonical compact JSON of the model with every `weights` and `bias` list emptied: the
+    /// architecture (shapes, shifts, bit widths, name) without the parameters. Field order is
+    /// the declaration order of the IR types, so equal architectures give equal strings.
+    pub fn architecture_json(&self) -> String {
+        let mut arch = Model {
+            name: self.name.clone(),
+            input_shape: self.input_shape.clone(),
+            activation_bits: self.activation_bits,
+            weight_bits: self.weight_bits,
+            layers: Vec::with_capacity(self.layers.len()),
+        };
+        arch.layers
+            .extend(self.layers.iter().map(|layer| match layer {
+                Layer::Conv2d(c) => Layer::Conv2d(Conv2d {
+                    weights: Vec::new(),
+                    bias: Vec::new(),
+                    ..*c
+                }),
+                Layer::Dense(d) => Layer::Dense(Dense {
+                    weights: Vec::new(),
+                    bias: Vec::new(),
+                    ..*d
+                }),
+                other => other.clone(),
+            }));
+        serde_json::to_string(&arch).expect("a Model always serializes")
+    }
+}
+
+/// The value ranges that the checks need.
+struct Ctx {
+    wmax: i64,
+    amax: i64,
+}
+
+/// The layer being checked, for error construction.
+#[derive(Clone, Copy)]
+struct At {
+    layer: usize,
+    kind: LayerKind,
+}
+
+impl At {
+    fn rank(self, expected: usize, shape: &[usize]) -> ModelError {
+        ModelError::InputRank {
+            layer: self.layer,
+            kind: self.kind,
+            expected,
+            shape: shape.to_vec(),
+        }
+    }
+
+    fn nonzero(self, value: usize, param: &'static str) -> Result<(), ModelError> {
+        if value == 0 {
+            return Err(ModelError::ZeroParameter {
+                layer: self.layer,
+                kind: self.kind,
+                param,
+            });
+        }
+        Ok(())
+    }
+
+    fn too_large(self) -> ModelError {
+        ModelError::TooLarge {
+            layer: self.layer,
+            kind: self.kind,
+        }
+    }
+
+    fn check_shift(self, shift: u32) -> Result<(), ModelError> {
+        if shift > MAX_SHIFT {
+            return Err(ModelError::ShiftTooLarge {
+                layer: self.layer,
+                kind: self.kind,
+                shift,
+            });
+        }
+        Ok(())
+    }
+
+    /// `|acc| ≤ bias + fan_in · wmax · amax` must stay below `2^ACC_BITS`.
+    fn check_accumulator(
+        self,
+        fan_in: u128,
+        wmax: i64,
+        amax: i64,
+        bias: i64,
+    ) -> Result<(), ModelError> {
+        let bound = fan_in
+            .saturating_mul(wmax as u128 * amax as u128)
+            .saturating_add(bias as u128);
+        if bound >= 1u128 << ACC_BITS {
+            return Err(ModelError::AccumulatorTooLarge {
+                layer: self.layer,
+                kind: self.kind,
+                fan_in,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_params(
+        self,
+        ctx: &Ctx,
+        weights: &[i64],
+        bias: &[i64],
+        expected_weights: usize,
+        outputs: usize,
+    ) -> Result<(), ModelError> {
+        let (layer, kind) = (self.layer, self.kind);
+        if weights.len() != expected_weights {
+            return Err(ModelError::WeightsLength {
+                layer,
+                kind,
+                expected: expected_weights,
+                got: weights.len(),
+            });
+        }
+        if bias.len() != outputs {
+            return Err(ModelError::BiasLength {
+                layer,
+                kind,
+                expected: outputs,
+                got: bias.len(),
+            });
+        }
+        if let Some((index, &value)) = weights
+            .iter()
+            .enumerate()
+            .find(|(_, w)| w.unsigned_abs() > ctx.wmax as u64)
+        {
+            return Err(ModelError::WeightOutOfRange {
+                layer,
+                kind,
+                index,
+                value,
+                max_abs: ctx.wmax,
+            });
+        }
+        if let Some((index, &value)) = bias
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.unsigned_abs() > MAX_BIAS as u64)
+        {
+            return Err(ModelError::BiasOutOfRange {
+                layer,
+                kind,
+                index,
+                value,
+                max_abs: MAX_BIAS,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Output size of a sliding window along one axis: `(n − k)/s + 1`, or `None` when `k > n`.
+fn windows(n: usize, k: usize, s: usize) -> Option<usize> {
+    n.checked_sub(k).map(|r| r / s + 1)
+}
+
+fn conv2d_shape(
+    at: At,
+    ctx: &Ctx,
+    c: &Conv2d,
+    incoming: &[usize],
+) -> Result<Vec<usize>, ModelError> {
+    let &[channels, h, w] = incoming else {
+        return Err(at.rank(3, incoming));
+    };
+    let [kh, kw] = c.kernel;
+    at.nonzero(c.out_channels, "out_channels")?;
+    at.nonzero(kh, "kernel height")?;
+    at.nonzero(kw, "kernel width")?;
+    at.nonzero(c.stride, "stride")?;
+    if c.in_channels != channels {
+        return Err(ModelError::ChannelMismatch {
+            layer: at.layer,
+            kind: at.kind,
+            declared: c.in_channels,
+            incoming: channels,
+        });
+    }
+    let pad2 = c.padding.checked_mul(2).ok_or_else(|| at.too_large())?;
+    let (ph, pw) = (
+        h.checked_add(pad2).ok_or_else(|| at.too_large())?,
+        w.checked_add(pad2).ok_or_else(|| at.too_large())?,
+    );
+    let (Some(oh), Some(ow)) = (windows(ph, kh, c.stride), windows(pw, kw, c.stride)) else {
+        return Err(ModelError::EmptyOutput {
+            layer: at.layer,
+            kind: at.kind,
+            window: [kh, kw],
+            input: [ph, pw],
+        });
+    };
+    let fan_in = [kh, kw]
+        .iter()
+        .try_fold(channels, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| at.too_large())?;
+    let expected = fan_in
+        .checked_mul(c.out_channels)
+        .ok_or_else(|| at.too_large())?;
+    at.check_params(ctx, &c.weights, &c.bias, expected, c.out_channels)?;
+    at.check_shift(c.shift)?;
+    at.check_accumulator(fan_in as u128, ctx.wmax, ctx.amax, MAX_BIAS)?;
+    if c.out_channels
+        .checked_mul(oh)
+        .and_then(|n| n.checked_mul(ow))
+        .is_none()
+    {
+        return Err(at.too_large());
+    }
+    Ok(vec![c.out_channels, oh, ow])
+}
+
+fn dense_shape(at: At, ctx: &Ctx, d: &Dense, incoming: &[usize]) -> Result<Vec<usize>, ModelError> {
+    let &[features] = incoming else {
+        return Err(at.rank(1, incoming));
+    };
+    at.nonzero(d.out_features, "out_features")?;
+    if d.in_features != features {
+        return Err(ModelError::FeatureMismatch {
+            layer: at.layer,
+            kind: at.kind,
+            declared: d.in_features,
+            incoming: features,
+        });
+    }
+    let expected = features
+        .checked_mul(d.out_features)
+        .ok_or_else(|| at.too_large())?;
+    at.check_params(ctx, &d.weights, &d.bias, expected, d.out_features)?;
+    at.check_shift(d.shift)?;
+    at.check_accumulator(features as u128, ctx.wmax, ctx.amax, MAX_BIAS)?;
+    Ok(vec![d.out_features])
+}
+
+fn pool_shape(
+    at: At,
+    size: usize,
+    stride: usize,
+    incoming: &[usize],
+) -> Result<Vec<usize>, ModelError> {
+    let &[channels, h, w] = incoming else {
+        return Err(at.rank(3, incoming));
+    };
+    at.nonzero(size, "size")?;
+    at.nonzero(stride, "stride")?;
+    let (Some(oh), Some(ow)) = (windows(h, size, stride), windows(w, size, stride)) else {
+        return Err(ModelError::EmptyOutput {
+            layer: at.layer,
+            kind: at.kind,
+            window: [size, size],
+            input: [h, w],
+        });
+    };
+    Ok(vec![channels, oh, ow])
+}

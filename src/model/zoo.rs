@@ -1,0 +1,236 @@
+//! Seeded example models with random int8 weights and calibrated shifts: [`lenet5`],
+//! [`small_vgg`] and [`vgg16_cifar`].
+//!
+//! Weights are uniform in `−127..=127` (`weight_bits = 8`), biases uniform in
+//! `−127²..=127²` (about one product term: small next to any accumulator's spread), activations
+//! have `activation_bits = 8`. The shifts are set by [`calibrate_shifts`] on
+//! [`CALIBRATION_SAMPLES`] inputs from [`random_input`], which samples the *whole* symmetric
+//! activation range (negative values included, unlike images): any valid input is fair game.
+//! Calibration aims at half the range, so fresh random inputs stay in range with a wide margin.
+
+use ndarray::{ArrayD, IxDyn};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+use super::infer::{round_shift, Computed, Engine, InferenceError};
+use super::ir::{Conv2d, Dense, Layer, MaxPool2d, Model};
+use super::validate::{max_abs, MAX_SHIFT};
+
+/// Inputs that the zoo's generators calibrate their shifts on.
+pub const CALIBRATION_SAMPLES: usize = 4;
+
+/// A tensor of the given shape with values uniform in the full symmetric range
+/// `−(2^{bits−1} − 1)..=2^{bits−1} − 1` (`bits` is clamped to `2..=32`).
+pub fn random_input(shape: &[usize], bits: u32, seed: u64) -> ArrayD<i64> {
+    let m = max_abs(bits.clamp(2, 32));
+    let mut rng = StdRng::seed_from_u64(seed);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || rng.gen_range(-m..=m))
+}
+
+/// Sets the shift of every requantizing layer, in order, to the smallest value in
+/// `0..=MAX_SHIFT` for which every output of that layer over `inputs` satisfies
+/// `|value| ≤ 2^{B−1}/2 − 1` (half the activation range as headroom), running the earlier
+/// layers with their already calibrated shifts. A layer that no shift brings into the headroom
+/// gets `MAX_SHIFT`. With no inputs the model is left unchanged.
+///
+/// Fails if the model is malformed, an input has the wrong shape or range, or a layer overflows
+/// even at `MAX_SHIFT`.
+pub fn calibrate_shifts(model: &mut Model, inputs: &[ArrayD<i64>]) -> Result<(), InferenceError> {
+    let shifts = {
+        let engine = Engine::new(model)?;
+        for input in inputs {
+            engine.check_input(input)?;
+        }
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let headroom = (1u64 << (model.activation_bits - 1)) / 2 - 1;
+        let mut outputs: Vec<Vec<ArrayD<i64>>> = vec![Vec::new(); inputs.len()];
+        let mut shifts = Vec::with_capacity(model.layers.len());
+        for i in 0..model.layers.len() {
+            let computed: Vec<Computed> = inputs
+                .iter()
+                .zip(&outputs)
+                .map(|(input, outs)| engine.compute(i, outs.last().unwrap_or(input), outs))
+                .collect();
+            let (lo, hi) = computed
+                .iter()
+                .filter_map(|c| match c {
+                    Computed::Accumulator { acc, .. } => Some(acc),
+                    Computed::Output(_) => None,
+                })
+                .flatten()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+            // round_shift is monotone, so the extremes bound every output. (For layers that do
+            // not requantize, lo > hi and the shift found is ignored.)
+            let fits = |s| {
+                let peak = round_shift(lo, s)
+                    .unsigned_abs()
+                    .max(round_shift(hi, s).unsigned_abs());
+                lo > hi || peak <= headroom
+            };
+            let shift = (0..=MAX_SHIFT).find(|&s| fits(s)).unwrap_or(MAX_SHIFT);
+            for (c, outs) in computed.into_iter().zip(&mut outputs) {
+                let out = match c {
+                    Computed::Accumulator { acc, .. } => {
+                        engine.finish(i, acc.iter().map(|&a| round_shift(a, shift)).collect())?
+                    }
+                    Computed::Output(out) => engine.array(i, out),
+                };
+                outs.push(out);
+            }
+            shifts.push(shift);
+        }
+        shifts
+    };
+    for (layer, shift) in model.layers.iter_mut().zip(shifts) {
+        layer.set_shift(shift);
+    }
+    Ok(())
+}
+
+/// LeNet-5 on `[1, 28, 28]`: conv 1→6 (5×5, padding 2), ReLU, max-pool 2, conv 6→16 (5×5),
+/// ReLU, max-pool 2, flatten, dense 400→120, ReLU, dense 120→84, ReLU, dense 84→10.
+pub fn lenet5(seed: u64) -> Model {
+    let mut g = Builder::new(seed);
+    g.conv(1, 6, 5, 2);
+    g.relu();
+    g.max_pool();
+    g.conv(6, 16, 5, 0);
+    g.relu();
+    g.max_pool();
+    g.layers.push(Layer::Flatten);
+    g.dense(400, 120);
+    g.relu();
+    g.dense(120, 84);
+    g.relu();
+    g.dense(84, 10);
+    g.finish("lenet5", &[1, 28, 28], seed)
+}
+
+/// A small VGG-style network on `[3, 16, 16]`: conv 3→8, ReLU, conv 8→8, ReLU, max-pool 2,
+/// conv 8→16, ReLU, max-pool 2, flatten, dense 256→10 (all convolutions 3×3, padding 1).
+pub fn small_vgg(seed: u64) -> Model {
+    let mut g = Builder::new(seed);
+    g.conv(3, 8, 3, 1);
+    g.relu();
+    g.conv(8, 8, 3, 1);
+    g.relu();
+    g.max_pool();
+    g.conv(8, 16, 3, 1);
+    g.relu();
+    g.max_pool();
+    g.layers.push(Layer::Flatten);
+    g.dense(256, 10);
+    g.finish("small_vgg", &[3, 16, 16], seed)
+}
+
+/// VGG-16 for CIFAR-10 on `[3, 32, 32]`: thirteen 3×3 convolutions (padding 1, each followed
+/// by ReLU) with channels 64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512,
+/// 512, M (M: max-pool 2), then flatten, dense 512→512, ReLU, dense 512→512, ReLU, dense
+/// 512→10. About 15.2 M parameters and 313 M multiply-adds.
+pub fn vgg16_cifar(seed: u64) -> Model {
+    const CONFIG: [usize; 18] = [
+        64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0,
+    ];
+    let mut g = Builder::new(seed);
+    let mut channels = 3;
+    for c in CONFIG {
+        if c == 0 {
+            g.max_pool();
+        } else {
+            g.conv(channels, c, 3, 1);
+            g.relu();
+            channels = c;
+        }
+    }
+    g.layers.push(Layer::Flatten);
+    g.dense(512, 512);
+    g.relu();
+    g.dense(512, 512);
+    g.relu();
+    g.dense(512, 10);
+    g.finish("vgg16_cifar", &[3, 32, 32], seed)
+}
+
+/// Bit widths of the zoo's models.
+const BITS: u32 = 8;
+
+/// Accumulates layers with random parameters.
+struct Builder {
+    rng: StdRng,
+    layers: Vec<Layer>,
+}
+
+impl Builder {
+    fn new(seed: u64) -> Self {
+        Builder {
+            rng: StdRng::seed_from_u64(seed),
+            layers: Vec::new(),
+        }
+    }
+
+    fn params(&mut self, weights: usize, outputs: usize) -> (Vec<i64>, Vec<i64>) {
+        let w = max_abs(BITS);
+        let b = w * w;
+        let weights = (0..weights).map(|_| self.rng.gen_range(-w..=w)).collect();
+        let bias = (0..outputs).map(|_| self.rng.gen_range(-b..=b)).collect();
+        (weights, bias)
+    }
+
+    fn conv(&mut self, in_channels: usize, out_channels: usize, k: usize, padding: usize) {
+        let (weights, bias) = self.params(out_channels * in_channels * k * k, out_channels);
+        self.layers.push(Layer::Conv2d(Conv2d {
+            in_channels,
+            out_channels,
+            kernel: [k, k],
+            stride: 1,
+            padding,
+            weights,
+            bias,
+            shift: 0,
+        }));
+    }
+
+    fn dense(&mut self, in_features: usize, out_features: usize) {
+        let (weights, bias) = self.params(out_features * in_features, out_features);
+        self.layers.push(Layer::Dense(Dense {
+            in_features,
+            out_features,
+            weights,
+            bias,
+            shift: 0,
+        }));
+    }
+
+    fn relu(&mut self) {
+        self.layers.push(Layer::Relu);
+    }
+
+    fn max_pool(&mut self) {
+        self.layers
+            .push(Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }));
+    }
+
+    fn finish(self, name: &str, input_shape: &[usize], seed: u64) -> Model {
+        let mut model = Model {
+            name: name.to_string(),
+            input_shape: input_shape.to_vec(),
+            activation_bits: BITS,
+            weight_bits: BITS,
+            layers: self.layers,
+        };
+        let inputs: Vec<_> = (0..CALIBRATION_SAMPLES as u64)
+            .map(|j| random_input(input_shape, BITS, calibration_seed(seed, j)))
+            .collect();
+        // The zoo's models are valid, and their accumulators stay below 2^37, so every layer
+        // fits at shift MAX_SHIFT = 40: calibration cannot fail.
+        calibrate_shifts(&mut model, &inputs).expect("the zoo's models calibrate");
+        model
+    }
+}
+
+/// The seed of calibration input `j` of the model generated from `seed` (mixed, so that small
+/// test seeds for fresh inputs do not collide with it).
+fn calibration_seed(seed: u64, j: u64) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xCA1B_0000_0000_0000 ^ j
+}
