@@ -162,6 +162,56 @@ where
     map(0..n)
 }
 
+/// Splits `0..n` into one range per thread (a single range below [`PAR_THRESHOLD`] or without
+/// the feature), maps each with `map` and combines the results in order with `reduce`. For maps
+/// whose result is large (a histogram), where [`map_reduce`]'s finer split would build one per
+/// chunk.
+pub fn map_reduce_per_thread<T, M, R>(n: usize, map: M, reduce: R) -> T
+where
+    T: Send,
+    M: Fn(Range<usize>) -> T + Sync + Send,
+    R: Fn(T, T) -> T + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    if n >= PAR_THRESHOLD && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        let parts = rayon::current_num_threads();
+        let size = n.div_ceil(parts);
+        return (0..parts)
+            .into_par_iter()
+            .map(|c| map((c * size).min(n)..((c + 1) * size).min(n)))
+            .reduce_with(&reduce)
+            .unwrap_or_else(|| map(0..0));
+    }
+    let _ = &reduce;
+    map(0..n)
+}
+
+/// Calls `map(c, chunk)` on consecutive chunks of `len` items of `t` (chunk `c` starts at item
+/// `c·len`; the last may be shorter) and combines the results in order with `reduce`; in
+/// parallel when the feature is on. `None` when `t` is empty.
+pub fn map_reduce_chunks_mut<T, R, M, Red>(t: &mut [T], len: usize, map: M, reduce: Red) -> Option<R>
+where
+    T: Send,
+    R: Send,
+    M: Fn(usize, &mut [T]) -> R + Sync + Send,
+    Red: Fn(R, R) -> R + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        t.par_chunks_mut(len.max(1))
+            .enumerate()
+            .map(|(c, chunk)| map(c, chunk))
+            .reduce_with(reduce)
+    }
+    #[cfg(not(feature = "parallel"))]
+    t.chunks_mut(len.max(1))
+        .enumerate()
+        .map(|(c, chunk)| map(c, chunk))
+        .reduce(reduce)
+}
+
 /// Calls `f(start, chunk)` on consecutive chunks of `out`, where `start` is the index of the
 /// chunk's first element; in parallel above the threshold.
 pub fn for_each_chunk_mut<T, G>(out: &mut [T], f: G)

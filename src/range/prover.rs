@@ -1,0 +1,438 @@
+//! The range-check prover: multiplicities, the two fraction trees (built bottom-up in one pass
+//! each), and one degree-3 sum-check per layer from the root halves down to the leaves.
+
+use super::{
+    absorb_values, begin, claims, layer, Halves, Layout, LayerProof, Proof, RangeClaims,
+    RangeError, Tree, TreeProof,
+};
+use crate::field::{lift, BaseField, ExtField};
+use crate::parallel::{collect_indexed, map_reduce, map_reduce_per_thread};
+use crate::poly::eq_table;
+use crate::transcript::TranscriptExt;
+use ark_ff::PrimeField;
+use merlin::Transcript;
+use std::borrow::Cow;
+
+/// The entry as a table index, if it lies in `[0, 2^bits)`.
+#[inline]
+fn table_index<F: PrimeField>(v: &F, bits: usize) -> Option<usize> {
+    let b = v.into_bigint();
+    let (&lo, hi) = b.as_ref().split_first()?;
+    (hi.iter().all(|&l| l == 0) && lo < (1u64 << bits)).then_some(lo as usize)
+}
+
+/// Occurrences of each table entry over all columns, or the first entry out of range
+/// (`(column, index)`).
+fn count<F: PrimeField>(columns: &[&[F]], bits: usize) -> Result<Vec<u64>, (usize, usize)> {
+    let mut starts = Vec::with_capacity(columns.len());
+    let mut total = 0usize;
+    for c in columns {
+        starts.push(total);
+        total += c.len();
+    }
+    let size = 1usize << bits;
+    map_reduce_per_thread(
+        total,
+        |range| {
+            let mut hist = vec![0u64; size];
+            for (column, (&start, c)) in starts.iter().zip(columns).enumerate() {
+                let (lo, hi) = (range.start.max(start), range.end.min(start + c.len()));
+                for index in lo.saturating_sub(start)..hi.saturating_sub(start) {
+                    match table_index(&c[index], bits) {
+                        Some(t) => hist[t] += 1,
+                        None => return Err((column, index)),
+                    }
+                }
+            }
+            Ok(hist)
+        },
+        |a, b| match (a, b) {
+            (Ok(mut a), Ok(b)) => {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                Ok(a)
+            }
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        },
+    )
+}
+
+fn out_of_range<F: PrimeField>(
+    columns: &[&[F]],
+    bits: usize,
+    (column, index): (usize, usize),
+) -> RangeError {
+    RangeError::ValueOutOfRange {
+        column,
+        index,
+        value: columns[column][index].to_string(),
+        bits,
+    }
+}
+
+/// The multiplicities `m(t)`, `t < 2^bits`: how often `t` occurs over all columns. Names the
+/// first entry (in column order) that is not in `[0, 2^bits)`.
+pub fn multiplicities<F: BaseField>(columns: &[&[F]], bits: usize) -> Result<Vec<F>, RangeError> {
+    if bits == 0 || bits > super::MAX_BITS {
+        return Err(RangeError::Bits { bits });
+    }
+    let counts = count(columns, bits).map_err(|e| out_of_range(columns, bits, e))?;
+    Ok(collect_indexed(counts.len(), |t| F::from(counts[t])))
+}
+
+/// Proves that every entry of every column lies in `[0, 2^bits)`, given the multiplicities.
+///
+/// **Precondition**: the caller has bound the columns and the multiplicities to `transcript`
+/// (committed to them) before this call; `α` is drawn here, after them. The returned claims
+/// (the same as [`super::verify`] returns) must be discharged against those commitments.
+///
+/// Refuses (before touching the transcript) a bad `bits`, no columns, a column whose length is
+/// not a nonzero power of two, multiplicities of the wrong length, an entry out of range, or a
+/// multiplicity that is not the number of occurrences.
+pub fn prove<F: BaseField, E: ExtField<F>>(
+    columns: &[&[F]],
+    bits: usize,
+    multiplicities: &[F],
+    transcript: &mut Transcript,
+) -> Result<(Proof<E>, RangeClaims<E>), RangeError> {
+    let layout = Layout::of_columns(columns, bits)?;
+    check_multiplicities_len(multiplicities, bits)?;
+    let counts = count(columns, bits).map_err(|e| out_of_range(columns, bits, e))?;
+    let first_wrong = map_reduce(
+        counts.len(),
+        |r| r.into_iter().find(|&t| F::from(counts[t]) != multiplicities[t]),
+        |a, b| a.or(b),
+    );
+    if let Some(value) = first_wrong {
+        return Err(RangeError::WrongMultiplicity {
+            value,
+            expected: counts[value],
+            got: multiplicities[value].to_string(),
+        });
+    }
+    Ok(prove_layout(&layout, columns, multiplicities, transcript))
+}
+
+/// [`prove`] without the checks on the entries and the multiplicities: a cheating prover for
+/// tests (its proofs of false statements must be rejected). Shapes are still checked.
+#[doc(hidden)]
+pub fn prove_unchecked<F: BaseField, E: ExtField<F>>(
+    columns: &[&[F]],
+    bits: usize,
+    multiplicities: &[F],
+    transcript: &mut Transcript,
+) -> Result<(Proof<E>, RangeClaims<E>), RangeError> {
+    let layout = Layout::of_columns(columns, bits)?;
+    check_multiplicities_len(multiplicities, bits)?;
+    Ok(prove_layout(&layout, columns, multiplicities, transcript))
+}
+
+fn check_multiplicities_len<F>(m: &[F], bits: usize) -> Result<(), RangeError> {
+    if m.len() != 1 << bits {
+        return Err(RangeError::MultiplicitiesLength {
+            expected: 1 << bits,
+            got: m.len(),
+        });
+    }
+    Ok(())
+}
+
+/// A tree's leaves over `F`: numerators `num` (all ones when `None`) and denominators
+/// `α − den`.
+pub(crate) struct Leaves<'a, F: Clone> {
+    pub(crate) num: Option<Cow<'a, [F]>>,
+    pub(crate) den: Cow<'a, [F]>,
+}
+
+impl<F: BaseField> Leaves<'_, F> {
+    fn vars(&self) -> usize {
+        self.den.len().trailing_zeros() as usize
+    }
+
+    fn num(&self, i: usize) -> F {
+        self.num.as_ref().map_or(F::ONE, |n| n[i])
+    }
+}
+
+/// The packed columns table: each column at its offset, zeros after the last.
+fn pack<F: BaseField>(layout: &Layout, columns: &[&[F]]) -> Vec<F> {
+    let mut packed = vec![F::ZERO; 1 << layout.vars];
+    for (c, &o) in columns.iter().zip(&layout.offsets) {
+        packed[o..o + c.len()].copy_from_slice(c);
+    }
+    packed
+}
+
+/// `0, 1, …, 2^bits − 1` in `F` (by additions, in parallel chunks).
+fn table<F: BaseField>(bits: usize) -> Vec<F> {
+    let mut t = vec![F::ZERO; 1 << bits];
+    crate::parallel::for_each_chunk_mut(&mut t, |start, chunk| {
+        let mut x = F::from(start as u64);
+        for v in chunk {
+            *v = x;
+            x += F::ONE;
+        }
+    });
+    t
+}
+
+fn prove_layout<F: BaseField, E: ExtField<F>>(
+    layout: &Layout,
+    columns: &[&[F]],
+    m: &[F],
+    transcript: &mut Transcript,
+) -> (Proof<E>, RangeClaims<E>) {
+    let alpha: E = begin(transcript, layout);
+    let pad = layout.pad();
+    let column_leaves = Leaves {
+        num: None,
+        den: Cow::Owned(pack(layout, columns)),
+    };
+    let table_num = if pad == 0 {
+        Cow::Borrowed(m)
+    } else {
+        let mut m = m.to_vec();
+        m[0] += F::from(pad as u64);
+        Cow::Owned(m)
+    };
+    let table_leaves = Leaves {
+        num: Some(table_num),
+        den: Cow::Owned(table(layout.bits)),
+    };
+    let column_layers = build_layers(&column_leaves, alpha);
+    let table_layers = build_layers(&table_leaves, alpha);
+    let column_root = root(&column_leaves, &column_layers, alpha);
+    let table_root = root(&table_leaves, &table_layers, alpha);
+    column_root.absorb(transcript, b"range-root");
+    table_root.absorb(transcript, b"range-root");
+
+    let (columns_proof, columns_point, _) = prove_tree(
+        Tree::Columns,
+        &column_leaves,
+        column_layers,
+        column_root,
+        alpha,
+        transcript,
+    );
+    let (table_proof, table_point, (p_leaf, _)) = prove_tree(
+        Tree::Table,
+        &table_leaves,
+        table_layers,
+        table_root,
+        alpha,
+        transcript,
+    );
+    let column_values = column_values(layout, columns, &columns_point);
+    // The table tree's numerator is m + pad·[t = 0]: m̃(r) = p̃(r) − pad·eq(0, r).
+    let m_value = p_leaf - super::bits_eq(0, &table_point) * E::from(pad as u64);
+    absorb_values(transcript, &column_values, &m_value);
+    let claims = claims(
+        layout,
+        &columns_point,
+        &table_point,
+        &column_values,
+        m_value,
+    );
+    let proof = Proof {
+        columns: columns_proof,
+        table: table_proof,
+        column_values,
+        multiplicities_value: m_value,
+    };
+    (proof, claims)
+}
+
+/// `c̃_i(r[..n_i])` for each column; one `eq` table per distinct size.
+fn column_values<F: BaseField, E: ExtField<F>>(
+    layout: &Layout,
+    columns: &[&[F]],
+    point: &[E],
+) -> Vec<E> {
+    let mut values = vec![E::ZERO; columns.len()];
+    let mut sizes: Vec<usize> = layout.column_vars.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for n in sizes {
+        let eq = eq_table(&point[..n]);
+        for (i, c) in columns.iter().enumerate() {
+            if layout.column_vars[i] == n {
+                values[i] = E::reduce(map_reduce(
+                    c.len(),
+                    |r| {
+                        let mut acc = E::Acc::default();
+                        for x in r {
+                            E::mul_base_acc(&mut acc, &eq[x], &c[x]);
+                        }
+                        acc
+                    },
+                    E::merge,
+                ));
+            }
+        }
+    }
+    values
+}
+
+/// Layers `1 … n − 1` of a tree as `(p, q)` pairs (`layers[d − 1]` is layer `d`, `2^d` entries).
+fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> Vec<Vec<[E; 2]>> {
+    let n = leaves.vars();
+    let mut layers: Vec<Vec<[E; 2]>> = Vec::with_capacity(n.saturating_sub(1));
+    if n < 2 {
+        return layers;
+    }
+    let alpha2 = alpha.square();
+    let den = &leaves.den;
+    // Parents of leaves, in F as far as possible:
+    //   p = α(n0 + n1) − (n0·c1 + n1·c0),   q = α² − α(c0 + c1) + c0·c1.
+    let first = match &leaves.num {
+        None => collect_indexed(den.len() / 2, |i| {
+            let (c0, c1) = (den[2 * i], den[2 * i + 1]);
+            let s = c0 + c1;
+            [
+                E::add_base_mul_base(&-s, &alpha, &F::from(2u64)),
+                alpha2 + E::add_base_mul_base(&(c0 * c1), &alpha, &-s),
+            ]
+        }),
+        Some(num) => collect_indexed(den.len() / 2, |i| {
+            let (c0, c1) = (den[2 * i], den[2 * i + 1]);
+            let (n0, n1) = (num[2 * i], num[2 * i + 1]);
+            [
+                E::add_base_mul_base(&-(n0 * c1 + n1 * c0), &alpha, &(n0 + n1)),
+                alpha2 + E::add_base_mul_base(&(c0 * c1), &alpha, &-(c0 + c1)),
+            ]
+        }),
+    };
+    layers.push(first);
+    while let Some(child) = layers.last().filter(|l| l.len() > 2) {
+        let parent = collect_indexed(child.len() / 2, |i| {
+            let ([p0, q0], [p1, q1]) = (child[2 * i], child[2 * i + 1]);
+            [
+                E::add_mul_fast(&E::mul_fast(&p0, &q1), &p1, &q0),
+                E::mul_fast(&q0, &q1),
+            ]
+        });
+        layers.push(parent);
+    }
+    layers.reverse();
+    layers
+}
+
+/// Layer 1's two entries.
+fn root<F: BaseField, E: ExtField<F>>(
+    leaves: &Leaves<F>,
+    layers: &[Vec<[E; 2]>],
+    alpha: E,
+) -> Halves<E> {
+    match layers.first() {
+        Some(l) => Halves {
+            p0: l[0][0],
+            p1: l[1][0],
+            q0: l[0][1],
+            q1: l[1][1],
+        },
+        None => Halves {
+            p0: lift(leaves.num(0)),
+            p1: lift(leaves.num(1)),
+            q0: alpha - lift::<E>(leaves.den[0]),
+            q1: alpha - lift::<E>(leaves.den[1]),
+        },
+    }
+}
+
+/// The child of a layer's reduction: an internal layer, or the leaves.
+pub(crate) enum Child<'a, F: Clone, E> {
+    Layer(&'a [[E; 2]]),
+    Leaves(&'a Leaves<'a, F>),
+}
+
+/// Proves one tree from its root halves to its leaves; returns the proof, the leaf point and
+/// the claimed `(p̃, q̃)` there.
+fn prove_tree<F: BaseField, E: ExtField<F>>(
+    tree: Tree,
+    leaves: &Leaves<F>,
+    layers: Vec<Vec<[E; 2]>>,
+    root: Halves<E>,
+    alpha: E,
+    t: &mut Transcript,
+) -> (TreeProof<E>, Vec<E>, (E, E)) {
+    let n = leaves.vars();
+    t.domain_separator(b"range-tree", &[tree.id(), n as u64]);
+    let mu: E = t.challenge_field(b"range-mu");
+    let mut values = root.at(mu);
+    let mut point = vec![mu];
+    let mut proofs = Vec::with_capacity(n.saturating_sub(1));
+    // Layer d + 1 (the child of the layer-d claim) for d = 1 … n − 1.
+    let mut children = layers.into_iter().skip(1);
+    for _ in 1..n {
+        let lambda: E = t.challenge_field(b"range-lambda");
+        let claim = values.0 + lambda * values.1;
+        let layer_table = children.next();
+        let child = match &layer_table {
+            Some(l) => Child::Layer(l.as_slice()),
+            None => Child::Leaves(leaves),
+        };
+        let (sumcheck, r, halves) = layer::prove(child, &point, lambda, claim, alpha, t);
+        drop(layer_table);
+        halves.absorb(t, b"range-halves");
+        let mu: E = t.challenge_field(b"range-mu");
+        values = halves.at(mu);
+        point = std::iter::once(mu).chain(r).collect();
+        proofs.push(LayerProof { sumcheck, halves });
+    }
+    (
+        TreeProof {
+            root,
+            layers: proofs,
+        },
+        point,
+        values,
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+
+    fn leaves_of<F: BaseField>(rng: &mut StdRng, n: usize, ones: bool) -> Leaves<'static, F> {
+        let den: Vec<F> = (0..1 << n).map(|_| F::from(rng.gen_range(0..100u64))).collect();
+        let num = (!ones).then(|| {
+            Cow::Owned((0..1 << n).map(|_| F::from(rng.gen_range(0..5u64))).collect())
+        });
+        Leaves {
+            num,
+            den: Cow::Owned(den),
+        }
+    }
+
+    /// The tree's root by plain fraction sums, against the layers.
+    fn check_tree<F: BaseField, E: ExtField<F>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for n in 1..7 {
+            for ones in [false, true] {
+                let leaves = leaves_of::<F>(&mut rng, n, ones);
+                let alpha = E::from(1000u64) + E::rand(&mut rng);
+                let layers = build_layers(&leaves, alpha);
+                assert_eq!(layers.len(), n - 1);
+                for (d, l) in layers.iter().enumerate() {
+                    assert_eq!(l.len(), 1 << (d + 1));
+                }
+                let (p, q) = root(&leaves, &layers, alpha).fraction();
+                let sum: E = (0..1 << n)
+                    .map(|i| {
+                        lift::<E>(leaves.num(i)) * (alpha - lift::<E>(leaves.den[i])).inverse().unwrap()
+                    })
+                    .sum();
+                assert_eq!(p * q.inverse().unwrap(), sum);
+            }
+        }
+    }
+
+    #[test]
+    fn tree_root_is_the_fraction_sum() {
+        check_tree::<Goldilocks, GoldilocksExt2>(1);
+        check_tree::<Bn254Fr, Bn254Fr>(2);
+    }
+}
