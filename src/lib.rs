@@ -21,6 +21,7 @@ pub mod field;
 pub mod gkr;
 pub mod layers;
 pub mod model;
+pub mod network;
 
 pub mod parallel;
 pub mod pcs;

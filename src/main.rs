@@ -18,7 +18,7 @@ use zkcnn::testing::{random_base, random_circuit};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick] [--only sumcheck|gkr|pcs]";
+const USAGE: &str = "usage: zkcnn demo | zkcnn bench [--quick] [--only sumcheck|gkr|pcs|network]";
 
 /// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`)
 /// instead of panicking, and with status 1 on any other write error.
@@ -71,7 +71,7 @@ fn parse_bench<'a>(mut args: &[&'a str]) -> Option<(bool, Option<&'a str>)> {
     while let Some((first, rest)) = args.split_first() {
         match (*first, rest) {
             ("--quick", _) => quick = true,
-            ("--only", [what @ ("sumcheck" | "gkr" | "pcs"), ..]) => {
+            ("--only", [what @ ("sumcheck" | "gkr" | "pcs" | "network"), ..]) => {
                 only = Some(*what);
                 args = &rest[1..];
                 continue;
@@ -242,6 +242,9 @@ fn bench(quick: bool, only: Option<&str>) -> ExitCode {
     if only.is_none() || only == Some("pcs") {
         bench_pcs(quick);
     }
+    if only.is_none() || only == Some("network") {
+        return bench_network(quick);
+    }
     ExitCode::SUCCESS
 }
 
@@ -382,4 +385,87 @@ fn bench_pcs(quick: bool) {
             p.security_bits(n, field_bits::<E>())
         );
     }
+}
+
+/// Peak resident memory of this process so far (`VmHWM`), in MiB; `None` off Linux.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Whole-network proofs of the zoo's models with seeded random weights and input.
+fn bench_network(quick: bool) -> ExitCode {
+    use zkcnn::model::{infer, zoo};
+    use zkcnn::network;
+    say!();
+    say!("whole-network proofs, seeded random weights and input; model commitment made beforehand (not in prove);");
+    say!("prove/verify/inference: medians of 3; peak memory: the process's peak RSS after the model's runs");
+    say!("| model | parameters | commit model | inference | prove | prove / inference | verify | proof | peak memory |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let models: Vec<zkcnn::model::Model> = if quick {
+        vec![zoo::lenet5(1)]
+    } else {
+        vec![zoo::lenet5(1), zoo::vgg16_cifar(1)]
+    };
+    for model in &models {
+        let params: usize = model
+            .layers
+            .iter()
+            .map(|l| match l {
+                zkcnn::model::Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
+                zkcnn::model::Layer::Dense(d) => d.weights.len() + d.bias.len(),
+                _ => 0,
+            })
+            .sum();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
+        let t = Instant::now();
+        let committed = match network::commit_model::<F, E>(model) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("zkcnn: {}: {e}", model.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        let commit = t.elapsed();
+        let inference = time(3, || infer(model, &input).map(|_| ()));
+        let mut proved = None;
+        let prove = time(3, || {
+            proved = Some(network::prove::<F, E>(model, &committed, &input))
+        });
+        let (output, proof) = match proved {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                eprintln!("zkcnn: {}: {e}", model.name);
+                return ExitCode::FAILURE;
+            }
+            None => return ExitCode::FAILURE,
+        };
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let mut verified = Ok(());
+        let verify = time(3, || {
+            verified = network::verify(model, &committed.commitment, &x, &y, &proof)
+        });
+        if let Err(e) = verified {
+            eprintln!("zkcnn: {}: the proof does not verify: {e}", model.name);
+            return ExitCode::FAILURE;
+        }
+        let digest = network::statement_digest(model, &committed.commitment, &x, &y);
+        let bytes = proof.to_bytes(digest).len();
+        say!(
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} KiB | {} |",
+            model.name,
+            params,
+            ms(commit),
+            ms(inference),
+            ms(prove),
+            prove.as_secs_f64() / inference.as_secs_f64(),
+            ms(verify),
+            bytes as f64 / 1024.0,
+            peak_rss_mib().map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+        );
+    }
+    ExitCode::SUCCESS
 }

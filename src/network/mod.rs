@@ -1,0 +1,196 @@
+//! Whole-network proofs: "the model committed as `C`, on input `x`, outputs `y`".
+//!
+//! The prover runs exact integer inference, commits the advice of the run (for every
+//! requantization `y = max(q, 0)`, `n = max(−q, 0)` and the limbs of the remainder; for every
+//! 2×2 max-pool its two row maxima and the output; the range multiplicities) in one packed
+//! Basefold commitment, and then proves, from the output back to the input:
+//!
+//! 1. the statement is absorbed first: the model's architecture, the model commitment's root,
+//!    the input and the output;
+//! 2. a random point on the output: the public output's value there must be the last tensor's;
+//! 3. each layer, last to first ([`plan::Step`]): a claim on its output at a point (the first
+//!    point at which a consumer claimed it, or a fresh one) becomes, through the requantization
+//!    identity `acc + 2^{s−1} = 2^s·(y − n) + rem`, a claim on the accumulator, which the layer
+//!    protocol ([`crate::layers`]) reduces to claims on the weights, the bias and the layer's
+//!    input; `y·n = 0` and max-pool's `(z − a)(z − b) = 0` are zero-checks;
+//! 4. one logUp range check ([`crate::range`]) over every range column of the plan;
+//! 5. every claim on the model opened against the model commitment, every claim on the advice
+//!    against the advice commitment, each with one Basefold proof.
+//!
+//! See `spec/network.md`.
+
+pub mod plan;
+pub mod proof;
+mod prover;
+mod verifier;
+
+pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
+pub use prover::{commit_model, prove, CommittedModel};
+pub use verifier::verify;
+
+use crate::field::{BaseField, ExtField};
+use crate::layers::conv::ConvProof;
+use crate::layers::{LayerError, ProductProof};
+use crate::model::{Model, ModelError};
+use crate::pcs::basefold::{self, Commitment};
+use crate::pcs::PcsError;
+use crate::transcript::TranscriptExt;
+use ark_ff::{Field, PrimeField};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use merlin::Transcript;
+
+/// The PCS security level of network proofs, in bits.
+pub const SECURITY_BITS: usize = 100;
+/// The largest packed table (model or advice) the PCS parameters are set up for.
+pub const MAX_VARS: usize = 24;
+
+/// A proof of one inference.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct Proof<F: Field, E: Field> {
+    /// The advice commitment.
+    pub advice: Commitment,
+    /// Values sent by the layer steps, in order.
+    pub values: Vec<E>,
+    /// Product sum-checks of the layer steps, in order.
+    pub products: Vec<ProductProof<E>>,
+    /// Convolution proofs, in order.
+    pub convs: Vec<ConvProof<E>>,
+    /// The range check.
+    pub range: crate::range::Proof<E>,
+    /// The opening of the model commitment.
+    pub model_opening: basefold::Proof<F, E>,
+    /// The opening of the advice commitment.
+    pub advice_opening: basefold::Proof<F, E>,
+}
+
+/// Why a model cannot be proven, or proving failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkError {
+    /// The model is invalid.
+    #[error("invalid model: {0}")]
+    Model(ModelError),
+    /// The model uses something the prover does not support yet.
+    #[error("layer {layer}: {what} is not supported by the prover")]
+    Unsupported {
+        /// The layer.
+        layer: usize,
+        /// What.
+        what: String,
+    },
+    /// Inference failed (bad input, overflow).
+    #[error("inference failed: {0}")]
+    Inference(String),
+    /// A value in a padded position leaves the range that the range check proves.
+    #[error("layer {layer}: a padded position's requantized value {value} is out of range")]
+    PaddingOverflow {
+        /// The layer.
+        layer: usize,
+        /// The value.
+        value: i64,
+    },
+    /// The commitment scheme failed (sizes beyond its setup).
+    #[error("commitment: {0}")]
+    Pcs(PcsError),
+    /// A range check precondition failed (a bug: every column is in range by construction).
+    #[error("range check: {0}")]
+    Range(crate::range::RangeError),
+    /// The committed model is not this model's commitment.
+    #[error("the committed model does not match the model")]
+    CommitmentMismatch,
+}
+
+/// Where verification failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The model cannot be planned (invalid or unsupported).
+    #[error("{0}")]
+    Model(NetworkError),
+    /// Input or output has the wrong shape.
+    #[error("{what} has {got} values; the model expects {expected}")]
+    Shape {
+        /// "input" or "output".
+        what: &'static str,
+        /// Expected count.
+        expected: usize,
+        /// Count given.
+        got: usize,
+    },
+    /// A value is outside the activation range.
+    #[error("{what} value {value} at {index} is outside the activation range")]
+    OutOfRange {
+        /// "input" or "output".
+        what: &'static str,
+        /// Flat index.
+        index: usize,
+        /// The value.
+        value: i64,
+    },
+    /// The advice commitment has the wrong shape.
+    #[error("the advice commitment has the wrong shape")]
+    AdviceShape,
+    /// The public output does not match the proven last tensor.
+    #[error("the output does not match the proof")]
+    Output,
+    /// A layer's check failed.
+    #[error("layer {layer}: {source}")]
+    Layer {
+        /// The layer.
+        layer: usize,
+        /// The failure.
+        source: LayerError,
+    },
+    /// The proof ran out of values, products or convolution proofs.
+    #[error("the proof has too few {what}")]
+    Exhausted {
+        /// What ran out.
+        what: &'static str,
+    },
+    /// The proof has values, products or convolution proofs left over.
+    #[error("the proof has {what} left over")]
+    Leftover {
+        /// What is left.
+        what: &'static str,
+    },
+    /// The range check failed.
+    #[error("range check: {0}")]
+    Range(crate::range::RangeError),
+    /// A range column's claimed value does not match its terms.
+    #[error("range column {column}: the claimed value does not match its terms")]
+    RangeColumn {
+        /// The column.
+        column: usize,
+    },
+    /// The model opening failed: the weights are not the committed ones.
+    #[error("model opening: {0}")]
+    ModelOpening(PcsError),
+    /// The advice opening failed.
+    #[error("advice opening: {0}")]
+    AdviceOpening(PcsError),
+}
+
+/// The Basefold parameters of network proofs.
+pub fn pcs<F: BaseField + ark_ff::FftField, E: ExtField<F>>() -> Result<basefold::Basefold, PcsError>
+{
+    basefold::Basefold::setup::<F, E>(MAX_VARS, SECURITY_BITS)
+}
+
+/// Absorbs the statement: the architecture, the model commitment, the input and the output.
+pub(crate) fn absorb_statement<F: PrimeField>(
+    t: &mut Transcript,
+    model: &Model,
+    commitment: &Commitment,
+    input: &[i64],
+    output: &[i64],
+) {
+    t.domain_separator(
+        b"zkcnn-network",
+        &[1, input.len() as u64, output.len() as u64],
+    );
+    let arch = blake3::hash(model.architecture_json().as_bytes());
+    t.append_message(b"model-architecture", arch.as_bytes());
+    t.append_message(b"model-commitment", &commitment.root);
+    t.append_u64(b"model-vars", u64::from(commitment.num_vars));
+    let to_f = |xs: &[i64]| -> Vec<F> { xs.iter().map(|&x| crate::field::from_i64(x)).collect() };
+    t.append_fields(b"input", &to_f(input));
+    t.append_fields(b"output", &to_f(output));
+}

@@ -1,0 +1,353 @@
+//! The circuit plan: what a model's proof commits and checks, derived from the model alone, so
+//! that prover and verifier agree on every segment, tensor layout and step.
+
+use super::NetworkError;
+use crate::layers::conv::ConvShape;
+use crate::layers::window::Window;
+use crate::layers::Dims;
+use crate::model::{Layer, Model};
+use crate::pcs::packing::Packing;
+
+/// How a tensor's multilinear extension is obtained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The public input.
+    Input,
+    /// `Σ coeff·segment` over advice segments.
+    Committed(Vec<(usize, i64)>),
+    /// Proven by the producing step when the backward pass reaches it (flatten).
+    Derived,
+}
+
+/// A requantization `acc + 2^{s−1} = 2^s·(y − n) + rem`, `y·n = 0`, with `y, n` and the limbs of
+/// `rem` committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requant {
+    /// The shift `s`.
+    pub shift: u32,
+    /// Segment of `y = max(q, 0)`.
+    pub y: usize,
+    /// Segment of `n = max(−q, 0)`.
+    pub n: usize,
+    /// Segments of the limbs of `rem` (little-endian, `range_bits` each) and their widths.
+    pub limbs: Vec<(usize, u32)>,
+}
+
+/// One proof step per model layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Convolution then requantization.
+    Conv {
+        /// Geometry.
+        shape: ConvShape,
+        /// Model segments of the kernel matrices, row-major over `(dy, dx)`.
+        kernel: Vec<usize>,
+        /// Model segment of the bias.
+        bias: usize,
+        /// Requantization.
+        requant: Requant,
+    },
+    /// Dense then requantization.
+    Dense {
+        /// Model segment of the weight matrix.
+        weights: usize,
+        /// Model segment of the bias.
+        bias: usize,
+        /// Requantization.
+        requant: Requant,
+    },
+    /// Window sum then requantization.
+    AvgPool {
+        /// Geometry.
+        shape: ConvShape,
+        /// Requantization.
+        requant: Requant,
+    },
+    /// Residual sum then requantization.
+    Add {
+        /// The other tensor.
+        from: usize,
+        /// Requantization.
+        requant: Requant,
+    },
+    /// ReLU of a tensor that is not a fresh requantization: `x = y − n`.
+    Relu {
+        /// Requantization with shift 0.
+        requant: Requant,
+    },
+    /// ReLU of a requantization's output: its `y`, nothing to prove.
+    FusedRelu,
+    /// 2×2 max-pooling by three two-way maxima: `m1 = max(a, b)`, `m2 = max(c, d)`,
+    /// `out = max(m1, m2)`.
+    MaxPool {
+        /// Segments of `m1`, `m2`, `out`.
+        segs: [usize; 3],
+    },
+    /// Flatten (derived output).
+    Flatten,
+}
+
+/// Everything both sides derive from the model.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Tensor `0` is the input, tensor `ℓ + 1` the output of layer `ℓ`.
+    pub dims: Vec<Dims>,
+    /// How each tensor is obtained.
+    pub sources: Vec<Source>,
+    /// One step per layer.
+    pub steps: Vec<Step>,
+    /// Variables of each model segment.
+    pub model_vars: Vec<usize>,
+    /// Variables of each advice segment (the last is the range multiplicities).
+    pub advice_vars: Vec<usize>,
+    /// The model packing.
+    pub model_packing: Packing,
+    /// The advice packing.
+    pub advice_packing: Packing,
+    /// Range-check table bits (the activation bits).
+    pub range_bits: u32,
+    /// Range columns: `Σ coeff·view`, every view of the same size.
+    pub columns: Vec<Column>,
+}
+
+/// A view of a tensor: all of it, or one of the four 2×2 offsets `(dy, dx)` of a max-pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    /// The tensor.
+    pub tensor: usize,
+    /// `Some((dy, dx))`: the sub-grid `t[c][2y + dy][2x + dx]`.
+    pub offset: Option<(usize, usize)>,
+}
+
+/// What a range column's term reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// An advice segment.
+    Seg(usize),
+    /// A tensor view.
+    View(View),
+}
+
+/// A range-checked column `Σ coeff·operand`, every entry in `[0, 2^range_bits)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Terms.
+    pub terms: Vec<(Operand, i64)>,
+    /// Variables.
+    pub vars: usize,
+}
+
+impl Plan {
+    /// The advice segment holding the range multiplicities.
+    pub fn multiplicities_segment(&self) -> usize {
+        self.advice_vars.len() - 1
+    }
+
+    fn model_seg(&mut self, vars: usize) -> usize {
+        self.model_vars.push(vars);
+        self.model_vars.len() - 1
+    }
+
+    fn advice_seg(&mut self, vars: usize) -> usize {
+        self.advice_vars.push(vars);
+        self.advice_vars.len() - 1
+    }
+
+    fn column(&mut self, terms: Vec<(Operand, i64)>, vars: usize) {
+        self.columns.push(Column { terms, vars });
+    }
+
+    /// Segments and range columns of a requantization by `shift` over `vars` variables:
+    /// `y, n ∈ [0, 2^t)`, `2(y + n) ∈ [0, 2^t)` (so `|q| = y + n < 2^{t−1}`), and each limb of
+    /// `rem` in range (a limb of width `w < t` also as `2^{t−w}·limb`).
+    fn requant(&mut self, shift: u32, vars: usize) -> Requant {
+        let t = self.range_bits;
+        let (y, n) = (self.advice_seg(vars), self.advice_seg(vars));
+        self.column(vec![(Operand::Seg(y), 1)], vars);
+        self.column(vec![(Operand::Seg(n), 1)], vars);
+        self.column(vec![(Operand::Seg(y), 2), (Operand::Seg(n), 2)], vars);
+        let mut limbs = Vec::new();
+        let mut left = shift;
+        while left > 0 {
+            let w = left.min(t);
+            let seg = self.advice_seg(vars);
+            self.column(vec![(Operand::Seg(seg), 1)], vars);
+            if w < t {
+                self.column(vec![(Operand::Seg(seg), 1i64 << (t - w))], vars);
+            }
+            limbs.push((seg, w));
+            left -= w;
+        }
+        Requant { shift, y, n, limbs }
+    }
+
+    /// The requantization of step `l`, if it has one.
+    pub fn requant_of(&self, l: usize) -> Option<&Requant> {
+        match self.steps.get(l)? {
+            Step::Conv { requant, .. }
+            | Step::Dense { requant, .. }
+            | Step::AvgPool { requant, .. }
+            | Step::Add { requant, .. }
+            | Step::Relu { requant } => Some(requant),
+            _ => None,
+        }
+    }
+
+    /// Builds the plan (validating the model).
+    pub fn new(model: &Model) -> Result<Self, NetworkError> {
+        let shapes = model.validate().map_err(NetworkError::Model)?;
+        let bits = model.activation_bits;
+        let mut p = Plan {
+            dims: vec![Dims::new(&model.input_shape)],
+            sources: vec![Source::Input],
+            steps: Vec::new(),
+            model_vars: Vec::new(),
+            advice_vars: Vec::new(),
+            model_packing: Packing::new(&[]),
+            advice_packing: Packing::new(&[]),
+            range_bits: bits,
+            columns: Vec::new(),
+        };
+        let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
+        for (l, layer) in model.layers.iter().enumerate() {
+            let input = p.dims[l].clone();
+            let out_shape = &shapes[l];
+            let unsupported = |what: String| NetworkError::Unsupported { layer: l, what };
+            let window = |k, stride, pad, d: usize| Window {
+                k,
+                stride,
+                pad,
+                input: input.shape[d],
+                output: out_shape[d],
+            };
+            let (step, dims, source) = match layer {
+                Layer::Conv2d(c) => {
+                    let output = Dims::new(out_shape);
+                    let shape = ConvShape {
+                        input: input.clone(),
+                        output: output.clone(),
+                        wy: window(c.kernel[0], c.stride, c.padding, 1),
+                        wx: window(c.kernel[1], c.stride, c.padding, 2),
+                    };
+                    let mvars = output.vars[0] + input.vars[0];
+                    let kernel = (0..c.kernel[0] * c.kernel[1])
+                        .map(|_| p.model_seg(mvars))
+                        .collect();
+                    let bias = p.model_seg(output.vars[0]);
+                    let requant = p.requant(c.shift, output.num_vars());
+                    let src = yn(&requant);
+                    let step = Step::Conv {
+                        shape,
+                        kernel,
+                        bias,
+                        requant,
+                    };
+                    (step, output, src)
+                }
+                Layer::Dense(d) => {
+                    if input.shape.len() != 1 {
+                        return Err(unsupported(
+                            "a dense layer on a tensor that is not 1-D".into(),
+                        ));
+                    }
+                    let output = Dims::new(out_shape);
+                    let weights = p.model_seg(output.vars[0] + input.vars[0]);
+                    let bias = p.model_seg(output.vars[0]);
+                    let requant = p.requant(d.shift, output.num_vars());
+                    let src = yn(&requant);
+                    let step = Step::Dense {
+                        weights,
+                        bias,
+                        requant,
+                    };
+                    (step, output, src)
+                }
+                Layer::AvgPool2d(a) => {
+                    let output = Dims::new(out_shape);
+                    let shape = ConvShape {
+                        input: input.clone(),
+                        output: output.clone(),
+                        wy: window(a.size, a.stride, 0, 1),
+                        wx: window(a.size, a.stride, 0, 2),
+                    };
+                    let requant = p.requant(a.shift, output.num_vars());
+                    let src = yn(&requant);
+                    (Step::AvgPool { shape, requant }, output, src)
+                }
+                Layer::Add(a) => {
+                    let from = a.from + 1;
+                    if p.dims[from] != input {
+                        return Err(unsupported(
+                            "a residual add of tensors with different padded layouts".into(),
+                        ));
+                    }
+                    let requant = p.requant(a.shift, input.num_vars());
+                    let src = yn(&requant);
+                    (Step::Add { from, requant }, input, src)
+                }
+                Layer::Relu => {
+                    let fused = l > 0
+                        && p.requant_of(l - 1).is_some()
+                        && matches!(&p.sources[l], Source::Committed(t) if t.len() == 2);
+                    match (fused, p.requant_of(l.wrapping_sub(1))) {
+                        (true, Some(r)) => {
+                            let src = Source::Committed(vec![(r.y, 1)]);
+                            (Step::FusedRelu, input, src)
+                        }
+                        _ => {
+                            let requant = p.requant(0, input.num_vars());
+                            let src = Source::Committed(vec![(requant.y, 1)]);
+                            (Step::Relu { requant }, input, src)
+                        }
+                    }
+                }
+                Layer::MaxPool2d(m) => {
+                    if m.size != 2 || m.stride != 2 || input.shape.len() != 3 {
+                        return Err(unsupported(format!(
+                            "max-pooling {0}×{0} with stride {1} (only 2×2 with stride 2 is proven)",
+                            m.size, m.stride
+                        )));
+                    }
+                    if input.vars[1] == 0 || input.vars[2] == 0 {
+                        return Err(unsupported(
+                            "max-pooling a tensor of height or width 1".into(),
+                        ));
+                    }
+                    let output = Dims {
+                        shape: out_shape.clone(),
+                        vars: vec![input.vars[0], input.vars[1] - 1, input.vars[2] - 1],
+                    };
+                    let nv = output.num_vars();
+                    let segs = [p.advice_seg(nv), p.advice_seg(nv), p.advice_seg(nv)];
+                    let view = |dy, dx| {
+                        Operand::View(View {
+                            tensor: l,
+                            offset: Some((dy, dx)),
+                        })
+                    };
+                    let [m1, m2, out] = segs.map(Operand::Seg);
+                    for (z, a) in [
+                        (m1, view(0, 0)),
+                        (m1, view(0, 1)),
+                        (m2, view(1, 0)),
+                        (m2, view(1, 1)),
+                        (out, m1),
+                        (out, m2),
+                    ] {
+                        p.column(vec![(z, 1), (a, -1)], nv);
+                    }
+                    let src = Source::Committed(vec![(segs[2], 1)]);
+                    (Step::MaxPool { segs }, output, src)
+                }
+                Layer::Flatten => (Step::Flatten, Dims::new(out_shape), Source::Derived),
+            };
+            p.steps.push(step);
+            p.dims.push(dims);
+            p.sources.push(source);
+        }
+        p.advice_vars.push(bits as usize);
+        p.model_packing = Packing::new(&p.model_vars);
+        p.advice_packing = Packing::new(&p.advice_vars);
+        Ok(p)
+    }
+}

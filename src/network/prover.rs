@@ -1,0 +1,674 @@
+//! The network prover.
+
+use super::plan::{Operand, Plan, Requant, Source, Step, View};
+use super::{absorb_statement, pcs, NetworkError, Proof};
+use crate::field::{from_i64, lift, BaseField, ExtField};
+use crate::layers::conv::ConvProof;
+use crate::layers::{conv, dense, flatten, Dims, ProductProof};
+use crate::model::{infer, Layer, Model};
+use crate::pcs::basefold::{self, Commitment, ProverData};
+use crate::pcs::{Claim, MultilinearPcs};
+use crate::poly::{eq_table, evaluate_base, Mle};
+use crate::transcript::TranscriptExt;
+use ark_ff::FftField;
+use merlin::Transcript;
+use ndarray::ArrayD;
+
+/// A model committed once, reusable by many proofs: the commitment the verifier keeps and the
+/// prover's data.
+pub struct CommittedModel<F> {
+    /// What the verifier needs.
+    pub commitment: Commitment,
+    data: ProverData<F>,
+    segments: Vec<Vec<F>>,
+    architecture: String,
+}
+
+impl<F> CommittedModel<F> {
+    /// Test hook: keeps this prover data but claims another commitment, as a prover that
+    /// changed the weights after committing would. Its proofs must fail the model opening.
+    #[doc(hidden)]
+    pub fn with_commitment_for_tests(mut self, commitment: Commitment) -> Self {
+        self.commitment = commitment;
+        self
+    }
+}
+
+/// The model's segment tables, in the plan's order.
+fn model_segments<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<F>> {
+    let mut out: Vec<Vec<F>> = plan
+        .model_vars
+        .iter()
+        .map(|&v| vec![F::ZERO; 1 << v])
+        .collect();
+    for (l, layer) in model.layers.iter().enumerate() {
+        match (layer, &plan.steps[l]) {
+            (
+                Layer::Conv2d(c),
+                Step::Conv {
+                    shape,
+                    kernel,
+                    bias,
+                    ..
+                },
+            ) => {
+                let vi = shape.input.vars[0];
+                let (kh, kw) = (c.kernel[0], c.kernel[1]);
+                for o in 0..c.out_channels {
+                    for i in 0..c.in_channels {
+                        for dy in 0..kh {
+                            for dx in 0..kw {
+                                let w = c.weights[((o * c.in_channels + i) * kh + dy) * kw + dx];
+                                out[kernel[dy * kw + dx]][(o << vi) | i] = from_i64(w);
+                            }
+                        }
+                    }
+                    out[*bias][o] = from_i64(c.bias[o]);
+                }
+            }
+            (Layer::Dense(d), Step::Dense { weights, bias, .. }) => {
+                let vi = plan.dims[l].vars[0];
+                for o in 0..d.out_features {
+                    for i in 0..d.in_features {
+                        out[*weights][(o << vi) | i] = from_i64(d.weights[o * d.in_features + i]);
+                    }
+                    out[*bias][o] = from_i64(d.bias[o]);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Commits to a model's weights and biases (once; many proofs reuse the commitment).
+pub fn commit_model<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+) -> Result<CommittedModel<F>, NetworkError> {
+    let plan = Plan::new(model)?;
+    let segments = model_segments::<F>(model, &plan);
+    let packed = plan.model_packing.pack(&segments);
+    let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
+    let (commitment, data) =
+        MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+    Ok(CommittedModel {
+        commitment,
+        data,
+        segments,
+        architecture: model.architecture_json(),
+    })
+}
+
+/// `t` in the padded layout.
+fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
+    let mut out = vec![0; dims.len()];
+    for (flat, &v) in values.iter().enumerate() {
+        out[dims.padded_index(flat)] = v;
+    }
+    out
+}
+
+fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
+    v.iter().map(|&x| from_i64(x)).collect()
+}
+
+/// The sub-grid `t[c][2y + dy][2x + dx]` of a padded `[c, h, w]` tensor.
+fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> Vec<T> {
+    let (vh, vw) = (input.vars[1], input.vars[2]);
+    let out_len = t.len() >> 2;
+    (0..out_len)
+        .map(|q| {
+            let ox = q & ((1 << (vw - 1)) - 1);
+            let oy = (q >> (vw - 1)) & ((1 << (vh - 1)) - 1);
+            let c = q >> (vw - 1 + vh - 1);
+            t[(((c << vh) | (2 * oy + dy)) << vw) | (2 * ox + dx)]
+        })
+        .collect()
+}
+
+/// The point on a `[c, h, w]` tensor of point `z` on its `(dy, dx)` sub-grid.
+pub(crate) fn embed<E: ark_ff::Field>(input: &Dims, z: &[E], dy: usize, dx: usize) -> Vec<E> {
+    let (vh, vw) = (input.vars[1], input.vars[2]);
+    let bit = |b: usize| if b == 1 { E::ONE } else { E::ZERO };
+    let mut p = Vec::with_capacity(z.len() + 2);
+    p.push(bit(dx));
+    p.extend_from_slice(&z[..vw - 1]);
+    p.push(bit(dy));
+    p.extend_from_slice(&z[vw - 1..vw - 1 + vh - 1]);
+    p.extend_from_slice(&z[vw - 1 + vh - 1..]);
+    p
+}
+
+/// The requantization witness: `(y, n, limbs)` from padded accumulators, and `q`.
+#[allow(clippy::type_complexity)]
+fn requant_witness(
+    layer: usize,
+    r: &Requant,
+    acc: &[i64],
+    bits: u32,
+) -> Result<(Vec<i64>, Vec<i64>, Vec<Vec<i64>>, Vec<i64>), NetworkError> {
+    let bound = 1i64 << (bits - 1);
+    let s = r.shift;
+    let q: Vec<i64> = acc
+        .iter()
+        .map(|&a| crate::model::round_shift(a, s))
+        .collect();
+    if let Some(&value) = q.iter().find(|&&v| v.abs() >= bound) {
+        return Err(NetworkError::PaddingOverflow { layer, value });
+    }
+    let rem: Vec<i64> = acc
+        .iter()
+        .zip(&q)
+        .map(|(&a, &q)| a + if s > 0 { 1 << (s - 1) } else { 0 } - (q << s))
+        .collect();
+    let mut limbs = Vec::new();
+    let mut at = 0;
+    for &(_, w) in &r.limbs {
+        limbs.push(rem.iter().map(|&v| (v >> at) & ((1 << w) - 1)).collect());
+        at += w;
+    }
+    let y = q.iter().map(|&v| v.max(0)).collect();
+    let n = q.iter().map(|&v| (-v).max(0)).collect();
+    Ok((y, n, limbs, q))
+}
+
+struct Witness<F> {
+    /// Padded integer values of every tensor.
+    ints: Vec<Vec<i64>>,
+    /// Advice segment tables.
+    advice: Vec<Vec<F>>,
+}
+
+fn witness<F: BaseField>(
+    model: &Model,
+    plan: &Plan,
+    input: &ArrayD<i64>,
+) -> Result<(Witness<F>, ArrayD<i64>), NetworkError> {
+    let trace = infer(model, input).map_err(|e| NetworkError::Inference(e.to_string()))?;
+    let bits = plan.range_bits;
+    let mut ints = vec![pad(
+        &plan.dims[0],
+        input.as_slice_memory_order().unwrap_or(&[]),
+    )];
+    if input.as_slice().is_none() {
+        ints[0] = pad(&plan.dims[0], &input.iter().copied().collect::<Vec<_>>());
+    }
+    let mut advice: Vec<Vec<F>> = plan.advice_vars.iter().map(|_| Vec::new()).collect();
+    for (l, step) in plan.steps.iter().enumerate() {
+        let out_dims = &plan.dims[l + 1];
+        let acc_padded = || -> Vec<i64> {
+            let acc = trace.accumulators[l]
+                .as_ref()
+                .map(|a| a.iter().copied().collect::<Vec<_>>());
+            pad(out_dims, &acc.unwrap_or_default())
+        };
+        let requant = plan.requant_of(l).cloned();
+        let out: Vec<i64> = match step {
+            Step::Conv { .. }
+            | Step::Dense { .. }
+            | Step::AvgPool { .. }
+            | Step::Add { .. }
+            | Step::Relu { .. } => {
+                let acc = match step {
+                    Step::Add { from, .. } => ints[l]
+                        .iter()
+                        .zip(&ints[*from])
+                        .map(|(a, b)| a + b)
+                        .collect(),
+                    Step::Relu { .. } => ints[l].clone(),
+                    _ => acc_padded(),
+                };
+                let r = requant.as_ref().ok_or(NetworkError::CommitmentMismatch)?;
+                let (y, n, limbs, q) = requant_witness(l, r, &acc, bits)?;
+                advice[r.y] = to_field(&y);
+                advice[r.n] = to_field(&n);
+                for (&(seg, _), limb) in r.limbs.iter().zip(&limbs) {
+                    advice[seg] = to_field(limb);
+                }
+                if matches!(step, Step::Relu { .. }) {
+                    y
+                } else {
+                    q
+                }
+            }
+            Step::FusedRelu => ints[l].iter().map(|&v| v.max(0)).collect(),
+            Step::MaxPool { segs } => {
+                let x = &ints[l];
+                let d = &plan.dims[l];
+                let max = |a: Vec<i64>, b: Vec<i64>| -> Vec<i64> {
+                    a.iter().zip(&b).map(|(&a, &b)| a.max(b)).collect()
+                };
+                let m1 = max(sub_grid(d, x, 0, 0), sub_grid(d, x, 0, 1));
+                let m2 = max(sub_grid(d, x, 1, 0), sub_grid(d, x, 1, 1));
+                let out = max(m1.clone(), m2.clone());
+                advice[segs[0]] = to_field(&m1);
+                advice[segs[1]] = to_field(&m2);
+                advice[segs[2]] = to_field(&out);
+                out
+            }
+            Step::Flatten => pad(
+                out_dims,
+                &trace.outputs[l].iter().copied().collect::<Vec<_>>(),
+            ),
+        };
+        ints.push(out);
+    }
+    // Multiplicities of every range column.
+    let columns = column_tables::<F>(plan, &ints, &advice);
+    let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+    let m = crate::range::multiplicities(&refs, bits as usize).map_err(NetworkError::Range)?;
+    let mseg = plan.multiplicities_segment();
+    advice[mseg] = m;
+    let output = trace
+        .outputs
+        .last()
+        .cloned()
+        .unwrap_or_else(|| input.clone());
+    Ok((Witness { ints, advice }, output))
+}
+
+/// The range columns' tables.
+fn column_tables<F: BaseField>(plan: &Plan, ints: &[Vec<i64>], advice: &[Vec<F>]) -> Vec<Vec<F>> {
+    plan.columns
+        .iter()
+        .map(|c| {
+            let mut t = vec![F::ZERO; 1 << c.vars];
+            for &(op, coeff) in &c.terms {
+                let k: F = from_i64(coeff);
+                match op {
+                    Operand::Seg(s) => {
+                        for (a, &b) in t.iter_mut().zip(&advice[s]) {
+                            *a += k * b;
+                        }
+                    }
+                    Operand::View(v) => {
+                        let vals = view_ints(plan, ints, v);
+                        for (a, &b) in t.iter_mut().zip(&vals) {
+                            *a += k * from_i64::<F>(b);
+                        }
+                    }
+                }
+            }
+            t
+        })
+        .collect()
+}
+
+fn view_ints(plan: &Plan, ints: &[Vec<i64>], v: View) -> Vec<i64> {
+    match v.offset {
+        None => ints[v.tensor].clone(),
+        Some((dy, dx)) => sub_grid(&plan.dims[v.tensor], &ints[v.tensor], dy, dx),
+    }
+}
+
+/// Prover state for the backward pass.
+struct Ctx<'a, F: BaseField, E: ExtField<F>> {
+    plan: &'a Plan,
+    tensors: Vec<Vec<F>>,
+    advice: &'a [Vec<F>],
+    model: &'a [Vec<F>],
+    values: Vec<E>,
+    products: Vec<ProductProof<E>>,
+    convs: Vec<ConvProof<E>>,
+    advice_claims: Vec<(usize, Vec<E>)>,
+    model_claims: Vec<(usize, Vec<E>)>,
+    pending: Vec<Vec<(Vec<E>, E)>>,
+    first_point: Vec<Option<Vec<E>>>,
+    t: &'a mut Transcript,
+}
+
+impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
+    fn send(&mut self, v: E) {
+        self.t.append_field(b"value", &v);
+        self.values.push(v);
+    }
+
+    fn eval_seg(&mut self, seg: usize, point: &[E]) -> E {
+        let v = evaluate_base(&self.advice[seg], point);
+        self.send(v);
+        self.advice_claims.push((seg, point.to_vec()));
+        v
+    }
+
+    fn eval_model(&mut self, seg: usize, point: &[E]) -> E {
+        let v = evaluate_base(&self.model[seg], point);
+        self.send(v);
+        self.model_claims.push((seg, point.to_vec()));
+        v
+    }
+
+    /// A claim that tensor `t` is `value` at `point` (the value already known to the verifier).
+    fn claim_tensor(&mut self, t: usize, point: &[E], value: E) {
+        self.first_point[t].get_or_insert_with(|| point.to_vec());
+        match &self.plan.sources[t] {
+            Source::Input => {}
+            Source::Committed(terms) => match terms.as_slice() {
+                [(seg, 1)] => self.advice_claims.push((*seg, point.to_vec())),
+                _ => {
+                    for (seg, _) in terms.clone() {
+                        self.eval_seg(seg, point);
+                    }
+                }
+            },
+            Source::Derived => self.pending[t].push((point.to_vec(), value)),
+        }
+    }
+
+    /// Sends what the verifier needs to learn tensor `t` at `point`; returns the value.
+    fn eval_tensor(&mut self, t: usize, point: &[E]) -> E {
+        self.first_point[t].get_or_insert_with(|| point.to_vec());
+        match &self.plan.sources[t] {
+            Source::Input => evaluate_base(&self.tensors[t], point),
+            Source::Committed(terms) => {
+                let mut v = E::ZERO;
+                for (seg, c) in terms.clone() {
+                    v += self.eval_seg(seg, point) * lift::<E>(from_i64::<F>(c));
+                }
+                v
+            }
+            Source::Derived => {
+                let v = evaluate_base(&self.tensors[t], point);
+                self.send(v);
+                self.pending[t].push((point.to_vec(), v));
+                v
+            }
+        }
+    }
+
+    fn eval_operand(&mut self, op: Operand, point: &[E]) -> E {
+        match op {
+            Operand::Seg(s) => self.eval_seg(s, point),
+            Operand::View(v) => match v.offset {
+                None => self.eval_tensor(v.tensor, point),
+                Some((dy, dx)) => {
+                    let p = embed(&self.plan.dims[v.tensor], point, dy, dx);
+                    self.eval_tensor(v.tensor, &p)
+                }
+            },
+        }
+    }
+
+    fn point_for(&mut self, t: usize) -> Vec<E> {
+        match self.first_point[t].clone() {
+            Some(p) => p,
+            None => {
+                let p = self
+                    .t
+                    .challenge_fields(b"layer-point", self.plan.dims[t].num_vars());
+                self.first_point[t] = Some(p.clone());
+                p
+            }
+        }
+    }
+
+    /// The requantization's values at `r`; returns the accumulator's value there.
+    fn requant(&mut self, r: &Requant, point: &[E]) -> E {
+        let y = self.eval_seg(r.y, point);
+        let n = self.eval_seg(r.n, point);
+        let mut acc = lift::<E>(from_i64::<F>(1 << r.shift)) * (y - n);
+        let mut at = 0;
+        for &(seg, w) in &r.limbs {
+            acc += self.eval_seg(seg, point) * lift::<E>(from_i64::<F>(1 << at));
+            at += w;
+        }
+        if r.shift > 0 {
+            acc -= lift::<E>(from_i64::<F>(1 << (r.shift - 1)));
+        }
+        acc
+    }
+
+    /// Zero-check `Σ eq(r', x)·a(x)·b(x) = 0` for two tables; returns `ρ` and the values.
+    fn zero_check(&mut self, vars: usize, a: Vec<F>, b: Vec<F>) -> (Vec<E>, E, E) {
+        let r: Vec<E> = self.t.challenge_fields(b"zero-check-point", vars);
+        let (proof, rho) = crate::layers::prove_product(
+            vec![Mle::Ext(eq_table(&r)), Mle::Base(a), Mle::Base(b)],
+            E::ZERO,
+            self.t,
+        );
+        let (va, vb) = (proof.values[1], proof.values[2]);
+        self.products.push(proof);
+        (rho, va, vb)
+    }
+
+    fn step(&mut self, l: usize) {
+        let plan = self.plan;
+        let (tin, tout) = (l, l + 1);
+        match &plan.steps[l] {
+            Step::FusedRelu => {}
+            Step::Flatten => {
+                let claims = std::mem::take(&mut self.pending[tout]);
+                for (r, v) in claims {
+                    let (proof, rho, xv) =
+                        flatten::prove(&plan.dims[tin], &self.tensors[tin], &r, v, self.t);
+                    self.products.push(proof);
+                    self.claim_tensor(tin, &rho, xv);
+                }
+            }
+            Step::MaxPool { segs } => {
+                let vars = plan.dims[tout].num_vars();
+                let x = View {
+                    tensor: tin,
+                    offset: None,
+                };
+                let v = |dy, dx| {
+                    Operand::View(View {
+                        offset: Some((dy, dx)),
+                        ..x
+                    })
+                };
+                let [m1, m2, out] = segs.map(Operand::Seg);
+                for (z, a, b) in [
+                    (m1, v(0, 0), v(0, 1)),
+                    (m2, v(1, 0), v(1, 1)),
+                    (out, m1, m2),
+                ] {
+                    let zt = self.operand_table(z);
+                    let (at, bt) = (self.operand_table(a), self.operand_table(b));
+                    let da: Vec<F> = zt.iter().zip(&at).map(|(&z, &a)| z - a).collect();
+                    let db: Vec<F> = zt.iter().zip(&bt).map(|(&z, &b)| z - b).collect();
+                    let (rho, _, _) = self.zero_check(vars, da, db);
+                    self.eval_operand(z, &rho);
+                    self.eval_operand(a, &rho);
+                    self.eval_operand(b, &rho);
+                }
+            }
+            step => {
+                let r = self.point_for(tout);
+                let rq = plan
+                    .requant_of(l)
+                    .cloned()
+                    .unwrap_or_else(|| unreachable!("requantizing step"));
+                let acc = self.requant(&rq, &r);
+                match step {
+                    Step::Conv {
+                        shape,
+                        kernel,
+                        bias,
+                        ..
+                    } => {
+                        let parts = shape.output.split(&r);
+                        let (r_o, r_y, r_x) =
+                            (parts[0].to_vec(), parts[1].to_vec(), parts[2].to_vec());
+                        let b = self.eval_model(*bias, &r_o);
+                        let target = acc - b * valid(&shape.wy, &r_y) * valid(&shape.wx, &r_x);
+                        let ks: Vec<&[F]> =
+                            kernel.iter().map(|&k| self.model[k].as_slice()).collect();
+                        let (proof, claims) =
+                            conv::prove(shape, &ks, &self.tensors[tin], &r, target, self.t);
+                        self.convs.push(proof);
+                        for &k in kernel {
+                            self.model_claims.push((k, claims.kernel_point.clone()));
+                        }
+                        self.claim_tensor(tin, &claims.input_point, claims.input_value);
+                    }
+                    Step::Dense { weights, bias, .. } => {
+                        let b = self.eval_model(*bias, &r);
+                        let (proof, rho) = dense::prove(
+                            &self.model[*weights],
+                            &self.tensors[tin],
+                            &r,
+                            acc - b,
+                            self.t,
+                        );
+                        let xv = proof.values[1];
+                        self.products.push(proof);
+                        let mut wp = rho.clone();
+                        wp.extend_from_slice(&r);
+                        self.model_claims.push((*weights, wp));
+                        self.claim_tensor(tin, &rho, xv);
+                    }
+                    Step::AvgPool { shape, .. } => {
+                        let (proof, point, xv) =
+                            conv::prove_window_sum(shape, &self.tensors[tin], &r, acc, self.t);
+                        self.products.push(proof);
+                        self.claim_tensor(tin, &point, xv);
+                    }
+                    Step::Add { from, .. } => {
+                        self.eval_tensor(tin, &r);
+                        self.eval_tensor(*from, &r);
+                    }
+                    Step::Relu { .. } => {
+                        self.eval_tensor(tin, &r);
+                    }
+                    _ => {}
+                }
+                let vars = plan.dims[tout].num_vars();
+                let (rho, _, _) =
+                    self.zero_check(vars, self.advice[rq.y].clone(), self.advice[rq.n].clone());
+                self.advice_claims.push((rq.y, rho.clone()));
+                self.advice_claims.push((rq.n, rho));
+            }
+        }
+    }
+
+    fn operand_table(&self, op: Operand) -> Vec<F> {
+        match op {
+            Operand::Seg(s) => self.advice[s].clone(),
+            Operand::View(v) => match v.offset {
+                None => self.tensors[v.tensor].clone(),
+                Some((dy, dx)) => {
+                    sub_grid(&self.plan.dims[v.tensor], &self.tensors[v.tensor], dy, dx)
+                }
+            },
+        }
+    }
+}
+
+/// `Σ_{o < out} eq(r, o)`: the multilinear extension of "position `o` is a real output".
+pub(crate) fn valid<E: crate::field::MulAcc>(w: &crate::layers::window::Window, r: &[E]) -> E {
+    eq_table(r).iter().take(w.output).copied().sum()
+}
+
+/// Proves one inference: returns the model's output and the proof.
+pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F>,
+    input: &ArrayD<i64>,
+) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    let plan = Plan::new(model)?;
+    if committed.architecture != model.architecture_json() {
+        return Err(NetworkError::CommitmentMismatch);
+    }
+    let (w, output) = witness::<F>(model, &plan, input)?;
+    let input_flat: Vec<i64> = input.iter().copied().collect();
+    let output_flat: Vec<i64> = output.iter().copied().collect();
+    let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
+
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(
+        &mut t,
+        model,
+        &committed.commitment,
+        &input_flat,
+        &output_flat,
+    );
+    let packed = plan.advice_packing.pack(&w.advice);
+    let (advice_commitment, advice_data) =
+        MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+    t.append_message(b"advice-commitment", &advice_commitment.root);
+
+    let tensors: Vec<Vec<F>> = w.ints.iter().map(|v| to_field(v)).collect();
+    let n_t = plan.dims.len();
+    let mut ctx = Ctx {
+        plan: &plan,
+        tensors,
+        advice: &w.advice,
+        model: &committed.segments,
+        values: Vec::new(),
+        products: Vec::new(),
+        convs: Vec::new(),
+        advice_claims: Vec::new(),
+        model_claims: Vec::new(),
+        pending: vec![Vec::new(); n_t],
+        first_point: vec![None; n_t],
+        t: &mut t,
+    };
+    // The output claim.
+    let last = n_t - 1;
+    let r: Vec<E> = ctx
+        .t
+        .challenge_fields(b"output-point", plan.dims[last].num_vars());
+    ctx.eval_tensor(last, &r);
+    for l in (0..plan.steps.len()).rev() {
+        ctx.step(l);
+    }
+    // Range check.
+    let columns = column_tables::<F>(&plan, &w.ints, &w.advice);
+    let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+    let mseg = plan.multiplicities_segment();
+    let (range, claims) =
+        crate::range::prove::<F, E>(&refs, plan.range_bits as usize, &w.advice[mseg], ctx.t)
+            .map_err(NetworkError::Range)?;
+    for (c, claim) in plan.columns.iter().zip(&claims.columns) {
+        for &(op, _) in &c.terms {
+            ctx.eval_operand(op, &claim.point);
+        }
+    }
+    ctx.advice_claims
+        .push((mseg, claims.multiplicities.point.clone()));
+
+    let Ctx {
+        values,
+        products,
+        convs,
+        advice_claims,
+        model_claims,
+        ..
+    } = ctx;
+    let model_claims: Vec<Claim<E>> = model_claims
+        .iter()
+        .map(|(s, p)| Claim::new(0, plan.model_packing.point(*s, p)))
+        .collect();
+    let advice_claims: Vec<Claim<E>> = advice_claims
+        .iter()
+        .map(|(s, p)| Claim::new(0, plan.advice_packing.point(*s, p)))
+        .collect();
+    let (_, model_opening) = basefold::open(
+        &pcs.params,
+        &committed.commitment,
+        &committed.data,
+        &model_claims,
+        &mut t,
+    )
+    .map_err(NetworkError::Pcs)?;
+    let (_, advice_opening) = basefold::open(
+        &pcs.params,
+        &advice_commitment,
+        &advice_data,
+        &advice_claims,
+        &mut t,
+    )
+    .map_err(NetworkError::Pcs)?;
+    Ok((
+        output,
+        Proof {
+            advice: advice_commitment,
+            values,
+            products,
+            convs,
+            range,
+            model_opening,
+            advice_opening,
+        },
+    ))
+}

@@ -1,0 +1,494 @@
+//! The network verifier. It reads only the proof, the model's architecture, the commitment and
+//! the public input and output; it never panics on proof data (indexing, `unwrap`, `expect` and
+//! `panic!` are denied).
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use super::plan::{Operand, Plan, Requant, Source, Step, View};
+use super::prover::{embed, valid};
+use super::{absorb_statement, pcs, Proof, VerifyError};
+use crate::field::{from_i64, lift, BaseField, ExtField};
+use crate::layers::conv::ConvProof;
+use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
+use crate::model::Model;
+use crate::pcs::basefold::{self, Commitment};
+use crate::pcs::Claim;
+use crate::poly::{eq_eval, evaluate_base};
+use crate::transcript::TranscriptExt;
+use ark_ff::FftField;
+use merlin::Transcript;
+
+struct Ctx<'a, F: BaseField, E: ExtField<F>> {
+    plan: &'a Plan,
+    input: Vec<F>,
+    proof: &'a Proof<F, E>,
+    next_value: usize,
+    next_product: usize,
+    next_conv: usize,
+    advice_claims: Vec<(usize, Vec<E>, E)>,
+    model_claims: Vec<(usize, Vec<E>, E)>,
+    pending: Vec<Vec<(Vec<E>, E)>>,
+    first_point: Vec<Option<Vec<E>>>,
+    layer: usize,
+    t: &'a mut Transcript,
+}
+
+fn k<F: BaseField, E: ExtField<F>>(x: i64) -> E {
+    lift::<E>(from_i64::<F>(x))
+}
+
+impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
+    fn err(&self, source: LayerError) -> VerifyError {
+        VerifyError::Layer {
+            layer: self.layer,
+            source,
+        }
+    }
+
+    fn read(&mut self) -> Result<E, VerifyError> {
+        let v = *self
+            .proof
+            .values
+            .get(self.next_value)
+            .ok_or(VerifyError::Exhausted { what: "values" })?;
+        self.next_value += 1;
+        self.t.append_field(b"value", &v);
+        Ok(v)
+    }
+
+    fn product(&mut self) -> Result<&'a ProductProof<E>, VerifyError> {
+        let p = self
+            .proof
+            .products
+            .get(self.next_product)
+            .ok_or(VerifyError::Exhausted {
+                what: "product sum-checks",
+            })?;
+        self.next_product += 1;
+        Ok(p)
+    }
+
+    fn conv(&mut self) -> Result<&'a ConvProof<E>, VerifyError> {
+        let p = self
+            .proof
+            .convs
+            .get(self.next_conv)
+            .ok_or(VerifyError::Exhausted {
+                what: "convolution proofs",
+            })?;
+        self.next_conv += 1;
+        Ok(p)
+    }
+
+    fn eval_seg(&mut self, seg: usize, point: &[E]) -> Result<E, VerifyError> {
+        let v = self.read()?;
+        self.advice_claims.push((seg, point.to_vec(), v));
+        Ok(v)
+    }
+
+    fn eval_model(&mut self, seg: usize, point: &[E]) -> Result<E, VerifyError> {
+        let v = self.read()?;
+        self.model_claims.push((seg, point.to_vec(), v));
+        Ok(v)
+    }
+
+    fn note_point(&mut self, t: usize, point: &[E]) {
+        if let Some(slot) = self.first_point.get_mut(t) {
+            slot.get_or_insert_with(|| point.to_vec());
+        }
+    }
+
+    fn source(&self, t: usize) -> Source {
+        self.plan.sources.get(t).cloned().unwrap_or(Source::Derived)
+    }
+
+    fn claim_tensor(&mut self, t: usize, point: &[E], value: E) -> Result<(), VerifyError> {
+        self.note_point(t, point);
+        match self.source(t) {
+            Source::Input => {
+                if evaluate_base(&self.input, point) != value {
+                    return Err(self.err(LayerError::PublicValue { what: "input" }));
+                }
+            }
+            Source::Committed(terms) => match terms.as_slice() {
+                [(seg, 1)] => self.advice_claims.push((*seg, point.to_vec(), value)),
+                _ => {
+                    let mut sum = E::ZERO;
+                    for (seg, c) in terms {
+                        sum += self.eval_seg(seg, point)? * k::<F, E>(c);
+                    }
+                    if sum != value {
+                        return Err(self.err(LayerError::Relation {
+                            what: "tensor value",
+                        }));
+                    }
+                }
+            },
+            Source::Derived => {
+                if let Some(p) = self.pending.get_mut(t) {
+                    p.push((point.to_vec(), value));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn eval_tensor(&mut self, t: usize, point: &[E]) -> Result<E, VerifyError> {
+        self.note_point(t, point);
+        match self.source(t) {
+            Source::Input => Ok(evaluate_base(&self.input, point)),
+            Source::Committed(terms) => {
+                let mut v = E::ZERO;
+                for (seg, c) in terms {
+                    v += self.eval_seg(seg, point)? * k::<F, E>(c);
+                }
+                Ok(v)
+            }
+            Source::Derived => {
+                let v = self.read()?;
+                if let Some(p) = self.pending.get_mut(t) {
+                    p.push((point.to_vec(), v));
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    fn eval_operand(&mut self, op: Operand, point: &[E]) -> Result<E, VerifyError> {
+        match op {
+            Operand::Seg(s) => self.eval_seg(s, point),
+            Operand::View(View { tensor, offset }) => match offset {
+                None => self.eval_tensor(tensor, point),
+                Some((dy, dx)) => {
+                    let dims = self.plan.dims.get(tensor).ok_or(VerifyError::AdviceShape)?;
+                    let p = embed(dims, point, dy, dx);
+                    self.eval_tensor(tensor, &p)
+                }
+            },
+        }
+    }
+
+    fn point_for(&mut self, t: usize) -> Vec<E> {
+        match self.first_point.get(t).cloned().flatten() {
+            Some(p) => p,
+            None => {
+                let vars = self.plan.dims.get(t).map_or(0, |d| d.num_vars());
+                let p: Vec<E> = self.t.challenge_fields(b"layer-point", vars);
+                self.note_point(t, &p);
+                p
+            }
+        }
+    }
+
+    fn requant(&mut self, r: &Requant, point: &[E]) -> Result<E, VerifyError> {
+        let y = self.eval_seg(r.y, point)?;
+        let n = self.eval_seg(r.n, point)?;
+        let mut acc = k::<F, E>(1 << r.shift) * (y - n);
+        let mut at = 0;
+        for &(seg, w) in &r.limbs {
+            acc += self.eval_seg(seg, point)? * k::<F, E>(1 << at);
+            at += w;
+        }
+        if r.shift > 0 {
+            acc -= k::<F, E>(1 << (r.shift - 1));
+        }
+        Ok(acc)
+    }
+
+    fn zero_check(&mut self, vars: usize) -> Result<(Vec<E>, E, E), VerifyError> {
+        let r: Vec<E> = self.t.challenge_fields(b"zero-check-point", vars);
+        let proof = self.product()?;
+        let (rho, v) = verify_product("zero-check", vars, 3, E::ZERO, proof, self.t)
+            .map_err(|e| self.err(e))?;
+        match v.as_slice() {
+            [e, a, b] => {
+                if *e != eq_eval(&r, &rho) {
+                    return Err(self.err(LayerError::PublicValue {
+                        what: "zero-check eq",
+                    }));
+                }
+                Ok((rho, *a, *b))
+            }
+            _ => Err(self.err(LayerError::Count {
+                what: "zero-check values",
+                expected: 3,
+                got: v.len(),
+            })),
+        }
+    }
+
+    fn step(&mut self, l: usize) -> Result<(), VerifyError> {
+        self.layer = l;
+        let plan = self.plan;
+        let (tin, tout) = (l, l + 1);
+        let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
+        let vars_out = plan.dims.get(tout).map_or(0, |d| d.num_vars());
+        match plan.steps.get(l) {
+            None | Some(Step::FusedRelu) => {}
+            Some(Step::Flatten) => {
+                let claims = self
+                    .pending
+                    .get_mut(tout)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                for (r, v) in claims {
+                    let proof = self.product()?;
+                    let (rho, xv) =
+                        flatten::verify(dims_in, &r, v, proof, self.t).map_err(|e| self.err(e))?;
+                    self.claim_tensor(tin, &rho, xv)?;
+                }
+            }
+            Some(Step::MaxPool { segs }) => {
+                let x = View {
+                    tensor: tin,
+                    offset: None,
+                };
+                let v = |dy, dx| {
+                    Operand::View(View {
+                        offset: Some((dy, dx)),
+                        ..x
+                    })
+                };
+                let [m1, m2, out] = segs.map(Operand::Seg);
+                for (z, a, b) in [
+                    (m1, v(0, 0), v(0, 1)),
+                    (m2, v(1, 0), v(1, 1)),
+                    (out, m1, m2),
+                ] {
+                    let (rho, da, db) = self.zero_check(vars_out)?;
+                    let zv = self.eval_operand(z, &rho)?;
+                    let av = self.eval_operand(a, &rho)?;
+                    let bv = self.eval_operand(b, &rho)?;
+                    if zv - av != da || zv - bv != db {
+                        return Err(self.err(LayerError::Relation {
+                            what: "max-pool differences",
+                        }));
+                    }
+                }
+            }
+            Some(step) => {
+                let r = self.point_for(tout);
+                let rq = plan
+                    .requant_of(l)
+                    .cloned()
+                    .ok_or(VerifyError::AdviceShape)?;
+                let acc = self.requant(&rq, &r)?;
+                match step {
+                    Step::Conv {
+                        shape,
+                        kernel,
+                        bias,
+                        ..
+                    } => {
+                        let parts = shape.output.split(&r);
+                        let [r_o, r_y, r_x] = parts.as_slice() else {
+                            return Err(VerifyError::AdviceShape);
+                        };
+                        let b = self.eval_model(*bias, r_o)?;
+                        let target = acc - b * valid(&shape.wy, r_y) * valid(&shape.wx, r_x);
+                        let proof = self.conv()?;
+                        let claims = conv::verify(shape, &r, target, proof, self.t)
+                            .map_err(|e| self.err(e))?;
+                        if claims.kernel_values.len() != kernel.len() {
+                            return Err(self.err(LayerError::Count {
+                                what: "kernel values",
+                                expected: kernel.len(),
+                                got: claims.kernel_values.len(),
+                            }));
+                        }
+                        for (&kseg, &kv) in kernel.iter().zip(&claims.kernel_values) {
+                            self.model_claims
+                                .push((kseg, claims.kernel_point.clone(), kv));
+                        }
+                        self.claim_tensor(tin, &claims.input_point, claims.input_value)?;
+                    }
+                    Step::Dense { weights, bias, .. } => {
+                        let b = self.eval_model(*bias, &r)?;
+                        let proof = self.product()?;
+                        let (rho, wv, xv) =
+                            dense::verify(dims_in.num_vars(), acc - b, proof, self.t)
+                                .map_err(|e| self.err(e))?;
+                        let mut wp = rho.clone();
+                        wp.extend_from_slice(&r);
+                        self.model_claims.push((*weights, wp, wv));
+                        self.claim_tensor(tin, &rho, xv)?;
+                    }
+                    Step::AvgPool { shape, .. } => {
+                        let proof = self.product()?;
+                        let (point, xv) = conv::verify_window_sum(shape, &r, acc, proof, self.t)
+                            .map_err(|e| self.err(e))?;
+                        self.claim_tensor(tin, &point, xv)?;
+                    }
+                    Step::Add { from, .. } => {
+                        let a = self.eval_tensor(tin, &r)?;
+                        let b = self.eval_tensor(*from, &r)?;
+                        if a + b != acc {
+                            return Err(self.err(LayerError::Relation {
+                                what: "residual sum",
+                            }));
+                        }
+                    }
+                    Step::Relu { .. } if self.eval_tensor(tin, &r)? != acc => {
+                        return Err(self.err(LayerError::Relation { what: "relu input" }));
+                    }
+                    _ => {}
+                }
+                let (rho, yv, nv) = self.zero_check(vars_out)?;
+                self.advice_claims.push((rq.y, rho.clone(), yv));
+                self.advice_claims.push((rq.n, rho, nv));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Verifies that the model committed as `commitment` (with `model`'s architecture), on `input`,
+/// outputs `output`.
+pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &Commitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &Proof<F, E>,
+) -> Result<(), VerifyError> {
+    let plan = Plan::new(model).map_err(VerifyError::Model)?;
+    let pcs = pcs::<F, E>().map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
+    let bound = 1i64 << (model.activation_bits - 1);
+    for (what, xs, dims) in [
+        ("input", input, plan.dims.first()),
+        ("output", output, plan.dims.last()),
+    ] {
+        let expected = dims.map_or(0, |d| d.logical_len());
+        if xs.len() != expected {
+            return Err(VerifyError::Shape {
+                what,
+                expected,
+                got: xs.len(),
+            });
+        }
+        if let Some((index, &value)) = xs.iter().enumerate().find(|(_, v)| v.abs() >= bound) {
+            return Err(VerifyError::OutOfRange { what, index, value });
+        }
+    }
+    let padded = |dims: &crate::layers::Dims, xs: &[i64]| -> Vec<F> {
+        let mut out = vec![F::ZERO; dims.len()];
+        for (flat, &v) in xs.iter().enumerate() {
+            if let Some(o) = out.get_mut(dims.padded_index(flat)) {
+                *o = from_i64(v);
+            }
+        }
+        out
+    };
+    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
+        return Err(VerifyError::AdviceShape);
+    };
+    let input_f = padded(d_in, input);
+    let output_f = padded(d_out, output);
+
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(&mut t, model, commitment, input, output);
+    if proof.advice.num_vars as usize != plan.advice_packing.num_vars()
+        || proof.advice.num_polys != 1
+    {
+        return Err(VerifyError::AdviceShape);
+    }
+    t.append_message(b"advice-commitment", &proof.advice.root);
+    let n_t = plan.dims.len();
+    let mut ctx = Ctx {
+        plan: &plan,
+        input: input_f,
+        proof,
+        next_value: 0,
+        next_product: 0,
+        next_conv: 0,
+        advice_claims: Vec::new(),
+        model_claims: Vec::new(),
+        pending: vec![Vec::new(); n_t],
+        first_point: vec![None; n_t],
+        layer: plan.steps.len(),
+        t: &mut t,
+    };
+    let last = n_t - 1;
+    let r: Vec<E> = ctx.t.challenge_fields(b"output-point", d_out.num_vars());
+    if ctx.eval_tensor(last, &r)? != evaluate_base(&output_f, &r) {
+        return Err(VerifyError::Output);
+    }
+    for l in (0..plan.steps.len()).rev() {
+        ctx.step(l)?;
+    }
+    let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
+    let claims =
+        crate::range::verify::<F, E>(&column_vars, plan.range_bits as usize, &proof.range, ctx.t)
+            .map_err(VerifyError::Range)?;
+    if claims.columns.len() != plan.columns.len() {
+        return Err(VerifyError::AdviceShape);
+    }
+    for (i, (c, claim)) in plan.columns.iter().zip(&claims.columns).enumerate() {
+        let mut sum = E::ZERO;
+        for &(op, coeff) in &c.terms {
+            sum += ctx.eval_operand(op, &claim.point)? * k::<F, E>(coeff);
+        }
+        if sum != claim.value {
+            return Err(VerifyError::RangeColumn { column: i });
+        }
+    }
+    let mseg = plan.multiplicities_segment();
+    ctx.advice_claims.push((
+        mseg,
+        claims.multiplicities.point.clone(),
+        claims.multiplicities.value,
+    ));
+    for (what, n, total) in [
+        ("values", ctx.next_value, proof.values.len()),
+        ("product sum-checks", ctx.next_product, proof.products.len()),
+        ("convolution proofs", ctx.next_conv, proof.convs.len()),
+    ] {
+        if n != total {
+            return Err(VerifyError::Leftover { what });
+        }
+    }
+    let Ctx {
+        advice_claims,
+        model_claims,
+        ..
+    } = ctx;
+    let split = |packing: &crate::pcs::packing::Packing,
+                 cl: Vec<(usize, Vec<E>, E)>|
+     -> Result<(Vec<Claim<E>>, Vec<E>), VerifyError> {
+        let mut claims = Vec::with_capacity(cl.len());
+        let mut values = Vec::with_capacity(cl.len());
+        for (s, p, v) in cl {
+            if s >= packing.len() || p.len() != packing.vars(s) {
+                return Err(VerifyError::AdviceShape);
+            }
+            claims.push(Claim::new(0, packing.point(s, &p)));
+            values.push(v);
+        }
+        Ok((claims, values))
+    };
+    let (mc, mv) = split(&plan.model_packing, model_claims)?;
+    let (ac, av) = split(&plan.advice_packing, advice_claims)?;
+    basefold::verify(
+        &pcs.params,
+        commitment,
+        &mc,
+        &mv,
+        &proof.model_opening,
+        &mut t,
+    )
+    .map_err(VerifyError::ModelOpening)?;
+    basefold::verify(
+        &pcs.params,
+        &proof.advice,
+        &ac,
+        &av,
+        &proof.advice_opening,
+        &mut t,
+    )
+    .map_err(VerifyError::AdviceOpening)?;
+    Ok(())
+}

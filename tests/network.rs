@@ -1,0 +1,227 @@
+//! Whole-network proofs: round trips on LeNet-5 and a small VGG, rejection of another input,
+//! output or model, and of byte flips anywhere in a proof.
+
+use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
+use zkcnn::model::zoo;
+use zkcnn::network::{self, VerifyError};
+
+fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    model: &zkcnn::model::Model,
+    seed: u64,
+) {
+    let committed = network::commit_model::<F, E>(model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+    let (output, proof) = network::prove::<F, E>(model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(model, &committed.commitment, &x, &y, &proof).unwrap();
+    let mut y2 = y.clone();
+    y2[0] += 1;
+    assert!(network::verify(model, &committed.commitment, &x, &y2, &proof).is_err());
+    let mut x2 = x.clone();
+    x2[0] = if x2[0] == 0 { 1 } else { 0 };
+    assert!(network::verify(model, &committed.commitment, &x2, &y, &proof).is_err());
+}
+
+#[test]
+fn small_vgg_round_trips_on_both_fields() {
+    let model = zoo::small_vgg(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 5);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 5);
+}
+
+#[test]
+fn lenet5_round_trips() {
+    let model = zoo::lenet5(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 5);
+}
+
+#[test]
+fn a_changed_weight_is_caught_by_the_model_opening() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::small_vgg(2);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let mut changed = model.clone();
+    if let zkcnn::model::Layer::Conv2d(c) = &mut changed.layers[0] {
+        c.weights[0] = if c.weights[0] == 5 { 6 } else { 5 };
+    }
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 3);
+    // An honest prover refuses the mismatch; a cheating one is caught by the verifier.
+    let fake = network::commit_model::<F, E>(&changed).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    // A proof against the changed model's own commitment is a proof about another model.
+    let (output, proof) = network::prove::<F, E>(&changed, &fake, &input).unwrap();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let err = network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap_err();
+    assert_eq!(err, VerifyError::Output);
+    // Claiming the original commitment with the changed weights fails the model opening.
+    let cheat = fake.with_commitment_for_tests(committed.commitment.clone());
+    let (output, proof) = network::prove::<F, E>(&changed, &cheat, &input).unwrap();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let err = network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap_err();
+    assert!(matches!(err, VerifyError::ModelOpening(_)), "{err:?}");
+}
+
+fn tiny() -> zkcnn::model::Model {
+    use zkcnn::model::*;
+    let w = |n: usize, m: i64| {
+        (0..n)
+            .map(|i| ((i as i64 * 7 + 3) % (2 * m + 1)) - m)
+            .collect::<Vec<_>>()
+    };
+    Model {
+        name: "tiny".into(),
+        input_shape: vec![1, 6, 6],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            Layer::Conv2d(Conv2d {
+                in_channels: 1,
+                out_channels: 2,
+                kernel: [3, 3],
+                stride: 1,
+                padding: 1,
+                weights: w(18, 3),
+                bias: vec![1, -2],
+                shift: 3,
+            }),
+            Layer::Relu,
+            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::Flatten,
+            Layer::Dense(Dense {
+                in_features: 18,
+                out_features: 4,
+                weights: w(72, 3),
+                bias: vec![0, 1, 2, 3],
+                shift: 4,
+            }),
+        ],
+    }
+}
+
+#[test]
+fn tiny_round_trips() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = tiny();
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let input = tiny_input();
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap();
+}
+
+/// Every value of the proof, changed, is rejected; the first few checks are named.
+#[test]
+fn changed_values_are_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    use ark_ff::Field;
+    let model = tiny();
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let input = tiny_input();
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    for i in 0..proof.values.len() {
+        let mut p = proof.clone();
+        p.values[i] += E::ONE;
+        let e = network::verify(&model, &committed.commitment, &x, &y, &p).unwrap_err();
+        // The last dense layer's y and n at the output point are the first two values.
+        if i < 2 {
+            assert_eq!(e, VerifyError::Output);
+        }
+    }
+    let mut p = proof.clone();
+    p.values.push(E::ONE);
+    assert_eq!(
+        network::verify(&model, &committed.commitment, &x, &y, &p),
+        Err(VerifyError::Leftover { what: "values" })
+    );
+    let mut p = proof.clone();
+    p.values.pop();
+    assert!(network::verify(&model, &committed.commitment, &x, &y, &p).is_err());
+    let mut p = proof.clone();
+    p.products.pop();
+    assert!(network::verify(&model, &committed.commitment, &x, &y, &p).is_err());
+    let mut p = proof.clone();
+    p.advice.num_vars += 1;
+    assert_eq!(
+        network::verify(&model, &committed.commitment, &x, &y, &p),
+        Err(VerifyError::AdviceShape)
+    );
+    let mut p = proof.clone();
+    p.advice.root[0] ^= 1;
+    assert!(network::verify(&model, &committed.commitment, &x, &y, &p).is_err());
+    // Wrong shapes and ranges of the public data.
+    assert_eq!(
+        network::verify(&model, &committed.commitment, &x[1..], &y, &proof),
+        Err(VerifyError::Shape {
+            what: "input",
+            expected: 36,
+            got: 35
+        })
+    );
+    let mut big = y.clone();
+    big[1] = 128;
+    assert_eq!(
+        network::verify(&model, &committed.commitment, &x, &big, &proof),
+        Err(VerifyError::OutOfRange {
+            what: "output",
+            index: 1,
+            value: 128
+        })
+    );
+}
+
+fn tiny_input() -> ndarray::ArrayD<i64> {
+    ndarray::ArrayD::from_shape_vec(vec![1, 6, 6], (0..36).map(|i| (i % 15) - 7).collect()).unwrap()
+}
+
+/// Sampled single-byte flips anywhere in a LeNet-5 proof's bytes are rejected, never a panic.
+#[test]
+fn byte_flips_are_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::lenet5(3);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let bytes = proof.to_bytes(digest);
+    let back = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
+    assert_eq!(back, proof);
+    network::verify(&model, &committed.commitment, &x, &y, &back).unwrap();
+    let mut rng = StdRng::seed_from_u64(11);
+    let positions: Vec<usize> = (0..64)
+        .chain((0..400).map(|_| rng.gen_range(0..bytes.len())))
+        .collect();
+    for pos in positions {
+        let mut b = bytes.clone();
+        b[pos] ^= 1 << rng.gen_range(0..8);
+        let ok = network::Proof::<F, E>::from_bytes(&b, digest)
+            .ok()
+            .map(|p| network::verify(&model, &committed.commitment, &x, &y, &p));
+        assert!(!matches!(ok, Some(Ok(()))), "flip at byte {pos} accepted");
+    }
+    // Truncations and extensions.
+    for cut in [0, 5, 11, 43, bytes.len() / 2, bytes.len() - 1] {
+        assert!(network::Proof::<F, E>::from_bytes(&bytes[..cut], digest).is_err());
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(network::Proof::<F, E>::from_bytes(&longer, digest).is_err());
+    // Another statement's digest.
+    let mut other = y.clone();
+    other[0] ^= 1;
+    let d2 = network::statement_digest(&model, &committed.commitment, &x, &other);
+    assert_eq!(
+        network::Proof::<F, E>::from_bytes(&bytes, d2),
+        Err(network::FormatError::Statement)
+    );
+}
