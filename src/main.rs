@@ -395,13 +395,19 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Resets the peak-RSS counter (`VmHWM`) to the current RSS, so that a later reading is the
+/// peak of what runs in between. Linux only; returns whether it worked.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 /// Whole-network proofs of the zoo's models with seeded random weights and input.
 fn bench_network(quick: bool) -> ExitCode {
     use zkcnn::model::{infer, zoo};
     use zkcnn::network;
     say!();
     say!("whole-network proofs, seeded random weights and input; model commitment made beforehand (not in prove);");
-    say!("prove/verify/inference: medians of 3; peak memory: the process's peak RSS after the model's runs");
+    say!("prove/verify/inference: medians of 3; peak memory: the process's peak RSS while proving (the committed model's data included)");
     say!("| model | parameters | commit model | inference | prove | prove / inference | verify | proof | peak memory |");
     say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let models: Vec<zkcnn::model::Model> = if quick {
@@ -409,6 +415,7 @@ fn bench_network(quick: bool) -> ExitCode {
     } else {
         vec![zoo::lenet5(1), zoo::vgg16_cifar(1)]
     };
+    let mut breakdown = Vec::new();
     for model in &models {
         let params: usize = model
             .layers
@@ -430,10 +437,12 @@ fn bench_network(quick: bool) -> ExitCode {
         };
         let commit = t.elapsed();
         let inference = time(3, || infer(model, &input).map(|_| ()));
+        let reset = reset_peak_rss();
         let mut proved = None;
         let prove = time(3, || {
             proved = Some(network::prove::<F, E>(model, &committed, &input))
         });
+        let peak = if reset { peak_rss_mib() } else { None };
         let (output, proof) = match proved {
             Some(Ok(p)) => p,
             Some(Err(e)) => {
@@ -444,6 +453,14 @@ fn bench_network(quick: bool) -> ExitCode {
         };
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
+        let mut phases = Vec::new();
+        if network::prove_timed::<F, E>(model, &committed, &input, &mut phases).is_ok() {
+            let list: Vec<String> = phases
+                .iter()
+                .map(|(n, d)| format!("{n} {}", ms(*d)))
+                .collect();
+            breakdown.push(format!("{}: {}", model.name, list.join(", ")));
+        }
         let mut verified = Ok(());
         let verify = time(3, || {
             verified = network::verify(model, &committed.commitment, &x, &y, &proof)
@@ -464,8 +481,13 @@ fn bench_network(quick: bool) -> ExitCode {
             prove.as_secs_f64() / inference.as_secs_f64(),
             ms(verify),
             bytes as f64 / 1024.0,
-            peak_rss_mib().map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+            peak.map_or("n/a".into(), |m| format!("{m:.0} MiB"))
         );
+    }
+    say!();
+    say!("prover phases (one more run):");
+    for line in breakdown {
+        say!("  {line}");
     }
     ExitCode::SUCCESS
 }

@@ -25,7 +25,7 @@ mod prover;
 mod verifier;
 
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
-pub use prover::{commit_model, prove, CommittedModel};
+pub use prover::{commit_model, prove, prove_timed, CommittedModel, Phases};
 pub use verifier::verify;
 
 use crate::field::{BaseField, ExtField};

@@ -13,6 +13,7 @@ use crate::transcript::TranscriptExt;
 use ark_ff::FftField;
 use merlin::Transcript;
 use ndarray::ArrayD;
+use std::time::{Duration, Instant};
 
 /// A model committed once, reusable by many proofs: the commitment the verifier keeps and the
 /// prover's data.
@@ -565,11 +566,30 @@ pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
     committed: &CommittedModel<F>,
     input: &ArrayD<i64>,
 ) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    prove_timed(model, committed, input, &mut Vec::new())
+}
+
+/// How long each prover phase took, in order.
+pub type Phases = Vec<(&'static str, Duration)>;
+
+/// [`prove`], also recording how long each phase took (for benchmarks and progress reports).
+pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F>,
+    input: &ArrayD<i64>,
+    phases: &mut Phases,
+) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
     let plan = Plan::new(model)?;
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
     let (w, output) = witness::<F>(model, &plan, input)?;
+    lap("inference and witness");
     let input_flat: Vec<i64> = input.iter().copied().collect();
     let output_flat: Vec<i64> = output.iter().copied().collect();
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
@@ -586,6 +606,7 @@ pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
     let (advice_commitment, advice_data) =
         MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
     t.append_message(b"advice-commitment", &advice_commitment.root);
+    lap("advice commitment");
 
     let tensors: Vec<Vec<F>> = w.ints.iter().map(|v| to_field(v)).collect();
     let n_t = plan.dims.len();
@@ -612,6 +633,7 @@ pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
     for l in (0..plan.steps.len()).rev() {
         ctx.step(l);
     }
+    lap("layer protocols");
     // Range check.
     let columns = column_tables::<F>(&plan, &w.ints, &w.advice);
     let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
@@ -626,6 +648,7 @@ pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
     }
     ctx.advice_claims
         .push((mseg, claims.multiplicities.point.clone()));
+    lap("range check");
 
     let Ctx {
         values,
@@ -651,6 +674,7 @@ pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
         &mut t,
     )
     .map_err(NetworkError::Pcs)?;
+    lap("model opening");
     let (_, advice_opening) = basefold::open(
         &pcs.params,
         &advice_commitment,
@@ -659,6 +683,7 @@ pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
         &mut t,
     )
     .map_err(NetworkError::Pcs)?;
+    lap("advice opening");
     Ok((
         output,
         Proof {

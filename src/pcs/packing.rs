@@ -127,13 +127,13 @@ mod tests {
         let mut rng = ark_std::test_rng();
         let p = Packing::new(&[3, 1, 2, 0]);
         let n = p.num_vars();
-        let points: Vec<Vec<E>> = (0..4)
+        let mut points: Vec<Vec<E>> = (0..4)
             .map(|j| {
                 let z: Vec<E> = (0..p.vars(j)).map(|_| E::rand(&mut rng)).collect();
                 p.point(j, &z)
             })
-            .chain([(0..n).map(|_| E::rand(&mut rng)).collect()])
             .collect();
+        points.push((0..n).map(|_| E::rand(&mut rng)).collect());
         for first in 0..points.len() {
             let mut pts = points.clone();
             pts.swap(0, first);
@@ -141,7 +141,11 @@ mod tests {
             let g = combined_eq(&pts, &coeffs, n);
             for (x, &gx) in g.iter().enumerate() {
                 let xb: Vec<E> = (0..n).map(|k| E::from(((x >> k) & 1) as u64)).collect();
-                let want: E = pts.iter().zip(&coeffs).map(|(z, &c)| c * eq_eval(z, &xb)).sum();
+                let want: E = pts
+                    .iter()
+                    .zip(&coeffs)
+                    .map(|(z, &c)| c * eq_eval(z, &xb))
+                    .sum();
                 assert_eq!(gx, want);
             }
         }

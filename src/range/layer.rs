@@ -52,7 +52,8 @@ pub(crate) fn halves_tables<F: BaseField, E: ExtField<F>>(
 ) -> [Mle<F, E>; 4] {
     match child {
         Child::Layer(l) => {
-            let half = |b: usize, k: usize| Mle::Ext(l.iter().skip(b).step_by(2).map(|e| e[k]).collect());
+            let half =
+                |b: usize, k: usize| Mle::Ext(l.iter().skip(b).step_by(2).map(|e| e[k]).collect());
             [half(0, 0), half(1, 0), half(0, 1), half(1, 1)]
         }
         Child::Leaves(leaves) => {

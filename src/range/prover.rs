@@ -2,7 +2,7 @@
 //! each), and one degree-3 sum-check per layer from the root halves down to the leaves.
 
 use super::{
-    absorb_values, begin, claims, layer, Halves, Layout, LayerProof, Proof, RangeClaims,
+    absorb_values, begin, claims, layer, Halves, LayerProof, Layout, Proof, RangeClaims,
     RangeError, Tree, TreeProof,
 };
 use crate::field::{lift, BaseField, ExtField};
@@ -101,7 +101,10 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     let counts = count(columns, bits).map_err(|e| out_of_range(columns, bits, e))?;
     let first_wrong = map_reduce(
         counts.len(),
-        |r| r.into_iter().find(|&t| F::from(counts[t]) != multiplicities[t]),
+        |r| {
+            r.into_iter()
+                .find(|&t| F::from(counts[t]) != multiplicities[t])
+        },
         |a, b| a.or(b),
     );
     if let Some(value) = first_wrong {
@@ -397,9 +400,15 @@ pub(crate) mod tests {
     use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 
     fn leaves_of<F: BaseField>(rng: &mut StdRng, n: usize, ones: bool) -> Leaves<'static, F> {
-        let den: Vec<F> = (0..1 << n).map(|_| F::from(rng.gen_range(0..100u64))).collect();
+        let den: Vec<F> = (0..1 << n)
+            .map(|_| F::from(rng.gen_range(0..100u64)))
+            .collect();
         let num = (!ones).then(|| {
-            Cow::Owned((0..1 << n).map(|_| F::from(rng.gen_range(0..5u64))).collect())
+            Cow::Owned(
+                (0..1 << n)
+                    .map(|_| F::from(rng.gen_range(0..5u64)))
+                    .collect(),
+            )
         });
         Leaves {
             num,
@@ -422,7 +431,8 @@ pub(crate) mod tests {
                 let (p, q) = root(&leaves, &layers, alpha).fraction();
                 let sum: E = (0..1 << n)
                     .map(|i| {
-                        lift::<E>(leaves.num(i)) * (alpha - lift::<E>(leaves.den[i])).inverse().unwrap()
+                        lift::<E>(leaves.num(i))
+                            * (alpha - lift::<E>(leaves.den[i])).inverse().unwrap()
                     })
                     .sum();
                 assert_eq!(p * q.inverse().unwrap(), sum);
