@@ -21,11 +21,19 @@ pub struct CommittedModel<F> {
     /// What the verifier needs.
     pub commitment: Commitment,
     data: ProverData<F>,
-    segments: Vec<Vec<F>>,
+    packing: crate::pcs::packing::Packing,
     architecture: String,
 }
 
 impl<F> CommittedModel<F> {
+    /// The committed segment tables, borrowed from the packed table.
+    fn segments(&self) -> Vec<&[F]> {
+        let packed = self.data.evals().first().map_or(&[][..], Vec::as_slice);
+        (0..self.packing.len())
+            .map(|j| self.packing.segment(packed, j))
+            .collect()
+    }
+
     /// Test hook: keeps this prover data but claims another commitment, as a prover that
     /// changed the weights after committing would. Its proofs must fail the model opening.
     #[doc(hidden)]
@@ -87,15 +95,14 @@ pub fn commit_model<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
 ) -> Result<CommittedModel<F>, NetworkError> {
     let plan = Plan::new(model)?;
-    let segments = model_segments::<F>(model, &plan);
-    let packed = plan.model_packing.pack(&segments);
+    let packed = plan.model_packing.pack(&model_segments::<F>(model, &plan));
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
     let (commitment, data) =
         MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
     Ok(CommittedModel {
         commitment,
         data,
-        segments,
+        packing: plan.model_packing.clone(),
         architecture: model.architecture_json(),
     })
 }
@@ -307,7 +314,7 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     plan: &'a Plan,
     tensors: Vec<Vec<F>>,
     advice: &'a [Vec<F>],
-    model: &'a [Vec<F>],
+    model: Vec<&'a [F]>,
     values: Vec<E>,
     products: Vec<ProductProof<E>>,
     convs: Vec<ConvProof<E>>,
@@ -332,7 +339,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     fn eval_model(&mut self, seg: usize, point: &[E]) -> E {
-        let v = evaluate_base(&self.model[seg], point);
+        let v = evaluate_base(self.model[seg], point);
         self.send(v);
         self.model_claims.push((seg, point.to_vec()));
         v
@@ -492,8 +499,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                             (parts[0].to_vec(), parts[1].to_vec(), parts[2].to_vec());
                         let b = self.eval_model(*bias, &r_o);
                         let target = acc - b * valid(&shape.wy, &r_y) * valid(&shape.wx, &r_x);
-                        let ks: Vec<&[F]> =
-                            kernel.iter().map(|&k| self.model[k].as_slice()).collect();
+                        let ks: Vec<&[F]> = kernel.iter().map(|&k| self.model[k]).collect();
                         let (proof, claims) =
                             conv::prove(shape, &ks, &self.tensors[tin], &r, target, self.t);
                         self.convs.push(proof);
@@ -505,7 +511,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     Step::Dense { weights, bias, .. } => {
                         let b = self.eval_model(*bias, &r);
                         let (proof, rho) = dense::prove(
-                            &self.model[*weights],
+                            self.model[*weights],
                             &self.tensors[tin],
                             &r,
                             acc - b,
@@ -614,7 +620,7 @@ pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
         plan: &plan,
         tensors,
         advice: &w.advice,
-        model: &committed.segments,
+        model: committed.segments(),
         values: Vec::new(),
         products: Vec::new(),
         convs: Vec::new(),

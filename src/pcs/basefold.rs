@@ -148,6 +148,13 @@ pub struct Commitment {
     pub num_polys: u32,
 }
 
+impl<F> ProverData<F> {
+    /// The committed tables (evaluations), in commit order.
+    pub fn evals(&self) -> &[Vec<F>] {
+        &self.evals
+    }
+}
+
 /// What the prover keeps from the commitment.
 #[derive(Clone, Debug)]
 pub struct ProverData<F> {

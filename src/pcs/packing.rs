@@ -56,6 +56,11 @@ impl Packing {
         self.vars[j]
     }
 
+    /// Segment `j`'s entries within a packed table.
+    pub fn segment<'a, T>(&self, packed: &'a [T], j: usize) -> &'a [T] {
+        &packed[self.offsets[j]..self.offsets[j] + (1 << self.vars[j])]
+    }
+
     /// The packed table. `tables[j]` must have `2^{vars[j]}` entries.
     pub fn pack<F: Field>(&self, tables: &[Vec<F>]) -> Vec<F> {
         assert_eq!(tables.len(), self.vars.len(), "one table per segment");
