@@ -173,7 +173,12 @@ where
 /// Calls `map(c, chunk)` on consecutive chunks of `len` items of `t` (chunk `c` starts at item
 /// `c·len`; the last may be shorter) and combines the results in order with `reduce`; in
 /// parallel when the feature is on. `None` when `t` is empty.
-pub fn map_reduce_chunks_mut<T, R, M, Red>(t: &mut [T], len: usize, map: M, reduce: Red) -> Option<R>
+pub fn map_reduce_chunks_mut<T, R, M, Red>(
+    t: &mut [T],
+    len: usize,
+    map: M,
+    reduce: Red,
+) -> Option<R>
 where
     T: Send,
     R: Send,

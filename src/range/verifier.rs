@@ -51,9 +51,14 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
         return Err(RangeError::RootMismatch);
     }
 
-    let (columns_point, (p, q)) = verify_tree(Tree::Columns, layout.vars, &proof.columns, transcript)?;
+    let (columns_point, (p, q)) =
+        verify_tree(Tree::Columns, layout.vars, &proof.columns, transcript)?;
     let (table_point, (p_t, q_t)) = verify_tree(Tree::Table, bits, &proof.table, transcript)?;
-    absorb_values(transcript, &proof.column_values, &proof.multiplicities_value);
+    absorb_values(
+        transcript,
+        &proof.column_values,
+        &proof.multiplicities_value,
+    );
 
     // Columns tree: numerators 1, denominators α − c̃(r) with c̃ the packed columns.
     if p != E::ONE {
