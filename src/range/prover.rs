@@ -1,9 +1,10 @@
 //! The range-check prover: multiplicities, the two fraction trees (built bottom-up in one pass
 //! each), and one degree-3 sum-check per layer from the root halves down to the leaves.
 
+use super::layer::{self, Child};
 use super::{
-    absorb_values, begin, claims, layer, Halves, LayerProof, Layout, Proof, RangeClaims,
-    RangeError, Tree, TreeProof,
+    absorb_values, begin, claims, Halves, LayerProof, Layout, Proof, RangeClaims, RangeError, Tree,
+    TreeProof,
 };
 use crate::field::{lift, BaseField, ExtField};
 use crate::parallel::{collect_indexed, map_reduce, map_reduce_per_thread};
@@ -246,41 +247,49 @@ fn prove_layout<F: BaseField, E: ExtField<F>>(
     (proof, claims)
 }
 
-/// `c̃_i(r[..n_i])` for each column; one `eq` table per distinct size.
+/// `c̃_i(r[..n_i])` for each column.
 fn column_values<F: BaseField, E: ExtField<F>>(
     layout: &Layout,
     columns: &[&[F]],
     point: &[E],
 ) -> Vec<E> {
-    let mut values = vec![E::ZERO; columns.len()];
-    let mut sizes: Vec<usize> = layout.column_vars.clone();
-    sizes.sort_unstable();
-    sizes.dedup();
-    for n in sizes {
-        let eq = eq_table(&point[..n]);
-        for (i, c) in columns.iter().enumerate() {
-            if layout.column_vars[i] == n {
-                values[i] = E::reduce(map_reduce(
-                    c.len(),
-                    |r| {
-                        let mut acc = E::Acc::default();
-                        for x in r {
-                            E::mul_base_acc(&mut acc, &eq[x], &c[x]);
-                        }
-                        acc
-                    },
-                    E::merge,
-                ));
-            }
-        }
-    }
-    values
+    columns
+        .iter()
+        .zip(&layout.column_vars)
+        .map(|(c, &n)| evaluate(c, &point[..n]))
+        .collect()
 }
 
-/// Layers `1 … n − 1` of a tree as `(p, q)` pairs (`layers[d − 1]` is layer `d`, `2^d` entries).
-fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> Vec<Vec<[E; 2]>> {
+/// `c̃(r) = Σ_h eq(r_hi, h) · Σ_l eq(r_lo, l)·c[l + h·2^{|r_lo|}]` with `r` split in halves: two
+/// `2^{n/2}`-entry `eq` tables instead of one of `2^n`, and one `E × F` multiply-accumulate
+/// per entry.
+pub(crate) fn evaluate<F: BaseField, E: ExtField<F>>(c: &[F], r: &[E]) -> E {
+    let split = r.len().div_ceil(2);
+    let (lo, hi) = (eq_table(&r[..split]), eq_table(&r[split..]));
+    let l = lo.len();
+    let acc = map_reduce(
+        hi.len(),
+        |range| {
+            let mut acc = E::Acc::default();
+            for h in range {
+                let mut inner = E::Acc::default();
+                for (e, x) in lo.iter().zip(&c[h * l..(h + 1) * l]) {
+                    E::mul_base_acc(&mut inner, e, x);
+                }
+                E::mul_acc(&mut acc, &hi[h], &E::reduce(inner));
+            }
+            acc
+        },
+        E::merge,
+    );
+    E::reduce(acc)
+}
+
+/// Layers `1 … n − 1` of a tree, `layers[d − 1]` = layer `d` as `2^{d−1}` entries
+/// `[p(2i), q(2i), p(2i + 1), q(2i + 1)]` (the layout [`layer`] works on).
+fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> Vec<Vec<[E; 4]>> {
     let n = leaves.vars();
-    let mut layers: Vec<Vec<[E; 2]>> = Vec::with_capacity(n.saturating_sub(1));
+    let mut layers: Vec<Vec<[E; 4]>> = Vec::with_capacity(n.saturating_sub(1));
     if n < 2 {
         return layers;
     }
@@ -288,32 +297,45 @@ fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> V
     let den = &leaves.den;
     // Parents of leaves, in F as far as possible:
     //   p = α(n0 + n1) − (n0·c1 + n1·c0),   q = α² − α(c0 + c1) + c0·c1.
-    let first = match &leaves.num {
-        None => collect_indexed(den.len() / 2, |i| {
-            let (c0, c1) = (den[2 * i], den[2 * i + 1]);
-            let s = c0 + c1;
-            [
-                E::add_base_mul_base(&-s, &alpha, &F::from(2u64)),
-                alpha2 + E::add_base_mul_base(&(c0 * c1), &alpha, &-s),
-            ]
-        }),
-        Some(num) => collect_indexed(den.len() / 2, |i| {
-            let (c0, c1) = (den[2 * i], den[2 * i + 1]);
-            let (n0, n1) = (num[2 * i], num[2 * i + 1]);
-            [
-                E::add_base_mul_base(&-(n0 * c1 + n1 * c0), &alpha, &(n0 + n1)),
-                alpha2 + E::add_base_mul_base(&(c0 * c1), &alpha, &-(c0 + c1)),
-            ]
-        }),
+    let q = |c0: F, c1: F| alpha2 + E::add_base_mul_base(&(c0 * c1), &alpha, &-(c0 + c1));
+    let first: Vec<[E; 4]> = match &leaves.num {
+        None => {
+            let two = F::from(2u64);
+            let node = |j: usize| {
+                let (c0, c1) = (den[2 * j], den[2 * j + 1]);
+                (E::add_base_mul_base(&-(c0 + c1), &alpha, &two), q(c0, c1))
+            };
+            collect_indexed(den.len() / 4, |i| {
+                let ((p0, q0), (p1, q1)) = (node(2 * i), node(2 * i + 1));
+                [p0, q0, p1, q1]
+            })
+        }
+        Some(num) => {
+            let node = |j: usize| {
+                let (c0, c1) = (den[2 * j], den[2 * j + 1]);
+                let (n0, n1) = (num[2 * j], num[2 * j + 1]);
+                (
+                    E::add_base_mul_base(&-(n0 * c1 + n1 * c0), &alpha, &(n0 + n1)),
+                    q(c0, c1),
+                )
+            };
+            collect_indexed(den.len() / 4, |i| {
+                let ((p0, q0), (p1, q1)) = (node(2 * i), node(2 * i + 1));
+                [p0, q0, p1, q1]
+            })
+        }
     };
     layers.push(first);
-    while let Some(child) = layers.last().filter(|l| l.len() > 2) {
-        let parent = collect_indexed(child.len() / 2, |i| {
-            let ([p0, q0], [p1, q1]) = (child[2 * i], child[2 * i + 1]);
-            [
+    while let Some(child) = layers.last().filter(|l| l.len() > 1) {
+        let node = |[p0, q0, p1, q1]: [E; 4]| {
+            (
                 E::add_mul_fast(&E::mul_fast(&p0, &q1), &p1, &q0),
                 E::mul_fast(&q0, &q1),
-            ]
+            )
+        };
+        let parent = collect_indexed(child.len() / 2, |i| {
+            let ((p0, q0), (p1, q1)) = (node(child[2 * i]), node(child[2 * i + 1]));
+            [p0, q0, p1, q1]
         });
         layers.push(parent);
     }
@@ -324,16 +346,14 @@ fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> V
 /// Layer 1's two entries.
 fn root<F: BaseField, E: ExtField<F>>(
     leaves: &Leaves<F>,
-    layers: &[Vec<[E; 2]>],
+    layers: &[Vec<[E; 4]>],
     alpha: E,
 ) -> Halves<E> {
     match layers.first() {
-        Some(l) => Halves {
-            p0: l[0][0],
-            p1: l[1][0],
-            q0: l[0][1],
-            q1: l[1][1],
-        },
+        Some(l) => {
+            let [p0, q0, p1, q1] = l[0];
+            Halves { p0, p1, q0, q1 }
+        }
         None => Halves {
             p0: lift(leaves.num(0)),
             p1: lift(leaves.num(1)),
@@ -343,18 +363,12 @@ fn root<F: BaseField, E: ExtField<F>>(
     }
 }
 
-/// The child of a layer's reduction: an internal layer, or the leaves.
-pub(crate) enum Child<'a, F: Clone, E> {
-    Layer(&'a [[E; 2]]),
-    Leaves(&'a Leaves<'a, F>),
-}
-
 /// Proves one tree from its root halves to its leaves; returns the proof, the leaf point and
 /// the claimed `(p̃, q̃)` there.
 fn prove_tree<F: BaseField, E: ExtField<F>>(
     tree: Tree,
     leaves: &Leaves<F>,
-    layers: Vec<Vec<[E; 2]>>,
+    layers: Vec<Vec<[E; 4]>>,
     root: Halves<E>,
     alpha: E,
     t: &mut Transcript,
@@ -365,18 +379,17 @@ fn prove_tree<F: BaseField, E: ExtField<F>>(
     let mut values = root.at(mu);
     let mut point = vec![mu];
     let mut proofs = Vec::with_capacity(n.saturating_sub(1));
-    // Layer d + 1 (the child of the layer-d claim) for d = 1 … n − 1.
+    // Layer d + 1 (the child of the layer-d claim) for d = 1 … n − 1; each is consumed (folded
+    // in place) by its reduction.
     let mut children = layers.into_iter().skip(1);
     for _ in 1..n {
         let lambda: E = t.challenge_field(b"range-lambda");
         let claim = values.0 + lambda * values.1;
-        let layer_table = children.next();
-        let child = match &layer_table {
-            Some(l) => Child::Layer(l.as_slice()),
+        let child = match children.next() {
+            Some(l) => Child::Layer(l),
             None => Child::Leaves(leaves),
         };
         let (sumcheck, r, halves) = layer::prove(child, &point, lambda, claim, alpha, t);
-        drop(layer_table);
         halves.absorb(t, b"range-halves");
         let mu: E = t.challenge_field(b"range-mu");
         values = halves.at(mu);
@@ -426,7 +439,7 @@ pub(crate) mod tests {
                 let layers = build_layers(&leaves, alpha);
                 assert_eq!(layers.len(), n - 1);
                 for (d, l) in layers.iter().enumerate() {
-                    assert_eq!(l.len(), 1 << (d + 1));
+                    assert_eq!(l.len(), 1 << d);
                 }
                 let (p, q) = root(&leaves, &layers, alpha).fraction();
                 let sum: E = (0..1 << n)
