@@ -23,8 +23,7 @@
 
 use super::code::DomainTooLarge;
 use super::code::{
-    bit_reverse, encode_evals, fold_base_codeword, fold_ext_codeword, fold_leaf, fold_pair, half,
-    leaf_twiddles, root, FoldTwiddles,
+    bit_reverse, encode_evals, fold_codeword_k, fold_leaf, leaf_twiddles, root, FoldTwiddles,
 };
 use super::merkle::{hash_leaf, Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
 use super::Claim;
@@ -724,26 +723,53 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     let twiddles = FoldTwiddles::<F>::new(layout.log_size)?;
     let mut rounds = Vec::with_capacity(n);
     let mut roots = Vec::new();
-    // The committed folded codewords and their trees; `current` is the codeword being folded.
+    // The committed folded codewords and their trees. Between two trees the codeword is
+    // folded `k` times in one leaf-wise pass (`fold_codeword_k`): the intermediate codewords
+    // are never materialized. `honest` holds the last folded codeword when the committed one
+    // was corrupted on purpose (tests); otherwise folding continues from the last tree's.
     let mut layers: Vec<(Vec<E>, MerkleTree)> = Vec::new();
-    let mut current: Vec<E> = Vec::new();
+    let mut honest: Option<Vec<E>> = None;
+    let mut pending: Vec<E> = Vec::with_capacity(layout.k);
+    let base_len = data.codewords.first().map_or(0, Vec::len);
+    let fold_from =
+        |layers: &[(Vec<E>, MerkleTree)], honest: &Option<Vec<E>>, rs: &[E], count| match (
+            honest,
+            layers.last(),
+        ) {
+            (Some(c), _) | (None, Some((c, _))) => fold_codeword_k(|j| c[j], rs, &twiddles, count),
+            (None, None) => match single {
+                Some(p) => {
+                    let c = &data.codewords[p];
+                    fold_codeword_k(|j| lift(c[j]), rs, &twiddles, count)
+                }
+                None => fold_codeword_k(
+                    |j| weighted(&merged.weights, data.codewords.iter().map(|c| c[j])),
+                    rs,
+                    &twiddles,
+                    count,
+                ),
+            },
+        };
+    let mut len = base_len;
     for s in 0..n {
         let msg = sc.message();
         transcript.append_fields(b"basefold-round", &msg);
         let r: E = transcript.challenge_field(b"basefold-challenge");
         sc.bind(&msg, r);
         rounds.push(msg);
-        current = if s == 0 {
-            fold_combined(&data.codewords, &merged.weights, single, r, &twiddles)
-        } else {
-            fold_ext_codeword(&current, r, &twiddles)
-        };
+        pending.push(r);
         if (s + 1) % layout.k == 0 && s + 1 < n {
+            len >>= pending.len();
+            let next = fold_from(&layers, &honest, &pending, len);
+            pending.clear();
             let l = (s + 1) / layout.k;
             let committed = if corrupt_tree == Some(l) {
-                current.iter().map(|&x| x + E::ONE).collect()
+                let bad = next.iter().map(|&x| x + E::ONE).collect();
+                honest = Some(next);
+                bad
             } else {
-                current.clone()
+                honest = None;
+                next
             };
             let tree = leaf_tree(&[&committed], layout.depth(l));
             transcript.append_message(b"basefold-fold-root", &tree.root());
@@ -751,7 +777,11 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
             layers.push((committed, tree));
         }
     }
-    let last = current.first().copied().unwrap_or(E::ZERO);
+    // After all `n` folds the codeword is constant: fold one leaf for its value.
+    let last = fold_from(&layers, &honest, &pending, 1)
+        .first()
+        .copied()
+        .unwrap_or(E::ZERO);
     transcript.append_field(b"basefold-last", &last);
 
     // Queries: leaves of the first tree, then the leaves they lead to in each later tree.
@@ -795,25 +825,6 @@ fn weighted<F: BaseField, E: ExtField<F>>(weights: &[E], xs: impl Iterator<Item 
         .filter(|(w, _)| !w.is_zero())
         .map(|(&w, x)| w * lift::<E>(x))
         .sum()
-}
-
-/// The first fold, of `Σ_i w_i·c_i` (of `c_p` alone when `single = Some(p)`).
-fn fold_combined<F: BaseField, E: ExtField<F>>(
-    codewords: &[Vec<F>],
-    weights: &[E],
-    single: Option<usize>,
-    r: E,
-    twiddles: &FoldTwiddles<F>,
-) -> Vec<E> {
-    if let Some(p) = single {
-        return fold_base_codeword(&codewords[p], r, twiddles);
-    }
-    let h = half::<F>();
-    let len = codewords.first().map_or(0, Vec::len) / 2;
-    let at = |j: usize| weighted(weights, codewords.iter().map(|c| c[j]));
-    collect_indexed(len, |q| {
-        fold_pair(at(2 * q), at(2 * q + 1), twiddles.get(q), r, h)
-    })
 }
 
 /// The `q` query positions: leaves of the first tree (`2^depth` of them).

@@ -294,6 +294,34 @@ pub fn fold_ext_codeword<F: BaseField + FftField, E: ExtField<F>>(
     })
 }
 
+/// Folds a codeword (storage order, entries given by `at`) `rs.len()` times in one pass, leaf
+/// by leaf, without the intermediate codewords: output entry `q` is the fold of entries
+/// `q·2^k .. (q+1)·2^k`. Returns the first `count` entries of the folded codeword. Step `e`
+/// folds pair `u` of the leaf with the twiddle of its global pair index `q·2^{k−1−e} + u`
+/// (one [`FoldTwiddles`] table serves every layer), so this equals `k` calls of
+/// [`fold_ext_codeword`].
+pub fn fold_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
+    at: impl Fn(usize) -> E + Sync + Send,
+    rs: &[E],
+    tw: &FoldTwiddles<F>,
+    count: usize,
+) -> Vec<E> {
+    let k = rs.len();
+    let h = half::<F>();
+    collect_indexed(count, |q| {
+        let mut v: Vec<E> = (q << k..(q + 1) << k).map(&at).collect();
+        let mut len = v.len();
+        for (e, &r) in rs.iter().enumerate() {
+            len /= 2;
+            let first = q << (k - 1 - e);
+            for u in 0..len {
+                v[u] = fold_pair(v[2 * u], v[2 * u + 1], tw.get(first + u), r, h);
+            }
+        }
+        v[0]
+    })
+}
+
 /// `ζ^{br(u)}` for `u < 2^{k−1}` (`br` over `k − 1` bits), `ζ = ω^{−N/2^k}` of order `2^k`:
 /// the part of a leaf's fold twiddles that does not depend on the leaf ([`fold_leaf`]).
 pub fn leaf_twiddles<F: FftField>(log_size: usize, k: usize) -> Result<Vec<F>, DomainTooLarge> {
@@ -475,6 +503,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn multi_folds<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        let mut rng = ark_std::rand::rngs::StdRng::seed_from_u64(seed);
+        let log_size = 9;
+        let tw = FoldTwiddles::<F>::new(log_size).unwrap();
+        let c: Vec<E> = (0..1 << log_size).map(|_| E::rand(&mut rng)).collect();
+        for k in 0..=4 {
+            let rs: Vec<E> = (0..k).map(|_| E::rand(&mut rng)).collect();
+            let mut step = c.clone();
+            for &r in &rs {
+                step = fold_ext_codeword(&step, r, &tw);
+            }
+            assert_eq!(fold_codeword_k(|j| c[j], &rs, &tw, step.len()), step, "k {k}");
+            assert_eq!(fold_codeword_k(|j| c[j], &rs, &tw, 1), step[..1], "k {k}");
+        }
+    }
+
+    #[test]
+    fn multi_folds_match_single_folds() {
+        multi_folds::<Goldilocks, GoldilocksExt2>(1);
+        multi_folds::<Bn254Fr, Bn254Fr>(2);
     }
 
     #[test]
