@@ -469,6 +469,12 @@ fn bench_network(quick: bool) -> ExitCode {
             eprintln!("zkcnn: {}: the proof does not verify: {e}", model.name);
             return ExitCode::FAILURE;
         }
+        let parts: Vec<String> = proof
+            .part_sizes()
+            .iter()
+            .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
+            .collect();
+        breakdown.push(format!("{} proof: {}", model.name, parts.join(", ")));
         let digest = network::statement_digest(model, &committed.commitment, &x, &y);
         let bytes = proof.to_bytes(digest).len();
         say!(
@@ -485,7 +491,7 @@ fn bench_network(quick: bool) -> ExitCode {
         );
     }
     say!();
-    say!("prover phases (one more run):");
+    say!("prover phases (one more run) and proof parts:");
     for line in breakdown {
         say!("  {line}");
     }

@@ -88,6 +88,21 @@ impl<F: PrimeField, E: Field> Proof<F, E> {
         out
     }
 
+    /// The compressed size of each part of the proof body, in bytes.
+    pub fn part_sizes(&self) -> Vec<(&'static str, usize)> {
+        use ark_serialize::CanonicalSerialize;
+        vec![
+            ("layer values", self.values.compressed_size()),
+            (
+                "layer sum-checks",
+                self.products.compressed_size() + self.convs.compressed_size(),
+            ),
+            ("range check", self.range.compressed_size()),
+            ("model opening", self.model_opening.compressed_size()),
+            ("advice opening", self.advice_opening.compressed_size()),
+        ]
+    }
+
     /// Reads a proof for this statement; every byte must be used.
     pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
         let (magic, rest) = bytes.split_at_checked(8).ok_or(FormatError::NotAProof)?;

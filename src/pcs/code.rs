@@ -516,7 +516,11 @@ mod tests {
             for &r in &rs {
                 step = fold_ext_codeword(&step, r, &tw);
             }
-            assert_eq!(fold_codeword_k(|j| c[j], &rs, &tw, step.len()), step, "k {k}");
+            assert_eq!(
+                fold_codeword_k(|j| c[j], &rs, &tw, step.len()),
+                step,
+                "k {k}"
+            );
             assert_eq!(fold_codeword_k(|j| c[j], &rs, &tw, 1), step[..1], "k {k}");
         }
     }
