@@ -225,3 +225,67 @@ fn byte_flips_are_rejected() {
         Err(network::FormatError::Statement)
     );
 }
+
+/// A model with every layer kind the prover supports: fused and standalone ReLU, residual add,
+/// max- and average pooling, flatten, dense; shifts calibrated on seeded inputs.
+fn every_kind(seed: u64) -> zkcnn::model::Model {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = |n: usize| {
+        (0..n)
+            .map(|_| rng.gen_range(-127..=127))
+            .collect::<Vec<i64>>()
+    };
+    let conv = |ci, co, w: Vec<i64>, b: Vec<i64>| {
+        Layer::Conv2d(Conv2d {
+            in_channels: ci,
+            out_channels: co,
+            kernel: [3, 3],
+            stride: 1,
+            padding: 1,
+            weights: w,
+            bias: b,
+            shift: 0,
+        })
+    };
+    let (w0, b0, w2, b2, w8, b8) = (w(2 * 4 * 9), w(4), w(4 * 4 * 9), w(4), w(5 * 16), w(5));
+    let mut m = Model {
+        name: "every-kind".into(),
+        input_shape: vec![2, 8, 8],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            conv(2, 4, w0, b0),
+            Layer::Relu,
+            conv(4, 4, w2, b2),
+            Layer::Add(Add { from: 1, shift: 0 }),
+            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::Relu,
+            Layer::AvgPool2d(AvgPool2d {
+                size: 2,
+                stride: 2,
+                shift: 0,
+            }),
+            Layer::Flatten,
+            Layer::Dense(Dense {
+                in_features: 16,
+                out_features: 5,
+                weights: w8,
+                bias: b8,
+                shift: 0,
+            }),
+        ],
+    };
+    let samples: Vec<_> = (0..4)
+        .map(|i| zoo::random_input(&m.input_shape, 8, 100 + i))
+        .collect();
+    zoo::calibrate_shifts(&mut m, &samples).unwrap();
+    m
+}
+
+#[test]
+fn every_layer_kind_round_trips_on_both_fields() {
+    let model = every_kind(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 101);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 102);
+}
