@@ -7,7 +7,8 @@
 //! * [`transcript`] — typed Fiat–Shamir on Merlin;
 //! * [`poly`] — dense multilinear tables, `eq` tables, folding, evaluation;
 //! * [`sumcheck`] — sum-check for sums of products of up to three multilinear polynomials;
-//! * [`gkr`] — layered arithmetic circuits and Libra's linear-time GKR prover and verifier.
+//! * [`gkr`] — layered arithmetic circuits and Libra's linear-time GKR prover and verifier;
+//! * [`range`] — range checks by logUp with a GKR over fractions (logUp-GKR).
 //!
 //! Every verifier returns `Err` (never panics) on malformed proofs. The specification of each
 //! protocol is in the repository's `spec/` folder.
