@@ -120,8 +120,8 @@ pub(crate) enum Child<'a, F: Clone, E> {
 
 /// Round `j`'s weights `eq(r_{>j}, i) = lo[i mod |lo|] · hi[⌊i / |lo|⌋]`.
 pub(crate) struct Weights<E> {
-    lo: Vec<E>,
-    hi: Vec<E>,
+    pub(crate) lo: Vec<E>,
+    pub(crate) hi: Vec<E>,
 }
 
 impl<E: MulAcc> Weights<E> {
@@ -158,12 +158,12 @@ impl<E: MulAcc> Weights<E> {
     }
 
     /// Number of pairs (`2^{k−1−j}`).
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lo.len() * self.hi.len()
     }
 
     /// The weight of pair `i`.
-    fn get(&self, i: usize) -> E {
+    pub(crate) fn get(&self, i: usize) -> E {
         let l = self.lo.len();
         self.lo[i % l] * self.hi[i / l]
     }
@@ -171,7 +171,7 @@ impl<E: MulAcc> Weights<E> {
     /// `Σ_{i ∈ range} w(i)·v(i)` as two accumulators, where `inner(acc, lo_weight, i)` adds
     /// the low-weighted values of pair `i` and `finish` turns a block's reduced inner sums
     /// into its two values.
-    fn sum<const A: usize>(
+    pub(crate) fn sum<const A: usize>(
         &self,
         range: Range<usize>,
         mut inner: impl FnMut(&mut [E::Acc; A], &E, usize),
@@ -196,7 +196,7 @@ impl<E: MulAcc> Weights<E> {
     }
 }
 
-fn merge2<E: MulAcc>(a: [E::Acc; 2], b: [E::Acc; 2]) -> [E::Acc; 2] {
+pub(crate) fn merge2<E: MulAcc>(a: [E::Acc; 2], b: [E::Acc; 2]) -> [E::Acc; 2] {
     [E::merge(a[0], b[0]), E::merge(a[1], b[1])]
 }
 
@@ -218,7 +218,7 @@ fn table_sums<E: MulAcc, T: Entry<E>>(t: &[T], w: &Weights<E>, lambda: &E) -> [E
 
 /// Output entries per parallel chunk when folding to `half` entries (even, so that chunks hold
 /// whole pairs of the next round).
-fn chunk_size(half: usize) -> usize {
+pub(crate) fn chunk_size(half: usize) -> usize {
     if half >= crate::parallel::PAR_THRESHOLD {
         (half.div_ceil(num_threads()) + 1) & !1
     } else {
@@ -291,7 +291,7 @@ fn sum_at_one<E: MulAcc>(w: &Weights<E>, lambda: E, entry: impl Fn(usize) -> [E;
 }
 
 /// The running state of the round polynomials `g_j = C_j·eq(r_j, X)·h_j(X)`.
-struct Rounds<'a, E: Field> {
+pub(crate) struct Rounds<'a, E: Field> {
     r: &'a [E],
     lambda: E,
     claim: E,
@@ -300,15 +300,43 @@ struct Rounds<'a, E: Field> {
     messages: Vec<RoundMessage<E>>,
 }
 
-impl<E: Field> Rounds<'_, E> {
+impl<'a, E: Field> Rounds<'a, E> {
+    /// Starts the rounds of a sum-check of `Σ eq(r, x)·f(x) = claim` (`f` of degree 2).
+    pub(crate) fn new(r: &'a [E], lambda: E, claim: E) -> Self {
+        Self {
+            r,
+            lambda,
+            claim,
+            c: E::ONE,
+            point: Vec::with_capacity(r.len()),
+            messages: Vec::with_capacity(r.len()),
+        }
+    }
+
+    /// The proof and the challenges.
+    pub(crate) fn finish(self) -> (sumcheck::Proof<E>, Vec<E>) {
+        (
+            sumcheck::Proof {
+                rounds: self.messages,
+            },
+            self.point,
+        )
+    }
+
     /// Whether round `j`'s `h(1)` must be summed directly.
-    fn needs_at_one(&self, j: usize) -> bool {
+    pub(crate) fn needs_at_one(&self, j: usize) -> bool {
         (self.c * self.r[j]).is_zero()
     }
 
     /// Sends round `j`'s message from `[h(0), X² coefficient]`, draws `ρ_j`, updates the claim
     /// and `C`.
-    fn round(&mut self, j: usize, [h0, lead]: [E; 2], at_one: Option<E>, t: &mut Transcript) -> E {
+    pub(crate) fn round(
+        &mut self,
+        j: usize,
+        [h0, lead]: [E; 2],
+        at_one: Option<E>,
+        t: &mut Transcript,
+    ) -> E {
         let (r, c) = (self.r[j], self.c);
         let h1 = match at_one {
             Some(h1) => h1,
@@ -345,14 +373,7 @@ pub(crate) fn prove<F: BaseField, E: ExtField<F>>(
     let k = point.len();
     sumcheck::absorb_header(t, k, 3, &claim);
     let weights = Weights::for_rounds(point);
-    let mut rounds = Rounds {
-        r: point,
-        lambda,
-        claim,
-        c: E::ONE,
-        point: Vec::with_capacity(k),
-        messages: Vec::with_capacity(k),
-    };
+    let mut rounds = Rounds::new(point, lambda, claim);
     let halves = match child {
         Child::Layer(table) => rounds_on_table(table, 0, &weights, &mut rounds, t),
         Child::Leaves(leaves) => {
@@ -394,10 +415,8 @@ pub(crate) fn prove<F: BaseField, E: ExtField<F>>(
             }
         }
     };
-    let proof = sumcheck::Proof {
-        rounds: rounds.messages,
-    };
-    (proof, rounds.point, halves)
+    let (proof, point) = rounds.finish();
+    (proof, point, halves)
 }
 
 /// A base-field leaf entry `[p0, c0, p1, c1]` as `[p0, α − c0, p1, α − c1]` in `E`.

@@ -56,6 +56,7 @@ use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 
+pub mod bits;
 mod layer;
 mod prover;
 mod verifier;
