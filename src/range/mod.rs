@@ -48,7 +48,46 @@
 //! `q̃ = α − Σ_j 2^j r_j` for the table tree; it returns the claims on `c̃_i` and `m̃`, which the
 //! caller discharges (the columns and `m` are committed by the caller before [`prove`]).
 //!
-//! See `spec/range.md` for the transcript, the soundness accounting and the costs.
+//! ```
+//! use merlin::Transcript;
+//! use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+//! use zkcnn::poly::evaluate_base;
+//! use zkcnn::range;
+//! use zkcnn::transcript::TranscriptExt;
+//!
+//! let a: Vec<F> = [3u64, 0, 7, 7].map(F::from).to_vec(); // 2^2 entries
+//! let b: Vec<F> = vec![F::from(5u64)]; // 2^0 entries
+//! let m = range::multiplicities(&[&a, &b], 3)?; // m[7] = 2, m[0] = m[3] = m[5] = 1
+//! // The caller binds the columns and m first: here in the clear, normally their commitments.
+//! let bind = |t: &mut Transcript| {
+//!     t.append_fields(b"columns", &[a.as_slice(), b.as_slice()].concat());
+//!     t.append_fields(b"multiplicities", &m);
+//! };
+//! let mut tp = Transcript::new(b"example");
+//! bind(&mut tp);
+//! let (proof, _) = range::prove::<F, E>(&[&a, &b], 3, &m, &mut tp)?;
+//!
+//! let mut tv = Transcript::new(b"example");
+//! bind(&mut tv);
+//! let claims = range::verify::<F, E>(&[2, 0], 3, &proof, &mut tv)?;
+//! // The caller discharges the claims (here by evaluating the tables it holds).
+//! assert_eq!(evaluate_base(&a, &claims.columns[0].point), claims.columns[0].value);
+//! assert_eq!(evaluate_base(&b, &claims.columns[1].point), claims.columns[1].value);
+//! let mc = &claims.multiplicities;
+//! assert_eq!(evaluate_base(&m, &mc.point), mc.value);
+//!
+//! // 8 is out of range for bits = 3: the prover cannot even count it.
+//! let bad = [F::from(8u64)];
+//! assert!(matches!(
+//!     range::multiplicities(&[&bad], 3),
+//!     Err(range::RangeError::ValueOutOfRange { column: 0, index: 0, .. })
+//! ));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! See `spec/range.md` for the design choices (two trees, padding counted as lookups of 0), the
+//! transcript, the soundness accounting and the costs. [`bits`] holds the bit-decomposition
+//! range check that the spec compares against.
 
 use crate::sumcheck::{self, EvaluationClaim, SumcheckError};
 use crate::transcript::TranscriptExt;

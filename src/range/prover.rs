@@ -191,7 +191,11 @@ fn prove_layout<F: BaseField, E: ExtField<F>>(
     let pad = layout.pad();
     let column_leaves = Leaves {
         num: None,
-        den: Cow::Owned(pack(layout, columns)),
+        den: match columns {
+            // One column filling the tree is its own packed table.
+            [c] if pad == 0 => Cow::Borrowed(*c),
+            _ => Cow::Owned(pack(layout, columns)),
+        },
     };
     let table_num = if pad == 0 {
         Cow::Borrowed(m)
