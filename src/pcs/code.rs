@@ -308,8 +308,10 @@ pub fn fold_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
 ) -> Vec<E> {
     let k = rs.len();
     let h = half::<F>();
-    collect_indexed(count, |q| {
-        let mut v: Vec<E> = (q << k..(q + 1) << k).map(&at).collect();
+    let fold = |q: usize, v: &mut [E]| {
+        for (j, x) in v.iter_mut().enumerate() {
+            *x = at((q << k) + j);
+        }
         let mut len = v.len();
         for (e, &r) in rs.iter().enumerate() {
             len /= 2;
@@ -319,6 +321,15 @@ pub fn fold_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
             }
         }
         v[0]
+    };
+    collect_indexed(count, |q| {
+        // Leaves of up to 64 entries fold in a stack buffer (no allocation per leaf).
+        if k <= 6 {
+            let mut buf = [E::ZERO; 64];
+            fold(q, &mut buf[..1 << k])
+        } else {
+            fold(q, &mut vec![E::ZERO; 1 << k])
+        }
     })
 }
 
