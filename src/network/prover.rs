@@ -566,6 +566,16 @@ pub(crate) fn valid<E: crate::field::MulAcc>(w: &crate::layers::window::Window, 
     eq_table(r).iter().take(w.output).copied().sum()
 }
 
+/// The transcripts of the model opening and of the advice opening: two labelled copies of the
+/// transcript so far.
+pub(crate) fn fork(t: Transcript) -> (Transcript, Transcript) {
+    let mut model = t.clone();
+    model.append_message(b"opening", b"model");
+    let mut advice = t;
+    advice.append_message(b"opening", b"advice");
+    (model, advice)
+}
+
 /// Proves one inference: returns the model's output and the proof.
 pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
@@ -672,24 +682,32 @@ pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
         .iter()
         .map(|(s, p)| Claim::new(0, plan.advice_packing.point(*s, p)))
         .collect();
-    let (_, model_opening) = basefold::open(
-        &pcs.params,
-        &committed.commitment,
-        &committed.data,
-        &model_claims,
-        &mut t,
-    )
-    .map_err(NetworkError::Pcs)?;
-    lap("model opening");
-    let (_, advice_opening) = basefold::open(
-        &pcs.params,
-        &advice_commitment,
-        &advice_data,
-        &advice_claims,
-        &mut t,
-    )
-    .map_err(NetworkError::Pcs)?;
-    lap("advice opening");
+    // The two openings are independent: each runs on its own fork of the transcript (both
+    // forks bind everything before), in parallel.
+    let (mut tm, mut ta) = fork(t);
+    let (model_opening, advice_opening) = crate::parallel::join(
+        || {
+            basefold::open(
+                &pcs.params,
+                &committed.commitment,
+                &committed.data,
+                &model_claims,
+                &mut tm,
+            )
+        },
+        || {
+            basefold::open(
+                &pcs.params,
+                &advice_commitment,
+                &advice_data,
+                &advice_claims,
+                &mut ta,
+            )
+        },
+    );
+    let (_, model_opening) = model_opening.map_err(NetworkError::Pcs)?;
+    let (_, advice_opening) = advice_opening.map_err(NetworkError::Pcs)?;
+    lap("openings");
     Ok((
         output,
         Proof {

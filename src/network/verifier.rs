@@ -472,13 +472,14 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     };
     let (mc, mv) = split(&plan.model_packing, model_claims)?;
     let (ac, av) = split(&plan.advice_packing, advice_claims)?;
+    let (mut tm, mut ta) = super::prover::fork(t);
     basefold::verify(
         &pcs.params,
         commitment,
         &mc,
         &mv,
         &proof.model_opening,
-        &mut t,
+        &mut tm,
     )
     .map_err(VerifyError::ModelOpening)?;
     basefold::verify(
@@ -487,7 +488,7 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
         &ac,
         &av,
         &proof.advice_opening,
-        &mut t,
+        &mut ta,
     )
     .map_err(VerifyError::AdviceOpening)?;
     Ok(())
