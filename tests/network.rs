@@ -289,3 +289,58 @@ fn every_layer_kind_round_trips_on_both_fields() {
     round_trip::<Goldilocks, GoldilocksExt2>(&model, 101);
     round_trip::<Bn254Fr, Bn254Fr>(&model, 102);
 }
+
+/// Committed proofs keep verifying: `fixtures/golden/` holds the `every_kind(1)` model, an
+/// input, its output and a proof. When the proof format changes on purpose (and
+/// `FORMAT_VERSION` with it), regenerate with
+/// `ZKCNN_REGENERATE_GOLDEN=1 cargo test --test network golden`.
+#[test]
+fn golden_proof_keeps_verifying() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    let (model_path, proof_path) = (dir.join("every-kind.json"), dir.join("every-kind.proof"));
+    let io_path = dir.join("every-kind.io.json");
+    if std::env::var_os("ZKCNN_REGENERATE_GOLDEN").is_some() {
+        let model = every_kind(1);
+        let committed = network::commit_model::<F, E>(&model).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
+        let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&model_path, model.to_json()).unwrap();
+        std::fs::write(
+            &io_path,
+            format!("{{\"input\": {x:?}, \"output\": {y:?}}}\n"),
+        )
+        .unwrap();
+        std::fs::write(&proof_path, proof.to_bytes(digest)).unwrap();
+    }
+    let model =
+        zkcnn::model::Model::from_json(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
+    let io: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&io_path).unwrap()).unwrap();
+    let ints = |k: &str| -> Vec<i64> {
+        io[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    let (x, y) = (ints("input"), ints("output"));
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let bytes = std::fs::read(&proof_path).unwrap();
+    let proof = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
+    network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap();
+    // Proving is deterministic: today's prover writes the same bytes.
+    let input = ndarray::ArrayD::from_shape_vec(model.input_shape.clone(), x.clone()).unwrap();
+    let (_, again) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    assert!(
+        again.to_bytes(digest) == bytes,
+        "the prover's bytes changed: bump FORMAT_VERSION and regenerate"
+    );
+}
