@@ -1389,3 +1389,29 @@ fn vgg16_cifar_seeds_run() {
         zoo_model_runs(&zoo::vgg16_cifar(seed), 4);
     }
 }
+
+/// An architecture (weights and biases removed) validates as an architecture with the same
+/// shapes, not as a model; a layer with only one of the two removed is still an error.
+#[test]
+fn architectures_validate_as_architectures_only() {
+    let model = zkcnn::model::zoo::lenet5(2);
+    let arch = model.architecture();
+    assert_eq!(
+        arch.validate_architecture().unwrap(),
+        model.validate().unwrap()
+    );
+    assert!(matches!(
+        arch.validate(),
+        Err(ModelError::WeightsLength { layer: 0, .. })
+    ));
+    let mut half = model.clone();
+    if let Layer::Dense(d) = &mut half.layers[7] {
+        d.bias.clear();
+    } else {
+        panic!("layer 7 of LeNet-5 is dense");
+    }
+    assert!(matches!(
+        half.validate_architecture(),
+        Err(ModelError::BiasLength { layer: 7, .. })
+    ));
+}

@@ -344,3 +344,31 @@ fn golden_proof_keeps_verifying() {
         "the prover's bytes changed: bump FORMAT_VERSION and regenerate"
     );
 }
+
+/// The verifier needs only the architecture (no weights) next to the commitment; the prover
+/// refuses an architecture without weights with a model error.
+#[test]
+fn the_verifier_needs_only_the_architecture() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::lenet5(4);
+    let arch = model.architecture();
+    assert_eq!(arch.architecture_json(), model.architecture_json());
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 8);
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(&arch, &committed.commitment, &x, &y, &proof).unwrap();
+    // Another architecture (one shift changed) is another statement.
+    let mut other = arch.clone();
+    if let zkcnn::model::Layer::Conv2d(c) = &mut other.layers[0] {
+        c.shift += 1;
+    }
+    assert!(network::verify(&other, &committed.commitment, &x, &y, &proof).is_err());
+    assert!(matches!(
+        network::commit_model::<F, E>(&arch),
+        Err(network::NetworkError::Model(_))
+    ));
+    assert!(network::prove::<F, E>(&arch, &committed, &input).is_err());
+}

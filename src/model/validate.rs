@@ -244,6 +244,37 @@ impl Model {
     /// layer: the incoming rank, positive sizes, channel/feature agreement, parameter lengths,
     /// weight and bias ranges, the shift, the worst-case accumulator, a non-empty output.
     pub fn validate(&self) -> Result<Vec<Vec<usize>>, ModelError> {
+        self.check(false)
+    }
+
+    /// [`Self::validate`] for an architecture: a layer whose weights and bias are both empty is
+    /// accepted (the verifier's view, see [`Self::architecture`]); present parameters are
+    /// checked as usual.
+    pub fn validate_architecture(&self) -> Result<Vec<Vec<usize>>, ModelError> {
+        self.check(true)
+    }
+
+    /// The model without its weights and biases: what a verifier needs next to the model
+    /// commitment.
+    pub fn architecture(&self) -> Model {
+        let mut m = self.clone();
+        for layer in &mut m.layers {
+            match layer {
+                Layer::Conv2d(c) => {
+                    c.weights.clear();
+                    c.bias.clear();
+                }
+                Layer::Dense(d) => {
+                    d.weights.clear();
+                    d.bias.clear();
+                }
+                _ => {}
+            }
+        }
+        m
+    }
+
+    fn check(&self, architecture_only: bool) -> Result<Vec<Vec<usize>>, ModelError> {
         for (field, bits) in [
             (BitsField::Activation, self.activation_bits),
             (BitsField::Weight, self.weight_bits),
@@ -265,6 +296,7 @@ impl Model {
         let ctx = Ctx {
             wmax: max_abs(self.weight_bits),
             amax: max_abs(self.activation_bits),
+            architecture_only,
         };
         let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
@@ -373,6 +405,9 @@ impl Model {
 struct Ctx {
     wmax: i64,
     amax: i64,
+    /// Accept layers whose weights and biases are both empty (an architecture without
+    /// parameters, as the verifier holds it).
+    architecture_only: bool,
 }
 
 /// The layer being checked, for error construction.
@@ -451,6 +486,9 @@ impl At {
         outputs: usize,
     ) -> Result<(), ModelError> {
         let (layer, kind) = (self.layer, self.kind);
+        if ctx.architecture_only && weights.is_empty() && bias.is_empty() {
+            return Ok(());
+        }
         if weights.len() != expected_weights {
             return Err(ModelError::WeightsLength {
                 layer,

@@ -193,9 +193,10 @@ impl Plan {
         }
     }
 
-    /// Builds the plan (validating the model).
+    /// Builds the plan from the model's architecture (weights may be absent: see
+    /// [`Model::architecture`]).
     pub fn new(model: &Model) -> Result<Self, NetworkError> {
-        let shapes = model.validate().map_err(NetworkError::Model)?;
+        let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
         let mut p = Plan {
             dims: vec![Dims::new(&model.input_shape)],

@@ -94,6 +94,7 @@ fn model_segments<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<F>> {
 pub fn commit_model<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
 ) -> Result<CommittedModel<F>, NetworkError> {
+    model.validate().map_err(NetworkError::Model)?;
     let plan = Plan::new(model)?;
     let packed = plan.model_packing.pack(&model_segments::<F>(model, &plan));
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;

@@ -347,7 +347,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
 }
 
 /// Verifies that the model committed as `commitment` (with `model`'s architecture), on `input`,
-/// outputs `output`.
+/// outputs `output`. Only the architecture is read: pass [`Model::architecture`] (weights
+/// removed) or the full model.
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     commitment: &Commitment,
