@@ -195,13 +195,9 @@ fn witness<F: BaseField>(
 ) -> Result<(Witness<F>, ArrayD<i64>), NetworkError> {
     let trace = infer(model, input).map_err(|e| NetworkError::Inference(e.to_string()))?;
     let bits = plan.range_bits;
-    let mut ints = vec![pad(
-        &plan.dims[0],
-        input.as_slice_memory_order().unwrap_or(&[]),
-    )];
-    if input.as_slice().is_none() {
-        ints[0] = pad(&plan.dims[0], &input.iter().copied().collect::<Vec<_>>());
-    }
+    // Row-major logical order whatever the array's memory layout.
+    let flat: Vec<i64> = input.iter().copied().collect();
+    let mut ints = vec![pad(&plan.dims[0], &flat)];
     let mut advice: Vec<Vec<F>> = plan.advice_vars.iter().map(|_| Vec::new()).collect();
     for (l, step) in plan.steps.iter().enumerate() {
         let out_dims = &plan.dims[l + 1];
@@ -227,7 +223,9 @@ fn witness<F: BaseField>(
                     Step::Relu { .. } => ints[l].clone(),
                     _ => acc_padded(),
                 };
-                let r = requant.as_ref().ok_or(NetworkError::CommitmentMismatch)?;
+                let Some(r) = requant.as_ref() else {
+                    unreachable!("every requantizing step has a requantization in the plan")
+                };
                 let (y, n, limbs, q) = requant_witness(l, r, &acc, bits)?;
                 advice[r.y] = to_field(&y);
                 advice[r.n] = to_field(&n);
