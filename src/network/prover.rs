@@ -186,6 +186,8 @@ struct Witness<F> {
     ints: Vec<Vec<i64>>,
     /// Advice segment tables.
     advice: Vec<Vec<F>>,
+    /// The range columns' tables (computed once: for the multiplicities, then the range check).
+    columns: Vec<Vec<F>>,
 }
 
 fn witness<F: BaseField>(
@@ -271,7 +273,14 @@ fn witness<F: BaseField>(
         .last()
         .cloned()
         .unwrap_or_else(|| input.clone());
-    Ok((Witness { ints, advice }, output))
+    Ok((
+        Witness {
+            ints,
+            advice,
+            columns,
+        },
+        output,
+    ))
 }
 
 /// The range columns' tables.
@@ -650,8 +659,7 @@ pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
     }
     lap("layer protocols");
     // Range check.
-    let columns = column_tables::<F>(&plan, &w.ints, &w.advice);
-    let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+    let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
     let mseg = plan.multiplicities_segment();
     let (range, claims) =
         crate::range::prove::<F, E>(&refs, plan.range_bits as usize, &w.advice[mseg], ctx.t)
