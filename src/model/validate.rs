@@ -254,26 +254,6 @@ impl Model {
         self.check(true)
     }
 
-    /// The model without its weights and biases: what a verifier needs next to the model
-    /// commitment.
-    pub fn architecture(&self) -> Model {
-        let mut m = self.clone();
-        for layer in &mut m.layers {
-            match layer {
-                Layer::Conv2d(c) => {
-                    c.weights.clear();
-                    c.bias.clear();
-                }
-                Layer::Dense(d) => {
-                    d.weights.clear();
-                    d.bias.clear();
-                }
-                _ => {}
-            }
-        }
-        m
-    }
-
     fn check(&self, architecture_only: bool) -> Result<Vec<Vec<usize>>, ModelError> {
         for (field, bits) in [
             (BitsField::Activation, self.activation_bits),
@@ -376,6 +356,12 @@ impl Model {
     /// architecture (shapes, shifts, bit widths, name) without the parameters. Field order is
     /// the declaration order of the IR types, so equal architectures give equal strings.
     pub fn architecture_json(&self) -> String {
+        serde_json::to_string(&self.architecture()).expect("a Model always serializes")
+    }
+
+    /// The model without its weights and biases (never copied): what a verifier needs next to
+    /// the model commitment.
+    pub fn architecture(&self) -> Model {
         let mut arch = Model {
             name: self.name.clone(),
             input_shape: self.input_shape.clone(),
@@ -397,7 +383,7 @@ impl Model {
                 }),
                 other => other.clone(),
             }));
-        serde_json::to_string(&arch).expect("a Model always serializes")
+        arch
     }
 }
 
