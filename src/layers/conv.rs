@@ -112,16 +112,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         }
     }
     let (eq_y, eq_x) = (eq_table(r_y), eq_table(r_x));
-    let triples = |w: &Window| -> Vec<(usize, usize, usize)> {
-        (0..w.output)
-            .flat_map(|o| (0..w.k).map(move |d| (d, o)))
-            .filter_map(|(d, o)| {
-                let i = (o * w.stride + d).checked_sub(w.pad)?;
-                (i < w.input).then_some((d, o, i))
-            })
-            .collect()
-    };
-    let (tx, ty) = (triples(&shape.wx), triples(&shape.wy));
+    let (tx, ty): (Vec<_>, Vec<_>) = (shape.wx.triples().collect(), shape.wy.triples().collect());
     let per_channel: Vec<Vec<E>> = collect_indexed(shape.input.shape[0], |ci| {
         let xc = &x[ci * h_len * w_len..(ci + 1) * h_len * w_len];
         // rows[iy][dx] = Σ_{ox} eq_x[ox]·X[ci][iy][ox·s + dx − p]

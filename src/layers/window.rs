@@ -25,8 +25,8 @@ pub struct Window {
 }
 
 impl Window {
-    /// The valid `(d, o, i)` triples.
-    fn triples(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    /// The valid `(d, o, i)` triples, output position outermost.
+    pub fn triples(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         (0..self.output).flat_map(move |o| {
             (0..self.k).filter_map(move |d| {
                 let i = (o * self.stride + d).checked_sub(self.pad)?;
