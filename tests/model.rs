@@ -269,6 +269,7 @@ fn model(input_shape: &[usize], abits: u32, wbits: u32, layers: Vec<Layer>) -> M
         activation_bits: abits,
         weight_bits: wbits,
         layers,
+        quantization: None,
     }
 }
 

@@ -98,6 +98,7 @@ fn tiny() -> zkcnn::model::Model {
                 shift: 4,
             }),
         ],
+        quantization: None,
     }
 }
 
@@ -275,6 +276,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
                 shift: 0,
             }),
         ],
+        quantization: None,
     };
     let samples: Vec<_> = (0..4)
         .map(|i| zoo::random_input(&m.input_shape, 8, 100 + i))

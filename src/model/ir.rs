@@ -17,6 +17,27 @@ pub struct Model {
     pub weight_bits: u32,
     /// The layers, applied in order; layer `i` reads layer `i − 1`'s output (the input for 0).
     pub layers: Vec<Layer>,
+    /// How real numbers map to the model's integers, when the model came from a float model
+    /// (set by the ONNX import). Absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<Quantization>,
+}
+
+/// Power-of-two scales between a float model and its quantized form, and the source model's
+/// operators that run outside the proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantization {
+    /// A real input `x` enters the model as `round(x · 2^input_frac_bits)`, clamped to the
+    /// activation range.
+    pub input_frac_bits: i32,
+    /// The proven integer output times `2^−output_frac_bits` approximates the float model's
+    /// output.
+    pub output_frac_bits: i32,
+    /// Operators of the source model applied to the proven output outside the proof, in order
+    /// (for example `Softmax`, `ArgMax`): computed on the proven values, not proven.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside: Vec<String>,
 }
 
 /// One layer. In JSON, an object whose `type` names the variant, next to the variant's fields;

@@ -368,6 +368,7 @@ impl Model {
             activation_bits: self.activation_bits,
             weight_bits: self.weight_bits,
             layers: Vec::with_capacity(self.layers.len()),
+            quantization: self.quantization.clone(),
         };
         arch.layers
             .extend(self.layers.iter().map(|layer| match layer {

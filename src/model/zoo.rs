@@ -218,6 +218,7 @@ impl Builder {
             activation_bits: BITS,
             weight_bits: BITS,
             layers: self.layers,
+            quantization: None,
         };
         let inputs: Vec<_> = (0..CALIBRATION_SAMPLES as u64)
             .map(|j| random_input(input_shape, BITS, calibration_seed(seed, j)))
