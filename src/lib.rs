@@ -26,6 +26,7 @@ pub mod gkr;
 pub mod layers;
 pub mod model;
 pub mod network;
+pub mod npy;
 pub mod parallel;
 pub mod pcs;
 pub mod poly;
