@@ -250,3 +250,46 @@ impl Layer {
         }
     }
 }
+
+impl Quantization {
+    /// The model's integer input for a real input: `round(x · 2^input_frac_bits)` (halves away
+    /// from zero), clamped to `[−(2^{B−1}−1), 2^{B−1}−1]` with `B = activation_bits`. NaN maps to
+    /// 0.
+    pub fn quantize_input(&self, x: &[f32], activation_bits: u32) -> Vec<i64> {
+        let max = ((1i64 << activation_bits.clamp(1, 62).saturating_sub(1)) - 1) as f64;
+        let scale = 2f64.powi(self.input_frac_bits);
+        x.iter()
+            .map(|&v| {
+                let q = (v as f64 * scale).round();
+                if q.is_nan() {
+                    0
+                } else {
+                    q.clamp(-max, max) as i64
+                }
+            })
+            .collect()
+    }
+
+    /// The real values a proven integer output stands for: `y · 2^−output_frac_bits`.
+    pub fn dequantize_output(&self, y: &[i64]) -> Vec<f64> {
+        let scale = 2f64.powi(-self.output_frac_bits);
+        y.iter().map(|&v| v as f64 * scale).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quantization;
+
+    #[test]
+    fn quantizes_and_dequantizes() {
+        let q = Quantization {
+            input_frac_bits: 4,
+            output_frac_bits: 3,
+            outside: vec![],
+        };
+        let x = [0.5, -0.53, 100.0, -100.0, f32::NAN, 0.03125, -0.03125];
+        assert_eq!(q.quantize_input(&x, 8), vec![8, -8, 127, -127, 0, 1, -1]);
+        assert_eq!(q.dequantize_output(&[8, -3]), vec![1.0, -0.375]);
+    }
+}
