@@ -1,0 +1,396 @@
+//! `zkcnn bench`: the figures tables of the README (sum-check, GKR, Basefold, whole networks),
+//! printed as Markdown on stdout.
+
+use ark_ff::{AdditiveGroup, Field};
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use merlin::Transcript;
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::gkr::{self, Circuit, Op, Wire};
+use zkcnn::poly::Mle;
+use zkcnn::sumcheck::{self, Instance, Term};
+use zkcnn::testing::{random_base, random_circuit};
+
+/// Which table `--only` selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// The sum-check prover against a plain sum.
+    Sumcheck,
+    /// GKR against plain circuit evaluation.
+    Gkr,
+    /// Basefold commit, open and verify.
+    Pcs,
+    /// Whole-network proofs of the zoo's LeNet-5 (and VGG-16 without --quick).
+    Network,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn threads() -> usize {
+    zkcnn::parallel::num_threads()
+}
+
+/// A random circuit of `depth` layers of `2^log_width` gates, a quarter of the wires of every layer
+/// after the first reading the input directly.
+fn random_layered_circuit(log_width: usize, depth: usize, seed: u64) -> (Circuit, Vec<F>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let width = 1 << log_width;
+    let circuit = random_circuit(&mut rng, width, &vec![width; depth], 0.25);
+    let input = random_base(&mut rng, width);
+    (circuit, input)
+}
+
+/// Median of `reps` timings of `f`.
+fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut v: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed()
+        })
+        .collect();
+    v.sort();
+    v[reps / 2]
+}
+
+/// Medians of `reps` interleaved timings of `baseline()` and of `run(setup())` (`setup`
+/// untimed): both see the same machine conditions, so their ratio is comparable.
+fn time_pair<S, T, U>(
+    reps: usize,
+    mut baseline: impl FnMut() -> U,
+    mut setup: impl FnMut() -> S,
+    mut run: impl FnMut(S) -> T,
+) -> (Duration, Duration) {
+    let (mut base, mut main) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let t = Instant::now();
+        black_box(baseline());
+        base.push(t.elapsed());
+        let s = setup();
+        let t = Instant::now();
+        black_box(run(s));
+        main.push(t.elapsed());
+    }
+    base.sort();
+    main.sort();
+    (base[reps / 2], main[reps / 2])
+}
+
+/// Σ_x f(x)·g(x) (·h(x)) over `F`, plainly, in a tight loop on the same threads: the baseline a
+/// sum-check prover is compared with.
+fn plain_sum(tables: &[Vec<F>]) -> F {
+    let n = tables[0].len();
+    let sum = |r: std::ops::Range<usize>| -> F {
+        match tables {
+            [f, g] => f[r.clone()].iter().zip(&g[r]).map(|(a, b)| *a * b).sum(),
+            [f, g, h] => f[r.clone()]
+                .iter()
+                .zip(&g[r.clone()])
+                .zip(&h[r])
+                .map(|((a, b), c)| *a * b * c)
+                .sum(),
+            _ => unreachable!("degree 2 or 3"),
+        }
+    };
+    zkcnn::parallel::map_reduce(n, sum, |a, b| a + b)
+}
+
+/// Plain evaluation of a circuit on the same threads, without padding or bookkeeping.
+fn plain_eval(c: &Circuit, input: &[F]) -> F {
+    let mut prev = input.to_vec();
+    for l in &c.layers {
+        let mut out = vec![F::ZERO; l.gates.len()];
+        zkcnn::parallel::for_each_chunk_mut(&mut out, |start, chunk| {
+            for (o, g) in chunk.iter_mut().zip(&l.gates[start..]) {
+                let get = |w: Wire| match w {
+                    Wire::Prev(j) => prev[j],
+                    Wire::Input(j) => input[j],
+                };
+                *o = match g.op {
+                    Op::Add => get(g.left) + get(g.right),
+                    Op::Mul => get(g.left) * get(g.right),
+                };
+            }
+        });
+        prev = out;
+    }
+    prev[0]
+}
+
+/// Runs the benches and prints their tables.
+pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
+    let reps = if quick { 3 } else { 9 };
+    say!(
+        "zkcnn bench: release build, {} thread(s), {} allocator, Goldilocks F, challenges in F[X]/(X^2-7)",
+        threads(),
+        if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" }
+    );
+    say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
+    if only.is_none() || only == Some(Only::Sumcheck) {
+        bench_sumcheck(quick, reps);
+    }
+    if only.is_none() || only == Some(Only::Gkr) {
+        bench_gkr(quick, reps);
+    }
+    if only.is_none() || only == Some(Only::Pcs) {
+        bench_pcs(quick);
+    }
+    if only.is_none() || only == Some(Only::Network) {
+        return bench_network(quick);
+    }
+    ExitCode::SUCCESS
+}
+
+fn bench_sumcheck(quick: bool, reps: usize) {
+    say!();
+    say!("sum-check prover for sum_x prod_i f_i(x), f_i random base-field tables;");
+    say!("baseline: the same sum computed plainly with field * and + on the same threads");
+    say!("| entries | degree | prove | plain sum | prove / plain | verify | proof |");
+    say!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut rng = StdRng::seed_from_u64(7);
+    let sizes: &[usize] = if quick { &[16, 18] } else { &[16, 18, 20, 22] };
+    for &n in sizes {
+        for d in [2usize, 3] {
+            let tables: Vec<Vec<F>> = (0..d).map(|_| random_base(&mut rng, 1 << n)).collect();
+            let claim = zkcnn::field::lift::<E>(plain_sum(&tables));
+            let inst = Instance::<F, E>::new(
+                tables.iter().cloned().map(Mle::Base).collect(),
+                vec![Term {
+                    coeff: E::ONE,
+                    factors: (0..d).collect(),
+                }],
+            )
+            .expect("well-formed instance");
+            let mut proof = None;
+            let (plain, prove) = time_pair(
+                reps,
+                || plain_sum(&tables),
+                || inst.clone(),
+                |inst| {
+                    proof = Some(sumcheck::prove(inst, claim, &mut Transcript::new(b"bench")).proof)
+                },
+            );
+            let proof = proof.expect("ran at least once");
+            let verify = time(reps, || {
+                sumcheck::verify(n, d, claim, &proof, &mut Transcript::new(b"bench"))
+            });
+            say!(
+                "| 2^{n} | {d} | {} | {} | {:.1}x | {} | {} B |",
+                ms(prove),
+                ms(plain),
+                prove.as_secs_f64() / plain.as_secs_f64(),
+                ms(verify),
+                zkcnn::codec::to_bytes(&proof).len()
+            );
+        }
+    }
+}
+
+fn bench_gkr(quick: bool, reps: usize) {
+    say!();
+    say!("GKR prover on random layered circuits (a quarter of the wires of every layer after the");
+    say!("first read the input layer); baseline: plain evaluation on the same threads");
+    say!("| gates | layers x width | prove | plain evaluation | prove / plain | verify | proof |");
+    say!("| --- | --- | --- | --- | --- | --- | --- |");
+    let shapes: &[(usize, usize)] = if quick {
+        &[(14, 4)]
+    } else {
+        &[(14, 16), (16, 16), (18, 4)]
+    };
+    for &(w, depth) in shapes {
+        let (c, input) = random_layered_circuit(w, depth, 3);
+        let mut out = None;
+        let (plain, prove) = time_pair(
+            reps,
+            || plain_eval(&c, &input),
+            || (),
+            |()| {
+                out = Some(
+                    gkr::prove::<F, E>(&c, &input, &mut Transcript::new(b"bench"))
+                        .expect("valid circuit"),
+                )
+            },
+        );
+        let out = out.expect("ran at least once");
+        let verify = time(reps, || {
+            gkr::verify(&c, &out.output, &out.proof, &mut Transcript::new(b"bench"))
+        });
+        say!(
+            "| 2^{} | {depth} x 2^{w} | {} | {} | {:.1}x | {} | {:.1} KiB |",
+            w + depth.trailing_zeros() as usize,
+            ms(prove),
+            ms(plain),
+            prove.as_secs_f64() / plain.as_secs_f64(),
+            ms(verify),
+            out.proof.to_bytes().len() as f64 / 1024.0
+        );
+    }
+}
+
+fn bench_pcs(quick: bool) {
+    use zkcnn::pcs::basefold::{self, field_bits, Basefold};
+    use zkcnn::pcs::Claim;
+    let max_vars = 24;
+    let Basefold { params: p } = Basefold::setup::<F, E>(max_vars, 100).expect("reachable");
+    say!();
+    say!(
+        "Basefold, one polynomial, one claim; setup(2^{max_vars}, 100 bits): rate 1/{}, arity {}, {} queries",
+        1 << p.rate_bits,
+        1 << p.fold_bits,
+        p.queries
+    );
+    say!("(proven, unique-decoding bound: spec/pcs.md); median of 3");
+    say!("| entries | commit | open | verify | proof | proven bits |");
+    say!("| --- | --- | --- | --- | --- | --- |");
+    let mut rng = StdRng::seed_from_u64(9);
+    let sizes: &[usize] = if quick { &[16] } else { &[16, 20, 22, 24] };
+    for &n in sizes {
+        let evals: Vec<F> = random_base(&mut rng, 1 << n);
+        let z = vec![Claim::new(
+            0,
+            (0..n)
+                .map(|_| <E as ark_ff::UniformRand>::rand(&mut rng))
+                .collect(),
+        )];
+        let mut committed = None;
+        let commit = time(3, || {
+            committed = Some(basefold::commit(&p, vec![evals.clone()]).expect("power of two"))
+        });
+        let (c, data) = committed.expect("ran at least once");
+        let mut opened = None;
+        let open = time(3, || {
+            opened = Some(
+                basefold::open(&p, &c, &data, &z, &mut Transcript::new(b"bench"))
+                    .expect("valid point"),
+            )
+        });
+        let (y, proof) = opened.expect("ran at least once");
+        let verify = time(3, || {
+            basefold::verify(&p, &c, &z, &y, &proof, &mut Transcript::new(b"bench"))
+                .expect("valid proof")
+        });
+        say!(
+            "| 2^{n} | {} | {} | {} | {:.1} KiB | {:.1} |",
+            ms(commit),
+            ms(open),
+            ms(verify),
+            zkcnn::codec::to_bytes(&proof).len() as f64 / 1024.0,
+            p.security_bits(n, field_bits::<E>())
+        );
+    }
+}
+
+/// Peak resident memory of this process so far (`VmHWM`), in MiB; `None` off Linux.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Resets the peak-RSS counter (`VmHWM`) to the current RSS, so that a later reading is the
+/// peak of what runs in between. Linux only; returns whether it worked.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Whole-network proofs of the zoo's models with seeded random weights and input.
+fn bench_network(quick: bool) -> ExitCode {
+    use zkcnn::model::{infer, zoo};
+    use zkcnn::network;
+    say!();
+    say!("whole-network proofs, seeded random weights and input; model commitment made beforehand (not in prove);");
+    say!("prove/verify/inference: medians of 3; peak memory: the process's peak RSS while proving (the committed model's data included)");
+    say!("| model | parameters | commit model | inference | prove | prove / inference | verify | proof | peak memory |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let models: Vec<zkcnn::model::Model> = if quick {
+        vec![zoo::lenet5(1)]
+    } else {
+        vec![zoo::lenet5(1), zoo::vgg16_cifar(1)]
+    };
+    let mut breakdown = Vec::new();
+    for model in &models {
+        let params: usize = model
+            .layers
+            .iter()
+            .map(|l| match l {
+                zkcnn::model::Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
+                zkcnn::model::Layer::Dense(d) => d.weights.len() + d.bias.len(),
+                _ => 0,
+            })
+            .sum();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
+        let t = Instant::now();
+        let committed = match network::commit_model::<F, E>(model) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("zkcnn: {}: {e}", model.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        let commit = t.elapsed();
+        let inference = time(3, || infer(model, &input).map(|_| ()));
+        let reset = reset_peak_rss();
+        let mut proved = None;
+        let prove = time(3, || {
+            proved = Some(network::prove::<F, E>(model, &committed, &input))
+        });
+        let peak = if reset { peak_rss_mib() } else { None };
+        let (output, proof) = match proved {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                eprintln!("zkcnn: {}: {e}", model.name);
+                return ExitCode::FAILURE;
+            }
+            None => return ExitCode::FAILURE,
+        };
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let mut phases = Vec::new();
+        if network::prove_timed::<F, E>(model, &committed, &input, &mut phases).is_ok() {
+            let list: Vec<String> = phases
+                .iter()
+                .map(|(n, d)| format!("{n} {}", ms(*d)))
+                .collect();
+            breakdown.push(format!("{}: {}", model.name, list.join(", ")));
+        }
+        let mut verified = Ok(());
+        let verify = time(3, || {
+            verified = network::verify(model, &committed.commitment, &x, &y, &proof)
+        });
+        if let Err(e) = verified {
+            eprintln!("zkcnn: {}: the proof does not verify: {e}", model.name);
+            return ExitCode::FAILURE;
+        }
+        let parts: Vec<String> = proof
+            .part_sizes()
+            .iter()
+            .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
+            .collect();
+        breakdown.push(format!("{} proof: {}", model.name, parts.join(", ")));
+        let digest = network::statement_digest(model, &committed.commitment, &x, &y);
+        let bytes = proof.to_bytes(digest).len();
+        say!(
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} KiB | {} |",
+            model.name,
+            params,
+            ms(commit),
+            ms(inference),
+            ms(prove),
+            prove.as_secs_f64() / inference.as_secs_f64(),
+            ms(verify),
+            bytes as f64 / 1024.0,
+            peak.map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+        );
+    }
+    say!();
+    say!("prover phases (one more run) and proof parts:");
+    for line in breakdown {
+        say!("  {line}");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,396 @@
+//! `commit`, `prove`, `verify` and `inspect`: the files in, the library's calls, the report out.
+//! Proofs are over Goldilocks with challenges in its quadratic extension.
+
+use super::commitment::{architecture_digest, CommitmentFile};
+use super::error::CliError;
+use super::files::{self, argmax};
+use super::ui::{self, Progress};
+use super::{ProveArgs, Report, VerifyArgs};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::Path;
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::model::{Layer, Model};
+use zkcnn::network::{self, FormatError};
+
+/// The proof's field, for messages.
+const FIELD: &str = "Goldilocks, challenges in its quadratic extension";
+
+fn show(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Commits to the model's weights and writes the commitment file (and the architecture).
+pub fn commit(
+    model_path: &Path,
+    out: &Path,
+    architecture: Option<&Path>,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let model = files::read_model(model_path)?;
+    let (committed, took) = progress.step("committing the model", || {
+        network::commit_model::<F, E>(&model)
+    });
+    let committed = committed.map_err(|e| CliError::Failed {
+        action: format!("commit '{}'", show(model_path)),
+        reason: e.to_string(),
+    })?;
+    let file = CommitmentFile {
+        architecture: architecture_digest(&model),
+        commitment: committed.commitment.clone(),
+    };
+    let bytes = file.to_bytes::<F>();
+    files::write("commitment", out, &bytes)?;
+    if let Some(path) = architecture {
+        files::write_model(path, &model.architecture())?;
+    }
+    let root = hex(&committed.commitment.root);
+    let mut text = format!(
+        "committed '{}' ({}): root {root}, 2^{} field elements, in {}\nwrote {} ({})\n",
+        show(model_path),
+        model.name,
+        committed.commitment.num_vars,
+        ui::duration(took),
+        show(out),
+        ui::bytes(bytes.len()),
+    );
+    if let Some(path) = architecture {
+        let _ = writeln!(text, "wrote the architecture to {}", show(path));
+    }
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "commitment": show(out),
+            "root": root,
+            "num_vars": committed.commitment.num_vars,
+            "architecture": architecture.map(show),
+            "commit_ms": ui::ms(took),
+        }),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Proves the model on the input; writes the proof and, if asked, the output file.
+pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_model(&a.model)?;
+    let input = files::read_input(&a.input, &model)?;
+    let expected = match &a.commitment {
+        Some(path) => Some((path, read_commitment(path, &model, &a.model)?)),
+        None => None,
+    };
+    let action = || format!("prove '{}' on '{}'", show(&a.model), show(&a.input));
+    let (committed, commit_took) = progress.step("committing the model", || {
+        network::commit_model::<F, E>(&model)
+    });
+    let committed = committed.map_err(|e| CliError::Failed {
+        action: action(),
+        reason: e.to_string(),
+    })?;
+    if let Some((path, file)) = expected {
+        if file.commitment != committed.commitment {
+            return Err(CliError::Mismatch(format!(
+                "commitment '{}' does not match model '{}': it commits to other weights",
+                show(path),
+                show(&a.model)
+            )));
+        }
+    }
+    let mut phases = network::Phases::new();
+    let (proved, prove_took) = progress.step("proving", || {
+        network::prove_timed::<F, E>(&model, &committed, &input, &mut phases)
+    });
+    let (output, proof) = proved.map_err(|e| CliError::Failed {
+        action: action(),
+        reason: e.to_string(),
+    })?;
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let out_json = files::output_json(&model, &output);
+    if let Some(path) = &a.output {
+        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
+        files::write("output", path, text.as_bytes())?;
+    }
+    let class = argmax(&y);
+    let mut text = format!(
+        "proved '{}' on '{}': output {y:?}\n",
+        show(&a.model),
+        show(&a.input)
+    );
+    if let Some(c) = class {
+        let _ = writeln!(
+            text,
+            "class {c} (argmax of the proven output, computed outside the proof)"
+        );
+    }
+    let _ = writeln!(
+        text,
+        "prove {} (model commitment {} before it), proof {} written to {}",
+        ui::duration(prove_took),
+        ui::duration(commit_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    if let Some(path) = &a.output {
+        let _ = writeln!(text, "output written to {}", show(path));
+    }
+    let phase_json: serde_json::Map<String, serde_json::Value> = phases
+        .iter()
+        .map(|(n, d)| (n.to_string(), json!(ui::ms(*d))))
+        .collect();
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "output": out_json,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
+            "output_file": a.output.as_deref().map(show),
+            "commit_ms": ui::ms(commit_took),
+            "prove_ms": ui::ms(prove_took),
+            "phases_ms": phase_json,
+        }),
+    })
+}
+
+/// Reads a commitment file and checks that it is for `model`'s architecture.
+fn read_commitment(
+    path: &Path,
+    model: &Model,
+    model_path: &Path,
+) -> Result<CommitmentFile, CliError> {
+    let bytes = files::read("commitment", path)?;
+    let file = CommitmentFile::from_bytes::<F>(&bytes)
+        .map_err(|e| CliError::invalid("commitment", path, e))?;
+    if file.architecture != architecture_digest(model) {
+        return Err(CliError::Mismatch(format!(
+            "commitment '{}' is for another model architecture than '{}'",
+            show(path),
+            show(model_path)
+        )));
+    }
+    Ok(file)
+}
+
+/// Verifies a proof; `Ok` only when it is valid.
+pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let input = files::read_input(&a.input, &model)?;
+    let plan =
+        network::plan::Plan::new(&model).map_err(|e| CliError::invalid("model", &a.model, e))?;
+    let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
+    let y = files::read_output(&a.output, &model, out_len)?;
+    let x: Vec<i64> = input.iter().copied().collect();
+    let bytes = files::read("proof", &a.proof)?;
+    let digest = network::statement_digest(&model, &file.commitment, &x, &y);
+    let proof = network::Proof::<F, E>::from_bytes(&bytes, digest).map_err(|e| match e {
+        FormatError::Statement => CliError::Mismatch(format!(
+            "proof '{}' is for another statement: the model, commitment, input or output given \
+             differ from the ones it was made for",
+            show(&a.proof)
+        )),
+        FormatError::NotAProof if bytes.starts_with(network::proof::MAGIC) => {
+            CliError::invalid("proof", &a.proof, "file is truncated (inside the header)")
+        }
+        FormatError::Body(zkcnn::codec::DecodeError::Malformed(m))
+            if m.contains("UnexpectedEof") =>
+        {
+            CliError::invalid(
+                "proof",
+                &a.proof,
+                format!(
+                    "file is truncated ({} bytes; the proof body ends early)",
+                    bytes.len()
+                ),
+            )
+        }
+        FormatError::Body(zkcnn::codec::DecodeError::Malformed(m)) => CliError::invalid(
+            "proof",
+            &a.proof,
+            format!("the proof body does not decode (corrupted): {m}"),
+        ),
+        other => CliError::invalid("proof", &a.proof, other),
+    })?;
+    let (verified, took) = progress.step("verifying", || {
+        network::verify(&model, &file.commitment, &x, &y, &proof)
+    });
+    verified.map_err(|e| CliError::Rejected {
+        path: show(&a.proof),
+        reason: e.to_string(),
+    })?;
+    Ok(Report {
+        text: format!(
+            "valid: the model committed in '{}' ({}), on '{}', outputs '{}' ({} values); \
+             verified in {}\n",
+            show(&a.commitment),
+            model.name,
+            show(&a.input),
+            show(&a.output),
+            y.len(),
+            ui::duration(took)
+        ),
+        json: json!({
+            "valid": true,
+            "model": model.name,
+            "output": y,
+            "verify_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// One layer's figures.
+struct LayerInfo {
+    kind: &'static str,
+    shape: Vec<usize>,
+    params: usize,
+    macs: usize,
+}
+
+fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
+    model
+        .layers
+        .iter()
+        .zip(shapes)
+        .map(|(layer, shape)| {
+            let out: usize = shape.iter().product();
+            let (params, macs) = match layer {
+                Layer::Conv2d(c) => {
+                    let per = c.in_channels * c.kernel[0] * c.kernel[1];
+                    (c.out_channels * per + c.out_channels, out * per)
+                }
+                Layer::Dense(d) => (
+                    d.out_features * d.in_features + d.out_features,
+                    d.out_features * d.in_features,
+                ),
+                Layer::AvgPool2d(p) => (0, out * p.size * p.size),
+                _ => (0, 0),
+            };
+            LayerInfo {
+                kind: layer.kind().name(),
+                shape: shape.clone(),
+                params,
+                macs,
+            }
+        })
+        .collect()
+}
+
+/// Shows the model's layers, sizes and an estimate of the proof's cost.
+pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report, CliError> {
+    let model = if measure {
+        files::read_model(path)?
+    } else {
+        files::read_architecture(path)?
+    };
+    let shapes = model
+        .validate_architecture()
+        .map_err(|e| CliError::invalid("model", path, e))?;
+    let plan = network::plan::Plan::new(&model).map_err(|e| CliError::invalid("model", path, e))?;
+    let layers = layer_infos(&model, &shapes);
+    let params: usize = layers.iter().map(|l| l.params).sum();
+    let macs: usize = layers.iter().map(|l| l.macs).sum();
+    let model_vars = plan.model_packing.num_vars();
+    let advice_vars = plan.advice_packing.num_vars();
+    let est = super::estimate::Estimate::new(model_vars, advice_vars, model.layers.len(), macs);
+
+    let mut text = format!(
+        "model '{}': input {:?}, {}-bit activations, {}-bit weights{}\n",
+        model.name,
+        model.input_shape,
+        model.activation_bits,
+        model.weight_bits,
+        if model.quantization.is_some() {
+            ", with quantization (real inputs are quantized)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        text,
+        "| # | layer | output shape | parameters | multiply-adds |\n| --- | --- | --- | --- | --- |"
+    );
+    for (i, l) in layers.iter().enumerate() {
+        let _ = writeln!(
+            text,
+            "| {i} | {} | {:?} | {} | {} |",
+            l.kind, l.shape, l.params, l.macs
+        );
+    }
+    let _ = writeln!(text, "| | total | | {params} | {macs} |");
+    let cell = std::mem::size_of::<u64>();
+    let _ = writeln!(
+        text,
+        "committed model: 2^{model_vars} field elements ({} as Goldilocks elements), committed once",
+        ui::bytes(cell << model_vars)
+    );
+    let _ = writeln!(
+        text,
+        "advice per proof: 2^{advice_vars} field elements ({}), {} range-checked columns of {} bits",
+        ui::bytes(cell << advice_vars),
+        plan.columns.len(),
+        plan.range_bits
+    );
+    let _ = writeln!(
+        text,
+        "estimate (2 threads, release build): proof ≈ {}, prove ≈ {}, verify ≈ {}",
+        ui::bytes(est.proof_bytes),
+        ui::duration(est.prove),
+        ui::duration(est.verify)
+    );
+    let _ = writeln!(text, "  ({})", super::estimate::HOW);
+    let mut j = json!({
+        "model": model.name,
+        "input_shape": model.input_shape,
+        "field": FIELD,
+        "layers": layers.iter().map(|l| json!({
+            "kind": l.kind, "output_shape": l.shape, "parameters": l.params,
+            "multiply_adds": l.macs,
+        })).collect::<Vec<_>>(),
+        "parameters": params,
+        "multiply_adds": macs,
+        "model_vars": model_vars,
+        "advice_vars": advice_vars,
+        "range_columns": plan.columns.len(),
+        "estimate": {
+            "proof_bytes": est.proof_bytes,
+            "prove_ms": ui::ms(est.prove),
+            "verify_ms": ui::ms(est.verify),
+            "how": super::estimate::HOW,
+        },
+    });
+    if measure {
+        let m = super::estimate::measure(&model, progress).map_err(|reason| CliError::Failed {
+            action: format!("measure '{}'", show(path)),
+            reason,
+        })?;
+        let _ = writeln!(
+            text,
+            "measured (seeded random input, {} thread(s)): commit model {}, prove {}, verify {}, proof {}",
+            zkcnn::parallel::num_threads(),
+            ui::duration(m.commit),
+            ui::duration(m.prove),
+            ui::duration(m.verify),
+            ui::bytes(m.proof_bytes)
+        );
+        if let serde_json::Value::Object(map) = &mut j {
+            map.insert(
+                "measured".into(),
+                json!({
+                    "threads": zkcnn::parallel::num_threads(),
+                    "commit_ms": ui::ms(m.commit),
+                    "prove_ms": ui::ms(m.prove),
+                    "verify_ms": ui::ms(m.verify),
+                    "proof_bytes": m.proof_bytes,
+                }),
+            );
+        }
+    }
+    Ok(Report { text, json: j })
+}

@@ -1,0 +1,159 @@
+//! The commitment file that `zkcnn commit` writes and `prove --commitment` and `verify` read:
+//! what a verifier keeps of a model besides its architecture.
+//!
+//! ```text
+//!   magic         8 bytes   "ZKCNNCOM"
+//!   version       2 bytes   little-endian, VERSION
+//!   field         1 byte    0 = Goldilocks with its quadratic extension, 1 = BN254 Fr
+//!   architecture 32 bytes   blake3 of the model's architecture JSON (Model::architecture_json)
+//!   commitment   40 bytes   the Basefold commitment (root, variables, polynomials), ark-serialize
+//! ```
+
+use zkcnn::model::Model;
+use zkcnn::network::proof::field_id;
+use zkcnn::pcs::basefold::Commitment;
+
+/// The first bytes of every commitment file.
+pub const MAGIC: &[u8; 8] = b"ZKCNNCOM";
+/// The commitment file's format version.
+pub const VERSION: u16 = 1;
+const HEADER: usize = 8 + 2 + 1 + 32;
+
+/// Why commitment bytes were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitmentFileError {
+    /// Wrong magic bytes.
+    #[error("not a zkcnn commitment file (bad magic bytes)")]
+    NotACommitment,
+    /// Shorter than the format.
+    #[error("file is truncated ({got} bytes; a commitment file has {expected})")]
+    Truncated {
+        /// Bytes present.
+        got: usize,
+        /// Bytes the format needs.
+        expected: usize,
+    },
+    /// Longer than the format.
+    #[error("{0} unexpected bytes after the commitment")]
+    Trailing(usize),
+    /// Another version.
+    #[error("commitment format version {0}; this build reads version {VERSION}")]
+    Version(u16),
+    /// Another field.
+    #[error("the commitment is over field {got}; expected field {expected}")]
+    Field {
+        /// Expected id.
+        expected: u8,
+        /// Id in the file.
+        got: u8,
+    },
+    /// The body does not decode.
+    #[error("malformed commitment: {0}")]
+    Body(String),
+}
+
+/// blake3 of the model's architecture JSON.
+pub fn architecture_digest(model: &Model) -> [u8; 32] {
+    *blake3::hash(model.architecture_json().as_bytes()).as_bytes()
+}
+
+/// A commitment with the architecture it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitmentFile {
+    /// blake3 of the architecture JSON.
+    pub architecture: [u8; 32],
+    /// The model commitment.
+    pub commitment: Commitment,
+}
+
+fn body_len() -> usize {
+    zkcnn::codec::to_bytes(&Commitment {
+        root: Default::default(),
+        num_vars: 0,
+        num_polys: 0,
+    })
+    .len()
+}
+
+impl CommitmentFile {
+    /// The file's bytes, for the field `F`.
+    pub fn to_bytes<F: ark_ff::PrimeField>(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.push(field_id::<F>());
+        out.extend_from_slice(&self.architecture);
+        out.extend(zkcnn::codec::to_bytes(&self.commitment));
+        out
+    }
+
+    /// Reads a commitment file for the field `F`.
+    pub fn from_bytes<F: ark_ff::PrimeField>(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
+        let expected = HEADER + body_len();
+        if bytes.len() >= MAGIC.len() && !bytes.starts_with(MAGIC) {
+            return Err(CommitmentFileError::NotACommitment);
+        }
+        if bytes.len() < expected {
+            return Err(CommitmentFileError::Truncated {
+                got: bytes.len(),
+                expected,
+            });
+        }
+        if bytes.len() > expected {
+            return Err(CommitmentFileError::Trailing(bytes.len() - expected));
+        }
+        let (head, body) = bytes.split_at(HEADER);
+        let version = u16::from_le_bytes([head[8], head[9]]);
+        if version != VERSION {
+            return Err(CommitmentFileError::Version(version));
+        }
+        if head[10] != field_id::<F>() {
+            return Err(CommitmentFileError::Field {
+                expected: field_id::<F>(),
+                got: head[10],
+            });
+        }
+        let mut architecture = [0u8; 32];
+        architecture.copy_from_slice(&head[11..HEADER]);
+        let commitment =
+            zkcnn::codec::from_bytes(body).map_err(|e| CommitmentFileError::Body(e.to_string()))?;
+        Ok(CommitmentFile {
+            architecture,
+            commitment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkcnn::field::Goldilocks as F;
+
+    #[test]
+    fn round_trips_and_rejects_every_truncation() {
+        let file = CommitmentFile {
+            architecture: [7; 32],
+            commitment: Commitment {
+                root: [9; 32],
+                num_vars: 17,
+                num_polys: 1,
+            },
+        };
+        let bytes = file.to_bytes::<F>();
+        assert_eq!(CommitmentFile::from_bytes::<F>(&bytes), Ok(file));
+        for n in 0..bytes.len() {
+            assert!(CommitmentFile::from_bytes::<F>(&bytes[..n]).is_err());
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(
+            CommitmentFile::from_bytes::<F>(&long),
+            Err(CommitmentFileError::Trailing(1))
+        );
+        let mut other = bytes;
+        other[10] = 1;
+        assert!(matches!(
+            CommitmentFile::from_bytes::<F>(&other),
+            Err(CommitmentFileError::Field { .. })
+        ));
+    }
+}

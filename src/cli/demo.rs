@@ -1,0 +1,147 @@
+//! `zkcnn demo`: commit LeNet-5, prove its inference on a digit, verify the proof from its
+//! bytes, and print the digit, the prediction and the figures.
+
+use super::error::CliError;
+use super::files::argmax;
+use super::ui::{self, Progress};
+use super::Report;
+use serde_json::json;
+use std::fmt::Write as _;
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::model::{zoo, Model, Quantization};
+use zkcnn::network;
+
+/// The demo's model, its digit (real values in `[0, 1]`, shape `[1, 28, 28]`), and a
+/// description of both.
+fn model_and_digit() -> Result<(Model, Vec<f32>, &'static str), CliError> {
+    let mut model = zoo::lenet5(1);
+    model.quantization = Some(Quantization {
+        input_frac_bits: 6,
+        output_frac_bits: 0,
+        outside: vec![],
+    });
+    let about = "LeNet-5 with seeded random weights (the class it picks is not a real \
+        prediction) on a drawn 7";
+    Ok((model, drawn_seven(), about))
+}
+
+/// A 28×28 seven: a top bar and a diagonal stroke, with soft edges.
+fn drawn_seven() -> Vec<f32> {
+    let stroke = |y: f32, x: f32| -> f32 {
+        // Distance to the bar (row 6, columns 7..21) and to the diagonal (6, 20) → (23, 11).
+        let bar = if (7.0..=21.0).contains(&x) {
+            (y - 6.0).abs()
+        } else {
+            f32::INFINITY
+        };
+        let (ay, ax, by, bx) = (6.0f32, 20.0f32, 23.0f32, 11.0f32);
+        let (dy, dx) = (by - ay, bx - ax);
+        let t = (((y - ay) * dy + (x - ax) * dx) / (dy * dy + dx * dx)).clamp(0.0, 1.0);
+        let diag = ((y - ay - t * dy).powi(2) + (x - ax - t * dx).powi(2)).sqrt();
+        (1.6 - bar.min(diag)).clamp(0.0, 1.0)
+    };
+    (0..28 * 28)
+        .map(|i| stroke((i / 28) as f32, (i % 28) as f32))
+        .collect()
+}
+
+/// The image as text, two pixel rows per line.
+fn ascii_art(pixels: &[f32], width: usize) -> String {
+    const RAMP: &[u8] = b" .:-=+*#%@";
+    let rows: Vec<&[f32]> = pixels.chunks(width).collect();
+    let mut out = String::new();
+    for pair in rows.chunks(2) {
+        out.push_str("    ");
+        for x in 0..width {
+            let sum: f32 = pair.iter().filter_map(|r| r.get(x)).sum();
+            let v = (sum / pair.len() as f32).clamp(0.0, 1.0);
+            let i = ((v * (RAMP.len() - 1) as f32).round() as usize).min(RAMP.len() - 1);
+            out.push(char::from(RAMP.get(i).copied().unwrap_or(b'?')));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn failed(reason: impl std::fmt::Display) -> CliError {
+    CliError::Failed {
+        action: "run the demo".into(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Runs the demo.
+pub fn run(progress: &Progress) -> Result<Report, CliError> {
+    let (model, digit, about) = model_and_digit()?;
+    let quantization = model
+        .quantization
+        .clone()
+        .ok_or_else(|| failed("no quantization"))?;
+    let q = quantization.quantize_input(&digit, model.activation_bits);
+    let input =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), q).map_err(failed)?;
+    let (committed, commit) = progress.step("committing the model", || {
+        network::commit_model::<F, E>(&model)
+    });
+    let committed = committed.map_err(failed)?;
+    let (proved, prove) = progress.step("proving", || {
+        network::prove::<F, E>(&model, &committed, &input)
+    });
+    let (output, proof) = proved.map_err(failed)?;
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let bytes = proof.to_bytes(digest);
+    // The verifier's side: the architecture, the commitment, the input, the output, the bytes.
+    let architecture = model.architecture();
+    let (verified, verify) = progress.step("verifying", || {
+        network::Proof::<F, E>::from_bytes(&bytes, digest)
+            .map_err(|e| e.to_string())
+            .and_then(|p| {
+                network::verify(&architecture, &committed.commitment, &x, &y, &p)
+                    .map_err(|e| e.to_string())
+            })
+    });
+    verified.map_err(|e| failed(format!("the proof does not verify: {e}")))?;
+    let class = argmax(&y);
+    let scores = quantization.dequantize_output(&y);
+
+    let mut text = format!("zkcnn demo: {about}\n\n");
+    text.push_str(&ascii_art(&digit, 28));
+    let _ = writeln!(text);
+    let _ = writeln!(text, "proven output (logits): {y:?}");
+    if let Some(c) = class {
+        let _ = writeln!(
+            text,
+            "predicted class: {c} (argmax of the proven logits, computed outside the proof)"
+        );
+    }
+    let _ = writeln!(
+        text,
+        "commit model {} (once per model) · prove {} · verify {} · proof {}",
+        ui::duration(commit),
+        ui::duration(prove),
+        ui::duration(verify),
+        ui::bytes(bytes.len())
+    );
+    let _ = writeln!(
+        text,
+        "verified: the committed model, on this input, outputs these logits ({} thread(s))",
+        zkcnn::parallel::num_threads()
+    );
+    Ok(Report {
+        text,
+        json: json!({
+            "about": about,
+            "output": y,
+            "dequantized": scores,
+            "class": class,
+            "valid": true,
+            "commit_ms": ui::ms(commit),
+            "prove_ms": ui::ms(prove),
+            "verify_ms": ui::ms(verify),
+            "proof_bytes": bytes.len(),
+            "threads": zkcnn::parallel::num_threads(),
+        }),
+    })
+}

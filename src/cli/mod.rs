@@ -1,0 +1,247 @@
+//! The `zkcnn` command line: argument parsing (clap), the subcommands, and how results and
+//! errors are shown.
+//!
+//! Every command prints text for people on stdout, or with `--json` one JSON object for
+//! scripts. Every failure is one line on stderr, `zkcnn: <what>: <why>`, and exit status 1
+//! (2 for a malformed command line); a verified proof is exit status 0 and nothing else is.
+
+/// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`)
+/// instead of panicking, and with status 1 on any other write error.
+macro_rules! say {
+    () => {
+        $crate::cli::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
+mod bench;
+mod commands;
+mod commitment;
+mod demo;
+mod error;
+mod estimate;
+mod files;
+mod ui;
+
+use clap::{Args, Parser, Subcommand};
+use error::CliError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Writes one line on stdout; see [`say!`].
+pub fn write_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("zkcnn: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+const AFTER_HELP: &str = "\
+Files:
+  model       our JSON IR (see README); `commit --architecture` writes one without weights
+  input       a nested JSON array of numbers, or a .npy array, of the model's input shape
+              (an extra leading dimension of 1 is accepted). Integers are used as they are
+              for models without `quantization`; for models with `quantization` (ONNX
+              imports), JSON numbers and float .npy arrays are real values, quantized with
+              the model's input scale, while integer .npy arrays are used as they are.
+  commitment  a small binary file: magic, version, field, digest of the architecture, and
+              the Basefold commitment to the weights
+  proof       the proof bytes (versioned header, then the proof)
+  output      JSON written by `prove --output`: the proven integer output, and the argmax
+              class (and dequantized values) computed outside the proof
+
+Exit status: 0 on success (for `verify`: only for a valid proof), 1 on any bad input or
+invalid proof (one line on stderr), 2 on a malformed command line.";
+
+/// Prove CNN inference with GKR and sum-check (zkCNN style), and verify the proofs.
+#[derive(Parser, Debug)]
+#[command(name = "zkcnn", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Print one JSON object on stdout instead of text; no progress display.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Worker threads for proving (default: RAYON_NUM_THREADS, or one per core).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show a model's layers, parameters, circuit sizes and an estimate of the proof's cost.
+    Inspect(InspectArgs),
+    /// Commit to a model's weights: write the commitment file that verifiers keep.
+    Commit(CommitArgs),
+    /// Run the model on an input and prove it: write the proof (and the output).
+    Prove(ProveArgs),
+    /// Check a proof: exit status 0 and "valid" only if it verifies.
+    Verify(VerifyArgs),
+    /// Print the figures tables (sum-check, GKR, Basefold, whole networks).
+    Bench(BenchArgs),
+    /// Prove and verify LeNet-5 on a handwritten digit, and print the prediction and figures.
+    Demo,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// The model (JSON IR), with or without weights.
+    model: PathBuf,
+    /// Also commit, prove and verify once on a seeded random input, and report the measured
+    /// figures next to the estimates (needs the weights).
+    #[arg(long)]
+    measure: bool,
+}
+
+#[derive(Args, Debug)]
+struct CommitArgs {
+    /// The model (JSON IR) with its weights.
+    model: PathBuf,
+    /// Where to write the commitment file.
+    #[arg(short, long, value_name = "COMMITMENT")]
+    output: PathBuf,
+    /// Also write the model's architecture (the model without weights): with the commitment
+    /// file, what a verifier needs.
+    #[arg(long, value_name = "ARCH.json")]
+    architecture: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ProveArgs {
+    /// The model (JSON IR) with its weights. Its commitment is recomputed from the weights.
+    model: PathBuf,
+    /// The input: a JSON nested array or a .npy array of the model's input shape.
+    input: PathBuf,
+    /// Where to write the proof.
+    #[arg(short = 'o', long = "proof", value_name = "PROOF")]
+    proof: PathBuf,
+    /// Where to write the output file (JSON) that `verify` reads.
+    #[arg(long = "output", value_name = "OUT.json")]
+    output: Option<PathBuf>,
+    /// A commitment file (from `commit`) that the recomputed commitment must equal.
+    #[arg(long, value_name = "COMMITMENT")]
+    commitment: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// The model (JSON IR), or its architecture (without weights).
+    model: PathBuf,
+    /// The commitment file (from `commit`).
+    commitment: PathBuf,
+    /// The input, as given to `prove`.
+    input: PathBuf,
+    /// The output file (from `prove --output`), or a JSON array of integers.
+    output: PathBuf,
+    /// The proof.
+    proof: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Fewer sizes and repetitions (for CI).
+    #[arg(long)]
+    quick: bool,
+    /// Only this table.
+    #[arg(long, value_enum)]
+    only: Option<bench::Only>,
+}
+
+/// Parses the command line, runs the command, and prints its result or its error.
+pub fn run() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("zkcnn: internal error (a bug, please report it): {msg}{at}");
+    }));
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = set_threads(n) {
+            return fail(cli.json, &e);
+        }
+    }
+    let json = cli.json;
+    let progress = ui::Progress::new(json);
+    let result = match cli.command {
+        Command::Inspect(a) => commands::inspect(&a.model, a.measure, &progress),
+        Command::Commit(a) => {
+            commands::commit(&a.model, &a.output, a.architecture.as_deref(), &progress)
+        }
+        Command::Prove(a) => commands::prove(&a, &progress),
+        Command::Verify(a) => commands::verify(&a, &progress),
+        Command::Bench(a) => {
+            if json {
+                Err(CliError::Usage(
+                    "bench prints Markdown tables; it has no --json output".into(),
+                ))
+            } else {
+                return bench::run(a.quick, a.only);
+            }
+        }
+        Command::Demo => demo::run(&progress),
+    };
+    match result {
+        Ok(report) => {
+            if json {
+                say!("{}", report.json);
+            } else {
+                say!("{}", report.text.trim_end());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(json, &e),
+    }
+}
+
+/// Prints the error as one line on stderr (and as `{"error": …}` on stdout with `--json`).
+fn fail(json: bool, e: &CliError) -> ExitCode {
+    let line = e.to_string().replace(['\n', '\r'], " ");
+    if json {
+        say!("{}", serde_json::json!({ "error": line }));
+    }
+    eprintln!("zkcnn: {line}");
+    ExitCode::FAILURE
+}
+
+#[cfg(feature = "parallel")]
+fn set_threads(n: usize) -> Result<(), CliError> {
+    if n == 0 {
+        return Err(CliError::Usage("--threads must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| CliError::Usage(format!("--threads: {e}")))
+}
+
+#[cfg(not(feature = "parallel"))]
+fn set_threads(n: usize) -> Result<(), CliError> {
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(CliError::Usage(
+            "--threads: this build has no parallelism (built without the `parallel` feature)"
+                .into(),
+        ))
+    }
+}
+
+/// What a successful command shows: text for people, or one JSON object.
+pub struct Report {
+    text: String,
+    json: serde_json::Value,
+}

@@ -1,0 +1,628 @@
+//! End-to-end tests of the `zkcnn` binary: every subcommand's happy path on small models, and
+//! every kind of bad input, checking the exit status and that the error is one line on stderr
+//! that names the problem and the file (and never a panic).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use zkcnn::model::{Conv2d, Dense, Layer, MaxPool2d, Model, Quantization};
+
+/// A fresh directory for one test, under Cargo's per-target temporary directory.
+fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn zkcnn(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkcnn"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts success and returns stdout.
+fn ok(out: Output) -> String {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {stdout}\nstderr: {stderr}",
+        out.status.code()
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stdout
+}
+
+/// Asserts exit status 1 and one line on stderr, `zkcnn: …`, containing every word of `words`.
+fn fails(out: Output, words: &[&str]) -> String {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(stderr.starts_with("zkcnn: "), "{stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "{w:?} missing from: {stderr}");
+    }
+    stderr
+}
+
+/// conv 1→2 (3×3, padding 1), ReLU, max-pool 2, flatten, dense 18→4, on [1, 6, 6].
+fn tiny(seed: i64) -> Model {
+    let w = |n: usize, m: i64| -> Vec<i64> {
+        (0..n as i64)
+            .map(|i| ((i * 7 + 3 + seed) % (2 * m + 1)) - m)
+            .collect()
+    };
+    Model {
+        name: "tiny".into(),
+        input_shape: vec![1, 6, 6],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            Layer::Conv2d(Conv2d {
+                in_channels: 1,
+                out_channels: 2,
+                kernel: [3, 3],
+                stride: 1,
+                padding: 1,
+                weights: w(18, 3),
+                bias: vec![1, -2],
+                shift: 3,
+            }),
+            Layer::Relu,
+            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::Flatten,
+            Layer::Dense(Dense {
+                in_features: 18,
+                out_features: 4,
+                weights: w(72, 3),
+                bias: vec![0, 1, 2, 3],
+                shift: 4,
+            }),
+        ],
+        quantization: None,
+    }
+}
+
+/// The tiny model with quantization: real inputs times 2^4.
+fn tiny_quantized() -> Model {
+    let mut m = tiny(0);
+    m.name = "tiny-q".into();
+    m.quantization = Some(Quantization {
+        input_frac_bits: 4,
+        output_frac_bits: 2,
+        outside: vec!["ArgMax".into()],
+    });
+    m
+}
+
+/// A [1, 6, 6] JSON input of integers (seeded).
+fn input_json(seed: i64) -> String {
+    let rows: Vec<Vec<i64>> = (0..6)
+        .map(|y| {
+            (0..6)
+                .map(|x| ((y * 6 + x) * 13 + seed) % 41 - 20)
+                .collect()
+        })
+        .collect();
+    serde_json::to_string(&vec![rows]).unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Writes `m.json` (tiny), `x.json`, and makes `c.bin`, `a.json`, `p.bin`, `y.json`.
+fn proven(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    write(&dir, "m.json", tiny(0).to_json());
+    write(&dir, "x.json", input_json(0));
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+        ],
+    ));
+    dir
+}
+
+const VERIFY: [&str; 6] = ["verify", "a.json", "c.bin", "x.json", "y.json", "p.bin"];
+
+#[test]
+fn commit_prove_verify() {
+    let dir = proven("happy");
+    let stdout = ok(zkcnn(&dir, &VERIFY));
+    assert!(stdout.starts_with("valid"), "{stdout}");
+    // The full model verifies too, and --json gives one JSON object.
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "--json", "verify", "m.json", "c.bin", "x.json", "y.json", "p.bin",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    // The output file holds the proven output and the argmax class.
+    let y: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y.json")).unwrap()).unwrap();
+    let out: Vec<i64> = serde_json::from_value(y["output"].clone()).unwrap();
+    assert_eq!(out.len(), 4);
+    let best = (0..4)
+        .max_by_key(|&i| (out[i], std::cmp::Reverse(i)))
+        .unwrap();
+    assert_eq!(y["class"], best);
+    // A plain JSON array is accepted as the output too.
+    write(&dir, "plain.json", serde_json::to_string(&out).unwrap());
+    ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "x.json", "plain.json", "p.bin"],
+    ));
+    // prove checks a given commitment, and reports in JSON.
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "prove",
+            "m.json",
+            "x.json",
+            "-o",
+            "p2.bin",
+            "--commitment",
+            "c.bin",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["output"]["output"], y["output"]);
+    assert!(v["proof_bytes"].as_u64().unwrap() > 1000);
+    let commit: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+        &dir,
+        &["--json", "commit", "m.json", "-o", "c2.bin"],
+    )))
+    .unwrap();
+    assert_eq!(commit["model"], "tiny");
+    assert_eq!(
+        std::fs::read(dir.join("c.bin")).unwrap(),
+        std::fs::read(dir.join("c2.bin")).unwrap()
+    );
+}
+
+#[test]
+fn inspect_shows_layers_sizes_and_estimate() {
+    let dir = workdir("inspect");
+    write(&dir, "m.json", tiny(0).to_json());
+    let stdout = ok(zkcnn(&dir, &["inspect", "m.json"]));
+    for w in [
+        "Conv2d",
+        "Dense",
+        "[2, 6, 6]",
+        "committed model",
+        "advice",
+        "estimate",
+    ] {
+        assert!(stdout.contains(w), "{w:?} missing from: {stdout}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(zkcnn(&dir, &["--json", "inspect", "m.json"]))).unwrap();
+    assert_eq!(v["layers"].as_array().unwrap().len(), 5);
+    // 18 + 2 conv parameters, 72 + 4 dense parameters.
+    assert_eq!(v["parameters"], 96);
+    assert!(v["estimate"]["proof_bytes"].as_u64().unwrap() > 0);
+    let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+        &dir,
+        &["--json", "inspect", "m.json", "--measure"],
+    )))
+    .unwrap();
+    assert!(v["measured"]["proof_bytes"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn npy_and_quantized_inputs() {
+    let dir = workdir("npy");
+    write(&dir, "m.json", tiny(0).to_json());
+    write(&dir, "q.json", tiny_quantized().to_json());
+    let ints: Vec<i64> = (0..36).map(|i| (i * 13) % 41 - 20).collect();
+    write(&dir, "x.npy", zkcnn::npy::write_i64(&[1, 1, 6, 6], &ints));
+    ok(zkcnn(&dir, &["commit", "m.json", "-o", "c.bin"]));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "m.json", "x.npy", "-o", "p.bin", "--output", "y.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["verify", "m.json", "c.bin", "x.npy", "y.json", "p.bin"],
+    ));
+    // The same integers as JSON are the same statement.
+    write(&dir, "x.json", input_json(0));
+    ok(zkcnn(
+        &dir,
+        &["verify", "m.json", "c.bin", "x.json", "y.json", "p.bin"],
+    ));
+
+    // A model with quantization takes real values (JSON or float .npy), quantized alike.
+    let reals: Vec<f32> = (0..36).map(|i| (i as f32 - 18.0) / 8.0).collect();
+    write(&dir, "r.npy", zkcnn::npy::write_f32(&[1, 6, 6], &reals));
+    let nested: Vec<Vec<f32>> = reals.chunks(6).map(<[f32]>::to_vec).collect();
+    write(
+        &dir,
+        "r.json",
+        serde_json::to_string(&vec![nested]).unwrap(),
+    );
+    ok(zkcnn(&dir, &["commit", "q.json", "-o", "cq.bin"]));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "q.json", "r.npy", "-o", "pq.bin", "--output", "yq.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["verify", "q.json", "cq.bin", "r.json", "yq.json", "pq.bin"],
+    ));
+    let y: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("yq.json")).unwrap()).unwrap();
+    let out: Vec<i64> = serde_json::from_value(y["output"].clone()).unwrap();
+    let deq: Vec<f64> = serde_json::from_value(y["dequantized"].clone()).unwrap();
+    assert_eq!(deq, out.iter().map(|&v| v as f64 / 4.0).collect::<Vec<_>>());
+    // Another real input is another statement.
+    let other: Vec<f32> = reals.iter().map(|r| r + 0.5).collect();
+    write(&dir, "r2.npy", zkcnn::npy::write_f32(&[1, 6, 6], &other));
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "q.json", "cq.bin", "r2.npy", "yq.json", "pq.bin"],
+        ),
+        &["pq.bin", "another statement"],
+    );
+}
+
+#[test]
+fn bad_model_and_input_files() {
+    let dir = proven("bad-files");
+    let prove = |model: &str, input: &str| zkcnn(&dir, &["prove", model, input, "-o", "out.bin"]);
+    fails(
+        prove("missing.json", "x.json"),
+        &["cannot read model 'missing.json'", "no such file"],
+    );
+    fails(
+        prove("m.json", "missing.json"),
+        &["cannot read input 'missing.json'", "no such file"],
+    );
+    fails(prove(".", "x.json"), &["model '.'"]);
+    write(&dir, "syntax.json", "{\"name\": \"tiny\", ");
+    fails(
+        prove("syntax.json", "x.json"),
+        &["invalid model 'syntax.json'", "line"],
+    );
+    let mut unknown: serde_json::Value = serde_json::from_str(&tiny(0).to_json()).unwrap();
+    unknown["colour"] = "blue".into();
+    write(&dir, "unknown.json", unknown.to_string());
+    fails(
+        prove("unknown.json", "x.json"),
+        &["invalid model 'unknown.json'", "unknown field", "colour"],
+    );
+    let mut bad = tiny(0);
+    if let Layer::Dense(d) = &mut bad.layers[4] {
+        d.in_features = 17;
+    }
+    write(&dir, "shapes.json", bad.to_json());
+    fails(
+        prove("shapes.json", "x.json"),
+        &["invalid model 'shapes.json'", "layer 4"],
+    );
+    write(&dir, "binary.json", [0xff, 0xfe, 0x00]);
+    fails(
+        prove("binary.json", "x.json"),
+        &["invalid model 'binary.json'"],
+    );
+
+    write(&dir, "short.json", "[[[1, 2, 3]]]");
+    fails(
+        prove("m.json", "short.json"),
+        &["invalid input 'short.json'", "shape [1, 1, 3]", "[1, 6, 6]"],
+    );
+    write(&dir, "text.json", input_json(0).replacen("-20", "\"a\"", 1));
+    fails(
+        prove("m.json", "text.json"),
+        &["invalid input 'text.json'", "[0][0][0]", "not a number"],
+    );
+    write(&dir, "ragged.json", "[[[1, 2], [3]]]");
+    fails(
+        prove("m.json", "ragged.json"),
+        &["invalid input 'ragged.json'", "ragged"],
+    );
+    write(&dir, "real.json", input_json(0).replacen("-20", "0.5", 1));
+    fails(
+        prove("m.json", "real.json"),
+        &["invalid input 'real.json'", "not an integer"],
+    );
+    write(&dir, "big.json", input_json(0).replacen("-20", "300", 1));
+    fails(
+        prove("m.json", "big.json"),
+        &["invalid input 'big.json'", "activation range"],
+    );
+    write(&dir, "notjson.json", "hello");
+    fails(
+        prove("m.json", "notjson.json"),
+        &["invalid input 'notjson.json'", "JSON"],
+    );
+    let npy = zkcnn::npy::write_i64(&[1, 6, 6], &[1; 36]);
+    write(&dir, "cut.npy", &npy[..npy.len() - 5]);
+    fails(
+        prove("m.json", "cut.npy"),
+        &["invalid input 'cut.npy'", ".npy"],
+    );
+    write(&dir, "magic.npy", b"not numpy at all");
+    fails(
+        prove("m.json", "magic.npy"),
+        &["invalid input 'magic.npy'", "not a .npy file"],
+    );
+    write(&dir, "wrong.npy", zkcnn::npy::write_i64(&[6, 6], &[1; 36]));
+    fails(
+        prove("m.json", "wrong.npy"),
+        &["invalid input 'wrong.npy'", "shape [6, 6]"],
+    );
+    write(
+        &dir,
+        "float.npy",
+        zkcnn::npy::write_f32(&[1, 6, 6], &[0.5; 36]),
+    );
+    fails(
+        prove("m.json", "float.npy"),
+        &["invalid input 'float.npy'", "integer"],
+    );
+    // An unwritable proof path.
+    fails(
+        zkcnn(
+            &dir,
+            &["prove", "m.json", "x.json", "-o", "no/such/dir/p.bin"],
+        ),
+        &["cannot write proof 'no/such/dir/p.bin'"],
+    );
+}
+
+#[test]
+fn bad_proofs_and_mismatched_files() {
+    let dir = proven("bad-proofs");
+    let verify = |args: [&str; 5]| {
+        let mut all = vec!["verify"];
+        all.extend(args);
+        zkcnn(&dir, &all)
+    };
+    let proof = std::fs::read(dir.join("p.bin")).unwrap();
+
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y.json", "none.bin"]),
+        &["cannot read proof 'none.bin'"],
+    );
+    // Truncated: inside the header, and in the body.
+    write(&dir, "t1.bin", &proof[..20]);
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y.json", "t1.bin"]),
+        &["invalid proof 't1.bin'", "truncated"],
+    );
+    write(&dir, "t2.bin", &proof[..proof.len() / 2]);
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y.json", "t2.bin"]),
+        &["invalid proof 't2.bin'", "truncated"],
+    );
+    let mut long = proof.clone();
+    long.push(0);
+    write(&dir, "long.bin", &long);
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y.json", "long.bin"]),
+        &["invalid proof 'long.bin'", "left over"],
+    );
+    write(&dir, "junk.bin", b"hello, this is not a proof at all");
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y.json", "junk.bin"]),
+        &["invalid proof 'junk.bin'", "not a zkcnn proof"],
+    );
+    // A flipped byte: in the statement digest, in the advice commitment, in a layer value,
+    // and spread over the body.
+    let header = 8 + 2 + 1 + 32;
+    for (i, at) in [20, header + 5, header + 40 + 8 + 1]
+        .into_iter()
+        .chain((1..8).map(|k| header + k * (proof.len() - header) / 8))
+        .enumerate()
+    {
+        let mut flipped = proof.clone();
+        flipped[at] ^= 0x01;
+        let name = format!("flip{i}.bin");
+        write(&dir, &name, &flipped);
+        let err = fails(
+            verify(["a.json", "c.bin", "x.json", "y.json", &name]),
+            &[&name],
+        );
+        assert!(
+            err.contains("invalid proof") || err.contains("another statement"),
+            "{err}"
+        );
+    }
+    // The advice root and a layer value decode but fail verification.
+    let mut flipped = proof.clone();
+    flipped[header + 5] ^= 0x01;
+    write(&dir, "root.bin", &flipped);
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y.json", "root.bin"]),
+        &["invalid proof 'root.bin'"],
+    );
+
+    // Another input, another output, another model, another commitment.
+    write(&dir, "x2.json", input_json(5));
+    fails(
+        verify(["a.json", "c.bin", "x2.json", "y.json", "p.bin"]),
+        &["proof 'p.bin'", "another statement"],
+    );
+    let mut y: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y.json")).unwrap()).unwrap();
+    y["output"][0] = (y["output"][0].as_i64().unwrap() + 1).into();
+    write(&dir, "y2.json", y.to_string());
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y2.json", "p.bin"]),
+        &["proof 'p.bin'", "another statement"],
+    );
+    write(&dir, "m2.json", tiny(1).to_json());
+    ok(zkcnn(&dir, &["commit", "m2.json", "-o", "c2.bin"]));
+    fails(
+        verify(["m2.json", "c2.bin", "x.json", "y.json", "p.bin"]),
+        &["proof 'p.bin'", "another statement"],
+    );
+    fails(
+        verify(["a.json", "c2.bin", "x.json", "y.json", "p.bin"]),
+        &["proof 'p.bin'", "another statement"],
+    );
+    // A commitment for another architecture.
+    let mut wide = tiny(0);
+    wide.name = "tiny-renamed".into();
+    write(&dir, "m3.json", wide.to_json());
+    ok(zkcnn(&dir, &["commit", "m3.json", "-o", "c3.bin"]));
+    fails(
+        verify(["a.json", "c3.bin", "x.json", "y.json", "p.bin"]),
+        &["commitment 'c3.bin'", "another model architecture"],
+    );
+    // prove --commitment with another model's weights.
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "m.json",
+                "x.json",
+                "-o",
+                "q.bin",
+                "--commitment",
+                "c2.bin",
+            ],
+        ),
+        &["commitment 'c2.bin'", "other weights"],
+    );
+    // Corrupt commitment files.
+    let c = std::fs::read(dir.join("c.bin")).unwrap();
+    write(&dir, "ct.bin", &c[..c.len() - 1]);
+    fails(
+        verify(["a.json", "ct.bin", "x.json", "y.json", "p.bin"]),
+        &["invalid commitment 'ct.bin'", "truncated"],
+    );
+    write(
+        &dir,
+        "cj.bin",
+        b"ZKCNNPRFxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    );
+    fails(
+        verify(["a.json", "cj.bin", "x.json", "y.json", "p.bin"]),
+        &["invalid commitment 'cj.bin'", "not a zkcnn commitment"],
+    );
+    fails(
+        verify(["a.json", "p.bin", "x.json", "y.json", "p.bin"]),
+        &["invalid commitment 'p.bin'"],
+    );
+    // Output files of the wrong length or kind.
+    write(&dir, "y3.json", "[1, 2, 3]");
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y3.json", "p.bin"]),
+        &["invalid output 'y3.json'", "3 values", "4"],
+    );
+    write(&dir, "y4.json", "{\"class\": 1}");
+    fails(
+        verify(["a.json", "c.bin", "x.json", "y4.json", "p.bin"]),
+        &["invalid output 'y4.json'", "\"output\""],
+    );
+    // The architecture file alone cannot prove.
+    fails(
+        zkcnn(&dir, &["prove", "a.json", "x.json", "-o", "q.bin"]),
+        &["invalid model 'a.json'"],
+    );
+    // --json reports the error as JSON on stdout too.
+    let out = verify(["a.json", "c.bin", "x2.json", "y.json", "p.bin"]);
+    let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap_or_default();
+    assert!(v.is_null(), "text mode prints nothing on stdout on failure");
+    let out = zkcnn(
+        &dir,
+        &[
+            "--json", "verify", "a.json", "c.bin", "x2.json", "y.json", "p.bin",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert!(v["error"].as_str().unwrap().contains("another statement"));
+    fails(out, &["another statement"]);
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let dir = workdir("usage");
+    for args in [
+        &["frobnicate"][..],
+        &["prove", "m.json"],
+        &["verify", "a", "b", "c"],
+        &["bench", "--only", "everything"],
+        &["--threads", "two", "demo"],
+        &[],
+    ] {
+        let out = zkcnn(&dir, args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).contains("panicked"));
+    }
+    let help = ok(zkcnn(&dir, &["--help"]));
+    for w in [
+        "prove",
+        "verify",
+        "commit",
+        "inspect",
+        "bench",
+        "demo",
+        "Exit status",
+    ] {
+        assert!(help.contains(w), "{w:?} missing from --help");
+    }
+    fails(zkcnn(&dir, &["--threads", "0", "demo"]), &["--threads"]);
+}
+
+#[test]
+fn demo_proves_and_verifies() {
+    let dir = workdir("demo");
+    let stdout = ok(zkcnn(&dir, &["demo"]));
+    for w in [
+        "predicted class",
+        "prove",
+        "verify",
+        "proof",
+        "verified",
+        "@",
+    ] {
+        assert!(stdout.contains(w), "{w:?} missing from: {stdout}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(&dir, &["--json", "demo"]))).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["output"].as_array().unwrap().len(), 10);
+}
