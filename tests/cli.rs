@@ -626,3 +626,18 @@ fn demo_proves_and_verifies() {
     assert_eq!(v["valid"], true);
     assert_eq!(v["output"].as_array().unwrap().len(), 10);
 }
+
+#[test]
+fn bench_prints_its_tables() {
+    let dir = workdir("bench");
+    let stdout = ok(zkcnn(&dir, &["bench", "--quick", "--only", "pcs"]));
+    assert!(stdout.contains("| entries | commit | open | verify | proof | proven bits |"));
+    let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+        &dir,
+        &["--json", "bench", "--quick", "--only", "pcs"],
+    )))
+    .unwrap();
+    let table = &v["tables"][0];
+    assert_eq!(table["columns"][0], "entries");
+    assert_eq!(table["rows"][0][0], "2^16");
+}

@@ -394,3 +394,62 @@ fn bench_network(quick: bool) -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// The bench's Markdown output as JSON: each table with the lines above it (`notes`), its
+/// `columns` and its `rows` (cells as printed, units included); lines after the last table in
+/// `notes`.
+pub fn tables_json(lines: &[String]) -> serde_json::Value {
+    let cells = |line: &str| -> Vec<String> {
+        let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
+        inner.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    let mut tables = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    // (notes above it, columns, rows)
+    type Table = (Vec<String>, Vec<String>, Vec<Vec<String>>);
+    let mut table: Option<Table> = None;
+    for line in lines {
+        if line.trim_start().starts_with('|') {
+            let row = cells(line);
+            match &mut table {
+                None => table = Some((std::mem::take(&mut notes), row, Vec::new())),
+                Some(_) if row.iter().all(|c| c.chars().all(|ch| ch == '-')) => {}
+                Some((_, _, rows)) => rows.push(row),
+            }
+        } else {
+            if let Some((n, columns, rows)) = table.take() {
+                tables.push(serde_json::json!({ "notes": n, "columns": columns, "rows": rows }));
+            }
+            if !line.trim().is_empty() {
+                notes.push(line.clone());
+            }
+        }
+    }
+    if let Some((n, columns, rows)) = table {
+        tables.push(serde_json::json!({ "notes": n, "columns": columns, "rows": rows }));
+    }
+    serde_json::json!({ "tables": tables, "notes": notes })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markdown_tables_become_json() {
+        let lines: Vec<String> = [
+            "title",
+            "| a | b |",
+            "| --- | --- |",
+            "| 1 | 2 ms |",
+            "",
+            "end",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let v = super::tables_json(&lines);
+        assert_eq!(v["tables"][0]["notes"][0], "title");
+        assert_eq!(v["tables"][0]["columns"][1], "b");
+        assert_eq!(v["tables"][0]["rows"][0][1], "2 ms");
+        assert_eq!(v["notes"][0], "end");
+    }
+}

@@ -324,19 +324,27 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         );
     }
     let _ = writeln!(text, "| | total | | {params} | {macs} |");
-    let cell = std::mem::size_of::<u64>();
+    let table_bytes = |vars: usize| ui::bytes_f64(8.0 * 2f64.powi(vars as i32));
     let _ = writeln!(
         text,
         "committed model: 2^{model_vars} field elements ({} as Goldilocks elements), committed once",
-        ui::bytes(cell << model_vars)
+        table_bytes(model_vars)
     );
     let _ = writeln!(
         text,
         "advice per proof: 2^{advice_vars} field elements ({}), {} range-checked columns of {} bits",
-        ui::bytes(cell << advice_vars),
+        table_bytes(advice_vars),
         plan.columns.len(),
         plan.range_bits
     );
+    let too_large = model_vars.max(advice_vars) > network::MAX_VARS;
+    if too_large {
+        let _ = writeln!(
+            text,
+            "too large to prove: a committed table exceeds the commitment's limit of 2^{} elements",
+            network::MAX_VARS
+        );
+    }
     let _ = writeln!(
         text,
         "estimate (2 threads, release build): proof ≈ {}, prove ≈ {}, verify ≈ {}",
@@ -358,6 +366,8 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         "model_vars": model_vars,
         "advice_vars": advice_vars,
         "range_columns": plan.columns.len(),
+        "max_vars": network::MAX_VARS,
+        "provable": !too_large,
         "estimate": {
             "proof_bytes": est.proof_bytes,
             "prove_ms": ui::ms(est.prove),

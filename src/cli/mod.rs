@@ -33,6 +33,16 @@ use std::process::ExitCode;
 /// Writes one line on stdout; see [`say!`].
 pub fn write_line(args: std::fmt::Arguments) {
     use std::io::Write;
+    let captured = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+        Some(lines) => {
+            lines.push(args.to_string());
+            true
+        }
+        None => false,
+    });
+    if captured {
+        return;
+    }
     if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
@@ -40,6 +50,11 @@ pub fn write_line(args: std::fmt::Arguments) {
         eprintln!("zkcnn: cannot write to stdout: {e}");
         std::process::exit(1);
     }
+}
+
+thread_local! {
+    /// Lines that [`say!`] keeps instead of printing (for `bench --json`).
+    static CAPTURED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
 }
 
 const AFTER_HELP: &str = "\
@@ -79,11 +94,13 @@ enum Command {
     Inspect(InspectArgs),
     /// Commit to a model's weights: write the commitment file that verifiers keep.
     Commit(CommitArgs),
-    /// Run the model on an input and prove it: write the proof (and the output).
+    /// Run the model on an input and prove it (the model commitment is recomputed from the
+    /// weights): write the proof, and the output file.
     Prove(ProveArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
-    /// Print the figures tables (sum-check, GKR, Basefold, whole networks).
+    /// Print the figures tables (sum-check, GKR, Basefold, whole networks) as Markdown; with
+    /// --json, as {"tables": [{"notes", "columns", "rows"}], "notes"}.
     Bench(BenchArgs),
     /// Prove and verify LeNet-5 on a handwritten digit, and print the prediction and figures.
     Demo,
@@ -184,13 +201,14 @@ pub fn run() -> ExitCode {
         Command::Prove(a) => commands::prove(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),
         Command::Bench(a) => {
-            if json {
-                Err(CliError::Usage(
-                    "bench prints Markdown tables; it has no --json output".into(),
-                ))
-            } else {
+            if !json {
                 return bench::run(a.quick, a.only);
             }
+            CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+            let code = bench::run(a.quick, a.only);
+            let lines = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+            say!("{}", bench::tables_json(&lines));
+            return code;
         }
         Command::Demo => demo::run(&progress),
     };

@@ -7,11 +7,16 @@ use std::time::{Duration, Instant};
 
 /// `1536` → `1.5 KiB`.
 pub fn bytes(n: usize) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
+    bytes_f64(n as f64)
+}
+
+/// [`bytes`] for sizes that may not fit a `usize`.
+pub fn bytes_f64(n: f64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024.0 {
         return format!("{n} B");
     }
-    let mut v = n as f64 / 1024.0;
+    let mut v = n / 1024.0;
     let mut unit = UNITS[0];
     for u in &UNITS[1..] {
         if v < 1024.0 {
