@@ -82,6 +82,21 @@ pub fn join<A: Send, B: Send>(
     (a(), b())
 }
 
+/// The first item of `range` (in order) that satisfies `pred`, searched in parallel when the
+/// feature is on; the same answer either way.
+pub fn find_first(
+    range: std::ops::Range<u64>,
+    pred: impl Fn(&u64) -> bool + Sync + Send,
+) -> Option<u64> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        range.into_par_iter().find_first(pred)
+    }
+    #[cfg(not(feature = "parallel"))]
+    range.into_iter().find(pred)
+}
+
 /// `(0..n).map(f).collect()`, in parallel above the threshold; writes each entry once (no
 /// zero-fill pass first).
 pub fn collect_indexed<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {

@@ -5,6 +5,7 @@ use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::model::zoo;
 use zkcnn::network::{self, VerifyError};
+use zkcnn::pcs::PcsError;
 
 fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     model: &zkcnn::model::Model,
@@ -22,6 +23,29 @@ fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     let mut x2 = x.clone();
     x2[0] = if x2[0] == 0 { 1 } else { 0 };
     assert!(network::verify(model, &committed.commitment, &x2, &y, &proof).is_err());
+    // Both openings grind (the model's and the advice's commitments have more than 4
+    // variables), and the smallest passing nonce is sent: the one below it fails.
+    let pow = |n| network::pow_bits(n) > 0;
+    assert!(pow(committed.commitment.num_vars) && pow(proof.advice.num_vars));
+    for (which, nonce) in [
+        ("model", proof.model_opening.pow_nonce),
+        ("advice", proof.advice_opening.pow_nonce),
+    ] {
+        let Some(smaller) = nonce.checked_sub(1) else {
+            continue;
+        };
+        let mut bad = proof.clone();
+        match which {
+            "model" => bad.model_opening.pow_nonce = smaller,
+            _ => bad.advice_opening.pow_nonce = smaller,
+        }
+        let err = network::verify(model, &committed.commitment, &x, &y, &bad).unwrap_err();
+        let expected = match which {
+            "model" => VerifyError::ModelOpening(PcsError::ProofOfWork),
+            _ => VerifyError::AdviceOpening(PcsError::ProofOfWork),
+        };
+        assert_eq!(err, expected);
+    }
 }
 
 #[test]

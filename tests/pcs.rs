@@ -130,6 +130,7 @@ fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
     rate_bits: usize,
     fold_bits: usize,
     queries: usize,
+    pow_bits: usize,
     t: usize,
     m: usize,
 ) {
@@ -137,6 +138,7 @@ fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
         rate_bits,
         fold_bits,
         queries,
+        pow_bits,
     };
     let (polys, c, data, claims) = setup_sized::<F, E>(seed, len, t, m, &p);
     let (y, proof) = open(&p, &c, &data, &claims);
@@ -167,10 +169,11 @@ proptest! {
         rate_bits in 1usize..4,
         fold_bits in 1usize..6,
         queries in 1usize..24,
+        pow_bits in 0usize..8,
         t in 1usize..4,
         m in 1usize..6,
     ) {
-        round_trip::<Goldilocks, GoldilocksExt2>(seed, 1 << n, rate_bits, fold_bits, queries, t, m);
+        round_trip::<Goldilocks, GoldilocksExt2>(seed, 1 << n, rate_bits, fold_bits, queries, pow_bits, t, m);
     }
 
     /// Tables of any length from 1 to 2^16 entries (zero-padded by the commitment).
@@ -182,7 +185,7 @@ proptest! {
         t in 1usize..3,
         m in 1usize..4,
     ) {
-        round_trip::<Goldilocks, GoldilocksExt2>(seed, len, 2, fold_bits, 12, t, m);
+        round_trip::<Goldilocks, GoldilocksExt2>(seed, len, 2, fold_bits, 12, 0, t, m);
     }
 
     #[test]
@@ -192,15 +195,16 @@ proptest! {
         rate_bits in 1usize..3,
         fold_bits in 1usize..5,
         queries in 1usize..10,
+        pow_bits in 0usize..6,
         t in 1usize..3,
         m in 1usize..4,
     ) {
-        round_trip::<Bn254Fr, Bn254Fr>(seed, 1 << n, rate_bits, fold_bits, queries, t, m);
+        round_trip::<Bn254Fr, Bn254Fr>(seed, 1 << n, rate_bits, fold_bits, queries, pow_bits, t, m);
     }
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), seed: u64) {
-        let p = Params { rate_bits: 1, fold_bits: 2, queries: 2 };
+        let p = Params { rate_bits: 1, fold_bits: 2, queries: 2 , pow_bits: 0};
         let (_, c, _, claims) = setup::<Goldilocks, GoldilocksExt2>(seed, 5, 2, 2, &p);
         if let Ok(proof) = codec::from_bytes::<Proof<Goldilocks, GoldilocksExt2>>(&bytes) {
             let y = vec![GoldilocksExt2::from(1u64); 2];
@@ -212,7 +216,7 @@ proptest! {
 /// 2^16 entries, an arity that does not divide the variables, two polynomials at two points.
 #[test]
 fn round_trip_at_two_to_the_sixteen() {
-    round_trip::<Goldilocks, GoldilocksExt2>(61, 1 << 16, 2, 5, 30, 2, 3);
+    round_trip::<Goldilocks, GoldilocksExt2>(61, 1 << 16, 2, 5, 30, 12, 2, 3);
 }
 
 /// Tamper tests on one proof, each asserting the exact error. `claims` decide whether the proof
@@ -318,6 +322,20 @@ fn tamper<F: BaseField + FftField, E: ExtField<F>>(
     let mut pr = proof.clone();
     pr.last += E::ONE;
     assert_eq!(check(&pr), Err(PcsError::FinalEvaluation));
+
+    // The grinding nonce: without grinding it must be 0; with it, the prover sends the smallest
+    // passing nonce, so every smaller one fails the proof of work.
+    if p.pow_bits == 0 {
+        let mut pr = proof.clone();
+        pr.pow_nonce = 1;
+        assert_eq!(check(&pr), Err(PcsError::ProofOfWork));
+    } else {
+        for nonce in 0..proof.pow_nonce {
+            let mut pr = proof.clone();
+            pr.pow_nonce = nonce;
+            assert_eq!(check(&pr), Err(PcsError::ProofOfWork), "nonce {nonce}");
+        }
+    }
 
     // Every opened value and every Merkle sibling of every tree.
     let root_mismatch = |layer| {
@@ -483,6 +501,7 @@ fn tampering_is_caught<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
         rate_bits: 2,
         fold_bits: 3,
         queries: 6,
+        pow_bits: 0,
     };
     let n = 8;
     // One polynomial, three points (no reduction).
@@ -508,6 +527,14 @@ fn tampering_is_caught<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
     let (y, proof) = open(&p, &c, &data, &claims);
     assert_eq!(proof.reduction.as_ref().map(|r| r.values.len()), Some(2));
     tamper(&p, &c, &claims, &y, &proof);
+    // The same with grinding.
+    let p = Params { pow_bits: 7, ..p };
+    let (y, proof) = open(&p, &c, &data, &claims);
+    assert!(
+        proof.pow_nonce > 0,
+        "a 7-bit proof of work almost never passes at nonce 0"
+    );
+    tamper(&p, &c, &claims, &y, &proof);
 }
 
 #[test]
@@ -527,6 +554,7 @@ fn other_polynomial_is_rejected<F: BaseField + FftField, E: ExtField<F>>(seed: u
         rate_bits: 1,
         fold_bits: 2,
         queries: 4,
+        pow_bits: 0,
     };
     for t in [1usize, 2] {
         let (_, c1, _, claims) = setup::<F, E>(seed, 7, t, 2, &p);
@@ -559,6 +587,7 @@ fn bytes_are_checked() {
         rate_bits: 1,
         fold_bits: 2,
         queries: 3,
+        pow_bits: 0,
     };
     let (_, c, data, claims) = setup::<Goldilocks, GoldilocksExt2>(41, 6, 2, 3, &p);
     let (y, proof) = open(&p, &c, &data, &claims);
@@ -591,6 +620,7 @@ fn bad_inputs_are_refused() {
         rate_bits: 1,
         fold_bits: 2,
         queries: 2,
+        pow_bits: 0,
     };
     let one = Goldilocks::ONE;
     assert_eq!(

@@ -168,10 +168,35 @@ pub enum VerifyError {
     AdviceOpening(PcsError),
 }
 
-/// The Basefold parameters of network proofs.
+/// The Basefold parameters of network proofs (commitments; openings use [`opening_params`]).
 pub fn pcs<F: BaseField + ark_ff::FftField, E: ExtField<F>>() -> Result<basefold::Basefold, PcsError>
 {
     basefold::Basefold::setup::<F, E>(MAX_VARS, SECURITY_BITS)
+}
+
+/// The most grinding bits of an opening.
+pub const MAX_POW_BITS: usize = 20;
+
+/// Grinding bits for opening a commitment of `num_vars` variables: `min(20, n − 4)`. The prover's
+/// expected `2^pow` hashes stay below a sixteenth of the committed entries, so grinding never
+/// dominates the opening, while the largest openings (2^24 entries) save 29 of 149 queries.
+pub fn pow_bits(num_vars: u32) -> usize {
+    MAX_POW_BITS.min((num_vars as usize).saturating_sub(4))
+}
+
+/// The Basefold parameters for opening a commitment of `num_vars` variables: [`SECURITY_BITS`]
+/// proven bits for up to [`MAX_VARS`] variables, with [`pow_bits`] of them from grinding.
+pub fn opening_params<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    num_vars: u32,
+) -> Result<basefold::Params, PcsError> {
+    let base = pcs::<F, E>()?.params;
+    basefold::Params::for_security_with_pow::<E>(
+        MAX_VARS,
+        SECURITY_BITS,
+        base.rate_bits,
+        base.fold_bits,
+        pow_bits(num_vars),
+    )
 }
 
 /// Absorbs the statement: the architecture, the model commitment, the input and the output.

@@ -691,11 +691,15 @@ pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
         .collect();
     // The two openings are independent: each runs on its own fork of the transcript (both
     // forks bind everything before), in parallel.
+    let model_params =
+        super::opening_params::<F, E>(committed.commitment.num_vars).map_err(NetworkError::Pcs)?;
+    let advice_params =
+        super::opening_params::<F, E>(advice_commitment.num_vars).map_err(NetworkError::Pcs)?;
     let (mut tm, mut ta) = fork(t);
     let (model_opening, advice_opening) = crate::parallel::join(
         || {
             basefold::open(
-                &pcs.params,
+                &model_params,
                 &committed.commitment,
                 &committed.data,
                 &model_claims,
@@ -704,7 +708,7 @@ pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
         },
         || {
             basefold::open(
-                &pcs.params,
+                &advice_params,
                 &advice_commitment,
                 &advice_data,
                 &advice_claims,

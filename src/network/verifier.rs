@@ -10,7 +10,7 @@
 
 use super::plan::{Operand, Plan, Requant, Source, Step, View};
 use super::prover::{embed, valid};
-use super::{absorb_statement, pcs, Proof, VerifyError};
+use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
@@ -357,7 +357,6 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     proof: &Proof<F, E>,
 ) -> Result<(), VerifyError> {
     let plan = Plan::new(model).map_err(VerifyError::Model)?;
-    let pcs = pcs::<F, E>().map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
     let bound = 1i64 << (model.activation_bits - 1);
     for (what, xs, dims) in [
         ("input", input, plan.dims.first()),
@@ -473,9 +472,13 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     };
     let (mc, mv) = split(&plan.model_packing, model_claims)?;
     let (ac, av) = split(&plan.advice_packing, advice_claims)?;
+    let model_params = super::opening_params::<F, E>(commitment.num_vars)
+        .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
+    let advice_params = super::opening_params::<F, E>(proof.advice.num_vars)
+        .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
     let (mut tm, mut ta) = super::prover::fork(t);
     basefold::verify(
-        &pcs.params,
+        &model_params,
         commitment,
         &mc,
         &mv,
@@ -484,7 +487,7 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     )
     .map_err(VerifyError::ModelOpening)?;
     basefold::verify(
-        &pcs.params,
+        &advice_params,
         &proof.advice,
         &ac,
         &av,

@@ -51,7 +51,15 @@ pub struct Params {
     pub fold_bits: usize,
     /// Leaves of the first tree queried.
     pub queries: usize,
+    /// Proof-of-work bits before the queries are drawn (grinding): the prover must find a nonce
+    /// whose hash with a transcript challenge starts with this many zero bits. Each bit stands
+    /// for one bit of the security level that queries need not provide. At most
+    /// [`MAX_POW_BITS`].
+    pub pow_bits: usize,
 }
+
+/// The largest grinding parameter [`Params::pow_bits`] accepted.
+pub const MAX_POW_BITS: usize = 32;
 
 /// `log2 |E|`.
 pub fn field_bits<E: Field>() -> f64 {
@@ -76,15 +84,17 @@ impl Params {
     /// `−log2 ε` with
     ///
     /// ```text
-    /// ε = ((1 + ρ)/2)^q  +  2·2^{n + rate_bits}/|E|  +  (4n + 2·MAX_BATCH)/|E|
+    /// ε = 2^−pow_bits·((1 + ρ)/2)^q  +  2·2^{n + rate_bits}/|E|  +  (4n + 2·MAX_BATCH)/|E|
     /// ```
     ///
-    /// — queries against a word beyond the unique-decoding radius `(1 − ρ)/2`, the proximity
-    /// gaps of the batching and of the folds (unique decoding, BCIKS20), and the sum-checks and
-    /// random combinations. `spec/pcs.md` derives it.
+    /// — queries against a word beyond the unique-decoding radius `(1 − ρ)/2` (each attempt at
+    /// them costing a cheating prover `2^pow_bits` hashes), the proximity gaps of the batching
+    /// and of the folds (unique decoding, BCIKS20), and the sum-checks and random combinations.
+    /// `spec/pcs.md` derives it.
     pub fn security_bits(&self, num_vars: usize, ext_bits: f64) -> f64 {
         let rho = 2f64.powi(-(self.rate_bits as i32));
-        let query = ((1.0 + rho) / 2.0).log2() * self.queries as f64;
+        let query = ((1.0 + rho) / 2.0).log2() * self.queries as f64
+            - self.pow_bits.min(MAX_POW_BITS) as f64;
         let rest = Self::non_query_error_log2(num_vars, self.rate_bits, ext_bits);
         -log2_add(query, rest)
     }
@@ -97,12 +107,24 @@ impl Params {
     }
 
     /// The fewest queries that give `security_bits` proven bits for polynomials of up to
-    /// `max_vars` variables at this rate and arity; an error when no query count can.
+    /// `max_vars` variables at this rate and arity, without grinding; an error when no query
+    /// count can.
     pub fn for_security<E: Field>(
         max_vars: usize,
         security_bits: usize,
         rate_bits: usize,
         fold_bits: usize,
+    ) -> Result<Self, PcsError> {
+        Self::for_security_with_pow::<E>(max_vars, security_bits, rate_bits, fold_bits, 0)
+    }
+
+    /// [`Self::for_security`] with `pow_bits` of grinding, which the queries need not cover.
+    pub fn for_security_with_pow<E: Field>(
+        max_vars: usize,
+        security_bits: usize,
+        rate_bits: usize,
+        fold_bits: usize,
+        pow_bits: usize,
     ) -> Result<Self, PcsError> {
         let ext_bits = field_bits::<E>();
         let rest = Self::non_query_error_log2(max_vars, rate_bits, ext_bits);
@@ -112,18 +134,19 @@ impl Params {
             max_vars,
             cap: (-rest).ceil() as u32,
         };
-        if rate_bits == 0 || fold_bits == 0 || rest >= target {
+        if rate_bits == 0 || fold_bits == 0 || rest >= target || pow_bits > MAX_POW_BITS {
             return Err(unreachable);
         }
-        // ((1+ρ)/2)^q ≤ 2^target − 2^rest.
-        let budget = target + (1.0 - 2f64.powf(rest - target)).log2();
+        // 2^−pow·((1+ρ)/2)^q ≤ 2^target − 2^rest.
+        let budget = target + (1.0 - 2f64.powf(rest - target)).log2() + pow_bits as f64;
         let rho = 2f64.powi(-(rate_bits as i32));
         let per_query = -((1.0 + rho) / 2.0).log2();
         let queries = (-budget / per_query).ceil() as usize;
         let p = Self {
             rate_bits,
             fold_bits,
-            queries,
+            queries: queries.max(1),
+            pow_bits,
         };
         debug_assert!(p.security_bits(max_vars, ext_bits) >= security_bits as f64);
         Ok(p)
@@ -192,6 +215,8 @@ pub struct Proof<F: Field, E: Field> {
     pub roots: Vec<Digest>,
     /// The constant the codeword folds to: `f̃(r)`.
     pub last: E,
+    /// The grinding nonce ([`Params::pow_bits`]; 0 without grinding).
+    pub pow_nonce: u64,
     /// The opened leaves of the committed tree.
     pub base: LayerOpening<F>,
     /// The opened leaves of each folded tree.
@@ -272,6 +297,10 @@ pub enum PcsError {
     /// The sum-check's last claim does not match the constant the codeword folds to.
     #[error("the folded constant does not match the sum-check's final claim")]
     FinalEvaluation,
+    /// The grinding nonce does not give the required zero bits (or is nonzero without
+    /// grinding).
+    #[error("the proof-of-work nonce is wrong")]
+    ProofOfWork,
     /// A Merkle proof was rejected.
     #[error("layer {layer}: {source}")]
     Merkle {
@@ -530,6 +559,7 @@ fn absorb_header<E: Field>(
         params.rate_bits as u64,
         params.fold_bits as u64,
         params.queries as u64,
+        params.pow_bits as u64,
         claims.len() as u64,
     ];
     t.domain_separator(b"basefold", &header);
@@ -783,6 +813,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         .copied()
         .unwrap_or(E::ZERO);
     transcript.append_field(b"basefold-last", &last);
+    let pow_nonce = grind(transcript, params.pow_bits);
 
     // Queries: leaves of the first tree, then the leaves they lead to in each later tree.
     let mut idx =
@@ -811,10 +842,65 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
             rounds,
             roots,
             last,
+            pow_nonce,
             base,
             folded,
         },
     ))
+}
+
+/// The grinding seed: a challenge drawn after the last prover message before the queries.
+fn pow_seed(t: &mut Transcript) -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    t.challenge_bytes(b"basefold-pow-seed", &mut seed);
+    seed
+}
+
+/// Whether `blake3(seed ‖ nonce)` starts with `bits` zero bits.
+fn pow_ok(seed: &[u8; 32], nonce: u64, bits: usize) -> bool {
+    let mut h = blake3::Hasher::new();
+    h.update(seed);
+    h.update(&nonce.to_le_bytes());
+    let head = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&head.as_bytes()[..8]);
+    u64::from_be_bytes(first).leading_zeros() as usize >= bits.min(64)
+}
+
+/// Grinding: the smallest nonce that passes [`pow_ok`] (so the proof is deterministic whatever
+/// the thread count), absorbed into the transcript. Nothing is drawn or absorbed when
+/// `bits == 0`.
+fn grind(t: &mut Transcript, bits: usize) -> u64 {
+    if bits == 0 {
+        return 0;
+    }
+    let seed = pow_seed(t);
+    const CHUNK: u64 = 1 << 14;
+    let nonce = (0..)
+        .find_map(|c: u64| {
+            let start = c * CHUNK;
+            crate::parallel::find_first(start..start + CHUNK, |&n| pow_ok(&seed, n, bits))
+        })
+        .unwrap_or(0);
+    t.append_u64(b"basefold-pow-nonce", nonce);
+    nonce
+}
+
+/// The verifier's side of [`grind`].
+fn check_pow(t: &mut Transcript, bits: usize, nonce: u64) -> Result<(), PcsError> {
+    if bits == 0 {
+        return if nonce == 0 {
+            Ok(())
+        } else {
+            Err(PcsError::ProofOfWork)
+        };
+    }
+    let seed = pow_seed(t);
+    if !pow_ok(&seed, nonce, bits) {
+        return Err(PcsError::ProofOfWork);
+    }
+    t.append_u64(b"basefold-pow-nonce", nonce);
+    Ok(())
 }
 
 /// `Σ_i w_i·x_i` over the nonzero weights.
@@ -936,6 +1022,7 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     if claim != proof.last * g_at_r {
         return Err(PcsError::FinalEvaluation);
     }
+    check_pow(transcript, params.pow_bits, proof.pow_nonce)?;
 
     // The queries, then each tree's opened leaves and Merkle proof.
     let queries = draw_queries(transcript, params.queries, layout.depth(0));
@@ -1087,6 +1174,7 @@ mod tests {
                 rate_bits: 1,
                 fold_bits: k,
                 queries: 8,
+                pow_bits: 0,
             };
             let (c, data) = commit(&p, vec![random_base::<F>(&mut rng, 1 << n)]).unwrap();
             let z = vec![Claim {
@@ -1124,6 +1212,19 @@ mod tests {
         assert!(fewer.security_bits(24, bits) < 100.0);
         // Smaller polynomials are at least as secure under the same parameters.
         assert!(p.security_bits(10, bits) >= p.security_bits(24, bits));
+        // Grinding: 20 bits of proof of work replace about 20/0.678 queries.
+        let g = Params::for_security_with_pow::<E>(24, 100, 2, 4, 20).unwrap();
+        assert!(g.security_bits(24, bits) >= 100.0);
+        assert!(
+            Params {
+                queries: g.queries - 1,
+                ..g
+            }
+            .security_bits(24, bits)
+                < 100.0
+        );
+        assert_eq!((p.queries, g.queries), (149, 120));
+        assert!(Params::for_security_with_pow::<E>(24, 100, 2, 4, MAX_POW_BITS + 1).is_err());
         // 2^30 entries over Goldilocks² cannot reach 100 proven bits at this rate.
         assert!(matches!(
             Params::for_security::<E>(30, 100, 2, 4),
