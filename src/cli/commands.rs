@@ -398,6 +398,8 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
                     "prove_ms": ui::ms(m.prove),
                     "verify_ms": ui::ms(m.verify),
                     "proof_bytes": m.proof_bytes,
+                    "proof_parts": m.parts.iter().map(|(n, b)| (n.to_string(), json!(b)))
+                        .collect::<serde_json::Map<_, _>>(),
                 }),
             );
         }

@@ -3,18 +3,21 @@
 //! The estimate is a cost model, not a measurement:
 //!
 //! * proof size: two Basefold openings, each `f(n)` bytes for a table of `2^n` elements, with
-//!   `f` the quadratic fit of the README's Basefold proof sizes (2^16–2^24; floored at its value
-//!   at 2^12, since the fit does not hold below), plus 2 KiB per layer (the layer sum-checks,
-//!   values and range check). On the zoo's models this gives 84.7 KiB for the golden
-//!   every-kind model (measured 72.2 KiB), 157 KiB for the small VGG (171 KiB), 257 KiB for
-//!   LeNet-5 (258 KiB) and 578 KiB for VGG-16 (566 KiB);
+//!   `f` the quadratic least-squares fit of the eight openings measured (`inspect --measure`,
+//!   proof format 2 with grinding) on the golden every-kind model, the zoo's small VGG, LeNet-5
+//!   and VGG-16 (2^9 to 2^24 elements), plus 7 KiB and 1.4 KiB per layer for the layer
+//!   sum-checks, values and range check. Estimated (measured): every-kind 75.7 KiB (69.8),
+//!   small VGG 160.0 KiB (159.3), LeNet-5 234.1 KiB (235.3), VGG-16 482.7 KiB (483.5);
 //! * prove time (model commitment excluded): the model's opening (75 ns per element), the
 //!   advice's commitment (150 ns per element), the layer protocols, range check and witness
 //!   (0.95 ns per multiply-add) and 10 ms of fixed work; verify time: 3 ms (the two Basefold
 //!   verifications) and 0.033 ns per multiply-add. These constants come from the README's
-//!   measured LeNet-5 (34 ms / 3.1 ms) and VGG-16 (2.10 s / 13.6 ms, with its phase breakdown)
-//!   runs on this project's machine type (2 cores, release build, mimalloc); the estimate
-//!   gives 30 ms / 3.0 ms and 1.88 s / 13.4 ms for them.
+//!   warm, median-of-3 LeNet-5 (34 ms / 3.1 ms) and VGG-16 (2.10 s / 13.6 ms, with its phase
+//!   breakdown) runs on this project's machine type (2 cores, release build, mimalloc), from
+//!   before the openings' grinding (up to 2^20 hashes on the largest openings); the estimate
+//!   gives 30 ms / 3.0 ms and 1.88 s / 13.4 ms for them. `--measure` times one cold run in a
+//!   fresh process (first touches of fresh memory included), which reads higher: 61–90 ms for
+//!   LeNet-5 and 2.87 s for VGG-16 in single runs here on a shared, loaded machine.
 
 use super::ui::Progress;
 use std::time::Duration;
@@ -23,8 +26,8 @@ use zkcnn::model::{zoo, Model};
 use zkcnn::network;
 
 /// How the estimate is derived, for people.
-pub const HOW: &str = "an estimate: Basefold opening sizes fitted to measured ones plus 2 KiB \
-    per layer; times linear in the committed model's and the advice's sizes and in the \
+pub const HOW: &str = "an estimate: Basefold opening sizes fitted to measured ones plus the \
+    layers' parts; times linear in the committed model's and the advice's sizes and in the \
     multiply-adds, with constants from measured LeNet-5 and VGG-16 runs on 2 cores; \
     `inspect --measure` measures instead";
 
@@ -38,12 +41,14 @@ const PROVE_NS_PER_MAC: f64 = 0.95;
 /// Prover fixed work, in milliseconds.
 const PROVE_FIXED_MS: f64 = 10.0;
 /// A Basefold opening's size in KiB at `2^n` elements: `c0 + c1·n + c2·n²`, least squares over
-/// the README's sizes at n = 16, 20, 22, 24 (106.7, 189.8, 241.0, 287.9 KiB).
-const OPENING_KIB: [f64; 3] = [-113.46, 7.7055, 0.37727];
+/// the openings measured at n = 9, 12, 13, 15, 16, 17, 21, 24 (14.4, 41.3, 55.9, 83.0, 95.6,
+/// 116.3, 184.6, 241.2 KiB).
+const OPENING_KIB: [f64; 3] = [-40.3323, 2.2878, 0.3963];
 /// Below this many variables the fit is not used (its value there is the floor).
-const OPENING_MIN_VARS: f64 = 12.0;
-/// Bytes of the layer sum-checks, the values and the range check, per layer.
-const BYTES_PER_LAYER: f64 = 2.0 * 1024.0;
+const OPENING_MIN_VARS: f64 = 8.0;
+/// Bytes of the layer sum-checks, the values and the range check: fixed, and per layer.
+const REST_BYTES: f64 = 7000.0;
+const BYTES_PER_LAYER: f64 = 1400.0;
 /// Verifier time: a fixed part (two Basefold verifications) and a part per multiply-add.
 const VERIFY_FIXED_MS: f64 = 3.0;
 const VERIFY_NS_PER_MAC: f64 = 0.033;
@@ -65,7 +70,10 @@ impl Estimate {
             let n = (vars as f64).max(OPENING_MIN_VARS);
             (OPENING_KIB[0] + OPENING_KIB[1] * n + OPENING_KIB[2] * n * n) * 1024.0
         };
-        let proof = opening(model_vars) + opening(advice_vars) + BYTES_PER_LAYER * layers as f64;
+        let proof = opening(model_vars)
+            + opening(advice_vars)
+            + REST_BYTES
+            + BYTES_PER_LAYER * layers as f64;
         let prove_ns = PROVE_FIXED_MS * 1e6
             + PROVE_NS_PER_MODEL_ELEMENT * 2f64.powi(model_vars as i32)
             + PROVE_NS_PER_ADVICE_ELEMENT * 2f64.powi(advice_vars as i32)
@@ -89,6 +97,8 @@ pub struct Measured {
     pub verify: Duration,
     /// Proof size.
     pub proof_bytes: usize,
+    /// The proof's parts and their sizes.
+    pub parts: Vec<(&'static str, usize)>,
 }
 
 /// Commits, proves and verifies once on a seeded random input.
@@ -119,5 +129,6 @@ pub fn measure(model: &Model, progress: &Progress) -> Result<Measured, String> {
         prove,
         verify,
         proof_bytes: bytes.len(),
+        parts: proof.part_sizes(),
     })
 }
