@@ -63,7 +63,7 @@ fn fails(out: Output, words: &[&str]) -> String {
 fn tiny(seed: i64) -> Model {
     let w = |n: usize, m: i64| -> Vec<i64> {
         (0..n as i64)
-            .map(|i| ((i * 7 + 3 + seed) % (2 * m + 1)) - m)
+            .map(|i| ((i * 5 + 3 + seed) % (2 * m + 1)) - m)
             .collect()
     };
     Model {
@@ -396,6 +396,17 @@ fn bad_model_and_input_files() {
         prove("m.json", "float.npy"),
         &["invalid input 'float.npy'", "integer"],
     );
+    // A valid model whose inference overflows on this input (shift 0 keeps accumulators as
+    // they are): proving fails with the layer named.
+    let mut overflow = tiny(0);
+    if let Layer::Conv2d(c) = &mut overflow.layers[0] {
+        c.shift = 0;
+    }
+    write(&dir, "overflow.json", overflow.to_json());
+    fails(
+        prove("overflow.json", "x.json"),
+        &["cannot prove 'overflow.json' on 'x.json'", "layer 0"],
+    );
     // An unwritable proof path.
     fails(
         zkcnn(
@@ -462,6 +473,15 @@ fn bad_proofs_and_mismatched_files() {
         assert!(
             err.contains("invalid proof") || err.contains("another statement"),
             "{err}"
+        );
+    }
+    // Truncated anywhere: always a one-line error naming the file.
+    for (i, len) in (1..12).map(|k| k * proof.len() / 12).enumerate() {
+        let name = format!("cut{i}.bin");
+        write(&dir, &name, &proof[..len]);
+        fails(
+            verify(["a.json", "c.bin", "x.json", "y.json", &name]),
+            &[&name, "truncated"],
         );
     }
     // The advice root and a layer value decode but fail verification.
