@@ -2,7 +2,7 @@
 //! bytes, and print the digit, the prediction and the figures.
 
 use super::error::CliError;
-use super::files::argmax;
+use super::files::{self, argmax};
 use super::ui::{self, Progress};
 use super::Report;
 use serde_json::json;
@@ -11,38 +11,25 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::{zoo, Model, Quantization};
 use zkcnn::network;
 
+/// The demo's digit: the first held-out MNIST image of the LeNet-5 fixture (a 6), pixels / 255.
+const DIGIT: &str = include_str!("../../fixtures/mnist-lenet5/demo-digit.json");
+
 /// The demo's model, its digit (real values in `[0, 1]`, shape `[1, 28, 28]`), and a
 /// description of both.
 fn model_and_digit() -> Result<(Model, Vec<f32>, &'static str), CliError> {
+    let (shape, digit) = files::real_tensor(DIGIT).map_err(failed)?;
     let mut model = zoo::lenet5(1);
     model.quantization = Some(Quantization {
         input_frac_bits: 6,
         output_frac_bits: 0,
         outside: vec![],
     });
+    if shape != model.input_shape {
+        return Err(failed(format!("the demo digit has shape {shape:?}")));
+    }
     let about = "LeNet-5 with seeded random weights (the class it picks is not a real \
-        prediction) on a drawn 7";
-    Ok((model, drawn_seven(), about))
-}
-
-/// A 28×28 seven: a top bar and a diagonal stroke, with soft edges.
-fn drawn_seven() -> Vec<f32> {
-    let stroke = |y: f32, x: f32| -> f32 {
-        // Distance to the bar (row 6, columns 7..21) and to the diagonal (6, 20) → (23, 11).
-        let bar = if (7.0..=21.0).contains(&x) {
-            (y - 6.0).abs()
-        } else {
-            f32::INFINITY
-        };
-        let (ay, ax, by, bx) = (6.0f32, 20.0f32, 23.0f32, 11.0f32);
-        let (dy, dx) = (by - ay, bx - ax);
-        let t = (((y - ay) * dy + (x - ax) * dx) / (dy * dy + dx * dx)).clamp(0.0, 1.0);
-        let diag = ((y - ay - t * dy).powi(2) + (x - ax - t * dx).powi(2)).sqrt();
-        (1.6 - bar.min(diag)).clamp(0.0, 1.0)
-    };
-    (0..28 * 28)
-        .map(|i| stroke((i / 28) as f32, (i % 28) as f32))
-        .collect()
+        prediction) on a handwritten 6 from MNIST";
+    Ok((model, digit, about))
 }
 
 /// The image as text, two pixel rows per line.

@@ -125,6 +125,20 @@ fn walk(
     }
 }
 
+/// A nested JSON array of numbers as reals: its shape and its elements, row-major.
+pub fn real_tensor(text: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+    let (shape, scalars) = json_tensor(&v)?;
+    let reals = scalars
+        .iter()
+        .map(|s| match *s {
+            Scalar::Int(i) => i as f32,
+            Scalar::Real(r) => r as f32,
+        })
+        .collect();
+    Ok((shape, reals))
+}
+
 /// The dtype character of a `.npy` header (`'f'`, `'i'`, `'u'`, …), if it can be found; the
 /// full parse (and its errors) is `zkcnn::npy`'s.
 fn npy_kind(bytes: &[u8]) -> Option<u8> {
