@@ -23,36 +23,14 @@ pub(crate) fn run(graph: &Graph, input: &[f32]) -> Vec<Vec<f32>> {
                 weights,
                 bias,
             } => {
-                let (h, w) = (prev_shape[1], prev_shape[2]);
-                let (oh, ow) = (out_shape[1], out_shape[2]);
-                let [kh, kw] = *kernel;
-                let mut out = Vec::with_capacity(out_channels * oh * ow);
-                for o in 0..*out_channels {
-                    for y in 0..oh {
-                        for x in 0..ow {
-                            let mut acc = bias[o];
-                            for c in 0..*in_channels {
-                                for dy in 0..kh {
-                                    let iy = (y * stride + dy) as isize - *padding as isize;
-                                    if iy < 0 || iy >= h as isize {
-                                        continue;
-                                    }
-                                    for dx in 0..kw {
-                                        let ix = (x * stride + dx) as isize - *padding as isize;
-                                        if ix < 0 || ix >= w as isize {
-                                            continue;
-                                        }
-                                        let wv =
-                                            weights[((o * in_channels + c) * kh + dy) * kw + dx];
-                                        acc += wv * prev[(c * h + iy as usize) * w + ix as usize];
-                                    }
-                                }
-                            }
-                            out.push(acc);
-                        }
-                    }
-                }
-                out
+                let geometry = ConvGeometry {
+                    in_shape: [*in_channels, prev_shape[1], prev_shape[2]],
+                    out_shape: [*out_channels, out_shape[1], out_shape[2]],
+                    kernel: *kernel,
+                    stride: *stride,
+                    padding: *padding,
+                };
+                conv(prev, weights, bias, &geometry)
             }
             FloatLayer::Dense {
                 in_features,
@@ -95,6 +73,51 @@ pub(crate) fn run(graph: &Graph, input: &[f32]) -> Vec<Vec<f32>> {
 /// The last layer's output.
 pub(crate) fn output(graph: &Graph, input: &[f32]) -> Vec<f32> {
     run(graph, input).pop().unwrap_or_default()
+}
+
+struct ConvGeometry {
+    in_shape: [usize; 3],
+    out_shape: [usize; 3],
+    kernel: [usize; 2],
+    stride: usize,
+    padding: usize,
+}
+
+/// `out[o][y][x] = b[o] + Σ_{c,dy,dx} w[o][c][dy][dx] · in[c][y·s+dy−p][x·s+dx−p]`, one weight
+/// at a time over the output rows and columns whose input position is inside the input (so the
+/// innermost loop has no bounds tests).
+fn conv(input: &[f32], weights: &[f32], bias: &[f32], g: &ConvGeometry) -> Vec<f32> {
+    let [cin, h, w] = g.in_shape;
+    let [cout, oh, ow] = g.out_shape;
+    let [kh, kw] = g.kernel;
+    let (s, p) = (g.stride, g.padding);
+    // The outputs t in 0..n with 0 ≤ t·s + d − p < len.
+    let valid = |d: usize, len: usize, n: usize| {
+        let lo = p.saturating_sub(d).div_ceil(s);
+        let hi = (len + p).checked_sub(d).map_or(0, |v| v.div_ceil(s)).min(n);
+        lo..hi.max(lo)
+    };
+    let mut out = vec![0.0f32; cout * oh * ow];
+    for (o, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
+        plane.fill(bias[o]);
+        for c in 0..cin {
+            let channel = &input[c * h * w..(c + 1) * h * w];
+            for dy in 0..kh {
+                for dx in 0..kw {
+                    let wv = weights[((o * cin + c) * kh + dy) * kw + dx];
+                    let xs = valid(dx, w, ow);
+                    for y in valid(dy, h, oh) {
+                        let row = &channel[(y * s + dy - p) * w..][..w];
+                        let dst = &mut plane[y * ow..(y + 1) * ow];
+                        for x in xs.clone() {
+                            dst[x] += wv * row[x * s + dx - p];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Windows of `size × size` with stride `stride` (no padding), folded with `reduce` and
