@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
-use super::proto::{attribute_type, data_type, AttributeProto, GraphProto, ModelProto, NodeProto};
-use super::proto::{TensorProto, ValueInfoProto};
+use super::attrs::Attrs;
+use super::proto::{data_type, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+use super::tensor::{convert, Const, Data};
 use super::{NodeOutcome, NodeReport, OnnxError};
 
 /// A float layer, with the IR's semantics (see [`crate::model::Layer`]) and real-valued
@@ -101,25 +102,14 @@ enum Value<'a> {
     Outside,
 }
 
-/// A constant's values, converted.
-struct Const {
-    dims: Vec<usize>,
-    data: Data,
-}
-
-enum Data {
-    F32(Vec<f32>),
-    I64(Vec<i64>),
-}
-
 /// The node being read, for error messages.
-struct Ctx {
-    node: String,
-    op: String,
+pub(crate) struct Ctx {
+    pub node: String,
+    pub op: String,
 }
 
 impl Ctx {
-    fn unsupported(&self, what: impl Into<String>) -> OnnxError {
+    pub(crate) fn unsupported(&self, what: impl Into<String>) -> OnnxError {
         OnnxError::Unsupported {
             node: self.node.clone(),
             op_type: self.op.clone(),
@@ -127,7 +117,7 @@ impl Ctx {
         }
     }
 
-    fn bad_input(&self, tensor: &str, what: impl Into<String>) -> OnnxError {
+    pub(crate) fn bad_input(&self, tensor: &str, what: impl Into<String>) -> OnnxError {
         OnnxError::BadInput {
             node: self.node.clone(),
             op_type: self.op.clone(),
@@ -136,7 +126,7 @@ impl Ctx {
         }
     }
 
-    fn attribute(&self, attribute: &str, value: String, supported: &str) -> OnnxError {
+    pub(crate) fn attribute(&self, attribute: &str, value: String, supported: &str) -> OnnxError {
         OnnxError::UnsupportedAttribute {
             node: self.node.clone(),
             op_type: self.op.clone(),
@@ -1187,256 +1177,4 @@ fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
         }
     }
     out
-}
-
-impl Const {
-    fn floats(self, ctx: &Ctx, name: &str) -> Result<Vec<f32>, OnnxError> {
-        match self.data {
-            Data::F32(v) => Ok(v),
-            Data::I64(_) => Err(ctx.bad_input(name, "is an integer tensor; float is needed")),
-        }
-    }
-}
-
-/// A tensor's values; errors say what is wrong with it.
-fn convert(t: &TensorProto) -> Result<Const, String> {
-    if t.data_location == Some(1) {
-        return Err("its data is in an external file; embedded data is supported".into());
-    }
-    if t.segment.is_some() {
-        return Err("it is segmented; whole tensors are supported".into());
-    }
-    let mut dims = Vec::with_capacity(t.dims.len());
-    for &d in &t.dims {
-        dims.push(usize::try_from(d).map_err(|_| format!("dimension {d} is negative"))?);
-    }
-    let numel = dims
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or("its size overflows")?;
-    let dt = t.data_type.unwrap_or(0);
-    let raw = t.raw_data.as_deref();
-    let check = |len: usize| {
-        if len == numel {
-            Ok(())
-        } else {
-            Err(format!(
-                "it holds {len} values; its shape {dims:?} needs {numel}"
-            ))
-        }
-    };
-    let data = match dt {
-        data_type::FLOAT | data_type::DOUBLE => {
-            let values: Vec<f32> = match raw {
-                Some(raw) if dt == data_type::FLOAT => {
-                    from_le::<4>(raw)?.map(f32::from_le_bytes).collect()
-                }
-                Some(raw) => from_le::<8>(raw)?
-                    .map(|b| f64::from_le_bytes(b) as f32)
-                    .collect(),
-                None if dt == data_type::FLOAT => t.float_data.clone(),
-                None => t.double_data.iter().map(|&v| v as f32).collect(),
-            };
-            check(values.len())?;
-            if values.iter().any(|v| !v.is_finite()) {
-                return Err("it holds a NaN or infinite value".into());
-            }
-            Data::F32(values)
-        }
-        data_type::INT64 | data_type::INT32 | data_type::BOOL => {
-            let values: Vec<i64> = match raw {
-                Some(raw) if dt == data_type::INT64 => {
-                    from_le::<8>(raw)?.map(i64::from_le_bytes).collect()
-                }
-                Some(raw) if dt == data_type::INT32 => from_le::<4>(raw)?
-                    .map(|b| i32::from_le_bytes(b) as i64)
-                    .collect(),
-                Some(raw) => raw.iter().map(|&b| b as i64).collect(),
-                None if dt == data_type::INT64 => t.int64_data.clone(),
-                None => t.int32_data.iter().map(|&v| v as i64).collect(),
-            };
-            check(values.len())?;
-            Data::I64(values)
-        }
-        other => {
-            return Err(format!(
-                "element type {other} is not supported (FLOAT, DOUBLE, INT64, INT32, BOOL are)"
-            ))
-        }
-    };
-    Ok(Const { dims, data })
-}
-
-/// `raw` as little-endian chunks of `N` bytes.
-fn from_le<const N: usize>(raw: &[u8]) -> Result<impl Iterator<Item = [u8; N]> + '_, String> {
-    if raw.len() % N != 0 {
-        return Err(format!(
-            "raw_data has {} bytes, not a multiple of {N}",
-            raw.len()
-        ));
-    }
-    Ok(raw
-        .chunks_exact(N)
-        .map(|c| <[u8; N]>::try_from(c).unwrap_or([0; N])))
-}
-
-/// A node's attributes, with typed getters that name the node in errors.
-struct Attrs<'c, 'a> {
-    ctx: &'c Ctx,
-    list: &'a [AttributeProto],
-}
-
-impl<'a> Attrs<'_, 'a> {
-    /// Rejects attributes outside `known`.
-    fn known(&self, known: &[&str]) -> Result<(), OnnxError> {
-        for a in self.list {
-            let name = a.name.as_deref().unwrap_or("");
-            if !known.contains(&name) {
-                let supported = if known.is_empty() {
-                    "this operator takes no attributes".to_string()
-                } else {
-                    format!("known attributes: {}", known.join(", "))
-                };
-                return Err(self.ctx.attribute(name, describe(a), &supported));
-            }
-        }
-        Ok(())
-    }
-
-    fn get(&self, name: &str) -> Option<&'a AttributeProto> {
-        self.list
-            .iter()
-            .rev()
-            .find(|a| a.name.as_deref() == Some(name))
-    }
-
-    fn wrong_type(&self, a: &AttributeProto, want: &str) -> OnnxError {
-        self.ctx.attribute(
-            a.name.as_deref().unwrap_or(""),
-            describe(a),
-            &format!("it must be {want}"),
-        )
-    }
-
-    fn int(&self, name: &str, default: i64) -> Result<i64, OnnxError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(a)
-                if a.r#type == Some(attribute_type::INT)
-                    || (a.r#type.is_none() && a.i.is_some()) =>
-            {
-                Ok(a.i.unwrap_or(0))
-            }
-            Some(a) => Err(self.wrong_type(a, "an int")),
-        }
-    }
-
-    fn float(&self, name: &str, default: f32) -> Result<f32, OnnxError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(a)
-                if a.r#type == Some(attribute_type::FLOAT)
-                    || (a.r#type.is_none() && a.f.is_some()) =>
-            {
-                Ok(a.f.unwrap_or(0.0))
-            }
-            Some(a) => Err(self.wrong_type(a, "a float")),
-        }
-    }
-
-    fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, OnnxError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(a) if matches!(a.r#type, None | Some(attribute_type::INTS)) => {
-                Ok(Some(a.ints.clone()))
-            }
-            Some(a) => Err(self.wrong_type(a, "a list of ints")),
-        }
-    }
-
-    fn tensor(&self, name: &str) -> Result<&'a TensorProto, OnnxError> {
-        match self.get(name) {
-            Some(AttributeProto { t: Some(t), .. }) => Ok(t),
-            Some(a) => Err(self.wrong_type(a, "a tensor")),
-            None => Err(self.ctx.attribute(
-                name,
-                "absent".into(),
-                "a Constant with a tensor `value` is supported",
-            )),
-        }
-    }
-
-    /// `auto_pad` absent or `NOTSET`.
-    fn auto_pad(&self) -> Result<(), OnnxError> {
-        match self.get("auto_pad") {
-            None => Ok(()),
-            Some(a) if a.s.as_deref().unwrap_or(b"NOTSET") == b"NOTSET" => Ok(()),
-            Some(a) => Err(self.ctx.attribute(
-                "auto_pad",
-                describe(a),
-                "auto_pad = NOTSET (explicit pads) is supported",
-            )),
-        }
-    }
-
-    /// A list attribute that must be all ones (dilations).
-    fn all_ones(&self, name: &str) -> Result<(), OnnxError> {
-        match self.ints(name)? {
-            Some(v) if v.iter().any(|&d| d != 1) => Err(self.ctx.attribute(
-                name,
-                format!("{v:?}"),
-                &format!("{name} of 1 are supported"),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// `strides`: absent (1) or `[s, s]` with `s ≥ 1`.
-    fn stride(&self) -> Result<usize, OnnxError> {
-        match self.ints("strides")?.as_deref() {
-            None => Ok(1),
-            Some([a, b]) if a == b && *a >= 1 && *a <= u32::MAX as i64 => Ok(*a as usize),
-            Some(v) => Err(self.ctx.attribute(
-                "strides",
-                format!("{v:?}"),
-                "equal strides [s, s] with s ≥ 1 are supported",
-            )),
-        }
-    }
-
-    /// `pads`: absent (0) or `[p, p, p, p]`.
-    fn padding(&self) -> Result<usize, OnnxError> {
-        match self.ints("pads")?.as_deref() {
-            None => Ok(0),
-            Some([a, b, c, d])
-                if a == b && b == c && c == d && *a >= 0 && *a <= u32::MAX as i64 =>
-            {
-                Ok(*a as usize)
-            }
-            Some(v) => Err(self.ctx.attribute(
-                "pads",
-                format!("{v:?}"),
-                "equal padding on all four sides [p, p, p, p] is supported",
-            )),
-        }
-    }
-}
-
-/// An attribute's value, for messages.
-fn describe(a: &AttributeProto) -> String {
-    if let Some(i) = a.i {
-        i.to_string()
-    } else if let Some(f) = a.f {
-        f.to_string()
-    } else if let Some(s) = &a.s {
-        format!("{:?}", String::from_utf8_lossy(s))
-    } else if !a.ints.is_empty() {
-        format!("{:?}", a.ints)
-    } else if !a.floats.is_empty() {
-        format!("{:?}", a.floats)
-    } else if a.t.is_some() {
-        "a tensor".into()
-    } else {
-        "(empty)".into()
-    }
 }

@@ -5,7 +5,7 @@
 //!
 //! 1. [`proto`] decodes the protobuf (a hand-written `prost` subset of `onnx.proto`);
 //! 2. the graph is read into a chain of float layers that mirrors the IR's layers
-//!    (`graph.rs`): Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten,
+//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten,
 //!    Reshape (as a flatten), Add (residual, or a constant folded into the preceding bias);
 //!    BatchNormalization is folded into the preceding Conv; Dropout and Identity are dropped;
 //!    Softmax and ArgMax at the end are recorded in [`Quantization::outside`] and run outside
@@ -23,10 +23,12 @@
 //! float graph (before Softmax/ArgMax) for comparisons. `spec/onnx-import.md` has the details
 //! and the measured agreement on the fixtures.
 
+mod attrs;
 mod float;
 mod graph;
 pub mod proto;
 mod quantize;
+mod tensor;
 
 use serde::Serialize;
 
