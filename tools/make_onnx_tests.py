@@ -44,16 +44,24 @@ class Net:
         self.last = "x"
         self.count = 0
 
-    def weight(self, shape: list[int], scale: float = 0.5) -> str:
+    def weight(self, shape: list[int], scale: float = 0.5, raw: bool = True) -> str:
+        """A seeded float initializer, in raw_data (or float_data with raw=False)."""
         name = f"w{len(self.inits)}"
         value = (self.rng.standard_normal(shape) * scale).astype(np.float32)
-        self.inits.append(numpy_helper.from_array(value, name))
+        self.inits.append(self.tensor(value, name, raw))
         return name
 
-    def const(self, value: np.ndarray) -> str:
+    def const(self, value: np.ndarray, raw: bool = True) -> str:
         name = f"c{len(self.inits)}"
-        self.inits.append(numpy_helper.from_array(value, name))
+        self.inits.append(self.tensor(value, name, raw))
         return name
+
+    @staticmethod
+    def tensor(value: np.ndarray, name: str, raw: bool) -> onnx.TensorProto:
+        if raw:
+            return numpy_helper.from_array(value, name)
+        kind = helper.np_dtype_to_tensor_dtype(value.dtype)
+        return helper.make_tensor(name, kind, value.shape, value.flatten().tolist())
 
     def op(self, op_type: str, inputs: list[str] | None = None, n_out: int = 1,
            name: str | None = None, **attrs) -> str:
@@ -103,11 +111,20 @@ def supported() -> dict[str, onnx.ModelProto]:
     conv(n, 2, 3, 3, bias=False, strides=[2, 2])
     models["conv-stride"] = n.model()
 
+    # Weights in float_data (not raw_data).
     n = Net("gemm", [1, 8], 3)
-    gemm(n, 8, 6, trans_b=1)
+    n.op("Gemm", [n.last, n.weight([6, 8], 0.4, raw=False), n.weight([6], 0.1, raw=False)],
+         transB=1)
     n.op("Relu")
     gemm(n, 6, 4, trans_b=0)
     models["gemm"] = n.model()
+
+    # A Reshape of a flat tensor to [1, -1] (dropped), its shape an int64_data initializer.
+    n = Net("reshape_flat", [1, 8], 13)
+    gemm(n, 8, 6)
+    n.op("Reshape", [n.last, n.const(np.array([1, -1], np.int64), raw=False)])
+    gemm(n, 6, 3)
+    models["reshape-flat"] = n.model()
 
     n = Net("matmul_add", [1, 8], 4)
     n.op("MatMul", [n.last, n.weight([8, 5])])
