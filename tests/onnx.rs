@@ -68,6 +68,7 @@ const SUPPORTED: &[&str] = &[
     "averagepool",
     "global-averagepool",
     "reshape",
+    "reshape-flat",
     "residual-add",
     "batchnorm",
     "dropout-identity",
@@ -187,6 +188,14 @@ fn node_reports_say_what_became_of_each_node() {
             ("Constant".into(), Constant),
             ("Reshape".into(), Layer { layer: 1 }),
             ("Gemm".into(), Layer { layer: 2 }),
+        ]
+    );
+    assert_eq!(
+        outcomes("reshape-flat"),
+        vec![
+            ("Gemm".into(), Layer { layer: 0 }),
+            ("Reshape".into(), Dropped),
+            ("Gemm".into(), Layer { layer: 1 }),
         ]
     );
     let softmax = import("softmax-argmax");
@@ -344,4 +353,215 @@ fn truncated_or_corrupted_op_models_are_errors_not_panics() {
         onnx::import(b"not a model", &ImportOptions::default()),
         Err(OnnxError::Decode { .. })
     ));
+}
+
+/// A trained fixture's files (see `fixtures/README.md`).
+struct Trained {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+    calibration: Vec<Vec<f32>>,
+    test_inputs: Vec<Vec<f32>>,
+    test_labels: Vec<i64>,
+    reference: Vec<Vec<f32>>,
+    eval_inputs: Vec<Vec<f32>>,
+    eval_labels: Vec<usize>,
+    /// The float model's accuracy on the eval set, measured with torch by the generator.
+    torch_eval_accuracy: f64,
+}
+
+fn trained(name: &str) -> Trained {
+    let dir = fixtures().join(name);
+    let report: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("report.json"))).unwrap();
+    let divisor = report["input_divisor"].as_f64().unwrap() as f32;
+    let images = npy::read_f32(&read(&dir.join("eval-images.npy"))).unwrap();
+    let len = images.data.len() / images.shape[0];
+    let eval_inputs = images
+        .data
+        .chunks(len)
+        .map(|img| img.iter().map(|&p| p / divisor).collect())
+        .collect();
+    let eval_labels = npy::read_i64(&read(&dir.join("eval-labels.npy")))
+        .unwrap()
+        .data
+        .iter()
+        .map(|&y| y as usize)
+        .collect();
+    Trained {
+        bytes: read(&dir.join("model.onnx")),
+        calibration: rows_f32(&dir.join("calibration.npy")),
+        test_inputs: rows_f32(&dir.join("test-inputs.npy")),
+        test_labels: npy::read_i64(&read(&dir.join("test-labels.npy")))
+            .unwrap()
+            .data,
+        reference: rows_f32(&dir.join("reference-outputs.npy")),
+        eval_inputs,
+        eval_labels,
+        torch_eval_accuracy: report["eval_accuracy"].as_f64().unwrap(),
+        dir,
+    }
+}
+
+fn softmax(v: &[f32]) -> Vec<f32> {
+    let max = v.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
+    let exp: Vec<f64> = v.iter().map(|&x| (x as f64 - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.iter().map(|e| (e / sum) as f32).collect()
+}
+
+/// Imports a trained fixture (calibration on its `calibration.npy`, agreement on its eval set)
+/// and checks everything the fixture promises; returns the quantized accuracy gap.
+fn check_trained(name: &str) -> (f64, f64) {
+    let f = trained(name);
+    let options = ImportOptions {
+        calibration: f.calibration.clone(),
+        evaluation: Some((f.eval_inputs.clone(), f.eval_labels.clone())),
+        name: Some(name.to_string()),
+        ..ImportOptions::default()
+    };
+    let imported = onnx::import(&f.bytes, &options).unwrap();
+    let model = &imported.model;
+    let report = &imported.report;
+    let q = model.quantization.as_ref().unwrap();
+    let softmax_outside = q.outside == ["Softmax"];
+
+    // The float evaluator reproduces the reference outputs (after the Softmax run outside the
+    // proof, when the graph ends with one).
+    let mut float_error = 0.0f32;
+    let floats: Vec<Vec<f32>> = f
+        .test_inputs
+        .iter()
+        .map(|x| onnx::evaluate_float(&f.bytes, x).unwrap())
+        .collect();
+    for (float, reference) in floats.iter().zip(&f.reference) {
+        let ours = if softmax_outside {
+            softmax(float)
+        } else {
+            float.clone()
+        };
+        assert_eq!(ours.len(), reference.len());
+        for (a, b) in ours.iter().zip(reference) {
+            float_error = float_error.max((a - b).abs());
+        }
+    }
+    assert!(
+        float_error <= FLOAT_TOLERANCE,
+        "{name}: float error {float_error}"
+    );
+    // When the fixture also has the reference logits (the Softmax's input), compare directly.
+    let logits_path = f.dir.join("reference-logits.npy");
+    if logits_path.exists() {
+        for (float, logits) in floats.iter().zip(rows_f32(&logits_path)) {
+            let err = float
+                .iter()
+                .zip(&logits)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(err <= FLOAT_TOLERANCE, "{name}: logit error {err}");
+        }
+    }
+
+    // The quantized model agrees on top-1 with the reference on every test input.
+    let mut logit_error = 0.0f64;
+    for (i, (x, reference)) in f.test_inputs.iter().zip(&f.reference).enumerate() {
+        let xq = q.quantize_input(x, model.activation_bits);
+        let array =
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq).unwrap();
+        let trace = zkcnn::model::infer(model, &array).unwrap();
+        let y: Vec<i64> = trace.output().unwrap().iter().copied().collect();
+        let deq = q.dequantize_output(&y);
+        for (d, &fl) in deq.iter().zip(&floats[i]) {
+            logit_error = logit_error.max((d - fl as f64).abs());
+        }
+        assert_eq!(argmax(&y), argmax(reference), "{name}: test input {i}");
+        assert_eq!(
+            argmax(reference) as i64,
+            f.test_labels[i],
+            "{name}: test input {i}"
+        );
+    }
+
+    // One test input proves and verifies, and the proven output is the integer inference's.
+    prove_and_verify(model, &f.test_inputs[0]);
+
+    let a = &report.agreement;
+    let float_accuracy = a.float_accuracy.unwrap();
+    let quantized_accuracy = a.quantized_accuracy.unwrap();
+    println!(
+        "{name}: float error vs reference {float_error:.2e}; test inputs: top-1 8/8, max logit \
+         error {logit_error:.4}; eval set ({} inputs): float accuracy {float_accuracy:.4} \
+         (torch {:.4}), quantized {quantized_accuracy:.4}, top-1 match {:.4}, max logit error \
+         {:.4}, overflows {}",
+        a.samples, f.torch_eval_accuracy, a.top1_match_rate, a.max_logit_error, a.overflows
+    );
+    assert_eq!(a.samples, f.eval_labels.len());
+    // Our f32 float model and torch agree on the accuracy (up to a few near-ties).
+    assert!((float_accuracy - f.torch_eval_accuracy).abs() <= 2.0 / a.samples as f64);
+
+    // The committed IR and report are today's import (regenerate on purpose with
+    // ZKCNN_REGENERATE_FIXTURES=1).
+    let model_json = serde_json::to_string(model).unwrap() + "\n";
+    let report_json = serde_json::to_string_pretty(report).unwrap() + "\n";
+    let model_path = f.dir.join("model.json");
+    if std::env::var_os("ZKCNN_REGENERATE_FIXTURES").is_some() {
+        std::fs::write(&model_path, &model_json).unwrap();
+        std::fs::write(f.dir.join("import-report.json"), &report_json).unwrap();
+    }
+    let committed = std::fs::read_to_string(&model_path).unwrap();
+    assert!(
+        committed == model_json,
+        "{}: today's import differs from the committed model.json (regenerate with \
+         ZKCNN_REGENERATE_FIXTURES=1 if the change is intended)",
+        model_path.display()
+    );
+    assert_eq!(Model::from_json(&committed).unwrap(), *model);
+    (float_accuracy, quantized_accuracy)
+}
+
+#[test]
+fn mnist_lenet5_imports_within_one_point_of_float_accuracy_and_proves() {
+    let (float, quantized) = check_trained("mnist-lenet5");
+    println!(
+        "mnist-lenet5 on the 5,000 eval images: float {:.2}%, quantized {:.2}%",
+        100.0 * float,
+        100.0 * quantized
+    );
+    assert!(
+        (float - quantized).abs() <= 0.01,
+        "float {float} vs quantized {quantized}"
+    );
+}
+
+#[test]
+fn digits_cnn_imports_with_batchnorm_dropout_softmax_and_proves() {
+    let (float, quantized) = check_trained("digits-cnn");
+    assert!(
+        (float - quantized).abs() <= 0.02,
+        "float {float} vs quantized {quantized}"
+    );
+    let f = trained("digits-cnn");
+    let options = ImportOptions {
+        calibration: f.calibration,
+        ..ImportOptions::default()
+    };
+    let report = onnx::import(&f.bytes, &options).unwrap().report;
+    let ops: Vec<(&str, &NodeOutcome)> = report
+        .nodes
+        .iter()
+        .map(|n| (n.op_type.as_str(), &n.outcome))
+        .collect();
+    assert!(ops
+        .iter()
+        .any(|(op, o)| *op == "BatchNormalization"
+            && matches!(o, NodeOutcome::FoldedInto { layer: 0 })));
+    assert!(ops
+        .iter()
+        .any(|(op, o)| *op == "Dropout" && **o == NodeOutcome::Dropped));
+    assert_eq!(ops.last(), Some(&("Softmax", &NodeOutcome::OutsideProof)));
+}
+
+#[test]
+fn truncated_or_corrupted_lenet5_is_an_error_not_a_panic() {
+    let f = trained("mnist-lenet5");
+    never_panics(&f.bytes, &f.test_inputs[0], 100, 7);
 }
