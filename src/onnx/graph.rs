@@ -1178,3 +1178,37 @@ fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{is_flatten, window_out};
+
+    #[test]
+    fn reshapes_that_flatten() {
+        let shape = [1, 2, 3, 4];
+        for target in [[1, -1], [1, 24], [-1, 24], [0, -1], [0, 24]] {
+            assert!(is_flatten(&target, &shape, 24, false), "{target:?}");
+        }
+        for target in [
+            &[2, -1][..],
+            &[24],
+            &[1, 2, 12],
+            &[-1, -1],
+            &[1, 23],
+            &[-1, 7],
+        ] {
+            assert!(!is_flatten(target, &shape, 24, false), "{target:?}");
+        }
+        // With allowzero, 0 is a literal zero.
+        assert!(!is_flatten(&[0, -1], &shape, 24, true));
+    }
+
+    #[test]
+    fn window_output_sizes() {
+        assert_eq!(window_out(28, 5, 1, 2), Some(28));
+        assert_eq!(window_out(28, 2, 2, 0), Some(14));
+        assert_eq!(window_out(7, 2, 2, 0), Some(3));
+        assert_eq!(window_out(2, 3, 1, 0), None);
+        assert_eq!(window_out(usize::MAX, 1, 1, 1), None);
+    }
+}

@@ -8,7 +8,7 @@
 //!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten,
 //!    Reshape (as a flatten), Add (residual, or a constant folded into the preceding bias);
 //!    BatchNormalization is folded into the preceding Conv; Dropout and Identity are dropped;
-//!    Softmax and ArgMax at the end are recorded in [`Quantization::outside`] and run outside
+//!    Softmax and ArgMax at the end are recorded in [`Quantization::outside`](crate::model::Quantization::outside) and run outside
 //!    the proof, on the proven output. Anything else — an operator, an attribute value, a graph
 //!    shape the IR cannot express — is an [`OnnxError`] naming the node, its op type and what
 //!    is supported; nothing changes meaning silently;

@@ -497,3 +497,25 @@ fn report(
         outside: q.outside,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{argmax, frac_bits, FRAC_OF_ZERO};
+
+    #[test]
+    fn fraction_bits_fill_the_range() {
+        // 127 / 1.0 = 127 → 6 bits (64 ≤ 127 < 128).
+        assert_eq!(frac_bits(1.0, 127.0), 6);
+        assert_eq!(frac_bits(0.99, 127.0), 7);
+        assert_eq!(frac_bits(127.0, 127.0), 0);
+        assert_eq!(frac_bits(300.0, 127.0), -2);
+        assert_eq!(frac_bits(0.0, 127.0), FRAC_OF_ZERO);
+        assert_eq!(frac_bits(f64::INFINITY, 127.0), -64);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax(&[1, 3, 3, 2]), Some(1));
+        assert_eq!(argmax::<i64>(&[]), None);
+    }
+}
