@@ -13,7 +13,8 @@
 //! * [`model`] — the CNN model IR (JSON), its validation, exact integer inference with a
 //!   witness checker, and seeded example models;
 //! * [`layers`] — the layer protocols (dense, convolution, window sums, flatten);
-//! * [`network`] — whole-network proofs: commit a model once, prove and verify inferences.
+//! * [`network`] — whole-network proofs: commit a model once, prove and verify inferences;
+//! * [`onnx`] — ONNX import: a float model calibrated and quantized into the IR.
 //!
 //! Every verifier returns `Err` (never panics) on malformed proofs. The specification of each
 //! protocol is in the repository's `spec/` folder.
@@ -27,6 +28,7 @@ pub mod layers;
 pub mod model;
 pub mod network;
 pub mod npy;
+pub mod onnx;
 pub mod parallel;
 pub mod pcs;
 pub mod poly;

@@ -1,0 +1,152 @@
+//! Float (`f32`) evaluation of an imported chain: the reference the quantized model is
+//! compared with. Same layer semantics as the integer IR, with real parameters and a true
+//! average in average pooling.
+
+use super::graph::{FloatLayer, Graph};
+
+/// Every layer's output on `input` (of the graph's input size, checked by the caller).
+pub(crate) fn run(graph: &Graph, input: &[f32]) -> Vec<Vec<f32>> {
+    let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(graph.layers.len());
+    for (i, layer) in graph.layers.iter().enumerate() {
+        let (prev, prev_shape) = match i.checked_sub(1) {
+            Some(p) => (outputs[p].as_slice(), graph.shapes[p].as_slice()),
+            None => (input, graph.input_shape.as_slice()),
+        };
+        let out_shape = graph.shapes[i].as_slice();
+        let out = match layer {
+            FloatLayer::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+                weights,
+                bias,
+            } => {
+                let geometry = ConvGeometry {
+                    in_shape: [*in_channels, prev_shape[1], prev_shape[2]],
+                    out_shape: [*out_channels, out_shape[1], out_shape[2]],
+                    kernel: *kernel,
+                    stride: *stride,
+                    padding: *padding,
+                };
+                conv(prev, weights, bias, &geometry)
+            }
+            FloatLayer::Dense {
+                in_features,
+                weights,
+                bias,
+                ..
+            } => weights
+                .chunks_exact(*in_features)
+                .zip(bias)
+                .map(|(row, b)| b + row.iter().zip(prev).map(|(w, x)| w * x).sum::<f32>())
+                .collect(),
+            FloatLayer::Relu => prev.iter().map(|&x| x.max(0.0)).collect(),
+            FloatLayer::MaxPool { size, stride } => {
+                pool(prev, prev_shape, out_shape, *size, *stride, f32::max, 1.0)
+            }
+            FloatLayer::AvgPool { size, stride } => {
+                let area = (size * size) as f32;
+                pool(
+                    prev,
+                    prev_shape,
+                    out_shape,
+                    *size,
+                    *stride,
+                    |a, b| a + b,
+                    area,
+                )
+            }
+            FloatLayer::Flatten => prev.to_vec(),
+            FloatLayer::Add { from } => prev
+                .iter()
+                .zip(&outputs[*from])
+                .map(|(a, b)| a + b)
+                .collect(),
+        };
+        outputs.push(out);
+    }
+    outputs
+}
+
+/// The last layer's output.
+pub(crate) fn output(graph: &Graph, input: &[f32]) -> Vec<f32> {
+    run(graph, input).pop().unwrap_or_default()
+}
+
+struct ConvGeometry {
+    in_shape: [usize; 3],
+    out_shape: [usize; 3],
+    kernel: [usize; 2],
+    stride: usize,
+    padding: usize,
+}
+
+/// `out[o][y][x] = b[o] + Σ_{c,dy,dx} w[o][c][dy][dx] · in[c][y·s+dy−p][x·s+dx−p]`, one weight
+/// at a time over the output rows and columns whose input position is inside the input (so the
+/// innermost loop has no bounds tests).
+fn conv(input: &[f32], weights: &[f32], bias: &[f32], g: &ConvGeometry) -> Vec<f32> {
+    let [cin, h, w] = g.in_shape;
+    let [cout, oh, ow] = g.out_shape;
+    let [kh, kw] = g.kernel;
+    let (s, p) = (g.stride, g.padding);
+    // The outputs t in 0..n with 0 ≤ t·s + d − p < len.
+    let valid = |d: usize, len: usize, n: usize| {
+        let lo = p.saturating_sub(d).div_ceil(s);
+        let hi = (len + p).checked_sub(d).map_or(0, |v| v.div_ceil(s)).min(n);
+        lo..hi.max(lo)
+    };
+    let mut out = vec![0.0f32; cout * oh * ow];
+    for (o, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
+        plane.fill(bias[o]);
+        for c in 0..cin {
+            let channel = &input[c * h * w..(c + 1) * h * w];
+            for dy in 0..kh {
+                for dx in 0..kw {
+                    let wv = weights[((o * cin + c) * kh + dy) * kw + dx];
+                    let xs = valid(dx, w, ow);
+                    for y in valid(dy, h, oh) {
+                        let row = &channel[(y * s + dy - p) * w..][..w];
+                        let dst = &mut plane[y * ow..(y + 1) * ow];
+                        for x in xs.clone() {
+                            dst[x] += wv * row[x * s + dx - p];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Windows of `size × size` with stride `stride` (no padding), folded with `reduce` and
+/// divided by `divisor`.
+fn pool(
+    prev: &[f32],
+    in_shape: &[usize],
+    out_shape: &[usize],
+    size: usize,
+    stride: usize,
+    reduce: impl Fn(f32, f32) -> f32,
+    divisor: f32,
+) -> Vec<f32> {
+    let (h, w) = (in_shape[1], in_shape[2]);
+    let (c, oh, ow) = (out_shape[0], out_shape[1], out_shape[2]);
+    let mut out = Vec::with_capacity(c * oh * ow);
+    for ch in 0..c {
+        for y in 0..oh {
+            for x in 0..ow {
+                let mut acc: Option<f32> = None;
+                for dy in 0..size {
+                    for dx in 0..size {
+                        let v = prev[(ch * h + y * stride + dy) * w + x * stride + dx];
+                        acc = Some(acc.map_or(v, |a| reduce(a, v)));
+                    }
+                }
+                out.push(acc.unwrap_or(0.0) / divisor);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,1214 @@
+//! Reads an ONNX graph into a chain of float layers that mirrors the IR's layers.
+//!
+//! Nodes are visited in file order (ONNX requires topological order). Every tensor name maps
+//! to a value: an activation (the model input or a layer's output, with its shape without the
+//! batch dimension), a constant (initializer or `Constant` node), or a value outside the proof
+//! (after Softmax/ArgMax). A layer must read the previous layer's output, except that a
+//! residual Add also reads one earlier layer's output: the IR is a chain with skips.
+
+use std::collections::HashMap;
+
+use super::attrs::Attrs;
+use super::proto::{data_type, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+use super::tensor::{convert, Const, Data};
+use super::{NodeOutcome, NodeReport, OnnxError};
+
+/// A float layer, with the IR's semantics (see [`crate::model::Layer`]) and real-valued
+/// parameters.
+#[derive(Clone, Debug)]
+pub(crate) enum FloatLayer {
+    Conv {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 2],
+        stride: usize,
+        padding: usize,
+        /// Row-major `[out][in][kh][kw]`.
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+    },
+    Dense {
+        in_features: usize,
+        out_features: usize,
+        /// Row-major `[out][in]`.
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+    },
+    Relu,
+    MaxPool {
+        size: usize,
+        stride: usize,
+    },
+    /// The true average over `size × size` windows.
+    AvgPool {
+        size: usize,
+        stride: usize,
+    },
+    Flatten,
+    Add {
+        from: usize,
+    },
+}
+
+/// The graph as a chain of float layers.
+#[derive(Clone, Debug)]
+pub(crate) struct Graph {
+    pub name: String,
+    /// `[C, H, W]` or `[F]`.
+    pub input_shape: Vec<usize>,
+    pub layers: Vec<FloatLayer>,
+    /// `shapes[i]`: layer `i`'s output shape.
+    pub shapes: Vec<Vec<usize>>,
+    /// `layer_node[i]`: the node (label, op type) that made layer `i`.
+    pub layer_node: Vec<(String, String)>,
+    pub nodes: Vec<NodeReport>,
+    /// Operators applied outside the proof, in order.
+    pub outside: Vec<String>,
+}
+
+impl Graph {
+    /// Checks that a sample has the input's number of values.
+    pub fn check_sample(
+        &self,
+        set: &'static str,
+        index: usize,
+        sample: &[f32],
+    ) -> Result<(), OnnxError> {
+        let expected = self.input_shape.iter().product::<usize>();
+        if sample.len() != expected {
+            return Err(OnnxError::SampleLength {
+                set,
+                index,
+                shape: self.input_shape.clone(),
+                expected,
+                got: sample.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An activation: the model input (`layer: None`) or layer `layer`'s output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Act {
+    layer: Option<usize>,
+    shape: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+enum Value<'a> {
+    Act(Act),
+    Const(&'a TensorProto),
+    Outside,
+}
+
+/// The node being read, for error messages.
+pub(crate) struct Ctx {
+    pub node: String,
+    pub op: String,
+}
+
+impl Ctx {
+    pub(crate) fn unsupported(&self, what: impl Into<String>) -> OnnxError {
+        OnnxError::Unsupported {
+            node: self.node.clone(),
+            op_type: self.op.clone(),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn bad_input(&self, tensor: &str, what: impl Into<String>) -> OnnxError {
+        OnnxError::BadInput {
+            node: self.node.clone(),
+            op_type: self.op.clone(),
+            tensor: tensor.to_string(),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn attribute(&self, attribute: &str, value: String, supported: &str) -> OnnxError {
+        OnnxError::UnsupportedAttribute {
+            node: self.node.clone(),
+            op_type: self.op.clone(),
+            attribute: attribute.to_string(),
+            value,
+            supported: supported.to_string(),
+        }
+    }
+}
+
+/// The graph's one non-initializer input: its name and shape without the batch dimension.
+pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxError> {
+    let initializers: Vec<&str> = graph
+        .initializer
+        .iter()
+        .map(|t| t.name.as_deref().unwrap_or(""))
+        .collect();
+    let inputs: Vec<&ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|v| !initializers.contains(&v.name.as_deref().unwrap_or("")))
+        .collect();
+    let [input] = inputs.as_slice() else {
+        let names: Vec<&str> = inputs
+            .iter()
+            .map(|v| v.name.as_deref().unwrap_or(""))
+            .collect();
+        return Err(OnnxError::GraphInput {
+            name: names.join(", "),
+            what: format!(
+                "the graph has {} inputs besides its initializers; exactly one is supported",
+                inputs.len()
+            ),
+        });
+    };
+    let name = input.name.clone().unwrap_or_default();
+    let err = |what: String| OnnxError::GraphInput {
+        name: name.clone(),
+        what,
+    };
+    let tensor = input
+        .r#type
+        .as_ref()
+        .and_then(|t| t.tensor_type.as_ref())
+        .ok_or_else(|| err("not a tensor; a float tensor is supported".into()))?;
+    let elem = tensor.elem_type.unwrap_or(0);
+    if elem != data_type::FLOAT {
+        return Err(err(format!(
+            "element type {elem} is not FLOAT (1); only float inputs are supported"
+        )));
+    }
+    let dims = tensor
+        .shape
+        .as_ref()
+        .map(|s| s.dim.as_slice())
+        .unwrap_or_default();
+    let supported = "shape [1, C, H, W] or [1, F] (batch 1) is supported";
+    let Some((batch, rest)) = dims.split_first() else {
+        return Err(err(format!("has no shape; {supported}")));
+    };
+    match (batch.dim_value, batch.dim_param.as_deref()) {
+        (Some(1), _) | (None, Some(_)) => {}
+        (Some(b), _) => return Err(err(format!("batch size {b}; {supported}"))),
+        (None, None) => return Err(err(format!("batch dimension unknown; {supported}"))),
+    }
+    let mut shape = Vec::with_capacity(rest.len());
+    for d in rest {
+        match d.dim_value {
+            Some(v) if v > 0 && v <= u32::MAX as i64 => shape.push(v as usize),
+            _ => {
+                return Err(err(format!(
+                    "dimension {d:?} is not a positive fixed size; {supported}"
+                )))
+            }
+        }
+    }
+    if !matches!(shape.len(), 1 | 3) {
+        return Err(err(format!("rank {}; {supported}", dims.len())));
+    }
+    let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    if numel.is_none_or(|n| n > MAX_VALUES) {
+        return Err(err(format!("shape {shape:?} exceeds {MAX_VALUES} values")));
+    }
+    Ok((name, shape))
+}
+
+/// Reads the model's graph into a float chain.
+pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
+    let graph = model.graph.as_ref().ok_or(OnnxError::NoGraph)?;
+    let default_domain = model
+        .opset_import
+        .iter()
+        .any(|o| matches!(o.domain.as_deref(), None | Some("" | "ai.onnx")) && o.version > Some(0));
+    if !default_domain {
+        return Err(OnnxError::NoOpset);
+    }
+    if graph.node.is_empty() {
+        return Err(OnnxError::NoGraph);
+    }
+    let (input_name, input_shape) = input(graph)?;
+    let mut consumers: HashMap<&str, usize> = HashMap::new();
+    for name in graph
+        .node
+        .iter()
+        .flat_map(|n| n.input.iter())
+        .chain(graph.output.iter().filter_map(|o| o.name.as_ref()))
+    {
+        *consumers.entry(name.as_str()).or_default() += 1;
+    }
+    let mut values: HashMap<&str, Value> = HashMap::new();
+    for t in &graph.initializer {
+        values.insert(t.name.as_deref().unwrap_or(""), Value::Const(t));
+    }
+    values.insert(
+        input_name.as_str(),
+        Value::Act(Act {
+            layer: None,
+            shape: input_shape.clone(),
+        }),
+    );
+    let mut b = Builder {
+        values,
+        consumers,
+        layers: Vec::new(),
+        shapes: Vec::new(),
+        layer_node: Vec::new(),
+        outside: Vec::new(),
+        last_outside: None,
+    };
+    let mut nodes = Vec::with_capacity(graph.node.len());
+    for (index, node) in graph.node.iter().enumerate() {
+        let op = node.op_type.clone().unwrap_or_default();
+        let ctx = Ctx {
+            node: match node.name.as_deref() {
+                Some(n) if !n.is_empty() => n.to_string(),
+                _ => format!("#{index}"),
+            },
+            op,
+        };
+        let outcome = b.node(&ctx, node)?;
+        nodes.push(NodeReport {
+            name: ctx.node,
+            op_type: ctx.op,
+            outcome,
+        });
+    }
+    b.check_output(graph)?;
+    Ok(Graph {
+        name: graph.name.clone().unwrap_or_default(),
+        input_shape,
+        layers: b.layers,
+        shapes: b.shapes,
+        layer_node: b.layer_node,
+        nodes,
+        outside: b.outside,
+    })
+}
+
+struct Builder<'a> {
+    values: HashMap<&'a str, Value<'a>>,
+    consumers: HashMap<&'a str, usize>,
+    layers: Vec<FloatLayer>,
+    shapes: Vec<Vec<usize>>,
+    layer_node: Vec<(String, String)>,
+    outside: Vec<String>,
+    /// The tensor the last outside-the-proof operator wrote.
+    last_outside: Option<&'a str>,
+}
+
+const NO_ATTRIBUTES: &[&str] = &[];
+
+/// The most values a tensor of the graph may hold (2^26).
+const MAX_VALUES: usize = 1 << 26;
+
+impl<'a> Builder<'a> {
+    fn node(&mut self, ctx: &Ctx, node: &'a NodeProto) -> Result<NodeOutcome, OnnxError> {
+        let domain = node.domain.as_deref().unwrap_or("");
+        if !matches!(domain, "" | "ai.onnx") {
+            return Err(OnnxError::UnsupportedOp {
+                node: ctx.node.clone(),
+                op_type: ctx.op.clone(),
+                domain: domain.to_string(),
+            });
+        }
+        let attrs = Attrs {
+            ctx,
+            list: &node.attribute,
+        };
+        match ctx.op.as_str() {
+            "Constant" => {
+                attrs.known(&["value"])?;
+                let t = attrs.tensor("value")?;
+                self.set_outputs(ctx, node, Value::Const(t))?;
+                Ok(NodeOutcome::Constant)
+            }
+            "Identity" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                let v = self.value(ctx, node, 0)?;
+                if matches!(v, Value::Outside) {
+                    self.last_outside = node.output.first().map(String::as_str);
+                }
+                self.set_outputs(ctx, node, v)?;
+                Ok(NodeOutcome::Dropped)
+            }
+            "Dropout" => self.dropout(ctx, node, &attrs),
+            "Relu" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                let x = self.chain_input(ctx, node, 0)?;
+                self.push(ctx, node, FloatLayer::Relu, x.shape)
+            }
+            "Conv" => self.conv(ctx, node, &attrs),
+            "Gemm" => self.gemm(ctx, node, &attrs),
+            "MatMul" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                let x = self.flat_input(ctx, node)?;
+                let name = input_name(node, 1);
+                let w = self.constant(ctx, node, 1)?;
+                let [k, n] = *w.dims.as_slice() else {
+                    return Err(ctx.bad_input(name, format!("shape {:?} is not 2-D", w.dims)));
+                };
+                if k != x {
+                    return Err(ctx.bad_input(
+                        name,
+                        format!("shape {:?} does not take {x} input features", w.dims),
+                    ));
+                }
+                let w = w.floats(ctx, name)?;
+                let weights = transpose(&w, k, n);
+                let layer = FloatLayer::Dense {
+                    in_features: k,
+                    out_features: n,
+                    weights,
+                    bias: vec![0.0; n],
+                };
+                self.push(ctx, node, layer, vec![n])
+            }
+            "BatchNormalization" => self.batch_norm(ctx, node, &attrs),
+            "Add" => self.add(ctx, node, &attrs),
+            "MaxPool" | "AveragePool" => self.pool(ctx, node, &attrs),
+            "GlobalAveragePool" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                let x = self.chain_input(ctx, node, 0)?;
+                let [c, h, w] = *x.shape.as_slice() else {
+                    return Err(ctx.unsupported(format!(
+                        "input of shape {:?}; a [C, H, W] tensor is supported",
+                        x.shape
+                    )));
+                };
+                if h != w || !h.is_power_of_two() {
+                    return Err(ctx.unsupported(format!(
+                        "a {h}×{w} window: the IR averages over square windows whose area is \
+                         a power of two"
+                    )));
+                }
+                let layer = FloatLayer::AvgPool { size: h, stride: h };
+                self.push(ctx, node, layer, vec![c, 1, 1])
+            }
+            "Flatten" => {
+                attrs.known(&["axis"])?;
+                let x = self.chain_input(ctx, node, 0)?;
+                let rank = x.shape.len() as i64 + 1;
+                let axis = attrs.int("axis", 1)?;
+                if axis != 1 && axis != 1 - rank {
+                    return Err(ctx.attribute(
+                        "axis",
+                        axis.to_string(),
+                        "axis 1 (flatten everything but the batch) is supported",
+                    ));
+                }
+                self.flatten(ctx, node, x)
+            }
+            "Reshape" => {
+                attrs.known(&["allowzero"])?;
+                let x = self.chain_input(ctx, node, 0)?;
+                let allowzero = attrs.int("allowzero", 0)?;
+                let name = input_name(node, 1);
+                let target = self.constant(ctx, node, 1)?;
+                let Data::I64(target) = target.data else {
+                    return Err(ctx.bad_input(name, "the shape is not an int64 tensor"));
+                };
+                let numel: usize = x.shape.iter().product();
+                let onnx_shape: Vec<usize> = std::iter::once(1).chain(x.shape.clone()).collect();
+                if !is_flatten(&target, &onnx_shape, numel, allowzero != 0) {
+                    return Err(ctx.unsupported(format!(
+                        "a Reshape of [1, {}] to {target:?} is not a flatten; only a reshape \
+                         to [1, {numel}] is supported",
+                        join(&x.shape)
+                    )));
+                }
+                self.flatten(ctx, node, x)
+            }
+            "Softmax" | "ArgMax" => self.outside_op(ctx, node, &attrs),
+            _ => Err(OnnxError::UnsupportedOp {
+                node: ctx.node.clone(),
+                op_type: ctx.op.clone(),
+                domain: domain.to_string(),
+            }),
+        }
+    }
+
+    /// Input `i`'s value.
+    fn value(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Value<'a>, OnnxError> {
+        let name = input_name(node, i);
+        if name.is_empty() {
+            return Err(ctx.bad_input(name, format!("input {i} is missing")));
+        }
+        self.values
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ctx.bad_input(name, "no earlier node or initializer defines it"))
+    }
+
+    /// Input `i` as an activation that must be the previous layer's output.
+    fn chain_input(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
+        let name = input_name(node, i);
+        match self.value(ctx, node, i)? {
+            Value::Act(act) => {
+                if self.last_outside.is_some() {
+                    return Err(self.after_outside(ctx));
+                }
+                if act.layer != self.layers.len().checked_sub(1) {
+                    return Err(ctx.unsupported(format!(
+                        "reads {name:?}, which is not the previous layer's output: the graph \
+                         must be a chain of layers (plus residual Adds)"
+                    )));
+                }
+                Ok(act)
+            }
+            Value::Const(_) => Err(ctx.bad_input(
+                name,
+                "is a constant; this operator must read the previous layer's output",
+            )),
+            Value::Outside => Err(self.after_outside(ctx)),
+        }
+    }
+
+    fn after_outside(&self, ctx: &Ctx) -> OnnxError {
+        ctx.unsupported(format!(
+            "follows {}: only Softmax and ArgMax may come after them, at the end of the graph",
+            self.outside.join(", ")
+        ))
+    }
+
+    /// The previous layer's output, which must be flat: its length.
+    fn flat_input(&self, ctx: &Ctx, node: &NodeProto) -> Result<usize, OnnxError> {
+        let x = self.chain_input(ctx, node, 0)?;
+        match *x.shape.as_slice() {
+            [f] => Ok(f),
+            _ => Err(ctx.unsupported(format!(
+                "reads a tensor of shape [1, {}]; a flat [1, F] tensor is supported (add a \
+                 Flatten)",
+                join(&x.shape)
+            ))),
+        }
+    }
+
+    /// Input `i` as a constant.
+    fn constant(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Const, OnnxError> {
+        let name = input_name(node, i);
+        match self.value(ctx, node, i)? {
+            Value::Const(t) => convert(t).map_err(|what| ctx.bad_input(name, what)),
+            _ => Err(ctx.bad_input(
+                name,
+                "is computed by the graph; only constants (initializers or Constant nodes) \
+                 are supported here",
+            )),
+        }
+    }
+
+    /// Optional input `i` as a constant (`None` when absent or named "").
+    fn optional_constant(
+        &self,
+        ctx: &Ctx,
+        node: &NodeProto,
+        i: usize,
+    ) -> Result<Option<Const>, OnnxError> {
+        if input_name(node, i).is_empty() {
+            return Ok(None);
+        }
+        self.constant(ctx, node, i).map(Some)
+    }
+
+    /// Binds the node's first output to `value`; further outputs must be unused.
+    fn set_outputs(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        value: Value<'a>,
+    ) -> Result<(), OnnxError> {
+        let Some(first) = node.output.first().filter(|o| !o.is_empty()) else {
+            return Err(ctx.unsupported("the node has no output"));
+        };
+        for extra in node.output.iter().skip(1) {
+            if !extra.is_empty() && self.consumers.get(extra.as_str()).is_some_and(|&n| n > 0) {
+                return Err(ctx.unsupported(format!(
+                    "its output {extra:?} is used; only the first output is supported"
+                )));
+            }
+        }
+        self.values.insert(first.as_str(), value);
+        Ok(())
+    }
+
+    /// Appends a layer and binds the node's output to it.
+    fn push(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        layer: FloatLayer,
+        shape: Vec<usize>,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if numel.is_none_or(|n| n > MAX_VALUES) {
+            return Err(ctx.unsupported(format!(
+                "its output of shape {shape:?} exceeds {MAX_VALUES} values"
+            )));
+        }
+        let index = self.layers.len();
+        self.set_outputs(
+            ctx,
+            node,
+            Value::Act(Act {
+                layer: Some(index),
+                shape: shape.clone(),
+            }),
+        )?;
+        self.layers.push(layer);
+        self.shapes.push(shape);
+        self.layer_node.push((ctx.node.clone(), ctx.op.clone()));
+        Ok(NodeOutcome::Layer { layer: index })
+    }
+
+    /// Flatten (or Reshape to a flatten) of `x`: a layer for a 3-D tensor, dropped for a flat one.
+    fn flatten(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        x: Act,
+    ) -> Result<NodeOutcome, OnnxError> {
+        if x.shape.len() == 1 {
+            self.set_outputs(ctx, node, Value::Act(x))?;
+            return Ok(NodeOutcome::Dropped);
+        }
+        let numel = x.shape.iter().product();
+        self.push(ctx, node, FloatLayer::Flatten, vec![numel])
+    }
+
+    fn dropout(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["seed", "ratio", "is_test"])?;
+        if attrs.int("is_test", 1)? != 1 {
+            return Err(ctx.attribute(
+                "is_test",
+                "0".into(),
+                "inference mode (is_test = 1) is supported",
+            ));
+        }
+        if let Some(mode) = self.optional_constant(ctx, node, 2)? {
+            let training = match &mode.data {
+                Data::I64(v) => v.iter().any(|&b| b != 0),
+                Data::F32(v) => v.iter().any(|&b| b != 0.0),
+            };
+            if training {
+                return Err(ctx.unsupported(
+                    "training_mode is true; only inference (training_mode false) is supported",
+                ));
+            }
+        }
+        let v = self.value(ctx, node, 0)?;
+        if matches!(v, Value::Outside) {
+            self.last_outside = node.output.first().map(String::as_str);
+        }
+        self.set_outputs(ctx, node, v)?;
+        Ok(NodeOutcome::Dropped)
+    }
+
+    fn conv(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&[
+            "auto_pad",
+            "dilations",
+            "group",
+            "kernel_shape",
+            "pads",
+            "strides",
+        ])?;
+        attrs.auto_pad()?;
+        let group = attrs.int("group", 1)?;
+        if group != 1 {
+            return Err(ctx.attribute(
+                "group",
+                group.to_string(),
+                "group = 1 (no grouped or depthwise convolution) is supported",
+            ));
+        }
+        attrs.all_ones("dilations")?;
+        let x = self.chain_input(ctx, node, 0)?;
+        let [c, h, w] = *x.shape.as_slice() else {
+            return Err(ctx.unsupported(format!(
+                "input of shape {:?}; a [C, H, W] tensor is supported",
+                x.shape
+            )));
+        };
+        let wname = input_name(node, 1);
+        let weights = self.constant(ctx, node, 1)?;
+        let [o, i, kh, kw] = *weights.dims.as_slice() else {
+            return Err(ctx.bad_input(wname, format!("shape {:?} is not 4-D", weights.dims)));
+        };
+        if i != c || o == 0 || kh == 0 || kw == 0 {
+            return Err(ctx.bad_input(
+                wname,
+                format!(
+                    "shape {:?} does not fit an input with {c} channels",
+                    weights.dims
+                ),
+            ));
+        }
+        if let Some(k) = attrs.ints("kernel_shape")? {
+            if k != [kh as i64, kw as i64] {
+                return Err(ctx.attribute(
+                    "kernel_shape",
+                    format!("{k:?}"),
+                    &format!("it must match the weights' kernel [{kh}, {kw}]"),
+                ));
+            }
+        }
+        let stride = attrs.stride()?;
+        let padding = attrs.padding()?;
+        let weights = weights.floats(ctx, wname)?;
+        let bias = self.bias(ctx, node, 2, o)?;
+        let oh = window_out(h, kh, stride, padding);
+        let ow = window_out(w, kw, stride, padding);
+        let (Some(oh), Some(ow)) = (oh, ow) else {
+            return Err(ctx.unsupported(format!(
+                "a {kh}×{kw} kernel does not fit the {h}×{w} input padded by {padding}"
+            )));
+        };
+        let layer = FloatLayer::Conv {
+            in_channels: c,
+            out_channels: o,
+            kernel: [kh, kw],
+            stride,
+            padding,
+            weights,
+            bias,
+        };
+        self.push(ctx, node, layer, vec![o, oh, ow])
+    }
+
+    /// Optional bias input `i` with `n` values (a single value is broadcast).
+    fn bias(&self, ctx: &Ctx, node: &NodeProto, i: usize, n: usize) -> Result<Vec<f32>, OnnxError> {
+        let Some(b) = self.optional_constant(ctx, node, i)? else {
+            return Ok(vec![0.0; n]);
+        };
+        let name = input_name(node, i);
+        let dims = b.dims.clone();
+        let values = b.floats(ctx, name)?;
+        match values.len() {
+            len if len == n => Ok(values),
+            1 => Ok(vec![values[0]; n]),
+            _ => Err(ctx.bad_input(
+                name,
+                format!("shape {dims:?}: {n} values (one per output) are needed"),
+            )),
+        }
+    }
+
+    fn gemm(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["alpha", "beta", "transA", "transB"])?;
+        for name in ["alpha", "beta"] {
+            let v = attrs.float(name, 1.0)?;
+            if v != 1.0 {
+                return Err(ctx.attribute(
+                    name,
+                    v.to_string(),
+                    &format!("{name} = 1 is supported"),
+                ));
+            }
+        }
+        let trans_a = attrs.int("transA", 0)?;
+        if trans_a != 0 {
+            return Err(ctx.attribute("transA", trans_a.to_string(), "transA = 0 is supported"));
+        }
+        let trans_b = attrs.int("transB", 0)?;
+        if !matches!(trans_b, 0 | 1) {
+            return Err(ctx.attribute(
+                "transB",
+                trans_b.to_string(),
+                "transB = 0 or 1 is supported",
+            ));
+        }
+        let x = self.flat_input(ctx, node)?;
+        let name = input_name(node, 1);
+        let b = self.constant(ctx, node, 1)?;
+        let [r, s] = *b.dims.as_slice() else {
+            return Err(ctx.bad_input(name, format!("shape {:?} is not 2-D", b.dims)));
+        };
+        let (k, n) = if trans_b == 1 { (s, r) } else { (r, s) };
+        if k != x {
+            return Err(ctx.bad_input(
+                name,
+                format!("shape {:?} does not take {x} input features", b.dims),
+            ));
+        }
+        let values = b.floats(ctx, name)?;
+        let weights = if trans_b == 1 {
+            values
+        } else {
+            transpose(&values, k, n)
+        };
+        let bias = self.bias(ctx, node, 2, n)?;
+        let layer = FloatLayer::Dense {
+            in_features: k,
+            out_features: n,
+            weights,
+            bias,
+        };
+        self.push(ctx, node, layer, vec![n])
+    }
+
+    fn batch_norm(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&[
+            "epsilon",
+            "momentum",
+            "spatial",
+            "training_mode",
+            "is_test",
+            "consumed_inputs",
+        ])?;
+        for (name, want) in [("spatial", 1), ("training_mode", 0), ("is_test", 1)] {
+            let v = attrs.int(name, want)?;
+            if v != want {
+                return Err(ctx.attribute(
+                    name,
+                    v.to_string(),
+                    &format!("{name} = {want} (inference, per channel) is supported"),
+                ));
+            }
+        }
+        let epsilon = attrs.float("epsilon", 1e-5)?;
+        let x = self.chain_input(ctx, node, 0)?;
+        let xname = input_name(node, 0);
+        let layer = x.layer.filter(|&l| {
+            matches!(self.layers.get(l), Some(FloatLayer::Conv { .. }))
+                && self.consumers.get(xname) == Some(&1)
+        });
+        let Some(l) = layer else {
+            return Err(ctx.unsupported(
+                "its input is not the output of a Conv used only by this node; \
+                 BatchNormalization is supported only right after a Conv (it is folded in)",
+            ));
+        };
+        let channels = x.shape.first().copied().unwrap_or(0);
+        let mut params = Vec::with_capacity(4);
+        for i in 1..=4 {
+            let name = input_name(node, i);
+            let t = self.constant(ctx, node, i)?;
+            let v = t.floats(ctx, name)?;
+            if v.len() != channels {
+                return Err(ctx.bad_input(
+                    name,
+                    format!("{} values; one per channel ({channels}) is needed", v.len()),
+                ));
+            }
+            params.push(v);
+        }
+        let [scale, shift, mean, var] = params.as_slice() else {
+            unreachable!("four parameters were read");
+        };
+        if let Some(FloatLayer::Conv { weights, bias, .. }) = self.layers.get_mut(l) {
+            let per_channel = weights.len() / channels.max(1);
+            for ch in 0..channels {
+                let s = scale[ch] / (var[ch] + epsilon).sqrt();
+                if !s.is_finite() {
+                    return Err(ctx.bad_input(
+                        input_name(node, 4),
+                        format!(
+                            "channel {ch}: variance {} + epsilon {epsilon} gives no finite scale",
+                            var[ch]
+                        ),
+                    ));
+                }
+                for w in &mut weights[ch * per_channel..(ch + 1) * per_channel] {
+                    *w *= s;
+                }
+                bias[ch] = (bias[ch] - mean[ch]) * s + shift[ch];
+            }
+        }
+        self.set_outputs(ctx, node, Value::Act(x))?;
+        self.layer_node[l].0 = format!("{} + {}", self.layer_node[l].0, ctx.node);
+        Ok(NodeOutcome::FoldedInto { layer: l })
+    }
+
+    fn add(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(NO_ATTRIBUTES)?;
+        if node.input.len() != 2 {
+            return Err(ctx.unsupported(format!("{} inputs; Add takes two", node.input.len())));
+        }
+        let a = self.value(ctx, node, 0)?;
+        let b = self.value(ctx, node, 1)?;
+        let last = self.layers.len().checked_sub(1);
+        match (a, b) {
+            (Value::Act(a), Value::Act(b)) => {
+                let (prev, other, i) = if a.layer == last {
+                    (a, b, 0)
+                } else if b.layer == last {
+                    (b, a, 1)
+                } else {
+                    return Err(ctx.unsupported(
+                        "neither operand is the previous layer's output: the graph must be a \
+                         chain of layers (plus residual Adds)",
+                    ));
+                };
+                self.chain_input(ctx, node, i)?;
+                let Some(from) = other.layer.filter(|&f| Some(f) != last) else {
+                    return Err(ctx.unsupported(
+                        "adds the model input or a tensor to itself; a residual Add of the \
+                         previous layer's output and an earlier layer's output is supported",
+                    ));
+                };
+                if other.shape != prev.shape {
+                    return Err(ctx.unsupported(format!(
+                        "adds shapes {:?} and {:?}; equal shapes are supported",
+                        prev.shape, other.shape
+                    )));
+                }
+                let shape = prev.shape;
+                self.push(ctx, node, FloatLayer::Add { from }, shape)
+            }
+            (Value::Act(_), Value::Const(_)) => self.add_constant(ctx, node, 0, 1),
+            (Value::Const(_), Value::Act(_)) => self.add_constant(ctx, node, 1, 0),
+            (Value::Outside, _) | (_, Value::Outside) => Err(self.after_outside(ctx)),
+            (Value::Const(_), Value::Const(_)) => {
+                Err(ctx.unsupported("adds two constants; constant folding is not supported"))
+            }
+        }
+    }
+
+    /// `x + c` with `x` the previous layer's output: folded into that layer's bias when it is
+    /// a Conv or Dense that nothing else reads and `c` is one value per channel or output.
+    fn add_constant(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        xi: usize,
+        ci: usize,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let x = self.chain_input(ctx, node, xi)?;
+        let xname = input_name(node, xi);
+        let cname = input_name(node, ci);
+        let c = self.constant(ctx, node, ci)?;
+        let cdims = c.dims.clone();
+        let values = c.floats(ctx, cname)?;
+        let only_reader = self.consumers.get(xname) == Some(&1);
+        let Some(l) = x.layer.filter(|_| only_reader) else {
+            return Err(ctx.unsupported(
+                "adds a constant to a tensor that is not the output of a Conv or \
+                 Gemm/MatMul read only by this node; only such bias additions are supported",
+            ));
+        };
+        // The constant must broadcast along the channel (Conv) or feature (Dense) axis only.
+        let channels = x.shape.first().copied().unwrap_or(0);
+        let rank = x.shape.len() + 1;
+        let per_channel = cdims.len() <= rank
+            && cdims.iter().enumerate().all(|(j, &d)| {
+                let axis = rank - cdims.len() + j;
+                d == 1 || (axis == 1 && d == channels)
+            });
+        let fits = per_channel && (values.len() == channels || values.len() == 1);
+        // (per_channel implies values.len() is 1 or channels.)
+        match self.layers.get_mut(l) {
+            Some(FloatLayer::Conv { bias, .. } | FloatLayer::Dense { bias, .. }) if fits => {
+                for (k, b) in bias.iter_mut().enumerate() {
+                    *b += values[if values.len() == 1 { 0 } else { k }];
+                }
+            }
+            _ => {
+                return Err(ctx.unsupported(format!(
+                    "adds a constant of shape {:?} to a tensor of shape [1, {}]; only a \
+                     per-channel bias right after a Conv, Gemm or MatMul is supported",
+                    cdims,
+                    join(&x.shape)
+                )))
+            }
+        }
+        self.set_outputs(ctx, node, Value::Act(x))?;
+        Ok(NodeOutcome::FoldedInto { layer: l })
+    }
+
+    fn pool(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let max = ctx.op == "MaxPool";
+        if max {
+            attrs.known(&[
+                "auto_pad",
+                "ceil_mode",
+                "dilations",
+                "kernel_shape",
+                "pads",
+                "storage_order",
+                "strides",
+            ])?;
+            let order = attrs.int("storage_order", 0)?;
+            if order != 0 {
+                return Err(ctx.attribute(
+                    "storage_order",
+                    order.to_string(),
+                    "storage_order = 0 is supported",
+                ));
+            }
+        } else {
+            attrs.known(&[
+                "auto_pad",
+                "ceil_mode",
+                "count_include_pad",
+                "dilations",
+                "kernel_shape",
+                "pads",
+                "strides",
+            ])?;
+        }
+        attrs.auto_pad()?;
+        attrs.all_ones("dilations")?;
+        let ceil = attrs.int("ceil_mode", 0)?;
+        if ceil != 0 {
+            return Err(ctx.attribute(
+                "ceil_mode",
+                ceil.to_string(),
+                "ceil_mode = 0 (floor) is supported",
+            ));
+        }
+        if attrs.padding()? != 0 {
+            return Err(ctx.attribute(
+                "pads",
+                format!("{:?}", attrs.ints("pads")?.unwrap_or_default()),
+                "no padding is supported for pooling",
+            ));
+        }
+        let kernel = attrs.ints("kernel_shape")?.unwrap_or_default();
+        let size = match kernel.as_slice() {
+            [a, b] if a == b && *a > 0 && *a <= u32::MAX as i64 => *a as usize,
+            _ => {
+                return Err(ctx.attribute(
+                    "kernel_shape",
+                    format!("{kernel:?}"),
+                    "a square 2-D window [k, k] is supported",
+                ))
+            }
+        };
+        if !max && !(size * size).is_power_of_two() {
+            return Err(ctx.attribute(
+                "kernel_shape",
+                format!("{kernel:?}"),
+                "an average over a power-of-two window area (k = 1, 2, 4, 8, …) is supported",
+            ));
+        }
+        let stride = attrs.stride()?;
+        let x = self.chain_input(ctx, node, 0)?;
+        let [c, h, w] = *x.shape.as_slice() else {
+            return Err(ctx.unsupported(format!(
+                "input of shape {:?}; a [C, H, W] tensor is supported",
+                x.shape
+            )));
+        };
+        let (Some(oh), Some(ow)) = (
+            window_out(h, size, stride, 0),
+            window_out(w, size, stride, 0),
+        ) else {
+            return Err(ctx.unsupported(format!(
+                "a {size}×{size} window does not fit the {h}×{w} input"
+            )));
+        };
+        let layer = if max {
+            FloatLayer::MaxPool { size, stride }
+        } else {
+            FloatLayer::AvgPool { size, stride }
+        };
+        self.push(ctx, node, layer, vec![c, oh, ow])
+    }
+
+    fn outside_op(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let argmax = ctx.op == "ArgMax";
+        if argmax {
+            attrs.known(&["axis", "keepdims", "select_last_index"])?;
+            let last = attrs.int("select_last_index", 0)?;
+            if last != 0 {
+                return Err(ctx.attribute(
+                    "select_last_index",
+                    last.to_string(),
+                    "select_last_index = 0 is supported",
+                ));
+            }
+        } else {
+            attrs.known(&["axis"])?;
+        }
+        let axis = attrs.int("axis", if argmax { 0 } else { -1 })?;
+        if axis != 1 && axis != -1 {
+            return Err(ctx.attribute(
+                "axis",
+                axis.to_string(),
+                "the class axis (1 or -1 of a [1, N] tensor) is supported",
+            ));
+        }
+        let name = input_name(node, 0);
+        match self.value(ctx, node, 0)? {
+            Value::Outside if self.last_outside == Some(name) => {}
+            Value::Act(x) if self.last_outside.is_none() => {
+                self.chain_input(ctx, node, 0)?;
+                if x.shape.len() != 1 {
+                    return Err(ctx.unsupported(format!(
+                        "reads a tensor of shape [1, {}]; a flat [1, N] tensor is supported",
+                        join(&x.shape)
+                    )));
+                }
+            }
+            Value::Const(_) => return Err(ctx.bad_input(name, "is a constant")),
+            _ => {
+                return Err(ctx.unsupported(
+                    "does not read the last value of the graph: Softmax and ArgMax are \
+                     supported only as a chain at the end",
+                ))
+            }
+        }
+        self.set_outputs(ctx, node, Value::Outside)?;
+        self.last_outside = node.output.first().map(String::as_str);
+        self.outside.push(ctx.op.clone());
+        Ok(NodeOutcome::OutsideProof)
+    }
+
+    /// The graph has one output: the last layer's, or the last outside operator's.
+    fn check_output(&self, graph: &GraphProto) -> Result<(), OnnxError> {
+        let names: Vec<&str> = graph
+            .output
+            .iter()
+            .map(|o| o.name.as_deref().unwrap_or(""))
+            .collect();
+        let [name] = names.as_slice() else {
+            return Err(OnnxError::GraphOutput {
+                name: names.join(", "),
+                what: format!("{} outputs; exactly one is supported", names.len()),
+            });
+        };
+        let err = |what: &str| OnnxError::GraphOutput {
+            name: name.to_string(),
+            what: what.into(),
+        };
+        if self.layers.is_empty() {
+            return Err(err("the graph has no layers to prove"));
+        }
+        let last = Some(self.layers.len() - 1);
+        match self.values.get(name) {
+            Some(Value::Act(a)) if self.last_outside.is_none() && a.layer == last => Ok(()),
+            Some(Value::Outside) if self.last_outside == Some(*name) => Ok(()),
+            _ => Err(err(
+                "is not the last layer's output (or the last Softmax/ArgMax after it)",
+            )),
+        }
+    }
+}
+
+/// Whether reshaping a `[1, …]` tensor of `numel` values to `target` gives `[1, numel]`.
+fn is_flatten(target: &[i64], onnx_shape: &[usize], numel: usize, allowzero: bool) -> bool {
+    if target.len() != 2 {
+        return false;
+    }
+    let mut dims = [0i64; 2];
+    let mut infer = None;
+    for (k, &d) in target.iter().enumerate() {
+        dims[k] = match d {
+            0 if !allowzero => onnx_shape.get(k).map_or(-2, |&v| v as i64),
+            -1 if infer.is_none() => {
+                infer = Some(k);
+                1
+            }
+            d => d,
+        };
+    }
+    if dims.iter().any(|&d| d < 0) && infer.is_none() {
+        return false;
+    }
+    if let Some(k) = infer {
+        let other = dims[1 - k];
+        if other <= 0 || numel as i64 % other != 0 {
+            return false;
+        }
+        dims[k] = numel as i64 / other;
+    }
+    dims == [1, numel as i64]
+}
+
+/// Output length of a window of side `k`, stride `s` and padding `p` over `n` (floor mode).
+fn window_out(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
+    let padded = n.checked_add(p.checked_mul(2)?)?;
+    let span = padded.checked_sub(k)?;
+    Some(span / s + 1)
+}
+
+fn input_name(node: &NodeProto, i: usize) -> &str {
+    node.input.get(i).map(String::as_str).unwrap_or("")
+}
+
+fn join(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `[k][n]` row-major to `[n][k]`.
+fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
+    for r in 0..k {
+        for c in 0..n {
+            out[c * k + r] = values[r * n + c];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_flatten, window_out};
+
+    #[test]
+    fn reshapes_that_flatten() {
+        let shape = [1, 2, 3, 4];
+        for target in [[1, -1], [1, 24], [-1, 24], [0, -1], [0, 24]] {
+            assert!(is_flatten(&target, &shape, 24, false), "{target:?}");
+        }
+        for target in [
+            &[2, -1][..],
+            &[24],
+            &[1, 2, 12],
+            &[-1, -1],
+            &[1, 23],
+            &[-1, 7],
+        ] {
+            assert!(!is_flatten(target, &shape, 24, false), "{target:?}");
+        }
+        // With allowzero, 0 is a literal zero.
+        assert!(!is_flatten(&[0, -1], &shape, 24, true));
+    }
+
+    #[test]
+    fn window_output_sizes() {
+        assert_eq!(window_out(28, 5, 1, 2), Some(28));
+        assert_eq!(window_out(28, 2, 2, 0), Some(14));
+        assert_eq!(window_out(7, 2, 2, 0), Some(3));
+        assert_eq!(window_out(2, 3, 1, 0), None);
+        assert_eq!(window_out(usize::MAX, 1, 1, 1), None);
+    }
+}

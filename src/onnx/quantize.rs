@@ -1,0 +1,521 @@
+//! Calibration and quantization of a float chain into the integer IR, and the agreement
+//! measurement.
+//!
+//! Scales are powers of two: a real value `x` at `f` fraction bits is the integer
+//! `round(x · 2^f)`. Each layer's output has a scale *variable*; layers that do not requantize
+//! (Relu, MaxPool2d, Flatten) share their input's, and the two operands of a residual Add are
+//! merged into one (union–find). For each variable, `f` starts at the largest value with
+//! `max|x| · 2^f ≤ 2^{B−1} − 1` over the calibration outputs of its layers (float, max
+//! calibration: the IR has no saturation, so a value beyond the range would make inference
+//! fail rather than clip). Then `f_out ≤ f_in + f_w` (Conv2d, Dense), `f_out ≤ f_in + log2(k²)`
+//! (AvgPool2d) and `f_out ≤ f_in` (Add) are enforced by lowering `f_out` until they all hold,
+//! so every shift `f_in + f_w − f_out` is non-negative. Finally integer inference runs on the
+//! calibration set; while a layer overflows (rounding can push a value just past the range),
+//! its variable loses one fraction bit.
+
+use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
+use crate::model::{infer, AvgPool2d, Conv2d, Dense, InferenceError, Layer, MaxPool2d, Model};
+use crate::model::{Add, Quantization};
+use crate::parallel;
+
+use super::float;
+use super::graph::{FloatLayer, Graph};
+use super::{Agreement, ImportOptions, ImportReport, Imported, LayerScale, OnnxError};
+
+/// Fraction bits of a variable whose calibration values are all zero (any scale fits).
+const FRAC_OF_ZERO: i32 = 24;
+/// Rounds of "lower the overflowing layer's scale" before giving up.
+const MAX_OVERFLOW_ROUNDS: usize = 32;
+
+pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Imported, OnnxError> {
+    check_options(graph, options)?;
+    let calibration = &options.calibration;
+    let amax = max_abs(options.activation_bits) as f64;
+    let wmax = max_abs(options.weight_bits) as f64;
+
+    // Float statistics: the largest magnitude of the input and of every layer's output.
+    let runs = parallel::collect_indexed(calibration.len(), |s| {
+        float::run(graph, &calibration[s])
+            .iter()
+            .map(|out| max_magnitude(out))
+            .collect::<Vec<f64>>()
+    });
+    let input_max = calibration
+        .iter()
+        .map(|x| max_magnitude(x))
+        .fold(0.0, f64::max);
+    let layer_max: Vec<f64> = (0..graph.layers.len())
+        .map(|i| runs.iter().map(|r| r[i]).fold(0.0, f64::max))
+        .collect();
+
+    let mut scales = Scales::new(graph, amax, wmax, input_max, &layer_max);
+    scales.solve(graph)?;
+    for _ in 0..MAX_OVERFLOW_ROUNDS {
+        let model = build(graph, options, &scales)?;
+        let q = model
+            .quantization
+            .clone()
+            .ok_or_else(|| internal(graph, "quantization missing"))?;
+        let overflow = parallel::collect_indexed(calibration.len(), |s| {
+            let x = input_array(
+                &model,
+                q.quantize_input(&calibration[s], model.activation_bits),
+            );
+            match infer(&model, &x) {
+                Ok(_) => None,
+                Err(InferenceError::Overflow { layer, .. }) => Some(layer),
+                Err(_) => Some(0),
+            }
+        })
+        .into_iter()
+        .flatten()
+        .min();
+        match overflow {
+            None => {
+                let report = report(graph, options, &model, &scales)?;
+                return Ok(Imported { model, report });
+            }
+            Some(layer) => {
+                let v = scales.find(scales.var_of[layer]);
+                scales.frac[v] -= 1;
+                scales.solve(graph)?;
+            }
+        }
+    }
+    let (node, op_type) = graph.layer_node.last().cloned().unwrap_or_default();
+    Err(OnnxError::Quantization {
+        node,
+        op_type,
+        what: format!(
+            "calibration inputs still overflow after lowering scales {MAX_OVERFLOW_ROUNDS} times"
+        ),
+    })
+}
+
+fn check_options(graph: &Graph, options: &ImportOptions) -> Result<(), OnnxError> {
+    let bad = |what: String| Err(OnnxError::Options { what });
+    for (name, bits) in [
+        ("activation_bits", options.activation_bits),
+        ("weight_bits", options.weight_bits),
+    ] {
+        if !(MIN_BITS..=MAX_BITS).contains(&bits) {
+            return bad(format!(
+                "{name} is {bits}; it must be in {MIN_BITS}..={MAX_BITS}"
+            ));
+        }
+    }
+    if options.calibration.is_empty() {
+        return bad("no calibration inputs: the activation scales are chosen on them".into());
+    }
+    for (i, x) in options.calibration.iter().enumerate() {
+        graph.check_sample("calibration", i, x)?;
+    }
+    if let Some((inputs, labels)) = &options.evaluation {
+        if inputs.len() != labels.len() {
+            return bad(format!(
+                "{} evaluation inputs but {} labels",
+                inputs.len(),
+                labels.len()
+            ));
+        }
+        for (i, x) in inputs.iter().enumerate() {
+            graph.check_sample("evaluation", i, x)?;
+        }
+    }
+    Ok(())
+}
+
+fn max_magnitude(values: &[f32]) -> f64 {
+    values.iter().map(|v| v.abs() as f64).fold(0.0, f64::max)
+}
+
+/// The largest `f` with `max · 2^f ≤ limit` (`FRAC_OF_ZERO` when `max` is 0).
+fn frac_bits(max: f64, limit: f64) -> i32 {
+    if max == 0.0 || max.is_nan() {
+        FRAC_OF_ZERO
+    } else if max.is_finite() {
+        ((limit / max).log2().floor() as i32).clamp(-64, 64)
+    } else {
+        -64
+    }
+}
+
+/// Scale variables and their fraction bits.
+struct Scales {
+    /// Union–find parents; variable 0 is the input.
+    parent: Vec<usize>,
+    /// Fraction bits of each root.
+    frac: Vec<i32>,
+    /// The variable of each layer's output.
+    var_of: Vec<usize>,
+    /// Fraction bits of each Conv2d's and Dense's weights.
+    weight_frac: Vec<Option<i32>>,
+}
+
+impl Scales {
+    fn new(graph: &Graph, amax: f64, wmax: f64, input_max: f64, layer_max: &[f64]) -> Self {
+        let mut s = Scales {
+            parent: vec![0],
+            frac: vec![frac_bits(input_max, amax)],
+            var_of: Vec::with_capacity(graph.layers.len()),
+            weight_frac: Vec::with_capacity(graph.layers.len()),
+        };
+        for (i, layer) in graph.layers.iter().enumerate() {
+            let prev = i.checked_sub(1).map_or(0, |p| s.var_of[p]);
+            let var = if requantizes(layer) {
+                s.parent.push(s.parent.len());
+                s.frac.push(FRAC_OF_ZERO);
+                s.parent.len() - 1
+            } else {
+                prev
+            };
+            s.var_of.push(var);
+            let root = s.find(var);
+            s.frac[root] = s.frac[root].min(frac_bits(layer_max[i], amax));
+            if let FloatLayer::Add { from } = layer {
+                let (a, b) = (s.find(s.var_of[*from]), s.find(prev));
+                if a != b {
+                    s.parent[b] = a;
+                    s.frac[a] = s.frac[a].min(s.frac[b]);
+                }
+            }
+            s.weight_frac.push(match layer {
+                FloatLayer::Conv { weights, .. } | FloatLayer::Dense { weights, .. } => {
+                    Some(frac_bits(max_magnitude(weights), wmax).min(FRAC_OF_ZERO))
+                }
+                _ => None,
+            });
+        }
+        s
+    }
+
+    fn find(&self, mut v: usize) -> usize {
+        while self.parent[v] != v {
+            v = self.parent[v];
+        }
+        v
+    }
+
+    /// Fraction bits of layer `i`'s input (the previous layer's output, or the input).
+    fn input_frac(&self, i: usize) -> i32 {
+        let var = i.checked_sub(1).map_or(0, |p| self.var_of[p]);
+        self.frac[self.find(var)]
+    }
+
+    fn output_frac(&self, i: usize) -> i32 {
+        self.frac[self.find(self.var_of[i])]
+    }
+
+    /// The largest `f_out − f_in` that keeps layer `i`'s shift non-negative.
+    fn headroom(&self, graph: &Graph, i: usize) -> Option<i32> {
+        match &graph.layers[i] {
+            FloatLayer::Conv { .. } | FloatLayer::Dense { .. } => self.weight_frac[i],
+            FloatLayer::AvgPool { size, .. } => Some(2 * size.trailing_zeros() as i32),
+            FloatLayer::Add { .. } => Some(0),
+            FloatLayer::Relu | FloatLayer::MaxPool { .. } | FloatLayer::Flatten => None,
+        }
+    }
+
+    /// Lowers output scales until every shift is non-negative.
+    fn solve(&mut self, graph: &Graph) -> Result<(), OnnxError> {
+        for _ in 0..=4 * graph.layers.len() + 4 {
+            let mut changed = false;
+            for i in 0..graph.layers.len() {
+                let Some(c) = self.headroom(graph, i) else {
+                    continue;
+                };
+                let limit = self.input_frac(i) + c;
+                let root = self.find(self.var_of[i]);
+                if self.frac[root] > limit {
+                    if limit < -64 {
+                        return Err(unsatisfiable(graph, i));
+                    }
+                    self.frac[root] = limit;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return Ok(());
+            }
+        }
+        Err(unsatisfiable(graph, graph.layers.len().saturating_sub(1)))
+    }
+}
+
+/// No scales satisfy the shift constraints (found at layer `i`).
+fn unsatisfiable(graph: &Graph, i: usize) -> OnnxError {
+    let (node, op_type) = graph.layer_node.get(i).cloned().unwrap_or_default();
+    OnnxError::Quantization {
+        node,
+        op_type,
+        what: "no power-of-two scales give every layer a non-negative shift (a residual \
+               block whose weights exceed the weight range, or values too large to scale?)"
+            .into(),
+    }
+}
+
+fn requantizes(layer: &FloatLayer) -> bool {
+    matches!(
+        layer,
+        FloatLayer::Conv { .. }
+            | FloatLayer::Dense { .. }
+            | FloatLayer::AvgPool { .. }
+            | FloatLayer::Add { .. }
+    )
+}
+
+/// `round(v · 2^f)` for every value.
+fn round_all(values: &[f32], f: i32) -> Vec<i64> {
+    let scale = 2f64.powi(f);
+    values
+        .iter()
+        .map(|&v| (v as f64 * scale).round() as i64)
+        .collect()
+}
+
+/// The quantized model for the current scales.
+fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Model, OnnxError> {
+    let mut layers = Vec::with_capacity(graph.layers.len());
+    for (i, layer) in graph.layers.iter().enumerate() {
+        let (fin, fout) = (scales.input_frac(i), scales.output_frac(i));
+        let fail = |what: String| {
+            let (node, op_type) = graph.layer_node[i].clone();
+            OnnxError::Quantization {
+                node,
+                op_type,
+                what,
+            }
+        };
+        // Conv2d and Dense: weights at f_w (lowered if the shift would exceed MAX_SHIFT),
+        // bias at f_in + f_w.
+        let params = |weights: &[f32], bias: &[f32]| {
+            let mut fw = scales.weight_frac[i].unwrap_or(0);
+            let shift = fin + fw - fout;
+            if shift > MAX_SHIFT as i32 {
+                fw -= shift - MAX_SHIFT as i32;
+            }
+            let shift = u32::try_from(fin + fw - fout)
+                .map_err(|_| fail(format!("negative shift {}", fin + fw - fout)))?;
+            let b = round_all(bias, fin + fw);
+            if let Some(v) = b.iter().find(|v| v.unsigned_abs() > MAX_BIAS as u64) {
+                return Err(fail(format!(
+                    "a bias is {v} at the accumulator scale 2^{}; |bias| < 2^31 is needed",
+                    fin + fw
+                )));
+            }
+            Ok((round_all(weights, fw), b, shift))
+        };
+        let shift = |c: i32| {
+            let s = fin + c - fout;
+            u32::try_from(s)
+                .ok()
+                .filter(|&s| s <= MAX_SHIFT)
+                .ok_or_else(|| fail(format!("shift {s} is outside 0..={MAX_SHIFT}")))
+        };
+        layers.push(match layer {
+            FloatLayer::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+                weights,
+                bias,
+            } => {
+                let (weights, bias, shift) = params(weights, bias)?;
+                Layer::Conv2d(Conv2d {
+                    in_channels: *in_channels,
+                    out_channels: *out_channels,
+                    kernel: *kernel,
+                    stride: *stride,
+                    padding: *padding,
+                    weights,
+                    bias,
+                    shift,
+                })
+            }
+            FloatLayer::Dense {
+                in_features,
+                out_features,
+                weights,
+                bias,
+            } => {
+                let (weights, bias, shift) = params(weights, bias)?;
+                Layer::Dense(Dense {
+                    in_features: *in_features,
+                    out_features: *out_features,
+                    weights,
+                    bias,
+                    shift,
+                })
+            }
+            FloatLayer::Relu => Layer::Relu,
+            FloatLayer::MaxPool { size, stride } => Layer::MaxPool2d(MaxPool2d {
+                size: *size,
+                stride: *stride,
+            }),
+            FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                size: *size,
+                stride: *stride,
+                shift: shift(2 * size.trailing_zeros() as i32)?,
+            }),
+            FloatLayer::Flatten => Layer::Flatten,
+            FloatLayer::Add { from } => Layer::Add(Add {
+                from: *from,
+                shift: shift(0)?,
+            }),
+        });
+    }
+    let last = graph.layers.len().saturating_sub(1);
+    let name = match (&options.name, graph.name.as_str()) {
+        (Some(n), _) => n.clone(),
+        (None, "") => "onnx-model".to_string(),
+        (None, n) => n.to_string(),
+    };
+    let model = Model {
+        name,
+        input_shape: graph.input_shape.clone(),
+        activation_bits: options.activation_bits,
+        weight_bits: options.weight_bits,
+        layers,
+        quantization: Some(Quantization {
+            input_frac_bits: scales.frac[scales.find(0)],
+            output_frac_bits: scales.output_frac(last),
+            outside: graph.outside.clone(),
+        }),
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+fn internal(graph: &Graph, what: &str) -> OnnxError {
+    let (node, op_type) = graph.layer_node.last().cloned().unwrap_or_default();
+    OnnxError::Quantization {
+        node,
+        op_type,
+        what: what.into(),
+    }
+}
+
+fn input_array(model: &Model, values: Vec<i64>) -> ndarray::ArrayD<i64> {
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), values)
+        .unwrap_or_else(|_| ndarray::ArrayD::zeros(ndarray::IxDyn(&model.input_shape)))
+}
+
+/// The index of the first largest value.
+pub(crate) fn argmax<T: PartialOrd + Copy>(values: &[T]) -> Option<usize> {
+    let mut best: Option<(usize, T)> = None;
+    for (i, &v) in values.iter().enumerate() {
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// One input compared: float top-1, quantized top-1 (`None` if inference overflowed), and the
+/// largest output error.
+type Compared = (Option<usize>, Option<usize>, Option<f64>);
+
+fn report(
+    graph: &Graph,
+    options: &ImportOptions,
+    model: &Model,
+    scales: &Scales,
+) -> Result<ImportReport, OnnxError> {
+    let q = model
+        .quantization
+        .clone()
+        .ok_or_else(|| internal(graph, "quantization missing"))?;
+    let (inputs, labels, set) = match &options.evaluation {
+        Some((x, y)) => (x, Some(y), "evaluation"),
+        None => (&options.calibration, None, "calibration"),
+    };
+    // Per input: float top-1, quantized top-1 (None on overflow), largest output error.
+    let per_input = parallel::collect_indexed(inputs.len(), |s| {
+        let float = float::output(graph, &inputs[s]);
+        let x = input_array(model, q.quantize_input(&inputs[s], model.activation_bits));
+        let quantized = infer(model, &x).ok().and_then(|trace| {
+            let out: Vec<i64> = trace.output()?.iter().copied().collect();
+            Some(q.dequantize_output(&out))
+        });
+        let error = quantized.as_ref().map(|deq| {
+            deq.iter()
+                .zip(&float)
+                .map(|(d, &f)| (d - f as f64).abs())
+                .fold(0.0, f64::max)
+        });
+        (argmax(&float), quantized.as_deref().and_then(argmax), error)
+    });
+    let n = per_input.len().max(1) as f64;
+    let matches = per_input
+        .iter()
+        .filter(|(f, q, _)| q.is_some() && f == q)
+        .count();
+    let accuracy = |pick: &dyn Fn(&Compared) -> Option<usize>| {
+        labels.map(|labels| {
+            per_input
+                .iter()
+                .zip(labels)
+                .filter(|(r, &y)| pick(r) == Some(y))
+                .count() as f64
+                / n
+        })
+    };
+    let agreement = Agreement {
+        samples: per_input.len(),
+        top1_match_rate: matches as f64 / n,
+        max_logit_error: per_input.iter().filter_map(|r| r.2).fold(0.0, f64::max),
+        float_accuracy: accuracy(&|r| r.0),
+        quantized_accuracy: accuracy(&|r| r.1),
+        overflows: per_input.iter().filter(|r| r.1.is_none()).count(),
+    };
+    let layers = model
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| LayerScale {
+            kind: layer.kind().name().to_string(),
+            output_frac_bits: scales.output_frac(i),
+            weight_frac_bits: match layer {
+                Layer::Conv2d(Conv2d { shift, .. }) | Layer::Dense(Dense { shift, .. }) => {
+                    Some(scales.output_frac(i) + *shift as i32 - scales.input_frac(i))
+                }
+                _ => None,
+            },
+            shift: layer.shift(),
+        })
+        .collect();
+    Ok(ImportReport {
+        nodes: graph.nodes.clone(),
+        agreement,
+        agreement_set: set.to_string(),
+        calibration_samples: options.calibration.len(),
+        input_frac_bits: q.input_frac_bits,
+        output_frac_bits: q.output_frac_bits,
+        layers,
+        outside: q.outside,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{argmax, frac_bits, FRAC_OF_ZERO};
+
+    #[test]
+    fn fraction_bits_fill_the_range() {
+        // 127 / 1.0 = 127 → 6 bits (64 ≤ 127 < 128).
+        assert_eq!(frac_bits(1.0, 127.0), 6);
+        assert_eq!(frac_bits(0.99, 127.0), 7);
+        assert_eq!(frac_bits(127.0, 127.0), 0);
+        assert_eq!(frac_bits(300.0, 127.0), -2);
+        assert_eq!(frac_bits(0.0, 127.0), FRAC_OF_ZERO);
+        assert_eq!(frac_bits(f64::INFINITY, 127.0), -64);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax(&[1, 3, 3, 2]), Some(1));
+        assert_eq!(argmax::<i64>(&[]), None);
+    }
+}

@@ -1,0 +1,567 @@
+//! ONNX import: the op-coverage models in `fixtures/onnx-ops/` (from
+//! `tools/make_onnx_tests.py`) and the trained fixtures `fixtures/mnist-lenet5/` and
+//! `fixtures/digits-cnn/`.
+//!
+//! For each supported-op model: the float evaluator reproduces the `onnx` reference evaluator
+//! within [`FLOAT_TOLERANCE`], the import calibrates on the model's eight inputs, and the
+//! quantized model proves and verifies. Each rejected model gives the expected error naming the
+//! node. Truncated or corrupted files give errors, never panics.
+
+use std::path::{Path, PathBuf};
+
+use zkcnn::field::{Goldilocks, GoldilocksExt2};
+use zkcnn::model::Model;
+use zkcnn::network;
+use zkcnn::npy;
+use zkcnn::onnx::{self, ImportOptions, NodeOutcome, OnnxError};
+
+/// Largest allowed `|evaluate_float − reference|` (both are `f32` computations of the same
+/// graph; they differ in summation order and, with BatchNormalization, in its folding).
+const FLOAT_TOLERANCE: f32 = 1e-4;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An `.npy` file's rows (first axis) as `f32` vectors.
+fn rows_f32(path: &Path) -> Vec<Vec<f32>> {
+    let a = npy::read_f32(&read(path)).unwrap();
+    let n = a.shape[0];
+    let len = a.data.len() / n;
+    a.data.chunks(len).map(<[f32]>::to_vec).collect()
+}
+
+fn argmax<T: PartialOrd + Copy>(v: &[T]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Proves and verifies one input on Goldilocks; returns the proven integer output.
+fn prove_and_verify(model: &Model, input: &[f32]) -> Vec<i64> {
+    let q = model.quantization.as_ref().unwrap();
+    let x = q.quantize_input(input, model.activation_bits);
+    let array =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), x.clone()).unwrap();
+    let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(model).unwrap();
+    let (output, proof) =
+        network::prove::<Goldilocks, GoldilocksExt2>(model, &committed, &array).unwrap();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(model, &committed.commitment, &x, &y, &proof).unwrap();
+    y
+}
+
+const SUPPORTED: &[&str] = &[
+    "conv-relu",
+    "conv-stride",
+    "gemm",
+    "matmul-add",
+    "maxpool",
+    "averagepool",
+    "global-averagepool",
+    "reshape",
+    "reshape-flat",
+    "residual-add",
+    "batchnorm",
+    "dropout-identity",
+    "softmax-argmax",
+];
+
+#[test]
+fn each_supported_op_matches_the_reference_imports_and_proves() {
+    let dir = fixtures().join("onnx-ops");
+    for name in SUPPORTED {
+        let bytes = read(&dir.join(format!("{name}.onnx")));
+        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
+        let outputs_path = dir.join(format!("{name}-outputs.npy"));
+        let shape = onnx::input_shape(&bytes).unwrap();
+        assert_eq!(shape.iter().product::<usize>(), inputs[0].len(), "{name}");
+        let floats: Vec<Vec<f32>> = inputs
+            .iter()
+            .map(|x| onnx::evaluate_float(&bytes, x).unwrap())
+            .collect();
+        if *name == "softmax-argmax" {
+            // The reference output is ArgMax(Softmax(logits)); evaluate_float gives the logits.
+            let classes = npy::read_i64(&read(&outputs_path)).unwrap().data;
+            let ours: Vec<i64> = floats.iter().map(|f| argmax(f) as i64).collect();
+            assert_eq!(ours, classes, "{name}");
+        } else {
+            let reference = rows_f32(&outputs_path);
+            for (ours, want) in floats.iter().zip(&reference) {
+                assert_eq!(ours.len(), want.len(), "{name}");
+                let err = ours
+                    .iter()
+                    .zip(want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(err <= FLOAT_TOLERANCE, "{name}: float error {err}");
+            }
+        }
+        let options = ImportOptions {
+            calibration: inputs.clone(),
+            name: Some(name.to_string()),
+            ..ImportOptions::default()
+        };
+        let imported = onnx::import(&bytes, &options).unwrap();
+        let model = &imported.model;
+        model.validate().unwrap();
+        let report = &imported.report;
+        assert_eq!(report.agreement.samples, inputs.len());
+        assert_eq!(report.agreement.overflows, 0, "{name}");
+        // Quantized outputs track the float ones: the error stays below a tenth of the
+        // outputs' range (8-bit activations, power-of-two scales).
+        let range = floats.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+        assert!(
+            report.agreement.max_logit_error <= 0.1 * range,
+            "{name}: max error {} vs output range {range}",
+            report.agreement.max_logit_error
+        );
+        let y = prove_and_verify(model, &inputs[0]);
+        let deq = model.quantization.as_ref().unwrap().dequantize_output(&y);
+        assert_eq!(deq.len(), floats[0].len(), "{name}");
+        println!(
+            "{name}: {} layers, max output error {:.4} (range {range:.3}), top-1 match {:.3}",
+            model.layers.len(),
+            report.agreement.max_logit_error,
+            report.agreement.top1_match_rate
+        );
+    }
+}
+
+#[test]
+fn node_reports_say_what_became_of_each_node() {
+    let dir = fixtures().join("onnx-ops");
+    let import = |name: &str| {
+        let bytes = read(&dir.join(format!("{name}.onnx")));
+        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
+        let options = ImportOptions {
+            calibration: inputs,
+            ..ImportOptions::default()
+        };
+        onnx::import(&bytes, &options).unwrap()
+    };
+    let outcomes = |name: &str| -> Vec<(String, NodeOutcome)> {
+        import(name)
+            .report
+            .nodes
+            .into_iter()
+            .map(|n| (n.op_type, n.outcome))
+            .collect()
+    };
+    use NodeOutcome::*;
+    assert_eq!(
+        outcomes("batchnorm"),
+        vec![
+            ("Conv".into(), Layer { layer: 0 }),
+            ("BatchNormalization".into(), FoldedInto { layer: 0 }),
+            ("Relu".into(), Layer { layer: 1 }),
+        ]
+    );
+    assert_eq!(
+        outcomes("matmul-add"),
+        vec![
+            ("MatMul".into(), Layer { layer: 0 }),
+            ("Add".into(), FoldedInto { layer: 0 }),
+        ]
+    );
+    assert_eq!(
+        outcomes("dropout-identity"),
+        vec![
+            ("Gemm".into(), Layer { layer: 0 }),
+            ("Dropout".into(), Dropped),
+            ("Identity".into(), Dropped),
+            ("Gemm".into(), Layer { layer: 1 }),
+        ]
+    );
+    assert_eq!(
+        outcomes("reshape"),
+        vec![
+            ("Conv".into(), Layer { layer: 0 }),
+            ("Constant".into(), Constant),
+            ("Reshape".into(), Layer { layer: 1 }),
+            ("Gemm".into(), Layer { layer: 2 }),
+        ]
+    );
+    assert_eq!(
+        outcomes("reshape-flat"),
+        vec![
+            ("Gemm".into(), Layer { layer: 0 }),
+            ("Reshape".into(), Dropped),
+            ("Gemm".into(), Layer { layer: 1 }),
+        ]
+    );
+    let softmax = import("softmax-argmax");
+    assert_eq!(
+        softmax.model.quantization.as_ref().unwrap().outside,
+        vec!["Softmax".to_string(), "ArgMax".to_string()]
+    );
+    assert_eq!(softmax.report.nodes[1].outcome, OutsideProof);
+    let residual = import("residual-add");
+    assert!(matches!(
+        residual.model.layers[3],
+        zkcnn::model::Layer::Add(zkcnn::model::Add { from: 1, .. })
+    ));
+}
+
+/// Which error a rejected model must give.
+#[derive(Debug)]
+enum Expect {
+    Attribute(&'static str),
+    Op,
+    Unsupported,
+    GraphInput,
+}
+
+#[test]
+fn rejected_models_name_the_node_and_what_is_supported() {
+    use Expect::*;
+    let cases: &[(&str, &str, Expect)] = &[
+        ("conv-group", "conv1", Attribute("group")),
+        ("conv-dilations", "conv1", Attribute("dilations")),
+        ("conv-asymmetric-pads", "conv1", Attribute("pads")),
+        ("conv-auto-pad", "conv1", Attribute("auto_pad")),
+        ("maxpool-ceil-mode", "maxpool1", Attribute("ceil_mode")),
+        ("maxpool-rectangular", "maxpool1", Attribute("kernel_shape")),
+        ("maxpool-pads", "maxpool1", Attribute("pads")),
+        ("averagepool-3x3", "averagepool1", Attribute("kernel_shape")),
+        ("gemm-alpha", "gemm1", Attribute("alpha")),
+        ("gemm-beta", "gemm1", Attribute("beta")),
+        ("gemm-trans-a", "gemm1", Attribute("transA")),
+        ("reshape-not-flatten", "reshape1", Unsupported),
+        ("unknown-op", "sigmoid2", Op),
+        ("op-after-softmax", "bad", Unsupported),
+        ("batchnorm-after-gemm", "bad", Unsupported),
+        ("diamond", "bad", Unsupported),
+        ("int-input", "x", GraphInput),
+        ("batch-2", "x", GraphInput),
+    ];
+    let dir = fixtures().join("onnx-ops");
+    for (file, node, expect) in cases {
+        let bytes = read(&dir.join(format!("rejected-{file}.onnx")));
+        let options = ImportOptions {
+            calibration: vec![vec![0.5; 128]],
+            ..ImportOptions::default()
+        };
+        let err = onnx::import(&bytes, &options).unwrap_err();
+        let message = err.to_string();
+        let ok = match (&err, expect) {
+            (
+                OnnxError::UnsupportedAttribute {
+                    node: n, attribute, ..
+                },
+                Attribute(a),
+            ) => n == node && attribute == a,
+            (OnnxError::UnsupportedOp { node: n, .. }, Op) => n == node,
+            (OnnxError::Unsupported { node: n, .. }, Unsupported) => n == node,
+            (OnnxError::GraphInput { name, .. }, GraphInput) => name == node,
+            _ => false,
+        };
+        assert!(ok, "{file}: expected {expect:?} naming {node}, got {err:?}");
+        assert!(message.contains(node), "{file}: {message}");
+        println!("{file}: {message}");
+    }
+}
+
+#[test]
+fn options_and_samples_are_checked() {
+    let dir = fixtures().join("onnx-ops");
+    let bytes = read(&dir.join("gemm.onnx"));
+    let none = onnx::import(&bytes, &ImportOptions::default()).unwrap_err();
+    assert!(matches!(none, OnnxError::Options { .. }), "{none:?}");
+    let short = ImportOptions {
+        calibration: vec![vec![0.0; 7]],
+        ..ImportOptions::default()
+    };
+    let err = onnx::import(&bytes, &short).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OnnxError::SampleLength {
+                set: "calibration",
+                expected: 8,
+                got: 7,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = onnx::evaluate_float(&bytes, &[0.0; 9]).unwrap_err();
+    assert!(matches!(err, OnnxError::SampleLength { set: "input", .. }));
+    let labels = ImportOptions {
+        calibration: vec![vec![0.0; 8]],
+        evaluation: Some((vec![vec![0.0; 8]], vec![])),
+        ..ImportOptions::default()
+    };
+    let err = onnx::import(&bytes, &labels).unwrap_err();
+    assert!(matches!(err, OnnxError::Options { .. }), "{err:?}");
+    let bits = ImportOptions {
+        calibration: vec![vec![0.0; 8]],
+        activation_bits: 17,
+        ..ImportOptions::default()
+    };
+    let err = onnx::import(&bytes, &bits).unwrap_err();
+    assert!(matches!(err, OnnxError::Options { .. }), "{err:?}");
+}
+
+/// Every prefix and many single-byte changes of a model give a result or an error, never a
+/// panic.
+fn never_panics(bytes: &[u8], sample: &[f32], flips: usize, seed: u64) {
+    use rand::{Rng, SeedableRng};
+    let options = ImportOptions {
+        calibration: vec![sample.to_vec()],
+        ..ImportOptions::default()
+    };
+    let step = (bytes.len() / 300).max(1);
+    for len in (0..bytes.len()).step_by(step) {
+        let prefix = &bytes[..len];
+        let _ = onnx::input_shape(prefix);
+        let _ = onnx::evaluate_float(prefix, sample);
+        assert!(
+            onnx::import(prefix, &options).is_err(),
+            "a {len}-byte prefix of {} imported",
+            bytes.len()
+        );
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for _ in 0..flips {
+        let mut changed = bytes.to_vec();
+        let at = rng.gen_range(0..changed.len());
+        changed[at] ^= 1 << rng.gen_range(0..8);
+        let _ = onnx::input_shape(&changed);
+        let _ = onnx::evaluate_float(&changed, sample);
+        let _ = onnx::import(&changed, &options);
+    }
+}
+
+#[test]
+fn truncated_or_corrupted_op_models_are_errors_not_panics() {
+    let dir = fixtures().join("onnx-ops");
+    for (i, name) in SUPPORTED.iter().enumerate() {
+        let bytes = read(&dir.join(format!("{name}.onnx")));
+        let sample = rows_f32(&dir.join(format!("{name}-inputs.npy"))).remove(0);
+        never_panics(&bytes, &sample, 300, i as u64);
+    }
+    assert!(matches!(
+        onnx::import(b"not a model", &ImportOptions::default()),
+        Err(OnnxError::Decode { .. })
+    ));
+}
+
+/// A trained fixture's files (see `fixtures/README.md`).
+struct Trained {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+    calibration: Vec<Vec<f32>>,
+    test_inputs: Vec<Vec<f32>>,
+    test_labels: Vec<i64>,
+    reference: Vec<Vec<f32>>,
+    eval_inputs: Vec<Vec<f32>>,
+    eval_labels: Vec<usize>,
+    /// The float model's accuracy on the eval set, measured with torch by the generator.
+    torch_eval_accuracy: f64,
+}
+
+fn trained(name: &str) -> Trained {
+    let dir = fixtures().join(name);
+    let report: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("report.json"))).unwrap();
+    let divisor = report["input_divisor"].as_f64().unwrap() as f32;
+    let images = npy::read_f32(&read(&dir.join("eval-images.npy"))).unwrap();
+    let len = images.data.len() / images.shape[0];
+    let eval_inputs = images
+        .data
+        .chunks(len)
+        .map(|img| img.iter().map(|&p| p / divisor).collect())
+        .collect();
+    let eval_labels = npy::read_i64(&read(&dir.join("eval-labels.npy")))
+        .unwrap()
+        .data
+        .iter()
+        .map(|&y| y as usize)
+        .collect();
+    Trained {
+        bytes: read(&dir.join("model.onnx")),
+        calibration: rows_f32(&dir.join("calibration.npy")),
+        test_inputs: rows_f32(&dir.join("test-inputs.npy")),
+        test_labels: npy::read_i64(&read(&dir.join("test-labels.npy")))
+            .unwrap()
+            .data,
+        reference: rows_f32(&dir.join("reference-outputs.npy")),
+        eval_inputs,
+        eval_labels,
+        torch_eval_accuracy: report["eval_accuracy"].as_f64().unwrap(),
+        dir,
+    }
+}
+
+fn softmax(v: &[f32]) -> Vec<f32> {
+    let max = v.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
+    let exp: Vec<f64> = v.iter().map(|&x| (x as f64 - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.iter().map(|e| (e / sum) as f32).collect()
+}
+
+/// Imports a trained fixture (calibration on its `calibration.npy`, agreement on its eval set)
+/// and checks everything the fixture promises; returns the quantized accuracy gap.
+fn check_trained(name: &str) -> (f64, f64) {
+    let f = trained(name);
+    let options = ImportOptions {
+        calibration: f.calibration.clone(),
+        evaluation: Some((f.eval_inputs.clone(), f.eval_labels.clone())),
+        name: Some(name.to_string()),
+        ..ImportOptions::default()
+    };
+    let imported = onnx::import(&f.bytes, &options).unwrap();
+    let model = &imported.model;
+    let report = &imported.report;
+    let q = model.quantization.as_ref().unwrap();
+    let softmax_outside = q.outside == ["Softmax"];
+
+    // The float evaluator reproduces the reference outputs (after the Softmax run outside the
+    // proof, when the graph ends with one).
+    let mut float_error = 0.0f32;
+    let floats: Vec<Vec<f32>> = f
+        .test_inputs
+        .iter()
+        .map(|x| onnx::evaluate_float(&f.bytes, x).unwrap())
+        .collect();
+    for (float, reference) in floats.iter().zip(&f.reference) {
+        let ours = if softmax_outside {
+            softmax(float)
+        } else {
+            float.clone()
+        };
+        assert_eq!(ours.len(), reference.len());
+        for (a, b) in ours.iter().zip(reference) {
+            float_error = float_error.max((a - b).abs());
+        }
+    }
+    assert!(
+        float_error <= FLOAT_TOLERANCE,
+        "{name}: float error {float_error}"
+    );
+    // When the fixture also has the reference logits (the Softmax's input), compare directly.
+    let logits_path = f.dir.join("reference-logits.npy");
+    if logits_path.exists() {
+        for (float, logits) in floats.iter().zip(rows_f32(&logits_path)) {
+            let err = float
+                .iter()
+                .zip(&logits)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(err <= FLOAT_TOLERANCE, "{name}: logit error {err}");
+        }
+    }
+
+    // The quantized model agrees on top-1 with the reference on every test input.
+    let mut logit_error = 0.0f64;
+    for (i, (x, reference)) in f.test_inputs.iter().zip(&f.reference).enumerate() {
+        let xq = q.quantize_input(x, model.activation_bits);
+        let array =
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq).unwrap();
+        let trace = zkcnn::model::infer(model, &array).unwrap();
+        let y: Vec<i64> = trace.output().unwrap().iter().copied().collect();
+        let deq = q.dequantize_output(&y);
+        for (d, &fl) in deq.iter().zip(&floats[i]) {
+            logit_error = logit_error.max((d - fl as f64).abs());
+        }
+        assert_eq!(argmax(&y), argmax(reference), "{name}: test input {i}");
+        assert_eq!(
+            argmax(reference) as i64,
+            f.test_labels[i],
+            "{name}: test input {i}"
+        );
+    }
+
+    // One test input proves and verifies, and the proven output is the integer inference's.
+    prove_and_verify(model, &f.test_inputs[0]);
+
+    let a = &report.agreement;
+    let float_accuracy = a.float_accuracy.unwrap();
+    let quantized_accuracy = a.quantized_accuracy.unwrap();
+    println!(
+        "{name}: float error vs reference {float_error:.2e}; test inputs: top-1 8/8, max logit \
+         error {logit_error:.4}; eval set ({} inputs): float accuracy {float_accuracy:.4} \
+         (torch {:.4}), quantized {quantized_accuracy:.4}, top-1 match {:.4}, max logit error \
+         {:.4}, overflows {}",
+        a.samples, f.torch_eval_accuracy, a.top1_match_rate, a.max_logit_error, a.overflows
+    );
+    assert_eq!(a.samples, f.eval_labels.len());
+    // Our f32 float model and torch agree on the accuracy (up to a few near-ties).
+    assert!((float_accuracy - f.torch_eval_accuracy).abs() <= 2.0 / a.samples as f64);
+
+    // The committed IR and report are today's import (regenerate on purpose with
+    // ZKCNN_REGENERATE_FIXTURES=1).
+    let model_json = serde_json::to_string(model).unwrap() + "\n";
+    let report_json = serde_json::to_string_pretty(report).unwrap() + "\n";
+    let model_path = f.dir.join("model.json");
+    if std::env::var_os("ZKCNN_REGENERATE_FIXTURES").is_some() {
+        std::fs::write(&model_path, &model_json).unwrap();
+        std::fs::write(f.dir.join("import-report.json"), &report_json).unwrap();
+    }
+    let committed = std::fs::read_to_string(&model_path).unwrap();
+    assert!(
+        committed == model_json,
+        "{}: today's import differs from the committed model.json (regenerate with \
+         ZKCNN_REGENERATE_FIXTURES=1 if the change is intended)",
+        model_path.display()
+    );
+    assert_eq!(Model::from_json(&committed).unwrap(), *model);
+    (float_accuracy, quantized_accuracy)
+}
+
+#[test]
+fn mnist_lenet5_imports_within_one_point_of_float_accuracy_and_proves() {
+    let (float, quantized) = check_trained("mnist-lenet5");
+    println!(
+        "mnist-lenet5 on the 5,000 eval images: float {:.2}%, quantized {:.2}%",
+        100.0 * float,
+        100.0 * quantized
+    );
+    assert!(
+        (float - quantized).abs() <= 0.01,
+        "float {float} vs quantized {quantized}"
+    );
+}
+
+#[test]
+fn digits_cnn_imports_with_batchnorm_dropout_softmax_and_proves() {
+    let (float, quantized) = check_trained("digits-cnn");
+    assert!(
+        (float - quantized).abs() <= 0.02,
+        "float {float} vs quantized {quantized}"
+    );
+    let f = trained("digits-cnn");
+    let options = ImportOptions {
+        calibration: f.calibration,
+        ..ImportOptions::default()
+    };
+    let report = onnx::import(&f.bytes, &options).unwrap().report;
+    let ops: Vec<(&str, &NodeOutcome)> = report
+        .nodes
+        .iter()
+        .map(|n| (n.op_type.as_str(), &n.outcome))
+        .collect();
+    assert!(ops
+        .iter()
+        .any(|(op, o)| *op == "BatchNormalization"
+            && matches!(o, NodeOutcome::FoldedInto { layer: 0 })));
+    assert!(ops
+        .iter()
+        .any(|(op, o)| *op == "Dropout" && **o == NodeOutcome::Dropped));
+    assert_eq!(ops.last(), Some(&("Softmax", &NodeOutcome::OutsideProof)));
+}
+
+#[test]
+fn truncated_or_corrupted_lenet5_is_an_error_not_a_panic() {
+    let f = trained("mnist-lenet5");
+    never_panics(&f.bytes, &f.test_inputs[0], 100, 7);
+}

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Generate the small ONNX models in fixtures/onnx-ops/ that tests/onnx.rs imports.
+
+Two kinds, all seeded and opset 14 (see OPSET):
+
+* supported: one tiny float model per supported operator (or operator pattern). Each comes
+  with `<name>-inputs.npy` (8 seeded inputs, batch dimension kept: [8, ...]) and
+  `<name>-outputs.npy` (the `onnx` package's ReferenceEvaluator on each input, one at a time);
+* rejected: one model per unsupported operator or attribute value, which the import must
+  refuse with an error naming the node (`rejected-<what>.onnx`; tests/onnx.rs lists the
+  expected error and node of each).
+
+Usage (from the repository root): python tools/make_onnx_tests.py [--out fixtures/onnx-ops]
+Needs: pip install onnx numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+# Opset 14, not 13: onnx 1.23's ReferenceEvaluator runs BatchNormalization of opsets 9-13 with
+# batch statistics whenever `momentum` is set (and it fills in the schema default 0.9), which is
+# not the inference semantics of the spec; its opset-14 kernel honours training_mode = 0.
+OPSET = 14
+N_INPUTS = 8
+
+
+class Net:
+    """A graph under construction: nodes, initializers, one float input."""
+
+    def __init__(self, name: str, shape: list[int], seed: int, elem=TensorProto.FLOAT):
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.input = helper.make_tensor_value_info("x", elem, shape)
+        self.shape = shape
+        self.last = "x"
+        self.count = 0
+
+    def weight(self, shape: list[int], scale: float = 0.5, raw: bool = True) -> str:
+        """A seeded float initializer, in raw_data (or float_data with raw=False)."""
+        name = f"w{len(self.inits)}"
+        value = (self.rng.standard_normal(shape) * scale).astype(np.float32)
+        self.inits.append(self.tensor(value, name, raw))
+        return name
+
+    def const(self, value: np.ndarray, raw: bool = True) -> str:
+        name = f"c{len(self.inits)}"
+        self.inits.append(self.tensor(value, name, raw))
+        return name
+
+    @staticmethod
+    def tensor(value: np.ndarray, name: str, raw: bool) -> onnx.TensorProto:
+        if raw:
+            return numpy_helper.from_array(value, name)
+        kind = helper.np_dtype_to_tensor_dtype(value.dtype)
+        return helper.make_tensor(name, kind, value.shape, value.flatten().tolist())
+
+    def op(self, op_type: str, inputs: list[str] | None = None, n_out: int = 1,
+           name: str | None = None, **attrs) -> str:
+        self.count += 1
+        node_name = name or f"{op_type.lower()}{self.count}"
+        outs = [f"t{self.count}"] + [f"t{self.count}_{k}" for k in range(1, n_out)]
+        ins = [self.last] if inputs is None else inputs
+        self.nodes.append(helper.make_node(op_type, ins, outs, name=node_name, **attrs))
+        self.last = outs[0]
+        return outs[0]
+
+    def model(self, out_elem=TensorProto.FLOAT) -> onnx.ModelProto:
+        out = helper.make_tensor_value_info(self.last, out_elem, None)
+        graph = helper.make_graph(self.nodes, self.name, [self.input], [out], self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                  producer_name="zkcnn make_onnx_tests.py")
+        model.ir_version = 8
+        # Fill in the output's shape (the checker wants one) by shape inference.
+        inferred = onnx.shape_inference.infer_shapes(model)
+        for vi in list(inferred.graph.value_info) + list(inferred.graph.output):
+            if vi.name == self.last and vi.type.tensor_type.HasField("shape"):
+                model.graph.output[0].CopyFrom(vi)
+        return model
+
+
+def conv(net: Net, cin: int, cout: int, k: int, bias: bool = True, **attrs) -> str:
+    ins = [net.last, net.weight([cout, cin, k, k])]
+    if bias:
+        ins.append(net.weight([cout], 0.1))
+    return net.op("Conv", ins, **attrs)
+
+
+def gemm(net: Net, fin: int, fout: int, trans_b: int = 1, **attrs) -> str:
+    w = net.weight([fout, fin] if trans_b else [fin, fout], 0.4)
+    return net.op("Gemm", [net.last, w, net.weight([fout], 0.1)], transB=trans_b, **attrs)
+
+
+def supported() -> dict[str, onnx.ModelProto]:
+    models = {}
+
+    n = Net("conv_relu", [1, 1, 6, 6], 1)
+    conv(n, 1, 2, 3, pads=[1, 1, 1, 1], kernel_shape=[3, 3])
+    n.op("Relu")
+    models["conv-relu"] = n.model()
+
+    n = Net("conv_stride", [1, 2, 7, 7], 2)
+    conv(n, 2, 3, 3, bias=False, strides=[2, 2])
+    models["conv-stride"] = n.model()
+
+    # Weights in float_data (not raw_data).
+    n = Net("gemm", [1, 8], 3)
+    n.op("Gemm", [n.last, n.weight([6, 8], 0.4, raw=False), n.weight([6], 0.1, raw=False)],
+         transB=1)
+    n.op("Relu")
+    gemm(n, 6, 4, trans_b=0)
+    models["gemm"] = n.model()
+
+    # A Reshape of a flat tensor to [1, -1] (dropped), its shape an int64_data initializer.
+    n = Net("reshape_flat", [1, 8], 13)
+    gemm(n, 8, 6)
+    n.op("Reshape", [n.last, n.const(np.array([1, -1], np.int64), raw=False)])
+    gemm(n, 6, 3)
+    models["reshape-flat"] = n.model()
+
+    n = Net("matmul_add", [1, 8], 4)
+    n.op("MatMul", [n.last, n.weight([8, 5])])
+    n.op("Add", [n.last, n.weight([5], 0.1)])
+    models["matmul-add"] = n.model()
+
+    n = Net("maxpool", [1, 1, 8, 8], 5)
+    conv(n, 1, 2, 3, pads=[1, 1, 1, 1])
+    n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2])
+    models["maxpool"] = n.model()
+
+    n = Net("averagepool", [1, 1, 8, 8], 6)
+    conv(n, 1, 2, 3, pads=[1, 1, 1, 1])
+    n.op("AveragePool", kernel_shape=[2, 2], strides=[2, 2])
+    models["averagepool"] = n.model()
+
+    n = Net("global_averagepool", [1, 1, 6, 6], 7)
+    conv(n, 1, 3, 3)
+    n.op("Relu")
+    n.op("GlobalAveragePool")
+    n.op("Flatten", axis=1)
+    gemm(n, 3, 2)
+    models["global-averagepool"] = n.model()
+
+    n = Net("reshape", [1, 1, 6, 6], 8)
+    conv(n, 1, 2, 3, strides=[2, 2])
+    shape = n.op("Constant", [], value=numpy_helper.from_array(np.array([1, -1], np.int64)))
+    n.op("Reshape", ["t1", shape])
+    gemm(n, 8, 3)
+    models["reshape"] = n.model()
+
+    n = Net("residual_add", [1, 2, 6, 6], 9)
+    conv(n, 2, 2, 3, pads=[1, 1, 1, 1])
+    skip = n.op("Relu")
+    conv(n, 2, 2, 3, pads=[1, 1, 1, 1])
+    n.op("Add", [skip, n.last])
+    n.op("Relu")
+    models["residual-add"] = n.model()
+
+    n = Net("batchnorm", [1, 1, 6, 6], 10)
+    conv(n, 1, 3, 3, pads=[1, 1, 1, 1])
+    bn = [n.const((1 + 0.3 * n.rng.standard_normal(3)).astype(np.float32)),
+          n.const((0.2 * n.rng.standard_normal(3)).astype(np.float32)),
+          n.const((0.3 * n.rng.standard_normal(3)).astype(np.float32)),
+          n.const((0.5 + n.rng.random(3)).astype(np.float32))]
+    n.op("BatchNormalization", [n.last] + bn, epsilon=1e-3)
+    n.op("Relu")
+    models["batchnorm"] = n.model()
+
+    n = Net("dropout_identity", [1, 8], 11)
+    gemm(n, 8, 6)
+    n.op("Dropout", [n.last, n.const(np.array(0.3, np.float32))], n_out=2)
+    n.op("Identity")
+    gemm(n, 6, 3)
+    models["dropout-identity"] = n.model()
+
+    n = Net("softmax_argmax", [1, 8], 12)
+    gemm(n, 8, 5)
+    n.op("Softmax", axis=1)
+    n.op("ArgMax", axis=1, keepdims=1)
+    models["softmax-argmax"] = n.model(out_elem=TensorProto.INT64)
+    return models
+
+
+def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
+    """Each model and the name of the node the error must name."""
+    models = {}
+
+    def one(key: str, shape: list[int], build, seed: int = 20, elem=TensorProto.FLOAT,
+            out_elem=TensorProto.FLOAT):
+        n = Net(key.replace("-", "_"), shape, seed, elem)
+        build(n)
+        models[key] = (n.model(out_elem), n.nodes[-1].name if key not in NAMED else NAMED[key])
+
+    NAMED = {"diamond": "bad", "op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
+             "int-input": "x", "batch-2": "x"}
+    one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 2, 3, group=2))
+    one("conv-dilations", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, dilations=[2, 2]))
+    one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
+    one("conv-auto-pad", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, auto_pad="SAME_UPPER"))
+    one("maxpool-ceil-mode", [1, 1, 7, 7],
+        lambda n: n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1))
+    one("maxpool-rectangular", [1, 1, 6, 6],
+        lambda n: n.op("MaxPool", kernel_shape=[2, 3], strides=[2, 2]))
+    one("maxpool-pads", [1, 1, 6, 6],
+        lambda n: n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1]))
+    one("averagepool-3x3", [1, 1, 6, 6],
+        lambda n: n.op("AveragePool", kernel_shape=[3, 3], strides=[3, 3]))
+    one("gemm-alpha", [1, 8], lambda n: gemm(n, 8, 3, alpha=0.5))
+    one("gemm-beta", [1, 8], lambda n: gemm(n, 8, 3, beta=2.0))
+    one("gemm-trans-a", [1, 8], lambda n: n.op(
+        "Gemm", [n.last, n.weight([1, 3])], transA=1))
+    one("reshape-not-flatten", [1, 8], lambda n: n.op(
+        "Reshape", [n.last, n.const(np.array([1, 2, 4], np.int64))]))
+    one("unknown-op", [1, 8], lambda n: (gemm(n, 8, 3), n.op("Sigmoid")))
+
+    def after_softmax(n: Net):
+        gemm(n, 8, 3)
+        n.op("Softmax", axis=1)
+        n.op("Relu", name="bad")
+    one("op-after-softmax", [1, 8], after_softmax)
+
+    def bn_after_gemm(n: Net):
+        gemm(n, 8, 3)
+        n.op("BatchNormalization", [n.last] + [n.const(np.ones(3, np.float32))] * 4,
+             name="bad")
+    one("batchnorm-after-gemm", [1, 8], bn_after_gemm)
+
+    def two_branches(n: Net):
+        a = gemm(n, 8, 4)
+        b = gemm(n, 4, 4)
+        n.last = a
+        n.op("Relu", [a], name="bad")
+        n.op("Add", [b, n.last])
+    one("diamond", [1, 8], two_branches)
+
+    def int_input(n: Net):
+        n.op("Cast", to=TensorProto.FLOAT)
+        gemm(n, 8, 3)
+    one("int-input", [1, 8], int_input, elem=TensorProto.INT64)
+    one("batch-2", [2, 8], lambda n: gemm(n, 8, 3))
+    return models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent
+                        / "fixtures" / "onnx-ops")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    for key, model in supported().items():
+        onnx.checker.check_model(model, full_check=True)
+        shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+        rng = np.random.default_rng(sum(key.encode()))
+        xs = rng.uniform(-1.0, 1.0, size=[N_INPUTS] + shape[1:]).astype(np.float32)
+        sess = ReferenceEvaluator(model)
+        ys = np.concatenate([sess.run(None, {"x": xs[i:i + 1]})[0] for i in range(N_INPUTS)])
+        onnx.save(model, str(out / f"{key}.onnx"))
+        np.save(out / f"{key}-inputs.npy", xs)
+        np.save(out / f"{key}-outputs.npy", ys)
+        print(f"{key}: {[n.op_type for n in model.graph.node]} -> {ys.shape} {ys.dtype}")
+    for key, (model, node) in rejected().items():
+        onnx.save(model, str(out / f"rejected-{key}.onnx"))
+        print(f"rejected-{key}: {[n.op_type for n in model.graph.node]}, names {node!r}")
+
+
+if __name__ == "__main__":
+    main()
