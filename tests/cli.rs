@@ -625,7 +625,9 @@ fn usage_errors_exit_with_2() {
     ] {
         assert!(help.contains(w), "{w:?} missing from --help");
     }
-    fails(zkcnn(&dir, &["--threads", "0", "demo"]), &["--threads"]);
+    let out = zkcnn(&dir, &["--threads", "0", "demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("zkcnn: --threads must be at least 1"));
 }
 
 #[test]
@@ -660,4 +662,121 @@ fn bench_prints_its_tables() {
     let table = &v["tables"][0];
     assert_eq!(table["columns"][0], "entries");
     assert_eq!(table["rows"][0][0], "2^16");
+}
+
+/// The repository's fixtures folder.
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+#[test]
+fn import_then_prove_and_verify() {
+    let dir = workdir("import");
+    let f = fixtures().join("digits-cnn");
+    let p = |name: &str| f.join(name).display().to_string();
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "import",
+            &p("model.onnx"),
+            "-o",
+            "digits.json",
+            "--calibration",
+            &p("calibration.npy"),
+            "--eval",
+            &p("eval-images.npy"),
+            &p("eval-labels.npy"),
+            "--eval-divisor",
+            "16",
+            "--name",
+            "digits-cnn",
+            "--report",
+            "report.json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let agreement = &v["report"]["agreement"];
+    assert_eq!(agreement["samples"], 1797);
+    assert!(agreement["quantized_accuracy"].as_f64().unwrap() > 0.9);
+    assert!(dir.join("report.json").exists());
+    // The imported model is the committed fixture model (same calibration, same name).
+    let ours =
+        Model::from_json(&std::fs::read_to_string(dir.join("digits.json")).unwrap()).unwrap();
+    let fixture =
+        Model::from_json(&std::fs::read_to_string(f.join("model.json")).unwrap()).unwrap();
+    assert_eq!(ours, fixture);
+    // It proves and verifies on a real-valued JSON test input.
+    let x = p("test-input-0.json");
+    ok(zkcnn(&dir, &["commit", "digits.json", "-o", "c.bin"]));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "digits.json",
+            &x,
+            "-o",
+            "p.bin",
+            "--output",
+            "y.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["verify", "digits.json", "c.bin", &x, "y.json", "p.bin"],
+    ));
+    let y: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y.json")).unwrap()).unwrap();
+    assert_eq!(
+        y["class"], 3,
+        "test input 0 is a 3 (fixtures/digits-cnn/report.json)"
+    );
+    assert!(y["dequantized"].is_array());
+
+    // Bad inputs.
+    let import = |args: &[&str]| {
+        let mut all = vec!["import"];
+        all.extend_from_slice(args);
+        zkcnn(&dir, &all)
+    };
+    let onnx = p("model.onnx");
+    let cal = p("calibration.npy");
+    fails(
+        import(&["none.onnx", "-o", "m.json", "--calibration", &cal]),
+        &["cannot read ONNX model 'none.onnx'"],
+    );
+    fails(
+        import(&[&x, "-o", "m.json", "--calibration", &cal]),
+        &["invalid ONNX model", "test-input-0.json"],
+    );
+    let lenet_cal = fixtures()
+        .join("mnist-lenet5/calibration.npy")
+        .display()
+        .to_string();
+    fails(
+        import(&[&onnx, "-o", "m.json", "--calibration", &lenet_cal]),
+        &["invalid samples", "[200, 1, 28, 28]", "[1, 8, 8]"],
+    );
+    fails(
+        import(&[&onnx, "-o", "m.json", "--calibration", &x]),
+        &["invalid samples", ".npy"],
+    );
+    fails(
+        import(&[
+            &onnx,
+            "-o",
+            "m.json",
+            "--eval",
+            &p("eval-images.npy"),
+            &p("test-labels.npy"),
+        ]),
+        &["invalid labels", "8 labels for 1797"],
+    );
+    fails(
+        import(&[&onnx, "-o", "no/dir/m.json", "--calibration", &cal]),
+        &["cannot write model 'no/dir/m.json'"],
+    );
+    let out = import(&[&onnx, "-o", "m.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--calibration"));
 }

@@ -23,6 +23,7 @@ mod demo;
 mod error;
 mod estimate;
 mod files;
+mod import;
 mod ui;
 
 use clap::{Args, Parser, Subcommand};
@@ -72,7 +73,7 @@ Files:
               class (and dequantized values) computed outside the proof
 
 Exit status: 0 on success (for `verify`: only for a valid proof), 1 on any bad input or
-invalid proof (one line on stderr), 2 on a malformed command line.";
+invalid proof (one line on stderr), 2 on a malformed or unusable command line.";
 
 /// Prove CNN inference with GKR and sum-check (zkCNN style), and verify the proofs.
 #[derive(Parser, Debug)]
@@ -90,6 +91,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Import an ONNX model: quantize it and write our JSON model IR and a report.
+    Import(ImportArgs),
     /// Show a model's layers, parameters, circuit sizes and an estimate of the proof's cost.
     Inspect(InspectArgs),
     /// Commit to a model's weights: write the commitment file that verifiers keep.
@@ -104,6 +107,37 @@ enum Command {
     Bench(BenchArgs),
     /// Prove and verify LeNet-5 on a handwritten digit, and print the prediction and figures.
     Demo,
+}
+
+#[derive(Args, Debug)]
+struct ImportArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Where to write the model (our JSON IR).
+    #[arg(short, long, value_name = "MODEL.json")]
+    output: PathBuf,
+    /// Calibration inputs (a float .npy array [N, ...input shape]) that choose the scales.
+    #[arg(long, value_name = "X.npy")]
+    calibration: Option<PathBuf>,
+    /// A labelled test set (float inputs, integer labels) on which to compare the float and
+    /// the quantized models.
+    #[arg(long, num_args = 2, value_names = ["X.npy", "LABELS.npy"])]
+    eval: Option<Vec<PathBuf>>,
+    /// Divide the evaluation inputs by this (255 for raw 8-bit pixels).
+    #[arg(long, default_value_t = 1.0, value_name = "D")]
+    eval_divisor: f32,
+    /// Where to write the import report (JSON); it is also printed.
+    #[arg(long, value_name = "REPORT.json")]
+    report: Option<PathBuf>,
+    /// Activation bit width.
+    #[arg(long, default_value_t = 8, value_name = "BITS")]
+    activation_bits: u32,
+    /// Weight bit width.
+    #[arg(long, default_value_t = 8, value_name = "BITS")]
+    weight_bits: u32,
+    /// The model's name (default: the ONNX graph's).
+    #[arg(long)]
+    name: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +228,7 @@ pub fn run() -> ExitCode {
     let json = cli.json;
     let progress = ui::Progress::new(json);
     let result = match cli.command {
+        Command::Import(a) => import::run(&a, &progress),
         Command::Inspect(a) => commands::inspect(&a.model, a.measure, &progress),
         Command::Commit(a) => {
             commands::commit(&a.model, &a.output, a.architecture.as_deref(), &progress)
@@ -232,7 +267,10 @@ fn fail(json: bool, e: &CliError) -> ExitCode {
         say!("{}", serde_json::json!({ "error": line }));
     }
     eprintln!("zkcnn: {line}");
-    ExitCode::FAILURE
+    match e {
+        CliError::Usage(_) => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    }
 }
 
 #[cfg(feature = "parallel")]
