@@ -647,6 +647,8 @@ fn demo_proves_and_verifies() {
     let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(&dir, &["--json", "demo"]))).unwrap();
     assert_eq!(v["valid"], true);
     assert_eq!(v["output"].as_array().unwrap().len(), 10);
+    // The trained LeNet-5 reads the fixture's held-out 6 correctly.
+    assert_eq!(v["class"], 6);
 }
 
 #[test]

@@ -8,27 +8,32 @@ use super::Report;
 use serde_json::json;
 use std::fmt::Write as _;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
-use zkcnn::model::{zoo, Model, Quantization};
+use zkcnn::model::Model;
 use zkcnn::network;
 
-/// The demo's digit: the first held-out MNIST image of the LeNet-5 fixture (a 6), pixels / 255.
+/// The demo's model: LeNet-5 trained on MNIST, imported from `fixtures/mnist-lenet5/model.onnx`.
+const MODEL: &str = include_str!("../../fixtures/mnist-lenet5/model.json");
+/// The demo's digit: the first held-out MNIST image of the fixture, pixels / 255.
 const DIGIT: &str = include_str!("../../fixtures/mnist-lenet5/demo-digit.json");
+/// The fixture's report, which holds the digit's label.
+const REPORT: &str = include_str!("../../fixtures/mnist-lenet5/report.json");
 
 /// The demo's model, its digit (real values in `[0, 1]`, shape `[1, 28, 28]`), and a
 /// description of both.
-fn model_and_digit() -> Result<(Model, Vec<f32>, &'static str), CliError> {
+fn model_and_digit() -> Result<(Model, Vec<f32>, String), CliError> {
+    let model = Model::from_json(MODEL).map_err(failed)?;
     let (shape, digit) = files::real_tensor(DIGIT).map_err(failed)?;
-    let mut model = zoo::lenet5(1);
-    model.quantization = Some(Quantization {
-        input_frac_bits: 6,
-        output_frac_bits: 0,
-        outside: vec![],
-    });
     if shape != model.input_shape {
         return Err(failed(format!("the demo digit has shape {shape:?}")));
     }
-    let about = "LeNet-5 with seeded random weights (the class it picks is not a real \
-        prediction) on a handwritten 6 from MNIST";
+    let label = serde_json::from_str::<serde_json::Value>(REPORT)
+        .ok()
+        .and_then(|r| r["demo_digit_label"].as_u64())
+        .map_or("an unlabelled digit".into(), |l| format!("a {l}"));
+    let about = format!(
+        "LeNet-5 trained on MNIST (fixtures/mnist-lenet5, quantized to 8 bits) on a handwritten \
+         digit held out from training, labelled {label}"
+    );
     Ok((model, digit, about))
 }
 
@@ -96,7 +101,12 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
     let mut text = format!("zkcnn demo: {about}\n\n");
     text.push_str(&ascii_art(&digit, 28));
     let _ = writeln!(text);
-    let _ = writeln!(text, "proven output (logits): {y:?}");
+    let _ = writeln!(text, "proven output (integer logits): {y:?}");
+    let _ = writeln!(
+        text,
+        "dequantized logits: {scores:?} (y · 2^-{}, computed outside the proof)",
+        quantization.output_frac_bits
+    );
     if let Some(c) = class {
         let _ = writeln!(
             text,
