@@ -221,7 +221,12 @@ pub fn run() -> ExitCode {
     }));
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
-        if let Err(e) = set_threads(n) {
+        let set = if n == 0 {
+            Err(CliError::Usage("--threads must be at least 1".into()))
+        } else {
+            set_threads(n)
+        };
+        if let Err(e) = set {
             return fail(cli.json, &e);
         }
     }
@@ -275,9 +280,6 @@ fn fail(json: bool, e: &CliError) -> ExitCode {
 
 #[cfg(feature = "parallel")]
 fn set_threads(n: usize) -> Result<(), CliError> {
-    if n == 0 {
-        return Err(CliError::Usage("--threads must be at least 1".into()));
-    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build_global()
