@@ -782,3 +782,65 @@ fn import_then_prove_and_verify() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--calibration"));
 }
+
+/// Exit status 0 or 1 with a clean one-line error; never a panic.
+fn no_panic(out: Output) {
+    let stderr = text(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {stderr}",
+        out.status
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    assert!(
+        out.status.success() || stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn altered_files_never_panic() {
+    let dir = proven("altered");
+    // Every byte of the commitment file, changed.
+    let c = std::fs::read(dir.join("c.bin")).unwrap();
+    for i in 0..c.len() {
+        let mut changed = c.clone();
+        changed[i] ^= 0x80;
+        write(&dir, "c-alt.bin", &changed);
+        let out = zkcnn(
+            &dir,
+            &["verify", "a.json", "c-alt.bin", "x.json", "y.json", "p.bin"],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        no_panic(out);
+    }
+    // Characters of the architecture, input and output files, replaced.
+    for (file, replacements) in [
+        ("a.json", ["9", "-", "]", "\"", "{"]),
+        ("x.json", ["9", "-", "]", "e", ","]),
+        ("y.json", ["9", "-", "]", "\"", ":"]),
+    ] {
+        let original = std::fs::read(dir.join(file)).unwrap();
+        for (k, r) in replacements.iter().enumerate() {
+            for j in 0..6 {
+                let at = (j * 7919 + k * 131) % original.len();
+                let mut changed = original.clone();
+                changed[at] = r.as_bytes()[0];
+                let name = format!("alt-{file}");
+                write(&dir, &name, &changed);
+                let mut args = vec!["verify", "a.json", "c.bin", "x.json", "y.json", "p.bin"];
+                let slot = match file {
+                    "a.json" => 1,
+                    "x.json" => 3,
+                    _ => 4,
+                };
+                args[slot] = &name;
+                let out = zkcnn(&dir, &args);
+                no_panic(out);
+            }
+        }
+    }
+}
