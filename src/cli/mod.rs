@@ -126,7 +126,8 @@ struct ImportArgs {
     /// Divide the evaluation inputs by this (255 for raw 8-bit pixels).
     #[arg(long, default_value_t = 1.0, value_name = "D")]
     eval_divisor: f32,
-    /// Where to write the import report (JSON); it is also printed.
+    /// Where to write the full import report (JSON: every node, the scales, the agreement);
+    /// a summary is printed (the whole report with --json).
     #[arg(long, value_name = "REPORT.json")]
     report: Option<PathBuf>,
     /// Activation bit width.
