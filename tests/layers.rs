@@ -699,3 +699,38 @@ fn fft_conv_tampering_is_caught_with_the_exact_error() {
     fft_conv_tampering::<Goldilocks, GoldilocksExt2>();
     fft_conv_tampering::<Bn254Fr, Bn254Fr>();
 }
+
+/// The cost model picks the direct path on every LeNet-5 and VGG-16 convolution (where it was
+/// measured faster in prover time, verifier time and proof size: `tests/conv_paths.rs`), and
+/// never the FFT path beyond the field's two-adicity.
+#[test]
+fn cost_model_choices() {
+    use zkcnn::layers::fft_conv::{choose, fft_cost, ConvPath};
+    use zkcnn::network::plan::{Plan, Step};
+    for model in [
+        zkcnn::model::zoo::lenet5(1),
+        zkcnn::model::zoo::vgg16_cifar(1),
+    ] {
+        for step in Plan::new(&model.architecture()).unwrap().steps {
+            if let Step::Conv { shape, path, .. } = step {
+                assert_eq!(path, ConvPath::Direct);
+                assert_eq!(choose(&shape), ConvPath::Direct);
+                assert!(fft_cost(&shape, 32) > fft_conv::direct_cost(&shape));
+            }
+        }
+    }
+    let win = |n| Window {
+        k: 3,
+        stride: 1,
+        pad: 1,
+        input: n,
+        output: n,
+    };
+    let big = ConvShape {
+        input: Dims::new(&[1, 20_000, 20_000]),
+        output: Dims::new(&[1, 20_000, 20_000]),
+        wy: win(20_000),
+        wx: win(20_000),
+    };
+    assert_eq!(fft_cost(&big, 28), u64::MAX);
+}

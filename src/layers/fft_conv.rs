@@ -451,6 +451,61 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
     })
 }
 
+/// Which proof a convolution layer takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvPath {
+    /// [`super::conv`]: two product sum-checks over channels and kernel offsets, then input
+    /// positions.
+    Direct,
+    /// This module: zkCNN's FFT method.
+    Fft,
+}
+
+/// The direct path's prover cost in rough base-field multiplications (weights fitted to
+/// measured times; see `spec/conv-fft.md`): folding the kernel, the im2col fold, and the two
+/// sum-checks.
+pub fn direct_cost(shape: &ConvShape) -> u64 {
+    let (vi, vo) = (shape.input.vars[0], shape.output.vars[0]);
+    let (kh, kw) = (shape.wy.k as u64, shape.wx.k as u64);
+    let kernel = (kh * kw) << (vi + vo);
+    let ci = shape.input.shape[0] as u64;
+    let im2col =
+        ci * kw * (shape.wx.output * shape.wy.input) as u64 + ci * kh * kw * shape.wy.output as u64;
+    let spatial = 1u64 << (shape.input.vars[1] + shape.input.vars[2]);
+    let stage1 = 1u64 << (vi + super::ceil_log2(shape.wx.k) + super::ceil_log2(shape.wy.k));
+    2 * kernel + 2 * im2col + (2u64 << vi) * spatial + 8 * stage1 + 8 * spatial
+}
+
+/// The FFT path's prover cost in the same units: folding the kernel, `2^{n_i}` FFTs of the
+/// input and of the folded kernel (two coordinates for the extension), the inverse FFT of the
+/// selection, the degree-3 sum-check over `2^{n_i}·L` entries, the Fourier row (`2L`
+/// multiplications in `E`) and the input's sum-check.
+/// `u64::MAX` when the layout does not fit the field.
+pub fn fft_cost(shape: &ConvShape, two_adicity: u32) -> u64 {
+    let Ok(layout) = FftLayout::new(shape, two_adicity) else {
+        return u64::MAX;
+    };
+    let (vi, vo) = (shape.input.vars[0], shape.output.vars[0]);
+    let (kh, kw) = (shape.wy.k as u64, shape.wx.k as u64);
+    let kernel = (kh * kw) << (vi + vo);
+    let len = layout.len() as u64;
+    let l = layout.log_len as u64;
+    let ffts = (3u64 << vi) * len * l / 2 + len * l;
+    let spatial = 1u64 << (shape.input.vars[1] + shape.input.vars[2]);
+    2 * kernel + 2 * ffts + (20u64 << vi) * len + 12 * len + (2u64 << vi) * spatial + 8 * spatial
+}
+
+/// The cheaper path for `shape` by [`direct_cost`] and [`fft_cost`] (on Goldilocks' two-adicity,
+/// 32, for both fields, so that a model's plan does not depend on the field): a function of the
+/// architecture alone, so prover and verifier derive the same choice.
+pub fn choose(shape: &ConvShape) -> ConvPath {
+    if fft_cost(shape, 32) < direct_cost(shape) {
+        ConvPath::Fft
+    } else {
+        ConvPath::Direct
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
