@@ -1,5 +1,6 @@
-//! Both convolution paths on the conv layers of LeNet-5 and VGG-16 (CIFAR): prover time,
-//! verifier time and proof bytes per layer, with the cost model's choice. Ignored by default:
+//! Both convolution paths on the conv layers of LeNet-5 and VGG-16 (CIFAR): prover time (median
+//! of 7 interleaved runs), verifier time (median of 5),
+//! and proof bytes per layer, with the cost model's choice. Ignored by default:
 //!
 //! ```text
 //! cargo test --release --test conv_paths -- --ignored --nocapture
@@ -84,7 +85,7 @@ fn conv_paths_on_lenet5_and_vgg16() {
                 .map(|_| E::rand(&mut rng))
                 .collect();
             let target = evaluate_base(&acc, &r);
-            let runs = 3;
+            let runs = 7;
             let (mut dp, mut fp, mut dv, mut fv) = (vec![], vec![], vec![], vec![]);
             let (mut dproof, mut fproof) = (None, None);
             for _ in 0..runs {
