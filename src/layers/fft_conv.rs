@@ -41,7 +41,13 @@
 //! `H_σ` in `O(L)` (about `2L` multiplications in `E`), then spends `O(h_out·w_out + h·w +
 //! k_h·k_w)` on the three checks: its cost is `O(L)`, linear in the layer's spatial size but
 //! independent of the channel counts. `L ≤ 2^{two-adicity}`: 2^32 for Goldilocks, 2^28 for
-//! BN254's scalar field ([`LayerError::FftTooLarge`] otherwise). See `spec/conv-fft.md`.
+//! BN254's scalar field ([`LayerError::FftTooLarge`] otherwise).
+//!
+//! **Which path.** [`choose`] compares [`direct_cost`] and [`fft_cost`], estimates from the
+//! [`ConvShape`] alone, so prover and verifier derive the same choice from the architecture.
+//! Because both paths start from a claim at a random output point, the direct path never builds
+//! the full im2col product, and it is the cheaper one on every LeNet-5 and VGG-16 layer
+//! (measured: `tests/conv_paths.rs`). See `spec/conv-fft.md`.
 
 use super::conv::{ConvClaims, ConvProof, ConvShape};
 use super::dense::fold_rows;
