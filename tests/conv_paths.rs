@@ -131,3 +131,58 @@ fn conv_paths_on_lenet5_and_vgg16() {
         }
     }
 }
+
+/// Whole LeNet-5 proofs with every convolution direct (the cost model's choice) and with every
+/// convolution by the FFT path: prover time, verifier time, proof bytes (median of 5 runs).
+#[test]
+#[ignore]
+fn lenet5_network_with_each_path() {
+    use zkcnn::layers::fft_conv::ConvPath;
+    use zkcnn::network::{self, ConvPolicy};
+    let model = zoo::lenet5(1);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
+    println!("| LeNet-5 convolutions | prove | verify | proof bytes | of which layer sum-checks | openings |");
+    println!("|---|---|---|---|---|---|");
+    for (name, policy) in [
+        ("direct", ConvPolicy::Always(ConvPath::Direct)),
+        ("FFT", ConvPolicy::Always(ConvPath::Fft)),
+    ] {
+        let (mut pt, mut vt, mut bytes, mut parts) = (vec![], vec![], 0, vec![]);
+        for _ in 0..5 {
+            let t = Instant::now();
+            let (output, proof) = network::prove_with_policy::<F, E>(
+                &model,
+                &committed,
+                &input,
+                policy,
+                &mut Vec::new(),
+            )
+            .unwrap();
+            pt.push(t.elapsed());
+            let x: Vec<i64> = input.iter().copied().collect();
+            let y: Vec<i64> = output.iter().copied().collect();
+            let t = Instant::now();
+            network::verify_with_policy(&model, &committed.commitment, &x, &y, &proof, policy)
+                .unwrap();
+            vt.push(t.elapsed());
+            let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+            bytes = proof.to_bytes(digest).len();
+            parts = proof.part_sizes();
+        }
+        let part = |k: &str| {
+            parts
+                .iter()
+                .filter(|p| p.0.contains(k))
+                .map(|p| p.1)
+                .sum::<usize>()
+        };
+        println!(
+            "| {name} | {:.1} ms | {:.2} ms | {bytes} | {} | {} |",
+            best(pt).as_secs_f64() * 1e3,
+            best(vt).as_secs_f64() * 1e3,
+            part("sum-checks"),
+            part("opening"),
+        );
+    }
+}
