@@ -734,3 +734,48 @@ fn cost_model_choices() {
     };
     assert_eq!(fft_cost(&big, 28), u64::MAX);
 }
+
+/// Resizes `v` by `off` (−1: drop the last entry, +1: append a random one).
+fn resize<E: Field>(v: &mut Vec<E>, off: i64, rng: &mut StdRng) {
+    match off {
+        -1 => {
+            v.pop();
+        }
+        1 => v.push(E::rand(rng)),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The FFT verifier returns an error, never panics, on an honest proof with each part's
+    /// size changed by one with probability 0.2 (round counts, message lengths, value counts,
+    /// kernel values), so every stage's checks are reached.
+    #[test]
+    fn fft_conv_verifier_never_panics(seed: u64, off in prop::collection::vec(prop::sample::select(vec![0i64, 0, 0, 0, 0, 0, 0, 0, -1, 1]), 7)) {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let c = conv_case(&mut rng, 3, 2, 5, 6, 3, 1, 1);
+        let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+        let target = evaluate_base(&field::<F>(&c.acc), &r);
+        let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+        let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+        let (mut proof, _) = fft_conv::prove(&c.shape, &refs, &field::<F>(&c.x), &r, target, &mut Transcript::new(b"t")).unwrap();
+        for (k, stage) in [&mut proof.stage1, &mut proof.stage2].into_iter().enumerate() {
+            let o = &off[3 * k..3 * k + 3];
+            match o[0] {
+                -1 => { stage.sumcheck.rounds.pop(); }
+                1 => stage.sumcheck.rounds.push(zkcnn::sumcheck::RoundMessage { evals: point(&mut rng, 3 - k) }),
+                _ => {}
+            }
+            if let Some(m) = stage.sumcheck.rounds.first_mut() {
+                resize(&mut m.evals, o[1], &mut rng);
+            }
+            resize(&mut stage.values, o[2], &mut rng);
+        }
+        resize(&mut proof.kernel, off[6], &mut rng);
+        let got = fft_conv::verify::<F, E>(&c.shape, &r, target, &proof, &mut Transcript::new(b"t"));
+        prop_assert_eq!(got.is_err(), off.iter().any(|&o| o != 0));
+    }
+}
