@@ -200,7 +200,7 @@ pub type Bn254Fr = ark_bn254::Fr;
 ///
 /// `Acc` holds an unreduced sum of products; [`MulAcc::reduce`] turns it into a field element.
 /// Goldilocks and its extension accumulate the 64-bit halves of 128-bit products in `u128`s (one
-/// reduction per sum instead of one per product); any other field can use [`impl_plain_mul_acc`],
+/// reduction per sum instead of one per product); any other field can use `impl_plain_mul_acc!`,
 /// which reduces as it goes.
 pub trait MulAcc: Field {
     /// An unreduced sum of products (holds at least 2^32 terms).

@@ -1,4 +1,4 @@
-//! Layer protocols (dense, direct convolution, window sums, flatten): naive oracles, proptest
+//! Layer protocols (dense, direct and FFT convolution, window sums, flatten): naive oracles, proptest
 //! round trips over random shapes and values, tamper tests with exact errors — on Goldilocks
 //! (challenges in its quadratic extension) and on BN254's scalar field.
 
@@ -8,6 +8,7 @@ use merlin::Transcript;
 use proptest::prelude::*;
 use zkcnn::field::{from_i64, BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::layers::conv::{self, ConvShape};
+use zkcnn::layers::fft_conv::{self, FftLayout};
 use zkcnn::layers::window::Window;
 use zkcnn::layers::{dense, flatten, Dims, LayerError};
 use zkcnn::poly::evaluate_base;
@@ -411,4 +412,370 @@ fn conv_tampering_is_caught_with_the_exact_error() {
             got: 3
         })
     );
+}
+
+fn fft_conv_round_trip<F: BaseField, E: ExtField<F>>(
+    seed: u64,
+    dims: (usize, usize, usize, usize, usize, usize, usize),
+) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (ci, co, h, w, k, s, p) = dims;
+    let c = conv_case(&mut rng, ci, co, h, w, k, s, p);
+    let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+    let target = evaluate_base(&field::<F>(&c.acc), &r);
+    let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+    let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+    let x = field::<F>(&c.x);
+    let (proof, claims) =
+        fft_conv::prove(&c.shape, &refs, &x, &r, target, &mut Transcript::new(b"t")).unwrap();
+    let got =
+        fft_conv::verify::<F, E>(&c.shape, &r, target, &proof, &mut Transcript::new(b"t")).unwrap();
+    assert_eq!(got, claims);
+    // The claims are true: the oracle evaluates the committed tables.
+    for (m, &v) in kernel.iter().zip(&got.kernel_values) {
+        assert_eq!(evaluate_base(m, &got.kernel_point), v);
+    }
+    assert_eq!(evaluate_base(&x, &got.input_point), got.input_value);
+    // A wrong claim is rejected; so is the FFT proof read as a direct one.
+    let bad = fft_conv::verify::<F, E>(
+        &c.shape,
+        &r,
+        target + E::ONE,
+        &proof,
+        &mut Transcript::new(b"t"),
+    );
+    assert!(bad.is_err());
+    assert!(conv::verify(&c.shape, &r, target, &proof, &mut Transcript::new(b"t")).is_err());
+}
+
+#[test]
+fn fft_conv_matches_the_oracle_on_both_fields() {
+    for (i, d) in [
+        (1, 6, 28, 28, 5, 1, 2),
+        (6, 16, 14, 14, 5, 1, 0),
+        (3, 4, 8, 8, 3, 1, 1),
+        (2, 3, 7, 5, 3, 2, 1),
+        (2, 2, 9, 6, 5, 2, 2),
+        (3, 2, 4, 5, 1, 1, 2),
+        (2, 2, 3, 3, 3, 2, 3),
+        (1, 1, 1, 1, 1, 1, 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        fft_conv_round_trip::<Goldilocks, GoldilocksExt2>(i as u64, d);
+        fft_conv_round_trip::<Bn254Fr, Bn254Fr>(i as u64, d);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn fft_conv_round_trips(seed: u64, ci in 1usize..5, co in 1usize..5, h in 1usize..10,
+                            w in 1usize..10, k in prop::sample::select(vec![1usize, 3, 5]),
+                            s in 1usize..3, p in 0usize..3) {
+        prop_assume!(h + 2 * p >= k && w + 2 * p >= k);
+        fft_conv_round_trip::<Goldilocks, GoldilocksExt2>(seed, (ci, co, h, w, k, s, p));
+        fft_conv_round_trip::<Bn254Fr, Bn254Fr>(seed, (ci, co, h, w, k, s, p));
+    }
+}
+
+/// The layout keeps every product term in its row and inside the `L` points.
+#[test]
+fn fft_layout_sizes() {
+    let c = conv_case(&mut StdRng::seed_from_u64(1), 1, 1, 28, 28, 5, 1, 2);
+    let l = FftLayout::new(&c.shape, 32).unwrap();
+    assert_eq!((l.row, l.frame_y, l.frame_x, l.len()), (32, 5, 5, 1024));
+    let c = conv_case(&mut StdRng::seed_from_u64(1), 1, 1, 32, 32, 3, 1, 1);
+    let l = FftLayout::new(&c.shape, 32).unwrap();
+    assert_eq!((l.row, l.len()), (34, 2048));
+}
+
+/// A shape that needs more than 2^28 points: BN254 refuses it with a typed error (prover and
+/// verifier, before reading any data), Goldilocks (two-adicity 32) lays it out.
+#[test]
+fn fft_conv_beyond_the_two_adicity_is_a_typed_error() {
+    let (h, w) = (20_000, 20_000);
+    let win = |n| Window {
+        k: 3,
+        stride: 1,
+        pad: 1,
+        input: n,
+        output: n,
+    };
+    let shape = ConvShape {
+        input: Dims::new(&[1, h, w]),
+        output: Dims::new(&[1, h, w]),
+        wy: win(h),
+        wx: win(w),
+    };
+    let want = LayerError::FftTooLarge {
+        log_len: 29,
+        two_adicity: 28,
+    };
+    assert_eq!(FftLayout::new(&shape, 28), Err(want.clone()));
+    assert_eq!(FftLayout::new(&shape, 32).map(|l| l.log_len), Ok(29));
+    let r: Vec<Bn254Fr> = vec![Bn254Fr::ONE; shape.output.num_vars()];
+    let got = fft_conv::prove::<Bn254Fr, Bn254Fr>(
+        &shape,
+        &[],
+        &[],
+        &r,
+        Bn254Fr::ONE,
+        &mut Transcript::new(b"t"),
+    );
+    assert_eq!(got.err(), Some(want.clone()));
+    let proof = conv::ConvProof {
+        stage1: zkcnn::layers::ProductProof {
+            sumcheck: zkcnn::sumcheck::Proof { rounds: vec![] },
+            values: vec![],
+        },
+        kernel: vec![],
+        stage2: zkcnn::layers::ProductProof {
+            sumcheck: zkcnn::sumcheck::Proof { rounds: vec![] },
+            values: vec![],
+        },
+    };
+    let got = fft_conv::verify::<Bn254Fr, Bn254Fr>(
+        &shape,
+        &r,
+        Bn254Fr::ONE,
+        &proof,
+        &mut Transcript::new(b"t"),
+    );
+    assert_eq!(got, Err(want));
+}
+
+/// Every part of an FFT convolution proof, changed, gives the error of the check that catches it.
+fn fft_conv_tampering<F: BaseField, E: ExtField<F>>() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let c = conv_case(&mut rng, 3, 4, 6, 5, 3, 2, 1);
+    let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+    let target = evaluate_base(&field::<F>(&c.acc), &r);
+    let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+    let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+    let (proof, _) = fft_conv::prove(
+        &c.shape,
+        &refs,
+        &field::<F>(&c.x),
+        &r,
+        target,
+        &mut Transcript::new(b"t"),
+    )
+    .unwrap();
+    let check = |p: &conv::ConvProof<E>| {
+        fft_conv::verify::<F, E>(&c.shape, &r, target, p, &mut Transcript::new(b"t")).err()
+    };
+    assert_eq!(check(&proof), None);
+    let (freq, input) = (
+        LayerError::FinalProduct {
+            step: "conv fft frequency",
+        },
+        LayerError::FinalProduct {
+            step: "conv fft input",
+        },
+    );
+    let rounds1 = proof.stage1.sumcheck.rounds.len();
+    let rounds2 = proof.stage2.sumcheck.rounds.len();
+    for round in 0..rounds1 {
+        for j in 0..3 {
+            let mut p = proof.clone();
+            p.stage1.sumcheck.rounds[round].evals[j] += E::ONE;
+            assert_eq!(check(&p), Some(freq.clone()), "round {round} eval {j}");
+        }
+    }
+    for round in 0..rounds2 {
+        for j in 0..2 {
+            let mut p = proof.clone();
+            p.stage2.sumcheck.rounds[round].evals[j] += E::ONE;
+            assert_eq!(check(&p), Some(input.clone()), "round {round} eval {j}");
+        }
+    }
+    for i in 0..3 {
+        let mut p = proof.clone();
+        p.stage1.values[i] += E::ONE;
+        assert_eq!(check(&p), Some(freq.clone()), "value {i}");
+    }
+    for i in 0..2 {
+        let mut p = proof.clone();
+        p.stage2.values[i] += E::ONE;
+        assert_eq!(check(&p), Some(input.clone()), "value {i}");
+    }
+    for j in 0..proof.kernel.len() {
+        let mut p = proof.clone();
+        p.kernel[j] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::Relation {
+                what: "conv fft kernel transform"
+            }),
+            "kernel {j}"
+        );
+    }
+    // Consistent lies: scale one sent value by z and another by 1/z, so the product still
+    // matches; the check on the value the verifier computes itself catches it.
+    let z = E::from(3u64);
+    let zi = z.inverse().unwrap();
+    for (a, b, what) in [
+        (0, 1, "conv fft output selection"),
+        (2, 1, "conv fft kernel transform"),
+    ] {
+        let mut p = proof.clone();
+        p.stage1.values[a] *= z;
+        p.stage1.values[b] *= zi;
+        let want = if a == 0 {
+            LayerError::PublicValue { what }
+        } else {
+            LayerError::Relation { what }
+        };
+        assert_eq!(check(&p), Some(want));
+    }
+    let mut p = proof.clone();
+    p.stage2.values[1] *= z;
+    p.stage2.values[0] *= zi;
+    assert_eq!(
+        check(&p),
+        Some(LayerError::PublicValue {
+            what: "conv fft input transform"
+        })
+    );
+    // Shapes.
+    let mut p = proof.clone();
+    p.kernel.pop();
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Count {
+            what: "conv fft kernel values",
+            expected: 9,
+            got: 8
+        })
+    );
+    let mut p = proof.clone();
+    p.stage1.sumcheck.rounds.pop();
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Sumcheck {
+            step: "conv fft frequency",
+            source: SumcheckError::RoundCount {
+                expected: rounds1,
+                got: rounds1 - 1
+            }
+        })
+    );
+    let mut p = proof.clone();
+    p.stage2.sumcheck.rounds[0].evals.push(E::ONE);
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Sumcheck {
+            step: "conv fft input",
+            source: SumcheckError::MessageLength {
+                round: 0,
+                expected: 2,
+                got: 3
+            }
+        })
+    );
+    let mut p = proof.clone();
+    p.stage1.values.pop();
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Count {
+            what: "conv fft frequency",
+            expected: 3,
+            got: 2
+        })
+    );
+    // A valid proof for another claim point is not accepted for this one.
+    let mut r2 = r.clone();
+    r2[0] += E::ONE;
+    assert!(
+        fft_conv::verify::<F, E>(&c.shape, &r2, target, &proof, &mut Transcript::new(b"t"))
+            .is_err()
+    );
+}
+
+#[test]
+fn fft_conv_tampering_is_caught_with_the_exact_error() {
+    fft_conv_tampering::<Goldilocks, GoldilocksExt2>();
+    fft_conv_tampering::<Bn254Fr, Bn254Fr>();
+}
+
+/// The cost model picks the direct path on every LeNet-5 and VGG-16 convolution (where it was
+/// measured faster in prover time, verifier time and proof size: `tests/conv_paths.rs`), and
+/// never the FFT path beyond the field's two-adicity.
+#[test]
+fn cost_model_choices() {
+    use zkcnn::layers::fft_conv::{choose, fft_cost, ConvPath};
+    use zkcnn::network::plan::{Plan, Step};
+    for model in [
+        zkcnn::model::zoo::lenet5(1),
+        zkcnn::model::zoo::vgg16_cifar(1),
+    ] {
+        for step in Plan::new(&model.architecture()).unwrap().steps {
+            if let Step::Conv { shape, path, .. } = step {
+                assert_eq!(path, ConvPath::Direct);
+                assert_eq!(choose(&shape), ConvPath::Direct);
+                assert!(fft_cost(&shape, 32) > fft_conv::direct_cost(&shape));
+            }
+        }
+    }
+    let win = |n| Window {
+        k: 3,
+        stride: 1,
+        pad: 1,
+        input: n,
+        output: n,
+    };
+    let big = ConvShape {
+        input: Dims::new(&[1, 20_000, 20_000]),
+        output: Dims::new(&[1, 20_000, 20_000]),
+        wy: win(20_000),
+        wx: win(20_000),
+    };
+    assert_eq!(fft_cost(&big, 28), u64::MAX);
+}
+
+/// Resizes `v` by `off` (−1: drop the last entry, +1: append a random one).
+fn resize<E: Field>(v: &mut Vec<E>, off: i64, rng: &mut StdRng) {
+    match off {
+        -1 => {
+            v.pop();
+        }
+        1 => v.push(E::rand(rng)),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The FFT verifier returns an error, never panics, on an honest proof with each part's
+    /// size changed by one with probability 0.2 (round counts, message lengths, value counts,
+    /// kernel values), so every stage's checks are reached.
+    #[test]
+    fn fft_conv_verifier_never_panics(seed: u64, off in prop::collection::vec(prop::sample::select(vec![0i64, 0, 0, 0, 0, 0, 0, 0, -1, 1]), 7)) {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let c = conv_case(&mut rng, 3, 2, 5, 6, 3, 1, 1);
+        let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+        let target = evaluate_base(&field::<F>(&c.acc), &r);
+        let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+        let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+        let (mut proof, _) = fft_conv::prove(&c.shape, &refs, &field::<F>(&c.x), &r, target, &mut Transcript::new(b"t")).unwrap();
+        for (k, stage) in [&mut proof.stage1, &mut proof.stage2].into_iter().enumerate() {
+            let o = &off[3 * k..3 * k + 3];
+            match o[0] {
+                -1 => { stage.sumcheck.rounds.pop(); }
+                1 => stage.sumcheck.rounds.push(zkcnn::sumcheck::RoundMessage { evals: point(&mut rng, 3 - k) }),
+                _ => {}
+            }
+            if let Some(m) = stage.sumcheck.rounds.first_mut() {
+                resize(&mut m.evals, o[1], &mut rng);
+            }
+            resize(&mut stage.values, o[2], &mut rng);
+        }
+        resize(&mut proof.kernel, off[6], &mut rng);
+        let got = fft_conv::verify::<F, E>(&c.shape, &r, target, &proof, &mut Transcript::new(b"t"));
+        prop_assert_eq!(got.is_err(), off.iter().any(|&o| o != 0));
+    }
 }

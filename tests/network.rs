@@ -3,8 +3,9 @@
 
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
+use zkcnn::layers::fft_conv::ConvPath;
 use zkcnn::model::zoo;
-use zkcnn::network::{self, VerifyError};
+use zkcnn::network::{self, ConvPolicy, VerifyError};
 use zkcnn::pcs::PcsError;
 
 fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
@@ -397,4 +398,118 @@ fn the_verifier_needs_only_the_architecture() {
         Err(network::NetworkError::Model(_))
     ));
     assert!(network::prove::<F, E>(&arch, &committed, &input).is_err());
+}
+
+fn fft_round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    model: &zkcnn::model::Model,
+    seed: u64,
+) {
+    let fft = ConvPolicy::Always(ConvPath::Fft);
+    let committed = network::commit_model::<F, E>(model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+    let (output, proof) =
+        network::prove_with_policy::<F, E>(model, &committed, &input, fft, &mut Vec::new())
+            .unwrap();
+    let (direct_out, _) = network::prove::<F, E>(model, &committed, &input).unwrap();
+    assert_eq!(output, direct_out);
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let c = &committed.commitment;
+    network::verify_with_policy(model, c, &x, &y, &proof, fft).unwrap();
+    // The verifier must read the convolutions as the prover wrote them.
+    assert!(network::verify(model, c, &x, &y, &proof).is_err());
+    let mut y2 = y.clone();
+    y2[0] += 1;
+    assert!(network::verify_with_policy(model, c, &x, &y2, &proof, fft).is_err());
+}
+
+/// Every convolution by the FFT path (forced: the cost model picks the direct path for every
+/// zoo shape), on both fields.
+#[test]
+fn fft_convolutions_round_trip_on_both_fields() {
+    let model = every_kind(1);
+    fft_round_trip::<Goldilocks, GoldilocksExt2>(&model, 101);
+    fft_round_trip::<Bn254Fr, Bn254Fr>(&model, 102);
+    fft_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(1), 5);
+}
+
+/// With the FFT path, each part of a convolution proof, changed, fails that layer's check with
+/// the exact error; sampled byte flips are rejected.
+#[test]
+fn fft_convolution_tampering_is_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    use ark_ff::Field;
+    use zkcnn::layers::LayerError;
+    let fft = ConvPolicy::Always(ConvPath::Fft);
+    let model = every_kind(1);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
+    let (output, proof) =
+        network::prove_with_policy::<F, E>(&model, &committed, &input, fft, &mut Vec::new())
+            .unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let c = &committed.commitment;
+    let check = |p: &network::Proof<F, E>| network::verify_with_policy(&model, c, &x, &y, p, fft);
+    assert_eq!(check(&proof), Ok(()));
+    // The backward pass meets the second convolution (layer 2) first.
+    let layer = |source| Err(VerifyError::Layer { layer: 2, source });
+    let freq = LayerError::FinalProduct {
+        step: "conv fft frequency",
+    };
+    let inp = LayerError::FinalProduct {
+        step: "conv fft input",
+    };
+    assert_eq!(proof.convs.len(), 2);
+    let conv = &proof.convs[0];
+    for round in 0..conv.stage1.sumcheck.rounds.len() {
+        let mut p = proof.clone();
+        p.convs[0].stage1.sumcheck.rounds[round].evals[0] += E::ONE;
+        assert_eq!(check(&p), layer(freq.clone()), "round {round}");
+    }
+    for round in 0..conv.stage2.sumcheck.rounds.len() {
+        let mut p = proof.clone();
+        p.convs[0].stage2.sumcheck.rounds[round].evals[1] += E::ONE;
+        assert_eq!(check(&p), layer(inp.clone()), "round {round}");
+    }
+    for j in 0..3 {
+        let mut p = proof.clone();
+        p.convs[0].stage1.values[j] += E::ONE;
+        assert_eq!(check(&p), layer(freq.clone()));
+    }
+    for j in 0..conv.kernel.len() {
+        let mut p = proof.clone();
+        p.convs[0].kernel[j] += E::ONE;
+        assert_eq!(
+            check(&p),
+            layer(LayerError::Relation {
+                what: "conv fft kernel transform"
+            })
+        );
+    }
+    // A false Fourier value with a compensating input value keeps the stage-2 product.
+    let mut p = proof.clone();
+    let z = E::from(5u64);
+    p.convs[0].stage2.values[0] *= z;
+    p.convs[0].stage2.values[1] *= z.inverse().unwrap();
+    assert_eq!(
+        check(&p),
+        layer(LayerError::PublicValue {
+            what: "conv fft input transform"
+        })
+    );
+    // Byte flips.
+    let digest = network::statement_digest(&model, c, &x, &y);
+    let bytes = proof.to_bytes(digest);
+    let mut rng = StdRng::seed_from_u64(12);
+    for _ in 0..150 {
+        let pos = rng.gen_range(0..bytes.len());
+        let mut b = bytes.clone();
+        b[pos] ^= 1 << rng.gen_range(0..8);
+        let res = network::Proof::<F, E>::from_bytes(&b, digest)
+            .ok()
+            .map(|p| check(&p));
+        assert!(!matches!(res, Some(Ok(()))), "flip at byte {pos} accepted");
+    }
 }

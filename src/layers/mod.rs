@@ -14,6 +14,10 @@
 //! * [`conv`] — direct convolution in two product sum-checks (over input channels and kernel
 //!   offsets, then over input positions against the convolution's index map), and window sums
 //!   for average pooling;
+//! * [`fft_conv`] — the same convolution statement by zkCNN's FFT method: one degree-3
+//!   sum-check over frequencies and input channels (output selection, inverse FFT and the
+//!   frequency-domain matmul in one), the kernel's sparse transform, and one sum-check for the
+//!   input's FFT against the Fourier matrix's multilinear extension;
 //! * [`flatten`] — re-indexing `[c, h, w] → [c·h·w]` by one product sum-check;
 //! * [`window`] — the one-dimensional index maps `i = o·s + d − p` that conv and pooling use,
 //!   as prover tables and as multilinear extensions the verifier evaluates in `O(k·out)`.
@@ -26,6 +30,7 @@
 
 pub mod conv;
 pub mod dense;
+pub mod fft_conv;
 pub mod flatten;
 pub mod window;
 
@@ -75,6 +80,14 @@ pub enum LayerError {
     Relation {
         /// Which relation.
         what: &'static str,
+    },
+    /// A convolution's FFT layout needs more points than the field has roots of unity for.
+    #[error("the FFT needs 2^{log_len} points; the field supports at most 2^{two_adicity}")]
+    FftTooLarge {
+        /// `log2` of the points needed (`usize::MAX` if the size overflows).
+        log_len: usize,
+        /// The field's two-adicity.
+        two_adicity: u32,
     },
 }
 

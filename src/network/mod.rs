@@ -24,9 +24,10 @@ pub mod proof;
 mod prover;
 mod verifier;
 
+pub use plan::ConvPolicy;
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
-pub use prover::{commit_model, prove, prove_timed, CommittedModel, Phases};
-pub use verifier::verify;
+pub use prover::{commit_model, prove, prove_timed, prove_with_policy, CommittedModel, Phases};
+pub use verifier::{verify, verify_with_policy};
 
 use crate::field::{BaseField, ExtField};
 use crate::layers::conv::ConvProof;

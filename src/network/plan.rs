@@ -3,6 +3,7 @@
 
 use super::NetworkError;
 use crate::layers::conv::ConvShape;
+use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
 use crate::layers::Dims;
 use crate::model::{Layer, Model};
@@ -46,6 +47,8 @@ pub enum Step {
         bias: usize,
         /// Requantization.
         requant: Requant,
+        /// Which proof the convolution takes.
+        path: ConvPath,
     },
     /// Dense then requantization.
     Dense {
@@ -85,6 +88,27 @@ pub enum Step {
     },
     /// Flatten (derived output).
     Flatten,
+}
+
+/// How the plan picks each convolution's proof. Both sides must use the same policy; it is not
+/// part of the statement, since both paths prove the same statement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConvPolicy {
+    /// The cost model [`fft_conv::choose`], from the layer's shape alone (the default).
+    #[default]
+    CostModel,
+    /// Every convolution takes this path (for tests and measurements).
+    Always(ConvPath),
+}
+
+impl ConvPolicy {
+    /// The path for a convolution of this shape.
+    pub fn path(self, shape: &ConvShape) -> ConvPath {
+        match self {
+            ConvPolicy::CostModel => fft_conv::choose(shape),
+            ConvPolicy::Always(path) => path,
+        }
+    }
 }
 
 /// Everything both sides derive from the model.
@@ -194,8 +218,13 @@ impl Plan {
     }
 
     /// Builds the plan from the model's architecture (weights may be absent: see
-    /// [`Model::architecture`]).
+    /// [`Model::architecture`]), with the cost model choosing each convolution's path.
     pub fn new(model: &Model) -> Result<Self, NetworkError> {
+        Self::with_policy(model, ConvPolicy::CostModel)
+    }
+
+    /// [`Plan::new`] with the convolution paths chosen by `policy`.
+    pub fn with_policy(model: &Model, policy: ConvPolicy) -> Result<Self, NetworkError> {
         let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
         let mut p = Plan {
@@ -237,11 +266,13 @@ impl Plan {
                     let bias = p.model_seg(output.vars[0]);
                     let requant = p.requant(c.shift, output.num_vars());
                     let src = yn(&requant);
+                    let path = policy.path(&shape);
                     let step = Step::Conv {
                         shape,
                         kernel,
                         bias,
                         requant,
+                        path,
                     };
                     (step, output, src)
                 }

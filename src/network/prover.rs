@@ -1,9 +1,10 @@
 //! The network prover.
 
-use super::plan::{Operand, Plan, Requant, Source, Step, View};
+use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{absorb_statement, pcs, NetworkError, Proof};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
+use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::{conv, dense, flatten, Dims, ProductProof};
 use crate::model::{infer, Layer, Model};
 use crate::pcs::basefold::{self, Commitment, ProverData};
@@ -500,6 +501,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         shape,
                         kernel,
                         bias,
+                        path,
                         ..
                     } => {
                         let parts = shape.output.split(&r);
@@ -508,8 +510,12 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         let b = self.eval_model(*bias, &r_o);
                         let target = acc - b * valid(&shape.wy, &r_y) * valid(&shape.wx, &r_x);
                         let ks: Vec<&[F]> = kernel.iter().map(|&k| self.model[k]).collect();
-                        let (proof, claims) =
-                            conv::prove(shape, &ks, &self.tensors[tin], &r, target, self.t);
+                        let x = &self.tensors[tin];
+                        let (proof, claims) = match path {
+                            ConvPath::Direct => conv::prove(shape, &ks, x, &r, target, self.t),
+                            ConvPath::Fft => fft_conv::prove(shape, &ks, x, &r, target, self.t)
+                                .unwrap_or_else(|e| unreachable!("layouts checked first: {e}")),
+                        };
                         self.convs.push(proof);
                         for &k in kernel {
                             self.model_claims.push((k, claims.kernel_point.clone()));
@@ -603,12 +609,39 @@ pub fn prove_timed<F: BaseField + FftField, E: ExtField<F>>(
     input: &ArrayD<i64>,
     phases: &mut Phases,
 ) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    prove_with_policy(model, committed, input, ConvPolicy::CostModel, phases)
+}
+
+/// [`prove_timed`] with the convolution paths chosen by `policy` (the verifier must use the
+/// same: [`super::verify_with_policy`]).
+pub fn prove_with_policy<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F>,
+    input: &ArrayD<i64>,
+    policy: ConvPolicy,
+    phases: &mut Phases,
+) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
         phases.push((name, clock.elapsed()));
         clock = Instant::now();
     };
-    let plan = Plan::new(model)?;
+    let plan = Plan::with_policy(model, policy)?;
+    for (layer, step) in plan.steps.iter().enumerate() {
+        if let Step::Conv {
+            shape,
+            path: ConvPath::Fft,
+            ..
+        } = step
+        {
+            fft_conv::FftLayout::new(shape, F::TWO_ADICITY).map_err(|e| {
+                NetworkError::Unsupported {
+                    layer,
+                    what: format!("this convolution's FFT path: {e}"),
+                }
+            })?;
+        }
+    }
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }

@@ -8,11 +8,12 @@
     clippy::panic
 )]
 
-use super::plan::{Operand, Plan, Requant, Source, Step, View};
+use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::prover::{embed, valid};
 use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
+use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold::{self, Commitment};
@@ -282,6 +283,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         shape,
                         kernel,
                         bias,
+                        path,
                         ..
                     } => {
                         let parts = shape.output.split(&r);
@@ -291,8 +293,13 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         let b = self.eval_model(*bias, r_o)?;
                         let target = acc - b * valid(&shape.wy, r_y) * valid(&shape.wx, r_x);
                         let proof = self.conv()?;
-                        let claims = conv::verify(shape, &r, target, proof, self.t)
-                            .map_err(|e| self.err(e))?;
+                        let claims = match path {
+                            ConvPath::Direct => conv::verify(shape, &r, target, proof, self.t),
+                            ConvPath::Fft => {
+                                fft_conv::verify::<F, E>(shape, &r, target, proof, self.t)
+                            }
+                        }
+                        .map_err(|e| self.err(e))?;
                         if claims.kernel_values.len() != kernel.len() {
                             return Err(self.err(LayerError::Count {
                                 what: "kernel values",
@@ -356,7 +363,27 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     output: &[i64],
     proof: &Proof<F, E>,
 ) -> Result<(), VerifyError> {
-    let plan = Plan::new(model).map_err(VerifyError::Model)?;
+    verify_with_policy(
+        model,
+        commitment,
+        input,
+        output,
+        proof,
+        ConvPolicy::CostModel,
+    )
+}
+
+/// [`verify`] with the convolution paths chosen by `policy` (the prover's:
+/// [`super::prove_with_policy`]).
+pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &Commitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &Proof<F, E>,
+    policy: ConvPolicy,
+) -> Result<(), VerifyError> {
+    let plan = Plan::with_policy(model, policy).map_err(VerifyError::Model)?;
     let bound = 1i64 << (model.activation_bits - 1);
     for (what, xs, dims) in [
         ("input", input, plan.dims.first()),

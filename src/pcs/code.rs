@@ -185,7 +185,7 @@ fn ct_blocks<F: Field>(x: &mut [F], z: &Zetas<F>, b: usize, level: usize, m: usi
 /// two), `ω = root(log2 N)`.
 ///
 /// The transform is the remainder tree of `X^N − 1`: block `b` of size `2·len` at level `l`
-/// holds `p mod (X^{2·len} − ζ²)` with `ζ = ω^{br(b)}` ([`Zetas`]) and splits into the
+/// holds `p mod (X^{2·len} − ζ²)` with `ζ = ω^{br(b)}` (`Zetas`) and splits into the
 /// remainders modulo `X^{len} ∓ ζ`; the leaves are `p(ω^{br(j)})`. Since
 /// `deg p < N/2^rate_bits`, the first `rate_bits` levels only copy `p`: they are skipped. One
 /// multiplication per butterfly.

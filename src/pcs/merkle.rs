@@ -76,7 +76,7 @@ pub fn hash_leaf<G: Field>(values: &[G]) -> Digest {
 /// compression per node (a prefix byte would make it two).
 const NODE_KEY: [u8; 32] = *b"zkcnn merkle inner node, v1 key.";
 
-/// Hash of an inner node: keyed `blake3(left ‖ right)` under [`NODE_KEY`].
+/// Hash of an inner node: keyed `blake3(left ‖ right)` under `NODE_KEY`.
 pub fn hash_node(left: &Digest, right: &Digest) -> Digest {
     let mut block = [0u8; 64];
     block[..32].copy_from_slice(left);

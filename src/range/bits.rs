@@ -17,7 +17,7 @@
 //! (`(B − 1)/|E|`), the sum-check (`3n/|E|`), and the decomposition at `ρ` (`n/|E|`: the
 //! multilinear `c − Σ_j 2^j b_j` is fixed before the sum-check's challenges).
 //!
-//! The prover is specialized like [`super::layer`]: `eq` factored out with split weights, and
+//! The prover is specialized like `range::layer`: `eq` factored out with split weights, and
 //! a first round that uses booleanity (`h(0) = 0`, and the `X²` coefficient of
 //! `b(b − 1)` is `(b_1 − b_0)² ∈ {0, 1}`, so it adds `γ^j` where the pair differs) and folds
 //! without multiplications (a boolean pair folds to `b_0`, `ρ` or `1 − ρ`). Later rounds hold the
