@@ -161,7 +161,20 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         stage1.values[1],
         transcript,
     );
-    let input_value = stage2.values[0];
+    finish(stage1, kernel_values, stage2, rho2, rho_i, r_o)
+}
+
+/// A convolution proof from its parts, and its claims: the kernel matrices at `(ρ_i, r_o)`, the
+/// input at `(ρ_2, ρ_i)` with stage 2's first value (both paths end this way).
+pub(crate) fn finish<E: Field>(
+    stage1: ProductProof<E>,
+    kernel_values: Vec<E>,
+    stage2: ProductProof<E>,
+    rho2: Vec<E>,
+    rho_i: &[E],
+    r_o: &[E],
+) -> (ConvProof<E>, ConvClaims<E>) {
+    let input_value = stage2.values.first().copied().unwrap_or(E::ZERO);
     let mut input_point = rho2;
     input_point.extend_from_slice(rho_i);
     let mut kernel_point = rho_i.to_vec();

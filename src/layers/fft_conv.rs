@@ -311,23 +311,13 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         stage1.values[1],
         transcript,
     );
-    let input_value = stage2.values[0];
-    let mut input_point = rho;
-    input_point.extend_from_slice(sigma_i);
-    let mut kernel_point = sigma_i.to_vec();
-    kernel_point.extend_from_slice(r_o);
-    Ok((
-        ConvProof {
-            stage1,
-            kernel: kernel_values.clone(),
-            stage2,
-        },
-        ConvClaims {
-            kernel_point,
-            kernel_values,
-            input_point,
-            input_value,
-        },
+    Ok(super::conv::finish(
+        stage1,
+        kernel_values,
+        stage2,
+        rho,
+        sigma_i,
+        r_o,
     ))
 }
 
