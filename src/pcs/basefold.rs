@@ -733,22 +733,23 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         [p] if merged.weights[*p] == E::ONE => Some(*p),
         _ => None,
     };
-    let f = match single {
-        Some(p) => Mle::Base(data.evals[p].clone()),
-        None => Mle::Ext(collect_indexed(1 << n, |x| {
-            weighted(&merged.weights, data.evals.iter().map(|e| e[x]))
-        })),
-    };
+    // A single polynomial with weight 1 is read in place (no copy of the committed table): the
+    // first round runs on it and on `G` directly ([`BorrowedFirstRound`]), and the sum-check
+    // prover starts on the folded tables.
     let g = combined_eq(&merged.points, &merged.coeffs, n);
-    let instance = Instance::new(
-        vec![f, Mle::Ext(g)],
-        vec![Term {
-            coeff: E::ONE,
-            factors: vec![0, 1],
-        }],
-    )
-    .expect("two tables of 2^n entries");
-    let mut sc = RoundProver::new(instance, merged.claim);
+    let mut sc = match single {
+        Some(p) => Prover::Borrowed(BorrowedFirstRound {
+            f: &data.evals[p],
+            g,
+            claim: merged.claim,
+        }),
+        None => {
+            let f = Mle::Ext(collect_indexed(1 << n, |x| {
+                weighted(&merged.weights, data.evals.iter().map(|e| e[x]))
+            }));
+            Prover::Running(RoundProver::new(product_instance(f, g), merged.claim))
+        }
+    };
     let layout = Layout::new(n, params);
     let twiddles = FoldTwiddles::<F>::new(layout.log_size)?;
     let mut rounds = Vec::with_capacity(n);
@@ -785,7 +786,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         let msg = sc.message();
         transcript.append_fields(b"basefold-round", &msg);
         let r: E = transcript.challenge_field(b"basefold-challenge");
-        sc.bind(&msg, r);
+        sc = sc.bind(&msg, r);
         rounds.push(msg);
         pending.push(r);
         if (s + 1) % layout.k == 0 && s + 1 < n {
@@ -901,6 +902,78 @@ fn check_pow(t: &mut Transcript, bits: usize, nonce: u64) -> Result<(), PcsError
     }
     t.append_u64(b"basefold-pow-nonce", nonce);
     Ok(())
+}
+
+/// The instance `Σ_x f(x)·g(x)`.
+fn product_instance<F: BaseField, E: ExtField<F>>(f: Mle<F, E>, g: Vec<E>) -> Instance<F, E> {
+    Instance::new(
+        vec![f, Mle::Ext(g)],
+        vec![Term {
+            coeff: E::ONE,
+            factors: vec![0, 1],
+        }],
+    )
+    .expect("two tables of 2^n entries")
+}
+
+/// The first round of the opening's sum-check `Σ_x f(x)·g(x)` on a borrowed base-field table.
+struct BorrowedFirstRound<'a, F, E> {
+    f: &'a [F],
+    g: Vec<E>,
+    claim: E,
+}
+
+/// The opening's sum-check prover: before its first round on a borrowed table, or running.
+enum Prover<'a, F, E> {
+    Borrowed(BorrowedFirstRound<'a, F, E>),
+    Running(RoundProver<F, E>),
+}
+
+impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
+    /// This round's message `g(0), g(2)`.
+    fn message(&self) -> Vec<E> {
+        match self {
+            Prover::Running(sc) => sc.message(),
+            Prover::Borrowed(b) => {
+                // g(0) = Σ f_0·g_0 and g(2) = Σ (2f_1 − f_0)·(2g_1 − g_0) over the pairs
+                // (x_0 = 0, x_0 = 1).
+                let (at0, at2) = crate::parallel::map_reduce(
+                    b.f.len() / 2,
+                    |range| {
+                        let mut acc = (E::ZERO, E::ZERO);
+                        for j in range {
+                            let (f0, f1) = (b.f[2 * j], b.f[2 * j + 1]);
+                            let (g0, g1) = (b.g[2 * j], b.g[2 * j + 1]);
+                            acc.0 += crate::field::mul_base(g0, f0);
+                            acc.1 += crate::field::mul_base(g1.double() - g0, f1.double() - f0);
+                        }
+                        acc
+                    },
+                    |a, c| (a.0 + c.0, a.1 + c.1),
+                );
+                vec![at0, at2]
+            }
+        }
+    }
+
+    /// Binds this round's variable to `r`.
+    fn bind(self, message: &[E], r: E) -> Self {
+        match self {
+            Prover::Running(mut sc) => {
+                sc.bind(message, r);
+                Prover::Running(sc)
+            }
+            Prover::Borrowed(BorrowedFirstRound { f, mut g, claim }) => {
+                let folded = crate::poly::fold_base(f, r);
+                crate::poly::fold_ext(&mut g, r);
+                let next = sumcheck::next_claim(message, claim, r);
+                Prover::Running(RoundProver::new(
+                    product_instance(Mle::Ext(folded), g),
+                    next,
+                ))
+            }
+        }
+    }
 }
 
 /// `Σ_i w_i·x_i` over the nonzero weights.
