@@ -175,23 +175,59 @@ pub(crate) fn finish<E: Field>(
     r_o: &[E],
 ) -> (ConvProof<E>, ConvClaims<E>) {
     let input_value = stage2.values.first().copied().unwrap_or(E::ZERO);
-    let mut input_point = rho2;
-    input_point.extend_from_slice(rho_i);
-    let mut kernel_point = rho_i.to_vec();
-    kernel_point.extend_from_slice(r_o);
+    let claims = ConvClaims::at(&rho2, rho_i, r_o, kernel_values.clone(), input_value);
     (
         ConvProof {
             stage1,
-            kernel: kernel_values.clone(),
+            kernel: kernel_values,
             stage2,
         },
-        ConvClaims {
+        claims,
+    )
+}
+
+impl<E: Field> ConvClaims<E> {
+    /// The claims both paths end in: the kernel matrices at `(ρ_i, r_o)`, the input at
+    /// `(ρ, ρ_i)` (`ρ` over the input's positions, `ρ_i` over its channels).
+    pub(crate) fn at(
+        rho: &[E],
+        rho_i: &[E],
+        r_o: &[E],
+        kernel_values: Vec<E>,
+        input_value: E,
+    ) -> Self {
+        let mut input_point = rho.to_vec();
+        input_point.extend_from_slice(rho_i);
+        let mut kernel_point = rho_i.to_vec();
+        kernel_point.extend_from_slice(r_o);
+        Self {
             kernel_point,
             kernel_values,
             input_point,
             input_value,
-        },
-    )
+        }
+    }
+}
+
+/// The verifier's reading of the `k_h·k_w` kernel values: their count (`Count { what }`
+/// otherwise), then absorbed under `label`.
+pub(crate) fn absorb_kernel<E: Field>(
+    shape: &ConvShape,
+    kernel: &[E],
+    label: &'static [u8],
+    what: &'static str,
+    transcript: &mut Transcript,
+) -> Result<(), LayerError> {
+    let expected = shape.wy.k * shape.wx.k;
+    if kernel.len() != expected {
+        return Err(LayerError::Count {
+            what,
+            expected,
+            got: kernel.len(),
+        });
+    }
+    transcript.append_fields(label, kernel);
+    Ok(())
 }
 
 /// Verifies a convolution proof for the claim `target` at output point `r`.
@@ -231,15 +267,14 @@ pub fn verify<E: MulAcc>(
     )?;
     let k_value = get(&v1, 0, "conv stage 1 values", 2)?;
     let xc_value = get(&v1, 1, "conv stage 1 values", 2)?;
-    let (kh, kw) = (shape.wy.k, shape.wx.k);
-    if proof.kernel.len() != kh * kw {
-        return Err(LayerError::Count {
-            what: "conv kernel values",
-            expected: kh * kw,
-            got: proof.kernel.len(),
-        });
-    }
-    transcript.append_fields(b"conv-kernel", &proof.kernel);
+    absorb_kernel(
+        shape,
+        &proof.kernel,
+        b"conv-kernel",
+        "conv kernel values",
+        transcript,
+    )?;
+    let kw = shape.wx.k;
     let (rho_i, rest) = rho1.split_at(vi.min(rho1.len()));
     let (rho_dx, rho_dy) = rest.split_at(vx.min(rest.len()));
     if rho_dy.len() != vy {
@@ -291,16 +326,13 @@ pub fn verify<E: MulAcc>(
             what: "conv index map",
         });
     }
-    let mut input_point = rho2.clone();
-    input_point.extend_from_slice(rho_i);
-    let mut kernel_point = rho_i.to_vec();
-    kernel_point.extend_from_slice(r_o);
-    Ok(ConvClaims {
-        kernel_point,
-        kernel_values: proof.kernel.clone(),
-        input_point,
+    Ok(ConvClaims::at(
+        &rho2,
+        rho_i,
+        r_o,
+        proof.kernel.clone(),
         input_value,
-    })
+    ))
 }
 
 /// Proves a window sum `acc[c][y][x] = Σ_{dy,dx} X[c][y·s+dy][x·s+dx]` at output point `r`;

@@ -361,15 +361,14 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
     let shat_value = get(&v1, 0, "conv fft frequency values", 3)?;
     let xhat_value = get(&v1, 1, "conv fft frequency values", 3)?;
     let what_value = get(&v1, 2, "conv fft frequency values", 3)?;
-    let (kh, kw) = (shape.wy.k, shape.wx.k);
-    if proof.kernel.len() != kh * kw {
-        return Err(LayerError::Count {
-            what: "conv fft kernel values",
-            expected: kh * kw,
-            got: proof.kernel.len(),
-        });
-    }
-    transcript.append_fields(b"conv-fft-kernel", &proof.kernel);
+    super::conv::absorb_kernel(
+        shape,
+        &proof.kernel,
+        b"conv-fft-kernel",
+        "conv fft kernel values",
+        transcript,
+    )?;
+    let kw = shape.wx.k;
     let (sigma_f, sigma_i) = sigma.split_at(layout.log_len.min(sigma.len()));
     let hrow = fourier_row(domain.group_gen, sigma_f);
     let at = |e: usize| hrow.get(e).copied().unwrap_or(E::ZERO);
@@ -435,16 +434,13 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
             what: "conv fft input transform",
         });
     }
-    let mut input_point = rho.clone();
-    input_point.extend_from_slice(sigma_i);
-    let mut kernel_point = sigma_i.to_vec();
-    kernel_point.extend_from_slice(r_o);
-    Ok(ConvClaims {
-        kernel_point,
-        kernel_values: proof.kernel.clone(),
-        input_point,
+    Ok(ConvClaims::at(
+        &rho,
+        sigma_i,
+        r_o,
+        proof.kernel.clone(),
         input_value,
-    })
+    ))
 }
 
 /// Which proof a convolution layer takes.
