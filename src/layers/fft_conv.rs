@@ -47,7 +47,7 @@
 //! [`ConvShape`] alone, so prover and verifier derive the same choice from the architecture.
 //! Because both paths start from a claim at a random output point, the direct path never builds
 //! the full im2col product, and it is the cheaper one on every LeNet-5 and VGG-16 layer
-//! (measured: `tests/conv_paths.rs`). See `spec/conv-fft.md`.
+//! (measured: `tests/suite/conv_paths.rs`). See `spec/conv-fft.md`.
 
 use super::conv::{ConvClaims, ConvProof, ConvShape};
 use super::dense::fold_rows;

@@ -325,7 +325,7 @@ fn every_layer_kind_round_trips_on_both_fields() {
 /// Committed proofs keep verifying: `fixtures/golden/` holds the `every_kind(1)` model, an
 /// input, its output and a proof. When the proof format changes on purpose (and
 /// `FORMAT_VERSION` with it), regenerate with
-/// `ZKCNN_REGENERATE_GOLDEN=1 cargo test --test network golden`.
+/// `ZKCNN_REGENERATE_GOLDEN=1 cargo test --test suite golden`.
 #[test]
 fn golden_proof_keeps_verifying() {
     type F = Goldilocks;

@@ -3,7 +3,7 @@
 //! and proof bytes per layer, with the cost model's choice. Ignored by default:
 //!
 //! ```text
-//! cargo test --release --test conv_paths -- --ignored --nocapture
+//! cargo test --release --test suite conv_paths -- --ignored --nocapture
 //! ```
 
 use ark_serialize::CanonicalSerialize;

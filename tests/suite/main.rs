@@ -1,0 +1,13 @@
+//! The integration tests, in one binary (one link instead of ten, and the library's generic code
+//! instantiated once): `cargo test --test suite <module>::` runs one module.
+
+mod cli;
+mod conv_paths;
+mod gkr;
+mod layers;
+mod model;
+mod network;
+mod onnx;
+mod pcs;
+mod range;
+mod sumcheck;
