@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the small ONNX models in fixtures/onnx-ops/ that tests/onnx.rs imports.
+"""Generate the small ONNX models in fixtures/onnx-ops/ that tests/suite/onnx.rs imports.
 
 Two kinds, all seeded and opset 14 (see OPSET):
 
@@ -7,7 +7,7 @@ Two kinds, all seeded and opset 14 (see OPSET):
   with `<name>-inputs.npy` (8 seeded inputs, batch dimension kept: [8, ...]) and
   `<name>-outputs.npy` (the `onnx` package's ReferenceEvaluator on each input, one at a time);
 * rejected: one model per unsupported operator or attribute value, which the import must
-  refuse with an error naming the node (`rejected-<what>.onnx`; tests/onnx.rs lists the
+  refuse with an error naming the node (`rejected-<what>.onnx`; tests/suite/onnx.rs lists the
   expected error and node of each).
 
 Usage (from the repository root): python tools/make_onnx_tests.py [--out fixtures/onnx-ops]
