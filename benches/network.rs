@@ -18,6 +18,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     for model in [zoo::lenet5(1), zoo::vgg16_cifar(1)] {
         let committed = network::commit_model::<F, E>(&model).unwrap();
+        let checked = committed.public.check(&model).unwrap();
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
         group.bench_function(format!("prove/{}", model.name), |b| {
             b.iter(|| network::prove::<F, E>(&model, &committed, &input).unwrap())
@@ -26,7 +27,7 @@ fn bench(c: &mut Criterion) {
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
         group.bench_function(format!("verify/{}", model.name), |b| {
-            b.iter(|| network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap())
+            b.iter(|| network::verify(&model, &checked, &x, &y, &proof).unwrap())
         });
     }
     group.finish();

@@ -223,6 +223,27 @@ pub fn combined_eq<E: MulAcc>(points: &[Vec<E>], coeffs: &[E], n: usize) -> Vec<
     g
 }
 
+/// `Σ_{x < n} eq(r, x)`: the multilinear extension of the indicator of `x < n` over
+/// `r.len()` variables (1 when `n ≥ 2^{r.len()}`), in `O(r.len())`. With `x = Σ_k x_k 2^k`, the
+/// `x < n` are, for each set bit `k` of `n`, those that agree with `n` above `k` and have
+/// `x_k = 0`: `Σ_{k : n_k = 1} (1 − r_k)·Π_{j > k} eq(r_j, n_j)`.
+pub fn lt_eval<E: Field>(r: &[E], n: usize) -> E {
+    if r.len() < usize::BITS as usize && n >= 1 << r.len() {
+        return E::ONE;
+    }
+    let mut above = E::ONE;
+    let mut sum = E::ZERO;
+    for (k, &rk) in r.iter().enumerate().rev() {
+        if n.checked_shr(k as u32).unwrap_or(0) & 1 == 1 {
+            sum += above * (E::ONE - rk);
+            above *= rk;
+        } else {
+            above *= E::ONE - rk;
+        }
+    }
+    sum
+}
+
 /// `eq(a, b)` for two points of the same length.
 pub fn eq_eval<E: Field>(a: &[E], b: &[E]) -> E {
     assert_eq!(a.len(), b.len());
@@ -243,6 +264,20 @@ mod tests {
     use super::*;
     use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
     use ark_std::{test_rng, UniformRand};
+
+    #[test]
+    fn lt_eval_is_the_prefix_sum_of_eq() {
+        let mut rng = test_rng();
+        for vars in 0..6 {
+            let r: Vec<GoldilocksExt2> =
+                (0..vars).map(|_| GoldilocksExt2::rand(&mut rng)).collect();
+            let t = eq_table(&r);
+            for n in 0..(1usize << vars) + 3 {
+                let want: GoldilocksExt2 = t.iter().take(n).copied().sum();
+                assert_eq!(lt_eval(&r, n), want, "vars {vars}, n {n}");
+            }
+        }
+    }
 
     /// The multilinear extension straight from its definition: Σ_x f(x) · eq(point, x).
     fn naive_eval<F: BaseField, E: ExtField<F>>(t: &[F], p: &[E]) -> E {

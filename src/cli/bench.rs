@@ -358,9 +358,19 @@ fn bench_network(quick: bool) -> ExitCode {
                 .collect();
             breakdown.push(format!("{}: {}", model.name, list.join(", ")));
         }
+        let checked = match committed.public.check(model) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "zkcnn: {}: the model commitment's check failed: {e}",
+                    model.name
+                );
+                return ExitCode::FAILURE;
+            }
+        };
         let mut verified = Ok(());
         let verify = time(3, || {
-            verified = network::verify(model, &committed.commitment, &x, &y, &proof)
+            verified = network::verify(model, &checked, &x, &y, &proof)
         });
         if let Err(e) = verified {
             eprintln!("zkcnn: {}: the proof does not verify: {e}", model.name);
@@ -372,7 +382,7 @@ fn bench_network(quick: bool) -> ExitCode {
             .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
             .collect();
         breakdown.push(format!("{} proof: {}", model.name, parts.join(", ")));
-        let digest = network::statement_digest(model, &committed.commitment, &x, &y);
+        let digest = network::statement_digest(model, committed.commitment(), &x, &y);
         let bytes = proof.to_bytes(digest).len();
         say!(
             "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} KiB | {} |",

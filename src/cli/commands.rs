@@ -37,19 +37,19 @@ pub fn commit(
     })?;
     let file = CommitmentFile {
         architecture: architecture_digest(&model),
-        commitment: committed.commitment.clone(),
+        commitment: committed.public.clone(),
     };
-    let bytes = file.to_bytes::<F>();
+    let bytes = file.to_bytes();
     files::write("commitment", out, &bytes)?;
     if let Some(path) = architecture {
         files::write_model(path, &model.architecture())?;
     }
-    let root = hex(&committed.commitment.root);
+    let root = hex(&committed.commitment().root);
     let mut text = format!(
         "committed '{}' ({}): root {root}, 2^{} field elements, in {}\nwrote {} ({})\n",
         show(model_path),
         model.name,
-        committed.commitment.num_vars,
+        committed.commitment().num_vars,
         ui::duration(took),
         show(out),
         ui::bytes(bytes.len()),
@@ -63,7 +63,7 @@ pub fn commit(
             "model": model.name,
             "commitment": show(out),
             "root": root,
-            "num_vars": committed.commitment.num_vars,
+            "num_vars": committed.commitment().num_vars,
             "architecture": architecture.map(show),
             "commit_ms": ui::ms(took),
         }),
@@ -91,7 +91,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         reason: e.to_string(),
     })?;
     if let Some((path, file)) = expected {
-        if file.commitment != committed.commitment {
+        if file.commitment.commitment != *committed.commitment() {
             return Err(CliError::Mismatch(format!(
                 "commitment '{}' does not match model '{}': it commits to other weights",
                 show(path),
@@ -109,7 +109,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     })?;
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
     let bytes = proof.to_bytes(digest);
     files::write("proof", &a.proof, &bytes)?;
     let out_json = files::output_json(&model, &output);
@@ -166,8 +166,8 @@ fn read_commitment(
     model_path: &Path,
 ) -> Result<CommitmentFile, CliError> {
     let bytes = files::read("commitment", path)?;
-    let file = CommitmentFile::from_bytes::<F>(&bytes)
-        .map_err(|e| CliError::invalid("commitment", path, e))?;
+    let file =
+        CommitmentFile::from_bytes(&bytes).map_err(|e| CliError::invalid("commitment", path, e))?;
     if file.architecture != architecture_digest(model) {
         return Err(CliError::Mismatch(format!(
             "commitment '{}' is for another model architecture than '{}'",
@@ -189,7 +189,7 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let y = files::read_output(&a.output, &model, out_len)?;
     let x: Vec<i64> = input.iter().copied().collect();
     let bytes = files::read("proof", &a.proof)?;
-    let digest = network::statement_digest(&model, &file.commitment, &x, &y);
+    let digest = network::statement_digest(&model, &file.commitment.commitment, &x, &y);
     let proof = network::Proof::<F, E>::from_bytes(&bytes, digest).map_err(|e| match e {
         FormatError::Statement => CliError::Mismatch(format!(
             "proof '{}' is for another statement: the model, commitment, input or output given \
@@ -218,8 +218,18 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         ),
         other => CliError::invalid("proof", &a.proof, other),
     })?;
+    // The commitment's check (the committed table holds a model of this architecture) runs
+    // on every verification: it costs milliseconds, and a verifier then relies on nothing it
+    // did not check itself.
+    let (checked, check_took) = progress.step("checking the model commitment", || {
+        file.commitment.check(&model)
+    });
+    let checked = checked.map_err(|e| CliError::Rejected {
+        path: show(&a.commitment),
+        reason: format!("the model commitment's check failed: {e}"),
+    })?;
     let (verified, took) = progress.step("verifying", || {
-        network::verify(&model, &file.commitment, &x, &y, &proof)
+        network::verify(&model, &checked, &x, &y, &proof)
     });
     verified.map_err(|e| CliError::Rejected {
         path: show(&a.proof),
@@ -228,19 +238,21 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     Ok(Report {
         text: format!(
             "valid: the model committed in '{}' ({}), on '{}', outputs '{}' ({} values); \
-             verified in {}\n",
+             verified in {} (the commitment's check in {})\n",
             show(&a.commitment),
             model.name,
             show(&a.input),
             show(&a.output),
             y.len(),
-            ui::duration(took)
+            ui::duration(took),
+            ui::duration(check_took)
         ),
         json: json!({
             "valid": true,
             "model": model.name,
             "output": y,
             "verify_ms": ui::ms(took),
+            "check_ms": ui::ms(check_took),
         }),
     })
 }

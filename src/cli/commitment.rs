@@ -6,17 +6,20 @@
 //!   version       2 bytes   little-endian, VERSION
 //!   field         1 byte    0 = Goldilocks with its quadratic extension, 1 = BN254 Fr
 //!   architecture 32 bytes   blake3 of the model's architecture JSON (Model::architecture_json)
-//!   commitment   40 bytes   the Basefold commitment (root, variables, polynomials), ark-serialize
+//!   commitment              the ModelCommitment (the Basefold commitment, then the proof that
+//!                           it holds a model of the architecture), ark-serialize compressed;
+//!                           no bytes may be left over
 //! ```
 
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
 use zkcnn::network::proof::field_id;
-use zkcnn::pcs::basefold::Commitment;
+use zkcnn::network::ModelCommitment;
 
 /// The first bytes of every commitment file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNCOM";
-/// The commitment file's format version.
-pub const VERSION: u16 = 1;
+/// The commitment file's format version (2: the commitment carries its check).
+pub const VERSION: u16 = 2;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -25,15 +28,18 @@ pub enum CommitmentFileError {
     /// Wrong magic bytes.
     #[error("not a zkcnn commitment file (bad magic bytes)")]
     NotACommitment,
-    /// Shorter than the format.
-    #[error("file is truncated ({got} bytes; a commitment file has {expected})")]
+    /// Shorter than the header.
+    #[error("file is truncated ({got} bytes; the header alone has {expected})")]
     Truncated {
         /// Bytes present.
         got: usize,
-        /// Bytes the format needs.
+        /// Bytes the header needs.
         expected: usize,
     },
-    /// Longer than the format.
+    /// The commitment ends early.
+    #[error("file is truncated ({0} bytes; the commitment ends early)")]
+    TruncatedBody(usize),
+    /// Longer than the commitment.
     #[error("{0} unexpected bytes after the commitment")]
     Trailing(usize),
     /// Another version.
@@ -62,22 +68,13 @@ pub fn architecture_digest(model: &Model) -> [u8; 32] {
 pub struct CommitmentFile {
     /// blake3 of the architecture JSON.
     pub architecture: [u8; 32],
-    /// The model commitment.
-    pub commitment: Commitment,
-}
-
-fn body_len() -> usize {
-    zkcnn::codec::to_bytes(&Commitment {
-        root: Default::default(),
-        num_vars: 0,
-        num_polys: 0,
-    })
-    .len()
+    /// The model commitment and its check.
+    pub commitment: ModelCommitment<F, E>,
 }
 
 impl CommitmentFile {
-    /// The file's bytes, for the field `F`.
-    pub fn to_bytes<F: ark_ff::PrimeField>(&self) -> Vec<u8> {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.push(field_id::<F>());
@@ -86,20 +83,16 @@ impl CommitmentFile {
         out
     }
 
-    /// Reads a commitment file for the field `F`.
-    pub fn from_bytes<F: ark_ff::PrimeField>(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
-        let expected = HEADER + body_len();
+    /// Reads a commitment file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
         if bytes.len() >= MAGIC.len() && !bytes.starts_with(MAGIC) {
             return Err(CommitmentFileError::NotACommitment);
         }
-        if bytes.len() < expected {
+        if bytes.len() < HEADER {
             return Err(CommitmentFileError::Truncated {
                 got: bytes.len(),
-                expected,
+                expected: HEADER,
             });
-        }
-        if bytes.len() > expected {
-            return Err(CommitmentFileError::Trailing(bytes.len() - expected));
         }
         let (head, body) = bytes.split_at(HEADER);
         let version = u16::from_le_bytes([head[8], head[9]]);
@@ -114,8 +107,15 @@ impl CommitmentFile {
         }
         let mut architecture = [0u8; 32];
         architecture.copy_from_slice(&head[11..HEADER]);
-        let commitment =
-            zkcnn::codec::from_bytes(body).map_err(|e| CommitmentFileError::Body(e.to_string()))?;
+        let commitment = zkcnn::codec::from_bytes(body).map_err(|e| match e {
+            zkcnn::codec::DecodeError::TrailingBytes { count } => {
+                CommitmentFileError::Trailing(count)
+            }
+            zkcnn::codec::DecodeError::Malformed(m) if m.contains("UnexpectedEof") => {
+                CommitmentFileError::TruncatedBody(bytes.len())
+            }
+            other => CommitmentFileError::Body(other.to_string()),
+        })?;
         Ok(CommitmentFile {
             architecture,
             commitment,
@@ -126,33 +126,30 @@ impl CommitmentFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkcnn::field::Goldilocks as F;
 
     #[test]
     fn round_trips_and_rejects_every_truncation() {
+        let model = zkcnn::model::zoo::lenet5(1);
+        let committed = zkcnn::network::commit_model::<F, E>(&model).unwrap();
         let file = CommitmentFile {
-            architecture: [7; 32],
-            commitment: Commitment {
-                root: [9; 32],
-                num_vars: 17,
-                num_polys: 1,
-            },
+            architecture: architecture_digest(&model),
+            commitment: committed.public.clone(),
         };
-        let bytes = file.to_bytes::<F>();
-        assert_eq!(CommitmentFile::from_bytes::<F>(&bytes), Ok(file));
-        for n in 0..bytes.len() {
-            assert!(CommitmentFile::from_bytes::<F>(&bytes[..n]).is_err());
+        let bytes = file.to_bytes();
+        assert_eq!(CommitmentFile::from_bytes(&bytes), Ok(file));
+        for n in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+            assert!(CommitmentFile::from_bytes(&bytes[..n]).is_err());
         }
         let mut long = bytes.clone();
         long.push(0);
         assert_eq!(
-            CommitmentFile::from_bytes::<F>(&long),
+            CommitmentFile::from_bytes(&long),
             Err(CommitmentFileError::Trailing(1))
         );
         let mut other = bytes;
         other[10] = 1;
         assert!(matches!(
-            CommitmentFile::from_bytes::<F>(&other),
+            CommitmentFile::from_bytes(&other),
             Err(CommitmentFileError::Field { .. })
         ));
     }

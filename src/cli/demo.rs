@@ -82,7 +82,7 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
     let (output, proof) = proved.map_err(failed)?;
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
     let bytes = proof.to_bytes(digest);
     // The verifier's side: the architecture, the commitment, the input, the output, the bytes.
     let architecture = model.architecture();
@@ -90,8 +90,11 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
         network::Proof::<F, E>::from_bytes(&bytes, digest)
             .map_err(|e| e.to_string())
             .and_then(|p| {
-                network::verify(&architecture, &committed.commitment, &x, &y, &p)
-                    .map_err(|e| e.to_string())
+                let checked = committed
+                    .public
+                    .check(&architecture)
+                    .map_err(|e| format!("the model commitment's check failed: {e}"))?;
+                network::verify(&architecture, &checked, &x, &y, &p).map_err(|e| e.to_string())
             })
     });
     verified.map_err(|e| failed(format!("the proof does not verify: {e}")))?;

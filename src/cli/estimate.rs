@@ -114,13 +114,17 @@ pub fn measure(model: &Model, progress: &Progress) -> Result<Measured, String> {
     let (output, proof) = proved.map_err(|e| e.to_string())?;
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::statement_digest(model, &committed.commitment, &x, &y);
+    let digest = network::statement_digest(model, committed.commitment(), &x, &y);
     let bytes = proof.to_bytes(digest);
     let (verified, verify) = progress.step("verifying", || {
         network::Proof::<F, E>::from_bytes(&bytes, digest)
             .map_err(|e| e.to_string())
             .and_then(|p| {
-                network::verify(model, &committed.commitment, &x, &y, &p).map_err(|e| e.to_string())
+                let checked = committed
+                    .public
+                    .check(model)
+                    .map_err(|e| format!("the model commitment's check failed: {e}"))?;
+                network::verify(model, &checked, &x, &y, &p).map_err(|e| e.to_string())
             })
     });
     verified.map_err(|e| format!("the proof does not verify: {e}"))?;

@@ -11,8 +11,13 @@ pub const MIN_BITS: u32 = 2;
 pub const MAX_BITS: u32 = 16;
 /// Largest allowed requantization shift.
 pub const MAX_SHIFT: u32 = 40;
-/// Biases satisfy `|b| ≤ MAX_BIAS`, i.e. `|b| < 2^31`.
+/// Biases are 32-bit signed integers: `MIN_BIAS ≤ b ≤ MAX_BIAS`, i.e. `−2^31 ≤ b < 2^31` (the
+/// model commitment stores `b + 2^31` in limbs and proves every one in range).
 pub const MAX_BIAS: i64 = (1 << 31) - 1;
+/// See [`MAX_BIAS`].
+pub const MIN_BIAS: i64 = -(1 << 31);
+/// Bits of a bias: `b + 2^31` lies in `[0, 2^BIAS_BITS)`.
+pub const BIAS_BITS: u32 = 32;
 /// Every accumulator's worst-case magnitude (bias plus fan-in times the largest product) must
 /// be below `2^ACC_BITS`, so that it never overflows an `i64` and embeds in the field with room
 /// to spare.
@@ -157,8 +162,8 @@ pub enum ModelError {
         /// `2^{W−1} − 1`.
         max_abs: i64,
     },
-    /// A bias is outside `−max_abs..=max_abs`.
-    #[error("layer {layer} ({kind}): bias {index} is {value}, outside -{max_abs}..={max_abs}")]
+    /// A bias is outside `MIN_BIAS..=MAX_BIAS` (`max_abs` is [`MAX_BIAS`]).
+    #[error("layer {layer} ({kind}): bias {index} is {value}, outside {MIN_BIAS}..={max_abs}")]
     BiasOutOfRange {
         /// Layer index.
         layer: usize,
@@ -508,7 +513,7 @@ impl At {
         if let Some((index, &value)) = bias
             .iter()
             .enumerate()
-            .find(|(_, b)| b.unsigned_abs() > MAX_BIAS as u64)
+            .find(|(_, b)| !(MIN_BIAS..=MAX_BIAS).contains(*b))
         {
             return Err(ModelError::BiasOutOfRange {
                 layer,
@@ -571,7 +576,7 @@ fn conv2d_shape(
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &c.weights, &c.bias, expected, c.out_channels)?;
     at.check_shift(c.shift)?;
-    at.check_accumulator(fan_in as u128, ctx.wmax, ctx.amax, MAX_BIAS)?;
+    at.check_accumulator(fan_in as u128, ctx.wmax, ctx.amax, -MIN_BIAS)?;
     if c.out_channels
         .checked_mul(oh)
         .and_then(|n| n.checked_mul(ow))
@@ -600,7 +605,7 @@ fn dense_shape(at: At, ctx: &Ctx, d: &Dense, incoming: &[usize]) -> Result<Vec<u
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &d.weights, &d.bias, expected, d.out_features)?;
     at.check_shift(d.shift)?;
-    at.check_accumulator(features as u128, ctx.wmax, ctx.amax, MAX_BIAS)?;
+    at.check_accumulator(features as u128, ctx.wmax, ctx.amax, -MIN_BIAS)?;
     Ok(vec![d.out_features])
 }
 

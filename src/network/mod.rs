@@ -19,14 +19,20 @@
 //!
 //! See `spec/network.md`.
 
+#[cfg(feature = "cheat")]
+pub mod cheat;
+pub mod commitment;
 pub mod plan;
 pub mod proof;
 mod prover;
 mod verifier;
 
+pub use commitment::{
+    commit_model, CheckError, CheckProof, CheckedCommitment, CommittedModel, ModelCommitment,
+};
 pub use plan::ConvPolicy;
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
-pub use prover::{commit_model, prove, prove_timed, prove_with_policy, CommittedModel, Phases};
+pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{verify, verify_with_policy};
 
 use crate::field::{BaseField, ExtField};
@@ -58,8 +64,8 @@ pub struct Proof<F: Field, E: Field> {
     pub convs: Vec<ConvProof<E>>,
     /// The range check.
     pub range: crate::range::Proof<E>,
-    /// The opening of the model commitment.
-    pub model_opening: basefold::Proof<F, E>,
+    /// The opening of the model commitment (absent when the model has no weights).
+    pub model_opening: Option<basefold::Proof<F, E>>,
     /// The opening of the advice commitment.
     pub advice_opening: basefold::Proof<F, E>,
 }
@@ -77,6 +83,19 @@ pub enum NetworkError {
         layer: usize,
         /// What.
         what: String,
+    },
+    /// The model is beyond a limit of the proof system (checked from the architecture alone,
+    /// before anything proportional to its size is allocated).
+    #[error("{}{what} has {size} entries; the limit is {limit}", layer_prefix(*.layer))]
+    TooLarge {
+        /// The layer (`None` for the input or the whole model).
+        layer: Option<usize>,
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        size: u128,
+        /// The limit.
+        limit: u128,
     },
     /// Inference failed (bad input, overflow).
     #[error("inference failed: {0}")]
@@ -98,6 +117,10 @@ pub enum NetworkError {
     /// The committed model is not this model's commitment.
     #[error("the committed model does not match the model")]
     CommitmentMismatch,
+}
+
+fn layer_prefix(layer: Option<usize>) -> String {
+    layer.map_or(String::new(), |l| format!("layer {l}: "))
 }
 
 /// Where verification failed.
@@ -129,6 +152,12 @@ pub enum VerifyError {
     /// The advice commitment has the wrong shape.
     #[error("the advice commitment has the wrong shape")]
     AdviceShape,
+    /// The model commitment was checked against another architecture.
+    #[error("the model commitment was checked against another architecture")]
+    Architecture,
+    /// The model opening is missing (the model has weights) or present (it has none).
+    #[error("the model opening is {}", if *.0 { "missing" } else { "unexpected: the model has no weights" })]
+    ModelOpeningPresence(bool),
     /// The public output does not match the proven last tensor.
     #[error("the output does not match the proof")]
     Output,
@@ -190,6 +219,12 @@ pub fn pow_bits(num_vars: u32) -> usize {
 pub fn opening_params<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     num_vars: u32,
 ) -> Result<basefold::Params, PcsError> {
+    if num_vars as usize > MAX_VARS {
+        return Err(PcsError::BeyondSetup {
+            num_vars: num_vars as usize,
+            max_vars: MAX_VARS,
+        });
+    }
     let base = pcs::<F, E>()?.params;
     basefold::Params::for_security_with_pow::<E>(
         MAX_VARS,

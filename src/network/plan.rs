@@ -1,13 +1,19 @@
 //! The circuit plan: what a model's proof commits and checks, derived from the model alone, so
 //! that prover and verifier agree on every segment, tensor layout and step.
 
-use super::NetworkError;
+use super::{NetworkError, MAX_VARS};
 use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
 use crate::layers::Dims;
+use crate::model::validate::{max_abs, BIAS_BITS, MIN_BIAS};
 use crate::model::{Layer, Model};
 use crate::pcs::packing::Packing;
+
+/// The most kernel positions (`k_h·k_w`) of a convolution: each is a model segment and a term of
+/// the verifier's index map, so the plan refuses larger kernels before allocating anything for
+/// them. Real CNNs stay far below (AlexNet's 11×11 is 121).
+pub const MAX_KERNEL_AREA: usize = 1024;
 
 /// How a tensor's multilinear extension is obtained.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +40,54 @@ pub struct Requant {
     pub limbs: Vec<(usize, u32)>,
 }
 
+/// A segment of the model table: `2^vars` entries, the low `col_vars` bits of an index the
+/// column and the high bits the row. Entry `(row, col)` is in use when `row < rows` and
+/// `col < cols`, and then lies in `[lo, hi]`; every other entry (padding) is zero. The model
+/// commitment's check ([`super::commitment`]) proves exactly this for every segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSeg {
+    /// Variables.
+    pub vars: usize,
+    /// Variables of the column index (the low bits).
+    pub col_vars: usize,
+    /// Rows in use.
+    pub rows: usize,
+    /// Columns in use.
+    pub cols: usize,
+    /// Smallest value of an entry in use.
+    pub lo: i64,
+    /// Largest value of an entry in use.
+    pub hi: i64,
+}
+
+/// A layer's bias in the model table: `b + 2^31 = Σ_j 2^{at_j}·limb_j` on every output in use
+/// (so `b ∈ [−2^31, 2^31)`, the limbs in range by the commitment's check), and every limb zero
+/// on padded outputs, where `b` is then 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bias {
+    /// The limbs' model segments and bit offsets `at_j`, least significant first.
+    pub limbs: Vec<(usize, u32)>,
+    /// Outputs in use.
+    pub outputs: usize,
+}
+
+impl Bias {
+    /// The limbs of `b + 2^31` for a bias `b` (a valid model's, so in `[−2^31, 2^31)`).
+    pub fn limbs_of(&self, b: i64) -> impl Iterator<Item = i64> + '_ {
+        let u = b - MIN_BIAS;
+        let ends = self
+            .limbs
+            .iter()
+            .skip(1)
+            .map(|&(_, at)| at)
+            .chain([BIAS_BITS]);
+        self.limbs
+            .iter()
+            .zip(ends)
+            .map(move |(&(_, at), end)| (u >> at) & ((1 << (end - at)) - 1))
+    }
+}
+
 /// One proof step per model layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -43,8 +97,8 @@ pub enum Step {
         shape: ConvShape,
         /// Model segments of the kernel matrices, row-major over `(dy, dx)`.
         kernel: Vec<usize>,
-        /// Model segment of the bias.
-        bias: usize,
+        /// The bias.
+        bias: Bias,
         /// Requantization.
         requant: Requant,
         /// Which proof the convolution takes.
@@ -54,8 +108,8 @@ pub enum Step {
     Dense {
         /// Model segment of the weight matrix.
         weights: usize,
-        /// Model segment of the bias.
-        bias: usize,
+        /// The bias.
+        bias: Bias,
         /// Requantization.
         requant: Requant,
     },
@@ -120,8 +174,8 @@ pub struct Plan {
     pub sources: Vec<Source>,
     /// One step per layer.
     pub steps: Vec<Step>,
-    /// Variables of each model segment.
-    pub model_vars: Vec<usize>,
+    /// The model table's segments.
+    pub model_segs: Vec<ModelSeg>,
     /// Variables of each advice segment (the last is the range multiplicities).
     pub advice_vars: Vec<usize>,
     /// The model packing.
@@ -130,6 +184,8 @@ pub struct Plan {
     pub advice_packing: Packing,
     /// Range-check table bits (the activation bits).
     pub range_bits: u32,
+    /// The model commitment's range-check table bits (the weight bits).
+    pub weight_bits: u32,
     /// Range columns: `Σ coeff·view`, every view of the same size.
     pub columns: Vec<Column>,
 }
@@ -167,9 +223,46 @@ impl Plan {
         self.advice_vars.len() - 1
     }
 
-    fn model_seg(&mut self, vars: usize) -> usize {
-        self.model_vars.push(vars);
-        self.model_vars.len() - 1
+    /// Variables of each model segment.
+    pub fn model_vars(&self) -> Vec<usize> {
+        self.model_segs.iter().map(|s| s.vars).collect()
+    }
+
+    /// A weight matrix segment: `rows × cols` in use (padded to `2^row_vars × 2^col_vars`),
+    /// entries in `[−(2^{W−1} − 1), 2^{W−1} − 1]`.
+    fn weight_seg(&mut self, rows: usize, row_vars: usize, cols: usize, col_vars: usize) -> usize {
+        let m = max_abs(self.weight_bits);
+        self.model_segs.push(ModelSeg {
+            vars: row_vars + col_vars,
+            col_vars,
+            rows,
+            cols,
+            lo: -m,
+            hi: m,
+        });
+        self.model_segs.len() - 1
+    }
+
+    /// A bias of `outputs` values (padded to `2^vars`): limbs of `W` bits (the top one
+    /// narrower when `W` does not divide 32).
+    fn bias(&mut self, outputs: usize, vars: usize) -> Bias {
+        let w = self.weight_bits;
+        let mut limbs = Vec::new();
+        let mut at = 0;
+        while at < BIAS_BITS {
+            let width = w.min(BIAS_BITS - at);
+            self.model_segs.push(ModelSeg {
+                vars,
+                col_vars: 0,
+                rows: outputs,
+                cols: 1,
+                lo: 0,
+                hi: (1 << width) - 1,
+            });
+            limbs.push((self.model_segs.len() - 1, at));
+            at += width;
+        }
+        Bias { limbs, outputs }
     }
 
     fn advice_seg(&mut self, vars: usize) -> usize {
@@ -217,6 +310,39 @@ impl Plan {
         }
     }
 
+    /// Refuses a tensor of more than `2^MAX_VARS` padded entries (`layer` is `None` for the
+    /// input).
+    fn check_tensor(layer: Option<usize>, dims: &Dims) -> Result<(), NetworkError> {
+        let vars = dims.num_vars();
+        if vars > MAX_VARS {
+            return Err(NetworkError::TooLarge {
+                layer,
+                what: "its output tensor (padded to powers of two)",
+                size: 1u128 << vars.min(127),
+                limit: 1 << MAX_VARS,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a packed table (model or advice) beyond `2^MAX_VARS` entries, so far.
+    fn check_total(
+        layer: Option<usize>,
+        vars: &[usize],
+        what: &'static str,
+    ) -> Result<(), NetworkError> {
+        let size: u128 = vars.iter().map(|&v| 1u128 << v.min(127)).sum();
+        if size > 1 << MAX_VARS {
+            return Err(NetworkError::TooLarge {
+                layer,
+                what,
+                size,
+                limit: 1 << MAX_VARS,
+            });
+        }
+        Ok(())
+    }
+
     /// Builds the plan from the model's architecture (weights may be absent: see
     /// [`Model::architecture`]), with the cost model choosing each convolution's path.
     pub fn new(model: &Model) -> Result<Self, NetworkError> {
@@ -227,15 +353,18 @@ impl Plan {
     pub fn with_policy(model: &Model, policy: ConvPolicy) -> Result<Self, NetworkError> {
         let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
+        let input_dims = Dims::new(&model.input_shape);
+        Self::check_tensor(None, &input_dims)?;
         let mut p = Plan {
-            dims: vec![Dims::new(&model.input_shape)],
+            dims: vec![input_dims],
             sources: vec![Source::Input],
             steps: Vec::new(),
-            model_vars: Vec::new(),
+            model_segs: Vec::new(),
             advice_vars: Vec::new(),
             model_packing: Packing::new(&[]),
             advice_packing: Packing::new(&[]),
             range_bits: bits,
+            weight_bits: model.weight_bits,
             columns: Vec::new(),
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
@@ -250,8 +379,18 @@ impl Plan {
                 input: input.shape[d],
                 output: out_shape[d],
             };
+            Self::check_tensor(Some(l), &Dims::new(out_shape))?;
             let (step, dims, source) = match layer {
                 Layer::Conv2d(c) => {
+                    let area = c.kernel[0].saturating_mul(c.kernel[1]);
+                    if area > MAX_KERNEL_AREA {
+                        return Err(NetworkError::TooLarge {
+                            layer: Some(l),
+                            what: "its kernel positions (height × width)",
+                            size: area as u128,
+                            limit: MAX_KERNEL_AREA as u128,
+                        });
+                    }
                     let output = Dims::new(out_shape);
                     let shape = ConvShape {
                         input: input.clone(),
@@ -259,11 +398,11 @@ impl Plan {
                         wy: window(c.kernel[0], c.stride, c.padding, 1),
                         wx: window(c.kernel[1], c.stride, c.padding, 2),
                     };
-                    let mvars = output.vars[0] + input.vars[0];
-                    let kernel = (0..c.kernel[0] * c.kernel[1])
-                        .map(|_| p.model_seg(mvars))
+                    let (vo, vi) = (output.vars[0], input.vars[0]);
+                    let kernel = (0..area)
+                        .map(|_| p.weight_seg(c.out_channels, vo, c.in_channels, vi))
                         .collect();
-                    let bias = p.model_seg(output.vars[0]);
+                    let bias = p.bias(c.out_channels, vo);
                     let requant = p.requant(c.shift, output.num_vars());
                     let src = yn(&requant);
                     let path = policy.path(&shape);
@@ -283,8 +422,9 @@ impl Plan {
                         ));
                     }
                     let output = Dims::new(out_shape);
-                    let weights = p.model_seg(output.vars[0] + input.vars[0]);
-                    let bias = p.model_seg(output.vars[0]);
+                    let (vo, vi) = (output.vars[0], input.vars[0]);
+                    let weights = p.weight_seg(d.out_features, vo, d.in_features, vi);
+                    let bias = p.bias(d.out_features, vo);
                     let requant = p.requant(d.shift, output.num_vars());
                     let src = yn(&requant);
                     let step = Step::Dense {
@@ -373,13 +513,37 @@ impl Plan {
                 }
                 Layer::Flatten => (Step::Flatten, Dims::new(out_shape), Source::Derived),
             };
+            Self::check_tensor(Some(l), &dims)?;
+            Self::check_total(
+                Some(l),
+                &p.model_vars(),
+                "the model's packed table, up to it,",
+            )?;
+            Self::check_total(
+                Some(l),
+                &p.advice_vars,
+                "the advice's packed table, up to it,",
+            )?;
             p.steps.push(step);
             p.dims.push(dims);
             p.sources.push(source);
         }
         p.advice_vars.push(bits as usize);
-        p.model_packing = Packing::new(&p.model_vars);
+        p.model_packing = Packing::new(&p.model_vars());
         p.advice_packing = Packing::new(&p.advice_vars);
+        for (packing, what) in [
+            (&p.model_packing, "the model's packed table"),
+            (&p.advice_packing, "the advice's packed table"),
+        ] {
+            if packing.num_vars() > MAX_VARS {
+                return Err(NetworkError::TooLarge {
+                    layer: None,
+                    what,
+                    size: 1 << packing.num_vars(),
+                    limit: 1 << MAX_VARS,
+                });
+            }
+        }
         Ok(p)
     }
 }

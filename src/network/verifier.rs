@@ -8,15 +8,16 @@
     clippy::panic
 )]
 
-use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step, View};
-use super::prover::{embed, valid};
+use super::commitment::CheckedCommitment;
+use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::prover::{bias_value, embed, valid};
 use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
 use crate::model::Model;
-use crate::pcs::basefold::{self, Commitment};
+use crate::pcs::basefold;
 use crate::pcs::Claim;
 use crate::poly::{eq_eval, evaluate_base};
 use crate::transcript::TranscriptExt;
@@ -33,7 +34,6 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     advice_claims: Vec<(usize, Vec<E>, E)>,
     model_claims: Vec<(usize, Vec<E>, E)>,
     pending: Vec<Vec<(Vec<E>, E)>>,
-    first_point: Vec<Option<Vec<E>>>,
     layer: usize,
     t: &'a mut Transcript,
 }
@@ -97,10 +97,13 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(v)
     }
 
-    fn note_point(&mut self, t: usize, point: &[E]) {
-        if let Some(slot) = self.first_point.get_mut(t) {
-            slot.get_or_insert_with(|| point.to_vec());
+    /// The bias at `r_o` from its limbs' values (read and claimed).
+    fn eval_bias(&mut self, bias: &Bias, r_o: &[E]) -> Result<E, VerifyError> {
+        let mut limbs = Vec::with_capacity(bias.limbs.len());
+        for &(seg, _) in &bias.limbs {
+            limbs.push(self.eval_model(seg, r_o)?);
         }
+        Ok(bias_value::<F, E>(bias, &limbs, r_o))
     }
 
     fn source(&self, t: usize) -> Source {
@@ -108,7 +111,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     }
 
     fn claim_tensor(&mut self, t: usize, point: &[E], value: E) -> Result<(), VerifyError> {
-        self.note_point(t, point);
         match self.source(t) {
             Source::Input => {
                 if evaluate_base(&self.input, point) != value {
@@ -139,7 +141,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     }
 
     fn eval_tensor(&mut self, t: usize, point: &[E]) -> Result<E, VerifyError> {
-        self.note_point(t, point);
         match self.source(t) {
             Source::Input => Ok(evaluate_base(&self.input, point)),
             Source::Committed(terms) => {
@@ -170,18 +171,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                     self.eval_tensor(tensor, &p)
                 }
             },
-        }
-    }
-
-    fn point_for(&mut self, t: usize) -> Vec<E> {
-        match self.first_point.get(t).cloned().flatten() {
-            Some(p) => p,
-            None => {
-                let vars = self.plan.dims.get(t).map_or(0, |d| d.num_vars());
-                let p: Vec<E> = self.t.challenge_fields(b"layer-point", vars);
-                self.note_point(t, &p);
-                p
-            }
         }
     }
 
@@ -272,7 +261,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 }
             }
             Some(step) => {
-                let r = self.point_for(tout);
+                // A point drawn here, never a consumer's (see the prover).
+                let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars_out);
                 let rq = plan
                     .requant_of(l)
                     .cloned()
@@ -290,7 +280,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         let [r_o, r_y, r_x] = parts.as_slice() else {
                             return Err(VerifyError::AdviceShape);
                         };
-                        let b = self.eval_model(*bias, r_o)?;
+                        let b = self.eval_bias(bias, r_o)?;
                         let target = acc - b * valid(&shape.wy, r_y) * valid(&shape.wx, r_x);
                         let proof = self.conv()?;
                         let claims = match path {
@@ -314,7 +304,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         self.claim_tensor(tin, &claims.input_point, claims.input_value)?;
                     }
                     Step::Dense { weights, bias, .. } => {
-                        let b = self.eval_model(*bias, &r)?;
+                        let b = self.eval_bias(bias, &r)?;
                         let proof = self.product()?;
                         let (rho, wv, xv) =
                             dense::verify(dims_in.num_vars(), acc - b, proof, self.t)
@@ -353,12 +343,12 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     }
 }
 
-/// Verifies that the model committed as `commitment` (with `model`'s architecture), on `input`,
-/// outputs `output`. Only the architecture is read: pass [`Model::architecture`] (weights
-/// removed) or the full model.
+/// Verifies that the model committed as `commitment` (with `model`'s architecture, against
+/// which the commitment was checked), on `input`, outputs `output`. Only the architecture is
+/// read: pass [`Model::architecture`] (weights removed) or the full model.
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
-    commitment: &Commitment,
+    commitment: &CheckedCommitment,
     input: &[i64],
     output: &[i64],
     proof: &Proof<F, E>,
@@ -377,12 +367,18 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
 /// [`super::prove_with_policy`]).
 pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
-    commitment: &Commitment,
+    checked: &CheckedCommitment,
     input: &[i64],
     output: &[i64],
     proof: &Proof<F, E>,
     policy: ConvPolicy,
 ) -> Result<(), VerifyError> {
+    if checked.architecture_digest()
+        != *blake3::hash(model.architecture_json().as_bytes()).as_bytes()
+    {
+        return Err(VerifyError::Architecture);
+    }
+    let commitment = checked.commitment();
     let plan = Plan::with_policy(model, policy).map_err(VerifyError::Model)?;
     let bound = 1i64 << (model.activation_bits - 1);
     for (what, xs, dims) in [
@@ -435,7 +431,6 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
         advice_claims: Vec::new(),
         model_claims: Vec::new(),
         pending: vec![Vec::new(); n_t],
-        first_point: vec![None; n_t],
         layer: plan.steps.len(),
         t: &mut t,
     };
@@ -504,15 +499,14 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
     let advice_params = super::opening_params::<F, E>(proof.advice.num_vars)
         .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
     let (mut tm, mut ta) = super::prover::fork(t);
-    basefold::verify(
-        &model_params,
-        commitment,
-        &mc,
-        &mv,
-        &proof.model_opening,
-        &mut tm,
-    )
-    .map_err(VerifyError::ModelOpening)?;
+    match (&proof.model_opening, mc.is_empty()) {
+        (Some(opening), false) => {
+            basefold::verify(&model_params, commitment, &mc, &mv, opening, &mut tm)
+                .map_err(VerifyError::ModelOpening)?;
+        }
+        (None, true) => {}
+        (opening, _) => return Err(VerifyError::ModelOpeningPresence(opening.is_none())),
+    }
     basefold::verify(
         &advice_params,
         &proof.advice,

@@ -247,6 +247,14 @@ pub enum PcsError {
     /// The codeword's domain is too large for the field.
     #[error(transparent)]
     Domain(#[from] DomainTooLarge),
+    /// A commitment is larger than the parameters were set up for.
+    #[error("a commitment of 2^{num_vars} entries is beyond the 2^{max_vars} that the parameters are set up for at the stated security level")]
+    BeyondSetup {
+        /// Variables of the commitment.
+        num_vars: usize,
+        /// The most the parameters cover.
+        max_vars: usize,
+    },
     /// No parameters reach the security level asked for.
     #[error("{bits}-bit security is out of reach for 2^{max_vars} entries: the proximity-gap and sum-check terms cap it below {cap} bits")]
     SecurityUnreachable {

@@ -56,6 +56,37 @@ impl Packing {
         self.vars[j]
     }
 
+    /// Segment `j`'s offset in the packed table (a multiple of its size).
+    pub fn offset(&self, j: usize) -> usize {
+        self.offsets[j]
+    }
+
+    /// For a point `z` on the packed polynomial, `eq(bits of offset_j / 2^{v_j}, z[v_j..])`: the
+    /// factor that selects segment `j`, so that `P̃(z) = Σ_j selector_j(z)·s̃_j(z[..v_j])` (plus
+    /// the free blocks' terms).
+    pub fn selector<E: Field>(&self, j: usize, z: &[E]) -> E {
+        block_selector(self.offsets[j], self.vars[j], z)
+    }
+
+    /// The entries no segment uses, as aligned blocks `(offset, vars)` of `2^vars` entries
+    /// (largest first, at most `num_vars` of them).
+    pub fn free_blocks(&self) -> Vec<(usize, usize)> {
+        let used: usize = self.vars.iter().map(|&v| 1usize << v).sum();
+        let end = 1usize << self.num_vars;
+        let mut blocks = Vec::new();
+        let mut at = used;
+        while at < end {
+            // The largest aligned block that starts at `at` and fits.
+            let mut v = at.trailing_zeros().min(self.num_vars as u32) as usize;
+            while at + (1 << v) > end {
+                v -= 1;
+            }
+            blocks.push((at, v));
+            at += 1 << v;
+        }
+        blocks
+    }
+
     /// Segment `j`'s entries within a packed table.
     pub fn segment<'a, T>(&self, packed: &'a [T], j: usize) -> &'a [T] {
         &packed[self.offsets[j]..self.offsets[j] + (1 << self.vars[j])]
@@ -93,6 +124,22 @@ impl Packing {
     }
 }
 
+/// `eq(bits of offset / 2^vars, z[vars..])` for an aligned block of `2^vars` entries.
+pub fn block_selector<E: Field>(offset: usize, vars: usize, z: &[E]) -> E {
+    let block = offset >> vars;
+    z.iter()
+        .skip(vars)
+        .enumerate()
+        .map(|(k, &zk)| {
+            if (block >> k) & 1 == 1 {
+                zk
+            } else {
+                E::ONE - zk
+            }
+        })
+        .product()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +171,46 @@ mod tests {
                     evaluate_base::<F, E>(t, &z)
                 );
             }
+        }
+    }
+
+    /// Segments and free blocks tile the table, and the selectors split the packed polynomial.
+    #[test]
+    fn selectors_and_free_blocks_split_the_packed_polynomial() {
+        let mut rng = ark_std::test_rng();
+        for vars in [
+            vec![3],
+            vec![0, 0, 0],
+            vec![2, 5, 0, 3, 3, 1],
+            vec![4, 1],
+            vec![],
+        ] {
+            let p = Packing::new(&vars);
+            let n = p.num_vars();
+            let mut covered = vec![0u8; 1 << n];
+            for j in 0..vars.len() {
+                covered[p.offset(j)..p.offset(j) + (1 << vars[j])]
+                    .iter_mut()
+                    .for_each(|c| *c += 1);
+            }
+            let free = p.free_blocks();
+            for &(o, v) in &free {
+                assert_eq!(o % (1 << v), 0, "aligned");
+                covered[o..o + (1 << v)].iter_mut().for_each(|c| *c += 1);
+            }
+            assert!(covered.iter().all(|&c| c == 1), "{vars:?}: {covered:?}");
+            let packed: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+            let z: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+            let mut sum = E::from(0u64);
+            for j in 0..vars.len() {
+                let seg = p.segment(&packed, j);
+                sum += p.selector(j, &z) * evaluate_base::<F, E>(seg, &z[..vars[j]]);
+            }
+            for &(o, v) in &free {
+                let block = &packed[o..o + (1 << v)];
+                sum += block_selector(o, v, &z) * evaluate_base::<F, E>(block, &z[..v]);
+            }
+            assert_eq!(sum, evaluate_base::<F, E>(&packed, &z));
         }
     }
 

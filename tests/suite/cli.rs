@@ -804,9 +804,12 @@ fn no_panic(out: Output) {
 #[test]
 fn altered_files_never_panic() {
     let dir = proven("altered");
-    // Every byte of the commitment file, changed.
+    // Every byte of the commitment file's header and of its Basefold commitment, and 64
+    // sampled bytes of its check, changed (the library's tests flip many more in-process).
     let c = std::fs::read(dir.join("c.bin")).unwrap();
-    for i in 0..c.len() {
+    let positions =
+        (0..c.len().min(43 + 40)).chain((0..64).map(|k| 83 + (k * 7919) % (c.len() - 83)));
+    for i in positions {
         let mut changed = c.clone();
         changed[i] ^= 0x80;
         write(&dir, "c-alt.bin", &changed);

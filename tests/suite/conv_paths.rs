@@ -141,6 +141,7 @@ fn lenet5_network_with_each_path() {
     use zkcnn::network::{self, ConvPolicy};
     let model = zoo::lenet5(1);
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
     println!("| LeNet-5 convolutions | prove | verify | proof bytes | of which layer sum-checks | openings |");
     println!("|---|---|---|---|---|---|");
@@ -163,10 +164,9 @@ fn lenet5_network_with_each_path() {
             let x: Vec<i64> = input.iter().copied().collect();
             let y: Vec<i64> = output.iter().copied().collect();
             let t = Instant::now();
-            network::verify_with_policy(&model, &committed.commitment, &x, &y, &proof, policy)
-                .unwrap();
+            network::verify_with_policy(&model, &checked, &x, &y, &proof, policy).unwrap();
             vt.push(t.elapsed());
-            let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+            let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
             bytes = proof.to_bytes(digest).len();
             parts = proof.part_sizes();
         }

@@ -886,6 +886,17 @@ fn validation_errors() {
             max_abs: (1 << 31) - 1
         }
     );
+    // Biases are int32: −2^31 is in range, one below is not.
+    assert_eq!(
+        err_of(|m| dense_of(m).bias[1] = -(1 << 31) - 1),
+        ModelError::BiasOutOfRange {
+            layer: 4,
+            kind: K::Dense,
+            index: 1,
+            value: -(1 << 31) - 1,
+            max_abs: (1 << 31) - 1
+        }
+    );
     assert_eq!(
         err_of(|m| conv_of(m).shift = 41),
         ModelError::ShiftTooLarge {

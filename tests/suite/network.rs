@@ -13,23 +13,25 @@ fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     seed: u64,
 ) {
     let committed = network::commit_model::<F, E>(model).unwrap();
+    let checked = committed.public.check(model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
     let (output, proof) = network::prove::<F, E>(model, &committed, &input).unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    network::verify(model, &committed.commitment, &x, &y, &proof).unwrap();
+    network::verify(model, &checked, &x, &y, &proof).unwrap();
     let mut y2 = y.clone();
     y2[0] += 1;
-    assert!(network::verify(model, &committed.commitment, &x, &y2, &proof).is_err());
+    assert!(network::verify(model, &checked, &x, &y2, &proof).is_err());
     let mut x2 = x.clone();
     x2[0] = if x2[0] == 0 { 1 } else { 0 };
-    assert!(network::verify(model, &committed.commitment, &x2, &y, &proof).is_err());
+    assert!(network::verify(model, &checked, &x2, &y, &proof).is_err());
     // Both openings grind (the model's and the advice's commitments have more than 4
     // variables), and the smallest passing nonce is sent: the one below it fails.
     let pow = |n| network::pow_bits(n) > 0;
-    assert!(pow(committed.commitment.num_vars) && pow(proof.advice.num_vars));
+    assert!(pow(committed.commitment().num_vars) && pow(proof.advice.num_vars));
+    let model_opening = proof.model_opening.as_ref().expect("the model has weights");
     for (which, nonce) in [
-        ("model", proof.model_opening.pow_nonce),
+        ("model", model_opening.pow_nonce),
         ("advice", proof.advice_opening.pow_nonce),
     ] {
         let Some(smaller) = nonce.checked_sub(1) else {
@@ -37,10 +39,14 @@ fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
         };
         let mut bad = proof.clone();
         match which {
-            "model" => bad.model_opening.pow_nonce = smaller,
+            "model" => {
+                if let Some(o) = bad.model_opening.as_mut() {
+                    o.pow_nonce = smaller
+                }
+            }
             _ => bad.advice_opening.pow_nonce = smaller,
         }
-        let err = network::verify(model, &committed.commitment, &x, &y, &bad).unwrap_err();
+        let err = network::verify(model, &checked, &x, &y, &bad).unwrap_err();
         let expected = match which {
             "model" => VerifyError::ModelOpening(PcsError::ProofOfWork),
             _ => VerifyError::AdviceOpening(PcsError::ProofOfWork),
@@ -68,6 +74,7 @@ fn a_changed_weight_is_caught_by_the_model_opening() {
     type E = GoldilocksExt2;
     let model = zoo::small_vgg(2);
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let mut changed = model.clone();
     if let zkcnn::model::Layer::Conv2d(c) = &mut changed.layers[0] {
         c.weights[0] = if c.weights[0] == 5 { 6 } else { 5 };
@@ -79,13 +86,13 @@ fn a_changed_weight_is_caught_by_the_model_opening() {
     // A proof against the changed model's own commitment is a proof about another model.
     let (output, proof) = network::prove::<F, E>(&changed, &fake, &input).unwrap();
     let y: Vec<i64> = output.iter().copied().collect();
-    let err = network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap_err();
+    let err = network::verify(&model, &checked, &x, &y, &proof).unwrap_err();
     assert_eq!(err, VerifyError::Output);
     // Claiming the original commitment with the changed weights fails the model opening.
-    let cheat = fake.with_commitment_for_tests(committed.commitment.clone());
+    let cheat = network::cheat::with_public(fake, committed.public.clone());
     let (output, proof) = network::prove::<F, E>(&changed, &cheat, &input).unwrap();
     let y: Vec<i64> = output.iter().copied().collect();
-    let err = network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap_err();
+    let err = network::verify(&model, &checked, &x, &y, &proof).unwrap_err();
     assert!(matches!(err, VerifyError::ModelOpening(_)), "{err:?}");
 }
 
@@ -133,6 +140,7 @@ fn tiny_round_trips() {
     type E = GoldilocksExt2;
     let model = tiny();
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let input = tiny_input();
     let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
@@ -142,7 +150,7 @@ fn tiny_round_trips() {
         assert!(c.weights.iter().any(|&w| w != 0));
     }
     assert!(y.iter().any(|&v| v != 0), "{y:?}");
-    network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap();
+    network::verify(&model, &checked, &x, &y, &proof).unwrap();
 }
 
 /// Every value of the proof, changed, is rejected; the first few checks are named.
@@ -153,6 +161,7 @@ fn changed_values_are_rejected() {
     use ark_ff::Field;
     let model = tiny();
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let input = tiny_input();
     let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
@@ -160,7 +169,7 @@ fn changed_values_are_rejected() {
     for i in 0..proof.values.len() {
         let mut p = proof.clone();
         p.values[i] += E::ONE;
-        let e = network::verify(&model, &committed.commitment, &x, &y, &p).unwrap_err();
+        let e = network::verify(&model, &checked, &x, &y, &p).unwrap_err();
         // The last dense layer's y and n at the output point are the first two values.
         if i < 2 {
             assert_eq!(e, VerifyError::Output);
@@ -169,27 +178,27 @@ fn changed_values_are_rejected() {
     let mut p = proof.clone();
     p.values.push(E::ONE);
     assert_eq!(
-        network::verify(&model, &committed.commitment, &x, &y, &p),
+        network::verify(&model, &checked, &x, &y, &p),
         Err(VerifyError::Leftover { what: "values" })
     );
     let mut p = proof.clone();
     p.values.pop();
-    assert!(network::verify(&model, &committed.commitment, &x, &y, &p).is_err());
+    assert!(network::verify(&model, &checked, &x, &y, &p).is_err());
     let mut p = proof.clone();
     p.products.pop();
-    assert!(network::verify(&model, &committed.commitment, &x, &y, &p).is_err());
+    assert!(network::verify(&model, &checked, &x, &y, &p).is_err());
     let mut p = proof.clone();
     p.advice.num_vars += 1;
     assert_eq!(
-        network::verify(&model, &committed.commitment, &x, &y, &p),
+        network::verify(&model, &checked, &x, &y, &p),
         Err(VerifyError::AdviceShape)
     );
     let mut p = proof.clone();
     p.advice.root[0] ^= 1;
-    assert!(network::verify(&model, &committed.commitment, &x, &y, &p).is_err());
+    assert!(network::verify(&model, &checked, &x, &y, &p).is_err());
     // Wrong shapes and ranges of the public data.
     assert_eq!(
-        network::verify(&model, &committed.commitment, &x[1..], &y, &proof),
+        network::verify(&model, &checked, &x[1..], &y, &proof),
         Err(VerifyError::Shape {
             what: "input",
             expected: 36,
@@ -199,7 +208,7 @@ fn changed_values_are_rejected() {
     let mut big = y.clone();
     big[1] = 128;
     assert_eq!(
-        network::verify(&model, &committed.commitment, &x, &big, &proof),
+        network::verify(&model, &checked, &x, &big, &proof),
         Err(VerifyError::OutOfRange {
             what: "output",
             index: 1,
@@ -219,15 +228,16 @@ fn byte_flips_are_rejected() {
     type E = GoldilocksExt2;
     let model = zoo::lenet5(3);
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
     let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
     let bytes = proof.to_bytes(digest);
     let back = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
     assert_eq!(back, proof);
-    network::verify(&model, &committed.commitment, &x, &y, &back).unwrap();
+    network::verify(&model, &checked, &x, &y, &back).unwrap();
     let mut rng = StdRng::seed_from_u64(11);
     let positions: Vec<usize> = (0..64)
         .chain((0..400).map(|_| rng.gen_range(0..bytes.len())))
@@ -237,7 +247,7 @@ fn byte_flips_are_rejected() {
         b[pos] ^= 1 << rng.gen_range(0..8);
         let ok = network::Proof::<F, E>::from_bytes(&b, digest)
             .ok()
-            .map(|p| network::verify(&model, &committed.commitment, &x, &y, &p));
+            .map(|p| network::verify(&model, &checked, &x, &y, &p));
         assert!(!matches!(ok, Some(Ok(()))), "flip at byte {pos} accepted");
     }
     // Truncations and extensions.
@@ -250,7 +260,7 @@ fn byte_flips_are_rejected() {
     // Another statement's digest.
     let mut other = y.clone();
     other[0] ^= 1;
-    let d2 = network::statement_digest(&model, &committed.commitment, &x, &other);
+    let d2 = network::statement_digest(&model, committed.commitment(), &x, &other);
     assert_eq!(
         network::Proof::<F, E>::from_bytes(&bytes, d2),
         Err(network::FormatError::Statement)
@@ -322,8 +332,8 @@ fn every_layer_kind_round_trips_on_both_fields() {
     round_trip::<Bn254Fr, Bn254Fr>(&model, 102);
 }
 
-/// Committed proofs keep verifying: `fixtures/golden/` holds the `every_kind(1)` model, an
-/// input, its output and a proof. When the proof format changes on purpose (and
+/// Committed proofs keep verifying: `fixtures/golden/` holds the `every_kind(1)` model, its
+/// model commitment (with the commitment's check), an input, its output and a proof. When the proof format changes on purpose (and
 /// `FORMAT_VERSION` with it), regenerate with
 /// `ZKCNN_REGENERATE_GOLDEN=1 cargo test --test suite golden`.
 #[test]
@@ -333,14 +343,16 @@ fn golden_proof_keeps_verifying() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
     let (model_path, proof_path) = (dir.join("every-kind.json"), dir.join("every-kind.proof"));
     let io_path = dir.join("every-kind.io.json");
+    let commitment_path = dir.join("every-kind.commitment");
     if std::env::var_os("ZKCNN_REGENERATE_GOLDEN").is_some() {
         let model = every_kind(1);
         let committed = network::commit_model::<F, E>(&model).unwrap();
+        std::fs::write(&commitment_path, zkcnn::codec::to_bytes(&committed.public)).unwrap();
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
         let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
-        let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+        let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&model_path, model.to_json()).unwrap();
         std::fs::write(
@@ -363,17 +375,39 @@ fn golden_proof_keeps_verifying() {
             .collect()
     };
     let (x, y) = (ints("input"), ints("output"));
+    let public: network::ModelCommitment<F, E> =
+        zkcnn::codec::from_bytes(&std::fs::read(&commitment_path).unwrap()).unwrap();
+    let checked = public.check(&model.architecture()).unwrap();
+    // Committing is deterministic: today's commitment and check are the stored ones.
     let committed = network::commit_model::<F, E>(&model).unwrap();
-    let digest = network::statement_digest(&model, &committed.commitment, &x, &y);
+    assert!(
+        committed.public == public,
+        "the model commitment changed: regenerate the golden files"
+    );
+    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
     let bytes = std::fs::read(&proof_path).unwrap();
     let proof = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
-    network::verify(&model, &committed.commitment, &x, &y, &proof).unwrap();
+    network::verify(&model, &checked, &x, &y, &proof).unwrap();
     // Proving is deterministic: today's prover writes the same bytes.
     let input = ndarray::ArrayD::from_shape_vec(model.input_shape.clone(), x.clone()).unwrap();
     let (_, again) = network::prove::<F, E>(&model, &committed, &input).unwrap();
     assert!(
         again.to_bytes(digest) == bytes,
         "the prover's bytes changed: bump FORMAT_VERSION and regenerate"
+    );
+}
+
+/// A proof of an older format is refused by its version, before anything else:
+/// `every-kind.v2.proof` is the golden proof of format 2 (before every requantization was
+/// checked at a fresh point and biases were committed as limbs).
+#[test]
+fn an_older_format_is_refused_by_version() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    let bytes = std::fs::read(dir.join("every-kind.v2.proof")).unwrap();
+    assert_eq!(network::FORMAT_VERSION, 3);
+    assert_eq!(
+        network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
+        Err(network::FormatError::Version { got: 2 })
     );
 }
 
@@ -387,17 +421,18 @@ fn the_verifier_needs_only_the_architecture() {
     let arch = model.architecture();
     assert_eq!(arch.architecture_json(), model.architecture_json());
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 8);
     let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    network::verify(&arch, &committed.commitment, &x, &y, &proof).unwrap();
+    network::verify(&arch, &checked, &x, &y, &proof).unwrap();
     // Another architecture (one shift changed) is another statement.
     let mut other = arch.clone();
     if let zkcnn::model::Layer::Conv2d(c) = &mut other.layers[0] {
         c.shift += 1;
     }
-    assert!(network::verify(&other, &committed.commitment, &x, &y, &proof).is_err());
+    assert!(network::verify(&other, &checked, &x, &y, &proof).is_err());
     assert!(matches!(
         network::commit_model::<F, E>(&arch),
         Err(network::NetworkError::Model(_))
@@ -411,6 +446,7 @@ fn fft_round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
 ) {
     let fft = ConvPolicy::Always(ConvPath::Fft);
     let committed = network::commit_model::<F, E>(model).unwrap();
+    let checked = committed.public.check(model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
     let (output, proof) =
         network::prove_with_policy::<F, E>(model, &committed, &input, fft, &mut Vec::new())
@@ -419,7 +455,7 @@ fn fft_round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     assert_eq!(output, direct_out);
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let c = &committed.commitment;
+    let c = &checked;
     network::verify_with_policy(model, c, &x, &y, &proof, fft).unwrap();
     // The verifier must read the convolutions as the prover wrote them.
     assert!(network::verify(model, c, &x, &y, &proof).is_err());
@@ -449,13 +485,14 @@ fn fft_convolution_tampering_is_rejected() {
     let fft = ConvPolicy::Always(ConvPath::Fft);
     let model = every_kind(1);
     let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
     let (output, proof) =
         network::prove_with_policy::<F, E>(&model, &committed, &input, fft, &mut Vec::new())
             .unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let c = &committed.commitment;
+    let c = &checked;
     let check = |p: &network::Proof<F, E>| network::verify_with_policy(&model, c, &x, &y, p, fft);
     assert_eq!(check(&proof), Ok(()));
     // The backward pass meets the second convolution (layer 2) first.
@@ -505,7 +542,7 @@ fn fft_convolution_tampering_is_rejected() {
         })
     );
     // Byte flips.
-    let digest = network::statement_digest(&model, c, &x, &y);
+    let digest = network::statement_digest(&model, c.commitment(), &x, &y);
     let bytes = proof.to_bytes(digest);
     let mut rng = StdRng::seed_from_u64(12);
     for _ in 0..150 {

@@ -52,10 +52,11 @@ fn prove_and_verify(model: &Model, input: &[f32]) -> Vec<i64> {
     let array =
         ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), x.clone()).unwrap();
     let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(model).unwrap();
+    let checked = committed.public.check(model).unwrap();
     let (output, proof) =
         network::prove::<Goldilocks, GoldilocksExt2>(model, &committed, &array).unwrap();
     let y: Vec<i64> = output.iter().copied().collect();
-    network::verify(model, &committed.commitment, &x, &y, &proof).unwrap();
+    network::verify(model, &checked, &x, &y, &proof).unwrap();
     y
 }
 

@@ -1,0 +1,83 @@
+//! Cheating provers for the soundness tests, only with the `cheat` feature (which the test
+//! suite enables through a dev-dependency on this crate; a release build has none of this).
+//!
+//! A cheating prover edits the witness — a layer's output, a requantization's `y`, `n` or
+//! remainder limbs, a max-pool's maxima, the range multiplicities, a committed weight — and
+//! then computes everything else honestly: later layers from the edited values, the advice
+//! commitment, every sum-check and the openings. Its proof of the resulting statement must be
+//! rejected; which check catches it is what the tests assert.
+
+use super::commitment::{commit_packed, model_tables, CommittedModel, ModelCommitment};
+use super::plan::{ConvPolicy, Plan};
+use super::prover::{prove_inner, Cheat};
+use super::{NetworkError, Proof};
+use crate::field::{BaseField, ExtField};
+use crate::model::Model;
+use ark_ff::FftField;
+use ndarray::ArrayD;
+
+pub use super::prover::WitnessMut;
+
+struct Edits<A, M> {
+    after_layer: A,
+    multiplicities: M,
+}
+
+impl<F, A: FnMut(usize, WitnessMut<'_, F>), M: FnMut(&mut [F])> Cheat<F> for Edits<A, M> {
+    fn after_layer(&mut self, layer: usize, witness: WitnessMut<'_, F>) {
+        (self.after_layer)(layer, witness)
+    }
+
+    fn multiplicities(&mut self, m: &mut [F]) {
+        (self.multiplicities)(m)
+    }
+}
+
+/// Proves `model` on `input` with `after_layer(l, witness)` called once each layer's witness is
+/// computed and `multiplicities` on the range multiplicities, everything else honest. Returns
+/// the output the edited witness leads to, and the proof.
+pub fn prove_edited<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F, E>,
+    input: &ArrayD<i64>,
+    policy: ConvPolicy,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    let mut edits = Edits {
+        after_layer,
+        multiplicities,
+    };
+    prove_inner(
+        model,
+        committed,
+        input,
+        policy,
+        &mut Vec::new(),
+        Some(&mut edits),
+    )
+}
+
+/// Commits to `model`'s packed table after `edit(plan, table)` changed it, with the check proven
+/// by the honest check prover on the edited table (multiplicities counting only in-range
+/// entries). Its check must fail when an edit leaves the architecture's bounds.
+pub fn commit_edited<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    edit: impl FnOnce(&Plan, &mut [F]),
+) -> Result<CommittedModel<F, E>, NetworkError> {
+    model.validate().map_err(NetworkError::Model)?;
+    let plan = Plan::new(model)?;
+    let mut packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
+    edit(&plan, &mut packed);
+    commit_packed(model, &plan, packed, true)
+}
+
+/// The prover's data of `committed` presented with another public commitment, as a prover
+/// that changed the weights after committing would: its proofs must fail the model opening.
+pub fn with_public<F: BaseField, E: ExtField<F>>(
+    mut committed: CommittedModel<F, E>,
+    public: ModelCommitment<F, E>,
+) -> CommittedModel<F, E> {
+    committed.public = public;
+    committed
+}
