@@ -480,6 +480,15 @@ impl Plan {
                             m.size, m.stride
                         )));
                     }
+                    // A view (sub-grid) point has fixed coordinates: only a claim may sit
+                    // there, so the viewed tensor must be committed or public, never derived
+                    // (a derived tensor's claims are relations of its producing step).
+                    if p.sources[l] == Source::Derived {
+                        return Err(unsupported(
+                            "max-pooling a tensor that is not committed (a flatten's output)"
+                                .into(),
+                        ));
+                    }
                     if input.shape[1] % 2 == 1 || input.shape[2] % 2 == 1 {
                         return Err(unsupported(format!(
                             "max-pooling a tensor of odd height or width ({}×{}): floor mode \
