@@ -14,7 +14,7 @@
 use ndarray::{ArrayD, Dimension, IxDyn};
 
 use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
-use super::validate::{max_abs, ModelError};
+use super::validate::{max_abs, weight_range, ModelError};
 use crate::parallel;
 
 /// `⌊(acc + 2^{shift−1}) / 2^{shift}⌋`, rounding half up; `acc` itself when `shift = 0`.
@@ -319,10 +319,11 @@ impl<'a> Engine<'a> {
     pub(crate) fn new(model: &'a Model) -> Result<Self, ModelError> {
         let shapes = model.validate()?;
         let amax = max_abs(model.activation_bits);
-        let wmax = max_abs(model.weight_bits);
-        // The largest n with n · wmax · amax ≤ i32::MAX; at least 2 since wmax, amax < 2^15.
+        let wmax = -weight_range(model.weight_bits).0;
+        // The largest n with n · wmax · amax ≤ i32::MAX; at least 2 since wmax ≤ 2^15 and
+        // amax < 2^15.
         let chunk = (i32::MAX as i64 / (wmax * amax)) as usize;
-        // Validated: |w| < 2^15, so `as i16` is exact.
+        // Validated: −2^15 ≤ w < 2^15, so `as i16` is exact.
         let weights = model
             .layers
             .iter()

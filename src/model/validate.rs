@@ -29,6 +29,13 @@ pub fn max_abs(bits: u32) -> i64 {
     (1i64 << (bits.clamp(1, 63) - 1)) - 1
 }
 
+/// The weight range of `weight_bits = bits`: two's complement, `[−2^{bits−1}, 2^{bits−1} − 1]`
+/// (int8 is `−128..=127`; `bits` is clamped to `1..=63`).
+pub fn weight_range(bits: u32) -> (i64, i64) {
+    let half = 1i64 << (bits.clamp(1, 63) - 1);
+    (-half, half - 1)
+}
+
 /// Which bit width is out of range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BitsField {
@@ -148,8 +155,8 @@ pub enum ModelError {
         /// Actual length.
         got: usize,
     },
-    /// A weight is outside `−max_abs..=max_abs`.
-    #[error("layer {layer} ({kind}): weight {index} is {value}, outside -{max_abs}..={max_abs}")]
+    /// A weight is outside `min..=max` ([`weight_range`]).
+    #[error("layer {layer} ({kind}): weight {index} is {value}, outside {min}..={max}")]
     WeightOutOfRange {
         /// Layer index.
         layer: usize,
@@ -159,8 +166,10 @@ pub enum ModelError {
         index: usize,
         /// The value.
         value: i64,
-        /// `2^{W−1} − 1`.
-        max_abs: i64,
+        /// The smallest weight, `−2^{W−1}`.
+        min: i64,
+        /// The largest weight, `2^{W−1} − 1`.
+        max: i64,
     },
     /// A bias is outside `MIN_BIAS..=MAX_BIAS` (`max_abs` is [`MAX_BIAS`]).
     #[error("layer {layer} ({kind}): bias {index} is {value}, outside {MIN_BIAS}..={max_abs}")]
@@ -279,7 +288,7 @@ impl Model {
             });
         }
         let ctx = Ctx {
-            wmax: max_abs(self.weight_bits),
+            wrange: weight_range(self.weight_bits),
             amax: max_abs(self.activation_bits),
             architecture_only,
         };
@@ -395,7 +404,7 @@ impl Model {
 
 /// The value ranges that the checks need.
 struct Ctx {
-    wmax: i64,
+    wrange: (i64, i64),
     amax: i64,
     /// Accept layers whose weights and biases are both empty (an architecture without
     /// parameters, as the verifier holds it).
@@ -500,14 +509,15 @@ impl At {
         if let Some((index, &value)) = weights
             .iter()
             .enumerate()
-            .find(|(_, w)| w.unsigned_abs() > ctx.wmax as u64)
+            .find(|(_, w)| !(ctx.wrange.0..=ctx.wrange.1).contains(*w))
         {
             return Err(ModelError::WeightOutOfRange {
                 layer,
                 kind,
                 index,
                 value,
-                max_abs: ctx.wmax,
+                min: ctx.wrange.0,
+                max: ctx.wrange.1,
             });
         }
         if let Some((index, &value)) = bias
@@ -576,7 +586,7 @@ fn conv2d_shape(
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &c.weights, &c.bias, expected, c.out_channels)?;
     at.check_shift(c.shift)?;
-    at.check_accumulator(fan_in as u128, ctx.wmax, ctx.amax, -MIN_BIAS)?;
+    at.check_accumulator(fan_in as u128, -ctx.wrange.0, ctx.amax, -MIN_BIAS)?;
     if c.out_channels
         .checked_mul(oh)
         .and_then(|n| n.checked_mul(ow))
@@ -605,7 +615,7 @@ fn dense_shape(at: At, ctx: &Ctx, d: &Dense, incoming: &[usize]) -> Result<Vec<u
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &d.weights, &d.bias, expected, d.out_features)?;
     at.check_shift(d.shift)?;
-    at.check_accumulator(features as u128, ctx.wmax, ctx.amax, -MIN_BIAS)?;
+    at.check_accumulator(features as u128, -ctx.wrange.0, ctx.amax, -MIN_BIAS)?;
     Ok(vec![d.out_features])
 }
 

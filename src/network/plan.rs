@@ -6,7 +6,7 @@ use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
 use crate::layers::Dims;
-use crate::model::validate::{max_abs, BIAS_BITS, MIN_BIAS};
+use crate::model::validate::{weight_range, BIAS_BITS, MIN_BIAS};
 use crate::model::{Layer, Model};
 use crate::pcs::packing::Packing;
 
@@ -229,16 +229,16 @@ impl Plan {
     }
 
     /// A weight matrix segment: `rows × cols` in use (padded to `2^row_vars × 2^col_vars`),
-    /// entries in `[−(2^{W−1} − 1), 2^{W−1} − 1]`.
+    /// entries in `[−2^{W−1}, 2^{W−1})`.
     fn weight_seg(&mut self, rows: usize, row_vars: usize, cols: usize, col_vars: usize) -> usize {
-        let m = max_abs(self.weight_bits);
+        let (lo, hi) = weight_range(self.weight_bits);
         self.model_segs.push(ModelSeg {
             vars: row_vars + col_vars,
             col_vars,
             rows,
             cols,
-            lo: -m,
-            hi: m,
+            lo,
+            hi,
         });
         self.model_segs.len() - 1
     }

@@ -848,15 +848,31 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| conv_of(m).weights[17] = -128),
+        err_of(|m| conv_of(m).weights[17] = -129),
         ModelError::WeightOutOfRange {
             layer: 0,
             kind: K::Conv2d,
             index: 17,
-            value: -128,
-            max_abs: 127
+            value: -129,
+            min: -128,
+            max: 127
         }
     );
+    assert_eq!(
+        err_of(|m| conv_of(m).weights[17] = 128),
+        ModelError::WeightOutOfRange {
+            layer: 0,
+            kind: K::Conv2d,
+            index: 17,
+            value: 128,
+            min: -128,
+            max: 127
+        }
+    );
+    // Weights are two's complement: −128 is an int8 weight.
+    let mut ok = base();
+    conv_of(&mut ok).weights[17] = -128;
+    ok.validate().unwrap();
     assert_eq!(
         err_of(|m| {
             m.weight_bits = 4;
@@ -873,7 +889,8 @@ fn validation_errors() {
             kind: K::Dense,
             index: 5,
             value: 8,
-            max_abs: 7
+            min: -8,
+            max: 7
         }
     );
     assert_eq!(
@@ -1040,10 +1057,10 @@ fn accumulator_bound_and_size_overflow() {
 
 #[test]
 fn error_messages_name_the_layer() {
-    let e = err_of(|m| conv_of(m).weights[17] = -128);
+    let e = err_of(|m| conv_of(m).weights[17] = -129);
     assert_eq!(
         e.to_string(),
-        "layer 0 (Conv2d): weight 17 is -128, outside -127..=127"
+        "layer 0 (Conv2d): weight 17 is -129, outside -128..=127"
     );
     let e = err_of(|m| dense_of(m).in_features = 13);
     assert_eq!(
