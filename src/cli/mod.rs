@@ -82,7 +82,8 @@ pub struct Cli {
     /// Print one JSON object on stdout instead of text; no progress display.
     #[arg(long, global = true)]
     json: bool,
-    /// Worker threads for proving (default: RAYON_NUM_THREADS, or one per core).
+    /// Worker threads for proving (default: RAYON_NUM_THREADS, or one per core; at most 4 per
+    /// core).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -222,8 +223,13 @@ pub fn run() -> ExitCode {
     }));
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
+        let max = max_threads();
         let set = if n == 0 {
             Err(CliError::Usage("--threads must be at least 1".into()))
+        } else if n > max {
+            Err(CliError::Usage(format!(
+                "--threads is {n}; at most {max} (4 per core) are allowed"
+            )))
         } else {
             set_threads(n)
         };
@@ -277,6 +283,12 @@ fn fail(json: bool, e: &CliError) -> ExitCode {
         CliError::Usage(_) => ExitCode::from(2),
         _ => ExitCode::FAILURE,
     }
+}
+
+/// The most worker threads `--threads` may ask for: 4 per core (starting threads costs time
+/// and memory, and more than a few per core gains nothing).
+fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[cfg(feature = "parallel")]

@@ -258,6 +258,16 @@ pub enum OnnxError {
         /// Why.
         what: String,
     },
+    /// The imported model cannot be proven: a layer the prover does not support (a 3×3
+    /// max-pool, …) or a size beyond the proof system's limits. Checked on the architecture
+    /// right after the graph is read, before calibration, and on the quantized model.
+    #[error("{at}: cannot be proven: {what}")]
+    Unprovable {
+        /// `node <name> (<op type>)` of the offending layer, or `the graph input`, or `the model`.
+        at: String,
+        /// Why.
+        what: String,
+    },
     /// An input sample does not have the model's input size.
     #[error("{set} sample {index} has {got} values; the model's input {shape:?} needs {expected}")]
     SampleLength {
