@@ -175,6 +175,17 @@ pub enum OnnxError {
         /// prost's message.
         message: String,
     },
+    /// Decoded, the protobuf would take far more memory than its size (millions of empty
+    /// messages): checked on the wire format before decoding.
+    #[error("the {bytes}-byte protobuf would take {decoded} bytes of memory decoded; at most {limit} are allowed for its size (twice the file and 64 MiB)")]
+    Bloated {
+        /// The file's size.
+        bytes: usize,
+        /// The memory decoding would take.
+        decoded: u64,
+        /// The most allowed.
+        limit: u64,
+    },
     /// The model has no graph, or a graph without nodes.
     #[error("the ONNX model has no graph (or no nodes)")]
     NoGraph,
@@ -319,7 +330,21 @@ pub fn evaluate_float(onnx: &[u8], input: &[f32]) -> Result<Vec<f32>, OnnxError>
     Ok(float::output(&graph, input))
 }
 
+/// The most memory decoding may take: twice the file (weights take their size) and 64 MiB.
+fn max_decoded_bytes(len: usize) -> u64 {
+    (len as u64).saturating_mul(2).saturating_add(64 << 20)
+}
+
 fn decode(onnx: &[u8]) -> Result<proto::ModelProto, OnnxError> {
+    let decoded = proto::decoded_bytes(onnx);
+    let limit = max_decoded_bytes(onnx.len());
+    if decoded > limit {
+        return Err(OnnxError::Bloated {
+            bytes: onnx.len(),
+            decoded,
+            limit,
+        });
+    }
     <proto::ModelProto as prost::Message>::decode(onnx).map_err(|e| OnnxError::Decode {
         message: e.to_string(),
     })
