@@ -294,10 +294,11 @@ impl ModelError {
 impl Model {
     /// Checks the model and returns every layer's output shape (`shapes[i]` for layer `i`).
     ///
-    /// Checks, in order: the bit widths, that there is a layer, the layer count and kernel
-    /// positions ([`MAX_LAYERS`], [`MAX_KERNEL_POSITIONS`]), the input shape, then layer by
-    /// layer: the incoming rank, positive sizes, channel/feature agreement, parameter lengths,
-    /// weight and bias ranges, the shift, the worst-case accumulator, a non-empty output.
+    /// Checks, in order: the bit widths, that there is a layer, the layer count
+    /// ([`MAX_LAYERS`]), the input shape, then layer by layer: the incoming rank, positive
+    /// sizes, channel/feature agreement, parameter lengths, weight and bias ranges, the shift,
+    /// the worst-case accumulator, a non-empty output; and last the kernel positions
+    /// ([`MAX_KERNEL_POSITIONS`]).
     pub fn validate(&self) -> Result<Vec<Vec<usize>>, ModelError> {
         self.check(false)
     }
@@ -321,21 +322,12 @@ impl Model {
         if self.layers.is_empty() {
             return Err(ModelError::NoLayers);
         }
-        let positions = self.layers.iter().fold(0usize, |n, layer| match layer {
-            Layer::Conv2d(c) => n.saturating_add(c.kernel[0].saturating_mul(c.kernel[1])),
-            _ => n,
-        });
-        for (what, size, limit) in [
-            ("layers", self.layers.len(), MAX_LAYERS),
-            (
-                "kernel positions (height × width, summed over its convolutions)",
-                positions,
-                MAX_KERNEL_POSITIONS,
-            ),
-        ] {
-            if size > limit {
-                return Err(ModelError::Limit { what, size, limit });
-            }
+        if self.layers.len() > MAX_LAYERS {
+            return Err(ModelError::Limit {
+                what: "layers",
+                size: self.layers.len(),
+                limit: MAX_LAYERS,
+            });
         }
         let shape = &self.input_shape;
         let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
@@ -403,6 +395,17 @@ impl Model {
                 }
             };
             shapes.push(out);
+        }
+        let positions = self.layers.iter().fold(0usize, |n, layer| match layer {
+            Layer::Conv2d(c) => n.saturating_add(c.kernel[0].saturating_mul(c.kernel[1])),
+            _ => n,
+        });
+        if positions > MAX_KERNEL_POSITIONS {
+            return Err(ModelError::Limit {
+                what: "kernel positions (height × width, summed over its convolutions)",
+                size: positions,
+                limit: MAX_KERNEL_POSITIONS,
+            });
         }
         Ok(shapes)
     }

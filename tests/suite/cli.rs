@@ -964,11 +964,13 @@ fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
         &["verify", "k.json", "c.bin", "x.json", "y.json", "p.bin"],
         &positions,
     );
-    refused(&dir, &["commit", "k.json", "-o", "c.bin"], &positions);
+    // commit and prove need the weights: the file lacks 2^40 of them.
+    let weights = ["invalid model 'k.json'", "0 weights", "1099511627776"];
+    refused(&dir, &["commit", "k.json", "-o", "c.bin"], &weights);
     refused(
         &dir,
         &["prove", "k.json", "x.json", "-o", "p.bin"],
-        &positions,
+        &weights,
     );
     // One 64 × 64 kernel, with its 4096 weights: beyond the plan's 1024 positions per layer.
     write(
