@@ -222,13 +222,23 @@ pub fn run() -> ExitCode {
         eprintln!("zkcnn: internal error (a bug, please report it): {msg}{at}");
     }));
     let cli = Cli::parse();
-    if let Some(n) = cli.threads {
+    // RAYON_NUM_THREADS is the default's source, so it gets the same cap.
+    let from_env = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > max_threads());
+    let threads = match (cli.threads, from_env) {
+        (Some(n), _) => Some(("--threads", n)),
+        (None, Some(n)) => Some(("RAYON_NUM_THREADS", n)),
+        (None, None) => None,
+    };
+    if let Some((what, n)) = threads {
         let max = max_threads();
         let set = if n == 0 {
-            Err(CliError::Usage("--threads must be at least 1".into()))
+            Err(CliError::Usage(format!("{what} must be at least 1")))
         } else if n > max {
             Err(CliError::Usage(format!(
-                "--threads is {n}; at most {max} (4 per core) are allowed"
+                "{what} is {n}; at most {max} (4 per core) are allowed"
             )))
         } else {
             set_threads(n)

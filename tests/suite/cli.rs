@@ -1071,6 +1071,29 @@ fn huge_or_absurd_architectures_are_refused() {
         &["inspect", "wide.json"],
         &["'wide.json'", "kernel positions", "16384"],
     );
+    // More weights than any model can have (the model table holds 2^24): refused by counting
+    // them, not parsing them (parsing buffers each number at 32 bytes).
+    let zeros = vec!["0"; (1 << 24) + (1 << 14) + 1].join(",");
+    write(
+        &dir,
+        "weights.json",
+        architecture(&[4], 8, serde_json::json!("LAYER")).replace(
+            "\"LAYER\"",
+            &format!(
+                "{{\"type\": \"Dense\", \"in_features\": 4, \"out_features\": 1, \
+                 \"weights\": [{zeros}], \"bias\": [0], \"shift\": 0}}"
+            ),
+        ),
+    );
+    refused(
+        &dir,
+        &["inspect", "weights.json"],
+        &[
+            "invalid model 'weights.json'",
+            "more than 16793600 numbers",
+            "2^24",
+        ],
+    );
     // A residual add from a huge layer index.
     write(
         &dir,
@@ -1121,6 +1144,15 @@ fn huge_or_absurd_architectures_are_refused() {
     assert!(text(&out.stderr).starts_with("zkcnn: --threads is 100000; at most"));
     assert_eq!(text(&out.stderr).lines().count(), 1);
     assert!(took < HOSTILE_TIME);
+    // So is RAYON_NUM_THREADS, the default's source.
+    let out = Command::new(env!("CARGO_BIN_EXE_zkcnn"))
+        .args(["inspect", "m.json"])
+        .env("RAYON_NUM_THREADS", "100000")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("zkcnn: RAYON_NUM_THREADS is 100000; at most"));
 }
 
 #[test]
