@@ -23,6 +23,16 @@ pub const BIAS_BITS: u32 = 32;
 /// to spare.
 pub const ACC_BITS: u32 = 62;
 
+/// The most layers a model may have. Planning a model's proof costs about `layers × segments`
+/// (each layer's step checks the tables planned so far), so the count is refused before that
+/// work, from the JSON's length alone. Real CNNs have a few hundred layers at most (ResNet-152:
+/// about 500 in this IR).
+pub const MAX_LAYERS: usize = 1024;
+/// The most kernel positions (`k_h·k_w`, summed over the convolutions) a model may have: each
+/// position is a segment of the committed model, see [`MAX_LAYERS`]. VGG-16 has 117, AlexNet
+/// 173.
+pub const MAX_KERNEL_POSITIONS: usize = 1 << 14;
+
 /// The largest magnitude of a `bits`-bit value in the symmetric range: `2^{bits−1} − 1`
 /// (`bits` is clamped to `1..=63`).
 pub fn max_abs(bits: u32) -> i64 {
@@ -79,6 +89,17 @@ pub enum ModelError {
     /// The model has no layers.
     #[error("the model has no layers")]
     NoLayers,
+    /// The model is beyond a size limit checked before anything else ([`MAX_LAYERS`],
+    /// [`MAX_KERNEL_POSITIONS`]).
+    #[error("the model has {size} {what}; the limit is {limit}")]
+    Limit {
+        /// What is counted.
+        what: &'static str,
+        /// The model's count.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The input shape is not `[C, H, W]` or `[F]` with positive sizes.
     #[error("input shape {shape:?} must be [channels, height, width] or [features], all positive")]
     BadInputShape {
@@ -251,12 +272,42 @@ pub enum ModelError {
     },
 }
 
+impl ModelError {
+    /// The layer the error is about, if it is about one.
+    pub fn layer(&self) -> Option<usize> {
+        use ModelError::*;
+        match self {
+            InputRank { layer, .. }
+            | ZeroParameter { layer, .. }
+            | ChannelMismatch { layer, .. }
+            | FeatureMismatch { layer, .. }
+            | WeightsLength { layer, .. }
+            | BiasLength { layer, .. }
+            | WeightOutOfRange { layer, .. }
+            | BiasOutOfRange { layer, .. }
+            | ShiftTooLarge { layer, .. }
+            | EmptyOutput { layer, .. }
+            | AccumulatorTooLarge { layer, .. }
+            | TooLarge { layer, .. }
+            | AddFromNotEarlier { layer, .. }
+            | AddShapeMismatch { layer, .. } => Some(*layer),
+            Json { .. }
+            | BitsOutOfRange { .. }
+            | NoLayers
+            | Limit { .. }
+            | BadInputShape { .. } => None,
+        }
+    }
+}
+
 impl Model {
     /// Checks the model and returns every layer's output shape (`shapes[i]` for layer `i`).
     ///
-    /// Checks, in order: the bit widths, that there is a layer, the input shape, then layer by
-    /// layer: the incoming rank, positive sizes, channel/feature agreement, parameter lengths,
-    /// weight and bias ranges, the shift, the worst-case accumulator, a non-empty output.
+    /// Checks, in order: the bit widths, that there is a layer, the layer count
+    /// ([`MAX_LAYERS`]), the input shape, then layer by layer: the incoming rank, positive
+    /// sizes, channel/feature agreement, parameter lengths, weight and bias ranges, the shift,
+    /// the worst-case accumulator, a non-empty output; and last the kernel positions
+    /// ([`MAX_KERNEL_POSITIONS`]).
     pub fn validate(&self) -> Result<Vec<Vec<usize>>, ModelError> {
         self.check(false)
     }
@@ -279,6 +330,13 @@ impl Model {
         }
         if self.layers.is_empty() {
             return Err(ModelError::NoLayers);
+        }
+        if self.layers.len() > MAX_LAYERS {
+            return Err(ModelError::Limit {
+                what: "layers",
+                size: self.layers.len(),
+                limit: MAX_LAYERS,
+            });
         }
         let shape = &self.input_shape;
         let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
@@ -346,6 +404,17 @@ impl Model {
                 }
             };
             shapes.push(out);
+        }
+        let positions = self.layers.iter().fold(0usize, |n, layer| match layer {
+            Layer::Conv2d(c) => n.saturating_add(c.kernel[0].saturating_mul(c.kernel[1])),
+            _ => n,
+        });
+        if positions > MAX_KERNEL_POSITIONS {
+            return Err(ModelError::Limit {
+                what: "kernel positions (height × width, summed over its convolutions)",
+                size: positions,
+                limit: MAX_KERNEL_POSITIONS,
+            });
         }
         Ok(shapes)
     }
