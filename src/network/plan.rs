@@ -325,13 +325,18 @@ impl Plan {
         Ok(())
     }
 
-    /// Refuses a packed table (model or advice) beyond `2^MAX_VARS` entries, so far.
+    /// Refuses a packed table (model or advice) beyond `2^MAX_VARS` entries, so far: the sum
+    /// of `2^v` over `vars[from..]` is added to `total` (so the plan's checks stay linear).
     fn check_total(
         layer: Option<usize>,
         vars: &[usize],
+        from: usize,
+        total: &mut u128,
         what: &'static str,
     ) -> Result<(), NetworkError> {
-        let size: u128 = vars.iter().map(|&v| 1u128 << v.min(127)).sum();
+        let added: u128 = vars.iter().skip(from).map(|&v| 1u128 << v.min(100)).sum();
+        *total = total.saturating_add(added);
+        let size = *total;
         if size > 1 << MAX_VARS {
             return Err(NetworkError::TooLarge {
                 layer,
@@ -368,6 +373,9 @@ impl Plan {
             columns: Vec::new(),
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
+        // Running totals of the packed tables, and how many segments they count.
+        let (mut model_total, mut advice_total) = (0u128, 0u128);
+        let (mut model_seen, mut advice_seen) = (0usize, 0usize);
         for (l, layer) in model.layers.iter().enumerate() {
             let input = p.dims[l].clone();
             let out_shape = &shapes[l];
@@ -526,16 +534,23 @@ impl Plan {
                 Layer::Flatten => (Step::Flatten, Dims::new(out_shape), Source::Derived),
             };
             Self::check_tensor(Some(l), &dims)?;
+            let model_vars: Vec<usize> =
+                p.model_segs[model_seen..].iter().map(|s| s.vars).collect();
             Self::check_total(
                 Some(l),
-                &p.model_vars(),
+                &model_vars,
+                0,
+                &mut model_total,
                 "the model's packed table, up to it,",
             )?;
             Self::check_total(
                 Some(l),
                 &p.advice_vars,
+                advice_seen,
+                &mut advice_total,
                 "the advice's packed table, up to it,",
             )?;
+            (model_seen, advice_seen) = (p.model_segs.len(), p.advice_vars.len());
             p.steps.push(step);
             p.dims.push(dims);
             p.sources.push(source);
