@@ -52,6 +52,7 @@ pub fn commit(
     model_path: &Path,
     out: &Path,
     architecture: Option<&Path>,
+    prover_data: Option<&Path>,
     progress: &Progress,
 ) -> Result<Report, CliError> {
     let model = files::read_model(model_path)?;
@@ -71,6 +72,14 @@ pub fn commit(
     if let Some(path) = architecture {
         files::write_model(path, &model.architecture())?;
     }
+    if let Some(path) = prover_data {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            committed.write_prover_data(&mut w)?;
+            std::io::Write::flush(&mut w)
+        });
+        written.map_err(|e| CliError::write("prover data", path, &e))?;
+    }
     let root = hex(&committed.commitment().root);
     let mut text = format!(
         "committed '{}' ({}): root {root}, 2^{} field elements, in {}\nwrote {} ({})\n",
@@ -83,6 +92,9 @@ pub fn commit(
     );
     if let Some(path) = architecture {
         let _ = writeln!(text, "wrote the architecture to {}", show(path));
+    }
+    if let Some(path) = prover_data {
+        let _ = writeln!(text, "wrote the prover data to {}", show(path));
     }
     Ok(Report {
         text,
@@ -113,9 +125,22 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let action = || format!("prove '{}' on '{}'", show(&a.model), show(&a.input));
     // With the commitment file, only its Basefold commitment is recomputed (its check is in the
     // file); without it, the whole commitment.
-    let (committed, commit_took) = progress.step("committing the model", || match &expected {
-        Some((_, file)) => network::CommittedModel::reuse(&model, file.commitment.clone()),
-        None => network::commit_model::<F, E>(&model),
+    let stored = match &a.prover_data {
+        Some(path) => Some((path, files::open("prover data", path)?)),
+        None => None,
+    };
+    let (committed, commit_took) = progress.step("committing the model", || {
+        match (&expected, stored) {
+            (Some((_, file)), Some((_, f))) => network::CommittedModel::load(
+                &model,
+                file.commitment.clone(),
+                &mut std::io::BufReader::new(f),
+            ),
+            (Some((_, file)), None) => {
+                network::CommittedModel::reuse(&model, file.commitment.clone())
+            }
+            _ => network::commit_model::<F, E>(&model),
+        }
     });
     let committed = committed.map_err(|e| match (e, &expected) {
         (network::NetworkError::CommitmentMismatch, Some((path, _))) => {
@@ -125,6 +150,11 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
                 show(&a.model)
             ))
         }
+        (network::NetworkError::ProverData(why), _) => CliError::invalid(
+            "prover data",
+            a.prover_data.as_deref().unwrap_or(Path::new("")),
+            why,
+        ),
         (e, _) => CliError::Failed {
             action: action(),
             reason: e.to_string(),

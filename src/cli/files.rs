@@ -58,6 +58,12 @@ pub fn read_at_most(
     Ok(bytes)
 }
 
+/// `path` opened for reading (a reader that stops at what it expects, like
+/// `CommittedModel::load`, takes it from here).
+pub fn open(what: &'static str, path: &Path) -> Result<std::fs::File, CliError> {
+    std::fs::File::open(path).map_err(|e| CliError::read(what, path, &e))
+}
+
 /// The most bytes of an input or output file of `numbers` numbers.
 pub fn tensor_file_limit(numbers: usize) -> u64 {
     (numbers as u64)

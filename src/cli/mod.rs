@@ -163,6 +163,10 @@ struct CommitArgs {
     /// file, what a verifier needs.
     #[arg(long, value_name = "ARCH.json")]
     architecture: Option<PathBuf>,
+    /// Also write the prover's data of the commitment (its codeword and Merkle tree: about 40
+    /// bytes per parameter), so that `prove --prover-data` skips recomputing them.
+    #[arg(long, value_name = "FILE")]
+    prover_data: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -180,6 +184,10 @@ struct ProveArgs {
     /// A commitment file (from `commit`) that the recomputed commitment must equal.
     #[arg(long, value_name = "COMMITMENT")]
     commitment: Option<PathBuf>,
+    /// The prover data that `commit --prover-data` wrote for this commitment: read instead of
+    /// recomputing the commitment's codeword and tree (needs --commitment).
+    #[arg(long, value_name = "FILE", requires = "commitment")]
+    prover_data: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -253,7 +261,13 @@ pub fn run() -> ExitCode {
         Command::Import(a) => import::run(&a, &progress),
         Command::Inspect(a) => commands::inspect(&a.model, a.measure, &progress),
         Command::Commit(a) => {
-            commands::commit(&a.model, &a.output, a.architecture.as_deref(), &progress)
+            commands::commit(
+                &a.model,
+                &a.output,
+                a.architecture.as_deref(),
+                a.prover_data.as_deref(),
+                &progress,
+            )
         }
         Command::Prove(a) => commands::prove(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),

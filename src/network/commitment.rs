@@ -243,6 +243,79 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
     }
 }
 
+/// The first bytes of a stored prover data file.
+pub const PROVER_DATA_MAGIC: &[u8; 8] = b"ZKCNNPRV";
+/// The stored prover data's format version.
+pub const PROVER_DATA_VERSION: u16 = 1;
+
+impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
+    /// Writes the prover's data of this commitment, so that later proofs skip the encoding and
+    /// hashing that make most of a commitment's cost: a header (magic `ZKCNNPRV`, version,
+    /// blake3 of the architecture, the root and variables of the commitment), then the
+    /// codeword and the tree's leaf digests ([`basefold::ProverData::write_stored`]).
+    pub fn write_prover_data(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        w.write_all(PROVER_DATA_MAGIC)?;
+        w.write_all(&PROVER_DATA_VERSION.to_le_bytes())?;
+        w.write_all(blake3::hash(self.architecture.as_bytes()).as_bytes())?;
+        w.write_all(&self.public.commitment.root)?;
+        w.write_all(&self.public.commitment.num_vars.to_le_bytes())?;
+        self.data.write_stored(w)
+    }
+
+    /// A published commitment with the prover data [`Self::write_prover_data`] stored: the
+    /// model's table is recomputed (cheap), the codeword and tree are read and checked against
+    /// the commitment ([`basefold::ProverData::read_stored`], with spot checks against the
+    /// table), nothing is encoded or hashed in full. Refuses data for another architecture or
+    /// commitment (`NetworkError::ProverData`) and a commitment to other weights
+    /// (`CommitmentMismatch`).
+    pub fn load(
+        model: &Model,
+        public: ModelCommitment<F, E>,
+        r: &mut impl std::io::Read,
+    ) -> Result<Self, NetworkError> {
+        model.validate().map_err(NetworkError::Model)?;
+        let plan = Plan::new(model)?;
+        let bad = |what: &'static str| NetworkError::ProverData(what.to_string());
+        let mut head = [0u8; 8 + 2 + 32 + 32 + 4];
+        r.read_exact(&mut head)
+            .map_err(|e| NetworkError::ProverData(format!("reading its header: {e}")))?;
+        let (magic, rest) = head.split_at(8);
+        let (version, rest) = rest.split_at(2);
+        let (arch, rest) = rest.split_at(32);
+        let (root, vars) = rest.split_at(32);
+        if magic != PROVER_DATA_MAGIC {
+            return Err(bad("not zkcnn prover data (bad magic bytes)"));
+        }
+        if version != PROVER_DATA_VERSION.to_le_bytes() {
+            return Err(bad("another format version"));
+        }
+        if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
+            return Err(bad("it is for another architecture"));
+        }
+        if root != public.commitment.root
+            || vars != public.commitment.num_vars.to_le_bytes()
+            || public.commitment.num_vars as usize != plan.model_packing.num_vars()
+        {
+            return Err(NetworkError::CommitmentMismatch);
+        }
+        let packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
+        let params = pcs::<F, E>().map_err(NetworkError::Pcs)?.params;
+        let data = ProverData::read_stored(&params, &public.commitment, vec![packed], r, 16, 1)
+            .map_err(|e| match e {
+                basefold::StoredError::Mismatch("a sampled codeword entry") => {
+                    NetworkError::CommitmentMismatch
+                }
+                e => NetworkError::ProverData(e.to_string()),
+            })?;
+        Ok(CommittedModel {
+            public,
+            data,
+            packing: plan.model_packing.clone(),
+            architecture: model.architecture_json(),
+        })
+    }
+}
+
 /// Commits to a packed model table and proves the check; `tolerant` (for the cheating tests)
 /// counts the multiplicities of out-of-range entries as nothing instead of refusing.
 pub(crate) fn commit_packed<F: BaseField + FftField, E: ExtField<F>>(

@@ -118,6 +118,9 @@ pub enum NetworkError {
     /// The committed model is not this model's commitment.
     #[error("the committed model does not match the model")]
     CommitmentMismatch,
+    /// Stored prover data was refused.
+    #[error("stored prover data: {0}")]
+    ProverData(String),
 }
 
 fn layer_prefix(layer: Option<usize>) -> String {

@@ -33,7 +33,7 @@ use crate::parallel::collect_indexed;
 use crate::poly::{combined_eq, eq_eval, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
-use ark_ff::{FftField, Field, PrimeField};
+use ark_ff::{BigInteger, FftField, Field, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 
@@ -471,6 +471,148 @@ pub fn commit<F: BaseField + FftField>(
             tree,
         },
     ))
+}
+
+/// Why stored prover data was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoredError {
+    /// Reading failed (or the data ends early).
+    #[error("reading the prover data: {0}")]
+    Io(String),
+    /// The data does not belong to this commitment: its root differs, an entry is not a field
+    /// element, or a sampled leaf or codeword entry disagrees with the tables.
+    #[error("the prover data does not match the commitment ({0})")]
+    Mismatch(&'static str),
+}
+
+/// Elements per chunk when streaming codewords.
+const CHUNK: usize = 1 << 16;
+
+impl<F: BaseField + FftField> ProverData<F> {
+    /// Writes what an opening needs besides the committed tables, which the caller can
+    /// recompute cheaply: each codeword (every element as its canonical little-endian limbs) and
+    /// the commitment tree's leaf digests. Encoding and hashing them is most of a commitment's
+    /// cost; [`Self::read_stored`] reads them back.
+    pub fn write_stored(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let limbs = F::BigInt::NUM_LIMBS;
+        let mut buf = Vec::with_capacity(CHUNK * limbs * 8);
+        for c in &self.codewords {
+            for chunk in c.chunks(CHUNK) {
+                buf.clear();
+                for x in chunk {
+                    for l in x.into_bigint().as_ref() {
+                        buf.extend_from_slice(&l.to_le_bytes());
+                    }
+                }
+                w.write_all(&buf)?;
+            }
+        }
+        for d in self.tree.leaf_digests() {
+            w.write_all(d)?;
+        }
+        Ok(())
+    }
+
+    /// Reads what [`Self::write_stored`] wrote, for `commitment` under `params`, given the
+    /// committed tables `evals` (recomputed by the caller). Checks, before trusting it: every
+    /// entry is a canonical field element, the leaf digests lead to the commitment's root,
+    /// `samples` random leaves hash to their digests, and `samples` random codeword entries
+    /// are the tables' encodings there (each an `O(2^n)` evaluation).
+    pub fn read_stored(
+        params: &Params,
+        commitment: &Commitment,
+        mut evals: Vec<Vec<F>>,
+        r: &mut impl std::io::Read,
+        samples: usize,
+        seed: u64,
+    ) -> Result<Self, StoredError> {
+        let n = commitment.num_vars as usize;
+        if evals.len() != commitment.num_polys as usize
+            || evals.iter().any(|e| e.len() > 1 << n)
+            || n + params.rate_bits >= usize::BITS as usize
+        {
+            return Err(StoredError::Mismatch("the tables' shape"));
+        }
+        for e in evals.iter_mut() {
+            e.resize(1 << n, F::ZERO);
+        }
+        let io = |e: std::io::Error| StoredError::Io(e.to_string());
+        let limbs = F::BigInt::NUM_LIMBS;
+        let len = 1usize << (n + params.rate_bits);
+        let mut codewords = Vec::with_capacity(evals.len());
+        let mut bytes = vec![0u8; CHUNK * limbs * 8];
+        for _ in 0..evals.len() {
+            let mut c: Vec<F> = Vec::with_capacity(len);
+            while c.len() < len {
+                let k = CHUNK.min(len - c.len());
+                let b = &mut bytes[..k * limbs * 8];
+                r.read_exact(b).map_err(io)?;
+                for e in b.chunks_exact(limbs * 8) {
+                    let mut big = F::BigInt::default();
+                    for (l, w) in big.as_mut().iter_mut().zip(e.chunks_exact(8)) {
+                        let mut le = [0u8; 8];
+                        le.copy_from_slice(w);
+                        *l = u64::from_le_bytes(le);
+                    }
+                    c.push(
+                        F::from_bigint(big)
+                            .ok_or(StoredError::Mismatch("an entry is not a field element"))?,
+                    );
+                }
+            }
+            codewords.push(c);
+        }
+        let depth = Layout::new(n, params).depth(0);
+        let mut leaves = vec![[0u8; 32]; 1 << depth];
+        for d in leaves.iter_mut() {
+            r.read_exact(d).map_err(io)?;
+        }
+        let mut rest = [0u8; 1];
+        if r.read(&mut rest).map_err(io)? != 0 {
+            return Err(StoredError::Mismatch("bytes left over"));
+        }
+        let tree = MerkleTree::from_leaf_digests(&leaves);
+        if tree.root() != commitment.root {
+            return Err(StoredError::Mismatch("the root"));
+        }
+        // Spot checks: leaves against their digests, codeword entries against the tables.
+        let mut state = seed | 1;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for _ in 0..samples {
+            let q = next(1 << depth);
+            let mut h = LeafHasher::new();
+            for v in leaf(&codewords, depth, q) {
+                h.push(v);
+            }
+            if h.finish() != leaves[q] {
+                return Err(StoredError::Mismatch("a sampled leaf"));
+            }
+        }
+        let log_len = n + params.rate_bits;
+        let omega = root::<F>(log_len).map_err(|_| StoredError::Mismatch("the domain"))?;
+        for (e, c) in evals.iter().zip(&codewords) {
+            let mut coeffs = e.clone();
+            super::code::evals_to_coeffs(&mut coeffs);
+            for _ in 0..samples.min(4) {
+                let j = next(len);
+                let x = omega.pow([j as u64]);
+                let value = coeffs.iter().rev().fold(F::ZERO, |acc, &a| acc * x + a);
+                if c[super::code::bit_reverse(j, log_len)] != value {
+                    return Err(StoredError::Mismatch("a sampled codeword entry"));
+                }
+            }
+        }
+        Ok(ProverData {
+            evals,
+            codewords,
+            tree,
+        })
+    }
 }
 
 /// Leaf `q` of the tree with `2^depth` leaves over these codewords (storage order): block `q`
@@ -1311,5 +1453,50 @@ mod tests {
             Params::for_security::<E>(30, 100, 2, 4),
             Err(PcsError::SecurityUnreachable { .. })
         ));
+    }
+
+    /// Stored prover data reads back as the commitment's own, and is refused when it does not
+    /// belong to it (other tables, a flipped byte, a truncation, bytes left over).
+    #[test]
+    fn stored_prover_data_round_trips_and_is_checked() {
+        let params = Params {
+            rate_bits: 2,
+            fold_bits: 3,
+            queries: 8,
+            pow_bits: 0,
+        };
+        let mut rng = ark_std::test_rng();
+        let polys: Vec<Vec<F>> = (0..2)
+            .map(|_| (0..1 << 7).map(|_| F::rand(&mut rng)).collect())
+            .collect();
+        let (c, data) = commit(&params, polys.clone()).unwrap();
+        let mut bytes = Vec::new();
+        data.write_stored(&mut bytes).unwrap();
+        let back = ProverData::read_stored(&params, &c, polys.clone(), &mut &bytes[..], 8, 1)
+            .unwrap();
+        assert_eq!(back.codewords, data.codewords);
+        assert_eq!(back.tree.root(), c.root);
+        let mut other = polys.clone();
+        other[1][5] += F::ONE;
+        assert_eq!(
+            ProverData::read_stored(&params, &c, other, &mut &bytes[..], 8, 1).err(),
+            Some(StoredError::Mismatch("a sampled codeword entry"))
+        );
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(
+            ProverData::read_stored(&params, &c, polys.clone(), &mut &flipped[..], 8, 1).err(),
+            Some(StoredError::Mismatch("the root"))
+        );
+        assert!(matches!(
+            ProverData::read_stored(&params, &c, polys.clone(), &mut &bytes[..100], 8, 1),
+            Err(StoredError::Io(_))
+        ));
+        bytes.push(0);
+        assert_eq!(
+            ProverData::read_stored(&params, &c, polys, &mut &bytes[..], 8, 1).err(),
+            Some(StoredError::Mismatch("bytes left over"))
+        );
     }
 }

@@ -149,6 +149,17 @@ impl MerkleTree {
         Self { levels }
     }
 
+    /// The leaves' digests.
+    pub fn leaf_digests(&self) -> &[Digest] {
+        self.levels.first().map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The tree over these leaf digests (a power-of-two count, at least 1): the upper levels are
+    /// recomputed.
+    pub fn from_leaf_digests(leaves: &[Digest]) -> Self {
+        Self::new(leaves.len(), |i| leaves[i])
+    }
+
     /// The root.
     pub fn root(&self) -> Digest {
         self.levels
