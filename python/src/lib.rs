@@ -212,7 +212,7 @@ impl Model {
 
     fn __repr__(&self) -> String {
         format!(
-            "Model(name={:?}, input_shape={:?}, layers={}, activation_bits={}, weight_bits={}{})",
+            "Model(name='{}', input_shape={:?}, layers={}, activation_bits={}, weight_bits={}{})",
             self.inner.name,
             self.inner.input_shape,
             self.inner.layers.len(),
@@ -272,7 +272,7 @@ impl CommittedModel {
 
     fn __repr__(&self) -> String {
         format!(
-            "CommittedModel(name={:?}, root={}…, commitment={} bytes)",
+            "CommittedModel(name='{}', root={}…, commitment={} bytes)",
             self.model.get().inner.name,
             self.root().get(..8).unwrap_or_default(),
             self.commitment.len()
