@@ -400,11 +400,45 @@ pub fn from_i64<F: PrimeField>(x: i64) -> F {
     F::from(x)
 }
 
+/// The signed integer a base-field element stands for: its representative in
+/// `(−(p − 1)/2, (p − 1)/2]`, when that fits in an `i64` (the inverse of [`from_i64`]).
+pub fn to_i64<F: PrimeField>(x: F) -> Option<i64> {
+    use ark_ff::BigInteger;
+    let small = |v: F| -> Option<i64> {
+        let b = v.into_bigint();
+        let limbs = b.as_ref();
+        (limbs.iter().skip(1).all(|&l| l == 0) && b.num_bits() < 64)
+            .then(|| limbs.first().copied().unwrap_or(0) as i64)
+    };
+    small(x).or_else(|| small(-x).map(|v| -v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ark_ff::{FftField, LegendreSymbol, One, UniformRand, Zero};
     use ark_std::test_rng;
+
+    #[test]
+    fn to_i64_inverts_from_i64() {
+        for x in [
+            0i64,
+            1,
+            -1,
+            127,
+            -128,
+            1 << 40,
+            -(1 << 40),
+            i64::MAX / 2,
+            -(i64::MAX / 2),
+        ] {
+            assert_eq!(to_i64(from_i64::<Goldilocks>(x)), Some(x));
+            assert_eq!(to_i64(from_i64::<Bn254Fr>(x)), Some(x));
+        }
+        // A field element far from 0 on both sides has no i64 representative (BN254).
+        let big = Bn254Fr::from(u64::MAX) * Bn254Fr::from(u64::MAX);
+        assert_eq!(to_i64(big), None);
+    }
 
     /// Edge values and random ones, against u128 arithmetic mod p.
     #[test]

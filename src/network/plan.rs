@@ -480,10 +480,13 @@ impl Plan {
                             m.size, m.stride
                         )));
                     }
-                    if input.vars[1] == 0 || input.vars[2] == 0 {
-                        return Err(unsupported(
-                            "max-pooling a tensor of height or width 1".into(),
-                        ));
+                    if input.shape[1] % 2 == 1 || input.shape[2] % 2 == 1 {
+                        return Err(unsupported(format!(
+                            "max-pooling a tensor of odd height or width ({}×{}): floor mode \
+                             would leave its last row or column in the output's padding, which \
+                             the proof needs to be zero",
+                            input.shape[1], input.shape[2]
+                        )));
                     }
                     let output = Dims {
                         shape: out_shape.clone(),

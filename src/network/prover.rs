@@ -94,21 +94,6 @@ fn requant_witness(
     Ok((y, n, limbs))
 }
 
-/// The integer a base-field element stands for: its representative in `(−p/2, p/2)`.
-pub(crate) fn to_i64<F: BaseField>(x: F) -> i64 {
-    use ark_ff::BigInteger;
-    let neg = -x;
-    let small = |v: F| -> Option<i64> {
-        let b = v.into_bigint();
-        let limbs = b.as_ref();
-        (limbs.iter().skip(1).all(|&l| l == 0) && b.num_bits() < 63)
-            .then(|| limbs.first().copied().unwrap_or(0) as i64)
-    };
-    small(x)
-        .or_else(|| small(neg).map(|v| -v))
-        .unwrap_or(i64::MAX)
-}
-
 /// A test's view of the witness after layer `layer` is computed, before the next one is: it may
 /// change that layer's advice segments (found through `plan`) or, for an output that is not
 /// committed (a flatten's), the output tensor. A committed output is then re-derived from its
@@ -247,7 +232,7 @@ fn witness<F: BaseField>(
             t.iter_mut().for_each(|v| *v = 0);
             for &(seg, c) in terms {
                 for (v, &a) in t.iter_mut().zip(&advice[seg]) {
-                    *v += c * to_i64(a);
+                    *v += c * crate::field::to_i64(a).unwrap_or(i64::MAX / 4);
                 }
             }
         }

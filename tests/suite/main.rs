@@ -10,4 +10,5 @@ mod network;
 mod onnx;
 mod pcs;
 mod range;
+mod soundness;
 mod sumcheck;
