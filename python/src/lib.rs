@@ -475,6 +475,7 @@ fn verify(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     let arch = architecture_arg(py, architecture)?;
+    let plan = network::plan::Plan::new(&arch).map_err(|e| errors::network(py, "verify", &e))?;
     let file = CommitmentFile::from_bytes(&bytes_arg("commitment", commitment)?).map_err(|e| {
         errors::new::<CommitmentError>(py, &errors::kind_of(&e), format!("invalid commitment: {e}"))
     })?;
@@ -486,7 +487,6 @@ fn verify(
         ));
     }
     let input = arrays::model_input(x, &arch)?;
-    let plan = network::plan::Plan::new(&arch).map_err(|e| errors::network(py, "verify", &e))?;
     let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let y = arrays::model_output(y, &arch, out_len)?;
     let x: Vec<i64> = input.iter().copied().collect();

@@ -1,6 +1,7 @@
 """Every error type for the matching bad input; arrays of the wrong type, dtype, order and
 shape; and bad bytes of every kind, which must raise, never crash the interpreter."""
 
+import contextlib
 import json
 
 import numpy as np
@@ -12,22 +13,13 @@ from conftest import LENET
 HEADER = 8 + 2 + 1 + 32  # magic, version, field, digest: proofs and commitments alike
 
 
+@contextlib.contextmanager
 def raises(exc, kind=None):
     """pytest.raises that also checks the exception's `kind`."""
-
-    class Check:
-        def __enter__(self):
-            self.ctx = pytest.raises(exc)
-            self.info = self.ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *a):
-            out = self.ctx.__exit__(*a)
-            if kind is not None:
-                assert self.info.value.kind == kind, (self.info.value.kind, str(self.info.value))
-            return out
-
-    return Check()
+    with pytest.raises(exc) as info:
+        yield info
+    if kind is not None:
+        assert info.value.kind == kind, (info.value.kind, str(info.value))
 
 
 def test_hierarchy():
@@ -52,6 +44,26 @@ def test_bad_model_json():
         )
     with raises(zkcnn.ModelError, "json"):  # unknown fields are refused
         zkcnn.Model.from_json(json.dumps({"name": "m", "colour": "red"}))
+
+
+def test_model_the_prover_does_not_support():
+    # Valid IR, but a max-pool of odd width is refused by the prover's plan.
+    model = zkcnn.Model.from_json(
+        json.dumps(
+            {
+                "name": "odd-pool",
+                "input_shape": [1, 3, 3],
+                "activation_bits": 8,
+                "weight_bits": 8,
+                "layers": [{"type": "MaxPool2d", "size": 2, "stride": 2}, {"type": "Flatten"}],
+            }
+        )
+    )
+    with raises(zkcnn.ModelError, "unsupported") as e:
+        model.commit()
+    assert "odd height or width" in str(e.value)
+    with raises(zkcnn.ModelError, "unsupported"):
+        zkcnn.verify(model.architecture(), b"", np.zeros((1, 3, 3), np.int64), np.zeros(1, np.int64), b"")
 
 
 def test_bad_onnx():
