@@ -7,7 +7,8 @@ import zkcnn
 
 fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "mnist-lenet5"
 model = zkcnn.import_onnx(fixtures / "model.onnx", calibration=np.load(fixtures / "calibration.npy"))
-print(model, "agreement:", model.report["agreement"]["top1_match_rate"])
+assert model.report is not None  # imported models carry the import's report
+print(model, "top-1 agreement:", model.report["agreement"]["top1_match_rate"])
 
 committed = model.commit()  # once per model; publish committed.architecture and .commitment
 x = np.load(fixtures / "test-inputs.npy")[0]  # float32 [1, 28, 28] in [0, 1]: quantized

@@ -7,13 +7,32 @@ from typing import Any, final
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "CommitmentError",
+    "CommittedModel",
+    "InputError",
+    "Model",
+    "ModelError",
+    "PROOF_FORMAT_VERSION",
+    "ProofFormatError",
+    "RejectedError",
+    "StatementError",
+    "VerifyError",
+    "ZkcnnError",
+    "__version__",
+    "_bench_prove",
+    "import_onnx",
+    "prove",
+    "verify",
+]
+
 __version__: str
 PROOF_FORMAT_VERSION: int
 
-Progress = Callable[[str, float | None], object]
+_Progress = Callable[[str, float | None], object]
 """``progress(phase, None)`` when a phase starts, ``progress(phase, seconds)`` when it ends."""
 
-Bytes = bytes | bytearray
+_Bytes = bytes | bytearray
 
 class ZkcnnError(Exception):
     """Base class of every zkcnn error."""
@@ -78,7 +97,7 @@ class Model:
     @property
     def report(self) -> dict[str, Any] | None:
         """The ONNX import's report (nodes, scales, agreement); ``None`` if not imported."""
-    def commit(self, progress: Progress | None = None) -> CommittedModel:
+    def commit(self, progress: _Progress | None = None) -> CommittedModel:
         """Commits to the weights (once per model), with the GIL released; raises
         ``ModelError`` for a model the prover does not support."""
 
@@ -99,14 +118,14 @@ class CommittedModel:
         """The commitment's Merkle root, in hex."""
 
 def import_onnx(
-    onnx: str | os.PathLike[str] | Bytes,
+    onnx: str | os.PathLike[str] | _Bytes,
     calibration: npt.NDArray[Any] | None = None,
     eval: tuple[npt.NDArray[Any], npt.NDArray[np.integer[Any]]] | None = None,
     *,
     activation_bits: int = 8,
     weight_bits: int = 8,
     name: str | None = None,
-    progress: Progress | None = None,
+    progress: _Progress | None = None,
 ) -> Model:
     """Imports a float ONNX CNN as a quantized model, as ``zkcnn import`` does.
 
@@ -118,7 +137,7 @@ def import_onnx(
 def prove(
     committed: CommittedModel,
     x: npt.NDArray[Any],
-    progress: Progress | None = None,
+    progress: _Progress | None = None,
 ) -> tuple[npt.NDArray[np.int64], bytes]:
     """Proves the committed model's inference on ``x``; returns ``(output, proof)``.
 
@@ -128,11 +147,11 @@ def prove(
 
 def verify(
     architecture: str | Model,
-    commitment: Bytes,
+    commitment: _Bytes,
     x: npt.NDArray[Any],
     y: npt.NDArray[np.integer[Any]],
-    proof: Bytes,
-    progress: Progress | None = None,
+    proof: _Bytes,
+    progress: _Progress | None = None,
 ) -> None:
     """Returns ``None`` if ``proof`` shows that the committed model, on ``x``, outputs ``y``;
     raises a ``VerifyError`` subclass otherwise (``InputError``/``ModelError`` for unusable
