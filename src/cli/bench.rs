@@ -304,9 +304,10 @@ fn bench_network(quick: bool) -> ExitCode {
     use zkcnn::network;
     say!();
     say!("whole-network proofs, seeded random weights and input; model commitment made beforehand (not in prove);");
-    say!("prove/verify/inference: medians of 3; peak memory: the process's peak RSS while proving (the committed model's data included)");
-    say!("| model | parameters | commit model | inference | prove | prove / inference | verify | proof | peak memory |");
-    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    say!("prove/verify/check/inference: medians of 3; commit model: commitment and its check proof; check: the verifier's check of the commitment (once per model);");
+    say!("peak memory: the process's peak RSS while proving (the committed model's data included)");
+    say!("| model | parameters | commit model | commitment | check | inference | prove | prove / inference | verify | proof | peak memory |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let models: Vec<zkcnn::model::Model> = if quick {
         vec![zoo::lenet5(1)]
     } else {
@@ -325,7 +326,8 @@ fn bench_network(quick: bool) -> ExitCode {
             .sum();
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
         let t = Instant::now();
-        let committed = match network::commit_model::<F, E>(model) {
+        let mut commit_phases = Vec::new();
+        let committed = match network::commit_model_timed::<F, E>(model, &mut commit_phases) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("zkcnn: {}: {e}", model.name);
@@ -350,6 +352,11 @@ fn bench_network(quick: bool) -> ExitCode {
         };
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
+        let list: Vec<String> = commit_phases
+            .iter()
+            .map(|(n, d)| format!("{n} {}", ms(*d)))
+            .collect();
+        breakdown.push(format!("{} commit: {}", model.name, list.join(", ")));
         let mut phases = Vec::new();
         if network::prove_timed::<F, E>(model, &committed, &input, &mut phases).is_ok() {
             let list: Vec<String> = phases
@@ -358,16 +365,20 @@ fn bench_network(quick: bool) -> ExitCode {
                 .collect();
             breakdown.push(format!("{}: {}", model.name, list.join(", ")));
         }
-        let checked = match committed.public.check(model) {
-            Ok(c) => c,
-            Err(e) => {
+        let mut checked = None;
+        let check = time(3, || checked = Some(committed.public.check(model)));
+        let checked = match checked {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
                 eprintln!(
                     "zkcnn: {}: the model commitment's check failed: {e}",
                     model.name
                 );
                 return ExitCode::FAILURE;
             }
+            None => return ExitCode::FAILURE,
         };
+        let commitment_bytes = zkcnn::codec::to_bytes(&committed.public).len();
         let mut verified = Ok(());
         let verify = time(3, || {
             verified = network::verify(model, &checked, &x, &y, &proof)
@@ -385,10 +396,12 @@ fn bench_network(quick: bool) -> ExitCode {
         let digest = network::statement_digest(model, committed.commitment(), &x, &y);
         let bytes = proof.to_bytes(digest).len();
         say!(
-            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} KiB | {} |",
+            "| {} | {} | {} | {:.1} KiB | {} | {} | {} | {:.1} | {} | {:.1} KiB | {} |",
             model.name,
             params,
             ms(commit),
+            commitment_bytes as f64 / 1024.0,
+            ms(check),
             ms(inference),
             ms(prove),
             prove.as_secs_f64() / inference.as_secs_f64(),

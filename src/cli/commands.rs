@@ -10,14 +10,41 @@ use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::layers::Dims;
 use zkcnn::model::{Layer, Model};
-use zkcnn::network::{self, FormatError};
+use zkcnn::network::plan::Plan;
+use zkcnn::network::{self, FormatError, NetworkError};
 
 /// The proof's field, for messages.
 const FIELD: &str = "Goldilocks, challenges in its quadratic extension";
 
 fn show(path: &Path) -> String {
     path.display().to_string()
+}
+
+/// The model's plan: every limit of the proof system checked from the architecture alone,
+/// before anything proportional to the model is allocated or read.
+fn plan(model: &Model, path: &Path) -> Result<Plan, CliError> {
+    Plan::new(model).map_err(|e| {
+        let input = Dims::new(&model.input_shape).num_vars() > network::MAX_VARS;
+        match e {
+            // The plan's message for the input reads as a layer's ("its output tensor").
+            NetworkError::TooLarge {
+                layer: None,
+                size,
+                limit,
+                ..
+            } if input => CliError::invalid(
+                "model",
+                path,
+                format!(
+                    "the input tensor (padded to powers of two) has {size} entries; the limit \
+                     is {limit}"
+                ),
+            ),
+            e => CliError::invalid("model", path, e),
+        }
+    })
 }
 
 /// Commits to the model's weights and writes the commitment file (and the architecture).
@@ -77,6 +104,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Proves the model on the input; writes the proof and, if asked, the output file.
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_model(&a.model)?;
+    plan(&model, &a.model)?;
     let input = files::read_input(&a.input, &model)?;
     let expected = match &a.commitment {
         Some(path) => Some((path, read_commitment(path, &model, &a.model)?)),
@@ -165,7 +193,12 @@ fn read_commitment(
     model: &Model,
     model_path: &Path,
 ) -> Result<CommitmentFile, CliError> {
-    let bytes = files::read("commitment", path)?;
+    let bytes = files::read_at_most(
+        "commitment",
+        path,
+        files::MAX_COMMITMENT_BYTES,
+        "the largest model's commitment is under 1 MiB",
+    )?;
     let file =
         CommitmentFile::from_bytes(&bytes).map_err(|e| CliError::invalid("commitment", path, e))?;
     if file.architecture != architecture_digest(model) {
@@ -181,14 +214,18 @@ fn read_commitment(
 /// Verifies a proof; `Ok` only when it is valid.
 pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_architecture(&a.model)?;
+    let plan = plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
     let input = files::read_input(&a.input, &model)?;
-    let plan =
-        network::plan::Plan::new(&model).map_err(|e| CliError::invalid("model", &a.model, e))?;
-    let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
-    let y = files::read_output(&a.output, &model, out_len)?;
+    let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
+    let y = files::read_output(&a.output, &model, out_shape)?;
     let x: Vec<i64> = input.iter().copied().collect();
-    let bytes = files::read("proof", &a.proof)?;
+    let bytes = files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "the largest models' proofs are about 500 KiB",
+    )?;
     let digest = network::statement_digest(&model, &file.commitment.commitment, &x, &y);
     let proof = network::Proof::<F, E>::from_bytes(&bytes, digest).map_err(|e| match e {
         FormatError::Statement => CliError::Mismatch(format!(
@@ -257,31 +294,36 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     })
 }
 
-/// One layer's figures.
+/// One layer's figures (in `u128`, saturating: they are shown, never allocated).
 struct LayerInfo {
     kind: &'static str,
     shape: Vec<usize>,
-    params: usize,
-    macs: usize,
+    params: u128,
+    macs: u128,
 }
 
 fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
+    let product = |xs: &[usize]| xs.iter().fold(1u128, |n, &x| n.saturating_mul(x as u128));
     model
         .layers
         .iter()
         .zip(shapes)
         .map(|(layer, shape)| {
-            let out: usize = shape.iter().product();
+            let out = product(shape);
             let (params, macs) = match layer {
                 Layer::Conv2d(c) => {
-                    let per = c.in_channels * c.kernel[0] * c.kernel[1];
-                    (c.out_channels * per + c.out_channels, out * per)
+                    let per = product(&[c.in_channels, c.kernel[0], c.kernel[1]]);
+                    let weights = per.saturating_mul(c.out_channels as u128);
+                    (
+                        weights.saturating_add(c.out_channels as u128),
+                        out.saturating_mul(per),
+                    )
                 }
-                Layer::Dense(d) => (
-                    d.out_features * d.in_features + d.out_features,
-                    d.out_features * d.in_features,
-                ),
-                Layer::AvgPool2d(p) => (0, out * p.size * p.size),
+                Layer::Dense(d) => {
+                    let weights = product(&[d.out_features, d.in_features]);
+                    (weights.saturating_add(d.out_features as u128), weights)
+                }
+                Layer::AvgPool2d(p) => (0, out.saturating_mul(product(&[p.size, p.size]))),
                 _ => (0, 0),
             };
             LayerInfo {
@@ -294,6 +336,11 @@ fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
         .collect()
 }
 
+/// A figure for JSON (whose numbers stop at `u64`).
+fn saturate(x: u128) -> u64 {
+    u64::try_from(x).unwrap_or(u64::MAX)
+}
+
 /// Shows the model's layers, sizes and an estimate of the proof's cost.
 pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report, CliError> {
     let model = if measure {
@@ -301,13 +348,15 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
     } else {
         files::read_architecture(path)?
     };
+    // The plan first: it refuses what is beyond the proof system's limits before any figure
+    // is computed.
+    let plan = plan(&model, path)?;
     let shapes = model
         .validate_architecture()
         .map_err(|e| CliError::invalid("model", path, e))?;
-    let plan = network::plan::Plan::new(&model).map_err(|e| CliError::invalid("model", path, e))?;
     let layers = layer_infos(&model, &shapes);
-    let params: usize = layers.iter().map(|l| l.params).sum();
-    let macs: usize = layers.iter().map(|l| l.macs).sum();
+    let params = layers.iter().fold(0u128, |n, l| n.saturating_add(l.params));
+    let macs = layers.iter().fold(0u128, |n, l| n.saturating_add(l.macs));
     let model_vars = plan.model_packing.num_vars();
     let advice_vars = plan.advice_packing.num_vars();
     let est = super::estimate::Estimate::new(model_vars, advice_vars, model.layers.len(), macs);
@@ -370,11 +419,11 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         "input_shape": model.input_shape,
         "field": FIELD,
         "layers": layers.iter().map(|l| json!({
-            "kind": l.kind, "output_shape": l.shape, "parameters": l.params,
-            "multiply_adds": l.macs,
+            "kind": l.kind, "output_shape": l.shape, "parameters": saturate(l.params),
+            "multiply_adds": saturate(l.macs),
         })).collect::<Vec<_>>(),
-        "parameters": params,
-        "multiply_adds": macs,
+        "parameters": saturate(params),
+        "multiply_adds": saturate(macs),
         "model_vars": model_vars,
         "advice_vars": advice_vars,
         "range_columns": plan.columns.len(),

@@ -22,7 +22,8 @@ const REPORT: &str = include_str!("../../fixtures/mnist-lenet5/report.json");
 /// description of both.
 fn model_and_digit() -> Result<(Model, Vec<f32>, String), CliError> {
     let model = Model::from_json(MODEL).map_err(failed)?;
-    let (shape, digit) = files::real_tensor(DIGIT).map_err(failed)?;
+    let numbers = model.input_shape.iter().product();
+    let (shape, digit) = files::real_tensor(DIGIT, numbers).map_err(failed)?;
     if shape != model.input_shape {
         return Err(failed(format!("the demo digit has shape {shape:?}")));
     }

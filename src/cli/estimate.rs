@@ -65,7 +65,7 @@ pub struct Estimate {
 
 impl Estimate {
     /// The estimate for a model with these table sizes, layers and multiply-adds.
-    pub fn new(model_vars: usize, advice_vars: usize, layers: usize, macs: usize) -> Self {
+    pub fn new(model_vars: usize, advice_vars: usize, layers: usize, macs: u128) -> Self {
         let opening = |vars: usize| {
             let n = (vars as f64).max(OPENING_MIN_VARS);
             (OPENING_KIB[0] + OPENING_KIB[1] * n + OPENING_KIB[2] * n * n) * 1024.0

@@ -1,15 +1,68 @@
 //! The files the command line reads and writes: models (our JSON IR), inputs (JSON arrays or
 //! `.npy`), output files (JSON) and raw bytes. Every problem is a [`CliError`] naming the file.
+//! Every file is read up to a limit, checked on its length before reading: the input's and
+//! output's from the model's architecture, the others' fixed.
 
 use super::error::CliError;
 use ndarray::{ArrayD, IxDyn};
-use serde_json::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::io::Read;
 use std::path::Path;
 use zkcnn::model::{validate::max_abs, Model, ModelError};
 
-/// The bytes of `path`.
-pub fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| CliError::read(what, path, &e))
+/// The most bytes of a model file: 2^24 weights (the model table's limit) written one per
+/// line, indented, take about 240 MiB.
+pub const MAX_MODEL_BYTES: u64 = 512 << 20;
+/// The most bytes of a proof file. Proofs of the largest models (2^24-entry tables) are about
+/// 500 KiB.
+pub const MAX_PROOF_BYTES: u64 = 64 << 20;
+/// The most bytes of a commitment file. Its check proof (two Basefold openings and a range
+/// check) is under 1 MiB for the largest model table (2^24 entries).
+pub const MAX_COMMITMENT_BYTES: u64 = 16 << 20;
+/// The most bytes of an ONNX model: 2^24 float weights (the model table's limit) take 64 MiB.
+pub const MAX_ONNX_BYTES: u64 = 256 << 20;
+/// The most bytes of a calibration or evaluation `.npy` file.
+pub const MAX_SAMPLES_BYTES: u64 = 1 << 30;
+/// Bytes allowed per number of an input or output file (a JSON number with its separator and
+/// indentation, or a `.npy` element), and for the rest (brackets, headers, fields).
+const BYTES_PER_NUMBER: u64 = 64;
+const BYTES_OVERHEAD: u64 = 64 << 10;
+
+/// The bytes of `path`, refused before reading when the file has more than `limit` bytes
+/// (`why`: where the limit comes from); a file that grows while read stops at the limit.
+pub fn read_at_most(
+    what: &'static str,
+    path: &Path,
+    limit: u64,
+    why: &str,
+) -> Result<Vec<u8>, CliError> {
+    let io = |e: std::io::Error| CliError::read(what, path, &e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let too_long = |len: String| {
+        CliError::invalid(
+            what,
+            path,
+            format!("the file has {len} bytes; at most {limit} are read ({why})"),
+        )
+    };
+    if len > limit {
+        return Err(too_long(len.to_string()));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_long(format!("more than {limit}")));
+    }
+    Ok(bytes)
+}
+
+/// The most bytes of an input or output file of `numbers` numbers.
+pub fn tensor_file_limit(numbers: usize) -> u64 {
+    (numbers as u64)
+        .saturating_mul(BYTES_PER_NUMBER)
+        .saturating_add(BYTES_OVERHEAD)
 }
 
 /// Writes `bytes` to `path`.
@@ -17,20 +70,112 @@ pub fn write(what: &'static str, path: &Path, bytes: &[u8]) -> Result<(), CliErr
     std::fs::write(path, bytes).map_err(|e| CliError::write(what, path, &e))
 }
 
-fn read_text(what: &'static str, path: &Path) -> Result<String, CliError> {
-    String::from_utf8(read(what, path)?)
-        .map_err(|e| CliError::invalid(what, path, format!("not UTF-8 text ({e})")))
+/// The most numbers a model file may hold: every weight and bias takes an entry of the model
+/// table (2^24 at most), and each layer has a few sizes and a shift.
+const MAX_MODEL_NUMBERS: u64 = (1 << 24) + (1 << 14);
+
+/// A model file's text, refused when it is too long or holds too many numbers: the numbers
+/// are counted first without being kept, since parsing a model buffers each layer's numbers
+/// (serde's internally tagged enums) at 32 bytes each.
+fn read_model_text(path: &Path) -> Result<String, CliError> {
+    let bytes = read_at_most(
+        "model",
+        path,
+        MAX_MODEL_BYTES,
+        "the model table's limit of 2^24 weights",
+    )?;
+    let mut count = 0;
+    let mut d = serde_json::Deserializer::from_slice(&bytes);
+    // A syntax error is left to the model's parser, which stops at the same place.
+    let _ = CountNumbers(&mut count).deserialize(&mut d);
+    if count > MAX_MODEL_NUMBERS {
+        return Err(CliError::invalid(
+            "model",
+            path,
+            format!(
+                "the file holds more than {MAX_MODEL_NUMBERS} numbers; a model has at most 2^24 \
+                 weights and biases (the model table's limit)"
+            ),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| CliError::invalid("model", path, format!("not UTF-8 text ({e})")))
+}
+
+/// Counts the numbers of a JSON value without keeping them, and stops past
+/// [`MAX_MODEL_NUMBERS`].
+struct CountNumbers<'a>(&'a mut u64);
+
+impl CountNumbers<'_> {
+    fn one<E: de::Error>(self) -> Result<(), E> {
+        *self.0 += 1;
+        if *self.0 > MAX_MODEL_NUMBERS {
+            return Err(E::custom("too many numbers"));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for CountNumbers<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CountNumbers<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.one()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.one()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.one()
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(CountNumbers(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(CountNumbers(&mut *self.0))?;
+        }
+        Ok(())
+    }
 }
 
 /// A model with its weights, validated.
 pub fn read_model(path: &Path) -> Result<Model, CliError> {
-    Model::from_json(&read_text("model", path)?).map_err(|e| CliError::invalid("model", path, e))
+    Model::from_json(&read_model_text(path)?).map_err(|e| CliError::invalid("model", path, e))
 }
 
 /// A model with or without its weights (an architecture, as `commit --architecture` writes),
 /// validated: what a verifier needs.
 pub fn read_architecture(path: &Path) -> Result<Model, CliError> {
-    let text = read_text("model", path)?;
+    let text = read_model_text(path)?;
     let model: Model = serde_json::from_str(&text).map_err(|e| {
         let e = ModelError::Json {
             message: e.to_string(),
@@ -68,67 +213,175 @@ fn position(at: &[usize]) -> String {
     at.iter().map(|i| format!("[{i}]")).collect()
 }
 
-/// A nested JSON array of numbers: its shape and its elements, row-major.
-fn json_tensor(v: &Value) -> Result<(Vec<usize>, Vec<Scalar>), String> {
-    let mut shape = Vec::new();
-    let mut cur = v;
-    while let Value::Array(a) = cur {
-        shape.push(a.len());
-        match a.first() {
-            Some(x) => cur = x,
-            None => break,
-        }
-    }
-    let mut out = Vec::new();
-    walk(v, &shape, &mut Vec::new(), &mut out)?;
-    Ok((shape, out))
+/// A nested JSON array of numbers, read without building a `serde_json::Value`: the shape
+/// (the arrays' lengths along the first elements) and the numbers, row-major. Past `max`
+/// numbers it fails at once (`what` names the tensor in that message), so memory stays within
+/// `max` numbers whatever the file holds.
+fn json_tensor(
+    json: &[u8],
+    max: usize,
+    what: &str,
+) -> Result<(Vec<usize>, Vec<Scalar>), serde_json::Error> {
+    let mut d = serde_json::Deserializer::from_slice(json);
+    let mut walk = Walk::new(max, what);
+    Node(&mut walk).deserialize(&mut d)?;
+    d.end()?;
+    Ok(walk.finish())
 }
 
-fn walk(
-    v: &Value,
-    shape: &[usize],
-    at: &mut Vec<usize>,
-    out: &mut Vec<Scalar>,
-) -> Result<(), String> {
-    match (v, shape.get(at.len())) {
-        (Value::Array(a), Some(&n)) if a.len() == n => {
-            for (i, x) in a.iter().enumerate() {
-                at.push(i);
-                walk(x, shape, at, out)?;
-                at.pop();
-            }
-            Ok(())
+/// The state of a [`json_tensor`] read.
+struct Walk<'a> {
+    /// The length of the arrays at each depth, once the first one has ended.
+    lens: Vec<Option<usize>>,
+    /// The depth of the numbers, once known.
+    rank: Option<usize>,
+    /// The position being read.
+    at: Vec<usize>,
+    values: Vec<Scalar>,
+    max: usize,
+    what: &'a str,
+}
+
+impl<'a> Walk<'a> {
+    fn new(max: usize, what: &'a str) -> Self {
+        Walk {
+            lens: Vec::new(),
+            rank: None,
+            at: Vec::new(),
+            values: Vec::new(),
+            max,
+            what,
         }
-        (Value::Array(a), Some(&n)) => Err(format!(
-            "ragged array: {} has {} elements where {n} were expected",
-            position(at),
-            a.len()
-        )),
-        (Value::Array(_), None) => Err(format!(
-            "ragged array: {} is an array where a number was expected",
-            position(at)
-        )),
-        (Value::Number(n), None) => {
-            out.push(match n.as_i64() {
-                Some(i) => Scalar::Int(i),
-                None => Scalar::Real(n.as_f64().unwrap_or(f64::NAN)),
-            });
-            Ok(())
+    }
+
+    fn number(&mut self, x: Scalar) -> Result<(), String> {
+        let depth = self.at.len();
+        if *self.rank.get_or_insert(depth) != depth {
+            return Err(format!(
+                "ragged array: {} is a number where an array was expected",
+                position(&self.at)
+            ));
         }
-        (other, _) => {
-            let mut s = other.to_string();
-            if s.len() > 20 {
-                s = format!("{}…", s.chars().take(20).collect::<String>());
+        if self.values.len() == self.max {
+            return Err(format!(
+                "more numbers than the {} has ({})",
+                self.what, self.max
+            ));
+        }
+        self.values.push(x);
+        Ok(())
+    }
+
+    fn not_a_number(&self, shown: String) -> String {
+        let mut s = shown;
+        if s.chars().count() > 20 {
+            s = format!("{}…", s.chars().take(20).collect::<String>());
+        }
+        format!("{} is {s}, not a number", position(&self.at))
+    }
+
+    fn finish(self) -> (Vec<usize>, Vec<Scalar>) {
+        let rank = self.rank.unwrap_or(0);
+        let shape = self
+            .lens
+            .iter()
+            .take(rank)
+            .map(|l| l.unwrap_or(0))
+            .collect();
+        (shape, self.values)
+    }
+}
+
+/// The value at the walk's position.
+struct Node<'w, 'a>(&'w mut Walk<'a>);
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a nested array of numbers")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.0.number(Scalar::Int(v)).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        let x = i64::try_from(v).map_or(Scalar::Real(v as f64), Scalar::Int);
+        self.0.number(x).map_err(E::custom)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.0.number(Scalar::Real(v)).map_err(E::custom)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        Err(E::custom(self.0.not_a_number(format!("{v:?}"))))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        Err(E::custom(self.0.not_a_number(v.to_string())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(self.0.not_a_number("null".into())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(self.0.not_a_number("an object".into())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let w = self.0;
+        let depth = w.at.len();
+        if w.rank.is_some_and(|r| depth >= r) {
+            return Err(de::Error::custom(format!(
+                "ragged array: {} is an array where a number was expected",
+                position(&w.at)
+            )));
+        }
+        if w.lens.len() == depth {
+            w.lens.push(None);
+        }
+        let mut n = 0;
+        loop {
+            w.at.push(n);
+            let more = seq.next_element_seed(Node(&mut *w))?;
+            w.at.pop();
+            if more.is_none() {
+                break;
             }
-            Err(format!("{} is {s}, not a number", position(at)))
+            n += 1;
+        }
+        match w.lens[depth] {
+            Some(len) if len != n => Err(de::Error::custom(format!(
+                "ragged array: {} has {n} elements where {len} were expected",
+                position(&w.at)
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                w.lens[depth] = Some(n);
+                if n == 0 {
+                    w.rank.get_or_insert(depth + 1);
+                }
+                Ok(())
+            }
         }
     }
 }
 
-/// A nested JSON array of numbers as reals: its shape and its elements, row-major.
-pub fn real_tensor(text: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
-    let (shape, scalars) = json_tensor(&v)?;
+/// A nested JSON array of at most `max` numbers as reals: its shape and its elements,
+/// row-major.
+pub fn real_tensor(text: &str, max: usize) -> Result<(Vec<usize>, Vec<f32>), String> {
+    let (shape, scalars) =
+        json_tensor(text.as_bytes(), max, "tensor").map_err(|e| format!("JSON: {e}"))?;
     let reals = scalars
         .iter()
         .map(|s| match *s {
@@ -163,9 +416,20 @@ fn npy_kind(bytes: &[u8]) -> Option<u8> {
 ///   they are; for a model with `quantization`, every number is a real value and is quantized.
 /// * `.npy`: an integer dtype is used as it is; a float dtype is quantized (the model must have
 ///   `quantization`, or every value must be an integer).
+///
+/// A file longer than [`tensor_file_limit`] of the input's size is refused before it is read.
 pub fn read_input(path: &Path, model: &Model) -> Result<ArrayD<i64>, CliError> {
     let bad = |reason: String| CliError::invalid("input", path, reason);
-    let bytes = read("input", path)?;
+    let numbers = model
+        .input_shape
+        .iter()
+        .fold(1usize, |n, &d| n.saturating_mul(d));
+    let bytes = read_at_most(
+        "input",
+        path,
+        tensor_file_limit(numbers),
+        &format!("{BYTES_PER_NUMBER} per number of the model's input"),
+    )?;
     let is_npy = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
@@ -192,9 +456,8 @@ pub fn read_input(path: &Path, model: &Model) -> Result<ArrayD<i64>, CliError> {
             }
         }
     } else {
-        let text = String::from_utf8(bytes).map_err(|e| bad(format!("not UTF-8 text ({e})")))?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("JSON: {e}")))?;
-        let (shape, scalars) = json_tensor(&v).map_err(bad)?;
+        let (shape, scalars) =
+            json_tensor(&bytes, numbers, "model's input").map_err(|e| bad(format!("JSON: {e}")))?;
         let values = match &model.quantization {
             Some(q) => {
                 let reals: Vec<f32> = scalars
@@ -246,19 +509,104 @@ fn check_range(what: &'static str, path: &Path, values: &[i64], bits: u32) -> Re
     }
 }
 
+/// The fields of an output file (what [`output_json`] writes), as read.
+#[derive(Default)]
+struct OutputFields {
+    output: Option<Vec<Scalar>>,
+    model: Option<String>,
+    shape: Option<Vec<u64>>,
+    class: Option<Option<u64>>,
+    dequantized: Option<Vec<Scalar>>,
+    outside: Option<Vec<String>>,
+}
+
+/// Reads an output file: an object with the fields of [`output_json`] (others are ignored), or
+/// a plain array (the output alone). Each array holds at most `max` numbers.
+struct OutputSeed {
+    max: usize,
+}
+
+impl<'de> Visitor<'de> for OutputSeed {
+    type Value = OutputFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an output file (an object with an \"output\" field) or an array of numbers")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<OutputFields, A::Error> {
+        let mut walk = Walk::new(self.max, "model's output");
+        Node(&mut walk).visit_seq(seq)?;
+        Ok(OutputFields {
+            output: Some(walk.finish().1),
+            ..OutputFields::default()
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OutputFields, A::Error> {
+        let mut f = OutputFields::default();
+        let tensor = |map: &mut A, what| -> Result<Vec<Scalar>, A::Error> {
+            let mut walk = Walk::new(self.max, what);
+            map.next_value_seed(Node(&mut walk))?;
+            Ok(walk.finish().1)
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            let twice = match key.as_str() {
+                "output" => f
+                    .output
+                    .replace(tensor(&mut map, "model's output")?)
+                    .is_some(),
+                "dequantized" => f
+                    .dequantized
+                    .replace(tensor(&mut map, "model's output")?)
+                    .is_some(),
+                "model" => f.model.replace(map.next_value()?).is_some(),
+                "shape" => f.shape.replace(map.next_value()?).is_some(),
+                "class" => f.class.replace(map.next_value()?).is_some(),
+                "outside_operators" => f.outside.replace(map.next_value()?).is_some(),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    false
+                }
+            };
+            if twice {
+                return Err(de::Error::custom(format!(
+                    "the field {key:?} appears twice"
+                )));
+            }
+        }
+        Ok(f)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for OutputSeed {
+    type Value = OutputFields;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<OutputFields, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
 /// The claimed output from an output file: the `output` field of what `prove --output`
-/// writes, or a plain JSON array of integers.
-pub fn read_output(path: &Path, model: &Model, expected_len: usize) -> Result<Vec<i64>, CliError> {
+/// writes, or a plain JSON array of integers. The fields derived from the output (`class`,
+/// `dequantized`, `shape`, `model`, `outside_operators`), where present, must be what
+/// [`output_json`] computes from it: a file whose class or real values were edited is refused.
+pub fn read_output(path: &Path, model: &Model, shape: &[usize]) -> Result<Vec<i64>, CliError> {
     let bad = |reason: String| CliError::invalid("output", path, reason);
-    let text = read_text("output", path)?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("JSON: {e}")))?;
-    let array = match &v {
-        Value::Object(o) => o
-            .get("output")
-            .ok_or_else(|| bad("the object has no \"output\" field".into()))?,
-        other => other,
-    };
-    let (_, scalars) = json_tensor(array).map_err(bad)?;
+    let expected_len = shape.iter().fold(1usize, |n, &d| n.saturating_mul(d));
+    let bytes = read_at_most(
+        "output",
+        path,
+        tensor_file_limit(expected_len.saturating_mul(2)),
+        &format!("{BYTES_PER_NUMBER} per number of the output and of its dequantized values"),
+    )?;
+    let mut d = serde_json::Deserializer::from_slice(&bytes);
+    let fields = OutputSeed { max: expected_len }
+        .deserialize(&mut d)
+        .and_then(|f| d.end().map(|()| f))
+        .map_err(|e| bad(format!("JSON: {e}")))?;
+    let scalars = fields
+        .output
+        .as_ref()
+        .ok_or_else(|| bad("the object has no \"output\" field".into()))?;
     let values = scalars
         .iter()
         .enumerate()
@@ -274,7 +622,71 @@ pub fn read_output(path: &Path, model: &Model, expected_len: usize) -> Result<Ve
         )));
     }
     check_range("output", path, &values, model.activation_bits)?;
+    check_derived(&fields, model, shape, &values).map_err(bad)?;
     Ok(values)
+}
+
+/// The output file's derived fields, where present, against those computed from `y`.
+fn check_derived(
+    f: &OutputFields,
+    model: &Model,
+    shape: &[usize],
+    y: &[i64],
+) -> Result<(), String> {
+    let differs = |field: &str, got: String, want: String| {
+        Err(format!(
+            "\"{field}\" is {got}, but the output gives {want} (the field is derived from \
+             \"output\"; the file was edited?)"
+        ))
+    };
+    if let Some(name) = f.model.as_ref().filter(|n| **n != model.name) {
+        return differs("model", format!("{name:?}"), format!("{:?}", model.name));
+    }
+    let want_shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    if let Some(got) = f.shape.as_ref().filter(|s| **s != want_shape) {
+        return differs("shape", format!("{got:?}"), format!("{want_shape:?}"));
+    }
+    let class = argmax(y).map(|c| c as u64);
+    if let Some(got) = f.class.filter(|c| *c != class) {
+        let show = |c: Option<u64>| c.map_or("null".into(), |c| c.to_string());
+        return differs("class", show(got), format!("{} (its argmax)", show(class)));
+    }
+    let q = model.quantization.as_ref();
+    if let Some(got) = &f.dequantized {
+        let Some(q) = q else {
+            return Err("\"dequantized\" is present, but the model has no quantization".into());
+        };
+        let want = q.dequantize_output(y);
+        if got.len() != want.len() {
+            return differs(
+                "dequantized",
+                format!("{} values", got.len()),
+                format!("{} values", want.len()),
+            );
+        }
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let g = match *g {
+                Scalar::Int(v) => v as f64,
+                Scalar::Real(r) => r,
+            };
+            if g != *w {
+                return differs(
+                    "dequantized",
+                    format!("{g} at element {i}"),
+                    format!("{w} (output × 2^-{})", q.output_frac_bits),
+                );
+            }
+        }
+    }
+    let outside = q.map_or(&[][..], |q| q.outside.as_slice());
+    if let Some(got) = f.outside.as_ref().filter(|o| o.as_slice() != outside) {
+        return differs(
+            "outside_operators",
+            format!("{got:?}"),
+            format!("{outside:?}"),
+        );
+    }
+    Ok(())
 }
 
 /// The index of the largest value (the first one on ties).
@@ -291,7 +703,7 @@ pub fn argmax<T: PartialOrd + Copy>(xs: &[T]) -> Option<usize> {
 /// The output file `prove --output` writes: the proven integer output and, for a model with
 /// `quantization`, the real values it stands for and the argmax class, both computed outside
 /// the proof.
-pub fn output_json(model: &Model, output: &ArrayD<i64>) -> Value {
+pub fn output_json(model: &Model, output: &ArrayD<i64>) -> serde_json::Value {
     let y: Vec<i64> = output.iter().copied().collect();
     let mut o = serde_json::json!({
         "model": model.name,
@@ -299,7 +711,7 @@ pub fn output_json(model: &Model, output: &ArrayD<i64>) -> Value {
         "output": y,
         "class": argmax(&y),
     });
-    if let (Some(q), Value::Object(map)) = (&model.quantization, &mut o) {
+    if let (Some(q), serde_json::Value::Object(map)) = (&model.quantization, &mut o) {
         map.insert(
             "dequantized".into(),
             serde_json::json!(q.dequantize_output(&y)),
@@ -308,7 +720,7 @@ pub fn output_json(model: &Model, output: &ArrayD<i64>) -> Value {
             map.insert("outside_operators".into(), serde_json::json!(q.outside));
         }
     }
-    if let Value::Object(map) = &mut o {
+    if let serde_json::Value::Object(map) = &mut o {
         map.insert(
             "note".into(),
             "\"output\" is proven; \"class\" (argmax) and any dequantized values are computed \
@@ -325,14 +737,23 @@ mod tests {
 
     #[test]
     fn json_tensors_and_their_errors() {
-        let v: Value = serde_json::from_str("[[1, 2], [3, 4.5]]").unwrap();
-        let (shape, xs) = json_tensor(&v).unwrap();
+        let read = |s: &str| json_tensor(s.as_bytes(), 8, "input");
+        let err = |s: &str| read(s).unwrap_err().to_string();
+        let (shape, xs) = read("[[1, 2], [3, 4.5]]").unwrap();
         assert_eq!(shape, vec![2, 2]);
         assert!(matches!(xs[3], Scalar::Real(r) if r == 4.5));
-        let v: Value = serde_json::from_str("[[1, 2], [3]]").unwrap();
-        assert!(json_tensor(&v).unwrap_err().contains("[1] has 1 elements"));
-        let v: Value = serde_json::from_str("[[1, \"a\"]]").unwrap();
-        assert!(json_tensor(&v).unwrap_err().contains("[0][1] is \"a\""));
+        assert_eq!(read("[[[]]]").unwrap().0, vec![1, 1, 0]);
+        assert_eq!(read("7").unwrap().0, Vec::<usize>::new());
+        assert!(err("[[1, 2], [3]]").contains("[1] has 1 elements where 2"));
+        assert!(err("[[1, 2], [3, 4, 5]]").contains("[1] has 3 elements where 2"));
+        assert!(err("[[1, \"a\"]]").contains("[0][1] is \"a\", not a number"));
+        assert!(err("[1, [2]]").contains("[1] is an array where a number"));
+        assert!(err("[[1], 2]").contains("[1] is a number where an array"));
+        assert!(err("[[1], {}]").contains("[1] is an object"));
+        assert!(err("[1, 2, 3, 4, 5, 6, 7, 8, 9]").contains("more numbers than the input has (8)"));
+        assert!(err("[1] x").contains("trailing"));
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(err(&deep).contains("recursion limit"));
     }
 
     #[test]

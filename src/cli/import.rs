@@ -14,7 +14,12 @@ use zkcnn::onnx::{self, ImportOptions};
 /// Float samples from a `.npy` array of shape `[N, ...input_shape]` (or one sample of
 /// `input_shape`).
 fn samples(path: &Path, shape: &[usize]) -> Result<Vec<Vec<f32>>, CliError> {
-    let bytes = files::read("samples", path)?;
+    let bytes = files::read_at_most(
+        "samples",
+        path,
+        files::MAX_SAMPLES_BYTES,
+        "calibration and evaluation sets",
+    )?;
     let a = zkcnn::npy::read_f32(&bytes).map_err(|e| CliError::invalid("samples", path, e))?;
     let per: usize = shape.iter().product();
     let batched = a.shape.get(1..) == Some(shape);
@@ -38,7 +43,12 @@ fn samples(path: &Path, shape: &[usize]) -> Result<Vec<Vec<f32>>, CliError> {
 
 /// Class labels from an integer `.npy` array.
 fn labels(path: &Path, count: usize) -> Result<Vec<usize>, CliError> {
-    let bytes = files::read("labels", path)?;
+    let bytes = files::read_at_most(
+        "labels",
+        path,
+        files::MAX_SAMPLES_BYTES,
+        "calibration and evaluation sets",
+    )?;
     let a = zkcnn::npy::read_i64(&bytes).map_err(|e| CliError::invalid("labels", path, e))?;
     if a.data.len() != count {
         return Err(CliError::invalid(
@@ -63,7 +73,12 @@ fn percent(x: f64) -> String {
 
 /// Runs the import.
 pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
-    let bytes = files::read("ONNX model", &a.model)?;
+    let bytes = files::read_at_most(
+        "ONNX model",
+        &a.model,
+        files::MAX_ONNX_BYTES,
+        "the model table's limit of 2^24 weights",
+    )?;
     let shape =
         onnx::input_shape(&bytes).map_err(|e| CliError::invalid("ONNX model", &a.model, e))?;
     let evaluation = match a.eval.as_deref() {

@@ -82,7 +82,8 @@ pub struct Cli {
     /// Print one JSON object on stdout instead of text; no progress display.
     #[arg(long, global = true)]
     json: bool,
-    /// Worker threads for proving (default: RAYON_NUM_THREADS, or one per core).
+    /// Worker threads for proving (default: RAYON_NUM_THREADS, or one per core; at most 4 per
+    /// core).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -221,9 +222,24 @@ pub fn run() -> ExitCode {
         eprintln!("zkcnn: internal error (a bug, please report it): {msg}{at}");
     }));
     let cli = Cli::parse();
-    if let Some(n) = cli.threads {
+    // RAYON_NUM_THREADS is the default's source, so it gets the same cap.
+    let from_env = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > max_threads());
+    let threads = match (cli.threads, from_env) {
+        (Some(n), _) => Some(("--threads", n)),
+        (None, Some(n)) => Some(("RAYON_NUM_THREADS", n)),
+        (None, None) => None,
+    };
+    if let Some((what, n)) = threads {
+        let max = max_threads();
         let set = if n == 0 {
-            Err(CliError::Usage("--threads must be at least 1".into()))
+            Err(CliError::Usage(format!("{what} must be at least 1")))
+        } else if n > max {
+            Err(CliError::Usage(format!(
+                "{what} is {n}; at most {max} (4 per core) are allowed"
+            )))
         } else {
             set_threads(n)
         };
@@ -277,6 +293,12 @@ fn fail(json: bool, e: &CliError) -> ExitCode {
         CliError::Usage(_) => ExitCode::from(2),
         _ => ExitCode::FAILURE,
     }
+}
+
+/// The most worker threads `--threads` may ask for: 4 per core (starting threads costs time
+/// and memory, and more than a few per core gains nothing).
+fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[cfg(feature = "parallel")]

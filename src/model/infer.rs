@@ -14,7 +14,7 @@
 use ndarray::{ArrayD, Dimension, IxDyn};
 
 use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
-use super::validate::{max_abs, ModelError};
+use super::validate::{max_abs, weight_range, ModelError};
 use crate::parallel;
 
 /// `⌊(acc + 2^{shift−1}) / 2^{shift}⌋`, rounding half up; `acc` itself when `shift = 0`.
@@ -36,6 +36,9 @@ pub fn round_shift(acc: i64, shift: u32) -> i64 {
         _ => 0,
     }
 }
+
+/// The most im2col values (`i16`) a convolution builds at once: 8 MiB.
+const IM2COL_BLOCK: usize = 1 << 22;
 
 /// Every layer's output, and the accumulator of each requantizing layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,6 +210,37 @@ pub fn infer(model: &Model, input: &ArrayD<i64>) -> Result<Trace, InferenceError
     Ok(trace)
 }
 
+/// The model's output on `input`, as [`infer`] computes it, keeping only the tensors that later
+/// layers read (the previous layer's output, and an earlier one that a residual Add reads):
+/// for many runs, as in calibration, memory is a few tensors rather than the whole trace.
+pub fn infer_output(model: &Model, input: &ArrayD<i64>) -> Result<ArrayD<i64>, InferenceError> {
+    let engine = Engine::new(model)?;
+    engine.check_input(input)?;
+    let n = model.layers.len();
+    // `last_read[j]`: the last layer that reads layer j's output.
+    let mut last_read: Vec<usize> = (1..=n).collect();
+    for (l, layer) in model.layers.iter().enumerate() {
+        if let Layer::Add(Add { from, .. }) = layer {
+            last_read[*from] = last_read[*from].max(l);
+        }
+    }
+    let empty = || ArrayD::zeros(IxDyn(&[0]));
+    let mut outputs: Vec<ArrayD<i64>> = Vec::with_capacity(n);
+    for i in 0..n {
+        let prev = outputs.last().unwrap_or(input);
+        let (_, out) = engine.apply(i, prev, &outputs)?;
+        outputs.push(out);
+        for (j, t) in outputs.iter_mut().enumerate().take(i) {
+            if last_read[j] == i {
+                *t = empty();
+            }
+        }
+    }
+    outputs
+        .pop()
+        .ok_or(InferenceError::Model(ModelError::NoLayers))
+}
+
 /// Checks that `trace` is the honest witness for `model` on `input`: layer by layer, recomputes
 /// the layer from the trace's own earlier values and compares, accumulator first, then output,
 /// in row-major order. Reports the first disagreement (layer, kind, tensor, position, expected
@@ -319,10 +353,11 @@ impl<'a> Engine<'a> {
     pub(crate) fn new(model: &'a Model) -> Result<Self, ModelError> {
         let shapes = model.validate()?;
         let amax = max_abs(model.activation_bits);
-        let wmax = max_abs(model.weight_bits);
-        // The largest n with n · wmax · amax ≤ i32::MAX; at least 2 since wmax, amax < 2^15.
+        let wmax = -weight_range(model.weight_bits).0;
+        // The largest n with n · wmax · amax ≤ i32::MAX; at least 2 since wmax ≤ 2^15 and
+        // amax < 2^15.
         let chunk = (i32::MAX as i64 / (wmax * amax)) as usize;
-        // Validated: |w| < 2^15, so `as i16` is exact.
+        // Validated: −2^15 ≤ w < 2^15, so `as i16` is exact.
         let weights = model
             .layers
             .iter()
@@ -443,7 +478,9 @@ impl<'a> Engine<'a> {
 
     /// `acc[o][y][x] = b[o] + Σ_{i,dy,dx} w[o][i][dy][dx] · in[i][y·s+dy−p][x·s+dx−p]`, as
     /// im2col (one row of `in_channels · kh · kw` values per output position, in the weights'
-    /// order) and one `i16` dot product per output value.
+    /// order) and one `i16` dot product per output value. The im2col rows are built for a block
+    /// of output positions at a time ([`IM2COL_BLOCK`] values), so their memory does not grow
+    /// with the multiply-adds (a small, heavily padded input with a large kernel has many).
     fn conv2d(&self, i: usize, c: &Conv2d, prev: &ArrayD<i64>) -> Vec<i64> {
         let (h, w) = (prev.shape()[1], prev.shape()[2]);
         let (oh, ow) = (self.shapes[i][1], self.shapes[i][2]);
@@ -451,41 +488,50 @@ impl<'a> Engine<'a> {
         let (s, p) = (c.stride, c.padding);
         let k = c.in_channels * kh * kw;
         let input: Vec<i16> = prev.iter().map(|&x| x as i16).collect();
-        let mut cols = vec![0i16; oh * ow * k];
-        // Row `pos = y·ow + x` holds the window of output (y, x); zero where it leaves the input.
-        parallel::for_each_indexed_chunk_mut(&mut cols, k, |pos, col| {
-            let (y, x) = (pos / ow, pos % ow);
-            // Input column of dx = 0, and the dx range that stays inside the input.
-            let x0 = (x * s) as isize - p as isize;
-            let dx_lo = (-x0).clamp(0, kw as isize) as usize;
-            let dx_hi = (w as isize - x0).clamp(0, kw as isize) as usize;
-            if dx_lo >= dx_hi {
-                return;
-            }
-            for ci in 0..c.in_channels {
-                for dy in 0..kh {
-                    let iy = (y * s + dy) as isize - p as isize;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
-                    }
-                    let row = (ci * h + iy as usize) * w;
-                    // In-bounds: x0 + dx_lo ≥ 0 and x0 + dx_hi ≤ w.
-                    let src = (row as isize + x0 + dx_lo as isize) as usize;
-                    let dst = (ci * kh + dy) * kw;
-                    col[dst + dx_lo..dst + dx_hi]
-                        .copy_from_slice(&input[src..src + (dx_hi - dx_lo)]);
-                }
-            }
-        });
         let npos = oh * ow;
+        let block = (IM2COL_BLOCK / k).clamp(1, npos);
+        let mut cols = vec![0i16; block * k];
         let weights = &self.weights[i];
         let mut acc = vec![0i64; c.out_channels * npos];
-        parallel::for_each_indexed_chunk_mut(&mut acc, npos, |o, out| {
-            let wrow = &weights[o * k..(o + 1) * k];
-            for (a, col) in out.iter_mut().zip(cols.chunks_exact(k)) {
-                *a = c.bias[o] + dot(wrow, col, self.chunk);
-            }
-        });
+        for start in (0..npos).step_by(block) {
+            let cols = &mut cols[..block.min(npos - start) * k];
+            cols.fill(0);
+            // Row `j` holds the window of output position `start + j = y·ow + x`; zero where
+            // it leaves the input.
+            parallel::for_each_indexed_chunk_mut(cols, k, |j, col| {
+                let pos = start + j;
+                let (y, x) = (pos / ow, pos % ow);
+                // Input column of dx = 0, and the dx range that stays inside the input.
+                let x0 = (x * s) as isize - p as isize;
+                let dx_lo = (-x0).clamp(0, kw as isize) as usize;
+                let dx_hi = (w as isize - x0).clamp(0, kw as isize) as usize;
+                if dx_lo >= dx_hi {
+                    return;
+                }
+                for ci in 0..c.in_channels {
+                    for dy in 0..kh {
+                        let iy = (y * s + dy) as isize - p as isize;
+                        if iy < 0 || iy >= h as isize {
+                            continue;
+                        }
+                        let row = (ci * h + iy as usize) * w;
+                        // In-bounds: x0 + dx_lo ≥ 0 and x0 + dx_hi ≤ w.
+                        let src = (row as isize + x0 + dx_lo as isize) as usize;
+                        let dst = (ci * kh + dy) * kw;
+                        col[dst + dx_lo..dst + dx_hi]
+                            .copy_from_slice(&input[src..src + (dx_hi - dx_lo)]);
+                    }
+                }
+            });
+            let cols = &*cols;
+            parallel::for_each_indexed_chunk_mut(&mut acc, npos, |o, out| {
+                let wrow = &weights[o * k..(o + 1) * k];
+                let out = &mut out[start..start + cols.len() / k];
+                for (a, col) in out.iter_mut().zip(cols.chunks_exact(k)) {
+                    *a = c.bias[o] + dot(wrow, col, self.chunk);
+                }
+            });
+        }
         acc
     }
 

@@ -13,7 +13,8 @@ pub struct Model {
     pub input_shape: Vec<usize>,
     /// `B`: activations lie in `(−2^{B−1}, 2^{B−1})`. 2 to 16.
     pub activation_bits: u32,
-    /// `W`: weights lie in `(−2^{W−1}, 2^{W−1})`. 2 to 16.
+    /// `W`: weights lie in `[−2^{W−1}, 2^{W−1})` (two's complement: int8 is `−128..=127`). 2 to
+    /// 16.
     pub weight_bits: u32,
     /// The layers, applied in order; layer `i` reads layer `i − 1`'s output (the input for 0).
     pub layers: Vec<Layer>,

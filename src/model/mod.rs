@@ -26,7 +26,7 @@ pub mod validate;
 pub mod zoo;
 
 pub use infer::{
-    check_trace, infer, round_shift, InferenceError, Trace, TraceTensor, WitnessError,
+    check_trace, infer, infer_output, round_shift, InferenceError, Trace, TraceTensor, WitnessError,
 };
 pub use ir::*;
 pub use validate::{BitsField, ModelError};

@@ -23,10 +23,27 @@ pub const BIAS_BITS: u32 = 32;
 /// to spare.
 pub const ACC_BITS: u32 = 62;
 
+/// The most layers a model may have. Planning a model's proof costs about `layers × segments`
+/// (each layer's step checks the tables planned so far), so the count is refused before that
+/// work, from the JSON's length alone. Real CNNs have a few hundred layers at most (ResNet-152:
+/// about 500 in this IR).
+pub const MAX_LAYERS: usize = 1024;
+/// The most kernel positions (`k_h·k_w`, summed over the convolutions) a model may have: each
+/// position is a segment of the committed model, see [`MAX_LAYERS`]. VGG-16 has 117, AlexNet
+/// 173.
+pub const MAX_KERNEL_POSITIONS: usize = 1 << 14;
+
 /// The largest magnitude of a `bits`-bit value in the symmetric range: `2^{bits−1} − 1`
 /// (`bits` is clamped to `1..=63`).
 pub fn max_abs(bits: u32) -> i64 {
     (1i64 << (bits.clamp(1, 63) - 1)) - 1
+}
+
+/// The weight range of `weight_bits = bits`: two's complement, `[−2^{bits−1}, 2^{bits−1} − 1]`
+/// (int8 is `−128..=127`; `bits` is clamped to `1..=63`).
+pub fn weight_range(bits: u32) -> (i64, i64) {
+    let half = 1i64 << (bits.clamp(1, 63) - 1);
+    (-half, half - 1)
 }
 
 /// Which bit width is out of range.
@@ -72,6 +89,17 @@ pub enum ModelError {
     /// The model has no layers.
     #[error("the model has no layers")]
     NoLayers,
+    /// The model is beyond a size limit checked before anything else ([`MAX_LAYERS`],
+    /// [`MAX_KERNEL_POSITIONS`]).
+    #[error("the model has {size} {what}; the limit is {limit}")]
+    Limit {
+        /// What is counted.
+        what: &'static str,
+        /// The model's count.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The input shape is not `[C, H, W]` or `[F]` with positive sizes.
     #[error("input shape {shape:?} must be [channels, height, width] or [features], all positive")]
     BadInputShape {
@@ -148,8 +176,8 @@ pub enum ModelError {
         /// Actual length.
         got: usize,
     },
-    /// A weight is outside `−max_abs..=max_abs`.
-    #[error("layer {layer} ({kind}): weight {index} is {value}, outside -{max_abs}..={max_abs}")]
+    /// A weight is outside `min..=max` ([`weight_range`]).
+    #[error("layer {layer} ({kind}): weight {index} is {value}, outside {min}..={max}")]
     WeightOutOfRange {
         /// Layer index.
         layer: usize,
@@ -159,8 +187,10 @@ pub enum ModelError {
         index: usize,
         /// The value.
         value: i64,
-        /// `2^{W−1} − 1`.
-        max_abs: i64,
+        /// The smallest weight, `−2^{W−1}`.
+        min: i64,
+        /// The largest weight, `2^{W−1} − 1`.
+        max: i64,
     },
     /// A bias is outside `MIN_BIAS..=MAX_BIAS` (`max_abs` is [`MAX_BIAS`]).
     #[error("layer {layer} ({kind}): bias {index} is {value}, outside {MIN_BIAS}..={max_abs}")]
@@ -242,12 +272,42 @@ pub enum ModelError {
     },
 }
 
+impl ModelError {
+    /// The layer the error is about, if it is about one.
+    pub fn layer(&self) -> Option<usize> {
+        use ModelError::*;
+        match self {
+            InputRank { layer, .. }
+            | ZeroParameter { layer, .. }
+            | ChannelMismatch { layer, .. }
+            | FeatureMismatch { layer, .. }
+            | WeightsLength { layer, .. }
+            | BiasLength { layer, .. }
+            | WeightOutOfRange { layer, .. }
+            | BiasOutOfRange { layer, .. }
+            | ShiftTooLarge { layer, .. }
+            | EmptyOutput { layer, .. }
+            | AccumulatorTooLarge { layer, .. }
+            | TooLarge { layer, .. }
+            | AddFromNotEarlier { layer, .. }
+            | AddShapeMismatch { layer, .. } => Some(*layer),
+            Json { .. }
+            | BitsOutOfRange { .. }
+            | NoLayers
+            | Limit { .. }
+            | BadInputShape { .. } => None,
+        }
+    }
+}
+
 impl Model {
     /// Checks the model and returns every layer's output shape (`shapes[i]` for layer `i`).
     ///
-    /// Checks, in order: the bit widths, that there is a layer, the input shape, then layer by
-    /// layer: the incoming rank, positive sizes, channel/feature agreement, parameter lengths,
-    /// weight and bias ranges, the shift, the worst-case accumulator, a non-empty output.
+    /// Checks, in order: the bit widths, that there is a layer, the layer count
+    /// ([`MAX_LAYERS`]), the input shape, then layer by layer: the incoming rank, positive
+    /// sizes, channel/feature agreement, parameter lengths, weight and bias ranges, the shift,
+    /// the worst-case accumulator, a non-empty output; and last the kernel positions
+    /// ([`MAX_KERNEL_POSITIONS`]).
     pub fn validate(&self) -> Result<Vec<Vec<usize>>, ModelError> {
         self.check(false)
     }
@@ -271,6 +331,13 @@ impl Model {
         if self.layers.is_empty() {
             return Err(ModelError::NoLayers);
         }
+        if self.layers.len() > MAX_LAYERS {
+            return Err(ModelError::Limit {
+                what: "layers",
+                size: self.layers.len(),
+                limit: MAX_LAYERS,
+            });
+        }
         let shape = &self.input_shape;
         let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         if !matches!(shape.len(), 1 | 3) || shape.contains(&0) || numel.is_none() {
@@ -279,7 +346,7 @@ impl Model {
             });
         }
         let ctx = Ctx {
-            wmax: max_abs(self.weight_bits),
+            wrange: weight_range(self.weight_bits),
             amax: max_abs(self.activation_bits),
             architecture_only,
         };
@@ -338,6 +405,17 @@ impl Model {
             };
             shapes.push(out);
         }
+        let positions = self.layers.iter().fold(0usize, |n, layer| match layer {
+            Layer::Conv2d(c) => n.saturating_add(c.kernel[0].saturating_mul(c.kernel[1])),
+            _ => n,
+        });
+        if positions > MAX_KERNEL_POSITIONS {
+            return Err(ModelError::Limit {
+                what: "kernel positions (height × width, summed over its convolutions)",
+                size: positions,
+                limit: MAX_KERNEL_POSITIONS,
+            });
+        }
         Ok(shapes)
     }
 
@@ -395,7 +473,7 @@ impl Model {
 
 /// The value ranges that the checks need.
 struct Ctx {
-    wmax: i64,
+    wrange: (i64, i64),
     amax: i64,
     /// Accept layers whose weights and biases are both empty (an architecture without
     /// parameters, as the verifier holds it).
@@ -500,14 +578,15 @@ impl At {
         if let Some((index, &value)) = weights
             .iter()
             .enumerate()
-            .find(|(_, w)| w.unsigned_abs() > ctx.wmax as u64)
+            .find(|(_, w)| !(ctx.wrange.0..=ctx.wrange.1).contains(*w))
         {
             return Err(ModelError::WeightOutOfRange {
                 layer,
                 kind,
                 index,
                 value,
-                max_abs: ctx.wmax,
+                min: ctx.wrange.0,
+                max: ctx.wrange.1,
             });
         }
         if let Some((index, &value)) = bias
@@ -576,7 +655,7 @@ fn conv2d_shape(
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &c.weights, &c.bias, expected, c.out_channels)?;
     at.check_shift(c.shift)?;
-    at.check_accumulator(fan_in as u128, ctx.wmax, ctx.amax, -MIN_BIAS)?;
+    at.check_accumulator(fan_in as u128, -ctx.wrange.0, ctx.amax, -MIN_BIAS)?;
     if c.out_channels
         .checked_mul(oh)
         .and_then(|n| n.checked_mul(ow))
@@ -605,7 +684,7 @@ fn dense_shape(at: At, ctx: &Ctx, d: &Dense, incoming: &[usize]) -> Result<Vec<u
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &d.weights, &d.bias, expected, d.out_features)?;
     at.check_shift(d.shift)?;
-    at.check_accumulator(features as u128, ctx.wmax, ctx.amax, -MIN_BIAS)?;
+    at.check_accumulator(features as u128, -ctx.wrange.0, ctx.amax, -MIN_BIAS)?;
     Ok(vec![d.out_features])
 }
 

@@ -69,7 +69,7 @@ pub fn commit_edited<F: BaseField + FftField, E: ExtField<F>>(
     let plan = Plan::new(model)?;
     let mut packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
     edit(&plan, &mut packed);
-    commit_packed(model, &plan, packed, true)
+    commit_packed(model, &plan, packed, true, &mut Vec::new())
 }
 
 /// The prover's data of `committed` presented with another public commitment, as a prover

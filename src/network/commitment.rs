@@ -1,26 +1,27 @@
 //! The model commitment and its check: a Basefold commitment to the model's packed table, and a
 //! proof, made once by [`commit_model`], that the committed table holds a model of the
-//! architecture — every weight in `[−(2^{W−1} − 1), 2^{W−1} − 1]`, every bias limb in its
-//! range, and every other entry (padded rows and columns, unused space) zero.
+//! architecture — every weight in `[−2^{W−1}, 2^{W−1})`, every bias limb in its range, and
+//! every other entry (padded rows and columns, unused space) zero.
 //!
 //! **Statement.** The commitment `C` (root, `n` variables) is to a table `T` of `2^n` entries
-//! with, for public bounds derived from the architecture alone (`L = H = 0` off the entries in
-//! use, [`super::plan::ModelSeg`]),
+//! with, for public data derived from the architecture alone — the in-use indicator `U` and a
+//! range `[lo_j, hi_j]` per segment ([`super::plan::ModelSeg`]) —
 //!
 //! ```text
-//!     L(x) ≤ T(x) ≤ H(x)   for every x ∈ {0,1}^n.
+//!     lo_j ≤ T(x) ≤ hi_j   where U(x) = 1 (x in segment j),      T(x) = 0   where U(x) = 0.
 //! ```
 //!
-//! **Protocol.** Two columns `c₁ = T − L` and `c₂ = H − T` are range-checked against
-//! `[0, 2^W)` by one logUp-GKR ([`crate::range`]). As integers, `c₁ = T − L` and `c₂ = H − T`
-//! both in `[0, 2^W)` give `T ∈ [L, L + 2^W) ∩ (H − 2^W, H] = [L, H]` whenever `H − L < 2^W`
-//! (no sum wraps modulo `p`); with `L = H = 0`, `T = 0`. The prover commits the range
-//! multiplicities (a small Basefold commitment of `2^W` entries), runs the range check, and
-//! the columns' claims `c̃_i(r)` become claims on `T̃`: `T̃(r) = c̃₁(r) + L̃(r)` and
-//! `T̃(r) = H̃(r) − c̃₂(r)`, where the verifier evaluates `L̃` and `H̃` itself in
-//! `O(segments · n)` (a segment's in-use indicator is a product of two prefix indicators,
-//! [`crate::poly::lt_eval`]). Both commitments are opened, each on its own fork of the
-//! transcript.
+//! **Protocol.** One column `c₀ = T − L` over the whole table (`L = lo_j` on entries in use, 0
+//! elsewhere) is range-checked against `[0, 2^W)` by logUp-GKR ([`crate::range`]), with, for each
+//! segment whose range is narrower than `2^W` (`hi − lo + 1 = 2^w`, a bias's top limb when
+//! `W ∤ 32`), a column `2^{W−w}·(T_j − lo_j·U_j)` over that segment. A zero-check
+//! `Σ_x eq(ρ, x)·(1 − U(x))·T(x) = 0` at a fresh `ρ` makes every entry not in use zero. As
+//! integers (no sum wraps modulo `p`): `T − lo ∈ [0, 2^W)` is the weights' exact range
+//! (`hi − lo + 1 = 2^W`) and the full limbs'; the scaled column bounds a narrow limb by `2^w`.
+//! The columns' claims and the zero-check's become claims on `T̃`; the verifier evaluates `Ũ`
+//! and `L̃` itself in `O(segments · n)` (a segment's in-use indicator is a product of two
+//! prefix indicators, [`crate::poly::lt_eval`]). The model commitment and the commitment to the
+//! range multiplicities are opened, each on its own fork of the transcript.
 //!
 //! **Use.** The verifier checks the proof once per model ([`ModelCommitment::check`]) and gets a
 //! [`CheckedCommitment`], the only way to call [`super::verify`]. See `spec/model-commitment.md`.
@@ -28,11 +29,12 @@
 use super::plan::Plan;
 use super::{pcs, NetworkError};
 use crate::field::{from_i64, BaseField, ExtField};
+use crate::layers::{verify_product, LayerError, ProductProof};
 use crate::model::{Layer, Model};
 use crate::pcs::basefold::{self, Commitment, ProverData};
 use crate::pcs::packing::{block_selector, Packing};
 use crate::pcs::{Claim, MultilinearPcs, PcsError};
-use crate::poly::lt_eval;
+use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
 use crate::range::RangeError;
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
@@ -44,8 +46,10 @@ use merlin::Transcript;
 pub struct CheckProof<F: Field, E: Field> {
     /// The commitment to the range check's multiplicities (`2^W` entries).
     pub multiplicities: Commitment,
-    /// The range check of `T − L` and `H − T`.
+    /// The range check of `T − L` (and of the narrow segments' scaled columns).
     pub range: crate::range::Proof<E>,
+    /// The zero-check `Σ eq(ρ, x)·Z(x)·T(x) = 0` (`Z` = 1 on entries not in use).
+    pub zero_check: ProductProof<E>,
     /// The opening of the model commitment at the range check's point.
     pub model_opening: basefold::Proof<F, E>,
     /// The opening of the multiplicities.
@@ -103,8 +107,11 @@ pub enum CheckError {
     /// The range check failed.
     #[error("range check: {0}")]
     Range(RangeError),
-    /// The two columns' values disagree on the table's value at their common point.
-    #[error("the range columns' values disagree on the committed table")]
+    /// The zero-check of the entries not in use failed.
+    #[error("zero-check: {0}")]
+    ZeroCheck(LayerError),
+    /// A narrow segment's range claim is malformed.
+    #[error("a narrow segment's range claim is malformed")]
     Bounds,
     /// The model opening failed.
     #[error("model opening: {0}")]
@@ -199,10 +206,18 @@ pub(crate) fn model_tables<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<
 pub fn commit_model<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
 ) -> Result<CommittedModel<F, E>, NetworkError> {
+    commit_model_timed(model, &mut Vec::new())
+}
+
+/// [`commit_model`], also recording how long each phase took.
+pub fn commit_model_timed<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    phases: &mut super::Phases,
+) -> Result<CommittedModel<F, E>, NetworkError> {
     model.validate().map_err(NetworkError::Model)?;
     let plan = Plan::new(model)?;
     let packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
-    commit_packed(model, &plan, packed, false)
+    commit_packed(model, &plan, packed, false, phases)
 }
 
 /// Commits to a packed model table and proves the check; `tolerant` (for the cheating tests)
@@ -212,12 +227,15 @@ pub(crate) fn commit_packed<F: BaseField + FftField, E: ExtField<F>>(
     plan: &Plan,
     packed: Vec<F>,
     tolerant: bool,
+    phases: &mut super::Phases,
 ) -> Result<CommittedModel<F, E>, NetworkError> {
+    let clock = std::time::Instant::now();
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
     let (commitment, data) =
         MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+    phases.push(("commitment", clock.elapsed()));
     let table = data.evals().first().map_or(&[][..], Vec::as_slice);
-    let check = prove_check::<F, E>(model, plan, &commitment, &data, table, tolerant)?;
+    let check = prove_check::<F, E>(model, plan, &commitment, &data, table, tolerant, phases)?;
     Ok(CommittedModel {
         public: ModelCommitment { commitment, check },
         data,
@@ -226,6 +244,7 @@ pub(crate) fn commit_packed<F: BaseField + FftField, E: ExtField<F>>(
     })
 }
 
+/// Starts the check's transcript: the architecture, the commitment, the multiplicities'.
 /// Starts the check's transcript: the architecture, the commitment, the multiplicities'.
 fn check_transcript(
     plan: &Plan,
@@ -256,41 +275,78 @@ fn params<F: BaseField + FftField, E: ExtField<F>>(
     super::opening_params::<F, E>(num_vars)
 }
 
-/// The columns `T − L` and `H − T`.
-fn columns<F: BaseField>(plan: &Plan, table: &[F]) -> [Vec<F>; 2] {
-    let mut c1 = table.to_vec();
-    let mut c2: Vec<F> = table.iter().map(|&t| -t).collect();
+/// The segments whose range is narrower than the table (`hi − lo + 1 = 2^w < 2^W`: a bias's top
+/// limb when `W ∤ 32`), each with the scale `2^{W−w}` of its extra column.
+fn narrow(plan: &Plan) -> Vec<(usize, i64)> {
+    let full = 1i64 << plan.weight_bits;
+    plan.model_segs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.hi - s.lo + 1 < full)
+        .map(|(j, s)| (j, full / (s.hi - s.lo + 1)))
+        .collect()
+}
+
+/// Calls `f(x, seg)` for every entry `x` of the packed table that segment `seg` uses.
+fn for_each_used(plan: &Plan, mut f: impl FnMut(usize, usize)) {
     for (j, s) in plan.model_segs.iter().enumerate() {
-        let (lo, hi) = (from_i64::<F>(s.lo), from_i64::<F>(s.hi));
         let base = plan.model_packing.offset(j);
         for row in 0..s.rows {
             for col in 0..s.cols {
-                let x = base + ((row << s.col_vars) | col);
-                c1[x] -= lo;
-                c2[x] += hi;
+                f(base + ((row << s.col_vars) | col), j);
             }
         }
     }
-    [c1, c2]
 }
 
-/// `(L̃(z), H̃(z))` at a point `z` on the packed table.
-fn bounds_at<F: BaseField, E: ExtField<F>>(plan: &Plan, z: &[E]) -> (E, E) {
-    let (mut lo, mut hi) = (E::ZERO, E::ZERO);
-    for (j, s) in plan.model_segs.iter().enumerate() {
-        let Some(zs) = z.get(..s.vars) else {
-            continue;
-        };
-        let (cols, rows) = zs.split_at(s.col_vars.min(zs.len()));
-        let used = block_selector(plan.model_packing.offset(j), s.vars, z)
-            * lt_eval(cols, s.cols)
-            * lt_eval(rows, s.rows);
-        lo += used * crate::field::lift::<E>(from_i64::<F>(s.lo));
-        hi += used * crate::field::lift::<E>(from_i64::<F>(s.hi));
+/// The range columns: `T − L` over the whole table (`L = lo` on entries in use, 0 elsewhere),
+/// then `2^{W−w}·(T_j − lo_j·U_j)` for each narrow segment `j`; and the zero-check's `Z`
+/// (1 on entries not in use).
+fn columns<F: BaseField>(plan: &Plan, table: &[F]) -> (Vec<Vec<F>>, Vec<F>) {
+    let mut c0 = table.to_vec();
+    let mut z = vec![F::ONE; table.len()];
+    for_each_used(plan, |x, j| {
+        c0[x] -= from_i64::<F>(plan.model_segs[j].lo);
+        z[x] = F::ZERO;
+    });
+    let mut cols = vec![c0];
+    for (j, scale) in narrow(plan) {
+        let seg = plan.model_packing.segment(table, j);
+        let s = &plan.model_segs[j];
+        let (k, lo) = (from_i64::<F>(scale), from_i64::<F>(s.lo));
+        let mut c: Vec<F> = seg.iter().map(|&t| k * t).collect();
+        for row in 0..s.rows {
+            for col in 0..s.cols {
+                c[(row << s.col_vars) | col] -= k * lo;
+            }
+        }
+        cols.push(c);
     }
-    (lo, hi)
+    (cols, z)
 }
 
+/// `(Ũ(z), L̃(z))` at a point `z` on the packed table: the in-use indicator and the lower
+/// bounds.
+fn used_at<F: BaseField, E: ExtField<F>>(plan: &Plan, z: &[E]) -> (E, E) {
+    let (mut used, mut lo) = (E::ZERO, E::ZERO);
+    for (j, s) in plan.model_segs.iter().enumerate() {
+        let u = block_selector(plan.model_packing.offset(j), s.vars, z) * segment_used(s, z);
+        used += u;
+        lo += u * crate::field::lift::<E>(from_i64::<F>(s.lo));
+    }
+    (used, lo)
+}
+
+/// A segment's in-use indicator at the first `vars` coordinates of `z`.
+fn segment_used<E: Field>(s: &super::plan::ModelSeg, z: &[E]) -> E {
+    let Some(zs) = z.get(..s.vars) else {
+        return E::ZERO;
+    };
+    let (cols, rows) = zs.split_at(s.col_vars.min(zs.len()));
+    lt_eval(cols, s.cols) * lt_eval(rows, s.rows)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     plan: &Plan,
@@ -298,10 +354,16 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
     data: &ProverData<F>,
     table: &[F],
     tolerant: bool,
+    phases: &mut super::Phases,
 ) -> Result<CheckProof<F, E>, NetworkError> {
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let bits = plan.weight_bits as usize;
-    let [c1, c2] = columns(plan, table);
-    let refs = [c1.as_slice(), c2.as_slice()];
+    let (cols, z) = columns(plan, table);
+    let refs: Vec<&[F]> = cols.iter().map(Vec::as_slice).collect();
     let m = if tolerant {
         crate::range::count_in_range(&refs, bits)
     } else {
@@ -315,13 +377,32 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
     let (mcom, mdata) =
         MultilinearPcs::<F, E>::commit(&pcs, vec![m.clone()]).map_err(NetworkError::Pcs)?;
+    lap("check: columns and multiplicities");
     let mut t = check_transcript(plan, model, commitment, &mcom);
     let (range, claims) = prove(&refs, bits, &m, &mut t).map_err(NetworkError::Range)?;
-    let model_claims: Vec<Claim<E>> = claims
-        .columns
-        .iter()
-        .map(|c| Claim::new(0, c.point.clone()))
-        .collect();
+    drop(cols);
+    lap("check: range check");
+    // Zero-check Σ eq(ρ, x)·Z(x)·T(x) = 0: every entry not in use is zero.
+    let n = plan.model_packing.num_vars();
+    let rho: Vec<E> = t.challenge_fields(b"check-zero-point", n);
+    let (zero_check, point) = crate::layers::prove_product(
+        vec![
+            Mle::Ext(eq_table(&rho)),
+            Mle::Base(z),
+            Mle::Base(table.to_vec()),
+        ],
+        E::ZERO,
+        &mut t,
+    );
+    lap("check: zero-check");
+    let mut model_claims = vec![Claim::new(0, point)];
+    let mut points = claims.columns.iter();
+    if let Some(c0) = points.next() {
+        model_claims.push(Claim::new(0, c0.point.clone()));
+    }
+    for ((j, _), c) in narrow(plan).into_iter().zip(points) {
+        model_claims.push(Claim::new(0, plan.model_packing.point(j, &c.point)));
+    }
     let m_claims = [Claim::new(0, claims.multiplicities.point.clone())];
     let (mut tm, mut tk) = fork(t);
     let model_params = params::<F, E>(commitment.num_vars).map_err(NetworkError::Pcs)?;
@@ -330,9 +411,11 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
         || basefold::open(&model_params, commitment, data, &model_claims, &mut tm),
         || basefold::open(&m_params, &mcom, &mdata, &m_claims, &mut tk),
     );
+    lap("check: openings");
     Ok(CheckProof {
         multiplicities: mcom,
         range,
+        zero_check,
         model_opening: model_opening.map_err(NetworkError::Pcs)?.1,
         multiplicities_opening: multiplicities_opening.map_err(NetworkError::Pcs)?.1,
     })
@@ -379,21 +462,63 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
             &self.commitment,
             &self.check.multiplicities,
         );
-        let claims = crate::range::verify::<F, E>(&[n, n], bits, &self.check.range, &mut t)
+        let narrow = narrow(&plan);
+        let column_vars: Vec<usize> = std::iter::once(n)
+            .chain(
+                narrow
+                    .iter()
+                    .filter_map(|&(j, _)| plan.model_segs.get(j))
+                    .map(|s| s.vars),
+            )
+            .collect();
+        let claims = crate::range::verify::<F, E>(&column_vars, bits, &self.check.range, &mut t)
             .map_err(CheckError::Range)?;
-        let [c1, c2] = claims.columns.as_slice() else {
+        if claims.columns.len() != column_vars.len() {
             return Err(CheckError::Range(RangeError::NoColumns));
-        };
-        let (lo1, _) = bounds_at::<F, E>(&plan, &c1.point);
-        let (_, hi2) = bounds_at::<F, E>(&plan, &c2.point);
-        let (t1, t2) = (c1.value + lo1, hi2 - c2.value);
-        if c1.point == c2.point && t1 != t2 {
-            return Err(CheckError::Bounds);
         }
-        let model_claims = [
-            Claim::new(0, c1.point.clone()),
-            Claim::new(0, c2.point.clone()),
-        ];
+        // The zero-check: Σ eq(ρ, x)·Z(x)·T(x) = 0 with Z = 1 − U.
+        let rho: Vec<E> = t.challenge_fields(b"check-zero-point", n);
+        let (point, values) = verify_product(
+            "model zero-check",
+            n,
+            3,
+            E::ZERO,
+            &self.check.zero_check,
+            &mut t,
+        )
+        .map_err(CheckError::ZeroCheck)?;
+        let [eq, zv, tv] = values.as_slice() else {
+            return Err(CheckError::ZeroCheck(LayerError::Count {
+                what: "model zero-check values",
+                expected: 3,
+                got: values.len(),
+            }));
+        };
+        let (used, _) = used_at::<F, E>(&plan, &point);
+        if *eq != eq_eval(&rho, &point) || *zv != E::ONE - used {
+            return Err(CheckError::ZeroCheck(LayerError::PublicValue {
+                what: "model zero-check eq or in-use indicator",
+            }));
+        }
+        let mut model_claims = vec![Claim::new(0, point)];
+        let mut values = vec![*tv];
+        let mut cols = claims.columns.iter();
+        if let Some(c0) = cols.next() {
+            let (_, lo) = used_at::<F, E>(&plan, &c0.point);
+            model_claims.push(Claim::new(0, c0.point.clone()));
+            values.push(c0.value + lo);
+        }
+        for (&(j, scale), c) in narrow.iter().zip(cols) {
+            let s = plan.model_segs.get(j).ok_or(CheckError::Bounds)?;
+            if c.point.len() != s.vars {
+                return Err(CheckError::Bounds);
+            }
+            let k = crate::field::lift::<E>(from_i64::<F>(scale));
+            let lo = crate::field::lift::<E>(from_i64::<F>(s.lo)) * segment_used(s, &c.point);
+            let inv = k.inverse().ok_or(CheckError::Bounds)?;
+            model_claims.push(Claim::new(0, plan.model_packing.point(j, &c.point)));
+            values.push(c.value * inv + lo);
+        }
         let m_claims = [Claim::new(0, claims.multiplicities.point.clone())];
         let model_params = params::<F, E>(self.commitment.num_vars)
             .map_err(|e| CheckError::Model(NetworkError::Pcs(e)))?;
@@ -404,7 +529,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
             &model_params,
             &self.commitment,
             &model_claims,
-            &[t1, t2],
+            &values,
             &self.check.model_opening,
             &mut tm,
         )
@@ -442,21 +567,33 @@ mod tests {
         s
     }
 
-    /// `L̃` and `H̃` at a random point equal the multilinear extensions of the bound tables.
+    /// `Ũ` and `L̃` at a random point equal the multilinear extensions of their tables, on a
+    /// model whose bias limbs include narrow ones (`W = 5`).
     #[test]
-    fn bounds_match_their_tables() {
-        let model = zoo::lenet5(1);
+    fn used_and_bounds_match_their_tables() {
+        let mut model = zoo::lenet5(1);
+        model.weight_bits = 5;
+        for layer in &mut model.layers {
+            if let crate::model::Layer::Conv2d(c) = layer {
+                c.weights.iter_mut().for_each(|w| *w = (*w).clamp(-16, 15));
+            }
+            if let crate::model::Layer::Dense(d) = layer {
+                d.weights.iter_mut().for_each(|w| *w = (*w).clamp(-16, 15));
+            }
+        }
         let plan = Plan::new(&model).unwrap();
+        assert!(!narrow(&plan).is_empty());
         let n = plan.model_packing.num_vars();
         let zero = vec![<F as ark_ff::AdditiveGroup>::ZERO; 1 << n];
-        let [neg_lo, hi] = columns::<F>(&plan, &zero);
-        let lo: Vec<F> = neg_lo.iter().map(|&x| -x).collect();
+        let (cols, z) = columns::<F>(&plan, &zero);
+        let lo: Vec<F> = cols[0].iter().map(|&x| -x).collect();
+        let used: Vec<F> = z.iter().map(|&x| F::ONE - x).collect();
         let mut rng = ark_std::test_rng();
-        let z: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+        let p: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
         assert_eq!(
-            bounds_at::<F, E>(&plan, &z),
-            (evaluate_base(&lo, &z), evaluate_base(&hi, &z))
+            used_at::<F, E>(&plan, &p),
+            (evaluate_base(&used, &p), evaluate_base(&lo, &p))
         );
-        assert_eq!(selectors_sum(&plan.model_packing, &z), E::ONE);
+        assert_eq!(selectors_sum(&plan.model_packing, &p), E::ONE);
     }
 }

@@ -28,7 +28,8 @@ mod prover;
 mod verifier;
 
 pub use commitment::{
-    commit_model, CheckError, CheckProof, CheckedCommitment, CommittedModel, ModelCommitment,
+    commit_model, commit_model_timed, CheckError, CheckProof, CheckedCommitment, CommittedModel,
+    ModelCommitment,
 };
 pub use plan::ConvPolicy;
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};

@@ -6,7 +6,7 @@ use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
 use crate::layers::Dims;
-use crate::model::validate::{max_abs, BIAS_BITS, MIN_BIAS};
+use crate::model::validate::{weight_range, BIAS_BITS, MIN_BIAS};
 use crate::model::{Layer, Model};
 use crate::pcs::packing::Packing;
 
@@ -229,16 +229,16 @@ impl Plan {
     }
 
     /// A weight matrix segment: `rows × cols` in use (padded to `2^row_vars × 2^col_vars`),
-    /// entries in `[−(2^{W−1} − 1), 2^{W−1} − 1]`.
+    /// entries in `[−2^{W−1}, 2^{W−1})`.
     fn weight_seg(&mut self, rows: usize, row_vars: usize, cols: usize, col_vars: usize) -> usize {
-        let m = max_abs(self.weight_bits);
+        let (lo, hi) = weight_range(self.weight_bits);
         self.model_segs.push(ModelSeg {
             vars: row_vars + col_vars,
             col_vars,
             rows,
             cols,
-            lo: -m,
-            hi: m,
+            lo,
+            hi,
         });
         self.model_segs.len() - 1
     }
@@ -325,13 +325,18 @@ impl Plan {
         Ok(())
     }
 
-    /// Refuses a packed table (model or advice) beyond `2^MAX_VARS` entries, so far.
+    /// Refuses a packed table (model or advice) beyond `2^MAX_VARS` entries, so far: the sum
+    /// of `2^v` over `vars[from..]` is added to `total` (so the plan's checks stay linear).
     fn check_total(
         layer: Option<usize>,
         vars: &[usize],
+        from: usize,
+        total: &mut u128,
         what: &'static str,
     ) -> Result<(), NetworkError> {
-        let size: u128 = vars.iter().map(|&v| 1u128 << v.min(127)).sum();
+        let added: u128 = vars.iter().skip(from).map(|&v| 1u128 << v.min(100)).sum();
+        *total = total.saturating_add(added);
+        let size = *total;
         if size > 1 << MAX_VARS {
             return Err(NetworkError::TooLarge {
                 layer,
@@ -368,6 +373,9 @@ impl Plan {
             columns: Vec::new(),
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
+        // Running totals of the packed tables, and how many segments they count.
+        let (mut model_total, mut advice_total) = (0u128, 0u128);
+        let (mut model_seen, mut advice_seen) = (0usize, 0usize);
         for (l, layer) in model.layers.iter().enumerate() {
             let input = p.dims[l].clone();
             let out_shape = &shapes[l];
@@ -480,6 +488,15 @@ impl Plan {
                             m.size, m.stride
                         )));
                     }
+                    // A view (sub-grid) point has fixed coordinates: only a claim may sit
+                    // there, so the viewed tensor must be committed or public, never derived
+                    // (a derived tensor's claims are relations of its producing step).
+                    if p.sources[l] == Source::Derived {
+                        return Err(unsupported(
+                            "max-pooling a tensor that is not committed (a flatten's output)"
+                                .into(),
+                        ));
+                    }
                     if input.shape[1] % 2 == 1 || input.shape[2] % 2 == 1 {
                         return Err(unsupported(format!(
                             "max-pooling a tensor of odd height or width ({}×{}): floor mode \
@@ -517,16 +534,23 @@ impl Plan {
                 Layer::Flatten => (Step::Flatten, Dims::new(out_shape), Source::Derived),
             };
             Self::check_tensor(Some(l), &dims)?;
+            let model_vars: Vec<usize> =
+                p.model_segs[model_seen..].iter().map(|s| s.vars).collect();
             Self::check_total(
                 Some(l),
-                &p.model_vars(),
+                &model_vars,
+                0,
+                &mut model_total,
                 "the model's packed table, up to it,",
             )?;
             Self::check_total(
                 Some(l),
                 &p.advice_vars,
+                advice_seen,
+                &mut advice_total,
                 "the advice's packed table, up to it,",
             )?;
+            (model_seen, advice_seen) = (p.model_segs.len(), p.advice_vars.len());
             p.steps.push(step);
             p.dims.push(dims);
             p.sources.push(source);

@@ -4,9 +4,20 @@
 
 use super::graph::{FloatLayer, Graph};
 
-/// Every layer's output on `input` (of the graph's input size, checked by the caller).
-pub(crate) fn run(graph: &Graph, input: &[f32]) -> Vec<Vec<f32>> {
-    let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(graph.layers.len());
+/// Runs the graph on `input` (of the graph's input size, checked by the caller), shows every
+/// layer's output to `visit` (layer index, values), and returns the last layer's. Only the
+/// outputs that later layers read are kept (the previous layer's, and an earlier one that a
+/// residual Add reads), so memory is a few tensors, not every layer's.
+pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f32])) -> Vec<f32> {
+    let n = graph.layers.len();
+    // `last_read[j]`: the last layer that reads layer j's output.
+    let mut last_read: Vec<usize> = (1..=n).collect();
+    for (l, layer) in graph.layers.iter().enumerate() {
+        if let FloatLayer::Add { from } = layer {
+            last_read[*from] = last_read[*from].max(l);
+        }
+    }
+    let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(n);
     for (i, layer) in graph.layers.iter().enumerate() {
         let (prev, prev_shape) = match i.checked_sub(1) {
             Some(p) => (outputs[p].as_slice(), graph.shapes[p].as_slice()),
@@ -65,14 +76,20 @@ pub(crate) fn run(graph: &Graph, input: &[f32]) -> Vec<Vec<f32>> {
                 .map(|(a, b)| a + b)
                 .collect(),
         };
+        visit(i, &out);
         outputs.push(out);
+        for (j, t) in outputs.iter_mut().enumerate().take(i) {
+            if last_read[j] == i {
+                *t = Vec::new();
+            }
+        }
     }
-    outputs
+    outputs.pop().unwrap_or_default()
 }
 
 /// The last layer's output.
 pub(crate) fn output(graph: &Graph, input: &[f32]) -> Vec<f32> {
-    run(graph, input).pop().unwrap_or_default()
+    run(graph, input, |_, _| {})
 }
 
 struct ConvGeometry {

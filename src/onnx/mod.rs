@@ -175,6 +175,17 @@ pub enum OnnxError {
         /// prost's message.
         message: String,
     },
+    /// Decoded, the protobuf would take far more memory than its size (millions of empty
+    /// messages): checked on the wire format before decoding.
+    #[error("the {bytes}-byte protobuf would take {decoded} bytes of memory decoded; at most {limit} are allowed for its size (twice the file and 64 MiB)")]
+    Bloated {
+        /// The file's size.
+        bytes: usize,
+        /// The memory decoding would take.
+        decoded: u64,
+        /// The most allowed.
+        limit: u64,
+    },
     /// The model has no graph, or a graph without nodes.
     #[error("the ONNX model has no graph (or no nodes)")]
     NoGraph,
@@ -258,6 +269,16 @@ pub enum OnnxError {
         /// Why.
         what: String,
     },
+    /// The imported model cannot be proven: a layer the prover does not support (a 3×3
+    /// max-pool, …) or a size beyond the proof system's limits. Checked on the architecture
+    /// right after the graph is read, before calibration, and on the quantized model.
+    #[error("{at}: cannot be proven: {what}")]
+    Unprovable {
+        /// `node <name> (<op type>)` of the offending layer, or `the graph input`, or `the model`.
+        at: String,
+        /// Why.
+        what: String,
+    },
     /// An input sample does not have the model's input size.
     #[error("{set} sample {index} has {got} values; the model's input {shape:?} needs {expected}")]
     SampleLength {
@@ -309,7 +330,21 @@ pub fn evaluate_float(onnx: &[u8], input: &[f32]) -> Result<Vec<f32>, OnnxError>
     Ok(float::output(&graph, input))
 }
 
+/// The most memory decoding may take: twice the file (weights take their size) and 64 MiB.
+fn max_decoded_bytes(len: usize) -> u64 {
+    (len as u64).saturating_mul(2).saturating_add(64 << 20)
+}
+
 fn decode(onnx: &[u8]) -> Result<proto::ModelProto, OnnxError> {
+    let decoded = proto::decoded_bytes(onnx);
+    let limit = max_decoded_bytes(onnx.len());
+    if decoded > limit {
+        return Err(OnnxError::Bloated {
+            bytes: onnx.len(),
+            decoded,
+            limit,
+        });
+    }
     <proto::ModelProto as prost::Message>::decode(onnx).map_err(|e| OnnxError::Decode {
         message: e.to_string(),
     })

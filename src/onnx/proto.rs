@@ -178,3 +178,137 @@ pub struct Dimension {
     #[prost(string, optional, tag = "2")]
     pub dim_param: Option<String>,
 }
+
+/// The message types of this schema, for [`decoded_bytes`].
+#[derive(Clone, Copy)]
+enum Ty {
+    Model,
+    Opset,
+    Graph,
+    Node,
+    Attribute,
+    Tensor,
+    Segment,
+    ValueInfo,
+    Type,
+    TypeTensor,
+    Shape,
+    Dim,
+}
+
+/// What a field of a message holds.
+enum Field {
+    /// A message (`usize`: its struct's size).
+    Message(Ty, usize),
+    /// A string or bytes.
+    Bytes,
+    /// Fixed-width scalars (`float`, `double`) of this many bytes, packed when length-delimited.
+    Fixed(usize),
+    /// Varint scalars (`int32`, `int64`) taking this many bytes decoded, packed when
+    /// length-delimited.
+    Varint(usize),
+    /// A field this schema does not keep (prost skips it).
+    Skipped,
+}
+
+fn field(ty: Ty, tag: u64) -> Field {
+    use std::mem::size_of;
+    use Field::*;
+    match (ty, tag) {
+        (Ty::Model, 8) => Message(Ty::Opset, size_of::<OperatorSetIdProto>()),
+        (Ty::Model, 7) => Message(Ty::Graph, size_of::<GraphProto>()),
+        (Ty::Graph, 1) => Message(Ty::Node, size_of::<NodeProto>()),
+        (Ty::Graph, 5) | (Ty::Attribute, 5) => Message(Ty::Tensor, size_of::<TensorProto>()),
+        (Ty::Graph, 11 | 12) => Message(Ty::ValueInfo, size_of::<ValueInfoProto>()),
+        (Ty::Node, 5) => Message(Ty::Attribute, size_of::<AttributeProto>()),
+        (Ty::Tensor, 3) => Message(Ty::Segment, size_of::<Segment>()),
+        (Ty::ValueInfo, 2) => Message(Ty::Type, size_of::<TypeProto>()),
+        (Ty::Type, 1) => Message(Ty::TypeTensor, size_of::<TypeProtoTensor>()),
+        (Ty::TypeTensor, 2) => Message(Ty::Shape, size_of::<TensorShapeProto>()),
+        (Ty::Shape, 1) => Message(Ty::Dim, size_of::<Dimension>()),
+        (Ty::Model, 2)
+        | (Ty::Opset, 1)
+        | (Ty::Graph, 2)
+        | (Ty::Node, 1 | 2 | 3 | 4 | 7)
+        | (Ty::Attribute, 1 | 4)
+        | (Ty::Tensor, 8 | 9)
+        | (Ty::ValueInfo, 1)
+        | (Ty::Dim, 2) => Bytes,
+        (Ty::Attribute, 2 | 7) | (Ty::Tensor, 4) => Fixed(4),
+        (Ty::Tensor, 10) => Fixed(8),
+        (Ty::Attribute, 20) | (Ty::Tensor, 2 | 5 | 14) | (Ty::TypeTensor, 1) => Varint(4),
+        (Ty::Model, 1)
+        | (Ty::Opset, 2)
+        | (Ty::Segment, 1 | 2)
+        | (Ty::Dim, 1)
+        | (Ty::Attribute, 3 | 8)
+        | (Ty::Tensor, 1 | 7) => Varint(8),
+        _ => Skipped,
+    }
+}
+
+fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The memory, in bytes, that decoding `bytes` as a [`ModelProto`] takes (structs, strings
+/// and repeated values; `Vec` growth aside), from the wire format alone, without decoding.
+/// A protobuf can be far smaller than its decoded form (an empty `NodeProto` is 2 bytes on the
+/// wire and over 100 in memory), so the import checks this before decoding. Parsing stops at
+/// the first malformed field (decoding then reports it).
+pub fn decoded_bytes(bytes: &[u8]) -> u64 {
+    std::mem::size_of::<ModelProto>() as u64 + message_bytes(Ty::Model, bytes)
+}
+
+fn message_bytes(ty: Ty, mut bytes: &[u8]) -> u64 {
+    let mut total = 0u64;
+    while !bytes.is_empty() {
+        let Some(key) = varint(&mut bytes) else {
+            break;
+        };
+        let (tag, wire) = (key >> 3, key & 7);
+        let payload = match wire {
+            0 => varint(&mut bytes).map(|_| &[][..]),
+            1 | 5 => {
+                let n = if wire == 1 { 8 } else { 4 };
+                bytes.split_at_checked(n).map(|(_, rest)| {
+                    bytes = rest;
+                    &[][..]
+                })
+            }
+            2 => varint(&mut bytes)
+                .and_then(|len| usize::try_from(len).ok())
+                .and_then(|len| bytes.split_at_checked(len))
+                .map(|(payload, rest)| {
+                    bytes = rest;
+                    payload
+                }),
+            _ => None,
+        };
+        let Some(payload) = payload else {
+            break;
+        };
+        let cost = match (field(ty, tag), wire) {
+            (Field::Message(sub, size), 2) => size as u64 + message_bytes(sub, payload),
+            (Field::Bytes, 2) => 24 + payload.len() as u64,
+            // Packed: the payload's elements.
+            (Field::Fixed(_), 2) => payload.len() as u64,
+            (Field::Varint(size), 2) => {
+                payload.iter().filter(|&&b| b & 0x80 == 0).count() as u64 * size as u64
+            }
+            (Field::Fixed(size) | Field::Varint(size), _) => size as u64,
+            _ => 0,
+        };
+        total = total.saturating_add(cost);
+    }
+    total
+}

@@ -13,9 +13,13 @@
 //! calibration set; while a layer overflows (rounding can push a value just past the range),
 //! its variable loses one fraction bit.
 
+use crate::layers::Dims;
 use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
-use crate::model::{infer, AvgPool2d, Conv2d, Dense, InferenceError, Layer, MaxPool2d, Model};
+use crate::model::{
+    infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, MaxPool2d, Model,
+};
 use crate::model::{Add, Quantization};
+use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
 
 use super::float;
@@ -29,16 +33,18 @@ const MAX_OVERFLOW_ROUNDS: usize = 32;
 
 pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Imported, OnnxError> {
     check_options(graph, options)?;
+    // Refuse what the prover cannot take before calibrating: every shift is still 0 here, so
+    // this is a lower bound on the tables (the final model is planned again below).
+    check_provable(graph, &architecture(graph, options))?;
     let calibration = &options.calibration;
     let amax = max_abs(options.activation_bits) as f64;
     let wmax = max_abs(options.weight_bits) as f64;
 
     // Float statistics: the largest magnitude of the input and of every layer's output.
     let runs = parallel::collect_indexed(calibration.len(), |s| {
-        float::run(graph, &calibration[s])
-            .iter()
-            .map(|out| max_magnitude(out))
-            .collect::<Vec<f64>>()
+        let mut max = vec![0.0; graph.layers.len()];
+        float::run(graph, &calibration[s], |i, out| max[i] = max_magnitude(out));
+        max
     });
     let input_max = calibration
         .iter()
@@ -61,7 +67,7 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
                 &model,
                 q.quantize_input(&calibration[s], model.activation_bits),
             );
-            match infer(&model, &x) {
+            match infer_output(&model, &x) {
                 Ok(_) => None,
                 Err(InferenceError::Overflow { layer, .. }) => Some(layer),
                 Err(_) => Some(0),
@@ -72,6 +78,7 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
         .min();
         match overflow {
             None => {
+                check_provable(graph, &model)?;
                 let report = report(graph, options, &model, &scales)?;
                 return Ok(Imported { model, report });
             }
@@ -90,6 +97,106 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
             "calibration inputs still overflow after lowering scales {MAX_OVERFLOW_ROUNDS} times"
         ),
     })
+}
+
+/// The graph's layers as an architecture (no weights, every shift 0): what the plan reads.
+fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
+    let layers = graph
+        .layers
+        .iter()
+        .map(|layer| match layer {
+            FloatLayer::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => Layer::Conv2d(Conv2d {
+                in_channels: *in_channels,
+                out_channels: *out_channels,
+                kernel: *kernel,
+                stride: *stride,
+                padding: *padding,
+                weights: Vec::new(),
+                bias: Vec::new(),
+                shift: 0,
+            }),
+            FloatLayer::Dense {
+                in_features,
+                out_features,
+                ..
+            } => Layer::Dense(Dense {
+                in_features: *in_features,
+                out_features: *out_features,
+                weights: Vec::new(),
+                bias: Vec::new(),
+                shift: 0,
+            }),
+            FloatLayer::Relu => Layer::Relu,
+            FloatLayer::MaxPool { size, stride } => Layer::MaxPool2d(MaxPool2d {
+                size: *size,
+                stride: *stride,
+            }),
+            FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                size: *size,
+                stride: *stride,
+                shift: 0,
+            }),
+            FloatLayer::Flatten => Layer::Flatten,
+            FloatLayer::Add { from } => Layer::Add(Add {
+                from: *from,
+                shift: 0,
+            }),
+        })
+        .collect();
+    Model {
+        name: String::new(),
+        input_shape: graph.input_shape.clone(),
+        activation_bits: options.activation_bits,
+        weight_bits: options.weight_bits,
+        layers,
+        quantization: None,
+    }
+}
+
+/// Refuses a model the prover cannot take (a layer it does not support, a size beyond the
+/// proof system's limits), naming the ONNX node that made the offending layer.
+fn check_provable(graph: &Graph, model: &Model) -> Result<(), OnnxError> {
+    let Err(e) = Plan::new(model) else {
+        return Ok(());
+    };
+    let input = Dims::new(&model.input_shape).num_vars() > MAX_VARS;
+    let (layer, what) = match &e {
+        NetworkError::Unsupported { layer, what } => (
+            Some(*layer),
+            format!("{what} is not supported by the prover"),
+        ),
+        NetworkError::TooLarge {
+            layer,
+            what,
+            size,
+            limit,
+        } => {
+            let what = if layer.is_none() && input {
+                "the input tensor (padded to powers of two)"
+            } else {
+                what
+            };
+            (
+                *layer,
+                format!("{what} has {size} entries; the proof system's limit is {limit}"),
+            )
+        }
+        NetworkError::Model(m) => (m.layer(), m.to_string()),
+        other => (None, other.to_string()),
+    };
+    let at = match layer.and_then(|l| graph.layer_node.get(l)) {
+        Some((node, op_type)) => format!("node {node} ({op_type})"),
+        None if input => "the graph input".to_string(),
+        None => "the model".to_string(),
+    };
+    Err(OnnxError::Unprovable { at, what })
 }
 
 fn check_options(graph: &Graph, options: &ImportOptions) -> Result<(), OnnxError> {
@@ -435,9 +542,9 @@ fn report(
     let per_input = parallel::collect_indexed(inputs.len(), |s| {
         let float = float::output(graph, &inputs[s]);
         let x = input_array(model, q.quantize_input(&inputs[s], model.activation_bits));
-        let quantized = infer(model, &x).ok().and_then(|trace| {
-            let out: Vec<i64> = trace.output()?.iter().copied().collect();
-            Some(q.dequantize_output(&out))
+        let quantized = infer_output(model, &x).ok().map(|out| {
+            let out: Vec<i64> = out.iter().copied().collect();
+            q.dequantize_output(&out)
         });
         let error = quantized.as_ref().map(|deq| {
             deq.iter()

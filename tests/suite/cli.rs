@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 use zkcnn::model::{Conv2d, Dense, Layer, MaxPool2d, Model, Quantization};
 
 /// A fresh directory for one test, under Cargo's per-target temporary directory.
@@ -846,4 +847,696 @@ fn altered_files_never_panic() {
             }
         }
     }
+}
+
+// Hostile files: small (or sparse) files that declare huge sizes must be refused from the
+// architecture or the file's length, before anything proportional is allocated or read.
+
+/// The address space a `zkcnn` run that refuses a hostile file may use. The run gets it as a
+/// hard limit (`RLIMIT_AS`, set in the child before exec), so an allocation beyond it fails and
+/// the run aborts instead of exiting with status 1: refusing a file must cost memory
+/// independent of the sizes it declares. ([`the_memory_limit_bites`] shows that it can fail.)
+const HOSTILE_ADDRESS_SPACE: u64 = 100 << 20;
+/// A refusal's time limit, generous for a loaded 2-core machine: refusals take milliseconds.
+const HOSTILE_TIME: Duration = Duration::from_secs(5);
+
+/// Runs `zkcnn` under [`HOSTILE_ADDRESS_SPACE`]; returns its output and wall time.
+fn zkcnn_limited(dir: &Path, args: &[&str]) -> (Output, Duration) {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zkcnn"));
+    command.args(args).current_dir(dir);
+    let limit = libc::rlimit {
+        rlim_cur: HOSTILE_ADDRESS_SPACE as libc::rlim_t,
+        rlim_max: HOSTILE_ADDRESS_SPACE as libc::rlim_t,
+    };
+    // SAFETY: the closure runs in the forked child before exec and only calls setrlimit, which
+    // is async-signal-safe, on a value it owns.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let start = Instant::now();
+    let out = command.output().unwrap();
+    (out, start.elapsed())
+}
+
+/// Asserts that `zkcnn args` refuses its hostile file as [`fails`] does (exit 1, one line with
+/// every word of `words`), under the address-space limit and within [`HOSTILE_TIME`].
+fn refused(dir: &Path, args: &[&str], words: &[&str]) -> String {
+    let (out, took) = zkcnn_limited(dir, args);
+    let err = fails(out, words);
+    assert!(took < HOSTILE_TIME, "{args:?} took {took:?}");
+    err
+}
+
+/// A sparse file of `len` bytes (no disk space used).
+fn sparse(dir: &Path, name: &str, len: u64) {
+    std::fs::File::create(dir.join(name))
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// A one-layer architecture (no weights) as JSON.
+fn architecture(input: &[usize], bits: u32, layer: serde_json::Value) -> String {
+    serde_json::json!({
+        "name": "hostile",
+        "input_shape": input,
+        "activation_bits": bits,
+        "weight_bits": bits,
+        "layers": [layer],
+    })
+    .to_string()
+}
+
+#[test]
+fn the_memory_limit_bites() {
+    // A valid model whose proof needs far more than the limit: under it, proving must fail
+    // (the allocation fails and the run aborts), or the limit would show nothing.
+    let dir = workdir("limit-bites");
+    write(
+        &dir,
+        "relu.json",
+        architecture(&[1, 1024, 1024], 8, serde_json::json!({"type": "Relu"})),
+    );
+    write(
+        &dir,
+        "x.json",
+        serde_json::to_string(&vec![vec![vec![0; 1024]; 1024]]).unwrap(),
+    );
+    let (out, _) = zkcnn_limited(&dir, &["prove", "relu.json", "x.json", "-o", "p.bin"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("memory allocation"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
+    let dir = workdir("hostile-kernel");
+    // A 2^20 × 2^20 kernel on a [1, 1, 1] input padded by 2^19 (a ~200-byte file): 2^40 kernel
+    // positions. Refused by every command before anything else is read (verify's other files
+    // do not exist).
+    let conv = |kernel: usize, padding: usize, weights: Vec<i64>| {
+        serde_json::json!({
+            "type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel": [kernel, kernel],
+            "stride": 1, "padding": padding, "bias": if weights.is_empty() { vec![] } else { vec![0] },
+            "weights": weights, "shift": 0,
+        })
+    };
+    write(
+        &dir,
+        "k.json",
+        architecture(&[1, 1, 1], 2, conv(1 << 20, 1 << 19, vec![])),
+    );
+    write(&dir, "x.json", "[[[0]]]");
+    let positions = ["invalid model 'k.json'", "kernel positions", "16384"];
+    refused(&dir, &["inspect", "k.json"], &positions);
+    refused(
+        &dir,
+        &["verify", "k.json", "c.bin", "x.json", "y.json", "p.bin"],
+        &positions,
+    );
+    // commit and prove need the weights: the file lacks 2^40 of them.
+    let weights = ["invalid model 'k.json'", "0 weights", "1099511627776"];
+    refused(&dir, &["commit", "k.json", "-o", "c.bin"], &weights);
+    refused(
+        &dir,
+        &["prove", "k.json", "x.json", "-o", "p.bin"],
+        &weights,
+    );
+    // One 64 × 64 kernel, with its 4096 weights: beyond the plan's 1024 positions per layer.
+    write(
+        &dir,
+        "k64.json",
+        architecture(&[1, 1, 1], 8, conv(64, 32, vec![0; 4096])),
+    );
+    let area = [
+        "'k64.json'",
+        "layer 0",
+        "kernel positions (height × width)",
+        "1024",
+    ];
+    refused(&dir, &["inspect", "k64.json"], &area);
+    refused(&dir, &["commit", "k64.json", "-o", "c.bin"], &area);
+    refused(&dir, &["prove", "k64.json", "x.json", "-o", "p.bin"], &area);
+    // A 1×1 convolution padded by 4096 (a ~190-byte file): a 8193 × 8193 output.
+    write(
+        &dir,
+        "pad.json",
+        architecture(&[1, 1, 1], 8, conv(1, 4096, vec![1])),
+    );
+    let output = ["'pad.json'", "layer 0", "output tensor", "16777216"];
+    refused(&dir, &["commit", "pad.json", "-o", "c.bin"], &output);
+    refused(
+        &dir,
+        &["prove", "pad.json", "x.json", "-o", "p.bin"],
+        &output,
+    );
+    refused(&dir, &["inspect", "pad.json"], &output);
+    refused(
+        &dir,
+        &["verify", "pad.json", "c.bin", "x.json", "y.json", "p.bin"],
+        &output,
+    );
+    // Padded by 2000: the output fits, but its advice (two 4096 × 4096 tables) does not.
+    write(
+        &dir,
+        "pad2.json",
+        architecture(&[1, 1, 1], 8, conv(1, 2000, vec![1])),
+    );
+    refused(
+        &dir,
+        &["prove", "pad2.json", "x.json", "-o", "p.bin"],
+        &["'pad2.json'", "layer 0", "advice", "16777216"],
+    );
+}
+
+#[test]
+fn huge_or_absurd_architectures_are_refused() {
+    let dir = workdir("hostile-architecture");
+    write(&dir, "x.json", "[[[0]]]");
+    // A huge input declared in a tiny file.
+    write(
+        &dir,
+        "input.json",
+        architecture(
+            &[1, 1 << 31, 1 << 31],
+            8,
+            serde_json::json!({"type": "Relu"}),
+        ),
+    );
+    let input = ["invalid model 'input.json'", "input tensor", "16777216"];
+    refused(&dir, &["inspect", "input.json"], &input);
+    refused(
+        &dir,
+        &["prove", "input.json", "x.json", "-o", "p.bin"],
+        &input,
+    );
+    refused(
+        &dir,
+        &["verify", "input.json", "c.bin", "x.json", "y.json", "p.bin"],
+        &input,
+    );
+    // An absurd layer count (planning costs layers × segments).
+    let deep = serde_json::json!({
+        "name": "deep", "input_shape": [1], "activation_bits": 8, "weight_bits": 8,
+        "layers": vec![serde_json::json!({"type": "Relu"}); 100_000],
+    });
+    write(&dir, "deep.json", deep.to_string());
+    refused(
+        &dir,
+        &["inspect", "deep.json"],
+        &["'deep.json'", "100000 layers", "1024"],
+    );
+    // Many large kernels, each within the per-layer limit.
+    let conv = serde_json::json!({
+        "type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel": [31, 31],
+        "stride": 1, "padding": 15, "weights": [], "bias": [], "shift": 0,
+    });
+    let wide = serde_json::json!({
+        "name": "wide", "input_shape": [1, 1, 1], "activation_bits": 8, "weight_bits": 8,
+        "layers": vec![conv; 1000],
+    });
+    write(&dir, "wide.json", wide.to_string());
+    refused(
+        &dir,
+        &["inspect", "wide.json"],
+        &["'wide.json'", "kernel positions", "16384"],
+    );
+    // More weights than any model can have (the model table holds 2^24): refused by counting
+    // them, not parsing them (parsing buffers each number at 32 bytes).
+    let zeros = vec!["0"; (1 << 24) + (1 << 14) + 1].join(",");
+    write(
+        &dir,
+        "weights.json",
+        architecture(&[4], 8, serde_json::json!("LAYER")).replace(
+            "\"LAYER\"",
+            &format!(
+                "{{\"type\": \"Dense\", \"in_features\": 4, \"out_features\": 1, \
+                 \"weights\": [{zeros}], \"bias\": [0], \"shift\": 0}}"
+            ),
+        ),
+    );
+    refused(
+        &dir,
+        &["inspect", "weights.json"],
+        &[
+            "invalid model 'weights.json'",
+            "more than 16793600 numbers",
+            "2^24",
+        ],
+    );
+    // A residual add from a huge layer index.
+    write(
+        &dir,
+        "from.json",
+        architecture(
+            &[4],
+            8,
+            serde_json::json!({"type": "Add", "from": 1u64 << 63, "shift": 0}),
+        ),
+    );
+    refused(
+        &dir,
+        &["inspect", "from.json"],
+        &["'from.json'", "earlier layer"],
+    );
+    // Deeply nested JSON, as the model and as the input.
+    let nested = format!("{}{}", "[".repeat(1 << 20), "]".repeat(1 << 20));
+    let model = architecture(&[4], 8, serde_json::json!("LAYER"));
+    write(&dir, "nested.json", model.replace("\"LAYER\"", &nested));
+    refused(
+        &dir,
+        &["inspect", "nested.json"],
+        &["invalid model 'nested.json'", "model JSON"],
+    );
+    write(&dir, "m.json", tiny(0).to_json());
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    write(&dir, "nested-x.json", &nested);
+    refused(
+        &dir,
+        &["prove", "m.json", "nested-x.json", "-o", "p.bin"],
+        &["invalid input 'nested-x.json'", "recursion limit"],
+    );
+    // A .npy input whose header declares a huge shape.
+    let mut npy = zkcnn::npy::write_i64(&[1, 6, 6], &[0; 36]);
+    let header =
+        String::from_utf8_lossy(&npy[10..]).replacen("(1, 6, 6)", "(99999, 99999, 99999)", 1);
+    npy.truncate(10);
+    npy.extend_from_slice(header.as_bytes());
+    write(&dir, "huge.npy", &npy);
+    refused(
+        &dir,
+        &["prove", "m.json", "huge.npy", "-o", "p.bin"],
+        &["invalid input 'huge.npy'", ".npy"],
+    );
+    // --threads beyond 4 per core is a usage error (starting 100000 threads took minutes).
+    let (out, took) = zkcnn_limited(&dir, &["--threads", "100000", "inspect", "m.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("zkcnn: --threads is 100000; at most"));
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+    assert!(took < HOSTILE_TIME);
+    // So is RAYON_NUM_THREADS, the default's source.
+    let out = Command::new(env!("CARGO_BIN_EXE_zkcnn"))
+        .args(["inspect", "m.json"])
+        .env("RAYON_NUM_THREADS", "100000")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("zkcnn: RAYON_NUM_THREADS is 100000; at most"));
+}
+
+#[test]
+fn oversized_files_are_refused_by_their_length_before_reading() {
+    let dir = proven("hostile-files");
+    fn verify(slot: usize, name: &str) -> Vec<&str> {
+        let mut args = VERIFY.to_vec();
+        args[slot] = name;
+        args
+    }
+    // Sparse files: refused on their length, so not even read.
+    sparse(&dir, "big-x.json", 80 << 20);
+    refused(
+        &dir,
+        &["prove", "m.json", "big-x.json", "-o", "q.bin"],
+        &["invalid input 'big-x.json'", "83886080 bytes", "at most"],
+    );
+    refused(
+        &dir,
+        &verify(3, "big-x.json"),
+        &["invalid input 'big-x.json'", "at most"],
+    );
+    sparse(&dir, "big-y.json", 80 << 20);
+    refused(
+        &dir,
+        &verify(4, "big-y.json"),
+        &["invalid output 'big-y.json'", "at most"],
+    );
+    sparse(&dir, "big-p.bin", 2 << 30);
+    refused(
+        &dir,
+        &verify(5, "big-p.bin"),
+        &["invalid proof 'big-p.bin'", "at most 67108864"],
+    );
+    sparse(&dir, "big-c.bin", 2 << 30);
+    refused(
+        &dir,
+        &verify(2, "big-c.bin"),
+        &["invalid commitment 'big-c.bin'", "at most"],
+    );
+    refused(
+        &dir,
+        &[
+            "prove",
+            "m.json",
+            "x.json",
+            "-o",
+            "q.bin",
+            "--commitment",
+            "big-c.bin",
+        ],
+        &["invalid commitment 'big-c.bin'", "at most"],
+    );
+    sparse(&dir, "big-m.json", 1 << 30);
+    refused(
+        &dir,
+        &["inspect", "big-m.json"],
+        &["invalid model 'big-m.json'", "at most"],
+    );
+    refused(
+        &dir,
+        &verify(1, "big-m.json"),
+        &["invalid model 'big-m.json'", "at most"],
+    );
+    sparse(&dir, "big.onnx", 1 << 30);
+    refused(
+        &dir,
+        &[
+            "import",
+            "big.onnx",
+            "-o",
+            "i.json",
+            "--calibration",
+            "x.json",
+        ],
+        &["invalid ONNX model 'big.onnx'", "at most"],
+    );
+    // Within the length limit, but more numbers than the model reads (36 in, 4 out).
+    let many = serde_json::to_string(&vec![0; 20_000]).unwrap();
+    write(&dir, "many-x.json", &many);
+    refused(
+        &dir,
+        &["prove", "m.json", "many-x.json", "-o", "q.bin"],
+        &[
+            "invalid input 'many-x.json'",
+            "more numbers than the model's input has (36)",
+        ],
+    );
+    write(&dir, "many-y.json", format!("{{\"output\": {many}}}"));
+    refused(
+        &dir,
+        &verify(4, "many-y.json"),
+        &[
+            "invalid output 'many-y.json'",
+            "more numbers than the model's output has (4)",
+        ],
+    );
+}
+
+/// The output file of `dir` (from [`proven`] or alike) with `edit` applied, written as `name`.
+fn edited_output(dir: &Path, from: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut y: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(from)).unwrap()).unwrap();
+    edit(&mut y);
+    write(dir, name, y.to_string());
+}
+
+#[test]
+fn an_output_file_with_edited_derived_fields_is_refused() {
+    let dir = proven("hostile-output");
+    let verify = |name: &str| {
+        let mut args = VERIFY.to_vec();
+        args[4] = name;
+        zkcnn(&dir, &args)
+    };
+    // Unedited, and without any derived field: valid.
+    ok(verify("y.json"));
+    edited_output(&dir, "y.json", "bare.json", |y| {
+        *y = serde_json::json!({ "output": y["output"].clone() })
+    });
+    ok(verify("bare.json"));
+    let class = |y: &serde_json::Value| y["class"].as_u64().unwrap();
+    edited_output(&dir, "y.json", "class.json", |y| {
+        y["class"] = ((class(y) + 1) % 4).into()
+    });
+    fails(
+        verify("class.json"),
+        &["invalid output 'class.json'", "\"class\"", "argmax"],
+    );
+    edited_output(&dir, "y.json", "shape.json", |y| {
+        y["shape"] = serde_json::json!([2, 2])
+    });
+    fails(
+        verify("shape.json"),
+        &["invalid output 'shape.json'", "\"shape\""],
+    );
+    edited_output(&dir, "y.json", "name.json", |y| y["model"] = "other".into());
+    fails(
+        verify("name.json"),
+        &["invalid output 'name.json'", "\"model\""],
+    );
+    edited_output(&dir, "y.json", "deq.json", |y| {
+        y["dequantized"] = serde_json::json!([0.5, 0.5, 0.5, 0.5])
+    });
+    fails(
+        verify("deq.json"),
+        &[
+            "invalid output 'deq.json'",
+            "\"dequantized\"",
+            "no quantization",
+        ],
+    );
+    edited_output(&dir, "y.json", "twice.json", |_| {});
+    let twice = std::fs::read_to_string(dir.join("twice.json")).unwrap();
+    write(
+        &dir,
+        "twice.json",
+        twice.replacen('{', "{\"class\": 0, ", 1),
+    );
+    fails(
+        verify("twice.json"),
+        &["invalid output 'twice.json'", "twice"],
+    );
+
+    // A model with quantization: the dequantized values and the outside operators too.
+    write(&dir, "q.json", tiny_quantized().to_json());
+    let reals: Vec<Vec<Vec<f32>>> = vec![(0..6)
+        .map(|r| (0..6).map(|c| (r * 6 + c) as f32 / 16.0 - 1.0).collect())
+        .collect()];
+    write(&dir, "r.json", serde_json::to_string(&reals).unwrap());
+    ok(zkcnn(&dir, &["commit", "q.json", "-o", "cq.bin"]));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "q.json", "r.json", "-o", "pq.bin", "--output", "yq.json",
+        ],
+    ));
+    let verify_q = |name: &str| {
+        zkcnn(
+            &dir,
+            &["verify", "q.json", "cq.bin", "r.json", name, "pq.bin"],
+        )
+    };
+    ok(verify_q("yq.json"));
+    edited_output(&dir, "yq.json", "deq-q.json", |y| {
+        let first = y["dequantized"][0].as_f64().unwrap();
+        y["dequantized"][0] = (first + 0.25).into();
+    });
+    fails(
+        verify_q("deq-q.json"),
+        &[
+            "invalid output 'deq-q.json'",
+            "\"dequantized\"",
+            "element 0",
+        ],
+    );
+    edited_output(&dir, "yq.json", "outside-q.json", |y| {
+        y["outside_operators"] = serde_json::json!(["Softmax"])
+    });
+    fails(
+        verify_q("outside-q.json"),
+        &["invalid output 'outside-q.json'", "\"outside_operators\""],
+    );
+}
+
+/// An ONNX model: a `[1, c, h, w]` float input `x`, then `nodes` (the last writes `y`), with
+/// `initializers`.
+fn onnx_model(
+    input: [i64; 4],
+    nodes: Vec<zkcnn::onnx::proto::NodeProto>,
+    initializers: Vec<zkcnn::onnx::proto::TensorProto>,
+) -> Vec<u8> {
+    use zkcnn::onnx::proto::*;
+    let value = |name: &str, dims: &[i64]| ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TypeProtoTensor {
+                elem_type: Some(data_type::FLOAT),
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|&d| Dimension {
+                            dim_value: Some(d),
+                            dim_param: None,
+                        })
+                        .collect(),
+                }),
+            }),
+        }),
+    };
+    let model = ModelProto {
+        ir_version: Some(8),
+        opset_import: vec![OperatorSetIdProto {
+            domain: None,
+            version: Some(13),
+        }],
+        producer_name: None,
+        graph: Some(GraphProto {
+            node: nodes,
+            name: Some("hostile".into()),
+            initializer: initializers,
+            input: vec![value("x", &input)],
+            output: vec![value("y", &[])],
+        }),
+    };
+    prost::Message::encode_to_vec(&model)
+}
+
+/// A node `op(inputs) → output` named `name`, with integer-list attributes.
+fn onnx_node(
+    name: &str,
+    op: &str,
+    inputs: &[&str],
+    output: &str,
+    ints: &[(&str, Vec<i64>)],
+) -> zkcnn::onnx::proto::NodeProto {
+    use zkcnn::onnx::proto::*;
+    NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        name: Some(name.into()),
+        op_type: Some(op.into()),
+        domain: None,
+        attribute: ints
+            .iter()
+            .map(|(n, v)| AttributeProto {
+                name: Some(n.to_string()),
+                r#type: Some(attribute_type::INTS),
+                ints: v.clone(),
+                ..AttributeProto::default()
+            })
+            .collect(),
+    }
+}
+
+/// A float initializer.
+fn onnx_tensor(name: &str, dims: &[i64], values: Vec<f32>) -> zkcnn::onnx::proto::TensorProto {
+    zkcnn::onnx::proto::TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(zkcnn::onnx::proto::data_type::FLOAT),
+        float_data: values,
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn import_refuses_what_cannot_be_proven_before_calibrating() {
+    let dir = workdir("hostile-onnx");
+    // A 1×1 input and a 1×1 convolution padded by 2000: a 4001 × 4001 output, within the
+    // import's per-tensor limit, but its advice is beyond the proof system's.
+    let conv = onnx_node(
+        "conv1",
+        "Conv",
+        &["x", "w"],
+        "y",
+        &[("pads", vec![2000; 4])],
+    );
+    let w = onnx_tensor("w", &[1, 1, 1, 1], vec![0.5]);
+    write(
+        &dir,
+        "pad.onnx",
+        onnx_model([1, 1, 1, 1], vec![conv], vec![w]),
+    );
+    write(
+        &dir,
+        "cal.npy",
+        zkcnn::npy::write_f32(&[2, 1, 1, 1], &[0.5, -0.5]),
+    );
+    refused(
+        &dir,
+        &[
+            "import",
+            "pad.onnx",
+            "-o",
+            "m.json",
+            "--calibration",
+            "cal.npy",
+        ],
+        &[
+            "node conv1 (Conv)",
+            "cannot be proven",
+            "advice",
+            "16777216",
+        ],
+    );
+    // AlexNet's 3×3 max-pool with stride 2: imported, but not provable.
+    let conv = onnx_node("conv1", "Conv", &["x", "w"], "c", &[]);
+    let pool = onnx_node(
+        "pool1",
+        "MaxPool",
+        &["c"],
+        "y",
+        &[("kernel_shape", vec![3, 3]), ("strides", vec![2, 2])],
+    );
+    let w = onnx_tensor("w", &[1, 1, 1, 1], vec![0.5]);
+    write(
+        &dir,
+        "pool.onnx",
+        onnx_model([1, 1, 8, 8], vec![conv, pool], vec![w]),
+    );
+    write(
+        &dir,
+        "cal8.npy",
+        zkcnn::npy::write_f32(&[1, 1, 8, 8], &[0.25; 64]),
+    );
+    refused(
+        &dir,
+        &[
+            "import",
+            "pool.onnx",
+            "-o",
+            "m.json",
+            "--calibration",
+            "cal8.npy",
+        ],
+        &[
+            "node pool1 (MaxPool)",
+            "cannot be proven",
+            "3×3 with stride 2",
+            "not supported",
+        ],
+    );
+    // Millions of empty nodes: 10 MB on the wire, 720 MB decoded.
+    let mut bloated = vec![0x42, 0x02, 0x10, 0x0d, 0x3a];
+    let nodes = 5_000_000u64;
+    let mut len = 2 * nodes;
+    while len >= 0x80 {
+        bloated.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    bloated.push(len as u8);
+    bloated.extend(std::iter::repeat_n([0x0a, 0x00], nodes as usize).flatten());
+    write(&dir, "nodes.onnx", &bloated);
+    refused(
+        &dir,
+        &[
+            "import",
+            "nodes.onnx",
+            "-o",
+            "m.json",
+            "--calibration",
+            "cal.npy",
+        ],
+        &["invalid ONNX model 'nodes.onnx'", "decoded", "at most"],
+    );
 }

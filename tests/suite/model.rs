@@ -7,8 +7,9 @@ use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use zkcnn::model::zoo::{self, calibrate_shifts, random_input};
 use zkcnn::model::{
-    check_trace, infer, round_shift, Add, AvgPool2d, BitsField, Conv2d, Dense, InferenceError,
-    Layer, LayerKind, MaxPool2d, Model, ModelError, Trace, TraceTensor, WitnessError,
+    check_trace, infer, infer_output, round_shift, Add, AvgPool2d, BitsField, Conv2d, Dense,
+    InferenceError, Layer, LayerKind, MaxPool2d, Model, ModelError, Trace, TraceTensor,
+    WitnessError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +230,8 @@ fn assert_matches_oracle(model: &Model, input: &ArrayD<i64>) -> bool {
         Ok(trace) => {
             assert_eq!(from_trace(&trace), expected);
             check_trace(model, input, &trace).unwrap();
+            // The output alone, keeping only live tensors, is the trace's.
+            assert_eq!(Some(&infer_output(model, input).unwrap()), trace.output());
             true
         }
         Err(InferenceError::Overflow {
@@ -326,6 +329,21 @@ fn check_random(mut m: Model, seed: u64, calibrate: bool) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Fixed cases for every layer kind
 // ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_convolution_over_several_im2col_blocks_matches_the_oracle() {
+    // 4 channels of 32 × 32 kernel positions: 4096 values per output position, so an im2col
+    // block (2^22 values) holds 1024 positions and the 41 × 41 output takes two, the last one
+    // partial.
+    let mut rng = StdRng::seed_from_u64(11);
+    let m = model(
+        &[4, 40, 40],
+        8,
+        8,
+        vec![conv(&mut rng, 8, 4, 3, [32, 32], 1, 16, 0), Layer::Relu],
+    );
+    assert!(check_random(m, 3, true));
+}
 
 #[test]
 fn round_shift_matches_the_definition() {
@@ -848,15 +866,31 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| conv_of(m).weights[17] = -128),
+        err_of(|m| conv_of(m).weights[17] = -129),
         ModelError::WeightOutOfRange {
             layer: 0,
             kind: K::Conv2d,
             index: 17,
-            value: -128,
-            max_abs: 127
+            value: -129,
+            min: -128,
+            max: 127
         }
     );
+    assert_eq!(
+        err_of(|m| conv_of(m).weights[17] = 128),
+        ModelError::WeightOutOfRange {
+            layer: 0,
+            kind: K::Conv2d,
+            index: 17,
+            value: 128,
+            min: -128,
+            max: 127
+        }
+    );
+    // Weights are two's complement: −128 is an int8 weight.
+    let mut ok = base();
+    conv_of(&mut ok).weights[17] = -128;
+    ok.validate().unwrap();
     assert_eq!(
         err_of(|m| {
             m.weight_bits = 4;
@@ -873,7 +907,8 @@ fn validation_errors() {
             kind: K::Dense,
             index: 5,
             value: 8,
-            max_abs: 7
+            min: -8,
+            max: 7
         }
     );
     assert_eq!(
@@ -1040,10 +1075,10 @@ fn accumulator_bound_and_size_overflow() {
 
 #[test]
 fn error_messages_name_the_layer() {
-    let e = err_of(|m| conv_of(m).weights[17] = -128);
+    let e = err_of(|m| conv_of(m).weights[17] = -129);
     assert_eq!(
         e.to_string(),
-        "layer 0 (Conv2d): weight 17 is -128, outside -127..=127"
+        "layer 0 (Conv2d): weight 17 is -129, outside -128..=127"
     );
     let e = err_of(|m| dense_of(m).in_features = 13);
     assert_eq!(

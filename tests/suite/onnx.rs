@@ -566,3 +566,25 @@ fn truncated_or_corrupted_lenet5_is_an_error_not_a_panic() {
     let f = trained("mnist-lenet5");
     never_panics(&f.bytes, &f.test_inputs[0], 100, 7);
 }
+
+#[test]
+fn decoded_size_estimates_track_real_models() {
+    // Weights dominate a real model, so decoded it takes about its file's size; the import
+    // refuses files whose estimate exceeds twice their size and 64 MiB.
+    for name in ["mnist-lenet5/model.onnx", "digits-cnn/model.onnx"] {
+        let bytes = read(&fixtures().join(name));
+        let decoded = onnx::proto::decoded_bytes(&bytes);
+        let ratio = decoded as f64 / bytes.len() as f64;
+        println!(
+            "{name}: {} bytes, {decoded} decoded ({ratio:.2}×)",
+            bytes.len()
+        );
+        assert!((0.5..3.0).contains(&ratio), "{name}: {ratio}");
+    }
+    // An empty node is 2 bytes on the wire and a NodeProto decoded.
+    let nodes = [0x3a, 0x06, 0x0a, 0x00, 0x0a, 0x00, 0x0a, 0x00];
+    let node = std::mem::size_of::<onnx::proto::NodeProto>() as u64;
+    let model = std::mem::size_of::<onnx::proto::ModelProto>() as u64;
+    let graph = std::mem::size_of::<onnx::proto::GraphProto>() as u64;
+    assert_eq!(onnx::proto::decoded_bytes(&nodes), model + graph + 3 * node);
+}
