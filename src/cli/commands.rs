@@ -111,22 +111,25 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         None => None,
     };
     let action = || format!("prove '{}' on '{}'", show(&a.model), show(&a.input));
-    let (committed, commit_took) = progress.step("committing the model", || {
-        network::commit_model::<F, E>(&model)
+    // With the commitment file, only its Basefold commitment is recomputed (its check is in the
+    // file); without it, the whole commitment.
+    let (committed, commit_took) = progress.step("committing the model", || match &expected {
+        Some((_, file)) => network::CommittedModel::reuse(&model, file.commitment.clone()),
+        None => network::commit_model::<F, E>(&model),
     });
-    let committed = committed.map_err(|e| CliError::Failed {
-        action: action(),
-        reason: e.to_string(),
-    })?;
-    if let Some((path, file)) = expected {
-        if file.commitment.commitment != *committed.commitment() {
-            return Err(CliError::Mismatch(format!(
+    let committed = committed.map_err(|e| match (e, &expected) {
+        (network::NetworkError::CommitmentMismatch, Some((path, _))) => {
+            CliError::Mismatch(format!(
                 "commitment '{}' does not match model '{}': it commits to other weights",
                 show(path),
                 show(&a.model)
-            )));
+            ))
         }
-    }
+        (e, _) => CliError::Failed {
+            action: action(),
+            reason: e.to_string(),
+        },
+    })?;
     let mut phases = network::Phases::new();
     let (proved, prove_took) = progress.step("proving", || {
         network::prove_timed::<F, E>(&model, &committed, &input, &mut phases)

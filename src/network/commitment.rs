@@ -220,6 +220,29 @@ pub fn commit_model_timed<F: BaseField + FftField, E: ExtField<F>>(
     commit_packed(model, &plan, packed, false, phases)
 }
 
+impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
+    /// The prover's side of a published commitment: recomputes the Basefold commitment of
+    /// `model`'s table (not the check, which `public` carries) and refuses a `public` that commits
+    /// to other weights or another architecture (`NetworkError::CommitmentMismatch`).
+    pub fn reuse(model: &Model, public: ModelCommitment<F, E>) -> Result<Self, NetworkError> {
+        model.validate().map_err(NetworkError::Model)?;
+        let plan = Plan::new(model)?;
+        let packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
+        let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
+        let (commitment, data) =
+            MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+        if commitment != public.commitment {
+            return Err(NetworkError::CommitmentMismatch);
+        }
+        Ok(CommittedModel {
+            public,
+            data,
+            packing: plan.model_packing.clone(),
+            architecture: model.architecture_json(),
+        })
+    }
+}
+
 /// Commits to a packed model table and proves the check; `tolerant` (for the cheating tests)
 /// counts the multiplicities of out-of-range entries as nothing instead of refusing.
 pub(crate) fn commit_packed<F: BaseField + FftField, E: ExtField<F>>(

@@ -555,3 +555,27 @@ fn fft_convolution_tampering_is_rejected() {
         assert!(!matches!(res, Some(Ok(()))), "flip at byte {pos} accepted");
     }
 }
+
+/// A published commitment reused by the prover: only the Basefold commitment is recomputed; a
+/// commitment to other weights is refused.
+#[test]
+fn a_published_commitment_is_reused_by_the_prover() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::lenet5(5);
+    let public = network::commit_model::<F, E>(&model).unwrap().public;
+    let reused = network::CommittedModel::reuse(&model, public.clone()).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 1);
+    let (output, proof) = network::prove::<F, E>(&model, &reused, &input).unwrap();
+    let checked = public.check(&model.architecture()).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(&model, &checked, &x, &y, &proof).unwrap();
+    let other = network::commit_model::<F, E>(&zoo::lenet5(6))
+        .unwrap()
+        .public;
+    assert!(matches!(
+        network::CommittedModel::reuse(&model, other),
+        Err(network::NetworkError::CommitmentMismatch)
+    ));
+}
