@@ -129,8 +129,8 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         Some(path) => Some((path, files::open("prover data", path)?)),
         None => None,
     };
-    let (committed, commit_took) = progress.step("committing the model", || {
-        match (&expected, stored) {
+    let (committed, commit_took) =
+        progress.step("committing the model", || match (&expected, stored) {
             (Some((_, file)), Some((_, f))) => network::CommittedModel::load(
                 &model,
                 file.commitment.clone(),
@@ -140,8 +140,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
                 network::CommittedModel::reuse(&model, file.commitment.clone())
             }
             _ => network::commit_model::<F, E>(&model),
-        }
-    });
+        });
     let committed = committed.map_err(|e| match (e, &expected) {
         (network::NetworkError::CommitmentMismatch, Some((path, _))) => {
             CliError::Mismatch(format!(

@@ -260,15 +260,13 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Import(a) => import::run(&a, &progress),
         Command::Inspect(a) => commands::inspect(&a.model, a.measure, &progress),
-        Command::Commit(a) => {
-            commands::commit(
-                &a.model,
-                &a.output,
-                a.architecture.as_deref(),
-                a.prover_data.as_deref(),
-                &progress,
-            )
-        }
+        Command::Commit(a) => commands::commit(
+            &a.model,
+            &a.output,
+            a.architecture.as_deref(),
+            a.prover_data.as_deref(),
+            &progress,
+        ),
         Command::Prove(a) => commands::prove(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),
         Command::Bench(a) => {

@@ -277,8 +277,12 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
         let plan = Plan::new(model)?;
         let bad = |what: &'static str| NetworkError::ProverData(what.to_string());
         let mut head = [0u8; 8 + 2 + 32 + 32 + 4];
-        r.read_exact(&mut head)
-            .map_err(|e| NetworkError::ProverData(format!("reading its header: {e}")))?;
+        r.read_exact(&mut head).map_err(|e| {
+            NetworkError::ProverData(match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => "truncated inside its header".into(),
+                _ => format!("reading its header: {e}"),
+            })
+        })?;
         let (magic, rest) = head.split_at(8);
         let (version, rest) = rest.split_at(2);
         let (arch, rest) = rest.split_at(32);

@@ -536,7 +536,12 @@ impl<F: BaseField + FftField> ProverData<F> {
         for e in evals.iter_mut() {
             e.resize(1 << n, F::ZERO);
         }
-        let io = |e: std::io::Error| StoredError::Io(e.to_string());
+        let io = |e: std::io::Error| {
+            StoredError::Io(match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => "the data ends early (truncated)".into(),
+                _ => e.to_string(),
+            })
+        };
         let limbs = F::BigInt::NUM_LIMBS;
         let len = 1usize << (n + params.rate_bits);
         let mut codewords = Vec::with_capacity(evals.len());
@@ -1472,8 +1477,8 @@ mod tests {
         let (c, data) = commit(&params, polys.clone()).unwrap();
         let mut bytes = Vec::new();
         data.write_stored(&mut bytes).unwrap();
-        let back = ProverData::read_stored(&params, &c, polys.clone(), &mut &bytes[..], 8, 1)
-            .unwrap();
+        let back =
+            ProverData::read_stored(&params, &c, polys.clone(), &mut &bytes[..], 8, 1).unwrap();
         assert_eq!(back.codewords, data.codewords);
         assert_eq!(back.tree.root(), c.root);
         let mut other = polys.clone();

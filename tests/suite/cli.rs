@@ -209,6 +209,71 @@ fn commit_prove_verify() {
         std::fs::read(dir.join("c.bin")).unwrap(),
         std::fs::read(dir.join("c2.bin")).unwrap()
     );
+    // Commit once with the prover data, prove from it: the same proof as recomputing.
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "m.json",
+            "-o",
+            "c3.bin",
+            "--prover-data",
+            "c3.prv",
+        ],
+    ));
+    let prove_with = |data: &str, out: &str| {
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "m.json",
+                "x.json",
+                "-o",
+                out,
+                "--commitment",
+                "c3.bin",
+                "--prover-data",
+                data,
+            ],
+        )
+    };
+    ok(prove_with("c3.prv", "p3.bin"));
+    assert_eq!(
+        std::fs::read(dir.join("p3.bin")).unwrap(),
+        std::fs::read(dir.join("p2.bin")).unwrap()
+    );
+    // Prover data that is truncated, flipped or for another model is refused in one line.
+    let data = std::fs::read(dir.join("c3.prv")).unwrap();
+    write(&dir, "cut.prv", &data[..data.len() / 2]);
+    fails(prove_with("cut.prv", "p4.bin"), &["prover data", "cut.prv"]);
+    let mut flipped = data.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    write(&dir, "flip.prv", &flipped);
+    fails(
+        prove_with("flip.prv", "p4.bin"),
+        &["prover data", "flip.prv"],
+    );
+    write(&dir, "junk.prv", [b'x'; 200]);
+    fails(prove_with("junk.prv", "p4.bin"), &["prover data", "magic"]);
+    fails(
+        prove_with("cut.prv", "p4.bin"),
+        &["prover data", "truncated"],
+    );
+    // --prover-data needs --commitment.
+    let out = zkcnn(
+        &dir,
+        &[
+            "prove",
+            "m.json",
+            "x.json",
+            "-o",
+            "p4.bin",
+            "--prover-data",
+            "c3.prv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

@@ -575,7 +575,30 @@ fn a_published_commitment_is_reused_by_the_prover() {
         .unwrap()
         .public;
     assert!(matches!(
-        network::CommittedModel::reuse(&model, other),
+        network::CommittedModel::reuse(&model, other.clone()),
         Err(network::NetworkError::CommitmentMismatch)
+    ));
+    // The stored prover data: read back, it proves the same bytes as the recomputed commitment.
+    let mut stored = Vec::new();
+    reused.write_prover_data(&mut stored).unwrap();
+    let loaded = network::CommittedModel::load(&model, public.clone(), &mut &stored[..]).unwrap();
+    let (_, again) = network::prove::<F, E>(&model, &loaded, &input).unwrap();
+    assert_eq!(again, proof);
+    // Refused: for another commitment, for another model with this commitment, or truncated.
+    assert!(matches!(
+        network::CommittedModel::load(&model, other, &mut &stored[..]),
+        Err(network::NetworkError::CommitmentMismatch)
+    ));
+    let mut changed = model.clone();
+    if let zkcnn::model::Layer::Conv2d(c) = &mut changed.layers[0] {
+        c.weights[0] = if c.weights[0] == 5 { 6 } else { 5 };
+    }
+    assert!(matches!(
+        network::CommittedModel::load(&changed, public.clone(), &mut &stored[..]),
+        Err(network::NetworkError::CommitmentMismatch)
+    ));
+    assert!(matches!(
+        network::CommittedModel::load(&model, public, &mut &stored[..stored.len() - 7]),
+        Err(network::NetworkError::ProverData(_))
     ));
 }
