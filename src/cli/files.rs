@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use zkcnn::model::{validate::max_abs, Model, ModelError};
+use zkcnn::model::{validate::max_abs, Model};
 
 /// The most bytes of a model file: 2^24 weights (the model table's limit) written one per
 /// line, indented, take about 240 MiB.
@@ -76,13 +76,8 @@ pub fn write(what: &'static str, path: &Path, bytes: &[u8]) -> Result<(), CliErr
     std::fs::write(path, bytes).map_err(|e| CliError::write(what, path, &e))
 }
 
-/// The most numbers a model file may hold: every weight and bias takes an entry of the model
-/// table (2^24 at most), and each layer has a few sizes and a shift.
-const MAX_MODEL_NUMBERS: u64 = (1 << 24) + (1 << 14);
-
-/// A model file's text, refused when it is too long or holds too many numbers: the numbers
-/// are counted first without being kept, since parsing a model buffers each layer's numbers
-/// (serde's internally tagged enums) at 32 bytes each.
+/// A model file's text, refused when it is too long (the number count is the library's check,
+/// [`Model::from_json`]).
 fn read_model_text(path: &Path) -> Result<String, CliError> {
     let bytes = read_at_most(
         "model",
@@ -90,87 +85,8 @@ fn read_model_text(path: &Path) -> Result<String, CliError> {
         MAX_MODEL_BYTES,
         "the model table's limit of 2^24 weights",
     )?;
-    let mut count = 0;
-    let mut d = serde_json::Deserializer::from_slice(&bytes);
-    // A syntax error is left to the model's parser, which stops at the same place.
-    let _ = CountNumbers(&mut count).deserialize(&mut d);
-    if count > MAX_MODEL_NUMBERS {
-        return Err(CliError::invalid(
-            "model",
-            path,
-            format!(
-                "the file holds more than {MAX_MODEL_NUMBERS} numbers; a model has at most 2^24 \
-                 weights and biases (the model table's limit)"
-            ),
-        ));
-    }
     String::from_utf8(bytes)
         .map_err(|e| CliError::invalid("model", path, format!("not UTF-8 text ({e})")))
-}
-
-/// Counts the numbers of a JSON value without keeping them, and stops past
-/// [`MAX_MODEL_NUMBERS`].
-struct CountNumbers<'a>(&'a mut u64);
-
-impl CountNumbers<'_> {
-    fn one<E: de::Error>(self) -> Result<(), E> {
-        *self.0 += 1;
-        if *self.0 > MAX_MODEL_NUMBERS {
-            return Err(E::custom("too many numbers"));
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for CountNumbers<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for CountNumbers<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("JSON")
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.one()
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.one()
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.one()
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(CountNumbers(&mut *self.0))?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(CountNumbers(&mut *self.0))?;
-        }
-        Ok(())
-    }
 }
 
 /// A model with its weights, validated.
@@ -181,19 +97,8 @@ pub fn read_model(path: &Path) -> Result<Model, CliError> {
 /// A model with or without its weights (an architecture, as `commit --architecture` writes),
 /// validated: what a verifier needs.
 pub fn read_architecture(path: &Path) -> Result<Model, CliError> {
-    let text = read_model_text(path)?;
-    let model: Model = serde_json::from_str(&text).map_err(|e| {
-        let e = ModelError::Json {
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
-        };
-        CliError::invalid("model", path, e)
-    })?;
-    model
-        .validate_architecture()
-        .map_err(|e| CliError::invalid("model", path, e))?;
-    Ok(model)
+    Model::architecture_from_json(&read_model_text(path)?)
+        .map_err(|e| CliError::invalid("model", path, e))
 }
 
 /// Writes a model as compact JSON (one line; `Model::to_json` pretty-prints one weight per

@@ -4,6 +4,8 @@
 //! [`Model::architecture_json`]).
 
 use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
 
 /// Smallest allowed `activation_bits` and `weight_bits`.
 pub const MIN_BITS: u32 = 2;
@@ -419,15 +421,41 @@ impl Model {
         Ok(shapes)
     }
 
-    /// Parses a model from JSON and validates it.
+    /// Parses a model from JSON and validates it. A text of more than [`MAX_MODEL_NUMBERS`]
+    /// numbers is refused before parsing: parsing buffers each layer's numbers (serde's
+    /// internally tagged enums) at 32 bytes each, so the count is checked first, without
+    /// keeping them.
     pub fn from_json(json: &str) -> Result<Model, ModelError> {
-        let model: Model = serde_json::from_str(json).map_err(|e| ModelError::Json {
+        let model = Self::parse_json(json)?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// [`Model::from_json`] for an architecture: weights and biases may be absent
+    /// ([`Model::validate_architecture`]).
+    pub fn architecture_from_json(json: &str) -> Result<Model, ModelError> {
+        let model = Self::parse_json(json)?;
+        model.validate_architecture()?;
+        Ok(model)
+    }
+
+    fn parse_json(json: &str) -> Result<Model, ModelError> {
+        let mut count = 0;
+        let mut d = serde_json::Deserializer::from_str(json);
+        // A syntax error is left to the parser below, which stops at the same place.
+        let _ = CountNumbers(&mut count).deserialize(&mut d);
+        if count > MAX_MODEL_NUMBERS {
+            return Err(ModelError::Limit {
+                what: "numbers at least (a model has at most 2^24 weights and biases)",
+                size: count as usize,
+                limit: MAX_MODEL_NUMBERS as usize,
+            });
+        }
+        serde_json::from_str(json).map_err(|e| ModelError::Json {
             message: e.to_string(),
             line: e.line(),
             column: e.column(),
-        })?;
-        model.validate()?;
-        Ok(model)
+        })
     }
 
     /// The model as pretty-printed JSON (what [`Model::from_json`] reads).
@@ -708,4 +736,73 @@ fn pool_shape(
         });
     };
     Ok(vec![channels, oh, ow])
+}
+
+/// The most numbers a model's JSON may hold: the weights and biases fill at most the model
+/// table (2^24 entries), and each layer has a few sizes and a shift.
+pub const MAX_MODEL_NUMBERS: u64 = (1 << 24) + (1 << 14);
+
+/// Counts the numbers of a JSON value without keeping them, and stops past
+/// [`MAX_MODEL_NUMBERS`].
+struct CountNumbers<'a>(&'a mut u64);
+
+impl CountNumbers<'_> {
+    fn one<E: de::Error>(self) -> Result<(), E> {
+        *self.0 += 1;
+        if *self.0 > MAX_MODEL_NUMBERS {
+            return Err(E::custom("too many numbers"));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for CountNumbers<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CountNumbers<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.one()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.one()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.one()
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(CountNumbers(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(CountNumbers(&mut *self.0))?;
+        }
+        Ok(())
+    }
 }

@@ -1155,7 +1155,8 @@ fn huge_or_absurd_architectures_are_refused() {
         &["inspect", "weights.json"],
         &[
             "invalid model 'weights.json'",
-            "more than 16793600 numbers",
+            "numbers",
+            "the limit is 16793600",
             "2^24",
         ],
     );

@@ -1462,3 +1462,25 @@ fn architectures_validate_as_architectures_only() {
         Err(ModelError::BiasLength { layer: 7, .. })
     ));
 }
+
+/// A model text with more numbers than a model can have is refused before parsing, by the
+/// library (so every entry point — CLI, Python, Rust — gets the same cap).
+#[test]
+fn a_model_text_with_too_many_numbers_is_refused_before_parsing() {
+    use zkcnn::model::validate::MAX_MODEL_NUMBERS;
+    let zeros = vec!["0"; MAX_MODEL_NUMBERS as usize + 1].join(",");
+    let json = format!(
+        "{{\"name\": \"x\", \"input_shape\": [4], \"activation_bits\": 8, \"weight_bits\": 8, \
+         \"layers\": [{{\"type\": \"Dense\", \"in_features\": 4, \"out_features\": 1, \
+         \"weights\": [{zeros}], \"bias\": [0], \"shift\": 0}}]}}"
+    );
+    for e in [
+        Model::from_json(&json).unwrap_err(),
+        Model::architecture_from_json(&json).unwrap_err(),
+    ] {
+        assert!(
+            matches!(e, ModelError::Limit { limit, .. } if limit == MAX_MODEL_NUMBERS as usize),
+            "{e:?}"
+        );
+    }
+}
