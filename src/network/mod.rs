@@ -259,3 +259,37 @@ pub(crate) fn absorb_statement<F: PrimeField>(
     t.append_fields(b"input", &to_f(input));
     t.append_fields(b"output", &to_f(output));
 }
+
+/// Whole-network round trips inside the library's own tests, so that the serial build's unit
+/// tests (`cargo test --no-default-features --lib`, in CI) run every prover and verifier path
+/// without the parallel shim's threads; the integration suite runs on the parallel build.
+#[cfg(test)]
+mod tests {
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::model::zoo;
+    use crate::network::{self, VerifyError};
+
+    fn round_trip<F: crate::field::BaseField + ark_ff::FftField, E: crate::field::ExtField<F>>(
+        model: &crate::model::Model,
+    ) {
+        let committed = network::commit_model::<F, E>(model).unwrap();
+        let checked = committed.public.check(&model.architecture()).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 9);
+        let (output, proof) = network::prove::<F, E>(model, &committed, &input).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let mut y: Vec<i64> = output.iter().copied().collect();
+        network::verify(model, &checked, &x, &y, &proof).unwrap();
+        y[0] += 1;
+        assert_eq!(
+            network::verify(model, &checked, &x, &y, &proof),
+            Err(VerifyError::Output)
+        );
+    }
+
+    #[test]
+    fn lenet5_and_small_vgg_round_trip() {
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(2));
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2));
+        round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3));
+    }
+}
