@@ -21,7 +21,7 @@
 //! The columns' claims and the zero-check's become claims on `T̃`; the verifier evaluates `Ũ`
 //! and `L̃` itself in `O(segments · n)` (a segment's in-use indicator is a product of two
 //! prefix indicators, [`crate::poly::lt_eval`]). The model commitment and the commitment to the
-//! range multiplicities are opened, each on its own fork of the transcript.
+//! range multiplicities are opened together (one Basefold opening of both).
 //!
 //! **Use.** The verifier checks the proof once per model ([`ModelCommitment::check`]) and gets a
 //! [`CheckedCommitment`], the only way to call [`super::verify`]. See `spec/model-commitment.md`.
@@ -50,10 +50,9 @@ pub struct CheckProof<F: Field, E: Field> {
     pub range: crate::range::Proof<E>,
     /// The zero-check `Σ eq(ρ, x)·Z(x)·T(x) = 0` (`Z` = 1 on entries not in use).
     pub zero_check: ProductProof<E>,
-    /// The opening of the model commitment at the range check's point.
-    pub model_opening: basefold::Proof<F, E>,
-    /// The opening of the multiplicities.
-    pub multiplicities_opening: basefold::Proof<F, E>,
+    /// One opening of the model commitment (at the range check's and the zero-check's points)
+    /// and of the multiplicities, the one with more variables first.
+    pub opening: basefold::Proof<F, E>,
 }
 
 /// What a model's owner publishes: the commitment and the proof that it holds a model of the
@@ -113,12 +112,10 @@ pub enum CheckError {
     /// A narrow segment's range claim is malformed.
     #[error("a narrow segment's range claim is malformed")]
     Bounds,
-    /// The model opening failed.
-    #[error("model opening: {0}")]
-    ModelOpening(PcsError),
-    /// The multiplicities opening failed.
-    #[error("multiplicities opening: {0}")]
-    MultiplicitiesOpening(PcsError),
+    /// The opening of the model commitment and the multiplicities failed: the table is not the
+    /// committed one.
+    #[error("opening of the model commitment and the multiplicities: {0}")]
+    Opening(PcsError),
 }
 
 /// A model committed once, reusable by many proofs: what the model's owner publishes and the
@@ -504,30 +501,27 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
         model_claims.push(Claim::new(0, plan.model_packing.point(j, &c.point)));
     }
     let m_claims = [Claim::new(0, claims.multiplicities.point.clone())];
-    let (mut tm, mut tk) = fork(t);
-    let model_params = params::<F, E>(commitment.num_vars).map_err(NetworkError::Pcs)?;
-    let m_params = params::<F, E>(mcom.num_vars).map_err(NetworkError::Pcs)?;
-    let (model_opening, multiplicities_opening) = crate::parallel::join(
-        || basefold::open(&model_params, commitment, data, &model_claims, &mut tm),
-        || basefold::open(&m_params, &mcom, &mdata, &m_claims, &mut tk),
-    );
+    let model_part = basefold::Part {
+        commitment,
+        data,
+        claims: &model_claims,
+    };
+    let m_part = basefold::Part {
+        commitment: &mcom,
+        data: &mdata,
+        claims: &m_claims,
+    };
+    let parts = super::opening_parts(Some(model_part), m_part, |p| p.commitment.num_vars);
+    let opening_params = params::<F, E>(parts[0].commitment.num_vars).map_err(NetworkError::Pcs)?;
+    let (_, opening) =
+        basefold::open_parts(&opening_params, &parts, &mut t).map_err(NetworkError::Pcs)?;
     lap("check: openings");
     Ok(CheckProof {
         multiplicities: mcom,
         range,
         zero_check,
-        model_opening: model_opening.map_err(NetworkError::Pcs)?.1,
-        multiplicities_opening: multiplicities_opening.map_err(NetworkError::Pcs)?.1,
+        opening,
     })
-}
-
-/// The two openings' transcripts: labelled copies of the transcript so far.
-fn fork(t: Transcript) -> (Transcript, Transcript) {
-    let mut model = t.clone();
-    model.append_message(b"opening", b"model");
-    let mut m = t;
-    m.append_message(b"opening", b"multiplicities");
-    (model, m)
 }
 
 #[deny(
@@ -620,29 +614,22 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
             values.push(c.value * inv + lo);
         }
         let m_claims = [Claim::new(0, claims.multiplicities.point.clone())];
-        let model_params = params::<F, E>(self.commitment.num_vars)
+        let m_values = [claims.multiplicities.value];
+        let model_part = basefold::Statement {
+            commitment: &self.commitment,
+            claims: &model_claims,
+            values: &values,
+        };
+        let m_part = basefold::Statement {
+            commitment: &self.check.multiplicities,
+            claims: &m_claims,
+            values: &m_values,
+        };
+        let parts = super::opening_parts(Some(model_part), m_part, |p| p.commitment.num_vars);
+        let opening_params = params::<F, E>(parts.first().map_or(0, |p| p.commitment.num_vars))
             .map_err(|e| CheckError::Model(NetworkError::Pcs(e)))?;
-        let m_params = params::<F, E>(self.check.multiplicities.num_vars)
-            .map_err(|e| CheckError::Model(NetworkError::Pcs(e)))?;
-        let (mut tm, mut tk) = fork(t);
-        basefold::verify(
-            &model_params,
-            &self.commitment,
-            &model_claims,
-            &values,
-            &self.check.model_opening,
-            &mut tm,
-        )
-        .map_err(CheckError::ModelOpening)?;
-        basefold::verify(
-            &m_params,
-            &self.check.multiplicities,
-            &m_claims,
-            &[claims.multiplicities.value],
-            &self.check.multiplicities_opening,
-            &mut tk,
-        )
-        .map_err(CheckError::MultiplicitiesOpening)?;
+        basefold::verify_parts(&opening_params, &parts, &self.check.opening, &mut t)
+            .map_err(CheckError::Opening)?;
         Ok(CheckedCommitment {
             commitment: self.commitment.clone(),
             architecture: *blake3::hash(architecture.architecture_json().as_bytes()).as_bytes(),

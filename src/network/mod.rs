@@ -65,10 +65,10 @@ pub struct Proof<F: Field, E: Field> {
     pub convs: Vec<ConvProof<E>>,
     /// The range check.
     pub range: crate::range::Proof<E>,
-    /// The opening of the model commitment (absent when the model has no weights).
-    pub model_opening: Option<basefold::Proof<F, E>>,
-    /// The opening of the advice commitment.
-    pub advice_opening: basefold::Proof<F, E>,
+    /// One opening of the model commitment (unless the model has no weights) and the advice
+    /// commitment together, the one with more variables first (a Basefold joint opening,
+    /// [`basefold::open_parts`]).
+    pub opening: basefold::Proof<F, E>,
 }
 
 /// Why a model cannot be proven, or proving failed.
@@ -159,9 +159,6 @@ pub enum VerifyError {
     /// The model commitment was checked against another architecture.
     #[error("the model commitment was checked against another architecture")]
     Architecture,
-    /// The model opening is missing (the model has weights) or present (it has none).
-    #[error("the model opening is {}", if *.0 { "missing" } else { "unexpected: the model has no weights" })]
-    ModelOpeningPresence(bool),
     /// The public output does not match the proven last tensor.
     #[error("the output does not match the proof")]
     Output,
@@ -194,12 +191,20 @@ pub enum VerifyError {
         /// The column.
         column: usize,
     },
-    /// The model opening failed: the weights are not the committed ones.
-    #[error("model opening: {0}")]
-    ModelOpening(PcsError),
-    /// The advice opening failed.
-    #[error("advice opening: {0}")]
-    AdviceOpening(PcsError),
+    /// The opening of the model and advice commitments failed: the weights are not the
+    /// committed ones, or the advice is not.
+    #[error("opening of the model and advice commitments: {0}")]
+    Opening(PcsError),
+}
+
+/// The commitments one network opening covers, in the opening's order: the one with more
+/// variables first, the model on a tie; no model part when the model has no weights.
+pub(crate) fn opening_parts<T>(model: Option<T>, advice: T, vars: impl Fn(&T) -> u32) -> Vec<T> {
+    match model {
+        Some(m) if vars(&m) >= vars(&advice) => vec![m, advice],
+        Some(m) => vec![advice, m],
+        None => vec![advice],
+    }
 }
 
 /// The Basefold parameters of network proofs (commitments; openings use [`opening_params`]).

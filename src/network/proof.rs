@@ -15,7 +15,7 @@ use crate::pcs::basefold::Commitment;
 use ark_ff::{Field, PrimeField};
 
 /// The proof format's version; changes whenever the bytes of a proof change meaning.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNPRF";
 
@@ -98,8 +98,7 @@ impl<F: PrimeField, E: Field> Proof<F, E> {
                 self.products.compressed_size() + self.convs.compressed_size(),
             ),
             ("range check", self.range.compressed_size()),
-            ("model opening", self.model_opening.compressed_size()),
-            ("advice opening", self.advice_opening.compressed_size()),
+            ("opening", self.opening.compressed_size()),
         ]
     }
 

@@ -577,16 +577,6 @@ pub(crate) fn valid<E: ark_ff::Field>(w: &crate::layers::window::Window, r: &[E]
     lt_eval(r, w.output)
 }
 
-/// The transcripts of the model opening and of the advice opening: two labelled copies of the
-/// transcript so far.
-pub(crate) fn fork(t: Transcript) -> (Transcript, Transcript) {
-    let mut model = t.clone();
-    model.append_message(b"opening", b"model");
-    let mut advice = t;
-    advice.append_message(b"opening", b"advice");
-    (model, advice)
-}
-
 /// Proves one inference: returns the model's output and the proof.
 pub fn prove<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
@@ -735,40 +725,22 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         .iter()
         .map(|(s, p)| Claim::new(0, plan.advice_packing.point(*s, p)))
         .collect();
-    // The two openings are independent: each runs on its own fork of the transcript (both
-    // forks bind everything before), in parallel. A model without weights has no model claims
-    // and no model opening.
-    let model_params = super::opening_params::<F, E>(committed.commitment().num_vars)
-        .map_err(NetworkError::Pcs)?;
-    let advice_params =
-        super::opening_params::<F, E>(advice_commitment.num_vars).map_err(NetworkError::Pcs)?;
-    let (mut tm, mut ta) = fork(t);
-    let (model_opening, advice_opening) = crate::parallel::join(
-        || {
-            (!model_claims.is_empty())
-                .then(|| {
-                    basefold::open(
-                        &model_params,
-                        committed.commitment(),
-                        &committed.data,
-                        &model_claims,
-                        &mut tm,
-                    )
-                })
-                .transpose()
-        },
-        || {
-            basefold::open(
-                &advice_params,
-                &advice_commitment,
-                &advice_data,
-                &advice_claims,
-                &mut ta,
-            )
-        },
-    );
-    let model_opening = model_opening.map_err(NetworkError::Pcs)?.map(|(_, p)| p);
-    let (_, advice_opening) = advice_opening.map_err(NetworkError::Pcs)?;
+    // One joint opening of the model (when it has weights) and the advice commitment: the one
+    // with more variables first.
+    let model_part = (!model_claims.is_empty()).then(|| basefold::Part {
+        commitment: committed.commitment(),
+        data: &committed.data,
+        claims: &model_claims,
+    });
+    let advice_part = basefold::Part {
+        commitment: &advice_commitment,
+        data: &advice_data,
+        claims: &advice_claims,
+    };
+    let parts = super::opening_parts(model_part, advice_part, |p| p.commitment.num_vars);
+    let params =
+        super::opening_params::<F, E>(parts[0].commitment.num_vars).map_err(NetworkError::Pcs)?;
+    let (_, opening) = basefold::open_parts(&params, &parts, &mut t).map_err(NetworkError::Pcs)?;
     lap("openings");
     Ok((
         output,
@@ -778,8 +750,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
             products,
             convs,
             range,
-            model_opening,
-            advice_opening,
+            opening,
         },
     ))
 }

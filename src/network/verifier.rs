@@ -494,27 +494,20 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
     };
     let (mc, mv) = split(&plan.model_packing, model_claims)?;
     let (ac, av) = split(&plan.advice_packing, advice_claims)?;
-    let model_params = super::opening_params::<F, E>(commitment.num_vars)
+    let model = (!mc.is_empty()).then(|| basefold::Statement {
+        commitment,
+        claims: &mc,
+        values: &mv,
+    });
+    let advice = basefold::Statement {
+        commitment: &proof.advice,
+        claims: &ac,
+        values: &av,
+    };
+    let parts = super::opening_parts(model, advice, |p| p.commitment.num_vars);
+    let params = super::opening_params::<F, E>(parts.first().map_or(0, |p| p.commitment.num_vars))
         .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
-    let advice_params = super::opening_params::<F, E>(proof.advice.num_vars)
-        .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
-    let (mut tm, mut ta) = super::prover::fork(t);
-    match (&proof.model_opening, mc.is_empty()) {
-        (Some(opening), false) => {
-            basefold::verify(&model_params, commitment, &mc, &mv, opening, &mut tm)
-                .map_err(VerifyError::ModelOpening)?;
-        }
-        (None, true) => {}
-        (opening, _) => return Err(VerifyError::ModelOpeningPresence(opening.is_none())),
-    }
-    basefold::verify(
-        &advice_params,
-        &proof.advice,
-        &ac,
-        &av,
-        &proof.advice_opening,
-        &mut ta,
-    )
-    .map_err(VerifyError::AdviceOpening)?;
+    basefold::verify_parts(&params, &parts, &proof.opening, &mut t)
+        .map_err(VerifyError::Opening)?;
     Ok(())
 }

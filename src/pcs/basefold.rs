@@ -84,12 +84,13 @@ impl Params {
     /// `−log2 ε` with
     ///
     /// ```text
-    /// ε = 2^−pow_bits·((1 + ρ)/2)^q  +  2·2^{n + rate_bits}/|E|  +  (4n + 2·MAX_BATCH)/|E|
+    /// ε = 2^−pow_bits·((1 + ρ)/2)^q  +  3·2^{n + rate_bits}/|E|  +  (4n + 2·MAX_BATCH)/|E|
     /// ```
     ///
     /// — queries against a word beyond the unique-decoding radius `(1 − ρ)/2` (each attempt at
-    /// them costing a cheating prover `2^pow_bits` hashes), the proximity gaps of the batching
-    /// and of the folds (unique decoding, BCIKS20), and the sum-checks and random combinations.
+    /// them costing a cheating prover `2^pow_bits` hashes), the proximity gaps of the batching,
+    /// of the commitments that join later ([`open_parts`]) and of the folds (unique decoding,
+    /// BCIKS20), and the sum-checks and random combinations.
     /// `spec/pcs.md` derives it.
     pub fn security_bits(&self, num_vars: usize, ext_bits: f64) -> f64 {
         let rho = 2f64.powi(-(self.rate_bits as i32));
@@ -101,7 +102,7 @@ impl Params {
 
     /// `log2` of the error terms that no number of queries removes.
     fn non_query_error_log2(num_vars: usize, rate_bits: usize, ext_bits: f64) -> f64 {
-        let fold = 1.0 + (num_vars + rate_bits) as f64 - ext_bits;
+        let fold = 3f64.log2() + (num_vars + rate_bits) as f64 - ext_bits;
         let other = ((4 * num_vars + 2 * MAX_BATCH) as f64).log2() - ext_bits;
         log2_add(fold, other)
     }
@@ -217,8 +218,10 @@ pub struct Proof<F: Field, E: Field> {
     pub last: E,
     /// The grinding nonce ([`Params::pow_bits`]; 0 without grinding).
     pub pow_nonce: u64,
-    /// The opened leaves of the committed tree.
+    /// The opened leaves of the (first) commitment's tree.
     pub base: LayerOpening<F>,
+    /// The opened leaves of the other commitments' trees, in order ([`open_parts`]).
+    pub joined: Vec<LayerOpening<F>>,
     /// The opened leaves of each folded tree.
     pub folded: Vec<LayerOpening<E>>,
 }
@@ -286,6 +289,12 @@ pub enum PcsError {
     /// No evaluation claim was given.
     #[error("an opening needs at least one evaluation claim")]
     NoClaims,
+    /// A joint opening's commitment has more variables than the first.
+    #[error("commitment {part} of a joint opening has more variables than the first")]
+    PartOrder {
+        /// Which commitment.
+        part: usize,
+    },
     /// A part of the proof has the wrong number of entries.
     #[error("malformed proof: {what} has {got} entries; expected {expected}")]
     Shape {
@@ -314,6 +323,14 @@ pub enum PcsError {
     Merkle {
         /// Which tree (0 = the commitment).
         layer: usize,
+        /// The proof's error.
+        source: MerkleError,
+    },
+    /// A Merkle proof of a later commitment's tree in a joint opening was rejected.
+    #[error("commitment {part}: {source}")]
+    JoinedMerkle {
+        /// Which commitment (1 = the second).
+        part: usize,
         /// The proof's error.
         source: MerkleError,
     },
@@ -652,13 +669,41 @@ fn leaf_values<G: Field, C: AsRef<[G]>>(codewords: &[C], depth: usize, idx: &[us
         .collect()
 }
 
-/// What an opening proves after the claims are merged: `Σ_x f(x)·G(x) = claim` with
-/// `f = Σ_i weights[i]·f_i` and `G = Σ_c coeffs[c]·eq(points[c], ·)`.
-struct Merged<E> {
-    weights: Vec<E>,
-    points: Vec<Vec<E>>,
-    coeffs: Vec<E>,
-    claim: E,
+/// One commitment's share of an opening: the commitment, the prover's data, and the claims on
+/// its polynomials (points over its own number of variables).
+#[derive(Clone, Copy, Debug)]
+pub struct Part<'a, F, E> {
+    /// The commitment.
+    pub commitment: &'a Commitment,
+    /// What the prover kept from it.
+    pub data: &'a ProverData<F>,
+    /// Claims on its polynomials.
+    pub claims: &'a [Claim<E>],
+}
+
+/// The verifier's view of one commitment's share of an opening.
+#[derive(Clone, Copy, Debug)]
+pub struct Statement<'a, E> {
+    /// The commitment.
+    pub commitment: &'a Commitment,
+    /// Claims on its polynomials.
+    pub claims: &'a [Claim<E>],
+    /// The claimed values, one per claim.
+    pub values: &'a [E],
+}
+
+/// The shape of an opening, derived the same way by prover and verifier from the statement.
+struct Shape {
+    /// Variables of the first (largest) commitment: the opening's sum-check and folds run over
+    /// them.
+    n: usize,
+    /// Per part: `n − n_j`, the fold after which its polynomials join the folded word.
+    join_at: Vec<usize>,
+    /// Per part: its claimed polynomials, increasing.
+    polys: Vec<Vec<usize>>,
+    /// Whether the claims go through the reduction to one point (several commitments, or
+    /// several polynomials at several points).
+    reduce: bool,
 }
 
 /// The claims' shape, checked the same way by prover and verifier.
@@ -700,38 +745,95 @@ fn check_claims<E>(c: &Commitment, claims: &[Claim<E>]) -> Result<(), PcsError> 
     Ok(())
 }
 
-/// Absorbs the statement; returns the powers `1, α, α², …` (one per claim).
-fn absorb_header<E: Field>(
+/// Checks every part's claims and the parts' order (the first has the most variables), and
+/// derives the opening's shape.
+fn shape<'a, E: 'a + PartialEq>(
+    parts: impl ExactSizeIterator<Item = (&'a Commitment, &'a [Claim<E>])> + Clone,
+) -> Result<Shape, PcsError> {
+    if parts.len() == 0 {
+        return Err(PcsError::NoClaims);
+    }
+    if parts.len() > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "commitments",
+            got: parts.len(),
+        });
+    }
+    let (mut polys_total, mut claims_total) = (0usize, 0usize);
+    for (c, claims) in parts.clone() {
+        check_claims(c, claims)?;
+        polys_total += c.num_polys as usize;
+        claims_total += claims.len();
+    }
+    if polys_total > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "committed polynomials",
+            got: polys_total,
+        });
+    }
+    if claims_total > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "claims",
+            got: claims_total,
+        });
+    }
+    let n = parts.clone().next().map_or(0, |(c, _)| c.num_vars as usize);
+    let mut join_at = Vec::with_capacity(parts.len());
+    let mut polys = Vec::with_capacity(parts.len());
+    let mut several = false;
+    for (part, (c, claims)) in parts.clone().enumerate() {
+        let nj = c.num_vars as usize;
+        if nj > n {
+            return Err(PcsError::PartOrder { part });
+        }
+        join_at.push(n - nj);
+        let (p, reduce) = claimed_polys(claims);
+        several |= reduce;
+        polys.push(p);
+    }
+    Ok(Shape {
+        n,
+        reduce: several || parts.len() > 1,
+        join_at,
+        polys,
+    })
+}
+
+/// Absorbs the statement; returns one independent combination coefficient per claim (all parts'
+/// claims, in order).
+fn absorb_statement<'a, E: Field>(
     t: &mut Transcript,
     params: &Params,
-    c: &Commitment,
-    claims: &[Claim<E>],
-    values: &[E],
+    parts: impl Iterator<Item = (&'a Commitment, &'a [Claim<E>], &'a [E])>,
+    num_parts: usize,
 ) -> Vec<E> {
     let header = [
-        c.num_vars as u64,
-        c.num_polys as u64,
         params.rate_bits as u64,
         params.fold_bits as u64,
         params.queries as u64,
         params.pow_bits as u64,
-        claims.len() as u64,
+        num_parts as u64,
     ];
     t.domain_separator(b"basefold", &header);
-    t.append_message(b"basefold-root", &c.root);
-    for (cl, y) in claims.iter().zip(values) {
-        t.append_u64(b"basefold-poly", cl.poly as u64);
-        t.append_fields(b"basefold-point", &cl.point);
-        t.append_field(b"basefold-value", y);
+    let mut count = 0;
+    for (c, claims, values) in parts {
+        t.append_u64(b"basefold-vars", c.num_vars as u64);
+        t.append_u64(b"basefold-polys", c.num_polys as u64);
+        t.append_u64(b"basefold-claims", claims.len() as u64);
+        t.append_message(b"basefold-root", &c.root);
+        for (cl, y) in claims.iter().zip(values) {
+            t.append_u64(b"basefold-poly", cl.poly as u64);
+            t.append_fields(b"basefold-point", &cl.point);
+            t.append_field(b"basefold-value", y);
+        }
+        count += claims.len();
     }
-    let alpha: E = t.challenge_field(b"basefold-combine");
-    powers(alpha, claims.len())
+    challenges(t, b"basefold-combine", count)
 }
 
-fn powers<E: Field>(x: E, n: usize) -> Vec<E> {
-    std::iter::successors(Some(E::ONE), |a| Some(*a * x))
-        .take(n)
-        .collect()
+/// `count` independent challenges under one label.
+fn challenges<E: Field>(t: &mut Transcript, label: &'static [u8], count: usize) -> Vec<E> {
+    (0..count).map(|_| t.challenge_field(label)).collect()
 }
 
 /// The claimed polynomials in increasing order, and whether the claims need the reduction to
@@ -746,14 +848,39 @@ fn claimed_polys<E: PartialEq>(claims: &[Claim<E>]) -> (Vec<usize>, bool) {
     (polys.clone(), polys.len() > 1 && !one_point)
 }
 
-/// The merge without the reduction: one polynomial at several points, or one point.
+/// The combination coefficients of the claims on polynomial `p` (for the reduction's `G_p`):
+/// the points and coefficients of the claims on `p`.
+fn claims_on<E: Field>(claims: &[Claim<E>], coeffs: &[E], p: usize) -> (Vec<Vec<E>>, Vec<E>) {
+    claims
+        .iter()
+        .zip(coeffs)
+        .filter(|(c, _)| c.poly == p)
+        .map(|(c, &a)| (c.point.clone(), a))
+        .unzip()
+}
+
+/// What the main sum-check proves, `Σ_x F(x)·G(x) = claim`, with `G = Σ_c coeffs[c]·eq(points[c],
+/// ·)` and `F` the weighted sum of the polynomials of the parts that take part from the start
+/// (`weights[j][i]`, zero for the others); after the reduction, the reduced values of every
+/// part's claimed polynomials (the later parts join with weights drawn when they join).
+struct Merged<E> {
+    weights: Vec<Vec<E>>,
+    points: Vec<Vec<E>>,
+    coeffs: Vec<E>,
+    claim: E,
+    /// After the reduction: `f̃_{j,p}(r'_{≥ n − n_j})` per part, per claimed polynomial.
+    reduced: Option<Vec<Vec<E>>>,
+}
+
+/// The merge without the reduction (one commitment): one polynomial at several points, or one
+/// point.
 fn merge_direct<E: Field>(
     num_polys: usize,
     claims: &[Claim<E>],
     values: &[E],
-    alpha: &[E],
+    coeffs: &[E],
 ) -> Merged<E> {
-    let claim = values.iter().zip(alpha).map(|(&y, &a)| a * y).sum();
+    let claim = values.iter().zip(coeffs).map(|(&y, &a)| a * y).sum();
     let (polys, _) = claimed_polys(claims);
     let mut weights = vec![E::ZERO; num_polys];
     if let [p] = polys.as_slice() {
@@ -761,65 +888,118 @@ fn merge_direct<E: Field>(
             *w = E::ONE;
         }
         Merged {
-            weights,
+            weights: vec![weights],
             points: claims.iter().map(|c| c.point.clone()).collect(),
-            coeffs: alpha.to_vec(),
+            coeffs: coeffs.to_vec(),
             claim,
+            reduced: None,
         }
     } else {
-        for (c, &a) in claims.iter().zip(alpha) {
+        for (c, &a) in claims.iter().zip(coeffs) {
             if let Some(w) = weights.get_mut(c.poly) {
                 *w += a;
             }
         }
         Merged {
-            weights,
+            weights: vec![weights],
             points: claims
                 .first()
                 .map(|c| vec![c.point.clone()])
                 .unwrap_or_default(),
             coeffs: vec![E::ONE],
             claim,
+            reduced: None,
         }
     }
 }
 
-/// After the reduction: the values at `r'` are absorbed, and `f = Σ γ^i f_i` over the claimed
-/// polynomials is claimed at `r'`.
+/// After the reduction: the values at `r'` are absorbed; the polynomials of the parts that take
+/// part from the start (`join_at = 0`) are batched with weight 1 for the first and independent
+/// challenges for the others, and `F` is claimed at `r'`.
 fn merge_reduced<E: Field>(
     t: &mut Transcript,
-    num_polys: usize,
-    polys: &[usize],
+    shape: &Shape,
+    num_polys: &[usize],
     point: Vec<E>,
-    reduced: &[E],
+    reduced: Vec<Vec<E>>,
 ) -> Merged<E> {
-    t.append_fields(b"basefold-reduced", reduced);
-    let gamma: E = t.challenge_field(b"basefold-batch");
-    let g = powers(gamma, polys.len());
-    let mut weights = vec![E::ZERO; num_polys];
-    for (&p, &w) in polys.iter().zip(&g) {
-        if let Some(x) = weights.get_mut(p) {
-            *x = w;
+    for v in &reduced {
+        t.append_fields(b"basefold-reduced", v);
+    }
+    let first: usize = shape
+        .join_at
+        .iter()
+        .zip(&shape.polys)
+        .filter(|(&d, _)| d == 0)
+        .map(|(_, p)| p.len())
+        .sum();
+    let drawn: Vec<E> = challenges(t, b"basefold-batch", first.saturating_sub(1));
+    let mut batch = std::iter::once(E::ONE).chain(drawn);
+    let mut weights: Vec<Vec<E>> = num_polys.iter().map(|&t| vec![E::ZERO; t]).collect();
+    let mut claim = E::ZERO;
+    for (j, (polys, &d)) in shape.polys.iter().zip(&shape.join_at).enumerate() {
+        if d != 0 {
+            continue;
+        }
+        for (k, &p) in polys.iter().enumerate() {
+            let w = batch.next().unwrap_or(E::ONE);
+            if let Some(x) = weights.get_mut(j).and_then(|ws| ws.get_mut(p)) {
+                *x = w;
+            }
+            if let Some(v) = reduced.get(j).and_then(|vs| vs.get(k)) {
+                claim += w * *v;
+            }
         }
     }
     Merged {
         weights,
         points: vec![point],
         coeffs: vec![E::ONE],
-        claim: reduced.iter().zip(&g).map(|(&v, &w)| v * w).sum(),
+        claim,
+        reduced: Some(reduced),
     }
 }
 
-/// The combination coefficients of the claims on each polynomial in `polys` (for the reduction's
-/// `G_i`): the points and powers of `α` of the claims on `p`.
-fn claims_on<E: Field>(claims: &[Claim<E>], alpha: &[E], p: usize) -> (Vec<Vec<E>>, Vec<E>) {
-    claims
-        .iter()
-        .zip(alpha)
-        .filter(|(c, _)| c.poly == p)
-        .map(|(c, &a)| (c.point.clone(), a))
-        .unzip()
+/// `eq(a, b)` for one coordinate: `a·b + (1 − a)(1 − b)`.
+fn eq1<E: Field>(a: E, b: E) -> E {
+    a * b + (E::ONE - a) * (E::ONE - b)
 }
+
+/// A part joining the folded word at fold `s > 0`: its weights, drawn now (after everything
+/// that determines the word it joins), and what it adds to the sum-check's running claim,
+/// `K·Σ_p w_p·v_p` with `K = eq(r'_{<s}, r_{<s})`.
+fn join_weights<E: Field>(
+    t: &mut Transcript,
+    polys: &[usize],
+    num_polys: usize,
+    reduced: &[E],
+    k: E,
+) -> (Vec<E>, E) {
+    let w: Vec<E> = challenges(t, b"basefold-join", polys.len());
+    let mut weights = vec![E::ZERO; num_polys];
+    let mut delta = E::ZERO;
+    for ((&p, &wp), &v) in polys.iter().zip(&w).zip(reduced) {
+        if let Some(x) = weights.get_mut(p) {
+            *x = wp;
+        }
+        delta += wp * v;
+    }
+    (weights, k * delta)
+}
+
+/// Where the block that a query follows starts in the word after `s` folds: the query's leaf
+/// `q0` of the first tree spans positions `q0·2^{a_0} ..` of the first word; the tree whose folds
+/// include `s` reads it in leaves of `2^{b − s}` entries after `s` folds, `b` the fold at which
+/// that tree's leaves end.
+fn block_start(layout: &Layout, q0: usize, s: usize) -> usize {
+    let wide = q0 << layout.arity_bits(0);
+    let l = s / layout.k;
+    let end = ((l + 1) * layout.k).min(layout.n);
+    (wide >> end) << (end - s)
+}
+
+/// A joint opening's values (per part, per claim) and its proof.
+pub type Opened<F, E> = (Vec<Vec<E>>, Proof<F, E>);
 
 /// Opens the committed polynomials at the claims: returns the values `f̃_{poly}(point)` and one
 /// proof for all of them.
@@ -830,62 +1010,106 @@ pub fn open<F: BaseField + FftField, E: ExtField<F>>(
     claims: &[Claim<E>],
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
-    open_inner(params, commitment, data, claims, transcript, None)
+    let (mut values, proof) = open_parts(
+        params,
+        &[Part {
+            commitment,
+            data,
+            claims,
+        }],
+        transcript,
+    )?;
+    Ok((values.pop().unwrap_or_default(), proof))
 }
 
-/// [`open`], optionally committing a corrupted codeword at one folded tree while still sending
-/// the honest final constant (for the tests of the verifier's fold checks).
+/// One opening for claims on several commitments (one [`Part`] each, the first with the most
+/// variables): the values per part, and one proof. A commitment of `n_j < n` variables joins
+/// the folding after `n − n_j` folds (its polynomials stand on the last `n_j` of the first
+/// commitment's variables), so the proof holds one chain of folded trees and, per commitment,
+/// only its opened first-tree leaves. See `spec/pcs.md`.
+pub fn open_parts<F: BaseField + FftField, E: ExtField<F>>(
+    params: &Params,
+    parts: &[Part<'_, F, E>],
+    transcript: &mut Transcript,
+) -> Result<Opened<F, E>, PcsError> {
+    open_inner(params, parts, transcript, None)
+}
+
+/// [`open_parts`], optionally committing a corrupted codeword at one folded tree while still
+/// sending the honest final constant (for the tests of the verifier's fold checks).
 fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
-    commitment: &Commitment,
-    data: &ProverData<F>,
-    claims: &[Claim<E>],
+    parts: &[Part<'_, F, E>],
     transcript: &mut Transcript,
     corrupt_tree: Option<usize>,
-) -> Result<(Vec<E>, Proof<F, E>), PcsError> {
-    check_claims(commitment, claims)?;
-    let n = commitment.num_vars as usize;
-    let t = data.evals.len();
-    let values: Vec<E> = claims
-        .iter()
-        .map(|c| evaluate_base(&data.evals[c.poly], &c.point))
-        .collect();
-    let alpha = absorb_header(transcript, params, commitment, claims, &values);
-    let (polys, reduce) = claimed_polys(claims);
-
-    // The reduction to one point, when needed.
-    let (merged, reduction) = if reduce {
-        let mut tables = Vec::with_capacity(2 * polys.len());
-        let mut terms = Vec::with_capacity(polys.len());
-        for (i, &p) in polys.iter().enumerate() {
-            let (points, coeffs) = claims_on(claims, &alpha, p);
-            tables.push(Mle::Base(data.evals[p].clone()));
-            tables.push(Mle::Ext(combined_eq(&points, &coeffs, n)));
-            terms.push(Term {
-                coeff: E::ONE,
-                factors: vec![2 * i, 2 * i + 1],
+) -> Result<Opened<F, E>, PcsError> {
+    let shape = shape(parts.iter().map(|p| (p.commitment, p.claims)))?;
+    for p in parts {
+        if p.data.evals.len() != p.commitment.num_polys as usize
+            || p.data.evals.first().map(Vec::len) != Some(1 << p.commitment.num_vars)
+        {
+            return Err(PcsError::Shape {
+                what: "the prover data",
+                expected: p.commitment.num_polys as usize,
+                got: p.data.evals.len(),
             });
         }
-        let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
-        let instance = Instance::new(tables, terms).expect("tables of 2^n entries, degree 2");
-        let out = sumcheck::prove(instance, claim, transcript);
-        let reduced: Vec<E> = out.table_values.iter().step_by(2).copied().collect();
-        let merged = merge_reduced(transcript, t, &polys, out.point, &reduced);
+    }
+    let n = shape.n;
+    let values: Vec<Vec<E>> = parts
+        .iter()
+        .map(|p| {
+            p.claims
+                .iter()
+                .map(|c| evaluate_base(&p.data.evals[c.poly], &c.point))
+                .collect()
+        })
+        .collect();
+    let coeffs = absorb_statement(
+        transcript,
+        params,
+        parts
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.commitment, p.claims, v.as_slice())),
+        parts.len(),
+    );
+    let num_polys: Vec<usize> = parts.iter().map(|p| p.data.evals.len()).collect();
+
+    // The reduction to one point, when needed.
+    let (merged, reduction) = if shape.reduce {
+        let (proof, point, reduced) = reduce_prove(parts, &shape, &coeffs, &values, transcript);
+        let flat = reduced.concat();
+        let merged = merge_reduced(transcript, &shape, &num_polys, point, reduced);
         (
             merged,
             Some(Reduction {
-                sumcheck: out.proof,
-                values: reduced,
+                sumcheck: proof,
+                values: flat,
             }),
         )
     } else {
-        (merge_direct(t, claims, &values, &alpha), None)
+        (
+            merge_direct(num_polys[0], parts[0].claims, &values[0], &coeffs),
+            None,
+        )
     };
 
-    // f = Σ w_i f_i, kept in the base field when it is one polynomial with weight 1.
-    let nonzero: Vec<usize> = (0..t).filter(|&i| !merged.weights[i].is_zero()).collect();
-    let single = match nonzero.as_slice() {
-        [p] if merged.weights[*p] == E::ONE => Some(*p),
+    // The first word: Σ w·c over the parts that take part from the start; kept in the base
+    // field when it is one polynomial with weight 1.
+    let start: Vec<(usize, usize, E)> = merged
+        .weights
+        .iter()
+        .enumerate()
+        .flat_map(|(j, ws)| {
+            ws.iter()
+                .enumerate()
+                .filter(|(_, w)| !w.is_zero())
+                .map(move |(i, &w)| (j, i, w))
+        })
+        .collect();
+    let single = match start.as_slice() {
+        [(j, i, w)] if *w == E::ONE => Some((*j, *i)),
         _ => None,
     };
     // A single polynomial with weight 1 is read in place (no copy of the committed table): the
@@ -893,14 +1117,17 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     // prover starts on the folded tables.
     let g = combined_eq(&merged.points, &merged.coeffs, n);
     let mut sc = match single {
-        Some(p) => Prover::Borrowed(BorrowedFirstRound {
-            f: &data.evals[p],
+        Some((j, i)) => Prover::Borrowed(BorrowedFirstRound {
+            f: &parts[j].data.evals[i],
             g,
             claim: merged.claim,
         }),
         None => {
             let f = Mle::Ext(collect_indexed(1 << n, |x| {
-                weighted(&merged.weights, data.evals.iter().map(|e| e[x]))
+                start
+                    .iter()
+                    .map(|&(j, i, w)| w * lift::<E>(parts[j].data.evals[i][x]))
+                    .sum()
             }));
             Prover::Running(RoundProver::new(product_instance(f, g), merged.claim))
         }
@@ -910,74 +1137,140 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     let mut rounds = Vec::with_capacity(n);
     let mut roots = Vec::new();
     // The committed folded codewords and their trees. Between two trees the codeword is
-    // folded `k` times in one leaf-wise pass (`fold_codeword_k`): the intermediate codewords
-    // are never materialized. `honest` holds the last folded codeword when the committed one
-    // was corrupted on purpose (tests); otherwise folding continues from the last tree's.
+    // folded in one leaf-wise pass (`fold_codeword_k`): the intermediate codewords are never
+    // materialized, except where a later commitment joins. `word` is what folding continues
+    // from: the first word (combined on the fly), a committed tree's word, or a word of its
+    // own (a joined word, or the honest word when the committed one was corrupted on purpose).
     let mut layers: Vec<(Vec<E>, MerkleTree)> = Vec::new();
-    let mut honest: Option<Vec<E>> = None;
+    let mut word: Word<E> = Word::Start;
     let mut pending: Vec<E> = Vec::with_capacity(layout.k);
-    let base_len = data.codewords.first().map_or(0, Vec::len);
-    let fold_from =
-        |layers: &[(Vec<E>, MerkleTree)], honest: &Option<Vec<E>>, rs: &[E], count| match (
-            honest,
-            layers.last(),
-        ) {
-            (Some(c), _) | (None, Some((c, _))) => fold_codeword_k(|j| c[j], rs, &twiddles, count),
-            (None, None) => match single {
-                Some(p) => {
-                    let c = &data.codewords[p];
-                    fold_codeword_k(|j| lift(c[j]), rs, &twiddles, count)
-                }
-                None => fold_codeword_k(
-                    |j| weighted(&merged.weights, data.codewords.iter().map(|c| c[j])),
-                    rs,
-                    &twiddles,
-                    count,
-                ),
-            },
-        };
-    let mut len = base_len;
+    let mut len = 1usize << layout.log_size;
+    let start_at = |x: usize| -> E {
+        match single {
+            Some((j, i)) => lift(parts[j].data.codewords[i][x]),
+            None => start
+                .iter()
+                .map(|&(j, i, w)| w * lift::<E>(parts[j].data.codewords[i][x]))
+                .sum(),
+        }
+    };
+    let fold = |word: &Word<E>, layers: &[(Vec<E>, MerkleTree)], rs: &[E], count: usize| match word
+    {
+        Word::Start => fold_codeword_k(start_at, rs, &twiddles, count),
+        Word::Tree(l) => {
+            let c = &layers[*l].0;
+            fold_codeword_k(|x| c[x], rs, &twiddles, count)
+        }
+        Word::Own(c) => fold_codeword_k(|x| c[x], rs, &twiddles, count),
+    };
+    let mut k_eq = E::ONE;
+    let mut joined_weights: Vec<Vec<E>> = merged.weights.clone();
     for s in 0..n {
+        // Later commitments joining after `s` folds.
+        let joining: Vec<usize> = (0..parts.len())
+            .filter(|&j| s > 0 && shape.join_at[j] == s)
+            .collect();
+        if !joining.is_empty() {
+            let reduced = merged.reduced.as_deref().unwrap_or_default();
+            let mut adds: Vec<(usize, usize, E)> = Vec::new();
+            let mut delta = E::ZERO;
+            for &j in &joining {
+                let (w, d) = join_weights(
+                    transcript,
+                    &shape.polys[j],
+                    num_polys[j],
+                    reduced.get(j).map_or(&[], Vec::as_slice),
+                    k_eq,
+                );
+                delta += d;
+                adds.extend(
+                    w.iter()
+                        .enumerate()
+                        .filter(|(_, x)| !x.is_zero())
+                        .map(|(i, &x)| (j, i, x)),
+                );
+                joined_weights[j] = w;
+            }
+            let here = if pending.is_empty() {
+                match std::mem::replace(&mut word, Word::Start) {
+                    Word::Start => collect_indexed(len, start_at),
+                    Word::Tree(l) => layers[l].0.clone(),
+                    Word::Own(c) => c,
+                }
+            } else {
+                len >>= pending.len();
+                let w = fold(&word, &layers, &pending, len);
+                pending.clear();
+                w
+            };
+            let add_at = |x: usize| -> E {
+                adds.iter()
+                    .map(|&(j, i, w)| w * lift::<E>(parts[j].data.codewords[i][x]))
+                    .sum()
+            };
+            word = Word::Own(collect_indexed(len, |x| here[x] + add_at(x)));
+            let evals_at = |x: usize| -> E {
+                adds.iter()
+                    .map(|&(j, i, w)| w * lift::<E>(parts[j].data.evals[i][x]))
+                    .sum()
+            };
+            if let Prover::Running(p) = &mut sc {
+                p.add_to_table(0, evals_at, delta);
+            }
+        }
         let msg = sc.message();
         transcript.append_fields(b"basefold-round", &msg);
         let r: E = transcript.challenge_field(b"basefold-challenge");
         sc = sc.bind(&msg, r);
+        if let Some(point) = merged.points.first().filter(|_| merged.reduced.is_some()) {
+            k_eq *= eq1(point[s], r);
+        }
         rounds.push(msg);
         pending.push(r);
         if (s + 1) % layout.k == 0 && s + 1 < n {
             len >>= pending.len();
-            let next = fold_from(&layers, &honest, &pending, len);
+            let next = fold(&word, &layers, &pending, len);
             pending.clear();
             let l = (s + 1) / layout.k;
-            let committed = if corrupt_tree == Some(l) {
+            let (committed, own) = if corrupt_tree == Some(l) {
                 let bad = next.iter().map(|&x| x + E::ONE).collect();
-                honest = Some(next);
-                bad
+                (bad, Some(next))
             } else {
-                honest = None;
-                next
+                (next, None)
             };
             let tree = leaf_tree(&[&committed], layout.depth(l));
             transcript.append_message(b"basefold-fold-root", &tree.root());
             roots.push(tree.root());
             layers.push((committed, tree));
+            word = match own {
+                Some(c) => Word::Own(c),
+                None => Word::Tree(layers.len() - 1),
+            };
         }
     }
     // After all `n` folds the codeword is constant: fold one leaf for its value.
-    let last = fold_from(&layers, &honest, &pending, 1)
+    let last = fold(&word, &layers, &pending, 1)
         .first()
         .copied()
         .unwrap_or(E::ZERO);
     transcript.append_field(b"basefold-last", &last);
     let pow_nonce = grind(transcript, params.pow_bits);
 
-    // Queries: leaves of the first tree, then the leaves they lead to in each later tree.
-    let mut idx =
-        sorted_distinct(draw_queries(transcript, params.queries, layout.depth(0)).into_iter());
-    let base = LayerOpening {
-        values: leaf_values(&data.codewords, layout.depth(0), &idx),
-        proof: data.tree.open(&idx),
-    };
+    // Queries: leaves of the first tree, the leaves they lead to in each later tree, and in
+    // each part's first tree the leaf holding the block that joins there.
+    let queries = draw_queries(transcript, params.queries, layout.depth(0));
+    let mut openings = parts.iter().zip(&shape.join_at).map(|(p, &d)| {
+        let pl = Layout::new(p.commitment.num_vars as usize, params);
+        let a = pl.arity_bits(0);
+        let idx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, d) >> a));
+        LayerOpening {
+            values: leaf_values(&p.data.codewords, pl.depth(0), &idx),
+            proof: p.data.tree.open(&idx),
+        }
+    });
+    let base = openings.next().ok_or(PcsError::NoClaims)?;
+    let joined = openings.collect();
+    let mut idx = sorted_distinct(queries.iter().copied());
     let folded = layers
         .iter()
         .enumerate()
@@ -1000,9 +1293,119 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
             last,
             pow_nonce,
             base,
+            joined,
             folded,
         },
     ))
+}
+
+/// What the opening's folding continues from.
+enum Word<E> {
+    /// The first word, `Σ w·c` over the parts there from the start (never materialized).
+    Start,
+    /// A committed folded tree's word.
+    Tree(usize),
+    /// A word of its own.
+    Own(Vec<E>),
+}
+
+/// The reduction's sum-check over the first commitment's `n` variables of
+/// `Σ_j 2^{-(n − n_j)} Σ_p f_{j,p}(x_{≥ n − n_j})·G_{j,p}(x_{≥ n − n_j})`,
+/// `G_{j,p} = Σ_{c on (j,p)} coeff_c·eq(z_c, ·)`: a part of fewer variables is constant in the
+/// first `n − n_j` and contributes the constant `S_j/2^{s+1}` to round `s` until its tables
+/// join the prover. Returns the proof, the point `r'` and `f̃_{j,p}(r'_{≥ n − n_j})`.
+fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
+    parts: &[Part<'_, F, E>],
+    shape: &Shape,
+    coeffs: &[E],
+    values: &[Vec<E>],
+    t: &mut Transcript,
+) -> (sumcheck::Proof<E>, Vec<E>, Vec<Vec<E>>) {
+    let n = shape.n;
+    let mut offsets = Vec::with_capacity(parts.len());
+    let mut o = 0;
+    for p in parts {
+        offsets.push(o);
+        o += p.claims.len();
+    }
+    // Per part: its tables (f, G per claimed polynomial), its terms and its claimed sum S_j.
+    let part_tables = |j: usize| -> (Vec<Mle<F, E>>, Vec<Term<E>>, E) {
+        let p = &parts[j];
+        let cf = &coeffs[offsets[j]..offsets[j] + p.claims.len()];
+        let nj = p.commitment.num_vars as usize;
+        let scale = half_pow::<E>(shape.join_at[j]);
+        let mut tables = Vec::with_capacity(2 * shape.polys[j].len());
+        let mut terms = Vec::with_capacity(shape.polys[j].len());
+        for (k, &poly) in shape.polys[j].iter().enumerate() {
+            let (points, c) = claims_on(p.claims, cf, poly);
+            tables.push(Mle::Base(p.data.evals[poly].clone()));
+            tables.push(Mle::Ext(combined_eq(&points, &c, nj)));
+            terms.push(Term {
+                coeff: scale,
+                factors: vec![2 * k, 2 * k + 1],
+            });
+        }
+        let sum = values[j].iter().zip(cf).map(|(&y, &a)| a * y).sum();
+        (tables, terms, sum)
+    };
+    let sums: Vec<E> = (0..parts.len())
+        .map(|j| {
+            let cf = &coeffs[offsets[j]..offsets[j] + parts[j].claims.len()];
+            values[j].iter().zip(cf).map(|(&y, &a)| a * y).sum()
+        })
+        .collect();
+    let total: E = sums.iter().copied().sum();
+    sumcheck::absorb_header(t, n, 2, &total);
+    // The parts there from the start.
+    let mut tables = Vec::new();
+    let mut terms = Vec::new();
+    let mut claim = E::ZERO;
+    let mut order: Vec<usize> = Vec::new();
+    for j in (0..parts.len()).filter(|&j| shape.join_at[j] == 0) {
+        let (tb, tm, s) = part_tables(j);
+        let offset = tables.len();
+        tables.extend(tb);
+        terms.extend(tm.into_iter().map(|t| Term {
+            coeff: t.coeff,
+            factors: t.factors.iter().map(|&i| i + offset).collect(),
+        }));
+        claim += s;
+        order.push(j);
+    }
+    let instance = Instance::new(tables, terms).expect("tables of 2^n entries, degree 2");
+    let mut prover = RoundProver::new(instance, claim);
+    let mut rounds = Vec::with_capacity(n);
+    for s in 0..n {
+        for j in (0..parts.len()).filter(|&j| s > 0 && shape.join_at[j] == s) {
+            let (tb, tm, sum) = part_tables(j);
+            prover.join(tb, tm, sum * half_pow::<E>(s));
+            order.push(j);
+        }
+        let own = prover.message();
+        let waiting: E = (0..parts.len())
+            .filter(|&j| shape.join_at[j] > s)
+            .map(|j| sums[j])
+            .sum::<E>()
+            * half_pow::<E>(s + 1);
+        let msg: Vec<E> = own.iter().map(|&v| v + waiting).collect();
+        t.append_fields(b"sumcheck-round", &msg);
+        let r: E = t.challenge_field(b"sumcheck-challenge");
+        prover.bind(&own, r);
+        rounds.push(sumcheck::RoundMessage { evals: msg });
+    }
+    let (point, table_values) = prover.finish();
+    let mut reduced: Vec<Vec<E>> = vec![Vec::new(); parts.len()];
+    let mut at = table_values.iter().step_by(2);
+    for &j in &order {
+        reduced[j] = at.by_ref().take(shape.polys[j].len()).copied().collect();
+    }
+    (sumcheck::Proof { rounds }, point, reduced)
+}
+
+/// `2^{-e}`.
+fn half_pow<E: Field>(e: usize) -> E {
+    let two_inv = E::from(2u64).inverse().unwrap_or(E::ONE);
+    two_inv.pow([e as u64])
 }
 
 /// The grinding seed: a challenge drawn after the last prover message before the queries.
@@ -1131,16 +1534,6 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
     }
 }
 
-/// `Σ_i w_i·x_i` over the nonzero weights.
-fn weighted<F: BaseField, E: ExtField<F>>(weights: &[E], xs: impl Iterator<Item = F>) -> E {
-    weights
-        .iter()
-        .zip(xs)
-        .filter(|(w, _)| !w.is_zero())
-        .map(|(&w, x)| w * lift::<E>(x))
-        .sum()
-}
-
 /// The `q` query positions: leaves of the first tree (`2^depth` of them).
 fn draw_queries(t: &mut Transcript, q: usize, depth: usize) -> Vec<usize> {
     (0..q)
@@ -1148,14 +1541,7 @@ fn draw_queries(t: &mut Transcript, q: usize, depth: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Verifies that the committed polynomials take `values[c]` at the claims `claims[c]`. Never
-/// panics on proof data: indexing, `unwrap`, `expect` and `panic!` are denied in this function.
-#[deny(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+/// Verifies that the committed polynomials take `values[c]` at the claims `claims[c]`.
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     commitment: &Commitment,
@@ -1164,8 +1550,34 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     proof: &Proof<F, E>,
     transcript: &mut Transcript,
 ) -> Result<(), PcsError> {
-    check_claims(commitment, claims)?;
-    let shape = |what, expected, got| {
+    verify_parts(
+        params,
+        &[Statement {
+            commitment,
+            claims,
+            values,
+        }],
+        proof,
+        transcript,
+    )
+}
+
+/// Verifies one opening of claims on several commitments ([`open_parts`]). Never panics on
+/// proof data: indexing, `unwrap`, `expect` and `panic!` are denied in this function.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
+    params: &Params,
+    parts: &[Statement<'_, E>],
+    proof: &Proof<F, E>,
+    transcript: &mut Transcript,
+) -> Result<(), PcsError> {
+    let sh = shape(parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let check = |what, expected, got| {
         if expected == got {
             Ok(())
         } else {
@@ -1176,63 +1588,121 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
             })
         }
     };
-    shape("the values", claims.len(), values.len())?;
-    let n = commitment.num_vars as usize;
-    let t = commitment.num_polys as usize;
+    for p in parts {
+        check("the values", p.claims.len(), p.values.len())?;
+    }
+    let n = sh.n;
     let layout = Layout::new(n, params);
-    let (polys, reduce) = claimed_polys(claims);
-    shape(
+    check(
         "the reduction",
-        usize::from(reduce),
+        usize::from(sh.reduce),
         usize::from(proof.reduction.is_some()),
     )?;
+    let claimed: usize = sh.polys.iter().map(Vec::len).sum();
     if let Some(red) = &proof.reduction {
-        shape("the reduced values", polys.len(), red.values.len())?;
+        check("the reduced values", claimed, red.values.len())?;
     }
-    shape("the round messages", n, proof.rounds.len())?;
+    check("the round messages", n, proof.rounds.len())?;
     for m in &proof.rounds {
-        shape("a round message", 2, m.len())?;
+        check("a round message", 2, m.len())?;
     }
-    shape("the folded roots", layout.trees() - 1, proof.roots.len())?;
-    shape(
+    check("the folded roots", layout.trees() - 1, proof.roots.len())?;
+    check(
         "the folded openings",
         layout.trees() - 1,
         proof.folded.len(),
     )?;
+    check("the joined openings", parts.len() - 1, proof.joined.len())?;
     let omega_inv = root::<F>(layout.log_size)?.inverse().unwrap_or(F::ONE);
+    let num_polys: Vec<usize> = parts
+        .iter()
+        .map(|p| p.commitment.num_polys as usize)
+        .collect();
 
-    let alpha = absorb_header(transcript, params, commitment, claims, values);
+    let coeffs = absorb_statement(
+        transcript,
+        params,
+        parts.iter().map(|p| (p.commitment, p.claims, p.values)),
+        parts.len(),
+    );
     let merged = match &proof.reduction {
         Some(red) => {
-            let claim = values.iter().zip(&alpha).map(|(&y, &a)| a * y).sum();
-            let out = sumcheck::verify(n, 2, claim, &red.sumcheck, transcript)?;
-            let expected: E = polys
+            let total = parts
                 .iter()
-                .zip(&red.values)
-                .map(|(&p, &v)| {
-                    let (points, coeffs) = claims_on(claims, &alpha, p);
-                    v * points
-                        .iter()
-                        .zip(&coeffs)
-                        .map(|(z, &a)| a * eq_eval(z, &out.point))
-                        .sum::<E>()
-                })
+                .flat_map(|p| p.values)
+                .zip(&coeffs)
+                .map(|(&y, &a)| a * y)
                 .sum();
+            let out = sumcheck::verify(n, 2, total, &red.sumcheck, transcript)?;
+            let mut expected = E::ZERO;
+            let mut reduced = Vec::with_capacity(parts.len());
+            let mut vals = red.values.iter();
+            let mut cf = coeffs.iter();
+            for ((p, polys), &d) in parts.iter().zip(&sh.polys).zip(&sh.join_at) {
+                let own: Vec<E> = cf.by_ref().take(p.claims.len()).copied().collect();
+                let tail = out.point.get(d..).unwrap_or(&[]);
+                let mut sum = E::ZERO;
+                let mut vs = Vec::with_capacity(polys.len());
+                for &poly in polys {
+                    let v = *vals.next().ok_or(PcsError::ReducedValues)?;
+                    let (points, c) = claims_on(p.claims, &own, poly);
+                    sum += v * points
+                        .iter()
+                        .zip(&c)
+                        .map(|(z, &a)| a * eq_eval(z, tail))
+                        .sum::<E>();
+                    vs.push(v);
+                }
+                expected += half_pow::<E>(d) * sum;
+                reduced.push(vs);
+            }
             if expected != out.value {
                 return Err(PcsError::ReducedValues);
             }
-            merge_reduced(transcript, t, &polys, out.point, &red.values)
+            merge_reduced(transcript, &sh, &num_polys, out.point, reduced)
         }
-        None => merge_direct(t, claims, values, &alpha),
+        None => {
+            let first = parts.first().ok_or(PcsError::NoClaims)?;
+            merge_direct(
+                num_polys.first().copied().unwrap_or(0),
+                first.claims,
+                first.values,
+                &coeffs,
+            )
+        }
     };
 
+    let mut weights = merged.weights.clone();
     let mut claim = merged.claim;
+    let mut k_eq = E::ONE;
     let mut r = Vec::with_capacity(n);
     let mut roots = proof.roots.iter();
+    let reduced = merged.reduced.as_deref().unwrap_or_default();
     for (s, msg) in proof.rounds.iter().enumerate() {
+        for j in (0..parts.len()).filter(|&j| s > 0 && sh.join_at.get(j) == Some(&s)) {
+            let (w, delta) = join_weights(
+                transcript,
+                sh.polys.get(j).map_or(&[], Vec::as_slice),
+                num_polys.get(j).copied().unwrap_or(0),
+                reduced.get(j).map_or(&[], Vec::as_slice),
+                k_eq,
+            );
+            claim += delta;
+            if let Some(x) = weights.get_mut(j) {
+                *x = w;
+            }
+        }
         transcript.append_fields(b"basefold-round", msg);
         let rk: E = transcript.challenge_field(b"basefold-challenge");
         claim = sumcheck::next_claim(msg, claim, rk);
+        if let Some(&z) = merged
+            .points
+            .first()
+            .filter(|_| merged.reduced.is_some())
+            .and_then(|p| p.get(s))
+        {
+            k_eq *= eq1(z, rk);
+        }
         r.push(rk);
         if (s + 1) % layout.k == 0 && s + 1 < n {
             if let Some(root) = roots.next() {
@@ -1252,19 +1722,41 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     }
     check_pow(transcript, params.pow_bits, proof.pow_nonce)?;
 
-    // The queries, then each tree's opened leaves and Merkle proof.
+    // The queries, then each part's first-tree leaves and each folded tree's, with their Merkle
+    // proofs.
     let queries = draw_queries(transcript, params.queries, layout.depth(0));
-    let base_idx = sorted_distinct(queries.iter().copied());
-    let base_leaves = check_layer(
-        &proof.base,
-        &commitment.root,
-        0,
-        layout.depth(0),
-        &base_idx,
-        t << layout.arity_bits(0),
-    )?;
+    let mut part_leaves = Vec::with_capacity(parts.len());
+    for (j, (p, &d)) in parts.iter().zip(&sh.join_at).enumerate() {
+        let pl = Layout::new(p.commitment.num_vars as usize, params);
+        let a = pl.arity_bits(0);
+        let idx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, d) >> a));
+        let opening = if j == 0 {
+            Some(&proof.base)
+        } else {
+            proof.joined.get(j - 1)
+        };
+        let opening = opening.ok_or(PcsError::NoClaims)?;
+        let leaves = check_layer(
+            opening,
+            &p.commitment.root,
+            0,
+            pl.depth(0),
+            &idx,
+            (p.commitment.num_polys as usize) << a,
+        )
+        .map_err(|e| match e {
+            PcsError::Merkle { source, .. } if j > 0 => PcsError::JoinedMerkle { part: j, source },
+            PcsError::Shape { expected, got, .. } if j > 0 => PcsError::Shape {
+                what: "a joined tree's opened values",
+                expected,
+                got,
+            },
+            e => e,
+        })?;
+        part_leaves.push((leaves, a, d));
+    }
     let mut layer_leaves = Vec::with_capacity(proof.folded.len());
-    let mut idx = base_idx;
+    let mut idx = sorted_distinct(queries.iter().copied());
     for (i, (o, root)) in proof.folded.iter().zip(&proof.roots).enumerate() {
         let l = i + 1;
         let depth = layout.depth(l);
@@ -1279,49 +1771,64 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
         )?);
     }
 
-    // Each query: combine and fold its leaf in the first tree, then check and fold one entry of
-    // each later tree's leaf.
+    // Each query: per tree, its leaf (zero for the first: the parts join into it), the parts
+    // that join at each of the leaf's folds added in, folded one challenge at a time; the value
+    // must sit in the next tree's leaf, and the last must be the final constant.
     let zetas = (0..layout.trees())
         .map(|l| leaf_twiddles::<F>(layout.log_size, layout.arity_bits(l)))
         .collect::<Result<Vec<_>, _>>()?;
-    let fold = |l: usize, q: usize, vals: &mut [E]| -> E {
-        let start = l * layout.k;
-        let base = omega_inv.pow([(bit_reverse(q, layout.depth(l)) as u64) << start]);
-        let rs = r.get(start..start + layout.arity_bits(l)).unwrap_or(&[]);
-        fold_leaf(vals, rs, base, zetas.get(l).map_or(&[], Vec::as_slice))
+    let short = |what| PcsError::Shape {
+        what,
+        expected: queries.len(),
+        got: 0,
     };
-    let arity0 = 1usize << layout.arity_bits(0);
     for (query, &q) in queries.iter().enumerate() {
-        let leaf = find_leaf(&base_leaves, q).ok_or(PcsError::Shape {
-            what: "the first tree's leaves",
-            expected: queries.len(),
-            got: base_leaves.len(),
-        })?;
-        let mut vals: Vec<E> = (0..arity0)
-            .map(|m| {
-                let column = leaf.chunks(arity0).map(|c| c.get(m).copied());
-                weighted(&merged.weights, column.map(|x| x.unwrap_or(F::ZERO)))
-            })
-            .collect();
-        let mut v = fold(0, q, &mut vals);
-        let mut pos = q;
-        for (i, leaves) in layer_leaves.iter().enumerate() {
-            let l = i + 1;
-            let k = layout.arity_bits(l);
-            let ql = pos >> k;
-            let leaf = find_leaf(leaves, ql).ok_or(PcsError::Shape {
-                what: "a folded tree's leaves",
-                expected: queries.len(),
-                got: leaves.len(),
-            })?;
-            if leaf.get(pos & ((1 << k) - 1)) != Some(&v) {
-                return Err(PcsError::FoldMismatch { query, layer: l });
+        let wide = q << layout.arity_bits(0);
+        let mut carried = E::ZERO;
+        for l in 0..layout.trees() {
+            let a = layout.arity_bits(l);
+            let b = l * layout.k;
+            let ql = wide >> (b + a);
+            let mut vals: Vec<E> = if l == 0 {
+                vec![E::ZERO; 1 << a]
+            } else {
+                let leaves = layer_leaves.get(l - 1).ok_or(short("the folded trees"))?;
+                let leaf = find_leaf(leaves, ql).ok_or(short("a folded tree's leaves"))?;
+                if leaf.get((wide >> b) & ((1 << a) - 1)) != Some(&carried) {
+                    return Err(PcsError::FoldMismatch { query, layer: l });
+                }
+                leaf.to_vec()
+            };
+            let mut base = omega_inv.pow([(bit_reverse(ql, layout.depth(l)) as u64) << b]);
+            let zeta = zetas.get(l).map_or(&[][..], Vec::as_slice);
+            for e in 0..a {
+                let s = b + e;
+                let len = 1usize << (a - e);
+                for (j, (leaves, aj, d)) in part_leaves.iter().enumerate() {
+                    if *d != s {
+                        continue;
+                    }
+                    let start = (ql << a) >> e;
+                    let leaf =
+                        find_leaf(leaves, start >> aj).ok_or(short("a committed tree's leaves"))?;
+                    let off = start & ((1 << aj) - 1);
+                    let ws = weights.get(j).map_or(&[][..], Vec::as_slice);
+                    for (i, w) in ws.iter().enumerate().filter(|(_, w)| !w.is_zero()) {
+                        let column = leaf
+                            .get((i << aj) + off..(i << aj) + off + len)
+                            .ok_or(short("a committed tree's leaf"))?;
+                        for (v, &x) in vals.iter_mut().zip(column) {
+                            *v += *w * lift::<E>(x);
+                        }
+                    }
+                }
+                let rs = r.get(s..=s).unwrap_or(&[]);
+                fold_leaf(vals.get_mut(..len).unwrap_or(&mut []), rs, base, zeta);
+                base.square_in_place();
             }
-            let mut vals = leaf.to_vec();
-            v = fold(l, ql, &mut vals);
-            pos = ql;
+            carried = vals.first().copied().unwrap_or(E::ZERO);
         }
-        if v != proof.last {
+        if carried != proof.last {
             return Err(PcsError::FoldMismatch {
                 query,
                 layer: layout.trees(),
@@ -1393,6 +1900,8 @@ mod tests {
     use ark_std::rand::{rngs::StdRng, SeedableRng};
     use ark_std::UniformRand;
 
+    /// A corrupted folded tree is caught at that tree, alone and in joint openings with a
+    /// smaller commitment joining before, at, or after it.
     #[test]
     fn corrupted_folds_are_caught_at_their_tree() {
         let mut rng = StdRng::seed_from_u64(5);
@@ -1409,18 +1918,62 @@ mod tests {
                 poly: 0,
                 point: (0..n).map(|_| E::rand(&mut rng)).collect(),
             }];
-            for tree in 1..Layout::new(n, &p).trees() {
-                let (y, proof) =
-                    open_inner(&p, &c, &data, &z, &mut Transcript::new(b"t"), Some(tree)).unwrap();
-                let err = verify(&p, &c, &z, &y, &proof, &mut Transcript::new(b"t")).unwrap_err();
-                assert_eq!(
-                    err,
-                    PcsError::FoldMismatch {
-                        query: 0,
-                        layer: tree
-                    },
-                    "k {k} tree {tree}"
-                );
+            for n2 in [None, Some(n), Some(7), Some(5), Some(2)] {
+                let second = n2.map(|m| {
+                    let (c2, d2) = commit(&p, vec![random_base::<F>(&mut rng, 1 << m)]).unwrap();
+                    let z2 = vec![Claim {
+                        poly: 0,
+                        point: (0..m).map(|_| E::rand(&mut rng)).collect(),
+                    }];
+                    (c2, d2, z2)
+                });
+                let mut parts = vec![Part {
+                    commitment: &c,
+                    data: &data,
+                    claims: &z,
+                }];
+                if let Some((c2, d2, z2)) = &second {
+                    parts.push(Part {
+                        commitment: c2,
+                        data: d2,
+                        claims: z2,
+                    });
+                }
+                for tree in 1..Layout::new(n, &p).trees() {
+                    let (y, proof) =
+                        open_inner(&p, &parts, &mut Transcript::new(b"t"), Some(tree)).unwrap();
+                    let statements: Vec<Statement<E>> = parts
+                        .iter()
+                        .zip(&y)
+                        .map(|(pt, v)| Statement {
+                            commitment: pt.commitment,
+                            claims: pt.claims,
+                            values: v,
+                        })
+                        .collect();
+                    let err = verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t"))
+                        .unwrap_err();
+                    assert_eq!(
+                        err,
+                        PcsError::FoldMismatch {
+                            query: 0,
+                            layer: tree
+                        },
+                        "k {k} tree {tree} second {n2:?}"
+                    );
+                }
+                let (y, proof) = open_inner(&p, &parts, &mut Transcript::new(b"t"), None).unwrap();
+                let statements: Vec<Statement<E>> = parts
+                    .iter()
+                    .zip(&y)
+                    .map(|(pt, v)| Statement {
+                        commitment: pt.commitment,
+                        claims: pt.claims,
+                        values: v,
+                    })
+                    .collect();
+                verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t"))
+                    .unwrap_or_else(|e| panic!("k {k} second {n2:?}: {e}"));
             }
         }
     }
@@ -1451,7 +2004,8 @@ mod tests {
             .security_bits(24, bits)
                 < 100.0
         );
-        assert_eq!((p.queries, g.queries), (149, 120));
+        // 151 and 121 since the joined commitments' term (3N/|E| where 2N/|E| was).
+        assert_eq!((p.queries, g.queries), (151, 121));
         assert!(Params::for_security_with_pow::<E>(24, 100, 2, 4, MAX_POW_BITS + 1).is_err());
         // 2^30 entries over Goldilocks² cannot reach 100 proven bits at this rate.
         assert!(matches!(

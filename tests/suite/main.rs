@@ -9,6 +9,7 @@ mod model;
 mod network;
 mod onnx;
 mod pcs;
+mod pcs_joint;
 mod range;
 mod soundness;
 mod sumcheck;

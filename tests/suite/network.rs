@@ -6,6 +6,7 @@ use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::layers::fft_conv::ConvPath;
 use zkcnn::model::zoo;
 use zkcnn::network::{self, ConvPolicy, VerifyError};
+use zkcnn::pcs::merkle::MerkleError;
 use zkcnn::pcs::PcsError;
 
 fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
@@ -25,33 +26,15 @@ fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     let mut x2 = x.clone();
     x2[0] = if x2[0] == 0 { 1 } else { 0 };
     assert!(network::verify(model, &checked, &x2, &y, &proof).is_err());
-    // Both openings grind (the model's and the advice's commitments have more than 4
-    // variables), and the smallest passing nonce is sent: the one below it fails.
-    let pow = |n| network::pow_bits(n) > 0;
-    assert!(pow(committed.commitment().num_vars) && pow(proof.advice.num_vars));
-    let model_opening = proof.model_opening.as_ref().expect("the model has weights");
-    for (which, nonce) in [
-        ("model", model_opening.pow_nonce),
-        ("advice", proof.advice_opening.pow_nonce),
-    ] {
-        let Some(smaller) = nonce.checked_sub(1) else {
-            continue;
-        };
+    // The joint opening grinds (the larger commitment has more than 4 variables), and the
+    // smallest passing nonce is sent: the one below it fails.
+    let larger = committed.commitment().num_vars.max(proof.advice.num_vars);
+    assert!(network::pow_bits(larger) > 0);
+    if let Some(smaller) = proof.opening.pow_nonce.checked_sub(1) {
         let mut bad = proof.clone();
-        match which {
-            "model" => {
-                if let Some(o) = bad.model_opening.as_mut() {
-                    o.pow_nonce = smaller
-                }
-            }
-            _ => bad.advice_opening.pow_nonce = smaller,
-        }
+        bad.opening.pow_nonce = smaller;
         let err = network::verify(model, &checked, &x, &y, &bad).unwrap_err();
-        let expected = match which {
-            "model" => VerifyError::ModelOpening(PcsError::ProofOfWork),
-            _ => VerifyError::AdviceOpening(PcsError::ProofOfWork),
-        };
-        assert_eq!(err, expected);
+        assert_eq!(err, VerifyError::Opening(PcsError::ProofOfWork));
     }
 }
 
@@ -72,28 +55,41 @@ fn lenet5_round_trips() {
 fn a_changed_weight_is_caught_by_the_model_opening() {
     type F = Goldilocks;
     type E = GoldilocksExt2;
-    let model = zoo::small_vgg(2);
-    let committed = network::commit_model::<F, E>(&model).unwrap();
-    let checked = committed.public.check(&model).unwrap();
-    let mut changed = model.clone();
-    if let zkcnn::model::Layer::Conv2d(c) = &mut changed.layers[0] {
-        c.weights[0] = if c.weights[0] == 5 { 6 } else { 5 };
+    let mut orders = std::collections::BTreeSet::new();
+    for model in [zoo::small_vgg(2), zoo::lenet5(2)] {
+        let committed = network::commit_model::<F, E>(&model).unwrap();
+        let checked = committed.public.check(&model).unwrap();
+        let mut changed = model.clone();
+        if let zkcnn::model::Layer::Conv2d(c) = &mut changed.layers[0] {
+            c.weights[0] = if c.weights[0] == 5 { 6 } else { 5 };
+        }
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 3);
+        // An honest prover refuses the mismatch; a cheating one is caught by the verifier.
+        let fake = network::commit_model::<F, E>(&changed).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        // A proof against the changed model's own commitment is a proof about another model.
+        let (output, proof) = network::prove::<F, E>(&changed, &fake, &input).unwrap();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let err = network::verify(&model, &checked, &x, &y, &proof).unwrap_err();
+        assert_eq!(err, VerifyError::Output);
+        // Claiming the original commitment with the changed weights fails the opening: the
+        // opened leaves of the model's tree do not lead to its root, whether the model is the
+        // opening's first commitment (the larger) or joins it.
+        let cheat = network::cheat::with_public(fake, committed.public.clone());
+        let (output, proof) = network::prove::<F, E>(&changed, &cheat, &input).unwrap();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let err = network::verify(&model, &checked, &x, &y, &proof).unwrap_err();
+        let model_first = committed.commitment().num_vars >= proof.advice.num_vars;
+        orders.insert(model_first);
+        let source = MerkleError::RootMismatch;
+        let expected = if model_first {
+            PcsError::Merkle { layer: 0, source }
+        } else {
+            PcsError::JoinedMerkle { part: 1, source }
+        };
+        assert_eq!(err, VerifyError::Opening(expected), "{}", model.name);
     }
-    let input = zoo::random_input(&model.input_shape, model.activation_bits, 3);
-    // An honest prover refuses the mismatch; a cheating one is caught by the verifier.
-    let fake = network::commit_model::<F, E>(&changed).unwrap();
-    let x: Vec<i64> = input.iter().copied().collect();
-    // A proof against the changed model's own commitment is a proof about another model.
-    let (output, proof) = network::prove::<F, E>(&changed, &fake, &input).unwrap();
-    let y: Vec<i64> = output.iter().copied().collect();
-    let err = network::verify(&model, &checked, &x, &y, &proof).unwrap_err();
-    assert_eq!(err, VerifyError::Output);
-    // Claiming the original commitment with the changed weights fails the model opening.
-    let cheat = network::cheat::with_public(fake, committed.public.clone());
-    let (output, proof) = network::prove::<F, E>(&changed, &cheat, &input).unwrap();
-    let y: Vec<i64> = output.iter().copied().collect();
-    let err = network::verify(&model, &checked, &x, &y, &proof).unwrap_err();
-    assert!(matches!(err, VerifyError::ModelOpening(_)), "{err:?}");
+    assert_eq!(orders.len(), 2, "both orders are exercised");
 }
 
 fn tiny() -> zkcnn::model::Model {
@@ -399,16 +395,19 @@ fn golden_proof_keeps_verifying() {
 
 /// A proof of an older format is refused by its version, before anything else:
 /// `every-kind.v2.proof` is the golden proof of format 2 (before every requantization was
-/// checked at a fresh point and biases were committed as limbs).
+/// checked at a fresh point and biases were committed as limbs), `every-kind.v3.proof` of format
+/// 3 (before the model and advice commitments were opened together).
 #[test]
 fn an_older_format_is_refused_by_version() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
-    let bytes = std::fs::read(dir.join("every-kind.v2.proof")).unwrap();
-    assert_eq!(network::FORMAT_VERSION, 3);
-    assert_eq!(
-        network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
-        Err(network::FormatError::Version { got: 2 })
-    );
+    assert_eq!(network::FORMAT_VERSION, 4);
+    for got in [2, 3] {
+        let bytes = std::fs::read(dir.join(format!("every-kind.v{got}.proof"))).unwrap();
+        assert_eq!(
+            network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
+            Err(network::FormatError::Version { got })
+        );
+    }
 }
 
 /// The verifier needs only the architecture (no weights) next to the commitment; the prover

@@ -15,6 +15,7 @@ use zkcnn::model::{zoo, Add, AvgPool2d, Conv2d, Dense, Layer, MaxPool2d, Model};
 use zkcnn::network::cheat::{self, WitnessMut};
 use zkcnn::network::plan::{Plan, Source, Step};
 use zkcnn::network::{self, CheckError, ConvPolicy, NetworkError, VerifyError};
+use zkcnn::pcs::PcsError;
 
 type G = Goldilocks;
 type G2 = GoldilocksExt2;
@@ -905,13 +906,17 @@ fn flaw4_a_model_without_weights_proves_and_verifies() {
     let (out, proof) = network::prove::<G, G2>(&model, &s.committed, &s.input).unwrap();
     let x: Vec<i64> = s.input.iter().copied().collect();
     let mut y: Vec<i64> = out.iter().copied().collect();
-    assert!(proof.model_opening.is_none());
+    assert!(proof.opening.joined.is_empty(), "only the advice is opened");
     network::verify(&model, &s.checked, &x, &y, &proof).unwrap();
-    let mut with_opening = proof.clone();
-    with_opening.model_opening = Some(proof.advice_opening.clone());
+    let mut with_model = proof.clone();
+    with_model.opening.joined.push(proof.opening.base.clone());
     assert_eq!(
-        network::verify(&model, &s.checked, &x, &y, &with_opening),
-        Err(VerifyError::ModelOpeningPresence(false))
+        network::verify(&model, &s.checked, &x, &y, &with_model),
+        Err(VerifyError::Opening(PcsError::Shape {
+            what: "the joined openings",
+            expected: 0,
+            got: 1
+        }))
     );
     y[0] += 1;
     assert_eq!(
