@@ -311,6 +311,12 @@ pub enum PcsError {
     /// The values at the reduction's point do not match its sum-check.
     #[error("the values at the common point do not match the reduction's sum-check")]
     ReducedValues,
+    /// A split claim's value is not the combination of its columns' values ([`super::split`]).
+    #[error("claim {claim}: the value is not the combination of its columns' values")]
+    SplitValues {
+        /// The claim.
+        claim: usize,
+    },
     /// The sum-check's last claim does not match the constant the codeword folds to.
     #[error("the folded constant does not match the sum-check's final claim")]
     FinalEvaluation,

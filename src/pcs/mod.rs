@@ -13,12 +13,15 @@
 //! * [`basefold`] — setup from a security level, commit (several polynomials together), open
 //!   and verify any evaluation claims on them with one proof, behind the [`MultilinearPcs`]
 //!   trait. Trees after the first hold `2^fold_bits`-entry leaves, and each tree's openings
-//!   share one deduplicated Merkle proof.
+//!   share one deduplicated Merkle proof;
+//! * [`split`] — tables beyond one polynomial's proven size, committed as columns of at most
+//!   2^24 entries (100 proven bits up to 2^32 entries over Goldilocks²).
 
 pub mod basefold;
 pub mod code;
 pub mod merkle;
 pub mod packing;
+pub mod split;
 
 pub use basefold::{Basefold, PcsError};
 
