@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Every exception carries `kind`: the library's error variant in snake case (`layer`,
-//! `model_opening`, `not_a_proof`, …) or the wrapper's own (`dtype`, `shape`, `order`, …).
+//! `opening`, `not_a_proof`, …) or the wrapper's own (`dtype`, `shape`, `order`, …).
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
