@@ -1334,8 +1334,8 @@ fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
         offsets.push(o);
         o += p.claims.len();
     }
-    // Per part: its tables (f, G per claimed polynomial), its terms and its claimed sum S_j.
-    let part_tables = |j: usize| -> (Vec<Mle<F, E>>, Vec<Term<E>>, E) {
+    // Per part: its tables (f, G per claimed polynomial) and its terms; `sums` its claimed sum S_j.
+    let part_tables = |j: usize| -> (Vec<Mle<F, E>>, Vec<Term<E>>) {
         let p = &parts[j];
         let cf = &coeffs[offsets[j]..offsets[j] + p.claims.len()];
         let nj = p.commitment.num_vars as usize;
@@ -1351,8 +1351,7 @@ fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
                 factors: vec![2 * k, 2 * k + 1],
             });
         }
-        let sum = values[j].iter().zip(cf).map(|(&y, &a)| a * y).sum();
-        (tables, terms, sum)
+        (tables, terms)
     };
     let sums: Vec<E> = (0..parts.len())
         .map(|j| {
@@ -1368,14 +1367,14 @@ fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
     let mut claim = E::ZERO;
     let mut order: Vec<usize> = Vec::new();
     for j in (0..parts.len()).filter(|&j| shape.join_at[j] == 0) {
-        let (tb, tm, s) = part_tables(j);
+        let (tb, tm) = part_tables(j);
         let offset = tables.len();
         tables.extend(tb);
         terms.extend(tm.into_iter().map(|t| Term {
             coeff: t.coeff,
             factors: t.factors.iter().map(|&i| i + offset).collect(),
         }));
-        claim += s;
+        claim += sums[j];
         order.push(j);
     }
     let instance = Instance::new(tables, terms).expect("tables of 2^n entries, degree 2");
@@ -1383,8 +1382,8 @@ fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
     let mut rounds = Vec::with_capacity(n);
     for s in 0..n {
         for j in (0..parts.len()).filter(|&j| s > 0 && shape.join_at[j] == s) {
-            let (tb, tm, sum) = part_tables(j);
-            prover.join(tb, tm, sum * half_pow::<E>(s));
+            let (tb, tm) = part_tables(j);
+            prover.join(tb, tm, sums[j] * half_pow::<E>(s));
             order.push(j);
         }
         let own = prover.message();
@@ -1906,6 +1905,19 @@ mod tests {
     use ark_std::rand::{rngs::StdRng, SeedableRng};
     use ark_std::UniformRand;
 
+    /// The verifier's statement of these parts with the opened values.
+    fn statements<'a>(parts: &[Part<'a, F, E>], ys: &'a [Vec<E>]) -> Vec<Statement<'a, E>> {
+        parts
+            .iter()
+            .zip(ys)
+            .map(|(pt, v)| Statement {
+                commitment: pt.commitment,
+                claims: pt.claims,
+                values: v,
+            })
+            .collect()
+    }
+
     /// A corrupted folded tree is caught at that tree, alone and in joint openings with a
     /// smaller commitment joining before, at, or after it.
     #[test]
@@ -1948,17 +1960,13 @@ mod tests {
                 for tree in 1..Layout::new(n, &p).trees() {
                     let (y, proof) =
                         open_inner(&p, &parts, &mut Transcript::new(b"t"), Some(tree)).unwrap();
-                    let statements: Vec<Statement<E>> = parts
-                        .iter()
-                        .zip(&y)
-                        .map(|(pt, v)| Statement {
-                            commitment: pt.commitment,
-                            claims: pt.claims,
-                            values: v,
-                        })
-                        .collect();
-                    let err = verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t"))
-                        .unwrap_err();
+                    let err = verify_parts(
+                        &p,
+                        &statements(&parts, &y),
+                        &proof,
+                        &mut Transcript::new(b"t"),
+                    )
+                    .unwrap_err();
                     assert_eq!(
                         err,
                         PcsError::FoldMismatch {
@@ -1969,17 +1977,13 @@ mod tests {
                     );
                 }
                 let (y, proof) = open_inner(&p, &parts, &mut Transcript::new(b"t"), None).unwrap();
-                let statements: Vec<Statement<E>> = parts
-                    .iter()
-                    .zip(&y)
-                    .map(|(pt, v)| Statement {
-                        commitment: pt.commitment,
-                        claims: pt.claims,
-                        values: v,
-                    })
-                    .collect();
-                verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t"))
-                    .unwrap_or_else(|e| panic!("k {k} second {n2:?}: {e}"));
+                verify_parts(
+                    &p,
+                    &statements(&parts, &y),
+                    &proof,
+                    &mut Transcript::new(b"t"),
+                )
+                .unwrap_or_else(|e| panic!("k {k} second {n2:?}: {e}"));
             }
         }
     }

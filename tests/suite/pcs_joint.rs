@@ -62,15 +62,18 @@ fn open<F: BaseField + FftField, E: ExtField<F>>(
     p: &Params,
     cs: &[One<F, E>],
 ) -> (Vec<Vec<E>>, Proof<F, E>) {
-    let parts: Vec<Part<F, E>> = cs
-        .iter()
+    basefold::open_parts(p, &parts(cs), &mut Transcript::new(b"joint")).unwrap()
+}
+
+/// The prover's parts of these commitments.
+fn parts<F: BaseField + FftField, E: ExtField<F>>(cs: &[One<F, E>]) -> Vec<Part<'_, F, E>> {
+    cs.iter()
         .map(|o| Part {
             commitment: &o.c,
             data: &o.data,
             claims: &o.claims,
         })
-        .collect();
-    basefold::open_parts(p, &parts, &mut Transcript::new(b"joint")).unwrap()
+        .collect()
 }
 
 /// One part of a statement: a commitment, claims on it, their values.
@@ -361,16 +364,8 @@ fn the_first_part_must_be_the_largest() {
         pow_bits: 0,
     };
     let cs = commitments::<F, E>(9, &[4, 6], &[1, 1], &[1, 1], &p);
-    let parts: Vec<Part<F, E>> = cs
-        .iter()
-        .map(|o| Part {
-            commitment: &o.c,
-            data: &o.data,
-            claims: &o.claims,
-        })
-        .collect();
     assert_eq!(
-        basefold::open_parts(&p, &parts, &mut Transcript::new(b"joint")).err(),
+        basefold::open_parts(&p, &parts(&cs), &mut Transcript::new(b"joint")).err(),
         Some(PcsError::PartOrder { part: 1 })
     );
 }
