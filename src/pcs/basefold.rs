@@ -23,7 +23,8 @@
 
 use super::code::DomainTooLarge;
 use super::code::{
-    bit_reverse, encode_evals, fold_codeword_k, fold_leaf, leaf_twiddles, root, FoldTwiddles,
+    bit_reverse, encode_evals, fold_base_codeword_k, fold_codeword_k, fold_leaf, leaf_twiddles,
+    root, FoldTwiddles,
 };
 use super::merkle::{hash_leaf, Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
 use super::Claim;
@@ -1162,7 +1163,13 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     };
     let fold = |word: &Word<E>, layers: &[(Vec<E>, MerkleTree)], rs: &[E], count: usize| match word
     {
-        Word::Start => fold_codeword_k(start_at, rs, &twiddles, count),
+        Word::Start => match single {
+            Some((j, i)) => {
+                let c = &parts[j].data.codewords[i];
+                fold_base_codeword_k(|x| c[x], rs, &twiddles, count)
+            }
+            None => fold_codeword_k(start_at, rs, &twiddles, count),
+        },
         Word::Tree(l) => {
             let c = &layers[*l].0;
             fold_codeword_k(|x| c[x], rs, &twiddles, count)

@@ -294,41 +294,88 @@ pub fn fold_ext_codeword<F: BaseField + FftField, E: ExtField<F>>(
     })
 }
 
-/// Folds a codeword (storage order, entries given by `at`) `rs.len()` times in one pass, leaf
-/// by leaf, without the intermediate codewords: output entry `q` is the fold of entries
-/// `q·2^k .. (q+1)·2^k`. Returns the first `count` entries of the folded codeword. Step `e`
-/// folds pair `u` of the leaf with the twiddle of its global pair index `q·2^{k−1−e} + u`
-/// (one [`FoldTwiddles`] table serves every layer), so this equals `k` calls of
-/// [`fold_ext_codeword`].
+/// Folds a codeword (storage order, entry `x` given by `at`) `k = rs.len()` times, leaf by
+/// leaf, without the intermediate codewords: output entry `q` is the fold of entries
+/// `q·2^k .. (q+1)·2^k`. Returns the first `count` entries of the folded codeword; equals `k`
+/// calls of [`fold_ext_codeword`]. See [`fold_leaves`] for the arithmetic.
 pub fn fold_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
     at: impl Fn(usize) -> E + Sync + Send,
     rs: &[E],
     tw: &FoldTwiddles<F>,
     count: usize,
 ) -> Vec<E> {
+    if rs.is_empty() {
+        return collect_indexed(count, at);
+    }
+    fold_leaves(rs, tw, count, |x, rz, base| {
+        let (a, b) = (at(2 * x), at(2 * x + 1));
+        (a + b) + E::mul_fast(&rz, &(a - b).mul_by_base_prime_field(&base))
+    })
+}
+
+/// [`fold_codeword_k`] of a base-field codeword: the first fold's pairs stay in the base field
+/// until the challenge multiplies them (three base multiplications per pair instead of an
+/// extension-field product).
+pub fn fold_base_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
+    at: impl Fn(usize) -> F + Sync + Send,
+    rs: &[E],
+    tw: &FoldTwiddles<F>,
+    count: usize,
+) -> Vec<E> {
+    if rs.is_empty() {
+        return collect_indexed(count, |x| lift(at(x)));
+    }
+    fold_leaves(rs, tw, count, |x, rz, base| {
+        let (a, b) = (at(2 * x), at(2 * x + 1));
+        lift::<E>(a + b) + rz.mul_by_base_prime_field(&((a - b) * base))
+    })
+}
+
+/// The leaf-wise folds of [`fold_codeword_k`] (`k = rs.len() ≥ 1`). The fold of a pair is
+/// `(a + b)·h + r·(a − b)·h·base^{2^e}·ζ[u]` ([`fold_pair`]'s twiddle written as
+/// [`fold_leaf`] does: leaf `q`'s `base = 2·tw(q·2^{k−1})`, `ζ[u] = 2·tw(u)`); the factor `h`
+/// of every step is applied once at the end (`h^k`), and `r_e·ζ[u]` is computed once per call.
+/// `pair(x, r_0·ζ[u], base)` is the unscaled first fold `(a + b) + r_0·(a − b)·base·ζ[u]` of
+/// pair `x = q·2^{k−1} + u`.
+fn fold_leaves<F: BaseField + FftField, E: ExtField<F>>(
+    rs: &[E],
+    tw: &FoldTwiddles<F>,
+    count: usize,
+    pair: impl Fn(usize, E, F) -> E + Sync + Send,
+) -> Vec<E> {
     let k = rs.len();
-    let h = half::<F>();
+    let half_leaf = 1usize << (k - 1);
+    let rz: Vec<Vec<E>> = rs
+        .iter()
+        .enumerate()
+        .map(|(e, r)| {
+            (0..half_leaf >> e)
+                .map(|u| r.mul_by_base_prime_field(&tw.get(u).double()))
+                .collect()
+        })
+        .collect();
+    let hk = half::<F>().pow([k as u64]);
     let fold = |q: usize, v: &mut [E]| {
-        for (j, x) in v.iter_mut().enumerate() {
-            *x = at((q << k) + j);
+        let mut base = tw.get(q << (k - 1)).double();
+        for (u, (x, &rz)) in v.iter_mut().zip(&rz[0]).enumerate() {
+            *x = pair((q << (k - 1)) + u, rz, base);
         }
-        let mut len = v.len();
-        for (e, &r) in rs.iter().enumerate() {
-            len /= 2;
-            let first = q << (k - 1 - e);
-            for u in 0..len {
-                v[u] = fold_pair(v[2 * u], v[2 * u + 1], tw.get(first + u), r, h);
+        for rz in &rz[1..] {
+            base.square_in_place();
+            for (u, &rz) in rz.iter().enumerate() {
+                let (a, b) = (v[2 * u], v[2 * u + 1]);
+                v[u] = (a + b) + E::mul_fast(&rz, &(a - b).mul_by_base_prime_field(&base));
             }
         }
-        v[0]
+        v[0].mul_by_base_prime_field(&hk)
     };
     collect_indexed(count, |q| {
         // Leaves of up to 64 entries fold in a stack buffer (no allocation per leaf).
         if k <= 6 {
-            let mut buf = [E::ZERO; 64];
-            fold(q, &mut buf[..1 << k])
+            let mut buf = [E::ZERO; 32];
+            fold(q, &mut buf[..half_leaf])
         } else {
-            fold(q, &mut vec![E::ZERO; 1 << k])
+            fold(q, &mut vec![E::ZERO; half_leaf])
         }
     })
 }
@@ -533,6 +580,16 @@ mod tests {
                 "k {k}"
             );
             assert_eq!(fold_codeword_k(|j| c[j], &rs, &tw, 1), step[..1], "k {k}");
+            let b: Vec<F> = (0..1 << log_size).map(|_| F::rand(&mut rng)).collect();
+            let mut step: Vec<E> = b.iter().map(|&x| lift(x)).collect();
+            for &r in &rs {
+                step = fold_ext_codeword(&step, r, &tw);
+            }
+            assert_eq!(
+                fold_base_codeword_k(|j| b[j], &rs, &tw, step.len()),
+                step,
+                "base, k {k}"
+            );
         }
     }
 
