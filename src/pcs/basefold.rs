@@ -24,7 +24,7 @@
 use super::code::DomainTooLarge;
 use super::code::{
     bit_reverse, encode_evals, fold_base_codeword_k, fold_codeword_k, fold_leaf, leaf_twiddles,
-    root, FoldTwiddles,
+    root, FoldTwiddles, Join,
 };
 use super::merkle::{hash_leaf, Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
 use super::Claim;
@@ -85,13 +85,15 @@ impl Params {
     /// `−log2 ε` with
     ///
     /// ```text
-    /// ε = 2^−pow_bits·((1 + ρ)/2)^q  +  3·2^{n + rate_bits}/|E|  +  (4n + 2·MAX_BATCH)/|E|
+    /// ε = 2^−pow_bits·((1 + ρ)/2)^q  +  3·2^{n + rate_bits}/|E|  +  (n² + 3n + 2·MAX_BATCH)/|E|
     /// ```
     ///
     /// — queries against a word beyond the unique-decoding radius `(1 − ρ)/2` (each attempt at
     /// them costing a cheating prover `2^pow_bits` hashes), the proximity gaps of the batching,
     /// of the commitments that join later ([`open_parts`]) and of the folds (unique decoding,
-    /// BCIKS20), and the sum-checks and random combinations.
+    /// BCIKS20), and the sum-checks (degree 2: the main one and the start's reduction over `n`
+    /// variables, the joins' reductions over at most `n(n − 1)/2` rounds in all) and random
+    /// combinations.
     /// `spec/pcs.md` derives it.
     pub fn security_bits(&self, num_vars: usize, ext_bits: f64) -> f64 {
         let rho = 2f64.powi(-(self.rate_bits as i32));
@@ -104,7 +106,7 @@ impl Params {
     /// `log2` of the error terms that no number of queries removes.
     fn non_query_error_log2(num_vars: usize, rate_bits: usize, ext_bits: f64) -> f64 {
         let fold = 3f64.log2() + (num_vars + rate_bits) as f64 - ext_bits;
-        let other = ((4 * num_vars + 2 * MAX_BATCH) as f64).log2() - ext_bits;
+        let other = ((num_vars * num_vars + 3 * num_vars + 2 * MAX_BATCH) as f64).log2() - ext_bits;
         log2_add(fold, other)
     }
 
@@ -209,8 +211,13 @@ pub struct Reduction<E: Field> {
 /// An evaluation proof.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Proof<F: Field, E: Field> {
-    /// Present when the claims are at several points on several polynomials.
+    /// Present when the claims on the commitments there from the start are at several points
+    /// on several polynomials, or there are several such commitments.
     pub reduction: Option<Reduction<E>>,
+    /// One per fold at which later commitments join ([`open_parts`]): the sum-check that reduces
+    /// the running sum and the joining claims to one point over the variables left, and the
+    /// values there (the running word's first, then the joining polynomials').
+    pub joins: Vec<Reduction<E>>,
     /// The sum-check messages `g(0), g(2)`, one per variable.
     pub rounds: Vec<Vec<E>>,
     /// Roots of the folded trees.
@@ -312,6 +319,12 @@ pub enum PcsError {
     /// The values at the reduction's point do not match its sum-check.
     #[error("the values at the common point do not match the reduction's sum-check")]
     ReducedValues,
+    /// The values at a join's common point do not match its reduction's sum-check.
+    #[error("the values where commitments join after {fold} folds do not match their sum-check")]
+    JoinValues {
+        /// The fold at which they join.
+        fold: usize,
+    },
     /// A split claim's value is not the combination of its columns' values ([`super::split`]).
     #[error("claim {claim}: the value is not the combination of its columns' values")]
     SplitValues {
@@ -708,8 +721,9 @@ struct Shape {
     join_at: Vec<usize>,
     /// Per part: its claimed polynomials, increasing.
     polys: Vec<Vec<usize>>,
-    /// Whether the claims go through the reduction to one point (several commitments, or
-    /// several polynomials at several points).
+    /// Whether the claims on the commitments there from the start (`n_j = n`) go through the
+    /// reduction to one point (several such commitments, or several polynomials at several
+    /// points). Later commitments are reduced where they join.
     reduce: bool,
 }
 
@@ -787,7 +801,7 @@ fn shape<'a, E: 'a + PartialEq>(
     let n = parts.clone().next().map_or(0, |(c, _)| c.num_vars as usize);
     let mut join_at = Vec::with_capacity(parts.len());
     let mut polys = Vec::with_capacity(parts.len());
-    let mut several = false;
+    let (mut several, mut start) = (false, 0);
     for (part, (c, claims)) in parts.clone().enumerate() {
         let nj = c.num_vars as usize;
         if nj > n {
@@ -795,12 +809,15 @@ fn shape<'a, E: 'a + PartialEq>(
         }
         join_at.push(n - nj);
         let (p, reduce) = claimed_polys(claims);
-        several |= reduce;
+        if nj == n {
+            several |= reduce;
+            start += 1;
+        }
         polys.push(p);
     }
     Ok(Shape {
         n,
-        reduce: several || parts.len() > 1,
+        reduce: several || start > 1,
         join_at,
         polys,
     })
@@ -868,38 +885,40 @@ fn claims_on<E: Field>(claims: &[Claim<E>], coeffs: &[E], p: usize) -> (Vec<Vec<
 
 /// What the main sum-check proves, `Σ_x F(x)·G(x) = claim`, with `G = Σ_c coeffs[c]·eq(points[c],
 /// ·)` and `F` the weighted sum of the polynomials of the parts that take part from the start
-/// (`weights[j][i]`, zero for the others); after the reduction, the reduced values of every
-/// part's claimed polynomials (the later parts join with weights drawn when they join).
+/// (`weights[j][i]`, zero for the others; the later parts join with weights drawn when they
+/// join).
 struct Merged<E> {
     weights: Vec<Vec<E>>,
     points: Vec<Vec<E>>,
     coeffs: Vec<E>,
     claim: E,
-    /// After the reduction: `f̃_{j,p}(r'_{≥ n − n_j})` per part, per claimed polynomial.
-    reduced: Option<Vec<Vec<E>>>,
 }
 
 /// The merge without the reduction (one commitment): one polynomial at several points, or one
 /// point.
 fn merge_direct<E: Field>(
-    num_polys: usize,
+    num_polys: &[usize],
     claims: &[Claim<E>],
     values: &[E],
     coeffs: &[E],
 ) -> Merged<E> {
-    let claim = values.iter().zip(coeffs).map(|(&y, &a)| a * y).sum();
+    let coeffs = coeffs.get(..claims.len()).unwrap_or(coeffs);
+    let claim = claimed_sum(coeffs, values);
     let (polys, _) = claimed_polys(claims);
-    let mut weights = vec![E::ZERO; num_polys];
+    let mut all: Vec<Vec<E>> = num_polys.iter().map(|&t| vec![E::ZERO; t]).collect();
+    let mut weights = vec![E::ZERO; num_polys.first().copied().unwrap_or(0)];
     if let [p] = polys.as_slice() {
         if let Some(w) = weights.get_mut(*p) {
             *w = E::ONE;
         }
+        if let Some(first) = all.first_mut() {
+            *first = weights;
+        }
         Merged {
-            weights: vec![weights],
+            weights: all,
             points: claims.iter().map(|c| c.point.clone()).collect(),
             coeffs: coeffs.to_vec(),
             claim,
-            reduced: None,
         }
     } else {
         for (c, &a) in claims.iter().zip(coeffs) {
@@ -907,22 +926,24 @@ fn merge_direct<E: Field>(
                 *w += a;
             }
         }
+        if let Some(first) = all.first_mut() {
+            *first = weights;
+        }
         Merged {
-            weights: vec![weights],
+            weights: all,
             points: claims
                 .first()
                 .map(|c| vec![c.point.clone()])
                 .unwrap_or_default(),
             coeffs: vec![E::ONE],
             claim,
-            reduced: None,
         }
     }
 }
 
-/// After the reduction: the values at `r'` are absorbed; the polynomials of the parts that take
-/// part from the start (`join_at = 0`) are batched with weight 1 for the first and independent
-/// challenges for the others, and `F` is claimed at `r'`.
+/// After the reduction: the values at `r'` of the parts there from the start (`join_at = 0`;
+/// `reduced` is empty for the others) are absorbed and their polynomials batched with weight 1
+/// for the first and independent challenges for the others; `F` is claimed at `r'`.
 fn merge_reduced<E: Field>(
     t: &mut Transcript,
     shape: &Shape,
@@ -930,7 +951,7 @@ fn merge_reduced<E: Field>(
     point: Vec<E>,
     reduced: Vec<Vec<E>>,
 ) -> Merged<E> {
-    for v in &reduced {
+    for (v, _) in reduced.iter().zip(&shape.join_at).filter(|(_, &d)| d == 0) {
         t.append_fields(b"basefold-reduced", v);
     }
     let first: usize = shape
@@ -963,35 +984,46 @@ fn merge_reduced<E: Field>(
         points: vec![point],
         coeffs: vec![E::ONE],
         claim,
-        reduced: Some(reduced),
     }
 }
 
-/// `eq(a, b)` for one coordinate: `a·b + (1 − a)(1 − b)`.
-fn eq1<E: Field>(a: E, b: E) -> E {
-    a * b + (E::ONE - a) * (E::ONE - b)
+/// The combination coefficients' offsets: part `j`'s claims use `coeffs[offsets[j]..]`.
+fn claim_offsets(counts: impl Iterator<Item = usize>) -> Vec<usize> {
+    counts
+        .scan(0, |o, c| {
+            let at = *o;
+            *o += c;
+            Some(at)
+        })
+        .collect()
 }
 
-/// A part joining the folded word at fold `s > 0`: its weights, drawn now (after everything
-/// that determines the word it joins), and what it adds to the sum-check's running claim,
-/// `K·Σ_p w_p·v_p` with `K = eq(r'_{<s}, r_{<s})`.
-fn join_weights<E: Field>(
-    t: &mut Transcript,
-    polys: &[usize],
-    num_polys: usize,
-    reduced: &[E],
-    k: E,
-) -> (Vec<E>, E) {
-    let w: Vec<E> = challenges(t, b"basefold-join", polys.len());
-    let mut weights = vec![E::ZERO; num_polys];
-    let mut delta = E::ZERO;
-    for ((&p, &wp), &v) in polys.iter().zip(&w).zip(reduced) {
-        if let Some(x) = weights.get_mut(p) {
-            *x = wp;
-        }
-        delta += wp * v;
-    }
-    (weights, k * delta)
+/// A part's claimed sum `S_j = Σ_c coeff_c·y_c`.
+fn claimed_sum<E: Field>(coeffs: &[E], values: &[E]) -> E {
+    values.iter().zip(coeffs).map(|(&y, &a)| a * y).sum()
+}
+
+/// `Σ_c coeff_c·eq(z_c, point)` over the claims on polynomial `poly`: its `G_poly` at `point`.
+fn g_at<E: Field>(claims: &[Claim<E>], coeffs: &[E], poly: usize, point: &[E]) -> E {
+    claims
+        .iter()
+        .zip(coeffs)
+        .filter(|(c, _)| c.poly == poly)
+        .map(|(c, &a)| a * eq_eval(&c.point, point))
+        .sum()
+}
+
+/// `Σ_c coeff_c·eq(points_c, (bound, free))`: a weight `Σ_c coeff_c·eq(points_c, ·)` whose first
+/// `bound.len()` variables are bound, at `free`.
+fn weight_at<E: Field>(points: &[Vec<E>], coeffs: &[E], bound: &[E], free: &[E]) -> E {
+    points
+        .iter()
+        .zip(coeffs)
+        .map(|(z, &a)| {
+            let (lo, hi) = z.split_at(bound.len().min(z.len()));
+            a * eq_eval(lo, bound) * eq_eval(hi, free)
+        })
+        .sum()
 }
 
 /// Where the block that a query follows starts in the word after `s` folds: the query's leaf
@@ -1097,7 +1129,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         )
     } else {
         (
-            merge_direct(num_polys[0], parts[0].claims, &values[0], &coeffs),
+            merge_direct(&num_polys, parts[0].claims, &values[0], &coeffs),
             None,
         )
     };
@@ -1161,89 +1193,119 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
                 .sum(),
         }
     };
-    let fold = |word: &Word<E>, layers: &[(Vec<E>, MerkleTree)], rs: &[E], count: usize| match word
-    {
+    // `mid`: the commitments joining after some of the folds `rs` (added leaf by leaf).
+    let fold = |word: &Word<E>,
+                layers: &[(Vec<E>, MerkleTree)],
+                rs: &[E],
+                count: usize,
+                mid: &[Join<'_, F, E>]| match word {
         Word::Start => match single {
             Some((j, i)) => {
                 let c = &parts[j].data.codewords[i];
-                fold_base_codeword_k(|x| c[x], rs, &twiddles, count)
+                fold_base_codeword_k(|x| c[x], rs, &twiddles, count, mid)
             }
-            None => fold_codeword_k(start_at, rs, &twiddles, count),
+            None => fold_codeword_k(start_at, rs, &twiddles, count, mid),
         },
         Word::Tree(l) => {
             let c = &layers[*l].0;
-            fold_codeword_k(|x| c[x], rs, &twiddles, count)
+            fold_codeword_k(|x| c[x], rs, &twiddles, count, mid)
         }
-        Word::Own(c) => fold_codeword_k(|x| c[x], rs, &twiddles, count),
+        Word::Own(c) => fold_codeword_k(|x| c[x], rs, &twiddles, count, mid),
     };
-    let mut k_eq = E::ONE;
-    let mut joined_weights: Vec<Vec<E>> = merged.weights.clone();
+    let mut mid: Vec<Join<'_, F, E>> = Vec::new();
+    let offsets = claim_offsets(parts.iter().map(|p| p.claims.len()));
+    let mut joins = Vec::new();
     for s in 0..n {
-        // Later commitments joining after `s` folds.
+        // Later commitments joining after `s` folds: the running sum and their claims are
+        // reduced to one point over the variables left, and their polynomials join the word
+        // and the sum-check with weights drawn after the values there.
         let joining: Vec<usize> = (0..parts.len())
             .filter(|&j| s > 0 && shape.join_at[j] == s)
             .collect();
         if !joining.is_empty() {
-            let reduced = merged.reduced.as_deref().unwrap_or_default();
-            let mut adds: Vec<(usize, usize, E)> = Vec::new();
-            let mut delta = E::ZERO;
+            let claim = sc.claim();
+            let (f_cur, g_cur) = sc.into_tables();
+            let mut tables = vec![f_cur.clone(), g_cur];
+            let mut terms = vec![Term {
+                coeff: E::ONE,
+                factors: vec![0, 1],
+            }];
+            let mut total = claim;
             for &j in &joining {
-                let (w, d) = join_weights(
-                    transcript,
-                    &shape.polys[j],
-                    num_polys[j],
-                    reduced.get(j).map_or(&[], Vec::as_slice),
-                    k_eq,
-                );
-                delta += d;
-                adds.extend(
-                    w.iter()
-                        .enumerate()
-                        .filter(|(_, x)| !x.is_zero())
-                        .map(|(i, &x)| (j, i, x)),
-                );
-                joined_weights[j] = w;
+                let cf = &coeffs[offsets[j]..offsets[j] + parts[j].claims.len()];
+                total += claimed_sum(cf, &values[j]);
+                let (tb, tm) = claim_tables(&parts[j], cf, &shape.polys[j], tables.len());
+                tables.extend(tb);
+                terms.extend(tm);
             }
-            let here = if pending.is_empty() {
-                match std::mem::replace(&mut word, Word::Start) {
+            let instance = Instance::new(tables, terms).expect("tables of 2^(n - s) entries");
+            let out = sumcheck::prove(instance, total, transcript);
+            let reduced: Vec<E> = out.table_values.iter().step_by(2).copied().collect();
+            transcript.append_fields(b"basefold-join-values", &reduced);
+            let w: Vec<E> = challenges(transcript, b"basefold-join", reduced.len() - 1);
+            let claim = reduced[0] + w.iter().zip(&reduced[1..]).map(|(&w, &v)| w * v).sum::<E>();
+            let mut wi = w.iter();
+            let adds: Vec<(usize, usize, E)> = joining
+                .iter()
+                .flat_map(|&j| shape.polys[j].iter().map(move |&p| (j, p)))
+                .map(|(j, p)| (j, p, wi.next().copied().unwrap_or(E::ZERO)))
+                .collect();
+            if pending.is_empty() {
+                // At a tree's first fold: the word joined, materialized.
+                let mut here = match std::mem::replace(&mut word, Word::Start) {
                     Word::Start => collect_indexed(len, start_at),
                     Word::Tree(l) => layers[l].0.clone(),
                     Word::Own(c) => c,
-                }
+                };
+                const CHUNK: usize = 1 << 12;
+                crate::parallel::for_each_indexed_chunk_mut(&mut here, CHUNK, |c, block| {
+                    for (u, v) in block.iter_mut().enumerate() {
+                        let x = c * CHUNK + u;
+                        *v += adds
+                            .iter()
+                            .map(|&(j, i, w)| w * lift::<E>(parts[j].data.codewords[i][x]))
+                            .sum::<E>();
+                    }
+                });
+                word = Word::Own(here);
             } else {
-                len >>= pending.len();
-                let w = fold(&word, &layers, &pending, len);
-                pending.clear();
-                w
-            };
-            let add_at = |x: usize| -> E {
-                adds.iter()
-                    .map(|&(j, i, w)| w * lift::<E>(parts[j].data.codewords[i][x]))
-                    .sum()
-            };
-            word = Word::Own(collect_indexed(len, |x| here[x] + add_at(x)));
-            let evals_at = |x: usize| -> E {
-                adds.iter()
-                    .map(|&(j, i, w)| w * lift::<E>(parts[j].data.evals[i][x]))
-                    .sum()
-            };
-            if let Prover::Running(p) = &mut sc {
-                p.add_to_table(0, evals_at, delta);
+                // Inside a tree's leaves: added by the next leaf-wise fold.
+                mid.push(Join {
+                    step: pending.len(),
+                    words: adds
+                        .iter()
+                        .map(|&(j, i, w)| (parts[j].data.codewords[i].as_slice(), w))
+                        .collect(),
+                });
             }
+            let f = collect_indexed(f_cur.len(), |x| {
+                f_cur.get(x)
+                    + adds
+                        .iter()
+                        .map(|&(j, i, w)| w * lift::<E>(parts[j].data.evals[i][x]))
+                        .sum::<E>()
+            });
+            drop(f_cur);
+            sc = Prover::Running(RoundProver::new(
+                product_instance(Mle::Ext(f), crate::poly::eq_table(&out.point)),
+                claim,
+            ));
+            joins.push(Reduction {
+                sumcheck: out.proof,
+                values: reduced,
+            });
         }
         let msg = sc.message();
         transcript.append_fields(b"basefold-round", &msg);
         let r: E = transcript.challenge_field(b"basefold-challenge");
         sc = sc.bind(&msg, r);
-        if let Some(point) = merged.points.first().filter(|_| merged.reduced.is_some()) {
-            k_eq *= eq1(point[s], r);
-        }
         rounds.push(msg);
         pending.push(r);
         if (s + 1) % layout.k == 0 && s + 1 < n {
             len >>= pending.len();
-            let next = fold(&word, &layers, &pending, len);
+            let next = fold(&word, &layers, &pending, len, &mid);
             pending.clear();
+            mid.clear();
             let l = (s + 1) / layout.k;
             let (committed, own) = if corrupt_tree == Some(l) {
                 let bad = next.iter().map(|&x| x + E::ONE).collect();
@@ -1262,7 +1324,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         }
     }
     // After all `n` folds the codeword is constant: fold one leaf for its value.
-    let last = fold(&word, &layers, &pending, 1)
+    let last = fold(&word, &layers, &pending, 1, &mid)
         .first()
         .copied()
         .unwrap_or(E::ZERO);
@@ -1301,6 +1363,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         values,
         Proof {
             reduction,
+            joins,
             rounds,
             roots,
             last,
@@ -1322,11 +1385,32 @@ enum Word<E> {
     Own(Vec<E>),
 }
 
-/// The reduction's sum-check over the first commitment's `n` variables of
-/// `Σ_j 2^{-(n − n_j)} Σ_p f_{j,p}(x_{≥ n − n_j})·G_{j,p}(x_{≥ n − n_j})`,
-/// `G_{j,p} = Σ_{c on (j,p)} coeff_c·eq(z_c, ·)`: a part of fewer variables is constant in the
-/// first `n − n_j` and contributes the constant `S_j/2^{s+1}` to round `s` until its tables
-/// join the prover. Returns the proof, the point `r'` and `f̃_{j,p}(r'_{≥ n − n_j})`.
+/// Per claimed polynomial `p` of a part (increasing): its table and `G_p = Σ_{c on p}
+/// coeff_c·eq(z_c, ·)`, and the term `f_p·G_p` (factors counted from `offset`).
+fn claim_tables<F: BaseField, E: ExtField<F>>(
+    part: &Part<'_, F, E>,
+    coeffs: &[E],
+    polys: &[usize],
+    offset: usize,
+) -> (Vec<Mle<F, E>>, Vec<Term<E>>) {
+    let n = part.commitment.num_vars as usize;
+    let mut tables = Vec::with_capacity(2 * polys.len());
+    let mut terms = Vec::with_capacity(polys.len());
+    for &poly in polys {
+        let (points, c) = claims_on(part.claims, coeffs, poly);
+        terms.push(Term {
+            coeff: E::ONE,
+            factors: vec![offset + tables.len(), offset + tables.len() + 1],
+        });
+        tables.push(Mle::Base(part.data.evals[poly].clone()));
+        tables.push(Mle::Ext(combined_eq(&points, &c, n)));
+    }
+    (tables, terms)
+}
+
+/// The reduction's sum-check over `n` variables of `Σ_{j: n_j = n} Σ_p f_{j,p}(x)·G_{j,p}(x)`
+/// for the parts there from the start. Returns the proof, the point `r'` and, per part,
+/// `f̃_{j,p}(r')` for its claimed polynomials (empty for the parts that join later).
 fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
     parts: &[Part<'_, F, E>],
     shape: &Shape,
@@ -1334,90 +1418,28 @@ fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
     values: &[Vec<E>],
     t: &mut Transcript,
 ) -> (sumcheck::Proof<E>, Vec<E>, Vec<Vec<E>>) {
-    let n = shape.n;
-    let mut offsets = Vec::with_capacity(parts.len());
-    let mut o = 0;
-    for p in parts {
-        offsets.push(o);
-        o += p.claims.len();
-    }
-    // Per part: its tables (f, G per claimed polynomial) and its terms; `sums` its claimed sum S_j.
-    let part_tables = |j: usize| -> (Vec<Mle<F, E>>, Vec<Term<E>>) {
-        let p = &parts[j];
-        let cf = &coeffs[offsets[j]..offsets[j] + p.claims.len()];
-        let nj = p.commitment.num_vars as usize;
-        let scale = half_pow::<E>(shape.join_at[j]);
-        let mut tables = Vec::with_capacity(2 * shape.polys[j].len());
-        let mut terms = Vec::with_capacity(shape.polys[j].len());
-        for (k, &poly) in shape.polys[j].iter().enumerate() {
-            let (points, c) = claims_on(p.claims, cf, poly);
-            tables.push(Mle::Base(p.data.evals[poly].clone()));
-            tables.push(Mle::Ext(combined_eq(&points, &c, nj)));
-            terms.push(Term {
-                coeff: scale,
-                factors: vec![2 * k, 2 * k + 1],
-            });
-        }
-        (tables, terms)
-    };
-    let sums: Vec<E> = (0..parts.len())
-        .map(|j| {
-            let cf = &coeffs[offsets[j]..offsets[j] + parts[j].claims.len()];
-            values[j].iter().zip(cf).map(|(&y, &a)| a * y).sum()
-        })
+    let offsets = claim_offsets(parts.iter().map(|p| p.claims.len()));
+    let start: Vec<usize> = (0..parts.len())
+        .filter(|&j| shape.join_at[j] == 0)
         .collect();
-    let total: E = sums.iter().copied().sum();
-    sumcheck::absorb_header(t, n, 2, &total);
-    // The parts there from the start.
     let mut tables = Vec::new();
     let mut terms = Vec::new();
-    let mut claim = E::ZERO;
-    let mut order: Vec<usize> = Vec::new();
-    for j in (0..parts.len()).filter(|&j| shape.join_at[j] == 0) {
-        let (tb, tm) = part_tables(j);
-        let offset = tables.len();
+    let mut total = E::ZERO;
+    for &j in &start {
+        let cf = &coeffs[offsets[j]..offsets[j] + parts[j].claims.len()];
+        total += claimed_sum(cf, &values[j]);
+        let (tb, tm) = claim_tables(&parts[j], cf, &shape.polys[j], tables.len());
         tables.extend(tb);
-        terms.extend(tm.into_iter().map(|t| Term {
-            coeff: t.coeff,
-            factors: t.factors.iter().map(|&i| i + offset).collect(),
-        }));
-        claim += sums[j];
-        order.push(j);
+        terms.extend(tm);
     }
     let instance = Instance::new(tables, terms).expect("tables of 2^n entries, degree 2");
-    let mut prover = RoundProver::new(instance, claim);
-    let mut rounds = Vec::with_capacity(n);
-    for s in 0..n {
-        for j in (0..parts.len()).filter(|&j| s > 0 && shape.join_at[j] == s) {
-            let (tb, tm) = part_tables(j);
-            prover.join(tb, tm, sums[j] * half_pow::<E>(s));
-            order.push(j);
-        }
-        let own = prover.message();
-        let waiting: E = (0..parts.len())
-            .filter(|&j| shape.join_at[j] > s)
-            .map(|j| sums[j])
-            .sum::<E>()
-            * half_pow::<E>(s + 1);
-        let msg: Vec<E> = own.iter().map(|&v| v + waiting).collect();
-        t.append_fields(b"sumcheck-round", &msg);
-        let r: E = t.challenge_field(b"sumcheck-challenge");
-        prover.bind(&own, r);
-        rounds.push(sumcheck::RoundMessage { evals: msg });
-    }
-    let (point, table_values) = prover.finish();
+    let out = sumcheck::prove(instance, total, t);
     let mut reduced: Vec<Vec<E>> = vec![Vec::new(); parts.len()];
-    let mut at = table_values.iter().step_by(2);
-    for &j in &order {
+    let mut at = out.table_values.iter().step_by(2);
+    for &j in &start {
         reduced[j] = at.by_ref().take(shape.polys[j].len()).copied().collect();
     }
-    (sumcheck::Proof { rounds }, point, reduced)
-}
-
-/// `2^{-e}`.
-fn half_pow<E: Field>(e: usize) -> E {
-    let two_inv = E::from(2u64).inverse().unwrap_or(E::ONE);
-    two_inv.pow([e as u64])
+    (out.proof, out.point, reduced)
 }
 
 /// The grinding seed: a challenge drawn after the last prover message before the queries.
@@ -1526,6 +1548,30 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
         }
     }
 
+    /// The running claim.
+    fn claim(&self) -> E {
+        match self {
+            Prover::Running(sc) => sc.claim(),
+            Prover::Borrowed(b) => b.claim,
+        }
+    }
+
+    /// The tables `f` and `G` over the variables left.
+    fn into_tables(self) -> (Mle<F, E>, Mle<F, E>) {
+        match self {
+            Prover::Running(sc) => {
+                let mut t = sc.into_tables().into_iter();
+                let f = t.next().unwrap_or(Mle::Ext(Vec::new()));
+                let g = t.next().unwrap_or(Mle::Ext(Vec::new()));
+                (f, g)
+            }
+            Prover::Borrowed(b) => (
+                Mle::Ext(b.f.iter().map(|&x| lift(x)).collect()),
+                Mle::Ext(b.g),
+            ),
+        }
+    }
+
     /// Binds this round's variable to `r`.
     fn bind(self, message: &[E], r: E) -> Self {
         match self {
@@ -1610,9 +1656,29 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         usize::from(sh.reduce),
         usize::from(proof.reduction.is_some()),
     )?;
-    let claimed: usize = sh.polys.iter().map(Vec::len).sum();
+    let start_polys: usize = sh
+        .polys
+        .iter()
+        .zip(&sh.join_at)
+        .filter(|(_, &d)| d == 0)
+        .map(|(p, _)| p.len())
+        .sum();
     if let Some(red) = &proof.reduction {
-        check("the reduced values", claimed, red.values.len())?;
+        check("the reduced values", start_polys, red.values.len())?;
+    }
+    // The folds at which later commitments join, and how many values each join's reduction
+    // gives (the running word's and the joining polynomials').
+    let mut join_folds: Vec<(usize, usize)> = Vec::new();
+    for (&d, p) in sh.join_at.iter().zip(&sh.polys).filter(|(&d, _)| d > 0) {
+        match join_folds.iter_mut().find(|(s, _)| *s == d) {
+            Some((_, count)) => *count += p.len(),
+            None => join_folds.push((d, 1 + p.len())),
+        }
+    }
+    join_folds.sort_unstable();
+    check("the joins", join_folds.len(), proof.joins.len())?;
+    for (&(_, count), red) in join_folds.iter().zip(&proof.joins) {
+        check("a join's values", count, red.values.len())?;
     }
     check("the round messages", n, proof.rounds.len())?;
     for m in &proof.rounds {
@@ -1637,36 +1703,41 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         parts.iter().map(|p| (p.commitment, p.claims, p.values)),
         parts.len(),
     );
+    let offsets = claim_offsets(parts.iter().map(|p| p.claims.len()));
+    let own_coeffs = |j: usize| -> &[E] {
+        let (o, c) = (
+            offsets.get(j).copied().unwrap_or(0),
+            parts.get(j).map_or(0, |p| p.claims.len()),
+        );
+        coeffs.get(o..o + c).unwrap_or(&[])
+    };
     let merged = match &proof.reduction {
         Some(red) => {
-            let total = parts
+            let mut total = E::ZERO;
+            for (j, p) in parts
                 .iter()
-                .flat_map(|p| p.values)
-                .zip(&coeffs)
-                .map(|(&y, &a)| a * y)
-                .sum();
+                .enumerate()
+                .filter(|(j, _)| sh.join_at.get(*j) == Some(&0))
+            {
+                total += claimed_sum(own_coeffs(j), p.values);
+            }
             let out = sumcheck::verify(n, 2, total, &red.sumcheck, transcript)?;
             let mut expected = E::ZERO;
-            let mut reduced = Vec::with_capacity(parts.len());
+            let mut reduced = vec![Vec::new(); parts.len()];
             let mut vals = red.values.iter();
-            let mut cf = coeffs.iter();
-            for ((p, polys), &d) in parts.iter().zip(&sh.polys).zip(&sh.join_at) {
-                let own: Vec<E> = cf.by_ref().take(p.claims.len()).copied().collect();
-                let tail = out.point.get(d..).unwrap_or(&[]);
-                let mut sum = E::ZERO;
+            for (j, (p, polys)) in parts.iter().zip(&sh.polys).enumerate() {
+                if sh.join_at.get(j) != Some(&0) {
+                    continue;
+                }
                 let mut vs = Vec::with_capacity(polys.len());
                 for &poly in polys {
                     let v = *vals.next().ok_or(PcsError::ReducedValues)?;
-                    let (points, c) = claims_on(p.claims, &own, poly);
-                    sum += v * points
-                        .iter()
-                        .zip(&c)
-                        .map(|(z, &a)| a * eq_eval(z, tail))
-                        .sum::<E>();
+                    expected += v * g_at(p.claims, own_coeffs(j), poly, &out.point);
                     vs.push(v);
                 }
-                expected += half_pow::<E>(d) * sum;
-                reduced.push(vs);
+                if let Some(x) = reduced.get_mut(j) {
+                    *x = vs;
+                }
             }
             if expected != out.value {
                 return Err(PcsError::ReducedValues);
@@ -1675,46 +1746,71 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         }
         None => {
             let first = parts.first().ok_or(PcsError::NoClaims)?;
-            merge_direct(
-                num_polys.first().copied().unwrap_or(0),
-                first.claims,
-                first.values,
-                &coeffs,
-            )
+            merge_direct(&num_polys, first.claims, first.values, &coeffs)
         }
     };
 
+    // The main sum-check. Its weight is `Σ_c g_coeffs[c]·eq(g_points[c], ·)` over the variables
+    // from fold `g_from` on; a join replaces it by `eq(r'', ·)` from the join's fold.
     let mut weights = merged.weights.clone();
     let mut claim = merged.claim;
-    let mut k_eq = E::ONE;
-    let mut r = Vec::with_capacity(n);
+    let (mut g_points, mut g_coeffs, mut g_from) = (merged.points, merged.coeffs, 0usize);
+    let mut r: Vec<E> = Vec::with_capacity(n);
     let mut roots = proof.roots.iter();
-    let reduced = merged.reduced.as_deref().unwrap_or_default();
+    let mut joins = proof.joins.iter();
     for (s, msg) in proof.rounds.iter().enumerate() {
-        for j in (0..parts.len()).filter(|&j| s > 0 && sh.join_at.get(j) == Some(&s)) {
-            let (w, delta) = join_weights(
-                transcript,
-                sh.polys.get(j).map_or(&[], Vec::as_slice),
-                num_polys.get(j).copied().unwrap_or(0),
-                reduced.get(j).map_or(&[], Vec::as_slice),
-                k_eq,
-            );
-            claim += delta;
-            if let Some(x) = weights.get_mut(j) {
-                *x = w;
+        if join_folds.iter().any(|&(d, _)| d == s) {
+            let red = joins.next().ok_or(PcsError::JoinValues { fold: s })?;
+            let joining: Vec<usize> = (0..parts.len())
+                .filter(|&j| sh.join_at.get(j) == Some(&s))
+                .collect();
+            let mut total = claim;
+            for &j in &joining {
+                total += parts
+                    .get(j)
+                    .map_or(E::ZERO, |p| claimed_sum(own_coeffs(j), p.values));
             }
+            let out = sumcheck::verify(n - s, 2, total, &red.sumcheck, transcript)?;
+            let (&v_cur, v_new) = red
+                .values
+                .split_first()
+                .ok_or(PcsError::JoinValues { fold: s })?;
+            let bound = r.get(g_from..s).unwrap_or(&[]);
+            let mut expected = v_cur * weight_at(&g_points, &g_coeffs, bound, &out.point);
+            let mut vals = v_new.iter();
+            for &j in &joining {
+                let (p, polys) = match (parts.get(j), sh.polys.get(j)) {
+                    (Some(p), Some(polys)) => (p, polys),
+                    _ => return Err(PcsError::JoinValues { fold: s }),
+                };
+                for &poly in polys {
+                    let v = *vals.next().ok_or(PcsError::JoinValues { fold: s })?;
+                    expected += v * g_at(p.claims, own_coeffs(j), poly, &out.point);
+                }
+            }
+            if expected != out.value {
+                return Err(PcsError::JoinValues { fold: s });
+            }
+            transcript.append_fields(b"basefold-join-values", &red.values);
+            let w: Vec<E> = challenges(transcript, b"basefold-join", v_new.len());
+            claim = v_cur + w.iter().zip(v_new).map(|(&w, &v)| w * v).sum::<E>();
+            let mut wi = w.iter();
+            for &j in &joining {
+                let mut ws = vec![E::ZERO; num_polys.get(j).copied().unwrap_or(0)];
+                for &poly in sh.polys.get(j).map_or(&[][..], Vec::as_slice) {
+                    if let (Some(x), Some(&w)) = (ws.get_mut(poly), wi.next()) {
+                        *x = w;
+                    }
+                }
+                if let Some(x) = weights.get_mut(j) {
+                    *x = ws;
+                }
+            }
+            (g_points, g_coeffs, g_from) = (vec![out.point], vec![E::ONE], s);
         }
         transcript.append_fields(b"basefold-round", msg);
         let rk: E = transcript.challenge_field(b"basefold-challenge");
         claim = sumcheck::next_claim(msg, claim, rk);
-        if let Some(&z) = merged
-            .points
-            .first()
-            .filter(|_| merged.reduced.is_some())
-            .and_then(|p| p.get(s))
-        {
-            k_eq *= eq1(z, rk);
-        }
         r.push(rk);
         if (s + 1) % layout.k == 0 && s + 1 < n {
             if let Some(root) = roots.next() {
@@ -1723,12 +1819,7 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         }
     }
     transcript.append_field(b"basefold-last", &proof.last);
-    let g_at_r: E = merged
-        .points
-        .iter()
-        .zip(&merged.coeffs)
-        .map(|(z, &a)| a * eq_eval(z, &r))
-        .sum();
+    let g_at_r = weight_at(&g_points, &g_coeffs, r.get(g_from..).unwrap_or(&[]), &[]);
     if claim != proof.last * g_at_r {
         return Err(PcsError::FinalEvaluation);
     }

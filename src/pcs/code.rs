@@ -294,20 +294,34 @@ pub fn fold_ext_codeword<F: BaseField + FftField, E: ExtField<F>>(
     })
 }
 
+/// Base-field codewords added to the word being folded after `step` of the folds
+/// (`1 ≤ step < k`): entry `x` of the word after `step` folds gains `Σ_i w_i·c_i[x]`. How a
+/// smaller commitment joins a joint opening's folding mid-leaf without materializing the word.
+#[derive(Clone, Debug)]
+pub struct Join<'a, F, E> {
+    /// How many of the `k` folds come before the words are added.
+    pub step: usize,
+    /// The added codewords (storage order, as long as the word after `step` folds) and their
+    /// weights.
+    pub words: Vec<(&'a [F], E)>,
+}
+
 /// Folds a codeword (storage order, entry `x` given by `at`) `k = rs.len()` times, leaf by
 /// leaf, without the intermediate codewords: output entry `q` is the fold of entries
 /// `q·2^k .. (q+1)·2^k`. Returns the first `count` entries of the folded codeword; equals `k`
-/// calls of [`fold_ext_codeword`]. See [`fold_leaves`] for the arithmetic.
+/// calls of [`fold_ext_codeword`] (with the `joins` added between them). See [`fold_leaves`]
+/// for the arithmetic.
 pub fn fold_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
     at: impl Fn(usize) -> E + Sync + Send,
     rs: &[E],
     tw: &FoldTwiddles<F>,
     count: usize,
+    joins: &[Join<'_, F, E>],
 ) -> Vec<E> {
     if rs.is_empty() {
         return collect_indexed(count, at);
     }
-    fold_leaves(rs, tw, count, |x, rz, base| {
+    fold_leaves(rs, tw, count, joins, |x, rz, base| {
         let (a, b) = (at(2 * x), at(2 * x + 1));
         (a + b) + E::mul_fast(&rz, &(a - b).mul_by_base_prime_field(&base))
     })
@@ -321,11 +335,12 @@ pub fn fold_base_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
     rs: &[E],
     tw: &FoldTwiddles<F>,
     count: usize,
+    joins: &[Join<'_, F, E>],
 ) -> Vec<E> {
     if rs.is_empty() {
         return collect_indexed(count, |x| lift(at(x)));
     }
-    fold_leaves(rs, tw, count, |x, rz, base| {
+    fold_leaves(rs, tw, count, joins, |x, rz, base| {
         let (a, b) = (at(2 * x), at(2 * x + 1));
         lift::<E>(a + b) + rz.mul_by_base_prime_field(&((a - b) * base))
     })
@@ -336,11 +351,14 @@ pub fn fold_base_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
 /// [`fold_leaf`] does: leaf `q`'s `base = 2·tw(q·2^{k−1})`, `ζ[u] = 2·tw(u)`); the factor `h`
 /// of every step is applied once at the end (`h^k`), and `r_e·ζ[u]` is computed once per call.
 /// `pair(x, r_0·ζ[u], base)` is the unscaled first fold `(a + b) + r_0·(a − b)·base·ζ[u]` of
-/// pair `x = q·2^{k−1} + u`.
+/// pair `x = q·2^{k−1} + u`. After `e` folds the leaf's buffer holds entries
+/// `q·2^{k−e} + u` of the word, times `2^e` (the `h`s not yet applied): a [`Join`] at step `e`
+/// adds `2^e·Σ w·c[q·2^{k−e} + u]` there.
 fn fold_leaves<F: BaseField + FftField, E: ExtField<F>>(
     rs: &[E],
     tw: &FoldTwiddles<F>,
     count: usize,
+    joins: &[Join<'_, F, E>],
     pair: impl Fn(usize, E, F) -> E + Sync + Send,
 ) -> Vec<E> {
     let k = rs.len();
@@ -360,7 +378,19 @@ fn fold_leaves<F: BaseField + FftField, E: ExtField<F>>(
         for (u, (x, &rz)) in v.iter_mut().zip(&rz[0]).enumerate() {
             *x = pair((q << (k - 1)) + u, rz, base);
         }
-        for rz in &rz[1..] {
+        for (e, rz) in rz.iter().enumerate().skip(1) {
+            for join in joins.iter().filter(|j| j.step == e) {
+                let scale = F::from(1u64 << e);
+                let first = q << (k - e);
+                for (u, x) in v[..2 * rz.len()].iter_mut().enumerate() {
+                    let added: E = join
+                        .words
+                        .iter()
+                        .map(|&(c, w)| w.mul_by_base_prime_field(&(c[first + u] * scale)))
+                        .sum();
+                    *x += added;
+                }
+            }
             base.square_in_place();
             for (u, &rz) in rz.iter().enumerate() {
                 let (a, b) = (v[2 * u], v[2 * u + 1]);
@@ -575,21 +605,54 @@ mod tests {
                 step = fold_ext_codeword(&step, r, &tw);
             }
             assert_eq!(
-                fold_codeword_k(|j| c[j], &rs, &tw, step.len()),
+                fold_codeword_k(|j| c[j], &rs, &tw, step.len(), &[]),
                 step,
                 "k {k}"
             );
-            assert_eq!(fold_codeword_k(|j| c[j], &rs, &tw, 1), step[..1], "k {k}");
+            assert_eq!(
+                fold_codeword_k(|j| c[j], &rs, &tw, 1, &[]),
+                step[..1],
+                "k {k}"
+            );
             let b: Vec<F> = (0..1 << log_size).map(|_| F::rand(&mut rng)).collect();
             let mut step: Vec<E> = b.iter().map(|&x| lift(x)).collect();
             for &r in &rs {
                 step = fold_ext_codeword(&step, r, &tw);
             }
             assert_eq!(
-                fold_base_codeword_k(|j| b[j], &rs, &tw, step.len()),
+                fold_base_codeword_k(|j| b[j], &rs, &tw, step.len(), &[]),
                 step,
                 "base, k {k}"
             );
+            // Two words joining after `e` folds: added between the single folds.
+            for e in 1..k {
+                let mut step: Vec<E> = b.iter().map(|&x| lift(x)).collect();
+                let joined: Vec<Vec<F>> = (0..2)
+                    .map(|_| {
+                        (0..1 << (log_size - e))
+                            .map(|_| F::rand(&mut rng))
+                            .collect()
+                    })
+                    .collect();
+                let w: Vec<E> = (0..2).map(|_| E::rand(&mut rng)).collect();
+                for (s, &r) in rs.iter().enumerate() {
+                    if s == e {
+                        for (x, v) in step.iter_mut().enumerate() {
+                            *v += w[0] * lift::<E>(joined[0][x]) + w[1] * lift::<E>(joined[1][x]);
+                        }
+                    }
+                    step = fold_ext_codeword(&step, r, &tw);
+                }
+                let joins = [Join {
+                    step: e,
+                    words: vec![(&joined[0][..], w[0]), (&joined[1][..], w[1])],
+                }];
+                assert_eq!(
+                    fold_base_codeword_k(|j| b[j], &rs, &tw, step.len(), &joins),
+                    step,
+                    "base, k {k}, join at {e}"
+                );
+            }
         }
     }
 

@@ -309,45 +309,11 @@ impl<F: BaseField, E: ExtField<F>> RoundProver<F, E> {
         self.claim
     }
 
-    /// Brings more terms into the sum between rounds: `tables` (as many entries as the tables
-    /// left, i.e. over the variables left) and `terms` whose factors index `tables`; `delta` is
-    /// their sum, added to the running claim. For protocols whose summed polynomial gains terms
-    /// on the last variables only (Basefold's joint openings of commitments of several sizes).
-    ///
-    /// # Panics
-    /// On a table of another length or a term outside [`MAX_DEGREE`] or `tables` (a caller's
-    /// bug).
-    pub fn join(&mut self, tables: Vec<Mle<F, E>>, terms: Vec<Term<E>>, delta: E) {
-        let len = self.tables.first().map_or(0, Mle::len);
-        assert!(tables.iter().all(|t| t.len() == len), "joined table length");
-        let offset = self.tables.len();
-        for t in &terms {
-            assert!(
-                !t.factors.is_empty()
-                    && t.factors.len() <= MAX_DEGREE
-                    && t.factors.iter().all(|&i| i < tables.len()),
-                "joined term"
-            );
-            self.degree = self.degree.max(t.factors.len());
-        }
-        self.tables.extend(tables);
-        self.terms.extend(terms.into_iter().map(|t| Term {
-            coeff: t.coeff,
-            factors: t.factors.iter().map(|&i| i + offset).collect(),
-        }));
-        self.claim += delta;
-    }
-
-    /// Adds `add(x)` to every entry `x` of table `table` and `delta` to the running claim (the
-    /// caller's statement that the sum grew by `delta`).
-    ///
-    /// # Panics
-    /// If `table` does not exist (a caller's bug).
-    pub fn add_to_table(&mut self, table: usize, add: impl Fn(usize) -> E + Sync + Send, delta: E) {
-        let t = &mut self.tables[table];
-        let merged: Vec<E> = crate::parallel::collect_indexed(t.len(), |x| t.get(x) + add(x));
-        *t = Mle::Ext(merged);
-        self.claim += delta;
+    /// The tables over the variables left, in instance order, for protocols that stop this
+    /// sum-check between rounds and continue with another (Basefold's joint openings reduce the
+    /// running sum and a joining commitment's claims to one point).
+    pub fn into_tables(self) -> Vec<Mle<F, E>> {
+        self.tables
     }
 
     /// The challenges and each table's value there (call once every variable is bound).

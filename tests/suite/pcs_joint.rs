@@ -103,8 +103,34 @@ fn statement<'a, F, E>(cs: &'a [One<F, E>], ys: &'a [Vec<E>]) -> Vec<Stmt<'a, E>
         .collect()
 }
 
+/// The error a wrong running claim of the main sum-check gives when it goes wrong at fold `s`
+/// (a wrong round message; `s = 0`: a changed transcript without a reduction at the start): the
+/// first join after `s` folds reduces it and catches it, else the final check.
+fn caught_after<F: Field, E: Field>(proof: &Proof<F, E>, joins: &[usize], s: usize) -> PcsError {
+    assert_eq!(joins.len(), proof.joins.len());
+    match joins.iter().find(|&&d| d > s) {
+        Some(&fold) => PcsError::JoinValues { fold },
+        None => PcsError::FinalEvaluation,
+    }
+}
+
+/// The distinct folds at which later commitments join, increasing.
+fn join_folds(sizes: &[usize]) -> Vec<usize> {
+    let mut d: Vec<usize> = sizes
+        .iter()
+        .map(|&n| sizes[0] - n)
+        .filter(|&d| d > 0)
+        .collect();
+    d.sort_unstable();
+    d.dedup();
+    d
+}
+
 /// Opens, checks the values against a naive evaluation, verifies, round-trips the bytes, and
-/// checks that a wrong value of any claim of any part is caught by the reduction.
+/// checks that a wrong value of any claim of any part is caught with the exact error. Values are
+/// absorbed before any challenge, so the first check catches it: the reduction of the claims
+/// there from the start (when they need it), else the first join's reduction, else the final
+/// check.
 fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
     seed: u64,
     sizes: &[usize],
@@ -127,10 +153,11 @@ fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
     assert_eq!(proof.joined.len(), cs.len() - 1);
     let bytes = codec::to_bytes(&proof);
     assert_eq!(codec::from_bytes::<Proof<F, E>>(&bytes).unwrap(), proof);
-    let expected_wrong = if proof.reduction.is_some() {
+    let joins = join_folds(sizes);
+    let expected = if proof.reduction.is_some() {
         PcsError::ReducedValues
     } else {
-        PcsError::FinalEvaluation
+        caught_after(&proof, &joins, 0)
     };
     for j in 0..cs.len() {
         for i in 0..ys[j].len() {
@@ -138,7 +165,7 @@ fn round_trip<F: BaseField + FftField, E: ExtField<F>>(
             bad[j][i] += E::ONE;
             assert_eq!(
                 verify(p, &statement(&cs, &bad), &proof),
-                Err(expected_wrong.clone()),
+                Err(expected.clone()),
                 "part {j} claim {i}"
             );
         }
@@ -188,17 +215,20 @@ proptest! {
     }
 }
 
-/// Every part of a joint proof of three commitments (12, 9 and 5 variables; the second joins
-/// mid-leaf at arity 2^2, the third at a tree boundary), each tampered with the exact error;
-/// the statement's parts, order and commitments.
-fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+/// Every part of a joint proof of three commitments, each tampered with the exact error; the
+/// statement's parts, order and commitments. 12, 9 and 5 variables, one polynomial in the first:
+/// no reduction at the start, the second joins mid-leaf at arity 2^2 (fold 3), the third at a
+/// tree boundary (fold 7). 10, 10 and 6 variables: the two first are reduced at the start, the
+/// third joins at fold 4.
+fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64, sizes: &[usize], ts: &[usize]) {
     let p = Params {
         rate_bits: 1,
         fold_bits: 2,
         queries: 6,
         pow_bits: 2,
     };
-    let cs = commitments::<F, E>(seed, &[12, 9, 5], &[1, 2, 1], &[2, 3, 1], &p);
+    let cs = commitments::<F, E>(seed, sizes, ts, &[2, 3, 1], &p);
+    let joins = join_folds(sizes);
     let (ys, proof) = open(&p, &cs);
     let st = statement(&cs, &ys);
     let check = |pr: &Proof<F, E>| verify(&p, &st, pr);
@@ -240,26 +270,89 @@ fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
             got: 1
         })
     );
-    // The reduction's rounds and values, the main rounds, the final constant.
-    let red = proof.reduction.as_ref().expect("joint openings reduce");
-    for k in 0..red.sumcheck.rounds.len() {
-        let mut pr = proof.clone();
-        pr.reduction.as_mut().unwrap().sumcheck.rounds[k].evals[1] += E::ONE;
-        assert_eq!(check(&pr), Err(PcsError::ReducedValues), "round {k}");
+    // The start's reduction (rounds and values), each join's, the main rounds, the final
+    // constant.
+    let start_reduced = sizes[1] == sizes[0];
+    assert_eq!(proof.reduction.is_some(), start_reduced);
+    if let Some(red) = &proof.reduction {
+        for k in 0..red.sumcheck.rounds.len() {
+            let mut pr = proof.clone();
+            pr.reduction.as_mut().unwrap().sumcheck.rounds[k].evals[1] += E::ONE;
+            assert_eq!(check(&pr), Err(PcsError::ReducedValues), "round {k}");
+        }
+        for i in 0..red.values.len() {
+            let mut pr = proof.clone();
+            pr.reduction.as_mut().unwrap().values[i] += E::ONE;
+            assert_eq!(check(&pr), Err(PcsError::ReducedValues), "reduced {i}");
+        }
     }
-    for i in 0..red.values.len() {
+    assert_eq!(proof.joins.len(), joins.len());
+    for (x, &fold) in joins.iter().enumerate() {
+        let red = &proof.joins[x];
+        assert_eq!(red.sumcheck.rounds.len(), sizes[0] - fold);
+        for k in 0..red.sumcheck.rounds.len() {
+            let mut pr = proof.clone();
+            pr.joins[x].sumcheck.rounds[k].evals[0] += E::ONE;
+            assert_eq!(
+                check(&pr),
+                Err(PcsError::JoinValues { fold }),
+                "join {fold} round {k}"
+            );
+        }
+        for i in 0..red.values.len() {
+            let mut pr = proof.clone();
+            pr.joins[x].values[i] += E::ONE;
+            assert_eq!(
+                check(&pr),
+                Err(PcsError::JoinValues { fold }),
+                "join {fold} value {i}"
+            );
+        }
         let mut pr = proof.clone();
-        pr.reduction.as_mut().unwrap().values[i] += E::ONE;
-        assert_eq!(check(&pr), Err(PcsError::ReducedValues), "reduced {i}");
+        pr.joins[x].values.pop();
+        assert_eq!(
+            check(&pr),
+            Err(PcsError::Shape {
+                what: "a join's values",
+                expected: red.values.len(),
+                got: red.values.len() - 1
+            })
+        );
+        let mut pr = proof.clone();
+        pr.joins[x].sumcheck.rounds.pop();
+        assert!(
+            matches!(check(&pr), Err(PcsError::Reduction(_))),
+            "join {fold}: a round short"
+        );
     }
+    let mut pr = proof.clone();
+    pr.joins.pop();
+    assert_eq!(
+        check(&pr),
+        Err(PcsError::Shape {
+            what: "the joins",
+            expected: joins.len(),
+            got: joins.len() - 1
+        })
+    );
     for k in 0..proof.rounds.len() {
         let mut pr = proof.clone();
         pr.rounds[k][0] += E::ONE;
-        assert_eq!(check(&pr), Err(PcsError::FinalEvaluation), "main round {k}");
+        assert_eq!(
+            check(&pr),
+            Err(caught_after(&proof, &joins, k)),
+            "main round {k}"
+        );
     }
     let mut pr = proof.clone();
     pr.last += E::ONE;
     assert_eq!(check(&pr), Err(PcsError::FinalEvaluation));
+    // What a changed transcript is caught by first: the start's reduction, else the first join.
+    let first_check = if start_reduced {
+        PcsError::ReducedValues
+    } else {
+        PcsError::JoinValues { fold: joins[0] }
+    };
     // The statement: another commitment's root, parts in another order, a part left out.
     for j in 0..cs.len() {
         let mut c = cs[j].c.clone();
@@ -268,7 +361,7 @@ fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
         bad[j].0 = &c;
         assert_eq!(
             verify(&p, &bad, &proof),
-            Err(PcsError::ReducedValues),
+            Err(first_check.clone()),
             "root {j}"
         );
     }
@@ -276,23 +369,23 @@ fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
     swapped.swap(0, 1);
     assert_eq!(
         verify(&p, &swapped, &proof),
-        Err(PcsError::PartOrder { part: 1 })
+        Err(if start_reduced {
+            first_check.clone()
+        } else {
+            PcsError::PartOrder { part: 1 }
+        })
     );
+    // The two later parts in the other order (only the first must be the largest; the
+    // transcript differs), and the last part left out.
     let mut swapped = st.clone();
     swapped.swap(1, 2);
-    assert_eq!(verify(&p, &swapped, &proof), Err(PcsError::ReducedValues));
-    let claimed = |o: &One<F, E>| {
-        let mut polys: Vec<usize> = o.claims.iter().map(|c| c.poly).collect();
-        polys.sort_unstable();
-        polys.dedup();
-        polys.len()
-    };
+    assert_eq!(verify(&p, &swapped, &proof), Err(first_check.clone()));
     assert_eq!(
         verify(&p, &st[..2], &proof),
         Err(PcsError::Shape {
-            what: "the reduced values",
-            expected: claimed(&cs[0]) + claimed(&cs[1]),
-            got: red.values.len()
+            what: "the joins",
+            expected: joins.len() - 1,
+            got: joins.len()
         })
     );
     assert_eq!(verify(&p, &[], &proof), Err(PcsError::NoClaims));
@@ -300,12 +393,14 @@ fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
 
 #[test]
 fn joint_tampering_goldilocks() {
-    tampering::<Goldilocks, GoldilocksExt2>(3);
+    tampering::<Goldilocks, GoldilocksExt2>(3, &[12, 9, 5], &[1, 2, 1]);
+    tampering::<Goldilocks, GoldilocksExt2>(5, &[10, 10, 6], &[1, 2, 1]);
 }
 
 #[test]
 fn joint_tampering_bn254() {
-    tampering::<Bn254Fr, Bn254Fr>(4);
+    tampering::<Bn254Fr, Bn254Fr>(4, &[12, 9, 5], &[1, 2, 1]);
+    tampering::<Bn254Fr, Bn254Fr>(6, &[10, 10, 6], &[1, 2, 1]);
 }
 
 /// A cheating prover: each commitment in turn is made from one table, and the opening is made
