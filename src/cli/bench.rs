@@ -24,6 +24,8 @@ pub enum Only {
     Pcs,
     /// Whole-network proofs of the zoo's LeNet-5 (and VGG-16 without --quick).
     Network,
+    /// Split commitments at 2^26 and 2^28 entries (minutes, GiBs).
+    PcsLarge,
 }
 
 fn ms(d: Duration) -> String {
@@ -129,7 +131,9 @@ pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
         threads(),
         if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" }
     );
-    say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
+    if only != Some(Only::PcsLarge) {
+        say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
+    }
     if only.is_none() || only == Some(Only::Sumcheck) {
         bench_sumcheck(quick, reps);
     }
@@ -141,6 +145,10 @@ pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
     }
     if only.is_none() || only == Some(Only::Network) {
         return bench_network(quick);
+    }
+    // Not in the default run: minutes and GiBs.
+    if only == Some(Only::PcsLarge) {
+        return bench_pcs_large(quick);
     }
     ExitCode::SUCCESS
 }
@@ -284,12 +292,121 @@ fn bench_pcs(quick: bool) {
     }
 }
 
-/// Peak resident memory of this process so far (`VmHWM`), in MiB; `None` off Linux.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+/// Split commitments beyond 2^24 entries (`pcs::split`): one polynomial, one claim at a random
+/// point, one run per size. A size after the first runs only if memory allows (the previous
+/// size's peak RSS scaled by the entries, plus a margin); otherwise its row is extrapolated.
+fn bench_pcs_large(quick: bool) -> ExitCode {
+    use zkcnn::pcs::basefold::field_bits;
+    use zkcnn::pcs::split::Split;
+    const MARGIN_MIB: f64 = 1024.0;
+    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    say!();
+    say!("split commitments (pcs::split), one polynomial, one claim at a random point in E^n;");
+    say!("Split::setup_with_pow(n, 100, 20); single run per size (no medians); peak memory: the");
+    say!("process's peak RSS from building the table to verifying");
+    say!("| entries | column vars | columns | commit | open | verify | proof | proven bits | peak memory |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut rng = StdRng::seed_from_u64(11);
+    let sizes: &[usize] = if quick { &[25] } else { &[26, 28] };
+    // The last measured size: (n, commit, open, peak RSS in MiB).
+    let mut last: Option<(usize, Duration, Duration, Option<f64>)> = None;
+    for &n in sizes {
+        let pcs = match Split::setup_with_pow::<F, E>(n, 100, 20) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("zkcnn: split setup for 2^{n} entries: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let m = pcs.column_vars;
+        let bits = pcs.params.security_bits(m, field_bits::<E>());
+        if let Some((n0, commit0, open0, peak0)) = last {
+            let scale = (1u64 << (n - n0)) as f64;
+            let peak = peak0.map(|p| p * scale);
+            let need = peak.map(|p| p + MARGIN_MIB);
+            // What this process holds now is reusable, so it counts as available.
+            let have = proc_mib("/proc/meminfo", "MemAvailable:")
+                .zip(proc_mib("/proc/self/status", "VmRSS:"))
+                .map(|(a, r)| a + r);
+            let fits = matches!((need, have), (Some(need), Some(have)) if need <= have);
+            if !fits {
+                let mib = |v: Option<f64>| v.map_or("unknown".into(), |v| format!("{v:.0} MiB"));
+                say!(
+                    "| 2^{n} (estimated) | {m} | {} | {} (est.) | {} (est.) | n/a | n/a | {bits:.1} | {} (est.) |",
+                    1u64 << (n - m),
+                    secs(commit0.mul_f64(scale)),
+                    secs(open0.mul_f64(scale)),
+                    mib(peak)
+                );
+                say!(
+                    "2^{n} not run: estimated need {} (peak + {MARGIN_MIB} MiB) exceeds available {} (MemAvailable + this process's RSS);",
+                    mib(need),
+                    mib(have)
+                );
+                say!("its commit and open are extrapolated from 2^{n0} linearly in entries");
+                continue;
+            }
+        }
+        let reset = reset_peak_rss();
+        let (commit, open, verify, proof_bytes) = match split_round(&pcs, n, &mut rng) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("zkcnn: split commitment at 2^{n} entries: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let peak = if reset { peak_rss_mib() } else { None };
+        say!(
+            "| 2^{n} | {m} | {} | {} | {} | {} | {:.1} KiB | {bits:.1} | {} |",
+            1u64 << (n - m),
+            secs(commit),
+            secs(open),
+            ms(verify),
+            proof_bytes as f64 / 1024.0,
+            peak.map_or("n/a".into(), |p| format!("{p:.0} MiB"))
+        );
+        last = Some((n, commit, open, peak));
+    }
+    ExitCode::SUCCESS
+}
+
+/// One commit, open and verify of a random table of `2^n` entries at a random point: their
+/// times and the proof's size in bytes. The prover data lives until all are timed.
+fn split_round(
+    pcs: &zkcnn::pcs::split::Split,
+    n: usize,
+    rng: &mut StdRng,
+) -> Result<(Duration, Duration, Duration, usize), zkcnn::pcs::PcsError> {
+    use zkcnn::pcs::{Claim, MultilinearPcs};
+    let evals: Vec<F> = random_base(rng, 1 << n);
+    let point: Vec<E> = (0..n)
+        .map(|_| <E as ark_ff::UniformRand>::rand(rng))
+        .collect();
+    let claims = [Claim::new(0, point)];
+    let t = Instant::now();
+    let (c, data) = MultilinearPcs::<F, E>::commit(pcs, vec![evals])?;
+    let commit = t.elapsed();
+    let t = Instant::now();
+    let (ys, proof) = pcs.open(&c, &data, &claims, &mut Transcript::new(b"bench"))?;
+    let open = t.elapsed();
+    let t = Instant::now();
+    pcs.verify(&c, &claims, &ys, &proof, &mut Transcript::new(b"bench"))?;
+    let verify = t.elapsed();
+    Ok((commit, open, verify, zkcnn::codec::to_bytes(&proof).len()))
+}
+
+/// The value of `key` (in kB) in a `/proc` file such as `/proc/self/status`, in MiB; `None`
+/// off Linux.
+fn proc_mib(file: &str, key: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Peak resident memory of this process so far (`VmHWM`), in MiB; `None` off Linux.
+fn peak_rss_mib() -> Option<f64> {
+    proc_mib("/proc/self/status", "VmHWM:")
 }
 
 /// Resets the peak-RSS counter (`VmHWM`) to the current RSS, so that a later reading is the
@@ -456,6 +573,22 @@ pub fn tables_json(lines: &[String]) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    /// `--only pcs-large` parses, and the memory check reads `/proc` (the bench itself is too
+    /// slow for the test suite).
+    #[test]
+    fn pcs_large_is_selectable_and_memory_is_readable() {
+        use clap::ValueEnum;
+        assert_eq!(
+            super::Only::from_str("pcs-large", false),
+            Ok(super::Only::PcsLarge)
+        );
+        if cfg!(target_os = "linux") {
+            assert!(super::proc_mib("/proc/meminfo", "MemAvailable:").is_some_and(|m| m > 0.0));
+            assert!(super::proc_mib("/proc/self/status", "VmRSS:").is_some_and(|m| m > 0.0));
+        }
+        assert_eq!(super::proc_mib("/proc/self/status", "NoSuchKey:"), None);
+    }
+
     #[test]
     fn markdown_tables_become_json() {
         let lines: Vec<String> = [
