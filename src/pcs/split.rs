@@ -186,6 +186,8 @@ impl<F: BaseField + FftField, E: ExtField<F>> MultilinearPcs<F, E> for Split {
             for j in (1..1usize << h).rev() {
                 columns.push(p.split_off(j << m));
             }
+            // `split_off` leaves the whole table's capacity with column 0.
+            p.shrink_to_fit();
             columns.push(p);
             let start = columns.len() - (1 << h);
             columns[start..].reverse();
