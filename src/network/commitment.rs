@@ -534,6 +534,8 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
     /// Checks that the commitment holds a model of `architecture` (weights may be absent:
     /// [`Model::architecture`]); never panics on the proof's contents.
     pub fn check(&self, architecture: &Model) -> Result<CheckedCommitment, CheckError> {
+        // Weights passed along are dropped, not scanned.
+        let architecture = &architecture.architecture();
         let plan = Plan::new(architecture).map_err(CheckError::Model)?;
         let n = plan.model_packing.num_vars();
         let bits = plan.weight_bits as usize;
