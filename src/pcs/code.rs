@@ -309,7 +309,7 @@ pub struct Join<'a, F, E> {
 /// Folds a codeword (storage order, entry `x` given by `at`) `k = rs.len()` times, leaf by
 /// leaf, without the intermediate codewords: output entry `q` is the fold of entries
 /// `q·2^k .. (q+1)·2^k`. Returns the first `count` entries of the folded codeword; equals `k`
-/// calls of [`fold_ext_codeword`] (with the `joins` added between them). See [`fold_leaves`]
+/// calls of [`fold_ext_codeword`] (with the `joins` added between them). See `fold_leaves`
 /// for the arithmetic.
 pub fn fold_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
     at: impl Fn(usize) -> E + Sync + Send,
