@@ -103,8 +103,9 @@ enum Command {
     Prove(ProveArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
-    /// Print the figures tables (sum-check, GKR, Basefold, whole networks) as Markdown; with
-    /// --json, as {"tables": [{"notes", "columns", "rows"}], "notes"}.
+    /// Print the figures tables (sum-check, GKR, Basefold, whole networks; split commitments at
+    /// 2^26 and 2^28 only with --only pcs-large) as Markdown; with --json, as {"tables":
+    /// [{"notes", "columns", "rows"}], "notes"}.
     Bench(BenchArgs),
     /// Prove and verify LeNet-5 on a handwritten digit, and print the prediction and figures.
     Demo,
