@@ -27,6 +27,7 @@ use prover::split_factors;
 
 mod prover;
 mod verifier;
+pub mod zk;
 
 pub use prover::{prove, RoundProver};
 pub use verifier::verify;
