@@ -239,7 +239,7 @@ pub enum SumcheckError {
         got: usize,
     },
     /// The verifier was asked for a degree the protocol does not support.
-    #[error("sum-check degree {degree} is not supported (1 to {MAX_DEGREE})")]
+    #[error("sum-check degree {degree} is not supported (1 to {MAX_DEGREE}; one more with a zero-knowledge mask)")]
     UnsupportedDegree {
         /// The degree asked for.
         degree: usize,
@@ -247,6 +247,15 @@ pub enum SumcheckError {
     /// The final evaluation does not match the claim left by the last round.
     #[error("final evaluation does not match the sum-check claim")]
     FinalEvaluation,
+    /// A masked sum-check carries the wrong number of masked values (or its caller gave the
+    /// wrong number of public values).
+    #[error("{got} masked or public table values; expected {expected}")]
+    MaskedValues {
+        /// Values expected.
+        expected: usize,
+        /// Values given.
+        got: usize,
+    },
 }
 
 impl<E: Field> EvaluationClaim<E> {

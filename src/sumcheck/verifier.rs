@@ -23,7 +23,20 @@ pub fn verify<E: Field>(
     proof: &Proof<E>,
     transcript: &mut Transcript,
 ) -> Result<EvaluationClaim<E>, SumcheckError> {
-    if degree == 0 || degree > MAX_DEGREE {
+    verify_up_to(MAX_DEGREE, num_vars, degree, claim, proof, transcript)
+}
+
+/// [`verify`] with another degree limit (the zero-knowledge variants' masked round reaches
+/// `MAX_DEGREE + 1`).
+pub(crate) fn verify_up_to<E: Field>(
+    max_degree: usize,
+    num_vars: usize,
+    degree: usize,
+    claim: E,
+    proof: &Proof<E>,
+    transcript: &mut Transcript,
+) -> Result<EvaluationClaim<E>, SumcheckError> {
+    if degree == 0 || degree > max_degree {
         return Err(SumcheckError::UnsupportedDegree { degree });
     }
     if proof.rounds.len() != num_vars {

@@ -24,9 +24,10 @@
 //! `g_1(1), …`: values at the nodes `1..=d` rather than coefficients (a uniform choice of either
 //! is a uniform choice of the other), so that round messages need no interpolation.
 
+use super::verifier::verify_up_to;
 use super::{
-    interpolate, verify as verify_plain, EvaluationClaim, Instance, Proof, RoundMessage,
-    RoundProver, SumcheckError, MAX_DEGREE,
+    absorb_header, full_evals, interpolate, EvaluationClaim, Instance, Proof, RoundMessage,
+    RoundProver, SumcheckError, Term, MAX_DEGREE,
 };
 use crate::field::{BaseField, ExtField};
 use crate::transcript::TranscriptExt;
@@ -34,6 +35,10 @@ use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 use rand::{CryptoRng, RngCore};
+
+/// Largest mask degree: one more than a plain sum-check's, for the masked round of
+/// [`prove_masked`] (`1 + #private factors` with up to [`MAX_DEGREE`] factors).
+pub const MAX_ZK_DEGREE: usize = MAX_DEGREE + 1;
 
 /// Libra's mask `g(x) = a_0 + Σ_j g_j(x_j)`, each `g_j` of degree `d` with `g_j(0) = 0`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,10 +85,10 @@ pub struct ZkProverOutput<E: Field> {
 
 impl<E: Field> Mask<E> {
     /// A uniformly random mask over `num_vars` variables of degree `degree` (1 to
-    /// [`MAX_DEGREE`]), from `rng` (the operating system's generator in production; a seeded one
+    /// [`MAX_ZK_DEGREE`]), from `rng` (the operating system's generator in production; a seeded one
     /// in tests).
     pub fn random<R: RngCore + CryptoRng>(num_vars: usize, degree: usize, rng: &mut R) -> Self {
-        let degree = degree.clamp(1, MAX_DEGREE);
+        let degree = degree.clamp(1, MAX_ZK_DEGREE);
         Self {
             constant: E::rand(rng),
             values: (0..num_vars)
@@ -93,7 +98,7 @@ impl<E: Field> Mask<E> {
     }
 
     /// The mask with the given entries (in [`Mask::entries`] order), or `None` if their number
-    /// is not `1 + num_vars·degree` for a degree in `1..=MAX_DEGREE`.
+    /// is not `1 + num_vars·degree` for a degree in `1..=MAX_ZK_DEGREE`.
     pub fn from_entries(num_vars: usize, entries: &[E]) -> Option<Self> {
         let (&constant, rest) = entries.split_first()?;
         if num_vars == 0 {
@@ -103,7 +108,7 @@ impl<E: Field> Mask<E> {
             });
         }
         let degree = rest.len() / num_vars;
-        if degree == 0 || degree > MAX_DEGREE || degree * num_vars != rest.len() {
+        if degree == 0 || degree > MAX_ZK_DEGREE || degree * num_vars != rest.len() {
             return None;
         }
         Some(Self {
@@ -219,6 +224,37 @@ fn mask_weight<E: Field>(t: &mut Transcript, n: usize, d: usize, mask_sum: &E) -
     }
 }
 
+/// The masked rounds over the instance's variables: round `j` sends `f`'s round polynomial plus
+/// `ρ` times the mask's part, at `0, 2, …, d`. Returns the messages and `Σ_j g_j(r_j)`.
+fn run_rounds<F: BaseField, E: ExtField<F>>(
+    prover: &mut RoundProver<F, E>,
+    mask: &Mask<E>,
+    rho: E,
+    d: usize,
+    transcript: &mut Transcript,
+) -> (Vec<RoundMessage<E>>, E) {
+    let n = prover.num_vars();
+    let mut rounds = Vec::with_capacity(n);
+    let mut prefix = E::ZERO;
+    for j in 0..n {
+        let own = prover.message();
+        let own_full = full_evals(&own, prover.claim());
+        // f's round polynomial at 0, 2, …, d (its own degree may be lower than d).
+        let f_at = |t: usize| interpolate(&own_full, E::from(t as u64));
+        let evals: Vec<E> = std::iter::once(0)
+            .chain(2..=d)
+            .zip(mask.round(j, prefix, d))
+            .map(|(t, g)| f_at(t) + rho * g)
+            .collect();
+        transcript.append_fields(b"sumcheck-round", &evals);
+        let r: E = transcript.challenge_field(b"sumcheck-challenge");
+        prover.bind(&own, r);
+        prefix += mask.univariate(j, r);
+        rounds.push(RoundMessage { evals });
+    }
+    (rounds, prefix)
+}
+
 /// Proves `claim = Σ_x instance(x)` in zero knowledge with `mask` (over the instance's
 /// variables, of at least its degree; committed by the caller beforehand). The claim must be the
 /// true sum, as for [`super::prove`].
@@ -244,28 +280,9 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     );
     let mask_sum = mask.sum();
     let rho = mask_weight(transcript, n, d, &mask_sum);
-    let combined_claim = claim + rho * mask_sum;
-    super::absorb_header(transcript, n, d, &combined_claim);
+    absorb_header(transcript, n, d, &(claim + rho * mask_sum));
     let mut prover = RoundProver::new(instance, claim);
-    let mut rounds = Vec::with_capacity(n);
-    let mut prefix = E::ZERO;
-    for j in 0..n {
-        let own = prover.message();
-        let own_full = super::full_evals(&own, prover.claim());
-        // f's round polynomial at 0, 2, …, d (its own degree may be lower than d).
-        let f_at = |t: usize| interpolate(&own_full, E::from(t as u64));
-        let g_part = mask.round(j, prefix, d);
-        let evals: Vec<E> = std::iter::once(0)
-            .chain(2..=d)
-            .zip(g_part)
-            .map(|(t, g)| f_at(t) + rho * g)
-            .collect();
-        transcript.append_fields(b"sumcheck-round", &evals);
-        let r: E = transcript.challenge_field(b"sumcheck-challenge");
-        prover.bind(&own, r);
-        prefix += mask.univariate(j, r);
-        rounds.push(RoundMessage { evals });
-    }
+    let (rounds, _) = run_rounds(&mut prover, mask, rho, d, transcript);
     let (point, table_values) = prover.finish();
     let mask_value = mask.evaluate(&point);
     ZkProverOutput {
@@ -290,11 +307,12 @@ pub fn verify<E: Field>(
     proof: &ZkProof<E>,
     transcript: &mut Transcript,
 ) -> Result<ZkClaim<E>, SumcheckError> {
-    if degree == 0 || degree > MAX_DEGREE {
+    if degree == 0 || degree > MAX_ZK_DEGREE {
         return Err(SumcheckError::UnsupportedDegree { degree });
     }
     let rho = mask_weight(transcript, num_vars, degree, &proof.mask_sum);
-    let EvaluationClaim { point, value } = verify_plain(
+    let EvaluationClaim { point, value } = verify_up_to(
+        MAX_ZK_DEGREE,
         num_vars,
         degree,
         claim + rho * proof.mask_sum,
@@ -317,6 +335,246 @@ impl<E: Field> ZkClaim<E> {
             Err(SumcheckError::FinalEvaluation)
         }
     }
+}
+
+/// A zero-knowledge product sum-check whose private tables' values at the final point are sent
+/// masked (`spec/zk.md`, "Masked values"): the sum runs over one more variable `b`, bound last,
+/// of `(1 − b)·instance(x)` with each private table `t_i` replaced by `t̃_i(x) + b·c_i`.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct MaskedProof<E: Field> {
+    /// The zero-knowledge sum-check over `(x, b)`.
+    pub zk: ZkProof<E>,
+    /// `v_i = t̃_i(r) + β·c_i` for each private table, in table order.
+    pub values: Vec<E>,
+}
+
+/// What the prover of a masked sum-check holds at the end.
+#[derive(Clone, Debug)]
+pub struct MaskedProverOutput<E: Field> {
+    /// The proof to send.
+    pub proof: MaskedProof<E>,
+    /// `r`, the point over the instance's variables.
+    pub point: Vec<E>,
+    /// `β`, the challenge of `b`.
+    pub beta: E,
+    /// `ρ`.
+    pub weight: E,
+    /// Each table's true value `t̃_i(r)`, in instance order.
+    pub table_values: Vec<E>,
+    /// `g(r, β)`.
+    pub mask_value: E,
+}
+
+/// What the verifier of a masked sum-check holds: the last round's value must equal
+/// `(1 − β)·instance(values) + ρ·g(r, β)` ([`MaskedClaim::check`]), and the caller defers
+/// `t̃_i(r) + β·c_i = v_i` for each private table (a linear claim on committed data).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaskedClaim<E> {
+    /// `r`, over the instance's variables.
+    pub point: Vec<E>,
+    /// `β`.
+    pub beta: E,
+    /// `ρ`.
+    pub weight: E,
+    /// The value the last round left.
+    pub value: E,
+    /// The masked values `v_i` of the private tables, in table order.
+    pub values: Vec<E>,
+}
+
+/// The degree a masked sum-check's mask needs: one more than the largest number of private
+/// factors in a term, at least the instance's degree.
+pub fn masked_degree<E>(terms: &[Term<E>], private: &[bool]) -> usize {
+    let own = terms.iter().map(|t| t.factors.len()).max().unwrap_or(1);
+    let masked = terms
+        .iter()
+        .map(|t| {
+            1 + t
+                .factors
+                .iter()
+                .filter(|&&i| private.get(i).copied().unwrap_or(false))
+                .count()
+        })
+        .max()
+        .unwrap_or(1);
+    own.max(masked)
+}
+
+/// Proves `claim = Σ_x instance(x)` in zero knowledge, sending the private tables' final values
+/// masked by the scalars `c_i` (`scalars[i]`, read for private tables only). `mask` has the
+/// instance's variables plus one and degree [`masked_degree`]; the mask and the scalars are
+/// committed by the caller beforehand.
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+pub fn prove_masked<F: BaseField, E: ExtField<F>>(
+    instance: Instance<F, E>,
+    claim: E,
+    private: &[bool],
+    scalars: &[E],
+    mask: &Mask<E>,
+    transcript: &mut Transcript,
+) -> MaskedProverOutput<E> {
+    let n = instance.num_vars();
+    let tables = instance.tables().len();
+    assert!(
+        private.len() == tables && scalars.len() == tables,
+        "one flag and scalar per table"
+    );
+    let d = mask.degree();
+    assert_eq!(
+        mask.num_vars(),
+        n + 1,
+        "the mask covers the instance's variables and b"
+    );
+    assert!(
+        d >= masked_degree(instance.terms(), private),
+        "the mask's degree must cover the masked round"
+    );
+    let terms = instance.terms().to_vec();
+    let mask_sum = mask.sum();
+    let rho = mask_weight(transcript, n + 1, d, &mask_sum);
+    absorb_header(transcript, n + 1, d, &(claim + rho * mask_sum));
+    let mut prover = RoundProver::new(instance, claim);
+    let (mut rounds, prefix) = run_rounds(&mut prover, mask, rho, d, transcript);
+    let (mut point, table_values) = prover.finish();
+    // The round of b: (1 − B)·Σ_j c_j Π_i (t̃_i(r) + B·c_i [i private]).
+    let at = |b: E| {
+        let values: Vec<E> = table_values
+            .iter()
+            .zip(private.iter().zip(scalars))
+            .map(|(&v, (&p, &c))| if p { v + b * c } else { v })
+            .collect();
+        (E::ONE - b) * Instance::<F, E>::combine(&terms, &values)
+    };
+    let evals: Vec<E> = std::iter::once(0)
+        .chain(2..=d)
+        .zip(mask.round(n, prefix, d))
+        .map(|(t, g)| at(E::from(t as u64)) + rho * g)
+        .collect();
+    transcript.append_fields(b"sumcheck-round", &evals);
+    let beta: E = transcript.challenge_field(b"sumcheck-challenge");
+    rounds.push(RoundMessage { evals });
+    let values: Vec<E> = (0..tables)
+        .filter(|&i| private[i])
+        .map(|i| table_values[i] + beta * scalars[i])
+        .collect();
+    transcript.append_fields(b"masked-values", &values);
+    point.push(beta);
+    let mask_value = mask.evaluate(&point);
+    point.pop();
+    MaskedProverOutput {
+        proof: MaskedProof {
+            zk: ZkProof {
+                mask_sum,
+                sumcheck: Proof { rounds },
+            },
+            values,
+        },
+        point,
+        beta,
+        weight: rho,
+        table_values,
+        mask_value,
+    }
+}
+
+/// Verifies a masked sum-check of an `num_vars`-variable instance with `num_private` private
+/// tables and mask degree `degree`, summing to `claim`.
+pub fn verify_masked<E: Field>(
+    num_vars: usize,
+    degree: usize,
+    claim: E,
+    num_private: usize,
+    proof: &MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<MaskedClaim<E>, SumcheckError> {
+    if proof.values.len() != num_private {
+        return Err(SumcheckError::MaskedValues {
+            expected: num_private,
+            got: proof.values.len(),
+        });
+    }
+    let ZkClaim {
+        mut point,
+        weight,
+        value,
+    } = verify(num_vars + 1, degree, claim, &proof.zk, transcript)?;
+    let beta = point.pop().ok_or(SumcheckError::RoundCount {
+        expected: num_vars + 1,
+        got: 0,
+    })?;
+    transcript.append_fields(b"masked-values", &proof.values);
+    Ok(MaskedClaim {
+        point,
+        beta,
+        weight,
+        value,
+        values: proof.values.clone(),
+    })
+}
+
+impl<E: Field> MaskedClaim<E> {
+    /// Checks the last round's value given the public tables' values at `r` (in table order,
+    /// public tables only) and `g(r, β)`.
+    pub fn check(
+        &self,
+        terms: &[Term<E>],
+        private: &[bool],
+        public_values: &[E],
+        mask_value: E,
+    ) -> Result<(), SumcheckError> {
+        let (mut masked, mut public) = (self.values.iter(), public_values.iter());
+        let mut all = Vec::with_capacity(private.len());
+        for &p in private {
+            let next = if p { masked.next() } else { public.next() };
+            all.push(*next.ok_or(SumcheckError::MaskedValues {
+                expected: private.len(),
+                got: self.values.len() + public_values.len(),
+            })?);
+        }
+        if masked.next().is_some() || public.next().is_some() {
+            return Err(SumcheckError::MaskedValues {
+                expected: private.len(),
+                got: self.values.len() + public_values.len(),
+            });
+        }
+        if terms
+            .iter()
+            .flat_map(|t| &t.factors)
+            .any(|&i| i >= all.len())
+        {
+            return Err(SumcheckError::MaskedValues {
+                expected: terms
+                    .iter()
+                    .flat_map(|t| &t.factors)
+                    .map(|&i| i + 1)
+                    .max()
+                    .unwrap_or(0),
+                got: all.len(),
+            });
+        }
+        let f = (E::ONE - self.beta) * combine(terms, &all);
+        if f + self.weight * mask_value == self.value {
+            Ok(())
+        } else {
+            Err(SumcheckError::FinalEvaluation)
+        }
+    }
+}
+
+/// `Σ_j c_j Π_i values[f_{j,i}]` (the caller checked the indices).
+fn combine<E: Field>(terms: &[Term<E>], values: &[E]) -> E {
+    terms
+        .iter()
+        .map(|t| {
+            t.coeff
+                * t.factors
+                    .iter()
+                    .map(|&i| values.get(i).copied().unwrap_or(E::ZERO))
+                    .product::<E>()
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -489,6 +747,62 @@ mod tests {
         );
     }
 
+    /// The f-part of each round at the nodes `0..=d` for a witness, bound along `r`.
+    fn f_parts<F: BaseField, E: ExtField<F>>(
+        inst: Instance<F, E>,
+        claim: E,
+        r: &[E],
+        d: usize,
+    ) -> (Vec<Vec<E>>, Vec<E>) {
+        let mut own = RoundProver::new(inst, claim);
+        let mut parts = Vec::new();
+        for &rj in r {
+            let msg = own.message();
+            let full = full_evals(&msg, own.claim());
+            parts.push(
+                (0..=d)
+                    .map(|t| interpolate(&full, E::from(t as u64)))
+                    .collect(),
+            );
+            own.bind(&msg, rj);
+        }
+        let (_, values) = own.finish();
+        (parts, values)
+    }
+
+    /// The simulator's step, run backwards: the mask under which a witness whose rounds have
+    /// the f-parts `parts` gives exactly `proof` (round `j`'s message minus the f-part is `ρ`
+    /// times the mask's part, whose node values give `g_j(t)`; then `a_0` from the mask sum).
+    fn solve_mask<E: Field>(
+        proof: &ZkProof<E>,
+        claim: E,
+        rho: E,
+        r: &[E],
+        parts: &[Vec<E>],
+    ) -> Mask<E> {
+        let n = r.len();
+        let rho_inv = rho.inverse().expect("ρ ≠ 0");
+        let mut running = claim + rho * proof.mask_sum;
+        let mut values: Vec<Vec<E>> = Vec::with_capacity(n);
+        for (j, (&rj, part)) in r.iter().zip(parts).enumerate() {
+            let full = full_evals(&proof.sumcheck.rounds[j].evals, running);
+            let d = full.len() - 1;
+            let dd: Vec<E> = (0..=d).map(|t| (full[t] - part[t]) * rho_inv).collect();
+            let scale_inv = pow2::<E>(n - j - 1).inverse().expect("invertible");
+            values.push((1..=d).map(|t| (dd[t] - dd[0]) * scale_inv).collect());
+            running = interpolate(&full, rj);
+        }
+        let ones: E = values.iter().map(|v| v[0]).sum();
+        let a0 = (proof.mask_sum - ones * pow2::<E>(n - 1)) * pow2::<E>(n).inverse().expect("2^n");
+        let mut entries = vec![a0];
+        entries.extend(values.into_iter().flatten());
+        Mask::from_entries(n, &entries).expect("shape")
+    }
+
+    fn lift<F: BaseField, E: ExtField<F>>(t: &[F]) -> Vec<E> {
+        t.iter().map(|&x| E::from_base_prime_field(x)).collect()
+    }
+
     /// The zero-knowledge claim made concrete: for a *second* witness with the same sum and the
     /// same value at the proof's point, there is a mask (solved from the first proof) under which
     /// the second witness gives the byte-identical proof. So the proof carries nothing about the
@@ -516,14 +830,10 @@ mod tests {
             let t1: Vec<E> = if d == 1 {
                 vec![E::ONE; 1 << n]
             } else {
-                tables[1]
-                    .iter()
-                    .map(|&x| E::from_base_prime_field(x))
-                    .collect()
+                lift::<F, E>(&tables[1])
             };
             let eq_r = crate::poly::eq_table(&r);
             let mut delta: Vec<E> = (0..1usize << n).map(|_| E::rand(&mut rng)).collect();
-            // Solve for delta[0], delta[1]: [t1_0 t1_1; eq_0 eq_1]·[δ0 δ1]ᵀ = −(rest).
             delta[0] = E::ZERO;
             delta[1] = E::ZERO;
             let s1: E = delta.iter().zip(&t1).map(|(a, b)| *a * b).sum();
@@ -532,20 +842,12 @@ mod tests {
             let inv = det.inverse().expect("nonsingular for random data");
             delta[0] = (-s1 * eq_r[1] + s2 * t1[1]) * inv;
             delta[1] = (-s2 * t1[0] + s1 * eq_r[0]) * inv;
-            let t0b: Vec<E> = tables[0]
+            let t0b: Vec<E> = lift::<F, E>(&tables[0])
                 .iter()
                 .zip(&delta)
-                .map(|(&x, &dl)| E::from_base_prime_field(x) + dl)
+                .map(|(&x, &dl)| x + dl)
                 .collect();
-            assert_ne!(
-                t0b,
-                tables[0]
-                    .iter()
-                    .map(|&x| E::from_base_prime_field(x))
-                    .collect::<Vec<_>>()
-            );
-            let mut mles: Vec<Mle<F, E>> = vec![Mle::Ext(t0b)];
-            mles.push(Mle::Base(tables[1].clone()));
+            assert_ne!(t0b, lift::<F, E>(&tables[0]));
             let term_list: Vec<Term<E>> = terms
                 .iter()
                 .map(|(c, f)| Term {
@@ -553,43 +855,13 @@ mod tests {
                     factors: f.clone(),
                 })
                 .collect();
-            let inst2 = Instance::new(mles, term_list).expect("well-formed");
+            let inst2 = Instance::new(vec![Mle::Ext(t0b), Mle::Base(tables[1].clone())], term_list)
+                .expect("well-formed");
             assert_eq!(inst2.sum(), claim, "same sum");
 
-            // Solve the second mask from the first proof: round j's message minus the second
-            // witness's own round polynomial is ρ times the mask's part, whose values at the
-            // nodes give g_j(t) − g_j(0)-free differences; then a_0 from the mask sum.
-            let rho = out.weight;
-            let mut own = RoundProver::new(inst2.clone(), claim);
-            let mut values = Vec::with_capacity(n);
-            let mut combined_claim = claim + rho * out.proof.mask_sum;
-            for (j, &rj) in r.iter().enumerate() {
-                let msg = &out.proof.sumcheck.rounds[j].evals;
-                let full = super::super::full_evals(msg, combined_claim);
-                let f_msg = own.message();
-                let f_full = super::super::full_evals(&f_msg, own.claim());
-                // D(t) = (s(t) − f(t))/ρ = 2^{n−j−1}·(const + g_j(t)) + tail: g_j(t) = (D(t) − D(0))/2^{n−j−1}.
-                let dd: Vec<E> = (0..=d)
-                    .map(|t| (full[t] - f_full[t]) * rho.inverse().expect("ρ ≠ 0"))
-                    .collect();
-                let scale_inv = pow2::<E>(n - j - 1).inverse().expect("2 is invertible");
-                values.push(
-                    (1..=d)
-                        .map(|t| (dd[t] - dd[0]) * scale_inv)
-                        .collect::<Vec<E>>(),
-                );
-                combined_claim = interpolate(&full, rj);
-                own.bind(&f_msg, rj);
-            }
-            // a_0 from G = 2^n a_0 + 2^{n−1} Σ_j g_j(1).
-            let ones: E = values.iter().map(|v: &Vec<E>| v[0]).sum();
-            let a0 = (out.proof.mask_sum - ones * pow2::<E>(n - 1))
-                * pow2::<E>(n).inverse().expect("invertible");
-            let mut entries = vec![a0];
-            entries.extend(values.into_iter().flatten());
-            let mask2 = Mask::from_entries(n, &entries).expect("shape");
+            let (parts, _) = f_parts(inst2.clone(), claim, &r, d);
+            let mask2 = solve_mask(&out.proof, claim, out.weight, &r, &parts);
             assert_ne!(mask2, mask);
-
             let out2 = prove(inst2, claim, &mask2, &mut Transcript::new(b"zk"));
             assert_eq!(
                 out2.proof, out.proof,
@@ -597,6 +869,261 @@ mod tests {
             );
             assert_eq!(out2.point, r);
         }
+    }
+
+    fn masked_instance<F: BaseField, E: ExtField<F>>(
+        tables: Vec<Mle<F, E>>,
+        terms: &[(u64, Vec<usize>)],
+    ) -> Instance<F, E> {
+        let terms = terms
+            .iter()
+            .map(|(c, f)| Term {
+                coeff: E::from(*c),
+                factors: f.clone(),
+            })
+            .collect();
+        Instance::new(tables, terms).expect("well-formed")
+    }
+
+    fn masked_round_trip<F: BaseField, E: ExtField<F>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for n in [0usize, 1, 4] {
+            for (private, terms) in [
+                (
+                    vec![true, false, true],
+                    vec![(1u64, vec![0, 1]), (2, vec![2])],
+                ),
+                (vec![true, false, true], vec![(1u64, vec![0, 1, 2])]),
+                (
+                    vec![true, true, true],
+                    vec![(3u64, vec![0, 1, 2]), (1, vec![1])],
+                ),
+            ] {
+                let tables = random_tables::<F>(3, n, &mut rng);
+                let inst = masked_instance::<F, E>(
+                    tables.iter().cloned().map(Mle::Base).collect(),
+                    &terms,
+                );
+                let claim = inst.sum();
+                let d = masked_degree(inst.terms(), &private);
+                let mask = Mask::<E>::random(n + 1, d, &mut rng);
+                let scalars: Vec<E> = (0..3).map(|_| E::rand(&mut rng)).collect();
+                let terms_e = inst.terms().to_vec();
+                let out = prove_masked(
+                    inst,
+                    claim,
+                    &private,
+                    &scalars,
+                    &mask,
+                    &mut Transcript::new(b"zk"),
+                );
+                let num_private = private.iter().filter(|&&p| p).count();
+                let vc = verify_masked(
+                    n,
+                    d,
+                    claim,
+                    num_private,
+                    &out.proof,
+                    &mut Transcript::new(b"zk"),
+                )
+                .expect("honest");
+                assert_eq!((vc.point.clone(), vc.beta), (out.point.clone(), out.beta));
+                let naive: Vec<E> = tables
+                    .iter()
+                    .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&vc.point))
+                    .collect();
+                assert_eq!(naive, out.table_values);
+                let public: Vec<E> = (0..3).filter(|&i| !private[i]).map(|i| naive[i]).collect();
+                let mut full = vc.point.clone();
+                full.push(vc.beta);
+                let g = mask.evaluate(&full);
+                assert_eq!(g, out.mask_value);
+                vc.check(&terms_e, &private, &public, g)
+                    .expect("final check");
+                // The deferred claims: t̃_i(r) + β·c_i = v_i.
+                let mut v = vc.values.iter();
+                for i in (0..3).filter(|&i| private[i]) {
+                    assert_eq!(naive[i] + vc.beta * scalars[i], *v.next().expect("value"));
+                }
+                // A masked value off by one, a wrong public value, a wrong g: caught.
+                let mut bad = vc.clone();
+                bad.values[0] += E::ONE;
+                assert_eq!(
+                    bad.check(&terms_e, &private, &public, g),
+                    Err(SumcheckError::FinalEvaluation)
+                );
+                assert_eq!(
+                    vc.check(&terms_e, &private, &public, g + E::ONE),
+                    Err(SumcheckError::FinalEvaluation)
+                );
+                if let Some(p0) = public.first() {
+                    let mut wrong = public.clone();
+                    wrong[0] = *p0 + E::ONE;
+                    assert_eq!(
+                        vc.check(&terms_e, &private, &wrong, g),
+                        Err(SumcheckError::FinalEvaluation)
+                    );
+                }
+                // Counts.
+                let mut short = out.proof.clone();
+                short.values.pop();
+                assert_eq!(
+                    verify_masked(
+                        n,
+                        d,
+                        claim,
+                        num_private,
+                        &short,
+                        &mut Transcript::new(b"zk")
+                    ),
+                    Err(SumcheckError::MaskedValues {
+                        expected: num_private,
+                        got: num_private - 1
+                    })
+                );
+                assert!(
+                    matches!(
+                        vc.check(&terms_e, &private, &[], g),
+                        Err(SumcheckError::MaskedValues { .. })
+                    ) || public.is_empty()
+                );
+                // A false claim with an otherwise honest prover, and a tampered round.
+                let inst = masked_instance::<F, E>(
+                    tables.iter().cloned().map(Mle::Base).collect(),
+                    &terms,
+                );
+                let lie = prove_masked(
+                    inst,
+                    claim + E::ONE,
+                    &private,
+                    &scalars,
+                    &mask,
+                    &mut Transcript::new(b"zk"),
+                );
+                let lc = verify_masked(
+                    n,
+                    d,
+                    claim + E::ONE,
+                    num_private,
+                    &lie.proof,
+                    &mut Transcript::new(b"zk"),
+                )
+                .expect("rounds are consistent");
+                let lnaive: Vec<E> = tables
+                    .iter()
+                    .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&lc.point))
+                    .collect();
+                let lpublic: Vec<E> = (0..3).filter(|&i| !private[i]).map(|i| lnaive[i]).collect();
+                let mut lfull = lc.point.clone();
+                lfull.push(lc.beta);
+                assert_eq!(
+                    lc.check(&terms_e, &private, &lpublic, mask.evaluate(&lfull)),
+                    Err(SumcheckError::FinalEvaluation)
+                );
+                let mut tampered = out.proof.clone();
+                tampered.zk.sumcheck.rounds[n].evals[0] += E::ONE;
+                let tc = verify_masked(
+                    n,
+                    d,
+                    claim,
+                    num_private,
+                    &tampered,
+                    &mut Transcript::new(b"zk"),
+                )
+                .expect("shape");
+                let mut tfull = tc.point.clone();
+                tfull.push(tc.beta);
+                let tnaive: Vec<E> = tables
+                    .iter()
+                    .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&tc.point))
+                    .collect();
+                let tpublic: Vec<E> = (0..3).filter(|&i| !private[i]).map(|i| tnaive[i]).collect();
+                assert_eq!(
+                    tc.check(&terms_e, &private, &tpublic, mask.evaluate(&tfull)),
+                    Err(SumcheckError::FinalEvaluation)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn masked_sumcheck_round_trip() {
+        masked_round_trip::<Goldilocks, GoldilocksExt2>(7);
+        masked_round_trip::<Bn254Fr, Bn254Fr>(8);
+    }
+
+    /// Masked values hide the witness completely: a second witness with only the same *sum*
+    /// (not the same values at `r`) gives the byte-identical proof, masked values included, under
+    /// solved scalars `c'_i = c_i + (t̃_i(r) − t̃'_i(r))/β` and a solved mask.
+    #[test]
+    fn masked_sumcheck_explains_any_witness() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(9);
+        let n = 4;
+        let private = vec![true, false, true];
+        let terms = vec![(1u64, vec![0, 1]), (5, vec![2])];
+        let tables = random_tables::<F>(3, n, &mut rng);
+        let inst = masked_instance::<F, E>(tables.iter().cloned().map(Mle::Base).collect(), &terms);
+        let claim = inst.sum();
+        let d = masked_degree(inst.terms(), &private);
+        let mask = Mask::<E>::random(n + 1, d, &mut rng);
+        let scalars: Vec<E> = (0..3).map(|_| E::rand(&mut rng)).collect();
+        let out = prove_masked(
+            inst,
+            claim,
+            &private,
+            &scalars,
+            &mask,
+            &mut Transcript::new(b"zk"),
+        );
+
+        // Witness two: tables 0 and 2 random, table 2's first entry set so the sum is the same.
+        let t1 = lift::<F, E>(&tables[1]);
+        let t0b: Vec<E> = (0..1usize << n).map(|_| E::rand(&mut rng)).collect();
+        let mut t2b: Vec<E> = (0..1usize << n).map(|_| E::rand(&mut rng)).collect();
+        let partial: E = t0b.iter().zip(&t1).map(|(a, b)| *a * b).sum::<E>()
+            + E::from(5u64) * t2b[1..].iter().copied().sum::<E>();
+        t2b[0] = (claim - partial) * E::from(5u64).inverse().expect("5");
+        let tables2 = vec![Mle::Ext(t0b), Mle::Base(tables[1].clone()), Mle::Ext(t2b)];
+        let inst2 = masked_instance::<F, E>(tables2, &terms);
+        assert_eq!(inst2.sum(), claim);
+        let terms_e = inst2.terms().to_vec();
+
+        let mut r_full = out.point.clone();
+        r_full.push(out.beta);
+        let (mut parts, values2) = f_parts(inst2.clone(), claim, &out.point, d);
+        let beta_inv = out.beta.inverse().expect("β ≠ 0");
+        let scalars2: Vec<E> = (0..3)
+            .map(|i| scalars[i] + (out.table_values[i] - values2[i]) * beta_inv)
+            .collect();
+        let last = |b: E| {
+            let vals: Vec<E> = (0..3)
+                .map(|i| {
+                    if private[i] {
+                        values2[i] + b * scalars2[i]
+                    } else {
+                        values2[i]
+                    }
+                })
+                .collect();
+            (E::ONE - b) * combine(&terms_e, &vals)
+        };
+        parts.push((0..=d).map(|t| last(E::from(t as u64))).collect());
+        let mask2 = solve_mask(&out.proof.zk, claim, out.weight, &r_full, &parts);
+        assert_ne!(mask2, mask);
+        let out2 = prove_masked(
+            inst2,
+            claim,
+            &private,
+            &scalars2,
+            &mask2,
+            &mut Transcript::new(b"zk"),
+        );
+        assert_eq!(
+            out2.proof, out.proof,
+            "identical proof, masked values included"
+        );
     }
 
     /// Masked messages look uniform: with the all-zero witness (whose plain sum-check messages
