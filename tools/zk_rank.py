@@ -9,8 +9,9 @@ in the column space of the mask part (rank([A_mask | A_f K]) == rank(A_mask)). H
 
 Usage: python3 tools/zk_rank.py n k a q [plain] [seeds] [l0=L] [--diag]
   n: variables of f; k: fold bits (leaf 2^k); a: extra window bits of each helper;
-  q: queries; l0: msk has 2^l0 coefficients in an extra top block; --diag: ranks row group by
-  row group. Needs numpy (tools/requirements.txt). Not run by CI: a design check.
+  q: queries; l0: msk has 2^l0 coefficients in an extra top block (or, with --low, added to
+  f's low coefficients, with msk's functional at the claim revealed and msk opened in the second
+  instance); --diag: ranks row group by row group. Needs numpy (tools/requirements.txt). Not run by CI: a design check.
 """
 import random, sys
 import numpy as np
@@ -38,10 +39,10 @@ def rank(rows, ncols):
         if r == len(m): break
     return r
 
-def run(n, k, a, q, rate_bits, seed, layout, l0=0):
+def run(n, k, a, q, rate_bits, seed, layout, l0=0, low=False):
     rnd = random.Random(seed)
     nfo = 1 << n   # f's own coefficients
-    n = n + 1 if l0 else n   # fhat has the extra top variable
+    n = n + 1 if (l0 and not low) else n   # the top-block fhat has an extra variable
     T = (n - 1) // k            # folded trees at folds k, 2k, ... < n
     windows = []
     for L in range(1, T + 1):
@@ -73,7 +74,11 @@ def run(n, k, a, q, rate_bits, seed, layout, l0=0):
             i = j << lo
             gco[i] = add(gco[i], scale(unit(off + j), bl))
         off += 1 << w
-    fhat = [unit(i) if i < nf else Z() for i in range(1 << n)]
+    if low:
+        # fhat = f + msk, msk in the low 2^l0 coefficients (variables x_0 .. x_{l0-1})
+        fhat = [add(unit(i), unit(nfo + i)) if i < (1 << l0) else unit(i) for i in range(1 << n)]
+    else:
+        fhat = [unit(i) if i < nf else Z() for i in range(1 << n)]
     fzk = [add(scale(fhat[i], rho), gco[i]) for i in range(1 << n)]
     rows_h, rows = [], []   # rows: revealed linear forms over U
     labels = []
@@ -82,7 +87,7 @@ def run(n, k, a, q, rate_bits, seed, layout, l0=0):
         rows.append(x); labels.append(cur_label[0])
     # the claim point and G_g = <G, g> (G = eq(z, .) in evaluation form = g's MLE at z)
     z = [rnd.randrange(p) for _ in range(n)]
-    if l0: z[-1] = 0
+    if l0 and not low: z[-1] = 0
     def mle_at(co, pt):   # coefficient form: sum_i c_i prod_b pt_b^{bit_b(i)}
         acc = Z()
         for i, c in enumerate(co):
@@ -92,7 +97,12 @@ def run(n, k, a, q, rate_bits, seed, layout, l0=0):
             acc = add(acc, scale(c, w_))
         return acc
     append_row(mle_at(gco, z))                      # G_g
-    claim_row = mle_at(fhat, z)   # <G, fhat> at x_n = 0 = <G, f>: known to the verifier
+    if low:
+        claim_row = mle_at([unit(i) for i in range(nfo)], z)   # <G, f>: known to the verifier
+        cur_label[0] = 'M_G'
+        append_row(mle_at([unit(nfo + i) for i in range(1 << l0)], z[:l0]))   # msk(z_<l0)
+    else:
+        claim_row = mle_at(fhat, z)   # <G, fhat> at x_n = 0 = <G, f>: known to the verifier
     # folding challenges
     r = [rnd.randrange(p) for _ in range(n)]
     def fold(co, ch):
@@ -147,6 +157,11 @@ def run(n, k, a, q, rate_bits, seed, layout, l0=0):
         w = hi - lo
         co = [unit(off + j) for j in range(1 << w)] + [Z() for _ in range((1 << hn) - (1 << w))]
         helpers.append(co); off += 1 << w
+    if low:
+        co = [unit(nfo + j) for j in range(1 << l0)]
+        hn = max(hn, l0)
+        helpers = [h + [Z() for _ in range((1 << hn) - len(h))] for h in helpers]
+        helpers.append(co + [Z() for _ in range((1 << hn) - len(co))])
     Nh = 1 << (hn + rate_bits)
     hq = [rnd.randrange(Nh) for _ in range(q)]
     mu = root(1 << k)
@@ -208,7 +223,8 @@ def run(n, k, a, q, rate_bits, seed, layout, l0=0):
 if __name__ == "__main__":
     n, k, a, q = map(int, sys.argv[1:5])
     l0 = next((int(x[3:]) for x in sys.argv if x.startswith('l0=')), 0)
+    low = '--low' in sys.argv
     layout = sys.argv[5] if len(sys.argv) > 5 else "plain"
     for seed in range(int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6].isdigit() else 1):
-        rows, nh, rh, rb = run(n, k, a, q, 2, seed, layout, l0)
-        print(f"n={n} k={k} a={a} q={q} {layout} seed={seed}: revealed {rows}, helper dof {nh}, rank(A_h)={rh}, rank([A_h|A_f])={rb} -> {'HIDES' if rh == rb else 'LEAKS'}")
+        rows, nh, rh, rb = run(n, k, a, q, 2, seed, layout, l0, low)
+        print(f"n={n} k={k} a={a} q={q} l0={l0}{' low' if low else ''} {layout} seed={seed}: revealed {rows}, helper dof {nh}, rank(A_h)={rh}, rank([A_h|A_f])={rb} -> {'HIDES' if rh == rb else 'LEAKS'}")
