@@ -5,13 +5,19 @@
 //! batch dimension), a constant (initializer or `Constant` node), or a value outside the proof
 //! (after Softmax/ArgMax). A layer must read the previous layer's output, except that a
 //! residual Add also reads one earlier layer's output: the IR is a chain with skips.
+//!
+//! Shape arithmetic on constants and on activations' static shapes is folded as it is read
+//! (`fold.rs`): a folded value is a constant like an initializer, so a Reshape whose target
+//! shape an exporter computed from `Shape(x)` sees a constant target.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::attrs::Attrs;
+use super::fold::{self, Binary, Budget};
 use super::proto::{data_type, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use super::tensor::{convert, Const, Data};
-use super::{NodeOutcome, NodeReport, OnnxError};
+use super::{NodeOutcome, NodeRef, NodeReport, OnnxError};
 
 /// A float layer, with the IR's semantics (see [`crate::model::Layer`]) and real-valued
 /// parameters.
@@ -59,8 +65,8 @@ pub(crate) struct Graph {
     pub layers: Vec<FloatLayer>,
     /// `shapes[i]`: layer `i`'s output shape.
     pub shapes: Vec<Vec<usize>>,
-    /// `layer_node[i]`: the node (label, op type) that made layer `i`.
-    pub layer_node: Vec<(String, String)>,
+    /// `layer_node[i]`: the node that made layer `i`.
+    pub layer_node: Vec<NodeRef>,
     pub nodes: Vec<NodeReport>,
     /// Operators applied outside the proof, in order.
     pub outside: Vec<String>,
@@ -98,29 +104,52 @@ struct Act {
 #[derive(Clone, Debug)]
 enum Value<'a> {
     Act(Act),
-    Const(&'a TensorProto),
+    Const(ConstVal<'a>),
     Outside,
+}
+
+/// What folding a node gives.
+enum Folded {
+    Const(Const),
+    /// The node is the identity on this activation (a Cast of a float activation to FLOAT).
+    Identity(Act),
+}
+
+/// A constant: a tensor of the file (converted when read), or one folded at import.
+#[derive(Clone, Debug)]
+enum ConstVal<'a> {
+    Proto(&'a TensorProto),
+    Folded(Rc<Const>),
 }
 
 /// The node being read, for error messages.
 pub(crate) struct Ctx {
+    /// Its name, or `#i`.
     pub node: String,
     pub op: String,
+    /// Its first output tensor.
+    pub output: String,
 }
 
 impl Ctx {
+    pub(crate) fn node_ref(&self) -> NodeRef {
+        NodeRef {
+            name: self.node.clone(),
+            op_type: self.op.clone(),
+            output: self.output.clone(),
+        }
+    }
+
     pub(crate) fn unsupported(&self, what: impl Into<String>) -> OnnxError {
         OnnxError::Unsupported {
-            node: self.node.clone(),
-            op_type: self.op.clone(),
+            node: Box::new(self.node_ref()),
             what: what.into(),
         }
     }
 
     pub(crate) fn bad_input(&self, tensor: &str, what: impl Into<String>) -> OnnxError {
         OnnxError::BadInput {
-            node: self.node.clone(),
-            op_type: self.op.clone(),
+            node: Box::new(self.node_ref()),
             tensor: tensor.to_string(),
             what: what.into(),
         }
@@ -128,12 +157,16 @@ impl Ctx {
 
     pub(crate) fn attribute(&self, attribute: &str, value: String, supported: &str) -> OnnxError {
         OnnxError::UnsupportedAttribute {
-            node: self.node.clone(),
-            op_type: self.op.clone(),
+            node: Box::new(self.node_ref()),
             attribute: attribute.to_string(),
             value,
             supported: supported.to_string(),
         }
+    }
+
+    /// A failed constant fold.
+    fn fold(&self, what: String) -> OnnxError {
+        self.unsupported(format!("cannot fold the constant: {what}"))
     }
 }
 
@@ -175,7 +208,8 @@ pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxErro
     let elem = tensor.elem_type.unwrap_or(0);
     if elem != data_type::FLOAT {
         return Err(err(format!(
-            "element type {elem} is not FLOAT (1); only float inputs are supported"
+            "element type {} ({elem}) is not FLOAT (1); only float inputs are supported",
+            data_type::name(elem)
         )));
     }
     let dims = tensor
@@ -227,10 +261,12 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         return Err(OnnxError::NoGraph);
     }
     let (input_name, input_shape) = input(graph)?;
+    // Readers of each tensor's values (a Shape node reads only the shape, which is static).
     let mut consumers: HashMap<&str, usize> = HashMap::new();
     for name in graph
         .node
         .iter()
+        .filter(|n| n.op_type.as_deref() != Some("Shape"))
         .flat_map(|n| n.input.iter())
         .chain(graph.output.iter().filter_map(|o| o.name.as_ref()))
     {
@@ -238,7 +274,10 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
     }
     let mut values: HashMap<&str, Value> = HashMap::new();
     for t in &graph.initializer {
-        values.insert(t.name.as_deref().unwrap_or(""), Value::Const(t));
+        values.insert(
+            t.name.as_deref().unwrap_or(""),
+            Value::Const(ConstVal::Proto(t)),
+        );
     }
     values.insert(
         input_name.as_str(),
@@ -255,6 +294,7 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         layer_node: Vec::new(),
         outside: Vec::new(),
         last_outside: None,
+        budget: Budget::default(),
     };
     let mut nodes = Vec::with_capacity(graph.node.len());
     for (index, node) in graph.node.iter().enumerate() {
@@ -265,11 +305,13 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
                 _ => format!("#{index}"),
             },
             op,
+            output: node.output.first().cloned().unwrap_or_default(),
         };
         let outcome = b.node(&ctx, node)?;
         nodes.push(NodeReport {
             name: ctx.node,
             op_type: ctx.op,
+            output: ctx.output,
             outcome,
         });
     }
@@ -290,10 +332,12 @@ struct Builder<'a> {
     consumers: HashMap<&'a str, usize>,
     layers: Vec<FloatLayer>,
     shapes: Vec<Vec<usize>>,
-    layer_node: Vec<(String, String)>,
+    layer_node: Vec<NodeRef>,
     outside: Vec<String>,
     /// The tensor the last outside-the-proof operator wrote.
     last_outside: Option<&'a str>,
+    /// Room left for folded constants.
+    budget: Budget,
 }
 
 const NO_ATTRIBUTES: &[&str] = &[];
@@ -306,8 +350,7 @@ impl<'a> Builder<'a> {
         let domain = node.domain.as_deref().unwrap_or("");
         if !matches!(domain, "" | "ai.onnx") {
             return Err(OnnxError::UnsupportedOp {
-                node: ctx.node.clone(),
-                op_type: ctx.op.clone(),
+                node: Box::new(ctx.node_ref()),
                 domain: domain.to_string(),
             });
         }
@@ -316,12 +359,7 @@ impl<'a> Builder<'a> {
             list: &node.attribute,
         };
         match ctx.op.as_str() {
-            "Constant" => {
-                attrs.known(&["value"])?;
-                let t = attrs.tensor("value")?;
-                self.set_outputs(ctx, node, Value::Const(t))?;
-                Ok(NodeOutcome::Constant)
-            }
+            "Constant" => self.constant_node(ctx, node, &attrs),
             "Identity" => {
                 attrs.known(NO_ATTRIBUTES)?;
                 let v = self.value(ctx, node, 0)?;
@@ -384,6 +422,7 @@ impl<'a> Builder<'a> {
                 let layer = FloatLayer::AvgPool { size: h, stride: h };
                 self.push(ctx, node, layer, vec![c, 1, 1])
             }
+            "Flatten" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Flatten" => {
                 attrs.known(&["axis"])?;
                 let x = self.chain_input(ctx, node, 0)?;
@@ -398,6 +437,7 @@ impl<'a> Builder<'a> {
                 }
                 self.flatten(ctx, node, x)
             }
+            "Reshape" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Reshape" => {
                 attrs.known(&["allowzero"])?;
                 let x = self.chain_input(ctx, node, 0)?;
@@ -405,24 +445,324 @@ impl<'a> Builder<'a> {
                 let name = input_name(node, 1);
                 let target = self.constant(ctx, node, 1)?;
                 let Data::I64(target) = target.data else {
-                    return Err(ctx.bad_input(name, "the shape is not an int64 tensor"));
+                    return Err(ctx.bad_input(name, "the shape is not an integer tensor"));
                 };
                 let numel: usize = x.shape.iter().product();
                 let onnx_shape: Vec<usize> = std::iter::once(1).chain(x.shape.clone()).collect();
-                if !is_flatten(&target, &onnx_shape, numel, allowzero != 0) {
-                    return Err(ctx.unsupported(format!(
-                        "a Reshape of [1, {}] to {target:?} is not a flatten; only a reshape \
-                         to [1, {numel}] is supported",
+                let out = fold::reshape_target(&target, &onnx_shape, allowzero != 0);
+                match out {
+                    // The same shape: the identity.
+                    Ok(out) if out == onnx_shape => {
+                        self.set_outputs(ctx, node, Value::Act(x))?;
+                        Ok(NodeOutcome::Dropped)
+                    }
+                    Ok(out) if out == [1, numel] => self.flatten(ctx, node, x),
+                    Ok(out) => Err(ctx.unsupported(format!(
+                        "a Reshape of [1, {}] to {out:?} (shape input {target:?}) is not a \
+                         flatten; only a reshape to [1, {numel}] or to the same shape is \
+                         supported",
                         join(&x.shape)
-                    )));
+                    ))),
+                    Err(e) => Err(ctx.bad_input(
+                        name,
+                        format!("the shape does not apply to [1, {}]: {e}", join(&x.shape)),
+                    )),
                 }
-                self.flatten(ctx, node, x)
             }
             "Softmax" | "ArgMax" => self.outside_op(ctx, node, &attrs),
+            "Shape" | "Gather" | "Slice" | "Concat" | "Unsqueeze" | "Squeeze"
+            | "ConstantOfShape" | "Transpose" | "Sub" | "Mul" | "Div" | "Cast" => {
+                self.fold_node(ctx, node, &attrs)
+            }
             _ => Err(OnnxError::UnsupportedOp {
-                node: ctx.node.clone(),
-                op_type: ctx.op.clone(),
+                node: Box::new(ctx.node_ref()),
                 domain: domain.to_string(),
+            }),
+        }
+    }
+
+    /// Whether input `i` is a constant (an initializer, a `Constant` or a folded value).
+    fn is_const(&self, node: &NodeProto, i: usize) -> bool {
+        matches!(self.values.get(input_name(node, i)), Some(Value::Const(_)))
+    }
+
+    /// Binds the node's output to a folded constant.
+    fn set_const(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        c: Const,
+    ) -> Result<NodeOutcome, OnnxError> {
+        self.set_outputs(ctx, node, Value::Const(ConstVal::Folded(Rc::new(c))))?;
+        Ok(NodeOutcome::Constant)
+    }
+
+    /// A `Constant` node: `value` (a tensor) or `value_int(s)` / `value_float(s)`.
+    fn constant_node(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs<'_, 'a>,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let kinds = [
+            "value",
+            "value_int",
+            "value_ints",
+            "value_float",
+            "value_floats",
+        ];
+        attrs.known(&kinds)?;
+        let [a] = attrs.list else {
+            return Err(ctx.unsupported(format!(
+                "{} attributes; a Constant takes exactly one of {}",
+                attrs.list.len(),
+                kinds.join(", ")
+            )));
+        };
+        let folded = match a.name.as_deref().unwrap_or("") {
+            "value" => {
+                let t = attrs.tensor("value")?;
+                self.set_outputs(ctx, node, Value::Const(ConstVal::Proto(t)))?;
+                return Ok(NodeOutcome::Constant);
+            }
+            "value_int" => Const {
+                dims: vec![],
+                data: Data::I64(vec![attrs.int("value_int", 0)?]),
+            },
+            "value_ints" => {
+                let v = attrs.ints("value_ints")?.unwrap_or_default();
+                Const {
+                    dims: vec![v.len()],
+                    data: Data::I64(v),
+                }
+            }
+            "value_float" => Const {
+                dims: vec![],
+                data: Data::F32(vec![attrs.float("value_float", 0.0)?]),
+            },
+            _ => {
+                let v = attrs.floats("value_floats")?.unwrap_or_default();
+                Const {
+                    dims: vec![v.len()],
+                    data: Data::F32(v),
+                }
+            }
+        };
+        if matches!(&folded.data, Data::F32(v) if v.iter().any(|x| !x.is_finite())) {
+            return Err(ctx.unsupported("the constant holds a NaN or infinite value"));
+        }
+        self.set_const(ctx, node, folded)
+    }
+
+    /// Input `i` as a constant to fold: a value computed from the model input is an error
+    /// naming the node.
+    fn folded_input(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Const, OnnxError> {
+        let name = input_name(node, i);
+        match self.value(ctx, node, i)? {
+            Value::Const(_) => self.constant(ctx, node, i),
+            Value::Act(_) => Err(ctx.unsupported(format!(
+                "input {name:?} is computed from the model input; {} is supported only on \
+                 constants and tensor shapes, which are folded at import",
+                ctx.op
+            ))),
+            Value::Outside => Err(self.after_outside(ctx)),
+        }
+    }
+
+    /// Optional integer input `i` to fold (`None` when absent or named "").
+    fn folded_ints(
+        &self,
+        ctx: &Ctx,
+        node: &NodeProto,
+        i: usize,
+    ) -> Result<Option<Vec<i64>>, OnnxError> {
+        if input_name(node, i).is_empty() {
+            return Ok(None);
+        }
+        let c = self.folded_input(ctx, node, i)?;
+        c.ints(ctx, input_name(node, i)).map(Some)
+    }
+
+    /// Input `i`'s ONNX shape: an activation's (with the batch dimension 1) or a constant's.
+    fn shape_of(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Vec<usize>, OnnxError> {
+        match self.value(ctx, node, i)? {
+            Value::Act(x) => Ok(std::iter::once(1).chain(x.shape).collect()),
+            Value::Const(ConstVal::Proto(t)) => {
+                let mut dims = Vec::with_capacity(t.dims.len());
+                for &d in &t.dims {
+                    dims.push(usize::try_from(d).map_err(|_| {
+                        ctx.bad_input(input_name(node, i), format!("dimension {d} is negative"))
+                    })?);
+                }
+                Ok(dims)
+            }
+            Value::Const(ConstVal::Folded(c)) => Ok(c.dims.clone()),
+            Value::Outside => Err(self.after_outside(ctx)),
+        }
+    }
+
+    /// Shape arithmetic and other operators on constants, folded (`fold.rs`). A Cast of a float
+    /// activation to FLOAT is dropped (the identity); anything else on an activation is an
+    /// error naming the node.
+    fn fold_node(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs<'_, 'a>,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let mut budget = std::mem::take(&mut self.budget);
+        let result = self.fold_with(ctx, node, attrs, &mut budget);
+        self.budget = budget;
+        match result? {
+            Folded::Const(c) => self.set_const(ctx, node, c),
+            Folded::Identity(x) => {
+                self.set_outputs(ctx, node, Value::Act(x))?;
+                Ok(NodeOutcome::Dropped)
+            }
+        }
+    }
+
+    /// The node's folded value, or the activation it is the identity of.
+    fn fold_with(
+        &self,
+        ctx: &Ctx,
+        node: &NodeProto,
+        attrs: &Attrs<'_, 'a>,
+        budget: &mut Budget,
+    ) -> Result<Folded, OnnxError> {
+        let fold = |r: Result<Const, String>| r.map(Folded::Const).map_err(|e| ctx.fold(e));
+        let input = |i: usize| self.folded_input(ctx, node, i);
+        match ctx.op.as_str() {
+            "Shape" => {
+                attrs.known(&["start", "end"])?;
+                let dims = self.shape_of(ctx, node, 0)?;
+                let start = attrs.int("start", 0)?;
+                let end = attrs.opt_int("end")?;
+                fold(fold::shape(budget, &dims, start, end))
+            }
+            "Gather" => {
+                attrs.known(&["axis"])?;
+                let axis = attrs.int("axis", 0)?;
+                fold(fold::gather(budget, &input(0)?, &input(1)?, axis))
+            }
+            "Slice" => {
+                // Opset 10 on: starts, ends, axes, steps as inputs; before: as attributes.
+                attrs.known(&["starts", "ends", "axes"])?;
+                let data = input(0)?;
+                let (starts, ends, axes, steps) = match attrs.ints("starts")? {
+                    Some(starts) => (
+                        starts,
+                        attrs.ints("ends")?.unwrap_or_default(),
+                        attrs.ints("axes")?,
+                        None,
+                    ),
+                    None => (
+                        self.folded_ints(ctx, node, 1)?.unwrap_or_default(),
+                        self.folded_ints(ctx, node, 2)?.unwrap_or_default(),
+                        self.folded_ints(ctx, node, 3)?,
+                        self.folded_ints(ctx, node, 4)?,
+                    ),
+                };
+                fold(fold::slice(
+                    budget,
+                    &data,
+                    &starts,
+                    &ends,
+                    axes.as_deref(),
+                    steps.as_deref(),
+                ))
+            }
+            "Concat" => {
+                attrs.known(&["axis"])?;
+                let Some(axis) = attrs.opt_int("axis")? else {
+                    return Err(ctx.attribute("axis", "absent".into(), "Concat needs an axis"));
+                };
+                let inputs = (0..node.input.len())
+                    .map(input)
+                    .collect::<Result<Vec<_>, _>>()?;
+                fold(fold::concat(budget, &inputs, axis))
+            }
+            "Unsqueeze" | "Squeeze" => {
+                // Opset 13 on: axes as input 1; before: as an attribute.
+                attrs.known(&["axes"])?;
+                let data = input(0)?;
+                let axes = match attrs.ints("axes")? {
+                    Some(axes) => Some(axes),
+                    None => self.folded_ints(ctx, node, 1)?,
+                };
+                if ctx.op == "Squeeze" {
+                    fold(fold::squeeze(budget, &data, axes.as_deref()))
+                } else {
+                    let axes = axes.ok_or_else(|| {
+                        ctx.bad_input("", "Unsqueeze needs axes (an input or an attribute)")
+                    })?;
+                    fold(fold::unsqueeze(budget, &data, &axes))
+                }
+            }
+            "ConstantOfShape" => {
+                attrs.known(&["value"])?;
+                let shape = self.folded_ints(ctx, node, 0)?.unwrap_or_default();
+                let value = match attrs.opt_tensor("value")? {
+                    Some(t) => Some(convert(t).map_err(|what| {
+                        ctx.attribute(
+                            "value",
+                            "a tensor".into(),
+                            &format!("it is unusable: {what}"),
+                        )
+                    })?),
+                    None => None,
+                };
+                fold(fold::constant_of_shape(budget, &shape, value.as_ref()))
+            }
+            "Transpose" => {
+                attrs.known(&["perm"])?;
+                let perm = attrs.ints("perm")?;
+                fold(fold::transpose(budget, &input(0)?, perm.as_deref()))
+            }
+            "Add" | "Sub" | "Mul" | "Div" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                if node.input.len() != 2 {
+                    return Err(ctx.unsupported(format!(
+                        "{} inputs; {} takes two",
+                        node.input.len(),
+                        ctx.op
+                    )));
+                }
+                let op = match ctx.op.as_str() {
+                    "Add" => Binary::Add,
+                    "Sub" => Binary::Sub,
+                    "Mul" => Binary::Mul,
+                    _ => Binary::Div,
+                };
+                fold(fold::binary(budget, op, &input(0)?, &input(1)?))
+            }
+            "Cast" => {
+                attrs.known(&["to", "saturate", "round_mode"])?;
+                let Some(to) = attrs.opt_int("to")? else {
+                    return Err(ctx.attribute("to", "absent".into(), "Cast needs `to`"));
+                };
+                if let Value::Act(x) = self.value(ctx, node, 0)? {
+                    if to == i64::from(data_type::FLOAT) {
+                        // Activations are float already.
+                        return Ok(Folded::Identity(x));
+                    }
+                }
+                fold(fold::cast(budget, &input(0)?, to))
+            }
+            "Reshape" => {
+                attrs.known(&["allowzero"])?;
+                let allowzero = attrs.int("allowzero", 0)? != 0;
+                let target = self.folded_ints(ctx, node, 1)?.unwrap_or_default();
+                fold(fold::reshape(budget, &input(0)?, &target, allowzero))
+            }
+            "Flatten" => {
+                attrs.known(&["axis"])?;
+                let axis = attrs.int("axis", 1)?;
+                fold(fold::flatten(budget, &input(0)?, axis))
+            }
+            _ => Err(OnnxError::UnsupportedOp {
+                node: Box::new(ctx.node_ref()),
+                domain: String::new(),
             }),
         }
     }
@@ -487,7 +827,10 @@ impl<'a> Builder<'a> {
     fn constant(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Const, OnnxError> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
-            Value::Const(t) => convert(t).map_err(|what| ctx.bad_input(name, what)),
+            Value::Const(ConstVal::Proto(t)) => {
+                convert(t).map_err(|what| ctx.bad_input(name, what))
+            }
+            Value::Const(ConstVal::Folded(c)) => Ok(Const::clone(&c)),
             _ => Err(ctx.bad_input(
                 name,
                 "is computed by the graph; only constants (initializers or Constant nodes) \
@@ -555,7 +898,7 @@ impl<'a> Builder<'a> {
         )?;
         self.layers.push(layer);
         self.shapes.push(shape);
-        self.layer_node.push((ctx.node.clone(), ctx.op.clone()));
+        self.layer_node.push(ctx.node_ref());
         Ok(NodeOutcome::Layer { layer: index })
     }
 
@@ -834,7 +1177,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.set_outputs(ctx, node, Value::Act(x))?;
-        self.layer_node[l].0 = format!("{} + {}", self.layer_node[l].0, ctx.node);
+        self.layer_node[l].name = format!("{} + {}", self.layer_node[l].name, ctx.node);
         Ok(NodeOutcome::FoldedInto { layer: l })
     }
 
@@ -842,7 +1185,7 @@ impl<'a> Builder<'a> {
         &mut self,
         ctx: &Ctx,
         node: &'a NodeProto,
-        attrs: &Attrs,
+        attrs: &Attrs<'_, 'a>,
     ) -> Result<NodeOutcome, OnnxError> {
         attrs.known(NO_ATTRIBUTES)?;
         if node.input.len() != 2 {
@@ -882,9 +1225,7 @@ impl<'a> Builder<'a> {
             (Value::Act(_), Value::Const(_)) => self.add_constant(ctx, node, 0, 1),
             (Value::Const(_), Value::Act(_)) => self.add_constant(ctx, node, 1, 0),
             (Value::Outside, _) | (_, Value::Outside) => Err(self.after_outside(ctx)),
-            (Value::Const(_), Value::Const(_)) => {
-                Err(ctx.unsupported("adds two constants; constant folding is not supported"))
-            }
+            (Value::Const(_), Value::Const(_)) => self.fold_node(ctx, node, attrs),
         }
     }
 
@@ -1119,36 +1460,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Whether reshaping a `[1, …]` tensor of `numel` values to `target` gives `[1, numel]`.
-fn is_flatten(target: &[i64], onnx_shape: &[usize], numel: usize, allowzero: bool) -> bool {
-    if target.len() != 2 {
-        return false;
-    }
-    let mut dims = [0i64; 2];
-    let mut infer = None;
-    for (k, &d) in target.iter().enumerate() {
-        dims[k] = match d {
-            0 if !allowzero => onnx_shape.get(k).map_or(-2, |&v| v as i64),
-            -1 if infer.is_none() => {
-                infer = Some(k);
-                1
-            }
-            d => d,
-        };
-    }
-    if dims.iter().any(|&d| d < 0) && infer.is_none() {
-        return false;
-    }
-    if let Some(k) = infer {
-        let other = dims[1 - k];
-        if other <= 0 || numel as i64 % other != 0 {
-            return false;
-        }
-        dims[k] = numel as i64 / other;
-    }
-    dims == [1, numel as i64]
-}
-
 /// Output length of a window of side `k`, stride `s` and padding `p` over `n` (floor mode).
 fn window_out(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
     let padded = n.checked_add(p.checked_mul(2)?)?;
@@ -1181,27 +1492,7 @@ fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_flatten, window_out};
-
-    #[test]
-    fn reshapes_that_flatten() {
-        let shape = [1, 2, 3, 4];
-        for target in [[1, -1], [1, 24], [-1, 24], [0, -1], [0, 24]] {
-            assert!(is_flatten(&target, &shape, 24, false), "{target:?}");
-        }
-        for target in [
-            &[2, -1][..],
-            &[24],
-            &[1, 2, 12],
-            &[-1, -1],
-            &[1, 23],
-            &[-1, 7],
-        ] {
-            assert!(!is_flatten(target, &shape, 24, false), "{target:?}");
-        }
-        // With allowzero, 0 is a literal zero.
-        assert!(!is_flatten(&[0, -1], &shape, 24, true));
-    }
+    use super::window_out;
 
     #[test]
     fn window_output_sizes() {
