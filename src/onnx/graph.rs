@@ -1493,6 +1493,176 @@ fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::window_out;
+    use crate::onnx::proto::*;
+    use crate::onnx::{ImportOptions, NodeOutcome, NodeRef, OnnxError};
+
+    fn node(name: &str, op: &str, inputs: &[&str], output: &str) -> NodeProto {
+        NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: (!name.is_empty()).then(|| name.into()),
+            op_type: Some(op.into()),
+            domain: None,
+            attribute: Vec::new(),
+        }
+    }
+
+    fn ints(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
+        TensorProto {
+            name: Some(name.into()),
+            dims: dims.to_vec(),
+            data_type: Some(data_type::INT64),
+            int64_data: values.to_vec(),
+            ..TensorProto::default()
+        }
+    }
+
+    /// A `[1, 2, 2, 2]` float input `x` (a symbolic batch), then `nodes`; output `y`.
+    fn model(nodes: Vec<NodeProto>, initializer: Vec<TensorProto>) -> Vec<u8> {
+        let dim = |v: Option<i64>, p: Option<&str>| Dimension {
+            dim_value: v,
+            dim_param: p.map(str::to_string),
+        };
+        let x = ValueInfoProto {
+            name: Some("x".into()),
+            r#type: Some(TypeProto {
+                tensor_type: Some(TypeProtoTensor {
+                    elem_type: Some(data_type::FLOAT),
+                    shape: Some(TensorShapeProto {
+                        dim: vec![
+                            dim(None, Some("batch")),
+                            dim(Some(2), None),
+                            dim(Some(2), None),
+                            dim(Some(2), None),
+                        ],
+                    }),
+                }),
+            }),
+        };
+        let y = ValueInfoProto {
+            name: Some("y".into()),
+            r#type: None,
+        };
+        let m = ModelProto {
+            ir_version: Some(8),
+            opset_import: vec![OperatorSetIdProto {
+                domain: None,
+                version: Some(13),
+            }],
+            producer_name: None,
+            graph: Some(GraphProto {
+                node: nodes,
+                name: None,
+                initializer,
+                input: vec![x],
+                output: vec![y],
+            }),
+        };
+        prost::Message::encode_to_vec(&m)
+    }
+
+    fn gemm_weights() -> TensorProto {
+        TensorProto {
+            name: Some("w".into()),
+            dims: vec![8, 2],
+            data_type: Some(data_type::FLOAT),
+            float_data: (0..16).map(|i| i as f32 / 16.0).collect(),
+            ..TensorProto::default()
+        }
+    }
+
+    #[test]
+    fn torch_flatten_pattern_with_a_symbolic_batch_folds_to_a_flatten() {
+        // Relu, then Reshape(r, Concat(Unsqueeze(Gather(Shape(r), 0), [0]), [-1])), Gemm.
+        let nodes = vec![
+            node("relu", "Relu", &["x"], "r"),
+            node("shape", "Shape", &["r"], "s"),
+            node("gather", "Gather", &["s", "zero"], "g"),
+            node("unsqueeze", "Unsqueeze", &["g", "axes"], "u"),
+            node("concat", "Concat", &["u", "minus_one"], "c"),
+            node("reshape", "Reshape", &["r", "c"], "f"),
+            node("gemm", "Gemm", &["f", "w"], "y"),
+        ];
+        let mut concat_axis = nodes;
+        concat_axis[4].attribute.push(AttributeProto {
+            name: Some("axis".into()),
+            r#type: Some(attribute_type::INT),
+            i: Some(0),
+            ..AttributeProto::default()
+        });
+        let inits = vec![
+            ints("zero", &[], &[0]),
+            ints("axes", &[1], &[0]),
+            ints("minus_one", &[1], &[-1]),
+            gemm_weights(),
+        ];
+        let options = ImportOptions {
+            calibration: vec![vec![0.5; 8]],
+            ..ImportOptions::default()
+        };
+        let imported = crate::onnx::import(&model(concat_axis, inits), &options).unwrap();
+        let kinds: Vec<_> = imported
+            .model
+            .layers
+            .iter()
+            .map(|l| l.kind().name())
+            .collect();
+        assert_eq!(kinds, ["Relu", "Flatten", "Dense"]);
+        let outcomes: Vec<_> = imported.report.nodes.iter().map(|n| &n.outcome).collect();
+        assert_eq!(outcomes[1..5], [&NodeOutcome::Constant; 4]);
+    }
+
+    #[test]
+    fn errors_name_unnamed_nodes_by_index_and_output() {
+        let nodes = vec![
+            node("", "Relu", &["x"], "r"),
+            node("", "Sigmoid", &["r"], "y"),
+        ];
+        let err = crate::onnx::import(&model(nodes, vec![]), &ImportOptions::default());
+        let want = NodeRef {
+            name: "#1".into(),
+            op_type: "Sigmoid".into(),
+            output: "y".into(),
+        };
+        assert!(
+            matches!(&err, Err(OnnxError::UnsupportedOp { node, .. }) if **node == want),
+            "{err:?}"
+        );
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.starts_with("node #1 (Sigmoid, output \"y\"): unsupported operator Sigmoid"),
+            "{text}"
+        );
+        // A node without outputs says so.
+        let mut bare = node("", "Sigmoid", &["x"], "");
+        bare.output.clear();
+        let err = crate::onnx::import(&model(vec![bare], vec![]), &ImportOptions::default());
+        let text = err.unwrap_err().to_string();
+        assert!(text.starts_with("node #0 (Sigmoid, no output)"), "{text}");
+    }
+
+    #[test]
+    fn shape_arithmetic_on_activations_names_the_node() {
+        // Mul of an activation by a constant is not shape arithmetic.
+        let nodes = vec![
+            node("relu", "Relu", &["x"], "r"),
+            node("scale", "Mul", &["r", "two"], "y"),
+        ];
+        let two = TensorProto {
+            name: Some("two".into()),
+            dims: vec![],
+            data_type: Some(data_type::FLOAT),
+            float_data: vec![2.0],
+            ..TensorProto::default()
+        };
+        let err =
+            crate::onnx::import(&model(nodes, vec![two]), &ImportOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, OnnxError::Unsupported { node, what } if node.name == "scale"
+                && node.output == "y" && what.contains("\"r\" is computed from the model input")),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn window_output_sizes() {

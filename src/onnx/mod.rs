@@ -3,15 +3,21 @@
 //!
 //! Three steps:
 //!
-//! 1. [`proto`] decodes the protobuf (a hand-written `prost` subset of `onnx.proto`);
+//! 1. [`proto`] decodes the protobuf (a hand-written `prost` subset of `onnx.proto`), and
+//!    `external.rs` reads the tensors stored in side files (external data, as torch's exporter
+//!    writes `model.onnx.data`), every location and range checked before reading;
 //! 2. the graph is read into a chain of float layers that mirrors the IR's layers
-//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten,
-//!    Reshape (as a flatten), Add (residual, or a constant folded into the preceding bias);
-//!    BatchNormalization is folded into the preceding Conv; Dropout and Identity are dropped;
-//!    Softmax and ArgMax at the end are recorded in [`Quantization::outside`](crate::model::Quantization::outside) and run outside
-//!    the proof, on the proven output. Anything else — an operator, an attribute value, a graph
-//!    shape the IR cannot express — is an [`OnnxError`] naming the node, its op type and what
-//!    is supported; nothing changes meaning silently;
+//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv,
+//!    Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (as a
+//!    flatten, or dropped when it keeps the shape), Add (residual, or a constant folded into
+//!    the preceding bias); BatchNormalization is folded into the preceding Conv; Dropout and
+//!    Identity are dropped; the shape arithmetic exporters write around a flatten (Shape,
+//!    Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, integer Add/Mul/Div,
+//!    …) is folded into constants (`fold.rs`); Softmax and ArgMax at the end are recorded in
+//!    [`Quantization::outside`](crate::model::Quantization::outside) and run outside the
+//!    proof, on the proven output. Anything else — an operator, an attribute value, a graph
+//!    shape the IR cannot express — is an [`OnnxError`] naming the node ([`NodeRef`]: name,
+//!    op type, first output) and what is supported; nothing changes meaning silently;
 //! 3. the float chain is quantized with power-of-two scales (`quantize.rs`): weights get
 //!    `f_w = ⌊log2((2^{W−1}−1) / max|w|)⌋` fraction bits per tensor, each activation the most
 //!    fraction bits `f` with `max|x| · 2^f ≤ 2^{B−1}−1` over the calibration set, biases are at
@@ -19,9 +25,10 @@
 //!    operands of a residual Add share one scale. Integer inference then runs on the calibration
 //!    set, and a layer that overflows loses a fraction bit until none does.
 //!
-//! [`import`] returns the model and an [`ImportReport`]; [`evaluate_float`] runs the imported
-//! float graph (before Softmax/ArgMax) for comparisons. `spec/onnx-import.md` has the details
-//! and the measured agreement on the fixtures.
+//! [`import`] (or [`import_with_external_data`] for a model with side files) returns the model
+//! and an [`ImportReport`]; [`evaluate_float`] runs the imported float graph (before
+//! Softmax/ArgMax) for comparisons. `spec/onnx-import.md` has the details and the measured
+//! agreement on the fixtures.
 
 mod attrs;
 mod external;

@@ -652,7 +652,70 @@ fn report(
 
 #[cfg(test)]
 mod tests {
-    use super::{argmax, frac_bits, FRAC_OF_ZERO};
+    use super::{argmax, frac_bits, invalid, model_error_text, FRAC_OF_ZERO};
+    use crate::model::{LayerKind, ModelError};
+    use crate::onnx::graph::{FloatLayer, Graph};
+    use crate::onnx::{NodeRef, OnnxError};
+
+    #[test]
+    fn model_errors_name_nodes_not_layer_indices() {
+        let node = |name: &str, op: &str, out: &str| NodeRef {
+            name: name.into(),
+            op_type: op.into(),
+            output: out.into(),
+        };
+        let graph = Graph {
+            name: String::new(),
+            input_shape: vec![1, 4, 4],
+            layers: vec![
+                FloatLayer::Relu,
+                FloatLayer::Relu,
+                FloatLayer::Add { from: 0 },
+            ],
+            shapes: vec![vec![1, 4, 4]; 3],
+            layer_node: vec![
+                node("conv1", "Conv", "a"),
+                node("relu1", "Relu", "b"),
+                node("add1", "Add", "c"),
+            ],
+            nodes: Vec::new(),
+            outside: Vec::new(),
+        };
+        let zero = ModelError::ZeroParameter {
+            layer: 0,
+            kind: LayerKind::Conv2d,
+            param: "stride",
+        };
+        assert_eq!(zero.to_string(), "layer 0 (Conv2d): stride is zero");
+        assert_eq!(
+            model_error_text(&graph, &zero),
+            "its Conv2d layer: stride is zero"
+        );
+        let err = invalid(&graph, zero);
+        assert_eq!(
+            err.to_string(),
+            "node conv1 (Conv, output \"a\"): cannot quantize: its Conv2d layer: stride is zero"
+        );
+        let add = ModelError::AddShapeMismatch {
+            layer: 2,
+            kind: LayerKind::Add,
+            from: 0,
+            previous: vec![1, 4, 4],
+            other: vec![2, 2, 2],
+        };
+        let text = invalid(&graph, add).to_string();
+        assert!(text.starts_with("node add1 (Add, output \"c\")"), "{text}");
+        assert!(text.contains("node conv1 (Conv, output \"a\")"), "{text}");
+        assert!(
+            !text.contains("layer 0") && !text.contains("layer 2"),
+            "{text}"
+        );
+        // A model-wide error has no layer to name.
+        assert!(matches!(
+            invalid(&graph, ModelError::NoLayers),
+            OnnxError::Model(ModelError::NoLayers)
+        ));
+    }
 
     #[test]
     fn fraction_bits_fill_the_range() {
