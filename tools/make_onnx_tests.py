@@ -9,7 +9,9 @@ Two kinds, all seeded and opset 14 (see OPSET) unless a model needs a later oper
   The `flatten-*` models hold the shape arithmetic torch's and tf2onnx's exporters write
   around a flatten; `flatten-dynamo` is saved as torch >= 2.9 saves models, with its weights in
   a side file (`flatten-dynamo.onnx.data`, external data), and again with embedded weights as
-  `flatten-dynamo-embedded.onnx`;
+  `flatten-dynamo-embedded.onnx`. `keras-nhwc` is tf2onnx's layout for Keras (an NHWC input
+  and a Transpose back to NHWC before the Flatten); its inputs are stored in NCHW, the layout
+  the import gives the model (see NHWC_INPUT);
 * rejected: one model per unsupported operator or attribute value, which the import must
   refuse with an error naming the node (`rejected-<what>.onnx`; tests/suite/onnx.rs lists the
   expected error and node of each).
@@ -244,7 +246,26 @@ def supported() -> dict[str, onnx.ModelProto]:
     n.op("Reshape", [x, target])
     gemm(n, 72, 3)
     models["flatten-tf2onnx"] = n.model()
+
+    # tf2onnx's Keras CNN: an NHWC input transposed to NCHW for the Conv, transposed back to
+    # NHWC before the Flatten, and a Dense (MatMul + Add) whose weights read the NHWC order.
+    n = Net("keras_nhwc", [1, 6, 6, 2], 17)
+    n.op("Transpose", perm=[0, 3, 1, 2])
+    conv(n, 2, 3, 3, pads=[1, 1, 1, 1])
+    n.op("Relu")
+    x = n.op("Transpose", perm=[0, 2, 3, 1])
+    batch = n.op("Slice", [n.op("Shape", [x]), n.const(np.array([0], np.int64)),
+                           n.const(np.array([1], np.int64))])
+    n.op("Reshape", [x, n.op("Concat", [batch, n.const(np.array([-1], np.int64))], axis=0)])
+    n.op("MatMul", [n.last, n.weight([108, 4], 0.3)])
+    n.op("Add", [n.last, n.weight([4], 0.1)])
+    models["keras-nhwc"] = n.model()
     return models
+
+
+# Models whose graph input is NHWC: the import takes their input in NCHW (the Transpose at the
+# input is absorbed), so their `-inputs.npy` are NCHW and the reference runs on the transpose.
+NHWC_INPUT = {"keras-nhwc"}
 
 
 def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
@@ -258,7 +279,8 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         models[key] = (n.model(out_elem), n.nodes[-1].name if key not in NAMED else NAMED[key])
 
     NAMED = {"diamond": "bad", "op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
-             "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2"}
+             "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2",
+             "nhwc-not-flattened": "relu3"}
     one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 2, 3, group=2))
     one("conv-dilations", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, dilations=[2, 2]))
     one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
@@ -310,6 +332,12 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         n.op("Gather", [n.last, n.const(np.array([0, 1], np.int64))], axis=1)
         gemm(n, 2, 3)
     one("gather-on-activation", [1, 8], gather_on_activation)
+
+    def nhwc_not_flattened(n: Net):
+        conv(n, 1, 2, 3)
+        n.op("Transpose", perm=[0, 2, 3, 1])
+        n.op("Relu")
+    one("nhwc-not-flattened", [1, 1, 6, 6], nhwc_not_flattened)
     return models
 
 
@@ -323,10 +351,13 @@ def main() -> None:
     for key, model in supported().items():
         onnx.checker.check_model(model, full_check=True)
         shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+        if key in NHWC_INPUT:
+            shape = [shape[0], shape[3], shape[1], shape[2]]
         rng = np.random.default_rng(sum(key.encode()))
         xs = rng.uniform(-1.0, 1.0, size=[N_INPUTS] + shape[1:]).astype(np.float32)
+        fed = xs.transpose(0, 2, 3, 1) if key in NHWC_INPUT else xs
         sess = ReferenceEvaluator(model)
-        ys = np.concatenate([sess.run(None, {"x": xs[i:i + 1]})[0] for i in range(N_INPUTS)])
+        ys = np.concatenate([sess.run(None, {"x": fed[i:i + 1]})[0] for i in range(N_INPUTS)])
         if key == "flatten-dynamo":
             # As torch >= 2.9 saves: every initializer in one side file next to the model.
             onnx.save(model, str(out / f"{key}-embedded.onnx"))

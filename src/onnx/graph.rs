@@ -94,11 +94,40 @@ impl Graph {
     }
 }
 
-/// An activation: the model input (`layer: None`) or layer `layer`'s output.
+/// An activation: the model input (`layer: None`) or layer `layer`'s output, as the graph sees
+/// it (`shape`, without the batch dimension) and how it lies in the IR's tensor (`layout`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Act {
     layer: Option<usize>,
     shape: Vec<usize>,
+    layout: Layout,
+}
+
+/// How an activation's values lie in the IR's tensor, which is always `[C, H, W]` (NCHW) or
+/// flat. Keras models exported by tf2onnx compute in NHWC around NCHW convolutions: a
+/// Transpose of the input to NCHW, and a Transpose to NHWC before the Flatten that feeds a
+/// Dense layer. Those Transposes move no data here: they change the layout, the Flatten keeps
+/// the NHWC order as [`Layout::FlatNhwc`], and the Gemm/MatMul that reads it has its weight
+/// columns permuted to the IR's NCHW order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// As the IR holds it.
+    Ir,
+    /// The graph sees `[H, W, C]` (NHWC); the IR holds `[C, H, W]`.
+    Nhwc,
+    /// The graph sees the NHWC flattening of the IR's `[c, h, w]` tensor, which the IR holds
+    /// flattened in NCHW order.
+    FlatNhwc { c: usize, h: usize, w: usize },
+}
+
+impl Act {
+    fn ir(layer: Option<usize>, shape: Vec<usize>) -> Self {
+        Act {
+            layer,
+            shape,
+            layout: Layout::Ir,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -170,8 +199,24 @@ impl Ctx {
     }
 }
 
-/// The graph's one non-initializer input: its name and shape without the batch dimension.
-pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxError> {
+/// The permutation of a Transpose from NHWC to NCHW.
+const NHWC_TO_NCHW: [i64; 4] = [0, 3, 1, 2];
+/// The permutation of a Transpose from NCHW to NHWC.
+const NCHW_TO_NHWC: [i64; 4] = [0, 2, 3, 1];
+
+/// A node's `perm` attribute, if it is an INTS attribute.
+fn perm_of(node: &NodeProto) -> Option<&[i64]> {
+    node.attribute
+        .iter()
+        .find(|a| a.name.as_deref() == Some("perm"))
+        .map(|a| a.ints.as_slice())
+}
+
+/// The graph's one non-initializer input: its name, the IR's input shape without the batch
+/// dimension, and whether the graph sees it in NHWC. A rank-4 input is NHWC when every node
+/// that reads its values is a Transpose to NCHW (as tf2onnx writes Keras models): the IR's
+/// input is then that Transpose's output, `[C, H, W]`.
+pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>, Layout), OnnxError> {
     let initializers: Vec<&str> = graph
         .initializer
         .iter()
@@ -244,7 +289,23 @@ pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxErro
     if numel.is_none_or(|n| n > MAX_VALUES) {
         return Err(err(format!("shape {shape:?} exceeds {MAX_VALUES} values")));
     }
-    Ok((name, shape))
+    let mut readers = graph
+        .node
+        .iter()
+        .filter(|n| n.input.contains(&name))
+        .filter(|n| n.op_type.as_deref() != Some("Shape"))
+        .peekable();
+    let nhwc = shape.len() == 3
+        && readers.peek().is_some()
+        && readers.all(|n| {
+            n.op_type.as_deref() == Some("Transpose") && perm_of(n) == Some(&NHWC_TO_NCHW[..])
+        });
+    if nhwc {
+        // [H, W, C] → [C, H, W].
+        shape.rotate_right(1);
+        return Ok((name, shape, Layout::Nhwc));
+    }
+    Ok((name, shape, Layout::Ir))
 }
 
 /// Reads the model's graph into a float chain.
@@ -260,7 +321,7 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
     if graph.node.is_empty() {
         return Err(OnnxError::NoGraph);
     }
-    let (input_name, input_shape) = input(graph)?;
+    let (input_name, input_shape, input_layout) = input(graph)?;
     // Readers of each tensor's values (a Shape node reads only the shape, which is static).
     let mut consumers: HashMap<&str, usize> = HashMap::new();
     for name in graph
@@ -279,11 +340,17 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
             Value::Const(ConstVal::Proto(t)),
         );
     }
+    let mut graph_shape = input_shape.clone();
+    if input_layout == Layout::Nhwc {
+        // The graph sees [H, W, C].
+        graph_shape.rotate_left(1);
+    }
     values.insert(
         input_name.as_str(),
         Value::Act(Act {
             layer: None,
-            shape: input_shape.clone(),
+            shape: graph_shape,
+            layout: input_layout,
         }),
     );
     let mut b = Builder {
@@ -379,7 +446,7 @@ impl<'a> Builder<'a> {
             "Gemm" => self.gemm(ctx, node, &attrs),
             "MatMul" => {
                 attrs.known(NO_ATTRIBUTES)?;
-                let x = self.flat_input(ctx, node)?;
+                let (x, layout) = self.flat_input(ctx, node)?;
                 let name = input_name(node, 1);
                 let w = self.constant(ctx, node, 1)?;
                 let [k, n] = *w.dims.as_slice() else {
@@ -392,7 +459,7 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 let w = w.floats(ctx, name)?;
-                let weights = transpose(&w, k, n);
+                let weights = to_ir_order(transpose(&w, k, n), layout);
                 let layer = FloatLayer::Dense {
                     in_features: k,
                     out_features: n,
@@ -425,7 +492,7 @@ impl<'a> Builder<'a> {
             "Flatten" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Flatten" => {
                 attrs.known(&["axis"])?;
-                let x = self.chain_input(ctx, node, 0)?;
+                let x = self.chain_input_any(ctx, node, 0)?;
                 let rank = x.shape.len() as i64 + 1;
                 let axis = attrs.int("axis", 1)?;
                 if axis != 1 && axis != 1 - rank {
@@ -440,7 +507,7 @@ impl<'a> Builder<'a> {
             "Reshape" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Reshape" => {
                 attrs.known(&["allowzero"])?;
-                let x = self.chain_input(ctx, node, 0)?;
+                let x = self.chain_input_any(ctx, node, 0)?;
                 let allowzero = attrs.int("allowzero", 0)?;
                 let name = input_name(node, 1);
                 let target = self.constant(ctx, node, 1)?;
@@ -470,6 +537,7 @@ impl<'a> Builder<'a> {
                 }
             }
             "Softmax" | "ArgMax" => self.outside_op(ctx, node, &attrs),
+            "Transpose" if !self.is_const(node, 0) => self.transpose_act(ctx, node, &attrs),
             "Shape" | "Gather" | "Slice" | "Concat" | "Unsqueeze" | "Squeeze"
             | "ConstantOfShape" | "Transpose" | "Sub" | "Mul" | "Div" | "Cast" => {
                 self.fold_node(ctx, node, &attrs)
@@ -779,8 +847,23 @@ impl<'a> Builder<'a> {
             .ok_or_else(|| ctx.bad_input(name, "no earlier node or initializer defines it"))
     }
 
-    /// Input `i` as an activation that must be the previous layer's output.
+    /// Input `i` as an activation that must be the previous layer's output, in the IR's
+    /// layout.
     fn chain_input(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
+        let act = self.chain_input_any(ctx, node, i)?;
+        if act.layout != Layout::Ir {
+            return Err(ctx.unsupported(format!(
+                "reads {:?}, an NHWC view of an NCHW tensor (from a Transpose); an NHWC tensor \
+                 is supported only as the input of a Flatten whose output a Gemm or MatMul \
+                 reads, or of a Transpose back to NCHW",
+                input_name(node, i)
+            )));
+        }
+        Ok(act)
+    }
+
+    /// Input `i` as an activation that must be the previous layer's output, in any layout.
+    fn chain_input_any(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
             Value::Act(act) => {
@@ -810,11 +893,11 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// The previous layer's output, which must be flat: its length.
-    fn flat_input(&self, ctx: &Ctx, node: &NodeProto) -> Result<usize, OnnxError> {
-        let x = self.chain_input(ctx, node, 0)?;
+    /// The previous layer's output, which must be flat: its length and layout.
+    fn flat_input(&self, ctx: &Ctx, node: &NodeProto) -> Result<(usize, Layout), OnnxError> {
+        let x = self.chain_input_any(ctx, node, 0)?;
         match *x.shape.as_slice() {
-            [f] => Ok(f),
+            [f] if x.layout != Layout::Nhwc => Ok((f, x.layout)),
             _ => Err(ctx.unsupported(format!(
                 "reads a tensor of shape [1, {}]; a flat [1, F] tensor is supported (add a \
                  Flatten)",
@@ -888,14 +971,7 @@ impl<'a> Builder<'a> {
             )));
         }
         let index = self.layers.len();
-        self.set_outputs(
-            ctx,
-            node,
-            Value::Act(Act {
-                layer: Some(index),
-                shape: shape.clone(),
-            }),
-        )?;
+        self.set_outputs(ctx, node, Value::Act(Act::ir(Some(index), shape.clone())))?;
         self.layers.push(layer);
         self.shapes.push(shape);
         self.layer_node.push(ctx.node_ref());
@@ -903,6 +979,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Flatten (or Reshape to a flatten) of `x`: a layer for a 3-D tensor, dropped for a flat one.
+    /// An NHWC view flattens in NHWC order ([`Layout::FlatNhwc`]).
     fn flatten(
         &mut self,
         ctx: &Ctx,
@@ -914,7 +991,70 @@ impl<'a> Builder<'a> {
             return Ok(NodeOutcome::Dropped);
         }
         let numel = x.shape.iter().product();
-        self.push(ctx, node, FloatLayer::Flatten, vec![numel])
+        let outcome = self.push(ctx, node, FloatLayer::Flatten, vec![numel])?;
+        if let (Layout::Nhwc, [h, w, c]) = (x.layout, x.shape.as_slice()) {
+            let layout = Layout::FlatNhwc {
+                c: *c,
+                h: *h,
+                w: *w,
+            };
+            if let Some(Value::Act(out)) = node
+                .output
+                .first()
+                .and_then(|o| self.values.get_mut(o.as_str()))
+            {
+                out.layout = layout;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// A Transpose of an activation: between NCHW and NHWC (a change of [`Layout`], no layer),
+    /// or the identity.
+    fn transpose_act(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["perm"])?;
+        let x = match self.value(ctx, node, 0)? {
+            Value::Act(x) => x,
+            Value::Outside => return Err(self.after_outside(ctx)),
+            Value::Const(_) => return Err(ctx.bad_input(input_name(node, 0), "is a constant")),
+        };
+        let rank = x.shape.len() + 1;
+        let perm = attrs
+            .ints("perm")?
+            .unwrap_or_else(|| (0..rank as i64).rev().collect());
+        let identity: Vec<i64> = (0..rank as i64).collect();
+        if perm == identity {
+            self.set_outputs(ctx, node, Value::Act(x))?;
+            return Ok(NodeOutcome::Dropped);
+        }
+        let (layout, shape) = match (x.layout, x.shape.as_slice(), perm.as_slice()) {
+            (Layout::Ir, &[c, h, w], p) if p == NCHW_TO_NHWC => (Layout::Nhwc, vec![h, w, c]),
+            (Layout::Nhwc, &[h, w, c], p) if p == NHWC_TO_NCHW => (Layout::Ir, vec![c, h, w]),
+            _ => {
+                return Err(ctx.attribute(
+                    "perm",
+                    format!("{perm:?}"),
+                    &format!(
+                        "on an activation of shape [1, {}], a Transpose from NCHW to NHWC \
+                         ({NCHW_TO_NHWC:?}) before a Flatten, or from NHWC to NCHW \
+                         ({NHWC_TO_NCHW:?}) of the input or back, is supported",
+                        join(&x.shape)
+                    ),
+                ))
+            }
+        };
+        let act = Act {
+            layer: x.layer,
+            shape,
+            layout,
+        };
+        self.set_outputs(ctx, node, Value::Act(act))?;
+        Ok(NodeOutcome::Layout)
     }
 
     fn dropout(
@@ -1074,7 +1214,7 @@ impl<'a> Builder<'a> {
                 "transB = 0 or 1 is supported",
             ));
         }
-        let x = self.flat_input(ctx, node)?;
+        let (x, layout) = self.flat_input(ctx, node)?;
         let name = input_name(node, 1);
         let b = self.constant(ctx, node, 1)?;
         let [r, s] = *b.dims.as_slice() else {
@@ -1093,6 +1233,7 @@ impl<'a> Builder<'a> {
         } else {
             transpose(&values, k, n)
         };
+        let weights = to_ir_order(weights, layout);
         let bias = self.bias(ctx, node, 2, n)?;
         let layer = FloatLayer::Dense {
             in_features: k,
@@ -1451,7 +1592,11 @@ impl<'a> Builder<'a> {
         }
         let last = Some(self.layers.len() - 1);
         match self.values.get(name) {
-            Some(Value::Act(a)) if self.last_outside.is_none() && a.layer == last => Ok(()),
+            Some(Value::Act(a))
+                if self.last_outside.is_none() && a.layer == last && a.layout == Layout::Ir =>
+            {
+                Ok(())
+            }
             Some(Value::Outside) if self.last_outside == Some(*name) => Ok(()),
             _ => Err(err(
                 "is not the last layer's output (or the last Softmax/ArgMax after it)",
@@ -1477,6 +1622,26 @@ fn join(shape: &[usize]) -> String {
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Dense weights `[out][in]` whose input is in `layout`, with their columns in the IR's order:
+/// for [`Layout::FlatNhwc`], input `(y·w + x)·c + ch` (NHWC) is the IR's `ch·h·w + y·w + x`.
+fn to_ir_order(weights: Vec<f32>, layout: Layout) -> Vec<f32> {
+    let Layout::FlatNhwc { c, h, w } = layout else {
+        return weights;
+    };
+    let k = c * h * w;
+    let mut out = vec![0.0; weights.len()];
+    for (row_in, row_out) in weights.chunks_exact(k).zip(out.chunks_exact_mut(k)) {
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..c {
+                    row_out[ch * h * w + y * w + x] = row_in[(y * w + x) * c + ch];
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `[k][n]` row-major to `[n][k]`.
@@ -1569,6 +1734,17 @@ mod tests {
             float_data: (0..16).map(|i| i as f32 / 16.0).collect(),
             ..TensorProto::default()
         }
+    }
+
+    #[test]
+    fn nhwc_dense_columns_move_to_nchw_order() {
+        use super::{to_ir_order, Layout};
+        // One output row over a [c=2, h=1, w=2] tensor. NHWC order: (y0x0c0, y0x0c1, y0x1c0,
+        // y0x1c1); NCHW order: (c0y0x0, c0y0x1, c1y0x0, c1y0x1).
+        let nhwc = vec![10.0, 11.0, 20.0, 21.0];
+        let layout = Layout::FlatNhwc { c: 2, h: 1, w: 2 };
+        assert_eq!(to_ir_order(nhwc.clone(), layout), [10.0, 20.0, 11.0, 21.0]);
+        assert_eq!(to_ir_order(nhwc.clone(), Layout::Ir), nhwc);
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //!    the preceding bias); BatchNormalization is folded into the preceding Conv; Dropout and
 //!    Identity are dropped; the shape arithmetic exporters write around a flatten (Shape,
 //!    Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, integer Add/Mul/Div,
-//!    …) is folded into constants (`fold.rs`); Softmax and ArgMax at the end are recorded in
+//!    …) is folded into constants (`fold.rs`); the Transposes between NHWC and NCHW of
+//!    tf2onnx's Keras exports are absorbed (at the input, and before a Flatten into the next
+//!    Gemm/MatMul's weights); Softmax and ArgMax at the end are recorded in
 //!    [`Quantization::outside`](crate::model::Quantization::outside) and run outside the
 //!    proof, on the proven output. Anything else — an operator, an attribute value, a graph
 //!    shape the IR cannot express — is an [`OnnxError`] naming the node ([`NodeRef`]: name,
@@ -50,7 +52,8 @@ use crate::model::{Model, ModelError};
 /// What [`import`] calibrates and measures on.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
-    /// Calibration inputs, each in the model's input shape, row-major (batch dimension dropped).
+    /// Calibration inputs, each in the model's input shape ([`input_shape`]: NCHW `[C, H, W]`
+    /// even for a graph whose input is NHWC), row-major (batch dimension dropped).
     pub calibration: Vec<Vec<f32>>,
     /// A labelled set (inputs, labels) on which float and quantized accuracy are measured; the
     /// agreement is measured on it when given, else on the calibration set.
@@ -116,6 +119,10 @@ pub enum NodeOutcome {
     Constant,
     /// Applied outside the proof to the proven output (Softmax, ArgMax).
     OutsideProof,
+    /// A Transpose between NCHW and NHWC, absorbed (no layer): of the graph input (the
+    /// imported model takes its input in NCHW, `[C, H, W]`), or before a Flatten (the next
+    /// Gemm/MatMul's weight columns are permuted to NCHW order), or back.
+    Layout,
 }
 
 /// One node of the ONNX graph and what became of it.
@@ -180,9 +187,10 @@ pub struct Imported {
 /// The operators the import reads.
 pub const SUPPORTED_OPS: &str = "Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, \
 GlobalAveragePool, Flatten, Reshape (to a flatten or to the same shape), Add, BatchNormalization (after a Conv), \
-Dropout, Identity, Constant, Softmax/ArgMax at the end, and on constants and shapes (folded \
-at import): Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, \
-Transpose, Reshape, Flatten, Add, Sub, Mul, Div";
+Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
+the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \
+import): Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, Transpose, \
+Reshape, Flatten, Add, Sub, Mul, Div";
 
 /// An ONNX node, as errors name it: its name (`#i` for the `i`-th node of the graph when it
 /// has none), its op type and its first output tensor. Displayed as
@@ -379,7 +387,7 @@ pub fn import_with_external_data(
 pub fn input_shape(onnx: &[u8]) -> Result<Vec<usize>, OnnxError> {
     let model = decode_proto(onnx)?;
     let graph = model.graph.as_ref().ok_or(OnnxError::NoGraph)?;
-    graph::input(graph).map(|(_, shape)| shape)
+    graph::input(graph).map(|(_, shape, _)| shape)
 }
 
 /// The imported float graph's output on one input (row-major, in [`input_shape`]), before any

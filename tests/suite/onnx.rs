@@ -80,6 +80,7 @@ const SUPPORTED: &[&str] = &[
     "flatten-torchscript",
     "flatten-dynamo",
     "flatten-tf2onnx",
+    "keras-nhwc",
 ];
 
 fn onnx_ops() -> PathBuf {
@@ -277,6 +278,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("int-input", "x", GraphInput),
         ("batch-2", "x", GraphInput),
         ("gather-on-activation", "gather2", Unsupported),
+        ("nhwc-not-flattened", "relu3", Unsupported),
     ];
     let dir = fixtures().join("onnx-ops");
     for (file, node, expect) in cases {
@@ -716,6 +718,29 @@ fn exporters_shape_arithmetic_folds_to_a_flatten() {
     for (op, outcome) in &tf_outcomes[2..tf_outcomes.len() - 2] {
         assert_eq!(*outcome, Constant, "{op}");
     }
+
+    // tf2onnx's Keras layout: the NHWC input's Transpose and the Transpose to NHWC before the
+    // Flatten are absorbed (the model takes NCHW input; the Dense weights are permuted).
+    let keras = import("keras-nhwc");
+    let bytes = read(&dir.join("keras-nhwc.onnx"));
+    assert_eq!(onnx::input_shape(&bytes).unwrap(), [2, 6, 6]);
+    assert_eq!(keras.model.input_shape, [2, 6, 6]);
+    assert_eq!(kinds(&keras), ["Conv2d", "Relu", "Flatten", "Dense"]);
+    assert_eq!(
+        outcomes(&keras),
+        vec![
+            ("Transpose".into(), Layout),
+            ("Conv".into(), Layer { layer: 0 }),
+            ("Relu".into(), Layer { layer: 1 }),
+            ("Transpose".into(), Layout),
+            c("Shape"),
+            c("Slice"),
+            c("Concat"),
+            ("Reshape".into(), Layer { layer: 2 }),
+            ("MatMul".into(), Layer { layer: 3 }),
+            ("Add".into(), FoldedInto { layer: 3 }),
+        ]
+    );
 }
 
 /// `flatten-dynamo.onnx` and its side file, copied to a fresh directory (with the model's
