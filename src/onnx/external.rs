@@ -16,10 +16,9 @@
 //!   `offset + length` must lie within the file;
 //! - all external tensors together take at most [`MAX_EXTERNAL_BYTES`].
 //!
-//! Each file is opened once and each tensor's bytes are read once, through a reader bounded
-//! to the tensor's length.
+//! Each file is opened once (one at a time: tensors are read grouped by file) and each tensor's
+//! bytes are read once, through a reader bounded to the tensor's length.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
@@ -222,15 +221,20 @@ pub(crate) fn resolve(model: &mut ModelProto, dir: Option<&Path>) -> Result<(), 
         }
         slots.push(slot);
     }
-    // Each file opened (and its size read) once.
-    let mut files: HashMap<String, (File, u64)> = HashMap::new();
-    for ((label, t), slot) in tensors.iter_mut().zip(&slots) {
+    // Tensors grouped by file (in file order within a file): each file is opened, and its size
+    // read, once, and closed before the next is opened.
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by(|&a, &b| slots[a].location.cmp(&slots[b].location).then(a.cmp(&b)));
+    let mut current: Option<(&str, File, u64)> = None;
+    for k in order {
+        let slot = &slots[k];
+        let (label, t) = &mut tensors[k];
         let err = |p| error(label, &slot.location, p);
-        if !files.contains_key(&slot.location) {
-            let opened = open(dir, &slot.location).map_err(err)?;
-            files.insert(slot.location.clone(), opened);
+        if current.as_ref().is_none_or(|(l, _, _)| *l != slot.location) {
+            let (file, len) = open(dir, &slot.location).map_err(err)?;
+            current = Some((&slot.location, file, len));
         }
-        let Some((file, file_len)) = files.get_mut(&slot.location) else {
+        let Some((_, file, file_len)) = current.as_mut() else {
             continue;
         };
         let file_len = *file_len;

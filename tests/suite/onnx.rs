@@ -936,6 +936,27 @@ fn external_data_defects_are_typed_errors_naming_the_tensor_and_file() {
     }
 }
 
+#[test]
+fn external_data_may_span_several_files_in_subdirectories() {
+    let (dir, mut model, data) = external_copy("several");
+    std::fs::create_dir_all(dir.join("weights")).unwrap();
+    std::fs::write(dir.join("weights/fc.bin"), &data).unwrap();
+    set_entry(&mut model, "w4", "location", "weights/fc.bin");
+    set_entry(&mut model, "w1", "location", "./weights/fc.bin");
+    let bytes = prost::Message::encode_to_vec(&model);
+    let options = ImportOptions {
+        calibration: rows_f32(&onnx_ops().join("flatten-dynamo-inputs.npy")),
+        ..ImportOptions::default()
+    };
+    let embedded = read(&onnx_ops().join("flatten-dynamo-embedded.onnx"));
+    assert_eq!(
+        onnx::import_with_external_data(&bytes, &dir, &options)
+            .unwrap()
+            .model,
+        onnx::import(&embedded, &options).unwrap().model
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn external_data_behind_a_link_out_of_the_directory_is_refused() {
