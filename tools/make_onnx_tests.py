@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Generate the small ONNX models in fixtures/onnx-ops/ that tests/suite/onnx.rs imports.
 
-Two kinds, all seeded and opset 14 (see OPSET):
+Two kinds, all seeded and opset 14 (see OPSET) unless a model needs a later operator set:
 
 * supported: one tiny float model per supported operator (or operator pattern). Each comes
   with `<name>-inputs.npy` (8 seeded inputs, batch dimension kept: [8, ...]) and
-  `<name>-outputs.npy` (the `onnx` package's ReferenceEvaluator on each input, one at a time);
+  `<name>-outputs.npy` (the `onnx` package's ReferenceEvaluator on each input, one at a time).
+  The `flatten-*` models hold the shape arithmetic torch's and tf2onnx's exporters write
+  around a flatten; `flatten-dynamo` is saved as torch >= 2.9 saves models, with its weights in
+  a side file (`flatten-dynamo.onnx.data`, external data), and again with embedded weights as
+  `flatten-dynamo-embedded.onnx`. `keras-nhwc` is tf2onnx's layout for Keras (an NHWC input
+  and a Transpose back to NHWC before the Flatten); its inputs are stored in NCHW, the layout
+  the import gives the model (see NHWC_INPUT);
 * rejected: one model per unsupported operator or attribute value, which the import must
   refuse with an error naming the node (`rejected-<what>.onnx`; tests/suite/onnx.rs lists the
   expected error and node of each).
@@ -73,10 +79,14 @@ class Net:
         self.last = outs[0]
         return outs[0]
 
-    def model(self, out_elem=TensorProto.FLOAT) -> onnx.ModelProto:
+    def const_node(self, value: np.ndarray) -> str:
+        """A Constant node holding `value` (a tensor attribute)."""
+        return self.op("Constant", [], value=numpy_helper.from_array(value))
+
+    def model(self, out_elem=TensorProto.FLOAT, opset: int = OPSET) -> onnx.ModelProto:
         out = helper.make_tensor_value_info(self.last, out_elem, None)
         graph = helper.make_graph(self.nodes, self.name, [self.input], [out], self.inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                                   producer_name="zkcnn make_onnx_tests.py")
         model.ir_version = 8
         # Fill in the output's shape (the checker wants one) by shape inference.
@@ -186,7 +196,76 @@ def supported() -> dict[str, onnx.ModelProto]:
     n.op("Softmax", axis=1)
     n.op("ArgMax", axis=1, keepdims=1)
     models["softmax-argmax"] = n.model(out_elem=TensorProto.INT64)
+
+    # torch's TorchScript exporter, `x.view(x.size(0), -1)`:
+    # Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0), [0]), [-1])).
+    n = Net("flatten_torchscript", [1, 1, 6, 6], 14)
+    conv(n, 1, 2, 3, strides=[2, 2])
+    x = n.op("Relu")
+    shape = n.op("Shape", [x])
+    batch = n.op("Gather", [shape, n.const_node(np.array(0, np.int64))], axis=0)
+    batch = n.op("Unsqueeze", [batch, n.const_node(np.array([0], np.int64))])
+    target = n.op("Concat", [batch, n.const_node(np.array([-1], np.int64))], axis=0)
+    n.op("Reshape", [x, target])
+    gemm(n, 8, 3)
+    models["flatten-torchscript"] = n.model()
+
+    # torch's dynamo exporter with a dynamic batch (opset 18): the batch size from
+    # Shape(start=0, end=1), squeezed to a scalar and unsqueezed back, a `value_ints` Constant,
+    # an identity Reshape, and the weights stored as external data (see main()).
+    n = Net("flatten_dynamo", [1, 2, 6, 6], 15)
+    conv(n, 2, 3, 3, pads=[1, 1, 1, 1])
+    x = n.op("Relu")
+    n.op("Reshape", [x, n.op("Shape", [x])])
+    x = n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2])
+    size = n.op("Shape", [x], start=0, end=1)
+    size = n.op("Squeeze", [size, n.const(np.array([0], np.int64))])
+    size = n.op("Unsqueeze", [size, n.const(np.array([0], np.int64))])
+    minus_one = n.op("Constant", [], value_ints=[-1])
+    target = n.op("Concat", [size, minus_one], axis=0)
+    n.op("Reshape", [x, target])
+    gemm(n, 27, 4)
+    models["flatten-dynamo"] = n.model(opset=18)
+
+    # tf2onnx's Keras Flatten: the batch size by Slice on an int32 Cast of Shape(x), the
+    # feature count by integer arithmetic on the dimensions (C * H * W / 1 + 0, the 0 from a
+    # ConstantOfShape), and a Cast of the activation to FLOAT (the identity).
+    n = Net("flatten_tf2onnx", [1, 1, 8, 8], 16)
+    conv(n, 1, 2, 3)
+    x = n.op("Cast", to=TensorProto.FLOAT)
+    shape = n.op("Cast", [n.op("Shape", [x])], to=TensorProto.INT32)
+    batch = n.op("Slice", [shape, n.const(np.array([0], np.int32)),
+                           n.const(np.array([1], np.int32)), n.const(np.array([0], np.int32))])
+    dims = [n.op("Gather", [shape, n.const(np.array([k], np.int64))], axis=0) for k in (1, 2, 3)]
+    features = n.op("Mul", [n.op("Mul", [dims[0], dims[1]]), dims[2]])
+    features = n.op("Div", [features, n.const(np.array([1], np.int32))])
+    zero = n.op("ConstantOfShape", [n.const(np.array([1], np.int64))],
+                value=numpy_helper.from_array(np.array([0], np.int32)))
+    features = n.op("Add", [features, zero])
+    target = n.op("Cast", [n.op("Concat", [batch, features], axis=0)], to=TensorProto.INT64)
+    n.op("Reshape", [x, target])
+    gemm(n, 72, 3)
+    models["flatten-tf2onnx"] = n.model()
+
+    # tf2onnx's Keras CNN: an NHWC input transposed to NCHW for the Conv, transposed back to
+    # NHWC before the Flatten, and a Dense (MatMul + Add) whose weights read the NHWC order.
+    n = Net("keras_nhwc", [1, 6, 6, 2], 17)
+    n.op("Transpose", perm=[0, 3, 1, 2])
+    conv(n, 2, 3, 3, pads=[1, 1, 1, 1])
+    n.op("Relu")
+    x = n.op("Transpose", perm=[0, 2, 3, 1])
+    batch = n.op("Slice", [n.op("Shape", [x]), n.const(np.array([0], np.int64)),
+                           n.const(np.array([1], np.int64))])
+    n.op("Reshape", [x, n.op("Concat", [batch, n.const(np.array([-1], np.int64))], axis=0)])
+    n.op("MatMul", [n.last, n.weight([108, 4], 0.3)])
+    n.op("Add", [n.last, n.weight([4], 0.1)])
+    models["keras-nhwc"] = n.model()
     return models
+
+
+# Models whose graph input is NHWC: the import takes their input in NCHW (the Transpose at the
+# input is absorbed), so their `-inputs.npy` are NCHW and the reference runs on the transpose.
+NHWC_INPUT = {"keras-nhwc"}
 
 
 def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
@@ -200,7 +279,8 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         models[key] = (n.model(out_elem), n.nodes[-1].name if key not in NAMED else NAMED[key])
 
     NAMED = {"diamond": "bad", "op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
-             "int-input": "x", "batch-2": "x"}
+             "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2",
+             "nhwc-not-flattened": "relu3"}
     one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 2, 3, group=2))
     one("conv-dilations", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, dilations=[2, 2]))
     one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
@@ -246,6 +326,18 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         gemm(n, 8, 3)
     one("int-input", [1, 8], int_input, elem=TensorProto.INT64)
     one("batch-2", [2, 8], lambda n: gemm(n, 8, 3))
+
+    def gather_on_activation(n: Net):
+        gemm(n, 8, 4)
+        n.op("Gather", [n.last, n.const(np.array([0, 1], np.int64))], axis=1)
+        gemm(n, 2, 3)
+    one("gather-on-activation", [1, 8], gather_on_activation)
+
+    def nhwc_not_flattened(n: Net):
+        conv(n, 1, 2, 3)
+        n.op("Transpose", perm=[0, 2, 3, 1])
+        n.op("Relu")
+    one("nhwc-not-flattened", [1, 1, 6, 6], nhwc_not_flattened)
     return models
 
 
@@ -259,11 +351,21 @@ def main() -> None:
     for key, model in supported().items():
         onnx.checker.check_model(model, full_check=True)
         shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+        if key in NHWC_INPUT:
+            shape = [shape[0], shape[3], shape[1], shape[2]]
         rng = np.random.default_rng(sum(key.encode()))
         xs = rng.uniform(-1.0, 1.0, size=[N_INPUTS] + shape[1:]).astype(np.float32)
+        fed = xs.transpose(0, 2, 3, 1) if key in NHWC_INPUT else xs
         sess = ReferenceEvaluator(model)
-        ys = np.concatenate([sess.run(None, {"x": xs[i:i + 1]})[0] for i in range(N_INPUTS)])
-        onnx.save(model, str(out / f"{key}.onnx"))
+        ys = np.concatenate([sess.run(None, {"x": fed[i:i + 1]})[0] for i in range(N_INPUTS)])
+        if key == "flatten-dynamo":
+            # As torch >= 2.9 saves: every initializer in one side file next to the model.
+            onnx.save(model, str(out / f"{key}-embedded.onnx"))
+            onnx.save(model, str(out / f"{key}.onnx"), save_as_external_data=True,
+                      all_tensors_to_one_file=True, location=f"{key}.onnx.data",
+                      size_threshold=0)
+        else:
+            onnx.save(model, str(out / f"{key}.onnx"))
         np.save(out / f"{key}-inputs.npy", xs)
         np.save(out / f"{key}-outputs.npy", ys)
         print(f"{key}: {[n.op_type for n in model.graph.node]} -> {ys.shape} {ys.dtype}")

@@ -1,6 +1,10 @@
 //! `zkcnn import`: an ONNX model becomes our JSON model IR through `zkcnn::onnx`, calibrated on
 //! sample inputs, with a report of what became of every node and how closely the quantized
 //! model agrees with the float one.
+//!
+//! Tensors stored as external data are read from their side files, relative to the model's
+//! directory. Every error the import finds in the model prints as `cannot import '<model>':
+//! <why>`, naming the ONNX node (name, op type, first output) or tensor it is about.
 
 use super::error::CliError;
 use super::files;
@@ -67,6 +71,14 @@ fn labels(path: &Path, count: usize) -> Result<Vec<usize>, CliError> {
         .collect()
 }
 
+/// An import error: the model cannot be imported (whatever step found it).
+fn cannot_import(path: &Path, e: onnx::OnnxError) -> CliError {
+    CliError::Failed {
+        action: format!("import '{}'", path.display()),
+        reason: e.to_string(),
+    }
+}
+
 fn percent(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
@@ -79,8 +91,12 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         files::MAX_ONNX_BYTES,
         "the model table's limit of 2^24 weights",
     )?;
-    let shape =
-        onnx::input_shape(&bytes).map_err(|e| CliError::invalid("ONNX model", &a.model, e))?;
+    let shape = onnx::input_shape(&bytes).map_err(|e| cannot_import(&a.model, e))?;
+    // Side files (external data) are named relative to the model's directory.
+    let dir = match a.model.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
     let evaluation = match a.eval.as_deref() {
         Some([x, y]) => {
             let d = a.eval_divisor;
@@ -122,12 +138,9 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         name: a.name.clone(),
     };
     let (imported, took) = progress.step("importing", || {
-        onnx::import(&bytes, &options).map_err(|e| e.to_string())
+        onnx::import_with_external_data(&bytes, dir, &options)
     });
-    let imported = imported.map_err(|reason| CliError::Failed {
-        action: format!("import '{}'", a.model.display()),
-        reason,
-    })?;
+    let imported = imported.map_err(|e| cannot_import(&a.model, e))?;
     files::write_model(&a.output, &imported.model)?;
     let report = serde_json::to_value(&imported.report).unwrap_or_default();
     if let Some(path) = &a.report {

@@ -56,6 +56,32 @@ impl<'a> Attrs<'_, 'a> {
         }
     }
 
+    /// An int attribute, `None` when absent.
+    pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, OnnxError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.int(name, 0).map(Some),
+        }
+    }
+
+    pub(crate) fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, OnnxError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(a) if matches!(a.r#type, None | Some(attribute_type::FLOATS)) => {
+                Ok(Some(a.floats.clone()))
+            }
+            Some(a) => Err(self.wrong_type(a, "a list of floats")),
+        }
+    }
+
+    /// A tensor attribute, `None` when absent.
+    pub(crate) fn opt_tensor(&self, name: &str) -> Result<Option<&'a TensorProto>, OnnxError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.tensor(name).map(Some),
+        }
+    }
+
     pub(crate) fn float(&self, name: &str, default: f32) -> Result<f32, OnnxError> {
         match self.get(name) {
             None => Ok(default),

@@ -5,13 +5,19 @@
 //! batch dimension), a constant (initializer or `Constant` node), or a value outside the proof
 //! (after Softmax/ArgMax). A layer must read the previous layer's output, except that a
 //! residual Add also reads one earlier layer's output: the IR is a chain with skips.
+//!
+//! Shape arithmetic on constants and on activations' static shapes is folded as it is read
+//! (`fold.rs`): a folded value is a constant like an initializer, so a Reshape whose target
+//! shape an exporter computed from `Shape(x)` sees a constant target.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::attrs::Attrs;
+use super::fold::{self, Binary, Budget};
 use super::proto::{data_type, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use super::tensor::{convert, Const, Data};
-use super::{NodeOutcome, NodeReport, OnnxError};
+use super::{NodeOutcome, NodeRef, NodeReport, OnnxError};
 
 /// A float layer, with the IR's semantics (see [`crate::model::Layer`]) and real-valued
 /// parameters.
@@ -59,8 +65,8 @@ pub(crate) struct Graph {
     pub layers: Vec<FloatLayer>,
     /// `shapes[i]`: layer `i`'s output shape.
     pub shapes: Vec<Vec<usize>>,
-    /// `layer_node[i]`: the node (label, op type) that made layer `i`.
-    pub layer_node: Vec<(String, String)>,
+    /// `layer_node[i]`: the node that made layer `i`.
+    pub layer_node: Vec<NodeRef>,
     pub nodes: Vec<NodeReport>,
     /// Operators applied outside the proof, in order.
     pub outside: Vec<String>,
@@ -88,39 +94,91 @@ impl Graph {
     }
 }
 
-/// An activation: the model input (`layer: None`) or layer `layer`'s output.
+/// An activation: the model input (`layer: None`) or layer `layer`'s output, as the graph sees
+/// it (`shape`, without the batch dimension) and how it lies in the IR's tensor (`layout`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Act {
     layer: Option<usize>,
     shape: Vec<usize>,
+    layout: Layout,
+}
+
+/// How an activation's values lie in the IR's tensor, which is always `[C, H, W]` (NCHW) or
+/// flat. Keras models exported by tf2onnx compute in NHWC around NCHW convolutions: a
+/// Transpose of the input to NCHW, and a Transpose to NHWC before the Flatten that feeds a
+/// Dense layer. Those Transposes move no data here: they change the layout, the Flatten keeps
+/// the NHWC order as [`Layout::FlatNhwc`], and the Gemm/MatMul that reads it has its weight
+/// columns permuted to the IR's NCHW order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// As the IR holds it.
+    Ir,
+    /// The graph sees `[H, W, C]` (NHWC); the IR holds `[C, H, W]`.
+    Nhwc,
+    /// The graph sees the NHWC flattening of the IR's `[c, h, w]` tensor, which the IR holds
+    /// flattened in NCHW order.
+    FlatNhwc { c: usize, h: usize, w: usize },
+}
+
+impl Act {
+    fn ir(layer: Option<usize>, shape: Vec<usize>) -> Self {
+        Act {
+            layer,
+            shape,
+            layout: Layout::Ir,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 enum Value<'a> {
     Act(Act),
-    Const(&'a TensorProto),
+    Const(ConstVal<'a>),
     Outside,
+}
+
+/// What folding a node gives.
+enum Folded {
+    Const(Const),
+    /// The node is the identity on this activation (a Cast of a float activation to FLOAT).
+    Identity(Act),
+}
+
+/// A constant: a tensor of the file (converted when read), or one folded at import.
+#[derive(Clone, Debug)]
+enum ConstVal<'a> {
+    Proto(&'a TensorProto),
+    Folded(Rc<Const>),
 }
 
 /// The node being read, for error messages.
 pub(crate) struct Ctx {
+    /// Its name, or `#i`.
     pub node: String,
     pub op: String,
+    /// Its first output tensor.
+    pub output: String,
 }
 
 impl Ctx {
+    pub(crate) fn node_ref(&self) -> NodeRef {
+        NodeRef {
+            name: self.node.clone(),
+            op_type: self.op.clone(),
+            output: self.output.clone(),
+        }
+    }
+
     pub(crate) fn unsupported(&self, what: impl Into<String>) -> OnnxError {
         OnnxError::Unsupported {
-            node: self.node.clone(),
-            op_type: self.op.clone(),
+            node: Box::new(self.node_ref()),
             what: what.into(),
         }
     }
 
     pub(crate) fn bad_input(&self, tensor: &str, what: impl Into<String>) -> OnnxError {
         OnnxError::BadInput {
-            node: self.node.clone(),
-            op_type: self.op.clone(),
+            node: Box::new(self.node_ref()),
             tensor: tensor.to_string(),
             what: what.into(),
         }
@@ -128,17 +186,37 @@ impl Ctx {
 
     pub(crate) fn attribute(&self, attribute: &str, value: String, supported: &str) -> OnnxError {
         OnnxError::UnsupportedAttribute {
-            node: self.node.clone(),
-            op_type: self.op.clone(),
+            node: Box::new(self.node_ref()),
             attribute: attribute.to_string(),
             value,
             supported: supported.to_string(),
         }
     }
+
+    /// A failed constant fold.
+    fn fold(&self, what: String) -> OnnxError {
+        self.unsupported(format!("cannot fold the constant: {what}"))
+    }
 }
 
-/// The graph's one non-initializer input: its name and shape without the batch dimension.
-pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxError> {
+/// The permutation of a Transpose from NHWC to NCHW.
+const NHWC_TO_NCHW: [i64; 4] = [0, 3, 1, 2];
+/// The permutation of a Transpose from NCHW to NHWC.
+const NCHW_TO_NHWC: [i64; 4] = [0, 2, 3, 1];
+
+/// A node's `perm` attribute, if it is an INTS attribute.
+fn perm_of(node: &NodeProto) -> Option<&[i64]> {
+    node.attribute
+        .iter()
+        .find(|a| a.name.as_deref() == Some("perm"))
+        .map(|a| a.ints.as_slice())
+}
+
+/// The graph's one non-initializer input: its name, the IR's input shape without the batch
+/// dimension, and whether the graph sees it in NHWC. A rank-4 input is NHWC when every node
+/// that reads its values is a Transpose to NCHW (as tf2onnx writes Keras models): the IR's
+/// input is then that Transpose's output, `[C, H, W]`.
+pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>, Layout), OnnxError> {
     let initializers: Vec<&str> = graph
         .initializer
         .iter()
@@ -175,7 +253,8 @@ pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxErro
     let elem = tensor.elem_type.unwrap_or(0);
     if elem != data_type::FLOAT {
         return Err(err(format!(
-            "element type {elem} is not FLOAT (1); only float inputs are supported"
+            "element type {} ({elem}) is not FLOAT (1); only float inputs are supported",
+            data_type::name(elem)
         )));
     }
     let dims = tensor
@@ -210,7 +289,23 @@ pub(crate) fn input(graph: &GraphProto) -> Result<(String, Vec<usize>), OnnxErro
     if numel.is_none_or(|n| n > MAX_VALUES) {
         return Err(err(format!("shape {shape:?} exceeds {MAX_VALUES} values")));
     }
-    Ok((name, shape))
+    let mut readers = graph
+        .node
+        .iter()
+        .filter(|n| n.input.contains(&name))
+        .filter(|n| n.op_type.as_deref() != Some("Shape"))
+        .peekable();
+    let nhwc = shape.len() == 3
+        && readers.peek().is_some()
+        && readers.all(|n| {
+            n.op_type.as_deref() == Some("Transpose") && perm_of(n) == Some(&NHWC_TO_NCHW[..])
+        });
+    if nhwc {
+        // [H, W, C] → [C, H, W].
+        shape.rotate_right(1);
+        return Ok((name, shape, Layout::Nhwc));
+    }
+    Ok((name, shape, Layout::Ir))
 }
 
 /// Reads the model's graph into a float chain.
@@ -226,11 +321,13 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
     if graph.node.is_empty() {
         return Err(OnnxError::NoGraph);
     }
-    let (input_name, input_shape) = input(graph)?;
+    let (input_name, input_shape, input_layout) = input(graph)?;
+    // Readers of each tensor's values (a Shape node reads only the shape, which is static).
     let mut consumers: HashMap<&str, usize> = HashMap::new();
     for name in graph
         .node
         .iter()
+        .filter(|n| n.op_type.as_deref() != Some("Shape"))
         .flat_map(|n| n.input.iter())
         .chain(graph.output.iter().filter_map(|o| o.name.as_ref()))
     {
@@ -238,13 +335,22 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
     }
     let mut values: HashMap<&str, Value> = HashMap::new();
     for t in &graph.initializer {
-        values.insert(t.name.as_deref().unwrap_or(""), Value::Const(t));
+        values.insert(
+            t.name.as_deref().unwrap_or(""),
+            Value::Const(ConstVal::Proto(t)),
+        );
+    }
+    let mut graph_shape = input_shape.clone();
+    if input_layout == Layout::Nhwc {
+        // The graph sees [H, W, C].
+        graph_shape.rotate_left(1);
     }
     values.insert(
         input_name.as_str(),
         Value::Act(Act {
             layer: None,
-            shape: input_shape.clone(),
+            shape: graph_shape,
+            layout: input_layout,
         }),
     );
     let mut b = Builder {
@@ -255,6 +361,7 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         layer_node: Vec::new(),
         outside: Vec::new(),
         last_outside: None,
+        budget: Budget::default(),
     };
     let mut nodes = Vec::with_capacity(graph.node.len());
     for (index, node) in graph.node.iter().enumerate() {
@@ -265,11 +372,13 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
                 _ => format!("#{index}"),
             },
             op,
+            output: node.output.first().cloned().unwrap_or_default(),
         };
         let outcome = b.node(&ctx, node)?;
         nodes.push(NodeReport {
             name: ctx.node,
             op_type: ctx.op,
+            output: ctx.output,
             outcome,
         });
     }
@@ -290,10 +399,12 @@ struct Builder<'a> {
     consumers: HashMap<&'a str, usize>,
     layers: Vec<FloatLayer>,
     shapes: Vec<Vec<usize>>,
-    layer_node: Vec<(String, String)>,
+    layer_node: Vec<NodeRef>,
     outside: Vec<String>,
     /// The tensor the last outside-the-proof operator wrote.
     last_outside: Option<&'a str>,
+    /// Room left for folded constants.
+    budget: Budget,
 }
 
 const NO_ATTRIBUTES: &[&str] = &[];
@@ -306,8 +417,7 @@ impl<'a> Builder<'a> {
         let domain = node.domain.as_deref().unwrap_or("");
         if !matches!(domain, "" | "ai.onnx") {
             return Err(OnnxError::UnsupportedOp {
-                node: ctx.node.clone(),
-                op_type: ctx.op.clone(),
+                node: Box::new(ctx.node_ref()),
                 domain: domain.to_string(),
             });
         }
@@ -316,12 +426,7 @@ impl<'a> Builder<'a> {
             list: &node.attribute,
         };
         match ctx.op.as_str() {
-            "Constant" => {
-                attrs.known(&["value"])?;
-                let t = attrs.tensor("value")?;
-                self.set_outputs(ctx, node, Value::Const(t))?;
-                Ok(NodeOutcome::Constant)
-            }
+            "Constant" => self.constant_node(ctx, node, &attrs),
             "Identity" => {
                 attrs.known(NO_ATTRIBUTES)?;
                 let v = self.value(ctx, node, 0)?;
@@ -341,7 +446,7 @@ impl<'a> Builder<'a> {
             "Gemm" => self.gemm(ctx, node, &attrs),
             "MatMul" => {
                 attrs.known(NO_ATTRIBUTES)?;
-                let x = self.flat_input(ctx, node)?;
+                let (x, layout) = self.flat_input(ctx, node)?;
                 let name = input_name(node, 1);
                 let w = self.constant(ctx, node, 1)?;
                 let [k, n] = *w.dims.as_slice() else {
@@ -354,7 +459,7 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 let w = w.floats(ctx, name)?;
-                let weights = transpose(&w, k, n);
+                let weights = to_ir_order(transpose(&w, k, n), layout);
                 let layer = FloatLayer::Dense {
                     in_features: k,
                     out_features: n,
@@ -384,9 +489,10 @@ impl<'a> Builder<'a> {
                 let layer = FloatLayer::AvgPool { size: h, stride: h };
                 self.push(ctx, node, layer, vec![c, 1, 1])
             }
+            "Flatten" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Flatten" => {
                 attrs.known(&["axis"])?;
-                let x = self.chain_input(ctx, node, 0)?;
+                let x = self.chain_input_any(ctx, node, 0)?;
                 let rank = x.shape.len() as i64 + 1;
                 let axis = attrs.int("axis", 1)?;
                 if axis != 1 && axis != 1 - rank {
@@ -398,31 +504,333 @@ impl<'a> Builder<'a> {
                 }
                 self.flatten(ctx, node, x)
             }
+            "Reshape" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Reshape" => {
                 attrs.known(&["allowzero"])?;
-                let x = self.chain_input(ctx, node, 0)?;
+                let x = self.chain_input_any(ctx, node, 0)?;
                 let allowzero = attrs.int("allowzero", 0)?;
                 let name = input_name(node, 1);
                 let target = self.constant(ctx, node, 1)?;
                 let Data::I64(target) = target.data else {
-                    return Err(ctx.bad_input(name, "the shape is not an int64 tensor"));
+                    return Err(ctx.bad_input(name, "the shape is not an integer tensor"));
                 };
                 let numel: usize = x.shape.iter().product();
                 let onnx_shape: Vec<usize> = std::iter::once(1).chain(x.shape.clone()).collect();
-                if !is_flatten(&target, &onnx_shape, numel, allowzero != 0) {
-                    return Err(ctx.unsupported(format!(
-                        "a Reshape of [1, {}] to {target:?} is not a flatten; only a reshape \
-                         to [1, {numel}] is supported",
+                let out = fold::reshape_target(&target, &onnx_shape, allowzero != 0);
+                match out {
+                    // The same shape: the identity.
+                    Ok(out) if out == onnx_shape => {
+                        self.set_outputs(ctx, node, Value::Act(x))?;
+                        Ok(NodeOutcome::Dropped)
+                    }
+                    Ok(out) if out == [1, numel] => self.flatten(ctx, node, x),
+                    Ok(out) => Err(ctx.unsupported(format!(
+                        "a Reshape of [1, {}] to {out:?} (shape input {target:?}) is not a \
+                         flatten; only a reshape to [1, {numel}] or to the same shape is \
+                         supported",
                         join(&x.shape)
-                    )));
+                    ))),
+                    Err(e) => Err(ctx.bad_input(
+                        name,
+                        format!("the shape does not apply to [1, {}]: {e}", join(&x.shape)),
+                    )),
                 }
-                self.flatten(ctx, node, x)
             }
             "Softmax" | "ArgMax" => self.outside_op(ctx, node, &attrs),
+            "Transpose" if !self.is_const(node, 0) => self.transpose_act(ctx, node, &attrs),
+            "Shape" | "Gather" | "Slice" | "Concat" | "Unsqueeze" | "Squeeze"
+            | "ConstantOfShape" | "Transpose" | "Sub" | "Mul" | "Div" | "Cast" => {
+                self.fold_node(ctx, node, &attrs)
+            }
             _ => Err(OnnxError::UnsupportedOp {
-                node: ctx.node.clone(),
-                op_type: ctx.op.clone(),
+                node: Box::new(ctx.node_ref()),
                 domain: domain.to_string(),
+            }),
+        }
+    }
+
+    /// Whether input `i` is a constant (an initializer, a `Constant` or a folded value).
+    fn is_const(&self, node: &NodeProto, i: usize) -> bool {
+        matches!(self.values.get(input_name(node, i)), Some(Value::Const(_)))
+    }
+
+    /// Binds the node's output to a folded constant.
+    fn set_const(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        c: Const,
+    ) -> Result<NodeOutcome, OnnxError> {
+        self.set_outputs(ctx, node, Value::Const(ConstVal::Folded(Rc::new(c))))?;
+        Ok(NodeOutcome::Constant)
+    }
+
+    /// A `Constant` node: `value` (a tensor) or `value_int(s)` / `value_float(s)`.
+    fn constant_node(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs<'_, 'a>,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let kinds = [
+            "value",
+            "value_int",
+            "value_ints",
+            "value_float",
+            "value_floats",
+        ];
+        attrs.known(&kinds)?;
+        let [a] = attrs.list else {
+            return Err(ctx.unsupported(format!(
+                "{} attributes; a Constant takes exactly one of {}",
+                attrs.list.len(),
+                kinds.join(", ")
+            )));
+        };
+        let folded = match a.name.as_deref().unwrap_or("") {
+            "value" => {
+                let t = attrs.tensor("value")?;
+                self.set_outputs(ctx, node, Value::Const(ConstVal::Proto(t)))?;
+                return Ok(NodeOutcome::Constant);
+            }
+            "value_int" => Const {
+                dims: vec![],
+                data: Data::I64(vec![attrs.int("value_int", 0)?]),
+            },
+            "value_ints" => {
+                let v = attrs.ints("value_ints")?.unwrap_or_default();
+                Const {
+                    dims: vec![v.len()],
+                    data: Data::I64(v),
+                }
+            }
+            "value_float" => Const {
+                dims: vec![],
+                data: Data::F32(vec![attrs.float("value_float", 0.0)?]),
+            },
+            _ => {
+                let v = attrs.floats("value_floats")?.unwrap_or_default();
+                Const {
+                    dims: vec![v.len()],
+                    data: Data::F32(v),
+                }
+            }
+        };
+        if matches!(&folded.data, Data::F32(v) if v.iter().any(|x| !x.is_finite())) {
+            return Err(ctx.unsupported("the constant holds a NaN or infinite value"));
+        }
+        self.set_const(ctx, node, folded)
+    }
+
+    /// Input `i` as a constant to fold: a value computed from the model input is an error
+    /// naming the node.
+    fn folded_input(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Const, OnnxError> {
+        let name = input_name(node, i);
+        match self.value(ctx, node, i)? {
+            Value::Const(_) => self.constant(ctx, node, i),
+            Value::Act(_) => Err(ctx.unsupported(format!(
+                "input {name:?} is computed from the model input; {} is supported only on \
+                 constants and tensor shapes, which are folded at import",
+                ctx.op
+            ))),
+            Value::Outside => Err(self.after_outside(ctx)),
+        }
+    }
+
+    /// Optional integer input `i` to fold (`None` when absent or named "").
+    fn folded_ints(
+        &self,
+        ctx: &Ctx,
+        node: &NodeProto,
+        i: usize,
+    ) -> Result<Option<Vec<i64>>, OnnxError> {
+        if input_name(node, i).is_empty() {
+            return Ok(None);
+        }
+        let c = self.folded_input(ctx, node, i)?;
+        c.ints(ctx, input_name(node, i)).map(Some)
+    }
+
+    /// Input `i`'s ONNX shape: an activation's (with the batch dimension 1) or a constant's.
+    fn shape_of(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Vec<usize>, OnnxError> {
+        match self.value(ctx, node, i)? {
+            Value::Act(x) => Ok(std::iter::once(1).chain(x.shape).collect()),
+            Value::Const(ConstVal::Proto(t)) => {
+                let mut dims = Vec::with_capacity(t.dims.len());
+                for &d in &t.dims {
+                    dims.push(usize::try_from(d).map_err(|_| {
+                        ctx.bad_input(input_name(node, i), format!("dimension {d} is negative"))
+                    })?);
+                }
+                Ok(dims)
+            }
+            Value::Const(ConstVal::Folded(c)) => Ok(c.dims.clone()),
+            Value::Outside => Err(self.after_outside(ctx)),
+        }
+    }
+
+    /// Shape arithmetic and other operators on constants, folded (`fold.rs`). A Cast of a float
+    /// activation to FLOAT is dropped (the identity); anything else on an activation is an
+    /// error naming the node.
+    fn fold_node(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs<'_, 'a>,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let mut budget = std::mem::take(&mut self.budget);
+        let result = self.fold_with(ctx, node, attrs, &mut budget);
+        self.budget = budget;
+        match result? {
+            Folded::Const(c) => self.set_const(ctx, node, c),
+            Folded::Identity(x) => {
+                self.set_outputs(ctx, node, Value::Act(x))?;
+                Ok(NodeOutcome::Dropped)
+            }
+        }
+    }
+
+    /// The node's folded value, or the activation it is the identity of.
+    fn fold_with(
+        &self,
+        ctx: &Ctx,
+        node: &NodeProto,
+        attrs: &Attrs<'_, 'a>,
+        budget: &mut Budget,
+    ) -> Result<Folded, OnnxError> {
+        let fold = |r: Result<Const, String>| r.map(Folded::Const).map_err(|e| ctx.fold(e));
+        let input = |i: usize| self.folded_input(ctx, node, i);
+        match ctx.op.as_str() {
+            "Shape" => {
+                attrs.known(&["start", "end"])?;
+                let dims = self.shape_of(ctx, node, 0)?;
+                let start = attrs.int("start", 0)?;
+                let end = attrs.opt_int("end")?;
+                fold(fold::shape(budget, &dims, start, end))
+            }
+            "Gather" => {
+                attrs.known(&["axis"])?;
+                let axis = attrs.int("axis", 0)?;
+                fold(fold::gather(budget, &input(0)?, &input(1)?, axis))
+            }
+            "Slice" => {
+                // Opset 10 on: starts, ends, axes, steps as inputs; before: as attributes.
+                attrs.known(&["starts", "ends", "axes"])?;
+                let data = input(0)?;
+                let (starts, ends, axes, steps) = match attrs.ints("starts")? {
+                    Some(starts) => (
+                        starts,
+                        attrs.ints("ends")?.unwrap_or_default(),
+                        attrs.ints("axes")?,
+                        None,
+                    ),
+                    None => (
+                        self.folded_ints(ctx, node, 1)?.unwrap_or_default(),
+                        self.folded_ints(ctx, node, 2)?.unwrap_or_default(),
+                        self.folded_ints(ctx, node, 3)?,
+                        self.folded_ints(ctx, node, 4)?,
+                    ),
+                };
+                fold(fold::slice(
+                    budget,
+                    &data,
+                    &starts,
+                    &ends,
+                    axes.as_deref(),
+                    steps.as_deref(),
+                ))
+            }
+            "Concat" => {
+                attrs.known(&["axis"])?;
+                let Some(axis) = attrs.opt_int("axis")? else {
+                    return Err(ctx.attribute("axis", "absent".into(), "Concat needs an axis"));
+                };
+                let inputs = (0..node.input.len())
+                    .map(input)
+                    .collect::<Result<Vec<_>, _>>()?;
+                fold(fold::concat(budget, &inputs, axis))
+            }
+            "Unsqueeze" | "Squeeze" => {
+                // Opset 13 on: axes as input 1; before: as an attribute.
+                attrs.known(&["axes"])?;
+                let data = input(0)?;
+                let axes = match attrs.ints("axes")? {
+                    Some(axes) => Some(axes),
+                    None => self.folded_ints(ctx, node, 1)?,
+                };
+                if ctx.op == "Squeeze" {
+                    fold(fold::squeeze(budget, &data, axes.as_deref()))
+                } else {
+                    let axes = axes.ok_or_else(|| {
+                        ctx.bad_input("", "Unsqueeze needs axes (an input or an attribute)")
+                    })?;
+                    fold(fold::unsqueeze(budget, &data, &axes))
+                }
+            }
+            "ConstantOfShape" => {
+                attrs.known(&["value"])?;
+                let shape = self.folded_ints(ctx, node, 0)?.unwrap_or_default();
+                let value = match attrs.opt_tensor("value")? {
+                    Some(t) => Some(convert(t).map_err(|what| {
+                        ctx.attribute(
+                            "value",
+                            "a tensor".into(),
+                            &format!("it is unusable: {what}"),
+                        )
+                    })?),
+                    None => None,
+                };
+                fold(fold::constant_of_shape(budget, &shape, value.as_ref()))
+            }
+            "Transpose" => {
+                attrs.known(&["perm"])?;
+                let perm = attrs.ints("perm")?;
+                fold(fold::transpose(budget, &input(0)?, perm.as_deref()))
+            }
+            "Add" | "Sub" | "Mul" | "Div" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                if node.input.len() != 2 {
+                    return Err(ctx.unsupported(format!(
+                        "{} inputs; {} takes two",
+                        node.input.len(),
+                        ctx.op
+                    )));
+                }
+                let op = match ctx.op.as_str() {
+                    "Add" => Binary::Add,
+                    "Sub" => Binary::Sub,
+                    "Mul" => Binary::Mul,
+                    _ => Binary::Div,
+                };
+                fold(fold::binary(budget, op, &input(0)?, &input(1)?))
+            }
+            "Cast" => {
+                attrs.known(&["to", "saturate", "round_mode"])?;
+                let Some(to) = attrs.opt_int("to")? else {
+                    return Err(ctx.attribute("to", "absent".into(), "Cast needs `to`"));
+                };
+                if let Value::Act(x) = self.value(ctx, node, 0)? {
+                    if to == i64::from(data_type::FLOAT) {
+                        // Activations are float already.
+                        return Ok(Folded::Identity(x));
+                    }
+                }
+                fold(fold::cast(budget, &input(0)?, to))
+            }
+            "Reshape" => {
+                attrs.known(&["allowzero"])?;
+                let allowzero = attrs.int("allowzero", 0)? != 0;
+                let target = self.folded_ints(ctx, node, 1)?.unwrap_or_default();
+                fold(fold::reshape(budget, &input(0)?, &target, allowzero))
+            }
+            "Flatten" => {
+                attrs.known(&["axis"])?;
+                let axis = attrs.int("axis", 1)?;
+                fold(fold::flatten(budget, &input(0)?, axis))
+            }
+            _ => Err(OnnxError::UnsupportedOp {
+                node: Box::new(ctx.node_ref()),
+                domain: String::new(),
             }),
         }
     }
@@ -439,8 +847,23 @@ impl<'a> Builder<'a> {
             .ok_or_else(|| ctx.bad_input(name, "no earlier node or initializer defines it"))
     }
 
-    /// Input `i` as an activation that must be the previous layer's output.
+    /// Input `i` as an activation that must be the previous layer's output, in the IR's
+    /// layout.
     fn chain_input(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
+        let act = self.chain_input_any(ctx, node, i)?;
+        if act.layout != Layout::Ir {
+            return Err(ctx.unsupported(format!(
+                "reads {:?}, an NHWC view of an NCHW tensor (from a Transpose); an NHWC tensor \
+                 is supported only as the input of a Flatten whose output a Gemm or MatMul \
+                 reads, or of a Transpose back to NCHW",
+                input_name(node, i)
+            )));
+        }
+        Ok(act)
+    }
+
+    /// Input `i` as an activation that must be the previous layer's output, in any layout.
+    fn chain_input_any(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
             Value::Act(act) => {
@@ -470,11 +893,11 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// The previous layer's output, which must be flat: its length.
-    fn flat_input(&self, ctx: &Ctx, node: &NodeProto) -> Result<usize, OnnxError> {
-        let x = self.chain_input(ctx, node, 0)?;
+    /// The previous layer's output, which must be flat: its length and layout.
+    fn flat_input(&self, ctx: &Ctx, node: &NodeProto) -> Result<(usize, Layout), OnnxError> {
+        let x = self.chain_input_any(ctx, node, 0)?;
         match *x.shape.as_slice() {
-            [f] => Ok(f),
+            [f] if x.layout != Layout::Nhwc => Ok((f, x.layout)),
             _ => Err(ctx.unsupported(format!(
                 "reads a tensor of shape [1, {}]; a flat [1, F] tensor is supported (add a \
                  Flatten)",
@@ -487,7 +910,10 @@ impl<'a> Builder<'a> {
     fn constant(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Const, OnnxError> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
-            Value::Const(t) => convert(t).map_err(|what| ctx.bad_input(name, what)),
+            Value::Const(ConstVal::Proto(t)) => {
+                convert(t).map_err(|what| ctx.bad_input(name, what))
+            }
+            Value::Const(ConstVal::Folded(c)) => Ok(Const::clone(&c)),
             _ => Err(ctx.bad_input(
                 name,
                 "is computed by the graph; only constants (initializers or Constant nodes) \
@@ -545,21 +971,15 @@ impl<'a> Builder<'a> {
             )));
         }
         let index = self.layers.len();
-        self.set_outputs(
-            ctx,
-            node,
-            Value::Act(Act {
-                layer: Some(index),
-                shape: shape.clone(),
-            }),
-        )?;
+        self.set_outputs(ctx, node, Value::Act(Act::ir(Some(index), shape.clone())))?;
         self.layers.push(layer);
         self.shapes.push(shape);
-        self.layer_node.push((ctx.node.clone(), ctx.op.clone()));
+        self.layer_node.push(ctx.node_ref());
         Ok(NodeOutcome::Layer { layer: index })
     }
 
     /// Flatten (or Reshape to a flatten) of `x`: a layer for a 3-D tensor, dropped for a flat one.
+    /// An NHWC view flattens in NHWC order ([`Layout::FlatNhwc`]).
     fn flatten(
         &mut self,
         ctx: &Ctx,
@@ -571,7 +991,70 @@ impl<'a> Builder<'a> {
             return Ok(NodeOutcome::Dropped);
         }
         let numel = x.shape.iter().product();
-        self.push(ctx, node, FloatLayer::Flatten, vec![numel])
+        let outcome = self.push(ctx, node, FloatLayer::Flatten, vec![numel])?;
+        if let (Layout::Nhwc, [h, w, c]) = (x.layout, x.shape.as_slice()) {
+            let layout = Layout::FlatNhwc {
+                c: *c,
+                h: *h,
+                w: *w,
+            };
+            if let Some(Value::Act(out)) = node
+                .output
+                .first()
+                .and_then(|o| self.values.get_mut(o.as_str()))
+            {
+                out.layout = layout;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// A Transpose of an activation: between NCHW and NHWC (a change of [`Layout`], no layer),
+    /// or the identity.
+    fn transpose_act(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["perm"])?;
+        let x = match self.value(ctx, node, 0)? {
+            Value::Act(x) => x,
+            Value::Outside => return Err(self.after_outside(ctx)),
+            Value::Const(_) => return Err(ctx.bad_input(input_name(node, 0), "is a constant")),
+        };
+        let rank = x.shape.len() + 1;
+        let perm = attrs
+            .ints("perm")?
+            .unwrap_or_else(|| (0..rank as i64).rev().collect());
+        let identity: Vec<i64> = (0..rank as i64).collect();
+        if perm == identity {
+            self.set_outputs(ctx, node, Value::Act(x))?;
+            return Ok(NodeOutcome::Dropped);
+        }
+        let (layout, shape) = match (x.layout, x.shape.as_slice(), perm.as_slice()) {
+            (Layout::Ir, &[c, h, w], p) if p == NCHW_TO_NHWC => (Layout::Nhwc, vec![h, w, c]),
+            (Layout::Nhwc, &[h, w, c], p) if p == NHWC_TO_NCHW => (Layout::Ir, vec![c, h, w]),
+            _ => {
+                return Err(ctx.attribute(
+                    "perm",
+                    format!("{perm:?}"),
+                    &format!(
+                        "on an activation of shape [1, {}], a Transpose from NCHW to NHWC \
+                         ({NCHW_TO_NHWC:?}) before a Flatten, or from NHWC to NCHW \
+                         ({NHWC_TO_NCHW:?}) of the input or back, is supported",
+                        join(&x.shape)
+                    ),
+                ))
+            }
+        };
+        let act = Act {
+            layer: x.layer,
+            shape,
+            layout,
+        };
+        self.set_outputs(ctx, node, Value::Act(act))?;
+        Ok(NodeOutcome::Layout)
     }
 
     fn dropout(
@@ -731,7 +1214,7 @@ impl<'a> Builder<'a> {
                 "transB = 0 or 1 is supported",
             ));
         }
-        let x = self.flat_input(ctx, node)?;
+        let (x, layout) = self.flat_input(ctx, node)?;
         let name = input_name(node, 1);
         let b = self.constant(ctx, node, 1)?;
         let [r, s] = *b.dims.as_slice() else {
@@ -750,6 +1233,7 @@ impl<'a> Builder<'a> {
         } else {
             transpose(&values, k, n)
         };
+        let weights = to_ir_order(weights, layout);
         let bias = self.bias(ctx, node, 2, n)?;
         let layer = FloatLayer::Dense {
             in_features: k,
@@ -834,7 +1318,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.set_outputs(ctx, node, Value::Act(x))?;
-        self.layer_node[l].0 = format!("{} + {}", self.layer_node[l].0, ctx.node);
+        self.layer_node[l].name = format!("{} + {}", self.layer_node[l].name, ctx.node);
         Ok(NodeOutcome::FoldedInto { layer: l })
     }
 
@@ -842,7 +1326,7 @@ impl<'a> Builder<'a> {
         &mut self,
         ctx: &Ctx,
         node: &'a NodeProto,
-        attrs: &Attrs,
+        attrs: &Attrs<'_, 'a>,
     ) -> Result<NodeOutcome, OnnxError> {
         attrs.known(NO_ATTRIBUTES)?;
         if node.input.len() != 2 {
@@ -882,9 +1366,7 @@ impl<'a> Builder<'a> {
             (Value::Act(_), Value::Const(_)) => self.add_constant(ctx, node, 0, 1),
             (Value::Const(_), Value::Act(_)) => self.add_constant(ctx, node, 1, 0),
             (Value::Outside, _) | (_, Value::Outside) => Err(self.after_outside(ctx)),
-            (Value::Const(_), Value::Const(_)) => {
-                Err(ctx.unsupported("adds two constants; constant folding is not supported"))
-            }
+            (Value::Const(_), Value::Const(_)) => self.fold_node(ctx, node, attrs),
         }
     }
 
@@ -1110,43 +1592,17 @@ impl<'a> Builder<'a> {
         }
         let last = Some(self.layers.len() - 1);
         match self.values.get(name) {
-            Some(Value::Act(a)) if self.last_outside.is_none() && a.layer == last => Ok(()),
+            Some(Value::Act(a))
+                if self.last_outside.is_none() && a.layer == last && a.layout == Layout::Ir =>
+            {
+                Ok(())
+            }
             Some(Value::Outside) if self.last_outside == Some(*name) => Ok(()),
             _ => Err(err(
                 "is not the last layer's output (or the last Softmax/ArgMax after it)",
             )),
         }
     }
-}
-
-/// Whether reshaping a `[1, …]` tensor of `numel` values to `target` gives `[1, numel]`.
-fn is_flatten(target: &[i64], onnx_shape: &[usize], numel: usize, allowzero: bool) -> bool {
-    if target.len() != 2 {
-        return false;
-    }
-    let mut dims = [0i64; 2];
-    let mut infer = None;
-    for (k, &d) in target.iter().enumerate() {
-        dims[k] = match d {
-            0 if !allowzero => onnx_shape.get(k).map_or(-2, |&v| v as i64),
-            -1 if infer.is_none() => {
-                infer = Some(k);
-                1
-            }
-            d => d,
-        };
-    }
-    if dims.iter().any(|&d| d < 0) && infer.is_none() {
-        return false;
-    }
-    if let Some(k) = infer {
-        let other = dims[1 - k];
-        if other <= 0 || numel as i64 % other != 0 {
-            return false;
-        }
-        dims[k] = numel as i64 / other;
-    }
-    dims == [1, numel as i64]
 }
 
 /// Output length of a window of side `k`, stride `s` and padding `p` over `n` (floor mode).
@@ -1168,6 +1624,26 @@ fn join(shape: &[usize]) -> String {
         .join(", ")
 }
 
+/// Dense weights `[out][in]` whose input is in `layout`, with their columns in the IR's order:
+/// for [`Layout::FlatNhwc`], input `(y·w + x)·c + ch` (NHWC) is the IR's `ch·h·w + y·w + x`.
+fn to_ir_order(weights: Vec<f32>, layout: Layout) -> Vec<f32> {
+    let Layout::FlatNhwc { c, h, w } = layout else {
+        return weights;
+    };
+    let k = c * h * w;
+    let mut out = vec![0.0; weights.len()];
+    for (row_in, row_out) in weights.chunks_exact(k).zip(out.chunks_exact_mut(k)) {
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..c {
+                    row_out[ch * h * w + y * w + x] = row_in[(y * w + x) * c + ch];
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `[k][n]` row-major to `[n][k]`.
 fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
     let mut out = vec![0.0; values.len()];
@@ -1181,26 +1657,187 @@ fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_flatten, window_out};
+    use super::window_out;
+    use crate::onnx::proto::*;
+    use crate::onnx::{ImportOptions, NodeOutcome, NodeRef, OnnxError};
+
+    fn node(name: &str, op: &str, inputs: &[&str], output: &str) -> NodeProto {
+        NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: (!name.is_empty()).then(|| name.into()),
+            op_type: Some(op.into()),
+            domain: None,
+            attribute: Vec::new(),
+        }
+    }
+
+    fn ints(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
+        TensorProto {
+            name: Some(name.into()),
+            dims: dims.to_vec(),
+            data_type: Some(data_type::INT64),
+            int64_data: values.to_vec(),
+            ..TensorProto::default()
+        }
+    }
+
+    /// A `[1, 2, 2, 2]` float input `x` (a symbolic batch), then `nodes`; output `y`.
+    fn model(nodes: Vec<NodeProto>, initializer: Vec<TensorProto>) -> Vec<u8> {
+        let dim = |v: Option<i64>, p: Option<&str>| Dimension {
+            dim_value: v,
+            dim_param: p.map(str::to_string),
+        };
+        let x = ValueInfoProto {
+            name: Some("x".into()),
+            r#type: Some(TypeProto {
+                tensor_type: Some(TypeProtoTensor {
+                    elem_type: Some(data_type::FLOAT),
+                    shape: Some(TensorShapeProto {
+                        dim: vec![
+                            dim(None, Some("batch")),
+                            dim(Some(2), None),
+                            dim(Some(2), None),
+                            dim(Some(2), None),
+                        ],
+                    }),
+                }),
+            }),
+        };
+        let y = ValueInfoProto {
+            name: Some("y".into()),
+            r#type: None,
+        };
+        let m = ModelProto {
+            ir_version: Some(8),
+            opset_import: vec![OperatorSetIdProto {
+                domain: None,
+                version: Some(13),
+            }],
+            producer_name: None,
+            graph: Some(GraphProto {
+                node: nodes,
+                name: None,
+                initializer,
+                input: vec![x],
+                output: vec![y],
+            }),
+        };
+        prost::Message::encode_to_vec(&m)
+    }
+
+    fn gemm_weights() -> TensorProto {
+        TensorProto {
+            name: Some("w".into()),
+            dims: vec![8, 2],
+            data_type: Some(data_type::FLOAT),
+            float_data: (0..16).map(|i| i as f32 / 16.0).collect(),
+            ..TensorProto::default()
+        }
+    }
 
     #[test]
-    fn reshapes_that_flatten() {
-        let shape = [1, 2, 3, 4];
-        for target in [[1, -1], [1, 24], [-1, 24], [0, -1], [0, 24]] {
-            assert!(is_flatten(&target, &shape, 24, false), "{target:?}");
-        }
-        for target in [
-            &[2, -1][..],
-            &[24],
-            &[1, 2, 12],
-            &[-1, -1],
-            &[1, 23],
-            &[-1, 7],
-        ] {
-            assert!(!is_flatten(target, &shape, 24, false), "{target:?}");
-        }
-        // With allowzero, 0 is a literal zero.
-        assert!(!is_flatten(&[0, -1], &shape, 24, true));
+    fn nhwc_dense_columns_move_to_nchw_order() {
+        use super::{to_ir_order, Layout};
+        // One output row over a [c=2, h=1, w=2] tensor. NHWC order: (y0x0c0, y0x0c1, y0x1c0,
+        // y0x1c1); NCHW order: (c0y0x0, c0y0x1, c1y0x0, c1y0x1).
+        let nhwc = vec![10.0, 11.0, 20.0, 21.0];
+        let layout = Layout::FlatNhwc { c: 2, h: 1, w: 2 };
+        assert_eq!(to_ir_order(nhwc.clone(), layout), [10.0, 20.0, 11.0, 21.0]);
+        assert_eq!(to_ir_order(nhwc.clone(), Layout::Ir), nhwc);
+    }
+
+    #[test]
+    fn torch_flatten_pattern_with_a_symbolic_batch_folds_to_a_flatten() {
+        // Relu, then Reshape(r, Concat(Unsqueeze(Gather(Shape(r), 0), [0]), [-1])), Gemm.
+        let nodes = vec![
+            node("relu", "Relu", &["x"], "r"),
+            node("shape", "Shape", &["r"], "s"),
+            node("gather", "Gather", &["s", "zero"], "g"),
+            node("unsqueeze", "Unsqueeze", &["g", "axes"], "u"),
+            node("concat", "Concat", &["u", "minus_one"], "c"),
+            node("reshape", "Reshape", &["r", "c"], "f"),
+            node("gemm", "Gemm", &["f", "w"], "y"),
+        ];
+        let mut concat_axis = nodes;
+        concat_axis[4].attribute.push(AttributeProto {
+            name: Some("axis".into()),
+            r#type: Some(attribute_type::INT),
+            i: Some(0),
+            ..AttributeProto::default()
+        });
+        let inits = vec![
+            ints("zero", &[], &[0]),
+            ints("axes", &[1], &[0]),
+            ints("minus_one", &[1], &[-1]),
+            gemm_weights(),
+        ];
+        let options = ImportOptions {
+            calibration: vec![vec![0.5; 8]],
+            ..ImportOptions::default()
+        };
+        let imported = crate::onnx::import(&model(concat_axis, inits), &options).unwrap();
+        let kinds: Vec<_> = imported
+            .model
+            .layers
+            .iter()
+            .map(|l| l.kind().name())
+            .collect();
+        assert_eq!(kinds, ["Relu", "Flatten", "Dense"]);
+        let outcomes: Vec<_> = imported.report.nodes.iter().map(|n| &n.outcome).collect();
+        assert_eq!(outcomes[1..5], [&NodeOutcome::Constant; 4]);
+    }
+
+    #[test]
+    fn errors_name_unnamed_nodes_by_index_and_output() {
+        let nodes = vec![
+            node("", "Relu", &["x"], "r"),
+            node("", "Sigmoid", &["r"], "y"),
+        ];
+        let err = crate::onnx::import(&model(nodes, vec![]), &ImportOptions::default());
+        let want = NodeRef {
+            name: "#1".into(),
+            op_type: "Sigmoid".into(),
+            output: "y".into(),
+        };
+        assert!(
+            matches!(&err, Err(OnnxError::UnsupportedOp { node, .. }) if **node == want),
+            "{err:?}"
+        );
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.starts_with("node #1 (Sigmoid, output \"y\"): unsupported operator Sigmoid"),
+            "{text}"
+        );
+        // A node without outputs says so.
+        let mut bare = node("", "Sigmoid", &["x"], "");
+        bare.output.clear();
+        let err = crate::onnx::import(&model(vec![bare], vec![]), &ImportOptions::default());
+        let text = err.unwrap_err().to_string();
+        assert!(text.starts_with("node #0 (Sigmoid, no output)"), "{text}");
+    }
+
+    #[test]
+    fn shape_arithmetic_on_activations_names_the_node() {
+        // Mul of an activation by a constant is not shape arithmetic.
+        let nodes = vec![
+            node("relu", "Relu", &["x"], "r"),
+            node("scale", "Mul", &["r", "two"], "y"),
+        ];
+        let two = TensorProto {
+            name: Some("two".into()),
+            dims: vec![],
+            data_type: Some(data_type::FLOAT),
+            float_data: vec![2.0],
+            ..TensorProto::default()
+        };
+        let err =
+            crate::onnx::import(&model(nodes, vec![two]), &ImportOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, OnnxError::Unsupported { node, what } if node.name == "scale"
+                && node.output == "y" && what.contains("\"r\" is computed from the model input")),
+            "{err:?}"
+        );
     }
 
     #[test]

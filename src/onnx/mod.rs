@@ -3,15 +3,23 @@
 //!
 //! Three steps:
 //!
-//! 1. [`proto`] decodes the protobuf (a hand-written `prost` subset of `onnx.proto`);
+//! 1. [`proto`] decodes the protobuf (a hand-written `prost` subset of `onnx.proto`), and
+//!    `external.rs` reads the tensors stored in side files (external data, as torch's exporter
+//!    writes `model.onnx.data`), every location and range checked before reading;
 //! 2. the graph is read into a chain of float layers that mirrors the IR's layers
-//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten,
-//!    Reshape (as a flatten), Add (residual, or a constant folded into the preceding bias);
-//!    BatchNormalization is folded into the preceding Conv; Dropout and Identity are dropped;
-//!    Softmax and ArgMax at the end are recorded in [`Quantization::outside`](crate::model::Quantization::outside) and run outside
-//!    the proof, on the proven output. Anything else — an operator, an attribute value, a graph
-//!    shape the IR cannot express — is an [`OnnxError`] naming the node, its op type and what
-//!    is supported; nothing changes meaning silently;
+//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv,
+//!    Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (as a
+//!    flatten, or dropped when it keeps the shape), Add (residual, or a constant folded into
+//!    the preceding bias); BatchNormalization is folded into the preceding Conv; Dropout and
+//!    Identity are dropped; the shape arithmetic exporters write around a flatten (Shape,
+//!    Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, integer Add/Mul/Div,
+//!    …) is folded into constants (`fold.rs`); the Transposes between NHWC and NCHW of
+//!    tf2onnx's Keras exports are absorbed (at the input, and before a Flatten into the next
+//!    Gemm/MatMul's weights); Softmax and ArgMax at the end are recorded in
+//!    [`Quantization::outside`](crate::model::Quantization::outside) and run outside the
+//!    proof, on the proven output. Anything else — an operator, an attribute value, a graph
+//!    shape the IR cannot express — is an [`OnnxError`] naming the node ([`NodeRef`]: name,
+//!    op type, first output) and what is supported; nothing changes meaning silently;
 //! 3. the float chain is quantized with power-of-two scales (`quantize.rs`): weights get
 //!    `f_w = ⌊log2((2^{W−1}−1) / max|w|)⌋` fraction bits per tensor, each activation the most
 //!    fraction bits `f` with `max|x| · 2^f ≤ 2^{B−1}−1` over the calibration set, biases are at
@@ -19,25 +27,33 @@
 //!    operands of a residual Add share one scale. Integer inference then runs on the calibration
 //!    set, and a layer that overflows loses a fraction bit until none does.
 //!
-//! [`import`] returns the model and an [`ImportReport`]; [`evaluate_float`] runs the imported
-//! float graph (before Softmax/ArgMax) for comparisons. `spec/onnx-import.md` has the details
-//! and the measured agreement on the fixtures.
+//! [`import`] (or [`import_with_external_data`] for a model with side files) returns the model
+//! and an [`ImportReport`]; [`evaluate_float`] runs the imported float graph (before
+//! Softmax/ArgMax) for comparisons. `spec/onnx-import.md` has the details and the measured
+//! agreement on the fixtures.
 
 mod attrs;
+mod external;
 mod float;
+mod fold;
 mod graph;
 pub mod proto;
 mod quantize;
 mod tensor;
 
+use std::path::Path;
+
 use serde::Serialize;
+
+pub use external::{ExternalDataError, MAX_EXTERNAL_BYTES};
 
 use crate::model::{Model, ModelError};
 
 /// What [`import`] calibrates and measures on.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
-    /// Calibration inputs, each in the model's input shape, row-major (batch dimension dropped).
+    /// Calibration inputs, each in the model's input shape ([`input_shape`]: NCHW `[C, H, W]`
+    /// even for a graph whose input is NHWC), row-major (batch dimension dropped).
     pub calibration: Vec<Vec<f32>>,
     /// A labelled set (inputs, labels) on which float and quantized accuracy are measured; the
     /// agreement is measured on it when given, else on the calibration set.
@@ -95,12 +111,18 @@ pub enum NodeOutcome {
         /// The layer index.
         layer: usize,
     },
-    /// The identity at inference (Dropout, Identity, a Flatten of a flat tensor).
+    /// The identity at inference (Dropout, Identity, a Flatten of a flat tensor, a Reshape to
+    /// the same shape, a Cast of a float activation to FLOAT).
     Dropped,
-    /// A constant, used as a parameter of other nodes.
+    /// A constant (a `Constant` node, or shape arithmetic on constants and on the static
+    /// shapes of activations, folded at import), used as a parameter of other nodes.
     Constant,
     /// Applied outside the proof to the proven output (Softmax, ArgMax).
     OutsideProof,
+    /// A Transpose between NCHW and NHWC, absorbed (no layer): of the graph input (the
+    /// imported model takes its input in NCHW, `[C, H, W]`), or before a Flatten (the next
+    /// Gemm/MatMul's weight columns are permuted to NCHW order), or back.
+    Layout,
 }
 
 /// One node of the ONNX graph and what became of it.
@@ -110,6 +132,8 @@ pub struct NodeReport {
     pub name: String,
     /// Its op type.
     pub op_type: String,
+    /// Its first output tensor.
+    pub output: String,
     /// What became of it.
     #[serde(flatten)]
     pub outcome: NodeOutcome,
@@ -162,11 +186,41 @@ pub struct Imported {
 
 /// The operators the import reads.
 pub const SUPPORTED_OPS: &str = "Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, \
-GlobalAveragePool, Flatten, Reshape (flatten only), Add, BatchNormalization (after a Conv), \
-Dropout, Identity, Constant, and Softmax/ArgMax at the end";
+GlobalAveragePool, Flatten, Reshape (to a flatten or to the same shape), Add, BatchNormalization (after a Conv), \
+Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
+the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \
+import): Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, Transpose, \
+Reshape, Flatten, Add, Sub, Mul, Div";
 
-/// Why an ONNX model cannot be imported. Errors about a node name it (`#i` when unnamed) and
-/// its op type.
+/// An ONNX node, as errors name it: its name (`#i` for the `i`-th node of the graph when it
+/// has none), its op type and its first output tensor. Displayed as
+/// `conv1 (Conv, output "t1")`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NodeRef {
+    /// The node's name, or `#i`.
+    pub name: String,
+    /// Its op type.
+    pub op_type: String,
+    /// Its first output tensor (empty when it has none).
+    pub output: String,
+}
+
+impl std::fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.output.is_empty() {
+            write!(f, "{} ({}, no output)", self.name, self.op_type)
+        } else {
+            write!(
+                f,
+                "{} ({}, output {:?})",
+                self.name, self.op_type, self.output
+            )
+        }
+    }
+}
+
+/// Why an ONNX model cannot be imported. Errors about a node name it ([`NodeRef`]: name, op
+/// type, first output tensor), never a layer number of the imported model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OnnxError {
     /// The bytes are not a protobuf `ModelProto`.
@@ -192,25 +246,29 @@ pub enum OnnxError {
     /// The model does not import the default ONNX operator set.
     #[error("the ONNX model declares no version of the default operator set (opset_import)")]
     NoOpset,
+    /// A tensor's external data (in a side file) cannot be read.
+    #[error("tensor {tensor:?}: external data in {location:?}: {problem}")]
+    ExternalData {
+        /// The tensor: an initializer's name, or `attribute <a> of node <n>`.
+        tensor: String,
+        /// Its `location` entry as written (relative to the model's directory).
+        location: String,
+        /// What is wrong.
+        problem: ExternalDataError,
+    },
     /// An operator the import does not support.
-    #[error("node {node} ({op_type}): unsupported operator (domain {domain:?}); supported: {SUPPORTED_OPS}")]
+    #[error("node {node}: unsupported operator {op} (domain {domain:?}); supported: {SUPPORTED_OPS}", op = node.op_type)]
     UnsupportedOp {
         /// The node.
-        node: String,
-        /// Its op type.
-        op_type: String,
+        node: Box<NodeRef>,
         /// Its domain (empty for the default ONNX domain).
         domain: String,
     },
     /// An attribute value (or an unknown attribute) the import cannot express.
-    #[error(
-        "node {node} ({op_type}): attribute {attribute} = {value} is not supported; {supported}"
-    )]
+    #[error("node {node}: attribute {attribute} = {value} is not supported; {supported}")]
     UnsupportedAttribute {
         /// The node.
-        node: String,
-        /// Its op type.
-        op_type: String,
+        node: Box<NodeRef>,
         /// The attribute's name.
         attribute: String,
         /// Its value as found.
@@ -219,24 +277,21 @@ pub enum OnnxError {
         supported: String,
     },
     /// A use of a supported operator that the IR cannot express (a Reshape that is not a
-    /// flatten, a branch that is not a residual, an operator after Softmax, …).
-    #[error("node {node} ({op_type}): {what}")]
+    /// flatten, a branch that is not a residual, an operator after Softmax, shape arithmetic
+    /// on a value computed from the input, …).
+    #[error("node {node}: {what}")]
     Unsupported {
         /// The node.
-        node: String,
-        /// Its op type.
-        op_type: String,
+        node: Box<NodeRef>,
         /// What, and what is supported.
         what: String,
     },
     /// A node's input is missing or malformed (unknown tensor, wrong shape or type of a
     /// constant, …).
-    #[error("node {node} ({op_type}): input {tensor:?}: {what}")]
+    #[error("node {node}: input {tensor:?}: {what}")]
     BadInput {
         /// The node.
-        node: String,
-        /// Its op type.
-        op_type: String,
+        node: Box<NodeRef>,
         /// The input tensor's name.
         tensor: String,
         /// What is wrong.
@@ -260,12 +315,10 @@ pub enum OnnxError {
     },
     /// A layer cannot be quantized (a bias beyond `2^31` at the accumulator scale, scales
     /// that no shift reconciles, overflow at every scale).
-    #[error("node {node} ({op_type}): cannot quantize: {what}")]
+    #[error("node {node}: cannot quantize: {what}")]
     Quantization {
-        /// The node.
-        node: String,
-        /// Its op type.
-        op_type: String,
+        /// The node that made the layer.
+        node: Box<NodeRef>,
         /// Why.
         what: String,
     },
@@ -274,7 +327,8 @@ pub enum OnnxError {
     /// right after the graph is read, before calibration, and on the quantized model.
     #[error("{at}: cannot be proven: {what}")]
     Unprovable {
-        /// `node <name> (<op type>)` of the offending layer, or `the graph input`, or `the model`.
+        /// `node <name> (<op type>, output "<tensor>")` of the offending layer, or `the graph
+        /// input`, or `the model`.
         at: String,
         /// Why.
         what: String,
@@ -300,32 +354,61 @@ pub enum OnnxError {
         /// What is wrong.
         what: String,
     },
-    /// The quantized model failed validation (a bug in the import if it happens).
+    /// The quantized model failed a model-wide validation (a bug in the import if it happens;
+    /// a layer's failure is reported as [`OnnxError::Quantization`] naming its node).
     #[error("the imported model is invalid: {0}")]
     Model(#[from] ModelError),
 }
 
 /// Imports an ONNX model: reads the graph, calibrates the scales on `options.calibration`,
 /// quantizes, and measures float-versus-quantized agreement (on `options.evaluation` when
-/// given, else on the calibration set).
+/// given, else on the calibration set). A model whose tensors live in side files (external
+/// data) needs [`import_with_external_data`].
 pub fn import(onnx: &[u8], options: &ImportOptions) -> Result<Imported, OnnxError> {
-    let model = decode(onnx)?;
+    let model = decode(onnx, None)?;
     let graph = graph::read(&model)?;
     quantize::quantize(&graph, options)
 }
 
-/// The model's input shape without the batch dimension: `[C, H, W]` or `[features]`.
+/// [`import`] for a model read from a file in `dir`: tensors stored as external data are read
+/// from their side files, whose locations are relative to `dir` (see `spec/onnx-import.md`).
+pub fn import_with_external_data(
+    onnx: &[u8],
+    dir: &Path,
+    options: &ImportOptions,
+) -> Result<Imported, OnnxError> {
+    let model = decode(onnx, Some(dir))?;
+    let graph = graph::read(&model)?;
+    quantize::quantize(&graph, options)
+}
+
+/// The model's input shape without the batch dimension: `[C, H, W]` or `[features]`. External
+/// data is not read.
 pub fn input_shape(onnx: &[u8]) -> Result<Vec<usize>, OnnxError> {
-    let model = decode(onnx)?;
+    let model = decode_proto(onnx)?;
     let graph = model.graph.as_ref().ok_or(OnnxError::NoGraph)?;
-    graph::input(graph).map(|(_, shape)| shape)
+    graph::input(graph).map(|(_, shape, _)| shape)
 }
 
 /// The imported float graph's output on one input (row-major, in [`input_shape`]), before any
 /// Softmax/ArgMax: BatchNormalization folded, Dropout and Identity dropped, computed in `f32`.
 pub fn evaluate_float(onnx: &[u8], input: &[f32]) -> Result<Vec<f32>, OnnxError> {
-    let model = decode(onnx)?;
-    let graph = graph::read(&model)?;
+    let model = decode(onnx, None)?;
+    evaluate(&model, input)
+}
+
+/// [`evaluate_float`] for a model read from a file in `dir`, with its external data.
+pub fn evaluate_float_with_external_data(
+    onnx: &[u8],
+    dir: &Path,
+    input: &[f32],
+) -> Result<Vec<f32>, OnnxError> {
+    let model = decode(onnx, Some(dir))?;
+    evaluate(&model, input)
+}
+
+fn evaluate(model: &proto::ModelProto, input: &[f32]) -> Result<Vec<f32>, OnnxError> {
+    let graph = graph::read(model)?;
     graph.check_sample("input", 0, input)?;
     Ok(float::output(&graph, input))
 }
@@ -335,7 +418,14 @@ fn max_decoded_bytes(len: usize) -> u64 {
     (len as u64).saturating_mul(2).saturating_add(64 << 20)
 }
 
-fn decode(onnx: &[u8]) -> Result<proto::ModelProto, OnnxError> {
+/// Decodes the model and reads its external data (from `dir`; none allowed without one).
+fn decode(onnx: &[u8], dir: Option<&Path>) -> Result<proto::ModelProto, OnnxError> {
+    let mut model = decode_proto(onnx)?;
+    external::resolve(&mut model, dir)?;
+    Ok(model)
+}
+
+fn decode_proto(onnx: &[u8]) -> Result<proto::ModelProto, OnnxError> {
     let decoded = proto::decoded_bytes(onnx);
     let limit = max_decoded_bytes(onnx.len());
     if decoded > limit {

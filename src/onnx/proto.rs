@@ -115,9 +115,28 @@ pub struct TensorProto {
     pub raw_data: Option<Vec<u8>>,
     #[prost(double, repeated, tag = "10")]
     pub double_data: Vec<f64>,
+    /// Where the data lives when `data_location` is EXTERNAL: `location` (a file relative to
+    /// the model's directory), `offset` and `length` (bytes, as decimal strings), `checksum`.
+    #[prost(message, repeated, tag = "13")]
+    pub external_data: Vec<StringStringEntryProto>,
     /// `DataLocation`: 0 DEFAULT, 1 EXTERNAL.
     #[prost(int32, optional, tag = "14")]
     pub data_location: Option<i32>,
+}
+
+/// `StringStringEntryProto`: a key-value pair (a tensor's `external_data` entries).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StringStringEntryProto {
+    #[prost(string, optional, tag = "1")]
+    pub key: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub value: Option<String>,
+}
+
+/// `TensorProto.DataLocation` values.
+pub mod data_location {
+    pub const DEFAULT: i32 = 0;
+    pub const EXTERNAL: i32 = 1;
 }
 
 /// `TensorProto.Segment`: present when a tensor is split over several protos (unsupported).
@@ -129,13 +148,72 @@ pub struct Segment {
     pub end: Option<i64>,
 }
 
-/// `TensorProto.DataType` values the import distinguishes.
+/// `TensorProto.DataType` values (the import converts FLOAT, DOUBLE, INT64, INT32 and BOOL;
+/// the others are named for messages and external data sizes).
 pub mod data_type {
     pub const FLOAT: i32 = 1;
+    pub const UINT8: i32 = 2;
+    pub const INT8: i32 = 3;
+    pub const UINT16: i32 = 4;
+    pub const INT16: i32 = 5;
     pub const INT32: i32 = 6;
     pub const INT64: i32 = 7;
+    pub const STRING: i32 = 8;
     pub const BOOL: i32 = 9;
+    pub const FLOAT16: i32 = 10;
     pub const DOUBLE: i32 = 11;
+    pub const UINT32: i32 = 12;
+    pub const UINT64: i32 = 13;
+    pub const COMPLEX64: i32 = 14;
+    pub const COMPLEX128: i32 = 15;
+    pub const BFLOAT16: i32 = 16;
+
+    /// The type's name in `onnx.proto` (`"type 99"` for unknown values).
+    pub fn name(t: i32) -> String {
+        let known = [
+            "UNDEFINED",
+            "FLOAT",
+            "UINT8",
+            "INT8",
+            "UINT16",
+            "INT16",
+            "INT32",
+            "INT64",
+            "STRING",
+            "BOOL",
+            "FLOAT16",
+            "DOUBLE",
+            "UINT32",
+            "UINT64",
+            "COMPLEX64",
+            "COMPLEX128",
+            "BFLOAT16",
+            "FLOAT8E4M3FN",
+            "FLOAT8E4M3FNUZ",
+            "FLOAT8E5M2",
+            "FLOAT8E5M2FNUZ",
+            "UINT4",
+            "INT4",
+            "FLOAT4E2M1",
+        ];
+        usize::try_from(t)
+            .ok()
+            .and_then(|i| known.get(i))
+            .map_or_else(|| format!("type {t}"), |n| n.to_string())
+    }
+
+    /// Bits per element of a fixed-size type (`None` for STRING, UNDEFINED and unknown types).
+    pub fn bits(t: i32) -> Option<u64> {
+        match t {
+            UINT8 | INT8 | BOOL | 17..=20 => Some(8),
+            UINT16 | INT16 | FLOAT16 | BFLOAT16 => Some(16),
+            FLOAT | INT32 | UINT32 => Some(32),
+            INT64 | DOUBLE | UINT64 | COMPLEX64 => Some(64),
+            COMPLEX128 => Some(128),
+            21..=23 => Some(4),
+            _ => None,
+        }
+    }
 }
 
 /// `ValueInfoProto`: a graph input's or output's name and type.
@@ -189,6 +267,7 @@ enum Ty {
     Attribute,
     Tensor,
     Segment,
+    Entry,
     ValueInfo,
     Type,
     TypeTensor,
@@ -222,6 +301,7 @@ fn field(ty: Ty, tag: u64) -> Field {
         (Ty::Graph, 11 | 12) => Message(Ty::ValueInfo, size_of::<ValueInfoProto>()),
         (Ty::Node, 5) => Message(Ty::Attribute, size_of::<AttributeProto>()),
         (Ty::Tensor, 3) => Message(Ty::Segment, size_of::<Segment>()),
+        (Ty::Tensor, 13) => Message(Ty::Entry, size_of::<StringStringEntryProto>()),
         (Ty::ValueInfo, 2) => Message(Ty::Type, size_of::<TypeProto>()),
         (Ty::Type, 1) => Message(Ty::TypeTensor, size_of::<TypeProtoTensor>()),
         (Ty::TypeTensor, 2) => Message(Ty::Shape, size_of::<TensorShapeProto>()),
@@ -232,6 +312,7 @@ fn field(ty: Ty, tag: u64) -> Field {
         | (Ty::Node, 1 | 2 | 3 | 4 | 7)
         | (Ty::Attribute, 1 | 4)
         | (Ty::Tensor, 8 | 9)
+        | (Ty::Entry, 1 | 2)
         | (Ty::ValueInfo, 1)
         | (Ty::Dim, 2) => Bytes,
         (Ty::Attribute, 2 | 7) | (Ty::Tensor, 4) => Fixed(4),

@@ -18,13 +18,13 @@ use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
 use crate::model::{
     infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, MaxPool2d, Model,
 };
-use crate::model::{Add, Quantization};
+use crate::model::{Add, ModelError, Quantization};
 use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
 
 use super::float;
 use super::graph::{FloatLayer, Graph};
-use super::{Agreement, ImportOptions, ImportReport, Imported, LayerScale, OnnxError};
+use super::{Agreement, ImportOptions, ImportReport, Imported, LayerScale, NodeRef, OnnxError};
 
 /// Fraction bits of a variable whose calibration values are all zero (any scale fits).
 const FRAC_OF_ZERO: i32 = 24;
@@ -56,6 +56,7 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
 
     let mut scales = Scales::new(graph, amax, wmax, input_max, &layer_max);
     scales.solve(graph)?;
+    let mut last_overflow = None;
     for _ in 0..MAX_OVERFLOW_ROUNDS {
         let model = build(graph, options, &scales)?;
         let q = model
@@ -76,6 +77,7 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
         .into_iter()
         .flatten()
         .min();
+        last_overflow = overflow;
         match overflow {
             None => {
                 check_provable(graph, &model)?;
@@ -89,12 +91,12 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
             }
         }
     }
-    let (node, op_type) = graph.layer_node.last().cloned().unwrap_or_default();
+    let layer = last_overflow.unwrap_or(graph.layers.len().saturating_sub(1));
     Err(OnnxError::Quantization {
-        node,
-        op_type,
+        node: Box::new(node_of(graph, layer)),
         what: format!(
-            "calibration inputs still overflow after lowering scales {MAX_OVERFLOW_ROUNDS} times"
+            "calibration inputs still overflow its output after lowering scales \
+             {MAX_OVERFLOW_ROUNDS} times"
         ),
     })
 }
@@ -188,11 +190,11 @@ fn check_provable(graph: &Graph, model: &Model) -> Result<(), OnnxError> {
                 format!("{what} has {size} entries; the proof system's limit is {limit}"),
             )
         }
-        NetworkError::Model(m) => (m.layer(), m.to_string()),
+        NetworkError::Model(m) => (m.layer(), model_error_text(graph, m)),
         other => (None, other.to_string()),
     };
     let at = match layer.and_then(|l| graph.layer_node.get(l)) {
-        Some((node, op_type)) => format!("node {node} ({op_type})"),
+        Some(node) => format!("node {node}"),
         None if input => "the graph input".to_string(),
         None => "the model".to_string(),
     };
@@ -349,12 +351,61 @@ impl Scales {
     }
 }
 
+/// The node that made layer `i`.
+fn node_of(graph: &Graph, i: usize) -> NodeRef {
+    graph.layer_node.get(i).cloned().unwrap_or_default()
+}
+
+/// A model error's message with the node that made each layer it names in place of the
+/// layer's index.
+fn model_error_text(graph: &Graph, e: &ModelError) -> String {
+    let text = e.to_string();
+    match e {
+        ModelError::AddFromNotEarlier { from, .. } => format!(
+            "it adds the output of node {}, which is not an earlier layer's",
+            node_of(graph, *from)
+        ),
+        ModelError::AddShapeMismatch {
+            from,
+            other,
+            previous,
+            ..
+        } => format!(
+            "it adds shape {other:?} (node {}) to shape {previous:?}",
+            node_of(graph, *from)
+        ),
+        _ => match e.layer() {
+            // "layer 3 (Conv2d): …" → "its Conv2d layer: …".
+            Some(layer) => {
+                let prefix = format!("layer {layer} ");
+                match text.strip_prefix(&prefix).and_then(|t| t.strip_prefix('(')) {
+                    Some(rest) => match rest.split_once(')') {
+                        Some((kind, tail)) => format!("its {kind} layer{tail}"),
+                        None => rest.to_string(),
+                    },
+                    None => text,
+                }
+            }
+            None => text,
+        },
+    }
+}
+
+/// A failed validation of the quantized model, naming the node of the failing layer.
+fn invalid(graph: &Graph, e: ModelError) -> OnnxError {
+    match e.layer() {
+        Some(layer) => OnnxError::Quantization {
+            node: Box::new(node_of(graph, layer)),
+            what: model_error_text(graph, &e),
+        },
+        None => OnnxError::Model(e),
+    }
+}
+
 /// No scales satisfy the shift constraints (found at layer `i`).
 fn unsatisfiable(graph: &Graph, i: usize) -> OnnxError {
-    let (node, op_type) = graph.layer_node.get(i).cloned().unwrap_or_default();
     OnnxError::Quantization {
-        node,
-        op_type,
+        node: Box::new(node_of(graph, i)),
         what: "no power-of-two scales give every layer a non-negative shift (a residual \
                block whose weights exceed the weight range, or values too large to scale?)"
             .into(),
@@ -385,13 +436,9 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
     let mut layers = Vec::with_capacity(graph.layers.len());
     for (i, layer) in graph.layers.iter().enumerate() {
         let (fin, fout) = (scales.input_frac(i), scales.output_frac(i));
-        let fail = |what: String| {
-            let (node, op_type) = graph.layer_node[i].clone();
-            OnnxError::Quantization {
-                node,
-                op_type,
-                what,
-            }
+        let fail = |what: String| OnnxError::Quantization {
+            node: Box::new(node_of(graph, i)),
+            what,
         };
         // Conv2d and Dense: weights at f_w (lowered if the shift would exceed MAX_SHIFT),
         // bias at f_in + f_w.
@@ -491,15 +538,13 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             outside: graph.outside.clone(),
         }),
     };
-    model.validate()?;
+    model.validate().map_err(|e| invalid(graph, e))?;
     Ok(model)
 }
 
 fn internal(graph: &Graph, what: &str) -> OnnxError {
-    let (node, op_type) = graph.layer_node.last().cloned().unwrap_or_default();
     OnnxError::Quantization {
-        node,
-        op_type,
+        node: Box::new(node_of(graph, graph.layers.len().saturating_sub(1))),
         what: what.into(),
     }
 }
@@ -607,7 +652,70 @@ fn report(
 
 #[cfg(test)]
 mod tests {
-    use super::{argmax, frac_bits, FRAC_OF_ZERO};
+    use super::{argmax, frac_bits, invalid, model_error_text, FRAC_OF_ZERO};
+    use crate::model::{LayerKind, ModelError};
+    use crate::onnx::graph::{FloatLayer, Graph};
+    use crate::onnx::{NodeRef, OnnxError};
+
+    #[test]
+    fn model_errors_name_nodes_not_layer_indices() {
+        let node = |name: &str, op: &str, out: &str| NodeRef {
+            name: name.into(),
+            op_type: op.into(),
+            output: out.into(),
+        };
+        let graph = Graph {
+            name: String::new(),
+            input_shape: vec![1, 4, 4],
+            layers: vec![
+                FloatLayer::Relu,
+                FloatLayer::Relu,
+                FloatLayer::Add { from: 0 },
+            ],
+            shapes: vec![vec![1, 4, 4]; 3],
+            layer_node: vec![
+                node("conv1", "Conv", "a"),
+                node("relu1", "Relu", "b"),
+                node("add1", "Add", "c"),
+            ],
+            nodes: Vec::new(),
+            outside: Vec::new(),
+        };
+        let zero = ModelError::ZeroParameter {
+            layer: 0,
+            kind: LayerKind::Conv2d,
+            param: "stride",
+        };
+        assert_eq!(zero.to_string(), "layer 0 (Conv2d): stride is zero");
+        assert_eq!(
+            model_error_text(&graph, &zero),
+            "its Conv2d layer: stride is zero"
+        );
+        let err = invalid(&graph, zero);
+        assert_eq!(
+            err.to_string(),
+            "node conv1 (Conv, output \"a\"): cannot quantize: its Conv2d layer: stride is zero"
+        );
+        let add = ModelError::AddShapeMismatch {
+            layer: 2,
+            kind: LayerKind::Add,
+            from: 0,
+            previous: vec![1, 4, 4],
+            other: vec![2, 2, 2],
+        };
+        let text = invalid(&graph, add).to_string();
+        assert!(text.starts_with("node add1 (Add, output \"c\")"), "{text}");
+        assert!(text.contains("node conv1 (Conv, output \"a\")"), "{text}");
+        assert!(
+            !text.contains("layer 0") && !text.contains("layer 2"),
+            "{text}"
+        );
+        // A model-wide error has no layer to name.
+        assert!(matches!(
+            invalid(&graph, ModelError::NoLayers),
+            OnnxError::Model(ModelError::NoLayers)
+        ));
+    }
 
     #[test]
     fn fraction_bits_fill_the_range() {

@@ -6,11 +6,13 @@ use super::proto::{data_type, TensorProto};
 use super::OnnxError;
 
 /// A constant's values, converted.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Const {
     pub dims: Vec<usize>,
     pub data: Data,
 }
 
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Data {
     F32(Vec<f32>),
     I64(Vec<i64>),
@@ -23,12 +25,20 @@ impl Const {
             Data::I64(_) => Err(ctx.bad_input(name, "is an integer tensor; float is needed")),
         }
     }
+
+    pub(crate) fn ints(self, ctx: &Ctx, name: &str) -> Result<Vec<i64>, OnnxError> {
+        match self.data {
+            Data::I64(v) => Ok(v),
+            Data::F32(_) => Err(ctx.bad_input(name, "is a float tensor; integers are needed")),
+        }
+    }
 }
 
 /// A tensor's values; errors say what is wrong with it.
 pub(crate) fn convert(t: &TensorProto) -> Result<Const, String> {
-    if t.data_location == Some(1) {
-        return Err("its data is in an external file; embedded data is supported".into());
+    if super::external::is_external(t) {
+        // `external::resolve` reads every external tensor before the graph is read.
+        return Err("its external data was not read".into());
     }
     if t.segment.is_some() {
         return Err("it is segmented; whole tensors are supported".into());

@@ -815,7 +815,7 @@ fn import_then_prove_and_verify() {
     );
     fails(
         import(&[&x, "-o", "m.json", "--calibration", &cal]),
-        &["invalid ONNX model", "test-input-0.json"],
+        &["cannot import", "test-input-0.json", "not an ONNX model"],
     );
     let lenet_cal = fixtures()
         .join("mnist-lenet5/calibration.npy")
@@ -847,6 +847,67 @@ fn import_then_prove_and_verify() {
     let out = import(&[&onnx, "-o", "m.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--calibration"));
+}
+
+#[test]
+fn import_reads_external_data_next_to_the_model_and_names_nodes_in_errors() {
+    let dir = workdir("import-external");
+    let ops = fixtures().join("onnx-ops");
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    for f in [
+        "flatten-dynamo.onnx",
+        "flatten-dynamo.onnx.data",
+        "flatten-dynamo-inputs.npy",
+        "rejected-unknown-op.onnx",
+        "gemm-inputs.npy",
+    ] {
+        std::fs::copy(ops.join(f), dir.join("models").join(f)).unwrap();
+    }
+    let import = |cwd: &Path, model: &str, cal: &str| {
+        zkcnn(
+            cwd,
+            &["import", model, "-o", "m.json", "--calibration", cal],
+        )
+    };
+    // The side file is found relative to the model, from any working directory.
+    let out = ok(import(
+        &dir,
+        "models/flatten-dynamo.onnx",
+        "models/flatten-dynamo-inputs.npy",
+    ));
+    assert!(out.contains("5 layers"), "{out}");
+    ok(import(
+        &dir.join("models"),
+        "flatten-dynamo.onnx",
+        "flatten-dynamo-inputs.npy",
+    ));
+    std::fs::remove_file(dir.join("models/flatten-dynamo.onnx.data")).unwrap();
+    fails(
+        import(
+            &dir,
+            "models/flatten-dynamo.onnx",
+            "models/flatten-dynamo-inputs.npy",
+        ),
+        &[
+            "cannot import 'models/flatten-dynamo.onnx'",
+            "tensor \"w0\"",
+            "\"flatten-dynamo.onnx.data\"",
+            "no such file",
+        ],
+    );
+    // An unsupported operator: the node's name, op type and output tensor.
+    fails(
+        import(
+            &dir,
+            "models/rejected-unknown-op.onnx",
+            "models/gemm-inputs.npy",
+        ),
+        &[
+            "cannot import 'models/rejected-unknown-op.onnx'",
+            "node sigmoid2 (Sigmoid, output \"t2\")",
+            "unsupported operator Sigmoid",
+        ],
+    );
 }
 
 /// Exit status 0 or 1 with a clean one-line error; never a panic.
@@ -1539,7 +1600,7 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
             "cal.npy",
         ],
         &[
-            "node conv1 (Conv)",
+            "node conv1 (Conv, output \"y\")",
             "cannot be proven",
             "advice",
             "16777216",
@@ -1576,7 +1637,7 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
             "cal8.npy",
         ],
         &[
-            "node pool1 (MaxPool)",
+            "node pool1 (MaxPool, output \"y\")",
             "cannot be proven",
             "3×3 with stride 2",
             "not supported",
@@ -1603,6 +1664,6 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
             "--calibration",
             "cal.npy",
         ],
-        &["invalid ONNX model 'nodes.onnx'", "decoded", "at most"],
+        &["cannot import 'nodes.onnx'", "decoded", "at most"],
     );
 }

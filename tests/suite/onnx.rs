@@ -5,7 +5,10 @@
 //! For each supported-op model: the float evaluator reproduces the `onnx` reference evaluator
 //! within [`FLOAT_TOLERANCE`], the import calibrates on the model's eight inputs, and the
 //! quantized model proves and verifies. Each rejected model gives the expected error naming the
-//! node. Truncated or corrupted files give errors, never panics.
+//! node and its output tensor. The `flatten-*` models carry exporters' shape arithmetic, which
+//! folds to a plain flatten; `flatten-dynamo` keeps its weights in a side file (external data),
+//! which imports as its embedded twin does, and whose every defect is a typed error naming the
+//! tensor and the file. Truncated or corrupted files give errors, never panics.
 
 use std::path::{Path, PathBuf};
 
@@ -74,7 +77,15 @@ const SUPPORTED: &[&str] = &[
     "batchnorm",
     "dropout-identity",
     "softmax-argmax",
+    "flatten-torchscript",
+    "flatten-dynamo",
+    "flatten-tf2onnx",
+    "keras-nhwc",
 ];
+
+fn onnx_ops() -> PathBuf {
+    fixtures().join("onnx-ops")
+}
 
 #[test]
 fn each_supported_op_matches_the_reference_imports_and_proves() {
@@ -87,7 +98,7 @@ fn each_supported_op_matches_the_reference_imports_and_proves() {
         assert_eq!(shape.iter().product::<usize>(), inputs[0].len(), "{name}");
         let floats: Vec<Vec<f32>> = inputs
             .iter()
-            .map(|x| onnx::evaluate_float(&bytes, x).unwrap())
+            .map(|x| onnx::evaluate_float_with_external_data(&bytes, &dir, x).unwrap())
             .collect();
         if *name == "softmax-argmax" {
             // The reference output is ArgMax(Softmax(logits)); evaluate_float gives the logits.
@@ -111,7 +122,7 @@ fn each_supported_op_matches_the_reference_imports_and_proves() {
             name: Some(name.to_string()),
             ..ImportOptions::default()
         };
-        let imported = onnx::import(&bytes, &options).unwrap();
+        let imported = onnx::import_with_external_data(&bytes, &dir, &options).unwrap();
         let model = &imported.model;
         model.validate().unwrap();
         let report = &imported.report;
@@ -212,6 +223,13 @@ fn node_reports_say_what_became_of_each_node() {
     ));
 }
 
+/// Whether a message names a layer by its index (`layer 3`): errors name ONNX nodes instead.
+fn names_a_layer_number(message: &str) -> bool {
+    message
+        .match_indices("layer ")
+        .any(|(i, m)| message[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// Which error a rejected model must give.
 #[derive(Debug)]
 enum Expect {
@@ -219,6 +237,22 @@ enum Expect {
     Op,
     Unsupported,
     GraphInput,
+}
+
+/// The node every rejected model's error names: its name, op type and first output (as
+/// `tools/make_onnx_tests.py` writes them: the `k`-th node's output is `t<k>`).
+fn expected_node(bytes: &[u8], name: &str) -> Option<onnx::NodeRef> {
+    let model: onnx::proto::ModelProto = prost::Message::decode(bytes).unwrap();
+    let graph = model.graph.unwrap();
+    let node = graph
+        .node
+        .iter()
+        .find(|n| n.name.as_deref() == Some(name))?;
+    Some(onnx::NodeRef {
+        name: name.to_string(),
+        op_type: node.op_type.clone().unwrap(),
+        output: node.output[0].clone(),
+    })
 }
 
 #[test]
@@ -243,6 +277,8 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("diamond", "bad", Unsupported),
         ("int-input", "x", GraphInput),
         ("batch-2", "x", GraphInput),
+        ("gather-on-activation", "gather2", Unsupported),
+        ("nhwc-not-flattened", "relu3", Unsupported),
     ];
     let dir = fixtures().join("onnx-ops");
     for (file, node, expect) in cases {
@@ -253,20 +289,30 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         };
         let err = onnx::import(&bytes, &options).unwrap_err();
         let message = err.to_string();
+        let want = expected_node(&bytes, node);
         let ok = match (&err, expect) {
             (
                 OnnxError::UnsupportedAttribute {
                     node: n, attribute, ..
                 },
                 Attribute(a),
-            ) => n == node && attribute == a,
-            (OnnxError::UnsupportedOp { node: n, .. }, Op) => n == node,
-            (OnnxError::Unsupported { node: n, .. }, Unsupported) => n == node,
+            ) => Some(&**n) == want.as_ref() && attribute == a,
+            (OnnxError::UnsupportedOp { node: n, .. }, Op) => Some(&**n) == want.as_ref(),
+            (OnnxError::Unsupported { node: n, .. }, Unsupported) => Some(&**n) == want.as_ref(),
             (OnnxError::GraphInput { name, .. }, GraphInput) => name == node,
             _ => false,
         };
         assert!(ok, "{file}: expected {expect:?} naming {node}, got {err:?}");
         assert!(message.contains(node), "{file}: {message}");
+        if let Some(want) = want {
+            // `node <name> (<op type>, output "<tensor>")`.
+            let named = format!(
+                "node {} ({}, output {:?})",
+                want.name, want.op_type, want.output
+            );
+            assert!(message.contains(&named), "{file}: {message}");
+            assert!(!names_a_layer_number(&message), "{file}: {message}");
+        }
         println!("{file}: {message}");
     }
 }
@@ -315,6 +361,11 @@ fn options_and_samples_are_checked() {
 /// Every prefix and many single-byte changes of a model give a result or an error, never a
 /// panic.
 fn never_panics(bytes: &[u8], sample: &[f32], flips: usize, seed: u64) {
+    never_panics_in(bytes, &onnx_ops(), sample, flips, seed)
+}
+
+/// [`never_panics`] for a model in `dir` (whose side files it may name).
+fn never_panics_in(bytes: &[u8], dir: &Path, sample: &[f32], flips: usize, seed: u64) {
     use rand::{Rng, SeedableRng};
     let options = ImportOptions {
         calibration: vec![sample.to_vec()],
@@ -325,8 +376,9 @@ fn never_panics(bytes: &[u8], sample: &[f32], flips: usize, seed: u64) {
         let prefix = &bytes[..len];
         let _ = onnx::input_shape(prefix);
         let _ = onnx::evaluate_float(prefix, sample);
+        let _ = onnx::evaluate_float_with_external_data(prefix, dir, sample);
         assert!(
-            onnx::import(prefix, &options).is_err(),
+            onnx::import_with_external_data(prefix, dir, &options).is_err(),
             "a {len}-byte prefix of {} imported",
             bytes.len()
         );
@@ -338,7 +390,7 @@ fn never_panics(bytes: &[u8], sample: &[f32], flips: usize, seed: u64) {
         changed[at] ^= 1 << rng.gen_range(0..8);
         let _ = onnx::input_shape(&changed);
         let _ = onnx::evaluate_float(&changed, sample);
-        let _ = onnx::import(&changed, &options);
+        let _ = onnx::import_with_external_data(&changed, dir, &options);
     }
 }
 
@@ -587,4 +639,384 @@ fn decoded_size_estimates_track_real_models() {
     let model = std::mem::size_of::<onnx::proto::ModelProto>() as u64;
     let graph = std::mem::size_of::<onnx::proto::GraphProto>() as u64;
     assert_eq!(onnx::proto::decoded_bytes(&nodes), model + graph + 3 * node);
+}
+
+#[test]
+fn exporters_shape_arithmetic_folds_to_a_flatten() {
+    use NodeOutcome::*;
+    let dir = onnx_ops();
+    let import = |name: &str| {
+        let bytes = read(&dir.join(format!("{name}.onnx")));
+        let options = ImportOptions {
+            calibration: rows_f32(&dir.join(format!("{name}-inputs.npy"))),
+            ..ImportOptions::default()
+        };
+        onnx::import_with_external_data(&bytes, &dir, &options).unwrap()
+    };
+    let kinds = |imported: &onnx::Imported| -> Vec<&'static str> {
+        imported
+            .model
+            .layers
+            .iter()
+            .map(|l| l.kind().name())
+            .collect()
+    };
+    let outcomes = |imported: &onnx::Imported| -> Vec<(String, NodeOutcome)> {
+        imported
+            .report
+            .nodes
+            .iter()
+            .map(|n| (n.op_type.clone(), n.outcome.clone()))
+            .collect()
+    };
+    let c = |op: &str| (op.to_string(), Constant);
+
+    // TorchScript: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0), [0]), [-1])).
+    let torchscript = import("flatten-torchscript");
+    assert_eq!(kinds(&torchscript), ["Conv2d", "Relu", "Flatten", "Dense"]);
+    assert_eq!(
+        outcomes(&torchscript),
+        vec![
+            ("Conv".into(), Layer { layer: 0 }),
+            ("Relu".into(), Layer { layer: 1 }),
+            c("Shape"),
+            c("Constant"),
+            c("Gather"),
+            c("Constant"),
+            c("Unsqueeze"),
+            c("Constant"),
+            c("Concat"),
+            ("Reshape".into(), Layer { layer: 2 }),
+            ("Gemm".into(), Layer { layer: 3 }),
+        ]
+    );
+    // Every report entry names the node's first output.
+    assert!(torchscript
+        .report
+        .nodes
+        .iter()
+        .enumerate()
+        .all(|(k, n)| n.output == format!("t{}", k + 1)));
+
+    // dynamo: Shape(start, end), Squeeze, Unsqueeze, a value_ints Constant; the identity
+    // Reshape(x, Shape(x)) is dropped.
+    let dynamo = import("flatten-dynamo");
+    assert_eq!(
+        kinds(&dynamo),
+        ["Conv2d", "Relu", "MaxPool2d", "Flatten", "Dense"]
+    );
+    let dynamo_outcomes = outcomes(&dynamo);
+    assert_eq!(dynamo_outcomes[3], ("Reshape".into(), Dropped));
+    assert_eq!(dynamo_outcomes[10], ("Reshape".into(), Layer { layer: 3 }));
+
+    // tf2onnx: Cast, Slice, Gather, Mul, Div, ConstantOfShape, Add on the shape; the Cast of the
+    // activation to FLOAT is dropped.
+    let tf = import("flatten-tf2onnx");
+    assert_eq!(kinds(&tf), ["Conv2d", "Flatten", "Dense"]);
+    let tf_outcomes = outcomes(&tf);
+    assert_eq!(tf_outcomes[1], ("Cast".into(), Dropped));
+    for (op, outcome) in &tf_outcomes[2..tf_outcomes.len() - 2] {
+        assert_eq!(*outcome, Constant, "{op}");
+    }
+
+    // tf2onnx's Keras layout: the NHWC input's Transpose and the Transpose to NHWC before the
+    // Flatten are absorbed (the model takes NCHW input; the Dense weights are permuted).
+    let keras = import("keras-nhwc");
+    let bytes = read(&dir.join("keras-nhwc.onnx"));
+    assert_eq!(onnx::input_shape(&bytes).unwrap(), [2, 6, 6]);
+    assert_eq!(keras.model.input_shape, [2, 6, 6]);
+    assert_eq!(kinds(&keras), ["Conv2d", "Relu", "Flatten", "Dense"]);
+    assert_eq!(
+        outcomes(&keras),
+        vec![
+            ("Transpose".into(), Layout),
+            ("Conv".into(), Layer { layer: 0 }),
+            ("Relu".into(), Layer { layer: 1 }),
+            ("Transpose".into(), Layout),
+            c("Shape"),
+            c("Slice"),
+            c("Concat"),
+            ("Reshape".into(), Layer { layer: 2 }),
+            ("MatMul".into(), Layer { layer: 3 }),
+            ("Add".into(), FoldedInto { layer: 3 }),
+        ]
+    );
+}
+
+/// `flatten-dynamo.onnx` and its side file, copied to a fresh directory (with the model's
+/// decoded protobuf) so a test can change either.
+fn external_copy(name: &str) -> (PathBuf, onnx::proto::ModelProto, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("onnx-external-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = onnx_ops();
+    let bytes = read(&src.join("flatten-dynamo.onnx"));
+    let data = read(&src.join("flatten-dynamo.onnx.data"));
+    std::fs::write(dir.join("flatten-dynamo.onnx.data"), &data).unwrap();
+    let model = prost::Message::decode(bytes.as_slice()).unwrap();
+    (dir, model, data)
+}
+
+/// Sets `key` of initializer `tensor`'s external data to `value`.
+fn set_entry(model: &mut onnx::proto::ModelProto, tensor: &str, key: &str, value: &str) {
+    let graph = model.graph.as_mut().unwrap();
+    let t = graph
+        .initializer
+        .iter_mut()
+        .find(|t| t.name.as_deref() == Some(tensor))
+        .unwrap();
+    let entry = t
+        .external_data
+        .iter_mut()
+        .find(|e| e.key.as_deref() == Some(key))
+        .unwrap();
+    entry.value = Some(value.into());
+}
+
+#[test]
+fn external_data_imports_as_the_same_model_with_embedded_data() {
+    let dir = onnx_ops();
+    let external = read(&dir.join("flatten-dynamo.onnx"));
+    let embedded = read(&dir.join("flatten-dynamo-embedded.onnx"));
+    assert!(external.len() < embedded.len());
+    let inputs = rows_f32(&dir.join("flatten-dynamo-inputs.npy"));
+    let options = ImportOptions {
+        calibration: inputs.clone(),
+        ..ImportOptions::default()
+    };
+    let a = onnx::import_with_external_data(&external, &dir, &options).unwrap();
+    let b = onnx::import(&embedded, &options).unwrap();
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.report, b.report);
+    for x in &inputs {
+        assert_eq!(
+            onnx::evaluate_float_with_external_data(&external, &dir, x).unwrap(),
+            onnx::evaluate_float(&embedded, x).unwrap()
+        );
+    }
+    // Without a directory the side file cannot be found: the first external tensor says so.
+    let err = onnx::import(&external, &options).unwrap_err();
+    assert_eq!(
+        err,
+        OnnxError::ExternalData {
+            tensor: "w0".into(),
+            location: "flatten-dynamo.onnx.data".into(),
+            problem: onnx::ExternalDataError::NoDirectory,
+        }
+    );
+    // The input shape needs no weights.
+    assert_eq!(onnx::input_shape(&external).unwrap(), [2, 6, 6]);
+    // A relative directory works as well (the CLI passes the model path's parent).
+    let here = std::env::current_dir().unwrap();
+    let relative = dir.strip_prefix(&here).unwrap_or(&dir);
+    assert_eq!(
+        onnx::import_with_external_data(&external, relative, &options)
+            .unwrap()
+            .model,
+        b.model
+    );
+}
+
+#[test]
+fn external_data_defects_are_typed_errors_naming_the_tensor_and_file() {
+    use onnx::ExternalDataError as E;
+    let options = ImportOptions {
+        calibration: vec![vec![0.5; 72]],
+        ..ImportOptions::default()
+    };
+    let file = "flatten-dynamo.onnx.data";
+    // Each case: a name, a change to the model (and the directory), the expected error.
+    type Change = Box<dyn Fn(&mut onnx::proto::ModelProto, &Path)>;
+    let cases: Vec<(&str, Change, &str, &str, E)> = vec![
+        (
+            "too-short",
+            Box::new(|_, dir: &Path| {
+                let data = read(&dir.join("flatten-dynamo.onnx.data"));
+                std::fs::write(dir.join("flatten-dynamo.onnx.data"), &data[..600]).unwrap();
+            }),
+            "w4",
+            file,
+            E::FileTooShort {
+                offset: 244,
+                end: 676,
+                file_len: 600,
+            },
+        ),
+        (
+            "offset-past-end",
+            Box::new(|m, _: &Path| set_entry(m, "w5", "offset", "10000")),
+            "w5",
+            file,
+            E::OffsetPastEnd {
+                offset: 10_000,
+                file_len: 692,
+            },
+        ),
+        (
+            "parent",
+            Box::new(|m, _: &Path| set_entry(m, "w0", "location", "../flatten-dynamo.onnx.data")),
+            "w0",
+            "../flatten-dynamo.onnx.data",
+            E::EscapesDirectory,
+        ),
+        (
+            "inner-parent",
+            Box::new(|m, _: &Path| set_entry(m, "w1", "location", "sub/../../x.data")),
+            "w1",
+            "sub/../../x.data",
+            E::EscapesDirectory,
+        ),
+        (
+            "absolute",
+            Box::new(|m, _: &Path| set_entry(m, "w0", "location", "/etc/passwd")),
+            "w0",
+            "/etc/passwd",
+            E::AbsolutePath,
+        ),
+        (
+            "missing",
+            Box::new(|m, _: &Path| set_entry(m, "w4", "location", "missing.data")),
+            "w4",
+            "missing.data",
+            E::Open {
+                reason: "no such file".into(),
+            },
+        ),
+        (
+            "length",
+            Box::new(|m, _: &Path| set_entry(m, "w4", "length", "431")),
+            "w4",
+            file,
+            E::LengthMismatch {
+                length: 431,
+                expected: 432,
+                dims: vec![4, 27],
+                data_type: "FLOAT".into(),
+            },
+        ),
+        (
+            "bad-offset",
+            Box::new(|m, _: &Path| set_entry(m, "w1", "offset", "0x10")),
+            "w1",
+            file,
+            E::BadNumber {
+                key: "offset",
+                value: "0x10".into(),
+            },
+        ),
+        (
+            "directory",
+            Box::new(|m, dir: &Path| {
+                std::fs::create_dir_all(dir.join("sub")).unwrap();
+                set_entry(m, "w0", "location", "sub")
+            }),
+            "w0",
+            "sub",
+            E::NotAFile,
+        ),
+    ];
+    for (name, change, tensor, location, problem) in cases {
+        let (dir, mut model, _) = external_copy(name);
+        change(&mut model, &dir);
+        let bytes = prost::Message::encode_to_vec(&model);
+        let err = onnx::import_with_external_data(&bytes, &dir, &options).unwrap_err();
+        let want = OnnxError::ExternalData {
+            tensor: tensor.into(),
+            location: location.into(),
+            problem,
+        };
+        assert_eq!(err, want, "{name}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("tensor {tensor:?}"))
+                && message.contains(&format!("{location:?}")),
+            "{name}: {message}"
+        );
+        println!("{name}: {message}");
+    }
+}
+
+#[test]
+fn external_data_may_span_several_files_in_subdirectories() {
+    let (dir, mut model, data) = external_copy("several");
+    std::fs::create_dir_all(dir.join("weights")).unwrap();
+    std::fs::write(dir.join("weights/fc.bin"), &data).unwrap();
+    set_entry(&mut model, "w4", "location", "weights/fc.bin");
+    set_entry(&mut model, "w1", "location", "./weights/fc.bin");
+    let bytes = prost::Message::encode_to_vec(&model);
+    let options = ImportOptions {
+        calibration: rows_f32(&onnx_ops().join("flatten-dynamo-inputs.npy")),
+        ..ImportOptions::default()
+    };
+    let embedded = read(&onnx_ops().join("flatten-dynamo-embedded.onnx"));
+    assert_eq!(
+        onnx::import_with_external_data(&bytes, &dir, &options)
+            .unwrap()
+            .model,
+        onnx::import(&embedded, &options).unwrap().model
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn external_data_behind_a_link_out_of_the_directory_is_refused() {
+    let (dir, mut model, data) = external_copy("link");
+    let outside = dir.with_extension("outside.data");
+    std::fs::write(&outside, &data).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("link.data")).unwrap();
+    set_entry(&mut model, "w0", "location", "link.data");
+    let bytes = prost::Message::encode_to_vec(&model);
+    let options = ImportOptions {
+        calibration: vec![vec![0.5; 72]],
+        ..ImportOptions::default()
+    };
+    let err = onnx::import_with_external_data(&bytes, &dir, &options).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            OnnxError::ExternalData {
+                problem: onnx::ExternalDataError::LinkEscapes { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A link that stays inside the directory is followed.
+    std::fs::remove_file(dir.join("link.data")).unwrap();
+    std::os::unix::fs::symlink("flatten-dynamo.onnx.data", dir.join("link.data")).unwrap();
+    onnx::import_with_external_data(&bytes, &dir, &options).unwrap();
+}
+
+#[test]
+fn truncated_or_corrupted_side_files_are_errors_not_panics() {
+    let (dir, model, data) = external_copy("fuzz");
+    let bytes = prost::Message::encode_to_vec(&model);
+    let sample = rows_f32(&onnx_ops().join("flatten-dynamo-inputs.npy")).remove(0);
+    let options = ImportOptions {
+        calibration: vec![sample.clone()],
+        ..ImportOptions::default()
+    };
+    let side = dir.join("flatten-dynamo.onnx.data");
+    // Every length of the side file short of the whole is an error.
+    for len in 0..data.len() {
+        std::fs::write(&side, &data[..len]).unwrap();
+        let err = onnx::import_with_external_data(&bytes, &dir, &options).unwrap_err();
+        assert!(
+            matches!(err, OnnxError::ExternalData { .. }),
+            "{len} bytes: {err:?}"
+        );
+    }
+    // Flipped bits in the weights give a result or an error (NaN weights), never a panic.
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..50 {
+        let mut changed = data.clone();
+        let at = rng.gen_range(0..changed.len());
+        changed[at] ^= 1 << rng.gen_range(0..8);
+        std::fs::write(&side, &changed).unwrap();
+        let _ = onnx::import_with_external_data(&bytes, &dir, &options);
+    }
+    // And the model's own bytes, prefixes and flips, with the side file in place.
+    std::fs::write(&side, &data).unwrap();
+    never_panics_in(&bytes, &dir, &sample, 300, 99);
 }
