@@ -303,10 +303,17 @@ fn import_onnx(
     name: Option<String>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Model> {
+    // A path's folder is where side files (`model.onnx.data`, the default of torch >= 2.9's
+    // exporter) are looked up; bytes have none, so a model with external data needs a path.
+    let mut dir: Option<std::path::PathBuf> = None;
     let bytes = match bytes_arg("onnx", onnx) {
         Ok(b) => b.into_owned(),
         Err(_) => {
             let path: std::path::PathBuf = onnx.extract()?;
+            dir = Some(match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            });
             std::fs::read(&path).map_err(|e| {
                 let message = format!("cannot read ONNX model '{}': {e}", path.display());
                 match e.kind() {
@@ -351,7 +358,11 @@ fn import_onnx(
     };
     let imported = Progress(progress)
         .run(py, "import", || {
-            onnx::import(&bytes, &options).map_err(Box::new)
+            match &dir {
+                Some(d) => onnx::import_with_external_data(&bytes, d, &options),
+                None => onnx::import(&bytes, &options),
+            }
+            .map_err(Box::new)
         })?
         .map_err(|e| errors::onnx(py, &e))?;
     Ok(Model {

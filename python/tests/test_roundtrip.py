@@ -145,3 +145,16 @@ def test_output_array_is_writable_and_independent(committed, proved):
     fresh[0] += 1  # the array is NumPy's to use: writable, shared with nothing
     assert fresh.flags.c_contiguous and fresh.flags.writeable
     assert fresh[0] == y[0] + 1
+
+
+def test_import_reads_external_data_beside_a_path():
+    # torch >= 2.9 writes the weights to `model.onnx.data`; a path's folder is searched for it,
+    # and the model equals its twin with the weights embedded.
+    ops = LENET.parent / "onnx-ops"
+    x = np.load(ops / "flatten-dynamo-inputs.npy")
+    side = zkcnn.import_onnx(ops / "flatten-dynamo.onnx", calibration=x)
+    embedded = zkcnn.import_onnx(ops / "flatten-dynamo-embedded.onnx", calibration=x)
+    assert side.to_json() == embedded.to_json()
+    # Bytes have no folder: the error says to pass a path.
+    with pytest.raises(zkcnn.ModelError, match="with its directory"):
+        zkcnn.import_onnx((ops / "flatten-dynamo.onnx").read_bytes(), calibration=x)
