@@ -77,7 +77,7 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         "ONNX model",
         &a.model,
         files::MAX_ONNX_BYTES,
-        "the model table's limit of 2^24 weights",
+        "a model file's limit of 2^24 weights",
     )?;
     let shape =
         onnx::input_shape(&bytes).map_err(|e| CliError::invalid("ONNX model", &a.model, e))?;

@@ -23,6 +23,12 @@
 //! prefix indicators, [`crate::poly::lt_eval`]). The model commitment and the commitment to the
 //! range multiplicities are opened together (one Basefold opening of both).
 //!
+//! **Columns.** A table beyond `2^COLUMN_VARS` entries is committed as its columns
+//! ([`super::columns`]); the range column `T − L` is then range-checked per column (and a narrow
+//! segment in pieces of at most a column), and the zero-check runs over the columns' variables,
+//! `Σ_x eq(ρ_lo, x)·Σ_c eq(ρ_hi, c)·Z_c(x)·T_c(x) = 0` (the same sum), so every claim of the
+//! check is on one column. With one column every step is what it was before columns existed.
+//!
 //! **Use.** The verifier checks the proof once per model ([`ModelCommitment::check`]) and gets a
 //! [`CheckedCommitment`], the only way to call [`super::verify`]. See `spec/model-commitment.md`.
 

@@ -14,8 +14,11 @@
 //!    protocol ([`crate::layers`]) reduces to claims on the weights, the bias and the layer's
 //!    input; `y·n = 0` and max-pool's `(z − a)(z − b) = 0` are zero-checks;
 //! 4. one logUp range check ([`crate::range`]) over every range column of the plan;
-//! 5. every claim on the model opened against the model commitment, every claim on the advice
-//!    against the advice commitment, each with one Basefold proof.
+//! 5. the claims on a packed table beyond `2^COLUMN_VARS` entries, which is committed as its
+//!    columns, become claims on the columns ([`columns`]: the columns' values are sent for a
+//!    claim that spans several);
+//! 6. every claim on the model opened against the model commitment and every claim on the
+//!    advice against the advice commitment, in one Basefold joint opening.
 //!
 //! See `spec/network.md`.
 
@@ -251,7 +254,9 @@ pub fn pow_bits(num_vars: u32) -> usize {
 }
 
 /// The Basefold parameters for opening a commitment of `num_vars` variables: [`SECURITY_BITS`]
-/// proven bits for up to [`MAX_VARS`] variables, with [`pow_bits`] of them from grinding.
+/// proven bits for up to [`MAX_VARS`] variables, with [`pow_bits`] of them from grinding. A
+/// table beyond `2^MAX_VARS` entries is committed as columns of at most `2^MAX_VARS`
+/// ([`columns`]), so every network opening is within these parameters.
 pub fn opening_params<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     num_vars: u32,
 ) -> Result<basefold::Params, PcsError> {
