@@ -26,6 +26,9 @@ pub enum Only {
     Network,
     /// Split commitments at 2^26 and 2^28 entries (minutes, GiBs).
     PcsLarge,
+    /// A whole-network proof of a model beyond 2^24 committed entries: the zoo's wide VGG-16
+    /// (2^26-entry model table in four columns; a minute, GiBs).
+    NetworkLarge,
 }
 
 fn ms(d: Duration) -> String {
@@ -131,7 +134,7 @@ pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
         threads(),
         if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" }
     );
-    if only != Some(Only::PcsLarge) {
+    if !matches!(only, Some(Only::PcsLarge | Only::NetworkLarge)) {
         say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
     }
     if only.is_none() || only == Some(Only::Sumcheck) {
@@ -149,6 +152,9 @@ pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
     // Not in the default run: minutes and GiBs.
     if only == Some(Only::PcsLarge) {
         return bench_pcs_large(quick);
+    }
+    if only == Some(Only::NetworkLarge) {
+        return bench_network_large();
     }
     ExitCode::SUCCESS
 }
@@ -538,6 +544,129 @@ fn bench_network(quick: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A whole-network proof of the zoo's wide VGG-16, whose packed model table (2^26 entries) is
+/// committed as columns of 2^24: one run of each step (no medians). Memory: the process's peak
+/// RSS so far (`VmHWM`, never reset, so that `/usr/bin/time -v` reports the same peak) after the
+/// commitment and after the proof, and the RSS held before proving (the committed model).
+fn bench_network_large() -> ExitCode {
+    use zkcnn::model::zoo;
+    use zkcnn::network;
+    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    let mib = |p: Option<f64>| p.map_or("n/a".into(), |p| format!("{p:.0} MiB"));
+    say!();
+    say!("whole-network proof of a model beyond 2^24 committed entries, seeded random weights and input;");
+    say!("one run per step (no medians); peak: the process's peak RSS so far (VmHWM, from the start, model generation included);");
+    say!("held: the RSS before proving (the committed model's data, the model)");
+    let model = zoo::vgg16_wide(1);
+    let params: usize = model
+        .layers
+        .iter()
+        .map(|l| match l {
+            zkcnn::model::Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
+            zkcnn::model::Layer::Dense(d) => d.weights.len() + d.bias.len(),
+            _ => 0,
+        })
+        .sum();
+    let plan = match network::plan::Plan::new(&model) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("zkcnn: {}: {e}", model.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    let (mc, ac) = (plan.model_columns(), plan.advice_columns());
+    say!(
+        "{}: {params} parameters; model table 2^{} entries in {} column(s) of 2^{}; advice 2^{} in {} column(s) of 2^{}",
+        model.name,
+        mc.vars,
+        mc.count(),
+        mc.column_vars,
+        ac.vars,
+        ac.count(),
+        ac.column_vars
+    );
+    say!("| model | commit model | peak after commit | check | held | prove | peak after prove | verify | proof | commitment |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
+    let t = Instant::now();
+    let mut commit_phases = Vec::new();
+    let committed = match network::commit_model_timed::<F, E>(&model, &mut commit_phases) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("zkcnn: {}: {e}", model.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    let commit = t.elapsed();
+    let commit_peak = peak_rss_mib();
+    let architecture = model.architecture();
+    let t = Instant::now();
+    let checked = match committed.public.check(&architecture) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "zkcnn: {}: the model commitment's check failed: {e}",
+                model.name
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let check = t.elapsed();
+    let held = proc_mib("/proc/self/status", "VmRSS:");
+    let t = Instant::now();
+    let mut phases = Vec::new();
+    let (output, proof) =
+        match network::prove_timed::<F, E>(&model, &committed, &input, &mut phases) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("zkcnn: {}: {e}", model.name);
+                return ExitCode::FAILURE;
+            }
+        };
+    let prove = t.elapsed();
+    let prove_peak = peak_rss_mib();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let t = Instant::now();
+    if let Err(e) = network::verify(&architecture, &checked, &x, &y, &proof) {
+        eprintln!("zkcnn: {}: the proof does not verify: {e}", model.name);
+        return ExitCode::FAILURE;
+    }
+    let verify = t.elapsed();
+    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
+    let bytes = proof.to_bytes(digest).len();
+    let commitment_bytes = zkcnn::codec::to_bytes(&committed.public).len();
+    say!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} KiB | {:.1} KiB |",
+        model.name,
+        secs(commit),
+        mib(commit_peak),
+        ms(check),
+        mib(held),
+        secs(prove),
+        mib(prove_peak),
+        ms(verify),
+        bytes as f64 / 1024.0,
+        commitment_bytes as f64 / 1024.0,
+    );
+    say!();
+    let list = |p: &[(&str, Duration)]| -> String {
+        p.iter()
+            .map(|(n, d)| format!("{n} {}", ms(*d)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    say!("commit phases: {}", list(&commit_phases));
+    say!("prover phases: {}", list(&phases));
+    let parts: Vec<String> = proof
+        .part_sizes()
+        .iter()
+        .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
+        .collect();
+    say!("proof parts: {}", parts.join(", "));
+    ExitCode::SUCCESS
+}
+
 /// The bench's Markdown output as JSON: each table with the lines above it (`notes`), its
 /// `columns` and its `rows` (cells as printed, units included); lines after the last table in
 /// `notes`.
@@ -584,6 +713,10 @@ mod tests {
         assert_eq!(
             super::Only::from_str("pcs-large", false),
             Ok(super::Only::PcsLarge)
+        );
+        assert_eq!(
+            super::Only::from_str("network-large", false),
+            Ok(super::Only::NetworkLarge)
         );
         if cfg!(target_os = "linux") {
             assert!(super::proc_mib("/proc/meminfo", "MemAvailable:").is_some_and(|m| m > 0.0));

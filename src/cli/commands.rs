@@ -418,26 +418,30 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
     }
     let _ = writeln!(text, "| | total | | {params} | {macs} |");
     let table_bytes = |vars: usize| ui::bytes_f64(8.0 * 2f64.powi(vars as i32));
+    // A table beyond one column is committed as its columns (the plan refused anything beyond
+    // 2^MAX_TABLE_VARS entries).
+    let (model_columns, advice_columns) = (plan.model_columns(), plan.advice_columns());
+    let in_columns = |c: network::columns::TableColumns| {
+        if c.is_split() {
+            format!(", in {} columns of 2^{}", c.count(), c.column_vars)
+        } else {
+            String::new()
+        }
+    };
     let _ = writeln!(
         text,
-        "committed model: 2^{model_vars} field elements ({} as Goldilocks elements), committed once",
-        table_bytes(model_vars)
+        "committed model: 2^{model_vars} field elements ({} as Goldilocks elements{}), committed once",
+        table_bytes(model_vars),
+        in_columns(model_columns)
     );
     let _ = writeln!(
         text,
-        "advice per proof: 2^{advice_vars} field elements ({}), {} range-checked columns of {} bits",
+        "advice per proof: 2^{advice_vars} field elements ({}{}), {} range-checked columns of {} bits",
         table_bytes(advice_vars),
+        in_columns(advice_columns),
         plan.columns.len(),
         plan.range_bits
     );
-    let too_large = model_vars.max(advice_vars) > network::MAX_VARS;
-    if too_large {
-        let _ = writeln!(
-            text,
-            "too large to prove: a committed table exceeds the commitment's limit of 2^{} elements",
-            network::MAX_VARS
-        );
-    }
     let _ = writeln!(
         text,
         "estimate (2 threads, release build): proof ≈ {}, prove ≈ {}, verify ≈ {}",
@@ -458,9 +462,12 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         "multiply_adds": saturate(macs),
         "model_vars": model_vars,
         "advice_vars": advice_vars,
+        "model_columns": model_columns.count(),
+        "advice_columns": advice_columns.count(),
         "range_columns": plan.columns.len(),
         "max_vars": network::MAX_VARS,
-        "provable": !too_large,
+        "max_table_vars": network::MAX_TABLE_VARS,
+        "provable": true,
         "estimate": {
             "proof_bytes": est.proof_bytes,
             "prove_ms": ui::ms(est.prove),

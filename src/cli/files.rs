@@ -11,16 +11,18 @@ use std::io::Read;
 use std::path::Path;
 use zkcnn::model::{validate::max_abs, Model};
 
-/// The most bytes of a model file: 2^24 weights (the model table's limit) written one per
-/// line, indented, take about 240 MiB.
+/// The most bytes of a model file: 2^24 weights (what a model file holds,
+/// `MAX_MODEL_NUMBERS`; the library proves tables up to 2^28 entries) written one per line,
+/// indented, take about 240 MiB.
 pub const MAX_MODEL_BYTES: u64 = 512 << 20;
-/// The most bytes of a proof file. Proofs of the largest models (2^24-entry tables) are about
-/// 500 KiB.
+/// The most bytes of a proof file. Proofs of the largest models are well below: 421 KiB for a
+/// 2^26-entry model table (four columns of 2^24), about 18 KiB more per further column.
 pub const MAX_PROOF_BYTES: u64 = 64 << 20;
-/// The most bytes of a commitment file. Its check proof (two Basefold openings and a range
-/// check) is under 1 MiB for the largest model table (2^24 entries).
+/// The most bytes of a commitment file. Its check proof (one joint Basefold opening and a
+/// range check) is 321 KiB for a 2^26-entry model table in four columns, under 1 MiB for the
+/// largest (2^28 entries, sixteen columns; about 20 KiB per further column, estimated).
 pub const MAX_COMMITMENT_BYTES: u64 = 16 << 20;
-/// The most bytes of an ONNX model: 2^24 float weights (the model table's limit) take 64 MiB.
+/// The most bytes of an ONNX model: 2^24 float weights (what a model file holds) take 64 MiB.
 pub const MAX_ONNX_BYTES: u64 = 256 << 20;
 /// The most bytes of a calibration or evaluation `.npy` file.
 pub const MAX_SAMPLES_BYTES: u64 = 1 << 30;
@@ -83,7 +85,7 @@ fn read_model_text(path: &Path) -> Result<String, CliError> {
         "model",
         path,
         MAX_MODEL_BYTES,
-        "the model table's limit of 2^24 weights",
+        "a model file's limit of 2^24 weights",
     )?;
     String::from_utf8(bytes)
         .map_err(|e| CliError::invalid("model", path, format!("not UTF-8 text ({e})")))

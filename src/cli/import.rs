@@ -89,7 +89,7 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         "ONNX model",
         &a.model,
         files::MAX_ONNX_BYTES,
-        "the model table's limit of 2^24 weights",
+        "a model file's limit of 2^24 weights",
     )?;
     let shape = onnx::input_shape(&bytes).map_err(|e| cannot_import(&a.model, e))?;
     // Side files (external data) are named relative to the model's directory.

@@ -104,8 +104,9 @@ enum Command {
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
     /// Print the figures tables (sum-check, GKR, Basefold, whole networks; split commitments at
-    /// 2^26 and 2^28 only with --only pcs-large) as Markdown; with --json, as {"tables":
-    /// [{"notes", "columns", "rows"}], "notes"}.
+    /// 2^26 and 2^28 only with --only pcs-large, a network beyond 2^24 committed entries only
+    /// with --only network-large) as Markdown; with --json, as {"tables": [{"notes",
+    /// "columns", "rows"}], "notes"}.
     Bench(BenchArgs),
     /// Prove and verify LeNet-5 on a handwritten digit, and print the prediction and figures.
     Demo,

@@ -738,8 +738,9 @@ fn pool_shape(
     Ok(vec![channels, oh, ow])
 }
 
-/// The most numbers a model's JSON may hold: the weights and biases fill at most the model
-/// table (2^24 entries), and each layer has a few sizes and a shift.
+/// The most numbers a model's JSON may hold: 2^24 weights and biases (one column of the model
+/// table; larger models, whose tables the network commits as columns up to 2^28 entries, are
+/// built through the library), and each layer has a few sizes and a shift.
 pub const MAX_MODEL_NUMBERS: u64 = (1 << 24) + (1 << 14);
 
 /// Counts the numbers of a JSON value without keeping them, and stops past

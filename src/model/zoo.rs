@@ -1,5 +1,5 @@
 //! Seeded example models with random int8 weights and calibrated shifts: [`lenet5`],
-//! [`small_vgg`] and [`vgg16_cifar`].
+//! [`small_vgg`], [`vgg16_cifar`] and [`vgg16_wide`].
 //!
 //! Weights are uniform in `−127..=127` (`weight_bits = 8`), biases uniform in
 //! `−127²..=127²` (about one product term: small next to any accumulator's spread), activations
@@ -150,6 +150,35 @@ pub fn vgg16_cifar(seed: u64) -> Model {
     g.relu();
     g.dense(512, 10);
     g.finish("vgg16_cifar", &[3, 32, 32], seed)
+}
+
+/// VGG-16 for CIFAR-10 widened by 1.25 (channels 80, 160, 320, 640; dense 640→512, 512→512,
+/// 512→10) on `[3, 32, 32]`: about 23.4 M parameters, more than the 2^24 entries one Basefold
+/// polynomial proves at 100 bits, so its packed model table (2^26 entries: channel counts pad to
+/// powers of two) is committed as four columns of 2^24 (`network::columns`). For the
+/// large-model figures (`zkcnn bench --only network-large`).
+pub fn vgg16_wide(seed: u64) -> Model {
+    const CONFIG: [usize; 18] = [
+        80, 80, 0, 160, 160, 0, 320, 320, 320, 0, 640, 640, 640, 0, 640, 640, 640, 0,
+    ];
+    let mut g = Builder::new(seed);
+    let mut channels = 3;
+    for c in CONFIG {
+        if c == 0 {
+            g.max_pool();
+        } else {
+            g.conv(channels, c, 3, 1);
+            g.relu();
+            channels = c;
+        }
+    }
+    g.layers.push(Layer::Flatten);
+    g.dense(640, 512);
+    g.relu();
+    g.dense(512, 512);
+    g.relu();
+    g.dense(512, 10);
+    g.finish("vgg16_wide", &[3, 32, 32], seed)
 }
 
 /// Bit widths of the zoo's models.

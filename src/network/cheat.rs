@@ -13,6 +13,7 @@ use super::prover::{prove_inner, Cheat};
 use super::{NetworkError, Proof};
 use crate::field::{BaseField, ExtField};
 use crate::model::Model;
+use crate::pcs::split::into_columns;
 use ark_ff::FftField;
 use ndarray::ArrayD;
 
@@ -23,13 +24,33 @@ struct Edits<A, M> {
     multiplicities: M,
 }
 
-impl<F, A: FnMut(usize, WitnessMut<'_, F>), M: FnMut(&mut [F])> Cheat<F> for Edits<A, M> {
+impl<F, E, A: FnMut(usize, WitnessMut<'_, F>), M: FnMut(&mut [F])> Cheat<F, E> for Edits<A, M> {
     fn after_layer(&mut self, layer: usize, witness: WitnessMut<'_, F>) {
         (self.after_layer)(layer, witness)
     }
 
     fn multiplicities(&mut self, m: &mut [F]) {
         (self.multiplicities)(m)
+    }
+}
+
+/// A column-value edit: table ("model" or "advice"), claim, the columns with their
+/// `eq(z_hi, j)`, and the values to edit.
+struct ColumnEdit<C>(C);
+
+impl<F, E, C: FnMut(&'static str, usize, &[(usize, E)], &mut [E])> Cheat<F, E> for ColumnEdit<C> {
+    fn after_layer(&mut self, _: usize, _: WitnessMut<'_, F>) {}
+
+    fn multiplicities(&mut self, _: &mut [F]) {}
+
+    fn column_values(
+        &mut self,
+        table: &'static str,
+        claim: usize,
+        live: &[(usize, E)],
+        values: &mut [E],
+    ) {
+        (self.0)(table, claim, live, values)
     }
 }
 
@@ -58,6 +79,27 @@ pub fn prove_edited<F: BaseField + FftField, E: ExtField<F>>(
     )
 }
 
+/// Proves `model` on `input` honestly, except that `edit(table, claim, live, values)` may change
+/// the column values sent for a claim that spans several columns of a table committed as
+/// columns ([`super::columns`]; `live` lists those columns with their `eq(z_hi, j)`), before they
+/// are sent. The opening is the honest prover's.
+pub fn prove_with_column_edit<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F, E>,
+    input: &ArrayD<i64>,
+    edit: impl FnMut(&'static str, usize, &[(usize, E)], &mut [E]),
+) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    let mut edits = ColumnEdit(edit);
+    prove_inner(
+        model,
+        committed,
+        input,
+        ConvPolicy::CostModel,
+        &mut Vec::new(),
+        Some(&mut edits),
+    )
+}
+
 /// Commits to `model`'s packed table after `edit(plan, table)` changed it, with the check proven
 /// by the honest check prover on the edited table (multiplicities counting only in-range
 /// entries). Its check must fail when an edit leaves the architecture's bounds.
@@ -65,11 +107,22 @@ pub fn commit_edited<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     edit: impl FnOnce(&Plan, &mut [F]),
 ) -> Result<CommittedModel<F, E>, NetworkError> {
+    commit_edited_with_columns(model, super::COLUMN_VARS, edit)
+}
+
+/// [`commit_edited`] with the table committed in columns of at most `2^column_vars` entries
+/// ([`super::commit_model_with_columns`]); `edit` sees the whole packed table.
+pub fn commit_edited_with_columns<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    column_vars: usize,
+    edit: impl FnOnce(&Plan, &mut [F]),
+) -> Result<CommittedModel<F, E>, NetworkError> {
     model.validate().map_err(NetworkError::Model)?;
-    let plan = Plan::new(model)?;
+    let plan = Plan::with_columns(model, ConvPolicy::CostModel, column_vars)?;
     let mut packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
     edit(&plan, &mut packed);
-    commit_packed(model, &plan, packed, true, &mut Vec::new())
+    let columns = into_columns(packed, plan.model_columns().column_vars);
+    commit_packed(model, &plan, columns, true, &mut Vec::new())
 }
 
 /// The prover's data of `committed` presented with another public commitment, as a prover

@@ -23,23 +23,33 @@
 //! prefix indicators, [`crate::poly::lt_eval`]). The model commitment and the commitment to the
 //! range multiplicities are opened together (one Basefold opening of both).
 //!
+//! **Columns.** A table beyond `2^COLUMN_VARS` entries is committed as its columns
+//! ([`super::columns`]); the range column `T − L` is then range-checked per column (and a narrow
+//! segment in pieces of at most a column), and the zero-check runs over the columns' variables,
+//! `Σ_x eq(ρ_lo, x)·Σ_c eq(ρ_hi, c)·Z_c(x)·T_c(x) = 0` (the same sum), so every claim of the
+//! check is on one column. With one column every step is what it was before columns existed.
+//!
 //! **Use.** The verifier checks the proof once per model ([`ModelCommitment::check`]) and gets a
 //! [`CheckedCommitment`], the only way to call [`super::verify`]. See `spec/model-commitment.md`.
 
+use super::columns::TableColumns;
 use super::plan::Plan;
-use super::{pcs, NetworkError};
+use super::{pcs, NetworkError, COLUMN_VARS};
 use crate::field::{from_i64, BaseField, ExtField};
-use crate::layers::{verify_product, LayerError, ProductProof};
+use crate::layers::{LayerError, ProductProof};
 use crate::model::{Layer, Model};
 use crate::pcs::basefold::{self, Commitment, ProverData};
 use crate::pcs::packing::{block_selector, Packing};
+use crate::pcs::split::into_columns;
 use crate::pcs::{Claim, MultilinearPcs, PcsError};
 use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
 use crate::range::RangeError;
+use crate::sumcheck::{self, Instance, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
+use std::borrow::Cow;
 
 /// The proof that a model commitment holds a model of its architecture.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
@@ -71,12 +81,19 @@ pub struct ModelCommitment<F: Field, E: Field> {
 pub struct CheckedCommitment {
     commitment: Commitment,
     architecture: [u8; 32],
+    column_vars: usize,
 }
 
 impl CheckedCommitment {
     /// The commitment.
     pub fn commitment(&self) -> &Commitment {
         &self.commitment
+    }
+
+    /// The column size it was checked with ([`super::COLUMN_VARS`] unless a test lowered it):
+    /// the proofs against it commit their advice in columns of the same size.
+    pub fn column_vars(&self) -> usize {
+        self.column_vars
     }
 
     /// blake3 of the architecture JSON it was checked against.
@@ -92,14 +109,16 @@ pub enum CheckError {
     #[error("{0}")]
     Model(NetworkError),
     /// A commitment has the wrong number of variables or polynomials for the architecture.
-    #[error("the {what} commitment has {got} variables and {polys} polynomials; the architecture needs {expected} variables and 1 polynomial")]
+    #[error("the {what} commitment has {got} variables and {polys} polynomials; the architecture needs {expected} variables and {expected_polys} polynomial(s)")]
     Shape {
         /// "model" or "multiplicities".
         what: &'static str,
-        /// Variables expected.
+        /// Variables expected (of each column of a table committed as columns).
         expected: usize,
         /// Variables in the commitment.
         got: u32,
+        /// Polynomials expected (the columns of a table committed as columns).
+        expected_polys: usize,
         /// Polynomials in the commitment.
         polys: u32,
     },
@@ -126,6 +145,8 @@ pub struct CommittedModel<F: Field, E: Field> {
     pub(crate) data: ProverData<F>,
     pub(crate) packing: Packing,
     pub(crate) architecture: String,
+    /// The column size the model was committed with.
+    pub(crate) column_vars: usize,
 }
 
 impl<F: Field, E: Field> CommittedModel<F, E> {
@@ -134,13 +155,51 @@ impl<F: Field, E: Field> CommittedModel<F, E> {
         &self.public.commitment
     }
 
-    /// The committed segment tables, borrowed from the packed table.
-    pub(crate) fn segments(&self) -> Vec<&[F]> {
-        let packed = self.data.evals().first().map_or(&[][..], Vec::as_slice);
-        (0..self.packing.len())
-            .map(|j| self.packing.segment(packed, j))
-            .collect()
+    /// The column size the model was committed with ([`COLUMN_VARS`] unless a test lowered
+    /// it): proofs commit their advice in columns of the same size.
+    pub fn column_vars(&self) -> usize {
+        self.column_vars
     }
+
+    /// How the model's packed table is committed.
+    pub(crate) fn columns(&self) -> TableColumns {
+        TableColumns::new(self.packing.num_vars(), self.column_vars)
+    }
+
+    /// The committed columns.
+    pub(crate) fn column_tables(&self) -> &[Vec<F>] {
+        self.data.evals()
+    }
+
+    /// The committed segment tables: borrowed from their column, or (a segment of more than
+    /// one column) the concatenation of its columns.
+    pub(crate) fn segments(&self) -> Vec<Cow<'_, [F]>> {
+        segments(&self.packing, self.columns(), self.data.evals())
+    }
+}
+
+/// The segments of a packed table committed as `columns`: each borrowed from its column, or
+/// the concatenation of its columns when it spans several.
+pub(crate) fn segments<'a, F: Clone>(
+    packing: &Packing,
+    layout: TableColumns,
+    columns: &'a [Vec<F>],
+) -> Vec<Cow<'a, [F]>> {
+    let m = layout.column_vars;
+    (0..packing.len())
+        .map(|j| {
+            let (offset, v) = (packing.offset(j), packing.vars(j));
+            let first = offset >> m;
+            if v <= m {
+                let at = offset & ((1 << m) - 1);
+                let column = columns.get(first).map_or(&[][..], Vec::as_slice);
+                Cow::Borrowed(column.get(at..at + (1 << v)).unwrap_or(&[]))
+            } else {
+                let spans = columns.get(first..first + (1 << (v - m))).unwrap_or(&[]);
+                Cow::Owned(spans.concat())
+            }
+        })
+        .collect()
 }
 
 /// The model's segment tables, in the plan's order.
@@ -199,7 +258,8 @@ pub(crate) fn model_tables<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<
 }
 
 /// Commits to a model's weights and biases and proves the commitment well formed (once; many
-/// proofs reuse it).
+/// proofs reuse it). A packed table beyond `2^COLUMN_VARS` entries is committed as its columns
+/// ([`super::columns`]).
 pub fn commit_model<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
 ) -> Result<CommittedModel<F, E>, NetworkError> {
@@ -211,10 +271,36 @@ pub fn commit_model_timed<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     phases: &mut super::Phases,
 ) -> Result<CommittedModel<F, E>, NetworkError> {
+    commit_model_inner(model, COLUMN_VARS, phases)
+}
+
+/// [`commit_model`] with the packed table committed in columns of at most `2^column_vars`
+/// entries (for tests, which split small models into several columns; `Plan::with_columns`).
+/// Proofs against it commit their advice in columns of the same size, and its check must be
+/// made with it ([`ModelCommitment::check_with_columns`]).
+#[doc(hidden)]
+pub fn commit_model_with_columns<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    column_vars: usize,
+) -> Result<CommittedModel<F, E>, NetworkError> {
+    commit_model_inner(model, column_vars, &mut Vec::new())
+}
+
+fn commit_model_inner<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    column_vars: usize,
+    phases: &mut super::Phases,
+) -> Result<CommittedModel<F, E>, NetworkError> {
     model.validate().map_err(NetworkError::Model)?;
-    let plan = Plan::new(model)?;
-    let packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
-    commit_packed(model, &plan, packed, false, phases)
+    let plan = Plan::with_columns(model, super::ConvPolicy::CostModel, column_vars)?;
+    let columns = model_columns::<F>(model, &plan);
+    commit_packed(model, &plan, columns, false, phases)
+}
+
+/// The model's packed table, as the columns it is committed as.
+pub(crate) fn model_columns<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<F>> {
+    plan.model_packing
+        .pack_columns(&model_tables::<F>(model, plan), plan.column_vars)
 }
 
 impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
@@ -222,12 +308,23 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
     /// `model`'s table (not the check, which `public` carries) and refuses a `public` that commits
     /// to other weights or another architecture (`NetworkError::CommitmentMismatch`).
     pub fn reuse(model: &Model, public: ModelCommitment<F, E>) -> Result<Self, NetworkError> {
+        Self::reuse_with_columns(model, public, COLUMN_VARS)
+    }
+
+    /// [`Self::reuse`] for a commitment made in columns of at most `2^column_vars` entries
+    /// ([`commit_model_with_columns`]).
+    #[doc(hidden)]
+    pub fn reuse_with_columns(
+        model: &Model,
+        public: ModelCommitment<F, E>,
+        column_vars: usize,
+    ) -> Result<Self, NetworkError> {
         model.validate().map_err(NetworkError::Model)?;
-        let plan = Plan::new(model)?;
-        let packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
+        let plan = Plan::with_columns(model, super::ConvPolicy::CostModel, column_vars)?;
+        let columns = model_columns::<F>(model, &plan);
         let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
         let (commitment, data) =
-            MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+            MultilinearPcs::<F, E>::commit(&pcs, columns).map_err(NetworkError::Pcs)?;
         if commitment != public.commitment {
             return Err(NetworkError::CommitmentMismatch);
         }
@@ -236,6 +333,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
             data,
             packing: plan.model_packing.clone(),
             architecture: model.architecture_json(),
+            column_vars,
         })
     }
 }
@@ -270,8 +368,20 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
         public: ModelCommitment<F, E>,
         r: &mut impl std::io::Read,
     ) -> Result<Self, NetworkError> {
+        Self::load_with_columns(model, public, r, COLUMN_VARS)
+    }
+
+    /// [`Self::load`] for a commitment made in columns of at most `2^column_vars` entries
+    /// ([`commit_model_with_columns`]).
+    #[doc(hidden)]
+    pub fn load_with_columns(
+        model: &Model,
+        public: ModelCommitment<F, E>,
+        r: &mut impl std::io::Read,
+        column_vars: usize,
+    ) -> Result<Self, NetworkError> {
         model.validate().map_err(NetworkError::Model)?;
-        let plan = Plan::new(model)?;
+        let plan = Plan::with_columns(model, super::ConvPolicy::CostModel, column_vars)?;
         let bad = |what: &'static str| NetworkError::ProverData(what.to_string());
         let mut head = [0u8; 8 + 2 + 32 + 32 + 4];
         r.read_exact(&mut head).map_err(|e| {
@@ -295,13 +405,13 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
         }
         if root != public.commitment.root
             || vars != public.commitment.num_vars.to_le_bytes()
-            || public.commitment.num_vars as usize != plan.model_packing.num_vars()
+            || !plan.model_columns().matches(&public.commitment)
         {
             return Err(NetworkError::CommitmentMismatch);
         }
-        let packed = plan.model_packing.pack(&model_tables::<F>(model, &plan));
+        let columns = model_columns::<F>(model, &plan);
         let params = pcs::<F, E>().map_err(NetworkError::Pcs)?.params;
-        let data = ProverData::read_stored(&params, &public.commitment, vec![packed], r, 16, 1)
+        let data = ProverData::read_stored(&params, &public.commitment, columns, r, 16, 1)
             .map_err(|e| match e {
                 basefold::StoredError::Mismatch("a sampled codeword entry") => {
                     NetworkError::CommitmentMismatch
@@ -313,35 +423,36 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
             data,
             packing: plan.model_packing.clone(),
             architecture: model.architecture_json(),
+            column_vars,
         })
     }
 }
 
-/// Commits to a packed model table and proves the check; `tolerant` (for the cheating tests)
-/// counts the multiplicities of out-of-range entries as nothing instead of refusing.
+/// Commits to a packed model table, given as its columns (`plan.model_columns()`), and proves
+/// the check; `tolerant` (for the cheating tests) counts the multiplicities of out-of-range
+/// entries as nothing instead of refusing.
 pub(crate) fn commit_packed<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     plan: &Plan,
-    packed: Vec<F>,
+    columns: Vec<Vec<F>>,
     tolerant: bool,
     phases: &mut super::Phases,
 ) -> Result<CommittedModel<F, E>, NetworkError> {
     let clock = std::time::Instant::now();
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
     let (commitment, data) =
-        MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+        MultilinearPcs::<F, E>::commit(&pcs, columns).map_err(NetworkError::Pcs)?;
     phases.push(("commitment", clock.elapsed()));
-    let table = data.evals().first().map_or(&[][..], Vec::as_slice);
-    let check = prove_check::<F, E>(model, plan, &commitment, &data, table, tolerant, phases)?;
+    let check = prove_check::<F, E>(model, plan, &commitment, &data, tolerant, phases)?;
     Ok(CommittedModel {
         public: ModelCommitment { commitment, check },
         data,
         packing: plan.model_packing.clone(),
         architecture: model.architecture_json(),
+        column_vars: plan.column_vars,
     })
 }
 
-/// Starts the check's transcript: the architecture, the commitment, the multiplicities'.
 /// Starts the check's transcript: the architecture, the commitment, the multiplicities'.
 fn check_transcript(
     plan: &Plan,
@@ -396,30 +507,114 @@ fn for_each_used(plan: &Plan, mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// The range columns: `T − L` over the whole table (`L = lo` on entries in use, 0 elsewhere),
-/// then `2^{W−w}·(T_j − lo_j·U_j)` for each narrow segment `j`; and the zero-check's `Z`
-/// (1 on entries not in use).
-fn columns<F: BaseField>(plan: &Plan, table: &[F]) -> (Vec<Vec<F>>, Vec<F>) {
-    let mut c0 = table.to_vec();
-    let mut z = vec![F::ONE; table.len()];
+/// A narrow segment's range column in pieces of at most one table column: the segment, the
+/// scale `2^{W−w}`, the pieces' variables `min(v, m)` and their number `2^{v − min(v, m)}`
+/// (one piece, the whole segment, unless a test lowered the column size below it).
+#[derive(Clone, Copy, Debug)]
+struct Narrow {
+    seg: usize,
+    scale: i64,
+    piece_vars: usize,
+    pieces: usize,
+}
+
+/// The narrow segments ([`narrow`]) in pieces of at most one column of the model's table.
+fn narrow_pieces(plan: &Plan) -> Vec<Narrow> {
+    let m = plan.model_columns().column_vars;
+    narrow(plan)
+        .into_iter()
+        .map(|(seg, scale)| {
+            let v = plan.model_segs.get(seg).map_or(0, |s| s.vars);
+            let piece_vars = v.min(m);
+            Narrow {
+                seg,
+                scale,
+                piece_vars,
+                pieces: 1 << (v - piece_vars),
+            }
+        })
+        .collect()
+}
+
+/// The range columns, each within one column of the committed table: `T_c − L_c` for each
+/// column `c` of the table (`L = lo` on entries in use, 0 elsewhere), then
+/// `2^{W−w}·(T_j − lo_j·U_j)` for each narrow segment `j`, in pieces of at most one column
+/// ([`narrow_pieces`]); and per column the zero-check's `Z_c` (1 on entries not in use). A
+/// table of one column gives `T − L`, the narrow segments' columns and `Z`.
+fn columns<F: BaseField>(plan: &Plan, table: &[Vec<F>]) -> (Vec<Vec<F>>, Vec<Vec<F>>) {
+    let layout = plan.model_columns();
+    let m = layout.column_vars;
+    let mask = (1usize << m) - 1;
+    let mut cols = table.to_vec();
+    let mut z = vec![vec![F::ONE; 1 << m]; table.len()];
     for_each_used(plan, |x, j| {
-        c0[x] -= from_i64::<F>(plan.model_segs[j].lo);
-        z[x] = F::ZERO;
+        let (c, i) = (x >> m, x & mask);
+        cols[c][i] -= from_i64::<F>(plan.model_segs[j].lo);
+        z[c][i] = F::ZERO;
     });
-    let mut cols = vec![c0];
-    for (j, scale) in narrow(plan) {
-        let seg = plan.model_packing.segment(table, j);
-        let s = &plan.model_segs[j];
-        let (k, lo) = (from_i64::<F>(scale), from_i64::<F>(s.lo));
-        let mut c: Vec<F> = seg.iter().map(|&t| k * t).collect();
+    let segments = segments(&plan.model_packing, layout, table);
+    for n in narrow_pieces(plan) {
+        let s = &plan.model_segs[n.seg];
+        let (k, lo) = (from_i64::<F>(n.scale), from_i64::<F>(s.lo));
+        let mut c: Vec<F> = segments[n.seg].iter().map(|&t| k * t).collect();
         for row in 0..s.rows {
             for col in 0..s.cols {
                 c[(row << s.col_vars) | col] -= k * lo;
             }
         }
-        cols.push(c);
+        cols.extend(into_columns(c, n.piece_vars));
     }
     (cols, z)
+}
+
+/// The boolean coordinates of `x`'s low `count` bits, least significant first.
+fn bits<E: Field>(x: usize, count: usize) -> impl Iterator<Item = E> {
+    (0..count).map(move |k| if (x >> k) & 1 == 1 { E::ONE } else { E::ZERO })
+}
+
+/// `point` followed by the bits of `x` (`count` of them): a point on a column or piece `x`.
+fn with_bits<E: Field>(point: &[E], x: usize, count: usize) -> Vec<E> {
+    point.iter().copied().chain(bits(x, count)).collect()
+}
+
+/// Transcript label and error name of the check's zero-check.
+const ZERO_CHECK: &str = "model zero-check";
+
+/// The zero-check `Σ_x eq(ρ, x)·Z(x)·T(x) = 0` over the columns of the table: with
+/// `ρ = (ρ_lo, ρ_hi)`, `Σ_{x < 2^m} eq(ρ_lo, x)·Σ_c eq(ρ_hi, c)·Z_c(x)·T_c(x) = 0`, the same sum
+/// (exactly), proven by one sum-check over the columns' `m` variables. The values sent are
+/// `eq(ρ_lo, ·)`, then `Z_c` and `T_c` per column, at the sum-check's point. With one column it is
+/// the product sum-check of `eq(ρ, ·)`, `Z` and `T` ([`crate::layers::prove_product`]).
+fn prove_zero_check<F: BaseField, E: ExtField<F>>(
+    rho: &[E],
+    layout: TableColumns,
+    z: Vec<Vec<F>>,
+    table: &[Vec<F>],
+    t: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
+    let (lo, hi) = rho.split_at(layout.column_vars);
+    let beta = eq_table(hi);
+    let mut tables = vec![Mle::Ext(eq_table(lo))];
+    let mut terms = Vec::with_capacity(beta.len());
+    for (c, (zc, &b)) in z.into_iter().zip(&beta).enumerate() {
+        tables.push(Mle::Base(zc));
+        tables.push(Mle::Base(table[c].clone()));
+        terms.push(Term {
+            coeff: b,
+            factors: vec![0, 2 * c + 1, 2 * c + 2],
+        });
+    }
+    let instance = Instance::new(tables, terms)
+        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    let out = sumcheck::prove(instance, E::ZERO, t);
+    t.append_fields(b"product-values", &out.table_values);
+    (
+        ProductProof {
+            sumcheck: out.proof,
+            values: out.table_values,
+        },
+        out.point,
+    )
 }
 
 /// `(Ũ(z), L̃(z))` at a point `z` on the packed table: the in-use indicator and the lower
@@ -449,7 +644,6 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
     plan: &Plan,
     commitment: &Commitment,
     data: &ProverData<F>,
-    table: &[F],
     tolerant: bool,
     phases: &mut super::Phases,
 ) -> Result<CheckProof<F, E>, NetworkError> {
@@ -459,6 +653,8 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
         clock = std::time::Instant::now();
     };
     let bits = plan.weight_bits as usize;
+    let table = data.evals();
+    let layout = plan.model_columns();
     let (cols, z) = columns(plan, table);
     let refs: Vec<&[F]> = cols.iter().map(Vec::as_slice).collect();
     let m = if tolerant {
@@ -482,23 +678,25 @@ fn prove_check<F: BaseField + FftField, E: ExtField<F>>(
     // Zero-check Σ eq(ρ, x)·Z(x)·T(x) = 0: every entry not in use is zero.
     let n = plan.model_packing.num_vars();
     let rho: Vec<E> = t.challenge_fields(b"check-zero-point", n);
-    let (zero_check, point) = crate::layers::prove_product(
-        vec![
-            Mle::Ext(eq_table(&rho)),
-            Mle::Base(z),
-            Mle::Base(table.to_vec()),
-        ],
-        E::ZERO,
-        &mut t,
-    );
+    let (zero_check, point) = prove_zero_check(&rho, layout, z, table, &mut t);
     lap("check: zero-check");
-    let mut model_claims = vec![Claim::new(0, point)];
+    // Claims on the columns: each column at the zero-check's point, each column of `T − L` at
+    // its range point, each narrow piece at its range point (inside one column).
+    let mut model_claims: Vec<Claim<E>> = (0..layout.count())
+        .map(|c| Claim::new(c, point.clone()))
+        .collect();
     let mut points = claims.columns.iter();
-    if let Some(c0) = points.next() {
-        model_claims.push(Claim::new(0, c0.point.clone()));
+    for (c, claim) in points.by_ref().take(layout.count()).enumerate() {
+        model_claims.push(Claim::new(c, claim.point.clone()));
     }
-    for ((j, _), c) in narrow(plan).into_iter().zip(points) {
-        model_claims.push(Claim::new(0, plan.model_packing.point(j, &c.point)));
+    for n in narrow_pieces(plan) {
+        for (i, claim) in points.by_ref().take(n.pieces).enumerate() {
+            let q = with_bits(&claim.point, i, n.pieces.trailing_zeros() as usize);
+            let packed = plan.model_packing.point(n.seg, &q);
+            let (live, lo) = layout.split_point(&packed);
+            let c = live.first().map_or(0, |&(c, _)| c);
+            model_claims.push(Claim::new(c, lo.to_vec()));
+        }
     }
     let m_claims = [Claim::new(0, claims.multiplicities.point.clone())];
     let model_part = basefold::Part {
@@ -534,20 +732,36 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
     /// Checks that the commitment holds a model of `architecture` (weights may be absent:
     /// [`Model::architecture`]); never panics on the proof's contents.
     pub fn check(&self, architecture: &Model) -> Result<CheckedCommitment, CheckError> {
+        self.check_with_columns(architecture, COLUMN_VARS)
+    }
+
+    /// [`Self::check`] of a commitment made in columns of at most `2^column_vars` entries
+    /// ([`commit_model_with_columns`]); the checked commitment carries the column size to
+    /// [`super::verify`].
+    #[doc(hidden)]
+    pub fn check_with_columns(
+        &self,
+        architecture: &Model,
+        column_vars: usize,
+    ) -> Result<CheckedCommitment, CheckError> {
         // Weights passed along are dropped, not scanned.
         let architecture = &architecture.architecture();
-        let plan = Plan::new(architecture).map_err(CheckError::Model)?;
+        let plan = Plan::with_columns(architecture, super::ConvPolicy::CostModel, column_vars)
+            .map_err(CheckError::Model)?;
+        let layout = plan.model_columns();
         let n = plan.model_packing.num_vars();
+        let m = layout.column_vars;
         let bits = plan.weight_bits as usize;
-        for (what, c, expected) in [
-            ("model", &self.commitment, n),
-            ("multiplicities", &self.check.multiplicities, bits),
+        for (what, c, expected, expected_polys) in [
+            ("model", &self.commitment, m, layout.count()),
+            ("multiplicities", &self.check.multiplicities, bits, 1),
         ] {
-            if c.num_vars as usize != expected || c.num_polys != 1 {
+            if c.num_vars as usize != expected || c.num_polys as usize != expected_polys {
                 return Err(CheckError::Shape {
                     what,
                     expected,
                     got: c.num_vars,
+                    expected_polys,
                     polys: c.num_polys,
                 });
             }
@@ -558,62 +772,96 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
             &self.commitment,
             &self.check.multiplicities,
         );
-        let narrow = narrow(&plan);
-        let column_vars: Vec<usize> = std::iter::once(n)
+        let narrow = narrow_pieces(&plan);
+        let range_vars: Vec<usize> = std::iter::repeat_n(m, layout.count())
             .chain(
                 narrow
                     .iter()
-                    .filter_map(|&(j, _)| plan.model_segs.get(j))
-                    .map(|s| s.vars),
+                    .flat_map(|p| std::iter::repeat_n(p.piece_vars, p.pieces)),
             )
             .collect();
-        let claims = crate::range::verify::<F, E>(&column_vars, bits, &self.check.range, &mut t)
+        let claims = crate::range::verify::<F, E>(&range_vars, bits, &self.check.range, &mut t)
             .map_err(CheckError::Range)?;
-        if claims.columns.len() != column_vars.len() {
+        if claims.columns.len() != range_vars.len() {
             return Err(CheckError::Range(RangeError::NoColumns));
         }
-        // The zero-check: Σ eq(ρ, x)·Z(x)·T(x) = 0 with Z = 1 − U.
+        // The zero-check: Σ eq(ρ, x)·Z(x)·T(x) = 0 with Z = 1 − U, over the columns.
         let rho: Vec<E> = t.challenge_fields(b"check-zero-point", n);
-        let (point, values) = verify_product(
-            "model zero-check",
-            n,
-            3,
-            E::ZERO,
-            &self.check.zero_check,
-            &mut t,
-        )
-        .map_err(CheckError::ZeroCheck)?;
-        let [eq, zv, tv] = values.as_slice() else {
+        let (rho_lo, rho_hi) = rho.split_at(m.min(rho.len()));
+        let beta = eq_table(rho_hi);
+        let proof = &self.check.zero_check;
+        let factors = 1 + 2 * layout.count();
+        let ev = sumcheck::verify(m, 3, E::ZERO, &proof.sumcheck, &mut t).map_err(|source| {
+            CheckError::ZeroCheck(LayerError::Sumcheck {
+                step: ZERO_CHECK,
+                source,
+            })
+        })?;
+        let point = ev.point;
+        let Some((&eq, per_column)) = proof
+            .values
+            .split_first()
+            .filter(|_| proof.values.len() == factors)
+        else {
             return Err(CheckError::ZeroCheck(LayerError::Count {
-                what: "model zero-check values",
-                expected: 3,
-                got: values.len(),
+                what: ZERO_CHECK,
+                expected: factors,
+                got: proof.values.len(),
             }));
         };
-        let (used, _) = used_at::<F, E>(&plan, &point);
-        if *eq != eq_eval(&rho, &point) || *zv != E::ONE - used {
+        t.append_fields(b"product-values", &proof.values);
+        let sum: E = per_column
+            .chunks_exact(2)
+            .zip(&beta)
+            .map(|(zt, &b)| b * zt.iter().product::<E>())
+            .sum();
+        if sum * eq != ev.value {
+            return Err(CheckError::ZeroCheck(LayerError::FinalProduct {
+                step: ZERO_CHECK,
+            }));
+        }
+        let h = layout.high_vars();
+        let mut eq_ok = eq == eq_eval(rho_lo, &point);
+        let mut model_claims = Vec::with_capacity(2 * layout.count() + narrow.len());
+        let mut values = Vec::with_capacity(model_claims.capacity());
+        for (c, zt) in per_column.chunks_exact(2).enumerate() {
+            let (used, _) = used_at::<F, E>(&plan, &with_bits(&point, c, h));
+            let [zv, tv] = zt else {
+                return Err(CheckError::Bounds);
+            };
+            eq_ok &= *zv == E::ONE - used;
+            model_claims.push(Claim::new(c, point.clone()));
+            values.push(*tv);
+        }
+        if !eq_ok {
             return Err(CheckError::ZeroCheck(LayerError::PublicValue {
                 what: "model zero-check eq or in-use indicator",
             }));
         }
-        let mut model_claims = vec![Claim::new(0, point)];
-        let mut values = vec![*tv];
         let mut cols = claims.columns.iter();
-        if let Some(c0) = cols.next() {
-            let (_, lo) = used_at::<F, E>(&plan, &c0.point);
-            model_claims.push(Claim::new(0, c0.point.clone()));
-            values.push(c0.value + lo);
+        for (c, claim) in cols.by_ref().take(layout.count()).enumerate() {
+            let (_, lo) = used_at::<F, E>(&plan, &with_bits(&claim.point, c, h));
+            model_claims.push(Claim::new(c, claim.point.clone()));
+            values.push(claim.value + lo);
         }
-        for (&(j, scale), c) in narrow.iter().zip(cols) {
-            let s = plan.model_segs.get(j).ok_or(CheckError::Bounds)?;
-            if c.point.len() != s.vars {
-                return Err(CheckError::Bounds);
-            }
-            let k = crate::field::lift::<E>(from_i64::<F>(scale));
-            let lo = crate::field::lift::<E>(from_i64::<F>(s.lo)) * segment_used(s, &c.point);
+        for p in &narrow {
+            let s = plan.model_segs.get(p.seg).ok_or(CheckError::Bounds)?;
+            let k = crate::field::lift::<E>(from_i64::<F>(p.scale));
             let inv = k.inverse().ok_or(CheckError::Bounds)?;
-            model_claims.push(Claim::new(0, plan.model_packing.point(j, &c.point)));
-            values.push(c.value * inv + lo);
+            for (i, claim) in cols.by_ref().take(p.pieces).enumerate() {
+                if claim.point.len() != p.piece_vars {
+                    return Err(CheckError::Bounds);
+                }
+                let q = with_bits(&claim.point, i, p.pieces.trailing_zeros() as usize);
+                let lo = crate::field::lift::<E>(from_i64::<F>(s.lo)) * segment_used(s, &q);
+                let packed = plan.model_packing.point(p.seg, &q);
+                let (live, z_lo) = layout.split_point(&packed);
+                let [(c, _)] = live.as_slice() else {
+                    return Err(CheckError::Bounds);
+                };
+                model_claims.push(Claim::new(*c, z_lo.to_vec()));
+                values.push(claim.value * inv + lo);
+            }
         }
         let m_claims = [Claim::new(0, claims.multiplicities.point.clone())];
         let m_values = [claims.multiplicities.value];
@@ -635,6 +883,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
         Ok(CheckedCommitment {
             commitment: self.commitment.clone(),
             architecture: *blake3::hash(architecture.architecture_json().as_bytes()).as_bytes(),
+            column_vars,
         })
     }
 }
@@ -670,19 +919,39 @@ mod tests {
                 d.weights.iter_mut().for_each(|w| *w = (*w).clamp(-16, 15));
             }
         }
-        let plan = Plan::new(&model).unwrap();
-        assert!(!narrow(&plan).is_empty());
-        let n = plan.model_packing.num_vars();
-        let zero = vec![<F as ark_ff::AdditiveGroup>::ZERO; 1 << n];
-        let (cols, z) = columns::<F>(&plan, &zero);
-        let lo: Vec<F> = cols[0].iter().map(|&x| -x).collect();
-        let used: Vec<F> = z.iter().map(|&x| F::ONE - x).collect();
-        let mut rng = ark_std::test_rng();
-        let p: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
-        assert_eq!(
-            used_at::<F, E>(&plan, &p),
-            (evaluate_base(&used, &p), evaluate_base(&lo, &p))
-        );
-        assert_eq!(selectors_sum(&plan.model_packing, &p), E::ONE);
+        // One column, and columns of 2^6 entries (narrow segments of 2^7 in pieces).
+        for column_vars in [crate::network::COLUMN_VARS, 6] {
+            let plan =
+                Plan::with_columns(&model, crate::network::ConvPolicy::CostModel, column_vars)
+                    .unwrap();
+            assert!(!narrow(&plan).is_empty());
+            let layout = plan.model_columns();
+            let n = plan.model_packing.num_vars();
+            let zero = vec![
+                vec![<F as ark_ff::AdditiveGroup>::ZERO; 1 << layout.column_vars];
+                layout.count()
+            ];
+            let (cols, z) = columns::<F>(&plan, &zero);
+            assert_eq!(z.len(), layout.count());
+            let lo: Vec<F> = cols[..layout.count()]
+                .concat()
+                .iter()
+                .map(|&x| -x)
+                .collect();
+            let used: Vec<F> = z.concat().iter().map(|&x| F::ONE - x).collect();
+            let mut rng = ark_std::test_rng();
+            let p: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+            assert_eq!(
+                used_at::<F, E>(&plan, &p),
+                (evaluate_base(&used, &p), evaluate_base(&lo, &p))
+            );
+            assert_eq!(selectors_sum(&plan.model_packing, &p), E::ONE);
+            // The narrow segments' pieces tile their segments.
+            let pieces: usize = narrow_pieces(&plan).iter().map(|p| p.pieces).sum();
+            assert_eq!(cols.len(), layout.count() + pieces);
+            if column_vars == 6 {
+                assert!(layout.count() > 1 && pieces > narrow(&plan).len());
+            }
+        }
     }
 }

@@ -14,19 +14,25 @@
 //!    protocol ([`crate::layers`]) reduces to claims on the weights, the bias and the layer's
 //!    input; `y·n = 0` and max-pool's `(z − a)(z − b) = 0` are zero-checks;
 //! 4. one logUp range check ([`crate::range`]) over every range column of the plan;
-//! 5. every claim on the model opened against the model commitment, every claim on the advice
-//!    against the advice commitment, each with one Basefold proof.
+//! 5. the claims on a packed table beyond `2^COLUMN_VARS` entries, which is committed as its
+//!    columns, become claims on the columns ([`columns`]: the columns' values are sent for a
+//!    claim that spans several);
+//! 6. every claim on the model opened against the model commitment and every claim on the
+//!    advice against the advice commitment, in one Basefold joint opening.
 //!
 //! See `spec/network.md`.
 
 #[cfg(feature = "cheat")]
 pub mod cheat;
+pub mod columns;
 pub mod commitment;
 pub mod plan;
 pub mod proof;
 mod prover;
 mod verifier;
 
+#[doc(hidden)]
+pub use commitment::commit_model_with_columns;
 pub use commitment::{
     commit_model, commit_model_timed, CheckError, CheckProof, CheckedCommitment, CommittedModel,
     ModelCommitment,
@@ -49,8 +55,18 @@ use merlin::Transcript;
 
 /// The PCS security level of network proofs, in bits.
 pub const SECURITY_BITS: usize = 100;
-/// The largest packed table (model or advice) the PCS parameters are set up for.
+/// The largest polynomial the PCS parameters are set up for (a tensor, and a column of a
+/// committed table): `2^24` entries, where one Basefold polynomial over Goldilocks² still
+/// reaches [`SECURITY_BITS`] proven bits (`spec/pcs.md`).
 pub const MAX_VARS: usize = 24;
+/// The largest packed table (model or advice): `2^28` entries, committed as columns of at
+/// most `2^COLUMN_VARS` ([`columns`]). Beyond it the range checks' `α` terms (the number of
+/// range-checked entries over `|E|`) would pass `2^{−100}` over Goldilocks²
+/// (`spec/network.md`, Soundness).
+pub const MAX_TABLE_VARS: usize = 28;
+/// The columns' size of committed tables: `2^24` entries ([`MAX_VARS`]). Tables of at most
+/// `2^COLUMN_VARS` entries are one column, committed and opened as before columns existed.
+pub const COLUMN_VARS: usize = MAX_VARS;
 
 /// A proof of one inference.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
@@ -121,6 +137,11 @@ pub enum NetworkError {
     /// Stored prover data was refused.
     #[error("stored prover data: {0}")]
     ProverData(String),
+    /// A column size outside `2^1 ..= 2^MAX_VARS` entries was asked for.
+    #[error(
+        "columns of 2^{0} entries: committed tables take columns of 2^1 to 2^{MAX_VARS} entries"
+    )]
+    ColumnVars(usize),
 }
 
 fn layer_prefix(layer: Option<usize>) -> String {
@@ -185,6 +206,15 @@ pub enum VerifyError {
     /// The range check failed.
     #[error("range check: {0}")]
     Range(crate::range::RangeError),
+    /// The values sent for a claim spanning several columns of a table committed as columns do
+    /// not combine to the claim's value ([`columns`]).
+    #[error("the {table} table's claim {claim}: its columns' values do not combine to its value")]
+    ColumnValues {
+        /// "model" or "advice".
+        table: &'static str,
+        /// The claim (in the order the verifier makes them).
+        claim: usize,
+    },
     /// A range column's claimed value does not match its terms.
     #[error("range column {column}: the claimed value does not match its terms")]
     RangeColumn {
@@ -224,7 +254,9 @@ pub fn pow_bits(num_vars: u32) -> usize {
 }
 
 /// The Basefold parameters for opening a commitment of `num_vars` variables: [`SECURITY_BITS`]
-/// proven bits for up to [`MAX_VARS`] variables, with [`pow_bits`] of them from grinding.
+/// proven bits for up to [`MAX_VARS`] variables, with [`pow_bits`] of them from grinding. A
+/// table beyond `2^MAX_VARS` entries is committed as columns of at most `2^MAX_VARS`
+/// ([`columns`]), so every network opening is within these parameters.
 pub fn opening_params<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     num_vars: u32,
 ) -> Result<basefold::Params, PcsError> {
@@ -296,5 +328,76 @@ mod tests {
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(2));
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2));
         round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3));
+    }
+
+    /// A model whose model and advice tables are both committed as several columns (columns
+    /// of `2^column_vars` entries), with claims that span columns on both (the dense matrix
+    /// and the activations are larger than a column): it proves and verifies, and its checked
+    /// commitment carries the column size to the verifier.
+    fn split_round_trip<
+        F: crate::field::BaseField + ark_ff::FftField,
+        E: crate::field::ExtField<F>,
+    >(
+        model: &crate::model::Model,
+        column_vars: usize,
+    ) {
+        let committed = network::commit_model_with_columns::<F, E>(model, column_vars).unwrap();
+        assert!(
+            committed.commitment().num_polys > 1,
+            "the model table is split"
+        );
+        assert_eq!(committed.commitment().num_vars as usize, column_vars);
+        let checked = committed
+            .public
+            .check_with_columns(&model.architecture(), column_vars)
+            .unwrap();
+        assert_eq!(checked.column_vars(), column_vars);
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
+        let (output, proof) = network::prove::<F, E>(model, &committed, &input).unwrap();
+        assert!(proof.advice.num_polys > 1, "the advice table is split");
+        let x: Vec<i64> = input.iter().copied().collect();
+        let mut y: Vec<i64> = output.iter().copied().collect();
+        network::verify(model, &checked, &x, &y, &proof).unwrap();
+        // The same output as an unsplit proof.
+        let whole = network::commit_model::<F, E>(model).unwrap();
+        let (again, unsplit) = network::prove::<F, E>(model, &whole, &input).unwrap();
+        assert_eq!(again, output);
+        assert!(
+            proof.values.len() > unsplit.values.len(),
+            "column values sent"
+        );
+        y[0] += 1;
+        assert_eq!(
+            network::verify(model, &checked, &x, &y, &proof),
+            Err(VerifyError::Output)
+        );
+    }
+
+    #[test]
+    fn split_tables_round_trip_on_both_fields() {
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 10);
+        split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::small_vgg(3), 9);
+    }
+
+    /// The network's opening parameters keep [`super::SECURITY_BITS`] proven bits for the
+    /// largest table the plan takes: every table is opened as columns of at most
+    /// `2^MAX_VARS` entries, and the parameters are set for those.
+    #[test]
+    fn the_largest_table_keeps_100_proven_bits() {
+        use super::columns::TableColumns;
+        use crate::pcs::basefold::field_bits;
+        let bits = field_bits::<GoldilocksExt2>();
+        for n in 1..=super::MAX_TABLE_VARS {
+            let layout = TableColumns::new(n, super::COLUMN_VARS);
+            assert!(layout.column_vars <= super::MAX_VARS);
+            let m = layout.column_vars as u32;
+            let params = super::opening_params::<Goldilocks, GoldilocksExt2>(m).unwrap();
+            assert!(
+                params.security_bits(layout.column_vars, bits) >= super::SECURITY_BITS as f64,
+                "2^{n} entries"
+            );
+        }
+        let largest = TableColumns::new(super::MAX_TABLE_VARS, super::COLUMN_VARS);
+        assert_eq!((largest.column_vars, largest.count()), (24, 16));
     }
 }

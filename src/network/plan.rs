@@ -1,13 +1,15 @@
 //! The circuit plan: what a model's proof commits and checks, derived from the model alone, so
 //! that prover and verifier agree on every segment, tensor layout and step.
 
-use super::{NetworkError, MAX_VARS};
+use super::columns::TableColumns;
+use super::{NetworkError, COLUMN_VARS, MAX_TABLE_VARS, MAX_VARS};
 use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
 use crate::layers::Dims;
 use crate::model::validate::{weight_range, BIAS_BITS, MIN_BIAS};
 use crate::model::{Layer, Model};
+use crate::pcs::basefold::MAX_BATCH;
 use crate::pcs::packing::Packing;
 
 /// The most kernel positions (`k_h·k_w`) of a convolution: each is a model segment and a term of
@@ -188,6 +190,10 @@ pub struct Plan {
     pub weight_bits: u32,
     /// Range columns: `Σ coeff·view`, every view of the same size.
     pub columns: Vec<Column>,
+    /// The most variables of a committed table's column: tables beyond `2^column_vars` entries
+    /// are committed as columns ([`super::columns`]). [`COLUMN_VARS`] unless a test lowers it
+    /// ([`Plan::with_columns`]).
+    pub column_vars: usize,
 }
 
 /// A view of a tensor: all of it, or one of the four 2×2 offsets `(dy, dx)` of a max-pool.
@@ -221,6 +227,16 @@ impl Plan {
     /// The advice segment holding the range multiplicities.
     pub fn multiplicities_segment(&self) -> usize {
         self.advice_vars.len() - 1
+    }
+
+    /// How the model's packed table is committed.
+    pub fn model_columns(&self) -> TableColumns {
+        TableColumns::new(self.model_packing.num_vars(), self.column_vars)
+    }
+
+    /// How the advice's packed table is committed.
+    pub fn advice_columns(&self) -> TableColumns {
+        TableColumns::new(self.advice_packing.num_vars(), self.column_vars)
     }
 
     /// Variables of each model segment.
@@ -325,8 +341,8 @@ impl Plan {
         Ok(())
     }
 
-    /// Refuses a packed table (model or advice) beyond `2^MAX_VARS` entries, so far: the sum
-    /// of `2^v` over `vars[from..]` is added to `total` (so the plan's checks stay linear).
+    /// Refuses a packed table (model or advice) beyond `2^MAX_TABLE_VARS` entries, so far: the
+    /// sum of `2^v` over `vars[from..]` is added to `total` (so the plan's checks stay linear).
     fn check_total(
         layer: Option<usize>,
         vars: &[usize],
@@ -337,12 +353,12 @@ impl Plan {
         let added: u128 = vars.iter().skip(from).map(|&v| 1u128 << v.min(100)).sum();
         *total = total.saturating_add(added);
         let size = *total;
-        if size > 1 << MAX_VARS {
+        if size > 1 << MAX_TABLE_VARS {
             return Err(NetworkError::TooLarge {
                 layer,
                 what,
                 size,
-                limit: 1 << MAX_VARS,
+                limit: 1 << MAX_TABLE_VARS,
             });
         }
         Ok(())
@@ -356,6 +372,22 @@ impl Plan {
 
     /// [`Plan::new`] with the convolution paths chosen by `policy`.
     pub fn with_policy(model: &Model, policy: ConvPolicy) -> Result<Self, NetworkError> {
+        Self::with_columns(model, policy, COLUMN_VARS)
+    }
+
+    /// [`Plan::with_policy`] with committed tables split into columns of at most
+    /// `2^column_vars` entries instead of [`COLUMN_VARS`]: for tests, which split small models
+    /// into several columns. `column_vars` must be in `1..=MAX_VARS`, and no table may need
+    /// more than `MAX_BATCH` columns (`NetworkError::ColumnVars`, `TooLarge`).
+    #[doc(hidden)]
+    pub fn with_columns(
+        model: &Model,
+        policy: ConvPolicy,
+        column_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        if !(1..=MAX_VARS).contains(&column_vars) {
+            return Err(NetworkError::ColumnVars(column_vars));
+        }
         let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
         let input_dims = Dims::new(&model.input_shape);
@@ -371,6 +403,7 @@ impl Plan {
             range_bits: bits,
             weight_bits: model.weight_bits,
             columns: Vec::new(),
+            column_vars,
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
         // Running totals of the packed tables, and how many segments they count.
@@ -558,16 +591,34 @@ impl Plan {
         p.advice_vars.push(bits as usize);
         p.model_packing = Packing::new(&p.model_vars());
         p.advice_packing = Packing::new(&p.advice_vars);
-        for (packing, what) in [
-            (&p.model_packing, "the model's packed table"),
-            (&p.advice_packing, "the advice's packed table"),
+        for (packing, what, columns) in [
+            (
+                &p.model_packing,
+                "the model's packed table",
+                "the columns of the model's packed table",
+            ),
+            (
+                &p.advice_packing,
+                "the advice's packed table",
+                "the columns of the advice's packed table",
+            ),
         ] {
-            if packing.num_vars() > MAX_VARS {
+            if packing.num_vars() > MAX_TABLE_VARS {
                 return Err(NetworkError::TooLarge {
                     layer: None,
                     what,
                     size: 1 << packing.num_vars(),
-                    limit: 1 << MAX_VARS,
+                    limit: 1 << MAX_TABLE_VARS,
+                });
+            }
+            // Only a lowered column size reaches this (2^4 columns at most otherwise).
+            let count = TableColumns::new(packing.num_vars(), column_vars).count();
+            if count > MAX_BATCH {
+                return Err(NetworkError::TooLarge {
+                    layer: None,
+                    what: columns,
+                    size: count as u128,
+                    limit: MAX_BATCH as u128,
                 });
             }
         }

@@ -1,5 +1,6 @@
 //! The network prover.
 
+use super::columns::TableColumns;
 use super::commitment::CommittedModel;
 use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{absorb_statement, pcs, NetworkError, Proof};
@@ -11,12 +12,14 @@ use crate::model::infer::{Computed, Engine};
 use crate::model::validate::MIN_BIAS;
 use crate::model::{round_shift, Model};
 use crate::pcs::basefold;
+use crate::pcs::packing::Packing;
 use crate::pcs::{Claim, MultilinearPcs};
 use crate::poly::{eq_table, evaluate_base, lt_eval, Mle};
 use crate::transcript::TranscriptExt;
 use ark_ff::FftField;
 use merlin::Transcript;
 use ndarray::ArrayD;
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// `t` in the padded layout.
@@ -109,11 +112,22 @@ pub struct WitnessMut<'a, F> {
 }
 
 /// Witness edits, for the cheating-prover tests ([`super::cheat`]).
-pub(crate) trait Cheat<F> {
+pub(crate) trait Cheat<F, E> {
     /// Called after each layer's witness is computed.
     fn after_layer(&mut self, layer: usize, witness: WitnessMut<'_, F>);
     /// Called on the range multiplicities before they are committed.
     fn multiplicities(&mut self, m: &mut [F]);
+    /// Called on the column values of claim `claim` on `table` ("model" or "advice") before
+    /// they are sent, with the columns they are of and their `eq(z_hi, j)`
+    /// ([`super::columns`]).
+    fn column_values(
+        &mut self,
+        _table: &'static str,
+        _claim: usize,
+        _live: &[(usize, E)],
+        _values: &mut [E],
+    ) {
+    }
 }
 
 struct Witness<F> {
@@ -134,11 +148,11 @@ fn unpad(dims: &Dims, padded: &[i64]) -> Vec<i64> {
 
 /// Runs the model layer by layer and builds the witness. With `cheat`, each layer's witness may
 /// be edited and the rest is computed from the edited values.
-fn witness<F: BaseField>(
+fn witness<F: BaseField, E>(
     model: &Model,
     plan: &Plan,
     input: &ArrayD<i64>,
-    mut cheat: Option<&mut dyn Cheat<F>>,
+    mut cheat: Option<&mut (dyn Cheat<F, E> + '_)>,
 ) -> Result<(Witness<F>, ArrayD<i64>), NetworkError> {
     let inference = |e: crate::model::InferenceError| NetworkError::Inference(e.to_string());
     let engine = Engine::new(model).map_err(NetworkError::Model)?;
@@ -321,7 +335,7 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     plan: &'a Plan,
     tensors: Vec<Vec<F>>,
     advice: &'a [Vec<F>],
-    model: Vec<&'a [F]>,
+    model: Vec<Cow<'a, [F]>>,
     values: Vec<E>,
     products: Vec<ProductProof<E>>,
     convs: Vec<ConvProof<E>>,
@@ -345,7 +359,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     fn eval_model(&mut self, seg: usize, point: &[E]) -> E {
-        let v = evaluate_base(self.model[seg], point);
+        let v = evaluate_base(&self.model[seg], point);
         self.send(v);
         self.model_claims.push((seg, point.to_vec()));
         v
@@ -506,7 +520,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                             (parts[0].to_vec(), parts[1].to_vec(), parts[2].to_vec());
                         let b = self.eval_bias(bias, &r_o);
                         let target = acc - b * valid(&shape.wy, &r_y) * valid(&shape.wx, &r_x);
-                        let ks: Vec<&[F]> = kernel.iter().map(|&k| self.model[k]).collect();
+                        let ks: Vec<&[F]> = kernel.iter().map(|&k| &*self.model[k]).collect();
                         let x = &self.tensors[tin];
                         let (proof, claims) = match path {
                             ConvPath::Direct => conv::prove(shape, &ks, x, &r, target, self.t),
@@ -522,7 +536,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     Step::Dense { weights, bias, .. } => {
                         let b = self.eval_bias(bias, &r);
                         let (proof, rho) = dense::prove(
-                            self.model[*weights],
+                            &self.model[*weights],
                             &self.tensors[tin],
                             &r,
                             acc - b,
@@ -557,6 +571,41 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                 self.advice_claims.push((rq.n, rho));
             }
         }
+    }
+
+    /// The claims `(segment, point)` on a packed table committed as `layout`'s `columns`, as
+    /// claims on the columns: a claim inside one column is that column's claim at the low
+    /// coordinates; a claim spanning several sends their values `f̃_j(z_lo)` (`column-values`),
+    /// which the verifier combines by `eq(z_hi, j)` into the claim's value ([`super::columns`]).
+    fn column_claims(
+        &mut self,
+        table: &'static str,
+        packing: &Packing,
+        layout: TableColumns,
+        columns: &[Vec<F>],
+        claims: &[(usize, Vec<E>)],
+        mut cheat: Option<&mut (dyn Cheat<F, E> + '_)>,
+    ) -> Vec<Claim<E>> {
+        let mut out = Vec::with_capacity(claims.len());
+        for (i, (seg, p)) in claims.iter().enumerate() {
+            let packed = packing.point(*seg, p);
+            let (live, lo) = layout.split_point(&packed);
+            if let [(c, _)] = live.as_slice() {
+                out.push(Claim::new(*c, lo.to_vec()));
+                continue;
+            }
+            let mut values: Vec<E> = live
+                .iter()
+                .map(|&(c, _)| evaluate_base(&columns[c], lo))
+                .collect();
+            if let Some(cheat) = cheat.as_deref_mut() {
+                cheat.column_values(table, i, &live, &mut values);
+            }
+            self.t.append_fields(b"column-values", &values);
+            self.values.extend_from_slice(&values);
+            out.extend(live.iter().map(|&(c, _)| Claim::new(c, lo.to_vec())));
+        }
+        out
     }
 
     fn operand_table(&self, op: Operand) -> Vec<F> {
@@ -618,14 +667,14 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     input: &ArrayD<i64>,
     policy: ConvPolicy,
     phases: &mut Phases,
-    cheat: Option<&mut dyn Cheat<F>>,
+    mut cheat: Option<&mut dyn Cheat<F, E>>,
 ) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
         phases.push((name, clock.elapsed()));
         clock = Instant::now();
     };
-    let plan = Plan::with_policy(model, policy)?;
+    let plan = Plan::with_columns(model, policy, committed.column_vars())?;
     for (layer, step) in plan.steps.iter().enumerate() {
         if let Step::Conv {
             shape,
@@ -645,7 +694,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         return Err(NetworkError::CommitmentMismatch);
     }
     let cheating = cheat.is_some();
-    let (w, output) = witness::<F>(model, &plan, input, cheat)?;
+    let (w, output) = witness::<F, E>(model, &plan, input, cheat.as_deref_mut())?;
     lap("inference and witness");
     let input_flat: Vec<i64> = input.iter().copied().collect();
     let output_flat: Vec<i64> = output.iter().copied().collect();
@@ -659,9 +708,11 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         &input_flat,
         &output_flat,
     );
-    let packed = plan.advice_packing.pack(&w.advice);
+    let advice_columns = plan
+        .advice_packing
+        .pack_columns(&w.advice, plan.column_vars);
     let (advice_commitment, advice_data) =
-        MultilinearPcs::<F, E>::commit(&pcs, vec![packed]).map_err(NetworkError::Pcs)?;
+        MultilinearPcs::<F, E>::commit(&pcs, advice_columns).map_err(NetworkError::Pcs)?;
     t.append_message(b"advice-commitment", &advice_commitment.root);
     lap("advice commitment");
 
@@ -708,23 +759,33 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     ctx.advice_claims
         .push((mseg, claims.multiplicities.point.clone()));
     lap("range check");
+    // Claims on the packed tables become claims on their columns (the same claims when a table
+    // is one column), with the column values sent where a claim spans several columns.
+    let model_claims = std::mem::take(&mut ctx.model_claims);
+    let model_claims = ctx.column_claims(
+        "model",
+        &plan.model_packing,
+        plan.model_columns(),
+        committed.column_tables(),
+        &model_claims,
+        cheat.as_deref_mut(),
+    );
+    let advice_claims = std::mem::take(&mut ctx.advice_claims);
+    let advice_claims = ctx.column_claims(
+        "advice",
+        &plan.advice_packing,
+        plan.advice_columns(),
+        advice_data.evals(),
+        &advice_claims,
+        cheat,
+    );
 
     let Ctx {
         values,
         products,
         convs,
-        advice_claims,
-        model_claims,
         ..
     } = ctx;
-    let model_claims: Vec<Claim<E>> = model_claims
-        .iter()
-        .map(|(s, p)| Claim::new(0, plan.model_packing.point(*s, p)))
-        .collect();
-    let advice_claims: Vec<Claim<E>> = advice_claims
-        .iter()
-        .map(|(s, p)| Claim::new(0, plan.advice_packing.point(*s, p)))
-        .collect();
     // One joint opening of the model (when it has weights) and the advice commitment: the one
     // with more variables first.
     let model_part = (!model_claims.is_empty()).then(|| basefold::Part {

@@ -8,6 +8,7 @@
     clippy::panic
 )]
 
+use super::columns::TableColumns;
 use super::commitment::CheckedCommitment;
 use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::prover::{bias_value, embed, valid};
@@ -18,6 +19,7 @@ use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
+use crate::pcs::packing::Packing;
 use crate::pcs::Claim;
 use crate::poly::{eq_eval, evaluate_base};
 use crate::transcript::TranscriptExt;
@@ -211,6 +213,51 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         }
     }
 
+    /// The claims `(segment, point, value)` on a packed table committed as `layout`, as claims
+    /// on its columns and their values: a claim inside one column is that column's claim; for a
+    /// claim spanning several, their values are read (`column-values`) and must combine to the
+    /// claim's value, `Σ_j eq(z_hi, j)·v_j` ([`super::columns`]).
+    fn column_claims(
+        &mut self,
+        table: &'static str,
+        packing: &Packing,
+        layout: TableColumns,
+        claims: Vec<(usize, Vec<E>, E)>,
+    ) -> Result<(Vec<Claim<E>>, Vec<E>), VerifyError> {
+        let mut out = Vec::with_capacity(claims.len());
+        let mut values = Vec::with_capacity(claims.len());
+        for (claim, (s, p, y)) in claims.into_iter().enumerate() {
+            if s >= packing.len() || p.len() != packing.vars(s) {
+                return Err(VerifyError::AdviceShape);
+            }
+            let packed = packing.point(s, &p);
+            let (live, lo) = layout.split_point(&packed);
+            if let [(c, e)] = live.as_slice() {
+                if *e != E::ONE {
+                    return Err(VerifyError::ColumnValues { table, claim });
+                }
+                out.push(Claim::new(*c, lo.to_vec()));
+                values.push(y);
+                continue;
+            }
+            let v = self
+                .proof
+                .values
+                .get(self.next_value..self.next_value.saturating_add(live.len()))
+                .ok_or(VerifyError::Exhausted {
+                    what: "column values",
+                })?;
+            self.next_value += live.len();
+            self.t.append_fields(b"column-values", v);
+            if live.iter().zip(v).map(|(&(_, e), &x)| e * x).sum::<E>() != y {
+                return Err(VerifyError::ColumnValues { table, claim });
+            }
+            out.extend(live.iter().map(|&(c, _)| Claim::new(c, lo.to_vec())));
+            values.extend_from_slice(v);
+        }
+        Ok((out, values))
+    }
+
     fn step(&mut self, l: usize) -> Result<(), VerifyError> {
         self.layer = l;
         let plan = self.plan;
@@ -382,7 +429,8 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
         return Err(VerifyError::Architecture);
     }
     let commitment = checked.commitment();
-    let plan = Plan::with_policy(model, policy).map_err(VerifyError::Model)?;
+    let plan =
+        Plan::with_columns(model, policy, checked.column_vars()).map_err(VerifyError::Model)?;
     let bound = 1i64 << (model.activation_bits - 1);
     for (what, xs, dims) in [
         ("input", input, plan.dims.first()),
@@ -417,9 +465,7 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
 
     let mut t = Transcript::new(b"zkcnn");
     absorb_statement::<F>(&mut t, model, commitment, input, output);
-    if proof.advice.num_vars as usize != plan.advice_packing.num_vars()
-        || proof.advice.num_polys != 1
-    {
+    if !plan.advice_columns().matches(&proof.advice) {
         return Err(VerifyError::AdviceShape);
     }
     t.append_message(b"advice-commitment", &proof.advice.root);
@@ -467,6 +513,22 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
         claims.multiplicities.point.clone(),
         claims.multiplicities.value,
     ));
+    // Claims on the packed tables become claims on their columns (the same claims when a table
+    // is one column), with the column values read where a claim spans several columns.
+    let model_claims = std::mem::take(&mut ctx.model_claims);
+    let (mc, mv) = ctx.column_claims(
+        "model",
+        &plan.model_packing,
+        plan.model_columns(),
+        model_claims,
+    )?;
+    let advice_claims = std::mem::take(&mut ctx.advice_claims);
+    let (ac, av) = ctx.column_claims(
+        "advice",
+        &plan.advice_packing,
+        plan.advice_columns(),
+        advice_claims,
+    )?;
     for (what, n, total) in [
         ("values", ctx.next_value, proof.values.len()),
         ("product sum-checks", ctx.next_product, proof.products.len()),
@@ -476,27 +538,6 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
             return Err(VerifyError::Leftover { what });
         }
     }
-    let Ctx {
-        advice_claims,
-        model_claims,
-        ..
-    } = ctx;
-    let split = |packing: &crate::pcs::packing::Packing,
-                 cl: Vec<(usize, Vec<E>, E)>|
-     -> Result<(Vec<Claim<E>>, Vec<E>), VerifyError> {
-        let mut claims = Vec::with_capacity(cl.len());
-        let mut values = Vec::with_capacity(cl.len());
-        for (s, p, v) in cl {
-            if s >= packing.len() || p.len() != packing.vars(s) {
-                return Err(VerifyError::AdviceShape);
-            }
-            claims.push(Claim::new(0, packing.point(s, &p)));
-            values.push(v);
-        }
-        Ok((claims, values))
-    };
-    let (mc, mv) = split(&plan.model_packing, model_claims)?;
-    let (ac, av) = split(&plan.advice_packing, advice_claims)?;
     let model = (!mc.is_empty()).then(|| basefold::Statement {
         commitment,
         claims: &mc,

@@ -107,6 +107,31 @@ impl Packing {
         out
     }
 
+    /// The packed table as its columns of `2^min(n, column_vars)` entries (column `c` holds
+    /// entries `c·2^m .. (c + 1)·2^m`, [`crate::pcs::split::into_columns`]'s layout), without
+    /// building the whole table first. `tables[j]` must have `2^{vars[j]}` entries.
+    pub fn pack_columns<F: Field>(&self, tables: &[Vec<F>], column_vars: usize) -> Vec<Vec<F>> {
+        assert_eq!(tables.len(), self.vars.len(), "one table per segment");
+        let m = self.num_vars.min(column_vars);
+        let mut out = vec![vec![F::ZERO; 1 << m]; 1 << (self.num_vars - m)];
+        for (j, t) in tables.iter().enumerate() {
+            assert_eq!(
+                t.len(),
+                1 << self.vars[j],
+                "segment {j} has the wrong length"
+            );
+            // A segment is aligned to its size: it lies in one column or fills whole columns.
+            let piece = 1 << self.vars[j].min(m);
+            for (p, chunk) in t.chunks(piece).enumerate() {
+                let at = self.offsets[j] + p * piece;
+                let column = &mut out[at >> m];
+                let start = at & ((1 << m) - 1);
+                column[start..start + chunk.len()].copy_from_slice(chunk);
+            }
+        }
+        out
+    }
+
     /// The packed polynomial's point for a point `z` on segment `j` (`z.len() = vars[j]`).
     pub fn point<E: Field>(&self, j: usize, z: &[E]) -> Vec<E> {
         let v = self.vars[j];
@@ -164,6 +189,13 @@ mod tests {
             let packed = p.pack(&tables);
             let total: usize = vars.iter().map(|&v| 1 << v).sum();
             assert!(packed.len() >= total && packed.len() < 2 * total.max(2));
+            for m in [1, 2, 3, 6] {
+                assert_eq!(
+                    p.pack_columns(&tables, m),
+                    crate::pcs::split::into_columns(packed.clone(), m.min(p.num_vars())),
+                    "{vars:?} in columns of 2^{m}"
+                );
+            }
             for (j, t) in tables.iter().enumerate() {
                 let z: Vec<E> = (0..vars[j]).map(|_| E::rand(&mut rng)).collect();
                 assert_eq!(

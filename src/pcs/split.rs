@@ -98,8 +98,9 @@ impl Split {
 }
 
 /// The columns `j < 2^h` with `eq(z_hi, j) ≠ 0`: those agreeing with every 0/1 coordinate of
-/// `z_hi`, increasing; with their `eq(z_hi, j)`.
-fn live_columns<E: Field>(z_hi: &[E]) -> Vec<(usize, E)> {
+/// `z_hi`, increasing; with their `eq(z_hi, j)`. One column, with `eq = 1`, when every
+/// coordinate of `z_hi` is 0 or 1.
+pub fn live_columns<E: Field>(z_hi: &[E]) -> Vec<(usize, E)> {
     let mut out = vec![(0usize, E::ONE)];
     for (k, &z) in z_hi.iter().enumerate() {
         let (zero, one) = (z.is_zero(), z.is_one());
@@ -116,6 +117,22 @@ fn live_columns<E: Field>(z_hi: &[E]) -> Vec<(usize, E)> {
     }
     out.sort_unstable_by_key(|&(j, _)| j);
     out
+}
+
+/// A table of `2^n` entries as its columns of `2^m` entries (`m ≤ n`): column `j` holds the
+/// entries `j·2^m .. (j + 1)·2^m`, so that the high `n − m` variables index it and
+/// `f_j(x) = f(x, j)`. With `m ≥ n` the table is its one column.
+pub fn into_columns<T>(mut table: Vec<T>, m: usize) -> Vec<Vec<T>> {
+    let count = (table.len() >> m.min(usize::BITS as usize - 1)).max(1);
+    let mut columns = Vec::with_capacity(count);
+    for j in (1..count).rev() {
+        columns.push(table.split_off(j << m));
+    }
+    // `split_off` leaves the whole table's capacity with column 0.
+    table.shrink_to_fit();
+    columns.push(table);
+    columns.reverse();
+    columns
 }
 
 /// A split claim's live columns (index, `eq(z_hi, j)`) and its claims on them.
@@ -182,15 +199,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> MultilinearPcs<F, E> for Split {
         let mut columns = Vec::with_capacity(polys.len() << h);
         for mut p in polys {
             p.resize(1 << n, F::ZERO);
-            // Column j is the entries j·2^m .. (j+1)·2^m: the high variables index it.
-            for j in (1..1usize << h).rev() {
-                columns.push(p.split_off(j << m));
-            }
-            // `split_off` leaves the whole table's capacity with column 0.
-            p.shrink_to_fit();
-            columns.push(p);
-            let start = columns.len() - (1 << h);
-            columns[start..].reverse();
+            columns.extend(into_columns(p, m));
         }
         let (c, data) = basefold::commit(&self.params, columns)?;
         Ok((

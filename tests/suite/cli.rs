@@ -1132,16 +1132,21 @@ fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
         &["verify", "pad.json", "c.bin", "x.json", "y.json", "p.bin"],
         &output,
     );
-    // Padded by 2000: the output fits, but its advice (two 4096 × 4096 tables) does not.
-    write(
-        &dir,
-        "pad2.json",
-        architecture(&[1, 1, 1], 8, conv(1, 2000, vec![1])),
-    );
+    // Padded by 2000: the output fits, and so does its advice (two 4096 × 4096 tables, 2^25
+    // entries, committed as two columns of 2^24), but not with fifteen ReLUs after it, each
+    // adding two such tables: the plan refuses the ninth (2^28 + 2^25 entries) before any
+    // inference (a ~1 KB file).
+    let mut layers = vec![conv(1, 2000, vec![1])];
+    layers.extend((0..15).map(|_| serde_json::json!({"type": "Relu"})));
+    let chain = serde_json::json!({
+        "name": "hostile", "input_shape": [1, 1, 1], "activation_bits": 8, "weight_bits": 8,
+        "layers": layers,
+    });
+    write(&dir, "pad2.json", chain.to_string());
     refused(
         &dir,
         &["prove", "pad2.json", "x.json", "-o", "p.bin"],
-        &["'pad2.json'", "layer 0", "advice", "16777216"],
+        &["'pad2.json'", "layer 9", "advice", "268435456"],
     );
 }
 
@@ -1570,20 +1575,23 @@ fn onnx_tensor(name: &str, dims: &[i64], values: Vec<f32>) -> zkcnn::onnx::proto
 fn import_refuses_what_cannot_be_proven_before_calibrating() {
     let dir = workdir("hostile-onnx");
     // A 1×1 input and a 1×1 convolution padded by 2000: a 4001 × 4001 output, within the
-    // import's per-tensor limit, but its advice is beyond the proof system's.
+    // import's per-tensor limit, then ReLUs, each adding two 4096 × 4096 advice tables: the
+    // ninth is beyond the proof system's 2^28 advice entries.
     let conv = onnx_node(
         "conv1",
         "Conv",
         &["x", "w"],
-        "y",
+        "r0",
         &[("pads", vec![2000; 4])],
     );
+    let mut nodes = vec![conv];
+    for k in 0..15 {
+        let (from, to) = (format!("r{k}"), format!("r{}", k + 1));
+        let out = if k == 14 { "y".to_string() } else { to };
+        nodes.push(onnx_node(&format!("relu{k}"), "Relu", &[&from], &out, &[]));
+    }
     let w = onnx_tensor("w", &[1, 1, 1, 1], vec![0.5]);
-    write(
-        &dir,
-        "pad.onnx",
-        onnx_model([1, 1, 1, 1], vec![conv], vec![w]),
-    );
+    write(&dir, "pad.onnx", onnx_model([1, 1, 1, 1], nodes, vec![w]));
     write(
         &dir,
         "cal.npy",
@@ -1599,12 +1607,7 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
             "--calibration",
             "cal.npy",
         ],
-        &[
-            "node conv1 (Conv, output \"y\")",
-            "cannot be proven",
-            "advice",
-            "16777216",
-        ],
+        &["(Relu, output", "cannot be proven", "advice", "268435456"],
     );
     // AlexNet's 3×3 max-pool with stride 2: imported, but not provable.
     let conv = onnx_node("conv1", "Conv", &["x", "w"], "c", &[]);

@@ -2,6 +2,7 @@
 //! instantiated once): `cargo test --test suite <module>::` runs one module.
 
 mod cli;
+mod columns;
 mod conv_paths;
 mod gkr;
 mod layers;

@@ -846,17 +846,20 @@ fn committed_table_edits_fail_the_check_or_the_proof() {
     committed_table_edits_are_caught::<Bn254Fr, Bn254Fr>(&model, 9);
 }
 
-/// Flaw 3: a model whose commitment needs 2^25 entries (beyond the 2^24 that the commitment's
-/// parameters reach 100 proven bits for) is refused by commit, by the plan (so by prove and
-/// verify) and by the commitment's check, and no opening is made or checked at 2^25.
+/// Flaw 3: a model whose commitment needs 2^25 entries is beyond the 2^24 that one Basefold
+/// polynomial proves at 100 bits. No opening is made or checked beyond 2^24 entries: the plan
+/// commits such a table as columns of 2^24 (`network::columns`), and refuses a table beyond
+/// 2^28 entries (`MAX_TABLE_VARS`) — for the model (by the plan, so by commit, prove and
+/// verify, and by the commitment's check) as for the advice; a forged commitment of one
+/// polynomial over 25 variables is refused by the check's shape test, before any opening.
 #[test]
-fn flaw3_a_model_beyond_2_pow_24_entries_is_refused() {
-    let dense = |weights: Vec<i64>, bias: Vec<i64>| {
+fn flaw3_no_opening_beyond_2_pow_24_entries() {
+    let dense = |in_features: usize, out_features: usize| {
         Layer::Dense(Dense {
-            in_features: 8192,
-            out_features: 4096,
-            weights,
-            bias,
+            in_features,
+            out_features,
+            weights: vec![],
+            bias: vec![],
             shift: 8,
         })
     };
@@ -865,16 +868,14 @@ fn flaw3_a_model_beyond_2_pow_24_entries_is_refused() {
         input_shape: vec![8192],
         activation_bits: 8,
         weight_bits: 8,
-        layers: vec![dense(vec![], vec![])],
+        layers: vec![dense(8192, 4096)],
         quantization: None,
     };
-    let too_large = |e: &NetworkError| matches!(e, NetworkError::TooLarge { .. });
-    let e = Plan::new(&model).unwrap_err();
-    assert!(too_large(&e), "{e:?}");
-    assert!(e.to_string().contains("the limit is 16777216"), "{e}");
-    model.layers = vec![dense(vec![0; 1 << 25], vec![0; 4096])];
-    let e = network::commit_model::<G, G2>(&model).err().unwrap();
-    assert!(too_large(&e), "{e:?}");
+    // 2^25 weights: two columns of 2^24 entries.
+    let plan = Plan::new(&model).unwrap();
+    let layout = plan.model_columns();
+    assert_eq!(plan.model_packing.num_vars(), 26);
+    assert_eq!((layout.column_vars, layout.count()), (24, 4));
     assert!(matches!(
         network::opening_params::<G, G2>(25),
         Err(zkcnn::pcs::PcsError::BeyondSetup {
@@ -882,14 +883,35 @@ fn flaw3_a_model_beyond_2_pow_24_entries_is_refused() {
             max_vars: 24
         })
     ));
+    // 2^29 weights: refused.
+    let too_large = |e: &NetworkError| matches!(e, NetworkError::TooLarge { .. });
+    model.input_shape = vec![1 << 15];
+    model.layers = vec![dense(1 << 15, 1 << 14)];
+    let e = Plan::new(&model).unwrap_err();
+    assert!(too_large(&e), "{e:?}");
+    assert!(e.to_string().contains("the limit is 268435456"), "{e}");
     // A forged commitment for it is refused by the check, before any opening.
     let small = pair_model((Kind::Dense, 1), "dense", false, 1, 8).0;
     let mut forged = network::commit_model::<G, G2>(&small).unwrap().public;
-    forged.commitment.num_vars = 25;
+    forged.commitment.num_vars = 29;
     let e = forged.check(&model.architecture()).unwrap_err();
     assert!(
         matches!(e, CheckError::Model(ref n) if too_large(n)),
         "{e:?}"
+    );
+    // A forged single polynomial over 25 variables for the 2^25-weight model: the shape.
+    model.input_shape = vec![8192];
+    model.layers = vec![dense(8192, 4096)];
+    forged.commitment.num_vars = 25;
+    assert_eq!(
+        forged.check(&model.architecture()),
+        Err(CheckError::Shape {
+            what: "model",
+            expected: 24,
+            got: 25,
+            expected_polys: 4,
+            polys: 1
+        })
     );
 }
 
