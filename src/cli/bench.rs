@@ -489,8 +489,8 @@ fn bench_network(quick: bool) -> ExitCode {
             breakdown.push(format!("{}: {}", model.name, list.join(", ")));
         }
         let mut checked = None;
-        // The verifier holds the architecture, not the weights (given a model with weights, the
-        // plan would also scan the weights' ranges: about 9 ms of VGG-16's verification).
+        // The verifier holds the architecture, not the weights (`network::verify` and the
+        // commitment's check drop any weights they are given, so this is what a verifier pays).
         let architecture = model.architecture();
         let check = time(3, || checked = Some(committed.public.check(&architecture)));
         let checked = match checked {
