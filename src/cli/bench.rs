@@ -519,6 +519,13 @@ fn bench_network(quick: bool) -> ExitCode {
             .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
             .collect();
         breakdown.push(format!("{} proof: {}", model.name, parts.join(", ")));
+        let opening: Vec<String> = proof
+            .opening
+            .part_sizes()
+            .iter()
+            .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
+            .collect();
+        breakdown.push(format!("{} opening: {}", model.name, opening.join(", ")));
         let digest = network::statement_digest(model, committed.commitment(), &x, &y);
         let bytes = proof.to_bytes(digest).len();
         say!(

@@ -341,7 +341,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
 /// The first bytes of a stored prover data file.
 pub const PROVER_DATA_MAGIC: &[u8; 8] = b"ZKCNNPRV";
 /// The stored prover data's format version.
-pub const PROVER_DATA_VERSION: u16 = 1;
+pub const PROVER_DATA_VERSION: u16 = 2;
 
 impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
     /// Writes the prover's data of this commitment, so that later proofs skip the encoding and
@@ -383,7 +383,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
         model.validate().map_err(NetworkError::Model)?;
         let plan = Plan::with_columns(model, super::ConvPolicy::CostModel, column_vars)?;
         let bad = |what: &'static str| NetworkError::ProverData(what.to_string());
-        let mut head = [0u8; 8 + 2 + 32 + 32 + 4];
+        let mut head = [0u8; 8 + 2 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4];
         r.read_exact(&mut head).map_err(|e| {
             NetworkError::ProverData(match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => "truncated inside its header".into(),
@@ -393,7 +393,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
         let (magic, rest) = head.split_at(8);
         let (version, rest) = rest.split_at(2);
         let (arch, rest) = rest.split_at(32);
-        let (root, vars) = rest.split_at(32);
+        let (root, vars) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
         if magic != PROVER_DATA_MAGIC {
             return Err(bad("not zkcnn prover data (bad magic bytes)"));
         }

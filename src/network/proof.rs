@@ -15,7 +15,7 @@ use crate::pcs::basefold::Commitment;
 use ark_ff::{Field, PrimeField};
 
 /// The proof format's version; changes whenever the bytes of a proof change meaning.
-pub const FORMAT_VERSION: u16 = 5;
+pub const FORMAT_VERSION: u16 = 6;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNPRF";
 

@@ -234,6 +234,30 @@ pub struct Proof<F: Field, E: Field> {
     pub folded: Vec<LayerOpening<E>>,
 }
 
+impl<F: Field, E: Field> Proof<F, E> {
+    /// Compressed bytes of each part, for size breakdowns: the sum-checks with the roots, the
+    /// final constant and the nonce; the committed trees' opened leaves; each folded tree's.
+    pub fn part_sizes(&self) -> Vec<(String, usize)> {
+        let sumchecks = self.reduction.compressed_size()
+            + self.joins.compressed_size()
+            + self.rounds.compressed_size()
+            + self.roots.compressed_size()
+            + self.last.compressed_size()
+            + self.pow_nonce.compressed_size();
+        let mut parts = vec![
+            ("sum-checks".to_string(), sumchecks),
+            (
+                "committed trees".to_string(),
+                self.base.compressed_size() + self.joined.compressed_size(),
+            ),
+        ];
+        for (i, o) in self.folded.iter().enumerate() {
+            parts.push((format!("folded tree {}", i + 1), o.compressed_size()));
+        }
+        parts
+    }
+}
+
 /// Why committing, opening or verifying failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PcsError {
@@ -605,7 +629,7 @@ impl<F: BaseField + FftField> ProverData<F> {
             codewords.push(c);
         }
         let depth = Layout::new(n, params).depth(0);
-        let mut leaves = vec![[0u8; 32]; 1 << depth];
+        let mut leaves = vec![[0u8; crate::pcs::merkle::DIGEST_BYTES]; 1 << depth];
         for d in leaves.iter_mut() {
             r.read_exact(d).map_err(io)?;
         }

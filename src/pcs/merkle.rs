@@ -2,8 +2,9 @@
 //!
 //! Leaf `i` is the hash of a sequence of field elements (canonical little-endian bytes of every
 //! base coordinate) under the prefix `0x00`; an inner node is the keyed hash of `left ‖ right`
-//! (blake3's keyed mode is domain-separated from its plain mode, and the node input is a single
-//! 64-byte block). The number of leaves is a power of two. Leaves are hashed in parallel.
+//! (blake3's keyed mode is domain-separated from its plain mode, and the node input fits a single
+//! 64-byte block). Digests are blake3 truncated to [`DIGEST_BYTES`] = 25 bytes (200 bits). The
+//! number of leaves is a power of two. Leaves are hashed in parallel.
 //!
 //! Several leaves are opened together by a [`MultiProof`]: the sibling digests the verifier
 //! cannot compute from the opened leaves themselves, level by level, in increasing index order.
@@ -14,8 +15,20 @@ use crate::transcript::for_each_field_chunk;
 use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
-/// A blake3 digest.
-pub type Digest = [u8; 32];
+/// Bytes of a digest: blake3's output truncated to 200 bits, the collision resistance (100
+/// bits, by the birthday bound) that the proofs' 100-bit level needs (`spec/pcs.md`, "Merkle
+/// trees"). Two digests still fit one 64-byte blake3 block.
+pub const DIGEST_BYTES: usize = 25;
+
+/// A truncated blake3 digest.
+pub type Digest = [u8; DIGEST_BYTES];
+
+/// The first [`DIGEST_BYTES`] bytes of a blake3 output.
+fn truncate(h: &blake3::Hash) -> Digest {
+    let mut d = [0u8; DIGEST_BYTES];
+    d.copy_from_slice(&h.as_bytes()[..DIGEST_BYTES]);
+    d
+}
 
 /// Streams field elements into a leaf hash: `blake3(0x00 ‖ bytes of values)`, with the bytes
 /// gathered in a stack buffer so that blake3 sees few, large updates.
@@ -58,7 +71,7 @@ impl LeafHasher {
     /// The digest.
     pub fn finish(mut self) -> Digest {
         self.hasher.update(&self.buf[..self.len]);
-        *self.hasher.finalize().as_bytes()
+        truncate(&self.hasher.finalize())
     }
 }
 
@@ -72,16 +85,16 @@ pub fn hash_leaf<G: Field>(values: &[G]) -> Digest {
 }
 
 /// The key of inner-node hashes. Keyed mode sets a different blake3 domain flag than the plain
-/// hashes of leaves, so no node is a leaf; and `left ‖ right` is one 64-byte block — one
-/// compression per node (a prefix byte would make it two).
-const NODE_KEY: [u8; 32] = *b"zkcnn merkle inner node, v1 key.";
+/// hashes of leaves, so no node is a leaf; and `left ‖ right` (50 bytes) fits one 64-byte block —
+/// one compression per node (a prefix byte would still fit, but the key costs nothing).
+const NODE_KEY: [u8; 32] = *b"zkcnn merkle inner node, v2 key.";
 
 /// Hash of an inner node: keyed `blake3(left ‖ right)` under `NODE_KEY`.
 pub fn hash_node(left: &Digest, right: &Digest) -> Digest {
-    let mut block = [0u8; 64];
-    block[..32].copy_from_slice(left);
-    block[32..].copy_from_slice(right);
-    *blake3::keyed_hash(&NODE_KEY, &block).as_bytes()
+    let mut block = [0u8; 2 * DIGEST_BYTES];
+    block[..DIGEST_BYTES].copy_from_slice(left);
+    block[DIGEST_BYTES..].copy_from_slice(right);
+    truncate(&blake3::keyed_hash(&NODE_KEY, &block))
 }
 
 /// A Merkle tree: every level of digests, leaves first.
@@ -166,7 +179,7 @@ impl MerkleTree {
             .last()
             .and_then(|l| l.first())
             .copied()
-            .unwrap_or([0; 32])
+            .unwrap_or([0; DIGEST_BYTES])
     }
 
     /// The number of leaves.
@@ -326,8 +339,8 @@ mod tests {
             depth in 0usize..70,
         ) {
             if let Ok(p) = codec::from_bytes::<MultiProof>(&bytes) {
-                let leaves: Vec<(usize, Digest)> = idx.iter().map(|&i| (i, [1; 32])).collect();
-                prop_assert!(p.verify(&[0; 32], depth, &leaves).is_err());
+                let leaves: Vec<(usize, Digest)> = idx.iter().map(|&i| (i, [1; DIGEST_BYTES])).collect();
+                prop_assert!(p.verify(&[0; DIGEST_BYTES], depth, &leaves).is_err());
             }
         }
     }
@@ -373,7 +386,7 @@ mod tests {
             Err(MerkleError::TooFewSiblings { got: got - 1 })
         );
         let mut q = p.clone();
-        q.siblings.push([0; 32]);
+        q.siblings.push([0; DIGEST_BYTES]);
         assert_eq!(
             q.verify(&root, 6, &leaves),
             Err(MerkleError::TooManySiblings {
@@ -411,6 +424,9 @@ mod tests {
         for v in &long {
             crate::transcript::field_bytes(v, &mut bytes);
         }
-        assert_eq!(hash_leaf(&long), *blake3::hash(&bytes).as_bytes());
+        assert_eq!(
+            hash_leaf(&long)[..],
+            blake3::hash(&bytes).as_bytes()[..DIGEST_BYTES]
+        );
     }
 }

@@ -397,12 +397,13 @@ fn golden_proof_keeps_verifying() {
 /// `every-kind.v2.proof` is the golden proof of format 2 (before every requantization was
 /// checked at a fresh point and biases were committed as limbs), `every-kind.v3.proof` of format
 /// 3 (before the model and advice commitments were opened together), `every-kind.v4.proof` of
-/// format 4 (before the advice's claims were reduced where it joins the model's folding).
+/// format 4 (before the advice's claims were reduced where it joins the model's folding),
+/// `every-kind.v5.proof` of format 5 (32-byte Merkle digests, 25 since).
 #[test]
 fn an_older_format_is_refused_by_version() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
-    assert_eq!(network::FORMAT_VERSION, 5);
-    for got in [2, 3, 4] {
+    assert_eq!(network::FORMAT_VERSION, 6);
+    for got in [2, 3, 4, 5] {
         let bytes = std::fs::read(dir.join(format!("every-kind.v{got}.proof"))).unwrap();
         assert_eq!(
             network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),

@@ -351,7 +351,7 @@ fn tamper<F: BaseField + FftField, E: ExtField<F>>(
     }
     for i in 0..proof.base.proof.siblings.len() {
         let mut pr = proof.clone();
-        pr.base.proof.siblings[i][i % 32] ^= 0x20;
+        pr.base.proof.siblings[i][i % zkcnn::pcs::merkle::DIGEST_BYTES] ^= 0x20;
         assert_eq!(check(&pr), root_mismatch(0), "base sibling {i}");
     }
     for l in 0..trees - 1 {
@@ -394,7 +394,7 @@ fn tamper<F: BaseField + FftField, E: ExtField<F>>(
         })
     );
     let mut pr = proof.clone();
-    pr.roots.push([0; 32]);
+    pr.roots.push([0; zkcnn::pcs::merkle::DIGEST_BYTES]);
     assert_eq!(
         check(&pr),
         Err(PcsError::Shape {
@@ -435,7 +435,10 @@ fn tamper<F: BaseField + FftField, E: ExtField<F>>(
         );
     }
     let mut pr = proof.clone();
-    pr.base.proof.siblings.push([7; 32]);
+    pr.base
+        .proof
+        .siblings
+        .push([7; zkcnn::pcs::merkle::DIGEST_BYTES]);
     assert_eq!(
         check(&pr),
         Err(PcsError::Merkle {

@@ -247,7 +247,7 @@ fn tampering<F: BaseField + FftField, E: ExtField<F>>(seed: u64, sizes: &[usize]
         }
         for i in 0..o.proof.siblings.len() {
             let mut pr = proof.clone();
-            pr.joined[j].proof.siblings[i][i % 32] ^= 4;
+            pr.joined[j].proof.siblings[i][i % zkcnn::pcs::merkle::DIGEST_BYTES] ^= 4;
             assert_eq!(check(&pr), mismatch, "part {} sibling {i}", j + 1);
         }
         let mut pr = proof.clone();
