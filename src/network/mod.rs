@@ -40,7 +40,7 @@ pub use commitment::{
 pub use plan::ConvPolicy;
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
-pub use verifier::{verify, verify_with_policy};
+pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 
 use crate::field::{BaseField, ExtField};
 use crate::layers::conv::ConvProof;

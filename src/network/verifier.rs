@@ -420,6 +420,59 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
     proof: &Proof<F, E>,
     policy: ConvPolicy,
 ) -> Result<(), VerifyError> {
+    verify_opened(model, checked, input, output, proof, policy).map(|_| ())
+}
+
+/// The model commitment's codeword entries a proof reveals: the opened leaves of its first tree
+/// (`leaves`, increasing; `2^leaf_bits` entries per committed polynomial — one per column —
+/// each, polynomial `i`'s at `i·2^leaf_bits ..`) and their entries (`values`, leaf after leaf),
+/// in the codeword's stored (bit-reversed) order. Public information — any verifier computes
+/// it — gathered for audits of what a transparent proof leaks (`spec/zk.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevealedModelLeaves<F> {
+    /// Opened leaf indices.
+    pub leaves: Vec<usize>,
+    /// log2 of a leaf's entries per polynomial.
+    pub leaf_bits: usize,
+    /// The opened entries.
+    pub values: Vec<F>,
+}
+
+/// Verifies the proof as [`verify`] does and returns what it revealed of the model
+/// commitment's codeword (`None` for a model without weights, which has no model opening).
+pub fn revealed_model_leaves<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &Proof<F, E>,
+) -> Result<Option<RevealedModelLeaves<F>>, VerifyError> {
+    let (opened, at) = verify_opened(model, checked, input, output, proof, ConvPolicy::CostModel)?;
+    let Some(at) = at else { return Ok(None) };
+    let opening = if at == 0 {
+        Some(&proof.opening.base)
+    } else {
+        proof.opening.joined.get(at - 1)
+    };
+    match (opened.leaves.get(at), opened.leaf_bits.get(at), opening) {
+        (Some(leaves), Some(&leaf_bits), Some(o)) => Ok(Some(RevealedModelLeaves {
+            leaves: leaves.clone(),
+            leaf_bits,
+            values: o.values.clone(),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The verifier; returns the opening's revealed leaves and the model part's index in it.
+fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &Proof<F, E>,
+    policy: ConvPolicy,
+) -> Result<(basefold::OpenedLeaves, Option<usize>), VerifyError> {
     // Only the architecture is read: weights passed along are dropped, not scanned.
     let architecture = model.architecture();
     let model = &architecture;
@@ -548,10 +601,13 @@ pub fn verify_with_policy<F: BaseField + FftField, E: ExtField<F>>(
         claims: &ac,
         values: &av,
     };
+    let model_at = model
+        .as_ref()
+        .map(|m| usize::from(m.commitment.num_vars < advice.commitment.num_vars));
     let parts = super::opening_parts(model, advice, |p| p.commitment.num_vars);
     let params = super::opening_params::<F, E>(parts.first().map_or(0, |p| p.commitment.num_vars))
         .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
-    basefold::verify_parts(&params, &parts, &proof.opening, &mut t)
+    let opened = basefold::verify_parts_opened(&params, &parts, &proof.opening, &mut t)
         .map_err(VerifyError::Opening)?;
-    Ok(())
+    Ok((opened, model_at))
 }

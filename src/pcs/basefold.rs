@@ -1645,6 +1645,32 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
 }
 
 /// Verifies one opening of claims on several commitments ([`open_parts`]). Never panics on
+/// proof data.
+pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
+    params: &Params,
+    parts: &[Statement<'_, E>],
+    proof: &Proof<F, E>,
+    transcript: &mut Transcript,
+) -> Result<(), PcsError> {
+    verify_parts_opened(params, parts, proof, transcript).map(|_| ())
+}
+
+/// Which leaves of each part's first tree a verified opening revealed: for part `j`, the
+/// indices `leaves[j]` (increasing) of leaves of `2^leaf_bits[j]` entries per committed
+/// polynomial, whose entries are that part's opened values ([`Proof::base`] for part 0,
+/// [`Proof::joined`] after), leaf after leaf, polynomial `i`'s at `i·2^leaf_bits ..`. Every
+/// entry is the committed codeword's in stored (bit-reversed) order: what an auditor needs to
+/// count what an opening tells about the committed tables (the extraction test in
+/// `tests/suite/leakage.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenedLeaves {
+    /// Opened leaf indices per part.
+    pub leaves: Vec<Vec<usize>>,
+    /// log2 of the entries per polynomial in a leaf, per part.
+    pub leaf_bits: Vec<usize>,
+}
+
+/// [`verify_parts`], returning which committed leaves the opening revealed. Never panics on
 /// proof data: indexing, `unwrap`, `expect` and `panic!` are denied in this function.
 #[deny(
     clippy::indexing_slicing,
@@ -1652,12 +1678,12 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     clippy::expect_used,
     clippy::panic
 )]
-pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
+pub fn verify_parts_opened<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     parts: &[Statement<'_, E>],
     proof: &Proof<F, E>,
     transcript: &mut Transcript,
-) -> Result<(), PcsError> {
+) -> Result<OpenedLeaves, PcsError> {
     let sh = shape(parts.iter().map(|p| (p.commitment, p.claims)))?;
     let check = |what, expected, got| {
         if expected == got {
@@ -1882,6 +1908,13 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         })?;
         part_leaves.push((leaves, a, d));
     }
+    let opened = OpenedLeaves {
+        leaves: part_leaves
+            .iter()
+            .map(|(l, _, _)| l.iter().map(|&(j, _)| j).collect())
+            .collect(),
+        leaf_bits: part_leaves.iter().map(|&(_, a, _)| a).collect(),
+    };
     let mut layer_leaves = Vec::with_capacity(proof.folded.len());
     let mut idx = sorted_distinct(queries.iter().copied());
     for (i, (o, root)) in proof.folded.iter().zip(&proof.roots).enumerate() {
@@ -1962,7 +1995,7 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
             });
         }
     }
-    Ok(())
+    Ok(opened)
 }
 
 /// Sorted, deduplicated.

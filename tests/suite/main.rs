@@ -6,6 +6,7 @@ mod columns;
 mod conv_paths;
 mod gkr;
 mod layers;
+mod leakage;
 mod model;
 mod network;
 mod onnx;
