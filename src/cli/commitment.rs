@@ -20,7 +20,7 @@ use zkcnn::network::ModelCommitment;
 pub const MAGIC: &[u8; 8] = b"ZKCNNCOM";
 /// The commitment file's format version (2: the commitment carries its check; 3: the check opens
 /// the model and the multiplicities together; 4: the multiplicities' claims are reduced where
-/// they join the model's folding).
+/// they join the model's folding; 5: 25-byte Merkle digests).
 pub const VERSION: u16 = 5;
 const HEADER: usize = 8 + 2 + 1 + 32;
 

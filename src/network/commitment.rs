@@ -340,7 +340,7 @@ impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
 
 /// The first bytes of a stored prover data file.
 pub const PROVER_DATA_MAGIC: &[u8; 8] = b"ZKCNNPRV";
-/// The stored prover data's format version.
+/// The stored prover data's format version (2: 25-byte Merkle digests).
 pub const PROVER_DATA_VERSION: u16 = 2;
 
 impl<F: BaseField + FftField, E: ExtField<F>> CommittedModel<F, E> {
