@@ -438,15 +438,7 @@ fn bench_network(quick: bool) -> ExitCode {
     };
     let mut breakdown = Vec::new();
     for model in &models {
-        let params: usize = model
-            .layers
-            .iter()
-            .map(|l| match l {
-                zkcnn::model::Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
-                zkcnn::model::Layer::Dense(d) => d.weights.len() + d.bias.len(),
-                _ => 0,
-            })
-            .sum();
+        let params = model.parameters();
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
         let t = Instant::now();
         let mut commit_phases = Vec::new();
@@ -565,15 +557,7 @@ fn bench_network_large() -> ExitCode {
     say!("one run per step (no medians); peak: the process's peak RSS so far (VmHWM, from the start, model generation included);");
     say!("held: the RSS before proving (the committed model's data, the model)");
     let model = zoo::vgg16_wide(1);
-    let params: usize = model
-        .layers
-        .iter()
-        .map(|l| match l {
-            zkcnn::model::Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
-            zkcnn::model::Layer::Dense(d) => d.weights.len() + d.bias.len(),
-            _ => 0,
-        })
-        .sum();
+    let params = model.parameters();
     let plan = match network::plan::Plan::new(&model) {
         Ok(p) => p,
         Err(e) => {

@@ -252,6 +252,20 @@ impl Layer {
     }
 }
 
+impl Model {
+    /// The weights and biases this model holds (0 for an architecture, which holds none).
+    pub fn parameters(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| match l {
+                Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
+                Layer::Dense(d) => d.weights.len() + d.bias.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
 impl Quantization {
     /// The model's integer input for a real input: `round(x · 2^input_frac_bits)` (halves away
     /// from zero), clamped to `[−(2^{B−1}−1), 2^{B−1}−1]` with `B = activation_bits`. NaN maps to

@@ -129,27 +129,13 @@ pub fn small_vgg(seed: u64) -> Model {
 /// 512, M (M: max-pool 2), then flatten, dense 512→512, ReLU, dense 512→512, ReLU, dense
 /// 512→10. About 15.2 M parameters and 313 M multiply-adds.
 pub fn vgg16_cifar(seed: u64) -> Model {
-    const CONFIG: [usize; 18] = [
-        64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0,
-    ];
-    let mut g = Builder::new(seed);
-    let mut channels = 3;
-    for c in CONFIG {
-        if c == 0 {
-            g.max_pool();
-        } else {
-            g.conv(channels, c, 3, 1);
-            g.relu();
-            channels = c;
-        }
-    }
-    g.layers.push(Layer::Flatten);
-    g.dense(512, 512);
-    g.relu();
-    g.dense(512, 512);
-    g.relu();
-    g.dense(512, 10);
-    g.finish("vgg16_cifar", &[3, 32, 32], seed)
+    vgg16(
+        "vgg16_cifar",
+        [
+            64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0,
+        ],
+        seed,
+    )
 }
 
 /// VGG-16 for CIFAR-10 widened by 1.25 (channels 80, 160, 320, 640; dense 640→512, 512→512,
@@ -158,12 +144,22 @@ pub fn vgg16_cifar(seed: u64) -> Model {
 /// powers of two) is committed as four columns of 2^24 (`network::columns`). For the
 /// large-model figures (`zkcnn bench --only network-large`).
 pub fn vgg16_wide(seed: u64) -> Model {
-    const CONFIG: [usize; 18] = [
-        80, 80, 0, 160, 160, 0, 320, 320, 320, 0, 640, 640, 640, 0, 640, 640, 640, 0,
-    ];
+    vgg16(
+        "vgg16_wide",
+        [
+            80, 80, 0, 160, 160, 0, 320, 320, 320, 0, 640, 640, 640, 0, 640, 640, 640, 0,
+        ],
+        seed,
+    )
+}
+
+/// VGG-16 on `[3, 32, 32]` with these convolution widths (0: a 2×2 max-pool), each convolution
+/// 3×3 with padding 1 and followed by ReLU, then flatten and dense `last→512`, ReLU, `512→512`,
+/// ReLU, `512→10`, where `last` is the last convolution's width.
+fn vgg16(name: &str, config: [usize; 18], seed: u64) -> Model {
     let mut g = Builder::new(seed);
     let mut channels = 3;
-    for c in CONFIG {
+    for c in config {
         if c == 0 {
             g.max_pool();
         } else {
@@ -173,12 +169,12 @@ pub fn vgg16_wide(seed: u64) -> Model {
         }
     }
     g.layers.push(Layer::Flatten);
-    g.dense(640, 512);
+    g.dense(channels, 512);
     g.relu();
     g.dense(512, 512);
     g.relu();
     g.dense(512, 10);
-    g.finish("vgg16_wide", &[3, 32, 32], seed)
+    g.finish(name, &[3, 32, 32], seed)
 }
 
 /// Bit widths of the zoo's models.

@@ -176,11 +176,23 @@ impl<F: BaseField, E: ExtField<F>> Instance<F, E> {
 
     /// The value of the summed polynomial given each table's value (at some point).
     pub fn combine(terms: &[Term<E>], table_values: &[E]) -> E {
-        terms
-            .iter()
-            .map(|t| t.coeff * t.factors.iter().map(|&i| table_values[i]).product::<E>())
-            .sum()
+        combine(terms, table_values)
     }
+}
+
+/// `Σ_j c_j Π_i values[f_{j,i}]`: the summed polynomial's value from its tables' values (a
+/// factor naming no value counts as 0; callers pass one value per table).
+pub(crate) fn combine<E: Field>(terms: &[Term<E>], values: &[E]) -> E {
+    terms
+        .iter()
+        .map(|t| {
+            t.coeff
+                * t.factors
+                    .iter()
+                    .map(|&i| values.get(i).copied().unwrap_or(E::ZERO))
+                    .product::<E>()
+        })
+        .sum()
 }
 
 /// One round's message: the round polynomial at `0, 2, …, d`.

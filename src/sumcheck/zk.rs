@@ -26,8 +26,8 @@
 
 use super::verifier::verify_up_to;
 use super::{
-    absorb_header, full_evals, interpolate, EvaluationClaim, Instance, Proof, RoundMessage,
-    RoundProver, SumcheckError, Term, MAX_DEGREE,
+    absorb_header, combine, full_evals, interpolate, EvaluationClaim, Instance, Proof,
+    RoundMessage, RoundProver, SumcheckError, Term, MAX_DEGREE,
 };
 use crate::field::{BaseField, ExtField};
 use crate::transcript::TranscriptExt;
@@ -445,7 +445,7 @@ pub fn prove_masked<F: BaseField, E: ExtField<F>>(
             .zip(private.iter().zip(scalars))
             .map(|(&v, (&p, &c))| if p { v + b * c } else { v })
             .collect();
-        (E::ONE - b) * Instance::<F, E>::combine(&terms, &values)
+        (E::ONE - b) * combine(&terms, &values)
     };
     let evals: Vec<E> = std::iter::once(0)
         .chain(2..=d)
@@ -561,20 +561,6 @@ impl<E: Field> MaskedClaim<E> {
             Err(SumcheckError::FinalEvaluation)
         }
     }
-}
-
-/// `Σ_j c_j Π_i values[f_{j,i}]` (the caller checked the indices).
-fn combine<E: Field>(terms: &[Term<E>], values: &[E]) -> E {
-    terms
-        .iter()
-        .map(|t| {
-            t.coeff
-                * t.factors
-                    .iter()
-                    .map(|&i| values.get(i).copied().unwrap_or(E::ZERO))
-                    .product::<E>()
-        })
-        .sum()
 }
 
 #[cfg(test)]
@@ -928,15 +914,20 @@ mod tests {
                 )
                 .expect("honest");
                 assert_eq!((vc.point.clone(), vc.beta), (out.point.clone(), out.beta));
-                let naive: Vec<E> = tables
-                    .iter()
-                    .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&vc.point))
-                    .collect();
+                // Each table at a claim's r (naively), the public ones among them, and g(r, β).
+                let oracle = |c: &MaskedClaim<E>| {
+                    let naive: Vec<E> = tables
+                        .iter()
+                        .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&c.point))
+                        .collect();
+                    let public: Vec<E> =
+                        (0..3).filter(|&i| !private[i]).map(|i| naive[i]).collect();
+                    let mut full = c.point.clone();
+                    full.push(c.beta);
+                    (naive, public, mask.evaluate(&full))
+                };
+                let (naive, public, g) = oracle(&vc);
                 assert_eq!(naive, out.table_values);
-                let public: Vec<E> = (0..3).filter(|&i| !private[i]).map(|i| naive[i]).collect();
-                let mut full = vc.point.clone();
-                full.push(vc.beta);
-                let g = mask.evaluate(&full);
                 assert_eq!(g, out.mask_value);
                 vc.check(&terms_e, &private, &public, g)
                     .expect("final check");
@@ -1009,15 +1000,9 @@ mod tests {
                     &mut Transcript::new(b"zk"),
                 )
                 .expect("rounds are consistent");
-                let lnaive: Vec<E> = tables
-                    .iter()
-                    .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&lc.point))
-                    .collect();
-                let lpublic: Vec<E> = (0..3).filter(|&i| !private[i]).map(|i| lnaive[i]).collect();
-                let mut lfull = lc.point.clone();
-                lfull.push(lc.beta);
+                let (_, lpublic, lg) = oracle(&lc);
                 assert_eq!(
-                    lc.check(&terms_e, &private, &lpublic, mask.evaluate(&lfull)),
+                    lc.check(&terms_e, &private, &lpublic, lg),
                     Err(SumcheckError::FinalEvaluation)
                 );
                 let mut tampered = out.proof.clone();
@@ -1031,15 +1016,9 @@ mod tests {
                     &mut Transcript::new(b"zk"),
                 )
                 .expect("shape");
-                let mut tfull = tc.point.clone();
-                tfull.push(tc.beta);
-                let tnaive: Vec<E> = tables
-                    .iter()
-                    .map(|t| Mle::<F, E>::Base(t.clone()).evaluate(&tc.point))
-                    .collect();
-                let tpublic: Vec<E> = (0..3).filter(|&i| !private[i]).map(|i| tnaive[i]).collect();
+                let (_, tpublic, tg) = oracle(&tc);
                 assert_eq!(
-                    tc.check(&terms_e, &private, &tpublic, mask.evaluate(&tfull)),
+                    tc.check(&terms_e, &private, &tpublic, tg),
                     Err(SumcheckError::FinalEvaluation)
                 );
             }

@@ -403,15 +403,7 @@ fn split_prover_data_reloads() {
 fn the_wide_vgg_is_planned_in_columns_of_2_pow_24() {
     let model = zoo::vgg16_wide(1);
     let plan = Plan::new(&model.architecture()).unwrap();
-    let params: usize = model
-        .layers
-        .iter()
-        .map(|l| match l {
-            zkcnn::model::Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
-            zkcnn::model::Layer::Dense(d) => d.weights.len() + d.bias.len(),
-            _ => 0,
-        })
-        .sum();
+    let params = model.parameters();
     assert!(params > 1 << 24, "{params}");
     let (m, a) = (plan.model_columns(), plan.advice_columns());
     assert_eq!((m.vars, m.column_vars, m.count()), (26, 24, 4));

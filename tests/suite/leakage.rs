@@ -97,18 +97,7 @@ fn one_transparent_proof_reveals_every_weight_of_every_kind() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
     let model =
         Model::from_json(&std::fs::read_to_string(dir.join("every-kind.json")).unwrap()).unwrap();
-    let io: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("every-kind.io.json")).unwrap())
-            .unwrap();
-    let ints = |k: &str| -> Vec<i64> {
-        io[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_i64().unwrap())
-            .collect()
-    };
-    let (x, y) = (ints("input"), ints("output"));
+    let (x, y) = super::network::golden_io(&dir.join("every-kind.io.json"));
     let public: network::ModelCommitment<F, E> =
         zkcnn::codec::from_bytes(&std::fs::read(dir.join("every-kind.commitment")).unwrap())
             .unwrap();

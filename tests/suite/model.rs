@@ -1406,15 +1406,7 @@ fn calibration_uses_half_the_range() {
 #[test]
 fn vgg16_cifar_runs() {
     let m = zoo::vgg16_cifar(0);
-    let params: usize = m
-        .layers
-        .iter()
-        .map(|l| match l {
-            Layer::Conv2d(c) => c.weights.len() + c.bias.len(),
-            Layer::Dense(d) => d.weights.len() + d.bias.len(),
-            _ => 0,
-        })
-        .sum();
+    let params = m.parameters();
     assert!((15_000_000..15_400_000).contains(&params), "{params}");
     assert_eq!(
         m.layers

@@ -328,6 +328,21 @@ fn every_layer_kind_round_trips_on_both_fields() {
     round_trip::<Bn254Fr, Bn254Fr>(&model, 102);
 }
 
+/// The input and output of a golden statement file (`{"input": [..], "output": [..]}`).
+pub(crate) fn golden_io(path: &std::path::Path) -> (Vec<i64>, Vec<i64>) {
+    let io: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ints = |k: &str| -> Vec<i64> {
+        io[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    (ints("input"), ints("output"))
+}
+
 /// Committed proofs keep verifying: `fixtures/golden/` holds the `every_kind(1)` model, its
 /// model commitment (with the commitment's check), an input, its output and a proof. When the proof format changes on purpose (and
 /// `FORMAT_VERSION` with it), regenerate with
@@ -360,17 +375,7 @@ fn golden_proof_keeps_verifying() {
     }
     let model =
         zkcnn::model::Model::from_json(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
-    let io: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&io_path).unwrap()).unwrap();
-    let ints = |k: &str| -> Vec<i64> {
-        io[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_i64().unwrap())
-            .collect()
-    };
-    let (x, y) = (ints("input"), ints("output"));
+    let (x, y) = golden_io(&io_path);
     let public: network::ModelCommitment<F, E> =
         zkcnn::codec::from_bytes(&std::fs::read(&commitment_path).unwrap()).unwrap();
     let checked = public.check(&model.architecture()).unwrap();
