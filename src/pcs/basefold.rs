@@ -184,9 +184,9 @@ impl<F> ProverData<F> {
 /// What the prover keeps from the commitment.
 #[derive(Clone, Debug)]
 pub struct ProverData<F> {
-    evals: Vec<Vec<F>>,
-    codewords: Vec<Vec<F>>,
-    tree: MerkleTree,
+    pub(super) evals: Vec<Vec<F>>,
+    pub(super) codewords: Vec<Vec<F>>,
+    pub(super) tree: MerkleTree,
 }
 
 /// The opened leaves of one tree (in increasing leaf order, each leaf's entries in a row) and
@@ -455,14 +455,14 @@ impl<F: BaseField + FftField, E: ExtField<F>> super::MultilinearPcs<F, E> for Ba
 /// The trees of an opening: tree `l` holds the codeword after `l·k` folds, in leaves of
 /// `2^{arity(l)}` entries.
 #[derive(Clone, Copy, Debug)]
-struct Layout {
-    n: usize,
-    log_size: usize,
-    k: usize,
+pub(super) struct Layout {
+    pub(super) n: usize,
+    pub(super) log_size: usize,
+    pub(super) k: usize,
 }
 
 impl Layout {
-    fn new(n: usize, p: &Params) -> Self {
+    pub(super) fn new(n: usize, p: &Params) -> Self {
         Self {
             n,
             log_size: n + p.rate_bits,
@@ -470,15 +470,15 @@ impl Layout {
         }
     }
     /// Number of trees (the commitment's included).
-    fn trees(&self) -> usize {
+    pub(super) fn trees(&self) -> usize {
         self.n.div_ceil(self.k)
     }
     /// Folds that tree `l`'s leaves take.
-    fn arity_bits(&self, l: usize) -> usize {
+    pub(super) fn arity_bits(&self, l: usize) -> usize {
         self.k.min(self.n - l * self.k)
     }
     /// log2 of the number of leaves of tree `l`.
-    fn depth(&self, l: usize) -> usize {
+    pub(super) fn depth(&self, l: usize) -> usize {
         self.log_size - l * self.k - self.arity_bits(l)
     }
 }
@@ -696,7 +696,10 @@ fn leaf<G: Field, C: AsRef<[G]>>(
 }
 
 /// The tree over `2^depth` leaves ([`leaf`]).
-fn leaf_tree<G: Field, C: AsRef<[G]> + Sync>(codewords: &[C], depth: usize) -> MerkleTree {
+pub(super) fn leaf_tree<G: Field, C: AsRef<[G]> + Sync>(
+    codewords: &[C],
+    depth: usize,
+) -> MerkleTree {
     MerkleTree::new(1 << depth, |q| {
         let mut h = LeafHasher::new();
         for v in leaf(codewords, depth, q) {
@@ -707,7 +710,11 @@ fn leaf_tree<G: Field, C: AsRef<[G]> + Sync>(codewords: &[C], depth: usize) -> M
 }
 
 /// The entries of leaves `idx` (increasing) of the tree over `codewords` with `2^depth` leaves.
-fn leaf_values<G: Field, C: AsRef<[G]>>(codewords: &[C], depth: usize, idx: &[usize]) -> Vec<G> {
+pub(super) fn leaf_values<G: Field, C: AsRef<[G]>>(
+    codewords: &[C],
+    depth: usize,
+    idx: &[usize],
+) -> Vec<G> {
     idx.iter()
         .flat_map(|&q| leaf(codewords, depth, q).copied())
         .collect()
@@ -880,7 +887,11 @@ fn absorb_statement<'a, E: Field>(
 }
 
 /// `count` independent challenges under one label.
-fn challenges<E: Field>(t: &mut Transcript, label: &'static [u8], count: usize) -> Vec<E> {
+pub(super) fn challenges<E: Field>(
+    t: &mut Transcript,
+    label: &'static [u8],
+    count: usize,
+) -> Vec<E> {
     (0..count).map(|_| t.challenge_field(label)).collect()
 }
 
@@ -1054,7 +1065,7 @@ fn weight_at<E: Field>(points: &[Vec<E>], coeffs: &[E], bound: &[E], free: &[E])
 /// `q0` of the first tree spans positions `q0·2^{a_0} ..` of the first word; the tree whose folds
 /// include `s` reads it in leaves of `2^{b − s}` entries after `s` folds, `b` the fold at which
 /// that tree's leaves end.
-fn block_start(layout: &Layout, q0: usize, s: usize) -> usize {
+pub(super) fn block_start(layout: &Layout, q0: usize, s: usize) -> usize {
     let wide = q0 << layout.arity_bits(0);
     let l = s / layout.k;
     let end = ((l + 1) * layout.k).min(layout.n);
@@ -1487,7 +1498,7 @@ fn pow_ok(seed: &[u8; 32], nonce: u64, bits: usize) -> bool {
 /// Grinding: the smallest nonce that passes [`pow_ok`] (so the proof is deterministic whatever
 /// the thread count), absorbed into the transcript. Nothing is drawn or absorbed when
 /// `bits == 0`.
-fn grind(t: &mut Transcript, bits: usize) -> u64 {
+pub(super) fn grind(t: &mut Transcript, bits: usize) -> u64 {
     if bits == 0 {
         return 0;
     }
@@ -1504,7 +1515,7 @@ fn grind(t: &mut Transcript, bits: usize) -> u64 {
 }
 
 /// The verifier's side of [`grind`].
-fn check_pow(t: &mut Transcript, bits: usize, nonce: u64) -> Result<(), PcsError> {
+pub(super) fn check_pow(t: &mut Transcript, bits: usize, nonce: u64) -> Result<(), PcsError> {
     if bits == 0 {
         return if nonce == 0 {
             Ok(())
@@ -1521,7 +1532,10 @@ fn check_pow(t: &mut Transcript, bits: usize, nonce: u64) -> Result<(), PcsError
 }
 
 /// The instance `Σ_x f(x)·g(x)`.
-fn product_instance<F: BaseField, E: ExtField<F>>(f: Mle<F, E>, g: Vec<E>) -> Instance<F, E> {
+pub(super) fn product_instance<F: BaseField, E: ExtField<F>>(
+    f: Mle<F, E>,
+    g: Vec<E>,
+) -> Instance<F, E> {
     Instance::new(
         vec![f, Mle::Ext(g)],
         vec![Term {
@@ -1533,21 +1547,21 @@ fn product_instance<F: BaseField, E: ExtField<F>>(f: Mle<F, E>, g: Vec<E>) -> In
 }
 
 /// The first round of the opening's sum-check `Σ_x f(x)·g(x)` on a borrowed base-field table.
-struct BorrowedFirstRound<'a, F, E> {
-    f: &'a [F],
-    g: Vec<E>,
-    claim: E,
+pub(super) struct BorrowedFirstRound<'a, F, E> {
+    pub(super) f: &'a [F],
+    pub(super) g: Vec<E>,
+    pub(super) claim: E,
 }
 
 /// The opening's sum-check prover: before its first round on a borrowed table, or running.
-enum Prover<'a, F, E> {
+pub(super) enum Prover<'a, F, E> {
     Borrowed(BorrowedFirstRound<'a, F, E>),
     Running(RoundProver<F, E>),
 }
 
 impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
     /// This round's message `g(0), g(2)`.
-    fn message(&self) -> Vec<E> {
+    pub(super) fn message(&self) -> Vec<E> {
         match self {
             Prover::Running(sc) => sc.message(),
             Prover::Borrowed(b) => {
@@ -1573,7 +1587,7 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
     }
 
     /// The running claim.
-    fn claim(&self) -> E {
+    pub(super) fn claim(&self) -> E {
         match self {
             Prover::Running(sc) => sc.claim(),
             Prover::Borrowed(b) => b.claim,
@@ -1581,7 +1595,7 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
     }
 
     /// The tables `f` and `G` over the variables left.
-    fn into_tables(self) -> (Mle<F, E>, Mle<F, E>) {
+    pub(super) fn into_tables(self) -> (Mle<F, E>, Mle<F, E>) {
         match self {
             Prover::Running(sc) => {
                 let mut t = sc.into_tables().into_iter();
@@ -1597,7 +1611,7 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
     }
 
     /// Binds this round's variable to `r`.
-    fn bind(self, message: &[E], r: E) -> Self {
+    pub(super) fn bind(self, message: &[E], r: E) -> Self {
         match self {
             Prover::Running(mut sc) => {
                 sc.bind(message, r);
@@ -1617,7 +1631,7 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
 }
 
 /// The `q` query positions: leaves of the first tree (`2^depth` of them).
-fn draw_queries(t: &mut Transcript, q: usize, depth: usize) -> Vec<usize> {
+pub(super) fn draw_queries(t: &mut Transcript, q: usize, depth: usize) -> Vec<usize> {
     (0..q)
         .map(|_| t.challenge_index(b"basefold-query", 1 << depth))
         .collect()
@@ -1741,7 +1755,6 @@ pub fn verify_parts_opened<F: BaseField + FftField, E: ExtField<F>>(
         proof.folded.len(),
     )?;
     check("the joined openings", parts.len() - 1, proof.joined.len())?;
-    let omega_inv = root::<F>(layout.log_size)?.inverse().unwrap_or(F::ONE);
     let num_polys: Vec<usize> = parts
         .iter()
         .map(|p| p.commitment.num_polys as usize)
@@ -1931,9 +1944,42 @@ pub fn verify_parts_opened<F: BaseField + FftField, E: ExtField<F>>(
         )?);
     }
 
-    // Each query: per tree, its leaf (zero for the first: the parts join into it), the parts
-    // that join at each of the leaf's folds added in, folded one challenge at a time; the value
-    // must sit in the next tree's leaf, and the last must be the final constant.
+    check_queries(
+        &layout,
+        &queries,
+        &part_leaves,
+        &weights,
+        &layer_leaves,
+        &r,
+        proof.last,
+    )?;
+    Ok(opened)
+}
+
+/// One commitment's opened first-tree leaves in an opening's query checks: the leaves (index,
+/// entries), their arity bits, and the fold at which the commitment joins.
+pub(super) type PartLeaves<'a, F> = (Vec<(usize, &'a [F])>, usize, usize);
+
+/// The query checks of an opening: for each query, per tree, its leaf (zero for the first: the
+/// parts join into it), the parts that join at each of the leaf's folds added in with their
+/// `weights`, folded one challenge of `r` at a time; the value must sit in the next tree's leaf,
+/// and the last must be `last`.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub(super) fn check_queries<F: BaseField + FftField, E: ExtField<F>>(
+    layout: &Layout,
+    queries: &[usize],
+    part_leaves: &[PartLeaves<'_, F>],
+    weights: &[Vec<E>],
+    layer_leaves: &[Vec<(usize, &[E])>],
+    r: &[E],
+    last: E,
+) -> Result<(), PcsError> {
+    let omega_inv = root::<F>(layout.log_size)?.inverse().unwrap_or(F::ONE);
     let zetas = (0..layout.trees())
         .map(|l| leaf_twiddles::<F>(layout.log_size, layout.arity_bits(l)))
         .collect::<Result<Vec<_>, _>>()?;
@@ -1988,18 +2034,18 @@ pub fn verify_parts_opened<F: BaseField + FftField, E: ExtField<F>>(
             }
             carried = vals.first().copied().unwrap_or(E::ZERO);
         }
-        if carried != proof.last {
+        if carried != last {
             return Err(PcsError::FoldMismatch {
                 query,
                 layer: layout.trees(),
             });
         }
     }
-    Ok(opened)
+    Ok(())
 }
 
 /// Sorted, deduplicated.
-fn sorted_distinct(it: impl Iterator<Item = usize>) -> Vec<usize> {
+pub(super) fn sorted_distinct(it: impl Iterator<Item = usize>) -> Vec<usize> {
     let mut v: Vec<usize> = it.collect();
     v.sort_unstable();
     v.dedup();
@@ -2013,7 +2059,7 @@ fn sorted_distinct(it: impl Iterator<Item = usize>) -> Vec<usize> {
     clippy::expect_used,
     clippy::panic
 )]
-fn check_layer<'a, G: Field>(
+pub(super) fn check_layer<'a, G: Field>(
     o: &'a LayerOpening<G>,
     root: &Digest,
     layer: usize,
@@ -2044,7 +2090,7 @@ fn check_layer<'a, G: Field>(
 }
 
 /// The entries of leaf `j` among the opened leaves (sorted by index).
-fn find_leaf<'a, G>(leaves: &[(usize, &'a [G])], j: usize) -> Option<&'a [G]> {
+pub(super) fn find_leaf<'a, G>(leaves: &[(usize, &'a [G])], j: usize) -> Option<&'a [G]> {
     leaves
         .binary_search_by_key(&j, |&(i, _)| i)
         .ok()

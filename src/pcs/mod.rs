@@ -15,13 +15,16 @@
 //!   trait. Trees after the first hold `2^fold_bits`-entry leaves, and each tree's openings
 //!   share one deduplicated Merkle proof;
 //! * [`split`] — tables beyond one polynomial's proven size, committed as columns of at most
-//!   2^24 entries (100 proven bits up to 2^32 entries over Goldilocks²).
+//!   2^24 entries (100 proven bits up to 2^32 entries over Goldilocks²);
+//! * [`zk`] — a hiding commitment (a random mask in an extra variable) and a zero-knowledge
+//!   opening (a fresh mask joining the folding), for a budget of openings.
 
 pub mod basefold;
 pub mod code;
 pub mod merkle;
 pub mod packing;
 pub mod split;
+pub mod zk;
 
 pub use basefold::{Basefold, PcsError};
 
