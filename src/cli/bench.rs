@@ -261,7 +261,8 @@ fn bench_pcs(quick: bool) {
     say!("| entries | commit | open | verify | proof | proven bits |");
     say!("| --- | --- | --- | --- | --- | --- |");
     let mut rng = StdRng::seed_from_u64(9);
-    let sizes: &[usize] = if quick { &[16] } else { &[16, 20, 22, 24] };
+    let sizes: &[usize] = if quick { &[16] } else { &[16, 20, 22, 23, 24] };
+    let mut transparent = Vec::new();
     for &n in sizes {
         let evals: Vec<F> = random_base(&mut rng, 1 << n);
         let z = vec![Claim::new(
@@ -287,13 +288,85 @@ fn bench_pcs(quick: bool) {
             basefold::verify(&p, &c, &z, &y, &proof, &mut Transcript::new(b"bench"))
                 .expect("valid proof")
         });
+        let size = zkcnn::codec::to_bytes(&proof).len() as f64 / 1024.0;
         say!(
-            "| 2^{n} | {} | {} | {} | {:.1} KiB | {:.1} |",
+            "| 2^{n} | {} | {} | {} | {size:.1} KiB | {:.1} |",
             ms(commit),
             ms(open),
             ms(verify),
-            zkcnn::codec::to_bytes(&proof).len() as f64 / 1024.0,
             p.security_bits(n, field_bits::<E>())
+        );
+        transparent.push((n, open, verify, size));
+    }
+    bench_pcs_zk(&transparent);
+}
+
+/// The hiding commitment and zero-knowledge opening (`pcs::zk`) at the sizes of
+/// [`bench_pcs`], with the ratios to its transparent figures (`transparent`: entries' log2,
+/// open, verify, proof KiB), measured in the same run.
+fn bench_pcs_zk(transparent: &[(usize, Duration, Duration, f64)]) {
+    use zkcnn::pcs::basefold::{field_bits, Basefold};
+    use zkcnn::pcs::zk;
+    // The masked polynomial has one variable more than the table: 2^24 entries of f̂ are the
+    // most one Basefold polynomial takes at 100 proven bits, so tables of 2^23.
+    let max_vars = 24;
+    let Basefold { params: p } = Basefold::setup::<F, E>(max_vars, 100).expect("reachable");
+    say!();
+    say!(
+        "Zero-knowledge opening (pcs::zk), one claim; setup(2^{max_vars}, 100 bits) for the \
+         masked polynomial (one variable more than the table: tables up to 2^23): {} queries; \
+         mask of 2^min(n, 21); median of 3",
+        p.queries
+    );
+    say!("| entries | commit | open | verify | proof | open × | verify × | proof × | budget (openings) | proven bits |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut rng = StdRng::seed_from_u64(10);
+    for &(n, t_open, t_verify, t_size) in transparent.iter().filter(|t| t.0 < max_vars) {
+        let evals: Vec<F> = random_base(&mut rng, 1 << n);
+        let mut z: Vec<E> = (0..=n)
+            .map(|_| <E as ark_ff::UniformRand>::rand(&mut rng))
+            .collect();
+        if let Some(b) = z.last_mut().filter(|b| ark_ff::Zero::is_zero(*b)) {
+            *b = E::from(1u64);
+        }
+        let z = vec![z];
+        let ell = n.min(21);
+        let mut committed = None;
+        let mut os = rand::rngs::OsRng;
+        let commit = time(3, || {
+            committed = Some(zk::commit(&p, evals.clone(), ell, &mut os).expect("valid sizes"))
+        });
+        let (c, mut data) = committed.expect("ran at least once");
+        let per = zk::revealed_per_opening::<E>(&p, n, 1);
+        let budget = data.budget(&p) / per;
+        let mut opened = None;
+        let open = time(3, || {
+            opened = Some(
+                zk::open(
+                    &p,
+                    &c,
+                    &mut data,
+                    &z,
+                    &mut os,
+                    &mut Transcript::new(b"bench"),
+                )
+                .expect("within the budget"),
+            )
+        });
+        let (y, proof) = opened.expect("ran at least once");
+        let verify = time(3, || {
+            zk::verify(&p, &c, &z, &y, &proof, &mut Transcript::new(b"bench")).expect("valid proof")
+        });
+        let size = zkcnn::codec::to_bytes(&proof).len() as f64 / 1024.0;
+        say!(
+            "| 2^{n} | {} | {} | {} | {size:.1} KiB | {:.2} | {:.2} | {:.2} | {budget} | {:.1} |",
+            ms(commit),
+            ms(open),
+            ms(verify),
+            open.as_secs_f64() / t_open.as_secs_f64(),
+            verify.as_secs_f64() / t_verify.as_secs_f64(),
+            size / t_size,
+            p.security_bits(n + 1, field_bits::<E>())
         );
     }
 }

@@ -130,6 +130,17 @@ pub enum ZkError {
         /// The claim.
         claim: usize,
     },
+    /// Two claims agree on the mask's variables but not elsewhere: their values read the mask at
+    /// the same point, and a combination of them would be the table's alone.
+    #[error("claims {first} and {second} agree on the first {mask_vars} coordinates (the mask's) but not on the rest: together they would reveal the table")]
+    SharedMask {
+        /// The earlier claim.
+        first: usize,
+        /// The later one.
+        second: usize,
+        /// `ℓ`.
+        mask_vars: usize,
+    },
     /// The opening would reveal more mask functionals than the commitment's budget.
     #[error("the commitment's budget is spent: {revealed} of {budget} mask functionals revealed, and this opening needs {needed}; commit again")]
     Budget {
@@ -403,6 +414,20 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
         .position(|z| z.last().is_none_or(|b| b.is_zero()))
     {
         return Err(ZkError::Unmasked { claim });
+    }
+    let ell = c.mask_vars as usize;
+    let mut seen: std::collections::HashMap<&[E], usize> = std::collections::HashMap::new();
+    for (i, z) in points.iter().enumerate() {
+        if let Some(&j) = seen.get(&z[..ell]) {
+            if points[j] != *z {
+                return Err(ZkError::SharedMask {
+                    first: j,
+                    second: i,
+                    mask_vars: ell,
+                });
+            }
+        }
+        seen.entry(&z[..ell]).or_insert(i);
     }
     let needed = revealed_per_opening::<E>(params, n1 - 1, points.len());
     let budget = data.budget(params);
@@ -1004,6 +1029,17 @@ mod tests {
             open(&p, &c, &mut data, &zs, &mut rng, &mut Transcript::new(b"t")).map(|_| ()),
             Err(ZkError::Unmasked { claim: 0 })
         );
+        let mut zs = points::<E>(&mut rng, 6, 3);
+        zs[2] = zs[0].clone();
+        zs[2][6] += E::ONE;
+        assert_eq!(
+            open(&p, &c, &mut data, &zs, &mut rng, &mut Transcript::new(b"t")).map(|_| ()),
+            Err(ZkError::SharedMask {
+                first: 0,
+                second: 2,
+                mask_vars: 6
+            })
+        );
         // 2^6 − 4 = 60 functionals; each opening at one claim reveals 4·4 + (1 + 2)·2 = 22.
         assert_eq!(data.budget(&p), 60);
         assert_eq!(revealed_per_opening::<E>(&p, 6, 1), 22);
@@ -1250,5 +1286,30 @@ mod tests {
         // opening reveals 2·16 + (1 + 6)·2 = 46 of its functionals, budget 48), ω of 2^9.
         assert!(!leaks(11, 6, 4, 1, true));
         assert!(leaks(11, 6, 4, 1, false));
+    }
+}
+
+#[cfg(test)]
+mod profile {
+    use super::*;
+    use crate::field::{Goldilocks as F, GoldilocksExt2 as E};
+    use ark_ff::UniformRand;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    #[test]
+    #[ignore]
+    fn profile_open() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let p = basefold::Basefold::setup::<F, E>(24, 100).unwrap().params;
+        let n = 20;
+        let table: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+        let (c, mut data) = commit(&p, table, 20, &mut rng).unwrap();
+        let z: Vec<Vec<E>> = vec![(0..=n).map(|_| E::rand(&mut rng)).collect()];
+        for _ in 0..8 {
+            let t = std::time::Instant::now();
+            open(&p, &c, &mut data, &z, &mut rng, &mut Transcript::new(b"p")).unwrap();
+            eprintln!("{:?}", t.elapsed());
+        }
     }
 }
