@@ -305,23 +305,38 @@ fn bench_pcs(quick: bool) {
 /// [`bench_pcs`], with the ratios to its transparent figures (`transparent`: entries' log2,
 /// open, verify, proof KiB), measured in the same run.
 fn bench_pcs_zk(transparent: &[(usize, Duration, Duration, f64)]) {
-    use zkcnn::pcs::basefold::{field_bits, Basefold};
+    use zkcnn::pcs::basefold::{Basefold, Params};
+    // The masked polynomial has one variable more than the table. At rate 1/4 its codeword is
+    // twice the transparent one, and 2^24 entries of f̂ are the most one polynomial takes at 100
+    // proven bits (tables of 2^23); at rate 1/2 the codeword is the transparent one's size and
+    // the queries make up for the rate.
+    let Basefold { params: quarter } = Basefold::setup::<F, E>(24, 100).expect("reachable");
+    let half = Params::for_security::<E>(25, 100, 1, Params::DEFAULT_FOLD_BITS).expect("reachable");
+    for (p, max_table_vars) in [(quarter, 23), (half, 24)] {
+        bench_pcs_zk_at(transparent, p, max_table_vars);
+    }
+}
+
+/// [`bench_pcs_zk`] at one rate.
+fn bench_pcs_zk_at(
+    transparent: &[(usize, Duration, Duration, f64)],
+    p: zkcnn::pcs::basefold::Params,
+    max_table_vars: usize,
+) {
+    use zkcnn::pcs::basefold::field_bits;
     use zkcnn::pcs::zk;
-    // The masked polynomial has one variable more than the table: 2^24 entries of f̂ are the
-    // most one Basefold polynomial takes at 100 proven bits, so tables of 2^23.
-    let max_vars = 24;
-    let Basefold { params: p } = Basefold::setup::<F, E>(max_vars, 100).expect("reachable");
     say!();
     say!(
-        "Zero-knowledge opening (pcs::zk), one claim; setup(2^{max_vars}, 100 bits) for the \
-         masked polynomial (one variable more than the table: tables up to 2^23): {} queries; \
+        "Zero-knowledge opening (pcs::zk), one claim, rate 1/{} for the masked polynomial (one \
+         variable more than the table; tables up to 2^{max_table_vars} at 100 bits): {} queries; \
          mask of 2^min(n, 21); median of 3",
+        1 << p.rate_bits,
         p.queries
     );
     say!("| entries | commit | open | verify | proof | open × | verify × | proof × | budget (openings) | proven bits |");
     say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut rng = StdRng::seed_from_u64(10);
-    for &(n, t_open, t_verify, t_size) in transparent.iter().filter(|t| t.0 < max_vars) {
+    for &(n, t_open, t_verify, t_size) in transparent.iter().filter(|t| t.0 <= max_table_vars) {
         let evals: Vec<F> = random_base(&mut rng, 1 << n);
         let mut z: Vec<E> = (0..=n)
             .map(|_| <E as ark_ff::UniformRand>::rand(&mut rng))

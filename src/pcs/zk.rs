@@ -650,6 +650,8 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     };
     shape("the values", points.len(), values.len())?;
     let layout = Layout::new(n1, params);
+    // A commitment beyond the field's FFT domains is refused before any size is used.
+    super::code::root::<F>(layout.log_size).map_err(PcsError::from)?;
     let s = join_step(&layout);
     shape("the round messages", n1, proof.rounds.len())?;
     for m in &proof.rounds {
@@ -913,6 +915,14 @@ mod tests {
     #[test]
     fn any_bytes_give_an_error_never_a_panic() {
         let (p, c, _, zs, values, proof) = fixture();
+        // A commitment claiming more variables than any domain holds.
+        for vars in [40u32, 63, u32::MAX] {
+            let mut big = c.clone();
+            big.inner.num_vars = vars;
+            big.mask_vars = 8;
+            let zs: Vec<Vec<E>> = vec![vec![E::ONE; (vars as usize).min(70)]];
+            assert!(check(&p, &big, &zs, &values[..1], &proof).is_err());
+        }
         let mut bytes = Vec::new();
         proof.serialize_compressed(&mut bytes).unwrap();
         let mut rng = StdRng::seed_from_u64(11);
@@ -1286,30 +1296,5 @@ mod tests {
         // opening reveals 2·16 + (1 + 6)·2 = 46 of its functionals, budget 48), ω of 2^9.
         assert!(!leaks(11, 6, 4, 1, true));
         assert!(leaks(11, 6, 4, 1, false));
-    }
-}
-
-#[cfg(test)]
-mod profile {
-    use super::*;
-    use crate::field::{Goldilocks as F, GoldilocksExt2 as E};
-    use ark_ff::UniformRand;
-    use rand::rngs::StdRng;
-    use rand::SeedableRng;
-
-    #[test]
-    #[ignore]
-    fn profile_open() {
-        let mut rng = StdRng::seed_from_u64(1);
-        let p = basefold::Basefold::setup::<F, E>(24, 100).unwrap().params;
-        let n = 20;
-        let table: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
-        let (c, mut data) = commit(&p, table, 20, &mut rng).unwrap();
-        let z: Vec<Vec<E>> = vec![(0..=n).map(|_| E::rand(&mut rng)).collect()];
-        for _ in 0..8 {
-            let t = std::time::Instant::now();
-            open(&p, &c, &mut data, &z, &mut rng, &mut Transcript::new(b"p")).unwrap();
-            eprintln!("{:?}", t.elapsed());
-        }
     }
 }
