@@ -344,7 +344,7 @@ fn bench_pcs_zk_at(
         if let Some(b) = z.last_mut().filter(|b| ark_ff::Zero::is_zero(*b)) {
             *b = E::from(1u64);
         }
-        let z = vec![z];
+        let z = vec![zkcnn::pcs::Claim::new(0, z)];
         let ell = n.min(21);
         let mut committed = None;
         let mut os = rand::rngs::OsRng;
@@ -352,7 +352,7 @@ fn bench_pcs_zk_at(
             committed = Some(zk::commit(&p, evals.clone(), ell, &mut os).expect("valid sizes"))
         });
         let (c, mut data) = committed.expect("ran at least once");
-        let per = zk::revealed_per_opening::<E>(&p, n, 1);
+        let per = zk::revealed_per_opening::<E>(&p, n, 1, false);
         let budget = data.budget(&p) / per;
         let mut opened = None;
         let open = time(3, || {
