@@ -39,6 +39,9 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
     views: Vec<Vec<ViewClaim<E>>>,
+    /// The last window max-pool layer and point whose padding indicators were computed, and
+    /// them.
+    pads: Option<(usize, Vec<E>, Vec<E>)>,
     layer: usize,
     t: &'a mut Transcript,
 }
@@ -182,9 +185,17 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
                     return Err(VerifyError::AdviceShape);
                 };
-                let pad = maxpool::padding_indicators(shape, point)
-                    .get(offset)
-                    .copied()
+                // `P̃_d` of every offset at this point, computed once per point (a layer reads
+                // all its views at the zero-check's point, and at the range check's).
+                let cached = matches!(&self.pads, Some((l, p, _)) if *l == layer && p == point);
+                if !cached {
+                    let all = maxpool::padding_indicators(shape, point);
+                    self.pads = Some((layer, point.to_vec(), all));
+                }
+                let pad = self
+                    .pads
+                    .as_ref()
+                    .and_then(|(_, _, all)| all.get(offset).copied())
                     .ok_or(VerifyError::AdviceShape)?;
                 let value = self.read()?;
                 if let Some(v) = self.views.get_mut(layer) {
@@ -607,6 +618,7 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
         model_claims: Vec::new(),
         pending: vec![Vec::new(); n_t],
         views: vec![Vec::new(); plan.steps.len()],
+        pads: None,
         layer: plan.steps.len(),
         t: &mut t,
     };
