@@ -146,6 +146,29 @@ def supported() -> dict[str, onnx.ModelProto]:
     n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2])
     models["maxpool"] = n.model()
 
+    # Max-pools of other windows: ResNet's stem (3x3, stride 2, pads 1), GoogLeNet's ceil mode
+    # (a last, partial window), a 3x3 stride-1 pool, and Keras's `same` padding (trailing
+    # padding only, which the import maps to ceil mode).
+    n = Net("maxpool_stem", [1, 1, 9, 9], 14)
+    conv(n, 1, 2, 3, pads=[1, 1, 1, 1])
+    n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    models["maxpool-stem"] = n.model()
+
+    n = Net("maxpool_ceil", [1, 1, 8, 8], 15)
+    conv(n, 1, 2, 3)
+    n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    models["maxpool-ceil"] = n.model()
+
+    n = Net("maxpool_3x3_s1", [1, 1, 6, 6], 16)
+    conv(n, 1, 2, 3, pads=[1, 1, 1, 1])
+    n.op("MaxPool", kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    models["maxpool-3x3-s1"] = n.model()
+
+    n = Net("maxpool_same_upper", [1, 1, 6, 6], 17)
+    conv(n, 1, 2, 3, pads=[1, 1, 1, 1])
+    n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1])
+    models["maxpool-same-upper"] = n.model()
+
     n = Net("averagepool", [1, 1, 8, 8], 6)
     conv(n, 1, 2, 3, pads=[1, 1, 1, 1])
     n.op("AveragePool", kernel_shape=[2, 2], strides=[2, 2])
@@ -285,12 +308,12 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
     one("conv-dilations", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, dilations=[2, 2]))
     one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
     one("conv-auto-pad", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, auto_pad="SAME_UPPER"))
-    one("maxpool-ceil-mode", [1, 1, 7, 7],
-        lambda n: n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1))
+    one("averagepool-ceil-mode", [1, 1, 7, 7],
+        lambda n: n.op("AveragePool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1))
     one("maxpool-rectangular", [1, 1, 6, 6],
         lambda n: n.op("MaxPool", kernel_shape=[2, 3], strides=[2, 2]))
-    one("maxpool-pads", [1, 1, 6, 6],
-        lambda n: n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1]))
+    one("maxpool-asymmetric-pads", [1, 1, 6, 6],
+        lambda n: n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 0, 1, 0]))
     one("averagepool-3x3", [1, 1, 6, 6],
         lambda n: n.op("AveragePool", kernel_shape=[3, 3], strides=[3, 3]))
     one("gemm-alpha", [1, 8], lambda n: gemm(n, 8, 3, alpha=0.5))

@@ -47,23 +47,24 @@ def test_bad_model_json():
 
 
 def test_model_the_prover_does_not_support():
-    # Valid IR, but a max-pool of odd width is refused by the prover's plan.
+    # Valid IR, but a max-pool of more than 1,024 window positions is refused by the prover's
+    # plan.
     model = zkcnn.Model.from_json(
         json.dumps(
             {
-                "name": "odd-pool",
-                "input_shape": [1, 3, 3],
+                "name": "huge-pool",
+                "input_shape": [1, 33, 33],
                 "activation_bits": 8,
                 "weight_bits": 8,
-                "layers": [{"type": "MaxPool2d", "size": 2, "stride": 2}, {"type": "Flatten"}],
+                "layers": [{"type": "MaxPool2d", "size": 33, "stride": 1}, {"type": "Flatten"}],
             }
         )
     )
-    with raises(zkcnn.ModelError, "unsupported") as e:
+    with raises(zkcnn.ModelError, "too_large") as e:
         model.commit()
-    assert "odd height or width" in str(e.value)
-    with raises(zkcnn.ModelError, "unsupported"):
-        zkcnn.verify(model.architecture(), b"", np.zeros((1, 3, 3), np.int64), np.zeros(1, np.int64), b"")
+    assert "window positions" in str(e.value)
+    with raises(zkcnn.ModelError, "too_large"):
+        zkcnn.verify(model.architecture(), b"", np.zeros((1, 33, 33), np.int64), np.zeros(1, np.int64), b"")
 
 
 def test_bad_onnx():

@@ -18,6 +18,9 @@
 //!   sum-check over frequencies and input channels (output selection, inverse FFT and the
 //!   frequency-domain matmul in one), the kernel's sparse transform, and one sum-check for the
 //!   input's FFT against the Fourier matrix's multilinear extension;
+//! * [`maxpool`] — max-pooling of any window: the views of the input through the index maps,
+//!   the padding indicators, the batched zero-check of the chain of two-way maxima, and the
+//!   reduction of view claims to one claim on the input;
 //! * [`flatten`] — re-indexing `[c, h, w] → [c·h·w]` by one product sum-check;
 //! * [`window`] — the one-dimensional index maps `i = o·s + d − p` that conv and pooling use,
 //!   as prover tables and as multilinear extensions the verifier evaluates in `O(k·out)`.
@@ -32,6 +35,7 @@ pub mod conv;
 pub mod dense;
 pub mod fft_conv;
 pub mod flatten;
+pub mod maxpool;
 pub mod window;
 
 use crate::field::{BaseField, ExtField};

@@ -51,6 +51,43 @@ impl Window {
         t
     }
 
+    /// The table `i ↦ Σ_o wo[o]·M(d, o, i)` over `in_len` entries, for one offset `d`.
+    pub fn table_at<E: MulAcc>(&self, d: usize, wo: &[E], in_len: usize) -> Vec<E> {
+        let mut t = vec![E::ZERO; in_len];
+        for (_, o, i) in self.triples().filter(|&(e, _, _)| e == d) {
+            if let (Some(ti), Some(&wo)) = (t.get_mut(i), wo.get(o)) {
+                *ti += wo;
+            }
+        }
+        t
+    }
+
+    /// `M̃(d, ro, ri)` for every offset `d < k` (at the boolean `d`): `O(k·out)` after two `eq`
+    /// tables.
+    pub fn evaluate_offsets<E: MulAcc>(&self, ro: &[E], ri: &[E]) -> Vec<E> {
+        let (eo, ei) = (eq_table(ro), eq_table(ri));
+        let mut out = vec![E::ZERO; self.k];
+        for (d, o, i) in self.triples() {
+            if let (Some(v), Some(&a), Some(&b)) = (out.get_mut(d), eo.get(o), ei.get(i)) {
+                *v += a * b;
+            }
+        }
+        out
+    }
+
+    /// `Σ_o eq(ro, o)·[(d, o) reads a real input position]` for every offset `d < k`: the
+    /// multilinear extension in `o` of "offset `d` of output `o` is inside the input".
+    pub fn real_offsets<E: MulAcc>(&self, ro: &[E]) -> Vec<E> {
+        let eo = eq_table(ro);
+        let mut out = vec![E::ZERO; self.k];
+        for (d, o, _) in self.triples() {
+            if let (Some(v), Some(&a)) = (out.get_mut(d), eo.get(o)) {
+                *v += a;
+            }
+        }
+        out
+    }
+
     /// `M̃(rd, ro, ri)` (`rd = None`: the offsets summed out).
     pub fn evaluate<E: MulAcc>(&self, rd: Option<&[E]>, ro: &[E], ri: &[E]) -> E {
         let ed = rd.map(eq_table);

@@ -453,15 +453,18 @@ impl<'a> Engine<'a> {
                 shift: d.shift,
             },
             Layer::Relu => Computed::Output(prev.iter().map(|&x| x.max(0)).collect()),
-            Layer::MaxPool2d(MaxPool2d { size, stride }) => {
-                Computed::Output(pool(prev, out_shape, *size, *stride, i64::max))
-            }
+            Layer::MaxPool2d(MaxPool2d {
+                size,
+                stride,
+                padding,
+                ..
+            }) => Computed::Output(pool(prev, out_shape, *size, *stride, *padding, i64::max)),
             Layer::AvgPool2d(AvgPool2d {
                 size,
                 stride,
                 shift,
             }) => Computed::Accumulator {
-                acc: pool(prev, out_shape, *size, *stride, |a, b| a + b),
+                acc: pool(prev, out_shape, *size, *stride, 0, |a, b| a + b),
                 shift: *shift,
             },
             Layer::Flatten => Computed::Output(prev.iter().copied().collect()),
@@ -566,31 +569,41 @@ fn dot(a: &[i16], b: &[i16], chunk: usize) -> i64 {
         .sum()
 }
 
-/// Sliding `size × size` windows with stride `stride` over each channel (floor mode, no
-/// padding), each folded with `reduce` (max or sum).
+/// Sliding `size × size` windows with stride `stride` over each channel, `pad` positions of
+/// padding before the first row and column, each folded with `reduce` (max or sum) over the
+/// positions inside the input (padding never enters; the caller's validated shape guarantees
+/// every window holds one). `out_shape` decides the number of windows (floor or ceil mode).
 fn pool(
     prev: &ArrayD<i64>,
     out_shape: &[usize],
     size: usize,
     stride: usize,
+    pad: usize,
     reduce: impl Fn(i64, i64) -> i64,
 ) -> Vec<i64> {
     let input: Vec<i64> = prev.iter().copied().collect();
     let (h, w) = (prev.shape()[1], prev.shape()[2]);
     let (c, oh, ow) = (out_shape[0], out_shape[1], out_shape[2]);
+    // The input positions `lo..hi` of window `o` along a dimension of length `n`.
+    let span = |o: usize, n: usize| {
+        let start = o * stride;
+        (
+            start.saturating_sub(pad),
+            (start + size).saturating_sub(pad).min(n),
+        )
+    };
     let mut out = Vec::with_capacity(c * oh * ow);
     for ch in 0..c {
         let plane = &input[ch * h * w..(ch + 1) * h * w];
         for y in 0..oh {
+            let (y0, y1) = span(y, h);
             for x in 0..ow {
-                let first = plane[y * stride * w + x * stride];
-                let value = (0..size)
-                    .flat_map(|dy| {
-                        let row = (y * stride + dy) * w + x * stride;
-                        &plane[row..row + size]
-                    })
-                    .skip(1)
-                    .fold(first, |a, &b| reduce(a, b));
+                let (x0, x1) = span(x, w);
+                let value = (y0..y1)
+                    .flat_map(|iy| &plane[iy * w + x0..iy * w + x1])
+                    .copied()
+                    .reduce(&reduce)
+                    .unwrap_or(0);
                 out.push(value);
             }
         }

@@ -52,7 +52,7 @@ pub enum Layer {
     Dense(Dense),
     /// `max(x, 0)` elementwise.
     Relu,
-    /// Max over `size × size` windows (floor mode, no padding).
+    /// Max over `size × size` windows, with padding that never wins and floor or ceil mode.
     MaxPool2d(MaxPool2d),
     /// Sum over `size × size` windows (floor mode, no padding), then requantization.
     AvgPool2d(AvgPool2d),
@@ -135,7 +135,16 @@ pub struct Dense {
     pub shift: u32,
 }
 
-/// Max pooling.
+/// Max pooling: `out[c][y][x] = max` of `in[c][y·s+dy−p][x·s+dx−p]` over `dy, dx < size` and
+/// the positions inside the input (padding is `−∞`: it never wins, and every window holds at
+/// least one real position, so `padding < size`).
+///
+/// The output has `⌊(n + 2p − size)/s⌋ + 1` rows (and columns, with `n` the input's height or
+/// width), or with `ceil_mode` `⌈(n + 2p − size)/s⌉ + 1`, less one if the last window would
+/// start in the bottom (right) padding (PyTorch's and onnxruntime's rule): [`pool_output`].
+///
+/// In JSON, `padding` and `ceil_mode` are omitted when 0 and `false` (and default to them), so
+/// models written before they existed read and digest as before.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaxPool2d {
@@ -143,6 +152,65 @@ pub struct MaxPool2d {
     pub size: usize,
     /// Stride.
     pub stride: usize,
+    /// Padding on each side (both directions); padded positions never win.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub padding: usize,
+    /// Ceil mode: a last, partial window where floor mode would drop the input's last rows or
+    /// columns.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ceil_mode: bool,
+}
+
+impl MaxPool2d {
+    /// `size × size` windows with stride `stride`, no padding, floor mode.
+    pub fn new(size: usize, stride: usize) -> Self {
+        Self {
+            size,
+            stride,
+            padding: 0,
+            ceil_mode: false,
+        }
+    }
+
+    /// The output length along a dimension of input length `n` ([`pool_output`]).
+    pub fn output(&self, n: usize) -> Option<usize> {
+        pool_output(n, self.size, self.stride, self.padding, self.ceil_mode)
+    }
+}
+
+fn is_zero(x: &usize) -> bool {
+    *x == 0
+}
+
+fn is_false(x: &bool) -> bool {
+    !*x
+}
+
+/// The number of pooling windows of side `k`, stride `s` and padding `p` on each side along a
+/// dimension of length `n`: `⌊(n + 2p − k)/s⌋ + 1`, or with `ceil` `⌈(n + 2p − k)/s⌉ + 1` less
+/// one when that last window would start at or after `n + p` (inside the trailing padding).
+/// `None` when the window does not fit (`n + 2p < k`), `s = 0`, a size overflows, or some window
+/// would hold padding only (`p ≥ k`, which also puts the first window in the leading padding).
+///
+/// ```
+/// use zkcnn::model::pool_output;
+/// assert_eq!(pool_output(112, 3, 2, 1, false), Some(56)); // ResNet's stem
+/// assert_eq!(pool_output(55, 3, 2, 0, true), Some(27)); // SqueezeNet
+/// assert_eq!(pool_output(56, 3, 2, 0, false), Some(27));
+/// assert_eq!(pool_output(56, 3, 2, 0, true), Some(28));
+/// assert_eq!(pool_output(5, 2, 2, 1, true), Some(3)); // a 4th window would start in padding
+/// assert_eq!(pool_output(4, 2, 2, 2, false), None); // the first window is all padding
+/// ```
+pub fn pool_output(n: usize, k: usize, s: usize, p: usize, ceil: bool) -> Option<usize> {
+    if s == 0 || k == 0 || p >= k {
+        return None;
+    }
+    let span = n.checked_add(p.checked_mul(2)?)?.checked_sub(k)?;
+    let mut out = if ceil { span.div_ceil(s) } else { span / s } + 1;
+    if ceil && (out - 1).checked_mul(s)? >= n + p {
+        out -= 1;
+    }
+    Some(out)
 }
 
 /// Average pooling as a window sum followed by requantization by `shift`.

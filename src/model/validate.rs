@@ -230,6 +230,18 @@ pub enum ModelError {
         /// Incoming spatial size `[height, width]` including padding.
         input: [usize; 2],
     },
+    /// A max-pool's padding is not below its window side, so some window holds padding only.
+    #[error("layer {layer} ({kind}): padding {padding} is not below the window side {size}; a window would hold padding only")]
+    PoolPadding {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The padding.
+        padding: usize,
+        /// The window side.
+        size: usize,
+    },
     /// The worst-case accumulator would reach `2^ACC_BITS`.
     #[error("layer {layer} ({kind}): fan-in {fan_in} lets the accumulator reach 2^{ACC_BITS}")]
     AccumulatorTooLarge {
@@ -289,6 +301,7 @@ impl ModelError {
             | BiasOutOfRange { layer, .. }
             | ShiftTooLarge { layer, .. }
             | EmptyOutput { layer, .. }
+            | PoolPadding { layer, .. }
             | AccumulatorTooLarge { layer, .. }
             | TooLarge { layer, .. }
             | AddFromNotEarlier { layer, .. }
@@ -363,9 +376,7 @@ impl Model {
                 Layer::Conv2d(c) => conv2d_shape(at, &ctx, c, incoming)?,
                 Layer::Dense(d) => dense_shape(at, &ctx, d, incoming)?,
                 Layer::Relu => incoming.clone(),
-                Layer::MaxPool2d(MaxPool2d { size, stride }) => {
-                    pool_shape(at, *size, *stride, incoming)?
-                }
+                Layer::MaxPool2d(m) => max_pool_shape(at, m, incoming)?,
                 Layer::AvgPool2d(AvgPool2d {
                     size,
                     stride,
@@ -733,6 +744,34 @@ fn pool_shape(
             kind: at.kind,
             window: [size, size],
             input: [h, w],
+        });
+    };
+    Ok(vec![channels, oh, ow])
+}
+
+fn max_pool_shape(at: At, m: &MaxPool2d, incoming: &[usize]) -> Result<Vec<usize>, ModelError> {
+    let &[channels, h, w] = incoming else {
+        return Err(at.rank(3, incoming));
+    };
+    at.nonzero(m.size, "size")?;
+    at.nonzero(m.stride, "stride")?;
+    if m.padding >= m.size {
+        return Err(ModelError::PoolPadding {
+            layer: at.layer,
+            kind: at.kind,
+            padding: m.padding,
+            size: m.size,
+        });
+    }
+    let (Some(oh), Some(ow)) = (m.output(h), m.output(w)) else {
+        return Err(ModelError::EmptyOutput {
+            layer: at.layer,
+            kind: at.kind,
+            window: [m.size, m.size],
+            input: [
+                h.saturating_add(m.padding.saturating_mul(2)),
+                w.saturating_add(m.padding.saturating_mul(2)),
+            ],
         });
     };
     Ok(vec![channels, oh, ow])

@@ -232,8 +232,7 @@ impl Builder {
     }
 
     fn max_pool(&mut self) {
-        self.layers
-            .push(Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }));
+        self.layers.push(Layer::MaxPool2d(MaxPool2d::new(2, 2)));
     }
 
     fn finish(self, name: &str, input_shape: &[usize], seed: u64) -> Model {

@@ -142,8 +142,43 @@ pub enum Step {
         /// Segments of `m1`, `m2`, `out`.
         segs: [usize; 3],
     },
+    /// Max-pooling of any window (`spec/pooling.md`, "Max pool (any window)"): a chain of
+    /// two-way maxima over the window's extended views `V'_d` (offsets row-major),
+    /// `m_1 = max(V'_0, V'_1)`, `m_i = max(m_{i−1}, V'_i)`, the last `m` the output (one
+    /// segment `m_1 = max(V'_0, V'_0)` for a 1×1 window), by one batched zero-check and range
+    /// columns; the views' claims are reduced to one claim on the input after the range check.
+    MaxPoolWindow {
+        /// Geometry (the index maps with the pooling's padding; the output's rows and columns).
+        shape: ConvShape,
+        /// Segments of `m_1, …`; the last is the output.
+        segs: Vec<usize>,
+    },
     /// Flatten (derived output).
     Flatten,
+}
+
+/// The two-way maxima `(z, u, v)`, `z = max(u, v)`, of a [`Step::MaxPoolWindow`] of layer `layer`
+/// over `offsets` offsets with segments `segs` ([`window_segments`] of them).
+pub fn window_chain(
+    layer: usize,
+    segs: &[usize],
+    offsets: usize,
+) -> Vec<(Operand, Operand, Operand)> {
+    let view = |offset| Operand::Window { layer, offset };
+    let mut out = Vec::with_capacity(segs.len());
+    for (i, &s) in segs.iter().enumerate() {
+        let (u, v) = match i {
+            0 => (view(0), view(1.min(offsets.saturating_sub(1)))),
+            _ => (Operand::Seg(segs[i - 1]), view(i + 1)),
+        };
+        out.push((Operand::Seg(s), u, v));
+    }
+    out
+}
+
+/// The segments of a [`Step::MaxPoolWindow`] over `offsets` offsets: `offsets − 1`, at least one.
+pub fn window_segments(offsets: usize) -> usize {
+    offsets.saturating_sub(1).max(1)
 }
 
 /// How the plan picks each convolution's proof. Both sides must use the same policy; it is not
@@ -212,6 +247,15 @@ pub enum Operand {
     Seg(usize),
     /// A tensor view.
     View(View),
+    /// The extended view `V'_offset = V_offset − L·P_offset` of the input of the
+    /// [`Step::MaxPoolWindow`] of layer `layer` (`L = 2^{B−1} − 1`): its values are claims on
+    /// the plain view `V_offset`, reduced to one claim on the input after the range check.
+    Window {
+        /// The max-pool's layer.
+        layer: usize,
+        /// The offset `dy·k + dx`.
+        offset: usize,
+    },
 }
 
 /// A range-checked column `Σ coeff·operand`, every entry in `[0, 2^range_bits)`.
@@ -515,11 +559,8 @@ impl Plan {
                     }
                 }
                 Layer::MaxPool2d(m) => {
-                    if m.size != 2 || m.stride != 2 || input.shape.len() != 3 {
-                        return Err(unsupported(format!(
-                            "max-pooling {0}×{0} with stride {1} (only 2×2 with stride 2 is proven)",
-                            m.size, m.stride
-                        )));
+                    if input.shape.len() != 3 {
+                        return Err(unsupported("max-pooling a tensor that is not 3-D".into()));
                     }
                     // A view (sub-grid) point has fixed coordinates: only a claim may sit
                     // there, so the viewed tensor must be committed or public, never derived
@@ -530,39 +571,69 @@ impl Plan {
                                 .into(),
                         ));
                     }
-                    if input.shape[1] % 2 == 1 || input.shape[2] % 2 == 1 {
-                        return Err(unsupported(format!(
-                            "max-pooling a tensor of odd height or width ({}×{}): floor mode \
-                             would leave its last row or column in the output's padding, which \
-                             the proof needs to be zero",
-                            input.shape[1], input.shape[2]
-                        )));
+                    let area = m.size.saturating_mul(m.size);
+                    if area > MAX_KERNEL_AREA {
+                        return Err(NetworkError::TooLarge {
+                            layer: Some(l),
+                            what: "its window positions (height × width)",
+                            size: area as u128,
+                            limit: MAX_KERNEL_AREA as u128,
+                        });
                     }
-                    let output = Dims {
-                        shape: out_shape.clone(),
-                        vars: vec![input.vars[0], input.vars[1] - 1, input.vars[2] - 1],
-                    };
-                    let nv = output.num_vars();
-                    let segs = [p.advice_seg(nv), p.advice_seg(nv), p.advice_seg(nv)];
-                    let view = |dy, dx| {
-                        Operand::View(View {
-                            tensor: l,
-                            offset: Some((dy, dx)),
-                        })
-                    };
-                    let [m1, m2, out] = segs.map(Operand::Seg);
-                    for (z, a) in [
-                        (m1, view(0, 0)),
-                        (m1, view(0, 1)),
-                        (m2, view(1, 0)),
-                        (m2, view(1, 1)),
-                        (out, m1),
-                        (out, m2),
-                    ] {
-                        p.column(vec![(z, 1), (a, -1)], nv);
+                    // 2×2 windows with stride 2 that tile the input exactly (even height and
+                    // width, no padding) keep the sub-grid protocol (format 6 and earlier):
+                    // each view is the input with two coordinates fixed.
+                    let sub_grid = m.size == 2
+                        && m.stride == 2
+                        && m.padding == 0
+                        && input.shape[1] % 2 == 0
+                        && input.shape[2] % 2 == 0;
+                    if sub_grid {
+                        let output = Dims {
+                            shape: out_shape.clone(),
+                            vars: vec![input.vars[0], input.vars[1] - 1, input.vars[2] - 1],
+                        };
+                        let nv = output.num_vars();
+                        let segs = [p.advice_seg(nv), p.advice_seg(nv), p.advice_seg(nv)];
+                        let view = |dy, dx| {
+                            Operand::View(View {
+                                tensor: l,
+                                offset: Some((dy, dx)),
+                            })
+                        };
+                        let [m1, m2, out] = segs.map(Operand::Seg);
+                        for (z, a) in [
+                            (m1, view(0, 0)),
+                            (m1, view(0, 1)),
+                            (m2, view(1, 0)),
+                            (m2, view(1, 1)),
+                            (out, m1),
+                            (out, m2),
+                        ] {
+                            p.column(vec![(z, 1), (a, -1)], nv);
+                        }
+                        let src = Source::Committed(vec![(segs[2], 1)]);
+                        (Step::MaxPool { segs }, output, src)
+                    } else {
+                        let output = Dims::new(out_shape);
+                        let shape = ConvShape {
+                            input: input.clone(),
+                            output: output.clone(),
+                            wy: window(m.size, m.stride, m.padding, 1),
+                            wx: window(m.size, m.stride, m.padding, 2),
+                        };
+                        let nv = output.num_vars();
+                        let segs: Vec<usize> = (0..window_segments(area))
+                            .map(|_| p.advice_seg(nv))
+                            .collect();
+                        for (z, u, v) in window_chain(l, &segs, area) {
+                            p.column(vec![(z, 1), (u, -1)], nv);
+                            p.column(vec![(z, 1), (v, -1)], nv);
+                        }
+                        let out = *segs.last().unwrap_or_else(|| unreachable!("one segment"));
+                        let src = Source::Committed(vec![(out, 1)]);
+                        (Step::MaxPoolWindow { shape, segs }, output, src)
                     }
-                    let src = Source::Committed(vec![(segs[2], 1)]);
-                    (Step::MaxPool { segs }, output, src)
                 }
                 Layer::Flatten => (Step::Flatten, Dims::new(out_shape), Source::Derived),
             };

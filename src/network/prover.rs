@@ -2,11 +2,12 @@
 
 use super::columns::TableColumns;
 use super::commitment::CommittedModel;
-use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{absorb_statement, pcs, NetworkError, Proof};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
+use crate::layers::maxpool::{self, ViewClaim};
 use crate::layers::{conv, dense, flatten, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::validate::MIN_BIAS;
@@ -224,6 +225,24 @@ fn witness<F: BaseField, E>(
                 advice[segs[2]] = to_field(&out);
                 out
             }
+            Step::MaxPoolWindow { shape, segs } => {
+                let x = &ints[l];
+                let low = -window_low(bits);
+                let views: Vec<Vec<i64>> = maxpool::offsets(shape)
+                    .map(|d| maxpool::view(shape, x, d, low, 0))
+                    .collect();
+                let mut prev: Option<Vec<i64>> = None;
+                for (i, &seg) in segs.iter().enumerate() {
+                    let (u, v) = match &prev {
+                        None => (&views[0], &views[1.min(views.len() - 1)]),
+                        Some(m) => (m, &views[i + 1]),
+                    };
+                    let m: Vec<i64> = u.iter().zip(v).map(|(&a, &b)| a.max(b)).collect();
+                    advice[seg] = to_field(&m);
+                    prev = Some(m);
+                }
+                prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment"))
+            }
             Step::Flatten => pad(out_dims, &out.iter().copied().collect::<Vec<_>>()),
         };
         ints.push(out_ints);
@@ -306,11 +325,34 @@ fn column_tables<F: BaseField>(plan: &Plan, ints: &[Vec<i64>], advice: &[Vec<F>]
                             *a += k * from_i64::<F>(b);
                         }
                     }
+                    Operand::Window { layer, offset } => {
+                        let vals = window_ints(plan, ints, layer, offset);
+                        for (a, &b) in t.iter_mut().zip(&vals) {
+                            *a += k * from_i64::<F>(b);
+                        }
+                    }
                 }
             }
             t
         })
         .collect()
+}
+
+/// `L = 2^{B−1} − 1`: a window max-pool's padded positions read as `−L`, the smallest
+/// activation.
+pub(crate) fn window_low(bits: u32) -> i64 {
+    (1i64 << (bits - 1)) - 1
+}
+
+/// The extended view `V'_offset` of window max-pool `layer`'s input, as integers.
+fn window_ints(plan: &Plan, ints: &[Vec<i64>], layer: usize, offset: usize) -> Vec<i64> {
+    let Some(Step::MaxPoolWindow { shape, .. }) = plan.steps.get(layer) else {
+        unreachable!("a window operand names a window max-pool")
+    };
+    let d = maxpool::offsets(shape)
+        .nth(offset)
+        .unwrap_or_else(|| unreachable!("the offset is the window's"));
+    maxpool::view(shape, &ints[layer], d, -window_low(plan.range_bits), 0)
 }
 
 fn view_ints(plan: &Plan, ints: &[Vec<i64>], v: View) -> Vec<i64> {
@@ -342,6 +384,8 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     advice_claims: Vec<(usize, Vec<E>)>,
     model_claims: Vec<(usize, Vec<E>)>,
     pending: Vec<Vec<(Vec<E>, E)>>,
+    /// Claims on each window max-pool's views, by layer.
+    views: Vec<Vec<ViewClaim<E>>>,
     t: &'a mut Transcript,
 }
 
@@ -421,7 +465,40 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     self.eval_tensor(v.tensor, &p)
                 }
             },
+            Operand::Window { layer, offset } => {
+                // The plain view's value is sent and claimed (returned, unlike the other
+                // operands' values: the extended view's is `v − L·P̃_d(point)`, which only the
+                // verifier needs).
+                let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
+                    unreachable!("a window operand names a window max-pool")
+                };
+                let d = maxpool::offsets(shape)
+                    .nth(offset)
+                    .unwrap_or_else(|| unreachable!("the offset is the window's"));
+                let plain = maxpool::view(shape, &self.tensors[layer], d, F::ZERO, F::ZERO);
+                let value = evaluate_base(&plain, point);
+                self.send(value);
+                self.views[layer].push(ViewClaim {
+                    point: point.to_vec(),
+                    offset,
+                    value,
+                });
+                // The callers read the value only through the transcript; the extended
+                // view's value is the verifier's to compute.
+                value
+            }
         }
+    }
+
+    /// Reduces the claims on window max-pool `l`'s views to one claim on its input.
+    fn window_views(&mut self, l: usize) {
+        let Step::MaxPoolWindow { shape, .. } = &self.plan.steps[l] else {
+            return;
+        };
+        let claims = std::mem::take(&mut self.views[l]);
+        let (proof, point, xv) = maxpool::prove_views(shape, &self.tensors[l], &claims, self.t);
+        self.products.push(proof);
+        self.claim_tensor(l, &point, xv);
     }
 
     /// The requantization's values at `r`; returns the accumulator's value there.
@@ -493,6 +570,29 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     self.eval_operand(z, &rho);
                     self.eval_operand(a, &rho);
                     self.eval_operand(b, &rho);
+                }
+            }
+            Step::MaxPoolWindow { shape, segs } => {
+                let vars = plan.dims[tout].num_vars();
+                let k2 = maxpool::offset_count(shape);
+                let pairs: Vec<(Vec<F>, Vec<F>)> = window_chain(l, segs, k2)
+                    .into_iter()
+                    .map(|(z, u, v)| {
+                        let zt = self.operand_table(z);
+                        let (ut, vt) = (self.operand_table(u), self.operand_table(v));
+                        let du = zt.iter().zip(&ut).map(|(&z, &u)| z - u).collect();
+                        let dv = zt.iter().zip(&vt).map(|(&z, &v)| z - v).collect();
+                        (du, dv)
+                    })
+                    .collect();
+                let (proof, rho) = maxpool::prove_zero_checks(vars, pairs, self.t);
+                self.products.push(proof);
+                // Every operand once: the maxima, then the views.
+                for &seg in segs {
+                    self.eval_seg(seg, &rho);
+                }
+                for offset in 0..k2 {
+                    self.eval_operand(Operand::Window { layer: l, offset }, &rho);
                 }
             }
             step => {
@@ -617,6 +717,16 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     sub_grid(&self.plan.dims[v.tensor], &self.tensors[v.tensor], dy, dx)
                 }
             },
+            Operand::Window { layer, offset } => {
+                let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
+                    unreachable!("a window operand names a window max-pool")
+                };
+                let d = maxpool::offsets(shape)
+                    .nth(offset)
+                    .unwrap_or_else(|| unreachable!("the offset is the window's"));
+                let low = -from_i64::<F>(window_low(self.plan.range_bits));
+                maxpool::view(shape, &self.tensors[layer], d, low, F::ZERO)
+            }
         }
     }
 }
@@ -729,6 +839,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         advice_claims: Vec::new(),
         model_claims: Vec::new(),
         pending: vec![Vec::new(); n_t],
+        views: vec![Vec::new(); plan.steps.len()],
         t: &mut t,
     };
     // The output claim.
@@ -758,6 +869,11 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     }
     ctx.advice_claims
         .push((mseg, claims.multiplicities.point.clone()));
+    // Each window max-pool's view claims (at its zero-check's and the range check's points)
+    // become one claim on its input.
+    for l in 0..plan.steps.len() {
+        ctx.window_views(l);
+    }
     lap("range check");
     // Claims on the packed tables become claims on their columns (the same claims when a table
     // is one column), with the column values sent where a claim spans several columns.

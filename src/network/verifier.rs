@@ -10,12 +10,13 @@
 
 use super::columns::TableColumns;
 use super::commitment::CheckedCommitment;
-use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
-use super::prover::{bias_value, embed, valid};
+use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::prover::{bias_value, embed, valid, window_low};
 use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
+use crate::layers::maxpool::{self, ViewClaim};
 use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
@@ -36,6 +37,11 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     advice_claims: Vec<(usize, Vec<E>, E)>,
     model_claims: Vec<(usize, Vec<E>, E)>,
     pending: Vec<Vec<(Vec<E>, E)>>,
+    /// Claims on each window max-pool's views, by layer.
+    views: Vec<Vec<ViewClaim<E>>>,
+    /// The last window max-pool layer and point whose padding indicators were computed, and
+    /// them.
+    pads: Option<(usize, Vec<E>, Vec<E>)>,
     layer: usize,
     t: &'a mut Transcript,
 }
@@ -173,7 +179,52 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                     self.eval_tensor(tensor, &p)
                 }
             },
+            Operand::Window { layer, offset } => {
+                // The plain view's value is read and claimed; the extended view is
+                // `v − L·P̃_d(point)`.
+                let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
+                    return Err(VerifyError::AdviceShape);
+                };
+                // `P̃_d` of every offset at this point, computed once per point (a layer reads
+                // all its views at the zero-check's point, and at the range check's).
+                let cached = matches!(&self.pads, Some((l, p, _)) if *l == layer && p == point);
+                if !cached {
+                    let all = maxpool::padding_indicators(shape, point);
+                    self.pads = Some((layer, point.to_vec(), all));
+                }
+                let pad = self
+                    .pads
+                    .as_ref()
+                    .and_then(|(_, _, all)| all.get(offset).copied())
+                    .ok_or(VerifyError::AdviceShape)?;
+                let value = self.read()?;
+                if let Some(v) = self.views.get_mut(layer) {
+                    v.push(ViewClaim {
+                        point: point.to_vec(),
+                        offset,
+                        value,
+                    });
+                }
+                Ok(value - k::<F, E>(window_low(self.plan.range_bits)) * pad)
+            }
         }
+    }
+
+    /// Reduces the claims on window max-pool `l`'s views to one claim on its input.
+    fn window_views(&mut self, l: usize) -> Result<(), VerifyError> {
+        let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(l) else {
+            return Ok(());
+        };
+        self.layer = l;
+        let claims = self
+            .views
+            .get_mut(l)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let proof = self.product()?;
+        let (point, xv) =
+            maxpool::verify_views(shape, &claims, proof, self.t).map_err(|e| self.err(e))?;
+        self.claim_tensor(l, &point, xv)
     }
 
     fn requant(&mut self, r: &Requant, point: &[E]) -> Result<E, VerifyError> {
@@ -301,6 +352,39 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                     let av = self.eval_operand(a, &rho)?;
                     let bv = self.eval_operand(b, &rho)?;
                     if zv - av != da || zv - bv != db {
+                        return Err(self.err(LayerError::Relation {
+                            what: "max-pool differences",
+                        }));
+                    }
+                }
+            }
+            Some(Step::MaxPoolWindow { shape, segs }) => {
+                let k2 = maxpool::offset_count(shape);
+                let chain = window_chain(l, segs, k2);
+                let proof = self.product()?;
+                let (rho, diffs) =
+                    maxpool::verify_zero_checks(vars_out, chain.len(), proof, self.t)
+                        .map_err(|e| self.err(e))?;
+                // Every operand once: the maxima, then the views.
+                let mut seg_values = Vec::with_capacity(segs.len());
+                for &seg in segs {
+                    seg_values.push((seg, self.eval_seg(seg, &rho)?));
+                }
+                let mut view_values = Vec::with_capacity(k2);
+                for offset in 0..k2 {
+                    view_values
+                        .push(self.eval_operand(Operand::Window { layer: l, offset }, &rho)?);
+                }
+                let value = |op: Operand| match op {
+                    Operand::Seg(s) => seg_values.iter().find(|(t, _)| *t == s).map(|&(_, v)| v),
+                    Operand::Window { offset, .. } => view_values.get(offset).copied(),
+                    Operand::View(_) => None,
+                };
+                for ((z, u, v), (du, dv)) in chain.into_iter().zip(diffs) {
+                    let (Some(z), Some(u), Some(v)) = (value(z), value(u), value(v)) else {
+                        return Err(VerifyError::AdviceShape);
+                    };
+                    if z - u != du || z - v != dv {
                         return Err(self.err(LayerError::Relation {
                             what: "max-pool differences",
                         }));
@@ -533,6 +617,8 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
         advice_claims: Vec::new(),
         model_claims: Vec::new(),
         pending: vec![Vec::new(); n_t],
+        views: vec![Vec::new(); plan.steps.len()],
+        pads: None,
         layer: plan.steps.len(),
         t: &mut t,
     };
@@ -566,6 +652,9 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
         claims.multiplicities.point.clone(),
         claims.multiplicities.value,
     ));
+    for l in 0..plan.steps.len() {
+        ctx.window_views(l)?;
+    }
     // Claims on the packed tables become claims on their columns (the same claims when a table
     // is one column), with the column values read where a claim spans several columns.
     let model_claims = std::mem::take(&mut ctx.model_claims);

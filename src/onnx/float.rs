@@ -54,17 +54,21 @@ pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f
                 .map(|(row, b)| b + row.iter().zip(prev).map(|(w, x)| w * x).sum::<f32>())
                 .collect(),
             FloatLayer::Relu => prev.iter().map(|&x| x.max(0.0)).collect(),
-            FloatLayer::MaxPool { size, stride } => {
-                pool(prev, prev_shape, out_shape, *size, *stride, f32::max, 1.0)
-            }
+            FloatLayer::MaxPool(m) => pool(
+                prev,
+                prev_shape,
+                out_shape,
+                (m.size, m.stride, m.padding),
+                f32::max,
+                1.0,
+            ),
             FloatLayer::AvgPool { size, stride } => {
                 let area = (size * size) as f32;
                 pool(
                     prev,
                     prev_shape,
                     out_shape,
-                    *size,
-                    *stride,
+                    (*size, *stride, 0),
                     |a, b| a + b,
                     area,
                 )
@@ -137,27 +141,33 @@ fn conv(input: &[f32], weights: &[f32], bias: &[f32], g: &ConvGeometry) -> Vec<f
     out
 }
 
-/// Windows of `size × size` with stride `stride` (no padding), folded with `reduce` and
-/// divided by `divisor`.
+/// Windows of `size × size` with stride `stride` and `pad` positions of padding before the
+/// first row and column (`window = (size, stride, pad)`), folded with `reduce` over the
+/// positions inside the input (padding never enters) and divided by `divisor`. `out_shape`
+/// decides the number of windows (floor or ceil mode).
 fn pool(
     prev: &[f32],
     in_shape: &[usize],
     out_shape: &[usize],
-    size: usize,
-    stride: usize,
+    window: (usize, usize, usize),
     reduce: impl Fn(f32, f32) -> f32,
     divisor: f32,
 ) -> Vec<f32> {
+    let (size, stride, pad) = window;
     let (h, w) = (in_shape[1], in_shape[2]);
     let (c, oh, ow) = (out_shape[0], out_shape[1], out_shape[2]);
+    let span = |o: usize, n: usize| {
+        let start = o * stride;
+        start.saturating_sub(pad)..(start + size).saturating_sub(pad).min(n)
+    };
     let mut out = Vec::with_capacity(c * oh * ow);
     for ch in 0..c {
         for y in 0..oh {
             for x in 0..ow {
                 let mut acc: Option<f32> = None;
-                for dy in 0..size {
-                    for dx in 0..size {
-                        let v = prev[(ch * h + y * stride + dy) * w + x * stride + dx];
+                for iy in span(y, h) {
+                    for ix in span(x, w) {
+                        let v = prev[(ch * h + iy) * w + ix];
                         acc = Some(acc.map_or(v, |a| reduce(a, v)));
                     }
                 }

@@ -18,6 +18,7 @@ use super::fold::{self, Binary, Budget};
 use super::proto::{data_type, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use super::tensor::{convert, Const, Data};
 use super::{NodeOutcome, NodeRef, NodeReport, OnnxError};
+use crate::model::MaxPool2d;
 
 /// A float layer, with the IR's semantics (see [`crate::model::Layer`]) and real-valued
 /// parameters.
@@ -41,10 +42,8 @@ pub(crate) enum FloatLayer {
         bias: Vec<f32>,
     },
     Relu,
-    MaxPool {
-        size: usize,
-        stride: usize,
-    },
+    /// The IR's max-pool (padding never wins; floor or ceil mode).
+    MaxPool(MaxPool2d),
     /// The true average over `size × size` windows.
     AvgPool {
         size: usize,
@@ -1460,18 +1459,15 @@ impl<'a> Builder<'a> {
         attrs.auto_pad()?;
         attrs.all_ones("dilations")?;
         let ceil = attrs.int("ceil_mode", 0)?;
-        if ceil != 0 {
+        if !matches!(ceil, 0 | 1) || (!max && ceil != 0) {
             return Err(ctx.attribute(
                 "ceil_mode",
                 ceil.to_string(),
-                "ceil_mode = 0 (floor) is supported",
-            ));
-        }
-        if attrs.padding()? != 0 {
-            return Err(ctx.attribute(
-                "pads",
-                format!("{:?}", attrs.ints("pads")?.unwrap_or_default()),
-                "no padding is supported for pooling",
+                if max {
+                    "ceil_mode = 0 (floor) or 1 (ceil) is supported"
+                } else {
+                    "ceil_mode = 0 (floor) is supported for AveragePool"
+                },
             ));
         }
         let kernel = attrs.ints("kernel_shape")?.unwrap_or_default();
@@ -1485,6 +1481,13 @@ impl<'a> Builder<'a> {
                 ))
             }
         };
+        if !max && attrs.padding()? != 0 {
+            return Err(ctx.attribute(
+                "pads",
+                format!("{:?}", attrs.ints("pads")?.unwrap_or_default()),
+                "no padding is supported for AveragePool",
+            ));
+        }
         if !max && !(size * size).is_power_of_two() {
             return Err(ctx.attribute(
                 "kernel_shape",
@@ -1500,18 +1503,24 @@ impl<'a> Builder<'a> {
                 x.shape
             )));
         };
-        let (Some(oh), Some(ow)) = (
-            window_out(h, size, stride, 0),
-            window_out(w, size, stride, 0),
-        ) else {
-            return Err(ctx.unsupported(format!(
-                "a {size}×{size} window does not fit the {h}×{w} input"
-            )));
-        };
-        let layer = if max {
-            FloatLayer::MaxPool { size, stride }
+        let (layer, oh, ow) = if max {
+            let pads = attrs.ints("pads")?.unwrap_or_else(|| vec![0; 4]);
+            let m = max_pool_of(size, stride, &pads, ceil == 1, [h, w])
+                .map_err(|supported| ctx.attribute("pads", format!("{pads:?}"), &supported))?;
+            let (Some(oh), Some(ow)) = (m.output(h), m.output(w)) else {
+                unreachable!("max_pool_of checks that the windows fit")
+            };
+            (FloatLayer::MaxPool(m), oh, ow)
         } else {
-            FloatLayer::AvgPool { size, stride }
+            let (Some(oh), Some(ow)) = (
+                window_out(h, size, stride, 0),
+                window_out(w, size, stride, 0),
+            ) else {
+                return Err(ctx.unsupported(format!(
+                    "a {size}×{size} window does not fit the {h}×{w} input"
+                )));
+            };
+            (FloatLayer::AvgPool { size, stride }, oh, ow)
         };
         self.push(ctx, node, layer, vec![c, oh, ow])
     }
@@ -1612,6 +1621,79 @@ fn window_out(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
     Some(span / s + 1)
 }
 
+/// ONNX's (and onnxruntime's) number of pooling windows along a dimension of length `n`, with
+/// `begin` and `end` padding: `⌊(n + begin + end − k)/s⌋ + 1`, or with `ceil`
+/// `⌈(n + begin + end − k)/s⌉ + 1` less one when that last window would start at or after
+/// `n + begin`. `None` when the window does not fit.
+fn onnx_pool_out(
+    n: usize,
+    k: usize,
+    s: usize,
+    begin: usize,
+    end: usize,
+    ceil: bool,
+) -> Option<usize> {
+    let span = n.checked_add(begin)?.checked_add(end)?.checked_sub(k)?;
+    let mut out = if ceil { span.div_ceil(s) } else { span / s } + 1;
+    if ceil && (out - 1).checked_mul(s)? >= n + begin {
+        out -= 1;
+    }
+    Some(out)
+}
+
+/// The IR max-pool equal to ONNX's MaxPool of a `size × size` window, `stride`, `pads`
+/// (`[top, left, bottom, right]`) and ceil mode on an `[h, w]` input: padding never wins, so
+/// trailing padding only decides the number of windows, and any `pads` whose leading padding is
+/// the same on both axes and below `size`, and whose window counts are the IR's floor or ceil
+/// counts (the same mode on both axes), maps to one (Keras's `same` padding of `[0, 0, 1, 1]`
+/// included). Otherwise what is supported, for the error message.
+pub(crate) fn max_pool_of(
+    size: usize,
+    stride: usize,
+    pads: &[i64],
+    ceil: bool,
+    [h, w]: [usize; 2],
+) -> Result<MaxPool2d, String> {
+    let refuse = || {
+        "[top, left, bottom, right] pads with top = left below the window side and \
+         window counts of floor or ceil mode (symmetric pads, or extra bottom/right padding \
+         that adds no window of padding only)"
+            .to_string()
+    };
+    let pads: Vec<usize> = match pads {
+        [] => vec![0; 4],
+        [_, _, _, _] => pads
+            .iter()
+            .map(|&p| usize::try_from(p).ok().filter(|&p| p <= u32::MAX as usize))
+            .collect::<Option<_>>()
+            .ok_or_else(refuse)?,
+        _ => return Err(refuse()),
+    };
+    let [top, left, bottom, right] = pads[..] else {
+        return Err(refuse());
+    };
+    if top != left || top >= size {
+        return Err(refuse());
+    }
+    let want = (
+        onnx_pool_out(h, size, stride, top, bottom, ceil),
+        onnx_pool_out(w, size, stride, left, right, ceil),
+    );
+    let (Some(_), Some(_)) = want else {
+        return Err(refuse());
+    };
+    [false, true]
+        .into_iter()
+        .map(|ceil_mode| MaxPool2d {
+            size,
+            stride,
+            padding: top,
+            ceil_mode,
+        })
+        .find(|m| (m.output(h), m.output(w)) == want)
+        .ok_or_else(refuse)
+}
+
 fn input_name(node: &NodeProto, i: usize) -> &str {
     node.input.get(i).map(String::as_str).unwrap_or("")
 }
@@ -1657,7 +1739,8 @@ fn transpose(values: &[f32], k: usize, n: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
-    use super::window_out;
+    use super::{max_pool_of, window_out};
+    use crate::model::MaxPool2d;
     use crate::onnx::proto::*;
     use crate::onnx::{ImportOptions, NodeOutcome, NodeRef, OnnxError};
 
@@ -1838,6 +1921,43 @@ mod tests {
                 && node.output == "y" && what.contains("\"r\" is computed from the model input")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn onnx_max_pools_map_to_the_ir() {
+        let m = |size, stride, padding, ceil_mode| MaxPool2d {
+            size,
+            stride,
+            padding,
+            ceil_mode,
+        };
+        // ResNet's stem, GoogLeNet's ceil mode, Keras's `same` (trailing padding only).
+        assert_eq!(
+            max_pool_of(3, 2, &[1, 1, 1, 1], false, [112, 112]),
+            Ok(m(3, 2, 1, false))
+        );
+        assert_eq!(
+            max_pool_of(3, 2, &[0; 4], true, [56, 56]),
+            Ok(m(3, 2, 0, true))
+        );
+        assert_eq!(
+            max_pool_of(3, 2, &[0, 0, 1, 1], false, [6, 6]),
+            Ok(m(3, 2, 0, true))
+        );
+        assert_eq!(max_pool_of(2, 2, &[], false, [7, 7]), Ok(m(2, 2, 0, false)));
+        // Trailing padding that changes nothing: floor mode.
+        assert_eq!(
+            max_pool_of(2, 2, &[0, 0, 1, 1], false, [8, 8]),
+            Ok(m(2, 2, 0, false))
+        );
+        // Leading padding that differs between the axes, negative or not below the window,
+        // a count neither mode gives, a window that does not fit: refused.
+        assert!(max_pool_of(3, 2, &[1, 0, 1, 0], false, [6, 6]).is_err());
+        assert!(max_pool_of(3, 2, &[-1, -1, 0, 0], false, [6, 6]).is_err());
+        assert!(max_pool_of(2, 2, &[2, 2, 2, 2], false, [6, 6]).is_err());
+        assert!(max_pool_of(3, 1, &[0, 0, 2, 2], false, [6, 6]).is_err());
+        assert!(max_pool_of(5, 1, &[0; 4], false, [3, 3]).is_err());
+        assert!(max_pool_of(3, 2, &[1, 1, 1], false, [6, 6]).is_err());
     }
 
     #[test]

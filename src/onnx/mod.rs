@@ -8,7 +8,9 @@
 //!    writes `model.onnx.data`), every location and range checked before reading;
 //! 2. the graph is read into a chain of float layers that mirrors the IR's layers
 //!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv,
-//!    Gemm, MatMul, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (as a
+//!    Gemm, MatMul, Relu, MaxPool (any square window and stride, `pads` and `ceil_mode`:
+//!    padding never wins, and trailing-only padding such as Keras's `same` becomes ceil mode),
+//!    AveragePool, GlobalAveragePool, Flatten, Reshape (as a
 //!    flatten, or dropped when it keeps the shape), Add (residual, or a constant folded into
 //!    the preceding bias); BatchNormalization is folded into the preceding Conv; Dropout and
 //!    Identity are dropped; the shape arithmetic exporters write around a flatten (Shape,
@@ -185,7 +187,7 @@ pub struct Imported {
 }
 
 /// The operators the import reads.
-pub const SUPPORTED_OPS: &str = "Conv, Gemm, MatMul, Relu, MaxPool, AveragePool, \
+pub const SUPPORTED_OPS: &str = "Conv, Gemm, MatMul, Relu, MaxPool (pads, ceil_mode), AveragePool, \
 GlobalAveragePool, Flatten, Reshape (to a flatten or to the same shape), Add, BatchNormalization (after a Conv), \
 Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
 the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \

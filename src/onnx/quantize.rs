@@ -15,9 +15,7 @@
 
 use crate::layers::Dims;
 use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
-use crate::model::{
-    infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, MaxPool2d, Model,
-};
+use crate::model::{infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
 use crate::model::{Add, ModelError, Quantization};
 use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
@@ -136,10 +134,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 shift: 0,
             }),
             FloatLayer::Relu => Layer::Relu,
-            FloatLayer::MaxPool { size, stride } => Layer::MaxPool2d(MaxPool2d {
-                size: *size,
-                stride: *stride,
-            }),
+            FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
                 size: *size,
                 stride: *stride,
@@ -321,7 +316,7 @@ impl Scales {
             FloatLayer::Conv { .. } | FloatLayer::Dense { .. } => self.weight_frac[i],
             FloatLayer::AvgPool { size, .. } => Some(2 * size.trailing_zeros() as i32),
             FloatLayer::Add { .. } => Some(0),
-            FloatLayer::Relu | FloatLayer::MaxPool { .. } | FloatLayer::Flatten => None,
+            FloatLayer::Relu | FloatLayer::MaxPool(_) | FloatLayer::Flatten => None,
         }
     }
 
@@ -504,10 +499,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                 })
             }
             FloatLayer::Relu => Layer::Relu,
-            FloatLayer::MaxPool { size, stride } => Layer::MaxPool2d(MaxPool2d {
-                size: *size,
-                stride: *stride,
-            }),
+            FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
                 size: *size,
                 stride: *stride,

@@ -84,7 +84,7 @@ fn tiny(seed: i64) -> Model {
                 shift: 3,
             }),
             Layer::Relu,
-            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),
             Layer::Flatten,
             Layer::Dense(Dense {
                 in_features: 18,
@@ -1609,25 +1609,25 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
         ],
         &["(Relu, output", "cannot be proven", "advice", "268435456"],
     );
-    // AlexNet's 3×3 max-pool with stride 2: imported, but not provable.
+    // A 33×33 max-pool: imported, but beyond the prover's 1,024 window positions.
     let conv = onnx_node("conv1", "Conv", &["x", "w"], "c", &[]);
     let pool = onnx_node(
         "pool1",
         "MaxPool",
         &["c"],
         "y",
-        &[("kernel_shape", vec![3, 3]), ("strides", vec![2, 2])],
+        &[("kernel_shape", vec![33, 33]), ("strides", vec![1, 1])],
     );
     let w = onnx_tensor("w", &[1, 1, 1, 1], vec![0.5]);
     write(
         &dir,
         "pool.onnx",
-        onnx_model([1, 1, 8, 8], vec![conv, pool], vec![w]),
+        onnx_model([1, 1, 40, 40], vec![conv, pool], vec![w]),
     );
     write(
         &dir,
-        "cal8.npy",
-        zkcnn::npy::write_f32(&[1, 1, 8, 8], &[0.25; 64]),
+        "cal40.npy",
+        zkcnn::npy::write_f32(&[1, 1, 40, 40], &[0.25; 1600]),
     );
     refused(
         &dir,
@@ -1637,13 +1637,13 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
             "-o",
             "m.json",
             "--calibration",
-            "cal8.npy",
+            "cal40.npy",
         ],
         &[
             "node pool1 (MaxPool, output \"y\")",
             "cannot be proven",
-            "3×3 with stride 2",
-            "not supported",
+            "window positions",
+            "1024",
         ],
     );
     // Millions of empty nodes: 10 MB on the wire, 720 MB decoded.

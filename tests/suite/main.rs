@@ -7,6 +7,7 @@ mod conv_paths;
 mod gkr;
 mod layers;
 mod leakage;
+mod maxpool;
 mod model;
 mod network;
 mod onnx;

@@ -97,10 +97,7 @@ fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
                 },
             )
         }
-        Layer::MaxPool2d(MaxPool2d { size, stride }) => {
-            let t = oracle_pool(x, *size, *stride, true);
-            (None, t)
-        }
+        Layer::MaxPool2d(m) => (None, oracle_max_pool(x, m)),
         Layer::AvgPool2d(AvgPool2d {
             size,
             stride,
@@ -162,6 +159,50 @@ fn oracle_pool(x: &T, size: usize, stride: usize, max: bool) -> T {
     }
     T {
         shape: vec![c, oh, ow],
+        data,
+    }
+}
+
+/// Max-pooling by the definition: windows start at `o·s − p`; floor mode keeps those that end
+/// inside the padded input, ceil mode those that start before the input's end and at most
+/// `s − 1` past the last floor window's start; the max is over the positions inside the input
+/// (every window must hold one).
+fn oracle_max_pool(x: &T, m: &MaxPool2d) -> T {
+    let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2]);
+    let (k, s, p) = (m.size as i64, m.stride as i64, m.padding as i64);
+    let starts = |n: i64| -> Vec<i64> {
+        (0..)
+            .map(|o| o * s - p)
+            .take_while(|&start| {
+                if m.ceil_mode {
+                    start < n && start - s < n + p - k
+                } else {
+                    start + k <= n + p
+                }
+            })
+            .collect()
+    };
+    let (ys, xs) = (starts(h as i64), starts(w as i64));
+    let mut data = Vec::new();
+    for ch in 0..c {
+        for &y0 in &ys {
+            for &x0 in &xs {
+                let mut r: Option<i64> = None;
+                for iy in y0..y0 + k {
+                    for ix in x0..x0 + k {
+                        if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
+                            continue;
+                        }
+                        let v = x.data[(ch * h + iy as usize) * w + ix as usize];
+                        r = Some(r.map_or(v, |r| r.max(v)));
+                    }
+                }
+                data.push(r.expect("every window holds a real position"));
+            }
+        }
+    }
+    T {
+        shape: vec![c, ys.len(), xs.len()],
         data,
     }
 }
@@ -374,21 +415,21 @@ fn every_layer_kind_matches_the_oracle() {
     let mut rng = StdRng::seed_from_u64(7);
     let r = &mut rng;
     let layers = vec![
-        conv(r, 6, 2, 3, [3, 2], 2, 1, 6),                  // 0: [3, 5, 6]
-        Layer::Relu,                                        // 1
-        conv(r, 6, 3, 3, [3, 3], 1, 1, 7),                  // 2: [3, 5, 6]
-        Layer::Add(Add { from: 1, shift: 1 }),              // 3
-        Layer::MaxPool2d(MaxPool2d { size: 2, stride: 1 }), // 4: [3, 4, 5]
+        conv(r, 6, 2, 3, [3, 2], 2, 1, 6),      // 0: [3, 5, 6]
+        Layer::Relu,                            // 1
+        conv(r, 6, 3, 3, [3, 3], 1, 1, 7),      // 2: [3, 5, 6]
+        Layer::Add(Add { from: 1, shift: 1 }),  // 3
+        Layer::MaxPool2d(MaxPool2d::new(2, 1)), // 4: [3, 4, 5]
         Layer::AvgPool2d(AvgPool2d {
             size: 2,
             stride: 2,
             shift: 2,
         }), // 5: [3, 2, 2]
-        Layer::Flatten,                                     // 6: [12]
-        dense(r, 6, 12, 5, 6),                              // 7
-        Layer::Relu,                                        // 8
-        Layer::Flatten,                                     // 9: 1-D unchanged
-        dense(r, 6, 5, 4, 5),                               // 10
+        Layer::Flatten,                         // 6: [12]
+        dense(r, 6, 12, 5, 6),                  // 7
+        Layer::Relu,                            // 8
+        Layer::Flatten,                         // 9: 1-D unchanged
+        dense(r, 6, 5, 4, 5),                   // 10
     ];
     let m = model(&[2, 9, 11], 8, 6, layers);
     let shapes = m.validate().unwrap();
@@ -477,11 +518,25 @@ proptest! {
         max: bool,
     ) {
         let layer = if max {
-            Layer::MaxPool2d(MaxPool2d { size, stride })
+            Layer::MaxPool2d(MaxPool2d::new(size, stride))
         } else {
             Layer::AvgPool2d(AvgPool2d { size, stride, shift })
         };
         check_random(model(&[c, size + eh, size + ew], 8, 8, vec![layer]), seed, false);
+    }
+
+    #[test]
+    fn max_pools_with_padding_and_ceil_mode_match_oracle(
+        seed: u64,
+        c in 1usize..4,
+        size in 1usize..5, stride in 1usize..4, pad in 0usize..4,
+        h in 1usize..10, w in 1usize..10,
+        ceil_mode: bool,
+    ) {
+        let padding = pad % size;
+        let (h, w) = (h.max(size), w.max(size));
+        let layer = Layer::MaxPool2d(MaxPool2d { size, stride, padding, ceil_mode });
+        check_random(model(&[c, h, w], 8, 8, vec![layer]), seed, false);
     }
 
     #[test]
@@ -533,7 +588,7 @@ proptest! {
         let layers = vec![
             conv(&mut rng, 8, ci, co, [k, k], stride, 1, 0),
             Layer::Relu,
-            Layer::MaxPool2d(MaxPool2d { size: pool, stride: pool }),
+            Layer::MaxPool2d(MaxPool2d::new(pool, pool)),
             Layer::Flatten,
             dense(&mut rng, 8, features, out, 0),
         ];
@@ -559,7 +614,7 @@ fn json_round_trip() {
             conv(&mut rng, 8, 2, 2, [1, 1], 1, 0, 3),
             Layer::Relu,
             Layer::Add(Add { from: 0, shift: 1 }),
-            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 1 }),
+            Layer::MaxPool2d(MaxPool2d::new(2, 1)),
             Layer::AvgPool2d(AvgPool2d {
                 size: 2,
                 stride: 1,
@@ -672,7 +727,7 @@ fn base() -> Model {
         vec![
             conv(&mut rng, 8, 2, 3, [3, 3], 1, 1, 8),
             Layer::Relu,
-            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),
             Layer::Flatten,
             dense(&mut rng, 8, 12, 2, 8),
         ],
@@ -764,9 +819,7 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m
-            .layers
-            .insert(4, Layer::MaxPool2d(MaxPool2d { size: 1, stride: 1 }))),
+        err_of(|m| m.layers.insert(4, Layer::MaxPool2d(MaxPool2d::new(1, 1)))),
         ModelError::InputRank {
             layer: 4,
             kind: K::MaxPool2d,
@@ -791,7 +844,7 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers[2] = Layer::MaxPool2d(MaxPool2d { size: 0, stride: 1 })),
+        err_of(|m| m.layers[2] = Layer::MaxPool2d(MaxPool2d::new(0, 1))),
         ModelError::ZeroParameter {
             layer: 2,
             kind: K::MaxPool2d,
@@ -963,7 +1016,7 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers[2] = Layer::MaxPool2d(MaxPool2d { size: 5, stride: 1 })),
+        err_of(|m| m.layers[2] = Layer::MaxPool2d(MaxPool2d::new(5, 1))),
         ModelError::EmptyOutput {
             layer: 2,
             kind: K::MaxPool2d,

@@ -116,7 +116,7 @@ fn tiny() -> zkcnn::model::Model {
                 shift: 3,
             }),
             Layer::Relu,
-            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),
             Layer::Flatten,
             Layer::Dense(Dense {
                 in_features: 18,
@@ -296,7 +296,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
             Layer::Relu,
             conv(4, 4, w2, b2),
             Layer::Add(Add { from: 1, shift: 0 }),
-            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),
             Layer::Relu,
             Layer::AvgPool2d(AvgPool2d {
                 size: 2,

@@ -30,6 +30,7 @@ enum Kind {
     Relu,
     FusedRelu,
     MaxPool,
+    MaxPoolWindow,
     Flatten,
 }
 
@@ -42,6 +43,7 @@ fn kind(step: &Step) -> Kind {
         Step::Relu { .. } => Kind::Relu,
         Step::FusedRelu => Kind::FusedRelu,
         Step::MaxPool { .. } => Kind::MaxPool,
+        Step::MaxPoolWindow { .. } => Kind::MaxPoolWindow,
         Step::Flatten => Kind::Flatten,
     }
 }
@@ -126,9 +128,30 @@ impl Builder {
             unreachable!()
         };
         self.push(
-            Layer::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),
             vec![c, h / 2, w / 2],
         )
+    }
+
+    /// A max-pool of any window (the window protocol unless it is 2×2/2 on even sides).
+    fn maxpool_window(
+        &mut self,
+        size: usize,
+        stride: usize,
+        padding: usize,
+        ceil_mode: bool,
+    ) -> usize {
+        let [c, h, w] = self.shape[..] else {
+            unreachable!()
+        };
+        let m = MaxPool2d {
+            size,
+            stride,
+            padding,
+            ceil_mode,
+        };
+        let shape = vec![c, m.output(h).unwrap(), m.output(w).unwrap()];
+        self.push(Layer::MaxPool2d(m), shape)
     }
 
     fn avgpool(&mut self) -> usize {
@@ -174,7 +197,7 @@ impl Builder {
 }
 
 /// The step kinds a pair's first kind can be built as, and its output's rank.
-const FIRSTS: [(Kind, usize); 11] = [
+const FIRSTS: [(Kind, usize); 12] = [
     (Kind::Conv, 3),
     (Kind::AvgPool, 3),
     (Kind::MaxPool, 3),
@@ -186,13 +209,16 @@ const FIRSTS: [(Kind, usize); 11] = [
     (Kind::Add, 1),
     (Kind::Relu, 1),
     (Kind::FusedRelu, 1),
+    (Kind::MaxPoolWindow, 3),
 ];
 
 /// What may follow a tensor of rank 3 or 1 (a ReLU becomes fused or standalone as the plan
 /// decides).
 fn seconds(rank: usize) -> Vec<&'static str> {
     if rank == 3 {
-        vec!["conv", "avgpool", "maxpool", "add", "relu", "flatten"]
+        vec![
+            "conv", "avgpool", "maxpool", "add", "relu", "flatten", "maxpoolw",
+        ]
     } else {
         vec!["dense", "add", "relu", "flatten"]
     }
@@ -215,6 +241,8 @@ fn pair_model(
         (Kind::Conv, _) => b.conv(4, 3),
         (Kind::AvgPool, _) => b.avgpool(),
         (Kind::MaxPool, _) => b.maxpool(),
+        // ResNet's stem: 3×3, stride 2, padding 1.
+        (Kind::MaxPoolWindow, _) => b.maxpool_window(3, 2, 1, false),
         (Kind::Add, 3) => {
             b.conv(3, 3);
             let r = b.relu();
@@ -252,6 +280,8 @@ fn pair_model(
         "conv" => b.conv(2, 2),
         "avgpool" => b.avgpool(),
         "maxpool" => b.maxpool(),
+        // GoogLeNet's: 3×3, stride 2, ceil mode (odd sides after a stem: a partial window).
+        "maxpoolw" => b.maxpool_window(3, 2, 0, true),
         "add" => b.add(a),
         "relu" => b.relu(),
         "flatten" => b.flatten(),
@@ -358,6 +388,11 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
             out.push((name.to_string(), s));
         }
     }
+    if let Step::MaxPoolWindow { segs, .. } = &plan.steps[l] {
+        for (i, &s) in segs.iter().enumerate() {
+            out.push((format!("w{i}"), s));
+        }
+    }
     out
 }
 
@@ -434,7 +469,7 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                 );
                 tried += 1;
                 let padded = (0..dims.logical_len()).all(|f| dims.padded_index(f) != pos);
-                let maxima = ["m1", "m2", "out"].contains(&name.as_str());
+                let maxima = ["m1", "m2", "out"].contains(&name.as_str()) || name.starts_with('w');
                 match verdict {
                     // A real entry: everything after it was recomputed from it, so the first
                     // check that fails (from the output back) is this layer's.
@@ -504,6 +539,7 @@ fn every_pair_of_layer_kinds_rejects_every_edit() {
         Kind::Relu,
         Kind::FusedRelu,
         Kind::MaxPool,
+        Kind::MaxPoolWindow,
         Kind::Flatten,
     ];
     for a in all {
@@ -1006,6 +1042,7 @@ fn random_model(seed: u64) -> Model {
             if b.shape[1] % 2 == 0 && b.shape[1] >= 2 {
                 options.extend(["maxpool", "avgpool"]);
             }
+            options.push("maxpoolw");
         } else {
             options.extend(["dense", "dense"]);
         }
@@ -1019,6 +1056,11 @@ fn random_model(seed: u64) -> Model {
                 b.conv(rng.gen_range(1..=4), k)
             }
             "maxpool" => b.maxpool(),
+            "maxpoolw" => {
+                let size = rng.gen_range(1..=3usize).min(b.shape[1]);
+                let padding = rng.gen_range(0..size).min(1);
+                b.maxpool_window(size, rng.gen_range(1..=3), padding, rng.gen_bool(0.5))
+            }
             "avgpool" => b.avgpool(),
             _ => b.dense(rng.gen_range(2..=12)),
         };
@@ -1057,7 +1099,7 @@ proptest::proptest! {
             },
             |_| {},
         );
-        let maxpool = matches!(plan.steps[l], Step::MaxPool { .. });
+        let maxpool = matches!(plan.steps[l], Step::MaxPool { .. } | Step::MaxPoolWindow { .. });
         match verdict {
             Err(VerifyError::Layer { layer, .. }) if layer == l || (padded && layer > l) => {}
             Err(VerifyError::Output) if padded => {}
