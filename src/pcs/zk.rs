@@ -20,6 +20,12 @@
 //! constant are then those of a polynomial masked by `ω`; the first `s` rounds, the claimed
 //! values and the first tree's leaves are masked by `m`.
 //!
+//! **Several tables.** [`commit_columns`] commits tables of one size together, each with its own
+//! mask. Claims on several of them at several points are first reduced to one point by a
+//! sum-check masked the same way (the tables' masks for the first `s` rounds, then a fresh `ω_i`
+//! per table), [`ZkReduction`]; the opening then runs on the tables' combination at that point,
+//! each `ω_i` joining beside `ω` with the running weight.
+//!
 //! **Budget.** `m` is reused by every opening of the commitment: each opening reveals up to
 //! [`revealed_per_opening`] linear functionals of it (base-field units), and the prover data
 //! refuses an opening that would take the total beyond `2^ℓ` less one leaf
