@@ -213,6 +213,7 @@ impl Builder {
             weights,
             bias,
             shift: 0,
+            groups: 1,
         }));
     }
 

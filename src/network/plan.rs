@@ -467,6 +467,12 @@ impl Plan {
             Self::check_tensor(Some(l), &Dims::new(out_shape))?;
             let (step, dims, source) = match layer {
                 Layer::Conv2d(c) => {
+                    if c.groups != 1 {
+                        return Err(unsupported(format!(
+                            "a convolution in {} channel groups",
+                            c.groups
+                        )));
+                    }
                     let area = c.kernel[0].saturating_mul(c.kernel[1]);
                     if area > MAX_KERNEL_AREA {
                         return Err(NetworkError::TooLarge {

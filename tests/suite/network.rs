@@ -114,6 +114,7 @@ fn tiny() -> zkcnn::model::Model {
                 weights: w(18, 3),
                 bias: vec![1, -2],
                 shift: 3,
+                groups: 1,
             }),
             Layer::Relu,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
@@ -283,6 +284,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
             weights: w,
             bias: b,
             shift: 0,
+            groups: 1,
         })
     };
     let (w0, b0, w2, b2, w8, b8) = (w(2 * 4 * 9), w(4), w(4 * 4 * 9), w(4), w(5 * 16), w(5));

@@ -98,6 +98,7 @@ impl Builder {
                 weights,
                 bias,
                 shift: 0,
+                groups: 1,
             }),
             vec![out, oh, ow],
         )
