@@ -1509,6 +1509,12 @@ fn zoo_small_models_match_the_oracle() {
         &m,
         &random_input(&m.input_shape, 8, 5)
     ));
+    let m = zoo::mobilenet_small(9);
+    assert_eq!(m.validate().unwrap().last(), Some(&vec![10]));
+    assert!(assert_matches_oracle(
+        &m,
+        &random_input(&m.input_shape, 8, 5)
+    ));
 }
 
 #[test]

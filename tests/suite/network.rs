@@ -691,6 +691,12 @@ fn grouped_convolutions_round_trip_on_both_fields() {
 }
 
 #[test]
+fn the_zoo_mobilenet_round_trips() {
+    let model = zoo::mobilenet_small(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 7);
+}
+
+#[test]
 fn grouped_convolutions_need_powers_of_two_per_group() {
     // 6 input channels in 2 groups: 3 per group.
     let model = grouped_model(1, (6, 4, 2), (5, 5), (3, 1, 1));
