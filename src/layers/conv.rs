@@ -18,6 +18,19 @@
 //!
 //! Prover cost: `O(|K| + channels·k·(h·w_out + h_out))`; the verifier's is independent of the
 //! channel counts. Average pooling is stage 2 alone, per channel, with the offsets summed out.
+//!
+//! Grouped and depthwise convolutions ([`ConvShape::groups`] `= G > 1`, powers of two channels
+//! per group): the group is the high `n_g` bits of both channel indices, `i = (j, g)` and
+//! `o = (k, g)`, and the kernel matrices are `[o][j]`. With `r_o = (r_k, r_g)`, stage 1 becomes
+//!
+//! ```text
+//!   v = Σ_{i = (j, g), dx, dy}  K̃(j, dx, dy; r_k, g) · X_c(i, dx, dy) · eq(r_g, g)
+//! ```
+//!
+//! a degree-3 sum-check whose third value the verifier recomputes (`conv group selector`); the
+//! kernel claims are at `(ρ_j, r_k, ρ_g)` ([`ConvShape::kernel_point`]), stage 2 is unchanged.
+//! No `c_in × c_out` table is formed: a depthwise layer costs `O(c·k_h·k_w)` for its kernel.
+//! `spec/conv.md` has the protocol, its soundness and cost.
 
 use super::window::Window;
 use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
@@ -75,7 +88,7 @@ impl ConvShape {
     /// The point `(ρ_j, r_k, ρ_g)` of the kernel matrices `[o][j]` after stage 1 at `ρ_i =
     /// (ρ_j, ρ_g)`, for the output channel point `r_o = (r_k, r_g)`: the group coordinates of
     /// `r_o` replaced by stage 1's. For `G = 1`, `(ρ_i, r_o)`.
-    pub(crate) fn kernel_point<E: Copy>(&self, rho_i: &[E], r_o: &[E]) -> Vec<E> {
+    pub fn kernel_point<E: Copy>(&self, rho_i: &[E], r_o: &[E]) -> Vec<E> {
         let (nj, ng) = (self.group_in_vars(), self.group_vars());
         let (rho_j, rho_g) = rho_i.split_at(nj.min(rho_i.len()));
         let r_k = &r_o[..r_o.len().saturating_sub(ng)];
