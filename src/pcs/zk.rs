@@ -138,7 +138,7 @@ pub enum ZkError {
     #[error(transparent)]
     Pcs(#[from] PcsError),
     /// The masks' variables are out of range for the tables.
-    #[error("a mask of 2^{mask_vars} entries does not fit a table of 2^{table_vars}: it needs between 2^{min} and 2^{table_vars}")]
+    #[error("a mask of 2^{mask_vars} entries is out of range for tables of 2^{table_vars}: it needs at least 2^{min} (the first tree's leaf) and at most the tables' size")]
     MaskVars {
         /// `ℓ` asked for.
         mask_vars: usize,
@@ -216,8 +216,8 @@ fn check_setup(params: &Params, n: usize, mask_vars: usize) -> Result<(), ZkErro
     Ok(())
 }
 
-/// Commits to `table` (zero-padded to `2^n` entries, `n ≥ 2`) with a fresh mask of
-/// `2^mask_vars` entries from `rng`.
+/// Commits to `table` (zero-padded to `2^n` entries, `n` the larger of its variables and
+/// `mask_vars`) with a fresh mask of `2^mask_vars` entries from `rng`.
 pub fn commit<F: BaseField + FftField, R: RngCore + CryptoRng>(
     params: &Params,
     table: Vec<F>,
@@ -228,7 +228,8 @@ pub fn commit<F: BaseField + FftField, R: RngCore + CryptoRng>(
 }
 
 /// Commits to several tables together (columns of one large table, for instance), each
-/// zero-padded to `2^n` entries (`n` from the longest) with its own fresh mask.
+/// zero-padded to `2^n` entries (`n` from the longest, at least `mask_vars`) with its own fresh
+/// mask.
 pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     params: &Params,
     tables: Vec<Vec<F>>,
@@ -241,7 +242,9 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     if let Some(index) = tables.iter().position(Vec::is_empty) {
         return Err(PcsError::Empty { index }.into());
     }
-    let n = basefold::num_vars_for(tables.iter().map(Vec::len).max().unwrap_or(1));
+    // A table smaller than its mask is padded to the mask's size: the mask, not the table,
+    // decides how many entries the openings may reveal.
+    let n = basefold::num_vars_for(tables.iter().map(Vec::len).max().unwrap_or(1)).max(mask_vars);
     check_setup(params, n, mask_vars)?;
     let low = (1usize << mask_vars) - 1;
     let fhats: Vec<Vec<F>> = tables
@@ -923,12 +926,6 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
 
 /// Verifies that the committed tables' `f̂_i` take `values[c]` at `claims[c]`. Never panics on
 /// proof data.
-#[deny(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     c: &ZkCommitment,
@@ -937,6 +934,27 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     proof: &ZkProof<F, E>,
     transcript: &mut Transcript,
 ) -> Result<(), ZkError> {
+    verify_opened(params, c, claims, values, proof, transcript).map(|_| ())
+}
+
+/// [`verify`], returning which leaves of the commitment's tree the opening revealed (increasing;
+/// [`ZkProof::base`] holds their entries, leaf after leaf, table `i`'s `2^k` at `i·2^k ..`, in the
+/// codeword's stored order): what an auditor needs to count what openings tell
+/// (`tests/suite/leakage.rs`).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
+    params: &Params,
+    c: &ZkCommitment,
+    claims: &[Claim<E>],
+    values: &[E],
+    proof: &ZkProof<F, E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<usize>, ZkError> {
     let (claimed, reduce) = check_claims(c, claims)?;
     let n1 = c.inner.num_vars as usize;
     check_setup(params, n1.saturating_sub(1), c.mask_vars as usize)?;
@@ -1154,6 +1172,7 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
             1 << layout.arity_bits(l),
         )?);
     }
+    let opened: Vec<usize> = base.iter().map(|&(j, _)| j).collect();
     let parts: [PartLeaves<'_, F>; 2] = [(base, a0, 0), (mask, a, s)];
     check_queries(
         &layout,
@@ -1164,7 +1183,7 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
         &r,
         proof.last,
     )?;
-    Ok(())
+    Ok(opened)
 }
 
 #[cfg(test)]
@@ -1546,10 +1565,13 @@ mod tests {
                 budget: 60
             })
         );
+        // A table smaller than its mask is padded to the mask's size.
+        let (small, _) = commit(&p, vec![F::ONE; 64], 7, &mut rng).unwrap();
+        assert_eq!(small.table_vars(), 7);
         assert_eq!(
-            commit(&p, vec![F::ONE; 64], 7, &mut rng).map(|_| ()),
+            commit(&p, vec![F::ONE; 64], 1, &mut rng).map(|_| ()),
             Err(ZkError::MaskVars {
-                mask_vars: 7,
+                mask_vars: 1,
                 table_vars: 6,
                 min: 2
             })
