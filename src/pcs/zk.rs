@@ -26,6 +26,11 @@
 //! per table), [`ZkReduction`]; the opening then runs on the tables' combination at that point,
 //! each `ω_i` joining beside `ω` with the running weight.
 //!
+//! **Several commitments.** [`open_parts`] opens claims on several hiding commitments at once
+//! (the model, reused, and a proof's advice): the reduction runs over the largest one's
+//! variables with the others' terms entering where their variables start, and the batched
+//! opening joins each at its fold (`spec/zk.md`).
+//!
 //! **Budget.** `m` is reused by every opening of the commitment: each opening reveals up to
 //! [`revealed_per_opening`] linear functionals of it (base-field units), and the prover data
 //! refuses an opening that would take the total beyond `2^ℓ` less one leaf
