@@ -150,7 +150,7 @@ pub fn load(py: Python<'_>, e: &zkcnn::model::file::LoadError) -> PyErr {
         LoadError::Read { source, .. } | LoadError::Write { source, .. } => os(source, message),
         LoadError::Model { source, .. } => new::<ModelError>(py, &kind_of(source), message),
         LoadError::Weights { source, .. } | LoadError::Save { source, .. } => {
-            let kind = match source {
+            let kind = match source.as_ref() {
                 zkcnn::model::weights::WeightsError::Model(inner) => kind_of(inner),
                 other => kind_of(other),
             };

@@ -4,7 +4,7 @@
 //!   reads);
 //! * **split**: a JSON file `{"weights_file": "model.weights", "architecture": {…}}` — the
 //!   architecture ([`Model::architecture`], no weights) naming a binary weights file
-//!   ([`weights`](super::weights)) by a path relative to the JSON's directory.
+//!   ([`weights`]) by a path relative to the JSON's directory.
 //!
 //! [`load`] reads either form; [`load_architecture`] reads either without the weights (a
 //! split model's weights file is not opened); [`save`] writes either ([`WeightsForm`]). The
@@ -185,7 +185,7 @@ pub enum LoadError {
         /// The file.
         path: String,
         /// What is wrong.
-        source: ModelError,
+        source: Box<ModelError>,
     },
     /// The weights file is malformed or does not fit the architecture.
     #[error("invalid weights '{path}' (of the model '{model}'): {source}")]
@@ -195,7 +195,7 @@ pub enum LoadError {
         /// The model's JSON that names it.
         model: String,
         /// What is wrong.
-        source: WeightsError,
+        source: Box<WeightsError>,
     },
     /// The model is too large for one JSON file.
     #[error("cannot save the model as '{path}' in one JSON file: it has {parameters} weights and biases, more than the {limit} that a model's JSON may hold; save it split (weights in a file of their own)")]
@@ -213,7 +213,7 @@ pub enum LoadError {
         /// The model's JSON.
         path: String,
         /// What is wrong.
-        source: WeightsError,
+        source: Box<WeightsError>,
     },
 }
 
@@ -254,7 +254,7 @@ fn read_text(path: &Path) -> Result<String, LoadError> {
 fn read_json(path: &Path) -> Result<ModelJson, LoadError> {
     ModelJson::parse(&read_text(path)?).map_err(|source| LoadError::Model {
         path: show(path),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -274,7 +274,7 @@ pub fn load_weights(
         source => LoadError::Weights {
             path: show(&path),
             model: show(json),
-            source,
+            source: Box::new(source),
         },
     })
 }
@@ -285,7 +285,7 @@ pub fn load(path: &Path) -> Result<Model, LoadError> {
         ModelJson::Inline(model) => {
             model.validate().map_err(|source| LoadError::Model {
                 path: show(path),
-                source,
+                source: Box::new(source),
             })?;
             Ok(model)
         }
@@ -305,7 +305,7 @@ pub fn load_architecture(path: &Path) -> Result<Model, LoadError> {
                 .validate_architecture()
                 .map_err(|source| LoadError::Model {
                     path: show(path),
-                    source,
+                    source: Box::new(source),
                 })?;
             Ok(model)
         }
@@ -358,7 +358,7 @@ pub fn save(
         WeightsError::Io(source) => write_err("weights", &weights_path, source),
         source => LoadError::Save {
             path: show(path),
-            source,
+            source: Box::new(source),
         },
     })?;
     std::fs::write(path, split_json(model, name)).map_err(|e| write_err("model", path, e))?;

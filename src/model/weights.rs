@@ -16,7 +16,7 @@
 //!   end − 32  32   blake3 of every byte before it
 //! ```
 //!
-//! [`write`] picks the narrowest widths the IR allows: one byte for weights when
+//! [`write()`] picks the narrowest widths the IR allows: one byte for weights when
 //! `weight_bits ≤ 8`, two up to 16 ([`MAX_BITS`](super::validate::MAX_BITS)); four bytes for
 //! biases (32-bit by the IR). [`read`] checks the header against the architecture — entry count,
 //! each entry's layer and counts, the total, the file's length — before it allocates anything,
@@ -330,7 +330,7 @@ impl<R: Read> Hashed<R> {
             let n = left.min(1 << 16);
             let chunk = &mut buf[..n * w];
             self.take(chunk, true)?;
-            values.extend(chunk.chunks_exact(w).map(|b| sign_extend(b)));
+            values.extend(chunk.chunks_exact(w).map(sign_extend));
             left -= n;
         }
         Ok(values)
