@@ -129,6 +129,39 @@ pub fn model(py: Python<'_>, e: &zkcnn::model::ModelError) -> PyErr {
     new::<ModelError>(py, &kind_of(e), format!("invalid model: {e}"))
 }
 
+/// An I/O error as Python's: `FileNotFoundError`, `PermissionError` or `OSError`.
+pub fn os(e: &std::io::Error, message: String) -> PyErr {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => pyo3::exceptions::PyFileNotFoundError::new_err(message),
+        std::io::ErrorKind::PermissionDenied => {
+            pyo3::exceptions::PyPermissionError::new_err(message)
+        }
+        _ => pyo3::exceptions::PyOSError::new_err(message),
+    }
+}
+
+/// A model file that cannot be loaded or saved: `OSError` for the file system's errors,
+/// `ModelError` for the contents (the JSON, the weights file), with the inner error's kind
+/// (`checksum`, `architecture`, `weight_out_of_range`, …).
+pub fn load(py: Python<'_>, e: &zkcnn::model::file::LoadError) -> PyErr {
+    use zkcnn::model::file::LoadError;
+    let message = e.to_string();
+    match e {
+        LoadError::Read { source, .. } | LoadError::Write { source, .. } => os(source, message),
+        LoadError::Model { source, .. } => new::<ModelError>(py, &kind_of(source), message),
+        LoadError::Weights { source, .. } | LoadError::Save { source, .. } => {
+            let kind = match source.as_ref() {
+                zkcnn::model::weights::WeightsError::Model(inner) => kind_of(inner),
+                other => kind_of(other),
+            };
+            new::<ModelError>(py, &kind, message)
+        }
+        LoadError::Text { .. } | LoadError::InlineTooLarge { .. } => {
+            new::<ModelError>(py, &kind_of(e), message)
+        }
+    }
+}
+
 /// A failed ONNX import: sample arrays and options are the caller's input, the rest the model's.
 pub fn onnx(py: Python<'_>, e: &OnnxError) -> PyErr {
     let message = format!("cannot import the ONNX model: {e}");

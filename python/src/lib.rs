@@ -4,6 +4,8 @@
 //! do (`src/cli/`), with NumPy arrays and bytes in place of files:
 //!
 //! * [`import_onnx`] → [`Model`] (with the import report); [`Model::from_json`];
+//!   [`Model::load`] and [`Model::save`] for model files, one JSON file or split (the
+//!   architecture's JSON and a binary weights file);
 //! * [`Model::commit`] → [`CommittedModel`]: the commitment bytes are the CLI's commitment file
 //!   (`zkcnn commit`'s output), so either side reads the other's;
 //! * [`prove`] → the proven output and the proof bytes (the CLI's proof file);
@@ -118,6 +120,54 @@ impl Model {
             inner,
             report: None,
         })
+    }
+
+    /// Loads a model file in either form: one JSON file (what `zkcnn import` writes for small
+    /// models, and `to_json`), or a split model, the architecture's JSON naming a binary
+    /// weights file next to it (`zkcnn import --weights file`, `save(path, weights="file")`).
+    ///
+    /// Raises `ModelError` for an invalid model or weights file (a corrupt one: kind
+    /// `checksum`), `OSError` for a file that cannot be read.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Model> {
+        let inner = py
+            .detach(|| zkcnn::model::file::load(&path))
+            .map_err(|e| errors::load(py, &e))?;
+        Ok(Model {
+            inner,
+            report: None,
+        })
+    }
+
+    /// Saves the model to `path` (JSON). `weights`: `"inline"` in the JSON, `"file"` in a
+    /// binary weights file next to it (`path` with the extension `.weights`, named by the
+    /// JSON, which then holds the architecture), `"auto"` inline up to 2^20 weights and biases
+    /// and in a file beyond. Returns the weights file's path, or `None` when inline.
+    ///
+    /// Raises `OSError` for a file that cannot be written, `ModelError` for a model too large
+    /// for one JSON file, `ValueError` for another `weights`.
+    #[pyo3(signature = (path, weights="auto"))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        weights: &str,
+    ) -> PyResult<Option<std::path::PathBuf>> {
+        use zkcnn::model::file::WeightsForm;
+        let form = match weights {
+            "auto" => WeightsForm::Auto,
+            "inline" => WeightsForm::Inline,
+            "file" => WeightsForm::File,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "weights must be \"auto\", \"inline\" or \"file\", not {other:?}"
+                )))
+            }
+        };
+        let saved = py
+            .detach(|| zkcnn::model::file::save(&self.inner, &path, form))
+            .map_err(|e| errors::load(py, &e))?;
+        Ok(saved.map(|(weights, _)| weights))
     }
 
     /// The model as pretty-printed JSON, weights included (what `from_json` reads).
@@ -315,16 +365,10 @@ fn import_onnx(
                 _ => std::path::PathBuf::from("."),
             });
             std::fs::read(&path).map_err(|e| {
-                let message = format!("cannot read ONNX model '{}': {e}", path.display());
-                match e.kind() {
-                    std::io::ErrorKind::NotFound => {
-                        pyo3::exceptions::PyFileNotFoundError::new_err(message)
-                    }
-                    std::io::ErrorKind::PermissionDenied => {
-                        pyo3::exceptions::PyPermissionError::new_err(message)
-                    }
-                    _ => pyo3::exceptions::PyOSError::new_err(message),
-                }
+                errors::os(
+                    &e,
+                    format!("cannot read ONNX model '{}': {e}", path.display()),
+                )
             })?
         }
     };

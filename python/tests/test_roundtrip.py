@@ -1,5 +1,6 @@
 """Honest round trips on the fixtures, agreement with the CLI's files, progress and the GIL."""
 
+import json
 import threading
 
 import numpy as np
@@ -158,3 +159,32 @@ def test_import_reads_external_data_beside_a_path():
     # Bytes have no folder: the error says to pass a path.
     with pytest.raises(zkcnn.ModelError, match="with its directory"):
         zkcnn.import_onnx((ops / "flatten-dynamo.onnx").read_bytes(), calibration=x)
+
+
+def test_model_files_in_both_forms(lenet, committed, proved, tmp_path):
+    """One JSON file and the split form (architecture JSON + binary weights) load to the same
+    model, with the same commitment; a corrupt weights file is a ModelError naming it."""
+    assert lenet.save(tmp_path / "one.json", weights="inline") is None
+    weights = lenet.save(tmp_path / "split.json", weights="file")
+    assert weights == tmp_path / "split.weights"
+    assert lenet.save(tmp_path / "auto.json") is None  # small models stay one file
+    one, split = zkcnn.Model.load(tmp_path / "one.json"), zkcnn.Model.load(str(tmp_path / "split.json"))
+    assert one.to_json() == split.to_json() == lenet.to_json()
+    assert json.loads((tmp_path / "split.json").read_text())["weights_file"] == "split.weights"
+    assert split.commit().commitment == committed.commitment
+    x, y, proof = proved
+    zkcnn.verify(split.architecture(), committed.commitment, x, y, proof)
+
+    data = bytearray(weights.read_bytes())
+    data[-40] ^= 1
+    weights.write_bytes(bytes(data))
+    with pytest.raises(zkcnn.ModelError, match="checksum") as e:
+        zkcnn.Model.load(tmp_path / "split.json")
+    assert e.value.kind == "checksum" and "split.weights" in str(e.value)
+    weights.unlink()
+    with pytest.raises(FileNotFoundError, match="split.weights"):
+        zkcnn.Model.load(tmp_path / "split.json")
+    with pytest.raises(zkcnn.ModelError, match="load it by its path"):
+        zkcnn.Model.from_json((tmp_path / "split.json").read_text())
+    with pytest.raises(ValueError, match="weights must be"):
+        lenet.save(tmp_path / "x.json", weights="binary")

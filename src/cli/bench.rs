@@ -315,6 +315,100 @@ fn bench_pcs_zk(transparent: &[(usize, Duration, Duration, f64)]) {
     for (p, max_table_vars) in [(quarter, 23), (half, 24)] {
         bench_pcs_zk_at(transparent, p, max_table_vars);
     }
+    bench_pcs_joint(
+        quarter,
+        transparent.iter().map(|t| t.0).filter(|&n| n <= 23),
+    );
+}
+
+/// A proof's opening as the network makes it: a long-lived table of `2^n` entries (claims at
+/// four points) and a per-proof table of `2^{n−3}` (four points), in one opening, transparent
+/// (`basefold::open_parts`) and zero-knowledge (`zk::open_parts`), in the same run.
+fn bench_pcs_joint(p: zkcnn::pcs::basefold::Params, sizes: impl Iterator<Item = usize>) {
+    use zkcnn::pcs::basefold::{self, Part};
+    use zkcnn::pcs::zk::{self, ZkPart};
+    use zkcnn::pcs::Claim;
+    say!();
+    say!(
+        "Joint opening, a table of 2^n (4 claims) and one of 2^(n-3) (4 claims), {} queries; \
+         transparent and zero-knowledge (masks of 2^min(n, 21) and 2^(n-3)); median of 3",
+        p.queries
+    );
+    say!("| entries | transparent open | proof | ZK open | proof | open × | proof × |");
+    say!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut os = rand::rngs::OsRng;
+    let point = |rng: &mut StdRng, vars: usize| -> Vec<E> {
+        (0..vars)
+            .map(|_| <E as ark_ff::UniformRand>::rand(rng))
+            .collect()
+    };
+    for n in sizes {
+        let m = n - 3;
+        let big: Vec<F> = random_base(&mut rng, 1 << n);
+        let small: Vec<F> = random_base(&mut rng, 1 << m);
+        let cb: Vec<Claim<E>> = (0..4).map(|_| Claim::new(0, point(&mut rng, n))).collect();
+        let cs: Vec<Claim<E>> = (0..4).map(|_| Claim::new(0, point(&mut rng, m))).collect();
+        let (c0, d0) = basefold::commit(&p, vec![big.clone()]).expect("power of two");
+        let (c1, d1) = basefold::commit(&p, vec![small.clone()]).expect("power of two");
+        let mut t_proof = None;
+        let t_open = time(3, || {
+            let parts = [
+                Part {
+                    commitment: &c0,
+                    data: &d0,
+                    claims: &cb,
+                },
+                Part {
+                    commitment: &c1,
+                    data: &d1,
+                    claims: &cs,
+                },
+            ];
+            t_proof = Some(
+                basefold::open_parts(&p, &parts, &mut Transcript::new(b"bench"))
+                    .expect("valid claims")
+                    .1,
+            );
+        });
+        let t_size = zkcnn::codec::to_bytes(&t_proof.expect("ran")).len() as f64 / 1024.0;
+        let zb: Vec<Claim<E>> = (0..4)
+            .map(|_| Claim::new(0, point(&mut rng, n + 1)))
+            .collect();
+        let zs: Vec<Claim<E>> = (0..4)
+            .map(|_| Claim::new(0, point(&mut rng, m + 1)))
+            .collect();
+        let (z0, mut e0) = zk::commit(&p, big, n.min(21), &mut os).expect("valid sizes");
+        let (z1, mut e1) = zk::commit(&p, small, m, &mut os).expect("valid sizes");
+        let mut z_proof = None;
+        let z_open = time(3, || {
+            let mut parts = [
+                ZkPart {
+                    commitment: &z0,
+                    data: &mut e0,
+                    claims: &zb,
+                },
+                ZkPart {
+                    commitment: &z1,
+                    data: &mut e1,
+                    claims: &zs,
+                },
+            ];
+            z_proof = Some(
+                zk::open_parts(&p, &mut parts, &mut os, &mut Transcript::new(b"bench"))
+                    .expect("within the budget")
+                    .1,
+            );
+        });
+        let z_size = zkcnn::codec::to_bytes(&z_proof.expect("ran")).len() as f64 / 1024.0;
+        say!(
+            "| 2^{n} | {} | {t_size:.1} KiB | {} | {z_size:.1} KiB | {:.2} | {:.2} |",
+            ms(t_open),
+            ms(z_open),
+            z_open.as_secs_f64() / t_open.as_secs_f64(),
+            z_size / t_size
+        );
+    }
 }
 
 /// [`bench_pcs_zk`] at one rate.

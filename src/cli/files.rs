@@ -9,6 +9,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use zkcnn::model::file::{self, LoadError, ModelJson};
 use zkcnn::model::{validate::max_abs, Model};
 
 /// The most bytes of a model file: 2^24 weights (what a model file holds,
@@ -91,16 +92,49 @@ fn read_model_text(path: &Path) -> Result<String, CliError> {
         .map_err(|e| CliError::invalid("model", path, format!("not UTF-8 text ({e})")))
 }
 
-/// A model with its weights, validated.
-pub fn read_model(path: &Path) -> Result<Model, CliError> {
-    Model::from_json(&read_model_text(path)?).map_err(|e| CliError::invalid("model", path, e))
+/// A model's JSON in either form (`zkcnn::model::file`): inline, or split (the architecture
+/// naming its weights file).
+fn read_model_json(path: &Path) -> Result<ModelJson, CliError> {
+    ModelJson::parse(&read_model_text(path)?).map_err(|e| CliError::invalid("model", path, e))
 }
 
-/// A model with or without its weights (an architecture, as `commit --architecture` writes),
-/// validated: what a verifier needs.
+/// A model with its weights, validated: one JSON file, or a split model's JSON and the
+/// weights file it names (read after its header is checked against the architecture).
+pub fn read_model(path: &Path) -> Result<Model, CliError> {
+    match read_model_json(path)? {
+        ModelJson::Inline(model) => {
+            model
+                .validate()
+                .map_err(|e| CliError::invalid("model", path, e))?;
+            Ok(model)
+        }
+        ModelJson::Split {
+            architecture,
+            weights_file,
+        } => file::load_weights(path, &architecture, &weights_file).map_err(|e| match e {
+            LoadError::Read { what, path, source } => {
+                CliError::read(what, Path::new(&path), &source)
+            }
+            LoadError::Weights { path, source, .. } => {
+                CliError::invalid("weights", Path::new(&path), source)
+            }
+            other => CliError::invalid("model", path, other),
+        }),
+    }
+}
+
+/// A model with or without its weights (an architecture, as `commit --architecture` writes,
+/// or a split model's JSON, whose weights file is not read), validated: what a verifier needs.
 pub fn read_architecture(path: &Path) -> Result<Model, CliError> {
-    Model::architecture_from_json(&read_model_text(path)?)
-        .map_err(|e| CliError::invalid("model", path, e))
+    match read_model_json(path)? {
+        ModelJson::Inline(model) => {
+            model
+                .validate_architecture()
+                .map_err(|e| CliError::invalid("model", path, e))?;
+            Ok(model)
+        }
+        ModelJson::Split { architecture, .. } => Ok(architecture),
+    }
 }
 
 /// Writes a model as compact JSON (one line; `Model::to_json` pretty-prints one weight per
@@ -109,6 +143,23 @@ pub fn write_model(path: &Path, model: &Model) -> Result<(), CliError> {
     let json = serde_json::to_string(model)
         .map_err(|e| CliError::write("model", path, &std::io::Error::other(e)))?;
     write("model", path, json.as_bytes())
+}
+
+/// Writes a model with its weights in the form asked (`zkcnn::model::file::save`): one JSON
+/// file, or the architecture's JSON and a weights file next to it (`MODEL.weights`), which it
+/// returns with its length.
+pub fn save_model(
+    path: &Path,
+    model: &Model,
+    form: file::WeightsForm,
+) -> Result<Option<(std::path::PathBuf, u64)>, CliError> {
+    file::save(model, path, form).map_err(|e| match e {
+        LoadError::Write { what, path, source } => CliError::write(what, Path::new(&path), &source),
+        other => CliError::Failed {
+            action: format!("write the model '{}'", path.display()),
+            reason: other.to_string(),
+        },
+    })
 }
 
 /// One number of a JSON input.

@@ -141,7 +141,7 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         onnx::import_with_external_data(&bytes, dir, &options)
     });
     let imported = imported.map_err(|e| cannot_import(&a.model, e))?;
-    files::write_model(&a.output, &imported.model)?;
+    let weights = files::save_model(&a.output, &imported.model, a.weights.into())?;
     let report = serde_json::to_value(&imported.report).unwrap_or_default();
     if let Some(path) = &a.report {
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -161,6 +161,16 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         m.weight_bits,
         ui::duration(took)
     );
+    if let Some((path, len)) = &weights {
+        let _ = writeln!(
+            text,
+            "weights ({} parameters) written to '{}' ({}), named by '{}'",
+            m.parameters(),
+            path.display(),
+            ui::bytes(*len as usize),
+            a.output.display()
+        );
+    }
     let _ = writeln!(
         text,
         "scales: input × 2^{}, output × 2^-{}; calibrated on {} inputs",
@@ -204,6 +214,7 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         text,
         json: json!({
             "model": a.output.display().to_string(),
+            "weights": weights.as_ref().map(|(path, _)| path.display().to_string()),
             "name": m.name,
             "report": report,
             "import_ms": ui::ms(took),

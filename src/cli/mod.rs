@@ -60,7 +60,9 @@ thread_local! {
 
 const AFTER_HELP: &str = "\
 Files:
-  model       our JSON IR (see README); `commit --architecture` writes one without weights
+  model       our JSON IR (see README): one file, or a split model (the architecture's JSON
+              naming a binary weights file next to it, as `import` writes beyond 2^20
+              weights); `commit --architecture` writes one without weights
   input       a nested JSON array of numbers, or a .npy array, of the model's input shape
               (an extra leading dimension of 1 is accepted). Integers are used as they are
               for models without `quantization`; for models with `quantization` (ONNX
@@ -119,6 +121,11 @@ struct ImportArgs {
     /// Where to write the model (our JSON IR).
     #[arg(short, long, value_name = "MODEL.json")]
     output: PathBuf,
+    /// Where the weights go: `inline` in the JSON, `file` in a binary weights file next to it
+    /// (MODEL.weights, named by the JSON, which then holds the architecture), `auto` inline up
+    /// to 2^20 weights and biases and in a file beyond.
+    #[arg(long, value_enum, default_value_t = WeightsArg::Auto, value_name = "FORM")]
+    weights: WeightsArg,
     /// Calibration inputs (a float .npy array [N, ...input shape]) that choose the scales.
     #[arg(long, value_name = "X.npy")]
     calibration: Option<PathBuf>,
@@ -144,9 +151,28 @@ struct ImportArgs {
     name: Option<String>,
 }
 
+/// `import --weights`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum WeightsArg {
+    Auto,
+    Inline,
+    File,
+}
+
+impl From<WeightsArg> for zkcnn::model::file::WeightsForm {
+    fn from(a: WeightsArg) -> Self {
+        match a {
+            WeightsArg::Auto => Self::Auto,
+            WeightsArg::Inline => Self::Inline,
+            WeightsArg::File => Self::File,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct InspectArgs {
-    /// The model (JSON IR), with or without weights.
+    /// The model (JSON IR, one file or split), with or without weights (a split model's
+    /// weights file is read only with --measure).
     model: PathBuf,
     /// Also commit, prove and verify once on a seeded random input, and report the measured
     /// figures next to the estimates (needs the weights).
@@ -156,7 +182,7 @@ struct InspectArgs {
 
 #[derive(Args, Debug)]
 struct CommitArgs {
-    /// The model (JSON IR) with its weights.
+    /// The model (JSON IR) with its weights: one file, or split (a weights file next to it).
     model: PathBuf,
     /// Where to write the commitment file.
     #[arg(short, long, value_name = "COMMITMENT")]
@@ -173,7 +199,8 @@ struct CommitArgs {
 
 #[derive(Args, Debug)]
 struct ProveArgs {
-    /// The model (JSON IR) with its weights. Its commitment is recomputed from the weights.
+    /// The model (JSON IR) with its weights, one file or split. Its commitment is recomputed
+    /// from the weights.
     model: PathBuf,
     /// The input: a JSON nested array or a .npy array of the model's input shape.
     input: PathBuf,
@@ -194,7 +221,7 @@ struct ProveArgs {
 
 #[derive(Args, Debug)]
 struct VerifyArgs {
-    /// The model (JSON IR), or its architecture (without weights).
+    /// The model (JSON IR, one file or split; its weights are not read), or its architecture.
     model: PathBuf,
     /// The commitment file (from `commit`).
     commitment: PathBuf,

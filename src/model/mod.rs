@@ -17,12 +17,16 @@
 //! * [`infer`](mod@infer) — [`infer()`](fn@infer::infer) returns every layer's output and accumulator
 //!   ([`Trace`]); [`check_trace`] names the first layer and position where a trace departs
 //!   from it;
+//! * [`file`](mod@file) — model files in two forms: one JSON file, or the architecture's JSON and a
+//!   binary [`weights`] file next to it ([`file::load`], [`file::save`]);
 //! * [`zoo`] — seeded LeNet-5, a small VGG and VGG-16 (CIFAR) with random int8 weights and
 //!   calibrated shifts.
 
+pub mod file;
 pub mod infer;
 pub mod ir;
 pub mod validate;
+pub mod weights;
 pub mod zoo;
 
 pub use infer::{

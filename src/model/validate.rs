@@ -3,6 +3,7 @@
 //! Also the JSON entry points ([`Model::from_json`], [`Model::to_json`],
 //! [`Model::architecture_json`]).
 
+use super::file::ModelJson;
 use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -284,6 +285,27 @@ pub enum ModelError {
         /// The referenced layer.
         from: usize,
     },
+    /// The JSON is a split model (an architecture naming its weights file), read from text
+    /// alone: its weights must be read from the file ([`crate::model::file::load`]).
+    #[error("the JSON is a split model whose weights are in the file {weights_file:?}: load it by its path, next to that file")]
+    SplitModel {
+        /// The weights file the JSON names.
+        weights_file: String,
+    },
+    /// A split model's `weights_file` is not a relative path inside the model's directory.
+    #[error("\"weights_file\" is {weights_file:?}; it must be a relative path inside the model's directory (no \"..\", not absolute, not empty)")]
+    WeightsFile {
+        /// The path as written.
+        weights_file: String,
+    },
+    /// A split model's architecture holds weights or biases (they belong in the weights file).
+    #[error("layer {layer} ({kind}) has weights or biases in the JSON, but the model names a weights file: a split model's JSON holds only the architecture")]
+    WeightsInArchitecture {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+    },
     /// Add's operands have different shapes.
     #[error("layer {layer} ({kind}) adds shape {other:?} (layer {from}) to shape {previous:?}")]
     AddShapeMismatch {
@@ -320,8 +342,11 @@ impl ModelError {
             | AccumulatorTooLarge { layer, .. }
             | TooLarge { layer, .. }
             | AddFromNotEarlier { layer, .. }
-            | AddShapeMismatch { layer, .. } => Some(*layer),
+            | AddShapeMismatch { layer, .. }
+            | WeightsInArchitecture { layer, .. } => Some(*layer),
             Json { .. }
+            | SplitModel { .. }
+            | WeightsFile { .. }
             | BitsOutOfRange { .. }
             | NoLayers
             | Limit { .. }
@@ -451,37 +476,30 @@ impl Model {
     /// numbers is refused before parsing: parsing buffers each layer's numbers (serde's
     /// internally tagged enums) at 32 bytes each, so the count is checked first, without
     /// keeping them.
+    ///
+    /// A split model's JSON (an architecture naming its weights file, see
+    /// [`crate::model::file`]) is refused with [`ModelError::SplitModel`]: its weights are
+    /// read from its path, with [`crate::model::file::load`].
     pub fn from_json(json: &str) -> Result<Model, ModelError> {
-        let model = Self::parse_json(json)?;
-        model.validate()?;
-        Ok(model)
+        match ModelJson::parse(json)? {
+            ModelJson::Inline(model) => {
+                model.validate()?;
+                Ok(model)
+            }
+            ModelJson::Split { weights_file, .. } => Err(ModelError::SplitModel { weights_file }),
+        }
     }
 
     /// [`Model::from_json`] for an architecture: weights and biases may be absent
-    /// ([`Model::validate_architecture`]).
+    /// ([`Model::validate_architecture`]). A split model's JSON gives its architecture.
     pub fn architecture_from_json(json: &str) -> Result<Model, ModelError> {
-        let model = Self::parse_json(json)?;
-        model.validate_architecture()?;
-        Ok(model)
-    }
-
-    fn parse_json(json: &str) -> Result<Model, ModelError> {
-        let mut count = 0;
-        let mut d = serde_json::Deserializer::from_str(json);
-        // A syntax error is left to the parser below, which stops at the same place.
-        let _ = CountNumbers(&mut count).deserialize(&mut d);
-        if count > MAX_MODEL_NUMBERS {
-            return Err(ModelError::Limit {
-                what: "numbers at least (a model has at most 2^24 weights and biases)",
-                size: count as usize,
-                limit: MAX_MODEL_NUMBERS as usize,
-            });
+        match ModelJson::parse(json)? {
+            ModelJson::Inline(model) => {
+                model.validate_architecture()?;
+                Ok(model)
+            }
+            ModelJson::Split { architecture, .. } => Ok(architecture),
         }
-        serde_json::from_str(json).map_err(|e| ModelError::Json {
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
-        })
     }
 
     /// The model as pretty-printed JSON (what [`Model::from_json`] reads).
@@ -806,6 +824,97 @@ fn max_pool_shape(at: At, m: &MaxPool2d, incoming: &[usize]) -> Result<Vec<usize
 /// table; larger models, whose tables the network commits as columns up to 2^28 entries, are
 /// built through the library), and each layer has a few sizes and a shift.
 pub const MAX_MODEL_NUMBERS: u64 = (1 << 24) + (1 << 14);
+
+/// One pass over a model's JSON before it is parsed: refuses a text of more than
+/// [`MAX_MODEL_NUMBERS`] numbers (parsing buffers each layer's numbers, serde's internally
+/// tagged enums, at 32 bytes each), and tells whether the top-level object has a
+/// `"weights_file"` key (a split model, [`crate::model::file`]).
+pub(crate) fn scan_json(json: &str) -> Result<bool, ModelError> {
+    let (mut count, mut split) = (0, false);
+    let mut d = serde_json::Deserializer::from_str(json);
+    // A syntax error is left to the parser that follows, which stops at the same place.
+    let _ = TopLevel {
+        count: &mut count,
+        split: &mut split,
+    }
+    .deserialize(&mut d);
+    if count > MAX_MODEL_NUMBERS {
+        return Err(ModelError::Limit {
+            what: "numbers at least (a model has at most 2^24 weights and biases)",
+            size: count as usize,
+            limit: MAX_MODEL_NUMBERS as usize,
+        });
+    }
+    Ok(split)
+}
+
+/// serde_json's error as a [`ModelError::Json`].
+pub(crate) fn json_error(e: serde_json::Error) -> ModelError {
+    ModelError::Json {
+        message: e.to_string(),
+        line: e.line(),
+        column: e.column(),
+    }
+}
+
+/// The top-level value of a model's JSON: [`CountNumbers`], noting a `"weights_file"` key.
+struct TopLevel<'a> {
+    count: &'a mut u64,
+    split: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        CountNumbers(self.count).one()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        CountNumbers(self.count).one()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        CountNumbers(self.count).one()
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        CountNumbers(self.count).visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "weights_file" {
+                *self.split = true;
+            }
+            map.next_value_seed(CountNumbers(&mut *self.count))?;
+        }
+        Ok(())
+    }
+}
 
 /// Counts the numbers of a JSON value without keeping them, and stops past
 /// [`MAX_MODEL_NUMBERS`].

@@ -26,6 +26,11 @@
 //! per table), [`ZkReduction`]; the opening then runs on the tables' combination at that point,
 //! each `ω_i` joining beside `ω` with the running weight.
 //!
+//! **Several commitments.** [`open_parts`] opens claims on several hiding commitments at once
+//! (the model, reused, and a proof's advice): the reduction runs over the largest one's
+//! variables with the others' terms entering where their variables start, and the batched
+//! opening joins each at its fold (`spec/zk.md`).
+//!
 //! **Budget.** `m` is reused by every opening of the commitment: each opening reveals up to
 //! [`revealed_per_opening`] linear functionals of it (base-field units), and the prover data
 //! refuses an opening that would take the total beyond `2^ℓ` less one leaf
@@ -107,12 +112,13 @@ pub struct ZkReduction<E: Field> {
 /// A zero-knowledge opening.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct ZkProof<F: Field, E: Field> {
-    /// Root of the commitment to the masks (`ω`, then the reduction's `ω_i`), committed before
-    /// the opening starts.
-    pub mask_root: Digest,
-    /// Present when the claims are on several tables at several points.
+    /// Roots of the masks' commitments (per part that has masks: `ω` and the first part's
+    /// reduction masks, then each later part's), committed before the opening starts.
+    pub mask_roots: Vec<Digest>,
+    /// Present when the claims are on several tables at several points, or on several
+    /// commitments.
     pub reduction: Option<ZkReduction<E>>,
-    /// The sum-check messages `g(0), g(2)`, one per variable of `f̂`.
+    /// The sum-check messages `g(0), g(2)`, one per variable of the first part's `f̂`.
     pub rounds: Vec<Vec<E>>,
     /// `σ = Σ_x G(r_{<s}, x)·ω(x)`, sent after `s` rounds.
     pub mask_sum: E,
@@ -122,10 +128,10 @@ pub struct ZkProof<F: Field, E: Field> {
     pub last: E,
     /// The grinding nonce.
     pub pow_nonce: u64,
-    /// The opened leaves of the `f̂_i`'s tree.
-    pub base: LayerOpening<F>,
-    /// The opened blocks of the masks' tree.
-    pub mask: LayerOpening<F>,
+    /// Per part, the opened leaves of its tree.
+    pub base: Vec<LayerOpening<F>>,
+    /// Per masks' commitment, its opened blocks.
+    pub masks: Vec<LayerOpening<F>>,
     /// The opened leaves of each folded tree.
     pub folded: Vec<LayerOpening<E>>,
 }
@@ -138,7 +144,7 @@ pub enum ZkError {
     #[error(transparent)]
     Pcs(#[from] PcsError),
     /// The masks' variables are out of range for the tables.
-    #[error("a mask of 2^{mask_vars} entries does not fit a table of 2^{table_vars}: it needs between 2^{min} and 2^{table_vars}")]
+    #[error("a mask of 2^{mask_vars} entries is out of range for tables of 2^{table_vars}: it needs at least 2^{min} (the first tree's leaf) and at most the tables' size")]
     MaskVars {
         /// `ℓ` asked for.
         mask_vars: usize,
@@ -177,6 +183,30 @@ pub enum ZkError {
         /// The budget.
         budget: u64,
     },
+    /// A later commitment of a joint opening would join the folding before the masks do (its
+    /// revealed leaves would show the unmasked word beside its block): pad it to the first's size
+    /// or to fewer variables.
+    #[error("commitment {part} would join after {fold} folds, before the masks join after {masks}: pad it")]
+    JoinBeforeMasks {
+        /// Which commitment.
+        part: usize,
+        /// The fold at which it would join.
+        fold: usize,
+        /// The fold at which the masks join.
+        masks: usize,
+    },
+    /// A commitment of a joint opening has too few variables for its masks to join.
+    #[error(
+        "commitment {part} has {vars} variables; a zero-knowledge opening needs at least {min}"
+    )]
+    PartTooSmall {
+        /// Which commitment.
+        part: usize,
+        /// Its variables (the table's and the mask's).
+        vars: usize,
+        /// The fewest.
+        min: usize,
+    },
     /// A Merkle proof of the masks' tree was rejected.
     #[error("the masks' tree: {0}")]
     MaskMerkle(MerkleError),
@@ -188,16 +218,6 @@ pub enum ZkError {
 /// `s`: the fold after which the masks join (the last of the first tree's leaf folds).
 fn join_step(layout: &Layout) -> usize {
     layout.arity_bits(0) - 1
-}
-
-/// The masks' commitment parameters: leaves of `2^{k − s}` entries per mask, exactly the block
-/// that a query reads where the masks join. Wider leaves would reveal `ω` beside other blocks of
-/// the first folded tree's leaf, and with it `f̂`'s folded word there (`spec/zk.md`).
-fn mask_params(params: &Params, layout: &Layout) -> Params {
-    Params {
-        fold_bits: layout.arity_bits(0) - join_step(layout),
-        ..*params
-    }
 }
 
 /// Checks the parameters against tables of `2^n` entries and masks of `2^ℓ`.
@@ -216,8 +236,8 @@ fn check_setup(params: &Params, n: usize, mask_vars: usize) -> Result<(), ZkErro
     Ok(())
 }
 
-/// Commits to `table` (zero-padded to `2^n` entries, `n ≥ 2`) with a fresh mask of
-/// `2^mask_vars` entries from `rng`.
+/// Commits to `table` (zero-padded to `2^n` entries, `n` the larger of its variables and
+/// `mask_vars`) with a fresh mask of `2^mask_vars` entries from `rng`.
 pub fn commit<F: BaseField + FftField, R: RngCore + CryptoRng>(
     params: &Params,
     table: Vec<F>,
@@ -228,7 +248,8 @@ pub fn commit<F: BaseField + FftField, R: RngCore + CryptoRng>(
 }
 
 /// Commits to several tables together (columns of one large table, for instance), each
-/// zero-padded to `2^n` entries (`n` from the longest) with its own fresh mask.
+/// zero-padded to `2^n` entries (`n` from the longest, at least `mask_vars`) with its own fresh
+/// mask.
 pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     params: &Params,
     tables: Vec<Vec<F>>,
@@ -241,7 +262,9 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     if let Some(index) = tables.iter().position(Vec::is_empty) {
         return Err(PcsError::Empty { index }.into());
     }
-    let n = basefold::num_vars_for(tables.iter().map(Vec::len).max().unwrap_or(1));
+    // A table smaller than its mask is padded to the mask's size: the mask, not the table,
+    // decides how many entries the openings may reveal.
+    let n = basefold::num_vars_for(tables.iter().map(Vec::len).max().unwrap_or(1)).max(mask_vars);
     check_setup(params, n, mask_vars)?;
     let low = (1usize << mask_vars) - 1;
     let fhats: Vec<Vec<F>> = tables
@@ -340,87 +363,214 @@ fn nonzero<E: Field>(ch: &mut impl Channel<E>, label: &'static [u8]) -> E {
     }
 }
 
-/// Absorbs the statement: the header, the commitment, the claims and their values, the masks'
-/// root; returns one combination coefficient per claim.
-fn absorb_statement<E: Field>(
+/// One commitment's share of a joint opening: the commitment, the prover's data (its budget is
+/// counted) and the claims on its tables (points over its own `n_j + 1` variables).
+#[derive(Debug)]
+pub struct ZkPart<'a, F, E> {
+    /// The commitment.
+    pub commitment: &'a ZkCommitment,
+    /// What the prover kept from it.
+    pub data: &'a mut ZkProverData<F>,
+    /// Claims on its tables.
+    pub claims: &'a [Claim<E>],
+}
+
+/// The verifier's view of one commitment's share of a joint opening.
+#[derive(Clone, Copy, Debug)]
+pub struct ZkStatement<'a, E> {
+    /// The commitment.
+    pub commitment: &'a ZkCommitment,
+    /// Claims on its tables.
+    pub claims: &'a [Claim<E>],
+    /// The claimed values, one per claim.
+    pub values: &'a [E],
+}
+
+/// The shape of a joint opening, derived the same way by prover and verifier.
+struct Shape {
+    /// Variables of the first (largest) commitment's `f̂`.
+    n1: usize,
+    /// The fold after which the masks join.
+    s: usize,
+    /// Per part: the fold at which it joins (`n1 − n1_j`).
+    join_at: Vec<usize>,
+    /// Per part: its claimed tables, increasing.
+    claimed: Vec<Vec<usize>>,
+    /// Whether the claims go through the reduction to one point.
+    reduce: bool,
+}
+
+impl Shape {
+    /// Per part: how many masks its masks' commitment holds (`ω` for the first, then one per
+    /// claimed table with the reduction).
+    fn masks(&self, j: usize) -> usize {
+        usize::from(j == 0)
+            + if self.reduce {
+                self.claimed[j].len()
+            } else {
+                0
+            }
+    }
+
+    /// Per part: the fold at which its masks join.
+    fn masks_at(&self, j: usize) -> usize {
+        self.join_at[j] + self.s
+    }
+
+    /// The parameters of part `j`'s masks' commitment: narrow leaves (the block a query reads)
+    /// for the masks that join at `s`, where the running word is masked by the tables' masks
+    /// only; the usual leaves after.
+    fn mask_params(&self, params: &Params, j: usize) -> Params {
+        if self.join_at[j] == 0 {
+            Params {
+                fold_bits: params.fold_bits.min(self.n1) - self.s,
+                ..*params
+            }
+        } else {
+            *params
+        }
+    }
+}
+
+/// The claims' shape, checked by prover and verifier alike.
+fn shape<'a, E: Field + 'a>(
+    params: &Params,
+    parts: impl ExactSizeIterator<Item = (&'a ZkCommitment, &'a [Claim<E>])> + Clone,
+) -> Result<Shape, ZkError> {
+    if parts.len() == 0 {
+        return Err(PcsError::NoClaims.into());
+    }
+    if parts.len() > MAX_BATCH {
+        return Err(PcsError::TooMany {
+            what: "commitments",
+            got: parts.len(),
+        }
+        .into());
+    }
+    let n1 = parts
+        .clone()
+        .next()
+        .map_or(0, |(c, _)| c.inner.num_vars as usize);
+    let (mut join_at, mut claimed) = (Vec::new(), Vec::new());
+    let (mut one_point, mut first_point, mut total) = (true, None, 0usize);
+    for (part, (c, claims)) in parts.enumerate() {
+        let nj = c.inner.num_vars as usize;
+        if nj > n1 {
+            return Err(PcsError::PartOrder { part }.into());
+        }
+        check_setup(params, nj.saturating_sub(1), c.mask_vars as usize)?;
+        let d = n1 - nj;
+        let polys = c.inner.num_polys as usize;
+        if polys == 0 || polys > MAX_BATCH {
+            return Err(PcsError::TooMany {
+                what: "committed polynomials",
+                got: polys,
+            }
+            .into());
+        }
+        if claims.is_empty() {
+            return Err(PcsError::NoClaims.into());
+        }
+        total += claims.len();
+        if total > MAX_BATCH {
+            return Err(PcsError::TooMany {
+                what: "claims",
+                got: total,
+            }
+            .into());
+        }
+        for (i, cl) in claims.iter().enumerate() {
+            if cl.poly >= polys {
+                return Err(PcsError::NoSuchPolynomial {
+                    claim: i,
+                    poly: cl.poly,
+                    polys,
+                }
+                .into());
+            }
+            if cl.point.len() != nj {
+                return Err(PcsError::PointLength {
+                    expected: nj,
+                    got: cl.point.len(),
+                }
+                .into());
+            }
+            match first_point {
+                None => first_point = Some(cl.point.clone()),
+                Some(ref z) => one_point &= *z == cl.point,
+            }
+        }
+        let mut tables: Vec<usize> = claims.iter().map(|c| c.poly).collect();
+        tables.sort_unstable();
+        tables.dedup();
+        join_at.push(d);
+        claimed.push(tables);
+    }
+    // Part 0 passed `check_setup`: n1 ≥ 3 and fold_bits ≥ 2, so the first leaf folds at least
+    // twice and `s ≥ 1`.
+    let s = join_step(&Layout::new(n1, params));
+    for (part, &d) in join_at.iter().enumerate() {
+        if d > 0 && d < s {
+            return Err(ZkError::JoinBeforeMasks {
+                part,
+                fold: d,
+                masks: s,
+            });
+        }
+        if n1 - d <= s {
+            return Err(ZkError::PartTooSmall {
+                part,
+                vars: n1 - d,
+                min: s + 1,
+            });
+        }
+    }
+    let reduce = claimed.len() > 1 || (claimed[0].len() > 1 && !one_point);
+    Ok(Shape {
+        n1,
+        s,
+        join_at,
+        claimed,
+        reduce,
+    })
+}
+
+/// Absorbs the statement: the header, per part its commitment, claims and values, then the
+/// masks' roots; returns one combination coefficient per claim (all parts', in order).
+fn absorb_statement<'a, E: Field + 'a>(
     t: &mut Transcript,
     params: &Params,
-    c: &ZkCommitment,
-    claims: &[Claim<E>],
-    values: &[E],
-    mask_root: &Digest,
+    parts: impl ExactSizeIterator<Item = (&'a ZkCommitment, &'a [Claim<E>], &'a [E])>,
+    mask_roots: &[Digest],
 ) -> Vec<E> {
     let header = [
         params.rate_bits as u64,
         params.fold_bits as u64,
         params.queries as u64,
         params.pow_bits as u64,
-        c.inner.num_vars as u64,
-        c.inner.num_polys as u64,
-        c.mask_vars as u64,
-        claims.len() as u64,
+        parts.len() as u64,
     ];
     t.domain_separator(b"zk-basefold", &header);
-    t.append_message(b"zk-basefold-root", &c.inner.root);
-    for (cl, y) in claims.iter().zip(values) {
-        t.append_u64(b"zk-basefold-poly", cl.poly as u64);
-        t.append_fields(b"zk-basefold-point", &cl.point);
-        t.append_field(b"zk-basefold-value", y);
+    let mut count = 0;
+    for (c, claims, values) in parts {
+        t.append_u64(b"zk-basefold-vars", c.inner.num_vars as u64);
+        t.append_u64(b"zk-basefold-polys", c.inner.num_polys as u64);
+        t.append_u64(b"zk-basefold-mask-vars", c.mask_vars as u64);
+        t.append_u64(b"zk-basefold-claims", claims.len() as u64);
+        t.append_message(b"zk-basefold-root", &c.inner.root);
+        for (cl, y) in claims.iter().zip(values) {
+            t.append_u64(b"zk-basefold-poly", cl.poly as u64);
+            t.append_fields(b"zk-basefold-point", &cl.point);
+            t.append_field(b"zk-basefold-value", y);
+        }
+        count += claims.len();
     }
-    t.append_message(b"zk-basefold-mask-root", mask_root);
-    (0..claims.len())
+    for root in mask_roots {
+        t.append_message(b"zk-basefold-mask-root", root);
+    }
+    (0..count)
         .map(|_| t.challenge_field(b"zk-basefold-combine"))
         .collect()
-}
-
-/// The claims' shape, checked by prover and verifier alike: the claimed tables (increasing) and
-/// whether the claims need the reduction (several tables at several points).
-fn check_claims<E: Field>(
-    c: &ZkCommitment,
-    claims: &[Claim<E>],
-) -> Result<(Vec<usize>, bool), ZkError> {
-    let polys = c.inner.num_polys as usize;
-    if polys == 0 || polys > MAX_BATCH {
-        return Err(PcsError::TooMany {
-            what: "committed polynomials",
-            got: polys,
-        }
-        .into());
-    }
-    if claims.is_empty() {
-        return Err(PcsError::NoClaims.into());
-    }
-    if claims.len() > MAX_BATCH {
-        return Err(PcsError::TooMany {
-            what: "claims",
-            got: claims.len(),
-        }
-        .into());
-    }
-    let n1 = c.inner.num_vars as usize;
-    for (i, cl) in claims.iter().enumerate() {
-        if cl.poly >= polys {
-            return Err(PcsError::NoSuchPolynomial {
-                claim: i,
-                poly: cl.poly,
-                polys,
-            }
-            .into());
-        }
-        if cl.point.len() != n1 {
-            return Err(PcsError::PointLength {
-                expected: n1,
-                got: cl.point.len(),
-            }
-            .into());
-        }
-    }
-    let mut claimed: Vec<usize> = claims.iter().map(|c| c.poly).collect();
-    claimed.sort_unstable();
-    claimed.dedup();
-    let one_point = claims.iter().all(|c| c.point == claims[0].point);
-    let reduce = claimed.len() > 1 && !one_point;
-    Ok((claimed, reduce))
 }
 
 /// `Σ_{c on poly} coeff_c·eq(z_c, point)`.
@@ -431,6 +581,17 @@ fn weight_at<E: Field>(claims: &[Claim<E>], coeffs: &[E], poly: usize, point: &[
         .filter(|(c, _)| c.poly == poly)
         .map(|(c, &a)| a * eq_eval(&c.point, point))
         .sum()
+}
+
+/// The combination coefficients' offsets: part `j`'s claims use `coeffs[offsets[j]..]`.
+fn offsets(counts: impl Iterator<Item = usize>) -> Vec<usize> {
+    counts
+        .scan(0, |o, c| {
+            let at = *o;
+            *o += c;
+            Some(at)
+        })
+        .collect()
 }
 
 /// Opens the committed tables' `f̂_i` at `claims` (points of `n + 1` coordinates, the last
@@ -444,94 +605,121 @@ pub fn open<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     rng: &mut R,
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, ZkProof<F, E>), ZkError> {
-    open_logged(params, c, data, claims, rng, transcript).map(|(v, p, _)| (v, p))
-}
-
-/// An opening's values, its proof and the challenges it drew.
-type Logged<F, E> = (Vec<E>, ZkProof<F, E>, Log<E>);
-
-/// [`open`], also returning the challenges drawn.
-fn open_logged<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
-    params: &Params,
-    c: &ZkCommitment,
-    data: &mut ZkProverData<F>,
-    claims: &[Claim<E>],
-    rng: &mut R,
-    transcript: &mut Transcript,
-) -> Result<Logged<F, E>, ZkError> {
-    let (claimed, reduce) = check_claims(c, claims)?;
-    let n1 = c.inner.num_vars as usize;
-    check_setup(params, n1 - 1, c.mask_vars as usize)?;
-    let layout = Layout::new(n1, params);
-    let s = join_step(&layout);
-    let count = 1 + if reduce { claimed.len() } else { 0 };
-    let masks: Vec<Vec<F>> = (0..count)
-        .map(|_| (0..1usize << (n1 - s)).map(|_| F::rand(rng)).collect())
-        .collect();
-    let (mask_c, mask_data) = basefold::commit(&mask_params(params, &layout), masks)?;
-    open_with(
-        params,
-        c,
+    let mut parts = [ZkPart {
+        commitment: c,
         data,
         claims,
-        (&mask_c, &mask_data),
-        transcript,
-        false,
-    )
+    }];
+    let (mut values, proof) = open_parts(params, &mut parts, rng, transcript)?;
+    Ok((values.pop().unwrap_or_default(), proof))
 }
 
-/// The opening with a given masks' commitment (honest: fresh uniform masks; the tests also pass
-/// dishonest ones): `ω` first, then one `ω_i` per claimed table when the claims need the
-/// reduction.
+/// One opening for claims on several hiding commitments (one [`ZkPart`] each, the first with the
+/// most variables; a later one either as large or joining at least `s` folds in): the values per
+/// part and one proof. Counts the opening against every commitment's budget.
+pub fn open_parts<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    params: &Params,
+    parts: &mut [ZkPart<'_, F, E>],
+    rng: &mut R,
+    transcript: &mut Transcript,
+) -> Result<Opened<F, E>, ZkError> {
+    let sh = shape(params, parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let masks = (0..parts.len())
+        .map(|j| {
+            let vars = parts[j].commitment.inner.num_vars as usize - sh.s;
+            let tables: Vec<Vec<F>> = (0..sh.masks(j))
+                .map(|_| (0..1usize << vars).map(|_| F::rand(rng)).collect())
+                .collect();
+            if tables.is_empty() {
+                return Ok(None);
+            }
+            basefold::commit(&sh.mask_params(params, j), tables).map(Some)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    open_with(params, parts, &masks, transcript, false).map(|(v, p, _)| (v, p))
+}
+
+/// A joint opening's values (per part, per claim) and its proof.
+pub type Opened<F, E> = (Vec<Vec<E>>, ZkProof<F, E>);
+
+/// An opening's values, its proof and the challenges it drew.
+type Logged<F, E> = (Vec<Vec<E>>, ZkProof<F, E>, Log<E>);
+
+/// Per part, its masks' commitment (none for a part without masks).
+type Masks<F> = [Option<(Commitment, ProverData<F>)>];
+
+/// The opening with given masks' commitments (honest: fresh uniform masks; the tests also pass
+/// dishonest ones).
 fn open_with<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
-    c: &ZkCommitment,
-    data: &mut ZkProverData<F>,
-    claims: &[Claim<E>],
-    (mask_c, mask_data): (&Commitment, &ProverData<F>),
+    parts: &mut [ZkPart<'_, F, E>],
+    masks: &Masks<F>,
     transcript: &mut Transcript,
     cheat_last: bool,
 ) -> Result<Logged<F, E>, ZkError> {
-    let (claimed, reduce) = check_claims(c, claims)?;
-    let n1 = c.inner.num_vars as usize;
-    check_setup(params, n1 - 1, c.mask_vars as usize)?;
-    if let Some(claim) = claims
-        .iter()
-        .position(|cl| cl.point.last().is_none_or(|b| b.is_zero()))
-    {
-        return Err(ZkError::Unmasked { claim });
-    }
-    let ell = c.mask_vars as usize;
-    let mut seen: std::collections::HashMap<(usize, &[E]), usize> =
-        std::collections::HashMap::new();
-    for (i, cl) in claims.iter().enumerate() {
-        let key = (cl.poly, &cl.point[..ell]);
-        if let Some(&j) = seen.get(&key) {
-            if claims[j].point != cl.point {
-                return Err(ZkError::SharedMask {
-                    first: j,
-                    second: i,
-                    mask_vars: ell,
-                });
-            }
+    let sh = shape(params, parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let mut needed = Vec::with_capacity(parts.len());
+    let mut offset = 0;
+    for p in parts.iter() {
+        let ell = p.commitment.mask_vars as usize;
+        if let Some(i) = p
+            .claims
+            .iter()
+            .position(|cl| cl.point.last().is_none_or(|b| b.is_zero()))
+        {
+            return Err(ZkError::Unmasked { claim: offset + i });
         }
-        seen.entry(key).or_insert(i);
+        let mut seen: std::collections::HashMap<(usize, &[E]), usize> =
+            std::collections::HashMap::new();
+        for (i, cl) in p.claims.iter().enumerate() {
+            let key = (cl.poly, &cl.point[..ell]);
+            if let Some(&k) = seen.get(&key) {
+                if p.claims[k].point != cl.point {
+                    return Err(ZkError::SharedMask {
+                        first: offset + k,
+                        second: offset + i,
+                        mask_vars: ell,
+                    });
+                }
+            }
+            seen.entry(key).or_insert(i);
+        }
+        let n = p.commitment.table_vars();
+        let count = revealed_per_opening::<E>(params, n, p.claims.len(), sh.reduce);
+        let budget = p.data.budget(params);
+        if p.data.revealed + count > budget {
+            return Err(ZkError::Budget {
+                revealed: p.data.revealed,
+                needed: count,
+                budget,
+            });
+        }
+        needed.push(count);
+        offset += p.claims.len();
     }
-    let needed = revealed_per_opening::<E>(params, n1 - 1, claims.len(), reduce);
-    let budget = data.budget(params);
-    if data.revealed + needed > budget {
-        return Err(ZkError::Budget {
-            revealed: data.revealed,
-            needed,
-            budget,
-        });
-    }
-    let evals = data.inner.evals();
-    let values: Vec<E> = claims
+    let values: Vec<Vec<E>> = parts
         .iter()
-        .map(|cl| evaluate_base(&evals[cl.poly], &cl.point))
+        .map(|p| {
+            let evals = p.data.inner.evals();
+            p.claims
+                .iter()
+                .map(|cl| evaluate_base(&evals[cl.poly], &cl.point))
+                .collect()
+        })
         .collect();
-    let coeffs = absorb_statement(transcript, params, c, claims, &values, &mask_c.root);
+    let mask_roots: Vec<Digest> = masks
+        .iter()
+        .filter_map(|m| m.as_ref().map(|(c, _)| c.root))
+        .collect();
+    let coeffs = absorb_statement(
+        transcript,
+        params,
+        parts
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.commitment, p.claims, v.as_slice())),
+        &mask_roots,
+    );
     let mut ch = Live {
         t: transcript,
         log: Log {
@@ -539,158 +727,248 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
             indices: Vec::new(),
         },
     };
+    let datas: Vec<&ProverData<F>> = parts.iter().map(|p| &p.data.inner).collect();
+    let claims: Vec<&[Claim<E>]> = parts.iter().map(|p| p.claims).collect();
+    let mask_datas: Vec<Option<&ProverData<F>>> =
+        masks.iter().map(|m| m.as_ref().map(|(_, d)| d)).collect();
     let mut proof = prove_all(
         params,
-        (&data.inner, mask_data),
-        (claims, &claimed, reduce),
-        &values,
+        &sh,
+        (&datas, &mask_datas),
+        (&claims, &values),
         &coeffs,
         &mut ch,
         cheat_last,
     )?;
-    proof.mask_root = mask_c.root;
-    data.revealed += needed;
+    proof.mask_roots = mask_roots;
+    for (p, n) in parts.iter_mut().zip(needed) {
+        p.data.revealed += n;
+    }
     Ok((values, proof, ch.log))
 }
 
-/// The opening's start, as its sum-check and folding take it: each committed table's weight in
-/// the first word, the weight `G = Σ coeffs·eq(points, ·)`, the claim, and the reduction's masks
-/// joining with `ω` (their values at `r''_{≥s}`).
-struct Start<E> {
-    weights: Vec<E>,
+/// What the batched opening starts from and adds: per part its tables' weights (`γ`) and the
+/// fold at which they join, the claim, the point `G = Σ coeffs·eq(points, ·)`, and per part the
+/// reduction's mask values with their weights.
+struct Batch<E> {
+    weights: Vec<Vec<E>>,
     points: Vec<Vec<E>>,
     coeffs: Vec<E>,
     claim: E,
-    mask_values: Vec<E>,
+    /// Per part: the values `v''` of its claimed tables (joining parts' claims at `r''`).
+    values: Vec<Vec<E>>,
+    /// Per part: its reduction masks' values at `r''_{≥d_j+s}` and weights.
+    mask_values: Vec<Vec<E>>,
+    mask_weights: Vec<Vec<E>>,
 }
 
 /// The reduction (when needed) and the opening after the statement.
 fn prove_all<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
-    (fhat, masks): (&ProverData<F>, &ProverData<F>),
-    (claims, claimed, reduce): (&[Claim<E>], &[usize], bool),
-    values: &[E],
+    sh: &Shape,
+    (datas, masks): (&[&ProverData<F>], &[Option<&ProverData<F>>]),
+    (claims, values): (&[&[Claim<E>]], &[Vec<E>]),
     coeffs: &[E],
     ch: &mut impl Channel<E>,
     cheat_last: bool,
 ) -> Result<ZkProof<F, E>, PcsError> {
-    let num_polys = fhat.evals.len();
-    let claim: E = coeffs.iter().zip(values).map(|(&a, &v)| a * v).sum();
-    let (start, reduction) = if reduce {
-        let (red, point) = prove_reduction(params, fhat, masks, claims, claimed, coeffs, claim, ch);
+    let offs = offsets(claims.iter().map(|c| c.len()));
+    let own = |j: usize| &coeffs[offs[j]..offs[j] + claims[j].len()];
+    let parts = datas.len();
+    let (batch, reduction) = if sh.reduce {
+        let (red, point) = prove_reduction(sh, datas, masks, claims, values, coeffs, ch);
         ch.absorb(b"zk-reduce-values", &red.values);
         ch.absorb(b"zk-reduce-values", &red.mask_values);
-        let mut weights = vec![E::ZERO; num_polys];
-        let mut claim = E::ZERO;
-        for (k, &p) in claimed.iter().enumerate() {
-            let g = if k == 0 {
-                E::ONE
-            } else {
-                ch.challenge(b"zk-basefold-batch")
-            };
-            weights[p] = g;
-            claim += g * red.values[k];
-        }
-        let start = Start {
-            weights,
-            points: vec![point],
-            coeffs: vec![E::ONE],
-            claim,
-            mask_values: red.mask_values.clone(),
-        };
-        (start, Some(red))
+        let num_polys: Vec<usize> = datas.iter().map(|d| d.evals.len()).collect();
+        let batch = batch_weights(sh, &num_polys, &red, point, ch);
+        (batch, Some(red))
     } else {
+        // One part, claims on one table (any points) or on several tables at one point.
+        let num_polys = datas[0].evals.len();
         let mut weights = vec![E::ZERO; num_polys];
-        let (points, pcoeffs) = if let [p] = claimed {
+        let (points, pcoeffs) = if let [p] = sh.claimed[0].as_slice() {
             weights[*p] = E::ONE;
             (
-                claims.iter().map(|c| c.point.clone()).collect(),
-                coeffs.to_vec(),
+                claims[0].iter().map(|c| c.point.clone()).collect(),
+                own(0).to_vec(),
             )
         } else {
-            for (cl, &a) in claims.iter().zip(coeffs) {
+            for (cl, &a) in claims[0].iter().zip(own(0)) {
                 weights[cl.poly] += a;
             }
-            (vec![claims[0].point.clone()], vec![E::ONE])
+            (vec![claims[0][0].point.clone()], vec![E::ONE])
         };
-        let start = Start {
-            weights,
+        let claim = own(0).iter().zip(&values[0]).map(|(&a, &v)| a * v).sum();
+        let batch = Batch {
+            weights: vec![weights],
             points,
             coeffs: pcoeffs,
             claim,
-            mask_values: Vec::new(),
+            values: vec![Vec::new(); parts],
+            mask_values: vec![Vec::new(); parts],
+            mask_weights: vec![Vec::new(); parts],
         };
-        (start, None)
+        (batch, None)
     };
-    let mut proof = prove_core(params, fhat, masks, &start, ch, cheat_last)?;
+    let mut proof = prove_core(params, sh, datas, masks, &batch, ch, cheat_last)?;
     proof.reduction = reduction;
     Ok(proof)
 }
 
-/// The reduction's sum-check `Σ_i Σ_x G_i(x)·f̂_i(x)` over the claimed tables, the `ω_i` (masks
-/// `1 …` of `masks`) joining after `s` rounds; returns it and its point `r''`.
-#[allow(clippy::too_many_arguments)]
+/// The batching weights and claim after the reduction (prover and verifier alike).
+fn batch_weights<E: Field>(
+    sh: &Shape,
+    num_polys: &[usize],
+    red: &ZkReduction<E>,
+    point: Vec<E>,
+    ch: &mut impl Channel<E>,
+) -> Batch<E> {
+    let mut weights = Vec::with_capacity(num_polys.len());
+    let mut values = Vec::with_capacity(num_polys.len());
+    let mut mask_values = Vec::with_capacity(num_polys.len());
+    let mut mask_weights = Vec::with_capacity(num_polys.len());
+    let mut at = 0;
+    let mut first = true;
+    let mut claim = E::ZERO;
+    for (j, tables) in sh.claimed.iter().enumerate() {
+        let mut w = vec![E::ZERO; num_polys.get(j).copied().unwrap_or(0)];
+        let vs: Vec<E> = red
+            .values
+            .get(at..at + tables.len())
+            .unwrap_or(&[])
+            .to_vec();
+        let us: Vec<E> = red
+            .mask_values
+            .get(at..at + tables.len())
+            .unwrap_or(&[])
+            .to_vec();
+        for (&p, &v) in tables.iter().zip(&vs) {
+            let g = if first {
+                E::ONE
+            } else {
+                ch.challenge(b"zk-basefold-batch")
+            };
+            first = false;
+            if let Some(x) = w.get_mut(p) {
+                *x = g;
+            }
+            if sh.join_at[j] == 0 {
+                claim += g * v;
+            }
+        }
+        let mw: Vec<E> = (0..tables.len())
+            .map(|_| ch.challenge(b"zk-basefold-join"))
+            .collect();
+        weights.push(w);
+        values.push(vs);
+        mask_values.push(us);
+        mask_weights.push(mw);
+        at += tables.len();
+    }
+    Batch {
+        weights,
+        points: vec![point],
+        coeffs: vec![E::ONE],
+        claim,
+        values,
+        mask_values,
+        mask_weights,
+    }
+}
+
+/// The reduction's sum-check `Σ_j Σ_i G_{j,i}·f̂_{j,i}` over the first part's variables: part
+/// `j`'s terms enter after `d_j` rounds (its claimed sum added to the claim), its masks `ω_{j,i}`
+/// join `s` rounds later. Returns it and its point `r''`.
 fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
-    params: &Params,
-    fhat: &ProverData<F>,
-    masks: &ProverData<F>,
-    claims: &[Claim<E>],
-    claimed: &[usize],
+    sh: &Shape,
+    datas: &[&ProverData<F>],
+    masks: &[Option<&ProverData<F>>],
+    claims: &[&[Claim<E>]],
+    values: &[Vec<E>],
     coeffs: &[E],
-    claim: E,
     ch: &mut impl Channel<E>,
 ) -> (ZkReduction<E>, Vec<E>) {
-    let n1 = fhat.evals[0].len().trailing_zeros() as usize;
-    let s = join_step(&Layout::new(n1, params));
-    let mut tables = Vec::with_capacity(2 * claimed.len());
-    let mut terms = Vec::with_capacity(claimed.len());
-    for &p in claimed {
-        let (points, cs): (Vec<Vec<E>>, Vec<E>) = claims
-            .iter()
-            .zip(coeffs)
-            .filter(|(c, _)| c.poly == p)
-            .map(|(c, &a)| (c.point.clone(), a))
-            .unzip();
-        terms.push(Term {
-            coeff: E::ONE,
-            factors: vec![tables.len(), tables.len() + 1],
-        });
-        tables.push(Mle::Base(fhat.evals[p].clone()));
-        tables.push(Mle::Ext(combined_eq(&points, &cs, n1)));
+    let n1 = sh.n1;
+    let offs = offsets(claims.iter().map(|c| c.len()));
+    // Part j's terms in the instance: tables `start[j] ..`, (f̂, G) per claimed table.
+    let mut start = vec![0usize; datas.len()];
+    let mut tables: Vec<Mle<F, E>> = Vec::new();
+    let mut terms: Vec<Term<E>> = Vec::new();
+    let mut claim = E::ZERO;
+    let enter = |j: usize, tables: &mut Vec<Mle<F, E>>, terms: &mut Vec<Term<E>>| -> E {
+        let nj = n1 - sh.join_at[j];
+        let own = &coeffs[offs[j]..offs[j] + claims[j].len()];
+        for &p in &sh.claimed[j] {
+            let (points, cs): (Vec<Vec<E>>, Vec<E>) = claims[j]
+                .iter()
+                .zip(own)
+                .filter(|(c, _)| c.poly == p)
+                .map(|(c, &a)| (c.point.clone(), a))
+                .unzip();
+            terms.push(Term {
+                coeff: E::ONE,
+                factors: vec![tables.len(), tables.len() + 1],
+            });
+            tables.push(Mle::Base(datas[j].evals[p].clone()));
+            tables.push(Mle::Ext(combined_eq(&points, &cs, nj)));
+        }
+        own.iter().zip(&values[j]).map(|(&a, &v)| a * v).sum()
+    };
+    for (j, at) in start.iter_mut().enumerate() {
+        if sh.join_at[j] == 0 {
+            *at = tables.len();
+            claim += enter(j, &mut tables, &mut terms);
+        }
     }
-    let instance = Instance::new(tables, terms.clone()).expect("tables of 2^(n+1) entries");
-    let mut sc = RoundProver::new(instance, claim);
+    let mut sc = RoundProver::new(
+        Instance::new(tables, terms.clone()).expect("tables of 2^(n+1) entries"),
+        claim,
+    );
     let mut rounds = Vec::with_capacity(n1);
-    let mut mask_sums = Vec::new();
-    let mut ws = Vec::new();
+    let mut mask_sums = vec![Vec::new(); datas.len()];
     let mut point = Vec::with_capacity(n1);
     for step in 0..n1 {
-        if step == s {
-            let claim = sc.claim();
+        let entering: Vec<usize> = (0..datas.len())
+            .filter(|&j| step > 0 && sh.join_at[j] == step)
+            .collect();
+        let masking: Vec<usize> = (0..datas.len())
+            .filter(|&j| sh.masks_at(j) == step)
+            .collect();
+        if !entering.is_empty() || !masking.is_empty() {
+            let mut claim = sc.claim();
             let mut tables = sc.into_tables();
-            for k in 0..claimed.len() {
-                let omega = &masks.evals[1 + k];
-                let g = &tables[2 * k + 1];
-                mask_sums.push(
-                    (0..omega.len())
-                        .map(|x| crate::field::mul_base(g.get(x), omega[x]))
-                        .sum::<E>(),
-                );
+            for &j in &entering {
+                start[j] = tables.len();
+                claim += enter(j, &mut tables, &mut terms);
             }
-            ch.absorb(b"zk-reduce-mask-sums", &mask_sums);
-            ws = (0..claimed.len())
-                .map(|_| nonzero(ch, b"zk-reduce-mask-weight"))
-                .collect::<Vec<E>>();
-            for (k, &w) in ws.iter().enumerate() {
-                let omega = &masks.evals[1 + k];
-                let f = &tables[2 * k];
-                tables[2 * k] = Mle::Ext(collect_indexed(omega.len(), |x| {
-                    f.get(x) + crate::field::mul_base(w, omega[x])
-                }));
+            for &j in &masking {
+                let first = usize::from(j == 0);
+                let omegas = masks[j].map_or(&[][..], |m| m.evals.as_slice());
+                let sums: Vec<E> = (0..sh.claimed[j].len())
+                    .map(|k| {
+                        let g = &tables[start[j] + 2 * k + 1];
+                        let w = &omegas[first + k];
+                        (0..w.len())
+                            .map(|x| crate::field::mul_base(g.get(x), w[x]))
+                            .sum::<E>()
+                    })
+                    .collect();
+                ch.absorb(b"zk-reduce-mask-sums", &sums);
+                for (k, &sum) in sums.iter().enumerate() {
+                    let w: E = nonzero(ch, b"zk-reduce-mask-weight");
+                    let omega = &omegas[first + k];
+                    let f = &tables[start[j] + 2 * k];
+                    tables[start[j] + 2 * k] = Mle::Ext(collect_indexed(omega.len(), |x| {
+                        f.get(x) + crate::field::mul_base(w, omega[x])
+                    }));
+                    claim += w * sum;
+                }
+                mask_sums[j] = sums;
             }
-            let total = claim + ws.iter().zip(&mask_sums).map(|(&w, &m)| w * m).sum::<E>();
-            let instance = Instance::new(tables, terms.clone()).expect("tables of equal size");
-            sc = RoundProver::new(instance, total);
+            sc = RoundProver::new(
+                Instance::new(tables, terms.clone()).expect("tables of equal size"),
+                claim,
+            );
         }
         let msg = sc.message();
         ch.absorb(b"zk-reduce-round", &msg);
@@ -699,148 +977,202 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
         rounds.push(msg);
         point.push(r);
     }
-    let values = claimed
-        .iter()
-        .map(|&p| evaluate_base(&fhat.evals[p], &point))
-        .collect();
-    let mask_values = (0..claimed.len())
-        .map(|k| evaluate_base(&masks.evals[1 + k], &point[s..]))
-        .collect();
-    let _ = ws;
+    let mut values_out = Vec::new();
+    let mut mask_values = Vec::new();
+    for j in 0..datas.len() {
+        let (d, first) = (sh.join_at[j], usize::from(j == 0));
+        for (k, &p) in sh.claimed[j].iter().enumerate() {
+            values_out.push(evaluate_base(&datas[j].evals[p], &point[d..]));
+            let omega = masks[j].map_or(&[][..], |m| m.evals.as_slice());
+            mask_values.push(evaluate_base(&omega[first + k], &point[d + sh.s..]));
+        }
+    }
     (
         ZkReduction {
             rounds,
-            mask_sums,
-            values,
+            mask_sums: mask_sums.concat(),
+            values: values_out,
             mask_values,
         },
         point,
     )
 }
 
-/// The opening after the statement (and the reduction): the sum-check and folds with the masks
-/// joining after `s` rounds, the last constant, grinding, the queries and the opened leaves
-/// (`mask_root` left zero, `reduction` empty).
+/// What the batched opening adds at a fold: part `j`'s tables (`Tables`) or its masks (`Masks`).
+#[derive(Clone, Copy)]
+enum Joining {
+    Tables(usize),
+    Masks(usize),
+}
+
+/// The joins of the batched opening at fold `step`.
+fn joining_at(sh: &Shape, step: usize) -> Vec<Joining> {
+    let mut out = Vec::new();
+    for j in 0..sh.join_at.len() {
+        if step > 0 && sh.join_at[j] == step {
+            out.push(Joining::Tables(j));
+        }
+    }
+    for j in 0..sh.join_at.len() {
+        if sh.masks_at(j) == step {
+            out.push(Joining::Masks(j));
+        }
+    }
+    out
+}
+
+/// The opening after the statement (and the reduction): the sum-check and folds with the later
+/// parts and the masks joining, the last constant, grinding, the queries and the opened leaves
+/// (`mask_roots` and `reduction` left empty).
 fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
-    fhat: &ProverData<F>,
-    masks: &ProverData<F>,
-    start: &Start<E>,
+    sh: &Shape,
+    datas: &[&ProverData<F>],
+    masks: &[Option<&ProverData<F>>],
+    batch: &Batch<E>,
     ch: &mut impl Channel<E>,
     last_from_sumcheck: bool,
 ) -> Result<ZkProof<F, E>, PcsError> {
-    let n1 = fhat
-        .evals
-        .first()
-        .map_or(0, |e| e.len().trailing_zeros() as usize);
+    let n1 = sh.n1;
     let layout = Layout::new(n1, params);
-    let s = join_step(&layout);
-    let g = combined_eq(&start.points, &start.coeffs, n1);
-    let active: Vec<(usize, E)> = start
+    let s = sh.s;
+    let g = combined_eq(&batch.points, &batch.coeffs, n1);
+    let active: Vec<(usize, usize, E)> = batch
         .weights
         .iter()
         .enumerate()
-        .filter(|(_, w)| !w.is_zero())
-        .map(|(i, &w)| (i, w))
+        .filter(|(j, _)| sh.join_at[*j] == 0)
+        .flat_map(|(j, ws)| {
+            ws.iter()
+                .enumerate()
+                .filter(|(_, w)| !w.is_zero())
+                .map(move |(i, &w)| (j, i, w))
+        })
         .collect();
     let single = match active.as_slice() {
-        [(i, w)] if *w == E::ONE => Some(*i),
+        [(j, i, w)] if *w == E::ONE => Some((*j, *i)),
         _ => None,
     };
     let mut sc = match single {
-        Some(i) => Prover::Borrowed(BorrowedFirstRound {
-            f: &fhat.evals[i],
+        Some((j, i)) => Prover::Borrowed(BorrowedFirstRound {
+            f: &datas[j].evals[i],
             g,
-            claim: start.claim,
+            claim: batch.claim,
         }),
         None => {
             let f = collect_indexed(1 << n1, |x| {
                 active
                     .iter()
-                    .map(|&(i, w)| crate::field::mul_base(w, fhat.evals[i][x]))
+                    .map(|&(j, i, w)| crate::field::mul_base(w, datas[j].evals[i][x]))
                     .sum()
             });
             Prover::Running(RoundProver::new(
                 product_instance(Mle::Ext(f), g),
-                start.claim,
+                batch.claim,
             ))
         }
     };
     let start_at = |x: usize| -> E {
         active
             .iter()
-            .map(|&(i, w)| crate::field::mul_base(w, fhat.codewords[i][x]))
+            .map(|&(j, i, w)| crate::field::mul_base(w, datas[j].codewords[i][x]))
             .sum()
     };
     let twiddles = FoldTwiddles::<F>::new(layout.log_size)?;
     let mut rounds = Vec::with_capacity(n1);
     let mut roots = Vec::new();
     let mut layers: Vec<(Vec<E>, MerkleTree)> = Vec::new();
+    // The word folding continues from, when a join at a tree's first fold materialized it.
+    let mut own: Option<Vec<E>> = None;
     let mut pending: Vec<E> = Vec::with_capacity(layout.k);
     let mut mid: Vec<Join<'_, F, E>> = Vec::new();
     let mut len = 1usize << layout.log_size;
     let mut mask_sum = E::ZERO;
     let mut r: Vec<E> = Vec::with_capacity(n1);
-    let fold =
-        |layers: &[(Vec<E>, MerkleTree)], rs: &[E], count: usize, mid: &[Join<'_, F, E>]| match (
-            layers.last(),
-            single,
-        ) {
-            (None, Some(i)) => {
-                let c = &fhat.codewords[i];
-                fold_base_codeword_k(|x| c[x], rs, &twiddles, count, mid)
-            }
-            (None, None) => fold_codeword_k(start_at, rs, &twiddles, count, mid),
-            (Some((c, _)), _) => fold_codeword_k(|x| c[x], rs, &twiddles, count, mid),
-        };
     for step in 0..n1 {
-        if step == s {
-            let claim = sc.claim();
+        let joins = joining_at(sh, step);
+        if !joins.is_empty() {
+            let mut claim = sc.claim();
             let (f_cur, g_cur) = sc.into_tables();
             let g_cur = match g_cur {
                 Mle::Ext(g) => g,
                 Mle::Base(g) => g.iter().map(|&x| lift(x)).collect(),
             };
-            let omega = &masks.evals[0];
-            mask_sum = g_cur
-                .iter()
-                .zip(omega)
-                .map(|(&g, &w)| crate::field::mul_base(g, w))
-                .sum();
-            ch.absorb(b"zk-basefold-mask-sum", &[mask_sum]);
-            let mut ws = vec![nonzero(ch, b"zk-basefold-mask-weight")];
-            ws.extend((0..start.mask_values.len()).map(|_| ch.challenge(b"zk-basefold-join")));
-            // The reduction's masks, claimed at r''_{≥s}: their sum against the running weight
-            // is eq(r''_{<s}, r_{<s}) times their values.
-            let scale = start
-                .points
-                .first()
-                .map_or(E::ONE, |p| eq_eval(&p[..s], &r));
-            let added: E = ws[1..]
-                .iter()
-                .zip(&start.mask_values)
-                .map(|(&w, &u)| w * scale * u)
-                .sum();
+            let scale = eq_eval(&batch.points[0][..step], &r);
+            // (codeword, evals, weight) of everything joining here.
+            let mut words: Vec<(&[F], &[F], E)> = Vec::new();
+            for join in joins {
+                match join {
+                    Joining::Tables(j) => {
+                        for (i, &w) in batch.weights[j].iter().enumerate() {
+                            if !w.is_zero() {
+                                words.push((&datas[j].codewords[i], &datas[j].evals[i], w));
+                            }
+                        }
+                        let vs = &batch.values[j];
+                        let ws = sh.claimed[j].iter().map(|&p| batch.weights[j][p]);
+                        claim += scale * ws.zip(vs).map(|(w, &v)| w * v).sum::<E>();
+                    }
+                    Joining::Masks(j) => {
+                        let m = masks[j].ok_or(PcsError::NoClaims)?;
+                        let first = usize::from(j == 0);
+                        if j == 0 {
+                            let omega = &m.evals[0];
+                            mask_sum = g_cur
+                                .iter()
+                                .zip(omega)
+                                .map(|(&g, &w)| crate::field::mul_base(g, w))
+                                .sum();
+                            ch.absorb(b"zk-basefold-mask-sum", &[mask_sum]);
+                            let w = nonzero(ch, b"zk-basefold-mask-weight");
+                            claim += w * mask_sum;
+                            words.push((&m.codewords[0], &m.evals[0], w));
+                        }
+                        for (k, (&w, &u)) in batch.mask_weights[j]
+                            .iter()
+                            .zip(&batch.mask_values[j])
+                            .enumerate()
+                        {
+                            claim += w * scale * u;
+                            words.push((&m.codewords[first + k], &m.evals[first + k], w));
+                        }
+                    }
+                }
+            }
             let f = collect_indexed(f_cur.len(), |x| {
                 f_cur.get(x)
-                    + ws.iter()
-                        .enumerate()
-                        .map(|(i, &w)| crate::field::mul_base(w, masks.evals[i][x]))
+                    + words
+                        .iter()
+                        .map(|&(_, e, w)| crate::field::mul_base(w, e[x]))
                         .sum::<E>()
             });
             sc = Prover::Running(RoundProver::new(
                 product_instance(Mle::Ext(f), g_cur),
-                claim + ws[0] * mask_sum + added,
+                claim,
             ));
-            mid.push(Join {
-                step: pending.len(),
-                words: masks
-                    .codewords
-                    .iter()
-                    .zip(&ws)
-                    .map(|(c, &w)| (c.as_slice(), w))
-                    .collect(),
-            });
+            if pending.is_empty() {
+                // At a tree's first fold: the word joined, materialized.
+                let mut here = match (own.take(), layers.last(), single) {
+                    (Some(c), _, _) => c,
+                    (None, Some((c, _)), _) => c.clone(),
+                    (None, None, Some((j, i))) => {
+                        datas[j].codewords[i].iter().map(|&x| lift(x)).collect()
+                    }
+                    (None, None, None) => collect_indexed(len, start_at),
+                };
+                for (x, v) in here.iter_mut().enumerate() {
+                    *v += words
+                        .iter()
+                        .map(|&(c, _, w)| crate::field::mul_base(w, c[x]))
+                        .sum::<E>();
+                }
+                own = Some(here);
+            } else {
+                mid.push(Join {
+                    step: pending.len(),
+                    words: words.iter().map(|&(c, _, w)| (c, w)).collect(),
+                });
+            }
         }
         let msg = sc.message();
         ch.absorb(b"basefold-round", &msg);
@@ -851,7 +1183,10 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         r.push(ri);
         if (step + 1) % layout.k == 0 && step + 1 < n1 {
             len >>= pending.len();
-            let next = fold(&layers, &pending, len, &mid);
+            let next = fold_word(
+                &own, &layers, single, datas, &start_at, &pending, &twiddles, len, &mid,
+            );
+            own = None;
             pending.clear();
             mid.clear();
             let l = (step + 1) / layout.k;
@@ -861,17 +1196,19 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
             layers.push((next, tree));
         }
     }
-    let mut last = fold(&layers, &pending, 1, &mid)
-        .first()
-        .copied()
-        .unwrap_or(E::ZERO);
+    let mut last = fold_word(
+        &own, &layers, single, datas, &start_at, &pending, &twiddles, 1, &mid,
+    )
+    .first()
+    .copied()
+    .unwrap_or(E::ZERO);
     if last_from_sumcheck {
         // A cheating prover's final constant: the one the sum-check's last claim needs, whatever
         // the committed words fold to (the tests' dishonest masks).
-        let g: E = start
+        let g: E = batch
             .points
             .iter()
-            .zip(&start.coeffs)
+            .zip(&batch.coeffs)
             .map(|(z, &a)| a * eq_eval(z, &r))
             .sum();
         last = sc.claim() * g.inverse().unwrap_or(E::ZERO);
@@ -882,19 +1219,30 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
     let queries: Vec<usize> = (0..params.queries)
         .map(|_| ch.index(b"basefold-query", 1 << layout.depth(0)))
         .collect();
-    let idx = sorted_distinct(queries.iter().copied());
-    let base = LayerOpening {
-        values: leaf_values(&fhat.codewords, layout.depth(0), &idx),
-        proof: fhat.tree.open(&idx),
+    let opening = |data: &ProverData<F>, p: &Params, vars: usize, d: usize| {
+        let pl = Layout::new(vars, p);
+        let a = pl.arity_bits(0);
+        let idx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, d) >> a));
+        LayerOpening {
+            values: leaf_values(&data.codewords, pl.depth(0), &idx),
+            proof: data.tree.open(&idx),
+        }
     };
-    let ml = Layout::new(n1 - s, &mask_params(params, &layout));
-    let a = ml.arity_bits(0);
-    let midx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, s) >> a));
-    let mask_opening = LayerOpening {
-        values: leaf_values(&masks.codewords, ml.depth(0), &midx),
-        proof: masks.tree.open(&midx),
-    };
-    let mut idx = idx;
+    let mut base = Vec::with_capacity(datas.len());
+    let mut mask_openings = Vec::new();
+    for (j, data) in datas.iter().enumerate() {
+        let nj = n1 - sh.join_at[j];
+        base.push(opening(data, params, nj, sh.join_at[j]));
+        if let Some(m) = masks[j] {
+            mask_openings.push(opening(
+                m,
+                &sh.mask_params(params, j),
+                nj - s,
+                sh.masks_at(j),
+            ));
+        }
+    }
+    let mut idx = sorted_distinct(queries.iter().copied());
     let folded = layers
         .iter()
         .enumerate()
@@ -908,7 +1256,7 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         })
         .collect();
     Ok(ZkProof {
-        mask_root: [0u8; super::merkle::DIGEST_BYTES],
+        mask_roots: Vec::new(),
         reduction: None,
         rounds,
         mask_sum,
@@ -916,19 +1264,38 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         last,
         pow_nonce,
         base,
-        mask: mask_opening,
+        masks: mask_openings,
         folded,
     })
 }
 
+/// Folds the word the opening continues from (`own`, else the last tree's, else the first
+/// word) `rs.len()` times with the joins `mid`; the first `count` entries.
+#[allow(clippy::too_many_arguments)]
+fn fold_word<F: BaseField + FftField, E: ExtField<F>>(
+    own: &Option<Vec<E>>,
+    layers: &[(Vec<E>, MerkleTree)],
+    single: Option<(usize, usize)>,
+    datas: &[&ProverData<F>],
+    start_at: &(impl Fn(usize) -> E + Sync + Send),
+    rs: &[E],
+    twiddles: &FoldTwiddles<F>,
+    count: usize,
+    mid: &[Join<'_, F, E>],
+) -> Vec<E> {
+    match (own, layers.last(), single) {
+        (Some(c), _, _) => fold_codeword_k(|x| c[x], rs, twiddles, count, mid),
+        (None, Some((c, _)), _) => fold_codeword_k(|x| c[x], rs, twiddles, count, mid),
+        (None, None, Some((j, i))) => {
+            let c = &datas[j].codewords[i];
+            fold_base_codeword_k(|x| c[x], rs, twiddles, count, mid)
+        }
+        (None, None, None) => fold_codeword_k(start_at, rs, twiddles, count, mid),
+    }
+}
+
 /// Verifies that the committed tables' `f̂_i` take `values[c]` at `claims[c]`. Never panics on
 /// proof data.
-#[deny(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     c: &ZkCommitment,
@@ -937,10 +1304,46 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     proof: &ZkProof<F, E>,
     transcript: &mut Transcript,
 ) -> Result<(), ZkError> {
-    let (claimed, reduce) = check_claims(c, claims)?;
-    let n1 = c.inner.num_vars as usize;
-    check_setup(params, n1.saturating_sub(1), c.mask_vars as usize)?;
-    let shape = |what, expected: usize, got: usize| {
+    verify_opened(params, c, claims, values, proof, transcript).map(|_| ())
+}
+
+/// [`verify`], returning which leaves of the commitment's tree the opening revealed (increasing;
+/// [`ZkProof::base`] holds their entries, leaf after leaf, table `i`'s `2^k` at `i·2^k ..`, in the
+/// codeword's stored order): what an auditor needs to count what openings tell.
+pub fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
+    params: &Params,
+    c: &ZkCommitment,
+    claims: &[Claim<E>],
+    values: &[E],
+    proof: &ZkProof<F, E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<usize>, ZkError> {
+    let parts = [ZkStatement {
+        commitment: c,
+        claims,
+        values,
+    }];
+    verify_parts(params, &parts, proof, transcript).map(|mut v| v.pop().unwrap_or_default())
+}
+
+/// Verifies one joint opening of claims on several hiding commitments ([`open_parts`]); returns,
+/// per part, the leaves of its tree that the opening revealed. Never panics on proof data.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
+    params: &Params,
+    parts: &[ZkStatement<'_, E>],
+    proof: &ZkProof<F, E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Vec<usize>>, ZkError> {
+    let sh = shape(params, parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let n1 = sh.n1;
+    let s = sh.s;
+    let check = |what, expected: usize, got: usize| {
         if expected == got {
             Ok(())
         } else {
@@ -951,139 +1354,220 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
             })
         }
     };
-    shape("the values", claims.len(), values.len())?;
+    for p in parts {
+        check("the values", p.claims.len(), p.values.len())?;
+    }
     let layout = Layout::new(n1, params);
     // A commitment beyond the field's FFT domains is refused before any size is used.
     super::code::root::<F>(layout.log_size).map_err(PcsError::from)?;
-    let s = join_step(&layout);
-    shape(
+    let with_masks: Vec<usize> = (0..parts.len()).filter(|&j| sh.masks(j) > 0).collect();
+    check("the masks' roots", with_masks.len(), proof.mask_roots.len())?;
+    check("the masks' openings", with_masks.len(), proof.masks.len())?;
+    check("the parts' openings", parts.len(), proof.base.len())?;
+    let claimed_total: usize = sh.claimed.iter().map(Vec::len).sum();
+    check(
         "the reduction",
-        usize::from(reduce),
+        usize::from(sh.reduce),
         usize::from(proof.reduction.is_some()),
     )?;
     if let Some(red) = &proof.reduction {
-        shape("the reduction's rounds", n1, red.rounds.len())?;
+        check("the reduction's rounds", n1, red.rounds.len())?;
         for m in &red.rounds {
-            shape("a reduction round", 2, m.len())?;
+            check("a reduction round", 2, m.len())?;
         }
-        shape(
+        check(
             "the reduction's mask sums",
-            claimed.len(),
+            claimed_total,
             red.mask_sums.len(),
         )?;
-        shape("the reduction's values", claimed.len(), red.values.len())?;
-        shape(
+        check("the reduction's values", claimed_total, red.values.len())?;
+        check(
             "the reduction's mask values",
-            claimed.len(),
+            claimed_total,
             red.mask_values.len(),
         )?;
     }
-    shape("the round messages", n1, proof.rounds.len())?;
+    check("the round messages", n1, proof.rounds.len())?;
     for m in &proof.rounds {
-        shape("a round message", 2, m.len())?;
+        check("a round message", 2, m.len())?;
     }
-    shape("the folded roots", layout.trees() - 1, proof.roots.len())?;
-    shape(
+    check("the folded roots", layout.trees() - 1, proof.roots.len())?;
+    check(
         "the folded openings",
         layout.trees() - 1,
         proof.folded.len(),
     )?;
 
-    let coeffs = absorb_statement(transcript, params, c, claims, values, &proof.mask_root);
+    let coeffs = absorb_statement(
+        transcript,
+        params,
+        parts.iter().map(|p| (p.commitment, p.claims, p.values)),
+        &proof.mask_roots,
+    );
+    let offs = offsets(parts.iter().map(|p| p.claims.len()));
+    let own = |j: usize| -> &[E] {
+        let (o, n) = (
+            offs.get(j).copied().unwrap_or(0),
+            parts.get(j).map_or(0, |p| p.claims.len()),
+        );
+        coeffs.get(o..o + n).unwrap_or(&[])
+    };
+    let claimed_sum = |j: usize| -> E {
+        parts.get(j).map_or(E::ZERO, |p| {
+            own(j).iter().zip(p.values).map(|(&a, &v)| a * v).sum()
+        })
+    };
     let mut ch = Live {
         t: transcript,
         log: Log::default(),
     };
-    let mut claim: E = coeffs.iter().zip(values).map(|(&a, &v)| a * v).sum();
-    let num_polys = c.inner.num_polys as usize;
-    let mut weights = vec![E::ZERO; num_polys];
-    let (points, pcoeffs, mask_values) = match &proof.reduction {
+    let num_polys: Vec<usize> = parts
+        .iter()
+        .map(|p| p.commitment.inner.num_polys as usize)
+        .collect();
+    let batch = match &proof.reduction {
         Some(red) => {
-            let mut ws: Vec<E> = Vec::new();
+            let mut claim: E = (0..parts.len())
+                .filter(|&j| sh.join_at.get(j) == Some(&0))
+                .map(claimed_sum)
+                .sum();
+            // Per part: the weights its masks drew.
+            let mut ws: Vec<Vec<E>> = vec![Vec::new(); parts.len()];
+            let starts = offsets(sh.claimed.iter().map(Vec::len));
             let mut point = Vec::with_capacity(n1);
             for (step, msg) in red.rounds.iter().enumerate() {
-                if step == s {
-                    ch.absorb(b"zk-reduce-mask-sums", &red.mask_sums);
-                    ws = (0..claimed.len())
-                        .map(|_| nonzero(&mut ch, b"zk-reduce-mask-weight"))
-                        .collect();
-                    claim += ws
-                        .iter()
-                        .zip(&red.mask_sums)
-                        .map(|(&w, &m)| w * m)
-                        .sum::<E>();
+                for j in 0..parts.len() {
+                    if step > 0 && sh.join_at.get(j) == Some(&step) {
+                        claim += claimed_sum(j);
+                    }
+                }
+                for j in 0..parts.len() {
+                    if sh.masks_at(j) != step {
+                        continue;
+                    }
+                    let at = starts.get(j).copied().unwrap_or(0);
+                    let count = sh.claimed.get(j).map_or(0, Vec::len);
+                    let sums = red.mask_sums.get(at..at + count).unwrap_or(&[]);
+                    ch.absorb(b"zk-reduce-mask-sums", sums);
+                    for &sum in sums {
+                        let w: E = nonzero(&mut ch, b"zk-reduce-mask-weight");
+                        claim += w * sum;
+                        if let Some(x) = ws.get_mut(j) {
+                            x.push(w);
+                        }
+                    }
                 }
                 ch.absorb(b"zk-reduce-round", msg);
                 let r: E = ch.challenge(b"zk-reduce-challenge");
                 claim = sumcheck::next_claim(msg, claim, r);
                 point.push(r);
             }
-            let expected: E = claimed
-                .iter()
-                .zip(red.values.iter().zip(&red.mask_values))
-                .zip(&ws)
-                .map(|((&p, (&v, &u)), &w)| weight_at(claims, &coeffs, p, &point) * (v + w * u))
-                .sum();
+            let mut expected = E::ZERO;
+            for (j, p) in parts.iter().enumerate() {
+                let d = sh.join_at.get(j).copied().unwrap_or(0);
+                let at = starts.get(j).copied().unwrap_or(0);
+                let here = point.get(d..).unwrap_or(&[]);
+                for (k, &poly) in sh
+                    .claimed
+                    .get(j)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .enumerate()
+                {
+                    let (v, u, w) = match (
+                        red.values.get(at + k),
+                        red.mask_values.get(at + k),
+                        ws.get(j).and_then(|x| x.get(k)),
+                    ) {
+                        (Some(&v), Some(&u), Some(&w)) => (v, u, w),
+                        _ => return Err(ZkError::ReducedValues),
+                    };
+                    expected += weight_at(p.claims, own(j), poly, here) * (v + w * u);
+                }
+            }
             if expected != claim {
                 return Err(ZkError::ReducedValues);
             }
             ch.absorb(b"zk-reduce-values", &red.values);
             ch.absorb(b"zk-reduce-values", &red.mask_values);
-            claim = E::ZERO;
-            for (k, (&p, &v)) in claimed.iter().zip(&red.values).enumerate() {
-                let g = if k == 0 {
-                    E::ONE
-                } else {
-                    ch.challenge(b"zk-basefold-batch")
-                };
-                if let Some(x) = weights.get_mut(p) {
-                    *x = g;
-                }
-                claim += g * v;
-            }
-            (vec![point], vec![E::ONE], red.mask_values.clone())
+            batch_weights(&sh, &num_polys, red, point, &mut ch)
         }
         None => {
-            if let [p] = claimed.as_slice() {
+            let first = parts.first().ok_or(PcsError::NoClaims)?;
+            let mut weights = vec![E::ZERO; num_polys.first().copied().unwrap_or(0)];
+            let (points, pcoeffs) = if let Some([p]) = sh.claimed.first().map(Vec::as_slice) {
                 if let Some(x) = weights.get_mut(*p) {
                     *x = E::ONE;
                 }
                 (
-                    claims.iter().map(|c| c.point.clone()).collect(),
-                    coeffs.clone(),
-                    Vec::new(),
+                    first.claims.iter().map(|c| c.point.clone()).collect(),
+                    own(0).to_vec(),
                 )
             } else {
-                for (cl, &a) in claims.iter().zip(&coeffs) {
+                for (cl, &a) in first.claims.iter().zip(own(0)) {
                     if let Some(x) = weights.get_mut(cl.poly) {
                         *x += a;
                     }
                 }
-                let point = claims.first().map(|c| c.point.clone()).unwrap_or_default();
-                (vec![point], vec![E::ONE], Vec::new())
+                let point = first
+                    .claims
+                    .first()
+                    .map(|c| c.point.clone())
+                    .unwrap_or_default();
+                (vec![point], vec![E::ONE])
+            };
+            Batch {
+                weights: vec![weights],
+                points,
+                coeffs: pcoeffs,
+                claim: claimed_sum(0),
+                values: vec![Vec::new(); parts.len()],
+                mask_values: vec![Vec::new(); parts.len()],
+                mask_weights: vec![Vec::new(); parts.len()],
             }
         }
     };
-    let mut mask_weights = vec![E::ONE];
+    // The batched opening's sum-check, the later parts and the masks joining.
+    let mut claim = batch.claim;
+    let mut mask_weights: Vec<Vec<E>> = batch.mask_weights.clone();
     let mut r: Vec<E> = Vec::with_capacity(n1);
     let mut roots = proof.roots.iter();
     for (step, msg) in proof.rounds.iter().enumerate() {
-        if step == s {
-            ch.absorb(b"zk-basefold-mask-sum", &[proof.mask_sum]);
-            let w = nonzero(&mut ch, b"zk-basefold-mask-weight");
-            mask_weights = vec![w];
-            mask_weights.extend((0..mask_values.len()).map(|_| ch.challenge(b"zk-basefold-join")));
-            let scale = points
+        let joins = joining_at(&sh, step);
+        if !joins.is_empty() {
+            let scale = batch
+                .points
                 .first()
-                .and_then(|p| p.get(..s))
+                .and_then(|p| p.get(..step))
                 .map_or(E::ONE, |p| eq_eval(p, &r));
-            claim += w * proof.mask_sum
-                + mask_weights
-                    .iter()
-                    .skip(1)
-                    .zip(&mask_values)
-                    .map(|(&w, &u)| w * scale * u)
-                    .sum::<E>();
+            for join in joins {
+                match join {
+                    Joining::Tables(j) => {
+                        let ws = batch.weights.get(j).map_or(&[][..], Vec::as_slice);
+                        let vs = batch.values.get(j).map_or(&[][..], Vec::as_slice);
+                        let tables = sh.claimed.get(j).map_or(&[][..], Vec::as_slice);
+                        claim += scale
+                            * tables
+                                .iter()
+                                .zip(vs)
+                                .map(|(&p, &v)| ws.get(p).copied().unwrap_or(E::ZERO) * v)
+                                .sum::<E>();
+                    }
+                    Joining::Masks(j) => {
+                        if j == 0 {
+                            ch.absorb(b"zk-basefold-mask-sum", &[proof.mask_sum]);
+                            let w = nonzero(&mut ch, b"zk-basefold-mask-weight");
+                            claim += w * proof.mask_sum;
+                            if let Some(x) = mask_weights.get_mut(0) {
+                                x.insert(0, w);
+                            }
+                        }
+                        let us = batch.mask_values.get(j).map_or(&[][..], Vec::as_slice);
+                        let ws = batch.mask_weights.get(j).map_or(&[][..], Vec::as_slice);
+                        claim += scale * ws.iter().zip(us).map(|(&w, &u)| w * u).sum::<E>();
+                    }
+                }
+            }
         }
         ch.absorb(b"basefold-round", msg);
         let rk: E = ch.challenge(b"basefold-challenge");
@@ -1096,9 +1580,10 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
         }
     }
     ch.absorb(b"basefold-last", &[proof.last]);
-    let g_at_r: E = points
+    let g_at_r: E = batch
+        .points
         .iter()
-        .zip(&pcoeffs)
+        .zip(&batch.coeffs)
         .map(|(z, &a)| a * eq_eval(z, &r))
         .sum();
     if claim != proof.last * g_at_r {
@@ -1109,39 +1594,57 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
     let queries: Vec<usize> = (0..params.queries)
         .map(|_| transcript.challenge_index(b"basefold-query", 1 << layout.depth(0)))
         .collect();
-    let a0 = layout.arity_bits(0);
-    let idx = sorted_distinct(queries.iter().copied());
-    let base = check_layer(
-        &proof.base,
-        &c.inner.root,
-        0,
-        layout.depth(0),
-        &idx,
-        num_polys << a0,
-    )?;
-    let ml = Layout::new(n1 - s, &mask_params(params, &layout));
-    let a = ml.arity_bits(0);
-    let midx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, s) >> a));
-    let mask = check_layer(
-        &proof.mask,
-        &proof.mask_root,
-        0,
-        ml.depth(0),
-        &midx,
-        mask_weights.len() << a,
-    )
-    .map_err(|e| match e {
-        PcsError::Merkle { source, .. } => ZkError::MaskMerkle(source),
-        PcsError::Shape { expected, got, .. } => PcsError::Shape {
-            what: "the masks' opened values",
-            expected,
-            got,
+    let mut leaves: Vec<PartLeaves<'_, F>> = Vec::new();
+    let mut weights: Vec<Vec<E>> = Vec::new();
+    let mut opened = Vec::with_capacity(parts.len());
+    let mut mask_openings = proof.masks.iter().zip(&proof.mask_roots);
+    for (j, p) in parts.iter().enumerate() {
+        let nj = p.commitment.inner.num_vars as usize;
+        let d = sh.join_at.get(j).copied().unwrap_or(0);
+        let pl = Layout::new(nj, params);
+        let a = pl.arity_bits(0);
+        let idx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, d) >> a));
+        let o = proof.base.get(j).ok_or(PcsError::NoClaims)?;
+        let got = check_layer(
+            o,
+            &p.commitment.inner.root,
+            0,
+            pl.depth(0),
+            &idx,
+            (num_polys.get(j).copied().unwrap_or(0)) << a,
+        )
+        .map_err(|e| match e {
+            PcsError::Merkle { source, .. } if j > 0 => PcsError::JoinedMerkle { part: j, source },
+            e => e,
+        })?;
+        opened.push(got.iter().map(|&(i, _)| i).collect());
+        leaves.push((got, a, d));
+        weights.push(batch.weights.get(j).cloned().unwrap_or_default());
+        if sh.masks(j) > 0 {
+            let (o, root) = mask_openings.next().ok_or(PcsError::NoClaims)?;
+            let mp = sh.mask_params(params, j);
+            let ml = Layout::new(nj - s, &mp);
+            let a = ml.arity_bits(0);
+            let at = sh.masks_at(j);
+            let idx = sorted_distinct(queries.iter().map(|&q| block_start(&layout, q, at) >> a));
+            let got = check_layer(o, root, 0, ml.depth(0), &idx, sh.masks(j) << a).map_err(
+                |e| match e {
+                    PcsError::Merkle { source, .. } => ZkError::MaskMerkle(source),
+                    PcsError::Shape { expected, got, .. } => PcsError::Shape {
+                        what: "the masks' opened values",
+                        expected,
+                        got,
+                    }
+                    .into(),
+                    e => e.into(),
+                },
+            )?;
+            leaves.push((got, a, at));
+            weights.push(mask_weights.get(j).cloned().unwrap_or_default());
         }
-        .into(),
-        e => e.into(),
-    })?;
+    }
     let mut layer_leaves = Vec::with_capacity(proof.folded.len());
-    let mut idx = idx;
+    let mut idx = sorted_distinct(queries.iter().copied());
     for (i, (o, root)) in proof.folded.iter().zip(&proof.roots).enumerate() {
         let l = i + 1;
         idx = sorted_distinct(idx.iter().map(|q| q >> layout.arity_bits(l)));
@@ -1154,17 +1657,16 @@ pub fn verify<F: BaseField + FftField, E: ExtField<F>>(
             1 << layout.arity_bits(l),
         )?);
     }
-    let parts: [PartLeaves<'_, F>; 2] = [(base, a0, 0), (mask, a, s)];
     check_queries(
         &layout,
         &queries,
-        &parts,
-        &[weights, mask_weights],
+        &leaves,
+        &weights,
         &layer_leaves,
         &r,
         proof.last,
     )?;
-    Ok(())
+    Ok(opened)
 }
 
 #[cfg(test)]
@@ -1201,6 +1703,30 @@ mod tests {
         (0..tables)
             .flat_map(|t| claims_on(rng, t, n, per))
             .collect()
+    }
+
+    /// The shape of an opening of one commitment.
+    fn shape_of(p: &Params, c: &ZkCommitment, cl: &[Claim<E>]) -> Shape {
+        shape(p, std::iter::once((c, cl))).unwrap()
+    }
+
+    /// [`open_with`] on one commitment with the masks' commitment given.
+    fn open_one(
+        p: &Params,
+        c: &ZkCommitment,
+        data: &mut ZkProverData<F>,
+        cl: &[Claim<E>],
+        masks: (Commitment, ProverData<F>),
+        cheat_last: bool,
+    ) -> (Vec<E>, ZkProof<F, E>, Log<E>) {
+        let mut parts = [ZkPart {
+            commitment: c,
+            data,
+            claims: cl,
+        }];
+        let t = &mut Transcript::new(b"t");
+        let (mut v, proof, log) = open_with(p, &mut parts, &[Some(masks)], t, cheat_last).unwrap();
+        (v.pop().unwrap(), proof, log)
     }
 
     fn round_trip<Fb: BaseField + FftField, Ex: ExtField<Fb>>(seed: u64) {
@@ -1322,7 +1848,7 @@ mod tests {
                 f(&mut q);
                 check(&p, &c, &cl, &values, &q)
             };
-            assert_eq!(tampered(&|q| q.mask_root[0] ^= 1), first);
+            assert_eq!(tampered(&|q| q.mask_roots[0][0] ^= 1), first);
             assert_eq!(tampered(&|q| q.rounds[0][1] += E::ONE), fin);
             assert_eq!(tampered(&|q| q.rounds[5][0] += E::ONE), fin);
             assert_eq!(tampered(&|q| q.mask_sum += E::ONE), fin);
@@ -1333,11 +1859,11 @@ mod tests {
                 Err(ZkError::Pcs(PcsError::ProofOfWork))
             );
             assert!(matches!(
-                tampered(&|q| q.base.values[2] += F::ONE),
+                tampered(&|q| q.base[0].values[2] += F::ONE),
                 Err(ZkError::Pcs(PcsError::Merkle { layer: 0, .. }))
             ));
             assert!(matches!(
-                tampered(&|q| q.mask.values[1] += F::ONE),
+                tampered(&|q| q.masks[0].values[1] += F::ONE),
                 Err(ZkError::MaskMerkle(_))
             ));
             assert!(matches!(
@@ -1346,7 +1872,7 @@ mod tests {
             ));
             assert!(matches!(
                 tampered(&|q| {
-                    q.mask.values.pop();
+                    q.masks[0].values.pop();
                 }),
                 Err(ZkError::Pcs(PcsError::Shape {
                     what: "the masks' opened values",
@@ -1441,8 +1967,9 @@ mod tests {
         let (c, data) = commit(&p, table, 6, &mut rng).unwrap();
         let cl = points::<E>(&mut rng, 8, 2);
         let n1 = 9;
-        let s = join_step(&Layout::new(n1, &p));
-        let mp = mask_params(&p, &Layout::new(n1, &p));
+        let sh = shape_of(&p, &c, &cl);
+        let s = sh.s;
+        let mp = sh.mask_params(&p, 0);
 
         // A committed entry edited after the commitment (the codeword stays the committed one):
         // the claimed values and the sum-check follow the edited table, the folds the committed
@@ -1451,9 +1978,8 @@ mod tests {
         edited.inner.evals[0][17] += F::ONE;
         edited.inner.evals[0][256 + 17] += F::ONE;
         let omega: Vec<F> = (0..1usize << (n1 - s)).map(|_| F::rand(&mut rng)).collect();
-        let (mc, md) = basefold::commit(&mp, vec![omega.clone()]).unwrap();
-        let t = &mut Transcript::new(b"t");
-        let (values, proof, _) = open_with(&p, &c, &mut edited, &cl, (&mc, &md), t, false).unwrap();
+        let masks = basefold::commit(&mp, vec![omega.clone()]).unwrap();
+        let (values, proof, _) = open_one(&p, &c, &mut edited, &cl, masks, false);
         assert_eq!(
             check(&p, &c, &cl, &values, &proof),
             Err(ZkError::Pcs(PcsError::FinalEvaluation))
@@ -1469,17 +1995,20 @@ mod tests {
             root: md.tree.root(),
             ..mc
         };
-        let t = &mut Transcript::new(b"t");
-        let (values, proof, _) =
-            open_with(&p, &c, &mut data.clone(), &cl, (&mc, &md), t, false).unwrap();
+        let (values, proof, _) = open_one(
+            &p,
+            &c,
+            &mut data.clone(),
+            &cl,
+            (mc.clone(), md.clone()),
+            false,
+        );
         assert_eq!(
             check(&p, &c, &cl, &values, &proof),
             Err(ZkError::Pcs(PcsError::FinalEvaluation))
         );
         // … and with the final constant the sum-check needs, the queries catch the word.
-        let t = &mut Transcript::new(b"t");
-        let (values, proof, _) =
-            open_with(&p, &c, &mut data.clone(), &cl, (&mc, &md), t, true).unwrap();
+        let (values, proof, _) = open_one(&p, &c, &mut data.clone(), &cl, (mc, md), true);
         assert!(matches!(
             check(&p, &c, &cl, &values, &proof),
             Err(ZkError::Pcs(PcsError::FoldMismatch { .. }))
@@ -1498,9 +2027,8 @@ mod tests {
         let masks: Vec<Vec<F>> = (0..3)
             .map(|_| (0..1usize << (n1 - s)).map(|_| F::rand(&mut rng)).collect())
             .collect();
-        let (mc, md) = basefold::commit(&mp, masks).unwrap();
-        let t = &mut Transcript::new(b"t");
-        let (values, proof, _) = open_with(&p, &c, &mut edited, &cl, (&mc, &md), t, false).unwrap();
+        let masks = basefold::commit(&mp, masks).unwrap();
+        let (values, proof, _) = open_one(&p, &c, &mut edited, &cl, masks, false);
         assert_eq!(
             check(&p, &c, &cl, &values, &proof),
             Err(ZkError::Pcs(PcsError::FinalEvaluation))
@@ -1546,10 +2074,13 @@ mod tests {
                 budget: 60
             })
         );
+        // A table smaller than its mask is padded to the mask's size.
+        let (small, _) = commit(&p, vec![F::ONE; 64], 7, &mut rng).unwrap();
+        assert_eq!(small.table_vars(), 7);
         assert_eq!(
-            commit(&p, vec![F::ONE; 64], 7, &mut rng).map(|_| ()),
+            commit(&p, vec![F::ONE; 64], 1, &mut rng).map(|_| ()),
             Err(ZkError::MaskVars {
-                mask_vars: 7,
+                mask_vars: 1,
                 table_vars: 6,
                 min: 2
             })
@@ -1599,8 +2130,8 @@ mod tests {
         out.extend(proof.rounds.iter().flatten().flat_map(ext));
         out.extend(ext(&proof.mask_sum));
         out.extend(ext(&proof.last));
-        out.extend(proof.base.values.iter().copied());
-        out.extend(proof.mask.values.iter().copied());
+        out.extend(proof.base.iter().flat_map(|o| o.values.iter().copied()));
+        out.extend(proof.masks.iter().flat_map(|o| o.values.iter().copied()));
         out.extend(
             proof
                 .folded
@@ -1610,7 +2141,8 @@ mod tests {
         out
     }
 
-    /// The view of proof `log` for tables `f̂_i` and masks, with its challenges replayed.
+    /// The view of proof `log` (one commitment) for tables `f̂_i` and masks, with its challenges
+    /// replayed.
     fn replayed_view(
         p: &Params,
         fhats: Vec<Vec<F>>,
@@ -1618,13 +2150,14 @@ mod tests {
         cl: &[Claim<E>],
         log: &Log<E>,
     ) -> Vec<F> {
-        let n1 = fhats[0].len().trailing_zeros() as usize;
-        let (_, fd) = basefold::commit(p, fhats.clone()).unwrap();
-        let (_, md) = basefold::commit(&mask_params(p, &Layout::new(n1, p)), masks).unwrap();
-        let mut claimed: Vec<usize> = cl.iter().map(|c| c.poly).collect();
-        claimed.sort_unstable();
-        claimed.dedup();
-        let reduce = claimed.len() > 1 && cl.iter().any(|c| c.point != cl[0].point);
+        let (c, fd) = basefold::commit(p, fhats.clone()).unwrap();
+        // The shape only needs a valid mask size; the replay reads no budget.
+        let zc = ZkCommitment {
+            inner: c,
+            mask_vars: p.fold_bits as u32,
+        };
+        let sh = shape(p, std::iter::once((&zc, cl))).unwrap();
+        let (_, md) = basefold::commit(&sh.mask_params(p, 0), masks).unwrap();
         let coeffs = log.fields[..cl.len()].to_vec();
         let values: Vec<E> = cl
             .iter()
@@ -1637,9 +2170,9 @@ mod tests {
         };
         let proof = prove_all(
             p,
-            (&fd, &md),
-            (cl, &claimed, reduce),
-            &values,
+            &sh,
+            (&[&fd], &[Some(&md)]),
+            (&[cl], std::slice::from_ref(&values)),
             &coeffs,
             &mut ch,
             false,
@@ -1705,9 +2238,10 @@ mod tests {
             .collect();
         let (c, mut data) = commit_columns(&p, tabs, ell, &mut rng).unwrap();
         let n1 = n + 1;
-        let s = join_step(&Layout::new(n1, &p));
-        let mp = mask_params(&p, &Layout::new(n1, &p));
-        let wsize = 1usize << (n1 - s);
+        let probe = spread::<E>(&mut rng, n, tables, per);
+        let sh = shape(&p, std::iter::once((&c, &probe[..]))).unwrap();
+        let mp = sh.mask_params(&p, 0);
+        let wsize = 1usize << (n1 - sh.s);
         let nmasks = 1 + if tables > 1 { tables } else { 0 };
         let runs: Vec<(Vec<Claim<E>>, Log<E>)> = (0..proofs)
             .map(|_| {
@@ -1716,10 +2250,8 @@ mod tests {
                 let masks: Vec<Vec<F>> = (0..nmasks)
                     .map(|_| (0..wsize).map(|_| F::rand(&mut rng)).collect())
                     .collect();
-                let (mc, md) = basefold::commit(&mp, masks.clone()).unwrap();
-                let t = &mut Transcript::new(b"t");
-                let (values, proof, log) =
-                    open_with(&p, &c, &mut data, &cl, (&mc, &md), t, false).unwrap();
+                let committed = basefold::commit(&mp, masks.clone()).unwrap();
+                let (values, proof, log) = open_one(&p, &c, &mut data, &cl, committed, false);
                 // The replayed view of the true tables is the proof's own: the columns below
                 // are the real prover's.
                 let fhats = data.inner.evals().to_vec();
@@ -1841,5 +2373,337 @@ mod tests {
         };
         assert!(!leaks(&case, true));
         assert!(leaks(&case, false));
+    }
+
+    /// Two commitments in one opening: a long-lived one of `2^n0` and a per-proof one of `2^n1`
+    /// (joining at `n0 − n1`), claims on each.
+    #[allow(clippy::type_complexity)]
+    fn two_parts<Fb: BaseField + FftField, Ex: ExtField<Fb>>(
+        rng: &mut StdRng,
+        p: &Params,
+        (n0, n1): (usize, usize),
+        (ell0, ell1): (usize, usize),
+    ) -> (
+        [ZkCommitment; 2],
+        [ZkProverData<Fb>; 2],
+        [Vec<Claim<Ex>>; 2],
+    ) {
+        let t0: Vec<Fb> = (0..1usize << n0).map(|_| Fb::rand(rng)).collect();
+        let t1: Vec<Vec<Fb>> = (0..2)
+            .map(|_| (0..1usize << n1).map(|_| Fb::rand(rng)).collect())
+            .collect();
+        let (c0, d0) = commit(p, t0, ell0, rng).unwrap();
+        let (c1, d1) = commit_columns(p, t1, ell1, rng).unwrap();
+        let cl0 = claims_on(rng, 0, n0, 2);
+        let mut cl1 = claims_on(rng, 0, n1, 1);
+        cl1.extend(claims_on(rng, 1, n1, 2));
+        ([c0, c1], [d0, d1], [cl0, cl1])
+    }
+
+    fn joint_round_trip<Fb: BaseField + FftField, Ex: ExtField<Fb>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        // (fold bits, n0, n1): joining after s, later, at a tree boundary, and the same size.
+        for (k, n0, n1) in [(2, 9, 8), (2, 9, 6), (4, 11, 8), (4, 12, 8), (4, 9, 9)] {
+            let p = params(k, 6);
+            let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
+                two_parts::<Fb, Ex>(&mut rng, &p, (n0, n1), (n0, n1));
+            let mut parts = [
+                ZkPart {
+                    commitment: &c0,
+                    data: &mut d0,
+                    claims: &cl0,
+                },
+                ZkPart {
+                    commitment: &c1,
+                    data: &mut d1,
+                    claims: &cl1,
+                },
+            ];
+            let (values, proof) =
+                open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).unwrap();
+            assert!(proof.reduction.is_some());
+            for (c, (d, (cl, vs))) in [&c0, &c1]
+                .iter()
+                .zip([&d0, &d1].iter().zip([&cl0, &cl1].iter().zip(&values)))
+            {
+                assert_eq!(cl.len(), vs.len());
+                for (claim, v) in cl.iter().zip(vs) {
+                    assert_eq!(
+                        *v,
+                        evaluate_base(&d.inner.evals()[claim.poly], &claim.point)
+                    );
+                }
+                assert!(d.revealed() > 0, "{c:?}");
+            }
+            let statements = [
+                ZkStatement {
+                    commitment: &c0,
+                    claims: &cl0,
+                    values: &values[0],
+                },
+                ZkStatement {
+                    commitment: &c1,
+                    claims: &cl1,
+                    values: &values[1],
+                },
+            ];
+            let opened = verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t")).unwrap();
+            assert_eq!(opened.len(), 2);
+            // A wrong value of the later part, and its leaves and masks tampered.
+            let mut v1 = values[1].clone();
+            v1[0] += Ex::ONE;
+            let bad = [
+                statements[0],
+                ZkStatement {
+                    values: &v1,
+                    ..statements[1]
+                },
+            ];
+            assert_eq!(
+                verify_parts(&p, &bad, &proof, &mut Transcript::new(b"t")),
+                Err(ZkError::ReducedValues)
+            );
+            let mut q = proof.clone();
+            q.base[1].values[0] += Fb::ONE;
+            assert!(matches!(
+                verify_parts(&p, &statements, &q, &mut Transcript::new(b"t")),
+                Err(ZkError::Pcs(PcsError::JoinedMerkle { part: 1, .. }))
+            ));
+            let mut q = proof.clone();
+            q.masks[1].values[0] += Fb::ONE;
+            assert!(matches!(
+                verify_parts(&p, &statements, &q, &mut Transcript::new(b"t")),
+                Err(ZkError::MaskMerkle(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn joint_openings_round_trip_on_both_fields() {
+        joint_round_trip::<F, E>(51);
+        joint_round_trip::<Bn254Fr, Bn254Fr>(52);
+    }
+
+    #[test]
+    fn a_commitment_joining_before_the_masks_is_refused_and_a_cheat_in_it_is_caught() {
+        let mut rng = StdRng::seed_from_u64(61);
+        let p = params(4, 6);
+        // n0 = 11: the masks join after 3 folds; a part of 2^10 or 2^9 would join before.
+        let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
+            two_parts::<F, E>(&mut rng, &p, (11, 9), (11, 9));
+        let mut parts = [
+            ZkPart {
+                commitment: &c0,
+                data: &mut d0,
+                claims: &cl0,
+            },
+            ZkPart {
+                commitment: &c1,
+                data: &mut d1,
+                claims: &cl1,
+            },
+        ];
+        assert_eq!(
+            open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).map(|_| ()),
+            Err(ZkError::JoinBeforeMasks {
+                part: 1,
+                fold: 2,
+                masks: 3
+            })
+        );
+        // A later part's table edited after its commitment: caught.
+        let ([c0, c1], [mut d0, d1], [cl0, cl1]) =
+            two_parts::<F, E>(&mut rng, &p, (11, 8), (11, 8));
+        let mut edited = d1.clone();
+        edited.inner.evals[1][9] += F::ONE;
+        edited.inner.evals[1][256 + 9] += F::ONE;
+        let mut parts = [
+            ZkPart {
+                commitment: &c0,
+                data: &mut d0,
+                claims: &cl0,
+            },
+            ZkPart {
+                commitment: &c1,
+                data: &mut edited,
+                claims: &cl1,
+            },
+        ];
+        let (values, proof) =
+            open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).unwrap();
+        let statements = [
+            ZkStatement {
+                commitment: &c0,
+                claims: &cl0,
+                values: &values[0],
+            },
+            ZkStatement {
+                commitment: &c1,
+                claims: &cl1,
+                values: &values[1],
+            },
+        ];
+        assert_eq!(
+            verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t")),
+            Err(ZkError::Pcs(PcsError::FinalEvaluation))
+        );
+    }
+
+    /// [`replayed_view`] for two commitments.
+    fn replayed_view_parts(
+        p: &Params,
+        fhats: [Vec<Vec<F>>; 2],
+        masks: [Vec<Vec<F>>; 2],
+        cl: [&[Claim<E>]; 2],
+        log: &Log<E>,
+    ) -> Vec<F> {
+        let [f0, f1] = fhats;
+        let [m0, m1] = masks;
+        let (c0, fd0) = basefold::commit(p, f0.clone()).unwrap();
+        let (c1, fd1) = basefold::commit(p, f1.clone()).unwrap();
+        let z0 = ZkCommitment {
+            inner: c0,
+            mask_vars: p.fold_bits as u32,
+        };
+        let z1 = ZkCommitment {
+            inner: c1,
+            mask_vars: p.fold_bits as u32,
+        };
+        let sh = shape(p, [(&z0, cl[0]), (&z1, cl[1])].into_iter()).unwrap();
+        let (_, md0) = basefold::commit(&sh.mask_params(p, 0), m0).unwrap();
+        let (_, md1) = basefold::commit(&sh.mask_params(p, 1), m1).unwrap();
+        let count = cl[0].len() + cl[1].len();
+        let coeffs = log.fields[..count].to_vec();
+        let values: Vec<Vec<E>> = [(&f0, cl[0]), (&f1, cl[1])]
+            .iter()
+            .map(|(f, cs)| {
+                cs.iter()
+                    .map(|c| evaluate_base(&f[c.poly], &c.point))
+                    .collect()
+            })
+            .collect();
+        let mut ch = Replay {
+            log: log.clone(),
+            at: count,
+            at_index: 0,
+        };
+        let proof = prove_all(
+            p,
+            &sh,
+            (&[&fd0, &fd1], &[Some(&md0), Some(&md1)]),
+            (&cl, &values),
+            &coeffs,
+            &mut ch,
+            false,
+        )
+        .unwrap();
+        view(&values.concat(), &proof)
+    }
+
+    #[test]
+    fn a_joint_opening_reveals_nothing_about_either_commitment() {
+        // A long-lived table of 2^8 (mask 2^6) and a per-proof pair of tables of 2^6 (mask 2^6,
+        // joining after 2 folds, past s = 1): replayed-rank test over every unknown.
+        let mut rng = StdRng::seed_from_u64(71);
+        let p = params(2, 2);
+        let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
+            two_parts::<F, E>(&mut rng, &p, (8, 6), (6, 6));
+        let sh = shape(&p, [(&c0, &cl0[..]), (&c1, &cl1[..])].into_iter()).unwrap();
+        let sizes = [1usize << 9, 1usize << 7];
+        let msizes = [sizes[0] >> sh.s, sizes[1] >> sh.s];
+        let counts = [sh.masks(0), sh.masks(1)];
+        let masks: [Vec<Vec<F>>; 2] = [0, 1].map(|j| {
+            (0..counts[j])
+                .map(|_| (0..msizes[j]).map(|_| F::rand(&mut rng)).collect())
+                .collect()
+        });
+        let committed: Vec<Option<(Commitment, ProverData<F>)>> = (0..2)
+            .map(|j| Some(basefold::commit(&sh.mask_params(&p, j), masks[j].clone()).unwrap()))
+            .collect();
+        let mut parts = [
+            ZkPart {
+                commitment: &c0,
+                data: &mut d0,
+                claims: &cl0,
+            },
+            ZkPart {
+                commitment: &c1,
+                data: &mut d1,
+                claims: &cl1,
+            },
+        ];
+        let (values, proof, log) = open_with(
+            &p,
+            &mut parts,
+            &committed,
+            &mut Transcript::new(b"t"),
+            false,
+        )
+        .unwrap();
+        let fhats = [d0.inner.evals().to_vec(), d1.inner.evals().to_vec()];
+        let cl = [&cl0[..], &cl1[..]];
+        assert_eq!(
+            replayed_view_parts(&p, fhats.clone(), masks.clone(), cl, &log),
+            view(&values.concat(), &proof)
+        );
+        // Unknowns: each part's tables (f̂ = [f; f + m]) and masks m, and the opening's masks.
+        let zero_f = || {
+            [
+                vec![vec![F::ZERO; sizes[0]]; 1],
+                vec![vec![F::ZERO; sizes[1]]; 2],
+            ]
+        };
+        let zero_m = || {
+            [
+                vec![vec![F::ZERO; msizes[0]]; counts[0]],
+                vec![vec![F::ZERO; msizes[1]]; counts[1]],
+            ]
+        };
+        let column =
+            |f: [Vec<Vec<F>>; 2], m: [Vec<Vec<F>>; 2]| replayed_view_parts(&p, f, m, cl, &log);
+        let mut table_cols = Vec::new();
+        let mut mask_cols = Vec::new();
+        for (j, tables, ell) in [(0usize, 1usize, 6usize), (1, 2, 6)] {
+            let half = sizes[j] / 2;
+            for t in 0..tables {
+                for i in 0..half {
+                    let mut f = zero_f();
+                    f[j][t][i] = F::ONE;
+                    f[j][t][half + i] = F::ONE;
+                    table_cols.push(column(f, zero_m()));
+                }
+                let low = (1usize << ell) - 1;
+                for b in 0..=low {
+                    let mut f = zero_f();
+                    for x in (half..2 * half).filter(|x| x & low == b) {
+                        f[j][t][x] = F::ONE;
+                    }
+                    mask_cols.push(column(f, zero_m()));
+                }
+            }
+            for k in 0..counts[j] {
+                for i in 0..msizes[j] {
+                    let mut m = zero_m();
+                    m[j][k][i] = F::ONE;
+                    mask_cols.push(column(zero_f(), m));
+                }
+            }
+        }
+        let rows = table_cols[0].len();
+        let matrix = |cols: &[Vec<F>]| -> Vec<Vec<F>> {
+            (0..rows)
+                .map(|r| cols.iter().map(|c| c[r]).collect())
+                .collect()
+        };
+        let all: Vec<Vec<F>> = mask_cols.iter().chain(&table_cols).cloned().collect();
+        assert_eq!(
+            rank(matrix(&all)),
+            rank(matrix(&mask_cols)),
+            "nothing about the tables"
+        );
+        assert!(
+            rank(matrix(&table_cols)) > 0,
+            "the view does read the tables"
+        );
     }
 }

@@ -1671,3 +1671,109 @@ fn import_refuses_what_cannot_be_proven_before_calibrating() {
         &["cannot import 'nodes.onnx'", "decoded", "at most"],
     );
 }
+
+/// A split model (`import --weights file`: the architecture's JSON naming `MODEL.weights`)
+/// goes through every command like the one-file model, with the same commitment and proof
+/// bytes; a missing, corrupt or mismatched weights file is one line naming it.
+#[test]
+fn split_models_through_every_command() {
+    let dir = workdir("split");
+    let f = fixtures().join("digits-cnn");
+    let p = |name: &str| f.join(name).display().to_string();
+    let cal = p("calibration.npy");
+    let import = |out: &str, form: &str| {
+        let args = [
+            "import",
+            &p("model.onnx"),
+            "-o",
+            out,
+            "--calibration",
+            &cal,
+            "--name",
+            "digits-cnn",
+            "--weights",
+            form,
+        ];
+        ok(zkcnn(&dir, &args))
+    };
+    let out = import("split.json", "file");
+    assert!(out.contains("written to 'split.weights'"), "{out}");
+    import("auto.json", "auto");
+    assert!(
+        !dir.join("auto.weights").exists(),
+        "a small model stays one file"
+    );
+    import("inline.json", "inline");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    assert_eq!(read("auto.json"), read("inline.json"));
+    let fixture =
+        Model::from_json(&std::fs::read_to_string(f.join("model.json")).unwrap()).unwrap();
+    assert_eq!(
+        zkcnn::model::file::load(&dir.join("split.json")).unwrap(),
+        fixture
+    );
+
+    let x = p("test-input-0.json");
+    for m in ["inline", "split"] {
+        let (json, c, pr, y) = (
+            format!("{m}.json"),
+            format!("{m}.commit"),
+            format!("{m}.proof"),
+            format!("{m}.y.json"),
+        );
+        ok(zkcnn(&dir, &["commit", &json, "-o", &c]));
+        ok(zkcnn(
+            &dir,
+            &["prove", &json, &x, "-o", &pr, "--output", &y],
+        ));
+        ok(zkcnn(&dir, &["verify", &json, &c, &x, &y, &pr]));
+        let shown = ok(zkcnn(&dir, &["inspect", &json]));
+        assert!(shown.contains("digits-cnn"), "{shown}");
+    }
+    assert_eq!(read("inline.commit"), read("split.commit"));
+    assert_eq!(read("inline.proof"), read("split.proof"));
+    // The verifier needs only the architecture: without the weights file, verify and inspect
+    // still work, commit and prove name the missing file.
+    std::fs::rename(dir.join("split.weights"), dir.join("moved.weights")).unwrap();
+    ok(zkcnn(
+        &dir,
+        &[
+            "verify",
+            "split.json",
+            "split.commit",
+            &x,
+            "split.y.json",
+            "split.proof",
+        ],
+    ));
+    ok(zkcnn(&dir, &["inspect", "split.json"]));
+    fails(
+        zkcnn(&dir, &["commit", "split.json", "-o", "c"]),
+        &["cannot read weights", "split.weights", "no such file"],
+    );
+    // A corrupt weights file, and one of another model.
+    let mut bytes = read("moved.weights");
+    let n = bytes.len();
+    bytes[n - 100] ^= 4;
+    write(&dir, "split.weights", &bytes);
+    fails(
+        zkcnn(&dir, &["prove", "split.json", &x, "-o", "p"]),
+        &["invalid weights 'split.weights'", "checksum", "corrupt"],
+    );
+    let tiny_split = zkcnn::model::file::split_json(&tiny(0), "moved.weights");
+    write(&dir, "t-split.json", tiny_split);
+    fails(
+        zkcnn(&dir, &["commit", "t-split.json", "-o", "c"]),
+        &["invalid weights 'moved.weights'", "layers"],
+    );
+    let escape = zkcnn::model::file::split_json(&tiny(0), "../x.weights");
+    write(&dir, "escape.json", escape);
+    fails(
+        zkcnn(&dir, &["inspect", "escape.json"]),
+        &[
+            "invalid model 'escape.json'",
+            "weights_file",
+            "relative path",
+        ],
+    );
+}

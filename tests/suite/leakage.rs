@@ -7,7 +7,8 @@
 //! codeword of the unknown table has these entries at these positions". The system has full
 //! rank in the unknown entries, so the solution is the committed table: committing it gives the
 //! model commitment's root. Zero-knowledge proofs (`spec/zk.md`) must make the same attack
-//! learn nothing; this test is the yardstick they will be held to.
+//! learn nothing; this test is the yardstick they will be held to. The second test runs the same
+//! attack on zero-knowledge openings (`pcs::zk`) of a table with the same in-use entries.
 
 use ark_ff::{AdditiveGroup, Field, Zero};
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
@@ -92,6 +93,41 @@ fn in_use(architecture: &Model) -> (usize, Vec<usize>) {
     (plan.model_packing.num_vars(), used)
 }
 
+/// The columns of the map from the in-use entries of a table of `2^n` entries to the codeword
+/// entries at `positions` (stored order) of the polynomial `make(table)`, encoded at `rate_bits`.
+fn codeword_columns(
+    used: &[usize],
+    n: usize,
+    positions: &[usize],
+    rate_bits: usize,
+    make: impl Fn(Vec<F>) -> Vec<F>,
+) -> Vec<Vec<F>> {
+    used.iter()
+        .map(|&u| {
+            let mut unit = vec![F::ZERO; 1 << n];
+            unit[u] = F::ONE;
+            let word = code::encode_evals(&make(unit), rate_bits).unwrap();
+            positions.iter().map(|&p| word[p]).collect()
+        })
+        .collect()
+}
+
+/// Solves "the codeword has these entries here" for the in-use entries: the system (or `None`
+/// when the entries contradict every table).
+fn attack(columns: &[Vec<F>], values: &[F]) -> Option<System> {
+    let mut system = System {
+        unknowns: columns.len(),
+        basis: Vec::new(),
+    };
+    for (r, &v) in values.iter().enumerate() {
+        let row: Vec<F> = columns.iter().map(|c| c[r]).collect();
+        if !system.add(row, v) {
+            return None;
+        }
+    }
+    Some(system)
+}
+
 #[test]
 fn one_transparent_proof_reveals_every_weight_of_every_kind() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
@@ -128,23 +164,8 @@ fn one_transparent_proof_reveals_every_weight_of_every_kind() {
 
     // The codeword is linear in the table: column `u` of the map is the codeword of the unit
     // table at the in-use entry `u`, read at the revealed positions.
-    let columns: Vec<Vec<F>> = used
-        .iter()
-        .map(|&u| {
-            let mut unit = vec![F::ZERO; 1 << n];
-            unit[u] = F::ONE;
-            let word = code::encode_evals(&unit, params.rate_bits).unwrap();
-            positions.iter().map(|&p| word[p]).collect()
-        })
-        .collect();
-    let mut system = System {
-        unknowns: used.len(),
-        basis: Vec::new(),
-    };
-    for (r, &v) in revealed.values.iter().enumerate() {
-        let row: Vec<F> = columns.iter().map(|c| c[r]).collect();
-        assert!(system.add(row, v), "the revealed entries are consistent");
-    }
+    let columns = codeword_columns(&used, n, &positions, params.rate_bits, |t| t);
+    let system = attack(&columns, &revealed.values).expect("the revealed entries are consistent");
     assert_eq!(
         system.rank(),
         used.len(),
@@ -187,4 +208,87 @@ fn one_transparent_proof_reveals_every_weight_of_every_kind() {
     for w in first.iter() {
         assert!(recovered.contains(w), "weight {w} recovered");
     }
+}
+
+/// The same attack against zero-knowledge openings (`pcs::zk`) of the same committed table, with
+/// the network's opening parameters: as many openings as the commitment's budget allows, at
+/// random claims. The revealed entries are those of `f̂ = f + x_n·m` with a random `m`; read as
+/// entries of the table's codeword (`f̂ = [f; f]`, the attack above), they contradict every
+/// table: the attack learns nothing. (What every revealed value tells about the table and the
+/// masks together — nothing, while the budget holds — is the rank test of `pcs::zk`'s unit
+/// tests, which replays the proofs' challenges.)
+#[test]
+fn the_same_attack_on_zero_knowledge_openings_of_the_table_finds_no_table() {
+    use zkcnn::pcs::zk;
+    use zkcnn::pcs::Claim;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    let model =
+        Model::from_json(&std::fs::read_to_string(dir.join("every-kind.json")).unwrap()).unwrap();
+    let architecture = model.architecture();
+    let (n, used) = in_use(&architecture);
+    // A table with every-kind's in-use entries (their values do not matter to the attack).
+    let params = network::pcs::<F, E>().unwrap().params;
+    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(5);
+    let mut table = vec![F::ZERO; 1 << n];
+    for &u in &used {
+        table[u] = <F as ark_ff::UniformRand>::rand(&mut rng);
+    }
+    // A mask of 2^13 entries: the table is padded to it, and the budget is three openings of
+    // four claims.
+    let ell = 13;
+    let (c, mut data) = zk::commit(&params, table.clone(), ell, &mut rng).unwrap();
+    let nz = c.table_vars();
+    assert_eq!(nz, ell);
+    let (mut positions, mut values) = (Vec::new(), Vec::new());
+    let mut openings = 0;
+    loop {
+        let claims: Vec<Claim<E>> = (0..4)
+            .map(|_| {
+                let z = (0..=nz)
+                    .map(|_| <E as ark_ff::UniformRand>::rand(&mut rng))
+                    .collect();
+                Claim::new(0, z)
+            })
+            .collect();
+        let t = &mut merlin::Transcript::new(b"leakage");
+        let (vals, proof) = match zk::open(&params, &c, &mut data, &claims, &mut rng, t) {
+            Ok(x) => x,
+            Err(zk::ZkError::Budget { .. }) => break,
+            Err(e) => panic!("{e}"),
+        };
+        let t = &mut merlin::Transcript::new(b"leakage");
+        let leaves = zk::verify_opened(&params, &c, &claims, &vals, &proof, t).unwrap();
+        let width = 1usize << params.fold_bits;
+        positions.extend(
+            leaves
+                .iter()
+                .flat_map(|&l| (0..width).map(move |e| l * width + e)),
+        );
+        values.extend(proof.base[0].values.iter().copied());
+        openings += 1;
+    }
+    assert_eq!(openings, 3, "the budget of a 2^13 mask");
+    // The attack, on the table's in-use entries padded as the commitment pads them.
+    let columns = codeword_columns(&used, nz, &positions, params.rate_bits, |t| {
+        let mut doubled = t.clone();
+        doubled.extend(t);
+        doubled
+    });
+    assert!(
+        attack(&columns, &values).is_none(),
+        "the {} revealed entries of {openings} openings contradict every table",
+        values.len()
+    );
+    // Without the mask (m = 0) the same entries would be the table's, and the attack would
+    // recover it: the test can tell.
+    let honest: Vec<F> = {
+        let mut doubled = table.clone();
+        doubled.resize(1 << nz, F::ZERO);
+        let copy = doubled.clone();
+        doubled.extend(copy);
+        let word = code::encode_evals(&doubled, params.rate_bits).unwrap();
+        positions.iter().map(|&p| word[p]).collect()
+    };
+    let system = attack(&columns, &honest).expect("consistent without a mask");
+    assert_eq!(system.rank(), used.len());
 }

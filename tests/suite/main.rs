@@ -16,3 +16,4 @@ mod pcs_joint;
 mod range;
 mod soundness;
 mod sumcheck;
+mod weights;

@@ -1,6 +1,7 @@
 """Type stubs of the extension module zkcnn._zkcnn (re-exported by zkcnn)."""
 
 import os
+import pathlib
 from collections.abc import Callable
 from typing import Any, final
 
@@ -74,6 +75,13 @@ class Model:
     @staticmethod
     def from_json(text: str) -> Model:
         """Parses and validates a model from its JSON; raises ``ModelError``."""
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> Model:
+        """Loads a model file: one JSON file, or a split model (the architecture's JSON naming
+        a binary weights file); raises ``ModelError`` or ``OSError``."""
+    def save(self, path: str | os.PathLike[str], weights: str = "auto") -> pathlib.Path | None:
+        """Writes the model as JSON; ``weights``: ``"inline"``, ``"file"`` (a ``.weights`` file
+        next to it) or ``"auto"`` (a file beyond 2^20 parameters). Returns the weights file."""
     def to_json(self) -> str:
         """The model as pretty-printed JSON, weights included."""
     def architecture(self) -> str:
