@@ -121,6 +121,25 @@ def supported() -> dict[str, onnx.ModelProto]:
     conv(n, 2, 3, 3, bias=False, strides=[2, 2])
     models["conv-stride"] = n.model()
 
+    # MobileNetV2's inverted residual block without its residual (and ReLU for ReLU6): a 1×1
+    # expansion, a 3×3 depthwise convolution (group = channels) with stride 2 and padding 1,
+    # a 1×1 projection.
+    n = Net("conv_depthwise", [1, 4, 7, 7], 40)
+    conv(n, 4, 8, 1)
+    n.op("Relu")
+    conv(n, 1, 8, 3, group=8, strides=[2, 2], pads=[1, 1, 1, 1])
+    n.op("Relu")
+    conv(n, 8, 4, 1)
+    models["conv-depthwise"] = n.model()
+
+    # Grouped convolutions (ResNeXt-style): 2 groups of 2 → 4 channels, then 4 groups of
+    # 2 → 1 channel, odd sides.
+    n = Net("conv_grouped", [1, 4, 7, 5], 41)
+    conv(n, 2, 8, 3, group=2, pads=[1, 1, 1, 1])
+    n.op("Relu")
+    conv(n, 2, 4, 3, group=4, strides=[2, 2])
+    models["conv-grouped"] = n.model()
+
     # Weights in float_data (not raw_data).
     n = Net("gemm", [1, 8], 3)
     n.op("Gemm", [n.last, n.weight([6, 8], 0.4, raw=False), n.weight([6], 0.1, raw=False)],
@@ -304,7 +323,10 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
     NAMED = {"diamond": "bad", "op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
              "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2",
              "nhwc-not-flattened": "relu3"}
-    one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 2, 3, group=2))
+    # 3 groups do not divide 2 channels.
+    one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 3, 3, group=3))
+    # 2 groups of 1 → 3 channels: imported, but the prover needs powers of two per group.
+    one("conv-group-widths", [1, 2, 8, 8], lambda n: conv(n, 1, 6, 3, group=2))
     one("conv-dilations", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, dilations=[2, 2]))
     one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
     one("conv-auto-pad", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, auto_pad="SAME_UPPER"))

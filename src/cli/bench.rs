@@ -616,7 +616,7 @@ fn bench_network(quick: bool) -> ExitCode {
     let models: Vec<zkcnn::model::Model> = if quick {
         vec![zoo::lenet5(1)]
     } else {
-        vec![zoo::lenet5(1), zoo::vgg16_cifar(1)]
+        vec![zoo::lenet5(1), zoo::mobilenet_small(1), zoo::vgg16_cifar(1)]
     };
     let mut breakdown = Vec::new();
     for model in &models {

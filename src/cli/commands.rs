@@ -344,7 +344,8 @@ fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
             let out = product(shape);
             let (params, macs) = match layer {
                 Layer::Conv2d(c) => {
-                    let per = product(&[c.in_channels, c.kernel[0], c.kernel[1]]);
+                    // Each output reads its group's input channels only.
+                    let per = product(&[c.group_in(), c.kernel[0], c.kernel[1]]);
                     let weights = per.saturating_mul(c.out_channels as u128);
                     (
                         weights.saturating_add(c.out_channels as u128),

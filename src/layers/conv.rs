@@ -18,12 +18,25 @@
 //!
 //! Prover cost: `O(|K| + channels·k·(h·w_out + h_out))`; the verifier's is independent of the
 //! channel counts. Average pooling is stage 2 alone, per channel, with the offsets summed out.
+//!
+//! Grouped and depthwise convolutions ([`ConvShape::groups`] `= G > 1`, powers of two channels
+//! per group): the group is the high `n_g` bits of both channel indices, `i = (j, g)` and
+//! `o = (k, g)`, and the kernel matrices are `[o][j]`. With `r_o = (r_k, r_g)`, stage 1 becomes
+//!
+//! ```text
+//!   v = Σ_{i = (j, g), dx, dy}  K̃(j, dx, dy; r_k, g) · X_c(i, dx, dy) · eq(r_g, g)
+//! ```
+//!
+//! a degree-3 sum-check whose third value the verifier recomputes (`conv group selector`); the
+//! kernel claims are at `(ρ_j, r_k, ρ_g)` ([`ConvShape::kernel_point`]), stage 2 is unchanged.
+//! No `c_in × c_out` table is formed: a depthwise layer costs `O(c·k_h·k_w)` for its kernel.
+//! `spec/conv.md` has the protocol, its soundness and cost.
 
 use super::window::Window;
 use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{mul_base, BaseField, ExtField, MulAcc};
 use crate::parallel::collect_indexed;
-use crate::poly::{eq_table, Mle};
+use crate::poly::{eq_eval, eq_table, Mle};
 use crate::transcript::TranscriptExt;
 use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -42,12 +55,47 @@ pub struct ConvShape {
     pub wy: Window,
     /// Horizontal index map.
     pub wx: Window,
+    /// Channel groups `G` (1: an ordinary convolution). With `G > 1`, the channels per group
+    /// on each side, `c_in/G` and `c_out/G`, must be powers of two (the plan checks it), so
+    /// that a padded channel index splits into (channel within the group: low bits, group:
+    /// high bits); the kernel matrices are `2^{n_o} × (c_in/G)`.
+    pub groups: usize,
 }
 
 impl ConvShape {
     /// Variables of the kernel offsets: `(dx, dy)`.
     pub fn offset_vars(&self) -> (usize, usize) {
         (super::ceil_log2(self.wx.k), super::ceil_log2(self.wy.k))
+    }
+
+    /// Variables of the group index, `n_g = ⌈log2 G⌉` (0 for an ordinary convolution): the
+    /// high bits of both channel indices.
+    pub fn group_vars(&self) -> usize {
+        super::ceil_log2(self.groups.max(1))
+    }
+
+    /// Variables of the input channel within its group (the kernel matrices' columns):
+    /// `n_i − n_g`.
+    pub fn group_in_vars(&self) -> usize {
+        self.input
+            .vars
+            .first()
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(self.group_vars())
+    }
+
+    /// The point `(ρ_j, r_k, ρ_g)` of the kernel matrices `[o][j]` after stage 1 at `ρ_i =
+    /// (ρ_j, ρ_g)`, for the output channel point `r_o = (r_k, r_g)`: the group coordinates of
+    /// `r_o` replaced by stage 1's. For `G = 1`, `(ρ_i, r_o)`.
+    pub fn kernel_point<E: Copy>(&self, rho_i: &[E], r_o: &[E]) -> Vec<E> {
+        let (nj, ng) = (self.group_in_vars(), self.group_vars());
+        let (rho_j, rho_g) = rho_i.split_at(nj.min(rho_i.len()));
+        let r_k = &r_o[..r_o.len().saturating_sub(ng)];
+        let mut point = rho_j.to_vec();
+        point.extend_from_slice(r_k);
+        point.extend_from_slice(rho_g);
+        point
     }
 
     fn stage1_vars(&self) -> usize {
@@ -101,9 +149,20 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     let (ci_len, xw) = (1usize << vi, 1usize << vx);
     let (h_len, w_len) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
 
-    // Stage 1 tables.
-    let eq_o = eq_table(r_o);
-    let folded: Vec<Vec<E>> = kernel.iter().map(|k| fold_rows(k, vi, &eq_o)).collect();
+    // Stage 1 tables. A grouped convolution folds each group's rows by `eq(r_k, ·)` alone:
+    // `A[(g, j)] = Σ_k eq(r_k, k)·K[(g, k)][j]`, and its third table is `eq(r_g, g)`.
+    let ng = shape.group_vars();
+    let (r_k, r_g) = r_o.split_at(r_o.len() - ng);
+    let folded: Vec<Vec<E>> = if ng == 0 {
+        let eq_o = eq_table(r_o);
+        kernel.iter().map(|k| fold_rows(k, vi, &eq_o)).collect()
+    } else {
+        let eq_k = eq_table(r_k);
+        kernel
+            .iter()
+            .map(|k| fold_groups(k, shape.group_in_vars(), &eq_k))
+            .collect()
+    };
     let mut a1 = vec![E::ZERO; 1 << shape.stage1_vars()];
     for dy in 0..kh {
         for dx in 0..kw {
@@ -139,7 +198,13 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
             }
         }
     }
-    let (stage1, rho1) = prove_product(vec![Mle::Ext(a1), Mle::Ext(b1)], target, transcript);
+    let mut tables = vec![Mle::Ext(a1), Mle::Ext(b1)];
+    if ng > 0 {
+        let (eq_g, nj) = (eq_table(r_g), shape.group_in_vars());
+        let e1 = collect_indexed(1 << shape.stage1_vars(), |j| eq_g[(j & (ci_len - 1)) >> nj]);
+        tables.push(Mle::Ext(e1));
+    }
+    let (stage1, rho1) = prove_product(tables, target, transcript);
     let (rho_i, rest) = rho1.split_at(vi);
     let (rho_dx, rho_dy) = rest.split_at(vx);
     let eq_i = eq_table(rho_i);
@@ -161,21 +226,43 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         stage1.values[1],
         transcript,
     );
-    finish(stage1, kernel_values, stage2, rho2, rho_i, r_o)
+    let kernel_point = shape.kernel_point(rho_i, r_o);
+    finish(stage1, kernel_values, stage2, rho2, rho_i, kernel_point)
 }
 
-/// A convolution proof from its parts, and its claims: the kernel matrices at `(ρ_i, r_o)`, the
-/// input at `(ρ_2, ρ_i)` with stage 2's first value (both paths end this way).
+/// `A[(g << n_j) | j] = Σ_k eq_k[k]·K[(((g << n_k) | k) << n_j) | j]`: a grouped kernel matrix
+/// (`2^{n_g + n_k}` rows of `2^{n_j}`) folded by `eq(r_k, ·)` within each group. `O(|K|)`.
+fn fold_groups<F: BaseField, E: ExtField<F>>(k: &[F], nj: usize, eq_k: &[E]) -> Vec<E> {
+    let (cols, nk) = (1usize << nj, eq_k.len());
+    let groups = k.len() / (cols * nk).max(1);
+    collect_indexed(groups * cols, |idx| {
+        let (g, j) = (idx / cols, idx % cols);
+        eq_k.iter()
+            .enumerate()
+            .map(|(kk, &e)| mul_base(e, k[((g * nk + kk) * cols) + j]))
+            .sum()
+    })
+}
+
+/// A convolution proof from its parts, and its claims: the kernel matrices at `kernel_point`
+/// (`(ρ_i, r_o)` for an ordinary convolution), the input at `(ρ_2, ρ_i)` with stage 2's first
+/// value (both paths end this way).
 pub(crate) fn finish<E: Field>(
     stage1: ProductProof<E>,
     kernel_values: Vec<E>,
     stage2: ProductProof<E>,
     rho2: Vec<E>,
     rho_i: &[E],
-    r_o: &[E],
+    kernel_point: Vec<E>,
 ) -> (ConvProof<E>, ConvClaims<E>) {
     let input_value = stage2.values.first().copied().unwrap_or(E::ZERO);
-    let claims = ConvClaims::at(&rho2, rho_i, r_o, kernel_values.clone(), input_value);
+    let claims = ConvClaims::at(
+        &rho2,
+        rho_i,
+        kernel_point,
+        kernel_values.clone(),
+        input_value,
+    );
     (
         ConvProof {
             stage1,
@@ -187,19 +274,18 @@ pub(crate) fn finish<E: Field>(
 }
 
 impl<E: Field> ConvClaims<E> {
-    /// The claims both paths end in: the kernel matrices at `(ρ_i, r_o)`, the input at
-    /// `(ρ, ρ_i)` (`ρ` over the input's positions, `ρ_i` over its channels).
+    /// The claims both paths end in: the kernel matrices at `kernel_point`
+    /// ([`ConvShape::kernel_point`]), the input at `(ρ, ρ_i)` (`ρ` over the input's positions,
+    /// `ρ_i` over its channels).
     pub(crate) fn at(
         rho: &[E],
         rho_i: &[E],
-        r_o: &[E],
+        kernel_point: Vec<E>,
         kernel_values: Vec<E>,
         input_value: E,
     ) -> Self {
         let mut input_point = rho.to_vec();
         input_point.extend_from_slice(rho_i);
-        let mut kernel_point = rho_i.to_vec();
-        kernel_point.extend_from_slice(r_o);
         Self {
             kernel_point,
             kernel_values,
@@ -257,16 +343,19 @@ pub fn verify<E: MulAcc>(
     };
     let (vx, vy) = shape.offset_vars();
     let vi = shape.input.vars.first().copied().unwrap_or(0);
+    // A grouped convolution's stage 1 has a third factor, `eq(r_g, ρ_g)`.
+    let ng = shape.group_vars();
+    let factors = if ng == 0 { 2 } else { 3 };
     let (rho1, v1) = verify_product(
         "conv stage 1",
         shape.stage1_vars(),
-        2,
+        factors,
         target,
         &proof.stage1,
         transcript,
     )?;
-    let k_value = get(&v1, 0, "conv stage 1 values", 2)?;
-    let xc_value = get(&v1, 1, "conv stage 1 values", 2)?;
+    let k_value = get(&v1, 0, "conv stage 1 values", factors)?;
+    let xc_value = get(&v1, 1, "conv stage 1 values", factors)?;
     absorb_kernel(
         shape,
         &proof.kernel,
@@ -283,6 +372,24 @@ pub fn verify<E: MulAcc>(
             expected: vi + vx + vy,
             got: rho1.len(),
         });
+    }
+    if ng > 0 {
+        let (rho_g, r_g) = (
+            rho_i.get(vi.saturating_sub(ng)..).unwrap_or(&[]),
+            r_o.get(r_o.len().saturating_sub(ng)..).unwrap_or(&[]),
+        );
+        if rho_g.len() != ng || r_g.len() != ng {
+            return Err(LayerError::Count {
+                what: "conv group variables",
+                expected: ng,
+                got: rho_g.len().min(r_g.len()),
+            });
+        }
+        if get(&v1, 2, "conv stage 1 values", factors)? != eq_eval(r_g, rho_g) {
+            return Err(LayerError::PublicValue {
+                what: "conv group selector",
+            });
+        }
     }
     let (ex, ey) = (eq_table(rho_dx), eq_table(rho_dy));
     let combined: E = proof
@@ -329,7 +436,7 @@ pub fn verify<E: MulAcc>(
     Ok(ConvClaims::at(
         &rho2,
         rho_i,
-        r_o,
+        shape.kernel_point(rho_i, r_o),
         proof.kernel.clone(),
         input_value,
     ))

@@ -80,6 +80,11 @@ impl FftLayout {
             log_len: usize::MAX,
             two_adicity,
         };
+        if shape.groups != 1 {
+            return Err(LayerError::GroupedFft {
+                groups: shape.groups,
+            });
+        }
         let (wy, wx) = (&shape.wy, &shape.wx);
         let frame_y = wy.k.max(wy.pad.checked_add(1).ok_or_else(too_large)?);
         let frame_x = wx.k.max(wx.pad.checked_add(1).ok_or_else(too_large)?);
@@ -317,7 +322,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         stage2,
         rho,
         sigma_i,
-        r_o,
+        shape.kernel_point(sigma_i, r_o),
     ))
 }
 
@@ -437,7 +442,7 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
     Ok(ConvClaims::at(
         &rho,
         sigma_i,
-        r_o,
+        shape.kernel_point(sigma_i, r_o),
         proof.kernel.clone(),
         input_value,
     ))

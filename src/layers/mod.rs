@@ -85,6 +85,12 @@ pub enum LayerError {
         /// Which relation.
         what: &'static str,
     },
+    /// The FFT path takes ordinary convolutions only; a grouped one takes the direct path.
+    #[error("the FFT path does not take a convolution in {groups} channel groups")]
+    GroupedFft {
+        /// The convolution's group count.
+        groups: usize,
+    },
     /// A convolution's FFT layout needs more points than the field has roots of unity for.
     #[error("the FFT needs 2^{log_len} points; the field supports at most 2^{two_adicity}")]
     FftTooLarge {

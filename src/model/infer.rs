@@ -479,9 +479,11 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `acc[o][y][x] = b[o] + Σ_{i,dy,dx} w[o][i][dy][dx] · in[i][y·s+dy−p][x·s+dx−p]`, as
-    /// im2col (one row of `in_channels · kh · kw` values per output position, in the weights'
-    /// order) and one `i16` dot product per output value. The im2col rows are built for a block
+    /// `acc[o][y][x] = b[o] + Σ_{i,dy,dx} w[o][i][dy][dx] · in[g·c_g + i][y·s+dy−p][x·s+dx−p]`
+    /// (`i` over the `c_g = in_channels / groups` channels of output channel `o`'s group `g`),
+    /// as im2col (one row of `in_channels · kh · kw` values per output position, in the
+    /// weights' order) and one `i16` dot product per output value, over the row's slice of
+    /// the output channel's group. The im2col rows are built for a block
     /// of output positions at a time ([`IM2COL_BLOCK`] values), so their memory does not grow
     /// with the multiply-adds (a small, heavily padded input with a large kernel has many).
     fn conv2d(&self, i: usize, c: &Conv2d, prev: &ArrayD<i64>) -> Vec<i64> {
@@ -490,6 +492,10 @@ impl<'a> Engine<'a> {
         let [kh, kw] = c.kernel;
         let (s, p) = (c.stride, c.padding);
         let k = c.in_channels * kh * kw;
+        // Weights per output channel, and output channels per group (groups divide both
+        // channel counts: validated).
+        let kg = c.group_in() * kh * kw;
+        let og = c.group_out().max(1);
         let input: Vec<i16> = prev.iter().map(|&x| x as i16).collect();
         let npos = oh * ow;
         let block = (IM2COL_BLOCK / k).clamp(1, npos);
@@ -528,10 +534,11 @@ impl<'a> Engine<'a> {
             });
             let cols = &*cols;
             parallel::for_each_indexed_chunk_mut(&mut acc, npos, |o, out| {
-                let wrow = &weights[o * k..(o + 1) * k];
+                let wrow = &weights[o * kg..(o + 1) * kg];
+                let at = (o / og) * kg;
                 let out = &mut out[start..start + cols.len() / k];
                 for (a, col) in out.iter_mut().zip(cols.chunks_exact(k)) {
-                    *a = c.bias[o] + dot(wrow, col, self.chunk);
+                    *a = c.bias[o] + dot(wrow, &col[at..at + kg], self.chunk);
                 }
             });
         }

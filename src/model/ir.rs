@@ -97,7 +97,8 @@ impl From<LayerRepr> for Layer {
 }
 
 /// 2-D convolution: `acc[o][y][x] = b[o] + Σ_{i,dy,dx} w[o][i][dy][dx] · in[i][y·s+dy−p][x·s+dx−p]`
-/// (zero outside the input).
+/// (zero outside the input); with `groups > 1` the sum runs over the output channel's group
+/// only (see [`Conv2d::groups`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conv2d {
@@ -111,12 +112,38 @@ pub struct Conv2d {
     pub stride: usize,
     /// Zero padding on each side (both directions).
     pub padding: usize,
-    /// Weights, row-major `[out_channels][in_channels][kernel_h][kernel_w]`.
+    /// Weights, row-major `[out_channels][in_channels / groups][kernel_h][kernel_w]`.
     pub weights: Vec<i64>,
     /// One bias per output channel, at the accumulator's scale.
     pub bias: Vec<i64>,
     /// Requantization shift.
     pub shift: u32,
+    /// Channel groups `G` (ONNX's `group`): output channel `o` reads only the input channels
+    /// of its group `g = o / (out_channels / G)`, `g·(in_channels / G) … (g+1)·(in_channels /
+    /// G) − 1`. `G` divides both channel counts; 1 (absent from the JSON) is an ordinary
+    /// convolution, `G = in_channels = out_channels` a depthwise one.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub groups: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(g: &usize) -> bool {
+    *g == 1
+}
+
+impl Conv2d {
+    /// Input channels each output channel reads (`in_channels / groups`; 0 when `groups` is 0).
+    pub fn group_in(&self) -> usize {
+        self.in_channels.checked_div(self.groups).unwrap_or(0)
+    }
+
+    /// Output channels per group (`out_channels / groups`; 0 when `groups` is 0).
+    pub fn group_out(&self) -> usize {
+        self.out_channels.checked_div(self.groups).unwrap_or(0)
+    }
 }
 
 /// Fully connected: `acc[o] = b[o] + Σ_i w[o][i] · in[i]`.

@@ -143,6 +143,20 @@ pub enum ModelError {
         /// Channels of the incoming tensor.
         incoming: usize,
     },
+    /// Conv2d's `groups` does not divide both channel counts.
+    #[error("layer {layer} ({kind}): {groups} groups do not divide both its {in_channels} input and {out_channels} output channels")]
+    Groups {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The declared group count.
+        groups: usize,
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+    },
     /// Dense's `in_features` differs from the incoming vector's length.
     #[error("layer {layer} ({kind}) declares {declared} input features; the incoming vector has {incoming}")]
     FeatureMismatch {
@@ -316,6 +330,7 @@ impl ModelError {
             InputRank { layer, .. }
             | ZeroParameter { layer, .. }
             | ChannelMismatch { layer, .. }
+            | Groups { layer, .. }
             | FeatureMismatch { layer, .. }
             | WeightsLength { layer, .. }
             | BiasLength { layer, .. }
@@ -345,7 +360,7 @@ impl Model {
     ///
     /// Checks, in order: the bit widths, that there is a layer, the layer count
     /// ([`MAX_LAYERS`]), the input shape, then layer by layer: the incoming rank, positive
-    /// sizes, channel/feature agreement, parameter lengths, weight and bias ranges, the shift,
+    /// sizes, channel/feature agreement, groups dividing the channels, parameter lengths, weight and bias ranges, the shift,
     /// the worst-case accumulator, a non-empty output; and last the kernel positions
     /// ([`MAX_KERNEL_POSITIONS`]).
     pub fn validate(&self) -> Result<Vec<Vec<usize>>, ModelError> {
@@ -703,9 +718,19 @@ fn conv2d_shape(
             input: [ph, pw],
         });
     };
+    at.nonzero(c.groups, "groups")?;
+    if c.in_channels % c.groups != 0 || c.out_channels % c.groups != 0 {
+        return Err(ModelError::Groups {
+            layer: at.layer,
+            kind: at.kind,
+            groups: c.groups,
+            in_channels: c.in_channels,
+            out_channels: c.out_channels,
+        });
+    }
     let fan_in = [kh, kw]
         .iter()
-        .try_fold(channels, |a, &d| a.checked_mul(d))
+        .try_fold(c.group_in(), |a, &d| a.checked_mul(d))
         .ok_or_else(|| at.too_large())?;
     let expected = fan_in
         .checked_mul(c.out_channels)

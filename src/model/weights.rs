@@ -167,7 +167,7 @@ fn needed(architecture: &Model) -> Vec<(usize, LayerKind, u64, u64)> {
                 i,
                 layer.kind(),
                 (c.out_channels as u64)
-                    .saturating_mul(c.in_channels as u64)
+                    .saturating_mul(c.group_in() as u64)
                     .saturating_mul(c.kernel[0] as u64)
                     .saturating_mul(c.kernel[1] as u64),
                 c.out_channels as u64,

@@ -1,5 +1,5 @@
 //! Seeded example models with random int8 weights and calibrated shifts: [`lenet5`],
-//! [`small_vgg`], [`vgg16_cifar`] and [`vgg16_wide`].
+//! [`small_vgg`], [`vgg16_cifar`], [`vgg16_wide`] and [`mobilenet_small`].
 //!
 //! Weights are uniform in `−127..=127` (`weight_bits = 8`), biases uniform in
 //! `−127²..=127²` (about one product term: small next to any accumulator's spread), activations
@@ -177,6 +177,26 @@ fn vgg16(name: &str, config: [usize; 18], seed: u64) -> Model {
     g.finish(name, &[3, 32, 32], seed)
 }
 
+/// A small MobileNetV2-style network on `[3, 32, 32]`: a 3×3 stem conv 3→16 (padding 1),
+/// ReLU, then two inverted-residual blocks without their residual add (ReLU for ReLU6): a 1×1
+/// expansion (16→64, then 24→96), ReLU, a 3×3 depthwise convolution with stride 2 and padding
+/// 1, ReLU, a 1×1 projection (64→24, then 96→32); then flatten and dense 2048→10.
+pub fn mobilenet_small(seed: u64) -> Model {
+    let mut g = Builder::new(seed);
+    g.conv(3, 16, 3, 1);
+    g.relu();
+    for (c_in, c_mid, c_out) in [(16, 64, 24), (24, 96, 32)] {
+        g.conv(c_in, c_mid, 1, 0);
+        g.relu();
+        g.grouped(c_mid, c_mid, 3, 2, c_mid);
+        g.relu();
+        g.conv(c_mid, c_out, 1, 0);
+    }
+    g.layers.push(Layer::Flatten);
+    g.dense(32 * 8 * 8, 10);
+    g.finish("mobilenet_small", &[3, 32, 32], seed)
+}
+
 /// Bit widths of the zoo's models.
 const BITS: u32 = 8;
 
@@ -213,6 +233,23 @@ impl Builder {
             weights,
             bias,
             shift: 0,
+            groups: 1,
+        }));
+    }
+
+    /// A `k × k` convolution with padding `k / 2`, stride `stride`, in `groups` channel groups.
+    fn grouped(&mut self, c_in: usize, c_out: usize, k: usize, stride: usize, groups: usize) {
+        let (weights, bias) = self.params(c_out * (c_in / groups) * k * k, c_out);
+        self.layers.push(Layer::Conv2d(Conv2d {
+            in_channels: c_in,
+            out_channels: c_out,
+            kernel: [k, k],
+            stride,
+            padding: k / 2,
+            weights,
+            bias,
+            shift: 0,
+            groups,
         }));
     }
 

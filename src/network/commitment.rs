@@ -228,14 +228,16 @@ pub(crate) fn model_tables<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<
                     ..
                 },
             ) => {
-                let vi = shape.input.vars[0];
+                // Matrices `[o][j]`, `j` the input channel within o's group (`j = i` when
+                // ungrouped).
+                let (vj, gi) = (shape.group_in_vars(), c.group_in());
                 let (kh, kw) = (c.kernel[0], c.kernel[1]);
                 for o in 0..c.out_channels {
-                    for i in 0..c.in_channels {
+                    for j in 0..gi {
                         for dy in 0..kh {
                             for dx in 0..kw {
-                                let w = c.weights[((o * c.in_channels + i) * kh + dy) * kw + dx];
-                                out[kernel[dy * kw + dx]][(o << vi) | i] = from_i64(w);
+                                let w = c.weights[((o * gi + j) * kh + dy) * kw + dx];
+                                out[kernel[dy * kw + dx]][(o << vj) | j] = from_i64(w);
                             }
                         }
                     }

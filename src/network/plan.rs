@@ -467,6 +467,16 @@ impl Plan {
             Self::check_tensor(Some(l), &Dims::new(out_shape))?;
             let (step, dims, source) = match layer {
                 Layer::Conv2d(c) => {
+                    // A grouped convolution's channel index splits into (channel within the
+                    // group, group) bits only when both widths are powers of two.
+                    let (gi, go) = (c.group_in(), c.group_out());
+                    if c.groups != 1 && !(gi.is_power_of_two() && go.is_power_of_two()) {
+                        return Err(unsupported(format!(
+                            "a convolution in {} channel groups of {gi} input and {go} output \
+                             channels; grouped convolutions need powers of two channels per group",
+                            c.groups
+                        )));
+                    }
                     let area = c.kernel[0].saturating_mul(c.kernel[1]);
                     if area > MAX_KERNEL_AREA {
                         return Err(NetworkError::TooLarge {
@@ -482,15 +492,22 @@ impl Plan {
                         output: output.clone(),
                         wy: window(c.kernel[0], c.stride, c.padding, 1),
                         wx: window(c.kernel[1], c.stride, c.padding, 2),
+                        groups: c.groups,
                     };
-                    let (vo, vi) = (output.vars[0], input.vars[0]);
+                    // Kernel matrices `[o][j]`, `j` the input channel within o's group.
+                    let (vo, vj) = (output.vars[0], shape.group_in_vars());
                     let kernel = (0..area)
-                        .map(|_| p.weight_seg(c.out_channels, vo, c.in_channels, vi))
+                        .map(|_| p.weight_seg(c.out_channels, vo, gi, vj))
                         .collect();
                     let bias = p.bias(c.out_channels, vo);
                     let requant = p.requant(c.shift, output.num_vars());
                     let src = yn(&requant);
-                    let path = policy.path(&shape);
+                    // The FFT path takes ordinary convolutions only.
+                    let path = if c.groups == 1 {
+                        policy.path(&shape)
+                    } else {
+                        ConvPath::Direct
+                    };
                     let step = Step::Conv {
                         shape,
                         kernel,
@@ -526,6 +543,7 @@ impl Plan {
                         output: output.clone(),
                         wy: window(a.size, a.stride, 0, 1),
                         wx: window(a.size, a.stride, 0, 2),
+                        groups: 1,
                     };
                     let requant = p.requant(a.shift, output.num_vars());
                     let src = yn(&requant);
@@ -621,6 +639,7 @@ impl Plan {
                             output: output.clone(),
                             wy: window(m.size, m.stride, m.padding, 1),
                             wx: window(m.size, m.stride, m.padding, 2),
+                            groups: 1,
                         };
                         let nv = output.num_vars();
                         let segs: Vec<usize> = (0..window_segments(area))

@@ -31,6 +31,7 @@ pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f
                 kernel,
                 stride,
                 padding,
+                groups,
                 weights,
                 bias,
             } => {
@@ -40,6 +41,7 @@ pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f
                     kernel: *kernel,
                     stride: *stride,
                     padding: *padding,
+                    groups: *groups,
                 };
                 conv(prev, weights, bias, &geometry)
             }
@@ -102,9 +104,12 @@ struct ConvGeometry {
     kernel: [usize; 2],
     stride: usize,
     padding: usize,
+    /// Channel groups (divides both channel counts, checked at import).
+    groups: usize,
 }
 
-/// `out[o][y][x] = b[o] + Σ_{c,dy,dx} w[o][c][dy][dx] · in[c][y·s+dy−p][x·s+dx−p]`, one weight
+/// `out[o][y][x] = b[o] + Σ_{c,dy,dx} w[o][c][dy][dx] · in[g·c_g + c][y·s+dy−p][x·s+dx−p]`
+/// (`c` over the `c_g = cin / groups` channels of output channel `o`'s group `g`), one weight
 /// at a time over the output rows and columns whose input position is inside the input (so the
 /// innermost loop has no bounds tests).
 fn conv(input: &[f32], weights: &[f32], bias: &[f32], g: &ConvGeometry) -> Vec<f32> {
@@ -112,6 +117,8 @@ fn conv(input: &[f32], weights: &[f32], bias: &[f32], g: &ConvGeometry) -> Vec<f
     let [cout, oh, ow] = g.out_shape;
     let [kh, kw] = g.kernel;
     let (s, p) = (g.stride, g.padding);
+    let groups = g.groups.max(1);
+    let (cg, og) = (cin / groups, (cout / groups).max(1));
     // The outputs t in 0..n with 0 ≤ t·s + d − p < len.
     let valid = |d: usize, len: usize, n: usize| {
         let lo = p.saturating_sub(d).div_ceil(s);
@@ -121,11 +128,12 @@ fn conv(input: &[f32], weights: &[f32], bias: &[f32], g: &ConvGeometry) -> Vec<f
     let mut out = vec![0.0f32; cout * oh * ow];
     for (o, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
         plane.fill(bias[o]);
-        for c in 0..cin {
-            let channel = &input[c * h * w..(c + 1) * h * w];
+        let first = (o / og) * cg;
+        for c in 0..cg {
+            let channel = &input[(first + c) * h * w..(first + c + 1) * h * w];
             for dy in 0..kh {
                 for dx in 0..kw {
-                    let wv = weights[((o * cin + c) * kh + dy) * kw + dx];
+                    let wv = weights[((o * cg + c) * kh + dy) * kw + dx];
                     let xs = valid(dx, w, ow);
                     for y in valid(dy, h, oh) {
                         let row = &channel[(y * s + dy - p) * w..][..w];

@@ -30,7 +30,9 @@ pub(crate) enum FloatLayer {
         kernel: [usize; 2],
         stride: usize,
         padding: usize,
-        /// Row-major `[out][in][kh][kw]`.
+        /// Channel groups (ONNX `group`), dividing both channel counts.
+        groups: usize,
+        /// Row-major `[out][in / groups][kh][kw]`.
         weights: Vec<f32>,
         bias: Vec<f32>,
     },
@@ -1105,13 +1107,6 @@ impl<'a> Builder<'a> {
         ])?;
         attrs.auto_pad()?;
         let group = attrs.int("group", 1)?;
-        if group != 1 {
-            return Err(ctx.attribute(
-                "group",
-                group.to_string(),
-                "group = 1 (no grouped or depthwise convolution) is supported",
-            ));
-        }
         attrs.all_ones("dilations")?;
         let x = self.chain_input(ctx, node, 0)?;
         let [c, h, w] = *x.shape.as_slice() else {
@@ -1125,11 +1120,24 @@ impl<'a> Builder<'a> {
         let [o, i, kh, kw] = *weights.dims.as_slice() else {
             return Err(ctx.bad_input(wname, format!("shape {:?} is not 4-D", weights.dims)));
         };
-        if i != c || o == 0 || kh == 0 || kw == 0 {
+        let groups = usize::try_from(group)
+            .ok()
+            .filter(|&g| g >= 1 && c % g == 0 && o % g == 0)
+            .ok_or_else(|| {
+                ctx.attribute(
+                    "group",
+                    group.to_string(),
+                    &format!(
+                        "the group count must be positive and divide the input's {c} channels \
+                         and the weights' {o} output channels"
+                    ),
+                )
+            })?;
+        if i.checked_mul(groups) != Some(c) || o == 0 || kh == 0 || kw == 0 {
             return Err(ctx.bad_input(
                 wname,
                 format!(
-                    "shape {:?} does not fit an input with {c} channels",
+                    "shape {:?} does not fit an input with {c} channels in {groups} group(s)",
                     weights.dims
                 ),
             ));
@@ -1160,6 +1168,7 @@ impl<'a> Builder<'a> {
             kernel: [kh, kw],
             stride,
             padding,
+            groups,
             weights,
             bias,
         };

@@ -7,8 +7,8 @@
 //!    `external.rs` reads the tensors stored in side files (external data, as torch's exporter
 //!    writes `model.onnx.data`), every location and range checked before reading;
 //! 2. the graph is read into a chain of float layers that mirrors the IR's layers
-//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv,
-//!    Gemm, MatMul, Relu, MaxPool (any square window and stride, `pads` and `ceil_mode`:
+//!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv
+//!    (also grouped and depthwise: `group` dividing both channel counts), Gemm, MatMul, Relu, MaxPool (any square window and stride, `pads` and `ceil_mode`:
 //!    padding never wins, and trailing-only padding such as Keras's `same` becomes ceil mode),
 //!    AveragePool, GlobalAveragePool, Flatten, Reshape (as a
 //!    flatten, or dropped when it keeps the shape), Add (residual, or a constant folded into
@@ -187,7 +187,7 @@ pub struct Imported {
 }
 
 /// The operators the import reads.
-pub const SUPPORTED_OPS: &str = "Conv, Gemm, MatMul, Relu, MaxPool (pads, ceil_mode), AveragePool, \
+pub const SUPPORTED_OPS: &str = "Conv (also grouped and depthwise), Gemm, MatMul, Relu, MaxPool (pads, ceil_mode), AveragePool, \
 GlobalAveragePool, Flatten, Reshape (to a flatten or to the same shape), Add, BatchNormalization (after a Conv), \
 Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
 the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \

@@ -111,6 +111,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 kernel,
                 stride,
                 padding,
+                groups,
                 ..
             } => Layer::Conv2d(Conv2d {
                 in_channels: *in_channels,
@@ -121,6 +122,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 weights: Vec::new(),
                 bias: Vec::new(),
                 shift: 0,
+                groups: *groups,
             }),
             FloatLayer::Dense {
                 in_features,
@@ -468,6 +470,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                 kernel,
                 stride,
                 padding,
+                groups,
                 weights,
                 bias,
             } => {
@@ -481,6 +484,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                     weights,
                     bias,
                     shift,
+                    groups: *groups,
                 })
             }
             FloatLayer::Dense {

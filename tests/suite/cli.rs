@@ -82,6 +82,7 @@ fn tiny(seed: i64) -> Model {
                 weights: w(18, 3),
                 bias: vec![1, -2],
                 shift: 3,
+                groups: 1,
             }),
             Layer::Relu,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),

@@ -56,17 +56,36 @@ fn conv_case(
     s: usize,
     p: usize,
 ) -> ConvCase {
+    grouped_case(rng, 1, (ci, co), h, w, k, s, p)
+}
+
+/// A random convolution in `g` channel groups (`g` divides `ci` and `co`): output channel `o`
+/// reads input channels `(o / (co/g))·(ci/g) …`; the kernel matrices are `[o][j]`, `j` the
+/// input channel within the group.
+#[allow(clippy::too_many_arguments)]
+fn grouped_case(
+    rng: &mut StdRng,
+    g: usize,
+    (ci, co): (usize, usize),
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+) -> ConvCase {
     let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+    let (cg, og) = (ci / g, co / g);
     let input = Dims::new(&[ci, h, w]);
     let output = Dims::new(&[co, oh, ow]);
     let xl = rand_ints(rng, ci * h * w);
-    let wl = rand_ints(rng, co * ci * k * k);
+    let wl = rand_ints(rng, co * cg * k * k);
     let mut acc = vec![0i64; co * oh * ow];
     for o in 0..co {
         for y in 0..oh {
             for x in 0..ow {
                 let mut a = 0;
-                for i in 0..ci {
+                for j in 0..cg {
+                    let i = (o / og) * cg + j;
                     for dy in 0..k {
                         for dx in 0..k {
                             let (iy, ix) = (
@@ -74,7 +93,7 @@ fn conv_case(
                                 (x * s + dx) as i64 - p as i64,
                             );
                             if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                a += wl[((o * ci + i) * k + dy) * k + dx]
+                                a += wl[((o * cg + j) * k + dy) * k + dx]
                                     * xl[(i * h + iy as usize) * w + ix as usize];
                             }
                         }
@@ -84,13 +103,13 @@ fn conv_case(
             }
         }
     }
-    let vi = input.vars[0];
-    let mut kernel = vec![vec![0i64; 1 << (output.vars[0] + vi)]; k * k];
+    let vj = input.vars[0] - zkcnn::layers::ceil_log2(g);
+    let mut kernel = vec![vec![0i64; 1 << (output.vars[0] + vj)]; k * k];
     for o in 0..co {
-        for i in 0..ci {
+        for j in 0..cg {
             for dy in 0..k {
                 for dx in 0..k {
-                    kernel[dy * k + dx][(o << vi) | i] = wl[((o * ci + i) * k + dy) * k + dx];
+                    kernel[dy * k + dx][(o << vj) | j] = wl[((o * cg + j) * k + dy) * k + dx];
                 }
             }
         }
@@ -111,6 +130,7 @@ fn conv_case(
             wx: win(w, ow),
             input,
             output,
+            groups: g,
         },
     }
 }
@@ -119,9 +139,17 @@ fn conv_round_trip<F: BaseField, E: ExtField<F>>(
     seed: u64,
     dims: (usize, usize, usize, usize, usize, usize, usize),
 ) {
+    grouped_round_trip::<F, E>(seed, 1, dims)
+}
+
+fn grouped_round_trip<F: BaseField, E: ExtField<F>>(
+    seed: u64,
+    g: usize,
+    dims: (usize, usize, usize, usize, usize, usize, usize),
+) {
     let mut rng = StdRng::seed_from_u64(seed);
     let (ci, co, h, w, k, s, p) = dims;
-    let c = conv_case(&mut rng, ci, co, h, w, k, s, p);
+    let c = grouped_case(&mut rng, g, (ci, co), h, w, k, s, p);
     let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
     let target = evaluate_base(&field::<F>(&c.acc), &r);
     let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
@@ -163,8 +191,38 @@ fn conv_matches_the_oracle_on_both_fields() {
     }
 }
 
+#[test]
+fn grouped_conv_matches_the_oracle_on_both_fields() {
+    // (groups, (ci, co, h, w, k, s, p)): two and four groups, depthwise (with a non-power-of-two
+    // group count, and with two outputs per channel), odd sizes, strides 1–2, padding 0–1.
+    for (i, (g, d)) in [
+        (2, (4, 2, 5, 7, 3, 1, 1)),
+        (4, (8, 8, 6, 6, 3, 2, 1)),
+        (3, (3, 3, 7, 7, 3, 1, 1)),
+        (6, (6, 12, 5, 5, 3, 2, 0)),
+        (16, (16, 16, 4, 4, 3, 1, 1)),
+        (2, (2, 2, 1, 1, 1, 1, 0)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        grouped_round_trip::<Goldilocks, GoldilocksExt2>(i as u64, g, d);
+        grouped_round_trip::<Bn254Fr, Bn254Fr>(i as u64, g, d);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn grouped_conv_round_trips(seed: u64, g in 1usize..6, cg in prop::sample::select(vec![1usize, 2, 4]),
+                                og in prop::sample::select(vec![1usize, 2, 4]), h in 1usize..8, w in 1usize..8,
+                                k in 1usize..4, s in 1usize..3, p in 0usize..2) {
+        prop_assume!(h + 2 * p >= k && w + 2 * p >= k);
+        let d = (g * cg, g * og, h, w, k, s, p);
+        grouped_round_trip::<Goldilocks, GoldilocksExt2>(seed, g, d);
+        grouped_round_trip::<Bn254Fr, Bn254Fr>(seed, g, d);
+    }
+
     #[test]
     fn conv_round_trips(seed: u64, ci in 1usize..5, co in 1usize..5, h in 1usize..10, w in 1usize..10,
                         k in 1usize..4, s in 1usize..3, p in 0usize..2) {
@@ -257,6 +315,7 @@ fn window_round_trip<F: BaseField, E: ExtField<F>>(
         wx: win(w, ow),
         input: input.clone(),
         output: output.clone(),
+        groups: 1,
     };
     let xf = field::<F>(&pad(&input, &x));
     let r: Vec<E> = point(&mut rng, output.num_vars());
@@ -414,6 +473,79 @@ fn conv_tampering_is_caught_with_the_exact_error() {
     );
 }
 
+/// A grouped convolution's own proof part: the third stage-1 factor `eq(r_g, ρ_g)`, which the
+/// verifier computes; everything else is the ordinary convolution's (tested above).
+#[test]
+fn grouped_conv_tampering_is_caught_with_the_exact_error() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let mut rng = StdRng::seed_from_u64(8);
+    let c = grouped_case(&mut rng, 4, (8, 4), 6, 5, 3, 2, 1);
+    let r: Vec<E> = point(&mut rng, c.shape.output.num_vars());
+    let target = evaluate_base(&field::<F>(&c.acc), &r);
+    let kernel: Vec<Vec<F>> = c.kernel.iter().map(|m| field(m)).collect();
+    let refs: Vec<&[F]> = kernel.iter().map(Vec::as_slice).collect();
+    let (proof, _) = conv::prove(
+        &c.shape,
+        &refs,
+        &field::<F>(&c.x),
+        &r,
+        target,
+        &mut Transcript::new(b"t"),
+    );
+    let check = |p: &conv::ConvProof<E>| {
+        conv::verify(&c.shape, &r, target, p, &mut Transcript::new(b"t")).err()
+    };
+    assert_eq!(check(&proof), None);
+    assert_eq!(proof.stage1.values.len(), 3);
+    for i in 0..3 {
+        let mut p = proof.clone();
+        p.stage1.values[i] += E::ONE;
+        assert_eq!(
+            check(&p),
+            Some(LayerError::FinalProduct {
+                step: "conv stage 1"
+            }),
+            "value {i}"
+        );
+    }
+    // A consistent lie: a false selector with a matching kernel value passes the product but
+    // not the verifier's own selector.
+    let mut p = proof.clone();
+    let (a, e) = (p.stage1.values[0], p.stage1.values[2]);
+    p.stage1.values[0] = a * e * (e + E::ONE).inverse().unwrap();
+    p.stage1.values[2] = e + E::ONE;
+    assert_eq!(
+        check(&p),
+        Some(LayerError::PublicValue {
+            what: "conv group selector"
+        })
+    );
+    // Two values where three are due.
+    let mut p = proof.clone();
+    p.stage1.values.pop();
+    assert_eq!(
+        check(&p),
+        Some(LayerError::Count {
+            what: "conv stage 1",
+            expected: 3,
+            got: 2
+        })
+    );
+    // The ordinary convolution's verifier refuses the grouped proof (degree 3, not 2).
+    let mut dense = c.shape.clone();
+    dense.groups = 1;
+    assert!(matches!(
+        conv::verify(&dense, &r, target, &proof, &mut Transcript::new(b"t")),
+        Err(LayerError::Sumcheck { .. })
+    ));
+    // The FFT path refuses grouped shapes with a typed error.
+    assert_eq!(
+        FftLayout::new(&c.shape, 32).err(),
+        Some(LayerError::GroupedFft { groups: 4 })
+    );
+}
+
 fn fft_conv_round_trip<F: BaseField, E: ExtField<F>>(
     seed: u64,
     dims: (usize, usize, usize, usize, usize, usize, usize),
@@ -508,6 +640,7 @@ fn fft_conv_beyond_the_two_adicity_is_a_typed_error() {
         output: Dims::new(&[1, h, w]),
         wy: win(h),
         wx: win(w),
+        groups: 1,
     };
     let want = LayerError::FftTooLarge {
         log_len: 29,
@@ -731,6 +864,7 @@ fn cost_model_choices() {
         output: Dims::new(&[1, 20_000, 20_000]),
         wy: win(20_000),
         wx: win(20_000),
+        groups: 1,
     };
     assert_eq!(fft_cost(&big, 28), u64::MAX);
 }

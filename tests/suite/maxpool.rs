@@ -33,6 +33,7 @@ fn model(c: usize, h: usize, w: usize, pool: MaxPool2d, conv: bool, seed: u64) -
             weights: wt(c * c * 9, seed),
             bias: wt(c, seed + 1),
             shift: 0,
+            groups: 1,
         }));
         layers.push(Layer::Relu);
     }

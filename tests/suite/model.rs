@@ -41,12 +41,14 @@ fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
             let (s, p) = (c.stride as i64, c.padding as i64);
             let oh = ((h as i64 + 2 * p - kh as i64) / s + 1) as usize;
             let ow = ((w as i64 + 2 * p - kw as i64) / s + 1) as usize;
+            // Output channel o reads the cg input channels of its group, g·cg … (g+1)·cg − 1.
+            let (cg, og) = (ci / c.groups, c.out_channels / c.groups);
             let mut acc = Vec::new();
             for o in 0..c.out_channels {
                 for y in 0..oh {
                     for xx in 0..ow {
                         let mut a = c.bias[o];
-                        for i in 0..ci {
+                        for i in (o / og) * cg..(o / og + 1) * cg {
                             for dy in 0..kh {
                                 for dx in 0..kw {
                                     let iy = y as i64 * s + dy as i64 - p;
@@ -54,7 +56,8 @@ fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
                                     if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
                                         continue;
                                     }
-                                    let wv = c.weights[((o * ci + i) * kh + dy) * kw + dx];
+                                    let j = i % cg;
+                                    let wv = c.weights[((o * cg + j) * kh + dy) * kw + dx];
                                     let xv = x.data[(i * h + iy as usize) * w + ix as usize];
                                     a += wv * xv;
                                 }
@@ -338,6 +341,32 @@ fn conv(
         weights: vals(rng, co * ci * kernel[0] * kernel[1], wm),
         bias: vals(rng, co, 1000),
         shift,
+        groups: 1,
+    })
+}
+
+/// [`conv`] in `groups` channel groups (`groups` divides `ci` and `co`).
+#[allow(clippy::too_many_arguments)]
+fn grouped_conv(
+    rng: &mut StdRng,
+    wbits: u32,
+    (ci, co, groups): (usize, usize, usize),
+    kernel: [usize; 2],
+    stride: usize,
+    padding: usize,
+    shift: u32,
+) -> Layer {
+    let wm = (1 << (wbits - 1)) - 1;
+    Layer::Conv2d(Conv2d {
+        in_channels: ci,
+        out_channels: co,
+        kernel,
+        stride,
+        padding,
+        weights: vals(rng, co * (ci / groups) * kernel[0] * kernel[1], wm),
+        bias: vals(rng, co, 1000),
+        shift,
+        groups,
     })
 }
 
@@ -509,6 +538,26 @@ proptest! {
     }
 
     #[test]
+    fn grouped_conv_matches_oracle(
+        seed: u64,
+        groups in 1usize..5, cg in 1usize..4, og in 1usize..4,
+        k in 1usize..4, stride in 1usize..3, padding in 0usize..2,
+        eh in 0usize..5, ew in 0usize..5,
+        calibrate: bool,
+    ) {
+        let (ci, co) = (groups * cg, groups * og);
+        let (h, w) = (k + eh, k + ew);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let layers = vec![
+            grouped_conv(&mut rng, 8, (ci, co, groups), [k, k], stride, padding, 6),
+            Layer::Relu,
+            // Depthwise after it (padded so that its output is never empty).
+            grouped_conv(&mut rng, 8, (co, co, co), [k, k], 1, k / 2, 4),
+        ];
+        check_random(model(&[ci, h, w], 8, 8, layers), seed ^ 1, calibrate);
+    }
+
+    #[test]
     fn pools_match_oracle(
         seed: u64,
         c in 1usize..4,
@@ -625,6 +674,18 @@ fn json_round_trip() {
         ],
     );
     assert_eq!(Model::from_json(&every_kind.to_json()).unwrap(), every_kind);
+    // `groups` is absent from the JSON when 1 (so older models and digests are unchanged),
+    // present otherwise, and defaults to 1 when absent.
+    assert!(!every_kind.to_json().contains("groups"));
+    let grouped = model(
+        &[4, 3, 3],
+        8,
+        8,
+        vec![grouped_conv(&mut rng, 8, (4, 4, 4), [3, 3], 1, 1, 3)],
+    );
+    let json = grouped.to_json();
+    assert!(json.contains("\"groups\": 4"), "{json}");
+    assert_eq!(Model::from_json(&json).unwrap(), grouped);
 }
 
 #[test]
@@ -881,6 +942,43 @@ fn validation_errors() {
         }
     );
     assert_eq!(
+        err_of(|m| conv_of(m).groups = 0),
+        ModelError::ZeroParameter {
+            layer: 0,
+            kind: K::Conv2d,
+            param: "groups"
+        }
+    );
+    // 2 groups divide the 2 input channels but not the 3 output channels.
+    for groups in [2, 3] {
+        assert_eq!(
+            err_of(|m| conv_of(m).groups = groups),
+            ModelError::Groups {
+                layer: 0,
+                kind: K::Conv2d,
+                groups,
+                in_channels: 2,
+                out_channels: 3
+            }
+        );
+    }
+    // Grouped weights are [out][in / groups][kh][kw]: 2 groups of 2 → 4 channels need 4·1·9.
+    assert_eq!(
+        err_of(|m| {
+            let c = conv_of(m);
+            c.out_channels = 4;
+            c.groups = 2;
+            c.bias.push(0);
+            c.weights.extend(std::iter::repeat_n(0, 9));
+        }),
+        ModelError::WeightsLength {
+            layer: 0,
+            kind: K::Conv2d,
+            expected: 36,
+            got: 63
+        }
+    );
+    assert_eq!(
         err_of(|m| dense_of(m).in_features = 13),
         ModelError::FeatureMismatch {
             layer: 4,
@@ -1073,6 +1171,7 @@ fn accumulator_bound_and_size_overflow() {
         weights: vec![],
         bias: vec![0],
         shift: 0,
+        groups: 1,
     };
     let m = model(&[1, 1, 1], 16, 16, vec![Layer::Conv2d(huge.clone())]);
     assert_eq!(
@@ -1162,6 +1261,7 @@ fn overflow_names_layer_and_position() {
                 weights: vec![1, 100],
                 bias: vec![0, 0],
                 shift: 0,
+                groups: 1,
             }),
         ],
     );
@@ -1405,6 +1505,12 @@ fn zoo_small_models_match_the_oracle() {
         &random_input(&m.input_shape, 8, 5)
     ));
     let m = zoo::small_vgg(9);
+    assert!(assert_matches_oracle(
+        &m,
+        &random_input(&m.input_shape, 8, 5)
+    ));
+    let m = zoo::mobilenet_small(9);
+    assert_eq!(m.validate().unwrap().last(), Some(&vec![10]));
     assert!(assert_matches_oracle(
         &m,
         &random_input(&m.input_shape, 8, 5)

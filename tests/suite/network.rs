@@ -114,6 +114,7 @@ fn tiny() -> zkcnn::model::Model {
                 weights: w(18, 3),
                 bias: vec![1, -2],
                 shift: 3,
+                groups: 1,
             }),
             Layer::Relu,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
@@ -283,6 +284,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
             weights: w,
             bias: b,
             shift: 0,
+            groups: 1,
         })
     };
     let (w0, b0, w2, b2, w8, b8) = (w(2 * 4 * 9), w(4), w(4 * 4 * 9), w(4), w(5 * 16), w(5));
@@ -607,4 +609,125 @@ fn a_published_commitment_is_reused_by_the_prover() {
         network::CommittedModel::load(&model, public, &mut &stored[..stored.len() - 7]),
         Err(network::NetworkError::ProverData(_))
     ));
+}
+
+/// A chain with grouped convolutions: `[ci, h, w]` → a `groups`-group conv to `co` channels
+/// (`k × k`, stride, padding), ReLU → a depthwise 3×3 (padding 1) → ReLU → flatten → dense.
+fn grouped_model(
+    seed: u64,
+    (ci, co, groups): (usize, usize, usize),
+    (h, w): (usize, usize),
+    (k, stride, padding): (usize, usize, usize),
+) -> zkcnn::model::Model {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut vals = |n: usize, m: i64| (0..n).map(|_| rng.gen_range(-m..=m)).collect::<Vec<i64>>();
+    let conv = |ci: usize, co: usize, g: usize, k: usize, s: usize, p: usize, wb: Vec<Vec<i64>>| {
+        let [weights, bias]: [Vec<i64>; 2] = wb.try_into().unwrap();
+        Layer::Conv2d(Conv2d {
+            in_channels: ci,
+            out_channels: co,
+            kernel: [k, k],
+            stride: s,
+            padding: p,
+            weights,
+            bias,
+            shift: 0,
+            groups: g,
+        })
+    };
+    let (oh, ow) = (
+        (h + 2 * padding - k) / stride + 1,
+        (w + 2 * padding - k) / stride + 1,
+    );
+    let first = vec![vals(co * (ci / groups) * k * k, 127), vals(co, 3000)];
+    let depthwise = vec![vals(co * 9, 127), vals(co, 3000)];
+    let dense = (vals(3 * co * oh * ow, 127), vals(3, 3000));
+    let mut m = Model {
+        name: "grouped".into(),
+        input_shape: vec![ci, h, w],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            conv(ci, co, groups, k, stride, padding, first),
+            Layer::Relu,
+            conv(co, co, co, 3, 1, 1, depthwise),
+            Layer::Relu,
+            Layer::Flatten,
+            Layer::Dense(Dense {
+                in_features: co * oh * ow,
+                out_features: 3,
+                weights: dense.0,
+                bias: dense.1,
+                shift: 0,
+            }),
+        ],
+        quantization: None,
+    };
+    let samples: Vec<_> = (0..2)
+        .map(|i| zoo::random_input(&m.input_shape, 8, 200 + i))
+        .collect();
+    zoo::calibrate_shifts(&mut m, &samples).unwrap();
+    m
+}
+
+#[test]
+fn grouped_convolutions_round_trip_on_both_fields() {
+    // MobileNetV2's pattern (1×1 expansion, 3×3 depthwise, 1×1 projection), at small sizes.
+    let model = grouped_model(3, (4, 8, 2), (7, 7), (1, 1, 0));
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 200);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 201);
+    // The cost model never picks the FFT path for a grouped convolution, and forcing it
+    // leaves grouped convolutions on the direct path.
+    let plan =
+        zkcnn::network::plan::Plan::with_policy(&model, ConvPolicy::Always(ConvPath::Fft)).unwrap();
+    for (step, layer) in plan.steps.iter().zip(&model.layers) {
+        if let (zkcnn::network::plan::Step::Conv { path, .. }, zkcnn::model::Layer::Conv2d(c)) =
+            (step, layer)
+        {
+            assert_eq!(*path == ConvPath::Direct, c.groups > 1);
+        }
+    }
+}
+
+#[test]
+fn the_zoo_mobilenet_round_trips() {
+    let model = zoo::mobilenet_small(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 7);
+}
+
+#[test]
+fn grouped_convolutions_need_powers_of_two_per_group() {
+    // 6 input channels in 2 groups: 3 per group.
+    let model = grouped_model(1, (6, 4, 2), (5, 5), (3, 1, 1));
+    let err = zkcnn::network::plan::Plan::new(&model).unwrap_err();
+    assert!(
+        matches!(&err, zkcnn::network::NetworkError::Unsupported { layer: 0, what }
+            if what.contains("powers of two")),
+        "{err:?}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10))]
+
+    /// Random grouped shapes (1, 2 and 4 groups and depthwise; odd sizes; stride 1–2;
+    /// padding 0–1) prove and verify on both fields.
+    #[test]
+    fn grouped_convolutions_round_trip(
+        seed: u64,
+        groups in proptest::sample::select(vec![1usize, 2, 4, 0]),
+        per_in in proptest::sample::select(vec![1usize, 2]),
+        per_out in proptest::sample::select(vec![1usize, 2]),
+        h in 2usize..8, w in 2usize..8,
+        k in 1usize..4, stride in 1usize..3, padding in 0usize..2,
+    ) {
+        proptest::prop_assume!(h + 2 * padding >= k && w + 2 * padding >= k);
+        // 0: depthwise on 3 channels (a group count that is not a power of two).
+        let (ci, co, g) = if groups == 0 { (3, 3, 3) } else { (groups * per_in, groups * per_out, groups) };
+        let model = grouped_model(seed, (ci, co, g), (h, w), (k, stride, padding));
+        // On the inputs the shifts were calibrated on (another could overflow).
+        round_trip::<Goldilocks, GoldilocksExt2>(&model, 200);
+        round_trip::<Bn254Fr, Bn254Fr>(&model, 201);
+    }
 }

@@ -24,6 +24,7 @@ type G2 = GoldilocksExt2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Conv,
+    GroupedConv,
     Dense,
     AvgPool,
     Add,
@@ -36,6 +37,7 @@ enum Kind {
 
 fn kind(step: &Step) -> Kind {
     match step {
+        Step::Conv { shape, .. } if shape.groups > 1 => Kind::GroupedConv,
         Step::Conv { .. } => Kind::Conv,
         Step::Dense { .. } => Kind::Dense,
         Step::AvgPool { .. } => Kind::AvgPool,
@@ -98,6 +100,34 @@ impl Builder {
                 weights,
                 bias,
                 shift: 0,
+                groups: 1,
+            }),
+            vec![out, oh, ow],
+        )
+    }
+
+    /// A `k × k` convolution in `groups` channel groups (stride `stride`, padding `k / 2`).
+    fn gconv(&mut self, out: usize, k: usize, groups: usize, stride: usize) -> usize {
+        let [c, h, w] = self.shape[..] else {
+            unreachable!()
+        };
+        let pad = k / 2;
+        let (weights, bias) = (self.weights(out * (c / groups) * k * k), self.biases(out));
+        let (oh, ow) = (
+            (h + 2 * pad - k) / stride + 1,
+            (w + 2 * pad - k) / stride + 1,
+        );
+        self.push(
+            Layer::Conv2d(Conv2d {
+                in_channels: c,
+                out_channels: out,
+                kernel: [k, k],
+                stride,
+                padding: pad,
+                weights,
+                bias,
+                shift: 0,
+                groups,
             }),
             vec![out, oh, ow],
         )
@@ -197,7 +227,7 @@ impl Builder {
 }
 
 /// The step kinds a pair's first kind can be built as, and its output's rank.
-const FIRSTS: [(Kind, usize); 12] = [
+const FIRSTS: [(Kind, usize); 13] = [
     (Kind::Conv, 3),
     (Kind::AvgPool, 3),
     (Kind::MaxPool, 3),
@@ -210,6 +240,7 @@ const FIRSTS: [(Kind, usize); 12] = [
     (Kind::Relu, 1),
     (Kind::FusedRelu, 1),
     (Kind::MaxPoolWindow, 3),
+    (Kind::GroupedConv, 3),
 ];
 
 /// What may follow a tensor of rank 3 or 1 (a ReLU becomes fused or standalone as the plan
@@ -217,7 +248,7 @@ const FIRSTS: [(Kind, usize); 12] = [
 fn seconds(rank: usize) -> Vec<&'static str> {
     if rank == 3 {
         vec![
-            "conv", "avgpool", "maxpool", "add", "relu", "flatten", "maxpoolw",
+            "conv", "avgpool", "maxpool", "add", "relu", "flatten", "maxpoolw", "dwconv",
         ]
     } else {
         vec!["dense", "add", "relu", "flatten"]
@@ -239,6 +270,8 @@ fn pair_model(
     let mut b = Builder::new(seed, input.clone(), wbits);
     let a = match first {
         (Kind::Conv, _) => b.conv(4, 3),
+        // Depthwise with two outputs per channel (3 groups of 1 → 2), stride 2.
+        (Kind::GroupedConv, _) => b.gconv(6, 3, 3, 2),
         (Kind::AvgPool, _) => b.avgpool(),
         (Kind::MaxPool, _) => b.maxpool(),
         // ResNet's stem: 3×3, stride 2, padding 1.
@@ -278,6 +311,11 @@ fn pair_model(
     };
     match second {
         "conv" => b.conv(2, 2),
+        // MobileNet's depthwise 3×3, padding 1.
+        "dwconv" => {
+            let c = b.shape[0];
+            b.gconv(c, 3, c, 1)
+        }
         "avgpool" => b.avgpool(),
         "maxpool" => b.maxpool(),
         // GoogLeNet's: 3×3, stride 2, ceil mode (odd sides after a stem: a partial window).
@@ -527,12 +565,15 @@ fn every_pair_of_layer_kinds_rejects_every_edit() {
         (Kind::MaxPool, Kind::Relu),
         (Kind::Conv, Kind::FusedRelu),
         (Kind::Dense, Kind::FusedRelu),
+        (Kind::GroupedConv, Kind::GroupedConv),
+        (Kind::MaxPool, Kind::GroupedConv),
     ] {
         assert!(pairs.contains(&p), "{p:?} not covered");
     }
     // Every kind is followed by every kind that can read its output.
     let all = [
         Kind::Conv,
+        Kind::GroupedConv,
         Kind::Dense,
         Kind::AvgPool,
         Kind::Add,
@@ -763,6 +804,59 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
         network::commit_model::<G, G2>(&model).unwrap().public
     );
     honest.public.check(&model.architecture()).unwrap();
+}
+
+/// A committed weight of one group changed within its range (a commitment to another model,
+/// which passes the commitment's check), the witness computed with the original weights: the
+/// proof is rejected at the convolution, for each group of a depthwise and of a two-group
+/// convolution.
+fn a_changed_weight_of_one_group_is_caught<F: BaseField + FftField, E: ExtField<F>>() {
+    let mut b = Builder::new(21, vec![4, 7, 7], 8);
+    let depthwise = b.gconv(4, 3, 4, 1);
+    b.relu();
+    let two = b.gconv(4, 3, 2, 2);
+    b.flatten();
+    b.dense(3);
+    let model = b.finish(vec![4, 7, 7]);
+    let plan = Plan::new(&model).unwrap();
+    let arch = model.architecture();
+    let x = zoo::random_input(&model.input_shape, model.activation_bits, 1000);
+    let xs: Vec<i64> = x.iter().copied().collect();
+    for l in [depthwise, two] {
+        let (Step::Conv { kernel, .. }, Layer::Conv2d(c)) = (&plan.steps[l], &model.layers[l])
+        else {
+            unreachable!()
+        };
+        assert!(c.groups > 1);
+        // The centre tap (dy = dx = 1) of the first output channel of every group.
+        let seg = kernel[4];
+        let cols = plan.model_segs[seg].col_vars;
+        for g in 0..c.groups {
+            let o = g * c.group_out();
+            let w = c.weights[(o * c.group_in()) * 9 + 4];
+            let at = plan.model_packing.offset(seg) + (o << cols);
+            let changed = if w < 100 { w + 1 } else { w - 1 };
+            let edited = cheat::commit_edited::<F, E>(&model, |_, t| {
+                assert_eq!(t[at], from_i64::<F>(w), "the entry is the weight");
+                t[at] = from_i64(changed)
+            })
+            .unwrap();
+            let checked = edited.public.check(&arch).unwrap();
+            let (out, proof) = network::prove::<F, E>(&model, &edited, &x).unwrap();
+            let ys: Vec<i64> = out.iter().copied().collect();
+            let err = network::verify(&arch, &checked, &xs, &ys, &proof).unwrap_err();
+            assert!(
+                matches!(err, VerifyError::Layer { layer, .. } if layer == l),
+                "layer {l} group {g}: {err:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_changed_weight_of_one_group_is_caught_on_both_fields() {
+    a_changed_weight_of_one_group_is_caught::<G, G2>();
+    a_changed_weight_of_one_group_is_caught::<Bn254Fr, Bn254Fr>();
 }
 
 /// Which layer owns each model segment.
@@ -1038,7 +1132,7 @@ fn random_model(seed: u64) -> Model {
             .collect();
         let mut options = vec!["relu", "flatten", "add"];
         if b.shape.len() == 3 {
-            options.extend(["conv", "conv"]);
+            options.extend(["conv", "conv", "gconv"]);
             if b.shape[1] % 2 == 0 && b.shape[1] >= 2 {
                 options.extend(["maxpool", "avgpool"]);
             }
@@ -1054,6 +1148,15 @@ fn random_model(seed: u64) -> Model {
             "conv" => {
                 let k = rng.gen_range(1..=3);
                 b.conv(rng.gen_range(1..=4), k)
+            }
+            "gconv" => {
+                // Depthwise, or two groups when the channels split into powers of two.
+                let c = b.shape[0];
+                let two = c % 2 == 0 && (c / 2).is_power_of_two();
+                let groups = if two && rng.gen_bool(0.5) { 2 } else { c };
+                let out = groups * [1, 2][rng.gen_range(0..2)];
+                let k = rng.gen_range(1..=3);
+                b.gconv(out, k, groups, rng.gen_range(1..=2))
             }
             "maxpool" => b.maxpool(),
             "maxpoolw" => {

@@ -68,6 +68,27 @@ fn round_trips_to_the_same_model() {
     assert_eq!(read(&wide.architecture(), &wide_bytes).unwrap(), wide);
 }
 
+/// A grouped convolution's weights are `[out][in / groups][kh][kw]`: the file holds that many,
+/// and reads back the same model (the MobileNet-style zoo model's depthwise layers).
+#[test]
+fn grouped_convolutions_round_trip() {
+    let model = zoo::mobilenet_small(2);
+    let grouped: Vec<_> = model
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Conv2d(c) if c.groups > 1 => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(grouped.len(), 2);
+    for c in grouped {
+        assert_eq!(c.weights.len(), c.out_channels * 9);
+    }
+    let bytes = bytes_of(&model);
+    assert_eq!(read(&model.architecture(), &bytes).unwrap(), model);
+}
+
 #[test]
 fn the_split_form_gives_the_same_model_commitment_and_proof() {
     let dir = workdir("round-trip");
