@@ -1023,7 +1023,7 @@ fn merge_reduced<E: Field>(
 }
 
 /// The combination coefficients' offsets: part `j`'s claims use `coeffs[offsets[j]..]`.
-fn claim_offsets(counts: impl Iterator<Item = usize>) -> Vec<usize> {
+pub(super) fn claim_offsets(counts: impl Iterator<Item = usize>) -> Vec<usize> {
     counts
         .scan(0, |o, c| {
             let at = *o;
@@ -1039,7 +1039,7 @@ fn claimed_sum<E: Field>(coeffs: &[E], values: &[E]) -> E {
 }
 
 /// `Σ_c coeff_c·eq(z_c, point)` over the claims on polynomial `poly`: its `G_poly` at `point`.
-fn g_at<E: Field>(claims: &[Claim<E>], coeffs: &[E], poly: usize, point: &[E]) -> E {
+pub(super) fn g_at<E: Field>(claims: &[Claim<E>], coeffs: &[E], poly: usize, point: &[E]) -> E {
     claims
         .iter()
         .zip(coeffs)

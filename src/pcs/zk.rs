@@ -37,9 +37,9 @@
 //! ([`ZkProverData::budget`]).
 
 use super::basefold::{
-    self, block_start, check_layer, check_pow, check_queries, leaf_tree, leaf_values,
-    product_instance, sorted_distinct, BorrowedFirstRound, Commitment, LayerOpening, Layout,
-    Params, PartLeaves, PcsError, Prover, ProverData, MAX_BATCH,
+    self, block_start, check_layer, check_pow, check_queries, claim_offsets, g_at, leaf_tree,
+    leaf_values, product_instance, sorted_distinct, BorrowedFirstRound, Commitment, LayerOpening,
+    Layout, Params, PartLeaves, PcsError, Prover, ProverData, MAX_BATCH,
 };
 use super::code::{fold_base_codeword_k, fold_codeword_k, FoldTwiddles, Join};
 use super::merkle::{Digest, MerkleError, MerkleTree};
@@ -573,27 +573,6 @@ fn absorb_statement<'a, E: Field + 'a>(
         .collect()
 }
 
-/// `Σ_{c on poly} coeff_c·eq(z_c, point)`.
-fn weight_at<E: Field>(claims: &[Claim<E>], coeffs: &[E], poly: usize, point: &[E]) -> E {
-    claims
-        .iter()
-        .zip(coeffs)
-        .filter(|(c, _)| c.poly == poly)
-        .map(|(c, &a)| a * eq_eval(&c.point, point))
-        .sum()
-}
-
-/// The combination coefficients' offsets: part `j`'s claims use `coeffs[offsets[j]..]`.
-fn offsets(counts: impl Iterator<Item = usize>) -> Vec<usize> {
-    counts
-        .scan(0, |o, c| {
-            let at = *o;
-            *o += c;
-            Some(at)
-        })
-        .collect()
-}
-
 /// Opens the committed tables' `f̂_i` at `claims` (points of `n + 1` coordinates, the last
 /// nonzero) with fresh masks from `rng`: the values and the proof. Counts the opening against
 /// the commitment's budget.
@@ -772,7 +751,7 @@ fn prove_all<F: BaseField + FftField, E: ExtField<F>>(
     ch: &mut impl Channel<E>,
     cheat_last: bool,
 ) -> Result<ZkProof<F, E>, PcsError> {
-    let offs = offsets(claims.iter().map(|c| c.len()));
+    let offs = claim_offsets(claims.iter().map(|c| c.len()));
     let own = |j: usize| &coeffs[offs[j]..offs[j] + claims[j].len()];
     let parts = datas.len();
     let (batch, reduction) = if sh.reduce {
@@ -889,7 +868,7 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
     ch: &mut impl Channel<E>,
 ) -> (ZkReduction<E>, Vec<E>) {
     let n1 = sh.n1;
-    let offs = offsets(claims.iter().map(|c| c.len()));
+    let offs = claim_offsets(claims.iter().map(|c| c.len()));
     // Part j's terms in the instance: tables `start[j] ..`, (f̂, G) per claimed table.
     let mut start = vec![0usize; datas.len()];
     let mut tables: Vec<Mle<F, E>> = Vec::new();
@@ -1404,7 +1383,7 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         parts.iter().map(|p| (p.commitment, p.claims, p.values)),
         &proof.mask_roots,
     );
-    let offs = offsets(parts.iter().map(|p| p.claims.len()));
+    let offs = claim_offsets(parts.iter().map(|p| p.claims.len()));
     let own = |j: usize| -> &[E] {
         let (o, n) = (
             offs.get(j).copied().unwrap_or(0),
@@ -1433,7 +1412,7 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
                 .sum();
             // Per part: the weights its masks drew.
             let mut ws: Vec<Vec<E>> = vec![Vec::new(); parts.len()];
-            let starts = offsets(sh.claimed.iter().map(Vec::len));
+            let starts = claim_offsets(sh.claimed.iter().map(Vec::len));
             let mut point = Vec::with_capacity(n1);
             for (step, msg) in red.rounds.iter().enumerate() {
                 for j in 0..parts.len() {
@@ -1482,7 +1461,7 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
                         (Some(&v), Some(&u), Some(&w)) => (v, u, w),
                         _ => return Err(ZkError::ReducedValues),
                     };
-                    expected += weight_at(p.claims, own(j), poly, here) * (v + w * u);
+                    expected += g_at(p.claims, own(j), poly, here) * (v + w * u);
                 }
             }
             if expected != claim {
