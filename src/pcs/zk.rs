@@ -762,36 +762,59 @@ fn prove_all<F: BaseField + FftField, E: ExtField<F>>(
         let batch = batch_weights(sh, &num_polys, &red, point, ch);
         (batch, Some(red))
     } else {
-        // One part, claims on one table (any points) or on several tables at one point.
-        let num_polys = datas[0].evals.len();
-        let mut weights = vec![E::ZERO; num_polys];
-        let (points, pcoeffs) = if let [p] = sh.claimed[0].as_slice() {
-            weights[*p] = E::ONE;
-            (
-                claims[0].iter().map(|c| c.point.clone()).collect(),
-                own(0).to_vec(),
-            )
-        } else {
-            for (cl, &a) in claims[0].iter().zip(own(0)) {
-                weights[cl.poly] += a;
-            }
-            (vec![claims[0][0].point.clone()], vec![E::ONE])
-        };
-        let claim = own(0).iter().zip(&values[0]).map(|(&a, &v)| a * v).sum();
-        let batch = Batch {
-            weights: vec![weights],
-            points,
-            coeffs: pcoeffs,
-            claim,
-            values: vec![Vec::new(); parts],
-            mask_values: vec![Vec::new(); parts],
-            mask_weights: vec![Vec::new(); parts],
-        };
+        let batch = direct_batch(
+            sh,
+            datas[0].evals.len(),
+            claims[0],
+            own(0),
+            &values[0],
+            parts,
+        );
         (batch, None)
     };
     let mut proof = prove_core(params, sh, datas, masks, &batch, ch, cheat_last)?;
     proof.reduction = reduction;
     Ok(proof)
+}
+
+/// The batched opening's start without the reduction (prover and verifier alike): one part,
+/// claims on one table at any points (`G = Σ a_c·eq(z_c, ·)`), or on several tables at one point
+/// (`G = eq(z, ·)`, table `i` weighted by the sum of its claims' coefficients). Never panics.
+fn direct_batch<E: Field>(
+    sh: &Shape,
+    num_polys: usize,
+    claims: &[Claim<E>],
+    coeffs: &[E],
+    values: &[E],
+    parts: usize,
+) -> Batch<E> {
+    let mut weights = vec![E::ZERO; num_polys];
+    let (points, pcoeffs) = if let Some([p]) = sh.claimed.first().map(Vec::as_slice) {
+        if let Some(x) = weights.get_mut(*p) {
+            *x = E::ONE;
+        }
+        (
+            claims.iter().map(|c| c.point.clone()).collect(),
+            coeffs.to_vec(),
+        )
+    } else {
+        for (cl, &a) in claims.iter().zip(coeffs) {
+            if let Some(x) = weights.get_mut(cl.poly) {
+                *x += a;
+            }
+        }
+        let point = claims.first().map(|c| c.point.clone()).unwrap_or_default();
+        (vec![point], vec![E::ONE])
+    };
+    Batch {
+        weights: vec![weights],
+        points,
+        coeffs: pcoeffs,
+        claim: coeffs.iter().zip(values).map(|(&a, &v)| a * v).sum(),
+        values: vec![Vec::new(); parts],
+        mask_values: vec![Vec::new(); parts],
+        mask_weights: vec![Vec::new(); parts],
+    }
 }
 
 /// The batching weights and claim after the reduction (prover and verifier alike).
@@ -1473,37 +1496,8 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         }
         None => {
             let first = parts.first().ok_or(PcsError::NoClaims)?;
-            let mut weights = vec![E::ZERO; num_polys.first().copied().unwrap_or(0)];
-            let (points, pcoeffs) = if let Some([p]) = sh.claimed.first().map(Vec::as_slice) {
-                if let Some(x) = weights.get_mut(*p) {
-                    *x = E::ONE;
-                }
-                (
-                    first.claims.iter().map(|c| c.point.clone()).collect(),
-                    own(0).to_vec(),
-                )
-            } else {
-                for (cl, &a) in first.claims.iter().zip(own(0)) {
-                    if let Some(x) = weights.get_mut(cl.poly) {
-                        *x += a;
-                    }
-                }
-                let point = first
-                    .claims
-                    .first()
-                    .map(|c| c.point.clone())
-                    .unwrap_or_default();
-                (vec![point], vec![E::ONE])
-            };
-            Batch {
-                weights: vec![weights],
-                points,
-                coeffs: pcoeffs,
-                claim: claimed_sum(0),
-                values: vec![Vec::new(); parts.len()],
-                mask_values: vec![Vec::new(); parts.len()],
-                mask_weights: vec![Vec::new(); parts.len()],
-            }
+            let polys = num_polys.first().copied().unwrap_or(0);
+            direct_batch(&sh, polys, first.claims, own(0), first.values, parts.len())
         }
     };
     // The batched opening's sum-check, the later parts and the masks joining.
