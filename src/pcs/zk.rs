@@ -2373,6 +2373,32 @@ mod tests {
         ([c0, c1], [d0, d1], [cl0, cl1])
     }
 
+    /// A joint opening's two parts.
+    #[allow(clippy::type_complexity)]
+    fn two_zk_parts<'a, Fb, Ex>(
+        first: (&'a ZkCommitment, &'a mut ZkProverData<Fb>, &'a [Claim<Ex>]),
+        second: (&'a ZkCommitment, &'a mut ZkProverData<Fb>, &'a [Claim<Ex>]),
+    ) -> [ZkPart<'a, Fb, Ex>; 2] {
+        [first, second].map(|(commitment, data, claims)| ZkPart {
+            commitment,
+            data,
+            claims,
+        })
+    }
+
+    /// The verifier's view of a joint opening of two parts.
+    fn two_statements<'a, Ex>(
+        commitments: [&'a ZkCommitment; 2],
+        claims: [&'a [Claim<Ex>]; 2],
+        values: &'a [Vec<Ex>],
+    ) -> [ZkStatement<'a, Ex>; 2] {
+        [0, 1].map(|j| ZkStatement {
+            commitment: commitments[j],
+            claims: claims[j],
+            values: &values[j],
+        })
+    }
+
     fn joint_round_trip<Fb: BaseField + FftField, Ex: ExtField<Fb>>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
         // (fold bits, n0, n1): joining after s, later, at a tree boundary, and the same size.
@@ -2380,18 +2406,7 @@ mod tests {
             let p = params(k, 6);
             let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
                 two_parts::<Fb, Ex>(&mut rng, &p, (n0, n1), (n0, n1));
-            let mut parts = [
-                ZkPart {
-                    commitment: &c0,
-                    data: &mut d0,
-                    claims: &cl0,
-                },
-                ZkPart {
-                    commitment: &c1,
-                    data: &mut d1,
-                    claims: &cl1,
-                },
-            ];
+            let mut parts = two_zk_parts((&c0, &mut d0, &cl0), (&c1, &mut d1, &cl1));
             let (values, proof) =
                 open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).unwrap();
             assert!(proof.reduction.is_some());
@@ -2408,18 +2423,7 @@ mod tests {
                 }
                 assert!(d.revealed() > 0, "{c:?}");
             }
-            let statements = [
-                ZkStatement {
-                    commitment: &c0,
-                    claims: &cl0,
-                    values: &values[0],
-                },
-                ZkStatement {
-                    commitment: &c1,
-                    claims: &cl1,
-                    values: &values[1],
-                },
-            ];
+            let statements = two_statements([&c0, &c1], [&cl0, &cl1], &values);
             let opened = verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t")).unwrap();
             assert_eq!(opened.len(), 2);
             // A wrong value of the later part, and its leaves and masks tampered.
@@ -2464,18 +2468,7 @@ mod tests {
         // n0 = 11: the masks join after 3 folds; a part of 2^10 or 2^9 would join before.
         let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
             two_parts::<F, E>(&mut rng, &p, (11, 9), (11, 9));
-        let mut parts = [
-            ZkPart {
-                commitment: &c0,
-                data: &mut d0,
-                claims: &cl0,
-            },
-            ZkPart {
-                commitment: &c1,
-                data: &mut d1,
-                claims: &cl1,
-            },
-        ];
+        let mut parts = two_zk_parts((&c0, &mut d0, &cl0), (&c1, &mut d1, &cl1));
         assert_eq!(
             open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).map(|_| ()),
             Err(ZkError::JoinBeforeMasks {
@@ -2490,32 +2483,10 @@ mod tests {
         let mut edited = d1.clone();
         edited.inner.evals[1][9] += F::ONE;
         edited.inner.evals[1][256 + 9] += F::ONE;
-        let mut parts = [
-            ZkPart {
-                commitment: &c0,
-                data: &mut d0,
-                claims: &cl0,
-            },
-            ZkPart {
-                commitment: &c1,
-                data: &mut edited,
-                claims: &cl1,
-            },
-        ];
+        let mut parts = two_zk_parts((&c0, &mut d0, &cl0), (&c1, &mut edited, &cl1));
         let (values, proof) =
             open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).unwrap();
-        let statements = [
-            ZkStatement {
-                commitment: &c0,
-                claims: &cl0,
-                values: &values[0],
-            },
-            ZkStatement {
-                commitment: &c1,
-                claims: &cl1,
-                values: &values[1],
-            },
-        ];
+        let statements = two_statements([&c0, &c1], [&cl0, &cl1], &values);
         assert_eq!(
             verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t")),
             Err(ZkError::Pcs(PcsError::FinalEvaluation))
@@ -2593,18 +2564,7 @@ mod tests {
         let committed: Vec<Option<(Commitment, ProverData<F>)>> = (0..2)
             .map(|j| Some(basefold::commit(&sh.mask_params(&p, j), masks[j].clone()).unwrap()))
             .collect();
-        let mut parts = [
-            ZkPart {
-                commitment: &c0,
-                data: &mut d0,
-                claims: &cl0,
-            },
-            ZkPart {
-                commitment: &c1,
-                data: &mut d1,
-                claims: &cl1,
-            },
-        ];
+        let mut parts = two_zk_parts((&c0, &mut d0, &cl0), (&c1, &mut d1, &cl1));
         let (values, proof, log) = open_with(
             &p,
             &mut parts,
