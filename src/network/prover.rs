@@ -346,13 +346,19 @@ pub(crate) fn window_low(bits: u32) -> i64 {
 
 /// The extended view `V'_offset` of window max-pool `layer`'s input, as integers.
 fn window_ints(plan: &Plan, ints: &[Vec<i64>], layer: usize, offset: usize) -> Vec<i64> {
+    let (shape, d) = window_operand(plan, layer, offset);
+    maxpool::view(shape, &ints[layer], d, -window_low(plan.range_bits), 0)
+}
+
+/// A window operand's max-pool shape and kernel offset `(dy, dx)` (the plan's own operands).
+fn window_operand(plan: &Plan, layer: usize, offset: usize) -> (&conv::ConvShape, (usize, usize)) {
     let Some(Step::MaxPoolWindow { shape, .. }) = plan.steps.get(layer) else {
         unreachable!("a window operand names a window max-pool")
     };
     let d = maxpool::offsets(shape)
         .nth(offset)
         .unwrap_or_else(|| unreachable!("the offset is the window's"));
-    maxpool::view(shape, &ints[layer], d, -window_low(plan.range_bits), 0)
+    (shape, d)
 }
 
 fn view_ints(plan: &Plan, ints: &[Vec<i64>], v: View) -> Vec<i64> {
@@ -469,12 +475,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                 // The plain view's value is sent and claimed (returned, unlike the other
                 // operands' values: the extended view's is `v − L·P̃_d(point)`, which only the
                 // verifier needs).
-                let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
-                    unreachable!("a window operand names a window max-pool")
-                };
-                let d = maxpool::offsets(shape)
-                    .nth(offset)
-                    .unwrap_or_else(|| unreachable!("the offset is the window's"));
+                let (shape, d) = window_operand(self.plan, layer, offset);
                 let plain = maxpool::view(shape, &self.tensors[layer], d, F::ZERO, F::ZERO);
                 let value = evaluate_base(&plain, point);
                 self.send(value);
@@ -718,12 +719,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                 }
             },
             Operand::Window { layer, offset } => {
-                let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
-                    unreachable!("a window operand names a window max-pool")
-                };
-                let d = maxpool::offsets(shape)
-                    .nth(offset)
-                    .unwrap_or_else(|| unreachable!("the offset is the window's"));
+                let (shape, d) = window_operand(self.plan, layer, offset);
                 let low = -from_i64::<F>(window_low(self.plan.range_bits));
                 maxpool::view(shape, &self.tensors[layer], d, low, F::ZERO)
             }
