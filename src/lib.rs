@@ -14,7 +14,8 @@
 //!   witness checker, and seeded example models;
 //! * [`layers`] — the layer protocols (dense, convolution, window sums, flatten);
 //! * [`network`] — whole-network proofs: commit a model once, prove and verify inferences;
-//! * [`onnx`] — ONNX import: a float model calibrated and quantized into the IR.
+//! * [`onnx`] — ONNX import: a float model calibrated and quantized into the IR;
+//! * [`zk`] — what zero-knowledge sub-protocols share: deferred claims, table masks.
 //!
 //! Every verifier returns `Err` (never panics) on malformed proofs. The specification of each
 //! protocol is in the repository's `spec/` folder.
@@ -36,6 +37,7 @@ pub mod range;
 pub mod sumcheck;
 pub mod testing;
 pub mod transcript;
+pub mod zk;
 
 /// The README's examples, run as doctests so that they stay true.
 #[cfg(doctest)]

@@ -415,12 +415,38 @@ pub fn prove_masked<F: BaseField, E: ExtField<F>>(
     mask: &Mask<E>,
     transcript: &mut Transcript,
 ) -> MaskedProverOutput<E> {
+    assert_eq!(
+        scalars.len(),
+        instance.tables().len(),
+        "one scalar per table"
+    );
+    prove_masked_with(
+        instance,
+        claim,
+        private,
+        &|i, _| scalars[i],
+        mask,
+        transcript,
+    )
+}
+
+/// [`prove_masked`] with each private table's scalar `c_i` given as a function of the table's
+/// index and the final point `r`: for a committed table, the scalar is its commitment's mask at
+/// `r` ([`crate::zk::TableMasks`]), known only once `r` is drawn.
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+pub fn prove_masked_with<F: BaseField, E: ExtField<F>>(
+    instance: Instance<F, E>,
+    claim: E,
+    private: &[bool],
+    scalar: &dyn Fn(usize, &[E]) -> E,
+    mask: &Mask<E>,
+    transcript: &mut Transcript,
+) -> MaskedProverOutput<E> {
     let n = instance.num_vars();
     let tables = instance.tables().len();
-    assert!(
-        private.len() == tables && scalars.len() == tables,
-        "one flag and scalar per table"
-    );
+    assert!(private.len() == tables, "one flag per table");
     let d = mask.degree();
     assert_eq!(
         mask.num_vars(),
@@ -438,11 +464,20 @@ pub fn prove_masked<F: BaseField, E: ExtField<F>>(
     let mut prover = RoundProver::new(instance, claim);
     let (mut rounds, prefix) = run_rounds(&mut prover, mask, rho, d, transcript);
     let (mut point, table_values) = prover.finish();
+    let scalars: Vec<E> = (0..tables)
+        .map(|i| {
+            if private[i] {
+                scalar(i, &point)
+            } else {
+                E::ZERO
+            }
+        })
+        .collect();
     // The round of b: (1 − B)·Σ_j c_j Π_i (t̃_i(r) + B·c_i [i private]).
     let at = |b: E| {
         let values: Vec<E> = table_values
             .iter()
-            .zip(private.iter().zip(scalars))
+            .zip(private.iter().zip(&scalars))
             .map(|(&v, (&p, &c))| if p { v + b * c } else { v })
             .collect();
         (E::ONE - b) * combine(&terms, &values)
