@@ -387,11 +387,13 @@ fn bench_pcs_joint(p: zkcnn::pcs::basefold::Params, sizes: impl Iterator<Item = 
                     commitment: &z0,
                     data: &mut e0,
                     claims: &zb,
+                    groups: None,
                 },
                 ZkPart {
                     commitment: &z1,
                     data: &mut e1,
                     claims: &zs,
+                    groups: None,
                 },
             ];
             z_proof = Some(

@@ -213,6 +213,13 @@ pub enum ZkError {
     /// The reduction's values do not match its sum-check.
     #[error("the values at the reduction's point do not match its sum-check")]
     ReducedValues,
+    /// A part's groups do not fit its claims (one weight per claim, ends increasing to the
+    /// number of claims).
+    #[error("commitment {part}'s claim groups do not fit its claims")]
+    Groups {
+        /// Which commitment.
+        part: usize,
+    },
 }
 
 /// `s`: the fold after which the masks join (the last of the first tree's leaf folds).
@@ -373,6 +380,8 @@ pub struct ZkPart<'a, F, E> {
     pub data: &'a mut ZkProverData<F>,
     /// Claims on its tables.
     pub claims: &'a [Claim<E>],
+    /// How the claims combine into revealed values (`None`: one value per claim).
+    pub groups: Option<Groups<'a, E>>,
 }
 
 /// The verifier's view of one commitment's share of a joint opening.
@@ -382,8 +391,59 @@ pub struct ZkStatement<'a, E> {
     pub commitment: &'a ZkCommitment,
     /// Claims on its tables.
     pub claims: &'a [Claim<E>],
-    /// The claimed values, one per claim.
+    /// How the claims combine into values (`None`: one value per claim).
+    pub groups: Option<Groups<'a, E>>,
+    /// The claimed values: one per claim, or one per group.
     pub values: &'a [E],
+}
+
+/// Claims combined into linear claims: group `g` is the claims `ends[g − 1]..ends[g]` (from 0),
+/// and its one value is `Σ_k weights[k]·f̂_{poly_k}(z_k)` over them. A linear claim on committed
+/// data (`spec/zk.md`, "Deferred claims") is one group; only the groups' values are revealed,
+/// and the budget counts one functional per group.
+#[derive(Clone, Copy, Debug)]
+pub struct Groups<'a, E> {
+    /// One public weight per claim.
+    pub weights: &'a [E],
+    /// The groups' ends, increasing, the last the number of claims.
+    pub ends: &'a [usize],
+}
+
+impl<E: Field> Groups<'_, E> {
+    /// Whether the groups fit `claims` claims: one weight per claim, ends increasing from above
+    /// 0 to `claims`.
+    fn fits(&self, claims: usize) -> bool {
+        self.weights.len() == claims
+            && self.ends.last() == Some(&claims)
+            && self
+                .ends
+                .iter()
+                .try_fold(0usize, |prev, &e| (e > prev).then_some(e))
+                .is_some()
+    }
+}
+
+/// Per claim, its group and weight (`None`: its own group, weight 1); never panics.
+fn group_of<E: Field>(groups: Option<&Groups<'_, E>>, claims: usize) -> Vec<(usize, E)> {
+    match groups {
+        None => (0..claims).map(|k| (k, E::ONE)).collect(),
+        Some(g) => {
+            let mut out = Vec::with_capacity(claims);
+            let mut group = 0;
+            for k in 0..claims {
+                while g.ends.get(group).is_some_and(|&e| e <= k) {
+                    group += 1;
+                }
+                out.push((group, g.weights.get(k).copied().unwrap_or(E::ZERO)));
+            }
+            out
+        }
+    }
+}
+
+/// How many values a part reveals: one per group.
+fn value_count<E: Field>(groups: Option<&Groups<'_, E>>, claims: usize) -> usize {
+    groups.map_or(claims, |g| g.ends.len())
 }
 
 /// The shape of a joint opening, derived the same way by prover and verifier.
@@ -435,7 +495,8 @@ impl Shape {
 /// The claims' shape, checked by prover and verifier alike.
 fn shape<'a, E: Field + 'a>(
     params: &Params,
-    parts: impl ExactSizeIterator<Item = (&'a ZkCommitment, &'a [Claim<E>])> + Clone,
+    parts: impl ExactSizeIterator<Item = (&'a ZkCommitment, &'a [Claim<E>], Option<&'a Groups<'a, E>>)>
+        + Clone,
 ) -> Result<Shape, ZkError> {
     if parts.len() == 0 {
         return Err(PcsError::NoClaims.into());
@@ -450,10 +511,13 @@ fn shape<'a, E: Field + 'a>(
     let n1 = parts
         .clone()
         .next()
-        .map_or(0, |(c, _)| c.inner.num_vars as usize);
+        .map_or(0, |(c, _, _)| c.inner.num_vars as usize);
     let (mut join_at, mut claimed) = (Vec::new(), Vec::new());
     let (mut one_point, mut first_point, mut total) = (true, None, 0usize);
-    for (part, (c, claims)) in parts.enumerate() {
+    for (part, (c, claims, groups)) in parts.enumerate() {
+        if groups.is_some_and(|g| !g.fits(claims.len())) {
+            return Err(ZkError::Groups { part });
+        }
         let nj = c.inner.num_vars as usize;
         if nj > n1 {
             return Err(PcsError::PartOrder { part }.into());
@@ -540,9 +604,16 @@ fn shape<'a, E: Field + 'a>(
 fn absorb_statement<'a, E: Field + 'a>(
     t: &mut Transcript,
     params: &Params,
-    parts: impl ExactSizeIterator<Item = (&'a ZkCommitment, &'a [Claim<E>], &'a [E])>,
+    parts: impl ExactSizeIterator<
+        Item = (
+            &'a ZkCommitment,
+            &'a [Claim<E>],
+            Option<&'a Groups<'a, E>>,
+            &'a [E],
+        ),
+    >,
     mask_roots: &[Digest],
-) -> Vec<E> {
+) -> (Vec<E>, Vec<E>) {
     let header = [
         params.rate_bits as u64,
         params.fold_bits as u64,
@@ -551,26 +622,49 @@ fn absorb_statement<'a, E: Field + 'a>(
         parts.len() as u64,
     ];
     t.domain_separator(b"zk-basefold", &header);
-    let mut count = 0;
-    for (c, claims, values) in parts {
+    let mut shapes = Vec::with_capacity(parts.len());
+    for (c, claims, groups, values) in parts {
         t.append_u64(b"zk-basefold-vars", c.inner.num_vars as u64);
         t.append_u64(b"zk-basefold-polys", c.inner.num_polys as u64);
         t.append_u64(b"zk-basefold-mask-vars", c.mask_vars as u64);
         t.append_u64(b"zk-basefold-claims", claims.len() as u64);
         t.append_message(b"zk-basefold-root", &c.inner.root);
-        for (cl, y) in claims.iter().zip(values) {
-            t.append_u64(b"zk-basefold-poly", cl.poly as u64);
-            t.append_fields(b"zk-basefold-point", &cl.point);
-            t.append_field(b"zk-basefold-value", y);
+        match groups {
+            None => {
+                for (cl, y) in claims.iter().zip(values) {
+                    t.append_u64(b"zk-basefold-poly", cl.poly as u64);
+                    t.append_fields(b"zk-basefold-point", &cl.point);
+                    t.append_field(b"zk-basefold-value", y);
+                }
+            }
+            Some(g) => {
+                t.append_u64(b"zk-basefold-groups", g.ends.len() as u64);
+                for (cl, w) in claims.iter().zip(g.weights) {
+                    t.append_u64(b"zk-basefold-poly", cl.poly as u64);
+                    t.append_fields(b"zk-basefold-point", &cl.point);
+                    t.append_field(b"zk-basefold-weight", w);
+                }
+                t.append_fields(b"zk-basefold-values", values);
+            }
         }
-        count += claims.len();
+        shapes.push((group_of(groups, claims.len()), values));
     }
     for root in mask_roots {
         t.append_message(b"zk-basefold-mask-root", root);
     }
-    (0..count)
-        .map(|_| t.challenge_field(b"zk-basefold-combine"))
-        .collect()
+    // One challenge per revealed value; a claim's coefficient is its group's times its weight.
+    let (mut coeffs, mut sums) = (Vec::new(), Vec::with_capacity(shapes.len()));
+    for (of, values) in shapes {
+        let lambdas: Vec<E> = (0..values.len())
+            .map(|_| t.challenge_field(b"zk-basefold-combine"))
+            .collect();
+        coeffs.extend(
+            of.iter()
+                .map(|&(g, w)| lambdas.get(g).map_or(E::ZERO, |&l| l * w)),
+        );
+        sums.push(lambdas.iter().zip(values).map(|(&l, &v)| l * v).sum());
+    }
+    (coeffs, sums)
 }
 
 /// Opens the committed tables' `f̂_i` at `claims` (points of `n + 1` coordinates, the last
@@ -588,6 +682,7 @@ pub fn open<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
         commitment: c,
         data,
         claims,
+        groups: None,
     }];
     let (mut values, proof) = open_parts(params, &mut parts, rng, transcript)?;
     Ok((values.pop().unwrap_or_default(), proof))
@@ -602,7 +697,12 @@ pub fn open_parts<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRn
     rng: &mut R,
     transcript: &mut Transcript,
 ) -> Result<Opened<F, E>, ZkError> {
-    let sh = shape(params, parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let sh = shape(
+        params,
+        parts
+            .iter()
+            .map(|p| (p.commitment, p.claims, p.groups.as_ref())),
+    )?;
     let masks = (0..parts.len())
         .map(|j| {
             let vars = parts[j].commitment.inner.num_vars as usize - sh.s;
@@ -636,7 +736,12 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
     transcript: &mut Transcript,
     cheat_last: bool,
 ) -> Result<Logged<F, E>, ZkError> {
-    let sh = shape(params, parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let sh = shape(
+        params,
+        parts
+            .iter()
+            .map(|p| (p.commitment, p.claims, p.groups.as_ref())),
+    )?;
     let mut needed = Vec::with_capacity(parts.len());
     let mut offset = 0;
     for p in parts.iter() {
@@ -664,7 +769,12 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
             seen.entry(key).or_insert(i);
         }
         let n = p.commitment.table_vars();
-        let count = revealed_per_opening::<E>(params, n, p.claims.len(), sh.reduce);
+        let count = revealed_per_opening::<E>(
+            params,
+            n,
+            value_count(p.groups.as_ref(), p.claims.len()),
+            sh.reduce,
+        );
         let budget = p.data.budget(params);
         if p.data.revealed + count > budget {
             return Err(ZkError::Budget {
@@ -680,23 +790,28 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
         .iter()
         .map(|p| {
             let evals = p.data.inner.evals();
-            p.claims
+            let mut out = vec![E::ZERO; value_count(p.groups.as_ref(), p.claims.len())];
+            for (cl, (g, w)) in p
+                .claims
                 .iter()
-                .map(|cl| evaluate_base(&evals[cl.poly], &cl.point))
-                .collect()
+                .zip(group_of(p.groups.as_ref(), p.claims.len()))
+            {
+                out[g] += w * evaluate_base(&evals[cl.poly], &cl.point);
+            }
+            out
         })
         .collect();
     let mask_roots: Vec<Digest> = masks
         .iter()
         .filter_map(|m| m.as_ref().map(|(c, _)| c.root))
         .collect();
-    let coeffs = absorb_statement(
+    let (coeffs, sums) = absorb_statement(
         transcript,
         params,
         parts
             .iter()
             .zip(&values)
-            .map(|(p, v)| (p.commitment, p.claims, v.as_slice())),
+            .map(|(p, v)| (p.commitment, p.claims, p.groups.as_ref(), v.as_slice())),
         &mask_roots,
     );
     let mut ch = Live {
@@ -714,7 +829,7 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
         params,
         &sh,
         (&datas, &mask_datas),
-        (&claims, &values),
+        (&claims, &sums),
         &coeffs,
         &mut ch,
         cheat_last,
@@ -746,7 +861,7 @@ fn prove_all<F: BaseField + FftField, E: ExtField<F>>(
     params: &Params,
     sh: &Shape,
     (datas, masks): (&[&ProverData<F>], &[Option<&ProverData<F>>]),
-    (claims, values): (&[&[Claim<E>]], &[Vec<E>]),
+    (claims, sums): (&[&[Claim<E>]], &[E]),
     coeffs: &[E],
     ch: &mut impl Channel<E>,
     cheat_last: bool,
@@ -755,21 +870,14 @@ fn prove_all<F: BaseField + FftField, E: ExtField<F>>(
     let own = |j: usize| &coeffs[offs[j]..offs[j] + claims[j].len()];
     let parts = datas.len();
     let (batch, reduction) = if sh.reduce {
-        let (red, point) = prove_reduction(sh, datas, masks, claims, values, coeffs, ch);
+        let (red, point) = prove_reduction(sh, datas, masks, claims, sums, coeffs, ch);
         ch.absorb(b"zk-reduce-values", &red.values);
         ch.absorb(b"zk-reduce-values", &red.mask_values);
         let num_polys: Vec<usize> = datas.iter().map(|d| d.evals.len()).collect();
         let batch = batch_weights(sh, &num_polys, &red, point, ch);
         (batch, Some(red))
     } else {
-        let batch = direct_batch(
-            sh,
-            datas[0].evals.len(),
-            claims[0],
-            own(0),
-            &values[0],
-            parts,
-        );
+        let batch = direct_batch(sh, datas[0].evals.len(), claims[0], own(0), sums[0], parts);
         (batch, None)
     };
     let mut proof = prove_core(params, sh, datas, masks, &batch, ch, cheat_last)?;
@@ -785,7 +893,7 @@ fn direct_batch<E: Field>(
     num_polys: usize,
     claims: &[Claim<E>],
     coeffs: &[E],
-    values: &[E],
+    claim: E,
     parts: usize,
 ) -> Batch<E> {
     let mut weights = vec![E::ZERO; num_polys];
@@ -810,7 +918,7 @@ fn direct_batch<E: Field>(
         weights: vec![weights],
         points,
         coeffs: pcoeffs,
-        claim: coeffs.iter().zip(values).map(|(&a, &v)| a * v).sum(),
+        claim,
         values: vec![Vec::new(); parts],
         mask_values: vec![Vec::new(); parts],
         mask_weights: vec![Vec::new(); parts],
@@ -886,7 +994,7 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
     datas: &[&ProverData<F>],
     masks: &[Option<&ProverData<F>>],
     claims: &[&[Claim<E>]],
-    values: &[Vec<E>],
+    sums: &[E],
     coeffs: &[E],
     ch: &mut impl Channel<E>,
 ) -> (ZkReduction<E>, Vec<E>) {
@@ -914,7 +1022,7 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
             tables.push(Mle::Base(datas[j].evals[p].clone()));
             tables.push(Mle::Ext(combined_eq(&points, &cs, nj)));
         }
-        own.iter().zip(&values[j]).map(|(&a, &v)| a * v).sum()
+        sums[j]
     };
     for (j, at) in start.iter_mut().enumerate() {
         if sh.join_at[j] == 0 {
@@ -1323,6 +1431,7 @@ pub fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let parts = [ZkStatement {
         commitment: c,
         claims,
+        groups: None,
         values,
     }];
     verify_parts(params, &parts, proof, transcript).map(|mut v| v.pop().unwrap_or_default())
@@ -1342,7 +1451,12 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
     proof: &ZkProof<F, E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<Vec<usize>>, ZkError> {
-    let sh = shape(params, parts.iter().map(|p| (p.commitment, p.claims)))?;
+    let sh = shape(
+        params,
+        parts
+            .iter()
+            .map(|p| (p.commitment, p.claims, p.groups.as_ref())),
+    )?;
     let n1 = sh.n1;
     let s = sh.s;
     let check = |what, expected: usize, got: usize| {
@@ -1357,7 +1471,11 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         }
     };
     for p in parts {
-        check("the values", p.claims.len(), p.values.len())?;
+        check(
+            "the values",
+            value_count(p.groups.as_ref(), p.claims.len()),
+            p.values.len(),
+        )?;
     }
     let layout = Layout::new(n1, params);
     // A commitment beyond the field's FFT domains is refused before any size is used.
@@ -1400,10 +1518,12 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         proof.folded.len(),
     )?;
 
-    let coeffs = absorb_statement(
+    let (coeffs, sums) = absorb_statement(
         transcript,
         params,
-        parts.iter().map(|p| (p.commitment, p.claims, p.values)),
+        parts
+            .iter()
+            .map(|p| (p.commitment, p.claims, p.groups.as_ref(), p.values)),
         &proof.mask_roots,
     );
     let offs = claim_offsets(parts.iter().map(|p| p.claims.len()));
@@ -1414,11 +1534,7 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         );
         coeffs.get(o..o + n).unwrap_or(&[])
     };
-    let claimed_sum = |j: usize| -> E {
-        parts.get(j).map_or(E::ZERO, |p| {
-            own(j).iter().zip(p.values).map(|(&a, &v)| a * v).sum()
-        })
-    };
+    let claimed_sum = |j: usize| -> E { sums.get(j).copied().unwrap_or(E::ZERO) };
     let mut ch = Live {
         t: transcript,
         log: Log::default(),
@@ -1497,7 +1613,14 @@ pub fn verify_parts<F: BaseField + FftField, E: ExtField<F>>(
         None => {
             let first = parts.first().ok_or(PcsError::NoClaims)?;
             let polys = num_polys.first().copied().unwrap_or(0);
-            direct_batch(&sh, polys, first.claims, own(0), first.values, parts.len())
+            direct_batch(
+                &sh,
+                polys,
+                first.claims,
+                own(0),
+                claimed_sum(0),
+                parts.len(),
+            )
         }
     };
     // The batched opening's sum-check, the later parts and the masks joining.
@@ -1680,7 +1803,7 @@ mod tests {
 
     /// The shape of an opening of one commitment.
     fn shape_of(p: &Params, c: &ZkCommitment, cl: &[Claim<E>]) -> Shape {
-        shape(p, std::iter::once((c, cl))).unwrap()
+        shape(p, std::iter::once((c, cl, None))).unwrap()
     }
 
     /// [`open_with`] on one commitment with the masks' commitment given.
@@ -1696,6 +1819,7 @@ mod tests {
             commitment: c,
             data,
             claims: cl,
+            groups: None,
         }];
         let t = &mut Transcript::new(b"t");
         let (mut v, proof, log) = open_with(p, &mut parts, &[Some(masks)], t, cheat_last).unwrap();
@@ -2129,7 +2253,7 @@ mod tests {
             inner: c,
             mask_vars: p.fold_bits as u32,
         };
-        let sh = shape(p, std::iter::once((&zc, cl))).unwrap();
+        let sh = shape(p, std::iter::once((&zc, cl, None))).unwrap();
         let (_, md) = basefold::commit(&sh.mask_params(p, 0), masks).unwrap();
         let coeffs = log.fields[..cl.len()].to_vec();
         let values: Vec<E> = cl
@@ -2145,7 +2269,10 @@ mod tests {
             p,
             &sh,
             (&[&fd], &[Some(&md)]),
-            (&[cl], std::slice::from_ref(&values)),
+            (
+                &[cl],
+                &[coeffs.iter().zip(&values).map(|(&a, &v)| a * v).sum()],
+            ),
             &coeffs,
             &mut ch,
             false,
@@ -2212,7 +2339,7 @@ mod tests {
         let (c, mut data) = commit_columns(&p, tabs, ell, &mut rng).unwrap();
         let n1 = n + 1;
         let probe = spread::<E>(&mut rng, n, tables, per);
-        let sh = shape(&p, std::iter::once((&c, &probe[..]))).unwrap();
+        let sh = shape(&p, std::iter::once((&c, &probe[..], None))).unwrap();
         let mp = sh.mask_params(&p, 0);
         let wsize = 1usize << (n1 - sh.s);
         let nmasks = 1 + if tables > 1 { tables } else { 0 };
@@ -2383,6 +2510,7 @@ mod tests {
             commitment,
             data,
             claims,
+            groups: None,
         })
     }
 
@@ -2395,6 +2523,7 @@ mod tests {
         [0, 1].map(|j| ZkStatement {
             commitment: commitments[j],
             claims: claims[j],
+            groups: None,
             values: &values[j],
         })
     }
@@ -2455,6 +2584,159 @@ mod tests {
         }
     }
 
+    /// Linear claims: groups of claims with public weights, one value per group, on one
+    /// commitment (with and without the reduction) and on two; wrong values, ill-fitting groups
+    /// and the budget's count.
+    fn grouped_round_trip<Fb: BaseField + FftField, Ex: ExtField<Fb>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let grouped = |rng: &mut StdRng, cl: &[Claim<Ex>]| -> (Vec<Ex>, Vec<usize>) {
+            let weights: Vec<Ex> = cl.iter().map(|_| Ex::rand(rng)).collect();
+            // Groups of 1, 2, 3, ... claims, the last taking the rest.
+            let (mut ends, mut at, mut size) = (Vec::new(), 0, 1);
+            while at + size < cl.len() {
+                at += size;
+                ends.push(at);
+                size += 1;
+            }
+            ends.push(cl.len());
+            (weights, ends)
+        };
+        let expect = |evals: &[Vec<Fb>], cl: &[Claim<Ex>], g: &Groups<'_, Ex>| -> Vec<Ex> {
+            let mut out = vec![Ex::ZERO; g.ends.len()];
+            for (k, (c, &w)) in cl.iter().zip(g.weights).enumerate() {
+                let group = g.ends.iter().position(|&e| e > k).unwrap();
+                out[group] += w * evaluate_base(&evals[c.poly], &c.point);
+            }
+            out
+        };
+        // (n, fold bits, tables, claims per table): one table (no reduction), several.
+        for (n, k, tables, per) in [(8, 2, 1, 6), (9, 4, 1, 4), (8, 2, 3, 2)] {
+            let p = params(k, 6);
+            let tabs: Vec<Vec<Fb>> = (0..tables)
+                .map(|_| (0..1usize << n).map(|_| Fb::rand(&mut rng)).collect())
+                .collect();
+            let (c, mut data) = commit_columns(&p, tabs, n, &mut rng).unwrap();
+            let cl = spread::<Ex>(&mut rng, n, tables, per);
+            let (weights, ends) = grouped(&mut rng, &cl);
+            let groups = Groups {
+                weights: &weights,
+                ends: &ends,
+            };
+            let before = data.revealed();
+            let mut parts = [ZkPart {
+                commitment: &c,
+                data: &mut data,
+                claims: &cl,
+                groups: Some(groups),
+            }];
+            let (mut values, proof) =
+                open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).unwrap();
+            let values = values.pop().unwrap();
+            assert_eq!(values, expect(data.inner.evals(), &cl, &groups));
+            assert_eq!(
+                data.revealed() - before,
+                revealed_per_opening::<Ex>(&p, n, ends.len(), tables > 1),
+                "the budget counts one functional per group"
+            );
+            let statement = |values| ZkStatement {
+                commitment: &c,
+                claims: &cl,
+                groups: Some(groups),
+                values,
+            };
+            verify_parts(
+                &p,
+                &[statement(&values)],
+                &proof,
+                &mut Transcript::new(b"t"),
+            )
+            .unwrap();
+            // Each group's value is checked.
+            for g in 0..values.len() {
+                let mut bad = values.clone();
+                bad[g] += Ex::ONE;
+                let wrong = ZkStatement {
+                    values: &bad,
+                    ..statement(&values)
+                };
+                assert!(
+                    verify_parts(&p, &[wrong], &proof, &mut Transcript::new(b"t")).is_err(),
+                    "a wrong value of group {g} passed"
+                );
+            }
+            // The same claims read as one value each do not verify against the group values.
+            let ungrouped = ZkStatement {
+                groups: None,
+                ..statement(&values)
+            };
+            assert!(matches!(
+                verify_parts(&p, &[ungrouped], &proof, &mut Transcript::new(b"t")),
+                Err(ZkError::Pcs(PcsError::Shape { .. }))
+            ));
+            // Groups that do not fit the claims.
+            let short = &ends[..ends.len() - 1];
+            let unsorted: Vec<usize> = ends.iter().rev().copied().collect();
+            for bad_ends in [short, &unsorted[..], &[0, cl.len()][..]] {
+                if bad_ends.len() < 2 && bad_ends.last() == Some(&cl.len()) {
+                    continue;
+                }
+                let bad = ZkStatement {
+                    groups: Some(Groups {
+                        weights: &weights,
+                        ends: bad_ends,
+                    }),
+                    ..statement(&values)
+                };
+                assert_eq!(
+                    verify_parts(&p, &[bad], &proof, &mut Transcript::new(b"t")),
+                    Err(ZkError::Groups { part: 0 }),
+                    "{bad_ends:?}"
+                );
+            }
+            let bad = ZkStatement {
+                groups: Some(Groups {
+                    weights: &weights[1..],
+                    ends: &ends,
+                }),
+                ..statement(&values)
+            };
+            assert_eq!(
+                verify_parts(&p, &[bad], &proof, &mut Transcript::new(b"t")),
+                Err(ZkError::Groups { part: 0 })
+            );
+        }
+        // Two commitments, the later one with groups and joining after s.
+        let p = params(2, 6);
+        let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
+            two_parts::<Fb, Ex>(&mut rng, &p, (9, 7), (9, 7));
+        let (weights, ends) = grouped(&mut rng, &cl1);
+        let groups = Groups {
+            weights: &weights,
+            ends: &ends,
+        };
+        let mut parts = two_zk_parts((&c0, &mut d0, &cl0), (&c1, &mut d1, &cl1));
+        parts[1].groups = Some(groups);
+        let (values, proof) =
+            open_parts(&p, &mut parts, &mut rng, &mut Transcript::new(b"t")).unwrap();
+        assert_eq!(values[1], expect(d1.inner.evals(), &cl1, &groups));
+        let mut statements = two_statements([&c0, &c1], [&cl0, &cl1], &values);
+        statements[1].groups = Some(groups);
+        verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t")).unwrap();
+        let mut v1 = values[1].clone();
+        v1[0] += Ex::ONE;
+        statements[1].values = &v1;
+        assert_eq!(
+            verify_parts(&p, &statements, &proof, &mut Transcript::new(b"t")),
+            Err(ZkError::ReducedValues)
+        );
+    }
+
+    #[test]
+    fn grouped_claims_round_trip_on_both_fields() {
+        grouped_round_trip::<F, E>(81);
+        grouped_round_trip::<Bn254Fr, Bn254Fr>(82);
+    }
+
     #[test]
     fn joint_openings_round_trip_on_both_fields() {
         joint_round_trip::<F, E>(51);
@@ -2513,7 +2795,7 @@ mod tests {
             inner: c1,
             mask_vars: p.fold_bits as u32,
         };
-        let sh = shape(p, [(&z0, cl[0]), (&z1, cl[1])].into_iter()).unwrap();
+        let sh = shape(p, [(&z0, cl[0], None), (&z1, cl[1], None)].into_iter()).unwrap();
         let (_, md0) = basefold::commit(&sh.mask_params(p, 0), m0).unwrap();
         let (_, md1) = basefold::commit(&sh.mask_params(p, 1), m1).unwrap();
         let count = cl[0].len() + cl[1].len();
@@ -2535,7 +2817,21 @@ mod tests {
             p,
             &sh,
             (&[&fd0, &fd1], &[Some(&md0), Some(&md1)]),
-            (&cl, &values),
+            (
+                &cl,
+                &[
+                    coeffs[..cl[0].len()]
+                        .iter()
+                        .zip(&values[0])
+                        .map(|(&a, &v)| a * v)
+                        .sum(),
+                    coeffs[cl[0].len()..]
+                        .iter()
+                        .zip(&values[1])
+                        .map(|(&a, &v)| a * v)
+                        .sum(),
+                ],
+            ),
             &coeffs,
             &mut ch,
             false,
@@ -2552,7 +2848,11 @@ mod tests {
         let p = params(2, 2);
         let ([c0, c1], [mut d0, mut d1], [cl0, cl1]) =
             two_parts::<F, E>(&mut rng, &p, (8, 6), (6, 6));
-        let sh = shape(&p, [(&c0, &cl0[..]), (&c1, &cl1[..])].into_iter()).unwrap();
+        let sh = shape(
+            &p,
+            [(&c0, &cl0[..], None), (&c1, &cl1[..], None)].into_iter(),
+        )
+        .unwrap();
         let sizes = [1usize << 9, 1usize << 7];
         let msizes = [sizes[0] >> sh.s, sizes[1] >> sh.s];
         let counts = [sh.masks(0), sh.masks(1)];
