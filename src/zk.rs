@@ -19,7 +19,18 @@
 //! sub-protocol's shape alone, so the advice layout stays a function of the architecture);
 //! [`Deferred::Masks`] indexes that slice.
 
-use ark_ff::Field;
+use crate::field::{BaseField, ExtField};
+use crate::pcs::basefold::Params;
+use crate::pcs::packing::Packing;
+use crate::pcs::zk::{Groups, ZkCommitment, ZkError, ZkPart, ZkProof, ZkProverData, ZkStatement};
+use crate::pcs::{Claim, PcsError};
+use crate::transcript::TranscriptExt;
+use ark_ff::{FftField, Field};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use merlin::Transcript;
+use rand::{CryptoRng, RngCore};
+use std::collections::BTreeMap;
+use thiserror::Error;
 
 /// A claim a zero-knowledge sub-protocol leaves for the proof's opening.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,5 +102,753 @@ impl<E: Field> TableMasks<E> for ExplicitMasks<E> {
             m = m.chunks(2).map(|c| c[0] + r * (c[1] - c[0])).collect();
         }
         m[0]
+    }
+}
+
+/// Where a sub-protocol's private table lives: `Σ weight·segment` of one committed part (most
+/// tables are one segment; a range column is a combination of advice segments, and its mask is
+/// the same combination of theirs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed<E> {
+    /// The commitment (index into [`Layout::packings`], in opening order).
+    pub part: usize,
+    /// `(segment, weight)` pairs of that commitment's packing.
+    pub segments: Vec<(usize, E)>,
+}
+
+impl<E: Field> Placed<E> {
+    /// One whole segment.
+    pub fn segment(part: usize, segment: usize) -> Self {
+        Self {
+            part,
+            segments: vec![(segment, E::ONE)],
+        }
+    }
+}
+
+/// The committed data a zero-knowledge proof opens: per commitment, in opening order (the one
+/// with the most variables first, as [`crate::pcs::zk::open_parts`] wants), its packing (one
+/// committed polynomial each); and the segment that holds the proof's fresh masks, each `E` entry
+/// as its `[E : F]` base-field coordinates.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// Per commitment, how its segments are packed.
+    pub packings: Vec<Packing>,
+    /// `(commitment, segment)` of the fresh masks, if the proof has any.
+    pub masks: Option<(usize, usize)>,
+}
+
+/// Why deferred claims could not be opened or checked.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DischargeError {
+    /// A claim names a table its sub-protocol was not given.
+    #[error("a deferred claim names table {table}, but its sub-protocol has {tables}")]
+    Table {
+        /// The table.
+        table: usize,
+        /// How many it has.
+        tables: usize,
+    },
+    /// A table or the masks name a commitment or segment the layout does not have.
+    #[error(
+        "a table is placed on commitment {part}, segment {segment}, which the layout does not have"
+    )]
+    Placement {
+        /// The commitment.
+        part: usize,
+        /// The segment.
+        segment: usize,
+    },
+    /// A claim on the fresh masks names an entry outside the masks' segment (or there is none).
+    #[error("a claim reads fresh mask {index}, beyond the {available} the layout holds")]
+    Mask {
+        /// The entry.
+        index: usize,
+        /// How many entries the masks' segment holds.
+        available: usize,
+    },
+    /// The proof's `μ` is missing or present against the claims.
+    #[error("the masks' value mu is {}", if *expected { "missing" } else { "unexpected" })]
+    Mu {
+        /// Whether the claims need one.
+        expected: bool,
+    },
+    /// The prover's tables do not satisfy the claims it collected (a caller's bug, caught before
+    /// a proof is made).
+    #[error(
+        "the prover's committed tables do not satisfy deferred claim {group} of commitment {part}"
+    )]
+    Unsatisfied {
+        /// The commitment.
+        part: usize,
+        /// The claim (group) within it.
+        group: usize,
+    },
+    /// The zero-knowledge opening failed or was rejected.
+    #[error("the opening: {0}")]
+    Opening(#[from] ZkError),
+}
+
+/// The deferred claims a proof collected, placed on its commitments.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger<E> {
+    /// `(table, point, β, value)` per masked value.
+    masked: Vec<(Placed<E>, Vec<E>, E, E)>,
+    /// `(terms over the proof's fresh masks, value)` per linear form.
+    forms: Vec<(Vec<(usize, E)>, E)>,
+}
+
+/// What the opening of the deferred claims sends: `μ` (the commitment's mask read by the fresh
+/// masks' combined form) and the zero-knowledge opening.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct DeferredOpening<F: Field, E: Field> {
+    /// `μ`, when the proof has claims on its fresh masks.
+    pub mu: Option<E>,
+    /// The joint zero-knowledge opening.
+    pub opening: ZkProof<F, E>,
+}
+
+impl<E: Field> Ledger<E> {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self {
+            masked: Vec::new(),
+            forms: Vec::new(),
+        }
+    }
+
+    /// Adds a sub-protocol's claims: its table `t` is `tables[t]`, its fresh mask `i` the
+    /// proof's mask `mask_offset + i`.
+    pub fn defer(
+        &mut self,
+        claims: Vec<Deferred<E>>,
+        tables: &[Placed<E>],
+        mask_offset: usize,
+    ) -> Result<(), DischargeError> {
+        for claim in claims {
+            match claim {
+                Deferred::Masked {
+                    table,
+                    point,
+                    beta,
+                    value,
+                } => {
+                    let placed = tables.get(table).ok_or(DischargeError::Table {
+                        table,
+                        tables: tables.len(),
+                    })?;
+                    self.masked.push((placed.clone(), point, beta, value));
+                }
+                Deferred::Masks { terms, value } => {
+                    let terms = terms
+                        .into_iter()
+                        .map(|(i, a)| (i.saturating_add(mask_offset), a))
+                        .collect();
+                    self.forms.push((terms, value));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of masked values and of linear forms on fresh masks collected.
+    pub fn len(&self) -> (usize, usize) {
+        (self.masked.len(), self.forms.len())
+    }
+
+    /// Whether nothing was collected.
+    pub fn is_empty(&self) -> bool {
+        self.masked.is_empty() && self.forms.is_empty()
+    }
+
+    /// Absorbs the collected claims and combines the linear forms on fresh masks into one:
+    /// `(Σ_c λ_c·form_c as F-entry weights of the masks' segment, Σ_c λ_c·value_c)`.
+    fn combine<F: BaseField>(
+        &self,
+        layout: &Layout,
+        transcript: &mut Transcript,
+    ) -> Result<Option<MasksForm<E>>, DischargeError>
+    where
+        E: ExtField<F>,
+    {
+        transcript.domain_separator(
+            b"zk-deferred",
+            &[self.masked.len() as u64, self.forms.len() as u64],
+        );
+        for (placed, point, beta, value) in &self.masked {
+            transcript.append_u64(b"zk-deferred-part", placed.part as u64);
+            for &(segment, w) in &placed.segments {
+                transcript.append_u64(b"zk-deferred-segment", segment as u64);
+                transcript.append_field(b"zk-deferred-weight", &w);
+            }
+            transcript.append_fields(b"zk-deferred-point", point);
+            transcript.append_field(b"zk-deferred-beta", beta);
+            transcript.append_field(b"zk-deferred-value", value);
+        }
+        for (terms, value) in &self.forms {
+            transcript.append_u64(b"zk-deferred-terms", terms.len() as u64);
+            for &(i, a) in terms {
+                transcript.append_u64(b"zk-deferred-mask", i as u64);
+                transcript.append_field(b"zk-deferred-coeff", &a);
+            }
+            transcript.append_field(b"zk-deferred-value", value);
+        }
+        if self.forms.is_empty() {
+            return Ok(None);
+        }
+        let (part, segment) = layout.masks.ok_or(DischargeError::Mask {
+            index: self.forms[0].0.first().map_or(0, |t| t.0),
+            available: 0,
+        })?;
+        let packing = layout
+            .packings
+            .get(part)
+            .filter(|p| segment < p.len())
+            .ok_or(DischargeError::Placement { part, segment })?;
+        let degree = E::extension_degree() as usize;
+        let available = (1usize << packing.vars(segment)) / degree;
+        let mut weights: BTreeMap<usize, E> = BTreeMap::new();
+        let mut value = E::ZERO;
+        for (terms, v) in &self.forms {
+            let lambda: E = transcript.challenge_field(b"zk-deferred-combine");
+            value += lambda * v;
+            for &(i, a) in terms {
+                if i >= available {
+                    return Err(DischargeError::Mask {
+                        index: i,
+                        available,
+                    });
+                }
+                // An E entry is its coordinates in the basis of E over F, entries i·D .. i·D + D.
+                for (k, basis) in basis::<F, E>().into_iter().enumerate() {
+                    *weights.entry(i * degree + k).or_insert(E::ZERO) += lambda * a * basis;
+                }
+            }
+        }
+        let vars = packing.vars(segment);
+        let claims = weights
+            .into_iter()
+            .filter(|(_, w)| !w.is_zero())
+            .map(|(e, w)| {
+                let bits: Vec<E> = (0..vars).map(|b| E::from(((e >> b) & 1) as u64)).collect();
+                (packing.point(segment, &bits), w)
+            })
+            .collect();
+        Ok(Some(MasksForm {
+            part,
+            claims,
+            value,
+        }))
+    }
+
+    /// Per commitment: its claims (points over `n + 1` variables), their groups' weights and
+    /// ends, and the groups' values; the masks' form at `β'` with value `V + β'·μ`.
+    fn statements(
+        &self,
+        layout: &Layout,
+        form: Option<(&MasksForm<E>, E, E)>,
+    ) -> Result<Vec<PartClaims<E>>, DischargeError> {
+        let mut out: Vec<PartClaims<E>> = layout
+            .packings
+            .iter()
+            .map(|_| PartClaims::default())
+            .collect();
+        for (placed, point, beta, value) in &self.masked {
+            let packing = layout.packings.get(placed.part);
+            let pc = out.get_mut(placed.part);
+            let (Some(packing), Some(pc)) = (packing, pc) else {
+                return Err(DischargeError::Placement {
+                    part: placed.part,
+                    segment: placed.segments.first().map_or(0, |s| s.0),
+                });
+            };
+            for &(segment, w) in &placed.segments {
+                if segment >= packing.len() || packing.vars(segment) != point.len() {
+                    return Err(DischargeError::Placement {
+                        part: placed.part,
+                        segment,
+                    });
+                }
+                let mut z = packing.point(segment, point);
+                z.push(*beta);
+                pc.claims.push(Claim::new(0, z));
+                pc.weights.push(w);
+            }
+            pc.ends.push(pc.claims.len());
+            pc.values.push(*value);
+        }
+        if let Some((form, beta, mu)) = form {
+            let pc = out.get_mut(form.part).ok_or(DischargeError::Placement {
+                part: form.part,
+                segment: 0,
+            })?;
+            for (z, w) in &form.claims {
+                let mut z = z.clone();
+                z.push(beta);
+                pc.claims.push(Claim::new(0, z));
+                pc.weights.push(*w);
+            }
+            pc.ends.push(pc.claims.len());
+            pc.values.push(form.value + beta * mu);
+        }
+        Ok(out)
+    }
+
+    /// Proves every collected claim with one zero-knowledge opening of `parts` (the layout's
+    /// commitments, in its order; a commitment without claims is left out of the opening).
+    /// Refuses claims the committed tables do not satisfy (`Unsatisfied`: a caller's bug; the
+    /// opening has then counted against the budgets, but nothing is returned).
+    pub fn open<F, R>(
+        &self,
+        params: &Params,
+        layout: &Layout,
+        parts: &mut [(&ZkCommitment, &mut ZkProverData<F>)],
+        rng: &mut R,
+        transcript: &mut Transcript,
+    ) -> Result<DeferredOpening<F, E>, DischargeError>
+    where
+        F: BaseField + FftField,
+        E: ExtField<F>,
+        R: RngCore + CryptoRng,
+    {
+        self.open_checked(params, layout, parts, rng, transcript, true)
+    }
+
+    /// [`Ledger::open`], optionally without the check that the claims hold (tests: a cheating
+    /// prover sends the opening of what its tables really hold).
+    fn open_checked<F, R>(
+        &self,
+        params: &Params,
+        layout: &Layout,
+        parts: &mut [(&ZkCommitment, &mut ZkProverData<F>)],
+        rng: &mut R,
+        transcript: &mut Transcript,
+        check: bool,
+    ) -> Result<DeferredOpening<F, E>, DischargeError>
+    where
+        F: BaseField + FftField,
+        E: ExtField<F>,
+        R: RngCore + CryptoRng,
+    {
+        let form = self.combine::<F>(layout, transcript)?;
+        let (mu, beta) = match &form {
+            Some(f) => {
+                let data = parts.get(f.part).ok_or(DischargeError::Placement {
+                    part: f.part,
+                    segment: 0,
+                })?;
+                let mut mu = E::ZERO;
+                for (z, w) in &f.claims {
+                    mu += *w * data.1.mask_at(0, z).unwrap_or(E::ZERO);
+                }
+                transcript.append_field(b"zk-deferred-mu", &mu);
+                (Some(mu), nonzero(transcript))
+            }
+            None => (None, E::ZERO),
+        };
+        let statements = self.statements(
+            layout,
+            form.as_ref().map(|f| (f, beta, mu.unwrap_or(E::ZERO))),
+        )?;
+        let mut zk_parts = Vec::new();
+        let mut used = Vec::new();
+        for (j, ((c, data), pc)) in parts.iter_mut().zip(&statements).enumerate() {
+            if pc.claims.is_empty() {
+                continue;
+            }
+            used.push(j);
+            zk_parts.push(ZkPart {
+                commitment: c,
+                data: &mut **data,
+                claims: &pc.claims,
+                groups: Some(Groups {
+                    weights: &pc.weights,
+                    ends: &pc.ends,
+                }),
+            });
+        }
+        if zk_parts.is_empty() {
+            return Err(DischargeError::Opening(ZkError::Pcs(PcsError::NoClaims)));
+        }
+        // The claims must hold before anything is revealed: the values the opening computes are
+        // the groups' true values.
+        let (values, opening) = crate::pcs::zk::open_parts(params, &mut zk_parts, rng, transcript)?;
+        for (&j, got) in used.iter().zip(&values).filter(|_| check) {
+            if let Some(group) = got
+                .iter()
+                .zip(&statements[j].values)
+                .position(|(a, b)| a != b)
+            {
+                return Err(DischargeError::Unsatisfied { part: j, group });
+            }
+        }
+        Ok(DeferredOpening { mu, opening })
+    }
+
+    /// Checks every collected claim against the commitments (the layout's, in its order).
+    pub fn verify<F>(
+        &self,
+        params: &Params,
+        layout: &Layout,
+        commitments: &[&ZkCommitment],
+        proof: &DeferredOpening<F, E>,
+        transcript: &mut Transcript,
+    ) -> Result<(), DischargeError>
+    where
+        F: BaseField + FftField,
+        E: ExtField<F>,
+    {
+        let form = self.combine::<F>(layout, transcript)?;
+        let beta = match (&form, proof.mu) {
+            (Some(_), Some(mu)) => {
+                transcript.append_field(b"zk-deferred-mu", &mu);
+                nonzero(transcript)
+            }
+            (None, None) => E::ZERO,
+            (f, _) => {
+                return Err(DischargeError::Mu {
+                    expected: f.is_some(),
+                })
+            }
+        };
+        let statements = self.statements(
+            layout,
+            form.as_ref()
+                .map(|f| (f, beta, proof.mu.unwrap_or(E::ZERO))),
+        )?;
+        let parts: Vec<ZkStatement<'_, E>> = commitments
+            .iter()
+            .zip(&statements)
+            .filter(|(_, pc)| !pc.claims.is_empty())
+            .map(|(c, pc)| ZkStatement {
+                commitment: c,
+                claims: &pc.claims,
+                groups: Some(Groups {
+                    weights: &pc.weights,
+                    ends: &pc.ends,
+                }),
+                values: &pc.values,
+            })
+            .collect();
+        if commitments.len() != layout.packings.len() {
+            return Err(DischargeError::Placement {
+                part: commitments.len(),
+                segment: 0,
+            });
+        }
+        crate::pcs::zk::verify_parts(params, &parts, &proof.opening, transcript)?;
+        Ok(())
+    }
+}
+
+/// The fresh masks' combined form: F-entry points of the masks' segment with their weights.
+#[derive(Clone, Debug)]
+struct MasksForm<E> {
+    part: usize,
+    claims: Vec<(Vec<E>, E)>,
+    value: E,
+}
+
+/// One commitment's share of the opening.
+#[derive(Clone, Debug, Default)]
+struct PartClaims<E> {
+    claims: Vec<Claim<E>>,
+    weights: Vec<E>,
+    ends: Vec<usize>,
+    values: Vec<E>,
+}
+
+/// The basis of `E` over `F`: `e_k` with coordinates the `k`-th unit vector.
+fn basis<F: BaseField, E: ExtField<F>>() -> Vec<E> {
+    let d = E::extension_degree() as usize;
+    (0..d)
+        .map(|k| {
+            let unit: Vec<F> = (0..d)
+                .map(|j| if j == k { F::ONE } else { F::ZERO })
+                .collect();
+            E::from_base_prime_field_elems(unit).unwrap_or(E::ZERO)
+        })
+        .collect()
+}
+
+/// A nonzero challenge (`β'`), redrawn on 0.
+fn nonzero<E: Field>(transcript: &mut Transcript) -> E {
+    loop {
+        let x: E = transcript.challenge_field(b"zk-deferred-beta");
+        if !x.is_zero() {
+            return x;
+        }
+    }
+}
+
+/// The base-field coordinates of fresh masks, as the masks' segment holds them.
+pub fn mask_entries<F: BaseField, E: ExtField<F>>(masks: &[E]) -> Vec<F> {
+    masks
+        .iter()
+        .flat_map(|m| m.to_base_prime_field_elements())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! A zero-knowledge sub-protocol's claims through the ledger and one opening: a masked
+    //! sum-check of `Σ_x a(x)·b(x)` over two committed segments, its Libra mask among the proof's
+    //! fresh masks in a third segment of the same hiding commitment.
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::poly::Mle;
+    use crate::sumcheck::zk::{masked_degree, prove_masked_with, verify_masked, Mask};
+    use crate::sumcheck::{Instance, Term};
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    const N: usize = 6;
+
+    fn params() -> Params {
+        Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        }
+    }
+
+    fn terms<E: Field>() -> Vec<Term<E>> {
+        vec![Term {
+            coeff: E::ONE,
+            factors: vec![0, 1],
+        }]
+    }
+
+    /// What a cheating prover changes.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Cheat {
+        None,
+        /// Proves with `a` edited after the commitment (the rest recomputed honestly).
+        Table,
+        /// Proves with a Libra mask other than the committed one.
+        Mask,
+    }
+
+    struct Run<F: Field, E: Field> {
+        commitment: ZkCommitment,
+        layout: Layout,
+        claim: E,
+        proof: crate::sumcheck::zk::MaskedProof<E>,
+        opening: DeferredOpening<F, E>,
+    }
+
+    fn prove<F: BaseField + FftField, E: ExtField<F>>(seed: u64, cheat: Cheat) -> Run<F, E> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let a: Vec<F> = (0..1 << N).map(|_| F::rand(&mut rng)).collect();
+        let b: Vec<F> = (0..1 << N).map(|_| F::rand(&mut rng)).collect();
+        let private = [true, true];
+        let degree = masked_degree(&terms::<E>(), &private);
+        let mask = Mask::<E>::random(N + 1, degree, &mut rng);
+        let mut masks = mask_entries::<F, E>(&mask.entries());
+        let mask_vars = masks.len().next_power_of_two().trailing_zeros() as usize;
+        masks.resize(1 << mask_vars, F::ZERO);
+        let packing = Packing::new(&[N, N, mask_vars]);
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, 2)),
+        };
+        let packed = packing.pack(&[a.clone(), b.clone(), masks]);
+        let (commitment, mut data) =
+            crate::pcs::zk::commit(&params(), packed, packing.num_vars(), &mut rng).unwrap();
+        let mut t = Transcript::new(b"ledger");
+        t.append_message(b"root", &commitment.inner.root);
+        let (mut a2, mut mask2) = (a.clone(), mask.clone());
+        match cheat {
+            Cheat::None => {}
+            Cheat::Table => a2[5] += F::ONE,
+            Cheat::Mask => mask2 = Mask::random(N + 1, degree, &mut rng),
+        }
+        let claim: E = a2
+            .iter()
+            .zip(&b)
+            .map(|(&x, &y)| E::from_base_prime_field(x * y))
+            .sum();
+        let instance =
+            Instance::new(vec![Mle::Base(a2), Mle::Base(b)], terms()).expect("equal sizes");
+        let mut before = t.clone();
+        let scalar = |i: usize, r: &[E]| data.mask_at(0, &packing.point(i, r)).unwrap();
+        let out = prove_masked_with(instance, claim, &private, &scalar, &mask2, &mut t);
+        // The prover's deferred claims are the verifier's: computed here by verifying its own
+        // sum-check on the transcript as it stood before.
+        let claim_v = verify_masked(N, degree, claim, 2, &out.proof, &mut before).unwrap();
+        let mut ledger = Ledger::new();
+        let deferred = claim_v
+            .deferred(&terms(), &private, &[], &[0, 1], degree)
+            .unwrap();
+        ledger
+            .defer(deferred, &[Placed::segment(0, 0), Placed::segment(0, 1)], 0)
+            .unwrap();
+        // A cheating prover's claims do not hold, and the honest prover would refuse them: it
+        // sends the opening of what its committed tables really hold.
+        let mut tc = t.clone();
+        let refused = ledger.open(
+            &params(),
+            &layout,
+            &mut [(&commitment, &mut data.clone())],
+            &mut rng,
+            &mut tc,
+        );
+        assert_eq!(
+            matches!(refused, Err(DischargeError::Unsatisfied { .. })),
+            cheat != Cheat::None
+        );
+        let opening = ledger
+            .open_checked(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data)],
+                &mut rng,
+                &mut t,
+                false,
+            )
+            .unwrap();
+        Run {
+            commitment,
+            layout,
+            claim,
+            proof: out.proof,
+            opening,
+        }
+    }
+
+    fn verify<F: BaseField + FftField, E: ExtField<F>>(
+        run: &Run<F, E>,
+    ) -> Result<(), DischargeError> {
+        let degree = masked_degree(&terms::<E>(), &[true, true]);
+        let mut t = Transcript::new(b"ledger");
+        t.append_message(b"root", &run.commitment.inner.root);
+        let claim = verify_masked(N, degree, run.claim, 2, &run.proof, &mut t)
+            .map_err(|_| DischargeError::Mu { expected: true })?;
+        let mut ledger = Ledger::new();
+        ledger.defer(
+            claim
+                .deferred(&terms(), &[true, true], &[], &[0, 1], degree)
+                .unwrap(),
+            &[Placed::segment(0, 0), Placed::segment(0, 1)],
+            0,
+        )?;
+        ledger.verify(
+            &params(),
+            &run.layout,
+            &[&run.commitment],
+            &run.opening,
+            &mut t,
+        )
+    }
+
+    fn round_trip<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        let run = prove::<F, E>(seed, Cheat::None);
+        verify(&run).unwrap();
+        // μ, the masked values and the opening are each checked.
+        let mut bad = run.opening.clone();
+        bad.mu = bad.mu.map(|m| m + E::ONE);
+        let tampered = Run {
+            opening: bad,
+            ..clone_run(&run)
+        };
+        assert!(verify(&tampered).is_err());
+        let mut bad = run.opening.clone();
+        bad.mu = None;
+        let tampered = Run {
+            opening: bad,
+            ..clone_run(&run)
+        };
+        assert_eq!(
+            verify(&tampered),
+            Err(DischargeError::Mu { expected: true })
+        );
+        let mut bad = run.proof.clone();
+        bad.values[0] += E::ONE;
+        let tampered = Run {
+            proof: bad,
+            ..clone_run(&run)
+        };
+        assert!(verify(&tampered).is_err());
+        // Bytes round trip.
+        let mut bytes = Vec::new();
+        run.opening.serialize_compressed(&mut bytes).unwrap();
+        assert_eq!(
+            DeferredOpening::<F, E>::deserialize_compressed(&bytes[..]).unwrap(),
+            run.opening
+        );
+    }
+
+    fn clone_run<F: Field, E: Field>(r: &Run<F, E>) -> Run<F, E> {
+        Run {
+            commitment: r.commitment.clone(),
+            layout: r.layout.clone(),
+            claim: r.claim,
+            proof: r.proof.clone(),
+            opening: r.opening.clone(),
+        }
+    }
+
+    #[test]
+    fn a_masked_sumcheck_is_discharged_by_one_opening_on_both_fields() {
+        round_trip::<Goldilocks, GoldilocksExt2>(1);
+        round_trip::<Bn254Fr, Bn254Fr>(2);
+    }
+
+    #[test]
+    fn a_cheating_prover_is_caught() {
+        for cheat in [Cheat::Table, Cheat::Mask] {
+            let run = prove::<Goldilocks, GoldilocksExt2>(3, cheat);
+            // The opening proves what the tables hold; the claims say otherwise.
+            assert_eq!(
+                verify(&run),
+                Err(DischargeError::Opening(ZkError::Pcs(
+                    PcsError::FinalEvaluation
+                ))),
+                "{cheat:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn claims_outside_the_layout_are_refused() {
+        let mut ledger = Ledger::<GoldilocksExt2>::new();
+        let masked = Deferred::Masked {
+            table: 2,
+            point: vec![GoldilocksExt2::ONE],
+            beta: GoldilocksExt2::ONE,
+            value: GoldilocksExt2::ONE,
+        };
+        assert_eq!(
+            ledger.defer(vec![masked], &[Placed::segment(0, 0)], 0),
+            Err(DischargeError::Table {
+                table: 2,
+                tables: 1
+            })
+        );
+        let layout = Layout {
+            packings: vec![Packing::new(&[3, 2])],
+            masks: Some((0, 1)),
+        };
+        // Mask entry 2 is F-entries 4 and 5 of a 4-entry segment.
+        ledger
+            .defer(
+                vec![Deferred::Masks {
+                    terms: vec![(2, GoldilocksExt2::ONE)],
+                    value: GoldilocksExt2::ONE,
+                }],
+                &[],
+                0,
+            )
+            .unwrap();
+        assert_eq!(
+            ledger
+                .combine::<Goldilocks>(&layout, &mut Transcript::new(b"t"))
+                .map(|_| ()),
+            Err(DischargeError::Mask {
+                index: 2,
+                available: 2
+            })
+        );
     }
 }

@@ -46,7 +46,7 @@ use super::merkle::{Digest, MerkleError, MerkleTree};
 use super::Claim;
 use crate::field::{lift, BaseField, ExtField};
 use crate::parallel::collect_indexed;
-use crate::poly::{combined_eq, eq_eval, evaluate_base, Mle};
+use crate::poly::{add_scaled_eq, eq_eval, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
@@ -76,8 +76,21 @@ impl ZkCommitment {
 #[derive(Clone, Debug)]
 pub struct ZkProverData<F> {
     inner: ProverData<F>,
+    /// Each table's mask `m_i` (`2^ℓ` entries).
+    masks: Vec<Vec<F>>,
     mask_vars: usize,
     revealed: u64,
+}
+
+impl<F: BaseField> ZkProverData<F> {
+    /// `m̃_poly(point_{<ℓ})`: table `poly`'s mask at (the first `ℓ` coordinates of) `point`, the
+    /// scalar by which a claim at `(point, β)` masks the table's value
+    /// (`f̂(point, β) = f̃(point) + β·m̃(point_{<ℓ})`). `None` for a table that is not committed.
+    pub fn mask_at<E: ExtField<F>>(&self, poly: usize, point: &[E]) -> Option<E> {
+        let m = self.masks.get(poly)?;
+        let ell = self.mask_vars.min(point.len());
+        Some(evaluate_base(&m[..1 << ell], &point[..ell]))
+    }
 }
 
 impl<F> ZkProverData<F> {
@@ -274,6 +287,7 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     let n = basefold::num_vars_for(tables.iter().map(Vec::len).max().unwrap_or(1)).max(mask_vars);
     check_setup(params, n, mask_vars)?;
     let low = (1usize << mask_vars) - 1;
+    let mut masks = Vec::with_capacity(tables.len());
     let fhats: Vec<Vec<F>> = tables
         .into_iter()
         .map(|mut table| {
@@ -281,6 +295,7 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
             let m: Vec<F> = (0..=low).map(|_| F::rand(rng)).collect();
             let top: Vec<F> = collect_indexed(1 << n, |x| table[x] + m[x & low]);
             table.extend(top);
+            masks.push(m);
             table
         })
         .collect();
@@ -292,6 +307,7 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
         },
         ZkProverData {
             inner: data,
+            masks,
             mask_vars,
             revealed: 0,
         },
@@ -1020,7 +1036,7 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
                 factors: vec![tables.len(), tables.len() + 1],
             });
             tables.push(Mle::Base(datas[j].evals[p].clone()));
-            tables.push(Mle::Ext(combined_eq(&points, &cs, nj)));
+            tables.push(Mle::Ext(combined_eq_masked(&points, &cs, nj)));
         }
         sums[j]
     };
@@ -1108,6 +1124,26 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
     )
 }
 
+/// `Σ_k c_k·eq(z_k, ·)` over `n` variables whose last is the mask's `x_n`: built as its two
+/// halves `Σ c_k (1 − β_k)·eq(z'_k, ·)` and `Σ c_k β_k·eq(z'_k, ·)` over the other `n − 1`, so a
+/// claim on a segment (a boolean suffix of `z'_k`) costs the segment's size, not the table's.
+fn combined_eq_masked<E: Field + crate::field::MulAcc>(
+    points: &[Vec<E>],
+    coeffs: &[E],
+    n: usize,
+) -> Vec<E> {
+    let low = n.saturating_sub(1);
+    let (mut lo, mut hi) = (vec![E::ZERO; 1 << low], vec![E::ZERO; 1 << low]);
+    for (z, &c) in points.iter().zip(coeffs) {
+        let (rest, beta) = z.split_at(z.len().min(low));
+        let b = beta.first().copied().unwrap_or(E::ZERO);
+        add_scaled_eq(&mut lo, rest, c * (E::ONE - b));
+        add_scaled_eq(&mut hi, rest, c * b);
+    }
+    lo.extend(hi);
+    lo
+}
+
 /// What the batched opening adds at a fold: part `j`'s tables (`Tables`) or its masks (`Masks`).
 #[derive(Clone, Copy)]
 enum Joining {
@@ -1146,7 +1182,7 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
     let n1 = sh.n1;
     let layout = Layout::new(n1, params);
     let s = sh.s;
-    let g = combined_eq(&batch.points, &batch.coeffs, n1);
+    let g = combined_eq_masked(&batch.points, &batch.coeffs, n1);
     let active: Vec<(usize, usize, E)> = batch
         .weights
         .iter()
@@ -2938,5 +2974,32 @@ mod tests {
             rank(matrix(&table_cols)) > 0,
             "the view does read the tables"
         );
+    }
+}
+#[cfg(test)]
+mod mask_at_tests {
+    use super::*;
+    use crate::field::{Goldilocks as F, GoldilocksExt2 as E};
+    use ark_ff::UniformRand;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+    #[test]
+    fn mask_at_is_the_top_half_minus_the_table() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let p = Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        };
+        let t: Vec<F> = (0..256).map(|_| F::rand(&mut rng)).collect();
+        let (_, data) = commit(&p, t.clone(), 8, &mut rng).unwrap();
+        let z: Vec<E> = (0..8).map(|_| E::rand(&mut rng)).collect();
+        let beta = E::rand(&mut rng);
+        let mut zb = z.clone();
+        zb.push(beta);
+        let fhat = evaluate_base(&data.inner.evals()[0], &zb);
+        let f = evaluate_base(&t, &z);
+        assert_eq!(fhat, f + beta * data.mask_at(0, &z).unwrap());
     }
 }

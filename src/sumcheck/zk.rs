@@ -31,6 +31,7 @@ use super::{
 };
 use crate::field::{BaseField, ExtField};
 use crate::transcript::TranscriptExt;
+use crate::zk::Deferred;
 use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
@@ -559,6 +560,65 @@ impl<E: Field> MaskedClaim<E> {
         public_values: &[E],
         mask_value: E,
     ) -> Result<(), SumcheckError> {
+        let f = self.instance_value(terms, private, public_values)?;
+        if f + self.weight * mask_value == self.value {
+            Ok(())
+        } else {
+            Err(SumcheckError::FinalEvaluation)
+        }
+    }
+
+    /// The claims the final check leaves for the proof's opening, when the private tables are
+    /// committed (`tables[k]`: the caller's number of the `k`-th private table) and the mask `g`
+    /// (`mask_degree`, over the instance's variables and `b`) is the caller's fresh masks
+    /// `0 .. 1 + (n + 1)·d`: each masked value `v_k = t̂_k(r, β)`, and
+    /// `ρ·g(r, β) = value − (1 − β)·instance(values)` as a linear form on the mask's entries.
+    pub fn deferred(
+        &self,
+        terms: &[Term<E>],
+        private: &[bool],
+        public_values: &[E],
+        tables: &[usize],
+        mask_degree: usize,
+    ) -> Result<Vec<Deferred<E>>, SumcheckError> {
+        if tables.len() != self.values.len() {
+            return Err(SumcheckError::MaskedValues {
+                expected: self.values.len(),
+                got: tables.len(),
+            });
+        }
+        let f = self.instance_value(terms, private, public_values)?;
+        let mut out: Vec<Deferred<E>> = tables
+            .iter()
+            .zip(&self.values)
+            .map(|(&table, &value)| Deferred::Masked {
+                table,
+                point: self.point.clone(),
+                beta: self.beta,
+                value,
+            })
+            .collect();
+        let mut point = self.point.clone();
+        point.push(self.beta);
+        let weights = Mask::weights(point.len(), mask_degree, &point);
+        out.push(Deferred::Masks {
+            terms: weights
+                .into_iter()
+                .enumerate()
+                .map(|(i, w)| (i, self.weight * w))
+                .collect(),
+            value: self.value - f,
+        });
+        Ok(out)
+    }
+
+    /// `(1 − β)·instance(values)`, the private tables' values masked, the public ones given.
+    fn instance_value(
+        &self,
+        terms: &[Term<E>],
+        private: &[bool],
+        public_values: &[E],
+    ) -> Result<E, SumcheckError> {
         let (mut masked, mut public) = (self.values.iter(), public_values.iter());
         let mut all = Vec::with_capacity(private.len());
         for &p in private {
@@ -589,12 +649,7 @@ impl<E: Field> MaskedClaim<E> {
                 got: all.len(),
             });
         }
-        let f = (E::ONE - self.beta) * combine(terms, &all);
-        if f + self.weight * mask_value == self.value {
-            Ok(())
-        } else {
-            Err(SumcheckError::FinalEvaluation)
-        }
+        Ok((E::ONE - self.beta) * combine(terms, &all))
     }
 }
 
