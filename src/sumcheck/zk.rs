@@ -170,12 +170,27 @@ impl<E: Field> Mask<E> {
     pub fn weights(num_vars: usize, degree: usize, point: &[E]) -> Vec<E> {
         let mut w = Vec::with_capacity(1 + num_vars * degree);
         w.push(E::ONE);
+        // Lagrange basis over the nodes 0..=d at x, L_t(x) = Π_{j≠t}(x − j) / Π_{j≠t}(t − j)
+        // (what `interpolate` gives on the unit vector e_t), with the denominators inverted
+        // once; node 0's value is g_j(0) = 0, so t runs from 1.
+        let node = |j: usize| E::from(j as u64);
+        let inv_den: Vec<E> = (0..=degree)
+            .map(|t| {
+                (0..=degree)
+                    .filter(|&j| j != t)
+                    .map(|j| node(t) - node(j))
+                    .product::<E>()
+                    .inverse()
+                    .unwrap_or(E::ZERO)
+            })
+            .collect();
         for &x in point.iter().take(num_vars) {
-            // Lagrange basis over the nodes 0..=d at x; node 0's value is g_j(0) = 0.
-            for t in 1..=degree {
-                let mut unit = vec![E::ZERO; degree + 1];
-                unit[t] = E::ONE;
-                w.push(interpolate(&unit, x));
+            for (t, inv) in inv_den.iter().enumerate().skip(1) {
+                let num: E = (0..=degree)
+                    .filter(|&j| j != t)
+                    .map(|j| x - node(j))
+                    .product();
+                w.push(num * inv);
             }
         }
         w
@@ -689,6 +704,29 @@ mod tests {
     fn zk_sumcheck_round_trip() {
         round_trip::<Goldilocks, GoldilocksExt2>(1);
         round_trip::<Bn254Fr, Bn254Fr>(2);
+    }
+
+    /// `Mask::weights` is the Lagrange basis of `interpolate` on unit vectors, and gives `g(r)`.
+    #[test]
+    fn mask_weights_are_the_lagrange_basis() {
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(14);
+        for d in 1..=MAX_ZK_DEGREE {
+            let point: Vec<E> = (0..3).map(|_| E::rand(&mut rng)).collect();
+            let w = Mask::<E>::weights(3, d, &point);
+            let mut k = 1;
+            for &x in &point {
+                for t in 1..=d {
+                    let mut unit = vec![E::ZERO; d + 1];
+                    unit[t] = E::ONE;
+                    assert_eq!(w[k], interpolate(&unit, x));
+                    k += 1;
+                }
+            }
+            let mask = Mask::<E>::random(3, d, &mut rng);
+            let lin: E = w.iter().zip(mask.entries()).map(|(a, b)| *a * b).sum();
+            assert_eq!(lin, mask.evaluate(&point));
+        }
     }
 
     #[test]
