@@ -87,7 +87,7 @@
 //!
 //! See `spec/range.md` for the design choices (two trees, padding counted as lookups of 0), the
 //! transcript, the soundness accounting and the costs. [`bits`] holds the bit-decomposition
-//! range check that the spec compares against.
+//! range check that the spec compares against, and [`zk`] the hiding variant (`spec/zk.md`).
 
 use crate::sumcheck::{self, EvaluationClaim, SumcheckError};
 use crate::transcript::TranscriptExt;
