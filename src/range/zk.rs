@@ -51,12 +51,14 @@
 //! for the multiplicities (table `k`). The range statement holds (up to the soundness error of
 //! `spec/zk.md`) only if the caller proves them all.
 
+use super::layer::{self, Child, ZkHook};
 use super::prover::{build_layers, check_witness, evaluate, pack, root, table, Leaves};
 use super::{bits_eq, table_value, Layout, ProofPart, RangeError, Tree, ZkStep};
 use crate::field::{BaseField, ExtField};
 use crate::poly::{eq_table, Mle};
 use crate::sumcheck::zk::{
-    prove_masked_with, verify_masked, Mask, MaskedClaim, MaskedProof, MaskedProverOutput,
+    masked_finish, masked_start, prove_masked_with, verify_masked, Mask, MaskedClaim, MaskedProof,
+    MaskedProverOutput, MaskedRounds,
 };
 use crate::sumcheck::{Instance, Term};
 use crate::transcript::TranscriptExt;
@@ -579,11 +581,78 @@ fn prove_step<F: BaseField, E: ExtField<F>>(
     let mask = Mask::from_entries(slot.vars + 1, &masks[slot.mask..slot.scalars])
         .expect("the slot holds one mask of degree 3");
     let out = prove_masked_with(instance, claim, &private, scalar, &mask, t);
+    push_step_claim(slot, &out, r, ell, ell_value, deferred);
+    out
+}
+
+/// The step's [`Deferred::Masks`] claim, with the value the prover's masks give.
+fn push_step_claim<E: Field>(
+    slot: &MaskSlot,
+    out: &MaskedProverOutput<E>,
+    r: &[E],
+    ell: &[(usize, E)],
+    ell_value: E,
+    deferred: &mut Vec<Deferred<E>>,
+) {
     let weight = eq(r, &out.point);
     deferred.push(Deferred::Masks {
         terms: step_terms(slot, out.weight, &out.point, out.beta, weight, ell),
         value: out.weight * out.mask_value + (E::ONE - out.beta) * weight * ell_value,
     });
+}
+
+/// [`prove_step`] for a tree layer over `d ≥ 1` variables with the range check's specialized
+/// layer prover ([`super::layer`]: split `eq`, Gruen's factor, base-field leaves, fused folds)
+/// running the rounds over `x`, plus the mask's part and `ℓ`; the same messages as the generic
+/// prover's (the tests compare them through the second-witness test's f-parts).
+#[allow(clippy::too_many_arguments)]
+fn prove_layer_step<F: BaseField, E: ExtField<F>>(
+    slot: &MaskSlot,
+    kind: Kind,
+    child: Child<'_, F, E>,
+    claim: E,
+    (lambda, alpha): (E, E),
+    r: &[E],
+    ell: &[(usize, E)],
+    scalar: &dyn Fn(usize, &[E]) -> E,
+    masks: &[E],
+    t: &mut Transcript,
+    deferred: &mut Vec<Deferred<E>>,
+) -> MaskedProverOutput<E> {
+    let ell_value = linear(ell, masks);
+    let (terms, private) = step_terms_of(kind, lambda, alpha, ell_value);
+    let mask = Mask::from_entries(slot.vars + 1, &masks[slot.mask..slot.scalars])
+        .expect("the slot holds one mask of degree 3");
+    let (mask_sum, rho) = masked_start(r.len(), DEGREE, claim, &mask, t);
+    let hook = ZkHook {
+        mask: &mask,
+        rho,
+        ell: ell_value,
+        prefix: E::ZERO,
+    };
+    let (proof, point, h, prefix) =
+        layer::prove_rounds(child, r, lambda, claim, alpha, Some(hook), t);
+    let eq_value = eq(r, &point);
+    let table_values = match kind {
+        Kind::ColumnLeaves => vec![eq_value, alpha - h.q0, alpha - h.q1],
+        _ => vec![eq_value, h.p0, h.p1, h.q0, h.q1],
+    };
+    let out = masked_finish(
+        MaskedRounds {
+            terms: &terms,
+            private: &private,
+            table_values,
+            point,
+            rounds: proof.rounds,
+            prefix,
+            mask_sum,
+            rho,
+        },
+        scalar,
+        &mask,
+        t,
+    );
+    push_step_claim(slot, &out, r, ell, ell_value, deferred);
     out
 }
 
@@ -653,7 +722,6 @@ fn prove_tree<F: BaseField, E: ExtField<F>>(
         let s = slot.scalars;
         let kind = kind_of(tree, d, n);
         let layer = if d + 1 < n { children.next() } else { None };
-        let tables = step_tables(kind, layer, leaves, &point, alpha);
         // The leaves' private halves are a committed table's: scalars M(b, r') + u_b.
         let leaf_scalar = |i: usize, r: &[E]| {
             let b = if i == 1 { E::ZERO } else { E::ONE };
@@ -665,19 +733,41 @@ fn prove_tree<F: BaseField, E: ExtField<F>>(
             Kind::Internal => &internal_scalar,
             _ => &leaf_scalar,
         };
-        let out = prove_step(
-            slot,
-            kind,
-            tables,
-            claim,
-            (lambda, alpha),
-            &point,
-            &ell,
-            scalar,
-            masks,
-            t,
-            deferred,
-        );
+        let out = if d == 0 {
+            // One entry: the generic prover.
+            let tables = step_tables(kind, layer, leaves, &point, alpha);
+            prove_step(
+                slot,
+                kind,
+                tables,
+                claim,
+                (lambda, alpha),
+                &point,
+                &ell,
+                scalar,
+                masks,
+                t,
+                deferred,
+            )
+        } else {
+            let child = match layer {
+                Some(l) => Child::Layer(l),
+                None => Child::Leaves(leaves),
+            };
+            prove_layer_step(
+                slot,
+                kind,
+                child,
+                claim,
+                (lambda, alpha),
+                &point,
+                &ell,
+                scalar,
+                masks,
+                t,
+                deferred,
+            )
+        };
         let mu: E = t.challenge_field(b"zk-range-mu");
         let v = &out.proof.values;
         let beta = out.beta;

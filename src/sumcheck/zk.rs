@@ -135,7 +135,7 @@ impl<E: Field> Mask<E> {
     }
 
     /// `g_j(x)` by interpolation through `g_j(0) = 0` and the stored values.
-    fn univariate(&self, j: usize, x: E) -> E {
+    pub(crate) fn univariate(&self, j: usize, x: E) -> E {
         let mut nodes = Vec::with_capacity(self.degree() + 1);
         nodes.push(E::ZERO);
         nodes.extend_from_slice(&self.values[j]);
@@ -199,7 +199,7 @@ impl<E: Field> Mask<E> {
     /// This mask's part of round `j`'s polynomial at the message nodes `0, 2, …, d`, with
     /// `prefix = Σ_{i<j} g_i(r_i)`:
     /// `Σ_{b ∈ {0,1}^{n−j−1}} g(r_{<j}, X, b) = 2^{n−j−1}·(a_0 + prefix + g_j(X)) + 2^{n−j−2}·Σ_{i>j} g_i(1)`.
-    fn round(&self, j: usize, prefix: E, d: usize) -> Vec<E> {
+    pub(crate) fn round(&self, j: usize, prefix: E, d: usize) -> Vec<E> {
         let n = self.num_vars();
         let scale = pow2::<E>(n - j - 1);
         let tail: E = self.values[j + 1..].iter().map(|v| v[0]).sum();
@@ -228,7 +228,7 @@ fn pow2<E: Field>(k: usize) -> E {
 
 /// Absorbs the zero-knowledge header and the mask sum, and draws `ρ ≠ 0` (redrawn on the
 /// negligible event `ρ = 0`, which would switch the mask off).
-fn mask_weight<E: Field>(t: &mut Transcript, n: usize, d: usize, mask_sum: &E) -> E {
+pub(crate) fn mask_weight<E: Field>(t: &mut Transcript, n: usize, d: usize, mask_sum: &E) -> E {
     t.domain_separator(b"zk-sumcheck", &[n as u64, d as u64]);
     t.append_field(b"zk-mask-sum", mask_sum);
     loop {
@@ -473,12 +473,82 @@ pub fn prove_masked_with<F: BaseField, E: ExtField<F>>(
         "the mask's degree must cover the masked round"
     );
     let terms = instance.terms().to_vec();
+    let (mask_sum, rho) = masked_start(n, d, claim, mask, transcript);
+    let mut prover = RoundProver::new(instance, claim);
+    let (rounds, prefix) = run_rounds(&mut prover, mask, rho, d, transcript);
+    let (point, table_values) = prover.finish();
+    masked_finish(
+        MaskedRounds {
+            terms: &terms,
+            private,
+            table_values,
+            point,
+            rounds,
+            prefix,
+            mask_sum,
+            rho,
+        },
+        scalar,
+        mask,
+        transcript,
+    )
+}
+
+/// The start of a masked sum-check over `n` variables and `b`: absorbs the mask sum, draws
+/// `ρ`, absorbs the sum-check's header with `claim + ρ·G`; returns `(G, ρ)`. For a caller that
+/// runs the rounds over the `n` variables with its own prover (adding `ρ` times
+/// [`Mask::round`]), then calls [`masked_finish`].
+pub(crate) fn masked_start<E: Field>(
+    n: usize,
+    d: usize,
+    claim: E,
+    mask: &Mask<E>,
+    transcript: &mut Transcript,
+) -> (E, E) {
     let mask_sum = mask.sum();
     let rho = mask_weight(transcript, n + 1, d, &mask_sum);
     absorb_header(transcript, n + 1, d, &(claim + rho * mask_sum));
-    let mut prover = RoundProver::new(instance, claim);
-    let (mut rounds, prefix) = run_rounds(&mut prover, mask, rho, d, transcript);
-    let (mut point, table_values) = prover.finish();
+    (mask_sum, rho)
+}
+
+/// A masked sum-check after its rounds over the instance's variables.
+pub(crate) struct MaskedRounds<'a, E: Field> {
+    /// The instance's terms.
+    pub(crate) terms: &'a [Term<E>],
+    /// Which tables are private.
+    pub(crate) private: &'a [bool],
+    /// Each table's value at `point`.
+    pub(crate) table_values: Vec<E>,
+    /// The challenges so far, `r`.
+    pub(crate) point: Vec<E>,
+    /// The messages so far.
+    pub(crate) rounds: Vec<RoundMessage<E>>,
+    /// `Σ_j g_j(r_j)`.
+    pub(crate) prefix: E,
+    /// `G`.
+    pub(crate) mask_sum: E,
+    /// `ρ`.
+    pub(crate) rho: E,
+}
+
+/// The end of a masked sum-check: the round over `b`, `β`, the masked values.
+pub(crate) fn masked_finish<E: Field>(
+    state: MaskedRounds<'_, E>,
+    scalar: &dyn Fn(usize, &[E]) -> E,
+    mask: &Mask<E>,
+    transcript: &mut Transcript,
+) -> MaskedProverOutput<E> {
+    let MaskedRounds {
+        terms,
+        private,
+        table_values,
+        mut point,
+        mut rounds,
+        prefix,
+        mask_sum,
+        rho,
+    } = state;
+    let (n, d, tables) = (point.len(), mask.degree(), table_values.len());
     let scalars: Vec<E> = (0..tables)
         .map(|i| {
             if private[i] {
@@ -495,7 +565,7 @@ pub fn prove_masked_with<F: BaseField, E: ExtField<F>>(
             .zip(private.iter().zip(&scalars))
             .map(|(&v, (&p, &c))| if p { v + b * c } else { v })
             .collect();
-        (E::ONE - b) * combine(&terms, &values)
+        (E::ONE - b) * combine(terms, &values)
     };
     let evals: Vec<E> = std::iter::once(0)
         .chain(2..=d)
