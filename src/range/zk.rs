@@ -45,11 +45,21 @@
 //! and internal layers: `p0, p1, q0, q1` — for the join `P_c, P_t, Q_c, Q_t`; 2 for a leaf
 //! layer: `u_0, u_1`).
 //!
+//! **Prover.** The trees are the transparent ones ([`super`]); each layer over `d ≥ 1`
+//! variables runs its rounds over `x` with the specialized layer prover (`layer::prove_rounds`
+//! with a `ZkHook`: `ℓ` added to the summand, `ρ` times the mask's part to each message) and
+//! the round over `b` with [`crate::sumcheck::zk`]'s `masked_finish`; the join and the roots'
+//! steps (one entry each) use [`prove_masked_with`]. The messages are the generic prover's.
+//!
 //! **Returned claims** (prover and verifier alike, in this order): the join's
 //! [`Deferred::Masks`], the columns tree's per layer, its leaves', the table tree's per layer,
 //! its leaves', then [`Deferred::Masked`] per column (tables `0 … k − 1`, caller's order) and
 //! for the multiplicities (table `k`). The range statement holds (up to the soundness error of
-//! `spec/zk.md`) only if the caller proves them all.
+//! `spec/zk.md`) only if the caller proves them all. Each committed table is read at one point
+//! per proof; the columns' points are prefixes of one point `z` with one `β`, so columns that
+//! share a commitment mask (segments of one committed table, masked over the same low
+//! variables) must not be given as separate tables here: their masked values would differ by
+//! the tables' values alone.
 
 use super::layer::{self, Child, ZkHook};
 use super::prover::{build_layers, check_witness, evaluate, pack, root, table, Leaves};
