@@ -34,6 +34,7 @@ use super::Halves;
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::parallel::{collect_indexed, map_reduce, map_reduce_chunks_mut, num_threads};
 use crate::poly::eq_table;
+use crate::sumcheck::zk::Mask;
 use crate::sumcheck::{self, RoundMessage};
 use crate::transcript::TranscriptExt;
 use ark_ff::Field;
@@ -290,6 +291,18 @@ fn sum_at_one<E: MulAcc>(w: &Weights<E>, lambda: E, entry: impl Fn(usize) -> [E;
     )
 }
 
+/// The zero-knowledge additions to a layer's rounds ([`super::zk`]): a constant `ℓ` added to
+/// the summand (`Σ_x eq(r, x)·(f(x) + ℓ)`: `h_j` grows by `ℓ`), and `ρ` times the Libra mask's
+/// part of each round ([`Mask::round`]) added to the message, as
+/// [`crate::sumcheck::zk::prove_masked_with`] does over its instance's variables.
+pub(crate) struct ZkHook<'a, E: Field> {
+    pub(crate) mask: &'a Mask<E>,
+    pub(crate) rho: E,
+    pub(crate) ell: E,
+    /// `Σ_{i<j} g_i(ρ_i)` so far.
+    pub(crate) prefix: E,
+}
+
 /// The running state of the round polynomials `g_j = C_j·eq(r_j, X)·h_j(X)`.
 pub(crate) struct Rounds<'a, E: Field> {
     r: &'a [E],
@@ -298,6 +311,7 @@ pub(crate) struct Rounds<'a, E: Field> {
     c: E,
     point: Vec<E>,
     messages: Vec<RoundMessage<E>>,
+    zk: Option<ZkHook<'a, E>>,
 }
 
 impl<'a, E: Field> Rounds<'a, E> {
@@ -310,6 +324,7 @@ impl<'a, E: Field> Rounds<'a, E> {
             c: E::ONE,
             point: Vec::with_capacity(r.len()),
             messages: Vec::with_capacity(r.len()),
+            zk: None,
         }
     }
 
@@ -338,6 +353,8 @@ impl<'a, E: Field> Rounds<'a, E> {
         t: &mut Transcript,
     ) -> E {
         let (r, c) = (self.r[j], self.c);
+        let ell = self.zk.as_ref().map_or(E::ZERO, |z| z.ell);
+        let (h0, at_one) = (h0 + ell, at_one.map(|h1| h1 + ell));
         let h1 = match at_one {
             Some(h1) => h1,
             None => {
@@ -349,9 +366,17 @@ impl<'a, E: Field> Rounds<'a, E> {
         let h = |x: E| h0 + (h1 - h0 - lead) * x + lead * x * x;
         let eq_r = |x: E| r * x + (E::ONE - r) * (E::ONE - x);
         let g = |x: E| c * eq_r(x) * h(x);
-        let evals = vec![g(E::ZERO), g(E::from(2u64)), g(E::from(3u64))];
+        let mut evals = vec![g(E::ZERO), g(E::from(2u64)), g(E::from(3u64))];
+        if let Some(z) = &self.zk {
+            for (e, m) in evals.iter_mut().zip(z.mask.round(j, z.prefix, 3)) {
+                *e += z.rho * m;
+            }
+        }
         t.append_fields(b"sumcheck-round", &evals);
         let rho: E = t.challenge_field(b"sumcheck-challenge");
+        if let Some(z) = &mut self.zk {
+            z.prefix += z.mask.univariate(j, rho);
+        }
         self.claim = g(rho);
         self.c *= eq_r(rho);
         self.point.push(rho);
@@ -370,10 +395,26 @@ pub(crate) fn prove<F: BaseField, E: ExtField<F>>(
     alpha: E,
     t: &mut Transcript,
 ) -> (sumcheck::Proof<E>, Vec<E>, Halves<E>) {
-    let k = point.len();
-    sumcheck::absorb_header(t, k, 3, &claim);
+    sumcheck::absorb_header(t, point.len(), 3, &claim);
+    let (proof, point, halves, _) = prove_rounds(child, point, lambda, claim, alpha, None, t);
+    (proof, point, halves)
+}
+
+/// The rounds of [`prove`] without the sum-check's header (a masked sum-check absorbs its
+/// own), with the zero-knowledge additions if `zk` is given; also returns the mask's prefix
+/// `Σ_j g_j(ρ_j)` (0 without `zk`).
+pub(crate) fn prove_rounds<'a, F: BaseField, E: ExtField<F>>(
+    child: Child<F, E>,
+    point: &'a [E],
+    lambda: E,
+    claim: E,
+    alpha: E,
+    zk: Option<ZkHook<'a, E>>,
+    t: &mut Transcript,
+) -> (sumcheck::Proof<E>, Vec<E>, Halves<E>, E) {
     let weights = Weights::for_rounds(point);
     let mut rounds = Rounds::new(point, lambda, claim);
+    rounds.zk = zk;
     let halves = match child {
         Child::Layer(table) => rounds_on_table(table, 0, &weights, &mut rounds, t),
         Child::Leaves(leaves) => {
@@ -415,8 +456,9 @@ pub(crate) fn prove<F: BaseField, E: ExtField<F>>(
             }
         }
     };
+    let prefix = rounds.zk.as_ref().map_or(E::ZERO, |z| z.prefix);
     let (proof, point) = rounds.finish();
-    (proof, point, halves)
+    (proof, point, halves, prefix)
 }
 
 /// A base-field leaf entry `[p0, c0, p1, c1]` as `[p0, α − c0, p1, α − c1]` in `E`.

@@ -87,7 +87,7 @@
 //!
 //! See `spec/range.md` for the design choices (two trees, padding counted as lookups of 0), the
 //! transcript, the soundness accounting and the costs. [`bits`] holds the bit-decomposition
-//! range check that the spec compares against.
+//! range check that the spec compares against, and [`zk`] the hiding variant (`spec/zk.md`).
 
 use crate::sumcheck::{self, EvaluationClaim, SumcheckError};
 use crate::transcript::TranscriptExt;
@@ -99,6 +99,7 @@ pub mod bits;
 mod layer;
 mod prover;
 mod verifier;
+pub mod zk;
 
 #[cfg(feature = "cheat")]
 pub use prover::prove_unchecked;
@@ -156,6 +157,37 @@ pub enum ProofPart {
     },
     /// The column evaluations (one per column).
     ColumnValues,
+    /// The rounds of a zero-knowledge step's masked sum-check ([`zk`]).
+    ZkRounds {
+        /// Which step.
+        step: ZkStep,
+    },
+    /// One round message of a zero-knowledge step's masked sum-check.
+    ZkMessage {
+        /// Which step.
+        step: ZkStep,
+        /// Which round.
+        round: usize,
+    },
+    /// The masked values at the end of a zero-knowledge step.
+    ZkValues {
+        /// Which step.
+        step: ZkStep,
+    },
+}
+
+/// A step of the zero-knowledge range check ([`zk`]): one masked sum-check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZkStep {
+    /// The top node joining the two trees' roots: its numerator must be 0.
+    Join,
+    /// The reduction of a tree's layer `layer` (`0` = its root) to layer `layer + 1`.
+    Layer {
+        /// Which tree.
+        tree: Tree,
+        /// The parent layer.
+        layer: usize,
+    },
 }
 
 /// A range-check statement that cannot be proven, or a proof the verifier rejects.
@@ -270,6 +302,24 @@ pub enum RangeError {
     LeafDenominator {
         /// Which tree.
         tree: Tree,
+    },
+    /// The zero-knowledge prover was given the wrong number of fresh masks
+    /// ([`zk::mask_len`]; prover precondition).
+    #[error("{got} fresh masks were given; the statement needs {expected}")]
+    MasksLength {
+        /// [`zk::mask_len`] of the statement.
+        expected: usize,
+        /// Entries given.
+        got: usize,
+    },
+    /// A zero-knowledge step's masked sum-check was rejected (its shape is checked first, so
+    /// this is not reached by proofs that decode).
+    #[error("{step:?}: {source}")]
+    ZkSumcheck {
+        /// Which step.
+        step: ZkStep,
+        /// The sum-check's error.
+        source: SumcheckError,
     },
 }
 

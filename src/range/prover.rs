@@ -97,6 +97,17 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     multiplicities: &[F],
     transcript: &mut Transcript,
 ) -> Result<(Proof<E>, RangeClaims<E>), RangeError> {
+    let layout = check_witness(columns, bits, multiplicities)?;
+    Ok(prove_layout(&layout, columns, multiplicities, transcript))
+}
+
+/// The layout of the statement, after the prover's preconditions: shapes, every entry in
+/// range, and `multiplicities` the number of occurrences (shared with [`super::zk::prove`]).
+pub(crate) fn check_witness<F: BaseField>(
+    columns: &[&[F]],
+    bits: usize,
+    multiplicities: &[F],
+) -> Result<Layout, RangeError> {
     let layout = Layout::of_columns(columns, bits)?;
     check_multiplicities_len(multiplicities, bits)?;
     let counts = count(columns, bits).map_err(|e| out_of_range(columns, bits, e))?;
@@ -115,7 +126,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
             got: multiplicities[value].to_string(),
         });
     }
-    Ok(prove_layout(&layout, columns, multiplicities, transcript))
+    Ok(layout)
 }
 
 /// [`prove`] without the checks on the entries and the multiplicities: a cheating prover for
@@ -162,7 +173,7 @@ pub(crate) fn prove_trusting<F: BaseField, E: ExtField<F>>(
     Ok(prove_layout(&layout, columns, multiplicities, transcript))
 }
 
-fn check_multiplicities_len<F>(m: &[F], bits: usize) -> Result<(), RangeError> {
+pub(crate) fn check_multiplicities_len<F>(m: &[F], bits: usize) -> Result<(), RangeError> {
     if m.len() != 1 << bits {
         return Err(RangeError::MultiplicitiesLength {
             expected: 1 << bits,
@@ -180,17 +191,17 @@ pub(crate) struct Leaves<'a, F: Clone> {
 }
 
 impl<F: BaseField> Leaves<'_, F> {
-    fn vars(&self) -> usize {
+    pub(crate) fn vars(&self) -> usize {
         self.den.len().trailing_zeros() as usize
     }
 
-    fn num(&self, i: usize) -> F {
+    pub(crate) fn num(&self, i: usize) -> F {
         self.num.as_ref().map_or(F::ONE, |n| n[i])
     }
 }
 
 /// The packed columns table: each column at its offset, zeros after the last.
-fn pack<F: BaseField>(layout: &Layout, columns: &[&[F]]) -> Vec<F> {
+pub(crate) fn pack<F: BaseField>(layout: &Layout, columns: &[&[F]]) -> Vec<F> {
     let mut packed = vec![F::ZERO; 1 << layout.vars];
     for (c, &o) in columns.iter().zip(&layout.offsets) {
         packed[o..o + c.len()].copy_from_slice(c);
@@ -199,7 +210,7 @@ fn pack<F: BaseField>(layout: &Layout, columns: &[&[F]]) -> Vec<F> {
 }
 
 /// `0, 1, …, 2^bits − 1` in `F` (by additions, in parallel chunks).
-fn table<F: BaseField>(bits: usize) -> Vec<F> {
+pub(crate) fn table<F: BaseField>(bits: usize) -> Vec<F> {
     let mut t = vec![F::ZERO; 1 << bits];
     crate::parallel::for_each_chunk_mut(&mut t, |start, chunk| {
         let mut x = F::from(start as u64);
@@ -321,7 +332,10 @@ pub(crate) fn evaluate<F: BaseField, E: ExtField<F>>(c: &[F], r: &[E]) -> E {
 
 /// Layers `1 … n − 1` of a tree, `layers[d − 1]` = layer `d` as `2^{d−1}` entries
 /// `[p(2i), q(2i), p(2i + 1), q(2i + 1)]` (the layout [`layer`] works on).
-fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> Vec<Vec<[E; 4]>> {
+pub(crate) fn build_layers<F: BaseField, E: ExtField<F>>(
+    leaves: &Leaves<F>,
+    alpha: E,
+) -> Vec<Vec<[E; 4]>> {
     let n = leaves.vars();
     let mut layers: Vec<Vec<[E; 4]>> = Vec::with_capacity(n.saturating_sub(1));
     if n < 2 {
@@ -378,7 +392,7 @@ fn build_layers<F: BaseField, E: ExtField<F>>(leaves: &Leaves<F>, alpha: E) -> V
 }
 
 /// Layer 1's two entries.
-fn root<F: BaseField, E: ExtField<F>>(
+pub(crate) fn root<F: BaseField, E: ExtField<F>>(
     leaves: &Leaves<F>,
     layers: &[Vec<[E; 4]>],
     alpha: E,

@@ -136,7 +136,7 @@ impl<E: Field> Mask<E> {
     }
 
     /// `g_j(x)` by interpolation through `g_j(0) = 0` and the stored values.
-    fn univariate(&self, j: usize, x: E) -> E {
+    pub(crate) fn univariate(&self, j: usize, x: E) -> E {
         let mut nodes = Vec::with_capacity(self.degree() + 1);
         nodes.push(E::ZERO);
         nodes.extend_from_slice(&self.values[j]);
@@ -171,12 +171,27 @@ impl<E: Field> Mask<E> {
     pub fn weights(num_vars: usize, degree: usize, point: &[E]) -> Vec<E> {
         let mut w = Vec::with_capacity(1 + num_vars * degree);
         w.push(E::ONE);
+        // Lagrange basis over the nodes 0..=d at x, L_t(x) = Π_{j≠t}(x − j) / Π_{j≠t}(t − j)
+        // (what `interpolate` gives on the unit vector e_t), with the denominators inverted
+        // once; node 0's value is g_j(0) = 0, so t runs from 1.
+        let node = |j: usize| E::from(j as u64);
+        let inv_den: Vec<E> = (0..=degree)
+            .map(|t| {
+                (0..=degree)
+                    .filter(|&j| j != t)
+                    .map(|j| node(t) - node(j))
+                    .product::<E>()
+                    .inverse()
+                    .unwrap_or(E::ZERO)
+            })
+            .collect();
         for &x in point.iter().take(num_vars) {
-            // Lagrange basis over the nodes 0..=d at x; node 0's value is g_j(0) = 0.
-            for t in 1..=degree {
-                let mut unit = vec![E::ZERO; degree + 1];
-                unit[t] = E::ONE;
-                w.push(interpolate(&unit, x));
+            for (t, inv) in inv_den.iter().enumerate().skip(1) {
+                let num: E = (0..=degree)
+                    .filter(|&j| j != t)
+                    .map(|j| x - node(j))
+                    .product();
+                w.push(num * inv);
             }
         }
         w
@@ -185,7 +200,7 @@ impl<E: Field> Mask<E> {
     /// This mask's part of round `j`'s polynomial at the message nodes `0, 2, …, d`, with
     /// `prefix = Σ_{i<j} g_i(r_i)`:
     /// `Σ_{b ∈ {0,1}^{n−j−1}} g(r_{<j}, X, b) = 2^{n−j−1}·(a_0 + prefix + g_j(X)) + 2^{n−j−2}·Σ_{i>j} g_i(1)`.
-    fn round(&self, j: usize, prefix: E, d: usize) -> Vec<E> {
+    pub(crate) fn round(&self, j: usize, prefix: E, d: usize) -> Vec<E> {
         let n = self.num_vars();
         let scale = pow2::<E>(n - j - 1);
         let tail: E = self.values[j + 1..].iter().map(|v| v[0]).sum();
@@ -214,7 +229,7 @@ fn pow2<E: Field>(k: usize) -> E {
 
 /// Absorbs the zero-knowledge header and the mask sum, and draws `ρ ≠ 0` (redrawn on the
 /// negligible event `ρ = 0`, which would switch the mask off).
-fn mask_weight<E: Field>(t: &mut Transcript, n: usize, d: usize, mask_sum: &E) -> E {
+pub(crate) fn mask_weight<E: Field>(t: &mut Transcript, n: usize, d: usize, mask_sum: &E) -> E {
     t.domain_separator(b"zk-sumcheck", &[n as u64, d as u64]);
     t.append_field(b"zk-mask-sum", mask_sum);
     loop {
@@ -459,12 +474,82 @@ pub fn prove_masked_with<F: BaseField, E: ExtField<F>>(
         "the mask's degree must cover the masked round"
     );
     let terms = instance.terms().to_vec();
+    let (mask_sum, rho) = masked_start(n, d, claim, mask, transcript);
+    let mut prover = RoundProver::new(instance, claim);
+    let (rounds, prefix) = run_rounds(&mut prover, mask, rho, d, transcript);
+    let (point, table_values) = prover.finish();
+    masked_finish(
+        MaskedRounds {
+            terms: &terms,
+            private,
+            table_values,
+            point,
+            rounds,
+            prefix,
+            mask_sum,
+            rho,
+        },
+        scalar,
+        mask,
+        transcript,
+    )
+}
+
+/// The start of a masked sum-check over `n` variables and `b`: absorbs the mask sum, draws
+/// `ρ`, absorbs the sum-check's header with `claim + ρ·G`; returns `(G, ρ)`. For a caller that
+/// runs the rounds over the `n` variables with its own prover (adding `ρ` times
+/// [`Mask::round`]), then calls [`masked_finish`].
+pub(crate) fn masked_start<E: Field>(
+    n: usize,
+    d: usize,
+    claim: E,
+    mask: &Mask<E>,
+    transcript: &mut Transcript,
+) -> (E, E) {
     let mask_sum = mask.sum();
     let rho = mask_weight(transcript, n + 1, d, &mask_sum);
     absorb_header(transcript, n + 1, d, &(claim + rho * mask_sum));
-    let mut prover = RoundProver::new(instance, claim);
-    let (mut rounds, prefix) = run_rounds(&mut prover, mask, rho, d, transcript);
-    let (mut point, table_values) = prover.finish();
+    (mask_sum, rho)
+}
+
+/// A masked sum-check after its rounds over the instance's variables.
+pub(crate) struct MaskedRounds<'a, E: Field> {
+    /// The instance's terms.
+    pub(crate) terms: &'a [Term<E>],
+    /// Which tables are private.
+    pub(crate) private: &'a [bool],
+    /// Each table's value at `point`.
+    pub(crate) table_values: Vec<E>,
+    /// The challenges so far, `r`.
+    pub(crate) point: Vec<E>,
+    /// The messages so far.
+    pub(crate) rounds: Vec<RoundMessage<E>>,
+    /// `Σ_j g_j(r_j)`.
+    pub(crate) prefix: E,
+    /// `G`.
+    pub(crate) mask_sum: E,
+    /// `ρ`.
+    pub(crate) rho: E,
+}
+
+/// The end of a masked sum-check: the round over `b`, `β`, the masked values.
+pub(crate) fn masked_finish<E: Field>(
+    state: MaskedRounds<'_, E>,
+    scalar: &dyn Fn(usize, &[E]) -> E,
+    mask: &Mask<E>,
+    transcript: &mut Transcript,
+) -> MaskedProverOutput<E> {
+    let MaskedRounds {
+        terms,
+        private,
+        table_values,
+        mut point,
+        mut rounds,
+        prefix,
+        mask_sum,
+        rho,
+    } = state;
+    let (n, d, tables) = (point.len(), mask.degree(), table_values.len());
     let scalars: Vec<E> = (0..tables)
         .map(|i| {
             if private[i] {
@@ -481,7 +566,7 @@ pub fn prove_masked_with<F: BaseField, E: ExtField<F>>(
             .zip(private.iter().zip(&scalars))
             .map(|(&v, (&p, &c))| if p { v + b * c } else { v })
             .collect();
-        (E::ONE - b) * combine(&terms, &values)
+        (E::ONE - b) * combine(terms, &values)
     };
     let evals: Vec<E> = std::iter::once(0)
         .chain(2..=d)
@@ -744,6 +829,29 @@ mod tests {
     fn zk_sumcheck_round_trip() {
         round_trip::<Goldilocks, GoldilocksExt2>(1);
         round_trip::<Bn254Fr, Bn254Fr>(2);
+    }
+
+    /// `Mask::weights` is the Lagrange basis of `interpolate` on unit vectors, and gives `g(r)`.
+    #[test]
+    fn mask_weights_are_the_lagrange_basis() {
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(14);
+        for d in 1..=MAX_ZK_DEGREE {
+            let point: Vec<E> = (0..3).map(|_| E::rand(&mut rng)).collect();
+            let w = Mask::<E>::weights(3, d, &point);
+            let mut k = 1;
+            for &x in &point {
+                for t in 1..=d {
+                    let mut unit = vec![E::ZERO; d + 1];
+                    unit[t] = E::ONE;
+                    assert_eq!(w[k], interpolate(&unit, x));
+                    k += 1;
+                }
+            }
+            let mask = Mask::<E>::random(3, d, &mut rng);
+            let lin: E = w.iter().zip(mask.entries()).map(|(a, b)| *a * b).sum();
+            assert_eq!(lin, mask.evaluate(&point));
+        }
     }
 
     #[test]

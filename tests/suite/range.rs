@@ -816,3 +816,160 @@ proptest! {
         prop_assert!(verify::<Bn254Fr, Bn254Fr>(&vars, bits, &p).is_err());
     }
 }
+
+// The hiding range check (`range::zk`), through the public API: the caller draws the fresh
+// masks, commits them (here: absorbs them), and proves the returned claims (here: checks them
+// against the tables' hiding extensions).
+
+mod zk {
+    use super::*;
+    use zkcnn::range::zk::{self, ZkRangeProof};
+    use zkcnn::zk::{Deferred, ExplicitMasks, TableMasks};
+
+    struct Statement<F, E> {
+        columns: Vec<Vec<F>>,
+        m: Vec<F>,
+        masks: Vec<E>,
+        tables: ExplicitMasks<E>,
+    }
+
+    fn statement<F: BaseField, E: ExtField<F>>(
+        rng: &mut StdRng,
+        vars: &[usize],
+        bits: usize,
+    ) -> Statement<F, E> {
+        let columns = random_columns::<F>(rng, vars, bits);
+        let m = range::multiplicities(&refs(&columns), bits).unwrap();
+        let masks = (0..zk::mask_len(vars, bits).unwrap())
+            .map(|_| E::rand(rng))
+            .collect();
+        // Commitment masks over up to 2 low variables of each table.
+        let mut tables: Vec<Vec<E>> = vars
+            .iter()
+            .chain([&bits])
+            .map(|&v| (0..1usize << v.min(2)).map(|_| E::rand(rng)).collect())
+            .collect();
+        tables.truncate(vars.len() + 1);
+        Statement {
+            columns,
+            m,
+            masks,
+            tables: ExplicitMasks(tables),
+        }
+    }
+
+    impl<F: BaseField, E: ExtField<F>> Statement<F, E> {
+        fn transcript(&self) -> Transcript {
+            let mut t = Transcript::new(LABEL);
+            t.append_fields(b"fresh-masks", &self.masks);
+            t
+        }
+
+        fn prove(&self, bits: usize) -> (ZkRangeProof<E>, Vec<Deferred<E>>) {
+            zk::prove::<F, E>(
+                &refs(&self.columns),
+                bits,
+                &self.m,
+                &self.masks,
+                &self.tables,
+                &mut self.transcript(),
+            )
+            .unwrap()
+        }
+
+        fn verify(
+            &self,
+            vars: &[usize],
+            bits: usize,
+            proof: &ZkRangeProof<E>,
+        ) -> Result<Vec<Deferred<E>>, RangeError> {
+            zk::verify::<F, E>(vars, bits, proof, &mut self.transcript())
+        }
+
+        fn all_hold(&self, claims: &[Deferred<E>]) -> bool {
+            let hiding = |t: usize, z: &[E], beta: E| {
+                let table = self.columns.get(t).unwrap_or(&self.m);
+                evaluate_base(table, z) + beta * self.tables.mask_at(t, z)
+            };
+            claims.iter().all(|c| c.holds(hiding, &self.masks))
+        }
+    }
+
+    fn round_trip<F: BaseField, E: ExtField<F>>(seed: u64, vars: &[usize], bits: usize) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let s = statement::<F, E>(&mut rng, vars, bits);
+        let (proof, claims) = s.prove(bits);
+        let bytes = codec::to_bytes(&proof);
+        let decoded: ZkRangeProof<E> = codec::from_bytes(&bytes).unwrap();
+        let checked = s.verify(vars, bits, &decoded).unwrap();
+        assert_eq!(checked, claims);
+        assert!(s.all_hold(&checked));
+        assert_eq!(
+            claims.len(),
+            3 + vars.len() + 1 + bits + proof.columns.len()
+        );
+        // A leftover byte is an error; a wrong multiplicity is refused by the prover.
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(codec::from_bytes::<ZkRangeProof<E>>(&longer).is_err());
+        let mut bad = s.m.clone();
+        bad[0] += F::ONE;
+        assert!(matches!(
+            zk::prove::<F, E>(
+                &refs(&s.columns),
+                bits,
+                &bad,
+                &s.masks,
+                &s.tables,
+                &mut s.transcript()
+            ),
+            Err(RangeError::WrongMultiplicity { value: 0, .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn zk_range_round_trips(seed: u64, vars in proptest::collection::vec(0usize..8, 1..5), bits in 1usize..9) {
+            round_trip::<Goldilocks, GoldilocksExt2>(seed, &vars, bits);
+            round_trip::<Bn254Fr, Bn254Fr>(seed, &vars, bits);
+        }
+
+        #[test]
+        fn zk_range_random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..800), vars in proptest::collection::vec(0usize..6, 0..4), bits in 0usize..6) {
+            if let Ok(p) = codec::from_bytes::<ZkRangeProof<GoldilocksExt2>>(&bytes) {
+                let _ = zk::verify::<Goldilocks, GoldilocksExt2>(&vars, bits, &p, &mut Transcript::new(LABEL));
+            }
+            if let Ok(p) = codec::from_bytes::<ZkRangeProof<Bn254Fr>>(&bytes) {
+                let _ = zk::verify::<Bn254Fr, Bn254Fr>(&vars, bits, &p, &mut Transcript::new(LABEL));
+            }
+        }
+    }
+
+    /// An entry out of range with the in-range counts (the cheating prover computes the rest
+    /// honestly): the proof decodes and verifies shape-wise, and the join's claim is false.
+    #[test]
+    fn zk_range_out_of_range_entry_leaves_a_false_claim() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(21);
+        for (vars, bits) in [(vec![3usize, 1], 3usize), (vec![6], 4), (vec![0], 1)] {
+            let mut s = statement::<F, E>(&mut rng, &vars, bits);
+            s.columns[0][0] = F::from(1u64 << bits);
+            let rest: Vec<F> = s.columns.concat()[1..].to_vec();
+            s.m = range::multiplicities(&[&rest], bits).unwrap();
+            let (proof, _) = zk::prove_unchecked::<F, E>(
+                &refs(&s.columns),
+                bits,
+                &s.m,
+                &s.masks,
+                &s.tables,
+                &mut s.transcript(),
+            )
+            .unwrap();
+            let checked = s.verify(&vars, bits, &proof).unwrap();
+            assert!(!s.all_hold(&checked), "{vars:?}");
+        }
+    }
+}
