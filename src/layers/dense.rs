@@ -86,3 +86,487 @@ pub fn verify<E: Field>(
     let x = super::get(&v, 1, "dense values", 2)?;
     Ok((rho, w, x))
 }
+
+/// The tables a requantizing dense layer's relation reads on its output side, each over the
+/// output's `n_o` variables with a public weight: the bias (limbs), `y`, `n` and the remainder
+/// (limbs), as `Σ_k weight_k·t_k(o)` enters `acc(o) = Σ_k …`.
+pub type OutputTables<'a, F, E> = [(E, &'a [F])];
+
+/// The variables of a zero-knowledge dense step's sum-check: the larger side's.
+fn zk_vars(in_vars: usize, out_vars: usize) -> usize {
+    in_vars.max(out_vars)
+}
+
+/// `2^{−k}` in `E`.
+fn inv_pow2<E: Field>(k: usize) -> E {
+    E::from(2u64).pow([k as u64]).inverse().unwrap_or(E::ZERO)
+}
+
+/// The terms of the zero-knowledge dense step over tables `[W̃(·, r_o), x, eq(r_o, ·), t_0, …]`
+/// (each replicated over the variables it lacks, hence the `2^{−missing}` scales).
+fn zk_terms<E: Field>(
+    in_vars: usize,
+    out_vars: usize,
+    weights: impl Iterator<Item = E>,
+) -> Vec<crate::sumcheck::Term<E>> {
+    let n = zk_vars(in_vars, out_vars);
+    let (si, so) = (inv_pow2::<E>(n - in_vars), inv_pow2::<E>(n - out_vars));
+    let mut terms = vec![crate::sumcheck::Term {
+        coeff: si,
+        factors: vec![0, 1],
+    }];
+    for (k, w) in weights.enumerate() {
+        terms.push(crate::sumcheck::Term {
+            coeff: so * w,
+            factors: vec![2, 3 + k],
+        });
+    }
+    terms
+}
+
+/// Which tables of the zero-knowledge dense step are private: `W`, `x` unless public, never
+/// `eq`, every output-side table.
+fn zk_private(input_public: bool, outputs: usize) -> Vec<bool> {
+    let mut p = vec![true, !input_public, false];
+    p.extend(std::iter::repeat_n(true, outputs));
+    p
+}
+
+/// The degree of the zero-knowledge dense step's mask ([`crate::sumcheck::zk::masked_degree`]).
+pub fn zk_mask_degree(input_public: bool, outputs: usize) -> usize {
+    let terms = zk_terms::<crate::field::Goldilocks>(
+        1,
+        1,
+        std::iter::repeat_n(crate::field::Goldilocks::ONE, outputs),
+    );
+    crate::sumcheck::zk::masked_degree(&terms, &zk_private(input_public, outputs))
+}
+
+/// `t` (`2^v` entries) repeated to `2^n` entries: its extension, constant in the top `n − v`
+/// variables.
+fn replicate<T: Clone>(t: &[T], n: usize) -> Vec<T> {
+    let reps = (1usize << n) / t.len().max(1);
+    let mut out = Vec::with_capacity(t.len() * reps);
+    for _ in 0..reps {
+        out.extend_from_slice(t);
+    }
+    out
+}
+
+/// A requantizing dense layer's relation at its layer point `r_o`, in zero knowledge
+/// (`spec/zk.md`, "Layers, in zero-knowledge mode"): one masked sum-check of
+///
+/// ```text
+///     Σ_i W̃(i, r_o)·x̃(i) + Σ_o eq(r_o, o)·Σ_k a_k·t_k(o) = lhs
+/// ```
+///
+/// over `max(n_i, n_o)` variables (the smaller side's tables replicated, their terms scaled
+/// back), with `W`, the output-side tables `t_k` and — unless `input_public` — `x` private and
+/// committed; `mask` over the sum-check's variables and `b`, of degree [`zk_mask_degree`],
+/// committed beforehand; `scalars` the committed tables' masks at a point
+/// ([`crate::zk::TableMasks`], tables numbered `0` = `W` at `(ρ_{<n_i}, r_o)`, `1` = `x` at
+/// `ρ_{<n_i}`, `2 + k` = `t_k` at `ρ_{<n_o}`). For a requantizing layer `t = (bias limbs, y, n,
+/// remainder limbs)` with weights `(2^{Wj}, −2^s, 2^s, −2^{Bj})` and `lhs = −2^{s−1}`: no value
+/// at `r_o` is ever read. Returns the proof and the deferred claims (table numbering as above;
+/// the Libra mask is the caller's fresh masks `0 ..`).
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_zk<F: BaseField, E: ExtField<F>>(
+    w: &[F],
+    x: &[F],
+    input_public: bool,
+    outputs: &OutputTables<'_, F, E>,
+    r_o: &[E],
+    lhs: E,
+    mask: &crate::sumcheck::zk::Mask<E>,
+    scalars: &impl crate::zk::TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (
+    crate::sumcheck::zk::MaskedProof<E>,
+    Vec<crate::zk::Deferred<E>>,
+) {
+    let (in_vars, out_vars) = (x.len().trailing_zeros() as usize, r_o.len());
+    let n = zk_vars(in_vars, out_vars);
+    let eq = eq_table(r_o);
+    let wr = fold_rows(w, in_vars, &eq);
+    let mut tables = vec![
+        Mle::Ext(replicate(&wr, n)),
+        Mle::Base(replicate(x, n)),
+        Mle::Ext(replicate(&eq, n)),
+    ];
+    tables.extend(outputs.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
+    let terms = zk_terms(in_vars, out_vars, outputs.iter().map(|(a, _)| *a));
+    let private = zk_private(input_public, outputs.len());
+    let instance = crate::sumcheck::Instance::new(tables, terms).expect("tables of 2^n entries");
+    let point_of = |i: usize, rho: &[E]| -> Vec<E> {
+        match i {
+            0 => [&rho[..in_vars], r_o].concat(),
+            1 => rho[..in_vars].to_vec(),
+            _ => rho[..out_vars].to_vec(),
+        }
+    };
+    // Instance tables `[W, x, eq, t_0, …]`; the claims' numbering `[W, x, t_0, …]`.
+    let table_of = |i: usize| if i < 2 { i } else { i - 1 };
+    let scalar = |i: usize, rho: &[E]| scalars.mask_at(table_of(i), &point_of(i, rho));
+    let out =
+        crate::sumcheck::zk::prove_masked_with(instance, lhs, &private, &scalar, mask, transcript);
+    let deferred = zk_deferred(
+        in_vars,
+        out_vars,
+        input_public,
+        r_o,
+        &out.point,
+        out.beta,
+        &out.proof.values,
+    );
+    let mut deferred = deferred;
+    // The mask's form: ρ·g(ρ, β) = ρ·(weights · entries), value what the final check leaves.
+    let mut full = out.point.clone();
+    full.push(out.beta);
+    let weights = crate::sumcheck::zk::Mask::weights(full.len(), mask.degree(), &full);
+    deferred.push(crate::zk::Deferred::Masks {
+        terms: weights
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| (i, out.weight * a))
+            .collect(),
+        value: out.weight * out.mask_value,
+    });
+    (out.proof, deferred)
+}
+
+/// The masked values' claims of a zero-knowledge dense step at `(ρ, β)`.
+fn zk_deferred<E: Field>(
+    in_vars: usize,
+    out_vars: usize,
+    input_public: bool,
+    r_o: &[E],
+    rho: &[E],
+    beta: E,
+    values: &[E],
+) -> Vec<crate::zk::Deferred<E>> {
+    let mut tables: Vec<(usize, Vec<E>)> = vec![(0, [&rho[..in_vars], r_o].concat())];
+    if !input_public {
+        tables.push((1, rho[..in_vars].to_vec()));
+    }
+    for k in 0..values.len().saturating_sub(tables.len()) {
+        tables.push((2 + k, rho[..out_vars].to_vec()));
+    }
+    tables
+        .into_iter()
+        .zip(values)
+        .map(|((table, point), &value)| crate::zk::Deferred::Masked {
+            table,
+            point,
+            beta,
+            value,
+        })
+        .collect()
+}
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+/// Verifies a zero-knowledge dense step ([`prove_zk`]) over `2^{in_vars}` inputs and the
+/// output-side tables' `weights`; `input` is the public input's table, or `None` for a committed
+/// one. Returns the claims for the proof's opening (numbered as in [`prove_zk`]).
+#[allow(clippy::too_many_arguments)]
+pub fn verify_zk<F: BaseField, E: ExtField<F>>(
+    in_vars: usize,
+    weights: &[E],
+    input: Option<&[F]>,
+    r_o: &[E],
+    lhs: E,
+    mask_degree: usize,
+    proof: &crate::sumcheck::zk::MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
+    let out_vars = r_o.len();
+    let n = zk_vars(in_vars, out_vars);
+    let private = zk_private(input.is_some(), weights.len());
+    let count = private.iter().filter(|&&p| p).count();
+    let claim = crate::sumcheck::zk::verify_masked(n, mask_degree, lhs, count, proof, transcript)
+        .map_err(|source| LayerError::Sumcheck {
+        step: "dense (zero knowledge)",
+        source,
+    })?;
+    let rho = &claim.point;
+    let (Some(rho_in), Some(rho_out)) = (rho.get(..in_vars), rho.get(..out_vars)) else {
+        return Err(LayerError::Count {
+            what: "dense (zero knowledge) point",
+            expected: n,
+            got: rho.len(),
+        });
+    };
+    let mut public = Vec::with_capacity(2);
+    if let Some(x) = input {
+        if x.len() != 1 << in_vars {
+            return Err(LayerError::Count {
+                what: "dense (zero knowledge) public input",
+                expected: 1 << in_vars,
+                got: x.len(),
+            });
+        }
+        public.push(crate::poly::evaluate_base(x, rho_in));
+    }
+    public.push(crate::poly::eq_eval(r_o, rho_out));
+    let terms = zk_terms(in_vars, out_vars, weights.iter().copied());
+    // The final check's form on the mask (its last claim); the masked values' claims are made
+    // at each table's own point below.
+    let ids: Vec<usize> = (0..count).collect();
+    let masks = claim
+        .deferred(&terms, &private, &public, &ids, mask_degree)
+        .map_err(|source| LayerError::Sumcheck {
+            step: "dense (zero knowledge)",
+            source,
+        })?
+        .pop();
+    let mut out = zk_deferred(
+        in_vars,
+        out_vars,
+        input.is_some(),
+        r_o,
+        rho,
+        claim.beta,
+        &claim.values,
+    );
+    out.extend(masks);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod zk_tests {
+    //! The zero-knowledge requantizing dense step, discharged by one opening of a hiding
+    //! commitment that holds the layer's tables and the step's Libra mask.
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::pcs::basefold::Params;
+    use crate::pcs::packing::Packing;
+    use crate::pcs::zk::{self as pzk, ZkProverData};
+    use crate::sumcheck::zk::Mask;
+    use crate::zk::{mask_entries, DischargeError, Layout, Ledger, Placed, TableMasks};
+    use ark_ff::FftField;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const SHIFT: u32 = 4;
+
+    fn params() -> Params {
+        Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        }
+    }
+
+    /// The committed tables' masks, for segments of one packed commitment.
+    struct Segments<'a, F> {
+        data: &'a ZkProverData<F>,
+        packing: &'a Packing,
+        /// Segment of each of the step's tables.
+        segment: Vec<usize>,
+    }
+
+    impl<F: BaseField, E: ExtField<F>> TableMasks<E> for Segments<'_, F> {
+        fn mask_at(&self, table: usize, point: &[E]) -> E {
+            let z = self.packing.point(self.segment[table], point);
+            self.data.mask_at(0, &z).expect("one committed table")
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Cheat {
+        None,
+        /// `y` and the remainder edited after the commitment so that the relation still holds.
+        Witness,
+        /// `y` edited before the commitment: the relation fails.
+        Relation,
+    }
+
+    fn f<F: Field>(v: i64) -> F {
+        if v < 0 {
+            -F::from(v.unsigned_abs())
+        } else {
+            F::from(v as u64)
+        }
+    }
+
+    /// A requantizing dense layer of `2^in_vars` inputs and `2^out_vars` outputs: its tables
+    /// (W, x, bias, y, n, remainder) as integers.
+    #[allow(clippy::type_complexity)]
+    fn layer(rng: &mut StdRng, in_vars: usize, out_vars: usize) -> [Vec<i64>; 6] {
+        let (ni, no) = (1usize << in_vars, 1usize << out_vars);
+        let w: Vec<i64> = (0..ni * no).map(|_| rng.gen_range(-8..8)).collect();
+        let x: Vec<i64> = (0..ni).map(|_| rng.gen_range(-8..8)).collect();
+        let b: Vec<i64> = (0..no).map(|_| rng.gen_range(-50..50)).collect();
+        let (mut y, mut n, mut rem) = (vec![0; no], vec![0; no], vec![0; no]);
+        for o in 0..no {
+            let acc: i64 = (0..ni).map(|i| w[o * ni + i] * x[i]).sum::<i64>() + b[o];
+            let q = (acc + (1 << (SHIFT - 1))).div_euclid(1 << SHIFT);
+            rem[o] = acc + (1 << (SHIFT - 1)) - (q << SHIFT);
+            y[o] = q.max(0);
+            n[o] = (-q).max(0);
+        }
+        [w, x, b, y, n, rem]
+    }
+
+    fn run<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        in_vars: usize,
+        out_vars: usize,
+        input_public: bool,
+        cheat: Cheat,
+    ) -> Result<(), DischargeError> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let [w, x, b, mut y, n, rem] = layer(&mut rng, in_vars, out_vars);
+        if cheat == Cheat::Relation {
+            y[0] += 1;
+        }
+        let weights: Vec<E> = vec![E::ONE, -f::<E>(1 << SHIFT), f(1 << SHIFT), -E::ONE];
+        let lhs = -f::<E>(1 << (SHIFT - 1));
+        let degree = zk_mask_degree(input_public, weights.len());
+        let vars = in_vars.max(out_vars);
+        let mask = Mask::<E>::random(vars + 1, degree, &mut rng);
+        let mut masks = mask_entries::<F, E>(&mask.entries());
+        let mask_vars = masks.len().next_power_of_two().trailing_zeros() as usize;
+        masks.resize(1 << mask_vars, F::ZERO);
+        let to_f = |t: &[i64]| t.iter().map(|&v| f::<F>(v)).collect::<Vec<F>>();
+        // Segments: W, x, b, y, n, rem, masks.
+        let tables = [&w, &x, &b, &y, &n, &rem].map(|t| to_f(t));
+        let packing = Packing::new(&[
+            in_vars + out_vars,
+            in_vars,
+            out_vars,
+            out_vars,
+            out_vars,
+            out_vars,
+            mask_vars,
+        ]);
+        let mut all: Vec<Vec<F>> = tables.to_vec();
+        all.push(masks);
+        let (commitment, mut data) =
+            pzk::commit(&params(), packing.pack(&all), packing.num_vars(), &mut rng).unwrap();
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, 6)),
+        };
+        // The step's tables: W, x, then b, y, n, rem.
+        let mut placed: Vec<Placed<E>> = vec![Placed::segment(0, 0), Placed::segment(0, 1)];
+        placed.extend((2..6).map(|s| Placed::segment(0, s)));
+        let r_o: Vec<E> = (0..out_vars).map(|_| E::rand(&mut rng)).collect();
+        let start = |c: &pzk::ZkCommitment| {
+            let mut t = Transcript::new(b"dense-zk");
+            t.append_message(b"root", &c.inner.root);
+            t
+        };
+
+        // The prover (a cheating one edits y and the remainder after committing).
+        let (mut y2, mut rem2) = (tables[3].clone(), tables[5].clone());
+        if cheat == Cheat::Witness {
+            y2[0] += F::ONE;
+            rem2[0] -= f::<F>(1 << SHIFT);
+        }
+        let outputs: Vec<(E, &[F])> = vec![
+            (weights[0], &tables[2][..]),
+            (weights[1], &y2[..]),
+            (weights[2], &tables[4][..]),
+            (weights[3], &rem2[..]),
+        ];
+        let scalars = Segments {
+            data: &data,
+            packing: &packing,
+            segment: vec![0, 1, 2, 3, 4, 5],
+        };
+        let mut tp = start(&commitment);
+        let (proof, deferred) = prove_zk(
+            &tables[0],
+            &tables[1],
+            input_public,
+            &outputs,
+            &r_o,
+            lhs,
+            &mask,
+            &scalars,
+            &mut tp,
+        );
+        // The claims the verifier will derive; an honest prover's are the same, and a cheating
+        // one must open these (the transcript binds them).
+        let public_x = input_public.then_some(&tables[1][..]);
+        let expected = verify_zk::<F, E>(
+            in_vars,
+            &weights,
+            public_x,
+            &r_o,
+            lhs,
+            degree,
+            &proof,
+            &mut start(&commitment),
+        )
+        .expect("the sum-check's rounds are consistent");
+        if cheat != Cheat::Relation {
+            assert_eq!(expected, deferred, "the prover's claims are the verifier's");
+        } else {
+            assert_ne!(expected, deferred, "a false sum shows in the mask's form");
+        }
+        let mut ledger = Ledger::new();
+        ledger.defer(expected, &placed, 0)?;
+        let mut mdata = data.clone();
+        let opening = ledger
+            .open(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut mdata)],
+                &mut rng,
+                &mut tp.clone(),
+            )
+            .or_else(|e| match (cheat, e) {
+                (Cheat::None, e) => Err(e),
+                // The cheater's claims do not hold; it opens what its tables hold.
+                (_, DischargeError::Unsatisfied { .. }) => ledger.open_unchecked_for_tests(
+                    &params(),
+                    &layout,
+                    &mut [(&commitment, &mut data)],
+                    &mut rng,
+                    &mut tp,
+                ),
+                (_, e) => Err(e),
+            })?;
+
+        // The verifier.
+        let mut tv = start(&commitment);
+        let claims = verify_zk::<F, E>(
+            in_vars, &weights, public_x, &r_o, lhs, degree, &proof, &mut tv,
+        )
+        .expect("the sum-check's rounds are consistent");
+        let mut ledger = Ledger::new();
+        ledger.defer(claims, &placed, 0)?;
+        ledger.verify(&params(), &layout, &[&commitment], &opening, &mut tv)
+    }
+
+    #[test]
+    fn the_zero_knowledge_dense_step_round_trips_on_both_fields() {
+        for (in_vars, out_vars) in [(4, 2), (2, 4), (3, 3)] {
+            run::<Goldilocks, GoldilocksExt2>(1, in_vars, out_vars, false, Cheat::None).unwrap();
+            run::<Bn254Fr, Bn254Fr>(2, in_vars, out_vars, false, Cheat::None).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_cheating_dense_prover_is_caught() {
+        for cheat in [Cheat::Witness, Cheat::Relation] {
+            for (in_vars, out_vars) in [(4, 2), (2, 4)] {
+                let got = run::<Goldilocks, GoldilocksExt2>(3, in_vars, out_vars, false, cheat);
+                assert!(
+                    matches!(got, Err(DischargeError::Opening(_))),
+                    "{cheat:?} ({in_vars}, {out_vars}): {got:?}"
+                );
+            }
+        }
+    }
+}
