@@ -1694,6 +1694,7 @@ pub(crate) fn max_pool_of(
     [false, true]
         .into_iter()
         .map(|ceil_mode| MaxPool2d {
+            input: None,
             size,
             stride,
             padding: top,
@@ -1935,6 +1936,7 @@ mod tests {
     #[test]
     fn onnx_max_pools_map_to_the_ir() {
         let m = |size, stride, padding, ceil_mode| MaxPool2d {
+            input: None,
             size,
             stride,
             padding,

@@ -114,6 +114,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 groups,
                 ..
             } => Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: *in_channels,
                 out_channels: *out_channels,
                 kernel: *kernel,
@@ -129,21 +130,24 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 out_features,
                 ..
             } => Layer::Dense(Dense {
+                input: None,
                 in_features: *in_features,
                 out_features: *out_features,
                 weights: Vec::new(),
                 bias: Vec::new(),
                 shift: 0,
             }),
-            FloatLayer::Relu => Layer::Relu,
+            FloatLayer::Relu => Layer::RELU,
             FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: *size,
                 stride: *stride,
                 shift: 0,
             }),
-            FloatLayer::Flatten => Layer::Flatten,
+            FloatLayer::Flatten => Layer::FLATTEN,
             FloatLayer::Add { from } => Layer::Add(Add {
+                input: None,
                 from: *from,
                 shift: 0,
             }),
@@ -476,6 +480,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             } => {
                 let (weights, bias, shift) = params(weights, bias)?;
                 Layer::Conv2d(Conv2d {
+                    input: None,
                     in_channels: *in_channels,
                     out_channels: *out_channels,
                     kernel: *kernel,
@@ -495,6 +500,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             } => {
                 let (weights, bias, shift) = params(weights, bias)?;
                 Layer::Dense(Dense {
+                    input: None,
                     in_features: *in_features,
                     out_features: *out_features,
                     weights,
@@ -502,15 +508,17 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                     shift,
                 })
             }
-            FloatLayer::Relu => Layer::Relu,
+            FloatLayer::Relu => Layer::RELU,
             FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: *size,
                 stride: *stride,
                 shift: shift(2 * size.trailing_zeros() as i32)?,
             }),
-            FloatLayer::Flatten => Layer::Flatten,
+            FloatLayer::Flatten => Layer::FLATTEN,
             FloatLayer::Add { from } => Layer::Add(Add {
+                input: None,
                 from: *from,
                 shift: shift(0)?,
             }),

@@ -74,6 +74,7 @@ fn tiny(seed: i64) -> Model {
         weight_bits: 8,
         layers: vec![
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: 1,
                 out_channels: 2,
                 kernel: [3, 3],
@@ -84,10 +85,11 @@ fn tiny(seed: i64) -> Model {
                 shift: 3,
                 groups: 1,
             }),
-            Layer::Relu,
+            Layer::RELU,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Flatten,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: 18,
                 out_features: 4,
                 weights: w(72, 3),

@@ -106,6 +106,7 @@ fn tiny() -> zkcnn::model::Model {
         weight_bits: 8,
         layers: vec![
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: 1,
                 out_channels: 2,
                 kernel: [3, 3],
@@ -116,10 +117,11 @@ fn tiny() -> zkcnn::model::Model {
                 shift: 3,
                 groups: 1,
             }),
-            Layer::Relu,
+            Layer::RELU,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Flatten,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: 18,
                 out_features: 4,
                 weights: w(72, 3),
@@ -276,6 +278,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
     };
     let conv = |ci, co, w: Vec<i64>, b: Vec<i64>| {
         Layer::Conv2d(Conv2d {
+            input: None,
             in_channels: ci,
             out_channels: co,
             kernel: [3, 3],
@@ -295,18 +298,24 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
         weight_bits: 8,
         layers: vec![
             conv(2, 4, w0, b0),
-            Layer::Relu,
+            Layer::RELU,
             conv(4, 4, w2, b2),
-            Layer::Add(Add { from: 1, shift: 0 }),
+            Layer::Add(Add {
+                input: None,
+                from: 1,
+                shift: 0,
+            }),
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Relu,
+            Layer::RELU,
             Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: 2,
                 stride: 2,
                 shift: 0,
             }),
-            Layer::Flatten,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: 16,
                 out_features: 5,
                 weights: w8,
@@ -625,6 +634,7 @@ fn grouped_model(
     let conv = |ci: usize, co: usize, g: usize, k: usize, s: usize, p: usize, wb: Vec<Vec<i64>>| {
         let [weights, bias]: [Vec<i64>; 2] = wb.try_into().unwrap();
         Layer::Conv2d(Conv2d {
+            input: None,
             in_channels: ci,
             out_channels: co,
             kernel: [k, k],
@@ -650,11 +660,12 @@ fn grouped_model(
         weight_bits: 8,
         layers: vec![
             conv(ci, co, groups, k, stride, padding, first),
-            Layer::Relu,
+            Layer::RELU,
             conv(co, co, co, 3, 1, 1, depthwise),
-            Layer::Relu,
-            Layer::Flatten,
+            Layer::RELU,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: co * oh * ow,
                 out_features: 3,
                 weights: dense.0,
@@ -730,4 +741,99 @@ proptest::proptest! {
         round_trip::<Goldilocks, GoldilocksExt2>(&model, 200);
         round_trip::<Bn254Fr, Bn254Fr>(&model, 201);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAG models: layers reading any earlier tensor, residual adds of two branches, concatenations
+// ---------------------------------------------------------------------------------------------
+
+/// A ResNet basic block with a 1×1 stride-2 projection shortcut (the stem's output read by both
+/// branches), then an identity block: proves and verifies on both fields.
+#[test]
+fn dag_resnet_with_a_projection_shortcut_round_trips_on_both_fields() {
+    let model = zoo::resnet_small(1);
+    assert!(!model.is_chain());
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 5);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 6);
+}
+
+/// Fire modules: concatenations of branches, of channel counts that are not powers of two, and
+/// of an earlier concatenation (read twice): proves and verifies on both fields.
+#[test]
+fn dag_fire_modules_with_concatenations_round_trip_on_both_fields() {
+    let model = zoo::fire_small(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 5);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 6);
+}
+
+/// Every value of a DAG model's proof, changed, is rejected (the concatenations' sent values
+/// and sum-checks among them), and so is a proof with a value missing or left over.
+#[test]
+fn dag_changed_values_are_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::fire_small(2);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 3);
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(&model, &checked, &x, &y, &proof).unwrap();
+    for i in 0..proof.values.len() {
+        let mut bad = proof.clone();
+        bad.values[i] += E::from(1u64);
+        assert!(
+            network::verify(&model, &checked, &x, &y, &bad).is_err(),
+            "value {i} changed"
+        );
+    }
+    for i in 0..proof.products.len() {
+        let mut bad = proof.clone();
+        bad.products[i].values[0] += E::from(1u64);
+        assert!(
+            network::verify(&model, &checked, &x, &y, &bad).is_err(),
+            "product {i} changed"
+        );
+    }
+    let mut short = proof.clone();
+    short.values.pop();
+    assert!(network::verify(&model, &checked, &x, &y, &short).is_err());
+    let mut long = proof.clone();
+    long.values.push(E::from(1u64));
+    assert_eq!(
+        network::verify(&model, &checked, &x, &y, &long).unwrap_err(),
+        VerifyError::Leftover { what: "values" }
+    );
+}
+
+/// A max-pool may not read a concatenation's output (it is not committed: a sub-grid view's
+/// fixed coordinates may carry only claims), as for a flatten's.
+#[test]
+fn dag_a_max_pool_of_a_concatenation_is_refused() {
+    use zkcnn::model::{Layer, MaxPool2d};
+    let mut model = zoo::fire_small(1);
+    // After the first Fire module's concatenation (layer 9).
+    model
+        .layers
+        .insert(10, Layer::MaxPool2d(MaxPool2d::new(2, 2)));
+    model.layers.truncate(11);
+    model.layers.push(Layer::FLATTEN);
+    model
+        .layers
+        .push(zkcnn::model::Layer::Dense(zkcnn::model::Dense {
+            input: None,
+            in_features: 256,
+            out_features: 3,
+            weights: vec![1; 768],
+            bias: vec![0; 3],
+            shift: 0,
+        }));
+    model.validate().unwrap();
+    let err = network::plan::Plan::new(&model).unwrap_err();
+    assert!(
+        matches!(&err, network::NetworkError::Unsupported { layer: 10, what }
+            if what.contains("concatenation")),
+        "{err:?}"
+    );
 }

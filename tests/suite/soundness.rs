@@ -33,6 +33,7 @@ enum Kind {
     MaxPool,
     MaxPoolWindow,
     Flatten,
+    Concat,
 }
 
 fn kind(step: &Step) -> Kind {
@@ -47,6 +48,7 @@ fn kind(step: &Step) -> Kind {
         Step::MaxPool { .. } => Kind::MaxPool,
         Step::MaxPoolWindow { .. } => Kind::MaxPoolWindow,
         Step::Flatten => Kind::Flatten,
+        Step::Concat { .. } => Kind::Concat,
     }
 }
 
@@ -92,6 +94,7 @@ impl Builder {
         let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
         self.push(
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: c,
                 out_channels: out,
                 kernel: [k, k],
@@ -119,6 +122,7 @@ impl Builder {
         );
         self.push(
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: c,
                 out_channels: out,
                 kernel: [k, k],
@@ -138,6 +142,7 @@ impl Builder {
         let (weights, bias) = (self.weights(out * n), self.biases(out));
         self.push(
             Layer::Dense(Dense {
+                input: None,
                 in_features: n,
                 out_features: out,
                 weights,
@@ -150,7 +155,7 @@ impl Builder {
 
     fn relu(&mut self) -> usize {
         let s = self.shape.clone();
-        self.push(Layer::Relu, s)
+        self.push(Layer::RELU, s)
     }
 
     fn maxpool(&mut self) -> usize {
@@ -175,6 +180,7 @@ impl Builder {
             unreachable!()
         };
         let m = MaxPool2d {
+            input: None,
             size,
             stride,
             padding,
@@ -190,6 +196,7 @@ impl Builder {
         };
         self.push(
             Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: 2,
                 stride: 2,
                 shift: 0,
@@ -200,12 +207,19 @@ impl Builder {
 
     fn flatten(&mut self) -> usize {
         let n = self.shape.iter().product();
-        self.push(Layer::Flatten, vec![n])
+        self.push(Layer::FLATTEN, vec![n])
     }
 
     fn add(&mut self, from: usize) -> usize {
         let s = self.shape.clone();
-        self.push(Layer::Add(Add { from, shift: 0 }), s)
+        self.push(
+            Layer::Add(Add {
+                input: None,
+                from,
+                shift: 0,
+            }),
+            s,
+        )
     }
 
     /// The model, shifts calibrated on seeded inputs.
@@ -308,6 +322,7 @@ fn pair_model(
             b.dense(9);
             b.relu()
         }
+        (Kind::Concat, _) => unreachable!("built by the DAG models"),
     };
     match second {
         "conv" => b.conv(2, 2),
@@ -781,6 +796,7 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
         activation_bits: 8,
         weight_bits: 2,
         layers: vec![Layer::Dense(Dense {
+            input: None,
             in_features: 2,
             out_features: 2,
             weights: vec![1, 0, 0, 1],
@@ -986,6 +1002,7 @@ fn committed_table_edits_fail_the_check_or_the_proof() {
 fn flaw3_no_opening_beyond_2_pow_24_entries() {
     let dense = |in_features: usize, out_features: usize| {
         Layer::Dense(Dense {
+            input: None,
             in_features,
             out_features,
             weights: vec![],
@@ -1209,5 +1226,78 @@ proptest::proptest! {
             Err(VerifyError::Range(_)) if maxpool => {}
             other => panic!("{model:?}\nlayer {l} seg {seg} pos {pos}: {other:?}"),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAG models: tensors read by several layers, concatenations
+// ---------------------------------------------------------------------------------------------
+
+/// Every single-entry edit of every advice part and of every derived output (the
+/// concatenations') of the DAG zoo models is rejected at its layer: among them the outputs that
+/// two layers read (the ResNet's stem and first block, both branches recomputed from the edited
+/// values; a Fire module's first concatenation, read by the next squeeze and the last
+/// concatenation) and every concatenation's inputs.
+#[test]
+fn dag_models_reject_every_edit() {
+    let mut tried = 0;
+    for (i, model) in [zoo::resnet_small(3), zoo::fire_small(3)]
+        .iter()
+        .enumerate()
+    {
+        tried += every_edit_is_caught::<G, G2>(model, i as u64);
+    }
+    eprintln!("{tried} cheating proofs");
+    assert!(tried > 100, "{tried} cheating proofs");
+}
+
+/// The same on BN254's scalar field.
+#[test]
+fn dag_models_reject_every_edit_on_bn254() {
+    for (i, model) in [zoo::resnet_small(4), zoo::fire_small(4)]
+        .iter()
+        .enumerate()
+    {
+        every_edit_is_caught::<Bn254Fr, Bn254Fr>(model, i as u64);
+    }
+}
+
+/// Named cases: a requantized output that two layers read (the ResNet stem's, read by the main
+/// branch's first convolution and by the projection shortcut) and a concatenation's input (a
+/// Fire module's 1×1 expand), each edited at one real entry (by 30) with both readers recomputed
+/// honestly from it: the output changes, and the edited layer's own relation rejects.
+#[test]
+fn dag_an_edit_of_a_tensor_read_twice_or_concatenated_is_rejected_at_its_layer() {
+    for (model, layer, readers_expected) in
+        [(zoo::resnet_small(5), 0, 2), (zoo::fire_small(5), 5, 1)]
+    {
+        let s = setup::<G, G2>(&model, 1);
+        let plan = Plan::new(&model).unwrap();
+        let readers = (0..plan.steps.len())
+            .filter(|&l| plan.inputs[l].contains(&(layer + 2)))
+            .count();
+        assert_eq!(readers, readers_expected, "{}", model.name);
+        assert_eq!(plan.steps[layer + 1], Step::FusedRelu);
+        let honest = s.honest_output();
+        let y = plan.requant_of(layer).unwrap().y;
+        let dims = plan.dims[layer + 1].clone();
+        // The first real entry whose ReLU is in (0, 90], raised by 30 (still in range).
+        let (y_out, verdict) = s.cheat(
+            layer,
+            |w| {
+                let pos = (0..dims.logical_len())
+                    .map(|f| dims.padded_index(f))
+                    .find(|&p| (1..=90).contains(&w.tensors[layer + 1][p]))
+                    .unwrap();
+                w.advice[y][pos] += from_i64::<G>(30);
+            },
+            |_| {},
+        );
+        assert_ne!(y_out, honest, "{}: the edit reaches the output", model.name);
+        assert!(
+            matches!(verdict, Err(VerifyError::Layer { layer: l, .. }) if l == layer),
+            "{}: {verdict:?}",
+            model.name
+        );
     }
 }
