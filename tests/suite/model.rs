@@ -1707,3 +1707,220 @@ fn a_model_text_with_too_many_numbers_is_refused_before_parsing() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// DAG models
+// ---------------------------------------------------------------------------------------------
+
+/// A random small DAG on `[c, h, w]` tensors (seeded): each layer reads any earlier 3-D tensor
+/// — a convolution (1×1, or 3×3 with padding 1; with `input` set when it is not the previous
+/// output), a standalone or fused ReLU, an Add of two earlier tensors of one shape (first
+/// operand by `input`), a Concat of two or three earlier tensors — then a flatten of the last
+/// tensor and a dense layer. Every tensor keeps the input's height and width; channel counts
+/// vary (1 to 5, so not powers of two). Shifts calibrated on the input of `seed`.
+pub(crate) fn random_dag(seed: u64, layers: usize) -> Model {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (h, w) = (rng.gen_range(1..5usize), rng.gen_range(1..5usize));
+    let c0 = rng.gen_range(1..4usize);
+    // Channels of each tensor so far (all 3-D, of one h, w).
+    let mut channels = vec![c0];
+    let mut out = Vec::new();
+    while out.len() < layers {
+        let i = out.len();
+        let pick = |rng: &mut StdRng| rng.gen_range(0..=i);
+        let t = pick(&mut rng);
+        let input = (t != i).then_some(t);
+        let (layer, c) = match rng.gen_range(0..4) {
+            0 => {
+                let k = if rng.gen_bool(0.5) { 1 } else { 3 };
+                let co = rng.gen_range(1..6);
+                let mut l = conv(&mut rng, 6, channels[t], co, [k, k], 1, k / 2, 0);
+                if let Layer::Conv2d(c) = &mut l {
+                    c.input = input;
+                }
+                (l, co)
+            }
+            1 => (Layer::Relu { input }, channels[t]),
+            2 => {
+                // Another tensor of the same channel count (perhaps the same one).
+                let same: Vec<usize> = (1..=i).filter(|&u| channels[u] == channels[t]).collect();
+                if same.is_empty() {
+                    continue;
+                }
+                let from = same[rng.gen_range(0..same.len())] - 1;
+                (
+                    Layer::Add(Add {
+                        input,
+                        from,
+                        shift: 0,
+                    }),
+                    channels[t],
+                )
+            }
+            _ => {
+                let n = rng.gen_range(2..=3);
+                let inputs: Vec<usize> = (0..n).map(|_| pick(&mut rng)).collect();
+                let c = inputs.iter().map(|&u| channels[u]).sum();
+                (Layer::Concat(zkcnn::model::Concat { inputs }), c)
+            }
+        };
+        out.push(layer);
+        channels.push(c);
+    }
+    let last = *channels.last().unwrap();
+    out.push(Layer::FLATTEN);
+    out.push(dense(&mut rng, 6, last * h * w, 3, 0));
+    let mut m = model(&[c0, h, w], 8, 6, out);
+    let sample = random_input(&m.input_shape, 8, seed);
+    calibrate_shifts(&mut m, &[sample]).unwrap();
+    m
+}
+
+/// The zoo's DAGs (a ResNet with a projection shortcut, Fire modules with concatenations)
+/// match the oracle, which reads each layer's operands by its own reading of the `input`
+/// fields; their JSON round-trips.
+#[test]
+fn dag_zoo_models_match_the_oracle_and_round_trip() {
+    for m in [zoo::resnet_small(1), zoo::fire_small(1)] {
+        assert!(!m.is_chain());
+        for seed in 0..3 {
+            assert!(
+                check_random(m.clone(), seed, false),
+                "{} seed {seed}",
+                m.name
+            );
+        }
+        let json = m.to_json();
+        assert!(json.contains("\"input\""));
+        assert_eq!(Model::from_json(&json).unwrap(), m);
+        assert_eq!(
+            Model::architecture_from_json(&m.architecture_json()).unwrap(),
+            m.architecture()
+        );
+    }
+    // The chains write no `input`: their JSON and digests are what they were.
+    for m in [zoo::lenet5(1), zoo::small_vgg(1), zoo::mobilenet_small(1)] {
+        assert!(m.is_chain());
+        assert!(!m.to_json().contains("\"input\""));
+    }
+}
+
+/// `input` and Concat in JSON: an explicit `"input"` naming the previous output is the same
+/// model as one without it (but not the same JSON), unknown fields next to it are still
+/// refused, and so is a Concat without `inputs`.
+#[test]
+fn dag_fields_in_json() {
+    let chain = r#"{"name": "t", "input_shape": [2, 3, 3], "activation_bits": 8,
+        "weight_bits": 8, "layers": [{"type": "Relu"}, {"type": "Relu", "input": 1},
+        {"type": "Concat", "inputs": [0, 2]}, {"type": "Flatten"}]}"#;
+    let m = Model::from_json(chain).unwrap();
+    assert_eq!(m.layers[1], Layer::Relu { input: Some(1) });
+    assert_eq!(m.layers[1].inputs(1), vec![1]);
+    assert_eq!(m.validate().unwrap()[2], vec![4, 3, 3]);
+    assert!(Model::from_json(&m.to_json()).unwrap() == m);
+    for bad in [
+        r#"{"type": "Relu", "inputs": [0]}"#,
+        r#"{"type": "Flatten", "input": 0, "x": 1}"#,
+        r#"{"type": "Concat"}"#,
+        r#"{"type": "Concat", "inputs": [0], "input": 0}"#,
+    ] {
+        let json = chain.replace(r#"{"type": "Flatten"}"#, bad);
+        let err = Model::from_json(&json).unwrap_err();
+        assert!(matches!(err, ModelError::Json { .. }), "{bad}: {err:?}");
+    }
+}
+
+/// Validation of the graph: a tensor that is not earlier, a Concat of tensors of other heights
+/// or widths or of a flat tensor, an empty Concat, an Add of two operands of other shapes.
+#[test]
+fn dag_validation_names_the_layer_and_tensor() {
+    let base = |layers: Vec<Layer>| model(&[2, 4, 4], 8, 8, layers);
+    let mut rng = StdRng::seed_from_u64(3);
+    let c = conv(&mut rng, 8, 2, 3, [3, 3], 2, 1, 4); // [3, 2, 2]
+    let err = base(vec![Layer::RELU, Layer::Relu { input: Some(2) }])
+        .validate()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::InputNotEarlier {
+            layer: 1,
+            kind: LayerKind::Relu,
+            tensor: 2
+        }
+    );
+    assert!(err.to_string().contains("tensor 2"), "{err}");
+    assert_eq!(err.layer(), Some(1));
+    let concat = |inputs: Vec<usize>| Layer::Concat(zkcnn::model::Concat { inputs });
+    let err = base(vec![c.clone(), concat(vec![0, 1])])
+        .validate()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::ConcatShapeMismatch {
+            layer: 1,
+            kind: LayerKind::Concat,
+            tensor: 1,
+            shape: vec![3, 2, 2],
+            height: 4,
+            width: 4
+        }
+    );
+    let err = base(vec![Layer::FLATTEN, concat(vec![1])])
+        .validate()
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelError::InputRank { layer: 1, .. }),
+        "{err:?}"
+    );
+    let err = base(vec![Layer::RELU, concat(vec![0, 2])])
+        .validate()
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelError::InputNotEarlier { tensor: 2, .. }),
+        "{err:?}"
+    );
+    let err = base(vec![Layer::RELU, concat(vec![])])
+        .validate()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ModelError::ZeroParameter {
+                layer: 1,
+                param: "inputs",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Add: tensor 0 ([2, 4, 4]) plus layer 0's output ([3, 2, 2]).
+    let add = Layer::Add(Add {
+        input: Some(0),
+        from: 0,
+        shift: 0,
+    });
+    let err = base(vec![c, add]).validate().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ModelError::AddShapeMismatch {
+                layer: 1,
+                from: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Random DAGs (any earlier tensor read, adds, concatenations of 1–5-channel tensors)
+    /// match the oracle, and the witness checker accepts the trace.
+    #[test]
+    fn random_dags_match_the_oracle(seed: u64, layers in 1usize..9) {
+        let m = random_dag(seed, layers);
+        prop_assert!(check_random(m, seed, false));
+    }
+}

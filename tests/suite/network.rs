@@ -837,3 +837,26 @@ fn dag_a_max_pool_of_a_concatenation_is_refused() {
         "{err:?}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+
+    /// Random small DAGs (`model::random_dag`: layers reading any earlier tensor, adds,
+    /// concatenations of channel counts that are not powers of two) prove and verify.
+    #[test]
+    fn dag_random_models_round_trip(seed: u64, layers in 1usize..7) {
+        let model = super::model::random_dag(seed, layers);
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let committed = network::commit_model::<F, E>(&model).unwrap();
+        let checked = committed.public.check(&model).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        network::verify(&model, &checked, &x, &y, &proof).unwrap();
+        let mut y2 = y.clone();
+        y2[0] += 1;
+        proptest::prop_assert!(network::verify(&model, &checked, &x, &y2, &proof).is_err());
+    }
+}

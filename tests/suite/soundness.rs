@@ -523,7 +523,21 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                 tried += 1;
                 let padded = (0..dims.logical_len()).all(|f| dims.padded_index(f) != pos);
                 let maxima = ["m1", "m2", "out"].contains(&name.as_str()) || name.starts_with('w');
+                // A derived (uncommitted) entry that no check reads: a DAG's dead tensor, or a
+                // padded entry of a concatenation that only flattens read (a flatten reads real
+                // positions only). Its edit changes nothing the verifier sees: the proof is of
+                // the honest computation. (Never a chain's: a flatten's output is read by a
+                // dense layer, padding included.)
+                let readers: Vec<&Step> = (0..plan.steps.len())
+                    .filter(|&k| plan.inputs[k].contains(&(l + 1)))
+                    .map(|k| &plan.steps[k])
+                    .collect();
+                let unread = seg.is_none()
+                    && y == honest
+                    && ((readers.is_empty() && l + 2 != plan.dims.len())
+                        || (padded && readers.iter().all(|s| matches!(s, Step::Flatten))));
                 match verdict {
+                    Ok(()) if unread => {}
                     // A real entry: everything after it was recomputed from it, so the first
                     // check that fails (from the output back) is this layer's.
                     Err(VerifyError::Layer { layer, .. }) if layer == l => {}
@@ -1300,4 +1314,27 @@ fn dag_an_edit_of_a_tensor_read_twice_or_concatenated_is_rejected_at_its_layer()
             model.name
         );
     }
+}
+
+/// Every single-entry edit of a few random DAGs (layers reading any earlier tensor, adds,
+/// concatenations, standalone and fused ReLUs of tensors with several readers) is rejected
+/// at its layer.
+#[test]
+fn dag_random_models_reject_every_edit() {
+    let mut tried = 0;
+    let mut models = 0;
+    for seed in 0..40 {
+        let model = super::model::random_dag(100 + seed, 6);
+        // Edits at odd rows and columns need two of each.
+        if model.input_shape[1] < 2 || model.input_shape[2] < 2 {
+            continue;
+        }
+        tried += every_edit_is_caught::<G, G2>(&model, seed);
+        models += 1;
+        if models == 4 {
+            break;
+        }
+    }
+    assert_eq!(models, 4);
+    eprintln!("{tried} cheating proofs");
 }
