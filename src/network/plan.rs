@@ -158,7 +158,7 @@ pub enum Step {
     /// Flatten (derived output).
     Flatten,
     /// Channel concatenation (derived output): each claim on the output becomes one claim per
-    /// input ([`concat`]).
+    /// input ([`concat`](mod@concat)).
     Concat {
         /// The layout of the inputs' channels in the output's.
         shape: concat::Shape,
