@@ -1338,3 +1338,40 @@ fn dag_random_models_reject_every_edit() {
     assert_eq!(models, 4);
     eprintln!("{tried} cheating proofs");
 }
+
+/// A flatten's output (derived: every claim on it is proven by its own sum-check) read by two
+/// dense layers, whose outputs are added, and a ReLU of a tensor read again later: it proves,
+/// and every single-entry edit (the flatten's output among them, read twice) is rejected at its
+/// layer, on both fields.
+#[test]
+fn dag_a_flatten_read_twice_rejects_every_edit() {
+    let mut b = Builder::new(41, vec![2, 5, 5], 6);
+    b.conv(3, 3); // layer 0 → tensor 1: [3, 5, 5]
+    let r = b.relu(); // 1 → 2, fused
+    b.flatten(); // 2 → 3: [75]
+    b.dense(6); // 3 → 4
+    b.shape = vec![75];
+    let d = b.dense(6); // 4 → 5
+    if let Layer::Dense(dense) = &mut b.layers[d] {
+        dense.input = Some(3);
+    }
+    b.push(
+        Layer::Add(Add {
+            input: Some(4),
+            from: d,
+            shift: 0,
+        }),
+        vec![6],
+    ); // 5 → 6
+       // A standalone ReLU of the stem's ReLU (tensor 2, read by the flatten too).
+    b.push(Layer::Relu { input: Some(r + 1) }, vec![3, 5, 5]); // 6 → 7
+    b.flatten(); // 7 → 8
+    b.dense(4); // 8 → 9
+    let model = b.finish(vec![2, 5, 5]);
+    let plan = Plan::new(&model).unwrap();
+    let readers = |t: usize| plan.inputs.iter().filter(|i| i.contains(&t)).count();
+    assert_eq!(plan.sources[3], Source::Derived);
+    assert_eq!((readers(2), readers(3)), (2, 2));
+    assert!(every_edit_is_caught::<G, G2>(&model, 1) > 20);
+    every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 2);
+}
