@@ -263,6 +263,21 @@ def supported() -> dict[str, onnx.ModelProto]:
     gemm(n, 36, 3)
     models["fire-concat"] = n.model()
 
+    # SqueezeNet's pattern: a Fire module's concatenation max-pooled (3×3, stride 2, ceil mode).
+    n = Net("fire_maxpool", [1, 4, 7, 7], 23)
+    conv(n, 4, 2, 1)
+    squeeze = n.op("Relu")
+    conv(n, 2, 3, 1)
+    e1 = n.op("Relu")
+    n.last = squeeze
+    conv(n, 2, 3, 3, pads=[1, 1, 1, 1])
+    e3 = n.op("Relu")
+    n.op("Concat", [e1, e3], axis=1)
+    n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    n.op("Flatten", axis=1)
+    gemm(n, 54, 3)
+    models["fire-maxpool"] = n.model()
+
     # Two branches from one Gemm (a diamond, refused while the IR was a chain).
     n = Net("diamond", [1, 8], 20)
     a = gemm(n, 8, 4)
@@ -378,8 +393,7 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
 
     NAMED = {"op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
              "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2",
-             "nhwc-not-flattened": "relu3", "concat-spatial": "bad",
-             "maxpool-of-concat": "bad"}
+             "nhwc-not-flattened": "relu3", "concat-spatial": "bad"}
     # 3 groups do not divide 2 channels.
     one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 3, 3, group=3))
     # 2 groups of 1 → 3 channels: imported, but the prover needs powers of two per group.
@@ -420,12 +434,6 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         n.op("Concat", [n.last, n.last], axis=2, name="bad")
     one("concat-spatial", [1, 1, 6, 6], concat_spatial)
 
-    # Imported, but the prover refuses a max-pool of a (not committed) concatenation.
-    def maxpool_of_concat(n: Net):
-        conv(n, 2, 2, 3)
-        n.op("Concat", [n.last, n.last], axis=1, name="cat")
-        n.op("MaxPool", kernel_shape=[2, 2], strides=[2, 2], name="bad")
-    one("maxpool-of-concat", [1, 2, 8, 8], maxpool_of_concat)
 
     def int_input(n: Net):
         n.op("Cast", to=TensorProto.FLOAT)

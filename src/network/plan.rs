@@ -157,11 +157,15 @@ pub enum Step {
     },
     /// Flatten (derived output).
     Flatten,
-    /// Channel concatenation (derived output): each claim on the output becomes one claim per
-    /// input ([`concat`](mod@concat)).
+    /// Channel concatenation ([`concat`](mod@concat)): each claim on the output becomes one
+    /// claim per input. The output is derived, unless a max-pool reads it: then it is
+    /// committed (`copy`), and the one claim the step proves is the copy's value at a fresh
+    /// `layer-point` (the relation `copy = concat(inputs)`).
     Concat {
         /// The layout of the inputs' channels in the output's.
         shape: concat::Shape,
+        /// The advice segment holding the output, when it is committed.
+        copy: Option<usize>,
     },
 }
 
@@ -473,6 +477,16 @@ impl Plan {
             column_vars,
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
+        // Tensors a max-pool reads: its views' points have fixed coordinates, so they must be
+        // committed (a concatenation's output then gets a committed copy).
+        let mut pooled = vec![false; model.layers.len() + 1];
+        for (l, layer) in model.layers.iter().enumerate() {
+            if let (Layer::MaxPool2d(_), Some(t)) = (layer, layer.input(l)) {
+                if let Some(p) = pooled.get_mut(t) {
+                    *p = true;
+                }
+            }
+        }
         // Running totals of the packed tables, and how many segments they count.
         let (mut model_total, mut advice_total) = (0u128, 0u128);
         let (mut model_seen, mut advice_seen) = (0usize, 0usize);
@@ -613,8 +627,7 @@ impl Plan {
                     // (a derived tensor's claims are relations of its producing step).
                     if p.sources[tin] == Source::Derived {
                         return Err(unsupported(
-                            "max-pooling a tensor that is not committed (a flatten's or a \
-                             concatenation's output)"
+                            "max-pooling a tensor that is not committed (a flatten's output)"
                                 .into(),
                         ));
                     }
@@ -699,7 +712,15 @@ impl Plan {
                     }
                     let hw_vars = output.vars[1] + output.vars[2];
                     let shape = concat::Shape::new(&channels, hw_vars);
-                    (Step::Concat { shape }, output, Source::Derived)
+                    if pooled[l + 1] {
+                        let copy = p.advice_seg(output.num_vars());
+                        let src = Source::Committed(vec![(copy, 1)]);
+                        let copy = Some(copy);
+                        (Step::Concat { shape, copy }, output, src)
+                    } else {
+                        let step = Step::Concat { shape, copy: None };
+                        (step, output, Source::Derived)
+                    }
                 }
             };
             Self::check_tensor(Some(l), &dims)?;

@@ -243,8 +243,15 @@ fn witness<F: BaseField, E>(
                 }
                 prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment"))
             }
-            Step::Flatten | Step::Concat { .. } => {
+            Step::Flatten | Step::Concat { copy: None, .. } => {
                 pad(out_dims, &out.iter().copied().collect::<Vec<_>>())
+            }
+            Step::Concat {
+                copy: Some(seg), ..
+            } => {
+                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
+                advice[*seg] = to_field(&t);
+                t
             }
         };
         ints.push(out_ints);
@@ -546,9 +553,19 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         let (tin, tout) = (plan.input(l), l + 1);
         match &plan.steps[l] {
             Step::FusedRelu => {}
-            Step::Concat { shape } => {
-                // Every claim on the output, from each of its readers, in the order made.
-                let claims = std::mem::take(&mut self.pending[tout]);
+            Step::Concat { shape, copy } => {
+                // Every claim on the output, from each of its readers, in the order made; for a
+                // committed copy, its value at a fresh point (its readers' claims are claims on
+                // the copy, for the opening).
+                let claims = match copy {
+                    None => std::mem::take(&mut self.pending[tout]),
+                    Some(seg) => {
+                        let vars = plan.dims[tout].num_vars();
+                        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars);
+                        let v = self.eval_seg(*seg, &r);
+                        vec![(r, v)]
+                    }
+                };
                 let reads = &plan.inputs[l];
                 for (r, _) in claims {
                     let xs: Vec<&[F]> = reads.iter().map(|&t| &*self.tensors[t]).collect();

@@ -317,13 +317,21 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         let vars_out = plan.dims.get(tout).map_or(0, |d| d.num_vars());
         match plan.steps.get(l) {
             None | Some(Step::FusedRelu) => {}
-            Some(Step::Concat { shape }) => {
-                // Every claim on the output, from each of its readers, in the order made.
-                let claims = self
-                    .pending
-                    .get_mut(tout)
-                    .map(std::mem::take)
-                    .unwrap_or_default();
+            Some(Step::Concat { shape, copy }) => {
+                // Every claim on the output, from each of its readers, in the order made; for a
+                // committed copy, its value at a fresh point (see the prover).
+                let claims = match copy {
+                    None => self
+                        .pending
+                        .get_mut(tout)
+                        .map(std::mem::take)
+                        .unwrap_or_default(),
+                    Some(seg) => {
+                        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars_out);
+                        let v = self.eval_seg(*seg, &r)?;
+                        vec![(r, v)]
+                    }
+                };
                 let reads = plan.inputs.get(l).ok_or(VerifyError::AdviceShape)?;
                 for (r, v) in claims {
                     let n = shape.parts.len();

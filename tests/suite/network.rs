@@ -807,10 +807,12 @@ fn dag_changed_values_are_rejected() {
     );
 }
 
-/// A max-pool may not read a concatenation's output (it is not committed: a sub-grid view's
-/// fixed coordinates may carry only claims), as for a flatten's.
+/// A max-pool may read a concatenation's output (as SqueezeNet's and GoogLeNet's do): the plan
+/// commits it (a copy, checked against the inputs at a fresh point), since a max-pool's views
+/// sit at points with fixed coordinates, where only claims on committed tensors may be; both
+/// max-pool protocols, on both fields. A max-pool of a flatten's output stays refused.
 #[test]
-fn dag_a_max_pool_of_a_concatenation_is_refused() {
+fn dag_a_max_pool_of_a_concatenation_reads_a_committed_copy() {
     use zkcnn::model::{Layer, MaxPool2d};
     let mut model = zoo::fire_small(1);
     // After the first Fire module's concatenation (layer 9).
@@ -830,12 +832,40 @@ fn dag_a_max_pool_of_a_concatenation_is_refused() {
             shift: 0,
         }));
     model.validate().unwrap();
-    let err = network::plan::Plan::new(&model).unwrap_err();
-    assert!(
-        matches!(&err, network::NetworkError::Unsupported { layer: 10, what }
-            if what.contains("concatenation")),
-        "{err:?}"
-    );
+    let plan = network::plan::Plan::new(&model).unwrap();
+    assert!(matches!(
+        plan.steps[9],
+        network::plan::Step::Concat { copy: Some(_), .. }
+    ));
+    assert!(matches!(
+        plan.sources[10],
+        network::plan::Source::Committed(_)
+    ));
+    let calibrated = |mut m: zkcnn::model::Model| {
+        let samples: Vec<_> = (0..4)
+            .map(|j| zoo::random_input(&m.input_shape, 8, 50 + j))
+            .collect();
+        zoo::calibrate_shifts(&mut m, &samples).unwrap();
+        m
+    };
+    let model = calibrated(model);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 50);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 51);
+    // A 3×3 stride-2 ceil-mode max-pool (SqueezeNet's): the window protocol.
+    let mut window = model.clone();
+    window.layers[10] = Layer::MaxPool2d(MaxPool2d {
+        size: 3,
+        stride: 2,
+        padding: 0,
+        ceil_mode: true,
+        input: None,
+    });
+    let window = calibrated(window);
+    round_trip::<Goldilocks, GoldilocksExt2>(&window, 52);
+    // Concatenations no max-pool reads stay derived (not committed).
+    let plan = network::plan::Plan::new(&zoo::fire_small(1)).unwrap();
+    assert_eq!(plan.sources[10], network::plan::Source::Derived);
+    assert_eq!(plan.sources[17], network::plan::Source::Derived);
 }
 
 proptest::proptest! {

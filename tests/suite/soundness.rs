@@ -441,6 +441,9 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
             out.push((name.to_string(), s));
         }
     }
+    if let Step::Concat { copy: Some(s), .. } = &plan.steps[l] {
+        out.push(("copy".into(), *s));
+    }
     if let Step::MaxPoolWindow { segs, .. } = &plan.steps[l] {
         for (i, &s) in segs.iter().enumerate() {
             out.push((format!("w{i}"), s));
@@ -1374,4 +1377,41 @@ fn dag_a_flatten_read_twice_rejects_every_edit() {
     assert_eq!((readers(2), readers(3)), (2, 2));
     assert!(every_edit_is_caught::<G, G2>(&model, 1) > 20);
     every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 2);
+}
+
+/// A concatenation a max-pool reads is committed (a copy checked against its inputs at a fresh
+/// point): every single-entry edit of the copy (and of everything else) is rejected at its
+/// layer, with both max-pool protocols reading it, on both fields.
+#[test]
+fn dag_a_pooled_concatenation_rejects_every_edit() {
+    for (k, window) in [(2usize, false), (3, true)] {
+        let mut b = Builder::new(43 + k as u64, vec![2, 6, 6], 6);
+        b.conv(3, 3); // layer 0 → tensor 1: [3, 6, 6]
+        b.relu(); // 1 → 2
+        b.conv(2, 1); // 2 → 3: [2, 6, 6]
+        b.shape = vec![3, 6, 6];
+        let c = b.conv(3, 3); // 3 → 4, reading tensor 2
+        if let Layer::Conv2d(conv) = &mut b.layers[c] {
+            conv.input = Some(2);
+            conv.in_channels = 3;
+        }
+        b.push(
+            Layer::Concat(zkcnn::model::Concat {
+                inputs: vec![3, 4, 2],
+            }),
+            vec![8, 6, 6],
+        ); // 4 → 5: 2 + 3 + 3 channels
+        if window {
+            b.maxpool_window(k, 2, 0, true); // 5 → 6
+        } else {
+            b.maxpool(); // 5 → 6
+        }
+        b.flatten();
+        b.dense(4);
+        let model = b.finish(vec![2, 6, 6]);
+        let plan = Plan::new(&model).unwrap();
+        assert!(matches!(plan.steps[4], Step::Concat { copy: Some(_), .. }));
+        assert!(every_edit_is_caught::<G, G2>(&model, k as u64) > 20);
+        every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 7);
+    }
 }
