@@ -1374,11 +1374,12 @@ impl<'a> Builder<'a> {
                 // The IR's Add is `input + from`, `from` a layer: the second operand is a
                 // layer's output, the previous layer's if it is one of them (as a chain's
                 // residual Add was imported), else the second operand if a layer's.
-                let (i, j) = match (a.layer, b.layer) {
-                    (Some(_), Some(_)) if a.layer == last => (0, 1),
-                    (Some(_), Some(_)) if b.layer == last => (1, 0),
-                    (_, Some(_)) => (0, 1),
-                    (Some(_), None) => (1, 0),
+                // (operand index of the first, of the second, the second's layer)
+                let (i, j, from) = match (a.layer, b.layer) {
+                    (Some(_), Some(fb)) if a.layer == last => (0, 1, fb),
+                    (Some(fa), Some(_)) if b.layer == last => (1, 0, fa),
+                    (_, Some(fb)) => (0, 1, fb),
+                    (Some(fa), None) => (1, 0, fa),
                     (None, None) => {
                         return Err(ctx.unsupported(
                             "adds the graph's input to itself; an Add of which one operand is \
@@ -1387,9 +1388,6 @@ impl<'a> Builder<'a> {
                     }
                 };
                 let (first, other) = if i == 0 { (a, b) } else { (b, a) };
-                let Some(from) = other.layer else {
-                    unreachable!("the second operand is a layer's output")
-                };
                 if other.shape != first.shape {
                     return Err(ctx.unsupported(format!(
                         "adds shapes {:?} and {:?}; equal shapes are supported",
