@@ -1779,3 +1779,48 @@ fn split_models_through_every_command() {
         ],
     );
 }
+
+/// A DAG model through the command line: `inspect` shows which tensors a layer reads when they
+/// are not the previous output (a chain's table is unchanged), and the model commits, proves
+/// and verifies.
+#[test]
+fn dag_models_inspect_prove_and_verify() {
+    let dir = workdir("dag");
+    let model = zkcnn::model::zoo::fire_small(2);
+    write(&dir, "m.json", model.to_json());
+    let stdout = ok(zkcnn(&dir, &["inspect", "m.json"]));
+    for w in [
+        "| 7 | Conv2d ← t5 |",
+        "| 9 | Concat ← t7, t9 |",
+        "| 16 | Concat ← t14, t16, t10 |",
+    ] {
+        assert!(stdout.contains(w), "{w:?} missing from: {stdout}");
+    }
+    let chain = workdir("dag-chain");
+    write(&chain, "m.json", tiny(0).to_json());
+    assert!(!ok(zkcnn(&chain, &["inspect", "m.json"])).contains('←'));
+    let x = zkcnn::model::zoo::random_input(&model.input_shape, 8, 3);
+    let nested: Vec<Vec<Vec<i64>>> = x
+        .outer_iter()
+        .map(|plane| plane.outer_iter().map(|row| row.iter().copied().collect()).collect())
+        .collect();
+    write(&dir, "x.json", serde_json::to_string(&nested).unwrap());
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+        ],
+    ));
+    ok(zkcnn(&dir, &VERIFY));
+}
