@@ -109,6 +109,15 @@ def gemm(net: Net, fin: int, fout: int, trans_b: int = 1, **attrs) -> str:
     return net.op("Gemm", [net.last, w, net.weight([fout], 0.1)], transB=trans_b, **attrs)
 
 
+def batchnorm(net: Net, c: int) -> str:
+    """Inference BatchNormalization of `c` channels with seeded statistics."""
+    bn = [net.const((1 + 0.3 * net.rng.standard_normal(c)).astype(np.float32)),
+          net.const((0.2 * net.rng.standard_normal(c)).astype(np.float32)),
+          net.const((0.3 * net.rng.standard_normal(c)).astype(np.float32)),
+          net.const((0.5 + net.rng.random(c)).astype(np.float32))]
+    return net.op("BatchNormalization", [net.last] + bn, epsilon=1e-3)
+
+
 def supported() -> dict[str, onnx.ModelProto]:
     models = {}
 
@@ -216,6 +225,68 @@ def supported() -> dict[str, onnx.ModelProto]:
     n.op("Relu")
     models["residual-add"] = n.model()
 
+    # DAGs. A ResNet basic block with a 1×1 stride-2 projection shortcut: the stem's output is
+    # read by the main branch (conv, BN, ReLU, conv, BN) and by the shortcut (conv, BN).
+    n = Net("resnet_projection", [1, 4, 8, 8], 21)
+    conv(n, 4, 4, 3, pads=[1, 1, 1, 1])
+    stem = n.op("Relu")
+    conv(n, 4, 8, 3, pads=[1, 1, 1, 1], strides=[2, 2])
+    batchnorm(n, 8)
+    n.op("Relu")
+    conv(n, 8, 8, 3, pads=[1, 1, 1, 1])
+    main_branch = batchnorm(n, 8)
+    n.last = stem
+    conv(n, 4, 8, 1, strides=[2, 2])
+    shortcut = batchnorm(n, 8)
+    n.op("Add", [main_branch, shortcut])
+    n.op("Relu")
+    n.op("GlobalAveragePool")
+    n.op("Flatten", axis=1)
+    gemm(n, 8, 3)
+    models["resnet-projection"] = n.model()
+
+    # A SqueezeNet Fire module: squeeze 1×1, then expand 1×1 and 3×3 (both reading the squeeze)
+    # concatenated along channels (4 + 5: not powers of two).
+    n = Net("fire_concat", [1, 8, 6, 6], 22)
+    conv(n, 8, 3, 1)
+    squeeze = n.op("Relu")
+    conv(n, 3, 4, 1)
+    e1 = n.op("Relu")
+    n.last = squeeze
+    conv(n, 3, 5, 3, pads=[1, 1, 1, 1])
+    e3 = n.op("Relu")
+    n.op("Concat", [e1, e3], axis=1)
+    conv(n, 9, 4, 1)
+    n.op("Relu")
+    n.op("AveragePool", kernel_shape=[2, 2], strides=[2, 2])
+    n.op("Flatten", axis=1)
+    gemm(n, 36, 3)
+    models["fire-concat"] = n.model()
+
+    # SqueezeNet's pattern: a Fire module's concatenation max-pooled (3×3, stride 2, ceil mode).
+    n = Net("fire_maxpool", [1, 4, 7, 7], 23)
+    conv(n, 4, 2, 1)
+    squeeze = n.op("Relu")
+    conv(n, 2, 3, 1)
+    e1 = n.op("Relu")
+    n.last = squeeze
+    conv(n, 2, 3, 3, pads=[1, 1, 1, 1])
+    e3 = n.op("Relu")
+    n.op("Concat", [e1, e3], axis=1)
+    n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    n.op("Flatten", axis=1)
+    gemm(n, 54, 3)
+    models["fire-maxpool"] = n.model()
+
+    # Two branches from one Gemm (a diamond, refused while the IR was a chain).
+    n = Net("diamond", [1, 8], 20)
+    a = gemm(n, 8, 4)
+    b = gemm(n, 4, 4)
+    n.last = a
+    n.op("Relu", [a], name="relu_a")
+    n.op("Add", [b, n.last])
+    models["diamond"] = n.model()
+
     n = Net("batchnorm", [1, 1, 6, 6], 10)
     conv(n, 1, 3, 3, pads=[1, 1, 1, 1])
     bn = [n.const((1 + 0.3 * n.rng.standard_normal(3)).astype(np.float32)),
@@ -320,9 +391,9 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         build(n)
         models[key] = (n.model(out_elem), n.nodes[-1].name if key not in NAMED else NAMED[key])
 
-    NAMED = {"diamond": "bad", "op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
+    NAMED = {"op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
              "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2",
-             "nhwc-not-flattened": "relu3"}
+             "nhwc-not-flattened": "relu3", "concat-spatial": "bad"}
     # 3 groups do not divide 2 channels.
     one("conv-group", [1, 2, 6, 6], lambda n: conv(n, 1, 3, 3, group=3))
     # 2 groups of 1 → 3 channels: imported, but the prover needs powers of two per group.
@@ -358,13 +429,11 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
              name="bad")
     one("batchnorm-after-gemm", [1, 8], bn_after_gemm)
 
-    def two_branches(n: Net):
-        a = gemm(n, 8, 4)
-        b = gemm(n, 4, 4)
-        n.last = a
-        n.op("Relu", [a], name="bad")
-        n.op("Add", [b, n.last])
-    one("diamond", [1, 8], two_branches)
+    def concat_spatial(n: Net):
+        conv(n, 1, 2, 3)
+        n.op("Concat", [n.last, n.last], axis=2, name="bad")
+    one("concat-spatial", [1, 1, 6, 6], concat_spatial)
+
 
     def int_input(n: Net):
         n.op("Cast", to=TensorProto.FLOAT)

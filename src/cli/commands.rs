@@ -329,6 +329,9 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
 /// One layer's figures (in `u128`, saturating: they are shown, never allocated).
 struct LayerInfo {
     kind: &'static str,
+    /// The tensors the layer reads, when that is not the previous layer's output (and an
+    /// Add's `from`): a DAG's branches.
+    reads: Option<Vec<usize>>,
     shape: Vec<usize>,
     params: u128,
     macs: u128,
@@ -340,7 +343,8 @@ fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
         .layers
         .iter()
         .zip(shapes)
-        .map(|(layer, shape)| {
+        .enumerate()
+        .map(|(i, (layer, shape))| {
             let out = product(shape);
             let (params, macs) = match layer {
                 Layer::Conv2d(c) => {
@@ -359,8 +363,15 @@ fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
                 Layer::AvgPool2d(p) => (0, out.saturating_mul(product(&[p.size, p.size]))),
                 _ => (0, 0),
             };
+            let reads = layer.inputs(i);
+            let chain = match layer {
+                Layer::Add(a) => reads == [i, a.from.saturating_add(1)],
+                Layer::Concat(_) => false,
+                _ => reads == [i],
+            };
             LayerInfo {
                 kind: layer.kind().name(),
+                reads: (!chain).then_some(reads),
                 shape: shape.clone(),
                 params,
                 macs,
@@ -411,9 +422,15 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         "| # | layer | output shape | parameters | multiply-adds |\n| --- | --- | --- | --- | --- |"
     );
     for (i, l) in layers.iter().enumerate() {
+        // A DAG's layer that reads other tensors than the previous output: which (tensor 0
+        // the input, t the output of layer t − 1).
+        let reads = l.reads.as_ref().map_or(String::new(), |r| {
+            let ts: Vec<String> = r.iter().map(|t| format!("t{t}")).collect();
+            format!(" ← {}", ts.join(", "))
+        });
         let _ = writeln!(
             text,
-            "| {i} | {} | {:?} | {} | {} |",
+            "| {i} | {}{reads} | {:?} | {} | {} |",
             l.kind, l.shape, l.params, l.macs
         );
     }

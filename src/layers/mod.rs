@@ -21,6 +21,8 @@
 //! * [`maxpool`] — max-pooling of any window: the views of the input through the index maps,
 //!   the padding indicators, the batched zero-check of the chain of two-way maxima, and the
 //!   reduction of view claims to one claim on the input;
+//! * [`concat`](mod@concat) — channel concatenation: a claim on the (uncommitted) output split into one
+//!   product sum-check per input over its channel variables;
 //! * [`flatten`] — re-indexing `[c, h, w] → [c·h·w]` by one product sum-check;
 //! * [`window`] — the one-dimensional index maps `i = o·s + d − p` that conv and pooling use,
 //!   as prover tables and as multilinear extensions the verifier evaluates in `O(k·out)`.
@@ -31,6 +33,7 @@
 //! Verifier functions deny indexing, `unwrap`, `expect` and `panic!`: they never panic on
 //! proof data.
 
+pub mod concat;
 pub mod conv;
 pub mod dense;
 pub mod fft_conv;

@@ -202,8 +202,7 @@ pub fn infer(model: &Model, input: &ArrayD<i64>) -> Result<Trace, InferenceError
         accumulators: Vec::with_capacity(model.layers.len()),
     };
     for i in 0..model.layers.len() {
-        let prev = trace.outputs.last().unwrap_or(input);
-        let (acc, out) = engine.apply(i, prev, &trace.outputs)?;
+        let (acc, out) = engine.apply(i, input, &trace.outputs)?;
         trace.accumulators.push(acc);
         trace.outputs.push(out);
     }
@@ -211,26 +210,31 @@ pub fn infer(model: &Model, input: &ArrayD<i64>) -> Result<Trace, InferenceError
 }
 
 /// The model's output on `input`, as [`infer`] computes it, keeping only the tensors that later
-/// layers read (the previous layer's output, and an earlier one that a residual Add reads):
-/// for many runs, as in calibration, memory is a few tensors rather than the whole trace.
+/// layers read (each is dropped after its last reader): for many runs, as in calibration,
+/// memory is a few tensors rather than the whole trace.
 pub fn infer_output(model: &Model, input: &ArrayD<i64>) -> Result<ArrayD<i64>, InferenceError> {
     let engine = Engine::new(model)?;
     engine.check_input(input)?;
     let n = model.layers.len();
-    // `last_read[j]`: the last layer that reads layer j's output.
-    let mut last_read: Vec<usize> = (1..=n).collect();
+    // `last_read[j]`: the last layer that reads layer j's output (the model's output is read
+    // at the end).
+    let mut last_read: Vec<usize> = vec![0; n];
+    if let Some(last) = last_read.last_mut() {
+        *last = n;
+    }
     for (l, layer) in model.layers.iter().enumerate() {
-        if let Layer::Add(Add { from, .. }) = layer {
-            last_read[*from] = last_read[*from].max(l);
+        for t in layer.inputs(l) {
+            if let Some(r) = t.checked_sub(1).and_then(|j| last_read.get_mut(j)) {
+                *r = (*r).max(l);
+            }
         }
     }
     let empty = || ArrayD::zeros(IxDyn(&[0]));
     let mut outputs: Vec<ArrayD<i64>> = Vec::with_capacity(n);
     for i in 0..n {
-        let prev = outputs.last().unwrap_or(input);
-        let (_, out) = engine.apply(i, prev, &outputs)?;
+        let (_, out) = engine.apply(i, input, &outputs)?;
         outputs.push(out);
-        for (j, t) in outputs.iter_mut().enumerate().take(i) {
+        for (j, t) in outputs.iter_mut().enumerate().take(i + 1) {
             if last_read[j] == i {
                 *t = empty();
             }
@@ -278,8 +282,7 @@ pub fn check_trace(model: &Model, input: &ArrayD<i64>, trace: &Trace) -> Result<
             Ok(())
         };
         check_shape(TraceTensor::Output, out)?;
-        let prev = if i == 0 { input } else { &trace.outputs[i - 1] };
-        let computed = engine.compute(i, prev, &trace.outputs[..i]);
+        let computed = engine.compute(i, input, &trace.outputs[..i]);
         let compare = |tensor, expected: &[i64], found: &ArrayD<i64>| match expected
             .iter()
             .zip(found.iter())
@@ -397,15 +400,16 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Layer `i`'s accumulator (if it requantizes) and output, failing on overflow. `prev` is
-    /// layer `i − 1`'s output (the input for 0) and `earlier` the outputs of layers `0..i`.
+    /// Layer `i`'s accumulator (if it requantizes) and output, failing on overflow. `input` is
+    /// the model's input (tensor 0) and `earlier` the outputs of layers `0..i` (tensors
+    /// `1..=i`).
     pub(crate) fn apply(
         &self,
         i: usize,
-        prev: &ArrayD<i64>,
+        input: &ArrayD<i64>,
         earlier: &[ArrayD<i64>],
     ) -> Result<(Option<ArrayD<i64>>, ArrayD<i64>), InferenceError> {
-        match self.compute(i, prev, earlier) {
+        match self.compute(i, input, earlier) {
             Computed::Accumulator { acc, shift } => {
                 let out = self.finish(i, requantize(&acc, shift))?;
                 Ok((Some(self.array(i, acc)), out))
@@ -434,16 +438,24 @@ impl<'a> Engine<'a> {
             .expect("each layer computes exactly its output shape's number of values")
     }
 
-    /// Layer `i` on `prev` (its input, of the validated shape, values in the activation range)
-    /// and the earlier outputs (for Add).
+    /// Layer `i` on the tensors it reads, among `input` (the model's input, tensor 0) and
+    /// `earlier` (the outputs of layers `0..i`, tensors `1..=i`), which hold the validated
+    /// shapes and values in the activation range.
     pub(crate) fn compute(
         &self,
         i: usize,
-        prev: &ArrayD<i64>,
+        input: &ArrayD<i64>,
         earlier: &[ArrayD<i64>],
     ) -> Computed {
         let out_shape = &self.shapes[i];
-        match &self.model.layers[i] {
+        let layer = &self.model.layers[i];
+        let tensor = |t: usize| match t {
+            0 => input,
+            _ => &earlier[t - 1],
+        };
+        let reads: Vec<&ArrayD<i64>> = layer.inputs(i).into_iter().map(tensor).collect();
+        let prev = reads.first().copied().unwrap_or(input);
+        match layer {
             Layer::Conv2d(c) => Computed::Accumulator {
                 acc: self.conv2d(i, c, prev),
                 shift: c.shift,
@@ -452,7 +464,7 @@ impl<'a> Engine<'a> {
                 acc: self.dense(i, d, prev),
                 shift: d.shift,
             },
-            Layer::Relu => Computed::Output(prev.iter().map(|&x| x.max(0)).collect()),
+            Layer::Relu { .. } => Computed::Output(prev.iter().map(|&x| x.max(0)).collect()),
             Layer::MaxPool2d(MaxPool2d {
                 size,
                 stride,
@@ -463,19 +475,24 @@ impl<'a> Engine<'a> {
                 size,
                 stride,
                 shift,
+                ..
             }) => Computed::Accumulator {
                 acc: pool(prev, out_shape, *size, *stride, 0, |a, b| a + b),
                 shift: *shift,
             },
-            Layer::Flatten => Computed::Output(prev.iter().copied().collect()),
-            Layer::Add(Add { from, shift }) => Computed::Accumulator {
+            Layer::Flatten { .. } => Computed::Output(prev.iter().copied().collect()),
+            Layer::Add(Add { shift, .. }) => Computed::Accumulator {
                 acc: prev
                     .iter()
-                    .zip(earlier[*from].iter())
+                    .zip(reads.get(1).copied().unwrap_or(prev).iter())
                     .map(|(a, b)| a + b)
                     .collect(),
                 shift: *shift,
             },
+            // Channels are the outermost axis: the row-major values follow one another.
+            Layer::Concat(_) => {
+                Computed::Output(reads.iter().flat_map(|t| t.iter().copied()).collect())
+            }
         }
     }
 

@@ -16,7 +16,9 @@ pub struct Model {
     /// `W`: weights lie in `[−2^{W−1}, 2^{W−1})` (two's complement: int8 is `−128..=127`). 2 to
     /// 16.
     pub weight_bits: u32,
-    /// The layers, applied in order; layer `i` reads layer `i − 1`'s output (the input for 0).
+    /// The layers, applied in order. Tensor `0` is the input and tensor `i + 1` layer `i`'s
+    /// output; layer `i` reads tensor `i` (the previous layer's output) unless its `input`
+    /// names an earlier tensor (a DAG: [`Layer::inputs`]).
     pub layers: Vec<Layer>,
     /// How real numbers map to the model's integers, when the model came from a float model
     /// (set by the ONNX import). Absent from the JSON when `None`.
@@ -42,7 +44,7 @@ pub struct Quantization {
 }
 
 /// One layer. In JSON, an object whose `type` names the variant, next to the variant's fields;
-/// unknown fields are rejected (also for `Relu` and `Flatten`, which have none).
+/// unknown fields are rejected (also for `Relu` and `Flatten`, whose one field is the optional `input`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", from = "LayerRepr")]
 pub enum Layer {
@@ -51,16 +53,40 @@ pub enum Layer {
     /// Fully connected, then requantization. Reads a 1-D tensor.
     Dense(Dense),
     /// `max(x, 0)` elementwise.
-    Relu,
+    Relu {
+        /// The tensor read ([`Input`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Input,
+    },
     /// Max over `size × size` windows, with padding that never wins and floor or ceil mode.
     MaxPool2d(MaxPool2d),
     /// Sum over `size × size` windows (floor mode, no padding), then requantization.
     AvgPool2d(AvgPool2d),
     /// `[c, h, w]` to `[c·h·w]`, row-major.
-    Flatten,
-    /// Residual: the previous output plus layer `from`'s output (same shape), then
-    /// requantization.
+    Flatten {
+        /// The tensor read ([`Input`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Input,
+    },
+    /// Residual: the previous output (or tensor `input`) plus layer `from`'s output (same
+    /// shape), then requantization.
     Add(Add),
+    /// Channel concatenation of 3-D tensors `[c_k, h, w]` (same `h`, `w`): `[Σ c_k, h, w]`.
+    Concat(Concat),
+}
+
+/// The tensor a one-input layer reads: `None` (absent from the JSON) is the previous layer's
+/// output (tensor `i` for layer `i`), `Some(t)` tensor `t` — `0` the model's input, `ℓ + 1`
+/// layer `ℓ`'s output — which must be earlier (`t ≤ i`).
+pub type Input = Option<usize>;
+
+/// Channel concatenation: `out[Σ_{j<k} c_j + c][y][x] = in_k[c][y][x]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Concat {
+    /// The tensors concatenated, in order (tensor indices as in [`Input`], each earlier than
+    /// the layer's output); at least one.
+    pub inputs: Vec<usize>,
 }
 
 /// How [`Layer`] deserializes: the same tagged variants, with the unit variants as empty
@@ -70,28 +96,33 @@ pub enum Layer {
 enum LayerRepr {
     Conv2d(Conv2d),
     Dense(Dense),
-    Relu(NoFields),
+    Relu(Unary),
     MaxPool2d(MaxPool2d),
     AvgPool2d(AvgPool2d),
-    Flatten(NoFields),
+    Flatten(Unary),
     Add(Add),
+    Concat(Concat),
 }
 
-/// An object with no fields.
+/// An object with no fields but the optional `input`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoFields {}
+struct Unary {
+    #[serde(default)]
+    input: Input,
+}
 
 impl From<LayerRepr> for Layer {
     fn from(repr: LayerRepr) -> Self {
         match repr {
             LayerRepr::Conv2d(c) => Layer::Conv2d(c),
             LayerRepr::Dense(d) => Layer::Dense(d),
-            LayerRepr::Relu(NoFields {}) => Layer::Relu,
+            LayerRepr::Relu(Unary { input }) => Layer::Relu { input },
             LayerRepr::MaxPool2d(m) => Layer::MaxPool2d(m),
             LayerRepr::AvgPool2d(a) => Layer::AvgPool2d(a),
-            LayerRepr::Flatten(NoFields {}) => Layer::Flatten,
+            LayerRepr::Flatten(Unary { input }) => Layer::Flatten { input },
             LayerRepr::Add(a) => Layer::Add(a),
+            LayerRepr::Concat(c) => Layer::Concat(c),
         }
     }
 }
@@ -124,6 +155,9 @@ pub struct Conv2d {
     /// convolution, `G = in_channels = out_channels` a depthwise one.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub groups: usize,
+    /// The tensor read ([`Input`]); absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
 }
 
 fn one() -> usize {
@@ -160,6 +194,9 @@ pub struct Dense {
     pub bias: Vec<i64>,
     /// Requantization shift.
     pub shift: u32,
+    /// The tensor read ([`Input`]); absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
 }
 
 /// Max pooling: `out[c][y][x] = max` of `in[c][y·s+dy−p][x·s+dx−p]` over `dy, dx < size` and
@@ -186,6 +223,9 @@ pub struct MaxPool2d {
     /// columns.
     #[serde(default, skip_serializing_if = "is_false")]
     pub ceil_mode: bool,
+    /// The tensor read ([`Input`]); absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
 }
 
 impl MaxPool2d {
@@ -196,6 +236,7 @@ impl MaxPool2d {
             stride,
             padding: 0,
             ceil_mode: false,
+            input: None,
         }
     }
 
@@ -250,6 +291,9 @@ pub struct AvgPool2d {
     pub stride: usize,
     /// Requantization shift (`2·log2(size)` for a true average over a power-of-two window).
     pub shift: u32,
+    /// The tensor read ([`Input`]); absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
 }
 
 /// Residual addition.
@@ -260,6 +304,10 @@ pub struct Add {
     pub from: usize,
     /// Requantization shift.
     pub shift: u32,
+    /// The first operand, a tensor ([`Input`]; the previous output when `None`); `from` is
+    /// the second. Absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
 }
 
 /// A layer's kind, for error messages and dispatch without the parameters.
@@ -279,6 +327,8 @@ pub enum LayerKind {
     Flatten,
     /// [`Layer::Add`].
     Add,
+    /// [`Layer::Concat`].
+    Concat,
 }
 
 impl LayerKind {
@@ -292,6 +342,7 @@ impl LayerKind {
             LayerKind::AvgPool2d => "AvgPool2d",
             LayerKind::Flatten => "Flatten",
             LayerKind::Add => "Add",
+            LayerKind::Concat => "Concat",
         }
     }
 
@@ -316,11 +367,12 @@ impl Layer {
         match self {
             Layer::Conv2d(_) => LayerKind::Conv2d,
             Layer::Dense(_) => LayerKind::Dense,
-            Layer::Relu => LayerKind::Relu,
+            Layer::Relu { .. } => LayerKind::Relu,
             Layer::MaxPool2d(_) => LayerKind::MaxPool2d,
             Layer::AvgPool2d(_) => LayerKind::AvgPool2d,
-            Layer::Flatten => LayerKind::Flatten,
+            Layer::Flatten { .. } => LayerKind::Flatten,
             Layer::Add(_) => LayerKind::Add,
+            Layer::Concat(_) => LayerKind::Concat,
         }
     }
 
@@ -331,7 +383,41 @@ impl Layer {
             Layer::Dense(d) => Some(d.shift),
             Layer::AvgPool2d(a) => Some(a.shift),
             Layer::Add(a) => Some(a.shift),
-            Layer::Relu | Layer::MaxPool2d(_) | Layer::Flatten => None,
+            Layer::Relu { .. } | Layer::MaxPool2d(_) | Layer::Flatten { .. } | Layer::Concat(_) => {
+                None
+            }
+        }
+    }
+
+    /// `max(x, 0)` of the previous layer's output.
+    pub const RELU: Layer = Layer::Relu { input: None };
+
+    /// Flatten of the previous layer's output.
+    pub const FLATTEN: Layer = Layer::Flatten { input: None };
+
+    /// The tensors layer `index` reads, in operand order (tensor `0` the model's input, `ℓ + 1`
+    /// layer `ℓ`'s output): its `input` or the previous output (`index`) for one-input layers;
+    /// for Add, the first operand then `from + 1`; for Concat, its `inputs`. Not validated
+    /// ([`Model::validate`] checks that every one is earlier than `index + 1`).
+    pub fn inputs(&self, index: usize) -> Vec<usize> {
+        let or_prev = |input: &Input| input.unwrap_or(index);
+        match self {
+            Layer::Conv2d(Conv2d { input, .. })
+            | Layer::Dense(Dense { input, .. })
+            | Layer::MaxPool2d(MaxPool2d { input, .. })
+            | Layer::AvgPool2d(AvgPool2d { input, .. })
+            | Layer::Relu { input }
+            | Layer::Flatten { input } => vec![or_prev(input)],
+            Layer::Add(Add { from, input, .. }) => vec![or_prev(input), from.saturating_add(1)],
+            Layer::Concat(Concat { inputs }) => inputs.clone(),
+        }
+    }
+
+    /// The tensor a one-input layer (or Add's first operand) reads; `None` for Concat.
+    pub fn input(&self, index: usize) -> Option<usize> {
+        match self {
+            Layer::Concat(_) => None,
+            _ => self.inputs(index).first().copied(),
         }
     }
 
@@ -342,12 +428,22 @@ impl Layer {
             Layer::Dense(d) => d.shift = shift,
             Layer::AvgPool2d(a) => a.shift = shift,
             Layer::Add(a) => a.shift = shift,
-            Layer::Relu | Layer::MaxPool2d(_) | Layer::Flatten => {}
+            Layer::Relu { .. } | Layer::MaxPool2d(_) | Layer::Flatten { .. } | Layer::Concat(_) => {
+            }
         }
     }
 }
 
 impl Model {
+    /// Whether every layer reads only the previous layer's output (and Add an earlier layer's):
+    /// a chain, as every model was before DAGs.
+    pub fn is_chain(&self) -> bool {
+        self.layers.iter().enumerate().all(|(i, l)| match l {
+            Layer::Concat(_) => false,
+            _ => l.input(i) == Some(i),
+        })
+    }
+
     /// The weights and biases this model holds (0 for an architecture, which holds none).
     pub fn parameters(&self) -> usize {
         self.layers

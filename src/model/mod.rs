@@ -1,6 +1,8 @@
 //! The model IR (serde JSON), its validation and exact integer inference.
 //!
-//! A model is a chain of layers over integer tensors. Every value is an `i64`; the proof
+//! A model is a DAG of layers over integer tensors: tensor 0 is the input, tensor `ℓ + 1` layer
+//! `ℓ`'s output, and a layer reads the previous output unless its `input` names an earlier
+//! tensor (an Add also reads layer `from`'s output, a Concat its `inputs`). Every value is an `i64`; the proof
 //! embeds them in the field as `p − |x|` for negative `x`.
 //!
 //! Quantization: activations lie in `(−2^{B−1}, 2^{B−1})` with `B = activation_bits` (the
@@ -19,8 +21,8 @@
 //!   from it;
 //! * [`file`](mod@file) — model files in two forms: one JSON file, or the architecture's JSON and a
 //!   binary [`weights`] file next to it ([`file::load`], [`file::save`]);
-//! * [`zoo`] — seeded LeNet-5, a small VGG and VGG-16 (CIFAR) with random int8 weights and
-//!   calibrated shifts.
+//! * [`zoo`] — seeded LeNet-5, a small VGG and VGG-16 (CIFAR), and the DAGs a small ResNet and
+//!   Fire modules, with random int8 weights and calibrated shifts.
 
 pub mod file;
 pub mod infer;

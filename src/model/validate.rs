@@ -4,7 +4,7 @@
 //! [`Model::architecture_json`]).
 
 use super::file::ModelJson;
-use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
+use super::ir::{Add, AvgPool2d, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -306,6 +306,34 @@ pub enum ModelError {
         /// Layer kind.
         kind: LayerKind,
     },
+    /// A layer reads a tensor that is not earlier than its own output: tensor `0` is the
+    /// model's input and tensor `ℓ + 1` layer `ℓ`'s output, so layer `i` may read tensors
+    /// `0..=i` (its `input`, or a Concat's `inputs`).
+    #[error("layer {layer} ({kind}) reads tensor {tensor}; it may read only earlier tensors, 0 (the input) to {layer} (the previous layer's output)")]
+    InputNotEarlier {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The tensor index it names.
+        tensor: usize,
+    },
+    /// A Concat's inputs are not 3-D tensors of one height and width.
+    #[error("layer {layer} ({kind}) concatenates tensor {tensor} of shape {shape:?}; every input must be [channels, {height}, {width}] (the first input's height and width)")]
+    ConcatShapeMismatch {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The tensor that does not fit.
+        tensor: usize,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The first input's height.
+        height: usize,
+        /// The first input's width.
+        width: usize,
+    },
     /// Add's operands have different shapes.
     #[error("layer {layer} ({kind}) adds shape {other:?} (layer {from}) to shape {previous:?}")]
     AddShapeMismatch {
@@ -343,6 +371,8 @@ impl ModelError {
             | TooLarge { layer, .. }
             | AddFromNotEarlier { layer, .. }
             | AddShapeMismatch { layer, .. }
+            | InputNotEarlier { layer, .. }
+            | ConcatShapeMismatch { layer, .. }
             | WeightsInArchitecture { layer, .. } => Some(*layer),
             Json { .. }
             | SplitModel { .. }
@@ -411,16 +441,45 @@ impl Model {
                 layer: index,
                 kind: layer.kind(),
             };
-            let incoming = shapes.last().unwrap_or(&self.input_shape);
+            // Tensor `t`'s shape: the input's for 0, layer `t − 1`'s output's after.
+            let tensor_shape = |t: usize| match t {
+                0 => Some(&self.input_shape),
+                _ => shapes.get(t - 1),
+            };
+            let mut reads = Vec::new();
+            for t in layer.inputs(index) {
+                // Add's `from` has its own error (a layer index).
+                if let Layer::Add(a) = layer {
+                    if t == a.from.saturating_add(1) && t > index {
+                        return Err(ModelError::AddFromNotEarlier {
+                            layer: at.layer,
+                            kind: at.kind,
+                            from: a.from,
+                        });
+                    }
+                }
+                match tensor_shape(t) {
+                    Some(s) if t <= index => reads.push(s),
+                    _ => {
+                        return Err(ModelError::InputNotEarlier {
+                            layer: at.layer,
+                            kind: at.kind,
+                            tensor: t,
+                        })
+                    }
+                }
+            }
+            let incoming = reads.first().copied().unwrap_or(&self.input_shape);
             let out = match layer {
                 Layer::Conv2d(c) => conv2d_shape(at, &ctx, c, incoming)?,
                 Layer::Dense(d) => dense_shape(at, &ctx, d, incoming)?,
-                Layer::Relu => incoming.clone(),
+                Layer::Relu { .. } => incoming.clone(),
                 Layer::MaxPool2d(m) => max_pool_shape(at, m, incoming)?,
                 Layer::AvgPool2d(AvgPool2d {
                     size,
                     stride,
                     shift,
+                    ..
                 }) => {
                     at.check_shift(*shift)?;
                     let out = pool_shape(at, *size, *stride, incoming)?;
@@ -428,21 +487,14 @@ impl Model {
                     at.check_accumulator(fan_in, 1, ctx.amax, 0)?;
                     out
                 }
-                Layer::Flatten => match incoming.as_slice() {
+                Layer::Flatten { .. } => match incoming.as_slice() {
                     [_] => incoming.clone(),
                     [c, h, w] => vec![c * h * w],
                     _ => return Err(at.rank(3, incoming)),
                 },
-                Layer::Add(Add { from, shift }) => {
+                Layer::Add(Add { from, shift, .. }) => {
                     at.check_shift(*shift)?;
-                    // `shapes` holds layers 0..index, so this finds only earlier layers.
-                    let Some(other) = shapes.get(*from) else {
-                        return Err(ModelError::AddFromNotEarlier {
-                            layer: at.layer,
-                            kind: at.kind,
-                            from: *from,
-                        });
-                    };
+                    let other = reads.get(1).copied().unwrap_or(incoming);
                     if other != incoming {
                         return Err(ModelError::AddShapeMismatch {
                             layer: at.layer,
@@ -454,6 +506,38 @@ impl Model {
                     }
                     at.check_accumulator(2, 1, ctx.amax, 0)?;
                     incoming.clone()
+                }
+                Layer::Concat(Concat { inputs }) => {
+                    let Some([_, height, width]) = reads.first().map(|s| s.as_slice()) else {
+                        return Err(match reads.first() {
+                            None => ModelError::ZeroParameter {
+                                layer: at.layer,
+                                kind: at.kind,
+                                param: "inputs",
+                            },
+                            Some(s) => at.rank(3, s),
+                        });
+                    };
+                    let mut channels = 0usize;
+                    for (&t, s) in inputs.iter().zip(&reads) {
+                        match s.as_slice() {
+                            [c, h, w] if h == height && w == width => {
+                                channels =
+                                    channels.checked_add(*c).ok_or_else(|| at.too_large())?;
+                            }
+                            _ => {
+                                return Err(ModelError::ConcatShapeMismatch {
+                                    layer: at.layer,
+                                    kind: at.kind,
+                                    tensor: t,
+                                    shape: s.to_vec(),
+                                    height: *height,
+                                    width: *width,
+                                })
+                            }
+                        }
+                    }
+                    vec![channels, *height, *width]
                 }
             };
             shapes.push(out);

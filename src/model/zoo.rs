@@ -1,5 +1,6 @@
 //! Seeded example models with random int8 weights and calibrated shifts: [`lenet5`],
-//! [`small_vgg`], [`vgg16_cifar`], [`vgg16_wide`] and [`mobilenet_small`].
+//! [`small_vgg`], [`vgg16_cifar`], [`vgg16_wide`] and [`mobilenet_small`] (chains), and the DAGs
+//! [`resnet_small`] (projection and identity shortcuts) and [`fire_small`] (concatenations).
 //!
 //! Weights are uniform in `−127..=127` (`weight_bits = 8`), biases uniform in
 //! `−127²..=127²` (about one product term: small next to any accumulator's spread), activations
@@ -12,7 +13,7 @@ use ndarray::{ArrayD, IxDyn};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use super::infer::{round_shift, Computed, Engine, InferenceError};
-use super::ir::{Conv2d, Dense, Layer, MaxPool2d, Model};
+use super::ir::{Add, AvgPool2d, Concat, Conv2d, Dense, Layer, MaxPool2d, Model};
 use super::validate::{max_abs, MAX_SHIFT};
 
 /// Inputs that the zoo's generators calibrate their shifts on.
@@ -50,7 +51,7 @@ pub fn calibrate_shifts(model: &mut Model, inputs: &[ArrayD<i64>]) -> Result<(),
             let computed: Vec<Computed> = inputs
                 .iter()
                 .zip(&outputs)
-                .map(|(input, outs)| engine.compute(i, outs.last().unwrap_or(input), outs))
+                .map(|(input, outs)| engine.compute(i, input, outs))
                 .collect();
             let (lo, hi) = computed
                 .iter()
@@ -98,7 +99,7 @@ pub fn lenet5(seed: u64) -> Model {
     g.conv(6, 16, 5, 0);
     g.relu();
     g.max_pool();
-    g.layers.push(Layer::Flatten);
+    g.layers.push(Layer::FLATTEN);
     g.dense(400, 120);
     g.relu();
     g.dense(120, 84);
@@ -119,7 +120,7 @@ pub fn small_vgg(seed: u64) -> Model {
     g.conv(8, 16, 3, 1);
     g.relu();
     g.max_pool();
-    g.layers.push(Layer::Flatten);
+    g.layers.push(Layer::FLATTEN);
     g.dense(256, 10);
     g.finish("small_vgg", &[3, 16, 16], seed)
 }
@@ -168,7 +169,7 @@ fn vgg16(name: &str, config: [usize; 18], seed: u64) -> Model {
             channels = c;
         }
     }
-    g.layers.push(Layer::Flatten);
+    g.layers.push(Layer::FLATTEN);
     g.dense(channels, 512);
     g.relu();
     g.dense(512, 512);
@@ -192,9 +193,80 @@ pub fn mobilenet_small(seed: u64) -> Model {
         g.relu();
         g.conv(c_mid, c_out, 1, 0);
     }
-    g.layers.push(Layer::Flatten);
+    g.layers.push(Layer::FLATTEN);
     g.dense(32 * 8 * 8, 10);
     g.finish("mobilenet_small", &[3, 32, 32], seed)
+}
+
+/// A small ResNet on `[3, 16, 16]`, a DAG: a 3×3 stem conv 3→8 (padding 1) and ReLU, then a
+/// basic block with a projection shortcut — conv 8→16 (3×3, stride 2, padding 1), ReLU, conv
+/// 16→16 (3×3, padding 1) on the main branch, a 1×1 stride-2 conv 8→16 on the shortcut (both
+/// read the stem's output), their sum, ReLU — then an identity block (two 3×3 convs 16→16 with
+/// a ReLU between, added to the block's input, ReLU), a 2×2 average pool, flatten and dense
+/// 256→10. Tensors read twice: the stem's output and the first block's.
+pub fn resnet_small(seed: u64) -> Model {
+    let mut g = Builder::new(seed);
+    g.conv(3, 8, 3, 1); // layer 0 → tensor 1
+    g.relu(); // 1 → 2: the block's input
+    g.conv_at(None, 8, 16, 3, 2, 1); // 2 → 3
+    g.relu(); // 3 → 4
+    g.conv(16, 16, 3, 1); // 4 → 5: main branch
+    g.conv_at(Some(2), 8, 16, 1, 2, 0); // 5 → 6: projection shortcut
+    g.add(Some(5), 5); // 6 → 7: tensor 5 + tensor 6
+    g.relu(); // 7 → 8: the identity block's input
+    g.conv(16, 16, 3, 1); // 8 → 9
+    g.relu(); // 9 → 10
+    g.conv(16, 16, 3, 1); // 10 → 11
+    g.add(None, 7); // 11 → 12: tensor 11 + tensor 8
+    g.relu(); // 12 → 13
+    g.layers.push(Layer::AvgPool2d(AvgPool2d {
+        size: 2,
+        stride: 2,
+        shift: 0,
+        input: None,
+    }));
+    g.layers.push(Layer::FLATTEN);
+    g.dense(256, 10);
+    g.finish("resnet_small", &[3, 16, 16], seed)
+}
+
+/// Two SqueezeNet-style Fire modules on `[3, 16, 16]`, a DAG with channel concatenations: a
+/// 3×3 stem conv 3→16 (padding 1), ReLU, 2×2 max-pool; Fire 1: squeeze 1×1 16→4, ReLU, expand
+/// 1×1 4→8 and 3×3 4→8 (padding 1; both read the squeeze), each with ReLU, concatenated (16
+/// channels); Fire 2, with channel counts that are not powers of two: squeeze 1×1 16→3, ReLU,
+/// expand 1×1 3→6 and 3×3 3→5, each with ReLU, concatenated with Fire 1's output (a dense
+/// connection: 6 + 5 + 16 = 27 channels); then a 1×1 conv 27→8, ReLU, 2×2 average pool,
+/// flatten and dense 128→10. Fire 1's output (a concatenation) is read twice.
+pub fn fire_small(seed: u64) -> Model {
+    let mut g = Builder::new(seed);
+    g.conv(3, 16, 3, 1); // layer 0 → tensor 1
+    g.relu(); // 1 → 2
+    g.max_pool(); // 2 → 3: [16, 8, 8]
+    g.conv(16, 4, 1, 0); // 3 → 4: squeeze
+    g.relu(); // 4 → 5
+    g.conv(4, 8, 1, 0); // 5 → 6: expand 1×1
+    g.relu(); // 6 → 7
+    g.conv_at(Some(5), 4, 8, 3, 1, 1); // 7 → 8: expand 3×3
+    g.relu(); // 8 → 9
+    g.concat(&[7, 9]); // 9 → 10: [16, 8, 8]
+    g.conv(16, 3, 1, 0); // 10 → 11: squeeze
+    g.relu(); // 11 → 12
+    g.conv(3, 6, 1, 0); // 12 → 13: expand 1×1
+    g.relu(); // 13 → 14
+    g.conv_at(Some(12), 3, 5, 3, 1, 1); // 14 → 15: expand 3×3
+    g.relu(); // 15 → 16
+    g.concat(&[14, 16, 10]); // 16 → 17: [27, 8, 8]
+    g.conv(27, 8, 1, 0); // 17 → 18
+    g.relu(); // 18 → 19
+    g.layers.push(Layer::AvgPool2d(AvgPool2d {
+        size: 2,
+        stride: 2,
+        shift: 0,
+        input: None,
+    }));
+    g.layers.push(Layer::FLATTEN);
+    g.dense(128, 10);
+    g.finish("fire_small", &[3, 16, 16], seed)
 }
 
 /// Bit widths of the zoo's models.
@@ -225,6 +297,7 @@ impl Builder {
     fn conv(&mut self, in_channels: usize, out_channels: usize, k: usize, padding: usize) {
         let (weights, bias) = self.params(out_channels * in_channels * k * k, out_channels);
         self.layers.push(Layer::Conv2d(Conv2d {
+            input: None,
             in_channels,
             out_channels,
             kernel: [k, k],
@@ -241,6 +314,7 @@ impl Builder {
     fn grouped(&mut self, c_in: usize, c_out: usize, k: usize, stride: usize, groups: usize) {
         let (weights, bias) = self.params(c_out * (c_in / groups) * k * k, c_out);
         self.layers.push(Layer::Conv2d(Conv2d {
+            input: None,
             in_channels: c_in,
             out_channels: c_out,
             kernel: [k, k],
@@ -256,6 +330,7 @@ impl Builder {
     fn dense(&mut self, in_features: usize, out_features: usize) {
         let (weights, bias) = self.params(out_features * in_features, out_features);
         self.layers.push(Layer::Dense(Dense {
+            input: None,
             in_features,
             out_features,
             weights,
@@ -265,7 +340,39 @@ impl Builder {
     }
 
     fn relu(&mut self) {
-        self.layers.push(Layer::Relu);
+        self.layers.push(Layer::RELU);
+    }
+
+    /// A `k × k` convolution reading tensor `input` (the previous output when `None`).
+    fn conv_at(
+        &mut self,
+        input: Option<usize>,
+        in_channels: usize,
+        out_channels: usize,
+        k: usize,
+        stride: usize,
+        padding: usize,
+    ) {
+        self.conv(in_channels, out_channels, k, padding);
+        if let Some(Layer::Conv2d(c)) = self.layers.last_mut() {
+            c.input = input;
+            c.stride = stride;
+        }
+    }
+
+    /// Tensor `input` (the previous output when `None`) plus layer `from`'s output.
+    fn add(&mut self, input: Option<usize>, from: usize) {
+        self.layers.push(Layer::Add(Add {
+            from,
+            shift: 0,
+            input,
+        }));
+    }
+
+    fn concat(&mut self, inputs: &[usize]) {
+        self.layers.push(Layer::Concat(Concat {
+            inputs: inputs.to_vec(),
+        }));
     }
 
     fn max_pool(&mut self) {

@@ -245,7 +245,7 @@ pub(crate) fn model_tables<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<
                 put_bias(&mut out, bias, &c.bias);
             }
             (Layer::Dense(d), Step::Dense { weights, bias, .. }) => {
-                let vi = plan.dims[l].vars[0];
+                let vi = plan.dims[plan.input(l)].vars[0];
                 for o in 0..d.out_features {
                     for i in 0..d.in_features {
                         out[*weights][(o << vi) | i] = from_i64(d.weights[o * d.in_features + i]);

@@ -3,6 +3,7 @@
 
 use super::columns::TableColumns;
 use super::{NetworkError, COLUMN_VARS, MAX_TABLE_VARS, MAX_VARS};
+use crate::layers::concat;
 use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
@@ -24,7 +25,8 @@ pub enum Source {
     Input,
     /// `Σ coeff·segment` over advice segments.
     Committed(Vec<(usize, i64)>),
-    /// Proven by the producing step when the backward pass reaches it (flatten).
+    /// Proven by the producing step when the backward pass reaches it (flatten, concat): every
+    /// claim on it, from any of its readers, is reduced to claims on the step's inputs.
     Derived,
 }
 
@@ -90,7 +92,7 @@ impl Bias {
     }
 }
 
-/// One proof step per model layer.
+/// One proof step per model layer; the tensors it reads are [`Plan::inputs`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Convolution then requantization.
@@ -155,6 +157,16 @@ pub enum Step {
     },
     /// Flatten (derived output).
     Flatten,
+    /// Channel concatenation ([`concat`](mod@concat)): each claim on the output becomes one
+    /// claim per input. The output is derived, unless a max-pool reads it: then it is
+    /// committed (`copy`), and the one claim the step proves is the copy's value at a fresh
+    /// `layer-point` (the relation `copy = concat(inputs)`).
+    Concat {
+        /// The layout of the inputs' channels in the output's.
+        shape: concat::Shape,
+        /// The advice segment holding the output, when it is committed.
+        copy: Option<usize>,
+    },
 }
 
 /// The two-way maxima `(z, u, v)`, `z = max(u, v)`, of a [`Step::MaxPoolWindow`] of layer `layer`
@@ -211,6 +223,10 @@ pub struct Plan {
     pub sources: Vec<Source>,
     /// One step per layer.
     pub steps: Vec<Step>,
+    /// The tensors each step reads, in operand order ([`Layer::inputs`]): the first is a
+    /// one-input step's input (and Add's first operand), Add's second is its `from`, a
+    /// concatenation reads them all. Every one is earlier than the step's output.
+    pub inputs: Vec<Vec<usize>>,
     /// The model table's segments.
     pub model_segs: Vec<ModelSeg>,
     /// Variables of each advice segment (the last is the range multiplicities).
@@ -268,6 +284,16 @@ pub struct Column {
 }
 
 impl Plan {
+    /// The tensor step `l` reads first (its one input; Add's first operand; a
+    /// concatenation's first input).
+    pub fn input(&self, l: usize) -> usize {
+        self.inputs
+            .get(l)
+            .and_then(|i| i.first())
+            .copied()
+            .unwrap_or(l)
+    }
+
     /// The advice segment holding the range multiplicities.
     pub fn multiplicities_segment(&self) -> usize {
         self.advice_vars.len() - 1
@@ -440,6 +466,7 @@ impl Plan {
             dims: vec![input_dims],
             sources: vec![Source::Input],
             steps: Vec::new(),
+            inputs: Vec::new(),
             model_segs: Vec::new(),
             advice_vars: Vec::new(),
             model_packing: Packing::new(&[]),
@@ -450,11 +477,24 @@ impl Plan {
             column_vars,
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
+        // Tensors a max-pool reads: its views' points have fixed coordinates, so they must be
+        // committed (a concatenation's output then gets a committed copy).
+        let mut pooled = vec![false; model.layers.len() + 1];
+        for (l, layer) in model.layers.iter().enumerate() {
+            if let (Layer::MaxPool2d(_), Some(t)) = (layer, layer.input(l)) {
+                if let Some(p) = pooled.get_mut(t) {
+                    *p = true;
+                }
+            }
+        }
         // Running totals of the packed tables, and how many segments they count.
         let (mut model_total, mut advice_total) = (0u128, 0u128);
         let (mut model_seen, mut advice_seen) = (0usize, 0usize);
         for (l, layer) in model.layers.iter().enumerate() {
-            let input = p.dims[l].clone();
+            // Validated: every tensor read is earlier (`≤ l`); Concat has at least one.
+            let reads = layer.inputs(l);
+            let tin = reads.first().copied().unwrap_or(l);
+            let input = p.dims[tin].clone();
             let out_shape = &shapes[l];
             let unsupported = |what: String| NetworkError::Unsupported { layer: l, what };
             let window = |k, stride, pad, d: usize| Window {
@@ -550,7 +590,7 @@ impl Plan {
                     (Step::AvgPool { shape, requant }, output, src)
                 }
                 Layer::Add(a) => {
-                    let from = a.from + 1;
+                    let from = reads.get(1).copied().unwrap_or(tin);
                     if p.dims[from] != input {
                         return Err(unsupported(
                             "a residual add of tensors with different padded layouts".into(),
@@ -560,11 +600,13 @@ impl Plan {
                     let src = yn(&requant);
                     (Step::Add { from, requant }, input, src)
                 }
-                Layer::Relu => {
-                    let fused = l > 0
-                        && p.requant_of(l - 1).is_some()
-                        && matches!(&p.sources[l], Source::Committed(t) if t.len() == 2);
-                    match (fused, p.requant_of(l.wrapping_sub(1))) {
+                Layer::Relu { .. } => {
+                    // The ReLU of a requantizing layer's output `y − n` is its `y`, whichever
+                    // layer reads that output and however many do.
+                    let fused = tin > 0
+                        && p.requant_of(tin - 1).is_some()
+                        && matches!(&p.sources[tin], Source::Committed(t) if t.len() == 2);
+                    match (fused, p.requant_of(tin.wrapping_sub(1))) {
                         (true, Some(r)) => {
                             let src = Source::Committed(vec![(r.y, 1)]);
                             (Step::FusedRelu, input, src)
@@ -583,7 +625,7 @@ impl Plan {
                     // A view (sub-grid) point has fixed coordinates: only a claim may sit
                     // there, so the viewed tensor must be committed or public, never derived
                     // (a derived tensor's claims are relations of its producing step).
-                    if p.sources[l] == Source::Derived {
+                    if p.sources[tin] == Source::Derived {
                         return Err(unsupported(
                             "max-pooling a tensor that is not committed (a flatten's output)"
                                 .into(),
@@ -615,7 +657,7 @@ impl Plan {
                         let segs = [p.advice_seg(nv), p.advice_seg(nv), p.advice_seg(nv)];
                         let view = |dy, dx| {
                             Operand::View(View {
-                                tensor: l,
+                                tensor: tin,
                                 offset: Some((dy, dx)),
                             })
                         };
@@ -654,7 +696,32 @@ impl Plan {
                         (Step::MaxPoolWindow { shape, segs }, output, src)
                     }
                 }
-                Layer::Flatten => (Step::Flatten, Dims::new(out_shape), Source::Derived),
+                Layer::Flatten { .. } => (Step::Flatten, Dims::new(out_shape), Source::Derived),
+                Layer::Concat(_) => {
+                    let output = Dims::new(out_shape);
+                    let mut channels = Vec::with_capacity(reads.len());
+                    for &t in &reads {
+                        let d = &p.dims[t];
+                        // Validated: 3-D inputs of the output's height and width.
+                        if d.vars.get(1..) != output.vars.get(1..) {
+                            return Err(unsupported(
+                                "a concatenation of tensors of different padded layouts".into(),
+                            ));
+                        }
+                        channels.push(d.shape[0]);
+                    }
+                    let hw_vars = output.vars[1] + output.vars[2];
+                    let shape = concat::Shape::new(&channels, hw_vars);
+                    if pooled[l + 1] {
+                        let copy = p.advice_seg(output.num_vars());
+                        let src = Source::Committed(vec![(copy, 1)]);
+                        let copy = Some(copy);
+                        (Step::Concat { shape, copy }, output, src)
+                    } else {
+                        let step = Step::Concat { shape, copy: None };
+                        (step, output, Source::Derived)
+                    }
+                }
             };
             Self::check_tensor(Some(l), &dims)?;
             let model_vars: Vec<usize> =
@@ -675,6 +742,7 @@ impl Plan {
             )?;
             (model_seen, advice_seen) = (p.model_segs.len(), p.advice_vars.len());
             p.steps.push(step);
+            p.inputs.push(reads);
             p.dims.push(dims);
             p.sources.push(source);
         }

@@ -8,7 +8,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{conv, dense, flatten, Dims, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::validate::MIN_BIAS;
 use crate::model::{round_shift, Model};
@@ -167,8 +167,8 @@ fn witness<F: BaseField, E>(
     let mut advice: Vec<Vec<F>> = plan.advice_vars.iter().map(|_| Vec::new()).collect();
     for (l, step) in plan.steps.iter().enumerate() {
         let out_dims = &plan.dims[l + 1];
-        let prev = outs.last().unwrap_or(input);
-        let (acc, out) = match engine.compute(l, prev, &outs) {
+        let tin = plan.input(l);
+        let (acc, out) = match engine.compute(l, input, &outs) {
             Computed::Accumulator { acc, shift } => {
                 let q: Vec<i64> = acc.iter().map(|&a| round_shift(a, shift)).collect();
                 (Some(pad(out_dims, &acc)), q)
@@ -187,12 +187,12 @@ fn witness<F: BaseField, E>(
             | Step::Add { .. }
             | Step::Relu { .. } => {
                 let acc = match step {
-                    Step::Add { from, .. } => ints[l]
+                    Step::Add { from, .. } => ints[tin]
                         .iter()
                         .zip(&ints[*from])
                         .map(|(a, b)| a + b)
                         .collect(),
-                    Step::Relu { .. } => ints[l].clone(),
+                    Step::Relu { .. } => ints[tin].clone(),
                     _ => acc.unwrap_or_default(),
                 };
                 let Some(r) = plan.requant_of(l) else {
@@ -210,10 +210,10 @@ fn witness<F: BaseField, E>(
                     y.iter().zip(&n).map(|(y, n)| y - n).collect()
                 }
             }
-            Step::FusedRelu => ints[l].iter().map(|&v| v.max(0)).collect(),
+            Step::FusedRelu => ints[tin].iter().map(|&v| v.max(0)).collect(),
             Step::MaxPool { segs } => {
-                let x = &ints[l];
-                let d = &plan.dims[l];
+                let x = &ints[tin];
+                let d = &plan.dims[tin];
                 let max = |a: Vec<i64>, b: Vec<i64>| -> Vec<i64> {
                     a.iter().zip(&b).map(|(&a, &b)| a.max(b)).collect()
                 };
@@ -226,7 +226,7 @@ fn witness<F: BaseField, E>(
                 out
             }
             Step::MaxPoolWindow { shape, segs } => {
-                let x = &ints[l];
+                let x = &ints[tin];
                 let low = -window_low(bits);
                 let views: Vec<Vec<i64>> = maxpool::offsets(shape)
                     .map(|d| maxpool::view(shape, x, d, low, 0))
@@ -243,7 +243,16 @@ fn witness<F: BaseField, E>(
                 }
                 prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment"))
             }
-            Step::Flatten => pad(out_dims, &out.iter().copied().collect::<Vec<_>>()),
+            Step::Flatten | Step::Concat { copy: None, .. } => {
+                pad(out_dims, &out.iter().copied().collect::<Vec<_>>())
+            }
+            Step::Concat {
+                copy: Some(seg), ..
+            } => {
+                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
+                advice[*seg] = to_field(&t);
+                t
+            }
         };
         ints.push(out_ints);
         let Some(cheat) = cheat.as_deref_mut() else {
@@ -347,7 +356,13 @@ pub(crate) fn window_low(bits: u32) -> i64 {
 /// The extended view `V'_offset` of window max-pool `layer`'s input, as integers.
 fn window_ints(plan: &Plan, ints: &[Vec<i64>], layer: usize, offset: usize) -> Vec<i64> {
     let (shape, d) = window_operand(plan, layer, offset);
-    maxpool::view(shape, &ints[layer], d, -window_low(plan.range_bits), 0)
+    maxpool::view(
+        shape,
+        &ints[plan.input(layer)],
+        d,
+        -window_low(plan.range_bits),
+        0,
+    )
 }
 
 /// A window operand's max-pool shape and kernel offset `(dy, dx)` (the plan's own operands).
@@ -476,7 +491,8 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                 // operands' values: the extended view's is `v − L·P̃_d(point)`, which only the
                 // verifier needs).
                 let (shape, d) = window_operand(self.plan, layer, offset);
-                let plain = maxpool::view(shape, &self.tensors[layer], d, F::ZERO, F::ZERO);
+                let x = &self.tensors[self.plan.input(layer)];
+                let plain = maxpool::view(shape, x, d, F::ZERO, F::ZERO);
                 let value = evaluate_base(&plain, point);
                 self.send(value);
                 self.views[layer].push(ViewClaim {
@@ -497,9 +513,10 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
             return;
         };
         let claims = std::mem::take(&mut self.views[l]);
-        let (proof, point, xv) = maxpool::prove_views(shape, &self.tensors[l], &claims, self.t);
+        let tin = self.plan.input(l);
+        let (proof, point, xv) = maxpool::prove_views(shape, &self.tensors[tin], &claims, self.t);
         self.products.push(proof);
-        self.claim_tensor(l, &point, xv);
+        self.claim_tensor(tin, &point, xv);
     }
 
     /// The requantization's values at `r`; returns the accumulator's value there.
@@ -533,9 +550,33 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
 
     fn step(&mut self, l: usize) {
         let plan = self.plan;
-        let (tin, tout) = (l, l + 1);
+        let (tin, tout) = (plan.input(l), l + 1);
         match &plan.steps[l] {
             Step::FusedRelu => {}
+            Step::Concat { shape, copy } => {
+                // Every claim on the output, from each of its readers, in the order made; for a
+                // committed copy, its value at a fresh point (its readers' claims are claims on
+                // the copy, for the opening).
+                let claims = match copy {
+                    None => std::mem::take(&mut self.pending[tout]),
+                    Some(seg) => {
+                        let vars = plan.dims[tout].num_vars();
+                        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars);
+                        let v = self.eval_seg(*seg, &r);
+                        vec![(r, v)]
+                    }
+                };
+                let reads = &plan.inputs[l];
+                for (r, _) in claims {
+                    let xs: Vec<&[F]> = reads.iter().map(|&t| &*self.tensors[t]).collect();
+                    let (sent, proofs, input_claims) = concat::prove(shape, &xs, &r, self.t);
+                    self.values.extend_from_slice(&sent);
+                    self.products.extend(proofs);
+                    for (&t, (point, value)) in reads.iter().zip(input_claims) {
+                        self.claim_tensor(t, &point, value);
+                    }
+                }
+            }
             Step::Flatten => {
                 let claims = std::mem::take(&mut self.pending[tout]);
                 for (r, v) in claims {
@@ -721,7 +762,13 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
             Operand::Window { layer, offset } => {
                 let (shape, d) = window_operand(self.plan, layer, offset);
                 let low = -from_i64::<F>(window_low(self.plan.range_bits));
-                maxpool::view(shape, &self.tensors[layer], d, low, F::ZERO)
+                maxpool::view(
+                    shape,
+                    &self.tensors[self.plan.input(layer)],
+                    d,
+                    low,
+                    F::ZERO,
+                )
             }
         }
     }

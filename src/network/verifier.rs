@@ -17,7 +17,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{conv, dense, flatten, verify_product, LayerError, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, verify_product, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
@@ -224,7 +224,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         let proof = self.product()?;
         let (point, xv) =
             maxpool::verify_views(shape, &claims, proof, self.t).map_err(|e| self.err(e))?;
-        self.claim_tensor(l, &point, xv)
+        self.claim_tensor(self.plan.input(l), &point, xv)
     }
 
     fn requant(&mut self, r: &Requant, point: &[E]) -> Result<E, VerifyError> {
@@ -312,11 +312,53 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     fn step(&mut self, l: usize) -> Result<(), VerifyError> {
         self.layer = l;
         let plan = self.plan;
-        let (tin, tout) = (l, l + 1);
+        let (tin, tout) = (plan.input(l), l + 1);
         let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
         let vars_out = plan.dims.get(tout).map_or(0, |d| d.num_vars());
         match plan.steps.get(l) {
             None | Some(Step::FusedRelu) => {}
+            Some(Step::Concat { shape, copy }) => {
+                // Every claim on the output, from each of its readers, in the order made; for a
+                // committed copy, its value at a fresh point (see the prover).
+                let claims = match copy {
+                    None => self
+                        .pending
+                        .get_mut(tout)
+                        .map(std::mem::take)
+                        .unwrap_or_default(),
+                    Some(seg) => {
+                        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars_out);
+                        let v = self.eval_seg(*seg, &r)?;
+                        vec![(r, v)]
+                    }
+                };
+                let reads = plan.inputs.get(l).ok_or(VerifyError::AdviceShape)?;
+                for (r, v) in claims {
+                    let n = shape.parts.len();
+                    let sent = self
+                        .proof
+                        .values
+                        .get(self.next_value..self.next_value.saturating_add(n))
+                        .ok_or(VerifyError::Exhausted { what: "values" })?;
+                    self.next_value += n;
+                    let (products, next_product) = (&self.proof.products, &mut self.next_product);
+                    let next = || {
+                        let p = products.get(*next_product);
+                        *next_product += 1;
+                        p
+                    };
+                    let input_claims =
+                        concat::verify(shape, &r, v, sent, next, self.t).map_err(|e| {
+                            VerifyError::Layer {
+                                layer: l,
+                                source: e,
+                            }
+                        })?;
+                    for (&t, (point, value)) in reads.iter().zip(input_claims) {
+                        self.claim_tensor(t, &point, value)?;
+                    }
+                }
+            }
             Some(Step::Flatten) => {
                 let claims = self
                     .pending

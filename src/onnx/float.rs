@@ -1,4 +1,4 @@
-//! Float (`f32`) evaluation of an imported chain: the reference the quantized model is
+//! Float (`f32`) evaluation of an imported graph: the reference the quantized model is
 //! compared with. Same layer semantics as the integer IR, with real parameters and a true
 //! average in average pooling.
 
@@ -6,23 +6,32 @@ use super::graph::{FloatLayer, Graph};
 
 /// Runs the graph on `input` (of the graph's input size, checked by the caller), shows every
 /// layer's output to `visit` (layer index, values), and returns the last layer's. Only the
-/// outputs that later layers read are kept (the previous layer's, and an earlier one that a
-/// residual Add reads), so memory is a few tensors, not every layer's.
+/// outputs that later layers read are kept (each until its last reader), so memory is a few
+/// tensors, not every layer's.
 pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f32])) -> Vec<f32> {
     let n = graph.layers.len();
-    // `last_read[j]`: the last layer that reads layer j's output.
-    let mut last_read: Vec<usize> = (1..=n).collect();
-    for (l, layer) in graph.layers.iter().enumerate() {
-        if let FloatLayer::Add { from } = layer {
-            last_read[*from] = last_read[*from].max(l);
+    // `last_read[j]`: the last layer that reads layer j's output (the last layer's is the
+    // result).
+    let mut last_read: Vec<usize> = vec![0; n];
+    if let Some(last) = last_read.last_mut() {
+        *last = n;
+    }
+    for (l, reads) in graph.inputs.iter().enumerate() {
+        for &t in reads {
+            if let Some(r) = t.checked_sub(1).and_then(|j| last_read.get_mut(j)) {
+                *r = (*r).max(l);
+            }
         }
     }
     let mut outputs: Vec<Vec<f32>> = Vec::with_capacity(n);
     for (i, layer) in graph.layers.iter().enumerate() {
-        let (prev, prev_shape) = match i.checked_sub(1) {
+        // Tensor `t`: the input for 0, layer `t − 1`'s output after.
+        let tensor = |t: usize| match t.checked_sub(1) {
             Some(p) => (outputs[p].as_slice(), graph.shapes[p].as_slice()),
             None => (input, graph.input_shape.as_slice()),
         };
+        let reads = graph.inputs.get(i).map_or(&[][..], Vec::as_slice);
+        let (prev, prev_shape) = tensor(reads.first().copied().unwrap_or(i));
         let out_shape = graph.shapes[i].as_slice();
         let out = match layer {
             FloatLayer::Conv {
@@ -81,10 +90,15 @@ pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f
                 .zip(&outputs[*from])
                 .map(|(a, b)| a + b)
                 .collect(),
+            // Channels outermost: the inputs' values one after another.
+            FloatLayer::Concat => reads
+                .iter()
+                .flat_map(|&t| tensor(t).0.iter().copied())
+                .collect(),
         };
         visit(i, &out);
         outputs.push(out);
-        for (j, t) in outputs.iter_mut().enumerate().take(i) {
+        for (j, t) in outputs.iter_mut().enumerate().take(i + 1) {
             if last_read[j] == i {
                 *t = Vec::new();
             }

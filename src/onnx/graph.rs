@@ -1,10 +1,12 @@
-//! Reads an ONNX graph into a chain of float layers that mirrors the IR's layers.
+//! Reads an ONNX graph into a DAG of float layers that mirrors the IR's layers.
 //!
 //! Nodes are visited in file order (ONNX requires topological order). Every tensor name maps
 //! to a value: an activation (the model input or a layer's output, with its shape without the
 //! batch dimension), a constant (initializer or `Constant` node), or a value outside the proof
-//! (after Softmax/ArgMax). A layer must read the previous layer's output, except that a
-//! residual Add also reads one earlier layer's output: the IR is a chain with skips.
+//! (after Softmax/ArgMax). A layer reads any earlier activation (the IR's `input`, absent when
+//! it is the previous layer's output, so a chain imports as it always did); an Add of two
+//! activations reads both (one must be a layer's output: the IR's `from`), a Concat along
+//! channels reads all its inputs.
 //!
 //! Shape arithmetic on constants and on activations' static shapes is folded as it is read
 //! (`fold.rs`): a folded value is a constant like an initializer, so a Reshape whose target
@@ -52,18 +54,24 @@ pub(crate) enum FloatLayer {
         stride: usize,
     },
     Flatten,
+    /// The first operand ([`Graph::inputs`]) plus layer `from`'s output.
     Add {
         from: usize,
     },
+    /// Channel concatenation of [`Graph::inputs`].
+    Concat,
 }
 
-/// The graph as a chain of float layers.
+/// The graph as a DAG of float layers.
 #[derive(Clone, Debug)]
 pub(crate) struct Graph {
     pub name: String,
     /// `[C, H, W]` or `[F]`.
     pub input_shape: Vec<usize>,
     pub layers: Vec<FloatLayer>,
+    /// `inputs[i]`: the tensors layer `i` reads, in operand order (tensor 0 the input, `l + 1`
+    /// layer `l`'s output), as [`crate::model::Layer::inputs`] gives them.
+    pub inputs: Vec<Vec<usize>>,
     /// `shapes[i]`: layer `i`'s output shape.
     pub shapes: Vec<Vec<usize>>,
     /// `layer_node[i]`: the node that made layer `i`.
@@ -122,6 +130,11 @@ pub(crate) enum Layout {
 }
 
 impl Act {
+    /// The tensor index: 0 for the graph's input, `l + 1` for layer `l`'s output.
+    fn tensor(&self) -> usize {
+        self.layer.map_or(0, |l| l + 1)
+    }
+
     fn ir(layer: Option<usize>, shape: Vec<usize>) -> Self {
         Act {
             layer,
@@ -357,6 +370,8 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
     let mut b = Builder {
         values,
         consumers,
+        reads: Vec::new(),
+        inputs: Vec::new(),
         layers: Vec::new(),
         shapes: Vec::new(),
         layer_node: Vec::new(),
@@ -388,6 +403,7 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         name: graph.name.clone().unwrap_or_default(),
         input_shape,
         layers: b.layers,
+        inputs: b.inputs,
         shapes: b.shapes,
         layer_node: b.layer_node,
         nodes,
@@ -398,6 +414,11 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
 struct Builder<'a> {
     values: HashMap<&'a str, Value<'a>>,
     consumers: HashMap<&'a str, usize>,
+    /// The tensors the node being read reads as activations ([`Self::act_input_any`]), for the
+    /// layer it pushes.
+    reads: Vec<usize>,
+    /// The tensors each layer reads.
+    inputs: Vec<Vec<usize>>,
     layers: Vec<FloatLayer>,
     shapes: Vec<Vec<usize>>,
     layer_node: Vec<NodeRef>,
@@ -415,6 +436,7 @@ const MAX_VALUES: usize = 1 << 26;
 
 impl<'a> Builder<'a> {
     fn node(&mut self, ctx: &Ctx, node: &'a NodeProto) -> Result<NodeOutcome, OnnxError> {
+        self.reads.clear();
         let domain = node.domain.as_deref().unwrap_or("");
         if !matches!(domain, "" | "ai.onnx") {
             return Err(OnnxError::UnsupportedOp {
@@ -440,7 +462,7 @@ impl<'a> Builder<'a> {
             "Dropout" => self.dropout(ctx, node, &attrs),
             "Relu" => {
                 attrs.known(NO_ATTRIBUTES)?;
-                let x = self.chain_input(ctx, node, 0)?;
+                let x = self.act_input(ctx, node, 0)?;
                 self.push(ctx, node, FloatLayer::Relu, x.shape)
             }
             "Conv" => self.conv(ctx, node, &attrs),
@@ -471,10 +493,13 @@ impl<'a> Builder<'a> {
             }
             "BatchNormalization" => self.batch_norm(ctx, node, &attrs),
             "Add" => self.add(ctx, node, &attrs),
+            "Concat" if !(0..node.input.len()).all(|i| self.is_const(node, i)) => {
+                self.concat(ctx, node, &attrs)
+            }
             "MaxPool" | "AveragePool" => self.pool(ctx, node, &attrs),
             "GlobalAveragePool" => {
                 attrs.known(NO_ATTRIBUTES)?;
-                let x = self.chain_input(ctx, node, 0)?;
+                let x = self.act_input(ctx, node, 0)?;
                 let [c, h, w] = *x.shape.as_slice() else {
                     return Err(ctx.unsupported(format!(
                         "input of shape {:?}; a [C, H, W] tensor is supported",
@@ -493,7 +518,7 @@ impl<'a> Builder<'a> {
             "Flatten" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Flatten" => {
                 attrs.known(&["axis"])?;
-                let x = self.chain_input_any(ctx, node, 0)?;
+                let x = self.act_input_any(ctx, node, 0)?;
                 let rank = x.shape.len() as i64 + 1;
                 let axis = attrs.int("axis", 1)?;
                 if axis != 1 && axis != 1 - rank {
@@ -508,7 +533,7 @@ impl<'a> Builder<'a> {
             "Reshape" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Reshape" => {
                 attrs.known(&["allowzero"])?;
-                let x = self.chain_input_any(ctx, node, 0)?;
+                let x = self.act_input_any(ctx, node, 0)?;
                 let allowzero = attrs.int("allowzero", 0)?;
                 let name = input_name(node, 1);
                 let target = self.constant(ctx, node, 1)?;
@@ -848,10 +873,9 @@ impl<'a> Builder<'a> {
             .ok_or_else(|| ctx.bad_input(name, "no earlier node or initializer defines it"))
     }
 
-    /// Input `i` as an activation that must be the previous layer's output, in the IR's
-    /// layout.
-    fn chain_input(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
-        let act = self.chain_input_any(ctx, node, i)?;
+    /// Input `i` as an activation ([`Self::act_input_any`]) in the IR's layout.
+    fn act_input(&mut self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
+        let act = self.act_input_any(ctx, node, i)?;
         if act.layout != Layout::Ir {
             return Err(ctx.unsupported(format!(
                 "reads {:?}, an NHWC view of an NCHW tensor (from a Transpose); an NHWC tensor \
@@ -863,25 +887,22 @@ impl<'a> Builder<'a> {
         Ok(act)
     }
 
-    /// Input `i` as an activation that must be the previous layer's output, in any layout.
-    fn chain_input_any(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
+    /// Input `i` as an activation, in any layout: the graph's input or any earlier layer's
+    /// output (a DAG). Recorded as a tensor the node's layer reads.
+    fn act_input_any(&mut self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Act, OnnxError> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
             Value::Act(act) => {
                 if self.last_outside.is_some() {
                     return Err(self.after_outside(ctx));
                 }
-                if act.layer != self.layers.len().checked_sub(1) {
-                    return Err(ctx.unsupported(format!(
-                        "reads {name:?}, which is not the previous layer's output: the graph \
-                         must be a chain of layers (plus residual Adds)"
-                    )));
-                }
+                self.reads.push(act.tensor());
                 Ok(act)
             }
             Value::Const(_) => Err(ctx.bad_input(
                 name,
-                "is a constant; this operator must read the previous layer's output",
+                "is a constant; this operator must read an activation (the graph's input or a \
+                 layer's output)",
             )),
             Value::Outside => Err(self.after_outside(ctx)),
         }
@@ -894,9 +915,9 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// The previous layer's output, which must be flat: its length and layout.
-    fn flat_input(&self, ctx: &Ctx, node: &NodeProto) -> Result<(usize, Layout), OnnxError> {
-        let x = self.chain_input_any(ctx, node, 0)?;
+    /// Input 0, which must be a flat activation: its length and layout.
+    fn flat_input(&mut self, ctx: &Ctx, node: &NodeProto) -> Result<(usize, Layout), OnnxError> {
+        let x = self.act_input_any(ctx, node, 0)?;
         match *x.shape.as_slice() {
             [f] if x.layout != Layout::Nhwc => Ok((f, x.layout)),
             _ => Err(ctx.unsupported(format!(
@@ -973,6 +994,11 @@ impl<'a> Builder<'a> {
         }
         let index = self.layers.len();
         self.set_outputs(ctx, node, Value::Act(Act::ir(Some(index), shape.clone())))?;
+        let mut reads = std::mem::take(&mut self.reads);
+        if reads.is_empty() {
+            reads.push(index);
+        }
+        self.inputs.push(reads);
         self.layers.push(layer);
         self.shapes.push(shape);
         self.layer_node.push(ctx.node_ref());
@@ -1108,7 +1134,7 @@ impl<'a> Builder<'a> {
         attrs.auto_pad()?;
         let group = attrs.int("group", 1)?;
         attrs.all_ones("dilations")?;
-        let x = self.chain_input(ctx, node, 0)?;
+        let x = self.act_input(ctx, node, 0)?;
         let [c, h, w] = *x.shape.as_slice() else {
             return Err(ctx.unsupported(format!(
                 "input of shape {:?}; a [C, H, W] tensor is supported",
@@ -1277,7 +1303,7 @@ impl<'a> Builder<'a> {
             }
         }
         let epsilon = attrs.float("epsilon", 1e-5)?;
-        let x = self.chain_input(ctx, node, 0)?;
+        let x = self.act_input(ctx, node, 0)?;
         let xname = input_name(node, 0);
         let layer = x.layer.filter(|&l| {
             matches!(self.layers.get(l), Some(FloatLayer::Conv { .. }))
@@ -1345,30 +1371,32 @@ impl<'a> Builder<'a> {
         let last = self.layers.len().checked_sub(1);
         match (a, b) {
             (Value::Act(a), Value::Act(b)) => {
-                let (prev, other, i) = if a.layer == last {
-                    (a, b, 0)
-                } else if b.layer == last {
-                    (b, a, 1)
-                } else {
-                    return Err(ctx.unsupported(
-                        "neither operand is the previous layer's output: the graph must be a \
-                         chain of layers (plus residual Adds)",
-                    ));
+                // The IR's Add is `input + from`, `from` a layer: the second operand is a
+                // layer's output, the previous layer's if it is one of them (as a chain's
+                // residual Add was imported), else the second operand if a layer's.
+                // (operand index of the first, of the second, the second's layer)
+                let (i, j, from) = match (a.layer, b.layer) {
+                    (Some(_), Some(fb)) if a.layer == last => (0, 1, fb),
+                    (Some(fa), Some(_)) if b.layer == last => (1, 0, fa),
+                    (_, Some(fb)) => (0, 1, fb),
+                    (Some(fa), None) => (1, 0, fa),
+                    (None, None) => {
+                        return Err(ctx.unsupported(
+                            "adds the graph's input to itself; an Add of which one operand is \
+                             a layer's output is supported",
+                        ))
+                    }
                 };
-                self.chain_input(ctx, node, i)?;
-                let Some(from) = other.layer.filter(|&f| Some(f) != last) else {
-                    return Err(ctx.unsupported(
-                        "adds the model input or a tensor to itself; a residual Add of the \
-                         previous layer's output and an earlier layer's output is supported",
-                    ));
-                };
-                if other.shape != prev.shape {
+                let (first, other) = if i == 0 { (a, b) } else { (b, a) };
+                if other.shape != first.shape {
                     return Err(ctx.unsupported(format!(
                         "adds shapes {:?} and {:?}; equal shapes are supported",
-                        prev.shape, other.shape
+                        first.shape, other.shape
                     )));
                 }
-                let shape = prev.shape;
+                self.act_input(ctx, node, i)?;
+                self.act_input(ctx, node, j)?;
+                let shape = first.shape;
                 self.push(ctx, node, FloatLayer::Add { from }, shape)
             }
             (Value::Act(_), Value::Const(_)) => self.add_constant(ctx, node, 0, 1),
@@ -1376,6 +1404,57 @@ impl<'a> Builder<'a> {
             (Value::Outside, _) | (_, Value::Outside) => Err(self.after_outside(ctx)),
             (Value::Const(_), Value::Const(_)) => self.fold_node(ctx, node, attrs),
         }
+    }
+
+    /// Concat of activations along the channel axis (ONNX axis 1 of `[1, C, H, W]`): one layer
+    /// reading every input, which must be a `[C_k, H, W]` activation of one `H`, `W`.
+    fn concat(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs<'_, 'a>,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["axis"])?;
+        let axis = attrs.int("axis", 0)?;
+        if axis != 1 && axis != -3 {
+            return Err(ctx.attribute(
+                "axis",
+                axis.to_string(),
+                "axis 1 (channels of [1, C, H, W]) is supported",
+            ));
+        }
+        if node.input.is_empty() {
+            return Err(ctx.unsupported("no inputs; Concat takes at least one"));
+        }
+        let mut channels = 0usize;
+        let mut hw: Option<(usize, usize)> = None;
+        for i in 0..node.input.len() {
+            let x = self.act_input(ctx, node, i)?;
+            let name = input_name(node, i);
+            let [c, h, w] = *x.shape.as_slice() else {
+                return Err(ctx.bad_input(
+                    name,
+                    format!(
+                        "shape [1, {}]; Concat of [1, C, H, W] tensors is supported",
+                        join(&x.shape)
+                    ),
+                ));
+            };
+            if hw.is_some_and(|d| d != (h, w)) {
+                return Err(ctx.bad_input(
+                    name,
+                    format!(
+                        "shape [1, {c}, {h}, {w}]; every input must have the first one's height \
+                         and width {:?}",
+                        hw.unwrap_or_default()
+                    ),
+                ));
+            }
+            hw = Some((h, w));
+            channels = channels.saturating_add(c);
+        }
+        let (h, w) = hw.unwrap_or_default();
+        self.push(ctx, node, FloatLayer::Concat, vec![channels, h, w])
     }
 
     /// `x + c` with `x` the previous layer's output: folded into that layer's bias when it is
@@ -1387,7 +1466,7 @@ impl<'a> Builder<'a> {
         xi: usize,
         ci: usize,
     ) -> Result<NodeOutcome, OnnxError> {
-        let x = self.chain_input(ctx, node, xi)?;
+        let x = self.act_input(ctx, node, xi)?;
         let xname = input_name(node, xi);
         let cname = input_name(node, ci);
         let c = self.constant(ctx, node, ci)?;
@@ -1505,7 +1584,7 @@ impl<'a> Builder<'a> {
             ));
         }
         let stride = attrs.stride()?;
-        let x = self.chain_input(ctx, node, 0)?;
+        let x = self.act_input(ctx, node, 0)?;
         let [c, h, w] = *x.shape.as_slice() else {
             return Err(ctx.unsupported(format!(
                 "input of shape {:?}; a [C, H, W] tensor is supported",
@@ -1566,7 +1645,7 @@ impl<'a> Builder<'a> {
         match self.value(ctx, node, 0)? {
             Value::Outside if self.last_outside == Some(name) => {}
             Value::Act(x) if self.last_outside.is_none() => {
-                self.chain_input(ctx, node, 0)?;
+                self.act_input(ctx, node, 0)?;
                 if x.shape.len() != 1 {
                     return Err(ctx.unsupported(format!(
                         "reads a tensor of shape [1, {}]; a flat [1, N] tensor is supported",
@@ -1694,6 +1773,7 @@ pub(crate) fn max_pool_of(
     [false, true]
         .into_iter()
         .map(|ceil_mode| MaxPool2d {
+            input: None,
             size,
             stride,
             padding: top,
@@ -1935,6 +2015,7 @@ mod tests {
     #[test]
     fn onnx_max_pools_map_to_the_ir() {
         let m = |size, stride, padding, ceil_mode| MaxPool2d {
+            input: None,
             size,
             stride,
             padding,

@@ -16,7 +16,7 @@
 use crate::layers::Dims;
 use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
 use crate::model::{infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
-use crate::model::{Add, ModelError, Quantization};
+use crate::model::{Add, Concat, MaxPool2d, ModelError, Quantization};
 use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
 
@@ -114,6 +114,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 groups,
                 ..
             } => Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: *in_channels,
                 out_channels: *out_channels,
                 kernel: *kernel,
@@ -129,26 +130,31 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 out_features,
                 ..
             } => Layer::Dense(Dense {
+                input: None,
                 in_features: *in_features,
                 out_features: *out_features,
                 weights: Vec::new(),
                 bias: Vec::new(),
                 shift: 0,
             }),
-            FloatLayer::Relu => Layer::Relu,
+            FloatLayer::Relu => Layer::RELU,
             FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: *size,
                 stride: *stride,
                 shift: 0,
             }),
-            FloatLayer::Flatten => Layer::Flatten,
+            FloatLayer::Flatten => Layer::FLATTEN,
             FloatLayer::Add { from } => Layer::Add(Add {
+                input: None,
                 from: *from,
                 shift: 0,
             }),
+            FloatLayer::Concat => Layer::Concat(Concat { inputs: Vec::new() }),
         })
         .collect();
+    let layers = with_inputs(graph, layers);
     Model {
         name: String::new(),
         input_shape: graph.input_shape.clone(),
@@ -157,6 +163,27 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
         layers,
         quantization: None,
     }
+}
+
+/// The graph's tensors read by each layer set in the IR layers: `input` where a layer reads
+/// another tensor than the previous layer's output (absent otherwise, so an imported chain is
+/// the model it always was), a Concat's `inputs`.
+fn with_inputs(graph: &Graph, mut layers: Vec<Layer>) -> Vec<Layer> {
+    for (i, layer) in layers.iter_mut().enumerate() {
+        let reads = graph.inputs.get(i).map_or(&[][..], Vec::as_slice);
+        let first = reads.first().copied().filter(|&t| t != i);
+        match layer {
+            Layer::Conv2d(Conv2d { input, .. })
+            | Layer::Dense(Dense { input, .. })
+            | Layer::MaxPool2d(MaxPool2d { input, .. })
+            | Layer::AvgPool2d(AvgPool2d { input, .. })
+            | Layer::Add(Add { input, .. })
+            | Layer::Relu { input }
+            | Layer::Flatten { input } => *input = first,
+            Layer::Concat(c) => c.inputs = reads.to_vec(),
+        }
+    }
+    layers
 }
 
 /// Refuses a model the prover cannot take (a layer it does not support, a size beyond the
@@ -267,7 +294,9 @@ impl Scales {
             weight_frac: Vec::with_capacity(graph.layers.len()),
         };
         for (i, layer) in graph.layers.iter().enumerate() {
-            let prev = i.checked_sub(1).map_or(0, |p| s.var_of[p]);
+            let reads = graph.inputs.get(i).map_or(&[][..], Vec::as_slice);
+            let var_of_tensor = |s: &Scales, t: usize| t.checked_sub(1).map_or(0, |p| s.var_of[p]);
+            let prev = var_of_tensor(&s, reads.first().copied().unwrap_or(i));
             let var = if requantizes(layer) {
                 s.parent.push(s.parent.len());
                 s.frac.push(FRAC_OF_ZERO);
@@ -278,11 +307,14 @@ impl Scales {
             s.var_of.push(var);
             let root = s.find(var);
             s.frac[root] = s.frac[root].min(frac_bits(layer_max[i], amax));
-            if let FloatLayer::Add { from } = layer {
-                let (a, b) = (s.find(s.var_of[*from]), s.find(prev));
-                if a != b {
-                    s.parent[b] = a;
-                    s.frac[a] = s.frac[a].min(s.frac[b]);
+            // The operands of an Add, and the inputs of a Concat, share one scale.
+            if matches!(layer, FloatLayer::Add { .. } | FloatLayer::Concat) {
+                for &t in reads.iter().skip(1) {
+                    let (a, b) = (s.find(var_of_tensor(&s, t)), s.find(prev));
+                    if a != b {
+                        s.parent[b] = a;
+                        s.frac[a] = s.frac[a].min(s.frac[b]);
+                    }
                 }
             }
             s.weight_frac.push(match layer {
@@ -302,9 +334,15 @@ impl Scales {
         v
     }
 
-    /// Fraction bits of layer `i`'s input (the previous layer's output, or the input).
-    fn input_frac(&self, i: usize) -> i32 {
-        let var = i.checked_sub(1).map_or(0, |p| self.var_of[p]);
+    /// Fraction bits of layer `i`'s (first) input tensor.
+    fn input_frac(&self, graph: &Graph, i: usize) -> i32 {
+        let t = graph
+            .inputs
+            .get(i)
+            .and_then(|r| r.first())
+            .copied()
+            .unwrap_or(i);
+        let var = t.checked_sub(1).map_or(0, |p| self.var_of[p]);
         self.frac[self.find(var)]
     }
 
@@ -318,7 +356,10 @@ impl Scales {
             FloatLayer::Conv { .. } | FloatLayer::Dense { .. } => self.weight_frac[i],
             FloatLayer::AvgPool { size, .. } => Some(2 * size.trailing_zeros() as i32),
             FloatLayer::Add { .. } => Some(0),
-            FloatLayer::Relu | FloatLayer::MaxPool(_) | FloatLayer::Flatten => None,
+            FloatLayer::Relu
+            | FloatLayer::MaxPool(_)
+            | FloatLayer::Flatten
+            | FloatLayer::Concat => None,
         }
     }
 
@@ -330,7 +371,7 @@ impl Scales {
                 let Some(c) = self.headroom(graph, i) else {
                     continue;
                 };
-                let limit = self.input_frac(i) + c;
+                let limit = self.input_frac(graph, i) + c;
                 let root = self.find(self.var_of[i]);
                 if self.frac[root] > limit {
                     if limit < -64 {
@@ -353,6 +394,15 @@ fn node_of(graph: &Graph, i: usize) -> NodeRef {
     graph.layer_node.get(i).cloned().unwrap_or_default()
 }
 
+/// Tensor `t` for people: the graph's input, or the output of the node that made layer
+/// `t − 1`.
+fn tensor_text(graph: &Graph, t: usize) -> String {
+    match t.checked_sub(1) {
+        None => "the graph's input".to_string(),
+        Some(l) => format!("the output of node {}", node_of(graph, l)),
+    }
+}
+
 /// A model error's message with the node that made each layer it names in place of the
 /// layer's index.
 fn model_error_text(graph: &Graph, e: &ModelError) -> String {
@@ -370,6 +420,21 @@ fn model_error_text(graph: &Graph, e: &ModelError) -> String {
         } => format!(
             "it adds shape {other:?} (node {}) to shape {previous:?}",
             node_of(graph, *from)
+        ),
+        ModelError::InputNotEarlier { tensor, .. } => format!(
+            "it reads {}, which is not an earlier tensor",
+            tensor_text(graph, *tensor)
+        ),
+        ModelError::ConcatShapeMismatch {
+            tensor,
+            shape,
+            height,
+            width,
+            ..
+        } => format!(
+            "it concatenates {} of shape {shape:?}; every input must be [channels, {height}, \
+             {width}]",
+            tensor_text(graph, *tensor)
         ),
         _ => match e.layer() {
             // "layer 3 (Conv2d): …" → "its Conv2d layer: …".
@@ -432,7 +497,7 @@ fn round_all(values: &[f32], f: i32) -> Vec<i64> {
 fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Model, OnnxError> {
     let mut layers = Vec::with_capacity(graph.layers.len());
     for (i, layer) in graph.layers.iter().enumerate() {
-        let (fin, fout) = (scales.input_frac(i), scales.output_frac(i));
+        let (fin, fout) = (scales.input_frac(graph, i), scales.output_frac(i));
         let fail = |what: String| OnnxError::Quantization {
             node: Box::new(node_of(graph, i)),
             what,
@@ -476,6 +541,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             } => {
                 let (weights, bias, shift) = params(weights, bias)?;
                 Layer::Conv2d(Conv2d {
+                    input: None,
                     in_channels: *in_channels,
                     out_channels: *out_channels,
                     kernel: *kernel,
@@ -495,6 +561,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             } => {
                 let (weights, bias, shift) = params(weights, bias)?;
                 Layer::Dense(Dense {
+                    input: None,
                     in_features: *in_features,
                     out_features: *out_features,
                     weights,
@@ -502,20 +569,24 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                     shift,
                 })
             }
-            FloatLayer::Relu => Layer::Relu,
+            FloatLayer::Relu => Layer::RELU,
             FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: *size,
                 stride: *stride,
                 shift: shift(2 * size.trailing_zeros() as i32)?,
             }),
-            FloatLayer::Flatten => Layer::Flatten,
+            FloatLayer::Flatten => Layer::FLATTEN,
             FloatLayer::Add { from } => Layer::Add(Add {
+                input: None,
                 from: *from,
                 shift: shift(0)?,
             }),
+            FloatLayer::Concat => Layer::Concat(Concat { inputs: Vec::new() }),
         });
     }
+    let layers = with_inputs(graph, layers);
     let last = graph.layers.len().saturating_sub(1);
     let name = match (&options.name, graph.name.as_str()) {
         (Some(n), _) => n.clone(),
@@ -627,7 +698,7 @@ fn report(
             output_frac_bits: scales.output_frac(i),
             weight_frac_bits: match layer {
                 Layer::Conv2d(Conv2d { shift, .. }) | Layer::Dense(Dense { shift, .. }) => {
-                    Some(scales.output_frac(i) + *shift as i32 - scales.input_frac(i))
+                    Some(scales.output_frac(i) + *shift as i32 - scales.input_frac(graph, i))
                 }
                 _ => None,
             },
@@ -668,6 +739,7 @@ mod tests {
                 FloatLayer::Relu,
                 FloatLayer::Add { from: 0 },
             ],
+            inputs: vec![vec![0], vec![1], vec![2, 1]],
             shapes: vec![vec![1, 4, 4]; 3],
             layer_node: vec![
                 node("conv1", "Conv", "a"),

@@ -74,6 +74,7 @@ fn tiny(seed: i64) -> Model {
         weight_bits: 8,
         layers: vec![
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: 1,
                 out_channels: 2,
                 kernel: [3, 3],
@@ -84,10 +85,11 @@ fn tiny(seed: i64) -> Model {
                 shift: 3,
                 groups: 1,
             }),
-            Layer::Relu,
+            Layer::RELU,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Flatten,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: 18,
                 out_features: 4,
                 weights: w(72, 3),
@@ -1776,4 +1778,49 @@ fn split_models_through_every_command() {
             "relative path",
         ],
     );
+}
+
+/// A DAG model through the command line: `inspect` shows which tensors a layer reads when they
+/// are not the previous output (a chain's table is unchanged), and the model commits, proves
+/// and verifies.
+#[test]
+fn dag_models_inspect_prove_and_verify() {
+    let dir = workdir("dag");
+    let model = zkcnn::model::zoo::fire_small(2);
+    write(&dir, "m.json", model.to_json());
+    let stdout = ok(zkcnn(&dir, &["inspect", "m.json"]));
+    for w in [
+        "| 7 | Conv2d ← t5 |",
+        "| 9 | Concat ← t7, t9 |",
+        "| 16 | Concat ← t14, t16, t10 |",
+    ] {
+        assert!(stdout.contains(w), "{w:?} missing from: {stdout}");
+    }
+    let chain = workdir("dag-chain");
+    write(&chain, "m.json", tiny(0).to_json());
+    assert!(!ok(zkcnn(&chain, &["inspect", "m.json"])).contains('←'));
+    let x = zkcnn::model::zoo::random_input(&model.input_shape, 8, 3);
+    let nested: Vec<Vec<Vec<i64>>> = x
+        .outer_iter()
+        .map(|plane| plane.outer_iter().map(|row| row.iter().copied().collect()).collect())
+        .collect();
+    write(&dir, "x.json", serde_json::to_string(&nested).unwrap());
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+        ],
+    ));
+    ok(zkcnn(&dir, &VERIFY));
 }

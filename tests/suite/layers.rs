@@ -1,4 +1,4 @@
-//! Layer protocols (dense, direct and FFT convolution, window sums, flatten): naive oracles, proptest
+//! Layer protocols (dense, direct and FFT convolution, window sums, flatten, concatenation): naive oracles, proptest
 //! round trips over random shapes and values, tamper tests with exact errors — on Goldilocks
 //! (challenges in its quadratic extension) and on BN254's scalar field.
 
@@ -10,7 +10,7 @@ use zkcnn::field::{from_i64, BaseField, Bn254Fr, ExtField, Goldilocks, Goldilock
 use zkcnn::layers::conv::{self, ConvShape};
 use zkcnn::layers::fft_conv::{self, FftLayout};
 use zkcnn::layers::window::Window;
-use zkcnn::layers::{dense, flatten, Dims, LayerError};
+use zkcnn::layers::{concat, dense, flatten, Dims, LayerError};
 use zkcnn::poly::evaluate_base;
 use zkcnn::sumcheck::SumcheckError;
 
@@ -912,4 +912,204 @@ proptest! {
         let got = fft_conv::verify::<F, E>(&c.shape, &r, target, &proof, &mut Transcript::new(b"t"));
         prop_assert_eq!(got.is_err(), off.iter().any(|&o| o != 0));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel concatenation
+// ---------------------------------------------------------------------------------------------
+
+/// A concatenation of inputs of `channels` channels each over `h × w`: the shape, the padded
+/// inputs, and the padded output built by plain loops.
+fn concat_case(
+    rng: &mut StdRng,
+    channels: &[usize],
+    h: usize,
+    w: usize,
+) -> (concat::Shape, Vec<Vec<i64>>, Vec<i64>) {
+    let total: usize = channels.iter().sum();
+    let out_dims = Dims::new(&[total, h, w]);
+    let mut out = vec![0i64; out_dims.len()];
+    let mut xs = Vec::new();
+    let mut offset = 0;
+    for &c in channels {
+        let d = Dims::new(&[c, h, w]);
+        let x = rand_ints(rng, c * h * w);
+        for ch in 0..c {
+            for y in 0..h {
+                for xx in 0..w {
+                    out[out_dims.index(&[offset + ch, y, xx])] = x[(ch * h + y) * w + xx];
+                }
+            }
+        }
+        xs.push(pad(&d, &x));
+        offset += c;
+    }
+    let shape = concat::Shape::new(channels, out_dims.vars[1] + out_dims.vars[2]);
+    (shape, xs, out)
+}
+
+/// Proves and verifies a claim on the output at a random point; the input claims are the
+/// inputs' true values.
+fn concat_round_trip<F: BaseField, E: ExtField<F>>(
+    seed: u64,
+    channels: &[usize],
+    h: usize,
+    w: usize,
+) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (shape, xs, out) = concat_case(&mut rng, channels, h, w);
+    let xs: Vec<Vec<F>> = xs.iter().map(|x| field(x)).collect();
+    let refs: Vec<&[F]> = xs.iter().map(Vec::as_slice).collect();
+    let r: Vec<E> = point(&mut rng, shape.hw_vars + shape.out_vars);
+    let target = evaluate_base(&field::<F>(&out), &r);
+    let (sent, proofs, claims) = concat::prove(&shape, &refs, &r, &mut Transcript::new(b"t"));
+    let mut next = proofs.iter();
+    let got = concat::verify(
+        &shape,
+        &r,
+        target,
+        &sent,
+        || next.next(),
+        &mut Transcript::new(b"t"),
+    )
+    .unwrap();
+    assert!(next.next().is_none(), "every sum-check used");
+    assert_eq!(got, claims);
+    for ((point, value), x) in got.iter().zip(&xs) {
+        assert_eq!(evaluate_base(x, point), *value);
+    }
+    // A wrong target is refused.
+    let mut next = proofs.iter();
+    let err = concat::verify(
+        &shape,
+        &r,
+        target + E::ONE,
+        &sent,
+        || next.next(),
+        &mut Transcript::new(b"t"),
+    )
+    .unwrap_err();
+    assert_eq!(err, LayerError::Relation { what: "concat sum" });
+}
+
+#[test]
+fn concat_matches_the_oracle_on_both_fields() {
+    // Powers of two, a Fire module's 4 + 5, one-channel inputs, one input, h = w = 1.
+    for (seed, channels, h, w) in [
+        (1, &[2usize, 2][..], 3, 3),
+        (2, &[4, 5], 4, 3),
+        (3, &[1, 3, 1], 2, 5),
+        (4, &[6], 3, 2),
+        (5, &[1], 1, 1),
+        (6, &[3, 1, 8, 2], 1, 1),
+    ] {
+        concat_round_trip::<Goldilocks, GoldilocksExt2>(seed, channels, h, w);
+        concat_round_trip::<Bn254Fr, Bn254Fr>(seed, channels, h, w);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    #[test]
+    fn concat_round_trips(seed: u64, channels in prop::collection::vec(1usize..7, 1..4), h in 1usize..5, w in 1usize..5) {
+        concat_round_trip::<Goldilocks, GoldilocksExt2>(seed, &channels, h, w);
+        concat_round_trip::<Bn254Fr, Bn254Fr>(seed, &channels, h, w);
+    }
+}
+
+/// Every sent value, round message and product value of a concatenation's proof, changed,
+/// gives the error of the check that catches it; a missing sum-check or value is a count
+/// error.
+#[test]
+fn concat_tampering_is_caught_with_the_exact_error() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let mut rng = StdRng::seed_from_u64(9);
+    let (shape, xs, out) = concat_case(&mut rng, &[4, 1, 3], 3, 2);
+    let xs: Vec<Vec<F>> = xs.iter().map(|x| field(x)).collect();
+    let refs: Vec<&[F]> = xs.iter().map(Vec::as_slice).collect();
+    let r: Vec<E> = point(&mut rng, shape.hw_vars + shape.out_vars);
+    let target = evaluate_base(&field::<F>(&out), &r);
+    let (sent, proofs, _) = concat::prove(&shape, &refs, &r, &mut Transcript::new(b"t"));
+    assert_eq!((sent.len(), proofs.len()), (3, 2));
+    let verify = |sent: &[E], proofs: &[zkcnn::layers::ProductProof<E>]| {
+        let mut next = proofs.iter();
+        concat::verify(
+            &shape,
+            &r,
+            target,
+            sent,
+            || next.next(),
+            &mut Transcript::new(b"t"),
+        )
+    };
+    verify(&sent, &proofs).unwrap();
+    // A sent value: the sum no longer adds up.
+    for i in 0..sent.len() {
+        let mut bad = sent.clone();
+        bad[i] += E::ONE;
+        assert_eq!(
+            verify(&bad, &proofs).unwrap_err(),
+            LayerError::Relation { what: "concat sum" }
+        );
+    }
+    // Two sent values changed in opposite directions keep the sum: the first sum-check catches
+    // them.
+    let mut bad = sent.clone();
+    bad[0] += E::ONE;
+    bad[2] -= E::ONE;
+    // (The round polynomial's value at 1 is derived from the running claim, so the wrong
+    // claim reaches the final check.)
+    assert_eq!(
+        verify(&bad, &proofs).unwrap_err(),
+        LayerError::FinalProduct { step: "concat" }
+    );
+    for k in 0..proofs.len() {
+        // Each round message: a changed g(0) breaks that round's consistency, caught at the
+        // end; a message of the wrong length is the sum-check's error.
+        for round in 0..proofs[k].sumcheck.rounds.len() {
+            let mut bad = proofs.clone();
+            bad[k].sumcheck.rounds[round].evals[0] += E::ONE;
+            assert_eq!(
+                verify(&sent, &bad).unwrap_err(),
+                LayerError::FinalProduct { step: "concat" },
+                "input {k} round {round}"
+            );
+        }
+        let mut bad = proofs.clone();
+        bad[k].sumcheck.rounds[0].evals.push(E::ONE);
+        assert!(matches!(
+            verify(&sent, &bad).unwrap_err(),
+            LayerError::Sumcheck { step: "concat", .. }
+        ));
+        // The selector's value, and the input's: the final product.
+        for v in 0..2 {
+            let mut bad = proofs.clone();
+            bad[k].values[v] += E::ONE;
+            assert_eq!(
+                verify(&sent, &bad).unwrap_err(),
+                LayerError::FinalProduct { step: "concat" }
+            );
+        }
+        // A consistent lie about the selector: both values scaled so the product holds.
+        let mut bad = proofs.clone();
+        let two = E::ONE + E::ONE;
+        bad[k].values[0] *= two;
+        bad[k].values[1] *= two.inverse().unwrap();
+        assert_eq!(
+            verify(&sent, &bad).unwrap_err(),
+            LayerError::PublicValue {
+                what: "concat selector"
+            }
+        );
+    }
+    // Missing pieces.
+    assert!(matches!(
+        verify(&sent, &proofs[..1]).unwrap_err(),
+        LayerError::Count { .. }
+    ));
+    assert!(matches!(
+        verify(&sent[..2], &proofs).unwrap_err(),
+        LayerError::Count { .. }
+    ));
 }

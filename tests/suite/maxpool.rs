@@ -25,6 +25,7 @@ fn model(c: usize, h: usize, w: usize, pool: MaxPool2d, conv: bool, seed: u64) -
     };
     if conv {
         layers.push(Layer::Conv2d(Conv2d {
+            input: None,
             in_channels: c,
             out_channels: c,
             kernel: [3, 3],
@@ -35,13 +36,14 @@ fn model(c: usize, h: usize, w: usize, pool: MaxPool2d, conv: bool, seed: u64) -
             shift: 0,
             groups: 1,
         }));
-        layers.push(Layer::Relu);
+        layers.push(Layer::RELU);
     }
     let (oh, ow) = (pool.output(h).unwrap(), pool.output(w).unwrap());
     layers.push(Layer::MaxPool2d(pool));
-    layers.push(Layer::Flatten);
+    layers.push(Layer::FLATTEN);
     let features = c * oh * ow;
     layers.push(Layer::Dense(Dense {
+        input: None,
         in_features: features,
         out_features: 3,
         weights: wt(3 * features, seed + 2),
@@ -66,6 +68,7 @@ fn model(c: usize, h: usize, w: usize, pool: MaxPool2d, conv: bool, seed: u64) -
 
 fn pool(size: usize, stride: usize, padding: usize, ceil_mode: bool) -> MaxPool2d {
     MaxPool2d {
+        input: None,
         size,
         stride,
         padding,

@@ -32,8 +32,25 @@ fn oracle_round(acc: i64, s: u32) -> i64 {
     (acc as i128 + d / 2).div_euclid(d) as i64
 }
 
-/// One layer's accumulator (requantizing layers) and output, by the definitions.
-fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
+/// The tensor layer `i` reads (Add: its first operand), from its `input` field: the previous
+/// layer's output when absent. `tensors[0]` is the model's input, `tensors[l + 1]` layer `l`'s
+/// output.
+fn oracle_input(layer: &Layer, i: usize) -> usize {
+    let input = match layer {
+        Layer::Conv2d(c) => c.input,
+        Layer::Dense(d) => d.input,
+        Layer::Relu { input } | Layer::Flatten { input } => *input,
+        Layer::MaxPool2d(m) => m.input,
+        Layer::AvgPool2d(a) => a.input,
+        Layer::Add(a) => a.input,
+        Layer::Concat(c) => Some(c.inputs[0]),
+    };
+    input.unwrap_or(i)
+}
+
+/// One layer's accumulator (requantizing layers) and output, by the definitions; `x` is the
+/// tensor it reads ([`oracle_input`]) and `tensors` every tensor so far.
+fn oracle_layer(layer: &Layer, x: &T, tensors: &[T]) -> (Option<Vec<i64>>, T) {
     match layer {
         Layer::Conv2d(c) => {
             let (ci, h, w) = (x.shape[0], x.shape[1], x.shape[2]);
@@ -90,7 +107,7 @@ fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
                 },
             )
         }
-        Layer::Relu => {
+        Layer::Relu { .. } => {
             let data = x.data.iter().map(|&v| if v > 0 { v } else { 0 }).collect();
             (
                 None,
@@ -105,13 +122,14 @@ fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
             size,
             stride,
             shift,
+            ..
         }) => {
             let mut t = oracle_pool(x, *size, *stride, false);
             let acc = t.data.clone();
             t.data = acc.iter().map(|&a| oracle_round(a, *shift)).collect();
             (Some(acc), t)
         }
-        Layer::Flatten => {
+        Layer::Flatten { .. } => {
             let n = x.shape.iter().product();
             (
                 None,
@@ -121,8 +139,24 @@ fn oracle_layer(layer: &Layer, x: &T, outs: &[T]) -> (Option<Vec<i64>>, T) {
                 },
             )
         }
-        Layer::Add(Add { from, shift }) => {
-            let other = &outs[*from];
+        Layer::Concat(c) => {
+            let (h, w) = (x.shape[1], x.shape[2]);
+            let mut data = Vec::new();
+            let mut channels = 0;
+            for &t in &c.inputs {
+                channels += tensors[t].shape[0];
+                data.extend_from_slice(&tensors[t].data);
+            }
+            (
+                None,
+                T {
+                    shape: vec![channels, h, w],
+                    data,
+                },
+            )
+        }
+        Layer::Add(Add { from, shift, .. }) => {
+            let other = &tensors[*from + 1];
             let acc: Vec<i64> = (0..x.data.len())
                 .map(|i| x.data[i] + other.data[i])
                 .collect();
@@ -225,9 +259,11 @@ fn oracle(model: &Model, input: &T) -> Outcome {
     let m = (1i64 << (model.activation_bits - 1)) - 1;
     let mut layers: Vec<(Option<Vec<i64>>, T)> = Vec::new();
     for (i, layer) in model.layers.iter().enumerate() {
-        let outs: Vec<T> = layers.iter().map(|(_, t)| t.clone()).collect();
-        let x = outs.last().unwrap_or(input);
-        let (acc, out) = oracle_layer(layer, x, &outs);
+        let tensors: Vec<T> = std::iter::once(input.clone())
+            .chain(layers.iter().map(|(_, t)| t.clone()))
+            .collect();
+        let x = &tensors[oracle_input(layer, i)];
+        let (acc, out) = oracle_layer(layer, x, &tensors);
         if let Some(at) = out.data.iter().position(|v| v.abs() > m) {
             // Row-major multi-index, by repeated division from the last axis.
             let mut position = vec![0; out.shape.len()];
@@ -333,6 +369,7 @@ fn conv(
 ) -> Layer {
     let wm = (1 << (wbits - 1)) - 1;
     Layer::Conv2d(Conv2d {
+        input: None,
         in_channels: ci,
         out_channels: co,
         kernel,
@@ -358,6 +395,7 @@ fn grouped_conv(
 ) -> Layer {
     let wm = (1 << (wbits - 1)) - 1;
     Layer::Conv2d(Conv2d {
+        input: None,
         in_channels: ci,
         out_channels: co,
         kernel,
@@ -373,6 +411,7 @@ fn grouped_conv(
 fn dense(rng: &mut StdRng, wbits: u32, i: usize, o: usize, shift: u32) -> Layer {
     let wm = (1 << (wbits - 1)) - 1;
     Layer::Dense(Dense {
+        input: None,
         in_features: i,
         out_features: o,
         weights: vals(rng, i * o, wm),
@@ -410,7 +449,7 @@ fn a_convolution_over_several_im2col_blocks_matches_the_oracle() {
         &[4, 40, 40],
         8,
         8,
-        vec![conv(&mut rng, 8, 4, 3, [32, 32], 1, 16, 0), Layer::Relu],
+        vec![conv(&mut rng, 8, 4, 3, [32, 32], 1, 16, 0), Layer::RELU],
     );
     assert!(check_random(m, 3, true));
 }
@@ -444,21 +483,26 @@ fn every_layer_kind_matches_the_oracle() {
     let mut rng = StdRng::seed_from_u64(7);
     let r = &mut rng;
     let layers = vec![
-        conv(r, 6, 2, 3, [3, 2], 2, 1, 6),      // 0: [3, 5, 6]
-        Layer::Relu,                            // 1
-        conv(r, 6, 3, 3, [3, 3], 1, 1, 7),      // 2: [3, 5, 6]
-        Layer::Add(Add { from: 1, shift: 1 }),  // 3
+        conv(r, 6, 2, 3, [3, 2], 2, 1, 6), // 0: [3, 5, 6]
+        Layer::RELU,                       // 1
+        conv(r, 6, 3, 3, [3, 3], 1, 1, 7), // 2: [3, 5, 6]
+        Layer::Add(Add {
+            input: None,
+            from: 1,
+            shift: 1,
+        }), // 3
         Layer::MaxPool2d(MaxPool2d::new(2, 1)), // 4: [3, 4, 5]
         Layer::AvgPool2d(AvgPool2d {
+            input: None,
             size: 2,
             stride: 2,
             shift: 2,
         }), // 5: [3, 2, 2]
-        Layer::Flatten,                         // 6: [12]
-        dense(r, 6, 12, 5, 6),                  // 7
-        Layer::Relu,                            // 8
-        Layer::Flatten,                         // 9: 1-D unchanged
-        dense(r, 6, 5, 4, 5),                   // 10
+        Layer::FLATTEN,                    // 6: [12]
+        dense(r, 6, 12, 5, 6),             // 7
+        Layer::RELU,                       // 8
+        Layer::FLATTEN,                    // 9: 1-D unchanged
+        dense(r, 6, 5, 4, 5),              // 10
     ];
     let m = model(&[2, 9, 11], 8, 6, layers);
     let shapes = m.validate().unwrap();
@@ -501,8 +545,8 @@ fn sixteen_bit_models_match_the_oracle() {
     let mut rng = StdRng::seed_from_u64(11);
     let layers = vec![
         conv(&mut rng, 16, 3, 4, [3, 3], 1, 1, 0),
-        Layer::Relu,
-        Layer::Flatten,
+        Layer::RELU,
+        Layer::FLATTEN,
         dense(&mut rng, 16, 4 * 6 * 6, 3, 0),
     ];
     let m = model(&[3, 6, 6], 16, 16, layers);
@@ -533,7 +577,7 @@ proptest! {
         let h = kh.saturating_sub(2 * padding).max(1) + eh;
         let w = kw.saturating_sub(2 * padding).max(1) + ew;
         let mut rng = StdRng::seed_from_u64(seed);
-        let layers = vec![conv(&mut rng, wbits, ci, co, [kh, kw], stride, padding, shift), Layer::Relu];
+        let layers = vec![conv(&mut rng, wbits, ci, co, [kh, kw], stride, padding, shift), Layer::RELU];
         check_random(model(&[ci, h, w], abits, wbits, layers), seed ^ 1, calibrate);
     }
 
@@ -550,7 +594,7 @@ proptest! {
         let mut rng = StdRng::seed_from_u64(seed);
         let layers = vec![
             grouped_conv(&mut rng, 8, (ci, co, groups), [k, k], stride, padding, 6),
-            Layer::Relu,
+            Layer::RELU,
             // Depthwise after it (padded so that its output is never empty).
             grouped_conv(&mut rng, 8, (co, co, co), [k, k], 1, k / 2, 4),
         ];
@@ -569,7 +613,7 @@ proptest! {
         let layer = if max {
             Layer::MaxPool2d(MaxPool2d::new(size, stride))
         } else {
-            Layer::AvgPool2d(AvgPool2d { size, stride, shift })
+            Layer::AvgPool2d(AvgPool2d { input: None, size, stride, shift })
         };
         check_random(model(&[c, size + eh, size + ew], 8, 8, vec![layer]), seed, false);
     }
@@ -584,7 +628,7 @@ proptest! {
     ) {
         let padding = pad % size;
         let (h, w) = (h.max(size), w.max(size));
-        let layer = Layer::MaxPool2d(MaxPool2d { size, stride, padding, ceil_mode });
+        let layer = Layer::MaxPool2d(MaxPool2d { input: None, size, stride, padding, ceil_mode });
         check_random(model(&[c, h, w], 8, 8, vec![layer]), seed, false);
     }
 
@@ -597,7 +641,7 @@ proptest! {
         calibrate: bool,
     ) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let layers = vec![dense(&mut rng, wbits, i, o, shift), Layer::Relu, Layer::Flatten];
+        let layers = vec![dense(&mut rng, wbits, i, o, shift), Layer::RELU, Layer::FLATTEN];
         check_random(model(&[i], abits, wbits, layers), seed ^ 2, calibrate);
     }
 
@@ -614,9 +658,9 @@ proptest! {
         let k = 2 * q + 1;
         let layers = vec![
             conv(&mut rng, 8, c, c, [k, k], 1, q, shift),
-            Layer::Relu,
+            Layer::RELU,
             conv(&mut rng, 8, c, c, [k, k], 1, q, shift),
-            Layer::Add(Add { from, shift: shift % 3 }),
+            Layer::Add(Add { input: None, from, shift: shift % 3 }),
         ];
         check_random(model(&[c, h, w], 8, 8, layers), seed ^ 3, calibrate);
     }
@@ -636,9 +680,9 @@ proptest! {
         let features = co * ((oh - pool) / pool + 1) * ((ow - pool) / pool + 1);
         let layers = vec![
             conv(&mut rng, 8, ci, co, [k, k], stride, 1, 0),
-            Layer::Relu,
+            Layer::RELU,
             Layer::MaxPool2d(MaxPool2d::new(pool, pool)),
-            Layer::Flatten,
+            Layer::FLATTEN,
             dense(&mut rng, 8, features, out, 0),
         ];
         check_random(model(&[ci, h, w], 8, 8, layers), seed ^ 4, true);
@@ -661,15 +705,20 @@ fn json_round_trip() {
         8,
         vec![
             conv(&mut rng, 8, 2, 2, [1, 1], 1, 0, 3),
-            Layer::Relu,
-            Layer::Add(Add { from: 0, shift: 1 }),
+            Layer::RELU,
+            Layer::Add(Add {
+                input: None,
+                from: 0,
+                shift: 1,
+            }),
             Layer::MaxPool2d(MaxPool2d::new(2, 1)),
             Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: 2,
                 stride: 1,
                 shift: 2,
             }),
-            Layer::Flatten,
+            Layer::FLATTEN,
             dense(&mut rng, 8, 8, 3, 4),
         ],
     );
@@ -734,7 +783,7 @@ fn json_errors_carry_position() {
 
 #[test]
 fn json_rejects_unknown_fields_and_types() {
-    let base = model(&[4], 8, 8, vec![Layer::Relu]);
+    let base = model(&[4], 8, 8, vec![Layer::RELU]);
     let json = serde_json::to_string(&base).unwrap();
     assert!(Model::from_json(&json).is_ok());
     let leaky = json.replace(
@@ -787,9 +836,9 @@ fn base() -> Model {
         8,
         vec![
             conv(&mut rng, 8, 2, 3, [3, 3], 1, 1, 8),
-            Layer::Relu,
+            Layer::RELU,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Flatten,
+            Layer::FLATTEN,
             dense(&mut rng, 8, 12, 2, 8),
         ],
     )
@@ -914,6 +963,7 @@ fn validation_errors() {
     );
     assert_eq!(
         err_of(|m| m.layers[2] = Layer::AvgPool2d(AvgPool2d {
+            input: None,
             size: 2,
             stride: 0,
             shift: 0
@@ -1092,7 +1142,11 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers.push(Layer::Add(Add { from: 0, shift: 99 }))),
+        err_of(|m| m.layers.push(Layer::Add(Add {
+            input: None,
+            from: 0,
+            shift: 99
+        }))),
         ModelError::ShiftTooLarge {
             layer: 5,
             kind: K::Add,
@@ -1123,7 +1177,11 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers.push(Layer::Add(Add { from: 5, shift: 0 }))),
+        err_of(|m| m.layers.push(Layer::Add(Add {
+            input: None,
+            from: 5,
+            shift: 0
+        }))),
         ModelError::AddFromNotEarlier {
             layer: 5,
             kind: K::Add,
@@ -1131,7 +1189,14 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers.insert(0, Layer::Add(Add { from: 0, shift: 0 }))),
+        err_of(|m| m.layers.insert(
+            0,
+            Layer::Add(Add {
+                input: None,
+                from: 0,
+                shift: 0
+            })
+        )),
         ModelError::AddFromNotEarlier {
             layer: 0,
             kind: K::Add,
@@ -1139,7 +1204,11 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers.push(Layer::Add(Add { from: 0, shift: 0 }))),
+        err_of(|m| m.layers.push(Layer::Add(Add {
+            input: None,
+            from: 0,
+            shift: 0
+        }))),
         ModelError::AddShapeMismatch {
             layer: 5,
             kind: K::Add,
@@ -1149,7 +1218,7 @@ fn validation_errors() {
         }
     );
     assert_eq!(
-        err_of(|m| m.layers.insert(1, Layer::Flatten)),
+        err_of(|m| m.layers.insert(1, Layer::FLATTEN)),
         ModelError::InputRank {
             layer: 3,
             kind: K::MaxPool2d,
@@ -1163,6 +1232,7 @@ fn validation_errors() {
 fn accumulator_bound_and_size_overflow() {
     // A huge kernel over zero padding: the weight count is computed without overflow.
     let huge = Conv2d {
+        input: None,
         in_channels: 1,
         out_channels: 1,
         kernel: [1 << 16, 1 << 16],
@@ -1208,6 +1278,7 @@ fn accumulator_bound_and_size_overflow() {
             16,
             8,
             vec![Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size,
                 stride: 1,
                 shift: 0,
@@ -1251,8 +1322,9 @@ fn overflow_names_layer_and_position() {
         8,
         8,
         vec![
-            Layer::Relu,
+            Layer::RELU,
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: 1,
                 out_channels: 2,
                 kernel: [1, 1],
@@ -1633,5 +1705,222 @@ fn a_model_text_with_too_many_numbers_is_refused_before_parsing() {
             matches!(e, ModelError::Limit { limit, .. } if limit == MAX_MODEL_NUMBERS as usize),
             "{e:?}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAG models
+// ---------------------------------------------------------------------------------------------
+
+/// A random small DAG on `[c, h, w]` tensors (seeded): each layer reads any earlier 3-D tensor
+/// — a convolution (1×1, or 3×3 with padding 1; with `input` set when it is not the previous
+/// output), a standalone or fused ReLU, an Add of two earlier tensors of one shape (first
+/// operand by `input`), a Concat of two or three earlier tensors — then a flatten of the last
+/// tensor and a dense layer. Every tensor keeps the input's height and width; channel counts
+/// vary (1 to 5, so not powers of two). Shifts calibrated on the input of `seed`.
+pub(crate) fn random_dag(seed: u64, layers: usize) -> Model {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (h, w) = (rng.gen_range(1..5usize), rng.gen_range(1..5usize));
+    let c0 = rng.gen_range(1..4usize);
+    // Channels of each tensor so far (all 3-D, of one h, w).
+    let mut channels = vec![c0];
+    let mut out = Vec::new();
+    while out.len() < layers {
+        let i = out.len();
+        let pick = |rng: &mut StdRng| rng.gen_range(0..=i);
+        let t = pick(&mut rng);
+        let input = (t != i).then_some(t);
+        let (layer, c) = match rng.gen_range(0..4) {
+            0 => {
+                let k = if rng.gen_bool(0.5) { 1 } else { 3 };
+                let co = rng.gen_range(1..6);
+                let mut l = conv(&mut rng, 6, channels[t], co, [k, k], 1, k / 2, 0);
+                if let Layer::Conv2d(c) = &mut l {
+                    c.input = input;
+                }
+                (l, co)
+            }
+            1 => (Layer::Relu { input }, channels[t]),
+            2 => {
+                // Another tensor of the same channel count (perhaps the same one).
+                let same: Vec<usize> = (1..=i).filter(|&u| channels[u] == channels[t]).collect();
+                if same.is_empty() {
+                    continue;
+                }
+                let from = same[rng.gen_range(0..same.len())] - 1;
+                (
+                    Layer::Add(Add {
+                        input,
+                        from,
+                        shift: 0,
+                    }),
+                    channels[t],
+                )
+            }
+            _ => {
+                let n = rng.gen_range(2..=3);
+                let inputs: Vec<usize> = (0..n).map(|_| pick(&mut rng)).collect();
+                let c = inputs.iter().map(|&u| channels[u]).sum();
+                (Layer::Concat(zkcnn::model::Concat { inputs }), c)
+            }
+        };
+        out.push(layer);
+        channels.push(c);
+    }
+    let last = *channels.last().unwrap();
+    out.push(Layer::FLATTEN);
+    out.push(dense(&mut rng, 6, last * h * w, 3, 0));
+    let mut m = model(&[c0, h, w], 8, 6, out);
+    let sample = random_input(&m.input_shape, 8, seed);
+    calibrate_shifts(&mut m, &[sample]).unwrap();
+    m
+}
+
+/// The zoo's DAGs (a ResNet with a projection shortcut, Fire modules with concatenations)
+/// match the oracle, which reads each layer's operands by its own reading of the `input`
+/// fields; their JSON round-trips.
+#[test]
+fn dag_zoo_models_match_the_oracle_and_round_trip() {
+    for m in [zoo::resnet_small(1), zoo::fire_small(1)] {
+        assert!(!m.is_chain());
+        for seed in 0..3 {
+            assert!(
+                check_random(m.clone(), seed, false),
+                "{} seed {seed}",
+                m.name
+            );
+        }
+        let json = m.to_json();
+        assert!(json.contains("\"input\""));
+        assert_eq!(Model::from_json(&json).unwrap(), m);
+        assert_eq!(
+            Model::architecture_from_json(&m.architecture_json()).unwrap(),
+            m.architecture()
+        );
+    }
+    // The chains write no `input`: their JSON and digests are what they were.
+    for m in [zoo::lenet5(1), zoo::small_vgg(1), zoo::mobilenet_small(1)] {
+        assert!(m.is_chain());
+        assert!(!m.to_json().contains("\"input\""));
+    }
+}
+
+/// `input` and Concat in JSON: an explicit `"input"` naming the previous output is the same
+/// model as one without it (but not the same JSON), unknown fields next to it are still
+/// refused, and so is a Concat without `inputs`.
+#[test]
+fn dag_fields_in_json() {
+    let chain = r#"{"name": "t", "input_shape": [2, 3, 3], "activation_bits": 8,
+        "weight_bits": 8, "layers": [{"type": "Relu"}, {"type": "Relu", "input": 1},
+        {"type": "Concat", "inputs": [0, 2]}, {"type": "Flatten"}]}"#;
+    let m = Model::from_json(chain).unwrap();
+    assert_eq!(m.layers[1], Layer::Relu { input: Some(1) });
+    assert_eq!(m.layers[1].inputs(1), vec![1]);
+    assert_eq!(m.validate().unwrap()[2], vec![4, 3, 3]);
+    assert!(Model::from_json(&m.to_json()).unwrap() == m);
+    for bad in [
+        r#"{"type": "Relu", "inputs": [0]}"#,
+        r#"{"type": "Flatten", "input": 0, "x": 1}"#,
+        r#"{"type": "Concat"}"#,
+        r#"{"type": "Concat", "inputs": [0], "input": 0}"#,
+    ] {
+        let json = chain.replace(r#"{"type": "Flatten"}"#, bad);
+        let err = Model::from_json(&json).unwrap_err();
+        assert!(matches!(err, ModelError::Json { .. }), "{bad}: {err:?}");
+    }
+}
+
+/// Validation of the graph: a tensor that is not earlier, a Concat of tensors of other heights
+/// or widths or of a flat tensor, an empty Concat, an Add of two operands of other shapes.
+#[test]
+fn dag_validation_names_the_layer_and_tensor() {
+    let base = |layers: Vec<Layer>| model(&[2, 4, 4], 8, 8, layers);
+    let mut rng = StdRng::seed_from_u64(3);
+    let c = conv(&mut rng, 8, 2, 3, [3, 3], 2, 1, 4); // [3, 2, 2]
+    let err = base(vec![Layer::RELU, Layer::Relu { input: Some(2) }])
+        .validate()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::InputNotEarlier {
+            layer: 1,
+            kind: LayerKind::Relu,
+            tensor: 2
+        }
+    );
+    assert!(err.to_string().contains("tensor 2"), "{err}");
+    assert_eq!(err.layer(), Some(1));
+    let concat = |inputs: Vec<usize>| Layer::Concat(zkcnn::model::Concat { inputs });
+    let err = base(vec![c.clone(), concat(vec![0, 1])])
+        .validate()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ModelError::ConcatShapeMismatch {
+            layer: 1,
+            kind: LayerKind::Concat,
+            tensor: 1,
+            shape: vec![3, 2, 2],
+            height: 4,
+            width: 4
+        }
+    );
+    let err = base(vec![Layer::FLATTEN, concat(vec![1])])
+        .validate()
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelError::InputRank { layer: 1, .. }),
+        "{err:?}"
+    );
+    let err = base(vec![Layer::RELU, concat(vec![0, 2])])
+        .validate()
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelError::InputNotEarlier { tensor: 2, .. }),
+        "{err:?}"
+    );
+    let err = base(vec![Layer::RELU, concat(vec![])])
+        .validate()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ModelError::ZeroParameter {
+                layer: 1,
+                param: "inputs",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Add: tensor 0 ([2, 4, 4]) plus layer 0's output ([3, 2, 2]).
+    let add = Layer::Add(Add {
+        input: Some(0),
+        from: 0,
+        shift: 0,
+    });
+    let err = base(vec![c, add]).validate().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ModelError::AddShapeMismatch {
+                layer: 1,
+                from: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Random DAGs (any earlier tensor read, adds, concatenations of 1–5-channel tensors)
+    /// match the oracle, and the witness checker accepts the trace.
+    #[test]
+    fn random_dags_match_the_oracle(seed: u64, layers in 1usize..9) {
+        let m = random_dag(seed, layers);
+        prop_assert!(check_random(m, seed, false));
     }
 }

@@ -106,6 +106,7 @@ fn tiny() -> zkcnn::model::Model {
         weight_bits: 8,
         layers: vec![
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: 1,
                 out_channels: 2,
                 kernel: [3, 3],
@@ -116,10 +117,11 @@ fn tiny() -> zkcnn::model::Model {
                 shift: 3,
                 groups: 1,
             }),
-            Layer::Relu,
+            Layer::RELU,
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Flatten,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: 18,
                 out_features: 4,
                 weights: w(72, 3),
@@ -276,6 +278,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
     };
     let conv = |ci, co, w: Vec<i64>, b: Vec<i64>| {
         Layer::Conv2d(Conv2d {
+            input: None,
             in_channels: ci,
             out_channels: co,
             kernel: [3, 3],
@@ -295,18 +298,24 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
         weight_bits: 8,
         layers: vec![
             conv(2, 4, w0, b0),
-            Layer::Relu,
+            Layer::RELU,
             conv(4, 4, w2, b2),
-            Layer::Add(Add { from: 1, shift: 0 }),
+            Layer::Add(Add {
+                input: None,
+                from: 1,
+                shift: 0,
+            }),
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
-            Layer::Relu,
+            Layer::RELU,
             Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: 2,
                 stride: 2,
                 shift: 0,
             }),
-            Layer::Flatten,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: 16,
                 out_features: 5,
                 weights: w8,
@@ -625,6 +634,7 @@ fn grouped_model(
     let conv = |ci: usize, co: usize, g: usize, k: usize, s: usize, p: usize, wb: Vec<Vec<i64>>| {
         let [weights, bias]: [Vec<i64>; 2] = wb.try_into().unwrap();
         Layer::Conv2d(Conv2d {
+            input: None,
             in_channels: ci,
             out_channels: co,
             kernel: [k, k],
@@ -650,11 +660,12 @@ fn grouped_model(
         weight_bits: 8,
         layers: vec![
             conv(ci, co, groups, k, stride, padding, first),
-            Layer::Relu,
+            Layer::RELU,
             conv(co, co, co, 3, 1, 1, depthwise),
-            Layer::Relu,
-            Layer::Flatten,
+            Layer::RELU,
+            Layer::FLATTEN,
             Layer::Dense(Dense {
+                input: None,
                 in_features: co * oh * ow,
                 out_features: 3,
                 weights: dense.0,
@@ -730,4 +741,194 @@ proptest::proptest! {
         round_trip::<Goldilocks, GoldilocksExt2>(&model, 200);
         round_trip::<Bn254Fr, Bn254Fr>(&model, 201);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAG models: layers reading any earlier tensor, residual adds of two branches, concatenations
+// ---------------------------------------------------------------------------------------------
+
+/// A ResNet basic block with a 1×1 stride-2 projection shortcut (the stem's output read by both
+/// branches), then an identity block: proves and verifies on both fields.
+#[test]
+fn dag_resnet_with_a_projection_shortcut_round_trips_on_both_fields() {
+    let model = zoo::resnet_small(1);
+    assert!(!model.is_chain());
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 5);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 6);
+}
+
+/// Fire modules: concatenations of branches, of channel counts that are not powers of two, and
+/// of an earlier concatenation (read twice): proves and verifies on both fields.
+#[test]
+fn dag_fire_modules_with_concatenations_round_trip_on_both_fields() {
+    let model = zoo::fire_small(1);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 5);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 6);
+}
+
+/// Every value of a DAG model's proof, changed, is rejected (the concatenations' sent values
+/// and sum-checks among them), and so is a proof with a value missing or left over.
+#[test]
+fn dag_changed_values_are_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::fire_small(2);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 3);
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(&model, &checked, &x, &y, &proof).unwrap();
+    for i in 0..proof.values.len() {
+        let mut bad = proof.clone();
+        bad.values[i] += E::from(1u64);
+        assert!(
+            network::verify(&model, &checked, &x, &y, &bad).is_err(),
+            "value {i} changed"
+        );
+    }
+    for i in 0..proof.products.len() {
+        let mut bad = proof.clone();
+        bad.products[i].values[0] += E::from(1u64);
+        assert!(
+            network::verify(&model, &checked, &x, &y, &bad).is_err(),
+            "product {i} changed"
+        );
+    }
+    let mut short = proof.clone();
+    short.values.pop();
+    assert!(network::verify(&model, &checked, &x, &y, &short).is_err());
+    let mut long = proof.clone();
+    long.values.push(E::from(1u64));
+    assert_eq!(
+        network::verify(&model, &checked, &x, &y, &long).unwrap_err(),
+        VerifyError::Leftover { what: "values" }
+    );
+}
+
+/// A max-pool may read a concatenation's output (as SqueezeNet's and GoogLeNet's do): the plan
+/// commits it (a copy, checked against the inputs at a fresh point), since a max-pool's views
+/// sit at points with fixed coordinates, where only claims on committed tensors may be; both
+/// max-pool protocols, on both fields. A max-pool of a flatten's output stays refused.
+#[test]
+fn dag_a_max_pool_of_a_concatenation_reads_a_committed_copy() {
+    use zkcnn::model::{Layer, MaxPool2d};
+    let mut model = zoo::fire_small(1);
+    // After the first Fire module's concatenation (layer 9).
+    model
+        .layers
+        .insert(10, Layer::MaxPool2d(MaxPool2d::new(2, 2)));
+    model.layers.truncate(11);
+    model.layers.push(Layer::FLATTEN);
+    model
+        .layers
+        .push(zkcnn::model::Layer::Dense(zkcnn::model::Dense {
+            input: None,
+            in_features: 256,
+            out_features: 3,
+            weights: vec![1; 768],
+            bias: vec![0; 3],
+            shift: 0,
+        }));
+    model.validate().unwrap();
+    let plan = network::plan::Plan::new(&model).unwrap();
+    assert!(matches!(
+        plan.steps[9],
+        network::plan::Step::Concat { copy: Some(_), .. }
+    ));
+    assert!(matches!(
+        plan.sources[10],
+        network::plan::Source::Committed(_)
+    ));
+    let calibrated = |mut m: zkcnn::model::Model| {
+        let samples: Vec<_> = (0..4)
+            .map(|j| zoo::random_input(&m.input_shape, 8, 50 + j))
+            .collect();
+        zoo::calibrate_shifts(&mut m, &samples).unwrap();
+        m
+    };
+    let model = calibrated(model);
+    round_trip::<Goldilocks, GoldilocksExt2>(&model, 50);
+    round_trip::<Bn254Fr, Bn254Fr>(&model, 51);
+    // A 3×3 stride-2 ceil-mode max-pool (SqueezeNet's): the window protocol.
+    let mut window = model.clone();
+    window.layers[10] = Layer::MaxPool2d(MaxPool2d {
+        size: 3,
+        stride: 2,
+        padding: 0,
+        ceil_mode: true,
+        input: None,
+    });
+    let window = calibrated(window);
+    round_trip::<Goldilocks, GoldilocksExt2>(&window, 52);
+    // Concatenations no max-pool reads stay derived (not committed).
+    let plan = network::plan::Plan::new(&zoo::fire_small(1)).unwrap();
+    assert_eq!(plan.sources[10], network::plan::Source::Derived);
+    assert_eq!(plan.sources[17], network::plan::Source::Derived);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+
+    /// Random small DAGs (`model::random_dag`: layers reading any earlier tensor, adds,
+    /// concatenations of channel counts that are not powers of two) prove and verify.
+    #[test]
+    fn dag_random_models_round_trip(seed: u64, layers in 1usize..7) {
+        let model = super::model::random_dag(seed, layers);
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let committed = network::commit_model::<F, E>(&model).unwrap();
+        let checked = committed.public.check(&model).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        network::verify(&model, &checked, &x, &y, &proof).unwrap();
+        let mut y2 = y.clone();
+        y2[0] += 1;
+        proptest::prop_assert!(network::verify(&model, &checked, &x, &y2, &proof).is_err());
+    }
+}
+
+/// A DAG proof's bytes (the Fire modules': concatenations' values and sum-checks among them)
+/// round-trip; flipped bits anywhere are refused, by the format or the verifier, never
+/// accepted and never a panic; dropped or added product sum-checks are counted.
+#[test]
+fn dag_byte_flips_are_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::fire_small(4);
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&model).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
+    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
+    let bytes = proof.to_bytes(digest);
+    let back = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
+    assert_eq!(back, proof);
+    network::verify(&model, &checked, &x, &y, &back).unwrap();
+    let mut rng = StdRng::seed_from_u64(12);
+    for _ in 0..300 {
+        let pos = rng.gen_range(0..bytes.len());
+        let mut b = bytes.clone();
+        b[pos] ^= 1 << rng.gen_range(0..8);
+        let ok = network::Proof::<F, E>::from_bytes(&b, digest)
+            .ok()
+            .map(|p| network::verify(&model, &checked, &x, &y, &p));
+        assert!(!matches!(ok, Some(Ok(()))), "flip at byte {pos} accepted");
+    }
+    let mut short = proof.clone();
+    short.products.pop();
+    assert!(network::verify(&model, &checked, &x, &y, &short).is_err());
+    let mut long = proof.clone();
+    long.products.push(proof.products[0].clone());
+    assert_eq!(
+        network::verify(&model, &checked, &x, &y, &long).unwrap_err(),
+        VerifyError::Leftover {
+            what: "product sum-checks"
+        }
+    );
 }

@@ -80,6 +80,10 @@ const SUPPORTED: &[&str] = &[
     "reshape",
     "reshape-flat",
     "residual-add",
+    "resnet-projection",
+    "fire-concat",
+    "fire-maxpool",
+    "diamond",
     "batchnorm",
     "dropout-identity",
     "softmax-argmax",
@@ -243,8 +247,8 @@ enum Expect {
     Op,
     Unsupported,
     GraphInput,
-    /// Imported, but refused by the prover's plan.
-    Unprovable,
+    /// Imported, but refused by the prover's plan, saying this.
+    Unprovable(&'static str),
 }
 
 /// The node every rejected model's error names: its name, op type and first output (as
@@ -268,7 +272,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
     use Expect::*;
     let cases: &[(&str, &str, Expect)] = &[
         ("conv-group", "conv1", Attribute("group")),
-        ("conv-group-widths", "conv1", Unprovable),
+        ("conv-group-widths", "conv1", Unprovable("powers of two")),
         ("conv-dilations", "conv1", Attribute("dilations")),
         ("conv-asymmetric-pads", "conv1", Attribute("pads")),
         ("conv-auto-pad", "conv1", Attribute("auto_pad")),
@@ -287,7 +291,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("unknown-op", "sigmoid2", Op),
         ("op-after-softmax", "bad", Unsupported),
         ("batchnorm-after-gemm", "bad", Unsupported),
-        ("diamond", "bad", Unsupported),
+        ("concat-spatial", "bad", Attribute("axis")),
         ("int-input", "x", GraphInput),
         ("batch-2", "x", GraphInput),
         ("gather-on-activation", "gather2", Unsupported),
@@ -313,9 +317,8 @@ fn rejected_models_name_the_node_and_what_is_supported() {
             (OnnxError::UnsupportedOp { node: n, .. }, Op) => Some(&**n) == want.as_ref(),
             (OnnxError::Unsupported { node: n, .. }, Unsupported) => Some(&**n) == want.as_ref(),
             (OnnxError::GraphInput { name, .. }, GraphInput) => name == node,
-            (OnnxError::Unprovable { at, what }, Unprovable) => {
-                want.as_ref().is_some_and(|w| at == &format!("node {w}"))
-                    && what.contains("powers of two")
+            (OnnxError::Unprovable { at, what }, Unprovable(why)) => {
+                want.as_ref().is_some_and(|w| at == &format!("node {w}")) && what.contains(why)
             }
             _ => false,
         };
@@ -1036,4 +1039,55 @@ fn truncated_or_corrupted_side_files_are_errors_not_panics() {
     // And the model's own bytes, prefixes and flips, with the side file in place.
     std::fs::write(&side, &data).unwrap();
     never_panics_in(&bytes, &dir, &sample, 300, 99);
+}
+
+/// DAG imports: a ResNet block's projection shortcut reads the stem's output (not the previous
+/// layer's), its Add reads both branches; a Fire module's expand convolutions both read the
+/// squeeze, and a Concat layer reads both; the diamond (two readers of one Gemm) imports.
+/// Chains import without any `input` (the `residual-add` fixture is the chain it always was).
+#[test]
+fn dag_models_import_with_their_inputs() {
+    use zkcnn::model::Layer;
+    let dir = onnx_ops();
+    let import = |name: &str| {
+        let bytes = read(&dir.join(format!("{name}.onnx")));
+        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
+        let options = ImportOptions {
+            calibration: inputs,
+            ..ImportOptions::default()
+        };
+        onnx::import(&bytes, &options).unwrap().model
+    };
+    let resnet = import("resnet-projection");
+    assert!(!resnet.is_chain());
+    let reads: Vec<Vec<usize>> = resnet
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| l.inputs(i))
+        .collect();
+    // conv, relu (the stem: tensor 2), conv (stride 2), relu, conv, conv (shortcut, reading
+    // tensor 2), add of tensors 6 (the previous output, first) and 5, relu, pool, flatten,
+    // dense.
+    assert!(
+        matches!(resnet.layers[5], Layer::Conv2d(ref c) if c.input == Some(2) && c.stride == 2)
+    );
+    assert_eq!(reads[6], vec![6, 5]);
+    let fire = import("fire-concat");
+    let concat = fire
+        .layers
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| match l {
+            Layer::Concat(c) => Some((i, c.inputs.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(concat.1.len(), 2);
+    assert!(concat.1.iter().all(|&t| t <= concat.0));
+    let diamond = import("diamond");
+    assert!(!diamond.is_chain());
+    assert!(import("residual-add").is_chain());
+    let json = import("residual-add").to_json();
+    assert!(!json.contains("\"input\""), "{json}");
 }

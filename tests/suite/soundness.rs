@@ -33,6 +33,7 @@ enum Kind {
     MaxPool,
     MaxPoolWindow,
     Flatten,
+    Concat,
 }
 
 fn kind(step: &Step) -> Kind {
@@ -47,6 +48,7 @@ fn kind(step: &Step) -> Kind {
         Step::MaxPool { .. } => Kind::MaxPool,
         Step::MaxPoolWindow { .. } => Kind::MaxPoolWindow,
         Step::Flatten => Kind::Flatten,
+        Step::Concat { .. } => Kind::Concat,
     }
 }
 
@@ -92,6 +94,7 @@ impl Builder {
         let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
         self.push(
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: c,
                 out_channels: out,
                 kernel: [k, k],
@@ -119,6 +122,7 @@ impl Builder {
         );
         self.push(
             Layer::Conv2d(Conv2d {
+                input: None,
                 in_channels: c,
                 out_channels: out,
                 kernel: [k, k],
@@ -138,6 +142,7 @@ impl Builder {
         let (weights, bias) = (self.weights(out * n), self.biases(out));
         self.push(
             Layer::Dense(Dense {
+                input: None,
                 in_features: n,
                 out_features: out,
                 weights,
@@ -150,7 +155,7 @@ impl Builder {
 
     fn relu(&mut self) -> usize {
         let s = self.shape.clone();
-        self.push(Layer::Relu, s)
+        self.push(Layer::RELU, s)
     }
 
     fn maxpool(&mut self) -> usize {
@@ -175,6 +180,7 @@ impl Builder {
             unreachable!()
         };
         let m = MaxPool2d {
+            input: None,
             size,
             stride,
             padding,
@@ -190,6 +196,7 @@ impl Builder {
         };
         self.push(
             Layer::AvgPool2d(AvgPool2d {
+                input: None,
                 size: 2,
                 stride: 2,
                 shift: 0,
@@ -200,12 +207,19 @@ impl Builder {
 
     fn flatten(&mut self) -> usize {
         let n = self.shape.iter().product();
-        self.push(Layer::Flatten, vec![n])
+        self.push(Layer::FLATTEN, vec![n])
     }
 
     fn add(&mut self, from: usize) -> usize {
         let s = self.shape.clone();
-        self.push(Layer::Add(Add { from, shift: 0 }), s)
+        self.push(
+            Layer::Add(Add {
+                input: None,
+                from,
+                shift: 0,
+            }),
+            s,
+        )
     }
 
     /// The model, shifts calibrated on seeded inputs.
@@ -308,6 +322,7 @@ fn pair_model(
             b.dense(9);
             b.relu()
         }
+        (Kind::Concat, _) => unreachable!("built by the DAG models"),
     };
     match second {
         "conv" => b.conv(2, 2),
@@ -426,6 +441,9 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
             out.push((name.to_string(), s));
         }
     }
+    if let Step::Concat { copy: Some(s), .. } = &plan.steps[l] {
+        out.push(("copy".into(), *s));
+    }
     if let Step::MaxPoolWindow { segs, .. } = &plan.steps[l] {
         for (i, &s) in segs.iter().enumerate() {
             out.push((format!("w{i}"), s));
@@ -508,7 +526,21 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                 tried += 1;
                 let padded = (0..dims.logical_len()).all(|f| dims.padded_index(f) != pos);
                 let maxima = ["m1", "m2", "out"].contains(&name.as_str()) || name.starts_with('w');
+                // A derived (uncommitted) entry that no check reads: a DAG's dead tensor, or a
+                // padded entry of a concatenation that only flattens read (a flatten reads real
+                // positions only). Its edit changes nothing the verifier sees: the proof is of
+                // the honest computation. (Never a chain's: a flatten's output is read by a
+                // dense layer, padding included.)
+                let readers: Vec<&Step> = (0..plan.steps.len())
+                    .filter(|&k| plan.inputs[k].contains(&(l + 1)))
+                    .map(|k| &plan.steps[k])
+                    .collect();
+                let unread = seg.is_none()
+                    && y == honest
+                    && ((readers.is_empty() && l + 2 != plan.dims.len())
+                        || (padded && readers.iter().all(|s| matches!(s, Step::Flatten))));
                 match verdict {
+                    Ok(()) if unread => {}
                     // A real entry: everything after it was recomputed from it, so the first
                     // check that fails (from the output back) is this layer's.
                     Err(VerifyError::Layer { layer, .. }) if layer == l => {}
@@ -781,6 +813,7 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
         activation_bits: 8,
         weight_bits: 2,
         layers: vec![Layer::Dense(Dense {
+            input: None,
             in_features: 2,
             out_features: 2,
             weights: vec![1, 0, 0, 1],
@@ -986,6 +1019,7 @@ fn committed_table_edits_fail_the_check_or_the_proof() {
 fn flaw3_no_opening_beyond_2_pow_24_entries() {
     let dense = |in_features: usize, out_features: usize| {
         Layer::Dense(Dense {
+            input: None,
             in_features,
             out_features,
             weights: vec![],
@@ -1209,5 +1243,175 @@ proptest::proptest! {
             Err(VerifyError::Range(_)) if maxpool => {}
             other => panic!("{model:?}\nlayer {l} seg {seg} pos {pos}: {other:?}"),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAG models: tensors read by several layers, concatenations
+// ---------------------------------------------------------------------------------------------
+
+/// Every single-entry edit of every advice part and of every derived output (the
+/// concatenations') of the DAG zoo models is rejected at its layer: among them the outputs that
+/// two layers read (the ResNet's stem and first block, both branches recomputed from the edited
+/// values; a Fire module's first concatenation, read by the next squeeze and the last
+/// concatenation) and every concatenation's inputs.
+#[test]
+fn dag_models_reject_every_edit() {
+    let mut tried = 0;
+    for (i, model) in [zoo::resnet_small(3), zoo::fire_small(3)]
+        .iter()
+        .enumerate()
+    {
+        tried += every_edit_is_caught::<G, G2>(model, i as u64);
+    }
+    eprintln!("{tried} cheating proofs");
+    assert!(tried > 100, "{tried} cheating proofs");
+}
+
+/// The same on BN254's scalar field.
+#[test]
+fn dag_models_reject_every_edit_on_bn254() {
+    for (i, model) in [zoo::resnet_small(4), zoo::fire_small(4)]
+        .iter()
+        .enumerate()
+    {
+        every_edit_is_caught::<Bn254Fr, Bn254Fr>(model, i as u64);
+    }
+}
+
+/// Named cases: a requantized output that two layers read (the ResNet stem's, read by the main
+/// branch's first convolution and by the projection shortcut) and a concatenation's input (a
+/// Fire module's 1×1 expand), each edited at one real entry (by 30) with both readers recomputed
+/// honestly from it: the output changes, and the edited layer's own relation rejects.
+#[test]
+fn dag_an_edit_of_a_tensor_read_twice_or_concatenated_is_rejected_at_its_layer() {
+    for (model, layer, readers_expected) in
+        [(zoo::resnet_small(5), 0, 2), (zoo::fire_small(5), 5, 1)]
+    {
+        let s = setup::<G, G2>(&model, 1);
+        let plan = Plan::new(&model).unwrap();
+        let readers = (0..plan.steps.len())
+            .filter(|&l| plan.inputs[l].contains(&(layer + 2)))
+            .count();
+        assert_eq!(readers, readers_expected, "{}", model.name);
+        assert_eq!(plan.steps[layer + 1], Step::FusedRelu);
+        let honest = s.honest_output();
+        let y = plan.requant_of(layer).unwrap().y;
+        let dims = plan.dims[layer + 1].clone();
+        // The first real entry whose ReLU is in (0, 90], raised by 30 (still in range).
+        let (y_out, verdict) = s.cheat(
+            layer,
+            |w| {
+                let pos = (0..dims.logical_len())
+                    .map(|f| dims.padded_index(f))
+                    .find(|&p| (1..=90).contains(&w.tensors[layer + 1][p]))
+                    .unwrap();
+                w.advice[y][pos] += from_i64::<G>(30);
+            },
+            |_| {},
+        );
+        assert_ne!(y_out, honest, "{}: the edit reaches the output", model.name);
+        assert!(
+            matches!(verdict, Err(VerifyError::Layer { layer: l, .. }) if l == layer),
+            "{}: {verdict:?}",
+            model.name
+        );
+    }
+}
+
+/// Every single-entry edit of a few random DAGs (layers reading any earlier tensor, adds,
+/// concatenations, standalone and fused ReLUs of tensors with several readers) is rejected
+/// at its layer.
+#[test]
+fn dag_random_models_reject_every_edit() {
+    let mut tried = 0;
+    let mut models = 0;
+    for seed in 0..40 {
+        let model = super::model::random_dag(100 + seed, 6);
+        // Edits at odd rows and columns need two of each.
+        if model.input_shape[1] < 2 || model.input_shape[2] < 2 {
+            continue;
+        }
+        tried += every_edit_is_caught::<G, G2>(&model, seed);
+        models += 1;
+        if models == 4 {
+            break;
+        }
+    }
+    assert_eq!(models, 4);
+    eprintln!("{tried} cheating proofs");
+}
+
+/// A flatten's output (derived: every claim on it is proven by its own sum-check) read by two
+/// dense layers, whose outputs are added, and a ReLU of a tensor read again later: it proves,
+/// and every single-entry edit (the flatten's output among them, read twice) is rejected at its
+/// layer, on both fields.
+#[test]
+fn dag_a_flatten_read_twice_rejects_every_edit() {
+    let mut b = Builder::new(41, vec![2, 5, 5], 6);
+    b.conv(3, 3); // layer 0 → tensor 1: [3, 5, 5]
+    let r = b.relu(); // 1 → 2, fused
+    b.flatten(); // 2 → 3: [75]
+    b.dense(6); // 3 → 4
+    b.shape = vec![75];
+    let d = b.dense(6); // 4 → 5
+    if let Layer::Dense(dense) = &mut b.layers[d] {
+        dense.input = Some(3);
+    }
+    b.push(
+        Layer::Add(Add {
+            input: Some(4),
+            from: d,
+            shift: 0,
+        }),
+        vec![6],
+    ); // 5 → 6
+       // A standalone ReLU of the stem's ReLU (tensor 2, read by the flatten too).
+    b.push(Layer::Relu { input: Some(r + 1) }, vec![3, 5, 5]); // 6 → 7
+    b.flatten(); // 7 → 8
+    b.dense(4); // 8 → 9
+    let model = b.finish(vec![2, 5, 5]);
+    let plan = Plan::new(&model).unwrap();
+    let readers = |t: usize| plan.inputs.iter().filter(|i| i.contains(&t)).count();
+    assert_eq!(plan.sources[3], Source::Derived);
+    assert_eq!((readers(2), readers(3)), (2, 2));
+    assert!(every_edit_is_caught::<G, G2>(&model, 1) > 20);
+    every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 2);
+}
+
+/// A concatenation a max-pool reads is committed (a copy checked against its inputs at a fresh
+/// point): every single-entry edit of the copy (and of everything else) is rejected at its
+/// layer, with both max-pool protocols reading it, on both fields.
+#[test]
+fn dag_a_pooled_concatenation_rejects_every_edit() {
+    for (k, window) in [(2usize, false), (3, true)] {
+        let mut b = Builder::new(43 + k as u64, vec![2, 6, 6], 6);
+        b.conv(3, 3); // layer 0 → tensor 1: [3, 6, 6]
+        b.relu(); // 1 → 2
+        b.conv(2, 1); // 2 → 3: [2, 6, 6]
+        b.shape = vec![3, 6, 6];
+        let c = b.conv(3, 3); // 3 → 4, reading tensor 2
+        if let Layer::Conv2d(conv) = &mut b.layers[c] {
+            conv.input = Some(2);
+            conv.in_channels = 3;
+        }
+        b.push(
+            Layer::Concat(zkcnn::model::Concat {
+                inputs: vec![3, 4, 2],
+            }),
+            vec![8, 6, 6],
+        ); // 4 → 5: 2 + 3 + 3 channels
+        if window {
+            b.maxpool_window(k, 2, 0, true); // 5 → 6
+        } else {
+            b.maxpool(); // 5 → 6
+        }
+        b.flatten();
+        b.dense(4);
+        let model = b.finish(vec![2, 6, 6]);
+        let plan = Plan::new(&model).unwrap();
+        assert!(matches!(plan.steps[4], Step::Concat { copy: Some(_), .. }));
+        assert!(every_edit_is_caught::<G, G2>(&model, k as u64) > 20);
+        every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 7);
     }
 }

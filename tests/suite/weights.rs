@@ -355,6 +355,7 @@ fn weights_of_another_architecture_are_refused() {
         activation_bits: 8,
         weight_bits: 8,
         layers: vec![Layer::Dense(Dense {
+            input: None,
             in_features: 1 << 20,
             out_features: 1 << 20,
             weights: vec![],
