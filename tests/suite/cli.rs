@@ -1802,7 +1802,12 @@ fn dag_models_inspect_prove_and_verify() {
     let x = zkcnn::model::zoo::random_input(&model.input_shape, 8, 3);
     let nested: Vec<Vec<Vec<i64>>> = x
         .outer_iter()
-        .map(|plane| plane.outer_iter().map(|row| row.iter().copied().collect()).collect())
+        .map(|plane| {
+            plane
+                .outer_iter()
+                .map(|row| row.iter().copied().collect())
+                .collect()
+        })
         .collect();
     write(&dir, "x.json", serde_json::to_string(&nested).unwrap());
     ok(zkcnn(
