@@ -174,7 +174,7 @@ pub enum DischargeError {
         expected: bool,
     },
     /// The prover's tables do not satisfy the claims it collected (a caller's bug, caught before
-    /// a proof is made).
+    /// the proof is returned; the opening has counted against the budgets).
     #[error(
         "the prover's committed tables do not satisfy deferred claim {group} of commitment {part}"
     )]
