@@ -196,6 +196,8 @@ pub struct Ledger<E> {
     masked: Vec<(Placed<E>, Vec<E>, E, E)>,
     /// `(terms over the proof's fresh masks, value)` per linear form.
     forms: Vec<(Vec<(usize, E)>, E)>,
+    /// `(table, point, value)` per public value of a committed table.
+    public: Vec<(Placed<E>, Vec<E>, E)>,
 }
 
 /// What the opening of the deferred claims sends: `μ` (the commitment's mask read by the fresh
@@ -214,6 +216,7 @@ impl<E: Field> Ledger<E> {
         Self {
             masked: Vec::new(),
             forms: Vec::new(),
+            public: Vec::new(),
         }
     }
 
@@ -251,14 +254,21 @@ impl<E: Field> Ledger<E> {
         Ok(())
     }
 
+    /// Adds a claim `t̃(point) = value` whose value the statement makes public (the last tensor
+    /// at the output point against the public output, for instance): proven with the fresh
+    /// masks' form, by `μ` at `β'`, so it must lie on the masks' commitment.
+    pub fn defer_public(&mut self, table: Placed<E>, point: Vec<E>, value: E) {
+        self.public.push((table, point, value));
+    }
+
     /// Number of masked values and of linear forms on fresh masks collected.
     pub fn len(&self) -> (usize, usize) {
-        (self.masked.len(), self.forms.len())
+        (self.masked.len(), self.forms.len() + self.public.len())
     }
 
     /// Whether nothing was collected.
     pub fn is_empty(&self) -> bool {
-        self.masked.is_empty() && self.forms.is_empty()
+        self.masked.is_empty() && self.forms.is_empty() && self.public.is_empty()
     }
 
     /// Absorbs the collected claims and combines the linear forms on fresh masks into one:
@@ -273,7 +283,11 @@ impl<E: Field> Ledger<E> {
     {
         transcript.domain_separator(
             b"zk-deferred",
-            &[self.masked.len() as u64, self.forms.len() as u64],
+            &[
+                self.masked.len() as u64,
+                self.forms.len() as u64,
+                self.public.len() as u64,
+            ],
         );
         for (placed, point, beta, value) in &self.masked {
             transcript.append_u64(b"zk-deferred-part", placed.part as u64);
@@ -293,11 +307,24 @@ impl<E: Field> Ledger<E> {
             }
             transcript.append_field(b"zk-deferred-value", value);
         }
-        if self.forms.is_empty() {
+        for (placed, point, value) in &self.public {
+            transcript.append_u64(b"zk-deferred-part", placed.part as u64);
+            for &(segment, w) in &placed.segments {
+                transcript.append_u64(b"zk-deferred-segment", segment as u64);
+                transcript.append_field(b"zk-deferred-weight", &w);
+            }
+            transcript.append_fields(b"zk-deferred-point", point);
+            transcript.append_field(b"zk-deferred-public", value);
+        }
+        if self.forms.is_empty() && self.public.is_empty() {
             return Ok(None);
         }
         let (part, segment) = layout.masks.ok_or(DischargeError::Mask {
-            index: self.forms[0].0.first().map_or(0, |t| t.0),
+            index: self
+                .forms
+                .first()
+                .and_then(|f| f.0.first())
+                .map_or(0, |t| t.0),
             available: 0,
         })?;
         let packing = layout
@@ -326,7 +353,7 @@ impl<E: Field> Ledger<E> {
             }
         }
         let vars = packing.vars(segment);
-        let claims = weights
+        let mut claims: Vec<(Vec<E>, E)> = weights
             .into_iter()
             .filter(|(_, w)| !w.is_zero())
             .map(|(e, w)| {
@@ -334,6 +361,20 @@ impl<E: Field> Ledger<E> {
                 (packing.point(segment, &bits), w)
             })
             .collect();
+        // Public values join the same form (one group, one μ): they lie on the masks' commitment.
+        for (placed, point, v) in &self.public {
+            let lambda: E = transcript.challenge_field(b"zk-deferred-combine");
+            value += lambda * v;
+            for &(seg, w) in &placed.segments {
+                if placed.part != part || seg >= packing.len() || packing.vars(seg) != point.len() {
+                    return Err(DischargeError::Placement {
+                        part: placed.part,
+                        segment: seg,
+                    });
+                }
+                claims.push((packing.point(seg, point), lambda * w));
+            }
+        }
         Ok(Some(MasksForm {
             part,
             claims,
@@ -812,6 +853,75 @@ mod tests {
     fn a_masked_sumcheck_is_discharged_by_one_opening_on_both_fields() {
         round_trip::<Goldilocks, GoldilocksExt2>(1);
         round_trip::<Bn254Fr, Bn254Fr>(2);
+    }
+
+    /// A public value of a committed segment, proven with the masks' form: true values pass,
+    /// a false one is rejected, and one on another commitment is refused.
+    #[test]
+    fn public_values_join_the_masks_form() {
+        use ark_ff::UniformRand;
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(9);
+        let a: Vec<F> = (0..1 << N).map(|_| F::rand(&mut rng)).collect();
+        let masks: Vec<F> = (0..1 << N).map(|_| F::rand(&mut rng)).collect();
+        let packing = Packing::new(&[N, N]);
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, 1)),
+        };
+        let (commitment, data) = crate::pcs::zk::commit(
+            &params(),
+            packing.pack(&[a.clone(), masks.clone()]),
+            packing.num_vars(),
+            &mut rng,
+        )
+        .unwrap();
+        let z: Vec<E> = (0..N).map(|_| E::rand(&mut rng)).collect();
+        let truth = crate::poly::evaluate_base(&a, &z);
+        // One fresh-mask form too: masks[0] + 2·masks[1] (as E entries: F pairs).
+        let s0 = E::from_base_prime_field_elems([masks[0], masks[1]]).unwrap();
+        let s1 = E::from_base_prime_field_elems([masks[2], masks[3]]).unwrap();
+        let form = Deferred::Masks {
+            terms: vec![(0, E::ONE), (1, E::from(2u64))],
+            value: s0 + s1 + s1,
+        };
+        let run = |value: E, part: usize| -> Result<(), DischargeError> {
+            let mut ledger = Ledger::new();
+            ledger.defer(vec![form.clone()], &[], 0)?;
+            ledger.defer_public(Placed::segment(part, 0), z.clone(), value);
+            let mut data = data.clone();
+            let mut rng = StdRng::seed_from_u64(10);
+            let opening = ledger.open_checked(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data)],
+                &mut rng,
+                &mut Transcript::new(b"p"),
+                false,
+            )?;
+            ledger.verify(
+                &params(),
+                &layout,
+                &[&commitment],
+                &opening,
+                &mut Transcript::new(b"p"),
+            )
+        };
+        run(truth, 0).unwrap();
+        assert_eq!(
+            run(truth + E::ONE, 0),
+            Err(DischargeError::Opening(ZkError::Pcs(
+                PcsError::FinalEvaluation
+            )))
+        );
+        assert_eq!(
+            run(truth, 1),
+            Err(DischargeError::Placement {
+                part: 1,
+                segment: 0
+            })
+        );
     }
 
     #[test]
