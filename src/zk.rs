@@ -455,28 +455,9 @@ impl<E: Field> Ledger<E> {
         self.open_checked(params, layout, parts, rng, transcript, true)
     }
 
-    /// [`Ledger::open`] without the check that the claims hold: what a cheating prover sends
-    /// (the opening of what its tables really hold). Tests only.
-    #[cfg(test)]
-    pub(crate) fn open_unchecked_for_tests<F, R>(
-        &self,
-        params: &Params,
-        layout: &Layout,
-        parts: &mut [(&ZkCommitment, &mut ZkProverData<F>)],
-        rng: &mut R,
-        transcript: &mut Transcript,
-    ) -> Result<DeferredOpening<F, E>, DischargeError>
-    where
-        F: BaseField + FftField,
-        E: ExtField<F>,
-        R: RngCore + CryptoRng,
-    {
-        self.open_checked(params, layout, parts, rng, transcript, false)
-    }
-
     /// [`Ledger::open`], optionally without the check that the claims hold (tests: a cheating
     /// prover sends the opening of what its tables really hold).
-    fn open_checked<F, R>(
+    pub(crate) fn open_checked<F, R>(
         &self,
         params: &Params,
         layout: &Layout,

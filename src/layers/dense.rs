@@ -212,7 +212,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let scalar = |i: usize, rho: &[E]| scalars.mask_at(table_of(i), &point_of(i, rho));
     let out =
         crate::sumcheck::zk::prove_masked_with(instance, lhs, &private, &scalar, mask, transcript);
-    let deferred = zk_deferred(
+    let mut deferred = zk_deferred(
         in_vars,
         out_vars,
         input_public,
@@ -221,17 +221,9 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
         out.beta,
         &out.proof.values,
     );
-    let mut deferred = deferred;
-    // The mask's form: ρ·g(ρ, β) = ρ·(weights · entries), value what the final check leaves.
-    let mut full = out.point.clone();
-    full.push(out.beta);
-    let weights = crate::sumcheck::zk::Mask::weights(full.len(), mask.degree(), &full);
+    // The mask's form: ρ·g(ρ, β), the value the final check leaves.
     deferred.push(crate::zk::Deferred::Masks {
-        terms: weights
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| (i, out.weight * a))
-            .collect(),
+        terms: crate::sumcheck::zk::mask_terms(&out.point, out.beta, out.weight, mask.degree(), 0),
         value: out.weight * out.mask_value,
     });
     (out.proof, deferred)
@@ -528,12 +520,13 @@ mod zk_tests {
             .or_else(|e| match (cheat, e) {
                 (Cheat::None, e) => Err(e),
                 // The cheater's claims do not hold; it opens what its tables hold.
-                (_, DischargeError::Unsatisfied { .. }) => ledger.open_unchecked_for_tests(
+                (_, DischargeError::Unsatisfied { .. }) => ledger.open_checked(
                     &params(),
                     &layout,
                     &mut [(&commitment, &mut data)],
                     &mut rng,
                     &mut tp,
+                    false,
                 ),
                 (_, e) => Err(e),
             })?;

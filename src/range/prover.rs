@@ -222,18 +222,17 @@ pub(crate) fn table<F: BaseField>(bits: usize) -> Vec<F> {
     t
 }
 
-fn prove_layout<F: BaseField, E: ExtField<F>>(
+/// The two trees' leaves: the packed columns `(1, α − c(x))` (one column filling the tree is
+/// its own packed table) and the table `(m'(t), α − t)`, `m'` counting the padding as lookups of 0.
+pub(crate) fn leaves<'a, F: BaseField>(
     layout: &Layout,
-    columns: &[&[F]],
-    m: &[F],
-    transcript: &mut Transcript,
-) -> (Proof<E>, RangeClaims<E>) {
-    let alpha: E = begin(transcript, layout);
+    columns: &[&'a [F]],
+    m: &'a [F],
+) -> (Leaves<'a, F>, Leaves<'a, F>) {
     let pad = layout.pad();
     let column_leaves = Leaves {
         num: None,
         den: match columns {
-            // One column filling the tree is its own packed table.
             [c] if pad == 0 => Cow::Borrowed(*c),
             _ => Cow::Owned(pack(layout, columns)),
         },
@@ -249,6 +248,17 @@ fn prove_layout<F: BaseField, E: ExtField<F>>(
         num: Some(table_num),
         den: Cow::Owned(table(layout.bits)),
     };
+    (column_leaves, table_leaves)
+}
+
+fn prove_layout<F: BaseField, E: ExtField<F>>(
+    layout: &Layout,
+    columns: &[&[F]],
+    m: &[F],
+    transcript: &mut Transcript,
+) -> (Proof<E>, RangeClaims<E>) {
+    let alpha: E = begin(transcript, layout);
+    let (column_leaves, table_leaves) = leaves(layout, columns, m);
     let column_layers = build_layers(&column_leaves, alpha);
     let table_layers = build_layers(&table_leaves, alpha);
     let column_root = root(&column_leaves, &column_layers, alpha);
@@ -274,7 +284,7 @@ fn prove_layout<F: BaseField, E: ExtField<F>>(
     );
     let column_values = column_values(layout, columns, &columns_point);
     // The table tree's numerator is m + pad·[t = 0]: m̃(r) = p̃(r) − pad·eq(0, r).
-    let m_value = p_leaf - super::bits_eq(0, &table_point) * E::from(pad as u64);
+    let m_value = p_leaf - super::bits_eq(0, &table_point) * E::from(layout.pad() as u64);
     absorb_values(transcript, &column_values, &m_value);
     let claims = claims(
         layout,

@@ -62,13 +62,13 @@
 //! the tables' values alone.
 
 use super::layer::{self, Child, ZkHook};
-use super::prover::{build_layers, check_witness, evaluate, pack, root, table, Leaves};
+use super::prover::{build_layers, check_witness, evaluate, leaves, root, Leaves};
 use super::{bits_eq, table_value, Layout, ProofPart, RangeError, Tree, ZkStep};
 use crate::field::{BaseField, ExtField};
 use crate::poly::{eq_table, Mle};
 use crate::sumcheck::zk::{
-    masked_finish, masked_start, prove_masked_with, verify_masked, Mask, MaskedClaim, MaskedProof,
-    MaskedProverOutput, MaskedRounds,
+    mask_terms, masked_finish, masked_start, prove_masked_with, verify_masked, Mask, MaskedClaim,
+    MaskedProof, MaskedProverOutput, MaskedRounds,
 };
 use crate::sumcheck::{Instance, Term};
 use crate::transcript::TranscriptExt;
@@ -76,7 +76,6 @@ use crate::zk::{Deferred, TableMasks};
 use ark_ff::Field;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
-use std::borrow::Cow;
 
 /// The degree of every step's sum-check and mask (`1 +` two private factors in a term).
 pub const DEGREE: usize = 3;
@@ -123,6 +122,12 @@ impl MaskSlot {
 
     fn scalar<E: Copy>(&self, masks: &[E], i: usize) -> E {
         masks[self.scalars + i]
+    }
+
+    /// The step's Libra mask among the prover's fresh masks (their length checked beforehand).
+    fn libra_mask<E: Field>(&self, masks: &[E]) -> Mask<E> {
+        Mask::from_entries(self.vars + 1, &masks[self.mask..self.scalars])
+            .expect("the slot holds one mask of degree 3")
     }
 }
 
@@ -217,13 +222,7 @@ fn step_terms<E: Field>(
     weight: E,
     ell: &[(usize, E)],
 ) -> Vec<(usize, E)> {
-    let mut full = point.to_vec();
-    full.push(beta);
-    let mut terms: Vec<(usize, E)> = Mask::weights(slot.vars + 1, DEGREE, &full)
-        .into_iter()
-        .enumerate()
-        .map(|(j, w)| (slot.mask + j, rho * w))
-        .collect();
+    let mut terms = mask_terms(point, beta, rho, DEGREE, slot.mask);
     let scale = (E::ONE - beta) * weight;
     terms.extend(ell.iter().map(|&(i, a)| (i, scale * a)));
     terms
@@ -357,25 +356,7 @@ fn prove_layout<F: BaseField, E: ExtField<F>>(
     }
     let k = columns.len();
     let alpha: E = begin(t, layout);
-    let pad = layout.pad();
-    let column_leaves = Leaves {
-        num: None,
-        den: match columns {
-            [c] if pad == 0 => Cow::Borrowed(*c),
-            _ => Cow::Owned(pack(layout, columns)),
-        },
-    };
-    let table_num = if pad == 0 {
-        Cow::Borrowed(m)
-    } else {
-        let mut m = m.to_vec();
-        m[0] += F::from(pad as u64);
-        Cow::Owned(m)
-    };
-    let table_leaves = Leaves {
-        num: Some(table_num),
-        den: Cow::Owned(table(layout.bits)),
-    };
+    let (column_leaves, table_leaves) = leaves(layout, columns, m);
     let column_layers = build_layers(&column_leaves, alpha);
     let table_layers = build_layers(&table_leaves, alpha);
     let (pc, qc) = root(&column_leaves, &column_layers, alpha).fraction();
@@ -588,8 +569,7 @@ fn prove_step<F: BaseField, E: ExtField<F>>(
     let ell_value = linear(ell, masks);
     let (terms, private) = step_terms_of(kind, lambda, alpha, ell_value);
     let instance = Instance::new(tables, terms).expect("the step's tables have one length");
-    let mask = Mask::from_entries(slot.vars + 1, &masks[slot.mask..slot.scalars])
-        .expect("the slot holds one mask of degree 3");
+    let mask = slot.libra_mask(masks);
     let out = prove_masked_with(instance, claim, &private, scalar, &mask, t);
     push_step_claim(slot, &out, r, ell, ell_value, deferred);
     out
@@ -631,8 +611,7 @@ fn prove_layer_step<F: BaseField, E: ExtField<F>>(
 ) -> MaskedProverOutput<E> {
     let ell_value = linear(ell, masks);
     let (terms, private) = step_terms_of(kind, lambda, alpha, ell_value);
-    let mask = Mask::from_entries(slot.vars + 1, &masks[slot.mask..slot.scalars])
-        .expect("the slot holds one mask of degree 3");
+    let mask = slot.libra_mask(masks);
     let (mask_sum, rho) = masked_start(r.len(), DEGREE, claim, &mask, t);
     let hook = ZkHook {
         mask: &mask,
@@ -1613,17 +1592,8 @@ mod tests {
     fn true_roots<F: BaseField, E: ExtField<F>>(s: &Setup<F, E>, bits: usize) -> [E; 4] {
         let layout = Layout::new(&s.vars(), bits).unwrap();
         let alpha: E = begin(&mut s.transcript(), &layout);
-        let packed = pack(&layout, &s.refs());
-        let mut m = s.m.clone();
-        m[0] += F::from(layout.pad() as u64);
-        let cl = Leaves {
-            num: None,
-            den: Cow::Owned(packed),
-        };
-        let tl = Leaves {
-            num: Some(Cow::Owned(m)),
-            den: Cow::Owned(table(bits)),
-        };
+        let refs = s.refs();
+        let (cl, tl) = leaves(&layout, &refs, &s.m);
         let (pc, qc) = root(&cl, &build_layers(&cl, alpha), alpha).fraction();
         let (pt, qt) = root(&tl, &build_layers(&tl, alpha), alpha).fraction();
         [pc, pt, qc, qt]
@@ -1777,16 +1747,7 @@ mod tests {
         let refs2: Vec<&[F]> = columns2.iter().map(Vec::as_slice).collect();
         let m2 = count_in_range(&refs2, bits);
         let alpha: E = begin(&mut plain(), &layout);
-        let mut m2p = m2.clone();
-        m2p[0] += F::from(layout.pad() as u64);
-        let cl = Leaves {
-            num: None,
-            den: Cow::Owned(pack(&layout, &refs2)),
-        };
-        let tl = Leaves {
-            num: Some(Cow::Owned(m2p)),
-            den: Cow::Owned(table(bits)),
-        };
+        let (cl, tl) = leaves(&layout, &refs2, &m2);
         let (cl_layers, tl_layers) = (build_layers(&cl, alpha), build_layers(&tl, alpha));
         let (pc, qc) = root(&cl, &cl_layers, alpha).fraction();
         let (pt, qt) = root(&tl, &tl_layers, alpha).fraction();

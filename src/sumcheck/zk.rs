@@ -635,6 +635,25 @@ pub fn verify_masked<E: Field>(
     })
 }
 
+/// `ρ·g(r, β)` as a linear form on a masked sum-check's Libra mask (degree `degree`, over `r`'s
+/// variables and `b`) whose entries start at `offset` among the caller's fresh masks: the terms
+/// of the [`Deferred::Masks`] claim its final check leaves.
+pub fn mask_terms<E: Field>(
+    point: &[E],
+    beta: E,
+    weight: E,
+    degree: usize,
+    offset: usize,
+) -> Vec<(usize, E)> {
+    let mut full = point.to_vec();
+    full.push(beta);
+    Mask::weights(full.len(), degree, &full)
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| (offset + i, weight * w))
+        .collect()
+}
+
 impl<E: Field> MaskedClaim<E> {
     /// Checks the last round's value given the public tables' values at `r` (in table order,
     /// public tables only) and `g(r, β)`.
@@ -683,15 +702,8 @@ impl<E: Field> MaskedClaim<E> {
                 value,
             })
             .collect();
-        let mut point = self.point.clone();
-        point.push(self.beta);
-        let weights = Mask::weights(point.len(), mask_degree, &point);
         out.push(Deferred::Masks {
-            terms: weights
-                .into_iter()
-                .enumerate()
-                .map(|(i, w)| (i, self.weight * w))
-                .collect(),
+            terms: mask_terms(&self.point, self.beta, self.weight, mask_degree, 0),
             value: self.value - f,
         });
         Ok(out)
