@@ -220,12 +220,27 @@ fn tiny_input() -> ndarray::ArrayD<i64> {
     ndarray::ArrayD::from_shape_vec(vec![1, 6, 6], (0..36).map(|i| (i % 15) - 7).collect()).unwrap()
 }
 
-/// Sampled single-byte flips anywhere in a LeNet-5 proof's bytes are rejected, never a panic.
-#[test]
-fn byte_flips_are_rejected() {
+/// A model's proof on a seeded input, checked to round-trip through its bytes and to refuse a
+/// single-bit flip at each of `positions(bytes)` (by the format or the verifier, never accepted,
+/// never a panic).
+struct Flipped {
+    model: zkcnn::model::Model,
+    committed: network::CommittedModel<Goldilocks, GoldilocksExt2>,
+    checked: network::CheckedCommitment,
+    proof: network::Proof<Goldilocks, GoldilocksExt2>,
+    x: Vec<i64>,
+    y: Vec<i64>,
+    digest: [u8; 32],
+    bytes: Vec<u8>,
+}
+
+fn byte_flips_refused(
+    model: zkcnn::model::Model,
+    seed: u64,
+    positions: impl FnOnce(&mut StdRng, usize) -> Vec<usize>,
+) -> Flipped {
     type F = Goldilocks;
     type E = GoldilocksExt2;
-    let model = zoo::lenet5(3);
     let committed = network::commit_model::<F, E>(&model).unwrap();
     let checked = committed.public.check(&model).unwrap();
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
@@ -237,11 +252,8 @@ fn byte_flips_are_rejected() {
     let back = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
     assert_eq!(back, proof);
     network::verify(&model, &checked, &x, &y, &back).unwrap();
-    let mut rng = StdRng::seed_from_u64(11);
-    let positions: Vec<usize> = (0..64)
-        .chain((0..400).map(|_| rng.gen_range(0..bytes.len())))
-        .collect();
-    for pos in positions {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for pos in positions(&mut rng, bytes.len()) {
         let mut b = bytes.clone();
         b[pos] ^= 1 << rng.gen_range(0..8);
         let ok = network::Proof::<F, E>::from_bytes(&b, digest)
@@ -249,6 +261,36 @@ fn byte_flips_are_rejected() {
             .map(|p| network::verify(&model, &checked, &x, &y, &p));
         assert!(!matches!(ok, Some(Ok(()))), "flip at byte {pos} accepted");
     }
+    Flipped {
+        model,
+        committed,
+        checked,
+        proof,
+        x,
+        y,
+        digest,
+        bytes,
+    }
+}
+
+/// Sampled single-byte flips anywhere in a LeNet-5 proof's bytes are rejected, never a panic.
+#[test]
+fn byte_flips_are_rejected() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let Flipped {
+        model,
+        committed,
+        x,
+        y,
+        digest,
+        bytes,
+        ..
+    } = byte_flips_refused(zoo::lenet5(3), 11, |rng, len| {
+        (0..64)
+            .chain((0..400).map(|_| rng.gen_range(0..len)))
+            .collect()
+    });
     // Truncations and extensions.
     for cut in [0, 5, 11, 43, bytes.len() / 2, bytes.len() - 1] {
         assert!(network::Proof::<F, E>::from_bytes(&bytes[..cut], digest).is_err());
@@ -896,30 +938,16 @@ proptest::proptest! {
 /// accepted and never a panic; dropped or added product sum-checks are counted.
 #[test]
 fn dag_byte_flips_are_rejected() {
-    type F = Goldilocks;
-    type E = GoldilocksExt2;
-    let model = zoo::fire_small(4);
-    let committed = network::commit_model::<F, E>(&model).unwrap();
-    let checked = committed.public.check(&model).unwrap();
-    let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
-    let (output, proof) = network::prove::<F, E>(&model, &committed, &input).unwrap();
-    let x: Vec<i64> = input.iter().copied().collect();
-    let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
-    let bytes = proof.to_bytes(digest);
-    let back = network::Proof::<F, E>::from_bytes(&bytes, digest).unwrap();
-    assert_eq!(back, proof);
-    network::verify(&model, &checked, &x, &y, &back).unwrap();
-    let mut rng = StdRng::seed_from_u64(12);
-    for _ in 0..300 {
-        let pos = rng.gen_range(0..bytes.len());
-        let mut b = bytes.clone();
-        b[pos] ^= 1 << rng.gen_range(0..8);
-        let ok = network::Proof::<F, E>::from_bytes(&b, digest)
-            .ok()
-            .map(|p| network::verify(&model, &checked, &x, &y, &p));
-        assert!(!matches!(ok, Some(Ok(()))), "flip at byte {pos} accepted");
-    }
+    let Flipped {
+        model,
+        checked,
+        proof,
+        x,
+        y,
+        ..
+    } = byte_flips_refused(zoo::fire_small(4), 12, |rng, len| {
+        (0..300).map(|_| rng.gen_range(0..len)).collect()
+    });
     let mut short = proof.clone();
     short.products.pop();
     assert!(network::verify(&model, &checked, &x, &y, &short).is_err());
