@@ -107,23 +107,95 @@ impl<E: Field> TableMasks<E> for ExplicitMasks<E> {
 
 /// Where a sub-protocol's private table lives: `Σ weight·segment` of one committed part (most
 /// tables are one segment; a range column is a combination of advice segments, and its mask is
-/// the same combination of theirs).
+/// the same combination of theirs). A term may read its segment at the table's point with
+/// constant coordinates inserted ([`Placed::views`]): a max-pool's sub-grid `t[c][2y + dy][2x +
+/// dx]` is the tensor `t` with the bits `dx`, `dy` fixed, so its value at `z` is `t̃` at `z` with
+/// those bits inserted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placed<E> {
     /// The commitment (index into [`Layout::packings`], in opening order).
     pub part: usize,
     /// `(segment, weight)` pairs of that commitment's packing.
     pub segments: Vec<(usize, E)>,
+    /// `(segment, weight, inserted)` terms read at the point with `inserted` coordinates
+    /// `(position in the segment's point, bit)` put in, in increasing position.
+    pub views: Vec<(usize, E, Inserted)>,
 }
+
+/// Coordinates put into a point: `(position in the result, bit)`, in increasing position.
+pub type Inserted = Vec<(usize, bool)>;
 
 impl<E: Field> Placed<E> {
     /// One whole segment.
     pub fn segment(part: usize, segment: usize) -> Self {
+        Self::combination(part, vec![(segment, E::ONE)])
+    }
+
+    /// `Σ weight·segment`.
+    pub fn combination(part: usize, segments: Vec<(usize, E)>) -> Self {
         Self {
             part,
-            segments: vec![(segment, E::ONE)],
+            segments,
+            views: Vec::new(),
         }
     }
+
+    /// Every term as `(segment, weight, the segment's point)` for the table's `point`.
+    pub fn terms(&self, point: &[E]) -> Vec<(usize, E, Vec<E>)> {
+        let mut out: Vec<(usize, E, Vec<E>)> = self
+            .segments
+            .iter()
+            .map(|&(s, w)| (s, w, point.to_vec()))
+            .collect();
+        out.extend(
+            self.views
+                .iter()
+                .map(|(s, w, inserted)| (*s, *w, insert_bits(point, inserted))),
+        );
+        out
+    }
+
+    /// Absorbs the placement (part, terms, inserted coordinates).
+    fn absorb(&self, transcript: &mut Transcript) {
+        transcript.append_u64(b"zk-deferred-part", self.part as u64);
+        for &(segment, w) in &self.segments {
+            transcript.append_u64(b"zk-deferred-segment", segment as u64);
+            transcript.append_field(b"zk-deferred-weight", &w);
+        }
+        for (segment, w, inserted) in &self.views {
+            transcript.append_u64(b"zk-deferred-view", *segment as u64);
+            transcript.append_field(b"zk-deferred-weight", w);
+            for &(at, bit) in inserted {
+                transcript.append_u64(b"zk-deferred-insert", ((at as u64) << 1) | u64::from(bit));
+            }
+        }
+    }
+}
+
+/// `point` with the coordinates `(position, bit)` put in (positions in the result, increasing;
+/// one out of order or beyond the result is skipped, and the result's length then tells).
+pub fn insert_bits<E: Field>(point: &[E], inserted: &[(usize, bool)]) -> Vec<E> {
+    let mut out = Vec::with_capacity(point.len() + inserted.len());
+    let mut ins = inserted.iter().peekable();
+    let mut rest = point.iter();
+    loop {
+        if let Some(&&(at, bit)) = ins.peek() {
+            if at == out.len() {
+                out.push(if bit { E::ONE } else { E::ZERO });
+                ins.next();
+                continue;
+            }
+            if at < out.len() {
+                ins.next();
+                continue;
+            }
+        }
+        match rest.next() {
+            Some(&v) => out.push(v),
+            None => break,
+        }
+    }
+    out
 }
 
 /// The committed data a zero-knowledge proof opens: per commitment, in opening order (the one
@@ -139,7 +211,7 @@ pub struct Layout {
 }
 
 /// Why deferred claims could not be opened or checked.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum DischargeError {
     /// A claim names a table its sub-protocol was not given.
     #[error("a deferred claim names table {table}, but its sub-protocol has {tables}")]
@@ -290,11 +362,7 @@ impl<E: Field> Ledger<E> {
             ],
         );
         for (placed, point, beta, value) in &self.masked {
-            transcript.append_u64(b"zk-deferred-part", placed.part as u64);
-            for &(segment, w) in &placed.segments {
-                transcript.append_u64(b"zk-deferred-segment", segment as u64);
-                transcript.append_field(b"zk-deferred-weight", &w);
-            }
+            placed.absorb(transcript);
             transcript.append_fields(b"zk-deferred-point", point);
             transcript.append_field(b"zk-deferred-beta", beta);
             transcript.append_field(b"zk-deferred-value", value);
@@ -308,11 +376,7 @@ impl<E: Field> Ledger<E> {
             transcript.append_field(b"zk-deferred-value", value);
         }
         for (placed, point, value) in &self.public {
-            transcript.append_u64(b"zk-deferred-part", placed.part as u64);
-            for &(segment, w) in &placed.segments {
-                transcript.append_u64(b"zk-deferred-segment", segment as u64);
-                transcript.append_field(b"zk-deferred-weight", &w);
-            }
+            placed.absorb(transcript);
             transcript.append_fields(b"zk-deferred-point", point);
             transcript.append_field(b"zk-deferred-public", value);
         }
@@ -365,14 +429,14 @@ impl<E: Field> Ledger<E> {
         for (placed, point, v) in &self.public {
             let lambda: E = transcript.challenge_field(b"zk-deferred-combine");
             value += lambda * v;
-            for &(seg, w) in &placed.segments {
-                if placed.part != part || seg >= packing.len() || packing.vars(seg) != point.len() {
+            for (seg, w, p) in placed.terms(point) {
+                if placed.part != part || seg >= packing.len() || packing.vars(seg) != p.len() {
                     return Err(DischargeError::Placement {
                         part: placed.part,
                         segment: seg,
                     });
                 }
-                claims.push((packing.point(seg, point), lambda * w));
+                claims.push((packing.point(seg, &p), lambda * w));
             }
         }
         Ok(Some(MasksForm {
@@ -403,14 +467,14 @@ impl<E: Field> Ledger<E> {
                     segment: placed.segments.first().map_or(0, |s| s.0),
                 });
             };
-            for &(segment, w) in &placed.segments {
-                if segment >= packing.len() || packing.vars(segment) != point.len() {
+            for (segment, w, p) in placed.terms(point) {
+                if segment >= packing.len() || packing.vars(segment) != p.len() {
                     return Err(DischargeError::Placement {
                         part: placed.part,
                         segment,
                     });
                 }
-                let mut z = packing.point(segment, point);
+                let mut z = packing.point(segment, &p);
                 z.push(*beta);
                 pc.claims.push(Claim::new(0, z));
                 pc.weights.push(w);

@@ -108,6 +108,16 @@ pub fn lenet5(seed: u64) -> Model {
     g.finish("lenet5", &[1, 28, 28], seed)
 }
 
+/// A small multilayer perceptron on `[24]`: dense 24→12, ReLU, dense 12→10 (the dense-only
+/// model of the zero-knowledge network tests).
+pub fn mlp(seed: u64) -> Model {
+    let mut g = Builder::new(seed);
+    g.dense(24, 12);
+    g.relu();
+    g.dense(12, 10);
+    g.finish("mlp", &[24], seed)
+}
+
 /// A small VGG-style network on `[3, 16, 16]`: conv 3→8, ReLU, conv 8→8, ReLU, max-pool 2,
 /// conv 8→16, ReLU, max-pool 2, flatten, dense 256→10 (all convolutions 3×3, padding 1).
 pub fn small_vgg(seed: u64) -> Model {

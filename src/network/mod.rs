@@ -30,6 +30,7 @@ pub mod plan;
 pub mod proof;
 mod prover;
 mod verifier;
+pub mod zk;
 
 #[doc(hidden)]
 pub use commitment::commit_model_with_columns;
@@ -41,6 +42,7 @@ pub use plan::ConvPolicy;
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
+pub use zk::{commit_model_zk, prove_zk, verify_zk, ZkCommittedModel, ZkNetworkProof};
 
 use crate::field::{BaseField, ExtField};
 use crate::layers::conv::ConvProof;
@@ -142,6 +144,12 @@ pub enum NetworkError {
         "columns of 2^{0} entries: committed tables take columns of 2^1 to 2^{MAX_VARS} entries"
     )]
     ColumnVars(usize),
+    /// A hiding commitment could not be made.
+    #[error("hiding commitment: {0}")]
+    ZkCommit(crate::pcs::zk::ZkError),
+    /// The claims of a zero-knowledge proof could not be opened.
+    #[error("zero-knowledge opening: {0}")]
+    Deferred(crate::zk::DischargeError),
 }
 
 fn layer_prefix(layer: Option<usize>) -> String {
@@ -225,6 +233,10 @@ pub enum VerifyError {
     /// committed ones, or the advice is not.
     #[error("opening of the model and advice commitments: {0}")]
     Opening(PcsError),
+    /// The zero-knowledge opening of the claims failed: a committed table, the advice or a
+    /// fresh mask is not what the proof's values say.
+    #[error("zero-knowledge opening: {0}")]
+    Deferred(crate::zk::DischargeError),
 }
 
 /// The commitments one network opening covers, in the opening's order: the one with more

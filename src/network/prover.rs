@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// `t` in the padded layout.
-fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
+pub(super) fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
     let mut out = vec![0; dims.len()];
     for (flat, &v) in values.iter().enumerate() {
         out[dims.padded_index(flat)] = v;
@@ -32,7 +32,7 @@ fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
     out
 }
 
-fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
+pub(super) fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
     v.iter().map(|&x| from_i64(x)).collect()
 }
 
@@ -131,13 +131,13 @@ pub(crate) trait Cheat<F, E> {
     }
 }
 
-struct Witness<F> {
+pub(super) struct Witness<F> {
     /// Padded integer values of every tensor.
-    ints: Vec<Vec<i64>>,
+    pub(super) ints: Vec<Vec<i64>>,
     /// Advice segment tables.
-    advice: Vec<Vec<F>>,
+    pub(super) advice: Vec<Vec<F>>,
     /// The range columns' tables (computed once: for the multiplicities, then the range check).
-    columns: Vec<Vec<F>>,
+    pub(super) columns: Vec<Vec<F>>,
 }
 
 /// The logical (row-major) values of a padded tensor.
@@ -149,7 +149,7 @@ fn unpad(dims: &Dims, padded: &[i64]) -> Vec<i64> {
 
 /// Runs the model layer by layer and builds the witness. With `cheat`, each layer's witness may
 /// be edited and the rest is computed from the edited values.
-fn witness<F: BaseField, E>(
+pub(super) fn witness<F: BaseField, E>(
     model: &Model,
     plan: &Plan,
     input: &ArrayD<i64>,

@@ -36,6 +36,14 @@ impl Packing {
         }
     }
 
+    /// [`Packing::new`] over at least `min_vars` variables (the rest of the table zero): a
+    /// commitment padded to the size a joint opening needs.
+    pub fn with_min_vars(vars: &[usize], min_vars: usize) -> Self {
+        let mut p = Self::new(vars);
+        p.num_vars = p.num_vars.max(min_vars);
+        p
+    }
+
     /// Variables of the packed polynomial.
     pub fn num_vars(&self) -> usize {
         self.num_vars

@@ -240,6 +240,19 @@ fn join_step(layout: &Layout) -> usize {
     layout.arity_bits(0) - 1
 }
 
+/// The fewest variables, at least `vars`, that a later part of a joint opening whose first
+/// part's polynomial has `first` variables may have (its `f̂`'s, like `first`): the same as the
+/// first, or few enough to join the folding after the masks do and more than the fold at which
+/// they join ([`ZkError::JoinBeforeMasks`], [`ZkError::PartTooSmall`]). `None` if no size up to
+/// `first` fits.
+pub fn later_part_vars(params: &Params, first: usize, vars: usize) -> Option<usize> {
+    let s = join_step(&Layout::new(first, params));
+    (vars..=first).find(|&v| {
+        let d = first - v;
+        (d == 0 || d >= s) && v > s
+    })
+}
+
 /// Checks the parameters against tables of `2^n` entries and masks of `2^ℓ`.
 fn check_setup(params: &Params, n: usize, mask_vars: usize) -> Result<(), ZkError> {
     if params.fold_bits < 2 {

@@ -1,0 +1,937 @@
+//! Zero-knowledge network proofs (`spec/zk.md`, "The network in zero-knowledge mode"): "the
+//! model committed (hiding) as `C`, on input `x`, outputs `y`", revealing nothing else about the
+//! weights, the activations or the advice.
+//!
+//! The structure is the transparent proof's ([`super`]), with every part replaced by its
+//! zero-knowledge counterpart:
+//!
+//! 1. the model is committed once with a hiding commitment ([`crate::pcs::zk`], mask over all
+//!    its variables), the advice of each proof likewise, and the advice also holds the proof's
+//!    *fresh masks* (every sub-protocol's Libra mask and scalars), their sizes a function of the
+//!    architecture ([`ZkPlan`]);
+//! 2. every tensor a layer reads or writes is committed (a flatten's output as a copy), so each
+//!    layer's relation is proven at its own fresh point by one masked sum-check that folds in
+//!    the requantization (`layers::*::prove_zk`); `y·n = 0` by a masked zero-check;
+//! 3. the output: the last tensor at a random point against the public output, a public value of
+//!    a committed table ([`crate::zk::Ledger::defer_public`]);
+//! 4. one hiding logUp-GKR range check ([`crate::range::zk`]) over the plan's columns;
+//! 5. every claim the steps leave ([`crate::zk::Deferred`]) is collected in one
+//!    [`crate::zk::Ledger`] and proven by one zero-knowledge opening of the model and the advice.
+//!
+//! Supported so far: dense layers, ReLU fused into a requantization. Other layers are refused
+//! with [`NetworkError::Unsupported`] until their zero-knowledge steps land.
+
+use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step};
+use super::{NetworkError, VerifyError};
+use crate::field::{from_i64, lift, BaseField, ExtField};
+use crate::layers::fft_conv::ConvPath;
+use crate::layers::{dense, LayerError};
+use crate::model::validate::MIN_BIAS;
+use crate::model::Model;
+use crate::pcs::basefold::Params;
+use crate::pcs::packing::Packing;
+use crate::pcs::zk::{self as pzk, ZkCommitment, ZkProverData};
+use crate::poly::{eq_eval, eq_table, evaluate_base, lt_eval, Mle};
+use crate::range::zk::ZkRangeProof;
+use crate::sumcheck::zk::{mask_terms, masked_degree, Mask, MaskedProof};
+use crate::sumcheck::{Instance, Term};
+use crate::transcript::TranscriptExt;
+use crate::zk::{mask_entries, DeferredOpening, Layout, Ledger, Placed, TableMasks};
+use ark_ff::{FftField, Field, PrimeField};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use merlin::Transcript;
+use ndarray::ArrayD;
+use rand::{CryptoRng, RngCore};
+
+/// A zero-knowledge proof of one inference.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct ZkNetworkProof<F: Field, E: Field> {
+    /// The hiding advice commitment (activations, advice, range multiplicities, fresh masks).
+    pub advice: ZkCommitment,
+    /// The layers' masked sum-checks, in proof order.
+    pub sumchecks: Vec<MaskedProof<E>>,
+    /// The hiding range check.
+    pub range: ZkRangeProof<E>,
+    /// `μ` and the one zero-knowledge opening of the model and the advice.
+    pub opening: DeferredOpening<F, E>,
+}
+
+/// A model committed with a hiding commitment, reusable by many zero-knowledge proofs within
+/// its budget ([`ZkProverData::budget`]).
+pub struct ZkCommittedModel<F: Field> {
+    /// What the verifier receives.
+    pub commitment: ZkCommitment,
+    data: ZkProverData<F>,
+    segments: Vec<Vec<F>>,
+    architecture: String,
+}
+
+impl<F: Field> ZkCommittedModel<F> {
+    /// Mask functionals revealed so far by the proofs made with this commitment, and the most
+    /// all proofs together may reveal.
+    pub fn budget<E: ExtField<F>>(&self) -> (u64, u64)
+    where
+        F: BaseField + FftField,
+    {
+        let vars = self.commitment.inner.num_vars;
+        let budget = params_for::<F, E>(vars).map_or(0, |p| self.data.budget(&p));
+        (self.data.revealed(), budget)
+    }
+}
+
+/// The Basefold parameters of zero-knowledge network proofs for a committed polynomial of
+/// `num_vars` variables (the hiding commitment's `n + 1`).
+fn params_for<F: BaseField + FftField, E: ExtField<F>>(
+    num_vars: u32,
+) -> Result<Params, NetworkError> {
+    super::opening_params::<F, E>(num_vars).map_err(NetworkError::Pcs)
+}
+
+/// The plan of a zero-knowledge proof: the network plan with every tensor committed (a
+/// flatten's output as a copy) and the proof's fresh masks as one more advice segment (before
+/// the multiplicities, which stay last).
+pub(crate) struct ZkPlan {
+    pub(crate) plan: Plan,
+    /// Per step, `(offset, length)` of each of its sub-protocols' fresh masks (`E` entries), in
+    /// proof order.
+    slots: Vec<Vec<(usize, usize)>>,
+    /// The range check's.
+    range: (usize, usize),
+    /// The advice segment of the fresh masks.
+    masks_seg: usize,
+    /// Fresh masks in all (`E` entries).
+    total: usize,
+}
+
+/// How many proofs a zero-knowledge model commitment serves at least: its table is padded so
+/// that its mask's budget ([`ZkProverData::budget`]) covers this many openings of
+/// [`MODEL_CLAIMS`] claims.
+pub const MODEL_PROOFS: u64 = 64;
+/// The claims on the model one proof's opening is budgeted for.
+const MODEL_CLAIMS: usize = 64;
+/// The claims on the advice one proof's opening is budgeted for.
+const ADVICE_CLAIMS: usize = 1024;
+
+/// The fewest variables of a hiding commitment whose mask's budget covers `proofs` openings of
+/// `claims` claims each ([`pzk::revealed_per_opening`]).
+fn min_table_vars<F: BaseField + FftField, E: ExtField<F>>(
+    proofs: u64,
+    claims: usize,
+) -> Result<usize, NetworkError> {
+    for n in 2..super::MAX_VARS {
+        let params = params_for::<F, E>(n as u32 + 1)?;
+        let budget = (1u64 << n).saturating_sub(1u64 << params.fold_bits.max(1));
+        let per = pzk::revealed_per_opening::<E>(&params, n, claims, true);
+        if budget >= proofs.saturating_mul(per) {
+            return Ok(n);
+        }
+    }
+    Ok(super::MAX_VARS - 1)
+}
+
+/// The mask length of a masked sum-check over `vars` variables (plus `b`) of degree `degree`.
+fn libra_len(vars: usize, degree: usize) -> usize {
+    1 + (vars + 1) * degree
+}
+
+/// The requantization's zero-check `Σ_x eq(r, x)·y(x)·n(x) = 0`: terms and private flags over
+/// `[eq, y, n]`.
+fn zero_check_terms<E: Field>() -> (Vec<Term<E>>, Vec<bool>) {
+    (
+        vec![Term {
+            coeff: E::ONE,
+            factors: vec![0, 1, 2],
+        }],
+        vec![false, true, true],
+    )
+}
+
+fn zero_check_degree() -> usize {
+    let (terms, private) = zero_check_terms::<crate::field::Goldilocks>();
+    masked_degree(&terms, &private)
+}
+
+/// The output-side tables of a requantizing dense layer with its bias: `(weight, where)` for
+/// the bias limbs (model), `y`, `n` and the remainder's limbs (advice), in the dense step's
+/// order; and the left-hand side `2^31·lt(r, outputs) − [s > 0]·2^{s−1}`.
+fn dense_outputs<F: BaseField, E: ExtField<F>>(
+    bias: &super::plan::Bias,
+    requant: &Requant,
+    r: &[E],
+) -> (Vec<(E, Table)>, E) {
+    let k = |x: i64| lift::<E>(from_i64::<F>(x));
+    let mut out: Vec<(E, Table)> = bias
+        .limbs
+        .iter()
+        .map(|&(seg, at)| (k(1 << at), Table::Model(seg)))
+        .collect();
+    let s = 1i64 << requant.shift;
+    out.push((-k(s), Table::Advice(requant.y)));
+    out.push((k(s), Table::Advice(requant.n)));
+    let mut at = 0;
+    for &(seg, w) in &requant.limbs {
+        out.push((-k(1 << at), Table::Advice(seg)));
+        at += w;
+    }
+    let mut lhs = -k(MIN_BIAS) * lt_eval(r, bias.outputs);
+    if requant.shift > 0 {
+        lhs -= k(1 << (requant.shift - 1));
+    }
+    (out, lhs)
+}
+
+/// A segment of the model or of the advice.
+#[derive(Clone, Copy, Debug)]
+enum Table {
+    Model(usize),
+    Advice(usize),
+}
+
+impl ZkPlan {
+    /// The zero-knowledge plan of `model` for the extension `E` (the fresh masks' size).
+    pub(crate) fn new<F: BaseField, E: ExtField<F>>(model: &Model) -> Result<Self, NetworkError> {
+        let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
+        let mut slots = Vec::with_capacity(plan.steps.len());
+        let zc = zero_check_degree();
+        for (l, step) in plan.steps.iter().enumerate() {
+            let unsupported = |what: &str| NetworkError::Unsupported {
+                layer: l,
+                what: format!("{what} in a zero-knowledge proof (not yet)"),
+            };
+            let out_vars = plan.dims[l + 1].num_vars();
+            let tin = plan.input(l);
+            let mut s = Vec::new();
+            match step {
+                Step::Dense { bias, requant, .. } => {
+                    let in_vars = plan.dims[tin].num_vars();
+                    let outputs = bias.limbs.len() + 2 + requant.limbs.len();
+                    let degree = dense::zk_mask_degree(plan.sources[tin] == Source::Input, outputs);
+                    s.push(libra_len(in_vars.max(out_vars), degree));
+                    s.push(libra_len(out_vars, zc));
+                }
+                Step::FusedRelu => {}
+                Step::Conv { .. } => return Err(unsupported("a convolution")),
+                Step::AvgPool { .. } => return Err(unsupported("average pooling")),
+                Step::Add { .. } => return Err(unsupported("a residual add")),
+                Step::Relu { .. } => return Err(unsupported("a standalone ReLU")),
+                Step::MaxPool { .. } | Step::MaxPoolWindow { .. } => {
+                    return Err(unsupported("max-pooling"))
+                }
+                Step::Flatten => return Err(unsupported("flatten")),
+                Step::Concat { .. } => return Err(unsupported("concatenation")),
+            }
+            slots.push(s);
+        }
+        if !matches!(plan.sources.last(), Some(Source::Committed(_))) {
+            return Err(NetworkError::Unsupported {
+                layer: plan.steps.len().saturating_sub(1),
+                what: "an output that is not committed in a zero-knowledge proof".into(),
+            });
+        }
+        // Offsets, in proof order (layers last to first, then the range check).
+        let mut next = 0;
+        let mut placed: Vec<Vec<(usize, usize)>> = vec![Vec::new(); slots.len()];
+        for l in (0..slots.len()).rev() {
+            for &len in &slots[l] {
+                placed[l].push((next, len));
+                next += len;
+            }
+        }
+        let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
+        let range_len = crate::range::zk::mask_len(&column_vars, plan.range_bits as usize)
+            .map_err(NetworkError::Range)?;
+        let range = (next, range_len);
+        let total = next + range_len;
+        // The fresh masks' segment, before the multiplicities (which stay last).
+        let degree = E::extension_degree() as usize;
+        let mask_vars = crate::layers::ceil_log2((total * degree).max(2));
+        let m = plan.advice_vars.pop().unwrap_or(1);
+        plan.advice_vars.push(mask_vars);
+        let masks_seg = plan.advice_vars.len() - 1;
+        plan.advice_vars.push(m);
+        plan.advice_packing = Packing::new(&plan.advice_vars);
+        // Each commitment at least as large as its budget needs (the model's for
+        // `MODEL_PROOFS` proofs, the advice's for its one), and a joint opening takes a later
+        // (smaller) part of the first's size, or one small enough to join the folding after the
+        // masks do: the smaller table is padded if needed.
+        let nm = plan
+            .model_packing
+            .num_vars()
+            .max(min_table_vars::<F, E>(MODEL_PROOFS, MODEL_CLAIMS)?);
+        let na = plan
+            .advice_packing
+            .num_vars()
+            .max(min_table_vars::<F, E>(1, ADVICE_CLAIMS)?);
+        let first = nm.max(na) + 1;
+        let params = params_for::<F, E>(first as u32)?;
+        let small = pzk::later_part_vars(&params, first, nm.min(na) + 1)
+            .unwrap_or(first)
+            .saturating_sub(1);
+        let (nm, na) = if nm < na { (small, na) } else { (nm, small) };
+        plan.model_packing = Packing::with_min_vars(&plan.model_vars(), nm);
+        plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
+        Ok(Self {
+            plan,
+            slots: placed,
+            range,
+            masks_seg,
+            total,
+        })
+    }
+
+    /// The opening's parts: `(model, advice)` indices in [`Layout::packings`] order (the
+    /// commitment with more variables first, the model on a tie).
+    fn parts(&self) -> (usize, usize) {
+        if self.plan.model_packing.num_vars() >= self.plan.advice_packing.num_vars() {
+            (0, 1)
+        } else {
+            (1, 0)
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        let (m, a) = self.parts();
+        let mut packings = vec![self.plan.advice_packing.clone(); 2];
+        packings[m] = self.plan.model_packing.clone();
+        Layout {
+            packings,
+            masks: Some((a, self.masks_seg)),
+        }
+    }
+}
+
+/// Placements over any field: the same segments, weights converted.
+fn placed<E: Field>(part: usize, segments: &[(usize, i64)]) -> Placed<E> {
+    Placed::combination(
+        part,
+        segments
+            .iter()
+            .map(|&(s, c)| {
+                let w = E::from(c.unsigned_abs());
+                (s, if c < 0 { -w } else { w })
+            })
+            .collect(),
+    )
+}
+
+impl ZkPlan {
+    fn table<E: Field>(&self, t: Table) -> Placed<E> {
+        let (m, a) = self.parts();
+        match t {
+            Table::Model(s) => Placed::segment(m, s),
+            Table::Advice(s) => Placed::segment(a, s),
+        }
+    }
+
+    /// Where tensor `t` lives: `None` for the public input.
+    fn tensor<E: Field>(&self, t: usize) -> Result<Option<Placed<E>>, NetworkError> {
+        let (_, a) = self.parts();
+        match self.plan.sources.get(t) {
+            Some(Source::Input) => Ok(None),
+            Some(Source::Committed(terms)) => Ok(Some(placed(a, terms))),
+            _ => Err(NetworkError::Unsupported {
+                layer: t.saturating_sub(1),
+                what: "a tensor that is not committed, in a zero-knowledge proof".into(),
+            }),
+        }
+    }
+
+    /// Where range column `c` lives: `Σ coeff·operand` over advice segments and tensor views.
+    fn column<E: Field>(&self, c: usize) -> Result<Placed<E>, NetworkError> {
+        let (_, a) = self.parts();
+        let mut out = Placed::combination(a, Vec::new());
+        for &(op, coeff) in &self.plan.columns[c].terms {
+            let k = {
+                let w = E::from(coeff.unsigned_abs());
+                if coeff < 0 {
+                    -w
+                } else {
+                    w
+                }
+            };
+            match op {
+                Operand::Seg(s) => out.segments.push((s, k)),
+                Operand::View(v) => {
+                    let Some(t) = self.tensor::<E>(v.tensor)? else {
+                        return Err(NetworkError::Unsupported {
+                            layer: v.tensor,
+                            what: "a range column on the public input".into(),
+                        });
+                    };
+                    match v.offset {
+                        None => out
+                            .segments
+                            .extend(t.segments.iter().map(|&(s, w)| (s, k * w))),
+                        Some((dy, dx)) => {
+                            let vw = self.plan.dims[v.tensor].vars[2];
+                            let inserted = vec![(0, dx == 1), (vw, dy == 1)];
+                            out.views.extend(
+                                t.segments
+                                    .iter()
+                                    .map(|&(s, w)| (s, k * w, inserted.clone())),
+                            );
+                        }
+                    }
+                }
+                Operand::Window { layer, .. } => {
+                    return Err(NetworkError::Unsupported {
+                        layer,
+                        what: "a window max-pool in a zero-knowledge proof (not yet)".into(),
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The prover's view of the committed masks: `m_t(point)` for a placed table, from the parts'
+/// prover data.
+struct Masks<'a, F> {
+    data: [&'a ZkProverData<F>; 2],
+    packings: &'a [Packing],
+}
+
+impl<F: BaseField> Masks<'_, F> {
+    fn at<E: ExtField<F>>(&self, placed: &Placed<E>, point: &[E]) -> E {
+        let (Some(data), Some(packing)) =
+            (self.data.get(placed.part), self.packings.get(placed.part))
+        else {
+            return E::ZERO;
+        };
+        placed
+            .terms(point)
+            .into_iter()
+            .map(|(s, w, p)| w * data.mask_at(0, &packing.point(s, &p)).unwrap_or(E::ZERO))
+            .sum()
+    }
+}
+
+/// [`TableMasks`] for one sub-protocol's tables.
+struct StepMasks<'a, 'b, F, E> {
+    masks: &'a Masks<'b, F>,
+    tables: &'a [Placed<E>],
+}
+
+impl<F: BaseField, E: ExtField<F>> TableMasks<E> for StepMasks<'_, '_, F, E> {
+    fn mask_at(&self, table: usize, point: &[E]) -> E {
+        self.tables
+            .get(table)
+            .map_or(E::ZERO, |p| self.masks.at(p, point))
+    }
+}
+
+/// Absorbs the statement of a zero-knowledge proof: the architecture, the hiding model
+/// commitment, the input and the output.
+fn absorb_statement<F: PrimeField>(
+    t: &mut Transcript,
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &[i64],
+    output: &[i64],
+) {
+    t.domain_separator(
+        b"zkcnn-network-zk",
+        &[1, input.len() as u64, output.len() as u64],
+    );
+    let arch = blake3::hash(model.architecture_json().as_bytes());
+    t.append_message(b"model-architecture", arch.as_bytes());
+    t.append_message(b"model-commitment", &commitment.inner.root);
+    t.append_u64(b"model-vars", u64::from(commitment.inner.num_vars));
+    t.append_u64(b"model-mask-vars", u64::from(commitment.mask_vars));
+    let to_f = |xs: &[i64]| -> Vec<F> { xs.iter().map(|&x| from_i64(x)).collect() };
+    t.append_fields(b"input", &to_f(input));
+    t.append_fields(b"output", &to_f(output));
+}
+
+/// Commits to a model's weights and biases with a hiding commitment (its mask over all the
+/// table's variables), for zero-knowledge proofs. Randomness from `rng` (the operating system's
+/// generator, or a seeded one for tests and reproducible benches).
+///
+/// The check that the committed table holds a model of the architecture (the transparent
+/// [`super::ModelCommitment`]'s) is not yet made in zero knowledge.
+pub fn commit_model_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    rng: &mut R,
+) -> Result<ZkCommittedModel<F>, NetworkError> {
+    model.validate().map_err(NetworkError::Model)?;
+    let zp = ZkPlan::new::<F, E>(model)?;
+    let plan = &zp.plan;
+    let segments = super::commitment::model_tables::<F>(model, plan);
+    let n = plan.model_packing.num_vars();
+    let params = params_for::<F, E>(n as u32 + 1)?;
+    let (commitment, data) = pzk::commit(&params, plan.model_packing.pack(&segments), n, rng)
+        .map_err(NetworkError::ZkCommit)?;
+    Ok(ZkCommittedModel {
+        commitment,
+        data,
+        segments,
+        architecture: model.architecture_json(),
+    })
+}
+
+/// Proves one inference in zero knowledge: returns the model's output and the proof. The
+/// prover's randomness (the advice's mask, every fresh mask, the opening's) comes from `rng`.
+pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    input: &ArrayD<i64>,
+    rng: &mut R,
+) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
+    let zp = ZkPlan::new::<F, E>(model)?;
+    if committed.architecture != model.architecture_json() {
+        return Err(NetworkError::CommitmentMismatch);
+    }
+    let plan = &zp.plan;
+    let (mut w, output) = super::prover::witness::<F, E>(model, plan, input, None)?;
+    // The fresh masks, in the advice.
+    let fresh: Vec<E> = (0..zp.total).map(|_| E::rand(rng)).collect();
+    let mut entries = mask_entries::<F, E>(&fresh);
+    entries.resize(1 << plan.advice_vars[zp.masks_seg], F::ZERO);
+    w.advice[zp.masks_seg] = entries;
+
+    let input_flat: Vec<i64> = input.iter().copied().collect();
+    let output_flat: Vec<i64> = output.iter().copied().collect();
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(
+        &mut t,
+        model,
+        &committed.commitment,
+        &input_flat,
+        &output_flat,
+    );
+    let n_adv = plan.advice_packing.num_vars();
+    let params = params_for::<F, E>((n_adv.max(plan.model_packing.num_vars()) + 1) as u32)?;
+    let (advice, mut advice_data) =
+        pzk::commit(&params, plan.advice_packing.pack(&w.advice), n_adv, rng)
+            .map_err(NetworkError::ZkCommit)?;
+    t.append_message(b"advice-commitment", &advice.inner.root);
+
+    let layout = zp.layout();
+    let (mp, ap) = zp.parts();
+    let mut ledger: Ledger<E> = Ledger::new();
+    let mut sumchecks = Vec::new();
+    let tensors: Vec<Vec<F>> = w.ints.iter().map(|v| super::prover::to_field(v)).collect();
+    {
+        let mut data = [&committed.data, &advice_data];
+        if mp == 1 {
+            data.swap(0, 1);
+        }
+        let masks = Masks {
+            data,
+            packings: &layout.packings,
+        };
+        // The output: the last tensor at a random point, a public value.
+        let last = plan.dims.len() - 1;
+        let r: Vec<E> = t.challenge_fields(b"output-point", plan.dims[last].num_vars());
+        let value = evaluate_base(&tensors[last], &r);
+        let out_placed = zp.tensor::<E>(last)?.ok_or(NetworkError::Unsupported {
+            layer: last - 1,
+            what: "a model whose output is its input".into(),
+        })?;
+        ledger.defer_public(out_placed, r, value);
+        for l in (0..plan.steps.len()).rev() {
+            let tin = plan.input(l);
+            let out_vars = plan.dims[l + 1].num_vars();
+            let slots = &zp.slots[l];
+            match &plan.steps[l] {
+                Step::FusedRelu => {}
+                Step::Dense {
+                    weights,
+                    bias,
+                    requant,
+                } => {
+                    let r: Vec<E> = t.challenge_fields(b"layer-point", out_vars);
+                    let (outs, lhs) = dense_outputs::<F, E>(bias, requant, &r);
+                    let x_placed = zp.tensor::<E>(tin)?;
+                    let mut tables = vec![zp.table::<E>(Table::Model(*weights))];
+                    // A public input is not a private table and makes no claim: its place is
+                    // only held.
+                    tables.push(
+                        x_placed
+                            .clone()
+                            .unwrap_or_else(|| zp.table(Table::Advice(0))),
+                    );
+                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                    let advice_of = |t: &Table| -> &[F] {
+                        match *t {
+                            Table::Model(s) => &committed.segments[s],
+                            Table::Advice(s) => &w.advice[s],
+                        }
+                    };
+                    let outputs: Vec<(E, &[F])> =
+                        outs.iter().map(|(k, t)| (*k, advice_of(t))).collect();
+                    let (off, len) = slots[0];
+                    let vars = plan.dims[tin].num_vars().max(out_vars);
+                    let mask = Mask::from_entries(vars + 1, &fresh[off..off + len])
+                        .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
+                    let (proof, deferred) = dense::prove_zk(
+                        &committed.segments[*weights],
+                        &tensors[tin],
+                        x_placed.is_none(),
+                        &outputs,
+                        &r,
+                        lhs,
+                        &mask,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    );
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                    let (proof, deferred) = prove_requant_zero_check(
+                        &zp, requant, out_vars, &w.advice, &fresh, slots[1], &masks, &mut t,
+                    );
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred.0, &deferred.1, slots[1].0)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                _ => unreachable!("the zero-knowledge plan refuses other steps"),
+            }
+        }
+        // The range check.
+        let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
+        let mseg = plan.multiplicities_segment();
+        let mut tables: Vec<Placed<E>> = (0..plan.columns.len())
+            .map(|c| zp.column::<E>(c))
+            .collect::<Result<_, _>>()?;
+        tables.push(Placed::segment(ap, mseg));
+        let (off, len) = zp.range;
+        let (range, deferred) = crate::range::zk::prove::<F, E>(
+            &refs,
+            plan.range_bits as usize,
+            &w.advice[mseg],
+            &fresh[off..off + len],
+            &StepMasks {
+                masks: &masks,
+                tables: &tables,
+            },
+            &mut t,
+        )
+        .map_err(NetworkError::Range)?;
+        ledger
+            .defer(deferred, &tables, off)
+            .map_err(NetworkError::Deferred)?;
+        // The one opening.
+        let mut parts = [
+            (&committed.commitment, &mut committed.data),
+            (&advice, &mut advice_data),
+        ];
+        if mp == 1 {
+            parts.swap(0, 1);
+        }
+        let opening = ledger
+            .open(&params, &layout, &mut parts, rng, &mut t)
+            .map_err(NetworkError::Deferred)?;
+        Ok((
+            output,
+            ZkNetworkProof {
+                advice,
+                sumchecks,
+                range,
+                opening,
+            },
+        ))
+    }
+}
+
+/// What a step leaves: its claims and the tables they are numbered over.
+type StepClaims<E> = (Vec<crate::zk::Deferred<E>>, Vec<Placed<E>>);
+
+/// The requantization's `y·n = 0` at a fresh point, as a masked zero-check (left-hand side 0)
+/// over `[eq, y, n]`.
+#[allow(clippy::too_many_arguments)]
+fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
+    zp: &ZkPlan,
+    requant: &Requant,
+    vars: usize,
+    advice: &[Vec<F>],
+    fresh: &[E],
+    (off, len): (usize, usize),
+    masks: &Masks<'_, F>,
+    t: &mut Transcript,
+) -> (MaskedProof<E>, StepClaims<E>) {
+    let r: Vec<E> = t.challenge_fields(b"zero-check-point", vars);
+    let (terms, private) = zero_check_terms::<E>();
+    let instance = Instance::new(
+        vec![
+            Mle::Ext(eq_table(&r)),
+            Mle::Base(advice[requant.y].clone()),
+            Mle::Base(advice[requant.n].clone()),
+        ],
+        terms,
+    )
+    .unwrap_or_else(|_| unreachable!("y and n have the output's size"));
+    let tables = vec![
+        zp.table::<E>(Table::Advice(requant.y)),
+        zp.table::<E>(Table::Advice(requant.n)),
+    ];
+    let scalars = StepMasks {
+        masks,
+        tables: &tables,
+    };
+    let mask = Mask::from_entries(vars + 1, &fresh[off..off + len])
+        .unwrap_or_else(|| unreachable!("the slot holds the zero-check's mask"));
+    // Instance tables [eq, y, n]; the claims' numbering [y, n].
+    let scalar = |i: usize, z: &[E]| scalars.mask_at(i.saturating_sub(1), z);
+    let out =
+        crate::sumcheck::zk::prove_masked_with(instance, E::ZERO, &private, &scalar, &mask, t);
+    let mut deferred: Vec<crate::zk::Deferred<E>> = out
+        .proof
+        .values
+        .iter()
+        .enumerate()
+        .map(|(table, &value)| crate::zk::Deferred::Masked {
+            table,
+            point: out.point.clone(),
+            beta: out.beta,
+            value,
+        })
+        .collect();
+    deferred.push(crate::zk::Deferred::Masks {
+        terms: mask_terms(&out.point, out.beta, out.weight, mask.degree(), 0),
+        value: out.weight * out.mask_value,
+    });
+    (out.proof, (deferred, tables))
+}
+
+/// Verifies [`prove_requant_zero_check`]; returns its claims.
+fn verify_requant_zero_check<E: Field>(
+    zp: &ZkPlan,
+    requant: &Requant,
+    vars: usize,
+    proof: &MaskedProof<E>,
+    t: &mut Transcript,
+) -> Result<StepClaims<E>, LayerError> {
+    let r: Vec<E> = t.challenge_fields(b"zero-check-point", vars);
+    let (terms, private) = zero_check_terms::<E>();
+    let degree = zero_check_degree();
+    let claim = crate::sumcheck::zk::verify_masked(vars, degree, E::ZERO, 2, proof, t).map_err(
+        |source| LayerError::Sumcheck {
+            step: "y·n zero-check (zero knowledge)",
+            source,
+        },
+    )?;
+    let public = [eq_eval(&r, &claim.point)];
+    let deferred = claim
+        .deferred(&terms, &private, &public, &[0, 1], degree)
+        .map_err(|source| LayerError::Sumcheck {
+            step: "y·n zero-check (zero knowledge)",
+            source,
+        })?;
+    let tables = vec![
+        zp.table::<E>(Table::Advice(requant.y)),
+        zp.table::<E>(Table::Advice(requant.n)),
+    ];
+    Ok((deferred, tables))
+}
+
+/// Verifies a zero-knowledge proof that the model committed as `commitment` (architecture
+/// `model`'s), on the public `input`, outputs `output`. Only the architecture is read.
+pub fn verify_zk<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<(), VerifyError> {
+    let architecture = model.architecture();
+    let model = &architecture;
+    let zp = ZkPlan::new::<F, E>(model).map_err(VerifyError::Model)?;
+    let plan = &zp.plan;
+    let bound = 1i64 << (model.activation_bits - 1);
+    for (what, xs, dims) in [
+        ("input", input, plan.dims.first()),
+        ("output", output, plan.dims.last()),
+    ] {
+        let expected = dims.map_or(0, |d| d.logical_len());
+        if xs.len() != expected {
+            return Err(VerifyError::Shape {
+                what,
+                expected,
+                got: xs.len(),
+            });
+        }
+        if let Some((index, &value)) = xs.iter().enumerate().find(|(_, v)| v.abs() >= bound) {
+            return Err(VerifyError::OutOfRange { what, index, value });
+        }
+    }
+    let padded = |dims: &crate::layers::Dims, xs: &[i64]| -> Vec<F> {
+        let mut out = vec![F::ZERO; dims.len()];
+        for (flat, &v) in xs.iter().enumerate() {
+            if let Some(o) = out.get_mut(dims.padded_index(flat)) {
+                *o = from_i64(v);
+            }
+        }
+        out
+    };
+    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
+        return Err(VerifyError::AdviceShape);
+    };
+    let input_f = padded(d_in, input);
+    let output_f = padded(d_out, output);
+    // The commitments' shapes: the model's from its architecture, the advice's from the plan.
+    let n_model = plan.model_packing.num_vars();
+    let n_adv = plan.advice_packing.num_vars();
+    let shape = |c: &ZkCommitment, n: usize| {
+        c.inner.num_vars as usize == n + 1 && c.mask_vars as usize == n && c.inner.num_polys == 1
+    };
+    if !shape(commitment, n_model) {
+        return Err(VerifyError::Architecture);
+    }
+    if !shape(&proof.advice, n_adv) {
+        return Err(VerifyError::AdviceShape);
+    }
+    let params = params_for::<F, E>((n_adv.max(n_model) + 1) as u32).map_err(VerifyError::Model)?;
+
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(&mut t, model, commitment, input, output);
+    t.append_message(b"advice-commitment", &proof.advice.inner.root);
+    let layout = zp.layout();
+    let (_, ap) = zp.parts();
+    let mut ledger: Ledger<E> = Ledger::new();
+    let mut sumchecks = proof.sumchecks.iter();
+    let mut next = || {
+        sumchecks
+            .next()
+            .ok_or(VerifyError::Exhausted { what: "sum-checks" })
+    };
+    let deferred = |e: crate::zk::DischargeError| VerifyError::Deferred(e);
+    let last = plan.dims.len() - 1;
+    let r: Vec<E> = t.challenge_fields(b"output-point", d_out.num_vars());
+    let out_placed = zp
+        .tensor::<E>(last)
+        .ok()
+        .flatten()
+        .ok_or(VerifyError::AdviceShape)?;
+    ledger.defer_public(out_placed, r.clone(), evaluate_base(&output_f, &r));
+    for l in (0..plan.steps.len()).rev() {
+        let layer_err = |source: LayerError| VerifyError::Layer { layer: l, source };
+        let tin = plan.input(l);
+        let out_vars = plan.dims[l + 1].num_vars();
+        let slots = zp.slots.get(l).map_or(&[][..], Vec::as_slice);
+        match &plan.steps[l] {
+            Step::FusedRelu => {}
+            Step::Dense {
+                weights,
+                bias,
+                requant,
+            } => {
+                let (Some(&dense_slot), Some(&zc_slot)) = (slots.first(), slots.get(1)) else {
+                    return Err(VerifyError::AdviceShape);
+                };
+                let r: Vec<E> = t.challenge_fields(b"layer-point", out_vars);
+                let (outs, lhs) = dense_outputs::<F, E>(bias, requant, &r);
+                let x_placed = zp.tensor::<E>(tin).map_err(VerifyError::Model)?;
+                let mut tables = vec![zp.table::<E>(Table::Model(*weights))];
+                tables.push(
+                    x_placed
+                        .clone()
+                        .unwrap_or_else(|| zp.table(Table::Advice(0))),
+                );
+                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                let weights_e: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+                let degree = dense::zk_mask_degree(x_placed.is_none(), outs.len());
+                let input_table = x_placed.is_none().then_some(&input_f[..]);
+                let claims = dense::verify_zk::<F, E>(
+                    plan.dims[tin].num_vars(),
+                    &weights_e,
+                    input_table,
+                    &r,
+                    lhs,
+                    degree,
+                    next()?,
+                    &mut t,
+                )
+                .map_err(layer_err)?;
+                ledger
+                    .defer(claims, &tables, dense_slot.0)
+                    .map_err(deferred)?;
+                let (claims, tables) =
+                    verify_requant_zero_check(&zp, requant, out_vars, next()?, &mut t)
+                        .map_err(layer_err)?;
+                ledger.defer(claims, &tables, zc_slot.0).map_err(deferred)?;
+            }
+            _ => {
+                return Err(VerifyError::Model(NetworkError::Unsupported {
+                    layer: l,
+                    what: "this layer in a zero-knowledge proof".into(),
+                }))
+            }
+        }
+    }
+    if sumchecks.next().is_some() {
+        return Err(VerifyError::Leftover { what: "sum-checks" });
+    }
+    let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
+    let claims = crate::range::zk::verify::<F, E>(
+        &column_vars,
+        plan.range_bits as usize,
+        &proof.range,
+        &mut t,
+    )
+    .map_err(VerifyError::Range)?;
+    let mut tables: Vec<Placed<E>> = (0..plan.columns.len())
+        .map(|c| zp.column::<E>(c))
+        .collect::<Result<_, _>>()
+        .map_err(VerifyError::Model)?;
+    tables.push(Placed::segment(ap, plan.multiplicities_segment()));
+    ledger
+        .defer(claims, &tables, zp.range.0)
+        .map_err(deferred)?;
+    let (mp, _) = zp.parts();
+    let mut commitments = [commitment, &proof.advice];
+    if mp == 1 {
+        commitments.swap(0, 1);
+    }
+    ledger
+        .verify(&params, &layout, &commitments, &proof.opening, &mut t)
+        .map_err(deferred)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Zero-knowledge network proofs: round trips, a false output, a cheating prover.
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::model::zoo;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn round_trip<F: BaseField + FftField, E: ExtField<F>>(model: &Model, seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut committed = commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        let (output, proof) = prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let mut y: Vec<i64> = output.iter().copied().collect();
+        let c = committed.commitment.clone();
+        verify_zk(model, &c, &x, &y, &proof).unwrap();
+        // The same output as the transparent prover's.
+        let plain = crate::network::commit_model::<F, E>(model).unwrap();
+        let (again, _) = crate::network::prove::<F, E>(model, &plain, &input).unwrap();
+        assert_eq!(again, output);
+        // A false output is rejected at the opening (the output point's public value).
+        y[0] += 1;
+        assert!(matches!(
+            verify_zk(model, &c, &x, &y, &proof),
+            Err(VerifyError::Deferred(_))
+        ));
+        // Bytes round trip.
+        let mut bytes = Vec::new();
+        proof.serialize_compressed(&mut bytes).unwrap();
+        let back = ZkNetworkProof::<F, E>::deserialize_compressed(&bytes[..]).unwrap();
+        assert_eq!(back, proof);
+    }
+
+    #[test]
+    fn mlp_round_trips_on_both_fields() {
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::mlp(1), 1);
+        round_trip::<Bn254Fr, Bn254Fr>(&zoo::mlp(2), 2);
+    }
+}
