@@ -478,12 +478,25 @@ pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>
     input: &ArrayD<i64>,
     rng: &mut R,
 ) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
+    prove_zk_inner(model, committed, input, rng, None)
+}
+
+/// The zero-knowledge prover, with a cheating test's witness edits when `cheat` is given (the
+/// range check and the opening then prove what the edited tables hold, unchecked).
+pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    input: &ArrayD<i64>,
+    rng: &mut R,
+    cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
+) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
     let zp = ZkPlan::new::<F, E>(model)?;
+    let cheating = cheat.is_some();
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
     let plan = &zp.plan;
-    let (mut w, output) = super::prover::witness::<F, E>(model, plan, input, None)?;
+    let (mut w, output) = super::prover::witness::<F, E>(model, plan, input, cheat)?;
     // The fresh masks, in the advice.
     let fresh: Vec<E> = (0..zp.total).map(|_| E::rand(rng)).collect();
     let mut entries = mask_entries::<F, E>(&fresh);
@@ -602,7 +615,15 @@ pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>
             .collect::<Result<_, _>>()?;
         tables.push(Placed::segment(ap, mseg));
         let (off, len) = zp.range;
-        let (range, deferred) = crate::range::zk::prove::<F, E>(
+        #[cfg(any(test, feature = "cheat"))]
+        let range_prove = if cheating {
+            crate::range::zk::prove_unchecked::<F, E>
+        } else {
+            crate::range::zk::prove::<F, E>
+        };
+        #[cfg(not(any(test, feature = "cheat")))]
+        let range_prove = crate::range::zk::prove::<F, E>;
+        let (range, deferred) = range_prove(
             &refs,
             plan.range_bits as usize,
             &w.advice[mseg],
@@ -626,7 +647,7 @@ pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>
             parts.swap(0, 1);
         }
         let opening = ledger
-            .open(&params, &layout, &mut parts, rng, &mut t)
+            .open_checked(&params, &layout, &mut parts, rng, &mut t, !cheating)
             .map_err(NetworkError::Deferred)?;
         Ok((
             output,
@@ -927,6 +948,101 @@ mod tests {
         proof.serialize_compressed(&mut bytes).unwrap();
         let back = ZkNetworkProof::<F, E>::deserialize_compressed(&bytes[..]).unwrap();
         assert_eq!(back, proof);
+    }
+
+    /// Witness edits after a layer, and of the multiplicities.
+    struct Edit<A>(A, bool);
+
+    impl<F: Field, E, A: FnMut(usize, super::super::prover::WitnessMut<'_, F>)>
+        super::super::prover::Cheat<F, E> for Edit<A>
+    {
+        fn after_layer(&mut self, layer: usize, w: super::super::prover::WitnessMut<'_, F>) {
+            (self.0)(layer, w)
+        }
+
+        fn multiplicities(&mut self, m: &mut [F]) {
+            if self.1 {
+                m[0] += F::ONE;
+            }
+        }
+    }
+
+    /// A cheating prover's proof: rejected at the opening (every check of a zero-knowledge
+    /// proof is a deferred claim).
+    fn rejected<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        committed: &mut ZkCommittedModel<F>,
+        cheat: &mut dyn super::super::prover::Cheat<F, E>,
+    ) {
+        let mut rng = StdRng::seed_from_u64(5);
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
+        let (output, proof) =
+            prove_zk_inner::<F, E, _>(model, committed, &input, &mut rng, Some(cheat)).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let got = verify_zk(model, &committed.commitment, &x, &y, &proof);
+        assert!(
+            matches!(
+                got,
+                Err(VerifyError::Deferred(crate::zk::DischargeError::Opening(_)))
+            ),
+            "{got:?}"
+        );
+    }
+
+    fn cheats<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        let model = zoo::mlp(seed);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        // A requantized output edited (the layers after it computed from it): the layer's
+        // relation fails.
+        let mut y_edit = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == 0 {
+                    let rq = w.plan.requant_of(0).unwrap().clone();
+                    w.advice[rq.y][0] += F::ONE;
+                }
+            },
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut y_edit);
+        // `y` and the remainder edited so that the relation holds as integers: the remainder's
+        // first limb leaves its range.
+        let mut rem_edit = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == 0 {
+                    let rq = w.plan.requant_of(0).unwrap().clone();
+                    assert!(rq.shift > 0 && !rq.limbs.is_empty());
+                    w.advice[rq.y][1] += F::ONE;
+                    w.advice[rq.limbs[0].0][1] -= from_i64::<F>(1 << rq.shift);
+                }
+            },
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut rem_edit);
+        // The range multiplicities edited.
+        let mut m_edit = Edit(
+            |_: usize, _: super::super::prover::WitnessMut<'_, F>| {},
+            true,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut m_edit);
+        // A committed weight changed after the commitment (the prover proves with the new one).
+        let zp = ZkPlan::new::<F, E>(&model).unwrap();
+        let Step::Dense { weights, .. } = &zp.plan.steps[0] else {
+            panic!("the MLP starts with a dense layer")
+        };
+        committed.segments[*weights][0] += F::ONE;
+        let mut none = Edit(
+            |_: usize, _: super::super::prover::WitnessMut<'_, F>| {},
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut none);
+    }
+
+    #[test]
+    fn cheating_provers_are_rejected_on_both_fields() {
+        cheats::<Goldilocks, GoldilocksExt2>(3);
+        cheats::<Bn254Fr, Bn254Fr>(4);
     }
 
     #[test]
