@@ -590,7 +590,9 @@ impl<E: Field> Ledger<E> {
         Ok(DeferredOpening { mu, opening })
     }
 
-    /// Checks every collected claim against the commitments (the layout's, in its order).
+    /// Checks every collected claim against the commitments (the layout's, in its order);
+    /// returns, per commitment, the leaves of its tree the opening revealed (none for one without
+    /// claims, which the opening leaves out).
     pub fn verify<F>(
         &self,
         params: &Params,
@@ -598,7 +600,7 @@ impl<E: Field> Ledger<E> {
         commitments: &[&ZkCommitment],
         proof: &DeferredOpening<F, E>,
         transcript: &mut Transcript,
-    ) -> Result<(), DischargeError>
+    ) -> Result<Vec<Vec<usize>>, DischargeError>
     where
         F: BaseField + FftField,
         E: ExtField<F>,
@@ -641,8 +643,18 @@ impl<E: Field> Ledger<E> {
                 segment: 0,
             });
         }
-        crate::pcs::zk::verify_parts(params, &parts, &proof.opening, transcript)?;
-        Ok(())
+        let opened = crate::pcs::zk::verify_parts(params, &parts, &proof.opening, transcript)?;
+        let mut opened = opened.into_iter();
+        Ok(statements
+            .iter()
+            .map(|pc| {
+                if pc.claims.is_empty() {
+                    Vec::new()
+                } else {
+                    opened.next().unwrap_or_default()
+                }
+            })
+            .collect())
     }
 }
 
@@ -838,13 +850,15 @@ mod tests {
             &[Placed::segment(0, 0), Placed::segment(0, 1)],
             0,
         )?;
-        ledger.verify(
-            &params(),
-            &run.layout,
-            &[&run.commitment],
-            &run.opening,
-            &mut t,
-        )
+        ledger
+            .verify(
+                &params(),
+                &run.layout,
+                &[&run.commitment],
+                &run.opening,
+                &mut t,
+            )
+            .map(|_| ())
     }
 
     fn round_trip<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
@@ -945,13 +959,15 @@ mod tests {
                 &mut Transcript::new(b"p"),
                 false,
             )?;
-            ledger.verify(
-                &params(),
-                &layout,
-                &[&commitment],
-                &opening,
-                &mut Transcript::new(b"p"),
-            )
+            ledger
+                .verify(
+                    &params(),
+                    &layout,
+                    &[&commitment],
+                    &opening,
+                    &mut Transcript::new(b"p"),
+                )
+                .map(|_| ())
         };
         run(truth, 0).unwrap();
         assert_eq!(

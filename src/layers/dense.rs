@@ -539,7 +539,9 @@ mod zk_tests {
         .expect("the sum-check's rounds are consistent");
         let mut ledger = Ledger::new();
         ledger.defer(claims, &placed, 0)?;
-        ledger.verify(&params(), &layout, &[&commitment], &opening, &mut tv)
+        ledger
+            .verify(&params(), &layout, &[&commitment], &opening, &mut tv)
+            .map(|_| ())
     }
 
     #[test]

@@ -42,7 +42,10 @@ pub use plan::ConvPolicy;
 pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
-pub use zk::{commit_model_zk, prove_zk, verify_zk, ZkCommittedModel, ZkNetworkProof};
+pub use zk::{
+    commit_model_zk, prove_zk, revealed_model_leaves_zk, verify_zk, ZkCommittedModel,
+    ZkNetworkProof,
+};
 
 use crate::field::{BaseField, ExtField};
 use crate::layers::conv::ConvProof;

@@ -761,6 +761,51 @@ pub fn verify_zk<F: BaseField + FftField, E: ExtField<F>>(
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<(), VerifyError> {
+    verify_zk_opened(model, commitment, input, output, proof).map(|_| ())
+}
+
+/// Verifies the proof as [`verify_zk`] does and returns what its opening revealed of the model
+/// commitment's codeword (the codeword of `f̂ = (f, f + m)`, `m` the commitment's mask): the
+/// extraction attack's input (`tests/suite/leakage.rs`).
+pub fn revealed_model_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<super::RevealedModelLeaves<F>, VerifyError> {
+    let (opened, model_part) = verify_zk_opened(model, commitment, input, output, proof)?;
+    // The opening's parts are the commitments with claims, in the layout's order.
+    let index = opened
+        .iter()
+        .take(model_part)
+        .filter(|l| !l.is_empty())
+        .count();
+    let leaves = opened.get(model_part).cloned().unwrap_or_default();
+    let values = proof
+        .opening
+        .opening
+        .base
+        .get(index)
+        .map(|o| o.values.clone())
+        .unwrap_or_default();
+    let width = values.len() / leaves.len().max(1);
+    Ok(super::RevealedModelLeaves {
+        leaves,
+        leaf_bits: width.max(1).trailing_zeros() as usize,
+        values,
+    })
+}
+
+/// The verifier; returns the leaves the opening revealed per commitment and the model's index
+/// among them.
+fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<(Vec<Vec<usize>>, usize), VerifyError> {
     let architecture = model.architecture();
     let model = &architecture;
     let zp = ZkPlan::new::<F, E>(model).map_err(VerifyError::Model)?;
@@ -910,9 +955,10 @@ pub fn verify_zk<F: BaseField + FftField, E: ExtField<F>>(
     if mp == 1 {
         commitments.swap(0, 1);
     }
-    ledger
+    let opened = ledger
         .verify(&params, &layout, &commitments, &proof.opening, &mut t)
-        .map_err(deferred)
+        .map_err(deferred)?;
+    Ok((opened, mp))
 }
 
 #[cfg(test)]

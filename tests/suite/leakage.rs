@@ -292,3 +292,90 @@ fn the_same_attack_on_zero_knowledge_openings_of_the_table_finds_no_table() {
     let system = attack(&columns, &honest).expect("consistent without a mask");
     assert_eq!(system.rank(), used.len());
 }
+
+/// The attack of issue 13 on whole-network proofs of one committed model (`zoo::mlp`): one
+/// transparent proof gives every in-use entry of the committed table; three zero-knowledge
+/// proofs (`network::prove_zk`, hidden weights) of the same model against its hiding commitment
+/// give entries of `f̂ = (f, f + m)`'s codeword that contradict every table — and the same
+/// positions read from the unmasked table's codeword would have given the table back, so the
+/// test can tell.
+#[test]
+fn zero_knowledge_network_proofs_reveal_no_table_where_transparent_ones_reveal_it() {
+    use zkcnn::model::zoo;
+    let model = zoo::mlp(7);
+    let architecture = model.architecture();
+    let (n, used) = in_use(&architecture);
+    let params = network::pcs::<F, E>().unwrap().params;
+    let inputs: Vec<_> = (0..3)
+        .map(|s| zoo::random_input(&model.input_shape, model.activation_bits, 40 + s))
+        .collect();
+    let flat = |a: &ndarray::ArrayD<i64>| -> Vec<i64> { a.iter().copied().collect() };
+
+    // Transparent: one proof recovers the table.
+    let committed = network::commit_model::<F, E>(&model).unwrap();
+    let checked = committed.public.check(&architecture).unwrap();
+    let (y, proof) = network::prove::<F, E>(&model, &committed, &inputs[0]).unwrap();
+    let revealed = network::revealed_model_leaves(
+        &architecture,
+        &checked,
+        &flat(&inputs[0]),
+        &flat(&y),
+        &proof,
+    )
+    .unwrap()
+    .expect("the model is opened");
+    let width = 1usize << revealed.leaf_bits;
+    let positions: Vec<usize> = revealed
+        .leaves
+        .iter()
+        .flat_map(|&l| (0..width).map(move |e| l * width + e))
+        .collect();
+    let columns = codeword_columns(&used, n, &positions, params.rate_bits, |t| t);
+    let system = attack(&columns, &revealed.values).expect("consistent");
+    assert_eq!(
+        system.rank(),
+        used.len(),
+        "one transparent proof gives the table"
+    );
+    let weights = system.solution().unwrap();
+
+    // Zero knowledge: three proofs against the hiding commitment.
+    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(8);
+    let mut hidden = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+    let c = hidden.commitment.clone();
+    let nz = c.table_vars();
+    let (mut positions, mut values) = (Vec::new(), Vec::new());
+    for x in &inputs {
+        let (y, proof) = network::prove_zk::<F, E, _>(&model, &mut hidden, x, &mut rng).unwrap();
+        let r = network::revealed_model_leaves_zk(&architecture, &c, &flat(x), &flat(&y), &proof)
+            .unwrap();
+        assert!(!r.leaves.is_empty(), "the model is opened");
+        let width = 1usize << r.leaf_bits;
+        positions.extend(
+            r.leaves
+                .iter()
+                .flat_map(|&l| (0..width).map(move |e| l * width + e)),
+        );
+        values.extend(r.values);
+    }
+    let doubled = |t: Vec<F>| {
+        let mut d = t.clone();
+        d.extend(t);
+        d
+    };
+    let columns = codeword_columns(&used, nz, &positions, params.rate_bits, doubled);
+    assert!(
+        attack(&columns, &values).is_none(),
+        "the {} revealed entries of three zero-knowledge proofs contradict every table",
+        values.len()
+    );
+    // Without the mask the same positions would give the table back.
+    let mut table = vec![F::ZERO; 1 << nz];
+    for (&u, &w) in used.iter().zip(&weights) {
+        table[u] = w;
+    }
+    let word = code::encode_evals(&doubled(table), params.rate_bits).unwrap();
+    let honest: Vec<F> = positions.iter().map(|&p| word[p]).collect();
+    let system = attack(&columns, &honest).expect("consistent without a mask");
+    assert_eq!(system.rank(), used.len());
+}
