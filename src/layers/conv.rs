@@ -265,8 +265,12 @@ pub(crate) fn stage2_tables<F: BaseField, E: ExtField<F>>(
     let (h_len, w_len) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
     let a2 = fold_rows(x, shape.stage2_vars(), eq_i);
     let (mx, my) = (
-        shape.wx.table(Some(&eq_table(rho_dx)), &eq_table(r_x), w_len),
-        shape.wy.table(Some(&eq_table(rho_dy)), &eq_table(r_y), h_len),
+        shape
+            .wx
+            .table(Some(&eq_table(rho_dx)), &eq_table(r_x), w_len),
+        shape
+            .wy
+            .table(Some(&eq_table(rho_dy)), &eq_table(r_y), h_len),
     );
     let b2: Vec<E> = collect_indexed(h_len * w_len, |j| my[j / w_len] * mx[j % w_len]);
     (a2, b2)

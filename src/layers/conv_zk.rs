@@ -295,7 +295,12 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
         t1.push(Mle::Ext(replicate(&next(), n)));
     }
     t1.extend(tables.bias.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
-    t1.extend(tables.outputs.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
+    t1.extend(
+        tables
+            .outputs
+            .iter()
+            .map(|(_, t)| Mle::Base(replicate(t, n))),
+    );
     let v = valid(shape, r_y, r_x);
     let bias_w: Vec<E> = tables.bias.iter().map(|(a, _)| *a * v).collect();
     let out_w: Vec<E> = tables.outputs.iter().map(|(a, _)| *a).collect();
@@ -339,11 +344,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
         r_x,
     );
     let n2 = shape.stage2_vars();
-    let t2 = vec![
-        Mle::Ext(a2),
-        Mle::Ext(b2),
-        Mle::Base(vec![F::ONE; 1 << n2]),
-    ];
+    let t2 = vec![Mle::Ext(a2), Mle::Ext(b2), Mle::Base(vec![F::ONE; 1 << n2])];
     let private2 = [!tables.input_public, false, false];
     let mask2 = Mask::from_entries(n2 + 1, &fresh[lay.len1..lay.scalar()]).expect("stage 2's mask");
     let scalar2 = |_: usize, rho: &[E]| scalars.mask_at(1, &[rho, rho_i].concat());
@@ -484,10 +485,12 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     // Stage 1.
     let private1 = stage1_private(shape, nb, no);
     let count1 = private1.iter().filter(|&&p| p).count();
-    let c1 = verify_masked(n, lay.d1, lhs, count1, &proof.stage1, transcript)
-        .map_err(|source| LayerError::Sumcheck {
-            step: "conv stage 1 (zero knowledge)",
-            source,
+    let c1 =
+        verify_masked(n, lay.d1, lhs, count1, &proof.stage1, transcript).map_err(|source| {
+            LayerError::Sumcheck {
+                step: "conv stage 1 (zero knowledge)",
+                source,
+            }
         })?;
     let rho1 = &c1.point;
     let short = || LayerError::Count {
@@ -518,16 +521,23 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     let form1 = final_form(&c1, &terms1, &private1, &public, lay.d1)?;
     let mut deferred = stage1_deferred(shape, r_o, rho1, c1.beta, &c1.values, nb);
     deferred.push(form1);
-    let xc = super::get(&c1.values, 1, "conv (zero knowledge) stage 1 values", count1)?;
+    let xc = super::get(
+        &c1.values,
+        1,
+        "conv (zero knowledge) stage 1 values",
+        count1,
+    )?;
 
     // Stage 2 on the public claim `v`; the hidden `β·c` joins the final check's form.
     let n2 = shape.stage2_vars();
     let private2 = [input.is_none(), false, false];
     let count2 = usize::from(input.is_none());
-    let c2 = verify_masked(n2, lay.d2, xc, count2, &proof.stage2, transcript)
-        .map_err(|source| LayerError::Sumcheck {
-            step: "conv stage 2 (zero knowledge)",
-            source,
+    let c2 =
+        verify_masked(n2, lay.d2, xc, count2, &proof.stage2, transcript).map_err(|source| {
+            LayerError::Sumcheck {
+                step: "conv stage 2 (zero knowledge)",
+                source,
+            }
         })?;
     let rho2 = &c2.point;
     let (p_x, p_y) = rho2.split_at(
@@ -850,14 +860,822 @@ pub fn verify_window_sum_zk<F: BaseField, E: ExtField<F>>(
         &public,
         degree,
     )?;
-    let mut out = window_deferred(
-        shape,
-        input.is_some(),
-        r_c,
-        rho,
-        claim.beta,
-        &claim.values,
-    );
+    let mut out = window_deferred(shape, input.is_some(), r_c, rho, claim.beta, &claim.values);
     out.push(form);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The zero-knowledge convolution and window sum, discharged by one opening of a hiding
+    //! commitment that holds the layer's tables (kernel matrices, input, bias, `y`, `n`,
+    //! remainder) and the step's fresh masks.
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::layers::window::Window;
+    use crate::layers::Dims;
+    use crate::pcs::basefold::Params;
+    use crate::pcs::packing::Packing;
+    use crate::pcs::zk::{self as pzk, ZkCommitment, ZkProverData};
+    use crate::sumcheck::SumcheckError;
+    use crate::zk::{mask_entries, DeferredOpening, DischargeError, Layout, Ledger};
+    use ark_ff::FftField;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const SHIFT: u32 = 4;
+
+    fn params() -> Params {
+        Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        }
+    }
+
+    fn f<F: Field>(v: i64) -> F {
+        if v < 0 {
+            -F::from(v.unsigned_abs())
+        } else {
+            F::from(v as u64)
+        }
+    }
+
+    fn to_f<F: Field>(t: &[i64]) -> Vec<F> {
+        t.iter().map(|&v| f(v)).collect()
+    }
+
+    /// What a cheating prover changes.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Cheat {
+        None,
+        /// `y` and the remainder edited after the commitment so that the relation still holds.
+        Witness,
+        /// A kernel entry edited after the commitment (`y, n`, remainder recomputed from it).
+        Kernel,
+        /// An input entry edited after the commitment (`y, n`, remainder recomputed from it).
+        Input,
+        /// `y` edited before the commitment: the relation fails.
+        Relation,
+    }
+
+    /// Why a run was rejected.
+    #[derive(Debug)]
+    enum Rejected {
+        Step(LayerError),
+        Opening(DischargeError),
+    }
+
+    /// The committed tables' masks, for segments of one packed commitment: `segment[t]` for the
+    /// step's table `t ≥ 1`, the kernel's matrices `kernel[d]` for table 0 (read at the stack
+    /// point).
+    struct Segments<'a, F> {
+        data: &'a ZkProverData<F>,
+        packing: &'a Packing,
+        shape: Option<&'a ConvShape>,
+        kernel: Vec<usize>,
+        segment: Vec<usize>,
+    }
+
+    impl<F: BaseField, E: ExtField<F>> TableMasks<E> for Segments<'_, F> {
+        fn mask_at(&self, table: usize, point: &[E]) -> E {
+            let at = |seg: usize, z: &[E]| {
+                let z = self.packing.point(seg, z);
+                self.data.mask_at(0, &z).expect("one committed table")
+            };
+            match (table, self.shape) {
+                (0, Some(shape)) => {
+                    let (z, w) = shape.unstack_kernel(point);
+                    self.kernel.iter().zip(w).map(|(&s, w)| w * at(s, z)).sum()
+                }
+                (t, _) => at(self.segment[t], point),
+            }
+        }
+    }
+
+    /// `2^vars[0] × 2^vars[1] × 2^vars[2]` zeros with `v` at the real positions.
+    fn pad(d: &Dims, v: &[i64]) -> Vec<i64> {
+        let (h, w) = (1usize << d.vars[1], 1usize << d.vars[2]);
+        let mut out = vec![0; d.len()];
+        for c in 0..d.shape[0] {
+            for y in 0..d.shape[1] {
+                for x in 0..d.shape[2] {
+                    out[(c * h + y) * w + x] = v[(c * d.shape[1] + y) * d.shape[2] + x];
+                }
+            }
+        }
+        out
+    }
+
+    /// `(y, n, remainder)` of `acc` (every padded position: the relation holds on the cube).
+    fn requantize(acc: &[i64]) -> [Vec<i64>; 3] {
+        let (mut y, mut n, mut rem) = (vec![0; acc.len()], vec![0; acc.len()], vec![0; acc.len()]);
+        for (o, &a) in acc.iter().enumerate() {
+            let q = (a + (1 << (SHIFT - 1))).div_euclid(1 << SHIFT);
+            rem[o] = a + (1 << (SHIFT - 1)) - (q << SHIFT);
+            y[o] = q.max(0);
+            n[o] = (-q).max(0);
+        }
+        [y, n, rem]
+    }
+
+    /// A convolution in `g` groups: its shape and random kernel matrices (`[o][j]`, padded),
+    /// input (padded) and bias (over the padded output channels).
+    #[allow(clippy::too_many_arguments)]
+    fn conv_case(
+        rng: &mut StdRng,
+        g: usize,
+        (ci, co): (usize, usize),
+        (h, w): (usize, usize),
+        (k, s, p): (usize, usize, usize),
+    ) -> (ConvShape, Vec<Vec<i64>>, Vec<i64>, Vec<i64>) {
+        let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+        let win = |input, output| Window {
+            k,
+            stride: s,
+            pad: p,
+            input,
+            output,
+        };
+        let shape = ConvShape {
+            input: Dims::new(&[ci, h, w]),
+            output: Dims::new(&[co, oh, ow]),
+            wy: win(h, oh),
+            wx: win(w, ow),
+            groups: g,
+        };
+        let (vj, vo) = (shape.group_in_vars(), shape.output.vars[0]);
+        let mut kernel = vec![vec![0i64; 1 << (vo + vj)]; k * k];
+        for m in &mut kernel {
+            for o in 0..co {
+                for j in 0..ci / g {
+                    m[(o << vj) | j] = rng.gen_range(-8..8);
+                }
+            }
+        }
+        let x: Vec<i64> = (0..ci * h * w).map(|_| rng.gen_range(-8..8)).collect();
+        let mut bias = vec![0i64; 1 << vo];
+        for b in bias.iter_mut().take(co) {
+            *b = rng.gen_range(-50..50);
+        }
+        let x = pad(&shape.input, &x);
+        (shape, kernel, x, bias)
+    }
+
+    /// The accumulator over the padded output: the convolution plus the bias at real positions.
+    fn conv_acc(shape: &ConvShape, kernel: &[Vec<i64>], x: &[i64], bias: &[i64]) -> Vec<i64> {
+        let (ci, co) = (shape.input.shape[0], shape.output.shape[0]);
+        let (g, k) = (shape.groups, shape.wx.k);
+        let (cg, og, vj) = (ci / g, co / g, shape.group_in_vars());
+        let (ih, iw) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
+        let (oh, ow) = (
+            1usize << shape.output.vars[1],
+            1usize << shape.output.vars[2],
+        );
+        let mut acc = vec![0i64; shape.output.len()];
+        for o in 0..co {
+            for y in 0..shape.wy.output {
+                for xo in 0..shape.wx.output {
+                    let mut a = bias[o];
+                    for j in 0..cg {
+                        let i = (o / og) * cg + j;
+                        for dy in 0..k {
+                            for dx in 0..k {
+                                let iy = (y * shape.wy.stride + dy) as i64 - shape.wy.pad as i64;
+                                let ix = (xo * shape.wx.stride + dx) as i64 - shape.wx.pad as i64;
+                                if iy >= 0
+                                    && ix >= 0
+                                    && (iy as usize) < shape.wy.input
+                                    && (ix as usize) < shape.wx.input
+                                {
+                                    a += kernel[dy * k + dx][(o << vj) | j]
+                                        * x[(i * ih + iy as usize) * iw + ix as usize];
+                                }
+                            }
+                        }
+                    }
+                    acc[(o * oh + y) * ow + xo] = a;
+                }
+            }
+        }
+        acc
+    }
+
+    /// Groups, channels in and out, input size, and kernel size, stride, padding.
+    type Geometry = (usize, (usize, usize), (usize, usize), (usize, usize, usize));
+
+    /// A proven convolution step, as the verifier receives it.
+    struct Run<F: Field, E: Field> {
+        shape: ConvShape,
+        commitment: ZkCommitment,
+        layout: Layout,
+        /// Segments of X, bias, y, n, rem (tables 1 …).
+        rest: Vec<usize>,
+        kernel: Vec<usize>,
+        x: Vec<F>,
+        input_public: bool,
+        r: Vec<E>,
+        proof: ZkConvProof<E>,
+        opening: DeferredOpening<F, E>,
+    }
+
+    fn weights<E: Field>() -> (Vec<E>, Vec<E>, E) {
+        (
+            vec![E::ONE],
+            vec![-f::<E>(1 << SHIFT), f(1 << SHIFT), -E::ONE],
+            -f::<E>(1 << (SHIFT - 1)),
+        )
+    }
+
+    fn start(c: &ZkCommitment) -> Transcript {
+        let mut t = Transcript::new(b"conv-zk");
+        t.append_message(b"root", &c.inner.root);
+        t
+    }
+
+    fn prove_conv<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        (g, chans, size, kernel_shape): Geometry,
+        input_public: bool,
+        cheat: Cheat,
+    ) -> Run<F, E> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (shape, kernel, x, bias) = conv_case(&mut rng, g, chans, size, kernel_shape);
+        let [mut y, n, rem] = requantize(&conv_acc(&shape, &kernel, &x, &bias));
+        if cheat == Cheat::Relation {
+            y[0] += 1;
+        }
+        let (bias_w, out_w, lhs) = weights::<E>();
+        let fresh: Vec<E> = (0..zk_mask_len(&shape, input_public))
+            .map(|_| E::rand(&mut rng))
+            .collect();
+        let mut masks = mask_entries::<F, E>(&fresh);
+        let mask_vars = masks.len().next_power_of_two().trailing_zeros() as usize;
+        masks.resize(1 << mask_vars, F::ZERO);
+        let k2 = kernel.len();
+        let kvars = kernel[0].len().trailing_zeros() as usize;
+        let (nin, nout, vo) = (
+            shape.input.num_vars(),
+            shape.output.num_vars(),
+            shape.output.vars[0],
+        );
+        let mut vars = vec![kvars; k2];
+        vars.extend([nin, vo, nout, nout, nout, mask_vars]);
+        let packing = Packing::new(&vars);
+        let mut all: Vec<Vec<F>> = kernel.iter().map(|m| to_f(m)).collect();
+        all.extend([&x, &bias, &y, &n, &rem].map(|t| to_f::<F>(t)));
+        all.push(masks);
+        let (commitment, mut data) =
+            pzk::commit(&params(), packing.pack(&all), packing.num_vars(), &mut rng).unwrap();
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, k2 + 5)),
+        };
+        let kernel_segs: Vec<usize> = (0..k2).collect();
+        let rest: Vec<usize> = (k2..k2 + 5).collect();
+        let r: Vec<E> = (0..nout).map(|_| E::rand(&mut rng)).collect();
+
+        // The prover (a cheating one edits its tables after committing, the rest recomputed).
+        let (mut kernel2, mut x2) = (kernel.clone(), x.clone());
+        match cheat {
+            Cheat::Kernel => kernel2[k2 / 2][0] += 1,
+            Cheat::Input => {
+                let w = 1usize << shape.input.vars[2];
+                x2[w + 1] += 1;
+            }
+            _ => {}
+        }
+        let [mut y2, n2, mut rem2] = requantize(&conv_acc(&shape, &kernel2, &x2, &bias));
+        if cheat == Cheat::Witness {
+            y2[0] += 1;
+            rem2[0] -= 1 << SHIFT;
+        }
+        if cheat == Cheat::Relation {
+            y2 = y.clone();
+        }
+        let kf: Vec<Vec<F>> = kernel2.iter().map(|m| to_f(m)).collect();
+        let krefs: Vec<&[F]> = kf.iter().map(Vec::as_slice).collect();
+        let (xf, bf, yf, nf, rf) = (
+            to_f::<F>(&x2),
+            to_f::<F>(&bias),
+            to_f::<F>(&y2),
+            to_f::<F>(&n2),
+            to_f::<F>(&rem2),
+        );
+        let bias_t: Vec<(E, &[F])> = vec![(bias_w[0], &bf[..])];
+        let outputs: Vec<(E, &[F])> = vec![(out_w[0], &yf[..]), (out_w[1], &nf), (out_w[2], &rf)];
+        let scalars = Segments {
+            data: &data,
+            packing: &packing,
+            shape: Some(&shape),
+            kernel: kernel_segs.clone(),
+            segment: [vec![usize::MAX], rest.clone()].concat(),
+        };
+        let tables = ZkConvTables {
+            kernel: &krefs,
+            input: &xf,
+            input_public,
+            bias: &bias_t,
+            outputs: &outputs,
+        };
+        let mut tp = start(&commitment);
+        let (proof, claims) = prove_zk(&shape, &tables, &r, lhs, &fresh, &scalars, &mut tp);
+        let public_x = to_f::<F>(&x);
+        let expected = verify_zk::<F, E>(
+            &shape,
+            &bias_w,
+            &out_w,
+            input_public.then_some(&public_x[..]),
+            &r,
+            lhs,
+            &proof,
+            &mut start(&commitment),
+        )
+        .expect("the sum-checks' rounds are consistent");
+        if cheat == Cheat::Relation {
+            assert_ne!(
+                expected, claims,
+                "a false sum shows in a final check's form"
+            );
+        } else {
+            assert_eq!(expected, claims, "the prover's claims are the verifier's");
+        }
+        let mut ledger = Ledger::new();
+        let mut placed = vec![expected.kernel_placed(0, &kernel_segs)];
+        placed.extend(rest.iter().map(|&s| Placed::segment(0, s)));
+        ledger.defer(expected.deferred, &placed, 0).unwrap();
+        let honest = ledger.open(
+            &params(),
+            &layout,
+            &mut [(&commitment, &mut data.clone())],
+            &mut rng,
+            &mut tp.clone(),
+        );
+        assert_eq!(
+            matches!(honest, Err(DischargeError::Unsatisfied { .. })),
+            cheat != Cheat::None,
+            "{cheat:?}: {honest:?}"
+        );
+        // A cheater's claims do not hold: it opens what its tables hold.
+        let opening = ledger
+            .open_checked(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data)],
+                &mut rng,
+                &mut tp,
+                false,
+            )
+            .unwrap();
+        Run {
+            shape,
+            commitment,
+            layout,
+            rest,
+            kernel: kernel_segs,
+            x: public_x,
+            input_public,
+            r,
+            proof,
+            opening,
+        }
+    }
+
+    fn verify_conv<F: BaseField + FftField, E: ExtField<F>>(
+        run: &Run<F, E>,
+        proof: &ZkConvProof<E>,
+    ) -> Result<(), Rejected> {
+        let (bias_w, out_w, lhs) = weights::<E>();
+        let mut t = start(&run.commitment);
+        let claims = verify_zk::<F, E>(
+            &run.shape,
+            &bias_w,
+            &out_w,
+            run.input_public.then_some(&run.x[..]),
+            &run.r,
+            lhs,
+            proof,
+            &mut t,
+        )
+        .map_err(Rejected::Step)?;
+        let mut placed = vec![claims.kernel_placed(0, &run.kernel)];
+        placed.extend(run.rest.iter().map(|&s| Placed::segment(0, s)));
+        let mut ledger = Ledger::new();
+        ledger
+            .defer(claims.deferred, &placed, 0)
+            .map_err(Rejected::Opening)?;
+        ledger
+            .verify(
+                &params(),
+                &run.layout,
+                &[&run.commitment],
+                &run.opening,
+                &mut t,
+            )
+            .map_err(Rejected::Opening)
+    }
+
+    /// 2→4 channels, 3×3: padding 1 on 4×4, stride 2 without padding on 5×5, stride 2 with
+    /// padding on 6×6; two groups; depthwise.
+    const CONVS: [Geometry; 5] = [
+        (1, (2, 4), (4, 4), (3, 1, 1)),
+        (1, (2, 4), (5, 5), (3, 2, 0)),
+        (1, (2, 4), (6, 6), (3, 2, 1)),
+        (2, (4, 4), (4, 4), (3, 1, 1)),
+        (4, (4, 4), (5, 5), (3, 1, 1)),
+    ];
+
+    #[test]
+    fn the_zero_knowledge_conv_step_round_trips_on_both_fields() {
+        for (i, geometry) in CONVS.into_iter().enumerate() {
+            let run =
+                prove_conv::<Goldilocks, GoldilocksExt2>(i as u64, geometry, false, Cheat::None);
+            verify_conv(&run, &run.proof).unwrap();
+            let run = prove_conv::<Bn254Fr, Bn254Fr>(i as u64, geometry, false, Cheat::None);
+            verify_conv(&run, &run.proof).unwrap();
+        }
+        // A public input: no claim on it, the verifier evaluates it.
+        let run = prove_conv::<Goldilocks, GoldilocksExt2>(9, CONVS[1], true, Cheat::None);
+        assert_eq!(run.proof.stage2.values.len(), 0);
+        verify_conv(&run, &run.proof).unwrap();
+    }
+
+    #[test]
+    fn a_cheating_conv_prover_is_caught() {
+        for cheat in [Cheat::Witness, Cheat::Kernel, Cheat::Input, Cheat::Relation] {
+            for geometry in [CONVS[0], CONVS[1], CONVS[3]] {
+                let run = prove_conv::<Goldilocks, GoldilocksExt2>(3, geometry, false, cheat);
+                let got = verify_conv(&run, &run.proof);
+                assert!(
+                    matches!(got, Err(Rejected::Opening(DischargeError::Opening(_)))),
+                    "{cheat:?} {geometry:?}: {got:?}"
+                );
+            }
+        }
+    }
+
+    /// Every value of the proof is checked: each tampered one is rejected, at the step or at the
+    /// opening; wrong counts are exact errors.
+    #[test]
+    fn a_tampered_conv_proof_is_rejected() {
+        let run = prove_conv::<Goldilocks, GoldilocksExt2>(5, CONVS[1], false, Cheat::None);
+        let one = GoldilocksExt2::ONE;
+        let mut tampered: Vec<ZkConvProof<GoldilocksExt2>> = Vec::new();
+        for stage in 0..2 {
+            let get = |p: &mut ZkConvProof<GoldilocksExt2>, f: &dyn Fn(&mut MaskedProof<_>)| {
+                if stage == 0 {
+                    f(&mut p.stage1)
+                } else {
+                    f(&mut p.stage2)
+                }
+            };
+            let stage_proof = if stage == 0 {
+                &run.proof.stage1
+            } else {
+                &run.proof.stage2
+            };
+            let mut p = run.proof.clone();
+            get(&mut p, &|m| m.zk.mask_sum += one);
+            tampered.push(p);
+            for (j, round) in stage_proof.zk.sumcheck.rounds.iter().enumerate() {
+                for e in 0..round.evals.len() {
+                    let mut p = run.proof.clone();
+                    get(&mut p, &|m| m.zk.sumcheck.rounds[j].evals[e] += one);
+                    tampered.push(p);
+                }
+            }
+            for i in 0..stage_proof.values.len() {
+                let mut p = run.proof.clone();
+                get(&mut p, &|m| m.values[i] += one);
+                tampered.push(p);
+            }
+        }
+        for (k, p) in tampered.iter().enumerate() {
+            assert!(verify_conv(&run, p).is_err(), "tampered value {k}");
+        }
+        // Counts.
+        let mut p = run.proof.clone();
+        p.stage1.values.pop();
+        assert!(matches!(
+            verify_conv(&run, &p),
+            Err(Rejected::Step(LayerError::Sumcheck {
+                step: "conv stage 1 (zero knowledge)",
+                source: SumcheckError::MaskedValues {
+                    expected: 6,
+                    got: 5
+                }
+            }))
+        ));
+        let mut p = run.proof.clone();
+        p.stage2.values.push(one);
+        assert!(matches!(
+            verify_conv(&run, &p),
+            Err(Rejected::Step(LayerError::Sumcheck {
+                step: "conv stage 2 (zero knowledge)",
+                source: SumcheckError::MaskedValues {
+                    expected: 1,
+                    got: 2
+                }
+            }))
+        ));
+        let mut p = run.proof.clone();
+        p.stage2.zk.sumcheck.rounds.pop();
+        assert!(matches!(
+            verify_conv(&run, &p),
+            Err(Rejected::Step(LayerError::Sumcheck {
+                step: "conv stage 2 (zero knowledge)",
+                ..
+            }))
+        ));
+        let short = Run {
+            r: run.r[1..].to_vec(),
+            proof: run.proof.clone(),
+            opening: run.opening.clone(),
+            commitment: run.commitment.clone(),
+            layout: run.layout.clone(),
+            rest: run.rest.clone(),
+            kernel: run.kernel.clone(),
+            x: run.x.clone(),
+            shape: run.shape.clone(),
+            input_public: false,
+        };
+        assert!(matches!(
+            verify_conv(&short, &run.proof),
+            Err(Rejected::Step(LayerError::Count { .. }))
+        ));
+    }
+
+    /// A proven window sum, as the verifier receives it.
+    struct WindowRun<F: Field, E: Field> {
+        shape: ConvShape,
+        commitment: ZkCommitment,
+        layout: Layout,
+        x: Vec<F>,
+        input_public: bool,
+        r: Vec<E>,
+        proof: MaskedProof<E>,
+        opening: DeferredOpening<F, E>,
+    }
+
+    /// Channels, input size, and window size, stride, padding.
+    type Pool = (usize, (usize, usize), (usize, usize, usize));
+
+    /// Average pooling over `c` channels: 2×2 windows of stride 2 on 4×4, 3×3 of stride 2 on
+    /// 5×5 and 6×6 (padding 1).
+    const POOLS: [Pool; 3] = [
+        (2, (4, 4), (2, 2, 0)),
+        (2, (5, 5), (3, 2, 0)),
+        (3, (6, 6), (3, 2, 1)),
+    ];
+
+    fn prove_pool<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        (c, (h, w), (k, s, p)): Pool,
+        input_public: bool,
+        cheat: Cheat,
+    ) -> WindowRun<F, E> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+        let win = |input, output| Window {
+            k,
+            stride: s,
+            pad: p,
+            input,
+            output,
+        };
+        let shape = ConvShape {
+            input: Dims::new(&[c, h, w]),
+            output: Dims::new(&[c, oh, ow]),
+            wy: win(h, oh),
+            wx: win(w, ow),
+            groups: 1,
+        };
+        let x: Vec<i64> = (0..c * h * w).map(|_| rng.gen_range(-20..20)).collect();
+        let x = pad(&shape.input, &x);
+        let acc = |x: &[i64]| -> Vec<i64> {
+            let (ih, iw) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
+            let (ph, pw) = (
+                1usize << shape.output.vars[1],
+                1usize << shape.output.vars[2],
+            );
+            let mut acc = vec![0i64; shape.output.len()];
+            for ch in 0..c {
+                for (dy, oy, iy) in shape.wy.triples() {
+                    for (dx, ox, ix) in shape.wx.triples() {
+                        let _ = (dy, dx);
+                        acc[(ch * ph + oy) * pw + ox] += x[(ch * ih + iy) * iw + ix];
+                    }
+                }
+            }
+            acc
+        };
+        let [mut y, n, rem] = requantize(&acc(&x));
+        if cheat == Cheat::Relation {
+            y[0] += 1;
+        }
+        let (_, out_w, lhs) = weights::<E>();
+        let fresh: Vec<E> = (0..window_sum_zk_mask_len(&shape, input_public))
+            .map(|_| E::rand(&mut rng))
+            .collect();
+        let mut masks = mask_entries::<F, E>(&fresh);
+        let mask_vars = masks.len().next_power_of_two().trailing_zeros() as usize;
+        masks.resize(1 << mask_vars, F::ZERO);
+        let (nin, nout) = (shape.input.num_vars(), shape.output.num_vars());
+        let packing = Packing::new(&[nin, nout, nout, nout, mask_vars]);
+        let mut all: Vec<Vec<F>> = [&x, &y, &n, &rem].map(|t| to_f::<F>(t)).to_vec();
+        all.push(masks);
+        let (commitment, mut data) =
+            pzk::commit(&params(), packing.pack(&all), packing.num_vars(), &mut rng).unwrap();
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, 4)),
+        };
+        let r: Vec<E> = (0..nout).map(|_| E::rand(&mut rng)).collect();
+        let mut x2 = x.clone();
+        if cheat == Cheat::Input {
+            x2[1] += 1;
+        }
+        let [mut y2, n2, mut rem2] = requantize(&acc(&x2));
+        if cheat == Cheat::Witness {
+            y2[0] += 1;
+            rem2[0] -= 1 << SHIFT;
+        }
+        if cheat == Cheat::Relation {
+            y2 = y.clone();
+        }
+        let (xf, yf, nf, rf) = (
+            to_f::<F>(&x2),
+            to_f::<F>(&y2),
+            to_f::<F>(&n2),
+            to_f::<F>(&rem2),
+        );
+        let outputs: Vec<(E, &[F])> = vec![(out_w[0], &yf[..]), (out_w[1], &nf), (out_w[2], &rf)];
+        let scalars = Segments {
+            data: &data,
+            packing: &packing,
+            shape: None,
+            kernel: Vec::new(),
+            segment: vec![0, 1, 2, 3],
+        };
+        let mut tp = start(&commitment);
+        let (proof, claims) = prove_window_sum_zk(
+            &shape,
+            &xf,
+            input_public,
+            &outputs,
+            &r,
+            lhs,
+            &fresh,
+            &scalars,
+            &mut tp,
+        );
+        let public_x = to_f::<F>(&x);
+        let expected = verify_window_sum_zk::<F, E>(
+            &shape,
+            &out_w,
+            input_public.then_some(&public_x[..]),
+            &r,
+            lhs,
+            &proof,
+            &mut start(&commitment),
+        )
+        .expect("the sum-check's rounds are consistent");
+        if cheat == Cheat::Relation {
+            assert_ne!(expected, claims);
+        } else {
+            assert_eq!(expected, claims);
+        }
+        let placed: Vec<Placed<E>> = (0..4).map(|s| Placed::segment(0, s)).collect();
+        let mut ledger = Ledger::new();
+        ledger.defer(expected, &placed, 0).unwrap();
+        let honest = ledger.open(
+            &params(),
+            &layout,
+            &mut [(&commitment, &mut data.clone())],
+            &mut rng,
+            &mut tp.clone(),
+        );
+        assert_eq!(
+            matches!(honest, Err(DischargeError::Unsatisfied { .. })),
+            cheat != Cheat::None,
+            "{cheat:?}: {honest:?}"
+        );
+        let opening = ledger
+            .open_checked(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data)],
+                &mut rng,
+                &mut tp,
+                false,
+            )
+            .unwrap();
+        WindowRun {
+            shape,
+            commitment,
+            layout,
+            x: public_x,
+            input_public,
+            r,
+            proof,
+            opening,
+        }
+    }
+
+    fn verify_pool<F: BaseField + FftField, E: ExtField<F>>(
+        run: &WindowRun<F, E>,
+        proof: &MaskedProof<E>,
+    ) -> Result<(), Rejected> {
+        let (_, out_w, lhs) = weights::<E>();
+        let mut t = start(&run.commitment);
+        let claims = verify_window_sum_zk::<F, E>(
+            &run.shape,
+            &out_w,
+            run.input_public.then_some(&run.x[..]),
+            &run.r,
+            lhs,
+            proof,
+            &mut t,
+        )
+        .map_err(Rejected::Step)?;
+        let placed: Vec<Placed<E>> = (0..4).map(|s| Placed::segment(0, s)).collect();
+        let mut ledger = Ledger::new();
+        ledger
+            .defer(claims, &placed, 0)
+            .map_err(Rejected::Opening)?;
+        ledger
+            .verify(
+                &params(),
+                &run.layout,
+                &[&run.commitment],
+                &run.opening,
+                &mut t,
+            )
+            .map_err(Rejected::Opening)
+    }
+
+    #[test]
+    fn the_zero_knowledge_window_sum_round_trips_on_both_fields() {
+        for (i, pool) in POOLS.into_iter().enumerate() {
+            let run = prove_pool::<Goldilocks, GoldilocksExt2>(i as u64, pool, false, Cheat::None);
+            verify_pool(&run, &run.proof).unwrap();
+            let run = prove_pool::<Bn254Fr, Bn254Fr>(i as u64, pool, false, Cheat::None);
+            verify_pool(&run, &run.proof).unwrap();
+        }
+        let run = prove_pool::<Goldilocks, GoldilocksExt2>(7, POOLS[0], true, Cheat::None);
+        assert_eq!(run.proof.values.len(), 3);
+        verify_pool(&run, &run.proof).unwrap();
+    }
+
+    #[test]
+    fn a_cheating_window_sum_prover_is_caught() {
+        for cheat in [Cheat::Witness, Cheat::Input, Cheat::Relation] {
+            for pool in POOLS {
+                let run = prove_pool::<Goldilocks, GoldilocksExt2>(3, pool, false, cheat);
+                let got = verify_pool(&run, &run.proof);
+                assert!(
+                    matches!(got, Err(Rejected::Opening(DischargeError::Opening(_)))),
+                    "{cheat:?} {pool:?}: {got:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_tampered_window_sum_proof_is_rejected() {
+        let run = prove_pool::<Goldilocks, GoldilocksExt2>(5, POOLS[1], false, Cheat::None);
+        let one = GoldilocksExt2::ONE;
+        let mut tampered = Vec::new();
+        let mut p = run.proof.clone();
+        p.zk.mask_sum += one;
+        tampered.push(p);
+        for (j, round) in run.proof.zk.sumcheck.rounds.iter().enumerate() {
+            for e in 0..round.evals.len() {
+                let mut p = run.proof.clone();
+                p.zk.sumcheck.rounds[j].evals[e] += one;
+                tampered.push(p);
+            }
+        }
+        for i in 0..run.proof.values.len() {
+            let mut p = run.proof.clone();
+            p.values[i] += one;
+            tampered.push(p);
+        }
+        for (k, p) in tampered.iter().enumerate() {
+            assert!(verify_pool(&run, p).is_err(), "tampered value {k}");
+        }
+        let mut p = run.proof.clone();
+        p.values.pop();
+        assert!(matches!(
+            verify_pool(&run, &p),
+            Err(Rejected::Step(LayerError::Sumcheck {
+                step: "window sum (zero knowledge)",
+                source: SumcheckError::MaskedValues {
+                    expected: 4,
+                    got: 3
+                }
+            }))
+        ));
+    }
 }
