@@ -253,7 +253,6 @@ fn eq<E: Field>(a: &[E], b: &[E]) -> E {
 ///
 /// # Panics
 /// If the shapes do not fit (a caller's bug).
-#[allow(clippy::too_many_arguments)]
 pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     shape: &ConvShape,
     tables: &ZkConvTables<'_, F, E>,
@@ -982,7 +981,6 @@ mod tests {
 
     /// A convolution in `g` groups: its shape and random kernel matrices (`[o][j]`, padded),
     /// input (padded) and bias (over the padded output channels).
-    #[allow(clippy::too_many_arguments)]
     fn conv_case(
         rng: &mut StdRng,
         g: usize,
@@ -1312,6 +1310,12 @@ mod tests {
                     "{cheat:?} {geometry:?}: {got:?}"
                 );
             }
+            let run = prove_conv::<Bn254Fr, Bn254Fr>(4, CONVS[2], false, cheat);
+            let got = verify_conv(&run, &run.proof);
+            assert!(
+                matches!(got, Err(Rejected::Opening(DischargeError::Opening(_)))),
+                "{cheat:?} (BN254): {got:?}"
+            );
         }
     }
 
@@ -1639,6 +1643,12 @@ mod tests {
                     "{cheat:?} {pool:?}: {got:?}"
                 );
             }
+            let run = prove_pool::<Bn254Fr, Bn254Fr>(4, POOLS[2], false, cheat);
+            let got = verify_pool(&run, &run.proof);
+            assert!(
+                matches!(got, Err(Rejected::Opening(DischargeError::Opening(_)))),
+                "{cheat:?} (BN254): {got:?}"
+            );
         }
     }
 
