@@ -1410,6 +1410,75 @@ mod tests {
         ));
     }
 
+    /// A random masked sum-check proof of up to `rounds` rounds, values and evaluations.
+    fn garbage(rng: &mut StdRng, rounds: usize) -> MaskedProof<GoldilocksExt2> {
+        use crate::sumcheck::{Proof, RoundMessage};
+        use ark_ff::UniformRand;
+        let mut e = || GoldilocksExt2::rand(rng);
+        let evals = (0..rounds).map(|i| i % 5).collect::<Vec<_>>();
+        MaskedProof {
+            zk: crate::sumcheck::zk::ZkProof {
+                mask_sum: e(),
+                sumcheck: Proof {
+                    rounds: evals
+                        .iter()
+                        .map(|&k| RoundMessage {
+                            evals: (0..k).map(|_| e()).collect(),
+                        })
+                        .collect(),
+                },
+            },
+            values: (0..rounds % 8).map(|_| e()).collect(),
+        }
+    }
+
+    /// The verifiers never panic: random proofs of every size are rejected with an error.
+    #[test]
+    fn the_zero_knowledge_verifiers_never_panic() {
+        use ark_ff::UniformRand;
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(11);
+        let (bias_w, out_w, lhs) = weights::<E>();
+        for (i, geometry) in CONVS.into_iter().enumerate() {
+            let (shape, _, x, _) =
+                conv_case(&mut rng, geometry.0, geometry.1, geometry.2, geometry.3);
+            let x = to_f::<F>(&x);
+            for rounds in 0..12 {
+                let r: Vec<E> = (0..shape.output.num_vars() + rounds % 2)
+                    .map(|_| E::rand(&mut rng))
+                    .collect();
+                let proof = ZkConvProof {
+                    stage1: garbage(&mut rng, rounds + i),
+                    stage2: garbage(&mut rng, rounds),
+                };
+                for input in [None, Some(&x[..])] {
+                    let got = verify_zk::<F, E>(
+                        &shape,
+                        &bias_w,
+                        &out_w,
+                        input,
+                        &r,
+                        lhs,
+                        &proof,
+                        &mut Transcript::new(b"t"),
+                    );
+                    assert!(got.is_err());
+                    let got = verify_window_sum_zk::<F, E>(
+                        &shape,
+                        &out_w,
+                        input,
+                        &r,
+                        lhs,
+                        &proof.stage1,
+                        &mut Transcript::new(b"t"),
+                    );
+                    assert!(got.is_err());
+                }
+            }
+        }
+    }
+
     /// A proven window sum, as the verifier receives it.
     struct WindowRun<F: Field, E: Field> {
         shape: ConvShape,
