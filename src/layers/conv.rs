@@ -44,6 +44,13 @@ use merlin::Transcript;
 
 use super::dense::fold_rows;
 
+#[path = "conv_zk.rs"]
+mod zk;
+pub use zk::{
+    prove_window_sum_zk, prove_zk, verify_window_sum_zk, verify_zk, window_sum_zk_mask_len,
+    zk_mask_len, ZkConvClaims, ZkConvProof, ZkConvTables,
+};
+
 /// A convolution's geometry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvShape {
@@ -145,11 +152,48 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     let (r_o, r_y, r_x) = (parts[0], parts[1], parts[2]);
     let (vx, _) = shape.offset_vars();
     let vi = shape.input.vars[0];
+    let (folded, tables) = stage1_tables(shape, kernel, x, r_o, r_y, r_x);
+    let (stage1, rho1) = prove_product(tables, target, transcript);
+    let (rho_i, rest) = rho1.split_at(vi);
+    let (rho_dx, rho_dy) = rest.split_at(vx);
+    let eq_i = eq_table(rho_i);
+    let kernel_values: Vec<E> = folded
+        .iter()
+        .map(|f| f.iter().zip(&eq_i).map(|(&a, &b)| a * b).sum())
+        .collect();
+    transcript.append_fields(b"conv-kernel", &kernel_values);
+
+    // Stage 2 tables.
+    let (a2, b2) = stage2_tables(shape, x, &eq_i, rho_dx, rho_dy, r_y, r_x);
+    let (stage2, rho2) = prove_product(
+        vec![Mle::Ext(a2), Mle::Ext(b2)],
+        stage1.values[1],
+        transcript,
+    );
+    let kernel_point = shape.kernel_point(rho_i, r_o);
+    finish(stage1, kernel_values, stage2, rho2, rho_i, kernel_point)
+}
+
+/// Stage 1's tables at the output point `(r_o, r_y, r_x)`: the kernel matrices folded by the
+/// output channel point (one per offset, row-major over `(dy, dx)`), and the sum-check's tables
+/// over `(i, dx, dy)`: the folded kernel `K̃(i, dx, dy; r_o)`, the folded im2col `X_c`, and for a
+/// grouped convolution `eq(r_g, g)`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn stage1_tables<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    kernel: &[&[F]],
+    x: &[F],
+    r_o: &[E],
+    r_y: &[E],
+    r_x: &[E],
+) -> (Vec<Vec<E>>, Vec<Mle<F, E>>) {
+    let (vx, _) = shape.offset_vars();
+    let vi = shape.input.vars[0];
     let (kh, kw) = (shape.wy.k, shape.wx.k);
     let (ci_len, xw) = (1usize << vi, 1usize << vx);
     let (h_len, w_len) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
 
-    // Stage 1 tables. A grouped convolution folds each group's rows by `eq(r_k, ·)` alone:
+    // A grouped convolution folds each group's rows by `eq(r_k, ·)` alone:
     // `A[(g, j)] = Σ_k eq(r_k, k)·K[(g, k)][j]`, and its third table is `eq(r_g, g)`.
     let ng = shape.group_vars();
     let (r_k, r_g) = r_o.split_at(r_o.len() - ng);
@@ -204,30 +248,32 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         let e1 = collect_indexed(1 << shape.stage1_vars(), |j| eq_g[(j & (ci_len - 1)) >> nj]);
         tables.push(Mle::Ext(e1));
     }
-    let (stage1, rho1) = prove_product(tables, target, transcript);
-    let (rho_i, rest) = rho1.split_at(vi);
-    let (rho_dx, rho_dy) = rest.split_at(vx);
-    let eq_i = eq_table(rho_i);
-    let kernel_values: Vec<E> = folded
-        .iter()
-        .map(|f| f.iter().zip(&eq_i).map(|(&a, &b)| a * b).sum())
-        .collect();
-    transcript.append_fields(b"conv-kernel", &kernel_values);
+    (folded, tables)
+}
 
-    // Stage 2 tables.
-    let a2 = fold_rows(x, shape.stage2_vars(), &eq_i);
+/// Stage 2's tables: the input folded by `eq(ρ_i, ·)` over its channels, and the index maps'
+/// product `M̃_x(ρ_dx, r_x, ·)·M̃_y(ρ_dy, r_y, ·)` over the input's positions.
+pub(crate) fn stage2_tables<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    x: &[F],
+    eq_i: &[E],
+    rho_dx: &[E],
+    rho_dy: &[E],
+    r_y: &[E],
+    r_x: &[E],
+) -> (Vec<E>, Vec<E>) {
+    let (h_len, w_len) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
+    let a2 = fold_rows(x, shape.stage2_vars(), eq_i);
     let (mx, my) = (
-        shape.wx.table(Some(&eq_table(rho_dx)), &eq_x, w_len),
-        shape.wy.table(Some(&eq_table(rho_dy)), &eq_y, h_len),
+        shape
+            .wx
+            .table(Some(&eq_table(rho_dx)), &eq_table(r_x), w_len),
+        shape
+            .wy
+            .table(Some(&eq_table(rho_dy)), &eq_table(r_y), h_len),
     );
     let b2: Vec<E> = collect_indexed(h_len * w_len, |j| my[j / w_len] * mx[j % w_len]);
-    let (stage2, rho2) = prove_product(
-        vec![Mle::Ext(a2), Mle::Ext(b2)],
-        stage1.values[1],
-        transcript,
-    );
-    let kernel_point = shape.kernel_point(rho_i, r_o);
-    finish(stage1, kernel_values, stage2, rho2, rho_i, kernel_point)
+    (a2, b2)
 }
 
 /// `A[(g << n_j) | j] = Σ_k eq_k[k]·K[(((g << n_k) | k) << n_j) | j]`: a grouped kernel matrix

@@ -98,7 +98,7 @@ fn zk_vars(in_vars: usize, out_vars: usize) -> usize {
 }
 
 /// `2^{−k}` in `E`.
-fn inv_pow2<E: Field>(k: usize) -> E {
+pub(crate) fn inv_pow2<E: Field>(k: usize) -> E {
     E::from(2u64).pow([k as u64]).inverse().unwrap_or(E::ZERO)
 }
 
@@ -144,7 +144,7 @@ pub fn zk_mask_degree(input_public: bool, outputs: usize) -> usize {
 
 /// `t` (`2^v` entries) repeated to `2^n` entries: its extension, constant in the top `n − v`
 /// variables.
-fn replicate<T: Clone>(t: &[T], n: usize) -> Vec<T> {
+pub(crate) fn replicate<T: Clone>(t: &[T], n: usize) -> Vec<T> {
     let reps = (1usize << n) / t.len().max(1);
     let mut out = Vec::with_capacity(t.len() * reps);
     for _ in 0..reps {
