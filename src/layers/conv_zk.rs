@@ -65,14 +65,14 @@ impl<E: Field> ZkConvClaims<E> {
     /// Table 0's placement: the kernel matrices' segments (`segments[d]`, `d = dy·k_w + dx`) of
     /// commitment `part`, weighted by [`ZkConvClaims::kernel_weights`].
     pub fn kernel_placed(&self, part: usize, segments: &[usize]) -> Placed<E> {
-        Placed {
+        Placed::combination(
             part,
-            segments: segments
+            segments
                 .iter()
                 .copied()
                 .zip(self.kernel_weights.iter().copied())
                 .collect(),
-        }
+        )
     }
 }
 
@@ -1271,6 +1271,7 @@ mod tests {
                 &run.opening,
                 &mut t,
             )
+            .map(|_| ())
             .map_err(Rejected::Opening)
     }
 
@@ -1685,6 +1686,7 @@ mod tests {
                 &run.opening,
                 &mut t,
             )
+            .map(|_| ())
             .map_err(Rejected::Opening)
     }
 

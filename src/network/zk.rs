@@ -151,6 +151,43 @@ fn zero_check_degree() -> usize {
     masked_degree(&terms, &private)
 }
 
+/// A bias's limbs as weighted tables `(2^{at_j}, limb_j)` (model segments).
+fn bias_tables<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias) -> Vec<(E, Table)> {
+    let k = |x: i64| lift::<E>(from_i64::<F>(x));
+    bias.limbs
+        .iter()
+        .map(|&(seg, at)| (k(1 << at), Table::Model(seg)))
+        .collect()
+}
+
+/// A requantization's tables with their weights in `acc = 2^s·(y − n) + rem − 2^{s−1}` moved to
+/// the left: `(−2^s, y)`, `(2^s, n)`, `(−2^{at_k}, limb_k)` (advice segments); and its constant,
+/// `−[s > 0]·2^{s−1}`, for the right-hand side.
+fn requant_tables<F: BaseField, E: ExtField<F>>(requant: &Requant) -> (Vec<(E, Table)>, E) {
+    let k = |x: i64| lift::<E>(from_i64::<F>(x));
+    let s = 1i64 << requant.shift;
+    let mut out = vec![
+        (-k(s), Table::Advice(requant.y)),
+        (k(s), Table::Advice(requant.n)),
+    ];
+    let mut at = 0;
+    for &(seg, w) in &requant.limbs {
+        out.push((-k(1 << at), Table::Advice(seg)));
+        at += w;
+    }
+    let lhs = if requant.shift > 0 {
+        -k(1 << (requant.shift - 1))
+    } else {
+        E::ZERO
+    };
+    (out, lhs)
+}
+
+/// The bias's public part on the right-hand side: `2^31·lt(r_o, outputs)`.
+fn bias_public<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias, r_o: &[E]) -> E {
+    -lift::<E>(from_i64::<F>(MIN_BIAS)) * lt_eval(r_o, bias.outputs)
+}
+
 /// The output-side tables of a requantizing dense layer with its bias: `(weight, where)` for
 /// the bias limbs (model), `y`, `n` and the remainder's limbs (advice), in the dense step's
 /// order; and the left-hand side `2^31·lt(r, outputs) − [s > 0]·2^{s−1}`.
@@ -159,25 +196,10 @@ fn dense_outputs<F: BaseField, E: ExtField<F>>(
     requant: &Requant,
     r: &[E],
 ) -> (Vec<(E, Table)>, E) {
-    let k = |x: i64| lift::<E>(from_i64::<F>(x));
-    let mut out: Vec<(E, Table)> = bias
-        .limbs
-        .iter()
-        .map(|&(seg, at)| (k(1 << at), Table::Model(seg)))
-        .collect();
-    let s = 1i64 << requant.shift;
-    out.push((-k(s), Table::Advice(requant.y)));
-    out.push((k(s), Table::Advice(requant.n)));
-    let mut at = 0;
-    for &(seg, w) in &requant.limbs {
-        out.push((-k(1 << at), Table::Advice(seg)));
-        at += w;
-    }
-    let mut lhs = -k(MIN_BIAS) * lt_eval(r, bias.outputs);
-    if requant.shift > 0 {
-        lhs -= k(1 << (requant.shift - 1));
-    }
-    (out, lhs)
+    let mut out = bias_tables::<F, E>(bias);
+    let (rq, c) = requant_tables::<F, E>(requant);
+    out.extend(rq);
+    (out, bias_public::<F, E>(bias, r) + c)
 }
 
 /// A segment of the model or of the advice.
@@ -210,8 +232,20 @@ impl ZkPlan {
                     s.push(libra_len(out_vars, zc));
                 }
                 Step::FusedRelu => {}
-                Step::Conv { .. } => return Err(unsupported("a convolution")),
-                Step::AvgPool { .. } => return Err(unsupported("average pooling")),
+                Step::Conv { shape, .. } => {
+                    s.push(crate::layers::conv::zk_mask_len(
+                        shape,
+                        plan.sources[tin] == Source::Input,
+                    ));
+                    s.push(libra_len(out_vars, zc));
+                }
+                Step::AvgPool { shape, .. } => {
+                    s.push(crate::layers::conv::window_sum_zk_mask_len(
+                        shape,
+                        plan.sources[tin] == Source::Input,
+                    ));
+                    s.push(libra_len(out_vars, zc));
+                }
                 Step::Add { .. } => return Err(unsupported("a residual add")),
                 Step::Relu { .. } => return Err(unsupported("a standalone ReLU")),
                 Step::MaxPool { .. } | Step::MaxPoolWindow { .. } => {
