@@ -405,6 +405,99 @@ pub fn verify_zk<E: Field>(
 }
 
 #[cfg(test)]
+mod tests {
+    //! The transparent zero-check on its own (the network's and the max-pool's suites run it in
+    //! proofs): a table shared by two pairs, a nonzero product, the sent `eq` checked first.
+    use super::*;
+    use crate::field::{Goldilocks, GoldilocksExt2};
+    use ark_ff::AdditiveGroup;
+
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+
+    const NAMES: Names = Names {
+        step: "test zero-check",
+        eq: "test zero-check eq",
+    };
+
+    /// `a·b = 0` and `a·c = 0` over 3 variables; `a·b` broken at entry 5 if `broken`.
+    fn tables(broken: bool) -> Vec<Vec<F>> {
+        let a: Vec<F> = (0..8u64).map(|i| F::from(i % 2)).collect();
+        let mut b: Vec<F> = (0..8u64).map(|i| F::from((i + 1) % 2 * (i + 3))).collect();
+        let c: Vec<F> = (0..8u64).map(|i| F::from((i + 1) % 2 * 7)).collect();
+        if broken {
+            b[5] = F::from(2u64);
+        }
+        vec![a, b, c]
+    }
+
+    fn run(broken: bool, edit: impl Fn(&mut ProductProof<E>)) -> Result<(), LayerError> {
+        let r: Vec<E> = (1..4u64).map(E::from).collect();
+        let coeffs = [E::from(3u64), E::from(5u64)];
+        let pairs = [(0, 1), (0, 2)];
+        let mut t = Transcript::new(b"t");
+        let (mut proof, rho) = prove_at(&r, &coeffs, tables(broken), &pairs, &mut t);
+        edit(&mut proof);
+        let mut t = Transcript::new(b"t");
+        let (point, values) = verify_at(NAMES, &r, &coeffs, 3, &pairs, &proof, &mut t)?;
+        assert_eq!(point, rho);
+        assert_eq!(values.len(), 3, "one value per table, the shared one once");
+        Ok(())
+    }
+
+    #[test]
+    fn a_table_shared_by_two_pairs_round_trips_and_a_nonzero_product_fails() {
+        assert_eq!(run(false, |_| {}), Ok(()));
+        assert_eq!(
+            run(true, |_| {}),
+            Err(LayerError::FinalProduct {
+                step: "test zero-check"
+            })
+        );
+        assert_eq!(
+            run(false, |p| p.values[0] += E::ONE),
+            Err(LayerError::PublicValue {
+                what: "test zero-check eq"
+            })
+        );
+        assert_eq!(
+            run(false, |p| p.values[2] += E::ONE),
+            Err(LayerError::FinalProduct {
+                step: "test zero-check"
+            })
+        );
+        assert_eq!(
+            run(false, |p| {
+                p.values.pop();
+            }),
+            Err(LayerError::Count {
+                what: "test zero-check",
+                expected: 4,
+                got: 3
+            })
+        );
+    }
+
+    #[test]
+    fn one_pair_is_the_product_sumcheck_of_eq_a_and_b() {
+        // prove_pair's proof is the product sum-check of [eq, a, b] (the network's bytes).
+        let [a, b, _] = <[Vec<F>; 3]>::try_from(tables(false)).expect("three tables");
+        let mut t = Transcript::new(b"t");
+        let (proof, rho) = prove_pair::<F, E>(3, a.clone(), b.clone(), &mut t);
+        let mut t2 = Transcript::new(b"t");
+        let r: Vec<E> = t2.challenge_fields(POINT, 3);
+        let (product, rho2) = super::super::prove_product(
+            vec![Mle::Ext(eq_table(&r)), Mle::Base(a), Mle::Base(b)],
+            E::ZERO,
+            &mut t2,
+        );
+        assert_eq!((proof.clone(), rho.clone()), (product, rho2));
+        let (rho3, _, _) = verify_pair(3, &proof, &mut Transcript::new(b"t")).unwrap();
+        assert_eq!(rho3, rho);
+    }
+}
+
+#[cfg(test)]
 mod zk_tests {
     //! The zero-knowledge zero-check, discharged by one opening of a hiding commitment that holds
     //! the committed tensors and the step's Libra mask: requantization's `y·n = 0` (one pair),
