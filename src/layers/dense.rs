@@ -124,22 +124,27 @@ fn zk_terms<E: Field>(
     terms
 }
 
-/// Which tables of the zero-knowledge dense step are private: `W`, `x` unless public, never
-/// `eq`, every output-side table.
-fn zk_private(input_public: bool, outputs: usize) -> Vec<bool> {
-    let mut p = vec![true, !input_public, false];
+/// Which tables of a zero-knowledge matrix–vector step are private: the matrix and `x` unless
+/// public, never `eq`, every output-side table.
+fn zk_private(matrix_public: bool, input_public: bool, outputs: usize) -> Vec<bool> {
+    let mut p = vec![!matrix_public, !input_public, false];
     p.extend(std::iter::repeat_n(true, outputs));
     p
 }
 
 /// The degree of the zero-knowledge dense step's mask ([`crate::sumcheck::zk::masked_degree`]).
 pub fn zk_mask_degree(input_public: bool, outputs: usize) -> usize {
+    matvec_mask_degree(false, input_public, outputs)
+}
+
+/// The mask degree of a zero-knowledge matrix–vector step ([`prove_matvec_zk`]).
+pub(crate) fn matvec_mask_degree(matrix_public: bool, input_public: bool, outputs: usize) -> usize {
     let terms = zk_terms::<crate::field::Goldilocks>(
         1,
         1,
         std::iter::repeat_n(crate::field::Goldilocks::ONE, outputs),
     );
-    crate::sumcheck::zk::masked_degree(&terms, &zk_private(input_public, outputs))
+    crate::sumcheck::zk::masked_degree(&terms, &zk_private(matrix_public, input_public, outputs))
 }
 
 /// `t` (`2^v` entries) repeated to `2^n` entries: its extension, constant in the top `n − v`
@@ -187,18 +192,73 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     crate::sumcheck::zk::MaskedProof<E>,
     Vec<crate::zk::Deferred<E>>,
 ) {
+    let in_vars = x.len().trailing_zeros() as usize;
+    let wr = fold_rows(w, in_vars, &eq_table(r_o));
+    prove_matvec_zk(
+        MatVec {
+            matrix: wr,
+            matrix_public: false,
+            x,
+            input_public,
+        },
+        outputs,
+        r_o,
+        lhs,
+        mask,
+        scalars,
+        transcript,
+    )
+}
+
+/// The input side of a zero-knowledge matrix–vector step: the matrix folded at the output point,
+/// `M̃(·, r_o)` over the input's variables, and the input `x`; each private or public.
+pub(crate) struct MatVec<'a, F, E> {
+    /// `M̃(·, r_o)`, `2^{n_i}` entries.
+    pub(crate) matrix: Vec<E>,
+    /// Whether the matrix is public (an index map): then no claim is made on it.
+    pub(crate) matrix_public: bool,
+    /// The input, `2^{n_i}` entries.
+    pub(crate) x: &'a [F],
+    /// Whether the input is public.
+    pub(crate) input_public: bool,
+}
+
+/// [`prove_zk`] for any matrix: the masked sum-check of
+/// `Σ_i M̃(i, r_o)·x̃(i) + Σ_o eq(r_o, o)·Σ_k a_k·t_k(o) = lhs` with the matrix and the input
+/// private or public (a public matrix is an index map: flatten). Claims numbered as in
+/// [`prove_zk`] (`0` = the matrix, `1` = `x`, `2 + k` = `t_k`; none on a public table).
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+pub(crate) fn prove_matvec_zk<F: BaseField, E: ExtField<F>>(
+    input: MatVec<'_, F, E>,
+    outputs: &OutputTables<'_, F, E>,
+    r_o: &[E],
+    lhs: E,
+    mask: &crate::sumcheck::zk::Mask<E>,
+    scalars: &impl crate::zk::TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (
+    crate::sumcheck::zk::MaskedProof<E>,
+    Vec<crate::zk::Deferred<E>>,
+) {
+    let MatVec {
+        matrix,
+        matrix_public,
+        x,
+        input_public,
+    } = input;
     let (in_vars, out_vars) = (x.len().trailing_zeros() as usize, r_o.len());
     let n = zk_vars(in_vars, out_vars);
     let eq = eq_table(r_o);
-    let wr = fold_rows(w, in_vars, &eq);
     let mut tables = vec![
-        Mle::Ext(replicate(&wr, n)),
+        Mle::Ext(replicate(&matrix, n)),
         Mle::Base(replicate(x, n)),
         Mle::Ext(replicate(&eq, n)),
     ];
     tables.extend(outputs.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
     let terms = zk_terms(in_vars, out_vars, outputs.iter().map(|(a, _)| *a));
-    let private = zk_private(input_public, outputs.len());
+    let private = zk_private(matrix_public, input_public, outputs.len());
     let instance = crate::sumcheck::Instance::new(tables, terms).expect("tables of 2^n entries");
     let point_of = |i: usize, rho: &[E]| -> Vec<E> {
         match i {
@@ -207,7 +267,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
             _ => rho[..out_vars].to_vec(),
         }
     };
-    // Instance tables `[W, x, eq, t_0, …]`; the claims' numbering `[W, x, t_0, …]`.
+    // Instance tables `[M, x, eq, t_0, …]`; the claims' numbering `[M, x, t_0, …]`.
     let table_of = |i: usize| if i < 2 { i } else { i - 1 };
     let scalar = |i: usize, rho: &[E]| scalars.mask_at(table_of(i), &point_of(i, rho));
     let out =
@@ -215,7 +275,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let mut deferred = zk_deferred(
         in_vars,
         out_vars,
-        input_public,
+        [matrix_public, input_public],
         r_o,
         &out.point,
         out.beta,
@@ -229,17 +289,20 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     (out.proof, deferred)
 }
 
-/// The masked values' claims of a zero-knowledge dense step at `(ρ, β)`.
+/// The masked values' claims of a zero-knowledge matrix–vector step at `(ρ, β)`.
 fn zk_deferred<E: Field>(
     in_vars: usize,
     out_vars: usize,
-    input_public: bool,
+    [matrix_public, input_public]: [bool; 2],
     r_o: &[E],
     rho: &[E],
     beta: E,
     values: &[E],
 ) -> Vec<crate::zk::Deferred<E>> {
-    let mut tables: Vec<(usize, Vec<E>)> = vec![(0, [&rho[..in_vars], r_o].concat())];
+    let mut tables: Vec<(usize, Vec<E>)> = Vec::with_capacity(values.len());
+    if !matrix_public {
+        tables.push((0, [&rho[..in_vars], r_o].concat()));
+    }
     if !input_public {
         tables.push((1, rho[..in_vars].to_vec()));
     }
@@ -278,28 +341,84 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     proof: &crate::sumcheck::zk::MaskedProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
+    verify_matvec_zk(
+        MatVecNames {
+            step: "dense (zero knowledge)",
+            point: "dense (zero knowledge) point",
+            input: "dense (zero knowledge) public input",
+        },
+        in_vars,
+        weights,
+        None,
+        input,
+        r_o,
+        lhs,
+        mask_degree,
+        proof,
+        transcript,
+    )
+}
+
+/// A public matrix's extension at `(ρ_in, r_o)`, given `ρ_in` (the verifier's own).
+pub(crate) type PublicMatrix<'a, E> = &'a dyn Fn(&[E]) -> E;
+
+/// The names a zero-knowledge matrix–vector verifier's errors carry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatVecNames {
+    /// The sum-check's step.
+    pub(crate) step: &'static str,
+    /// The point's length.
+    pub(crate) point: &'static str,
+    /// A public input's length.
+    pub(crate) input: &'static str,
+}
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+/// Verifies [`prove_matvec_zk`]: `matrix` evaluates a public matrix at `(ρ_in, r_o)` given
+/// `ρ_in` (`None`: the matrix is private and committed), `input` is a public input's table
+/// (`None`: committed). Returns the claims for the proof's opening (numbered as in
+/// [`prove_zk`]); errors carry `names`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn verify_matvec_zk<F: BaseField, E: ExtField<F>>(
+    names: MatVecNames,
+    in_vars: usize,
+    weights: &[E],
+    matrix: Option<PublicMatrix<'_, E>>,
+    input: Option<&[F]>,
+    r_o: &[E],
+    lhs: E,
+    mask_degree: usize,
+    proof: &crate::sumcheck::zk::MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
+    let step = names.step;
     let out_vars = r_o.len();
     let n = zk_vars(in_vars, out_vars);
-    let private = zk_private(input.is_some(), weights.len());
+    let private = zk_private(matrix.is_some(), input.is_some(), weights.len());
     let count = private.iter().filter(|&&p| p).count();
     let claim = crate::sumcheck::zk::verify_masked(n, mask_degree, lhs, count, proof, transcript)
-        .map_err(|source| LayerError::Sumcheck {
-        step: "dense (zero knowledge)",
-        source,
-    })?;
+        .map_err(|source| LayerError::Sumcheck { step, source })?;
     let rho = &claim.point;
     let (Some(rho_in), Some(rho_out)) = (rho.get(..in_vars), rho.get(..out_vars)) else {
         return Err(LayerError::Count {
-            what: "dense (zero knowledge) point",
+            what: names.point,
             expected: n,
             got: rho.len(),
         });
     };
-    let mut public = Vec::with_capacity(2);
+    let mut public = Vec::with_capacity(3);
+    if let Some(m) = matrix {
+        public.push(m(rho_in));
+    }
     if let Some(x) = input {
         if x.len() != 1 << in_vars {
             return Err(LayerError::Count {
-                what: "dense (zero knowledge) public input",
+                what: names.input,
                 expected: 1 << in_vars,
                 got: x.len(),
             });
@@ -313,15 +432,12 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     let ids: Vec<usize> = (0..count).collect();
     let masks = claim
         .deferred(&terms, &private, &public, &ids, mask_degree)
-        .map_err(|source| LayerError::Sumcheck {
-            step: "dense (zero knowledge)",
-            source,
-        })?
+        .map_err(|source| LayerError::Sumcheck { step, source })?
         .pop();
     let mut out = zk_deferred(
         in_vars,
         out_vars,
-        input.is_some(),
+        [matrix.is_some(), input.is_some()],
         r_o,
         rho,
         claim.beta,

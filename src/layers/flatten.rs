@@ -4,10 +4,19 @@
 //! `F(r, q) = eq(r, flat(q))` for valid positions and 0 on padding. The verifier evaluates
 //! `F̃(r, ρ) = Σ_{valid q} eq(r, flat(q))·eq(ρ, q)` in `O(c·h·w)`: linear in the flattened
 //! tensor, which in a CNN is small (the input of the first dense layer).
+//!
+//! In zero-knowledge mode ([`prove_zk`], [`verify_zk`]) the output is committed as an advice
+//! copy and the relation `Σ_q F(r, q)·x(q) − copy(r) = 0` is checked at a fresh point `r` by one
+//! masked sum-check: the dense step's ([`super::dense::prove_zk`]) with the public index map `F`
+//! in place of the weights and the copy as the one output-side table, of weight `−1`.
 
-use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
+use super::dense::{self, MatVec, MatVecNames};
+use super::{ceil_log2, get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::poly::{eq_table, Mle};
+use crate::sumcheck::zk::{Mask, MaskedProof};
+use crate::transcript::TranscriptExt;
+use crate::zk::{Deferred, TableMasks};
 use ark_ff::Field;
 use merlin::Transcript;
 
@@ -21,6 +30,24 @@ fn table<E: MulAcc>(input: &Dims, r: &[E]) -> Vec<E> {
         }
     }
     t
+}
+
+/// `F̃(r, ρ) = Σ_{valid q} eq(r, flat(q))·eq(ρ, q)`, the index map's extension.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+fn map_at<E: MulAcc + Field>(input: &Dims, r: &[E], rho: &[E]) -> E {
+    let er = eq_table(r);
+    let ep = eq_table(rho);
+    (0..input.logical_len())
+        .map(|flat| {
+            er.get(flat).copied().unwrap_or(E::ZERO)
+                * ep.get(input.padded_index(flat)).copied().unwrap_or(E::ZERO)
+        })
+        .sum()
 }
 
 /// Proves `target = ṽ(r)`; returns the proof, the input point and the input's value there.
@@ -57,18 +84,423 @@ pub fn verify<E: MulAcc + Field>(
     let (rho, v) = verify_product("flatten", input.num_vars(), 2, target, proof, transcript)?;
     let value = get(&v, 0, "flatten values", 2)?;
     let wiring = get(&v, 1, "flatten values", 2)?;
-    let er = eq_table(r);
-    let ep = eq_table(&rho);
-    let expect: E = (0..input.logical_len())
-        .map(|flat| {
-            er.get(flat).copied().unwrap_or(E::ZERO)
-                * ep.get(input.padded_index(flat)).copied().unwrap_or(E::ZERO)
-        })
-        .sum();
-    if wiring != expect {
+    if wiring != map_at(input, r, &rho) {
         return Err(LayerError::PublicValue {
             what: "flatten index map",
         });
     }
     Ok((rho, value))
+}
+
+/// Label of the zero-knowledge flatten's point `r` on the output.
+pub const ZK_POINT: &[u8] = b"zk-flatten-point";
+
+/// The output's variables: the flattened tensor `[c·h·w]`, padded.
+pub fn output_vars(input: &Dims) -> usize {
+    ceil_log2(input.logical_len())
+}
+
+/// The zero-knowledge flatten's sum-check variables: the larger side's.
+fn zk_vars(input: &Dims) -> usize {
+    input.num_vars().max(output_vars(input))
+}
+
+/// The mask degree: one private factor per term, `1 + 1`.
+fn zk_degree() -> usize {
+    dense::matvec_mask_degree(true, false, 1)
+}
+
+/// The number of fresh `E` mask entries [`prove_zk`] needs: its Libra mask over the sum-check's
+/// variables and `b`, of degree 2. The masked values' scalars are the committed tables' masks.
+pub fn zk_mask_len(input: &Dims) -> usize {
+    1 + (zk_vars(input) + 1) * zk_degree()
+}
+
+/// The core's numbering (`1` = `x`, `2` = the copy) as this step's (`0` = `x`, `1` = the copy).
+struct Renumber<'a, T>(&'a T);
+
+impl<E, T: TableMasks<E>> TableMasks<E> for Renumber<'_, T> {
+    fn mask_at(&self, table: usize, point: &[E]) -> E {
+        self.0.mask_at(table.saturating_sub(1), point)
+    }
+}
+
+/// The core's claims renumbered as this step's.
+fn renumber<E>(claims: Vec<Deferred<E>>) -> Vec<Deferred<E>> {
+    claims
+        .into_iter()
+        .map(|c| match c {
+            Deferred::Masked {
+                table,
+                point,
+                beta,
+                value,
+            } => Deferred::Masked {
+                table: table.saturating_sub(1),
+                point,
+                beta,
+                value,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+/// The flatten's relation in zero knowledge (`spec/zk.md`, "Zero-checks and flatten, in
+/// zero-knowledge mode"): at a fresh point `r` on the output ([`ZK_POINT`], [`output_vars`]
+/// coordinates), one masked sum-check of
+///
+/// ```text
+///     Σ_q F̃(r, q)·x̃(q) − copỹ(r) = 0
+/// ```
+///
+/// over `max(n_in, n_out)` variables — [`dense::prove_zk`]'s step with the public index map `F`
+/// as its matrix and the copy as its one output-side table, of weight `−1`. `x` (the input,
+/// `input.len()` entries) and `copy` (the committed output, `2^{output_vars}` entries) are
+/// private committed tables numbered `0` and `1`; `scalars.mask_at(0, ρ_{<n_in})` and
+/// `mask_at(1, ρ_{<n_out})` their masks at their claims' points. `fresh` is the Libra mask
+/// ([`zk_mask_len`] entries, committed beforehand). Returns the proof and the claims:
+/// `Masked` on `x` at `ρ_{<n_in}`, on the copy at `ρ_{<n_out}`, then the mask's form on
+/// `fresh` — [`verify_zk`]'s list.
+///
+/// Refuses (`LayerError::Count`) tables or fresh masks of the wrong length.
+pub fn prove_zk<F: BaseField, E: ExtField<F>>(
+    input: &Dims,
+    x: &[F],
+    copy: &[F],
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(MaskedProof<E>, Vec<Deferred<E>>), LayerError> {
+    let count = |what, expected: usize, got: usize| {
+        (expected != got)
+            .then_some(LayerError::Count {
+                what,
+                expected,
+                got,
+            })
+            .map_or(Ok(()), Err)
+    };
+    let out_vars = output_vars(input);
+    count("flatten (zero knowledge) input", input.len(), x.len())?;
+    count("flatten (zero knowledge) copy", 1 << out_vars, copy.len())?;
+    count(
+        "flatten (zero knowledge) fresh masks",
+        zk_mask_len(input),
+        fresh.len(),
+    )?;
+    let mask = Mask::from_entries(zk_vars(input) + 1, fresh).ok_or(LayerError::Count {
+        what: "flatten (zero knowledge) fresh masks",
+        expected: zk_mask_len(input),
+        got: fresh.len(),
+    })?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, out_vars);
+    let (proof, claims) = dense::prove_matvec_zk(
+        MatVec {
+            matrix: table(input, &r),
+            matrix_public: true,
+            x,
+            input_public: false,
+        },
+        &[(-E::ONE, copy)],
+        &r,
+        E::ZERO,
+        &mask,
+        &Renumber(scalars),
+        transcript,
+    );
+    Ok((proof, renumber(claims)))
+}
+
+/// Verifies [`prove_zk`]; returns the claims for the proof's opening (numbered as there), the
+/// prover's list for an honest proof.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_zk<F: BaseField, E: ExtField<F>>(
+    input: &Dims,
+    proof: &MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, output_vars(input));
+    let matrix = |rho: &[E]| map_at(input, &r, rho);
+    let claims = dense::verify_matvec_zk::<F, E>(
+        MatVecNames {
+            step: "flatten (zero knowledge)",
+            point: "flatten (zero knowledge) point",
+            input: "flatten (zero knowledge) public input",
+        },
+        input.num_vars(),
+        &[-E::ONE],
+        Some(&matrix),
+        None,
+        &r,
+        E::ZERO,
+        zk_degree(),
+        proof,
+        transcript,
+    )?;
+    Ok(renumber(claims))
+}
+
+#[cfg(test)]
+mod zk_tests {
+    //! The zero-knowledge flatten, discharged by one opening of a hiding commitment that holds
+    //! the input, the committed copy of the output and the step's Libra mask.
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::pcs::basefold::Params;
+    use crate::pcs::packing::Packing;
+    use crate::pcs::zk::{self as pzk, ZkProverData};
+    use crate::sumcheck::SumcheckError;
+    use crate::zk::{mask_entries, DischargeError, Layout, Ledger, Placed};
+    use ark_ff::{AdditiveGroup, FftField};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn params() -> Params {
+        Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        }
+    }
+
+    /// The committed tables' masks: table `t` is segment `t`.
+    struct Segments<'a, F> {
+        data: &'a ZkProverData<F>,
+        packing: &'a Packing,
+    }
+
+    impl<F: BaseField, E: ExtField<F>> TableMasks<E> for Segments<'_, F> {
+        fn mask_at(&self, table: usize, point: &[E]) -> E {
+            let z = self.packing.point(table, point);
+            self.data.mask_at(0, &z).expect("one committed table")
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Cheat {
+        None,
+        /// A committed copy that differs from the flattened input in one entry, proven as it is.
+        Copy,
+        /// The same committed copy, proven with the true one (edited after the commitment).
+        Edited,
+        /// A masked value changed in the proof.
+        Value,
+        /// A masked value dropped from the proof.
+        Count,
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Failure {
+        Layer(LayerError),
+        Discharge(DischargeError),
+    }
+
+    fn run<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        shape: &[usize],
+        cheat: Cheat,
+    ) -> Result<(), Failure> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let input = Dims::new(shape);
+        let out_vars = output_vars(&input);
+        let flat: Vec<i64> = (0..input.logical_len())
+            .map(|_| rng.gen_range(-50..50))
+            .collect();
+        let f = |v: i64| -> F {
+            if v < 0 {
+                -F::from(v.unsigned_abs())
+            } else {
+                F::from(v as u64)
+            }
+        };
+        let mut x = vec![F::ZERO; input.len()];
+        for (q, &v) in flat.iter().enumerate() {
+            x[input.padded_index(q)] = f(v);
+        }
+        let mut copy = vec![F::ZERO; 1 << out_vars];
+        for (c, &v) in copy.iter_mut().zip(&flat) {
+            *c = f(v);
+        }
+        let mut committed = copy.clone();
+        if matches!(cheat, Cheat::Copy | Cheat::Edited) {
+            committed[flat.len() / 2] += F::ONE;
+        }
+        if cheat == Cheat::Copy {
+            copy = committed.clone();
+        }
+        let fresh: Vec<E> = (0..zk_mask_len(&input))
+            .map(|_| E::rand(&mut rng))
+            .collect();
+        let mut masks = mask_entries::<F, E>(&fresh);
+        let mask_vars = (masks.len().next_power_of_two().trailing_zeros() as usize).max(7);
+        masks.resize(1 << mask_vars, F::ZERO);
+        let packing = Packing::new(&[input.num_vars(), out_vars, mask_vars]);
+        let (commitment, mut data) = pzk::commit(
+            &params(),
+            packing.pack(&[x.clone(), committed, masks]),
+            packing.num_vars(),
+            &mut rng,
+        )
+        .unwrap();
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, 2)),
+        };
+        let placed: Vec<Placed<E>> = vec![Placed::segment(0, 0), Placed::segment(0, 1)];
+        let start = || {
+            let mut t = Transcript::new(b"flatten-zk");
+            t.append_message(b"root", &commitment.inner.root);
+            t
+        };
+
+        // The prover.
+        let scalars = Segments {
+            data: &data,
+            packing: &packing,
+        };
+        let mut tp = start();
+        let (mut proof, deferred) = prove_zk(&input, &x, &copy, &fresh, &scalars, &mut tp).unwrap();
+        let expected = verify_zk::<F, E>(&input, &proof, &mut start()).unwrap();
+        if cheat == Cheat::Copy {
+            assert_ne!(expected, deferred, "a false sum shows in the mask's form");
+        } else {
+            assert_eq!(expected, deferred, "the prover's claims are the verifier's");
+        }
+        let mut ledger = Ledger::new();
+        ledger.defer(expected, &placed, 0).unwrap();
+        let opening = ledger
+            .open(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data.clone())],
+                &mut rng,
+                &mut tp.clone(),
+            )
+            .or_else(|e| match (cheat, e) {
+                (Cheat::Copy | Cheat::Edited, DischargeError::Unsatisfied { .. }) => ledger
+                    .open_checked(
+                        &params(),
+                        &layout,
+                        &mut [(&commitment, &mut data)],
+                        &mut rng,
+                        &mut tp,
+                        false,
+                    ),
+                (_, e) => Err(e),
+            })
+            .unwrap();
+        match cheat {
+            Cheat::Value => proof.values[1] += E::ONE,
+            Cheat::Count => {
+                proof.values.pop();
+            }
+            _ => {}
+        }
+
+        // The verifier.
+        let mut tv = start();
+        let claims = verify_zk::<F, E>(&input, &proof, &mut tv).map_err(Failure::Layer)?;
+        let mut ledger = Ledger::new();
+        ledger
+            .defer(claims, &placed, 0)
+            .map_err(Failure::Discharge)?;
+        ledger
+            .verify(&params(), &layout, &[&commitment], &opening, &mut tv)
+            .map(|_| ())
+            .map_err(Failure::Discharge)
+    }
+
+    /// Shapes whose paddings differ: 27 entries padded to 32 from `[4, 4, 4]`, no padding, a
+    /// one-dimensional input, uneven sides.
+    const SHAPES: [&[usize]; 4] = [&[3, 3, 3], &[4, 4, 4], &[5], &[2, 3, 5]];
+
+    #[test]
+    fn the_zero_knowledge_flatten_round_trips_on_both_fields() {
+        for shape in SHAPES {
+            assert_eq!(
+                run::<Goldilocks, GoldilocksExt2>(1, shape, Cheat::None),
+                Ok(()),
+                "{shape:?}"
+            );
+            assert_eq!(
+                run::<Bn254Fr, Bn254Fr>(2, shape, Cheat::None),
+                Ok(()),
+                "{shape:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cheating_flatten_prover_is_caught() {
+        for shape in [&[3, 3, 3][..], &[2, 3, 5]] {
+            for cheat in [Cheat::Copy, Cheat::Edited, Cheat::Value] {
+                let got = run::<Goldilocks, GoldilocksExt2>(3, shape, cheat);
+                assert!(
+                    matches!(got, Err(Failure::Discharge(DischargeError::Opening(_)))),
+                    "{shape:?} {cheat:?}: {got:?}"
+                );
+            }
+        }
+        assert!(matches!(
+            run::<Bn254Fr, Bn254Fr>(4, &[3, 3, 3], Cheat::Copy),
+            Err(Failure::Discharge(DischargeError::Opening(_)))
+        ));
+        assert_eq!(
+            run::<Goldilocks, GoldilocksExt2>(5, &[3, 3, 3], Cheat::Count),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step: "flatten (zero knowledge)",
+                source: SumcheckError::MaskedValues {
+                    expected: 2,
+                    got: 1
+                }
+            }))
+        );
+    }
+
+    #[test]
+    fn the_prover_refuses_wrong_shapes() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let input = Dims::new(&[3, 3, 3]);
+        let (x, copy) = (vec![F::ZERO; 64], vec![F::ZERO; 32]);
+        let fresh = vec![E::ZERO; zk_mask_len(&input)];
+        assert_eq!(fresh.len(), 1 + 7 * 2);
+        let scalars = crate::zk::ExplicitMasks::<E>(vec![vec![E::ZERO; 64]; 2]);
+        let mut t = Transcript::new(b"t");
+        let refused = |x: &[F], copy: &[F], fresh: &[E], t: &mut Transcript| {
+            prove_zk(&input, x, copy, fresh, &scalars, t).map(|_| ())
+        };
+        assert_eq!(
+            refused(&x, &copy[..16], &fresh, &mut t),
+            Err(LayerError::Count {
+                what: "flatten (zero knowledge) copy",
+                expected: 32,
+                got: 16
+            })
+        );
+        assert_eq!(
+            refused(&x[..32], &copy, &fresh, &mut t),
+            Err(LayerError::Count {
+                what: "flatten (zero knowledge) input",
+                expected: 64,
+                got: 32
+            })
+        );
+        assert_eq!(
+            refused(&x, &copy, &fresh[1..], &mut t),
+            Err(LayerError::Count {
+                what: "flatten (zero knowledge) fresh masks",
+                expected: 15,
+                got: 14
+            })
+        );
+        assert_eq!(refused(&x, &copy, &fresh, &mut t), Ok(()));
+    }
 }

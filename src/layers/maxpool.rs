@@ -15,19 +15,17 @@
 //! `(d, o)` reads a real input position): a padded position reads as `−L`, the smallest
 //! activation, so it never exceeds a real one, and every window holds a real position.
 //!
-//! This module provides the views (prover tables), the verifier's `P̃_d`, the batched zero-check
-//! `Σ_x eq(r', x)·Σ_i λ_i·(z_i − u_i)(x)·(z_i − v_i)(x) = 0` of the chain of two-way maxima, and
-//! the reduction of claims on the views at several points to one claim on `X` (one product
+//! This module provides the views (prover tables), the verifier's `P̃_d`, and the reduction of claims on the views at several points to one claim on `X` (one product
 //! sum-check against `T = Σ_j γ_j·eq(r_{j,c}, ·)·M̃_y(dy_j, r_{j,y}, ·)·M̃_x(dx_j, r_{j,x}, ·)`,
-//! which the verifier evaluates in `O(k·out)` per point).
+//! which the verifier evaluates in `O(k·out)` per point). The chain of two-way maxima is checked
+//! by the batched zero-check `Σ_x eq(r', x)·Σ_i λ_i·(z_i − u_i)(x)·(z_i − v_i)(x) = 0`
+//! ([`super::zero_check::prove_batched`]).
 
 use super::conv::ConvShape;
 use super::{prove_product, verify_product, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
-use crate::sumcheck::{self, Instance, Term};
 use crate::transcript::TranscriptExt;
-use ark_ff::Field;
 use merlin::Transcript;
 
 /// The kernel offsets `(dy, dx)`, row-major (`d = dy·k + dx`).
@@ -87,100 +85,6 @@ pub fn padding_indicators<E: MulAcc>(shape: &ConvShape, r: &[E]) -> Vec<E> {
     ry.iter()
         .flat_map(|&a| rx.iter().map(move |&b| real - a * b))
         .collect()
-}
-
-/// Proves `Σ_x eq(r', x)·Σ_i λ_i·a_i(x)·b_i(x) = 0` for the pairs `(a_i, b_i)` (tables of
-/// `2^vars` entries): `r'` drawn as `zero-check-point`, the `λ_i` as `max-pool-batch`. The proof's
-/// values are `eq(r', ρ)`, then `a_i(ρ), b_i(ρ)` pair after pair. Returns the proof and `ρ`.
-pub fn prove_zero_checks<F: BaseField, E: ExtField<F>>(
-    vars: usize,
-    pairs: Vec<(Vec<F>, Vec<F>)>,
-    transcript: &mut Transcript,
-) -> (ProductProof<E>, Vec<E>) {
-    let r: Vec<E> = transcript.challenge_fields(b"zero-check-point", vars);
-    let lambda: Vec<E> = transcript.challenge_fields(b"max-pool-batch", pairs.len());
-    let mut tables = vec![Mle::Ext(eq_table(&r))];
-    let mut terms = Vec::with_capacity(pairs.len());
-    for (i, ((a, b), l)) in pairs.into_iter().zip(lambda).enumerate() {
-        tables.push(Mle::Base(a));
-        tables.push(Mle::Base(b));
-        terms.push(Term {
-            coeff: l,
-            factors: vec![0, 2 * i + 1, 2 * i + 2],
-        });
-    }
-    let instance = Instance::new(tables, terms)
-        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
-    let out = sumcheck::prove(instance, E::ZERO, transcript);
-    transcript.append_fields(b"product-values", &out.table_values);
-    (
-        ProductProof {
-            sumcheck: out.proof,
-            values: out.table_values,
-        },
-        out.point,
-    )
-}
-
-/// A pair's sent values `(a_i(ρ), b_i(ρ))`.
-pub type PairValues<E> = (E, E);
-
-/// Verifies [`prove_zero_checks`] over `vars` variables and `pairs` pairs; returns `ρ` and each
-/// pair's sent values `(a_i(ρ), b_i(ρ))`, which the caller must check against the operands.
-#[deny(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
-pub fn verify_zero_checks<E: Field>(
-    vars: usize,
-    pairs: usize,
-    proof: &ProductProof<E>,
-    transcript: &mut Transcript,
-) -> Result<(Vec<E>, Vec<PairValues<E>>), LayerError> {
-    const STEP: &str = "max-pool zero-check";
-    let r: Vec<E> = transcript.challenge_fields(b"zero-check-point", vars);
-    let lambda: Vec<E> = transcript.challenge_fields(b"max-pool-batch", pairs);
-    let ev = sumcheck::verify(vars, 3, E::ZERO, &proof.sumcheck, transcript)
-        .map_err(|source| LayerError::Sumcheck { step: STEP, source })?;
-    let expected = 1 + 2 * pairs;
-    if proof.values.len() != expected {
-        return Err(LayerError::Count {
-            what: STEP,
-            expected,
-            got: proof.values.len(),
-        });
-    }
-    transcript.append_fields(b"product-values", &proof.values);
-    let Some((&e, rest)) = proof.values.split_first() else {
-        return Err(LayerError::Count {
-            what: STEP,
-            expected,
-            got: 0,
-        });
-    };
-    if e != eq_eval(&r, &ev.point) {
-        return Err(LayerError::PublicValue {
-            what: "max-pool zero-check eq",
-        });
-    }
-    let values: Vec<(E, E)> = rest
-        .chunks_exact(2)
-        .filter_map(|p| match p {
-            [a, b] => Some((*a, *b)),
-            _ => None,
-        })
-        .collect();
-    let sum: E = values
-        .iter()
-        .zip(&lambda)
-        .map(|(&(a, b), &l)| l * e * a * b)
-        .sum();
-    if sum != ev.value {
-        return Err(LayerError::FinalProduct { step: STEP });
-    }
-    Ok((ev.point, values))
 }
 
 /// A claim `Ṽ_d(point) = value` on the plain view of offset `d` (row-major).

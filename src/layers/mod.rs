@@ -19,8 +19,10 @@
 //!   frequency-domain matmul in one), the kernel's sparse transform, and one sum-check for the
 //!   input's FFT against the Fourier matrix's multilinear extension;
 //! * [`maxpool`] — max-pooling of any window: the views of the input through the index maps,
-//!   the padding indicators, the batched zero-check of the chain of two-way maxima, and the
-//!   reduction of view claims to one claim on the input;
+//!   the padding indicators, and the reduction of view claims to one claim on the input;
+//! * [`zero_check`] — the batched zero-check `Σ_x eq(r, x)·Σ_k c_k·a_k(x)·b_k(x) = 0` (the
+//!   max-pool's chain of two-way maxima, requantization's `y·n = 0`, the model commitment's
+//!   unused entries), transparent and in zero knowledge;
 //! * [`concat`](mod@concat) — channel concatenation: a claim on the (uncommitted) output split into one
 //!   product sum-check per input over its channel variables;
 //! * [`flatten`] — re-indexing `[c, h, w] → [c·h·w]` by one product sum-check;
@@ -40,6 +42,7 @@ pub mod fft_conv;
 pub mod flatten;
 pub mod maxpool;
 pub mod window;
+pub mod zero_check;
 
 use crate::field::{BaseField, ExtField};
 use crate::poly::Mle;

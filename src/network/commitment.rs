@@ -36,15 +36,14 @@ use super::columns::TableColumns;
 use super::plan::Plan;
 use super::{pcs, NetworkError, COLUMN_VARS};
 use crate::field::{from_i64, BaseField, ExtField};
-use crate::layers::{LayerError, ProductProof};
+use crate::layers::{zero_check, LayerError, ProductProof};
 use crate::model::{Layer, Model};
 use crate::pcs::basefold::{self, Commitment, ProverData};
 use crate::pcs::packing::{block_selector, Packing};
 use crate::pcs::split::into_columns;
 use crate::pcs::{Claim, MultilinearPcs, PcsError};
-use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
+use crate::poly::{eq_table, lt_eval};
 use crate::range::RangeError;
-use crate::sumcheck::{self, Instance, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -596,27 +595,15 @@ fn prove_zero_check<F: BaseField, E: ExtField<F>>(
 ) -> (ProductProof<E>, Vec<E>) {
     let (lo, hi) = rho.split_at(layout.column_vars);
     let beta = eq_table(hi);
-    let mut tables = vec![Mle::Ext(eq_table(lo))];
-    let mut terms = Vec::with_capacity(beta.len());
-    for (c, (zc, &b)) in z.into_iter().zip(&beta).enumerate() {
-        tables.push(Mle::Base(zc));
-        tables.push(Mle::Base(table[c].clone()));
-        terms.push(Term {
-            coeff: b,
-            factors: vec![0, 2 * c + 1, 2 * c + 2],
-        });
-    }
-    let instance = Instance::new(tables, terms)
-        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
-    let out = sumcheck::prove(instance, E::ZERO, t);
-    t.append_fields(b"product-values", &out.table_values);
-    (
-        ProductProof {
-            sumcheck: out.proof,
-            values: out.table_values,
-        },
-        out.point,
-    )
+    let columns = z.len().min(beta.len());
+    let tables: Vec<Vec<F>> = z
+        .into_iter()
+        .zip(table)
+        .take(columns)
+        .flat_map(|(zc, tc)| [zc, tc.clone()])
+        .collect();
+    let pairs: Vec<(usize, usize)> = (0..columns).map(|c| (2 * c, 2 * c + 1)).collect();
+    zero_check::prove_at(lo, &beta[..columns], tables, &pairs, t)
 }
 
 /// `(Ũ(z), L̃(z))` at a point `z` on the packed table: the in-use indicator and the lower
@@ -791,39 +778,26 @@ impl<F: BaseField + FftField, E: ExtField<F>> ModelCommitment<F, E> {
         let rho: Vec<E> = t.challenge_fields(b"check-zero-point", n);
         let (rho_lo, rho_hi) = rho.split_at(m.min(rho.len()));
         let beta = eq_table(rho_hi);
-        let proof = &self.check.zero_check;
-        let factors = 1 + 2 * layout.count();
-        let ev = sumcheck::verify(m, 3, E::ZERO, &proof.sumcheck, &mut t).map_err(|source| {
-            CheckError::ZeroCheck(LayerError::Sumcheck {
-                step: ZERO_CHECK,
-                source,
-            })
-        })?;
-        let point = ev.point;
-        let Some((&eq, per_column)) = proof
-            .values
-            .split_first()
-            .filter(|_| proof.values.len() == factors)
-        else {
-            return Err(CheckError::ZeroCheck(LayerError::Count {
-                what: ZERO_CHECK,
-                expected: factors,
-                got: proof.values.len(),
-            }));
+        let columns = layout.count();
+        let names = zero_check::Names {
+            step: ZERO_CHECK,
+            eq: "model zero-check eq or in-use indicator",
         };
-        t.append_fields(b"product-values", &proof.values);
-        let sum: E = per_column
-            .chunks_exact(2)
-            .zip(&beta)
-            .map(|(zt, &b)| b * zt.iter().product::<E>())
-            .sum();
-        if sum * eq != ev.value {
-            return Err(CheckError::ZeroCheck(LayerError::FinalProduct {
-                step: ZERO_CHECK,
-            }));
-        }
+        let pairs: Vec<(usize, usize)> = (0..columns).map(|c| (2 * c, 2 * c + 1)).collect();
+        let coeffs = beta.get(..columns).ok_or(CheckError::Bounds)?;
+        let (point, per_column) = zero_check::verify_at(
+            names,
+            rho_lo,
+            coeffs,
+            2 * columns,
+            &pairs,
+            &self.check.zero_check,
+            &mut t,
+        )
+        .map_err(CheckError::ZeroCheck)?;
         let h = layout.high_vars();
-        let mut eq_ok = eq == eq_eval(rho_lo, &point);
+        // eq was checked with the sum; the in-use indicators are the verifier's own.
+        let mut eq_ok = true;
         let mut model_claims = Vec::with_capacity(2 * layout.count() + narrow.len());
         let mut values = Vec::with_capacity(model_claims.capacity());
         for (c, zt) in per_column.chunks_exact(2).enumerate() {

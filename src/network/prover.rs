@@ -8,14 +8,14 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, Dims, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::validate::MIN_BIAS;
 use crate::model::{round_shift, Model};
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
 use crate::pcs::{Claim, MultilinearPcs};
-use crate::poly::{eq_table, evaluate_base, lt_eval, Mle};
+use crate::poly::{evaluate_base, lt_eval};
 use crate::transcript::TranscriptExt;
 use ark_ff::FftField;
 use merlin::Transcript;
@@ -535,17 +535,11 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         acc
     }
 
-    /// Zero-check `Σ eq(r', x)·a(x)·b(x) = 0` for two tables; returns `ρ` and the values.
-    fn zero_check(&mut self, vars: usize, a: Vec<F>, b: Vec<F>) -> (Vec<E>, E, E) {
-        let r: Vec<E> = self.t.challenge_fields(b"zero-check-point", vars);
-        let (proof, rho) = crate::layers::prove_product(
-            vec![Mle::Ext(eq_table(&r)), Mle::Base(a), Mle::Base(b)],
-            E::ZERO,
-            self.t,
-        );
-        let (va, vb) = (proof.values[1], proof.values[2]);
+    /// Zero-check `Σ eq(r', x)·a(x)·b(x) = 0` for two tables; returns `ρ`.
+    fn zero_check(&mut self, vars: usize, a: Vec<F>, b: Vec<F>) -> Vec<E> {
+        let (proof, rho) = zero_check::prove_pair(vars, a, b, self.t);
         self.products.push(proof);
-        (rho, va, vb)
+        rho
     }
 
     fn step(&mut self, l: usize) {
@@ -608,7 +602,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     let (at, bt) = (self.operand_table(a), self.operand_table(b));
                     let da: Vec<F> = zt.iter().zip(&at).map(|(&z, &a)| z - a).collect();
                     let db: Vec<F> = zt.iter().zip(&bt).map(|(&z, &b)| z - b).collect();
-                    let (rho, _, _) = self.zero_check(vars, da, db);
+                    let rho = self.zero_check(vars, da, db);
                     self.eval_operand(z, &rho);
                     self.eval_operand(a, &rho);
                     self.eval_operand(b, &rho);
@@ -627,7 +621,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         (du, dv)
                     })
                     .collect();
-                let (proof, rho) = maxpool::prove_zero_checks(vars, pairs, self.t);
+                let (proof, rho) = zero_check::prove_batched(vars, pairs, self.t);
                 self.products.push(proof);
                 // Every operand once: the maxima, then the views.
                 for &seg in segs {
@@ -707,7 +701,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     _ => {}
                 }
                 let vars = plan.dims[tout].num_vars();
-                let (rho, _, _) =
+                let rho =
                     self.zero_check(vars, self.advice[rq.y].clone(), self.advice[rq.n].clone());
                 self.advice_claims.push((rq.y, rho.clone()));
                 self.advice_claims.push((rq.n, rho));

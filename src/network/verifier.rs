@@ -17,12 +17,12 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, verify_product, LayerError, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, zero_check, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
 use crate::pcs::Claim;
-use crate::poly::{eq_eval, evaluate_base};
+use crate::poly::evaluate_base;
 use crate::transcript::TranscriptExt;
 use ark_ff::FftField;
 use merlin::Transcript;
@@ -243,25 +243,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     }
 
     fn zero_check(&mut self, vars: usize) -> Result<(Vec<E>, E, E), VerifyError> {
-        let r: Vec<E> = self.t.challenge_fields(b"zero-check-point", vars);
         let proof = self.product()?;
-        let (rho, v) = verify_product("zero-check", vars, 3, E::ZERO, proof, self.t)
-            .map_err(|e| self.err(e))?;
-        match v.as_slice() {
-            [e, a, b] => {
-                if *e != eq_eval(&r, &rho) {
-                    return Err(self.err(LayerError::PublicValue {
-                        what: "zero-check eq",
-                    }));
-                }
-                Ok((rho, *a, *b))
-            }
-            _ => Err(self.err(LayerError::Count {
-                what: "zero-check values",
-                expected: 3,
-                got: v.len(),
-            })),
-        }
+        zero_check::verify_pair(vars, proof, self.t).map_err(|e| self.err(e))
     }
 
     /// The claims `(segment, point, value)` on a packed table committed as `layout`, as claims
@@ -404,9 +387,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 let k2 = maxpool::offset_count(shape);
                 let chain = window_chain(l, segs, k2);
                 let proof = self.product()?;
-                let (rho, diffs) =
-                    maxpool::verify_zero_checks(vars_out, chain.len(), proof, self.t)
-                        .map_err(|e| self.err(e))?;
+                let (rho, diffs) = zero_check::verify_batched(vars_out, chain.len(), proof, self.t)
+                    .map_err(|e| self.err(e))?;
                 // Every operand once: the maxima, then the views.
                 let mut seg_values = Vec::with_capacity(segs.len());
                 for &seg in segs {

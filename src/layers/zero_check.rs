@@ -1,0 +1,933 @@
+//! The batched zero-check: that products of pairs of tables vanish everywhere on the hypercube.
+//!
+//! Statement: tables `t_0, …, t_{T−1}` over `{0,1}^n` and pairs `(a_k, b_k)` of them (a table
+//! may appear in several pairs) with `a_k(x)·b_k(x) = 0` for every `x` and `k`. At a point `r`
+//! drawn after the tables are bound, with public coefficients `c_k`,
+//!
+//! ```text
+//!     Σ_{x ∈ {0,1}^n}  eq(r, x) · Σ_k c_k · a_k(x) · b_k(x)  =  0,
+//! ```
+//!
+//! one degree-3 sum-check over `n` variables. The left-hand side is the multilinear extension
+//! of `h(x) = Σ_k c_k·a_k(x)·b_k(x)` at `r`; if some `a_k·b_k` is not zero, `h ≠ 0` for all but
+//! a fraction `(K − 1)/|E|` of batching coefficients drawn at random (or never, for one pair),
+//! and then `h̃(r) ≠ 0` except with probability `n/|E|`. Its users: the max-pool's chain of
+//! two-way maxima (`(z − u)(z − v) = 0`, [`super::maxpool`]), requantization's `y·n = 0`
+//! ([`crate::network`]) and the model commitment's unused entries `Z·T = 0`
+//! ([`crate::network::commitment`], coefficients `eq(ρ_hi, c)` over its columns).
+//!
+//! Transparent ([`prove_at`], [`verify_at`]): after the sum-check the prover sends
+//! `eq(r, ρ)` and every table's value at its point `ρ` (`product-values`), and the verifier checks
+//! `eq` and `Σ_k c_k·eq·a_k(ρ)·b_k(ρ)` against the final value; the tables' values are claims
+//! for the caller. Zero knowledge ([`prove_zk`], [`verify_zk`], `spec/zk.md`, "Zero-checks and
+//! flatten, in zero-knowledge mode"): the same sum as one masked sum-check
+//! ([`crate::sumcheck::zk::prove_masked_with`]) whose private tables are the `t_i`; nothing is
+//! sent in the clear, every value is a [`Deferred`] claim.
+
+use super::{LayerError, ProductProof};
+use crate::field::{BaseField, ExtField};
+use crate::poly::{eq_eval, eq_table, Mle};
+use crate::sumcheck::zk::{mask_terms, masked_degree, prove_masked_with, verify_masked};
+use crate::sumcheck::zk::{Mask, MaskedProof};
+use crate::sumcheck::{self, Instance, Term};
+use crate::transcript::TranscriptExt;
+use crate::zk::{Deferred, TableMasks};
+use ark_ff::Field;
+use merlin::Transcript;
+
+/// Label of the zero-check's point `r` (the max-pool's and requantization's).
+pub const POINT: &[u8] = b"zero-check-point";
+/// Label of the max-pool's batching coefficients.
+pub const BATCH: &[u8] = b"max-pool-batch";
+/// Label of the zero-knowledge zero-check's point `r`.
+pub const ZK_POINT: &[u8] = b"zk-zero-check-point";
+/// Label of the zero-knowledge zero-check's batching challenge `γ`.
+pub const ZK_BATCH: &[u8] = b"zk-zero-check-batch";
+
+/// The names a verifier's errors carry: the sum-check's step, and the `eq` value's check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Names {
+    /// The step (`LayerError::Sumcheck`, `Count`, `FinalProduct`).
+    pub step: &'static str,
+    /// The check of the sent `eq(r, ρ)` (`LayerError::PublicValue`).
+    pub eq: &'static str,
+}
+
+/// The instance `Σ_x eq(r, x)·Σ_k c_k·t_{a_k}(x)·t_{b_k}(x)` over tables `[eq(r, ·), t_0, …]`.
+fn terms<E: Field>(coeffs: &[E], pairs: &[(usize, usize)]) -> Vec<Term<E>> {
+    pairs
+        .iter()
+        .zip(coeffs)
+        .map(|(&(a, b), &c)| Term {
+            coeff: c,
+            factors: vec![0, 1 + a, 1 + b],
+        })
+        .collect()
+}
+
+/// Proves `Σ_x eq(r, x)·Σ_k coeffs[k]·t_{a_k}(x)·t_{b_k}(x) = 0` (`pairs[k] = (a_k, b_k)`,
+/// indices into `tables`, each of `2^{r.len()}` entries) at the caller's `r`. The proof's values
+/// are `eq(r, ρ)`, then each table's value at `ρ` in table order. Returns the proof and `ρ`.
+///
+/// # Panics
+/// If the tables do not fit (a caller's bug).
+pub fn prove_at<F: BaseField, E: ExtField<F>>(
+    r: &[E],
+    coeffs: &[E],
+    tables: Vec<Vec<F>>,
+    pairs: &[(usize, usize)],
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
+    let mut all = Vec::with_capacity(1 + tables.len());
+    all.push(Mle::Ext(eq_table(r)));
+    all.extend(tables.into_iter().map(Mle::Base));
+    let instance = Instance::new(all, terms(coeffs, pairs))
+        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    let out = sumcheck::prove(instance, E::ZERO, transcript);
+    transcript.append_fields(b"product-values", &out.table_values);
+    (
+        ProductProof {
+            sumcheck: out.proof,
+            values: out.table_values,
+        },
+        out.point,
+    )
+}
+
+/// Verifies [`prove_at`] at `r` over `tables` tables; returns `ρ` and the tables' sent values
+/// there (claims for the caller). Checks, in order: the sum-check, the number of values, the sent
+/// `eq(r, ρ)` (`PublicValue { what: names.eq }`), and the final value.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_at<E: Field>(
+    names: Names,
+    r: &[E],
+    coeffs: &[E],
+    tables: usize,
+    pairs: &[(usize, usize)],
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, Vec<E>), LayerError> {
+    let ev =
+        sumcheck::verify(r.len(), 3, E::ZERO, &proof.sumcheck, transcript).map_err(|source| {
+            LayerError::Sumcheck {
+                step: names.step,
+                source,
+            }
+        })?;
+    let expected = 1 + tables;
+    let count = LayerError::Count {
+        what: names.step,
+        expected,
+        got: proof.values.len(),
+    };
+    if proof.values.len() != expected {
+        return Err(count);
+    }
+    transcript.append_fields(b"product-values", &proof.values);
+    let Some((&e, values)) = proof.values.split_first() else {
+        return Err(count);
+    };
+    if e != eq_eval(r, &ev.point) {
+        return Err(LayerError::PublicValue { what: names.eq });
+    }
+    let mut sum = E::ZERO;
+    for (&(a, b), &c) in pairs.iter().zip(coeffs) {
+        let (Some(&va), Some(&vb)) = (values.get(a), values.get(b)) else {
+            return Err(LayerError::Count {
+                what: names.step,
+                expected: a.max(b) + 1,
+                got: values.len(),
+            });
+        };
+        sum += c * e * va * vb;
+    }
+    if sum != ev.value {
+        return Err(LayerError::FinalProduct { step: names.step });
+    }
+    Ok((ev.point, values.to_vec()))
+}
+
+/// The pairs `(a_k, b_k)` as tables `[a_0, b_0, a_1, b_1, …]` and their indices.
+fn pairwise<F>(pairs: Vec<(Vec<F>, Vec<F>)>) -> (Vec<Vec<F>>, Vec<(usize, usize)>) {
+    let ids = (0..pairs.len()).map(|k| (2 * k, 2 * k + 1)).collect();
+    let tables = pairs.into_iter().flat_map(|(a, b)| [a, b]).collect();
+    (tables, ids)
+}
+
+/// The max-pool's zero-check: `Σ_x eq(r', x)·Σ_i λ_i·a_i(x)·b_i(x) = 0` for the pairs
+/// `(a_i, b_i)` (tables of `2^vars` entries), `r'` drawn as [`POINT`], the `λ_i` as [`BATCH`].
+/// The proof's values are `eq(r', ρ)`, then `a_i(ρ), b_i(ρ)` pair after pair. Returns the proof
+/// and `ρ`.
+pub fn prove_batched<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    pairs: Vec<(Vec<F>, Vec<F>)>,
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
+    let r: Vec<E> = transcript.challenge_fields(POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(BATCH, pairs.len());
+    let (tables, ids) = pairwise(pairs);
+    prove_at(&r, &lambda, tables, &ids, transcript)
+}
+
+/// A pair's sent values `(a_i(ρ), b_i(ρ))`.
+pub type PairValues<E> = (E, E);
+
+/// Verifies [`prove_batched`] over `vars` variables and `pairs` pairs; returns `ρ` and each
+/// pair's sent values, which the caller must check against the operands.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_batched<E: Field>(
+    vars: usize,
+    pairs: usize,
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, Vec<PairValues<E>>), LayerError> {
+    let r: Vec<E> = transcript.challenge_fields(POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(BATCH, pairs);
+    let ids: Vec<(usize, usize)> = (0..pairs).map(|k| (2 * k, 2 * k + 1)).collect();
+    let names = Names {
+        step: "max-pool zero-check",
+        eq: "max-pool zero-check eq",
+    };
+    let (rho, values) = verify_at(names, &r, &lambda, 2 * pairs, &ids, proof, transcript)?;
+    let values = values
+        .chunks_exact(2)
+        .filter_map(|p| match p {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        })
+        .collect();
+    Ok((rho, values))
+}
+
+/// One pair (requantization's `y·n = 0`): `Σ_x eq(r', x)·a(x)·b(x) = 0`, `r'` drawn as
+/// [`POINT`], no batching. Returns the proof (values `eq, a, b` at `ρ`) and `ρ`.
+pub fn prove_pair<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    a: Vec<F>,
+    b: Vec<F>,
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
+    let r: Vec<E> = transcript.challenge_fields(POINT, vars);
+    prove_at(&r, &[E::ONE], vec![a, b], &[(0, 1)], transcript)
+}
+
+/// Verifies [`prove_pair`]; returns `ρ`, `a(ρ)` and `b(ρ)`.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_pair<E: Field>(
+    vars: usize,
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, E, E), LayerError> {
+    const NAMES: Names = Names {
+        step: "zero-check",
+        eq: "zero-check eq",
+    };
+    let r: Vec<E> = transcript.challenge_fields(POINT, vars);
+    let (rho, values) = verify_at(NAMES, &r, &[E::ONE], 2, &[(0, 1)], proof, transcript)?;
+    match values.as_slice() {
+        [a, b] => Ok((rho, *a, *b)),
+        _ => Err(LayerError::Count {
+            what: NAMES.step,
+            expected: 3,
+            got: 1 + values.len(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zero knowledge.
+
+/// The masked sum-check's degree: `eq` (public) times two private tables, `1 + 2` in the round
+/// over `b` ([`masked_degree`]).
+const ZK_DEGREE: usize = 3;
+
+/// The number of fresh `E` mask entries [`prove_zk`] needs over `vars` variables: its Libra mask
+/// over `vars + 1` variables (the masked values' `b`) of degree 3. The tables' masked values need
+/// none: their scalars are the committed tables' own masks.
+pub fn zk_mask_len(vars: usize) -> usize {
+    1 + (vars + 1) * ZK_DEGREE
+}
+
+/// The zero-knowledge zero-check's proof: the masked sum-check, whose masked values are the
+/// tables' `t̂_i(ρ, β)` in table order.
+pub type ZkZeroCheckProof<E> = MaskedProof<E>;
+
+/// The instance's terms with `γ^k` for pair `k`, and which of `[eq, t_0, …]` are private.
+fn zk_terms<E: Field>(
+    gamma: E,
+    tables: usize,
+    pairs: &[(usize, usize)],
+) -> (Vec<Term<E>>, Vec<bool>) {
+    let coeffs: Vec<E> = std::iter::successors(Some(E::ONE), |&c| Some(c * gamma))
+        .take(pairs.len())
+        .collect();
+    let mut private = vec![true; 1 + tables];
+    if let Some(p) = private.first_mut() {
+        *p = false;
+    }
+    (terms(&coeffs, pairs), private)
+}
+
+/// Checks that every pair names one of `tables` tables and that there is a pair.
+fn check_pairs(tables: usize, pairs: &[(usize, usize)]) -> Result<(), LayerError> {
+    if pairs.is_empty() {
+        return Err(LayerError::Count {
+            what: "zero-check (zero knowledge) pairs",
+            expected: 1,
+            got: 0,
+        });
+    }
+    match pairs.iter().map(|&(a, b)| a.max(b)).max() {
+        Some(m) if m >= tables => Err(LayerError::Count {
+            what: "zero-check (zero knowledge) tables",
+            expected: m + 1,
+            got: tables,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Proves `Σ_x eq(r, x)·Σ_k γ^k·t_{a_k}(x)·t_{b_k}(x) = 0` in zero knowledge (`spec/zk.md`,
+/// "Zero-checks and flatten, in zero-knowledge mode"): `r` ([`ZK_POINT`], `vars` coordinates)
+/// and `γ` ([`ZK_BATCH`]) drawn here, then one masked sum-check with left-hand side 0 whose
+/// private tables are `tables` (each of `2^vars` entries, committed, numbered `0 .. T` in the
+/// claims) and whose Libra mask is `fresh` (the caller's fresh masks, [`zk_mask_len`] of them,
+/// committed beforehand). `scalars.mask_at(i, ρ)` is table `i`'s committed mask at the
+/// sum-check's point `ρ`.
+///
+/// Every table's claim is made at `ρ` itself: `Deferred::Masked { table: i, point: ρ, β, v_i }`.
+/// A table that is a combination of committed tables (a difference `z − u`) is placed by the
+/// caller as that combination, and its `mask_at` is the same combination of their masks; a
+/// table that reads a committed tensor through a map of points (a sub-grid view) is the
+/// caller's to map — its `mask_at` and its placement are at the mapped point. Returns the proof
+/// and the claims: one `Masked` per table in table order, then the Libra mask's form (entries
+/// `0 ..` of `fresh`), exactly [`verify_zk`]'s list.
+///
+/// Refuses (`LayerError::Count`) a wrong number of fresh masks, tables not of `2^vars` entries,
+/// and pairs naming tables it was not given.
+pub fn prove_zk<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    tables: &[&[F]],
+    pairs: &[(usize, usize)],
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
+    check_pairs(tables.len(), pairs)?;
+    if let Some(t) = tables.iter().find(|t| t.len() != 1 << vars) {
+        return Err(LayerError::Count {
+            what: "zero-check (zero knowledge) table entries",
+            expected: 1 << vars,
+            got: t.len(),
+        });
+    }
+    let mask = Mask::from_entries(vars + 1, fresh)
+        .filter(|_| fresh.len() == zk_mask_len(vars))
+        .ok_or(LayerError::Count {
+            what: "zero-check (zero knowledge) fresh masks",
+            expected: zk_mask_len(vars),
+            got: fresh.len(),
+        })?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
+    let gamma: E = transcript.challenge_field(ZK_BATCH);
+    let (terms, private) = zk_terms(gamma, tables.len(), pairs);
+    debug_assert_eq!(masked_degree(&terms, &private), ZK_DEGREE);
+    let mut all = Vec::with_capacity(1 + tables.len());
+    all.push(Mle::Ext(eq_table(&r)));
+    all.extend(tables.iter().map(|t| Mle::Base(t.to_vec())));
+    let instance = Instance::new(all, terms)
+        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    // Instance table `1 + i` is the caller's table `i`.
+    let scalar = |i: usize, rho: &[E]| scalars.mask_at(i.saturating_sub(1), rho);
+    let out = prove_masked_with(instance, E::ZERO, &private, &scalar, &mask, transcript);
+    let mut deferred: Vec<Deferred<E>> = out
+        .proof
+        .values
+        .iter()
+        .enumerate()
+        .map(|(table, &value)| Deferred::Masked {
+            table,
+            point: out.point.clone(),
+            beta: out.beta,
+            value,
+        })
+        .collect();
+    deferred.push(Deferred::Masks {
+        terms: mask_terms(&out.point, out.beta, out.weight, ZK_DEGREE, 0),
+        value: out.weight * out.mask_value,
+    });
+    Ok((out.proof, deferred))
+}
+
+/// Verifies [`prove_zk`] over `vars` variables, `tables` private tables and `pairs`; returns the
+/// claims for the proof's opening (one `Masked` per table at `ρ`, then the Libra mask's form on
+/// the fresh masks `0 .. zk_mask_len(vars)`), the prover's list for an honest proof.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_zk<E: Field>(
+    vars: usize,
+    tables: usize,
+    pairs: &[(usize, usize)],
+    proof: &ZkZeroCheckProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    const STEP: &str = "zero-check (zero knowledge)";
+    check_pairs(tables, pairs)?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
+    let gamma: E = transcript.challenge_field(ZK_BATCH);
+    let (terms, private) = zk_terms(gamma, tables, pairs);
+    let claim = verify_masked(vars, ZK_DEGREE, E::ZERO, tables, proof, transcript)
+        .map_err(|source| LayerError::Sumcheck { step: STEP, source })?;
+    let eq = eq_eval(&r, &claim.point);
+    let ids: Vec<usize> = (0..tables).collect();
+    claim
+        .deferred(&terms, &private, &[eq], &ids, ZK_DEGREE)
+        .map_err(|source| LayerError::Sumcheck { step: STEP, source })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The transparent zero-check on its own (the network's and the max-pool's suites run it in
+    //! proofs): a table shared by two pairs, a nonzero product, the sent `eq` checked first.
+    use super::*;
+    use crate::field::{Goldilocks, GoldilocksExt2};
+    use ark_ff::AdditiveGroup;
+
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+
+    const NAMES: Names = Names {
+        step: "test zero-check",
+        eq: "test zero-check eq",
+    };
+
+    /// `a·b = 0` and `a·c = 0` over 3 variables; `a·b` broken at entry 5 if `broken`.
+    fn tables(broken: bool) -> Vec<Vec<F>> {
+        let a: Vec<F> = (0..8u64).map(|i| F::from(i % 2)).collect();
+        let mut b: Vec<F> = (0..8u64).map(|i| F::from((i + 1) % 2 * (i + 3))).collect();
+        let c: Vec<F> = (0..8u64).map(|i| F::from((i + 1) % 2 * 7)).collect();
+        if broken {
+            b[5] = F::from(2u64);
+        }
+        vec![a, b, c]
+    }
+
+    fn run(broken: bool, edit: impl Fn(&mut ProductProof<E>)) -> Result<(), LayerError> {
+        let r: Vec<E> = (1..4u64).map(E::from).collect();
+        let coeffs = [E::from(3u64), E::from(5u64)];
+        let pairs = [(0, 1), (0, 2)];
+        let mut t = Transcript::new(b"t");
+        let (mut proof, rho) = prove_at(&r, &coeffs, tables(broken), &pairs, &mut t);
+        edit(&mut proof);
+        let mut t = Transcript::new(b"t");
+        let (point, values) = verify_at(NAMES, &r, &coeffs, 3, &pairs, &proof, &mut t)?;
+        assert_eq!(point, rho);
+        assert_eq!(values.len(), 3, "one value per table, the shared one once");
+        Ok(())
+    }
+
+    #[test]
+    fn a_table_shared_by_two_pairs_round_trips_and_a_nonzero_product_fails() {
+        assert_eq!(run(false, |_| {}), Ok(()));
+        assert_eq!(
+            run(true, |_| {}),
+            Err(LayerError::FinalProduct {
+                step: "test zero-check"
+            })
+        );
+        assert_eq!(
+            run(false, |p| p.values[0] += E::ONE),
+            Err(LayerError::PublicValue {
+                what: "test zero-check eq"
+            })
+        );
+        assert_eq!(
+            run(false, |p| p.values[2] += E::ONE),
+            Err(LayerError::FinalProduct {
+                step: "test zero-check"
+            })
+        );
+        assert_eq!(
+            run(false, |p| {
+                p.values.pop();
+            }),
+            Err(LayerError::Count {
+                what: "test zero-check",
+                expected: 4,
+                got: 3
+            })
+        );
+    }
+
+    #[test]
+    fn one_pair_is_the_product_sumcheck_of_eq_a_and_b() {
+        // prove_pair's proof is the product sum-check of [eq, a, b] (the network's bytes).
+        let [a, b, _] = <[Vec<F>; 3]>::try_from(tables(false)).expect("three tables");
+        let mut t = Transcript::new(b"t");
+        let (proof, rho) = prove_pair::<F, E>(3, a.clone(), b.clone(), &mut t);
+        let mut t2 = Transcript::new(b"t");
+        let r: Vec<E> = t2.challenge_fields(POINT, 3);
+        let (product, rho2) = super::super::prove_product(
+            vec![Mle::Ext(eq_table(&r)), Mle::Base(a), Mle::Base(b)],
+            E::ZERO,
+            &mut t2,
+        );
+        assert_eq!((proof.clone(), rho.clone()), (product, rho2));
+        let (rho3, _, _) = verify_pair(3, &proof, &mut Transcript::new(b"t")).unwrap();
+        assert_eq!(rho3, rho);
+    }
+}
+
+#[cfg(test)]
+mod zk_tests {
+    //! The zero-knowledge zero-check, discharged by one opening of a hiding commitment that holds
+    //! the committed tensors and the step's Libra mask: requantization's `y·n = 0` (one pair),
+    //! the 2×2 max-pool's chain (three pairs of differences, placed as two-segment combinations)
+    //! and a table shared by two pairs.
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::pcs::basefold::Params;
+    use crate::pcs::packing::Packing;
+    use crate::pcs::zk::{self as pzk, ZkCommitment, ZkProverData};
+    use crate::zk::{mask_entries, DeferredOpening, DischargeError, Layout, Ledger, Placed};
+    use ark_ff::{AdditiveGroup, FftField};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn params() -> Params {
+        Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        }
+    }
+
+    fn f<F: Field>(v: i64) -> F {
+        if v < 0 {
+            -F::from(v.unsigned_abs())
+        } else {
+            F::from(v as u64)
+        }
+    }
+
+    /// A table of the step as `Σ weight·segment` of the commitment.
+    type Combo = Vec<(usize, i64)>;
+
+    /// The committed tables' masks, for combinations of segments of one packed commitment.
+    struct Combos<'a, F> {
+        data: &'a ZkProverData<F>,
+        packing: &'a Packing,
+        tables: &'a [Combo],
+    }
+
+    impl<F: BaseField, E: ExtField<F>> TableMasks<E> for Combos<'_, F> {
+        fn mask_at(&self, table: usize, point: &[E]) -> E {
+            self.tables[table]
+                .iter()
+                .map(|&(s, w)| {
+                    let z = self.packing.point(s, point);
+                    f::<E>(w) * self.data.mask_at(0, &z).expect("one committed table")
+                })
+                .sum()
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Case {
+        /// `y·n = 0`: segments `y, n`.
+        Requant,
+        /// The 2×2 max-pool: segments `a, b, c, d, m1, m2, out`, pairs of differences.
+        MaxPool,
+        /// `a·b = 0` and `a·c = 0` with `a` one table in both pairs.
+        Shared,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Cheat {
+        None,
+        /// A committed witness with a nonzero product at one entry, proven as it is.
+        Product,
+        /// The same committed witness, proven with the honest tables (edited after commit).
+        Edited,
+    }
+
+    /// Committed segments (honest and as committed), the step's tables and its pairs.
+    struct Witness {
+        honest: Vec<Vec<i64>>,
+        committed: Vec<Vec<i64>>,
+        tables: Vec<Combo>,
+        pairs: Vec<(usize, usize)>,
+    }
+
+    fn witness(rng: &mut StdRng, case: Case, vars: usize, cheat: Cheat) -> Witness {
+        let len = 1usize << vars;
+        let mut draw = || -> Vec<i64> { (0..len).map(|_| rng.gen_range(-8..8)).collect() };
+        let (mut honest, tables, pairs): (Vec<Vec<i64>>, Vec<Combo>, _) = match case {
+            Case::Requant => {
+                let q = draw();
+                let y = q.iter().map(|&v| v.max(0)).collect();
+                let n = q.iter().map(|&v| (-v).max(0)).collect();
+                (vec![y, n], vec![vec![(0, 1)], vec![(1, 1)]], vec![(0, 1)])
+            }
+            Case::MaxPool => {
+                let (a, b, c, d) = (draw(), draw(), draw(), draw());
+                let max = |u: &[i64], v: &[i64]| -> Vec<i64> {
+                    u.iter().zip(v).map(|(&x, &y)| x.max(y)).collect()
+                };
+                let (m1, m2) = (max(&a, &b), max(&c, &d));
+                let out = max(&m1, &m2);
+                let diff = |z: usize, u: usize| vec![(z, 1), (u, -1)];
+                (
+                    vec![a, b, c, d, m1, m2, out],
+                    vec![
+                        diff(4, 0),
+                        diff(4, 1),
+                        diff(5, 2),
+                        diff(5, 3),
+                        diff(6, 4),
+                        diff(6, 5),
+                    ],
+                    vec![(0, 1), (2, 3), (4, 5)],
+                )
+            }
+            Case::Shared => {
+                let a = draw();
+                let (b, c) = (draw(), draw());
+                let off = |t: Vec<i64>| -> Vec<i64> {
+                    t.iter()
+                        .zip(&a)
+                        .map(|(&v, &x)| if x == 0 { v } else { 0 })
+                        .collect()
+                };
+                let (b, c) = (off(b), off(c));
+                (
+                    vec![a, b, c],
+                    vec![vec![(0, 1)], vec![(1, 1)], vec![(2, 1)]],
+                    vec![(0, 1), (0, 2)],
+                )
+            }
+        };
+        // Entry 0 of the first pair is where a cheater breaks it.
+        match case {
+            Case::Requant => (honest[0][0], honest[1][0]) = (3, 0),
+            Case::Shared => (honest[0][0], honest[1][0], honest[2][0]) = (5, 0, 0),
+            Case::MaxPool => {}
+        }
+        let mut committed = honest.clone();
+        if cheat != Cheat::None {
+            match case {
+                Case::Requant => committed[1][0] = 2,
+                // A maximum equal to neither input.
+                Case::MaxPool => committed[4][0] += 1,
+                Case::Shared => committed[1][0] = 1,
+            }
+        }
+        if cheat == Cheat::Product {
+            honest = committed.clone();
+        }
+        Witness {
+            honest,
+            committed,
+            tables,
+            pairs,
+        }
+    }
+
+    /// What the verifier is given.
+    struct Run<F: Field, E: Field> {
+        vars: usize,
+        tables: usize,
+        pairs: Vec<(usize, usize)>,
+        placed: Vec<Placed<E>>,
+        layout: Layout,
+        commitment: ZkCommitment,
+        proof: ZkZeroCheckProof<E>,
+        opening: DeferredOpening<F, E>,
+    }
+
+    fn start(c: &ZkCommitment) -> Transcript {
+        let mut t = Transcript::new(b"zero-check-zk");
+        t.append_message(b"root", &c.inner.root);
+        t
+    }
+
+    fn prove<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        case: Case,
+        vars: usize,
+        cheat: Cheat,
+    ) -> Run<F, E> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let w = witness(&mut rng, case, vars, cheat);
+        let fresh: Vec<E> = (0..zk_mask_len(vars)).map(|_| E::rand(&mut rng)).collect();
+        let mut masks = mask_entries::<F, E>(&fresh);
+        // At least 2^7 entries: the commitment's mask budget must cover the opening.
+        let mask_vars = (masks.len().next_power_of_two().trailing_zeros() as usize).max(7);
+        masks.resize(1 << mask_vars, F::ZERO);
+        let to_f = |t: &[i64]| t.iter().map(|&v| f::<F>(v)).collect::<Vec<F>>();
+        let mut sizes = vec![vars; w.committed.len()];
+        sizes.push(mask_vars);
+        let packing = Packing::new(&sizes);
+        let mut all: Vec<Vec<F>> = w.committed.iter().map(|t| to_f(t)).collect();
+        all.push(masks);
+        let (commitment, mut data) =
+            pzk::commit(&params(), packing.pack(&all), packing.num_vars(), &mut rng).unwrap();
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, w.committed.len())),
+        };
+        let placed: Vec<Placed<E>> = w
+            .tables
+            .iter()
+            .map(|c| Placed::combination(0, c.iter().map(|&(s, k)| (s, f::<E>(k))).collect()))
+            .collect();
+        // The prover's tables (a cheater's, edited after the commitment, are the honest ones).
+        let tables: Vec<Vec<F>> = w
+            .tables
+            .iter()
+            .map(|c| {
+                (0..1 << vars)
+                    .map(|x| c.iter().map(|&(s, k)| f::<F>(k * w.honest[s][x])).sum())
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[F]> = tables.iter().map(Vec::as_slice).collect();
+        let scalars = Combos {
+            data: &data,
+            packing: &packing,
+            tables: &w.tables,
+        };
+        let mut tp = start(&commitment);
+        let (proof, deferred) = prove_zk(vars, &refs, &w.pairs, &fresh, &scalars, &mut tp).unwrap();
+        let expected = verify_zk(
+            vars,
+            tables.len(),
+            &w.pairs,
+            &proof,
+            &mut start(&commitment),
+        )
+        .expect("the rounds are consistent");
+        if cheat == Cheat::Product {
+            assert_ne!(expected, deferred, "a false sum shows in the mask's form");
+        } else {
+            assert_eq!(expected, deferred, "the prover's claims are the verifier's");
+        }
+        let mut ledger = Ledger::new();
+        ledger.defer(expected, &placed, 0).unwrap();
+        let opening = ledger
+            .open(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data.clone())],
+                &mut rng,
+                &mut tp.clone(),
+            )
+            .or_else(|e| match (cheat, e) {
+                // The cheater's claims do not hold; it opens what its tables hold.
+                (Cheat::Product | Cheat::Edited, DischargeError::Unsatisfied { .. }) => ledger
+                    .open_checked(
+                        &params(),
+                        &layout,
+                        &mut [(&commitment, &mut data)],
+                        &mut rng,
+                        &mut tp,
+                        false,
+                    ),
+                (_, e) => Err(e),
+            })
+            .unwrap();
+        Run {
+            vars,
+            tables: tables.len(),
+            pairs: w.pairs,
+            placed,
+            layout,
+            commitment,
+            proof,
+            opening,
+        }
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Failure {
+        Layer(LayerError),
+        Discharge(DischargeError),
+    }
+
+    fn verify<F: BaseField + FftField, E: ExtField<F>>(run: &Run<F, E>) -> Result<(), Failure> {
+        let mut t = start(&run.commitment);
+        let claims = verify_zk(run.vars, run.tables, &run.pairs, &run.proof, &mut t)
+            .map_err(Failure::Layer)?;
+        let mut ledger = Ledger::new();
+        ledger
+            .defer(claims, &run.placed, 0)
+            .map_err(Failure::Discharge)?;
+        ledger
+            .verify(
+                &params(),
+                &run.layout,
+                &[&run.commitment],
+                &run.opening,
+                &mut t,
+            )
+            .map(|_| ())
+            .map_err(Failure::Discharge)
+    }
+
+    const CASES: [Case; 3] = [Case::Requant, Case::MaxPool, Case::Shared];
+
+    #[test]
+    fn the_zero_knowledge_zero_check_round_trips_on_both_fields() {
+        for case in CASES {
+            for vars in [2, 5] {
+                let run = prove::<Goldilocks, GoldilocksExt2>(1, case, vars, Cheat::None);
+                assert_eq!(verify(&run), Ok(()), "{case:?} {vars}");
+                let run = prove::<Bn254Fr, Bn254Fr>(2, case, vars, Cheat::None);
+                assert_eq!(verify(&run), Ok(()), "{case:?} {vars}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cheating_zero_check_prover_is_caught() {
+        for case in CASES {
+            for cheat in [Cheat::Product, Cheat::Edited] {
+                let run = prove::<Goldilocks, GoldilocksExt2>(3, case, 3, cheat);
+                assert!(
+                    matches!(
+                        verify(&run),
+                        Err(Failure::Discharge(DischargeError::Opening(_)))
+                    ),
+                    "{case:?} {cheat:?}: {:?}",
+                    verify(&run)
+                );
+            }
+        }
+        let run = prove::<Bn254Fr, Bn254Fr>(4, Case::MaxPool, 3, Cheat::Product);
+        assert!(matches!(
+            verify(&run),
+            Err(Failure::Discharge(DischargeError::Opening(_)))
+        ));
+    }
+
+    #[test]
+    fn a_tampered_zero_knowledge_zero_check_is_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let honest = prove::<F, E>(5, Case::MaxPool, 3, Cheat::None);
+        let edit = |change: &dyn Fn(&mut Run<F, E>)| {
+            let mut run = Run {
+                pairs: honest.pairs.clone(),
+                placed: honest.placed.clone(),
+                layout: honest.layout.clone(),
+                commitment: honest.commitment.clone(),
+                proof: honest.proof.clone(),
+                opening: honest.opening.clone(),
+                ..honest
+            };
+            change(&mut run);
+            verify(&run)
+        };
+        // Every value of the proof is bound: the claims they make fail at the opening.
+        let values = honest.proof.values.len();
+        assert_eq!(values, 6);
+        for i in 0..values {
+            let got = edit(&|r| r.proof.values[i] += E::ONE);
+            assert!(
+                matches!(got, Err(Failure::Discharge(_))),
+                "value {i}: {got:?}"
+            );
+        }
+        let got = edit(&|r| r.proof.zk.mask_sum += E::ONE);
+        assert!(matches!(got, Err(Failure::Discharge(_))), "{got:?}");
+        for j in 0..honest.proof.zk.sumcheck.rounds.len() {
+            let got = edit(&|r| r.proof.zk.sumcheck.rounds[j].evals[0] += E::ONE);
+            assert!(got.is_err(), "round {j}");
+        }
+        // Shapes: exact errors.
+        assert_eq!(
+            edit(&|r| {
+                r.proof.values.pop();
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step: "zero-check (zero knowledge)",
+                source: sumcheck::SumcheckError::MaskedValues {
+                    expected: 6,
+                    got: 5
+                }
+            }))
+        );
+        assert!(matches!(
+            edit(&|r| {
+                r.proof.zk.sumcheck.rounds.pop();
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                source: sumcheck::SumcheckError::RoundCount { .. },
+                ..
+            }))
+        ));
+        assert_eq!(
+            edit(&|r| r.pairs[2] = (4, 6)),
+            Err(Failure::Layer(LayerError::Count {
+                what: "zero-check (zero knowledge) tables",
+                expected: 7,
+                got: 6
+            }))
+        );
+        assert_eq!(
+            edit(&|r| r.pairs.clear()),
+            Err(Failure::Layer(LayerError::Count {
+                what: "zero-check (zero knowledge) pairs",
+                expected: 1,
+                got: 0
+            }))
+        );
+        assert_eq!(verify(&honest), Ok(()));
+    }
+
+    #[test]
+    fn the_prover_refuses_wrong_shapes() {
+        type E = GoldilocksExt2;
+        let t = vec![Goldilocks::ZERO; 8];
+        let scalars = crate::zk::ExplicitMasks::<E>(vec![vec![E::ZERO; 8]; 2]);
+        let fresh = vec![E::ZERO; zk_mask_len(3)];
+        let mut tr = Transcript::new(b"t");
+        assert_eq!(
+            prove_zk(3, &[&t, &t], &[(0, 1)], &fresh[1..], &scalars, &mut tr).map(|_| ()),
+            Err(LayerError::Count {
+                what: "zero-check (zero knowledge) fresh masks",
+                expected: 13,
+                got: 12
+            })
+        );
+        assert_eq!(
+            prove_zk(3, &[&t, &t[..4]], &[(0, 1)], &fresh, &scalars, &mut tr).map(|_| ()),
+            Err(LayerError::Count {
+                what: "zero-check (zero knowledge) table entries",
+                expected: 8,
+                got: 4
+            })
+        );
+        assert!(prove_zk(3, &[&t, &t], &[(0, 1)], &fresh, &scalars, &mut tr).is_ok());
+    }
+}
