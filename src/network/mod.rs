@@ -153,6 +153,14 @@ pub enum NetworkError {
     /// The claims of a zero-knowledge proof could not be opened.
     #[error("zero-knowledge opening: {0}")]
     Deferred(crate::zk::DischargeError),
+    /// A layer's step refused its witness (a prover's bug: shapes the plan fixes).
+    #[error("layer {layer}: {source}")]
+    Layer {
+        /// The layer.
+        layer: usize,
+        /// The refusal.
+        source: LayerError,
+    },
 }
 
 fn layer_prefix(layer: Option<usize>) -> String {

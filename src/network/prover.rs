@@ -37,7 +37,7 @@ pub(super) fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
 }
 
 /// The sub-grid `t[c][2y + dy][2x + dx]` of a padded `[c, h, w]` tensor.
-fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> Vec<T> {
+pub(super) fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> Vec<T> {
     let (vh, vw) = (input.vars[1], input.vars[2]);
     let out_len = t.len() >> 2;
     (0..out_len)
@@ -244,7 +244,14 @@ pub(super) fn witness<F: BaseField, E>(
                 prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment"))
             }
             Step::Flatten | Step::Concat { copy: None, .. } => {
-                pad(out_dims, &out.iter().copied().collect::<Vec<_>>())
+                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
+                // A zero-knowledge plan commits a flatten's output as a copy.
+                if let Source::Committed(terms) = &plan.sources[l + 1] {
+                    if let [(seg, 1)] = terms.as_slice() {
+                        advice[*seg] = to_field(&t);
+                    }
+                }
+                t
             }
             Step::Concat {
                 copy: Some(seg), ..

@@ -24,17 +24,17 @@
 use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step};
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
+use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
 use crate::layers::fft_conv::ConvPath;
-use crate::layers::{dense, LayerError};
+use crate::layers::{dense, flatten, zero_check, LayerError};
 use crate::model::validate::MIN_BIAS;
 use crate::model::Model;
 use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
 use crate::pcs::zk::{self as pzk, ZkCommitment, ZkProverData};
-use crate::poly::{eq_eval, eq_table, evaluate_base, lt_eval, Mle};
+use crate::poly::{evaluate_base, lt_eval};
 use crate::range::zk::ZkRangeProof;
-use crate::sumcheck::zk::{mask_terms, masked_degree, Mask, MaskedProof};
-use crate::sumcheck::{Instance, Term};
+use crate::sumcheck::zk::{Mask, MaskedProof};
 use crate::transcript::TranscriptExt;
 use crate::zk::{mask_entries, DeferredOpening, Layout, Ledger, Placed, TableMasks};
 use ark_ff::{FftField, Field, PrimeField};
@@ -48,8 +48,10 @@ use rand::{CryptoRng, RngCore};
 pub struct ZkNetworkProof<F: Field, E: Field> {
     /// The hiding advice commitment (activations, advice, range multiplicities, fresh masks).
     pub advice: ZkCommitment,
-    /// The layers' masked sum-checks, in proof order.
+    /// The layers' masked sum-checks (dense, window sums, zero-checks, flatten), in proof order.
     pub sumchecks: Vec<MaskedProof<E>>,
+    /// The convolutions' steps, in proof order.
+    pub convs: Vec<ZkConvProof<E>>,
     /// The hiding range check.
     pub range: ZkRangeProof<E>,
     /// `μ` and the one zero-knowledge opening of the model and the advice.
@@ -134,23 +136,6 @@ fn libra_len(vars: usize, degree: usize) -> usize {
     1 + (vars + 1) * degree
 }
 
-/// The requantization's zero-check `Σ_x eq(r, x)·y(x)·n(x) = 0`: terms and private flags over
-/// `[eq, y, n]`.
-fn zero_check_terms<E: Field>() -> (Vec<Term<E>>, Vec<bool>) {
-    (
-        vec![Term {
-            coeff: E::ONE,
-            factors: vec![0, 1, 2],
-        }],
-        vec![false, true, true],
-    )
-}
-
-fn zero_check_degree() -> usize {
-    let (terms, private) = zero_check_terms::<crate::field::Goldilocks>();
-    masked_degree(&terms, &private)
-}
-
 /// A bias's limbs as weighted tables `(2^{at_j}, limb_j)` (model segments).
 fn bias_tables<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias) -> Vec<(E, Table)> {
     let k = |x: i64| lift::<E>(from_i64::<F>(x));
@@ -213,8 +198,24 @@ impl ZkPlan {
     /// The zero-knowledge plan of `model` for the extension `E` (the fresh masks' size).
     pub(crate) fn new<F: BaseField, E: ExtField<F>>(model: &Model) -> Result<Self, NetworkError> {
         let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
+        // Every tensor committed: a flatten's output as a copy (before the multiplicities, which
+        // stay last).
+        let m = plan.advice_vars.pop().unwrap_or(1);
+        for l in 0..plan.steps.len() {
+            if plan.steps[l] == Step::Flatten {
+                if plan.sources[plan.input(l)] == Source::Input {
+                    return Err(NetworkError::Unsupported {
+                        layer: l,
+                        what: "flattening the public input in a zero-knowledge proof".into(),
+                    });
+                }
+                plan.advice_vars.push(plan.dims[l + 1].num_vars());
+                plan.sources[l + 1] = Source::Committed(vec![(plan.advice_vars.len() - 1, 1)]);
+            }
+        }
+        plan.advice_vars.push(m);
         let mut slots = Vec::with_capacity(plan.steps.len());
-        let zc = zero_check_degree();
+        let zc = |vars: usize| zero_check::zk_mask_len(vars);
         for (l, step) in plan.steps.iter().enumerate() {
             let unsupported = |what: &str| NetworkError::Unsupported {
                 layer: l,
@@ -229,7 +230,7 @@ impl ZkPlan {
                     let outputs = bias.limbs.len() + 2 + requant.limbs.len();
                     let degree = dense::zk_mask_degree(plan.sources[tin] == Source::Input, outputs);
                     s.push(libra_len(in_vars.max(out_vars), degree));
-                    s.push(libra_len(out_vars, zc));
+                    s.push(zc(out_vars));
                 }
                 Step::FusedRelu => {}
                 Step::Conv { shape, .. } => {
@@ -237,21 +238,25 @@ impl ZkPlan {
                         shape,
                         plan.sources[tin] == Source::Input,
                     ));
-                    s.push(libra_len(out_vars, zc));
+                    s.push(zc(out_vars));
                 }
                 Step::AvgPool { shape, .. } => {
                     s.push(crate::layers::conv::window_sum_zk_mask_len(
                         shape,
                         plan.sources[tin] == Source::Input,
                     ));
-                    s.push(libra_len(out_vars, zc));
+                    s.push(zc(out_vars));
                 }
                 Step::Add { .. } => return Err(unsupported("a residual add")),
                 Step::Relu { .. } => return Err(unsupported("a standalone ReLU")),
-                Step::MaxPool { .. } | Step::MaxPoolWindow { .. } => {
-                    return Err(unsupported("max-pooling"))
+                Step::MaxPool { .. } => {
+                    if plan.sources[tin] == Source::Input {
+                        return Err(unsupported("max-pooling the public input"));
+                    }
+                    s.push(zc(out_vars));
                 }
-                Step::Flatten => return Err(unsupported("flatten")),
+                Step::MaxPoolWindow { .. } => return Err(unsupported("a window max-pool")),
+                Step::Flatten => s.push(flatten::zk_mask_len(&plan.dims[tin])),
                 Step::Concat { .. } => return Err(unsupported("concatenation")),
             }
             slots.push(s);
@@ -370,6 +375,46 @@ impl ZkPlan {
         }
     }
 
+    /// A 2×2 max-pool's six difference tables (as [`maxpool_values`]) placed on the advice, and
+    /// the zero-check's pairs.
+    #[allow(clippy::type_complexity)]
+    fn maxpool_tables<E: Field>(
+        &self,
+        l: usize,
+        segs: &[usize; 3],
+    ) -> Result<(Vec<Placed<E>>, Vec<(usize, usize)>), NetworkError> {
+        let (_, a) = self.parts();
+        let tin = self.plan.input(l);
+        let x = self.tensor::<E>(tin)?.ok_or(NetworkError::Unsupported {
+            layer: l,
+            what: "max-pooling the public input in a zero-knowledge proof".into(),
+        })?;
+        let vw = self.plan.dims[tin].vars[2];
+        let view_minus = |z: usize, dy: usize, dx: usize| {
+            let mut p = Placed::combination(a, vec![(z, E::ONE)]);
+            let inserted = vec![(0, dx == 1), (vw, dy == 1)];
+            p.views = x
+                .segments
+                .iter()
+                .map(|&(s, w)| (s, -w, inserted.clone()))
+                .collect();
+            p
+        };
+        let minus = |z: usize, u: usize| Placed::combination(a, vec![(z, E::ONE), (u, -E::ONE)]);
+        let [m1, m2, out] = *segs;
+        Ok((
+            vec![
+                view_minus(m1, 0, 0),
+                view_minus(m1, 0, 1),
+                view_minus(m2, 1, 0),
+                view_minus(m2, 1, 1),
+                minus(out, m1),
+                minus(out, m2),
+            ],
+            vec![(0, 1), (2, 3), (4, 5)],
+        ))
+    }
+
     /// Where range column `c` lives: `Σ coeff·operand` over advice segments and tensor views.
     fn column<E: Field>(&self, c: usize) -> Result<Placed<E>, NetworkError> {
         let (_, a) = self.parts();
@@ -453,6 +498,59 @@ impl<F: BaseField, E: ExtField<F>> TableMasks<E> for StepMasks<'_, '_, F, E> {
             .get(table)
             .map_or(E::ZERO, |p| self.masks.at(p, point))
     }
+}
+
+/// [`TableMasks`] for a convolution step: table 0, the kernel's combination, is read at the
+/// stack point `(kernel point, ρ_dx, ρ_dy)` as `Σ_d w_d·m_d(kernel point)`
+/// ([`conv_layer::ConvShape::unstack_kernel`]); the others as placed.
+struct KernelMasks<'a, 'b, F, E> {
+    shape: &'a conv_layer::ConvShape,
+    kernel: &'a [usize],
+    /// Any model segment's placement (its part is the model's).
+    model: &'a Placed<E>,
+    step: StepMasks<'a, 'b, F, E>,
+}
+
+impl<F: BaseField, E: ExtField<F>> TableMasks<E> for KernelMasks<'_, '_, F, E> {
+    fn mask_at(&self, table: usize, point: &[E]) -> E {
+        if table != 0 {
+            return self.step.mask_at(table, point);
+        }
+        let (z, weights) = self.shape.unstack_kernel(point);
+        self.kernel
+            .iter()
+            .zip(weights)
+            .map(|(&seg, w)| {
+                w * self
+                    .step
+                    .masks
+                    .at(&Placed::segment(self.model.part, seg), z)
+            })
+            .sum()
+    }
+}
+
+/// The six differences of a 2×2 max-pool's three two-way maxima, `m1 − a, m1 − b, m2 − c,
+/// m2 − d, out − m1, out − m2` (`a, b, c, d` the input's sub-grids), as base-field tables.
+fn maxpool_values<F: BaseField>(
+    plan: &Plan,
+    l: usize,
+    segs: &[usize; 3],
+    x: &[F],
+    advice: &[Vec<F>],
+) -> Vec<Vec<F>> {
+    let d = &plan.dims[plan.input(l)];
+    let view = |dy, dx| super::prover::sub_grid(d, x, dy, dx);
+    let diff = |z: &[F], u: &[F]| -> Vec<F> { z.iter().zip(u).map(|(&a, &b)| a - b).collect() };
+    let [m1, m2, out] = segs.map(|s| &advice[s]);
+    vec![
+        diff(m1, &view(0, 0)),
+        diff(m1, &view(0, 1)),
+        diff(m2, &view(1, 0)),
+        diff(m2, &view(1, 1)),
+        diff(out, m1),
+        diff(out, m2),
+    ]
 }
 
 /// Absorbs the statement of a zero-knowledge proof: the architecture, the hiding model
@@ -577,10 +675,30 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             what: "a model whose output is its input".into(),
         })?;
         ledger.defer_public(out_placed, r, value);
+        let mut convs = Vec::new();
         for l in (0..plan.steps.len()).rev() {
             let tin = plan.input(l);
             let out_vars = plan.dims[l + 1].num_vars();
             let slots = &zp.slots[l];
+            let fresh_of = |k: usize| {
+                let (off, len) = slots[k];
+                (&fresh[off..off + len], off)
+            };
+            let seg_table = |t: &Table| -> &[F] {
+                match *t {
+                    Table::Model(s) => &committed.segments[s],
+                    Table::Advice(s) => &w.advice[s],
+                }
+            };
+            let x_placed = zp.tensor::<E>(tin)?;
+            // A public input is not a private table and makes no claim: its place is only held.
+            let x_table = x_placed
+                .clone()
+                .unwrap_or_else(|| zp.table(Table::Advice(0)));
+            let r: Vec<E> = match &plan.steps[l] {
+                Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
+                _ => t.challenge_fields(b"layer-point", out_vars),
+            };
             match &plan.steps[l] {
                 Step::FusedRelu => {}
                 Step::Dense {
@@ -588,29 +706,14 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     bias,
                     requant,
                 } => {
-                    let r: Vec<E> = t.challenge_fields(b"layer-point", out_vars);
                     let (outs, lhs) = dense_outputs::<F, E>(bias, requant, &r);
-                    let x_placed = zp.tensor::<E>(tin)?;
-                    let mut tables = vec![zp.table::<E>(Table::Model(*weights))];
-                    // A public input is not a private table and makes no claim: its place is
-                    // only held.
-                    tables.push(
-                        x_placed
-                            .clone()
-                            .unwrap_or_else(|| zp.table(Table::Advice(0))),
-                    );
+                    let mut tables = vec![zp.table::<E>(Table::Model(*weights)), x_table];
                     tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    let advice_of = |t: &Table| -> &[F] {
-                        match *t {
-                            Table::Model(s) => &committed.segments[s],
-                            Table::Advice(s) => &w.advice[s],
-                        }
-                    };
                     let outputs: Vec<(E, &[F])> =
-                        outs.iter().map(|(k, t)| (*k, advice_of(t))).collect();
-                    let (off, len) = slots[0];
+                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
+                    let (fresh, off) = fresh_of(0);
                     let vars = plan.dims[tin].num_vars().max(out_vars);
-                    let mask = Mask::from_entries(vars + 1, &fresh[off..off + len])
+                    let mask = Mask::from_entries(vars + 1, fresh)
                         .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
                     let (proof, deferred) = dense::prove_zk(
                         &committed.segments[*weights],
@@ -630,15 +733,158 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
-                    let (proof, deferred) = prove_requant_zero_check(
-                        &zp, requant, out_vars, &w.advice, &fresh, slots[1], &masks, &mut t,
+                }
+                Step::Conv {
+                    shape,
+                    kernel,
+                    bias,
+                    requant,
+                    ..
+                } => {
+                    let r_o = shape.output.split(&r)[0].to_vec();
+                    let bias_t = bias_tables::<F, E>(bias);
+                    let (outs, c) = requant_tables::<F, E>(requant);
+                    let lhs = c + bias_public::<F, E>(bias, &r_o)
+                        * super::prover::valid(&shape.wy, shape.output.split(&r)[1])
+                        * super::prover::valid(&shape.wx, shape.output.split(&r)[2]);
+                    let ks: Vec<&[F]> =
+                        kernel.iter().map(|&k| &committed.segments[k][..]).collect();
+                    let bias_w: Vec<(E, &[F])> =
+                        bias_t.iter().map(|(k, t)| (*k, seg_table(t))).collect();
+                    let out_w: Vec<(E, &[F])> =
+                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
+                    // Table 0 (the kernel's combination) is placed once its weights are known;
+                    // its mask is read at the stack point.
+                    let mut tables = vec![zp.table::<E>(Table::Model(0)), x_table];
+                    tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
+                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                    let (fresh, off) = fresh_of(0);
+                    let scalars = KernelMasks {
+                        shape,
+                        kernel,
+                        model: &zp.table::<E>(Table::Model(0)),
+                        step: StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                    };
+                    let (proof, claims) = conv_layer::prove_zk(
+                        shape,
+                        &ZkConvTables {
+                            kernel: &ks,
+                            input: &tensors[tin],
+                            input_public: x_placed.is_none(),
+                            bias: &bias_w,
+                            outputs: &out_w,
+                        },
+                        &r,
+                        lhs,
+                        fresh,
+                        &scalars,
+                        &mut t,
+                    );
+                    convs.push(proof);
+                    tables[0] = claims.kernel_placed(mp, kernel);
+                    ledger
+                        .defer(claims.deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                Step::AvgPool { shape, requant } => {
+                    let (outs, lhs) = requant_tables::<F, E>(requant);
+                    let mut tables = vec![x_table];
+                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                    let out_w: Vec<(E, &[F])> =
+                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
+                    let (fresh, off) = fresh_of(0);
+                    let (proof, deferred) = conv_layer::prove_window_sum_zk(
+                        shape,
+                        &tensors[tin],
+                        x_placed.is_none(),
+                        &out_w,
+                        &r,
+                        lhs,
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
                     );
                     sumchecks.push(proof);
                     ledger
-                        .defer(deferred.0, &deferred.1, slots[1].0)
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                Step::MaxPool { segs } => {
+                    let (tables, pairs) = zp.maxpool_tables::<E>(l, segs)?;
+                    let values = maxpool_values(plan, l, segs, &tensors[tin], &w.advice);
+                    let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
+                    let (fresh, off) = fresh_of(0);
+                    let (proof, deferred) = zero_check::prove_zk(
+                        out_vars,
+                        &refs,
+                        &pairs,
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    )
+                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                Step::Flatten => {
+                    let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
+                        unreachable!("a zero-knowledge plan commits a flatten's output")
+                    };
+                    let tables = vec![x_table, placed(ap, copy)];
+                    let (fresh, off) = fresh_of(0);
+                    let (proof, deferred) = flatten::prove_zk(
+                        &plan.dims[tin],
+                        &tensors[tin],
+                        &tensors[l + 1],
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    )
+                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
                 _ => unreachable!("the zero-knowledge plan refuses other steps"),
+            }
+            // Every requantization's `y·n = 0`.
+            if let Some(requant) = plan.requant_of(l) {
+                let tables = vec![
+                    zp.table::<E>(Table::Advice(requant.y)),
+                    zp.table::<E>(Table::Advice(requant.n)),
+                ];
+                let (fresh, off) = fresh_of(1);
+                let (proof, deferred) = zero_check::prove_zk(
+                    out_vars,
+                    &[&w.advice[requant.y], &w.advice[requant.n]],
+                    &[(0, 1)],
+                    fresh,
+                    &StepMasks {
+                        masks: &masks,
+                        tables: &tables,
+                    },
+                    &mut t,
+                )
+                .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                sumchecks.push(proof);
+                ledger
+                    .defer(deferred, &tables, off)
+                    .map_err(NetworkError::Deferred)?;
             }
         }
         // The range check.
@@ -688,102 +934,12 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             ZkNetworkProof {
                 advice,
                 sumchecks,
+                convs,
                 range,
                 opening,
             },
         ))
     }
-}
-
-/// What a step leaves: its claims and the tables they are numbered over.
-type StepClaims<E> = (Vec<crate::zk::Deferred<E>>, Vec<Placed<E>>);
-
-/// The requantization's `y·n = 0` at a fresh point, as a masked zero-check (left-hand side 0)
-/// over `[eq, y, n]`.
-#[allow(clippy::too_many_arguments)]
-fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
-    zp: &ZkPlan,
-    requant: &Requant,
-    vars: usize,
-    advice: &[Vec<F>],
-    fresh: &[E],
-    (off, len): (usize, usize),
-    masks: &Masks<'_, F>,
-    t: &mut Transcript,
-) -> (MaskedProof<E>, StepClaims<E>) {
-    let r: Vec<E> = t.challenge_fields(b"zero-check-point", vars);
-    let (terms, private) = zero_check_terms::<E>();
-    let instance = Instance::new(
-        vec![
-            Mle::Ext(eq_table(&r)),
-            Mle::Base(advice[requant.y].clone()),
-            Mle::Base(advice[requant.n].clone()),
-        ],
-        terms,
-    )
-    .unwrap_or_else(|_| unreachable!("y and n have the output's size"));
-    let tables = vec![
-        zp.table::<E>(Table::Advice(requant.y)),
-        zp.table::<E>(Table::Advice(requant.n)),
-    ];
-    let scalars = StepMasks {
-        masks,
-        tables: &tables,
-    };
-    let mask = Mask::from_entries(vars + 1, &fresh[off..off + len])
-        .unwrap_or_else(|| unreachable!("the slot holds the zero-check's mask"));
-    // Instance tables [eq, y, n]; the claims' numbering [y, n].
-    let scalar = |i: usize, z: &[E]| scalars.mask_at(i.saturating_sub(1), z);
-    let out =
-        crate::sumcheck::zk::prove_masked_with(instance, E::ZERO, &private, &scalar, &mask, t);
-    let mut deferred: Vec<crate::zk::Deferred<E>> = out
-        .proof
-        .values
-        .iter()
-        .enumerate()
-        .map(|(table, &value)| crate::zk::Deferred::Masked {
-            table,
-            point: out.point.clone(),
-            beta: out.beta,
-            value,
-        })
-        .collect();
-    deferred.push(crate::zk::Deferred::Masks {
-        terms: mask_terms(&out.point, out.beta, out.weight, mask.degree(), 0),
-        value: out.weight * out.mask_value,
-    });
-    (out.proof, (deferred, tables))
-}
-
-/// Verifies [`prove_requant_zero_check`]; returns its claims.
-fn verify_requant_zero_check<E: Field>(
-    zp: &ZkPlan,
-    requant: &Requant,
-    vars: usize,
-    proof: &MaskedProof<E>,
-    t: &mut Transcript,
-) -> Result<StepClaims<E>, LayerError> {
-    let r: Vec<E> = t.challenge_fields(b"zero-check-point", vars);
-    let (terms, private) = zero_check_terms::<E>();
-    let degree = zero_check_degree();
-    let claim = crate::sumcheck::zk::verify_masked(vars, degree, E::ZERO, 2, proof, t).map_err(
-        |source| LayerError::Sumcheck {
-            step: "y·n zero-check (zero knowledge)",
-            source,
-        },
-    )?;
-    let public = [eq_eval(&r, &claim.point)];
-    let deferred = claim
-        .deferred(&terms, &private, &public, &[0, 1], degree)
-        .map_err(|source| LayerError::Sumcheck {
-            step: "y·n zero-check (zero knowledge)",
-            source,
-        })?;
-    let tables = vec![
-        zp.table::<E>(Table::Advice(requant.y)),
-        zp.table::<E>(Table::Advice(requant.n)),
-    ];
-    Ok((deferred, tables))
 }
 
 /// Verifies a zero-knowledge proof that the model committed as `commitment` (architecture
@@ -910,11 +1066,22 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         .flatten()
         .ok_or(VerifyError::AdviceShape)?;
     ledger.defer_public(out_placed, r.clone(), evaluate_base(&output_f, &r));
+    let mut convs = proof.convs.iter();
     for l in (0..plan.steps.len()).rev() {
         let layer_err = |source: LayerError| VerifyError::Layer { layer: l, source };
         let tin = plan.input(l);
         let out_vars = plan.dims[l + 1].num_vars();
         let slots = zp.slots.get(l).map_or(&[][..], Vec::as_slice);
+        let slot = |k: usize| slots.get(k).map(|s| s.0).ok_or(VerifyError::AdviceShape);
+        let x_placed = zp.tensor::<E>(tin).map_err(VerifyError::Model)?;
+        let x_table = x_placed
+            .clone()
+            .unwrap_or_else(|| zp.table(Table::Advice(0)));
+        let input_table = x_placed.is_none().then_some(&input_f[..]);
+        let r: Vec<E> = match &plan.steps[l] {
+            Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
+            _ => t.challenge_fields(b"layer-point", out_vars),
+        };
         match &plan.steps[l] {
             Step::FusedRelu => {}
             Step::Dense {
@@ -922,22 +1089,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                 bias,
                 requant,
             } => {
-                let (Some(&dense_slot), Some(&zc_slot)) = (slots.first(), slots.get(1)) else {
-                    return Err(VerifyError::AdviceShape);
-                };
-                let r: Vec<E> = t.challenge_fields(b"layer-point", out_vars);
                 let (outs, lhs) = dense_outputs::<F, E>(bias, requant, &r);
-                let x_placed = zp.tensor::<E>(tin).map_err(VerifyError::Model)?;
-                let mut tables = vec![zp.table::<E>(Table::Model(*weights))];
-                tables.push(
-                    x_placed
-                        .clone()
-                        .unwrap_or_else(|| zp.table(Table::Advice(0))),
-                );
+                let mut tables = vec![zp.table::<E>(Table::Model(*weights)), x_table];
                 tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                 let weights_e: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
                 let degree = dense::zk_mask_degree(x_placed.is_none(), outs.len());
-                let input_table = x_placed.is_none().then_some(&input_f[..]);
                 let claims = dense::verify_zk::<F, E>(
                     plan.dims[tin].num_vars(),
                     &weights_e,
@@ -949,13 +1105,82 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     &mut t,
                 )
                 .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+            }
+            Step::Conv {
+                shape,
+                kernel,
+                bias,
+                requant,
+                ..
+            } => {
+                let parts = shape.output.split(&r);
+                let (Some(r_o), Some(r_y), Some(r_x)) = (parts.first(), parts.get(1), parts.get(2))
+                else {
+                    return Err(VerifyError::AdviceShape);
+                };
+                let bias_t = bias_tables::<F, E>(bias);
+                let (outs, c) = requant_tables::<F, E>(requant);
+                let lhs = c + bias_public::<F, E>(bias, r_o)
+                    * super::prover::valid(&shape.wy, r_y)
+                    * super::prover::valid(&shape.wx, r_x);
+                let bias_w: Vec<E> = bias_t.iter().map(|(k, _)| *k).collect();
+                let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+                let proof = convs.next().ok_or(VerifyError::Exhausted {
+                    what: "convolution steps",
+                })?;
+                let claims = conv_layer::verify_zk::<F, E>(
+                    shape,
+                    &bias_w,
+                    &out_w,
+                    input_table,
+                    &r,
+                    lhs,
+                    proof,
+                    &mut t,
+                )
+                .map_err(layer_err)?;
+                let (mp, _) = zp.parts();
+                let mut tables = vec![claims.kernel_placed(mp, kernel), x_table];
+                tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
+                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                 ledger
-                    .defer(claims, &tables, dense_slot.0)
+                    .defer(claims.deferred, &tables, slot(0)?)
                     .map_err(deferred)?;
-                let (claims, tables) =
-                    verify_requant_zero_check(&zp, requant, out_vars, next()?, &mut t)
-                        .map_err(layer_err)?;
-                ledger.defer(claims, &tables, zc_slot.0).map_err(deferred)?;
+            }
+            Step::AvgPool { shape, requant } => {
+                let (outs, lhs) = requant_tables::<F, E>(requant);
+                let mut tables = vec![x_table];
+                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+                let claims = conv_layer::verify_window_sum_zk::<F, E>(
+                    shape,
+                    &out_w,
+                    input_table,
+                    &r,
+                    lhs,
+                    next()?,
+                    &mut t,
+                )
+                .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+            }
+            Step::MaxPool { segs } => {
+                let (tables, pairs) = zp
+                    .maxpool_tables::<E>(l, segs)
+                    .map_err(VerifyError::Model)?;
+                let claims = zero_check::verify_zk(out_vars, tables.len(), &pairs, next()?, &mut t)
+                    .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+            }
+            Step::Flatten => {
+                let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
+                    return Err(VerifyError::AdviceShape);
+                };
+                let tables = vec![x_table, placed(ap, copy)];
+                let claims = flatten::verify_zk::<F, E>(&plan.dims[tin], next()?, &mut t)
+                    .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
             _ => {
                 return Err(VerifyError::Model(NetworkError::Unsupported {
@@ -964,6 +1189,20 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                 }))
             }
         }
+        if let Some(requant) = plan.requant_of(l) {
+            let tables = vec![
+                zp.table::<E>(Table::Advice(requant.y)),
+                zp.table::<E>(Table::Advice(requant.n)),
+            ];
+            let claims = zero_check::verify_zk(out_vars, 2, &[(0, 1)], next()?, &mut t)
+                .map_err(layer_err)?;
+            ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
+        }
+    }
+    if convs.next().is_some() {
+        return Err(VerifyError::Leftover {
+            what: "convolution steps",
+        });
     }
     if sumchecks.next().is_some() {
         return Err(VerifyError::Leftover { what: "sum-checks" });
@@ -1123,6 +1362,13 @@ mod tests {
     fn cheating_provers_are_rejected_on_both_fields() {
         cheats::<Goldilocks, GoldilocksExt2>(3);
         cheats::<Bn254Fr, Bn254Fr>(4);
+    }
+
+    #[test]
+    fn lenet5_and_small_vgg_round_trip() {
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(2), 3);
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 4);
+        round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 5);
     }
 
     #[test]
