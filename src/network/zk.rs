@@ -1358,6 +1358,57 @@ mod tests {
         rejected::<F, E>(&model, &mut committed, &mut none);
     }
 
+    /// LeNet-5's convolution, max-pool and flatten witnesses edited (the layers after each
+    /// computed from the edit): a convolution's requantized output, a max-pool's first row
+    /// maximum (then larger than both its inputs), the flatten's committed copy.
+    #[test]
+    fn cnn_cheating_provers_are_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::lenet5(6);
+        let mut rng = StdRng::seed_from_u64(6);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model).unwrap();
+        let first = |want: fn(&Step) -> bool| zp.plan.steps.iter().position(want).unwrap();
+        let conv = first(|s| matches!(s, Step::Conv { .. }));
+        let pool = first(|s| matches!(s, Step::MaxPool { .. }));
+        let flat = first(|s| matches!(s, Step::Flatten));
+        let mut conv_edit = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == conv {
+                    let rq = w.plan.requant_of(l).unwrap().clone();
+                    w.advice[rq.y][3] += F::ONE;
+                }
+            },
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut conv_edit);
+        let mut pool_edit = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == pool {
+                    let Step::MaxPool { segs } = &w.plan.steps[l] else {
+                        unreachable!()
+                    };
+                    w.advice[segs[0]][0] += F::ONE;
+                }
+            },
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut pool_edit);
+        let mut flat_edit = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == flat {
+                    let Some(Source::Committed(copy)) = w.plan.sources.get(l + 1) else {
+                        unreachable!()
+                    };
+                    w.advice[copy[0].0][0] += F::ONE;
+                }
+            },
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut flat_edit);
+    }
+
     #[test]
     fn cheating_provers_are_rejected_on_both_fields() {
         cheats::<Goldilocks, GoldilocksExt2>(3);
