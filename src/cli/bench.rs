@@ -621,6 +621,8 @@ fn bench_network(quick: bool) -> ExitCode {
         vec![zoo::lenet5(1), zoo::mobilenet_small(1), zoo::vgg16_cifar(1)]
     };
     let mut breakdown = Vec::new();
+    // (prove, verify, proof bytes, peak MiB) of each transparent proof, for the ZK table.
+    let mut transparent = Vec::new();
     for model in &models {
         let params = model.parameters();
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
@@ -704,6 +706,7 @@ fn bench_network(quick: bool) -> ExitCode {
         breakdown.push(format!("{} opening: {}", model.name, opening.join(", ")));
         let digest = network::statement_digest(model, committed.commitment(), &x, &y);
         let bytes = proof.to_bytes(digest).len();
+        transparent.push((prove, verify, bytes, peak));
         say!(
             "| {} | {} | {} | {:.1} KiB | {} | {} | {} | {:.1} | {} | {:.1} KiB | {} |",
             model.name,
@@ -723,6 +726,85 @@ fn bench_network(quick: bool) -> ExitCode {
     say!("prover phases (one more run) and proof parts:");
     for line in breakdown {
         say!("  {line}");
+    }
+    bench_network_zk(&models, &transparent)
+}
+
+/// Zero-knowledge proofs (`network::prove_zk`, hidden weights) of the same models and inputs,
+/// beside the transparent figures measured just before in the same run.
+fn bench_network_zk(
+    models: &[zkcnn::model::Model],
+    transparent: &[(Duration, Duration, usize, Option<f64>)],
+) -> ExitCode {
+    use ark_serialize::CanonicalSerialize;
+    use zkcnn::model::zoo;
+    use zkcnn::network;
+    say!();
+    say!("zero-knowledge proofs (hidden weights; network::prove_zk, direct convolutions) of the same models and inputs, in the same run;");
+    say!("prove/verify: medians of 3; commit: the hiding commitment (once per model, serves at least {} proofs); ratios against the transparent proofs above",
+        network::zk::MODEL_PROOFS);
+    say!(
+        "| model | commit | prove | verify | proof | peak memory | prove × | verify × | proof × |"
+    );
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut rng = rand::rngs::OsRng;
+    for (model, &(tp, tv, tb, _)) in models.iter().zip(transparent) {
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
+        let t = Instant::now();
+        let mut committed = match network::commit_model_zk::<F, E, _>(model, &mut rng) {
+            Ok(c) => c,
+            Err(e) => {
+                say!("| {} | {e} | | | | | | | |", model.name);
+                continue;
+            }
+        };
+        let commit = t.elapsed();
+        let reset = reset_peak_rss();
+        let mut proved = None;
+        let prove = time(3, || {
+            proved = Some(network::prove_zk::<F, E, _>(
+                model,
+                &mut committed,
+                &input,
+                &mut rng,
+            ))
+        });
+        let peak = if reset { peak_rss_mib() } else { None };
+        let (output, proof) = match proved {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                say!("| {} | {} | {e} | | | | | | |", model.name, ms(commit));
+                continue;
+            }
+            None => return ExitCode::FAILURE,
+        };
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let architecture = model.architecture();
+        let mut verified = Ok(());
+        let verify = time(3, || {
+            verified = network::verify_zk(&architecture, &committed.commitment, &x, &y, &proof)
+        });
+        if let Err(e) = verified {
+            eprintln!(
+                "zkcnn: {}: the zero-knowledge proof does not verify: {e}",
+                model.name
+            );
+            return ExitCode::FAILURE;
+        }
+        let bytes = proof.compressed_size();
+        say!(
+            "| {} | {} | {} | {} | {:.1} KiB | {} | {:.2} | {:.2} | {:.2} |",
+            model.name,
+            ms(commit),
+            ms(prove),
+            ms(verify),
+            bytes as f64 / 1024.0,
+            peak.map_or("n/a".into(), |m| format!("{m:.0} MiB")),
+            prove.as_secs_f64() / tp.as_secs_f64(),
+            verify.as_secs_f64() / tv.as_secs_f64(),
+            bytes as f64 / tb as f64,
+        );
     }
     ExitCode::SUCCESS
 }

@@ -610,7 +610,19 @@ pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>
     input: &ArrayD<i64>,
     rng: &mut R,
 ) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
-    prove_zk_inner(model, committed, input, rng, None)
+    prove_zk_inner(model, committed, input, rng, None, &mut Vec::new())
+}
+
+/// [`prove_zk`], also recording how long each prover phase took (the layers' steps summed by
+/// kind).
+pub fn prove_zk_timed<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    input: &ArrayD<i64>,
+    rng: &mut R,
+    phases: &mut super::Phases,
+) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
+    prove_zk_inner(model, committed, input, rng, None, phases)
 }
 
 /// The zero-knowledge prover, with a cheating test's witness edits when `cheat` is given (the
@@ -621,7 +633,18 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     input: &ArrayD<i64>,
     rng: &mut R,
     cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
+    phases: &mut super::Phases,
 ) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
+    let mut clock = std::time::Instant::now();
+    // Phases by name, summed (the layers' steps by kind).
+    let mut lap = |name: &'static str| {
+        let d = clock.elapsed();
+        match phases.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, t)) => *t += d,
+            None => phases.push((name, d)),
+        }
+        clock = std::time::Instant::now();
+    };
     let zp = ZkPlan::new::<F, E>(model)?;
     let cheating = cheat.is_some();
     if committed.architecture != model.architecture_json() {
@@ -629,6 +652,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     }
     let plan = &zp.plan;
     let (mut w, output) = super::prover::witness::<F, E>(model, plan, input, cheat)?;
+    lap("inference and witness");
     // The fresh masks, in the advice.
     let fresh: Vec<E> = (0..zp.total).map(|_| E::rand(rng)).collect();
     let mut entries = mask_entries::<F, E>(&fresh);
@@ -651,6 +675,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         pzk::commit(&params, plan.advice_packing.pack(&w.advice), n_adv, rng)
             .map_err(NetworkError::ZkCommit)?;
     t.append_message(b"advice-commitment", &advice.inner.root);
+    lap("advice commitment");
 
     let layout = zp.layout();
     let (mp, ap) = zp.parts();
@@ -698,6 +723,15 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             let r: Vec<E> = match &plan.steps[l] {
                 Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
                 _ => t.challenge_fields(b"layer-point", out_vars),
+            };
+            lap("layers: tables");
+            let kind = match &plan.steps[l] {
+                Step::Dense { .. } => "layers: dense",
+                Step::Conv { .. } => "layers: conv",
+                Step::AvgPool { .. } => "layers: avg-pool",
+                Step::MaxPool { .. } => "layers: max-pool",
+                Step::Flatten => "layers: flatten",
+                _ => "layers: other",
             };
             match &plan.steps[l] {
                 Step::FusedRelu => {}
@@ -862,6 +896,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 }
                 _ => unreachable!("the zero-knowledge plan refuses other steps"),
             }
+            lap(kind);
             // Every requantization's `y·n = 0`.
             if let Some(requant) = plan.requant_of(l) {
                 let tables = vec![
@@ -887,6 +922,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     .map_err(NetworkError::Deferred)?;
             }
         }
+        lap("layers: y·n zero-checks");
         // The range check.
         let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
         let mseg = plan.multiplicities_segment();
@@ -918,6 +954,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         ledger
             .defer(deferred, &tables, off)
             .map_err(NetworkError::Deferred)?;
+        lap("range check");
         // The one opening.
         let mut parts = [
             (&committed.commitment, &mut committed.data),
@@ -929,6 +966,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         let opening = ledger
             .open_checked(&params, &layout, &mut parts, rng, &mut t, !cheating)
             .map_err(NetworkError::Deferred)?;
+        lap("opening");
         Ok((
             output,
             ZkNetworkProof {
@@ -1295,8 +1333,15 @@ mod tests {
     ) {
         let mut rng = StdRng::seed_from_u64(5);
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
-        let (output, proof) =
-            prove_zk_inner::<F, E, _>(model, committed, &input, &mut rng, Some(cheat)).unwrap();
+        let (output, proof) = prove_zk_inner::<F, E, _>(
+            model,
+            committed,
+            &input,
+            &mut rng,
+            Some(cheat),
+            &mut Vec::new(),
+        )
+        .unwrap();
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
         let got = verify_zk(model, &committed.commitment, &x, &y, &proof);

@@ -240,6 +240,19 @@ fn join_step(layout: &Layout) -> usize {
     layout.arity_bits(0) - 1
 }
 
+/// `t̃(point)` computed as `(1 − b)·t̃_lo(z) + b·t̃_hi(z)` over the halves of `t` (`point = (z,
+/// b)`): a claim at a segment's point (a boolean suffix of `z`) with the mask's coordinate `b`
+/// costs twice the segment, not the whole table.
+fn evaluate_split<F: BaseField, E: ExtField<F>>(t: &[F], point: &[E]) -> E {
+    match point.split_last() {
+        Some((&b, z)) if t.len() >= 2 => {
+            let (lo, hi) = t.split_at(t.len() / 2);
+            (E::ONE - b) * evaluate_base(lo, z) + b * evaluate_base(hi, z)
+        }
+        _ => evaluate_base(t, point),
+    }
+}
+
 /// The fewest variables, at least `vars`, that a later part of a joint opening whose first
 /// part's polynomial has `first` variables may have (its `f̂`'s, like `first`): the same as the
 /// first, or few enough to join the folding after the masks do and more than the fold at which
@@ -825,7 +838,7 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
                 .iter()
                 .zip(group_of(p.groups.as_ref(), p.claims.len()))
             {
-                out[g] += w * evaluate_base(&evals[cl.poly], &cl.point);
+                out[g] += w * evaluate_split(&evals[cl.poly], &cl.point);
             }
             out
         })
