@@ -448,9 +448,13 @@ impl<E: Field> Ledger<E> {
 
     /// Per commitment: its claims (points over `n + 1` variables), their groups' weights and
     /// ends, and the groups' values; the masks' form at `β'` with value `V + β'·μ`.
+    /// `table_vars[j]`: the variables of commitment `j`'s tables (a packed table of more is
+    /// committed as columns of `2^{table_vars}` entries: a claim's high coordinates, boolean,
+    /// name its column).
     fn statements(
         &self,
         layout: &Layout,
+        table_vars: &[usize],
         form: Option<(&MasksForm<E>, E, E)>,
     ) -> Result<Vec<PartClaims<E>>, DischargeError> {
         let mut out: Vec<PartClaims<E>> = layout
@@ -474,9 +478,14 @@ impl<E: Field> Ledger<E> {
                         segment,
                     });
                 }
-                let mut z = packing.point(segment, &p);
+                let z = packing.point(segment, &p);
+                let tv = table_vars.get(placed.part).copied().unwrap_or(z.len());
+                let (column, mut z) = column_point(&z, tv).ok_or(DischargeError::Placement {
+                    part: placed.part,
+                    segment,
+                })?;
                 z.push(*beta);
-                pc.claims.push(Claim::new(0, z));
+                pc.claims.push(Claim::new(column, z));
                 pc.weights.push(w);
             }
             pc.ends.push(pc.claims.len());
@@ -487,10 +496,14 @@ impl<E: Field> Ledger<E> {
                 part: form.part,
                 segment: 0,
             })?;
+            let tv = table_vars.get(form.part).copied().unwrap_or(0);
             for (z, w) in &form.claims {
-                let mut z = z.clone();
+                let (column, mut z) = column_point(z, tv).ok_or(DischargeError::Placement {
+                    part: form.part,
+                    segment: 0,
+                })?;
                 z.push(beta);
-                pc.claims.push(Claim::new(0, z));
+                pc.claims.push(Claim::new(column, z));
                 pc.weights.push(*w);
             }
             pc.ends.push(pc.claims.len());
@@ -544,15 +557,19 @@ impl<E: Field> Ledger<E> {
                 })?;
                 let mut mu = E::ZERO;
                 for (z, w) in &f.claims {
-                    mu += *w * data.1.mask_at(0, z).unwrap_or(E::ZERO);
+                    if let Some((column, z)) = column_point(z, data.0.table_vars()) {
+                        mu += *w * data.1.mask_at(column, &z).unwrap_or(E::ZERO);
+                    }
                 }
                 transcript.append_field(b"zk-deferred-mu", &mu);
                 (Some(mu), nonzero(transcript))
             }
             None => (None, E::ZERO),
         };
+        let table_vars: Vec<usize> = parts.iter().map(|(c, _)| c.table_vars()).collect();
         let statements = self.statements(
             layout,
+            &table_vars,
             form.as_ref().map(|f| (f, beta, mu.unwrap_or(E::ZERO))),
         )?;
         let mut zk_parts = Vec::new();
@@ -618,8 +635,10 @@ impl<E: Field> Ledger<E> {
                 })
             }
         };
+        let table_vars: Vec<usize> = commitments.iter().map(|c| c.table_vars()).collect();
         let statements = self.statements(
             layout,
+            &table_vars,
             form.as_ref()
                 .map(|f| (f, beta, proof.mu.unwrap_or(E::ZERO))),
         )?;
@@ -696,6 +715,28 @@ fn nonzero<E: Field>(transcript: &mut Transcript) -> E {
             return x;
         }
     }
+}
+
+/// A point `z` on a packed table, on a commitment whose tables have `table_vars` variables: the
+/// column its high coordinates name (they must be 0 or 1) and the point on it; a shorter `z` (a
+/// commitment padded beyond the packing) is extended with zeros. `None` if a high coordinate is
+/// not boolean (a claim spanning columns).
+pub fn column_point<E: Field>(z: &[E], table_vars: usize) -> Option<(usize, Vec<E>)> {
+    if z.len() <= table_vars {
+        let mut p = z.to_vec();
+        p.resize(table_vars, E::ZERO);
+        return Some((0, p));
+    }
+    let (low, high) = z.split_at(table_vars);
+    let mut column = 0usize;
+    for (k, b) in high.iter().enumerate() {
+        if b.is_one() {
+            column |= 1usize.checked_shl(k as u32)?;
+        } else if !b.is_zero() {
+            return None;
+        }
+    }
+    Some((column, low.to_vec()))
 }
 
 /// The base-field coordinates of fresh masks, as the masks' segment holds them.

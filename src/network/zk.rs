@@ -103,6 +103,25 @@ pub(crate) struct ZkPlan {
     masks_seg: usize,
     /// Fresh masks in all (`E` entries).
     total: usize,
+    /// The most variables of a committed table: larger packed tables are committed as columns.
+    column_vars: usize,
+}
+
+/// The columns' variables of zero-knowledge commitments: `f̂` (one more) stays within the PCS
+/// setup's [`super::MAX_VARS`].
+pub const COLUMN_VARS: usize = super::MAX_VARS - 1;
+/// The most columns' index bits of a zero-knowledge commitment (`2^5` columns: the model and
+/// advice tables up to `2^28` entries, as the transparent plan's limit).
+const MAX_COLUMN_BITS: usize = 5;
+
+/// The column size of proofs against `commitment`: its tables' variables when it is columned,
+/// else [`COLUMN_VARS`].
+fn column_vars_of(commitment: &ZkCommitment) -> usize {
+    if commitment.inner.num_polys > 1 {
+        commitment.table_vars()
+    } else {
+        COLUMN_VARS
+    }
 }
 
 /// How many proofs a zero-knowledge model commitment serves at least: its table is padded so
@@ -196,7 +215,10 @@ enum Table {
 
 impl ZkPlan {
     /// The zero-knowledge plan of `model` for the extension `E` (the fresh masks' size).
-    pub(crate) fn new<F: BaseField, E: ExtField<F>>(model: &Model) -> Result<Self, NetworkError> {
+    pub(crate) fn new<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+    ) -> Result<Self, NetworkError> {
         let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
         // Every tensor committed: a flatten's output as a copy (before the multiplicities, which
         // stay last).
@@ -276,8 +298,8 @@ impl ZkPlan {
                 next += len;
             }
         }
-        let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
-        let range_len = crate::range::zk::mask_len(&column_vars, plan.range_bits as usize)
+        let range_columns: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
+        let range_len = crate::range::zk::mask_len(&range_columns, plan.range_bits as usize)
             .map_err(NetworkError::Range)?;
         let range = (next, range_len);
         let total = next + range_len;
@@ -301,27 +323,75 @@ impl ZkPlan {
             .advice_packing
             .num_vars()
             .max(min_table_vars::<F, E>(1, ADVICE_CLAIMS)?);
-        let first = nm.max(na) + 1;
+        // A table beyond `2^column_vars` entries is committed as columns of that size (each
+        // column with its own mask); the joint opening sees the columns' variables.
+        let (tm, ta) = (nm.min(column_vars), na.min(column_vars));
+        let first = tm.max(ta) + 1;
         let params = params_for::<F, E>(first as u32)?;
-        let small = pzk::later_part_vars(&params, first, nm.min(na) + 1)
+        let small = pzk::later_part_vars(&params, first, tm.min(ta) + 1)
             .unwrap_or(first)
             .saturating_sub(1);
-        let (nm, na) = if nm < na { (small, na) } else { (nm, small) };
+        // The smaller is one column (a columned table has `column_vars`, the most): pad it.
+        let (nm, na) = if tm < ta {
+            (small, na)
+        } else if ta < tm {
+            (nm, small)
+        } else {
+            (nm, na)
+        };
         plan.model_packing = Packing::with_min_vars(&plan.model_vars(), nm);
         plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
+        for (what, n) in [("model", nm), ("advice", na)] {
+            if n > column_vars && n - column_vars > MAX_COLUMN_BITS {
+                return Err(NetworkError::TooLarge {
+                    layer: None,
+                    what: if what == "model" {
+                        "the zero-knowledge model table"
+                    } else {
+                        "the zero-knowledge advice table"
+                    },
+                    size: 1u128 << n.min(127),
+                    limit: 1u128 << (column_vars + MAX_COLUMN_BITS),
+                });
+            }
+        }
+        // A segment larger than a column would spread a claim over columns.
+        if let Some(v) = plan
+            .model_vars()
+            .into_iter()
+            .chain(plan.advice_vars.iter().copied())
+            .find(|&v| v > column_vars)
+        {
+            return Err(NetworkError::TooLarge {
+                layer: None,
+                what: "a segment of a zero-knowledge commitment (beyond one column)",
+                size: 1u128 << v.min(127),
+                limit: 1u128 << column_vars,
+            });
+        }
         Ok(Self {
             plan,
             slots: placed,
             range,
             masks_seg,
             total,
+            column_vars,
         })
+    }
+
+    /// Variables of the committed tables (columns) of the model and the advice.
+    fn table_vars(&self) -> (usize, usize) {
+        (
+            self.plan.model_packing.num_vars().min(self.column_vars),
+            self.plan.advice_packing.num_vars().min(self.column_vars),
+        )
     }
 
     /// The opening's parts: `(model, advice)` indices in [`Layout::packings`] order (the
     /// commitment with more variables first, the model on a tie).
     fn parts(&self) -> (usize, usize) {
-        if self.plan.model_packing.num_vars() >= self.plan.advice_packing.num_vars() {
+        let (tm, ta) = self.table_vars();
+        if tm >= ta {
             (0, 1)
         } else {
             (1, 0)
@@ -469,6 +539,8 @@ impl ZkPlan {
 struct Masks<'a, F> {
     data: [&'a ZkProverData<F>; 2],
     packings: &'a [Packing],
+    /// The committed tables' variables, per part.
+    table_vars: [usize; 2],
 }
 
 impl<F: BaseField> Masks<'_, F> {
@@ -481,7 +553,11 @@ impl<F: BaseField> Masks<'_, F> {
         placed
             .terms(point)
             .into_iter()
-            .map(|(s, w, p)| w * data.mask_at(0, &packing.point(s, &p)).unwrap_or(E::ZERO))
+            .map(|(s, w, p)| {
+                crate::zk::column_point(&packing.point(s, &p), self.table_vars[placed.part])
+                    .and_then(|(c, z)| data.mask_at(c, &z))
+                    .map_or(E::ZERO, |m| w * m)
+            })
             .sum()
     }
 }
@@ -586,20 +662,48 @@ pub fn commit_model_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cry
     model: &Model,
     rng: &mut R,
 ) -> Result<ZkCommittedModel<F>, NetworkError> {
+    commit_model_zk_with_columns::<F, E, R>(model, COLUMN_VARS, rng)
+}
+
+/// [`commit_model_zk`] with tables beyond `2^column_vars` entries committed as columns of that
+/// size (tests split small models; proofs against the commitment use its column size).
+#[doc(hidden)]
+pub fn commit_model_zk_with_columns<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    column_vars: usize,
+    rng: &mut R,
+) -> Result<ZkCommittedModel<F>, NetworkError> {
     model.validate().map_err(NetworkError::Model)?;
-    let zp = ZkPlan::new::<F, E>(model)?;
+    let zp = ZkPlan::new::<F, E>(model, column_vars.min(COLUMN_VARS))?;
     let plan = &zp.plan;
     let segments = super::commitment::model_tables::<F>(model, plan);
-    let n = plan.model_packing.num_vars();
-    let params = params_for::<F, E>(n as u32 + 1)?;
-    let (commitment, data) = pzk::commit(&params, plan.model_packing.pack(&segments), n, rng)
-        .map_err(NetworkError::ZkCommit)?;
+    let (commitment, data) =
+        commit_table::<F, E, R>(&zp, &plan.model_packing, &segments, zp.table_vars().0, rng)?;
     Ok(ZkCommittedModel {
         commitment,
         data,
         segments,
         architecture: model.architecture_json(),
     })
+}
+
+/// Commits to the segments `tables` packed by `packing` with a hiding commitment of tables of
+/// `table_vars` variables: one, or the packed table's columns (each with its own mask over all
+/// its variables).
+fn commit_table<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    _zp: &ZkPlan,
+    packing: &Packing,
+    tables: &[Vec<F>],
+    table_vars: usize,
+    rng: &mut R,
+) -> Result<(ZkCommitment, ZkProverData<F>), NetworkError> {
+    let params = params_for::<F, E>(table_vars as u32 + 1)?;
+    let columns = packing.pack_columns(tables, table_vars);
+    pzk::commit_columns(&params, columns, table_vars, rng).map_err(NetworkError::ZkCommit)
 }
 
 /// Proves one inference in zero knowledge: returns the model's output and the proof. The
@@ -645,7 +749,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         }
         clock = std::time::Instant::now();
     };
-    let zp = ZkPlan::new::<F, E>(model)?;
+    let zp = ZkPlan::new::<F, E>(model, column_vars_of(&committed.commitment))?;
     let cheating = cheat.is_some();
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
@@ -669,11 +773,10 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         &input_flat,
         &output_flat,
     );
-    let n_adv = plan.advice_packing.num_vars();
-    let params = params_for::<F, E>((n_adv.max(plan.model_packing.num_vars()) + 1) as u32)?;
+    let (tm, ta) = zp.table_vars();
+    let params = params_for::<F, E>((tm.max(ta) + 1) as u32)?;
     let (advice, mut advice_data) =
-        pzk::commit(&params, plan.advice_packing.pack(&w.advice), n_adv, rng)
-            .map_err(NetworkError::ZkCommit)?;
+        commit_table::<F, E, R>(&zp, &plan.advice_packing, &w.advice, ta, rng)?;
     t.append_message(b"advice-commitment", &advice.inner.root);
     lap("advice commitment");
 
@@ -687,9 +790,14 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         if mp == 1 {
             data.swap(0, 1);
         }
+        let mut table_vars = [tm, ta];
+        if mp == 1 {
+            table_vars.swap(0, 1);
+        }
         let masks = Masks {
             data,
             packings: &layout.packings,
+            table_vars,
         };
         // The output: the last tensor at a random point, a public value.
         let last = plan.dims.len() - 1;
@@ -1036,7 +1144,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
 ) -> Result<(Vec<Vec<usize>>, usize), VerifyError> {
     let architecture = model.architecture();
     let model = &architecture;
-    let zp = ZkPlan::new::<F, E>(model).map_err(VerifyError::Model)?;
+    let zp = ZkPlan::new::<F, E>(model, column_vars_of(commitment)).map_err(VerifyError::Model)?;
     let plan = &zp.plan;
     let bound = 1i64 << (model.activation_bits - 1);
     for (what, xs, dims) in [
@@ -1070,18 +1178,19 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     let input_f = padded(d_in, input);
     let output_f = padded(d_out, output);
     // The commitments' shapes: the model's from its architecture, the advice's from the plan.
-    let n_model = plan.model_packing.num_vars();
-    let n_adv = plan.advice_packing.num_vars();
-    let shape = |c: &ZkCommitment, n: usize| {
-        c.inner.num_vars as usize == n + 1 && c.mask_vars as usize == n && c.inner.num_polys == 1
+    let (tm, ta) = zp.table_vars();
+    let shape = |c: &ZkCommitment, packed: usize, n: usize| {
+        c.inner.num_vars as usize == n + 1
+            && c.mask_vars as usize == n
+            && c.inner.num_polys as usize == 1 << (packed - n)
     };
-    if !shape(commitment, n_model) {
+    if !shape(commitment, plan.model_packing.num_vars(), tm) {
         return Err(VerifyError::Architecture);
     }
-    if !shape(&proof.advice, n_adv) {
+    if !shape(&proof.advice, plan.advice_packing.num_vars(), ta) {
         return Err(VerifyError::AdviceShape);
     }
-    let params = params_for::<F, E>((n_adv.max(n_model) + 1) as u32).map_err(VerifyError::Model)?;
+    let params = params_for::<F, E>((tm.max(ta) + 1) as u32).map_err(VerifyError::Model)?;
 
     let mut t = Transcript::new(b"zkcnn");
     absorb_statement::<F>(&mut t, model, commitment, input, output);
@@ -1391,7 +1500,7 @@ mod tests {
         );
         rejected::<F, E>(&model, &mut committed, &mut m_edit);
         // A committed weight changed after the commitment (the prover proves with the new one).
-        let zp = ZkPlan::new::<F, E>(&model).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS).unwrap();
         let Step::Dense { weights, .. } = &zp.plan.steps[0] else {
             panic!("the MLP starts with a dense layer")
         };
@@ -1413,7 +1522,7 @@ mod tests {
         let model = zoo::lenet5(6);
         let mut rng = StdRng::seed_from_u64(6);
         let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
-        let zp = ZkPlan::new::<F, E>(&model).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS).unwrap();
         let first = |want: fn(&Step) -> bool| zp.plan.steps.iter().position(want).unwrap();
         let conv = first(|s| matches!(s, Step::Conv { .. }));
         let pool = first(|s| matches!(s, Step::MaxPool { .. }));
@@ -1465,6 +1574,44 @@ mod tests {
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(2), 3);
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 4);
         round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 5);
+    }
+
+    /// Tables committed as columns (a lowered column size): the model and the advice split, the
+    /// claims landing on their columns; a false output still rejected.
+    fn split_round_trip<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+        advice_split: bool,
+    ) {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut committed =
+            commit_model_zk_with_columns::<F, E, _>(model, column_vars, &mut rng).unwrap();
+        assert!(
+            committed.commitment.inner.num_polys > 1,
+            "the model is split"
+        );
+        assert_eq!(committed.commitment.table_vars(), column_vars);
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 12);
+        let (output, proof) = prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng).unwrap();
+        assert_eq!(
+            proof.advice.inner.num_polys > 1,
+            advice_split,
+            "the advice's split"
+        );
+        let x: Vec<i64> = input.iter().copied().collect();
+        let mut y: Vec<i64> = output.iter().copied().collect();
+        verify_zk(model, &committed.commitment, &x, &y, &proof).unwrap();
+        y[1] += 1;
+        assert!(matches!(
+            verify_zk(model, &committed.commitment, &x, &y, &proof),
+            Err(VerifyError::Deferred(_))
+        ));
+    }
+
+    #[test]
+    fn split_tables_round_trip_on_both_fields() {
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, false);
+        split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 16, false);
     }
 
     #[test]
