@@ -18,8 +18,10 @@
 //! 5. every claim the steps leave ([`crate::zk::Deferred`]) is collected in one
 //!    [`crate::zk::Ledger`] and proven by one zero-knowledge opening of the model and the advice.
 //!
-//! Supported so far: dense layers, ReLU fused into a requantization. Other layers are refused
-//! with [`NetworkError::Unsupported`] until their zero-knowledge steps land.
+//! Supported: dense layers, direct convolutions (grouped and depthwise), average pooling, 2×2
+//! max-pooling, flatten, residual adds, ReLU (fused into a requantization or standalone), with a
+//! public input. Concatenation, window max-pooling and the FFT convolution path are refused with
+//! [`NetworkError::Unsupported`] until their zero-knowledge steps land.
 
 use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step};
 use super::{NetworkError, VerifyError};
@@ -269,8 +271,21 @@ impl ZkPlan {
                     ));
                     s.push(zc(out_vars));
                 }
-                Step::Add { .. } => return Err(unsupported("a residual add")),
-                Step::Relu { .. } => return Err(unsupported("a standalone ReLU")),
+                Step::Add { requant, .. } | Step::Relu { requant } => {
+                    if plan.sources[tin] == Source::Input {
+                        return Err(unsupported("a residual add or ReLU of the public input"));
+                    }
+                    if let Step::Add { from, .. } = step {
+                        if plan.sources[*from] == Source::Input {
+                            return Err(unsupported("a residual add of the public input"));
+                        }
+                    }
+                    let extra = usize::from(matches!(step, Step::Add { .. }));
+                    let degree =
+                        dense::matvec_mask_degree(true, false, extra + 2 + requant.limbs.len());
+                    s.push(libra_len(out_vars, degree));
+                    s.push(zc(out_vars));
+                }
                 Step::MaxPool { .. } => {
                     if plan.sources[tin] == Source::Input {
                         return Err(unsupported("max-pooling the public input"));
@@ -835,6 +850,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             lap("layers: tables");
             let kind = match &plan.steps[l] {
                 Step::Dense { .. } => "layers: dense",
+                Step::Add { .. } => "layers: add",
+                Step::Relu { .. } => "layers: relu",
                 Step::Conv { .. } => "layers: conv",
                 Step::AvgPool { .. } => "layers: avg-pool",
                 Step::MaxPool { .. } => "layers: max-pool",
@@ -974,6 +991,50 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         &mut t,
                     )
                     .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                Step::Add { requant, .. } | Step::Relu { requant } => {
+                    let (outs, lhs) = requant_tables::<F, E>(requant);
+                    // Tables: `eq(r, ·)` as a public matrix, the input, then the other addend
+                    // (an add) and the requantization's.
+                    let mut out_tables: Vec<(E, Placed<E>, &[F])> = Vec::new();
+                    if let Step::Add { from, .. } = &plan.steps[l] {
+                        let z = zp.tensor::<E>(*from)?.ok_or(NetworkError::Unsupported {
+                            layer: l,
+                            what: "a residual add of the public input".into(),
+                        })?;
+                        out_tables.push((E::ONE, z, &tensors[*from]));
+                    }
+                    for (k, t) in &outs {
+                        out_tables.push((*k, zp.table::<E>(*t), seg_table(t)));
+                    }
+                    let mut tables = vec![zp.table::<E>(Table::Advice(0)), x_table];
+                    tables.extend(out_tables.iter().map(|(_, p, _)| p.clone()));
+                    let outputs: Vec<(E, &[F])> =
+                        out_tables.iter().map(|(k, _, t)| (*k, *t)).collect();
+                    let (fresh, off) = fresh_of(0);
+                    let mask = Mask::from_entries(out_vars + 1, fresh)
+                        .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
+                    let (proof, deferred) = dense::prove_matvec_zk(
+                        dense::MatVec {
+                            matrix: crate::poly::eq_table(&r),
+                            matrix_public: true,
+                            x: &tensors[tin],
+                            input_public: false,
+                        },
+                        &outputs,
+                        &r,
+                        lhs,
+                        &mask,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    );
                     sumchecks.push(proof);
                     ledger
                         .defer(deferred, &tables, off)
@@ -1320,6 +1381,43 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     .map_err(layer_err)?;
                 ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
+            Step::Add { requant, .. } | Step::Relu { requant } => {
+                let (outs, lhs) = requant_tables::<F, E>(requant);
+                let mut weights = Vec::new();
+                let mut tables = vec![zp.table::<E>(Table::Advice(0)), x_table];
+                if let Step::Add { from, .. } = &plan.steps[l] {
+                    let z = zp
+                        .tensor::<E>(*from)
+                        .ok()
+                        .flatten()
+                        .ok_or(VerifyError::AdviceShape)?;
+                    weights.push(E::ONE);
+                    tables.push(z);
+                }
+                for (k, t) in &outs {
+                    weights.push(*k);
+                    tables.push(zp.table::<E>(*t));
+                }
+                let eq_r = |rho: &[E]| crate::poly::eq_eval(&r, rho);
+                let claims = dense::verify_matvec_zk::<F, E>(
+                    dense::MatVecNames {
+                        step: "add or ReLU (zero knowledge)",
+                        point: "add or ReLU (zero knowledge) point",
+                        input: "add or ReLU (zero knowledge) public input",
+                    },
+                    out_vars,
+                    &weights,
+                    Some(&eq_r),
+                    None,
+                    &r,
+                    lhs,
+                    dense::matvec_mask_degree(true, false, weights.len()),
+                    next()?,
+                    &mut t,
+                )
+                .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+            }
             Step::Flatten => {
                 let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
                     return Err(VerifyError::AdviceShape);
@@ -1567,6 +1665,54 @@ mod tests {
     fn cheating_provers_are_rejected_on_both_fields() {
         cheats::<Goldilocks, GoldilocksExt2>(3);
         cheats::<Bn254Fr, Bn254Fr>(4);
+    }
+
+    /// Residual adds and a standalone ReLU: the golden `every-kind` model (every layer kind of
+    /// the chain format) and the zoo's small ResNet.
+    #[test]
+    fn every_kind_and_resnet_round_trip() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+        let every =
+            Model::from_json(&std::fs::read_to_string(dir.join("every-kind.json")).unwrap())
+                .unwrap();
+        round_trip::<Goldilocks, GoldilocksExt2>(&every, 7);
+        round_trip::<Bn254Fr, Bn254Fr>(&every, 8);
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::resnet_small(2), 9);
+    }
+
+    /// `every-kind`'s residual add and standalone ReLU with their outputs edited: rejected.
+    #[test]
+    fn add_and_relu_cheating_provers_are_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+        let model =
+            Model::from_json(&std::fs::read_to_string(dir.join("every-kind.json")).unwrap())
+                .unwrap();
+        let mut rng = StdRng::seed_from_u64(13);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS).unwrap();
+        for kind in ["add", "relu"] {
+            let at = zp
+                .plan
+                .steps
+                .iter()
+                .position(|s| match kind {
+                    "add" => matches!(s, Step::Add { .. }),
+                    _ => matches!(s, Step::Relu { .. }),
+                })
+                .unwrap();
+            let mut edit = Edit(
+                |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                    if l == at {
+                        let rq = w.plan.requant_of(l).unwrap().clone();
+                        w.advice[rq.y][2] += F::ONE;
+                    }
+                },
+                false,
+            );
+            rejected::<F, E>(&model, &mut committed, &mut edit);
+        }
     }
 
     #[test]
