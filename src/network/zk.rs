@@ -107,6 +107,9 @@ pub(crate) struct ZkPlan {
     total: usize,
     /// The most variables of a committed table: larger packed tables are committed as columns.
     column_vars: usize,
+    /// The advice's columns' variables (at most `column_vars`; fewer when splitting the advice
+    /// lets it join the model's opening unpadded).
+    advice_column_vars: usize,
 }
 
 /// The columns' variables of zero-knowledge commitments: `f̂` (one more) stays within the PCS
@@ -346,18 +349,35 @@ impl ZkPlan {
         let small = pzk::later_part_vars(&params, first, tm.min(ta) + 1)
             .unwrap_or(first)
             .saturating_sub(1);
-        // The smaller is one column (a columned table has `column_vars`, the most): pad it.
+        // The smaller is one column (a columned table has `column_vars`, the most): pad it —
+        // or, for the advice, split it into columns small enough to join (cheaper than padding
+        // it up to the model's size when its segments fit).
+        let mut advice_column_vars = column_vars;
         let (nm, na) = if tm < ta {
             (small, na)
         } else if ta < tm {
-            (nm, small)
+            let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
+            let split = (widest.max(1)..ta).rev().find(|&v| {
+                pzk::later_part_vars(&params, first, v + 1) == Some(v + 1)
+                    && na - v <= MAX_COLUMN_BITS
+            });
+            match split {
+                Some(v) if small > ta => {
+                    advice_column_vars = v;
+                    (nm, na)
+                }
+                _ => (nm, small),
+            }
         } else {
             (nm, na)
         };
         plan.model_packing = Packing::with_min_vars(&plan.model_vars(), nm);
         plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
-        for (what, n) in [("model", nm), ("advice", na)] {
-            if n > column_vars && n - column_vars > MAX_COLUMN_BITS {
+        for (what, n, cv) in [
+            ("model", nm, column_vars),
+            ("advice", na, advice_column_vars),
+        ] {
+            if n > cv && n - cv > MAX_COLUMN_BITS {
                 return Err(NetworkError::TooLarge {
                     layer: None,
                     what: if what == "model" {
@@ -366,7 +386,7 @@ impl ZkPlan {
                         "the zero-knowledge advice table"
                     },
                     size: 1u128 << n.min(127),
-                    limit: 1u128 << (column_vars + MAX_COLUMN_BITS),
+                    limit: 1u128 << (cv + MAX_COLUMN_BITS),
                 });
             }
         }
@@ -374,8 +394,14 @@ impl ZkPlan {
         if let Some(v) = plan
             .model_vars()
             .into_iter()
-            .chain(plan.advice_vars.iter().copied())
-            .find(|&v| v > column_vars)
+            .filter(|&v| v > column_vars)
+            .chain(
+                plan.advice_vars
+                    .iter()
+                    .copied()
+                    .filter(|&v| v > advice_column_vars),
+            )
+            .next()
         {
             return Err(NetworkError::TooLarge {
                 layer: None,
@@ -391,6 +417,7 @@ impl ZkPlan {
             masks_seg,
             total,
             column_vars,
+            advice_column_vars,
         })
     }
 
@@ -398,7 +425,10 @@ impl ZkPlan {
     fn table_vars(&self) -> (usize, usize) {
         (
             self.plan.model_packing.num_vars().min(self.column_vars),
-            self.plan.advice_packing.num_vars().min(self.column_vars),
+            self.plan
+                .advice_packing
+                .num_vars()
+                .min(self.advice_column_vars),
         )
     }
 
@@ -1756,7 +1786,7 @@ mod tests {
 
     #[test]
     fn split_tables_round_trip_on_both_fields() {
-        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, false);
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, true);
         split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 16, false);
     }
 
