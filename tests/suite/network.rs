@@ -456,17 +456,75 @@ fn golden_proof_keeps_verifying() {
 /// checked at a fresh point and biases were committed as limbs), `every-kind.v3.proof` of format
 /// 3 (before the model and advice commitments were opened together), `every-kind.v4.proof` of
 /// format 4 (before the advice's claims were reduced where it joins the model's folding),
-/// `every-kind.v5.proof` of format 5 (32-byte Merkle digests, 25 since).
+/// `every-kind.v5.proof` of format 5 (32-byte Merkle digests, 25 since), `every-kind.v6.proof`
+/// of format 6 (before the header's kind byte; the same body as today's). Neither kind of
+/// proof reads them.
 #[test]
 fn an_older_format_is_refused_by_version() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
-    assert_eq!(network::FORMAT_VERSION, 6);
-    for got in [2, 3, 4, 5] {
+    assert_eq!(network::FORMAT_VERSION, 7);
+    for got in [2, 3, 4, 5, 6] {
         let bytes = std::fs::read(dir.join(format!("every-kind.v{got}.proof"))).unwrap();
         assert_eq!(
             network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
             Err(network::FormatError::Version { got })
         );
+        assert_eq!(
+            network::ZkNetworkProof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
+            Err(network::FormatError::Version { got })
+        );
+        assert_eq!(
+            network::proof::kind_of(&bytes),
+            Err(network::FormatError::Version { got })
+        );
+    }
+}
+
+/// The header's kind byte (after the version): the golden transparent proof is refused as a
+/// zero-knowledge proof, and with its kind byte flipped, as a transparent one, by its kind,
+/// before its field or statement is looked at; an unknown kind byte is named.
+#[test]
+fn a_proof_of_the_other_kind_is_refused_by_kind() {
+    use network::{FormatError, ProofKind};
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    let bytes = std::fs::read(dir.join("every-kind.proof")).unwrap();
+    assert_eq!(network::proof::kind_of(&bytes), Ok(ProofKind::Transparent));
+    assert_eq!(
+        network::ZkNetworkProof::<F, E>::from_bytes(&bytes, [0; 32]),
+        Err(FormatError::Kind {
+            expected: ProofKind::ZeroKnowledge,
+            got: ProofKind::Transparent
+        })
+    );
+    let mut flipped = bytes.clone();
+    flipped[10] = 1;
+    assert_eq!(
+        network::proof::kind_of(&flipped),
+        Ok(ProofKind::ZeroKnowledge)
+    );
+    let err = network::Proof::<F, E>::from_bytes(&flipped, [0; 32]).unwrap_err();
+    assert_eq!(
+        err,
+        FormatError::Kind {
+            expected: ProofKind::Transparent,
+            got: ProofKind::ZeroKnowledge
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "this is a zero-knowledge proof; expected a transparent proof"
+    );
+    flipped[10] = 7;
+    assert_eq!(
+        network::Proof::<F, E>::from_bytes(&flipped, [0; 32]),
+        Err(FormatError::UnknownKind(7))
+    );
+    // Every prefix of the header is refused, never a panic.
+    for n in 0..=bytes.len().min(48) {
+        assert!(network::Proof::<F, E>::from_bytes(&bytes[..n], [0; 32]).is_err());
+        assert!(network::ZkNetworkProof::<F, E>::from_bytes(&bytes[..n], [0; 32]).is_err());
     }
 }
 
