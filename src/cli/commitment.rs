@@ -227,11 +227,50 @@ mod tests {
             CommitmentFile::from_bytes(&long),
             Err(CommitmentFileError::Trailing(1))
         );
+        assert_eq!(
+            ZkCommitmentFile::from_bytes(&bytes),
+            Err(CommitmentFileError::OtherKind { hiding: false })
+        );
         let mut other = bytes;
         other[10] = 1;
         assert!(matches!(
             CommitmentFile::from_bytes(&other),
             Err(CommitmentFileError::Field { .. })
         ));
+    }
+
+    #[test]
+    fn hiding_commitment_files_round_trip_and_name_the_other_kind() {
+        let model = zkcnn::model::zoo::mlp(1);
+        let committed =
+            zkcnn::network::commit_model_zk::<F, E, _>(&model, &mut rand::rngs::OsRng).unwrap();
+        let file = ZkCommitmentFile {
+            architecture: architecture_digest(&model),
+            commitment: committed.commitment.clone(),
+        };
+        let bytes = file.to_bytes();
+        assert_eq!(ZkCommitmentFile::from_bytes(&bytes), Ok(file));
+        assert_eq!(
+            CommitmentFile::from_bytes(&bytes),
+            Err(CommitmentFileError::OtherKind { hiding: true })
+        );
+        for n in 0..bytes.len() {
+            assert!(ZkCommitmentFile::from_bytes(&bytes[..n]).is_err(), "{n}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(
+            ZkCommitmentFile::from_bytes(&long),
+            Err(CommitmentFileError::Trailing(1))
+        );
+        let mut old = bytes;
+        old[8] = 9;
+        assert_eq!(
+            ZkCommitmentFile::from_bytes(&old),
+            Err(CommitmentFileError::Version {
+                got: 9,
+                expected: ZK_VERSION
+            })
+        );
     }
 }

@@ -96,13 +96,14 @@ pub fn commit(
     let root = hex(&committed.commitment.inner.root);
     let vars = committed.commitment.inner.num_vars;
     let mut text = format!(
-        "committed '{}' ({}) with a hiding commitment: root {root}, 2^{} field elements, in {}\n\
+        "committed '{}' ({}) with a hiding commitment: root {root}, a table of 2^{} field \
+         elements (2^{vars} with its mask), in {}\n\
          wrote {} ({}, public) and the prover file {} (secret: keep it with the weights)\n\
          it serves at least {MODEL_PROOFS} zero-knowledge proofs (a budget of {budget} mask \
          values)\n",
         show(model_path),
         model.name,
-        vars,
+        committed.commitment.table_vars(),
         ui::duration(took),
         show(out),
         ui::bytes(bytes.len()),
