@@ -24,6 +24,8 @@ use ark_ff::{Field, PrimeField};
 pub const FORMAT_VERSION: u16 = 7;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNPRF";
+/// A proof header's length: magic, version, kind, field, statement digest.
+pub const HEADER_BYTES: usize = 8 + 2 + 1 + 1 + 32;
 
 /// What a proof file holds: its header's kind byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
