@@ -247,7 +247,7 @@ struct ProveArgs {
 struct VerifyArgs {
     /// The model (JSON IR, one file or split; its weights are not read), or its architecture.
     model: PathBuf,
-    /// The commitment file (from `commit`).
+    /// The commitment file (from `commit`; from `commit --zk` for a zero-knowledge proof).
     commitment: PathBuf,
     /// The input, as given to `prove`.
     input: PathBuf,
