@@ -10,7 +10,8 @@ import zkcnn
 
 from conftest import LENET
 
-HEADER = 8 + 2 + 1 + 32  # magic, version, field, digest: proofs and commitments alike
+HEADER = 8 + 2 + 1 + 32  # commitments: magic, version, field, architecture digest
+PROOF_HEADER = 8 + 2 + 1 + 1 + 32  # proofs: magic, version, kind, field, statement digest
 
 
 @contextlib.contextmanager
@@ -214,8 +215,10 @@ def test_bad_proof_header(committed, proved):
     check(b"hello world" * 10, zkcnn.ProofFormatError, "not_a_proof")
     check(proof[:20], zkcnn.ProofFormatError, "not_a_proof")
     check(proof[:8] + b"\x02\x00" + proof[10:], zkcnn.ProofFormatError, "version")
-    check(proof[:10] + b"\x01" + proof[11:], zkcnn.ProofFormatError, "field")
-    check(proof[:11] + bytes(32) + proof[HEADER:], zkcnn.StatementError, "statement")
+    check(proof[:10] + b"\x01" + proof[11:], zkcnn.ProofFormatError, "kind")
+    check(proof[:10] + b"\x07" + proof[11:], zkcnn.ProofFormatError, "unknown_kind")
+    check(proof[:11] + b"\x01" + proof[12:], zkcnn.ProofFormatError, "field")
+    check(proof[:12] + bytes(32) + proof[PROOF_HEADER:], zkcnn.StatementError, "statement")
     check(proof[:-1], zkcnn.ProofFormatError, "body")
     check(proof + b"\0", zkcnn.ProofFormatError, "body")
     check(None, zkcnn.InputError, "type")
@@ -237,7 +240,7 @@ def test_flipped_proof_bytes_are_rejected(committed, proved):
     x, y, proof = proved
     arch, c = committed.architecture, committed.commitment
     kinds = set()
-    for at in range(HEADER, len(proof), len(proof) // 150):
+    for at in range(PROOF_HEADER, len(proof), len(proof) // 150):
         bad = bytearray(proof)
         bad[at] ^= 1 << (at % 8)
         with pytest.raises((zkcnn.ProofFormatError, zkcnn.RejectedError)) as e:
@@ -251,7 +254,7 @@ def test_truncated_and_random_bytes_never_crash(committed, proved):
     arch, c = committed.architecture, committed.commitment
     rng = np.random.default_rng(7)
     cases = [proof[:n] for n in range(0, len(proof), len(proof) // 60)]
-    cases += [proof[:HEADER] + rng.bytes(int(n)) for n in rng.integers(0, 5000, 30)]
+    cases += [proof[:PROOF_HEADER] + rng.bytes(int(n)) for n in rng.integers(0, 5000, 30)]
     for bad in cases:
         with pytest.raises(zkcnn.VerifyError):
             zkcnn.verify(arch, c, x, y, bad)

@@ -13,18 +13,18 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::layers::Dims;
 use zkcnn::model::{Layer, Model};
 use zkcnn::network::plan::Plan;
-use zkcnn::network::{self, FormatError, NetworkError};
+use zkcnn::network::{self, FormatError, NetworkError, ProofKind};
 
 /// The proof's field, for messages.
 const FIELD: &str = "Goldilocks, challenges in its quadratic extension";
 
-fn show(path: &Path) -> String {
+pub(super) fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
 /// The model's plan: every limit of the proof system checked from the architecture alone,
 /// before anything proportional to the model is allocated or read.
-fn plan(model: &Model, path: &Path) -> Result<Plan, CliError> {
+pub(super) fn plan(model: &Model, path: &Path) -> Result<Plan, CliError> {
     Plan::new(model).map_err(|e| {
         let input = Dims::new(&model.input_shape).num_vars() > network::MAX_VARS;
         match e {
@@ -109,7 +109,7 @@ pub fn commit(
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -243,8 +243,81 @@ fn read_commitment(
     Ok(file)
 }
 
-/// Verifies a proof; `Ok` only when it is valid.
+/// Why proof bytes were refused, in words.
+pub(super) fn proof_format(e: FormatError, bytes: &[u8], path: &Path) -> CliError {
+    match e {
+        FormatError::Statement => CliError::Mismatch(format!(
+            "proof '{}' is for another statement: the model, commitment, input or output given \
+             differ from the ones it was made for",
+            show(path)
+        )),
+        FormatError::NotAProof if bytes.starts_with(network::proof::MAGIC) => {
+            CliError::invalid("proof", path, "file is truncated (inside the header)")
+        }
+        FormatError::Body(zkcnn::codec::DecodeError::Malformed(m))
+            if m.contains("UnexpectedEof") =>
+        {
+            CliError::invalid(
+                "proof",
+                path,
+                format!(
+                    "file is truncated ({} bytes; the proof body ends early)",
+                    bytes.len()
+                ),
+            )
+        }
+        FormatError::Body(zkcnn::codec::DecodeError::Malformed(m)) => CliError::invalid(
+            "proof",
+            path,
+            format!("the proof body does not decode (corrupted): {m}"),
+        ),
+        other => CliError::invalid("proof", path, other),
+    }
+}
+
+/// The kind of proof in the file's header, if it can be read (anything else is left to the
+/// verifier of the kind asked for, or the transparent one, which says what is wrong); an
+/// unknown kind byte is refused here.
+fn peek_kind(path: &Path) -> Result<Option<ProofKind>, CliError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(11);
+    let read = std::fs::File::open(path).and_then(|f| f.take(11).read_to_end(&mut head));
+    if read.is_err() {
+        return Ok(None);
+    }
+    match network::proof::kind_of(&head) {
+        Ok(kind) => Ok(Some(kind)),
+        Err(e @ FormatError::UnknownKind(_)) => Err(CliError::invalid("proof", path, e)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Verifies a proof of the kind its header names (or the kind asked for with `--zk` /
+/// `--transparent`, refusing a proof of the other kind); `Ok` only when it is valid.
 pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let asked = if a.zk {
+        Some(ProofKind::ZeroKnowledge)
+    } else if a.transparent {
+        Some(ProofKind::Transparent)
+    } else {
+        None
+    };
+    let found = peek_kind(&a.proof)?;
+    match (asked, found) {
+        (Some(expected), Some(got)) if expected != got => Err(CliError::invalid(
+            "proof",
+            &a.proof,
+            FormatError::Kind { expected, got },
+        )),
+        _ => match asked.or(found) {
+            Some(ProofKind::ZeroKnowledge) => super::zk::verify(a, progress),
+            _ => verify_transparent(a, progress),
+        },
+    }
+}
+
+/// Verifies a transparent proof; `Ok` only when it is valid.
+fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_architecture(&a.model)?;
     let plan = plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
@@ -259,34 +332,8 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         "the largest models' proofs are about 500 KiB",
     )?;
     let digest = network::statement_digest(&model, &file.commitment.commitment, &x, &y);
-    let proof = network::Proof::<F, E>::from_bytes(&bytes, digest).map_err(|e| match e {
-        FormatError::Statement => CliError::Mismatch(format!(
-            "proof '{}' is for another statement: the model, commitment, input or output given \
-             differ from the ones it was made for",
-            show(&a.proof)
-        )),
-        FormatError::NotAProof if bytes.starts_with(network::proof::MAGIC) => {
-            CliError::invalid("proof", &a.proof, "file is truncated (inside the header)")
-        }
-        FormatError::Body(zkcnn::codec::DecodeError::Malformed(m))
-            if m.contains("UnexpectedEof") =>
-        {
-            CliError::invalid(
-                "proof",
-                &a.proof,
-                format!(
-                    "file is truncated ({} bytes; the proof body ends early)",
-                    bytes.len()
-                ),
-            )
-        }
-        FormatError::Body(zkcnn::codec::DecodeError::Malformed(m)) => CliError::invalid(
-            "proof",
-            &a.proof,
-            format!("the proof body does not decode (corrupted): {m}"),
-        ),
-        other => CliError::invalid("proof", &a.proof, other),
-    })?;
+    let proof = network::Proof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
     // The commitment's check (the committed table holds a model of this architecture) runs
     // on every verification: it costs milliseconds, and a verifier then relies on nothing it
     // did not check itself.
@@ -318,6 +365,7 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         ),
         json: json!({
             "valid": true,
+            "kind": ProofKind::Transparent.name(),
             "model": model.name,
             "output": y,
             "verify_ms": ui::ms(took),

@@ -10,11 +10,17 @@
 //!                           it holds a model of the architecture), ark-serialize compressed;
 //!                           no bytes may be left over
 //! ```
+//!
+//! `zkcnn commit --zk` writes a hiding commitment in the same layout with magic "ZKCNNZKC",
+//! its own version ([`ZK_VERSION`]), and the [`ZkCommitment`] (root, variables, mask
+//! variables) as the body.
 
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
 use zkcnn::network::proof::field_id;
 use zkcnn::network::ModelCommitment;
+use zkcnn::pcs::zk::ZkCommitment;
 
 /// The first bytes of every commitment file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNCOM";
@@ -22,6 +28,10 @@ pub const MAGIC: &[u8; 8] = b"ZKCNNCOM";
 /// the model and the multiplicities together; 4: the multiplicities' claims are reduced where
 /// they join the model's folding; 5: 25-byte Merkle digests).
 pub const VERSION: u16 = 5;
+/// The first bytes of every hiding (zero-knowledge) commitment file.
+pub const ZK_MAGIC: &[u8; 8] = b"ZKCNNZKC";
+/// The hiding commitment file's format version.
+pub const ZK_VERSION: u16 = 1;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -30,6 +40,18 @@ pub enum CommitmentFileError {
     /// Wrong magic bytes.
     #[error("not a zkcnn commitment file (bad magic bytes)")]
     NotACommitment,
+    /// A commitment of the other kind: a hiding commitment where a transparent one is read, or
+    /// the other way round.
+    #[error("{}", if *.hiding {
+        "this is a hiding commitment (from `commit --zk`): it serves zero-knowledge proofs only"
+    } else {
+        "this is a transparent commitment (from `commit` without --zk): zero-knowledge proofs \
+         need the hiding commitment from `commit --zk`"
+    })]
+    OtherKind {
+        /// Whether the file holds a hiding commitment.
+        hiding: bool,
+    },
     /// Shorter than the header.
     #[error("file is truncated ({got} bytes; the header alone has {expected})")]
     Truncated {
@@ -45,8 +67,13 @@ pub enum CommitmentFileError {
     #[error("{0} unexpected bytes after the commitment")]
     Trailing(usize),
     /// Another version.
-    #[error("commitment format version {0}; this build reads version {VERSION}")]
-    Version(u16),
+    #[error("commitment format version {got}; this build reads version {expected}")]
+    Version {
+        /// The version in the file.
+        got: u16,
+        /// The version this build reads.
+        expected: u16,
+    },
     /// Another field.
     #[error("the commitment is over field {got}; expected field {expected}")]
     Field {
@@ -77,52 +104,104 @@ pub struct CommitmentFile {
 impl CommitmentFile {
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.push(field_id::<F>());
-        out.extend_from_slice(&self.architecture);
-        out.extend(zkcnn::codec::to_bytes(&self.commitment));
-        out
+        write(MAGIC, VERSION, &self.architecture, &self.commitment)
     }
 
     /// Reads a commitment file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
-        if bytes.len() >= MAGIC.len() && !bytes.starts_with(MAGIC) {
-            return Err(CommitmentFileError::NotACommitment);
+        if bytes.starts_with(ZK_MAGIC) {
+            return Err(CommitmentFileError::OtherKind { hiding: true });
         }
-        if bytes.len() < HEADER {
-            return Err(CommitmentFileError::Truncated {
-                got: bytes.len(),
-                expected: HEADER,
-            });
-        }
-        let (head, body) = bytes.split_at(HEADER);
-        let version = u16::from_le_bytes([head[8], head[9]]);
-        if version != VERSION {
-            return Err(CommitmentFileError::Version(version));
-        }
-        if head[10] != field_id::<F>() {
-            return Err(CommitmentFileError::Field {
-                expected: field_id::<F>(),
-                got: head[10],
-            });
-        }
-        let mut architecture = [0u8; 32];
-        architecture.copy_from_slice(&head[11..HEADER]);
-        let commitment = zkcnn::codec::from_bytes(body).map_err(|e| match e {
-            zkcnn::codec::DecodeError::TrailingBytes { count } => {
-                CommitmentFileError::Trailing(count)
-            }
-            zkcnn::codec::DecodeError::Malformed(m) if m.contains("UnexpectedEof") => {
-                CommitmentFileError::TruncatedBody(bytes.len())
-            }
-            other => CommitmentFileError::Body(other.to_string()),
-        })?;
+        let (architecture, commitment) = read(bytes, MAGIC, VERSION)?;
         Ok(CommitmentFile {
             architecture,
             commitment,
         })
     }
+}
+
+/// A hiding commitment (`commit --zk`) with the architecture it belongs to: what verifiers of
+/// zero-knowledge proofs keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZkCommitmentFile {
+    /// blake3 of the architecture JSON.
+    pub architecture: [u8; 32],
+    /// The hiding commitment.
+    pub commitment: ZkCommitment,
+}
+
+impl ZkCommitmentFile {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        write(ZK_MAGIC, ZK_VERSION, &self.architecture, &self.commitment)
+    }
+
+    /// Reads a hiding commitment file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
+        if bytes.starts_with(MAGIC) {
+            return Err(CommitmentFileError::OtherKind { hiding: false });
+        }
+        let (architecture, commitment) = read(bytes, ZK_MAGIC, ZK_VERSION)?;
+        Ok(ZkCommitmentFile {
+            architecture,
+            commitment,
+        })
+    }
+}
+
+/// A commitment file's bytes: header, then the body.
+fn write<T: CanonicalSerialize>(
+    magic: &[u8; 8],
+    version: u16,
+    architecture: &[u8; 32],
+    body: &T,
+) -> Vec<u8> {
+    let mut out = magic.to_vec();
+    out.extend_from_slice(&version.to_le_bytes());
+    out.push(field_id::<F>());
+    out.extend_from_slice(architecture);
+    out.extend(zkcnn::codec::to_bytes(body));
+    out
+}
+
+/// A commitment file's architecture digest and body, its header checked.
+fn read<T: CanonicalDeserialize>(
+    bytes: &[u8],
+    magic: &[u8; 8],
+    expected: u16,
+) -> Result<([u8; 32], T), CommitmentFileError> {
+    if bytes.len() >= magic.len() && !bytes.starts_with(magic) {
+        return Err(CommitmentFileError::NotACommitment);
+    }
+    let Some((head, body)) = bytes.split_at_checked(HEADER) else {
+        return Err(CommitmentFileError::Truncated {
+            got: bytes.len(),
+            expected: HEADER,
+        });
+    };
+    let version = u16::from_le_bytes([head[8], head[9]]);
+    if version != expected {
+        return Err(CommitmentFileError::Version {
+            got: version,
+            expected,
+        });
+    }
+    if head[10] != field_id::<F>() {
+        return Err(CommitmentFileError::Field {
+            expected: field_id::<F>(),
+            got: head[10],
+        });
+    }
+    let mut architecture = [0u8; 32];
+    architecture.copy_from_slice(&head[11..HEADER]);
+    let body = zkcnn::codec::from_bytes(body).map_err(|e| match e {
+        zkcnn::codec::DecodeError::TrailingBytes { count } => CommitmentFileError::Trailing(count),
+        zkcnn::codec::DecodeError::Malformed(m) if m.contains("UnexpectedEof") => {
+            CommitmentFileError::TruncatedBody(bytes.len())
+        }
+        other => CommitmentFileError::Body(other.to_string()),
+    })?;
+    Ok((architecture, body))
 }
 
 #[cfg(test)]
@@ -148,11 +227,50 @@ mod tests {
             CommitmentFile::from_bytes(&long),
             Err(CommitmentFileError::Trailing(1))
         );
+        assert_eq!(
+            ZkCommitmentFile::from_bytes(&bytes),
+            Err(CommitmentFileError::OtherKind { hiding: false })
+        );
         let mut other = bytes;
         other[10] = 1;
         assert!(matches!(
             CommitmentFile::from_bytes(&other),
             Err(CommitmentFileError::Field { .. })
         ));
+    }
+
+    #[test]
+    fn hiding_commitment_files_round_trip_and_name_the_other_kind() {
+        let model = zkcnn::model::zoo::mlp(1);
+        let committed =
+            zkcnn::network::commit_model_zk::<F, E, _>(&model, &mut rand::rngs::OsRng).unwrap();
+        let file = ZkCommitmentFile {
+            architecture: architecture_digest(&model),
+            commitment: committed.commitment.clone(),
+        };
+        let bytes = file.to_bytes();
+        assert_eq!(ZkCommitmentFile::from_bytes(&bytes), Ok(file));
+        assert_eq!(
+            CommitmentFile::from_bytes(&bytes),
+            Err(CommitmentFileError::OtherKind { hiding: true })
+        );
+        for n in 0..bytes.len() {
+            assert!(ZkCommitmentFile::from_bytes(&bytes[..n]).is_err(), "{n}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(
+            ZkCommitmentFile::from_bytes(&long),
+            Err(CommitmentFileError::Trailing(1))
+        );
+        let mut old = bytes;
+        old[8] = 9;
+        assert_eq!(
+            ZkCommitmentFile::from_bytes(&old),
+            Err(CommitmentFileError::Version {
+                got: 9,
+                expected: ZK_VERSION
+            })
+        );
     }
 }

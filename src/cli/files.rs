@@ -79,6 +79,33 @@ pub fn write(what: &'static str, path: &Path, bytes: &[u8]) -> Result<(), CliErr
     std::fs::write(path, bytes).map_err(|e| CliError::write(what, path, &e))
 }
 
+/// Writes `bytes` to `path` atomically: to a temporary file next to it, then renamed over it,
+/// so that `path` holds either its old bytes or the new ones, never a part (the private prover
+/// file of a hiding commitment, rewritten after every proof).
+pub fn write_atomic(what: &'static str, path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::write(what, path, &std::io::Error::other("not a file name")))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // Readable by its owner only: the private prover file is a secret.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
+    renamed.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CliError::write(what, path, &e)
+    })
+}
+
 /// A model file's text, refused when it is too long (the number count is the library's check,
 /// [`Model::from_json`]).
 fn read_model_text(path: &Path) -> Result<String, CliError> {

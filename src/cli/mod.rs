@@ -25,6 +25,7 @@ mod estimate;
 mod files;
 mod import;
 mod ui;
+mod zk;
 
 use clap::{Args, Parser, Subcommand};
 use error::CliError;
@@ -69,8 +70,11 @@ Files:
               imports), JSON numbers and float .npy arrays are real values, quantized with
               the model's input scale, while integer .npy arrays are used as they are.
   commitment  a small binary file: magic, version, field, digest of the architecture, and
-              the Basefold commitment to the weights
-  proof       the proof bytes (versioned header, then the proof)
+              the Basefold commitment to the weights (with --zk: the hiding commitment)
+  prover file `commit --zk --prover-data`: the hiding commitment's secret mask and how much
+              of it proofs have revealed; keep it secret, `prove --zk` updates it
+  proof       the proof bytes (versioned header with the kind: transparent or
+              zero-knowledge, then the proof)
   output      JSON written by `prove --output`: the proven integer output, and the argmax
               class (and dequantized values) computed outside the proof
 
@@ -98,10 +102,11 @@ enum Command {
     Import(ImportArgs),
     /// Show a model's layers, parameters, circuit sizes and an estimate of the proof's cost.
     Inspect(InspectArgs),
-    /// Commit to a model's weights: write the commitment file that verifiers keep.
+    /// Commit to a model's weights: write the commitment file that verifiers keep (with --zk,
+    /// a hiding commitment and the private prover file).
     Commit(CommitArgs),
     /// Run the model on an input and prove it (the model commitment is recomputed from the
-    /// weights): write the proof, and the output file.
+    /// weights): write the proof, and the output file. With --zk, a zero-knowledge proof.
     Prove(ProveArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
@@ -192,9 +197,16 @@ struct CommitArgs {
     #[arg(long, value_name = "ARCH.json")]
     architecture: Option<PathBuf>,
     /// Also write the prover's data of the commitment (its codeword and Merkle tree: about 40
-    /// bytes per parameter), so that `prove --prover-data` skips recomputing them.
-    #[arg(long, value_name = "FILE")]
+    /// bytes per parameter), so that `prove --prover-data` skips recomputing them. With --zk
+    /// (and then required): the private prover file (the commitment's secret mask and how much
+    /// of it proofs have revealed), which the model's owner keeps secret.
+    #[arg(long, value_name = "FILE", required_if_eq("zk", "true"))]
     prover_data: Option<PathBuf>,
+    /// Make a hiding commitment, for zero-knowledge proofs (`prove --zk`): the commitment
+    /// file (-o) is public, the prover file (--prover-data) secret. It serves a limited number
+    /// of proofs (at least 64); commit again when `prove --zk` says its budget is spent.
+    #[arg(long)]
+    zk: bool,
 }
 
 #[derive(Args, Debug)]
@@ -214,23 +226,42 @@ struct ProveArgs {
     #[arg(long, value_name = "COMMITMENT")]
     commitment: Option<PathBuf>,
     /// The prover data that `commit --prover-data` wrote for this commitment: read instead of
-    /// recomputing the commitment's codeword and tree (needs --commitment).
-    #[arg(long, value_name = "FILE", requires = "commitment")]
+    /// recomputing the commitment's codeword and tree (needs --commitment). With --zk
+    /// (and then required): the private prover file of `commit --zk`, whose count of revealed
+    /// mask values this proof updates.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "commitment",
+        required_if_eq("zk", "true")
+    )]
     prover_data: Option<PathBuf>,
+    /// Make a zero-knowledge proof against the hiding commitment of `commit --zk` (needs
+    /// --commitment and --prover-data): it hides the weights and every intermediate value;
+    /// the architecture, the input and the output are public.
+    #[arg(long)]
+    zk: bool,
 }
 
 #[derive(Args, Debug)]
 struct VerifyArgs {
     /// The model (JSON IR, one file or split; its weights are not read), or its architecture.
     model: PathBuf,
-    /// The commitment file (from `commit`).
+    /// The commitment file (from `commit`; from `commit --zk` for a zero-knowledge proof).
     commitment: PathBuf,
     /// The input, as given to `prove`.
     input: PathBuf,
     /// The output file (from `prove --output`), or a JSON array of integers.
     output: PathBuf,
-    /// The proof.
+    /// The proof (transparent or zero-knowledge: its header says which).
     proof: PathBuf,
+    /// Accept only a zero-knowledge proof (the commitment then is a hiding one, from
+    /// `commit --zk`).
+    #[arg(long, conflicts_with = "transparent")]
+    zk: bool,
+    /// Accept only a transparent proof.
+    #[arg(long)]
+    transparent: bool,
 }
 
 #[derive(Args, Debug)]
@@ -289,6 +320,13 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Import(a) => import::run(&a, &progress),
         Command::Inspect(a) => commands::inspect(&a.model, a.measure, &progress),
+        Command::Commit(a) if a.zk => zk::commit(
+            &a.model,
+            &a.output,
+            a.architecture.as_deref(),
+            a.prover_data.as_deref(),
+            &progress,
+        ),
         Command::Commit(a) => commands::commit(
             &a.model,
             &a.output,
@@ -296,6 +334,7 @@ pub fn run() -> ExitCode {
             a.prover_data.as_deref(),
             &progress,
         ),
+        Command::Prove(a) if a.zk => zk::prove(&a, &progress),
         Command::Prove(a) => commands::prove(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),
         Command::Bench(a) => {

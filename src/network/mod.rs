@@ -39,7 +39,7 @@ pub use commitment::{
     ModelCommitment,
 };
 pub use plan::ConvPolicy;
-pub use proof::{statement_digest, FormatError, FORMAT_VERSION};
+pub use proof::{statement_digest, zk_statement_digest, FormatError, ProofKind, FORMAT_VERSION};
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{

@@ -3,21 +3,72 @@
 //! ```text
 //!   magic    8 bytes   "ZKCNNPRF"
 //!   version  2 bytes   little-endian, FORMAT_VERSION
+//!   kind     1 byte    0 = transparent (Proof), 1 = zero-knowledge (ZkNetworkProof)
 //!   field    1 byte    0 = Goldilocks with its quadratic extension, 1 = BN254 Fr
 //!   digest  32 bytes   blake3 of the statement (architecture, model commitment, input, output)
-//!   body               the Proof, ark-serialize compressed; no bytes may be left over
+//!   body               the proof, ark-serialize compressed; no bytes may be left over
 //! ```
+//!
+//! The header is checked in that order: a proof of another version is refused by its version
+//! whatever follows, then a proof of the other kind by its kind.
 
-use super::Proof;
+use super::{Proof, ZkNetworkProof};
 use crate::codec::{self, DecodeError};
 use crate::model::Model;
 use crate::pcs::basefold::Commitment;
+use crate::pcs::zk::ZkCommitment;
 use ark_ff::{Field, PrimeField};
 
-/// The proof format's version; changes whenever the bytes of a proof change meaning.
-pub const FORMAT_VERSION: u16 = 6;
+/// The proof format's version; changes whenever the bytes of a proof change meaning (7: the
+/// kind byte, for zero-knowledge proofs).
+pub const FORMAT_VERSION: u16 = 7;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNPRF";
+/// A proof header's length: magic, version, kind, field, statement digest.
+pub const HEADER_BYTES: usize = 8 + 2 + 1 + 1 + 32;
+
+/// What a proof file holds: its header's kind byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProofKind {
+    /// A transparent proof ([`Proof`]): the weights are committed, the proof reveals parts of
+    /// them and of the activations.
+    Transparent,
+    /// A zero-knowledge proof ([`super::ZkNetworkProof`]) against a hiding model commitment.
+    ZeroKnowledge,
+}
+
+impl ProofKind {
+    /// The header's byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            ProofKind::Transparent => 0,
+            ProofKind::ZeroKnowledge => 1,
+        }
+    }
+
+    /// The kind of a header's byte (`None` for a byte no kind has).
+    pub fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0 => Some(ProofKind::Transparent),
+            1 => Some(ProofKind::ZeroKnowledge),
+            _ => None,
+        }
+    }
+
+    /// The kind in words: "transparent" or "zero-knowledge".
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofKind::Transparent => "transparent",
+            ProofKind::ZeroKnowledge => "zero-knowledge",
+        }
+    }
+}
+
+impl std::fmt::Display for ProofKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Why proof bytes were refused before verification.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +82,17 @@ pub enum FormatError {
         /// The version in the file.
         got: u16,
     },
+    /// A proof of the other kind.
+    #[error("this is a {got} proof; expected a {expected} proof")]
+    Kind {
+        /// The kind asked for.
+        expected: ProofKind,
+        /// The kind in the file.
+        got: ProofKind,
+    },
+    /// A kind byte that no kind has.
+    #[error("unknown proof kind {0} (0 = transparent, 1 = zero-knowledge)")]
+    UnknownKind(u8),
     /// Another field instantiation.
     #[error("the proof is over field {got}; expected field {expected}")]
     Field {
@@ -80,10 +142,7 @@ pub fn statement_digest(
 impl<F: PrimeField, E: Field> Proof<F, E> {
     /// The proof's bytes for this statement.
     pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.push(field_id::<F>());
-        out.extend_from_slice(&statement);
+        let mut out = header::<F>(ProofKind::Transparent, statement);
         out.extend(codec::to_bytes(self));
         out
     }
@@ -104,29 +163,110 @@ impl<F: PrimeField, E: Field> Proof<F, E> {
 
     /// Reads a proof for this statement; every byte must be used.
     pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
-        let (magic, rest) = bytes.split_at_checked(8).ok_or(FormatError::NotAProof)?;
-        if magic != MAGIC {
-            return Err(FormatError::NotAProof);
+        let body = body::<F>(bytes, ProofKind::Transparent, statement)?;
+        codec::from_bytes(body).map_err(FormatError::Body)
+    }
+}
+
+/// A proof header: magic, version, kind, field, statement.
+pub(crate) fn header<F: PrimeField>(kind: ProofKind, statement: [u8; 32]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.push(kind.byte());
+    out.push(field_id::<F>());
+    out.extend_from_slice(&statement);
+    out
+}
+
+/// The magic and the version checked; the rest of the bytes.
+fn versioned(bytes: &[u8]) -> Result<&[u8], FormatError> {
+    let (magic, rest) = bytes.split_at_checked(8).ok_or(FormatError::NotAProof)?;
+    if magic != MAGIC {
+        return Err(FormatError::NotAProof);
+    }
+    let (version, rest) = rest.split_at_checked(2).ok_or(FormatError::NotAProof)?;
+    let got = u16::from_le_bytes([
+        version.first().copied().unwrap_or(0),
+        version.get(1).copied().unwrap_or(0),
+    ]);
+    if got != FORMAT_VERSION {
+        return Err(FormatError::Version { got });
+    }
+    Ok(rest)
+}
+
+/// The kind of proof the bytes hold, read from the header (the magic and the version checked
+/// first): what a verifier that takes either kind looks at before reading the body.
+pub fn kind_of(bytes: &[u8]) -> Result<ProofKind, FormatError> {
+    let rest = versioned(bytes)?;
+    let byte = *rest.first().ok_or(FormatError::NotAProof)?;
+    ProofKind::from_byte(byte).ok_or(FormatError::UnknownKind(byte))
+}
+
+/// The header checked against the kind, the field and the statement expected; the body.
+pub(crate) fn body<F: PrimeField>(
+    bytes: &[u8],
+    kind: ProofKind,
+    statement: [u8; 32],
+) -> Result<&[u8], FormatError> {
+    let got = kind_of(bytes)?;
+    if got != kind {
+        return Err(FormatError::Kind {
+            expected: kind,
+            got,
+        });
+    }
+    let rest = versioned(bytes)?.get(1..).ok_or(FormatError::NotAProof)?;
+    let (field, rest) = rest.split_first().ok_or(FormatError::NotAProof)?;
+    if *field != field_id::<F>() {
+        return Err(FormatError::Field {
+            expected: field_id::<F>(),
+            got: *field,
+        });
+    }
+    let (digest, body) = rest.split_at_checked(32).ok_or(FormatError::NotAProof)?;
+    if digest != statement {
+        return Err(FormatError::Statement);
+    }
+    Ok(body)
+}
+
+/// blake3 of a zero-knowledge proof's statement: the architecture, the hiding model
+/// commitment (its root and shape: the committed polynomial's and the mask's variables), the
+/// input and the output.
+pub fn zk_statement_digest(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &[i64],
+    output: &[i64],
+) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"zkcnn-zk-statement-v1");
+    h.update(model.architecture_json().as_bytes());
+    h.update(&commitment.inner.root);
+    h.update(&commitment.inner.num_vars.to_le_bytes());
+    h.update(&commitment.mask_vars.to_le_bytes());
+    for xs in [input, output] {
+        h.update(&(xs.len() as u64).to_le_bytes());
+        for x in xs {
+            h.update(&x.to_le_bytes());
         }
-        let (version, rest) = rest.split_at_checked(2).ok_or(FormatError::NotAProof)?;
-        let got = u16::from_le_bytes([
-            version.first().copied().unwrap_or(0),
-            version.get(1).copied().unwrap_or(0),
-        ]);
-        if got != FORMAT_VERSION {
-            return Err(FormatError::Version { got });
-        }
-        let (field, rest) = rest.split_first().ok_or(FormatError::NotAProof)?;
-        if *field != field_id::<F>() {
-            return Err(FormatError::Field {
-                expected: field_id::<F>(),
-                got: *field,
-            });
-        }
-        let (digest, body) = rest.split_at_checked(32).ok_or(FormatError::NotAProof)?;
-        if digest != statement {
-            return Err(FormatError::Statement);
-        }
+    }
+    *h.finalize().as_bytes()
+}
+
+impl<F: PrimeField, E: Field> ZkNetworkProof<F, E> {
+    /// The proof's bytes for this statement ([`zk_statement_digest`]), kind byte 1.
+    pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {
+        let mut out = header::<F>(ProofKind::ZeroKnowledge, statement);
+        out.extend(codec::to_bytes(self));
+        out
+    }
+
+    /// Reads a zero-knowledge proof for this statement; every byte must be used. A transparent
+    /// proof is refused by its kind ([`FormatError::Kind`]).
+    pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
+        let body = body::<F>(bytes, ProofKind::ZeroKnowledge, statement)?;
         codec::from_bytes(body).map_err(FormatError::Body)
     }
 }

@@ -83,6 +83,160 @@ impl<F: Field> ZkCommittedModel<F> {
     }
 }
 
+/// The first bytes of a hiding commitment's private file ([`ZkCommittedModel::write_private`]).
+pub const PRIVATE_MAGIC: &[u8; 8] = b"ZKCNNZKP";
+/// The private file's format version.
+pub const PRIVATE_VERSION: u16 = 1;
+/// The private file's header: magic, version, field, architecture digest, root, the
+/// committed polynomial's and the mask's variables, the revealed count.
+const PRIVATE_HEADER: usize = 8 + 2 + 1 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4 + 4 + 8;
+
+impl<F: Field> ZkCommittedModel<F> {
+    /// Mask functionals revealed so far by the proofs made with this commitment (what
+    /// [`Self::write_private`] stores, and every proof adds to).
+    pub fn revealed(&self) -> u64 {
+        self.data.revealed()
+    }
+}
+
+impl<F: BaseField + FftField> ZkCommittedModel<F> {
+    /// Writes what the model's owner keeps besides the weights to make proofs with this
+    /// commitment later ([`Self::load`]): the mask `m` and the count of its functionals revealed
+    /// so far, behind a header that names the commitment.
+    ///
+    /// ```text
+    ///   magic        8 bytes   "ZKCNNZKP"
+    ///   version      2 bytes   little-endian, PRIVATE_VERSION
+    ///   field        1 byte    as a proof's (0 = Goldilocks, 1 = BN254 Fr)
+    ///   architecture 32 bytes  blake3 of the model's architecture JSON
+    ///   root         25 bytes  the commitment's Merkle root
+    ///   num_vars     4 bytes   the committed polynomial's variables (n + 1), little-endian
+    ///   mask_vars    4 bytes   ℓ, little-endian
+    ///   revealed     8 bytes   mask functionals revealed so far, little-endian
+    ///   mask                   2^ℓ field elements, ark-serialize compressed (fixed size each)
+    /// ```
+    ///
+    /// The mask is secret: with it and one proof's opened entries the weights could be
+    /// recovered. Write the file again after every proof (the revealed count grows).
+    pub fn write_private(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        w.write_all(PRIVATE_MAGIC)?;
+        w.write_all(&PRIVATE_VERSION.to_le_bytes())?;
+        w.write_all(&[super::proof::field_id::<F>()])?;
+        w.write_all(blake3::hash(self.architecture.as_bytes()).as_bytes())?;
+        w.write_all(&self.commitment.inner.root)?;
+        w.write_all(&self.commitment.inner.num_vars.to_le_bytes())?;
+        w.write_all(&self.commitment.mask_vars.to_le_bytes())?;
+        w.write_all(&self.data.revealed().to_le_bytes())?;
+        // One mask per committed column, in column order.
+        for x in self.data.masks().iter().flatten() {
+            x.serialize_compressed(&mut *w)
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    /// The committed model again, from the model (its weights), the public commitment and the
+    /// private file [`Self::write_private`] wrote: the table is packed from the weights, the
+    /// mask read, and the commitment recomputed. Refuses a private file for another
+    /// architecture, field or commitment, or truncated, or with bytes left over
+    /// ([`NetworkError::ProverData`]), before reading the mask (whose length follows from the
+    /// architecture); and weights or a mask that do not give the public commitment
+    /// ([`NetworkError::CommitmentMismatch`]).
+    pub fn load<E: ExtField<F>>(
+        model: &Model,
+        public: ZkCommitment,
+        r: &mut impl std::io::Read,
+    ) -> Result<Self, NetworkError> {
+        model.validate().map_err(NetworkError::Model)?;
+        let zp = ZkPlan::new::<F, E>(model, column_vars_of(&public))?;
+        let plan = &zp.plan;
+        let packed = plan.model_packing.num_vars();
+        let (n, _) = zp.table_vars();
+        let columns = 1usize << (packed - n);
+        // The public commitment's shape is the architecture's (checked before anything is
+        // read).
+        if public.inner.num_vars as usize != n + 1
+            || public.mask_vars as usize != n
+            || public.inner.num_polys as usize != columns
+        {
+            return Err(NetworkError::CommitmentMismatch);
+        }
+        let bad = |what: &str| NetworkError::ProverData(what.to_string());
+        let io = |e: std::io::Error| {
+            NetworkError::ProverData(match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => "truncated".into(),
+                _ => format!("reading it: {e}"),
+            })
+        };
+        let mut head = [0u8; PRIVATE_HEADER];
+        r.read_exact(&mut head).map_err(io)?;
+        let (magic, rest) = head.split_at(8);
+        let (version, rest) = rest.split_at(2);
+        let (field, rest) = rest.split_at(1);
+        let (arch, rest) = rest.split_at(32);
+        let (root, rest) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
+        let (vars, rest) = rest.split_at(4);
+        let (mask_vars, revealed) = rest.split_at(4);
+        if magic != PRIVATE_MAGIC {
+            return Err(bad(
+                "not a zkcnn zero-knowledge prover file (bad magic bytes)",
+            ));
+        }
+        if version != PRIVATE_VERSION.to_le_bytes() {
+            return Err(bad("another format version"));
+        }
+        if field != [super::proof::field_id::<F>()] {
+            return Err(bad("it is over another field"));
+        }
+        if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
+            return Err(bad("it is for another architecture"));
+        }
+        if root != public.inner.root
+            || vars != public.inner.num_vars.to_le_bytes()
+            || mask_vars != public.mask_vars.to_le_bytes()
+        {
+            return Err(bad("it is for another commitment"));
+        }
+        let mut count = [0u8; 8];
+        count.copy_from_slice(revealed);
+        let revealed = u64::from_le_bytes(count);
+        // 2^n entries: n is the architecture's (bounded by the plan's limits); memory grows
+        // with what the file holds.
+        let mut masks = Vec::with_capacity(columns);
+        for _ in 0..columns {
+            let mut mask = Vec::with_capacity((1usize << n).min(1 << 16));
+            for _ in 0..1usize << n {
+                let x = F::deserialize_compressed(&mut *r).map_err(|e| match e {
+                    ark_serialize::SerializationError::IoError(e) => io(e),
+                    e => NetworkError::ProverData(format!("a mask entry does not decode: {e}")),
+                })?;
+                mask.push(x);
+            }
+            masks.push(mask);
+        }
+        let mut extra = [0u8; 1];
+        match r.read(&mut extra) {
+            Ok(0) => {}
+            Ok(_) => return Err(bad("bytes left over after the mask")),
+            Err(e) => return Err(io(e)),
+        }
+        let segments = super::commitment::model_tables::<F>(model, plan);
+        let params = params_for::<F, E>(n as u32 + 1)?;
+        let tables = plan.model_packing.pack_columns(&segments, n);
+        let data =
+            pzk::rebuild(&params, tables, masks, revealed, &public).map_err(|e| match e {
+                pzk::ZkError::Mismatch => NetworkError::CommitmentMismatch,
+                e => NetworkError::ZkCommit(e),
+            })?;
+        Ok(ZkCommittedModel {
+            commitment: public,
+            data,
+            segments,
+            architecture: model.architecture_json(),
+        })
+    }
+}
+
 /// The Basefold parameters of zero-knowledge network proofs for a committed polynomial of
 /// `num_vars` variables (the hiding commitment's `n + 1`).
 fn params_for<F: BaseField + FftField, E: ExtField<F>>(
@@ -1788,6 +1942,69 @@ mod tests {
     fn split_tables_round_trip_on_both_fields() {
         split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, true);
         split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 16, false);
+    }
+
+    /// The private file gives the committed model back (the revealed count with it), proofs of
+    /// the loaded model verify and their bytes round trip; a changed mask entry, other weights,
+    /// a truncated file or bytes left over are refused.
+    #[test]
+    fn the_private_file_rebuilds_the_commitment_and_nothing_else() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::mlp(1);
+        let mut rng = StdRng::seed_from_u64(9);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 9);
+        prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+        assert!(committed.revealed() > 0);
+        let mut bytes = Vec::new();
+        committed.write_private(&mut bytes).unwrap();
+        let public = committed.commitment.clone();
+        let load = |model: &Model, bytes: &[u8]| {
+            ZkCommittedModel::<F>::load::<E>(model, public.clone(), &mut &bytes[..])
+        };
+        let mut loaded = load(&model, &bytes).unwrap();
+        assert_eq!(loaded.revealed(), committed.revealed());
+        let (output, proof) = prove_zk::<F, E, _>(&model, &mut loaded, &input, &mut rng).unwrap();
+        assert_eq!(loaded.revealed(), 2 * committed.revealed());
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let digest = super::super::zk_statement_digest(&model, &public, &x, &y);
+        let back = ZkNetworkProof::<F, E>::from_bytes(&proof.to_bytes(digest), digest).unwrap();
+        verify_zk(&model, &public, &x, &y, &back).unwrap();
+        // A mask entry changed (the last one's lowest bit).
+        let mut tampered = bytes.clone();
+        let at = tampered.len() - 8;
+        tampered[at] ^= 1;
+        assert!(matches!(
+            load(&model, &tampered),
+            Err(NetworkError::CommitmentMismatch)
+        ));
+        // Other weights.
+        let mut other = model.clone();
+        if let crate::model::Layer::Dense(d) = &mut other.layers[0] {
+            d.weights[0] = if d.weights[0] == 1 { 2 } else { 1 };
+        }
+        assert!(matches!(
+            load(&other, &bytes),
+            Err(NetworkError::CommitmentMismatch)
+        ));
+        // Truncated anywhere, or with a byte left over.
+        for n in (0..bytes.len())
+            .step_by(997)
+            .chain([PRIVATE_HEADER, bytes.len() - 1])
+        {
+            assert!(
+                matches!(load(&model, &bytes[..n]), Err(NetworkError::ProverData(_))),
+                "{n}"
+            );
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(matches!(
+            load(&model, &long),
+            Err(NetworkError::ProverData(_))
+        ));
     }
 
     #[test]

@@ -99,6 +99,12 @@ impl<F> ZkProverData<F> {
         self.revealed
     }
 
+    /// Each table's mask `m_i` (`2^ℓ` entries): with the tables and [`Self::revealed`], what
+    /// [`rebuild`] needs to make this prover data again (the model owner's secret).
+    pub fn masks(&self) -> &[Vec<F>] {
+        &self.masks
+    }
+
     /// The most mask functionals all openings together may reveal of each table's mask: `2^ℓ`
     /// less one first-tree leaf (so that every unopened leaf keeps fresh entries).
     pub fn budget(&self, params: &Params) -> u64 {
@@ -223,6 +229,22 @@ pub enum ZkError {
     /// A Merkle proof of the masks' tree was rejected.
     #[error("the masks' tree: {0}")]
     MaskMerkle(MerkleError),
+    /// Rebuilt prover data was given masks of the wrong number or length.
+    #[error("{masks} masks of 2^{mask_vars} entries are needed; got {got} (lengths {lengths:?})")]
+    MaskShape {
+        /// Masks needed (one per table).
+        masks: usize,
+        /// `ℓ`.
+        mask_vars: usize,
+        /// Masks given.
+        got: usize,
+        /// Their lengths.
+        lengths: Vec<usize>,
+    },
+    /// The tables and masks given to [`rebuild`] commit to another root than the commitment's:
+    /// other tables, or other masks.
+    #[error("the tables and masks do not give the commitment (other tables, or other masks)")]
+    Mismatch,
     /// The reduction's values do not match its sum-check.
     #[error("the values at the reduction's point do not match its sum-check")]
     ReducedValues,
@@ -302,6 +324,47 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     mask_vars: usize,
     rng: &mut R,
 ) -> Result<(ZkCommitment, ZkProverData<F>), ZkError> {
+    setup_vars(params, &tables, mask_vars)?;
+    let low = (1usize << mask_vars) - 1;
+    let masks = tables
+        .iter()
+        .map(|_| (0..=low).map(|_| F::rand(rng)).collect())
+        .collect();
+    commit_masked(params, tables, masks, mask_vars, 0)
+}
+
+/// Makes a hiding commitment's prover data again from its tables, its masks (as
+/// [`ZkProverData::masks`] gave them) and the mask functionals its openings revealed so far,
+/// and refuses it ([`ZkError::Mismatch`]) unless it commits to `expected`'s root and shape:
+/// other tables (other weights) or other masks (a changed file) give another root.
+pub fn rebuild<F: BaseField + FftField>(
+    params: &Params,
+    tables: Vec<Vec<F>>,
+    masks: Vec<Vec<F>>,
+    revealed: u64,
+    expected: &ZkCommitment,
+) -> Result<ZkProverData<F>, ZkError> {
+    let mask_vars = expected.mask_vars as usize;
+    if masks.len() != tables.len()
+        || mask_vars >= usize::BITS as usize
+        || masks.iter().any(|m| m.len() != 1 << mask_vars)
+    {
+        return Err(ZkError::MaskShape {
+            masks: tables.len(),
+            mask_vars,
+            got: masks.len(),
+            lengths: masks.iter().map(Vec::len).collect(),
+        });
+    }
+    let (commitment, data) = commit_masked(params, tables, masks, mask_vars, revealed)?;
+    if commitment != *expected {
+        return Err(ZkError::Mismatch);
+    }
+    Ok(data)
+}
+
+/// `n`, the tables' variables, with the tables and the masks' variables checked.
+fn setup_vars<F>(params: &Params, tables: &[Vec<F>], mask_vars: usize) -> Result<usize, ZkError> {
     if tables.is_empty() {
         return Err(PcsError::NoPolynomials.into());
     }
@@ -312,16 +375,26 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
     // decides how many entries the openings may reveal.
     let n = basefold::num_vars_for(tables.iter().map(Vec::len).max().unwrap_or(1)).max(mask_vars);
     check_setup(params, n, mask_vars)?;
+    Ok(n)
+}
+
+/// Commits to the tables with the given masks (`2^mask_vars` entries each, one per table).
+fn commit_masked<F: BaseField + FftField>(
+    params: &Params,
+    tables: Vec<Vec<F>>,
+    masks: Vec<Vec<F>>,
+    mask_vars: usize,
+    revealed: u64,
+) -> Result<(ZkCommitment, ZkProverData<F>), ZkError> {
+    let n = setup_vars(params, &tables, mask_vars)?;
     let low = (1usize << mask_vars) - 1;
-    let mut masks = Vec::with_capacity(tables.len());
     let fhats: Vec<Vec<F>> = tables
         .into_iter()
-        .map(|mut table| {
+        .zip(&masks)
+        .map(|(mut table, m)| {
             table.resize(1 << n, F::ZERO);
-            let m: Vec<F> = (0..=low).map(|_| F::rand(rng)).collect();
             let top: Vec<F> = collect_indexed(1 << n, |x| table[x] + m[x & low]);
             table.extend(top);
-            masks.push(m);
             table
         })
         .collect();
@@ -335,7 +408,7 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
             inner: data,
             masks,
             mask_vars,
-            revealed: 0,
+            revealed,
         },
     ))
 }
@@ -818,7 +891,7 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
             sh.reduce,
         );
         let budget = p.data.budget(params);
-        if p.data.revealed + count > budget {
+        if p.data.revealed.saturating_add(count) > budget {
             return Err(ZkError::Budget {
                 revealed: p.data.revealed,
                 needed: count,
@@ -878,7 +951,7 @@ fn open_with<F: BaseField + FftField, E: ExtField<F>>(
     )?;
     proof.mask_roots = mask_roots;
     for (p, n) in parts.iter_mut().zip(needed) {
-        p.data.revealed += n;
+        p.data.revealed = p.data.revealed.saturating_add(n);
     }
     Ok((values, proof, ch.log))
 }

@@ -1829,3 +1829,354 @@ fn dag_models_inspect_prove_and_verify() {
     ));
     ok(zkcnn(&dir, &VERIFY));
 }
+
+// Zero-knowledge proofs: `commit --zk`, `prove --zk`, `verify` reading the proof's kind.
+
+/// The private prover file's revealed count (little-endian, after the header's magic, version,
+/// field, architecture digest, root and the two variable counts).
+fn revealed(dir: &Path, file: &str) -> u64 {
+    const AT: usize = 8 + 2 + 1 + 32 + 25 + 4 + 4;
+    let bytes = std::fs::read(dir.join(file)).unwrap();
+    u64::from_le_bytes(bytes[AT..AT + 8].try_into().unwrap())
+}
+
+/// Writes `m.json` (tiny) and `x.json`, commits with --zk (`zc.bin`, `zk.prv`, `a.json`) and
+/// proves in zero knowledge (`zp.bin`, `zy.json`).
+fn proven_zk(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    write(&dir, "m.json", tiny(0).to_json());
+    write(&dir, "x.json", input_json(0));
+    let commit: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "commit",
+            "--zk",
+            "m.json",
+            "-o",
+            "zc.bin",
+            "--prover-data",
+            "zk.prv",
+            "--architecture",
+            "a.json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(commit["kind"], "zero-knowledge");
+    assert!(commit["budget"].as_u64().unwrap() > 0);
+    assert_eq!(revealed(&dir, "zk.prv"), 0);
+    let stdout = ok(zkcnn(&dir, &PROVE_ZK));
+    assert!(stdout.contains("in zero knowledge"), "{stdout}");
+    dir
+}
+
+const PROVE_ZK: [&str; 12] = [
+    "prove",
+    "--zk",
+    "m.json",
+    "x.json",
+    "-o",
+    "zp.bin",
+    "--output",
+    "zy.json",
+    "--commitment",
+    "zc.bin",
+    "--prover-data",
+    "zk.prv",
+];
+
+const VERIFY_ZK: [&str; 6] = ["verify", "a.json", "zc.bin", "x.json", "zy.json", "zp.bin"];
+
+fn with(args: &[&str], replace: &[(&str, &str)], extra: &[&'static str]) -> Vec<String> {
+    let mut out: Vec<String> = args
+        .iter()
+        .map(|a| {
+            replace
+                .iter()
+                .find(|(from, _)| from == a)
+                .map_or(a.to_string(), |(_, to)| to.to_string())
+        })
+        .collect();
+    out.extend(extra.iter().map(|s| s.to_string()));
+    out
+}
+
+fn run(dir: &Path, args: &[String]) -> Output {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    zkcnn(dir, &refs)
+}
+
+#[test]
+fn zk_commit_prove_verify() {
+    let dir = proven_zk("zk-happy");
+    let stdout = ok(zkcnn(&dir, &VERIFY_ZK));
+    assert!(stdout.starts_with("valid zero-knowledge proof"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&VERIFY_ZK, &[], &["--zk", "--json"])))).unwrap();
+    assert_eq!(
+        (v["valid"].clone(), v["kind"].clone()),
+        (true.into(), "zero-knowledge".into())
+    );
+    // The same output as the transparent prover's, whose proof verifies as before.
+    ok(zkcnn(&dir, &["commit", "m.json", "-o", "c.bin"]));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+        ],
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("y.json")).unwrap(),
+        std::fs::read(dir.join("zy.json")).unwrap()
+    );
+    let verify_t = ["verify", "a.json", "c.bin", "x.json", "y.json", "p.bin"];
+    ok(run(&dir, &with(&verify_t, &[], &["--transparent"])));
+    // The kind asked for is checked against the proof's header.
+    fails(
+        run(&dir, &with(&VERIFY_ZK, &[], &["--transparent"])),
+        &[
+            "invalid proof 'zp.bin'",
+            "this is a zero-knowledge proof; expected a transparent proof",
+        ],
+    );
+    fails(
+        run(&dir, &with(&verify_t, &[], &["--zk"])),
+        &[
+            "invalid proof 'p.bin'",
+            "this is a transparent proof; expected a zero-knowledge proof",
+        ],
+    );
+    let both = run(&dir, &with(&VERIFY_ZK, &[], &["--zk", "--transparent"]));
+    assert_eq!(both.status.code(), Some(2));
+    // A commitment of the other kind is named.
+    fails(
+        run(&dir, &with(&VERIFY_ZK, &[("zc.bin", "c.bin")], &[])),
+        &[
+            "invalid commitment 'c.bin'",
+            "transparent commitment",
+            "commit --zk",
+        ],
+    );
+    fails(
+        run(&dir, &with(&verify_t, &[("c.bin", "zc.bin")], &[])),
+        &["invalid commitment 'zc.bin'", "hiding commitment"],
+    );
+    // A wrong output is rejected.
+    let y: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("zy.json")).unwrap()).unwrap();
+    let mut out: Vec<i64> = serde_json::from_value(y["output"].clone()).unwrap();
+    out[0] += 1;
+    write(&dir, "wrong.json", serde_json::to_string(&out).unwrap());
+    fails(
+        run(&dir, &with(&VERIFY_ZK, &[("zy.json", "wrong.json")], &[])),
+        &["proof 'zp.bin' is for another statement"],
+    );
+    // Each proof spends part of the budget: the private file's count grows by one proof's.
+    let one = revealed(&dir, "zk.prv");
+    assert!(one > 0);
+    let v: serde_json::Value = serde_json::from_str(&ok(run(
+        &dir,
+        &with(&PROVE_ZK, &[("zp.bin", "zp2.bin")], &["--json"]),
+    )))
+    .unwrap();
+    assert_eq!(revealed(&dir, "zk.prv"), 2 * one);
+    assert_eq!(v["revealed"], 2 * one);
+    assert_eq!(v["kind"], "zero-knowledge");
+    assert!(v["proofs_left"].as_u64().unwrap() >= 62, "{v}");
+    ok(run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "zp2.bin")], &[])));
+    assert_ne!(
+        std::fs::read(dir.join("zp.bin")).unwrap(),
+        std::fs::read(dir.join("zp2.bin")).unwrap(),
+        "fresh randomness in every proof"
+    );
+    // A spent budget is refused, the file left as it was.
+    let mut spent = std::fs::read(dir.join("zk.prv")).unwrap();
+    spent[76..84].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    write(&dir, "spent.prv", &spent);
+    fails(
+        run(
+            &dir,
+            &with(
+                &PROVE_ZK,
+                &[("zk.prv", "spent.prv"), ("zp.bin", "zp3.bin")],
+                &[],
+            ),
+        ),
+        &["the commitment's budget is spent: commit again"],
+    );
+    assert_eq!(std::fs::read(dir.join("spent.prv")).unwrap(), spent);
+    assert!(!dir.join("zp3.bin").exists());
+    // --zk needs the commitment and the prover file.
+    let out = zkcnn(
+        &dir,
+        &["prove", "--zk", "m.json", "x.json", "-o", "zp4.bin"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = zkcnn(&dir, &["commit", "--zk", "m.json", "-o", "zc4.bin"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn zk_files_tampered_truncated_or_garbage_are_refused() {
+    let dir = proven_zk("zk-tampered");
+    let private = std::fs::read(dir.join("zk.prv")).unwrap();
+    let prove_with = |data: &str| {
+        run(
+            &dir,
+            &with(
+                &PROVE_ZK,
+                &[("zk.prv", data), ("zp.bin", "zp-alt.bin")],
+                &[],
+            ),
+        )
+    };
+    // A mask entry changed: the commitment is not recomputed.
+    let mut tampered = private.clone();
+    let at = tampered.len() - 8;
+    tampered[at] ^= 1;
+    write(&dir, "tampered.prv", &tampered);
+    fails(
+        prove_with("tampered.prv"),
+        &["does not match model 'm.json'", "changed prover file"],
+    );
+    // Other weights.
+    write(&dir, "m2.json", tiny(1).to_json());
+    fails(
+        run(
+            &dir,
+            &with(
+                &PROVE_ZK,
+                &[("m.json", "m2.json"), ("zp.bin", "zp-alt.bin")],
+                &[],
+            ),
+        ),
+        &["other weights"],
+    );
+    // Truncated, garbage, or a byte left over.
+    for n in [0, 5, 40, 84, private.len() / 2, private.len() - 1] {
+        write(&dir, "cut.prv", &private[..n]);
+        fails(prove_with("cut.prv"), &["invalid prover file 'cut.prv'"]);
+    }
+    write(&dir, "junk.prv", [b'x'; 200]);
+    fails(
+        prove_with("junk.prv"),
+        &["invalid prover file 'junk.prv'", "magic"],
+    );
+    let mut long = private.clone();
+    long.push(0);
+    write(&dir, "long.prv", &long);
+    fails(
+        prove_with("long.prv"),
+        &["invalid prover file 'long.prv'", "left over"],
+    );
+    // The transparent prover data is not a zero-knowledge prover file.
+    ok(zkcnn(
+        &dir,
+        &["commit", "m.json", "-o", "c.bin", "--prover-data", "c.prv"],
+    ));
+    fails(prove_with("c.prv"), &["invalid prover file 'c.prv'"]);
+    assert!(!dir.join("zp-alt.bin").exists());
+    assert_eq!(std::fs::read(dir.join("zk.prv")).unwrap(), private);
+
+    // The proof's kind byte flipped: refused by its kind (asked for), or read as a
+    // transparent proof against a hiding commitment (not asked for).
+    let proof = std::fs::read(dir.join("zp.bin")).unwrap();
+    let mut flipped = proof.clone();
+    flipped[10] = 0;
+    write(&dir, "flip.bin", &flipped);
+    fails(
+        run(
+            &dir,
+            &with(&VERIFY_ZK, &[("zp.bin", "flip.bin")], &["--zk"]),
+        ),
+        &[
+            "invalid proof 'flip.bin'",
+            "this is a transparent proof; expected a zero-knowledge proof",
+        ],
+    );
+    fails(
+        run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "flip.bin")], &[])),
+        &["invalid commitment 'zc.bin'", "hiding commitment"],
+    );
+    flipped[10] = 9;
+    write(&dir, "flip.bin", &flipped);
+    fails(
+        run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "flip.bin")], &[])),
+        &["invalid proof 'flip.bin'", "unknown proof kind 9"],
+    );
+    // Truncated or garbage proofs and commitments: errors, never panics.
+    for n in [0, 7, 10, 11, 12, 44, 45, proof.len() / 3, proof.len() - 1] {
+        write(&dir, "cut.bin", &proof[..n]);
+        for extra in [&[][..], &["--zk"][..]] {
+            let out = run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "cut.bin")], extra));
+            assert_eq!(out.status.code(), Some(1), "{n}");
+            no_panic(out);
+        }
+    }
+    for k in 0..24 {
+        let mut changed = proof.clone();
+        let at = 45 + (k * 7919) % (proof.len() - 45);
+        changed[at] ^= 0x80;
+        write(&dir, "alt.bin", &changed);
+        let out = run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "alt.bin")], &[]));
+        assert_eq!(out.status.code(), Some(1), "{at}");
+        no_panic(out);
+    }
+    write(&dir, "junk.bin", [b'x'; 300]);
+    fails(
+        run(
+            &dir,
+            &with(&VERIFY_ZK, &[("zp.bin", "junk.bin")], &["--zk"]),
+        ),
+        &["invalid proof 'junk.bin'"],
+    );
+    let commitment = std::fs::read(dir.join("zc.bin")).unwrap();
+    for n in [0, 8, 30, commitment.len() - 1] {
+        write(&dir, "cut-c.bin", &commitment[..n]);
+        fails(
+            run(&dir, &with(&VERIFY_ZK, &[("zc.bin", "cut-c.bin")], &[])),
+            &["invalid commitment 'cut-c.bin'"],
+        );
+    }
+    for at in 0..commitment.len() {
+        let mut changed = commitment.clone();
+        changed[at] ^= 0x80;
+        write(&dir, "alt-c.bin", &changed);
+        let out = run(&dir, &with(&VERIFY_ZK, &[("zc.bin", "alt-c.bin")], &[]));
+        assert_eq!(out.status.code(), Some(1), "{at}");
+        no_panic(out);
+    }
+}
+
+#[test]
+fn zk_unsupported_layers_are_named() {
+    let dir = workdir("zk-unsupported");
+    // A 3×3 max-pool of stride 3: a window max-pool, which the zero-knowledge prover does not
+    // take yet.
+    let mut model = tiny(0);
+    model.layers[2] = Layer::MaxPool2d(MaxPool2d::new(3, 3));
+    if let Layer::Dense(d) = &mut model.layers[4] {
+        d.in_features = 8;
+        d.weights.truncate(32);
+    }
+    write(&dir, "m.json", model.to_json());
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "commit",
+                "--zk",
+                "m.json",
+                "-o",
+                "zc.bin",
+                "--prover-data",
+                "zk.prv",
+            ],
+        ),
+        &[
+            "cannot commit 'm.json' for zero-knowledge proofs",
+            "layer 2: a window max-pool in a zero-knowledge proof (not yet) is not supported",
+        ],
+    );
+    assert!(!dir.join("zk.prv").exists() && !dir.join("zc.bin").exists());
+}

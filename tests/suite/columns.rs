@@ -227,8 +227,9 @@ fn split_proof_bytes_are_refused_when_altered() {
     assert!(network::Proof::<G, G2>::from_bytes(&longer, digest).is_err());
     let mut rng = StdRng::seed_from_u64(21);
     // Random bodies behind a valid header.
-    for len in [0usize, 8, 100, 4096, bytes.len() - 43] {
-        let mut b = bytes[..43].to_vec();
+    let header = network::proof::HEADER_BYTES;
+    for len in [0usize, 8, 100, 4096, bytes.len() - header] {
+        let mut b = bytes[..header].to_vec();
         b.extend((0..len).map(|_| rng.gen::<u8>()));
         let res = network::Proof::<G, G2>::from_bytes(&b, digest)
             .ok()

@@ -292,7 +292,7 @@ fn byte_flips_are_rejected() {
             .collect()
     });
     // Truncations and extensions.
-    for cut in [0, 5, 11, 43, bytes.len() / 2, bytes.len() - 1] {
+    for cut in [0, 5, 11, 43, 44, bytes.len() / 2, bytes.len() - 1] {
         assert!(network::Proof::<F, E>::from_bytes(&bytes[..cut], digest).is_err());
     }
     let mut longer = bytes.clone();
@@ -456,18 +456,155 @@ fn golden_proof_keeps_verifying() {
 /// checked at a fresh point and biases were committed as limbs), `every-kind.v3.proof` of format
 /// 3 (before the model and advice commitments were opened together), `every-kind.v4.proof` of
 /// format 4 (before the advice's claims were reduced where it joins the model's folding),
-/// `every-kind.v5.proof` of format 5 (32-byte Merkle digests, 25 since).
+/// `every-kind.v5.proof` of format 5 (32-byte Merkle digests, 25 since), `every-kind.v6.proof`
+/// of format 6 (before the header's kind byte; the same body as today's). Neither kind of
+/// proof reads them.
 #[test]
 fn an_older_format_is_refused_by_version() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
-    assert_eq!(network::FORMAT_VERSION, 6);
-    for got in [2, 3, 4, 5] {
+    assert_eq!(network::FORMAT_VERSION, 7);
+    for got in [2, 3, 4, 5, 6] {
         let bytes = std::fs::read(dir.join(format!("every-kind.v{got}.proof"))).unwrap();
         assert_eq!(
             network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
             Err(network::FormatError::Version { got })
         );
+        assert_eq!(
+            network::ZkNetworkProof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
+            Err(network::FormatError::Version { got })
+        );
+        assert_eq!(
+            network::proof::kind_of(&bytes),
+            Err(network::FormatError::Version { got })
+        );
     }
+}
+
+/// The header's kind byte (after the version): the golden transparent proof is refused as a
+/// zero-knowledge proof, and with its kind byte flipped, as a transparent one, by its kind,
+/// before its field or statement is looked at; an unknown kind byte is named.
+#[test]
+fn a_proof_of_the_other_kind_is_refused_by_kind() {
+    use network::{FormatError, ProofKind};
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    let bytes = std::fs::read(dir.join("every-kind.proof")).unwrap();
+    assert_eq!(network::proof::kind_of(&bytes), Ok(ProofKind::Transparent));
+    assert_eq!(
+        network::ZkNetworkProof::<F, E>::from_bytes(&bytes, [0; 32]),
+        Err(FormatError::Kind {
+            expected: ProofKind::ZeroKnowledge,
+            got: ProofKind::Transparent
+        })
+    );
+    let mut flipped = bytes.clone();
+    flipped[10] = 1;
+    assert_eq!(
+        network::proof::kind_of(&flipped),
+        Ok(ProofKind::ZeroKnowledge)
+    );
+    let err = network::Proof::<F, E>::from_bytes(&flipped, [0; 32]).unwrap_err();
+    assert_eq!(
+        err,
+        FormatError::Kind {
+            expected: ProofKind::Transparent,
+            got: ProofKind::ZeroKnowledge
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "this is a zero-knowledge proof; expected a transparent proof"
+    );
+    flipped[10] = 7;
+    assert_eq!(
+        network::Proof::<F, E>::from_bytes(&flipped, [0; 32]),
+        Err(FormatError::UnknownKind(7))
+    );
+    // Every prefix of the header is refused, never a panic.
+    for n in 0..=bytes.len().min(48) {
+        assert!(network::Proof::<F, E>::from_bytes(&bytes[..n], [0; 32]).is_err());
+        assert!(network::ZkNetworkProof::<F, E>::from_bytes(&bytes[..n], [0; 32]).is_err());
+    }
+}
+
+/// A zero-knowledge proof's bytes: they round-trip; read as a transparent proof they are
+/// refused by their kind; sampled single-byte flips, truncations, an extension and another
+/// statement are refused (an error, never a panic, never a pass).
+#[test]
+fn zero_knowledge_proof_bytes_are_refused_when_altered() {
+    use network::{FormatError, ProofKind, ZkNetworkProof};
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let model = zoo::mlp(2);
+    let mut rng = StdRng::seed_from_u64(6);
+    let mut committed = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 6);
+    let (output, proof) =
+        network::prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let c = committed.commitment.clone();
+    let digest = network::zk_statement_digest(&model, &c, &x, &y);
+    let bytes = proof.to_bytes(digest);
+    assert_eq!(
+        network::proof::kind_of(&bytes),
+        Ok(ProofKind::ZeroKnowledge)
+    );
+    assert_eq!(
+        network::Proof::<F, E>::from_bytes(&bytes, digest),
+        Err(FormatError::Kind {
+            expected: ProofKind::Transparent,
+            got: ProofKind::ZeroKnowledge
+        })
+    );
+    let back = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest).unwrap();
+    assert_eq!(back, proof);
+    network::verify_zk(&model, &c, &x, &y, &back).unwrap();
+    let header = network::proof::HEADER_BYTES;
+    let positions: Vec<usize> = (0..header + 20)
+        .chain((0..300).map(|_| rng.gen_range(0..bytes.len())))
+        .collect();
+    for pos in positions {
+        let mut b = bytes.clone();
+        b[pos] ^= 1 << rng.gen_range(0..8);
+        let res = ZkNetworkProof::<F, E>::from_bytes(&b, digest)
+            .ok()
+            .map(|p| network::verify_zk(&model, &c, &x, &y, &p));
+        assert!(!matches!(res, Some(Ok(()))), "flip at byte {pos} accepted");
+    }
+    for cut in [
+        0,
+        5,
+        10,
+        11,
+        12,
+        header - 1,
+        header,
+        bytes.len() / 2,
+        bytes.len() - 1,
+    ] {
+        assert!(ZkNetworkProof::<F, E>::from_bytes(&bytes[..cut], digest).is_err());
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(ZkNetworkProof::<F, E>::from_bytes(&longer, digest).is_err());
+    let mut other = y.clone();
+    other[0] += 1;
+    let d2 = network::zk_statement_digest(&model, &c, &x, &other);
+    assert_eq!(
+        ZkNetworkProof::<F, E>::from_bytes(&bytes, d2),
+        Err(FormatError::Statement)
+    );
+    // The statement digest binds the commitment's shape, not only its root.
+    let mut reshaped = c.clone();
+    reshaped.mask_vars -= 1;
+    assert_ne!(
+        network::zk_statement_digest(&model, &reshaped, &x, &y),
+        digest
+    );
+    // The false output with the right digest: rejected by the verifier.
+    assert!(network::verify_zk(&model, &c, &x, &other, &back).is_err());
 }
 
 /// The verifier needs only the architecture (no weights) next to the commitment; the prover

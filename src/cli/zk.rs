@@ -1,0 +1,311 @@
+//! `commit --zk`, `prove --zk` and `verify` of a zero-knowledge proof: the hiding commitment's
+//! files (the public commitment, the private prover file), the library's zero-knowledge calls
+//! ([`zkcnn::network::zk`]), the report out.
+//!
+//! A zero-knowledge proof hides the weights, every activation and the prover's advice; the
+//! architecture, the input, the output and the proof's shape are public. Each proof spends part
+//! of the hiding commitment's budget: the private file's count of revealed mask values is
+//! written back (atomically) after every proof, and a spent commitment is refused.
+
+use super::commands::{hex, plan, proof_format, show};
+use super::commitment::{architecture_digest, ZkCommitmentFile};
+use super::error::CliError;
+use super::files::{self, argmax};
+use super::ui::{self, Progress};
+use super::{ProveArgs, Report, VerifyArgs};
+use rand::rngs::OsRng;
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::Path;
+use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
+use zkcnn::model::Model;
+use zkcnn::network::zk::MODEL_PROOFS;
+use zkcnn::network::{self, NetworkError, ProofKind, ZkCommittedModel, ZkNetworkProof};
+use zkcnn::pcs::zk::ZkError;
+use zkcnn::zk::DischargeError;
+
+/// What the user reads when the commitment's budget is spent.
+pub const BUDGET_SPENT: &str = "the commitment's budget is spent: commit again";
+
+/// A library error of a zero-knowledge command, in words: a spent budget says what to do.
+fn failed(action: String, e: NetworkError) -> CliError {
+    let reason = match e {
+        NetworkError::Deferred(DischargeError::Opening(ZkError::Budget {
+            revealed,
+            needed,
+            budget,
+        })) => format!(
+            "{BUDGET_SPENT} (`zkcnn commit --zk`; its proofs revealed {revealed} of the {budget} \
+             mask values it may reveal, and one more proof needs {needed})"
+        ),
+        e => e.to_string(),
+    };
+    CliError::Failed { action, reason }
+}
+
+/// The private prover file's bytes.
+fn private_bytes(committed: &ZkCommittedModel<F>, path: &Path) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    committed
+        .write_private(&mut bytes)
+        .map_err(|e| CliError::write("prover file", path, &e))?;
+    Ok(bytes)
+}
+
+/// How many more proofs the budget covers, from one proof's count (`None` before any proof).
+fn proofs_left(revealed: u64, budget: u64, per_proof: Option<u64>) -> Option<u64> {
+    per_proof
+        .filter(|&n| n > 0)
+        .map(|n| budget.saturating_sub(revealed) / n)
+}
+
+/// Commits to the model's weights with a hiding commitment; writes the private prover file
+/// (first, atomically) and the public commitment file (and the architecture).
+pub fn commit(
+    model_path: &Path,
+    out: &Path,
+    architecture: Option<&Path>,
+    prover_data: Option<&Path>,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let private = prover_data.ok_or_else(|| {
+        CliError::Usage("commit --zk needs --prover-data FILE: the private prover file".into())
+    })?;
+    let model = files::read_model(model_path)?;
+    plan(&model, model_path)?;
+    let (committed, took) = progress.step("committing the model (hiding)", || {
+        network::commit_model_zk::<F, E, _>(&model, &mut OsRng)
+    });
+    let committed = committed.map_err(|e| {
+        failed(
+            format!("commit '{}' for zero-knowledge proofs", show(model_path)),
+            e,
+        )
+    })?;
+    files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
+    let file = ZkCommitmentFile {
+        architecture: architecture_digest(&model),
+        commitment: committed.commitment.clone(),
+    };
+    let bytes = file.to_bytes();
+    files::write("commitment", out, &bytes)?;
+    if let Some(path) = architecture {
+        files::write_model(path, &model.architecture())?;
+    }
+    let (_, budget) = committed.budget::<E>();
+    let root = hex(&committed.commitment.inner.root);
+    let vars = committed.commitment.inner.num_vars;
+    let mut text = format!(
+        "committed '{}' ({}) with a hiding commitment: root {root}, a table of 2^{} field \
+         elements (2^{vars} with its mask), in {}\n\
+         wrote {} ({}, public) and the prover file {} (secret: keep it with the weights)\n\
+         it serves at least {MODEL_PROOFS} zero-knowledge proofs (a budget of {budget} mask \
+         values)\n",
+        show(model_path),
+        model.name,
+        committed.commitment.table_vars(),
+        ui::duration(took),
+        show(out),
+        ui::bytes(bytes.len()),
+        show(private),
+    );
+    if let Some(path) = architecture {
+        let _ = writeln!(text, "wrote the architecture to {}", show(path));
+    }
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "kind": ProofKind::ZeroKnowledge.name(),
+            "commitment": show(out),
+            "prover_file": show(private),
+            "root": root,
+            "num_vars": vars,
+            "mask_vars": committed.commitment.mask_vars,
+            "budget": budget,
+            "min_proofs": MODEL_PROOFS,
+            "architecture": architecture.map(show),
+            "commit_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// Reads a hiding commitment file and checks that it is for `model`'s architecture.
+fn read_commitment(
+    path: &Path,
+    model: &Model,
+    model_path: &Path,
+) -> Result<ZkCommitmentFile, CliError> {
+    let bytes = files::read_at_most(
+        "commitment",
+        path,
+        files::MAX_COMMITMENT_BYTES,
+        "a hiding commitment is under 100 bytes",
+    )?;
+    let file = ZkCommitmentFile::from_bytes(&bytes)
+        .map_err(|e| CliError::invalid("commitment", path, e))?;
+    if file.architecture != architecture_digest(model) {
+        return Err(CliError::Mismatch(format!(
+            "commitment '{}' is for another model architecture than '{}'",
+            show(path),
+            show(model_path)
+        )));
+    }
+    Ok(file)
+}
+
+/// Proves the model on the input in zero knowledge; writes the prover file's new revealed
+/// count (before the proof leaves), the proof and, if asked, the output file.
+pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
+    let (Some(commitment_path), Some(private)) = (&a.commitment, &a.prover_data) else {
+        return Err(CliError::Usage(
+            "prove --zk needs --commitment and --prover-data (from `commit --zk`)".into(),
+        ));
+    };
+    let model = files::read_model(&a.model)?;
+    plan(&model, &a.model)?;
+    let input = files::read_input(&a.input, &model)?;
+    let file = read_commitment(commitment_path, &model, &a.model)?;
+    let action = || {
+        format!(
+            "prove '{}' on '{}' in zero knowledge",
+            show(&a.model),
+            show(&a.input)
+        )
+    };
+    let reader = files::open("prover file", private)?;
+    let (loaded, load_took) = progress.step("loading the hiding commitment", || {
+        ZkCommittedModel::<F>::load::<E>(
+            &model,
+            file.commitment.clone(),
+            &mut std::io::BufReader::new(reader),
+        )
+    });
+    let mut committed = loaded.map_err(|e| match e {
+        NetworkError::CommitmentMismatch => CliError::Mismatch(format!(
+            "commitment '{}' does not match model '{}' with prover file '{}': other weights, \
+             or a changed prover file",
+            show(commitment_path),
+            show(&a.model),
+            show(private)
+        )),
+        NetworkError::ProverData(why) => CliError::invalid("prover file", private, why),
+        e => failed(action(), e),
+    })?;
+    let before = committed.revealed();
+    let (proved, prove_took) = progress.step("proving in zero knowledge", || {
+        network::prove_zk::<F, E, _>(&model, &mut committed, &input, &mut OsRng)
+    });
+    let (output, proof) = proved.map_err(|e| failed(action(), e))?;
+    // The revealed count is on disk before the proof is: a proof that was written always
+    // counts against the budget.
+    files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let digest = network::zk_statement_digest(&model, &committed.commitment, &x, &y);
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let out_json = files::output_json(&model, &output);
+    if let Some(path) = &a.output {
+        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
+        files::write("output", path, text.as_bytes())?;
+    }
+    let (revealed, budget) = committed.budget::<E>();
+    let left = proofs_left(revealed, budget, revealed.checked_sub(before));
+    let mut text = format!(
+        "proved '{}' on '{}' in zero knowledge: output {y:?}\n",
+        show(&a.model),
+        show(&a.input)
+    );
+    if let Some(c) = argmax(&y) {
+        let _ = writeln!(
+            text,
+            "class {c} (argmax of the proven output, computed outside the proof)"
+        );
+    }
+    let _ = writeln!(
+        text,
+        "prove {} (loading the commitment {} before it), proof {} written to {}",
+        ui::duration(prove_took),
+        ui::duration(load_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    let _ = writeln!(
+        text,
+        "the commitment's budget: {revealed} of {budget} mask values revealed{}; {} updated",
+        left.map_or(String::new(), |n| format!(" (about {n} more proofs)")),
+        show(private)
+    );
+    if let Some(path) = &a.output {
+        let _ = writeln!(text, "output written to {}", show(path));
+    }
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "kind": ProofKind::ZeroKnowledge.name(),
+            "output": out_json,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
+            "output_file": a.output.as_deref().map(show),
+            "revealed": revealed,
+            "budget": budget,
+            "proofs_left": left,
+            "load_ms": ui::ms(load_took),
+            "prove_ms": ui::ms(prove_took),
+        }),
+    })
+}
+
+/// Verifies a zero-knowledge proof against a hiding commitment; `Ok` only when it is valid.
+pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    let plan = plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let input = files::read_input(&a.input, &model)?;
+    let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
+    let y = files::read_output(&a.output, &model, out_shape)?;
+    let x: Vec<i64> = input.iter().copied().collect();
+    let bytes = files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "zero-knowledge proofs of the supported models are well under 1 MiB",
+    )?;
+    let digest = network::zk_statement_digest(&model, &file.commitment, &x, &y);
+    let proof = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let (verified, took) = progress.step("verifying in zero knowledge", || {
+        network::verify_zk(&model, &file.commitment, &x, &y, &proof)
+    });
+    verified.map_err(|e| match e {
+        network::VerifyError::Model(e) => CliError::Failed {
+            action: format!("verify a zero-knowledge proof of '{}'", show(&a.model)),
+            reason: e.to_string(),
+        },
+        e => CliError::Rejected {
+            path: show(&a.proof),
+            reason: e.to_string(),
+        },
+    })?;
+    Ok(Report {
+        text: format!(
+            "valid zero-knowledge proof: the model committed in '{}' ({}), on '{}', outputs \
+             '{}' ({} values); verified in {}\n",
+            show(&a.commitment),
+            model.name,
+            show(&a.input),
+            show(&a.output),
+            y.len(),
+            ui::duration(took),
+        ),
+        json: json!({
+            "valid": true,
+            "kind": ProofKind::ZeroKnowledge.name(),
+            "model": model.name,
+            "output": y,
+            "verify_ms": ui::ms(took),
+        }),
+    })
+}
