@@ -748,6 +748,7 @@ fn bench_network_zk(
     );
     say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut rng = rand::rngs::OsRng;
+    let mut breakdown = Vec::new();
     for (model, &(tp, tv, tb, _)) in models.iter().zip(transparent) {
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
         let t = Instant::now();
@@ -793,6 +794,22 @@ fn bench_network_zk(
             return ExitCode::FAILURE;
         }
         let bytes = proof.compressed_size();
+        let mut phases = Vec::new();
+        if network::zk::prove_zk_timed::<F, E, _>(
+            model,
+            &mut committed,
+            &input,
+            &mut rng,
+            &mut phases,
+        )
+        .is_ok()
+        {
+            let list: Vec<String> = phases
+                .iter()
+                .map(|(n, d)| format!("{n} {}", ms(*d)))
+                .collect();
+            breakdown.push(format!("{}: {}", model.name, list.join(", ")));
+        }
         say!(
             "| {} | {} | {} | {} | {:.1} KiB | {} | {:.2} | {:.2} | {:.2} |",
             model.name,
@@ -805,6 +822,11 @@ fn bench_network_zk(
             verify.as_secs_f64() / tv.as_secs_f64(),
             bytes as f64 / tb as f64,
         );
+    }
+    say!();
+    say!("zero-knowledge prover phases (one more run; the layers' steps summed by kind):");
+    for line in breakdown {
+        say!("  {line}");
     }
     ExitCode::SUCCESS
 }
