@@ -1899,6 +1899,94 @@ mod tests {
         }
     }
 
+    /// Every part of a LeNet-5 zero-knowledge proof tampered: the structure with exact errors
+    /// (a sum-check or a convolution step missing or left over, commitments of the wrong shape),
+    /// every value class rejected (masked values, mask sums, rounds, the range check's values,
+    /// `μ`, the opening).
+    #[test]
+    fn every_part_of_a_proof_tampered_is_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::lenet5(4);
+        let mut rng = StdRng::seed_from_u64(14);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 14);
+        let (output, proof) =
+            prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+        let (x, y): (Vec<i64>, Vec<i64>) = (
+            input.iter().copied().collect(),
+            output.iter().copied().collect(),
+        );
+        let c = committed.commitment.clone();
+        let check = |p: &ZkNetworkProof<F, E>| verify_zk(&model, &c, &x, &y, p);
+        check(&proof).unwrap();
+        let edit = |f: &dyn Fn(&mut ZkNetworkProof<F, E>)| {
+            let mut p = proof.clone();
+            f(&mut p);
+            check(&p)
+        };
+        assert_eq!(
+            edit(&|p| {
+                p.sumchecks.pop();
+            }),
+            Err(VerifyError::Exhausted { what: "sum-checks" })
+        );
+        assert_eq!(
+            edit(&|p| p.sumchecks.push(p.sumchecks[0].clone())),
+            Err(VerifyError::Leftover { what: "sum-checks" })
+        );
+        assert_eq!(
+            edit(&|p| {
+                p.convs.pop();
+            }),
+            Err(VerifyError::Exhausted {
+                what: "convolution steps"
+            })
+        );
+        assert_eq!(
+            edit(&|p| p.convs.push(p.convs[0].clone())),
+            Err(VerifyError::Leftover {
+                what: "convolution steps"
+            })
+        );
+        assert_eq!(
+            edit(&|p| p.advice.mask_vars -= 1),
+            Err(VerifyError::AdviceShape)
+        );
+        let mut other = c.clone();
+        other.inner.num_vars += 1;
+        assert_eq!(
+            verify_zk(&model, &other, &x, &y, &proof),
+            Err(VerifyError::Architecture)
+        );
+        // Values: each class changed by one.
+        let one = E::ONE;
+        let rejected = |r: Result<(), VerifyError>| {
+            assert!(
+                matches!(
+                    r,
+                    Err(VerifyError::Deferred(_)) | Err(VerifyError::Layer { .. })
+                ),
+                "{r:?}"
+            )
+        };
+        rejected(edit(&|p| p.sumchecks[0].values[0] += one));
+        rejected(edit(&|p| p.sumchecks[1].zk.mask_sum += one));
+        rejected(edit(&|p| {
+            p.sumchecks[2].zk.sumcheck.rounds[0].evals[0] += one
+        }));
+        rejected(edit(&|p| p.convs[0].stage2.values[0] += one));
+        rejected(edit(&|p| p.range.column_values[0] += one));
+        rejected(edit(&|p| p.range.multiplicities_value += one));
+        rejected(edit(&|p| {
+            if let Some(mu) = p.opening.mu.as_mut() {
+                *mu += one;
+            }
+        }));
+        rejected(edit(&|p| p.opening.opening.last += one));
+        rejected(edit(&|p| p.advice.inner.root[0] ^= 1));
+    }
+
     #[test]
     fn lenet5_and_small_vgg_round_trip() {
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(2), 3);
