@@ -673,7 +673,8 @@ fn absorb_statement<F: PrimeField>(
 /// generator, or a seeded one for tests and reproducible benches).
 ///
 /// The check that the committed table holds a model of the architecture (the transparent
-/// [`super::ModelCommitment`]'s) is not yet made in zero knowledge.
+/// [`super::ModelCommitment`]'s) is made in zero knowledge by
+/// [`super::zk_check::prove_model_check_zk`]; this function does not make it yet.
 pub fn commit_model_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     rng: &mut R,

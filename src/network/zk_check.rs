@@ -884,6 +884,13 @@ mod tests {
             verify_model_check_zk(&arch, &bad, &proof),
             Err(CheckError::MaskVars { .. })
         ));
+        // A model commitment claiming columns of no variables, or of more than it has.
+        for (polys, vars) in [(2, 0), (2, 1), (1 << 30, 3), (2, u32::MAX)] {
+            bad = c.clone();
+            bad.inner.num_polys = polys;
+            bad.inner.num_vars = vars;
+            assert!(verify_model_check_zk(&arch, &bad, &proof).is_err());
+        }
         let lenet = zoo::lenet5(9).architecture();
         assert!(verify_model_check_zk(&lenet, c, &proof).is_err());
     }
