@@ -632,7 +632,7 @@ mod tests {
     use crate::network::commitment::for_each_used;
     use crate::network::zk::{commit_model_zk, commit_model_zk_edited, COLUMN_VARS};
     use rand::rngs::StdRng;
-    use rand::SeedableRng;
+    use rand::{Rng, SeedableRng};
 
     /// An honest check verifies, counts against the model commitment's budget, round-trips as
     /// bytes, and is refused against another commitment of the same architecture.
@@ -893,5 +893,20 @@ mod tests {
         }
         let lenet = zoo::lenet5(9).architecture();
         assert!(verify_model_check_zk(&lenet, c, &proof).is_err());
+        // Random bytes edited in the serialized proof: whatever deserializes is rejected, and
+        // nothing panics.
+        let mut bytes = Vec::new();
+        proof.serialize_compressed(&mut bytes).unwrap();
+        let mut rng = StdRng::seed_from_u64(11);
+        for _ in 0..200 {
+            let mut b = bytes.clone();
+            let at = rng.gen_range(0..b.len());
+            b[at] ^= 1 << rng.gen_range(0..8);
+            if let Ok(p) = ZkModelCheck::<F, E>::deserialize_compressed(&b[..]) {
+                if p != proof {
+                    assert!(verify_model_check_zk(&arch, c, &p).is_err(), "byte {at}");
+                }
+            }
+        }
     }
 }
