@@ -37,8 +37,9 @@
 //! masked values would reveal `T̃_c` there. Such a plan (only when a test lowers the column size
 //! to a narrow segment's) is refused (`NetworkError::Unsupported`).
 
-use super::commitment::Narrow;
-use super::commitment::{columns, narrow_pieces, segment_used, used_at, with_bits, CheckError};
+use super::commitment::{
+    columns, narrow_pieces, segment_used, used_at, with_bits, CheckError, Narrow,
+};
 use super::plan::Plan;
 use super::zk::{
     column_vars_of, min_table_vars, params_for, Masks, StepMasks, ZkCommittedModel, ZkPlan,
@@ -382,8 +383,9 @@ fn shape(
 /// Proves in zero knowledge that `committed` holds `model` as a model of its architecture
 /// (module docs). The check's commitment, its fresh masks and its opening's randomness come
 /// from `rng`; the opening counts against the model commitment's budget as a proof's does.
-/// Refuses a model outside its ranges (`NetworkError::Range`) and a commitment made for another
-/// architecture (`CommitmentMismatch`).
+/// Refuses an invalid model (`NetworkError::Model`) and a commitment that is not `model`'s
+/// (`CommitmentMismatch`: another architecture or shape, or a committed table other than the
+/// model's packed table).
 pub fn prove_model_check_zk<F, E, R>(
     model: &Model,
     committed: &mut ZkCommittedModel<F>,
