@@ -108,6 +108,14 @@ struct CheckPlan {
     nc: usize,
 }
 
+// The verifier runs every method: no indexing or unwrapping on what a proof or a commitment
+// says.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 impl CheckPlan {
     fn new<F: BaseField + FftField, E: ExtField<F>>(
         model: &Model,
@@ -355,6 +363,12 @@ impl CheckPlan {
 }
 
 /// A hiding commitment's shape: `polys` tables of `vars + 1` variables, masks over `vars`.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 fn shape(
     what: &'static str,
     c: &ZkCommitment,
