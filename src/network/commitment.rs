@@ -134,6 +134,21 @@ pub enum CheckError {
     /// committed one.
     #[error("opening of the model commitment and the multiplicities: {0}")]
     Opening(PcsError),
+    /// A hiding commitment's mask has the wrong number of variables for the architecture (the
+    /// zero-knowledge check, [`super::zk_check`]).
+    #[error("the {what} commitment's mask has {got} variables; the architecture needs {expected}")]
+    MaskVars {
+        /// "model" or "check".
+        what: &'static str,
+        /// Variables expected.
+        expected: usize,
+        /// Variables in the commitment.
+        got: u32,
+    },
+    /// The zero-knowledge check's deferred claims were refused or their opening failed: the
+    /// committed tables do not satisfy them ([`super::zk_check`]).
+    #[error("the zero-knowledge check's claims: {0}")]
+    Deferred(crate::zk::DischargeError),
 }
 
 /// A model committed once, reusable by many proofs: what the model's owner publishes and the
@@ -497,7 +512,7 @@ fn narrow(plan: &Plan) -> Vec<(usize, i64)> {
 }
 
 /// Calls `f(x, seg)` for every entry `x` of the packed table that segment `seg` uses.
-fn for_each_used(plan: &Plan, mut f: impl FnMut(usize, usize)) {
+pub(super) fn for_each_used(plan: &Plan, mut f: impl FnMut(usize, usize)) {
     for (j, s) in plan.model_segs.iter().enumerate() {
         let base = plan.model_packing.offset(j);
         for row in 0..s.rows {
@@ -512,15 +527,15 @@ fn for_each_used(plan: &Plan, mut f: impl FnMut(usize, usize)) {
 /// scale `2^{W−w}`, the pieces' variables `min(v, m)` and their number `2^{v − min(v, m)}`
 /// (one piece, the whole segment, unless a test lowered the column size below it).
 #[derive(Clone, Copy, Debug)]
-struct Narrow {
-    seg: usize,
-    scale: i64,
-    piece_vars: usize,
-    pieces: usize,
+pub(super) struct Narrow {
+    pub(super) seg: usize,
+    pub(super) scale: i64,
+    pub(super) piece_vars: usize,
+    pub(super) pieces: usize,
 }
 
 /// The narrow segments ([`narrow`]) in pieces of at most one column of the model's table.
-fn narrow_pieces(plan: &Plan) -> Vec<Narrow> {
+pub(super) fn narrow_pieces(plan: &Plan) -> Vec<Narrow> {
     let m = plan.model_columns().column_vars;
     narrow(plan)
         .into_iter()
@@ -542,7 +557,7 @@ fn narrow_pieces(plan: &Plan) -> Vec<Narrow> {
 /// `2^{W−w}·(T_j − lo_j·U_j)` for each narrow segment `j`, in pieces of at most one column
 /// ([`narrow_pieces`]); and per column the zero-check's `Z_c` (1 on entries not in use). A
 /// table of one column gives `T − L`, the narrow segments' columns and `Z`.
-fn columns<F: BaseField>(plan: &Plan, table: &[Vec<F>]) -> (Vec<Vec<F>>, Vec<Vec<F>>) {
+pub(super) fn columns<F: BaseField>(plan: &Plan, table: &[Vec<F>]) -> (Vec<Vec<F>>, Vec<Vec<F>>) {
     let layout = plan.model_columns();
     let m = layout.column_vars;
     let mask = (1usize << m) - 1;
@@ -574,7 +589,7 @@ fn bits<E: Field>(x: usize, count: usize) -> impl Iterator<Item = E> {
 }
 
 /// `point` followed by the bits of `x` (`count` of them): a point on a column or piece `x`.
-fn with_bits<E: Field>(point: &[E], x: usize, count: usize) -> Vec<E> {
+pub(super) fn with_bits<E: Field>(point: &[E], x: usize, count: usize) -> Vec<E> {
     point.iter().copied().chain(bits(x, count)).collect()
 }
 
@@ -608,7 +623,7 @@ fn prove_zero_check<F: BaseField, E: ExtField<F>>(
 
 /// `(Ũ(z), L̃(z))` at a point `z` on the packed table: the in-use indicator and the lower
 /// bounds.
-fn used_at<F: BaseField, E: ExtField<F>>(plan: &Plan, z: &[E]) -> (E, E) {
+pub(super) fn used_at<F: BaseField, E: ExtField<F>>(plan: &Plan, z: &[E]) -> (E, E) {
     let (mut used, mut lo) = (E::ZERO, E::ZERO);
     for (j, s) in plan.model_segs.iter().enumerate() {
         let u = block_selector(plan.model_packing.offset(j), s.vars, z) * segment_used(s, z);
@@ -619,7 +634,7 @@ fn used_at<F: BaseField, E: ExtField<F>>(plan: &Plan, z: &[E]) -> (E, E) {
 }
 
 /// A segment's in-use indicator at the first `vars` coordinates of `z`.
-fn segment_used<E: Field>(s: &super::plan::ModelSeg, z: &[E]) -> E {
+pub(super) fn segment_used<E: Field>(s: &super::plan::ModelSeg, z: &[E]) -> E {
     let Some(zs) = z.get(..s.vars) else {
         return E::ZERO;
     };

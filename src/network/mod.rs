@@ -31,6 +31,7 @@ pub mod proof;
 mod prover;
 mod verifier;
 pub mod zk;
+pub mod zk_check;
 
 #[doc(hidden)]
 pub use commitment::commit_model_with_columns;
@@ -46,6 +47,7 @@ pub use zk::{
     commit_model_zk, prove_zk, revealed_model_leaves_zk, verify_zk, ZkCommittedModel,
     ZkNetworkProof,
 };
+pub use zk_check::{prove_model_check_zk, verify_model_check_zk, ZkModelCheck};
 
 use crate::field::{BaseField, ExtField};
 use crate::layers::conv::ConvProof;

@@ -71,6 +71,22 @@ pub struct ZkCommittedModel<F: Field> {
 }
 
 impl<F: Field> ZkCommittedModel<F> {
+    /// The commitment and the prover's data, the data mutable (an opening counts against its
+    /// budget).
+    pub(crate) fn parts_mut(&mut self) -> (&ZkCommitment, &mut ZkProverData<F>) {
+        (&self.commitment, &mut self.data)
+    }
+
+    /// The prover's data of the commitment.
+    pub(crate) fn data(&self) -> &ZkProverData<F> {
+        &self.data
+    }
+
+    /// The architecture JSON the model was committed with.
+    pub(crate) fn architecture_json(&self) -> &str {
+        &self.architecture
+    }
+
     /// Mask functionals revealed so far by the proofs made with this commitment, and the most
     /// all proofs together may reveal.
     pub fn budget<E: ExtField<F>>(&self) -> (u64, u64)
@@ -239,7 +255,7 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
 
 /// The Basefold parameters of zero-knowledge network proofs for a committed polynomial of
 /// `num_vars` variables (the hiding commitment's `n + 1`).
-fn params_for<F: BaseField + FftField, E: ExtField<F>>(
+pub(crate) fn params_for<F: BaseField + FftField, E: ExtField<F>>(
     num_vars: u32,
 ) -> Result<Params, NetworkError> {
     super::opening_params::<F, E>(num_vars).map_err(NetworkError::Pcs)
@@ -275,7 +291,7 @@ const MAX_COLUMN_BITS: usize = 5;
 
 /// The column size of proofs against `commitment`: its tables' variables when it is columned,
 /// else [`COLUMN_VARS`].
-fn column_vars_of(commitment: &ZkCommitment) -> usize {
+pub(crate) fn column_vars_of(commitment: &ZkCommitment) -> usize {
     if commitment.inner.num_polys > 1 {
         commitment.table_vars()
     } else {
@@ -290,11 +306,11 @@ pub const MODEL_PROOFS: u64 = 64;
 /// The claims on the model one proof's opening is budgeted for.
 const MODEL_CLAIMS: usize = 64;
 /// The claims on the advice one proof's opening is budgeted for.
-const ADVICE_CLAIMS: usize = 1024;
+pub(crate) const ADVICE_CLAIMS: usize = 1024;
 
 /// The fewest variables of a hiding commitment whose mask's budget covers `proofs` openings of
 /// `claims` claims each ([`pzk::revealed_per_opening`]).
-fn min_table_vars<F: BaseField + FftField, E: ExtField<F>>(
+pub(crate) fn min_table_vars<F: BaseField + FftField, E: ExtField<F>>(
     proofs: u64,
     claims: usize,
 ) -> Result<usize, NetworkError> {
@@ -576,7 +592,7 @@ impl ZkPlan {
     }
 
     /// Variables of the committed tables (columns) of the model and the advice.
-    fn table_vars(&self) -> (usize, usize) {
+    pub(crate) fn table_vars(&self) -> (usize, usize) {
         (
             self.plan.model_packing.num_vars().min(self.column_vars),
             self.plan
@@ -735,15 +751,15 @@ impl ZkPlan {
 
 /// The prover's view of the committed masks: `m_t(point)` for a placed table, from the parts'
 /// prover data.
-struct Masks<'a, F> {
-    data: [&'a ZkProverData<F>; 2],
-    packings: &'a [Packing],
+pub(crate) struct Masks<'a, F> {
+    pub(crate) data: [&'a ZkProverData<F>; 2],
+    pub(crate) packings: &'a [Packing],
     /// The committed tables' variables, per part.
-    table_vars: [usize; 2],
+    pub(crate) table_vars: [usize; 2],
 }
 
 impl<F: BaseField> Masks<'_, F> {
-    fn at<E: ExtField<F>>(&self, placed: &Placed<E>, point: &[E]) -> E {
+    pub(crate) fn at<E: ExtField<F>>(&self, placed: &Placed<E>, point: &[E]) -> E {
         let (Some(data), Some(packing)) =
             (self.data.get(placed.part), self.packings.get(placed.part))
         else {
@@ -762,9 +778,9 @@ impl<F: BaseField> Masks<'_, F> {
 }
 
 /// [`TableMasks`] for one sub-protocol's tables.
-struct StepMasks<'a, 'b, F, E> {
-    masks: &'a Masks<'b, F>,
-    tables: &'a [Placed<E>],
+pub(crate) struct StepMasks<'a, 'b, F, E> {
+    pub(crate) masks: &'a Masks<'b, F>,
+    pub(crate) tables: &'a [Placed<E>],
 }
 
 impl<F: BaseField, E: ExtField<F>> TableMasks<E> for StepMasks<'_, '_, F, E> {
@@ -856,7 +872,8 @@ fn absorb_statement<F: PrimeField>(
 /// generator, or a seeded one for tests and reproducible benches).
 ///
 /// The check that the committed table holds a model of the architecture (the transparent
-/// [`super::ModelCommitment`]'s) is not yet made in zero knowledge.
+/// [`super::ModelCommitment`]'s) is made in zero knowledge by
+/// [`super::zk_check::prove_model_check_zk`]; this function does not make it yet.
 pub fn commit_model_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     rng: &mut R,
@@ -882,6 +899,39 @@ pub fn commit_model_zk_with_columns<
     let segments = super::commitment::model_tables::<F>(model, plan);
     let (commitment, data) =
         commit_table::<F, E, R>(&zp, &plan.model_packing, &segments, zp.table_vars().0, rng)?;
+    Ok(ZkCommittedModel {
+        commitment,
+        data,
+        segments,
+        architecture: model.architecture_json(),
+    })
+}
+
+/// [`commit_model_zk_with_columns`] with the packed table's columns edited before they are
+/// committed (tests: a commitment to a table that holds no model of the architecture, for the
+/// check's cheating provers, [`super::zk_check`]). The segments kept for inference proofs are
+/// the model's, unedited: only the check reads the committed table.
+#[cfg(test)]
+pub(crate) fn commit_model_zk_edited<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    column_vars: usize,
+    edit: impl FnOnce(&Plan, &mut [Vec<F>]),
+    rng: &mut R,
+) -> Result<ZkCommittedModel<F>, NetworkError> {
+    model.validate().map_err(NetworkError::Model)?;
+    let zp = ZkPlan::new::<F, E>(model, column_vars.min(COLUMN_VARS))?;
+    let plan = &zp.plan;
+    let segments = super::commitment::model_tables::<F>(model, plan);
+    let tv = zp.table_vars().0;
+    let mut columns = plan.model_packing.pack_columns(&segments, tv);
+    edit(plan, &mut columns);
+    let params = params_for::<F, E>(tv as u32 + 1)?;
+    let (commitment, data) =
+        pzk::commit_columns(&params, columns, tv, rng).map_err(NetworkError::ZkCommit)?;
     Ok(ZkCommittedModel {
         commitment,
         data,

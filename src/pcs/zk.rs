@@ -94,6 +94,15 @@ impl<F: BaseField> ZkProverData<F> {
 }
 
 impl<F> ZkProverData<F> {
+    /// Table `poly` as committed (`2^n` entries: the first half of `f̂`'s), `None` for a table
+    /// that is not committed.
+    pub(crate) fn table(&self, poly: usize) -> Option<&[F]> {
+        self.inner
+            .evals()
+            .get(poly)
+            .map(|f| f.get(..f.len() / 2).unwrap_or(&[]))
+    }
+
     /// Mask functionals (base-field units, per table) revealed by the openings made so far.
     pub fn revealed(&self) -> u64 {
         self.revealed
