@@ -13,7 +13,7 @@
 //!
 //! `zkcnn commit --zk` writes a hiding commitment in the same layout with magic "ZKCNNZKC",
 //! its own version ([`ZK_VERSION`]), and the [`ZkCommitment`] (root, variables, mask
-//! variables) as the body.
+//! variables) followed by its zero-knowledge check (`network::ZkModelCheck`) as the body.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
@@ -30,8 +30,9 @@ pub const MAGIC: &[u8; 8] = b"ZKCNNCOM";
 pub const VERSION: u16 = 5;
 /// The first bytes of every hiding (zero-knowledge) commitment file.
 pub const ZK_MAGIC: &[u8; 8] = b"ZKCNNZKC";
-/// The hiding commitment file's format version.
-pub const ZK_VERSION: u16 = 1;
+/// The hiding commitment file's format version (2: the commitment carries its zero-knowledge
+/// check, `network::zk_check`).
+pub const ZK_VERSION: u16 = 2;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -128,12 +129,19 @@ pub struct ZkCommitmentFile {
     pub architecture: [u8; 32],
     /// The hiding commitment.
     pub commitment: ZkCommitment,
+    /// The zero-knowledge proof that it holds a model of the architecture.
+    pub check: zkcnn::network::ZkModelCheck<F, E>,
 }
 
 impl ZkCommitmentFile {
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        write(ZK_MAGIC, ZK_VERSION, &self.architecture, &self.commitment)
+        write(
+            ZK_MAGIC,
+            ZK_VERSION,
+            &self.architecture,
+            &(self.commitment.clone(), self.check.clone()),
+        )
     }
 
     /// Reads a hiding commitment file.
@@ -141,10 +149,11 @@ impl ZkCommitmentFile {
         if bytes.starts_with(MAGIC) {
             return Err(CommitmentFileError::OtherKind { hiding: false });
         }
-        let (architecture, commitment) = read(bytes, ZK_MAGIC, ZK_VERSION)?;
+        let (architecture, (commitment, check)) = read(bytes, ZK_MAGIC, ZK_VERSION)?;
         Ok(ZkCommitmentFile {
             architecture,
             commitment,
+            check,
         })
     }
 }
@@ -242,11 +251,15 @@ mod tests {
     #[test]
     fn hiding_commitment_files_round_trip_and_name_the_other_kind() {
         let model = zkcnn::model::zoo::mlp(1);
-        let committed =
-            zkcnn::network::commit_model_zk::<F, E, _>(&model, &mut rand::rngs::OsRng).unwrap();
+        let mut rng = rand::rngs::OsRng;
+        let mut committed = zkcnn::network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let check =
+            zkcnn::network::prove_model_check_zk::<F, E, _>(&model, &mut committed, &mut rng)
+                .unwrap();
         let file = ZkCommitmentFile {
             architecture: architecture_digest(&model),
             commitment: committed.commitment.clone(),
+            check,
         };
         let bytes = file.to_bytes();
         assert_eq!(ZkCommitmentFile::from_bytes(&bytes), Ok(file));
@@ -254,7 +267,7 @@ mod tests {
             CommitmentFile::from_bytes(&bytes),
             Err(CommitmentFileError::OtherKind { hiding: true })
         );
-        for n in 0..bytes.len() {
+        for n in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
             assert!(ZkCommitmentFile::from_bytes(&bytes[..n]).is_err(), "{n}");
         }
         let mut long = bytes.clone();

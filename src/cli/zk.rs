@@ -76,9 +76,20 @@ pub fn commit(
     let (committed, took) = progress.step("committing the model (hiding)", || {
         network::commit_model_zk::<F, E, _>(&model, &mut OsRng)
     });
-    let committed = committed.map_err(|e| {
+    let mut committed = committed.map_err(|e| {
         failed(
             format!("commit '{}' for zero-knowledge proofs", show(model_path)),
+            e,
+        )
+    })?;
+    // The proof that the commitment holds a model of the architecture (its opening spends
+    // part of the budget, so the prover file is written after it).
+    let (check, check_took) = progress.step("proving the commitment well formed", || {
+        network::prove_model_check_zk::<F, E, _>(&model, &mut committed, &mut OsRng)
+    });
+    let check = check.map_err(|e| {
+        failed(
+            format!("check the hiding commitment of '{}'", show(model_path)),
             e,
         )
     })?;
@@ -86,6 +97,7 @@ pub fn commit(
     let file = ZkCommitmentFile {
         architecture: architecture_digest(&model),
         commitment: committed.commitment.clone(),
+        check,
     };
     let bytes = file.to_bytes();
     files::write("commitment", out, &bytes)?;
@@ -126,6 +138,7 @@ pub fn commit(
             "min_proofs": MODEL_PROOFS,
             "architecture": architecture.map(show),
             "commit_ms": ui::ms(took),
+            "check_ms": ui::ms(check_took),
         }),
     })
 }
@@ -140,7 +153,7 @@ fn read_commitment(
         "commitment",
         path,
         files::MAX_COMMITMENT_BYTES,
-        "a hiding commitment is under 100 bytes",
+        "a hiding commitment with its check is well under 1 MiB",
     )?;
     let file = ZkCommitmentFile::from_bytes(&bytes)
         .map_err(|e| CliError::invalid("commitment", path, e))?;
@@ -276,6 +289,13 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let digest = network::zk_statement_digest(&model, &file.commitment, &x, &y);
     let proof = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest)
         .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let (checked, _) = progress.step("checking the hiding commitment", || {
+        network::verify_model_check_zk::<F, E>(&model, &file.commitment, &file.check)
+    });
+    checked.map_err(|e| CliError::Rejected {
+        path: show(&a.commitment),
+        reason: format!("the commitment does not hold a model of the architecture: {e}"),
+    })?;
     let (verified, took) = progress.step("verifying in zero knowledge", || {
         network::verify_zk(&model, &file.commitment, &x, &y, &proof)
     });

@@ -1864,7 +1864,10 @@ fn proven_zk(name: &str) -> PathBuf {
     .unwrap();
     assert_eq!(commit["kind"], "zero-knowledge");
     assert!(commit["budget"].as_u64().unwrap() > 0);
-    assert_eq!(revealed(&dir, "zk.prv"), 0);
+    // The commitment's check (its opening) already spent part of the budget.
+    let checked = revealed(&dir, "zk.prv");
+    assert!(checked > 0);
+    std::fs::write(dir.join("after-commit"), checked.to_string()).unwrap();
     let stdout = ok(zkcnn(&dir, &PROVE_ZK));
     assert!(stdout.contains("in zero knowledge"), "{stdout}");
     dir
@@ -1972,15 +1975,19 @@ fn zk_commit_prove_verify() {
         &["proof 'zp.bin' is for another statement"],
     );
     // Each proof spends part of the budget: the private file's count grows by one proof's.
-    let one = revealed(&dir, "zk.prv");
+    let checked: u64 = std::fs::read_to_string(dir.join("after-commit"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let one = revealed(&dir, "zk.prv") - checked;
     assert!(one > 0);
     let v: serde_json::Value = serde_json::from_str(&ok(run(
         &dir,
         &with(&PROVE_ZK, &[("zp.bin", "zp2.bin")], &["--json"]),
     )))
     .unwrap();
-    assert_eq!(revealed(&dir, "zk.prv"), 2 * one);
-    assert_eq!(v["revealed"], 2 * one);
+    assert_eq!(revealed(&dir, "zk.prv"), checked + 2 * one);
+    assert_eq!(v["revealed"], checked + 2 * one);
     assert_eq!(v["kind"], "zero-knowledge");
     assert!(v["proofs_left"].as_u64().unwrap() >= 62, "{v}");
     ok(run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "zp2.bin")], &[])));
@@ -2138,7 +2145,9 @@ fn zk_files_tampered_truncated_or_garbage_are_refused() {
             &["invalid commitment 'cut-c.bin'"],
         );
     }
-    for at in 0..commitment.len() {
+    // Every header byte and a sample of the body (the commitment and its check proof).
+    let body = commitment.len() - 43;
+    for at in (0..43).chain((0..40).map(|k| 43 + (k * 7919) % body)) {
         let mut changed = commitment.clone();
         changed[at] ^= 0x80;
         write(&dir, "alt-c.bin", &changed);
