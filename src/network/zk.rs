@@ -8,7 +8,7 @@
 //! 1. the model is committed once with a hiding commitment ([`crate::pcs::zk`], mask over all
 //!    its variables), the advice of each proof likewise, and the advice also holds the proof's
 //!    *fresh masks* (every sub-protocol's Libra mask and scalars), their sizes a function of the
-//!    architecture ([`ZkPlan`]);
+//!    architecture (`ZkPlan`);
 //! 2. every tensor a layer reads or writes is committed (a flatten's output as a copy), so each
 //!    layer's relation is proven at its own fresh point by one masked sum-check that folds in
 //!    the requantization (`layers::*::prove_zk`); `y·n = 0` by a masked zero-check;
@@ -301,7 +301,7 @@ pub(crate) fn column_vars_of(commitment: &ZkCommitment) -> usize {
 
 /// How many proofs a zero-knowledge model commitment serves at least: its table is padded so
 /// that its mask's budget ([`ZkProverData::budget`]) covers this many openings of
-/// [`MODEL_CLAIMS`] claims.
+/// `MODEL_CLAIMS` (64) claims.
 pub const MODEL_PROOFS: u64 = 64;
 /// The claims on the model one proof's opening is budgeted for.
 const MODEL_CLAIMS: usize = 64;
