@@ -572,26 +572,14 @@ pub fn revealed_model_leaves<F: BaseField + FftField, E: ExtField<F>>(
     }
 }
 
-/// The verifier; returns the opening's revealed leaves and the model part's index in it.
-fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
+/// The public input and output checked against the plan (their lengths, every value in the
+/// activation range) and padded to their tensors' layouts, as field elements.
+pub(super) fn public_io<F: BaseField>(
     model: &Model,
-    checked: &CheckedCommitment,
+    plan: &Plan,
     input: &[i64],
     output: &[i64],
-    proof: &Proof<F, E>,
-    policy: ConvPolicy,
-) -> Result<(basefold::OpenedLeaves, Option<usize>), VerifyError> {
-    // Only the architecture is read: weights passed along are dropped, not scanned.
-    let architecture = model.architecture();
-    let model = &architecture;
-    if checked.architecture_digest()
-        != *blake3::hash(model.architecture_json().as_bytes()).as_bytes()
-    {
-        return Err(VerifyError::Architecture);
-    }
-    let commitment = checked.commitment();
-    let plan =
-        Plan::with_columns(model, policy, checked.column_vars()).map_err(VerifyError::Model)?;
+) -> Result<(Vec<F>, Vec<F>), VerifyError> {
     let bound = 1i64 << (model.activation_bits - 1);
     for (what, xs, dims) in [
         ("input", input, plan.dims.first()),
@@ -621,8 +609,33 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
         return Err(VerifyError::AdviceShape);
     };
-    let input_f = padded(d_in, input);
-    let output_f = padded(d_out, output);
+    Ok((padded(d_in, input), padded(d_out, output)))
+}
+
+/// The verifier; returns the opening's revealed leaves and the model part's index in it.
+fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &Proof<F, E>,
+    policy: ConvPolicy,
+) -> Result<(basefold::OpenedLeaves, Option<usize>), VerifyError> {
+    // Only the architecture is read: weights passed along are dropped, not scanned.
+    let architecture = model.architecture();
+    let model = &architecture;
+    if checked.architecture_digest()
+        != *blake3::hash(model.architecture_json().as_bytes()).as_bytes()
+    {
+        return Err(VerifyError::Architecture);
+    }
+    let commitment = checked.commitment();
+    let plan =
+        Plan::with_columns(model, policy, checked.column_vars()).map_err(VerifyError::Model)?;
+    let (input_f, output_f) = public_io::<F>(model, &plan, input, output)?;
+    let Some(d_out) = plan.dims.last() else {
+        return Err(VerifyError::AdviceShape);
+    };
 
     let mut t = Transcript::new(b"zkcnn");
     absorb_statement::<F>(&mut t, model, commitment, input, output);

@@ -1441,37 +1441,10 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     let model = &architecture;
     let zp = ZkPlan::new::<F, E>(model, column_vars_of(commitment)).map_err(VerifyError::Model)?;
     let plan = &zp.plan;
-    let bound = 1i64 << (model.activation_bits - 1);
-    for (what, xs, dims) in [
-        ("input", input, plan.dims.first()),
-        ("output", output, plan.dims.last()),
-    ] {
-        let expected = dims.map_or(0, |d| d.logical_len());
-        if xs.len() != expected {
-            return Err(VerifyError::Shape {
-                what,
-                expected,
-                got: xs.len(),
-            });
-        }
-        if let Some((index, &value)) = xs.iter().enumerate().find(|(_, v)| v.abs() >= bound) {
-            return Err(VerifyError::OutOfRange { what, index, value });
-        }
-    }
-    let padded = |dims: &crate::layers::Dims, xs: &[i64]| -> Vec<F> {
-        let mut out = vec![F::ZERO; dims.len()];
-        for (flat, &v) in xs.iter().enumerate() {
-            if let Some(o) = out.get_mut(dims.padded_index(flat)) {
-                *o = from_i64(v);
-            }
-        }
-        out
-    };
-    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
+    let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, input, output)?;
+    let Some(d_out) = plan.dims.last() else {
         return Err(VerifyError::AdviceShape);
     };
-    let input_f = padded(d_in, input);
-    let output_f = padded(d_out, output);
     // The commitments' shapes: the model's from its architecture, the advice's from the plan.
     let (tm, ta) = zp.table_vars();
     let shape = |c: &ZkCommitment, packed: usize, n: usize| {
