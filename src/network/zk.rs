@@ -1334,15 +1334,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             .collect::<Result<_, _>>()?;
         tables.push(Placed::segment(ap, mseg));
         let (off, len) = zp.range;
-        #[cfg(any(test, feature = "cheat"))]
-        let range_prove = if cheating {
-            crate::range::zk::prove_unchecked::<F, E>
-        } else {
-            crate::range::zk::prove::<F, E>
-        };
-        #[cfg(not(any(test, feature = "cheat")))]
-        let range_prove = crate::range::zk::prove::<F, E>;
-        let (range, deferred) = range_prove(
+        let (range, deferred) = crate::range::zk::prove_as::<F, E>(
+            cheating,
             &refs,
             plan.range_bits as usize,
             &w.advice[mseg],

@@ -471,15 +471,8 @@ where
         };
         // The range check of `T − L` and the narrow pieces.
         let tables = cp.range_tables::<E>();
-        #[cfg(any(test, feature = "cheat"))]
-        let range_prove = if cheating {
-            crate::range::zk::prove_unchecked::<F, E>
-        } else {
-            crate::range::zk::prove::<F, E>
-        };
-        #[cfg(not(any(test, feature = "cheat")))]
-        let range_prove = crate::range::zk::prove::<F, E>;
-        let (range, deferred) = range_prove(
+        let (range, deferred) = crate::range::zk::prove_as::<F, E>(
+            cheating,
             &refs,
             cp.bits,
             &m,

@@ -304,6 +304,25 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     prove_layout(&layout, columns, multiplicities, masks, tables, transcript)
 }
 
+/// [`prove`], or — when `unchecked`, for a cheating prover's test — [`prove_unchecked`] (in a
+/// build without tests or the `cheat` feature, always [`prove`]): the one place callers choose.
+pub(crate) fn prove_as<F: BaseField, E: ExtField<F>>(
+    unchecked: bool,
+    columns: &[&[F]],
+    bits: usize,
+    multiplicities: &[F],
+    masks: &[E],
+    tables: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(ZkRangeProof<E>, Vec<Deferred<E>>), RangeError> {
+    #[cfg(any(test, feature = "cheat"))]
+    if unchecked {
+        return prove_unchecked(columns, bits, multiplicities, masks, tables, transcript);
+    }
+    let _ = unchecked;
+    prove(columns, bits, multiplicities, masks, tables, transcript)
+}
+
 /// [`prove`] without the checks on the entries and the multiplicities: a cheating prover for
 /// tests (its proofs of false statements must be rejected, or leave a claim that does not hold).
 #[cfg(any(test, feature = "cheat"))]
