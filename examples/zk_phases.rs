@@ -19,7 +19,7 @@ fn main() {
     let (_, proof) = network::zk::prove_zk_timed::<Goldilocks, GoldilocksExt2, _>(
         &model,
         &mut c,
-        &input,
+        network::zk::ZkProverInput::Public(&input),
         &mut rng,
         &mut phases,
     )

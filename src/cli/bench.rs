@@ -798,7 +798,7 @@ fn bench_network_zk(
         if network::zk::prove_zk_timed::<F, E, _>(
             model,
             &mut committed,
-            &input,
+            network::zk::ZkProverInput::Public(&input),
             &mut rng,
             &mut phases,
         )

@@ -44,7 +44,8 @@ pub use proof::{statement_digest, zk_statement_digest, FormatError, ProofKind, F
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
-    commit_model_zk, prove_zk, revealed_model_leaves_zk, verify_zk, ZkCommittedModel,
+    commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_model_leaves_zk,
+    verify_zk, verify_zk_committed_input, ZkCommittedInput, ZkCommittedModel, ZkInput,
     ZkNetworkProof,
 };
 pub use zk_check::{prove_model_check_zk, verify_model_check_zk, ZkModelCheck};
@@ -141,6 +142,9 @@ pub enum NetworkError {
     /// The committed model is not this model's commitment.
     #[error("the committed model does not match the model")]
     CommitmentMismatch,
+    /// The committed input was made for another architecture (or its size).
+    #[error("the committed input was not committed for this model's architecture")]
+    InputCommitmentMismatch,
     /// Stored prover data was refused.
     #[error("stored prover data: {0}")]
     ProverData(String),
@@ -201,6 +205,9 @@ pub enum VerifyError {
     /// The model commitment was checked against another architecture.
     #[error("the model commitment was checked against another architecture")]
     Architecture,
+    /// The input commitment's shape is not the one the architecture gives a committed input.
+    #[error("the input commitment does not have the shape of this architecture's input")]
+    InputCommitmentShape,
     /// The public output does not match the proven last tensor.
     #[error("the output does not match the proof")]
     Output,

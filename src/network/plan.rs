@@ -272,9 +272,13 @@ pub enum Operand {
         /// The offset `dy·k + dx`.
         offset: usize,
     },
+    /// The constant 1 on every entry (a public shift: a zero-knowledge plan's hidden-input
+    /// columns `c ± x`).
+    One,
 }
 
-/// A range-checked column `Σ coeff·operand`, every entry in `[0, 2^range_bits)`.
+/// A range-checked column `Σ coeff·operand`, every entry (padding included) in
+/// `[0, 2^range_bits)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Column {
     /// Terms.

@@ -170,6 +170,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
 
     fn eval_operand(&mut self, op: Operand, point: &[E]) -> Result<E, VerifyError> {
         match op {
+            Operand::One => Ok(E::ONE),
             Operand::Seg(s) => self.eval_seg(s, point),
             Operand::View(View { tensor, offset }) => match offset {
                 None => self.eval_tensor(tensor, point),
@@ -402,7 +403,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 let value = |op: Operand| match op {
                     Operand::Seg(s) => seg_values.iter().find(|(t, _)| *t == s).map(|&(_, v)| v),
                     Operand::Window { offset, .. } => view_values.get(offset).copied(),
-                    Operand::View(_) => None,
+                    Operand::View(_) | Operand::One => None,
                 };
                 for ((z, u, v), (du, dv)) in chain.into_iter().zip(diffs) {
                     let (Some(z), Some(u), Some(v)) = (value(z), value(u), value(v)) else {
@@ -572,19 +573,20 @@ pub fn revealed_model_leaves<F: BaseField + FftField, E: ExtField<F>>(
     }
 }
 
-/// The public input and output checked against the plan (their lengths, every value in the
+/// The public input (when there is one) and output checked against the plan (their lengths, every value in the
 /// activation range) and padded to their tensors' layouts, as field elements.
 pub(super) fn public_io<F: BaseField>(
     model: &Model,
     plan: &Plan,
-    input: &[i64],
+    input: Option<&[i64]>,
     output: &[i64],
 ) -> Result<(Vec<F>, Vec<F>), VerifyError> {
     let bound = 1i64 << (model.activation_bits - 1);
-    for (what, xs, dims) in [
-        ("input", input, plan.dims.first()),
-        ("output", output, plan.dims.last()),
-    ] {
+    let public = [
+        input.map(|x| ("input", x, plan.dims.first())),
+        Some(("output", output, plan.dims.last())),
+    ];
+    for (what, xs, dims) in public.into_iter().flatten() {
         let expected = dims.map_or(0, |d| d.logical_len());
         if xs.len() != expected {
             return Err(VerifyError::Shape {
@@ -609,7 +611,10 @@ pub(super) fn public_io<F: BaseField>(
     let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
         return Err(VerifyError::AdviceShape);
     };
-    Ok((padded(d_in, input), padded(d_out, output)))
+    Ok((
+        padded(d_in, input.unwrap_or_default()),
+        padded(d_out, output),
+    ))
 }
 
 /// The verifier; returns the opening's revealed leaves and the model part's index in it.
@@ -632,7 +637,7 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let commitment = checked.commitment();
     let plan =
         Plan::with_columns(model, policy, checked.column_vars()).map_err(VerifyError::Model)?;
-    let (input_f, output_f) = public_io::<F>(model, &plan, input, output)?;
+    let (input_f, output_f) = public_io::<F>(model, &plan, Some(input), output)?;
     let Some(d_out) = plan.dims.last() else {
         return Err(VerifyError::AdviceShape);
     };

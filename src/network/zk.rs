@@ -23,7 +23,7 @@
 //! public input. Concatenation, window max-pooling and the FFT convolution path are refused with
 //! [`NetworkError::Unsupported`] until their zero-knowledge steps land.
 
-use super::plan::{ConvPolicy, Operand, Plan, Requant, Source, Step};
+use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
@@ -38,7 +38,7 @@ use crate::poly::{evaluate_base, lt_eval};
 use crate::range::zk::ZkRangeProof;
 use crate::sumcheck::zk::{Mask, MaskedProof};
 use crate::transcript::TranscriptExt;
-use crate::zk::{mask_entries, DeferredOpening, Layout, Ledger, Placed, TableMasks};
+use crate::zk::{mask_entries, Deferred, DeferredOpening, Layout, Ledger, Placed, TableMasks};
 use ark_ff::{FftField, Field, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
@@ -164,7 +164,7 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
         r: &mut impl std::io::Read,
     ) -> Result<Self, NetworkError> {
         model.validate().map_err(NetworkError::Model)?;
-        let zp = ZkPlan::new::<F, E>(model, column_vars_of(&public))?;
+        let zp = ZkPlan::for_commitment::<F, E>(model, column_vars_of(&public))?;
         let plan = &zp.plan;
         let packed = plan.model_packing.num_vars();
         let (n, _) = zp.table_vars();
@@ -280,6 +280,9 @@ pub(crate) struct ZkPlan {
     /// The advice's columns' variables (at most `column_vars`; fewer when splitting the advice
     /// lets it join the model's opening unpadded).
     advice_column_vars: usize,
+    /// The committed input's table variables, when the input is hidden (the third part of the
+    /// opening, [`commit_input_zk`]); `None` for a public input.
+    input_vars: Option<usize>,
 }
 
 /// The columns' variables of zero-knowledge commitments: `f̂` (one more) stays within the PCS
@@ -307,6 +310,11 @@ pub const MODEL_PROOFS: u64 = 64;
 const MODEL_CLAIMS: usize = 64;
 /// The claims on the advice one proof's opening is budgeted for.
 pub(crate) const ADVICE_CLAIMS: usize = 1024;
+/// How many proofs a committed input serves at least (its mask's budget).
+pub const INPUT_PROOFS: u64 = 16;
+/// The claims on a committed input one proof's opening is budgeted for (its first layers'
+/// and its two range columns').
+const INPUT_CLAIMS: usize = 16;
 
 /// The fewest variables of a hiding commitment whose mask's budget covers `proofs` openings of
 /// `claims` claims each ([`pzk::revealed_per_opening`]).
@@ -381,6 +389,112 @@ fn dense_outputs<F: BaseField, E: ExtField<F>>(
     (out, bias_public::<F, E>(bias, r) + c)
 }
 
+/// Where a zero-knowledge proof's fresh masks go (`E` entries, in proof order: the layers last to
+/// first, then the range check).
+struct FreshMasks {
+    /// Per step, `(offset, length)` of each of its sub-protocols' masks.
+    slots: Vec<Vec<(usize, usize)>>,
+    /// The range check's.
+    range: (usize, usize),
+    /// In all.
+    total: usize,
+}
+
+/// The fresh masks of `plan`'s steps and of a range check over `columns`, the input public or
+/// (`hidden_input`) committed; refuses a step the zero-knowledge prover does not support.
+fn fresh_masks(
+    plan: &Plan,
+    columns: &[super::plan::Column],
+    hidden_input: bool,
+) -> Result<FreshMasks, NetworkError> {
+    let public = |t: usize| !hidden_input && plan.sources[t] == Source::Input;
+    let mut slots = Vec::with_capacity(plan.steps.len());
+    let zc = |vars: usize| zero_check::zk_mask_len(vars);
+    for (l, step) in plan.steps.iter().enumerate() {
+        let unsupported = |what: &str| NetworkError::Unsupported {
+            layer: l,
+            what: format!("{what} in a zero-knowledge proof (not yet)"),
+        };
+        let out_vars = plan.dims[l + 1].num_vars();
+        let tin = plan.input(l);
+        let mut s = Vec::new();
+        match step {
+            Step::Dense { bias, requant, .. } => {
+                let in_vars = plan.dims[tin].num_vars();
+                let outputs = bias.limbs.len() + 2 + requant.limbs.len();
+                let degree = dense::zk_mask_degree(public(tin), outputs);
+                s.push(libra_len(in_vars.max(out_vars), degree));
+                s.push(zc(out_vars));
+            }
+            Step::FusedRelu => {}
+            Step::Conv { shape, .. } => {
+                s.push(crate::layers::conv::zk_mask_len(shape, public(tin)));
+                s.push(zc(out_vars));
+            }
+            Step::AvgPool { shape, .. } => {
+                s.push(crate::layers::conv::window_sum_zk_mask_len(
+                    shape,
+                    public(tin),
+                ));
+                s.push(zc(out_vars));
+            }
+            Step::Add { requant, .. } | Step::Relu { requant } => {
+                if public(tin) {
+                    return Err(unsupported("a residual add or ReLU of the public input"));
+                }
+                if let Step::Add { from, .. } = step {
+                    if public(*from) {
+                        return Err(unsupported("a residual add of the public input"));
+                    }
+                }
+                let extra = usize::from(matches!(step, Step::Add { .. }));
+                let degree =
+                    dense::matvec_mask_degree(true, false, extra + 2 + requant.limbs.len());
+                s.push(libra_len(out_vars, degree));
+                s.push(zc(out_vars));
+            }
+            Step::MaxPool { .. } => {
+                if public(tin) {
+                    return Err(unsupported("max-pooling the public input"));
+                }
+                s.push(zc(out_vars));
+            }
+            Step::MaxPoolWindow { .. } => return Err(unsupported("a window max-pool")),
+            Step::Flatten => {
+                if public(tin) {
+                    return Err(unsupported("flattening the public input"));
+                }
+                s.push(flatten::zk_mask_len(&plan.dims[tin]))
+            }
+            Step::Concat { .. } => return Err(unsupported("concatenation")),
+        }
+        slots.push(s);
+    }
+    if !matches!(plan.sources.last(), Some(Source::Committed(_))) {
+        return Err(NetworkError::Unsupported {
+            layer: plan.steps.len().saturating_sub(1),
+            what: "an output that is not committed in a zero-knowledge proof".into(),
+        });
+    }
+    // Offsets, in proof order (layers last to first, then the range check).
+    let mut next = 0;
+    let mut placed: Vec<Vec<(usize, usize)>> = vec![Vec::new(); slots.len()];
+    for l in (0..slots.len()).rev() {
+        for &len in &slots[l] {
+            placed[l].push((next, len));
+            next += len;
+        }
+    }
+    let range_columns: Vec<usize> = columns.iter().map(|c| c.vars).collect();
+    let range_len = crate::range::zk::mask_len(&range_columns, plan.range_bits as usize)
+        .map_err(NetworkError::Range)?;
+    Ok(FreshMasks {
+        slots: placed,
+        range: (next, range_len),
+        total: next + range_len,
+    })
+}
+
 /// A segment of the model or of the advice.
 #[derive(Clone, Copy, Debug)]
 enum Table {
@@ -389,10 +503,16 @@ enum Table {
 }
 
 impl ZkPlan {
-    /// The zero-knowledge plan of `model` for the extension `E` (the fresh masks' size).
+    /// The zero-knowledge plan of `model` for the extension `E` (the fresh masks' size), with a
+    /// public input or, `hidden_input`, a committed one.
+    ///
+    /// The model's and the advice's sizes are the same in both modes (the fresh masks' segment
+    /// is sized for the larger mode that the architecture supports), so one model commitment
+    /// serves proofs of either kind.
     pub(crate) fn new<F: BaseField + FftField, E: ExtField<F>>(
         model: &Model,
         column_vars: usize,
+        hidden_input: bool,
     ) -> Result<Self, NetworkError> {
         let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
         // Every tensor committed: a flatten's output as a copy (before the multiplicities, which
@@ -400,100 +520,51 @@ impl ZkPlan {
         let m = plan.advice_vars.pop().unwrap_or(1);
         for l in 0..plan.steps.len() {
             if plan.steps[l] == Step::Flatten {
-                if plan.sources[plan.input(l)] == Source::Input {
-                    return Err(NetworkError::Unsupported {
-                        layer: l,
-                        what: "flattening the public input in a zero-knowledge proof".into(),
-                    });
-                }
                 plan.advice_vars.push(plan.dims[l + 1].num_vars());
                 plan.sources[l + 1] = Source::Committed(vec![(plan.advice_vars.len() - 1, 1)]);
             }
         }
         plan.advice_vars.push(m);
-        let mut slots = Vec::with_capacity(plan.steps.len());
-        let zc = |vars: usize| zero_check::zk_mask_len(vars);
-        for (l, step) in plan.steps.iter().enumerate() {
-            let unsupported = |what: &str| NetworkError::Unsupported {
-                layer: l,
-                what: format!("{what} in a zero-knowledge proof (not yet)"),
-            };
-            let out_vars = plan.dims[l + 1].num_vars();
-            let tin = plan.input(l);
-            let mut s = Vec::new();
-            match step {
-                Step::Dense { bias, requant, .. } => {
-                    let in_vars = plan.dims[tin].num_vars();
-                    let outputs = bias.limbs.len() + 2 + requant.limbs.len();
-                    let degree = dense::zk_mask_degree(plan.sources[tin] == Source::Input, outputs);
-                    s.push(libra_len(in_vars.max(out_vars), degree));
-                    s.push(zc(out_vars));
-                }
-                Step::FusedRelu => {}
-                Step::Conv { shape, .. } => {
-                    s.push(crate::layers::conv::zk_mask_len(
-                        shape,
-                        plan.sources[tin] == Source::Input,
-                    ));
-                    s.push(zc(out_vars));
-                }
-                Step::AvgPool { shape, .. } => {
-                    s.push(crate::layers::conv::window_sum_zk_mask_len(
-                        shape,
-                        plan.sources[tin] == Source::Input,
-                    ));
-                    s.push(zc(out_vars));
-                }
-                Step::Add { requant, .. } | Step::Relu { requant } => {
-                    if plan.sources[tin] == Source::Input {
-                        return Err(unsupported("a residual add or ReLU of the public input"));
-                    }
-                    if let Step::Add { from, .. } = step {
-                        if plan.sources[*from] == Source::Input {
-                            return Err(unsupported("a residual add of the public input"));
-                        }
-                    }
-                    let extra = usize::from(matches!(step, Step::Add { .. }));
-                    let degree =
-                        dense::matvec_mask_degree(true, false, extra + 2 + requant.limbs.len());
-                    s.push(libra_len(out_vars, degree));
-                    s.push(zc(out_vars));
-                }
-                Step::MaxPool { .. } => {
-                    if plan.sources[tin] == Source::Input {
-                        return Err(unsupported("max-pooling the public input"));
-                    }
-                    s.push(zc(out_vars));
-                }
-                Step::MaxPoolWindow { .. } => return Err(unsupported("a window max-pool")),
-                Step::Flatten => s.push(flatten::zk_mask_len(&plan.dims[tin])),
-                Step::Concat { .. } => return Err(unsupported("concatenation")),
-            }
-            slots.push(s);
-        }
-        if !matches!(plan.sources.last(), Some(Source::Committed(_))) {
-            return Err(NetworkError::Unsupported {
-                layer: plan.steps.len().saturating_sub(1),
-                what: "an output that is not committed in a zero-knowledge proof".into(),
-            });
-        }
-        // Offsets, in proof order (layers last to first, then the range check).
-        let mut next = 0;
-        let mut placed: Vec<Vec<(usize, usize)>> = vec![Vec::new(); slots.len()];
-        for l in (0..slots.len()).rev() {
-            for &len in &slots[l] {
-                placed[l].push((next, len));
-                next += len;
-            }
-        }
-        let range_columns: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
-        let range_len = crate::range::zk::mask_len(&range_columns, plan.range_bits as usize)
-            .map_err(NetworkError::Range)?;
-        let range = (next, range_len);
-        let total = next + range_len;
+        // A hidden input is range-checked: `c + x` and `c − x` in `[0, 2^B)`, `c = 2^{B−1} − 1`
+        // (so `|x| ≤ c`, the activation range the verifier checks of a public input).
+        let input_vars = plan.dims[0].num_vars();
+        let bound = (1i64 << (plan.range_bits - 1)) - 1;
+        let input_columns = [1i64, -1].map(|sign| Column {
+            terms: vec![
+                (
+                    Operand::View(View {
+                        tensor: 0,
+                        offset: None,
+                    }),
+                    sign,
+                ),
+                (Operand::One, bound),
+            ],
+            vars: input_vars,
+        });
+        let mut with_inputs = plan.columns.clone();
+        with_inputs.extend(input_columns.iter().cloned());
+        let public = fresh_masks(&plan, &plan.columns, false);
+        let hidden = fresh_masks(&plan, &with_inputs, true);
+        // Room for the larger mode's masks (either mode's proofs against one commitment).
+        let room = [&public, &hidden]
+            .iter()
+            .filter_map(|m| m.as_ref().ok().map(|m| m.total))
+            .max()
+            .unwrap_or(0);
+        let FreshMasks {
+            slots,
+            range,
+            total,
+        } = if hidden_input {
+            plan.columns = with_inputs;
+            hidden?
+        } else {
+            public?
+        };
         // The fresh masks' segment, before the multiplicities (which stay last).
         let degree = E::extension_degree() as usize;
-        let mask_vars = crate::layers::ceil_log2((total * degree).max(2));
+        let mask_vars = crate::layers::ceil_log2((room * degree).max(2));
         let m = plan.advice_vars.pop().unwrap_or(1);
         plan.advice_vars.push(mask_vars);
         let masks_seg = plan.advice_vars.len() - 1;
@@ -580,15 +651,57 @@ impl ZkPlan {
                 limit: 1u128 << column_vars,
             });
         }
+        // A hidden input: a third part, as large as its budget needs and sized to join.
+        let input_vars = if hidden_input {
+            let want = input_vars.max(min_table_vars::<F, E>(INPUT_PROOFS, INPUT_CLAIMS)?);
+            let n = pzk::later_part_vars(&params, first, want + 1)
+                .map(|v| v - 1)
+                .filter(|&v| v <= column_vars)
+                .ok_or(NetworkError::TooLarge {
+                    layer: None,
+                    what: "the committed input (with its mask, beside the model and the advice)",
+                    size: 1u128 << want.min(127),
+                    limit: 1u128 << (first - 1).min(column_vars),
+                })?;
+            Some(n)
+        } else {
+            None
+        };
         Ok(Self {
             plan,
-            slots: placed,
+            slots,
             range,
             masks_seg,
             total,
             column_vars,
             advice_column_vars,
+            input_vars,
         })
+    }
+
+    /// The plan a model commitment is sized by: the public-input mode's, or the hidden-input
+    /// mode's if only that one supports the architecture (both size the model alike).
+    pub(crate) fn for_commitment<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        Self::new::<F, E>(model, column_vars, false)
+            .or_else(|_| Self::new::<F, E>(model, column_vars, true))
+    }
+
+    /// Whether `c` has the shape of this plan's committed input.
+    fn input_shape_matches(&self, c: &ZkCommitment) -> bool {
+        self.input_vars.is_some_and(|n| {
+            c.inner.num_vars as usize == n + 1
+                && c.mask_vars as usize == n
+                && c.inner.num_polys == 1
+        })
+    }
+
+    /// The committed input's packing (one segment, the input tensor), when it is hidden.
+    fn input_packing(&self) -> Option<Packing> {
+        let n = self.input_vars?;
+        Some(Packing::with_min_vars(&[self.plan.dims[0].num_vars()], n))
     }
 
     /// Variables of the committed tables (columns) of the model and the advice.
@@ -613,10 +726,14 @@ impl ZkPlan {
         }
     }
 
+    /// The committed input's part: after the model and the advice (the smallest).
+    const INPUT_PART: usize = 2;
+
     fn layout(&self) -> Layout {
         let (m, a) = self.parts();
         let mut packings = vec![self.plan.advice_packing.clone(); 2];
         packings[m] = self.plan.model_packing.clone();
+        packings.extend(self.input_packing());
         Layout {
             packings,
             masks: Some((a, self.masks_seg)),
@@ -651,6 +768,9 @@ impl ZkPlan {
     fn tensor<E: Field>(&self, t: usize) -> Result<Option<Placed<E>>, NetworkError> {
         let (_, a) = self.parts();
         match self.plan.sources.get(t) {
+            Some(Source::Input) if self.input_vars.is_some() => {
+                Ok(Some(Placed::segment(Self::INPUT_PART, 0)))
+            }
             Some(Source::Input) => Ok(None),
             Some(Source::Committed(terms)) => Ok(Some(placed(a, terms))),
             _ => Err(NetworkError::Unsupported {
@@ -714,7 +834,17 @@ impl ZkPlan {
                 }
             };
             match op {
-                Operand::Seg(s) => out.segments.push((s, k)),
+                Operand::Seg(s) => {
+                    if out.segments.is_empty() && out.views.is_empty() {
+                        out.part = a;
+                    } else if out.part != a {
+                        return Err(NetworkError::Unsupported {
+                            layer: 0,
+                            what: "a range column over two commitments".into(),
+                        });
+                    }
+                    out.segments.push((s, k))
+                }
                 Operand::View(v) => {
                     let Some(t) = self.tensor::<E>(v.tensor)? else {
                         return Err(NetworkError::Unsupported {
@@ -722,6 +852,15 @@ impl ZkPlan {
                             what: "a range column on the public input".into(),
                         });
                     };
+                    // A column lives on one commitment (the committed input's on its own).
+                    if out.segments.is_empty() && out.views.is_empty() {
+                        out.part = t.part;
+                    } else if out.part != t.part {
+                        return Err(NetworkError::Unsupported {
+                            layer: v.tensor,
+                            what: "a range column over two commitments".into(),
+                        });
+                    }
                     match v.offset {
                         None => out
                             .segments
@@ -743,19 +882,59 @@ impl ZkPlan {
                         what: "a window max-pool in a zero-knowledge proof (not yet)".into(),
                     })
                 }
+                // The public shift ([`Self::column_shift`]).
+                Operand::One => {}
             }
         }
         Ok(out)
+    }
+
+    /// Range column `c`'s public shift `Σ coeff` over its [`Operand::One`] terms: its value at
+    /// any point is its placement's plus this.
+    fn column_shift<F: BaseField, E: ExtField<F>>(&self, c: usize) -> E {
+        self.plan.columns.get(c).map_or(E::ZERO, |col| {
+            col.terms
+                .iter()
+                .filter(|(op, _)| *op == Operand::One)
+                .map(|&(_, k)| lift::<E>(from_i64::<F>(k)))
+                .sum()
+        })
+    }
+
+    /// The range check's claims on the columns made claims on their placements: each value
+    /// minus its column's public shift.
+    fn unshift_range_claims<F: BaseField, E: ExtField<F>>(
+        &self,
+        claims: Vec<Deferred<E>>,
+    ) -> Vec<Deferred<E>> {
+        claims
+            .into_iter()
+            .map(|claim| match claim {
+                Deferred::Masked {
+                    table,
+                    point,
+                    beta,
+                    value,
+                } => Deferred::Masked {
+                    table,
+                    point,
+                    beta,
+                    value: value - self.column_shift::<F, E>(table),
+                },
+                other => other,
+            })
+            .collect()
     }
 }
 
 /// The prover's view of the committed masks: `m_t(point)` for a placed table, from the parts'
 /// prover data.
 pub(crate) struct Masks<'a, F> {
-    pub(crate) data: [&'a ZkProverData<F>; 2],
+    /// Per part, in the layout's order.
+    pub(crate) data: Vec<&'a ZkProverData<F>>,
     pub(crate) packings: &'a [Packing],
     /// The committed tables' variables, per part.
-    pub(crate) table_vars: [usize; 2],
+    pub(crate) table_vars: Vec<usize>,
 }
 
 impl<F: BaseField> Masks<'_, F> {
@@ -769,7 +948,8 @@ impl<F: BaseField> Masks<'_, F> {
             .terms(point)
             .into_iter()
             .map(|(s, w, p)| {
-                crate::zk::column_point(&packing.point(s, &p), self.table_vars[placed.part])
+                let tv = self.table_vars.get(placed.part).copied().unwrap_or(0);
+                crate::zk::column_point(&packing.point(s, &p), tv)
                     .and_then(|(c, z)| data.mask_at(c, &z))
                     .map_or(E::ZERO, |m| w * m)
             })
@@ -845,26 +1025,133 @@ fn maxpool_values<F: BaseField>(
 }
 
 /// Absorbs the statement of a zero-knowledge proof: the architecture, the hiding model
-/// commitment, the input and the output.
+/// commitment, the input (public values, or its hiding commitment) and the output.
 fn absorb_statement<F: PrimeField>(
     t: &mut Transcript,
     model: &Model,
     commitment: &ZkCommitment,
-    input: &[i64],
+    input: ZkInput<'_>,
     output: &[i64],
 ) {
-    t.domain_separator(
-        b"zkcnn-network-zk",
-        &[1, input.len() as u64, output.len() as u64],
-    );
+    let (kind, len) = match input {
+        ZkInput::Public(x) => (1, x.len() as u64),
+        ZkInput::Committed(_) => (2, 0),
+    };
+    t.domain_separator(b"zkcnn-network-zk", &[kind, len, output.len() as u64]);
     let arch = blake3::hash(model.architecture_json().as_bytes());
     t.append_message(b"model-architecture", arch.as_bytes());
     t.append_message(b"model-commitment", &commitment.inner.root);
     t.append_u64(b"model-vars", u64::from(commitment.inner.num_vars));
     t.append_u64(b"model-mask-vars", u64::from(commitment.mask_vars));
     let to_f = |xs: &[i64]| -> Vec<F> { xs.iter().map(|&x| from_i64(x)).collect() };
-    t.append_fields(b"input", &to_f(input));
+    match input {
+        ZkInput::Public(x) => t.append_fields(b"input", &to_f(x)),
+        ZkInput::Committed(c) => {
+            t.append_message(b"input-commitment", &c.inner.root);
+            t.append_u64(b"input-vars", u64::from(c.inner.num_vars));
+            t.append_u64(b"input-mask-vars", u64::from(c.mask_vars));
+        }
+    }
     t.append_fields(b"output", &to_f(output));
+}
+
+/// The input of a zero-knowledge statement, as the verifier has it: public values, or the
+/// hiding commitment of a hidden input ([`commit_input_zk`]).
+#[derive(Clone, Copy, Debug)]
+pub enum ZkInput<'a> {
+    /// The input's values, row-major.
+    Public(&'a [i64]),
+    /// The input's hiding commitment.
+    Committed(&'a ZkCommitment),
+}
+
+/// The input of a zero-knowledge proof, as the prover has it.
+pub enum ZkProverInput<'a, F: Field> {
+    /// A public input.
+    Public(&'a ArrayD<i64>),
+    /// A committed input (its opening counts against its budget).
+    Committed(&'a mut ZkCommittedInput<F>),
+}
+
+/// A statement's input, owned.
+enum StatementInput {
+    Public(Vec<i64>),
+    Committed(ZkCommitment),
+}
+
+impl StatementInput {
+    fn as_ref(&self) -> ZkInput<'_> {
+        match self {
+            StatementInput::Public(x) => ZkInput::Public(x),
+            StatementInput::Committed(c) => ZkInput::Committed(c),
+        }
+    }
+}
+
+/// An input committed with a hiding commitment, for zero-knowledge proofs that keep it hidden
+/// ([`prove_zk_committed_input`]); reusable by up to [`INPUT_PROOFS`] proofs (its mask's
+/// budget). Its size follows from the architecture it was committed for.
+pub struct ZkCommittedInput<F: Field> {
+    /// What the verifier receives.
+    pub commitment: ZkCommitment,
+    data: ZkProverData<F>,
+    input: ArrayD<i64>,
+    architecture: String,
+}
+
+impl<F: Field> ZkCommittedInput<F> {
+    /// Mask functionals revealed so far by the proofs made with this commitment.
+    pub fn revealed(&self) -> u64 {
+        self.data.revealed()
+    }
+
+    /// The committed input.
+    pub fn input(&self) -> &ArrayD<i64> {
+        &self.input
+    }
+}
+
+/// Commits to an input of `model`'s architecture with a hiding commitment, for zero-knowledge
+/// proofs with a hidden input. The input is checked against the model's input shape and
+/// activation range; the proofs range-check it again. Randomness from `rng`.
+pub fn commit_input_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    input: &ArrayD<i64>,
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    commit_input_checked::<F, E, R>(model, input, true, rng)
+}
+
+/// [`commit_input_zk`], the input's shape and range checked or (a cheating prover's test) not.
+fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    input: &ArrayD<i64>,
+    check: bool,
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    model.validate().map_err(NetworkError::Model)?;
+    let engine = crate::model::infer::Engine::new(model).map_err(NetworkError::Model)?;
+    if check {
+        engine
+            .check_input(input)
+            .map_err(|e| NetworkError::Inference(e.to_string()))?;
+    }
+    let zp = ZkPlan::new::<F, E>(model, COLUMN_VARS, true)?;
+    let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
+        unreachable!("a hidden-input plan sizes the input")
+    };
+    let flat: Vec<i64> = input.iter().copied().collect();
+    let table = super::prover::to_field::<F>(&super::prover::pad(&zp.plan.dims[0], &flat));
+    let params = params_for::<F, E>(n as u32 + 1)?;
+    let (commitment, data) =
+        pzk::commit_columns(&params, packing.pack_columns(&[table], n), n, rng)
+            .map_err(NetworkError::ZkCommit)?;
+    Ok(ZkCommittedInput {
+        commitment,
+        data,
+        input: input.clone(),
+        architecture: model.architecture_json(),
+    })
 }
 
 /// Commits to a model's weights and biases with a hiding commitment (its mask over all the
@@ -894,7 +1181,7 @@ pub fn commit_model_zk_with_columns<
     rng: &mut R,
 ) -> Result<ZkCommittedModel<F>, NetworkError> {
     model.validate().map_err(NetworkError::Model)?;
-    let zp = ZkPlan::new::<F, E>(model, column_vars.min(COLUMN_VARS))?;
+    let zp = ZkPlan::for_commitment::<F, E>(model, column_vars.min(COLUMN_VARS))?;
     let plan = &zp.plan;
     let segments = super::commitment::model_tables::<F>(model, plan);
     let (commitment, data) =
@@ -923,7 +1210,7 @@ pub(crate) fn commit_model_zk_edited<
     rng: &mut R,
 ) -> Result<ZkCommittedModel<F>, NetworkError> {
     model.validate().map_err(NetworkError::Model)?;
-    let zp = ZkPlan::new::<F, E>(model, column_vars.min(COLUMN_VARS))?;
+    let zp = ZkPlan::for_commitment::<F, E>(model, column_vars.min(COLUMN_VARS))?;
     let plan = &zp.plan;
     let segments = super::commitment::model_tables::<F>(model, plan);
     let tv = zp.table_vars().0;
@@ -963,7 +1250,33 @@ pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>
     input: &ArrayD<i64>,
     rng: &mut R,
 ) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
-    prove_zk_inner(model, committed, input, rng, None, &mut Vec::new())
+    prove_zk_inner(
+        model,
+        committed,
+        ZkProverInput::Public(input),
+        rng,
+        None,
+        &mut Vec::new(),
+    )
+}
+
+/// Proves one inference in zero knowledge on a committed input ([`commit_input_zk`]), which
+/// stays hidden: the statement is the architecture, the two commitments and the output. The
+/// opening counts against both commitments' budgets.
+pub fn prove_zk_committed_input<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    input: &mut ZkCommittedInput<F>,
+    rng: &mut R,
+) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
+    prove_zk_inner(
+        model,
+        committed,
+        ZkProverInput::Committed(input),
+        rng,
+        None,
+        &mut Vec::new(),
+    )
 }
 
 /// [`prove_zk`], also recording how long each prover phase took (the layers' steps summed by
@@ -971,7 +1284,7 @@ pub fn prove_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>
 pub fn prove_zk_timed<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     committed: &mut ZkCommittedModel<F>,
-    input: &ArrayD<i64>,
+    input: ZkProverInput<'_, F>,
     rng: &mut R,
     phases: &mut super::Phases,
 ) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
@@ -983,7 +1296,7 @@ pub fn prove_zk_timed<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cryp
 pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     committed: &mut ZkCommittedModel<F>,
-    input: &ArrayD<i64>,
+    mut input: ZkProverInput<'_, F>,
     rng: &mut R,
     cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
     phases: &mut super::Phases,
@@ -998,13 +1311,28 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         }
         clock = std::time::Instant::now();
     };
-    let zp = ZkPlan::new::<F, E>(model, column_vars_of(&committed.commitment))?;
+    let hidden = matches!(input, ZkProverInput::Committed(_));
+    let zp = ZkPlan::new::<F, E>(model, column_vars_of(&committed.commitment), hidden)?;
     let cheating = cheat.is_some();
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
+    let statement_input = match &input {
+        ZkProverInput::Public(x) => StatementInput::Public(x.iter().copied().collect()),
+        ZkProverInput::Committed(c) => {
+            if c.architecture != model.architecture_json() || !zp.input_shape_matches(&c.commitment)
+            {
+                return Err(NetworkError::InputCommitmentMismatch);
+            }
+            StatementInput::Committed(c.commitment.clone())
+        }
+    };
+    let input_array = match &input {
+        ZkProverInput::Public(x) => (*x).clone(),
+        ZkProverInput::Committed(c) => c.input.clone(),
+    };
     let plan = &zp.plan;
-    let (mut w, output) = super::prover::witness::<F, E>(model, plan, input, cheat)?;
+    let (mut w, output) = super::prover::witness::<F, E>(model, plan, &input_array, cheat)?;
     lap("inference and witness");
     // The fresh masks, in the advice.
     let fresh: Vec<E> = (0..zp.total).map(|_| E::rand(rng)).collect();
@@ -1012,14 +1340,13 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     entries.resize(1 << plan.advice_vars[zp.masks_seg], F::ZERO);
     w.advice[zp.masks_seg] = entries;
 
-    let input_flat: Vec<i64> = input.iter().copied().collect();
     let output_flat: Vec<i64> = output.iter().copied().collect();
     let mut t = Transcript::new(b"zkcnn");
     absorb_statement::<F>(
         &mut t,
         model,
         &committed.commitment,
-        &input_flat,
+        statement_input.as_ref(),
         &output_flat,
     );
     let (tm, ta) = zp.table_vars();
@@ -1035,13 +1362,15 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     let mut sumchecks = Vec::new();
     let tensors: Vec<Vec<F>> = w.ints.iter().map(|v| super::prover::to_field(v)).collect();
     {
-        let mut data = [&committed.data, &advice_data];
+        let mut data = vec![&committed.data, &advice_data];
+        let mut table_vars = vec![tm, ta];
         if mp == 1 {
             data.swap(0, 1);
-        }
-        let mut table_vars = [tm, ta];
-        if mp == 1 {
             table_vars.swap(0, 1);
+        }
+        if let ZkProverInput::Committed(c) = &input {
+            data.push(&c.data);
+            table_vars.push(c.commitment.table_vars());
         }
         let masks = Masks {
             data,
@@ -1348,16 +1677,19 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         )
         .map_err(NetworkError::Range)?;
         ledger
-            .defer(deferred, &tables, off)
+            .defer(zp.unshift_range_claims::<F, E>(deferred), &tables, off)
             .map_err(NetworkError::Deferred)?;
         lap("range check");
         // The one opening.
-        let mut parts = [
+        let mut parts = vec![
             (&committed.commitment, &mut committed.data),
             (&advice, &mut advice_data),
         ];
         if mp == 1 {
             parts.swap(0, 1);
+        }
+        if let ZkProverInput::Committed(c) = &mut input {
+            parts.push((&c.commitment, &mut c.data));
         }
         let opening = ledger
             .open_checked(&params, &layout, &mut parts, rng, &mut t, !cheating)
@@ -1385,7 +1717,59 @@ pub fn verify_zk<F: BaseField + FftField, E: ExtField<F>>(
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<(), VerifyError> {
-    verify_zk_opened(model, commitment, input, output, proof).map(|_| ())
+    verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof).map(|_| ())
+}
+
+/// Verifies a zero-knowledge proof that the model committed as `commitment`, on the input
+/// committed as `input` ([`commit_input_zk`]), outputs `output`. Only the architecture is read;
+/// neither the weights nor the input.
+pub fn verify_zk_committed_input<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &ZkCommitment,
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<(), VerifyError> {
+    verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof).map(|_| ())
+}
+
+/// Verifies a proof of either input kind, and returns what its opening revealed of the
+/// committed input's codeword (tests: the extraction attack on a hidden input).
+#[doc(hidden)]
+pub fn revealed_input_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &ZkCommitment,
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<super::RevealedModelLeaves<F>, VerifyError> {
+    let (opened, _) =
+        verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof)?;
+    Ok(revealed_part(&opened, ZkPlan::INPUT_PART, proof))
+}
+
+/// The leaves and values the opening revealed of part `part` (the opening's parts are the
+/// commitments with claims, in the layout's order).
+fn revealed_part<F: Field, E: Field>(
+    opened: &[Vec<usize>],
+    part: usize,
+    proof: &ZkNetworkProof<F, E>,
+) -> super::RevealedModelLeaves<F> {
+    let index = opened.iter().take(part).filter(|l| !l.is_empty()).count();
+    let leaves = opened.get(part).cloned().unwrap_or_default();
+    let values = proof
+        .opening
+        .opening
+        .base
+        .get(index)
+        .map(|o| o.values.clone())
+        .unwrap_or_default();
+    let width = values.len() / leaves.len().max(1);
+    super::RevealedModelLeaves {
+        leaves,
+        leaf_bits: width.max(1).trailing_zeros() as usize,
+        values,
+    }
 }
 
 /// Verifies the proof as [`verify_zk`] does and returns what its opening revealed of the model
@@ -1398,27 +1782,9 @@ pub fn revealed_model_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<super::RevealedModelLeaves<F>, VerifyError> {
-    let (opened, model_part) = verify_zk_opened(model, commitment, input, output, proof)?;
-    // The opening's parts are the commitments with claims, in the layout's order.
-    let index = opened
-        .iter()
-        .take(model_part)
-        .filter(|l| !l.is_empty())
-        .count();
-    let leaves = opened.get(model_part).cloned().unwrap_or_default();
-    let values = proof
-        .opening
-        .opening
-        .base
-        .get(index)
-        .map(|o| o.values.clone())
-        .unwrap_or_default();
-    let width = values.len() / leaves.len().max(1);
-    Ok(super::RevealedModelLeaves {
-        leaves,
-        leaf_bits: width.max(1).trailing_zeros() as usize,
-        values,
-    })
+    let (opened, model_part) =
+        verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof)?;
+    Ok(revealed_part(&opened, model_part, proof))
 }
 
 /// The verifier; returns the leaves the opening revealed per commitment and the model's index
@@ -1426,15 +1792,26 @@ pub fn revealed_model_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
 fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     commitment: &ZkCommitment,
-    input: &[i64],
+    input: ZkInput<'_>,
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<(Vec<Vec<usize>>, usize), VerifyError> {
     let architecture = model.architecture();
     let model = &architecture;
-    let zp = ZkPlan::new::<F, E>(model, column_vars_of(commitment)).map_err(VerifyError::Model)?;
+    let hidden = matches!(input, ZkInput::Committed(_));
+    let zp = ZkPlan::new::<F, E>(model, column_vars_of(commitment), hidden)
+        .map_err(VerifyError::Model)?;
     let plan = &zp.plan;
-    let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, input, output)?;
+    let public_input = match input {
+        ZkInput::Public(x) => Some(x),
+        ZkInput::Committed(c) => {
+            if !zp.input_shape_matches(c) {
+                return Err(VerifyError::InputCommitmentShape);
+            }
+            None
+        }
+    };
+    let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, public_input, output)?;
     let Some(d_out) = plan.dims.last() else {
         return Err(VerifyError::AdviceShape);
     };
@@ -1666,12 +2043,15 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         .map_err(VerifyError::Model)?;
     tables.push(Placed::segment(ap, plan.multiplicities_segment()));
     ledger
-        .defer(claims, &tables, zp.range.0)
+        .defer(zp.unshift_range_claims::<F, E>(claims), &tables, zp.range.0)
         .map_err(deferred)?;
     let (mp, _) = zp.parts();
-    let mut commitments = [commitment, &proof.advice];
+    let mut commitments = vec![commitment, &proof.advice];
     if mp == 1 {
         commitments.swap(0, 1);
+    }
+    if let ZkInput::Committed(c) = input {
+        commitments.push(c);
     }
     let opened = ledger
         .verify(&params, &layout, &commitments, &proof.opening, &mut t)
@@ -1743,7 +2123,7 @@ mod tests {
         let (output, proof) = prove_zk_inner::<F, E, _>(
             model,
             committed,
-            &input,
+            ZkProverInput::Public(&input),
             &mut rng,
             Some(cheat),
             &mut Vec::new(),
@@ -1798,7 +2178,7 @@ mod tests {
         );
         rejected::<F, E>(&model, &mut committed, &mut m_edit);
         // A committed weight changed after the commitment (the prover proves with the new one).
-        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
         let Step::Dense { weights, .. } = &zp.plan.steps[0] else {
             panic!("the MLP starts with a dense layer")
         };
@@ -1820,7 +2200,7 @@ mod tests {
         let model = zoo::lenet5(6);
         let mut rng = StdRng::seed_from_u64(6);
         let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
-        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
         let first = |want: fn(&Step) -> bool| zp.plan.steps.iter().position(want).unwrap();
         let conv = first(|s| matches!(s, Step::Conv { .. }));
         let pool = first(|s| matches!(s, Step::MaxPool { .. }));
@@ -1891,7 +2271,7 @@ mod tests {
                 .unwrap();
         let mut rng = StdRng::seed_from_u64(13);
         let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
-        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
         for kind in ["add", "relu"] {
             let at = zp
                 .plan
@@ -2109,6 +2489,124 @@ mod tests {
             load(&model, &long),
             Err(NetworkError::ProverData(_))
         ));
+    }
+
+    /// A hidden input: proofs against the model's and the input's commitments verify from the
+    /// architecture, the commitments and the output; the output is the public-input proof's;
+    /// a false output, another input's commitment, a commitment of the wrong shape and the
+    /// proof read as a public-input proof are rejected.
+    fn hidden_round_trip<F: BaseField + FftField, E: ExtField<F>>(model: &Model, seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut committed = commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        let mut ci = commit_input_zk::<F, E, _>(model, &input, &mut rng).unwrap();
+        let (output, proof) =
+            prove_zk_committed_input::<F, E, _>(model, &mut committed, &mut ci, &mut rng).unwrap();
+        assert!(
+            ci.revealed() > 0,
+            "the opening counts against the input's budget"
+        );
+        let (c, cx) = (committed.commitment.clone(), ci.commitment.clone());
+        let mut y: Vec<i64> = output.iter().copied().collect();
+        verify_zk_committed_input(model, &c, &cx, &y, &proof).unwrap();
+        let (again, _) = prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng).unwrap();
+        assert_eq!(again, output);
+        let other = zoo::random_input(&model.input_shape, model.activation_bits, seed + 99);
+        let co = commit_input_zk::<F, E, _>(model, &other, &mut rng)
+            .unwrap()
+            .commitment;
+        assert!(verify_zk_committed_input(model, &c, &co, &y, &proof).is_err());
+        let mut misshapen = cx.clone();
+        misshapen.mask_vars -= 1;
+        assert_eq!(
+            verify_zk_committed_input(model, &c, &misshapen, &y, &proof),
+            Err(VerifyError::InputCommitmentShape)
+        );
+        let x: Vec<i64> = input.iter().copied().collect();
+        assert!(verify_zk(model, &c, &x, &y, &proof).is_err());
+        y[0] += 1;
+        assert!(matches!(
+            verify_zk_committed_input(model, &c, &cx, &y, &proof),
+            Err(VerifyError::Deferred(_))
+        ));
+    }
+
+    #[test]
+    fn hidden_inputs_round_trip_on_both_fields() {
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::mlp(3), 3);
+        hidden_round_trip::<Bn254Fr, Bn254Fr>(&zoo::mlp(4), 4);
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(5), 5);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+        let every =
+            Model::from_json(&std::fs::read_to_string(dir.join("every-kind.json")).unwrap())
+                .unwrap();
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&every, 6);
+    }
+
+    /// Cheating provers on a committed input: an input just outside the activation range on
+    /// either side (committed and proven honestly otherwise: only the input's range columns
+    /// catch it), and the input edited after its commitment (the layers computed from the
+    /// edited input).
+    fn hidden_input_cheats<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        let model = zoo::mlp(seed);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        let bound = 1i64 << (model.activation_bits - 1);
+        let prove = |committed: &mut ZkCommittedModel<F>,
+                     ci: &mut ZkCommittedInput<F>,
+                     rng: &mut StdRng| {
+            let mut noop = Edit(
+                |_: usize, _: super::super::prover::WitnessMut<'_, F>| {},
+                false,
+            );
+            let (output, proof) = prove_zk_inner::<F, E, _>(
+                &model,
+                committed,
+                ZkProverInput::Committed(ci),
+                rng,
+                Some(&mut noop),
+                &mut Vec::new(),
+            )
+            .unwrap();
+            let y: Vec<i64> = output.iter().copied().collect();
+            verify_zk_committed_input(&model, &committed.commitment, &ci.commitment, &y, &proof)
+        };
+        for x0 in [bound, -bound] {
+            let mut bad = input.clone();
+            bad.as_slice_mut().unwrap()[0] = x0;
+            assert!(commit_input_zk::<F, E, _>(&model, &bad, &mut rng).is_err());
+            let mut ci = commit_input_checked::<F, E, _>(&model, &bad, false, &mut rng).unwrap();
+            let got = prove(&mut committed, &mut ci, &mut rng);
+            assert!(
+                matches!(
+                    got,
+                    Err(VerifyError::Deferred(crate::zk::DischargeError::Opening(_)))
+                ),
+                "input entry {x0}: {got:?}"
+            );
+            // The same input one step inside the range proves.
+            bad.as_slice_mut().unwrap()[0] = x0 - x0.signum();
+            let mut ci = commit_input_zk::<F, E, _>(&model, &bad, &mut rng).unwrap();
+            prove(&mut committed, &mut ci, &mut rng).unwrap();
+        }
+        let mut ci = commit_input_zk::<F, E, _>(&model, &input, &mut rng).unwrap();
+        let x = ci.input.as_slice_mut().unwrap();
+        x[0] = if x[0] > 0 { x[0] - 1 } else { x[0] + 1 };
+        let got = prove(&mut committed, &mut ci, &mut rng);
+        assert!(
+            matches!(
+                got,
+                Err(VerifyError::Deferred(crate::zk::DischargeError::Opening(_)))
+            ),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn hidden_input_cheating_provers_are_rejected_on_both_fields() {
+        hidden_input_cheats::<Goldilocks, GoldilocksExt2>(11);
+        hidden_input_cheats::<Bn254Fr, Bn254Fr>(12);
     }
 
     #[test]

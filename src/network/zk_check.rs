@@ -121,7 +121,7 @@ impl CheckPlan {
         model: &Model,
         column_vars: usize,
     ) -> Result<Self, NetworkError> {
-        let zp = ZkPlan::new::<F, E>(model, column_vars)?;
+        let zp = ZkPlan::for_commitment::<F, E>(model, column_vars)?;
         let tm = zp.table_vars().0;
         let mut plan = zp.plan;
         plan.column_vars = tm;
@@ -465,9 +465,9 @@ where
     let mut ledger: Ledger<E> = Ledger::new();
     let (range, zero) = {
         let masks = Masks {
-            data: cp.ordered(committed.data(), &data),
+            data: cp.ordered(committed.data(), &data).to_vec(),
             packings: &layout.packings,
-            table_vars: cp.ordered(cp.tm, cp.nc),
+            table_vars: cp.ordered(cp.tm, cp.nc).to_vec(),
         };
         // The range check of `T − L` and the narrow pieces.
         let tables = cp.range_tables::<E>();
@@ -767,7 +767,7 @@ mod tests {
         type F = Goldilocks;
         type E = GoldilocksExt2;
         let model = zoo::mlp(10);
-        let n = ZkPlan::new::<F, E>(&model, COLUMN_VARS)
+        let n = ZkPlan::for_commitment::<F, E>(&model, COLUMN_VARS)
             .unwrap()
             .plan
             .model_packing
