@@ -135,20 +135,13 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
     /// The mask is secret: with it and one proof's opened entries the weights could be
     /// recovered. Write the file again after every proof (the revealed count grows).
     pub fn write_private(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        w.write_all(PRIVATE_MAGIC)?;
-        w.write_all(&PRIVATE_VERSION.to_le_bytes())?;
-        w.write_all(&[super::proof::field_id::<F>()])?;
-        w.write_all(blake3::hash(self.architecture.as_bytes()).as_bytes())?;
-        w.write_all(&self.commitment.inner.root)?;
-        w.write_all(&self.commitment.inner.num_vars.to_le_bytes())?;
-        w.write_all(&self.commitment.mask_vars.to_le_bytes())?;
-        w.write_all(&self.data.revealed().to_le_bytes())?;
-        // One mask per committed column, in column order.
-        for x in self.data.masks().iter().flatten() {
-            x.serialize_compressed(&mut *w)
-                .map_err(std::io::Error::other)?;
-        }
-        Ok(())
+        write_private_file(
+            w,
+            PRIVATE_MAGIC,
+            &self.architecture,
+            &self.commitment,
+            &self.data,
+        )
     }
 
     /// The committed model again, from the model (its weights), the public commitment and the
@@ -177,65 +170,8 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
         {
             return Err(NetworkError::CommitmentMismatch);
         }
-        let bad = |what: &str| NetworkError::ProverData(what.to_string());
-        let io = |e: std::io::Error| {
-            NetworkError::ProverData(match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => "truncated".into(),
-                _ => format!("reading it: {e}"),
-            })
-        };
-        let mut head = [0u8; PRIVATE_HEADER];
-        r.read_exact(&mut head).map_err(io)?;
-        let (magic, rest) = head.split_at(8);
-        let (version, rest) = rest.split_at(2);
-        let (field, rest) = rest.split_at(1);
-        let (arch, rest) = rest.split_at(32);
-        let (root, rest) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
-        let (vars, rest) = rest.split_at(4);
-        let (mask_vars, revealed) = rest.split_at(4);
-        if magic != PRIVATE_MAGIC {
-            return Err(bad(
-                "not a zkcnn zero-knowledge prover file (bad magic bytes)",
-            ));
-        }
-        if version != PRIVATE_VERSION.to_le_bytes() {
-            return Err(bad("another format version"));
-        }
-        if field != [super::proof::field_id::<F>()] {
-            return Err(bad("it is over another field"));
-        }
-        if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
-            return Err(bad("it is for another architecture"));
-        }
-        if root != public.inner.root
-            || vars != public.inner.num_vars.to_le_bytes()
-            || mask_vars != public.mask_vars.to_le_bytes()
-        {
-            return Err(bad("it is for another commitment"));
-        }
-        let mut count = [0u8; 8];
-        count.copy_from_slice(revealed);
-        let revealed = u64::from_le_bytes(count);
-        // 2^n entries: n is the architecture's (bounded by the plan's limits); memory grows
-        // with what the file holds.
-        let mut masks = Vec::with_capacity(columns);
-        for _ in 0..columns {
-            let mut mask = Vec::with_capacity((1usize << n).min(1 << 16));
-            for _ in 0..1usize << n {
-                let x = F::deserialize_compressed(&mut *r).map_err(|e| match e {
-                    ark_serialize::SerializationError::IoError(e) => io(e),
-                    e => NetworkError::ProverData(format!("a mask entry does not decode: {e}")),
-                })?;
-                mask.push(x);
-            }
-            masks.push(mask);
-        }
-        let mut extra = [0u8; 1];
-        match r.read(&mut extra) {
-            Ok(0) => {}
-            Ok(_) => return Err(bad("bytes left over after the mask")),
-            Err(e) => return Err(io(e)),
-        }
+        let (masks, revealed) =
+            read_private_file::<F>(r, PRIVATE_MAGIC, model, &public, columns, n)?;
         let segments = super::commitment::model_tables::<F>(model, plan);
         let params = params_for::<F, E>(n as u32 + 1)?;
         let tables = plan.model_packing.pack_columns(&segments, n);
@@ -1024,6 +960,106 @@ fn maxpool_values<F: BaseField>(
     ]
 }
 
+/// Writes a hiding commitment's private file: the header that names the commitment (`magic`,
+/// [`PRIVATE_VERSION`], the field, the architecture's digest, the root, the variables, the
+/// revealed count), then the masks ([`ZkCommittedModel::write_private`]).
+fn write_private_file<F: BaseField>(
+    w: &mut impl std::io::Write,
+    magic: &[u8; 8],
+    architecture: &str,
+    commitment: &ZkCommitment,
+    data: &ZkProverData<F>,
+) -> std::io::Result<()> {
+    w.write_all(magic)?;
+    w.write_all(&PRIVATE_VERSION.to_le_bytes())?;
+    w.write_all(&[super::proof::field_id::<F>()])?;
+    w.write_all(blake3::hash(architecture.as_bytes()).as_bytes())?;
+    w.write_all(&commitment.inner.root)?;
+    w.write_all(&commitment.inner.num_vars.to_le_bytes())?;
+    w.write_all(&commitment.mask_vars.to_le_bytes())?;
+    w.write_all(&data.revealed().to_le_bytes())?;
+    // One mask per committed column, in column order.
+    for x in data.masks().iter().flatten() {
+        x.serialize_compressed(&mut *w)
+            .map_err(std::io::Error::other)?;
+    }
+    Ok(())
+}
+
+/// Reads a private file [`write_private_file`] wrote for `public` (its shape already checked:
+/// `columns` masks of `2^n` entries): the masks and the revealed count. Refuses another kind
+/// (`expected_magic`), version, field, architecture or commitment, a truncated file, or bytes
+/// left over ([`NetworkError::ProverData`]).
+fn read_private_file<F: BaseField>(
+    r: &mut impl std::io::Read,
+    expected_magic: &[u8; 8],
+    model: &Model,
+    public: &ZkCommitment,
+    columns: usize,
+    n: usize,
+) -> Result<(Vec<Vec<F>>, u64), NetworkError> {
+    let bad = |what: &str| NetworkError::ProverData(what.to_string());
+    let io = |e: std::io::Error| {
+        NetworkError::ProverData(match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "truncated".into(),
+            _ => format!("reading it: {e}"),
+        })
+    };
+    let mut head = [0u8; PRIVATE_HEADER];
+    r.read_exact(&mut head).map_err(io)?;
+    let (magic, rest) = head.split_at(8);
+    let (version, rest) = rest.split_at(2);
+    let (field, rest) = rest.split_at(1);
+    let (arch, rest) = rest.split_at(32);
+    let (root, rest) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
+    let (vars, rest) = rest.split_at(4);
+    let (mask_vars, revealed) = rest.split_at(4);
+    if magic != expected_magic {
+        return Err(bad(
+            "not a zkcnn zero-knowledge prover file of this kind (bad magic bytes)",
+        ));
+    }
+    if version != PRIVATE_VERSION.to_le_bytes() {
+        return Err(bad("another format version"));
+    }
+    if field != [super::proof::field_id::<F>()] {
+        return Err(bad("it is over another field"));
+    }
+    if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
+        return Err(bad("it is for another architecture"));
+    }
+    if root != public.inner.root
+        || vars != public.inner.num_vars.to_le_bytes()
+        || mask_vars != public.mask_vars.to_le_bytes()
+    {
+        return Err(bad("it is for another commitment"));
+    }
+    let mut count = [0u8; 8];
+    count.copy_from_slice(revealed);
+    let revealed = u64::from_le_bytes(count);
+    // 2^n entries: n is the architecture's (bounded by the plan's limits); memory grows
+    // with what the file holds.
+    let mut masks = Vec::with_capacity(columns);
+    for _ in 0..columns {
+        let mut mask = Vec::with_capacity((1usize << n).min(1 << 16));
+        for _ in 0..1usize << n {
+            let x = F::deserialize_compressed(&mut *r).map_err(|e| match e {
+                ark_serialize::SerializationError::IoError(e) => io(e),
+                e => NetworkError::ProverData(format!("a mask entry does not decode: {e}")),
+            })?;
+            mask.push(x);
+        }
+        masks.push(mask);
+    }
+    let mut extra = [0u8; 1];
+    match r.read(&mut extra) {
+        Ok(0) => {}
+        Ok(_) => return Err(bad("bytes left over after the mask")),
+        Err(e) => return Err(io(e)),
+    }
+    Ok((masks, revealed))
+}
+
 /// Absorbs the statement of a zero-knowledge proof: the architecture, the hiding model
 /// commitment, the input (public values, or its hiding commitment) and the output.
 fn absorb_statement<F: PrimeField>(
@@ -1111,6 +1147,76 @@ impl<F: Field> ZkCommittedInput<F> {
     }
 }
 
+/// The first bytes of a committed input's private file ([`ZkCommittedInput::write_private`]).
+pub const INPUT_PRIVATE_MAGIC: &[u8; 8] = b"ZKCNNZXP";
+
+impl<F: BaseField + FftField> ZkCommittedInput<F> {
+    /// Writes what the input's owner keeps besides the input to make proofs with this
+    /// commitment later ([`Self::load`]): the mask and the count of its functionals revealed so
+    /// far, in the layout of [`ZkCommittedModel::write_private`] with magic
+    /// [`INPUT_PRIVATE_MAGIC`]. The mask is secret; write the file again after every proof.
+    pub fn write_private(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        write_private_file(
+            w,
+            INPUT_PRIVATE_MAGIC,
+            &self.architecture,
+            &self.commitment,
+            &self.data,
+        )
+    }
+
+    /// The committed input again, from the input, its public commitment and the private file
+    /// [`Self::write_private`] wrote: refuses a private file for another architecture, field
+    /// or commitment, truncated or with bytes left over ([`NetworkError::ProverData`]); a
+    /// commitment not of the architecture's input shape, or an input (or mask) that does not
+    /// give it ([`NetworkError::InputCommitmentMismatch`]).
+    pub fn load<E: ExtField<F>>(
+        model: &Model,
+        input: &ArrayD<i64>,
+        public: ZkCommitment,
+        r: &mut impl std::io::Read,
+    ) -> Result<Self, NetworkError> {
+        model.validate().map_err(NetworkError::Model)?;
+        crate::model::infer::Engine::new(model)
+            .map_err(NetworkError::Model)?
+            .check_input(input)
+            .map_err(|e| NetworkError::Inference(e.to_string()))?;
+        let zp = ZkPlan::new::<F, E>(model, COLUMN_VARS, true)?;
+        let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
+            unreachable!("a hidden-input plan sizes the input")
+        };
+        if !zp.input_shape_matches(&public) {
+            return Err(NetworkError::InputCommitmentMismatch);
+        }
+        let (masks, revealed) =
+            read_private_file::<F>(r, INPUT_PRIVATE_MAGIC, model, &public, 1, n)?;
+        let params = params_for::<F, E>(n as u32 + 1)?;
+        let data = pzk::rebuild(
+            &params,
+            packing.pack_columns(&[input_table::<F>(&zp, input)], n),
+            masks,
+            revealed,
+            &public,
+        )
+        .map_err(|e| match e {
+            pzk::ZkError::Mismatch => NetworkError::InputCommitmentMismatch,
+            e => NetworkError::ZkCommit(e),
+        })?;
+        Ok(ZkCommittedInput {
+            commitment: public,
+            data,
+            input: input.clone(),
+            architecture: model.architecture_json(),
+        })
+    }
+}
+
+/// The input as its committed table: padded to the input tensor's layout.
+fn input_table<F: BaseField>(zp: &ZkPlan, input: &ArrayD<i64>) -> Vec<F> {
+    let flat: Vec<i64> = input.iter().copied().collect();
+    super::prover::to_field::<F>(&super::prover::pad(&zp.plan.dims[0], &flat))
+}
+
 /// Commits to an input of `model`'s architecture with a hiding commitment, for zero-knowledge
 /// proofs with a hidden input. The input is checked against the model's input shape and
 /// activation range; the proofs range-check it again. Randomness from `rng`.
@@ -1140,8 +1246,7 @@ fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cr
     let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
         unreachable!("a hidden-input plan sizes the input")
     };
-    let flat: Vec<i64> = input.iter().copied().collect();
-    let table = super::prover::to_field::<F>(&super::prover::pad(&zp.plan.dims[0], &flat));
+    let table = input_table::<F>(&zp, input);
     let params = params_for::<F, E>(n as u32 + 1)?;
     let (commitment, data) =
         pzk::commit_columns(&params, packing.pack_columns(&[table], n), n, rng)
@@ -2601,6 +2706,44 @@ mod tests {
             ),
             "{got:?}"
         );
+    }
+
+    /// A committed input's private file: loads back to a commitment that proves; another
+    /// input, another kind of private file and a truncated one are refused.
+    #[test]
+    fn the_input_private_file_rebuilds_the_commitment() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::mlp(9);
+        let mut rng = StdRng::seed_from_u64(9);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 9);
+        let ci = commit_input_zk::<F, E, _>(&model, &input, &mut rng).unwrap();
+        let mut bytes = Vec::new();
+        ci.write_private(&mut bytes).unwrap();
+        let c = ci.commitment.clone();
+        let mut back =
+            ZkCommittedInput::<F>::load::<E>(&model, &input, c.clone(), &mut &bytes[..]).unwrap();
+        let (y, proof) =
+            prove_zk_committed_input::<F, E, _>(&model, &mut committed, &mut back, &mut rng)
+                .unwrap();
+        let y: Vec<i64> = y.iter().copied().collect();
+        verify_zk_committed_input(&model, &committed.commitment, &c, &y, &proof).unwrap();
+        let other = zoo::random_input(&model.input_shape, model.activation_bits, 10);
+        assert!(matches!(
+            ZkCommittedInput::<F>::load::<E>(&model, &other, c.clone(), &mut &bytes[..]),
+            Err(NetworkError::InputCommitmentMismatch)
+        ));
+        let mut model_file = Vec::new();
+        committed.write_private(&mut model_file).unwrap();
+        assert!(matches!(
+            ZkCommittedInput::<F>::load::<E>(&model, &input, c.clone(), &mut &model_file[..]),
+            Err(NetworkError::ProverData(_))
+        ));
+        assert!(matches!(
+            ZkCommittedInput::<F>::load::<E>(&model, &input, c, &mut &bytes[..bytes.len() - 1]),
+            Err(NetworkError::ProverData(_))
+        ));
     }
 
     #[test]

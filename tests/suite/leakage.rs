@@ -379,3 +379,80 @@ fn zero_knowledge_network_proofs_reveal_no_table_where_transparent_ones_reveal_i
     let system = attack(&columns, &honest).expect("consistent without a mask");
     assert_eq!(system.rank(), used.len());
 }
+
+/// The attack on a hidden input (issue 13, "same for a committed input"): a transparent proof
+/// carries its input in the clear; zero-knowledge proofs against a committed input
+/// (`network::prove_zk_committed_input`) reveal entries of the input commitment's codeword
+/// (`f̂ = (x, x + m)`) that, read as the codeword of an unmasked input table, contradict every
+/// input — and the same positions without the mask give the input back, so the test can tell.
+#[test]
+fn zero_knowledge_proofs_on_a_committed_input_reveal_no_input() {
+    use zkcnn::model::zoo;
+    let model = zoo::lenet5(3);
+    let architecture = model.architecture();
+    let plan = Plan::new(&architecture).expect("provable");
+    let d = &plan.dims[0];
+    let used: Vec<usize> = (0..d.logical_len()).map(|i| d.padded_index(i)).collect();
+    let params = network::pcs::<F, E>().unwrap().params;
+    let x = zoo::random_input(&model.input_shape, model.activation_bits, 77);
+    let flat: Vec<i64> = x.iter().copied().collect();
+
+    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(9);
+    let mut hidden = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+    let mut input = network::commit_input_zk::<F, E, _>(&model, &x, &mut rng).unwrap();
+    let cx = input.commitment.clone();
+    let n = cx.table_vars();
+    let (mut positions, mut values) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let (y, proof) =
+            network::prove_zk_committed_input::<F, E, _>(&model, &mut hidden, &mut input, &mut rng)
+                .unwrap();
+        let y: Vec<i64> = y.iter().copied().collect();
+        let r = network::zk::revealed_input_leaves_zk(
+            &architecture,
+            &hidden.commitment,
+            &cx,
+            &y,
+            &proof,
+        )
+        .unwrap();
+        assert!(!r.leaves.is_empty(), "the input is opened");
+        let width = 1usize << r.leaf_bits;
+        positions.extend(
+            r.leaves
+                .iter()
+                .flat_map(|&l| (0..width).map(move |e| l * width + e)),
+        );
+        values.extend(r.values);
+    }
+    let doubled = |t: Vec<F>| {
+        let mut d = t.clone();
+        d.extend(t);
+        d
+    };
+    let columns = codeword_columns(&used, n, &positions, params.rate_bits, doubled);
+    assert!(
+        positions.len() >= used.len(),
+        "as many revealed entries ({}) as unknowns ({})",
+        positions.len(),
+        used.len()
+    );
+    assert!(
+        attack(&columns, &values).is_none(),
+        "the {} revealed entries of three zero-knowledge proofs contradict every input",
+        values.len()
+    );
+    // Without the mask the same positions give the input back.
+    let mut table = vec![F::ZERO; 1 << n];
+    for (&u, &v) in used.iter().zip(&flat) {
+        table[u] = zkcnn::field::from_i64(v);
+    }
+    let word = code::encode_evals(&doubled(table), params.rate_bits).unwrap();
+    let honest: Vec<F> = positions.iter().map(|&p| word[p]).collect();
+    let system = attack(&columns, &honest).expect("consistent without a mask");
+    assert_eq!(system.rank(), used.len());
+    let solved = system.solution().unwrap();
+    for (&s, &v) in solved.iter().zip(&flat) {
+        assert_eq!(s, zkcnn::field::from_i64::<F>(v));
+    }
+}
