@@ -321,6 +321,14 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
     let model = files::read_architecture(&a.model)?;
     let plan = plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
+    if super::zk::is_input_commitment(&a.input) {
+        return Err(CliError::invalid(
+            "input",
+            &a.input,
+            "this is an input commitment (from `commit-input`): only zero-knowledge proofs \
+             (`prove --zk --input-commitment`) are made on a committed input",
+        ));
+    }
     let input = files::read_input(&a.input, &model)?;
     let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
     let y = files::read_output(&a.output, &model, out_shape)?;

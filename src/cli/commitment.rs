@@ -14,6 +14,9 @@
 //! `zkcnn commit --zk` writes a hiding commitment in the same layout with magic "ZKCNNZKC",
 //! its own version ([`ZK_VERSION`]), and the [`ZkCommitment`] (root, variables, mask
 //! variables) followed by its zero-knowledge check (`network::ZkModelCheck`) as the body.
+//! `zkcnn commit-input` writes a committed input's in the same layout with magic "ZKCNNZKI",
+//! version [`INPUT_VERSION`], and the input's [`ZkCommitment`] as the body (the architecture is
+//! the one it was committed for: it fixes the input's shape and the commitment's size).
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
@@ -33,6 +36,10 @@ pub const ZK_MAGIC: &[u8; 8] = b"ZKCNNZKC";
 /// The hiding commitment file's format version (2: the commitment carries its zero-knowledge
 /// check, `network::zk_check`).
 pub const ZK_VERSION: u16 = 2;
+/// The first bytes of every committed input's file (`zkcnn commit-input`).
+pub const INPUT_MAGIC: &[u8; 8] = b"ZKCNNZKI";
+/// The committed input file's format version.
+pub const INPUT_VERSION: u16 = 1;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -154,6 +161,37 @@ impl ZkCommitmentFile {
             architecture,
             commitment,
             check,
+        })
+    }
+}
+
+/// A committed input (`commit-input`) with the architecture it was committed for: what the
+/// verifier of a proof on a hidden input receives instead of the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZkInputCommitmentFile {
+    /// blake3 of the architecture JSON.
+    pub architecture: [u8; 32],
+    /// The input's hiding commitment.
+    pub commitment: ZkCommitment,
+}
+
+impl ZkInputCommitmentFile {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        write(
+            INPUT_MAGIC,
+            INPUT_VERSION,
+            &self.architecture,
+            &self.commitment,
+        )
+    }
+
+    /// Reads a committed input's file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
+        let (architecture, commitment) = read(bytes, INPUT_MAGIC, INPUT_VERSION)?;
+        Ok(ZkInputCommitmentFile {
+            architecture,
+            commitment,
         })
     }
 }

@@ -108,6 +108,10 @@ enum Command {
     /// Run the model on an input and prove it (the model commitment is recomputed from the
     /// weights): write the proof, and the output file. With --zk, a zero-knowledge proof.
     Prove(ProveArgs),
+    /// Commit to an input with a hiding commitment, for zero-knowledge proofs that keep the
+    /// input hidden (`prove --zk --input-commitment`): write the public input commitment file
+    /// (which `verify` takes in place of the input) and the secret prover file.
+    CommitInput(CommitInputArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
     /// Print the figures tables (sum-check, GKR, Basefold, whole networks; split commitments at
@@ -210,6 +214,22 @@ struct CommitArgs {
 }
 
 #[derive(Args, Debug)]
+struct CommitInputArgs {
+    /// The model (JSON IR) or its architecture: the input's shape, quantization and the
+    /// commitment's size follow from it (its weights are not read).
+    model: PathBuf,
+    /// The input: a JSON nested array or a .npy array of the model's input shape.
+    input: PathBuf,
+    /// Where to write the public input commitment file.
+    #[arg(short, long, value_name = "INPUT.commit")]
+    output: PathBuf,
+    /// Where to write the secret prover file (the commitment's mask and how much of it proofs
+    /// have revealed), which `prove --input-prover-data` reads and updates.
+    #[arg(long, value_name = "FILE")]
+    prover_data: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct ProveArgs {
     /// The model (JSON IR) with its weights, one file or split. Its commitment is recomputed
     /// from the weights.
@@ -238,9 +258,18 @@ struct ProveArgs {
     prover_data: Option<PathBuf>,
     /// Make a zero-knowledge proof against the hiding commitment of `commit --zk` (needs
     /// --commitment and --prover-data): it hides the weights and every intermediate value;
-    /// the architecture, the input and the output are public.
+    /// the architecture, the input (unless committed: --input-commitment) and the output are
+    /// public.
     #[arg(long)]
     zk: bool,
+    /// Keep the input hidden: prove against its commitment file from `commit-input` (with
+    /// --zk and --input-prover-data); the verifier receives that file instead of the input.
+    #[arg(long, value_name = "INPUT.commit", requires_all = ["zk", "input_prover_data"])]
+    input_commitment: Option<PathBuf>,
+    /// The committed input's secret prover file from `commit-input` (its count of revealed
+    /// mask values is updated).
+    #[arg(long, value_name = "FILE", requires = "input_commitment")]
+    input_prover_data: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -249,7 +278,8 @@ struct VerifyArgs {
     model: PathBuf,
     /// The commitment file (from `commit`; from `commit --zk` for a zero-knowledge proof).
     commitment: PathBuf,
-    /// The input, as given to `prove`.
+    /// The input, as given to `prove`; for a proof on a hidden input, the input commitment
+    /// file from `commit-input` in its place.
     input: PathBuf,
     /// The output file (from `prove --output`), or a JSON array of integers.
     output: PathBuf,
@@ -336,6 +366,7 @@ pub fn run() -> ExitCode {
         ),
         Command::Prove(a) if a.zk => zk::prove(&a, &progress),
         Command::Prove(a) => commands::prove(&a, &progress),
+        Command::CommitInput(a) => zk::commit_input(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),
         Command::Bench(a) => {
             if !json {

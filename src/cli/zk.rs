@@ -3,24 +3,30 @@
 //! ([`zkcnn::network::zk`]), the report out.
 //!
 //! A zero-knowledge proof hides the weights, every activation and the prover's advice; the
-//! architecture, the input, the output and the proof's shape are public. Each proof spends part
-//! of the hiding commitment's budget: the private file's count of revealed mask values is
-//! written back (atomically) after every proof, and a spent commitment is refused.
+//! architecture, the output and the proof's shape are public, and so is the input unless it
+//! was committed (`commit-input`: the verifier then receives the input's commitment file in
+//! its place). Each proof spends part of the hiding commitments' budgets: the private files'
+//! counts of revealed mask values are written back (atomically) after every proof, and a spent
+//! commitment is refused.
 
 use super::commands::{hex, plan, proof_format, show};
-use super::commitment::{architecture_digest, ZkCommitmentFile};
+use super::commitment::{
+    architecture_digest, ZkCommitmentFile, ZkInputCommitmentFile, INPUT_MAGIC,
+};
 use super::error::CliError;
 use super::files::{self, argmax};
 use super::ui::{self, Progress};
-use super::{ProveArgs, Report, VerifyArgs};
+use super::{CommitInputArgs, ProveArgs, Report, VerifyArgs};
 use rand::rngs::OsRng;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
-use zkcnn::network::zk::MODEL_PROOFS;
-use zkcnn::network::{self, NetworkError, ProofKind, ZkCommittedModel, ZkNetworkProof};
+use zkcnn::network::zk::{ZkProverInput, INPUT_PROOFS, MODEL_PROOFS};
+use zkcnn::network::{
+    self, NetworkError, ProofKind, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
+};
 use zkcnn::pcs::zk::ZkError;
 use zkcnn::zk::DischargeError;
 
@@ -50,6 +56,104 @@ fn private_bytes(committed: &ZkCommittedModel<F>, path: &Path) -> Result<Vec<u8>
         .write_private(&mut bytes)
         .map_err(|e| CliError::write("prover file", path, &e))?;
     Ok(bytes)
+}
+
+/// A committed input's private file's bytes.
+fn input_private_bytes(committed: &ZkCommittedInput<F>, path: &Path) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    committed
+        .write_private(&mut bytes)
+        .map_err(|e| CliError::write("input prover file", path, &e))?;
+    Ok(bytes)
+}
+
+/// Commits to an input for `model`'s architecture with a hiding commitment (`commit-input`);
+/// writes the private file (first, atomically) and the public input commitment file.
+pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let input = files::read_input(&a.input, &model)?;
+    let (committed, took) = progress.step("committing the input (hiding)", || {
+        network::commit_input_zk::<F, E, _>(&model, &input, &mut OsRng)
+    });
+    let committed = committed.map_err(|e| {
+        failed(
+            format!("commit input '{}' for '{}'", show(&a.input), show(&a.model)),
+            e,
+        )
+    })?;
+    files::write_atomic(
+        "input prover file",
+        &a.prover_data,
+        &input_private_bytes(&committed, &a.prover_data)?,
+    )?;
+    let file = ZkInputCommitmentFile {
+        architecture: architecture_digest(&model),
+        commitment: committed.commitment.clone(),
+    };
+    let bytes = file.to_bytes();
+    files::write("input commitment", &a.output, &bytes)?;
+    let root = hex(&committed.commitment.inner.root);
+    Ok(Report {
+        text: format!(
+            "committed input '{}' for '{}' with a hiding commitment: root {root}, a table of \
+             2^{} field elements, in {}\n\
+             wrote {} ({}, public: give it to verifiers instead of the input) and the prover \
+             file {} (secret: keep it with the input)\n\
+             it serves at least {INPUT_PROOFS} zero-knowledge proofs (`prove --zk \
+             --input-commitment`)\n",
+            show(&a.input),
+            show(&a.model),
+            committed.commitment.table_vars(),
+            ui::duration(took),
+            show(&a.output),
+            ui::bytes(bytes.len()),
+            show(&a.prover_data),
+        ),
+        json: json!({
+            "model": model.name,
+            "input": show(&a.input),
+            "input_commitment": show(&a.output),
+            "prover_file": show(&a.prover_data),
+            "root": root,
+            "num_vars": committed.commitment.inner.num_vars,
+            "mask_vars": committed.commitment.mask_vars,
+            "min_proofs": INPUT_PROOFS,
+            "commit_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// Reads a committed input's file and checks that it is for `model`'s architecture.
+fn read_input_commitment(
+    path: &Path,
+    model: &Model,
+    model_path: &Path,
+) -> Result<ZkInputCommitmentFile, CliError> {
+    let bytes = files::read_at_most(
+        "input commitment",
+        path,
+        files::MAX_COMMITMENT_BYTES,
+        "an input commitment is under 100 bytes",
+    )?;
+    let file = ZkInputCommitmentFile::from_bytes(&bytes)
+        .map_err(|e| CliError::invalid("input commitment", path, e))?;
+    if file.architecture != architecture_digest(model) {
+        return Err(CliError::Mismatch(format!(
+            "input commitment '{}' was made for another model architecture than '{}'",
+            show(path),
+            show(model_path)
+        )));
+    }
+    Ok(file)
+}
+
+/// Whether the file at `path` is a committed input's (its first bytes), not an input.
+pub fn is_input_commitment(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| &head == INPUT_MAGIC)
 }
 
 /// How many more proofs the budget covers, from one proof's count (`None` before any proof).
@@ -205,17 +309,61 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         NetworkError::ProverData(why) => CliError::invalid("prover file", private, why),
         e => failed(action(), e),
     })?;
+    // A committed input: its file, and its private file checked against the input.
+    let mut hidden = match (&a.input_commitment, &a.input_prover_data) {
+        (Some(path), Some(private_x)) => {
+            let file = read_input_commitment(path, &model, &a.model)?;
+            let reader = files::open("input prover file", private_x)?;
+            let loaded = ZkCommittedInput::<F>::load::<E>(
+                &model,
+                &input,
+                file.commitment,
+                &mut std::io::BufReader::new(reader),
+            )
+            .map_err(|e| match e {
+                NetworkError::InputCommitmentMismatch => CliError::Mismatch(format!(
+                    "input commitment '{}' does not match input '{}' with prover file '{}'",
+                    show(path),
+                    show(&a.input),
+                    show(private_x)
+                )),
+                NetworkError::ProverData(why) => {
+                    CliError::invalid("input prover file", private_x, why)
+                }
+                e => failed(action(), e),
+            })?;
+            Some((loaded, private_x))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(CliError::Usage(
+                "--input-commitment and --input-prover-data go together (from `commit-input`)"
+                    .into(),
+            ))
+        }
+    };
     let before = committed.revealed();
     let (proved, prove_took) = progress.step("proving in zero knowledge", || {
-        network::prove_zk::<F, E, _>(&model, &mut committed, &input, &mut OsRng)
+        let x = match &mut hidden {
+            Some((c, _)) => ZkProverInput::Committed(c),
+            None => ZkProverInput::Public(&input),
+        };
+        network::zk::prove_zk_timed::<F, E, _>(&model, &mut committed, x, &mut OsRng, &mut vec![])
     });
     let (output, proof) = proved.map_err(|e| failed(action(), e))?;
-    // The revealed count is on disk before the proof is: a proof that was written always
-    // counts against the budget.
+    // The revealed counts are on disk before the proof is: a proof that was written always
+    // counts against the budgets.
     files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
+    if let Some((c, path)) = &hidden {
+        files::write_atomic("input prover file", path, &input_private_bytes(c, path)?)?;
+    }
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::zk_statement_digest(&model, &committed.commitment, &x, &y);
+    let statement_input = match &hidden {
+        Some((c, _)) => ZkInput::Committed(&c.commitment),
+        None => ZkInput::Public(&x),
+    };
+    let digest = network::zk_statement_digest(&model, &committed.commitment, statement_input, &y);
     let bytes = proof.to_bytes(digest);
     files::write("proof", &a.proof, &bytes)?;
     let out_json = files::output_json(&model, &output);
@@ -226,9 +374,14 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let (revealed, budget) = committed.budget::<E>();
     let left = proofs_left(revealed, budget, revealed.checked_sub(before));
     let mut text = format!(
-        "proved '{}' on '{}' in zero knowledge: output {y:?}\n",
+        "proved '{}' on '{}'{} in zero knowledge: output {y:?}\n",
         show(&a.model),
-        show(&a.input)
+        show(&a.input),
+        if hidden.is_some() {
+            " (hidden: committed)"
+        } else {
+            ""
+        }
     );
     if let Some(c) = argmax(&y) {
         let _ = writeln!(
@@ -262,6 +415,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             "proof": show(&a.proof),
             "proof_bytes": bytes.len(),
             "output_file": a.output.as_deref().map(show),
+            "input_hidden": hidden.is_some(),
             "revealed": revealed,
             "budget": budget,
             "proofs_left": left,
@@ -276,17 +430,32 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_architecture(&a.model)?;
     let plan = plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
-    let input = files::read_input(&a.input, &model)?;
+    // The input, or (a hidden input) its commitment file in its place.
+    let committed_input = if is_input_commitment(&a.input) {
+        Some(read_input_commitment(&a.input, &model, &a.model)?.commitment)
+    } else {
+        None
+    };
+    let x: Vec<i64> = match committed_input {
+        Some(_) => Vec::new(),
+        None => files::read_input(&a.input, &model)?
+            .iter()
+            .copied()
+            .collect(),
+    };
+    let input = match &committed_input {
+        Some(c) => ZkInput::Committed(c),
+        None => ZkInput::Public(&x),
+    };
     let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
     let y = files::read_output(&a.output, &model, out_shape)?;
-    let x: Vec<i64> = input.iter().copied().collect();
     let bytes = files::read_at_most(
         "proof",
         &a.proof,
         files::MAX_PROOF_BYTES,
         "zero-knowledge proofs of the supported models are well under 1 MiB",
     )?;
-    let digest = network::zk_statement_digest(&model, &file.commitment, &x, &y);
+    let digest = network::zk_statement_digest(&model, &file.commitment, input, &y);
     let proof = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest)
         .map_err(|e| proof_format(e, &bytes, &a.proof))?;
     let (checked, _) = progress.step("checking the hiding commitment", || {
@@ -296,8 +465,11 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         path: show(&a.commitment),
         reason: format!("the commitment does not hold a model of the architecture: {e}"),
     })?;
-    let (verified, took) = progress.step("verifying in zero knowledge", || {
-        network::verify_zk(&model, &file.commitment, &x, &y, &proof)
+    let (verified, took) = progress.step("verifying in zero knowledge", || match input {
+        ZkInput::Committed(c) => {
+            network::verify_zk_committed_input(&model, &file.commitment, c, &y, &proof)
+        }
+        ZkInput::Public(x) => network::verify_zk(&model, &file.commitment, x, &y, &proof),
     });
     verified.map_err(|e| match e {
         network::VerifyError::Model(e) => CliError::Failed {
@@ -311,10 +483,15 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     })?;
     Ok(Report {
         text: format!(
-            "valid zero-knowledge proof: the model committed in '{}' ({}), on '{}', outputs \
-             '{}' ({} values); verified in {}\n",
+            "valid zero-knowledge proof: the model committed in '{}' ({}), on {}'{}', \
+             outputs '{}' ({} values); verified in {}\n",
             show(&a.commitment),
             model.name,
+            if committed_input.is_some() {
+                "the input committed in "
+            } else {
+                ""
+            },
             show(&a.input),
             show(&a.output),
             y.len(),
@@ -324,6 +501,7 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
             "valid": true,
             "kind": ProofKind::ZeroKnowledge.name(),
             "model": model.name,
+            "input_hidden": committed_input.is_some(),
             "output": y,
             "verify_ms": ui::ms(took),
         }),

@@ -352,6 +352,29 @@ pub(crate) struct Engine<'a> {
     weights: Vec<Vec<i16>>,
 }
 
+/// Checks an input against the model's input shape and activation range (the architecture's:
+/// no weights are read).
+pub(crate) fn check_input(model: &Model, input: &ArrayD<i64>) -> Result<(), InferenceError> {
+    let amax = max_abs(model.activation_bits);
+    if input.shape() != model.input_shape.as_slice() {
+        return Err(InferenceError::InputShape {
+            expected: model.input_shape.clone(),
+            got: input.shape().to_vec(),
+        });
+    }
+    if let Some((position, &value)) = input
+        .indexed_iter()
+        .find(|(_, v)| v.unsigned_abs() > amax as u64)
+    {
+        return Err(InferenceError::InputOutOfRange {
+            position: position.slice().to_vec(),
+            value,
+            max_abs: amax,
+        });
+    }
+    Ok(())
+}
+
 impl<'a> Engine<'a> {
     pub(crate) fn new(model: &'a Model) -> Result<Self, ModelError> {
         let shapes = model.validate()?;
@@ -381,23 +404,7 @@ impl<'a> Engine<'a> {
     }
 
     pub(crate) fn check_input(&self, input: &ArrayD<i64>) -> Result<(), InferenceError> {
-        if input.shape() != self.model.input_shape.as_slice() {
-            return Err(InferenceError::InputShape {
-                expected: self.model.input_shape.clone(),
-                got: input.shape().to_vec(),
-            });
-        }
-        if let Some((position, &value)) = input
-            .indexed_iter()
-            .find(|(_, v)| v.unsigned_abs() > self.amax as u64)
-        {
-            return Err(InferenceError::InputOutOfRange {
-                position: position.slice().to_vec(),
-                value,
-                max_abs: self.amax,
-            });
-        }
-        Ok(())
+        check_input(self.model, input)
     }
 
     /// Layer `i`'s accumulator (if it requantizes) and output, failing on overflow. `input` is

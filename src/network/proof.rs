@@ -233,25 +233,36 @@ pub(crate) fn body<F: PrimeField>(
 
 /// blake3 of a zero-knowledge proof's statement: the architecture, the hiding model
 /// commitment (its root and shape: the committed polynomial's and the mask's variables), the
-/// input and the output.
+/// input (its values, or its hiding commitment: root and shape) and the output.
 pub fn zk_statement_digest(
     model: &Model,
     commitment: &ZkCommitment,
-    input: &[i64],
+    input: super::ZkInput<'_>,
     output: &[i64],
 ) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
-    h.update(b"zkcnn-zk-statement-v1");
-    h.update(model.architecture_json().as_bytes());
-    h.update(&commitment.inner.root);
-    h.update(&commitment.inner.num_vars.to_le_bytes());
-    h.update(&commitment.mask_vars.to_le_bytes());
-    for xs in [input, output] {
+    let commit = |h: &mut blake3::Hasher, c: &ZkCommitment| {
+        h.update(&c.inner.root);
+        h.update(&c.inner.num_vars.to_le_bytes());
+        h.update(&c.mask_vars.to_le_bytes());
+    };
+    let values = |h: &mut blake3::Hasher, xs: &[i64]| {
         h.update(&(xs.len() as u64).to_le_bytes());
         for x in xs {
             h.update(&x.to_le_bytes());
         }
+    };
+    match input {
+        super::ZkInput::Public(_) => h.update(b"zkcnn-zk-statement-v1"),
+        super::ZkInput::Committed(_) => h.update(b"zkcnn-zk-statement-committed-input-v1"),
+    };
+    h.update(model.architecture_json().as_bytes());
+    commit(&mut h, commitment);
+    match input {
+        super::ZkInput::Public(x) => values(&mut h, x),
+        super::ZkInput::Committed(c) => commit(&mut h, c),
     }
+    values(&mut h, output);
     *h.finalize().as_bytes()
 }
 

@@ -1176,10 +1176,8 @@ impl<F: BaseField + FftField> ZkCommittedInput<F> {
         public: ZkCommitment,
         r: &mut impl std::io::Read,
     ) -> Result<Self, NetworkError> {
-        model.validate().map_err(NetworkError::Model)?;
-        crate::model::infer::Engine::new(model)
-            .map_err(NetworkError::Model)?
-            .check_input(input)
+        model.validate_architecture().map_err(NetworkError::Model)?;
+        crate::model::infer::check_input(model, input)
             .map_err(|e| NetworkError::Inference(e.to_string()))?;
         let zp = ZkPlan::new::<F, E>(model, COLUMN_VARS, true)?;
         let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
@@ -1218,8 +1216,9 @@ fn input_table<F: BaseField>(zp: &ZkPlan, input: &ArrayD<i64>) -> Vec<F> {
 }
 
 /// Commits to an input of `model`'s architecture with a hiding commitment, for zero-knowledge
-/// proofs with a hidden input. The input is checked against the model's input shape and
-/// activation range; the proofs range-check it again. Randomness from `rng`.
+/// proofs with a hidden input (`model` may be the architecture alone: no weight is read). The
+/// input is checked against the model's input shape and activation range; the proofs
+/// range-check it again. Randomness from `rng`.
 pub fn commit_input_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     input: &ArrayD<i64>,
@@ -1235,11 +1234,9 @@ fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cr
     check: bool,
     rng: &mut R,
 ) -> Result<ZkCommittedInput<F>, NetworkError> {
-    model.validate().map_err(NetworkError::Model)?;
-    let engine = crate::model::infer::Engine::new(model).map_err(NetworkError::Model)?;
+    model.validate_architecture().map_err(NetworkError::Model)?;
     if check {
-        engine
-            .check_input(input)
+        crate::model::infer::check_input(model, input)
             .map_err(|e| NetworkError::Inference(e.to_string()))?;
     }
     let zp = ZkPlan::new::<F, E>(model, COLUMN_VARS, true)?;
@@ -2558,7 +2555,8 @@ mod tests {
         assert_eq!(loaded.revealed(), 2 * committed.revealed());
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
-        let digest = super::super::zk_statement_digest(&model, &public, &x, &y);
+        let digest =
+            super::super::zk_statement_digest(&model, &public, super::ZkInput::Public(&x), &y);
         let back = ZkNetworkProof::<F, E>::from_bytes(&proof.to_bytes(digest), digest).unwrap();
         verify_zk(&model, &public, &x, &y, &back).unwrap();
         // A mask entry changed (the last one's lowest bit).

@@ -2189,3 +2189,94 @@ fn zk_unsupported_layers_are_named() {
     );
     assert!(!dir.join("zk.prv").exists() && !dir.join("zc.bin").exists());
 }
+
+/// A hidden input: `commit-input` writes the input commitment (public) and its prover file;
+/// `prove --zk --input-commitment` proves against it and updates both prover files' counts;
+/// `verify` takes the input commitment in place of the input. Refused: the input itself in
+/// its place (another statement), an input commitment for a transparent proof, another input
+/// with the prover file, one of the two flags alone, an input commitment of another
+/// architecture, and a truncated input commitment.
+#[test]
+fn zk_hidden_input_commit_prove_verify() {
+    let dir = proven_zk("zk-hidden-input");
+    let commit: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "commit-input",
+            "a.json",
+            "x.json",
+            "-o",
+            "xc.bin",
+            "--prover-data",
+            "x.prv",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(commit["input_commitment"], "xc.bin");
+    assert_eq!(revealed(&dir, "x.prv"), 0);
+    let model_before = revealed(&dir, "zk.prv");
+    let hidden = [
+        "--input-commitment",
+        "xc.bin",
+        "--input-prover-data",
+        "x.prv",
+    ];
+    let stdout = ok(run(
+        &dir,
+        &with(&PROVE_ZK, &[("zp.bin", "hp.bin"), ("zy.json", "hy.json")], &hidden),
+    ));
+    assert!(stdout.contains("(hidden: committed)"), "{stdout}");
+    assert!(revealed(&dir, "x.prv") > 0);
+    assert!(revealed(&dir, "zk.prv") > model_before);
+    let verify_hidden: [&str; 6] = ["verify", "a.json", "zc.bin", "xc.bin", "hy.json", "hp.bin"];
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&verify_hidden, &[], &["--json"])))).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["input_hidden"], true);
+    // The input itself in the commitment's place: another statement.
+    fails(
+        run(
+            &dir,
+            &with(&VERIFY_ZK, &[("zy.json", "hy.json"), ("zp.bin", "hp.bin")], &[]),
+        ),
+        &["another statement"],
+    );
+    // A transparent verification of a committed input.
+    fails(
+        run(
+            &dir,
+            &with(&VERIFY_ZK, &[("x.json", "xc.bin")], &["--transparent"]),
+        ),
+        &["expected a transparent proof"],
+    );
+    // Another input with the input's prover file: the commitment does not match.
+    write(&dir, "x2.json", input_json(1));
+    fails(
+        run(
+            &dir,
+            &with(&PROVE_ZK, &[("x.json", "x2.json"), ("zp.bin", "hp2.bin")], &hidden),
+        ),
+        &["does not match input"],
+    );
+    // One flag without the other.
+    let half = run(
+        &dir,
+        &with(&PROVE_ZK, &[("zp.bin", "hp3.bin")], &["--input-commitment", "xc.bin"]),
+    );
+    assert_eq!(half.status.code(), Some(2), "a usage error");
+    // An input commitment truncated, and one of another architecture.
+    let bytes = std::fs::read(dir.join("xc.bin")).unwrap();
+    std::fs::write(dir.join("short.bin"), &bytes[..bytes.len() - 3]).unwrap();
+    fails(
+        run(&dir, &with(&verify_hidden, &[("xc.bin", "short.bin")], &[])),
+        &["input commitment", "truncated"],
+    );
+    let mut other = bytes;
+    other[11] ^= 1;
+    std::fs::write(dir.join("other.bin"), other).unwrap();
+    fails(
+        run(&dir, &with(&verify_hidden, &[("xc.bin", "other.bin")], &[])),
+        &["another model architecture"],
+    );
+}

@@ -545,7 +545,7 @@ fn zero_knowledge_proof_bytes_are_refused_when_altered() {
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
     let c = committed.commitment.clone();
-    let digest = network::zk_statement_digest(&model, &c, &x, &y);
+    let digest = network::zk_statement_digest(&model, &c, network::ZkInput::Public(&x), &y);
     let bytes = proof.to_bytes(digest);
     assert_eq!(
         network::proof::kind_of(&bytes),
@@ -591,7 +591,7 @@ fn zero_knowledge_proof_bytes_are_refused_when_altered() {
     assert!(ZkNetworkProof::<F, E>::from_bytes(&longer, digest).is_err());
     let mut other = y.clone();
     other[0] += 1;
-    let d2 = network::zk_statement_digest(&model, &c, &x, &other);
+    let d2 = network::zk_statement_digest(&model, &c, network::ZkInput::Public(&x), &other);
     assert_eq!(
         ZkNetworkProof::<F, E>::from_bytes(&bytes, d2),
         Err(FormatError::Statement)
@@ -600,7 +600,7 @@ fn zero_knowledge_proof_bytes_are_refused_when_altered() {
     let mut reshaped = c.clone();
     reshaped.mask_vars -= 1;
     assert_ne!(
-        network::zk_statement_digest(&model, &reshaped, &x, &y),
+        network::zk_statement_digest(&model, &reshaped, network::ZkInput::Public(&x), &y),
         digest
     );
     // The false output with the right digest: rejected by the verifier.
