@@ -748,6 +748,408 @@ pub fn mask_entries<F: BaseField, E: ExtField<F>>(masks: &[E]) -> Vec<F> {
 }
 
 #[cfg(test)]
+pub(crate) mod explain {
+    //! The simulator's argument as code, for a sub-protocol made of masked sum-checks
+    //! ([`crate::sumcheck::zk::prove_masked_with`]), as `sumcheck::zk`'s and `range::zk`'s tests
+    //! run it by hand: given the proof of one witness and a *second* witness of the same
+    //! statement, [`explain`] finds the prover's randomness — its fresh masks (Libra masks,
+    //! fresh scalars) and its committed tables' masks — under which the second witness's honest
+    //! prover outputs the identical proof. The verifier's challenges are then the same because
+    //! the transcript is (the masks' commitment is the simulator's; the tests leave it out of the
+    //! transcript, as `range::zk`'s do).
+    //!
+    //! It treats the step's prover as a black box (it runs it, one round at a time) and uses only
+    //! the shape of a masked sum-check's messages: with the challenges before round `k` fixed,
+    //! round `k`'s values are the witness's part plus `ρ·2^{N−k−1}·(a_0 + Σ_{i<k} g_i(r_i) +
+    //! g_k(t)) + ρ·2^{N−k−2}·Σ_{i>k} g_i(1)`, so `g_k(1), …, g_k(d)` (with `a_0` moved to keep
+    //! `G = Σ g` fixed) set them to any values and leave the earlier rounds alone; once every
+    //! round matches, `β` does, and each masked value `t̃(ρ) + β·c` is moved to the target by
+    //! its scalar `c` (a committed table's mask shifted by a constant, or a fresh scalar); the
+    //! round over `b`, which reads `c`, is then solved again.
+    use crate::sumcheck::zk::MaskedProof;
+    use ark_ff::Field;
+    use rand::RngCore;
+
+    /// The prover's randomness a simulator programs: the step's fresh masks and its committed
+    /// tables' masks (each table's mask as an [`super::ExplicitMasks`] table, or as the step's
+    /// test reads it).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub(crate) struct Randomness<E> {
+        /// The step's fresh masks, in its order.
+        pub(crate) fresh: Vec<E>,
+        /// The committed tables' masks.
+        pub(crate) tables: Vec<Vec<E>>,
+    }
+
+    impl<E: Field> Randomness<E> {
+        /// Uniform randomness: `fresh` fresh masks, tables' masks of the given entry counts.
+        pub(crate) fn random(rng: &mut impl RngCore, fresh: usize, tables: &[usize]) -> Self {
+            Self {
+                fresh: (0..fresh).map(|_| E::rand(rng)).collect(),
+                tables: tables
+                    .iter()
+                    .map(|&len| (0..len).map(|_| E::rand(rng)).collect())
+                    .collect(),
+            }
+        }
+
+        /// The same shape, every mask zero: the prover then sends its witness's values.
+        pub(crate) fn zero(&self) -> Self {
+            Self {
+                fresh: vec![E::ZERO; self.fresh.len()],
+                tables: self.tables.iter().map(|t| vec![E::ZERO; t.len()]).collect(),
+            }
+        }
+
+        /// The tables' masks as [`super::ExplicitMasks`].
+        pub(crate) fn masks(&self) -> super::ExplicitMasks<E> {
+            super::ExplicitMasks(self.tables.clone())
+        }
+
+        /// Adds `delta` to every entry of table `t`'s mask: its value at any point moves by
+        /// `delta`.
+        pub(crate) fn shift_table(&mut self, t: usize, delta: E) {
+            self.tables[t].iter_mut().for_each(|x| *x += delta);
+        }
+    }
+
+    /// Moves one masked value's scalar by the given amount.
+    pub(crate) type Knob<E> = Box<dyn Fn(&mut Randomness<E>, E)>;
+
+    /// A knob on a committed table's mask (its scalar at any point moves by the amount).
+    pub(crate) fn table<E: Field>(t: usize) -> Knob<E> {
+        Box::new(move |r: &mut Randomness<E>, d: E| r.shift_table(t, d))
+    }
+
+    /// A knob on a fresh scalar.
+    pub(crate) fn fresh<E: Field>(i: usize) -> Knob<E> {
+        Box::new(move |r: &mut Randomness<E>, d: E| r.fresh[i] += d)
+    }
+
+    /// One masked sum-check of a step, in proof order.
+    pub(crate) struct Stage<E> {
+        /// Where its Libra mask's entries start among the fresh masks.
+        pub(crate) offset: usize,
+        /// `ρ` of the target proof (the verifier's: the first coefficient of its mask's form).
+        pub(crate) weight: E,
+        /// `β` of the target proof (any masked value's claim carries it).
+        pub(crate) beta: E,
+        /// One knob per masked value, in the proof's order.
+        pub(crate) knobs: Vec<Knob<E>>,
+    }
+
+    /// The randomness under which `prove` (the second witness's honest prover, returning its
+    /// masked sum-checks in proof order) outputs `target`, found from `start`. Panics if a step
+    /// fails to match (an earlier round or stage moved): the messages are not of the shape above.
+    pub(crate) fn explain<E: Field>(
+        target: &[MaskedProof<E>],
+        stages: &[Stage<E>],
+        start: Randomness<E>,
+        prove: &dyn Fn(&Randomness<E>) -> Vec<MaskedProof<E>>,
+    ) -> Randomness<E> {
+        let pow2 = |k: usize| E::from(2u64).pow([k as u64]);
+        let half = E::from(2u64).inverse().expect("odd characteristic");
+        let mut rnd = start;
+        for (s, stage) in stages.iter().enumerate() {
+            let want = &target[s];
+            let vars = want.zk.sumcheck.rounds.len();
+            let d = want.zk.sumcheck.rounds.first().map_or(1, |m| m.evals.len());
+            // G = Σ g fixes a_0 given the rest.
+            let got = prove(&rnd);
+            assert_eq!(
+                &got[..s],
+                &target[..s],
+                "stage {s}: the earlier stages match"
+            );
+            rnd.fresh[stage.offset] +=
+                (want.zk.mask_sum - got[s].zk.mask_sum) * pow2(vars).inverse().expect("2^N");
+            let fix = |rnd: &mut Randomness<E>, k: usize| {
+                let got = prove(rnd);
+                let (have, rounds) = (&got[s].zk, &want.zk.sumcheck.rounds);
+                assert_eq!(have.mask_sum, want.zk.mask_sum, "stage {s}: G");
+                assert_eq!(
+                    have.sumcheck.rounds[..k],
+                    rounds[..k],
+                    "stage {s}, round {k}"
+                );
+                let diff: Vec<E> = rounds[k]
+                    .evals
+                    .iter()
+                    .zip(&have.sumcheck.rounds[k].evals)
+                    .map(|(&a, &b)| a - b)
+                    .collect();
+                let scale_inv = (stage.weight * pow2(vars - k - 1))
+                    .inverse()
+                    .expect("ρ ≠ 0");
+                // g_k(1) += δ with a_0 −= δ/2 keeps G and the earlier rounds, and moves the
+                // value at 0 by −ρ·2^{N−k−1}·δ/2; g_k(t) moves the value at t ≥ 2.
+                let delta = -(diff[0] * scale_inv).double();
+                let at = stage.offset + 1 + k * d;
+                rnd.fresh[stage.offset] -= delta * half;
+                rnd.fresh[at] += delta;
+                for t in 2..=d {
+                    rnd.fresh[at + t - 1] += diff[t - 1] * scale_inv + delta * half;
+                }
+            };
+            for k in 0..vars {
+                fix(&mut rnd, k);
+            }
+            // Every round matches, so β does: each masked value's scalar moves it.
+            let got = prove(&rnd);
+            assert_eq!(got[s].zk, want.zk, "stage {s}: the rounds match");
+            assert_eq!(got[s].values.len(), stage.knobs.len(), "stage {s}: knobs");
+            let beta_inv = stage.beta.inverse().expect("β ≠ 0");
+            for ((knob, &w), &h) in stage.knobs.iter().zip(&want.values).zip(&got[s].values) {
+                knob(&mut rnd, (w - h) * beta_inv);
+            }
+            // The round over b reads the scalars: solve it again.
+            if vars > 0 {
+                fix(&mut rnd, vars - 1);
+            }
+        }
+        rnd
+    }
+
+    /// Every element a proof of masked sum-checks sends, in order.
+    pub(crate) fn elements<E: Field>(proofs: &[MaskedProof<E>]) -> Vec<E> {
+        let mut out = Vec::new();
+        for p in proofs {
+            out.push(p.zk.mask_sum);
+            for m in &p.zk.sumcheck.rounds {
+                out.extend_from_slice(&m.evals);
+            }
+            out.extend_from_slice(&p.values);
+        }
+        out
+    }
+
+    /// Whether every position of the proofs takes pairwise distinct values across them.
+    pub(crate) fn all_distinct<E: Field>(runs: &[Vec<E>]) -> bool {
+        let positions = runs.first().map_or(0, Vec::len);
+        runs.iter().all(|r| r.len() == positions)
+            && (0..positions).all(|i| {
+                runs.iter()
+                    .enumerate()
+                    .all(|(a, ra)| runs[..a].iter().all(|rb| rb[i] != ra[i]))
+            })
+    }
+
+    /// A proof of a step: its masked sum-checks in proof order, its claims, and what the
+    /// test needs to evaluate its tables at the claims' points (the convolution's kernel
+    /// weights; empty otherwise).
+    pub(crate) struct Proven<E: Field> {
+        /// The masked sum-checks.
+        pub(crate) proofs: Vec<MaskedProof<E>>,
+        /// The claims for the opening.
+        pub(crate) claims: Vec<super::Deferred<E>>,
+        /// Context for `value` and `mask`.
+        pub(crate) context: Vec<E>,
+    }
+
+    /// An honest prover under given randomness.
+    pub(crate) type Prover<'a, E> = &'a dyn Fn(&Randomness<E>) -> Proven<E>;
+
+    /// A table's value at a claim's point, `(context, table, point) ↦ t̃(point)`.
+    pub(crate) type Value<'a, E> = &'a dyn Fn(&[E], usize, &[E]) -> E;
+
+    /// Table `t`'s committed mask at a claim's point under given randomness, `(randomness,
+    /// context, table, point) ↦ m_t(point)`.
+    pub(crate) type MaskReader<'a, E> = &'a dyn Fn(&Randomness<E>, &[E], usize, &[E]) -> E;
+
+    /// The verifier on a proof: its claims and context.
+    pub(crate) type Verifier<'a, E> =
+        &'a dyn Fn(&[MaskedProof<E>]) -> (Vec<super::Deferred<E>>, Vec<E>);
+
+    /// The stages of a proof with given claims and context, with their knobs.
+    pub(crate) type Stages<'a, E> = &'a dyn Fn(&[super::Deferred<E>], &[E]) -> Vec<Stage<E>>;
+
+    /// A step with two witnesses of one statement, as the simulator's test runs it.
+    pub(crate) struct Witnesses<'a, E: Field> {
+        /// Each witness's honest prover (on the same statement and the same transcript).
+        pub(crate) prove: [Prover<'a, E>; 2],
+        /// Each witness's tables at claims' points.
+        pub(crate) value: [Value<'a, E>; 2],
+        /// Table `t`'s committed mask at a claim's point under given randomness.
+        pub(crate) mask: MaskReader<'a, E>,
+        /// The verifier on a proof: its claims and context.
+        pub(crate) verify: Verifier<'a, E>,
+        /// The stages of a proof with these claims and context, with their knobs.
+        pub(crate) stages: Stages<'a, E>,
+    }
+
+    impl<E: Field> Witnesses<'_, E> {
+        /// Whether witness `i`'s claims hold on its tables' hiding extensions under `rnd`.
+        fn holds(&self, i: usize, rnd: &Randomness<E>, p: &Proven<E>) -> bool {
+            p.claims.iter().all(|c| {
+                c.holds(
+                    |t, z, b| {
+                        self.value[i](&p.context, t, z) + b * (self.mask)(rnd, &p.context, t, z)
+                    },
+                    &rnd.fresh,
+                )
+            })
+        }
+
+        /// The masked values' claims whose value is the table's true value (sent in the clear).
+        fn in_the_clear(&self, i: usize, p: &Proven<E>) -> usize {
+            p.claims
+                .iter()
+                .filter(|c| match c {
+                    super::Deferred::Masked {
+                        table,
+                        point,
+                        value,
+                        ..
+                    } => *value == self.value[i](&p.context, *table, point),
+                    _ => false,
+                })
+                .count()
+        }
+    }
+
+    /// The simulator's test of one step: witness A's proof under `rnd_a` verifies (the
+    /// verifier's claims are the prover's, and hold); it sends no table value in the clear;
+    /// [`explain`] finds randomness under which witness B's honest prover sends the identical
+    /// proof with the identical claims, which hold on B's tables; solving back from B's
+    /// randomness gives exactly `rnd_a` (the map between the two witnesses' randomness is a
+    /// bijection, so the proof's distribution is the same for both). Negative controls: B under
+    /// A's randomness sends another proof; with every mask zero the two witnesses' proofs differ
+    /// and every masked value is the table's true value.
+    pub(crate) fn check_explained<E: Field>(w: &Witnesses<'_, E>, rnd_a: Randomness<E>) {
+        let a = (w.prove[0])(&rnd_a);
+        let (claims, context) = (w.verify)(&a.proofs);
+        assert_eq!(
+            (&claims, &context),
+            (&a.claims, &a.context),
+            "the verifier's claims"
+        );
+        assert!(w.holds(0, &rnd_a, &a), "witness A's claims hold");
+        assert_eq!(w.in_the_clear(0, &a), 0, "no table value in the clear");
+        let stages = (w.stages)(&a.claims, &a.context);
+        let rnd_b = explain(&a.proofs, &stages, rnd_a.clone(), &|r| {
+            (w.prove[1])(r).proofs
+        });
+        assert_ne!(rnd_b, rnd_a);
+        let b = (w.prove[1])(&rnd_b);
+        assert_eq!(b.proofs, a.proofs, "the identical proof from witness B");
+        assert_eq!(
+            (&b.claims, &b.context),
+            (&a.claims, &a.context),
+            "and claims"
+        );
+        assert!(
+            w.holds(1, &rnd_b, &b),
+            "witness B's claims hold on its tables"
+        );
+        let back = explain(&a.proofs, &stages, rnd_b.clone(), &|r| {
+            (w.prove[0])(r).proofs
+        });
+        assert_eq!(back, rnd_a, "solving back gives A's randomness");
+        // Negative controls.
+        assert_ne!((w.prove[1])(&rnd_a).proofs, a.proofs, "B under A's masks");
+        let zero = rnd_a.zero();
+        let (za, zb) = ((w.prove[0])(&zero), (w.prove[1])(&zero));
+        assert_ne!(
+            za.proofs, zb.proofs,
+            "unmasked, the witnesses' proofs differ"
+        );
+        let masked = za
+            .claims
+            .iter()
+            .filter(|c| matches!(c, super::Deferred::Masked { .. }))
+            .count();
+        assert!(masked > 0);
+        assert_eq!(
+            w.in_the_clear(0, &za),
+            masked,
+            "unmasked values are in the clear"
+        );
+        assert!(w.holds(0, &zero, &za), "and the unmasked claims hold");
+    }
+
+    /// Over `runs` proofs of witness A with fresh uniform randomness (`random`), every sent
+    /// element takes pairwise distinct values and no masked value is its table's true value;
+    /// with every mask zero, the proofs do not change (the distinctness test can fail).
+    pub(crate) fn check_spread<E: Field>(
+        w: &Witnesses<'_, E>,
+        random: &mut dyn FnMut() -> Randomness<E>,
+        runs: usize,
+    ) {
+        let mut all = Vec::with_capacity(runs);
+        let mut zeros = Vec::new();
+        for _ in 0..runs {
+            let rnd = random();
+            let p = (w.prove[0])(&rnd);
+            assert_eq!(w.in_the_clear(0, &p), 0, "no table value in the clear");
+            all.push(elements(&p.proofs));
+            if zeros.len() < 2 {
+                zeros.push(elements(&(w.prove[0])(&rnd.zero()).proofs));
+            }
+        }
+        assert!(all_distinct(&all), "every element spread over {runs} runs");
+        assert_eq!(zeros[0], zeros[1], "unmasked, the proofs repeat");
+        assert!(!all_distinct(&zeros));
+    }
+
+    /// Mask tables over at most 3 low variables of each table's point (as `pcs::zk` masks the
+    /// low `ℓ` variables), for tables over these variables: [`Randomness::random`]'s sizes.
+    pub(crate) fn mask_sizes(vars: &[usize]) -> Vec<usize> {
+        vars.iter().map(|&v| 1usize << v.min(3)).collect()
+    }
+
+    /// Table `t`'s mask at `z` when the randomness's tables are the step's tables' masks
+    /// ([`super::ExplicitMasks`], the step's numbering).
+    pub(crate) fn explicit_mask<E: Field>(rnd: &Randomness<E>, _: &[E], t: usize, z: &[E]) -> E {
+        use super::TableMasks;
+        rnd.masks().mask_at(t, z)
+    }
+
+    /// The one stage of a step whose Libra mask is its fresh masks from 0 and whose masked
+    /// values' scalars are their tables' committed masks (tables numbered as the claims').
+    pub(crate) fn table_stages<E: Field>(claims: &[super::Deferred<E>], _: &[E]) -> Vec<Stage<E>> {
+        let (weight, beta) = weight_and_beta(claims, 0);
+        let knobs = claims
+            .iter()
+            .filter_map(|c| match c {
+                super::Deferred::Masked { table: t, .. } => Some(table(*t)),
+                _ => None,
+            })
+            .collect();
+        vec![Stage {
+            offset: 0,
+            weight,
+            beta,
+            knobs,
+        }]
+    }
+
+    /// The step's `ρ` and `β` from its claims: the first coefficient of the first mask form at
+    /// `offset`, and the first masked value's `β`.
+    pub(crate) fn weight_and_beta<E: Field>(
+        claims: &[super::Deferred<E>],
+        offset: usize,
+    ) -> (E, E) {
+        let weight = claims
+            .iter()
+            .find_map(|c| match c {
+                super::Deferred::Masks { terms, .. } => {
+                    terms.first().filter(|t| t.0 == offset).map(|t| t.1)
+                }
+                _ => None,
+            })
+            .expect("a mask form at the offset");
+        let beta = claims
+            .iter()
+            .find_map(|c| match c {
+                super::Deferred::Masked { beta, .. } => Some(*beta),
+                _ => None,
+            })
+            .unwrap_or(E::ONE);
+        (weight, beta)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     //! A zero-knowledge sub-protocol's claims through the ledger and one opening: a masked
     //! sum-check of `Σ_x a(x)·b(x)` over two committed segments, its Libra mask among the proof's

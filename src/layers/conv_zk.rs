@@ -1503,13 +1503,8 @@ mod tests {
         (3, (6, 6), (3, 2, 1)),
     ];
 
-    fn prove_pool<F: BaseField + FftField, E: ExtField<F>>(
-        seed: u64,
-        (c, (h, w), (k, s, p)): Pool,
-        input_public: bool,
-        cheat: Cheat,
-    ) -> WindowRun<F, E> {
-        let mut rng = StdRng::seed_from_u64(seed);
+    /// An average pooling's shape.
+    fn pool_shape((c, (h, w), (k, s, p)): Pool) -> ConvShape {
         let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
         let win = |input, output| Window {
             k,
@@ -1518,32 +1513,44 @@ mod tests {
             input,
             output,
         };
-        let shape = ConvShape {
+        ConvShape {
             input: Dims::new(&[c, h, w]),
             output: Dims::new(&[c, oh, ow]),
             wy: win(h, oh),
             wx: win(w, ow),
             groups: 1,
-        };
-        let x: Vec<i64> = (0..c * h * w).map(|_| rng.gen_range(-20..20)).collect();
-        let x = pad(&shape.input, &x);
-        let acc = |x: &[i64]| -> Vec<i64> {
-            let (ih, iw) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
-            let (ph, pw) = (
-                1usize << shape.output.vars[1],
-                1usize << shape.output.vars[2],
-            );
-            let mut acc = vec![0i64; shape.output.len()];
-            for ch in 0..c {
-                for (dy, oy, iy) in shape.wy.triples() {
-                    for (dx, ox, ix) in shape.wx.triples() {
-                        let _ = (dy, dx);
-                        acc[(ch * ph + oy) * pw + ox] += x[(ch * ih + iy) * iw + ix];
-                    }
+        }
+    }
+
+    /// The window sums of a padded input, over the padded output.
+    fn pool_acc(shape: &ConvShape, x: &[i64]) -> Vec<i64> {
+        let (ih, iw) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
+        let (ph, pw) = (
+            1usize << shape.output.vars[1],
+            1usize << shape.output.vars[2],
+        );
+        let mut acc = vec![0i64; shape.output.len()];
+        for ch in 0..shape.input.shape[0] {
+            for (_, oy, iy) in shape.wy.triples() {
+                for (_, ox, ix) in shape.wx.triples() {
+                    acc[(ch * ph + oy) * pw + ox] += x[(ch * ih + iy) * iw + ix];
                 }
             }
-            acc
-        };
+        }
+        acc
+    }
+
+    fn prove_pool<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        (c, (h, w), (k, s, p)): Pool,
+        input_public: bool,
+        cheat: Cheat,
+    ) -> WindowRun<F, E> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let shape = pool_shape((c, (h, w), (k, s, p)));
+        let x: Vec<i64> = (0..c * h * w).map(|_| rng.gen_range(-20..20)).collect();
+        let x = pad(&shape.input, &x);
+        let acc = |x: &[i64]| pool_acc(&shape, x);
         let [mut y, n, rem] = requantize(&acc(&x));
         if cheat == Cheat::Relation {
             y[0] += 1;
@@ -1758,5 +1765,303 @@ mod tests {
                 }
             }))
         ));
+    }
+
+    // The simulator's argument (`zk::explain`).
+
+    use crate::zk::explain::{
+        self, mask_sizes, table_stages, Knob, Proven, Randomness, Stage, Witnesses,
+    };
+    use crate::zk::ExplicitMasks;
+
+    const LABEL: &[u8] = b"conv-zk-simulator";
+
+    /// The convolution's committed masks as the prover reads them: the kernel matrices' masks
+    /// `m_d` (randomness tables `0 .. k²`; table 0 at the stack point answers `Σ_d w_d·m_d(z)`),
+    /// then `X`, the bias and `y, n`, the remainder (tables `k² ..`, the step's `1 ..`).
+    struct StackedMasks<'a, E> {
+        shape: &'a ConvShape,
+        masks: ExplicitMasks<E>,
+        k2: usize,
+    }
+
+    impl<E: Field + MulAcc> TableMasks<E> for StackedMasks<'_, E> {
+        fn mask_at(&self, table: usize, point: &[E]) -> E {
+            if table == 0 {
+                let (z, w) = self.shape.unstack_kernel(point);
+                (0..self.k2).map(|d| w[d] * self.masks.mask_at(d, z)).sum()
+            } else {
+                self.masks.mask_at(self.k2 + table - 1, point)
+            }
+        }
+    }
+
+    /// A convolution witness in the field: kernel matrices, then `X`, bias, `y`, `n`, remainder.
+    fn conv_witness<F: Field>(
+        shape: &ConvShape,
+        kernel: &[Vec<i64>],
+        x: &[i64],
+        bias: &[i64],
+    ) -> Vec<Vec<F>> {
+        let [y, n, rem] = requantize(&conv_acc(shape, kernel, x, bias));
+        let mut t: Vec<Vec<F>> = kernel.iter().map(|m| to_f(m)).collect();
+        t.extend([x, bias, &y[..], &n, &rem].map(|v| to_f::<F>(v)));
+        t
+    }
+
+    /// Zero knowledge of the convolution step as code (`zk::explain`, `check_explained`): two
+    /// convolutions of one shape (different kernels, inputs — unless public — and biases, each
+    /// requantized) at the same layer point give the identical proof, both stages, under solved
+    /// randomness: stage 1's Libra mask, its masked values' scalars (the kernel matrices' masks,
+    /// moved through `m_0`; `X_c`'s fresh scalar `c`; the bias's and outputs' masks), then stage
+    /// 2's Libra mask and `X`'s mask. Then the spread over 64 runs.
+    fn conv_witnesses<F: BaseField, E: ExtField<F>>(
+        seed: u64,
+        (g, chans, size, kernel_shape): Geometry,
+        input_public: bool,
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (shape, ka, xa, ba) = conv_case(&mut rng, g, chans, size, kernel_shape);
+        let (_, kb, xb, bb) = conv_case(&mut rng, g, chans, size, kernel_shape);
+        let xb = if input_public { xa.clone() } else { xb };
+        let ta = conv_witness::<F>(&shape, &ka, &xa, &ba);
+        let tb = conv_witness::<F>(&shape, &kb, &xb, &bb);
+        let k2 = ka.len();
+        let (bias_w, out_w, lhs) = weights::<E>();
+        let r: Vec<E> = (0..shape.output.num_vars())
+            .map(|_| E::rand(&mut rng))
+            .collect();
+        let lay = ConvMasks::of(&shape, input_public);
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, shape, r, bias_w, out_w) = (
+                t.clone(),
+                shape.clone(),
+                r.clone(),
+                bias_w.clone(),
+                out_w.clone(),
+            );
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let krefs: Vec<&[F]> = t[..k2].iter().map(Vec::as_slice).collect();
+                let bias: Vec<(E, &[F])> = vec![(bias_w[0], &t[k2 + 1][..])];
+                let outputs: Vec<(E, &[F])> =
+                    (0..3).map(|k| (out_w[k], &t[k2 + 2 + k][..])).collect();
+                let tables = ZkConvTables {
+                    kernel: &krefs,
+                    input: &t[k2],
+                    input_public,
+                    bias: &bias,
+                    outputs: &outputs,
+                };
+                let masks = StackedMasks {
+                    shape: &shape,
+                    masks: rnd.masks(),
+                    k2,
+                };
+                let (proof, claims) = prove_zk(
+                    &shape,
+                    &tables,
+                    &r,
+                    lhs,
+                    &rnd.fresh,
+                    &masks,
+                    &mut Transcript::new(LABEL),
+                );
+                Proven {
+                    proofs: vec![proof.stage1, proof.stage2],
+                    claims: claims.deferred,
+                    context: claims.kernel_weights,
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        // Table 0 is the kernel's combination at its point, with the context's weights.
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |w: &[E], i: usize, z: &[E]| -> E {
+                if i == 0 {
+                    (0..k2)
+                        .map(|d| w[d] * crate::poly::evaluate_base(&t[d], z))
+                        .sum()
+                } else {
+                    crate::poly::evaluate_base(&t[k2 + i - 1], z)
+                }
+            }
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let mask = |rnd: &Randomness<E>, w: &[E], i: usize, z: &[E]| -> E {
+            let m = rnd.masks();
+            if i == 0 {
+                (0..k2).map(|d| w[d] * m.mask_at(d, z)).sum()
+            } else {
+                m.mask_at(k2 + i - 1, z)
+            }
+        };
+        let public_x = ta[k2].clone();
+        let verify = |p: &[MaskedProof<E>]| {
+            let claims = verify_zk::<F, E>(
+                &shape,
+                &bias_w,
+                &out_w,
+                input_public.then_some(&public_x[..]),
+                &r,
+                lhs,
+                &ZkConvProof {
+                    stage1: p[0].clone(),
+                    stage2: p[1].clone(),
+                },
+                &mut Transcript::new(LABEL),
+            )
+            .unwrap();
+            (claims.deferred, claims.kernel_weights)
+        };
+        let stages = |claims: &[Deferred<E>], w: &[E]| -> Vec<Stage<E>> {
+            let (weight1, beta1) = explain::weight_and_beta(claims, 0);
+            let (weight2, _) = explain::weight_and_beta(claims, lay.len1);
+            let beta2 = claims
+                .iter()
+                .find_map(|c| match c {
+                    Deferred::Masked { table: 1, beta, .. } => Some(*beta),
+                    _ => None,
+                })
+                .unwrap_or(E::ONE);
+            // The kernel's scalar Σ_d w_d·m_d(z) moves by Δ when m_0 moves by Δ/w_0.
+            let w0_inv = w[0].inverse().expect("w_0 ≠ 0");
+            let mut knobs1: Vec<Knob<E>> = vec![
+                Box::new(move |r: &mut Randomness<E>, d: E| r.shift_table(0, d * w0_inv)),
+                explain::fresh(lay.scalar()),
+            ];
+            knobs1.extend((k2 + 1..k2 + 5).map(explain::table));
+            let knobs2: Vec<Knob<E>> = if input_public {
+                Vec::new()
+            } else {
+                vec![explain::table(k2)]
+            };
+            vec![
+                Stage {
+                    offset: 0,
+                    weight: weight1,
+                    beta: beta1,
+                    knobs: knobs1,
+                },
+                Stage {
+                    offset: lay.len1,
+                    weight: weight2,
+                    beta: beta2,
+                    knobs: knobs2,
+                },
+            ]
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &mask,
+            verify: &verify,
+            stages: &stages,
+        };
+        let vars: Vec<usize> = ta
+            .iter()
+            .map(|t| t.len().trailing_zeros() as usize)
+            .collect();
+        let sizes = mask_sizes(&vars);
+        let fresh = lay.len();
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+    }
+
+    #[test]
+    fn the_zero_knowledge_conv_step_is_simulated_for_any_witness() {
+        for (i, geometry) in CONVS.into_iter().enumerate() {
+            conv_witnesses::<Goldilocks, GoldilocksExt2>(50 + i as u64, geometry, false);
+        }
+        conv_witnesses::<Bn254Fr, Bn254Fr>(56, CONVS[0], false);
+        conv_witnesses::<Bn254Fr, Bn254Fr>(57, CONVS[3], false);
+        // A public input, the same for both: the kernels and biases differ.
+        conv_witnesses::<Goldilocks, GoldilocksExt2>(58, CONVS[1], true);
+        conv_witnesses::<Bn254Fr, Bn254Fr>(59, CONVS[2], true);
+    }
+
+    /// Zero knowledge of the window sum as code: two inputs of one pooling shape with their
+    /// requantized outputs give the identical proof under solved masks (`check_explained`);
+    /// then the spread over 64 runs. (With a public input the outputs are determined by it:
+    /// nothing is private, so only the committed input is tested.)
+    fn window_witnesses<F: BaseField, E: ExtField<F>>(seed: u64, pool: Pool) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let shape = pool_shape(pool);
+        let mut witness = || -> Vec<Vec<F>> {
+            let (c, (h, w), _) = pool;
+            let x: Vec<i64> = (0..c * h * w).map(|_| rng.gen_range(-20..20)).collect();
+            let x = pad(&shape.input, &x);
+            let [y, n, rem] = requantize(&pool_acc(&shape, &x));
+            [&x, &y, &n, &rem].map(|t| to_f::<F>(t)).to_vec()
+        };
+        let (ta, tb) = (witness(), witness());
+        let (_, out_w, lhs) = weights::<E>();
+        let r: Vec<E> = (0..shape.output.num_vars())
+            .map(|_| E::rand(&mut rng))
+            .collect();
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, shape, r, out_w) = (t.clone(), shape.clone(), r.clone(), out_w.clone());
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let outputs: Vec<(E, &[F])> = (0..3).map(|k| (out_w[k], &t[1 + k][..])).collect();
+                let (proof, claims) = prove_window_sum_zk(
+                    &shape,
+                    &t[0],
+                    false,
+                    &outputs,
+                    &r,
+                    lhs,
+                    &rnd.fresh,
+                    &rnd.masks(),
+                    &mut Transcript::new(LABEL),
+                );
+                Proven {
+                    proofs: vec![proof],
+                    claims,
+                    context: Vec::new(),
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |_: &[E], i: usize, z: &[E]| crate::poly::evaluate_base(&t[i], z)
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let verify = |p: &[MaskedProof<E>]| {
+            let claims = verify_window_sum_zk::<F, E>(
+                &shape,
+                &out_w,
+                None,
+                &r,
+                lhs,
+                &p[0],
+                &mut Transcript::new(LABEL),
+            )
+            .unwrap();
+            (claims, Vec::new())
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &explain::explicit_mask,
+            verify: &verify,
+            stages: &table_stages,
+        };
+        let vars: Vec<usize> = ta
+            .iter()
+            .map(|t| t.len().trailing_zeros() as usize)
+            .collect();
+        let sizes = mask_sizes(&vars);
+        let fresh = window_sum_zk_mask_len(&shape, false);
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+    }
+
+    #[test]
+    fn the_zero_knowledge_window_sum_is_simulated_for_any_witness() {
+        for (i, pool) in POOLS.into_iter().enumerate() {
+            window_witnesses::<Goldilocks, GoldilocksExt2>(60 + i as u64, pool);
+            window_witnesses::<Bn254Fr, Bn254Fr>(63 + i as u64, pool);
+        }
     }
 }

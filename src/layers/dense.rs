@@ -509,9 +509,20 @@ mod zk_tests {
     /// (W, x, bias, y, n, remainder) as integers.
     #[allow(clippy::type_complexity)]
     fn layer(rng: &mut StdRng, in_vars: usize, out_vars: usize) -> [Vec<i64>; 6] {
+        layer_on(rng, in_vars, out_vars, None)
+    }
+
+    /// [`layer`] on a given input (a public one), or a random one.
+    #[allow(clippy::type_complexity)]
+    fn layer_on(
+        rng: &mut StdRng,
+        in_vars: usize,
+        out_vars: usize,
+        x: Option<Vec<i64>>,
+    ) -> [Vec<i64>; 6] {
         let (ni, no) = (1usize << in_vars, 1usize << out_vars);
         let w: Vec<i64> = (0..ni * no).map(|_| rng.gen_range(-8..8)).collect();
-        let x: Vec<i64> = (0..ni).map(|_| rng.gen_range(-8..8)).collect();
+        let x: Vec<i64> = x.unwrap_or_else(|| (0..ni).map(|_| rng.gen_range(-8..8)).collect());
         let b: Vec<i64> = (0..no).map(|_| rng.gen_range(-50..50)).collect();
         let (mut y, mut n, mut rem) = (vec![0; no], vec![0; no], vec![0; no]);
         for o in 0..no {
@@ -679,5 +690,232 @@ mod zk_tests {
                 );
             }
         }
+    }
+
+    // The simulator's argument (`zk::explain`).
+
+    use crate::sumcheck::zk::MaskedProof;
+    use crate::zk::explain::{self, mask_sizes, table_stages, Proven, Randomness, Witnesses};
+
+    const LABEL: &[u8] = b"dense-zk-simulator";
+
+    /// A requantizing dense layer's tables `[W, x, b, y, n, rem]` in the field.
+    fn field_tables<F: Field>(t: &[Vec<i64>; 6]) -> Vec<Vec<F>> {
+        t.iter()
+            .map(|v| v.iter().map(|&e| f::<F>(e)).collect())
+            .collect()
+    }
+
+    /// The dense step's simulator test: two requantizing layers with the same shape, layer
+    /// point and public relation (and the same input when it is public), everything else
+    /// independent.
+    fn dense_witnesses<F: BaseField, E: ExtField<F>>(
+        seed: u64,
+        in_vars: usize,
+        out_vars: usize,
+        input_public: bool,
+        spread: bool,
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let a = layer(&mut rng, in_vars, out_vars);
+        let x_b = input_public.then(|| a[1].clone());
+        let b = layer_on(&mut rng, in_vars, out_vars, x_b);
+        assert_ne!(a[0], b[0]);
+        let (ta, tb) = (field_tables::<F>(&a), field_tables::<F>(&b));
+        let weights: Vec<E> = vec![E::ONE, -f::<E>(1 << SHIFT), f(1 << SHIFT), -E::ONE];
+        let lhs = -f::<E>(1 << (SHIFT - 1));
+        let degree = zk_mask_degree(input_public, weights.len());
+        let fresh = 1 + (in_vars.max(out_vars) + 1) * degree;
+        let r_o: Vec<E> = (0..out_vars).map(|_| E::rand(&mut rng)).collect();
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, weights, r_o) = (t.clone(), weights.clone(), r_o.clone());
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let outputs: Vec<(E, &[F])> = (0..4).map(|k| (weights[k], &t[2 + k][..])).collect();
+                let mask = Mask::from_entries(in_vars.max(out_vars) + 1, &rnd.fresh).unwrap();
+                let (proof, claims) = prove_zk(
+                    &t[0],
+                    &t[1],
+                    input_public,
+                    &outputs,
+                    &r_o,
+                    lhs,
+                    &mask,
+                    &rnd.masks(),
+                    &mut Transcript::new(LABEL),
+                );
+                Proven {
+                    proofs: vec![proof],
+                    claims,
+                    context: Vec::new(),
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |_: &[E], i: usize, z: &[E]| crate::poly::evaluate_base(&t[i], z)
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let verify = |p: &[MaskedProof<E>]| {
+            let x = input_public.then_some(&ta[1][..]);
+            let claims = verify_zk::<F, E>(
+                in_vars,
+                &weights,
+                x,
+                &r_o,
+                lhs,
+                degree,
+                &p[0],
+                &mut Transcript::new(LABEL),
+            )
+            .unwrap();
+            (claims, Vec::new())
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &explain::explicit_mask,
+            verify: &verify,
+            stages: &table_stages,
+        };
+        let sizes = mask_sizes(&[
+            in_vars + out_vars,
+            in_vars,
+            out_vars,
+            out_vars,
+            out_vars,
+            out_vars,
+        ]);
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        if spread {
+            explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+        }
+    }
+
+    /// Zero knowledge of the dense step as code (`zk::explain`): for two requantizing layers
+    /// with the same public statement, randomness is solved under which the second layer's
+    /// honest prover sends the first's proof, byte for byte, with the same claims, which hold on
+    /// its own tables; solving back returns the first randomness; with the masks zeroed the
+    /// proofs differ and the masked values are the tables' values. On both fields, inputs wider,
+    /// narrower and as wide as the outputs, and a public input (the same for both witnesses).
+    #[test]
+    fn the_dense_step_is_simulated_for_any_witness() {
+        for (in_vars, out_vars) in [(4, 2), (2, 4), (3, 3)] {
+            dense_witnesses::<Goldilocks, GoldilocksExt2>(20, in_vars, out_vars, false, false);
+            dense_witnesses::<Bn254Fr, Bn254Fr>(21, in_vars, out_vars, false, false);
+        }
+        dense_witnesses::<Goldilocks, GoldilocksExt2>(22, 3, 2, true, false);
+        dense_witnesses::<Bn254Fr, Bn254Fr>(23, 2, 3, true, false);
+    }
+
+    /// Over 64 proofs with fresh masks every element of the dense step's proof takes distinct
+    /// values and no masked value is in the clear; unmasked, the proofs repeat.
+    #[test]
+    fn the_dense_steps_messages_spread() {
+        dense_witnesses::<Goldilocks, GoldilocksExt2>(24, 3, 2, false, true);
+        dense_witnesses::<Bn254Fr, Bn254Fr>(25, 2, 3, false, true);
+    }
+
+    /// [`prove_matvec_zk`] with a public matrix (flatten's use, here a random one): the
+    /// statement is the matrix, the point and `Σ_i M(o, i)·x(i) − t_0(o) + 3·t_1(o) = 0`; the
+    /// witnesses are two inputs with their output tables.
+    fn matvec_witnesses<F: BaseField, E: ExtField<F>>(seed: u64, in_vars: usize, out_vars: usize) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let m: Vec<F> = (0..1usize << (in_vars + out_vars))
+            .map(|_| f(rng.gen_range(-8..8)))
+            .collect();
+        let r_o: Vec<E> = (0..out_vars).map(|_| E::rand(&mut rng)).collect();
+        let weights = [-E::ONE, f::<E>(3)];
+        let mut witness = || -> Vec<Vec<F>> {
+            let x: Vec<F> = (0..1usize << in_vars)
+                .map(|_| f(rng.gen_range(-8..8)))
+                .collect();
+            let t1: Vec<F> = (0..1usize << out_vars)
+                .map(|_| f(rng.gen_range(-8..8)))
+                .collect();
+            let t0: Vec<F> = (0..1usize << out_vars)
+                .map(|o| {
+                    let row = &m[o << in_vars..(o + 1) << in_vars];
+                    row.iter().zip(&x).map(|(&a, &b)| a * b).sum::<F>() + f::<F>(3) * t1[o]
+                })
+                .collect();
+            vec![m.clone(), x, t0, t1]
+        };
+        let (ta, tb) = (witness(), witness());
+        let degree = matvec_mask_degree(true, false, 2);
+        let n = in_vars.max(out_vars);
+        let fresh = 1 + (n + 1) * degree;
+        let folded = fold_rows(&m, in_vars, &eq_table(&r_o));
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, r_o, folded) = (t.clone(), r_o.clone(), folded.clone());
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let outputs: Vec<(E, &[F])> = vec![(weights[0], &t[2][..]), (weights[1], &t[3])];
+                let mask = Mask::from_entries(n + 1, &rnd.fresh).unwrap();
+                let (proof, claims) = prove_matvec_zk(
+                    MatVec {
+                        matrix: folded.clone(),
+                        matrix_public: true,
+                        x: &t[1],
+                        input_public: false,
+                    },
+                    &outputs,
+                    &r_o,
+                    E::ZERO,
+                    &mask,
+                    &rnd.masks(),
+                    &mut Transcript::new(LABEL),
+                );
+                Proven {
+                    proofs: vec![proof],
+                    claims,
+                    context: Vec::new(),
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |_: &[E], i: usize, z: &[E]| crate::poly::evaluate_base(&t[i], z)
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let matrix = |rho: &[E]| crate::poly::evaluate_base(&m, &[rho, &r_o[..]].concat());
+        let verify = |p: &[MaskedProof<E>]| {
+            let claims = verify_matvec_zk::<F, E>(
+                MatVecNames {
+                    step: "s",
+                    point: "p",
+                    input: "i",
+                },
+                in_vars,
+                &weights,
+                Some(&matrix),
+                None,
+                &r_o,
+                E::ZERO,
+                degree,
+                &p[0],
+                &mut Transcript::new(LABEL),
+            )
+            .unwrap();
+            (claims, Vec::new())
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &explain::explicit_mask,
+            verify: &verify,
+            stages: &table_stages,
+        };
+        let sizes = mask_sizes(&[in_vars + out_vars, in_vars, out_vars, out_vars]);
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+    }
+
+    /// The simulator's test and the spread of [`prove_matvec_zk`] with a public matrix, on both
+    /// fields.
+    #[test]
+    fn the_public_matrix_step_is_simulated_for_any_witness() {
+        matvec_witnesses::<Goldilocks, GoldilocksExt2>(26, 3, 2);
+        matvec_witnesses::<Bn254Fr, Bn254Fr>(27, 2, 3);
     }
 }

@@ -503,4 +503,83 @@ mod zk_tests {
         );
         assert_eq!(refused(&x, &copy, &fresh, &mut t), Ok(()));
     }
+
+    // The simulator's argument (`zk::explain`).
+
+    use crate::zk::explain::{self, mask_sizes, table_stages, Proven, Randomness, Witnesses};
+
+    const LABEL: &[u8] = b"flatten-zk-simulator";
+
+    /// The padded input and its copy of a random flattened tensor.
+    fn flattened<F: Field>(rng: &mut StdRng, input: &Dims) -> Vec<Vec<F>> {
+        let mut x = vec![F::ZERO; input.len()];
+        let mut copy = vec![F::ZERO; 1 << output_vars(input)];
+        for q in 0..input.logical_len() {
+            let v = F::from(rng.gen_range(0..100u64)) - F::from(50u64);
+            x[input.padded_index(q)] = v;
+            copy[q] = v;
+        }
+        vec![x, copy]
+    }
+
+    /// Zero knowledge of the flatten as code (`zk::explain`, `check_explained`): two inputs of
+    /// the same shape with their copies give the identical proof under solved masks, the claims
+    /// hold on each one's tables, solving back returns the first masks; unmasked, the proofs
+    /// differ and the masked values are the tables' values. Then the spread over 64 runs.
+    fn flatten_witnesses<F: BaseField, E: ExtField<F>>(seed: u64, shape: &[usize]) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let input = Dims::new(shape);
+        let (ta, tb) = (
+            flattened::<F>(&mut rng, &input),
+            flattened::<F>(&mut rng, &input),
+        );
+        let fresh = zk_mask_len(&input);
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, input) = (t.clone(), input.clone());
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let (proof, claims) = prove_zk(
+                    &input,
+                    &t[0],
+                    &t[1],
+                    &rnd.fresh,
+                    &rnd.masks(),
+                    &mut Transcript::new(LABEL),
+                )
+                .unwrap();
+                Proven {
+                    proofs: vec![proof],
+                    claims,
+                    context: Vec::new(),
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |_: &[E], i: usize, z: &[E]| crate::poly::evaluate_base(&t[i], z)
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let verify = |p: &[MaskedProof<E>]| {
+            let claims = verify_zk::<F, E>(&input, &p[0], &mut Transcript::new(LABEL)).unwrap();
+            (claims, Vec::new())
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &explain::explicit_mask,
+            verify: &verify,
+            stages: &table_stages,
+        };
+        let sizes = mask_sizes(&[input.num_vars(), output_vars(&input)]);
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+    }
+
+    #[test]
+    fn the_zero_knowledge_flatten_is_simulated_for_any_witness() {
+        for shape in SHAPES {
+            flatten_witnesses::<Goldilocks, GoldilocksExt2>(30, shape);
+            flatten_witnesses::<Bn254Fr, Bn254Fr>(31, shape);
+        }
+    }
 }

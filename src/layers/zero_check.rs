@@ -930,4 +930,136 @@ mod zk_tests {
         );
         assert!(prove_zk(3, &[&t, &t], &[(0, 1)], &fresh, &scalars, &mut tr).is_ok());
     }
+
+    // The simulator's argument (`zk::explain`).
+
+    use crate::zk::explain::{self, mask_sizes, Knob, Proven, Randomness, Stage, Witnesses};
+
+    const LABEL: &[u8] = b"zero-check-zk-simulator";
+
+    /// Shifts of the committed segments' masks (`(segment, coefficient)`) that move step table
+    /// `t`'s mask (a combination of theirs) by one and every other table's by zero: each
+    /// table's own knob. The max-pool's six differences over seven tensors are independent, so
+    /// each has one (`spec/zk.md`: the simulator needs their masks independent).
+    fn knob_shifts(case: Case, t: usize) -> Vec<(usize, i64)> {
+        match (case, t) {
+            (Case::MaxPool, 0..=3) => vec![(t, -1)],
+            // out − m1 alone: m1 down, and a, b with it so m1 − a and m1 − b stay.
+            (Case::MaxPool, 4) => vec![(4, -1), (0, -1), (1, -1)],
+            (Case::MaxPool, _) => vec![(5, -1), (2, -1), (3, -1)],
+            _ => vec![(t, 1)],
+        }
+    }
+
+    /// Zero knowledge of the zero-check as code (`zk::explain`, `check_explained`): two
+    /// witnesses of the same pairs (requantization's `y, n`; the max-pool's differences; a table
+    /// shared by two pairs) give the identical proof under solved masks. The randomness is the
+    /// committed *segments'* masks: a difference's mask is the difference of theirs, and the
+    /// solved shifts act on the segments. Then the spread over 64 runs.
+    fn zero_check_witnesses<F: BaseField, E: ExtField<F>>(seed: u64, case: Case, vars: usize) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (wa, wb) = (
+            witness(&mut rng, case, vars, Cheat::None),
+            witness(&mut rng, case, vars, Cheat::None),
+        );
+        assert_ne!(wa.honest, wb.honest);
+        let step_tables = |w: &Witness| -> Vec<Vec<F>> {
+            w.tables
+                .iter()
+                .map(|c| {
+                    (0..1 << vars)
+                        .map(|x| c.iter().map(|&(s, k)| f::<F>(k * w.honest[s][x])).sum())
+                        .collect()
+                })
+                .collect()
+        };
+        let (ta, tb) = (step_tables(&wa), step_tables(&wb));
+        let (combos, pairs) = (wa.tables.clone(), wa.pairs.clone());
+        // Table t's mask: the combination of the segments' masks.
+        let mask = |rnd: &Randomness<E>, _: &[E], t: usize, z: &[E]| -> E {
+            let m = rnd.masks();
+            combos[t]
+                .iter()
+                .map(|&(s, k)| f::<E>(k) * m.mask_at(s, z))
+                .sum()
+        };
+        struct Segs<'a, E: Field>(&'a [Combo], crate::zk::ExplicitMasks<E>);
+        impl<E: Field> TableMasks<E> for Segs<'_, E> {
+            fn mask_at(&self, t: usize, z: &[E]) -> E {
+                self.0[t]
+                    .iter()
+                    .map(|&(s, k)| f::<E>(k) * self.1.mask_at(s, z))
+                    .sum()
+            }
+        }
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, combos, pairs) = (t.clone(), combos.clone(), pairs.clone());
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let refs: Vec<&[F]> = t.iter().map(Vec::as_slice).collect();
+                let (proof, claims) = prove_zk(
+                    vars,
+                    &refs,
+                    &pairs,
+                    &rnd.fresh,
+                    &Segs(&combos, rnd.masks()),
+                    &mut Transcript::new(LABEL),
+                )
+                .unwrap();
+                Proven {
+                    proofs: vec![proof],
+                    claims,
+                    context: Vec::new(),
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |_: &[E], i: usize, z: &[E]| crate::poly::evaluate_base(&t[i], z)
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let verify = |p: &[MaskedProof<E>]| {
+            let claims =
+                verify_zk(vars, ta.len(), &pairs, &p[0], &mut Transcript::new(LABEL)).unwrap();
+            (claims, Vec::new())
+        };
+        let stages = |claims: &[Deferred<E>], _: &[E]| -> Vec<Stage<E>> {
+            let (weight, beta) = explain::weight_and_beta(claims, 0);
+            let knobs: Vec<Knob<E>> = (0..ta.len())
+                .map(|t| {
+                    let shifts = knob_shifts(case, t);
+                    Box::new(move |r: &mut Randomness<E>, d: E| {
+                        for &(s, k) in &shifts {
+                            r.shift_table(s, f::<E>(k) * d);
+                        }
+                    }) as Knob<E>
+                })
+                .collect();
+            vec![Stage {
+                offset: 0,
+                weight,
+                beta,
+                knobs,
+            }]
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &mask,
+            verify: &verify,
+            stages: &stages,
+        };
+        let fresh = zk_mask_len(vars);
+        let sizes = mask_sizes(&vec![vars; wa.honest.len()]);
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+    }
+
+    #[test]
+    fn the_zero_knowledge_zero_check_is_simulated_for_any_witness() {
+        for case in CASES {
+            zero_check_witnesses::<Goldilocks, GoldilocksExt2>(40, case, 4);
+            zero_check_witnesses::<Bn254Fr, Bn254Fr>(41, case, 3);
+        }
+    }
 }
