@@ -407,7 +407,9 @@ pub fn input_shape(onnx: &[u8]) -> Result<Vec<usize>, OnnxError> {
 }
 
 /// The imported float graph's output on one input (row-major, in [`input_shape`]), before any
-/// Softmax/ArgMax: BatchNormalization folded, Dropout and Identity dropped, computed in `f32`.
+/// Softmax/ArgMax, as imported (per-channel affine maps folded or depthwise convolutions,
+/// averages over non-power-of-two windows as convolutions of weights `1/k²`, Pads as padding,
+/// Dropout and Identity dropped), computed in `f32`.
 pub fn evaluate_float(onnx: &[u8], input: &[f32]) -> Result<Vec<f32>, OnnxError> {
     let model = decode(onnx, None)?;
     evaluate(&model, input)
