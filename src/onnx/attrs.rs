@@ -117,6 +117,20 @@ impl<'a> Attrs<'_, 'a> {
         }
     }
 
+    /// A string attribute (UTF-8, lossily), `default` when absent.
+    pub(crate) fn string(&self, name: &str, default: &str) -> Result<String, OnnxError> {
+        match self.get(name) {
+            None => Ok(default.to_string()),
+            Some(a)
+                if a.r#type == Some(attribute_type::STRING)
+                    || (a.r#type.is_none() && a.s.is_some()) =>
+            {
+                Ok(String::from_utf8_lossy(a.s.as_deref().unwrap_or_default()).into_owned())
+            }
+            Some(a) => Err(self.wrong_type(a, "a string")),
+        }
+    }
+
     /// `auto_pad` absent or `NOTSET`.
     pub(crate) fn auto_pad(&self) -> Result<(), OnnxError> {
         match self.get("auto_pad") {

@@ -21,6 +21,7 @@ use super::proto::{data_type, GraphProto, ModelProto, NodeProto, TensorProto, Va
 use super::tensor::{convert, Const, Data};
 use super::{NodeOutcome, NodeRef, NodeReport, OnnxError};
 use crate::model::MaxPool2d;
+use crate::network::plan::MAX_KERNEL_AREA;
 
 /// A float layer, with the IR's semantics (see [`crate::model::Layer`]) and real-valued
 /// parameters.
@@ -147,6 +148,9 @@ impl Act {
 #[derive(Clone, Debug)]
 enum Value<'a> {
     Act(Act),
+    /// A zero `Pad` of an activation's height and width, `[top, left, bottom, right]`: no
+    /// layer; the Conv, AveragePool or MaxPool that reads it adds it to its padding.
+    Padded(Act, [usize; 4]),
     Const(ConstVal<'a>),
     Outside,
 }
@@ -375,6 +379,7 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         layers: Vec::new(),
         shapes: Vec::new(),
         layer_node: Vec::new(),
+        out_name: Vec::new(),
         outside: Vec::new(),
         last_outside: None,
         budget: Budget::default(),
@@ -422,6 +427,9 @@ struct Builder<'a> {
     layers: Vec<FloatLayer>,
     shapes: Vec<Vec<usize>>,
     layer_node: Vec<NodeRef>,
+    /// `out_name[l]`: the tensor name layer `l`'s output is bound to (the last node folded
+    /// into it), which a per-channel affine map may be folded into when nothing else reads it.
+    out_name: Vec<&'a str>,
     outside: Vec<String>,
     /// The tensor the last outside-the-proof operator wrote.
     last_outside: Option<&'a str>,
@@ -500,20 +508,13 @@ impl<'a> Builder<'a> {
             "GlobalAveragePool" => {
                 attrs.known(NO_ATTRIBUTES)?;
                 let x = self.act_input(ctx, node, 0)?;
-                let [c, h, w] = *x.shape.as_slice() else {
-                    return Err(ctx.unsupported(format!(
-                        "input of shape {:?}; a [C, H, W] tensor is supported",
-                        x.shape
-                    )));
-                };
-                if h != w || !h.is_power_of_two() {
-                    return Err(ctx.unsupported(format!(
-                        "a {h}×{w} window: the IR averages over square windows whose area is \
-                         a power of two"
-                    )));
-                }
-                let layer = FloatLayer::AvgPool { size: h, stride: h };
-                self.push(ctx, node, layer, vec![c, 1, 1])
+                self.global_average(ctx, node, x, true)
+            }
+            "ReduceMean" => self.reduce_mean(ctx, node, &attrs),
+            "Pad" => self.pad(ctx, node, &attrs),
+            "Sub" | "Mul" | "Div" if !(0..node.input.len()).all(|i| self.is_const(node, i)) => {
+                attrs.known(NO_ATTRIBUTES)?;
+                self.arith(ctx, node)
             }
             "Flatten" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Flatten" => {
@@ -654,7 +655,7 @@ impl<'a> Builder<'a> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
             Value::Const(_) => self.constant(ctx, node, i),
-            Value::Act(_) => Err(ctx.unsupported(format!(
+            Value::Act(_) | Value::Padded(..) => Err(ctx.unsupported(format!(
                 "input {name:?} is computed from the model input; {} is supported only on \
                  constants and tensor shapes, which are folded at import",
                 ctx.op
@@ -681,6 +682,15 @@ impl<'a> Builder<'a> {
     fn shape_of(&self, ctx: &Ctx, node: &NodeProto, i: usize) -> Result<Vec<usize>, OnnxError> {
         match self.value(ctx, node, i)? {
             Value::Act(x) => Ok(std::iter::once(1).chain(x.shape).collect()),
+            Value::Padded(x, [t, l, b, r]) => match *x.shape.as_slice() {
+                [c, h, w] => Ok(vec![
+                    1,
+                    c,
+                    h.saturating_add(t).saturating_add(b),
+                    w.saturating_add(l).saturating_add(r),
+                ]),
+                _ => Err(padded_read(ctx)),
+            },
             Value::Const(ConstVal::Proto(t)) => {
                 let mut dims = Vec::with_capacity(t.dims.len());
                 for &d in &t.dims {
@@ -904,7 +914,28 @@ impl<'a> Builder<'a> {
                 "is a constant; this operator must read an activation (the graph's input or a \
                  layer's output)",
             )),
+            Value::Padded(..) => Err(padded_read(ctx)),
             Value::Outside => Err(self.after_outside(ctx)),
+        }
+    }
+
+    /// Input 0 of a Conv or pool: an activation in the IR's layout, and the zero padding
+    /// `[top, left, bottom, right]` of the `Pad` nodes between it and this node (none: zeros).
+    fn spatial_input(
+        &mut self,
+        ctx: &Ctx,
+        node: &NodeProto,
+    ) -> Result<(Act, [usize; 4]), OnnxError> {
+        match self.value(ctx, node, 0)? {
+            Value::Padded(x, pads) => {
+                if self.last_outside.is_some() {
+                    return Err(self.after_outside(ctx));
+                }
+                // Pad keeps the IR's layout (it refuses NHWC views).
+                self.reads.push(x.tensor());
+                Ok((x, pads))
+            }
+            _ => Ok((self.act_input(ctx, node, 0)?, [0; 4])),
         }
     }
 
@@ -1002,6 +1033,8 @@ impl<'a> Builder<'a> {
         self.layers.push(layer);
         self.shapes.push(shape);
         self.layer_node.push(ctx.node_ref());
+        self.out_name
+            .push(node.output.first().map_or("", String::as_str));
         Ok(NodeOutcome::Layer { layer: index })
     }
 
@@ -1047,6 +1080,7 @@ impl<'a> Builder<'a> {
         attrs.known(&["perm"])?;
         let x = match self.value(ctx, node, 0)? {
             Value::Act(x) => x,
+            Value::Padded(..) => return Err(padded_read(ctx)),
             Value::Outside => return Err(self.after_outside(ctx)),
             Value::Const(_) => return Err(ctx.bad_input(input_name(node, 0), "is a constant")),
         };
@@ -1134,7 +1168,7 @@ impl<'a> Builder<'a> {
         attrs.auto_pad()?;
         let group = attrs.int("group", 1)?;
         attrs.all_ones("dilations")?;
-        let x = self.act_input(ctx, node, 0)?;
+        let (x, pad) = self.spatial_input(ctx, node)?;
         let [c, h, w] = *x.shape.as_slice() else {
             return Err(ctx.unsupported(format!(
                 "input of shape {:?}; a [C, H, W] tensor is supported",
@@ -1178,7 +1212,16 @@ impl<'a> Builder<'a> {
             }
         }
         let stride = attrs.stride()?;
-        let padding = attrs.padding()?;
+        let own = attrs.padding()?;
+        let total = pad.map(|p| p.saturating_add(own));
+        let padding = total[0];
+        if total.iter().any(|&p| p != padding) {
+            return Err(ctx.unsupported(format!(
+                "its input is the output of a Pad of [top, left, bottom, right] = {pad:?}, which \
+                 with its own padding {own} pads the sides unequally; equal padding on all four \
+                 sides is supported"
+            )));
+        }
         let weights = weights.floats(ctx, wname)?;
         let bias = self.bias(ctx, node, 2, o)?;
         let oh = window_out(h, kh, stride, padding);
@@ -1304,17 +1347,6 @@ impl<'a> Builder<'a> {
         }
         let epsilon = attrs.float("epsilon", 1e-5)?;
         let x = self.act_input(ctx, node, 0)?;
-        let xname = input_name(node, 0);
-        let layer = x.layer.filter(|&l| {
-            matches!(self.layers.get(l), Some(FloatLayer::Conv { .. }))
-                && self.consumers.get(xname) == Some(&1)
-        });
-        let Some(l) = layer else {
-            return Err(ctx.unsupported(
-                "its input is not the output of a Conv used only by this node; \
-                 BatchNormalization is supported only right after a Conv (it is folded in)",
-            ));
-        };
         let channels = x.shape.first().copied().unwrap_or(0);
         let mut params = Vec::with_capacity(4);
         for i in 1..=4 {
@@ -1329,31 +1361,198 @@ impl<'a> Builder<'a> {
             }
             params.push(v);
         }
-        let [scale, shift, mean, var] = params.as_slice() else {
+        let [gamma, beta, mean, var] = params.as_slice() else {
             unreachable!("four parameters were read");
         };
-        if let Some(FloatLayer::Conv { weights, bias, .. }) = self.layers.get_mut(l) {
-            let per_channel = weights.len() / channels.max(1);
-            for ch in 0..channels {
-                let s = scale[ch] / (var[ch] + epsilon).sqrt();
-                if !s.is_finite() {
-                    return Err(ctx.bad_input(
-                        input_name(node, 4),
-                        format!(
-                            "channel {ch}: variance {} + epsilon {epsilon} gives no finite scale",
-                            var[ch]
-                        ),
+        let mut scale = Vec::with_capacity(channels);
+        let mut shift = Vec::with_capacity(channels);
+        for ch in 0..channels {
+            let s = gamma[ch] / (var[ch] + epsilon).sqrt();
+            let b = beta[ch] - mean[ch] * s;
+            if !s.is_finite() || !b.is_finite() {
+                return Err(ctx.bad_input(
+                    input_name(node, 4),
+                    format!(
+                        "channel {ch}: variance {} + epsilon {epsilon} gives no finite scale",
+                        var[ch]
+                    ),
+                ));
+            }
+            scale.push(s);
+            shift.push(b);
+        }
+        self.affine(ctx, node, x, input_name(node, 0), &scale, &shift)
+    }
+
+    /// The layer a per-channel affine map of `x` (read as `xname`) may be folded into: a Conv
+    /// or Dense whose output `x` is, bound to `xname` (not an alias that other nodes may
+    /// read under another name), which no other node reads.
+    fn foldable(&self, x: &Act, xname: &str) -> Option<usize> {
+        let l = x.layer?;
+        let linear = matches!(
+            self.layers.get(l),
+            Some(FloatLayer::Conv { .. } | FloatLayer::Dense { .. })
+        );
+        let only_reader = self.consumers.get(xname) == Some(&1);
+        (linear && only_reader && x.layout == Layout::Ir && self.out_name.get(l) == Some(&xname))
+            .then_some(l)
+    }
+
+    /// `y[c] = scale[c] · x[c] + shift[c]` per channel (or feature of a flat tensor), one
+    /// value per channel each: folded into the Conv or Dense that produced `x` when nothing
+    /// else reads it (its weights of output `c` times `scale[c]`, its bias
+    /// `bias[c] · scale[c] + shift[c]`), else a depthwise 1×1 convolution (groups = channels)
+    /// of a `[C, H, W]` tensor. A flat tensor not right after a Gemm/MatMul is refused.
+    fn affine(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        x: Act,
+        xname: &'a str,
+        scale: &[f32],
+        shift: &[f32],
+    ) -> Result<NodeOutcome, OnnxError> {
+        let channels = x.shape.first().copied().unwrap_or(0);
+        if scale.len() != channels || shift.len() != channels {
+            return Err(ctx.unsupported(format!(
+                "a per-channel map of {} scales and {} offsets on {channels} channels",
+                scale.len(),
+                shift.len()
+            )));
+        }
+        if let Some(l) = self.foldable(&x, xname) {
+            if let Some(
+                FloatLayer::Conv { weights, bias, .. } | FloatLayer::Dense { weights, bias, .. },
+            ) = self.layers.get_mut(l)
+            {
+                let per = weights.len() / channels.max(1);
+                for (ch, (s, t)) in scale.iter().zip(shift).enumerate() {
+                    for w in weights.iter_mut().skip(ch * per).take(per) {
+                        *w *= s;
+                    }
+                    if let Some(b) = bias.get_mut(ch) {
+                        *b = *b * s + t;
+                    }
+                }
+                let bad = weights.iter().chain(bias.iter()).any(|v| !v.is_finite());
+                if bad {
+                    return Err(ctx.unsupported(
+                        "folding it into the preceding layer gives a weight or bias that is \
+                         not finite",
                     ));
                 }
-                for w in &mut weights[ch * per_channel..(ch + 1) * per_channel] {
-                    *w *= s;
-                }
-                bias[ch] = (bias[ch] - mean[ch]) * s + shift[ch];
             }
+            self.set_outputs(ctx, node, Value::Act(x))?;
+            self.layer_node[l].name = format!("{} + {}", self.layer_node[l].name, ctx.node);
+            self.out_name[l] = node.output.first().map_or("", String::as_str);
+            return Ok(NodeOutcome::FoldedInto { layer: l });
         }
-        self.set_outputs(ctx, node, Value::Act(x))?;
-        self.layer_node[l].name = format!("{} + {}", self.layer_node[l].name, ctx.node);
-        Ok(NodeOutcome::FoldedInto { layer: l })
+        match *x.shape.as_slice() {
+            [c, h, w] if x.layout == Layout::Ir => {
+                let layer = FloatLayer::Conv {
+                    in_channels: c,
+                    out_channels: c,
+                    kernel: [1, 1],
+                    stride: 1,
+                    padding: 0,
+                    groups: c,
+                    weights: scale.to_vec(),
+                    bias: shift.to_vec(),
+                };
+                self.push(ctx, node, layer, vec![c, h, w])
+            }
+            _ => Err(ctx.unsupported(format!(
+                "a per-channel scale or offset of a tensor of shape [1, {}] is supported only \
+                 right after a Conv, Gemm or MatMul that nothing else reads (folded into its \
+                 weights and bias), or on a [1, C, H, W] tensor (a depthwise 1×1 convolution)",
+                join(&x.shape)
+            ))),
+        }
+    }
+
+    /// A constant operand of an element-wise operator on `x`: one value per channel of `x`
+    /// (a scalar, or a shape that broadcasts along the channel axis only, as `[C, 1, 1]` or
+    /// `[1, C, 1, 1]` against `[1, C, H, W]`), expanded to one value per channel.
+    fn per_channel(
+        &self,
+        ctx: &Ctx,
+        node: &NodeProto,
+        ci: usize,
+        x: &Act,
+    ) -> Result<Vec<f32>, OnnxError> {
+        let cname = input_name(node, ci);
+        let c = self.constant(ctx, node, ci)?;
+        let cdims = c.dims.clone();
+        let values = c.floats(ctx, cname)?;
+        let channels = x.shape.first().copied().unwrap_or(0);
+        let rank = x.shape.len() + 1;
+        let per_channel = cdims.len() <= rank
+            && cdims.iter().enumerate().all(|(j, &d)| {
+                let axis = rank - cdims.len() + j;
+                d == 1 || (axis == 1 && d == channels)
+            });
+        match values.as_slice() {
+            [v] if per_channel => Ok(vec![*v; channels]),
+            v if per_channel && v.len() == channels => Ok(values),
+            _ => Err(ctx.unsupported(format!(
+                "{} of a constant of shape {cdims:?} and a tensor of shape [1, {}]; a scalar \
+                 or one value per channel (broadcast along axis 1) is supported",
+                ctx.op,
+                join(&x.shape)
+            ))),
+        }
+    }
+
+    /// Add, Sub, Mul or Div of an activation and a constant that is a scalar or one value per
+    /// channel: a per-channel affine map ([`Self::affine`]). Mul, Sub and Div of two
+    /// activations, and a constant divided by an activation, are refused.
+    fn arith(&mut self, ctx: &Ctx, node: &'a NodeProto) -> Result<NodeOutcome, OnnxError> {
+        if node.input.len() != 2 {
+            return Err(ctx.unsupported(format!(
+                "{} inputs; {} takes two",
+                node.input.len(),
+                ctx.op
+            )));
+        }
+        let (xi, ci) = match (self.value(ctx, node, 0)?, self.value(ctx, node, 1)?) {
+            (Value::Act(_) | Value::Padded(..), Value::Const(_)) => (0, 1),
+            (Value::Const(_), Value::Act(_) | Value::Padded(..)) => (1, 0),
+            (Value::Outside, _) | (_, Value::Outside) => return Err(self.after_outside(ctx)),
+            _ => {
+                return Err(ctx.unsupported(format!(
+                    "{} of two activations is not supported (only Add of two activations, a \
+                     residual, is); an activation and a constant scalar or per-channel \
+                     constant are",
+                    ctx.op
+                )))
+            }
+        };
+        let x = self.act_input(ctx, node, xi)?;
+        let c = self.per_channel(ctx, node, ci, &x)?;
+        let n = c.len();
+        let (scale, shift) = match (ctx.op.as_str(), xi) {
+            ("Add", _) => (vec![1.0; n], c),
+            ("Mul", _) => (c, vec![0.0; n]),
+            ("Sub", 0) => (vec![1.0; n], c.iter().map(|v| -v).collect()),
+            ("Sub", _) => (vec![-1.0; n], c),
+            ("Div", 0) => {
+                let inv: Vec<f32> = c.iter().map(|v| 1.0 / v).collect();
+                if inv.iter().any(|v| !v.is_finite() || *v == 0.0) {
+                    return Err(ctx.bad_input(
+                        input_name(node, ci),
+                        "a divisor is zero or too small; non-zero finite divisors are needed",
+                    ));
+                }
+                (inv, vec![0.0; n])
+            }
+            _ => {
+                return Err(ctx.unsupported(
+                    "divides a constant by an activation; only an activation divided by a \
+                     constant is supported",
+                ))
+            }
+        };
+        self.affine(ctx, node, x, input_name(node, xi), &scale, &shift)
     }
 
     fn add(
@@ -1399,9 +1598,10 @@ impl<'a> Builder<'a> {
                 let shape = first.shape;
                 self.push(ctx, node, FloatLayer::Add { from }, shape)
             }
-            (Value::Act(_), Value::Const(_)) => self.add_constant(ctx, node, 0, 1),
-            (Value::Const(_), Value::Act(_)) => self.add_constant(ctx, node, 1, 0),
+            (Value::Act(_) | Value::Padded(..), Value::Const(_))
+            | (Value::Const(_), Value::Act(_) | Value::Padded(..)) => self.arith(ctx, node),
             (Value::Outside, _) | (_, Value::Outside) => Err(self.after_outside(ctx)),
+            (Value::Padded(..), _) | (_, Value::Padded(..)) => Err(padded_read(ctx)),
             (Value::Const(_), Value::Const(_)) => self.fold_node(ctx, node, attrs),
         }
     }
@@ -1455,57 +1655,6 @@ impl<'a> Builder<'a> {
         }
         let (h, w) = hw.unwrap_or_default();
         self.push(ctx, node, FloatLayer::Concat, vec![channels, h, w])
-    }
-
-    /// `x + c` with `x` the previous layer's output: folded into that layer's bias when it is
-    /// a Conv or Dense that nothing else reads and `c` is one value per channel or output.
-    fn add_constant(
-        &mut self,
-        ctx: &Ctx,
-        node: &'a NodeProto,
-        xi: usize,
-        ci: usize,
-    ) -> Result<NodeOutcome, OnnxError> {
-        let x = self.act_input(ctx, node, xi)?;
-        let xname = input_name(node, xi);
-        let cname = input_name(node, ci);
-        let c = self.constant(ctx, node, ci)?;
-        let cdims = c.dims.clone();
-        let values = c.floats(ctx, cname)?;
-        let only_reader = self.consumers.get(xname) == Some(&1);
-        let Some(l) = x.layer.filter(|_| only_reader) else {
-            return Err(ctx.unsupported(
-                "adds a constant to a tensor that is not the output of a Conv or \
-                 Gemm/MatMul read only by this node; only such bias additions are supported",
-            ));
-        };
-        // The constant must broadcast along the channel (Conv) or feature (Dense) axis only.
-        let channels = x.shape.first().copied().unwrap_or(0);
-        let rank = x.shape.len() + 1;
-        let per_channel = cdims.len() <= rank
-            && cdims.iter().enumerate().all(|(j, &d)| {
-                let axis = rank - cdims.len() + j;
-                d == 1 || (axis == 1 && d == channels)
-            });
-        let fits = per_channel && (values.len() == channels || values.len() == 1);
-        // (per_channel implies values.len() is 1 or channels.)
-        match self.layers.get_mut(l) {
-            Some(FloatLayer::Conv { bias, .. } | FloatLayer::Dense { bias, .. }) if fits => {
-                for (k, b) in bias.iter_mut().enumerate() {
-                    *b += values[if values.len() == 1 { 0 } else { k }];
-                }
-            }
-            _ => {
-                return Err(ctx.unsupported(format!(
-                    "adds a constant of shape {:?} to a tensor of shape [1, {}]; only a \
-                     per-channel bias right after a Conv, Gemm or MatMul is supported",
-                    cdims,
-                    join(&x.shape)
-                )))
-            }
-        }
-        self.set_outputs(ctx, node, Value::Act(x))?;
-        Ok(NodeOutcome::FoldedInto { layer: l })
     }
 
     fn pool(
@@ -1569,48 +1718,299 @@ impl<'a> Builder<'a> {
                 ))
             }
         };
-        if !max && attrs.padding()? != 0 {
+        let stride = attrs.stride()?;
+        let own = attrs.ints("pads")?.unwrap_or_else(|| vec![0; 4]);
+        if !max && own.iter().any(|&p| p != 0) && attrs.int("count_include_pad", 0)? != 1 {
             return Err(ctx.attribute(
                 "pads",
-                format!("{:?}", attrs.ints("pads")?.unwrap_or_default()),
-                "no padding is supported for AveragePool",
+                format!("{own:?}"),
+                "an AveragePool's own padding is supported only with count_include_pad = 1 \
+                 (padding counted in the average, as after a Pad node)",
             ));
         }
-        if !max && !(size * size).is_power_of_two() {
-            return Err(ctx.attribute(
-                "kernel_shape",
-                format!("{kernel:?}"),
-                "an average over a power-of-two window area (k = 1, 2, 4, 8, …) is supported",
-            ));
-        }
-        let stride = attrs.stride()?;
-        let x = self.act_input(ctx, node, 0)?;
+        let (x, pad) = self.spatial_input(ctx, node)?;
         let [c, h, w] = *x.shape.as_slice() else {
             return Err(ctx.unsupported(format!(
                 "input of shape {:?}; a [C, H, W] tensor is supported",
                 x.shape
             )));
         };
-        let (layer, oh, ow) = if max {
-            let pads = attrs.ints("pads")?.unwrap_or_else(|| vec![0; 4]);
+        // The node's own pads plus the Pad nodes' before it, [top, left, bottom, right].
+        let pads: Vec<i64> = match own.as_slice() {
+            [_, _, _, _] => own
+                .iter()
+                .zip(pad)
+                .map(|(&o, p)| o.saturating_add(i64::try_from(p).unwrap_or(i64::MAX)))
+                .collect(),
+            _ => {
+                return Err(ctx.attribute(
+                    "pads",
+                    format!("{own:?}"),
+                    "four pads [top, left, bottom, right] are supported",
+                ))
+            }
+        };
+        if max {
+            if pad != [0; 4] && !self.non_negative(x.tensor()) {
+                return Err(ctx.unsupported(format!(
+                    "its input is the output of a Pad of [top, left, bottom, right] = {pad:?}: \
+                     zero padding equals a max-pool's padding (which never wins) only on a \
+                     non-negative input, such as a Relu's output, and this input may be \
+                     negative"
+                )));
+            }
             let m = max_pool_of(size, stride, &pads, ceil == 1, [h, w])
                 .map_err(|supported| ctx.attribute("pads", format!("{pads:?}"), &supported))?;
             let (Some(oh), Some(ow)) = (m.output(h), m.output(w)) else {
                 unreachable!("max_pool_of checks that the windows fit")
             };
-            (FloatLayer::MaxPool(m), oh, ow)
-        } else {
-            let (Some(oh), Some(ow)) = (
-                window_out(h, size, stride, 0),
-                window_out(w, size, stride, 0),
-            ) else {
-                return Err(ctx.unsupported(format!(
-                    "a {size}×{size} window does not fit the {h}×{w} input"
-                )));
-            };
-            (FloatLayer::AvgPool { size, stride }, oh, ow)
+            return self.push(ctx, node, FloatLayer::MaxPool(m), vec![c, oh, ow]);
+        }
+        let padding = pads[0];
+        let padding = usize::try_from(padding)
+            .ok()
+            .filter(|&p| p <= u32::MAX as usize && pads.iter().all(|&q| q == pads[0]))
+            .ok_or_else(|| {
+                ctx.attribute(
+                    "pads",
+                    format!("{pads:?}"),
+                    "equal padding on all four sides (its own pads with count_include_pad = 1, \
+                     plus a Pad node's) is supported for AveragePool",
+                )
+            })?;
+        let (Some(oh), Some(ow)) = (
+            window_out(h, size, stride, padding),
+            window_out(w, size, stride, padding),
+        ) else {
+            return Err(ctx.unsupported(format!(
+                "a {size}×{size} window does not fit the {h}×{w} input padded by {padding}"
+            )));
         };
+        let area = size.saturating_mul(size);
+        if padding == 0 && area.is_power_of_two() {
+            let layer = FloatLayer::AvgPool { size, stride };
+            return self.push(ctx, node, layer, vec![c, oh, ow]);
+        }
+        // Any other window or zero padding: a depthwise convolution of weights 1/k².
+        let layer = average_conv(ctx, c, [size, size], stride, padding)?;
         self.push(ctx, node, layer, vec![c, oh, ow])
+    }
+
+    /// The mean of each channel of `x` (`[C, H, W]`; a view in NHWC when `nhwc_ok`): the IR's
+    /// average pool when `H = W` is a power of two, else a depthwise `H × W` convolution of
+    /// weights `1/(H·W)`. The output is `[C, 1, 1]`, then flattened to `[C]` unless `keep`.
+    fn global_average(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        x: Act,
+        keep: bool,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let [c, h, w] = match (x.layout, x.shape.as_slice()) {
+            (Layout::Ir, &[c, h, w]) => [c, h, w],
+            (Layout::Nhwc, &[h, w, c]) => [c, h, w],
+            _ => {
+                return Err(ctx.unsupported(format!(
+                    "input of shape [1, {}]; a [1, C, H, W] tensor is supported",
+                    join(&x.shape)
+                )))
+            }
+        };
+        let layer = if h == w && h.is_power_of_two() {
+            FloatLayer::AvgPool { size: h, stride: h }
+        } else {
+            average_conv(ctx, c, [h, w], 1, 0)?
+        };
+        let outcome = self.push(ctx, node, layer, vec![c, 1, 1])?;
+        let NodeOutcome::Layer { layer: pooled } = outcome else {
+            return Ok(outcome);
+        };
+        if !keep {
+            self.flatten(ctx, node, Act::ir(Some(pooled), vec![c, 1, 1]))?;
+        } else if x.layout == Layout::Nhwc {
+            // The graph sees [1, 1, C] in NHWC.
+            let act = Act {
+                layer: Some(pooled),
+                shape: vec![1, 1, c],
+                layout: Layout::Nhwc,
+            };
+            self.set_outputs(ctx, node, Value::Act(act))?;
+        }
+        Ok(outcome)
+    }
+
+    /// ReduceMean over the height and width (axes 2 and 3 of NCHW, or 1 and 2 of an NHWC
+    /// view): a global average pool.
+    fn reduce_mean(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["axes", "keepdims", "noop_with_empty_axes"])?;
+        let keepdims = attrs.int("keepdims", 1)?;
+        if !matches!(keepdims, 0 | 1) {
+            return Err(ctx.attribute(
+                "keepdims",
+                keepdims.to_string(),
+                "keepdims = 0 or 1 is supported",
+            ));
+        }
+        // Opset 18 on: axes as input 1; before: as an attribute.
+        let axes = match attrs.ints("axes")? {
+            Some(axes) => Some(axes),
+            None => self.folded_ints(ctx, node, 1)?,
+        };
+        let x = self.act_input_any(ctx, node, 0)?;
+        let rank = x.shape.len() as i64 + 1;
+        let mut axes: Vec<i64> = axes
+            .unwrap_or_default()
+            .iter()
+            .map(|&a| if a < 0 { a + rank } else { a })
+            .collect();
+        axes.sort_unstable();
+        let want: &[i64] = if x.layout == Layout::Nhwc {
+            &[1, 2]
+        } else {
+            &[2, 3]
+        };
+        if rank != 4 || axes != want {
+            return Err(ctx.attribute(
+                "axes",
+                format!("{axes:?}"),
+                "a mean over the height and width (axes [2, 3] of [1, C, H, W], or [1, 2] of \
+                 an NHWC tensor) is supported",
+            ));
+        }
+        self.global_average(ctx, node, x, keepdims == 1)
+    }
+
+    /// A zero `Pad` of an activation's height and width: no layer, the padding of the Conv,
+    /// AveragePool or MaxPool that reads it ([`Value::Padded`]).
+    fn pad(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["mode", "pads", "value"])?;
+        let mode = attrs.string("mode", "constant")?;
+        if mode != "constant" {
+            return Err(ctx.attribute(
+                "mode",
+                format!("{mode:?}"),
+                "mode \"constant\" (zero padding) is supported",
+            ));
+        }
+        // Opset 11 on: pads, constant_value and (18 on) axes as inputs; before: attributes.
+        let (pads, value, axes) = match attrs.ints("pads")? {
+            Some(pads) => (pads, attrs.float("value", 0.0)?, None),
+            None => {
+                let pads = self.folded_ints(ctx, node, 1)?.ok_or_else(|| {
+                    ctx.bad_input("", "Pad needs pads (an input or an attribute)")
+                })?;
+                let value = match self.optional_constant(ctx, node, 2)? {
+                    Some(v) => {
+                        let v = v.floats(ctx, input_name(node, 2))?;
+                        match v.as_slice() {
+                            [] => 0.0,
+                            [v] => *v,
+                            _ => {
+                                return Err(ctx.bad_input(
+                                    input_name(node, 2),
+                                    "the constant value is not a scalar",
+                                ))
+                            }
+                        }
+                    }
+                    None => 0.0,
+                };
+                (pads, value, self.folded_ints(ctx, node, 3)?)
+            }
+        };
+        if value != 0.0 {
+            return Err(ctx.unsupported(format!(
+                "pads with the value {value}; zero padding is supported"
+            )));
+        }
+        let (x, before) = match self.value(ctx, node, 0)? {
+            Value::Act(x) => (self.act_input(ctx, node, 0).map(|_| x)?, [0; 4]),
+            Value::Padded(x, p) => (x, p),
+            Value::Outside => return Err(self.after_outside(ctx)),
+            Value::Const(_) => {
+                return Err(ctx.bad_input(
+                    input_name(node, 0),
+                    "is a constant; Pad is supported on activations (before a Conv or pool)",
+                ))
+            }
+        };
+        if x.shape.len() != 3 {
+            return Err(ctx.unsupported(format!(
+                "pads a tensor of shape [1, {}]; a [1, C, H, W] tensor is supported",
+                join(&x.shape)
+            )));
+        }
+        // Begin and end pads of the four axes.
+        let axes: Vec<i64> = axes.unwrap_or_else(|| vec![0, 1, 2, 3]);
+        let bad = || {
+            ctx.attribute(
+                "pads",
+                format!("{pads:?}"),
+                "non-negative pads of the height and width only (axes 2 and 3 of [1, C, H, W]) \
+                 are supported",
+            )
+        };
+        if pads.len() != 2 * axes.len() {
+            return Err(bad());
+        }
+        let mut begin = [0i64; 4];
+        let mut end = [0i64; 4];
+        for (k, &a) in axes.iter().enumerate() {
+            let a = if a < 0 { a + 4 } else { a };
+            let a = usize::try_from(a).ok().filter(|&a| a < 4).ok_or_else(bad)?;
+            begin[a] = pads[k];
+            end[a] = pads[k + axes.len()];
+        }
+        if begin[..2].iter().chain(&end[..2]).any(|&p| p != 0) {
+            return Err(bad());
+        }
+        let mut total = before;
+        for (t, p) in total.iter_mut().zip([begin[2], begin[3], end[2], end[3]]) {
+            let p = usize::try_from(p)
+                .ok()
+                .filter(|&p| p <= u32::MAX as usize)
+                .ok_or_else(bad)?;
+            *t = t.saturating_add(p);
+        }
+        self.set_outputs(ctx, node, Value::Padded(x, total))?;
+        Ok(NodeOutcome::Padding)
+    }
+
+    /// Whether tensor `t` is non-negative in the float and the quantized model: a Relu's
+    /// output, or a max-pool, average pool, flatten or concatenation of non-negative tensors.
+    fn non_negative(&self, t: usize) -> bool {
+        let mut todo = vec![t];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(t) = todo.pop() {
+            if !seen.insert(t) {
+                continue;
+            }
+            let Some(l) = t.checked_sub(1) else {
+                return false;
+            };
+            let reads = self.inputs.get(l).map_or(&[][..], Vec::as_slice);
+            match self.layers.get(l) {
+                Some(FloatLayer::Relu) => {}
+                Some(
+                    FloatLayer::MaxPool(_)
+                    | FloatLayer::AvgPool { .. }
+                    | FloatLayer::Flatten
+                    | FloatLayer::Concat,
+                ) => todo.extend_from_slice(reads),
+                _ => return false,
+            }
+        }
+        true
     }
 
     fn outside_op(
@@ -1781,6 +2181,56 @@ pub(crate) fn max_pool_of(
         })
         .find(|m| (m.output(h), m.output(w)) == want)
         .ok_or_else(refuse)
+}
+
+/// The average over `kernel` windows with `stride` and zero `padding` (counted in the
+/// average) of each of `c` channels, as a depthwise convolution of weights `1/(kh·kw)`.
+/// Windows beyond the prover's kernel area are refused before the weights are allocated.
+fn average_conv(
+    ctx: &Ctx,
+    c: usize,
+    kernel: [usize; 2],
+    stride: usize,
+    padding: usize,
+) -> Result<FloatLayer, OnnxError> {
+    let area = kernel[0].saturating_mul(kernel[1]).max(1);
+    if area > MAX_KERNEL_AREA {
+        return Err(OnnxError::Unprovable {
+            at: format!("node {}", ctx.node_ref()),
+            what: format!(
+                "an average over {}×{} windows, which is not a power-of-two area, becomes a \
+                 depthwise convolution, and its {area} kernel positions exceed the prover's \
+                 limit of {MAX_KERNEL_AREA}",
+                kernel[0], kernel[1]
+            ),
+        });
+    }
+    let weights = c.saturating_mul(area);
+    if weights > MAX_VALUES {
+        return Err(ctx.unsupported(format!(
+            "an average of {c} channels over {}×{} windows would take {weights} convolution \
+             weights; at most {MAX_VALUES} are supported",
+            kernel[0], kernel[1]
+        )));
+    }
+    Ok(FloatLayer::Conv {
+        in_channels: c,
+        out_channels: c,
+        kernel,
+        stride,
+        padding,
+        groups: c,
+        weights: vec![1.0 / area as f32; weights],
+        bias: vec![0.0; c],
+    })
+}
+
+/// A node other than a Conv or pool reads a Pad's output.
+fn padded_read(ctx: &Ctx) -> OnnxError {
+    ctx.unsupported(
+        "reads the output of a Pad; a zero Pad of the height and width is supported only as \
+         the input of a Conv, AveragePool or MaxPool (it becomes their padding)",
+    )
 }
 
 fn input_name(node: &NodeProto, i: usize) -> &str {
@@ -1991,22 +2441,18 @@ mod tests {
 
     #[test]
     fn shape_arithmetic_on_activations_names_the_node() {
-        // Mul of an activation by a constant is not shape arithmetic.
+        // Unsqueeze of an activation is not shape arithmetic. (A Mul of an activation by a
+        // constant was the example here until Mul by a constant became a per-channel affine
+        // layer.)
         let nodes = vec![
             node("relu", "Relu", &["x"], "r"),
-            node("scale", "Mul", &["r", "two"], "y"),
+            node("unsqueeze", "Unsqueeze", &["r", "axes"], "y"),
         ];
-        let two = TensorProto {
-            name: Some("two".into()),
-            dims: vec![],
-            data_type: Some(data_type::FLOAT),
-            float_data: vec![2.0],
-            ..TensorProto::default()
-        };
+        let axes = ints("axes", &[1], &[0]);
         let err =
-            crate::onnx::import(&model(nodes, vec![two]), &ImportOptions::default()).unwrap_err();
+            crate::onnx::import(&model(nodes, vec![axes]), &ImportOptions::default()).unwrap_err();
         assert!(
-            matches!(&err, OnnxError::Unsupported { node, what } if node.name == "scale"
+            matches!(&err, OnnxError::Unsupported { node, what } if node.name == "unsqueeze"
                 && node.output == "y" && what.contains("\"r\" is computed from the model input")),
             "{err:?}"
         );

@@ -10,9 +10,14 @@
 //!    (`graph.rs`, with `attrs.rs` and `tensor.rs` reading attributes and constants): Conv
 //!    (also grouped and depthwise: `group` dividing both channel counts), Gemm, MatMul, Relu, MaxPool (any square window and stride, `pads` and `ceil_mode`:
 //!    padding never wins, and trailing-only padding such as Keras's `same` becomes ceil mode),
-//!    AveragePool, GlobalAveragePool, Flatten, Reshape (as a
-//!    flatten, or dropped when it keeps the shape), Add (residual, or a constant folded into
-//!    the preceding bias); BatchNormalization is folded into the preceding Conv; Dropout and
+//!    AveragePool, GlobalAveragePool and ReduceMean over the height and width (the IR's
+//!    average pool over a power-of-two area, else a depthwise convolution of weights `1/k²`),
+//!    a zero Pad of the height and width (added to the padding of the Conv or pool that reads
+//!    it; before a MaxPool only on a non-negative input), Flatten, Reshape (as a
+//!    flatten, or dropped when it keeps the shape), Add of two activations (residual);
+//!    BatchNormalization and Add/Sub/Mul/Div of an activation and a scalar or per-channel
+//!    constant are a per-channel affine map, folded into the preceding Conv or Gemm/MatMul
+//!    when nothing else reads its output, else a depthwise 1×1 convolution; Dropout and
 //!    Identity are dropped; the shape arithmetic exporters write around a flatten (Shape,
 //!    Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, integer Add/Mul/Div,
 //!    …) is folded into constants (`fold.rs`); the Transposes between NHWC and NCHW of
@@ -108,7 +113,8 @@ pub enum NodeOutcome {
         /// The layer index.
         layer: usize,
     },
-    /// Folded into layer `layer` (BatchNormalization into a Conv, a constant Add into a bias).
+    /// Folded into layer `layer` (BatchNormalization or a constant Add/Sub/Mul/Div into a Conv
+    /// or Dense).
     FoldedInto {
         /// The layer index.
         layer: usize,
@@ -116,6 +122,9 @@ pub enum NodeOutcome {
     /// The identity at inference (Dropout, Identity, a Flatten of a flat tensor, a Reshape to
     /// the same shape, a Cast of a float activation to FLOAT).
     Dropped,
+    /// A zero `Pad` of the height and width, added to the padding of the Conv, AveragePool or
+    /// MaxPool that reads it (no layer).
+    Padding,
     /// A constant (a `Constant` node, or shape arithmetic on constants and on the static
     /// shapes of activations, folded at import), used as a parameter of other nodes.
     Constant,
@@ -187,8 +196,13 @@ pub struct Imported {
 }
 
 /// The operators the import reads.
-pub const SUPPORTED_OPS: &str = "Conv (also grouped and depthwise), Gemm, MatMul, Relu, MaxPool (pads, ceil_mode), AveragePool, \
-GlobalAveragePool, Flatten, Reshape (to a flatten or to the same shape), Add, BatchNormalization (after a Conv), \
+pub const SUPPORTED_OPS: &str =
+    "Conv (also grouped and depthwise), Gemm, MatMul, Relu, MaxPool (pads, ceil_mode), \
+AveragePool (any window; non-power-of-two areas and zero padding as a depthwise convolution), \
+GlobalAveragePool, ReduceMean (over the height and width), Pad (zero, on the height and width, \
+before a Conv or pool), Flatten, Reshape (to a flatten or to the same shape), Add (residual), \
+BatchNormalization, and Add/Sub/Mul/Div of an activation and a scalar or per-channel constant \
+(folded into a preceding Conv/Gemm/MatMul, else a depthwise 1x1 convolution), \
 Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
 the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \
 import): Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, Transpose, \
@@ -393,7 +407,9 @@ pub fn input_shape(onnx: &[u8]) -> Result<Vec<usize>, OnnxError> {
 }
 
 /// The imported float graph's output on one input (row-major, in [`input_shape`]), before any
-/// Softmax/ArgMax: BatchNormalization folded, Dropout and Identity dropped, computed in `f32`.
+/// Softmax/ArgMax, as imported (per-channel affine maps folded or depthwise convolutions,
+/// averages over non-power-of-two windows as convolutions of weights `1/k²`, Pads as padding,
+/// Dropout and Identity dropped), computed in `f32`.
 pub fn evaluate_float(onnx: &[u8], input: &[f32]) -> Result<Vec<f32>, OnnxError> {
     let model = decode(onnx, None)?;
     evaluate(&model, input)

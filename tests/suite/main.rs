@@ -11,6 +11,7 @@ mod maxpool;
 mod model;
 mod network;
 mod onnx;
+mod onnx_lowering;
 mod pcs;
 mod pcs_joint;
 mod range;

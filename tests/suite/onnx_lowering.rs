@@ -1,0 +1,1082 @@
+//! ONNX operators the import lowers onto layers the prover already has, on small graphs built
+//! here: BatchNormalization anywhere (folded into a Gemm/MatMul, else a depthwise 1×1
+//! convolution), a zero Pad before a Conv, AveragePool or MaxPool (their padding),
+//! ReduceMean over the height and width and average pooling over any window (a depthwise
+//! convolution of weights `1/k²` when the area is not a power of two), and Add, Sub, Mul, Div
+//! of an activation and a scalar or per-channel constant (folded into the preceding Conv or
+//! Gemm, else a depthwise 1×1 convolution).
+//!
+//! For each: the imported float graph ([`onnx::evaluate_float`]) matches a naive evaluation
+//! of the ONNX graph written here ([`Eval`]), the quantized model tracks the float one, and it
+//! proves and verifies. The cases the import refuses give typed errors naming the node.
+
+use std::collections::HashMap;
+
+use zkcnn::field::{Goldilocks, GoldilocksExt2};
+use zkcnn::model::{Layer, Model};
+use zkcnn::network;
+use zkcnn::onnx::proto::*;
+use zkcnn::onnx::{self, ImportOptions, Imported, NodeOutcome, OnnxError};
+
+/// Largest allowed `|evaluate_float − naive|`: both are `f32` computations of the same graph,
+/// in different orders and with affine maps folded into weights.
+const FLOAT_TOLERANCE: f32 = 1e-4;
+
+// ---- building graphs ----------------------------------------------------------------------
+
+fn node(name: &str, op: &str, inputs: &[&str], output: &str) -> NodeProto {
+    NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        name: Some(name.into()),
+        op_type: Some(op.into()),
+        domain: None,
+        attribute: Vec::new(),
+    }
+}
+
+fn with_ints(mut n: NodeProto, name: &str, values: &[i64]) -> NodeProto {
+    n.attribute.push(AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::INTS),
+        ints: values.to_vec(),
+        ..AttributeProto::default()
+    });
+    n
+}
+
+fn with_int(mut n: NodeProto, name: &str, value: i64) -> NodeProto {
+    n.attribute.push(AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::INT),
+        i: Some(value),
+        ..AttributeProto::default()
+    });
+    n
+}
+
+fn with_string(mut n: NodeProto, name: &str, value: &str) -> NodeProto {
+    n.attribute.push(AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::STRING),
+        s: Some(value.as_bytes().to_vec()),
+        ..AttributeProto::default()
+    });
+    n
+}
+
+fn floats(name: &str, dims: &[i64], values: Vec<f32>) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        dims: dims.to_vec(),
+        data_type: Some(data_type::FLOAT),
+        float_data: values,
+        ..TensorProto::default()
+    }
+}
+
+fn ints(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        dims: dims.to_vec(),
+        data_type: Some(data_type::INT64),
+        int64_data: values.to_vec(),
+        ..TensorProto::default()
+    }
+}
+
+/// Deterministic values in `[lo, hi)` (a 64-bit LCG).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, lo: f32, hi: f32) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + (hi - lo) * ((self.0 >> 40) as f32 / (1u64 << 24) as f32)
+    }
+
+    fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..n).map(|_| self.next(lo, hi)).collect()
+    }
+}
+
+/// A graph under construction: input `x` of shape `[1, C, H, W]`, the last node's output is
+/// the graph's output.
+struct Net {
+    input: Vec<i64>,
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+    rng: Rng,
+}
+
+impl Net {
+    fn new(input: &[i64], seed: u64) -> Self {
+        Net {
+            input: input.to_vec(),
+            nodes: Vec::new(),
+            inits: Vec::new(),
+            rng: Rng(seed),
+        }
+    }
+
+    fn add(&mut self, n: NodeProto) -> String {
+        let out = n.output[0].clone();
+        self.nodes.push(n);
+        out
+    }
+
+    fn init(&mut self, t: TensorProto) -> String {
+        let name = t.name.clone().unwrap();
+        self.inits.push(t);
+        name
+    }
+
+    fn random(&mut self, name: &str, dims: &[i64], lo: f32, hi: f32) -> String {
+        let n = dims.iter().product::<i64>() as usize;
+        let v = self.rng.vec(n, lo, hi);
+        self.init(floats(name, dims, v))
+    }
+
+    /// `Conv` named `name` of `x` to `o` channels with a `k × k` kernel and `attrs` added.
+    fn conv(&mut self, name: &str, x: &str, c: i64, o: i64, k: i64, pads: i64) -> String {
+        let w = self.random(&format!("{name}.w"), &[o, c, k, k], -0.5, 0.5);
+        let b = self.random(&format!("{name}.b"), &[o], -0.2, 0.2);
+        let n = node(name, "Conv", &[x, &w, &b], &format!("{name}.out"));
+        let n = with_ints(n, "pads", &[pads; 4]);
+        self.add(n)
+    }
+
+    fn relu(&mut self, name: &str, x: &str) -> String {
+        self.add(node(name, "Relu", &[x], &format!("{name}.out")))
+    }
+
+    /// Inference BatchNormalization of `c` channels with random statistics.
+    fn batch_norm(&mut self, name: &str, x: &str, c: i64) -> String {
+        let gamma = self.random(&format!("{name}.gamma"), &[c], 0.5, 1.5);
+        let beta = self.random(&format!("{name}.beta"), &[c], -0.3, 0.3);
+        let mean = self.random(&format!("{name}.mean"), &[c], -0.3, 0.3);
+        let var = self.random(&format!("{name}.var"), &[c], 0.5, 1.5);
+        let mut n = node(
+            name,
+            "BatchNormalization",
+            &[x, &gamma, &beta, &mean, &var],
+            &format!("{name}.out"),
+        );
+        n.attribute.push(AttributeProto {
+            name: Some("epsilon".into()),
+            r#type: Some(attribute_type::FLOAT),
+            f: Some(1e-3),
+            ..AttributeProto::default()
+        });
+        self.add(n)
+    }
+
+    /// Flatten then Gemm to `n` outputs.
+    fn head(&mut self, x: &str, features: i64, n: i64) -> String {
+        let f = self.add(node("flatten", "Flatten", &[x], "flat"));
+        let w = self.random("fc.w", &[n, features], -0.5, 0.5);
+        let b = self.random("fc.b", &[n], -0.2, 0.2);
+        self.add(with_int(
+            node("fc", "Gemm", &[&f, &w, &b], "logits"),
+            "transB",
+            1,
+        ))
+    }
+
+    fn model(&self) -> ModelProto {
+        let dims = self
+            .input
+            .iter()
+            .map(|&d| Dimension {
+                dim_value: Some(d),
+                dim_param: None,
+            })
+            .collect();
+        let x = ValueInfoProto {
+            name: Some("x".into()),
+            r#type: Some(TypeProto {
+                tensor_type: Some(TypeProtoTensor {
+                    elem_type: Some(data_type::FLOAT),
+                    shape: Some(TensorShapeProto { dim: dims }),
+                }),
+            }),
+        };
+        let out = self.nodes.last().unwrap().output[0].clone();
+        ModelProto {
+            ir_version: Some(8),
+            opset_import: vec![OperatorSetIdProto {
+                domain: None,
+                version: Some(13),
+            }],
+            producer_name: None,
+            graph: Some(GraphProto {
+                node: self.nodes.clone(),
+                name: Some("lowering".into()),
+                initializer: self.inits.clone(),
+                input: vec![x],
+                output: vec![ValueInfoProto {
+                    name: Some(out),
+                    r#type: None,
+                }],
+            }),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        prost::Message::encode_to_vec(&self.model())
+    }
+
+    /// Eight inputs in `[−1, 1)`.
+    fn inputs(&self) -> Vec<Vec<f32>> {
+        let n = self.input.iter().product::<i64>() as usize;
+        let mut rng = Rng(7);
+        (0..8).map(|_| rng.vec(n, -1.0, 1.0)).collect()
+    }
+}
+
+// ---- a naive evaluation of the ONNX graph -------------------------------------------------
+
+/// A tensor with its ONNX shape (batch included).
+#[derive(Clone, Debug)]
+struct T {
+    shape: Vec<usize>,
+    v: Vec<f32>,
+}
+
+/// Evaluates the ONNX graph directly, operator by operator, on `[1, C, H, W]` float tensors:
+/// only what the tests here use, written for clarity.
+struct Eval<'m> {
+    model: &'m ModelProto,
+}
+
+impl Eval<'_> {
+    fn run(&self, input: &[f32]) -> Vec<f32> {
+        let g = self.model.graph.as_ref().unwrap();
+        let mut env: HashMap<String, T> = HashMap::new();
+        for t in &g.initializer {
+            let shape = t.dims.iter().map(|&d| d as usize).collect();
+            let v = if t.data_type == Some(data_type::INT64) {
+                t.int64_data.iter().map(|&i| i as f32).collect()
+            } else {
+                t.float_data.clone()
+            };
+            env.insert(t.name.clone().unwrap(), T { shape, v });
+        }
+        let shape = g.input[0]
+            .r#type
+            .as_ref()
+            .unwrap()
+            .tensor_type
+            .as_ref()
+            .unwrap()
+            .shape
+            .as_ref()
+            .unwrap()
+            .dim
+            .iter()
+            .map(|d| d.dim_value.unwrap() as usize)
+            .collect();
+        env.insert(
+            "x".into(),
+            T {
+                shape,
+                v: input.to_vec(),
+            },
+        );
+        for n in &g.node {
+            let arg = |i: usize| env[&n.input[i]].clone();
+            let attr_ints = |name: &str| {
+                n.attribute
+                    .iter()
+                    .find(|a| a.name.as_deref() == Some(name))
+                    .map(|a| a.ints.iter().map(|&i| i as usize).collect::<Vec<_>>())
+            };
+            let attr_int = |name: &str, d: i64| {
+                n.attribute
+                    .iter()
+                    .find(|a| a.name.as_deref() == Some(name))
+                    .and_then(|a| a.i)
+                    .unwrap_or(d)
+            };
+            let out = match n.op_type.as_deref().unwrap() {
+                "Relu" => {
+                    let x = arg(0);
+                    T {
+                        v: x.v.iter().map(|v| v.max(0.0)).collect(),
+                        ..x
+                    }
+                }
+                "Conv" => {
+                    let pads = attr_ints("pads").unwrap_or(vec![0; 4]);
+                    let s = attr_ints("strides").map_or(1, |s| s[0]);
+                    let group = attr_int("group", 1) as usize;
+                    let bias = n.input.get(2).map(|b| env[b].v.clone());
+                    conv(&arg(0), &arg(1), bias.as_deref(), &pads, s, group)
+                }
+                "BatchNormalization" => {
+                    let eps = n.attribute[0].f.unwrap();
+                    let x = arg(0);
+                    let (g, b, m, var) = (arg(1).v, arg(2).v, arg(3).v, arg(4).v);
+                    let c = x.shape[1];
+                    let per = x.v.len() / c;
+                    let v =
+                        x.v.iter()
+                            .enumerate()
+                            .map(|(i, &v)| {
+                                let ch = i / per;
+                                (v - m[ch]) / (var[ch] + eps).sqrt() * g[ch] + b[ch]
+                            })
+                            .collect();
+                    T { v, ..x }
+                }
+                "Pad" => {
+                    let x = arg(0);
+                    let p: Vec<usize> = arg(1).v.iter().map(|&p| p as usize).collect();
+                    pad(&x, [p[2], p[3], p[6], p[7]], 0.0)
+                }
+                "MaxPool" | "AveragePool" => {
+                    let k = attr_ints("kernel_shape").unwrap()[0];
+                    let s = attr_ints("strides").map_or(1, |s| s[0]);
+                    let p = attr_ints("pads").unwrap_or(vec![0; 4]);
+                    let max = n.op_type.as_deref() == Some("MaxPool");
+                    // MaxPool pads with −∞; AveragePool here only with count_include_pad = 1
+                    // (zeros counted).
+                    let x = pad(
+                        &arg(0),
+                        [p[0], p[1], p[2], p[3]],
+                        if max { f32::NEG_INFINITY } else { 0.0 },
+                    );
+                    pool(&x, k, k, s, max)
+                }
+                "GlobalAveragePool" => {
+                    let x = arg(0);
+                    pool(&x, x.shape[2], x.shape[3], 1, false)
+                }
+                "ReduceMean" => {
+                    let x = arg(0);
+                    let mut y = pool(&x, x.shape[2], x.shape[3], 1, false);
+                    if attr_int("keepdims", 1) == 0 {
+                        y.shape.truncate(2);
+                    }
+                    y
+                }
+                "Flatten" => {
+                    let x = arg(0);
+                    T {
+                        shape: vec![1, x.v.len()],
+                        v: x.v,
+                    }
+                }
+                "Gemm" => {
+                    let x = arg(0);
+                    let (w, b) = (arg(1), arg(2));
+                    // transB = 1: w is [n, k].
+                    let (nn, k) = (w.shape[0], w.shape[1]);
+                    let v = (0..nn)
+                        .map(|o| b.v[o] + (0..k).map(|i| w.v[o * k + i] * x.v[i]).sum::<f32>())
+                        .collect();
+                    T {
+                        shape: vec![1, nn],
+                        v,
+                    }
+                }
+                "MatMul" => {
+                    let (x, w) = (arg(0), arg(1));
+                    let (k, nn) = (w.shape[0], w.shape[1]);
+                    let v = (0..nn)
+                        .map(|o| (0..k).map(|i| w.v[i * nn + o] * x.v[i]).sum())
+                        .collect();
+                    T {
+                        shape: vec![1, nn],
+                        v,
+                    }
+                }
+                op @ ("Add" | "Sub" | "Mul" | "Div" | "Concat") => {
+                    let (a, b) = (arg(0), arg(1));
+                    if op == "Concat" {
+                        let mut shape = a.shape.clone();
+                        shape[1] += b.shape[1];
+                        T {
+                            shape,
+                            v: a.v.iter().chain(&b.v).copied().collect(),
+                        }
+                    } else {
+                        broadcast(&a, &b, |x, y| match op {
+                            "Add" => x + y,
+                            "Sub" => x - y,
+                            "Mul" => x * y,
+                            _ => x / y,
+                        })
+                    }
+                }
+                op => panic!("the naive evaluator has no {op}"),
+            };
+            env.insert(n.output[0].clone(), out);
+        }
+        let out = &g.output[0];
+        env[out.name.as_deref().unwrap()].v.clone()
+    }
+}
+
+/// Zero-extended, or `fill`-extended, height and width: `[top, left, bottom, right]`.
+fn pad(x: &T, [t, l, b, r]: [usize; 4], fill: f32) -> T {
+    let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3]);
+    let (ph, pw) = (h + t + b, w + l + r);
+    let mut v = vec![fill; c * ph * pw];
+    for ch in 0..c {
+        for y in 0..h {
+            for xx in 0..w {
+                v[(ch * ph + y + t) * pw + xx + l] = x.v[(ch * h + y) * w + xx];
+            }
+        }
+    }
+    T {
+        shape: vec![1, c, ph, pw],
+        v,
+    }
+}
+
+/// Max or mean over `kh × kw` windows with stride `s` of an already padded tensor (floor mode).
+fn pool(x: &T, kh: usize, kw: usize, s: usize, max: bool) -> T {
+    let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3]);
+    let (oh, ow) = ((h - kh) / s + 1, (w - kw) / s + 1);
+    let mut v = Vec::new();
+    for ch in 0..c {
+        for y in 0..oh {
+            for xx in 0..ow {
+                let window = (0..kh).flat_map(|dy| {
+                    (0..kw).map(move |dx| x.v[(ch * h + y * s + dy) * w + xx * s + dx])
+                });
+                v.push(if max {
+                    window.fold(f32::NEG_INFINITY, f32::max)
+                } else {
+                    window.sum::<f32>() / (kh * kw) as f32
+                });
+            }
+        }
+    }
+    T {
+        shape: vec![1, c, oh, ow],
+        v,
+    }
+}
+
+fn conv(x: &T, w: &T, b: Option<&[f32]>, pads: &[usize], s: usize, group: usize) -> T {
+    let x = pad(x, [pads[0], pads[1], pads[2], pads[3]], 0.0);
+    let (c, h, wd) = (x.shape[1], x.shape[2], x.shape[3]);
+    let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    assert_eq!(cg * group, c);
+    let og = o / group;
+    let (oh, ow) = ((h - kh) / s + 1, (wd - kw) / s + 1);
+    let mut v = vec![0.0; o * oh * ow];
+    for oc in 0..o {
+        for y in 0..oh {
+            for xx in 0..ow {
+                let mut acc = b.map_or(0.0, |b| b[oc]);
+                for i in 0..cg {
+                    let ic = (oc / og) * cg + i;
+                    for dy in 0..kh {
+                        for dx in 0..kw {
+                            acc += w.v[((oc * cg + i) * kh + dy) * kw + dx]
+                                * x.v[(ic * h + y * s + dy) * wd + xx * s + dx];
+                        }
+                    }
+                }
+                v[(oc * oh + y) * ow + xx] = acc;
+            }
+        }
+    }
+    T {
+        shape: vec![1, o, oh, ow],
+        v,
+    }
+}
+
+/// Numpy broadcasting of two tensors (right-aligned shapes).
+fn broadcast(a: &T, b: &T, f: impl Fn(f32, f32) -> f32) -> T {
+    let rank = a.shape.len().max(b.shape.len());
+    let align = |s: &[usize]| {
+        let mut v = vec![1; rank - s.len()];
+        v.extend_from_slice(s);
+        v
+    };
+    let (sa, sb) = (align(&a.shape), align(&b.shape));
+    let shape: Vec<usize> = sa.iter().zip(&sb).map(|(&x, &y)| x.max(y)).collect();
+    let n: usize = shape.iter().product();
+    let index = |s: &[usize], mut i: usize| {
+        let mut at = 0;
+        let mut stride = 1;
+        for d in (0..rank).rev() {
+            let coord = i % shape[d];
+            i /= shape[d];
+            if s[d] != 1 {
+                at += coord * stride;
+            }
+            stride *= s[d];
+        }
+        at
+    };
+    let v = (0..n)
+        .map(|i| f(a.v[index(&sa, i)], b.v[index(&sb, i)]))
+        .collect();
+    T { shape, v }
+}
+
+// ---- checks --------------------------------------------------------------------------------
+
+/// Proves and verifies one input on Goldilocks; returns the proven integer output.
+fn prove_and_verify(model: &Model, input: &[f32]) -> Vec<i64> {
+    let q = model.quantization.as_ref().unwrap();
+    let x = q.quantize_input(input, model.activation_bits);
+    let array =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), x.clone()).unwrap();
+    let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(model).unwrap();
+    let checked = committed.public.check(model).unwrap();
+    let (output, proof) =
+        network::prove::<Goldilocks, GoldilocksExt2>(model, &committed, &array).unwrap();
+    let y: Vec<i64> = output.iter().copied().collect();
+    network::verify(model, &checked, &x, &y, &proof).unwrap();
+    y
+}
+
+/// The imported float graph matches the naive evaluation on the net's inputs; the quantized
+/// model tracks it (error below a tenth of the output range, no overflow) and proves and
+/// verifies on the first input. Returns the import.
+fn check(name: &str, net: &Net) -> Imported {
+    let bytes = net.bytes();
+    let model = net.model();
+    let naive = Eval { model: &model };
+    let inputs = net.inputs();
+    let mut range = 0.0f32;
+    for x in &inputs {
+        let ours = onnx::evaluate_float(&bytes, x).unwrap();
+        let want = naive.run(x);
+        assert_eq!(ours.len(), want.len(), "{name}");
+        let err = ours
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(err <= FLOAT_TOLERANCE, "{name}: float error {err}");
+        range = want.iter().fold(range, |m, v| m.max(v.abs()));
+    }
+    let options = ImportOptions {
+        calibration: inputs.clone(),
+        name: Some(name.into()),
+        ..ImportOptions::default()
+    };
+    let imported = onnx::import(&bytes, &options).unwrap();
+    imported.model.validate().unwrap();
+    let report = &imported.report;
+    assert_eq!(report.agreement.overflows, 0, "{name}");
+    assert!(
+        report.agreement.max_logit_error <= 0.1 * range as f64,
+        "{name}: max error {} vs output range {range}",
+        report.agreement.max_logit_error
+    );
+    let y = prove_and_verify(&imported.model, &inputs[0]);
+    assert_eq!(y.len(), naive.run(&inputs[0]).len(), "{name}");
+    println!(
+        "{name}: {} layers, max output error {:.4} (range {range:.3})",
+        imported.model.layers.len(),
+        report.agreement.max_logit_error
+    );
+    imported
+}
+
+fn outcomes(imported: &Imported) -> Vec<(String, NodeOutcome)> {
+    imported
+        .report
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), n.outcome.clone()))
+        .collect()
+}
+
+fn outcome(imported: &Imported, name: &str) -> NodeOutcome {
+    imported
+        .report
+        .nodes
+        .iter()
+        .find(|n| n.name == name)
+        .unwrap_or_else(|| panic!("no node {name}"))
+        .outcome
+        .clone()
+}
+
+fn kinds(model: &Model) -> Vec<&'static str> {
+    model.layers.iter().map(|l| l.kind().name()).collect()
+}
+
+/// The import's error on `net`, which must name node `name`.
+fn refused(net: &Net, name: &str) -> OnnxError {
+    let options = ImportOptions {
+        calibration: net.inputs(),
+        ..ImportOptions::default()
+    };
+    let err = onnx::import(&net.bytes(), &options).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&format!("node {name} (")), "{text}");
+    println!("{name}: {text}");
+    err
+}
+
+fn depthwise_1x1(layer: &Layer, channels: usize) -> bool {
+    matches!(layer, Layer::Conv2d(c) if c.groups == channels && c.kernel == [1, 1]
+        && c.in_channels == channels && c.out_channels == channels)
+}
+
+fn pads_input(net: &mut Net, name: &str, [t, l, b, r]: [i64; 4]) -> String {
+    net.init(ints(name, &[8], &[0, 0, t, l, 0, 0, b, r]))
+}
+
+fn scalar(net: &mut Net, name: &str, v: f32) -> String {
+    net.init(floats(name, &[], vec![v]))
+}
+
+// ---- BatchNormalization --------------------------------------------------------------------
+
+/// BatchNormalization after a Gemm or MatMul is folded into its weights and bias.
+#[test]
+fn batch_norm_after_gemm_or_matmul_folds_into_the_dense_layer() {
+    let mut n = Net::new(&[1, 2, 4, 4], 1);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let r = n.relu("relu", &c);
+    let f = n.add(node("flatten", "Flatten", &[&r], "flat"));
+    let w = n.random("mm.w", &[64, 8], -0.3, 0.3);
+    let m = n.add(node("matmul", "MatMul", &[&f, &w], "mm"));
+    let b = n.batch_norm("bn_matmul", &m, 8);
+    let r = n.relu("relu2", &b);
+    let w = n.random("fc.w", &[4, 8], -0.5, 0.5);
+    let bias = n.random("fc.b", &[4], -0.2, 0.2);
+    let g = n.add(with_int(
+        node("fc", "Gemm", &[&r, &w, &bias], "logits"),
+        "transB",
+        1,
+    ));
+    n.batch_norm("bn_gemm", &g, 4);
+    let imported = check("bn-after-gemm", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Relu", "Flatten", "Dense", "Relu", "Dense"]
+    );
+    assert_eq!(
+        outcome(&imported, "bn_matmul"),
+        NodeOutcome::FoldedInto { layer: 3 }
+    );
+    assert_eq!(
+        outcome(&imported, "bn_gemm"),
+        NodeOutcome::FoldedInto { layer: 5 }
+    );
+}
+
+/// BatchNormalization after a MaxPool, an Add, an AveragePool and a Concat (and after a Conv
+/// whose output another node also reads) becomes a depthwise 1×1 convolution.
+#[test]
+fn batch_norm_elsewhere_is_a_depthwise_convolution() {
+    let mut n = Net::new(&[1, 2, 8, 8], 2);
+    let c = n.conv("conv1", "x", 2, 4, 3, 1);
+    let r = n.relu("relu1", &c);
+    let p = n.add(with_ints(
+        with_ints(
+            node("pool", "MaxPool", &[&r], "pooled"),
+            "kernel_shape",
+            &[2, 2],
+        ),
+        "strides",
+        &[2, 2],
+    ));
+    let bp = n.batch_norm("bn_pool", &p, 4);
+    let c2 = n.conv("conv2", &bp, 4, 4, 3, 1);
+    // conv2's output is read by the Add and by bn_shared: not folded.
+    let shared = n.batch_norm("bn_shared", &c2, 4);
+    let a = n.add(node("add", "Add", &[&bp, &c2], "sum"));
+    let a2 = n.add(node("add2", "Add", &[&a, &shared], "sum2"));
+    let ba = n.batch_norm("bn_add", &a2, 4);
+    let avg = n.add(with_ints(
+        with_ints(
+            node("avg", "AveragePool", &[&ba], "averaged"),
+            "kernel_shape",
+            &[2, 2],
+        ),
+        "strides",
+        &[2, 2],
+    ));
+    let bavg = n.batch_norm("bn_avg", &avg, 4);
+    let r2 = n.relu("relu2", &bavg);
+    let c3 = n.conv("conv3", &r2, 4, 4, 1, 0);
+    let cat = n.add(with_int(
+        node("concat", "Concat", &[&r2, &c3], "cat"),
+        "axis",
+        1,
+    ));
+    let bcat = n.batch_norm("bn_cat", &cat, 8);
+    n.head(&bcat, 32, 3);
+    let imported = check("bn-elsewhere", &n);
+    let model = &imported.model;
+    for (bn, channels) in [
+        ("bn_pool", 4),
+        ("bn_shared", 4),
+        ("bn_add", 4),
+        ("bn_avg", 4),
+        ("bn_cat", 8),
+    ] {
+        let NodeOutcome::Layer { layer } = outcome(&imported, bn) else {
+            panic!("{bn}: {:?}", outcomes(&imported));
+        };
+        assert!(depthwise_1x1(&model.layers[layer], channels), "{bn}");
+    }
+}
+
+/// BatchNormalization of a flat tensor that is not a Gemm's or MatMul's output read only by
+/// it has no layer to become: refused, naming the node.
+#[test]
+fn batch_norm_of_a_flattened_tensor_is_refused() {
+    let mut n = Net::new(&[1, 2, 4, 4], 3);
+    let c = n.conv("conv", "x", 2, 2, 3, 1);
+    let f = n.add(node("flatten", "Flatten", &[&c], "flat"));
+    n.batch_norm("bn", &f, 32);
+    let err = refused(&n, "bn");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("Gemm")),
+        "{err:?}"
+    );
+}
+
+// ---- Pad -----------------------------------------------------------------------------------
+
+fn pad_node(net: &mut Net, name: &str, x: &str, pads: [i64; 4]) -> String {
+    let p = pads_input(net, &format!("{name}.pads"), pads);
+    net.add(node(name, "Pad", &[x, &p], &format!("{name}.out")))
+}
+
+fn pool_node(name: &str, op: &str, x: &str, k: i64, s: i64) -> NodeProto {
+    with_ints(
+        with_ints(
+            node(name, op, &[x], &format!("{name}.out")),
+            "kernel_shape",
+            &[k, k],
+        ),
+        "strides",
+        &[s, s],
+    )
+}
+
+/// A zero Pad before a Conv, a MaxPool of a Relu's output (the ResNet stem as TensorFlow
+/// writes it) and an AveragePool becomes their padding; the average with zero padding
+/// counted is a depthwise convolution of weights 1/k².
+#[test]
+fn zero_pads_fold_into_the_next_conv_or_pool() {
+    let mut n = Net::new(&[1, 2, 8, 8], 4);
+    let p = pad_node(&mut n, "pad_conv", "x", [1, 1, 1, 1]);
+    let c = n.conv("conv", &p, 2, 4, 3, 0);
+    let r = n.relu("relu", &c);
+    let p = pad_node(&mut n, "pad_max", &r, [1, 1, 1, 1]);
+    let m = n.add(pool_node("maxpool", "MaxPool", &p, 3, 2));
+    let p = pad_node(&mut n, "pad_avg", &m, [1, 1, 1, 1]);
+    let a = n.add(pool_node("avgpool", "AveragePool", &p, 3, 1));
+    // The AveragePool's own padding, counted (count_include_pad = 1).
+    let a2 = n.add(with_int(
+        with_ints(
+            pool_node("avgpool2", "AveragePool", &a, 2, 2),
+            "pads",
+            &[1; 4],
+        ),
+        "count_include_pad",
+        1,
+    ));
+    n.head(&a2, 4 * 3 * 3, 3);
+    let imported = check("pad", &n);
+    for pad in ["pad_conv", "pad_max", "pad_avg"] {
+        assert_eq!(outcome(&imported, pad), NodeOutcome::Padding, "{pad}");
+    }
+    let layers = &imported.model.layers;
+    assert!(matches!(&layers[0], Layer::Conv2d(c) if c.padding == 1 && c.groups == 1));
+    assert!(matches!(&layers[2], Layer::MaxPool2d(m) if m.padding == 1 && m.size == 3));
+    for l in [3, 4] {
+        assert!(
+            matches!(&layers[l], Layer::Conv2d(c) if c.padding == 1 && c.groups == 4
+                && c.weights.iter().all(|&w| w == c.weights[0])),
+            "{:?}",
+            layers[l]
+        );
+    }
+}
+
+#[test]
+fn pads_the_import_cannot_fold_are_refused() {
+    // A MaxPool pads with values that never win; zeros are the same only on a non-negative
+    // input, and a Conv's output may be negative.
+    let mut n = Net::new(&[1, 2, 8, 8], 5);
+    let c = n.conv("conv", "x", 2, 2, 3, 1);
+    let p = pad_node(&mut n, "pad", &c, [1, 1, 1, 1]);
+    n.add(pool_node("maxpool", "MaxPool", &p, 3, 2));
+    let err = refused(&n, "maxpool");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("non-negative")),
+        "{err:?}"
+    );
+    // Unequal padding before a Conv.
+    let mut n = Net::new(&[1, 2, 8, 8], 5);
+    let p = pad_node(&mut n, "pad", "x", [0, 0, 1, 1]);
+    n.conv("conv", &p, 2, 2, 3, 0);
+    let err = refused(&n, "conv");
+    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+    // Reflection padding.
+    let mut n = Net::new(&[1, 2, 8, 8], 5);
+    let pads = pads_input(&mut n, "pads", [1, 1, 1, 1]);
+    let p = n.add(with_string(
+        node("pad", "Pad", &["x", &pads], "padded"),
+        "mode",
+        "reflect",
+    ));
+    n.conv("conv", &p, 2, 2, 3, 0);
+    let err = refused(&n, "pad");
+    assert!(
+        matches!(&err, OnnxError::UnsupportedAttribute { attribute, .. } if attribute == "mode"),
+        "{err:?}"
+    );
+    // A non-zero value, channel padding, and a Pad read by something else than a Conv or pool.
+    let mut n = Net::new(&[1, 2, 8, 8], 5);
+    let pads = pads_input(&mut n, "pads", [1, 1, 1, 1]);
+    let one = scalar(&mut n, "one", 1.0);
+    let p = n.add(node("pad", "Pad", &["x", &pads, &one], "padded"));
+    n.conv("conv", &p, 2, 2, 3, 0);
+    let err = refused(&n, "pad");
+    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+    let mut n = Net::new(&[1, 2, 8, 8], 5);
+    let pads = n.init(ints("pads", &[8], &[0, 1, 0, 0, 0, 0, 0, 0]));
+    let p = n.add(node("pad", "Pad", &["x", &pads], "padded"));
+    n.conv("conv", &p, 3, 2, 3, 0);
+    let err = refused(&n, "pad");
+    assert!(
+        matches!(&err, OnnxError::UnsupportedAttribute { attribute, .. } if attribute == "pads"),
+        "{err:?}"
+    );
+    let mut n = Net::new(&[1, 2, 8, 8], 5);
+    let p = pad_node(&mut n, "pad", "x", [1, 1, 1, 1]);
+    n.relu("relu", &p);
+    let err = refused(&n, "relu");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("Pad")),
+        "{err:?}"
+    );
+}
+
+// ---- averages ------------------------------------------------------------------------------
+
+/// ReduceMean over the height and width (keepdims 0, read by a Gemm directly) over a 6×6
+/// window, not a power of two: a depthwise 6×6 convolution of weights 1/36, then a flatten.
+#[test]
+fn reduce_mean_over_height_and_width_is_a_global_average() {
+    let mut n = Net::new(&[1, 3, 6, 6], 6);
+    let c = n.conv("conv", "x", 3, 4, 3, 1);
+    let r = n.relu("relu", &c);
+    let m = n.add(with_int(
+        with_ints(node("mean", "ReduceMean", &[&r], "m"), "axes", &[2, 3]),
+        "keepdims",
+        0,
+    ));
+    let w = n.random("fc.w", &[3, 4], -0.5, 0.5);
+    let b = n.random("fc.b", &[3], -0.2, 0.2);
+    n.add(with_int(
+        node("fc", "Gemm", &[&m, &w, &b], "logits"),
+        "transB",
+        1,
+    ));
+    let imported = check("reduce-mean", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Relu", "Conv2d", "Flatten", "Dense"]
+    );
+    assert!(
+        matches!(&imported.model.layers[2], Layer::Conv2d(c) if c.kernel == [6, 6] && c.groups == 4)
+    );
+    // keepdims 1 over a 4×4 window (negative axes): the IR's average pool.
+    let mut n = Net::new(&[1, 3, 4, 4], 6);
+    let c = n.conv("conv", "x", 3, 4, 3, 1);
+    let r = n.relu("relu", &c);
+    let m = n.add(with_ints(
+        node("mean", "ReduceMean", &[&r], "m"),
+        "axes",
+        &[-1, -2],
+    ));
+    n.head(&m, 4, 3);
+    let imported = check("reduce-mean-keepdims", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Relu", "AvgPool2d", "Flatten", "Dense"]
+    );
+    // Over the channels: refused.
+    let mut n = Net::new(&[1, 3, 4, 4], 6);
+    n.add(with_ints(
+        node("mean", "ReduceMean", &["x"], "m"),
+        "axes",
+        &[1],
+    ));
+    let err = refused(&n, "mean");
+    assert!(
+        matches!(&err, OnnxError::UnsupportedAttribute { attribute, .. } if attribute == "axes"),
+        "{err:?}"
+    );
+}
+
+/// GlobalAveragePool over 6×6 (36 positions) and AveragePool 3×3 stride 3: depthwise
+/// convolutions of weights 1/36 and 1/9.
+#[test]
+fn averages_over_windows_that_are_not_powers_of_two() {
+    let mut n = Net::new(&[1, 3, 6, 6], 7);
+    let c = n.conv("conv", "x", 3, 4, 3, 1);
+    let r = n.relu("relu", &c);
+    let g = n.add(node("gap", "GlobalAveragePool", &[&r], "g"));
+    n.head(&g, 4, 3);
+    let imported = check("global-average-6x6", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Relu", "Conv2d", "Flatten", "Dense"]
+    );
+    let mut n = Net::new(&[1, 3, 6, 6], 7);
+    let c = n.conv("conv", "x", 3, 4, 3, 1);
+    let r = n.relu("relu", &c);
+    let a = n.add(pool_node("avg", "AveragePool", &r, 3, 3));
+    n.head(&a, 16, 3);
+    let imported = check("average-3x3", &n);
+    assert!(
+        matches!(&imported.model.layers[2], Layer::Conv2d(c) if c.kernel == [3, 3]
+            && c.stride == 3 && c.groups == 4)
+    );
+    // An AveragePool's own padding not counted in the average (count_include_pad = 0): the
+    // border windows divide by fewer positions, which no one convolution does.
+    let mut n = Net::new(&[1, 3, 6, 6], 7);
+    n.add(with_ints(
+        pool_node("avg", "AveragePool", "x", 3, 1),
+        "pads",
+        &[1; 4],
+    ));
+    let err = refused(&n, "avg");
+    assert!(
+        matches!(&err, OnnxError::UnsupportedAttribute { attribute, .. } if attribute == "pads"),
+        "{err:?}"
+    );
+}
+
+// ---- Add, Sub, Mul, Div by constants -------------------------------------------------------
+
+/// Mul, Div, Add and Sub of a Conv's or Gemm's output by scalars and per-channel constants
+/// are folded into its weights and bias.
+#[test]
+fn constant_arithmetic_after_a_linear_layer_folds_into_it() {
+    let mut n = Net::new(&[1, 2, 6, 6], 8);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let k = n.random("k", &[1, 4, 1, 1], 0.5, 1.5);
+    let m = n.add(node("mul", "Mul", &[&k, &c], "m"));
+    let two = scalar(&mut n, "two", 2.0);
+    let d = n.add(node("div", "Div", &[&m, &two], "d"));
+    let o = n.random("o", &[4, 1, 1], -0.2, 0.2);
+    let a = n.add(node("add", "Add", &[&d, &o], "a"));
+    let tenth = scalar(&mut n, "tenth", 0.1);
+    let s = n.add(node("sub", "Sub", &[&a, &tenth], "s"));
+    let r = n.relu("relu", &s);
+    let g = n.head(&r, 144, 3);
+    let k = n.random("k_fc", &[3], -1.5, 1.5);
+    n.add(node("mul_fc", "Mul", &[&g, &k], "y"));
+    let imported = check("arith-folded", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Relu", "Flatten", "Dense"]
+    );
+    for name in ["mul", "div", "add", "sub"] {
+        assert_eq!(
+            outcome(&imported, name),
+            NodeOutcome::FoldedInto { layer: 0 },
+            "{name}"
+        );
+    }
+    assert_eq!(
+        outcome(&imported, "mul_fc"),
+        NodeOutcome::FoldedInto { layer: 3 }
+    );
+}
+
+/// Input normalization `(x − mean) / std` (no layer before it) and a scale after a Relu
+/// become depthwise 1×1 convolutions; the Div and the Sub from a constant after them fold
+/// into those.
+#[test]
+fn constant_arithmetic_elsewhere_is_a_depthwise_convolution() {
+    let mut n = Net::new(&[1, 2, 6, 6], 9);
+    let mean = n.random("mean", &[1, 2, 1, 1], -0.2, 0.2);
+    let s = n.add(node("norm_sub", "Sub", &["x", &mean], "centered"));
+    let std = n.random("std", &[1, 2, 1, 1], 0.5, 1.0);
+    let d = n.add(node("norm_div", "Div", &[&s, &std], "normalized"));
+    let c = n.conv("conv", &d, 2, 4, 3, 1);
+    let r = n.relu("relu", &c);
+    let half = scalar(&mut n, "half", 0.5);
+    let m = n.add(node("mul_relu", "Mul", &[&r, &half], "scaled"));
+    let k = n.random("k", &[1, 4, 1, 1], -0.3, 0.3);
+    let neg = n.add(node("rsub", "Sub", &[&k, &m], "negated"));
+    n.head(&neg, 144, 3);
+    let imported = check("arith-lowered", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Conv2d", "Relu", "Conv2d", "Flatten", "Dense"]
+    );
+    assert!(depthwise_1x1(&imported.model.layers[0], 2));
+    assert!(depthwise_1x1(&imported.model.layers[3], 4));
+    assert_eq!(
+        outcome(&imported, "norm_sub"),
+        NodeOutcome::Layer { layer: 0 }
+    );
+    assert_eq!(
+        outcome(&imported, "norm_div"),
+        NodeOutcome::FoldedInto { layer: 0 }
+    );
+    assert_eq!(
+        outcome(&imported, "rsub"),
+        NodeOutcome::FoldedInto { layer: 3 }
+    );
+}
+
+#[test]
+fn arithmetic_the_import_cannot_lower_is_refused() {
+    let base = |seed| {
+        let mut n = Net::new(&[1, 2, 6, 6], seed);
+        let c = n.conv("conv", "x", 2, 4, 3, 1);
+        let r = n.relu("relu", &c);
+        (n, r)
+    };
+    // Mul of two activations (squeeze-and-excitation, SiLU) needs a product layer.
+    let (mut n, r) = base(10);
+    n.add(node("square", "Mul", &[&r, &r], "y"));
+    let err = refused(&n, "square");
+    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+    // A constant divided by an activation.
+    let (mut n, r) = base(10);
+    let two = scalar(&mut n, "two", 2.0);
+    n.add(node("recip", "Div", &[&two, &r], "y"));
+    let err = refused(&n, "recip");
+    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+    // A constant that varies along the width.
+    let (mut n, r) = base(10);
+    let k = n.random("k", &[1, 1, 1, 6], 0.5, 1.5);
+    n.add(node("mul_w", "Mul", &[&r, &k], "y"));
+    let err = refused(&n, "mul_w");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("per channel")),
+        "{err:?}"
+    );
+    // Division by zero.
+    let (mut n, r) = base(10);
+    let zero = scalar(&mut n, "zero", 0.0);
+    n.add(node("div0", "Div", &[&r, &zero], "y"));
+    let err = refused(&n, "div0");
+    assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
+    // Clip (ReLU6) needs saturating requantization: not lowered.
+    let (mut n, r) = base(10);
+    let lo = scalar(&mut n, "lo", 0.0);
+    let hi = scalar(&mut n, "hi", 6.0);
+    n.add(node("relu6", "Clip", &[&r, &lo, &hi], "y"));
+    let err = refused(&n, "relu6");
+    assert!(matches!(err, OnnxError::UnsupportedOp { .. }), "{err:?}");
+}
