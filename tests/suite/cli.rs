@@ -2224,7 +2224,11 @@ fn zk_hidden_input_commit_prove_verify() {
     ];
     let stdout = ok(run(
         &dir,
-        &with(&PROVE_ZK, &[("zp.bin", "hp.bin"), ("zy.json", "hy.json")], &hidden),
+        &with(
+            &PROVE_ZK,
+            &[("zp.bin", "hp.bin"), ("zy.json", "hy.json")],
+            &hidden,
+        ),
     ));
     assert!(stdout.contains("(hidden: committed)"), "{stdout}");
     assert!(revealed(&dir, "x.prv") > 0);
@@ -2238,7 +2242,11 @@ fn zk_hidden_input_commit_prove_verify() {
     fails(
         run(
             &dir,
-            &with(&VERIFY_ZK, &[("zy.json", "hy.json"), ("zp.bin", "hp.bin")], &[]),
+            &with(
+                &VERIFY_ZK,
+                &[("zy.json", "hy.json"), ("zp.bin", "hp.bin")],
+                &[],
+            ),
         ),
         &["another statement"],
     );
@@ -2255,14 +2263,22 @@ fn zk_hidden_input_commit_prove_verify() {
     fails(
         run(
             &dir,
-            &with(&PROVE_ZK, &[("x.json", "x2.json"), ("zp.bin", "hp2.bin")], &hidden),
+            &with(
+                &PROVE_ZK,
+                &[("x.json", "x2.json"), ("zp.bin", "hp2.bin")],
+                &hidden,
+            ),
         ),
         &["does not match input"],
     );
     // One flag without the other.
     let half = run(
         &dir,
-        &with(&PROVE_ZK, &[("zp.bin", "hp3.bin")], &["--input-commitment", "xc.bin"]),
+        &with(
+            &PROVE_ZK,
+            &[("zp.bin", "hp3.bin")],
+            &["--input-commitment", "xc.bin"],
+        ),
     );
     assert_eq!(half.status.code(), Some(2), "a usage error");
     // An input commitment truncated, and one of another architecture.
