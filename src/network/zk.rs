@@ -247,7 +247,7 @@ const MODEL_CLAIMS: usize = 64;
 /// The claims on the advice one proof's opening is budgeted for.
 pub(crate) const ADVICE_CLAIMS: usize = 1024;
 /// How many proofs a committed input serves at least (its mask's budget).
-pub const INPUT_PROOFS: u64 = 16;
+pub const INPUT_PROOFS: u64 = 8;
 /// The claims on a committed input one proof's opening is budgeted for (its first layers'
 /// and its two range columns').
 const INPUT_CLAIMS: usize = 16;
