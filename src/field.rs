@@ -386,6 +386,36 @@ pub fn mul_base<E: Field>(e: E, f: E::BasePrimeField) -> E {
     e.mul_by_base_prime_field(&f)
 }
 
+/// Entries per ChaCha20 stream in [`uniform_vec`].
+const UNIFORM_CHUNK: usize = 1 << 14;
+
+/// `len` uniformly random field elements for the provers' masks: one 256-bit seed per chunk of
+/// [`UNIFORM_CHUNK`] entries is drawn from `rng` (in order), and each chunk is filled from a
+/// ChaCha20 stream with its seed, in parallel. A few draws from `rng` instead of one per entry
+/// (the operating system's generator costs a system call per draw); the same output for a
+/// given `rng` whatever the thread count.
+pub fn uniform_vec<T: Field, R: rand::RngCore + rand::CryptoRng>(
+    rng: &mut R,
+    len: usize,
+) -> Vec<T> {
+    use rand::SeedableRng;
+    let seeds: Vec<[u8; 32]> = (0..len.div_ceil(UNIFORM_CHUNK))
+        .map(|_| {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            seed
+        })
+        .collect();
+    let mut out = vec![T::ZERO; len];
+    crate::parallel::for_each_indexed_chunk_mut(&mut out, UNIFORM_CHUNK, |c, chunk| {
+        let mut stream = rand_chacha::ChaCha20Rng::from_seed(seeds[c]);
+        for x in chunk {
+            *x = T::rand(&mut stream);
+        }
+    });
+    out
+}
+
 /// The base-field element `f` seen as an element of `E`.
 #[inline(always)]
 pub fn lift<E: Field>(f: E::BasePrimeField) -> E {

@@ -203,6 +203,35 @@ pub fn add_scaled_eq<E: MulAcc>(acc: &mut [E], r: &[E], coeff: E) {
     });
 }
 
+/// Variables of the inner factor in [`add_scaled_eq_pair`]: `eq(r, x)` is built as
+/// `eq(r_{<b}, x_{<b})·eq(r_{≥b}, x_{≥b})` from two small tables.
+const EQ_SPLIT_BITS: usize = 10;
+
+/// Adds `c_lo · eq(r, ·)` into `lo` and `c_hi · eq(r, ·)` into `hi` (both of length
+/// `2^r.len()`), touching only the block selected by a boolean suffix of `r` (see
+/// [`boolean_suffix`]). The same sums as two calls of [`add_scaled_eq`], in one pass over both
+/// tables and without a table of the block's size: `eq(r, x) = A[x_{<b}]·B[x_{≥b}]` with
+/// `A = eq(r_{<b}, ·)` and `B = eq(r_{≥b}, ·)` (`b =` [`EQ_SPLIT_BITS`] or fewer) of about
+/// `2^{m/2}` entries, so each entry costs two multiplications.
+pub fn add_scaled_eq_pair<E: MulAcc>(lo: &mut [E], hi: &mut [E], r: &[E], c_lo: E, c_hi: E) {
+    let (m, block) = boolean_suffix(r);
+    let range = block << m..(block + 1) << m;
+    let (lo, hi) = (&mut lo[range.clone()], &mut hi[range]);
+    let b = m.min(EQ_SPLIT_BITS);
+    let inner = eq_table(&r[..b]);
+    let outer_lo = scaled_eq_table(&r[b..m], c_lo);
+    let outer_hi = scaled_eq_table(&r[b..m], c_hi);
+    let mask = (1usize << b) - 1;
+    crate::parallel::join_chunks(lo, hi, |start, lo, hi| {
+        for (i, (x, y)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+            let at = start + i;
+            let a = &inner[at & mask];
+            *x = E::add_mul_fast(x, a, &outer_lo[at >> b]);
+            *y = E::add_mul_fast(y, a, &outer_hi[at >> b]);
+        }
+    });
+}
+
 /// `Σ_i coeffs[i] · eq(points[i], ·)` over `n` variables (a zero table when there are no points).
 /// The first term is built scaled, so a single point costs one table and no addition pass.
 pub fn combined_eq<E: MulAcc>(points: &[Vec<E>], coeffs: &[E], n: usize) -> Vec<E> {
@@ -264,6 +293,33 @@ mod tests {
     use super::*;
     use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
     use ark_std::{test_rng, UniformRand};
+
+    #[test]
+    fn add_scaled_eq_pair_is_two_add_scaled_eqs() {
+        let mut rng = test_rng();
+        for vars in [0usize, 1, 5, 11, 13] {
+            for suffix in 0..=vars.min(3) {
+                let mut r: Vec<GoldilocksExt2> =
+                    (0..vars).map(|_| GoldilocksExt2::rand(&mut rng)).collect();
+                for (k, x) in r.iter_mut().rev().take(suffix).enumerate() {
+                    *x = GoldilocksExt2::from((k % 2) as u64);
+                }
+                let start: Vec<GoldilocksExt2> = (0..1usize << vars)
+                    .map(|_| GoldilocksExt2::rand(&mut rng))
+                    .collect();
+                let (c0, c1) = (
+                    GoldilocksExt2::rand(&mut rng),
+                    GoldilocksExt2::rand(&mut rng),
+                );
+                let (mut lo, mut hi) = (start.clone(), start.clone());
+                add_scaled_eq_pair(&mut lo, &mut hi, &r, c0, c1);
+                let (mut want_lo, mut want_hi) = (start.clone(), start);
+                add_scaled_eq(&mut want_lo, &r, c0);
+                add_scaled_eq(&mut want_hi, &r, c1);
+                assert_eq!((lo, hi), (want_lo, want_hi), "vars {vars}, suffix {suffix}");
+            }
+        }
+    }
 
     #[test]
     fn lt_eval_is_the_prefix_sum_of_eq() {

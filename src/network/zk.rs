@@ -1437,7 +1437,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     let (mut w, output) = super::prover::witness::<F, E>(model, plan, &input_array, cheat)?;
     lap("inference and witness");
     // The fresh masks, in the advice.
-    let fresh: Vec<E> = (0..zp.total).map(|_| E::rand(rng)).collect();
+    let fresh: Vec<E> = crate::field::uniform_vec(rng, zp.total);
     let mut entries = mask_entries::<F, E>(&fresh);
     entries.resize(1 << plan.advice_vars[zp.masks_seg], F::ZERO);
     w.advice[zp.masks_seg] = entries;

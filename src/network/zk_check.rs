@@ -453,7 +453,7 @@ where
         crate::range::multiplicities(&refs, cp.bits).map_err(NetworkError::Range)?
     };
     // The check's commitment: the multiplicities and the fresh masks.
-    let fresh: Vec<E> = (0..cp.total).map(|_| E::rand(rng)).collect();
+    let fresh: Vec<E> = crate::field::uniform_vec(rng, cp.total);
     let mut entries = mask_entries::<F, E>(&fresh);
     entries.resize(1 << cp.packing.vars(1), F::ZERO);
     let packed = cp.packing.pack(&[m.clone(), entries]);

@@ -1192,7 +1192,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
     let g = combined_eq(&merged.points, &merged.coeffs, n);
     let mut sc = match single {
         Some((j, i)) => Prover::Borrowed(BorrowedFirstRound {
-            f: &parts[j].data.evals[i],
+            fs: vec![(&parts[j].data.evals[i], E::ONE)],
             g,
             claim: merged.claim,
         }),
@@ -1546,14 +1546,59 @@ pub(super) fn product_instance<F: BaseField, E: ExtField<F>>(
     .expect("two tables of 2^n entries")
 }
 
-/// The first round of the opening's sum-check `Σ_x f(x)·g(x)` on a borrowed base-field table.
+/// The first round of the opening's sum-check `Σ_x f(x)·g(x)` on borrowed base-field tables:
+/// `f = Σ_i w_i·fs_i` (the committed evaluations, never copied or combined into a table of
+/// their own size; the first round's fold writes the combination at half the size).
 pub(super) struct BorrowedFirstRound<'a, F, E> {
-    pub(super) f: &'a [F],
+    pub(super) fs: Vec<(&'a [F], E)>,
     pub(super) g: Vec<E>,
     pub(super) claim: E,
 }
 
-/// The opening's sum-check prover: before its first round on a borrowed table, or running.
+/// `(Σ_j g_{2j}·f_{2j}, Σ_j (2g_{2j+1} − g_{2j})·(2f_{2j+1} − f_{2j}))`: a base-field table's
+/// share of a product sum-check round's `g(0), g(2)` over the pairs `(x_0 = 0, x_0 = 1)`.
+pub(super) fn borrowed_round<F: BaseField, E: ExtField<F>>(f: &[F], g: &[E]) -> (E, E) {
+    crate::parallel::map_reduce(
+        f.len() / 2,
+        |range| {
+            let mut acc = (E::ZERO, E::ZERO);
+            for j in range {
+                let (f0, f1) = (f[2 * j], f[2 * j + 1]);
+                let (g0, g1) = (g[2 * j], g[2 * j + 1]);
+                acc.0 += crate::field::mul_base(g0, f0);
+                acc.1 += crate::field::mul_base(g1.double() - g0, f1.double() - f0);
+            }
+            acc
+        },
+        |a, c| (a.0 + c.0, a.1 + c.1),
+    )
+}
+
+/// `Σ_i w_i·fs_i` (tables of `2·len` entries; zero without tables) with its first variable
+/// fixed to `r`: entry `j < len` is `Σ_i w_i·(fs_i[2j] + r·(fs_i[2j+1] − fs_i[2j]))`.
+pub(super) fn fold_combined<F: BaseField, E: ExtField<F>>(
+    fs: &[(&[F], E)],
+    r: E,
+    len: usize,
+) -> Vec<E> {
+    match fs {
+        [(f, w)] if w.is_one() => crate::poly::fold_base(f, r),
+        _ => {
+            let wr: Vec<E> = fs.iter().map(|&(_, w)| w * r).collect();
+            crate::parallel::collect_indexed(len, |j| {
+                fs.iter()
+                    .zip(&wr)
+                    .map(|(&(f, w), &wr)| {
+                        let (a, b) = (f[2 * j], f[2 * j + 1]);
+                        crate::field::mul_base(w, a) + crate::field::mul_base(wr, b - a)
+                    })
+                    .sum()
+            })
+        }
+    }
+}
+
+/// The opening's sum-check prover: before its first round on borrowed tables, or running.
 pub(super) enum Prover<'a, F, E> {
     Borrowed(BorrowedFirstRound<'a, F, E>),
     Running(RoundProver<F, E>),
@@ -1565,22 +1610,12 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
         match self {
             Prover::Running(sc) => sc.message(),
             Prover::Borrowed(b) => {
-                // g(0) = Σ f_0·g_0 and g(2) = Σ (2f_1 − f_0)·(2g_1 − g_0) over the pairs
-                // (x_0 = 0, x_0 = 1).
-                let (at0, at2) = crate::parallel::map_reduce(
-                    b.f.len() / 2,
-                    |range| {
-                        let mut acc = (E::ZERO, E::ZERO);
-                        for j in range {
-                            let (f0, f1) = (b.f[2 * j], b.f[2 * j + 1]);
-                            let (g0, g1) = (b.g[2 * j], b.g[2 * j + 1]);
-                            acc.0 += crate::field::mul_base(g0, f0);
-                            acc.1 += crate::field::mul_base(g1.double() - g0, f1.double() - f0);
-                        }
-                        acc
-                    },
-                    |a, c| (a.0 + c.0, a.1 + c.1),
-                );
+                let (mut at0, mut at2) = (E::ZERO, E::ZERO);
+                for &(f, w) in &b.fs {
+                    let (a0, a2) = borrowed_round(f, &b.g);
+                    at0 += w * a0;
+                    at2 += w * a2;
+                }
                 vec![at0, at2]
             }
         }
@@ -1603,10 +1638,14 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
                 let g = t.next().unwrap_or(Mle::Ext(Vec::new()));
                 (f, g)
             }
-            Prover::Borrowed(b) => (
-                Mle::Ext(b.f.iter().map(|&x| lift(x)).collect()),
-                Mle::Ext(b.g),
-            ),
+            Prover::Borrowed(b) => {
+                let f = crate::parallel::collect_indexed(b.g.len(), |x| {
+                    b.fs.iter()
+                        .map(|&(f, w)| crate::field::mul_base(w, f[x]))
+                        .sum()
+                });
+                (Mle::Ext(f), Mle::Ext(b.g))
+            }
         }
     }
 
@@ -1617,8 +1656,8 @@ impl<F: BaseField, E: ExtField<F>> Prover<'_, F, E> {
                 sc.bind(message, r);
                 Prover::Running(sc)
             }
-            Prover::Borrowed(BorrowedFirstRound { f, mut g, claim }) => {
-                let folded = crate::poly::fold_base(f, r);
+            Prover::Borrowed(BorrowedFirstRound { fs, mut g, claim }) => {
+                let folded = fold_combined(&fs, r, g.len() / 2);
                 crate::poly::fold_ext(&mut g, r);
                 let next = sumcheck::next_claim(message, claim, r);
                 Prover::Running(RoundProver::new(

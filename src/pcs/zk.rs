@@ -37,16 +37,16 @@
 //! ([`ZkProverData::budget`]).
 
 use super::basefold::{
-    self, block_start, check_layer, check_pow, check_queries, claim_offsets, g_at, leaf_tree,
-    leaf_values, product_instance, sorted_distinct, BorrowedFirstRound, Commitment, LayerOpening,
-    Layout, Params, PartLeaves, PcsError, Prover, ProverData, MAX_BATCH,
+    self, block_start, borrowed_round, check_layer, check_pow, check_queries, claim_offsets, g_at,
+    leaf_tree, leaf_values, product_instance, sorted_distinct, BorrowedFirstRound, Commitment,
+    LayerOpening, Layout, Params, PartLeaves, PcsError, Prover, ProverData, MAX_BATCH,
 };
 use super::code::{fold_base_codeword_k, fold_codeword_k, FoldTwiddles, Join};
 use super::merkle::{Digest, MerkleError, MerkleTree};
 use super::Claim;
-use crate::field::{lift, BaseField, ExtField};
+use crate::field::{lift, uniform_vec, BaseField, ExtField};
 use crate::parallel::collect_indexed;
-use crate::poly::{add_scaled_eq, eq_eval, evaluate_base, Mle};
+use crate::poly::{add_scaled_eq_pair, eq_eval, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{FftField, Field};
@@ -335,10 +335,7 @@ pub fn commit_columns<F: BaseField + FftField, R: RngCore + CryptoRng>(
 ) -> Result<(ZkCommitment, ZkProverData<F>), ZkError> {
     setup_vars(params, &tables, mask_vars)?;
     let low = (1usize << mask_vars) - 1;
-    let masks = tables
-        .iter()
-        .map(|_| (0..=low).map(|_| F::rand(rng)).collect())
-        .collect();
+    let masks = tables.iter().map(|_| uniform_vec(rng, low + 1)).collect();
     commit_masked(params, tables, masks, mask_vars, 0)
 }
 
@@ -831,7 +828,7 @@ pub fn open_parts<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRn
         .map(|j| {
             let vars = parts[j].commitment.inner.num_vars as usize - sh.s;
             let tables: Vec<Vec<F>> = (0..sh.masks(j))
-                .map(|_| (0..1usize << vars).map(|_| F::rand(rng)).collect())
+                .map(|_| uniform_vec(rng, 1usize << vars))
                 .collect();
             if tables.is_empty() {
                 return Ok(None);
@@ -1113,9 +1110,9 @@ fn batch_weights<E: Field>(
 /// The reduction's sum-check `Σ_j Σ_i G_{j,i}·f̂_{j,i}` over the first part's variables: part
 /// `j`'s terms enter after `d_j` rounds (its claimed sum added to the claim), its masks `ω_{j,i}`
 /// join `s` rounds later. Returns it and its point `r''`.
-fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
+fn prove_reduction<'a, F: BaseField + FftField, E: ExtField<F>>(
     sh: &Shape,
-    datas: &[&ProverData<F>],
+    datas: &[&'a ProverData<F>],
     masks: &[Option<&ProverData<F>>],
     claims: &[&[Claim<E>]],
     sums: &[E],
@@ -1129,7 +1126,14 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
     let mut tables: Vec<Mle<F, E>> = Vec::new();
     let mut terms: Vec<Term<E>> = Vec::new();
     let mut claim = E::ZERO;
-    let enter = |j: usize, tables: &mut Vec<Mle<F, E>>, terms: &mut Vec<Term<E>>| -> E {
+    // The parts in from the start are read in place for round 0 (`borrowed`: the slot of each
+    // table's `f̂`, filled by its fold after the round); later parts are copied when they enter.
+    let mut borrowed: Vec<(usize, &[F])> = Vec::new();
+    let enter = |j: usize,
+                 tables: &mut Vec<Mle<F, E>>,
+                 terms: &mut Vec<Term<E>>,
+                 mut borrowed: Option<&mut Vec<(usize, &'a [F])>>|
+     -> E {
         let nj = n1 - sh.join_at[j];
         let own = &coeffs[offs[j]..offs[j] + claims[j].len()];
         for &p in &sh.claimed[j] {
@@ -1143,7 +1147,13 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
                 coeff: E::ONE,
                 factors: vec![tables.len(), tables.len() + 1],
             });
-            tables.push(Mle::Base(datas[j].evals[p].clone()));
+            match borrowed.as_deref_mut() {
+                Some(b) => {
+                    b.push((tables.len(), datas[j].evals[p].as_slice()));
+                    tables.push(Mle::Ext(Vec::new()));
+                }
+                None => tables.push(Mle::Base(datas[j].evals[p].clone())),
+            }
             tables.push(Mle::Ext(combined_eq_masked(&points, &cs, nj)));
         }
         sums[j]
@@ -1151,17 +1161,37 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
     for (j, at) in start.iter_mut().enumerate() {
         if sh.join_at[j] == 0 {
             *at = tables.len();
-            claim += enter(j, &mut tables, &mut terms);
+            claim += enter(j, &mut tables, &mut terms, Some(&mut borrowed));
         }
     }
-    let mut sc = RoundProver::new(
-        Instance::new(tables, terms.clone()).expect("tables of 2^(n+1) entries"),
-        claim,
-    );
     let mut rounds = Vec::with_capacity(n1);
     let mut mask_sums = vec![Vec::new(); datas.len()];
     let mut point = Vec::with_capacity(n1);
-    for step in 0..n1 {
+    // Round 0 (no part enters and no mask joins there: `s ≥ 1`) on the borrowed tables, then
+    // the sum-check prover on their folds.
+    let (mut at0, mut at2) = (E::ZERO, E::ZERO);
+    for &(t, f) in &borrowed {
+        if let Some(Mle::Ext(g)) = tables.get(t + 1) {
+            let (a0, a2) = borrowed_round(f, g);
+            at0 += a0;
+            at2 += a2;
+        }
+    }
+    let msg = vec![at0, at2];
+    ch.absorb(b"zk-reduce-round", &msg);
+    let r: E = ch.challenge(b"zk-reduce-challenge");
+    for &(t, f) in &borrowed {
+        tables[t] = Mle::Ext(crate::poly::fold_base(f, r));
+        tables[t + 1].fold(r);
+    }
+    let claim = sumcheck::next_claim(&msg, claim, r);
+    rounds.push(msg);
+    point.push(r);
+    let mut sc = RoundProver::new(
+        Instance::new(tables, terms.clone()).expect("tables of 2^n entries"),
+        claim,
+    );
+    for step in 1..n1 {
         let entering: Vec<usize> = (0..datas.len())
             .filter(|&j| step > 0 && sh.join_at[j] == step)
             .collect();
@@ -1173,7 +1203,7 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
             let mut tables = sc.into_tables();
             for &j in &entering {
                 start[j] = tables.len();
-                claim += enter(j, &mut tables, &mut terms);
+                claim += enter(j, &mut tables, &mut terms, None);
             }
             for &j in &masking {
                 let first = usize::from(j == 0);
@@ -1235,21 +1265,21 @@ fn prove_reduction<F: BaseField + FftField, E: ExtField<F>>(
 /// `Σ_k c_k·eq(z_k, ·)` over `n` variables whose last is the mask's `x_n`: built as its two
 /// halves `Σ c_k (1 − β_k)·eq(z'_k, ·)` and `Σ c_k β_k·eq(z'_k, ·)` over the other `n − 1`, so a
 /// claim on a segment (a boolean suffix of `z'_k`) costs the segment's size, not the table's.
+/// Both halves are filled in place, in one pass per claim ([`add_scaled_eq_pair`]).
 fn combined_eq_masked<E: Field + crate::field::MulAcc>(
     points: &[Vec<E>],
     coeffs: &[E],
     n: usize,
 ) -> Vec<E> {
     let low = n.saturating_sub(1);
-    let (mut lo, mut hi) = (vec![E::ZERO; 1 << low], vec![E::ZERO; 1 << low]);
+    let mut g = vec![E::ZERO; 2 << low];
+    let (lo, hi) = g.split_at_mut(1 << low);
     for (z, &c) in points.iter().zip(coeffs) {
         let (rest, beta) = z.split_at(z.len().min(low));
         let b = beta.first().copied().unwrap_or(E::ZERO);
-        add_scaled_eq(&mut lo, rest, c * (E::ONE - b));
-        add_scaled_eq(&mut hi, rest, c * b);
+        add_scaled_eq_pair(lo, hi, rest, c * (E::ONE - b), c * b);
     }
-    lo.extend(hi);
-    lo
+    g
 }
 
 /// What the batched opening adds at a fold: part `j`'s tables (`Tables`) or its masks (`Masks`).
@@ -1307,25 +1337,16 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         [(j, i, w)] if *w == E::ONE => Some((*j, *i)),
         _ => None,
     };
-    let mut sc = match single {
-        Some((j, i)) => Prover::Borrowed(BorrowedFirstRound {
-            f: &datas[j].evals[i],
-            g,
-            claim: batch.claim,
-        }),
-        None => {
-            let f = collect_indexed(1 << n1, |x| {
-                active
-                    .iter()
-                    .map(|&(j, i, w)| crate::field::mul_base(w, datas[j].evals[i][x]))
-                    .sum()
-            });
-            Prover::Running(RoundProver::new(
-                product_instance(Mle::Ext(f), g),
-                batch.claim,
-            ))
-        }
-    };
+    // The committed tables are read in place: the first round runs on them and `G` directly,
+    // and its fold writes their combination at half the size ([`BorrowedFirstRound`]).
+    let mut sc = Prover::Borrowed(BorrowedFirstRound {
+        fs: active
+            .iter()
+            .map(|&(j, i, w)| (datas[j].evals[i].as_slice(), w))
+            .collect(),
+        g,
+        claim: batch.claim,
+    });
     let start_at = |x: usize| -> E {
         active
             .iter()
