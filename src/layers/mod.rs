@@ -165,6 +165,16 @@ impl Dims {
         idx
     }
 
+    /// The multilinear extension of the indicator of the logical entries (1 there, 0 on the
+    /// padding) at `point`: `Π_d lt(point_d, shape[d])`.
+    pub fn valid_eval<E: ark_ff::Field>(&self, point: &[E]) -> E {
+        self.split(point)
+            .iter()
+            .zip(&self.shape)
+            .map(|(p, &s)| crate::poly::lt_eval(p, s))
+            .product()
+    }
+
     /// Splits a point into per-dimension parts, outermost dimension first.
     pub fn split<'a, E>(&self, point: &'a [E]) -> Vec<&'a [E]> {
         let mut parts = Vec::with_capacity(self.vars.len());

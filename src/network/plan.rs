@@ -272,9 +272,10 @@ pub enum Operand {
         /// The offset `dy·k + dx`.
         offset: usize,
     },
-    /// The constant 1 on every entry (a public shift: a zero-knowledge plan's hidden-input
-    /// columns `c ± x`).
-    One,
+    /// The public indicator of tensor `t`'s logical entries over its padded layout (1 there, 0
+    /// on the padding): a public shift, in a zero-knowledge plan's hidden-input columns
+    /// `c·V ± x` (which bound the input and force its padding to zero).
+    Valid(usize),
 }
 
 /// A range-checked column `Σ coeff·operand`, every entry (padding included) in

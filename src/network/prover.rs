@@ -351,7 +351,14 @@ fn column_tables<F: BaseField>(plan: &Plan, ints: &[Vec<i64>], advice: &[Vec<F>]
                             *a += k * from_i64::<F>(b);
                         }
                     }
-                    Operand::One => t.iter_mut().for_each(|a| *a += k),
+                    Operand::Valid(v) => {
+                        let d = &plan.dims[v];
+                        for flat in 0..d.logical_len() {
+                            if let Some(a) = t.get_mut(d.padded_index(flat)) {
+                                *a += k;
+                            }
+                        }
+                    }
                 }
             }
             t
@@ -490,7 +497,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
 
     fn eval_operand(&mut self, op: Operand, point: &[E]) -> E {
         match op {
-            Operand::One => E::ONE,
+            Operand::Valid(t) => self.plan.dims[t].valid_eval(point),
             Operand::Seg(s) => self.eval_seg(s, point),
             Operand::View(v) => match v.offset {
                 None => self.eval_tensor(v.tensor, point),
@@ -759,7 +766,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
 
     fn operand_table(&self, op: Operand) -> Vec<F> {
         match op {
-            Operand::One => unreachable!("a max-pool's operands are segments and views"),
+            Operand::Valid(_) => unreachable!("a max-pool's operands are segments and views"),
             Operand::Seg(s) => self.advice[s].clone(),
             Operand::View(v) => match v.offset {
                 None => self.tensors[v.tensor].clone(),

@@ -170,7 +170,12 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
 
     fn eval_operand(&mut self, op: Operand, point: &[E]) -> Result<E, VerifyError> {
         match op {
-            Operand::One => Ok(E::ONE),
+            Operand::Valid(t) => self
+                .plan
+                .dims
+                .get(t)
+                .map(|d| d.valid_eval(point))
+                .ok_or(VerifyError::AdviceShape),
             Operand::Seg(s) => self.eval_seg(s, point),
             Operand::View(View { tensor, offset }) => match offset {
                 None => self.eval_tensor(tensor, point),
@@ -403,7 +408,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 let value = |op: Operand| match op {
                     Operand::Seg(s) => seg_values.iter().find(|(t, _)| *t == s).map(|&(_, v)| v),
                     Operand::Window { offset, .. } => view_values.get(offset).copied(),
-                    Operand::View(_) | Operand::One => None,
+                    Operand::View(_) | Operand::Valid(_) => None,
                 };
                 for ((z, u, v), (du, dv)) in chain.into_iter().zip(diffs) {
                     let (Some(z), Some(u), Some(v)) = (value(z), value(u), value(v)) else {

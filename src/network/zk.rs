@@ -461,8 +461,10 @@ impl ZkPlan {
             }
         }
         plan.advice_vars.push(m);
-        // A hidden input is range-checked: `c + x` and `c − x` in `[0, 2^B)`, `c = 2^{B−1} − 1`
-        // (so `|x| ≤ c`, the activation range the verifier checks of a public input).
+        // A hidden input is range-checked: `c·V + x` and `c·V − x` in `[0, 2^B)`, `c = 2^{B−1} −
+        // 1`, `V` the indicator of its logical entries: `|x| ≤ c` (the activation range the
+        // verifier checks of a public input) there, and `x = 0` on the padding (as a public
+        // input is padded: the layers read the padding as zeros).
         let input_vars = plan.dims[0].num_vars();
         let bound = (1i64 << (plan.range_bits - 1)) - 1;
         let input_columns = [1i64, -1].map(|sign| Column {
@@ -474,7 +476,7 @@ impl ZkPlan {
                     }),
                     sign,
                 ),
-                (Operand::One, bound),
+                (Operand::Valid(0), bound),
             ],
             vars: input_vars,
         });
@@ -819,20 +821,26 @@ impl ZkPlan {
                     })
                 }
                 // The public shift ([`Self::column_shift`]).
-                Operand::One => {}
+                Operand::Valid(_) => {}
             }
         }
         Ok(out)
     }
 
-    /// Range column `c`'s public shift `Σ coeff` over its [`Operand::One`] terms: its value at
-    /// any point is its placement's plus this.
-    fn column_shift<F: BaseField, E: ExtField<F>>(&self, c: usize) -> E {
+    /// Range column `c`'s public shift at `point`, `Σ coeff·Ṽ_t(point)` over its
+    /// [`Operand::Valid`] terms: its value at `point` is its placement's plus this.
+    fn column_shift<F: BaseField, E: ExtField<F>>(&self, c: usize, point: &[E]) -> E {
         self.plan.columns.get(c).map_or(E::ZERO, |col| {
             col.terms
                 .iter()
-                .filter(|(op, _)| *op == Operand::One)
-                .map(|&(_, k)| lift::<E>(from_i64::<F>(k)))
+                .filter_map(|&(op, k)| match op {
+                    Operand::Valid(t) => self
+                        .plan
+                        .dims
+                        .get(t)
+                        .map(|d| lift::<E>(from_i64::<F>(k)) * d.valid_eval(point)),
+                    _ => None,
+                })
                 .sum()
         })
     }
@@ -852,10 +860,10 @@ impl ZkPlan {
                     beta,
                     value,
                 } => Deferred::Masked {
+                    value: value - self.column_shift::<F, E>(table, &point),
                     table,
                     point,
                     beta,
-                    value: value - self.column_shift::<F, E>(table),
                 },
                 other => other,
             })
@@ -1224,14 +1232,16 @@ pub fn commit_input_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cry
     input: &ArrayD<i64>,
     rng: &mut R,
 ) -> Result<ZkCommittedInput<F>, NetworkError> {
-    commit_input_checked::<F, E, R>(model, input, true, rng)
+    commit_input_checked::<F, E, R>(model, input, true, |_| {}, rng)
 }
 
-/// [`commit_input_zk`], the input's shape and range checked or (a cheating prover's test) not.
+/// [`commit_input_zk`], the input's shape and range checked or (a cheating prover's test) not,
+/// and its padded table edited before it is committed (a cheating prover's test).
 fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     input: &ArrayD<i64>,
     check: bool,
+    edit: impl FnOnce(&mut [F]),
     rng: &mut R,
 ) -> Result<ZkCommittedInput<F>, NetworkError> {
     model.validate_architecture().map_err(NetworkError::Model)?;
@@ -1243,7 +1253,8 @@ fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cr
     let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
         unreachable!("a hidden-input plan sizes the input")
     };
-    let table = input_table::<F>(&zp, input);
+    let mut table = input_table::<F>(&zp, input);
+    edit(&mut table);
     let params = params_for::<F, E>(n as u32 + 1)?;
     let (commitment, data) =
         pzk::commit_columns(&params, packing.pack_columns(&[table], n), n, rng)
@@ -2679,7 +2690,8 @@ mod tests {
             let mut bad = input.clone();
             bad.as_slice_mut().unwrap()[0] = x0;
             assert!(commit_input_zk::<F, E, _>(&model, &bad, &mut rng).is_err());
-            let mut ci = commit_input_checked::<F, E, _>(&model, &bad, false, &mut rng).unwrap();
+            let mut ci =
+                commit_input_checked::<F, E, _>(&model, &bad, false, |_| {}, &mut rng).unwrap();
             let got = prove(&mut committed, &mut ci, &mut rng);
             assert!(
                 matches!(
@@ -2697,6 +2709,54 @@ mod tests {
         let x = ci.input.as_slice_mut().unwrap();
         x[0] = if x[0] > 0 { x[0] - 1 } else { x[0] + 1 };
         let got = prove(&mut committed, &mut ci, &mut rng);
+        assert!(
+            matches!(
+                got,
+                Err(VerifyError::Deferred(crate::zk::DischargeError::Opening(_)))
+            ),
+            "{got:?}"
+        );
+        // A nonzero entry in the input's padding (the MLP's 24 inputs padded to 32; the first
+        // dense layer's padded weight columns are zero, so the outputs are the honest ones),
+        // in the commitment and in the prover's tensor alike: only the padding's range columns
+        // (`c·V − x` there) catch it — with `V` all ones they would not.
+        let pad = ZkPlan::new::<F, E>(&model, COLUMN_VARS, true)
+            .unwrap()
+            .plan
+            .dims[0]
+            .logical_len();
+        assert!(pad < 32, "the MLP's input is padded");
+        let mut ci =
+            commit_input_checked::<F, E, _>(&model, &input, true, |t| t[pad] = F::ONE, &mut rng)
+                .unwrap();
+        let mut junk = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == 0 {
+                    w.tensors[0][pad] = 1;
+                }
+            },
+            false,
+        );
+        let (output, proof) = prove_zk_inner::<F, E, _>(
+            &model,
+            &mut committed,
+            ZkProverInput::Committed(&mut ci),
+            &mut rng,
+            Some(&mut junk),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let honest = crate::network::prove::<F, E>(
+            &model,
+            &crate::network::commit_model::<F, E>(&model).unwrap(),
+            &input,
+        )
+        .unwrap()
+        .0;
+        assert_eq!(output, honest, "the padding changes no output");
+        let y: Vec<i64> = output.iter().copied().collect();
+        let got =
+            verify_zk_committed_input(&model, &committed.commitment, &ci.commitment, &y, &proof);
         assert!(
             matches!(
                 got,
