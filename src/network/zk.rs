@@ -2610,9 +2610,18 @@ mod tests {
     /// a false output, another input's commitment, a commitment of the wrong shape and the
     /// proof read as a public-input proof are rejected.
     fn hidden_round_trip<F: BaseField + FftField, E: ExtField<F>>(model: &Model, seed: u64) {
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        hidden_round_trip_on::<F, E>(model, &input, seed)
+    }
+
+    fn hidden_round_trip_on<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        input: &ArrayD<i64>,
+        seed: u64,
+    ) {
+        let input = input.clone();
         let mut rng = StdRng::seed_from_u64(seed);
         let mut committed = commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
-        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
         let mut ci = commit_input_zk::<F, E, _>(model, &input, &mut rng).unwrap();
         let (output, proof) =
             prove_zk_committed_input::<F, E, _>(model, &mut committed, &mut ci, &mut rng).unwrap();
@@ -2655,6 +2664,29 @@ mod tests {
             Model::from_json(&std::fs::read_to_string(dir.join("every-kind.json")).unwrap())
                 .unwrap();
         hidden_round_trip::<Goldilocks, GoldilocksExt2>(&every, 6);
+        // The trained MNIST LeNet-5 fixture on a held-out digit (issue 13's bar: a hidden
+        // input).
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+        let lenet =
+            Model::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
+        let digit: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("test-input-0.json")).unwrap())
+                .unwrap();
+        fn flatten(v: &serde_json::Value, out: &mut Vec<f32>) {
+            match v {
+                serde_json::Value::Array(a) => a.iter().for_each(|x| flatten(x, out)),
+                x => out.push(x.as_f64().unwrap() as f32),
+            }
+        }
+        let mut pixels = Vec::new();
+        flatten(&digit, &mut pixels);
+        let q = lenet
+            .quantization
+            .as_ref()
+            .unwrap()
+            .quantize_input(&pixels, lenet.activation_bits);
+        let x = ArrayD::from_shape_vec(lenet.input_shape.clone(), q).unwrap();
+        hidden_round_trip_on::<Goldilocks, GoldilocksExt2>(&lenet, &x, 7);
     }
 
     /// Cheating provers on a committed input: an input just outside the activation range on
