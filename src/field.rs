@@ -390,7 +390,7 @@ pub fn mul_base<E: Field>(e: E, f: E::BasePrimeField) -> E {
 const UNIFORM_CHUNK: usize = 1 << 14;
 
 /// `len` uniformly random field elements for the provers' masks: one 256-bit seed per chunk of
-/// [`UNIFORM_CHUNK`] entries is drawn from `rng` (in order), and each chunk is filled from a
+/// `UNIFORM_CHUNK` (2^14) entries is drawn from `rng` (in order), and each chunk is filled from a
 /// ChaCha20 stream with its seed, in parallel. A few draws from `rng` instead of one per entry
 /// (the operating system's generator costs a system call per draw); the same output for a
 /// given `rng` whatever the thread count.

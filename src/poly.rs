@@ -211,7 +211,7 @@ const EQ_SPLIT_BITS: usize = 10;
 /// `2^r.len()`), touching only the block selected by a boolean suffix of `r` (see
 /// [`boolean_suffix`]). The same sums as two calls of [`add_scaled_eq`], in one pass over both
 /// tables and without a table of the block's size: `eq(r, x) = A[x_{<b}]·B[x_{≥b}]` with
-/// `A = eq(r_{<b}, ·)` and `B = eq(r_{≥b}, ·)` (`b =` [`EQ_SPLIT_BITS`] or fewer) of about
+/// `A = eq(r_{<b}, ·)` and `B = eq(r_{≥b}, ·)` (`b = EQ_SPLIT_BITS` or fewer) of about
 /// `2^{m/2}` entries, so each entry costs two multiplications.
 pub fn add_scaled_eq_pair<E: MulAcc>(lo: &mut [E], hi: &mut [E], r: &[E], c_lo: E, c_hi: E) {
     let (m, block) = boolean_suffix(r);
