@@ -33,16 +33,22 @@ use zkcnn::zk::DischargeError;
 /// What the user reads when the commitment's budget is spent.
 pub const BUDGET_SPENT: &str = "the commitment's budget is spent: commit again";
 
-/// A library error of a zero-knowledge command, in words: a spent budget says what to do.
+/// A library error of a zero-knowledge command, in words: a spent budget (the model's
+/// commitment's) says what to do.
 fn failed(action: String, e: NetworkError) -> CliError {
+    failed_with(action, e, "the model", "`zkcnn commit --zk`")
+}
+
+/// [`failed`], a spent budget being `whose` (`recommit` makes a new commitment).
+fn failed_with(action: String, e: NetworkError, whose: &str, recommit: &str) -> CliError {
     let reason = match e {
         NetworkError::Deferred(DischargeError::Opening(ZkError::Budget {
             revealed,
             needed,
             budget,
         })) => format!(
-            "{BUDGET_SPENT} (`zkcnn commit --zk`; its proofs revealed {revealed} of the {budget} \
-             mask values it may reveal, and one more proof needs {needed})"
+            "{BUDGET_SPENT} ({whose}'s: {recommit}; its proofs revealed {revealed} of the \
+             {budget} mask values it may reveal, and one more proof needs {needed})"
         ),
         e => e.to_string(),
     };
@@ -350,7 +356,16 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         };
         network::zk::prove_zk_timed::<F, E, _>(&model, &mut committed, x, &mut OsRng, &mut vec![])
     });
-    let (output, proof) = proved.map_err(|e| failed(action(), e))?;
+    // A spent budget names its commitment: the input's when the count is the input's.
+    let (output, proof) = proved.map_err(|e| match (&e, &hidden) {
+        (
+            NetworkError::Deferred(DischargeError::Opening(ZkError::Budget { revealed, .. })),
+            Some((c, _)),
+        ) if *revealed == c.revealed() && *revealed != committed.revealed() => {
+            failed_with(action(), e, "the input", "`zkcnn commit-input`")
+        }
+        _ => failed(action(), e),
+    })?;
     // The revealed counts are on disk before the proof is: a proof that was written always
     // counts against the budgets.
     files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;

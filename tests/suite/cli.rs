@@ -2295,4 +2295,20 @@ fn zk_hidden_input_commit_prove_verify() {
         run(&dir, &with(&verify_hidden, &[("xc.bin", "other.bin")], &[])),
         &["another model architecture"],
     );
+    // Proofs on the committed input until its budget (at least INPUT_PROOFS = 8 proofs, far
+    // fewer than the model's 64) is spent: the refusal names the input's commitment.
+    let mut proved = 1;
+    let refusal = loop {
+        let out = run(&dir, &with(&PROVE_ZK, &[("zp.bin", "hp4.bin")], &hidden));
+        if !out.status.success() {
+            break out;
+        }
+        proved += 1;
+        assert!(proved < 64, "the input's budget is never spent");
+    };
+    assert!(proved >= 8, "only {proved} proofs");
+    fails(
+        refusal,
+        &["budget is spent", "the input's", "zkcnn commit-input"],
+    );
 }
