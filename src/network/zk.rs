@@ -20,7 +20,7 @@
 //!
 //! Supported: dense layers, direct convolutions (grouped and depthwise), average pooling, 2×2
 //! max-pooling, flatten, residual adds, ReLU (fused into a requantization or standalone), with a
-//! public input. Concatenation, window max-pooling and the FFT convolution path are refused with
+//! public input or a committed one ([`commit_input_zk`]; not read by a max-pool). Concatenation, window max-pooling and the FFT convolution path are refused with
 //! [`NetworkError::Unsupported`] until their zero-knowledge steps land.
 
 use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
@@ -390,8 +390,10 @@ fn fresh_masks(
                 s.push(zc(out_vars));
             }
             Step::MaxPool { .. } => {
-                if public(tin) {
-                    return Err(unsupported("max-pooling the public input"));
+                // Its difference tables combine the maxima (advice) with sub-grids of the input
+                // in one placement: the input must be on the advice, not its own commitment.
+                if plan.sources[tin] == Source::Input {
+                    return Err(unsupported("max-pooling the input (public or committed)"));
                 }
                 s.push(zc(out_vars));
             }
@@ -728,10 +730,13 @@ impl ZkPlan {
     ) -> Result<(Vec<Placed<E>>, Vec<(usize, usize)>), NetworkError> {
         let (_, a) = self.parts();
         let tin = self.plan.input(l);
-        let x = self.tensor::<E>(tin)?.ok_or(NetworkError::Unsupported {
-            layer: l,
-            what: "max-pooling the public input in a zero-knowledge proof".into(),
-        })?;
+        let x =
+            self.tensor::<E>(tin)?
+                .filter(|x| x.part == a)
+                .ok_or(NetworkError::Unsupported {
+                    layer: l,
+                    what: "max-pooling the input in a zero-knowledge proof".into(),
+                })?;
         let vw = self.plan.dims[tin].vars[2];
         let view_minus = |z: usize, dy: usize, dx: usize| {
             let mut p = Placed::combination(a, vec![(z, E::ONE)]);
