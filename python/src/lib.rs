@@ -6,16 +6,23 @@
 //! * [`import_onnx`] → [`Model`] (with the import report); [`Model::from_json`];
 //!   [`Model::load`] and [`Model::save`] for model files, one JSON file or split (the
 //!   architecture's JSON and a binary weights file);
-//! * [`Model::commit`] → [`CommittedModel`]: the commitment bytes are the CLI's commitment file
-//!   (`zkcnn commit`'s output), so either side reads the other's;
-//! * [`prove`] → the proven output and the proof bytes (the CLI's proof file);
-//! * [`verify`] → `None`, or an exception per failure ([`errors`]).
+//! * [`Model::commit`] → [`CommittedModel`]: a hiding commitment for zero-knowledge proofs by
+//!   default, a transparent one with `transparent=True`; the commitment bytes are the CLI's
+//!   commitment file, so either side reads the other's; a hiding commitment's private part
+//!   (the CLI's prover file) is saved with [`CommittedModel::save_private`] and read back by
+//!   [`CommittedModel::load`];
+//! * [`zk::commit_input`] → [`zk::CommittedInput`]: a hidden input (zero-knowledge proofs only);
+//! * [`prove`] → the proven output and the proof bytes (the CLI's proof file), of the
+//!   commitment's kind;
+//! * [`verify`] → `None`, or an exception per failure ([`errors`]); either kind of proof, from
+//!   its header.
 //!
 //! Committing, proving, verifying and importing run with the GIL released. Proofs are over
 //! Goldilocks with challenges in its quadratic extension, as the CLI's.
 
 mod arrays;
 mod errors;
+mod zk;
 
 /// The commitment file of the CLI (`src/cli/commitment.rs`), compiled here as it is so that
 /// both read and write the same bytes.
@@ -23,16 +30,25 @@ mod errors;
 #[allow(dead_code)]
 mod commitment;
 
-use commitment::{architecture_digest, CommitmentFile};
+use commitment::{
+    architecture_digest, CommitmentFile, CommitmentFileError, ZkCommitmentFile, MAGIC, ZK_MAGIC,
+};
 use errors::{CommitmentError, InputError};
 use numpy::{IntoPyArray, PyArrayDyn};
+use pyo3::exceptions::PyValueError;
 use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
+use rand::rngs::OsRng;
 use std::borrow::Cow;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use zk::{lock, CommittedInput, Whose};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
-use zkcnn::network;
+use zkcnn::network::zk::ZkProverInput;
+use zkcnn::network::{
+    self, FormatError, NetworkError, ProofKind, ZkCommittedModel, ZkInput, ZkNetworkProof,
+};
 use zkcnn::onnx::{self, ImportOptions};
 
 /// The allocator of the extension's Rust code, as in the CLI: it keeps freed memory for reuse
@@ -42,7 +58,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The optional progress callback: `progress(phase, None)` when a phase starts,
 /// `progress(phase, seconds)` when it ends.
-struct Progress<'py>(Option<Bound<'py, PyAny>>);
+pub(crate) struct Progress<'py>(pub(crate) Option<Bound<'py, PyAny>>);
 
 impl<'py> Progress<'py> {
     fn start(&self, phase: &str) -> PyResult<()> {
@@ -60,7 +76,7 @@ impl<'py> Progress<'py> {
     }
 
     /// Runs `work` as `phase` with the GIL released.
-    fn run<T: Ungil>(
+    pub(crate) fn run<T: Ungil>(
         &self,
         py: Python<'_>,
         phase: &str,
@@ -75,7 +91,7 @@ impl<'py> Progress<'py> {
 }
 
 /// `bytes` or `bytearray` (borrowed when `bytes`).
-fn bytes_arg<'a>(what: &str, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+pub(crate) fn bytes_arg<'a>(what: &str, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
     }
@@ -91,6 +107,59 @@ fn bytes_arg<'a>(what: &str, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]
         "type",
         format!("{what} must be bytes, not {type_name}"),
     ))
+}
+
+/// Bytes in hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `kind` argument: `"zk"`, `"transparent"` or `None`.
+fn kind_arg(kind: Option<&str>) -> PyResult<Option<ProofKind>> {
+    match kind {
+        None => Ok(None),
+        Some("zk") => Ok(Some(ProofKind::ZeroKnowledge)),
+        Some("transparent") => Ok(Some(ProofKind::Transparent)),
+        Some(other) => Err(PyValueError::new_err(format!(
+            "kind must be \"zk\", \"transparent\" or None, not {other:?}"
+        ))),
+    }
+}
+
+/// A kind as the Python API names it.
+fn kind_name(kind: ProofKind) -> &'static str {
+    match kind {
+        ProofKind::Transparent => "transparent",
+        ProofKind::ZeroKnowledge => "zk",
+    }
+}
+
+/// Commitment bytes that were refused, in the Python API's words.
+fn commitment_error(py: Python<'_>, e: &CommitmentFileError) -> PyErr {
+    let message = match e {
+        CommitmentFileError::OtherKind { hiding: true } => {
+            "this is a hiding commitment (Model.commit()): it serves zero-knowledge proofs only"
+                .to_string()
+        }
+        CommitmentFileError::OtherKind { hiding: false } => {
+            "this is a transparent commitment (Model.commit(transparent=True)): zero-knowledge \
+             proofs need a hiding commitment (Model.commit())"
+                .to_string()
+        }
+        e => format!("invalid commitment: {e}"),
+    };
+    errors::new::<CommitmentError>(py, &errors::kind_of(e), message)
+}
+
+/// The kind of commitment bytes, from their magic (`None`: neither).
+fn commitment_kind(bytes: &[u8]) -> Option<ProofKind> {
+    if bytes.starts_with(ZK_MAGIC) {
+        Some(ProofKind::ZeroKnowledge)
+    } else if bytes.starts_with(MAGIC) {
+        Some(ProofKind::Transparent)
+    } else {
+        None
+    }
 }
 
 fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -236,27 +305,66 @@ impl Model {
 
     /// Commits to the weights (once per model; every proof reuses it), with the GIL released.
     ///
+    /// By default a hiding commitment, for zero-knowledge proofs (`kind` `"zk"`): the proofs
+    /// reveal nothing of the weights; randomness from the operating system; it serves at
+    /// least 64 proofs (`budget`), and its private part (SECRET) lives in the result, saved
+    /// with `save_private`. With `transparent=True`, a transparent commitment (deterministic;
+    /// proofs reveal parts of the weights and activations; no budget).
+    ///
     /// `progress(phase, seconds_or_None)` is called when the `commit` phase starts and ends.
     /// Raises `ModelError` if the model is beyond what the prover supports.
-    #[pyo3(signature = (progress=None))]
+    #[pyo3(signature = (progress=None, transparent=false))]
     fn commit(
         slf: &Bound<'_, Self>,
         progress: Option<Bound<'_, PyAny>>,
+        transparent: bool,
     ) -> PyResult<CommittedModel> {
         let py = slf.py();
         let model = &slf.get().inner;
-        let committed = Progress(progress)
-            .run(py, "commit", || network::commit_model::<F, E>(model))?
-            .map_err(|e| errors::network(py, "commit the model", &e))?;
-        let file = CommitmentFile {
-            architecture: architecture_digest(model),
-            commitment: committed.public.clone(),
+        let progress = Progress(progress);
+        let architecture = architecture_digest(model);
+        let (state, commitment, root) = if transparent {
+            let committed = progress
+                .run(py, "commit", || network::commit_model::<F, E>(model))?
+                .map_err(|e| errors::network(py, "commit the model", &e))?;
+            let file = CommitmentFile {
+                architecture,
+                commitment: committed.public.clone(),
+            };
+            let root = hex(&committed.commitment().root);
+            (
+                State::Transparent(Box::new(committed)),
+                file.to_bytes(),
+                root,
+            )
+        } else {
+            let (committed, check) = progress
+                .run(py, "commit", || {
+                    let mut committed = network::commit_model_zk::<F, E, _>(model, &mut OsRng)?;
+                    // The proof that the commitment holds a model of the architecture (its
+                    // opening spends part of the budget).
+                    let check = network::prove_model_check_zk::<F, E, _>(
+                        model,
+                        &mut committed,
+                        &mut OsRng,
+                    )?;
+                    Ok::<_, NetworkError>((committed, check))
+                })?
+                .map_err(|e| zk::failed(py, "commit the model", &e, Whose::Model))?;
+            let file = ZkCommitmentFile {
+                architecture,
+                commitment: committed.commitment.clone(),
+                check,
+            };
+            let root = hex(&committed.commitment.inner.root);
+            (State::Zk(Mutex::new(committed)), file.to_bytes(), root)
         };
         Ok(CommittedModel {
             model: slf.clone().unbind(),
-            commitment: file.to_bytes(),
+            state,
+            commitment,
             architecture: model.architecture_json(),
-            committed,
+            root,
         })
     }
 
@@ -277,21 +385,42 @@ impl Model {
     }
 }
 
+/// A commitment's prover state: a transparent commitment's, or a hiding one's (mutable: every
+/// proof spends budget; behind a mutex since proofs run with the GIL released).
+enum State {
+    Transparent(Box<network::CommittedModel<F, E>>),
+    Zk(Mutex<ZkCommittedModel<F>>),
+}
+
 /// A model with its commitment: what `prove` needs. `commitment` and `architecture` are what
 /// the model's owner publishes for verifiers.
 #[pyclass(frozen, module = "zkcnn")]
 pub struct CommittedModel {
     model: Py<Model>,
-    committed: network::CommittedModel<F, E>,
+    state: State,
     commitment: Vec<u8>,
     architecture: String,
+    root: String,
+}
+
+impl CommittedModel {
+    /// The hiding commitment's state, or a `ValueError` saying that a transparent one has none.
+    fn zk(&self, what: &str) -> PyResult<&Mutex<ZkCommittedModel<F>>> {
+        match &self.state {
+            State::Zk(m) => Ok(m),
+            State::Transparent(_) => Err(PyValueError::new_err(format!(
+                "a transparent commitment has no {what}: only a hiding one (Model.commit()) has"
+            ))),
+        }
+    }
 }
 
 #[pymethods]
 impl CommittedModel {
-    /// The commitment as bytes: the file `zkcnn commit` writes (magic, version, field, a digest
-    /// of the architecture, the Basefold commitment to the weights and the proof that it holds
-    /// a model of the architecture).
+    /// The commitment as bytes, public: the file `zkcnn commit` writes (magic `ZKCNNZKC` for a
+    /// hiding commitment, `ZKCNNCOM` for a transparent one; version, field, a digest of the
+    /// architecture, the commitment to the weights and the proof that it holds a model of the
+    /// architecture).
     #[getter]
     fn commitment<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.commitment)
@@ -311,23 +440,146 @@ impl CommittedModel {
 
     /// The Merkle root of the commitment, in hex.
     #[getter]
-    fn root(&self) -> String {
-        self.committed
-            .commitment()
-            .root
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+    fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// `"zk"` for a hiding commitment (zero-knowledge proofs), `"transparent"` otherwise: the
+    /// kind of the proofs `prove` makes with it.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.state {
+            State::Transparent(_) => "transparent",
+            State::Zk(_) => "zk",
+        }
+    }
+
+    /// The mask values revealed so far by the proofs made with a hiding commitment (its check
+    /// included); `None` for a transparent one.
+    #[getter]
+    fn revealed(&self) -> Option<u64> {
+        self.zk("budget").ok().map(|m| lock(m).revealed())
+    }
+
+    /// The most mask values all proofs with a hiding commitment may reveal; a proof that would
+    /// pass it raises `ZkcnnError` (kind `budget`): commit again. `None` for a transparent one.
+    #[getter]
+    fn budget(&self) -> Option<u64> {
+        self.zk("budget").ok().map(|m| lock(m).budget::<E>().1)
+    }
+
+    /// Writes a hiding commitment's private part to `path` (atomically, readable by its owner
+    /// only): the prover file of `zkcnn commit --prover-data` (magic `ZKCNNZKP`): the mask and
+    /// the count of its values revealed so far. SECRET: with it and one proof, the weights
+    /// can be recovered; keep it with the weights. Save it again after proofs (each proof
+    /// spends budget), and never load an older copy: proofs made from it would reveal mask
+    /// values twice. Raises `ValueError` for a transparent commitment, `OSError` when the file
+    /// cannot be written.
+    fn save_private(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let m = self.zk("private part")?;
+        zk::save_private(py, path, |out| lock(m).write_private(out))
+    }
+
+    /// The committed model again, from the model (with its weights), the public `commitment`
+    /// bytes and, for a hiding commitment, its private part (`private`: the path of the file
+    /// `save_private` or `zkcnn commit --prover-data` wrote, or its bytes). A transparent
+    /// commitment takes no private part: the model is committed again and compared.
+    ///
+    /// Raises `CommitmentError` for commitment bytes that are malformed or for another
+    /// architecture, `InputError` for weights or a private file that do not give the
+    /// commitment, `OSError` for a file that cannot be read.
+    #[staticmethod]
+    #[pyo3(signature = (model, commitment, private=None))]
+    fn load(
+        model: &Bound<'_, Model>,
+        commitment: &Bound<'_, PyAny>,
+        private: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CommittedModel> {
+        let py = model.py();
+        let bytes = bytes_arg("commitment", commitment)?.into_owned();
+        let m = &model.get().inner;
+        let hiding = commitment_kind(&bytes) == Some(ProofKind::ZeroKnowledge);
+        let (state, root) = match private {
+            Some(private) => {
+                let file =
+                    ZkCommitmentFile::from_bytes(&bytes).map_err(|e| commitment_error(py, &e))?;
+                check_architecture(py, file.architecture, m)?;
+                let private = zk::Private::from_arg(private)?;
+                let loaded = py
+                    .detach(|| {
+                        private.read(|mut r| {
+                            ZkCommittedModel::<F>::load::<E>(m, file.commitment, &mut r)
+                        })
+                    })
+                    .map_err(|(e, message)| errors::os(&e, message))?
+                    .map_err(|e| zk::load_failed(py, &e, Whose::Model))?;
+                let root = hex(&loaded.commitment.inner.root);
+                (State::Zk(Mutex::new(loaded)), root)
+            }
+            None if hiding => {
+                return Err(errors::new::<InputError>(
+                    py,
+                    "prover_data",
+                    "a hiding commitment needs its private part: load(model, commitment, \
+                     private=path or bytes)",
+                ))
+            }
+            None => {
+                let file =
+                    CommitmentFile::from_bytes(&bytes).map_err(|e| commitment_error(py, &e))?;
+                check_architecture(py, file.architecture, m)?;
+                let committed = py
+                    .detach(|| network::commit_model::<F, E>(m))
+                    .map_err(|e| errors::network(py, "commit the model", &e))?;
+                if committed.public != file.commitment {
+                    return Err(errors::new::<InputError>(
+                        py,
+                        "commitment_mismatch",
+                        "the commitment is not this model's: other weights",
+                    ));
+                }
+                let root = hex(&committed.commitment().root);
+                (State::Transparent(Box::new(committed)), root)
+            }
+        };
+        Ok(CommittedModel {
+            model: model.clone().unbind(),
+            state,
+            commitment: bytes,
+            architecture: m.architecture_json(),
+            root,
+        })
     }
 
     fn __repr__(&self) -> String {
+        let budget = match (self.revealed(), self.budget()) {
+            (Some(r), Some(b)) => format!(", revealed={r} of {b}"),
+            _ => String::new(),
+        };
         format!(
-            "CommittedModel(name='{}', root={}…, commitment={} bytes)",
+            "CommittedModel(name='{}', kind='{}', root={}…, commitment={} bytes{budget})",
             self.model.get().inner.name,
-            self.root().get(..8).unwrap_or_default(),
+            self.kind(),
+            self.root.get(..8).unwrap_or_default(),
             self.commitment.len()
         )
     }
+}
+
+/// A commitment's architecture digest checked against the model's.
+fn check_architecture(
+    py: Python<'_>,
+    digest: [u8; 32],
+    model: &zkcnn::model::Model,
+) -> PyResult<()> {
+    if digest != architecture_digest(model) {
+        return Err(errors::new::<CommitmentError>(
+            py,
+            "architecture",
+            "the commitment is for another model architecture",
+        ));
+    }
+    Ok(())
 }
 
 /// Imports a float ONNX CNN as a quantized model, as `zkcnn import` does.
@@ -433,44 +685,169 @@ fn proof_bytes(
     ))
 }
 
+/// The input of a proof: public values, or a committed input.
+#[derive(Clone, Copy)]
+enum ProveInput<'a> {
+    Public(&'a ndarray::ArrayD<i64>),
+    Committed(&'a CommittedInput),
+}
+
+/// Proves `model` on the input with the commitment's kind of proof; returns the output and
+/// the proof's bytes (as the CLI writes them), or the error with the commitment whose budget a
+/// spent budget is (the input's only when its count is the one that ran out).
+fn prove_bytes(
+    model: &zkcnn::model::Model,
+    state: &State,
+    input: ProveInput<'_>,
+    phases: &mut network::Phases,
+) -> Result<(ndarray::ArrayD<i64>, Vec<u8>), (NetworkError, Whose)> {
+    let zk = match (state, input) {
+        (State::Transparent(c), ProveInput::Public(x)) => {
+            let (output, proof) =
+                network::prove_timed::<F, E>(model, c, x, phases).map_err(|e| (e, Whose::Model))?;
+            let bytes = proof_bytes(model, c, x, &output, &proof);
+            return Ok((output, bytes));
+        }
+        (State::Transparent(_), ProveInput::Committed(_)) => {
+            unreachable!("prove refuses a committed input with a transparent commitment")
+        }
+        (State::Zk(m), _) => m,
+    };
+    let mut committed = lock(zk);
+    let finish = |committed: &ZkCommittedModel<F>,
+                  output: ndarray::ArrayD<i64>,
+                  proof: ZkNetworkProof<F, E>,
+                  x: ZkInput<'_>| {
+        let y: Vec<i64> = output.iter().copied().collect();
+        let digest = network::zk_statement_digest(model, &committed.commitment, x, &y);
+        (output, proof.to_bytes(digest))
+    };
+    match input {
+        ProveInput::Public(x) => {
+            let (output, proof) = network::zk::prove_zk_timed::<F, E, _>(
+                model,
+                &mut committed,
+                ZkProverInput::Public(x),
+                &mut OsRng,
+                phases,
+            )
+            .map_err(|e| (e, Whose::Model))?;
+            let xs: Vec<i64> = x.iter().copied().collect();
+            Ok(finish(&committed, output, proof, ZkInput::Public(&xs)))
+        }
+        ProveInput::Committed(ci) => {
+            let mut hidden = lock(&ci.inner);
+            let proved = network::zk::prove_zk_timed::<F, E, _>(
+                model,
+                &mut committed,
+                ZkProverInput::Committed(&mut hidden),
+                &mut OsRng,
+                phases,
+            );
+            let (output, proof) = proved.map_err(|e| {
+                let whose = match zk::budget_spent(&e) {
+                    Some((revealed, ..))
+                        if revealed == hidden.revealed() && revealed != committed.revealed() =>
+                    {
+                        Whose::Input
+                    }
+                    _ => Whose::Model,
+                };
+                (e, whose)
+            })?;
+            Ok(finish(
+                &committed,
+                output,
+                proof,
+                ZkInput::Committed(&hidden.commitment),
+            ))
+        }
+    }
+}
+
 /// Proves that the committed model, on `x`, outputs the returned array; returns
 /// `(output, proof)`: the proven integer output (`int64`, the model's output shape) and the
-/// proof's bytes (the file `zkcnn prove` writes).
+/// proof's bytes (the file `zkcnn prove` writes). The proof's kind is the commitment's: a
+/// zero-knowledge proof with a hiding commitment (it spends part of its budget), a transparent
+/// one otherwise.
 ///
 /// `x` has the model's input shape (or `[1, *input_shape]`) and is C-contiguous. An integer
 /// dtype is taken as it is; a float dtype holds real values, quantized with the model's input
 /// scale as the CLI does (`round(x * 2^input_frac_bits)`, clamped to the activation range, NaN
 /// to 0) — only for models with `quantization`, that is imported ones.
 ///
+/// `input_commitment` (a `CommittedInput` from `commit_input`, hiding commitments only) keeps
+/// the input hidden: the proof is on the committed input, and verifiers take
+/// `input_commitment.commitment` in place of `x`. `x` may then be `None`; if given, it must be
+/// the committed input. The proof spends part of the input commitment's budget too.
+///
 /// `progress(phase, seconds_or_None)` is called when `prove` starts and ends; the prover's own
 /// phases (`prove: inference and witness`, …) are reported with their times when it ends.
 /// The GIL is released while proving. Raises `InputError` for a bad `x` or one on which the
-/// quantized inference overflows, `ModelError` for a model the prover does not support.
+/// quantized inference overflows, `ModelError` for a model the prover does not support,
+/// `ZkcnnError` of kind `budget` when a commitment's budget is spent (commit again).
 #[pyfunction]
-#[pyo3(signature = (committed, x, progress=None))]
+#[pyo3(signature = (committed, x, progress=None, input_commitment=None))]
 fn prove<'py>(
     committed: &Bound<'py, CommittedModel>,
     x: &Bound<'py, PyAny>,
     progress: Option<Bound<'py, PyAny>>,
+    input_commitment: Option<Bound<'py, CommittedInput>>,
 ) -> PyResult<(Bound<'py, PyArrayDyn<i64>>, Bound<'py, PyBytes>)> {
     let py = committed.py();
     let c = committed.get();
     let model = &c.model.get().inner;
-    let input = arrays::model_input(x, model)?;
+    let x = if x.is_none() {
+        None
+    } else {
+        Some(arrays::model_input(x, model)?)
+    };
+    let input = match (&input_commitment, &x) {
+        (None, Some(x)) => ProveInput::Public(x),
+        (None, None) => {
+            return Err(errors::new::<InputError>(
+                py,
+                "type",
+                "x must be a numpy.ndarray (None only with input_commitment)",
+            ))
+        }
+        (Some(ci), x) => {
+            let ci = ci.get();
+            if let State::Transparent(_) = c.state {
+                return Err(errors::new::<InputError>(
+                    py,
+                    "input_commitment",
+                    "a committed input serves zero-knowledge proofs only: commit the model \
+                     with a hiding commitment (Model.commit(), without transparent=True)",
+                ));
+            }
+            if ci.architecture != c.architecture {
+                return Err(errors::new::<InputError>(
+                    py,
+                    "architecture",
+                    "the input commitment was made for another model architecture",
+                ));
+            }
+            if x.as_ref().is_some_and(|x| x != lock(&ci.inner).input()) {
+                return Err(errors::new::<InputError>(
+                    py,
+                    "input_commitment",
+                    "x is not the committed input (pass x=None to prove on the committed input)",
+                ));
+            }
+            ProveInput::Committed(ci)
+        }
+    };
     let progress = Progress(progress);
     progress.start("prove")?;
     let clock = Instant::now();
     let proved = py.detach(|| {
         let mut phases = network::Phases::new();
-        network::prove_timed::<F, E>(model, &c.committed, &input, &mut phases).map(
-            |(output, proof)| {
-                let bytes = proof_bytes(model, &c.committed, &input, &output, &proof);
-                (output, bytes, phases)
-            },
-        )
+        prove_bytes(model, &c.state, input, &mut phases).map(|(o, b)| (o, b, phases))
     });
     let took = clock.elapsed();
-    let (output, bytes, phases) = proved.map_err(|e| errors::network(py, "prove", &e))?;
+    let (output, bytes, phases) =
+        proved.map_err(|(e, whose)| zk::failed(py, "prove", &e, whose))?;
     for (name, d) in &phases {
         progress.done(&format!("prove: {name}"), *d)?;
     }
@@ -479,7 +856,10 @@ fn prove<'py>(
 }
 
 /// The architecture argument: JSON text (validated without weights) or a `Model`.
-fn architecture_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<zkcnn::model::Model> {
+pub(crate) fn architecture_arg(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<zkcnn::model::Model> {
     if let Ok(m) = obj.cast::<Model>() {
         return Ok(m.get().inner.architecture());
     }
@@ -511,15 +891,22 @@ fn architecture_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<zkcnn::m
 ///
 /// `architecture` is the JSON that `CommittedModel.architecture` or `Model.architecture()`
 /// gives (or a `Model`); `commitment` and `proof` are bytes (the CLI's files too); `x` is read
-/// as `prove` reads it; `y` is the integer output `prove` returned. The commitment's check
-/// (that it holds a model of the architecture) runs on every call, then the proof's; the GIL
-/// is released for both; `progress` sees the phases `check commitment` and `verify`.
+/// as `prove` reads it, or is the input commitment's bytes (`CommittedInput.commitment`, a
+/// `bytes` object in place of the array) for a proof on a hidden input; `y` is the integer
+/// output `prove` returned.
+///
+/// Either kind of proof is verified, the kind read from the proof's header; `kind` (`"zk"` or
+/// `"transparent"`) insists on one, and a proof of the other kind raises `ProofFormatError`
+/// (kind `kind`). The commitment must be of the proof's kind. The commitment's check (that it
+/// holds a model of the architecture) runs on every call, then the proof's; the GIL is
+/// released for both; `progress` sees the phases `check commitment` and `verify`.
 ///
 /// Raises `ProofFormatError`, `CommitmentError`, `StatementError` or `RejectedError` (all
 /// `VerifyError`) when the proof is not accepted; `InputError` and `ModelError` for unusable
-/// arguments.
+/// arguments; `ValueError` for another `kind`.
 #[pyfunction]
-#[pyo3(signature = (architecture, commitment, x, y, proof, progress=None))]
+#[pyo3(signature = (architecture, commitment, x, y, proof, progress=None, kind=None))]
+#[allow(clippy::too_many_arguments)]
 fn verify(
     py: Python<'_>,
     architecture: &Bound<'_, PyAny>,
@@ -528,41 +915,128 @@ fn verify(
     y: &Bound<'_, PyAny>,
     proof: &Bound<'_, PyAny>,
     progress: Option<Bound<'_, PyAny>>,
+    kind: Option<&str>,
 ) -> PyResult<()> {
+    let asked = kind_arg(kind)?;
     let arch = architecture_arg(py, architecture)?;
     let plan = network::plan::Plan::new(&arch).map_err(|e| errors::network(py, "verify", &e))?;
-    let file = CommitmentFile::from_bytes(&bytes_arg("commitment", commitment)?).map_err(|e| {
-        errors::new::<CommitmentError>(py, &errors::kind_of(&e), format!("invalid commitment: {e}"))
-    })?;
-    if file.architecture != architecture_digest(&arch) {
-        return Err(errors::new::<CommitmentError>(
-            py,
-            "architecture",
-            "the commitment is for another model architecture",
-        ));
-    }
-    let input = arrays::model_input(x, &arch)?;
-    let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
-    let y = arrays::model_output(y, &arch, out_len)?;
-    let x: Vec<i64> = input.iter().copied().collect();
+    let commitment = bytes_arg("commitment", commitment)?;
     let proof = bytes_arg("proof", proof)?;
-    let digest = network::statement_digest(&arch, &file.commitment.commitment, &x, &y);
-    let proof = network::Proof::<F, E>::from_bytes(&proof, digest)
-        .map_err(|e| errors::proof_format(py, &e, &proof))?;
+    // The proof's kind from its header (a header that cannot be read is left to the verifier,
+    // which says what is wrong; an unknown kind byte is refused here).
+    let found = match network::proof::kind_of(&proof) {
+        Ok(k) => Some(k),
+        Err(e @ FormatError::UnknownKind(_)) => return Err(errors::proof_format(py, &e, &proof)),
+        Err(_) => None,
+    };
+    if let (Some(expected), Some(got)) = (asked, found) {
+        if expected != got {
+            return Err(errors::proof_format(
+                py,
+                &FormatError::Kind { expected, got },
+                &proof,
+            ));
+        }
+    }
+    let hidden_input = x.cast::<PyBytes>().is_ok() || x.cast::<PyByteArray>().is_ok();
+    let committed_kind = commitment_kind(&commitment);
+    let kind = asked
+        .or(found)
+        .or(committed_kind)
+        .or(hidden_input.then_some(ProofKind::ZeroKnowledge))
+        .unwrap_or(ProofKind::Transparent);
+    // A proof whose header names the other kind than the commitment: the proof's kind is the
+    // one wrong when none was asked for (else the commitment's parser says it is).
+    if let Some(ck) = committed_kind {
+        if ck != kind && asked.is_none() && found == Some(kind) {
+            return Err(errors::new::<errors::ProofFormatError>(
+                py,
+                "kind",
+                format!(
+                    "this is a {} proof, but the commitment is {}: zero-knowledge proofs are \
+                     made with a hiding commitment (Model.commit()), transparent ones with a \
+                     transparent commitment (Model.commit(transparent=True))",
+                    kind_name(kind),
+                    kind_name(ck)
+                ),
+            ));
+        }
+    }
+    let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let progress = Progress(progress);
-    let checked = progress
-        .run(py, "check commitment", || file.commitment.check(&arch))?
-        .map_err(|e| errors::check(py, &e))?;
-    progress
-        .run(py, "verify", || {
-            network::verify(&arch, &checked, &x, &y, &proof)
-        })?
-        .map_err(|e| errors::rejected(py, &e))
+    match kind {
+        ProofKind::Transparent => {
+            let file =
+                CommitmentFile::from_bytes(&commitment).map_err(|e| commitment_error(py, &e))?;
+            check_architecture(py, file.architecture, &arch)?;
+            if hidden_input {
+                return Err(errors::new::<InputError>(
+                    py,
+                    "input_commitment",
+                    "x is an input commitment (bytes): only zero-knowledge proofs are made on a \
+                     committed input",
+                ));
+            }
+            let input = arrays::model_input(x, &arch)?;
+            let y = arrays::model_output(y, &arch, out_len)?;
+            let x: Vec<i64> = input.iter().copied().collect();
+            let digest = network::statement_digest(&arch, &file.commitment.commitment, &x, &y);
+            let proof = network::Proof::<F, E>::from_bytes(&proof, digest)
+                .map_err(|e| errors::proof_format(py, &e, &proof))?;
+            let checked = progress
+                .run(py, "check commitment", || file.commitment.check(&arch))?
+                .map_err(|e| errors::check(py, &e))?;
+            progress
+                .run(py, "verify", || {
+                    network::verify(&arch, &checked, &x, &y, &proof)
+                })?
+                .map_err(|e| errors::rejected(py, &e))
+        }
+        ProofKind::ZeroKnowledge => {
+            let file =
+                ZkCommitmentFile::from_bytes(&commitment).map_err(|e| commitment_error(py, &e))?;
+            check_architecture(py, file.architecture, &arch)?;
+            let committed_input = if hidden_input {
+                let bytes = bytes_arg("x", x)?;
+                Some(zk::input_commitment_file(py, &bytes, &arch)?.commitment)
+            } else {
+                None
+            };
+            let xs: Vec<i64> = match committed_input {
+                Some(_) => Vec::new(),
+                None => arrays::model_input(x, &arch)?.iter().copied().collect(),
+            };
+            let input = match &committed_input {
+                Some(c) => ZkInput::Committed(c),
+                None => ZkInput::Public(&xs),
+            };
+            let y = arrays::model_output(y, &arch, out_len)?;
+            let digest = network::zk_statement_digest(&arch, &file.commitment, input, &y);
+            let proof = ZkNetworkProof::<F, E>::from_bytes(&proof, digest)
+                .map_err(|e| errors::proof_format(py, &e, &proof))?;
+            progress
+                .run(py, "check commitment", || {
+                    network::verify_model_check_zk::<F, E>(&arch, &file.commitment, &file.check)
+                })?
+                .map_err(|e| errors::check(py, &e))?;
+            progress
+                .run(py, "verify", || match input {
+                    ZkInput::Committed(c) => {
+                        network::verify_zk_committed_input(&arch, &file.commitment, c, &y, &proof)
+                    }
+                    ZkInput::Public(x) => {
+                        network::verify_zk(&arch, &file.commitment, x, &y, &proof)
+                    }
+                })?
+                .map_err(|e| errors::rejected(py, &e))
+        }
+    }
 }
 
 /// For `bench.py`: the time of `repeats` proofs made in Rust alone (the input converted once
-/// beforehand; each timing covers `network::prove`, the statement digest and the proof's bytes,
-/// what `prove` does between the Python boundaries), in seconds.
+/// beforehand; each timing covers the proof, the statement digest and the proof's bytes, what
+/// `prove` does between the Python boundaries), in seconds. A hiding commitment's proofs spend
+/// its budget as `prove`'s do.
 #[pyfunction]
 fn _bench_prove(
     committed: &Bound<'_, CommittedModel>,
@@ -577,13 +1051,18 @@ fn _bench_prove(
         (0..repeats)
             .map(|_| {
                 let clock = Instant::now();
-                let (output, proof) = network::prove::<F, E>(model, &c.committed, &input)?;
-                std::hint::black_box(proof_bytes(model, &c.committed, &input, &output, &proof));
+                let proved = prove_bytes(
+                    model,
+                    &c.state,
+                    ProveInput::Public(&input),
+                    &mut network::Phases::new(),
+                )?;
+                std::hint::black_box(proved);
                 Ok(clock.elapsed().as_secs_f64())
             })
-            .collect::<Result<Vec<f64>, network::NetworkError>>()
+            .collect::<Result<Vec<f64>, (NetworkError, Whose)>>()
     })
-    .map_err(|e| errors::network(py, "prove", &e))
+    .map_err(|(e, whose)| zk::failed(py, "prove", &e, whose))
 }
 
 /// The extension module.
@@ -591,7 +1070,9 @@ fn _bench_prove(
 fn _zkcnn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add_class::<CommittedModel>()?;
+    m.add_class::<CommittedInput>()?;
     m.add_function(wrap_pyfunction!(import_onnx, m)?)?;
+    m.add_function(wrap_pyfunction!(zk::commit_input, m)?)?;
     m.add_function(wrap_pyfunction!(prove, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(_bench_prove, m)?)?;

@@ -131,7 +131,7 @@ def test_bad_output_arrays(committed, proved):
 
 def test_float_input_to_an_integer_model(every_kind, every_kind_io):
     x, _ = every_kind_io
-    committed = every_kind.commit()
+    committed = every_kind.commit(transparent=True)
     with raises(zkcnn.InputError, "dtype") as e:
         zkcnn.prove(committed, x.reshape(every_kind.input_shape).astype(np.float32))
     assert "x.astype(np.int64)" in str(e.value)
@@ -149,7 +149,7 @@ def test_input_whose_inference_overflows():
             }
         )
     )
-    committed = model.commit()
+    committed = model.commit(transparent=True)
     y, proof = zkcnn.prove(committed, np.array([1]))
     assert y.tolist() == [100]
     with raises(zkcnn.InputError, "inference"):
@@ -188,7 +188,7 @@ def test_bad_commitment(committed, proved, every_kind):
     check(c + b"\0", zkcnn.CommitmentError, "trailing")
     check(c[:8] + b"\x09\x00" + c[10:], zkcnn.CommitmentError, "version")
     check(c[:10] + b"\x01" + c[11:], zkcnn.CommitmentError, "field")
-    check(every_kind.commit().commitment, zkcnn.CommitmentError, "architecture")
+    check(every_kind.commit(transparent=True).commitment, zkcnn.CommitmentError, "architecture")
     check("text", zkcnn.InputError, "type")
     # A commitment to other weights is another statement.
     root = bytearray(c)

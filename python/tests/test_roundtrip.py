@@ -59,8 +59,9 @@ def test_commitment_and_architecture(committed, lenet):
     assert committed.architecture == lenet.architecture()
     assert committed.model.to_json() == lenet.to_json()
     assert len(committed.root) == 50  # 25-byte (200-bit) digests, in hex
-    # Committing is deterministic.
-    assert lenet.commit().commitment == committed.commitment
+    assert committed.kind == "transparent" and committed.revealed is None and committed.budget is None
+    # Transparent committing is deterministic.
+    assert lenet.commit(transparent=True).commitment == committed.commitment
 
 
 def test_batch_of_one_and_integer_inputs(committed, lenet, proved):
@@ -83,7 +84,7 @@ def test_golden_every_kind_model(every_kind, every_kind_io):
     """The committed golden proof verifies, and the wrapper reproduces it byte for byte."""
     x, y = every_kind_io
     x = x.reshape(every_kind.input_shape)
-    committed = every_kind.commit()
+    committed = every_kind.commit(transparent=True)
     # The CLI's commitment file: a 43-byte header, then the library's encoding (the golden file).
     assert committed.commitment[43:] == (GOLDEN / "every-kind.commitment").read_bytes()
     golden = (GOLDEN / "every-kind.proof").read_bytes()
@@ -171,7 +172,7 @@ def test_model_files_in_both_forms(lenet, committed, proved, tmp_path):
     one, split = zkcnn.Model.load(tmp_path / "one.json"), zkcnn.Model.load(str(tmp_path / "split.json"))
     assert one.to_json() == split.to_json() == lenet.to_json()
     assert json.loads((tmp_path / "split.json").read_text())["weights_file"] == "split.weights"
-    assert split.commit().commitment == committed.commitment
+    assert split.commit(transparent=True).commitment == committed.commitment
     x, y, proof = proved
     zkcnn.verify(split.architecture(), committed.commitment, x, y, proof)
 

@@ -1158,6 +1158,17 @@ impl<F: Field> ZkCommittedInput<F> {
     pub fn input(&self) -> &ArrayD<i64> {
         &self.input
     }
+
+    /// Mask functionals revealed so far by the proofs made with this commitment, and the most
+    /// all proofs together may reveal (as [`ZkCommittedModel::budget`]).
+    pub fn budget<E: ExtField<F>>(&self) -> (u64, u64)
+    where
+        F: BaseField + FftField,
+    {
+        let vars = self.commitment.inner.num_vars;
+        let budget = params_for::<F, E>(vars).map_or(0, |p| self.data.budget(&p));
+        (self.data.revealed(), budget)
+    }
 }
 
 /// The first bytes of a committed input's private file ([`ZkCommittedInput::write_private`]).

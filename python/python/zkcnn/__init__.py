@@ -8,9 +8,15 @@ milliseconds, without the weights::
     import numpy as np, zkcnn
 
     model = zkcnn.import_onnx("model.onnx", calibration=np.load("calibration.npy"))
-    committed = model.commit()
+    committed = model.commit()              # hiding: zero-knowledge proofs
+    committed.save_private("model.private")  # SECRET; save again after proofs
     y, proof = zkcnn.prove(committed, x)
     zkcnn.verify(committed.architecture, committed.commitment, x, y, proof)  # or raises
+
+Proofs are zero-knowledge by default: they reveal nothing of the weights (nor of the input,
+when it is committed with ``commit_input`` and verifiers get its commitment in place of
+``x``). A hiding commitment serves a budget of proofs (at least 64; a committed input's, 8);
+``Model.commit(transparent=True)`` makes transparent proofs, without a budget.
 
 Commitments and proofs are the bytes of the files that the ``zkcnn`` command line writes, so
 either side reads the other's. Every error is a ``ZkcnnError``; a proof that is not accepted
@@ -22,6 +28,7 @@ variant in snake case.
 from ._zkcnn import (
     PROOF_FORMAT_VERSION,
     CommitmentError,
+    CommittedInput,
     CommittedModel,
     InputError,
     Model,
@@ -32,6 +39,7 @@ from ._zkcnn import (
     VerifyError,
     ZkcnnError,
     __version__,
+    commit_input,
     import_onnx,
     prove,
     verify,
@@ -40,6 +48,7 @@ from ._zkcnn import (
 __all__ = [
     "PROOF_FORMAT_VERSION",
     "CommitmentError",
+    "CommittedInput",
     "CommittedModel",
     "InputError",
     "Model",
@@ -50,6 +59,7 @@ __all__ = [
     "VerifyError",
     "ZkcnnError",
     "__version__",
+    "commit_input",
     "import_onnx",
     "prove",
     "verify",

@@ -3,13 +3,14 @@
 import os
 import pathlib
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Literal, final
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "CommitmentError",
+    "CommittedInput",
     "CommittedModel",
     "InputError",
     "Model",
@@ -22,6 +23,7 @@ __all__ = [
     "ZkcnnError",
     "__version__",
     "_bench_prove",
+    "commit_input",
     "import_onnx",
     "prove",
     "verify",
@@ -34,6 +36,7 @@ _Progress = Callable[[str, float | None], object]
 """``progress(phase, None)`` when a phase starts, ``progress(phase, seconds)`` when it ends."""
 
 _Bytes = bytes | bytearray
+_Kind = Literal["zk", "transparent"]
 
 class ZkcnnError(Exception):
     """Base class of every zkcnn error."""
@@ -105,17 +108,21 @@ class Model:
     @property
     def report(self) -> dict[str, Any] | None:
         """The ONNX import's report (nodes, scales, agreement); ``None`` if not imported."""
-    def commit(self, progress: _Progress | None = None) -> CommittedModel:
-        """Commits to the weights (once per model), with the GIL released; raises
-        ``ModelError`` for a model the prover does not support."""
+    def commit(self, progress: _Progress | None = None, transparent: bool = False) -> CommittedModel:
+        """Commits to the weights (once per model), with the GIL released: a hiding commitment
+        for zero-knowledge proofs (at least 64; its private part is SECRET, see
+        ``CommittedModel.save_private``), or with ``transparent=True`` a transparent one.
+        Raises ``ModelError`` for a model the prover does not support."""
 
 @final
 class CommittedModel:
-    """A model with its commitment: what ``prove`` needs."""
+    """A model with its commitment: what ``prove`` needs. A hiding commitment's private part
+    (its mask and spent budget) lives in the object: SECRET; ``save_private`` writes it."""
 
     @property
     def commitment(self) -> bytes:
-        """The commitment: the bytes of the file ``zkcnn commit`` writes."""
+        """The commitment, public: the bytes of the file ``zkcnn commit`` writes (magic
+        ``ZKCNNZKC`` hiding, ``ZKCNNCOM`` transparent)."""
     @property
     def architecture(self) -> str:
         """The architecture (the model without weights) as compact JSON."""
@@ -124,6 +131,70 @@ class CommittedModel:
     @property
     def root(self) -> str:
         """The commitment's Merkle root, in hex."""
+    @property
+    def kind(self) -> _Kind:
+        """``"zk"`` (hiding: zero-knowledge proofs) or ``"transparent"``."""
+    @property
+    def revealed(self) -> int | None:
+        """Mask values the proofs revealed so far (``None`` for a transparent commitment)."""
+    @property
+    def budget(self) -> int | None:
+        """The most mask values all proofs may reveal (``None`` for a transparent commitment);
+        past it, ``prove`` raises ``ZkcnnError`` of kind ``budget``: commit again."""
+    def save_private(self, path: str | os.PathLike[str]) -> None:
+        """Writes the hiding commitment's private part (the CLI's prover file, ``ZKCNNZKP``),
+        atomically, owner-readable only. SECRET. Save again after proofs; never load an older
+        copy. ``ValueError`` for a transparent commitment."""
+    @staticmethod
+    def load(
+        model: Model, commitment: _Bytes, private: str | os.PathLike[str] | _Bytes | None = None
+    ) -> CommittedModel:
+        """The committed model again from the model, the commitment bytes and (hiding) the
+        private file's path or bytes; a transparent commitment is recomputed and compared.
+        Raises ``CommitmentError``, ``InputError`` or ``OSError``."""
+
+@final
+class CommittedInput:
+    """An input committed with a hiding commitment (``commit_input``): ``prove(committed, x,
+    input_commitment=this)`` keeps it hidden; verifiers take ``commitment`` in place of ``x``.
+    Its private part lives in the object: SECRET; ``save_private`` writes it."""
+
+    @property
+    def commitment(self) -> bytes:
+        """The input commitment, public: the file ``zkcnn commit-input`` writes (``ZKCNNZKI``)."""
+    @property
+    def architecture(self) -> str:
+        """The architecture it was committed for, as compact JSON."""
+    @property
+    def root(self) -> str:
+        """The commitment's Merkle root, in hex."""
+    @property
+    def revealed(self) -> int:
+        """Mask values the proofs revealed so far."""
+    @property
+    def budget(self) -> int:
+        """The most mask values all proofs may reveal (at least 8 proofs)."""
+    def save_private(self, path: str | os.PathLike[str]) -> None:
+        """Writes the private part (the CLI's input prover file, ``ZKCNNZXP``), atomically,
+        owner-readable only. SECRET. Save again after proofs; never load an older copy."""
+    @staticmethod
+    def load(
+        architecture: str | Model,
+        x: npt.NDArray[Any],
+        commitment: _Bytes,
+        private: str | os.PathLike[str] | _Bytes,
+    ) -> CommittedInput:
+        """The committed input again from the architecture, the input, the commitment bytes and
+        the private file's path or bytes. Raises ``CommitmentError``, ``InputError`` or
+        ``OSError``."""
+
+def commit_input(
+    architecture: str | Model,
+    x: npt.NDArray[Any],
+    progress: _Progress | None = None,
+) -> CommittedInput:
+    """Commits to an input with a hiding commitment, for zero-knowledge proofs that keep it
+    hidden, as ``zkcnn commit-input`` does. Raises ``InputError`` or ``ModelError``."""
 
 def import_onnx(
     onnx: str | os.PathLike[str] | _Bytes,
@@ -144,26 +215,34 @@ def import_onnx(
 
 def prove(
     committed: CommittedModel,
-    x: npt.NDArray[Any],
+    x: npt.NDArray[Any] | None,
     progress: _Progress | None = None,
+    input_commitment: CommittedInput | None = None,
 ) -> tuple[npt.NDArray[np.int64], bytes]:
-    """Proves the committed model's inference on ``x``; returns ``(output, proof)``.
+    """Proves the committed model's inference on ``x``; returns ``(output, proof)``. The
+    proof's kind is the commitment's (zero-knowledge with a hiding one: it spends budget).
 
     ``x`` has the model's input shape (or ``[1, *input_shape]``), C order. Integer dtypes are
     taken as they are; float dtypes are real values, quantized with the model's input scale as
-    the CLI does (imported models only). Raises ``InputError`` or ``ModelError``."""
+    the CLI does (imported models only). With ``input_commitment`` the input stays hidden
+    (``x`` may be ``None``, or must be the committed input). Raises ``InputError``,
+    ``ModelError``, or ``ZkcnnError`` of kind ``budget`` (commit again)."""
 
 def verify(
     architecture: str | Model,
     commitment: _Bytes,
-    x: npt.NDArray[Any],
+    x: npt.NDArray[Any] | _Bytes,
     y: npt.NDArray[np.integer[Any]],
     proof: _Bytes,
     progress: _Progress | None = None,
+    kind: _Kind | None = None,
 ) -> None:
     """Returns ``None`` if ``proof`` shows that the committed model, on ``x``, outputs ``y``;
     raises a ``VerifyError`` subclass otherwise (``InputError``/``ModelError`` for unusable
-    arguments)."""
+    arguments).
+
+    Either kind of proof, read from its header; ``kind`` insists on one. ``x`` as bytes is a
+    hidden input's commitment (``CommittedInput.commitment``), for zero-knowledge proofs."""
 
 def _bench_prove(committed: CommittedModel, x: npt.NDArray[Any], repeats: int) -> list[float]:
     """Seconds of ``repeats`` proofs made in Rust alone (for bench.py)."""
