@@ -11,6 +11,7 @@ assert model.report is not None  # imported models carry the import's report
 print(model, "top-1 agreement:", model.report["agreement"]["top1_match_rate"])
 
 committed = model.commit()  # once per model; publish committed.architecture and .commitment
+print(f"commitment: {committed.kind}, {len(committed.commitment)} bytes")  # "zk": hiding, the default
 x = np.load(fixtures / "test-inputs.npy")[0]  # float32 [1, 28, 28] in [0, 1]: quantized
 y, proof = zkcnn.prove(committed, x)  # y: the proven int64 logits
 label = np.load(fixtures / "test-labels.npy")[0]
