@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,21 @@ def test_model_budget_spent(mlp, tmp_path):
     assert spent.revealed == committed.budget - 100
     y, proof = zkcnn.prove(committed, x)
     zkcnn.verify(mlp.architecture(), committed.commitment, x, y, proof)
+    # Two threads proving with one commitment: the proofs take turns on its state, and both
+    # count (each proof of this model spends the same number of mask values).
+    before = committed.revealed
+    zkcnn.prove(committed, x)
+    per_proof = committed.revealed - before
+    before = committed.revealed
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(zkcnn.prove(committed, x))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(out) == 2 and committed.revealed == before + 2 * per_proof
+    for y, proof in out:
+        zkcnn.verify(mlp, committed.commitment, x, y, proof)
 
 
 def test_input_budget_spent_and_input_private_state(mlp, tmp_path):
