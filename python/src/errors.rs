@@ -1,7 +1,8 @@
 //! The Python exceptions, and how each error of the library becomes one.
 //!
 //! ```text
-//!   ZkcnnError                 base of every error below (and of internal failures)
+//!   ZkcnnError                 base of every error below (and of internal failures; and of a
+//!                              hiding commitment's spent budget, kind `budget`: commit again)
 //!   ├── ModelError             a model or architecture that is invalid, unsupported or too large
 //!   ├── InputError             an array of the wrong type, dtype, order, shape or range; an
 //!   │                          input whose inference overflows

@@ -39,7 +39,8 @@ _Bytes = bytes | bytearray
 _Kind = Literal["zk", "transparent"]
 
 class ZkcnnError(Exception):
-    """Base class of every zkcnn error."""
+    """Base class of every zkcnn error. Raised itself for internal failures and for a hiding
+    commitment's spent budget (``kind == "budget"``: commit again)."""
 
     kind: str
     """The library's error variant in snake case (``layer``, ``not_a_proof``, ``dtype``, …)."""
