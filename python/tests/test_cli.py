@@ -39,10 +39,11 @@ def test_cli_and_python_read_each_others_files(tmp_path, lenet, committed, prove
     assert r.returncode == 0 and r.stdout.startswith("valid"), r.stderr
 
     # The CLI commits and proves the same bytes, and Python verifies them.
-    r = cli("commit", tmp_path / "model.json", "-o", tmp_path / "cli.commit")
+    r = cli("commit", "--transparent", tmp_path / "model.json", "-o", tmp_path / "cli.commit")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "cli.commit").read_bytes() == committed.commitment
-    r = cli("prove", tmp_path / "model.json", tmp_path / "x.npy", "-o", tmp_path / "cli.proof",
+    r = cli("prove", "--transparent", tmp_path / "model.json", tmp_path / "x.npy", "-o",
+            tmp_path / "cli.proof",
             "--output", tmp_path / "cli-out.json")
     assert r.returncode == 0, r.stderr
     cli_y = np.array(json.loads((tmp_path / "cli-out.json").read_text())["output"])

@@ -82,7 +82,8 @@ pub fn commit(
     }
     let root = hex(&committed.commitment().root);
     let mut text = format!(
-        "committed '{}' ({}): root {root}, 2^{} field elements, in {}\nwrote {} ({})\n",
+        "committed '{}' ({}) with a transparent commitment: root {root}, 2^{} field elements, \
+         in {}\nwrote {} ({})\n",
         show(model_path),
         model.name,
         committed.commitment().num_vars,
@@ -100,6 +101,7 @@ pub fn commit(
         text,
         json: json!({
             "model": model.name,
+            "kind": ProofKind::Transparent.name(),
             "commitment": show(out),
             "root": root,
             "num_vars": committed.commitment().num_vars,
@@ -115,6 +117,13 @@ pub(super) fn hex(bytes: &[u8]) -> String {
 
 /// Proves the model on the input; writes the proof and, if asked, the output file.
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
+    if a.prover_data.is_some() && a.commitment.is_none() {
+        return Err(CliError::Usage(
+            "prove --transparent --prover-data needs --commitment: the commitment file that \
+             `commit --transparent --prover-data` wrote with it"
+                .into(),
+        ));
+    }
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
     let input = files::read_input(&a.input, &model)?;
@@ -179,7 +188,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     }
     let class = argmax(&y);
     let mut text = format!(
-        "proved '{}' on '{}': output {y:?}\n",
+        "proved '{}' on '{}' (a transparent proof): output {y:?}\n",
         show(&a.model),
         show(&a.input)
     );
@@ -208,6 +217,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         text,
         json: json!({
             "model": model.name,
+            "kind": ProofKind::Transparent.name(),
             "output": out_json,
             "proof": show(&a.proof),
             "proof_bytes": bytes.len(),
@@ -326,7 +336,7 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
             "input",
             &a.input,
             "this is an input commitment (from `commit-input`): only zero-knowledge proofs \
-             (`prove --zk --input-commitment`) are made on a committed input",
+             (`prove --input-commitment`) are made on a committed input",
         ));
     }
     let input = files::read_input(&a.input, &model)?;

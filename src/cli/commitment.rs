@@ -11,8 +11,8 @@
 //!                           no bytes may be left over
 //! ```
 //!
-//! `zkcnn commit --zk` writes a hiding commitment in the same layout with magic "ZKCNNZKC",
-//! its own version ([`ZK_VERSION`]), and the [`ZkCommitment`] (root, variables, mask
+//! `zkcnn commit` (without --transparent) writes a hiding commitment in the same layout with
+//! magic "ZKCNNZKC", its own version ([`ZK_VERSION`]), and the [`ZkCommitment`] (root, variables, mask
 //! variables) followed by its zero-knowledge check (`network::ZkModelCheck`) as the body.
 //! `zkcnn commit-input` writes a committed input's in the same layout with magic "ZKCNNZKI",
 //! version [`INPUT_VERSION`], and the input's [`ZkCommitment`] as the body (the architecture is
@@ -51,10 +51,12 @@ pub enum CommitmentFileError {
     /// A commitment of the other kind: a hiding commitment where a transparent one is read, or
     /// the other way round.
     #[error("{}", if *.hiding {
-        "this is a hiding commitment (from `commit --zk`): it serves zero-knowledge proofs only"
+        "this is a hiding commitment (from `commit`): it serves zero-knowledge proofs only \
+         (`prove` without --transparent)"
     } else {
-        "this is a transparent commitment (from `commit` without --zk): zero-knowledge proofs \
-         need the hiding commitment from `commit --zk`"
+        "this is a transparent commitment (from `commit --transparent`): it serves transparent \
+         proofs only (`prove --transparent`); zero-knowledge proofs need the hiding commitment \
+         from `commit` without --transparent"
     })]
     OtherKind {
         /// Whether the file holds a hiding commitment.
@@ -128,7 +130,7 @@ impl CommitmentFile {
     }
 }
 
-/// A hiding commitment (`commit --zk`) with the architecture it belongs to: what verifiers of
+/// A hiding commitment (`commit`, the default) with the architecture it belongs to: what verifiers of
 /// zero-knowledge proofs keep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZkCommitmentFile {

@@ -1,15 +1,17 @@
-//! `zkcnn demo`: commit LeNet-5, prove its inference on a digit, verify the proof from its
-//! bytes, and print the digit, the prediction and the figures.
+//! `zkcnn demo`: commit LeNet-5 and a digit with hiding commitments, prove the inference in
+//! zero knowledge (weights and digit hidden), verify the proof from its bytes, and print the
+//! digit, the prediction and the figures.
 
 use super::error::CliError;
 use super::files::{self, argmax};
 use super::ui::{self, Progress};
 use super::Report;
+use rand::rngs::OsRng;
 use serde_json::json;
 use std::fmt::Write as _;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
-use zkcnn::network;
+use zkcnn::network::{self, ZkInput, ZkNetworkProof};
 
 /// The demo's model: LeNet-5 trained on MNIST, imported from `fixtures/mnist-lenet5/model.onnx`.
 const MODEL: &str = include_str!("../../fixtures/mnist-lenet5/model.json");
@@ -73,30 +75,44 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
     let q = quantization.quantize_input(&digit, model.activation_bits);
     let input =
         ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), q).map_err(failed)?;
-    let (committed, commit) = progress.step("committing the model", || {
-        network::commit_model::<F, E>(&model)
+    // The model's owner commits to the weights (hiding), with the proof that the commitment
+    // holds a model of the architecture; the digit's owner commits to the digit.
+    let (committed, commit) = progress.step("committing the model (hiding)", || {
+        let mut c = network::commit_model_zk::<F, E, _>(&model, &mut OsRng)?;
+        let check = network::prove_model_check_zk::<F, E, _>(&model, &mut c, &mut OsRng)?;
+        Ok::<_, network::NetworkError>((c, check))
     });
-    let committed = committed.map_err(failed)?;
-    let (proved, prove) = progress.step("proving", || {
-        network::prove::<F, E>(&model, &committed, &input)
+    let (mut committed, check) = committed.map_err(failed)?;
+    let (committed_input, commit_input) = progress.step("committing the digit (hiding)", || {
+        network::commit_input_zk::<F, E, _>(&model, &input, &mut OsRng)
+    });
+    let mut committed_input = committed_input.map_err(failed)?;
+    let (proved, prove) = progress.step("proving in zero knowledge", || {
+        network::prove_zk_committed_input::<F, E, _>(
+            &model,
+            &mut committed,
+            &mut committed_input,
+            &mut OsRng,
+        )
     });
     let (output, proof) = proved.map_err(failed)?;
-    let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
+    let digest = network::zk_statement_digest(
+        &model,
+        &committed.commitment,
+        ZkInput::Committed(&committed_input.commitment),
+        &y,
+    );
     let bytes = proof.to_bytes(digest);
-    // The verifier's side: the architecture, the commitment, the input, the output, the bytes.
+    // The verifier holds the architecture, the two commitments, the output and the bytes.
     let architecture = model.architecture();
+    let (model_c, input_c) = (&committed.commitment, &committed_input.commitment);
     let (verified, verify) = progress.step("verifying", || {
-        network::Proof::<F, E>::from_bytes(&bytes, digest)
+        network::verify_model_check_zk::<F, E>(&architecture, model_c, &check)
+            .map_err(|e| format!("the model commitment's check failed: {e}"))?;
+        let p = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest).map_err(|e| e.to_string())?;
+        network::verify_zk_committed_input(&architecture, model_c, input_c, &y, &p)
             .map_err(|e| e.to_string())
-            .and_then(|p| {
-                let checked = committed
-                    .public
-                    .check(&architecture)
-                    .map_err(|e| format!("the model commitment's check failed: {e}"))?;
-                network::verify(&architecture, &checked, &x, &y, &p).map_err(|e| e.to_string())
-            })
     });
     verified.map_err(|e| failed(format!("the proof does not verify: {e}")))?;
     let class = argmax(&y);
@@ -119,15 +135,17 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
     }
     let _ = writeln!(
         text,
-        "commit model {} (once per model) · prove {} · verify {} · proof {}",
+        "commit model {} (once per model) · commit digit {} · prove {} · verify {} · proof {}",
         ui::duration(commit),
+        ui::duration(commit_input),
         ui::duration(prove),
         ui::duration(verify),
         ui::bytes(bytes.len())
     );
     let _ = writeln!(
         text,
-        "verified: the committed model, on this input, outputs these logits ({} thread(s))",
+        "verified in zero knowledge: the committed model, on the committed digit, outputs these \
+         logits; the proof reveals neither the weights nor the digit ({} thread(s))",
         zkcnn::parallel::num_threads()
     );
     Ok(Report {
@@ -138,7 +156,10 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
             "dequantized": scores,
             "class": class,
             "valid": true,
+            "kind": network::ProofKind::ZeroKnowledge.name(),
+            "input_hidden": true,
             "commit_ms": ui::ms(commit),
+            "commit_input_ms": ui::ms(commit_input),
             "prove_ms": ui::ms(prove),
             "verify_ms": ui::ms(verify),
             "proof_bytes": bytes.len(),

@@ -70,9 +70,10 @@ Files:
               imports), JSON numbers and float .npy arrays are real values, quantized with
               the model's input scale, while integer .npy arrays are used as they are.
   commitment  a small binary file: magic, version, field, digest of the architecture, and
-              the Basefold commitment to the weights (with --zk: the hiding commitment)
-  prover file `commit --zk --prover-data`: the hiding commitment's secret mask and how much
-              of it proofs have revealed; keep it secret, `prove --zk` updates it
+              the hiding commitment to the weights (with --transparent: the Basefold
+              commitment)
+  prover file `commit --prover-data`: the hiding commitment's secret mask and how much of it
+              proofs have revealed; keep it secret, `prove` updates it
   proof       the proof bytes (versioned header with the kind: transparent or
               zero-knowledge, then the proof)
   output      JSON written by `prove --output`: the proven integer output, and the argmax
@@ -102,14 +103,15 @@ enum Command {
     Import(ImportArgs),
     /// Show a model's layers, parameters, circuit sizes and an estimate of the proof's cost.
     Inspect(InspectArgs),
-    /// Commit to a model's weights: write the commitment file that verifiers keep (with --zk,
-    /// a hiding commitment and the private prover file).
+    /// Commit to a model's weights: write the commitment file that verifiers keep and the
+    /// private prover file (a hiding commitment; with --transparent, a transparent one).
     Commit(CommitArgs),
-    /// Run the model on an input and prove it (the model commitment is recomputed from the
-    /// weights): write the proof, and the output file. With --zk, a zero-knowledge proof.
+    /// Run the model on an input and prove it: write the proof, and the output file. A
+    /// zero-knowledge proof against the hiding commitment of `commit` (--commitment,
+    /// --prover-data) unless --transparent.
     Prove(ProveArgs),
     /// Commit to an input with a hiding commitment, for zero-knowledge proofs that keep the
-    /// input hidden (`prove --zk --input-commitment`): write the public input commitment file
+    /// input hidden (`prove --input-commitment`): write the public input commitment file
     /// (which `verify` takes in place of the input) and the secret prover file.
     CommitInput(CommitInputArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
@@ -200,15 +202,21 @@ struct CommitArgs {
     /// file, what a verifier needs.
     #[arg(long, value_name = "ARCH.json")]
     architecture: Option<PathBuf>,
-    /// Also write the prover's data of the commitment (its codeword and Merkle tree: about 40
-    /// bytes per parameter), so that `prove --prover-data` skips recomputing them. With --zk
-    /// (and then required): the private prover file (the commitment's secret mask and how much
-    /// of it proofs have revealed), which the model's owner keeps secret.
-    #[arg(long, value_name = "FILE", required_if_eq("zk", "true"))]
+    /// The prover's file of the commitment. For a hiding commitment (the default; then
+    /// required): the private prover file (the commitment's secret mask and how much of it
+    /// proofs have revealed), which the model's owner keeps secret and `prove --prover-data`
+    /// reads and updates. With --transparent (optional): the commitment's codeword and Merkle
+    /// tree (about 40 bytes per parameter), so that `prove --transparent --prover-data` skips
+    /// recomputing them.
+    #[arg(long, value_name = "FILE")]
     prover_data: Option<PathBuf>,
-    /// Make a hiding commitment, for zero-knowledge proofs (`prove --zk`): the commitment
-    /// file (-o) is public, the prover file (--prover-data) secret. It serves a limited number
-    /// of proofs (at least 64); commit again when `prove --zk` says its budget is spent.
+    /// Make a transparent commitment instead of a hiding one: it serves transparent proofs
+    /// only (`prove --transparent`), which reveal information about the weights.
+    #[arg(long, conflicts_with = "zk")]
+    transparent: bool,
+    /// Make a hiding commitment (the default), for zero-knowledge proofs: the commitment file
+    /// (-o) is public, the prover file (--prover-data) secret. It serves a limited number of
+    /// proofs (at least 64); commit again when `prove` says its budget is spent.
     #[arg(long)]
     zk: bool,
 }
@@ -245,26 +253,32 @@ struct ProveArgs {
     /// A commitment file (from `commit`) that the recomputed commitment must equal.
     #[arg(long, value_name = "COMMITMENT")]
     commitment: Option<PathBuf>,
-    /// The prover data that `commit --prover-data` wrote for this commitment: read instead of
-    /// recomputing the commitment's codeword and tree (needs --commitment). With --zk
-    /// (and then required): the private prover file of `commit --zk`, whose count of revealed
-    /// mask values this proof updates.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "commitment",
-        required_if_eq("zk", "true")
-    )]
+    /// The prover file that `commit --prover-data` wrote for this commitment. For a
+    /// zero-knowledge proof (the default; then required): the private prover file, whose count
+    /// of revealed mask values this proof updates. With --transparent (optional; needs
+    /// --commitment): the commitment's codeword and tree, read instead of recomputed.
+    #[arg(long, value_name = "FILE")]
     prover_data: Option<PathBuf>,
-    /// Make a zero-knowledge proof against the hiding commitment of `commit --zk` (needs
-    /// --commitment and --prover-data): it hides the weights and every intermediate value;
-    /// the architecture, the input (unless committed: --input-commitment) and the output are
-    /// public.
+    /// Make a transparent proof instead of a zero-knowledge one: faster and without a budget,
+    /// but it reveals information about the weights (enough proofs give them away) and its
+    /// commitment (`commit --transparent`) is recomputed from the weights when not given.
+    #[arg(long, conflicts_with = "zk")]
+    transparent: bool,
+    /// Make a zero-knowledge proof (the default) against the hiding commitment of `commit`
+    /// (needs --commitment and --prover-data): it hides the weights and every intermediate
+    /// value; the architecture, the input (unless committed: --input-commitment) and the output
+    /// are public.
     #[arg(long)]
     zk: bool,
     /// Keep the input hidden: prove against its commitment file from `commit-input` (with
-    /// --zk and --input-prover-data); the verifier receives that file instead of the input.
-    #[arg(long, value_name = "INPUT.commit", requires_all = ["zk", "input_prover_data"])]
+    /// --input-prover-data; zero-knowledge proofs only); the verifier receives that file
+    /// instead of the input.
+    #[arg(
+        long,
+        value_name = "INPUT.commit",
+        requires = "input_prover_data",
+        conflicts_with = "transparent"
+    )]
     input_commitment: Option<PathBuf>,
     /// The committed input's secret prover file from `commit-input` (its count of revealed
     /// mask values is updated).
@@ -276,7 +290,8 @@ struct ProveArgs {
 struct VerifyArgs {
     /// The model (JSON IR, one file or split; its weights are not read), or its architecture.
     model: PathBuf,
-    /// The commitment file (from `commit`; from `commit --zk` for a zero-knowledge proof).
+    /// The commitment file (from `commit`; from `commit --transparent` for a transparent
+    /// proof).
     commitment: PathBuf,
     /// The input, as given to `prove`; for a proof on a hidden input, the input commitment
     /// file from `commit-input` in its place.
@@ -286,7 +301,7 @@ struct VerifyArgs {
     /// The proof (transparent or zero-knowledge: its header says which).
     proof: PathBuf,
     /// Accept only a zero-knowledge proof (the commitment then is a hiding one, from
-    /// `commit --zk`).
+    /// `commit`).
     #[arg(long, conflicts_with = "transparent")]
     zk: bool,
     /// Accept only a transparent proof.
@@ -350,7 +365,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Import(a) => import::run(&a, &progress),
         Command::Inspect(a) => commands::inspect(&a.model, a.measure, &progress),
-        Command::Commit(a) if a.zk => zk::commit(
+        Command::Commit(a) if !a.transparent => zk::commit(
             &a.model,
             &a.output,
             a.architecture.as_deref(),
@@ -364,7 +379,7 @@ pub fn run() -> ExitCode {
             a.prover_data.as_deref(),
             &progress,
         ),
-        Command::Prove(a) if a.zk => zk::prove(&a, &progress),
+        Command::Prove(a) if !a.transparent => zk::prove(&a, &progress),
         Command::Prove(a) => commands::prove(&a, &progress),
         Command::CommitInput(a) => zk::commit_input(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),

@@ -1,4 +1,5 @@
-//! `commit --zk`, `prove --zk` and `verify` of a zero-knowledge proof: the hiding commitment's
+//! `commit`, `prove` (zero knowledge is their default) and `verify` of a zero-knowledge proof:
+//! the hiding commitment's
 //! files (the public commitment, the private prover file), the library's zero-knowledge calls
 //! ([`zkcnn::network::zk`]), the report out.
 //!
@@ -36,7 +37,7 @@ pub const BUDGET_SPENT: &str = "the commitment's budget is spent: commit again";
 /// A library error of a zero-knowledge command, in words: a spent budget (the model's
 /// commitment's) says what to do.
 fn failed(action: String, e: NetworkError) -> CliError {
-    failed_with(action, e, "the model", "`zkcnn commit --zk`")
+    failed_with(action, e, "the model", "`zkcnn commit`")
 }
 
 /// [`failed`], a spent budget being `whose` (`recommit` makes a new commitment).
@@ -106,7 +107,7 @@ pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, 
              2^{} field elements, in {}\n\
              wrote {} ({}, public: give it to verifiers instead of the input) and the prover \
              file {} (secret: keep it with the input)\n\
-             it serves at least {INPUT_PROOFS} zero-knowledge proofs (`prove --zk \
+             it serves at least {INPUT_PROOFS} zero-knowledge proofs (`prove \
              --input-commitment`)\n",
             show(&a.input),
             show(&a.model),
@@ -178,11 +179,16 @@ pub fn commit(
     prover_data: Option<&Path>,
     progress: &Progress,
 ) -> Result<Report, CliError> {
-    let private = prover_data.ok_or_else(|| {
-        CliError::Usage("commit --zk needs --prover-data FILE: the private prover file".into())
-    })?;
     let model = files::read_model(model_path)?;
     plan(&model, model_path)?;
+    let private = prover_data.ok_or_else(|| {
+        CliError::Usage(
+            "a hiding commitment (the default) needs --prover-data FILE: the private prover \
+             file that `prove` reads (or --transparent for a transparent commitment, whose \
+             proofs reveal information about the weights)"
+                .into(),
+        )
+    })?;
     let (committed, took) = progress.step("committing the model (hiding)", || {
         network::commit_model_zk::<F, E, _>(&model, &mut OsRng)
     });
@@ -280,14 +286,17 @@ fn read_commitment(
 /// Proves the model on the input in zero knowledge; writes the prover file's new revealed
 /// count (before the proof leaves), the proof and, if asked, the output file.
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
-    let (Some(commitment_path), Some(private)) = (&a.commitment, &a.prover_data) else {
-        return Err(CliError::Usage(
-            "prove --zk needs --commitment and --prover-data (from `commit --zk`)".into(),
-        ));
-    };
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
     let input = files::read_input(&a.input, &model)?;
+    let (Some(commitment_path), Some(private)) = (&a.commitment, &a.prover_data) else {
+        return Err(CliError::Usage(
+            "a zero-knowledge proof (the default) needs --commitment and --prover-data: the \
+             files of `zkcnn commit MODEL -o COMMITMENT --prover-data FILE` (or --transparent \
+             for a transparent proof, which reveals information about the weights)"
+                .into(),
+        ));
+    };
     let file = read_commitment(commitment_path, &model, &a.model)?;
     let action = || {
         format!(

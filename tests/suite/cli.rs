@@ -138,6 +138,7 @@ fn proven(name: &str) -> PathBuf {
         &dir,
         &[
             "commit",
+            "--transparent",
             "m.json",
             "-o",
             "c.bin",
@@ -148,7 +149,14 @@ fn proven(name: &str) -> PathBuf {
     ok(zkcnn(
         &dir,
         &[
-            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "x.json",
+            "-o",
+            "p.bin",
+            "--output",
+            "y.json",
         ],
     ));
     dir
@@ -191,6 +199,7 @@ fn commit_prove_verify() {
         &[
             "--json",
             "prove",
+            "--transparent",
             "m.json",
             "x.json",
             "-o",
@@ -204,7 +213,14 @@ fn commit_prove_verify() {
     assert!(v["proof_bytes"].as_u64().unwrap() > 1000);
     let commit: serde_json::Value = serde_json::from_str(&ok(zkcnn(
         &dir,
-        &["--json", "commit", "m.json", "-o", "c2.bin"],
+        &[
+            "--json",
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c2.bin",
+        ],
     )))
     .unwrap();
     assert_eq!(commit["model"], "tiny");
@@ -217,6 +233,7 @@ fn commit_prove_verify() {
         &dir,
         &[
             "commit",
+            "--transparent",
             "m.json",
             "-o",
             "c3.bin",
@@ -229,6 +246,7 @@ fn commit_prove_verify() {
             &dir,
             &[
                 "prove",
+                "--transparent",
                 "m.json",
                 "x.json",
                 "-o",
@@ -268,6 +286,7 @@ fn commit_prove_verify() {
         &dir,
         &[
             "prove",
+            "--transparent",
             "m.json",
             "x.json",
             "-o",
@@ -315,11 +334,21 @@ fn npy_and_quantized_inputs() {
     write(&dir, "q.json", tiny_quantized().to_json());
     let ints: Vec<i64> = (0..36).map(|i| (i * 13) % 41 - 20).collect();
     write(&dir, "x.npy", zkcnn::npy::write_i64(&[1, 1, 6, 6], &ints));
-    ok(zkcnn(&dir, &["commit", "m.json", "-o", "c.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "m.json", "-o", "c.bin"],
+    ));
     ok(zkcnn(
         &dir,
         &[
-            "prove", "m.json", "x.npy", "-o", "p.bin", "--output", "y.json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "x.npy",
+            "-o",
+            "p.bin",
+            "--output",
+            "y.json",
         ],
     ));
     ok(zkcnn(
@@ -342,11 +371,21 @@ fn npy_and_quantized_inputs() {
         "r.json",
         serde_json::to_string(&vec![nested]).unwrap(),
     );
-    ok(zkcnn(&dir, &["commit", "q.json", "-o", "cq.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "q.json", "-o", "cq.bin"],
+    ));
     ok(zkcnn(
         &dir,
         &[
-            "prove", "q.json", "r.npy", "-o", "pq.bin", "--output", "yq.json",
+            "prove",
+            "--transparent",
+            "q.json",
+            "r.npy",
+            "-o",
+            "pq.bin",
+            "--output",
+            "yq.json",
         ],
     ));
     ok(zkcnn(
@@ -373,7 +412,12 @@ fn npy_and_quantized_inputs() {
 #[test]
 fn bad_model_and_input_files() {
     let dir = proven("bad-files");
-    let prove = |model: &str, input: &str| zkcnn(&dir, &["prove", model, input, "-o", "out.bin"]);
+    let prove = |model: &str, input: &str| {
+        zkcnn(
+            &dir,
+            &["prove", "--transparent", model, input, "-o", "out.bin"],
+        )
+    };
     fails(
         prove("missing.json", "x.json"),
         &["cannot read model 'missing.json'", "no such file"],
@@ -480,7 +524,14 @@ fn bad_model_and_input_files() {
     fails(
         zkcnn(
             &dir,
-            &["prove", "m.json", "x.json", "-o", "no/such/dir/p.bin"],
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "x.json",
+                "-o",
+                "no/such/dir/p.bin",
+            ],
         ),
         &["cannot write proof 'no/such/dir/p.bin'"],
     );
@@ -577,7 +628,10 @@ fn bad_proofs_and_mismatched_files() {
         &["proof 'p.bin'", "another statement"],
     );
     write(&dir, "m2.json", tiny(1).to_json());
-    ok(zkcnn(&dir, &["commit", "m2.json", "-o", "c2.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "m2.json", "-o", "c2.bin"],
+    ));
     fails(
         verify(["m2.json", "c2.bin", "x.json", "y.json", "p.bin"]),
         &["proof 'p.bin'", "another statement"],
@@ -590,7 +644,10 @@ fn bad_proofs_and_mismatched_files() {
     let mut wide = tiny(0);
     wide.name = "tiny-renamed".into();
     write(&dir, "m3.json", wide.to_json());
-    ok(zkcnn(&dir, &["commit", "m3.json", "-o", "c3.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "m3.json", "-o", "c3.bin"],
+    ));
     fails(
         verify(["a.json", "c3.bin", "x.json", "y.json", "p.bin"]),
         &["commitment 'c3.bin'", "another model architecture"],
@@ -601,6 +658,7 @@ fn bad_proofs_and_mismatched_files() {
             &dir,
             &[
                 "prove",
+                "--transparent",
                 "m.json",
                 "x.json",
                 "-o",
@@ -644,7 +702,10 @@ fn bad_proofs_and_mismatched_files() {
     );
     // The architecture file alone cannot prove.
     fails(
-        zkcnn(&dir, &["prove", "a.json", "x.json", "-o", "q.bin"]),
+        zkcnn(
+            &dir,
+            &["prove", "--transparent", "a.json", "x.json", "-o", "q.bin"],
+        ),
         &["invalid model 'a.json'"],
     );
     // --json reports the error as JSON on stdout too.
@@ -667,7 +728,7 @@ fn usage_errors_exit_with_2() {
     let dir = workdir("usage");
     for args in [
         &["frobnicate"][..],
-        &["prove", "m.json"],
+        &["prove", "--transparent", "m.json"],
         &["verify", "a", "b", "c"],
         &["bench", "--only", "everything"],
         &["--threads", "two", "demo"],
@@ -685,8 +746,10 @@ fn usage_errors_exit_with_2() {
     let help = ok(zkcnn(&dir, &["--help"]));
     for w in [
         "prove",
+        "--transparent",
         "verify",
         "commit",
+        "--transparent",
         "inspect",
         "bench",
         "demo",
@@ -707,6 +770,8 @@ fn demo_proves_and_verifies() {
         "predicted class",
         "prove",
         "verify",
+        "zero knowledge",
+        "reveals neither the weights nor the digit",
         "proof",
         "verified",
         "@",
@@ -716,6 +781,8 @@ fn demo_proves_and_verifies() {
     let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(&dir, &["--json", "demo"]))).unwrap();
     assert_eq!(v["valid"], true);
     assert_eq!(v["output"].as_array().unwrap().len(), 10);
+    assert_eq!(v["kind"], "zero-knowledge");
+    assert_eq!(v["input_hidden"], true);
     // The trained LeNet-5 reads the fixture's held-out 6 correctly.
     assert_eq!(v["class"], 6);
 }
@@ -779,11 +846,15 @@ fn import_then_prove_and_verify() {
     assert_eq!(ours, fixture);
     // It proves and verifies on a real-valued JSON test input.
     let x = p("test-input-0.json");
-    ok(zkcnn(&dir, &["commit", "digits.json", "-o", "c.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "digits.json", "-o", "c.bin"],
+    ));
     ok(zkcnn(
         &dir,
         &[
             "prove",
+            "--transparent",
             "digits.json",
             &x,
             "-o",
@@ -1058,7 +1129,17 @@ fn the_memory_limit_bites() {
         "x.json",
         serde_json::to_string(&vec![vec![vec![0; 1024]; 1024]]).unwrap(),
     );
-    let (out, _) = zkcnn_limited(&dir, &["prove", "relu.json", "x.json", "-o", "p.bin"]);
+    let (out, _) = zkcnn_limited(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "relu.json",
+            "x.json",
+            "-o",
+            "p.bin",
+        ],
+    );
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("memory allocation"),
@@ -1095,10 +1176,14 @@ fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
     );
     // commit and prove need the weights: the file lacks 2^40 of them.
     let weights = ["invalid model 'k.json'", "0 weights", "1099511627776"];
-    refused(&dir, &["commit", "k.json", "-o", "c.bin"], &weights);
     refused(
         &dir,
-        &["prove", "k.json", "x.json", "-o", "p.bin"],
+        &["commit", "--transparent", "k.json", "-o", "c.bin"],
+        &weights,
+    );
+    refused(
+        &dir,
+        &["prove", "--transparent", "k.json", "x.json", "-o", "p.bin"],
         &weights,
     );
     // One 64 × 64 kernel, with its 4096 weights: beyond the plan's 1024 positions per layer.
@@ -1114,8 +1199,23 @@ fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
         "1024",
     ];
     refused(&dir, &["inspect", "k64.json"], &area);
-    refused(&dir, &["commit", "k64.json", "-o", "c.bin"], &area);
-    refused(&dir, &["prove", "k64.json", "x.json", "-o", "p.bin"], &area);
+    refused(
+        &dir,
+        &["commit", "--transparent", "k64.json", "-o", "c.bin"],
+        &area,
+    );
+    refused(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "k64.json",
+            "x.json",
+            "-o",
+            "p.bin",
+        ],
+        &area,
+    );
     // A 1×1 convolution padded by 4096 (a ~190-byte file): a 8193 × 8193 output.
     write(
         &dir,
@@ -1123,10 +1223,21 @@ fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
         architecture(&[1, 1, 1], 8, conv(1, 4096, vec![1])),
     );
     let output = ["'pad.json'", "layer 0", "output tensor", "16777216"];
-    refused(&dir, &["commit", "pad.json", "-o", "c.bin"], &output);
     refused(
         &dir,
-        &["prove", "pad.json", "x.json", "-o", "p.bin"],
+        &["commit", "--transparent", "pad.json", "-o", "c.bin"],
+        &output,
+    );
+    refused(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "pad.json",
+            "x.json",
+            "-o",
+            "p.bin",
+        ],
         &output,
     );
     refused(&dir, &["inspect", "pad.json"], &output);
@@ -1148,7 +1259,14 @@ fn huge_kernels_and_paddings_are_refused_from_the_architecture() {
     write(&dir, "pad2.json", chain.to_string());
     refused(
         &dir,
-        &["prove", "pad2.json", "x.json", "-o", "p.bin"],
+        &[
+            "prove",
+            "--transparent",
+            "pad2.json",
+            "x.json",
+            "-o",
+            "p.bin",
+        ],
         &["'pad2.json'", "layer 9", "advice", "268435456"],
     );
 }
@@ -1171,7 +1289,14 @@ fn huge_or_absurd_architectures_are_refused() {
     refused(&dir, &["inspect", "input.json"], &input);
     refused(
         &dir,
-        &["prove", "input.json", "x.json", "-o", "p.bin"],
+        &[
+            "prove",
+            "--transparent",
+            "input.json",
+            "x.json",
+            "-o",
+            "p.bin",
+        ],
         &input,
     );
     refused(
@@ -1258,7 +1383,14 @@ fn huge_or_absurd_architectures_are_refused() {
     write(&dir, "nested-x.json", &nested);
     refused(
         &dir,
-        &["prove", "m.json", "nested-x.json", "-o", "p.bin"],
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "nested-x.json",
+            "-o",
+            "p.bin",
+        ],
         &["invalid input 'nested-x.json'", "recursion limit"],
     );
     // A .npy input whose header declares a huge shape.
@@ -1270,7 +1402,14 @@ fn huge_or_absurd_architectures_are_refused() {
     write(&dir, "huge.npy", &npy);
     refused(
         &dir,
-        &["prove", "m.json", "huge.npy", "-o", "p.bin"],
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "huge.npy",
+            "-o",
+            "p.bin",
+        ],
         &["invalid input 'huge.npy'", ".npy"],
     );
     // --threads beyond 4 per core is a usage error (starting 100000 threads took minutes).
@@ -1302,7 +1441,14 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
     sparse(&dir, "big-x.json", 80 << 20);
     refused(
         &dir,
-        &["prove", "m.json", "big-x.json", "-o", "q.bin"],
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "big-x.json",
+            "-o",
+            "q.bin",
+        ],
         &["invalid input 'big-x.json'", "83886080 bytes", "at most"],
     );
     refused(
@@ -1332,6 +1478,7 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         &dir,
         &[
             "prove",
+            "--transparent",
             "m.json",
             "x.json",
             "-o",
@@ -1370,7 +1517,14 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
     write(&dir, "many-x.json", &many);
     refused(
         &dir,
-        &["prove", "m.json", "many-x.json", "-o", "q.bin"],
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "many-x.json",
+            "-o",
+            "q.bin",
+        ],
         &[
             "invalid input 'many-x.json'",
             "more numbers than the model's input has (36)",
@@ -1458,11 +1612,21 @@ fn an_output_file_with_edited_derived_fields_is_refused() {
         .map(|r| (0..6).map(|c| (r * 6 + c) as f32 / 16.0 - 1.0).collect())
         .collect()];
     write(&dir, "r.json", serde_json::to_string(&reals).unwrap());
-    ok(zkcnn(&dir, &["commit", "q.json", "-o", "cq.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "q.json", "-o", "cq.bin"],
+    ));
     ok(zkcnn(
         &dir,
         &[
-            "prove", "q.json", "r.json", "-o", "pq.bin", "--output", "yq.json",
+            "prove",
+            "--transparent",
+            "q.json",
+            "r.json",
+            "-o",
+            "pq.bin",
+            "--output",
+            "yq.json",
         ],
     ));
     let verify_q = |name: &str| {
@@ -1723,10 +1887,19 @@ fn split_models_through_every_command() {
             format!("{m}.proof"),
             format!("{m}.y.json"),
         );
-        ok(zkcnn(&dir, &["commit", &json, "-o", &c]));
+        ok(zkcnn(&dir, &["commit", "--transparent", &json, "-o", &c]));
         ok(zkcnn(
             &dir,
-            &["prove", &json, &x, "-o", &pr, "--output", &y],
+            &[
+                "prove",
+                "--transparent",
+                &json,
+                &x,
+                "-o",
+                &pr,
+                "--output",
+                &y,
+            ],
         ));
         ok(zkcnn(&dir, &["verify", &json, &c, &x, &y, &pr]));
         let shown = ok(zkcnn(&dir, &["inspect", &json]));
@@ -1750,7 +1923,7 @@ fn split_models_through_every_command() {
     ));
     ok(zkcnn(&dir, &["inspect", "split.json"]));
     fails(
-        zkcnn(&dir, &["commit", "split.json", "-o", "c"]),
+        zkcnn(&dir, &["commit", "--transparent", "split.json", "-o", "c"]),
         &["cannot read weights", "split.weights", "no such file"],
     );
     // A corrupt weights file, and one of another model.
@@ -1759,13 +1932,19 @@ fn split_models_through_every_command() {
     bytes[n - 100] ^= 4;
     write(&dir, "split.weights", &bytes);
     fails(
-        zkcnn(&dir, &["prove", "split.json", &x, "-o", "p"]),
+        zkcnn(
+            &dir,
+            &["prove", "--transparent", "split.json", &x, "-o", "p"],
+        ),
         &["invalid weights 'split.weights'", "checksum", "corrupt"],
     );
     let tiny_split = zkcnn::model::file::split_json(&tiny(0), "moved.weights");
     write(&dir, "t-split.json", tiny_split);
     fails(
-        zkcnn(&dir, &["commit", "t-split.json", "-o", "c"]),
+        zkcnn(
+            &dir,
+            &["commit", "--transparent", "t-split.json", "-o", "c"],
+        ),
         &["invalid weights 'moved.weights'", "layers"],
     );
     let escape = zkcnn::model::file::split_json(&tiny(0), "../x.weights");
@@ -1814,6 +1993,7 @@ fn dag_models_inspect_prove_and_verify() {
         &dir,
         &[
             "commit",
+            "--transparent",
             "m.json",
             "-o",
             "c.bin",
@@ -1824,13 +2004,20 @@ fn dag_models_inspect_prove_and_verify() {
     ok(zkcnn(
         &dir,
         &[
-            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "x.json",
+            "-o",
+            "p.bin",
+            "--output",
+            "y.json",
         ],
     ));
     ok(zkcnn(&dir, &VERIFY));
 }
 
-// Zero-knowledge proofs: `commit --zk`, `prove --zk`, `verify` reading the proof's kind.
+// Zero-knowledge proofs, the default of `commit` and `prove`; `verify` reading the proof's kind.
 
 /// The private prover file's revealed count (little-endian, after the header's magic, version,
 /// field, architecture digest, root and the two variable counts).
@@ -1851,7 +2038,6 @@ fn proven_zk(name: &str) -> PathBuf {
         &[
             "--json",
             "commit",
-            "--zk",
             "m.json",
             "-o",
             "zc.bin",
@@ -1873,9 +2059,8 @@ fn proven_zk(name: &str) -> PathBuf {
     dir
 }
 
-const PROVE_ZK: [&str; 12] = [
+const PROVE_ZK: [&str; 11] = [
     "prove",
-    "--zk",
     "m.json",
     "x.json",
     "-o",
@@ -1921,11 +2106,21 @@ fn zk_commit_prove_verify() {
         (true.into(), "zero-knowledge".into())
     );
     // The same output as the transparent prover's, whose proof verifies as before.
-    ok(zkcnn(&dir, &["commit", "m.json", "-o", "c.bin"]));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "m.json", "-o", "c.bin"],
+    ));
     ok(zkcnn(
         &dir,
         &[
-            "prove", "m.json", "x.json", "-o", "p.bin", "--output", "y.json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "x.json",
+            "-o",
+            "p.bin",
+            "--output",
+            "y.json",
         ],
     ));
     assert_eq!(
@@ -1957,7 +2152,7 @@ fn zk_commit_prove_verify() {
         &[
             "invalid commitment 'c.bin'",
             "transparent commitment",
-            "commit --zk",
+            "commit --transparent",
         ],
     );
     fails(
@@ -2013,14 +2208,49 @@ fn zk_commit_prove_verify() {
     );
     assert_eq!(std::fs::read(dir.join("spent.prv")).unwrap(), spent);
     assert!(!dir.join("zp3.bin").exists());
-    // --zk needs the commitment and the prover file.
-    let out = zkcnn(
-        &dir,
-        &["prove", "--zk", "m.json", "x.json", "-o", "zp4.bin"],
+    // Zero knowledge is the default: a proof needs the hiding commitment and its prover file,
+    // a hiding commitment its prover file; the message says how to get them, or how to opt
+    // out. The explicit --zk is the same, and conflicts with --transparent.
+    for zk in [&[][..], &["--zk"][..]] {
+        let mut prove = vec!["prove", "m.json", "x.json", "-o", "zp4.bin"];
+        prove.extend(zk);
+        let out = zkcnn(&dir, &prove);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        for w in [
+            "zero-knowledge proof (the default) needs --commitment and --prover-data",
+            "zkcnn commit MODEL",
+            "--transparent",
+        ] {
+            assert!(err.contains(w), "{w:?} missing from: {err}");
+        }
+        let mut commit = vec!["commit", "m.json", "-o", "zc4.bin"];
+        commit.extend(zk);
+        let out = zkcnn(&dir, &commit);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("hiding commitment (the default) needs --prover-data"),
+            "{err}"
+        );
+    }
+    assert!(!dir.join("zp4.bin").exists() && !dir.join("zc4.bin").exists());
+    for cmd in [&PROVE_ZK[..], &["commit", "m.json", "-o", "zc5.bin"][..]] {
+        let out = run(&dir, &with(cmd, &[], &["--zk", "--transparent"]));
+        assert_eq!(out.status.code(), Some(2));
+    }
+    // A transparent commitment given to the default prover names the way out.
+    fails(
+        run(
+            &dir,
+            &with(
+                &PROVE_ZK,
+                &[("zc.bin", "c.bin"), ("zp.bin", "zp6.bin")],
+                &[],
+            ),
+        ),
+        &["invalid commitment 'c.bin'", "prove --transparent"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let out = zkcnn(&dir, &["commit", "--zk", "m.json", "-o", "zc4.bin"]);
-    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
@@ -2079,7 +2309,15 @@ fn zk_files_tampered_truncated_or_garbage_are_refused() {
     // The transparent prover data is not a zero-knowledge prover file.
     ok(zkcnn(
         &dir,
-        &["commit", "m.json", "-o", "c.bin", "--prover-data", "c.prv"],
+        &[
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--prover-data",
+            "c.prv",
+        ],
     ));
     fails(prove_with("c.prv"), &["invalid prover file 'c.prv'"]);
     assert!(!dir.join("zp-alt.bin").exists());
@@ -2191,7 +2429,7 @@ fn zk_unsupported_layers_are_named() {
 }
 
 /// A hidden input: `commit-input` writes the input commitment (public) and its prover file;
-/// `prove --zk --input-commitment` proves against it and updates both prover files' counts;
+/// `prove --input-commitment` proves against it and updates both prover files' counts;
 /// `verify` takes the input commitment in place of the input. Refused: the input itself in
 /// its place (another statement), an input commitment for a transparent proof, another input
 /// with the prover file, one of the two flags alone, an input commitment of another
@@ -2281,6 +2519,16 @@ fn zk_hidden_input_commit_prove_verify() {
         ),
     );
     assert_eq!(half.status.code(), Some(2), "a usage error");
+    // A committed input is for zero-knowledge proofs only.
+    let transparent = run(
+        &dir,
+        &with(
+            &PROVE_ZK,
+            &[("zp.bin", "hp3.bin")],
+            &[&hidden[..], &["--transparent"]].concat(),
+        ),
+    );
+    assert_eq!(transparent.status.code(), Some(2), "a usage error");
     // An input commitment truncated, and one of another architecture.
     let bytes = std::fs::read(dir.join("xc.bin")).unwrap();
     std::fs::write(dir.join("short.bin"), &bytes[..bytes.len() - 3]).unwrap();
