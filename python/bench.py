@@ -65,7 +65,7 @@ def main() -> None:
             cli_ms = []
             for _ in range(args.rounds):
                 out = subprocess.run(
-                    [str(args.cli), "prove", "--json", f"{tmp}/model.json", f"{tmp}/x.npy", "-o", f"{tmp}/p.bin"],
+                    [str(args.cli), "prove", "--transparent", "--json", f"{tmp}/model.json", f"{tmp}/x.npy", "-o", f"{tmp}/p.bin"],
                     check=True, capture_output=True, text=True,
                 ).stdout
                 cli_ms.append(json.loads(out)["prove_ms"])
