@@ -2,6 +2,12 @@
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::model::zoo;
 use zkcnn::network;
+
+// The binary's allocator, so that the phases read as the CLI's do.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
     let model = if which == "vgg" {

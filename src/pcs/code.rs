@@ -346,6 +346,45 @@ pub fn fold_base_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
     })
 }
 
+/// [`fold_codeword_k`] of the combination `Σ w_i·c_i` of base-field codewords, without
+/// materializing it: a pair's sum `a_i + b_i` and difference `a_i − b_i` stay in the base field
+/// per codeword, and a weight of one adds them without a product, so the combination costs two
+/// extension-by-base products per weighted codeword and pair (none for a weight of one).
+pub fn fold_combined_codeword_k<F: BaseField + FftField, E: ExtField<F>>(
+    words: &[(&[F], E)],
+    rs: &[E],
+    tw: &FoldTwiddles<F>,
+    count: usize,
+    joins: &[Join<'_, F, E>],
+) -> Vec<E> {
+    let (ones, weighted): (Vec<_>, Vec<_>) = words.iter().partition(|(_, w)| w.is_one());
+    let ones: Vec<&[F]> = ones.into_iter().map(|&(c, _)| c).collect();
+    let at = |x: usize| -> E {
+        let one: F = ones.iter().map(|c| c[x]).sum();
+        weighted.iter().fold(lift(one), |acc, &&(c, w)| {
+            acc + w.mul_by_base_prime_field(&c[x])
+        })
+    };
+    if rs.is_empty() {
+        return collect_indexed(count, at);
+    }
+    fold_leaves(rs, tw, count, joins, |x, rz, base| {
+        let (mut sb, mut db) = (F::ZERO, F::ZERO);
+        for c in &ones {
+            let (a, b) = (c[2 * x], c[2 * x + 1]);
+            sb += a + b;
+            db += a - b;
+        }
+        let (mut s, mut d) = (lift::<E>(sb), lift::<E>(db));
+        for &&(c, w) in &weighted {
+            let (a, b) = (c[2 * x], c[2 * x + 1]);
+            s += w.mul_by_base_prime_field(&(a + b));
+            d += w.mul_by_base_prime_field(&(a - b));
+        }
+        s + E::mul_fast(&rz, &d.mul_by_base_prime_field(&base))
+    })
+}
+
 /// The leaf-wise folds of [`fold_codeword_k`] (`k = rs.len() ≥ 1`). The fold of a pair is
 /// `(a + b)·h + r·(a − b)·h·base^{2^e}·ζ[u]` ([`fold_pair`]'s twiddle written as
 /// [`fold_leaf`] does: leaf `q`'s `base = 2·tw(q·2^{k−1})`, `ζ[u] = 2·tw(u)`); the factor `h`
@@ -373,6 +412,21 @@ fn fold_leaves<F: BaseField + FftField, E: ExtField<F>>(
         })
         .collect();
     let hk = half::<F>().pow([k as u64]);
+    // Each join's weights times `2^e`, its step's scale, once per call.
+    let joins: Vec<Join<'_, F, E>> = joins
+        .iter()
+        .map(|j| {
+            let scale = F::from(1u64 << j.step);
+            Join {
+                step: j.step,
+                words: j
+                    .words
+                    .iter()
+                    .map(|&(c, w)| (c, w.mul_by_base_prime_field(&scale)))
+                    .collect(),
+            }
+        })
+        .collect();
     let fold = |q: usize, v: &mut [E]| {
         let mut base = tw.get(q << (k - 1)).double();
         for (u, (x, &rz)) in v.iter_mut().zip(&rz[0]).enumerate() {
@@ -380,15 +434,11 @@ fn fold_leaves<F: BaseField + FftField, E: ExtField<F>>(
         }
         for (e, rz) in rz.iter().enumerate().skip(1) {
             for join in joins.iter().filter(|j| j.step == e) {
-                let scale = F::from(1u64 << e);
                 let first = q << (k - e);
                 for (u, x) in v[..2 * rz.len()].iter_mut().enumerate() {
-                    let added: E = join
-                        .words
-                        .iter()
-                        .map(|&(c, w)| w.mul_by_base_prime_field(&(c[first + u] * scale)))
-                        .sum();
-                    *x += added;
+                    for &(c, w) in &join.words {
+                        *x += w.mul_by_base_prime_field(&c[first + u]);
+                    }
                 }
             }
             base.square_in_place();
@@ -654,6 +704,73 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The fold of a combination `Σ w_i·c_i` of base codewords (weights of one among them), with
+    /// and without a join, equals the single folds of the materialized combination.
+    fn combined_folds<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        let mut rng = ark_std::rand::rngs::StdRng::seed_from_u64(seed);
+        let log_size = 8;
+        let tw = FoldTwiddles::<F>::new(log_size).unwrap();
+        let words: Vec<Vec<F>> = (0..3)
+            .map(|_| (0..1 << log_size).map(|_| F::rand(&mut rng)).collect())
+            .collect();
+        for weights in [
+            vec![E::ONE],
+            vec![E::rand(&mut rng)],
+            vec![E::ONE, E::rand(&mut rng), E::rand(&mut rng)],
+            vec![E::rand(&mut rng), E::ONE, E::ONE],
+        ] {
+            let start: Vec<(&[F], E)> = words
+                .iter()
+                .zip(&weights)
+                .map(|(c, &w)| (c.as_slice(), w))
+                .collect();
+            let combined: Vec<E> = (0..1 << log_size)
+                .map(|x| start.iter().map(|&(c, w)| w * lift::<E>(c[x])).sum())
+                .collect();
+            assert_eq!(
+                fold_combined_codeword_k(&start, &[], &tw, 1 << log_size, &[]),
+                combined
+            );
+            for k in 1..=4 {
+                let rs: Vec<E> = (0..k).map(|_| E::rand(&mut rng)).collect();
+                let joined: Vec<F> = (0..1 << (log_size - 1))
+                    .map(|_| F::rand(&mut rng))
+                    .collect();
+                let wj = E::rand(&mut rng);
+                for e in (1..k).map(Some).chain([None]) {
+                    let mut step = combined.clone();
+                    for (s, &r) in rs.iter().enumerate() {
+                        if Some(s) == e {
+                            for (x, v) in step.iter_mut().enumerate() {
+                                *v += wj * lift::<E>(joined[x]);
+                            }
+                        }
+                        step = fold_ext_codeword(&step, r, &tw);
+                    }
+                    let joined = &joined[..1 << (log_size - e.unwrap_or(1))];
+                    let joins: Vec<Join<'_, F, E>> = e
+                        .map(|e| Join {
+                            step: e,
+                            words: vec![(joined, wj)],
+                        })
+                        .into_iter()
+                        .collect();
+                    assert_eq!(
+                        fold_combined_codeword_k(&start, &rs, &tw, step.len(), &joins),
+                        step,
+                        "k {k}, join at {e:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn combined_folds_match_single_folds() {
+        combined_folds::<Goldilocks, GoldilocksExt2>(5);
+        combined_folds::<Bn254Fr, Bn254Fr>(6);
     }
 
     #[test]

@@ -41,7 +41,9 @@ use super::basefold::{
     leaf_tree, leaf_values, product_instance, sorted_distinct, BorrowedFirstRound, Commitment,
     LayerOpening, Layout, Params, PartLeaves, PcsError, Prover, ProverData, MAX_BATCH,
 };
-use super::code::{fold_base_codeword_k, fold_codeword_k, FoldTwiddles, Join};
+use super::code::{
+    fold_base_codeword_k, fold_codeword_k, fold_combined_codeword_k, FoldTwiddles, Join,
+};
 use super::merkle::{Digest, MerkleError, MerkleTree};
 use super::Claim;
 use crate::field::{lift, uniform_vec, BaseField, ExtField};
@@ -1166,6 +1168,8 @@ fn prove_reduction<'a, F: BaseField + FftField, E: ExtField<F>>(
     }
     let mut rounds = Vec::with_capacity(n1);
     let mut mask_sums = vec![Vec::new(); datas.len()];
+    // Per part, the weight `w_i` of each claimed table's `ω_i` in its running table.
+    let mut mask_weights = vec![Vec::new(); datas.len()];
     let mut point = Vec::with_capacity(n1);
     // Round 0 (no part enters and no mask joins there: `s ≥ 1`) on the borrowed tables, then
     // the sum-check prover on their folds.
@@ -1220,6 +1224,7 @@ fn prove_reduction<'a, F: BaseField + FftField, E: ExtField<F>>(
                 ch.absorb(b"zk-reduce-mask-sums", &sums);
                 for (k, &sum) in sums.iter().enumerate() {
                     let w: E = nonzero(ch, b"zk-reduce-mask-weight");
+                    mask_weights[j].push(w);
                     let omega = &omegas[first + k];
                     let f = &tables[start[j] + 2 * k];
                     tables[start[j] + 2 * k] = Mle::Ext(collect_indexed(omega.len(), |x| {
@@ -1241,14 +1246,20 @@ fn prove_reduction<'a, F: BaseField + FftField, E: ExtField<F>>(
         rounds.push(msg);
         point.push(r);
     }
+    // Each claimed table's running table ends at `f̂_i(r'') + w_i·ω_i(r'')` (every part's
+    // masks join before the last round: `n1 − d_j > s`), so `f̂_i(r'')` is read off it rather
+    // than evaluated again over the whole table.
+    let (_, finals) = sc.finish();
     let mut values_out = Vec::new();
     let mut mask_values = Vec::new();
     for j in 0..datas.len() {
         let (d, first) = (sh.join_at[j], usize::from(j == 0));
-        for (k, &p) in sh.claimed[j].iter().enumerate() {
-            values_out.push(evaluate_base(&datas[j].evals[p], &point[d..]));
+        for k in 0..sh.claimed[j].len() {
             let omega = masks[j].map_or(&[][..], |m| m.evals.as_slice());
-            mask_values.push(evaluate_base(&omega[first + k], &point[d + sh.s..]));
+            let u = evaluate_base(&omega[first + k], &point[d + sh.s..]);
+            let w = mask_weights[j].get(k).copied().unwrap_or(E::ZERO);
+            values_out.push(finals.get(start[j] + 2 * k).copied().unwrap_or(E::ZERO) - w * u);
+            mask_values.push(u);
         }
     }
     (
@@ -1347,12 +1358,11 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         g,
         claim: batch.claim,
     });
-    let start_at = |x: usize| -> E {
-        active
-            .iter()
-            .map(|&(j, i, w)| crate::field::mul_base(w, datas[j].codewords[i][x]))
-            .sum()
-    };
+    // The first word, `Σ w·c` over the active tables' codewords, is combined on the fly.
+    let start: Vec<(&[F], E)> = active
+        .iter()
+        .map(|&(j, i, w)| (datas[j].codewords[i].as_slice(), w))
+        .collect();
     let twiddles = FoldTwiddles::<F>::new(layout.log_size)?;
     let mut rounds = Vec::with_capacity(n1);
     let mut roots = Vec::new();
@@ -1433,7 +1443,9 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
                     (None, None, Some((j, i))) => {
                         datas[j].codewords[i].iter().map(|&x| lift(x)).collect()
                     }
-                    (None, None, None) => collect_indexed(len, start_at),
+                    (None, None, None) => {
+                        fold_combined_codeword_k(&start, &[], &twiddles, len, &[])
+                    }
                 };
                 for (x, v) in here.iter_mut().enumerate() {
                     *v += words
@@ -1459,7 +1471,7 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         if (step + 1) % layout.k == 0 && step + 1 < n1 {
             len >>= pending.len();
             let next = fold_word(
-                &own, &layers, single, datas, &start_at, &pending, &twiddles, len, &mid,
+                &own, &layers, single, datas, &start, &pending, &twiddles, len, &mid,
             );
             own = None;
             pending.clear();
@@ -1472,7 +1484,7 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
         }
     }
     let mut last = fold_word(
-        &own, &layers, single, datas, &start_at, &pending, &twiddles, 1, &mid,
+        &own, &layers, single, datas, &start, &pending, &twiddles, 1, &mid,
     )
     .first()
     .copied()
@@ -1545,14 +1557,15 @@ fn prove_core<F: BaseField + FftField, E: ExtField<F>>(
 }
 
 /// Folds the word the opening continues from (`own`, else the last tree's, else the first
-/// word) `rs.len()` times with the joins `mid`; the first `count` entries.
+/// word, `start`'s combination) `rs.len()` times with the joins `mid`; the first `count`
+/// entries.
 #[allow(clippy::too_many_arguments)]
 fn fold_word<F: BaseField + FftField, E: ExtField<F>>(
     own: &Option<Vec<E>>,
     layers: &[(Vec<E>, MerkleTree)],
     single: Option<(usize, usize)>,
     datas: &[&ProverData<F>],
-    start_at: &(impl Fn(usize) -> E + Sync + Send),
+    start: &[(&[F], E)],
     rs: &[E],
     twiddles: &FoldTwiddles<F>,
     count: usize,
@@ -1565,7 +1578,7 @@ fn fold_word<F: BaseField + FftField, E: ExtField<F>>(
             let c = &datas[j].codewords[i];
             fold_base_codeword_k(|x| c[x], rs, twiddles, count, mid)
         }
-        (None, None, None) => fold_codeword_k(start_at, rs, twiddles, count, mid),
+        (None, None, None) => fold_combined_codeword_k(start, rs, twiddles, count, mid),
     }
 }
 
