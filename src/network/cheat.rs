@@ -10,12 +10,14 @@
 use super::commitment::{commit_packed, model_tables, CommittedModel, ModelCommitment};
 use super::plan::{ConvPolicy, Plan};
 use super::prover::{prove_inner, Cheat};
-use super::{NetworkError, Proof};
+use super::zk::{ZkPlan, ZkProverInput};
+use super::{NetworkError, Proof, ZkCommittedModel, ZkNetworkProof};
 use crate::field::{BaseField, ExtField};
 use crate::model::Model;
 use crate::pcs::split::into_columns;
 use ark_ff::FftField;
 use ndarray::ArrayD;
+use rand::{CryptoRng, RngCore};
 
 pub use super::prover::WitnessMut;
 
@@ -77,6 +79,48 @@ pub fn prove_edited<F: BaseField + FftField, E: ExtField<F>>(
         &mut Vec::new(),
         Some(&mut edits),
     )
+}
+
+/// The zero-knowledge prover's [`prove_edited`]: proves `model` on `input` (public or committed)
+/// against the hiding commitment with `after_layer(l, witness)` called once each layer's witness is
+/// computed and `multiplicities` on the range multiplicities; the masks, the range check and the
+/// opening are the honest prover's on the edited tables. The witness's indices are those of
+/// [`zk_plan`]'s plan.
+pub fn prove_zk_edited<F, E, R>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    input: ZkProverInput<'_, F>,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+    rng: &mut R,
+) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError>
+where
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+{
+    let mut edits = Edits {
+        after_layer,
+        multiplicities,
+    };
+    super::zk::prove_zk_inner(
+        model,
+        committed,
+        input,
+        rng,
+        Some(&mut edits),
+        &mut Vec::new(),
+    )
+}
+
+/// The network plan the zero-knowledge prover uses for `model` with a public or (`hidden`)
+/// committed input (every tensor committed, a flatten's output as a copy): the indices of
+/// [`prove_zk_edited`]'s witness.
+pub fn zk_plan<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    hidden: bool,
+) -> Result<Plan, NetworkError> {
+    Ok(ZkPlan::new::<F, E>(model, super::COLUMN_VARS, hidden)?.plan)
 }
 
 /// Proves `model` on `input` honestly, except that `edit(table, claim, live, values)` may change

@@ -591,7 +591,22 @@ impl ZkPlan {
                 limit: 1u128 << column_vars,
             });
         }
-        // A hidden input: a third part, as large as its budget needs and sized to join.
+        // A hidden input: a third part, as large as its budget needs and sized to join the
+        // model's. A model without weights has no claims on its commitment, which then is not
+        // opened: the input would have to join the advice instead (not yet).
+        if hidden_input
+            && !plan
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::Dense { .. } | Step::Conv { .. }))
+        {
+            return Err(NetworkError::Unsupported {
+                layer: 0,
+                what: "a committed input to a model without weights (no dense or convolution \
+                       layer) in a zero-knowledge proof (not yet)"
+                    .into(),
+            });
+        }
         let input_vars = if hidden_input {
             let want = input_vars.max(min_table_vars::<F, E>(INPUT_PROOFS, INPUT_CLAIMS)?);
             let n = pzk::later_part_vars(&params, first, want + 1)
