@@ -9,7 +9,8 @@
 //!    its variables), the advice of each proof likewise, and the advice also holds the proof's
 //!    *fresh masks* (every sub-protocol's Libra mask and scalars), their sizes a function of the
 //!    architecture (`ZkPlan`);
-//! 2. every tensor a layer reads or writes is committed (a flatten's output as a copy), so each
+//! 2. every tensor a layer reads or writes is committed (a flatten's or a concatenation's output
+//!    as a copy), so each
 //!    layer's relation is proven at its own fresh point by one masked sum-check that folds in
 //!    the requantization (`layers::*::prove_zk`); `y·n = 0` by a masked zero-check;
 //! 3. the output: the last tensor at a random point against the public output, a public value of
@@ -18,14 +19,17 @@
 //! 5. every claim the steps leave ([`crate::zk::Deferred`]) is collected in one
 //!    [`crate::zk::Ledger`] and proven by one zero-knowledge opening of the model and the advice.
 //!
-//! Supported: dense layers, direct convolutions (grouped and depthwise), average pooling, 2×2
-//! max-pooling, flatten, residual adds, ReLU (fused into a requantization or standalone), with a
-//! public input or a committed one ([`commit_input_zk`]; not read by a max-pool). Concatenation, window max-pooling and the FFT convolution path are refused with
-//! [`NetworkError::Unsupported`] until their zero-knowledge steps land.
+//! Supported: dense layers, convolutions (grouped and depthwise; always by the direct path, so a
+//! model whose transparent proof takes the FFT path proves here too), average pooling, 2×2
+//! max-pooling, flatten and channel concatenation (each against a committed copy of its output),
+//! residual adds, ReLU (fused into a requantization or standalone), with a public input or a
+//! committed one ([`commit_input_zk`]; not read by a max-pool). Window max-pooling is refused
+//! with [`NetworkError::Unsupported`] until its zero-knowledge step lands.
 
 use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
+use crate::layers::concat as concat_layer;
 use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
 use crate::layers::fft_conv::ConvPath;
 use crate::layers::{dense, flatten, zero_check, LayerError};
@@ -404,7 +408,12 @@ fn fresh_masks(
                 }
                 s.push(flatten::zk_mask_len(&plan.dims[tin]))
             }
-            Step::Concat { .. } => return Err(unsupported("concatenation")),
+            Step::Concat { shape, .. } => {
+                if plan.inputs[l].iter().any(|&t| public(t)) {
+                    return Err(unsupported("a concatenation of the public input"));
+                }
+                s.push(crate::layers::concat::zk_mask_len(shape))
+            }
         }
         slots.push(s);
     }
@@ -453,11 +462,19 @@ impl ZkPlan {
         hidden_input: bool,
     ) -> Result<Self, NetworkError> {
         let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
-        // Every tensor committed: a flatten's output as a copy (before the multiplicities, which
-        // stay last).
+        // Every tensor committed: a flatten's and a concatenation's output as a copy (before
+        // the multiplicities, which stay last).
         let m = plan.advice_vars.pop().unwrap_or(1);
         for l in 0..plan.steps.len() {
-            if plan.steps[l] == Step::Flatten {
+            let copied = match &mut plan.steps[l] {
+                Step::Flatten => true,
+                Step::Concat { copy, .. } if copy.is_none() => {
+                    *copy = Some(plan.advice_vars.len());
+                    true
+                }
+                _ => false,
+            };
+            if copied {
                 plan.advice_vars.push(plan.dims[l + 1].num_vars());
                 plan.sources[l + 1] = Source::Committed(vec![(plan.advice_vars.len() - 1, 1)]);
             }
@@ -1525,7 +1542,9 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 .clone()
                 .unwrap_or_else(|| zp.table(Table::Advice(0)));
             let r: Vec<E> = match &plan.steps[l] {
-                Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
+                Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten | Step::Concat { .. } => {
+                    Vec::new()
+                }
                 _ => t.challenge_fields(b"layer-point", out_vars),
             };
             lap("layers: tables");
@@ -1537,6 +1556,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 Step::AvgPool { .. } => "layers: avg-pool",
                 Step::MaxPool { .. } => "layers: max-pool",
                 Step::Flatten => "layers: flatten",
+                Step::Concat { .. } => "layers: concat",
                 _ => "layers: other",
             };
             match &plan.steps[l] {
@@ -1730,6 +1750,37 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     let (proof, deferred) = flatten::prove_zk(
                         &plan.dims[tin],
                         &tensors[tin],
+                        &tensors[l + 1],
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    )
+                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                Step::Concat { shape, .. } => {
+                    let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
+                        unreachable!("a zero-knowledge plan commits a concatenation's output")
+                    };
+                    let mut tables = vec![placed(ap, copy)];
+                    for &x in &plan.inputs[l] {
+                        tables.push(zp.tensor::<E>(x)?.ok_or(NetworkError::Unsupported {
+                            layer: l,
+                            what: "a concatenation of the public input".into(),
+                        })?);
+                    }
+                    let xs: Vec<&[F]> = plan.inputs[l].iter().map(|&x| &tensors[x][..]).collect();
+                    let (fresh, off) = fresh_of(0);
+                    let (proof, deferred) = concat_layer::prove_zk(
+                        shape,
+                        &plan.dims[l + 1],
+                        &xs,
                         &tensors[l + 1],
                         fresh,
                         &StepMasks {
@@ -1982,7 +2033,9 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             .unwrap_or_else(|| zp.table(Table::Advice(0)));
         let input_table = x_placed.is_none().then_some(&input_f[..]);
         let r: Vec<E> = match &plan.steps[l] {
-            Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
+            Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten | Step::Concat { .. } => {
+                Vec::new()
+            }
             _ => t.challenge_fields(b"layer-point", out_vars),
         };
         match &plan.steps[l] {
@@ -2120,6 +2173,24 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                 let tables = vec![x_table, placed(ap, copy)];
                 let claims = flatten::verify_zk::<F, E>(&plan.dims[tin], next()?, &mut t)
                     .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+            }
+            Step::Concat { shape, .. } => {
+                let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
+                    return Err(VerifyError::AdviceShape);
+                };
+                let mut tables = vec![placed(ap, copy)];
+                for &x in plan.inputs.get(l).map_or(&[][..], Vec::as_slice) {
+                    tables.push(
+                        zp.tensor::<E>(x)
+                            .ok()
+                            .flatten()
+                            .ok_or(VerifyError::AdviceShape)?,
+                    );
+                }
+                let claims =
+                    concat_layer::verify_zk::<F, E>(shape, &plan.dims[l + 1], next()?, &mut t)
+                        .map_err(layer_err)?;
                 ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
             _ => {
@@ -2851,5 +2922,88 @@ mod tests {
     fn mlp_round_trips_on_both_fields() {
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::mlp(1), 1);
         round_trip::<Bn254Fr, Bn254Fr>(&zoo::mlp(2), 2);
+    }
+
+    /// Concatenations: the zoo's `fire_small`, whose first concatenation (8 + 8 channels) feeds
+    /// a convolution and a second concatenation (6 + 5 + 16 = 27 channels, padded to 32).
+    #[test]
+    fn fire_small_round_trips_on_both_fields() {
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::fire_small(3), 21);
+        round_trip::<Bn254Fr, Bn254Fr>(&zoo::fire_small(4), 22);
+    }
+
+    /// A 2×2 max-pool of a concatenation (the transparent plan already commits that copy, the
+    /// zero-knowledge plan keeps it): round trips on both fields.
+    #[test]
+    fn a_max_pooled_concatenation_round_trips() {
+        use crate::model::{Dense, Layer, MaxPool2d};
+        let mut model = zoo::fire_small(1);
+        // After the first Fire module's concatenation (layer 9).
+        model
+            .layers
+            .insert(10, Layer::MaxPool2d(MaxPool2d::new(2, 2)));
+        model.layers.truncate(11);
+        model.layers.push(Layer::FLATTEN);
+        model.layers.push(Layer::Dense(Dense {
+            input: None,
+            in_features: 256,
+            out_features: 3,
+            weights: vec![1; 768],
+            bias: vec![0; 3],
+            shift: 0,
+        }));
+        let samples: Vec<_> = (0..4)
+            .map(|j| zoo::random_input(&model.input_shape, 8, 50 + j))
+            .collect();
+        zoo::calibrate_shifts(&mut model, &samples).unwrap();
+        let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&model, COLUMN_VARS, false).unwrap();
+        assert!(matches!(
+            zp.plan.steps[9],
+            Step::Concat { copy: Some(_), .. }
+        ));
+        round_trip::<Goldilocks, GoldilocksExt2>(&model, 50);
+        round_trip::<Bn254Fr, Bn254Fr>(&model, 51);
+    }
+
+    /// `fire_small`'s concatenations with their committed copies edited (the layers after each
+    /// computed from the edit): an entry of each input's channels in the first (read by a
+    /// convolution and by the second concatenation) and in the second, and a padded channel of
+    /// the second (channels 27 … 31 must be zero) — each rejected at the opening.
+    #[test]
+    fn concat_cheating_provers_are_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::fire_small(5);
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
+        let concats: Vec<usize> = (0..zp.plan.steps.len())
+            .filter(|&l| matches!(zp.plan.steps[l], Step::Concat { .. }))
+            .collect();
+        assert_eq!(concats.len(), 2);
+        for &at in &concats {
+            let Step::Concat { shape, .. } = &zp.plan.steps[at] else {
+                unreachable!()
+            };
+            let hw = shape.hw_vars;
+            let mut channels: Vec<usize> = shape.parts.iter().map(|p| p.offset + 1).collect();
+            if at == concats[1] {
+                channels.push(30);
+            }
+            for ch in channels {
+                let mut edit = Edit(
+                    |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                        if l == at {
+                            let Some(Source::Committed(copy)) = w.plan.sources.get(l + 1) else {
+                                unreachable!()
+                            };
+                            w.advice[copy[0].0][(ch << hw) + 9] += F::ONE;
+                        }
+                    },
+                    false,
+                );
+                rejected::<F, E>(&model, &mut committed, &mut edit);
+            }
+        }
     }
 }
