@@ -24,8 +24,8 @@
 //! max-pooling, flatten and channel concatenation (each against a committed copy of its output),
 //! window max-pooling (its extended views committed and tied to the input by one masked
 //! sum-check), residual adds, ReLU (fused into a requantization or standalone), with a public
-//! input or a committed one ([`commit_input_zk`]). A 2×2 stride-2 (sub-grid) max-pool of the
-//! input is refused with [`NetworkError::Unsupported`].
+//! input or a committed one ([`commit_input_zk`]); a max-pool of the input always takes the
+//! window protocol here (its views are committed copies tied to the input).
 
 use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{NetworkError, VerifyError};
@@ -400,6 +400,8 @@ fn fresh_masks(
             Step::MaxPool { .. } => {
                 // Its difference tables combine the maxima (advice) with sub-grids of the input
                 // in one placement: the input must be on the advice, not its own commitment.
+                // (The zero-knowledge plan gives a max-pool of the input the window protocol;
+                // this guards the sub-grid step.)
                 if plan.sources[tin] == Source::Input {
                     return Err(unsupported("max-pooling the input (public or committed)"));
                 }
@@ -471,7 +473,14 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
     ) -> Result<Self, NetworkError> {
-        let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
+        // A max-pool of the input takes the window protocol: its views are committed copies
+        // tied to the input (public or committed) by a sum-check, not sub-grids placed on it.
+        let mut plan = Plan::with_options(
+            model,
+            ConvPolicy::Always(ConvPath::Direct),
+            super::COLUMN_VARS,
+            true,
+        )?;
         // Every tensor committed: a flatten's and a concatenation's output as a copy (before
         // the multiplicities, which stay last).
         let m = plan.advice_vars.pop().unwrap_or(1);
@@ -3123,7 +3132,7 @@ mod tests {
     /// convolution 3→4 (padding 1), ReLU, a 3×3 stride-2 max-pool with padding 1 (ResNet's
     /// stem pool), a 1×1 convolution 4→4 whose output a 2×2 stride-1 max-pool reads, flatten,
     /// dense → 3. Seeded weights, calibrated shifts.
-    fn window_model(seed: u64, pool_input: bool) -> Model {
+    fn window_model(seed: u64, pool_input: usize) -> Model {
         use crate::model::{Conv2d, Dense, Layer, MaxPool2d};
         use rand::Rng;
         let mut rng = StdRng::seed_from_u64(seed);
@@ -3157,8 +3166,12 @@ mod tests {
         };
         let mut layers = Vec::new();
         let mut side = 10;
-        if pool_input {
-            layers.push(pool(3, 2, 0, true));
+        match pool_input {
+            0 => {}
+            1 => layers.push(pool(3, 2, 0, true)),
+            _ => layers.push(Layer::MaxPool2d(MaxPool2d::new(2, 2))),
+        }
+        if pool_input > 0 {
             side = 5;
         }
         layers.push(conv(3, 4, 3, 1, &mut w));
@@ -3198,7 +3211,7 @@ mod tests {
     /// on the input) round trip on both fields, with a public and with a committed input.
     #[test]
     fn window_max_pools_round_trip_on_both_fields() {
-        let model = window_model(1, false);
+        let model = window_model(1, 0);
         let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&model, COLUMN_VARS, false).unwrap();
         let windows = zp
             .plan
@@ -3208,11 +3221,24 @@ mod tests {
             .count();
         assert_eq!(windows, 2);
         round_trip::<Goldilocks, GoldilocksExt2>(&model, 31);
-        round_trip::<Bn254Fr, Bn254Fr>(&window_model(2, false), 32);
-        let first = window_model(3, true);
+        round_trip::<Bn254Fr, Bn254Fr>(&window_model(2, 0), 32);
+        let first = window_model(3, 1);
         round_trip::<Goldilocks, GoldilocksExt2>(&first, 33);
         round_trip::<Bn254Fr, Bn254Fr>(&first, 34);
         hidden_round_trip::<Goldilocks, GoldilocksExt2>(&first, 35);
+        // A 2×2 stride-2 max-pool of the input: the transparent plan's sub-grid protocol, the
+        // window protocol in zero knowledge (public and committed input).
+        let sub = window_model(5, 2);
+        assert!(matches!(
+            crate::network::plan::Plan::new(&sub).unwrap().steps[0],
+            Step::MaxPool { .. }
+        ));
+        let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&sub, COLUMN_VARS, true).unwrap();
+        assert!(matches!(zp.plan.steps[0], Step::MaxPoolWindow { .. }));
+        round_trip::<Goldilocks, GoldilocksExt2>(&sub, 36);
+        round_trip::<Bn254Fr, Bn254Fr>(&sub, 37);
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&sub, 38);
+        hidden_round_trip::<Bn254Fr, Bn254Fr>(&sub, 39);
     }
 
     /// Window max-pools with a maximum edited (the layers after it computed from the edit):
@@ -3222,7 +3248,7 @@ mod tests {
     fn window_max_pool_cheating_provers_are_rejected() {
         type F = Goldilocks;
         type E = GoldilocksExt2;
-        for pool_input in [false, true] {
+        for pool_input in [0, 1, 2] {
             let model = window_model(4, pool_input);
             let mut rng = StdRng::seed_from_u64(4);
             let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
