@@ -2157,11 +2157,12 @@ fn zk_files_tampered_truncated_or_garbage_are_refused() {
     }
 }
 
+/// A 3×3 max-pool of stride 3 (a window max-pool) commits for zero-knowledge proofs: the
+/// zero-knowledge prover takes every layer kind now (it used to refuse this one, naming the
+/// layer).
 #[test]
-fn zk_unsupported_layers_are_named() {
-    let dir = workdir("zk-unsupported");
-    // A 3×3 max-pool of stride 3: a window max-pool, which the zero-knowledge prover does not
-    // take yet.
+fn zk_window_max_pools_commit() {
+    let dir = workdir("zk-window");
     let mut model = tiny(0);
     model.layers[2] = Layer::MaxPool2d(MaxPool2d::new(3, 3));
     if let Layer::Dense(d) = &mut model.layers[4] {
@@ -2169,25 +2170,19 @@ fn zk_unsupported_layers_are_named() {
         d.weights.truncate(32);
     }
     write(&dir, "m.json", model.to_json());
-    fails(
-        zkcnn(
-            &dir,
-            &[
-                "commit",
-                "--zk",
-                "m.json",
-                "-o",
-                "zc.bin",
-                "--prover-data",
-                "zk.prv",
-            ],
-        ),
+    ok(zkcnn(
+        &dir,
         &[
-            "cannot commit 'm.json' for zero-knowledge proofs",
-            "layer 2: a window max-pool in a zero-knowledge proof (not yet) is not supported",
+            "commit",
+            "--zk",
+            "m.json",
+            "-o",
+            "zc.bin",
+            "--prover-data",
+            "zk.prv",
         ],
-    );
-    assert!(!dir.join("zk.prv").exists() && !dir.join("zc.bin").exists());
+    ));
+    assert!(dir.join("zk.prv").exists() && dir.join("zc.bin").exists());
 }
 
 /// A hidden input: `commit-input` writes the input commitment (public) and its prover file;
