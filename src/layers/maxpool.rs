@@ -20,6 +20,11 @@
 //! which the verifier evaluates in `O(k·out)` per point). The chain of two-way maxima is checked
 //! by the batched zero-check `Σ_x eq(r', x)·Σ_i λ_i·(z_i − u_i)(x)·(z_i − v_i)(x) = 0`
 //! ([`super::zero_check::prove_batched`]).
+//!
+//! In zero-knowledge mode ([`prove_views_zk`], [`verify_views_zk`]) the extended views are
+//! committed and one masked sum-check against the same map `T` (all claims at one fresh point,
+//! one `γ_d` per offset) shows that each is the input's view; the chain is the zero-knowledge
+//! zero-check over advice combinations.
 
 use super::conv::ConvShape;
 use super::{prove_product, verify_product, LayerError, ProductProof};
@@ -125,10 +130,26 @@ pub fn prove_views<F: BaseField, E: ExtField<F>>(
 ) -> (ProductProof<E>, Vec<E>, E) {
     let gamma: Vec<E> = transcript.challenge_fields(b"view-combination", claims.len());
     let target: E = claims.iter().zip(&gamma).map(|(c, &g)| g * c.value).sum();
+    let t = map_table(shape, claims, &gamma, x.len());
+    let (proof, point) =
+        prove_product(vec![Mle::Base(x.to_vec()), Mle::Ext(t)], target, transcript);
+    let value = proof.values[0];
+    (proof, point, value)
+}
+
+/// The table `T(i) = Σ_j γ_j·eq(r_{j,c}, i_c)·M̃_y(dy_j, r_{j,y}, i_y)·M̃_x(dx_j, r_{j,x}, i_x)`
+/// over the input's `len` padded positions, for claims at points `r_j` on offsets `d_j` (their
+/// values unused): `Σ_j γ_j·Ṽ_{d_j}(r_j) = Σ_i x(i)·T(i)`.
+fn map_table<E: MulAcc>(
+    shape: &ConvShape,
+    claims: &[ViewClaim<E>],
+    gamma: &[E],
+    len: usize,
+) -> Vec<E> {
     let (vh, vw) = (shape.input.vars[1], shape.input.vars[2]);
     let (h_len, w_len) = (1usize << vh, 1usize << vw);
     let kx = shape.wx.k;
-    let mut t = vec![E::ZERO; x.len()];
+    let mut t = vec![E::ZERO; len];
     for (point, members) in groups(claims) {
         let parts = shape.output.split(point);
         let (r_c, r_y, r_x) = (parts[0], parts[1], parts[2]);
@@ -166,10 +187,7 @@ pub fn prove_views<F: BaseField, E: ExtField<F>>(
             }
         }
     }
-    let (proof, point) =
-        prove_product(vec![Mle::Base(x.to_vec()), Mle::Ext(t)], target, transcript);
-    let value = proof.values[0];
-    (proof, point, value)
+    t
 }
 
 /// Verifies [`prove_views`]: returns the point `ρ` on the input and the input's claimed value
@@ -197,7 +215,29 @@ pub fn verify_views<E: MulAcc>(
             got: values.len(),
         });
     };
-    let input = shape.input.split(&rho);
+    let expected = map_eval(shape, claims, &gamma, &rho)?;
+    if tv != expected {
+        return Err(LayerError::PublicValue {
+            what: "max-pool view map",
+        });
+    }
+    Ok((rho, xv))
+}
+
+/// `T̃(ρ)` of [`map_table`] at a point `ρ` on the input: `O(k·out)` per claimed point.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+fn map_eval<E: MulAcc>(
+    shape: &ConvShape,
+    claims: &[ViewClaim<E>],
+    gamma: &[E],
+    rho: &[E],
+) -> Result<E, LayerError> {
+    let input = shape.input.split(rho);
     let (Some(i_c), Some(i_y), Some(i_x)) = (input.first(), input.get(1), input.get(2)) else {
         return Err(LayerError::Count {
             what: "max-pool view point",
@@ -239,10 +279,553 @@ pub fn verify_views<E: MulAcc>(
         }
         expected += eq_eval(r_c, i_c) * s;
     }
-    if tv != expected {
-        return Err(LayerError::PublicValue {
-            what: "max-pool view map",
-        });
+    Ok(expected)
+}
+
+/// Label of the zero-knowledge views step's point `r` on the output.
+pub const ZK_POINT: &[u8] = b"zk-max-pool-views-point";
+/// Label of its batching coefficients `γ_d`, one per offset.
+pub const ZK_BATCH: &[u8] = b"zk-max-pool-views-batch";
+
+/// The mask degree of the zero-knowledge views step ([`prove_views_zk`]).
+fn views_zk_degree(shape: &ConvShape, input_public: bool) -> usize {
+    super::dense::matvec_mask_degree(true, input_public, offset_count(shape))
+}
+
+/// The sum-check variables of the zero-knowledge views step: the larger side's.
+fn views_zk_vars(shape: &ConvShape) -> usize {
+    shape.input.num_vars().max(shape.output.num_vars())
+}
+
+/// The number of fresh `E` mask entries [`prove_views_zk`] needs: its Libra mask.
+pub fn views_zk_mask_len(shape: &ConvShape, input_public: bool) -> usize {
+    1 + (views_zk_vars(shape) + 1) * views_zk_degree(shape, input_public)
+}
+
+/// The claims at `r` on every offset (values unused) and `Σ_d γ_d·P̃_d(r)`.
+fn views_at<E: MulAcc>(shape: &ConvShape, r: &[E], gamma: &[E]) -> (Vec<ViewClaim<E>>, E) {
+    let claims = (0..offset_count(shape))
+        .map(|d| ViewClaim {
+            point: r.to_vec(),
+            offset: d,
+            value: E::ZERO,
+        })
+        .collect();
+    let pad = padding_indicators(shape, r)
+        .iter()
+        .zip(gamma)
+        .map(|(&p, &g)| p * g)
+        .sum();
+    (claims, pad)
+}
+
+/// The core's numbering (`1` = the input, `2 + d` = view `d`) as this step's (`0` = the input,
+/// `1 + d` = view `d`).
+struct Renumber<'a, T>(&'a T);
+
+impl<E, T: crate::zk::TableMasks<E>> crate::zk::TableMasks<E> for Renumber<'_, T> {
+    fn mask_at(&self, table: usize, point: &[E]) -> E {
+        self.0.mask_at(table.saturating_sub(1), point)
     }
-    Ok((rho, xv))
+}
+
+fn renumber<E>(claims: Vec<crate::zk::Deferred<E>>) -> Vec<crate::zk::Deferred<E>> {
+    claims
+        .into_iter()
+        .map(|c| match c {
+            crate::zk::Deferred::Masked {
+                table,
+                point,
+                beta,
+                value,
+            } => crate::zk::Deferred::Masked {
+                table: table.saturating_sub(1),
+                point,
+                beta,
+                value,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+/// The window max-pool's extended views against committed copies, in zero knowledge
+/// (`spec/zk.md`, "Window max-pooling, in zero-knowledge mode"): at a fresh point `r` on the
+/// output ([`ZK_POINT`]) with one fresh `γ_d` per offset ([`ZK_BATCH`]), one masked sum-check of
+///
+/// ```text
+///     Σ_i T(i)·x̃(i) − Σ_o eq(r, o)·Σ_d γ_d·V'_d(o) = L·Σ_d γ_d·P̃_d(r),
+///     T(i) = Σ_d γ_d·eq(r_c, i_c)·M̃_y(dy, r_y, i_y)·M̃_x(dx, r_x, i_x)
+/// ```
+///
+/// over `max(n_in, n_out)` variables — [`super::dense::prove_zk`]'s matrix–vector step with the
+/// public map `T` (the transparent view reduction's, all claims at `r`) as its matrix, the
+/// input `x` (private unless `input_public`) and the committed extended views `V'_d = V_d −
+/// L·P_d` (`views[d]`, `L = low`) as its output-side tables of weights `−γ_d`: the relation
+/// says that each committed view is the input's view. Tables numbered `0` = `x` (at
+/// `ρ_{<n_in}`), `1 + d` = view `d` (at `ρ_{<n_out}`) for `scalars` and the claims; `fresh` is
+/// the Libra mask ([`views_zk_mask_len`] entries). Returns the proof and the claims, then the
+/// mask's form — [`verify_views_zk`]'s list.
+///
+/// Refuses (`LayerError::Count`) tables or fresh masks of the wrong length.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_views_zk<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    x: &[F],
+    input_public: bool,
+    views: &[&[F]],
+    low: E,
+    fresh: &[E],
+    scalars: &impl crate::zk::TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<
+    (
+        crate::sumcheck::zk::MaskedProof<E>,
+        Vec<crate::zk::Deferred<E>>,
+    ),
+    LayerError,
+> {
+    let count = |what, expected: usize, got: usize| {
+        (expected != got)
+            .then_some(LayerError::Count {
+                what,
+                expected,
+                got,
+            })
+            .map_or(Ok(()), Err)
+    };
+    let k = offset_count(shape);
+    count(
+        "max-pool views (zero knowledge) input",
+        shape.input.len(),
+        x.len(),
+    )?;
+    count("max-pool views (zero knowledge) views", k, views.len())?;
+    for v in views {
+        count(
+            "max-pool views (zero knowledge) view",
+            shape.output.len(),
+            v.len(),
+        )?;
+    }
+    let len = views_zk_mask_len(shape, input_public);
+    count(
+        "max-pool views (zero knowledge) fresh masks",
+        len,
+        fresh.len(),
+    )?;
+    let mask = crate::sumcheck::zk::Mask::from_entries(views_zk_vars(shape) + 1, fresh).ok_or(
+        LayerError::Count {
+            what: "max-pool views (zero knowledge) fresh masks",
+            expected: len,
+            got: fresh.len(),
+        },
+    )?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, shape.output.num_vars());
+    let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, k);
+    let (claims, pad) = views_at(shape, &r, &gamma);
+    let outputs: Vec<(E, &[F])> = gamma.iter().zip(views).map(|(&g, v)| (-g, *v)).collect();
+    let (proof, deferred) = super::dense::prove_matvec_zk(
+        super::dense::MatVec {
+            matrix: map_table(shape, &claims, &gamma, x.len()),
+            matrix_public: true,
+            x,
+            input_public,
+        },
+        &outputs,
+        &r,
+        low * pad,
+        &mask,
+        &Renumber(scalars),
+        transcript,
+    );
+    Ok((proof, renumber(deferred)))
+}
+
+/// Verifies [`prove_views_zk`]; `input` is the public input's table, or `None` for a committed
+/// one. Returns the claims for the proof's opening (numbered as there).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_views_zk<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    input: Option<&[F]>,
+    low: E,
+    proof: &crate::sumcheck::zk::MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
+    let k = offset_count(shape);
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, shape.output.num_vars());
+    let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, k);
+    let (claims, pad) = views_at(shape, &r, &gamma);
+    let matrix = |rho: &[E]| map_eval(shape, &claims, &gamma, rho).unwrap_or(E::ZERO);
+    let weights: Vec<E> = gamma.iter().map(|&g| -g).collect();
+    let deferred = super::dense::verify_matvec_zk::<F, E>(
+        super::dense::MatVecNames {
+            step: "max-pool views (zero knowledge)",
+            point: "max-pool views (zero knowledge) point",
+            input: "max-pool views (zero knowledge) public input",
+        },
+        shape.input.num_vars(),
+        &weights,
+        Some(&matrix),
+        input,
+        &r,
+        low * pad,
+        views_zk_degree(shape, input.is_some()),
+        proof,
+        transcript,
+    )?;
+    Ok(renumber(deferred))
+}
+
+#[cfg(test)]
+mod zk_tests {
+    //! The zero-knowledge views step, discharged by one opening of a hiding commitment that
+    //! holds the input, the committed extended views and the step's Libra mask.
+    use super::*;
+    use crate::field::{from_i64, lift, Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::layers::window::Window;
+    use crate::layers::Dims;
+    use crate::pcs::basefold::Params;
+    use crate::pcs::packing::Packing;
+    use crate::pcs::zk::{self as pzk, ZkProverData};
+    use crate::sumcheck::zk::MaskedProof;
+    use crate::zk::{mask_entries, DischargeError, Layout, Ledger, Placed, TableMasks};
+    use ark_ff::{AdditiveGroup, FftField, Field, PrimeField};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const L: i64 = 127;
+
+    fn params() -> Params {
+        Params {
+            rate_bits: 2,
+            fold_bits: 2,
+            queries: 8,
+            pow_bits: 0,
+        }
+    }
+
+    /// A `k × k` max-pool of stride `s`, padding `p` over `[c, h, w]` (floor mode).
+    fn pool(c: usize, h: usize, w: usize, k: usize, s: usize, p: usize) -> ConvShape {
+        let out = |n: usize| (n + 2 * p - k) / s + 1;
+        let window = |n: usize| Window {
+            k,
+            stride: s,
+            pad: p,
+            input: n,
+            output: out(n),
+        };
+        ConvShape {
+            input: Dims::new(&[c, h, w]),
+            output: Dims::new(&[c, out(h), out(w)]),
+            wy: window(h),
+            wx: window(w),
+            groups: 1,
+        }
+    }
+
+    /// Pools: ResNet's 3×3 stride 2 with padding 1 on uneven sides, a 2×2 stride 1, a 3×3
+    /// stride 2 without padding.
+    fn shapes() -> [ConvShape; 3] {
+        [
+            pool(3, 7, 6, 3, 2, 1),
+            pool(2, 4, 4, 2, 1, 0),
+            pool(1, 5, 5, 3, 2, 0),
+        ]
+    }
+
+    /// The committed tables' masks: table `t` is segment `t`.
+    struct Segments<'a, F> {
+        data: &'a ZkProverData<F>,
+        packing: &'a Packing,
+    }
+
+    impl<F: BaseField, E: ExtField<F>> TableMasks<E> for Segments<'_, F> {
+        fn mask_at(&self, table: usize, point: &[E]) -> E {
+            let z = self.packing.point(table, point);
+            self.data.mask_at(0, &z).expect("one committed table")
+        }
+    }
+
+    /// A random padded input and its extended views: `[x, V'_0, …]`.
+    fn witness<F: PrimeField>(rng: &mut StdRng, shape: &ConvShape) -> Vec<Vec<F>> {
+        let mut x = vec![0i64; shape.input.len()];
+        for q in 0..shape.input.logical_len() {
+            x[shape.input.padded_index(q)] = rng.gen_range(-L..=L);
+        }
+        let f = |v: &[i64]| -> Vec<F> { v.iter().map(|&a| from_i64::<F>(a)).collect() };
+        let mut out = vec![f(&x)];
+        out.extend(offsets(shape).map(|d| f(&view(shape, &x, d, -L, 0))));
+        out
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Cheat {
+        None,
+        /// A committed view wrong in one real entry, proven as committed.
+        View,
+        /// A committed view holding 0 instead of `−L` where its offset reads padding (the
+        /// plain view), proven as committed.
+        Plain,
+        /// A masked value changed in the proof.
+        Value,
+    }
+
+    fn run<F: BaseField + FftField, E: ExtField<F>>(
+        seed: u64,
+        shape: &ConvShape,
+        input_public: bool,
+        cheat: Cheat,
+    ) -> Result<(), DischargeError> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut t = witness::<F>(&mut rng, shape);
+        match cheat {
+            Cheat::View => t[2][0] += F::ONE,
+            Cheat::Plain => {
+                // Offset 0 reads padding at output (0, 0) when the pool pads.
+                assert_eq!(t[1][0], from_i64::<F>(-L));
+                t[1][0] = F::ZERO;
+            }
+            _ => {}
+        }
+        let k = offset_count(shape);
+        let low = lift::<E>(from_i64::<F>(L));
+        let fresh: Vec<E> = (0..views_zk_mask_len(shape, input_public))
+            .map(|_| E::rand(&mut rng))
+            .collect();
+        let mut masks = mask_entries::<F, E>(&fresh);
+        let mask_vars = (masks.len().next_power_of_two().trailing_zeros() as usize).max(7);
+        masks.resize(1 << mask_vars, F::ZERO);
+        let mut vars = vec![shape.input.num_vars()];
+        vars.extend(std::iter::repeat_n(shape.output.num_vars(), k));
+        vars.push(mask_vars);
+        let packing = Packing::new(&vars);
+        let mut segs = t.clone();
+        segs.push(masks);
+        let (commitment, mut data) =
+            pzk::commit(&params(), packing.pack(&segs), packing.num_vars(), &mut rng).unwrap();
+        let layout = Layout {
+            packings: vec![packing.clone()],
+            masks: Some((0, k + 1)),
+        };
+        let placed: Vec<Placed<E>> = (0..=k).map(|s| Placed::segment(0, s)).collect();
+        let start = || {
+            let mut t = Transcript::new(b"max-pool-views-zk");
+            t.append_message(b"root", &commitment.inner.root);
+            t
+        };
+        let scalars = Segments {
+            data: &data,
+            packing: &packing,
+        };
+        let views: Vec<&[F]> = t[1..].iter().map(Vec::as_slice).collect();
+        let mut tp = start();
+        let (mut proof, deferred) = prove_views_zk(
+            shape,
+            &t[0],
+            input_public,
+            &views,
+            low,
+            &fresh,
+            &scalars,
+            &mut tp,
+        )
+        .unwrap();
+        let public = input_public.then_some(&t[0][..]);
+        let expected = verify_views_zk::<F, E>(shape, public, low, &proof, &mut start()).unwrap();
+        assert_eq!(
+            expected == deferred,
+            matches!(cheat, Cheat::None | Cheat::Value),
+            "the prover's claims are the verifier's unless the sum is false"
+        );
+        let mut ledger = Ledger::new();
+        ledger.defer(expected, &placed, 0).unwrap();
+        let opening = ledger
+            .open(
+                &params(),
+                &layout,
+                &mut [(&commitment, &mut data.clone())],
+                &mut rng,
+                &mut tp.clone(),
+            )
+            .or_else(|e| match (cheat, e) {
+                (Cheat::View | Cheat::Plain, DischargeError::Unsatisfied { .. }) => ledger
+                    .open_checked(
+                        &params(),
+                        &layout,
+                        &mut [(&commitment, &mut data)],
+                        &mut rng,
+                        &mut tp,
+                        false,
+                    ),
+                (_, e) => Err(e),
+            })
+            .unwrap();
+        if cheat == Cheat::Value {
+            proof.values[0] += E::ONE;
+        }
+        let mut tv = start();
+        let claims = verify_views_zk::<F, E>(shape, public, low, &proof, &mut tv)
+            .expect("the sum-check's shape is right");
+        let mut ledger = Ledger::new();
+        ledger.defer(claims, &placed, 0)?;
+        ledger
+            .verify(&params(), &layout, &[&commitment], &opening, &mut tv)
+            .map(|_| ())
+    }
+
+    #[test]
+    fn the_zero_knowledge_views_round_trip_on_both_fields() {
+        for (i, shape) in shapes().iter().enumerate() {
+            for public in [false, true] {
+                assert_eq!(
+                    run::<Goldilocks, GoldilocksExt2>(1, shape, public, Cheat::None),
+                    Ok(()),
+                    "{i} {public}"
+                );
+                assert_eq!(
+                    run::<Bn254Fr, Bn254Fr>(2, shape, public, Cheat::None),
+                    Ok(()),
+                    "{i} {public}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cheating_views_prover_is_caught() {
+        let shape = &shapes()[0];
+        for public in [false, true] {
+            for cheat in [Cheat::View, Cheat::Plain, Cheat::Value] {
+                let got = run::<Goldilocks, GoldilocksExt2>(3, shape, public, cheat);
+                assert!(
+                    matches!(got, Err(DischargeError::Opening(_))),
+                    "{public} {cheat:?}: {got:?}"
+                );
+            }
+        }
+        assert!(matches!(
+            run::<Bn254Fr, Bn254Fr>(4, shape, false, Cheat::View),
+            Err(DischargeError::Opening(_))
+        ));
+    }
+
+    #[test]
+    fn the_views_prover_refuses_wrong_shapes() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let shape = &shapes()[1];
+        let x = vec![F::ZERO; shape.input.len()];
+        let v = vec![F::ZERO; shape.output.len()];
+        let fresh = vec![E::ZERO; views_zk_mask_len(shape, false)];
+        let scalars = crate::zk::ExplicitMasks::<E>(vec![vec![E::ZERO; 64]; 5]);
+        let mut t = Transcript::new(b"t");
+        let refused = |x: &[F], views: &[&[F]], fresh: &[E], t: &mut Transcript| {
+            prove_views_zk(shape, x, false, views, E::ONE, fresh, &scalars, t).map(|_| ())
+        };
+        assert_eq!(
+            refused(&x, &[&v, &v, &v], &fresh, &mut t),
+            Err(LayerError::Count {
+                what: "max-pool views (zero knowledge) views",
+                expected: 4,
+                got: 3
+            })
+        );
+        assert_eq!(
+            refused(&x[1..], &[&v, &v, &v, &v], &fresh, &mut t),
+            Err(LayerError::Count {
+                what: "max-pool views (zero knowledge) input",
+                expected: x.len(),
+                got: x.len() - 1
+            })
+        );
+        assert_eq!(
+            refused(&x, &[&v, &v, &v, &v], &fresh[1..], &mut t),
+            Err(LayerError::Count {
+                what: "max-pool views (zero knowledge) fresh masks",
+                expected: fresh.len(),
+                got: fresh.len() - 1
+            })
+        );
+        assert_eq!(refused(&x, &[&v, &v, &v, &v], &fresh, &mut t), Ok(()));
+    }
+
+    // The simulator's argument (`zk::explain`).
+
+    use crate::zk::explain::{self, mask_sizes, table_stages, Proven, Randomness, Witnesses};
+
+    const LABEL: &[u8] = b"max-pool-views-zk-simulator";
+
+    /// Zero knowledge of the views step as code (`zk::explain`, `check_explained`): two inputs
+    /// of the same shape with their views give the identical proof under solved masks, the
+    /// claims hold on each one's tables, solving back returns the first masks; unmasked, the
+    /// proofs differ and the masked values are the tables' values. Then the spread over 64
+    /// runs.
+    fn views_witnesses<F: BaseField, E: ExtField<F>>(seed: u64, shape: &ConvShape) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (ta, tb) = (witness::<F>(&mut rng, shape), witness::<F>(&mut rng, shape));
+        let fresh = views_zk_mask_len(shape, false);
+        let low = lift::<E>(from_i64::<F>(L));
+        let prover = |t: &Vec<Vec<F>>| {
+            let (t, shape) = (t.clone(), shape.clone());
+            move |rnd: &Randomness<E>| -> Proven<E> {
+                let views: Vec<&[F]> = t[1..].iter().map(Vec::as_slice).collect();
+                let (proof, claims) = prove_views_zk(
+                    &shape,
+                    &t[0],
+                    false,
+                    &views,
+                    low,
+                    &rnd.fresh,
+                    &rnd.masks(),
+                    &mut Transcript::new(LABEL),
+                )
+                .unwrap();
+                Proven {
+                    proofs: vec![proof],
+                    claims,
+                    context: Vec::new(),
+                }
+            }
+        };
+        let (pa, pb) = (prover(&ta), prover(&tb));
+        let value = |t: &Vec<Vec<F>>| {
+            let t = t.clone();
+            move |_: &[E], i: usize, z: &[E]| crate::poly::evaluate_base(&t[i], z)
+        };
+        let (va, vb) = (value(&ta), value(&tb));
+        let verify = |p: &[MaskedProof<E>]| {
+            let claims =
+                verify_views_zk::<F, E>(shape, None, low, &p[0], &mut Transcript::new(LABEL))
+                    .unwrap();
+            (claims, Vec::new())
+        };
+        let w = Witnesses {
+            prove: [&pa, &pb],
+            value: [&va, &vb],
+            mask: &explain::explicit_mask,
+            verify: &verify,
+            stages: &table_stages,
+        };
+        let vars: Vec<usize> = ta
+            .iter()
+            .map(|t| t.len().trailing_zeros() as usize)
+            .collect();
+        let sizes = mask_sizes(&vars);
+        explain::check_explained(&w, Randomness::random(&mut rng, fresh, &sizes));
+        explain::check_spread(&w, &mut || Randomness::random(&mut rng, fresh, &sizes), 64);
+    }
+
+    #[test]
+    fn the_zero_knowledge_views_are_simulated_for_any_witness() {
+        for shape in shapes() {
+            views_witnesses::<Goldilocks, GoldilocksExt2>(30, &shape);
+            views_witnesses::<Bn254Fr, Bn254Fr>(31, &shape);
+        }
+    }
 }

@@ -460,6 +460,18 @@ impl Plan {
         policy: ConvPolicy,
         column_vars: usize,
     ) -> Result<Self, NetworkError> {
+        Self::with_options(model, policy, column_vars, false)
+    }
+
+    /// [`Plan::with_columns`], and with `window_input_pools` every max-pool of the network's
+    /// input takes the window protocol, the 2×2 stride-2 one included (the zero-knowledge plan:
+    /// its sub-grid views would be placed on the input's commitment together with the maxima).
+    pub(crate) fn with_options(
+        model: &Model,
+        policy: ConvPolicy,
+        column_vars: usize,
+        window_input_pools: bool,
+    ) -> Result<Self, NetworkError> {
         if !(1..=MAX_VARS).contains(&column_vars) {
             return Err(NetworkError::ColumnVars(column_vars));
         }
@@ -652,7 +664,8 @@ impl Plan {
                         && m.stride == 2
                         && m.padding == 0
                         && input.shape[1] % 2 == 0
-                        && input.shape[2] % 2 == 0;
+                        && input.shape[2] % 2 == 0
+                        && !(window_input_pools && p.sources[tin] == Source::Input);
                     if sub_grid {
                         let output = Dims {
                             shape: out_shape.clone(),

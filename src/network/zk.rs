@@ -9,7 +9,8 @@
 //!    its variables), the advice of each proof likewise, and the advice also holds the proof's
 //!    *fresh masks* (every sub-protocol's Libra mask and scalars), their sizes a function of the
 //!    architecture (`ZkPlan`);
-//! 2. every tensor a layer reads or writes is committed (a flatten's output as a copy), so each
+//! 2. every tensor a layer reads or writes is committed (a flatten's or a concatenation's output
+//!    as a copy), so each
 //!    layer's relation is proven at its own fresh point by one masked sum-check that folds in
 //!    the requantization (`layers::*::prove_zk`); `y·n = 0` by a masked zero-check;
 //! 3. the output: the last tensor at a random point against the public output, a public value of
@@ -18,14 +19,18 @@
 //! 5. every claim the steps leave ([`crate::zk::Deferred`]) is collected in one
 //!    [`crate::zk::Ledger`] and proven by one zero-knowledge opening of the model and the advice.
 //!
-//! Supported: dense layers, direct convolutions (grouped and depthwise), average pooling, 2×2
-//! max-pooling, flatten, residual adds, ReLU (fused into a requantization or standalone), with a
-//! public input or a committed one ([`commit_input_zk`]; not read by a max-pool). Concatenation, window max-pooling and the FFT convolution path are refused with
-//! [`NetworkError::Unsupported`] until their zero-knowledge steps land.
+//! Supported: dense layers, convolutions (grouped and depthwise; always by the direct path, so a
+//! model whose transparent proof takes the FFT path proves here too), average pooling, 2×2
+//! max-pooling, flatten and channel concatenation (each against a committed copy of its output),
+//! window max-pooling (its extended views committed and tied to the input by one masked
+//! sum-check), residual adds, ReLU (fused into a requantization or standalone), with a public
+//! input or a committed one ([`commit_input_zk`]); a max-pool of the input always takes the
+//! window protocol here (its views are committed copies tied to the input).
 
 use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
+use crate::layers::concat as concat_layer;
 use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
 use crate::layers::fft_conv::ConvPath;
 use crate::layers::{dense, flatten, zero_check, LayerError};
@@ -219,6 +224,9 @@ pub(crate) struct ZkPlan {
     /// The committed input's table variables, when the input is hidden (the third part of the
     /// opening, [`commit_input_zk`]); `None` for a public input.
     input_vars: Option<usize>,
+    /// Per step, the advice segments of a window max-pool's committed extended views (one per
+    /// offset, row-major); empty for other steps.
+    views: Vec<Vec<usize>>,
 }
 
 /// The columns' variables of zero-knowledge commitments: `f̂` (one more) stays within the PCS
@@ -392,19 +400,32 @@ fn fresh_masks(
             Step::MaxPool { .. } => {
                 // Its difference tables combine the maxima (advice) with sub-grids of the input
                 // in one placement: the input must be on the advice, not its own commitment.
+                // (The zero-knowledge plan gives a max-pool of the input the window protocol;
+                // this guards the sub-grid step.)
                 if plan.sources[tin] == Source::Input {
                     return Err(unsupported("max-pooling the input (public or committed)"));
                 }
                 s.push(zc(out_vars));
             }
-            Step::MaxPoolWindow { .. } => return Err(unsupported("a window max-pool")),
+            Step::MaxPoolWindow { shape, .. } => {
+                s.push(crate::layers::maxpool::views_zk_mask_len(
+                    shape,
+                    public(tin),
+                ));
+                s.push(zc(out_vars));
+            }
             Step::Flatten => {
                 if public(tin) {
                     return Err(unsupported("flattening the public input"));
                 }
                 s.push(flatten::zk_mask_len(&plan.dims[tin]))
             }
-            Step::Concat { .. } => return Err(unsupported("concatenation")),
+            Step::Concat { shape, .. } => {
+                if plan.inputs[l].iter().any(|&t| public(t)) {
+                    return Err(unsupported("a concatenation of the public input"));
+                }
+                s.push(crate::layers::concat::zk_mask_len(shape))
+            }
         }
         slots.push(s);
     }
@@ -452,14 +473,39 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
     ) -> Result<Self, NetworkError> {
-        let mut plan = Plan::with_policy(model, ConvPolicy::Always(ConvPath::Direct))?;
-        // Every tensor committed: a flatten's output as a copy (before the multiplicities, which
-        // stay last).
+        // A max-pool of the input takes the window protocol: its views are committed copies
+        // tied to the input (public or committed) by a sum-check, not sub-grids placed on it.
+        let mut plan = Plan::with_options(
+            model,
+            ConvPolicy::Always(ConvPath::Direct),
+            super::COLUMN_VARS,
+            true,
+        )?;
+        // Every tensor committed: a flatten's and a concatenation's output as a copy (before
+        // the multiplicities, which stay last).
         let m = plan.advice_vars.pop().unwrap_or(1);
         for l in 0..plan.steps.len() {
-            if plan.steps[l] == Step::Flatten {
+            let copied = match &mut plan.steps[l] {
+                Step::Flatten => true,
+                Step::Concat { copy, .. } if copy.is_none() => {
+                    *copy = Some(plan.advice_vars.len());
+                    true
+                }
+                _ => false,
+            };
+            if copied {
                 plan.advice_vars.push(plan.dims[l + 1].num_vars());
                 plan.sources[l + 1] = Source::Committed(vec![(plan.advice_vars.len() - 1, 1)]);
+            }
+        }
+        // A window max-pool's extended views, committed (one segment per offset).
+        let mut views = vec![Vec::new(); plan.steps.len()];
+        for (l, v) in views.iter_mut().enumerate() {
+            if let Step::MaxPoolWindow { shape, .. } = &plan.steps[l] {
+                for _ in 0..crate::layers::maxpool::offset_count(shape) {
+                    v.push(plan.advice_vars.len());
+                    plan.advice_vars.push(plan.dims[l + 1].num_vars());
+                }
             }
         }
         plan.advice_vars.push(m);
@@ -631,6 +677,7 @@ impl ZkPlan {
             column_vars,
             advice_column_vars,
             input_vars,
+            views,
         })
     }
 
@@ -778,6 +825,41 @@ impl ZkPlan {
         ))
     }
 
+    /// A window max-pool's chain `z = max(u, v)` as difference tables `z − u`, `z − v` on the
+    /// advice (the views as their committed segments), the zero-check's pairs, and each
+    /// difference's `(z, u)` segments.
+    #[allow(clippy::type_complexity)]
+    fn window_tables<E: Field>(
+        &self,
+        l: usize,
+        segs: &[usize],
+    ) -> Result<(Vec<Placed<E>>, Vec<(usize, usize)>, Vec<(usize, usize)>), NetworkError> {
+        let (_, a) = self.parts();
+        let views = self.views.get(l).map_or(&[][..], Vec::as_slice);
+        let seg = |op: Operand| match op {
+            Operand::Seg(s) => Some(s),
+            Operand::Window { offset, .. } => views.get(offset).copied(),
+            _ => None,
+        };
+        let mut tables = Vec::new();
+        let mut pairs = Vec::new();
+        let mut diffs = Vec::new();
+        for (z, u, v) in super::plan::window_chain(l, segs, views.len()) {
+            let (Some(z), Some(u), Some(v)) = (seg(z), seg(u), seg(v)) else {
+                return Err(NetworkError::Unsupported {
+                    layer: l,
+                    what: "a window max-pool's chain".into(),
+                });
+            };
+            pairs.push((tables.len(), tables.len() + 1));
+            for w in [u, v] {
+                tables.push(Placed::combination(a, vec![(z, E::ONE), (w, -E::ONE)]));
+                diffs.push((z, w));
+            }
+        }
+        Ok((tables, pairs, diffs))
+    }
+
     /// Where range column `c` lives: `Σ coeff·operand` over advice segments and tensor views.
     fn column<E: Field>(&self, c: usize) -> Result<Placed<E>, NetworkError> {
         let (_, a) = self.parts();
@@ -834,11 +916,25 @@ impl ZkPlan {
                         }
                     }
                 }
-                Operand::Window { layer, .. } => {
-                    return Err(NetworkError::Unsupported {
-                        layer,
-                        what: "a window max-pool in a zero-knowledge proof (not yet)".into(),
-                    })
+                // A committed extended view `V'_d` (its padding term included).
+                Operand::Window { layer, offset } => {
+                    let seg = self
+                        .views
+                        .get(layer)
+                        .and_then(|v| v.get(offset))
+                        .copied()
+                        .ok_or(NetworkError::Unsupported {
+                            layer,
+                            what: "a window operand of no window max-pool".into(),
+                        })?;
+                    if !(out.segments.is_empty() && out.views.is_empty()) && out.part != a {
+                        return Err(NetworkError::Unsupported {
+                            layer,
+                            what: "a range column over two commitments".into(),
+                        });
+                    }
+                    out.part = a;
+                    out.segments.push((seg, k));
                 }
                 // The public shift ([`Self::column_shift`]).
                 Operand::Valid(_) => {}
@@ -1478,6 +1574,17 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     let plan = &zp.plan;
     let (mut w, output) = super::prover::witness::<F, E>(model, plan, &input_array, cheat)?;
     lap("inference and witness");
+    // A window max-pool's extended views, committed.
+    for (l, segs) in zp.views.iter().enumerate() {
+        if let Step::MaxPoolWindow { shape, .. } = &plan.steps[l] {
+            let x = &w.ints[plan.input(l)];
+            let low = -super::prover::window_low(plan.range_bits);
+            for (d, &seg) in crate::layers::maxpool::offsets(shape).zip(segs) {
+                let v = crate::layers::maxpool::view(shape, x, d, low, 0);
+                w.advice[seg] = super::prover::to_field(&v);
+            }
+        }
+    }
     // The fresh masks, in the advice.
     let fresh: Vec<E> = crate::field::uniform_vec(rng, zp.total);
     let mut entries = mask_entries::<F, E>(&fresh);
@@ -1551,7 +1658,11 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 .clone()
                 .unwrap_or_else(|| zp.table(Table::Advice(0)));
             let r: Vec<E> = match &plan.steps[l] {
-                Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
+                Step::FusedRelu
+                | Step::MaxPool { .. }
+                | Step::MaxPoolWindow { .. }
+                | Step::Flatten
+                | Step::Concat { .. } => Vec::new(),
                 _ => t.challenge_fields(b"layer-point", out_vars),
             };
             lap("layers: tables");
@@ -1563,6 +1674,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 Step::AvgPool { .. } => "layers: avg-pool",
                 Step::MaxPool { .. } => "layers: max-pool",
                 Step::Flatten => "layers: flatten",
+                Step::Concat { .. } => "layers: concat",
+                Step::MaxPoolWindow { .. } => "layers: max-pool",
                 _ => "layers: other",
             };
             match &plan.steps[l] {
@@ -1770,7 +1883,91 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
-                _ => unreachable!("the zero-knowledge plan refuses other steps"),
+                Step::MaxPoolWindow { shape, segs } => {
+                    let mut tables = vec![x_table];
+                    tables.extend(zp.views[l].iter().map(|&s| Placed::segment(ap, s)));
+                    let views: Vec<&[F]> = zp.views[l].iter().map(|&s| &w.advice[s][..]).collect();
+                    let low = lift::<E>(from_i64::<F>(super::prover::window_low(plan.range_bits)));
+                    let (fresh, off) = fresh_of(0);
+                    let (proof, deferred) = crate::layers::maxpool::prove_views_zk(
+                        shape,
+                        &tensors[tin],
+                        x_placed.is_none(),
+                        &views,
+                        low,
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    )
+                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                    let (tables, pairs, diffs) = zp.window_tables::<E>(l, segs)?;
+                    let values: Vec<Vec<F>> = diffs
+                        .iter()
+                        .map(|&(z, u)| {
+                            w.advice[z]
+                                .iter()
+                                .zip(&w.advice[u])
+                                .map(|(&a, &b)| a - b)
+                                .collect()
+                        })
+                        .collect();
+                    let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
+                    let (fresh, off) = fresh_of(1);
+                    let (proof, deferred) = zero_check::prove_zk(
+                        out_vars,
+                        &refs,
+                        &pairs,
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    )
+                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
+                Step::Concat { shape, .. } => {
+                    let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
+                        unreachable!("a zero-knowledge plan commits a concatenation's output")
+                    };
+                    let mut tables = vec![placed(ap, copy)];
+                    for &x in &plan.inputs[l] {
+                        tables.push(zp.tensor::<E>(x)?.ok_or(NetworkError::Unsupported {
+                            layer: l,
+                            what: "a concatenation of the public input".into(),
+                        })?);
+                    }
+                    let xs: Vec<&[F]> = plan.inputs[l].iter().map(|&x| &tensors[x][..]).collect();
+                    let (fresh, off) = fresh_of(0);
+                    let (proof, deferred) = concat_layer::prove_zk(
+                        shape,
+                        &plan.dims[l + 1],
+                        &xs,
+                        &tensors[l + 1],
+                        fresh,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    )
+                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
             }
             lap(kind);
             // Every requantization's `y·n = 0`.
@@ -2008,7 +2205,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             .unwrap_or_else(|| zp.table(Table::Advice(0)));
         let input_table = x_placed.is_none().then_some(&input_f[..]);
         let r: Vec<E> = match &plan.steps[l] {
-            Step::FusedRelu | Step::MaxPool { .. } | Step::Flatten => Vec::new(),
+            Step::FusedRelu
+            | Step::MaxPool { .. }
+            | Step::MaxPoolWindow { .. }
+            | Step::Flatten
+            | Step::Concat { .. } => Vec::new(),
             _ => t.challenge_fields(b"layer-point", out_vars),
         };
         match &plan.steps[l] {
@@ -2148,11 +2349,43 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     .map_err(layer_err)?;
                 ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
-            _ => {
-                return Err(VerifyError::Model(NetworkError::Unsupported {
-                    layer: l,
-                    what: "this layer in a zero-knowledge proof".into(),
-                }))
+            Step::MaxPoolWindow { shape, segs } => {
+                let views = zp.views.get(l).map_or(&[][..], Vec::as_slice);
+                let mut tables = vec![x_table];
+                tables.extend(views.iter().map(|&s| Placed::segment(ap, s)));
+                let low = lift::<E>(from_i64::<F>(super::prover::window_low(plan.range_bits)));
+                let claims = crate::layers::maxpool::verify_views_zk::<F, E>(
+                    shape,
+                    input_table,
+                    low,
+                    next()?,
+                    &mut t,
+                )
+                .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+                let (tables, pairs, _) =
+                    zp.window_tables::<E>(l, segs).map_err(VerifyError::Model)?;
+                let claims = zero_check::verify_zk(out_vars, tables.len(), &pairs, next()?, &mut t)
+                    .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
+            }
+            Step::Concat { shape, .. } => {
+                let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
+                    return Err(VerifyError::AdviceShape);
+                };
+                let mut tables = vec![placed(ap, copy)];
+                for &x in plan.inputs.get(l).map_or(&[][..], Vec::as_slice) {
+                    tables.push(
+                        zp.tensor::<E>(x)
+                            .ok()
+                            .flatten()
+                            .ok_or(VerifyError::AdviceShape)?,
+                    );
+                }
+                let claims =
+                    concat_layer::verify_zk::<F, E>(shape, &plan.dims[l + 1], next()?, &mut t)
+                        .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
         }
         if let Some(requant) = plan.requant_of(l) {
@@ -2877,5 +3110,237 @@ mod tests {
     fn mlp_round_trips_on_both_fields() {
         round_trip::<Goldilocks, GoldilocksExt2>(&zoo::mlp(1), 1);
         round_trip::<Bn254Fr, Bn254Fr>(&zoo::mlp(2), 2);
+    }
+
+    /// Concatenations: the zoo's `fire_small`, whose first concatenation (8 + 8 channels) feeds
+    /// a convolution and a second concatenation (6 + 5 + 16 = 27 channels, padded to 32).
+    #[test]
+    fn fire_small_round_trips_on_both_fields() {
+        round_trip::<Goldilocks, GoldilocksExt2>(&zoo::fire_small(3), 21);
+        round_trip::<Bn254Fr, Bn254Fr>(&zoo::fire_small(4), 22);
+    }
+
+    /// A 2×2 max-pool of a concatenation (the transparent plan already commits that copy, the
+    /// zero-knowledge plan keeps it): round trips on both fields.
+    #[test]
+    fn a_max_pooled_concatenation_round_trips() {
+        use crate::model::{Dense, Layer, MaxPool2d};
+        let mut model = zoo::fire_small(1);
+        // After the first Fire module's concatenation (layer 9).
+        model
+            .layers
+            .insert(10, Layer::MaxPool2d(MaxPool2d::new(2, 2)));
+        model.layers.truncate(11);
+        model.layers.push(Layer::FLATTEN);
+        model.layers.push(Layer::Dense(Dense {
+            input: None,
+            in_features: 256,
+            out_features: 3,
+            weights: vec![1; 768],
+            bias: vec![0; 3],
+            shift: 0,
+        }));
+        let samples: Vec<_> = (0..4)
+            .map(|j| zoo::random_input(&model.input_shape, 8, 50 + j))
+            .collect();
+        zoo::calibrate_shifts(&mut model, &samples).unwrap();
+        let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&model, COLUMN_VARS, false).unwrap();
+        assert!(matches!(
+            zp.plan.steps[9],
+            Step::Concat { copy: Some(_), .. }
+        ));
+        round_trip::<Goldilocks, GoldilocksExt2>(&model, 50);
+        round_trip::<Bn254Fr, Bn254Fr>(&model, 51);
+    }
+
+    /// A model with window max-pools: `[3, 10, 10]`, optionally a 3×3 stride-2 ceil-mode
+    /// max-pool of the input first (SqueezeNet's window, on the network's input), then a 3×3
+    /// convolution 3→4 (padding 1), ReLU, a 3×3 stride-2 max-pool with padding 1 (ResNet's
+    /// stem pool), a 1×1 convolution 4→4 whose output a 2×2 stride-1 max-pool reads, flatten,
+    /// dense → 3. Seeded weights, calibrated shifts.
+    fn window_model(seed: u64, pool_input: usize) -> Model {
+        use crate::model::{Conv2d, Dense, Layer, MaxPool2d};
+        use rand::Rng;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut w = |n: usize| -> Vec<i64> { (0..n).map(|_| rng.gen_range(-20..=20)).collect() };
+        let conv = |c_in: usize,
+                    c_out: usize,
+                    k: usize,
+                    padding: usize,
+                    w: &mut dyn FnMut(usize) -> Vec<i64>| {
+            Layer::Conv2d(Conv2d {
+                input: None,
+                in_channels: c_in,
+                out_channels: c_out,
+                kernel: [k, k],
+                stride: 1,
+                padding,
+                weights: w(c_out * c_in * k * k),
+                bias: w(c_out),
+                shift: 0,
+                groups: 1,
+            })
+        };
+        let pool = |size: usize, stride: usize, padding: usize, ceil_mode: bool| {
+            Layer::MaxPool2d(MaxPool2d {
+                size,
+                stride,
+                padding,
+                ceil_mode,
+                input: None,
+            })
+        };
+        let mut layers = Vec::new();
+        let mut side = 10;
+        match pool_input {
+            0 => {}
+            1 => layers.push(pool(3, 2, 0, true)),
+            _ => layers.push(Layer::MaxPool2d(MaxPool2d::new(2, 2))),
+        }
+        if pool_input > 0 {
+            side = 5;
+        }
+        layers.push(conv(3, 4, 3, 1, &mut w));
+        layers.push(Layer::RELU);
+        layers.push(pool(3, 2, 1, false));
+        side = (side + 2 - 3) / 2 + 1;
+        layers.push(conv(4, 4, 1, 0, &mut w));
+        layers.push(pool(2, 1, 0, false));
+        side -= 1;
+        layers.push(Layer::FLATTEN);
+        let features = 4 * side * side;
+        layers.push(Layer::Dense(Dense {
+            input: None,
+            in_features: features,
+            out_features: 3,
+            weights: w(3 * features),
+            bias: w(3),
+            shift: 0,
+        }));
+        let mut model = Model {
+            name: "window".into(),
+            input_shape: vec![3, 10, 10],
+            activation_bits: 8,
+            weight_bits: 8,
+            layers,
+            quantization: None,
+        };
+        model.validate().unwrap();
+        let samples: Vec<_> = (0..4)
+            .map(|j| zoo::random_input(&model.input_shape, 8, seed + j))
+            .collect();
+        zoo::calibrate_shifts(&mut model, &samples).unwrap();
+        model
+    }
+
+    /// Window max-pools (3×3 stride 2 with padding 1, 2×2 stride 1, and 3×3 stride 2 ceil mode
+    /// on the input) round trip on both fields, with a public and with a committed input.
+    #[test]
+    fn window_max_pools_round_trip_on_both_fields() {
+        let model = window_model(1, 0);
+        let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&model, COLUMN_VARS, false).unwrap();
+        let windows = zp
+            .plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::MaxPoolWindow { .. }))
+            .count();
+        assert_eq!(windows, 2);
+        round_trip::<Goldilocks, GoldilocksExt2>(&model, 31);
+        round_trip::<Bn254Fr, Bn254Fr>(&window_model(2, 0), 32);
+        let first = window_model(3, 1);
+        round_trip::<Goldilocks, GoldilocksExt2>(&first, 33);
+        round_trip::<Bn254Fr, Bn254Fr>(&first, 34);
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&first, 35);
+        // A 2×2 stride-2 max-pool of the input: the transparent plan's sub-grid protocol, the
+        // window protocol in zero knowledge (public and committed input).
+        let sub = window_model(5, 2);
+        assert!(matches!(
+            crate::network::plan::Plan::new(&sub).unwrap().steps[0],
+            Step::MaxPool { .. }
+        ));
+        let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&sub, COLUMN_VARS, true).unwrap();
+        assert!(matches!(zp.plan.steps[0], Step::MaxPoolWindow { .. }));
+        round_trip::<Goldilocks, GoldilocksExt2>(&sub, 36);
+        round_trip::<Bn254Fr, Bn254Fr>(&sub, 37);
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&sub, 38);
+        hidden_round_trip::<Bn254Fr, Bn254Fr>(&sub, 39);
+    }
+
+    /// Window max-pools with a maximum edited (the layers after it computed from the edit):
+    /// the first link's maximum one above its value at an entry (then above both its inputs,
+    /// caught by the zero-check), and the last link's (the output) — rejected at the opening.
+    #[test]
+    fn window_max_pool_cheating_provers_are_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        for pool_input in [0, 1, 2] {
+            let model = window_model(4, pool_input);
+            let mut rng = StdRng::seed_from_u64(4);
+            let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+            let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
+            let windows: Vec<usize> = (0..zp.plan.steps.len())
+                .filter(|&l| matches!(zp.plan.steps[l], Step::MaxPoolWindow { .. }))
+                .collect();
+            for &at in &windows {
+                for link in [0usize, usize::MAX] {
+                    let mut edit = Edit(
+                        |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                            if l == at {
+                                let Step::MaxPoolWindow { segs, .. } = &w.plan.steps[l] else {
+                                    unreachable!()
+                                };
+                                let s = segs[link.min(segs.len() - 1)];
+                                w.advice[s][1] += F::ONE;
+                            }
+                        },
+                        false,
+                    );
+                    rejected::<F, E>(&model, &mut committed, &mut edit);
+                }
+            }
+        }
+    }
+
+    /// `fire_small`'s concatenations with their committed copies edited (the layers after each
+    /// computed from the edit): an entry of each input's channels in the first (read by a
+    /// convolution and by the second concatenation) and in the second, and a padded channel of
+    /// the second (channels 27 … 31 must be zero) — each rejected at the opening.
+    #[test]
+    fn concat_cheating_provers_are_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::fire_small(5);
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
+        let concats: Vec<usize> = (0..zp.plan.steps.len())
+            .filter(|&l| matches!(zp.plan.steps[l], Step::Concat { .. }))
+            .collect();
+        assert_eq!(concats.len(), 2);
+        for &at in &concats {
+            let Step::Concat { shape, .. } = &zp.plan.steps[at] else {
+                unreachable!()
+            };
+            let hw = shape.hw_vars;
+            let mut channels: Vec<usize> = shape.parts.iter().map(|p| p.offset + 1).collect();
+            if at == concats[1] {
+                channels.push(30);
+            }
+            for ch in channels {
+                let mut edit = Edit(
+                    |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                        if l == at {
+                            let Some(Source::Committed(copy)) = w.plan.sources.get(l + 1) else {
+                                unreachable!()
+                            };
+                            w.advice[copy[0].0][(ch << hw) + 9] += F::ONE;
+                        }
+                    },
+                    false,
+                );
+                rejected::<F, E>(&model, &mut committed, &mut edit);
+            }
+        }
     }
 }

@@ -2395,11 +2395,12 @@ fn zk_files_tampered_truncated_or_garbage_are_refused() {
     }
 }
 
+/// A window max-pool (3×3, stride 3) commits, proves and verifies in zero knowledge with the
+/// defaults; a step the zero-knowledge prover refuses (a ReLU of the public input) is named
+/// with its layer by `prove`, which writes nothing.
 #[test]
-fn zk_unsupported_layers_are_named() {
-    let dir = workdir("zk-unsupported");
-    // A 3×3 max-pool of stride 3: a window max-pool, which the zero-knowledge prover does not
-    // take yet.
+fn zk_window_max_pools_prove_and_refusals_name_their_layer() {
+    let dir = workdir("zk-window");
     let mut model = tiny(0);
     model.layers[2] = Layer::MaxPool2d(MaxPool2d::new(3, 3));
     if let Layer::Dense(d) = &mut model.layers[4] {
@@ -2407,25 +2408,54 @@ fn zk_unsupported_layers_are_named() {
         d.weights.truncate(32);
     }
     write(&dir, "m.json", model.to_json());
-    fails(
+    write(&dir, "x.json", input_json(0));
+    let commit = |m: &str| {
         zkcnn(
             &dir,
             &[
                 "commit",
-                "--zk",
-                "m.json",
+                m,
                 "-o",
                 "zc.bin",
                 "--prover-data",
                 "zk.prv",
+                "--architecture",
+                "a.json",
             ],
-        ),
-        &[
-            "cannot commit 'm.json' for zero-knowledge proofs",
-            "layer 2: a window max-pool in a zero-knowledge proof (not yet) is not supported",
-        ],
-    );
-    assert!(!dir.join("zk.prv").exists() && !dir.join("zc.bin").exists());
+        )
+    };
+    let prove = |m: &str| {
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                m,
+                "x.json",
+                "-o",
+                "zp.bin",
+                "--output",
+                "zy.json",
+                "--commitment",
+                "zc.bin",
+                "--prover-data",
+                "zk.prv",
+            ],
+        )
+    };
+    ok(commit("m.json"));
+    ok(prove("m.json"));
+    let stdout = ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "zc.bin", "x.json", "zy.json", "zp.bin"],
+    ));
+    assert!(stdout.starts_with("valid zero-knowledge proof"), "{stdout}");
+    let mut relu_first = tiny(0);
+    relu_first.layers.insert(0, Layer::RELU);
+    write(&dir, "r.json", relu_first.to_json());
+    ok(commit("r.json"));
+    std::fs::remove_file(dir.join("zp.bin")).unwrap();
+    fails(prove("r.json"), &["layer 0", "ReLU of the public input"]);
+    assert!(!dir.join("zp.bin").exists());
 }
 
 /// A hidden input: `commit-input` writes the input commitment (public) and its prover file;

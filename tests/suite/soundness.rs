@@ -1426,7 +1426,8 @@ fn dag_a_pooled_concatenation_rejects_every_edit() {
 
 /// [`every_edit_is_caught`] for zero-knowledge proofs: every advice part of every layer of
 /// `model`'s zero-knowledge plan edited (at the [`positions`]: a real entry at an odd row and
-/// column, one at an even one, a padded entry; `all_positions` or one of them), and the range
+/// column, one at an even one, a padded entry; `all_positions`, or one of them on the first
+/// part and one other part of each layer), and the range
 /// multiplicities; the rest computed honestly, with fresh masks. Every proof is rejected, at
 /// the one opening that discharges every check of a zero-knowledge proof. The input is public,
 /// or committed when the model reads it where a public input is refused (a flatten, ReLU or add
@@ -1536,7 +1537,14 @@ fn zk_edits_are_caught<F: BaseField + FftField, E: ExtField<F>>(
             plan.sources[l + 1] != Source::Derived,
             "a zero-knowledge plan commits every tensor"
         );
-        for (name, seg) in parts(&plan, l) {
+        let mut targets = parts(&plan, l);
+        if !all_positions && targets.len() > 2 {
+            // The first part (a requantization's `y`, a max-pool's first maxima) and one other.
+            let other = targets.swap_remove(rng.gen_range(1..targets.len()));
+            targets.truncate(1);
+            targets.push(other);
+        }
+        for (name, seg) in targets {
             let mut at = positions(dims, &mut rng);
             if !all_positions || name.starts_with("limb") {
                 let k = rng.gen_range(0..at.len());
@@ -1579,8 +1587,8 @@ fn zk_edits_are_caught<F: BaseField + FftField, E: ExtField<F>>(
     Ok(tried)
 }
 
-/// Every pair model the zero-knowledge prover takes (the pairs it refuses are only those with a
-/// window max-pool, a concatenation or a max-pool of the input, not yet in zero knowledge), every advice part of every
+/// Every pair model the zero-knowledge prover takes (it refuses only a ReLU of the input then
+/// pooling: a committed input to a model without weights), every advice part of every
 /// layer edited at one of the flaw-1 positions (an odd row and column), an even one or a padded
 /// one: every zero-knowledge proof is rejected. Among them the pairs of the outside review's
 /// flaw 1 (a max-pool directly after a convolution, an add, a standalone ReLU).
@@ -1589,22 +1597,21 @@ fn zk_every_pair_of_layer_kinds_rejects_edits() {
     let mut tried = 0;
     let mut proven = BTreeSet::new();
     for (i, (a, b, model)) in pair_models().iter().enumerate() {
-        match zk_edits_are_caught::<G, G2>(model, i as u64, false) {
+        // Both fields: every twelfth model on BN254's scalar field.
+        let caught = if i % 12 == 11 {
+            zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64, false)
+        } else {
+            zk_edits_are_caught::<G, G2>(model, i as u64, false)
+        };
+        match caught {
             Ok(n) => {
                 tried += n;
                 proven.insert((*a, *b));
             }
-            // Not yet in zero knowledge: window max-pools, concatenations, a max-pool of the
-            // input; a committed input to a model without weights.
+            // Not yet in zero knowledge: a committed input to a model without weights (a ReLU
+            // of the input, then pooling).
             Err(what) => assert!(
-                [
-                    "a window max-pool",
-                    "concatenation",
-                    "max-pooling the input",
-                    "a committed input to a model without weights",
-                ]
-                .iter()
-                .any(|w| what.starts_with(w)),
+                what.starts_with("a committed input to a model without weights"),
                 "the zero-knowledge prover refuses {a:?} → {b:?}: {what}"
             ),
         }
@@ -1650,6 +1657,9 @@ fn zk_every_pair_of_layer_kinds_rejects_edits() {
         (Kind::FusedRelu, Kind::MaxPool),
         (Kind::GroupedConv, Kind::GroupedConv),
         (Kind::Flatten, Kind::Dense),
+        (Kind::MaxPoolWindow, Kind::Conv),
+        (Kind::Conv, Kind::MaxPoolWindow),
+        (Kind::MaxPool, Kind::Add),
     ] {
         assert!(proven.contains(&p), "{p:?} not covered");
     }
@@ -1658,8 +1668,9 @@ fn zk_every_pair_of_layer_kinds_rejects_edits() {
 }
 
 /// Every position of every part, on a sample of the pairs the zero-knowledge prover takes,
-/// and on BN254's scalar field.
+/// and on BN254's scalar field (a long run: `cargo test --release -- --ignored`).
 #[test]
+#[ignore]
 fn zk_edits_are_caught_at_every_position_on_both_fields() {
     let models: Vec<Model> = pair_models()
         .into_iter()
@@ -1667,7 +1678,7 @@ fn zk_edits_are_caught_at_every_position_on_both_fields() {
         .filter(|m| cheat::zk_plan::<G, G2>(m, false).is_ok())
         .collect();
     let mut tried = 0;
-    for (i, model) in models.iter().enumerate().step_by(15) {
+    for (i, model) in models.iter().enumerate().step_by(9) {
         tried += zk_edits_are_caught::<G, G2>(model, i as u64, true).unwrap();
         tried += zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64 + 100, false).unwrap();
     }
