@@ -356,6 +356,14 @@ fn pair_model(
 
 /// Every (first, second) model, both with and without a tail, on a few seeds.
 fn pair_models() -> Vec<(Kind, Kind, Model)> {
+    pair_models_at()
+        .into_iter()
+        .map(|(a, b, model, _)| (a, b, model))
+        .collect()
+}
+
+/// [`pair_models`] with the first layer's index.
+fn pair_models_at() -> Vec<(Kind, Kind, Model, usize)> {
     let mut out = Vec::new();
     for (i, &first) in FIRSTS.iter().enumerate() {
         for (j, second) in seconds(first.1).into_iter().enumerate() {
@@ -365,7 +373,7 @@ fn pair_models() -> Vec<(Kind, Kind, Model)> {
             let plan = Plan::new(&model).unwrap();
             let (ka, kb) = (kind(&plan.steps[a]), kind(&plan.steps[a + 1]));
             assert_eq!(ka, first.0, "{first:?} → {second}: built as {ka:?}");
-            out.push((ka, kb, model));
+            out.push((ka, kb, model, a));
         }
     }
     out
@@ -1427,8 +1435,8 @@ fn dag_a_pooled_concatenation_rejects_every_edit() {
 /// [`every_edit_is_caught`] for zero-knowledge proofs: every advice part of every layer of
 /// `model`'s zero-knowledge plan edited (at the [`positions`]: a real entry at an odd row and
 /// column, one at an even one, a padded entry; `all_positions`, or one of them on the first
-/// part and one other part of each layer), and the range
-/// multiplicities; the rest computed honestly, with fresh masks. Every proof is rejected, at
+/// part and one other part of each layer; of every layer, or of `pair`'s two layers `a` and
+/// `a + 1`), and the range multiplicities; the rest computed honestly, with fresh masks. Every proof is rejected, at
 /// the one opening that discharges every check of a zero-knowledge proof. The input is public,
 /// or committed when the model reads it where a public input is refused (a flatten, ReLU or add
 /// of the input). Returns the number of cheating proofs, or what the zero-knowledge prover
@@ -1437,6 +1445,7 @@ fn zk_edits_are_caught<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     seed: u64,
     all_positions: bool,
+    pair: Option<usize>,
 ) -> Result<usize, String> {
     let (plan, hidden) = match cheat::zk_plan::<F, E>(model, false) {
         Ok(plan) => (plan, false),
@@ -1532,6 +1541,9 @@ fn zk_edits_are_caught<F: BaseField + FftField, E: ExtField<F>>(
         );
     };
     for l in 0..plan.steps.len() {
+        if pair.is_some_and(|a| l != a && l != a + 1) {
+            continue;
+        }
         let dims = &plan.dims[l + 1];
         assert!(
             plan.sources[l + 1] != Source::Derived,
@@ -1588,20 +1600,20 @@ fn zk_edits_are_caught<F: BaseField + FftField, E: ExtField<F>>(
 }
 
 /// Every pair model the zero-knowledge prover takes (it refuses only a ReLU of the input then
-/// pooling: a committed input to a model without weights), every advice part of every
-/// layer edited at one of the flaw-1 positions (an odd row and column), an even one or a padded
-/// one: every zero-knowledge proof is rejected. Among them the pairs of the outside review's
+/// pooling: a committed input to a model without weights), on both fields, two advice parts of
+/// each of the pair's two layers edited at one of the flaw-1 positions (an odd row and column),
+/// an even one or a padded one, and the multiplicities: every zero-knowledge proof is rejected. Among them the pairs of the outside review's
 /// flaw 1 (a max-pool directly after a convolution, an add, a standalone ReLU).
 #[test]
 fn zk_every_pair_of_layer_kinds_rejects_edits() {
     let mut tried = 0;
     let mut proven = BTreeSet::new();
-    for (i, (a, b, model)) in pair_models().iter().enumerate() {
+    for (i, (a, b, model, at)) in pair_models_at().iter().enumerate() {
         // Both fields: every twelfth model on BN254's scalar field.
         let caught = if i % 12 == 11 {
-            zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64, false)
+            zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64, false, Some(*at))
         } else {
-            zk_edits_are_caught::<G, G2>(model, i as u64, false)
+            zk_edits_are_caught::<G, G2>(model, i as u64, false, Some(*at))
         };
         match caught {
             Ok(n) => {
@@ -1631,24 +1643,7 @@ fn zk_every_pair_of_layer_kinds_rejects_edits() {
         (kind(&plan.steps[2]), kind(&plan.steps[3])),
         (Kind::Relu, Kind::MaxPool)
     );
-    tried += zk_edits_are_caught::<G, G2>(&model, 77, true).unwrap();
-    proven.insert((Kind::Relu, Kind::MaxPool));
-    // A standalone ReLU read by a max-pool (the pair model's ReLU reads the input): after a
-    // max-pool, the ReLU is not fused.
-    let mut b = Builder::new(77, vec![3, 12, 12], 5);
-    b.conv(4, 3);
-    b.maxpool();
-    b.relu();
-    b.maxpool();
-    b.flatten();
-    b.dense(5);
-    let model = b.finish(vec![3, 12, 12]);
-    let plan = Plan::new(&model).unwrap();
-    assert_eq!(
-        (kind(&plan.steps[2]), kind(&plan.steps[3])),
-        (Kind::Relu, Kind::MaxPool)
-    );
-    tried += zk_edits_are_caught::<G, G2>(&model, 77, true).unwrap();
+    tried += zk_edits_are_caught::<G, G2>(&model, 77, true, None).unwrap();
     proven.insert((Kind::Relu, Kind::MaxPool));
     for p in [
         (Kind::Conv, Kind::MaxPool),
@@ -1664,7 +1659,7 @@ fn zk_every_pair_of_layer_kinds_rejects_edits() {
         assert!(proven.contains(&p), "{p:?} not covered");
     }
     eprintln!("{tried} cheating zero-knowledge proofs");
-    assert!(tried > 300, "{tried} cheating proofs");
+    assert!(tried > 200, "{tried} cheating proofs");
 }
 
 /// Every position of every part, on a sample of the pairs the zero-knowledge prover takes,
@@ -1679,8 +1674,9 @@ fn zk_edits_are_caught_at_every_position_on_both_fields() {
         .collect();
     let mut tried = 0;
     for (i, model) in models.iter().enumerate().step_by(9) {
-        tried += zk_edits_are_caught::<G, G2>(model, i as u64, true).unwrap();
-        tried += zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64 + 100, false).unwrap();
+        tried += zk_edits_are_caught::<G, G2>(model, i as u64, true, None).unwrap();
+        tried +=
+            zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64 + 100, false, None).unwrap();
     }
     assert!(tried > 100, "{tried} cheating proofs");
 }
