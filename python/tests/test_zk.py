@@ -256,8 +256,9 @@ def test_input_budget_spent_and_input_private_state(mlp, tmp_path):
 
 
 def test_unsupported_in_zero_knowledge():
-    """A model the zero-knowledge prover does not support yet (a window max-pool) is refused at
-    commit with a hint; a transparent commitment takes it."""
+    """Every layer kind proves in zero knowledge (a window max-pool here); a step the
+    zero-knowledge prover refuses with a public input (a ReLU of the input) is refused at
+    `prove` with a hint, proves on a committed input, and a transparent proof takes it."""
     rng = np.random.default_rng(1)
     conv = {
         "type": "Conv2d",
@@ -270,16 +271,27 @@ def test_unsupported_in_zero_knowledge():
         "bias": [0, 0],
         "shift": 6,
     }
-    layers = [conv, {"type": "Relu"}, {"type": "MaxPool2d", "size": 3, "stride": 3}, {"type": "Flatten"}]
-    model = zkcnn.Model.from_json(
-        json.dumps({"name": "window-pool", "input_shape": [1, 6, 6], "activation_bits": 8, "weight_bits": 8, "layers": layers})
-    )
+
+    def model_of(name, layers):
+        return zkcnn.Model.from_json(json.dumps(
+            {"name": name, "input_shape": [1, 6, 6], "activation_bits": 8, "weight_bits": 8,
+             "layers": layers}))
+
+    x = rng.integers(-20, 20, (1, 6, 6)).astype(np.int64)
+    window = model_of("window-pool", [conv, {"type": "Relu"}, {"type": "MaxPool2d", "size": 3, "stride": 3}, {"type": "Flatten"}])
+    committed = window.commit()
+    y, proof = zkcnn.prove(committed, x)
+    zkcnn.verify(committed.architecture, committed.commitment, x, y, proof, kind="zk")
+
+    relu_first = model_of("relu-first", [{"type": "Relu"}, conv, {"type": "Flatten"}])
+    committed = relu_first.commit()
     with pytest.raises(zkcnn.ModelError, match=r"transparent=True") as e:
-        model.commit()
+        zkcnn.prove(committed, x)
     assert e.value.kind == "unsupported"
-    with pytest.raises(zkcnn.ModelError, match="window max-pool"):
-        zkcnn.commit_input(model, np.zeros((1, 6, 6), np.int64))
-    assert model.commit(transparent=True).kind == "transparent"
+    hidden = zkcnn.commit_input(relu_first, x)
+    y, proof = zkcnn.prove(committed, None, input_commitment=hidden)
+    zkcnn.verify(committed.architecture, committed.commitment, hidden.commitment, y, proof)
+    assert relu_first.commit(transparent=True).kind == "transparent"
 
 
 BIN = Path(os.environ.get("ZKCNN_BIN", ROOT / "target" / "release" / "zkcnn"))
