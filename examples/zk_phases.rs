@@ -1,4 +1,4 @@
-//! Profiling aid (not committed): one zero-knowledge proof's phases.
+//! Profiling aid: one zero-knowledge proof's phases (`cargo run --release --example zk_phases [vgg]`).
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::model::zoo;
 use zkcnn::network;

@@ -23,7 +23,7 @@
 
 use crate::field::{lift, BaseField, ExtField};
 use crate::parallel::{collect_indexed, for_each_fixed_chunk_mut, join, join_chunks};
-use ark_ff::{FftField, Field};
+use ark_ff::{FftField, Field, PrimeField};
 
 /// The field cannot hold a domain of the size asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,7 +235,7 @@ pub struct FoldTwiddles<F> {
     bits: usize,
 }
 
-impl<F: FftField> FoldTwiddles<F> {
+impl<F: PrimeField> FoldTwiddles<F> {
     /// The twiddles of the codeword of `2^log_size` entries.
     pub fn new(log_size: usize) -> Result<Self, DomainTooLarge> {
         let omega_inv = root::<F>(log_size)?.inverse().unwrap_or(F::ONE);
@@ -255,9 +255,10 @@ impl<F: FftField> FoldTwiddles<F> {
     }
 }
 
-/// `1/2` in the field (odd characteristic).
-pub fn half<F: Field>() -> F {
-    F::from(2u64).inverse().unwrap_or(F::ZERO)
+/// `1/2` in the field (odd characteristic): `(p + 1)/2`, without an inversion (the verifier
+/// needs it at every queried leaf).
+pub fn half<F: PrimeField>() -> F {
+    F::from_bigint(F::MODULUS_MINUS_ONE_DIV_TWO).map_or(F::ZERO, |h| h + F::ONE)
 }
 
 /// The fold of one pair: `(a + b)·h + r·(a − b)·t` with `a = c[j]`, `b = c[j + N/2]`,

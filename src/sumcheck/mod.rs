@@ -284,16 +284,36 @@ impl<E: Field> EvaluationClaim<E> {
 /// `g(r)` from `g(0), g(1), …, g(d)` by Lagrange interpolation over the nodes `0..=d`.
 pub fn interpolate<E: Field>(values: &[E], r: E) -> E {
     let d = values.len();
+    if d == 0 {
+        return E::ZERO;
+    }
+    // Lagrange at the nodes 0..d−1: `ℓ_i(r) = Π_{j≠i}(r − j) / Π_{j≠i}(i − j)`, the denominator
+    // `(−1)^{d−1−i}·i!·(d−1−i)!`. The numerators from prefix and suffix products of `r − j`,
+    // the inverse factorials from one inversion of `(d−1)!` (invertible in any field of
+    // characteristic > d): one inversion per call, not one per node.
+    let diff: Vec<E> = (0..d).map(|j| r - E::from(j as u64)).collect();
+    let mut suffix = vec![E::ONE; d + 1];
+    for j in (0..d).rev() {
+        suffix[j] = suffix[j + 1] * diff[j];
+    }
+    let mut fact = vec![E::ONE; d];
+    for k in 1..d {
+        fact[k] = fact[k - 1] * E::from(k as u64);
+    }
+    let mut inv_fact = vec![E::ONE; d];
+    inv_fact[d - 1] = fact[d - 1].inverse().unwrap_or(E::ZERO);
+    for k in (1..d).rev() {
+        inv_fact[k - 1] = inv_fact[k] * E::from(k as u64);
+    }
     let mut result = E::ZERO;
+    let mut prefix = E::ONE;
     for (i, &v) in values.iter().enumerate() {
-        let mut num = E::ONE;
-        let mut den = E::ONE;
-        for j in (0..d).filter(|&j| j != i) {
-            num *= r - E::from(j as u64);
-            den *= E::from(i as u64) - E::from(j as u64);
+        let mut term = v * prefix * suffix[i + 1] * inv_fact[i] * inv_fact[d - 1 - i];
+        if (d - 1 - i) % 2 == 1 {
+            term = -term;
         }
-        // `den` is a product of non-zero small integers, invertible in any field of size > d.
-        result += v * num * den.inverse().unwrap_or(E::ZERO);
+        result += term;
+        prefix *= diff[i];
     }
     result
 }

@@ -1,7 +1,7 @@
 //! Sum-check: naive oracle, proptest round trips, tamper tests, byte fuzzing — on Goldilocks
 //! (challenges in its quadratic extension) and on BN254's scalar field.
 
-use ark_ff::{AdditiveGroup, Field, UniformRand};
+use ark_ff::{AdditiveGroup, Field};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use merlin::Transcript;
 use proptest::prelude::*;
@@ -129,21 +129,25 @@ fn naive_oracle_bn254() {
     naive_oracle_agrees::<Bn254Fr, Bn254Fr>(2);
 }
 
+fn interpolation_is_exact<E: Field>(seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for d in 0..9usize {
+        let coeffs: Vec<E> = (0..=d).map(|_| E::rand(&mut rng)).collect();
+        let p = |x: E| coeffs.iter().rev().fold(E::ZERO, |acc, &c| acc * x + c);
+        let values: Vec<E> = (0..=d as u64).map(|i| p(E::from(i))).collect();
+        let r = E::rand(&mut rng);
+        assert_eq!(sumcheck::interpolate(&values, r), p(r), "degree {d}");
+        // At the nodes themselves (a zero factor in every numerator but one).
+        for i in 0..=d as u64 {
+            assert_eq!(sumcheck::interpolate(&values, E::from(i)), p(E::from(i)));
+        }
+    }
+}
+
 #[test]
 fn interpolation_is_exact_on_low_degree_polynomials() {
-    let mut rng = StdRng::seed_from_u64(3);
-    for d in 0..5usize {
-        let coeffs: Vec<GoldilocksExt2> = (0..=d).map(|_| GoldilocksExt2::rand(&mut rng)).collect();
-        let p = |x: GoldilocksExt2| {
-            coeffs
-                .iter()
-                .rev()
-                .fold(GoldilocksExt2::ZERO, |acc, &c| acc * x + c)
-        };
-        let values: Vec<_> = (0..=d as u64).map(|i| p(GoldilocksExt2::from(i))).collect();
-        let r = GoldilocksExt2::rand(&mut rng);
-        assert_eq!(sumcheck::interpolate(&values, r), p(r));
-    }
+    interpolation_is_exact::<GoldilocksExt2>(3);
+    interpolation_is_exact::<Bn254Fr>(4);
 }
 
 fn round_trip<F: BaseField, E: ExtField<F>>(
