@@ -33,6 +33,57 @@ fn challenge_bytes_per_coordinate<F: PrimeField>() -> usize {
     (F::MODULUS_BIT_SIZE as usize + 64).div_ceil(8)
 }
 
+/// A blake3 hash of a statement made of many small parts (a proof's thousands of claims), absorbed
+/// into the transcript as one message: one transcript message per point coordinate made
+/// absorbing them 40% of a LeNet-5 verification. Unambiguous by construction: every list is
+/// prefixed by its length and every element has its type's fixed width, so distinct statements
+/// (of the same shape of caller code) hash distinct byte strings; blake3's 256-bit output binds
+/// them at 128-bit collision resistance. See `spec/transcript.md`.
+pub struct StatementHasher {
+    hasher: blake3::Hasher,
+    buf: Vec<u8>,
+}
+
+impl StatementHasher {
+    /// A hasher for the statement named `domain`.
+    pub fn new(domain: &'static [u8]) -> Self {
+        let mut h = Self {
+            hasher: blake3::Hasher::new(),
+            buf: Vec::new(),
+        };
+        h.u64(domain.len() as u64);
+        h.hasher.update(domain);
+        h
+    }
+
+    /// Hashes a `u64` (little-endian).
+    pub fn u64(&mut self, x: u64) {
+        self.hasher.update(&x.to_le_bytes());
+    }
+
+    /// Hashes one field element (its canonical bytes, as [`TranscriptExt::append_field`]).
+    pub fn field<G: Field>(&mut self, x: &G) {
+        for_each_field_chunk(x, |b| {
+            self.hasher.update(b);
+        });
+    }
+
+    /// Hashes a slice of field elements, prefixed by its length.
+    pub fn fields<G: Field>(&mut self, xs: &[G]) {
+        self.u64(xs.len() as u64);
+        self.buf.clear();
+        for x in xs {
+            field_bytes(x, &mut self.buf);
+        }
+        self.hasher.update(&self.buf);
+    }
+
+    /// Absorbs the digest into `transcript` under `label`.
+    pub fn absorb_into(self, transcript: &mut Transcript, label: &'static [u8]) {
+        transcript.append_message(label, self.hasher.finalize().as_bytes());
+    }
+}
+
 /// Appends the canonical little-endian bytes of every base-field coordinate of `x`.
 pub(crate) fn field_bytes<G: Field>(x: &G, out: &mut Vec<u8>) {
     for_each_field_chunk(x, |b| out.extend_from_slice(b));

@@ -24,7 +24,7 @@ use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
 use crate::pcs::zk::{Groups, ZkCommitment, ZkError, ZkPart, ZkProof, ZkProverData, ZkStatement};
 use crate::pcs::{Claim, PcsError};
-use crate::transcript::TranscriptExt;
+use crate::transcript::{StatementHasher, TranscriptExt};
 use ark_ff::{FftField, Field};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
@@ -155,18 +155,21 @@ impl<E: Field> Placed<E> {
         out
     }
 
-    /// Absorbs the placement (part, terms, inserted coordinates).
-    fn absorb(&self, transcript: &mut Transcript) {
-        transcript.append_u64(b"zk-deferred-part", self.part as u64);
+    /// Hashes the placement (part, terms, inserted coordinates), each list length-prefixed.
+    fn hash(&self, h: &mut StatementHasher) {
+        h.u64(self.part as u64);
+        h.u64(self.segments.len() as u64);
         for &(segment, w) in &self.segments {
-            transcript.append_u64(b"zk-deferred-segment", segment as u64);
-            transcript.append_field(b"zk-deferred-weight", &w);
+            h.u64(segment as u64);
+            h.field(&w);
         }
+        h.u64(self.views.len() as u64);
         for (segment, w, inserted) in &self.views {
-            transcript.append_u64(b"zk-deferred-view", *segment as u64);
-            transcript.append_field(b"zk-deferred-weight", w);
+            h.u64(*segment as u64);
+            h.field(w);
+            h.u64(inserted.len() as u64);
             for &(at, bit) in inserted {
-                transcript.append_u64(b"zk-deferred-insert", ((at as u64) << 1) | u64::from(bit));
+                h.u64(((at as u64) << 1) | u64::from(bit));
             }
         }
     }
@@ -361,25 +364,31 @@ impl<E: Field> Ledger<E> {
                 self.public.len() as u64,
             ],
         );
+        // Every claim, hashed into one digest (thousands of them in a network's proof).
+        let mut h = StatementHasher::new(b"zk-deferred");
+        h.u64(self.masked.len() as u64);
         for (placed, point, beta, value) in &self.masked {
-            placed.absorb(transcript);
-            transcript.append_fields(b"zk-deferred-point", point);
-            transcript.append_field(b"zk-deferred-beta", beta);
-            transcript.append_field(b"zk-deferred-value", value);
+            placed.hash(&mut h);
+            h.fields(point);
+            h.field(beta);
+            h.field(value);
         }
+        h.u64(self.forms.len() as u64);
         for (terms, value) in &self.forms {
-            transcript.append_u64(b"zk-deferred-terms", terms.len() as u64);
+            h.u64(terms.len() as u64);
             for &(i, a) in terms {
-                transcript.append_u64(b"zk-deferred-mask", i as u64);
-                transcript.append_field(b"zk-deferred-coeff", &a);
+                h.u64(i as u64);
+                h.field(&a);
             }
-            transcript.append_field(b"zk-deferred-value", value);
+            h.field(value);
         }
+        h.u64(self.public.len() as u64);
         for (placed, point, value) in &self.public {
-            placed.absorb(transcript);
-            transcript.append_fields(b"zk-deferred-point", point);
-            transcript.append_field(b"zk-deferred-public", value);
+            placed.hash(&mut h);
+            h.fields(point);
+            h.field(value);
         }
+        h.absorb_into(transcript, b"zk-deferred-digest");
         if self.forms.is_empty() && self.public.is_empty() {
             return Ok(None);
         }

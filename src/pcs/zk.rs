@@ -50,7 +50,7 @@ use crate::field::{lift, uniform_vec, BaseField, ExtField};
 use crate::parallel::collect_indexed;
 use crate::poly::{add_scaled_eq_pair, eq_eval, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, Term};
-use crate::transcript::TranscriptExt;
+use crate::transcript::{StatementHasher, TranscriptExt};
 use ark_ff::{FftField, Field};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
@@ -722,36 +722,8 @@ fn shape<'a, E: Field + 'a>(
     })
 }
 
-/// A blake3 hash of a part's claims: `u64`s and length-prefixed field slices (each element's
-/// canonical little-endian bytes, [`crate::transcript`]'s encoding), so that distinct claim lists
-/// hash distinct byte strings.
-#[derive(Default)]
-struct ClaimsHasher {
-    hasher: blake3::Hasher,
-    buf: Vec<u8>,
-}
-
-impl ClaimsHasher {
-    fn u64(&mut self, x: u64) {
-        self.hasher.update(&x.to_le_bytes());
-    }
-
-    fn fields<G: Field>(&mut self, xs: &[G]) {
-        self.u64(xs.len() as u64);
-        self.buf.clear();
-        for x in xs {
-            crate::transcript::field_bytes(x, &mut self.buf);
-        }
-        self.hasher.update(&self.buf);
-    }
-
-    fn finish(self) -> [u8; 32] {
-        *self.hasher.finalize().as_bytes()
-    }
-}
-
 /// Absorbs the statement: the header, per part its commitment, the digest of its claims and
-/// values ([`ClaimsHasher`]), then the masks' roots; returns one combination coefficient per
+/// values ([`StatementHasher`]), then the masks' roots; returns one combination coefficient per
 /// claim (all parts', in order).
 fn absorb_statement<'a, E: Field + 'a>(
     t: &mut Transcript,
@@ -783,28 +755,30 @@ fn absorb_statement<'a, E: Field + 'a>(
         t.append_message(b"zk-basefold-root", &c.inner.root);
         // The claims (thousands in a network's proof) as one blake3 digest: absorbing each
         // point into the transcript was 40% of a LeNet-5 verification.
-        let mut h = ClaimsHasher::default();
+        let mut h = StatementHasher::new(b"zk-basefold-claims");
         match groups {
             None => {
                 h.u64(0);
+                h.u64(claims.len() as u64);
                 for (cl, y) in claims.iter().zip(values) {
                     h.u64(cl.poly as u64);
                     h.fields(&cl.point);
-                    h.fields(std::slice::from_ref(y));
+                    h.field(y);
                 }
             }
             Some(g) => {
                 h.u64(1);
                 h.u64(g.ends.len() as u64);
+                h.u64(claims.len() as u64);
                 for (cl, w) in claims.iter().zip(g.weights) {
                     h.u64(cl.poly as u64);
                     h.fields(&cl.point);
-                    h.fields(std::slice::from_ref(w));
+                    h.field(w);
                 }
                 h.fields(values);
             }
         }
-        t.append_message(b"zk-basefold-claims-digest", &h.finish());
+        h.absorb_into(t, b"zk-basefold-claims-digest");
         shapes.push((group_of(groups, claims.len()), values));
     }
     for root in mask_roots {
