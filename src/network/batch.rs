@@ -1,4 +1,4 @@
-//! Batch proofs ([`spec/batch.md`](https://github.com/) in the repository's `spec/`): one
+//! Batch proofs (`spec/batch.md`): one
 //! transparent proof that the committed model maps each of `N` public inputs to its output.
 //!
 //! The batch is padded to `2^b` inputs, `b = ⌈log2 N⌉`, with copies of input 0 (whose outputs
@@ -37,6 +37,9 @@ pub struct BatchProof<F: ark_ff::Field, E: ark_ff::Field> {
     /// The proof over the padded batch of `2^⌈log2 N⌉` inputs.
     pub proof: Proof<F, E>,
 }
+
+/// A batch prover's result: the outputs, in the inputs' order, and the proof.
+pub type Proven<F, E> = (Vec<ArrayD<i64>>, BatchProof<F, E>);
 
 /// The batch variables `b = ⌈log2 N⌉` of a batch of `n` inputs.
 pub fn batch_vars(n: usize) -> usize {
@@ -79,7 +82,7 @@ pub fn prove_batch<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     committed: &CommittedModel<F, E>,
     inputs: &[ArrayD<i64>],
-) -> Result<(Vec<ArrayD<i64>>, BatchProof<F, E>), NetworkError> {
+) -> Result<Proven<F, E>, NetworkError> {
     prove_batch_timed(model, committed, inputs, &mut Vec::new())
 }
 
@@ -89,7 +92,7 @@ pub fn prove_batch_timed<F: BaseField + FftField, E: ExtField<F>>(
     committed: &CommittedModel<F, E>,
     inputs: &[ArrayD<i64>],
     phases: &mut Phases,
-) -> Result<(Vec<ArrayD<i64>>, BatchProof<F, E>), NetworkError> {
+) -> Result<Proven<F, E>, NetworkError> {
     prove_batch_inner(model, committed, inputs, phases, None)
 }
 
@@ -101,7 +104,7 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
     inputs: &[ArrayD<i64>],
     phases: &mut Phases,
     mut cheat: Option<(usize, &mut dyn Cheat<F, E>)>,
-) -> Result<(Vec<ArrayD<i64>>, BatchProof<F, E>), NetworkError> {
+) -> Result<Proven<F, E>, NetworkError> {
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
         phases.push((name, clock.elapsed()));

@@ -93,7 +93,7 @@ pub fn prove_batch_edited<F: BaseField + FftField, E: ExtField<F>>(
     edited: usize,
     after_layer: impl FnMut(usize, WitnessMut<'_, F>),
     multiplicities: impl FnMut(&mut [F]),
-) -> Result<(Vec<ArrayD<i64>>, super::BatchProof<F, E>), NetworkError> {
+) -> Result<super::batch::Proven<F, E>, NetworkError> {
     let mut edits = Edits {
         after_layer,
         multiplicities,
