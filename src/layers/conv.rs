@@ -140,6 +140,13 @@ pub struct ConvClaims<E> {
 }
 
 /// Proves `target = Σ K·X·M` at the output point `r` (`kernel[dy·k_w + dx]` the matrices).
+///
+/// **Batches.** A point with `b` coordinates beyond the output's variables is a point
+/// `(r, r_b)` on a batch of `2^b` outputs (the batch index the top variables of `x` and of the
+/// output: `index = batch·2^n + position`). Stage 1 then also sums over the batch, with a third
+/// table `eq(r_b, ·)` (times the group selector for a grouped convolution), and stage 2 folds
+/// the input's rows (batch, channel) by `eq((ρ_i, ρ_b), ·)`: the kernel claims are a single
+/// input's, the input claim is at `(ρ_2, ρ_i, ρ_b)`. With `b = 0` the proof is unchanged.
 pub fn prove<F: BaseField, E: ExtField<F>>(
     shape: &ConvShape,
     kernel: &[&[F]],
@@ -150,12 +157,14 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
 ) -> (ConvProof<E>, ConvClaims<E>) {
     let parts = shape.output.split(r);
     let (r_o, r_y, r_x) = (parts[0], parts[1], parts[2]);
-    let (vx, _) = shape.offset_vars();
+    let r_b = &r[shape.output.num_vars().min(r.len())..];
+    let (vx, vy) = shape.offset_vars();
     let vi = shape.input.vars[0];
-    let (folded, tables) = stage1_tables(shape, kernel, x, r_o, r_y, r_x);
+    let (folded, tables) = stage1_tables_batched(shape, kernel, x, r_o, r_y, r_x, r_b);
     let (stage1, rho1) = prove_product(tables, target, transcript);
     let (rho_i, rest) = rho1.split_at(vi);
-    let (rho_dx, rho_dy) = rest.split_at(vx);
+    let (rho_dx, rest) = rest.split_at(vx);
+    let (rho_dy, rho_b) = rest.split_at(vy);
     let eq_i = eq_table(rho_i);
     let kernel_values: Vec<E> = folded
         .iter()
@@ -163,15 +172,17 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         .collect();
     transcript.append_fields(b"conv-kernel", &kernel_values);
 
-    // Stage 2 tables.
-    let (a2, b2) = stage2_tables(shape, x, &eq_i, rho_dx, rho_dy, r_y, r_x);
+    // Stage 2 tables: the input's rows (batch, channel) folded by `eq((ρ_i, ρ_b), ·)`.
+    let mut rho_ib = rho_i.to_vec();
+    rho_ib.extend_from_slice(rho_b);
+    let (a2, b2) = stage2_tables(shape, x, &eq_table(&rho_ib), rho_dx, rho_dy, r_y, r_x);
     let (stage2, rho2) = prove_product(
         vec![Mle::Ext(a2), Mle::Ext(b2)],
         stage1.values[1],
         transcript,
     );
     let kernel_point = shape.kernel_point(rho_i, r_o);
-    finish(stage1, kernel_values, stage2, rho2, rho_i, kernel_point)
+    finish(stage1, kernel_values, stage2, rho2, &rho_ib, kernel_point)
 }
 
 /// Stage 1's tables at the output point `(r_o, r_y, r_x)`: the kernel matrices folded by the
@@ -186,6 +197,23 @@ pub(crate) fn stage1_tables<F: BaseField, E: ExtField<F>>(
     r_o: &[E],
     r_y: &[E],
     r_x: &[E],
+) -> (Vec<Vec<E>>, Vec<Mle<F, E>>) {
+    stage1_tables_batched(shape, kernel, x, r_o, r_y, r_x, &[])
+}
+
+/// [`stage1_tables`] for a batch of `2^{|r_b|}` inputs at batch point `r_b` (see [`prove`]):
+/// the tables over `(i, dx, dy, batch)`, the folded kernel repeated over the batch, each
+/// input's folded im2col, and `eq(r_b, ·)` (times `eq(r_g, ·)` for a grouped convolution).
+/// With `r_b` empty, exactly [`stage1_tables`]' tables.
+#[allow(clippy::type_complexity)]
+pub(crate) fn stage1_tables_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    kernel: &[&[F]],
+    x: &[F],
+    r_o: &[E],
+    r_y: &[E],
+    r_x: &[E],
+    r_b: &[E],
 ) -> (Vec<Vec<E>>, Vec<Mle<F, E>>) {
     let (vx, _) = shape.offset_vars();
     let vi = shape.input.vars[0];
@@ -216,8 +244,12 @@ pub(crate) fn stage1_tables<F: BaseField, E: ExtField<F>>(
     }
     let (eq_y, eq_x) = (eq_table(r_y), eq_table(r_x));
     let (tx, ty): (Vec<_>, Vec<_>) = (shape.wx.triples().collect(), shape.wy.triples().collect());
-    let per_channel: Vec<Vec<E>> = collect_indexed(shape.input.shape[0], |ci| {
-        let xc = &x[ci * h_len * w_len..(ci + 1) * h_len * w_len];
+    // One item per (batch, channel) pair, channels in use only.
+    let (channels, batch) = (shape.input.shape[0], 1usize << r_b.len());
+    let per_channel: Vec<Vec<E>> = collect_indexed(batch * channels, |item| {
+        let (b, ci) = (item / channels, item % channels);
+        let row = b * ci_len + ci;
+        let xc = &x[row * h_len * w_len..(row + 1) * h_len * w_len];
         // rows[iy][dx] = Σ_{ox} eq_x[ox]·X[ci][iy][ox·s + dx − p]
         let mut rows = vec![E::ZERO; shape.wy.input * kw];
         for iy in 0..shape.wy.input {
@@ -234,18 +266,28 @@ pub(crate) fn stage1_tables<F: BaseField, E: ExtField<F>>(
         }
         out
     });
-    let mut b1 = vec![E::ZERO; 1 << shape.stage1_vars()];
-    for (ci, v) in per_channel.iter().enumerate() {
+    let s1 = 1usize << shape.stage1_vars();
+    let mut b1 = vec![E::ZERO; s1 * batch];
+    for (item, v) in per_channel.iter().enumerate() {
+        let (b, ci) = (item / channels, item % channels);
         for dy in 0..kh {
             for dx in 0..kw {
-                b1[ci + ci_len * (dx + xw * dy)] = v[dy * kw + dx];
+                b1[b * s1 + ci + ci_len * (dx + xw * dy)] = v[dy * kw + dx];
             }
         }
     }
+    let a1 = if batch > 1 { a1.repeat(batch) } else { a1 };
     let mut tables = vec![Mle::Ext(a1), Mle::Ext(b1)];
-    if ng > 0 {
-        let (eq_g, nj) = (eq_table(r_g), shape.group_in_vars());
-        let e1 = collect_indexed(1 << shape.stage1_vars(), |j| eq_g[(j & (ci_len - 1)) >> nj]);
+    if ng > 0 || batch > 1 {
+        let eq_g = (ng > 0).then(|| eq_table(r_g));
+        let nj = shape.group_in_vars();
+        let eq_b = eq_table(r_b);
+        let e1 = collect_indexed(s1 * batch, |j| {
+            let g = eq_g
+                .as_ref()
+                .map_or(E::ONE, |eq_g| eq_g[((j % s1) & (ci_len - 1)) >> nj]);
+            g * eq_b[j / s1]
+        });
         tables.push(Mle::Ext(e1));
     }
     (folded, tables)
@@ -389,12 +431,16 @@ pub fn verify<E: MulAcc>(
     };
     let (vx, vy) = shape.offset_vars();
     let vi = shape.input.vars.first().copied().unwrap_or(0);
-    // A grouped convolution's stage 1 has a third factor, `eq(r_g, ρ_g)`.
+    // The batch coordinates: the point's beyond the output's (none for one input).
+    let r_b = r.get(shape.output.num_vars()..).unwrap_or(&[]);
+    let nb = r_b.len();
+    // A grouped convolution's or a batch's stage 1 has a third factor, `eq(r_g, ρ_g)` times
+    // `eq(r_b, ρ_b)`.
     let ng = shape.group_vars();
-    let factors = if ng == 0 { 2 } else { 3 };
+    let factors = if ng == 0 && nb == 0 { 2 } else { 3 };
     let (rho1, v1) = verify_product(
         "conv stage 1",
-        shape.stage1_vars(),
+        shape.stage1_vars() + nb,
         factors,
         target,
         &proof.stage1,
@@ -411,14 +457,16 @@ pub fn verify<E: MulAcc>(
     )?;
     let kw = shape.wx.k;
     let (rho_i, rest) = rho1.split_at(vi.min(rho1.len()));
-    let (rho_dx, rho_dy) = rest.split_at(vx.min(rest.len()));
-    if rho_dy.len() != vy {
+    let (rho_dx, rest) = rest.split_at(vx.min(rest.len()));
+    let (rho_dy, rho_b) = rest.split_at(vy.min(rest.len()));
+    if rho_dy.len() != vy || rho_b.len() != nb {
         return Err(LayerError::Count {
             what: "conv stage 1 point",
-            expected: vi + vx + vy,
+            expected: vi + vx + vy + nb,
             got: rho1.len(),
         });
     }
+    let mut selector = eq_eval(r_b, rho_b);
     if ng > 0 {
         let (rho_g, r_g) = (
             rho_i.get(vi.saturating_sub(ng)..).unwrap_or(&[]),
@@ -431,11 +479,12 @@ pub fn verify<E: MulAcc>(
                 got: rho_g.len().min(r_g.len()),
             });
         }
-        if get(&v1, 2, "conv stage 1 values", factors)? != eq_eval(r_g, rho_g) {
-            return Err(LayerError::PublicValue {
-                what: "conv group selector",
-            });
-        }
+        selector *= eq_eval(r_g, rho_g);
+    }
+    if factors == 3 && get(&v1, 2, "conv stage 1 values", factors)? != selector {
+        return Err(LayerError::PublicValue {
+            what: "conv group selector",
+        });
     }
     let (ex, ey) = (eq_table(rho_dx), eq_table(rho_dy));
     let combined: E = proof
@@ -479,9 +528,11 @@ pub fn verify<E: MulAcc>(
             what: "conv index map",
         });
     }
+    let mut rho_ib = rho_i.to_vec();
+    rho_ib.extend_from_slice(rho_b);
     Ok(ConvClaims::at(
         &rho2,
-        rho_i,
+        &rho_ib,
         shape.kernel_point(rho_i, r_o),
         proof.kernel.clone(),
         input_value,

@@ -59,10 +59,41 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     target: E,
     transcript: &mut Transcript,
 ) -> (ProductProof<E>, Vec<E>) {
-    let col_vars = x.len().trailing_zeros() as usize;
+    prove_batched(w, x, r_o, &[], target, transcript)
+}
+
+/// [`prove`] for a batch of `2^b` input vectors (`x[batch·2^{n_i} + i]`, the batch index the
+/// top variables) at the output point `(r_o, r_b)`, `b = |r_b|`:
+/// `target = Σ_{i, β} W̃(i, r_o)·x̃(i, β)·eq(r_b, β)`, one product sum-check of three tables
+/// over `n_i + b` variables (the weights' table repeated over the batch). Returns the point
+/// `ρ = (ρ_i, ρ_b)`: the weights' claim is at `(ρ_i, r_o)`, the input's at `ρ`. With `r_b`
+/// empty it is [`prove`] (two tables).
+pub fn prove_batched<F: BaseField, E: ExtField<F>>(
+    w: &[F],
+    x: &[F],
+    r_o: &[E],
+    r_b: &[E],
+    target: E,
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
+    let col_vars = (x.len().trailing_zeros() as usize).saturating_sub(r_b.len());
     let wr = fold_rows(w, col_vars, &eq_table(r_o));
+    if r_b.is_empty() {
+        return prove_product(
+            vec![Mle::Ext(wr), Mle::Base(x.to_vec())],
+            target,
+            transcript,
+        );
+    }
+    let cols = wr.len();
+    let eq_b = eq_table(r_b);
+    let e: Vec<E> = (0..x.len()).map(|j| eq_b[j / cols]).collect();
     prove_product(
-        vec![Mle::Ext(wr), Mle::Base(x.to_vec())],
+        vec![
+            Mle::Ext(wr.repeat(eq_b.len())),
+            Mle::Base(x.to_vec()),
+            Mle::Ext(e),
+        ],
         target,
         transcript,
     )
@@ -81,9 +112,39 @@ pub fn verify<E: Field>(
     proof: &ProductProof<E>,
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, E, E), LayerError> {
-    let (rho, v) = verify_product("dense", in_vars, 2, target, proof, transcript)?;
-    let w = super::get(&v, 0, "dense values", 2)?;
-    let x = super::get(&v, 1, "dense values", 2)?;
+    verify_batched(in_vars, &[], target, proof, transcript)
+}
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+/// Verifies [`prove_batched`] at batch point `r_b`; returns `(ρ, W̃(ρ_i, r_o), x̃(ρ))`,
+/// `ρ = (ρ_i, ρ_b)`, having checked the third value against `eq(r_b, ρ_b)`.
+pub fn verify_batched<E: Field>(
+    in_vars: usize,
+    r_b: &[E],
+    target: E,
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, E, E), LayerError> {
+    let nb = r_b.len();
+    let factors = if nb == 0 { 2 } else { 3 };
+    let (rho, v) = verify_product("dense", in_vars + nb, factors, target, proof, transcript)?;
+    let w = super::get(&v, 0, "dense values", factors)?;
+    let x = super::get(&v, 1, "dense values", factors)?;
+    if nb > 0 {
+        let rho_b = rho.get(in_vars..).unwrap_or(&[]);
+        if rho_b.len() != nb
+            || super::get(&v, 2, "dense values", factors)? != crate::poly::eq_eval(r_b, rho_b)
+        {
+            return Err(LayerError::PublicValue {
+                what: "dense batch selector",
+            });
+        }
+    }
     Ok((rho, w, x))
 }
 

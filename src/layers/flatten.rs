@@ -20,12 +20,24 @@ use crate::zk::{Deferred, TableMasks};
 use ark_ff::Field;
 use merlin::Transcript;
 
+/// The output's padded index of logical position `flat` of a batch of `2^batch_vars` inputs
+/// laid out as `input` (its first dimension the batch when `batch_vars > 0`): the batch index
+/// over the top variables, `flat` within one input below (`flat` itself for one input).
+fn out_index(input: &Dims, batch_vars: usize, flat: usize) -> usize {
+    if batch_vars == 0 {
+        return flat;
+    }
+    let one = (input.logical_len() >> batch_vars).max(1);
+    ((flat / one) << ceil_log2(one)) | (flat % one)
+}
+
 /// The table `q ↦ F(r, q)` over the input's padded positions.
-fn table<E: MulAcc>(input: &Dims, r: &[E]) -> Vec<E> {
+fn table<E: MulAcc>(input: &Dims, batch_vars: usize, r: &[E]) -> Vec<E> {
     let er = eq_table(r);
     let mut t = vec![E::ZERO; input.len()];
     for flat in 0..input.logical_len() {
-        if let (Some(ti), Some(&e)) = (t.get_mut(input.padded_index(flat)), er.get(flat)) {
+        let o = out_index(input, batch_vars, flat);
+        if let (Some(ti), Some(&e)) = (t.get_mut(input.padded_index(flat)), er.get(o)) {
             *ti = e;
         }
     }
@@ -39,12 +51,14 @@ fn table<E: MulAcc>(input: &Dims, r: &[E]) -> Vec<E> {
     clippy::expect_used,
     clippy::panic
 )]
-fn map_at<E: MulAcc + Field>(input: &Dims, r: &[E], rho: &[E]) -> E {
+fn map_at<E: MulAcc + Field>(input: &Dims, batch_vars: usize, r: &[E], rho: &[E]) -> E {
     let er = eq_table(r);
     let ep = eq_table(rho);
     (0..input.logical_len())
         .map(|flat| {
-            er.get(flat).copied().unwrap_or(E::ZERO)
+            er.get(out_index(input, batch_vars, flat))
+                .copied()
+                .unwrap_or(E::ZERO)
                 * ep.get(input.padded_index(flat)).copied().unwrap_or(E::ZERO)
         })
         .sum()
@@ -58,8 +72,22 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     target: E,
     transcript: &mut Transcript,
 ) -> (ProductProof<E>, Vec<E>, E) {
+    prove_batched(input, 0, x, r, target, transcript)
+}
+
+/// [`prove`] for a batch: `input` is the batch's layout, its first dimension the batch of
+/// `2^batch_vars` inputs, and the output `[batch, c·h·w]` (each input flattened, the batch
+/// index over the top variables). The same one product sum-check over the batch's positions.
+pub fn prove_batched<F: BaseField, E: ExtField<F>>(
+    input: &Dims,
+    batch_vars: usize,
+    x: &[F],
+    r: &[E],
+    target: E,
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>, E) {
     let (proof, point) = prove_product(
-        vec![Mle::Base(x.to_vec()), Mle::Ext(table(input, r))],
+        vec![Mle::Base(x.to_vec()), Mle::Ext(table(input, batch_vars, r))],
         target,
         transcript,
     );
@@ -81,10 +109,28 @@ pub fn verify<E: MulAcc + Field>(
     proof: &ProductProof<E>,
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, E), LayerError> {
+    verify_batched(input, 0, r, target, proof, transcript)
+}
+
+/// Verifies [`prove_batched`].
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_batched<E: MulAcc + Field>(
+    input: &Dims,
+    batch_vars: usize,
+    r: &[E],
+    target: E,
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, E), LayerError> {
     let (rho, v) = verify_product("flatten", input.num_vars(), 2, target, proof, transcript)?;
     let value = get(&v, 0, "flatten values", 2)?;
     let wiring = get(&v, 1, "flatten values", 2)?;
-    if wiring != map_at(input, r, &rho) {
+    if wiring != map_at(input, batch_vars, r, &rho) {
         return Err(LayerError::PublicValue {
             what: "flatten index map",
         });
@@ -197,7 +243,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, out_vars);
     let (proof, claims) = dense::prove_matvec_zk(
         MatVec {
-            matrix: table(input, &r),
+            matrix: table(input, 0, &r),
             matrix_public: true,
             x,
             input_public: false,
@@ -226,7 +272,7 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> Result<Vec<Deferred<E>>, LayerError> {
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, output_vars(input));
-    let matrix = |rho: &[E]| map_at(input, &r, rho);
+    let matrix = |rho: &[E]| map_at(input, 0, &r, rho);
     let claims = dense::verify_matvec_zk::<F, E>(
         MatVecNames {
             step: "flatten (zero knowledge)",

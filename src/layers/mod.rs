@@ -125,6 +125,20 @@ impl Dims {
         }
     }
 
+    /// The layout of a batch of `2^batch_vars` tensors of this layout: a leading batch
+    /// dimension of `2^batch_vars` entries (the top variables: `index = batch·2^n + position`);
+    /// this layout itself for `batch_vars = 0`.
+    pub fn batched(&self, batch_vars: usize) -> Self {
+        if batch_vars == 0 {
+            return self.clone();
+        }
+        let mut shape = vec![1usize << batch_vars];
+        shape.extend_from_slice(&self.shape);
+        let mut vars = vec![batch_vars];
+        vars.extend_from_slice(&self.vars);
+        Self { shape, vars }
+    }
+
     /// Total variables.
     pub fn num_vars(&self) -> usize {
         self.vars.iter().sum()

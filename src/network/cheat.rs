@@ -81,6 +81,32 @@ pub fn prove_edited<F: BaseField + FftField, E: ExtField<F>>(
     )
 }
 
+/// The batch prover's [`prove_edited`]: proves `model` on the batch `inputs` with
+/// `after_layer(l, witness)` called on input `edited`'s witness (a single input's plan:
+/// `Plan::batched(model, column_vars, 0)`) once each layer's is computed, and `multiplicities`
+/// on the batch's range multiplicities; everything else honest. Returns the outputs the edited
+/// witness leads to, and the proof.
+pub fn prove_batch_edited<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F, E>,
+    inputs: &[ArrayD<i64>],
+    edited: usize,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+) -> Result<super::batch::Proven<F, E>, NetworkError> {
+    let mut edits = Edits {
+        after_layer,
+        multiplicities,
+    };
+    super::batch::prove_batch_inner(
+        model,
+        committed,
+        inputs,
+        &mut Vec::new(),
+        Some((edited, &mut edits)),
+    )
+}
+
 /// The zero-knowledge prover's [`prove_edited`]: proves `model` on `input` (public or committed)
 /// against the hiding commitment with `after_layer(l, witness)` called once each layer's witness is
 /// computed and `multiplicities` on the range multiplicities; the masks, the range check and the

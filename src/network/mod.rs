@@ -22,6 +22,7 @@
 //!
 //! See `spec/network.md`.
 
+pub mod batch;
 #[cfg(feature = "cheat")]
 pub mod cheat;
 pub mod columns;
@@ -33,6 +34,7 @@ mod verifier;
 pub mod zk;
 pub mod zk_check;
 
+pub use batch::{prove_batch, verify_batch, BatchProof};
 #[doc(hidden)]
 pub use commitment::commit_model_with_columns;
 pub use commitment::{
@@ -40,7 +42,10 @@ pub use commitment::{
     ModelCommitment,
 };
 pub use plan::ConvPolicy;
-pub use proof::{statement_digest, zk_statement_digest, FormatError, ProofKind, FORMAT_VERSION};
+pub use proof::{
+    batch_statement_digest, statement_digest, zk_statement_digest, FormatError, ProofKind,
+    FORMAT_VERSION,
+};
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
@@ -159,6 +164,9 @@ pub enum NetworkError {
     /// The claims of a zero-knowledge proof could not be opened.
     #[error("zero-knowledge opening: {0}")]
     Deferred(crate::zk::DischargeError),
+    /// A batch proof was asked for no inputs, or more than [`batch::MAX_BATCH`].
+    #[error("a batch proof takes 1 to {max} inputs; {0} given", max = batch::MAX_BATCH)]
+    BatchSize(usize),
     /// A layer's step refused its witness (a prover's bug: shapes the plan fixes).
     #[error("layer {layer}: {source}")]
     Layer {
@@ -198,6 +206,17 @@ pub enum VerifyError {
         index: usize,
         /// The value.
         value: i64,
+    },
+    /// A batch's inputs, outputs and proof do not count the same inputs (or a batch of none,
+    /// or of more than [`batch::MAX_BATCH`]).
+    #[error("the batch has {inputs} inputs, {outputs} outputs, and the proof is for {proof}")]
+    BatchCount {
+        /// Inputs given.
+        inputs: usize,
+        /// Outputs given.
+        outputs: usize,
+        /// The proof's count.
+        proof: u64,
     },
     /// The advice commitment has the wrong shape.
     #[error("the advice commitment has the wrong shape")]
@@ -316,10 +335,29 @@ pub(crate) fn absorb_statement<F: PrimeField>(
     input: &[i64],
     output: &[i64],
 ) {
-    t.domain_separator(
+    absorb_statement_as::<F>(
+        t,
         b"zkcnn-network",
         &[1, input.len() as u64, output.len() as u64],
+        model,
+        commitment,
+        input,
+        output,
     );
+}
+
+/// [`absorb_statement`] under a domain separator `label` with `params` (a batch proof's:
+/// [`batch`]).
+pub(crate) fn absorb_statement_as<F: PrimeField>(
+    t: &mut Transcript,
+    label: &'static [u8],
+    params: &[u64],
+    model: &Model,
+    commitment: &Commitment,
+    input: &[i64],
+    output: &[i64],
+) {
+    t.domain_separator(label, params);
     let arch = blake3::hash(model.architecture_json().as_bytes());
     t.append_message(b"model-architecture", arch.as_bytes());
     t.append_message(b"model-commitment", &commitment.root);

@@ -245,6 +245,11 @@ pub struct Plan {
     /// are committed as columns ([`super::columns`]). [`COLUMN_VARS`] unless a test lowers it
     /// ([`Plan::with_columns`]).
     pub column_vars: usize,
+    /// Variables of the batch index (`spec/batch.md`): every tensor, advice segment and range
+    /// column holds `2^batch_vars` inputs' tables, the batch index over the top variables
+    /// (`dims` have a leading batch dimension; the steps' shapes stay a single input's). 0 for
+    /// a proof of one input.
+    pub batch_vars: usize,
 }
 
 /// A view of a tensor: all of it, or one of the four 2×2 offsets `(dy, dx)` of a max-pool.
@@ -356,12 +361,15 @@ impl Plan {
         Bias { limbs, outputs }
     }
 
+    /// An advice segment of one input's `vars` variables (and the batch's).
     fn advice_seg(&mut self, vars: usize) -> usize {
-        self.advice_vars.push(vars);
+        self.advice_vars.push(vars + self.batch_vars);
         self.advice_vars.len() - 1
     }
 
+    /// A range column of one input's `vars` variables (and the batch's).
     fn column(&mut self, terms: Vec<(Operand, i64)>, vars: usize) {
+        let vars = vars + self.batch_vars;
         self.columns.push(Column { terms, vars });
     }
 
@@ -403,8 +411,12 @@ impl Plan {
 
     /// Refuses a tensor of more than `2^MAX_VARS` padded entries (`layer` is `None` for the
     /// input).
-    fn check_tensor(layer: Option<usize>, dims: &Dims) -> Result<(), NetworkError> {
-        let vars = dims.num_vars();
+    fn check_tensor(
+        layer: Option<usize>,
+        dims: &Dims,
+        batch_vars: usize,
+    ) -> Result<(), NetworkError> {
+        let vars = dims.num_vars() + batch_vars;
         if vars > MAX_VARS {
             return Err(NetworkError::TooLarge {
                 layer,
@@ -472,13 +484,36 @@ impl Plan {
         column_vars: usize,
         window_input_pools: bool,
     ) -> Result<Self, NetworkError> {
+        Self::build(model, policy, column_vars, window_input_pools, 0)
+    }
+
+    /// The plan of a batch proof of `2^batch_vars` inputs ([`Plan::batch_vars`]), committed
+    /// tables in columns of `2^column_vars` entries. Every convolution takes the direct path;
+    /// average pools, concatenations and max-pools other than 2×2 stride-2 ones on even sides
+    /// are refused (`Unsupported`, naming the layer) when `batch_vars > 0`.
+    pub fn batched(
+        model: &Model,
+        column_vars: usize,
+        batch_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        let policy = ConvPolicy::Always(ConvPath::Direct);
+        Self::build(model, policy, column_vars, false, batch_vars)
+    }
+
+    fn build(
+        model: &Model,
+        policy: ConvPolicy,
+        column_vars: usize,
+        window_input_pools: bool,
+        batch_vars: usize,
+    ) -> Result<Self, NetworkError> {
         if !(1..=MAX_VARS).contains(&column_vars) {
             return Err(NetworkError::ColumnVars(column_vars));
         }
         let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
         let input_dims = Dims::new(&model.input_shape);
-        Self::check_tensor(None, &input_dims)?;
+        Self::check_tensor(None, &input_dims, batch_vars)?;
         let mut p = Plan {
             dims: vec![input_dims],
             sources: vec![Source::Input],
@@ -492,6 +527,7 @@ impl Plan {
             weight_bits: model.weight_bits,
             columns: Vec::new(),
             column_vars,
+            batch_vars,
         };
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
         // Tensors a max-pool reads: its views' points have fixed coordinates, so they must be
@@ -521,7 +557,25 @@ impl Plan {
                 input: input.shape[d],
                 output: out_shape[d],
             };
-            Self::check_tensor(Some(l), &Dims::new(out_shape))?;
+            Self::check_tensor(Some(l), &Dims::new(out_shape), batch_vars)?;
+            // A batch proof takes the layer kinds whose steps carry the batch index.
+            let batch_refusal = match layer {
+                Layer::AvgPool2d(_) => Some("an average pool"),
+                Layer::Concat(_) => Some("a concatenation"),
+                Layer::MaxPool2d(m)
+                    if !(m.size == 2
+                        && m.stride == 2
+                        && m.padding == 0
+                        && input.shape.get(1).is_some_and(|h| h % 2 == 0)
+                        && input.shape.get(2).is_some_and(|w| w % 2 == 0)) =>
+                {
+                    Some("a max-pool other than 2×2 with stride 2 on even sides")
+                }
+                _ => None,
+            };
+            if let (Some(what), true) = (batch_refusal, batch_vars > 0) {
+                return Err(unsupported(format!("{what} in a batch proof")));
+            }
             let (step, dims, source) = match layer {
                 Layer::Conv2d(c) => {
                     // A grouped convolution's channel index splits into (channel within the
@@ -741,7 +795,7 @@ impl Plan {
                     }
                 }
             };
-            Self::check_tensor(Some(l), &dims)?;
+            Self::check_tensor(Some(l), &dims, batch_vars)?;
             let model_vars: Vec<usize> =
                 p.model_segs[model_seen..].iter().map(|s| s.vars).collect();
             Self::check_total(
@@ -765,6 +819,7 @@ impl Plan {
             p.sources.push(source);
         }
         p.advice_vars.push(bits as usize);
+        p.dims = p.dims.iter().map(|d| d.batched(batch_vars)).collect();
         p.model_packing = Packing::new(&p.model_vars());
         p.advice_packing = Packing::new(&p.advice_vars);
         for (packing, what, columns) in [

@@ -3,7 +3,8 @@
 //! ```text
 //!   magic    8 bytes   "ZKCNNPRF"
 //!   version  2 bytes   little-endian, FORMAT_VERSION
-//!   kind     1 byte    0 = transparent (Proof), 1 = zero-knowledge (ZkNetworkProof)
+//!   kind     1 byte    0 = transparent (Proof), 1 = zero-knowledge (ZkNetworkProof),
+//!                      2 = transparent batch (BatchProof)
 //!   field    1 byte    0 = Goldilocks with its quadratic extension, 1 = BN254 Fr
 //!   digest  32 bytes   blake3 of the statement (architecture, model commitment, input, output)
 //!   body               the proof, ark-serialize compressed; no bytes may be left over
@@ -35,6 +36,8 @@ pub enum ProofKind {
     Transparent,
     /// A zero-knowledge proof ([`super::ZkNetworkProof`]) against a hiding model commitment.
     ZeroKnowledge,
+    /// A transparent proof of a batch of inputs ([`super::BatchProof`]).
+    TransparentBatch,
 }
 
 impl ProofKind {
@@ -43,6 +46,7 @@ impl ProofKind {
         match self {
             ProofKind::Transparent => 0,
             ProofKind::ZeroKnowledge => 1,
+            ProofKind::TransparentBatch => 2,
         }
     }
 
@@ -51,6 +55,7 @@ impl ProofKind {
         match byte {
             0 => Some(ProofKind::Transparent),
             1 => Some(ProofKind::ZeroKnowledge),
+            2 => Some(ProofKind::TransparentBatch),
             _ => None,
         }
     }
@@ -60,6 +65,7 @@ impl ProofKind {
         match self {
             ProofKind::Transparent => "transparent",
             ProofKind::ZeroKnowledge => "zero-knowledge",
+            ProofKind::TransparentBatch => "transparent batch",
         }
     }
 }
@@ -91,7 +97,7 @@ pub enum FormatError {
         got: ProofKind,
     },
     /// A kind byte that no kind has.
-    #[error("unknown proof kind {0} (0 = transparent, 1 = zero-knowledge)")]
+    #[error("unknown proof kind {0} (0 = transparent, 1 = zero-knowledge, 2 = transparent batch)")]
     UnknownKind(u8),
     /// Another field instantiation.
     #[error("the proof is over field {got}; expected field {expected}")]
@@ -107,6 +113,46 @@ pub enum FormatError {
     /// The body does not decode.
     #[error("{0}")]
     Body(DecodeError),
+}
+
+/// blake3 of a batch proof's statement: the architecture, the model commitment, the batch's
+/// count, and every input and output in the batch's order.
+pub fn batch_statement_digest(
+    model: &Model,
+    commitment: &Commitment,
+    inputs: &[&[i64]],
+    outputs: &[&[i64]],
+) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"zkcnn-batch-statement-v1");
+    h.update(model.architecture_json().as_bytes());
+    h.update(&commitment.root);
+    h.update(&commitment.num_vars.to_le_bytes());
+    for xs in [inputs, outputs] {
+        h.update(&(xs.len() as u64).to_le_bytes());
+        for x in xs {
+            h.update(&(x.len() as u64).to_le_bytes());
+            for v in x.iter() {
+                h.update(&v.to_le_bytes());
+            }
+        }
+    }
+    *h.finalize().as_bytes()
+}
+
+impl<F: PrimeField, E: Field> super::BatchProof<F, E> {
+    /// The proof's bytes for this statement ([`batch_statement_digest`]), kind byte 2.
+    pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {
+        let mut out = header::<F>(ProofKind::TransparentBatch, statement);
+        out.extend(codec::to_bytes(self));
+        out
+    }
+
+    /// Reads a batch proof for this statement; every byte must be used.
+    pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
+        let body = body::<F>(bytes, ProofKind::TransparentBatch, statement)?;
+        codec::from_bytes(body).map_err(FormatError::Body)
+    }
 }
 
 /// The field id of the header: 0 for Goldilocks (64-bit modulus), 1 for BN254.

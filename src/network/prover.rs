@@ -36,9 +36,17 @@ pub(super) fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
     v.iter().map(|&x| from_i64(x)).collect()
 }
 
-/// The sub-grid `t[c][2y + dy][2x + dx]` of a padded `[c, h, w]` tensor.
+/// The variables of a padded `[…, h, w]` tensor's last two dimensions (its rows and columns;
+/// the dimensions before them — channels, and a batch — are the high bits).
+fn hw_vars(input: &Dims) -> (usize, usize) {
+    let n = input.vars.len();
+    (input.vars[n - 2], input.vars[n - 1])
+}
+
+/// The sub-grid `t[…][2y + dy][2x + dx]` of a padded `[c, h, w]` tensor (or a batch of them,
+/// `[batch, c, h, w]`).
 pub(super) fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> Vec<T> {
-    let (vh, vw) = (input.vars[1], input.vars[2]);
+    let (vh, vw) = hw_vars(input);
     let out_len = t.len() >> 2;
     (0..out_len)
         .map(|q| {
@@ -50,9 +58,10 @@ pub(super) fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> 
         .collect()
 }
 
-/// The point on a `[c, h, w]` tensor of point `z` on its `(dy, dx)` sub-grid.
+/// The point on a `[c, h, w]` tensor (or a batch of them) of point `z` on its `(dy, dx)`
+/// sub-grid.
 pub(crate) fn embed<E: ark_ff::Field>(input: &Dims, z: &[E], dy: usize, dx: usize) -> Vec<E> {
-    let (vh, vw) = (input.vars[1], input.vars[2]);
+    let (vh, vw) = hw_vars(input);
     let bit = |b: usize| if b == 1 { E::ONE } else { E::ZERO };
     let mut p = Vec::with_capacity(z.len() + 2);
     p.push(bit(dx));
@@ -594,8 +603,14 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
             Step::Flatten => {
                 let claims = std::mem::take(&mut self.pending[tout]);
                 for (r, v) in claims {
-                    let (proof, rho, xv) =
-                        flatten::prove(&plan.dims[tin], &self.tensors[tin], &r, v, self.t);
+                    let (proof, rho, xv) = flatten::prove_batched(
+                        &plan.dims[tin],
+                        plan.batch_vars,
+                        &self.tensors[tin],
+                        &r,
+                        v,
+                        self.t,
+                    );
                     self.products.push(proof);
                     self.claim_tensor(tin, &rho, xv);
                 }
@@ -690,18 +705,22 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         self.claim_tensor(tin, &claims.input_point, claims.input_value);
                     }
                     Step::Dense { weights, bias, .. } => {
-                        let b = self.eval_bias(bias, &r);
-                        let (proof, rho) = dense::prove(
+                        // `r = (r_o, r_b)`: the batch coordinates are the top ones.
+                        let (r_o, r_b) = r.split_at(r.len() - plan.batch_vars);
+                        let b = self.eval_bias(bias, r_o);
+                        let (proof, rho) = dense::prove_batched(
                             &self.model[*weights],
                             &self.tensors[tin],
-                            &r,
+                            r_o,
+                            r_b,
                             acc - b,
                             self.t,
                         );
                         let xv = proof.values[1];
                         self.products.push(proof);
-                        let mut wp = rho.clone();
-                        wp.extend_from_slice(&r);
+                        let in_vars = rho.len() - plan.batch_vars;
+                        let mut wp = rho[..in_vars].to_vec();
+                        wp.extend_from_slice(r_o);
                         self.model_claims.push((*weights, wp));
                         self.claim_tensor(tin, &rho, xv);
                     }
@@ -861,13 +880,10 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
-    let cheating = cheat.is_some();
     let (w, output) = witness::<F, E>(model, &plan, input, cheat.as_deref_mut())?;
     lap("inference and witness");
     let input_flat: Vec<i64> = input.iter().copied().collect();
     let output_flat: Vec<i64> = output.iter().copied().collect();
-    let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
-
     let mut t = Transcript::new(b"zkcnn");
     absorb_statement::<F>(
         &mut t,
@@ -876,6 +892,22 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         &input_flat,
         &output_flat,
     );
+    let proof = prove_witness(&plan, committed, &w, &mut t, cheat, &mut lap)?;
+    Ok((output, proof))
+}
+
+/// The proof of a witness once the statement is absorbed: the advice commitment, the backward
+/// pass, the range check and the joint opening (one input's, or a batch's: [`super::batch`]).
+pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
+    plan: &Plan,
+    committed: &CommittedModel<F, E>,
+    w: &Witness<F>,
+    t: &mut Transcript,
+    mut cheat: Option<&mut dyn Cheat<F, E>>,
+    lap: &mut dyn FnMut(&'static str),
+) -> Result<Proof<F, E>, NetworkError> {
+    let cheating = cheat.is_some();
+    let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
     let advice_columns = plan
         .advice_packing
         .pack_columns(&w.advice, plan.column_vars);
@@ -887,7 +919,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     let tensors: Vec<Vec<F>> = w.ints.iter().map(|v| to_field(v)).collect();
     let n_t = plan.dims.len();
     let mut ctx = Ctx {
-        plan: &plan,
+        plan,
         tensors,
         advice: &w.advice,
         model: committed.segments(),
@@ -898,7 +930,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         model_claims: Vec::new(),
         pending: vec![Vec::new(); n_t],
         views: vec![Vec::new(); plan.steps.len()],
-        t: &mut t,
+        t,
     };
     // The output claim.
     let last = n_t - 1;
@@ -975,17 +1007,14 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     let parts = super::opening_parts(model_part, advice_part, |p| p.commitment.num_vars);
     let params =
         super::opening_params::<F, E>(parts[0].commitment.num_vars).map_err(NetworkError::Pcs)?;
-    let (_, opening) = basefold::open_parts(&params, &parts, &mut t).map_err(NetworkError::Pcs)?;
+    let (_, opening) = basefold::open_parts(&params, &parts, t).map_err(NetworkError::Pcs)?;
     lap("openings");
-    Ok((
-        output,
-        Proof {
-            advice: advice_commitment,
-            values,
-            products,
-            convs,
-            range,
-            opening,
-        },
-    ))
+    Ok(Proof {
+        advice: advice_commitment,
+        values,
+        products,
+        convs,
+        range,
+        opening,
+    })
 }

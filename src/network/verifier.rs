@@ -357,7 +357,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 for (r, v) in claims {
                     let proof = self.product()?;
                     let (rho, xv) =
-                        flatten::verify(dims_in, &r, v, proof, self.t).map_err(|e| self.err(e))?;
+                        flatten::verify_batched(dims_in, plan.batch_vars, &r, v, proof, self.t)
+                            .map_err(|e| self.err(e))?;
                     self.claim_tensor(tin, &rho, xv)?;
                 }
             }
@@ -465,13 +466,17 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         self.claim_tensor(tin, &claims.input_point, claims.input_value)?;
                     }
                     Step::Dense { weights, bias, .. } => {
-                        let b = self.eval_bias(bias, &r)?;
+                        // `r = (r_o, r_b)`: the batch coordinates are the top ones.
+                        let nb = plan.batch_vars;
+                        let (r_o, r_b) = r.split_at(r.len().saturating_sub(nb));
+                        let b = self.eval_bias(bias, r_o)?;
                         let proof = self.product()?;
+                        let in_vars = dims_in.num_vars().saturating_sub(nb);
                         let (rho, wv, xv) =
-                            dense::verify(dims_in.num_vars(), acc - b, proof, self.t)
+                            dense::verify_batched(in_vars, r_b, acc - b, proof, self.t)
                                 .map_err(|e| self.err(e))?;
-                        let mut wp = rho.clone();
-                        wp.extend_from_slice(&r);
+                        let mut wp = rho.get(..in_vars).unwrap_or(&[]).to_vec();
+                        wp.extend_from_slice(r_o);
                         self.model_claims.push((*weights, wp, wv));
                         self.claim_tensor(tin, &rho, xv)?;
                     }
@@ -643,19 +648,32 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let plan =
         Plan::with_columns(model, policy, checked.column_vars()).map_err(VerifyError::Model)?;
     let (input_f, output_f) = public_io::<F>(model, &plan, Some(input), output)?;
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(&mut t, model, commitment, input, output);
+    verify_statement(&plan, commitment, input_f, &output_f, proof, &mut t)
+}
+
+/// The verifier once the statement is absorbed, with the public input and output padded to the
+/// plan's layouts (one input's, or a batch's: [`super::batch`]); returns the opening's revealed
+/// leaves and the model part's index in it.
+pub(super) fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
+    plan: &Plan,
+    commitment: &crate::pcs::basefold::Commitment,
+    input_f: Vec<F>,
+    output_f: &[F],
+    proof: &Proof<F, E>,
+    t: &mut Transcript,
+) -> Result<(basefold::OpenedLeaves, Option<usize>), VerifyError> {
     let Some(d_out) = plan.dims.last() else {
         return Err(VerifyError::AdviceShape);
     };
-
-    let mut t = Transcript::new(b"zkcnn");
-    absorb_statement::<F>(&mut t, model, commitment, input, output);
     if !plan.advice_columns().matches(&proof.advice) {
         return Err(VerifyError::AdviceShape);
     }
     t.append_message(b"advice-commitment", &proof.advice.root);
     let n_t = plan.dims.len();
     let mut ctx = Ctx {
-        plan: &plan,
+        plan,
         input: input_f,
         proof,
         next_value: 0,
@@ -667,11 +685,11 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
         views: vec![Vec::new(); plan.steps.len()],
         pads: None,
         layer: plan.steps.len(),
-        t: &mut t,
+        t,
     };
     let last = n_t - 1;
     let r: Vec<E> = ctx.t.challenge_fields(b"output-point", d_out.num_vars());
-    if ctx.eval_tensor(last, &r)? != evaluate_base(&output_f, &r) {
+    if ctx.eval_tensor(last, &r)? != evaluate_base(output_f, &r) {
         return Err(VerifyError::Output);
     }
     for l in (0..plan.steps.len()).rev() {
@@ -743,7 +761,7 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let parts = super::opening_parts(model, advice, |p| p.commitment.num_vars);
     let params = super::opening_params::<F, E>(parts.first().map_or(0, |p| p.commitment.num_vars))
         .map_err(|e| VerifyError::Model(super::NetworkError::Pcs(e)))?;
-    let opened = basefold::verify_parts_opened(&params, &parts, &proof.opening, &mut t)
+    let opened = basefold::verify_parts_opened(&params, &parts, &proof.opening, t)
         .map_err(VerifyError::Opening)?;
     Ok((opened, model_at))
 }

@@ -1,0 +1,327 @@
+//! Batch proofs (`spec/batch.md`): round trips over batch sizes and models on both fields, the
+//! verifier's rejections (a changed output, swapped inputs, another batch, the padded slot,
+//! cheating provers that edit one input's witness), and byte fuzzing.
+
+use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+use ndarray::ArrayD;
+use proptest::prelude::*;
+use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
+use zkcnn::model::{zoo, Model};
+use zkcnn::network::{self, BatchProof, NetworkError, VerifyError};
+
+/// Conv (3×3, padding 1), ReLU, 2×2 max-pool, conv, residual add, standalone ReLU, flatten,
+/// dense: every kind a batch proof takes, on `[2, 4, 4]`.
+fn small(seed: u64) -> Model {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-7..=7)).collect::<Vec<i64>>();
+    let conv = |ci, co, w: Vec<i64>, b: Vec<i64>| {
+        Layer::Conv2d(Conv2d {
+            input: None,
+            in_channels: ci,
+            out_channels: co,
+            kernel: [3, 3],
+            stride: 1,
+            padding: 1,
+            weights: w,
+            bias: b,
+            shift: 0,
+            groups: 1,
+        })
+    };
+    let (w0, b0, w3, b3, w7, b7) = (w(2 * 3 * 9), w(3), w(3 * 3 * 9), w(3), w(12 * 5), w(5));
+    let mut m = Model {
+        name: "batch-small".into(),
+        input_shape: vec![2, 4, 4],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            conv(2, 3, w0, b0),
+            Layer::RELU,
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),
+            conv(3, 3, w3, b3),
+            Layer::Add(Add {
+                input: None,
+                from: 2,
+                shift: 0,
+            }),
+            Layer::RELU,
+            Layer::FLATTEN,
+            Layer::Dense(Dense {
+                input: None,
+                in_features: 12,
+                out_features: 5,
+                weights: w7,
+                bias: b7,
+                shift: 0,
+            }),
+        ],
+        quantization: None,
+    };
+    let samples: Vec<_> = (0..4)
+        .map(|i| zoo::random_input(&m.input_shape, 8, 100 + i))
+        .collect();
+    zoo::calibrate_shifts(&mut m, &samples).unwrap();
+    m
+}
+
+fn inputs(model: &Model, n: usize, seed: u64) -> Vec<ArrayD<i64>> {
+    (0..n as u64)
+        .map(|i| zoo::random_input(&model.input_shape, model.activation_bits, seed * 100 + i))
+        .collect()
+}
+
+fn flat(xs: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
+    xs.iter().map(|x| x.iter().copied().collect()).collect()
+}
+
+fn refs(xs: &[Vec<i64>]) -> Vec<&[i64]> {
+    xs.iter().map(Vec::as_slice).collect()
+}
+
+struct Proven<F: BaseField, E: ExtField<F>> {
+    checked: network::CheckedCommitment,
+    committed: network::CommittedModel<F, E>,
+    x: Vec<Vec<i64>>,
+    y: Vec<Vec<i64>>,
+    proof: BatchProof<F, E>,
+}
+
+fn prove<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    model: &Model,
+    n: usize,
+    seed: u64,
+) -> Proven<F, E> {
+    let committed = network::commit_model::<F, E>(model).unwrap();
+    let checked = committed.public.check(model).unwrap();
+    let xs = inputs(model, n, seed);
+    let (ys, proof) = network::prove_batch::<F, E>(model, &committed, &xs).unwrap();
+    // Each output is the single proof's.
+    for (x, y) in xs.iter().zip(&ys) {
+        assert_eq!(&network::prove::<F, E>(model, &committed, x).unwrap().0, y);
+    }
+    Proven {
+        checked,
+        committed,
+        x: flat(&xs),
+        y: flat(&ys),
+        proof,
+    }
+}
+
+fn verify<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    model: &Model,
+    p: &Proven<F, E>,
+    x: &[Vec<i64>],
+    y: &[Vec<i64>],
+) -> Result<(), VerifyError> {
+    network::verify_batch(model, &p.checked, &refs(x), &refs(y), &p.proof)
+}
+
+fn round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(model: &Model, n: usize, seed: u64) {
+    let p = prove::<F, E>(model, n, seed);
+    verify(model, &p, &p.x, &p.y).unwrap();
+    assert_eq!(p.proof.count, n as u64);
+    // One output of the batch changed: the last one's, and the first one's (whose copies
+    // fill the padded slots).
+    for i in [n - 1, 0] {
+        let mut y = p.y.clone();
+        y[i][0] += 1;
+        assert_eq!(verify(model, &p, &p.x, &y), Err(VerifyError::Output));
+    }
+    if n >= 2 {
+        // Two inputs swapped (their outputs not).
+        let mut x = p.x.clone();
+        x.swap(0, n - 1);
+        if x != p.x {
+            assert!(verify(model, &p, &x, &p.y).is_err());
+        }
+        // One input fewer: another batch.
+        assert!(matches!(
+            verify(model, &p, &p.x[..n - 1], &p.y[..n - 1]),
+            Err(VerifyError::BatchCount { .. })
+        ));
+    }
+}
+
+#[test]
+fn batches_of_one_to_five_round_trip_on_both_fields() {
+    let m = small(1);
+    for n in 1..=5 {
+        round_trip::<Goldilocks, GoldilocksExt2>(&m, n, n as u64);
+    }
+    round_trip::<Bn254Fr, Bn254Fr>(&m, 3, 7);
+}
+
+#[test]
+fn lenet5_batch_round_trips() {
+    round_trip::<Goldilocks, GoldilocksExt2>(&zoo::lenet5(2), 3, 1);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, .. ProptestConfig::default() })]
+    #[test]
+    fn batches_round_trip(n in 1usize..=5, seed in 0u64..1000, bn in any::<bool>()) {
+        let m = small(seed);
+        if bn {
+            round_trip::<Bn254Fr, Bn254Fr>(&m, n, seed);
+        } else {
+            round_trip::<Goldilocks, GoldilocksExt2>(&m, n, seed);
+        }
+    }
+}
+
+/// Proves `model` on a batch of `n` with input `k`'s witness edited by `edit` after layer
+/// `layer` (everything else honest); verifies the resulting statement.
+fn cheat<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    model: &Model,
+    n: usize,
+    k: usize,
+    layer: usize,
+    mut edit: impl FnMut(zkcnn::network::cheat::WitnessMut<'_, F>),
+) -> Result<(), VerifyError> {
+    let committed = network::commit_model::<F, E>(model).unwrap();
+    let checked = committed.public.check(model).unwrap();
+    let xs = inputs(model, n, 3);
+    let (ys, proof) = zkcnn::network::cheat::prove_batch_edited::<F, E>(
+        model,
+        &committed,
+        &xs,
+        k,
+        |l, w| {
+            if l == layer {
+                edit(w)
+            }
+        },
+        |_| {},
+    )
+    .unwrap();
+    let (x, y) = (flat(&xs), flat(&ys));
+    network::verify_batch(model, &checked, &refs(&x), &refs(&y), &proof)
+}
+
+/// An entry of input `k`'s advice segment or activation, edited and the rest recomputed
+/// honestly: the verifier rejects, for the first and a later input of the batch, and for every
+/// kind of part (a requantization's `y` and remainder limb, a max-pool's maximum, a derived
+/// activation). Without the edit, the same prover's proof verifies.
+#[test]
+fn cheating_provers_editing_one_batch_element_are_rejected() {
+    use zkcnn::network::plan::{Plan, Step};
+    let m = small(1);
+    let plan = Plan::batched(&m, network::COLUMN_VARS, 0).unwrap();
+    type G = Goldilocks;
+    type X = GoldilocksExt2;
+    assert_eq!(cheat::<G, X>(&m, 3, 1, 0, |_| {}), Ok(()));
+    let Some(r0) = plan.requant_of(0).cloned() else {
+        panic!("conv requantizes")
+    };
+    let Step::MaxPool { segs } = plan.steps[2].clone() else {
+        panic!("layer 2 is a 2x2 max-pool")
+    };
+    let bump = |seg: usize, at: usize| {
+        move |w: zkcnn::network::cheat::WitnessMut<'_, G>| {
+            w.advice[seg][at] += G::from(1u64);
+        }
+    };
+    for (n, k) in [(3, 0), (3, 2), (4, 3), (2, 1)] {
+        // The conv's y at an odd row and column (0b0101), its remainder limb, a max-pool
+        // maximum.
+        let y = cheat::<G, X>(&m, n, k, 0, bump(r0.y, 5));
+        assert!(y.is_err(), "y of input {k} of {n}");
+        if let Some(&(limb, _)) = r0.limbs.first() {
+            let r = cheat::<G, X>(&m, n, k, 0, bump(limb, 3));
+            assert!(r.is_err(), "limb of input {k} of {n}");
+        }
+        let mx = cheat::<G, X>(&m, n, k, 2, bump(segs[2], 1));
+        assert!(mx.is_err(), "max-pool of input {k} of {n}");
+        // The flatten's (derived) output.
+        let fl = cheat::<G, X>(&m, n, k, 6, |w| w.tensors[7][2] += 1);
+        assert!(fl.is_err(), "flatten of input {k} of {n}");
+    }
+    // BN254 too.
+    assert!(
+        cheat::<Bn254Fr, Bn254Fr>(&m, 3, 1, 0, |w| w.advice[r0.y][5] += Bn254Fr::from(1u64))
+            .is_err()
+    );
+}
+
+#[test]
+fn unsupported_kinds_are_refused_by_name_in_a_batch() {
+    use zkcnn::model::*;
+    let mut m = small(2);
+    m.layers.insert(
+        3,
+        Layer::AvgPool2d(AvgPool2d {
+            input: None,
+            size: 1,
+            stride: 1,
+            shift: 0,
+        }),
+    );
+    // The layers after it read one tensor later.
+    if let Layer::Add(a) = &mut m.layers[5] {
+        a.from = 2;
+    }
+    let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&m).unwrap();
+    let xs = inputs(&m, 2, 1);
+    match network::prove_batch::<Goldilocks, GoldilocksExt2>(&m, &committed, &xs) {
+        Err(NetworkError::Unsupported { layer: 3, what }) => {
+            assert!(what.contains("average pool in a batch proof"), "{what}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    // A batch of one takes it.
+    network::prove_batch::<Goldilocks, GoldilocksExt2>(&m, &committed, &xs[..1]).unwrap();
+    assert_eq!(
+        network::prove_batch::<Goldilocks, GoldilocksExt2>(&m, &committed, &[]).map(|_| ()),
+        Err(NetworkError::BatchSize(0))
+    );
+}
+
+/// The proof's bytes round-trip; a flipped bit anywhere, a truncation, another statement or a
+/// single proof's bytes are refused (by the format or the verifier), never a panic.
+#[test]
+fn batch_proof_bytes_are_refused_when_altered() {
+    let m = small(3);
+    let p = prove::<Goldilocks, GoldilocksExt2>(&m, 3, 5);
+    let arch = m.architecture();
+    let commitment = p.committed.commitment();
+    let digest = |x: &[Vec<i64>], y: &[Vec<i64>]| {
+        network::batch_statement_digest(&arch, commitment, &refs(x), &refs(y))
+    };
+    let d = digest(&p.x, &p.y);
+    let bytes = p.proof.to_bytes(d);
+    let back = BatchProof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, d).unwrap();
+    assert_eq!(back, p.proof);
+    let check = |b: &[u8]| match BatchProof::<Goldilocks, GoldilocksExt2>::from_bytes(b, d) {
+        Err(_) => true,
+        Ok(q) => network::verify_batch(&arch, &p.checked, &refs(&p.x), &refs(&p.y), &q).is_err(),
+    };
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut positions: Vec<usize> = (0..48).collect();
+    positions.extend((0..40).map(|_| rng.gen_range(48..bytes.len())));
+    for at in positions {
+        let mut b = bytes.clone();
+        b[at] ^= 1 << rng.gen_range(0..8);
+        assert!(check(&b), "a flip at byte {at} was accepted");
+    }
+    for len in [0, 10, 44, 45, bytes.len() / 2, bytes.len() - 1] {
+        assert!(BatchProof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes[..len], d).is_err());
+    }
+    // Another batch's statement.
+    let mut y = p.y.clone();
+    y[1][0] += 1;
+    assert_eq!(
+        BatchProof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, digest(&p.x, &y)),
+        Err(network::FormatError::Statement)
+    );
+    // A single proof is not a batch proof, nor the other way round.
+    assert!(matches!(
+        network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, d),
+        Err(network::FormatError::Kind { .. })
+    ));
+    assert_eq!(
+        network::proof::kind_of(&bytes),
+        Ok(network::ProofKind::TransparentBatch)
+    );
+}
