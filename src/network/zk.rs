@@ -3344,3 +3344,151 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tiny_tests {
+    //! Tiny models (one to three features, one or two layers) in zero knowledge: every tensor
+    //! of one entry used to leave its claims without a random coordinate, so two claims read
+    //! its commitment's mask at one point and the opening refused them (`SharedMask`).
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::model::ir::{Conv2d, Dense, Layer};
+    use crate::model::zoo;
+    use proptest::prelude::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn dense(rng: &mut StdRng, i: usize, o: usize) -> Layer {
+        Layer::Dense(Dense {
+            in_features: i,
+            out_features: o,
+            weights: (0..i * o).map(|_| rng.gen_range(-127..=127)).collect(),
+            bias: (0..o).map(|_| rng.gen_range(-300..=300)).collect(),
+            shift: 0,
+            input: None,
+        })
+    }
+
+    fn conv(rng: &mut StdRng, ci: usize, co: usize, k: usize, padding: usize) -> Layer {
+        Layer::Conv2d(Conv2d {
+            in_channels: ci,
+            out_channels: co,
+            kernel: [k, k],
+            stride: 1,
+            padding,
+            weights: (0..co * ci * k * k)
+                .map(|_| rng.gen_range(-127..=127))
+                .collect(),
+            bias: (0..co).map(|_| rng.gen_range(-300..=300)).collect(),
+            shift: 0,
+            groups: 1,
+            input: None,
+        })
+    }
+
+    /// The model, its shifts calibrated on random inputs.
+    fn model(shape: &[usize], layers: Vec<Layer>, seed: u64) -> Model {
+        let mut m = Model {
+            name: "tiny".into(),
+            input_shape: shape.to_vec(),
+            activation_bits: 8,
+            weight_bits: 8,
+            layers,
+            quantization: None,
+        };
+        let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
+            .map(|k| zoo::random_input(shape, 8, seed ^ (k << 32)))
+            .collect();
+        zoo::calibrate_shifts(&mut m, &inputs).unwrap();
+        m
+    }
+
+    fn zk_round_trip<F: BaseField + FftField, E: ExtField<F>>(model: &Model, seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut committed = commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+        let (output, proof) = prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng)
+            .unwrap_or_else(|e| panic!("{}: {e}", model.name));
+        let x: Vec<i64> = input.iter().copied().collect();
+        let mut y: Vec<i64> = output.iter().copied().collect();
+        verify_zk(model, &committed.commitment, &x, &y, &proof).unwrap();
+        y[0] += 1;
+        assert!(verify_zk(model, &committed.commitment, &x, &y, &proof).is_err());
+    }
+
+    fn both(model: &Model, seed: u64) {
+        zk_round_trip::<Goldilocks, GoldilocksExt2>(model, seed);
+        zk_round_trip::<Bn254Fr, Bn254Fr>(model, seed);
+    }
+
+    /// The failing cases of the report: a dense 1→1 on input `[1]` (and 1→2, 2→1), a
+    /// convolution of a `1×1×1` input.
+    #[test]
+    fn one_neuron_models_prove_in_zero_knowledge() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for (shape, i, o) in [(1, 1, 1), (1, 1, 2), (2, 2, 1)] {
+            let m = model(&[shape], vec![dense(&mut rng, i, o)], 1);
+            both(&m, 2);
+        }
+        let m = model(&[1, 1, 1], vec![conv(&mut rng, 1, 1, 1, 0)], 3);
+        both(&m, 4);
+    }
+
+    /// A tiny model: input `[f]` or `[c, h, w]` (1–3 features, channels and sides 1–2), one
+    /// or two layers among dense, convolution (1×1, or 3×3 with padding 1), ReLU and flatten,
+    /// each applicable to its input's rank.
+    fn tiny(seed: u64) -> Model {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let flat = rng.gen_bool(0.5);
+        let shape: Vec<usize> = if flat {
+            vec![rng.gen_range(1..=3)]
+        } else {
+            (0..3).map(|_| rng.gen_range(1..=2)).collect()
+        };
+        let mut cur = shape.clone();
+        let mut layers = Vec::new();
+        for _ in 0..rng.gen_range(1..=2) {
+            let kind = rng.gen_range(0..3);
+            let layer = if cur.len() == 1 {
+                if kind == 0 && !layers.is_empty() {
+                    Layer::Relu { input: None }
+                } else {
+                    let o = rng.gen_range(1..=3);
+                    let l = dense(&mut rng, cur[0], o);
+                    cur = vec![o];
+                    l
+                }
+            } else {
+                match kind {
+                    0 if !layers.is_empty() => Layer::Relu { input: None },
+                    1 if !layers.is_empty() => {
+                        cur = vec![cur.iter().product()];
+                        Layer::Flatten { input: None }
+                    }
+                    _ => {
+                        let o = rng.gen_range(1..=2);
+                        let k = if rng.gen_bool(0.5) { 1 } else { 3 };
+                        let l = conv(&mut rng, cur[0], o, k, k / 2);
+                        cur[0] = o;
+                        l
+                    }
+                }
+            };
+            layers.push(layer);
+        }
+        model(&shape, layers, seed)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(6))]
+        /// Every tiny model the zero-knowledge plan accepts proves and verifies, on both
+        /// fields.
+        #[test]
+        fn tiny_models_prove_in_zero_knowledge(seed in any::<u64>()) {
+            let m = tiny(seed);
+            let accepted = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&m, COLUMN_VARS, false);
+            prop_assume!(accepted.is_ok());
+            both(&m, seed);
+        }
+    }
+}
