@@ -638,32 +638,48 @@ impl ZkPlan {
             });
         }
         // A hidden input: a third part, as large as its budget needs and sized to join the
-        // model's. A model without weights has no claims on its commitment, which then is not
-        // opened: the input would have to join the advice instead (not yet).
-        if hidden_input
-            && !plan
-                .steps
-                .iter()
-                .any(|s| matches!(s, Step::Dense { .. } | Step::Conv { .. }))
-        {
-            return Err(NetworkError::Unsupported {
-                layer: 0,
-                what: "a committed input to a model without weights (no dense or convolution \
-                       layer) in a zero-knowledge proof (not yet)"
-                    .into(),
-            });
-        }
+        // first part the opening opens. A model without weights (no dense or convolution
+        // layer) has no claims on its commitment, which the opening leaves out: the advice
+        // is then the first part, and the input joins it — or, larger, the advice is padded
+        // to the input's size (a part as large as the first always joins).
         let input_vars = if hidden_input {
             let want = input_vars.max(min_table_vars::<F, E>(INPUT_PROOFS, INPUT_CLAIMS)?);
-            let n = pzk::later_part_vars(&params, first, want + 1)
+            let too_large = NetworkError::TooLarge {
+                layer: None,
+                what: "the committed input (with its mask, beside the model and the advice)",
+                size: 1u128 << want.min(127),
+                limit: 1u128 << (first - 1).min(column_vars),
+            };
+            let model_opened = plan
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::Dense { .. } | Step::Conv { .. }));
+            let anchor = if model_opened {
+                first
+            } else {
+                let ta = plan.advice_packing.num_vars().min(advice_column_vars);
+                if want > ta {
+                    // Pad the advice to the input's size (within one column).
+                    if want > advice_column_vars {
+                        return Err(too_large);
+                    }
+                    plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, want);
+                    want + 1
+                } else {
+                    ta + 1
+                }
+            };
+            // The opening's parameters: those of the larger table, as the prover and the
+            // verifier derive them (`params_for` of the larger of the model and the advice).
+            let (tm, ta) = (
+                plan.model_packing.num_vars().min(column_vars),
+                plan.advice_packing.num_vars().min(advice_column_vars),
+            );
+            let params = params_for::<F, E>((tm.max(ta) + 1) as u32)?;
+            let n = pzk::later_part_vars(&params, anchor, want + 1)
                 .map(|v| v - 1)
                 .filter(|&v| v <= column_vars)
-                .ok_or(NetworkError::TooLarge {
-                    layer: None,
-                    what: "the committed input (with its mask, beside the model and the advice)",
-                    size: 1u128 << want.min(127),
-                    limit: 1u128 << (first - 1).min(column_vars),
-                })?;
+                .ok_or(too_large)?;
             Some(n)
         } else {
             None
