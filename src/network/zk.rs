@@ -1554,7 +1554,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     committed: &mut ZkCommittedModel<F>,
     mut input: ZkProverInput<'_, F>,
     rng: &mut R,
-    cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
+    mut cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
     phases: &mut super::Phases,
 ) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError> {
     let mut clock = std::time::Instant::now();
@@ -1588,7 +1588,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         ZkProverInput::Committed(c) => c.input.clone(),
     };
     let plan = &zp.plan;
-    let (mut w, output) = super::prover::witness::<F, E>(model, plan, &input_array, cheat)?;
+    let (mut w, output) =
+        super::prover::witness::<F, E>(model, plan, &input_array, cheat.as_deref_mut())?;
     lap("inference and witness");
     // A window max-pool's extended views, committed.
     for (l, segs) in zp.views.iter().enumerate() {
@@ -1598,6 +1599,13 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             for (d, &seg) in crate::layers::maxpool::offsets(shape).zip(segs) {
                 let v = crate::layers::maxpool::view(shape, x, d, low, 0);
                 w.advice[seg] = super::prover::to_field(&v);
+            }
+            if let (Some(c), Some(&first)) = (cheat.as_deref_mut(), segs.first()) {
+                // The views are consecutive advice segments.
+                let end = first + segs.len();
+                if segs.iter().enumerate().all(|(k, &s)| s == first + k) {
+                    c.window_views(l, &mut w.advice[first..end]);
+                }
             }
         }
     }
@@ -3314,6 +3322,45 @@ mod tests {
                     );
                     rejected::<F, E>(&model, &mut committed, &mut edit);
                 }
+            }
+        }
+    }
+
+    /// Witness edits of a window max-pool's committed views, after they are filled.
+    struct ViewEdit(usize, usize);
+
+    impl<F: Field, E> super::super::prover::Cheat<F, E> for ViewEdit {
+        fn after_layer(&mut self, _: usize, _: super::super::prover::WitnessMut<'_, F>) {}
+
+        fn multiplicities(&mut self, _: &mut [F]) {}
+
+        fn window_views(&mut self, layer: usize, views: &mut [Vec<F>]) {
+            if layer == self.0 {
+                let k = self.1.min(views.len() - 1);
+                views[k][1] += F::ONE;
+            }
+        }
+    }
+
+    /// A window max-pool's committed extended view edited in one entry after the views are
+    /// filled (the rest honest): the views step ties each view to its input, so the proof is
+    /// rejected at the opening — the first and the last offset's view, for a pool of the input
+    /// and of a later tensor.
+    #[test]
+    fn window_max_pool_view_edits_are_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        for pool_input in [0, 1] {
+            let model = window_model(4, pool_input);
+            let mut rng = StdRng::seed_from_u64(5);
+            let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+            let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
+            let at = (0..zp.plan.steps.len())
+                .find(|&l| matches!(zp.plan.steps[l], Step::MaxPoolWindow { .. }))
+                .unwrap();
+            assert!(zp.views[at].windows(2).all(|p| p[1] == p[0] + 1));
+            for k in [0, usize::MAX] {
+                rejected::<F, E>(&model, &mut committed, &mut ViewEdit(at, k));
             }
         }
     }
