@@ -3491,7 +3491,12 @@ mod tiny_tests {
         let mut rng = StdRng::seed_from_u64(1);
         for (shape, i, o) in [(1, 1, 1), (1, 1, 2), (2, 2, 1)] {
             let m = model(&[shape], vec![dense(&mut rng, i, o)], 1);
-            both(&m, 2);
+            // BN254 (slower) on the first.
+            if i == 1 && o == 1 {
+                both(&m, 2);
+            } else {
+                zk_round_trip::<Goldilocks, GoldilocksExt2>(&m, 2);
+            }
         }
         let m = model(&[1, 1, 1], vec![conv(&mut rng, 1, 1, 1, 0)], 3);
         both(&m, 4);
@@ -3543,15 +3548,19 @@ mod tiny_tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(6))]
+        #![proptest_config(ProptestConfig::with_cases(5))]
         /// Every tiny model the zero-knowledge plan accepts proves and verifies, on both
-        /// fields.
+        /// fields (BN254, slower, on odd seeds).
         #[test]
         fn tiny_models_prove_in_zero_knowledge(seed in any::<u64>()) {
             let m = tiny(seed);
             let accepted = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&m, COLUMN_VARS, false);
             prop_assume!(accepted.is_ok());
-            both(&m, seed);
+            if seed % 2 == 1 {
+                both(&m, seed);
+            } else {
+                zk_round_trip::<Goldilocks, GoldilocksExt2>(&m, seed);
+            }
         }
     }
 }
