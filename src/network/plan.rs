@@ -475,16 +475,20 @@ impl Plan {
         Self::with_options(model, policy, column_vars, false)
     }
 
-    /// [`Plan::with_columns`], and with `window_input_pools` every max-pool of the network's
-    /// input takes the window protocol, the 2×2 stride-2 one included (the zero-knowledge plan:
-    /// its sub-grid views would be placed on the input's commitment together with the maxima).
+    /// [`Plan::with_columns`], and with `zk` (the zero-knowledge plan) every max-pool of the
+    /// network's input takes the window protocol, the 2×2 stride-2 one included (its sub-grid
+    /// views would be placed on the input's commitment together with the maxima), and every
+    /// tensor has at least one variable: a tensor of one entry is padded to two (its first
+    /// dimension's), so that every claim on a committed segment has a random coordinate and no
+    /// two claims read its commitment's mask at one point (`pcs::zk` refuses them:
+    /// `SharedMask`).
     pub(crate) fn with_options(
         model: &Model,
         policy: ConvPolicy,
         column_vars: usize,
-        window_input_pools: bool,
+        zk: bool,
     ) -> Result<Self, NetworkError> {
-        Self::build(model, policy, column_vars, window_input_pools, 0)
+        Self::build(model, policy, column_vars, zk, 0)
     }
 
     /// The plan of a batch proof of `2^batch_vars` inputs ([`Plan::batch_vars`]), committed
@@ -504,15 +508,17 @@ impl Plan {
         model: &Model,
         policy: ConvPolicy,
         column_vars: usize,
-        window_input_pools: bool,
+        zk: bool,
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
+        let window_input_pools = zk;
+        let padded = |d: Dims| pad_single_entry(d, zk);
         if !(1..=MAX_VARS).contains(&column_vars) {
             return Err(NetworkError::ColumnVars(column_vars));
         }
         let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
-        let input_dims = Dims::new(&model.input_shape);
+        let input_dims = padded(Dims::new(&model.input_shape));
         Self::check_tensor(None, &input_dims, batch_vars)?;
         let mut p = Plan {
             dims: vec![input_dims],
@@ -597,7 +603,7 @@ impl Plan {
                             limit: MAX_KERNEL_AREA as u128,
                         });
                     }
-                    let output = Dims::new(out_shape);
+                    let output = padded(Dims::new(out_shape));
                     let shape = ConvShape {
                         input: input.clone(),
                         output: output.clone(),
@@ -634,7 +640,7 @@ impl Plan {
                             "a dense layer on a tensor that is not 1-D".into(),
                         ));
                     }
-                    let output = Dims::new(out_shape);
+                    let output = padded(Dims::new(out_shape));
                     let (vo, vi) = (output.vars[0], input.vars[0]);
                     let weights = p.weight_seg(d.out_features, vo, d.in_features, vi);
                     let bias = p.bias(d.out_features, vo);
@@ -648,7 +654,7 @@ impl Plan {
                     (step, output, src)
                 }
                 Layer::AvgPool2d(a) => {
-                    let output = Dims::new(out_shape);
+                    let output = padded(Dims::new(out_shape));
                     let shape = ConvShape {
                         input: input.clone(),
                         output: output.clone(),
@@ -721,10 +727,10 @@ impl Plan {
                         && input.shape[2] % 2 == 0
                         && !(window_input_pools && p.sources[tin] == Source::Input);
                     if sub_grid {
-                        let output = Dims {
+                        let output = padded(Dims {
                             shape: out_shape.clone(),
                             vars: vec![input.vars[0], input.vars[1] - 1, input.vars[2] - 1],
-                        };
+                        });
                         let nv = output.num_vars();
                         let segs = [p.advice_seg(nv), p.advice_seg(nv), p.advice_seg(nv)];
                         let view = |dy, dx| {
@@ -747,7 +753,7 @@ impl Plan {
                         let src = Source::Committed(vec![(segs[2], 1)]);
                         (Step::MaxPool { segs }, output, src)
                     } else {
-                        let output = Dims::new(out_shape);
+                        let output = padded(Dims::new(out_shape));
                         let shape = ConvShape {
                             input: input.clone(),
                             output: output.clone(),
@@ -768,9 +774,11 @@ impl Plan {
                         (Step::MaxPoolWindow { shape, segs }, output, src)
                     }
                 }
-                Layer::Flatten { .. } => (Step::Flatten, Dims::new(out_shape), Source::Derived),
+                Layer::Flatten { .. } => {
+                    (Step::Flatten, padded(Dims::new(out_shape)), Source::Derived)
+                }
                 Layer::Concat(_) => {
-                    let output = Dims::new(out_shape);
+                    let output = padded(Dims::new(out_shape));
                     let mut channels = Vec::with_capacity(reads.len());
                     for &t in &reads {
                         let d = &p.dims[t];
@@ -855,4 +863,15 @@ impl Plan {
         }
         Ok(p)
     }
+}
+
+/// `d`, with one variable on its first dimension if `pad` and it has none (one entry): see
+/// [`Plan::with_options`].
+fn pad_single_entry(mut d: Dims, pad: bool) -> Dims {
+    if pad && d.num_vars() == 0 {
+        if let Some(v) = d.vars.first_mut() {
+            *v = 1;
+        }
+    }
+    d
 }

@@ -127,6 +127,9 @@ pub(crate) trait Cheat<F, E> {
     fn after_layer(&mut self, layer: usize, witness: WitnessMut<'_, F>);
     /// Called on the range multiplicities before they are committed.
     fn multiplicities(&mut self, m: &mut [F]);
+    /// Called (zero-knowledge prover) on a window max-pool's committed extended views, one
+    /// table per offset, after they are filled and before the advice is committed.
+    fn window_views(&mut self, _layer: usize, _views: &mut [Vec<F>]) {}
     /// Called on the column values of claim `claim` on `table` ("model" or "advice") before
     /// they are sent, with the columns they are of and their `eq(z_hi, j)`
     /// ([`super::columns`]).

@@ -451,6 +451,164 @@ fn golden_proof_keeps_verifying() {
     );
 }
 
+/// The golden zero-knowledge files: the model, its hiding commitment, the statement's input
+/// and output, and the proof's bytes (with the golden `every-kind` model and input).
+fn golden_zk() -> (
+    zkcnn::model::Model,
+    zkcnn::pcs::zk::ZkCommitment,
+    Vec<i64>,
+    Vec<i64>,
+    Vec<u8>,
+) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    let model = zkcnn::model::Model::from_json(
+        &std::fs::read_to_string(dir.join("every-kind.json")).unwrap(),
+    )
+    .unwrap();
+    let (x, y) = golden_io(&dir.join("every-kind.io.json"));
+    let commitment =
+        zkcnn::codec::from_bytes(&std::fs::read(dir.join("every-kind.zk.commitment")).unwrap())
+            .unwrap();
+    let bytes = std::fs::read(dir.join("every-kind.zk.proof")).unwrap();
+    (model, commitment, x, y, bytes)
+}
+
+/// A committed zero-knowledge proof keeps verifying: `fixtures/golden/every-kind.zk.commitment`
+/// (the golden model's hiding commitment, from `StdRng` seed 13) and `every-kind.zk.proof` (the
+/// proof of the golden input's output, the prover's randomness continuing from that seed).
+/// Regenerated with the transparent golden files, by `ZKCNN_REGENERATE_GOLDEN=1 cargo test
+/// --test suite golden`, when the format changes on purpose. A changed byte of the proof (a
+/// sample of positions across it, the header included) or of the commitment is refused, never
+/// accepted and never a panic.
+#[test]
+fn golden_zk_proof_keeps_verifying() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
+    if std::env::var_os("ZKCNN_REGENERATE_GOLDEN").is_some() {
+        // The transparent golden test may be rewriting the model and statement files: the same
+        // model and input from their seeds.
+        let model = every_kind(1);
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 5);
+        let mut rng = StdRng::seed_from_u64(13);
+        let mut committed = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let (output, proof) =
+            network::prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let c = &committed.commitment;
+        let digest = network::zk_statement_digest(&model, c, network::ZkInput::Public(&x), &y);
+        std::fs::write(
+            dir.join("every-kind.zk.commitment"),
+            zkcnn::codec::to_bytes(c),
+        )
+        .unwrap();
+        std::fs::write(dir.join("every-kind.zk.proof"), proof.to_bytes(digest)).unwrap();
+    }
+    let (model, c, x, y, bytes) = golden_zk();
+    let digest = network::zk_statement_digest(&model, &c, network::ZkInput::Public(&x), &y);
+    let proof = network::ZkNetworkProof::<F, E>::from_bytes(&bytes, digest).unwrap();
+    network::verify_zk(&model, &c, &x, &y, &proof).unwrap();
+    // The architecture alone suffices.
+    network::verify_zk(&model.architecture(), &c, &x, &y, &proof).unwrap();
+    let check = |bytes: &[u8], c: &zkcnn::pcs::zk::ZkCommitment| {
+        let digest = network::zk_statement_digest(&model, c, network::ZkInput::Public(&x), &y);
+        network::ZkNetworkProof::<F, E>::from_bytes(bytes, digest)
+            .ok()
+            .map(|p| network::verify_zk(&model, c, &x, &y, &p))
+    };
+    let header = network::proof::HEADER_BYTES;
+    let step = bytes.len() / 48 + 1;
+    for pos in (0..header).chain((header..bytes.len()).step_by(step)) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x10;
+        assert!(
+            !matches!(check(&b, &c), Some(Ok(()))),
+            "a change at byte {pos} accepted"
+        );
+    }
+    let cbytes = zkcnn::codec::to_bytes(&c);
+    for pos in (0..cbytes.len()).step_by(cbytes.len() / 8 + 1) {
+        let mut b = cbytes.clone();
+        b[pos] ^= 0x01;
+        if let Ok(other) = zkcnn::codec::from_bytes::<zkcnn::pcs::zk::ZkCommitment>(&b) {
+            assert!(
+                !matches!(check(&bytes, &other), Some(Ok(()))),
+                "a change at commitment byte {pos} accepted"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// The zero-knowledge readers on arbitrary bytes and on random mutations of the golden
+    /// proof and commitment: `ZkNetworkProof::from_bytes` then `verify_zk`, the hiding
+    /// commitment's decoder, and the private files of a committed model and a committed input
+    /// (`ZkCommittedModel::load`, `ZkCommittedInput::load`) give `Err` — never a panic, never
+    /// an accepted changed proof.
+    #[test]
+    fn zk_readers_never_panic(
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        edits in proptest::collection::vec(
+            (proptest::prelude::any::<usize>(), 1u8..=255),
+            1..6,
+        ),
+        cut in proptest::prelude::any::<usize>(),
+    ) {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let (model, c, x, y, bytes) = golden_zk();
+        let digest = network::zk_statement_digest(&model, &c, network::ZkInput::Public(&x), &y);
+        // Arbitrary bytes, and the golden header followed by them.
+        let mut headed = bytes[..network::proof::HEADER_BYTES].to_vec();
+        headed.extend_from_slice(&noise);
+        for b in [&noise, &headed] {
+            let got = network::ZkNetworkProof::<F, E>::from_bytes(b, digest)
+                .ok()
+                .map(|p| network::verify_zk(&model, &c, &x, &y, &p));
+            proptest::prop_assert!(!matches!(got, Some(Ok(()))));
+        }
+        // Random byte changes of the golden proof, and a truncation.
+        let mut changed = bytes.clone();
+        for &(at, d) in &edits {
+            let at = at % changed.len();
+            changed[at] ^= d;
+        }
+        let truncated = &bytes[..cut % bytes.len()];
+        for b in [&changed[..], truncated] {
+            let got = network::ZkNetworkProof::<F, E>::from_bytes(b, digest)
+                .ok()
+                .map(|p| network::verify_zk(&model, &c, &x, &y, &p));
+            proptest::prop_assert!(!matches!(got, Some(Ok(()))));
+        }
+        // The hiding commitment's decoder, and the private files' readers.
+        let cbytes = zkcnn::codec::to_bytes(&c);
+        let mut cchanged = cbytes.clone();
+        for &(at, d) in &edits {
+            let at = at % cchanged.len();
+            cchanged[at] ^= d;
+        }
+        for b in [&noise[..], &cchanged[..]] {
+            if let Ok(other) = zkcnn::codec::from_bytes::<zkcnn::pcs::zk::ZkCommitment>(b) {
+                proptest::prop_assert!(other != c || b == &cbytes[..]);
+            }
+        }
+        proptest::prop_assert!(
+            network::ZkCommittedModel::<F>::load::<E>(&model, c.clone(), &mut &noise[..]).is_err()
+        );
+        let input = ndarray::ArrayD::from_shape_vec(model.input_shape.clone(), x.clone()).unwrap();
+        proptest::prop_assert!(network::ZkCommittedInput::<F>::load::<E>(
+            &model,
+            &input,
+            c.clone(),
+            &mut &noise[..]
+        )
+        .is_err());
+    }
+}
+
 /// A proof of an older format is refused by its version, before anything else:
 /// `every-kind.v2.proof` is the golden proof of format 2 (before every requantization was
 /// checked at a fresh point and biases were committed as limbs), `every-kind.v3.proof` of format
