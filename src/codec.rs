@@ -35,3 +35,77 @@ pub fn from_bytes<T: CanonicalDeserialize>(mut bytes: &[u8]) -> Result<T, Decode
         Err(DecodeError::TrailingBytes { count: bytes.len() })
     }
 }
+
+/// An optional value at the very end of an encoding, written without a tag: nothing when
+/// absent, its encoding when present; it decodes as present exactly when bytes remain. So a
+/// type that gains a `Trailing` last field keeps the bytes (and the meaning) of every value
+/// where it is absent: the activations' lookup proof was added to network proofs this way,
+/// without changing the format of proofs of models without activations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trailing<T>(pub Option<T>);
+
+impl<T: CanonicalSerialize> CanonicalSerialize for Trailing<T> {
+    fn serialize_with_mode<W: ark_serialize::Write>(
+        &self,
+        writer: W,
+        compress: ark_serialize::Compress,
+    ) -> Result<(), ark_serialize::SerializationError> {
+        match &self.0 {
+            Some(v) => v.serialize_with_mode(writer, compress),
+            None => Ok(()),
+        }
+    }
+
+    fn serialized_size(&self, compress: ark_serialize::Compress) -> usize {
+        self.0.as_ref().map_or(0, |v| v.serialized_size(compress))
+    }
+}
+
+impl<T: ark_serialize::Valid> ark_serialize::Valid for Trailing<T> {
+    fn check(&self) -> Result<(), ark_serialize::SerializationError> {
+        self.0.as_ref().map_or(Ok(()), |v| v.check())
+    }
+}
+
+impl<T: CanonicalDeserialize> CanonicalDeserialize for Trailing<T> {
+    fn deserialize_with_mode<R: ark_serialize::Read>(
+        mut reader: R,
+        compress: ark_serialize::Compress,
+        validate: ark_serialize::Validate,
+    ) -> Result<Self, ark_serialize::SerializationError> {
+        let mut first = [0u8; 1];
+        loop {
+            match reader.read(&mut first) {
+                Ok(0) => return Ok(Trailing(None)),
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let chained = ark_serialize::Read::chain(&first[..], reader);
+        T::deserialize_with_mode(chained, compress, validate).map(|v| Trailing(Some(v)))
+    }
+}
+
+#[cfg(test)]
+mod trailing_tests {
+    use super::*;
+
+    #[test]
+    fn trailing_is_absent_without_bytes() {
+        let some: (u32, Trailing<u64>) = (7, Trailing(Some(9)));
+        let none: (u32, Trailing<u64>) = (7, Trailing(None));
+        assert_eq!(to_bytes(&none), to_bytes(&7u32));
+        assert_eq!(
+            from_bytes::<(u32, Trailing<u64>)>(&to_bytes(&some)),
+            Ok(some)
+        );
+        assert_eq!(
+            from_bytes::<(u32, Trailing<u64>)>(&to_bytes(&none)),
+            Ok(none)
+        );
+        // A partial trailing value is malformed.
+        let bytes = to_bytes(&(7u32, Trailing(Some(9u64))));
+        assert!(from_bytes::<(u32, Trailing<u64>)>(&bytes[..6]).is_err());
+    }
+}
