@@ -472,3 +472,34 @@ fn activation_json_round_trips_and_bad_parameters_are_named() {
     assert_ne!(unknown, json);
     assert!(Model::from_json(&unknown).is_err());
 }
+
+/// What an activation adds to a proof: conv(8 → 8, 16×16) → {ReLU, Sigmoid, Sigmoid + Tanh}
+/// → flatten → dense, proof parts in bytes and prove time (run it with `--release`).
+#[test]
+#[ignore]
+fn activation_cost() {
+    use std::time::Instant;
+    let fs = functions();
+    for (name, tail) in [
+        ("relu", vec![Layer::RELU]),
+        ("sigmoid", vec![act(fs[4].clone(), None)]),
+        (
+            "sigmoid+tanh",
+            vec![act(fs[4].clone(), None), act(fs[5].clone(), None)],
+        ),
+    ] {
+        let mut layers = vec![conv(8, 8, 1)];
+        layers.extend(tail);
+        layers.push(Layer::FLATTEN);
+        layers.push(dense(8 * 16 * 16, 2));
+        let m = calibrated(layers, vec![8, 16, 16], 1);
+        let committed = network::commit_model::<G, G2>(&m).unwrap();
+        let input = zoo::random_input(&m.input_shape, 8, 1);
+        let t = Instant::now();
+        let (_, proof) = network::prove::<G, G2>(&m, &committed, &input).unwrap();
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let parts = proof.part_sizes();
+        let total: usize = parts.iter().map(|p| p.1).sum();
+        println!("| {name} | {ms:.1} ms | {total} B | {parts:?} |");
+    }
+}
