@@ -503,3 +503,23 @@ fn activation_cost() {
         println!("| {name} | {ms:.1} ms | {total} B | {parts:?} |");
     }
 }
+
+/// Edit `x`: in conv → tanh → sigmoid (unread), the tanh's output (the sigmoid's `x`) set to
+/// `T(x + 1)` at one position and the sigmoid recomputed from it honestly; the pair of the
+/// first activation is no table entry.
+#[test]
+fn an_edited_input_is_rejected() {
+    let f = tanh();
+    let layers = vec![
+        conv(1, 2, 5),
+        act(f.clone(), None),
+        act(functions()[4].clone(), None),
+        Layer::Flatten { input: Some(1) },
+        dense(2 * 3 * 3, 6),
+    ];
+    let m = calibrated(layers, vec![1, 3, 3], 5);
+    let (pos, other) = movable(&m, &f);
+    let verdict = cheat_activation::<G, G2>(&m, |y, w| w.advice[y][pos] = from_i64(other), |_| {});
+    assert_eq!(verdict, Err(VerifyError::Lookup(RangeError::RootMismatch)));
+    assert_eq!(cheat_activation::<G, G2>(&m, |_, _| {}, |_| {}), Ok(()));
+}
