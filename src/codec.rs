@@ -27,8 +27,15 @@ pub fn to_bytes<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
 
 /// Decodes a value; every byte must be used.
 pub fn from_bytes<T: CanonicalDeserialize>(mut bytes: &[u8]) -> Result<T, DecodeError> {
-    let value =
-        T::deserialize_compressed(&mut bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let value = T::deserialize_compressed(&mut bytes).map_err(|e| {
+        // A `Trailing` field whose bytes are not its value: they are bytes left over.
+        if let ark_serialize::SerializationError::IoError(io) = &e {
+            if let Some(LeftOver(count)) = io.get_ref().and_then(|i| i.downcast_ref::<LeftOver>()) {
+                return DecodeError::TrailingBytes { count: *count };
+            }
+        }
+        DecodeError::Malformed(e.to_string())
+    })?;
     if bytes.is_empty() {
         Ok(value)
     } else {
@@ -73,19 +80,32 @@ impl<T: CanonicalDeserialize> CanonicalDeserialize for Trailing<T> {
         compress: ark_serialize::Compress,
         validate: ark_serialize::Validate,
     ) -> Result<Self, ark_serialize::SerializationError> {
-        let mut first = [0u8; 1];
-        loop {
-            match reader.read(&mut first) {
-                Ok(0) => return Ok(Trailing(None)),
-                Ok(_) => break,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest)?;
+        if rest.is_empty() {
+            return Ok(Trailing(None));
         }
-        let chained = ark_serialize::Read::chain(&first[..], reader);
-        T::deserialize_with_mode(chained, compress, validate).map(|v| Trailing(Some(v)))
+        let mut bytes = &rest[..];
+        match T::deserialize_with_mode(&mut bytes, compress, validate) {
+            Ok(v) if bytes.is_empty() => Ok(Trailing(Some(v))),
+            // Bytes that are not exactly a value: left over after the rest ([`from_bytes`]
+            // reports them as [`DecodeError::TrailingBytes`]).
+            _ => Err(std::io::Error::other(LeftOver(rest.len())).into()),
+        }
     }
 }
+
+/// The bytes after a decoded value that a [`Trailing`] field could not read as its value.
+#[derive(Debug)]
+struct LeftOver(usize);
+
+impl std::fmt::Display for LeftOver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes left over", self.0)
+    }
+}
+
+impl std::error::Error for LeftOver {}
 
 #[cfg(test)]
 mod trailing_tests {
@@ -104,8 +124,17 @@ mod trailing_tests {
             from_bytes::<(u32, Trailing<u64>)>(&to_bytes(&none)),
             Ok(none)
         );
-        // A partial trailing value is malformed.
+        // Bytes that are not a whole trailing value are left over.
         let bytes = to_bytes(&(7u32, Trailing(Some(9u64))));
-        assert!(from_bytes::<(u32, Trailing<u64>)>(&bytes[..6]).is_err());
+        assert_eq!(
+            from_bytes::<(u32, Trailing<u64>)>(&bytes[..6]),
+            Err(DecodeError::TrailingBytes { count: 2 })
+        );
+        let mut long = bytes.clone();
+        long.push(1);
+        assert_eq!(
+            from_bytes::<(u32, Trailing<u64>)>(&long),
+            Err(DecodeError::TrailingBytes { count: 9 })
+        );
     }
 }
