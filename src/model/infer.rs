@@ -472,6 +472,16 @@ impl<'a> Engine<'a> {
                 shift: d.shift,
             },
             Layer::Relu { .. } => Computed::Output(prev.iter().map(|&x| x.max(0)).collect()),
+            Layer::Activation(a) => {
+                // Validated inputs lie in [−L, L]: entry x + L of the table.
+                let table = super::activation::table(&a.function, self.model.activation_bits);
+                let l = self.amax;
+                Computed::Output(
+                    prev.iter()
+                        .map(|&x| table[(x.clamp(-l, l) + l) as usize])
+                        .collect(),
+                )
+            }
             Layer::MaxPool2d(MaxPool2d {
                 size,
                 stride,

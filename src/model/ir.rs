@@ -73,6 +73,20 @@ pub enum Layer {
     Add(Add),
     /// Channel concatenation of 3-D tensors `[c_k, h, w]` (same `h`, `w`): `[Σ c_k, h, w]`.
     Concat(Concat),
+    /// An element-wise function given by a public table over the activation range
+    /// (`spec/activation.md`).
+    Activation(Activation),
+}
+
+/// An element-wise activation `y = T(x)` ([`activation::table`](super::activation::table)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activation {
+    /// The function and its parameters.
+    pub function: super::activation::Function,
+    /// The tensor read ([`Input`]); absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
 }
 
 /// The tensor a one-input layer reads: `None` (absent from the JSON) is the previous layer's
@@ -102,6 +116,7 @@ enum LayerRepr {
     Flatten(Unary),
     Add(Add),
     Concat(Concat),
+    Activation(Activation),
 }
 
 /// An object with no fields but the optional `input`.
@@ -123,6 +138,7 @@ impl From<LayerRepr> for Layer {
             LayerRepr::Flatten(Unary { input }) => Layer::Flatten { input },
             LayerRepr::Add(a) => Layer::Add(a),
             LayerRepr::Concat(c) => Layer::Concat(c),
+            LayerRepr::Activation(a) => Layer::Activation(a),
         }
     }
 }
@@ -329,6 +345,8 @@ pub enum LayerKind {
     Add,
     /// [`Layer::Concat`].
     Concat,
+    /// [`Layer::Activation`].
+    Activation,
 }
 
 impl LayerKind {
@@ -343,6 +361,7 @@ impl LayerKind {
             LayerKind::Flatten => "Flatten",
             LayerKind::Add => "Add",
             LayerKind::Concat => "Concat",
+            LayerKind::Activation => "Activation",
         }
     }
 
@@ -373,6 +392,7 @@ impl Layer {
             Layer::Flatten { .. } => LayerKind::Flatten,
             Layer::Add(_) => LayerKind::Add,
             Layer::Concat(_) => LayerKind::Concat,
+            Layer::Activation(_) => LayerKind::Activation,
         }
     }
 
@@ -383,9 +403,11 @@ impl Layer {
             Layer::Dense(d) => Some(d.shift),
             Layer::AvgPool2d(a) => Some(a.shift),
             Layer::Add(a) => Some(a.shift),
-            Layer::Relu { .. } | Layer::MaxPool2d(_) | Layer::Flatten { .. } | Layer::Concat(_) => {
-                None
-            }
+            Layer::Relu { .. }
+            | Layer::MaxPool2d(_)
+            | Layer::Flatten { .. }
+            | Layer::Concat(_)
+            | Layer::Activation(_) => None,
         }
     }
 
@@ -407,6 +429,7 @@ impl Layer {
             | Layer::MaxPool2d(MaxPool2d { input, .. })
             | Layer::AvgPool2d(AvgPool2d { input, .. })
             | Layer::Relu { input }
+            | Layer::Activation(Activation { input, .. })
             | Layer::Flatten { input } => vec![or_prev(input)],
             Layer::Add(Add { from, input, .. }) => vec![or_prev(input), from.saturating_add(1)],
             Layer::Concat(Concat { inputs }) => inputs.clone(),
@@ -428,8 +451,11 @@ impl Layer {
             Layer::Dense(d) => d.shift = shift,
             Layer::AvgPool2d(a) => a.shift = shift,
             Layer::Add(a) => a.shift = shift,
-            Layer::Relu { .. } | Layer::MaxPool2d(_) | Layer::Flatten { .. } | Layer::Concat(_) => {
-            }
+            Layer::Relu { .. }
+            | Layer::MaxPool2d(_)
+            | Layer::Flatten { .. }
+            | Layer::Concat(_)
+            | Layer::Activation(_) => {}
         }
     }
 }

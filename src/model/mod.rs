@@ -24,6 +24,7 @@
 //! * [`zoo`] — seeded LeNet-5, a small VGG and VGG-16 (CIFAR), and the DAGs a small ResNet and
 //!   Fire modules, with random int8 weights and calibrated shifts.
 
+pub mod activation;
 pub mod file;
 pub mod infer;
 pub mod ir;

@@ -348,6 +348,16 @@ pub enum ModelError {
         /// Shape of layer `from`'s output.
         other: Vec<usize>,
     },
+    /// An activation's function has bad parameters.
+    #[error("layer {layer} ({kind}): {source}")]
+    ActivationFunction {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// What is wrong.
+        source: super::activation::FunctionError,
+    },
 }
 
 impl ModelError {
@@ -373,6 +383,7 @@ impl ModelError {
             | AddShapeMismatch { layer, .. }
             | InputNotEarlier { layer, .. }
             | ConcatShapeMismatch { layer, .. }
+            | ActivationFunction { layer, .. }
             | WeightsInArchitecture { layer, .. } => Some(*layer),
             Json { .. }
             | SplitModel { .. }
@@ -474,6 +485,16 @@ impl Model {
                 Layer::Conv2d(c) => conv2d_shape(at, &ctx, c, incoming)?,
                 Layer::Dense(d) => dense_shape(at, &ctx, d, incoming)?,
                 Layer::Relu { .. } => incoming.clone(),
+                Layer::Activation(a) => {
+                    a.function
+                        .check()
+                        .map_err(|source| ModelError::ActivationFunction {
+                            layer: at.layer,
+                            kind: at.kind,
+                            source,
+                        })?;
+                    incoming.clone()
+                }
                 Layer::MaxPool2d(m) => max_pool_shape(at, m, incoming)?,
                 Layer::AvgPool2d(AvgPool2d {
                     size,

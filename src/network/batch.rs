@@ -209,10 +209,18 @@ fn concat_witness<F: BaseField, E>(
         }
         None => crate::range::multiplicities(&refs, bits).map_err(NetworkError::Range)?,
     };
+    // Activations are refused in a batch of more than one slot (`Plan::batched`): a batch of
+    // one carries its input's lookup columns as they are.
+    let (lookup_columns, lookup_table) = match singles {
+        [one] if slots == 1 => (one.lookup_columns.clone(), one.lookup_table.clone()),
+        _ => (Vec::new(), Vec::new()),
+    };
     Ok(Witness {
         ints,
         advice,
         columns,
+        lookup_columns,
+        lookup_table,
     })
 }
 

@@ -36,6 +36,31 @@ impl<F, E, A: FnMut(usize, WitnessMut<'_, F>), M: FnMut(&mut [F])> Cheat<F, E> f
     }
 }
 
+/// [`Edits`] with the activations' lookup multiplicities edited too.
+struct LookupEdits<A, M, L> {
+    edits: Edits<A, M>,
+    lookup: L,
+}
+
+impl<F, E, A, M, L> Cheat<F, E> for LookupEdits<A, M, L>
+where
+    A: FnMut(usize, WitnessMut<'_, F>),
+    M: FnMut(&mut [F]),
+    L: FnMut(&mut [F]),
+{
+    fn after_layer(&mut self, layer: usize, witness: WitnessMut<'_, F>) {
+        (self.edits.after_layer)(layer, witness)
+    }
+
+    fn multiplicities(&mut self, m: &mut [F]) {
+        (self.edits.multiplicities)(m)
+    }
+
+    fn lookup_multiplicities(&mut self, m: &mut [F]) {
+        (self.lookup)(m)
+    }
+}
+
 /// A column-value edit: table ("model" or "advice"), claim, the columns with their
 /// `eq(z_hi, j)`, and the values to edit.
 struct ColumnEdit<C>(C);
@@ -104,6 +129,34 @@ pub fn prove_batch_edited<F: BaseField + FftField, E: ExtField<F>>(
         inputs,
         &mut Vec::new(),
         Some((edited, &mut edits)),
+    )
+}
+
+/// [`prove_edited`] with `lookup` called on the activations' lookup multiplicities (computed
+/// from the edited witness, counting only the entries in the table) before they are committed.
+pub fn prove_edited_lookup<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F, E>,
+    input: &ArrayD<i64>,
+    policy: ConvPolicy,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+    lookup: impl FnMut(&mut [F]),
+) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
+    let mut edits = LookupEdits {
+        edits: Edits {
+            after_layer,
+            multiplicities,
+        },
+        lookup,
+    };
+    prove_inner(
+        model,
+        committed,
+        input,
+        policy,
+        &mut Vec::new(),
+        Some(&mut edits),
     )
 }
 

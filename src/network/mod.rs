@@ -98,6 +98,10 @@ pub struct Proof<F: Field, E: Field> {
     /// commitment together, the one with more variables first (a Basefold joint opening,
     /// [`basefold::open_parts`]).
     pub opening: basefold::Proof<F, E>,
+    /// The activations' lookup (`spec/activation.md`), when the model has activations: last,
+    /// and absent from the bytes when `None`, so proofs of models without activations keep
+    /// format 7's bytes.
+    pub lookup: crate::codec::Trailing<crate::range::Proof<E>>,
 }
 
 /// Why a model cannot be proven, or proving failed.
@@ -249,6 +253,21 @@ pub enum VerifyError {
     Leftover {
         /// What is left.
         what: &'static str,
+    },
+    /// The proof has an activation lookup and the model no activation, or the other way round.
+    #[error("the proof's activation lookup is {}", if *.model_has { "missing" } else { "unexpected: the model has no activation" })]
+    LookupPresence {
+        /// Whether the model has activations.
+        model_has: bool,
+    },
+    /// The activations' lookup failed.
+    #[error("activation lookup: {0}")]
+    Lookup(crate::range::RangeError),
+    /// An activation lookup column's claimed value does not match its terms.
+    #[error("activation lookup column {column}: the claimed value does not match its terms")]
+    LookupColumn {
+        /// The column (one per activation layer, in layer order).
+        column: usize,
     },
     /// The range check failed.
     #[error("range check: {0}")]

@@ -155,6 +155,15 @@ pub enum Step {
         /// Segments of `m_1, …`; the last is the output.
         segs: Vec<usize>,
     },
+    /// An element-wise activation `y = T_tag(x)` by lookup (`spec/activation.md`): `y` is
+    /// committed, range-checked as `y + 2^{B−1} ∈ [0, 2^B)`, and the pair `(x, y)` looked up
+    /// in the plan's [`Lookup`] table as function `tag`.
+    Activation {
+        /// Segment of `y`.
+        y: usize,
+        /// The function's index in [`Lookup::functions`].
+        tag: usize,
+    },
     /// Flatten (derived output).
     Flatten,
     /// Channel concatenation ([`concat`](mod@concat)): each claim on the output becomes one
@@ -250,6 +259,48 @@ pub struct Plan {
     /// (`dims` have a leading batch dimension; the steps' shapes stay a single input's). 0 for
     /// a proof of one input.
     pub batch_vars: usize,
+    /// The activations' lookup argument, when the model has activations.
+    pub lookup: Option<Lookup>,
+}
+
+/// The activations' lookup argument: one table for every [`Step::Activation`] of the model,
+/// entry `tag·2^B + u` (`u ≥ 1`, `t = u − 2^{B−1}`) the pair
+/// `u + 2^B·(T_tag(t) + 2^{B−1}) + 2^{2B}·tag`, every other entry 0 (`spec/activation.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    /// The distinct functions, in order of first use.
+    pub functions: Vec<crate::model::activation::Function>,
+    /// One lookup column per activation layer: `x + 2^B·y + c_tag·Valid`, with
+    /// `c_tag = 2^{B−1}·(1 + 2^B) + 2^{2B}·tag`.
+    pub columns: Vec<Column>,
+    /// The advice segment of the lookup's multiplicities.
+    pub multiplicities: usize,
+    /// The table's variables: `B + ⌈log2 |functions|⌉`.
+    pub bits: usize,
+}
+
+impl Lookup {
+    /// The table's entries as integers ([`Lookup`]), for activation bits `bits`.
+    pub fn table_ints(&self, bits: u32) -> Vec<i64> {
+        let off = 1i64 << (bits - 1);
+        let mut out = vec![0i64; 1 << self.bits];
+        for (tag, f) in self.functions.iter().enumerate() {
+            let t = crate::model::activation::table(f, bits);
+            for (i, &y) in t.iter().enumerate() {
+                let u = i as i64 + 1;
+                out[(tag << bits) + i + 1] = u + ((y + off) << bits) + ((tag as i64) << (2 * bits));
+            }
+        }
+        out
+    }
+
+    /// The table as field elements.
+    pub fn table<F: crate::field::BaseField>(&self, bits: u32) -> Vec<F> {
+        self.table_ints(bits)
+            .into_iter()
+            .map(crate::field::from_i64)
+            .collect()
+    }
 }
 
 /// A view of a tensor: all of it, or one of the four 2×2 offsets `(dy, dx)` of a max-pool.
@@ -534,7 +585,10 @@ impl Plan {
             columns: Vec::new(),
             column_vars,
             batch_vars,
+            lookup: None,
         };
+        let mut functions: Vec<crate::model::activation::Function> = Vec::new();
+        let mut lookup_columns = Vec::new();
         let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
         // Tensors a max-pool reads: its views' points have fixed coordinates, so they must be
         // committed (a concatenation's output then gets a committed copy).
@@ -568,6 +622,7 @@ impl Plan {
             let batch_refusal = match layer {
                 Layer::AvgPool2d(_) => Some("an average pool"),
                 Layer::Concat(_) => Some("a concatenation"),
+                Layer::Activation(_) => Some("an activation by table lookup"),
                 Layer::MaxPool2d(m)
                     if !(m.size == 2
                         && m.stride == 2
@@ -774,6 +829,49 @@ impl Plan {
                         (Step::MaxPoolWindow { shape, segs }, output, src)
                     }
                 }
+                Layer::Activation(a) => {
+                    // The lookup's claim on `x` comes after the backward pass: `x` must be
+                    // committed or the input, never derived.
+                    if p.sources[tin] == Source::Derived {
+                        return Err(unsupported(format!(
+                            "an activation ({}) of a tensor that is not committed (a flatten's \
+                             or a concatenation's output)",
+                            a.function
+                        )));
+                    }
+                    let tag = match functions.iter().position(|f| *f == a.function) {
+                        Some(t) => t,
+                        None => {
+                            functions.push(a.function.clone());
+                            functions.len() - 1
+                        }
+                    };
+                    let tag_bits = functions.len().next_power_of_two().trailing_zeros();
+                    if bits + tag_bits > crate::range::MAX_BITS as u32 {
+                        return Err(unsupported(format!(
+                            "a {}th distinct activation function at {bits} activation bits \
+                             (the lookup table would exceed 2^{} entries)",
+                            functions.len(),
+                            crate::range::MAX_BITS
+                        )));
+                    }
+                    let nv = input.num_vars();
+                    let y = p.advice_seg(nv);
+                    let off = 1i64 << (bits - 1);
+                    let valid = Operand::Valid(l + 1);
+                    p.column(vec![(Operand::Seg(y), 1), (valid, off)], nv);
+                    let view = Operand::View(View {
+                        tensor: tin,
+                        offset: None,
+                    });
+                    let c = off * (1 + (1i64 << bits)) + ((tag as i64) << (2 * bits));
+                    lookup_columns.push(Column {
+                        terms: vec![(view, 1), (Operand::Seg(y), 1i64 << bits), (valid, c)],
+                        vars: nv,
+                    });
+                    let src = Source::Committed(vec![(y, 1)]);
+                    (Step::Activation { y, tag }, input, src)
+                }
                 Layer::Flatten { .. } => {
                     (Step::Flatten, padded(Dims::new(out_shape)), Source::Derived)
                 }
@@ -825,6 +923,17 @@ impl Plan {
             p.inputs.push(reads);
             p.dims.push(dims);
             p.sources.push(source);
+        }
+        if !functions.is_empty() {
+            let tag_bits = functions.len().next_power_of_two().trailing_zeros() as usize;
+            let lbits = bits as usize + tag_bits;
+            let multiplicities = p.advice_seg(lbits);
+            p.lookup = Some(Lookup {
+                functions,
+                columns: lookup_columns,
+                multiplicities,
+                bits: lbits,
+            });
         }
         p.advice_vars.push(bits as usize);
         p.dims = p.dims.iter().map(|d| d.batched(batch_vars)).collect();

@@ -204,6 +204,7 @@ impl<F: PrimeField, E: Field> Proof<F, E> {
             ),
             ("range check", self.range.compressed_size()),
             ("opening", self.opening.compressed_size()),
+            ("activation lookup", self.lookup.compressed_size()),
         ]
     }
 

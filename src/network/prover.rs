@@ -130,6 +130,8 @@ pub(crate) trait Cheat<F, E> {
     /// Called (zero-knowledge prover) on a window max-pool's committed extended views, one
     /// table per offset, after they are filled and before the advice is committed.
     fn window_views(&mut self, _layer: usize, _views: &mut [Vec<F>]) {}
+    /// Called on the activations' lookup multiplicities before they are committed.
+    fn lookup_multiplicities(&mut self, _m: &mut [F]) {}
     /// Called on the column values of claim `claim` on `table` ("model" or "advice") before
     /// they are sent, with the columns they are of and their `eq(z_hi, j)`
     /// ([`super::columns`]).
@@ -150,6 +152,11 @@ pub(super) struct Witness<F> {
     pub(super) advice: Vec<Vec<F>>,
     /// The range columns' tables (computed once: for the multiplicities, then the range check).
     pub(super) columns: Vec<Vec<F>>,
+    /// The activations' lookup columns' tables and the lookup table (empty without
+    /// activations).
+    pub(super) lookup_columns: Vec<Vec<F>>,
+    /// The lookup table's values.
+    pub(super) lookup_table: Vec<F>,
 }
 
 /// The logical (row-major) values of a padded tensor.
@@ -227,6 +234,11 @@ pub(super) fn witness<F: BaseField, E>(
                 }
             }
             Step::FusedRelu => ints[tin].iter().map(|&v| v.max(0)).collect(),
+            Step::Activation { y, .. } => {
+                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
+                advice[*y] = to_field(&t);
+                t
+            }
             Step::MaxPool { segs } => {
                 let x = &ints[tin];
                 let d = &plan.dims[tin];
@@ -309,8 +321,27 @@ pub(super) fn witness<F: BaseField, E>(
         outs.push(engine.array(l, logical));
     }
     // Multiplicities of every range column.
-    let columns = column_tables::<F>(plan, &ints, &advice);
+    let columns = column_tables::<F>(plan, &plan.columns, &ints, &advice);
     let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+    // The activations' lookup columns and their multiplicities.
+    let (lookup_columns, lookup_table) = match &plan.lookup {
+        None => (Vec::new(), Vec::new()),
+        Some(lk) => {
+            let cols = column_tables::<F>(plan, &lk.columns, &ints, &advice);
+            let table: Vec<F> = lk.table(bits);
+            let lrefs: Vec<&[F]> = cols.iter().map(Vec::as_slice).collect();
+            advice[lk.multiplicities] = match cheat.as_deref_mut() {
+                Some(cheat) => {
+                    let mut m = crate::range::lookup::count_in_table(&lrefs, &table);
+                    cheat.lookup_multiplicities(&mut m);
+                    m
+                }
+                None => crate::range::lookup::multiplicities(&lrefs, &table)
+                    .map_err(NetworkError::Range)?,
+            };
+            (cols, table)
+        }
+    };
     let mseg = plan.multiplicities_segment();
     advice[mseg] = match cheat {
         Some(cheat) => {
@@ -332,14 +363,21 @@ pub(super) fn witness<F: BaseField, E>(
             ints,
             advice,
             columns,
+            lookup_columns,
+            lookup_table,
         },
         output,
     ))
 }
 
-/// The range columns' tables.
-fn column_tables<F: BaseField>(plan: &Plan, ints: &[Vec<i64>], advice: &[Vec<F>]) -> Vec<Vec<F>> {
-    plan.columns
+/// The tables of range (or lookup) columns `columns` of `plan`.
+fn column_tables<F: BaseField>(
+    plan: &Plan,
+    columns: &[super::plan::Column],
+    ints: &[Vec<i64>],
+    advice: &[Vec<F>],
+) -> Vec<Vec<F>> {
+    columns
         .iter()
         .map(|c| {
             let mut t = vec![F::ZERO; 1 << c.vars];
@@ -578,7 +616,8 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         let plan = self.plan;
         let (tin, tout) = (plan.input(l), l + 1);
         match &plan.steps[l] {
-            Step::FusedRelu => {}
+            // The output is committed; the lookup after the range check proves the relation.
+            Step::FusedRelu | Step::Activation { .. } => {}
             Step::Concat { shape, copy } => {
                 // Every claim on the output, from each of its readers, in the order made; for a
                 // committed copy, its value at a fresh point (its readers' claims are claims on
@@ -962,6 +1001,28 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     }
     ctx.advice_claims
         .push((mseg, claims.multiplicities.point.clone()));
+    // The activations' lookup.
+    let lookup = match &plan.lookup {
+        None => None,
+        Some(lk) => {
+            let refs: Vec<&[F]> = w.lookup_columns.iter().map(Vec::as_slice).collect();
+            let m = &w.advice[lk.multiplicities];
+            let (proof, claims) = if cheating {
+                crate::range::lookup::prove_trusting::<F, E>(&refs, &w.lookup_table, m, ctx.t)
+            } else {
+                crate::range::lookup::prove::<F, E>(&refs, &w.lookup_table, m, ctx.t)
+            }
+            .map_err(NetworkError::Range)?;
+            for (c, claim) in lk.columns.iter().zip(&claims.columns) {
+                for &(op, _) in &c.terms {
+                    ctx.eval_operand(op, &claim.point);
+                }
+            }
+            ctx.advice_claims
+                .push((lk.multiplicities, claims.multiplicities.point.clone()));
+            Some(proof)
+        }
+    };
     // Each window max-pool's view claims (at its zero-check's and the range check's points)
     // become one claim on its input.
     for l in 0..plan.steps.len() {
@@ -1019,5 +1080,6 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
         convs,
         range,
         opening,
+        lookup: crate::codec::Trailing(lookup),
     })
 }

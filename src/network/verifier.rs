@@ -305,7 +305,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
         let vars_out = plan.dims.get(tout).map_or(0, |d| d.num_vars());
         match plan.steps.get(l) {
-            None | Some(Step::FusedRelu) => {}
+            // An activation's output is committed; the lookup after the range check proves it.
+            None | Some(Step::FusedRelu) | Some(Step::Activation { .. }) => {}
             Some(Step::Concat { shape, copy }) => {
                 // Every claim on the output, from each of its readers, in the order made; for a
                 // committed copy, its value at a fresh point (see the prover).
@@ -717,6 +718,38 @@ pub(super) fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
         claims.multiplicities.point.clone(),
         claims.multiplicities.value,
     ));
+    // The activations' lookup: present exactly when the model has activations.
+    match (&plan.lookup, &proof.lookup.0) {
+        (None, None) => {}
+        (Some(lk), Some(lookup)) => {
+            let table: Vec<F> = lk.table(plan.range_bits);
+            let vars: Vec<usize> = lk.columns.iter().map(|c| c.vars).collect();
+            let claims = crate::range::lookup::verify::<F, E>(&vars, &table, lookup, ctx.t)
+                .map_err(VerifyError::Lookup)?;
+            if claims.columns.len() != lk.columns.len() {
+                return Err(VerifyError::AdviceShape);
+            }
+            for (i, (c, claim)) in lk.columns.iter().zip(&claims.columns).enumerate() {
+                let mut sum = E::ZERO;
+                for &(op, coeff) in &c.terms {
+                    sum += ctx.eval_operand(op, &claim.point)? * k::<F, E>(coeff);
+                }
+                if sum != claim.value {
+                    return Err(VerifyError::LookupColumn { column: i });
+                }
+            }
+            ctx.advice_claims.push((
+                lk.multiplicities,
+                claims.multiplicities.point.clone(),
+                claims.multiplicities.value,
+            ));
+        }
+        (lk, _) => {
+            return Err(VerifyError::LookupPresence {
+                model_has: lk.is_some(),
+            })
+        }
+    }
     for l in 0..plan.steps.len() {
         ctx.window_views(l)?;
     }

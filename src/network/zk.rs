@@ -371,6 +371,9 @@ fn fresh_masks(
                 s.push(zc(out_vars));
             }
             Step::FusedRelu => {}
+            Step::Activation { .. } => {
+                return Err(unsupported("an activation by lookup table"));
+            }
             Step::Conv { shape, .. } => {
                 s.push(crate::layers::conv::zk_mask_len(shape, public(tin)));
                 s.push(zc(out_vars));
@@ -1704,6 +1707,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             };
             match &plan.steps[l] {
                 Step::FusedRelu => {}
+                // Refused by the zero-knowledge plan (`fresh_masks`).
+                Step::Activation { .. } => {}
                 Step::Dense {
                     weights,
                     bias,
@@ -2238,6 +2243,8 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         };
         match &plan.steps[l] {
             Step::FusedRelu => {}
+            // Refused by the zero-knowledge plan (`fresh_masks`).
+            Step::Activation { .. } => return Err(VerifyError::AdviceShape),
             Step::Dense {
                 weights,
                 bias,

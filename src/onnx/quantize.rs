@@ -179,6 +179,7 @@ fn with_inputs(graph: &Graph, mut layers: Vec<Layer>) -> Vec<Layer> {
             | Layer::AvgPool2d(AvgPool2d { input, .. })
             | Layer::Add(Add { input, .. })
             | Layer::Relu { input }
+            | Layer::Activation(crate::model::Activation { input, .. })
             | Layer::Flatten { input } => *input = first,
             Layer::Concat(c) => c.inputs = reads.to_vec(),
         }

@@ -97,6 +97,7 @@ use merlin::Transcript;
 
 pub mod bits;
 mod layer;
+pub mod lookup;
 mod prover;
 mod verifier;
 pub mod zk;
@@ -243,6 +244,26 @@ pub enum RangeError {
         value: String,
         /// The table's `bits`.
         bits: usize,
+    },
+    /// A lookup table ([`lookup`]) is not `2^bits` values, `1 ≤ bits ≤ MAX_BITS`, with
+    /// entry 0 equal to 0 (the padding's entry).
+    #[error("a lookup table of {len} entries (first {first}): 2^bits entries, 1 <= bits <= {MAX_BITS}, the first 0, are required")]
+    LookupTable {
+        /// Its length.
+        len: usize,
+        /// Its first entry, in decimal (empty if none).
+        first: String,
+    },
+    /// A column entry is not in the lookup table (prover precondition;
+    /// [`lookup::multiplicities`]).
+    #[error("column {column}, index {index}: {value} is not in the lookup table")]
+    NotInTable {
+        /// Which column.
+        column: usize,
+        /// Which entry.
+        index: usize,
+        /// The entry, in decimal.
+        value: String,
     },
     /// A multiplicity is not the number of occurrences (prover precondition).
     #[error("multiplicity of {value} is {got}; the columns hold {value} {expected} times")]
@@ -415,6 +436,9 @@ pub(crate) struct Layout {
     pub(crate) vars: usize,
     /// The table's `bits`.
     pub(crate) bits: usize,
+    /// A lookup into a table given by its values ([`lookup`]) rather than the range
+    /// `[0, 2^bits)`: only the domain separator differs.
+    pub(crate) lookup: bool,
 }
 
 impl Layout {
@@ -455,6 +479,7 @@ impl Layout {
             total,
             vars: total.next_power_of_two().trailing_zeros().max(1) as usize,
             bits,
+            lookup: false,
         })
     }
 
@@ -499,7 +524,8 @@ impl Layout {
     fn absorb(&self, t: &mut Transcript) {
         let mut params = vec![self.bits as u64, self.column_vars.len() as u64];
         params.extend(self.column_vars.iter().map(|&v| v as u64));
-        t.domain_separator(b"range", &params);
+        let label: &[u8] = if self.lookup { b"lookup" } else { b"range" };
+        t.domain_separator(label, &params);
     }
 }
 

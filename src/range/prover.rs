@@ -98,7 +98,13 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> Result<(Proof<E>, RangeClaims<E>), RangeError> {
     let layout = check_witness(columns, bits, multiplicities)?;
-    Ok(prove_layout(&layout, columns, multiplicities, transcript))
+    Ok(prove_layout(
+        &layout,
+        columns,
+        multiplicities,
+        None,
+        transcript,
+    ))
 }
 
 /// The layout of the statement, after the prover's preconditions: shapes, every entry in
@@ -170,7 +176,13 @@ pub(crate) fn prove_trusting<F: BaseField, E: ExtField<F>>(
 ) -> Result<(Proof<E>, RangeClaims<E>), RangeError> {
     let layout = Layout::of_columns(columns, bits)?;
     check_multiplicities_len(multiplicities, bits)?;
-    Ok(prove_layout(&layout, columns, multiplicities, transcript))
+    Ok(prove_layout(
+        &layout,
+        columns,
+        multiplicities,
+        None,
+        transcript,
+    ))
 }
 
 pub(crate) fn check_multiplicities_len<F>(m: &[F], bits: usize) -> Result<(), RangeError> {
@@ -229,6 +241,17 @@ pub(crate) fn leaves<'a, F: BaseField>(
     columns: &[&'a [F]],
     m: &'a [F],
 ) -> (Leaves<'a, F>, Leaves<'a, F>) {
+    leaves_with(layout, columns, m, None)
+}
+
+/// [`leaves`] with the table's values given (a lookup; its entry 0 is 0), or the range
+/// `0, …, 2^bits − 1` when `None`.
+pub(crate) fn leaves_with<'a, F: BaseField>(
+    layout: &Layout,
+    columns: &[&'a [F]],
+    m: &'a [F],
+    values: Option<&'a [F]>,
+) -> (Leaves<'a, F>, Leaves<'a, F>) {
     let pad = layout.pad();
     let column_leaves = Leaves {
         num: None,
@@ -246,19 +269,23 @@ pub(crate) fn leaves<'a, F: BaseField>(
     };
     let table_leaves = Leaves {
         num: Some(table_num),
-        den: Cow::Owned(table(layout.bits)),
+        den: match values {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(table(layout.bits)),
+        },
     };
     (column_leaves, table_leaves)
 }
 
-fn prove_layout<F: BaseField, E: ExtField<F>>(
+pub(crate) fn prove_layout<F: BaseField, E: ExtField<F>>(
     layout: &Layout,
     columns: &[&[F]],
     m: &[F],
+    values: Option<&[F]>,
     transcript: &mut Transcript,
 ) -> (Proof<E>, RangeClaims<E>) {
     let alpha: E = begin(transcript, layout);
-    let (column_leaves, table_leaves) = leaves(layout, columns, m);
+    let (column_leaves, table_leaves) = leaves_with(layout, columns, m, values);
     let column_layers = build_layers(&column_leaves, alpha);
     let table_layers = build_layers(&table_leaves, alpha);
     let column_root = root(&column_leaves, &column_layers, alpha);

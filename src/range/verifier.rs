@@ -27,6 +27,18 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> Result<RangeClaims<E>, RangeError> {
     let layout = Layout::new(column_vars, bits)?;
+    verify_layout::<F, E>(&layout, None, proof, transcript)
+}
+
+/// [`verify`] on a layout, with the table's values given (a lookup, [`super::lookup`]) or the
+/// range `[0, 2^bits)` when `None`.
+pub(crate) fn verify_layout<F: BaseField, E: ExtField<F>>(
+    layout: &Layout,
+    values: Option<&[F]>,
+    proof: &Proof<E>,
+    transcript: &mut Transcript,
+) -> Result<RangeClaims<E>, RangeError> {
+    let (column_vars, bits) = (&layout.column_vars[..], layout.bits);
     check_shape(Tree::Columns, layout.vars, &proof.columns)?;
     check_shape(Tree::Table, bits, &proof.table)?;
     if proof.column_values.len() != column_vars.len() {
@@ -37,7 +49,7 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
         });
     }
 
-    let alpha: E = begin(transcript, &layout);
+    let alpha: E = begin(transcript, layout);
     proof.columns.root.absorb(transcript, b"range-root");
     proof.table.root.absorb(transcript, b"range-root");
     let (p_cols, q_cols) = proof.columns.root.fraction();
@@ -81,11 +93,15 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
     if p_t != proof.multiplicities_value + pad * bits_eq(0, &table_point) {
         return Err(RangeError::LeafNumerator { tree: Tree::Table });
     }
-    if q_t != alpha - table_value(&table_point) {
+    let t_value = match values {
+        Some(v) => crate::poly::evaluate_base(v, &table_point),
+        None => table_value(&table_point),
+    };
+    if q_t != alpha - t_value {
         return Err(RangeError::LeafDenominator { tree: Tree::Table });
     }
     Ok(claims(
-        &layout,
+        layout,
         &columns_point,
         &table_point,
         &proof.column_values,

@@ -44,6 +44,7 @@ fn oracle_input(layer: &Layer, i: usize) -> usize {
         Layer::AvgPool2d(a) => a.input,
         Layer::Add(a) => a.input,
         Layer::Concat(c) => Some(c.inputs[0]),
+        Layer::Activation(a) => a.input,
     };
     input.unwrap_or(i)
 }
@@ -107,6 +108,8 @@ fn oracle_layer(layer: &Layer, x: &T, tensors: &[T]) -> (Option<Vec<i64>>, T) {
                 },
             )
         }
+        // Its oracle is in `activation.rs` (the tables against the float definitions).
+        Layer::Activation(_) => unreachable!("no generated model has an activation"),
         Layer::Relu { .. } => {
             let data = x.data.iter().map(|&v| if v > 0 { v } else { 0 }).collect();
             (
