@@ -126,7 +126,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     }
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
-    let input = files::read_input(&a.input, &model)?;
+    let inputs = files::read_inputs(&a.input, &model)?;
     let expected = match &a.commitment {
         Some(path) => Some((path, read_commitment(path, &model, &a.model)?)),
         None => None,
@@ -168,6 +168,12 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             reason: e.to_string(),
         },
     })?;
+    let input = match inputs {
+        files::Inputs::One(x) => x,
+        files::Inputs::Batch(xs) => {
+            return prove_batch(a, &model, &committed, &xs, commit_took, progress)
+        }
+    };
     let mut phases = network::Phases::new();
     let (proved, prove_took) = progress.step("proving", || {
         network::prove_timed::<F, E>(&model, &committed, &input, &mut phases)
@@ -219,6 +225,89 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             "model": model.name,
             "kind": ProofKind::Transparent.name(),
             "output": out_json,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
+            "output_file": a.output.as_deref().map(show),
+            "commit_ms": ui::ms(commit_took),
+            "prove_ms": ui::ms(prove_took),
+            "phases_ms": phase_json,
+        }),
+    })
+}
+
+/// Proves the model on a batch of inputs in one transparent proof (kind: transparent batch);
+/// writes the proof and, if asked, the outputs (a JSON array of output files' objects, in the
+/// batch's order).
+fn prove_batch(
+    a: &ProveArgs,
+    model: &Model,
+    committed: &network::CommittedModel<F, E>,
+    inputs: &[ndarray::ArrayD<i64>],
+    commit_took: std::time::Duration,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let n = inputs.len();
+    let mut phases = network::Phases::new();
+    let (proved, prove_took) = progress.step("proving the batch", || {
+        network::batch::prove_batch_timed::<F, E>(model, committed, inputs, &mut phases)
+    });
+    let (outputs, proof) = proved.map_err(|e| CliError::Failed {
+        action: format!(
+            "prove '{}' on the batch of {n} inputs '{}'",
+            show(&a.model),
+            show(&a.input)
+        ),
+        reason: e.to_string(),
+    })?;
+    let flat = |t: &ndarray::ArrayD<i64>| -> Vec<i64> { t.iter().copied().collect() };
+    let xs: Vec<Vec<i64>> = inputs.iter().map(flat).collect();
+    let ys: Vec<Vec<i64>> = outputs.iter().map(flat).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+    let digest = network::proof::batch_statement_digest(model, committed.commitment(), &xr, &yr);
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let out_json: Vec<serde_json::Value> = outputs
+        .iter()
+        .map(|y| files::output_json(model, y))
+        .collect();
+    if let Some(path) = &a.output {
+        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
+        files::write("output", path, text.as_bytes())?;
+    }
+    let classes: Vec<Option<usize>> = ys.iter().map(|y| argmax(y)).collect();
+    let mut text = format!(
+        "proved '{}' on the batch of {n} inputs '{}' (one transparent batch proof)\n",
+        show(&a.model),
+        show(&a.input)
+    );
+    for (i, (y, c)) in ys.iter().zip(&classes).enumerate() {
+        let class = c.map_or(String::new(), |c| format!(", class {c}"));
+        let _ = writeln!(text, "  input {i}: output {y:?}{class}");
+    }
+    let _ = writeln!(
+        text,
+        "(classes: argmax of the proven outputs, computed outside the proof)\nprove {} (model \
+         commitment {} before it), proof {} written to {}",
+        ui::duration(prove_took),
+        ui::duration(commit_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    if let Some(path) = &a.output {
+        let _ = writeln!(text, "outputs written to {}", show(path));
+    }
+    let phase_json: serde_json::Map<String, serde_json::Value> = phases
+        .iter()
+        .map(|(n, d)| (n.to_string(), json!(ui::ms(*d))))
+        .collect();
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "kind": ProofKind::TransparentBatch.name(),
+            "count": n,
+            "outputs": out_json,
             "proof": show(&a.proof),
             "proof_bytes": bytes.len(),
             "output_file": a.output.as_deref().map(show),
@@ -314,6 +403,10 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     };
     let found = peek_kind(&a.proof)?;
     match (asked, found) {
+        // --transparent takes a transparent batch proof too.
+        (Some(ProofKind::Transparent), Some(ProofKind::TransparentBatch)) => {
+            verify_batch(a, progress)
+        }
         (Some(expected), Some(got)) if expected != got => Err(CliError::invalid(
             "proof",
             &a.proof,
@@ -321,9 +414,95 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         )),
         _ => match asked.or(found) {
             Some(ProofKind::ZeroKnowledge) => super::zk::verify(a, progress),
+            Some(ProofKind::TransparentBatch) => verify_batch(a, progress),
             _ => verify_transparent(a, progress),
         },
     }
+}
+
+/// Verifies a transparent batch proof against the batch of inputs (a `.npy` array
+/// `[N, ...input shape]`) and the batch's outputs (a JSON array of `N` outputs); `Ok` only
+/// when it is valid.
+fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    let plan = plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    if super::zk::is_input_commitment(&a.input) {
+        return Err(CliError::invalid(
+            "input",
+            &a.input,
+            "this is an input commitment (from `commit-input`): a batch proof is made on a \
+             batch of public inputs",
+        ));
+    }
+    let inputs = match files::read_inputs(&a.input, &model)? {
+        files::Inputs::Batch(xs) => xs,
+        files::Inputs::One(_) => {
+            return Err(CliError::Mismatch(format!(
+                "proof '{}' is a batch proof, but input '{}' is one input: give the batch of \
+                 inputs it was made on (a .npy array [N, {}])",
+                show(&a.proof),
+                show(&a.input),
+                model
+                    .input_shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    };
+    let n = inputs.len();
+    let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
+    let ys = files::read_outputs(&a.output, &model, out_shape, n)?;
+    let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+    let bytes = files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "the largest models' proofs are about 500 KiB",
+    )?;
+    let digest =
+        network::proof::batch_statement_digest(&model, &file.commitment.commitment, &xr, &yr);
+    let proof = network::BatchProof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let (checked, check_took) = progress.step("checking the model commitment", || {
+        file.commitment.check(&model)
+    });
+    let checked = checked.map_err(|e| CliError::Rejected {
+        path: show(&a.commitment),
+        reason: format!("the model commitment's check failed: {e}"),
+    })?;
+    let (verified, took) = progress.step("verifying the batch", || {
+        network::verify_batch(&model, &checked, &xr, &yr, &proof)
+    });
+    verified.map_err(|e| CliError::Rejected {
+        path: show(&a.proof),
+        reason: e.to_string(),
+    })?;
+    Ok(Report {
+        text: format!(
+            "valid: the model committed in '{}' ({}), on the batch of {n} inputs '{}', outputs \
+             '{}'; verified in {} (the commitment's check in {})\n",
+            show(&a.commitment),
+            model.name,
+            show(&a.input),
+            show(&a.output),
+            ui::duration(took),
+            ui::duration(check_took)
+        ),
+        json: json!({
+            "valid": true,
+            "kind": ProofKind::TransparentBatch.name(),
+            "model": model.name,
+            "count": n,
+            "outputs": ys,
+            "verify_ms": ui::ms(took),
+            "check_ms": ui::ms(check_took),
+        }),
+    })
 }
 
 /// Verifies a transparent proof; `Ok` only when it is valid.
@@ -339,7 +518,18 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
              (`prove --input-commitment`) are made on a committed input",
         ));
     }
-    let input = files::read_input(&a.input, &model)?;
+    let input = match files::read_inputs(&a.input, &model)? {
+        files::Inputs::One(x) => x,
+        files::Inputs::Batch(xs) => {
+            return Err(CliError::Mismatch(format!(
+                "input '{}' is a batch of {} inputs, but proof '{}' proves one input (its header \
+                 says so)",
+                show(&a.input),
+                xs.len(),
+                show(&a.proof)
+            )))
+        }
+    };
     let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
     let y = files::read_output(&a.output, &model, out_shape)?;
     let x: Vec<i64> = input.iter().copied().collect();

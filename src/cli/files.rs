@@ -410,21 +410,70 @@ fn npy_kind(bytes: &[u8]) -> Option<u8> {
 ///
 /// A file longer than [`tensor_file_limit`] of the input's size is refused before it is read.
 pub fn read_input(path: &Path, model: &Model) -> Result<ArrayD<i64>, CliError> {
+    match read_inputs(path, model)? {
+        Inputs::One(x) => Ok(x),
+        Inputs::Batch(xs) => Err(CliError::invalid(
+            "input",
+            path,
+            format!(
+                "shape [{}, {}] is a batch of {} inputs; only transparent batch proofs take a \
+                 batch (`prove --transparent`, and `verify` of a batch proof)",
+                xs.len(),
+                shape_list(&model.input_shape),
+                xs.len()
+            ),
+        )),
+    }
+}
+
+/// The input file of `prove` and `verify`: one input, or a batch of inputs.
+pub enum Inputs {
+    /// One input of the model's input shape.
+    One(ArrayD<i64>),
+    /// A batch of two or more inputs (a `.npy` array `[N, ...input shape]`, `N ≥ 2`), in order.
+    Batch(Vec<ArrayD<i64>>),
+}
+
+/// `[1, 6, 6]` → `1, 6, 6`.
+fn shape_list(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`read_input`], also taking a batch: a `.npy` array of shape `[N, ...input shape]` with
+/// `N ≥ 2` (a leading dimension of 1 is one input) is `N` inputs. A `.npy` file is read up to
+/// [`tensor_file_limit`] of [`zkcnn::network::batch::MAX_BATCH`] inputs (at most
+/// [`MAX_SAMPLES_BYTES`]); a JSON file holds one input.
+pub fn read_inputs(path: &Path, model: &Model) -> Result<Inputs, CliError> {
     let bad = |reason: String| CliError::invalid("input", path, reason);
     let numbers = model
         .input_shape
         .iter()
         .fold(1usize, |n, &d| n.saturating_mul(d));
-    let bytes = read_at_most(
-        "input",
-        path,
-        tensor_file_limit(numbers),
-        &format!("{BYTES_PER_NUMBER} per number of the model's input"),
-    )?;
-    let is_npy = path
+    let npy_name = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
-        || bytes.starts_with(b"\x93NUMPY");
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let (limit, why) = if npy_name {
+        let batch = tensor_file_limit(numbers.saturating_mul(zkcnn::network::batch::MAX_BATCH));
+        (
+            batch.min(MAX_SAMPLES_BYTES).max(tensor_file_limit(numbers)),
+            format!(
+                "{BYTES_PER_NUMBER} per number of a batch of {} model inputs, at most \
+                 {MAX_SAMPLES_BYTES}",
+                zkcnn::network::batch::MAX_BATCH
+            ),
+        )
+    } else {
+        (
+            tensor_file_limit(numbers),
+            format!("{BYTES_PER_NUMBER} per number of the model's input"),
+        )
+    };
+    let bytes = read_at_most("input", path, limit, &why)?;
+    let is_npy = npy_name || bytes.starts_with(b"\x93NUMPY");
     let (shape, values) = if is_npy {
         let float = matches!(npy_kind(&bytes), Some(b'f'));
         match (&model.quantization, float) {
@@ -476,25 +525,48 @@ pub fn read_input(path: &Path, model: &Model) -> Result<ArrayD<i64>, CliError> {
         (shape, values)
     };
     let expected = &model.input_shape;
-    let batch_of_one = shape.first() == Some(&1) && shape.get(1..) == Some(expected.as_slice());
-    if shape != *expected && !batch_of_one {
+    let lead = shape.first().copied().unwrap_or(0);
+    let batched = shape.get(1..) == Some(expected.as_slice());
+    if shape != *expected && !(batched && lead >= 1) {
         return Err(bad(format!(
-            "shape {shape:?} does not match the model's input shape {expected:?}"
+            "shape {shape:?} does not match the model's input shape {expected:?} (nor a batch \
+             [N, {}] in a .npy file)",
+            shape_list(expected)
         )));
     }
     check_range("input", path, &values, model.activation_bits)?;
-    ArrayD::from_shape_vec(IxDyn(expected), values)
-        .map_err(|e| bad(format!("cannot shape the values: {e}")))
+    let one = |values: Vec<i64>| {
+        ArrayD::from_shape_vec(IxDyn(expected), values)
+            .map_err(|e| bad(format!("cannot shape the values: {e}")))
+    };
+    if shape == *expected || lead == 1 {
+        return one(values).map(Inputs::One);
+    }
+    if lead > zkcnn::network::batch::MAX_BATCH {
+        return Err(bad(format!(
+            "a batch of {lead} inputs; at most {} are proven in one proof",
+            zkcnn::network::batch::MAX_BATCH
+        )));
+    }
+    let per = numbers.max(1);
+    values
+        .chunks(per)
+        .map(|c| one(c.to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Inputs::Batch)
 }
 
 /// Every value within the model's activation range.
 fn check_range(what: &'static str, path: &Path, values: &[i64], bits: u32) -> Result<(), CliError> {
+    range_of(values, bits).map_err(|e| CliError::invalid(what, path, e))
+}
+
+/// [`check_range`]'s reason.
+fn range_of(values: &[i64], bits: u32) -> Result<(), String> {
     let max = max_abs(bits);
     match values.iter().enumerate().find(|(_, v)| v.abs() > max) {
-        Some((i, v)) => Err(CliError::invalid(
-            what,
-            path,
-            format!("element {i} ({v}) is outside the model's {bits}-bit activation range ±{max}"),
+        Some((i, v)) => Err(format!(
+            "element {i} ({v}) is outside the model's {bits}-bit activation range ±{max}"
         )),
         None => Ok(()),
     }
@@ -594,26 +666,110 @@ pub fn read_output(path: &Path, model: &Model, shape: &[usize]) -> Result<Vec<i6
         .deserialize(&mut d)
         .and_then(|f| d.end().map(|()| f))
         .map_err(|e| bad(format!("JSON: {e}")))?;
+    output_values(&fields, model, shape).map_err(bad)
+}
+
+/// The output of a batch: a JSON array of `count` outputs, each what [`read_output`] reads (as
+/// `prove --transparent` writes for a batch input), in the batch's order.
+pub fn read_outputs(
+    path: &Path,
+    model: &Model,
+    shape: &[usize],
+    count: usize,
+) -> Result<Vec<Vec<i64>>, CliError> {
+    let bad = |reason: String| CliError::invalid("output", path, reason);
+    let expected_len = shape.iter().fold(1usize, |n, &d| n.saturating_mul(d));
+    let bytes = read_at_most(
+        "output",
+        path,
+        tensor_file_limit(expected_len.saturating_mul(2).saturating_mul(count)),
+        &format!(
+            "{BYTES_PER_NUMBER} per number of the batch's {count} outputs and of their \
+             dequantized values"
+        ),
+    )?;
+    let mut d = serde_json::Deserializer::from_slice(&bytes);
+    let all = BatchOutputSeed {
+        max: expected_len,
+        count,
+    }
+    .deserialize(&mut d)
+    .and_then(|f| d.end().map(|()| f))
+    .map_err(|e| bad(format!("JSON: {e}")))?;
+    if all.len() != count {
+        return Err(bad(format!(
+            "{} outputs; the batch input has {count} inputs",
+            all.len()
+        )));
+    }
+    all.iter()
+        .enumerate()
+        .map(|(i, f)| output_values(f, model, shape).map_err(|e| bad(format!("output {i}: {e}"))))
+        .collect()
+}
+
+/// Reads a batch's output file: a JSON array of at most `count` outputs.
+struct BatchOutputSeed {
+    max: usize,
+    count: usize,
+}
+
+impl<'de> Visitor<'de> for BatchOutputSeed {
+    type Value = Vec<OutputFields>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a batch's output file: an array of outputs")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<OutputFields>, A::Error> {
+        let mut all = Vec::new();
+        while let Some(f) = seq.next_element_seed(OutputSeed { max: self.max })? {
+            if all.len() == self.count {
+                return Err(de::Error::custom(format!(
+                    "more outputs than the batch's {} inputs",
+                    self.count
+                )));
+            }
+            all.push(f);
+        }
+        Ok(all)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for BatchOutputSeed {
+    type Value = Vec<OutputFields>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<OutputFields>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+/// One output's integers from its fields, checked (length, range, derived fields).
+fn output_values(
+    fields: &OutputFields,
+    model: &Model,
+    shape: &[usize],
+) -> Result<Vec<i64>, String> {
+    let expected_len = shape.iter().fold(1usize, |n, &d| n.saturating_mul(d));
     let scalars = fields
         .output
         .as_ref()
-        .ok_or_else(|| bad("the object has no \"output\" field".into()))?;
+        .ok_or_else(|| "the object has no \"output\" field".to_string())?;
     let values = scalars
         .iter()
         .enumerate()
         .map(|(i, s)| match *s {
             Scalar::Int(v) => Ok(v),
-            Scalar::Real(r) => Err(bad(format!("element {i} ({r}) is not an integer"))),
+            Scalar::Real(r) => Err(format!("element {i} ({r}) is not an integer")),
         })
         .collect::<Result<Vec<i64>, _>>()?;
     if values.len() != expected_len {
-        return Err(bad(format!(
+        return Err(format!(
             "{} values; the model outputs {expected_len}",
             values.len()
-        )));
+        ));
     }
-    check_range("output", path, &values, model.activation_bits)?;
-    check_derived(&fields, model, shape, &values).map_err(bad)?;
+    range_of(&values, model.activation_bits)?;
+    check_derived(fields, model, shape, &values)?;
     Ok(values)
 }
 

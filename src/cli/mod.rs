@@ -69,15 +69,19 @@ Files:
               for models without `quantization`; for models with `quantization` (ONNX
               imports), JSON numbers and float .npy arrays are real values, quantized with
               the model's input scale, while integer .npy arrays are used as they are.
+              A .npy array [N, ...input shape] with N >= 2 is a batch of N inputs: `prove
+              --transparent` makes one batch proof of them (zero-knowledge batches are not
+              done), and `verify` checks a batch proof against it.
   commitment  a small binary file: magic, version, field, digest of the architecture, and
               the hiding commitment to the weights (with --transparent: the Basefold
               commitment)
   prover file `commit --prover-data`: the hiding commitment's secret mask and how much of it
               proofs have revealed; keep it secret, `prove` updates it
-  proof       the proof bytes (versioned header with the kind: transparent or
-              zero-knowledge, then the proof)
+  proof       the proof bytes (versioned header with the kind: transparent, zero-knowledge
+              or transparent batch, then the proof)
   output      JSON written by `prove --output`: the proven integer output, and the argmax
-              class (and dequantized values) computed outside the proof
+              class (and dequantized values) computed outside the proof; for a batch, a JSON
+              array of the N outputs, in the batch's order
 
 Exit status: 0 on success (for `verify`: only for a valid proof), 1 on any bad input or
 invalid proof (one line on stderr), 2 on a malformed or unusable command line.";
@@ -242,12 +246,15 @@ struct ProveArgs {
     /// The model (JSON IR) with its weights, one file or split. Its commitment is recomputed
     /// from the weights.
     model: PathBuf,
-    /// The input: a JSON nested array or a .npy array of the model's input shape.
+    /// The input: a JSON nested array or a .npy array of the model's input shape; with
+    /// --transparent, also a batch: a .npy array [N, ...input shape] (N >= 2), proven in one
+    /// batch proof.
     input: PathBuf,
     /// Where to write the proof.
     #[arg(short = 'o', long = "proof", value_name = "PROOF")]
     proof: PathBuf,
-    /// Where to write the output file (JSON) that `verify` reads.
+    /// Where to write the output file (JSON) that `verify` reads; for a batch, a JSON array of
+    /// the N outputs (each as for one input), in the batch's order.
     #[arg(long = "output", value_name = "OUT.json")]
     output: Option<PathBuf>,
     /// A commitment file (from `commit`) that the recomputed commitment must equal.
@@ -293,18 +300,19 @@ struct VerifyArgs {
     /// The commitment file (from `commit`; from `commit --transparent` for a transparent
     /// proof).
     commitment: PathBuf,
-    /// The input, as given to `prove`; for a proof on a hidden input, the input commitment
-    /// file from `commit-input` in its place.
+    /// The input, as given to `prove` (a batch proof's: the .npy batch); for a proof on a
+    /// hidden input, the input commitment file from `commit-input` in its place.
     input: PathBuf,
-    /// The output file (from `prove --output`), or a JSON array of integers.
+    /// The output file (from `prove --output`), or a JSON array of integers; for a batch
+    /// proof, a JSON array of the N outputs.
     output: PathBuf,
-    /// The proof (transparent or zero-knowledge: its header says which).
+    /// The proof (transparent, zero-knowledge or transparent batch: its header says which).
     proof: PathBuf,
     /// Accept only a zero-knowledge proof (the commitment then is a hiding one, from
     /// `commit`).
     #[arg(long, conflicts_with = "transparent")]
     zk: bool,
-    /// Accept only a transparent proof.
+    /// Accept only a transparent proof (one input's or a batch's).
     #[arg(long)]
     transparent: bool,
 }

@@ -288,7 +288,14 @@ fn read_commitment(
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
-    let input = files::read_input(&a.input, &model)?;
+    let input = match files::read_inputs(&a.input, &model)? {
+        files::Inputs::One(x) => x,
+        files::Inputs::Batch(_) => {
+            return Err(CliError::Usage(
+                "batch proofs are transparent only for now: pass --transparent".into(),
+            ))
+        }
+    };
     let (Some(commitment_path), Some(private)) = (&a.commitment, &a.prover_data) else {
         return Err(CliError::Usage(
             "a zero-knowledge proof (the default) needs --commitment and --prover-data: the \

@@ -2590,3 +2590,219 @@ fn zk_hidden_input_commit_prove_verify() {
         &["budget is spent", "the input's", "zkcnn commit-input"],
     );
 }
+
+/// Asserts exit status 2 (a usage error) and one line on stderr containing every word of
+/// `words`.
+fn usage_error(out: Output, words: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "{w:?} missing from: {stderr}");
+    }
+}
+
+#[test]
+fn batch_prove_verify_from_the_cli() {
+    let dir = workdir("batch");
+    write(&dir, "m.json", tiny(0).to_json());
+    let ints: Vec<i64> = (0..3 * 36).map(|i| (i * 13) % 41 - 20).collect();
+    write(&dir, "xs.npy", zkcnn::npy::write_i64(&[3, 1, 6, 6], &ints));
+    write(&dir, "x.json", input_json(0));
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "xs.npy",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "p.bin",
+            "--output",
+            "ys.json",
+        ],
+    ));
+    assert!(stdout.contains("batch of 3 inputs"), "{stdout}");
+    let proof = std::fs::read(dir.join("p.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::TransparentBatch
+    );
+    // The outputs: a JSON array of output objects, each input's single output.
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ys.json")).unwrap()).unwrap();
+    assert_eq!(ys.len(), 3);
+    let model = tiny(0);
+    for (i, y) in ys.iter().enumerate() {
+        let x = ndarray::ArrayD::from_shape_vec(
+            ndarray::IxDyn(&[1, 6, 6]),
+            ints[i * 36..(i + 1) * 36].to_vec(),
+        )
+        .unwrap();
+        let want: Vec<i64> = zkcnn::model::infer::infer_output(&model, &x)
+            .unwrap()
+            .iter()
+            .copied()
+            .collect();
+        let got: Vec<i64> = serde_json::from_value(y["output"].clone()).unwrap();
+        assert_eq!(got, want, "output {i}");
+    }
+    let verify = ["verify", "a.json", "c.bin", "xs.npy", "ys.json", "p.bin"];
+    let stdout = ok(zkcnn(&dir, &verify));
+    assert!(stdout.starts_with("valid"), "{stdout}");
+    ok(zkcnn(
+        &dir,
+        &[
+            "verify",
+            "--transparent",
+            "a.json",
+            "c.bin",
+            "xs.npy",
+            "ys.json",
+            "p.bin",
+        ],
+    ));
+    let json = ok(zkcnn(
+        &dir,
+        &[
+            "--json", verify[0], verify[1], verify[2], verify[3], verify[4], verify[5],
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["count"], 3);
+
+    // One output changed: another statement, refused with status 1.
+    // (Output 1 as a plain array, its first value plus one.)
+    let mut edited = ys.clone();
+    let mut y1: Vec<i64> = serde_json::from_value(ys[1]["output"].clone()).unwrap();
+    y1[0] += 1;
+    edited[1] = serde_json::json!(y1);
+    write(&dir, "ys2.json", serde_json::to_string(&edited).unwrap());
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", "ys2.json", "p.bin"],
+        ),
+        &["p.bin", "another statement"],
+    );
+    // A missing output, or one too many.
+    write(&dir, "ys3.json", serde_json::to_string(&ys[..2]).unwrap());
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", "ys3.json", "p.bin"],
+        ),
+        &["invalid output 'ys3.json'", "2 outputs", "3 inputs"],
+    );
+    let mut four = ys.clone();
+    four.push(ys[0].clone());
+    write(&dir, "ys4.json", serde_json::to_string(&four).unwrap());
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", "ys4.json", "p.bin"],
+        ),
+        &["invalid output 'ys4.json'", "more outputs"],
+    );
+    // Another input in the batch: another statement.
+    let mut other = ints.clone();
+    other[40] += 1;
+    write(
+        &dir,
+        "xs2.npy",
+        zkcnn::npy::write_i64(&[3, 1, 6, 6], &other),
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs2.npy", "ys.json", "p.bin"],
+        ),
+        &["p.bin", "another statement"],
+    );
+
+    // A batch proof against one input, and a single proof against a batch: refused.
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "x.json",
+            "-o",
+            "p1.bin",
+            "--output",
+            "y1.json",
+        ],
+    ));
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "x.json", "y1.json", "p.bin"],
+        ),
+        &["batch proof", "one input", "x.json"],
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", "ys.json", "p1.bin"],
+        ),
+        &["batch of 3 inputs", "p1.bin", "one input"],
+    );
+    // A zero-knowledge-only verifier refuses the batch proof by its kind.
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify", "--zk", "a.json", "c.bin", "xs.npy", "ys.json", "p.bin",
+            ],
+        ),
+        &["invalid proof 'p.bin'"],
+    );
+
+    // The zero-knowledge default refuses a batch, as a usage error.
+    usage_error(
+        zkcnn(&dir, &["prove", "m.json", "xs.npy", "-o", "pz.bin"]),
+        &["batch proofs are transparent only for now: pass --transparent"],
+    );
+    // A shape that is neither the input's nor a batch's: refused, naming both.
+    write(
+        &dir,
+        "bad.npy",
+        zkcnn::npy::write_i64(&[3, 2, 6, 6], &[1; 216]),
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "bad.npy",
+                "-o",
+                "pb.bin",
+            ],
+        ),
+        &[
+            "invalid input 'bad.npy'",
+            "shape [3, 2, 6, 6]",
+            "[1, 6, 6]",
+            "[N, 1, 6, 6]",
+        ],
+    );
+}
