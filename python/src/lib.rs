@@ -131,6 +131,7 @@ fn kind_name(kind: ProofKind) -> &'static str {
     match kind {
         ProofKind::Transparent => "transparent",
         ProofKind::ZeroKnowledge => "zk",
+        ProofKind::TransparentBatch => "transparent batch",
     }
 }
 
@@ -965,6 +966,14 @@ fn verify(
     let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let progress = Progress(progress);
     match kind {
+        ProofKind::TransparentBatch => Err(errors::new::<errors::ProofFormatError>(
+            py,
+            "kind",
+            "this is a batch proof (one proof of several inputs): the Python bindings do not \
+             verify batch proofs yet; use `zkcnn verify` or the Rust library's \
+             network::verify_batch"
+                .to_string(),
+        )),
         ProofKind::Transparent => {
             let file =
                 CommitmentFile::from_bytes(&commitment).map_err(|e| commitment_error(py, &e))?;
