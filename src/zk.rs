@@ -175,6 +175,49 @@ impl<E: Field> Placed<E> {
     }
 }
 
+/// A term `(segment, weight, point on the segment)` of a placed table as a claim on the packed
+/// table: `(packed point, weight)`. A segment in a larger zero-padded block
+/// ([`Packing::with_blocks`]) is claimed at `(z, s)` over its whole block, with the padding
+/// coordinates `s = spread(z)` derived from the point ([`spread`]) and the weight divided by
+/// `eq(0, s)`: the block's extension there is `eq(0, s)·t̃(z)`, so the claim is the segment's,
+/// and it reads the commitment's mask on the whole block (`spec/zk.md`, "small segments").
+/// `None` when the point does not fit the segment.
+pub fn packed_term<E: Field>(
+    packing: &Packing,
+    segment: usize,
+    point: &[E],
+    weight: E,
+) -> Option<(Vec<E>, E)> {
+    if segment >= packing.len() || packing.vars(segment) != point.len() {
+        return None;
+    }
+    let pad = packing.block_vars(segment) - point.len();
+    if pad == 0 {
+        return Some((packing.point(segment, point), weight));
+    }
+    let s = spread(point, pad);
+    let eq0: E = s.iter().map(|&c| E::ONE - c).product();
+    let z = packing.block_point(segment, &[point, &s].concat());
+    Some((z, weight * eq0.inverse()?))
+}
+
+/// The `pad` padding coordinates at which a claim at `point` reads a zero-padded block: hashed
+/// from the point (a random oracle: fresh points give independent coordinates, so the claims of
+/// many proofs read the mask at points in general position over the block), none equal to 1.
+pub fn spread<E: Field>(point: &[E], pad: usize) -> Vec<E> {
+    let mut t = Transcript::new(b"zkcnn-spread");
+    t.append_u64(b"spread-pad", pad as u64);
+    t.append_fields(b"spread-point", point);
+    (0..pad)
+        .map(|_| loop {
+            let c: E = t.challenge_field(b"spread-coordinate");
+            if !c.is_one() {
+                break c;
+            }
+        })
+        .collect()
+}
+
 /// `point` with the coordinates `(position, bit)` put in (positions in the result, increasing;
 /// one out of order or beyond the result is skipped, and the result's length then tells).
 pub fn insert_bits<E: Field>(point: &[E], inserted: &[(usize, bool)]) -> Vec<E> {
@@ -259,6 +302,19 @@ pub enum DischargeError {
         /// The claim (group) within it.
         group: usize,
     },
+    /// A segment is read by more masked values in one opening than its block's mask allows
+    /// for ([`Ledger::check_segment_reads`]): a prover's bug, refused before anything is sent.
+    #[error("segment {segment} of commitment {part} is read by {reads} masked values in one proof; at most {most}")]
+    SegmentReads {
+        /// The commitment.
+        part: usize,
+        /// The segment.
+        segment: usize,
+        /// Masked values reading it.
+        reads: usize,
+        /// The most allowed.
+        most: usize,
+    },
     /// The zero-knowledge opening failed or was rejected.
     #[error("the opening: {0}")]
     Opening(#[from] ZkError),
@@ -273,6 +329,19 @@ pub struct Ledger<E> {
     forms: Vec<(Vec<(usize, E)>, E)>,
     /// `(table, point, value)` per public value of a committed table.
     public: Vec<(Placed<E>, Vec<E>, E)>,
+}
+
+/// A masked value a proof reveals about one commitment's hiding extension
+/// `t̂(x, β) = t̃(x) + β·m̃(x)`: `Σ_k w_k·t̂(z_k, β) = value` over the packed table's points `z_k`
+/// ([`Ledger::revealed`]; tests: the attack on small segments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevealedValue<E> {
+    /// `(point on the packed table, weight)` per term.
+    pub terms: Vec<(Vec<E>, E)>,
+    /// `β`.
+    pub beta: E,
+    /// The value sent.
+    pub value: E,
 }
 
 /// What the opening of the deferred claims sends: `μ` (the commitment's mask read by the fresh
@@ -293,6 +362,69 @@ impl<E: Field> Ledger<E> {
             forms: Vec::new(),
             public: Vec::new(),
         }
+    }
+
+    /// Per segment of commitment `part`, how many masked values read it.
+    pub fn segment_reads(&self, part: usize) -> BTreeMap<usize, usize> {
+        let mut reads: BTreeMap<usize, usize> = BTreeMap::new();
+        for (placed, ..) in self.masked.iter().filter(|m| m.0.part == part) {
+            let mut segments: Vec<usize> = placed.segments.iter().map(|s| s.0).collect();
+            segments.extend(placed.views.iter().map(|v| v.0));
+            segments.sort_unstable();
+            segments.dedup();
+            for segment in segments {
+                *reads.entry(segment).or_insert(0) += 1;
+            }
+        }
+        reads
+    }
+
+    /// Refuses claims that read one segment of commitment `part` in more than `most` masked
+    /// values (a model segment's block is sized for a number of reads per proof:
+    /// `spec/zk.md`, "small segments").
+    pub fn check_segment_reads(&self, part: usize, most: usize) -> Result<(), DischargeError> {
+        match self
+            .segment_reads(part)
+            .into_iter()
+            .find(|&(_, r)| r > most)
+        {
+            Some((segment, reads)) => Err(DischargeError::SegmentReads {
+                part,
+                segment,
+                reads,
+                most,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The masked values on commitment `part`, each term at its point on the packed table
+    /// (what a verifier learns of that commitment across proofs: `tests/suite/leakage.rs`).
+    pub fn revealed(
+        &self,
+        layout: &Layout,
+        part: usize,
+    ) -> Result<Vec<RevealedValue<E>>, DischargeError> {
+        let packing = layout
+            .packings
+            .get(part)
+            .ok_or(DischargeError::Placement { part, segment: 0 })?;
+        let mut out = Vec::new();
+        for (placed, point, beta, value) in self.masked.iter().filter(|m| m.0.part == part) {
+            let mut terms = Vec::new();
+            for (segment, w, p) in placed.terms(point) {
+                terms.push(
+                    packed_term(packing, segment, &p, w)
+                        .ok_or(DischargeError::Placement { part, segment })?,
+                );
+            }
+            out.push(RevealedValue {
+                terms,
+                beta: *beta,
+                value: *value,
+            });
+        }
+        Ok(out)
     }
 
     /// Adds a sub-protocol's claims: its table `t` is `tables[t]`, its fresh mask `i` the
@@ -439,13 +571,12 @@ impl<E: Field> Ledger<E> {
             let lambda: E = transcript.challenge_field(b"zk-deferred-combine");
             value += lambda * v;
             for (seg, w, p) in placed.terms(point) {
-                if placed.part != part || seg >= packing.len() || packing.vars(seg) != p.len() {
-                    return Err(DischargeError::Placement {
-                        part: placed.part,
-                        segment: seg,
-                    });
-                }
-                claims.push((packing.point(seg, &p), lambda * w));
+                let term =
+                    packed_term(packing, seg, &p, lambda * w).filter(|_| placed.part == part);
+                claims.push(term.ok_or(DischargeError::Placement {
+                    part: placed.part,
+                    segment: seg,
+                })?);
             }
         }
         Ok(Some(MasksForm {
@@ -481,13 +612,11 @@ impl<E: Field> Ledger<E> {
                 });
             };
             for (segment, w, p) in placed.terms(point) {
-                if segment >= packing.len() || packing.vars(segment) != p.len() {
-                    return Err(DischargeError::Placement {
+                let (z, w) =
+                    packed_term(packing, segment, &p, w).ok_or(DischargeError::Placement {
                         part: placed.part,
                         segment,
-                    });
-                }
-                let z = packing.point(segment, &p);
+                    })?;
                 let tv = table_vars.get(placed.part).copied().unwrap_or(z.len());
                 let (column, mut z) = column_point(&z, tv).ok_or(DischargeError::Placement {
                     part: placed.part,
@@ -1155,6 +1284,93 @@ pub(crate) mod explain {
             })
             .unwrap_or(E::ONE);
         (weight, beta)
+    }
+}
+
+#[cfg(test)]
+mod spread_tests {
+    //! Claims on segments in zero-padded blocks (`spec/zk.md`, "Small segments").
+    use super::*;
+    use crate::field::{Goldilocks as F, GoldilocksExt2 as E};
+    use crate::poly::evaluate_base;
+    use ark_ff::{AdditiveGroup, One, Zero};
+    use ark_std::UniformRand;
+
+    /// A term on a padded segment is claimed over its whole block and means the segment's
+    /// value: `w'·P̃(z') = w·t̃(z)`; its padding coordinates are the point's hash, none 1, fresh
+    /// for a fresh point; an unpadded segment is claimed at its packed point as before.
+    #[test]
+    fn packed_terms_claim_the_segment_over_its_block() {
+        let mut rng = ark_std::test_rng();
+        let vars = [1, 7, 3];
+        let p = Packing::with_blocks(&vars, 5);
+        let tables: Vec<Vec<F>> = vars
+            .iter()
+            .map(|&v| (0..1 << v).map(|_| F::rand(&mut rng)).collect())
+            .collect();
+        let packed = p.pack(&tables);
+        for (j, t) in tables.iter().enumerate() {
+            let z: Vec<E> = (0..vars[j]).map(|_| E::rand(&mut rng)).collect();
+            let w = E::rand(&mut rng);
+            let (zp, wp) = packed_term(&p, j, &z, w).unwrap();
+            assert_eq!(zp.len(), p.num_vars());
+            assert_eq!(
+                wp * evaluate_base::<F, E>(&packed, &zp),
+                w * evaluate_base::<F, E>(t, &z)
+            );
+            let pad = p.block_vars(j) - vars[j];
+            let s = &zp[vars[j]..p.block_vars(j)];
+            assert_eq!(s, &spread(&z, pad)[..]);
+            if pad == 0 {
+                assert_eq!((zp, wp), (p.point(j, &z), w));
+            } else {
+                assert!(s.iter().all(|c| !c.is_one() && !c.is_zero()));
+                let other: Vec<E> = (0..vars[j]).map(|_| E::rand(&mut rng)).collect();
+                assert_ne!(spread(&other, pad), s, "a fresh point spreads elsewhere");
+            }
+            assert_eq!(
+                packed_term(&p, j, &z[1..], w),
+                None,
+                "a point of another size"
+            );
+        }
+        assert_eq!(
+            packed_term(&p, 3, &[E::ZERO], E::ONE),
+            None,
+            "no such segment"
+        );
+    }
+
+    /// A proof that reads one segment in two masked values is refused, naming the segment;
+    /// a combination reads each of its segments once.
+    #[test]
+    fn a_segment_read_twice_is_refused() {
+        let mut ledger: Ledger<E> = Ledger::new();
+        let value = |table| Deferred::Masked {
+            table,
+            point: vec![E::from(3u64)],
+            beta: E::ONE,
+            value: E::ZERO,
+        };
+        let tables = [
+            Placed::combination(0, vec![(1, E::ONE), (2, E::from(2u64))]),
+            Placed::segment(0, 2),
+            Placed::segment(1, 2),
+        ];
+        ledger.defer(vec![value(0), value(2)], &tables, 0).unwrap();
+        assert_eq!(ledger.check_segment_reads(0, 1), Ok(()));
+        ledger.defer(vec![value(1)], &tables, 0).unwrap();
+        assert_eq!(
+            ledger.check_segment_reads(0, 1),
+            Err(DischargeError::SegmentReads {
+                part: 0,
+                segment: 2,
+                reads: 2,
+                most: 1
+            })
+        );
+        assert_eq!(ledger.check_segment_reads(0, 2), Ok(()));
+        assert_eq!(ledger.check_segment_reads(1, 1), Ok(()));
     }
 }
 

@@ -358,7 +358,7 @@ impl Model {
                 check,
             };
             let root = hex(&committed.commitment.inner.root);
-            (State::Zk(Mutex::new(committed)), file.to_bytes(), root)
+            (State::Zk(Box::new(Mutex::new(committed))), file.to_bytes(), root)
         };
         Ok(CommittedModel {
             model: slf.clone().unbind(),
@@ -390,7 +390,7 @@ impl Model {
 /// proof spends budget; behind a mutex since proofs run with the GIL released).
 enum State {
     Transparent(Box<network::CommittedModel<F, E>>),
-    Zk(Mutex<ZkCommittedModel<F>>),
+    Zk(Box<Mutex<ZkCommittedModel<F>>>),
 }
 
 /// A model with its commitment: what `prove` needs. `commitment` and `architecture` are what
@@ -515,7 +515,7 @@ impl CommittedModel {
                     .map_err(|(e, message)| errors::os(&e, message))?
                     .map_err(|e| zk::load_failed(py, &e, Whose::Model))?;
                 let root = hex(&loaded.commitment.inner.root);
-                (State::Zk(Mutex::new(loaded)), root)
+                (State::Zk(Box::new(Mutex::new(loaded))), root)
             }
             None if hiding => {
                 return Err(errors::new::<InputError>(

@@ -51,6 +51,15 @@ fn failed_with(action: String, e: NetworkError, whose: &str, recommit: &str) -> 
             "{BUDGET_SPENT} ({whose}'s: {recommit}; its proofs revealed {revealed} of the \
              {budget} mask values it may reveal, and one more proof needs {needed})"
         ),
+        NetworkError::InputSpent {
+            entries,
+            proofs,
+            reads,
+        } => format!(
+            "{BUDGET_SPENT} ({whose}'s: {recommit}; it has {entries} entries, read {reads} times \
+             by each proof, and has served {proofs} proofs: one more would reveal combinations \
+             of it)"
+        ),
         e => e.to_string(),
     };
     CliError::Failed { action, reason }
@@ -378,6 +387,9 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             NetworkError::Deferred(DischargeError::Opening(ZkError::Budget { revealed, .. })),
             Some((c, _)),
         ) if *revealed == c.revealed() && *revealed != committed.revealed() => {
+            failed_with(action(), e, "the input", "`zkcnn commit-input`")
+        }
+        (NetworkError::InputSpent { .. }, _) => {
             failed_with(action(), e, "the input", "`zkcnn commit-input`")
         }
         _ => failed(action(), e),

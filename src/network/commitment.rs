@@ -39,7 +39,7 @@ use crate::field::{from_i64, BaseField, ExtField};
 use crate::layers::{zero_check, LayerError, ProductProof};
 use crate::model::{Layer, Model};
 use crate::pcs::basefold::{self, Commitment, ProverData};
-use crate::pcs::packing::{block_selector, Packing};
+use crate::pcs::packing::Packing;
 use crate::pcs::split::into_columns;
 use crate::pcs::{Claim, MultilinearPcs, PcsError};
 use crate::poly::{eq_table, lt_eval};
@@ -626,7 +626,7 @@ fn prove_zero_check<F: BaseField, E: ExtField<F>>(
 pub(super) fn used_at<F: BaseField, E: ExtField<F>>(plan: &Plan, z: &[E]) -> (E, E) {
     let (mut used, mut lo) = (E::ZERO, E::ZERO);
     for (j, s) in plan.model_segs.iter().enumerate() {
-        let u = block_selector(plan.model_packing.offset(j), s.vars, z) * segment_used(s, z);
+        let u = plan.model_packing.entries_selector(j, z) * segment_used(s, z);
         used += u;
         lo += u * crate::field::lift::<E>(from_i64::<F>(s.lo));
     }
@@ -884,6 +884,7 @@ mod tests {
     use super::*;
     use crate::field::{Goldilocks as F, GoldilocksExt2 as E};
     use crate::model::zoo;
+    use crate::pcs::packing::block_selector;
     use crate::poly::evaluate_base;
     use ark_std::UniformRand;
 

@@ -49,8 +49,9 @@ pub use proof::{
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
-    commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_model_leaves_zk,
-    verify_zk, verify_zk_committed_input, ZkCommittedInput, ZkCommittedModel, ZkInput,
+    commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_input_values_zk,
+    revealed_model_leaves_zk, revealed_model_values_zk, verify_zk, verify_zk_committed_input,
+    zk_input_entries_in_use, zk_model_entries_in_use, ZkCommittedInput, ZkCommittedModel, ZkInput,
     ZkNetworkProof,
 };
 pub use zk_check::{prove_model_check_zk, verify_model_check_zk, ZkModelCheck};
@@ -154,6 +155,19 @@ pub enum NetworkError {
     /// The committed input was made for another architecture (or its size).
     #[error("the committed input was not committed for this model's architecture")]
     InputCommitmentMismatch,
+    /// A committed input's segment would be read more often than its mask can hide: the
+    /// commitment has served the proofs it can (`spec/zk.md`, "Small segments").
+    #[error(
+        "the committed input has {entries} entries and has served {proofs} proofs that read it {reads} times each: another would reveal combinations of it; commit the input again"
+    )]
+    InputSpent {
+        /// The input segment's entries (padded).
+        entries: u64,
+        /// Proofs made with it so far (at most).
+        proofs: u64,
+        /// Masked values per proof on it.
+        reads: usize,
+    },
     /// Stored prover data was refused.
     #[error("stored prover data: {0}")]
     ProverData(String),

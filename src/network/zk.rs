@@ -106,8 +106,10 @@ impl<F: Field> ZkCommittedModel<F> {
 
 /// The first bytes of a hiding commitment's private file ([`ZkCommittedModel::write_private`]).
 pub const PRIVATE_MAGIC: &[u8; 8] = b"ZKCNNZKP";
-/// The private file's format version.
-pub const PRIVATE_VERSION: u16 = 1;
+/// The private file's format version: 2 since zero-knowledge model commitments pad small
+/// segments into blocks (`spec/zk.md`, "Small segments"); a version-1 file belongs to a
+/// commitment of the old layout, which no longer verifies.
+pub const PRIVATE_VERSION: u16 = 2;
 /// The private file's header: magic, version, field, architecture digest, root, the
 /// committed polynomial's and the mask's variables, the revealed count.
 const PRIVATE_HEADER: usize = 8 + 2 + 1 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4 + 4 + 8;
@@ -180,11 +182,12 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
         let segments = super::commitment::model_tables::<F>(model, plan);
         let params = params_for::<F, E>(n as u32 + 1)?;
         let tables = plan.model_packing.pack_columns(&segments, n);
-        let data =
+        let mut data =
             pzk::rebuild(&params, tables, masks, revealed, &public).map_err(|e| match e {
                 pzk::ZkError::Mismatch => NetworkError::CommitmentMismatch,
                 e => NetworkError::ZkCommit(e),
             })?;
+        data.limit_budget(model_budget_cap::<F, E>(n)?);
         Ok(ZkCommittedModel {
             commitment: public,
             data,
@@ -259,6 +262,55 @@ pub const INPUT_PROOFS: u64 = 8;
 /// The claims on a committed input one proof's opening is budgeted for (its first layers'
 /// and its two range columns').
 const INPUT_CLAIMS: usize = 16;
+
+/// The masked values one proof reveals about a model segment: its layer's sum-check reads each
+/// weight matrix, kernel position and bias limb once (enforced at `prove`: [`segment_claims`]).
+pub(crate) const SEGMENT_CLAIMS: u64 = 1;
+/// The claims the commitment's check makes on one segment (a narrow limb's range column).
+const CHECK_SEGMENT_CLAIMS: u64 = 1;
+
+/// The fewest variables of a model segment's block. A masked value on a segment reads the
+/// commitment's (base-field) mask on its block only, as `[E : F]` linear functionals; they stay
+/// independent — the values uniform — while they are at most the block's `2^v` mask entries,
+/// over the commitment's `MODEL_PROOFS` proofs and its check (`spec/zk.md`, "small segments").
+pub(crate) fn model_block_vars<F: BaseField, E: ExtField<F>>() -> usize {
+    let degree = E::extension_degree();
+    let functionals = degree * (MODEL_PROOFS * SEGMENT_CLAIMS + CHECK_SEGMENT_CLAIMS);
+    crate::layers::ceil_log2(functionals as usize)
+}
+
+/// The most openings (proofs and checks) of a model commitment: each reads a segment's block
+/// with at most `SEGMENT_CLAIMS` masked values of `[E : F]` functionals, and the block's
+/// `2^{model_block_vars}` mask entries must cover them all.
+pub(crate) fn model_uses<F: BaseField, E: ExtField<F>>() -> u64 {
+    (1u64 << model_block_vars::<F, E>()) / (E::extension_degree() * SEGMENT_CLAIMS)
+}
+
+/// The cap on a model commitment's budget that bounds its openings by [`model_uses`]: every
+/// opening of a table of `2^n` entries reveals at least [`least_revealed`] functionals.
+pub(crate) fn model_budget_cap<F: BaseField + FftField, E: ExtField<F>>(
+    n: usize,
+) -> Result<u64, NetworkError> {
+    Ok(model_uses::<F, E>().saturating_mul(least_revealed::<F, E>(n)?))
+}
+
+/// The fewest mask functionals any opening reveals of a table of `2^n` entries: with no claim,
+/// under the parameters of any joint opening it may take part in (those of its largest table,
+/// which has `n` to `MAX_VARS` variables).
+pub(crate) fn least_revealed<F: BaseField + FftField, E: ExtField<F>>(
+    n: usize,
+) -> Result<u64, NetworkError> {
+    let mut least = u64::MAX;
+    for joint in n..=super::MAX_VARS {
+        if let Ok(params) = params_for::<F, E>(joint as u32 + 1) {
+            least = least.min(pzk::revealed_per_opening::<E>(&params, n, 0, false));
+        }
+    }
+    if least == u64::MAX {
+        least = pzk::revealed_per_opening::<E>(&params_for::<F, E>(n as u32 + 1)?, n, 0, false);
+    }
+    Ok(least.max(1))
+}
 
 /// The fewest variables of a hiding commitment whose mask's budget covers `proofs` openings of
 /// `claims` claims each ([`pzk::revealed_per_opening`]).
@@ -563,6 +615,10 @@ impl ZkPlan {
         // `MODEL_PROOFS` proofs, the advice's for its one), and a joint opening takes a later
         // (smaller) part of the first's size, or one small enough to join the folding after the
         // masks do: the smaller table is padded if needed.
+        // Every model segment in a zero-padded block of at least `2^{model_block_vars}` entries
+        // (its claims read the mask on the whole block: `crate::zk::packed_term`).
+        let block = model_block_vars::<F, E>();
+        plan.model_packing = Packing::with_blocks(&plan.model_vars(), block);
         let nm = plan
             .model_packing
             .num_vars()
@@ -601,7 +657,7 @@ impl ZkPlan {
         } else {
             (nm, na)
         };
-        plan.model_packing = Packing::with_min_vars(&plan.model_vars(), nm);
+        plan.model_packing = Packing::with_blocks(&plan.model_vars(), block).at_least(nm);
         plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
         for (what, n, cv) in [
             ("model", nm, column_vars),
@@ -1028,9 +1084,12 @@ impl<F: BaseField> Masks<'_, F> {
             .into_iter()
             .map(|(s, w, p)| {
                 let tv = self.table_vars.get(placed.part).copied().unwrap_or(0);
-                crate::zk::column_point(&packing.point(s, &p), tv)
-                    .and_then(|(c, z)| data.mask_at(c, &z))
-                    .map_or(E::ZERO, |m| w * m)
+                crate::zk::packed_term(packing, s, &p, w)
+                    .and_then(|(z, w)| {
+                        let (c, z) = crate::zk::column_point(&z, tv)?;
+                        Some(w * data.mask_at(c, &z)?)
+                    })
+                    .unwrap_or(E::ZERO)
             })
             .sum()
     }
@@ -1160,6 +1219,12 @@ fn read_private_file<F: BaseField>(
     if magic != expected_magic {
         return Err(bad(
             "not a zkcnn zero-knowledge prover file of this kind (bad magic bytes)",
+        ));
+    }
+    if version == 1u16.to_le_bytes() {
+        return Err(bad(
+            "format version 1: made by an earlier zkcnn whose zero-knowledge commitments \
+             leaked small segments across proofs (spec/zk.md); commit again",
         ));
     }
     if version != PRIVATE_VERSION.to_le_bytes() {
@@ -1443,8 +1508,10 @@ pub fn commit_model_zk_with_columns<
     let zp = ZkPlan::for_commitment::<F, E>(model, column_vars.min(COLUMN_VARS))?;
     let plan = &zp.plan;
     let segments = super::commitment::model_tables::<F>(model, plan);
-    let (commitment, data) =
-        commit_table::<F, E, R>(&zp, &plan.model_packing, &segments, zp.table_vars().0, rng)?;
+    let tv = zp.table_vars().0;
+    let (commitment, mut data) =
+        commit_table::<F, E, R>(&zp, &plan.model_packing, &segments, tv, rng)?;
+    data.limit_budget(model_budget_cap::<F, E>(tv)?);
     Ok(ZkCommittedModel {
         commitment,
         data,
@@ -1476,8 +1543,9 @@ pub(crate) fn commit_model_zk_edited<
     let mut columns = plan.model_packing.pack_columns(&segments, tv);
     edit(plan, &mut columns);
     let params = params_for::<F, E>(tv as u32 + 1)?;
-    let (commitment, data) =
+    let (commitment, mut data) =
         pzk::commit_columns(&params, columns, tv, rng).map_err(NetworkError::ZkCommit)?;
+    data.limit_budget(model_budget_cap::<F, E>(tv)?);
     Ok(ZkCommittedModel {
         commitment,
         data,
@@ -2050,7 +2118,32 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             .defer(zp.unshift_range_claims::<F, E>(deferred), &tables, off)
             .map_err(NetworkError::Deferred)?;
         lap("range check");
-        // The one opening.
+        // The one opening; every model segment read at most `SEGMENT_CLAIMS` times (its block
+        // is sized for that many reads per proof).
+        ledger
+            .check_segment_reads(mp, SEGMENT_CLAIMS as usize)
+            .map_err(NetworkError::Deferred)?;
+        // A committed input is one segment, not padded into a block: its `2^v` mask entries
+        // must cover `[E : F]` functionals per read over every proof made with it (at most
+        // `revealed / least` so far, `least` the fewest functionals an opening reveals).
+        if let ZkProverInput::Committed(c) = &input {
+            let reads = ledger
+                .segment_reads(ZkPlan::INPUT_PART)
+                .into_values()
+                .max()
+                .unwrap_or(0);
+            let n = c.commitment.table_vars();
+            let proofs = c.data.revealed() / least_revealed::<F, E>(n)?;
+            let entries = 1u64 << plan.dims[0].num_vars();
+            let functionals = (proofs + 1) * reads as u64 * E::extension_degree();
+            if functionals > entries {
+                return Err(NetworkError::InputSpent {
+                    entries,
+                    proofs,
+                    reads,
+                });
+            }
+        }
         let mut parts = vec![
             (&committed.commitment, &mut committed.data),
             (&advice, &mut advice_data),
@@ -2113,9 +2206,8 @@ pub fn revealed_input_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<super::RevealedModelLeaves<F>, VerifyError> {
-    let (opened, _) =
-        verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof)?;
-    Ok(revealed_part(&opened, ZkPlan::INPUT_PART, proof))
+    let o = verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof)?;
+    Ok(revealed_part(&o.leaves, ZkPlan::INPUT_PART, proof))
 }
 
 /// The leaves and values the opening revealed of part `part` (the opening's parts are the
@@ -2152,20 +2244,90 @@ pub fn revealed_model_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<super::RevealedModelLeaves<F>, VerifyError> {
-    let (opened, model_part) =
-        verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof)?;
-    Ok(revealed_part(&opened, model_part, proof))
+    let o = verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof)?;
+    Ok(revealed_part(&o.leaves, o.model_part, proof))
 }
 
-/// The verifier; returns the leaves the opening revealed per commitment and the model's index
-/// among them.
+/// The entries of a zero-knowledge model commitment's packed table that the architecture
+/// uses (every other entry is zero, by the commitment's check), and the table's variables: what
+/// an attacker knows beside the proofs (`tests/suite/leakage.rs`).
+#[doc(hidden)]
+pub fn zk_model_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+) -> Result<(usize, Vec<usize>), NetworkError> {
+    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, false)?;
+    let mut used = Vec::new();
+    super::commitment::for_each_used(&zp.plan, |x, _| used.push(x));
+    used.sort_unstable();
+    Ok((zp.plan.model_packing.num_vars(), used))
+}
+
+/// The entries of a committed input's table (of `model`'s architecture) that hold the input
+/// (every other entry is zero, by the proofs' range check), and the table's variables
+/// (`tests/suite/leakage.rs`).
+#[doc(hidden)]
+pub fn zk_input_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+) -> Result<(usize, Vec<usize>), NetworkError> {
+    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, true)?;
+    let n = zp.input_vars.unwrap_or(0);
+    let marks: Vec<i64> = vec![1; model.input_shape.iter().product()];
+    let padded = super::prover::pad(&zp.plan.dims[0], &marks);
+    let used = (0..padded.len()).filter(|&x| padded[x] == 1).collect();
+    Ok((n, used))
+}
+
+/// Verifies a proof against a committed input as [`verify_zk_committed_input`] does and returns
+/// the masked values it revealed about the input commitment's hiding extension
+/// (`tests/suite/leakage.rs`).
+#[doc(hidden)]
+pub fn revealed_input_values_zk<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &ZkCommitment,
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<Vec<crate::zk::RevealedValue<E>>, VerifyError> {
+    let o = verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof)?;
+    o.ledger
+        .revealed(&o.layout, ZkPlan::INPUT_PART)
+        .map_err(VerifyError::Deferred)
+}
+
+/// Verifies the proof as [`verify_zk`] does and returns the masked values it revealed about the
+/// model commitment's hiding extension, each term at its point on the packed table: the attack
+/// on small segments' input (`tests/suite/leakage.rs`).
+#[doc(hidden)]
+pub fn revealed_model_values_zk<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: &[i64],
+    output: &[i64],
+    proof: &ZkNetworkProof<F, E>,
+) -> Result<Vec<crate::zk::RevealedValue<E>>, VerifyError> {
+    let o = verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof)?;
+    o.ledger
+        .revealed(&o.layout, o.model_part)
+        .map_err(VerifyError::Deferred)
+}
+
+/// What a verification saw: the leaves the opening revealed per commitment, the model's index
+/// among the commitments, and the deferred claims with their layout.
+struct Opened<E> {
+    leaves: Vec<Vec<usize>>,
+    model_part: usize,
+    ledger: Ledger<E>,
+    layout: Layout,
+}
+
+/// The verifier.
 fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     commitment: &ZkCommitment,
     input: ZkInput<'_>,
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
-) -> Result<(Vec<Vec<usize>>, usize), VerifyError> {
+) -> Result<Opened<E>, VerifyError> {
     let architecture = model.architecture();
     let model = &architecture;
     let hidden = matches!(input, ZkInput::Committed(_));
@@ -2464,7 +2626,12 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     let opened = ledger
         .verify(&params, &layout, &commitments, &proof.opening, &mut t)
         .map_err(deferred)?;
-    Ok((opened, mp))
+    Ok(Opened {
+        leaves: opened,
+        model_part: mp,
+        ledger,
+        layout,
+    })
 }
 
 #[cfg(test)]
@@ -3569,5 +3736,67 @@ mod tiny_tests {
                 zk_round_trip::<Goldilocks, GoldilocksExt2>(&m, seed);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    //! The model commitment's blocks and opening cap (`spec/zk.md`, "Small segments").
+    use super::*;
+    use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
+    use crate::model::zoo;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn cap_covers<F: BaseField + FftField, E: ExtField<F>>() {
+        let degree = E::extension_degree();
+        let block = model_block_vars::<F, E>();
+        let uses = model_uses::<F, E>();
+        // A block's mask entries cover every opening's reads, and the openings cover the
+        // proofs and the check.
+        assert!(uses * degree * SEGMENT_CLAIMS <= 1 << block);
+        assert!(uses > MODEL_PROOFS);
+        let least = min_table_vars::<F, E>(MODEL_PROOFS, MODEL_CLAIMS).unwrap();
+        for n in least..=COLUMN_VARS {
+            let params = params_for::<F, E>(n as u32 + 1).unwrap();
+            let proof = pzk::revealed_per_opening::<E>(&params, n, MODEL_CLAIMS, true);
+            let cap = model_budget_cap::<F, E>(n).unwrap();
+            assert!(
+                cap >= (MODEL_PROOFS + 1) * proof,
+                "n = {n}: a cap of {cap} for {MODEL_PROOFS} proofs of {proof} and the check"
+            );
+        }
+    }
+
+    #[test]
+    fn the_model_cap_covers_its_proofs() {
+        cap_covers::<Goldilocks, GoldilocksExt2>();
+        cap_covers::<Bn254Fr, Bn254Fr>();
+    }
+
+    /// A committed model's segments sit in blocks of at least `2^{model_block_vars}` entries,
+    /// and its budget is its mask's or the cap of `model_uses` openings, the smaller.
+    #[test]
+    fn a_committed_model_has_blocks_and_a_capped_budget() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::mlp(3);
+        let zp = ZkPlan::for_commitment::<F, E>(&model, COLUMN_VARS).unwrap();
+        let packing = &zp.plan.model_packing;
+        let block = model_block_vars::<F, E>();
+        assert!((0..packing.len()).all(|j| packing.block_vars(j) == packing.vars(j).max(block)));
+        assert!(
+            (0..packing.len()).any(|j| packing.vars(j) < block),
+            "a padded segment"
+        );
+        let committed = commit_model_zk::<F, E, _>(&model, &mut StdRng::seed_from_u64(3)).unwrap();
+        let (revealed, budget) = committed.budget::<E>();
+        assert_eq!(revealed, 0);
+        let n = committed.commitment.table_vars();
+        let params = params_for::<F, E>(n as u32 + 1).unwrap();
+        let mask = (1u64 << n) - (1u64 << params.fold_bits.max(1));
+        assert_eq!(budget, mask.min(model_budget_cap::<F, E>(n).unwrap()));
+        // From `2^19` entries on, the cap is the tighter.
+        assert!(model_budget_cap::<F, E>(19).unwrap() < (1 << 19) - 16);
     }
 }

@@ -6,13 +6,23 @@
 //! `offset_j / 2^{v_j}`: a claim `s̃_j(z) = y` is the claim `P̃(z, bits) = y` on the packed
 //! polynomial. Because those coordinates are 0 or 1, opening it costs `2^{v_j}`, not `2^n`
 //! (see [`crate::poly::boolean_suffix`]).
+//!
+//! A segment may sit in a larger zero-padded block ([`Packing::with_blocks`]): its entries are
+//! the block's first `2^{v_j}`, the rest of the block zero, so that the block's extension at
+//! `(z, s, bits)` is `eq(0, s)·s̃_j(z)` for any `s`. A hiding commitment claims a small segment
+//! at such points with random `s` so that its claims read the commitment's mask on the whole
+//! block ([`crate::zk::packed_term`]); that the padding is zero must be proven (the model
+//! commitment's check does, `spec/model-commitment.md`).
 
 use ark_ff::Field;
 
 /// Where each segment lives in the packed table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packing {
+    /// Variables of each segment's table.
     vars: Vec<usize>,
+    /// Variables of each segment's block (at least its table's).
+    blocks: Vec<usize>,
     offsets: Vec<usize>,
     num_vars: usize,
 }
@@ -20,17 +30,25 @@ pub struct Packing {
 impl Packing {
     /// Places segments of `2^{vars[j]}` entries (at least one entry overall).
     pub fn new(vars: &[usize]) -> Self {
+        Self::with_blocks(vars, 0)
+    }
+
+    /// Places each segment of `2^{vars[j]}` entries at the start of a zero-padded block of
+    /// `2^{max(vars[j], min_block)}` entries (blocks placed as [`Packing::new`] places segments).
+    pub fn with_blocks(vars: &[usize], min_block: usize) -> Self {
+        let blocks: Vec<usize> = vars.iter().map(|&v| v.max(min_block)).collect();
         let mut order: Vec<usize> = (0..vars.len()).collect();
-        order.sort_by_key(|&j| std::cmp::Reverse(vars[j]));
+        order.sort_by_key(|&j| std::cmp::Reverse(blocks[j]));
         let mut offsets = vec![0; vars.len()];
         let mut next = 0usize;
         for j in order {
             offsets[j] = next;
-            next += 1 << vars[j];
+            next += 1 << blocks[j];
         }
         let num_vars = next.max(2).next_power_of_two().trailing_zeros() as usize;
         Self {
             vars: vars.to_vec(),
+            blocks,
             offsets,
             num_vars,
         }
@@ -39,9 +57,13 @@ impl Packing {
     /// [`Packing::new`] over at least `min_vars` variables (the rest of the table zero): a
     /// commitment padded to the size a joint opening needs.
     pub fn with_min_vars(vars: &[usize], min_vars: usize) -> Self {
-        let mut p = Self::new(vars);
-        p.num_vars = p.num_vars.max(min_vars);
-        p
+        Self::new(vars).at_least(min_vars)
+    }
+
+    /// This packing over at least `min_vars` variables (the rest of the table zero).
+    pub fn at_least(mut self, min_vars: usize) -> Self {
+        self.num_vars = self.num_vars.max(min_vars);
+        self
     }
 
     /// Variables of the packed polynomial.
@@ -69,17 +91,35 @@ impl Packing {
         self.offsets[j]
     }
 
-    /// For a point `z` on the packed polynomial, `eq(bits of offset_j / 2^{v_j}, z[v_j..])`: the
-    /// factor that selects segment `j`, so that `P̃(z) = Σ_j selector_j(z)·s̃_j(z[..v_j])` (plus
-    /// the free blocks' terms).
+    /// Variables of segment `j`'s block (its own, unless [`Packing::with_blocks`] padded it).
+    pub fn block_vars(&self, j: usize) -> usize {
+        self.blocks[j]
+    }
+
+    /// For a point `z` on the packed polynomial, `eq(bits of offset_j / 2^{b_j}, z[b_j..])`
+    /// (`b_j` the block's variables): the factor that selects segment `j`'s block, so that
+    /// `P̃(z) = Σ_j selector_j(z)·B̃_j(z[..b_j])` (plus the free blocks' terms), `B_j` the block.
     pub fn selector<E: Field>(&self, j: usize, z: &[E]) -> E {
-        block_selector(self.offsets[j], self.vars[j], z)
+        block_selector(self.offsets[j], self.blocks[j], z)
+    }
+
+    /// [`Packing::selector`] times `eq(0, z[v_j..b_j])`: the factor that selects segment `j`'s
+    /// own entries (its block but the padding), so that a packed table whose padding is zero
+    /// has `P̃(z) = Σ_j entries_selector_j(z)·s̃_j(z[..v_j])` (plus the free blocks' terms).
+    pub fn entries_selector<E: Field>(&self, j: usize, z: &[E]) -> E {
+        let pad: E = z
+            .iter()
+            .take(self.blocks[j])
+            .skip(self.vars[j])
+            .map(|&c| E::ONE - c)
+            .product();
+        self.selector(j, z) * pad
     }
 
     /// The entries no segment uses, as aligned blocks `(offset, vars)` of `2^vars` entries
     /// (largest first, at most `num_vars` of them).
     pub fn free_blocks(&self) -> Vec<(usize, usize)> {
-        let used: usize = self.vars.iter().map(|&v| 1usize << v).sum();
+        let used: usize = self.blocks.iter().map(|&v| 1usize << v).sum();
         let end = 1usize << self.num_vars;
         let mut blocks = Vec::new();
         let mut at = used;
@@ -140,9 +180,17 @@ impl Packing {
         out
     }
 
-    /// The packed polynomial's point for a point `z` on segment `j` (`z.len() = vars[j]`).
+    /// The packed polynomial's point for a point `z` on segment `j` (`z.len() = vars[j]`; the
+    /// block's padding coordinates, if any, zero).
     pub fn point<E: Field>(&self, j: usize, z: &[E]) -> Vec<E> {
-        let v = self.vars[j];
+        let pad = vec![E::ZERO; self.blocks[j] - self.vars[j]];
+        self.block_point(j, &[z, &pad].concat())
+    }
+
+    /// The packed polynomial's point for a point `z` on segment `j`'s block
+    /// (`z.len() = block_vars(j)`).
+    pub fn block_point<E: Field>(&self, j: usize, z: &[E]) -> Vec<E> {
+        let v = self.blocks[j];
         debug_assert_eq!(z.len(), v);
         let block = self.offsets[j] >> v;
         let mut p = z.to_vec();
@@ -250,6 +298,65 @@ mod tests {
                 let block = &packed[o..o + (1 << v)];
                 sum += block_selector(o, v, &z) * evaluate_base::<F, E>(block, &z[..v]);
             }
+            assert_eq!(sum, evaluate_base::<F, E>(&packed, &z));
+        }
+    }
+
+    /// Segments in zero-padded blocks: each segment's entries start its block, the rest of the
+    /// block is zero, so the block's extension at `(z, s)` is `eq(0, s)·t̃(z)` for any `s`;
+    /// `point` reads the segment with the padding coordinates zero; the entries' selectors and
+    /// the free blocks split a table packed so.
+    #[test]
+    fn blocks_pad_segments_with_zeros() {
+        let mut rng = ark_std::test_rng();
+        for (vars, min_block) in [
+            (vec![3], 5),
+            (vec![0, 0, 0], 2),
+            (vec![2, 5, 0, 3, 3, 1], 3),
+            (vec![6, 1], 4),
+        ] {
+            let p = Packing::with_blocks(&vars, min_block);
+            let n = p.num_vars();
+            let tables: Vec<Vec<F>> = vars
+                .iter()
+                .map(|&v| (0..1 << v).map(|_| F::rand(&mut rng)).collect())
+                .collect();
+            let packed = p.pack(&tables);
+            assert_eq!(p.pack_columns(&tables, n), vec![packed.clone()]);
+            let mut covered = vec![0u8; 1 << n];
+            for (j, t) in tables.iter().enumerate() {
+                let b = p.block_vars(j);
+                assert_eq!(b, vars[j].max(min_block));
+                assert_eq!(p.offset(j) % (1 << b), 0, "aligned to its block");
+                assert_eq!(p.segment(&packed, j), &t[..]);
+                let block = &packed[p.offset(j)..p.offset(j) + (1 << b)];
+                assert!(block[t.len()..].iter().all(|x| *x == F::from(0u64)));
+                covered[p.offset(j)..p.offset(j) + (1 << b)]
+                    .iter_mut()
+                    .for_each(|c| *c += 1);
+                let z: Vec<E> = (0..vars[j]).map(|_| E::rand(&mut rng)).collect();
+                let s: Vec<E> = (vars[j]..b).map(|_| E::rand(&mut rng)).collect();
+                let eq0: E = s.iter().map(|&c| E::from(1u64) - c).product();
+                let whole = [&z[..], &s[..]].concat();
+                assert_eq!(
+                    evaluate_base::<F, E>(&packed, &p.block_point(j, &whole)),
+                    eq0 * evaluate_base::<F, E>(t, &z)
+                );
+                assert_eq!(
+                    evaluate_base::<F, E>(&packed, &p.point(j, &z)),
+                    evaluate_base::<F, E>(t, &z)
+                );
+            }
+            for &(o, v) in &p.free_blocks() {
+                covered[o..o + (1 << v)].iter_mut().for_each(|c| *c += 1);
+            }
+            assert!(covered.iter().all(|&c| c == 1), "{vars:?}: {covered:?}");
+            let z: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
+            let sum: E = (0..vars.len())
+                .map(|j| {
+                    p.entries_selector(j, &z) * evaluate_base::<F, E>(&tables[j], &z[..vars[j]])
+                })
+                .sum();
             assert_eq!(sum, evaluate_base::<F, E>(&packed, &z));
         }
     }

@@ -82,6 +82,8 @@ pub struct ZkProverData<F> {
     masks: Vec<Vec<F>>,
     mask_vars: usize,
     revealed: u64,
+    /// A tighter budget a caller set ([`Self::limit_budget`]).
+    cap: u64,
 }
 
 impl<F: BaseField> ZkProverData<F> {
@@ -118,9 +120,17 @@ impl<F> ZkProverData<F> {
 
     /// The most mask functionals all openings together may reveal of each table's mask: `2^ℓ`
     /// less one first-tree leaf (so that every unopened leaf keeps fresh entries).
+    /// At most `cap` if [`Self::limit_budget`] set it.
     pub fn budget(&self, params: &Params) -> u64 {
         let leaf = 1u64 << params.fold_bits.max(1);
-        (1u64 << self.mask_vars).saturating_sub(leaf)
+        (1u64 << self.mask_vars).saturating_sub(leaf).min(self.cap)
+    }
+
+    /// Limits [`Self::budget`] to `cap` functionals: a caller whose claims read parts of the mask
+    /// more often than the whole (a model commitment's small segments, `spec/zk.md`) bounds the
+    /// number of openings through it.
+    pub fn limit_budget(&mut self, cap: u64) {
+        self.cap = self.cap.min(cap);
     }
 }
 
@@ -417,6 +427,7 @@ fn commit_masked<F: BaseField + FftField>(
             masks,
             mask_vars,
             revealed,
+            cap: u64::MAX,
         },
     ))
 }

@@ -456,3 +456,202 @@ fn zero_knowledge_proofs_on_a_committed_input_reveal_no_input() {
         assert_eq!(s, zkcnn::field::from_i64::<F>(v));
     }
 }
+
+/// What masked values tell about a committed table: each is `Σ_k w_k·(T̃(z_k) + β·m̃(z_k))`
+/// with `T` the table (of `2^n` entries) and `m` its commitment's mask (base-field entries), so
+/// over `F` it is `[E : F]` linear equations in the entries of `T` in `used` (the others are
+/// zero, and the attacker knows which) and the mask entries its points read. Returns `(rank of
+/// the system, rank of its mask columns alone)`: their difference is the number of independent
+/// combinations of the table's entries the values determine.
+fn determined(n: usize, used: &[usize], values: &[zkcnn::zk::RevealedValue<E>]) -> (usize, usize) {
+    use zkcnn::poly::eq_table;
+    // Per revealed value: per table entry its coefficient on `T` and on `m`; the value.
+    type Equation = (Vec<(usize, E, E)>, E);
+    let mut equations: Vec<Equation> = Vec::new();
+    for v in values {
+        let mut coeffs: std::collections::BTreeMap<usize, E> = Default::default();
+        for (z, w) in &v.terms {
+            assert_eq!(z.len(), n, "a point on the packed table");
+            for (e, q) in eq_table(z).into_iter().enumerate() {
+                if !q.is_zero() {
+                    *coeffs.entry(e).or_insert(E::ZERO) += *w * q;
+                }
+            }
+        }
+        let row = coeffs
+            .into_iter()
+            .map(|(e, a)| (e, a, a * v.beta))
+            .collect();
+        equations.push((row, v.value));
+    }
+    // Unknowns: the in-use entries of `T`, then the mask entries read.
+    let mut index: std::collections::BTreeMap<(bool, usize), usize> = Default::default();
+    for &u in used {
+        let next = index.len();
+        index.insert((false, u), next);
+    }
+    let table_unknowns = index.len();
+    for (row, _) in &equations {
+        for &(e, _, _) in row {
+            let next = index.len();
+            index.entry((true, e)).or_insert(next);
+        }
+    }
+    let unknowns = index.len();
+    let mut all = System {
+        unknowns,
+        basis: Vec::new(),
+    };
+    let mut masks = System {
+        unknowns: unknowns - table_unknowns,
+        basis: Vec::new(),
+    };
+    let coords = |a: E| -> Vec<F> { a.to_base_prime_field_elements().collect() };
+    for (row, value) in &equations {
+        let degree = coords(*value).len();
+        for d in 0..degree {
+            let mut full = vec![F::ZERO; unknowns];
+            for &(e, on_t, on_m) in row {
+                if let Some(&i) = index.get(&(false, e)) {
+                    full[i] += coords(on_t)[d];
+                }
+                full[index[&(true, e)]] += coords(on_m)[d];
+            }
+            let mask_part = full[table_unknowns..].to_vec();
+            assert!(
+                all.add(full, coords(*value)[d]),
+                "the revealed values are consistent"
+            );
+            masks.add(mask_part, F::ZERO);
+        }
+    }
+    (all.rank(), masks.rank())
+}
+
+/// The attack on the model: `proofs` zero-knowledge proofs of one committed model.
+fn small_segment_attack(model: &Model, proofs: u64, seed: u64) -> (usize, usize) {
+    use zkcnn::model::zoo;
+    let architecture = model.architecture();
+    let (n, used) = network::zk_model_entries_in_use::<F, E>(model).unwrap();
+    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(seed);
+    let mut hidden = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+    let c = hidden.commitment.clone();
+    let flat = |a: &ndarray::ArrayD<i64>| -> Vec<i64> { a.iter().copied().collect() };
+    let mut values = Vec::new();
+    for k in 0..proofs {
+        let x = zoo::random_input(&model.input_shape, model.activation_bits, seed ^ (k << 20));
+        let (y, proof) = network::prove_zk::<F, E, _>(model, &mut hidden, &x, &mut rng).unwrap();
+        values.extend(
+            network::revealed_model_values_zk(&architecture, &c, &flat(&x), &flat(&y), &proof)
+                .unwrap(),
+        );
+    }
+    determined(n, &used, &values)
+}
+
+/// The attack on a committed input: `proofs` zero-knowledge proofs on one committed input (or
+/// as many as the prover makes: it refuses a proof its mask cannot hide, with the number it
+/// made).
+fn small_input_attack(model: &Model, proofs: u64, seed: u64) -> ((usize, usize), u64) {
+    use zkcnn::model::zoo;
+    let architecture = model.architecture();
+    let (n, used) = network::zk_input_entries_in_use::<F, E>(model).unwrap();
+    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(seed);
+    let mut hidden = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+    let x = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+    let mut input = network::commit_input_zk::<F, E, _>(model, &x, &mut rng).unwrap();
+    let (c, ci) = (hidden.commitment.clone(), input.commitment.clone());
+    let mut values = Vec::new();
+    let mut made = 0;
+    for _ in 0..proofs {
+        let (y, proof) = match network::prove_zk_committed_input::<F, E, _>(
+            model,
+            &mut hidden,
+            &mut input,
+            &mut rng,
+        ) {
+            Ok(p) => p,
+            Err(network::NetworkError::InputSpent { proofs, .. }) => {
+                assert_eq!(proofs, made, "the refusal counts the proofs made");
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        made += 1;
+        let y: Vec<i64> = y.iter().copied().collect();
+        values
+            .extend(network::revealed_input_values_zk(&architecture, &c, &ci, &y, &proof).unwrap());
+    }
+    (determined(n, &used, &values), made)
+}
+
+/// A tiny model whose bias limbs are segments of two entries and whose weight matrix has eight.
+fn tiny_dense_model() -> Model {
+    use zkcnn::model::ir::{Dense, Layer};
+    use zkcnn::model::zoo;
+    let mut m = Model {
+        name: "tiny".into(),
+        input_shape: vec![4],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![Layer::Dense(Dense {
+            in_features: 4,
+            out_features: 2,
+            weights: vec![3, -7, 11, 2, -5, 9, 1, -13],
+            bias: vec![1234, -4321],
+            shift: 0,
+            input: None,
+        })],
+        quantization: None,
+    };
+    let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
+        .map(|k| zoo::random_input(&m.input_shape, 8, 77 ^ (k << 32)))
+        .collect();
+    zoo::calibrate_shifts(&mut m, &inputs).unwrap();
+    m
+}
+
+/// The hiding gap on small model segments (`spec/zk.md`): a claim on a segment of `2^v` entries
+/// reads the commitment's mask on `2^v` entries only, so more than `2^v/[E : F]` proofs made the
+/// masked values of a segment dependent in the mask and revealed combinations of its entries —
+/// a bias of two outputs after two proofs. Every model segment now sits in a zero-padded block
+/// large enough for the commitment's budget, claimed at random points over the whole block:
+/// the values of as many proofs determine no combination of weights.
+#[test]
+fn zero_knowledge_proofs_determine_no_combination_of_a_small_segment() {
+    let model = tiny_dense_model();
+    let (all, masks) = small_segment_attack(&model, 64, 5);
+    assert_eq!(
+        all - masks,
+        0,
+        "four proofs' masked values determine {} combinations of the weights",
+        all - masks
+    );
+}
+
+/// The same on a committed input (one segment, read three times per proof: by the first layer
+/// and by its two range columns): before the fix two proofs on an input of four entries
+/// determined all four. Now the prover refuses a proof that would read the input's mask more
+/// often than it has entries (`NetworkError::InputSpent`, counting a read as `[E : F]`
+/// functionals): the four-entry input serves no proof at all, and an input of 64 entries serves
+/// ten, whose values determine nothing.
+#[test]
+fn zero_knowledge_proofs_determine_no_combination_of_a_small_input() {
+    let model = tiny_dense_model();
+    let (_, made) = small_input_attack(&model, 8, 6);
+    assert_eq!(made, 0, "four entries cannot hide one proof's three reads");
+    let mut wide = tiny_dense_model();
+    if let zkcnn::model::ir::Layer::Dense(d) = &mut wide.layers[0] {
+        d.in_features = 64;
+        d.weights = (0..128).map(|k| (k % 17) - 8).collect();
+    }
+    wide.input_shape = vec![64];
+    let ((all, masks), made) = small_input_attack(&wide, 12, 7);
+    assert_eq!(made, 10, "64 entries hide ten proofs of three reads");
+    assert_eq!(
+        all - masks,
+        0,
+        "ten proofs determine {} combinations",
+        all - masks
+    );
+}

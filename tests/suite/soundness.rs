@@ -1539,22 +1539,31 @@ fn zk_edits_are_caught_on<F: BaseField + FftField, E: ExtField<F>>(
                 committed_input = Some(commit_input(rng));
             }
         }
-        let (out, proof) = cheat::prove_zk_edited::<F, E, _>(
-            model,
-            &mut committed,
-            match &mut committed_input {
-                Some(ci) => ZkProverInput::Committed(ci),
-                None => ZkProverInput::Public(&input),
-            },
-            |l, w| {
-                if l == layer {
-                    edit(w)
+        // A committed input serves as many proofs as its mask hides its reads
+        // (`NetworkError::InputSpent`): then a new one.
+        let (out, proof) = loop {
+            let made = cheat::prove_zk_edited::<F, E, _>(
+                model,
+                &mut committed,
+                match &mut committed_input {
+                    Some(ci) => ZkProverInput::Committed(ci),
+                    None => ZkProverInput::Public(&input),
+                },
+                |l, w| {
+                    if l == layer {
+                        edit(w)
+                    }
+                },
+                |m| ms(m),
+                rng,
+            );
+            match made {
+                Err(NetworkError::InputSpent { .. }) if committed_input.is_some() => {
+                    committed_input = Some(commit_input(rng));
                 }
-            },
-            |m| ms(m),
-            rng,
-        )
-        .unwrap();
+                made => break made.unwrap(),
+            }
+        };
         let y: Vec<i64> = out.iter().copied().collect();
         let verdict = verify(&committed, &committed_input, &y, &proof);
         tried += 1;
