@@ -418,7 +418,7 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         "Gemm", [n.last, n.weight([1, 3])], transA=1))
     one("reshape-not-flatten", [1, 8], lambda n: n.op(
         "Reshape", [n.last, n.const(np.array([1, 2, 4], np.int64))]))
-    one("unknown-op", [1, 8], lambda n: (gemm(n, 8, 3), n.op("Sigmoid")))
+    one("unknown-op", [1, 8], lambda n: (gemm(n, 8, 3), n.op("Hardmax")))
 
     def after_softmax(n: Net):
         gemm(n, 8, 3)

@@ -287,7 +287,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("gemm-beta", "gemm1", Attribute("beta")),
         ("gemm-trans-a", "gemm1", Attribute("transA")),
         ("reshape-not-flatten", "reshape1", Unsupported),
-        ("unknown-op", "sigmoid2", Op),
+        ("unknown-op", "hardmax2", Op),
         ("op-after-softmax", "bad", Unsupported),
         ("concat-spatial", "bad", Attribute("axis")),
         ("int-input", "x", GraphInput),
