@@ -83,6 +83,8 @@ pub(crate) enum FloatFunction {
     Tanh,
     /// `x·sigmoid(x)` (a `Mul` of a tensor and its Sigmoid).
     Silu,
+    /// `x·(1 + erf(x/√2))/2`, or its tanh approximation (`tanh`).
+    Gelu { tanh: bool },
 }
 
 impl FloatFunction {
@@ -103,6 +105,11 @@ impl FloatFunction {
             FloatFunction::Sigmoid => sigmoid(x),
             FloatFunction::Tanh => x.tanh(),
             FloatFunction::Silu => x * sigmoid(x),
+            // std has no erf: the table's own (deterministic, f64) erf.
+            FloatFunction::Gelu { tanh: false } => crate::model::activation::gelu(x as f64) as f32,
+            FloatFunction::Gelu { tanh: true } => {
+                crate::model::activation::gelu_tanh(x as f64) as f32
+            }
         }
     }
 
@@ -545,7 +552,7 @@ impl<'a> Builder<'a> {
                 let x = self.act_input(ctx, node, 0)?;
                 self.push(ctx, node, FloatLayer::Relu, x.shape)
             }
-            "Clip" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh" => {
+            "Clip" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh" | "Gelu" => {
                 self.activation(ctx, node, &attrs)
             }
             "Conv" => self.conv(ctx, node, &attrs),
@@ -1578,8 +1585,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// An element-wise activation (Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh) of
-    /// an activation: a layer proven by table lookup.
+    /// An element-wise activation (Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh,
+    /// Gelu) of an activation: a layer proven by table lookup.
     fn activation(
         &mut self,
         ctx: &Ctx,
@@ -1640,6 +1647,21 @@ impl<'a> Builder<'a> {
                 FloatFunction::HardSigmoid {
                     alpha: finite("alpha", attrs.float("alpha", 0.2)?)?,
                     beta: finite("beta", attrs.float("beta", 0.5)?)?,
+                }
+            }
+            "Gelu" => {
+                attrs.known(&["approximate"])?;
+                let approximate = attrs.string("approximate", "none")?;
+                match approximate.as_str() {
+                    "none" => FloatFunction::Gelu { tanh: false },
+                    "tanh" => FloatFunction::Gelu { tanh: true },
+                    other => {
+                        return Err(ctx.attribute(
+                            "approximate",
+                            other.to_string(),
+                            "\"none\" or \"tanh\"",
+                        ))
+                    }
                 }
             }
             op => {

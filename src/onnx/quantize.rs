@@ -598,6 +598,14 @@ fn quantized(f: &FloatFunction, fin: i32, fout: i32, l: i64) -> Result<Function,
             in_frac_bits: a?,
             out_frac_bits: b?,
         },
+        FloatFunction::Gelu { tanh: false } => Function::Gelu {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::Gelu { tanh: true } => Function::GeluTanh {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
     })
 }
 

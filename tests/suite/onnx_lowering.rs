@@ -336,6 +336,17 @@ impl Eval<'_> {
                 "HardSwish" => unary(&|v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
                 "Sigmoid" => unary(&sigmoid),
                 "Tanh" => unary(&|v| v.tanh()),
+                "Gelu" => {
+                    let tanh = n.attribute.iter().any(|a| a.s.as_deref() == Some(b"tanh"));
+                    let c = (2.0f32 / std::f32::consts::PI).sqrt();
+                    unary(&|v| {
+                        if tanh {
+                            0.5 * v * (1.0 + (c * (v + 0.044715 * v * v * v)).tanh())
+                        } else {
+                            0.5 * v * (1.0 + erf(v / 2f32.sqrt()))
+                        }
+                    })
+                }
                 "Relu" => {
                     let x = arg(0);
                     T {
@@ -456,6 +467,20 @@ impl Eval<'_> {
 }
 
 /// Zero-extended, or `fill`-extended, height and width: `[top, left, bottom, right]`.
+/// `erf` by Abramowitz and Stegun 7.1.26 (absolute error below `1.5·10^−7`).
+fn erf(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.3275911 * x.abs());
+    let poly = t
+        * (0.254829592
+            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    let e = 1.0 - poly * (-x * x).exp();
+    if x < 0.0 {
+        -e
+    } else {
+        e
+    }
+}
+
 fn pad(x: &T, [t, l, b, r]: [usize; 4], fill: f32) -> T {
     let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3]);
     let (ph, pw) = (h + t + b, w + l + r);
@@ -1139,7 +1164,7 @@ fn functions(model: &Model) -> Vec<&'static str> {
 #[test]
 fn activations_after_a_convolution_import_prove_and_verify() {
     type Act = fn(&mut Net, &str) -> String;
-    let cases: [(&str, &str, Act); 9] = [
+    let cases: [(&str, &str, Act); 11] = [
         ("relu6", "Clip", |n, x| {
             let lo = scalar(n, "lo", 0.0);
             let hi = scalar(n, "hi", 6.0);
@@ -1172,6 +1197,13 @@ fn activations_after_a_convolution_import_prove_and_verify() {
         }),
         ("tanh", "Tanh", |n, x| {
             n.add(node("tanh", "Tanh", &[x], "act"))
+        }),
+        ("gelu", "Gelu", |n, x| {
+            n.add(node("gelu", "Gelu", &[x], "act"))
+        }),
+        ("gelu-tanh", "GeluTanh", |n, x| {
+            let g = node("gelu", "Gelu", &[x], "act");
+            n.add(with_string(g, "approximate", "tanh"))
         }),
         ("silu", "Silu", |n, x| {
             let s = n.add(node("sig", "Sigmoid", &[x], "s"));
@@ -1321,4 +1353,16 @@ fn activations_the_import_refuses() {
     n.add(node("clip", "Clip", &["x", &lo, &hi], "y"));
     let err = refused(&n, "clip");
     assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+
+    let mut n = Net::new(&[1, 2, 4, 4], 28);
+    n.add(with_string(
+        node("gelu", "Gelu", &["x"], "y"),
+        "approximate",
+        "erf",
+    ));
+    let err = refused(&n, "gelu");
+    assert!(
+        matches!(err, OnnxError::UnsupportedAttribute { .. }),
+        "{err:?}"
+    );
 }
