@@ -469,16 +469,13 @@ impl Eval<'_> {
 /// Zero-extended, or `fill`-extended, height and width: `[top, left, bottom, right]`.
 /// `erf` by Abramowitz and Stegun 7.1.26 (absolute error below `1.5·10^−7`).
 fn erf(x: f32) -> f32 {
+    let x = x as f64;
     let t = 1.0 / (1.0 + 0.3275911 * x.abs());
     let poly = t
         * (0.254829592
             + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
     let e = 1.0 - poly * (-x * x).exp();
-    if x < 0.0 {
-        -e
-    } else {
-        e
-    }
+    (if x < 0.0 { -e } else { e }) as f32
 }
 
 fn pad(x: &T, [t, l, b, r]: [usize; 4], fill: f32) -> T {
