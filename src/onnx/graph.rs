@@ -296,6 +296,96 @@ impl Ctx {
     }
 }
 
+/// The GELU as the legacy (TorchScript) exporter writes it for opsets before 20:
+/// `Div(x, √2) → Erf → Add(·, 1) → Mul(x, ·) → Mul(·, 0.5)` (the commutative operands in
+/// either order, the constants scalars within `10^−4`), each intermediate read by the next
+/// node only. Keyed by the Div's index: the indices of the other four nodes.
+fn erf_gelus(graph: &GraphProto, consumers: &HashMap<&str, usize>) -> HashMap<usize, [usize; 4]> {
+    let nodes = &graph.node;
+    let op = |i: usize| nodes[i].op_type.as_deref().unwrap_or("");
+    let producer: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i)))
+        .collect();
+    // A scalar constant: an initializer, or a Constant node's `value` or `value_float`.
+    let scalar = |name: &str| -> Option<f32> {
+        let tensor = match graph
+            .initializer
+            .iter()
+            .find(|t| t.name.as_deref() == Some(name))
+        {
+            Some(t) => t,
+            None => {
+                let n = &nodes[*producer.get(name)?];
+                if n.op_type.as_deref() != Some("Constant") {
+                    return None;
+                }
+                let a = n.attribute.first()?;
+                match a.name.as_deref() {
+                    Some("value_float") => return a.f,
+                    Some("value") => a.t.as_ref()?,
+                    _ => return None,
+                }
+            }
+        };
+        match convert(tensor).ok()?.data {
+            Data::F32(v) if v.len() == 1 => Some(v[0]),
+            _ => None,
+        }
+    };
+    let near = |name: &str, want: f32| scalar(name).is_some_and(|v| (v - want).abs() < 1e-4);
+    let once = |name: &str| consumers.get(name) == Some(&1);
+    // The one reader of `name`, a node `kind` whose other operand satisfies `other`.
+    let reader = |name: &str, kind: &str, other: &dyn Fn(&str) -> bool| -> Option<usize> {
+        if !once(name) {
+            return None;
+        }
+        let (i, n) = nodes
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.input.iter().any(|s| s == name))?;
+        if n.op_type.as_deref() != Some(kind) || n.input.len() != 2 {
+            return None;
+        }
+        let o = if n.input[0] == name {
+            &n.input[1]
+        } else {
+            &n.input[0]
+        };
+        other(o).then_some(i)
+    };
+    let mut out = HashMap::new();
+    for (e, erf) in nodes.iter().enumerate() {
+        if op(e) != "Erf" || erf.input.len() != 1 {
+            continue;
+        }
+        let Some(&d) = producer.get(erf.input[0].as_str()) else {
+            continue;
+        };
+        let div = &nodes[d];
+        if op(d) != "Div" || div.input.len() != 2 || !near(&div.input[1], std::f32::consts::SQRT_2)
+        {
+            continue;
+        }
+        let x = div.input[0].as_str();
+        let first = |n: &NodeProto| n.output.first().map_or("", String::as_str).to_string();
+        let found = (|| {
+            if !once(&first(div)) {
+                return None;
+            }
+            let a = reader(&first(erf), "Add", &|o| near(o, 1.0))?;
+            let m = reader(&first(&nodes[a]), "Mul", &|o| o == x)?;
+            let h = reader(&first(&nodes[m]), "Mul", &|o| near(o, 0.5))?;
+            Some([e, a, m, h])
+        })();
+        if let Some(rest) = found {
+            out.insert(d, rest);
+        }
+    }
+    out
+}
+
 /// The permutation of a Transpose from NHWC to NCHW.
 const NHWC_TO_NCHW: [i64; 4] = [0, 3, 1, 2];
 /// The permutation of a Transpose from NCHW to NHWC.
@@ -463,6 +553,9 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         last_outside: None,
         budget: Budget::default(),
     };
+    let gelus = erf_gelus(graph, &b.consumers);
+    // The nodes of each erf GELU after its first, and the first's index.
+    let mut gelu_rest: HashMap<usize, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(graph.node.len());
     for (index, node) in graph.node.iter().enumerate() {
         let op = node.op_type.clone().unwrap_or_default();
@@ -474,7 +567,33 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
             op,
             output: node.output.first().cloned().unwrap_or_default(),
         };
-        let outcome = b.node(&ctx, node)?;
+        let outcome = if let Some(rest) = gelus.get(&index) {
+            // The first node of `x·0.5·(1 + erf(x/√2))`: one GELU layer, bound to the last
+            // node's output.
+            b.reads.clear();
+            let x = b.act_input(&ctx, node, 0)?;
+            let outcome = b.push(
+                &ctx,
+                node,
+                FloatLayer::Activation(FloatFunction::Gelu { tanh: false }),
+                x.shape.clone(),
+            )?;
+            let layer = b.layers.len() - 1;
+            let last = &graph.node[rest[3]];
+            let out = last.output.first().map_or("", String::as_str);
+            b.values
+                .insert(out, Value::Act(Act::ir(Some(layer), x.shape)));
+            b.out_name[layer] = out;
+            b.layer_node[layer].name = format!("{} (erf GELU)", b.layer_node[layer].name);
+            for &r in rest {
+                gelu_rest.insert(r, layer);
+            }
+            outcome
+        } else if let Some(&layer) = gelu_rest.get(&index) {
+            NodeOutcome::FoldedInto { layer }
+        } else {
+            b.node(&ctx, node)?
+        };
         nodes.push(NodeReport {
             name: ctx.node,
             op_type: ctx.op,

@@ -336,6 +336,7 @@ impl Eval<'_> {
                 "HardSwish" => unary(&|v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
                 "Sigmoid" => unary(&sigmoid),
                 "Tanh" => unary(&|v| v.tanh()),
+                "Erf" => unary(&erf),
                 "Gelu" => {
                     let tanh = n.attribute.iter().any(|a| a.s.as_deref() == Some(b"tanh"));
                     let c = (2.0f32 / std::f32::consts::PI).sqrt();
@@ -1323,6 +1324,49 @@ fn activations_of_flat_tensors_and_of_the_input() {
     n.head(&l, 64, 3);
     let imported = check("input-hardswish", &n);
     assert_eq!(functions(&imported.model), ["HardSwish", "LeakyRelu"]);
+}
+
+/// GELU as the legacy exporter writes it, `Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)`, is one
+/// `Gelu` layer (the Div's; the other four nodes folded into it), commutative operands in
+/// either order; with a constant that is not the GELU's, the Erf is refused as an operator.
+#[test]
+fn the_legacy_erf_gelu_is_one_gelu_layer() {
+    for swapped in [false, true] {
+        let mut n = Net::new(&[1, 2, 4, 4], 29);
+        let c = n.conv("conv", "x", 2, 4, 3, 1);
+        let r2 = scalar(&mut n, "sqrt2", std::f32::consts::SQRT_2);
+        let one = scalar(&mut n, "one", 1.0);
+        let half = scalar(&mut n, "half", 0.5);
+        let d = n.add(node("div", "Div", &[&c, &r2], "d"));
+        let e = n.add(node("erf", "Erf", &[&d], "e"));
+        let h = if swapped {
+            let a = n.add(node("add", "Add", &[&one, &e], "a"));
+            let m = n.add(node("mul", "Mul", &[&a, &c], "m"));
+            n.add(node("half", "Mul", &[&half, &m], "g"))
+        } else {
+            let a = n.add(node("add", "Add", &[&e, &one], "a"));
+            let m = n.add(node("mul", "Mul", &[&c, &a], "m"));
+            n.add(node("half", "Mul", &[&m, &half], "g"))
+        };
+        n.head(&h, 64, 3);
+        let imported = check("erf-gelu", &n);
+        assert_eq!(functions(&imported.model), ["Gelu"]);
+        assert_eq!(outcome(&imported, "div"), NodeOutcome::Layer { layer: 1 });
+        for name in ["erf", "add", "mul", "half"] {
+            assert_eq!(
+                outcome(&imported, name),
+                NodeOutcome::FoldedInto { layer: 1 }
+            );
+        }
+    }
+    // Div by 2 instead of √2: not a GELU; the Erf is refused.
+    let mut n = Net::new(&[1, 2, 4, 4], 30);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let two = scalar(&mut n, "two", 2.0);
+    let d = n.add(node("div", "Div", &[&c, &two], "d"));
+    n.add(node("erf", "Erf", &[&d], "e"));
+    let err = refused(&n, "erf");
+    assert!(matches!(err, OnnxError::UnsupportedOp { .. }), "{err:?}");
 }
 
 /// What the import refuses, naming the node: a Mul of a tensor and another tensor's Sigmoid,
