@@ -12,6 +12,8 @@ Two kinds, all seeded and opset 14 (see OPSET) unless a model needs a later oper
   `flatten-dynamo-embedded.onnx`. `keras-nhwc` is tf2onnx's layout for Keras (an NHWC input
   and a Transpose back to NHWC before the Flatten); its inputs are stored in NCHW, the layout
   the import gives the model (see NHWC_INPUT);
+* lowered: models once refused that now import onto other layers (`lowered-<what>.onnx`,
+  no reference outputs; tests/suite/onnx.rs checks the layers they become);
 * rejected: one model per unsupported operator or attribute value, which the import must
   refuse with an error naming the node (`rejected-<what>.onnx`; tests/suite/onnx.rs lists the
   expected error and node of each).
@@ -381,6 +383,28 @@ def supported() -> dict[str, onnx.ModelProto]:
 NHWC_INPUT = {"keras-nhwc"}
 
 
+def lowered() -> dict[str, onnx.ModelProto]:
+    """Models once refused, now lowered onto other layers (`lowered-<what>.onnx`, no reference
+    outputs; tests/suite/onnx.rs checks the layers they become): a 3×3 average pool (a depthwise
+    convolution of weights 1/9) and a BatchNormalization after a Gemm (folded into it)."""
+    models = {}
+
+    def one(key: str, shape: list[int], build):
+        n = Net(key.replace("-", "_"), shape, 20)
+        build(n)
+        models[key] = n.model()
+
+    one("averagepool-3x3", [1, 1, 6, 6],
+        lambda n: n.op("AveragePool", kernel_shape=[3, 3], strides=[3, 3]))
+
+    def bn_after_gemm(n: Net):
+        gemm(n, 8, 3)
+        n.op("BatchNormalization", [n.last] + [n.const(np.ones(3, np.float32))] * 4,
+             name="bn2")
+    one("batchnorm-after-gemm", [1, 8], bn_after_gemm)
+    return models
+
+
 def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
     """Each model and the name of the node the error must name."""
     models = {}
@@ -391,7 +415,7 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         build(n)
         models[key] = (n.model(out_elem), n.nodes[-1].name if key not in NAMED else NAMED[key])
 
-    NAMED = {"op-after-softmax": "bad", "batchnorm-after-gemm": "bad",
+    NAMED = {"op-after-softmax": "bad",
              "int-input": "x", "batch-2": "x", "gather-on-activation": "gather2",
              "nhwc-not-flattened": "relu3", "concat-spatial": "bad"}
     # 3 groups do not divide 2 channels.
@@ -407,30 +431,19 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         lambda n: n.op("MaxPool", kernel_shape=[2, 3], strides=[2, 2]))
     one("maxpool-asymmetric-pads", [1, 1, 6, 6],
         lambda n: n.op("MaxPool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 0, 1, 0]))
-    # averagepool-3x3 and batchnorm-after-gemm import since average pooling over any window
-    # and BatchNormalization anywhere are lowered (tests/suite/onnx.rs checks that they do);
-    # their file names stay as written.
-    one("averagepool-3x3", [1, 1, 6, 6],
-        lambda n: n.op("AveragePool", kernel_shape=[3, 3], strides=[3, 3]))
     one("gemm-alpha", [1, 8], lambda n: gemm(n, 8, 3, alpha=0.5))
     one("gemm-beta", [1, 8], lambda n: gemm(n, 8, 3, beta=2.0))
     one("gemm-trans-a", [1, 8], lambda n: n.op(
         "Gemm", [n.last, n.weight([1, 3])], transA=1))
     one("reshape-not-flatten", [1, 8], lambda n: n.op(
         "Reshape", [n.last, n.const(np.array([1, 2, 4], np.int64))]))
-    one("unknown-op", [1, 8], lambda n: (gemm(n, 8, 3), n.op("Sigmoid")))
+    one("unknown-op", [1, 8], lambda n: (gemm(n, 8, 3), n.op("Hardmax")))
 
     def after_softmax(n: Net):
         gemm(n, 8, 3)
         n.op("Softmax", axis=1)
         n.op("Relu", name="bad")
     one("op-after-softmax", [1, 8], after_softmax)
-
-    def bn_after_gemm(n: Net):
-        gemm(n, 8, 3)
-        n.op("BatchNormalization", [n.last] + [n.const(np.ones(3, np.float32))] * 4,
-             name="bad")
-    one("batchnorm-after-gemm", [1, 8], bn_after_gemm)
 
     def concat_spatial(n: Net):
         conv(n, 1, 2, 3)
@@ -486,6 +499,9 @@ def main() -> None:
         np.save(out / f"{key}-inputs.npy", xs)
         np.save(out / f"{key}-outputs.npy", ys)
         print(f"{key}: {[n.op_type for n in model.graph.node]} -> {ys.shape} {ys.dtype}")
+    for key, model in lowered().items():
+        onnx.save(model, str(out / f"lowered-{key}.onnx"))
+        print(f"lowered-{key}: {[n.op_type for n in model.graph.node]}")
     for key, (model, node) in rejected().items():
         onnx.save(model, str(out / f"rejected-{key}.onnx"))
         print(f"rejected-{key}: {[n.op_type for n in model.graph.node]}, names {node!r}")

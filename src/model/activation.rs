@@ -8,11 +8,11 @@
 //! **Determinism.** The piecewise-linear functions ([`Function::Clip`],
 //! [`Function::LeakyRelu`], [`Function::HardSigmoid`], [`Function::HardSwish`]) are exact
 //! integer arithmetic. The smooth ones ([`Function::Sigmoid`], [`Function::Tanh`],
-//! [`Function::Silu`]) are evaluated in `f64` with only `+`, `−`, `×`, `÷`, comparisons and
+//! [`Function::Silu`], [`Function::Gelu`], [`Function::GeluTanh`]) are evaluated in `f64` with only `+`, `−`, `×`, `÷`, comparisons and
 //! `round` (halves away from zero): IEEE 754 specifies each of them exactly (correctly rounded),
 //! and Rust never contracts them into fused multiply-adds, so every platform with IEEE `f64`
-//! arithmetic gets the same bits. `exp` is built from those operations ([`exp`]), never the
-//! platform's `libm`.
+//! arithmetic gets the same bits. `exp` and `erf` are built from those operations ([`exp`],
+//! [`erf`]), never the platform's `libm`.
 //!
 //! ```
 //! use zkcnn::model::activation::{table, Function};
@@ -95,6 +95,22 @@ pub enum Function {
         /// Output scale `b`.
         out_frac_bits: u32,
     },
+    /// `v · Φ(v) = v·(1 + erf(v/√2))/2` (GELU; ONNX `Gelu` with `approximate = "none"`), by
+    /// [`erf`].
+    Gelu {
+        /// Input scale `a`.
+        in_frac_bits: u32,
+        /// Output scale `b`.
+        out_frac_bits: u32,
+    },
+    /// `v·(1 + tanh(√(2/π)·(v + 0.044715·v³)))/2` (GELU's tanh approximation; ONNX `Gelu` with
+    /// `approximate = "tanh"`), by [`tanh`].
+    GeluTanh {
+        /// Input scale `a`.
+        in_frac_bits: u32,
+        /// Output scale `b`.
+        out_frac_bits: u32,
+    },
 }
 
 /// Why a function's parameters are refused ([`Function::check`]).
@@ -141,6 +157,8 @@ impl Function {
             Function::Sigmoid { .. } => "Sigmoid",
             Function::Tanh { .. } => "Tanh",
             Function::Silu { .. } => "Silu",
+            Function::Gelu { .. } => "Gelu",
+            Function::GeluTanh { .. } => "GeluTanh",
         }
     }
 
@@ -166,6 +184,14 @@ impl Function {
                 out_frac_bits,
             }
             | Function::Silu {
+                in_frac_bits,
+                out_frac_bits,
+            }
+            | Function::Gelu {
+                in_frac_bits,
+                out_frac_bits,
+            }
+            | Function::GeluTanh {
                 in_frac_bits,
                 out_frac_bits,
             } => Some((in_frac_bits, out_frac_bits)),
@@ -252,6 +278,14 @@ impl Function {
                 let v = real(x, a);
                 round_real(v * sigmoid(v), b, l)
             }
+            Function::Gelu {
+                in_frac_bits: a,
+                out_frac_bits: b,
+            } => round_real(gelu(real(x, a)), b, l),
+            Function::GeluTanh {
+                in_frac_bits: a,
+                out_frac_bits: b,
+            } => round_real(gelu_tanh(real(x, a)), b, l),
         };
         v.clamp(-l, l)
     }
@@ -351,6 +385,48 @@ pub fn tanh(v: f64) -> f64 {
     }
 }
 
+/// `erf(x) = (2/√π)·∫_0^x e^{−t²} dt`, from correctly rounded operations and [`exp`]: for
+/// `|x| < 6`, `erf(x) = (2/√π)·e^{−x²}·Σ_{n≥0} 2^n x^{2n+1} / (1·3·5···(2n+1))` (every term
+/// positive, so no cancellation), summed until a term falls below `2^−60` of the sum (at most
+/// 200 terms); `±1` beyond (`1 − erf(6) < 2.2·10^−17`, below half an ulp of 1).
+pub fn erf(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let a = x.abs();
+    if a >= 6.0 {
+        return if x < 0.0 { -1.0 } else { 1.0 };
+    }
+    let a2 = a * a;
+    let mut term = a;
+    let mut sum = a;
+    for n in 1..200 {
+        term = term * 2.0 * a2 / (2 * n + 1) as f64;
+        sum += term;
+        if term < sum * pow2(-60) {
+            break;
+        }
+    }
+    let e = (std::f64::consts::FRAC_2_SQRT_PI * exp(-a2) * sum).min(1.0);
+    if x < 0.0 {
+        -e
+    } else {
+        e
+    }
+}
+
+/// `v·(1 + erf(v/√2))/2`, by [`erf`].
+pub fn gelu(v: f64) -> f64 {
+    0.5 * v * (1.0 + erf(v * std::f64::consts::FRAC_1_SQRT_2))
+}
+
+/// `v·(1 + tanh(√(2/π)·(v + 0.044715·v³)))/2`, by [`tanh`].
+pub fn gelu_tanh(v: f64) -> f64 {
+    // √(2/π) = (2/√π)·(1/√2).
+    let c = std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2;
+    0.5 * v * (1.0 + tanh(c * (v + 0.044715 * v * v * v)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,7 +457,52 @@ mod tests {
                 in_frac_bits: 4,
                 out_frac_bits: 4,
             },
+            Function::Gelu {
+                in_frac_bits: 4,
+                out_frac_bits: 5,
+            },
+            Function::GeluTanh {
+                in_frac_bits: 5,
+                out_frac_bits: 4,
+            },
         ]
+    }
+
+    /// `erf` by Abramowitz and Stegun 7.1.26 (absolute error below `1.5·10^−7`): an
+    /// independent check of [`erf`] at every point.
+    fn erf_approx(x: f64) -> f64 {
+        let t = 1.0 / (1.0 + 0.3275911 * x.abs());
+        let poly = t
+            * (0.254829592
+                + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        let e = 1.0 - poly * (-x * x).exp();
+        if x < 0.0 {
+            -e
+        } else {
+            e
+        }
+    }
+
+    #[test]
+    fn erf_matches_known_values_and_an_independent_approximation() {
+        // Values to 16 digits (erf(0.5), erf(1), erf(2), erf(3), erf(−1)).
+        for (x, want) in [
+            (0.5, 0.5204998778130465),
+            (1.0, 0.8427007929497149),
+            (2.0, 0.9953222650189527),
+            (3.0, 0.9999779095030014),
+            (-1.0, -0.8427007929497149),
+            (0.0, 0.0),
+        ] {
+            assert!((erf(x) - want).abs() < 1e-15, "erf({x}) = {}", erf(x));
+        }
+        for i in -800..=800 {
+            let x = i as f64 / 100.0;
+            assert!((erf(x) - erf_approx(x)).abs() < 2e-7, "erf({x})");
+        }
+        assert_eq!(erf(7.0), 1.0);
+        assert_eq!(erf(-7.0), -1.0);
+        assert!(erf(f64::NAN).is_nan());
     }
 
     #[test]
@@ -450,10 +571,33 @@ mod tests {
                         let v = x as f64 / 2f64.powi(a as i32);
                         v / (1.0 + (-v).exp()) * 2f64.powi(b as i32)
                     }
+                    Function::Gelu {
+                        in_frac_bits: a,
+                        out_frac_bits: b,
+                    } => {
+                        let v = x as f64 / 2f64.powi(a as i32);
+                        0.5 * v * (1.0 + erf_approx(v / 2f64.sqrt())) * 2f64.powi(b as i32)
+                    }
+                    Function::GeluTanh {
+                        in_frac_bits: a,
+                        out_frac_bits: b,
+                    } => {
+                        let v = x as f64 / 2f64.powi(a as i32);
+                        let c = (2.0 / std::f64::consts::PI).sqrt();
+                        0.5 * v
+                            * (1.0 + (c * (v + 0.044715 * v.powi(3))).tanh())
+                            * 2f64.powi(b as i32)
+                    }
                 };
                 let want = want.clamp(-127.0, 127.0);
+                // GELU's reference erf is an approximation (error below 1.5·10^−7).
+                let slack = if matches!(f, Function::Gelu { .. }) {
+                    1e-4
+                } else {
+                    1e-9
+                };
                 assert!(
-                    (y as f64 - want).abs() <= 0.5 + 1e-9,
+                    (y as f64 - want).abs() <= 0.5 + slack,
                     "{f:?} at {x}: {y} vs {want}"
                 );
                 assert!(y.abs() <= 127);

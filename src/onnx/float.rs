@@ -65,6 +65,7 @@ pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f
                 .map(|(row, b)| b + row.iter().zip(prev).map(|(w, x)| w * x).sum::<f32>())
                 .collect(),
             FloatLayer::Relu => prev.iter().map(|&x| x.max(0.0)).collect(),
+            FloatLayer::Activation(f) => prev.iter().map(|&x| f.apply(x)).collect(),
             FloatLayer::MaxPool(m) => pool(
                 prev,
                 prev_shape,

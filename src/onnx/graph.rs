@@ -61,6 +61,85 @@ pub(crate) enum FloatLayer {
     },
     /// Channel concatenation of [`Graph::inputs`].
     Concat,
+    /// An element-wise function, proven by table lookup.
+    Activation(FloatFunction),
+}
+
+/// An element-wise function with real parameters (ONNX's definitions); quantized into a
+/// [`crate::model::activation::Function`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FloatFunction {
+    /// `clamp(x, min, max)`; an absent bound is infinite.
+    Clip { min: f32, max: f32 },
+    /// `x` for `x ≥ 0`, else `alpha·x`.
+    LeakyRelu { alpha: f32 },
+    /// `clamp(alpha·x + beta, 0, 1)`.
+    HardSigmoid { alpha: f32, beta: f32 },
+    /// `x·clamp(x/6 + 1/2, 0, 1)`.
+    HardSwish,
+    /// `1 / (1 + e^{−x})`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// `x·sigmoid(x)` (a `Mul` of a tensor and its Sigmoid).
+    Silu,
+    /// `x·(1 + erf(x/√2))/2`, or its tanh approximation (`tanh`).
+    Gelu { tanh: bool },
+}
+
+impl FloatFunction {
+    /// The function at `x`, in `f32` (the float reference).
+    pub(crate) fn apply(&self, x: f32) -> f32 {
+        let sigmoid = |x: f32| 1.0 / (1.0 + (-x).exp());
+        match *self {
+            FloatFunction::Clip { min, max } => x.max(min).min(max),
+            FloatFunction::LeakyRelu { alpha } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    alpha * x
+                }
+            }
+            FloatFunction::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
+            FloatFunction::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            FloatFunction::Sigmoid => sigmoid(x),
+            FloatFunction::Tanh => x.tanh(),
+            FloatFunction::Silu => x * sigmoid(x),
+            // std has no erf: the table's own (deterministic, f64) erf.
+            FloatFunction::Gelu { tanh: false } => crate::model::activation::gelu(x as f64) as f32,
+            FloatFunction::Gelu { tanh: true } => {
+                crate::model::activation::gelu_tanh(x as f64) as f32
+            }
+        }
+    }
+
+    /// Whether the output keeps the input's scale (no requantization: Clip, LeakyRelu).
+    pub(crate) fn keeps_scale(&self) -> bool {
+        matches!(
+            self,
+            FloatFunction::Clip { .. } | FloatFunction::LeakyRelu { .. }
+        )
+    }
+
+    /// The largest output magnitude whatever the input, for the bounded functions (their
+    /// natural range sets the output scale).
+    pub(crate) fn bound(&self) -> Option<f64> {
+        match self {
+            FloatFunction::HardSigmoid { .. } | FloatFunction::Sigmoid | FloatFunction::Tanh => {
+                Some(1.0)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether every output is non-negative.
+    fn non_negative(&self) -> bool {
+        match *self {
+            FloatFunction::Clip { min, .. } => min >= 0.0,
+            FloatFunction::HardSigmoid { .. } | FloatFunction::Sigmoid => true,
+            _ => false,
+        }
+    }
 }
 
 /// The graph as a DAG of float layers.
@@ -215,6 +294,96 @@ impl Ctx {
     fn fold(&self, what: String) -> OnnxError {
         self.unsupported(format!("cannot fold the constant: {what}"))
     }
+}
+
+/// The GELU as the legacy (TorchScript) exporter writes it for opsets before 20:
+/// `Div(x, √2) → Erf → Add(·, 1) → Mul(x, ·) → Mul(·, 0.5)` (the commutative operands in
+/// either order, the constants scalars within `10^−4`), each intermediate read by the next
+/// node only. Keyed by the Div's index: the indices of the other four nodes.
+fn erf_gelus(graph: &GraphProto, consumers: &HashMap<&str, usize>) -> HashMap<usize, [usize; 4]> {
+    let nodes = &graph.node;
+    let op = |i: usize| nodes[i].op_type.as_deref().unwrap_or("");
+    let producer: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i)))
+        .collect();
+    // A scalar constant: an initializer, or a Constant node's `value` or `value_float`.
+    let scalar = |name: &str| -> Option<f32> {
+        let tensor = match graph
+            .initializer
+            .iter()
+            .find(|t| t.name.as_deref() == Some(name))
+        {
+            Some(t) => t,
+            None => {
+                let n = &nodes[*producer.get(name)?];
+                if n.op_type.as_deref() != Some("Constant") {
+                    return None;
+                }
+                let a = n.attribute.first()?;
+                match a.name.as_deref() {
+                    Some("value_float") => return a.f,
+                    Some("value") => a.t.as_ref()?,
+                    _ => return None,
+                }
+            }
+        };
+        match convert(tensor).ok()?.data {
+            Data::F32(v) if v.len() == 1 => Some(v[0]),
+            _ => None,
+        }
+    };
+    let near = |name: &str, want: f32| scalar(name).is_some_and(|v| (v - want).abs() < 1e-4);
+    let once = |name: &str| consumers.get(name) == Some(&1);
+    // The one reader of `name`, a node `kind` whose other operand satisfies `other`.
+    let reader = |name: &str, kind: &str, other: &dyn Fn(&str) -> bool| -> Option<usize> {
+        if !once(name) {
+            return None;
+        }
+        let (i, n) = nodes
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.input.iter().any(|s| s == name))?;
+        if n.op_type.as_deref() != Some(kind) || n.input.len() != 2 {
+            return None;
+        }
+        let o = if n.input[0] == name {
+            &n.input[1]
+        } else {
+            &n.input[0]
+        };
+        other(o).then_some(i)
+    };
+    let mut out = HashMap::new();
+    for (e, erf) in nodes.iter().enumerate() {
+        if op(e) != "Erf" || erf.input.len() != 1 {
+            continue;
+        }
+        let Some(&d) = producer.get(erf.input[0].as_str()) else {
+            continue;
+        };
+        let div = &nodes[d];
+        if op(d) != "Div" || div.input.len() != 2 || !near(&div.input[1], std::f32::consts::SQRT_2)
+        {
+            continue;
+        }
+        let x = div.input[0].as_str();
+        let first = |n: &NodeProto| n.output.first().map_or("", String::as_str).to_string();
+        let found = (|| {
+            if !once(&first(div)) {
+                return None;
+            }
+            let a = reader(&first(erf), "Add", &|o| near(o, 1.0))?;
+            let m = reader(&first(&nodes[a]), "Mul", &|o| o == x)?;
+            let h = reader(&first(&nodes[m]), "Mul", &|o| near(o, 0.5))?;
+            Some([e, a, m, h])
+        })();
+        if let Some(rest) = found {
+            out.insert(d, rest);
+        }
+    }
+    out
 }
 
 /// The permutation of a Transpose from NHWC to NCHW.
@@ -384,6 +553,9 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
         last_outside: None,
         budget: Budget::default(),
     };
+    let gelus = erf_gelus(graph, &b.consumers);
+    // The nodes of each erf GELU after its first, and the first's index.
+    let mut gelu_rest: HashMap<usize, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(graph.node.len());
     for (index, node) in graph.node.iter().enumerate() {
         let op = node.op_type.clone().unwrap_or_default();
@@ -395,7 +567,33 @@ pub(crate) fn read(model: &ModelProto) -> Result<Graph, OnnxError> {
             op,
             output: node.output.first().cloned().unwrap_or_default(),
         };
-        let outcome = b.node(&ctx, node)?;
+        let outcome = if let Some(rest) = gelus.get(&index) {
+            // The first node of `x·0.5·(1 + erf(x/√2))`: one GELU layer, bound to the last
+            // node's output.
+            b.reads.clear();
+            let x = b.act_input(&ctx, node, 0)?;
+            let outcome = b.push(
+                &ctx,
+                node,
+                FloatLayer::Activation(FloatFunction::Gelu { tanh: false }),
+                x.shape.clone(),
+            )?;
+            let layer = b.layers.len() - 1;
+            let last = &graph.node[rest[3]];
+            let out = last.output.first().map_or("", String::as_str);
+            b.values
+                .insert(out, Value::Act(Act::ir(Some(layer), x.shape)));
+            b.out_name[layer] = out;
+            b.layer_node[layer].name = format!("{} (erf GELU)", b.layer_node[layer].name);
+            for &r in rest {
+                gelu_rest.insert(r, layer);
+            }
+            outcome
+        } else if let Some(&layer) = gelu_rest.get(&index) {
+            NodeOutcome::FoldedInto { layer }
+        } else {
+            b.node(&ctx, node)?
+        };
         nodes.push(NodeReport {
             name: ctx.node,
             op_type: ctx.op,
@@ -472,6 +670,9 @@ impl<'a> Builder<'a> {
                 attrs.known(NO_ATTRIBUTES)?;
                 let x = self.act_input(ctx, node, 0)?;
                 self.push(ctx, node, FloatLayer::Relu, x.shape)
+            }
+            "Clip" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh" | "Gelu" => {
+                self.activation(ctx, node, &attrs)
             }
             "Conv" => self.conv(ctx, node, &attrs),
             "Gemm" => self.gemm(ctx, node, &attrs),
@@ -1503,6 +1704,142 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An element-wise activation (Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh,
+    /// Gelu) of an activation: a layer proven by table lookup.
+    fn activation(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        let finite = |name: &str, v: f32| {
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(ctx.attribute(name, v.to_string(), "a finite value"))
+            }
+        };
+        let function = match ctx.op.as_str() {
+            "Clip" => {
+                attrs.known(&["min", "max"])?;
+                // Bounds as inputs (opset 11 on) or attributes (before); absent: infinite.
+                let bound = |i: usize, attr: &str, default: f32| match self
+                    .optional_constant(ctx, node, i)?
+                {
+                    Some(c) => {
+                        let name = input_name(node, i);
+                        match c.floats(ctx, name)?.as_slice() {
+                            [v] if !v.is_nan() => Ok(*v),
+                            [v] => Err(ctx.bad_input(name, format!("is {v}; a number is needed"))),
+                            v => Err(ctx.bad_input(
+                                name,
+                                format!("has {} values; a scalar is needed", v.len()),
+                            )),
+                        }
+                    }
+                    None => {
+                        let v = attrs.float(attr, default)?;
+                        if v.is_nan() {
+                            return Err(ctx.attribute(attr, v.to_string(), "a number"));
+                        }
+                        Ok(v)
+                    }
+                };
+                let min = bound(1, "min", f32::NEG_INFINITY)?;
+                let max = bound(2, "max", f32::INFINITY)?;
+                if min > max {
+                    return Err(ctx.unsupported(format!(
+                        "Clip with min {min} > max {max} (every output max); min ≤ max is \
+                         supported"
+                    )));
+                }
+                FloatFunction::Clip { min, max }
+            }
+            "LeakyRelu" => {
+                attrs.known(&["alpha"])?;
+                FloatFunction::LeakyRelu {
+                    alpha: finite("alpha", attrs.float("alpha", 0.01)?)?,
+                }
+            }
+            "HardSigmoid" => {
+                attrs.known(&["alpha", "beta"])?;
+                FloatFunction::HardSigmoid {
+                    alpha: finite("alpha", attrs.float("alpha", 0.2)?)?,
+                    beta: finite("beta", attrs.float("beta", 0.5)?)?,
+                }
+            }
+            "Gelu" => {
+                attrs.known(&["approximate"])?;
+                let approximate = attrs.string("approximate", "none")?;
+                match approximate.as_str() {
+                    "none" => FloatFunction::Gelu { tanh: false },
+                    "tanh" => FloatFunction::Gelu { tanh: true },
+                    other => {
+                        return Err(ctx.attribute(
+                            "approximate",
+                            other.to_string(),
+                            "\"none\" or \"tanh\"",
+                        ))
+                    }
+                }
+            }
+            op => {
+                attrs.known(NO_ATTRIBUTES)?;
+                match op {
+                    "HardSwish" => FloatFunction::HardSwish,
+                    "Sigmoid" => FloatFunction::Sigmoid,
+                    _ => FloatFunction::Tanh,
+                }
+            }
+        };
+        if node.input.iter().skip(1).any(|i| !i.is_empty()) && ctx.op != "Clip" {
+            return Err(ctx.unsupported(format!(
+                "{} inputs; {} takes one",
+                node.input.len(),
+                ctx.op
+            )));
+        }
+        let x = self.act_input(ctx, node, 0)?;
+        self.push(ctx, node, FloatLayer::Activation(function), x.shape)
+    }
+
+    /// `Mul(x, Sigmoid(x))` (SiLU as exporters write it) where nothing else reads the Sigmoid's
+    /// output: that Sigmoid's layer becomes a SiLU and the Mul is folded into it. `None` when
+    /// the Mul is not of that form.
+    fn silu(&mut self, ctx: &Ctx, node: &'a NodeProto) -> Result<Option<NodeOutcome>, OnnxError> {
+        if ctx.op != "Mul" || node.input.len() != 2 {
+            return Ok(None);
+        }
+        let (Value::Act(a), Value::Act(b)) = (self.value(ctx, node, 0)?, self.value(ctx, node, 1)?)
+        else {
+            return Ok(None);
+        };
+        for (s, x, si) in [(&a, &b, 0), (&b, &a, 1)] {
+            let Some(l) = s.layer else {
+                continue;
+            };
+            let sname = input_name(node, si);
+            let sigmoid = matches!(
+                self.layers.get(l),
+                Some(FloatLayer::Activation(FloatFunction::Sigmoid))
+            );
+            let of_x = self.inputs.get(l).map(Vec::as_slice) == Some(&[x.tensor()][..]);
+            let ir = s.layout == Layout::Ir && x.layout == Layout::Ir;
+            let only_reader = self.consumers.get(sname) == Some(&1);
+            if sigmoid && of_x && ir && only_reader && self.out_name.get(l) == Some(&sname) {
+                if self.last_outside.is_some() {
+                    return Err(self.after_outside(ctx));
+                }
+                self.set_outputs(ctx, node, Value::Act(s.clone()))?;
+                self.layers[l] = FloatLayer::Activation(FloatFunction::Silu);
+                self.layer_node[l].name = format!("{} + {}", self.layer_node[l].name, ctx.node);
+                self.out_name[l] = node.output.first().map_or("", String::as_str);
+                return Ok(Some(NodeOutcome::FoldedInto { layer: l }));
+            }
+        }
+        Ok(None)
+    }
+
     /// Add, Sub, Mul or Div of an activation and a constant that is a scalar or one value per
     /// channel: a per-channel affine map ([`Self::affine`]). Mul, Sub and Div of two
     /// activations, and a constant divided by an activation, are refused.
@@ -1519,12 +1856,15 @@ impl<'a> Builder<'a> {
             (Value::Const(_), Value::Act(_) | Value::Padded(..)) => (1, 0),
             (Value::Outside, _) | (_, Value::Outside) => return Err(self.after_outside(ctx)),
             _ => {
+                if let Some(outcome) = self.silu(ctx, node)? {
+                    return Ok(outcome);
+                }
                 return Err(ctx.unsupported(format!(
                     "{} of two activations is not supported (only Add of two activations, a \
-                     residual, is); an activation and a constant scalar or per-channel \
-                     constant are",
+                     residual, and Mul(x, Sigmoid(x)) of a Sigmoid nothing else reads, a SiLU, \
+                     are); an activation and a constant scalar or per-channel constant are",
                     ctx.op
-                )))
+                )));
             }
         };
         let x = self.act_input(ctx, node, xi)?;
@@ -2001,6 +2341,7 @@ impl<'a> Builder<'a> {
             let reads = self.inputs.get(l).map_or(&[][..], Vec::as_slice);
             match self.layers.get(l) {
                 Some(FloatLayer::Relu) => {}
+                Some(FloatLayer::Activation(f)) if f.non_negative() => {}
                 Some(
                     FloatLayer::MaxPool(_)
                     | FloatLayer::AvgPool { .. }
@@ -2414,12 +2755,12 @@ mod tests {
     fn errors_name_unnamed_nodes_by_index_and_output() {
         let nodes = vec![
             node("", "Relu", &["x"], "r"),
-            node("", "Sigmoid", &["r"], "y"),
+            node("", "Hardmax", &["r"], "y"),
         ];
         let err = crate::onnx::import(&model(nodes, vec![]), &ImportOptions::default());
         let want = NodeRef {
             name: "#1".into(),
-            op_type: "Sigmoid".into(),
+            op_type: "Hardmax".into(),
             output: "y".into(),
         };
         assert!(
@@ -2428,15 +2769,149 @@ mod tests {
         );
         let text = err.unwrap_err().to_string();
         assert!(
-            text.starts_with("node #1 (Sigmoid, output \"y\"): unsupported operator Sigmoid"),
+            text.starts_with("node #1 (Hardmax, output \"y\"): unsupported operator Hardmax"),
             "{text}"
         );
         // A node without outputs says so.
-        let mut bare = node("", "Sigmoid", &["x"], "");
+        let mut bare = node("", "Hardmax", &["x"], "");
         bare.output.clear();
         let err = crate::onnx::import(&model(vec![bare], vec![]), &ImportOptions::default());
         let text = err.unwrap_err().to_string();
-        assert!(text.starts_with("node #0 (Sigmoid, no output)"), "{text}");
+        assert!(text.starts_with("node #0 (Hardmax, no output)"), "{text}");
+    }
+
+    fn floats(name: &str, values: &[f32]) -> TensorProto {
+        TensorProto {
+            name: Some(name.into()),
+            dims: Vec::new(),
+            data_type: Some(data_type::FLOAT),
+            float_data: values.to_vec(),
+            ..TensorProto::default()
+        }
+    }
+
+    fn with_float(mut n: NodeProto, name: &str, f: f32) -> NodeProto {
+        n.attribute.push(AttributeProto {
+            name: Some(name.into()),
+            r#type: Some(attribute_type::FLOAT),
+            f: Some(f),
+            ..AttributeProto::default()
+        });
+        n
+    }
+
+    /// The float layers of a graph whose nodes read `x` and end in `y`.
+    fn layers(nodes: Vec<NodeProto>, init: Vec<TensorProto>) -> Result<Graph, OnnxError> {
+        let bytes = model(nodes, init);
+        let proto: ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+        super::read(&proto)
+    }
+
+    use super::{FloatFunction as F, FloatLayer, Graph};
+
+    fn function(g: &Graph, i: usize) -> F {
+        match &g.layers[i] {
+            FloatLayer::Activation(f) => f.clone(),
+            other => panic!("layer {i} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn activations_become_table_layers() {
+        let inf = f32::INFINITY;
+        // Clip's bounds as inputs (opset 11 on; an empty name is absent) or attributes.
+        let clip = |inputs: &[&str]| node("relu6", "Clip", inputs, "y");
+        let lo = floats("lo", &[0.0]);
+        let hi = floats("hi", &[6.0]);
+        let g = layers(vec![clip(&["x", "lo", "hi"])], vec![lo.clone(), hi.clone()]).unwrap();
+        assert_eq!(function(&g, 0), F::Clip { min: 0.0, max: 6.0 });
+        let g = layers(vec![clip(&["x", "", "hi"])], vec![hi]).unwrap();
+        assert_eq!(
+            function(&g, 0),
+            F::Clip {
+                min: -inf,
+                max: 6.0
+            }
+        );
+        let g = layers(vec![clip(&["x", "lo"])], vec![lo]).unwrap();
+        assert_eq!(function(&g, 0), F::Clip { min: 0.0, max: inf });
+        let n = with_float(with_float(clip(&["x"]), "min", -1.0), "max", 1.0);
+        let g = layers(vec![n], vec![]).unwrap();
+        assert_eq!(
+            function(&g, 0),
+            F::Clip {
+                min: -1.0,
+                max: 1.0
+            }
+        );
+        // Defaults of LeakyRelu and HardSigmoid; the others take no attribute.
+        let g = layers(vec![node("l", "LeakyRelu", &["x"], "y")], vec![]).unwrap();
+        assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.01 });
+        let n = with_float(node("h", "HardSigmoid", &["x"], "y"), "alpha", 0.25);
+        let g = layers(vec![n], vec![]).unwrap();
+        assert_eq!(
+            function(&g, 0),
+            F::HardSigmoid {
+                alpha: 0.25,
+                beta: 0.5
+            }
+        );
+        for (op, f) in [
+            ("HardSwish", F::HardSwish),
+            ("Sigmoid", F::Sigmoid),
+            ("Tanh", F::Tanh),
+        ] {
+            let g = layers(vec![node("a", op, &["x"], "y")], vec![]).unwrap();
+            assert_eq!(function(&g, 0), f);
+            let n = with_float(node("a", op, &["x"], "y"), "alpha", 1.0);
+            let err = layers(vec![n], vec![]).unwrap_err();
+            assert!(
+                matches!(err, OnnxError::UnsupportedAttribute { .. }),
+                "{err:?}"
+            );
+        }
+        // min > max, a NaN bound, a non-scalar bound: refused, naming the node.
+        let n = with_float(with_float(clip(&["x"]), "min", 2.0), "max", 1.0);
+        let err = layers(vec![n], vec![]).unwrap_err();
+        assert!(err.to_string().starts_with("node relu6 (Clip"), "{err}");
+        let n = with_float(clip(&["x"]), "max", f32::NAN);
+        assert!(layers(vec![n], vec![]).is_err());
+        let two = TensorProto {
+            dims: vec![2],
+            ..floats("two", &[0.0, 1.0])
+        };
+        let err = layers(vec![clip(&["x", "two"])], vec![two]).unwrap_err();
+        assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn mul_of_a_tensor_and_its_sigmoid_is_a_silu() {
+        let silu = |a: &str, b: &str| {
+            vec![
+                node("relu", "Relu", &["x"], "r"),
+                node("sig", "Sigmoid", &["r"], "s"),
+                node("mul", "Mul", &[a, b], "y"),
+            ]
+        };
+        for (a, b) in [("r", "s"), ("s", "r")] {
+            let g = layers(silu(a, b), vec![]).unwrap();
+            assert_eq!(g.layers.len(), 2);
+            assert_eq!(function(&g, 1), F::Silu);
+            assert_eq!(g.nodes[2].outcome, NodeOutcome::FoldedInto { layer: 1 });
+            assert_eq!(g.layer_node[1].name, "sig + mul");
+        }
+        // The Sigmoid of another tensor, or one that something else reads: a Mul of two
+        // activations, refused.
+        let err = layers(silu("x", "s"), vec![]).unwrap_err();
+        assert!(err.to_string().starts_with("node mul (Mul"), "{err}");
+        let mut nodes = silu("r", "s");
+        nodes.push(node("add", "Add", &["y", "s"], "z"));
+        nodes.last_mut().unwrap().output = vec!["y2".into()];
+        nodes[2].output = vec!["m".into()];
+        nodes[3].input = vec!["m".into(), "s".into()];
+        nodes[3].output = vec!["y".into()];
+        let err = layers(nodes, vec![]).unwrap_err();
+        assert!(err.to_string().starts_with("node mul (Mul"), "{err}");
     }
 
     #[test]

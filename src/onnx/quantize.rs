@@ -12,16 +12,22 @@
 //! so every shift `f_in + f_w − f_out` is non-negative. Finally integer inference runs on the
 //! calibration set; while a layer overflows (rounding can push a value just past the range),
 //! its variable loses one fraction bit.
+//!
+//! Activations by table (`spec/activation.md`): Clip and LeakyRelu share their input's
+//! variable; the other functions have their own, calibrated like any layer's output except that
+//! the bounded ones (Sigmoid, Tanh, HardSigmoid) take their natural range `|y| ≤ 1`; a table
+//! function's input and output scales are at most `MAX_FRAC_BITS`.
 
 use crate::layers::Dims;
+use crate::model::activation::{Function, MAX_FRAC_BITS, MAX_PARAM, PARAM_FRAC_BITS};
 use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
 use crate::model::{infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
-use crate::model::{Add, Concat, MaxPool2d, ModelError, Quantization};
+use crate::model::{Activation, Add, Concat, MaxPool2d, ModelError, Quantization};
 use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
 
 use super::float;
-use super::graph::{FloatLayer, Graph};
+use super::graph::{FloatFunction, FloatLayer, Graph};
 use super::{Agreement, ImportOptions, ImportReport, Imported, LayerScale, NodeRef, OnnxError};
 
 /// Fraction bits of a variable whose calibration values are all zero (any scale fits).
@@ -152,6 +158,15 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 shift: 0,
             }),
             FloatLayer::Concat => Layer::Concat(Concat { inputs: Vec::new() }),
+            FloatLayer::Activation(f) => {
+                let l = max_abs(options.activation_bits);
+                // Scales 0 here (a lower bound on the distinct functions, as the shifts are).
+                let function = quantized(f, 0, 0, l).unwrap_or(Function::Clip { min: -l, max: l });
+                Layer::Activation(Activation {
+                    function,
+                    input: None,
+                })
+            }
         })
         .collect();
     let layers = with_inputs(graph, layers);
@@ -307,7 +322,13 @@ impl Scales {
             };
             s.var_of.push(var);
             let root = s.find(var);
-            s.frac[root] = s.frac[root].min(frac_bits(layer_max[i], amax));
+            // A bounded function's natural range (Sigmoid, Tanh, HardSigmoid: |y| ≤ 1) sets its
+            // scale, so inputs beyond the calibration set do not saturate it.
+            let max = match layer {
+                FloatLayer::Activation(f) => f.bound().unwrap_or(layer_max[i]),
+                _ => layer_max[i],
+            };
+            s.frac[root] = s.frac[root].min(frac_bits(max, amax));
             // The operands of an Add, and the inputs of a Concat, share one scale.
             if matches!(layer, FloatLayer::Add { .. } | FloatLayer::Concat) {
                 for &t in reads.iter().skip(1) {
@@ -360,7 +381,8 @@ impl Scales {
             FloatLayer::Relu
             | FloatLayer::MaxPool(_)
             | FloatLayer::Flatten
-            | FloatLayer::Concat => None,
+            | FloatLayer::Concat
+            | FloatLayer::Activation(_) => None,
         }
     }
 
@@ -368,6 +390,24 @@ impl Scales {
     fn solve(&mut self, graph: &Graph) -> Result<(), OnnxError> {
         for _ in 0..=4 * graph.layers.len() + 4 {
             let mut changed = false;
+            // A table function's scales are at most MAX_FRAC_BITS: lower the input's and the
+            // output's variables (a coarser scale always fits).
+            for i in (0..graph.layers.len()).filter(|&i| scaled_activation(graph, i)) {
+                let t = graph
+                    .inputs
+                    .get(i)
+                    .and_then(|r| r.first())
+                    .copied()
+                    .unwrap_or(i);
+                let input = t.checked_sub(1).map_or(0, |p| self.var_of[p]);
+                for var in [input, self.var_of[i]] {
+                    let root = self.find(var);
+                    if self.frac[root] > MAX_FRAC_BITS as i32 {
+                        self.frac[root] = MAX_FRAC_BITS as i32;
+                        changed = true;
+                    }
+                }
+            }
             for i in 0..graph.layers.len() {
                 let Some(c) = self.headroom(graph, i) else {
                     continue;
@@ -476,13 +516,97 @@ fn unsatisfiable(graph: &Graph, i: usize) -> OnnxError {
 }
 
 fn requantizes(layer: &FloatLayer) -> bool {
-    matches!(
-        layer,
+    match layer {
         FloatLayer::Conv { .. }
-            | FloatLayer::Dense { .. }
-            | FloatLayer::AvgPool { .. }
-            | FloatLayer::Add { .. }
-    )
+        | FloatLayer::Dense { .. }
+        | FloatLayer::AvgPool { .. }
+        | FloatLayer::Add { .. } => true,
+        FloatLayer::Activation(f) => !f.keeps_scale(),
+        _ => false,
+    }
+}
+
+/// Whether layer `i` is an activation with its own input and output scales (which
+/// [`Function`] bounds by [`MAX_FRAC_BITS`]).
+fn scaled_activation(graph: &Graph, i: usize) -> bool {
+    matches!(&graph.layers[i], FloatLayer::Activation(f) if !f.keeps_scale())
+}
+
+/// A real number in units of `2^−16` (the piecewise-linear functions' parameters).
+fn param(name: &str, v: f32) -> Result<i64, String> {
+    let q = (v as f64 * (1u64 << PARAM_FRAC_BITS) as f64).round();
+    if q.abs() > MAX_PARAM as f64 {
+        return Err(format!(
+            "{name} = {v} is beyond ±{} (the table functions' parameter range)",
+            MAX_PARAM >> PARAM_FRAC_BITS
+        ));
+    }
+    Ok(q as i64)
+}
+
+/// The table function of `f` with input fraction bits `fin` and output `fout` (the same for
+/// Clip and LeakyRelu, which keep the input's scale), activations in `[−l, l]`: Clip's bounds
+/// `round(bound·2^fin)` clamped to `[−l, l]` (an infinite bound is the range's end), the
+/// real parameters in units of `2^−16`.
+fn quantized(f: &FloatFunction, fin: i32, fout: i32, l: i64) -> Result<Function, String> {
+    let scale = |which: &str, f: i32| {
+        u32::try_from(f)
+            .ok()
+            .filter(|&f| f <= MAX_FRAC_BITS)
+            .ok_or_else(|| {
+                format!(
+                    "its {which} scale of {f} fraction bits is outside 0..={MAX_FRAC_BITS} (the \
+                     values are too large or too small for a table function)"
+                )
+            })
+    };
+    let (a, b) = (scale("input", fin), scale("output", fout));
+    Ok(match *f {
+        FloatFunction::Clip { min, max } => {
+            let bound = |v: f32| {
+                (v as f64 * 2f64.powi(fin))
+                    .round()
+                    .clamp(-l as f64, l as f64)
+            };
+            Function::Clip {
+                min: bound(min) as i64,
+                max: bound(max) as i64,
+            }
+        }
+        FloatFunction::LeakyRelu { alpha } => Function::LeakyRelu {
+            alpha: param("alpha", alpha)?,
+        },
+        FloatFunction::HardSigmoid { alpha, beta } => Function::HardSigmoid {
+            alpha: param("alpha", alpha)?,
+            beta: param("beta", beta)?,
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::HardSwish => Function::HardSwish {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::Sigmoid => Function::Sigmoid {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::Tanh => Function::Tanh {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::Silu => Function::Silu {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::Gelu { tanh: false } => Function::Gelu {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+        FloatFunction::Gelu { tanh: true } => Function::GeluTanh {
+            in_frac_bits: a?,
+            out_frac_bits: b?,
+        },
+    })
 }
 
 /// `round(v · 2^f)` for every value.
@@ -585,6 +709,11 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                 shift: shift(0)?,
             }),
             FloatLayer::Concat => Layer::Concat(Concat { inputs: Vec::new() }),
+            FloatLayer::Activation(f) => Layer::Activation(Activation {
+                function: quantized(f, fin, fout, max_abs(options.activation_bits))
+                    .map_err(fail)?,
+                input: None,
+            }),
         });
     }
     let layers = with_inputs(graph, layers);

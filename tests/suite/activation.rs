@@ -43,6 +43,14 @@ fn functions() -> Vec<Function> {
             in_frac_bits: 4,
             out_frac_bits: 4,
         },
+        Function::Gelu {
+            in_frac_bits: 4,
+            out_frac_bits: 4,
+        },
+        Function::GeluTanh {
+            in_frac_bits: 4,
+            out_frac_bits: 5,
+        },
     ]
 }
 
@@ -167,9 +175,9 @@ fn activations_of_the_input_of_each_other_and_shared_tables_round_trip() {
         assert_eq!(lookup.columns.len(), chain.len());
         round_trip::<G, G2>(&m, 9);
     }
-    // Seven functions in one model: a table of 8·2^8 entries.
+    // Nine functions in one model: a table of 16·2^8 entries.
     let m = model(&fs, 2, 2, 2, true, 3);
-    assert_eq!(Plan::new(&m).unwrap().lookup.unwrap().bits, 11);
+    assert_eq!(Plan::new(&m).unwrap().lookup.unwrap().bits, 12);
     round_trip::<G, G2>(&m, 3);
 }
 
@@ -179,7 +187,7 @@ proptest! {
     /// Random functions and shapes, after a convolution or on the input.
     #[test]
     fn random_activations_round_trip(
-        f in 0usize..7, g in proptest::option::of(0usize..7),
+        f in 0usize..9, g in proptest::option::of(0usize..9),
         c in 1usize..=3, h in 1usize..=5, w in 1usize..=5, with_conv: bool, seed in 0u64..1000,
     ) {
         let fs = functions();

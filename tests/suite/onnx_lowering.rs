@@ -300,7 +300,54 @@ impl Eval<'_> {
                     .and_then(|a| a.i)
                     .unwrap_or(d)
             };
+            let attr_float = |name: &str, d: f32| {
+                n.attribute
+                    .iter()
+                    .find(|a| a.name.as_deref() == Some(name))
+                    .and_then(|a| a.f)
+                    .unwrap_or(d)
+            };
+            // An element-wise function of input 0, written from the ONNX operator definitions.
+            let unary = |f: &dyn Fn(f32) -> f32| {
+                let x = arg(0);
+                T {
+                    v: x.v.iter().map(|&v| f(v)).collect(),
+                    ..x
+                }
+            };
+            let sigmoid = |v: f32| 1.0 / (1.0 + (-v).exp());
             let out = match n.op_type.as_deref().unwrap() {
+                "Clip" => {
+                    let bound = |i: usize, name: &str, d: f32| match n.input.get(i) {
+                        Some(b) if !b.is_empty() => env[b].v[0],
+                        _ => attr_float(name, d),
+                    };
+                    let (lo, hi) = (bound(1, "min", f32::MIN), bound(2, "max", f32::MAX));
+                    unary(&|v| v.max(lo).min(hi))
+                }
+                "LeakyRelu" => {
+                    let alpha = attr_float("alpha", 0.01);
+                    unary(&|v| if v < 0.0 { alpha * v } else { v })
+                }
+                "HardSigmoid" => {
+                    let (alpha, beta) = (attr_float("alpha", 0.2), attr_float("beta", 0.5));
+                    unary(&|v| (alpha * v + beta).clamp(0.0, 1.0))
+                }
+                "HardSwish" => unary(&|v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
+                "Sigmoid" => unary(&sigmoid),
+                "Tanh" => unary(&|v| v.tanh()),
+                "Erf" => unary(&erf),
+                "Gelu" => {
+                    let tanh = n.attribute.iter().any(|a| a.s.as_deref() == Some(b"tanh"));
+                    let c = (2.0f32 / std::f32::consts::PI).sqrt();
+                    unary(&|v| {
+                        if tanh {
+                            0.5 * v * (1.0 + (c * (v + 0.044715 * v * v * v)).tanh())
+                        } else {
+                            0.5 * v * (1.0 + erf(v / 2f32.sqrt()))
+                        }
+                    })
+                }
                 "Relu" => {
                     let x = arg(0);
                     T {
@@ -421,6 +468,17 @@ impl Eval<'_> {
 }
 
 /// Zero-extended, or `fill`-extended, height and width: `[top, left, bottom, right]`.
+/// `erf` by Abramowitz and Stegun 7.1.26 (absolute error below `1.5·10^−7`).
+fn erf(x: f32) -> f32 {
+    let x = x as f64;
+    let t = 1.0 / (1.0 + 0.3275911 * x.abs());
+    let poly = t
+        * (0.254829592
+            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    let e = 1.0 - poly * (-x * x).exp();
+    (if x < 0.0 { -e } else { e }) as f32
+}
+
 fn pad(x: &T, [t, l, b, r]: [usize; 4], fill: f32) -> T {
     let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3]);
     let (ph, pw) = (h + t + b, w + l + r);
@@ -1072,11 +1130,280 @@ fn arithmetic_the_import_cannot_lower_is_refused() {
     n.add(node("div0", "Div", &[&r, &zero], "y"));
     let err = refused(&n, "div0");
     assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
-    // Clip (ReLU6) needs saturating requantization: not lowered.
-    let (mut n, r) = base(10);
+}
+
+// ---- activations by table lookup -----------------------------------------------------------
+
+fn with_float(mut n: NodeProto, name: &str, value: f32) -> NodeProto {
+    n.attribute.push(AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::FLOAT),
+        f: Some(value),
+        ..AttributeProto::default()
+    });
+    n
+}
+
+/// The table function of the model's activation layers, by name.
+fn functions(model: &Model) -> Vec<&'static str> {
+    model
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Activation(a) => Some(a.function.name()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Each ONNX activation after a convolution: the import's float graph computes the ONNX
+/// function (the naive evaluator), the quantized model tracks it, and it proves and verifies
+/// through the lookup argument.
+#[test]
+fn activations_after_a_convolution_import_prove_and_verify() {
+    type Act = fn(&mut Net, &str) -> String;
+    let cases: [(&str, &str, Act); 11] = [
+        ("relu6", "Clip", |n, x| {
+            let lo = scalar(n, "lo", 0.0);
+            let hi = scalar(n, "hi", 6.0);
+            n.add(node("relu6", "Clip", &[x, &lo, &hi], "act"))
+        }),
+        ("clip-attributes", "Clip", |n, x| {
+            let c = node("clip", "Clip", &[x], "act");
+            n.add(with_float(with_float(c, "min", -0.5), "max", 0.75))
+        }),
+        ("clip-max-only", "Clip", |n, x| {
+            let hi = scalar(n, "hi", 0.5);
+            n.add(node("clip", "Clip", &[x, "", &hi], "act"))
+        }),
+        ("leaky-relu", "LeakyRelu", |n, x| {
+            n.add(with_float(
+                node("leaky", "LeakyRelu", &[x], "act"),
+                "alpha",
+                0.1,
+            ))
+        }),
+        ("hard-sigmoid", "HardSigmoid", |n, x| {
+            let h = node("hsig", "HardSigmoid", &[x], "act");
+            n.add(with_float(with_float(h, "alpha", 0.3), "beta", 0.4))
+        }),
+        ("hard-swish", "HardSwish", |n, x| {
+            n.add(node("hswish", "HardSwish", &[x], "act"))
+        }),
+        ("sigmoid", "Sigmoid", |n, x| {
+            n.add(node("sigmoid", "Sigmoid", &[x], "act"))
+        }),
+        ("tanh", "Tanh", |n, x| {
+            n.add(node("tanh", "Tanh", &[x], "act"))
+        }),
+        ("gelu", "Gelu", |n, x| {
+            n.add(node("gelu", "Gelu", &[x], "act"))
+        }),
+        ("gelu-tanh", "GeluTanh", |n, x| {
+            let g = node("gelu", "Gelu", &[x], "act");
+            n.add(with_string(g, "approximate", "tanh"))
+        }),
+        ("silu", "Silu", |n, x| {
+            let s = n.add(node("sig", "Sigmoid", &[x], "s"));
+            n.add(node("mul", "Mul", &[x, &s], "act"))
+        }),
+    ];
+    for (name, function, act) in cases {
+        let mut n = Net::new(&[1, 2, 4, 4], 21);
+        let c = n.conv("conv", "x", 2, 4, 3, 1);
+        let a = act(&mut n, &c);
+        n.head(&a, 64, 3);
+        let imported = check(name, &n);
+        assert_eq!(functions(&imported.model), [function], "{name}");
+        assert_eq!(
+            kinds(&imported.model),
+            ["Conv2d", "Activation", "Flatten", "Dense"],
+            "{name}"
+        );
+    }
+}
+
+/// The scales: Clip and LeakyRelu keep their input's (Clip's bounds at that scale); the
+/// bounded functions take their natural range (|y| ≤ 1: 6 fraction bits at 8-bit
+/// activations); the others their calibrated output range. SiLU's Mul is folded into the
+/// Sigmoid's layer.
+#[test]
+fn activation_scales_and_outcomes() {
+    use zkcnn::model::activation::Function;
+    let mut n = Net::new(&[1, 2, 4, 4], 22);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
     let lo = scalar(&mut n, "lo", 0.0);
     let hi = scalar(&mut n, "hi", 6.0);
-    n.add(node("relu6", "Clip", &[&r, &lo, &hi], "y"));
-    let err = refused(&n, "relu6");
+    let r6 = n.add(node("relu6", "Clip", &[&c, &lo, &hi], "r6"));
+    let c2 = n.conv("conv2", &r6, 4, 4, 3, 1);
+    let t = n.add(node("tanh", "Tanh", &[&c2], "t"));
+    let c3 = n.conv("conv3", &t, 4, 4, 3, 1);
+    let s = n.add(node("sig", "Sigmoid", &[&c3], "s"));
+    let m = n.add(node("mul", "Mul", &[&s, &c3], "m"));
+    n.head(&m, 64, 3);
+    let imported = check("scales", &n);
+    let report = &imported.report;
+    let frac = |l: usize| report.layers[l].output_frac_bits;
+    let layers = &imported.model.layers;
+    assert_eq!(
+        kinds(&imported.model),
+        [
+            "Conv2d",
+            "Activation",
+            "Conv2d",
+            "Activation",
+            "Conv2d",
+            "Activation",
+            "Flatten",
+            "Dense"
+        ]
+    );
+    let Layer::Activation(a) = &layers[1] else {
+        unreachable!()
+    };
+    assert_eq!(frac(1), frac(0));
+    assert_eq!(
+        a.function,
+        Function::Clip {
+            min: 0,
+            max: (6 << frac(0)).min(127)
+        }
+    );
+    let Layer::Activation(a) = &layers[3] else {
+        unreachable!()
+    };
+    assert_eq!(frac(3), 6);
+    assert_eq!(
+        a.function,
+        Function::Tanh {
+            in_frac_bits: frac(2) as u32,
+            out_frac_bits: 6
+        }
+    );
+    let Layer::Activation(a) = &layers[5] else {
+        unreachable!()
+    };
+    assert_eq!(a.function.name(), "Silu");
+    assert_eq!(
+        outcome(&imported, "mul"),
+        NodeOutcome::FoldedInto { layer: 5 }
+    );
+    assert_eq!(outcome(&imported, "sig"), NodeOutcome::Layer { layer: 5 });
+}
+
+/// Activations of a flat tensor (between two Gemms) and of the model's input.
+#[test]
+fn activations_of_flat_tensors_and_of_the_input() {
+    let mut n = Net::new(&[1, 8], 23);
+    let w = n.random("fc1.w", &[6, 8], -0.5, 0.5);
+    let b = n.random("fc1.b", &[6], -0.2, 0.2);
+    let g = n.add(with_int(
+        node("fc1", "Gemm", &["x", &w, &b], "h"),
+        "transB",
+        1,
+    ));
+    let t = n.add(node("tanh", "Tanh", &[&g], "t"));
+    let w = n.random("fc2.w", &[3, 6], -0.5, 0.5);
+    let b = n.random("fc2.b", &[3], -0.2, 0.2);
+    n.add(with_int(
+        node("fc2", "Gemm", &[&t, &w, &b], "y"),
+        "transB",
+        1,
+    ));
+    let imported = check("flat-tanh", &n);
+    assert_eq!(functions(&imported.model), ["Tanh"]);
+
+    let mut n = Net::new(&[1, 2, 4, 4], 24);
+    let s = n.add(node("hswish", "HardSwish", &["x"], "s"));
+    let c = n.conv("conv", &s, 2, 4, 3, 1);
+    let l = n.add(with_float(
+        node("leaky", "LeakyRelu", &[&c], "l"),
+        "alpha",
+        0.2,
+    ));
+    n.head(&l, 64, 3);
+    let imported = check("input-hardswish", &n);
+    assert_eq!(functions(&imported.model), ["HardSwish", "LeakyRelu"]);
+}
+
+/// GELU as the legacy exporter writes it, `Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)`, is one
+/// `Gelu` layer (the Div's; the other four nodes folded into it), commutative operands in
+/// either order; with a constant that is not the GELU's, the Erf is refused as an operator.
+#[test]
+fn the_legacy_erf_gelu_is_one_gelu_layer() {
+    for swapped in [false, true] {
+        let mut n = Net::new(&[1, 2, 4, 4], 29);
+        let c = n.conv("conv", "x", 2, 4, 3, 1);
+        let r2 = scalar(&mut n, "sqrt2", std::f32::consts::SQRT_2);
+        let one = scalar(&mut n, "one", 1.0);
+        let half = scalar(&mut n, "half", 0.5);
+        let d = n.add(node("div", "Div", &[&c, &r2], "d"));
+        let e = n.add(node("erf", "Erf", &[&d], "e"));
+        let h = if swapped {
+            let a = n.add(node("add", "Add", &[&one, &e], "a"));
+            let m = n.add(node("mul", "Mul", &[&a, &c], "m"));
+            n.add(node("half", "Mul", &[&half, &m], "g"))
+        } else {
+            let a = n.add(node("add", "Add", &[&e, &one], "a"));
+            let m = n.add(node("mul", "Mul", &[&c, &a], "m"));
+            n.add(node("half", "Mul", &[&m, &half], "g"))
+        };
+        n.head(&h, 64, 3);
+        let imported = check("erf-gelu", &n);
+        assert_eq!(functions(&imported.model), ["Gelu"]);
+        assert_eq!(outcome(&imported, "div"), NodeOutcome::Layer { layer: 1 });
+        for name in ["erf", "add", "mul", "half"] {
+            assert_eq!(
+                outcome(&imported, name),
+                NodeOutcome::FoldedInto { layer: 1 }
+            );
+        }
+    }
+    // Div by 2 instead of √2: not a GELU; the Erf is refused.
+    let mut n = Net::new(&[1, 2, 4, 4], 30);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let two = scalar(&mut n, "two", 2.0);
+    let d = n.add(node("div", "Div", &[&c, &two], "d"));
+    n.add(node("erf", "Erf", &[&d], "e"));
+    let err = refused(&n, "erf");
     assert!(matches!(err, OnnxError::UnsupportedOp { .. }), "{err:?}");
+}
+
+/// What the import refuses, naming the node: a Mul of a tensor and another tensor's Sigmoid,
+/// a Sigmoid of a flatten's output (the lookup reads no derived tensor), Clip bounds the
+/// wrong way round.
+#[test]
+fn activations_the_import_refuses() {
+    let mut n = Net::new(&[1, 2, 4, 4], 25);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let s = n.add(node("sig", "Sigmoid", &[&c], "s"));
+    n.add(node("mul", "Mul", &["x", &s], "y"));
+    let err = refused(&n, "mul");
+    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+
+    let mut n = Net::new(&[1, 2, 4, 4], 26);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let f = n.add(node("flatten", "Flatten", &[&c], "f"));
+    n.add(node("sig", "Sigmoid", &[&f], "y"));
+    let err = refused(&n, "sig");
+    assert!(matches!(err, OnnxError::Unprovable { .. }), "{err:?}");
+
+    let mut n = Net::new(&[1, 2, 4, 4], 27);
+    let lo = scalar(&mut n, "lo", 1.0);
+    let hi = scalar(&mut n, "hi", 0.0);
+    n.add(node("clip", "Clip", &["x", &lo, &hi], "y"));
+    let err = refused(&n, "clip");
+    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+
+    let mut n = Net::new(&[1, 2, 4, 4], 28);
+    n.add(with_string(
+        node("gelu", "Gelu", &["x"], "y"),
+        "approximate",
+        "erf",
+    ));
+    let err = refused(&n, "gelu");
+    assert!(
+        matches!(err, OnnxError::UnsupportedAttribute { .. }),
+        "{err:?}"
+    );
 }

@@ -3,7 +3,9 @@
 //! remainder limbs, a max-pool's maxima, the range multiplicities, a committed weight — and
 //! computes everything else honestly. The verifier must reject every such proof, at the layer
 //! the edit breaks (or at the range check, for an edit that keeps every relation but leaves a
-//! range). Covers every ordered pair of layer kinds (the layer read directly by the next), on
+//! range; an activation's output, at its lookup). Covers every ordered pair of layer kinds
+//! (the layer read directly by the next; pairs with an activation by lookup apart, in
+//! transparent proofs only), on
 //! both field instantiations, plus a named regression test for each flaw of the outside review
 //! (issue 11).
 
@@ -11,7 +13,8 @@ use ark_ff::FftField;
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use std::collections::BTreeSet;
 use zkcnn::field::{from_i64, BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
-use zkcnn::model::{zoo, Add, AvgPool2d, Conv2d, Dense, Layer, MaxPool2d, Model};
+use zkcnn::model::activation::Function;
+use zkcnn::model::{zoo, Activation, Add, AvgPool2d, Conv2d, Dense, Layer, MaxPool2d, Model};
 use zkcnn::network::cheat::{self, WitnessMut};
 use zkcnn::network::plan::{Plan, Source, Step};
 use zkcnn::network::zk::{prove_zk_timed, ZkProverInput};
@@ -162,6 +165,40 @@ impl Builder {
     fn relu(&mut self) -> usize {
         let s = self.shape.clone();
         self.push(Layer::RELU, s)
+    }
+
+    /// An activation by lookup: one of six functions, picked by `pick`.
+    fn act(&mut self, pick: u64) -> usize {
+        let (a, b) = (4, 5);
+        let function = [
+            Function::Sigmoid {
+                in_frac_bits: a,
+                out_frac_bits: b,
+            },
+            Function::Tanh {
+                in_frac_bits: a,
+                out_frac_bits: b,
+            },
+            Function::Clip { min: -20, max: 40 },
+            Function::LeakyRelu { alpha: 6554 },
+            Function::HardSwish {
+                in_frac_bits: a,
+                out_frac_bits: b,
+            },
+            Function::Gelu {
+                in_frac_bits: a,
+                out_frac_bits: b,
+            },
+        ][pick as usize % 6]
+            .clone();
+        let s = self.shape.clone();
+        self.push(
+            Layer::Activation(Activation {
+                function,
+                input: None,
+            }),
+            s,
+        )
     }
 
     fn maxpool(&mut self) -> usize {
@@ -329,7 +366,15 @@ fn pair_model(
             b.relu()
         }
         (Kind::Concat, _) => unreachable!("built by the DAG models"),
-        (Kind::Activation, _) => unreachable!("activations' cheating provers: activation.rs"),
+        (Kind::Activation, 3) => {
+            b.conv(4, 3);
+            b.act(seed)
+        }
+        (Kind::Activation, _) => {
+            b.flatten();
+            b.dense(12);
+            b.act(seed)
+        }
     };
     match second {
         "conv" => b.conv(2, 2),
@@ -346,6 +391,7 @@ fn pair_model(
         "relu" => b.relu(),
         "flatten" => b.flatten(),
         "dense" => b.dense(7),
+        "act" => b.act(seed / 3),
         _ => unreachable!(),
     };
     if tail {
@@ -378,6 +424,35 @@ fn pair_models_at() -> Vec<(Kind, Kind, Model, usize)> {
             assert_eq!(ka, first.0, "{first:?} → {second}: built as {ka:?}");
             out.push((ka, kb, model, a));
         }
+    }
+    out
+}
+
+/// Pairs with an activation by lookup (transparent proofs only, so apart from
+/// [`pair_models_at`], which the zero-knowledge sweeps share): an activation after a
+/// convolution and after a dense layer, followed by every kind that can read it and by another
+/// activation; and every first kind of [`FIRSTS`] followed by an activation, but a flatten
+/// (the lookup reads committed tensors only).
+fn activation_pair_models() -> Vec<(Kind, Kind, Model)> {
+    let mut out = Vec::new();
+    let mut push = |first: (Kind, usize), second: &str, i: usize| {
+        let seed = 500 + i as u64;
+        let (model, a) = pair_model(first, second, i % 2 == 0, seed, [8, 5, 3][i % 3]);
+        let plan = Plan::new(&model).unwrap();
+        let (ka, kb) = (kind(&plan.steps[a]), kind(&plan.steps[a + 1]));
+        assert_eq!(ka, first.0, "{first:?} → {second}: built as {ka:?}");
+        out.push((ka, kb, model));
+    };
+    let mut i = 0;
+    for rank in [3, 1] {
+        for second in seconds(rank).into_iter().chain(["act"]) {
+            push((Kind::Activation, rank), second, i);
+            i += 1;
+        }
+    }
+    for &first in FIRSTS.iter().filter(|f| f.0 != Kind::Flatten) {
+        push(first, "act", i);
+        i += 1;
     }
     out
 }
@@ -455,6 +530,9 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
         for (name, &s) in ["m1", "m2", "out"].iter().zip(segs) {
             out.push((name.to_string(), s));
         }
+    }
+    if let Step::Activation { y, .. } = &plan.steps[l] {
+        out.push(("y".into(), *y));
     }
     if let Step::Concat { copy: Some(s), .. } = &plan.steps[l] {
         out.push(("copy".into(), *s));
@@ -562,6 +640,11 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                     // A maximum moved onto the other candidate: `(z − a)(z − b) = 0` still
                     // holds, and the range check of `z − a`, `z − b` catches it.
                     Err(VerifyError::Range(_)) if maxima => {}
+                    // An activation's output: its step proves nothing (y is committed), the
+                    // lookup of (x, y) in the function's table catches it, or y's range column
+                    // first (a negative padded entry: `y ∈ [0, 2^B)` on the padding).
+                    Err(VerifyError::Lookup(_) | VerifyError::Range(_))
+                        if matches!(plan.steps[l], Step::Activation { .. }) => {}
                     // A padded entry: later layers that read padded entries (add, ReLU,
                     // pooling over padded channels) carry it on in their own padding, where
                     // their relations, or the output's zero padding, catch it first.
@@ -647,6 +730,64 @@ fn every_pair_of_layer_kinds_rejects_every_edit() {
     }
     eprintln!("{tried} cheating proofs");
     assert!(tried > 1000, "{tried} cheating proofs");
+}
+
+/// Every pair with an activation by lookup rejects every single-entry edit: of the
+/// activation's output `y` (real and padded entries: the lookup, or a later layer's relation
+/// for a padded entry carried on), of its input `x` (the producer's witness, with the
+/// activation recomputed honestly from the edited `x`: the producer's relation), and of the
+/// range multiplicities; Goldilocks, and BN254 on every fifth model. Returns the number of
+/// cheating proofs. `keep(i, pair)` samples the models.
+fn activation_pair_sweep(keep: impl Fn(usize, (Kind, Kind)) -> bool) -> usize {
+    let models = activation_pair_models();
+    let pairs: BTreeSet<(Kind, Kind)> = models.iter().map(|(a, b, _)| (*a, *b)).collect();
+    for p in ACTIVATION_PAIRS {
+        assert!(pairs.contains(&p), "{p:?} not covered");
+    }
+    let mut tried = 0;
+    for (i, (a, b, model)) in models.iter().enumerate() {
+        if !keep(i, (*a, *b)) {
+            continue;
+        }
+        tried += if i % 5 == 4 {
+            every_edit_is_caught::<Bn254Fr, Bn254Fr>(model, i as u64)
+        } else {
+            every_edit_is_caught::<G, G2>(model, i as u64)
+        };
+    }
+    tried
+}
+
+/// The pairs with an activation that the sweep's sample always covers.
+const ACTIVATION_PAIRS: [(Kind, Kind); 9] = [
+    (Kind::Conv, Kind::Activation),
+    (Kind::FusedRelu, Kind::Activation),
+    (Kind::MaxPool, Kind::Activation),
+    (Kind::Add, Kind::Activation),
+    (Kind::Activation, Kind::MaxPool),
+    (Kind::Activation, Kind::Add),
+    (Kind::Activation, Kind::Activation),
+    (Kind::Activation, Kind::Dense),
+    (Kind::Activation, Kind::Flatten),
+];
+
+/// [`activation_pair_sweep`] on a sample (CI): the models of [`ACTIVATION_PAIRS`] and every
+/// third other one. The whole sweep is the ignored
+/// [`activation_pairs_reject_every_edit_all`] (13 s in the test profile).
+#[test]
+fn activation_pairs_reject_every_edit() {
+    let tried = activation_pair_sweep(|i, p| ACTIVATION_PAIRS.contains(&p) || i % 3 == 0);
+    eprintln!("{tried} cheating proofs");
+    assert!(tried > 150, "{tried} cheating proofs");
+}
+
+/// Every model of [`activation_pair_models`].
+#[test]
+#[ignore]
+fn activation_pairs_reject_every_edit_all() {
+    let tried = activation_pair_sweep(|_, _| true);
+    eprintln!("{tried} cheating proofs");
+    assert!(tried > 500, "{tried} cheating proofs");
 }
 
 /// The same on BN254's scalar field, on a sample of the pairs.
