@@ -335,13 +335,13 @@ fn absorb_accuracy<F: ark_ff::PrimeField>(
 }
 
 /// blake3 of an accuracy proof's statement (the proof header's digest): the architecture, the
-/// model commitment, every input, every label and the count `k`.
+/// model commitment, every input and every label — not the count `k`, which the verifier reads
+/// from the proof (and the transcript binds).
 pub fn accuracy_statement_digest(
     model: &Model,
     commitment: &crate::pcs::basefold::Commitment,
     inputs: &[&[i64]],
     labels: &[usize],
-    correct: u64,
 ) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(b"zkcnn-accuracy-statement-v1");
@@ -359,7 +359,6 @@ pub fn accuracy_statement_digest(
     for &l in labels {
         h.update(&(l as u64).to_le_bytes());
     }
-    h.update(&correct.to_le_bytes());
     *h.finalize().as_bytes()
 }
 
