@@ -132,6 +132,7 @@ fn kind_name(kind: ProofKind) -> &'static str {
         ProofKind::Transparent => "transparent",
         ProofKind::ZeroKnowledge => "zk",
         ProofKind::TransparentBatch => "transparent batch",
+        ProofKind::TransparentAccuracy => "transparent accuracy",
     }
 }
 
@@ -972,6 +973,14 @@ fn verify(
             "this is a batch proof (one proof of several inputs): the Python bindings do not \
              verify batch proofs yet; use `zkcnn verify` or the Rust library's \
              network::verify_batch"
+                .to_string(),
+        )),
+        ProofKind::TransparentAccuracy => Err(errors::new::<errors::ProofFormatError>(
+            py,
+            "kind",
+            "this is an accuracy proof (a count of correctly classified labelled inputs): the \
+             Python bindings do not verify accuracy proofs yet; use `zkcnn verify` or the Rust \
+             library's network::verify_accuracy"
                 .to_string(),
         )),
         ProofKind::Transparent => {

@@ -171,7 +171,10 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let input = match inputs {
         files::Inputs::One(x) => x,
         files::Inputs::Batch(xs) => {
-            return prove_batch(a, &model, &committed, &xs, commit_took, progress)
+            return match &a.labels {
+                Some(l) => prove_accuracy(a, l, &model, &committed, &xs, commit_took, progress),
+                None => prove_batch(a, &model, &committed, &xs, commit_took, progress),
+            };
         }
     };
     let mut phases = network::Phases::new();
@@ -407,6 +410,9 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         (Some(ProofKind::Transparent), Some(ProofKind::TransparentBatch)) => {
             verify_batch(a, progress)
         }
+        (Some(ProofKind::Transparent), Some(ProofKind::TransparentAccuracy)) => {
+            verify_accuracy(a, progress)
+        }
         (Some(expected), Some(got)) if expected != got => Err(CliError::invalid(
             "proof",
             &a.proof,
@@ -415,6 +421,7 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         _ => match asked.or(found) {
             Some(ProofKind::ZeroKnowledge) => super::zk::verify(a, progress),
             Some(ProofKind::TransparentBatch) => verify_batch(a, progress),
+            Some(ProofKind::TransparentAccuracy) => verify_accuracy(a, progress),
             _ => verify_transparent(a, progress),
         },
     }
@@ -779,4 +786,174 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         }
     }
     Ok(Report { text, json: j })
+}
+
+/// The labels of an accuracy proof: a `.npy` array of `n` integers, or a JSON array of them.
+fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, CliError> {
+    let bytes = files::read_at_most(
+        "labels",
+        path,
+        files::MAX_PROOF_BYTES,
+        "a label is a few bytes",
+    )?;
+    let values: Vec<i64> = if bytes.starts_with(b"\x93NUMPY") {
+        zkcnn::npy::read_i64(&bytes)
+            .map_err(|e| CliError::invalid("labels", path, e))?
+            .data
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| CliError::invalid("labels", path, e))?
+    };
+    if values.len() != n {
+        return Err(CliError::Mismatch(format!(
+            "labels '{}' has {} labels for {n} inputs",
+            show(path),
+            values.len()
+        )));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            usize::try_from(l).map_err(|_| {
+                CliError::invalid("labels", path, format!("label {l} at {i} is negative"))
+            })
+        })
+        .collect()
+}
+
+/// Proves how many of the inputs the model classifies as their labels (kind: transparent
+/// accuracy); writes the proof.
+fn prove_accuracy(
+    a: &ProveArgs,
+    labels_path: &Path,
+    model: &Model,
+    committed: &network::CommittedModel<F, E>,
+    inputs: &[ndarray::ArrayD<i64>],
+    commit_took: std::time::Duration,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let n = inputs.len();
+    let labels = read_labels(labels_path, n)?;
+    let mut phases = network::Phases::new();
+    let (proved, prove_took) = progress.step("proving the accuracy", || {
+        network::accuracy::prove_accuracy_timed::<F, E>(
+            model,
+            committed,
+            inputs,
+            &labels,
+            &mut phases,
+        )
+    });
+    let proof = proved.map_err(|e| CliError::Failed {
+        action: format!(
+            "prove the accuracy of '{}' on the {n} inputs '{}'",
+            show(&a.model),
+            show(&a.input)
+        ),
+        reason: e.to_string(),
+    })?;
+    let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let digest =
+        network::accuracy::accuracy_statement_digest(model, committed.commitment(), &xr, &labels);
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let text = format!(
+        "proved: '{}' classifies {} of the {n} inputs '{}' as their labels '{}' (one \
+         transparent accuracy proof; the logits are not in it)\nprove {} (model commitment {} \
+         before it), proof {} written to {}\n",
+        show(&a.model),
+        proof.correct,
+        show(&a.input),
+        show(labels_path),
+        ui::duration(prove_took),
+        ui::duration(commit_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    let phase_json: serde_json::Map<String, serde_json::Value> = phases
+        .iter()
+        .map(|(n, d)| (n.to_string(), json!(ui::ms(*d))))
+        .collect();
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "kind": ProofKind::TransparentAccuracy.name(),
+            "count": n,
+            "correct": proof.correct,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
+            "commit_ms": ui::ms(commit_took),
+            "prove_ms": ui::ms(prove_took),
+            "phases_ms": phase_json,
+        }),
+    })
+}
+
+/// Verifies a transparent accuracy proof against the inputs (a `.npy` batch, or one input)
+/// and their labels (the output argument); `Ok` only when it is valid.
+fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let inputs = match files::read_inputs(&a.input, &model)? {
+        files::Inputs::Batch(xs) => xs,
+        files::Inputs::One(x) => vec![x],
+    };
+    let n = inputs.len();
+    let labels = read_labels(&a.output, n)?;
+    let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let bytes = files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "the largest models' proofs are about 500 KiB",
+    )?;
+    let digest = network::accuracy::accuracy_statement_digest(
+        &model,
+        &file.commitment.commitment,
+        &xr,
+        &labels,
+    );
+    let proof = network::AccuracyProof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let (checked, check_took) = progress.step("checking the model commitment", || {
+        file.commitment.check(&model)
+    });
+    let checked = checked.map_err(|e| CliError::Rejected {
+        path: show(&a.commitment),
+        reason: format!("the model commitment's check failed: {e}"),
+    })?;
+    let (verified, took) = progress.step("verifying the accuracy", || {
+        network::verify_accuracy(&model, &checked, &xr, &labels, &proof)
+    });
+    verified.map_err(|e| CliError::Rejected {
+        path: show(&a.proof),
+        reason: e.to_string(),
+    })?;
+    Ok(Report {
+        text: format!(
+            "valid: the model committed in '{}' ({}) classifies {} of the {n} inputs '{}' as \
+             their labels '{}' (first maximal logit); verified in {} (the commitment's check \
+             in {})\n",
+            show(&a.commitment),
+            model.name,
+            proof.correct,
+            show(&a.input),
+            show(&a.output),
+            ui::duration(took),
+            ui::duration(check_took)
+        ),
+        json: json!({
+            "valid": true,
+            "kind": ProofKind::TransparentAccuracy.name(),
+            "model": model.name,
+            "count": n,
+            "correct": proof.correct,
+            "verify_ms": ui::ms(took),
+            "check_ms": ui::ms(check_took),
+        }),
+    })
 }

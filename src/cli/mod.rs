@@ -77,8 +77,11 @@ Files:
               commitment)
   prover file `commit --prover-data`: the hiding commitment's secret mask and how much of it
               proofs have revealed; keep it secret, `prove` updates it
-  proof       the proof bytes (versioned header with the kind: transparent, zero-knowledge
-              or transparent batch, then the proof)
+  proof       the proof bytes (versioned header with the kind: transparent, zero-knowledge,
+              transparent batch or transparent accuracy, then the proof)
+  labels      `prove --transparent --labels` (a batch): a .npy array or JSON array of N
+              integer labels; the proof then proves how many inputs the model classifies as
+              their labels (first maximal logit) and `verify` takes the labels as its output
   output      JSON written by `prove --output`: the proven integer output, and the argmax
               class (and dequantized values) computed outside the proof; for a batch, a JSON
               array of the N outputs, in the batch's order
@@ -257,6 +260,16 @@ struct ProveArgs {
     /// the N outputs (each as for one input), in the batch's order.
     #[arg(long = "output", value_name = "OUT.json")]
     output: Option<PathBuf>,
+    /// With --transparent and a batch: the inputs' labels (a .npy array or a JSON array of N
+    /// integers), and the proof is an accuracy proof — how many inputs the model classifies
+    /// as their labels (first maximal logit), without the logits (kind: transparent accuracy).
+    #[arg(
+        long,
+        value_name = "LABELS",
+        requires = "transparent",
+        conflicts_with = "output"
+    )]
+    labels: Option<PathBuf>,
     /// A commitment file (from `commit`) that the recomputed commitment must equal.
     #[arg(long, value_name = "COMMITMENT")]
     commitment: Option<PathBuf>,
@@ -304,7 +317,7 @@ struct VerifyArgs {
     /// hidden input, the input commitment file from `commit-input` in its place.
     input: PathBuf,
     /// The output file (from `prove --output`), or a JSON array of integers; for a batch
-    /// proof, a JSON array of the N outputs.
+    /// proof, a JSON array of the N outputs; for an accuracy proof, the labels (.npy or JSON).
     output: PathBuf,
     /// The proof (transparent, zero-knowledge or transparent batch: its header says which).
     proof: PathBuf,

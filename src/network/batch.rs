@@ -47,7 +47,7 @@ pub fn batch_vars(n: usize) -> usize {
 }
 
 /// The input of slot `j` of the padded batch: input `j`, or input 0 beyond the batch.
-fn slot(j: usize, n: usize) -> usize {
+pub(super) fn slot(j: usize, n: usize) -> usize {
     if j < n {
         j
     } else {
@@ -154,6 +154,7 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
         &mut t,
         cheat.map(|(_, c)| c),
         &mut lap,
+        None,
     )?;
     Ok((
         outputs,
@@ -167,7 +168,7 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
 /// The batch's witness: every tensor, advice segment and range column the `2^b` slots'
 /// tables one after the other (slot `j ≥ n` input 0's), and the range multiplicities of the
 /// batch's columns.
-fn concat_witness<F: BaseField, E>(
+pub(super) fn concat_witness<F: BaseField, E>(
     plan: &Plan,
     singles: &[Witness<F>],
     n: usize,
@@ -282,5 +283,14 @@ pub fn verify_batch<F: BaseField + FftField, E: ExtField<F>>(
     let commitment = checked.commitment();
     let mut t = Transcript::new(b"zkcnn");
     absorb_batch::<F>(&mut t, model, commitment, n, &flat(inputs), &flat(outputs));
-    verify_statement(&plan, commitment, input_f, &output_f, &proof.proof, &mut t).map(|_| ())
+    verify_statement(
+        &plan,
+        commitment,
+        input_f,
+        &output_f,
+        &proof.proof,
+        &mut t,
+        None,
+    )
+    .map(|_| ())
 }

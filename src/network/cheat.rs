@@ -257,3 +257,27 @@ pub fn with_public<F: BaseField, E: ExtField<F>>(
     committed.public = public;
     committed
 }
+
+pub use super::accuracy::AccuracyWitness;
+
+/// The accuracy prover's [`prove_edited`]: proves the accuracy of `model` on `inputs` and
+/// `labels` with `edit` called on the accuracy witness (the prediction `P`, `S`, `M`, the
+/// labels the relations use, the claimed count) once it is computed; everything after it —
+/// the range columns, their multiplicities, the commitment, every sum-check and opening — is
+/// computed honestly from the edited witness, and the statement keeps the given `labels`.
+pub fn prove_accuracy_edited<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    committed: &CommittedModel<F, E>,
+    inputs: &[ArrayD<i64>],
+    labels: &[usize],
+    mut edit: impl FnMut(&mut AccuracyWitness),
+) -> Result<super::AccuracyProof<F, E>, NetworkError> {
+    super::accuracy::prove_accuracy_inner(
+        model,
+        committed,
+        inputs,
+        labels,
+        &mut Vec::new(),
+        Some(&mut edit),
+    )
+}

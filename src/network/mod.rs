@@ -22,6 +22,7 @@
 //!
 //! See `spec/network.md`.
 
+pub mod accuracy;
 pub mod batch;
 #[cfg(feature = "cheat")]
 pub mod cheat;
@@ -34,6 +35,7 @@ mod verifier;
 pub mod zk;
 pub mod zk_check;
 
+pub use accuracy::{prove_accuracy, verify_accuracy, AccuracyProof};
 pub use batch::{prove_batch, verify_batch, BatchProof};
 #[doc(hidden)]
 pub use commitment::commit_model_with_columns;
@@ -185,6 +187,9 @@ pub enum NetworkError {
     /// A batch proof was asked for no inputs, or more than [`batch::MAX_BATCH`].
     #[error("a batch proof takes 1 to {max} inputs; {0} given", max = batch::MAX_BATCH)]
     BatchSize(usize),
+    /// An accuracy proof's labels do not fit its inputs or the model's classes.
+    #[error("{0}")]
+    Labels(accuracy::LabelError),
     /// A layer's step refused its witness (a prover's bug: shapes the plan fixes).
     #[error("layer {layer}: {source}")]
     Layer {
@@ -235,6 +240,34 @@ pub enum VerifyError {
         outputs: usize,
         /// The proof's count.
         proof: u64,
+    },
+    /// An accuracy proof's count of inputs is not the statement's, or its count of correct
+    /// ones exceeds it (or no inputs, or more than [`batch::MAX_BATCH`]).
+    #[error("the accuracy statement has {inputs} inputs, and the proof is for {count} with {correct} correct")]
+    AccuracyCount {
+        /// Inputs given.
+        inputs: usize,
+        /// The proof's count of inputs.
+        count: u64,
+        /// The proof's count of correct ones.
+        correct: u64,
+    },
+    /// An accuracy statement's labels do not fit its inputs or the model's classes.
+    #[error("{0}")]
+    Labels(accuracy::LabelError),
+    /// An accuracy proof's value is not the verifier's own (`spec/accuracy.md`).
+    #[error("accuracy proof: {what} does not match")]
+    Accuracy {
+        /// Which value.
+        what: &'static str,
+    },
+    /// An accuracy proof's sum-check failed (`spec/accuracy.md`).
+    #[error("accuracy proof, the {what} sum-check: {source}")]
+    AccuracySumcheck {
+        /// "count" (sum-check A) or "maximum" (sum-check B).
+        what: &'static str,
+        /// The failure.
+        source: LayerError,
     },
     /// The advice commitment has the wrong shape.
     #[error("the advice commitment has the wrong shape")]

@@ -4,7 +4,8 @@
 //!   magic    8 bytes   "ZKCNNPRF"
 //!   version  2 bytes   little-endian, FORMAT_VERSION
 //!   kind     1 byte    0 = transparent (Proof), 1 = zero-knowledge (ZkNetworkProof),
-//!                      2 = transparent batch (BatchProof)
+//!                      2 = transparent batch (BatchProof),
+//!                      3 = transparent accuracy (AccuracyProof)
 //!   field    1 byte    0 = Goldilocks with its quadratic extension, 1 = BN254 Fr
 //!   digest  32 bytes   blake3 of the statement (architecture, model commitment, input, output)
 //!   body               the proof, ark-serialize compressed; no bytes may be left over
@@ -38,6 +39,9 @@ pub enum ProofKind {
     ZeroKnowledge,
     /// A transparent proof of a batch of inputs ([`super::BatchProof`]).
     TransparentBatch,
+    /// A transparent proof of a model's accuracy on labelled inputs
+    /// ([`super::AccuracyProof`]).
+    TransparentAccuracy,
 }
 
 impl ProofKind {
@@ -47,6 +51,7 @@ impl ProofKind {
             ProofKind::Transparent => 0,
             ProofKind::ZeroKnowledge => 1,
             ProofKind::TransparentBatch => 2,
+            ProofKind::TransparentAccuracy => 3,
         }
     }
 
@@ -56,6 +61,7 @@ impl ProofKind {
             0 => Some(ProofKind::Transparent),
             1 => Some(ProofKind::ZeroKnowledge),
             2 => Some(ProofKind::TransparentBatch),
+            3 => Some(ProofKind::TransparentAccuracy),
             _ => None,
         }
     }
@@ -66,6 +72,7 @@ impl ProofKind {
             ProofKind::Transparent => "transparent",
             ProofKind::ZeroKnowledge => "zero-knowledge",
             ProofKind::TransparentBatch => "transparent batch",
+            ProofKind::TransparentAccuracy => "transparent accuracy",
         }
     }
 }
@@ -97,7 +104,9 @@ pub enum FormatError {
         got: ProofKind,
     },
     /// A kind byte that no kind has.
-    #[error("unknown proof kind {0} (0 = transparent, 1 = zero-knowledge, 2 = transparent batch)")]
+    #[error(
+        "unknown proof kind {0} (0 = transparent, 1 = zero-knowledge, 2 = transparent batch, 3 = transparent accuracy)"
+    )]
     UnknownKind(u8),
     /// Another field instantiation.
     #[error("the proof is over field {got}; expected field {expected}")]
@@ -151,6 +160,22 @@ impl<F: PrimeField, E: Field> super::BatchProof<F, E> {
     /// Reads a batch proof for this statement; every byte must be used.
     pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
         let body = body::<F>(bytes, ProofKind::TransparentBatch, statement)?;
+        codec::from_bytes(body).map_err(FormatError::Body)
+    }
+}
+
+impl<F: PrimeField, E: Field> super::AccuracyProof<F, E> {
+    /// The proof's bytes for this statement ([`super::accuracy::accuracy_statement_digest`]),
+    /// kind byte 3.
+    pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {
+        let mut out = header::<F>(ProofKind::TransparentAccuracy, statement);
+        out.extend(codec::to_bytes(self));
+        out
+    }
+
+    /// Reads an accuracy proof for this statement; every byte must be used.
+    pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
+        let body = body::<F>(bytes, ProofKind::TransparentAccuracy, statement)?;
         codec::from_bytes(body).map_err(FormatError::Body)
     }
 }

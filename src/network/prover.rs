@@ -463,20 +463,20 @@ pub(crate) fn bias_value<F: BaseField, E: ExtField<F>>(bias: &Bias, limbs: &[E],
 }
 
 /// Prover state for the backward pass.
-struct Ctx<'a, F: BaseField, E: ExtField<F>> {
+pub(super) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     plan: &'a Plan,
-    tensors: Vec<Vec<F>>,
-    advice: &'a [Vec<F>],
+    pub(super) tensors: Vec<Vec<F>>,
+    pub(super) advice: &'a [Vec<F>],
     model: Vec<Cow<'a, [F]>>,
     values: Vec<E>,
-    products: Vec<ProductProof<E>>,
+    pub(super) products: Vec<ProductProof<E>>,
     convs: Vec<ConvProof<E>>,
-    advice_claims: Vec<(usize, Vec<E>)>,
+    pub(super) advice_claims: Vec<(usize, Vec<E>)>,
     model_claims: Vec<(usize, Vec<E>)>,
     pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
     views: Vec<Vec<ViewClaim<E>>>,
-    t: &'a mut Transcript,
+    pub(super) t: &'a mut Transcript,
 }
 
 impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
@@ -485,7 +485,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         self.values.push(v);
     }
 
-    fn eval_seg(&mut self, seg: usize, point: &[E]) -> E {
+    pub(super) fn eval_seg(&mut self, seg: usize, point: &[E]) -> E {
         let v = evaluate_base(&self.advice[seg], point);
         self.send(v);
         self.advice_claims.push((seg, point.to_vec()));
@@ -510,7 +510,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     /// A claim that tensor `t` is `value` at `point` (the value already known to the verifier).
-    fn claim_tensor(&mut self, t: usize, point: &[E], value: E) {
+    pub(super) fn claim_tensor(&mut self, t: usize, point: &[E], value: E) {
         match &self.plan.sources[t] {
             Source::Input => {}
             Source::Committed(terms) => match terms.as_slice() {
@@ -934,12 +934,13 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         &input_flat,
         &output_flat,
     );
-    let proof = prove_witness(&plan, committed, &w, &mut t, cheat, &mut lap)?;
+    let proof = prove_witness(&plan, committed, &w, &mut t, cheat, &mut lap, None)?;
     Ok((output, proof))
 }
 
 /// The proof of a witness once the statement is absorbed: the advice commitment, the backward
 /// pass, the range check and the joint opening (one input's, or a batch's: [`super::batch`]).
+/// With `accuracy`, the accuracy relations ([`super::accuracy`]) take the output claim's place.
 pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     plan: &Plan,
     committed: &CommittedModel<F, E>,
@@ -947,6 +948,7 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     t: &mut Transcript,
     mut cheat: Option<&mut dyn Cheat<F, E>>,
     lap: &mut dyn FnMut(&'static str),
+    accuracy: Option<&super::accuracy::Relations<'_>>,
 ) -> Result<Proof<F, E>, NetworkError> {
     let cheating = cheat.is_some();
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
@@ -974,12 +976,17 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
         views: vec![Vec::new(); plan.steps.len()],
         t,
     };
-    // The output claim.
+    // The output claim, or the accuracy relations on the (committed) output.
     let last = n_t - 1;
-    let r: Vec<E> = ctx
-        .t
-        .challenge_fields(b"output-point", plan.dims[last].num_vars());
-    ctx.eval_tensor(last, &r);
+    match accuracy {
+        None => {
+            let r: Vec<E> = ctx
+                .t
+                .challenge_fields(b"output-point", plan.dims[last].num_vars());
+            ctx.eval_tensor(last, &r);
+        }
+        Some(rel) => super::accuracy::prove_relations(&mut ctx, rel),
+    }
     for l in (0..plan.steps.len()).rev() {
         ctx.step(l);
     }

@@ -27,14 +27,14 @@ use crate::transcript::TranscriptExt;
 use ark_ff::FftField;
 use merlin::Transcript;
 
-struct Ctx<'a, F: BaseField, E: ExtField<F>> {
+pub(super) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     plan: &'a Plan,
     input: Vec<F>,
     proof: &'a Proof<F, E>,
     next_value: usize,
     next_product: usize,
     next_conv: usize,
-    advice_claims: Vec<(usize, Vec<E>, E)>,
+    pub(super) advice_claims: Vec<(usize, Vec<E>, E)>,
     model_claims: Vec<(usize, Vec<E>, E)>,
     pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
@@ -43,7 +43,7 @@ struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     /// them.
     pads: Option<(usize, Vec<E>, Vec<E>)>,
     layer: usize,
-    t: &'a mut Transcript,
+    pub(super) t: &'a mut Transcript,
 }
 
 fn k<F: BaseField, E: ExtField<F>>(x: i64) -> E {
@@ -69,7 +69,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(v)
     }
 
-    fn product(&mut self) -> Result<&'a ProductProof<E>, VerifyError> {
+    pub(super) fn product(&mut self) -> Result<&'a ProductProof<E>, VerifyError> {
         let p = self
             .proof
             .products
@@ -93,7 +93,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(p)
     }
 
-    fn eval_seg(&mut self, seg: usize, point: &[E]) -> Result<E, VerifyError> {
+    pub(super) fn eval_seg(&mut self, seg: usize, point: &[E]) -> Result<E, VerifyError> {
         let v = self.read()?;
         self.advice_claims.push((seg, point.to_vec(), v));
         Ok(v)
@@ -118,7 +118,12 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         self.plan.sources.get(t).cloned().unwrap_or(Source::Derived)
     }
 
-    fn claim_tensor(&mut self, t: usize, point: &[E], value: E) -> Result<(), VerifyError> {
+    pub(super) fn claim_tensor(
+        &mut self,
+        t: usize,
+        point: &[E],
+        value: E,
+    ) -> Result<(), VerifyError> {
         match self.source(t) {
             Source::Input => {
                 if evaluate_base(&self.input, point) != value {
@@ -651,7 +656,7 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let (input_f, output_f) = public_io::<F>(model, &plan, Some(input), output)?;
     let mut t = Transcript::new(b"zkcnn");
     absorb_statement::<F>(&mut t, model, commitment, input, output);
-    verify_statement(&plan, commitment, input_f, &output_f, proof, &mut t)
+    verify_statement(&plan, commitment, input_f, &output_f, proof, &mut t, None)
 }
 
 /// The verifier once the statement is absorbed, with the public input and output padded to the
@@ -664,6 +669,7 @@ pub(super) fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
     output_f: &[F],
     proof: &Proof<F, E>,
     t: &mut Transcript,
+    accuracy: Option<&super::accuracy::Relations<'_>>,
 ) -> Result<(basefold::OpenedLeaves, Option<usize>), VerifyError> {
     let Some(d_out) = plan.dims.last() else {
         return Err(VerifyError::AdviceShape);
@@ -689,9 +695,14 @@ pub(super) fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
         t,
     };
     let last = n_t - 1;
-    let r: Vec<E> = ctx.t.challenge_fields(b"output-point", d_out.num_vars());
-    if ctx.eval_tensor(last, &r)? != evaluate_base(output_f, &r) {
-        return Err(VerifyError::Output);
+    match accuracy {
+        None => {
+            let r: Vec<E> = ctx.t.challenge_fields(b"output-point", d_out.num_vars());
+            if ctx.eval_tensor(last, &r)? != evaluate_base(output_f, &r) {
+                return Err(VerifyError::Output);
+            }
+        }
+        Some(rel) => super::accuracy::verify_relations(&mut ctx, rel)?,
     }
     for l in (0..plan.steps.len()).rev() {
         ctx.step(l)?;

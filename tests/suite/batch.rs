@@ -11,7 +11,7 @@ use zkcnn::network::{self, BatchProof, NetworkError, VerifyError};
 
 /// Conv (3×3, padding 1), ReLU, 2×2 max-pool, conv, residual add, standalone ReLU, flatten,
 /// dense: every kind a batch proof takes, on `[2, 4, 4]`.
-fn small(seed: u64) -> Model {
+pub(crate) fn small(seed: u64) -> Model {
     use zkcnn::model::*;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-7..=7)).collect::<Vec<i64>>();

@@ -2806,3 +2806,113 @@ fn batch_prove_verify_from_the_cli() {
         ],
     );
 }
+
+#[test]
+fn accuracy_prove_verify_from_the_cli() {
+    let dir = workdir("accuracy");
+    let model = tiny(0);
+    write(&dir, "m.json", model.to_json());
+    let ints: Vec<i64> = (0..3 * 36).map(|i| (i * 13) % 41 - 20).collect();
+    write(&dir, "xs.npy", zkcnn::npy::write_i64(&[3, 1, 6, 6], &ints));
+    // The oracle's predictions; labels right on the first two inputs, wrong on the third.
+    let predicted: Vec<i64> = (0..3)
+        .map(|i| {
+            let x = ndarray::ArrayD::from_shape_vec(
+                ndarray::IxDyn(&[1, 6, 6]),
+                ints[i * 36..(i + 1) * 36].to_vec(),
+            )
+            .unwrap();
+            let y: Vec<i64> = zkcnn::model::infer::infer_output(&model, &x)
+                .unwrap()
+                .iter()
+                .copied()
+                .collect();
+            zkcnn::network::accuracy::first_argmax(&y) as i64
+        })
+        .collect();
+    let classes = zkcnn::model::infer::infer_output(
+        &model,
+        &ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[1, 6, 6]), ints[..36].to_vec()).unwrap(),
+    )
+    .unwrap()
+    .len() as i64;
+    let labels = [predicted[0], predicted[1], (predicted[2] + 1) % classes];
+    write(&dir, "ls.npy", zkcnn::npy::write_i64(&[3], &labels));
+    write(&dir, "ls.json", serde_json::to_string(&labels).unwrap());
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "xs.npy",
+            "--labels",
+            "ls.npy",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "p.bin",
+        ],
+    ));
+    assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    let proof = std::fs::read(dir.join("p.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::TransparentAccuracy
+    );
+    for labels in ["ls.npy", "ls.json"] {
+        let stdout = ok(zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", labels, "p.bin"],
+        ));
+        assert!(stdout.starts_with("valid"), "{stdout}");
+        assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    }
+    let json = ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "verify",
+            "--transparent",
+            "a.json",
+            "c.bin",
+            "xs.npy",
+            "ls.npy",
+            "p.bin",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["correct"], 2);
+    assert_eq!(v["kind"], "transparent accuracy");
+    // Another label: another statement, refused with status 1; too few labels too.
+    let other = [labels[0], labels[1], predicted[2]];
+    write(&dir, "ls2.json", serde_json::to_string(&other).unwrap());
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", "ls2.json", "p.bin"],
+        ),
+        &["p.bin"],
+    );
+    write(&dir, "ls3.json", "[0, 1]");
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.npy", "ls3.json", "p.bin"],
+        ),
+        &["2 labels for 3 inputs"],
+    );
+}

@@ -1,6 +1,7 @@
 //! The integration tests, in one binary (one link instead of ten, and the library's generic code
 //! instantiated once): `cargo test --test suite <module>::` runs one module.
 
+mod accuracy;
 mod activation;
 mod batch;
 mod cli;
