@@ -359,7 +359,11 @@ impl Model {
                 check,
             };
             let root = hex(&committed.commitment.inner.root);
-            (State::Zk(Box::new(Mutex::new(committed))), file.to_bytes(), root)
+            (
+                State::Zk(Box::new(Mutex::new(committed))),
+                file.to_bytes(),
+                root,
+            )
         };
         Ok(CommittedModel {
             model: slf.clone().unbind(),
