@@ -74,6 +74,23 @@ pub fn failed(py: Python<'_>, action: &str, e: &NetworkError, whose: Whose) -> P
             ),
         );
     }
+    if let NetworkError::InputSpent {
+        entries,
+        proofs,
+        reads,
+    } = e
+    {
+        return errors::new::<ZkcnnError>(
+            py,
+            "budget",
+            format!(
+                "cannot {action}: the input commitment's budget is spent; commit the input \
+                 again: commit_input(architecture, x) (it has {entries} entries, read {reads} \
+                 times by each proof, and has served {proofs} proofs: one more would reveal \
+                 combinations of it)"
+            ),
+        );
+    }
     let err = errors::network(py, action, e);
     if matches!(e, NetworkError::Unsupported { .. }) {
         return errors::new::<errors::ModelError>(
@@ -224,7 +241,7 @@ pub fn input_commitment_file(
 /// `prove(committed, x, input_commitment=this)`; verifiers receive `commitment` (bytes) in
 /// place of `x`.
 ///
-/// It serves at least 8 proofs (`budget`). The private part (the mask, and how much of it the
+/// It serves 8 proofs (`budget`), fewer when it has fewer than 48 entries (each proof reads it three times; `prove` raises when it is spent). The private part (the mask, and how much of it the
 /// proofs revealed) lives in this object and is SECRET: with it and the proofs, the input can
 /// be recovered. `save_private(path)` writes it (the file `zkcnn commit-input --prover-data`
 /// writes); save it again after proofs, since each proof spends budget.

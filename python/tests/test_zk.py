@@ -143,9 +143,9 @@ def test_private_state_saved_and_loaded(zk_committed, zk_proved, committed, lene
     path = tmp_path / "model.private"
     zk_committed.save_private(path)
     data = path.read_bytes()
-    # The CLI's prover file: magic, version 1, Goldilocks, the architecture's digest, the root,
+    # The CLI's prover file: magic, version 2, Goldilocks, the architecture's digest, the root,
     # the variables, the revealed count, the mask.
-    assert data[:11] == b"ZKCNNZKP\x01\x00\x00"
+    assert data[:11] == b"ZKCNNZKP\x02\x00\x00"
     assert data[ARCH] == zk_committed.commitment[ARCH]
     assert data[43:68].hex() == zk_committed.root
     assert int.from_bytes(data[REVEALED], "little") == zk_committed.revealed
@@ -219,22 +219,23 @@ def test_model_budget_spent(mlp, tmp_path):
 
 
 def test_input_budget_spent_and_input_private_state(mlp, tmp_path):
-    """A committed input serves at least 8 proofs, then raises naming commit_input; its private
-    file (the CLI's) saves and loads the count."""
+    """A committed input serves as many proofs as its mask hides their reads (24 entries,
+    padded to 32, read three times by each proof, two base-field values per read: five), then
+    raises naming commit_input; its private file (the CLI's) saves and loads the count."""
     committed = mlp.commit()
     x = np.arange(-12, 12, dtype=np.int64)
     ci = zkcnn.commit_input(mlp, x)
     ci.save_private(tmp_path / "x.private")
     fresh = (tmp_path / "x.private").read_bytes()
-    assert fresh[:11] == b"ZKCNNZXP\x01\x00\x00" and fresh[ARCH] == ci.commitment[ARCH]
+    assert fresh[:11] == b"ZKCNNZXP\x02\x00\x00" and fresh[ARCH] == ci.commitment[ARCH]
     proofs = 0
     with pytest.raises(zkcnn.ZkcnnError, match=r"input commitment's budget is spent; commit the input again") as e:
         while True:
             y, proof = zkcnn.prove(committed, None, input_commitment=ci)
             proofs += 1
             assert proofs < 100
-    assert e.value.kind == "budget" and proofs >= 8
-    assert ci.revealed <= ci.budget < ci.revealed + ci.revealed // proofs + 1
+    assert e.value.kind == "budget" and proofs == 5
+    assert "has served 5 proofs" in str(e.value) and ci.revealed < ci.budget
     zkcnn.verify(mlp, committed.commitment, ci.commitment, y, proof)
     # The spent state saved and loaded is still spent; the fresh one proves.
     ci.save_private(tmp_path / "x.private")

@@ -110,14 +110,21 @@ pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, 
     let bytes = file.to_bytes();
     files::write("input commitment", &a.output, &bytes)?;
     let root = hex(&committed.commitment.inner.root);
+    let min_proofs = network::zk::input_proofs_at_least::<F, E>(&model).map_err(|e| {
+        failed(
+            format!("commit input '{}' for '{}'", show(&a.input), show(&a.model)),
+            e,
+        )
+    })?;
     Ok(Report {
         text: format!(
             "committed input '{}' for '{}' with a hiding commitment: root {root}, a table of \
              2^{} field elements, in {}\n\
              wrote {} ({}, public: give it to verifiers instead of the input) and the prover \
              file {} (secret: keep it with the input)\n\
-             it serves at least {INPUT_PROOFS} zero-knowledge proofs (`prove \
-             --input-commitment`)\n",
+             it serves at least {min_proofs} zero-knowledge proofs (`prove \
+             --input-commitment`; fewer if more than its first layer reads it, and at most \
+             {INPUT_PROOFS} guaranteed: `prove` says when it is spent)\n",
             show(&a.input),
             show(&a.model),
             committed.commitment.table_vars(),
@@ -134,7 +141,7 @@ pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, 
             "root": root,
             "num_vars": committed.commitment.inner.num_vars,
             "mask_vars": committed.commitment.mask_vars,
-            "min_proofs": INPUT_PROOFS,
+            "min_proofs": min_proofs,
             "commit_ms": ui::ms(took),
         }),
     })

@@ -2277,6 +2277,19 @@ pub fn zk_input_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
     Ok((n, used))
 }
 
+/// How many zero-knowledge proofs an input of `model`'s architecture, committed, serves at
+/// least when only its first layer reads it (three masked values per proof: that layer's and its
+/// two range columns'; each `[E : F]` functionals of its `2^v` padded entries' mask, which must
+/// cover them all): `min(INPUT_PROOFS, 2^v / (3·[E : F]))`. `prove` refuses the proof too many
+/// (`NetworkError::InputSpent`), whatever the reads.
+pub fn input_proofs_at_least<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+) -> Result<u64, NetworkError> {
+    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, true)?;
+    let entries = 1u64 << zp.plan.dims[0].num_vars();
+    Ok(INPUT_PROOFS.min(entries / (3 * E::extension_degree())))
+}
+
 /// Verifies a proof against a committed input as [`verify_zk_committed_input`] does and returns
 /// the masked values it revealed about the input commitment's hiding extension
 /// (`tests/suite/leakage.rs`).

@@ -174,7 +174,7 @@ class CommittedInput:
         """Mask values the proofs revealed so far."""
     @property
     def budget(self) -> int:
-        """The most mask values all proofs may reveal (at least 8 proofs)."""
+        """The most mask values all proofs may reveal (8 proofs, fewer for an input of fewer than 48 entries: `prove` raises when it is spent)."""
     def save_private(self, path: str | os.PathLike[str]) -> None:
         """Writes the private part (the CLI's input prover file, ``ZKCNNZXP``), atomically,
         owner-readable only. SECRET. Save again after proofs; never load an older copy."""
