@@ -8,12 +8,14 @@ use zkcnn::field::{Bn254Fr, Goldilocks as F, GoldilocksExt2 as E, MulAcc};
 
 const N: usize = 1 << 14;
 
-/// The same allocator as the `zkcnn` binary.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn bench(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let mut rng = StdRng::seed_from_u64(3);
     let fa: Vec<F> = (0..N).map(|_| F::rand(&mut rng)).collect();
     let fb: Vec<F> = (0..N).map(|_| F::rand(&mut rng)).collect();

@@ -8,12 +8,14 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::gkr;
 use zkcnn::testing::{random_base, random_circuit};
 
-/// The same allocator as the `zkcnn` binary.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn bench(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let mut group = c.benchmark_group("gkr");
     group.sample_size(10);
     for (log_width, depth) in [(12usize, 16usize), (16, 16), (18, 4)] {

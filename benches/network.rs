@@ -8,12 +8,14 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::zoo;
 use zkcnn::network;
 
-/// The same allocator as the `zkcnn` binary.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn bench(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let mut group = c.benchmark_group("network");
     group.sample_size(10);
     for model in [zoo::lenet5(1), zoo::vgg16_cifar(1)] {

@@ -10,12 +10,14 @@ use zkcnn::pcs::basefold::{self, Basefold};
 use zkcnn::pcs::Claim;
 use zkcnn::testing::random_base;
 
-/// The same allocator as the `zkcnn` binary.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn bench(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let p = Basefold::setup::<F, E>(24, 100).unwrap().params;
     let mut rng = StdRng::seed_from_u64(4);
     let mut group = c.benchmark_group("basefold");

@@ -21,10 +21,10 @@ use zkcnn::pcs::basefold::{self, Basefold, Commitment, Params, ProverData};
 use zkcnn::pcs::Claim;
 use zkcnn::range::{self, bits};
 
-/// The same allocator as the `zkcnn` binary.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn random_column(rng: &mut StdRng, vars: usize, bits: usize) -> Vec<F> {
     (0..1usize << vars)
@@ -33,6 +33,8 @@ fn random_column(rng: &mut StdRng, vars: usize, bits: usize) -> Vec<F> {
 }
 
 fn bench_logup(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let mut rng = StdRng::seed_from_u64(1);
     let mut group = c.benchmark_group("range");
     group.sample_size(10);
@@ -224,6 +226,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn bench_compare(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let p = Basefold::setup::<F, E>(24, 100).unwrap().params;
     let mut rng = StdRng::seed_from_u64(2);
     let mut group = c.benchmark_group("range-vs-bits");

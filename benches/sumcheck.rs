@@ -18,12 +18,14 @@ fn plain(tables: &[Vec<F>]) -> F {
     }
 }
 
-/// The same allocator as the `zkcnn` binary.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn bench(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let mut rng = StdRng::seed_from_u64(1);
     let mut group = c.benchmark_group("sumcheck");
     group.sample_size(10);

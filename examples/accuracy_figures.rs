@@ -11,14 +11,17 @@ use std::time::Instant;
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::network::{self, accuracy::first_argmax};
 
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 type F = Goldilocks;
 type E = GoldilocksExt2;
 
 fn main() {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
     let dir = "fixtures/mnist-lenet5";

@@ -7,15 +7,17 @@ use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::model::zoo;
 use zkcnn::network;
 
-// The binary's allocator, so that the times read as the CLI's do.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 type F = Goldilocks;
 type E = GoldilocksExt2;
 
 fn main() {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let which = std::env::args().nth(1).unwrap_or_default();
     let n: usize = std::env::args()
         .nth(2)

@@ -1,14 +1,17 @@
-//! Profiling aid: one zero-knowledge proof's phases (`cargo run --release --example zk_phases [vgg]`).
+//! Profiling aid: zero-knowledge proofs' phases, one proof after another on one commitment
+//! (`cargo run --release --example zk_phases [vgg] [runs]`; one run by default).
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::model::zoo;
 use zkcnn::network;
 
-// The binary's allocator, so that the phases read as the CLI's do.
+// The binary's allocator (`src/allocator.rs`), so that the figures read as the CLI's do.
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 fn main() {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     let which = std::env::args().nth(1).unwrap_or_default();
     let model = if which == "vgg" {
         zoo::vgg16_cifar(1)
@@ -21,18 +24,27 @@ fn main() {
         network::commit_model_zk::<Goldilocks, GoldilocksExt2, _>(&model, &mut rng).unwrap();
     eprintln!("commit {:?}", t.elapsed());
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
-    let mut phases = Vec::new();
-    let (_, proof) = network::zk::prove_zk_timed::<Goldilocks, GoldilocksExt2, _>(
-        &model,
-        &mut c,
-        network::zk::ZkProverInput::Public(&input),
-        &mut rng,
-        &mut phases,
-    )
-    .unwrap();
-    for (n, d) in phases {
-        eprintln!("{n}: {d:?}");
+    let runs: usize = std::env::args()
+        .nth(2)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    let mut last = None;
+    for run in 0..runs {
+        let mut phases = Vec::new();
+        let t = std::time::Instant::now();
+        let (_, proof) = network::zk::prove_zk_timed::<Goldilocks, GoldilocksExt2, _>(
+            &model,
+            &mut c,
+            network::zk::ZkProverInput::Public(&input),
+            &mut rng,
+            &mut phases,
+        )
+        .unwrap();
+        let list: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {d:.2?}")).collect();
+        eprintln!("proof {run}: {:.2?} ({})", t.elapsed(), list.join(", "));
+        last = Some(proof);
     }
+    let Some(proof) = last else { return };
     eprintln!(
         "model f̂ vars {} polys {}, advice f̂ vars {} polys {}",
         c.commitment.inner.num_vars,

@@ -3,9 +3,10 @@
 mod cli;
 
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
 
 fn main() -> std::process::ExitCode {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
     cli::run()
 }

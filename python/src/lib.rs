@@ -52,7 +52,9 @@ use zkcnn::network::{
 use zkcnn::onnx::{self, ImportOptions};
 
 /// The allocator of the extension's Rust code, as in the CLI: it keeps freed memory for reuse
-/// (see the README's note on glibc's malloc).
+/// (see the README's note on glibc's malloc). Unlike the CLI (`src/allocator.rs`), the
+/// extension leaves mimalloc's delayed purging on, so that a long-lived Python process gives
+/// memory back after a proof; repeated large proofs pay for faulting it in again.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
