@@ -22,7 +22,11 @@ fn main() {
     let t = std::time::Instant::now();
     let mut c =
         network::commit_model_zk::<Goldilocks, GoldilocksExt2, _>(&model, &mut rng).unwrap();
-    eprintln!("commit {:?}", t.elapsed());
+    eprintln!(
+        "commit {:?}, {} page faults so far",
+        t.elapsed(),
+        minor_faults()
+    );
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
     let runs: usize = std::env::args()
         .nth(2)
@@ -41,7 +45,12 @@ fn main() {
         )
         .unwrap();
         let list: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {d:.2?}")).collect();
-        eprintln!("proof {run}: {:.2?} ({})", t.elapsed(), list.join(", "));
+        eprintln!(
+            "proof {run}: {:.2?}, {} page faults so far ({})",
+            t.elapsed(),
+            minor_faults(),
+            list.join(", ")
+        );
         last = Some(proof);
     }
     let Some(proof) = last else { return };
@@ -52,4 +61,15 @@ fn main() {
         proof.advice.inner.num_vars,
         proof.advice.inner.num_polys
     );
+}
+
+/// The process's minor page faults so far (`/proc/self/stat`'s tenth field; 0 if unreadable).
+fn minor_faults() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            rest.split_whitespace().nth(7)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
