@@ -738,6 +738,20 @@ mod tests {
             set(cols, free, 1);
         });
         assert!(matches!(got, Err(CheckError::Deferred(_))), "{got:?}");
+        // An entry of a block's zero padding (the spread claims rely on it being zero: a small
+        // segment's claim is made over its whole block), in range: the zero-check catches it.
+        let got = cheat::<F, E>(&model, |plan, cols| {
+            let packing = &plan.model_packing;
+            let j = (0..plan.model_segs.len())
+                .find(|&j| packing.block_vars(j) > packing.vars(j))
+                .expect("a segment smaller than its block");
+            let padding = packing.offset(j) + (1 << packing.vars(j));
+            let mut used = vec![false; 1 << packing.num_vars()];
+            for_each_used(plan, |x, _| used[x] = true);
+            assert!(!used[padding]);
+            set(cols, padding, 1);
+        });
+        assert!(matches!(got, Err(CheckError::Deferred(_))), "{got:?}");
         // A bias's top limb beyond its narrow range (within [lo, lo + 2^W)).
         let model = narrow_lenet();
         let full = 1i64 << model.weight_bits;
