@@ -3030,7 +3030,7 @@ fn sharded_accuracy_from_the_cli() {
         verify("off.json", &[]),
         &["invalid proof 'off.json'", "shard 1: the manifest claims"],
     );
-    write(&dir, "gap.json", manifest(&[s1.clone()]));
+    write(&dir, "gap.json", manifest(std::slice::from_ref(&s1)));
     fails(
         verify("gap.json", &[]),
         &["no shard covers the inputs 0..2"],

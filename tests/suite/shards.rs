@@ -195,7 +195,13 @@ fn a_shard_of_another_dataset_is_rejected() {
     set[1].bytes = &rewritten;
     let r = d.verify(&set, false);
     assert!(
-        matches!(r, Err(ShardError::Proof { shard: 1, .. })),
+        matches!(
+            r,
+            Err(ShardError::Proof {
+                shard: 1,
+                source: VerifyError::AccuracySumcheck { what: "count", .. }
+            })
+        ),
         "{r:?}"
     );
     // Swapping two shards' proofs between their slices: the same refusals.
@@ -364,7 +370,13 @@ fn a_shard_of_another_model_commitment_is_rejected() {
     set[0].bytes = &rewritten;
     let r = d.verify(&set, false);
     assert!(
-        matches!(r, Err(ShardError::Proof { shard: 0, .. })),
+        matches!(
+            r,
+            Err(ShardError::Proof {
+                shard: 0,
+                source: VerifyError::AccuracySumcheck { what: "count", .. }
+            })
+        ),
         "{r:?}"
     );
 }
