@@ -8,8 +8,9 @@ provers' JSON reports, verifies the whole set with the Rust sharded verifier
 (`zkcnn verify --shards`), and prints the proven accuracy, per-shard figures and the totals.
 
 A shard whose proof fails (today: an image whose quantized inference overflows) is reported
-with the image and the reason; the others go on, and the set is verified with
-`--allow-gaps`, the failed shard's inputs counted as not proven.
+with the image and the reason, the images before and after it are proven as two new shards,
+the others go on, and the set is verified with `--allow-gaps`: the images not proven are
+listed and counted as not proven.
 
     python3 -m venv /work/venv-ray && /work/venv-ray/bin/pip install ray numpy
     cargo build --release
@@ -92,6 +93,8 @@ def main():
     ap.add_argument("--shard-size", type=int, default=250, help="images per shard (the prover's memory grows with it: about 2.6 GiB at 256; shards of at most 2^k images pad to 2^k)")
     ap.add_argument("--threads", type=int, default=2, help="threads per prover")
     ap.add_argument("--parallel", type=int, default=2, help="provers at once (the Ray cluster's CPUs)")
+    ap.add_argument("--only", default=None, metavar="START..END", help="prove only the shards within these images (the rest are verified as not proven, --allow-gaps): for a quick run")
+    ap.add_argument("--no-split", action="store_true", help="do not prove the rest of a shard around an image that cannot be proven")
     ap.add_argument("--work", default=None, help="folder for the proofs and the manifest (default: a new temporary one)")
     args = ap.parse_args()
 
@@ -124,6 +127,9 @@ def main():
 
     ray.init(num_cpus=args.parallel, include_dashboard=False, log_to_driver=False)
     ranges = [(s, min(s + args.shard_size, n)) for s in range(0, n, args.shard_size)]
+    if args.only:
+        lo, hi = (int(v) for v in args.only.split(".."))
+        ranges = [(max(s, lo), min(e, hi)) for s, e in ranges if max(s, lo) < min(e, hi)]
     print(f"{n} images in {len(ranges)} shards of up to {args.shard_size}; {args.parallel} provers at once, "
           f"--threads {args.threads} each, on {os.cpu_count()} cores")
     t_prove = time.monotonic()
@@ -136,6 +142,12 @@ def main():
             if "error" in r:
                 what = f"image {r['image']}: {r['why']}" if "image" in r else r["error"]
                 print(f"  shard {r['start']}..{r['end']}: FAILED after {r['seconds']:.1f} s: {what}")
+                # Go on with the rest of the shard: the images before and after the failing one.
+                if "image" in r and not args.no_split:
+                    for s, e in ((r["start"], r["image"]), (r["image"] + 1, r["end"])):
+                        if s < e:
+                            print(f"    proving {s}..{e} instead")
+                            pending.append(prove_shard.remote(zkcnn, str(work), s, e, args.threads))
             else:
                 print(f"  shard {r['start']}..{r['end']}: {r['correct']}/{r['end'] - r['start']} correct, "
                       f"prove {r['seconds']:.1f} s (prover {r['prove_ms'] / 1000:.1f} s), "
@@ -160,7 +172,8 @@ def main():
     (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
     # The sharded verifier (Rust): every shard's proof on its slice, the cover, the sum.
-    verify = [zkcnn, "--json", "verify", "--shards"] + (["--allow-gaps"] if failed else []) + [
+    gaps = bool(failed) or sum(r["end"] - r["start"] for r in good) < n
+    verify = [zkcnn, "--json", "verify", "--shards"] + (["--allow-gaps"] if gaps else []) + [
         f"{work}/arch.json", f"{work}/model.commit", f"{work}/images.npy", f"{work}/labels.npy",
         f"{work}/manifest.json"]
     code, out, err, vtook, vrss = run(verify, work, "verify")
@@ -170,10 +183,11 @@ def main():
     total = time.monotonic() - t0
     print(f"verified {v['shards']} shard proofs in {v['verify_ms'] / 1000:.2f} s "
           f"(commitment check {v['check_ms'] / 1000:.2f} s; the verify process {vtook:.2f} s, peak {gib(vrss)})")
-    if failed:
+    if gaps:
         for r in failed:
             what = f"image {r['image']}: {r['why']}" if "image" in r else r["error"]
-            print(f"NOT PROVEN: shard {r['start']}..{r['end']} ({what})")
+            print(f"failed: shard {r['start']}..{r['end']} ({what})")
+        print("NOT PROVEN: images " + ", ".join(f"{a}..{b}" for a, b in v["gaps"]))
         print(f"proven accuracy: {v['correct']} of the {v['covered']} proven images "
               f"({v['correct'] / v['covered']:.4%}); at least {v['correct']} of all {n} ({v['correct'] / n:.4%})")
     else:
