@@ -13,7 +13,7 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::layers::Dims;
 use zkcnn::model::{Layer, Model};
 use zkcnn::network::plan::Plan;
-use zkcnn::network::{self, FormatError, NetworkError, ProofKind};
+use zkcnn::network::{self, shards, FormatError, NetworkError, ProofKind};
 
 /// The proof's field, for messages.
 const FIELD: &str = "Goldilocks, challenges in its quadratic extension";
@@ -169,6 +169,13 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         },
     })?;
     let input = match inputs {
+        files::Inputs::One(_) if a.shard.is_some() => {
+            return Err(CliError::Usage(format!(
+                "prove --shard takes a batch of inputs (a .npy array [N, ...input shape]); \
+                 '{}' is one input",
+                show(&a.input)
+            )))
+        }
         files::Inputs::One(x) => x,
         files::Inputs::Batch(xs) => {
             return match &a.labels {
@@ -397,6 +404,9 @@ fn peek_kind(path: &Path) -> Result<Option<ProofKind>, CliError> {
 /// Verifies a proof of the kind its header names (or the kind asked for with `--zk` /
 /// `--transparent`, refusing a proof of the other kind); `Ok` only when it is valid.
 pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    if a.shards {
+        return verify_shards(a, progress);
+    }
     let asked = if a.zk {
         Some(ProofKind::ZeroKnowledge)
     } else if a.transparent {
@@ -832,15 +842,38 @@ fn prove_accuracy(
     commit_took: std::time::Duration,
     progress: &Progress,
 ) -> Result<Report, CliError> {
+    let all_inputs = inputs;
+    let all = inputs.len();
+    let all_labels = read_labels(labels_path, all)?;
+    let (inputs, labels, shard) = match a.shard {
+        None => (inputs, &all_labels[..], None),
+        Some((start, end)) => {
+            let slice = (start as usize)..(end as usize);
+            match (
+                inputs.get(slice.clone()),
+                all_labels.get(slice),
+                end - start <= network::batch::MAX_BATCH as u64,
+            ) {
+                (Some(x), Some(l), true) => (x, l, Some((start, end))),
+                _ => {
+                    return Err(CliError::Mismatch(format!(
+                        "shard {start}..{end} is not a slice of at most {} of the {all} inputs \
+                         '{}'",
+                        network::batch::MAX_BATCH,
+                        show(&a.input)
+                    )))
+                }
+            }
+        }
+    };
     let n = inputs.len();
-    let labels = read_labels(labels_path, n)?;
     let mut phases = network::Phases::new();
     let (proved, prove_took) = progress.step("proving the accuracy", || {
         network::accuracy::prove_accuracy_timed::<F, E>(
             model,
             committed,
             inputs,
-            &labels,
+            labels,
             &mut phases,
         )
     });
@@ -855,11 +888,15 @@ fn prove_accuracy(
     let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
     let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
     let digest =
-        network::accuracy::accuracy_statement_digest(model, committed.commitment(), &xr, &labels);
+        network::accuracy::accuracy_statement_digest(model, committed.commitment(), &xr, labels);
     let bytes = proof.to_bytes(digest);
     files::write("proof", &a.proof, &bytes)?;
+    let which = match shard {
+        Some((start, end)) => format!("inputs {start}..{end} (a shard) of the {all} inputs"),
+        None => format!("{n} inputs"),
+    };
     let text = format!(
-        "proved: '{}' classifies {} of the {n} inputs '{}' as their labels '{}' (one \
+        "proved: '{}' classifies {} of the {which} '{}' as their labels '{}' (one \
          transparent accuracy proof; the logits are not in it)\nprove {} (model commitment {} \
          before it), proof {} written to {}\n",
         show(&a.model),
@@ -875,20 +912,38 @@ fn prove_accuracy(
         .iter()
         .map(|(n, d)| (n.to_string(), json!(ui::ms(*d))))
         .collect();
-    Ok(Report {
-        text,
-        json: json!({
-            "model": model.name,
-            "kind": ProofKind::TransparentAccuracy.name(),
-            "count": n,
-            "correct": proof.correct,
-            "proof": show(&a.proof),
-            "proof_bytes": bytes.len(),
-            "commit_ms": ui::ms(commit_took),
-            "prove_ms": ui::ms(prove_took),
-            "phases_ms": phase_json,
-        }),
-    })
+    let mut j = json!({
+        "model": model.name,
+        "kind": ProofKind::TransparentAccuracy.name(),
+        "count": n,
+        "correct": proof.correct,
+        "proof": show(&a.proof),
+        "proof_bytes": bytes.len(),
+        "commit_ms": ui::ms(commit_took),
+        "prove_ms": ui::ms(prove_took),
+        "phases_ms": phase_json,
+    });
+    if let (Some((start, end)), Some(obj)) = (shard, j.as_object_mut()) {
+        let all_x: Vec<Vec<i64>> = all_inputs
+            .iter()
+            .map(|x| x.iter().copied().collect())
+            .collect();
+        let all_r: Vec<&[i64]> = all_x.iter().map(Vec::as_slice).collect();
+        obj.insert(
+            "shard".into(),
+            json!({"start": start, "end": end, "correct": proof.correct, "proof": show(&a.proof)}),
+        );
+        obj.insert(
+            "model_commitment".into(),
+            json!(shards::commitment_id(committed.commitment())),
+        );
+        obj.insert(
+            "dataset".into(),
+            json!(hex(&shards::dataset_digest(&all_r, &all_labels))),
+        );
+        obj.insert("dataset_count".into(), json!(all));
+    }
+    Ok(Report { text, json: j })
 }
 
 /// Verifies a transparent accuracy proof against the inputs (a `.npy` batch, or one input)
@@ -952,6 +1007,132 @@ fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliErr
             "model": model.name,
             "count": n,
             "correct": proof.correct,
+            "verify_ms": ui::ms(took),
+            "check_ms": ui::ms(check_took),
+        }),
+    })
+}
+
+/// At most this many bytes of shard proofs are read for one manifest.
+const MAX_SHARD_PROOF_BYTES: u64 = 1 << 32;
+
+/// Verifies a set of shard accuracy proofs named by a manifest (the proof argument) against
+/// the inputs and labels (`network::shards`): the manifest's model commitment and dataset,
+/// the cover, then every shard's proof on its slice; prints the summed count.
+fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let inputs = match files::read_inputs(&a.input, &model)? {
+        files::Inputs::Batch(xs) => xs,
+        files::Inputs::One(x) => vec![x],
+    };
+    let n = inputs.len();
+    let labels = read_labels(&a.output, n)?;
+    let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let bytes = files::read_at_most(
+        "shard manifest",
+        &a.proof,
+        16 << 20,
+        "a manifest is about 100 bytes per shard",
+    )?;
+    let manifest = shards::Manifest::from_json(&bytes)
+        .map_err(|e| CliError::invalid("shard manifest", &a.proof, e))?;
+    let rejected = |e: shards::ShardError| CliError::Rejected {
+        path: show(&a.proof),
+        reason: e.to_string(),
+    };
+    manifest
+        .check_statement(&file.commitment.commitment, &xr, &labels)
+        .map_err(rejected)?;
+    shards::check_cover(&manifest.ranges(), n as u64, a.allow_gaps).map_err(rejected)?;
+    let folder = a.proof.parent().unwrap_or(Path::new(""));
+    let mut proofs = Vec::with_capacity(manifest.shards.len());
+    let mut total_bytes = 0u64;
+    for s in &manifest.shards {
+        let path = folder.join(&s.proof);
+        let b = files::read_at_most(
+            "proof",
+            &path,
+            files::MAX_PROOF_BYTES,
+            "the largest models' proofs are about 500 KiB",
+        )?;
+        total_bytes += b.len() as u64;
+        if total_bytes > MAX_SHARD_PROOF_BYTES {
+            return Err(CliError::invalid(
+                "shard manifest",
+                &a.proof,
+                format!(
+                    "its proofs exceed {} in all",
+                    ui::bytes(MAX_SHARD_PROOF_BYTES as usize)
+                ),
+            ));
+        }
+        proofs.push(b);
+    }
+    let set: Vec<shards::ShardProof<'_>> = manifest
+        .shards
+        .iter()
+        .zip(&proofs)
+        .map(|(s, b)| shards::ShardProof {
+            start: s.start,
+            end: s.end,
+            correct: s.correct,
+            bytes: b,
+        })
+        .collect();
+    let (checked, check_took) = progress.step("checking the model commitment", || {
+        file.commitment.check(&model)
+    });
+    let checked = checked.map_err(|e| CliError::Rejected {
+        path: show(&a.commitment),
+        reason: format!("the model commitment's check failed: {e}"),
+    })?;
+    let (verified, took) = progress.step("verifying the shards", || {
+        network::verify_accuracy_shards::<F, E>(&model, &checked, &xr, &labels, &set, a.allow_gaps)
+    });
+    let total = verified.map_err(rejected)?;
+    let mut text = format!(
+        "valid: the model committed in '{}' ({}) classifies {} of the {} inputs '{}' as their \
+         labels '{}' (first maximal logit), in {} shard proofs; verified in {} (the \
+         commitment's check in {})\n",
+        show(&a.commitment),
+        model.name,
+        total.correct,
+        total.covered,
+        show(&a.input),
+        show(&a.output),
+        set.len(),
+        ui::duration(took),
+        ui::duration(check_took)
+    );
+    if !total.gaps.is_empty() {
+        let gaps: Vec<String> = total
+            .gaps
+            .iter()
+            .map(|(s, e)| format!("{s}..{e}"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "not proven: inputs {} ({} of the {n}); over all {n}, at least {} are classified \
+             as their labels",
+            gaps.join(", "),
+            total.count - total.covered,
+            total.correct
+        );
+    }
+    Ok(Report {
+        text,
+        json: json!({
+            "valid": true,
+            "kind": "transparent accuracy shards",
+            "model": model.name,
+            "count": total.count,
+            "covered": total.covered,
+            "correct": total.correct,
+            "gaps": total.gaps,
+            "shards": manifest.shards.len(),
             "verify_ms": ui::ms(took),
             "check_ms": ui::ms(check_took),
         }),

@@ -270,6 +270,11 @@ struct ProveArgs {
         conflicts_with = "output"
     )]
     labels: Option<PathBuf>,
+    /// With --labels: prove only the inputs START..END of the .npy batch (and their labels),
+    /// one shard of a sharded accuracy proof; the report (--json) gives the manifest's entry,
+    /// the model commitment and the dataset digest (`verify --shards`).
+    #[arg(long, value_name = "START..END", requires = "labels", value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
     /// A commitment file (from `commit`) that the recomputed commitment must equal.
     #[arg(long, value_name = "COMMITMENT")]
     commitment: Option<PathBuf>,
@@ -319,7 +324,8 @@ struct VerifyArgs {
     /// The output file (from `prove --output`), or a JSON array of integers; for a batch
     /// proof, a JSON array of the N outputs; for an accuracy proof, the labels (.npy or JSON).
     output: PathBuf,
-    /// The proof (transparent, zero-knowledge or transparent batch: its header says which).
+    /// The proof (transparent, zero-knowledge or transparent batch: its header says which);
+    /// with --shards, the shard manifest (JSON).
     proof: PathBuf,
     /// Accept only a zero-knowledge proof (the commitment then is a hiding one, from
     /// `commit`).
@@ -328,6 +334,32 @@ struct VerifyArgs {
     /// Accept only a transparent proof (one input's or a batch's).
     #[arg(long)]
     transparent: bool,
+    /// The proof argument is a shard manifest (JSON, from the shards' `prove --shard`
+    /// reports): verify every shard's accuracy proof on its slice of the inputs and labels,
+    /// check that the slices cover the inputs exactly once, and print the summed count.
+    #[arg(long, conflicts_with = "zk")]
+    shards: bool,
+    /// With --shards: accept slices that leave inputs uncovered, and report them (counted as
+    /// not proven) instead of refusing the set.
+    #[arg(long, requires = "shards")]
+    allow_gaps: bool,
+}
+
+/// `START..END` → `(START, END)`.
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("'{s}' is not a range START..END"))?;
+    let num = |t: &str| {
+        t.trim()
+            .parse::<u64>()
+            .map_err(|e| format!("'{t}' in '{s}': {e}"))
+    };
+    let (start, end) = (num(a)?, num(b)?);
+    if start >= end {
+        return Err(format!("'{s}' is empty: START must be below END"));
+    }
+    Ok((start, end))
 }
 
 #[derive(Args, Debug)]

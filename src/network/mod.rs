@@ -31,6 +31,7 @@ pub mod commitment;
 pub mod plan;
 pub mod proof;
 mod prover;
+pub mod shards;
 mod verifier;
 pub mod zk;
 pub mod zk_check;
@@ -49,6 +50,7 @@ pub use proof::{
     FORMAT_VERSION,
 };
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
+pub use shards::{verify_accuracy_shards, Manifest, ShardError, ShardProof, ShardTotal};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
     commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_input_values_zk,

@@ -2916,3 +2916,159 @@ fn accuracy_prove_verify_from_the_cli() {
         &["2 labels for 3 inputs"],
     );
 }
+
+/// Sharded accuracy proofs: two shards proven with `prove --shard` (their `--json` reports
+/// give the manifest's entries), the manifest verified with `verify --shards` and its summed
+/// count printed; a count off by one in the manifest, a missing shard (refused, then reported
+/// with --allow-gaps), overlapping shards and a bad range refused with what is wrong.
+#[test]
+fn sharded_accuracy_from_the_cli() {
+    let dir = workdir("shards");
+    let model = tiny(0);
+    write(&dir, "m.json", model.to_json());
+    let n = 5usize;
+    let ints: Vec<i64> = (0..n as i64 * 36).map(|i| (i * 17) % 43 - 21).collect();
+    write(&dir, "xs.npy", zkcnn::npy::write_i64(&[n, 1, 6, 6], &ints));
+    let labels: Vec<i64> = (0..n as i64).map(|i| i % 2).collect();
+    write(&dir, "ls.npy", zkcnn::npy::write_i64(&[n], &labels));
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    let mut entries = Vec::new();
+    let mut head = serde_json::Value::Null;
+    for (range, proof) in [("0..2", "s0.proof"), ("2..5", "s1.proof")] {
+        let json = ok(zkcnn(
+            &dir,
+            &[
+                "--json",
+                "prove",
+                "--transparent",
+                "m.json",
+                "xs.npy",
+                "--labels",
+                "ls.npy",
+                "--shard",
+                range,
+                "--commitment",
+                "c.bin",
+                "-o",
+                proof,
+            ],
+        ));
+        let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+        assert_eq!(v["dataset_count"], n);
+        entries.push(v["shard"].clone());
+        head = v;
+    }
+    let manifest = |shards: &[serde_json::Value]| {
+        serde_json::json!({
+            "format": "zkcnn-accuracy-shards",
+            "version": 1,
+            "model_commitment": head["model_commitment"],
+            "dataset": head["dataset"],
+            "count": n,
+            "shards": shards,
+        })
+        .to_string()
+    };
+    // The proofs' paths are relative to the manifest's folder.
+    let shard = |e: &serde_json::Value| {
+        let mut e = e.clone();
+        e["proof"] = std::path::Path::new(e["proof"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .into();
+        e
+    };
+    let (s0, s1) = (shard(&entries[0]), shard(&entries[1]));
+    write(&dir, "set.json", manifest(&[s1.clone(), s0.clone()]));
+    let total = s0["correct"].as_u64().unwrap() + s1["correct"].as_u64().unwrap();
+    let verify = |m: &str, extra: &[&str]| {
+        let mut args = vec!["verify", "--shards"];
+        args.extend_from_slice(extra);
+        args.extend(["a.json", "c.bin", "xs.npy", "ls.npy", m]);
+        zkcnn(&dir, &args)
+    };
+    let stdout = ok(verify("set.json", &[]));
+    assert!(stdout.starts_with("valid"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("classifies {total} of the {n} inputs")),
+        "{stdout}"
+    );
+    // Each shard is an ordinary accuracy proof on its slice: the plain prover's count.
+    let whole = ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "xs.npy",
+            "--labels",
+            "ls.npy",
+            "-o",
+            "all.proof",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(whole.trim()).unwrap();
+    assert_eq!(v["correct"], total);
+    let mut off = s1.clone();
+    off["correct"] = (s1["correct"].as_u64().unwrap() + 1).into();
+    write(&dir, "off.json", manifest(&[s0.clone(), off]));
+    fails(
+        verify("off.json", &[]),
+        &["invalid proof 'off.json'", "shard 1: the manifest claims"],
+    );
+    write(&dir, "gap.json", manifest(std::slice::from_ref(&s1)));
+    fails(
+        verify("gap.json", &[]),
+        &["no shard covers the inputs 0..2"],
+    );
+    let partial = ok(verify("gap.json", &["--allow-gaps"]));
+    assert!(partial.contains("not proven: inputs 0..2"), "{partial}");
+    let mut wide = s0.clone();
+    wide["end"] = 3.into();
+    write(
+        &dir,
+        "overlap.json",
+        manifest(&[s0.clone(), s1.clone(), wide]),
+    );
+    fails(
+        verify("overlap.json", &[]),
+        &["shards 0 and 2 overlap on 0..2"],
+    );
+    write(&dir, "bad.json", "{\"format\": 1}");
+    fails(
+        verify("bad.json", &[]),
+        &["invalid shard manifest 'bad.json'"],
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "xs.npy",
+                "--labels",
+                "ls.npy",
+                "--shard",
+                "4..9",
+                "-o",
+                "x.proof",
+            ],
+        ),
+        &["shard 4..9 is not a slice"],
+    );
+}

@@ -1,0 +1,421 @@
+//! Sharded accuracy proofs (`spec/accuracy.md`, "Shards"): a dataset of `n` labelled public
+//! inputs is proven in shards, each an ordinary accuracy proof ([`super::accuracy`]) of the
+//! same committed model over a contiguous slice `[start, end)`; the verifier checks that the
+//! slices are disjoint and cover `0..n` exactly, each proof against its own slice and the one
+//! model commitment, and sums the counts.
+//!
+//! A [`Manifest`] (JSON) names the model commitment (its Basefold root), the dataset (a blake3
+//! digest of its inputs and labels, [`dataset_digest`]) and, per shard, its range, its proof
+//! file and its claimed count. Every refusal is a [`ShardError`] naming the shard (its
+//! position in the manifest).
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use super::accuracy::{accuracy_statement_digest, verify_accuracy, AccuracyProof};
+use super::batch::MAX_BATCH;
+use super::commitment::CheckedCommitment;
+use super::{FormatError, VerifyError};
+use crate::field::{BaseField, ExtField};
+use crate::model::Model;
+use ark_ff::FftField;
+use serde::{Deserialize, Serialize};
+
+/// The manifest's `format` field.
+pub const MANIFEST_FORMAT: &str = "zkcnn-accuracy-shards";
+/// The manifest version this build reads and writes.
+pub const MANIFEST_VERSION: u32 = 1;
+/// At most this many shards in a manifest.
+pub const MAX_SHARDS: usize = 1 << 16;
+/// At most this many inputs in a sharded dataset.
+pub const MAX_DATASET: u64 = 1 << 32;
+
+/// One shard of a manifest: the slice `[start, end)` of the dataset, its claimed count of
+/// correctly classified inputs and the path of its proof (relative to the manifest's folder).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardEntry {
+    /// First input of the slice.
+    pub start: u64,
+    /// One past the slice's last input.
+    pub end: u64,
+    /// The claimed count `k` of the slice (the proof's must be equal).
+    pub correct: u64,
+    /// The proof file.
+    pub proof: String,
+}
+
+/// A set of shard proofs over one dataset (the JSON file `verify --shards` reads).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`MANIFEST_FORMAT`].
+    pub format: String,
+    /// Always [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// The model commitment's Basefold root, hex ([`commitment_id`]).
+    pub model_commitment: String,
+    /// The dataset's digest, hex ([`dataset_digest`]).
+    pub dataset: String,
+    /// The dataset's inputs `n`.
+    pub count: u64,
+    /// The shards, in any order.
+    pub shards: Vec<ShardEntry>,
+}
+
+/// Why a set of shard proofs is refused. `shard` is a position in the manifest (from 0).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// The manifest is not JSON of the manifest's shape.
+    #[error("the manifest does not parse: {0}")]
+    Manifest(String),
+    /// Another format or version.
+    #[error("the manifest is format '{format}' version {version}; this build reads '{MANIFEST_FORMAT}' version {MANIFEST_VERSION}")]
+    Version {
+        /// The format field.
+        format: String,
+        /// The version field.
+        version: u32,
+    },
+    /// No shards, or more than [`MAX_SHARDS`].
+    #[error("the manifest has {0} shards; it takes 1 to {MAX_SHARDS}")]
+    ShardCount(usize),
+    /// The manifest is for another model commitment.
+    #[error("the manifest is for model commitment {manifest}, not {given}")]
+    ModelCommitment {
+        /// The manifest's.
+        manifest: String,
+        /// The commitment given to the verifier.
+        given: String,
+    },
+    /// The manifest is for another dataset (its digest or its count).
+    #[error("the manifest is for a dataset of {manifest_count} inputs with digest {manifest}, not the given {given_count} inputs with digest {given}")]
+    Dataset {
+        /// The manifest's digest.
+        manifest: String,
+        /// The manifest's count.
+        manifest_count: u64,
+        /// The given dataset's digest.
+        given: String,
+        /// The given dataset's count.
+        given_count: u64,
+    },
+    /// A shard's range is empty, reversed, past the dataset's end, or larger than one
+    /// accuracy proof takes.
+    #[error("shard {shard}: range {start}..{end} is not a slice of 1 to {MAX_BATCH} of the dataset's {count} inputs")]
+    Range {
+        /// The shard.
+        shard: usize,
+        /// Its start.
+        start: u64,
+        /// Its end.
+        end: u64,
+        /// The dataset's inputs.
+        count: u64,
+    },
+    /// Two shards with the same range.
+    #[error("shards {first} and {second} are the same slice {start}..{end}")]
+    Duplicate {
+        /// The first, in the manifest.
+        first: usize,
+        /// The second.
+        second: usize,
+        /// The slice's start.
+        start: u64,
+        /// The slice's end.
+        end: u64,
+    },
+    /// Two shards share inputs.
+    #[error("shards {first} and {second} overlap on {start}..{end}")]
+    Overlap {
+        /// The shard that starts first.
+        first: usize,
+        /// The other.
+        second: usize,
+        /// The shared inputs' start.
+        start: u64,
+        /// Their end.
+        end: u64,
+    },
+    /// No shard covers the inputs `start..end`.
+    #[error("no shard covers the inputs {start}..{end}")]
+    Gap {
+        /// The first uncovered input.
+        start: u64,
+        /// One past the last.
+        end: u64,
+    },
+    /// Not one label per input.
+    #[error("the dataset has {inputs} inputs and {labels} labels")]
+    Labels {
+        /// Inputs given.
+        inputs: usize,
+        /// Labels given.
+        labels: usize,
+    },
+    /// The manifest's claimed count is not the proof's.
+    #[error("shard {shard}: the manifest claims {manifest} correct, the proof {proof}")]
+    Claimed {
+        /// The shard.
+        shard: usize,
+        /// The manifest's count.
+        manifest: u64,
+        /// The proof's.
+        proof: u64,
+    },
+    /// The shard's proof bytes are not an accuracy proof of this statement (the model, its
+    /// commitment, the shard's slice of inputs and labels).
+    #[error("shard {shard}: {source}")]
+    Format {
+        /// The shard.
+        shard: usize,
+        /// Why.
+        source: FormatError,
+    },
+    /// The shard's proof does not verify on its slice.
+    #[error("shard {shard}: {source}")]
+    Proof {
+        /// The shard.
+        shard: usize,
+        /// Why.
+        source: VerifyError,
+    },
+}
+
+impl Manifest {
+    /// Reads a manifest (JSON); refuses another format or version, no shards and more than
+    /// [`MAX_SHARDS`]. Never panics.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ShardError> {
+        let m: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| ShardError::Manifest(e.to_string()))?;
+        if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION {
+            return Err(ShardError::Version {
+                format: m.format,
+                version: m.version,
+            });
+        }
+        if m.shards.is_empty() || m.shards.len() > MAX_SHARDS {
+            return Err(ShardError::ShardCount(m.shards.len()));
+        }
+        Ok(m)
+    }
+
+    /// The manifest as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks that the manifest is for this model commitment and this dataset.
+    pub fn check_statement(
+        &self,
+        commitment: &crate::pcs::basefold::Commitment,
+        inputs: &[&[i64]],
+        labels: &[usize],
+    ) -> Result<(), ShardError> {
+        let given = commitment_id(commitment);
+        if self.model_commitment != given {
+            return Err(ShardError::ModelCommitment {
+                manifest: self.model_commitment.clone(),
+                given,
+            });
+        }
+        let given = hex(&dataset_digest(inputs, labels));
+        if self.dataset != given || self.count != inputs.len() as u64 {
+            return Err(ShardError::Dataset {
+                manifest: self.dataset.clone(),
+                manifest_count: self.count,
+                given,
+                given_count: inputs.len() as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Each shard's range, in the manifest's order.
+    pub fn ranges(&self) -> Vec<(u64, u64)> {
+        self.shards.iter().map(|s| (s.start, s.end)).collect()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A model commitment's name in a manifest: its Basefold root in hex (as `commit` prints it).
+pub fn commitment_id(commitment: &crate::pcs::basefold::Commitment) -> String {
+    hex(&commitment.root)
+}
+
+/// blake3 of a labelled dataset: its count, then every input (its length and values, as the
+/// prover reads them: quantized integers) and every label. Two files that give the same
+/// integers (a float `.npy` and its quantized integer form) are the same dataset.
+pub fn dataset_digest(inputs: &[&[i64]], labels: &[usize]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"zkcnn-accuracy-dataset-v1");
+    h.update(&(inputs.len() as u64).to_le_bytes());
+    for x in inputs {
+        h.update(&(x.len() as u64).to_le_bytes());
+        for v in x.iter() {
+            h.update(&v.to_le_bytes());
+        }
+    }
+    h.update(&(labels.len() as u64).to_le_bytes());
+    for &l in labels {
+        h.update(&(l as u64).to_le_bytes());
+    }
+    *h.finalize().as_bytes()
+}
+
+/// Checks that the ranges are slices of `0..count` (each of 1 to [`MAX_BATCH`] inputs),
+/// pairwise disjoint, and cover `0..count` exactly. With `allow_gaps`, the uncovered ranges
+/// are returned instead of refused (in order); overlaps are refused either way.
+pub fn check_cover(
+    ranges: &[(u64, u64)],
+    count: u64,
+    allow_gaps: bool,
+) -> Result<Vec<(u64, u64)>, ShardError> {
+    if ranges.is_empty() || ranges.len() > MAX_SHARDS {
+        return Err(ShardError::ShardCount(ranges.len()));
+    }
+    for (shard, &(start, end)) in ranges.iter().enumerate() {
+        if start >= end || end > count || end - start > MAX_BATCH as u64 {
+            return Err(ShardError::Range {
+                shard,
+                start,
+                end,
+                count,
+            });
+        }
+    }
+    let mut order: Vec<(u64, u64, usize)> = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, e))| (s, e, i))
+        .collect();
+    order.sort_unstable();
+    let mut gaps = Vec::new();
+    let mut covered = 0u64;
+    let mut previous: Option<(u64, u64, usize)> = None;
+    for &(start, end, shard) in &order {
+        if let Some((p_start, p_end, p_shard)) = previous {
+            if (p_start, p_end) == (start, end) {
+                let (first, second) = (p_shard.min(shard), p_shard.max(shard));
+                return Err(ShardError::Duplicate {
+                    first,
+                    second,
+                    start,
+                    end,
+                });
+            }
+            if start < p_end {
+                return Err(ShardError::Overlap {
+                    first: p_shard,
+                    second: shard,
+                    start,
+                    end: end.min(p_end),
+                });
+            }
+        }
+        if start > covered {
+            gaps.push((covered, start));
+        }
+        covered = end;
+        previous = Some((start, end, shard));
+    }
+    if covered < count {
+        gaps.push((covered, count));
+    }
+    match gaps.first() {
+        Some(&(start, end)) if !allow_gaps => Err(ShardError::Gap { start, end }),
+        _ => Ok(gaps),
+    }
+}
+
+/// One shard given to the verifier: its range, its claimed count and its proof's bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct ShardProof<'a> {
+    /// First input of the slice.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
+    /// The claimed count (the manifest's).
+    pub correct: u64,
+    /// The accuracy proof's bytes (kind 3, for the slice's statement).
+    pub bytes: &'a [u8],
+}
+
+/// What a verified set of shards proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardTotal {
+    /// The dataset's inputs `n`.
+    pub count: u64,
+    /// The inputs the shards cover (`n` unless gaps were allowed).
+    pub covered: u64,
+    /// The sum of the shards' counts: the inputs among the covered ones that the model
+    /// classifies as their labels.
+    pub correct: u64,
+    /// The uncovered ranges (empty unless gaps were allowed).
+    pub gaps: Vec<(u64, u64)>,
+}
+
+/// Verifies a set of shard proofs of the model committed as `checked` over the dataset
+/// `inputs`, `labels`: the cover ([`check_cover`]), then each shard's proof decoded against
+/// its slice's statement digest, its count against the claimed one, and the proof verified on
+/// its slice; returns the summed count. With `allow_gaps`, uncovered inputs are reported in
+/// the result (they count as not proven) instead of refused.
+pub fn verify_accuracy_shards<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedCommitment,
+    inputs: &[&[i64]],
+    labels: &[usize],
+    shards: &[ShardProof<'_>],
+    allow_gaps: bool,
+) -> Result<ShardTotal, ShardError> {
+    if labels.len() != inputs.len() {
+        return Err(ShardError::Labels {
+            inputs: inputs.len(),
+            labels: labels.len(),
+        });
+    }
+    let count = inputs.len() as u64;
+    let ranges: Vec<(u64, u64)> = shards.iter().map(|s| (s.start, s.end)).collect();
+    let gaps = check_cover(&ranges, count, allow_gaps)?;
+    let architecture = model.architecture();
+    let mut correct = 0u64;
+    let mut covered = 0u64;
+    for (shard, s) in shards.iter().enumerate() {
+        // In range: check_cover bounds every end by the inputs' count.
+        let range = s.start as usize..s.end as usize;
+        let range_error = || ShardError::Range {
+            shard,
+            start: s.start,
+            end: s.end,
+            count,
+        };
+        let xs = inputs.get(range.clone()).ok_or_else(range_error)?;
+        let ls = labels.get(range).ok_or_else(range_error)?;
+        let digest = accuracy_statement_digest(&architecture, checked.commitment(), xs, ls);
+        let proof = AccuracyProof::<F, E>::from_bytes(s.bytes, digest)
+            .map_err(|source| ShardError::Format { shard, source })?;
+        if proof.correct != s.correct {
+            return Err(ShardError::Claimed {
+                shard,
+                manifest: s.correct,
+                proof: proof.correct,
+            });
+        }
+        verify_accuracy(&architecture, checked, xs, ls, &proof)
+            .map_err(|source| ShardError::Proof { shard, source })?;
+        correct += proof.correct;
+        covered += s.end - s.start;
+    }
+    Ok(ShardTotal {
+        count,
+        covered,
+        correct,
+        gaps,
+    })
+}
