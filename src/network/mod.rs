@@ -53,10 +53,9 @@ pub use prover::{prove, prove_timed, prove_with_policy, Phases};
 pub use shards::{verify_accuracy_shards, Manifest, ShardError, ShardProof, ShardTotal};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
-    commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_input_values_zk,
-    revealed_model_leaves_zk, revealed_model_values_zk, verify_zk, verify_zk_committed_input,
-    zk_input_entries_in_use, zk_model_entries_in_use, ZkCommittedInput, ZkCommittedModel, ZkInput,
-    ZkNetworkProof,
+    commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_model_leaves_zk,
+    revealed_values_zk, verify_zk, verify_zk_committed_input, zk_entries_in_use, HiddenTable,
+    ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
 pub use zk_check::{prove_model_check_zk, verify_model_check_zk, ZkModelCheck};
 

@@ -2248,33 +2248,42 @@ pub fn revealed_model_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
     Ok(revealed_part(&o.leaves, o.model_part, proof))
 }
 
-/// The entries of a zero-knowledge model commitment's packed table that the architecture
-/// uses (every other entry is zero, by the commitment's check), and the table's variables: what
-/// an attacker knows beside the proofs (`tests/suite/leakage.rs`).
+/// A hidden table a zero-knowledge proof opens: what the leakage hooks
+/// ([`zk_entries_in_use`], [`revealed_values_zk`]) read.
 #[doc(hidden)]
-pub fn zk_model_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
-    model: &Model,
-) -> Result<(usize, Vec<usize>), NetworkError> {
-    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, false)?;
-    let mut used = Vec::new();
-    super::commitment::for_each_used(&zp.plan, |x, _| used.push(x));
-    used.sort_unstable();
-    Ok((zp.plan.model_packing.num_vars(), used))
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HiddenTable {
+    /// The model commitment's packed table.
+    Model,
+    /// A committed input's table.
+    Input,
 }
 
-/// The entries of a committed input's table (of `model`'s architecture) that hold the input
-/// (every other entry is zero, by the proofs' range check), and the table's variables
-/// (`tests/suite/leakage.rs`).
+/// The entries of a hidden table of `model`'s architecture that can be nonzero (the model's
+/// entries in use: every other one is zero by the commitment's check; the input's entries: its
+/// padding is zero by the proofs' range check), and the table's variables: what an attacker
+/// knows beside the proofs (`tests/suite/leakage.rs`).
 #[doc(hidden)]
-pub fn zk_input_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
+pub fn zk_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
+    table: HiddenTable,
 ) -> Result<(usize, Vec<usize>), NetworkError> {
-    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, true)?;
-    let n = zp.input_vars.unwrap_or(0);
-    let marks: Vec<i64> = vec![1; model.input_shape.iter().product()];
-    let padded = super::prover::pad(&zp.plan.dims[0], &marks);
-    let used = (0..padded.len()).filter(|&x| padded[x] == 1).collect();
-    Ok((n, used))
+    let hidden_input = table == HiddenTable::Input;
+    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, hidden_input)?;
+    Ok(match table {
+        HiddenTable::Model => {
+            let mut used = Vec::new();
+            super::commitment::for_each_used(&zp.plan, |x, _| used.push(x));
+            used.sort_unstable();
+            (zp.plan.model_packing.num_vars(), used)
+        }
+        HiddenTable::Input => {
+            let marks: Vec<i64> = vec![1; model.input_shape.iter().product()];
+            let padded = super::prover::pad(&zp.plan.dims[0], &marks);
+            let used = (0..padded.len()).filter(|&x| padded[x] == 1).collect();
+            (zp.input_vars.unwrap_or(0), used)
+        }
+    })
 }
 
 /// How many zero-knowledge proofs an input of `model`'s architecture, committed, serves at
@@ -2290,37 +2299,28 @@ pub fn input_proofs_at_least<F: BaseField + FftField, E: ExtField<F>>(
     Ok(INPUT_PROOFS.min(entries / (3 * E::extension_degree())))
 }
 
-/// Verifies a proof against a committed input as [`verify_zk_committed_input`] does and returns
-/// the masked values it revealed about the input commitment's hiding extension
-/// (`tests/suite/leakage.rs`).
+/// Verifies the proof as [`verify_zk`] (or [`verify_zk_committed_input`]) does and returns the
+/// masked values it revealed about `table`'s hiding extension, each term at its point on the
+/// packed table: the attack on small segments (`tests/suite/leakage.rs`). A public input has no
+/// hiding extension: asked for [`HiddenTable::Input`] of one, it returns no values.
 #[doc(hidden)]
-pub fn revealed_input_values_zk<F: BaseField + FftField, E: ExtField<F>>(
+pub fn revealed_values_zk<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     commitment: &ZkCommitment,
-    input: &ZkCommitment,
+    input: ZkInput<'_>,
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
+    table: HiddenTable,
 ) -> Result<Vec<crate::zk::RevealedValue<E>>, VerifyError> {
-    let o = verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof)?;
+    let committed_input = matches!(input, ZkInput::Committed(_));
+    let o = verify_zk_opened(model, commitment, input, output, proof)?;
+    let part = match table {
+        HiddenTable::Model => o.model_part,
+        HiddenTable::Input if committed_input => ZkPlan::INPUT_PART,
+        HiddenTable::Input => return Ok(Vec::new()),
+    };
     o.ledger
-        .revealed(&o.layout, ZkPlan::INPUT_PART)
-        .map_err(VerifyError::Deferred)
-}
-
-/// Verifies the proof as [`verify_zk`] does and returns the masked values it revealed about the
-/// model commitment's hiding extension, each term at its point on the packed table: the attack
-/// on small segments' input (`tests/suite/leakage.rs`).
-#[doc(hidden)]
-pub fn revealed_model_values_zk<F: BaseField + FftField, E: ExtField<F>>(
-    model: &Model,
-    commitment: &ZkCommitment,
-    input: &[i64],
-    output: &[i64],
-    proof: &ZkNetworkProof<F, E>,
-) -> Result<Vec<crate::zk::RevealedValue<E>>, VerifyError> {
-    let o = verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof)?;
-    o.ledger
-        .revealed(&o.layout, o.model_part)
+        .revealed(&o.layout, part)
         .map_err(VerifyError::Deferred)
 }
 

@@ -528,48 +528,45 @@ fn determined(n: usize, used: &[usize], values: &[zkcnn::zk::RevealedValue<E>]) 
     (all.rank(), masks.rank())
 }
 
-/// The attack on the model: `proofs` zero-knowledge proofs of one committed model.
-fn small_segment_attack(model: &Model, proofs: u64, seed: u64) -> (usize, usize) {
+/// The attack on a hidden table: `proofs` zero-knowledge proofs of one committed model, on
+/// fresh public inputs (`HiddenTable::Model`) or on one committed input (`HiddenTable::Input`;
+/// as many as the prover makes: it refuses a proof the input's mask cannot hide, with the
+/// number it made). Returns [`determined`]'s ranks and the proofs made.
+fn small_table_attack(
+    model: &Model,
+    proofs: u64,
+    seed: u64,
+    table: network::HiddenTable,
+) -> ((usize, usize), u64) {
     use zkcnn::model::zoo;
     let architecture = model.architecture();
-    let (n, used) = network::zk_model_entries_in_use::<F, E>(model).unwrap();
+    let (n, used) = network::zk_entries_in_use::<F, E>(model, table).unwrap();
     let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(seed);
     let mut hidden = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
     let c = hidden.commitment.clone();
-    let flat = |a: &ndarray::ArrayD<i64>| -> Vec<i64> { a.iter().copied().collect() };
-    let mut values = Vec::new();
-    for k in 0..proofs {
-        let x = zoo::random_input(&model.input_shape, model.activation_bits, seed ^ (k << 20));
-        let (y, proof) = network::prove_zk::<F, E, _>(model, &mut hidden, &x, &mut rng).unwrap();
-        values.extend(
-            network::revealed_model_values_zk(&architecture, &c, &flat(&x), &flat(&y), &proof)
-                .unwrap(),
-        );
-    }
-    determined(n, &used, &values)
-}
-
-/// The attack on a committed input: `proofs` zero-knowledge proofs on one committed input (or
-/// as many as the prover makes: it refuses a proof its mask cannot hide, with the number it
-/// made).
-fn small_input_attack(model: &Model, proofs: u64, seed: u64) -> ((usize, usize), u64) {
-    use zkcnn::model::zoo;
-    let architecture = model.architecture();
-    let (n, used) = network::zk_input_entries_in_use::<F, E>(model).unwrap();
-    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(seed);
-    let mut hidden = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
     let x = zoo::random_input(&model.input_shape, model.activation_bits, seed);
-    let mut input = network::commit_input_zk::<F, E, _>(model, &x, &mut rng).unwrap();
-    let (c, ci) = (hidden.commitment.clone(), input.commitment.clone());
+    let mut committed = match table {
+        network::HiddenTable::Input => {
+            Some(network::commit_input_zk::<F, E, _>(model, &x, &mut rng).unwrap())
+        }
+        network::HiddenTable::Model => None,
+    };
     let mut values = Vec::new();
     let mut made = 0;
-    for _ in 0..proofs {
-        let (y, proof) = match network::prove_zk_committed_input::<F, E, _>(
-            model,
-            &mut hidden,
-            &mut input,
-            &mut rng,
-        ) {
+    for k in 0..proofs {
+        let proved = match &mut committed {
+            Some(input) => {
+                network::prove_zk_committed_input::<F, E, _>(model, &mut hidden, input, &mut rng)
+                    .map(|(y, proof)| (x.clone(), y, proof))
+            }
+            None => {
+                let x =
+                    zoo::random_input(&model.input_shape, model.activation_bits, seed ^ (k << 20));
+                network::prove_zk::<F, E, _>(model, &mut hidden, &x, &mut rng)
+                    .map(|(y, proof)| (x, y, proof))
+            }
+        };
+        let (x, y, proof) = match proved {
             Ok(p) => p,
             Err(network::NetworkError::InputSpent { proofs, .. }) => {
                 assert_eq!(proofs, made, "the refusal counts the proofs made");
@@ -578,9 +575,15 @@ fn small_input_attack(model: &Model, proofs: u64, seed: u64) -> ((usize, usize),
             Err(e) => panic!("{e}"),
         };
         made += 1;
+        let x: Vec<i64> = x.iter().copied().collect();
         let y: Vec<i64> = y.iter().copied().collect();
-        values
-            .extend(network::revealed_input_values_zk(&architecture, &c, &ci, &y, &proof).unwrap());
+        let input = match &committed {
+            Some(ci) => network::ZkInput::Committed(&ci.commitment),
+            None => network::ZkInput::Public(&x),
+        };
+        values.extend(
+            network::revealed_values_zk(&architecture, &c, input, &y, &proof, table).unwrap(),
+        );
     }
     (determined(n, &used, &values), made)
 }
@@ -620,7 +623,7 @@ fn tiny_dense_model() -> Model {
 #[test]
 fn zero_knowledge_proofs_determine_no_combination_of_a_small_segment() {
     let model = tiny_dense_model();
-    let (all, masks) = small_segment_attack(&model, 64, 5);
+    let ((all, masks), _) = small_table_attack(&model, 64, 5, network::HiddenTable::Model);
     assert_eq!(
         all - masks,
         0,
@@ -638,7 +641,7 @@ fn zero_knowledge_proofs_determine_no_combination_of_a_small_segment() {
 #[test]
 fn zero_knowledge_proofs_determine_no_combination_of_a_small_input() {
     let model = tiny_dense_model();
-    let (_, made) = small_input_attack(&model, 8, 6);
+    let (_, made) = small_table_attack(&model, 8, 6, network::HiddenTable::Input);
     assert_eq!(made, 0, "four entries cannot hide one proof's three reads");
     let mut wide = tiny_dense_model();
     if let zkcnn::model::ir::Layer::Dense(d) = &mut wide.layers[0] {
@@ -646,7 +649,7 @@ fn zero_knowledge_proofs_determine_no_combination_of_a_small_input() {
         d.weights = (0..128).map(|k| (k % 17) - 8).collect();
     }
     wide.input_shape = vec![64];
-    let ((all, masks), made) = small_input_attack(&wide, 12, 7);
+    let ((all, masks), made) = small_table_attack(&wide, 12, 7, network::HiddenTable::Input);
     assert_eq!(made, 10, "64 entries hide ten proofs of three reads");
     assert_eq!(
         all - masks,
