@@ -177,6 +177,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
         weight_bits: options.weight_bits,
         layers,
         quantization: None,
+        saturate: false,
     }
 }
 
@@ -734,6 +735,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             output_frac_bits: scales.output_frac(last),
             outside: graph.outside.clone(),
         }),
+        saturate: options.saturate,
     };
     model.validate().map_err(|e| invalid(graph, e))?;
     Ok(model)

@@ -274,6 +274,7 @@ impl Builder {
             weight_bits: self.weight_bits,
             layers: std::mem::take(&mut self.layers),
             quantization: None,
+            saturate: false,
         };
         let samples: Vec<_> = (0..4)
             .map(|i| zoo::random_input(&m.input_shape, 8, 1000 + i))
@@ -977,6 +978,7 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
             shift: 0,
         })],
         quantization: None,
+        saturate: false,
     };
     let plan = Plan::new(&model).unwrap();
     let Step::Dense { weights, .. } = plan.steps[0] else {
@@ -1190,6 +1192,7 @@ fn flaw3_no_opening_beyond_2_pow_24_entries() {
         weight_bits: 8,
         layers: vec![dense(8192, 4096)],
         quantization: None,
+        saturate: false,
     };
     // 2^25 weights: two columns of 2^24 entries.
     let plan = Plan::new(&model).unwrap();
