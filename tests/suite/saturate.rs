@@ -462,18 +462,23 @@ fn value<F: BaseField>(v: F) -> i64 {
     to_i64(v).unwrap()
 }
 
+#[track_caller]
+fn caught_at_layer(r: Result<(), VerifyError>) {
+    assert!(
+        matches!(r, Err(VerifyError::Layer { layer: 0, .. })),
+        "{r:?}"
+    );
+}
+
+#[track_caller]
+fn caught_by_range(r: Result<(), VerifyError>) {
+    assert!(matches!(r, Err(VerifyError::Range(_))), "{r:?}");
+}
+
 fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
     let (m, x, [hi, lo, mid]) = mixed();
     let s = 5;
-    let caught_at_layer = |r: Result<(), VerifyError>| {
-        assert!(
-            matches!(r, Err(VerifyError::Layer { layer: 0, .. })),
-            "{r:?}"
-        );
-    };
-    let caught_by_range = |r: Result<(), VerifyError>| {
-        assert!(matches!(r, Err(VerifyError::Range(_))), "{r:?}");
-    };
+
     // Honest: verifies.
     let (y, verdict) = cheat::<F, E>(&m, &x, |_, _, _| {});
     verdict.unwrap();
@@ -522,6 +527,16 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
         }
     }
 
+    // 2b. … with a negative o_hi instead: y = L, o_hi = q − L < 0 keeps the relation and the
+    //     zero-check (y = L); only the range of o_hi's limbs catches it.
+    let (_, verdict) = cheat::<F, E>(&m, &x, |r, o, w| {
+        let q = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
+        w.advice[r.y][mid] = from_i64::<F>(L);
+        w.advice[r.n][mid] = F::ZERO;
+        w.advice[o.hi[0]][mid] = from_i64::<F>(q - L);
+    });
+    caught_by_range(verdict);
+
     // 3. o_hi and o_lo both nonzero: both raised by one where the output saturates high (the
     //    relation and every range hold; only o_lo·(L − n) = 0 fails).
     let (y2, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
@@ -529,6 +544,12 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
         w.advice[o.lo[0]][hi] += F::ONE;
     });
     assert_eq!(y2, y, "the statement is the honest one");
+    caught_at_layer(verdict);
+    // Where the output saturates low: only o_hi·(L − y) = 0 fails.
+    let (_, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
+        w.advice[o.hi[0]][lo] += F::ONE;
+        w.advice[o.lo[0]][lo] += F::ONE;
+    });
     caught_at_layer(verdict);
     // The same where the output is inside: both constraints fail.
     let (_, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
