@@ -631,3 +631,92 @@ fn padded_overflow_edits_are_rejected() {
         );
     }
 }
+
+/// The LeNet-5 fixture on its 5,000 eval digits, with and without saturation: prints the
+/// digits whose inference overflows, both quantized accuracies, and writes (to
+/// `$ZKCNN_SATURATE_OUT`, default `/tmp/zkcnn-saturate`) the saturating model and the first
+/// 1,000 eval digits plus the overflowing ones (`images.npy`, real values, and `labels.npy`)
+/// for the CLI's accuracy proof. Run by hand (`--ignored`): the measurement of
+/// `spec/requant-relu.md`.
+#[test]
+#[ignore]
+fn lenet5_eval_overflows() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let model = Model::from_json(&String::from_utf8(read("model.json")).unwrap()).unwrap();
+    let mut sat = model.clone();
+    sat.saturate = true;
+    let q = model.quantization.clone().unwrap();
+    let images = zkcnn::npy::read_f32(&read("eval-images.npy")).unwrap();
+    let labels = zkcnn::npy::read_i64(&read("eval-labels.npy")).unwrap().data;
+    let len = images.data.len() / images.shape[0];
+    let argmax = |y: &[i64]| {
+        (0..y.len())
+            .find(|&i| y[i] == *y.iter().max().unwrap())
+            .unwrap()
+    };
+    let (mut plain_ok, mut sat_ok, mut overflows) = (0, 0, Vec::new());
+    let reals: Vec<Vec<f32>> = images
+        .data
+        .chunks(len)
+        .map(|c| c.iter().map(|&p| p / 255.0).collect())
+        .collect();
+    for (i, x) in reals.iter().enumerate() {
+        let xq = q.quantize_input(x, model.activation_bits);
+        let a = ArrayD::from_shape_vec(IxDyn(&model.input_shape), xq).unwrap();
+        match zkcnn::model::infer_output(&model, &a) {
+            Ok(y) => {
+                plain_ok +=
+                    usize::from(argmax(&y.iter().copied().collect::<Vec<_>>()) as i64 == labels[i])
+            }
+            Err(e) => {
+                println!("eval digit {i} (label {}): {e}", labels[i]);
+                overflows.push(i);
+            }
+        }
+        let y = zkcnn::model::infer_output(&sat, &a).unwrap();
+        sat_ok += usize::from(argmax(&y.iter().copied().collect::<Vec<_>>()) as i64 == labels[i]);
+    }
+    println!(
+        "5,000 eval digits: {} overflow without saturation {overflows:?}; correct: {plain_ok} \
+         (overflows counted wrong), {sat_ok} with saturation",
+        overflows.len()
+    );
+    let out = std::path::PathBuf::from(
+        std::env::var("ZKCNN_SATURATE_OUT").unwrap_or_else(|_| "/tmp/zkcnn-saturate".into()),
+    );
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("model-saturate.json"), sat.to_json()).unwrap();
+    let mut pick: Vec<usize> = (0..1000).collect();
+    pick.extend(overflows.iter().filter(|&&i| i >= 1000));
+    let mut data = Vec::new();
+    for &i in &pick {
+        data.extend_from_slice(&reals[i]);
+    }
+    let mut shape = vec![pick.len()];
+    shape.extend_from_slice(&model.input_shape);
+    std::fs::write(out.join("images.npy"), zkcnn::npy::write_f32(&shape, &data)).unwrap();
+    let l: Vec<i64> = pick.iter().map(|&i| labels[i]).collect();
+    std::fs::write(
+        out.join("labels.npy"),
+        zkcnn::npy::write_i64(&[l.len()], &l),
+    )
+    .unwrap();
+    let count = |m: &Model| {
+        pick.iter()
+            .filter(|&&i| {
+                let xq = q.quantize_input(&reals[i], model.activation_bits);
+                let a = ArrayD::from_shape_vec(IxDyn(&model.input_shape), xq).unwrap();
+                zkcnn::model::infer_output(m, &a).is_ok_and(|y| {
+                    argmax(&y.iter().copied().collect::<Vec<_>>()) as i64 == labels[i]
+                })
+            })
+            .count()
+    };
+    println!(
+        "the {} digits written: correct {} without saturation, {} with",
+        pick.len(),
+        count(&model),
+        count(&sat)
+    );
+}
