@@ -659,6 +659,7 @@ fn import_onnx(
         activation_bits,
         weight_bits,
         name,
+        ..ImportOptions::default()
     };
     let imported = Progress(progress)
         .run(py, "import", || {

@@ -136,6 +136,7 @@ pub fn run(a: &ImportArgs, progress: &Progress) -> Result<Report, CliError> {
         activation_bits: a.activation_bits,
         weight_bits: a.weight_bits,
         name: a.name.clone(),
+        saturate: a.saturate,
     };
     let (imported, took) = progress.step("importing", || {
         onnx::import_with_external_data(&bytes, dir, &options)

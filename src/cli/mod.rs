@@ -167,6 +167,11 @@ struct ImportArgs {
     /// The model's name (default: the ONNX graph's).
     #[arg(long)]
     name: Option<String>,
+    /// Saturating requantization (int8 semantics): clip every requantized value to the
+    /// activation range instead of refusing inputs that leave it. Transparent proofs only (a
+    /// zero-knowledge proof refuses a saturating layer for now).
+    #[arg(long)]
+    saturate: bool,
 }
 
 /// `import --weights`.

@@ -249,6 +249,146 @@ pub fn verify_pair<E: Field>(
     }
 }
 
+/// Label of a saturating requantization's two batching coefficients `λ_hi, λ_lo`.
+pub const SATURATE_BATCH: &[u8] = b"saturate-batch";
+
+/// A saturating requantization's tables at `ρ` ([`prove_saturating`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaturatingValues<E> {
+    /// `ỹ(ρ)`.
+    pub y: E,
+    /// `ñ(ρ)`.
+    pub n: E,
+    /// Each limb of `o_hi` at `ρ`, little-endian.
+    pub hi: Vec<E>,
+    /// Each limb of `o_lo` at `ρ`, little-endian.
+    pub lo: Vec<E>,
+}
+
+/// The terms of `eq·(y·n + λ_hi·o_hi·(L − y) + λ_lo·o_lo·(L − n))` over tables
+/// `[eq, y, n, hi_0, …, hi_{k−1}, lo_0, …, lo_{k−1}]`, `o = Σ_j 2^{j·bits}·limb_j`.
+fn saturating_terms<F: BaseField, E: ExtField<F>>(
+    lambda: &[E],
+    limit: i64,
+    limbs: usize,
+    bits: u32,
+) -> Vec<Term<E>> {
+    let lift = |v: i64| E::from_base_prime_field(crate::field::from_i64::<F>(v));
+    let mut terms = vec![Term {
+        coeff: E::ONE,
+        factors: vec![0, 1, 2],
+    }];
+    for (side, (&l, partner)) in lambda.iter().zip([1usize, 2]).enumerate() {
+        let mut weight = E::ONE;
+        for j in 0..limbs {
+            let t = 3 + side * limbs + j;
+            terms.push(Term {
+                coeff: l * weight * lift(limit),
+                factors: vec![0, t],
+            });
+            terms.push(Term {
+                coeff: -(l * weight),
+                factors: vec![0, t, partner],
+            });
+            weight *= lift(1i64 << bits);
+        }
+    }
+    terms
+}
+
+/// A saturating requantization's zero-check (`spec/requant-relu.md`): at `r'` drawn as
+/// [`POINT`] and `λ_hi, λ_lo` as [`SATURATE_BATCH`],
+/// `Σ_x eq(r', x)·(y·n + λ_hi·o_hi·(L − y) + λ_lo·o_lo·(L − n)) = 0`, where
+/// `o_hi = Σ_j 2^{j·bits}·hi_j` and `o_lo` likewise (`hi`, `lo` the limbs, as many of each), one
+/// degree-3 sum-check. The proof's values are `eq(r', ρ)`, then `y, n`, the `hi` limbs and the
+/// `lo` limbs at `ρ`. Returns the proof and `ρ`.
+pub fn prove_saturating<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    limit: i64,
+    bits: u32,
+    (y, n): (Vec<F>, Vec<F>),
+    hi: Vec<Vec<F>>,
+    lo: Vec<Vec<F>>,
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
+    let r: Vec<E> = transcript.challenge_fields(POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(SATURATE_BATCH, 2);
+    let limbs = hi.len();
+    let mut all = Vec::with_capacity(3 + 2 * limbs);
+    all.push(Mle::Ext(eq_table(&r)));
+    all.extend([y, n].into_iter().chain(hi).chain(lo).map(Mle::Base));
+    let instance = Instance::new(all, saturating_terms::<F, E>(&lambda, limit, limbs, bits))
+        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    let out = sumcheck::prove(instance, E::ZERO, transcript);
+    transcript.append_fields(b"product-values", &out.table_values);
+    (
+        ProductProof {
+            sumcheck: out.proof,
+            values: out.table_values,
+        },
+        out.point,
+    )
+}
+
+/// Verifies [`prove_saturating`] with `limbs` limbs for each of `o_hi`, `o_lo`; returns `ρ`
+/// and the sent values (claims for the caller). Checks, in order: the sum-check
+/// (`Sumcheck { step: "saturating zero-check" }`), the number of values (`Count`), the sent
+/// `eq(r', ρ)` (`PublicValue { what: "saturating zero-check eq" }`), and the final value
+/// (`FinalProduct`).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_saturating<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    limit: i64,
+    bits: u32,
+    limbs: usize,
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, SaturatingValues<E>), LayerError> {
+    const STEP: &str = "saturating zero-check";
+    let r: Vec<E> = transcript.challenge_fields(POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(SATURATE_BATCH, 2);
+    let ev = sumcheck::verify(vars, 3, E::ZERO, &proof.sumcheck, transcript)
+        .map_err(|source| LayerError::Sumcheck { step: STEP, source })?;
+    let expected = 3 + 2 * limbs;
+    if proof.values.len() != expected {
+        return Err(LayerError::Count {
+            what: STEP,
+            expected,
+            got: proof.values.len(),
+        });
+    }
+    transcript.append_fields(b"product-values", &proof.values);
+    if proof.values.first() != Some(&eq_eval(&r, &ev.point)) {
+        return Err(LayerError::PublicValue {
+            what: "saturating zero-check eq",
+        });
+    }
+    let mut sum = E::ZERO;
+    for term in saturating_terms::<F, E>(&lambda, limit, limbs, bits) {
+        let mut v = term.coeff;
+        for f in term.factors {
+            v *= proof.values.get(f).copied().unwrap_or(E::ZERO);
+        }
+        sum += v;
+    }
+    if sum != ev.value {
+        return Err(LayerError::FinalProduct { step: STEP });
+    }
+    let v = |i: usize| proof.values.get(i).copied().unwrap_or(E::ZERO);
+    let values = SaturatingValues {
+        y: v(1),
+        n: v(2),
+        hi: (0..limbs).map(|j| v(3 + j)).collect(),
+        lo: (0..limbs).map(|j| v(3 + limbs + j)).collect(),
+    };
+    Ok((ev.point, values))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Zero knowledge.
 

@@ -308,7 +308,7 @@ pub fn check_trace(model: &Model, input: &ArrayD<i64>, trace: &Trace) -> Result<
             ) => {
                 check_shape(TraceTensor::Accumulator, found)?;
                 compare(TraceTensor::Accumulator, &expected, found)?;
-                requantize(&expected, shift)
+                engine.requantize(&expected, shift)
             }
             (Computed::Output(out), None) => out,
             (computed, _) => {
@@ -418,11 +418,17 @@ impl<'a> Engine<'a> {
     ) -> Result<(Option<ArrayD<i64>>, ArrayD<i64>), InferenceError> {
         match self.compute(i, input, earlier) {
             Computed::Accumulator { acc, shift } => {
-                let out = self.finish(i, requantize(&acc, shift))?;
+                let out = self.finish(i, self.requantize(&acc, shift))?;
                 Ok((Some(self.array(i, acc)), out))
             }
             Computed::Output(out) => Ok((None, self.array(i, out))),
         }
+    }
+
+    /// The outputs of accumulators `acc` requantized by `shift`: `round_shift`, clamped to the
+    /// activation range when the model saturates ([`Model::saturate`]).
+    pub(crate) fn requantize(&self, acc: &[i64], shift: u32) -> Vec<i64> {
+        requantize(acc, shift, self.model.saturate, self.amax)
     }
 
     /// Wraps a requantized output, checking its range.
@@ -652,9 +658,18 @@ fn pool(
     out
 }
 
-/// `round_shift` of every accumulator.
-fn requantize(acc: &[i64], shift: u32) -> Vec<i64> {
-    acc.iter().map(|&a| round_shift(a, shift)).collect()
+/// `round_shift` of every accumulator, clamped to `−amax..=amax` when `saturate`.
+fn requantize(acc: &[i64], shift: u32, saturate: bool, amax: i64) -> Vec<i64> {
+    acc.iter()
+        .map(|&a| {
+            let q = round_shift(a, shift);
+            if saturate {
+                q.clamp(-amax, amax)
+            } else {
+                q
+            }
+        })
+        .collect()
 }
 
 /// The first value outside `−amax..=amax`, with its flat index.

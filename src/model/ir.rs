@@ -24,6 +24,12 @@ pub struct Model {
     /// (set by the ONNX import). Absent from the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<Quantization>,
+    /// Saturating requantization (int8 inference semantics): every requantizing layer outputs
+    /// `clamp(q, −L, L)`, `L = 2^{B−1} − 1`, instead of refusing a `q` outside the activation
+    /// range (`spec/requant-relu.md`). Off unless set; absent from the JSON when off, so models
+    /// written before the field have the same bytes, digest and commitment.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub saturate: bool,
 }
 
 /// Power-of-two scales between a float model and its quantized form, and the source model's

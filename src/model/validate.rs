@@ -629,6 +629,7 @@ impl Model {
             weight_bits: self.weight_bits,
             layers: Vec::with_capacity(self.layers.len()),
             quantization: self.quantization.clone(),
+            saturate: self.saturate,
         };
         arch.layers
             .extend(self.layers.iter().map(|layer| match layer {

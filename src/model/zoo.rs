@@ -397,6 +397,7 @@ impl Builder {
             weight_bits: BITS,
             layers: self.layers,
             quantization: None,
+            saturate: false,
         };
         let inputs: Vec<_> = (0..CALIBRATION_SAMPLES as u64)
             .map(|j| random_input(input_shape, BITS, calibration_seed(seed, j)))

@@ -42,6 +42,24 @@ pub struct Requant {
     pub n: usize,
     /// Segments of the limbs of `rem` (little-endian, `range_bits` each) and their widths.
     pub limbs: Vec<(usize, u32)>,
+    /// A saturating requantization's overflow (`spec/requant-relu.md`), when the model
+    /// saturates and the layer's accumulator bound lets `q` leave `[−L, L]`.
+    pub overflow: Option<Overflow>,
+}
+
+/// The overflow of a saturating requantization: `acc + 2^{s−1} = 2^s·(y − n + o_hi − o_lo) +
+/// rem` with `o_hi·(L − y) = 0` and `o_lo·(L − n) = 0`, `o_hi, o_lo ∈ [0, 2^bits)` committed in
+/// limbs of `range_bits` (the top one `bits − (k − 1)·range_bits` wide).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overflow {
+    /// `L = 2^{B−1} − 1`.
+    pub limit: i64,
+    /// `K`: `o_hi, o_lo < 2^K`.
+    pub bits: u32,
+    /// Segments of `o_hi`'s limbs, little-endian.
+    pub hi: Vec<usize>,
+    /// Segments of `o_lo`'s limbs, little-endian.
+    pub lo: Vec<usize>,
 }
 
 /// A segment of the model table: `2^vars` entries, the low `col_vars` bits of an index the
@@ -427,14 +445,41 @@ impl Plan {
     /// Segments and range columns of a requantization by `shift` over `vars` variables:
     /// `y, n ∈ [0, 2^t)`, `2(y + n) ∈ [0, 2^t)` (so `|q| = y + n < 2^{t−1}`), and each limb of
     /// `rem` in range (a limb of width `w < t` also as `2^{t−w}·limb`).
-    fn requant(&mut self, shift: u32, vars: usize) -> Requant {
+    ///
+    /// With `overflow_bits = K > 0` (a saturating layer), also the limbs of `o_hi` and of
+    /// `o_lo`, each limb in range as the remainder's are.
+    fn requant(&mut self, shift: u32, vars: usize, overflow_bits: u32) -> Requant {
         let t = self.range_bits;
         let (y, n) = (self.advice_seg(vars), self.advice_seg(vars));
         self.column(vec![(Operand::Seg(y), 1)], vars);
         self.column(vec![(Operand::Seg(n), 1)], vars);
         self.column(vec![(Operand::Seg(y), 2), (Operand::Seg(n), 2)], vars);
+        let limbs = self.limbs(shift, vars);
+        let overflow = (overflow_bits > 0).then(|| {
+            let hi = self.limbs(overflow_bits, vars);
+            let lo = self.limbs(overflow_bits, vars);
+            Overflow {
+                limit: (1i64 << (t - 1)) - 1,
+                bits: overflow_bits,
+                hi: hi.into_iter().map(|(s, _)| s).collect(),
+                lo: lo.into_iter().map(|(s, _)| s).collect(),
+            }
+        });
+        Requant {
+            shift,
+            y,
+            n,
+            limbs,
+            overflow,
+        }
+    }
+
+    /// Advice segments for the limbs of a value in `[0, 2^bits)`, `range_bits` each (the top
+    /// one narrower), each in range (a limb of width `w < t` also as `2^{t−w}·limb`).
+    fn limbs(&mut self, bits: u32, vars: usize) -> Vec<(usize, u32)> {
+        let t = self.range_bits;
         let mut limbs = Vec::new();
-        let mut left = shift;
+        let mut left = bits;
         while left > 0 {
             let w = left.min(t);
             let seg = self.advice_seg(vars);
@@ -445,7 +490,7 @@ impl Plan {
             limbs.push((seg, w));
             left -= w;
         }
-        Requant { shift, y, n, limbs }
+        limbs
     }
 
     /// The requantization of step `l`, if it has one.
@@ -618,6 +663,15 @@ impl Plan {
                 output: out_shape[d],
             };
             Self::check_tensor(Some(l), &Dims::new(out_shape), batch_vars)?;
+            // Zero knowledge does not prove saturation yet: refused by name.
+            let overflow = |shift| match overflow_bits(model, l, shift)? {
+                0 => Ok(0),
+                _ if zk => Err(NetworkError::Unsupported {
+                    layer: l,
+                    what: "a saturating requantization in a zero-knowledge proof".into(),
+                }),
+                bits => Ok(bits),
+            };
             // A batch proof takes the layer kinds whose steps carry the batch index.
             let batch_refusal = match layer {
                 Layer::AvgPool2d(_) => Some("an average pool"),
@@ -672,7 +726,7 @@ impl Plan {
                         .map(|_| p.weight_seg(c.out_channels, vo, gi, vj))
                         .collect();
                     let bias = p.bias(c.out_channels, vo);
-                    let requant = p.requant(c.shift, output.num_vars());
+                    let requant = p.requant(c.shift, output.num_vars(), overflow(c.shift)?);
                     let src = yn(&requant);
                     // The FFT path takes ordinary convolutions only.
                     let path = if c.groups == 1 {
@@ -699,7 +753,7 @@ impl Plan {
                     let (vo, vi) = (output.vars[0], input.vars[0]);
                     let weights = p.weight_seg(d.out_features, vo, d.in_features, vi);
                     let bias = p.bias(d.out_features, vo);
-                    let requant = p.requant(d.shift, output.num_vars());
+                    let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
                     let src = yn(&requant);
                     let step = Step::Dense {
                         weights,
@@ -717,7 +771,7 @@ impl Plan {
                         wx: window(a.size, a.stride, 0, 2),
                         groups: 1,
                     };
-                    let requant = p.requant(a.shift, output.num_vars());
+                    let requant = p.requant(a.shift, output.num_vars(), overflow(a.shift)?);
                     let src = yn(&requant);
                     (Step::AvgPool { shape, requant }, output, src)
                 }
@@ -728,7 +782,7 @@ impl Plan {
                             "a residual add of tensors with different padded layouts".into(),
                         ));
                     }
-                    let requant = p.requant(a.shift, input.num_vars());
+                    let requant = p.requant(a.shift, input.num_vars(), overflow(a.shift)?);
                     let src = yn(&requant);
                     (Step::Add { from, requant }, input, src)
                 }
@@ -744,7 +798,7 @@ impl Plan {
                             (Step::FusedRelu, input, src)
                         }
                         _ => {
-                            let requant = p.requant(0, input.num_vars());
+                            let requant = p.requant(0, input.num_vars(), 0);
                             let src = Source::Committed(vec![(requant.y, 1)]);
                             (Step::Relu { requant }, input, src)
                         }
@@ -983,4 +1037,52 @@ fn pad_single_entry(mut d: Dims, pad: bool) -> Dims {
         }
     }
     d
+}
+
+/// `K`, the bits of a saturating requantization's overflow at layer `l` (0 when the model does
+/// not saturate or `q` cannot leave `[−L, L]`): the accumulator bound `A` from the architecture
+/// (`fan_in·2^{W−1}·(2^{B−1} − 1) + 2^31` for a convolution or dense layer, `size²·(2^{B−1} − 1)`
+/// for an average pool, `2·(2^{B−1} − 1)` for an add) gives `|q| ≤ ⌊(A + 2^{s−1})/2^s⌋`, and
+/// `K` is the bit length of that bound minus `L`. Refuses (`TooLarge`) a layer where
+/// `A + 2^{s−1} + 2^s·(2^{B−1} + 2^K)` reaches `2^63`: below it, the relation cannot wrap
+/// around modulo either field's `p > 2^63`.
+fn overflow_bits(model: &Model, l: usize, shift: u32) -> Result<u32, NetworkError> {
+    if !model.saturate {
+        return Ok(0);
+    }
+    let amax = crate::model::validate::max_abs(model.activation_bits) as u128;
+    let wmax = (-crate::model::validate::weight_range(model.weight_bits).0) as u128;
+    let bias = 1u128 << 31;
+    let a: u128 = match model.layers.get(l) {
+        Some(Layer::Conv2d(c)) => {
+            let fan_in = (c.group_in() as u128)
+                .saturating_mul(c.kernel[0] as u128)
+                .saturating_mul(c.kernel[1] as u128);
+            fan_in.saturating_mul(wmax * amax).saturating_add(bias)
+        }
+        Some(Layer::Dense(d)) => (d.in_features as u128)
+            .saturating_mul(wmax * amax)
+            .saturating_add(bias),
+        Some(Layer::AvgPool2d(p)) => (p.size as u128)
+            .saturating_mul(p.size as u128)
+            .saturating_mul(amax),
+        Some(Layer::Add(_)) => 2 * amax,
+        _ => amax,
+    };
+    let half = if shift > 0 { 1u128 << (shift - 1) } else { 0 };
+    let qmax = a.saturating_add(half) >> shift;
+    let excess = qmax.saturating_sub(amax);
+    let bits = 128 - excess.leading_zeros();
+    let wrap = a.saturating_add(half).saturating_add(
+        (1u128 << shift).saturating_mul((amax + 1).saturating_add(1u128 << bits.min(100))),
+    );
+    if wrap >= 1u128 << 63 {
+        return Err(NetworkError::TooLarge {
+            layer: Some(l),
+            what: "its saturating requantization (accumulator bound plus overflow)",
+            size: wrap,
+            limit: 1u128 << 63,
+        });
+    }
+    Ok(bits)
 }

@@ -72,39 +72,97 @@ pub(crate) fn embed<E: ark_ff::Field>(input: &Dims, z: &[E], dy: usize, dx: usiz
     p
 }
 
-/// The requantization witness `(y, n, limbs)` of padded accumulators. Refuses a requantized
-/// value outside the activation range unless `cheating` (then the range check rejects it).
-#[allow(clippy::type_complexity)]
+/// A requantization's advice: `y`, `n`, the remainder's limbs and, for a saturating layer, the
+/// limbs of `o_hi` and of `o_lo`.
+pub(crate) struct RequantAdvice {
+    y: Vec<i64>,
+    n: Vec<i64>,
+    limbs: Vec<Vec<i64>>,
+    hi: Vec<Vec<i64>>,
+    lo: Vec<Vec<i64>>,
+}
+
+/// Splits non-negative `values` into little-endian limbs of widths `widths`.
+fn split_limbs(values: &[i64], widths: impl IntoIterator<Item = u32>) -> Vec<Vec<i64>> {
+    let mut at = 0;
+    widths
+        .into_iter()
+        .map(|w| {
+            let limb = values.iter().map(|&v| (v >> at) & ((1 << w) - 1)).collect();
+            at += w;
+            limb
+        })
+        .collect()
+}
+
+/// The limb widths of a value below `2^bits`, `t` bits each (the top one narrower).
+fn limb_widths(bits: u32, t: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut left = bits;
+    while left > 0 {
+        out.push(left.min(t));
+        left -= left.min(t);
+    }
+    out
+}
+
+/// The requantization witness of padded accumulators. Refuses a requantized value outside the
+/// activation range (for a saturating layer: an overflow beyond `2^K`) unless `cheating` (then
+/// the range check rejects it).
 fn requant_witness(
     layer: usize,
     r: &Requant,
     acc: &[i64],
     bits: u32,
     cheating: bool,
-) -> Result<(Vec<i64>, Vec<i64>, Vec<Vec<i64>>), NetworkError> {
+) -> Result<RequantAdvice, NetworkError> {
     let bound = 1i64 << (bits - 1);
     let s = r.shift;
     let q: Vec<i64> = acc.iter().map(|&a| round_shift(a, s)).collect();
-    if let Some(&value) = q.iter().find(|&&v| v.abs() >= bound) {
-        if !cheating {
-            return Err(NetworkError::PaddingOverflow { layer, value });
-        }
-    }
     let half = if s > 0 { 1 << (s - 1) } else { 0 };
     let rem: Vec<i64> = acc
         .iter()
         .zip(&q)
         .map(|(&a, &q)| a + half - (q << s))
         .collect();
-    let mut limbs = Vec::new();
-    let mut at = 0;
-    for &(_, w) in &r.limbs {
-        limbs.push(rem.iter().map(|&v| (v >> at) & ((1 << w) - 1)).collect());
-        at += w;
+    let limbs = split_limbs(&rem, r.limbs.iter().map(|&(_, w)| w));
+    let Some(o) = &r.overflow else {
+        if let Some(&value) = q.iter().find(|&&v| v.abs() >= bound) {
+            if !cheating {
+                return Err(NetworkError::PaddingOverflow { layer, value });
+            }
+        }
+        let y = q.iter().map(|&v| v.max(0)).collect();
+        let n = q.iter().map(|&v| (-v).max(0)).collect();
+        return Ok(RequantAdvice {
+            y,
+            n,
+            limbs,
+            hi: Vec::new(),
+            lo: Vec::new(),
+        });
+    };
+    let l = o.limit;
+    if let Some(&value) = q
+        .iter()
+        .find(|&&v| v.abs() > l && v.unsigned_abs() - l as u64 >= 1u64 << o.bits)
+    {
+        if !cheating {
+            return Err(NetworkError::PaddingOverflow { layer, value });
+        }
     }
-    let y = q.iter().map(|&v| v.max(0)).collect();
-    let n = q.iter().map(|&v| (-v).max(0)).collect();
-    Ok((y, n, limbs))
+    let y = q.iter().map(|&v| v.clamp(0, l)).collect();
+    let n = q.iter().map(|&v| (-v).clamp(0, l)).collect();
+    let hi: Vec<i64> = q.iter().map(|&v| (v - l).max(0)).collect();
+    let lo: Vec<i64> = q.iter().map(|&v| (-v - l).max(0)).collect();
+    let widths = limb_widths(o.bits, bits);
+    Ok(RequantAdvice {
+        y,
+        n,
+        limbs,
+        hi: split_limbs(&hi, widths.clone()),
+        lo: split_limbs(&lo, widths),
+    })
 }
 
 /// A test's view of the witness after layer `layer` is computed, before the next one is: it may
@@ -193,7 +251,7 @@ pub(super) fn witness<F: BaseField, E>(
         let tin = plan.input(l);
         let (acc, out) = match engine.compute(l, input, &outs) {
             Computed::Accumulator { acc, shift } => {
-                let q: Vec<i64> = acc.iter().map(|&a| round_shift(a, shift)).collect();
+                let q = engine.requantize(&acc, shift);
                 (Some(pad(out_dims, &acc)), q)
             }
             Computed::Output(out) => (None, out),
@@ -221,11 +279,22 @@ pub(super) fn witness<F: BaseField, E>(
                 let Some(r) = plan.requant_of(l) else {
                     unreachable!("every requantizing step has a requantization in the plan")
                 };
-                let (y, n, limbs) = requant_witness(l, r, &acc, bits, cheating)?;
+                let RequantAdvice {
+                    y,
+                    n,
+                    limbs,
+                    hi,
+                    lo,
+                } = requant_witness(l, r, &acc, bits, cheating)?;
                 advice[r.y] = to_field(&y);
                 advice[r.n] = to_field(&n);
                 for (&(seg, _), limb) in r.limbs.iter().zip(&limbs) {
                     advice[seg] = to_field(limb);
+                }
+                if let Some(o) = &r.overflow {
+                    for (&seg, limb) in o.hi.iter().chain(&o.lo).zip(hi.iter().chain(&lo)) {
+                        advice[seg] = to_field(limb);
+                    }
                 }
                 if matches!(step, Step::Relu { .. }) {
                     y
@@ -593,7 +662,16 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     fn requant(&mut self, r: &Requant, point: &[E]) -> E {
         let y = self.eval_seg(r.y, point);
         let n = self.eval_seg(r.n, point);
-        let mut acc = lift::<E>(from_i64::<F>(1 << r.shift)) * (y - n);
+        let mut q = y - n;
+        if let Some(o) = &r.overflow {
+            let mut weight = E::ONE;
+            let step = lift::<E>(from_i64::<F>(1 << self.plan.range_bits));
+            for (&hi, &lo) in o.hi.iter().zip(&o.lo) {
+                q += (self.eval_seg(hi, point) - self.eval_seg(lo, point)) * weight;
+                weight *= step;
+            }
+        }
+        let mut acc = lift::<E>(from_i64::<F>(1 << r.shift)) * q;
         let mut at = 0;
         for &(seg, w) in &r.limbs {
             acc += self.eval_seg(seg, point) * lift::<E>(from_i64::<F>(1 << at));
@@ -782,10 +860,31 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     _ => {}
                 }
                 let vars = plan.dims[tout].num_vars();
-                let rho =
-                    self.zero_check(vars, self.advice[rq.y].clone(), self.advice[rq.n].clone());
-                self.advice_claims.push((rq.y, rho.clone()));
-                self.advice_claims.push((rq.n, rho));
+                let (y, n) = (self.advice[rq.y].clone(), self.advice[rq.n].clone());
+                let Some(o) = &rq.overflow else {
+                    let rho = self.zero_check(vars, y, n);
+                    self.advice_claims.push((rq.y, rho.clone()));
+                    self.advice_claims.push((rq.n, rho));
+                    return;
+                };
+                let tables =
+                    |segs: &[usize]| segs.iter().map(|&s| self.advice[s].clone()).collect();
+                let (proof, rho) = zero_check::prove_saturating(
+                    vars,
+                    o.limit,
+                    plan.range_bits,
+                    (y, n),
+                    tables(&o.hi),
+                    tables(&o.lo),
+                    self.t,
+                );
+                self.products.push(proof);
+                for seg in [rq.y, rq.n]
+                    .into_iter()
+                    .chain(o.hi.iter().chain(&o.lo).copied())
+                {
+                    self.advice_claims.push((seg, rho.clone()));
+                }
             }
         }
     }

@@ -241,7 +241,15 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     fn requant(&mut self, r: &Requant, point: &[E]) -> Result<E, VerifyError> {
         let y = self.eval_seg(r.y, point)?;
         let n = self.eval_seg(r.n, point)?;
-        let mut acc = k::<F, E>(1 << r.shift) * (y - n);
+        let mut q = y - n;
+        if let Some(o) = &r.overflow {
+            let mut weight = E::ONE;
+            for (&hi, &lo) in o.hi.iter().zip(&o.lo) {
+                q += (self.eval_seg(hi, point)? - self.eval_seg(lo, point)?) * weight;
+                weight *= k::<F, E>(1 << self.plan.range_bits);
+            }
+        }
+        let mut acc = k::<F, E>(1 << r.shift) * q;
         let mut at = 0;
         for &(seg, w) in &r.limbs {
             acc += self.eval_seg(seg, point)? * k::<F, E>(1 << at);
@@ -506,9 +514,27 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                     }
                     _ => {}
                 }
-                let (rho, yv, nv) = self.zero_check(vars_out)?;
-                self.advice_claims.push((rq.y, rho.clone(), yv));
-                self.advice_claims.push((rq.n, rho, nv));
+                let Some(o) = &rq.overflow else {
+                    let (rho, yv, nv) = self.zero_check(vars_out)?;
+                    self.advice_claims.push((rq.y, rho.clone(), yv));
+                    self.advice_claims.push((rq.n, rho, nv));
+                    return Ok(());
+                };
+                let proof = self.product()?;
+                let (rho, v) = zero_check::verify_saturating::<F, E>(
+                    vars_out,
+                    o.limit,
+                    plan.range_bits,
+                    o.hi.len(),
+                    proof,
+                    self.t,
+                )
+                .map_err(|e| self.err(e))?;
+                self.advice_claims.push((rq.y, rho.clone(), v.y));
+                self.advice_claims.push((rq.n, rho.clone(), v.n));
+                for (&seg, value) in o.hi.iter().chain(&o.lo).zip(v.hi.into_iter().chain(v.lo)) {
+                    self.advice_claims.push((seg, rho.clone(), value));
+                }
             }
         }
         Ok(())

@@ -3435,6 +3435,7 @@ mod tests {
             weight_bits: 8,
             layers,
             quantization: None,
+            saturate: false,
         };
         model.validate().unwrap();
         let samples: Vec<_> = (0..4)
@@ -3645,6 +3646,7 @@ mod tiny_tests {
             weight_bits: 8,
             layers,
             quantization: None,
+            saturate: false,
         };
         let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
             .map(|k| zoo::random_input(shape, 8, seed ^ (k << 32)))

@@ -71,6 +71,10 @@ pub struct ImportOptions {
     pub weight_bits: u32,
     /// The model's name (default: the ONNX graph's name, else `onnx-model`).
     pub name: Option<String>,
+    /// Saturating requantization ([`crate::model::Model::saturate`], int8 inference
+    /// semantics): every requantized value is clipped to the activation range instead of
+    /// refusing the input. Off by default while zero-knowledge proofs refuse saturating layers.
+    pub saturate: bool,
 }
 
 impl Default for ImportOptions {
@@ -81,6 +85,7 @@ impl Default for ImportOptions {
             activation_bits: 8,
             weight_bits: 8,
             name: None,
+            saturate: false,
         }
     }
 }

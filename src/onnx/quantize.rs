@@ -62,11 +62,14 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
     scales.solve(graph)?;
     let mut last_overflow = None;
     for _ in 0..MAX_OVERFLOW_ROUNDS {
-        let model = build(graph, options, &scales)?;
+        let mut model = build(graph, options, &scales)?;
         let q = model
             .quantization
             .clone()
             .ok_or_else(|| internal(graph, "quantization missing"))?;
+        // Scales are chosen without saturation (a saturating model has the same shifts as a
+        // clipping-free import): the calibration set never clips.
+        let saturate = std::mem::replace(&mut model.saturate, false);
         let overflow = parallel::collect_indexed(calibration.len(), |s| {
             let x = input_array(
                 &model,
@@ -84,6 +87,7 @@ pub(crate) fn quantize(graph: &Graph, options: &ImportOptions) -> Result<Importe
         last_overflow = overflow;
         match overflow {
             None => {
+                model.saturate = saturate;
                 check_provable(graph, &model)?;
                 let report = report(graph, options, &model, &scales)?;
                 return Ok(Imported { model, report });
@@ -177,6 +181,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
         weight_bits: options.weight_bits,
         layers,
         quantization: None,
+        saturate: false,
     }
 }
 
@@ -734,6 +739,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             output_frac_bits: scales.output_frac(last),
             outside: graph.outside.clone(),
         }),
+        saturate: options.saturate,
     };
     model.validate().map_err(|e| invalid(graph, e))?;
     Ok(model)

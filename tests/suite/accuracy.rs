@@ -390,6 +390,7 @@ fn tied() -> Model {
             shift: 4,
         })],
         quantization: None,
+        saturate: false,
     }
 }
 
@@ -562,6 +563,7 @@ fn a_padded_class_is_never_the_prediction() {
             shift: 4,
         })],
         quantization: None,
+        saturate: false,
     };
     let s = setup::<G, X>(&m, 3, 6);
     let labels = vec![0, 1, 2];

@@ -113,6 +113,7 @@ fn calibrated(layers: Vec<Layer>, input_shape: Vec<usize>, seed: u64) -> Model {
         weight_bits: 8,
         layers,
         quantization: None,
+        saturate: false,
     };
     let inputs: Vec<_> = (seed..seed + 4)
         .map(|s| zoo::random_input(&m.input_shape, 8, s))

@@ -98,6 +98,7 @@ fn tiny(seed: i64) -> Model {
             }),
         ],
         quantization: None,
+        saturate: false,
     }
 }
 

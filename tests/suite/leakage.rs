@@ -606,6 +606,7 @@ fn tiny_dense_model() -> Model {
             input: None,
         })],
         quantization: None,
+        saturate: false,
     };
     let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
         .map(|k| zoo::random_input(&m.input_shape, 8, 77 ^ (k << 32)))

@@ -18,6 +18,7 @@ mod onnx_lowering;
 mod pcs;
 mod pcs_joint;
 mod range;
+mod saturate;
 mod shards;
 mod soundness;
 mod sumcheck;

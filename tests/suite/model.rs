@@ -356,6 +356,7 @@ fn model(input_shape: &[usize], abits: u32, wbits: u32, layers: Vec<Layer>) -> M
         weight_bits: wbits,
         layers,
         quantization: None,
+        saturate: false,
     }
 }
 

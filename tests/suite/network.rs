@@ -130,6 +130,7 @@ fn tiny() -> zkcnn::model::Model {
             }),
         ],
         quantization: None,
+        saturate: false,
     }
 }
 
@@ -366,6 +367,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
             }),
         ],
         quantization: None,
+        saturate: false,
     };
     let samples: Vec<_> = (0..4)
         .map(|i| zoo::random_input(&m.input_shape, 8, 100 + i))
@@ -1011,6 +1013,7 @@ fn grouped_model(
             }),
         ],
         quantization: None,
+        saturate: false,
     };
     let samples: Vec<_> = (0..2)
         .map(|i| zoo::random_input(&m.input_shape, 8, 200 + i))

@@ -1131,3 +1131,49 @@ fn dag_models_import_with_their_inputs() {
     let json = import("residual-add").to_json();
     assert!(!json.contains("\"input\""), "{json}");
 }
+
+/// `ImportOptions::saturate`: the LeNet-5 fixture imported with it is the committed model with
+/// `saturate` set (same scales: they are chosen without clipping), and on the two eval digits
+/// that overflow without it (1512 and 1518), the report counts no overflow and both correct;
+/// the saturating model proves one of them.
+#[test]
+fn lenet5_imports_with_saturation_and_proves_the_digits_that_overflowed() {
+    let f = trained("mnist-lenet5");
+    let picks = [1512usize, 1518];
+    let evaluation = Some((
+        picks
+            .iter()
+            .map(|&i| f.eval_inputs[i].clone())
+            .collect::<Vec<_>>(),
+        picks.iter().map(|&i| f.eval_labels[i]).collect::<Vec<_>>(),
+    ));
+    let import = |saturate: bool| {
+        let options = ImportOptions {
+            calibration: f.calibration.clone(),
+            evaluation: evaluation.clone(),
+            name: Some("mnist-lenet5".into()),
+            saturate,
+            ..ImportOptions::default()
+        };
+        onnx::import(&f.bytes, &options).unwrap()
+    };
+    let plain = import(false);
+    assert_eq!(plain.report.agreement.overflows, 2);
+    assert_eq!(plain.report.agreement.quantized_accuracy, Some(0.0));
+    let sat = import(true);
+    assert_eq!(sat.report.agreement.overflows, 0);
+    assert_eq!(sat.report.agreement.quantized_accuracy, Some(1.0));
+    let committed =
+        Model::from_json(&std::fs::read_to_string(f.dir.join("model.json")).unwrap()).unwrap();
+    assert_eq!(plain.model, committed);
+    assert!(sat.model.saturate);
+    assert_eq!(
+        Model {
+            saturate: false,
+            ..sat.model.clone()
+        },
+        committed
+    );
+    let y = prove_and_verify(&sat.model, &f.eval_inputs[picks[0]]);
+    assert_eq!(argmax(&y), f.eval_labels[picks[0]]);
+}

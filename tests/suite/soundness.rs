@@ -274,6 +274,7 @@ impl Builder {
             weight_bits: self.weight_bits,
             layers: std::mem::take(&mut self.layers),
             quantization: None,
+            saturate: false,
         };
         let samples: Vec<_> = (0..4)
             .map(|i| zoo::random_input(&m.input_shape, 8, 1000 + i))
@@ -525,6 +526,13 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
         for (j, &(seg, _)) in r.limbs.iter().enumerate() {
             out.push((format!("limb{j}"), seg));
         }
+        // A saturating requantization's overflow limbs (`spec/requant-relu.md`).
+        if let Some(o) = &r.overflow {
+            for (j, (&hi, &lo)) in o.hi.iter().zip(&o.lo).enumerate() {
+                out.push((format!("hi{j}"), hi));
+                out.push((format!("lo{j}"), lo));
+            }
+        }
     }
     if let Step::MaxPool { segs } = &plan.steps[l] {
         for (name, &s) in ["m1", "m2", "out"].iter().zip(segs) {
@@ -605,9 +613,12 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                     |w| {
                         // Keep the layer's output in the activation range, so the layers
                         // after it run on exactly the edited values.
+                        // (An edit of `n` moves the output the other way; a saturated
+                        // output sits at the range's end.)
                         let v = w.tensors[l + 1][pos];
                         if v.abs() > 100 {
-                            delta = -v.signum() * delta.abs();
+                            let toward = if name == "n" { 1 } else { -1 };
+                            delta = toward * v.signum() * delta.abs();
                         }
                         match seg {
                             Some(seg) => w.advice[seg][pos] += from_i64::<F>(delta),
@@ -791,6 +802,34 @@ fn activation_pairs_reject_every_edit_all() {
 }
 
 /// The same on BN254's scalar field, on a sample of the pairs.
+/// Saturating models (every requantizing kind, shifts small enough that outputs clip high and
+/// low): every single-entry edit, the overflow limbs' included, is rejected at its layer.
+#[test]
+fn saturating_models_reject_every_edit() {
+    let mut b = Builder::new(61, vec![2, 6, 6], 8);
+    let c = b.conv(3, 3);
+    b.add(c);
+    b.relu();
+    b.avgpool();
+    b.flatten();
+    b.dense(5);
+    let mut model = b.finish(vec![2, 6, 6]);
+    model.saturate = true;
+    for layer in model.layers.iter_mut() {
+        match layer {
+            Layer::Conv2d(c) => c.shift = c.shift.saturating_sub(3),
+            Layer::Dense(d) => d.shift = d.shift.saturating_sub(3),
+            Layer::Add(a) => a.shift = 0,
+            Layer::AvgPool2d(a) => a.shift = a.shift.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let plan = Plan::new(&model).unwrap();
+    assert!((0..plan.steps.len()).any(|l| plan.requant_of(l).is_some_and(|r| r.overflow.is_some())));
+    assert!(every_edit_is_caught::<G, G2>(&model, 61) > 0);
+    assert!(every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 62) > 0);
+}
+
 #[test]
 fn edits_are_caught_on_bn254() {
     for (i, (_, _, model)) in pair_models().iter().enumerate().skip(3).step_by(11) {
@@ -977,6 +1016,7 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
             shift: 0,
         })],
         quantization: None,
+        saturate: false,
     };
     let plan = Plan::new(&model).unwrap();
     let Step::Dense { weights, .. } = plan.steps[0] else {
@@ -1190,6 +1230,7 @@ fn flaw3_no_opening_beyond_2_pow_24_entries() {
         weight_bits: 8,
         layers: vec![dense(8192, 4096)],
         quantization: None,
+        saturate: false,
     };
     // 2^25 weights: two columns of 2^24 entries.
     let plan = Plan::new(&model).unwrap();
@@ -1749,9 +1790,12 @@ fn zk_edits_are_caught_on<F: BaseField + FftField, E: ExtField<F>>(
                     &mut |w| {
                         // The layer's output stays in the activation range, so the layers after
                         // it run on exactly the edited values.
+                        // (An edit of `n` moves the output the other way; a saturated
+                        // output sits at the range's end.)
                         let v = w.tensors[l + 1][pos];
                         if v.abs() > 100 {
-                            delta = -v.signum() * delta.abs();
+                            let toward = if name == "n" { 1 } else { -1 };
+                            delta = toward * v.signum() * delta.abs();
                         }
                         w.advice[seg][pos] += from_i64::<F>(delta);
                     },

@@ -363,6 +363,7 @@ fn weights_of_another_architecture_are_refused() {
             shift: 0,
         })],
         quantization: None,
+        saturate: false,
     };
     huge.validate_architecture().unwrap();
     assert!(matches!(
