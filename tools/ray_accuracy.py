@@ -89,6 +89,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--zkcnn", default=str(ROOT / "target/release/zkcnn"), help="the zkcnn binary (release build)")
     ap.add_argument("--fixture", default=str(ROOT / "fixtures/mnist-lenet5"))
+    ap.add_argument("--model", default=None, help="the model JSON to prove (default: the fixture's model.json; "
+                    "a saturating import, `zkcnn import --saturate`, proves every image)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N evaluation images")
     ap.add_argument("--shard-size", type=int, default=250, help="images per shard (the prover's memory grows with it: about 2.6 GiB at 256; shards of at most 2^k images pad to 2^k)")
     ap.add_argument("--threads", type=int, default=2, help="threads per prover")
@@ -114,7 +116,7 @@ def main():
     n = len(labels)
     np.save(work / "images.npy", (images.astype(np.float32) / divisor))
     np.save(work / "labels.npy", labels)
-    (work / "model.json").write_bytes((fixture / "model.json").read_bytes())
+    (work / "model.json").write_bytes(Path(args.model or fixture / "model.json").read_bytes())
 
     # One transparent commitment, with the prover data every shard reads.
     code, out, err, took, _ = run(
