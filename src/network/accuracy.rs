@@ -423,10 +423,7 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
     let mut singles: Vec<Witness<F>> = Vec::with_capacity(n);
     for (i, input) in inputs.iter().enumerate() {
         // An input the quantized inference cannot run (an overflow) is named by its position.
-        let (w, _) = witness::<F, E>(model, &single, input, None).map_err(|e| match e {
-            NetworkError::Inference(why) => NetworkError::Inference(format!("input {i}: {why}")),
-            e => e,
-        })?;
+        let (w, _) = witness::<F, E>(model, &single, input, None).map_err(|e| e.at_input(i))?;
         singles.push(w);
     }
     let mut w = concat_witness::<F, E>(&base, &singles, n, None)?;

@@ -129,7 +129,8 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
             Some((k, c)) if *k == i => Some(&mut **c),
             _ => None,
         };
-        let (w, out) = witness::<F, E>(model, &single, input, edit)?;
+        // An input the quantized inference cannot run (an overflow) is named by its position.
+        let (w, out) = witness::<F, E>(model, &single, input, edit).map_err(|e| e.at_input(i))?;
         singles.push(w);
         outputs.push(out);
     }

@@ -201,6 +201,16 @@ pub enum NetworkError {
     },
 }
 
+impl NetworkError {
+    /// An inference failure of one input of a batch, named by its position (`input i: …`).
+    pub(crate) fn at_input(self, i: usize) -> Self {
+        match self {
+            NetworkError::Inference(why) => NetworkError::Inference(format!("input {i}: {why}")),
+            e => e,
+        }
+    }
+}
+
 fn layer_prefix(layer: Option<usize>) -> String {
     layer.map_or(String::new(), |l| format!("layer {l}: "))
 }

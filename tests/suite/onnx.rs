@@ -1176,4 +1176,24 @@ fn lenet5_imports_with_saturation_and_proves_the_digits_that_overflowed() {
     );
     let y = prove_and_verify(&sat.model, &f.eval_inputs[picks[0]]);
     assert_eq!(argmax(&y), f.eval_labels[picks[0]]);
+    // Without saturation, a batch or an accuracy proof that holds digit 1512 second is refused,
+    // naming that input.
+    let q = plain.model.quantization.as_ref().unwrap();
+    let batch: Vec<ndarray::ArrayD<i64>> = [0, picks[0]]
+        .iter()
+        .map(|&i| {
+            let x = q.quantize_input(&f.eval_inputs[i], plain.model.activation_bits);
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&plain.model.input_shape), x).unwrap()
+        })
+        .collect();
+    let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&plain.model).unwrap();
+    let named = |got: Result<(), network::NetworkError>| match got {
+        Err(network::NetworkError::Inference(why)) => {
+            assert!(why.starts_with("input 1: "), "{why}")
+        }
+        other => panic!("{other:?}"),
+    };
+    named(network::batch::prove_batch(&plain.model, &committed, &batch).map(|_| ()));
+    let labels = [f.eval_labels[0], f.eval_labels[picks[0]]];
+    named(network::accuracy::prove_accuracy(&plain.model, &committed, &batch, &labels).map(|_| ()));
 }
