@@ -83,6 +83,15 @@ pub fn prove_at<F: BaseField, E: ExtField<F>>(
     all.extend(tables.into_iter().map(Mle::Base));
     let instance = Instance::new(all, terms(coeffs, pairs))
         .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    prove_zero(instance, transcript)
+}
+
+/// Proves `instance` sums to zero and sends the tables' values at the sum-check's point: the
+/// zero-checks' common tail. Returns the proof and the point.
+fn prove_zero<F: BaseField, E: ExtField<F>>(
+    instance: Instance<F, E>,
+    transcript: &mut Transcript,
+) -> (ProductProof<E>, Vec<E>) {
     let out = sumcheck::prove(instance, E::ZERO, transcript);
     transcript.append_fields(b"product-values", &out.table_values);
     (
@@ -319,15 +328,7 @@ pub fn prove_saturating<F: BaseField, E: ExtField<F>>(
     all.extend([y, n].into_iter().chain(hi).chain(lo).map(Mle::Base));
     let instance = Instance::new(all, saturating_terms::<F, E>(&lambda, limit, limbs, bits))
         .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
-    let out = sumcheck::prove(instance, E::ZERO, transcript);
-    transcript.append_fields(b"product-values", &out.table_values);
-    (
-        ProductProof {
-            sumcheck: out.proof,
-            values: out.table_values,
-        },
-        out.point,
-    )
+    prove_zero(instance, transcript)
 }
 
 /// Verifies [`prove_saturating`] with `limbs` limbs for each of `o_hi`, `o_lo`; returns `ρ`

@@ -348,17 +348,7 @@ pub fn accuracy_statement_digest(
     h.update(model.architecture_json().as_bytes());
     h.update(&commitment.root);
     h.update(&commitment.num_vars.to_le_bytes());
-    h.update(&(inputs.len() as u64).to_le_bytes());
-    for x in inputs {
-        h.update(&(x.len() as u64).to_le_bytes());
-        for v in x.iter() {
-            h.update(&v.to_le_bytes());
-        }
-    }
-    h.update(&(labels.len() as u64).to_le_bytes());
-    for &l in labels {
-        h.update(&(l as u64).to_le_bytes());
-    }
+    hash_dataset(&mut h, inputs, labels);
     *h.finalize().as_bytes()
 }
 
@@ -708,4 +698,21 @@ pub fn verify_accuracy<F: BaseField + FftField, E: ExtField<F>>(
         Some(&rel),
     )
     .map(|_| ())
+}
+
+/// Hashes a labelled dataset into `h`: its count, every input (its length and values) and every
+/// label, each count and value as 8 little-endian bytes (the accuracy statement's digest and
+/// the shards' dataset digest, `spec/accuracy.md`).
+pub(crate) fn hash_dataset(h: &mut blake3::Hasher, inputs: &[&[i64]], labels: &[usize]) {
+    h.update(&(inputs.len() as u64).to_le_bytes());
+    for x in inputs {
+        h.update(&(x.len() as u64).to_le_bytes());
+        for v in x.iter() {
+            h.update(&v.to_le_bytes());
+        }
+    }
+    h.update(&(labels.len() as u64).to_le_bytes());
+    for &l in labels {
+        h.update(&(l as u64).to_le_bytes());
+    }
 }

@@ -255,17 +255,7 @@ pub fn commitment_id(commitment: &crate::pcs::basefold::Commitment) -> String {
 pub fn dataset_digest(inputs: &[&[i64]], labels: &[usize]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(b"zkcnn-accuracy-dataset-v1");
-    h.update(&(inputs.len() as u64).to_le_bytes());
-    for x in inputs {
-        h.update(&(x.len() as u64).to_le_bytes());
-        for v in x.iter() {
-            h.update(&v.to_le_bytes());
-        }
-    }
-    h.update(&(labels.len() as u64).to_le_bytes());
-    for &l in labels {
-        h.update(&(l as u64).to_le_bytes());
-    }
+    super::accuracy::hash_dataset(&mut h, inputs, labels);
     *h.finalize().as_bytes()
 }
 
