@@ -17,12 +17,25 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// (`mimalloc.h`; `libmimalloc-sys` names no constant for it).
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// The purge delay's defaults (milliseconds): mimalloc v2's and v3's.
+const PURGE_DELAY_DEFAULTS: [std::ffi::c_long; 2] = [10, 1000];
+
 /// Turns mimalloc's purging off (`-1`: never). Call first thing in `main`, before any thread
-/// is spawned (mimalloc's option setters are not thread-safe).
+/// is spawned (mimalloc's option setters are not thread-safe). Does nothing unless the linked
+/// mimalloc is v2 or v3 and the option still holds its default: a later mimalloc whose enum
+/// moved is left alone, and so is a delay the user set (`MIMALLOC_PURGE_DELAY`).
 #[allow(dead_code)] // not every root that includes this file calls it
 pub fn keep_freed_memory() {
-    // SAFETY: `mi_option_set` writes one integer option of the allocator; the index is the
-    // purge delay's in the mimalloc this crate links (checked against its headers), and no
-    // other thread exists yet to race on it.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) }
+    // SAFETY: `mi_version` and `mi_option_get` read the allocator's version and one integer
+    // option (initializing it from the environment), `mi_option_set` writes it; the index is
+    // the purge delay's in mimalloc v2 and v3 (checked against their headers, and guarded by the
+    // version and the default above), and no other thread exists yet to race on it.
+    unsafe {
+        let major = libmimalloc_sys::mi_version() / 10_000;
+        if matches!(major, 2 | 3)
+            && PURGE_DELAY_DEFAULTS.contains(&libmimalloc_sys::mi_option_get(PURGE_DELAY))
+        {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, -1);
+        }
+    }
 }
