@@ -1,5 +1,7 @@
 //! Profiling aid: zero-knowledge proofs' phases, one proof after another on one commitment
-//! (`cargo run --release --example zk_phases [vgg] [runs]`; one run by default).
+//! (`cargo run --release --example zk_phases [vgg] [runs] [verifies]`; one run by default), then
+//! the last proof verified `verifies` times (0 by default) beside a transparent proof of the same
+//! model and input, each verification timed (the verifier's profile: run it under `perf`).
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::model::zoo;
 use zkcnn::network;
@@ -36,7 +38,7 @@ fn main() {
     for run in 0..runs {
         let mut phases = Vec::new();
         let t = std::time::Instant::now();
-        let (_, proof) = network::zk::prove_zk_timed::<Goldilocks, GoldilocksExt2, _>(
+        let (output, proof) = network::zk::prove_zk_timed::<Goldilocks, GoldilocksExt2, _>(
             &model,
             &mut c,
             network::zk::ZkProverInput::Public(&input),
@@ -51,9 +53,67 @@ fn main() {
             minor_faults(),
             list.join(", ")
         );
-        last = Some(proof);
+        last = Some((output, proof));
     }
-    let Some(proof) = last else { return };
+    let Some((output, proof)) = last else { return };
+    {
+        use ark_serialize::CanonicalSerialize;
+        let o = &proof.opening.opening;
+        let kib = |b: usize| format!("{:.1} KiB", b as f64 / 1024.0);
+        eprintln!(
+            "zero-knowledge proof {}: advice commitment {}, sum-checks {}, convolutions {}, range check {}, opening {} (reduction {}, rounds {}, base leaves {}, masks' blocks {}, folded leaves {})",
+            kib(proof.compressed_size()),
+            kib(proof.advice.compressed_size()),
+            kib(proof.sumchecks.compressed_size()),
+            kib(proof.convs.compressed_size()),
+            kib(proof.range.compressed_size()),
+            kib(proof.opening.compressed_size()),
+            kib(o.reduction.compressed_size()),
+            kib(o.rounds.compressed_size()),
+            kib(o.base.compressed_size()),
+            kib(o.masks.compressed_size()),
+            kib(o.folded.compressed_size()),
+        );
+    }
+    let verifies: usize = std::env::args()
+        .nth(3)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
+    if verifies > 0 {
+        let architecture = model.architecture();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let zk = timed(verifies, || {
+            network::verify_zk(&architecture, &c.commitment, &x, &y, &proof).unwrap()
+        });
+        let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&model).unwrap();
+        let (_, plain) =
+            network::prove::<Goldilocks, GoldilocksExt2>(&model, &committed, &input).unwrap();
+        let checked = committed.public.check(&architecture).unwrap();
+        let parts: Vec<String> = plain
+            .part_sizes()
+            .iter()
+            .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
+            .collect();
+        let opening: Vec<String> = plain
+            .opening
+            .part_sizes()
+            .iter()
+            .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
+            .collect();
+        eprintln!(
+            "transparent proof: {} (opening: {})",
+            parts.join(", "),
+            opening.join(", ")
+        );
+        let transparent = timed(verifies, || {
+            network::verify(&architecture, &checked, &x, &y, &plain).unwrap()
+        });
+        eprintln!(
+            "verify, median of {verifies}: zero-knowledge {zk:.2?}, transparent {transparent:.2?} ({:.2}x)",
+            zk.as_secs_f64() / transparent.as_secs_f64()
+        );
+    }
     eprintln!(
         "model f̂ vars {} polys {}, advice f̂ vars {} polys {}",
         c.commitment.inner.num_vars,
@@ -61,6 +121,19 @@ fn main() {
         proof.advice.inner.num_vars,
         proof.advice.inner.num_polys
     );
+}
+
+/// The median time of `runs` calls of `f`.
+fn timed(runs: usize, mut f: impl FnMut()) -> std::time::Duration {
+    let mut t: Vec<_> = (0..runs)
+        .map(|_| {
+            let s = std::time::Instant::now();
+            f();
+            s.elapsed()
+        })
+        .collect();
+    t.sort();
+    t[runs / 2]
 }
 
 /// The process's minor page faults so far (`/proc/self/stat`'s tenth field; 0 if unreadable).

@@ -44,42 +44,55 @@ pub struct StatementHasher {
     buf: Vec<u8>,
 }
 
+/// How many bytes [`StatementHasher`] gathers before it hashes them: blake3 hashes a long input
+/// several chunks at a time, and thousands of 8-byte updates one by one.
+const HASH_BATCH: usize = 1 << 16;
+
 impl StatementHasher {
     /// A hasher for the statement named `domain`.
     pub fn new(domain: &'static [u8]) -> Self {
         let mut h = Self {
             hasher: blake3::Hasher::new(),
-            buf: Vec::new(),
+            buf: Vec::with_capacity(HASH_BATCH + 1024),
         };
         h.u64(domain.len() as u64);
-        h.hasher.update(domain);
+        h.bytes(domain);
         h
+    }
+
+    /// Hashes raw bytes (gathered, then hashed in batches: the digest is that of the
+    /// concatenation of everything hashed).
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= HASH_BATCH {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
     }
 
     /// Hashes a `u64` (little-endian).
     pub fn u64(&mut self, x: u64) {
-        self.hasher.update(&x.to_le_bytes());
+        self.bytes(&x.to_le_bytes());
     }
 
     /// Hashes one field element (its canonical bytes, as [`TranscriptExt::append_field`]).
     pub fn field<G: Field>(&mut self, x: &G) {
-        for_each_field_chunk(x, |b| {
-            self.hasher.update(b);
-        });
+        field_bytes(x, &mut self.buf);
+        self.bytes(&[]);
     }
 
     /// Hashes a slice of field elements, prefixed by its length.
     pub fn fields<G: Field>(&mut self, xs: &[G]) {
         self.u64(xs.len() as u64);
-        self.buf.clear();
         for x in xs {
             field_bytes(x, &mut self.buf);
         }
-        self.hasher.update(&self.buf);
+        self.bytes(&[]);
     }
 
     /// Absorbs the digest into `transcript` under `label`.
-    pub fn absorb_into(self, transcript: &mut Transcript, label: &'static [u8]) {
+    pub fn absorb_into(mut self, transcript: &mut Transcript, label: &'static [u8]) {
+        self.hasher.update(&self.buf);
         transcript.append_message(label, self.hasher.finalize().as_bytes());
     }
 }

@@ -539,7 +539,10 @@ impl<E: Field> Ledger<E> {
             .ok_or(DischargeError::Placement { part, segment })?;
         let degree = E::extension_degree() as usize;
         let available = (1usize << packing.vars(segment)) / degree;
-        let mut weights: BTreeMap<usize, E> = BTreeMap::new();
+        // Per entry of the masks' segment its weight, in increasing entry order (a stable sort
+        // of the terms, then each entry's terms summed in the order they came).
+        let basis = basis::<F, E>();
+        let mut terms_by_entry: Vec<(usize, E)> = Vec::new();
         let mut value = E::ZERO;
         for (terms, v) in &self.forms {
             let lambda: E = transcript.challenge_field(b"zk-deferred-combine");
@@ -552,18 +555,31 @@ impl<E: Field> Ledger<E> {
                     });
                 }
                 // An E entry is its coordinates in the basis of E over F, entries i·D .. i·D + D.
-                for (k, basis) in basis::<F, E>().into_iter().enumerate() {
-                    *weights.entry(i * degree + k).or_insert(E::ZERO) += lambda * a * basis;
+                let la = lambda * a;
+                for (k, b) in basis.iter().enumerate() {
+                    terms_by_entry.push((i * degree + k, la * b));
                 }
             }
         }
-        let vars = packing.vars(segment);
+        terms_by_entry.sort_by_key(|&(e, _)| e);
+        let mut weights: Vec<(usize, E)> = Vec::with_capacity(terms_by_entry.len());
+        for (e, w) in terms_by_entry {
+            match weights.last_mut() {
+                Some((last, sum)) if *last == e => *sum += w,
+                _ => weights.push((e, w)),
+            }
+        }
+        // The segment's block is aligned and holds the segment from its start: entry `e` of it
+        // is entry `offset + e` of the packed table, whose point is that index's bits.
+        let (offset, num_vars) = (packing.offset(segment), packing.num_vars());
         let mut claims: Vec<(Vec<E>, E)> = weights
             .into_iter()
             .filter(|(_, w)| !w.is_zero())
             .map(|(e, w)| {
-                let bits: Vec<E> = (0..vars).map(|b| E::from(((e >> b) & 1) as u64)).collect();
-                (packing.point(segment, &bits), w)
+                let index = offset + e;
+                let mut point = Vec::with_capacity(num_vars + 1);
+                point.extend((0..num_vars).map(|b| E::from(((index >> b) & 1) as u64)));
+                (point, w)
             })
             .collect();
         // Public values join the same form (one group, one μ): they lie on the masks' commitment.
@@ -860,8 +876,10 @@ fn nonzero<E: Field>(transcript: &mut Transcript) -> E {
 /// commitment padded beyond the packing) is extended with zeros. `None` if a high coordinate is
 /// not boolean (a claim spanning columns).
 pub fn column_point<E: Field>(z: &[E], table_vars: usize) -> Option<(usize, Vec<E>)> {
+    // Room for the mask coordinate the ledger appends.
+    let mut p = Vec::with_capacity(table_vars.max(z.len()) + 1);
     if z.len() <= table_vars {
-        let mut p = z.to_vec();
+        p.extend_from_slice(z);
         p.resize(table_vars, E::ZERO);
         return Some((0, p));
     }
@@ -874,7 +892,8 @@ pub fn column_point<E: Field>(z: &[E], table_vars: usize) -> Option<(usize, Vec<
             return None;
         }
     }
-    Some((column, low.to_vec()))
+    p.extend_from_slice(low);
+    Some((column, p))
 }
 
 /// The base-field coordinates of fresh masks, as the masks' segment holds them.

@@ -31,7 +31,7 @@ use super::Claim;
 use crate::codec::DecodeError;
 use crate::field::{lift, BaseField, ExtField};
 use crate::parallel::collect_indexed;
-use crate::poly::{combined_eq, eq_eval, evaluate_base, Mle};
+use crate::poly::{combined_eq, eq_eval, eq_sum, evaluate_base, Mle};
 use crate::sumcheck::{self, Instance, RoundProver, SumcheckError, Term};
 use crate::transcript::TranscriptExt;
 use ark_ff::{BigInteger, FftField, Field, PrimeField};
@@ -1040,12 +1040,13 @@ fn claimed_sum<E: Field>(coeffs: &[E], values: &[E]) -> E {
 
 /// `Σ_c coeff_c·eq(z_c, point)` over the claims on polynomial `poly`: its `G_poly` at `point`.
 pub(super) fn g_at<E: Field>(claims: &[Claim<E>], coeffs: &[E], poly: usize, point: &[E]) -> E {
-    claims
+    let terms: Vec<(&[E], E)> = claims
         .iter()
         .zip(coeffs)
         .filter(|(c, _)| c.poly == poly)
-        .map(|(c, &a)| a * eq_eval(&c.point, point))
-        .sum()
+        .map(|(c, &a)| (c.point.as_slice(), a))
+        .collect();
+    eq_sum(&terms, point)
 }
 
 /// `Σ_c coeff_c·eq(points_c, (bound, free))`: a weight `Σ_c coeff_c·eq(points_c, ·)` whose first
