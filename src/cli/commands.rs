@@ -485,13 +485,7 @@ fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError>
         network::proof::batch_statement_digest(&model, &file.commitment.commitment, &xr, &yr);
     let proof = network::BatchProof::<F, E>::from_bytes(&bytes, digest)
         .map_err(|e| proof_format(e, &bytes, &a.proof))?;
-    let (checked, check_took) = progress.step("checking the model commitment", || {
-        file.commitment.check(&model)
-    });
-    let checked = checked.map_err(|e| CliError::Rejected {
-        path: show(&a.commitment),
-        reason: format!("the model commitment's check failed: {e}"),
-    })?;
+    let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying the batch", || {
         network::verify_batch(&model, &checked, &xr, &yr, &proof)
     });
@@ -559,16 +553,7 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
     let digest = network::statement_digest(&model, &file.commitment.commitment, &x, &y);
     let proof = network::Proof::<F, E>::from_bytes(&bytes, digest)
         .map_err(|e| proof_format(e, &bytes, &a.proof))?;
-    // The commitment's check (the committed table holds a model of this architecture) runs
-    // on every verification: it costs milliseconds, and a verifier then relies on nothing it
-    // did not check itself.
-    let (checked, check_took) = progress.step("checking the model commitment", || {
-        file.commitment.check(&model)
-    });
-    let checked = checked.map_err(|e| CliError::Rejected {
-        path: show(&a.commitment),
-        reason: format!("the model commitment's check failed: {e}"),
-    })?;
+    let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying", || {
         network::verify(&model, &checked, &x, &y, &proof)
     });
@@ -798,6 +783,50 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
     Ok(Report { text, json: j })
 }
 
+/// The model commitment's check (the committed table holds a model of this architecture), run
+/// on every verification: it costs milliseconds, and a verifier then relies on nothing it did
+/// not check itself. The checked commitment and how long the check took.
+fn check_commitment(
+    file: &CommitmentFile,
+    model: &Model,
+    path: &Path,
+    progress: &Progress,
+) -> Result<(network::CheckedCommitment, std::time::Duration), CliError> {
+    let (checked, took) = progress.step("checking the model commitment", || {
+        file.commitment.check(model)
+    });
+    let checked = checked.map_err(|e| CliError::Rejected {
+        path: show(path),
+        reason: format!("the model commitment's check failed: {e}"),
+    })?;
+    Ok((checked, took))
+}
+
+/// What an accuracy verification reads beside its proof: the architecture, the model
+/// commitment, the inputs (one or a batch) as integer rows, and one label per input.
+struct Labelled {
+    model: Model,
+    file: CommitmentFile,
+    xs: Vec<Vec<i64>>,
+    labels: Vec<usize>,
+}
+
+/// Reads [`Labelled`] from `verify`'s arguments (the labels in the output's place).
+fn read_labelled(a: &VerifyArgs) -> Result<Labelled, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let inputs = files::read_inputs(&a.input, &model)?.into_vec();
+    let labels = read_labels(&a.output, inputs.len())?;
+    let xs = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    Ok(Labelled {
+        model,
+        file,
+        xs,
+        labels,
+    })
+}
+
 /// The labels of an accuracy proof: a `.npy` array of `n` integers, or a JSON array of them.
 fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, CliError> {
     let bytes = files::read_at_most(
@@ -949,16 +978,13 @@ fn prove_accuracy(
 /// Verifies a transparent accuracy proof against the inputs (a `.npy` batch, or one input)
 /// and their labels (the output argument); `Ok` only when it is valid.
 fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
-    let model = files::read_architecture(&a.model)?;
-    plan(&model, &a.model)?;
-    let file = read_commitment(&a.commitment, &model, &a.model)?;
-    let inputs = match files::read_inputs(&a.input, &model)? {
-        files::Inputs::Batch(xs) => xs,
-        files::Inputs::One(x) => vec![x],
-    };
-    let n = inputs.len();
-    let labels = read_labels(&a.output, n)?;
-    let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    let Labelled {
+        model,
+        file,
+        xs,
+        labels,
+    } = read_labelled(a)?;
+    let n = xs.len();
     let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
     let bytes = files::read_at_most(
         "proof",
@@ -974,13 +1000,7 @@ fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliErr
     );
     let proof = network::AccuracyProof::<F, E>::from_bytes(&bytes, digest)
         .map_err(|e| proof_format(e, &bytes, &a.proof))?;
-    let (checked, check_took) = progress.step("checking the model commitment", || {
-        file.commitment.check(&model)
-    });
-    let checked = checked.map_err(|e| CliError::Rejected {
-        path: show(&a.commitment),
-        reason: format!("the model commitment's check failed: {e}"),
-    })?;
+    let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying the accuracy", || {
         network::verify_accuracy(&model, &checked, &xr, &labels, &proof)
     });
@@ -1020,16 +1040,13 @@ const MAX_SHARD_PROOF_BYTES: u64 = 1 << 32;
 /// the inputs and labels (`network::shards`): the manifest's model commitment and dataset,
 /// the cover, then every shard's proof on its slice; prints the summed count.
 fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
-    let model = files::read_architecture(&a.model)?;
-    plan(&model, &a.model)?;
-    let file = read_commitment(&a.commitment, &model, &a.model)?;
-    let inputs = match files::read_inputs(&a.input, &model)? {
-        files::Inputs::Batch(xs) => xs,
-        files::Inputs::One(x) => vec![x],
-    };
-    let n = inputs.len();
-    let labels = read_labels(&a.output, n)?;
-    let xs: Vec<Vec<i64>> = inputs.iter().map(|x| x.iter().copied().collect()).collect();
+    let Labelled {
+        model,
+        file,
+        xs,
+        labels,
+    } = read_labelled(a)?;
+    let n = xs.len();
     let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
     let bytes = files::read_at_most(
         "shard manifest",
@@ -1082,13 +1099,7 @@ fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError
             bytes: b,
         })
         .collect();
-    let (checked, check_took) = progress.step("checking the model commitment", || {
-        file.commitment.check(&model)
-    });
-    let checked = checked.map_err(|e| CliError::Rejected {
-        path: show(&a.commitment),
-        reason: format!("the model commitment's check failed: {e}"),
-    })?;
+    let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying the shards", || {
         network::verify_accuracy_shards::<F, E>(&model, &checked, &xr, &labels, &set, a.allow_gaps)
     });

@@ -434,6 +434,16 @@ pub enum Inputs {
     Batch(Vec<ArrayD<i64>>),
 }
 
+impl Inputs {
+    /// The inputs in order: one, or the batch's.
+    pub fn into_vec(self) -> Vec<ArrayD<i64>> {
+        match self {
+            Inputs::One(x) => vec![x],
+            Inputs::Batch(xs) => xs,
+        }
+    }
+}
+
 /// `[1, 6, 6]` → `1, 6, 6`.
 fn shape_list(shape: &[usize]) -> String {
     shape
