@@ -66,6 +66,16 @@ pub struct Manifest {
     pub shards: Vec<ShardEntry>,
 }
 
+/// Whether `path` names a file inside the manifest's folder: relative, not empty, every
+/// component a plain name (or `.`), none `..`, no root or drive prefix.
+fn inside_folder(path: &str) -> bool {
+    use std::path::Component;
+    let p = std::path::Path::new(path);
+    p.components().any(|c| matches!(c, Component::Normal(_)))
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
 /// Why a set of shard proofs is refused. `shard` is a position in the manifest (from 0).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
@@ -83,6 +93,17 @@ pub enum ShardError {
     /// No shards, or more than [`MAX_SHARDS`].
     #[error("the manifest has {0} shards; it takes 1 to {MAX_SHARDS}")]
     ShardCount(usize),
+    /// A shard's proof path is not a relative path inside the manifest's folder (absolute,
+    /// empty, or with a `..` component): a verifier reads only files beside the manifest.
+    #[error(
+        "shard {shard}: proof path '{path}' is not a relative path inside the manifest's folder"
+    )]
+    ProofPath {
+        /// The shard.
+        shard: usize,
+        /// Its proof path.
+        path: String,
+    },
     /// The manifest is for another model commitment.
     #[error("the manifest is for model commitment {manifest}, not {given}")]
     ModelCommitment {
@@ -199,6 +220,14 @@ impl Manifest {
         }
         if m.shards.is_empty() || m.shards.len() > MAX_SHARDS {
             return Err(ShardError::ShardCount(m.shards.len()));
+        }
+        for (shard, e) in m.shards.iter().enumerate() {
+            if !inside_folder(&e.proof) {
+                return Err(ShardError::ProofPath {
+                    shard,
+                    path: e.proof.clone(),
+                });
+            }
         }
         Ok(m)
     }

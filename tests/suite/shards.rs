@@ -405,6 +405,39 @@ fn manifest(d: &Data<G, X>) -> Manifest {
     }
 }
 
+/// A manifest names its proofs by paths inside its folder: absolute paths, `..` and empty
+/// paths are refused when it is read, naming the shard (a verifier reads nothing else).
+#[test]
+fn proof_paths_stay_in_the_manifest_folder() {
+    let d = data();
+    let good = manifest(d);
+    for (path, ok) in [
+        ("shard-0.proof", true),
+        ("./proofs/shard-0.proof", true),
+        ("/etc/passwd", false),
+        ("../shard-0.proof", false),
+        ("proofs/../../x", false),
+        ("", false),
+        (".", false),
+    ] {
+        let mut m = good.clone();
+        m.shards[1].proof = path.to_string();
+        let read = Manifest::from_json(m.to_json().as_bytes());
+        if ok {
+            assert_eq!(read.unwrap(), m, "{path}");
+        } else {
+            assert_eq!(
+                read.unwrap_err(),
+                ShardError::ProofPath {
+                    shard: 1,
+                    path: path.to_string()
+                },
+                "{path}"
+            );
+        }
+    }
+}
+
 /// The manifest round-trips through JSON and names its statement: another commitment, another
 /// dataset (one label, one input value, one input fewer) are refused.
 #[test]
