@@ -408,20 +408,21 @@ pub fn zk_mask_len(vars: usize) -> usize {
 /// tables' `t̂_i(ρ, β)` in table order.
 pub type ZkZeroCheckProof<E> = MaskedProof<E>;
 
-/// The instance's terms with `γ^k` for pair `k`, and which of `[eq, t_0, …]` are private.
-fn zk_terms<E: Field>(
-    gamma: E,
-    tables: usize,
-    pairs: &[(usize, usize)],
-) -> (Vec<Term<E>>, Vec<bool>) {
+/// The instance's terms with `γ^k` for pair `k` over `[eq, t_0, …]`.
+fn zk_terms<E: Field>(gamma: E, pairs: &[(usize, usize)]) -> Vec<Term<E>> {
     let coeffs: Vec<E> = std::iter::successors(Some(E::ONE), |&c| Some(c * gamma))
         .take(pairs.len())
         .collect();
+    terms(&coeffs, pairs)
+}
+
+/// Which of `[eq, t_0, …, t_{T−1}]` are private: all but `eq`.
+fn zk_private(tables: usize) -> Vec<bool> {
     let mut private = vec![true; 1 + tables];
     if let Some(p) = private.first_mut() {
         *p = false;
     }
-    (terms(&coeffs, pairs), private)
+    private
 }
 
 /// Checks that every pair names one of `tables` tables and that there is a pair.
@@ -441,6 +442,115 @@ fn check_pairs(tables: usize, pairs: &[(usize, usize)]) -> Result<(), LayerError
         }),
         _ => Ok(()),
     }
+}
+
+/// The names of a zero-knowledge zero-check's errors: the step and the prover's refusals.
+struct ZkNames {
+    /// The step (`LayerError::Sumcheck`).
+    step: &'static str,
+    /// A table of the wrong size (`LayerError::Count`).
+    entries: &'static str,
+    /// The wrong number of fresh masks (`LayerError::Count`).
+    fresh: &'static str,
+}
+
+const ZK_NAMES: ZkNames = ZkNames {
+    step: "zero-check (zero knowledge)",
+    entries: "zero-check (zero knowledge) table entries",
+    fresh: "zero-check (zero knowledge) fresh masks",
+};
+
+/// Checks a zero-knowledge zero-check's shapes before any challenge is drawn: every table of
+/// `2^vars` entries and [`zk_mask_len`] fresh masks; returns the Libra mask.
+fn zk_mask<F, E: Field>(
+    names: &ZkNames,
+    vars: usize,
+    tables: &[&[F]],
+    fresh: &[E],
+) -> Result<Mask<E>, LayerError> {
+    if let Some(t) = tables.iter().find(|t| t.len() != 1 << vars) {
+        return Err(LayerError::Count {
+            what: names.entries,
+            expected: 1 << vars,
+            got: t.len(),
+        });
+    }
+    Mask::from_entries(vars + 1, fresh)
+        .filter(|_| fresh.len() == zk_mask_len(vars))
+        .ok_or(LayerError::Count {
+            what: names.fresh,
+            expected: zk_mask_len(vars),
+            got: fresh.len(),
+        })
+}
+
+/// The zero-knowledge zero-checks' common part, after their challenges: the masked sum-check of
+/// `Σ_x eq(r, x)·terms(x) = 0` over instance tables `[eq(r, ·), t_0, …]` (`terms` index them so,
+/// table 0 public, the rest private and committed), with the Libra `mask` (of degree
+/// [`ZK_DEGREE`], checked by [`zk_mask`]); every table's claim at `ρ` in table order, then the
+/// mask's form.
+fn prove_masked_zero<F: BaseField, E: ExtField<F>>(
+    r: &[E],
+    terms: Vec<Term<E>>,
+    tables: &[&[F]],
+    mask: &Mask<E>,
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (ZkZeroCheckProof<E>, Vec<Deferred<E>>) {
+    let private = zk_private(tables.len());
+    debug_assert_eq!(masked_degree(&terms, &private), ZK_DEGREE);
+    let mut all = Vec::with_capacity(1 + tables.len());
+    all.push(Mle::Ext(eq_table(r)));
+    all.extend(tables.iter().map(|t| Mle::Base(t.to_vec())));
+    let instance = Instance::new(all, terms)
+        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    // Instance table `1 + i` is the caller's table `i`.
+    let scalar = |i: usize, rho: &[E]| scalars.mask_at(i.saturating_sub(1), rho);
+    let out = prove_masked_with(instance, E::ZERO, &private, &scalar, mask, transcript);
+    let mut deferred: Vec<Deferred<E>> = out
+        .proof
+        .values
+        .iter()
+        .enumerate()
+        .map(|(table, &value)| Deferred::Masked {
+            table,
+            point: out.point.clone(),
+            beta: out.beta,
+            value,
+        })
+        .collect();
+    deferred.push(Deferred::Masks {
+        terms: mask_terms(&out.point, out.beta, out.weight, ZK_DEGREE, 0),
+        value: out.weight * out.mask_value,
+    });
+    (out.proof, deferred)
+}
+
+/// Verifies [`prove_masked_zero`] over `tables` private tables, after the challenges: the claims
+/// (one `Masked` per table at `ρ`, then the Libra mask's form).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+fn verify_masked_zero<E: Field>(
+    step: &'static str,
+    vars: usize,
+    r: &[E],
+    terms: &[Term<E>],
+    tables: usize,
+    proof: &ZkZeroCheckProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    let private = zk_private(tables);
+    let claim = verify_masked(vars, ZK_DEGREE, E::ZERO, tables, proof, transcript)
+        .map_err(|source| LayerError::Sumcheck { step, source })?;
+    let eq = eq_eval(r, &claim.point);
+    let ids: Vec<usize> = (0..tables).collect();
+    claim
+        .deferred(terms, &private, &[eq], &ids, ZK_DEGREE)
+        .map_err(|source| LayerError::Sumcheck { step, source })
 }
 
 /// Proves `Σ_x eq(r, x)·Σ_k γ^k·t_{a_k}(x)·t_{b_k}(x) = 0` in zero knowledge (`spec/zk.md`,
@@ -470,49 +580,13 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
     check_pairs(tables.len(), pairs)?;
-    if let Some(t) = tables.iter().find(|t| t.len() != 1 << vars) {
-        return Err(LayerError::Count {
-            what: "zero-check (zero knowledge) table entries",
-            expected: 1 << vars,
-            got: t.len(),
-        });
-    }
-    let mask = Mask::from_entries(vars + 1, fresh)
-        .filter(|_| fresh.len() == zk_mask_len(vars))
-        .ok_or(LayerError::Count {
-            what: "zero-check (zero knowledge) fresh masks",
-            expected: zk_mask_len(vars),
-            got: fresh.len(),
-        })?;
+    let mask = zk_mask(&ZK_NAMES, vars, tables, fresh)?;
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
     let gamma: E = transcript.challenge_field(ZK_BATCH);
-    let (terms, private) = zk_terms(gamma, tables.len(), pairs);
-    debug_assert_eq!(masked_degree(&terms, &private), ZK_DEGREE);
-    let mut all = Vec::with_capacity(1 + tables.len());
-    all.push(Mle::Ext(eq_table(&r)));
-    all.extend(tables.iter().map(|t| Mle::Base(t.to_vec())));
-    let instance = Instance::new(all, terms)
-        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
-    // Instance table `1 + i` is the caller's table `i`.
-    let scalar = |i: usize, rho: &[E]| scalars.mask_at(i.saturating_sub(1), rho);
-    let out = prove_masked_with(instance, E::ZERO, &private, &scalar, &mask, transcript);
-    let mut deferred: Vec<Deferred<E>> = out
-        .proof
-        .values
-        .iter()
-        .enumerate()
-        .map(|(table, &value)| Deferred::Masked {
-            table,
-            point: out.point.clone(),
-            beta: out.beta,
-            value,
-        })
-        .collect();
-    deferred.push(Deferred::Masks {
-        terms: mask_terms(&out.point, out.beta, out.weight, ZK_DEGREE, 0),
-        value: out.weight * out.mask_value,
-    });
-    Ok((out.proof, deferred))
+    let terms = zk_terms(gamma, pairs);
+    Ok(prove_masked_zero(
+        &r, terms, tables, &mask, scalars, transcript,
+    ))
 }
 
 /// Verifies [`prove_zk`] over `vars` variables, `tables` private tables and `pairs`; returns the
@@ -531,18 +605,93 @@ pub fn verify_zk<E: Field>(
     proof: &ZkZeroCheckProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<Deferred<E>>, LayerError> {
-    const STEP: &str = "zero-check (zero knowledge)";
     check_pairs(tables, pairs)?;
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
     let gamma: E = transcript.challenge_field(ZK_BATCH);
-    let (terms, private) = zk_terms(gamma, tables, pairs);
-    let claim = verify_masked(vars, ZK_DEGREE, E::ZERO, tables, proof, transcript)
-        .map_err(|source| LayerError::Sumcheck { step: STEP, source })?;
-    let eq = eq_eval(&r, &claim.point);
-    let ids: Vec<usize> = (0..tables).collect();
-    claim
-        .deferred(&terms, &private, &[eq], &ids, ZK_DEGREE)
-        .map_err(|source| LayerError::Sumcheck { step: STEP, source })
+    let terms = zk_terms(gamma, pairs);
+    verify_masked_zero(ZK_NAMES.step, vars, &r, &terms, tables, proof, transcript)
+}
+
+/// Label of a zero-knowledge saturating zero-check's batching coefficients `λ_hi, λ_lo`.
+pub const ZK_SATURATE_BATCH: &[u8] = b"zk-saturate-batch";
+
+const ZK_SATURATING_NAMES: ZkNames = ZkNames {
+    step: "saturating zero-check (zero knowledge)",
+    entries: "saturating zero-check (zero knowledge) table entries",
+    fresh: "saturating zero-check (zero knowledge) fresh masks",
+};
+
+/// The tables a saturating zero-check takes: `y, n` and `limbs` limbs each of `o_hi`, `o_lo`.
+fn check_saturating_tables(tables: usize, limbs: usize) -> Result<(), LayerError> {
+    let expected = 2 + 2 * limbs;
+    if limbs == 0 || tables != expected {
+        return Err(LayerError::Count {
+            what: "saturating zero-check (zero knowledge) tables",
+            expected: 2 + 2 * limbs.max(1),
+            got: tables,
+        });
+    }
+    Ok(())
+}
+
+/// A saturating requantization's zero-check in zero knowledge (`spec/zk.md`, "Saturating
+/// requantization, in zero-knowledge mode"): at `r` drawn as [`ZK_POINT`] and `λ_hi, λ_lo` as
+/// [`ZK_SATURATE_BATCH`], the masked sum-check with left-hand side 0 of
+/// `Σ_x eq(r, x)·(y·n + λ_hi·o_hi·(L − y) + λ_lo·o_lo·(L − n))`, `o_• = Σ_j 2^{j·bits}·•_j`
+/// (`L = limit`, public): [`prove_saturating`]'s polynomial, masked as [`prove_zk`]'s. `tables`
+/// are `[y, n, hi_0, …, hi_{k−1}, lo_0, …, lo_{k−1}]` (`k = limbs ≥ 1`, each of `2^vars`
+/// entries, committed), the claims' tables in that order; `fresh` and `scalars` as for
+/// [`prove_zk`] ([`zk_mask_len`] fresh masks: the same degree 3). Returns the proof and the
+/// claims, exactly [`verify_saturating_zk`]'s list.
+///
+/// Refuses (`LayerError::Count`) a table count other than `2 + 2k`, tables not of `2^vars`
+/// entries and a wrong number of fresh masks.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_saturating_zk<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    limit: i64,
+    bits: u32,
+    limbs: usize,
+    tables: &[&[F]],
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
+    check_saturating_tables(tables.len(), limbs)?;
+    let mask = zk_mask(&ZK_SATURATING_NAMES, vars, tables, fresh)?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(ZK_SATURATE_BATCH, 2);
+    let terms = saturating_terms::<F, E>(&lambda, limit, limbs, bits);
+    Ok(prove_masked_zero(
+        &r, terms, tables, &mask, scalars, transcript,
+    ))
+}
+
+/// Verifies [`prove_saturating_zk`] over `vars` variables with `limbs` limbs for each of
+/// `o_hi`, `o_lo`; returns the claims for the proof's opening (one `Masked` per table —
+/// `y, n`, the `hi` limbs, the `lo` limbs — at `ρ`, then the Libra mask's form on the fresh
+/// masks `0 .. zk_mask_len(vars)`), the prover's list for an honest proof.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_saturating_zk<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    limit: i64,
+    bits: u32,
+    limbs: usize,
+    proof: &ZkZeroCheckProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    let tables = 2 + 2 * limbs;
+    check_saturating_tables(tables, limbs)?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(ZK_SATURATE_BATCH, 2);
+    let terms = saturating_terms::<F, E>(&lambda, limit, limbs, bits);
+    let step = ZK_SATURATING_NAMES.step;
+    verify_masked_zero(step, vars, &r, &terms, tables, proof, transcript)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use zkcnn::layers::LayerError;
 use zkcnn::model::{Add, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
 use zkcnn::network::cheat::{self, WitnessMut};
 use zkcnn::network::plan::{Overflow, Plan, Requant};
-use zkcnn::network::{self, ConvPolicy, NetworkError, VerifyError};
+use zkcnn::network::{self, ConvPolicy, VerifyError};
 
 type G = Goldilocks;
 type G2 = GoldilocksExt2;
@@ -251,16 +251,91 @@ fn the_flag_is_off_by_default_and_absent_from_the_json() {
     assert_eq!((o.limit, o.bits, o.hi.len(), o.lo.len()), (L, 7, 1, 1));
 }
 
+/// Commits `m` with the hiding commitment, proves `x` in zero knowledge and verifies; returns
+/// the output and the proof's verdict.
+fn zk_prove_verify<F: BaseField + FftField, E: ExtField<F>>(
+    m: &Model,
+    x: &ArrayD<i64>,
+    seed: u64,
+) -> (Vec<i64>, Result<(), VerifyError>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+    let (out, proof) = network::prove_zk::<F, E, _>(m, &mut committed, x, &mut rng).unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let verdict = network::verify_zk(&m.architecture(), &committed.commitment, &xs, &y, &proof);
+    (y, verdict)
+}
+
 #[test]
-fn zero_knowledge_refuses_a_saturating_layer_by_name() {
+fn zero_knowledge_proofs_of_saturating_layers_round_trip() {
+    // Every requantizing kind (conv, add, average pool, dense; the ReLU after the add is fused)
+    // saturating high and low, as the transparent oracle test checks of the same model.
+    let m = chain(1, 5, 1, 6, true);
+    for seed in 0..2 {
+        let x = input(&[2, 4, 4], seed);
+        let want = oracle(&m, &x);
+        assert!(
+            want[0].contains(&L) && want[0].contains(&-L),
+            "{:?}",
+            want[0]
+        );
+        let (y, verdict) = zk_prove_verify::<G, G2>(&m, &x, seed);
+        verdict.unwrap();
+        assert_eq!(y, want[5]);
+    }
+    let m = chain(2, 5, 1, 6, true);
+    let x = input(&[2, 4, 4], 7);
+    let (y, verdict) = zk_prove_verify::<Bn254Fr, Bn254Fr>(&m, &x, 7);
+    verdict.unwrap();
+    assert_eq!(y, oracle(&m, &x)[5]);
+    // The dense model, an output saturated each way and one inside, on both fields.
+    let (m, x, _) = mixed();
+    let want: Vec<i64> = zkcnn::model::infer_output(&m, &x)
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
+    for seed in [3, 4] {
+        let (y, verdict) = if seed == 3 {
+            zk_prove_verify::<G, G2>(&m, &x, seed)
+        } else {
+            zk_prove_verify::<Bn254Fr, Bn254Fr>(&m, &x, seed)
+        };
+        verdict.unwrap();
+        assert_eq!(y, want);
+    }
+}
+
+#[test]
+fn a_saturating_proof_does_not_verify_as_the_plain_model() {
+    // The flag is in the architecture: the plain model's verifier refuses the commitment.
     let m = chain(4, 5, 1, 6, true);
+    let x = input(&[2, 4, 4], 4);
     let mut rng = StdRng::seed_from_u64(4);
-    let Err(err) = network::commit_model_zk::<G, G2, _>(&m, &mut rng) else {
-        panic!("a saturating model commits for zero knowledge");
-    };
-    match err {
-        NetworkError::Unsupported { layer: 0, what } => assert!(what.contains("saturating")),
-        other => panic!("{other:?}"),
+    let mut committed = network::commit_model_zk::<G, G2, _>(&m, &mut rng).unwrap();
+    let (out, proof) = network::prove_zk::<G, G2, _>(&m, &mut committed, &x, &mut rng).unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let plain = chain(4, 5, 1, 6, false);
+    assert!(network::verify_zk(&plain, &committed.commitment, &xs, &y, &proof).is_err());
+    network::verify_zk(&m, &committed.commitment, &xs, &y, &proof).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Random shifts (overflowing or not) and inputs in zero knowledge: the proof verifies and
+    /// its output is the oracle's.
+    #[test]
+    fn random_shifts_round_trip_in_zero_knowledge(
+        seed in 0u64..1 << 32, s0 in 0u32..12, s3 in 0u32..4, s5 in 0u32..14,
+    ) {
+        let m = chain(seed, s0, s3, s5, true);
+        let x = input(&[2, 4, 4], seed ^ 0x5a);
+        let (y, verdict) = zk_prove_verify::<G, G2>(&m, &x, seed);
+        prop_assert_eq!(verdict, Ok(()));
+        prop_assert_eq!(y, oracle(&m, &x)[5].clone());
     }
 }
 
