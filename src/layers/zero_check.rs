@@ -850,6 +850,50 @@ mod zk_tests {
         MaxPool,
         /// `a·b = 0` and `a·c = 0` with `a` one table in both pairs.
         Shared,
+        /// A saturating requantization ([`prove_saturating_zk`]): segments `y, n`, then
+        /// [`SAT_LIMBS`] limbs each of `o_hi`, `o_lo` (limbs of [`SAT_BITS`] bits, `L = SAT_L`).
+        Saturating,
+    }
+
+    /// The saturating case's `L = 2^{B−1} − 1`, limb width `B` and limbs per overflow.
+    const SAT_L: i64 = 3;
+    const SAT_BITS: u32 = 3;
+    const SAT_LIMBS: usize = 2;
+
+    /// Proves the case's zero-check: [`prove_saturating_zk`] for [`Case::Saturating`] (its
+    /// pairs unused), [`prove_zk`] otherwise.
+    fn prove_case<F: BaseField, E: ExtField<F>>(
+        case: Case,
+        vars: usize,
+        tables: &[&[F]],
+        pairs: &[(usize, usize)],
+        fresh: &[E],
+        scalars: &impl TableMasks<E>,
+        transcript: &mut Transcript,
+    ) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
+        if case == Case::Saturating {
+            prove_saturating_zk(
+                vars, SAT_L, SAT_BITS, SAT_LIMBS, tables, fresh, scalars, transcript,
+            )
+        } else {
+            prove_zk(vars, tables, pairs, fresh, scalars, transcript)
+        }
+    }
+
+    /// Verifies [`prove_case`].
+    fn verify_case<F: BaseField, E: ExtField<F>>(
+        case: Case,
+        vars: usize,
+        tables: usize,
+        pairs: &[(usize, usize)],
+        proof: &ZkZeroCheckProof<E>,
+        transcript: &mut Transcript,
+    ) -> Result<Vec<Deferred<E>>, LayerError> {
+        if case == Case::Saturating {
+            verify_saturating_zk::<F, E>(vars, SAT_L, SAT_BITS, SAT_LIMBS, proof, transcript)
+        } else {
+            verify_zk(vars, tables, pairs, proof, transcript)
+        }
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -900,6 +944,29 @@ mod zk_tests {
                     vec![(0, 1), (2, 3), (4, 5)],
                 )
             }
+            Case::Saturating => {
+                // q beyond ±L both ways: y = clamp(q, 0, L), n = clamp(−q, 0, L), the
+                // overflows max(±q − L, 0) in limbs.
+                let q: Vec<i64> = draw().iter().map(|&v| 5 * v).collect();
+                let y = q.iter().map(|&v| v.clamp(0, SAT_L)).collect();
+                let n = q.iter().map(|&v| (-v).clamp(0, SAT_L)).collect();
+                let limbs = |o: Vec<i64>| -> Vec<Vec<i64>> {
+                    (0..SAT_LIMBS)
+                        .map(|j| {
+                            o.iter()
+                                .map(|&v| (v >> (j as u32 * SAT_BITS)) & ((1 << SAT_BITS) - 1))
+                                .collect()
+                        })
+                        .collect()
+                };
+                let hi = limbs(q.iter().map(|&v| (v - SAT_L).max(0)).collect());
+                let lo = limbs(q.iter().map(|&v| (-v - SAT_L).max(0)).collect());
+                let mut segs = vec![y, n];
+                segs.extend(hi);
+                segs.extend(lo);
+                let tables = (0..segs.len()).map(|s| vec![(s, 1)]).collect();
+                (segs, tables, Vec::new())
+            }
             Case::Shared => {
                 let a = draw();
                 let (b, c) = (draw(), draw());
@@ -922,6 +989,12 @@ mod zk_tests {
             Case::Requant => (honest[0][0], honest[1][0]) = (3, 0),
             Case::Shared => (honest[0][0], honest[1][0], honest[2][0]) = (5, 0, 0),
             Case::MaxPool => {}
+            // q = 1: y = 1 < L, no overflow.
+            Case::Saturating => {
+                for (s, v) in honest.iter_mut().zip([1, 0, 0, 0, 0, 0]) {
+                    s[0] = v;
+                }
+            }
         }
         let mut committed = honest.clone();
         if cheat != Cheat::None {
@@ -930,6 +1003,8 @@ mod zk_tests {
                 // A maximum equal to neither input.
                 Case::MaxPool => committed[4][0] += 1,
                 Case::Shared => committed[1][0] = 1,
+                // o_hi = 1 with y < L: only o_hi·(L − y) = 0 fails.
+                Case::Saturating => committed[2][0] = 1,
             }
         }
         if cheat == Cheat::Product {
@@ -944,7 +1019,9 @@ mod zk_tests {
     }
 
     /// What the verifier is given.
+    #[derive(Clone)]
     struct Run<F: Field, E: Field> {
+        case: Case,
         vars: usize,
         tables: usize,
         pairs: Vec<(usize, usize)>,
@@ -1008,8 +1085,10 @@ mod zk_tests {
             tables: &w.tables,
         };
         let mut tp = start(&commitment);
-        let (proof, deferred) = prove_zk(vars, &refs, &w.pairs, &fresh, &scalars, &mut tp).unwrap();
-        let expected = verify_zk(
+        let (proof, deferred) =
+            prove_case(case, vars, &refs, &w.pairs, &fresh, &scalars, &mut tp).unwrap();
+        let expected = verify_case::<F, E>(
+            case,
             vars,
             tables.len(),
             &w.pairs,
@@ -1047,6 +1126,7 @@ mod zk_tests {
             })
             .unwrap();
         Run {
+            case,
             vars,
             tables: tables.len(),
             pairs: w.pairs,
@@ -1066,8 +1146,10 @@ mod zk_tests {
 
     fn verify<F: BaseField + FftField, E: ExtField<F>>(run: &Run<F, E>) -> Result<(), Failure> {
         let mut t = start(&run.commitment);
-        let claims = verify_zk(run.vars, run.tables, &run.pairs, &run.proof, &mut t)
-            .map_err(Failure::Layer)?;
+        let claims = verify_case::<F, E>(
+            run.case, run.vars, run.tables, &run.pairs, &run.proof, &mut t,
+        )
+        .map_err(Failure::Layer)?;
         let mut ledger = Ledger::new();
         ledger
             .defer(claims, &run.placed, 0)
@@ -1084,7 +1166,7 @@ mod zk_tests {
             .map_err(Failure::Discharge)
     }
 
-    const CASES: [Case; 3] = [Case::Requant, Case::MaxPool, Case::Shared];
+    const CASES: [Case; 4] = [Case::Requant, Case::MaxPool, Case::Shared, Case::Saturating];
 
     #[test]
     fn the_zero_knowledge_zero_check_round_trips_on_both_fields() {
@@ -1196,6 +1278,124 @@ mod zk_tests {
     }
 
     #[test]
+    fn a_tampered_saturating_zero_check_is_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let honest = prove::<F, E>(6, Case::Saturating, 3, Cheat::None);
+        assert_eq!(verify(&honest), Ok(()));
+        let edit = |change: &dyn Fn(&mut Run<F, E>)| {
+            let mut run = honest.clone();
+            change(&mut run);
+            verify(&run)
+        };
+        // y, n and every overflow limb are masked values, each bound by the opening.
+        let values = honest.proof.values.len();
+        assert_eq!(values, 2 + 2 * SAT_LIMBS);
+        for i in 0..values {
+            let got = edit(&|r| r.proof.values[i] += E::ONE);
+            assert!(
+                matches!(got, Err(Failure::Discharge(DischargeError::Opening(_)))),
+                "value {i}: {got:?}"
+            );
+        }
+        let got = edit(&|r| r.proof.zk.mask_sum += E::ONE);
+        assert!(matches!(got, Err(Failure::Discharge(_))), "{got:?}");
+        for j in 0..honest.proof.zk.sumcheck.rounds.len() {
+            let got = edit(&|r| r.proof.zk.sumcheck.rounds[j].evals[1] += E::ONE);
+            assert!(got.is_err(), "round {j}");
+        }
+        let step = "saturating zero-check (zero knowledge)";
+        assert_eq!(
+            edit(&|r| {
+                r.proof.values.pop();
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step,
+                source: sumcheck::SumcheckError::MaskedValues {
+                    expected: 6,
+                    got: 5
+                }
+            }))
+        );
+        assert_eq!(
+            edit(&|r| {
+                r.proof.zk.sumcheck.rounds.pop();
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step,
+                source: sumcheck::SumcheckError::RoundCount {
+                    expected: 4,
+                    got: 3
+                }
+            }))
+        );
+        // Verified as the plain y·n zero-check (two tables): its count is refused.
+        assert_eq!(
+            edit(&|r| {
+                r.case = Case::Requant;
+                r.tables = 2;
+                r.pairs = vec![(0, 1)];
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step: "zero-check (zero knowledge)",
+                source: sumcheck::SumcheckError::MaskedValues {
+                    expected: 2,
+                    got: 6
+                }
+            }))
+        );
+        let mut t = start(&honest.commitment);
+        assert_eq!(
+            verify_saturating_zk::<F, E>(3, SAT_L, SAT_BITS, 0, &honest.proof, &mut t),
+            Err(LayerError::Count {
+                what: "saturating zero-check (zero knowledge) tables",
+                expected: 4,
+                got: 2
+            })
+        );
+    }
+
+    #[test]
+    fn the_saturating_prover_refuses_wrong_shapes() {
+        type E = GoldilocksExt2;
+        let t = vec![Goldilocks::ZERO; 8];
+        let scalars = crate::zk::ExplicitMasks::<E>(vec![vec![E::ZERO; 8]; 6]);
+        let fresh = vec![E::ZERO; zk_mask_len(3)];
+        let mut tr = Transcript::new(b"t");
+        let six: Vec<&[Goldilocks]> = vec![&t; 6];
+        let mut prove = |limbs: usize, tables: &[&[Goldilocks]], fresh: &[E]| {
+            prove_saturating_zk(3, SAT_L, SAT_BITS, limbs, tables, fresh, &scalars, &mut tr)
+                .map(|_| ())
+        };
+        let count = |what, expected, got| {
+            Err(LayerError::Count {
+                what,
+                expected,
+                got,
+            })
+        };
+        assert_eq!(
+            prove(2, &six[..5], &fresh),
+            count("saturating zero-check (zero knowledge) tables", 6, 5)
+        );
+        assert_eq!(
+            prove(0, &six[..2], &fresh),
+            count("saturating zero-check (zero knowledge) tables", 4, 2)
+        );
+        assert_eq!(
+            prove(2, &six, &fresh[1..]),
+            count("saturating zero-check (zero knowledge) fresh masks", 13, 12)
+        );
+        let mut short = six.clone();
+        short[4] = &t[..4];
+        assert_eq!(
+            prove(2, &short, &fresh),
+            count("saturating zero-check (zero knowledge) table entries", 8, 4)
+        );
+        assert_eq!(prove(2, &six, &fresh), Ok(()));
+    }
+
+    #[test]
     fn the_prover_refuses_wrong_shapes() {
         type E = GoldilocksExt2;
         let t = vec![Goldilocks::ZERO; 8];
@@ -1286,7 +1486,8 @@ mod zk_tests {
             let (t, combos, pairs) = (t.clone(), combos.clone(), pairs.clone());
             move |rnd: &Randomness<E>| -> Proven<E> {
                 let refs: Vec<&[F]> = t.iter().map(Vec::as_slice).collect();
-                let (proof, claims) = prove_zk(
+                let (proof, claims) = prove_case(
+                    case,
                     vars,
                     &refs,
                     &pairs,
@@ -1309,8 +1510,15 @@ mod zk_tests {
         };
         let (va, vb) = (value(&ta), value(&tb));
         let verify = |p: &[MaskedProof<E>]| {
-            let claims =
-                verify_zk(vars, ta.len(), &pairs, &p[0], &mut Transcript::new(LABEL)).unwrap();
+            let claims = verify_case::<F, E>(
+                case,
+                vars,
+                ta.len(),
+                &pairs,
+                &p[0],
+                &mut Transcript::new(LABEL),
+            )
+            .unwrap();
             (claims, Vec::new())
         };
         let stages = |claims: &[Deferred<E>], _: &[E]| -> Vec<Stage<E>> {

@@ -674,11 +674,297 @@ fn cheating_provers_are_rejected_on_both_fields() {
     cheating_provers::<Bn254Fr, Bn254Fr>();
 }
 
-/// Padded positions of a saturating layer: the dense output 3 → 4 entries (one padded), where
-/// o_hi = o_lo = 1 keeps the relation but not the zero-check, and o_hi = 1 alone breaks the
-/// relation.
+// ---------------------------------------------------------------------------------------------
+// Zero knowledge: tamper tests and cheating provers through the zero-knowledge prover.
+
+const ZK_STEP: &str = "saturating zero-check (zero knowledge)";
+
+/// Whether `r` is a rejection at the zero-knowledge opening (where the zero-knowledge proof
+/// checks every relation, zero-check and range claim it deferred).
+fn at_opening(r: &Result<(), VerifyError>) -> bool {
+    matches!(
+        r,
+        Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
+    )
+}
+
+fn zk_tamper_errors<F: BaseField + FftField, E: ExtField<F>>() {
+    let m = dense(9, 4);
+    let plan = cheat::zk_plan::<F, E>(&m, false).unwrap();
+    let k = plan
+        .requant_of(0)
+        .unwrap()
+        .overflow
+        .as_ref()
+        .unwrap()
+        .hi
+        .len();
+    let x = input(&[8], 9);
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut committed = network::commit_model_zk::<F, E, _>(&m, &mut rng).unwrap();
+    let (out, proof) = network::prove_zk::<F, E, _>(&m, &mut committed, &x, &mut rng).unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let c = committed.commitment.clone();
+    let check = |edit: &dyn Fn(&mut network::ZkNetworkProof<F, E>)| {
+        let mut p = proof.clone();
+        edit(&mut p);
+        network::verify_zk(&m, &c, &xs, &y, &p)
+    };
+    check(&|_| {}).unwrap();
+    // Proof order: layer 1's step and zero-check, then layer 0's step and zero-check (the
+    // last sum-check); each zero-check sends y, n and the 2k overflow limbs, masked.
+    let at = proof.sumchecks.len() - 1;
+    assert_eq!(proof.sumchecks[at].values.len(), 2 + 2 * k);
+    let k1 = cheat::zk_plan::<F, E>(&m, false)
+        .unwrap()
+        .requant_of(1)
+        .unwrap()
+        .overflow
+        .as_ref()
+        .unwrap()
+        .hi
+        .len();
+    assert_eq!(
+        proof.sumchecks[at - 2].values.len(),
+        2 + 2 * k1,
+        "layer 1's"
+    );
+    // Every masked value is bound: its claim, or the mask's form, fails at the opening.
+    for v in 0..2 + 2 * k {
+        let got = check(&|p| p.sumchecks[at].values[v] += E::ONE);
+        assert!(at_opening(&got), "value {v}: {got:?}");
+    }
+    // The layer step's masked values of the overflow limbs (its last 2k), likewise.
+    let step = &proof.sumchecks[at - 1];
+    let n = step.values.len();
+    for v in n - 2 * k..n {
+        let got = check(&|p| p.sumchecks[at - 1].values[v] += E::ONE);
+        assert!(at_opening(&got), "layer step value {v}: {got:?}");
+    }
+    let got = check(&|p| p.sumchecks[at].zk.mask_sum += E::ONE);
+    assert!(at_opening(&got), "{got:?}");
+    for j in 0..proof.sumchecks[at].zk.sumcheck.rounds.len() {
+        let got = check(&|p| p.sumchecks[at].zk.sumcheck.rounds[j].evals[0] += E::ONE);
+        assert!(got.is_err(), "round {j}");
+    }
+    // Shapes: exact errors.
+    let layer0 = |source| Err(VerifyError::Layer { layer: 0, source });
+    assert_eq!(
+        check(&|p| {
+            p.sumchecks[at].values.pop();
+        }),
+        layer0(LayerError::Sumcheck {
+            step: ZK_STEP,
+            source: zkcnn::sumcheck::SumcheckError::MaskedValues {
+                expected: 2 + 2 * k,
+                got: 1 + 2 * k,
+            },
+        })
+    );
+    assert_eq!(
+        check(&|p| p.sumchecks[at].values.push(E::ONE)),
+        layer0(LayerError::Sumcheck {
+            step: ZK_STEP,
+            source: zkcnn::sumcheck::SumcheckError::MaskedValues {
+                expected: 2 + 2 * k,
+                got: 3 + 2 * k,
+            },
+        })
+    );
+    let rounds = proof.sumchecks[at].zk.sumcheck.rounds.len();
+    assert_eq!(
+        check(&|p| {
+            p.sumchecks[at].zk.sumcheck.rounds.pop();
+        }),
+        layer0(LayerError::Sumcheck {
+            step: ZK_STEP,
+            source: zkcnn::sumcheck::SumcheckError::RoundCount {
+                expected: rounds,
+                got: rounds - 1,
+            },
+        })
+    );
+    // The plain zero-check's proof (two values) in its place.
+    assert!(matches!(
+        check(&|p| p.sumchecks[at].values.truncate(2)),
+        Err(VerifyError::Layer {
+            layer: 0,
+            source: LayerError::Sumcheck { step: ZK_STEP, .. }
+        })
+    ));
+}
+
 #[test]
-fn padded_overflow_edits_are_rejected() {
+fn tampered_zero_knowledge_saturating_zero_checks_fail_exactly() {
+    zk_tamper_errors::<G, G2>();
+    zk_tamper_errors::<Bn254Fr, Bn254Fr>();
+}
+
+/// A cheating zero-knowledge prover on the dense model: `edit(requant, overflow, witness)`
+/// after layer 0 (the zero-knowledge plan's segments), everything else honest — the masks,
+/// the range check and the opening on the edited tables. Returns the edited output and the
+/// verdict.
+fn zk_cheat<F: BaseField + FftField, E: ExtField<F>>(
+    m: &Model,
+    x: &ArrayD<i64>,
+    mut edit: impl FnMut(&Requant, &Overflow, WitnessMut<'_, F>),
+) -> (Vec<i64>, Result<(), VerifyError>) {
+    let plan = cheat::zk_plan::<F, E>(m, false).unwrap();
+    let r = plan.requant_of(0).unwrap().clone();
+    let o = r.overflow.clone().unwrap();
+    let mut rng = StdRng::seed_from_u64(21);
+    let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+    let (out, proof) = cheat::prove_zk_edited::<F, E, _>(
+        m,
+        &mut committed,
+        network::zk::ZkProverInput::Public(x),
+        |l, w| {
+            if l == 0 {
+                edit(&r, &o, w)
+            }
+        },
+        |_| {},
+        &mut rng,
+    )
+    .unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let verdict = network::verify_zk(&m.architecture(), &committed.commitment, &xs, &y, &proof);
+    (y, verdict)
+}
+
+#[track_caller]
+fn caught_at_opening(r: Result<(), VerifyError>) {
+    assert!(at_opening(&r), "{r:?}");
+}
+
+/// The transparent cheating provers' edits (`cheating_provers`), through the zero-knowledge
+/// prover. Every one is rejected at the opening: the zero-knowledge verifier defers the
+/// relation, the zero-check and the range check to it.
+fn zk_cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
+    let (m, x, [hi, lo, mid]) = mixed();
+    let s = 5;
+    let (y, verdict) = zk_cheat::<F, E>(&m, &x, |_, _, _| {});
+    verdict.unwrap();
+
+    // 1. The clipped output replaced by the unclipped value (y = q, o_hi = 0), the next layer
+    //    ignoring that entry: only y's range fails.
+    let mut m1 = m.clone();
+    let Layer::Dense(d1) = &mut m1.layers[1] else {
+        unreachable!()
+    };
+    for o in 0..4 {
+        d1.weights[o * 4 + hi] = 0;
+    }
+    let (_, verdict) = zk_cheat::<F, E>(&m1, &x, |r, o, w| {
+        let extra: i64 =
+            o.hi.iter()
+                .enumerate()
+                .map(|(j, &seg)| value(w.advice[seg][hi]) << (8 * j))
+                .sum();
+        w.advice[r.y][hi] += from_i64::<F>(extra);
+        for &seg in &o.hi {
+            w.advice[seg][hi] = F::ZERO;
+        }
+    });
+    caught_at_opening(verdict);
+
+    // 2. y = L with o_hi = 1 where q < L, the remainder paying (a negative limb: its range)
+    //    or not (the relation).
+    for pay in [true, false] {
+        let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
+            let yv = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
+            w.advice[r.y][mid] = from_i64::<F>(L);
+            w.advice[r.n][mid] = F::ZERO;
+            w.advice[o.hi[0]][mid] = F::ONE;
+            if pay {
+                w.advice[r.limbs[0].0][mid] -= from_i64::<F>((L + 1 - yv) << s);
+            }
+        });
+        caught_at_opening(verdict);
+    }
+    // 2b. … with a negative o_hi = q − L: only o_hi's limb range.
+    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
+        let q = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
+        w.advice[r.y][mid] = from_i64::<F>(L);
+        w.advice[r.n][mid] = F::ZERO;
+        w.advice[o.hi[0]][mid] = from_i64::<F>(q - L);
+    });
+    caught_at_opening(verdict);
+
+    // 3. o_hi and o_lo both nonzero: where the output saturates high only o_lo·(L − n) = 0
+    //    fails; low, only o_hi·(L − y) = 0; inside, both.
+    for at in [hi, lo, mid] {
+        let (y2, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
+            w.advice[o.hi[0]][at] += F::ONE;
+            w.advice[o.lo[0]][at] += F::ONE;
+        });
+        assert_eq!(y2, y, "the statement is the honest one");
+        assert!(
+            at_opening(&verdict),
+            "position {at} (hi {hi}, lo {lo}, mid {mid}): {verdict:?}"
+        );
+    }
+
+    // 4. A negative overflow hidden in the remainder (its range), or moved to o_hi (the
+    //    relation).
+    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
+        let olo: i64 =
+            o.lo.iter()
+                .enumerate()
+                .map(|(j, &seg)| value(w.advice[seg][lo]) << (8 * j))
+                .sum();
+        for &seg in &o.lo {
+            w.advice[seg][lo] = F::ZERO;
+        }
+        w.advice[r.limbs[0].0][lo] -= from_i64::<F>(olo << s);
+    });
+    caught_at_opening(verdict);
+    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
+        for (&h, &l) in o.hi.iter().zip(&o.lo) {
+            w.advice[h][lo] = w.advice[l][lo];
+            w.advice[l][lo] = F::ZERO;
+        }
+    });
+    caught_at_opening(verdict);
+
+    // 5. One overflow limb edited alone: the relation.
+    for hi_side in [true, false] {
+        let (_, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
+            let seg = if hi_side { o.hi[0] } else { o.lo[0] };
+            w.advice[seg][mid] += F::ONE;
+        });
+        caught_at_opening(verdict);
+    }
+}
+
+#[test]
+fn zero_knowledge_cheating_provers_are_rejected_on_both_fields() {
+    zk_cheating_provers::<G, G2>();
+    zk_cheating_provers::<Bn254Fr, Bn254Fr>();
+}
+
+/// Padded positions in zero knowledge: the dense output 3 → 4 entries, o_hi = o_lo = 1 at the
+/// padded one (the zero-check) and o_hi = 1 alone (the relation).
+#[test]
+fn zero_knowledge_padded_overflow_edits_are_rejected() {
+    let m = padded_dense();
+    let x = input(&[8], 11);
+    let pad = 3;
+    for both in [true, false] {
+        let (_, verdict) = zk_cheat::<G, G2>(&m, &x, |_, o, w| {
+            w.advice[o.hi[0]][pad] += from_i64::<G>(1);
+            if both {
+                w.advice[o.lo[0]][pad] += from_i64::<G>(1);
+            }
+        });
+        caught_at_opening(verdict);
+    }
+}
+
+/// The dense model with 3 outputs at layer 0 (padded to 4).
+fn padded_dense() -> Model {
     let mut m = dense(11, 5);
     let Layer::Dense(d) = &mut m.layers[0] else {
         unreachable!()
@@ -691,6 +977,15 @@ fn padded_overflow_edits_are_rejected() {
     };
     d1.in_features = 3;
     d1.weights = (0..12).map(|i| i % 7 - 3).collect();
+    m
+}
+
+/// Padded positions of a saturating layer: the dense output 3 → 4 entries (one padded), where
+/// o_hi = o_lo = 1 keeps the relation but not the zero-check, and o_hi = 1 alone breaks the
+/// relation.
+#[test]
+fn padded_overflow_edits_are_rejected() {
+    let m = padded_dense();
     let x = input(&[8], 11);
     let pad = 3;
     for both in [true, false] {
