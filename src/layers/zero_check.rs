@@ -22,7 +22,10 @@
 //! for the caller. Zero knowledge ([`prove_zk`], [`verify_zk`], `spec/zk.md`, "Zero-checks and
 //! flatten, in zero-knowledge mode"): the same sum as one masked sum-check
 //! ([`crate::sumcheck::zk::prove_masked_with`]) whose private tables are the `t_i`; nothing is
-//! sent in the clear, every value is a [`Deferred`] claim.
+//! sent in the clear, every value is a [`Deferred`] claim. A saturating requantization's
+//! batched zero-check ([`prove_saturating`], transparent) has its zero-knowledge version
+//! ([`prove_saturating_zk`], [`verify_saturating_zk`]): the same masked sum-check on its
+//! polynomial (`spec/zk.md`, "Saturating requantization, in zero-knowledge mode").
 
 use super::{LayerError, ProductProof};
 use crate::field::{BaseField, ExtField};

@@ -1090,3 +1090,62 @@ fn lenet5_eval_overflows() {
         count(&sat)
     );
 }
+
+/// The LeNet-5 fixture in zero knowledge, with and without saturation: eval digit 0 both ways
+/// (commit, prove, verify times and the proof's size printed), and digit 1512 (which overflows
+/// at layer 9 without saturation) refused without and proven with. Run by hand (`--ignored`,
+/// `RAYON_NUM_THREADS=2`): the measurement of `spec/zk.md`, "Saturating requantization, in
+/// zero-knowledge mode".
+#[test]
+#[ignore]
+fn lenet5_fixture_in_zero_knowledge_with_saturation() {
+    use std::time::Instant;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let model = Model::from_json(&String::from_utf8(read("model.json")).unwrap()).unwrap();
+    let mut sat = model.clone();
+    sat.saturate = true;
+    let q = model.quantization.clone().unwrap();
+    let images = zkcnn::npy::read_f32(&read("eval-images.npy")).unwrap();
+    let len = images.data.len() / images.shape[0];
+    let digit = |i: usize| {
+        let x: Vec<f32> = images.data[i * len..(i + 1) * len]
+            .iter()
+            .map(|&p| p / 255.0)
+            .collect();
+        let xq = q.quantize_input(&x, model.activation_bits);
+        ArrayD::from_shape_vec(IxDyn(&model.input_shape), xq).unwrap()
+    };
+    for (name, m) in [("plain", &model), ("saturating", &sat)] {
+        let mut rng = StdRng::seed_from_u64(1);
+        let t = Instant::now();
+        let mut committed = network::commit_model_zk::<G, G2, _>(m, &mut rng).unwrap();
+        let commit = t.elapsed();
+        for i in [0usize, 1512] {
+            let x = digit(i);
+            let t = Instant::now();
+            let proven = network::prove_zk::<G, G2, _>(m, &mut committed, &x, &mut rng);
+            let prove = t.elapsed();
+            let (out, proof) = match proven {
+                Ok(p) => p,
+                Err(e) => {
+                    assert!(name == "plain" && i == 1512, "{name} {i}: {e}");
+                    println!("{name}: digit {i} refused: {e}");
+                    continue;
+                }
+            };
+            let xs: Vec<i64> = x.iter().copied().collect();
+            let y: Vec<i64> = out.iter().copied().collect();
+            let c = &committed.commitment;
+            let t = Instant::now();
+            network::verify_zk(&m.architecture(), c, &xs, &y, &proof).unwrap();
+            let verify = t.elapsed();
+            let digest = network::zk_statement_digest(m, c, network::ZkInput::Public(&xs), &y);
+            let bytes = proof.to_bytes(digest).len();
+            println!(
+                "{name}: digit {i}: commit {commit:.2?}, prove {prove:.2?}, verify {verify:.2?}, \
+                 {bytes} bytes"
+            );
+        }
+    }
+}
