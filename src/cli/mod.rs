@@ -168,8 +168,8 @@ struct ImportArgs {
     #[arg(long)]
     name: Option<String>,
     /// Saturating requantization (int8 semantics): clip every requantized value to the
-    /// activation range instead of refusing inputs that leave it. Transparent proofs only (a
-    /// zero-knowledge proof refuses a saturating layer for now).
+    /// activation range instead of refusing inputs that leave it (transparent and
+    /// zero-knowledge proofs alike).
     #[arg(long)]
     saturate: bool,
 }

@@ -22,7 +22,10 @@
 //! for the caller. Zero knowledge ([`prove_zk`], [`verify_zk`], `spec/zk.md`, "Zero-checks and
 //! flatten, in zero-knowledge mode"): the same sum as one masked sum-check
 //! ([`crate::sumcheck::zk::prove_masked_with`]) whose private tables are the `t_i`; nothing is
-//! sent in the clear, every value is a [`Deferred`] claim.
+//! sent in the clear, every value is a [`Deferred`] claim. A saturating requantization's
+//! batched zero-check ([`prove_saturating`], transparent) has its zero-knowledge version
+//! ([`prove_saturating_zk`], [`verify_saturating_zk`]): the same masked sum-check on its
+//! polynomial (`spec/zk.md`, "Saturating requantization, in zero-knowledge mode").
 
 use super::{LayerError, ProductProof};
 use crate::field::{BaseField, ExtField};
@@ -408,20 +411,21 @@ pub fn zk_mask_len(vars: usize) -> usize {
 /// tables' `t̂_i(ρ, β)` in table order.
 pub type ZkZeroCheckProof<E> = MaskedProof<E>;
 
-/// The instance's terms with `γ^k` for pair `k`, and which of `[eq, t_0, …]` are private.
-fn zk_terms<E: Field>(
-    gamma: E,
-    tables: usize,
-    pairs: &[(usize, usize)],
-) -> (Vec<Term<E>>, Vec<bool>) {
+/// The instance's terms with `γ^k` for pair `k` over `[eq, t_0, …]`.
+fn zk_terms<E: Field>(gamma: E, pairs: &[(usize, usize)]) -> Vec<Term<E>> {
     let coeffs: Vec<E> = std::iter::successors(Some(E::ONE), |&c| Some(c * gamma))
         .take(pairs.len())
         .collect();
+    terms(&coeffs, pairs)
+}
+
+/// Which of `[eq, t_0, …, t_{T−1}]` are private: all but `eq`.
+fn zk_private(tables: usize) -> Vec<bool> {
     let mut private = vec![true; 1 + tables];
     if let Some(p) = private.first_mut() {
         *p = false;
     }
-    (terms(&coeffs, pairs), private)
+    private
 }
 
 /// Checks that every pair names one of `tables` tables and that there is a pair.
@@ -441,6 +445,115 @@ fn check_pairs(tables: usize, pairs: &[(usize, usize)]) -> Result<(), LayerError
         }),
         _ => Ok(()),
     }
+}
+
+/// The names of a zero-knowledge zero-check's errors: the step and the prover's refusals.
+struct ZkNames {
+    /// The step (`LayerError::Sumcheck`).
+    step: &'static str,
+    /// A table of the wrong size (`LayerError::Count`).
+    entries: &'static str,
+    /// The wrong number of fresh masks (`LayerError::Count`).
+    fresh: &'static str,
+}
+
+const ZK_NAMES: ZkNames = ZkNames {
+    step: "zero-check (zero knowledge)",
+    entries: "zero-check (zero knowledge) table entries",
+    fresh: "zero-check (zero knowledge) fresh masks",
+};
+
+/// Checks a zero-knowledge zero-check's shapes before any challenge is drawn: every table of
+/// `2^vars` entries and [`zk_mask_len`] fresh masks; returns the Libra mask.
+fn zk_mask<F, E: Field>(
+    names: &ZkNames,
+    vars: usize,
+    tables: &[&[F]],
+    fresh: &[E],
+) -> Result<Mask<E>, LayerError> {
+    if let Some(t) = tables.iter().find(|t| t.len() != 1 << vars) {
+        return Err(LayerError::Count {
+            what: names.entries,
+            expected: 1 << vars,
+            got: t.len(),
+        });
+    }
+    Mask::from_entries(vars + 1, fresh)
+        .filter(|_| fresh.len() == zk_mask_len(vars))
+        .ok_or(LayerError::Count {
+            what: names.fresh,
+            expected: zk_mask_len(vars),
+            got: fresh.len(),
+        })
+}
+
+/// The zero-knowledge zero-checks' common part, after their challenges: the masked sum-check of
+/// `Σ_x eq(r, x)·terms(x) = 0` over instance tables `[eq(r, ·), t_0, …]` (`terms` index them so,
+/// table 0 public, the rest private and committed), with the Libra `mask` (of degree
+/// [`ZK_DEGREE`], checked by [`zk_mask`]); every table's claim at `ρ` in table order, then the
+/// mask's form.
+fn prove_masked_zero<F: BaseField, E: ExtField<F>>(
+    r: &[E],
+    terms: Vec<Term<E>>,
+    tables: &[&[F]],
+    mask: &Mask<E>,
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (ZkZeroCheckProof<E>, Vec<Deferred<E>>) {
+    let private = zk_private(tables.len());
+    debug_assert_eq!(masked_degree(&terms, &private), ZK_DEGREE);
+    let mut all = Vec::with_capacity(1 + tables.len());
+    all.push(Mle::Ext(eq_table(r)));
+    all.extend(tables.iter().map(|t| Mle::Base(t.to_vec())));
+    let instance = Instance::new(all, terms)
+        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
+    // Instance table `1 + i` is the caller's table `i`.
+    let scalar = |i: usize, rho: &[E]| scalars.mask_at(i.saturating_sub(1), rho);
+    let out = prove_masked_with(instance, E::ZERO, &private, &scalar, mask, transcript);
+    let mut deferred: Vec<Deferred<E>> = out
+        .proof
+        .values
+        .iter()
+        .enumerate()
+        .map(|(table, &value)| Deferred::Masked {
+            table,
+            point: out.point.clone(),
+            beta: out.beta,
+            value,
+        })
+        .collect();
+    deferred.push(Deferred::Masks {
+        terms: mask_terms(&out.point, out.beta, out.weight, ZK_DEGREE, 0),
+        value: out.weight * out.mask_value,
+    });
+    (out.proof, deferred)
+}
+
+/// Verifies [`prove_masked_zero`] over `tables` private tables, after the challenges: the claims
+/// (one `Masked` per table at `ρ`, then the Libra mask's form).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+fn verify_masked_zero<E: Field>(
+    step: &'static str,
+    vars: usize,
+    r: &[E],
+    terms: &[Term<E>],
+    tables: usize,
+    proof: &ZkZeroCheckProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    let private = zk_private(tables);
+    let claim = verify_masked(vars, ZK_DEGREE, E::ZERO, tables, proof, transcript)
+        .map_err(|source| LayerError::Sumcheck { step, source })?;
+    let eq = eq_eval(r, &claim.point);
+    let ids: Vec<usize> = (0..tables).collect();
+    claim
+        .deferred(terms, &private, &[eq], &ids, ZK_DEGREE)
+        .map_err(|source| LayerError::Sumcheck { step, source })
 }
 
 /// Proves `Σ_x eq(r, x)·Σ_k γ^k·t_{a_k}(x)·t_{b_k}(x) = 0` in zero knowledge (`spec/zk.md`,
@@ -470,49 +583,13 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
     check_pairs(tables.len(), pairs)?;
-    if let Some(t) = tables.iter().find(|t| t.len() != 1 << vars) {
-        return Err(LayerError::Count {
-            what: "zero-check (zero knowledge) table entries",
-            expected: 1 << vars,
-            got: t.len(),
-        });
-    }
-    let mask = Mask::from_entries(vars + 1, fresh)
-        .filter(|_| fresh.len() == zk_mask_len(vars))
-        .ok_or(LayerError::Count {
-            what: "zero-check (zero knowledge) fresh masks",
-            expected: zk_mask_len(vars),
-            got: fresh.len(),
-        })?;
+    let mask = zk_mask(&ZK_NAMES, vars, tables, fresh)?;
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
     let gamma: E = transcript.challenge_field(ZK_BATCH);
-    let (terms, private) = zk_terms(gamma, tables.len(), pairs);
-    debug_assert_eq!(masked_degree(&terms, &private), ZK_DEGREE);
-    let mut all = Vec::with_capacity(1 + tables.len());
-    all.push(Mle::Ext(eq_table(&r)));
-    all.extend(tables.iter().map(|t| Mle::Base(t.to_vec())));
-    let instance = Instance::new(all, terms)
-        .unwrap_or_else(|e| unreachable!("the zero-check's tables are well formed: {e}"));
-    // Instance table `1 + i` is the caller's table `i`.
-    let scalar = |i: usize, rho: &[E]| scalars.mask_at(i.saturating_sub(1), rho);
-    let out = prove_masked_with(instance, E::ZERO, &private, &scalar, &mask, transcript);
-    let mut deferred: Vec<Deferred<E>> = out
-        .proof
-        .values
-        .iter()
-        .enumerate()
-        .map(|(table, &value)| Deferred::Masked {
-            table,
-            point: out.point.clone(),
-            beta: out.beta,
-            value,
-        })
-        .collect();
-    deferred.push(Deferred::Masks {
-        terms: mask_terms(&out.point, out.beta, out.weight, ZK_DEGREE, 0),
-        value: out.weight * out.mask_value,
-    });
-    Ok((out.proof, deferred))
+    let terms = zk_terms(gamma, pairs);
+    Ok(prove_masked_zero(
+        &r, terms, tables, &mask, scalars, transcript,
+    ))
 }
 
 /// Verifies [`prove_zk`] over `vars` variables, `tables` private tables and `pairs`; returns the
@@ -531,18 +608,93 @@ pub fn verify_zk<E: Field>(
     proof: &ZkZeroCheckProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<Deferred<E>>, LayerError> {
-    const STEP: &str = "zero-check (zero knowledge)";
     check_pairs(tables, pairs)?;
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
     let gamma: E = transcript.challenge_field(ZK_BATCH);
-    let (terms, private) = zk_terms(gamma, tables, pairs);
-    let claim = verify_masked(vars, ZK_DEGREE, E::ZERO, tables, proof, transcript)
-        .map_err(|source| LayerError::Sumcheck { step: STEP, source })?;
-    let eq = eq_eval(&r, &claim.point);
-    let ids: Vec<usize> = (0..tables).collect();
-    claim
-        .deferred(&terms, &private, &[eq], &ids, ZK_DEGREE)
-        .map_err(|source| LayerError::Sumcheck { step: STEP, source })
+    let terms = zk_terms(gamma, pairs);
+    verify_masked_zero(ZK_NAMES.step, vars, &r, &terms, tables, proof, transcript)
+}
+
+/// Label of a zero-knowledge saturating zero-check's batching coefficients `λ_hi, λ_lo`.
+pub const ZK_SATURATE_BATCH: &[u8] = b"zk-saturate-batch";
+
+const ZK_SATURATING_NAMES: ZkNames = ZkNames {
+    step: "saturating zero-check (zero knowledge)",
+    entries: "saturating zero-check (zero knowledge) table entries",
+    fresh: "saturating zero-check (zero knowledge) fresh masks",
+};
+
+/// The tables a saturating zero-check takes: `y, n` and `limbs` limbs each of `o_hi`, `o_lo`.
+fn check_saturating_tables(tables: usize, limbs: usize) -> Result<(), LayerError> {
+    let expected = 2 + 2 * limbs;
+    if limbs == 0 || tables != expected {
+        return Err(LayerError::Count {
+            what: "saturating zero-check (zero knowledge) tables",
+            expected: 2 + 2 * limbs.max(1),
+            got: tables,
+        });
+    }
+    Ok(())
+}
+
+/// A saturating requantization's zero-check in zero knowledge (`spec/zk.md`, "Saturating
+/// requantization, in zero-knowledge mode"): at `r` drawn as [`ZK_POINT`] and `λ_hi, λ_lo` as
+/// [`ZK_SATURATE_BATCH`], the masked sum-check with left-hand side 0 of
+/// `Σ_x eq(r, x)·(y·n + λ_hi·o_hi·(L − y) + λ_lo·o_lo·(L − n))`, `o_• = Σ_j 2^{j·bits}·•_j`
+/// (`L = limit`, public): [`prove_saturating`]'s polynomial, masked as [`prove_zk`]'s. `tables`
+/// are `[y, n, hi_0, …, hi_{k−1}, lo_0, …, lo_{k−1}]` (`k = limbs ≥ 1`, each of `2^vars`
+/// entries, committed), the claims' tables in that order; `fresh` and `scalars` as for
+/// [`prove_zk`] ([`zk_mask_len`] fresh masks: the same degree 3). Returns the proof and the
+/// claims, exactly [`verify_saturating_zk`]'s list.
+///
+/// Refuses (`LayerError::Count`) a table count other than `2 + 2k`, tables not of `2^vars`
+/// entries and a wrong number of fresh masks.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_saturating_zk<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    limit: i64,
+    bits: u32,
+    limbs: usize,
+    tables: &[&[F]],
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
+    check_saturating_tables(tables.len(), limbs)?;
+    let mask = zk_mask(&ZK_SATURATING_NAMES, vars, tables, fresh)?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(ZK_SATURATE_BATCH, 2);
+    let terms = saturating_terms::<F, E>(&lambda, limit, limbs, bits);
+    Ok(prove_masked_zero(
+        &r, terms, tables, &mask, scalars, transcript,
+    ))
+}
+
+/// Verifies [`prove_saturating_zk`] over `vars` variables with `limbs` limbs for each of
+/// `o_hi`, `o_lo`; returns the claims for the proof's opening (one `Masked` per table —
+/// `y, n`, the `hi` limbs, the `lo` limbs — at `ρ`, then the Libra mask's form on the fresh
+/// masks `0 .. zk_mask_len(vars)`), the prover's list for an honest proof.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_saturating_zk<F: BaseField, E: ExtField<F>>(
+    vars: usize,
+    limit: i64,
+    bits: u32,
+    limbs: usize,
+    proof: &ZkZeroCheckProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    let tables = 2 + 2 * limbs;
+    check_saturating_tables(tables, limbs)?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, vars);
+    let lambda: Vec<E> = transcript.challenge_fields(ZK_SATURATE_BATCH, 2);
+    let terms = saturating_terms::<F, E>(&lambda, limit, limbs, bits);
+    let step = ZK_SATURATING_NAMES.step;
+    verify_masked_zero(step, vars, &r, &terms, tables, proof, transcript)
 }
 
 #[cfg(test)]
@@ -701,6 +853,50 @@ mod zk_tests {
         MaxPool,
         /// `a·b = 0` and `a·c = 0` with `a` one table in both pairs.
         Shared,
+        /// A saturating requantization ([`prove_saturating_zk`]): segments `y, n`, then
+        /// [`SAT_LIMBS`] limbs each of `o_hi`, `o_lo` (limbs of [`SAT_BITS`] bits, `L = SAT_L`).
+        Saturating,
+    }
+
+    /// The saturating case's `L = 2^{B−1} − 1`, limb width `B` and limbs per overflow.
+    const SAT_L: i64 = 3;
+    const SAT_BITS: u32 = 3;
+    const SAT_LIMBS: usize = 2;
+
+    /// Proves the case's zero-check: [`prove_saturating_zk`] for [`Case::Saturating`] (its
+    /// pairs unused), [`prove_zk`] otherwise.
+    fn prove_case<F: BaseField, E: ExtField<F>>(
+        case: Case,
+        vars: usize,
+        tables: &[&[F]],
+        pairs: &[(usize, usize)],
+        fresh: &[E],
+        scalars: &impl TableMasks<E>,
+        transcript: &mut Transcript,
+    ) -> Result<(ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
+        if case == Case::Saturating {
+            prove_saturating_zk(
+                vars, SAT_L, SAT_BITS, SAT_LIMBS, tables, fresh, scalars, transcript,
+            )
+        } else {
+            prove_zk(vars, tables, pairs, fresh, scalars, transcript)
+        }
+    }
+
+    /// Verifies [`prove_case`].
+    fn verify_case<F: BaseField, E: ExtField<F>>(
+        case: Case,
+        vars: usize,
+        tables: usize,
+        pairs: &[(usize, usize)],
+        proof: &ZkZeroCheckProof<E>,
+        transcript: &mut Transcript,
+    ) -> Result<Vec<Deferred<E>>, LayerError> {
+        if case == Case::Saturating {
+            verify_saturating_zk::<F, E>(vars, SAT_L, SAT_BITS, SAT_LIMBS, proof, transcript)
+        } else {
+            verify_zk(vars, tables, pairs, proof, transcript)
+        }
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -751,6 +947,29 @@ mod zk_tests {
                     vec![(0, 1), (2, 3), (4, 5)],
                 )
             }
+            Case::Saturating => {
+                // q beyond ±L both ways: y = clamp(q, 0, L), n = clamp(−q, 0, L), the
+                // overflows max(±q − L, 0) in limbs.
+                let q: Vec<i64> = draw().iter().map(|&v| 5 * v).collect();
+                let y = q.iter().map(|&v| v.clamp(0, SAT_L)).collect();
+                let n = q.iter().map(|&v| (-v).clamp(0, SAT_L)).collect();
+                let limbs = |o: Vec<i64>| -> Vec<Vec<i64>> {
+                    (0..SAT_LIMBS)
+                        .map(|j| {
+                            o.iter()
+                                .map(|&v| (v >> (j as u32 * SAT_BITS)) & ((1 << SAT_BITS) - 1))
+                                .collect()
+                        })
+                        .collect()
+                };
+                let hi = limbs(q.iter().map(|&v| (v - SAT_L).max(0)).collect());
+                let lo = limbs(q.iter().map(|&v| (-v - SAT_L).max(0)).collect());
+                let mut segs = vec![y, n];
+                segs.extend(hi);
+                segs.extend(lo);
+                let tables = (0..segs.len()).map(|s| vec![(s, 1)]).collect();
+                (segs, tables, Vec::new())
+            }
             Case::Shared => {
                 let a = draw();
                 let (b, c) = (draw(), draw());
@@ -773,6 +992,12 @@ mod zk_tests {
             Case::Requant => (honest[0][0], honest[1][0]) = (3, 0),
             Case::Shared => (honest[0][0], honest[1][0], honest[2][0]) = (5, 0, 0),
             Case::MaxPool => {}
+            // q = 1: y = 1 < L, no overflow.
+            Case::Saturating => {
+                for (s, v) in honest.iter_mut().zip([1, 0, 0, 0, 0, 0]) {
+                    s[0] = v;
+                }
+            }
         }
         let mut committed = honest.clone();
         if cheat != Cheat::None {
@@ -781,6 +1006,8 @@ mod zk_tests {
                 // A maximum equal to neither input.
                 Case::MaxPool => committed[4][0] += 1,
                 Case::Shared => committed[1][0] = 1,
+                // o_hi = 1 with y < L: only o_hi·(L − y) = 0 fails.
+                Case::Saturating => committed[2][0] = 1,
             }
         }
         if cheat == Cheat::Product {
@@ -795,7 +1022,9 @@ mod zk_tests {
     }
 
     /// What the verifier is given.
+    #[derive(Clone)]
     struct Run<F: Field, E: Field> {
+        case: Case,
         vars: usize,
         tables: usize,
         pairs: Vec<(usize, usize)>,
@@ -859,8 +1088,10 @@ mod zk_tests {
             tables: &w.tables,
         };
         let mut tp = start(&commitment);
-        let (proof, deferred) = prove_zk(vars, &refs, &w.pairs, &fresh, &scalars, &mut tp).unwrap();
-        let expected = verify_zk(
+        let (proof, deferred) =
+            prove_case(case, vars, &refs, &w.pairs, &fresh, &scalars, &mut tp).unwrap();
+        let expected = verify_case::<F, E>(
+            case,
             vars,
             tables.len(),
             &w.pairs,
@@ -898,6 +1129,7 @@ mod zk_tests {
             })
             .unwrap();
         Run {
+            case,
             vars,
             tables: tables.len(),
             pairs: w.pairs,
@@ -917,8 +1149,10 @@ mod zk_tests {
 
     fn verify<F: BaseField + FftField, E: ExtField<F>>(run: &Run<F, E>) -> Result<(), Failure> {
         let mut t = start(&run.commitment);
-        let claims = verify_zk(run.vars, run.tables, &run.pairs, &run.proof, &mut t)
-            .map_err(Failure::Layer)?;
+        let claims = verify_case::<F, E>(
+            run.case, run.vars, run.tables, &run.pairs, &run.proof, &mut t,
+        )
+        .map_err(Failure::Layer)?;
         let mut ledger = Ledger::new();
         ledger
             .defer(claims, &run.placed, 0)
@@ -935,7 +1169,7 @@ mod zk_tests {
             .map_err(Failure::Discharge)
     }
 
-    const CASES: [Case; 3] = [Case::Requant, Case::MaxPool, Case::Shared];
+    const CASES: [Case; 4] = [Case::Requant, Case::MaxPool, Case::Shared, Case::Saturating];
 
     #[test]
     fn the_zero_knowledge_zero_check_round_trips_on_both_fields() {
@@ -1047,6 +1281,124 @@ mod zk_tests {
     }
 
     #[test]
+    fn a_tampered_saturating_zero_check_is_rejected() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let honest = prove::<F, E>(6, Case::Saturating, 3, Cheat::None);
+        assert_eq!(verify(&honest), Ok(()));
+        let edit = |change: &dyn Fn(&mut Run<F, E>)| {
+            let mut run = honest.clone();
+            change(&mut run);
+            verify(&run)
+        };
+        // y, n and every overflow limb are masked values, each bound by the opening.
+        let values = honest.proof.values.len();
+        assert_eq!(values, 2 + 2 * SAT_LIMBS);
+        for i in 0..values {
+            let got = edit(&|r| r.proof.values[i] += E::ONE);
+            assert!(
+                matches!(got, Err(Failure::Discharge(DischargeError::Opening(_)))),
+                "value {i}: {got:?}"
+            );
+        }
+        let got = edit(&|r| r.proof.zk.mask_sum += E::ONE);
+        assert!(matches!(got, Err(Failure::Discharge(_))), "{got:?}");
+        for j in 0..honest.proof.zk.sumcheck.rounds.len() {
+            let got = edit(&|r| r.proof.zk.sumcheck.rounds[j].evals[1] += E::ONE);
+            assert!(got.is_err(), "round {j}");
+        }
+        let step = "saturating zero-check (zero knowledge)";
+        assert_eq!(
+            edit(&|r| {
+                r.proof.values.pop();
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step,
+                source: sumcheck::SumcheckError::MaskedValues {
+                    expected: 6,
+                    got: 5
+                }
+            }))
+        );
+        assert_eq!(
+            edit(&|r| {
+                r.proof.zk.sumcheck.rounds.pop();
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step,
+                source: sumcheck::SumcheckError::RoundCount {
+                    expected: 4,
+                    got: 3
+                }
+            }))
+        );
+        // Verified as the plain y·n zero-check (two tables): its count is refused.
+        assert_eq!(
+            edit(&|r| {
+                r.case = Case::Requant;
+                r.tables = 2;
+                r.pairs = vec![(0, 1)];
+            }),
+            Err(Failure::Layer(LayerError::Sumcheck {
+                step: "zero-check (zero knowledge)",
+                source: sumcheck::SumcheckError::MaskedValues {
+                    expected: 2,
+                    got: 6
+                }
+            }))
+        );
+        let mut t = start(&honest.commitment);
+        assert_eq!(
+            verify_saturating_zk::<F, E>(3, SAT_L, SAT_BITS, 0, &honest.proof, &mut t),
+            Err(LayerError::Count {
+                what: "saturating zero-check (zero knowledge) tables",
+                expected: 4,
+                got: 2
+            })
+        );
+    }
+
+    #[test]
+    fn the_saturating_prover_refuses_wrong_shapes() {
+        type E = GoldilocksExt2;
+        let t = vec![Goldilocks::ZERO; 8];
+        let scalars = crate::zk::ExplicitMasks::<E>(vec![vec![E::ZERO; 8]; 6]);
+        let fresh = vec![E::ZERO; zk_mask_len(3)];
+        let mut tr = Transcript::new(b"t");
+        let six: Vec<&[Goldilocks]> = vec![&t; 6];
+        let mut prove = |limbs: usize, tables: &[&[Goldilocks]], fresh: &[E]| {
+            prove_saturating_zk(3, SAT_L, SAT_BITS, limbs, tables, fresh, &scalars, &mut tr)
+                .map(|_| ())
+        };
+        let count = |what, expected, got| {
+            Err(LayerError::Count {
+                what,
+                expected,
+                got,
+            })
+        };
+        assert_eq!(
+            prove(2, &six[..5], &fresh),
+            count("saturating zero-check (zero knowledge) tables", 6, 5)
+        );
+        assert_eq!(
+            prove(0, &six[..2], &fresh),
+            count("saturating zero-check (zero knowledge) tables", 4, 2)
+        );
+        assert_eq!(
+            prove(2, &six, &fresh[1..]),
+            count("saturating zero-check (zero knowledge) fresh masks", 13, 12)
+        );
+        let mut short = six.clone();
+        short[4] = &t[..4];
+        assert_eq!(
+            prove(2, &short, &fresh),
+            count("saturating zero-check (zero knowledge) table entries", 8, 4)
+        );
+        assert_eq!(prove(2, &six, &fresh), Ok(()));
+    }
+
+    #[test]
     fn the_prover_refuses_wrong_shapes() {
         type E = GoldilocksExt2;
         let t = vec![Goldilocks::ZERO; 8];
@@ -1137,7 +1489,8 @@ mod zk_tests {
             let (t, combos, pairs) = (t.clone(), combos.clone(), pairs.clone());
             move |rnd: &Randomness<E>| -> Proven<E> {
                 let refs: Vec<&[F]> = t.iter().map(Vec::as_slice).collect();
-                let (proof, claims) = prove_zk(
+                let (proof, claims) = prove_case(
+                    case,
                     vars,
                     &refs,
                     &pairs,
@@ -1160,8 +1513,15 @@ mod zk_tests {
         };
         let (va, vb) = (value(&ta), value(&tb));
         let verify = |p: &[MaskedProof<E>]| {
-            let claims =
-                verify_zk(vars, ta.len(), &pairs, &p[0], &mut Transcript::new(LABEL)).unwrap();
+            let claims = verify_case::<F, E>(
+                case,
+                vars,
+                ta.len(),
+                &pairs,
+                &p[0],
+                &mut Transcript::new(LABEL),
+            )
+            .unwrap();
             (claims, Vec::new())
         };
         let stages = |claims: &[Deferred<E>], _: &[E]| -> Vec<Stage<E>> {

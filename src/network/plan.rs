@@ -56,6 +56,9 @@ pub struct Overflow {
     pub limit: i64,
     /// `K`: `o_hi, o_lo < 2^K`.
     pub bits: u32,
+    /// The limbs' width `B` (`range_bits`; the top limb may be narrower): limb `j` weighs
+    /// `2^{jB}`.
+    pub limb_bits: u32,
     /// Segments of `o_hi`'s limbs, little-endian.
     pub hi: Vec<usize>,
     /// Segments of `o_lo`'s limbs, little-endian.
@@ -461,6 +464,7 @@ impl Plan {
             Overflow {
                 limit: (1i64 << (t - 1)) - 1,
                 bits: overflow_bits,
+                limb_bits: t,
                 hi: hi.into_iter().map(|(s, _)| s).collect(),
                 lo: lo.into_iter().map(|(s, _)| s).collect(),
             }
@@ -663,15 +667,7 @@ impl Plan {
                 output: out_shape[d],
             };
             Self::check_tensor(Some(l), &Dims::new(out_shape), batch_vars)?;
-            // Zero knowledge does not prove saturation yet: refused by name.
-            let overflow = |shift| match overflow_bits(model, l, shift)? {
-                0 => Ok(0),
-                _ if zk => Err(NetworkError::Unsupported {
-                    layer: l,
-                    what: "a saturating requantization in a zero-knowledge proof".into(),
-                }),
-                bits => Ok(bits),
-            };
+            let overflow = |shift| overflow_bits(model, l, shift);
             // A batch proof takes the layer kinds whose steps carry the batch index.
             let batch_refusal = match layer {
                 Layer::AvgPool2d(_) => Some("an average pool"),

@@ -12,7 +12,9 @@
 //! 2. every tensor a layer reads or writes is committed (a flatten's or a concatenation's output
 //!    as a copy), so each
 //!    layer's relation is proven at its own fresh point by one masked sum-check that folds in
-//!    the requantization (`layers::*::prove_zk`); `y·n = 0` by a masked zero-check;
+//!    the requantization (`layers::*::prove_zk`; a saturating layer's overflow limbs too);
+//!    `y·n = 0` by a masked zero-check (a saturating layer's also `o_hi·(L − y)`,
+//!    `o_lo·(L − n)`: [`zero_check::prove_saturating_zk`]);
 //! 3. the output: the last tensor at a random point against the public output, a public value of
 //!    a committed table ([`crate::zk::Ledger::defer_public`]);
 //! 4. one hiding logUp-GKR range check ([`crate::range::zk`]) over the plan's columns;
@@ -344,8 +346,10 @@ fn bias_tables<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias) -> Vec<(E
 }
 
 /// A requantization's tables with their weights in `acc = 2^s·(y − n) + rem − 2^{s−1}` moved to
-/// the left: `(−2^s, y)`, `(2^s, n)`, `(−2^{at_k}, limb_k)` (advice segments); and its constant,
-/// `−[s > 0]·2^{s−1}`, for the right-hand side.
+/// the left: `(−2^s, y)`, `(2^s, n)`, `(−2^{at_k}, limb_k)` (advice segments); for a saturating
+/// layer (`acc = 2^s·(y − n + o_hi − o_lo) + rem − 2^{s−1}`, `spec/zk.md`, "Saturating
+/// requantization, in zero-knowledge mode") then `(−2^s·2^{jB}, hi_j)` and `(2^s·2^{jB}, lo_j)`;
+/// and its constant, `−[s > 0]·2^{s−1}`, for the right-hand side.
 fn requant_tables<F: BaseField, E: ExtField<F>>(requant: &Requant) -> (Vec<(E, Table)>, E) {
     let k = |x: i64| lift::<E>(from_i64::<F>(x));
     let s = 1i64 << requant.shift;
@@ -358,12 +362,93 @@ fn requant_tables<F: BaseField, E: ExtField<F>>(requant: &Requant) -> (Vec<(E, T
         out.push((-k(1 << at), Table::Advice(seg)));
         at += w;
     }
+    if let Some(o) = &requant.overflow {
+        let base = k(1 << o.limb_bits);
+        for (sign, segs) in [(-k(s), &o.hi), (k(s), &o.lo)] {
+            let mut weight = sign;
+            for &seg in segs {
+                out.push((weight, Table::Advice(seg)));
+                weight *= base;
+            }
+        }
+    }
     let lhs = if requant.shift > 0 {
         -k(1 << (requant.shift - 1))
     } else {
         E::ZERO
     };
     (out, lhs)
+}
+
+/// How many tables [`requant_tables`] gives: `y, n`, the remainder's limbs, the overflow's.
+fn requant_table_count(requant: &Requant) -> usize {
+    2 + requant.limbs.len()
+        + requant
+            .overflow
+            .as_ref()
+            .map_or(0, |o| o.hi.len() + o.lo.len())
+}
+
+/// A requantization's zero-check's committed tables: `y, n`, then (saturating) the limbs of
+/// `o_hi` and of `o_lo`.
+fn requant_zero_segments(requant: &Requant) -> Vec<usize> {
+    let mut segs = vec![requant.y, requant.n];
+    if let Some(o) = &requant.overflow {
+        segs.extend(o.hi.iter().chain(&o.lo));
+    }
+    segs
+}
+
+/// Proves a requantization's zero-check in zero knowledge: `y·n = 0` (`zero_check::prove_zk`,
+/// one pair) or, for a saturating layer, `zero_check::prove_saturating_zk` over `y, n` and the
+/// overflow's limbs ([`requant_zero_segments`], the claims' tables in that order).
+fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
+    requant: &Requant,
+    range_bits: u32,
+    vars: usize,
+    advice: &[Vec<F>],
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(zero_check::ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
+    let refs: Vec<&[F]> = requant_zero_segments(requant)
+        .into_iter()
+        .map(|s| &advice[s][..])
+        .collect();
+    match &requant.overflow {
+        None => zero_check::prove_zk(vars, &refs, &[(0, 1)], fresh, scalars, transcript),
+        Some(o) => zero_check::prove_saturating_zk(
+            vars,
+            o.limit,
+            range_bits,
+            o.hi.len(),
+            &refs,
+            fresh,
+            scalars,
+            transcript,
+        ),
+    }
+}
+
+/// Verifies [`prove_requant_zero_check`]; returns its claims.
+fn verify_requant_zero_check<F: BaseField, E: ExtField<F>>(
+    requant: &Requant,
+    range_bits: u32,
+    vars: usize,
+    proof: &zero_check::ZkZeroCheckProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    match &requant.overflow {
+        None => zero_check::verify_zk(vars, 2, &[(0, 1)], proof, transcript),
+        Some(o) => zero_check::verify_saturating_zk::<F, E>(
+            vars,
+            o.limit,
+            range_bits,
+            o.hi.len(),
+            proof,
+            transcript,
+        ),
+    }
 }
 
 /// The bias's public part on the right-hand side: `2^31·lt(r_o, outputs)`.
@@ -417,7 +502,7 @@ fn fresh_masks(
         match step {
             Step::Dense { bias, requant, .. } => {
                 let in_vars = plan.dims[tin].num_vars();
-                let outputs = bias.limbs.len() + 2 + requant.limbs.len();
+                let outputs = bias.limbs.len() + requant_table_count(requant);
                 let degree = dense::zk_mask_degree(public(tin), outputs);
                 s.push(libra_len(in_vars.max(out_vars), degree));
                 s.push(zc(out_vars));
@@ -448,7 +533,7 @@ fn fresh_masks(
                 }
                 let extra = usize::from(matches!(step, Step::Add { .. }));
                 let degree =
-                    dense::matvec_mask_degree(true, false, extra + 2 + requant.limbs.len());
+                    dense::matvec_mask_degree(true, false, extra + requant_table_count(requant));
                 s.push(libra_len(out_vars, degree));
                 s.push(zc(out_vars));
             }
@@ -2068,16 +2153,18 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             }
             lap(kind);
             // Every requantization's `y·n = 0`.
+            // (A saturating layer's: `y·n`, `o_hi·(L − y)`, `o_lo·(L − n)`.)
             if let Some(requant) = plan.requant_of(l) {
-                let tables = vec![
-                    zp.table::<E>(Table::Advice(requant.y)),
-                    zp.table::<E>(Table::Advice(requant.n)),
-                ];
+                let tables: Vec<Placed<E>> = requant_zero_segments(requant)
+                    .into_iter()
+                    .map(|s| zp.table::<E>(Table::Advice(s)))
+                    .collect();
                 let (fresh, off) = fresh_of(1);
-                let (proof, deferred) = zero_check::prove_zk(
+                let (proof, deferred) = prove_requant_zero_check(
+                    requant,
+                    plan.range_bits,
                     out_vars,
-                    &[&w.advice[requant.y], &w.advice[requant.n]],
-                    &[(0, 1)],
+                    &w.advice,
                     fresh,
                     &StepMasks {
                         masks: &masks,
@@ -2595,12 +2682,18 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             }
         }
         if let Some(requant) = plan.requant_of(l) {
-            let tables = vec![
-                zp.table::<E>(Table::Advice(requant.y)),
-                zp.table::<E>(Table::Advice(requant.n)),
-            ];
-            let claims = zero_check::verify_zk(out_vars, 2, &[(0, 1)], next()?, &mut t)
-                .map_err(layer_err)?;
+            let tables: Vec<Placed<E>> = requant_zero_segments(requant)
+                .into_iter()
+                .map(|s| zp.table::<E>(Table::Advice(s)))
+                .collect();
+            let claims = verify_requant_zero_check::<F, E>(
+                requant,
+                plan.range_bits,
+                out_vars,
+                next()?,
+                &mut t,
+            )
+            .map_err(layer_err)?;
             ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
         }
     }

@@ -73,7 +73,7 @@ pub struct ImportOptions {
     pub name: Option<String>,
     /// Saturating requantization ([`crate::model::Model::saturate`], int8 inference
     /// semantics): every requantized value is clipped to the activation range instead of
-    /// refusing the input. Off by default while zero-knowledge proofs refuse saturating layers.
+    /// refusing the input. Off by default (opt-in); both proof kinds prove it.
     pub saturate: bool,
 }
 

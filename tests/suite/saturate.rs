@@ -13,7 +13,7 @@ use zkcnn::layers::LayerError;
 use zkcnn::model::{Add, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
 use zkcnn::network::cheat::{self, WitnessMut};
 use zkcnn::network::plan::{Overflow, Plan, Requant};
-use zkcnn::network::{self, ConvPolicy, NetworkError, VerifyError};
+use zkcnn::network::{self, ConvPolicy, VerifyError};
 
 type G = Goldilocks;
 type G2 = GoldilocksExt2;
@@ -251,16 +251,91 @@ fn the_flag_is_off_by_default_and_absent_from_the_json() {
     assert_eq!((o.limit, o.bits, o.hi.len(), o.lo.len()), (L, 7, 1, 1));
 }
 
+/// Commits `m` with the hiding commitment, proves `x` in zero knowledge and verifies; returns
+/// the output and the proof's verdict.
+fn zk_prove_verify<F: BaseField + FftField, E: ExtField<F>>(
+    m: &Model,
+    x: &ArrayD<i64>,
+    seed: u64,
+) -> (Vec<i64>, Result<(), VerifyError>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+    let (out, proof) = network::prove_zk::<F, E, _>(m, &mut committed, x, &mut rng).unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let verdict = network::verify_zk(&m.architecture(), &committed.commitment, &xs, &y, &proof);
+    (y, verdict)
+}
+
 #[test]
-fn zero_knowledge_refuses_a_saturating_layer_by_name() {
+fn zero_knowledge_proofs_of_saturating_layers_round_trip() {
+    // Every requantizing kind (conv, add, average pool, dense; the ReLU after the add is fused)
+    // saturating high and low, as the transparent oracle test checks of the same model.
+    let m = chain(1, 5, 1, 6, true);
+    for seed in 0..2 {
+        let x = input(&[2, 4, 4], seed);
+        let want = oracle(&m, &x);
+        assert!(
+            want[0].contains(&L) && want[0].contains(&-L),
+            "{:?}",
+            want[0]
+        );
+        let (y, verdict) = zk_prove_verify::<G, G2>(&m, &x, seed);
+        verdict.unwrap();
+        assert_eq!(y, want[5]);
+    }
+    let m = chain(2, 5, 1, 6, true);
+    let x = input(&[2, 4, 4], 7);
+    let (y, verdict) = zk_prove_verify::<Bn254Fr, Bn254Fr>(&m, &x, 7);
+    verdict.unwrap();
+    assert_eq!(y, oracle(&m, &x)[5]);
+    // The dense model, an output saturated each way and one inside, on both fields.
+    let (m, x, _) = mixed();
+    let want: Vec<i64> = zkcnn::model::infer_output(&m, &x)
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
+    for seed in [3, 4] {
+        let (y, verdict) = if seed == 3 {
+            zk_prove_verify::<G, G2>(&m, &x, seed)
+        } else {
+            zk_prove_verify::<Bn254Fr, Bn254Fr>(&m, &x, seed)
+        };
+        verdict.unwrap();
+        assert_eq!(y, want);
+    }
+}
+
+#[test]
+fn a_saturating_proof_does_not_verify_as_the_plain_model() {
+    // The flag is in the architecture: the plain model's verifier refuses the commitment.
     let m = chain(4, 5, 1, 6, true);
+    let x = input(&[2, 4, 4], 4);
     let mut rng = StdRng::seed_from_u64(4);
-    let Err(err) = network::commit_model_zk::<G, G2, _>(&m, &mut rng) else {
-        panic!("a saturating model commits for zero knowledge");
-    };
-    match err {
-        NetworkError::Unsupported { layer: 0, what } => assert!(what.contains("saturating")),
-        other => panic!("{other:?}"),
+    let mut committed = network::commit_model_zk::<G, G2, _>(&m, &mut rng).unwrap();
+    let (out, proof) = network::prove_zk::<G, G2, _>(&m, &mut committed, &x, &mut rng).unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let plain = chain(4, 5, 1, 6, false);
+    assert!(network::verify_zk(&plain, &committed.commitment, &xs, &y, &proof).is_err());
+    network::verify_zk(&m, &committed.commitment, &xs, &y, &proof).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Random shifts (overflowing or not) and inputs in zero knowledge: the proof verifies and
+    /// its output is the oracle's.
+    #[test]
+    fn random_shifts_round_trip_in_zero_knowledge(
+        seed in 0u64..1 << 32, s0 in 0u32..12, s3 in 0u32..4, s5 in 0u32..14,
+    ) {
+        let m = chain(seed, s0, s3, s5, true);
+        let x = input(&[2, 4, 4], seed ^ 0x5a);
+        let (y, verdict) = zk_prove_verify::<G, G2>(&m, &x, seed);
+        prop_assert_eq!(verdict, Ok(()));
+        prop_assert_eq!(y, oracle(&m, &x)[5].clone());
     }
 }
 
@@ -599,11 +674,297 @@ fn cheating_provers_are_rejected_on_both_fields() {
     cheating_provers::<Bn254Fr, Bn254Fr>();
 }
 
-/// Padded positions of a saturating layer: the dense output 3 → 4 entries (one padded), where
-/// o_hi = o_lo = 1 keeps the relation but not the zero-check, and o_hi = 1 alone breaks the
-/// relation.
+// ---------------------------------------------------------------------------------------------
+// Zero knowledge: tamper tests and cheating provers through the zero-knowledge prover.
+
+const ZK_STEP: &str = "saturating zero-check (zero knowledge)";
+
+/// Whether `r` is a rejection at the zero-knowledge opening (where the zero-knowledge proof
+/// checks every relation, zero-check and range claim it deferred).
+fn at_opening(r: &Result<(), VerifyError>) -> bool {
+    matches!(
+        r,
+        Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
+    )
+}
+
+fn zk_tamper_errors<F: BaseField + FftField, E: ExtField<F>>() {
+    let m = dense(9, 4);
+    let plan = cheat::zk_plan::<F, E>(&m, false).unwrap();
+    let k = plan
+        .requant_of(0)
+        .unwrap()
+        .overflow
+        .as_ref()
+        .unwrap()
+        .hi
+        .len();
+    let x = input(&[8], 9);
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut committed = network::commit_model_zk::<F, E, _>(&m, &mut rng).unwrap();
+    let (out, proof) = network::prove_zk::<F, E, _>(&m, &mut committed, &x, &mut rng).unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let c = committed.commitment.clone();
+    let check = |edit: &dyn Fn(&mut network::ZkNetworkProof<F, E>)| {
+        let mut p = proof.clone();
+        edit(&mut p);
+        network::verify_zk(&m, &c, &xs, &y, &p)
+    };
+    check(&|_| {}).unwrap();
+    // Proof order: layer 1's step and zero-check, then layer 0's step and zero-check (the
+    // last sum-check); each zero-check sends y, n and the 2k overflow limbs, masked.
+    let at = proof.sumchecks.len() - 1;
+    assert_eq!(proof.sumchecks[at].values.len(), 2 + 2 * k);
+    let k1 = cheat::zk_plan::<F, E>(&m, false)
+        .unwrap()
+        .requant_of(1)
+        .unwrap()
+        .overflow
+        .as_ref()
+        .unwrap()
+        .hi
+        .len();
+    assert_eq!(
+        proof.sumchecks[at - 2].values.len(),
+        2 + 2 * k1,
+        "layer 1's"
+    );
+    // Every masked value is bound: its claim, or the mask's form, fails at the opening.
+    for v in 0..2 + 2 * k {
+        let got = check(&|p| p.sumchecks[at].values[v] += E::ONE);
+        assert!(at_opening(&got), "value {v}: {got:?}");
+    }
+    // The layer step's masked values of the overflow limbs (its last 2k), likewise.
+    let step = &proof.sumchecks[at - 1];
+    let n = step.values.len();
+    for v in n - 2 * k..n {
+        let got = check(&|p| p.sumchecks[at - 1].values[v] += E::ONE);
+        assert!(at_opening(&got), "layer step value {v}: {got:?}");
+    }
+    let got = check(&|p| p.sumchecks[at].zk.mask_sum += E::ONE);
+    assert!(at_opening(&got), "{got:?}");
+    for j in 0..proof.sumchecks[at].zk.sumcheck.rounds.len() {
+        let got = check(&|p| p.sumchecks[at].zk.sumcheck.rounds[j].evals[0] += E::ONE);
+        assert!(got.is_err(), "round {j}");
+    }
+    // Shapes: exact errors.
+    let layer0 = |source| Err(VerifyError::Layer { layer: 0, source });
+    assert_eq!(
+        check(&|p| {
+            p.sumchecks[at].values.pop();
+        }),
+        layer0(LayerError::Sumcheck {
+            step: ZK_STEP,
+            source: zkcnn::sumcheck::SumcheckError::MaskedValues {
+                expected: 2 + 2 * k,
+                got: 1 + 2 * k,
+            },
+        })
+    );
+    assert_eq!(
+        check(&|p| p.sumchecks[at].values.push(E::ONE)),
+        layer0(LayerError::Sumcheck {
+            step: ZK_STEP,
+            source: zkcnn::sumcheck::SumcheckError::MaskedValues {
+                expected: 2 + 2 * k,
+                got: 3 + 2 * k,
+            },
+        })
+    );
+    let rounds = proof.sumchecks[at].zk.sumcheck.rounds.len();
+    assert_eq!(
+        check(&|p| {
+            p.sumchecks[at].zk.sumcheck.rounds.pop();
+        }),
+        layer0(LayerError::Sumcheck {
+            step: ZK_STEP,
+            source: zkcnn::sumcheck::SumcheckError::RoundCount {
+                expected: rounds,
+                got: rounds - 1,
+            },
+        })
+    );
+    // The plain zero-check's proof (two values) in its place.
+    assert!(matches!(
+        check(&|p| p.sumchecks[at].values.truncate(2)),
+        Err(VerifyError::Layer {
+            layer: 0,
+            source: LayerError::Sumcheck { step: ZK_STEP, .. }
+        })
+    ));
+}
+
 #[test]
-fn padded_overflow_edits_are_rejected() {
+fn tampered_zero_knowledge_saturating_zero_checks_fail_exactly() {
+    zk_tamper_errors::<G, G2>();
+    zk_tamper_errors::<Bn254Fr, Bn254Fr>();
+}
+
+/// A cheating zero-knowledge prover on the dense model: `edit(requant, overflow, witness)`
+/// after layer 0 (the zero-knowledge plan's segments), everything else honest — the masks,
+/// the range check and the opening on the edited tables. Returns the edited output and the
+/// verdict.
+fn zk_cheat<F: BaseField + FftField, E: ExtField<F>>(
+    m: &Model,
+    x: &ArrayD<i64>,
+    mut edit: impl FnMut(&Requant, &Overflow, WitnessMut<'_, F>),
+) -> (Vec<i64>, Result<(), VerifyError>) {
+    let plan = cheat::zk_plan::<F, E>(m, false).unwrap();
+    let r = plan.requant_of(0).unwrap().clone();
+    let o = r.overflow.clone().unwrap();
+    let mut rng = StdRng::seed_from_u64(21);
+    let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+    let (out, proof) = cheat::prove_zk_edited::<F, E, _>(
+        m,
+        &mut committed,
+        network::zk::ZkProverInput::Public(x),
+        |l, w| {
+            if l == 0 {
+                edit(&r, &o, w)
+            }
+        },
+        |_| {},
+        &mut rng,
+    )
+    .unwrap();
+    let xs: Vec<i64> = x.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    let verdict = network::verify_zk(&m.architecture(), &committed.commitment, &xs, &y, &proof);
+    (y, verdict)
+}
+
+#[track_caller]
+fn caught_at_opening(r: Result<(), VerifyError>) {
+    assert!(at_opening(&r), "{r:?}");
+}
+
+/// The transparent cheating provers' edits (`cheating_provers`), through the zero-knowledge
+/// prover. Every one is rejected at the opening: the zero-knowledge verifier defers the
+/// relation, the zero-check and the range check to it.
+fn zk_cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
+    let (m, x, [hi, lo, mid]) = mixed();
+    let s = 5;
+    let (y, verdict) = zk_cheat::<F, E>(&m, &x, |_, _, _| {});
+    verdict.unwrap();
+
+    // 1. The clipped output replaced by the unclipped value (y = q, o_hi = 0), the next layer
+    //    ignoring that entry: only y's range fails.
+    let mut m1 = m.clone();
+    let Layer::Dense(d1) = &mut m1.layers[1] else {
+        unreachable!()
+    };
+    for o in 0..4 {
+        d1.weights[o * 4 + hi] = 0;
+    }
+    let (_, verdict) = zk_cheat::<F, E>(&m1, &x, |r, o, w| {
+        let extra: i64 =
+            o.hi.iter()
+                .enumerate()
+                .map(|(j, &seg)| value(w.advice[seg][hi]) << (8 * j))
+                .sum();
+        w.advice[r.y][hi] += from_i64::<F>(extra);
+        for &seg in &o.hi {
+            w.advice[seg][hi] = F::ZERO;
+        }
+    });
+    caught_at_opening(verdict);
+
+    // 2. y = L with o_hi = 1 where q < L, the remainder paying (a negative limb: its range)
+    //    or not (the relation).
+    for pay in [true, false] {
+        let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
+            let yv = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
+            w.advice[r.y][mid] = from_i64::<F>(L);
+            w.advice[r.n][mid] = F::ZERO;
+            w.advice[o.hi[0]][mid] = F::ONE;
+            if pay {
+                w.advice[r.limbs[0].0][mid] -= from_i64::<F>((L + 1 - yv) << s);
+            }
+        });
+        caught_at_opening(verdict);
+    }
+    // 2b. … with a negative o_hi = q − L: only o_hi's limb range.
+    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
+        let q = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
+        w.advice[r.y][mid] = from_i64::<F>(L);
+        w.advice[r.n][mid] = F::ZERO;
+        w.advice[o.hi[0]][mid] = from_i64::<F>(q - L);
+    });
+    caught_at_opening(verdict);
+
+    // 3. o_hi and o_lo both nonzero: where the output saturates high only o_lo·(L − n) = 0
+    //    fails; low, only o_hi·(L − y) = 0; inside, both.
+    for at in [hi, lo, mid] {
+        let (y2, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
+            w.advice[o.hi[0]][at] += F::ONE;
+            w.advice[o.lo[0]][at] += F::ONE;
+        });
+        assert_eq!(y2, y, "the statement is the honest one");
+        assert!(
+            at_opening(&verdict),
+            "position {at} (hi {hi}, lo {lo}, mid {mid}): {verdict:?}"
+        );
+    }
+
+    // 4. A negative overflow hidden in the remainder (its range), or moved to o_hi (the
+    //    relation).
+    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
+        let olo: i64 =
+            o.lo.iter()
+                .enumerate()
+                .map(|(j, &seg)| value(w.advice[seg][lo]) << (8 * j))
+                .sum();
+        for &seg in &o.lo {
+            w.advice[seg][lo] = F::ZERO;
+        }
+        w.advice[r.limbs[0].0][lo] -= from_i64::<F>(olo << s);
+    });
+    caught_at_opening(verdict);
+    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
+        for (&h, &l) in o.hi.iter().zip(&o.lo) {
+            w.advice[h][lo] = w.advice[l][lo];
+            w.advice[l][lo] = F::ZERO;
+        }
+    });
+    caught_at_opening(verdict);
+
+    // 5. One overflow limb edited alone: the relation.
+    for hi_side in [true, false] {
+        let (_, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
+            let seg = if hi_side { o.hi[0] } else { o.lo[0] };
+            w.advice[seg][mid] += F::ONE;
+        });
+        caught_at_opening(verdict);
+    }
+}
+
+#[test]
+fn zero_knowledge_cheating_provers_are_rejected_on_both_fields() {
+    zk_cheating_provers::<G, G2>();
+    zk_cheating_provers::<Bn254Fr, Bn254Fr>();
+}
+
+/// Padded positions in zero knowledge: the dense output 3 → 4 entries, o_hi = o_lo = 1 at the
+/// padded one (the zero-check) and o_hi = 1 alone (the relation).
+#[test]
+fn zero_knowledge_padded_overflow_edits_are_rejected() {
+    let m = padded_dense();
+    let x = input(&[8], 11);
+    let pad = 3;
+    for both in [true, false] {
+        let (_, verdict) = zk_cheat::<G, G2>(&m, &x, |_, o, w| {
+            w.advice[o.hi[0]][pad] += from_i64::<G>(1);
+            if both {
+                w.advice[o.lo[0]][pad] += from_i64::<G>(1);
+            }
+        });
+        caught_at_opening(verdict);
+    }
+}
+
+/// The dense model with 3 outputs at layer 0 (padded to 4).
+fn padded_dense() -> Model {
     let mut m = dense(11, 5);
     let Layer::Dense(d) = &mut m.layers[0] else {
         unreachable!()
@@ -616,6 +977,15 @@ fn padded_overflow_edits_are_rejected() {
     };
     d1.in_features = 3;
     d1.weights = (0..12).map(|i| i % 7 - 3).collect();
+    m
+}
+
+/// Padded positions of a saturating layer: the dense output 3 → 4 entries (one padded), where
+/// o_hi = o_lo = 1 keeps the relation but not the zero-check, and o_hi = 1 alone breaks the
+/// relation.
+#[test]
+fn padded_overflow_edits_are_rejected() {
+    let m = padded_dense();
     let x = input(&[8], 11);
     let pad = 3;
     for both in [true, false] {
@@ -719,4 +1089,63 @@ fn lenet5_eval_overflows() {
         count(&model),
         count(&sat)
     );
+}
+
+/// The LeNet-5 fixture in zero knowledge, with and without saturation: eval digit 0 both ways
+/// (commit, prove, verify times and the proof's size printed), and digit 1512 (which overflows
+/// at layer 9 without saturation) refused without and proven with. Run by hand (`--ignored`,
+/// `RAYON_NUM_THREADS=2`): the measurement of `spec/zk.md`, "Saturating requantization, in
+/// zero-knowledge mode".
+#[test]
+#[ignore]
+fn lenet5_fixture_in_zero_knowledge_with_saturation() {
+    use std::time::Instant;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let model = Model::from_json(&String::from_utf8(read("model.json")).unwrap()).unwrap();
+    let mut sat = model.clone();
+    sat.saturate = true;
+    let q = model.quantization.clone().unwrap();
+    let images = zkcnn::npy::read_f32(&read("eval-images.npy")).unwrap();
+    let len = images.data.len() / images.shape[0];
+    let digit = |i: usize| {
+        let x: Vec<f32> = images.data[i * len..(i + 1) * len]
+            .iter()
+            .map(|&p| p / 255.0)
+            .collect();
+        let xq = q.quantize_input(&x, model.activation_bits);
+        ArrayD::from_shape_vec(IxDyn(&model.input_shape), xq).unwrap()
+    };
+    for (name, m) in [("plain", &model), ("saturating", &sat)] {
+        let mut rng = StdRng::seed_from_u64(1);
+        let t = Instant::now();
+        let mut committed = network::commit_model_zk::<G, G2, _>(m, &mut rng).unwrap();
+        let commit = t.elapsed();
+        for i in [0usize, 1512] {
+            let x = digit(i);
+            let t = Instant::now();
+            let proven = network::prove_zk::<G, G2, _>(m, &mut committed, &x, &mut rng);
+            let prove = t.elapsed();
+            let (out, proof) = match proven {
+                Ok(p) => p,
+                Err(e) => {
+                    assert!(name == "plain" && i == 1512, "{name} {i}: {e}");
+                    println!("{name}: digit {i} refused: {e}");
+                    continue;
+                }
+            };
+            let xs: Vec<i64> = x.iter().copied().collect();
+            let y: Vec<i64> = out.iter().copied().collect();
+            let c = &committed.commitment;
+            let t = Instant::now();
+            network::verify_zk(&m.architecture(), c, &xs, &y, &proof).unwrap();
+            let verify = t.elapsed();
+            let digest = network::zk_statement_digest(m, c, network::ZkInput::Public(&xs), &y);
+            let bytes = proof.to_bytes(digest).len();
+            println!(
+                "{name}: digit {i}: commit {commit:.2?}, prove {prove:.2?}, verify {verify:.2?}, \
+                 {bytes} bytes"
+            );
+        }
+    }
 }
