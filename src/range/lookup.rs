@@ -231,7 +231,7 @@ pub(crate) fn prove_zk<F: BaseField, E: ExtField<F>>(
     )
 }
 
-/// Verifies a hiding lookup proof ([`prove_zk`]) for columns of `2^{column_vars[i]}` entries
+/// Verifies a hiding lookup proof (made by the crate's `prove_zk`) for columns of `2^{column_vars[i]}` entries
 /// into `table`; returns the claims the caller must prove, as [`super::zk::verify`]. The
 /// verifier evaluates `T̃` at the table tree's leaf point itself (`O(|table|)`).
 #[deny(

@@ -1011,7 +1011,7 @@ pub(crate) fn verify_layout<E: Field>(
         value: leaf_t.public - pad * bits_eq(0, &zt) - proof.multiplicities_value,
     });
     deferred.extend(masked_claims(
-        &layout,
+        layout,
         &z,
         beta,
         &proof.column_values,

@@ -448,6 +448,9 @@ fn an_activation_of_a_derived_tensor_is_refused() {
 // ---------------------------------------------------------------------------------------
 // Zero knowledge (`spec/zk.md`, "Activations by lookup, hiding").
 
+/// A zero-knowledge verifier of one statement but its output.
+type ZkVerify<F, E> = dyn Fn(&[i64], &network::ZkNetworkProof<F, E>) -> Result<(), VerifyError>;
+
 /// Proves `m` in zero knowledge on a seeded input (public, or committed when `hidden`) and
 /// verifies: the proven output is the inference's, the proof carries the hiding lookup, the
 /// bytes round trip, and another output is refused.
@@ -457,11 +460,7 @@ fn zk_round_trip<F: BaseField + FftField, E: ExtField<F>>(m: &Model, seed: u64, 
     let input = zoo::random_input(&m.input_shape, m.activation_bits, seed);
     let c = committed.commitment.clone();
     let mut y2 = Vec::new();
-    let (output, proof, verify): (
-        _,
-        _,
-        Box<dyn Fn(&[i64], &network::ZkNetworkProof<F, E>) -> Result<(), VerifyError>>,
-    ) = if hidden {
+    let (output, proof, verify): (_, _, Box<ZkVerify<F, E>>) = if hidden {
         let mut ci = network::commit_input_zk::<F, E, _>(m, &input, &mut rng).unwrap();
         let (output, proof) =
             network::prove_zk_committed_input::<F, E, _>(m, &mut committed, &mut ci, &mut rng)
