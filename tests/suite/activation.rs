@@ -636,6 +636,28 @@ fn a_wrong_output_is_rejected_in_zero_knowledge_on_both_fields() {
     zk_wrong_output_is_rejected::<Bn254Fr, Bn254Fr>();
 }
 
+/// The wrap `y' = T(x + 1) + 2^{−B}` (its lookup column entry is a table entry): only `y`'s
+/// range column, in the hiding range check, rejects it; both fields.
+fn zk_wrapped_output_is_rejected<F: BaseField + FftField, E: ExtField<F>>() {
+    let f = tanh();
+    let m = unread_activation(f.clone());
+    let (pos, other) = movable(&m, &f);
+    let inv = F::from(256u64).inverse().unwrap();
+    let verdict = zk_cheat::<F, E>(
+        &m,
+        1,
+        |y, w| w.advice[y][pos] = from_i64::<F>(other) + inv,
+        |_| {},
+    );
+    assert!(opening_rejects(verdict.clone()), "{verdict:?}");
+}
+
+#[test]
+fn a_wrapped_output_is_rejected_in_zero_knowledge_on_both_fields() {
+    zk_wrapped_output_is_rejected::<G, G2>();
+    zk_wrapped_output_is_rejected::<Bn254Fr, Bn254Fr>();
+}
+
 /// One lookup multiplicity moved to another entry: the lookup's fraction sums differ.
 #[test]
 fn edited_lookup_multiplicities_are_rejected_in_zero_knowledge() {
