@@ -464,6 +464,40 @@ mod tests {
         }
     }
 
+    /// The hiding lookup sends no column's or multiplicities' value in the clear: each value
+    /// it sends differs from the true table's value at the claim's point — and with every mask
+    /// zeroed the same prover sends exactly those values, so the test can tell.
+    #[test]
+    fn zk_lookup_sends_no_column_value_in_the_clear() {
+        type F = Goldilocks;
+        for seed in 0..3 {
+            let mut s = ZkSetup::<F, Ext>::new(4, &[3, 2], seed);
+            let truth = |s: &ZkSetup<F, Ext>, claims: &[Deferred<Ext>]| -> Vec<bool> {
+                claims
+                    .iter()
+                    .filter_map(|c| match c {
+                        Deferred::Masked {
+                            table,
+                            point,
+                            value,
+                            ..
+                        } => {
+                            let t = s.columns.get(*table).unwrap_or(&s.m);
+                            Some(evaluate_base::<F, Ext>(t, point) == *value)
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let (_, claims) = s.prove(false).unwrap();
+            assert_eq!(truth(&s, &claims), vec![false; 3]);
+            s.masks.iter_mut().for_each(|m| *m = Ext::ZERO);
+            s.tables.0.iter_mut().flatten().for_each(|m| *m = Ext::ZERO);
+            let (_, claims) = s.prove(false).unwrap();
+            assert_eq!(truth(&s, &claims), vec![true; 3]);
+        }
+    }
+
     /// Wrong fresh masks' length and bad tables are refused before any proof.
     #[test]
     fn zk_refusals() {
