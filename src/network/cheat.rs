@@ -192,6 +192,42 @@ where
     )
 }
 
+/// [`prove_zk_edited`] with `lookup` called on the activations' lookup multiplicities
+/// (computed from the edited witness, counting only the entries in the table) before they are
+/// committed: the zero-knowledge [`prove_edited_lookup`]. The hiding lookup is the honest
+/// prover's on the edited columns and multiplicities.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_zk_edited_lookup<F, E, R>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    input: ZkProverInput<'_, F>,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+    lookup: impl FnMut(&mut [F]),
+    rng: &mut R,
+) -> Result<(ArrayD<i64>, ZkNetworkProof<F, E>), NetworkError>
+where
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+{
+    let mut edits = LookupEdits {
+        edits: Edits {
+            after_layer,
+            multiplicities,
+        },
+        lookup,
+    };
+    super::zk::prove_zk_inner(
+        model,
+        committed,
+        input,
+        rng,
+        Some(&mut edits),
+        &mut Vec::new(),
+    )
+}
+
 /// The network plan the zero-knowledge prover uses for `model` with a public or (`hidden`)
 /// committed input (every tensor committed, a flatten's output as a copy): the indices of
 /// [`prove_zk_edited`]'s witness.

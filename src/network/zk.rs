@@ -65,6 +65,11 @@ pub struct ZkNetworkProof<F: Field, E: Field> {
     pub range: ZkRangeProof<E>,
     /// `μ` and the one zero-knowledge opening of the model and the advice.
     pub opening: DeferredOpening<F, E>,
+    /// The activations' hiding lookup (`spec/zk.md`, "Activations by lookup, hiding"), present
+    /// exactly when the model has activations. Last, without a tag: a proof of a model without
+    /// activations keeps its bytes ([`crate::codec::Trailing`]); in the transcript it comes
+    /// after the range check and before the opening.
+    pub lookup: crate::codec::Trailing<ZkRangeProof<E>>,
 }
 
 /// A model committed with a hiding commitment, reusable by many zero-knowledge proofs within
@@ -217,6 +222,8 @@ pub(crate) struct ZkPlan {
     slots: Vec<Vec<(usize, usize)>>,
     /// The range check's.
     range: (usize, usize),
+    /// The activations' lookup's, when the model has activations (after the range check's).
+    lookup: Option<(usize, usize)>,
     /// The advice segment of the fresh masks.
     masks_seg: usize,
     /// Fresh masks in all (`E` entries).
@@ -477,6 +484,8 @@ struct FreshMasks {
     slots: Vec<Vec<(usize, usize)>>,
     /// The range check's.
     range: (usize, usize),
+    /// The activations' lookup's (after the range check's), when the model has activations.
+    lookup: Option<(usize, usize)>,
     /// In all.
     total: usize,
 }
@@ -508,8 +517,14 @@ fn fresh_masks(
                 s.push(zc(out_vars));
             }
             Step::FusedRelu => {}
+            // Nothing proven at the step: its lookup column joins the activations' lookup.
+            // The column combines `x` and `y`, which must lie on one commitment: the advice
+            // (a public input's `x̃` is computed by the verifier; a committed input's would
+            // be on its own commitment).
             Step::Activation { .. } => {
-                return Err(unsupported("an activation by lookup table"));
+                if hidden_input && plan.sources[tin] == Source::Input {
+                    return Err(unsupported("an activation of the committed input"));
+                }
             }
             Step::Conv { shape, .. } => {
                 s.push(crate::layers::conv::zk_mask_len(shape, public(tin)));
@@ -587,10 +602,24 @@ fn fresh_masks(
     let range_columns: Vec<usize> = columns.iter().map(|c| c.vars).collect();
     let range_len = crate::range::zk::mask_len(&range_columns, plan.range_bits as usize)
         .map_err(NetworkError::Range)?;
+    let range = (next, range_len);
+    next += range_len;
+    // The activations' lookup, after the range check.
+    let lookup = match &plan.lookup {
+        None => None,
+        Some(lk) => {
+            let vars: Vec<usize> = lk.columns.iter().map(|c| c.vars).collect();
+            let len = crate::range::zk::mask_len(&vars, lk.bits).map_err(NetworkError::Range)?;
+            let at = (next, len);
+            next += len;
+            Some(at)
+        }
+    };
     Ok(FreshMasks {
         slots: placed,
-        range: (next, range_len),
-        total: next + range_len,
+        range,
+        lookup,
+        total: next,
     })
 }
 
@@ -681,6 +710,7 @@ impl ZkPlan {
         let FreshMasks {
             slots,
             range,
+            lookup,
             total,
         } = if hidden_input {
             plan.columns = with_inputs;
@@ -832,6 +862,7 @@ impl ZkPlan {
             plan,
             slots,
             range,
+            lookup,
             masks_seg,
             total,
             column_vars,
@@ -1022,9 +1053,36 @@ impl ZkPlan {
 
     /// Where range column `c` lives: `Σ coeff·operand` over advice segments and tensor views.
     fn column<E: Field>(&self, c: usize) -> Result<Placed<E>, NetworkError> {
+        self.column_placed(&self.plan.columns[c], false)
+    }
+
+    /// The activations' lookup columns' placements (`x + 2^B·y` on the advice; a public
+    /// input's `x` and the `c_tag·V` term are the public shift, [`Self::lookup_shift`]) and the
+    /// lookup multiplicities' segment, in the lookup's table order.
+    fn lookup_tables<E: Field>(&self) -> Result<Vec<Placed<E>>, NetworkError> {
+        let Some(lk) = &self.plan.lookup else {
+            return Ok(Vec::new());
+        };
+        let (_, a) = self.parts();
+        let mut tables = lk
+            .columns
+            .iter()
+            .map(|c| self.column_placed(c, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        tables.push(Placed::segment(a, lk.multiplicities));
+        Ok(tables)
+    }
+
+    /// Where a column lives: `Σ coeff·operand` over advice segments and tensor views; with
+    /// `public_input`, a view of the public input is left out (part of the public shift).
+    fn column_placed<E: Field>(
+        &self,
+        column: &Column,
+        public_input: bool,
+    ) -> Result<Placed<E>, NetworkError> {
         let (_, a) = self.parts();
         let mut out = Placed::combination(a, Vec::new());
-        for &(op, coeff) in &self.plan.columns[c].terms {
+        for &(op, coeff) in &column.terms {
             let k = {
                 let w = E::from(coeff.unsigned_abs());
                 if coeff < 0 {
@@ -1047,6 +1105,9 @@ impl ZkPlan {
                 }
                 Operand::View(v) => {
                     let Some(t) = self.tensor::<E>(v.tensor)? else {
+                        if public_input && v.offset.is_none() {
+                            continue;
+                        }
                         return Err(NetworkError::Unsupported {
                             layer: v.tensor,
                             what: "a range column on the public input".into(),
@@ -1119,6 +1180,73 @@ impl ZkPlan {
                 })
                 .sum()
         })
+    }
+
+    /// Lookup column `c`'s public shift at `point`: its [`Operand::Valid`] terms and, when it
+    /// reads the public input (`input`, its padded table), `coeff·x̃(point)`.
+    fn lookup_shift<F: BaseField, E: ExtField<F>>(
+        &self,
+        c: usize,
+        point: &[E],
+        input: Option<&[F]>,
+    ) -> E {
+        let Some(col) = self.plan.lookup.as_ref().and_then(|lk| lk.columns.get(c)) else {
+            return E::ZERO;
+        };
+        col.terms
+            .iter()
+            .map(|&(op, k)| {
+                let k = lift::<E>(from_i64::<F>(k));
+                match op {
+                    Operand::Valid(t) => self
+                        .plan
+                        .dims
+                        .get(t)
+                        .map_or(E::ZERO, |d| k * d.valid_eval(point)),
+                    Operand::View(View {
+                        tensor,
+                        offset: None,
+                    }) if self.plan.sources.get(tensor) == Some(&Source::Input)
+                        && self.input_vars.is_none() =>
+                    {
+                        input.map_or(E::ZERO, |x| {
+                            if x.len() == 1 << point.len() {
+                                k * evaluate_base(x, point)
+                            } else {
+                                E::ZERO
+                            }
+                        })
+                    }
+                    _ => E::ZERO,
+                }
+            })
+            .sum()
+    }
+
+    /// The lookup's claims on its columns made claims on their placements (each value minus
+    /// its column's [`Self::lookup_shift`]); the multiplicities' claim unchanged.
+    fn unshift_lookup_claims<F: BaseField, E: ExtField<F>>(
+        &self,
+        claims: Vec<Deferred<E>>,
+        input: Option<&[F]>,
+    ) -> Vec<Deferred<E>> {
+        claims
+            .into_iter()
+            .map(|claim| match claim {
+                Deferred::Masked {
+                    table,
+                    point,
+                    beta,
+                    value,
+                } => Deferred::Masked {
+                    value: value - self.lookup_shift::<F, E>(table, &point, input),
+                    table,
+                    point,
+                    beta,
+                },
+                other => other,
+            })
+            .collect()
     }
 
     /// The range check's claims on the columns made claims on their placements: each value
@@ -1839,6 +1967,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 .unwrap_or_else(|| zp.table(Table::Advice(0)));
             let r: Vec<E> = match &plan.steps[l] {
                 Step::FusedRelu
+                | Step::Activation { .. }
                 | Step::MaxPool { .. }
                 | Step::MaxPoolWindow { .. }
                 | Step::Flatten
@@ -1859,9 +1988,9 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 _ => "layers: other",
             };
             match &plan.steps[l] {
-                Step::FusedRelu => {}
-                // Refused by the zero-knowledge plan (`fresh_masks`).
-                Step::Activation { .. } => {}
+                // Its output is committed; the activations' lookup after the range check
+                // proves the relation.
+                Step::FusedRelu | Step::Activation { .. } => {}
                 Step::Dense {
                     weights,
                     bias,
@@ -2205,6 +2334,37 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             .defer(zp.unshift_range_claims::<F, E>(deferred), &tables, off)
             .map_err(NetworkError::Deferred)?;
         lap("range check");
+        // The activations' hiding lookup.
+        let lookup = match (&plan.lookup, zp.lookup) {
+            (Some(lk), Some((off, len))) => {
+                let refs: Vec<&[F]> = w.lookup_columns.iter().map(Vec::as_slice).collect();
+                let tables = zp.lookup_tables::<E>()?;
+                let (proof, deferred) = crate::range::lookup::prove_zk::<F, E>(
+                    cheating,
+                    &refs,
+                    &w.lookup_table,
+                    &w.advice[lk.multiplicities],
+                    &fresh[off..off + len],
+                    &StepMasks {
+                        masks: &masks,
+                        tables: &tables,
+                    },
+                    &mut t,
+                )
+                .map_err(NetworkError::Range)?;
+                let input = (zp.input_vars.is_none()).then_some(&tensors[0][..]);
+                ledger
+                    .defer(
+                        zp.unshift_lookup_claims::<F, E>(deferred, input),
+                        &tables,
+                        off,
+                    )
+                    .map_err(NetworkError::Deferred)?;
+                lap("activation lookup");
+                Some(proof)
+            }
+            _ => None,
+        };
         // The one opening; every model segment read at most `SEGMENT_CLAIMS` times (its block
         // is sized for that many reads per proof).
         ledger
@@ -2253,6 +2413,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 convs,
                 range,
                 opening,
+                lookup: crate::codec::Trailing(lookup),
             },
         ))
     }
@@ -2497,6 +2658,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         let input_table = x_placed.is_none().then_some(&input_f[..]);
         let r: Vec<E> = match &plan.steps[l] {
             Step::FusedRelu
+            | Step::Activation { .. }
             | Step::MaxPool { .. }
             | Step::MaxPoolWindow { .. }
             | Step::Flatten
@@ -2504,9 +2666,8 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             _ => t.challenge_fields(b"layer-point", out_vars),
         };
         match &plan.steps[l] {
-            Step::FusedRelu => {}
-            // Refused by the zero-knowledge plan (`fresh_masks`).
-            Step::Activation { .. } => return Err(VerifyError::AdviceShape),
+            // Its output is committed; the activations' lookup after the range check proves it.
+            Step::FusedRelu | Step::Activation { .. } => {}
             Step::Dense {
                 weights,
                 bias,
@@ -2721,6 +2882,30 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     ledger
         .defer(zp.unshift_range_claims::<F, E>(claims), &tables, zp.range.0)
         .map_err(deferred)?;
+    // The activations' hiding lookup: present exactly when the model has activations.
+    match (&plan.lookup, zp.lookup, &proof.lookup.0) {
+        (None, _, None) => {}
+        (Some(lk), Some((off, _)), Some(lookup)) => {
+            let vars: Vec<usize> = lk.columns.iter().map(|c| c.vars).collect();
+            let table: Vec<F> = lk.table(plan.range_bits);
+            let claims = crate::range::lookup::verify_zk::<F, E>(&vars, &table, lookup, &mut t)
+                .map_err(VerifyError::Lookup)?;
+            let tables = zp.lookup_tables::<E>().map_err(VerifyError::Model)?;
+            let input = public_input.map(|_| &input_f[..]);
+            ledger
+                .defer(
+                    zp.unshift_lookup_claims::<F, E>(claims, input),
+                    &tables,
+                    off,
+                )
+                .map_err(deferred)?;
+        }
+        _ => {
+            return Err(VerifyError::LookupPresence {
+                model_has: plan.lookup.is_some(),
+            })
+        }
+    }
     let (mp, _) = zp.parts();
     let mut commitments = vec![commitment, &proof.advice];
     if mp == 1 {

@@ -27,8 +27,10 @@
 
 use super::prover::{check_multiplicities_len, prove_layout};
 use super::verifier::verify_layout;
+use super::zk::ZkRangeProof;
 use super::{Layout, Proof, RangeClaims, RangeError, MAX_BITS};
 use crate::field::{BaseField, ExtField};
+use crate::zk::{Deferred, TableMasks};
 use ark_ff::PrimeField;
 use merlin::Transcript;
 use std::collections::HashMap;
@@ -136,6 +138,17 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     multiplicities: &[F],
     transcript: &mut Transcript,
 ) -> Result<(Proof<E>, RangeClaims<E>), RangeError> {
+    check(columns, table, multiplicities)?;
+    prove_trusting(columns, table, multiplicities, transcript)
+}
+
+/// The honest prover's precondition: a good table, every entry in it, the multiplicities the
+/// counts.
+fn check<F: BaseField>(
+    columns: &[&[F]],
+    table: &[F],
+    multiplicities: &[F],
+) -> Result<(), RangeError> {
     let expected = self::multiplicities(columns, table)?;
     check_multiplicities_len(multiplicities, expected.len().trailing_zeros() as usize)?;
     if let Some(value) = expected
@@ -149,7 +162,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
             got: multiplicities[value].to_string(),
         });
     }
-    prove_trusting(columns, table, multiplicities, transcript)
+    Ok(())
 }
 
 /// [`prove`] without the checks on the entries and the multiplicities (the caller computed
@@ -182,6 +195,60 @@ pub fn verify<F: BaseField, E: ExtField<F>>(
 ) -> Result<RangeClaims<E>, RangeError> {
     let layout = layout(column_vars, table)?;
     verify_layout::<F, E>(&layout, Some(table), proof, transcript)
+}
+
+/// The hiding lookup (`spec/zk.md`, "Activations by lookup, hiding"): [`super::zk::prove`]
+/// with the table tree's denominators `α − T(t)` and the domain separator `zk-lookup`; the
+/// fresh masks' length is [`super::zk::mask_len`] of the columns and `bits = log2 |table|`,
+/// and the returned claims are in [`super::zk::prove`]'s order (tables `0 … k − 1` the
+/// columns, `k` the multiplicities). Refuses what [`prove`] refuses, and fresh masks of the
+/// wrong length (`MasksLength`). With `unchecked` (tests and the `cheat` feature only: a
+/// cheating prover), the entries and the multiplicities are not checked.
+pub(crate) fn prove_zk<F: BaseField, E: ExtField<F>>(
+    unchecked: bool,
+    columns: &[&[F]],
+    table: &[F],
+    multiplicities: &[F],
+    masks: &[E],
+    tables: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(ZkRangeProof<E>, Vec<Deferred<E>>), RangeError> {
+    let checked = !(unchecked && cfg!(any(test, feature = "cheat")));
+    if checked {
+        check(columns, table, multiplicities)?;
+    }
+    let mut layout = Layout::of_columns(columns, table_bits(table)?)?;
+    layout.lookup = true;
+    check_multiplicities_len(multiplicities, layout.bits)?;
+    super::zk::prove_layout(
+        &layout,
+        columns,
+        multiplicities,
+        Some(table),
+        masks,
+        tables,
+        transcript,
+    )
+}
+
+/// Verifies a hiding lookup proof (made by the crate's `prove_zk`) for columns of `2^{column_vars[i]}` entries
+/// into `table`; returns the claims the caller must prove, as [`super::zk::verify`]. The
+/// verifier evaluates `T̃` at the table tree's leaf point itself (`O(|table|)`).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_zk<F: BaseField, E: ExtField<F>>(
+    column_vars: &[usize],
+    table: &[F],
+    proof: &ZkRangeProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, RangeError> {
+    let layout = layout(column_vars, table)?;
+    let halves = |point: &[E]| super::zk::value_halves::<F, E>(table, point);
+    super::zk::verify_layout(&layout, &halves, proof, transcript).map(|(claims, _)| claims)
 }
 
 #[cfg(test)]
@@ -250,6 +317,211 @@ mod tests {
     #[test]
     fn round_trips_bn254() {
         round_trip::<Bn254Fr, Bn254Fr>(4, &[3, 0, 2], 7);
+    }
+
+    /// A hiding lookup's witness, masks and committed-table masks; its claims checked by the
+    /// naive oracle `t̂(z, β) = t̃(z) + β·m_t(z)`.
+    struct ZkSetup<F, E> {
+        table: Vec<F>,
+        columns: Vec<Vec<F>>,
+        m: Vec<F>,
+        masks: Vec<E>,
+        tables: crate::zk::ExplicitMasks<E>,
+    }
+
+    impl<F: BaseField, E: ExtField<F>> ZkSetup<F, E> {
+        fn new(bits: usize, sizes: &[usize], seed: u64) -> Self {
+            use rand::{Rng, SeedableRng};
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let table = squares::<F>(bits);
+            let columns: Vec<Vec<F>> = sizes
+                .iter()
+                .map(|&n| {
+                    (0..1usize << n)
+                        .map(|_| table[rng.gen_range(0..table.len())])
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+            let m = multiplicities(&refs, &table).unwrap();
+            let masks = (0..crate::range::zk::mask_len(sizes, bits).unwrap())
+                .map(|_| E::rand(&mut rng))
+                .collect();
+            let mut mt: Vec<Vec<E>> = sizes
+                .iter()
+                .map(|&v| (0..1usize << v.min(3)).map(|_| E::rand(&mut rng)).collect())
+                .collect();
+            mt.push(
+                (0..1usize << bits.min(3))
+                    .map(|_| E::rand(&mut rng))
+                    .collect(),
+            );
+            Self {
+                table,
+                columns,
+                m,
+                masks,
+                tables: crate::zk::ExplicitMasks(mt),
+            }
+        }
+
+        fn refs(&self) -> Vec<&[F]> {
+            self.columns.iter().map(Vec::as_slice).collect()
+        }
+
+        fn vars(&self) -> Vec<usize> {
+            self.columns
+                .iter()
+                .map(|c| c.len().trailing_zeros() as usize)
+                .collect()
+        }
+
+        fn transcript(&self) -> Transcript {
+            use crate::transcript::TranscriptExt;
+            let mut t = Transcript::new(b"zk-lookup-test");
+            t.append_fields(b"fresh-masks", &self.masks);
+            t
+        }
+
+        fn prove(
+            &self,
+            unchecked: bool,
+        ) -> Result<(ZkRangeProof<E>, Vec<Deferred<E>>), RangeError> {
+            prove_zk::<F, E>(
+                unchecked,
+                &self.refs(),
+                &self.table,
+                &self.m,
+                &self.masks,
+                &self.tables,
+                &mut self.transcript(),
+            )
+        }
+
+        fn first_false(&self, claims: &[Deferred<E>]) -> Option<usize> {
+            use crate::zk::TableMasks;
+            let hiding = |t: usize, z: &[E], b: E| {
+                let v = self.columns.get(t).unwrap_or(&self.m);
+                evaluate_base::<F, E>(v, z) + b * self.tables.mask_at(t, z)
+            };
+            claims.iter().position(|d| !d.holds(hiding, &self.masks))
+        }
+    }
+
+    fn zk_round_trip<F: BaseField, E: ExtField<F>>(bits: usize, sizes: &[usize], seed: u64) {
+        let s = ZkSetup::<F, E>::new(bits, sizes, seed);
+        let (proof, claims) = s.prove(false).unwrap();
+        let got = verify_zk::<F, E>(sizes, &s.table, &proof, &mut s.transcript()).unwrap();
+        assert_eq!(got, claims, "the verifier's claims are the prover's");
+        assert_eq!(s.first_false(&claims), None);
+        // No value sent is a column's or the multiplicities' value at the leaf points.
+        // Another table (one entry changed): the table tree's leaf claim fails.
+        let mut other = s.table.clone();
+        other[1] += F::ONE;
+        let got = verify_zk::<F, E>(sizes, &other, &proof, &mut s.transcript()).unwrap();
+        assert!(s.first_false(&got).is_some());
+        // Not a hiding range check (another domain separator, so other challenges).
+        let got =
+            crate::range::zk::verify::<F, E>(sizes, bits, &proof, &mut s.transcript()).unwrap();
+        assert!(s.first_false(&got).is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10))]
+        #[test]
+        fn zk_round_trips(bits in 1usize..7, sizes in proptest::collection::vec(0usize..6, 1..4), seed: u64) {
+            zk_round_trip::<Goldilocks, Ext>(bits, &sizes, seed);
+        }
+    }
+
+    #[test]
+    fn zk_round_trips_bn254() {
+        zk_round_trip::<Bn254Fr, Bn254Fr>(4, &[3, 0, 2], 7);
+        zk_round_trip::<Bn254Fr, Bn254Fr>(1, &[0], 8);
+    }
+
+    /// A cheating hiding prover: an entry not in the table, the multiplicities of the rest;
+    /// every check passes but a returned claim is false (the opening rejects it). With the
+    /// entry in the table the same prover's claims all hold.
+    #[test]
+    fn zk_cheating_entries_leave_a_false_claim() {
+        type F = Goldilocks;
+        for seed in 0..4 {
+            let mut s = ZkSetup::<F, Ext>::new(4, &[4, 2], seed);
+            let (_, claims) = s.prove(true).unwrap();
+            assert_eq!(s.first_false(&claims), None);
+            s.columns[0][5] = F::from(5u64);
+            s.m = count_in_table(&s.refs(), &s.table);
+            assert!(matches!(
+                s.prove(false),
+                Err(RangeError::NotInTable { index: 5, .. })
+            ));
+            let (proof, _) = s.prove(true).unwrap();
+            let got =
+                verify_zk::<F, Ext>(&s.vars(), &s.table, &proof, &mut s.transcript()).unwrap();
+            // The join's claim (the two fraction sums differ) is false.
+            assert_eq!(s.first_false(&got), Some(0));
+        }
+    }
+
+    /// The hiding lookup sends no column's or multiplicities' value in the clear: each value
+    /// it sends differs from the true table's value at the claim's point — and with every mask
+    /// zeroed the same prover sends exactly those values, so the test can tell.
+    #[test]
+    fn zk_lookup_sends_no_column_value_in_the_clear() {
+        type F = Goldilocks;
+        for seed in 0..3 {
+            let mut s = ZkSetup::<F, Ext>::new(4, &[3, 2], seed);
+            let truth = |s: &ZkSetup<F, Ext>, claims: &[Deferred<Ext>]| -> Vec<bool> {
+                claims
+                    .iter()
+                    .filter_map(|c| match c {
+                        Deferred::Masked {
+                            table,
+                            point,
+                            value,
+                            ..
+                        } => {
+                            let t = s.columns.get(*table).unwrap_or(&s.m);
+                            Some(evaluate_base::<F, Ext>(t, point) == *value)
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let (_, claims) = s.prove(false).unwrap();
+            assert_eq!(truth(&s, &claims), vec![false; 3]);
+            s.masks.iter_mut().for_each(|m| *m = Ext::ZERO);
+            s.tables.0.iter_mut().flatten().for_each(|m| *m = Ext::ZERO);
+            let (_, claims) = s.prove(false).unwrap();
+            assert_eq!(truth(&s, &claims), vec![true; 3]);
+        }
+    }
+
+    /// Wrong fresh masks' length and bad tables are refused before any proof.
+    #[test]
+    fn zk_refusals() {
+        type F = Goldilocks;
+        let mut s = ZkSetup::<F, Ext>::new(3, &[2], 1);
+        s.masks.pop();
+        assert!(matches!(
+            s.prove(false),
+            Err(RangeError::MasksLength { .. })
+        ));
+        let mut s = ZkSetup::<F, Ext>::new(3, &[2], 1);
+        s.m[0] += F::ONE;
+        assert!(matches!(
+            s.prove(false),
+            Err(RangeError::WrongMultiplicity { value: 0, .. })
+        ));
+        let bad = vec![F::ONE; 8];
+        let p = s.prove(true);
+        assert!(p.is_ok());
+        let (proof, _) = p.unwrap();
+        assert!(matches!(
+            verify_zk::<F, Ext>(&[2], &bad, &proof, &mut s.transcript()),
+            Err(RangeError::LookupTable { len: 8, .. })
+        ));
     }
 
     #[test]

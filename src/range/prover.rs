@@ -236,6 +236,7 @@ pub(crate) fn table<F: BaseField>(bits: usize) -> Vec<F> {
 
 /// The two trees' leaves: the packed columns `(1, α − c(x))` (one column filling the tree is
 /// its own packed table) and the table `(m'(t), α − t)`, `m'` counting the padding as lookups of 0.
+#[cfg(test)]
 pub(crate) fn leaves<'a, F: BaseField>(
     layout: &Layout,
     columns: &[&'a [F]],

@@ -62,7 +62,9 @@
 //! the tables' values alone.
 
 use super::layer::{self, Child, ZkHook};
-use super::prover::{build_layers, check_witness, evaluate, leaves, root, Leaves};
+#[cfg(test)]
+use super::prover::leaves;
+use super::prover::{build_layers, check_witness, evaluate, leaves_with, root, Leaves};
 use super::{bits_eq, table_value, Layout, ProofPart, RangeError, Tree, ZkStep};
 use crate::field::{BaseField, ExtField};
 use crate::poly::{eq_table, Mle};
@@ -250,7 +252,15 @@ impl Kind {
     }
 
     /// `F(v)` (without `eq` and `ℓ`); `None` on a wrong count (the verifier checked it).
-    fn value<E: Field>(self, v: &[E], lambda: E, alpha: E, point: &[E]) -> Option<E> {
+    /// `table` gives `(t̃(0, r'), t̃(1, r'))` at the table tree's leaf point `r'`.
+    fn value<E: Field>(
+        self,
+        v: &[E],
+        lambda: E,
+        alpha: E,
+        point: &[E],
+        table: &TableAt<'_, E>,
+    ) -> Option<E> {
         match (self, v) {
             (Kind::Join, &[pc, pt, qc, qt]) => Some(pc * qt - pt * qc),
             (Kind::Internal, &[p0, p1, q0, q1]) => Some(p0 * q1 + p1 * q0 + lambda * q0 * q1),
@@ -259,7 +269,8 @@ impl Kind {
                 Some(q0 + q1 + lambda * q0 * q1)
             }
             (Kind::TableLeaves, &[p0, p1]) => {
-                let (q0, q1) = table_halves(alpha, point);
+                let (t0, t1) = table(point);
+                let (q0, q1) = (alpha - t0, alpha - t1);
                 Some(p0 * q1 + p1 * q0 + lambda * q0 * q1)
             }
             _ => None,
@@ -267,17 +278,40 @@ impl Kind {
     }
 }
 
-/// `α − t̃(b, r')` for `b = 0, 1`.
-fn table_halves<E: Field>(alpha: E, point: &[E]) -> (E, E) {
+/// The table's extension at the table tree's leaf halves: `r' ↦ (t̃(0, r'), t̃(1, r'))`
+/// (`b`, the low index bit, first).
+pub(crate) type TableAt<'a, E> = dyn Fn(&[E]) -> (E, E) + 'a;
+
+/// `t̃(b, r')` of the range table `t(x) = x`, for `b = 0, 1`.
+fn range_halves<E: Field>(point: &[E]) -> (E, E) {
     let rest = table_value(point).double();
-    (alpha - rest, alpha - rest - E::ONE)
+    (rest, rest + E::ONE)
 }
 
-/// The statement, then `α`.
+/// `T̃(b, r')` of a table given by its values, for `b = 0, 1` (`O(2^bits)`; zeros for a point
+/// of the wrong length, which the verifier's tree walk never gives).
+pub(crate) fn value_halves<F: BaseField, E: ExtField<F>>(values: &[F], point: &[E]) -> (E, E) {
+    if values.len() != 2 << point.len() {
+        return (E::ZERO, E::ZERO);
+    }
+    let half = |b: usize| -> Vec<F> { values.iter().skip(b).step_by(2).copied().collect() };
+    (
+        crate::poly::evaluate_base(&half(0), point),
+        crate::poly::evaluate_base(&half(1), point),
+    )
+}
+
+/// The statement, then `α`: domain separator `zk-range`, or `zk-lookup` for a lookup into a
+/// table given by its values ([`super::lookup`]), with the same parameters.
 fn begin<E: Field>(t: &mut Transcript, layout: &Layout) -> E {
     let mut params = vec![layout.bits as u64, layout.column_vars.len() as u64];
     params.extend(layout.column_vars.iter().map(|&v| v as u64));
-    t.domain_separator(b"zk-range", &params);
+    let label: &[u8] = if layout.lookup {
+        b"zk-lookup"
+    } else {
+        b"zk-range"
+    };
+    t.domain_separator(label, &params);
     t.challenge_field(b"zk-range-alpha")
 }
 
@@ -301,7 +335,15 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> Result<(ZkRangeProof<E>, Vec<Deferred<E>>), RangeError> {
     let layout = check_witness(columns, bits, multiplicities)?;
-    prove_layout(&layout, columns, multiplicities, masks, tables, transcript)
+    prove_layout(
+        &layout,
+        columns,
+        multiplicities,
+        None,
+        masks,
+        tables,
+        transcript,
+    )
 }
 
 /// [`prove`], or — when `unchecked`, for a cheating prover's test — [`prove_unchecked`] (in a
@@ -336,7 +378,15 @@ pub fn prove_unchecked<F: BaseField, E: ExtField<F>>(
 ) -> Result<(ZkRangeProof<E>, Vec<Deferred<E>>), RangeError> {
     let layout = Layout::of_columns(columns, bits)?;
     super::prover::check_multiplicities_len(multiplicities, bits)?;
-    prove_layout(&layout, columns, multiplicities, masks, tables, transcript)
+    prove_layout(
+        &layout,
+        columns,
+        multiplicities,
+        None,
+        masks,
+        tables,
+        transcript,
+    )
 }
 
 /// The prover's state entering a tree: the leaves, the layers, the root claim, its slots.
@@ -357,10 +407,13 @@ struct TreeOutput<E: Field> {
     leaf: Hidden<E>,
 }
 
-fn prove_layout<F: BaseField, E: ExtField<F>>(
+/// The prover on a layout, with the table's values given (a lookup, [`super::lookup`]) or the
+/// range `0, …, 2^bits − 1` when `None`; the layout's shapes and `m`'s length checked.
+pub(crate) fn prove_layout<F: BaseField, E: ExtField<F>>(
     layout: &Layout,
     columns: &[&[F]],
     m: &[F],
+    values: Option<&[F]>,
     masks: &[E],
     tables: &impl TableMasks<E>,
     t: &mut Transcript,
@@ -375,7 +428,7 @@ fn prove_layout<F: BaseField, E: ExtField<F>>(
     }
     let k = columns.len();
     let alpha: E = begin(t, layout);
-    let (column_leaves, table_leaves) = leaves(layout, columns, m);
+    let (column_leaves, table_leaves) = leaves_with(layout, columns, m, values);
     let column_layers = build_layers(&column_leaves, alpha);
     let table_layers = build_layers(&table_leaves, alpha);
     let (pc, qc) = root(&column_leaves, &column_layers, alpha).fraction();
@@ -691,7 +744,7 @@ fn step_tables<F: BaseField, E: ExtField<F>>(
             let den = |b: usize| {
                 Mle::Ext(
                     (0..half_len)
-                        .map(|x| alpha - E::from((2 * x + b) as u64))
+                        .map(|x| alpha - E::from_base_prime_field(leaves.den[2 * x + b]))
                         .collect(),
                 )
             };
@@ -849,8 +902,26 @@ pub(crate) fn verify_traced<E: Field>(
     proof: &ZkRangeProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Traced<E>, RangeError> {
-    let mut trace = Vec::new();
     let layout = Layout::new(column_vars, bits)?;
+    verify_layout(&layout, &range_halves, proof, transcript)
+}
+
+/// [`verify_traced`] on a layout, with the table's halves given by `table` (a lookup:
+/// [`value_halves`]; the range: `t(x) = x`).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub(crate) fn verify_layout<E: Field>(
+    layout: &Layout,
+    table: &TableAt<'_, E>,
+    proof: &ZkRangeProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Traced<E>, RangeError> {
+    let (column_vars, bits) = (&layout.column_vars[..], layout.bits);
+    let mut trace = Vec::new();
     let slots = slots(layout.vars, bits);
     let (join_slot, rest) = slots.split_first().ok_or(RangeError::NoColumns)?;
     let (column_slots, table_slots) = rest.split_at(layout.vars.min(rest.len()));
@@ -866,7 +937,7 @@ pub(crate) fn verify_traced<E: Field>(
     }
 
     let t = transcript;
-    let alpha: E = begin(t, &layout);
+    let alpha: E = begin(t, layout);
     let mut deferred = Vec::new();
     t.domain_separator(b"zk-range-join", &[]);
     let join = verify_step(
@@ -875,6 +946,7 @@ pub(crate) fn verify_traced<E: Field>(
         &proof.join,
         (E::ZERO, Vec::new()),
         (E::ZERO, alpha),
+        table,
         &[],
         t,
         &mut deferred,
@@ -900,6 +972,7 @@ pub(crate) fn verify_traced<E: Field>(
         &proof.columns,
         columns_claim,
         alpha,
+        table,
         t,
         &mut deferred,
         &mut trace,
@@ -923,6 +996,7 @@ pub(crate) fn verify_traced<E: Field>(
         &proof.table,
         table_claim,
         alpha,
+        table,
         t,
         &mut deferred,
         &mut trace,
@@ -937,7 +1011,7 @@ pub(crate) fn verify_traced<E: Field>(
         value: leaf_t.public - pad * bits_eq(0, &zt) - proof.multiplicities_value,
     });
     deferred.extend(masked_claims(
-        &layout,
+        layout,
         &z,
         beta,
         &proof.column_values,
@@ -1037,6 +1111,7 @@ fn verify_step<E: Field>(
     proof: &MaskedProof<E>,
     (claim, ell): (E, Vec<(usize, E)>),
     (lambda, alpha): (E, E),
+    table: &TableAt<'_, E>,
     r: &[E],
     t: &mut Transcript,
     deferred: &mut Vec<Deferred<E>>,
@@ -1046,7 +1121,7 @@ fn verify_step<E: Field>(
     let c = verify_masked(slot.vars, DEGREE, claim, kind.num_private(), proof, t)
         .map_err(|source| RangeError::ZkSumcheck { step, source })?;
     let value = kind
-        .value(&c.values, lambda, alpha, &c.point)
+        .value(&c.values, lambda, alpha, &c.point, table)
         .ok_or(RangeError::ProofShape {
             part: ProofPart::ZkValues { step },
             expected: kind.num_private(),
@@ -1082,6 +1157,7 @@ fn verify_tree<E: Field>(
     proofs: &[MaskedProof<E>],
     (mut p, mut q): (Hidden<E>, Hidden<E>),
     alpha: E,
+    table: &TableAt<'_, E>,
     t: &mut Transcript,
     deferred: &mut Vec<Deferred<E>>,
     trace: &mut Vec<StepTrace<E>>,
@@ -1100,6 +1176,7 @@ fn verify_tree<E: Field>(
             proof,
             (claim, ell),
             (lambda, alpha),
+            table,
             &point,
             t,
             deferred,

@@ -1,7 +1,9 @@
 //! Element-wise activations by lookup (`spec/activation.md`): round trips of every function on
 //! both field instantiations, a naive oracle for the lookup columns and the table, cheating
 //! provers (an output entry, a wrapped output, a padded output, the multiplicities), tampered
-//! proofs with their exact errors, and the zero-knowledge plan's refusal.
+//! proofs with their exact errors; the same in zero knowledge (round trips on both fields and
+//! with a hidden input, cheating provers, tampered hiding lookups) and the refusal of an
+//! activation of a committed input.
 
 use ark_ff::{AdditiveGroup, FftField, Field};
 use proptest::prelude::*;
@@ -443,25 +445,397 @@ fn an_activation_of_a_derived_tensor_is_refused() {
     );
 }
 
-/// The zero-knowledge plan refuses an activation (not yet), naming the layer.
+// ---------------------------------------------------------------------------------------
+// Zero knowledge (`spec/zk.md`, "Activations by lookup, hiding").
+
+/// A zero-knowledge verifier of one statement but its output.
+type ZkVerify<F, E> = dyn Fn(&[i64], &network::ZkNetworkProof<F, E>) -> Result<(), VerifyError>;
+
+/// Proves `m` in zero knowledge on a seeded input (public, or committed when `hidden`) and
+/// verifies: the proven output is the inference's, the proof carries the hiding lookup, the
+/// bytes round trip, and another output is refused.
+fn zk_round_trip<F: BaseField + FftField, E: ExtField<F>>(m: &Model, seed: u64, hidden: bool) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+    let input = zoo::random_input(&m.input_shape, m.activation_bits, seed);
+    let c = committed.commitment.clone();
+    let mut y2 = Vec::new();
+    let (output, proof, verify): (_, _, Box<ZkVerify<F, E>>) = if hidden {
+        let mut ci = network::commit_input_zk::<F, E, _>(m, &input, &mut rng).unwrap();
+        let (output, proof) =
+            network::prove_zk_committed_input::<F, E, _>(m, &mut committed, &mut ci, &mut rng)
+                .unwrap();
+        let cx = ci.commitment.clone();
+        let arch = m.architecture();
+        let c = c.clone();
+        (
+            output,
+            proof,
+            Box::new(move |y, p| network::verify_zk_committed_input(&arch, &c, &cx, y, p)),
+        )
+    } else {
+        let (output, proof) =
+            network::prove_zk::<F, E, _>(m, &mut committed, &input, &mut rng).unwrap();
+        let x: Vec<i64> = input.iter().copied().collect();
+        let arch = m.architecture();
+        let c = c.clone();
+        (
+            output,
+            proof,
+            Box::new(move |y, p| network::verify_zk(&arch, &c, &x, y, p)),
+        )
+    };
+    assert!(proof.lookup.0.is_some());
+    assert_eq!(output, zkcnn::model::infer_output(m, &input).unwrap());
+    let y: Vec<i64> = output.iter().copied().collect();
+    verify(&y, &proof).unwrap();
+    if !hidden {
+        let x: Vec<i64> = input.iter().copied().collect();
+        let digest = network::zk_statement_digest(m, &c, network::ZkInput::Public(&x), &y);
+        let back =
+            network::ZkNetworkProof::<F, E>::from_bytes(&proof.to_bytes(digest), digest).unwrap();
+        assert_eq!(back, proof);
+    }
+    y2.extend_from_slice(&y);
+    y2[0] += 1;
+    assert!(verify(&y2, &proof).is_err());
+}
+
+/// Functions `range` of [`functions`] in zero knowledge after a convolution (Goldilocks²), the
+/// first of them also on BN254. Three tests of three functions keep each short.
+fn zk_functions_round_trip(range: std::ops::Range<usize>) {
+    let first = range.start;
+    for (i, f) in functions()
+        .into_iter()
+        .enumerate()
+        .skip(first)
+        .take(range.len())
+    {
+        let m = model(&[f], 2, 4, 3, true, i as u64);
+        zk_round_trip::<G, G2>(&m, i as u64, false);
+        if i == first {
+            zk_round_trip::<Bn254Fr, Bn254Fr>(&m, i as u64 + 1, false);
+        }
+    }
+}
+
 #[test]
-fn zero_knowledge_refuses_activations_by_name() {
+fn clip_leaky_relu_hard_sigmoid_round_trip_in_zero_knowledge_on_both_fields() {
+    zk_functions_round_trip(0..3);
+}
+
+#[test]
+fn hard_swish_sigmoid_tanh_round_trip_in_zero_knowledge_on_both_fields() {
+    zk_functions_round_trip(3..6);
+}
+
+#[test]
+fn silu_gelu_gelu_tanh_round_trip_in_zero_knowledge_on_both_fields() {
+    zk_functions_round_trip(6..9);
+}
+
+/// Activations of the public input (its `x̃` is the column's public shift), chains with two
+/// tags and a shared one, nine functions.
+#[test]
+fn zero_knowledge_activations_of_the_input_and_chains_round_trip() {
+    let fs = functions();
+    for chain in [
+        vec![fs[4].clone()],
+        vec![fs[0].clone(), fs[5].clone()],
+        vec![fs[6].clone(), fs[1].clone(), fs[6].clone()],
+    ] {
+        let m = model(&chain, 1, 3, 5, false, 9);
+        zk_round_trip::<G, G2>(&m, 9, false);
+    }
+    let m = model(&fs, 2, 2, 2, true, 3);
+    zk_round_trip::<G, G2>(&m, 3, false);
+}
+
+/// A hidden input feeding a convolution, then two activations; both fields.
+#[test]
+fn zero_knowledge_activations_after_a_hidden_input_round_trip_on_both_fields() {
+    let m = model(&[tanh(), functions()[0].clone()], 2, 3, 3, true, 4);
+    zk_round_trip::<G, G2>(&m, 4, true);
+    zk_round_trip::<Bn254Fr, Bn254Fr>(&m, 5, true);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// Random functions and shapes in zero knowledge, after a convolution or on the input.
+    #[test]
+    fn random_activations_round_trip_in_zero_knowledge(
+        f in 0usize..9, g in proptest::option::of(0usize..9),
+        c in 1usize..=2, h in 1usize..=4, w in 1usize..=4, with_conv: bool, seed in 0u64..1000,
+    ) {
+        let fs = functions();
+        let mut chain = vec![fs[f].clone()];
+        chain.extend(g.map(|g| fs[g].clone()));
+        let m = model(&chain, c, h, w, with_conv, seed);
+        zk_round_trip::<G, G2>(&m, seed, false);
+    }
+}
+
+/// An activation of a committed input is refused by name: its lookup column would combine
+/// the input's commitment and the advice.
+#[test]
+fn zero_knowledge_refuses_an_activation_of_a_committed_input_by_name() {
     type F = G;
     type E = G2;
-    let m = model(&[tanh()], 1, 3, 3, true, 2);
+    let m = model(&[tanh()], 1, 3, 3, false, 2);
     let mut rng = StdRng::seed_from_u64(1);
-    // The hiding commitment already builds the zero-knowledge plan.
-    let Err(err) = network::commit_model_zk::<F, E, _>(&m, &mut rng) else {
-        panic!("the zero-knowledge commitment must refuse the activation")
+    // The model's hiding commitment is made (the public-input mode supports it).
+    network::commit_model_zk::<F, E, _>(&m, &mut rng).unwrap();
+    let input = zoo::random_input(&m.input_shape, 8, 2);
+    // Committing the input already builds the hidden-input plan.
+    let Err(err) = network::commit_input_zk::<F, E, _>(&m, &input, &mut rng) else {
+        panic!("the input commitment must refuse the activation of the input")
     };
     assert_eq!(
         err,
         NetworkError::Unsupported {
-            layer: 1,
-            what: "an activation by lookup table in a zero-knowledge proof (not yet)".into()
+            layer: 0,
+            what: "an activation of the committed input in a zero-knowledge proof (not yet)".into()
         }
     );
-    assert!(err.to_string().contains("layer 1"));
+    // The public input's proof of the same model goes through.
+    zk_round_trip::<F, E>(&m, 2, false);
+}
+
+/// A zero-knowledge cheating prover: `edit(y_segment, witness)` after layer `layer`'s witness
+/// (an activation), `lookup_m` on the lookup multiplicities; everything else — masks, range
+/// check, lookup, opening — is the honest prover's on the edited tables. The verifier's
+/// verdict.
+fn zk_cheat<F: BaseField + FftField, E: ExtField<F>>(
+    m: &Model,
+    layer: usize,
+    mut edit: impl FnMut(usize, WitnessMut<'_, F>),
+    lookup_m: impl FnMut(&mut [F]),
+) -> Result<(), VerifyError> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+    let plan = cheat::zk_plan::<F, E>(m, false).unwrap();
+    let Step::Activation { y, .. } = plan.steps[layer] else {
+        unreachable!()
+    };
+    let input = zoo::random_input(&m.input_shape, m.activation_bits, 5);
+    let (out, proof) = cheat::prove_zk_edited_lookup::<F, E, _>(
+        m,
+        &mut committed,
+        zkcnn::network::zk::ZkProverInput::Public(&input),
+        |l, w| {
+            if l == layer {
+                edit(y, w)
+            }
+        },
+        |_| {},
+        lookup_m,
+        &mut rng,
+    )
+    .unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let yv: Vec<i64> = out.iter().copied().collect();
+    network::verify_zk(&m.architecture(), &committed.commitment, &x, &yv, &proof)
+}
+
+fn opening_rejects(verdict: Result<(), VerifyError>) -> bool {
+    matches!(
+        verdict,
+        Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
+    )
+}
+
+/// An output entry set to `T(x + 1)` (in range, a table output but not `x`'s), with nothing
+/// else reading it: only the hiding lookup's claims meet the edit, and the opening rejects
+/// them. The honest witness passes the same path; both fields.
+fn zk_wrong_output_is_rejected<F: BaseField + FftField, E: ExtField<F>>() {
+    let f = tanh();
+    let m = unread_activation(f.clone());
+    let (pos, other) = movable(&m, &f);
+    assert_eq!(zk_cheat::<F, E>(&m, 1, |_, _| {}, |_| {}), Ok(()));
+    let verdict = zk_cheat::<F, E>(&m, 1, |y, w| w.advice[y][pos] = from_i64(other), |_| {});
+    assert!(opening_rejects(verdict.clone()), "{verdict:?}");
+}
+
+#[test]
+fn a_wrong_output_is_rejected_in_zero_knowledge() {
+    zk_wrong_output_is_rejected::<G, G2>();
+}
+
+#[test]
+fn a_wrong_output_is_rejected_in_zero_knowledge_on_bn254() {
+    zk_wrong_output_is_rejected::<Bn254Fr, Bn254Fr>();
+}
+
+/// The wrap `y' = T(x + 1) + 2^{−B}` (its lookup column entry is a table entry): only `y`'s
+/// range column, in the hiding range check, rejects it; both fields.
+fn zk_wrapped_output_is_rejected<F: BaseField + FftField, E: ExtField<F>>() {
+    let f = tanh();
+    let m = unread_activation(f.clone());
+    let (pos, other) = movable(&m, &f);
+    let inv = F::from(256u64).inverse().unwrap();
+    let verdict = zk_cheat::<F, E>(
+        &m,
+        1,
+        |y, w| w.advice[y][pos] = from_i64::<F>(other) + inv,
+        |_| {},
+    );
+    assert!(opening_rejects(verdict.clone()), "{verdict:?}");
+}
+
+#[test]
+fn a_wrapped_output_is_rejected_in_zero_knowledge_on_both_fields() {
+    zk_wrapped_output_is_rejected::<G, G2>();
+    zk_wrapped_output_is_rejected::<Bn254Fr, Bn254Fr>();
+}
+
+/// One lookup multiplicity moved to another entry: the lookup's fraction sums differ.
+#[test]
+fn edited_lookup_multiplicities_are_rejected_in_zero_knowledge() {
+    let m = unread_activation(tanh());
+    let verdict = zk_cheat::<G, G2>(
+        &m,
+        1,
+        |_, _| {},
+        |m| {
+            let i = m.iter().position(|v| *v != G::ZERO && m[0] != *v).unwrap();
+            m[i] -= G::ONE;
+            m[(i + 1) % m.len()] += G::ONE;
+        },
+    );
+    assert!(opening_rejects(verdict.clone()), "{verdict:?}");
+}
+
+/// Two functions (two tags), neither output read: conv → Tanh (layer 1) and Sigmoid (layer 2)
+/// of the conv's output; flatten of the conv's output → dense.
+fn two_tags() -> (Model, Function, Function) {
+    let (f, g) = (
+        tanh(),
+        Function::Sigmoid {
+            in_frac_bits: 3,
+            out_frac_bits: 6,
+        },
+    );
+    let layers = vec![
+        conv(1, 2, 5),
+        act(f.clone(), None),
+        act(g.clone(), Some(1)),
+        Layer::Flatten { input: Some(1) },
+        dense(2 * 3 * 3, 6),
+    ];
+    (calibrated(layers, vec![1, 3, 3], 5), f, g)
+}
+
+/// A pair valid for another function: the Tanh layer's output entry set to the Sigmoid of its
+/// input (an entry of the Sigmoid's block of the table, with the Tanh's tag in its column): the
+/// tag term rejects it, in both modes.
+#[test]
+fn a_pair_of_another_function_is_rejected_in_both_modes() {
+    let (m, f, g) = two_tags();
+    let input = zoo::random_input(&m.input_shape, m.activation_bits, 5);
+    let trace = zkcnn::model::infer(&m, &input).unwrap();
+    let x: Vec<i64> = trace.outputs[0].iter().copied().collect();
+    let plan = Plan::new(&m).unwrap();
+    let (i, &v) = x
+        .iter()
+        .enumerate()
+        .find(|(_, &v)| f.apply(v, 8) != g.apply(v, 8))
+        .expect("the functions differ somewhere");
+    let (pos, other) = (plan.dims[2].padded_index(i), g.apply(v, 8));
+    let edit = |y: usize, w: WitnessMut<'_, G>| w.advice[y][pos] = from_i64(other);
+    assert_eq!(zk_cheat::<G, G2>(&m, 1, |_, _| {}, |_| {}), Ok(()));
+    let verdict = zk_cheat::<G, G2>(&m, 1, edit, |_| {});
+    assert!(opening_rejects(verdict.clone()), "{verdict:?}");
+    let verdict = cheat_activation::<G, G2>(&m, edit, |_| {});
+    assert_eq!(verdict, Err(VerifyError::Lookup(RangeError::RootMismatch)));
+}
+
+/// Tampered zero-knowledge proofs: the lookup removed, or added to a model without
+/// activations (`LookupPresence`); its shape (`ProofShape`); a column value or the
+/// multiplicities' value (a false claim: the opening rejects it).
+#[test]
+fn tampered_zero_knowledge_lookups_fail_with_their_errors() {
+    use zkcnn::range::{ProofPart, ZkStep};
+    type F = G;
+    type E = G2;
+    let m = model(&[tanh()], 1, 3, 3, true, 2);
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut committed = network::commit_model_zk::<F, E, _>(&m, &mut rng).unwrap();
+    let input = zoo::random_input(&m.input_shape, 8, 2);
+    let (output, proof) =
+        network::prove_zk::<F, E, _>(&m, &mut committed, &input, &mut rng).unwrap();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let c = committed.commitment.clone();
+    let verify =
+        |p: &network::ZkNetworkProof<F, E>| network::verify_zk(&m.architecture(), &c, &x, &y, p);
+    assert_eq!(verify(&proof), Ok(()));
+    let tamper = |f: &dyn Fn(&mut zkcnn::range::zk::ZkRangeProof<E>)| {
+        let mut p = proof.clone();
+        f(p.lookup.0.as_mut().unwrap());
+        verify(&p)
+    };
+
+    let mut p = proof.clone();
+    p.lookup.0 = None;
+    assert_eq!(
+        verify(&p),
+        Err(VerifyError::LookupPresence { model_has: true })
+    );
+
+    let layers = proof.lookup.0.as_ref().unwrap().table.len();
+    assert_eq!(
+        tamper(&|l| {
+            l.table.pop();
+        }),
+        Err(VerifyError::Lookup(RangeError::ProofShape {
+            part: ProofPart::Layers { tree: Tree::Table },
+            expected: layers,
+            got: layers - 1,
+        }))
+    );
+    assert_eq!(
+        tamper(&|l| l.column_values.push(E::ONE)),
+        Err(VerifyError::Lookup(RangeError::ProofShape {
+            part: ProofPart::ColumnValues,
+            expected: 1,
+            got: 2,
+        }))
+    );
+    assert_eq!(
+        tamper(&|l| {
+            l.join.values.pop();
+        }),
+        Err(VerifyError::Lookup(RangeError::ProofShape {
+            part: ProofPart::ZkValues { step: ZkStep::Join },
+            expected: 4,
+            got: 3,
+        }))
+    );
+    type Edit = dyn Fn(&mut zkcnn::range::zk::ZkRangeProof<E>);
+    let edits: [&Edit; 3] = [
+        &|l| l.column_values[0] += E::ONE,
+        &|l| l.multiplicities_value += E::ONE,
+        &|l| l.join.values[1] += E::ONE,
+    ];
+    for edit in edits {
+        let verdict = tamper(edit);
+        assert!(opening_rejects(verdict.clone()), "{verdict:?}");
+    }
+
+    // A model without activations refuses a proof carrying one.
+    let plain = zoo::mlp(2);
+    let mut c2 = network::commit_model_zk::<F, E, _>(&plain, &mut rng).unwrap();
+    let input2 = zoo::random_input(&plain.input_shape, plain.activation_bits, 1);
+    let (out2, mut p2) = network::prove_zk::<F, E, _>(&plain, &mut c2, &input2, &mut rng).unwrap();
+    assert!(p2.lookup.0.is_none());
+    p2.lookup = proof.lookup.clone();
+    let x2: Vec<i64> = input2.iter().copied().collect();
+    let y2: Vec<i64> = out2.iter().copied().collect();
+    assert_eq!(
+        network::verify_zk(&plain.architecture(), &c2.commitment, &x2, &y2, &p2),
+        Err(VerifyError::LookupPresence { model_has: false })
+    );
 }
 
 /// JSON: the layer reads and writes with its function's name and parameters; bad parameters
