@@ -1912,6 +1912,62 @@ fn zk_every_pair_of_layer_kinds_rejects_edits() {
     assert!(tried > 200, "{tried} cheating proofs");
 }
 
+/// The zero-knowledge sweep over the activation pair models that `keep` selects (by index and
+/// pair): the pair's two layers' advice parts edited as in [`zk_pair_sweep`] (an activation's
+/// output among them) with the rest proven honestly, on both fields (every fifth model on
+/// BN254's scalar field); every proof must be rejected at the opening. A model whose
+/// activation reads the input it must commit (a flatten or add of the input next to it) is
+/// refused by name and skipped. Returns the number of cheating proofs and the pairs covered.
+fn zk_activation_pair_sweep(
+    keep: impl Fn(usize, (Kind, Kind)) -> bool,
+) -> (usize, BTreeSet<(Kind, Kind)>) {
+    let mut tried = 0;
+    let mut covered = BTreeSet::new();
+    for (i, (a, b, model)) in activation_pair_models().iter().enumerate() {
+        if !keep(i, (*a, *b)) {
+            continue;
+        }
+        let plan = Plan::new(model).unwrap();
+        let at = (0..plan.steps.len() - 1)
+            .find(|&l| (kind(&plan.steps[l]), kind(&plan.steps[l + 1])) == (*a, *b));
+        let caught = if i % 5 == 4 {
+            zk_edits_are_caught::<Bn254Fr, Bn254Fr>(model, i as u64, false, at)
+        } else {
+            zk_edits_are_caught::<G, G2>(model, i as u64, false, at)
+        };
+        match caught {
+            Ok(n) => {
+                tried += n;
+                covered.insert((*a, *b));
+            }
+            Err(what) if what.contains("an activation of the committed input") => {}
+            Err(what) => panic!("the zero-knowledge prover refuses {a:?} → {b:?}: {what}"),
+        }
+    }
+    (tried, covered)
+}
+
+/// [`zk_activation_pair_sweep`] on the pairs of [`ACTIVATION_PAIRS`] (CI); every activation
+/// pair model is the ignored [`zk_activation_pairs_reject_every_edit_all`].
+#[test]
+fn zk_activation_pairs_reject_edits() {
+    let (tried, covered) = zk_activation_pair_sweep(|_, p| ACTIVATION_PAIRS.contains(&p));
+    eprintln!("{tried} cheating zero-knowledge proofs");
+    for p in ACTIVATION_PAIRS {
+        assert!(covered.contains(&p), "{p:?} not covered");
+    }
+    assert!(tried > 30, "{tried} cheating proofs");
+}
+
+/// Every activation pair model, as [`zk_activation_pair_sweep`] (a long run).
+#[test]
+#[ignore]
+fn zk_activation_pairs_reject_every_edit_all() {
+    let (tried, _) = zk_activation_pair_sweep(|_, _| true);
+    eprintln!("{tried} cheating zero-knowledge proofs");
+    assert!(tried > 60, "{tried} cheating proofs");
+}
+
 /// A committed input to models without weights (no dense or convolution layer): their
 /// commitment has no claims and the opening leaves it out, so the input joins the advice's
 /// opening — the advice padded to the input's size when the input is the larger (an average
