@@ -550,12 +550,15 @@ fn caught_by_range(r: Result<(), VerifyError>) {
     assert!(matches!(r, Err(VerifyError::Range(_))), "{r:?}");
 }
 
-fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
+/// The cheating provers, through the transparent prover or (`zk`) the zero-knowledge one, where
+/// every edit is rejected at the opening (its verifier defers the relation, the zero-check and
+/// the range check to it).
+fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>(zk: bool) {
     let (m, x, [hi, lo, mid]) = mixed();
     let s = 5;
 
     // Honest: verifies.
-    let (y, verdict) = cheat::<F, E>(&m, &x, |_, _, _| {});
+    let (y, verdict) = edited::<F, E>(zk, &m, &x, |_, _, _| {});
     verdict.unwrap();
     let first = zkcnn::model::infer(&m, &x).unwrap().outputs[0].clone();
     assert_eq!((first[[hi]], first[[lo]]), (L, -L));
@@ -570,7 +573,7 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
     for o in 0..4 {
         d1.weights[o * 4 + hi] = 0;
     }
-    let (_, verdict) = cheat::<F, E>(&m1, &x, |r, o, w| {
+    let (_, verdict) = edited::<F, E>(zk, &m1, &x, |r, o, w| {
         let extra: i64 =
             o.hi.iter()
                 .enumerate()
@@ -581,12 +584,12 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
             w.advice[seg][hi] = F::ZERO;
         }
     });
-    caught_by_range(verdict);
+    by_range(zk, verdict);
 
     // 2. An output claimed saturated when q < L: y = L, o_hi = 1 at an inside position, the
     //    remainder paying for it (a negative limb) — or not (the relation fails).
     for pay in [true, false] {
-        let (_, verdict) = cheat::<F, E>(&m, &x, |r, o, w| {
+        let (_, verdict) = edited::<F, E>(zk, &m, &x, |r, o, w| {
             let yv = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
             w.advice[r.y][mid] = from_i64::<F>(L);
             w.advice[r.n][mid] = F::ZERO;
@@ -596,46 +599,46 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
             }
         });
         if pay {
-            caught_by_range(verdict);
+            by_range(zk, verdict);
         } else {
-            caught_at_layer(verdict);
+            at_layer(zk, verdict);
         }
     }
 
     // 2b. … with a negative o_hi instead: y = L, o_hi = q − L < 0 keeps the relation and the
     //     zero-check (y = L); only the range of o_hi's limbs catches it.
-    let (_, verdict) = cheat::<F, E>(&m, &x, |r, o, w| {
+    let (_, verdict) = edited::<F, E>(zk, &m, &x, |r, o, w| {
         let q = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
         w.advice[r.y][mid] = from_i64::<F>(L);
         w.advice[r.n][mid] = F::ZERO;
         w.advice[o.hi[0]][mid] = from_i64::<F>(q - L);
     });
-    caught_by_range(verdict);
+    by_range(zk, verdict);
 
     // 3. o_hi and o_lo both nonzero: both raised by one where the output saturates high (the
     //    relation and every range hold; only o_lo·(L − n) = 0 fails).
-    let (y2, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
+    let (y2, verdict) = edited::<F, E>(zk, &m, &x, |_, o, w| {
         w.advice[o.hi[0]][hi] += F::ONE;
         w.advice[o.lo[0]][hi] += F::ONE;
     });
     assert_eq!(y2, y, "the statement is the honest one");
-    caught_at_layer(verdict);
+    at_layer(zk, verdict);
     // Where the output saturates low: only o_hi·(L − y) = 0 fails.
-    let (_, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
+    let (_, verdict) = edited::<F, E>(zk, &m, &x, |_, o, w| {
         w.advice[o.hi[0]][lo] += F::ONE;
         w.advice[o.lo[0]][lo] += F::ONE;
     });
-    caught_at_layer(verdict);
+    at_layer(zk, verdict);
     // The same where the output is inside: both constraints fail.
-    let (_, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
+    let (_, verdict) = edited::<F, E>(zk, &m, &x, |_, o, w| {
         w.advice[o.hi[0]][mid] += F::ONE;
         w.advice[o.lo[0]][mid] += F::ONE;
     });
-    caught_at_layer(verdict);
+    at_layer(zk, verdict);
 
     // 4. A negative overflow hidden in the remainder: o_lo = 0 where the output saturates low,
     //    the remainder's limbs taking −2^s·o_lo (negative: the range check).
-    let (_, verdict) = cheat::<F, E>(&m, &x, |r, o, w| {
+    let (_, verdict) = edited::<F, E>(zk, &m, &x, |r, o, w| {
         let olo: i64 =
             o.lo.iter()
                 .enumerate()
@@ -646,32 +649,72 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
         }
         w.advice[r.limbs[0].0][lo] -= from_i64::<F>(olo << s);
     });
-    caught_by_range(verdict);
+    by_range(zk, verdict);
     // … or a low overflow moved into a high one with the output unchanged: o_hi = o_lo
     // where n = L (the relation's sign flips: it fails).
-    let (_, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
+    let (_, verdict) = edited::<F, E>(zk, &m, &x, |_, o, w| {
         for (&h, &l) in o.hi.iter().zip(&o.lo) {
             w.advice[h][lo] = w.advice[l][lo];
             w.advice[l][lo] = F::ZERO;
         }
     });
-    caught_at_layer(verdict);
+    at_layer(zk, verdict);
 
     // 5. One overflow limb edited alone at a real position: the relation fails (padded
     //    positions: `padded_overflow_edits_are_rejected`).
     for seg_of in [0usize, 1] {
-        let (_, verdict) = cheat::<F, E>(&m, &x, |_, o, w| {
+        let (_, verdict) = edited::<F, E>(zk, &m, &x, |_, o, w| {
             let seg = if seg_of == 0 { o.hi[0] } else { o.lo[0] };
             w.advice[seg][mid] += F::ONE;
         });
-        caught_at_layer(verdict);
+        at_layer(zk, verdict);
     }
 }
 
 #[test]
 fn cheating_provers_are_rejected_on_both_fields() {
-    cheating_provers::<G, G2>();
-    cheating_provers::<Bn254Fr, Bn254Fr>();
+    cheating_provers::<G, G2>(false);
+    cheating_provers::<Bn254Fr, Bn254Fr>(false);
+}
+
+#[test]
+fn zero_knowledge_cheating_provers_are_rejected_on_both_fields() {
+    cheating_provers::<G, G2>(true);
+    cheating_provers::<Bn254Fr, Bn254Fr>(true);
+}
+
+/// A cheating prover of either kind ([`cheat`], [`zk_cheat`]).
+fn edited<F: BaseField + FftField, E: ExtField<F>>(
+    zk: bool,
+    m: &Model,
+    x: &ArrayD<i64>,
+    edit: impl FnMut(&Requant, &Overflow, WitnessMut<'_, F>),
+) -> (Vec<i64>, Result<(), VerifyError>) {
+    if zk {
+        zk_cheat::<F, E>(m, x, edit)
+    } else {
+        cheat::<F, E>(m, x, edit)
+    }
+}
+
+/// Rejected by the range check (transparent) or at the opening (zero knowledge).
+#[track_caller]
+fn by_range(zk: bool, r: Result<(), VerifyError>) {
+    if zk {
+        caught_at_opening(r)
+    } else {
+        caught_by_range(r)
+    }
+}
+
+/// Rejected at layer 0 (transparent) or at the opening (zero knowledge).
+#[track_caller]
+fn at_layer(zk: bool, r: Result<(), VerifyError>) {
+    if zk {
+        caught_at_opening(r)
+    } else {
+        caught_at_layer(r)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -839,130 +882,6 @@ fn caught_at_opening(r: Result<(), VerifyError>) {
     assert!(at_opening(&r), "{r:?}");
 }
 
-/// The transparent cheating provers' edits (`cheating_provers`), through the zero-knowledge
-/// prover. Every one is rejected at the opening: the zero-knowledge verifier defers the
-/// relation, the zero-check and the range check to it.
-fn zk_cheating_provers<F: BaseField + FftField, E: ExtField<F>>() {
-    let (m, x, [hi, lo, mid]) = mixed();
-    let s = 5;
-    let (y, verdict) = zk_cheat::<F, E>(&m, &x, |_, _, _| {});
-    verdict.unwrap();
-
-    // 1. The clipped output replaced by the unclipped value (y = q, o_hi = 0), the next layer
-    //    ignoring that entry: only y's range fails.
-    let mut m1 = m.clone();
-    let Layer::Dense(d1) = &mut m1.layers[1] else {
-        unreachable!()
-    };
-    for o in 0..4 {
-        d1.weights[o * 4 + hi] = 0;
-    }
-    let (_, verdict) = zk_cheat::<F, E>(&m1, &x, |r, o, w| {
-        let extra: i64 =
-            o.hi.iter()
-                .enumerate()
-                .map(|(j, &seg)| value(w.advice[seg][hi]) << (8 * j))
-                .sum();
-        w.advice[r.y][hi] += from_i64::<F>(extra);
-        for &seg in &o.hi {
-            w.advice[seg][hi] = F::ZERO;
-        }
-    });
-    caught_at_opening(verdict);
-
-    // 2. y = L with o_hi = 1 where q < L, the remainder paying (a negative limb: its range)
-    //    or not (the relation).
-    for pay in [true, false] {
-        let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
-            let yv = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
-            w.advice[r.y][mid] = from_i64::<F>(L);
-            w.advice[r.n][mid] = F::ZERO;
-            w.advice[o.hi[0]][mid] = F::ONE;
-            if pay {
-                w.advice[r.limbs[0].0][mid] -= from_i64::<F>((L + 1 - yv) << s);
-            }
-        });
-        caught_at_opening(verdict);
-    }
-    // 2b. … with a negative o_hi = q − L: only o_hi's limb range.
-    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
-        let q = value(w.advice[r.y][mid]) - value(w.advice[r.n][mid]);
-        w.advice[r.y][mid] = from_i64::<F>(L);
-        w.advice[r.n][mid] = F::ZERO;
-        w.advice[o.hi[0]][mid] = from_i64::<F>(q - L);
-    });
-    caught_at_opening(verdict);
-
-    // 3. o_hi and o_lo both nonzero: where the output saturates high only o_lo·(L − n) = 0
-    //    fails; low, only o_hi·(L − y) = 0; inside, both.
-    for at in [hi, lo, mid] {
-        let (y2, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
-            w.advice[o.hi[0]][at] += F::ONE;
-            w.advice[o.lo[0]][at] += F::ONE;
-        });
-        assert_eq!(y2, y, "the statement is the honest one");
-        assert!(
-            at_opening(&verdict),
-            "position {at} (hi {hi}, lo {lo}, mid {mid}): {verdict:?}"
-        );
-    }
-
-    // 4. A negative overflow hidden in the remainder (its range), or moved to o_hi (the
-    //    relation).
-    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |r, o, w| {
-        let olo: i64 =
-            o.lo.iter()
-                .enumerate()
-                .map(|(j, &seg)| value(w.advice[seg][lo]) << (8 * j))
-                .sum();
-        for &seg in &o.lo {
-            w.advice[seg][lo] = F::ZERO;
-        }
-        w.advice[r.limbs[0].0][lo] -= from_i64::<F>(olo << s);
-    });
-    caught_at_opening(verdict);
-    let (_, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
-        for (&h, &l) in o.hi.iter().zip(&o.lo) {
-            w.advice[h][lo] = w.advice[l][lo];
-            w.advice[l][lo] = F::ZERO;
-        }
-    });
-    caught_at_opening(verdict);
-
-    // 5. One overflow limb edited alone: the relation.
-    for hi_side in [true, false] {
-        let (_, verdict) = zk_cheat::<F, E>(&m, &x, |_, o, w| {
-            let seg = if hi_side { o.hi[0] } else { o.lo[0] };
-            w.advice[seg][mid] += F::ONE;
-        });
-        caught_at_opening(verdict);
-    }
-}
-
-#[test]
-fn zero_knowledge_cheating_provers_are_rejected_on_both_fields() {
-    zk_cheating_provers::<G, G2>();
-    zk_cheating_provers::<Bn254Fr, Bn254Fr>();
-}
-
-/// Padded positions in zero knowledge: the dense output 3 → 4 entries, o_hi = o_lo = 1 at the
-/// padded one (the zero-check) and o_hi = 1 alone (the relation).
-#[test]
-fn zero_knowledge_padded_overflow_edits_are_rejected() {
-    let m = padded_dense();
-    let x = input(&[8], 11);
-    let pad = 3;
-    for both in [true, false] {
-        let (_, verdict) = zk_cheat::<G, G2>(&m, &x, |_, o, w| {
-            w.advice[o.hi[0]][pad] += from_i64::<G>(1);
-            if both {
-                w.advice[o.lo[0]][pad] += from_i64::<G>(1);
-            }
-        });
-        caught_at_opening(verdict);
-    }
-}
-
 /// The dense model with 3 outputs at layer 0 (padded to 4).
 fn padded_dense() -> Model {
     let mut m = dense(11, 5);
@@ -982,23 +901,20 @@ fn padded_dense() -> Model {
 
 /// Padded positions of a saturating layer: the dense output 3 → 4 entries (one padded), where
 /// o_hi = o_lo = 1 keeps the relation but not the zero-check, and o_hi = 1 alone breaks the
-/// relation.
+/// relation; through both provers.
 #[test]
 fn padded_overflow_edits_are_rejected() {
     let m = padded_dense();
     let x = input(&[8], 11);
     let pad = 3;
-    for both in [true, false] {
-        let (_, verdict) = cheat::<G, G2>(&m, &x, |_, o, w| {
+    for (zk, both) in [(false, true), (false, false), (true, true), (true, false)] {
+        let (_, verdict) = edited::<G, G2>(zk, &m, &x, |_, o, w| {
             w.advice[o.hi[0]][pad] += from_i64::<G>(1);
             if both {
                 w.advice[o.lo[0]][pad] += from_i64::<G>(1);
             }
         });
-        assert!(
-            matches!(verdict, Err(VerifyError::Layer { layer: 0, .. })),
-            "{verdict:?}"
-        );
+        at_layer(zk, verdict);
     }
 }
 
