@@ -57,6 +57,29 @@ pub enum Deferred<E> {
 }
 
 impl<E: Field> Deferred<E> {
+    /// `claims` with every masked value shifted: `value + shift(table, point)` (a table that is
+    /// a committed placement plus a public part the verifier computes: the claim on the
+    /// placement). Claims on fresh masks are unchanged.
+    pub fn shift_masked(claims: Vec<Self>, shift: impl Fn(usize, &[E]) -> E) -> Vec<Self> {
+        claims
+            .into_iter()
+            .map(|claim| match claim {
+                Deferred::Masked {
+                    table,
+                    point,
+                    beta,
+                    value,
+                } => Deferred::Masked {
+                    value: value + shift(table, &point),
+                    table,
+                    point,
+                    beta,
+                },
+                other => other,
+            })
+            .collect()
+    }
+
     /// Whether the claim holds for the given tables' hiding extensions (`table(t, z, β)` is
     /// `t̂_t(z, β)`) and fresh masks: the check an opening makes, computed in the clear (tests).
     pub fn holds(&self, table: impl Fn(usize, &[E], E) -> E, masks: &[E]) -> bool {

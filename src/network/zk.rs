@@ -1230,23 +1230,9 @@ impl ZkPlan {
         claims: Vec<Deferred<E>>,
         input: Option<&[F]>,
     ) -> Vec<Deferred<E>> {
-        claims
-            .into_iter()
-            .map(|claim| match claim {
-                Deferred::Masked {
-                    table,
-                    point,
-                    beta,
-                    value,
-                } => Deferred::Masked {
-                    value: value - self.lookup_shift::<F, E>(table, &point, input),
-                    table,
-                    point,
-                    beta,
-                },
-                other => other,
-            })
-            .collect()
+        Deferred::shift_masked(claims, |table, point| {
+            -self.lookup_shift::<F, E>(table, point, input)
+        })
     }
 
     /// The range check's claims on the columns made claims on their placements: each value
@@ -1255,23 +1241,9 @@ impl ZkPlan {
         &self,
         claims: Vec<Deferred<E>>,
     ) -> Vec<Deferred<E>> {
-        claims
-            .into_iter()
-            .map(|claim| match claim {
-                Deferred::Masked {
-                    table,
-                    point,
-                    beta,
-                    value,
-                } => Deferred::Masked {
-                    value: value - self.column_shift::<F, E>(table, &point),
-                    table,
-                    point,
-                    beta,
-                },
-                other => other,
-            })
-            .collect()
+        Deferred::shift_masked(claims, |table, point| {
+            -self.column_shift::<F, E>(table, point)
+        })
     }
 }
 

@@ -268,36 +268,18 @@ impl CheckPlan {
             .iter()
             .flat_map(|p| (0..p.pieces).map(move |i| (p, i)))
             .collect();
-        claims
-            .into_iter()
-            .map(|claim| match claim {
-                Deferred::Masked {
-                    table,
-                    point,
-                    beta,
-                    value,
-                } => {
-                    let shift = if table < count {
-                        used_at::<F, E>(&self.plan, &with_bits(&point, table, h)).1
-                    } else if let Some((p, i)) = pieces.get(table - count) {
-                        let q = with_bits(&point, *i, p.pieces.trailing_zeros() as usize);
-                        self.plan.model_segs.get(p.seg).map_or(E::ZERO, |s| {
-                            lift::<E>(from_i64::<F>(p.scale) * from_i64::<F>(s.lo))
-                                * segment_used(s, &q)
-                        })
-                    } else {
-                        E::ZERO
-                    };
-                    Deferred::Masked {
-                        table,
-                        point,
-                        beta,
-                        value: value + shift,
-                    }
-                }
-                other => other,
-            })
-            .collect()
+        Deferred::shift_masked(claims, |table, point| {
+            if table < count {
+                used_at::<F, E>(&self.plan, &with_bits(point, table, h)).1
+            } else if let Some((p, i)) = pieces.get(table - count) {
+                let q = with_bits(point, *i, p.pieces.trailing_zeros() as usize);
+                self.plan.model_segs.get(p.seg).map_or(E::ZERO, |s| {
+                    lift::<E>(from_i64::<F>(p.scale) * from_i64::<F>(s.lo)) * segment_used(s, &q)
+                })
+            } else {
+                E::ZERO
+            }
+        })
     }
 
     /// The zero-check's terms over `[eq, Z_0, T_0, Z_1, T_1, …]` (`eq(ρ_hi, c)·eq·Z_c·T_c`) and
