@@ -92,17 +92,14 @@ pub fn prove_edited<F: BaseField + FftField, E: ExtField<F>>(
     after_layer: impl FnMut(usize, WitnessMut<'_, F>),
     multiplicities: impl FnMut(&mut [F]),
 ) -> Result<(ArrayD<i64>, Proof<F, E>), NetworkError> {
-    let mut edits = Edits {
-        after_layer,
-        multiplicities,
-    };
-    prove_inner(
+    prove_edited_lookup(
         model,
         committed,
         input,
         policy,
-        &mut Vec::new(),
-        Some(&mut edits),
+        after_layer,
+        multiplicities,
+        |_| {},
     )
 }
 
@@ -178,17 +175,14 @@ where
     E: ExtField<F>,
     R: RngCore + CryptoRng,
 {
-    let mut edits = Edits {
-        after_layer,
-        multiplicities,
-    };
-    super::zk::prove_zk_inner(
+    prove_zk_edited_lookup(
         model,
         committed,
         input,
+        after_layer,
+        multiplicities,
+        |_| {},
         rng,
-        Some(&mut edits),
-        &mut Vec::new(),
     )
 }
 
