@@ -1829,21 +1829,33 @@ mod tests {
     /// which the second witness's honest prover outputs the byte-identical proof. Returns the
     /// second witness's setup. (Challenges are the same because the transcript is: the masks'
     /// commitment is the simulator's, here left out of the transcript.)
+    ///
+    /// `table`: the lookup's table values (a hiding lookup, `super::super::lookup`), or `None`
+    /// for the range check.
     fn explain<F: BaseField, E: ExtField<F>>(
         s: &Setup<F, E>,
         proof: &ZkRangeProof<E>,
         bits: usize,
         columns2: Vec<Vec<F>>,
+        table: Option<&[F]>,
     ) -> Setup<F, E> {
         let vars = s.vars();
-        let layout = Layout::new(&vars, bits).unwrap();
+        let mut layout = Layout::new(&vars, bits).unwrap();
+        layout.lookup = table.is_some();
         let slots = slots(layout.vars, bits);
         let plain = || Transcript::new(LABEL);
-        let (_, trace) = verify_traced(&vars, bits, proof, &mut plain()).unwrap();
+        let halves = |point: &[E]| match table {
+            Some(t) => value_halves::<F, E>(t, point),
+            None => range_halves(point),
+        };
+        let (_, trace) = verify_layout(&layout, &halves, proof, &mut plain()).unwrap();
         let refs2: Vec<&[F]> = columns2.iter().map(Vec::as_slice).collect();
-        let m2 = count_in_range(&refs2, bits);
+        let m2 = match table {
+            Some(t) => crate::range::lookup::count_in_table(&refs2, t),
+            None => count_in_range(&refs2, bits),
+        };
         let alpha: E = begin(&mut plain(), &layout);
-        let (cl, tl) = leaves(&layout, &refs2, &m2);
+        let (cl, tl) = leaves_with(&layout, &refs2, &m2, table);
         let (cl_layers, tl_layers) = (build_layers(&cl, alpha), build_layers(&tl, alpha));
         let (pc, qc) = root(&cl, &cl_layers, alpha).fraction();
         let (pt, qt) = root(&tl, &tl_layers, alpha).fraction();
@@ -1997,7 +2009,7 @@ mod tests {
                 if columns2 == s.columns {
                     continue;
                 }
-                let s2 = explain(&s, &proof, bits, columns2);
+                let s2 = explain(&s, &proof, bits, columns2, None);
                 assert_ne!(s2.masks, s.masks);
                 let (proof2, claims2) =
                     prove::<F, E>(&s2.refs(), bits, &s2.m, &s2.masks, &s2.tables, &mut plain())
@@ -2012,6 +2024,69 @@ mod tests {
     fn zk_range_explains_any_witness() {
         explains_any_witness::<Goldilocks, GoldilocksExt2>(12);
         explains_any_witness::<Bn254Fr, Bn254Fr>(13);
+    }
+
+    /// The same for the hiding lookup (`range::lookup::prove_zk`): columns of entries of a
+    /// public table with repeated values (`T(t) = t² mod 2^bits + t`, `T(0) = 0`), and second
+    /// witnesses of all zeros and of other table entries, explained by solved masks into the
+    /// byte-identical proof.
+    fn lookup_explains_any_witness<F: BaseField, E: ExtField<F>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for &(vars, bits) in SHAPES {
+            let table: Vec<F> = (0..1u64 << bits)
+                .map(|t| F::from((t * t) % (1 << bits) + t))
+                .collect();
+            let entries = |rng: &mut StdRng| -> Vec<Vec<F>> {
+                vars.iter()
+                    .map(|&v| {
+                        (0..1usize << v)
+                            .map(|_| table[rng.gen_range(0..table.len())])
+                            .collect()
+                    })
+                    .collect()
+            };
+            let first = entries(&mut rng);
+            let mut s = Setup::<F, E>::with_columns(&mut rng, first, bits);
+            let refs: Vec<&[F]> = s.columns.iter().map(Vec::as_slice).collect();
+            s.m = crate::range::lookup::count_in_table(&refs, &table);
+            let plain = || Transcript::new(LABEL);
+            let (proof, _) = crate::range::lookup::prove_zk::<F, E>(
+                false,
+                &s.refs(),
+                &table,
+                &s.m,
+                &s.masks,
+                &s.tables,
+                &mut plain(),
+            )
+            .unwrap();
+            let zeros: Vec<Vec<F>> = vars.iter().map(|&v| vec![F::from(0u64); 1 << v]).collect();
+            for columns2 in [zeros, entries(&mut rng)] {
+                if columns2 == s.columns {
+                    continue;
+                }
+                let s2 = explain(&s, &proof, bits, columns2, Some(&table));
+                assert_ne!(s2.masks, s.masks);
+                let (proof2, claims2) = crate::range::lookup::prove_zk::<F, E>(
+                    false,
+                    &s2.refs(),
+                    &table,
+                    &s2.m,
+                    &s2.masks,
+                    &s2.tables,
+                    &mut plain(),
+                )
+                .unwrap();
+                assert_eq!(proof2, proof, "{vars:?}, bits {bits}: the same proof");
+                assert_eq!(s2.first_false(&claims2), None, "and its claims hold");
+            }
+        }
+    }
+
+    #[test]
+    fn zk_lookup_explains_any_witness() {
+        lookup_explains_any_witness::<Goldilocks, GoldilocksExt2>(14);
+        lookup_explains_any_witness::<Bn254Fr, Bn254Fr>(15);
     }
 
     /// Cost against the transparent range check, same run (`cargo test --lib
