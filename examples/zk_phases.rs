@@ -83,8 +83,14 @@ fn main() {
         let architecture = model.architecture();
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
+        let check = network::prove_model_check_zk::<Goldilocks, GoldilocksExt2, _>(
+            &model, &mut c, &mut rng,
+        )
+        .unwrap();
+        let zk_checked =
+            network::verify_model_check_zk(&architecture, &c.commitment, &check).unwrap();
         let zk = timed(verifies, || {
-            network::verify_zk(&architecture, &c.commitment, &x, &y, &proof).unwrap()
+            network::verify_zk(&architecture, &zk_checked, &x, &y, &proof).unwrap()
         });
         let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&model).unwrap();
         let (_, plain) =

@@ -1039,7 +1039,7 @@ fn verify(
             let digest = network::zk_statement_digest(&arch, &file.commitment, input, &y);
             let proof = ZkNetworkProof::<F, E>::from_bytes(&proof, digest)
                 .map_err(|e| errors::proof_format(py, &e, &proof))?;
-            progress
+            let checked = progress
                 .run(py, "check commitment", || {
                     network::verify_model_check_zk::<F, E>(&arch, &file.commitment, &file.check)
                 })?
@@ -1047,11 +1047,9 @@ fn verify(
             progress
                 .run(py, "verify", || match input {
                     ZkInput::Committed(c) => {
-                        network::verify_zk_committed_input(&arch, &file.commitment, c, &y, &proof)
+                        network::verify_zk_committed_input(&arch, &checked, c, &y, &proof)
                     }
-                    ZkInput::Public(x) => {
-                        network::verify_zk(&arch, &file.commitment, x, &y, &proof)
-                    }
+                    ZkInput::Public(x) => network::verify_zk(&arch, &checked, x, &y, &proof),
                 })?
                 .map_err(|e| errors::rejected(py, &e))
         }

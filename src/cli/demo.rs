@@ -108,10 +108,10 @@ pub fn run(progress: &Progress) -> Result<Report, CliError> {
     let architecture = model.architecture();
     let (model_c, input_c) = (&committed.commitment, &committed_input.commitment);
     let (verified, verify) = progress.step("verifying", || {
-        network::verify_model_check_zk::<F, E>(&architecture, model_c, &check)
+        let checked = network::verify_model_check_zk::<F, E>(&architecture, model_c, &check)
             .map_err(|e| format!("the model commitment's check failed: {e}"))?;
         let p = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest).map_err(|e| e.to_string())?;
-        network::verify_zk_committed_input(&architecture, model_c, input_c, &y, &p)
+        network::verify_zk_committed_input(&architecture, &checked, input_c, &y, &p)
             .map_err(|e| e.to_string())
     });
     verified.map_err(|e| failed(format!("the proof does not verify: {e}")))?;

@@ -511,15 +511,15 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let (checked, _) = progress.step("checking the hiding commitment", || {
         network::verify_model_check_zk::<F, E>(&model, &file.commitment, &file.check)
     });
-    checked.map_err(|e| CliError::Rejected {
+    let checked = checked.map_err(|e| CliError::Rejected {
         path: show(&a.commitment),
         reason: format!("the commitment does not hold a model of the architecture: {e}"),
     })?;
     let (verified, took) = progress.step("verifying in zero knowledge", || match input {
         ZkInput::Committed(c) => {
-            network::verify_zk_committed_input(&model, &file.commitment, c, &y, &proof)
+            network::verify_zk_committed_input(&model, &checked, c, &y, &proof)
         }
-        ZkInput::Public(x) => network::verify_zk(&model, &file.commitment, x, &y, &proof),
+        ZkInput::Public(x) => network::verify_zk(&model, &checked, x, &y, &proof),
     });
     verified.map_err(|e| match e {
         network::VerifyError::Model(e) => CliError::Failed {

@@ -57,7 +57,9 @@ pub use zk::{
     revealed_values_zk, verify_zk, verify_zk_committed_input, zk_entries_in_use, HiddenTable,
     ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
-pub use zk_check::{prove_model_check_zk, verify_model_check_zk, ZkModelCheck};
+pub use zk_check::{
+    prove_model_check_zk, verify_model_check_zk, CheckedZkCommitment, ZkModelCheck,
+};
 
 use crate::field::{BaseField, ExtField};
 use crate::layers::conv::ConvProof;

@@ -30,6 +30,7 @@
 //! window protocol here (its views are committed copies tied to the input).
 
 use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::concat as concat_layer;
@@ -2391,29 +2392,44 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     }
 }
 
-/// Verifies a zero-knowledge proof that the model committed as `commitment` (architecture
-/// `model`'s), on the public `input`, outputs `output`. Only the architecture is read.
+/// Verifies a zero-knowledge proof that the model committed as `checked` (its check verified
+/// against `model`'s architecture: [`super::verify_model_check_zk`]), on the public `input`,
+/// outputs `output`. Only the architecture is read.
 pub fn verify_zk<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
-    commitment: &ZkCommitment,
+    checked: &CheckedZkCommitment,
     input: &[i64],
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<(), VerifyError> {
+    let commitment = checked_for(model, checked)?;
     verify_zk_opened(model, commitment, ZkInput::Public(input), output, proof).map(|_| ())
 }
 
-/// Verifies a zero-knowledge proof that the model committed as `commitment`, on the input
-/// committed as `input` ([`commit_input_zk`]), outputs `output`. Only the architecture is read;
-/// neither the weights nor the input.
+/// Verifies a zero-knowledge proof that the model committed as `checked` (as
+/// [`verify_zk`]), on the input committed as `input` ([`commit_input_zk`]), outputs `output`.
+/// Only the architecture is read; neither the weights nor the input.
 pub fn verify_zk_committed_input<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
-    commitment: &ZkCommitment,
+    checked: &CheckedZkCommitment,
     input: &ZkCommitment,
     output: &[i64],
     proof: &ZkNetworkProof<F, E>,
 ) -> Result<(), VerifyError> {
+    let commitment = checked_for(model, checked)?;
     verify_zk_opened(model, commitment, ZkInput::Committed(input), output, proof).map(|_| ())
+}
+
+/// The checked commitment's, when it was checked against `model`'s architecture
+/// (`VerifyError::Architecture` otherwise).
+fn checked_for<'a>(
+    model: &Model,
+    checked: &'a CheckedZkCommitment,
+) -> Result<&'a ZkCommitment, VerifyError> {
+    if checked.architecture_digest() != super::zk_check::architecture_digest(model) {
+        return Err(VerifyError::Architecture);
+    }
+    Ok(checked.commitment())
 }
 
 /// Verifies a proof of either input kind, and returns what its opening revealed of the
@@ -2914,7 +2930,14 @@ mod tests {
         let x: Vec<i64> = input.iter().copied().collect();
         let mut y: Vec<i64> = output.iter().copied().collect();
         let c = committed.commitment.clone();
-        verify_zk(model, &c, &x, &y, &proof).unwrap();
+        verify_zk(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+            &x,
+            &y,
+            &proof,
+        )
+        .unwrap();
         // The same output as the transparent prover's.
         let plain = crate::network::commit_model::<F, E>(model).unwrap();
         let (again, _) = crate::network::prove::<F, E>(model, &plain, &input).unwrap();
@@ -2922,7 +2945,13 @@ mod tests {
         // A false output is rejected at the opening (the output point's public value).
         y[0] += 1;
         assert!(matches!(
-            verify_zk(model, &c, &x, &y, &proof),
+            verify_zk(
+                model,
+                &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+                &x,
+                &y,
+                &proof
+            ),
             Err(VerifyError::Deferred(_))
         ));
         // Bytes round trip.
@@ -2969,7 +2998,13 @@ mod tests {
         .unwrap();
         let x: Vec<i64> = input.iter().copied().collect();
         let y: Vec<i64> = output.iter().copied().collect();
-        let got = verify_zk(model, &committed.commitment, &x, &y, &proof);
+        let got = verify_zk(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &committed.commitment),
+            &x,
+            &y,
+            &proof,
+        );
         assert!(
             matches!(
                 got,
@@ -3152,7 +3187,15 @@ mod tests {
             output.iter().copied().collect(),
         );
         let c = committed.commitment.clone();
-        let check = |p: &ZkNetworkProof<F, E>| verify_zk(&model, &c, &x, &y, p);
+        let check = |p: &ZkNetworkProof<F, E>| {
+            verify_zk(
+                &model,
+                &crate::network::CheckedZkCommitment::assume_checked(&model, &c),
+                &x,
+                &y,
+                p,
+            )
+        };
         check(&proof).unwrap();
         let edit = |f: &dyn Fn(&mut ZkNetworkProof<F, E>)| {
             let mut p = proof.clone();
@@ -3190,7 +3233,13 @@ mod tests {
         let mut other = c.clone();
         other.inner.num_vars += 1;
         assert_eq!(
-            verify_zk(&model, &other, &x, &y, &proof),
+            verify_zk(
+                &model,
+                &crate::network::CheckedZkCommitment::assume_checked(&model, &other),
+                &x,
+                &y,
+                &proof
+            ),
             Err(VerifyError::Architecture)
         );
         // Values: each class changed by one.
@@ -3252,10 +3301,23 @@ mod tests {
         );
         let x: Vec<i64> = input.iter().copied().collect();
         let mut y: Vec<i64> = output.iter().copied().collect();
-        verify_zk(model, &committed.commitment, &x, &y, &proof).unwrap();
+        verify_zk(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &committed.commitment),
+            &x,
+            &y,
+            &proof,
+        )
+        .unwrap();
         y[1] += 1;
         assert!(matches!(
-            verify_zk(model, &committed.commitment, &x, &y, &proof),
+            verify_zk(
+                model,
+                &crate::network::CheckedZkCommitment::assume_checked(model, &committed.commitment),
+                &x,
+                &y,
+                &proof
+            ),
             Err(VerifyError::Deferred(_))
         ));
     }
@@ -3294,7 +3356,14 @@ mod tests {
         let digest =
             super::super::zk_statement_digest(&model, &public, super::ZkInput::Public(&x), &y);
         let back = ZkNetworkProof::<F, E>::from_bytes(&proof.to_bytes(digest), digest).unwrap();
-        verify_zk(&model, &public, &x, &y, &back).unwrap();
+        verify_zk(
+            &model,
+            &crate::network::CheckedZkCommitment::assume_checked(&model, &public),
+            &x,
+            &y,
+            &back,
+        )
+        .unwrap();
         // A mask entry changed (the last one's lowest bit).
         let mut tampered = bytes.clone();
         let at = tampered.len() - 8;
@@ -3356,25 +3425,58 @@ mod tests {
         );
         let (c, cx) = (committed.commitment.clone(), ci.commitment.clone());
         let mut y: Vec<i64> = output.iter().copied().collect();
-        verify_zk_committed_input(model, &c, &cx, &y, &proof).unwrap();
+        verify_zk_committed_input(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+            &cx,
+            &y,
+            &proof,
+        )
+        .unwrap();
         let (again, _) = prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng).unwrap();
         assert_eq!(again, output);
         let other = zoo::random_input(&model.input_shape, model.activation_bits, seed + 99);
         let co = commit_input_zk::<F, E, _>(model, &other, &mut rng)
             .unwrap()
             .commitment;
-        assert!(verify_zk_committed_input(model, &c, &co, &y, &proof).is_err());
+        assert!(verify_zk_committed_input(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+            &co,
+            &y,
+            &proof
+        )
+        .is_err());
         let mut misshapen = cx.clone();
         misshapen.mask_vars -= 1;
         assert_eq!(
-            verify_zk_committed_input(model, &c, &misshapen, &y, &proof),
+            verify_zk_committed_input(
+                model,
+                &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+                &misshapen,
+                &y,
+                &proof
+            ),
             Err(VerifyError::InputCommitmentShape)
         );
         let x: Vec<i64> = input.iter().copied().collect();
-        assert!(verify_zk(model, &c, &x, &y, &proof).is_err());
+        assert!(verify_zk(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+            &x,
+            &y,
+            &proof
+        )
+        .is_err());
         y[0] += 1;
         assert!(matches!(
-            verify_zk_committed_input(model, &c, &cx, &y, &proof),
+            verify_zk_committed_input(
+                model,
+                &crate::network::CheckedZkCommitment::assume_checked(model, &c),
+                &cx,
+                &y,
+                &proof
+            ),
             Err(VerifyError::Deferred(_))
         ));
     }
@@ -3441,7 +3543,13 @@ mod tests {
             )
             .unwrap();
             let y: Vec<i64> = output.iter().copied().collect();
-            verify_zk_committed_input(&model, &committed.commitment, &ci.commitment, &y, &proof)
+            verify_zk_committed_input(
+                &model,
+                &crate::network::CheckedZkCommitment::assume_checked(&model, &committed.commitment),
+                &ci.commitment,
+                &y,
+                &proof,
+            )
         };
         for x0 in [bound, -bound] {
             let mut bad = input.clone();
@@ -3512,8 +3620,13 @@ mod tests {
         .0;
         assert_eq!(output, honest, "the padding changes no output");
         let y: Vec<i64> = output.iter().copied().collect();
-        let got =
-            verify_zk_committed_input(&model, &committed.commitment, &ci.commitment, &y, &proof);
+        let got = verify_zk_committed_input(
+            &model,
+            &crate::network::CheckedZkCommitment::assume_checked(&model, &committed.commitment),
+            &ci.commitment,
+            &y,
+            &proof,
+        );
         assert!(
             matches!(
                 got,
@@ -3543,7 +3656,14 @@ mod tests {
             prove_zk_committed_input::<F, E, _>(&model, &mut committed, &mut back, &mut rng)
                 .unwrap();
         let y: Vec<i64> = y.iter().copied().collect();
-        verify_zk_committed_input(&model, &committed.commitment, &c, &y, &proof).unwrap();
+        verify_zk_committed_input(
+            &model,
+            &crate::network::CheckedZkCommitment::assume_checked(&model, &committed.commitment),
+            &c,
+            &y,
+            &proof,
+        )
+        .unwrap();
         let other = zoo::random_input(&model.input_shape, model.activation_bits, 10);
         assert!(matches!(
             ZkCommittedInput::<F>::load::<E>(&model, &other, c.clone(), &mut &bytes[..]),
@@ -3913,9 +4033,23 @@ mod tiny_tests {
             .unwrap_or_else(|e| panic!("{}: {e}", model.name));
         let x: Vec<i64> = input.iter().copied().collect();
         let mut y: Vec<i64> = output.iter().copied().collect();
-        verify_zk(model, &committed.commitment, &x, &y, &proof).unwrap();
+        verify_zk(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &committed.commitment),
+            &x,
+            &y,
+            &proof,
+        )
+        .unwrap();
         y[0] += 1;
-        assert!(verify_zk(model, &committed.commitment, &x, &y, &proof).is_err());
+        assert!(verify_zk(
+            model,
+            &crate::network::CheckedZkCommitment::assume_checked(model, &committed.commitment),
+            &x,
+            &y,
+            &proof
+        )
+        .is_err());
     }
 
     fn both(model: &Model, seed: u64) {

@@ -75,6 +75,44 @@ pub struct ZkModelCheck<F: Field, E: Field> {
     pub opening: DeferredOpening<F, E>,
 }
 
+/// A hiding model commitment whose zero-knowledge check verified against an architecture: what
+/// [`super::verify_zk`] and [`super::verify_zk_committed_input`] take, so that no proof is
+/// verified against a commitment nobody checked holds a model of the architecture (the layer
+/// protocols' range arguments rely on it). Only [`verify_model_check_zk`] makes one (and, for
+/// the soundness tests of the proofs themselves, the `cheat` feature's `assume_checked`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedZkCommitment {
+    commitment: ZkCommitment,
+    architecture: [u8; 32],
+}
+
+impl CheckedZkCommitment {
+    /// The commitment.
+    pub fn commitment(&self) -> &ZkCommitment {
+        &self.commitment
+    }
+
+    /// blake3 of the architecture JSON it was checked against.
+    pub fn architecture_digest(&self) -> [u8; 32] {
+        self.architecture
+    }
+
+    /// `commitment` taken as checked against `architecture` without its check: for tests of
+    /// the inference proofs (the `cheat` feature, never in a release build).
+    #[cfg(any(test, feature = "cheat"))]
+    pub fn assume_checked(architecture: &Model, commitment: &ZkCommitment) -> Self {
+        Self {
+            commitment: commitment.clone(),
+            architecture: architecture_digest(architecture),
+        }
+    }
+}
+
+/// blake3 of `model`'s architecture JSON (weights removed).
+pub(crate) fn architecture_digest(model: &Model) -> [u8; 32] {
+    *blake3::hash(model.architecture_json().as_bytes()).as_bytes()
+}
+
 /// Transcript label of the zero-check's point (the transparent check's).
 const ZERO_POINT: &[u8] = b"check-zero-point";
 /// Error name of the check's zero-check.
@@ -544,7 +582,7 @@ pub fn verify_model_check_zk<F: BaseField + FftField, E: ExtField<F>>(
     architecture: &Model,
     commitment: &ZkCommitment,
     proof: &ZkModelCheck<F, E>,
-) -> Result<(), CheckError> {
+) -> Result<CheckedZkCommitment, CheckError> {
     let architecture = &architecture.architecture();
     let cp = CheckPlan::new::<F, E>(architecture, column_vars_of(commitment))
         .map_err(CheckError::Model)?;
@@ -609,7 +647,10 @@ pub fn verify_model_check_zk<F: BaseField + FftField, E: ExtField<F>>(
             &mut t,
         )
         .map_err(CheckError::Deferred)?;
-    Ok(())
+    Ok(CheckedZkCommitment {
+        commitment: commitment.clone(),
+        architecture: architecture_digest(architecture),
+    })
 }
 
 #[cfg(test)]
@@ -676,7 +717,7 @@ mod tests {
             commit_model_zk_edited::<F, E, _>(model, COLUMN_VARS, &edit, &mut rng).unwrap();
         assert!(prove_model_check_zk::<F, E, _>(model, &mut committed, &mut rng).is_err());
         let proof = prove_inner::<F, E, _>(model, &mut committed, &mut rng, true).unwrap();
-        verify_model_check_zk(&model.architecture(), &committed.commitment, &proof)
+        verify_model_check_zk(&model.architecture(), &committed.commitment, &proof).map(|_| ())
     }
 
     /// Sets packed entry `x` (one column: the models here are below a column) to `v`.

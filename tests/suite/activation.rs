@@ -471,7 +471,15 @@ fn zk_round_trip<F: BaseField + FftField, E: ExtField<F>>(m: &Model, seed: u64, 
         (
             output,
             proof,
-            Box::new(move |y, p| network::verify_zk_committed_input(&arch, &c, &cx, y, p)),
+            Box::new(move |y, p| {
+                network::verify_zk_committed_input(
+                    &arch,
+                    &zkcnn::network::CheckedZkCommitment::assume_checked(&arch, &c),
+                    &cx,
+                    y,
+                    p,
+                )
+            }),
         )
     } else {
         let (output, proof) =
@@ -482,7 +490,15 @@ fn zk_round_trip<F: BaseField + FftField, E: ExtField<F>>(m: &Model, seed: u64, 
         (
             output,
             proof,
-            Box::new(move |y, p| network::verify_zk(&arch, &c, &x, y, p)),
+            Box::new(move |y, p| {
+                network::verify_zk(
+                    &arch,
+                    &zkcnn::network::CheckedZkCommitment::assume_checked(&arch, &c),
+                    &x,
+                    y,
+                    p,
+                )
+            }),
         )
     };
     assert!(proof.lookup.0.is_some());
@@ -635,7 +651,16 @@ fn zk_cheat<F: BaseField + FftField, E: ExtField<F>>(
     .unwrap();
     let x: Vec<i64> = input.iter().copied().collect();
     let yv: Vec<i64> = out.iter().copied().collect();
-    network::verify_zk(&m.architecture(), &committed.commitment, &x, &yv, &proof)
+    network::verify_zk(
+        &m.architecture(),
+        &zkcnn::network::CheckedZkCommitment::assume_checked(
+            &m.architecture(),
+            &committed.commitment,
+        ),
+        &x,
+        &yv,
+        &proof,
+    )
 }
 
 fn opening_rejects(verdict: Result<(), VerifyError>) -> bool {
@@ -767,8 +792,15 @@ fn tampered_zero_knowledge_lookups_fail_with_their_errors() {
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
     let c = committed.commitment.clone();
-    let verify =
-        |p: &network::ZkNetworkProof<F, E>| network::verify_zk(&m.architecture(), &c, &x, &y, p);
+    let verify = |p: &network::ZkNetworkProof<F, E>| {
+        network::verify_zk(
+            &m.architecture(),
+            &zkcnn::network::CheckedZkCommitment::assume_checked(&m.architecture(), &c),
+            &x,
+            &y,
+            p,
+        )
+    };
     assert_eq!(verify(&proof), Ok(()));
     let tamper = |f: &dyn Fn(&mut zkcnn::range::zk::ZkRangeProof<E>)| {
         let mut p = proof.clone();
@@ -833,7 +865,16 @@ fn tampered_zero_knowledge_lookups_fail_with_their_errors() {
     let x2: Vec<i64> = input2.iter().copied().collect();
     let y2: Vec<i64> = out2.iter().copied().collect();
     assert_eq!(
-        network::verify_zk(&plain.architecture(), &c2.commitment, &x2, &y2, &p2),
+        network::verify_zk(
+            &plain.architecture(),
+            &zkcnn::network::CheckedZkCommitment::assume_checked(
+                &plain.architecture(),
+                &c2.commitment
+            ),
+            &x2,
+            &y2,
+            &p2
+        ),
         Err(VerifyError::LookupPresence { model_has: false })
     );
 }

@@ -482,6 +482,38 @@ fn golden_zk() -> (
 /// --test suite golden`, when the format changes on purpose. A changed byte of the proof (a
 /// sample of positions across it, the header included) or of the commitment is refused, never
 /// accepted and never a panic.
+/// The zero-knowledge verifier takes a checked commitment: the honest proof verifies against
+/// the commitment its check made (the real path: `prove_model_check_zk`, then
+/// `verify_model_check_zk`), and a commitment checked against another architecture is refused
+/// by name before the proof is read; on both fields.
+#[test]
+fn zero_knowledge_proofs_verify_against_the_checked_commitment_only() {
+    fn run<F: BaseField + ark_ff::FftField, E: ExtField<F>>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let model = tiny();
+        let mut committed = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let check =
+            network::prove_model_check_zk::<F, E, _>(&model, &mut committed, &mut rng).unwrap();
+        let arch = model.architecture();
+        let checked = network::verify_model_check_zk(&arch, &committed.commitment, &check).unwrap();
+        assert_eq!(checked.commitment(), &committed.commitment);
+        let input = tiny_input();
+        let (y, proof) =
+            network::prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+        let (x, y): (Vec<i64>, Vec<i64>) =
+            (input.iter().copied().collect(), y.iter().copied().collect());
+        network::verify_zk(&arch, &checked, &x, &y, &proof).unwrap();
+        let mut other = arch.clone();
+        other.name.push_str(" (another)");
+        assert_eq!(
+            network::verify_zk(&other, &checked, &x, &y, &proof),
+            Err(VerifyError::Architecture)
+        );
+    }
+    run::<Goldilocks, GoldilocksExt2>(41);
+    run::<Bn254Fr, Bn254Fr>(42);
+}
+
 #[test]
 fn golden_zk_proof_keeps_verifying() {
     type F = Goldilocks;
@@ -510,14 +542,36 @@ fn golden_zk_proof_keeps_verifying() {
     let (model, c, x, y, bytes) = golden_zk();
     let digest = network::zk_statement_digest(&model, &c, network::ZkInput::Public(&x), &y);
     let proof = network::ZkNetworkProof::<F, E>::from_bytes(&bytes, digest).unwrap();
-    network::verify_zk(&model, &c, &x, &y, &proof).unwrap();
+    network::verify_zk(
+        &model,
+        &zkcnn::network::CheckedZkCommitment::assume_checked(&model, &c),
+        &x,
+        &y,
+        &proof,
+    )
+    .unwrap();
     // The architecture alone suffices.
-    network::verify_zk(&model.architecture(), &c, &x, &y, &proof).unwrap();
+    network::verify_zk(
+        &model.architecture(),
+        &zkcnn::network::CheckedZkCommitment::assume_checked(&model.architecture(), &c),
+        &x,
+        &y,
+        &proof,
+    )
+    .unwrap();
     let check = |bytes: &[u8], c: &zkcnn::pcs::zk::ZkCommitment| {
         let digest = network::zk_statement_digest(&model, c, network::ZkInput::Public(&x), &y);
         network::ZkNetworkProof::<F, E>::from_bytes(bytes, digest)
             .ok()
-            .map(|p| network::verify_zk(&model, c, &x, &y, &p))
+            .map(|p| {
+                network::verify_zk(
+                    &model,
+                    &zkcnn::network::CheckedZkCommitment::assume_checked(&model, c),
+                    &x,
+                    &y,
+                    &p,
+                )
+            })
     };
     let header = network::proof::HEADER_BYTES;
     let step = bytes.len() / 48 + 1;
@@ -569,7 +623,7 @@ proptest::proptest! {
         for b in [&noise, &headed] {
             let got = network::ZkNetworkProof::<F, E>::from_bytes(b, digest)
                 .ok()
-                .map(|p| network::verify_zk(&model, &c, &x, &y, &p));
+                .map(|p| network::verify_zk(&model, &zkcnn::network::CheckedZkCommitment::assume_checked(&model, &c), &x, &y, &p));
             proptest::prop_assert!(!matches!(got, Some(Ok(()))));
         }
         // Random byte changes of the golden proof, and a truncation.
@@ -582,7 +636,7 @@ proptest::proptest! {
         for b in [&changed[..], truncated] {
             let got = network::ZkNetworkProof::<F, E>::from_bytes(b, digest)
                 .ok()
-                .map(|p| network::verify_zk(&model, &c, &x, &y, &p));
+                .map(|p| network::verify_zk(&model, &zkcnn::network::CheckedZkCommitment::assume_checked(&model, &c), &x, &y, &p));
             proptest::prop_assert!(!matches!(got, Some(Ok(()))));
         }
         // The hiding commitment's decoder, and the private files' readers.
@@ -720,7 +774,14 @@ fn zero_knowledge_proof_bytes_are_refused_when_altered() {
     );
     let back = ZkNetworkProof::<F, E>::from_bytes(&bytes, digest).unwrap();
     assert_eq!(back, proof);
-    network::verify_zk(&model, &c, &x, &y, &back).unwrap();
+    network::verify_zk(
+        &model,
+        &zkcnn::network::CheckedZkCommitment::assume_checked(&model, &c),
+        &x,
+        &y,
+        &back,
+    )
+    .unwrap();
     let header = network::proof::HEADER_BYTES;
     let positions: Vec<usize> = (0..header + 20)
         .chain((0..300).map(|_| rng.gen_range(0..bytes.len())))
@@ -730,7 +791,15 @@ fn zero_knowledge_proof_bytes_are_refused_when_altered() {
         b[pos] ^= 1 << rng.gen_range(0..8);
         let res = ZkNetworkProof::<F, E>::from_bytes(&b, digest)
             .ok()
-            .map(|p| network::verify_zk(&model, &c, &x, &y, &p));
+            .map(|p| {
+                network::verify_zk(
+                    &model,
+                    &zkcnn::network::CheckedZkCommitment::assume_checked(&model, &c),
+                    &x,
+                    &y,
+                    &p,
+                )
+            });
         assert!(!matches!(res, Some(Ok(()))), "flip at byte {pos} accepted");
     }
     for cut in [
@@ -764,7 +833,14 @@ fn zero_knowledge_proof_bytes_are_refused_when_altered() {
         digest
     );
     // The false output with the right digest: rejected by the verifier.
-    assert!(network::verify_zk(&model, &c, &x, &other, &back).is_err());
+    assert!(network::verify_zk(
+        &model,
+        &zkcnn::network::CheckedZkCommitment::assume_checked(&model, &c),
+        &x,
+        &other,
+        &back
+    )
+    .is_err());
 }
 
 /// The verifier needs only the architecture (no weights) next to the commitment; the prover

@@ -263,7 +263,16 @@ fn zk_prove_verify<F: BaseField + FftField, E: ExtField<F>>(
     let (out, proof) = network::prove_zk::<F, E, _>(m, &mut committed, x, &mut rng).unwrap();
     let xs: Vec<i64> = x.iter().copied().collect();
     let y: Vec<i64> = out.iter().copied().collect();
-    let verdict = network::verify_zk(&m.architecture(), &committed.commitment, &xs, &y, &proof);
+    let verdict = network::verify_zk(
+        &m.architecture(),
+        &zkcnn::network::CheckedZkCommitment::assume_checked(
+            &m.architecture(),
+            &committed.commitment,
+        ),
+        &xs,
+        &y,
+        &proof,
+    );
     (y, verdict)
 }
 
@@ -318,8 +327,22 @@ fn a_saturating_proof_does_not_verify_as_the_plain_model() {
     let xs: Vec<i64> = x.iter().copied().collect();
     let y: Vec<i64> = out.iter().copied().collect();
     let plain = chain(4, 5, 1, 6, false);
-    assert!(network::verify_zk(&plain, &committed.commitment, &xs, &y, &proof).is_err());
-    network::verify_zk(&m, &committed.commitment, &xs, &y, &proof).unwrap();
+    assert!(network::verify_zk(
+        &plain,
+        &zkcnn::network::CheckedZkCommitment::assume_checked(&plain, &committed.commitment),
+        &xs,
+        &y,
+        &proof
+    )
+    .is_err());
+    network::verify_zk(
+        &m,
+        &zkcnn::network::CheckedZkCommitment::assume_checked(&m, &committed.commitment),
+        &xs,
+        &y,
+        &proof,
+    )
+    .unwrap();
 }
 
 proptest! {
@@ -752,7 +775,13 @@ fn zk_tamper_errors<F: BaseField + FftField, E: ExtField<F>>() {
     let check = |edit: &dyn Fn(&mut network::ZkNetworkProof<F, E>)| {
         let mut p = proof.clone();
         edit(&mut p);
-        network::verify_zk(&m, &c, &xs, &y, &p)
+        network::verify_zk(
+            &m,
+            &zkcnn::network::CheckedZkCommitment::assume_checked(&m, &c),
+            &xs,
+            &y,
+            &p,
+        )
     };
     check(&|_| {}).unwrap();
     // Proof order: layer 1's step and zero-check, then layer 0's step and zero-check (the
@@ -873,7 +902,16 @@ fn zk_cheat<F: BaseField + FftField, E: ExtField<F>>(
     .unwrap();
     let xs: Vec<i64> = x.iter().copied().collect();
     let y: Vec<i64> = out.iter().copied().collect();
-    let verdict = network::verify_zk(&m.architecture(), &committed.commitment, &xs, &y, &proof);
+    let verdict = network::verify_zk(
+        &m.architecture(),
+        &zkcnn::network::CheckedZkCommitment::assume_checked(
+            &m.architecture(),
+            &committed.commitment,
+        ),
+        &xs,
+        &y,
+        &proof,
+    );
     (y, verdict)
 }
 
@@ -1054,7 +1092,14 @@ fn lenet5_fixture_in_zero_knowledge_with_saturation() {
             let y: Vec<i64> = out.iter().copied().collect();
             let c = &committed.commitment;
             let t = Instant::now();
-            network::verify_zk(&m.architecture(), c, &xs, &y, &proof).unwrap();
+            network::verify_zk(
+                &m.architecture(),
+                &zkcnn::network::CheckedZkCommitment::assume_checked(&m.architecture(), c),
+                &xs,
+                &y,
+                &proof,
+            )
+            .unwrap();
             let verify = t.elapsed();
             let digest = network::zk_statement_digest(m, c, network::ZkInput::Public(&xs), &y);
             let bytes = proof.to_bytes(digest).len();

@@ -1682,10 +1682,20 @@ fn zk_edits_are_caught_on<F: BaseField + FftField, E: ExtField<F>>(
                   ci: &Option<ZkCommittedInput<F>>,
                   y: &[i64],
                   proof: &ZkNetworkProof<F, E>| match ci {
-        Some(ci) => {
-            network::verify_zk_committed_input(model, &c.commitment, &ci.commitment, y, proof)
-        }
-        None => network::verify_zk(model, &c.commitment, &x, y, proof),
+        Some(ci) => network::verify_zk_committed_input(
+            model,
+            &zkcnn::network::CheckedZkCommitment::assume_checked(model, &c.commitment),
+            &ci.commitment,
+            y,
+            proof,
+        ),
+        None => network::verify_zk(
+            model,
+            &zkcnn::network::CheckedZkCommitment::assume_checked(model, &c.commitment),
+            &x,
+            y,
+            proof,
+        ),
     };
     let (out, proof) = prove_zk_timed::<F, E, _>(
         model,
