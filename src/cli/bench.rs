@@ -29,6 +29,10 @@ pub enum Only {
     /// A whole-network proof of a model beyond 2^24 committed entries: the zoo's wide VGG-16
     /// (2^26-entry model table in four columns; a minute, GiBs).
     NetworkLarge,
+    /// Whole-network proofs of the zoo's ResNet-18 and MobileNetV2 at 224×224 (ImageNet's
+    /// input, 1,000 classes), transparent and zero-knowledge (minutes, GiBs).
+    #[value(name = "network-224")]
+    Network224,
 }
 
 fn ms(d: Duration) -> String {
@@ -134,7 +138,11 @@ pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
         threads(),
         if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" }
     );
-    if !matches!(only, Some(Only::PcsLarge | Only::NetworkLarge)) {
+    use zkcnn::model::zoo;
+    if !matches!(
+        only,
+        Some(Only::PcsLarge | Only::NetworkLarge | Only::Network224)
+    ) {
         say!("medians of {reps} runs; each ratio from interleaved runs of the prover and its baseline");
     }
     if only.is_none() || only == Some(Only::Sumcheck) {
@@ -154,7 +162,13 @@ pub fn run(quick: bool, only: Option<Only>) -> ExitCode {
         return bench_pcs_large(quick);
     }
     if only == Some(Only::NetworkLarge) {
-        return bench_network_large();
+        return bench_network_large(&[zoo::vgg16_wide(1)], false);
+    }
+    if only == Some(Only::Network224) {
+        return bench_network_large(
+            &[zoo::resnet18(224, 1000, 1), zoo::mobilenet_v2(224, 1000, 1)],
+            true,
+        );
     }
     ExitCode::SUCCESS
 }
@@ -853,32 +867,60 @@ fn bench_network_zk(
     ExitCode::SUCCESS
 }
 
-/// A whole-network proof of the zoo's wide VGG-16, whose packed model table (2^26 entries) is
-/// committed as columns of 2^24: one run of each step (no medians). Memory: the process's peak
-/// RSS so far (`VmHWM`, never reset, so that `/usr/bin/time -v` reports the same peak) after the
-/// commitment and after the proof, and the RSS held before proving (the committed model).
-fn bench_network_large() -> ExitCode {
-    use zkcnn::model::zoo;
-    use zkcnn::network;
-    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
-    let mib = |p: Option<f64>| p.map_or("n/a".into(), |p| format!("{p:.0} MiB"));
+/// Whole-network proofs of large models (the zoo's wide VGG-16, whose packed model table of
+/// 2^26 entries is committed as columns of 2^24; ResNet-18 and MobileNetV2 at 224×224): one run
+/// of each step (no medians). Memory: the process's peak RSS so far (`VmHWM`, never reset, so
+/// that `/usr/bin/time -v` reports the same peak) after the commitment and after the proof, and
+/// the RSS held before proving (the committed model). With `zk`, each model is then proven in
+/// zero knowledge too (the transparent commitment dropped first), one run.
+fn bench_network_large(models: &[zkcnn::model::Model], zk: bool) -> ExitCode {
     say!();
-    say!("whole-network proof of a model beyond 2^24 committed entries, seeded random weights and input;");
+    say!("whole-network proofs of large models, seeded random weights and input;");
     say!("one run per step (no medians); peak: the process's peak RSS so far (VmHWM, from the start, model generation included);");
     say!("held: the RSS before proving (the committed model's data, the model)");
-    let model = zoo::vgg16_wide(1);
-    let params = model.parameters();
-    let plan = match network::plan::Plan::new(&model) {
-        Ok(p) => p,
-        Err(e) => {
+    for model in models {
+        if let Err(e) = large_transparent(model) {
             eprintln!("zkcnn: {}: {e}", model.name);
             return ExitCode::FAILURE;
         }
-    };
+        if zk {
+            if let Err(e) = large_zk(model) {
+                eprintln!("zkcnn: {}: {e}", model.name);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn mib(p: Option<f64>) -> String {
+    p.map_or("n/a".into(), |p| format!("{p:.0} MiB"))
+}
+
+fn phase_list(p: &[(&str, Duration)]) -> String {
+    p.iter()
+        .map(|(n, d)| format!("{n} {}", ms(*d)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One transparent commit, check, prove and verify of `model`, printed as a one-row table with
+/// the phases and the proof's parts below it.
+fn large_transparent(model: &zkcnn::model::Model) -> Result<(), String> {
+    use zkcnn::model::zoo;
+    use zkcnn::network;
+    let params = model.parameters();
+    let plan = network::plan::Plan::new(model).map_err(|e| e.to_string())?;
     let (mc, ac) = (plan.model_columns(), plan.advice_columns());
+    say!();
     say!(
-        "{}: {params} parameters; model table 2^{} entries in {} column(s) of 2^{}; advice 2^{} in {} column(s) of 2^{}",
+        "{}: {params} parameters, input {:?}; model table 2^{} entries in {} column(s) of 2^{}; advice 2^{} in {} column(s) of 2^{}",
         model.name,
+        model.input_shape,
         mc.vars,
         mc.count(),
         mc.column_vars,
@@ -886,55 +928,37 @@ fn bench_network_large() -> ExitCode {
         ac.count(),
         ac.column_vars
     );
+    drop(plan);
     say!("| model | commit model | peak after commit | check | held | prove | peak after prove | verify | proof | commitment |");
     say!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
     let t = Instant::now();
     let mut commit_phases = Vec::new();
-    let committed = match network::commit_model_timed::<F, E>(&model, &mut commit_phases) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("zkcnn: {}: {e}", model.name);
-            return ExitCode::FAILURE;
-        }
-    };
+    let committed = network::commit_model_timed::<F, E>(model, &mut commit_phases)
+        .map_err(|e| e.to_string())?;
     let commit = t.elapsed();
     let commit_peak = peak_rss_mib();
     let architecture = model.architecture();
     let t = Instant::now();
-    let checked = match committed.public.check(&architecture) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!(
-                "zkcnn: {}: the model commitment's check failed: {e}",
-                model.name
-            );
-            return ExitCode::FAILURE;
-        }
-    };
+    let checked = committed
+        .public
+        .check(&architecture)
+        .map_err(|e| format!("the model commitment's check failed: {e}"))?;
     let check = t.elapsed();
     let held = proc_mib("/proc/self/status", "VmRSS:");
     let t = Instant::now();
     let mut phases = Vec::new();
-    let (output, proof) =
-        match network::prove_timed::<F, E>(&model, &committed, &input, &mut phases) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("zkcnn: {}: {e}", model.name);
-                return ExitCode::FAILURE;
-            }
-        };
+    let (output, proof) = network::prove_timed::<F, E>(model, &committed, &input, &mut phases)
+        .map_err(|e| e.to_string())?;
     let prove = t.elapsed();
     let prove_peak = peak_rss_mib();
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
     let t = Instant::now();
-    if let Err(e) = network::verify(&architecture, &checked, &x, &y, &proof) {
-        eprintln!("zkcnn: {}: the proof does not verify: {e}", model.name);
-        return ExitCode::FAILURE;
-    }
+    network::verify(&architecture, &checked, &x, &y, &proof)
+        .map_err(|e| format!("the proof does not verify: {e}"))?;
     let verify = t.elapsed();
-    let digest = network::statement_digest(&model, committed.commitment(), &x, &y);
+    let digest = network::statement_digest(model, committed.commitment(), &x, &y);
     let bytes = proof.to_bytes(digest).len();
     let commitment_bytes = zkcnn::codec::to_bytes(&committed.public).len();
     say!(
@@ -951,21 +975,73 @@ fn bench_network_large() -> ExitCode {
         commitment_bytes as f64 / 1024.0,
     );
     say!();
-    let list = |p: &[(&str, Duration)]| -> String {
-        p.iter()
-            .map(|(n, d)| format!("{n} {}", ms(*d)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    say!("commit phases: {}", list(&commit_phases));
-    say!("prover phases: {}", list(&phases));
+    say!("commit phases: {}", phase_list(&commit_phases));
+    say!("prover phases: {}", phase_list(&phases));
     let parts: Vec<String> = proof
         .part_sizes()
         .iter()
         .map(|(n, b)| format!("{n} {:.1} KiB", *b as f64 / 1024.0))
         .collect();
     say!("proof parts: {}", parts.join(", "));
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+/// One zero-knowledge commit (hiding), check, prove and verify of `model`, printed as a one-row
+/// table with the prover's phases below it.
+fn large_zk(model: &zkcnn::model::Model) -> Result<(), String> {
+    use ark_serialize::CanonicalSerialize;
+    use zkcnn::model::zoo;
+    use zkcnn::network;
+    let mut rng = rand::rngs::OsRng;
+    say!();
+    say!("| model (zero knowledge) | commit (hiding) | check (prove + verify) | peak after commit | prove | peak after prove | verify | proof |");
+    say!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 7);
+    let t = Instant::now();
+    let mut committed =
+        network::commit_model_zk::<F, E, _>(model, &mut rng).map_err(|e| e.to_string())?;
+    let commit = t.elapsed();
+    let architecture = model.architecture();
+    let t = Instant::now();
+    let check = network::prove_model_check_zk::<F, E, _>(model, &mut committed, &mut rng)
+        .map_err(|e| e.to_string())?;
+    let checked =
+        network::verify_model_check_zk::<F, E>(&architecture, &committed.commitment, &check)
+            .map_err(|e| format!("the hiding commitment's check failed: {e}"))?;
+    let check_time = t.elapsed();
+    let commit_peak = peak_rss_mib();
+    let t = Instant::now();
+    let mut phases = Vec::new();
+    let (output, proof) = network::zk::prove_zk_timed::<F, E, _>(
+        model,
+        &mut committed,
+        network::zk::ZkProverInput::Public(&input),
+        &mut rng,
+        &mut phases,
+    )
+    .map_err(|e| e.to_string())?;
+    let prove = t.elapsed();
+    let prove_peak = peak_rss_mib();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = output.iter().copied().collect();
+    let t = Instant::now();
+    network::verify_zk(&architecture, &checked, &x, &y, &proof)
+        .map_err(|e| format!("the zero-knowledge proof does not verify: {e}"))?;
+    let verify = t.elapsed();
+    say!(
+        "| {} | {} | {} | {} | {} | {} | {} | {:.1} KiB |",
+        model.name,
+        secs(commit),
+        secs(check_time),
+        mib(commit_peak),
+        secs(prove),
+        mib(prove_peak),
+        ms(verify),
+        proof.compressed_size() as f64 / 1024.0,
+    );
+    say!();
+    say!("zero-knowledge prover phases: {}", phase_list(&phases));
+    Ok(())
 }
 
 /// The bench's Markdown output as JSON: each table with the lines above it (`notes`), its
@@ -1018,6 +1094,10 @@ mod tests {
         assert_eq!(
             super::Only::from_str("network-large", false),
             Ok(super::Only::NetworkLarge)
+        );
+        assert_eq!(
+            super::Only::from_str("network-224", false),
+            Ok(super::Only::Network224)
         );
         if cfg!(target_os = "linux") {
             assert!(super::proc_mib("/proc/meminfo", "MemAvailable:").is_some_and(|m| m > 0.0));

@@ -716,7 +716,7 @@ pub fn inspect(path: &Path, measure: bool, progress: &Progress) -> Result<Report
         table_bytes(advice_vars),
         in_columns(advice_columns),
         plan.columns.len(),
-        plan.range_bits
+        plan.table_bits
     );
     let _ = writeln!(
         text,

@@ -125,7 +125,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Print the figures tables (sum-check, GKR, Basefold, whole networks; split commitments at
     /// 2^26 and 2^28 only with --only pcs-large, a network beyond 2^24 committed entries only
-    /// with --only network-large) as Markdown; with --json, as {"tables": [{"notes",
+    /// with --only network-large, ResNet-18 and MobileNetV2 at 224×224 only with --only
+    /// network-224) as Markdown; with --json, as {"tables": [{"notes",
     /// "columns", "rows"}], "notes"}.
     Bench(BenchArgs),
     /// Prove and verify LeNet-5 on a handwritten digit, and print the prediction and figures.

@@ -141,9 +141,11 @@ pub fn verify_batched<E: MulAcc + Field>(
 /// Label of the zero-knowledge flatten's point `r` on the output.
 pub const ZK_POINT: &[u8] = b"zk-flatten-point";
 
-/// The output's variables: the flattened tensor `[c·h·w]`, padded.
+/// The zero-knowledge copy's variables: the flattened tensor `[c·h·w]`, padded, and at least
+/// one (a zero-knowledge plan pads a single-entry tensor to two entries, so that a committed
+/// table has a variable to mask).
 pub fn output_vars(input: &Dims) -> usize {
-    ceil_log2(input.logical_len())
+    ceil_log2(input.logical_len()).max(1)
 }
 
 /// The zero-knowledge flatten's sum-check variables: the larger side's.

@@ -453,7 +453,7 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
         .collect();
     w.columns.push(d);
     let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
-    let bits = plan.range_bits as usize;
+    let bits = plan.table_bits as usize;
     w.advice.push(if cheating {
         crate::range::count_in_range(&refs, bits)
     } else {

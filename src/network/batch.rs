@@ -202,7 +202,7 @@ pub(super) fn concat_witness<F: BaseField, E>(
         .map(|c| join(&|w| &w.columns[c]))
         .collect();
     let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
-    let bits = plan.range_bits as usize;
+    let bits = plan.table_bits as usize;
     advice[mseg] = match cheat {
         Some(cheat) => {
             let mut m = crate::range::count_in_range(&refs, bits);

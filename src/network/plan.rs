@@ -18,6 +18,26 @@ use crate::pcs::packing::Packing;
 /// them. Real CNNs stay far below (AlexNet's 11×11 is 121).
 pub const MAX_KERNEL_AREA: usize = 1024;
 
+/// The widest range-check table a plan takes: `2^16` entries, so one limb holds any remainder
+/// of a shift up to 16.
+pub const MAX_TABLE_BITS: u32 = 16;
+
+/// The range check's table bits `T` of `model`'s plans: the activation bits `B`, or the largest
+/// requantization shift when it is wider (at most [`MAX_TABLE_BITS`]), so that every remainder
+/// below `2^16` is one limb. A wider table costs its `2^T` multiplicities and, per activation
+/// by lookup, one more range column; a remainder of `s > B` bits costs one segment instead of
+/// `⌈s/B⌉` (`spec/requant-relu.md`, "Range table").
+pub fn table_bits(model: &Model) -> u32 {
+    let widest = model
+        .layers
+        .iter()
+        .filter_map(Layer::shift)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_TABLE_BITS);
+    model.activation_bits.max(widest)
+}
+
 /// How a tensor's multilinear extension is obtained.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -265,8 +285,12 @@ pub struct Plan {
     pub model_packing: Packing,
     /// The advice packing.
     pub advice_packing: Packing,
-    /// Range-check table bits (the activation bits).
+    /// The activation bits `B`: activations lie in `[−2^{B−1}, 2^{B−1})`.
     pub range_bits: u32,
+    /// The range check's table bits `T` ([`table_bits`]): every range column's entries lie in
+    /// `[0, 2^T)`, and the requantization remainders' and overflows' limbs are `T` bits wide.
+    /// `T ≥ B`; `T = B` unless some shift exceeds `B`.
+    pub table_bits: u32,
     /// The model commitment's range-check table bits (the weight bits).
     pub weight_bits: u32,
     /// Range columns: `Σ coeff·view`, every view of the same size.
@@ -356,7 +380,7 @@ pub enum Operand {
 }
 
 /// A range-checked column `Σ coeff·operand`, every entry (padding included) in
-/// `[0, 2^range_bits)`.
+/// `[0, 2^table_bits)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Column {
     /// Terms.
@@ -445,24 +469,26 @@ impl Plan {
         self.columns.push(Column { terms, vars });
     }
 
-    /// Segments and range columns of a requantization by `shift` over `vars` variables:
-    /// `y, n ∈ [0, 2^t)`, `2(y + n) ∈ [0, 2^t)` (so `|q| = y + n < 2^{t−1}`), and each limb of
-    /// `rem` in range (a limb of width `w < t` also as `2^{t−w}·limb`).
+    /// Segments and range columns of a requantization by `shift` over `vars` variables, with
+    /// table bits `T` and activation bits `B ≤ T`: `y, n ∈ [0, 2^T)`, `2^{T−B+1}(y + n) ∈
+    /// [0, 2^T)` (so `|q| = y + n < 2^{B−1}`), and each limb of `rem` (`T` bits wide, the top
+    /// one narrower) in range (a limb of width `w < T` also as `2^{T−w}·limb`).
     ///
     /// With `overflow_bits = K > 0` (a saturating layer), also the limbs of `o_hi` and of
     /// `o_lo`, each limb in range as the remainder's are.
     fn requant(&mut self, shift: u32, vars: usize, overflow_bits: u32) -> Requant {
-        let t = self.range_bits;
+        let t = self.table_bits;
         let (y, n) = (self.advice_seg(vars), self.advice_seg(vars));
         self.column(vec![(Operand::Seg(y), 1)], vars);
         self.column(vec![(Operand::Seg(n), 1)], vars);
-        self.column(vec![(Operand::Seg(y), 2), (Operand::Seg(n), 2)], vars);
+        let c = 1i64 << (t - self.range_bits + 1);
+        self.column(vec![(Operand::Seg(y), c), (Operand::Seg(n), c)], vars);
         let limbs = self.limbs(shift, vars);
         let overflow = (overflow_bits > 0).then(|| {
             let hi = self.limbs(overflow_bits, vars);
             let lo = self.limbs(overflow_bits, vars);
             Overflow {
-                limit: (1i64 << (t - 1)) - 1,
+                limit: (1i64 << (self.range_bits - 1)) - 1,
                 bits: overflow_bits,
                 limb_bits: t,
                 hi: hi.into_iter().map(|(s, _)| s).collect(),
@@ -478,10 +504,10 @@ impl Plan {
         }
     }
 
-    /// Advice segments for the limbs of a value in `[0, 2^bits)`, `range_bits` each (the top
+    /// Advice segments for the limbs of a value in `[0, 2^bits)`, `table_bits` each (the top
     /// one narrower), each in range (a limb of width `w < t` also as `2^{t−w}·limb`).
     fn limbs(&mut self, bits: u32, vars: usize) -> Vec<(usize, u32)> {
-        let t = self.range_bits;
+        let t = self.table_bits;
         let mut limbs = Vec::new();
         let mut left = bits;
         while left > 0 {
@@ -630,6 +656,7 @@ impl Plan {
             model_packing: Packing::new(&[]),
             advice_packing: Packing::new(&[]),
             range_bits: bits,
+            table_bits: table_bits(model),
             weight_bits: model.weight_bits,
             columns: Vec::new(),
             column_vars,
@@ -910,6 +937,12 @@ impl Plan {
                     let off = 1i64 << (bits - 1);
                     let valid = Operand::Valid(l + 1);
                     p.column(vec![(Operand::Seg(y), 1), (valid, off)], nv);
+                    // With a wider table, also `2^{T−B}·(y + 2^{B−1})`: `y` in the activation
+                    // range, so that the lookup's encoding `x + 2^B·y + …` is one-to-one.
+                    if p.table_bits > bits {
+                        let c = 1i64 << (p.table_bits - bits);
+                        p.column(vec![(Operand::Seg(y), c), (valid, off * c)], nv);
+                    }
                     let view = Operand::View(View {
                         tensor: tin,
                         offset: None,
@@ -985,7 +1018,7 @@ impl Plan {
                 bits: lbits,
             });
         }
-        p.advice_vars.push(bits as usize);
+        p.advice_vars.push(p.table_bits as usize);
         p.dims = p.dims.iter().map(|d| d.batched(batch_vars)).collect();
         p.model_packing = Packing::new(&p.model_vars());
         p.advice_packing = Packing::new(&p.advice_vars);

@@ -22,8 +22,9 @@ use crate::pcs::zk::ZkCommitment;
 use ark_ff::{Field, PrimeField};
 
 /// The proof format's version; changes whenever the bytes of a proof change meaning (7: the
-/// kind byte, for zero-knowledge proofs).
-pub const FORMAT_VERSION: u16 = 7;
+/// kind byte, for zero-knowledge proofs; 8: the range table's width `T` and the remainders'
+/// limbs of `T` bits, `spec/requant-relu.md`, "Range table").
+pub const FORMAT_VERSION: u16 = 8;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKCNNPRF";
 /// A proof header's length: magic, version, kind, field, statement digest.

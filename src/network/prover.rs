@@ -155,7 +155,7 @@ fn requant_witness(
     let n = q.iter().map(|&v| (-v).clamp(0, l)).collect();
     let hi: Vec<i64> = q.iter().map(|&v| (v - l).max(0)).collect();
     let lo: Vec<i64> = q.iter().map(|&v| (-v - l).max(0)).collect();
-    let widths = limb_widths(o.bits, bits);
+    let widths = limb_widths(o.bits, o.limb_bits);
     Ok(RequantAdvice {
         y,
         n,
@@ -414,11 +414,12 @@ pub(super) fn witness<F: BaseField, E>(
     let mseg = plan.multiplicities_segment();
     advice[mseg] = match cheat {
         Some(cheat) => {
-            let mut m = crate::range::count_in_range(&refs, bits as usize);
+            let mut m = crate::range::count_in_range(&refs, plan.table_bits as usize);
             cheat.multiplicities(&mut m);
             m
         }
-        None => crate::range::multiplicities(&refs, bits as usize).map_err(NetworkError::Range)?,
+        None => crate::range::multiplicities(&refs, plan.table_bits as usize)
+            .map_err(NetworkError::Range)?,
     };
     // The proven output: the last tensor's logical values.
     let last = plan.dims.len() - 1;
@@ -665,7 +666,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         let mut q = y - n;
         if let Some(o) = &r.overflow {
             let mut weight = E::ONE;
-            let step = lift::<E>(from_i64::<F>(1 << self.plan.range_bits));
+            let step = lift::<E>(from_i64::<F>(1 << o.limb_bits));
             for (&hi, &lo) in o.hi.iter().zip(&o.lo) {
                 q += (self.eval_seg(hi, point) - self.eval_seg(lo, point)) * weight;
                 weight *= step;
@@ -872,7 +873,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                 let (proof, rho) = zero_check::prove_saturating(
                     vars,
                     o.limit,
-                    plan.range_bits,
+                    o.limb_bits,
                     (y, n),
                     tables(&o.hi),
                     tables(&o.lo),
@@ -1098,7 +1099,7 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     } else {
         crate::range::prove::<F, E>
     };
-    let (range, claims) = range_prove(&refs, plan.range_bits as usize, &w.advice[mseg], ctx.t)
+    let (range, claims) = range_prove(&refs, plan.table_bits as usize, &w.advice[mseg], ctx.t)
         .map_err(NetworkError::Range)?;
     for (c, claim) in plan.columns.iter().zip(&claims.columns) {
         for &(op, _) in &c.terms {

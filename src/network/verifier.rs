@@ -246,7 +246,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
             let mut weight = E::ONE;
             for (&hi, &lo) in o.hi.iter().zip(&o.lo) {
                 q += (self.eval_seg(hi, point)? - self.eval_seg(lo, point)?) * weight;
-                weight *= k::<F, E>(1 << self.plan.range_bits);
+                weight *= k::<F, E>(1 << o.limb_bits);
             }
         }
         let mut acc = k::<F, E>(1 << r.shift) * q;
@@ -524,7 +524,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 let (rho, v) = zero_check::verify_saturating::<F, E>(
                     vars_out,
                     o.limit,
-                    plan.range_bits,
+                    o.limb_bits,
                     o.hi.len(),
                     proof,
                     self.t,
@@ -735,7 +735,7 @@ pub(super) fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
     }
     let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
     let claims =
-        crate::range::verify::<F, E>(&column_vars, plan.range_bits as usize, &proof.range, ctx.t)
+        crate::range::verify::<F, E>(&column_vars, plan.table_bits as usize, &proof.range, ctx.t)
             .map_err(VerifyError::Range)?;
     if claims.columns.len() != plan.columns.len() {
         return Err(VerifyError::AdviceShape);

@@ -412,7 +412,6 @@ fn requant_zero_segments(requant: &Requant) -> Vec<usize> {
 /// overflow's limbs ([`requant_zero_segments`], the claims' tables in that order).
 fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
     requant: &Requant,
-    range_bits: u32,
     vars: usize,
     advice: &[Vec<F>],
     fresh: &[E],
@@ -428,7 +427,7 @@ fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
         Some(o) => zero_check::prove_saturating_zk(
             vars,
             o.limit,
-            range_bits,
+            o.limb_bits,
             o.hi.len(),
             &refs,
             fresh,
@@ -441,7 +440,6 @@ fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
 /// Verifies [`prove_requant_zero_check`]; returns its claims.
 fn verify_requant_zero_check<F: BaseField, E: ExtField<F>>(
     requant: &Requant,
-    range_bits: u32,
     vars: usize,
     proof: &zero_check::ZkZeroCheckProof<E>,
     transcript: &mut Transcript,
@@ -451,7 +449,7 @@ fn verify_requant_zero_check<F: BaseField, E: ExtField<F>>(
         Some(o) => zero_check::verify_saturating_zk::<F, E>(
             vars,
             o.limit,
-            range_bits,
+            o.limb_bits,
             o.hi.len(),
             proof,
             transcript,
@@ -601,7 +599,7 @@ fn fresh_masks(
         }
     }
     let range_columns: Vec<usize> = columns.iter().map(|c| c.vars).collect();
-    let range_len = crate::range::zk::mask_len(&range_columns, plan.range_bits as usize)
+    let range_len = crate::range::zk::mask_len(&range_columns, plan.table_bits as usize)
         .map_err(NetworkError::Range)?;
     let range = (next, range_len);
     next += range_len;
@@ -2264,7 +2262,6 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 let (fresh, off) = fresh_of(1);
                 let (proof, deferred) = prove_requant_zero_check(
                     requant,
-                    plan.range_bits,
                     out_vars,
                     &w.advice,
                     fresh,
@@ -2293,7 +2290,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         let (range, deferred) = crate::range::zk::prove_as::<F, E>(
             cheating,
             &refs,
-            plan.range_bits as usize,
+            plan.table_bits as usize,
             &w.advice[mseg],
             &fresh[off..off + len],
             &StepMasks {
@@ -2835,14 +2832,8 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                 .into_iter()
                 .map(|s| zp.table::<E>(Table::Advice(s)))
                 .collect();
-            let claims = verify_requant_zero_check::<F, E>(
-                requant,
-                plan.range_bits,
-                out_vars,
-                next()?,
-                &mut t,
-            )
-            .map_err(layer_err)?;
+            let claims = verify_requant_zero_check::<F, E>(requant, out_vars, next()?, &mut t)
+                .map_err(layer_err)?;
             ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
         }
     }
@@ -2857,7 +2848,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
     let claims = crate::range::zk::verify::<F, E>(
         &column_vars,
-        plan.range_bits as usize,
+        plan.table_bits as usize,
         &proof.range,
         &mut t,
     )

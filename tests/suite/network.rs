@@ -671,13 +671,14 @@ proptest::proptest! {
 /// 3 (before the model and advice commitments were opened together), `every-kind.v4.proof` of
 /// format 4 (before the advice's claims were reduced where it joins the model's folding),
 /// `every-kind.v5.proof` of format 5 (32-byte Merkle digests, 25 since), `every-kind.v6.proof`
-/// of format 6 (before the header's kind byte; the same body as today's). Neither kind of
-/// proof reads them.
+/// of format 6 (before the header's kind byte), `every-kind.v7.proof` of format 7 (before the
+/// range table's width followed the widest shift: remainder limbs of the activation bits).
+/// Neither kind of proof reads them.
 #[test]
 fn an_older_format_is_refused_by_version() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden");
-    assert_eq!(network::FORMAT_VERSION, 7);
-    for got in [2, 3, 4, 5, 6] {
+    assert_eq!(network::FORMAT_VERSION, 8);
+    for got in [2, 3, 4, 5, 6, 7] {
         let bytes = std::fs::read(dir.join(format!("every-kind.v{got}.proof"))).unwrap();
         assert_eq!(
             network::Proof::<Goldilocks, GoldilocksExt2>::from_bytes(&bytes, [0; 32]),
@@ -1333,4 +1334,51 @@ fn dag_byte_flips_are_rejected() {
             what: "product sum-checks"
         }
     );
+}
+
+/// The range table's bits follow the widest shift (`spec/requant-relu.md`, "Range table"): the
+/// activation bits when no shift is wider, the widest shift up to 16, and 16 beyond; every
+/// requantization's remainder is `⌈s/T⌉` limbs, the top one `s − (k − 1)·T` bits wide.
+#[test]
+fn the_range_table_follows_the_widest_shift() {
+    use zkcnn::model::Layer;
+    use zkcnn::network::plan::{table_bits, Plan, MAX_TABLE_BITS};
+    let mut model = zoo::small_vgg(1);
+    let widest = model.layers.iter().filter_map(Layer::shift).max().unwrap();
+    assert!(
+        widest > model.activation_bits,
+        "random int8 weights: {widest}"
+    );
+    for (set, expect) in [(None, widest), (Some(3), 8), (Some(20), MAX_TABLE_BITS)] {
+        if let Some(shift) = set {
+            for layer in &mut model.layers {
+                if let Layer::Conv2d(c) = layer {
+                    c.shift = shift;
+                }
+                if let Layer::Dense(d) = layer {
+                    d.shift = shift;
+                }
+            }
+        }
+        assert_eq!(table_bits(&model), expect);
+        let plan = Plan::new(&model).unwrap();
+        assert_eq!(plan.table_bits, expect);
+        assert_eq!(
+            plan.advice_vars[plan.multiplicities_segment()],
+            expect as usize
+        );
+        for (l, layer) in model.layers.iter().enumerate() {
+            let (Some(s), Some(r)) = (layer.shift(), plan.requant_of(l)) else {
+                continue;
+            };
+            let widths: Vec<u32> = r.limbs.iter().map(|&(_, w)| w).collect();
+            assert_eq!(
+                widths.len() as u32,
+                s.div_ceil(expect),
+                "layer {l}: {widths:?}"
+            );
+            assert_eq!(widths.iter().sum::<u32>(), s);
+            assert!(widths.iter().all(|&w| w <= expect && w > 0));
+        }
+    }
 }

@@ -837,6 +837,100 @@ fn edits_are_caught_on_bn254() {
     }
 }
 
+/// A range table wider than the activations (`T > B`, `spec/requant-relu.md`, "Range table"):
+/// every relation kept, one range column left as the only guard, on both fields.
+///
+/// 1. A remainder limb narrower than the table (`w = s < T`) made `2^s` too large to pay for a
+///    `y` one smaller: the limb is still below `2^T`; only its second column `2^{T−s}·limb`
+///    catches it.
+/// 2. An activation's output raised by `2^B`: its lookup entry reads as the next function's
+///    entry at the same input (functions 0 and 1 agree there) and `y + 2^{B−1}` is still below
+///    `2^T`; only the second column `2^{T−B}·(y + 2^{B−1})` catches it. (A residual add with a
+///    wide shift reads it, so that the output stays in range.)
+#[test]
+fn a_wider_range_table_keeps_narrow_limbs_and_activations_in_range() {
+    fn run<F: BaseField + FftField, E: ExtField<F>>(seed: u64) {
+        // conv (a shift beyond B = 8 sets T), conv with a smaller shift, three activations
+        // (tags 0, 1, 0: Clip[0, 48], Clip[0, 60], Clip[0, 48]), plus the second conv's output.
+        let mut b = Builder::new(seed, vec![2, 6, 6], 8);
+        b.conv(3, 3);
+        b.conv(2, 1);
+        for max in [48, 60, 48] {
+            let s = b.shape.clone();
+            b.push(
+                Layer::Activation(Activation {
+                    function: Function::Clip { min: 0, max },
+                    input: None,
+                }),
+                s,
+            );
+        }
+        let s = b.shape.clone();
+        b.push(
+            Layer::Add(Add {
+                from: 1,
+                shift: 0,
+                input: None,
+            }),
+            s,
+        );
+        let mut model = b.finish(vec![2, 6, 6]);
+        // The add's outputs small: an input raised by 2^8 moves them by at most 1.
+        if let Layer::Add(a) = &mut model.layers[5] {
+            a.shift = 9;
+        }
+        // The second conv's shift below the first's, and above 0.
+        let (s0, s1) = (model.layers[0].shift(), model.layers[1].shift());
+        if let (Some(s0), Some(s1), Layer::Conv2d(c)) = (s0, s1, &mut model.layers[1]) {
+            if s1 >= s0 {
+                c.shift = s0 - 2;
+            }
+        }
+        let plan = Plan::new(&model).unwrap();
+        let t = plan.table_bits;
+        assert!(t > 8, "the first conv's shift sets T: {t}");
+        let s = setup::<F, E>(&model, seed);
+        s.honest_output();
+        // 1. The second conv's remainder: one limb of width s < T.
+        let r = plan.requant_of(1).unwrap().clone();
+        assert_eq!(r.limbs.len(), 1);
+        assert!(r.limbs[0].1 < t && r.shift > 0, "{r:?} at T = {t}");
+        let (_, verdict) = s.cheat(
+            1,
+            |w| {
+                let dims = &w.plan.dims[2];
+                let pos = (0..dims.logical_len())
+                    .map(|f| dims.padded_index(f))
+                    .find(|&i| w.tensors[2][i] >= 1)
+                    .expect("a positive output");
+                w.advice[r.y][pos] -= from_i64::<F>(1);
+                w.advice[r.limbs[0].0][pos] += from_i64::<F>(1 << r.shift);
+            },
+            |_| {},
+        );
+        assert!(matches!(verdict, Err(VerifyError::Range(_))), "{verdict:?}");
+        // 2. The last activation (tag 0) raised by 2^B where its input is at most 48.
+        let Step::Activation { y, tag: 0 } = plan.steps[4] else {
+            unreachable!("layer 4 is the second use of function 0")
+        };
+        let (_, verdict) = s.cheat(
+            4,
+            |w| {
+                let dims = &w.plan.dims[5];
+                let pos = (0..dims.logical_len())
+                    .map(|f| dims.padded_index(f))
+                    .find(|&i| (0..=48).contains(&w.tensors[4][i]))
+                    .expect("an input the two clips agree on");
+                w.advice[y][pos] += from_i64::<F>(1 << 8);
+            },
+            |_| {},
+        );
+        assert!(matches!(verdict, Err(VerifyError::Range(_))), "{verdict:?}");
+    }
+    run::<G, G2>(3);
+    run::<Bn254Fr, Bn254Fr>(4);
+}
+
 /// Edits that keep every relation (`acc + 2^{s−1} = 2^s·(y − n) + rem`, `y·n = 0`,
 /// `(z − a)(z − b) = 0`) but leave a range: the range check catches them.
 #[test]
