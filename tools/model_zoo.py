@@ -32,9 +32,9 @@ any step, top-1 agreement) and writes every figure as JSON (`--json`, default
 
 Usage (from the repository root, after `cargo build --release`):
 
-    python3 -m venv /work/venv-torch && /work/venv-torch/bin/pip install torch torchvision \
-        onnx onnxruntime onnxscript numpy
-    /work/venv-torch/bin/python tools/model_zoo.py [--only resnet18,mobilenet_v2] \
+    python3 -m venv ~/venv-zoo && ~/venv-zoo/bin/pip install torch torchvision onnx \
+        onnxruntime onnxscript numpy
+    ~/venv-zoo/bin/python tools/model_zoo.py [--only resnet18,mobilenet_v2] \
         [--exporter legacy|dynamo|both] [--side 64] [--work DIR] [--zkcnn PATH] \
         [--transparent] [--inputs N] [--threads 2] [--calibration N] [--saturate] [--keep]
 
