@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The torchvision model zoo through zkcnn: export, import, commit, prove, verify (outside CI).
+r"""The torchvision model zoo through zkcnn: export, import, commit, prove, verify (outside CI).
 
 For each of eleven torchvision classifiers (AlexNet, VGG-11, ResNet-18, ResNet-50, MobileNetV2,
 MobileNetV3-small, SqueezeNet 1.1, DenseNet-121, EfficientNet-B0, ShuffleNetV2 x1.0, GoogLeNet)
