@@ -280,6 +280,58 @@ def supported() -> dict[str, onnx.ModelProto]:
     gemm(n, 54, 3)
     models["fire-maxpool"] = n.model()
 
+    # ShuffleNetV2's unit as the dynamo exporter writes it (opset 18): the channels split in
+    # two (Split, num_outputs), one half through a 1×1 Conv, concatenated with the other, then
+    # the channel shuffle (Reshape to [1, 2, C/2, H, W], Transpose [0, 2, 1, 3, 4], Reshape
+    # back) and a second unit on the shuffled tensor; a 1×1 Conv reads the last shuffle.
+    n = Net("channel_shuffle", [1, 8, 4, 4], 24)
+    x = n.last
+
+    def shuffle_unit(n: Net, src: str, opset18: bool) -> str:
+        if opset18:
+            halves = n.op("Split", [src], n_out=2, axis=1, num_outputs=2)
+        else:
+            halves = n.op("Split", [src, n.const(np.array([4, 4], np.int64))], n_out=2, axis=1)
+        a, b = halves, halves + "_1"
+        n.last = b
+        conv(n, 4, 4, 1)
+        r = n.op("Relu")
+        cat = n.op("Concat", [a, r], axis=1)
+        v = n.op("Reshape", [cat, n.const(np.array([1, 2, 4, 4, 4], np.int64))])
+        t = n.op("Transpose", [v], perm=[0, 2, 1, 3, 4])
+        return n.op("Reshape", [t, n.const(np.array([1, 8, 4, 4], np.int64))])
+
+    y = shuffle_unit(n, x, True)
+    y = shuffle_unit(n, y, True)
+    n.last = y
+    conv(n, 8, 3, 1)
+    models["channel-shuffle"] = n.model(opset=18)
+
+    # The same unit as the legacy (TorchScript) exporter writes `chunk`: two Slices of the
+    # channels whose bounds are shape arithmetic (Shape, Gather, Div, Mul), folded at import;
+    # and a Split with a `split` input (opset 14). The shuffled tensor goes to a Relu (a
+    # reader other than a Conv: a selection layer).
+    n = Net("channel_shuffle_slice", [1, 8, 4, 4], 25)
+    x = n.last
+    c = n.op("Gather", [n.op("Shape", [x]), n.const(np.array(1, np.int64))], axis=0)
+    half = n.op("Div", [c, n.const(np.array(2, np.int64))])
+    end = n.op("Mul", [half, n.const(np.array(2, np.int64))])
+    one_d = n.const(np.array([0], np.int64))
+    a = n.op("Slice", [x, n.const(np.array([0], np.int64)),
+                       n.op("Unsqueeze", [half, one_d]), n.const(np.array([1], np.int64))])
+    b = n.op("Slice", [x, n.op("Unsqueeze", [half, one_d]), n.op("Unsqueeze", [end, one_d]),
+                       n.const(np.array([1], np.int64))])
+    n.last = b
+    conv(n, 4, 4, 3, pads=[1, 1, 1, 1])
+    r = n.op("Relu")
+    cat = n.op("Concat", [a, r], axis=1)
+    v = n.op("Reshape", [cat, n.const(np.array([1, 2, 4, 4, 4], np.int64))])
+    t = n.op("Transpose", [v], perm=[0, 2, 1, 3, 4])
+    s = n.op("Reshape", [t, n.const(np.array([1, 8, 4, 4], np.int64))])
+    y = shuffle_unit(n, s, False)
+    n.op("Relu", [y])
+    models["channel-shuffle-slice"] = n.model()
+
     # Two branches from one Gemm (a diamond, refused while the IR was a chain).
     n = Net("diamond", [1, 8], 20)
     a = gemm(n, 8, 4)
@@ -468,6 +520,12 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
         n.op("Transpose", perm=[0, 2, 3, 1])
         n.op("Relu")
     one("nhwc-not-flattened", [1, 1, 6, 6], nhwc_not_flattened)
+
+    # A channel shuffle's 5-D view read by anything but its Transpose and Reshape back.
+    def grouped_view_read(n: Net):
+        n.op("Reshape", [n.last, n.const(np.array([1, 2, 2, 4, 4], np.int64))])
+        n.op("Relu")
+    one("grouped-view-read", [1, 4, 4, 4], grouped_view_read)
     return models
 
 

@@ -232,6 +232,20 @@ enum Value<'a> {
     Padded(Act, [usize; 4]),
     Const(ConstVal<'a>),
     Outside,
+    /// A channel permutation or selection of an activation in the IR's layout `[C, H, W]`
+    /// (ShuffleNet's channel shuffle, a `Split` or channel `Slice`): channel `j` of the value is
+    /// channel `map[j]` of the activation. No layer: a Conv with one group that reads it takes
+    /// the map into its weights; any other reader reads a 1×1 convolution of 0/1 weights
+    /// ([`Builder::select_channels`]).
+    Channels(Act, Rc<[usize]>),
+    /// The 5-D view `[1, g, C/g, H, W]` of an activation `[C, H, W]` that a channel shuffle
+    /// reshapes to (`swapped`: after its Transpose `[0, 2, 1, 3, 4]`, `[1, C/g, g, H, W]`);
+    /// only that Transpose and the Reshape back to `[1, C, H, W]` may read it.
+    Grouped {
+        act: Act,
+        groups: usize,
+        swapped: bool,
+    },
 }
 
 /// What folding a node gives.
@@ -735,13 +749,16 @@ impl<'a> Builder<'a> {
             "Reshape" if self.is_const(node, 0) => self.fold_node(ctx, node, &attrs),
             "Reshape" => {
                 attrs.known(&["allowzero"])?;
-                let x = self.act_input_any(ctx, node, 0)?;
                 let allowzero = attrs.int("allowzero", 0)?;
                 let name = input_name(node, 1);
                 let target = self.constant(ctx, node, 1)?;
                 let Data::I64(target) = target.data else {
                     return Err(ctx.bad_input(name, "the shape is not an integer tensor"));
                 };
+                if let Some(outcome) = self.shuffle_reshape(ctx, node, &target, allowzero != 0)? {
+                    return Ok(outcome);
+                }
+                let x = self.act_input_any(ctx, node, 0)?;
                 let numel: usize = x.shape.iter().product();
                 let onnx_shape: Vec<usize> = std::iter::once(1).chain(x.shape.clone()).collect();
                 let out = fold::reshape_target(&target, &onnx_shape, allowzero != 0);
@@ -765,6 +782,8 @@ impl<'a> Builder<'a> {
                 }
             }
             "Softmax" | "ArgMax" => self.outside_op(ctx, node, &attrs),
+            "Split" => self.split(ctx, node, &attrs),
+            "Slice" if !self.is_const(node, 0) => self.slice_channels(ctx, node),
             "Transpose" if !self.is_const(node, 0) => self.transpose_act(ctx, node, &attrs),
             "Shape" | "Gather" | "Slice" | "Concat" | "Unsqueeze" | "Squeeze"
             | "ConstantOfShape" | "Transpose" | "Sub" | "Mul" | "Div" | "Cast" => {
@@ -856,11 +875,13 @@ impl<'a> Builder<'a> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
             Value::Const(_) => self.constant(ctx, node, i),
-            Value::Act(_) | Value::Padded(..) => Err(ctx.unsupported(format!(
-                "input {name:?} is computed from the model input; {} is supported only on \
+            Value::Act(_) | Value::Padded(..) | Value::Channels(..) | Value::Grouped { .. } => {
+                Err(ctx.unsupported(format!(
+                    "input {name:?} is computed from the model input; {} is supported only on \
                  constants and tensor shapes, which are folded at import",
-                ctx.op
-            ))),
+                    ctx.op
+                )))
+            }
             Value::Outside => Err(self.after_outside(ctx)),
         }
     }
@@ -903,6 +924,19 @@ impl<'a> Builder<'a> {
             }
             Value::Const(ConstVal::Folded(c)) => Ok(c.dims.clone()),
             Value::Outside => Err(self.after_outside(ctx)),
+            Value::Channels(x, map) => match *x.shape.as_slice() {
+                [_, h, w] => Ok(vec![1, map.len(), h, w]),
+                _ => Err(grouped_read(ctx)),
+            },
+            Value::Grouped {
+                act,
+                groups,
+                swapped,
+            } => match *act.shape.as_slice() {
+                [c, h, w] if swapped => Ok(vec![1, c / groups, groups, h, w]),
+                [c, h, w] => Ok(vec![1, groups, c / groups, h, w]),
+                _ => Err(grouped_read(ctx)),
+            },
         }
     }
 
@@ -1117,7 +1151,57 @@ impl<'a> Builder<'a> {
             )),
             Value::Padded(..) => Err(padded_read(ctx)),
             Value::Outside => Err(self.after_outside(ctx)),
+            Value::Channels(x, map) => {
+                if self.last_outside.is_some() {
+                    return Err(self.after_outside(ctx));
+                }
+                self.select_channels(ctx, x, &map)
+            }
+            Value::Grouped { .. } => Err(grouped_read(ctx)),
         }
+    }
+
+    /// The channels `map` of `x` (`[C, H, W]`) as a layer: a 1×1 convolution whose weight
+    /// `(j, map[j])` is 1 and every other 0, bias 0, made for the node reading it (which it
+    /// reads in `x`'s place).
+    fn select_channels(&mut self, ctx: &Ctx, x: Act, map: &[usize]) -> Result<Act, OnnxError> {
+        let &[c, h, w] = x.shape.as_slice() else {
+            return Err(ctx.unsupported("a channel selection of a tensor that is not [C, H, W]"));
+        };
+        let n = map.len();
+        if n.checked_mul(c).is_none_or(|k| k > MAX_VALUES) {
+            return Err(ctx.unsupported(format!(
+                "a selection of {n} of {c} channels takes more than {MAX_VALUES} weights"
+            )));
+        }
+        let mut weights = vec![0.0; n * c];
+        for (j, &s) in map.iter().enumerate() {
+            weights[j * c + s] = 1.0;
+        }
+        let layer = FloatLayer::Conv {
+            in_channels: c,
+            out_channels: n,
+            kernel: [1, 1],
+            stride: 1,
+            padding: 0,
+            groups: 1,
+            weights,
+            bias: vec![0.0; n],
+        };
+        let pending = std::mem::replace(&mut self.reads, vec![x.tensor()]);
+        let shape = vec![n, h, w];
+        let index = self.layers.len();
+        self.inputs
+            .push(std::mem::replace(&mut self.reads, pending));
+        self.layers.push(layer);
+        self.shapes.push(shape.clone());
+        let mut node = ctx.node_ref();
+        node.name = format!("{} (channel selection)", node.name);
+        self.layer_node.push(node);
+        self.out_name.push("");
+        let act = Act::ir(Some(index), shape);
+        self.reads.push(act.tensor());
+        Ok(act)
     }
 
     /// Input 0 of a Conv or pool: an activation in the IR's layout, and the zero padding
@@ -1284,6 +1368,31 @@ impl<'a> Builder<'a> {
             Value::Padded(..) => return Err(padded_read(ctx)),
             Value::Outside => return Err(self.after_outside(ctx)),
             Value::Const(_) => return Err(ctx.bad_input(input_name(node, 0), "is a constant")),
+            Value::Channels(..) => self.act_input(ctx, node, 0)?,
+            Value::Grouped {
+                act,
+                groups,
+                swapped,
+            } => {
+                if attrs.ints("perm")?.as_deref() != Some(&[0, 2, 1, 3, 4]) {
+                    return Err(ctx.attribute(
+                        "perm",
+                        format!("{:?}", attrs.ints("perm")?),
+                        "on the 5-D view of a channel shuffle, [0, 2, 1, 3, 4] is supported",
+                    ));
+                }
+                let swapped = !swapped;
+                self.set_outputs(
+                    ctx,
+                    node,
+                    Value::Grouped {
+                        act,
+                        groups,
+                        swapped,
+                    },
+                )?;
+                return Ok(NodeOutcome::Layout);
+            }
         };
         let rank = x.shape.len() + 1;
         let perm = attrs
@@ -1316,6 +1425,203 @@ impl<'a> Builder<'a> {
             layout,
         };
         self.set_outputs(ctx, node, Value::Act(act))?;
+        Ok(NodeOutcome::Layout)
+    }
+
+    /// The Reshapes of a channel shuffle (`Reshape → Transpose [0, 2, 1, 3, 4] → Reshape`, as
+    /// torch writes ShuffleNet's `channel_shuffle`): `[1, C, H, W]` to `[1, g, C/g, H, W]` is
+    /// a view ([`Value::Grouped`]), and that view (transposed) back to `[1, C, H, W]` is a
+    /// channel permutation ([`Value::Channels`]). `None` for any other Reshape.
+    fn shuffle_reshape(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        target: &[i64],
+        allowzero: bool,
+    ) -> Result<Option<NodeOutcome>, OnnxError> {
+        match self.value(ctx, node, 0)? {
+            Value::Act(x) if x.layout == Layout::Ir => {
+                let &[c, h, w] = x.shape.as_slice() else {
+                    return Ok(None);
+                };
+                let Ok(out) = fold::reshape_target(target, &[1, c, h, w], allowzero) else {
+                    return Ok(None);
+                };
+                match *out.as_slice() {
+                    [1, g, k, oh, ow]
+                        if g >= 1 && g.checked_mul(k) == Some(c) && [oh, ow] == [h, w] =>
+                    {
+                        if self.last_outside.is_some() {
+                            return Err(self.after_outside(ctx));
+                        }
+                        let value = Value::Grouped {
+                            act: x,
+                            groups: g,
+                            swapped: false,
+                        };
+                        self.set_outputs(ctx, node, value)?;
+                        Ok(Some(NodeOutcome::Layout))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            Value::Grouped {
+                act,
+                groups,
+                swapped,
+            } => {
+                let view = self.shape_of(ctx, node, 0)?;
+                let &[c, h, w] = act.shape.as_slice() else {
+                    return Err(grouped_read(ctx));
+                };
+                let out = fold::reshape_target(target, &view, allowzero)
+                    .map_err(|e| ctx.bad_input(input_name(node, 1), e))?;
+                if out != [1, c, h, w] {
+                    return Err(ctx.unsupported(format!(
+                        "a Reshape of {view:?} (the 5-D view of a channel shuffle) to {out:?}; \
+                         only the Reshape back to [1, {c}, {h}, {w}] is supported"
+                    )));
+                }
+                let value = if swapped {
+                    // Channel a·g + b of the result is channel b·(C/g) + a of the activation.
+                    let k = c / groups;
+                    let map: Vec<usize> = (0..c).map(|j| (j % groups) * k + j / groups).collect();
+                    Value::Channels(act, map.into())
+                } else {
+                    Value::Act(act)
+                };
+                self.set_outputs(ctx, node, value)?;
+                Ok(Some(NodeOutcome::Layout))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Input 0 as a channel map of an activation in the IR's layout `[C, H, W]`: its own
+    /// channels in order, or a [`Value::Channels`]'s.
+    fn channel_input(
+        &mut self,
+        ctx: &Ctx,
+        node: &NodeProto,
+    ) -> Result<(Act, Rc<[usize]>), OnnxError> {
+        if let Value::Channels(x, map) = self.value(ctx, node, 0)? {
+            if self.last_outside.is_some() {
+                return Err(self.after_outside(ctx));
+            }
+            return Ok((x, map));
+        }
+        let x = self.act_input(ctx, node, 0)?;
+        self.reads.clear();
+        let &[c, _, _] = x.shape.as_slice() else {
+            return Err(ctx.unsupported(format!(
+                "input of shape [1, {}]; a split of the channels of a [1, C, H, W] tensor is \
+                 supported",
+                join(&x.shape)
+            )));
+        };
+        Ok((x, (0..c).collect::<Vec<_>>().into()))
+    }
+
+    /// `Split` along the channels: each output is a channel selection ([`Value::Channels`]),
+    /// no layer.
+    fn split(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        attrs.known(&["axis", "num_outputs", "split"])?;
+        let (x, map) = self.channel_input(ctx, node)?;
+        let c = map.len();
+        let axis = attrs.int("axis", 0)?;
+        if axis != 1 && axis != -3 {
+            return Err(ctx.attribute(
+                "axis",
+                axis.to_string(),
+                "a split of the channels (axis 1) of a [1, C, H, W] tensor is supported",
+            ));
+        }
+        let outputs = node.output.len();
+        // Sizes: the `split` input (opset 13 on) or attribute, else equal parts (opset 18's
+        // `num_outputs`: ceil(C / n) each, the last the rest).
+        let sizes: Vec<i64> = match (self.folded_ints(ctx, node, 1)?, attrs.ints("split")?) {
+            (Some(s), _) | (None, Some(s)) => s,
+            (None, None) => {
+                let n = attrs.int("num_outputs", outputs as i64)?;
+                if n < 1 || n as usize != outputs {
+                    return Err(ctx.attribute(
+                        "num_outputs",
+                        n.to_string(),
+                        &format!("the number of outputs, {outputs}"),
+                    ));
+                }
+                let part = c.div_ceil(outputs) as i64;
+                (0..outputs as i64)
+                    .map(|k| part.min(c as i64 - k * part).max(0))
+                    .collect()
+            }
+        };
+        if sizes.len() != outputs
+            || sizes.iter().any(|&s| s < 0)
+            || sizes.iter().sum::<i64>() != c as i64
+        {
+            return Err(ctx.unsupported(format!(
+                "split sizes {sizes:?} for {outputs} outputs of {c} channels"
+            )));
+        }
+        let mut start = 0;
+        for (out, &size) in node.output.iter().zip(&sizes) {
+            let end = start + size as usize;
+            if !out.is_empty() {
+                let part: Rc<[usize]> = map[start..end].into();
+                self.values
+                    .insert(out.as_str(), Value::Channels(x.clone(), part));
+            }
+            start = end;
+        }
+        Ok(NodeOutcome::Layout)
+    }
+
+    /// `Slice` of an activation along the channels only (the legacy exporter's `chunk`), with
+    /// constant (or folded) `starts`, `ends`, `axes` and unit `steps`: a channel selection
+    /// ([`Value::Channels`]), no layer.
+    fn slice_channels(&mut self, ctx: &Ctx, node: &'a NodeProto) -> Result<NodeOutcome, OnnxError> {
+        let (x, map) = self.channel_input(ctx, node)?;
+        let c = map.len() as i64;
+        let starts = self.folded_ints(ctx, node, 1)?;
+        let ends = self.folded_ints(ctx, node, 2)?;
+        let axes = self.folded_ints(ctx, node, 3)?.unwrap_or_else(|| vec![0]);
+        let steps = self.folded_ints(ctx, node, 4)?;
+        let (Some(starts), Some(ends)) = (starts, ends) else {
+            return Err(ctx.unsupported(
+                "a Slice of an activation needs its starts and ends as inputs (opset 10 on)",
+            ));
+        };
+        if axes.len() != 1 || !matches!(axes[0], 1 | -3) || starts.len() != 1 || ends.len() != 1 {
+            return Err(ctx.unsupported(format!(
+                "a Slice of an activation over axes {axes:?}; a slice of the channels (axes \
+                 [1]) of a [1, C, H, W] tensor is supported"
+            )));
+        }
+        if steps.is_some_and(|s| s != [1]) {
+            return Err(ctx.unsupported("a Slice of an activation with a step other than 1"));
+        }
+        let clamp = |v: i64| {
+            if v < 0 {
+                (v.saturating_add(c)).max(0)
+            } else {
+                v.min(c)
+            }
+        };
+        let (start, end) = (clamp(starts[0]) as usize, clamp(ends[0]) as usize);
+        if start >= end {
+            return Err(ctx.unsupported(format!(
+                "a Slice of channels {}..{} of {c} is empty",
+                starts[0], ends[0]
+            )));
+        }
+        let part: Rc<[usize]> = map[start..end].into();
+        self.set_outputs(ctx, node, Value::Channels(x, part))?;
         Ok(NodeOutcome::Layout)
     }
 
@@ -1369,7 +1675,22 @@ impl<'a> Builder<'a> {
         attrs.auto_pad()?;
         let group = attrs.int("group", 1)?;
         attrs.all_ones("dilations")?;
-        let (x, pad) = self.spatial_input(ctx, node)?;
+        // A channel selection read with one group is taken into the weights: input channel j
+        // of the weights becomes channel map[j] of the activation (no selection layer).
+        let selected = match self.value(ctx, node, 0)? {
+            Value::Channels(x, map) if group == 1 && self.last_outside.is_none() => Some((x, map)),
+            _ => None,
+        };
+        let (x, pad) = match &selected {
+            Some((x, map)) => match *x.shape.as_slice() {
+                [_, h, w] => {
+                    self.reads.push(x.tensor());
+                    (Act::ir(x.layer, vec![map.len(), h, w]), [0; 4])
+                }
+                _ => return Err(grouped_read(ctx)),
+            },
+            None => self.spatial_input(ctx, node)?,
+        };
         let [c, h, w] = *x.shape.as_slice() else {
             return Err(ctx.unsupported(format!(
                 "input of shape {:?}; a [C, H, W] tensor is supported",
@@ -1423,7 +1744,24 @@ impl<'a> Builder<'a> {
                  sides is supported"
             )));
         }
-        let weights = weights.floats(ctx, wname)?;
+        let mut weights = weights.floats(ctx, wname)?;
+        let mut in_channels = c;
+        if let Some((source, map)) = &selected {
+            let full = source.shape[0];
+            let k = kh * kw;
+            let mut spread = vec![0.0; o * full * k];
+            for out in 0..o {
+                for (j, &s) in map.iter().enumerate() {
+                    let from = (out * c + j) * k;
+                    let to = (out * full + s) * k;
+                    for t in 0..k {
+                        spread[to + t] += weights[from + t];
+                    }
+                }
+            }
+            weights = spread;
+            in_channels = full;
+        }
         let bias = self.bias(ctx, node, 2, o)?;
         let oh = window_out(h, kh, stride, padding);
         let ow = window_out(w, kw, stride, padding);
@@ -1433,7 +1771,7 @@ impl<'a> Builder<'a> {
             )));
         };
         let layer = FloatLayer::Conv {
-            in_channels: c,
+            in_channels,
             out_channels: o,
             kernel: [kh, kw],
             stride,
@@ -1909,6 +2247,11 @@ impl<'a> Builder<'a> {
         let b = self.value(ctx, node, 1)?;
         let last = self.layers.len().checked_sub(1);
         match (a, b) {
+            (Value::Channels(..) | Value::Grouped { .. }, _)
+            | (_, Value::Channels(..) | Value::Grouped { .. }) => Err(ctx.unsupported(
+                "adds a channel selection or shuffle (of a Split, a channel Slice or a channel \
+                 shuffle); an Add of layers' outputs is supported",
+            )),
             (Value::Act(a), Value::Act(b)) => {
                 // The IR's Add is `input + from`, `from` a layer: the second operand is a
                 // layer's output, the previous layer's if it is one of them (as a chain's
@@ -2276,6 +2619,8 @@ impl<'a> Builder<'a> {
         let (x, before) = match self.value(ctx, node, 0)? {
             Value::Act(x) => (self.act_input(ctx, node, 0).map(|_| x)?, [0; 4]),
             Value::Padded(x, p) => (x, p),
+            Value::Channels(..) => (self.act_input(ctx, node, 0)?, [0; 4]),
+            Value::Grouped { .. } => return Err(grouped_read(ctx)),
             Value::Outside => return Err(self.after_outside(ctx)),
             Value::Const(_) => {
                 return Err(ctx.bad_input(
@@ -2567,6 +2912,14 @@ fn average_conv(
 }
 
 /// A node other than a Conv or pool reads a Pad's output.
+/// A read of a channel shuffle's 5-D view by anything but its Transpose and Reshape.
+fn grouped_read(ctx: &Ctx) -> OnnxError {
+    ctx.unsupported(
+        "reads the 5-D view [1, g, C/g, H, W] of an activation; only a channel shuffle (that \
+         Reshape, a Transpose [0, 2, 1, 3, 4] and a Reshape back to [1, C, H, W]) is supported",
+    )
+}
+
 fn padded_read(ctx: &Ctx) -> OnnxError {
     ctx.unsupported(
         "reads the output of a Pad; a zero Pad of the height and width is supported only as \

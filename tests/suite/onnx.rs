@@ -83,6 +83,8 @@ const SUPPORTED: &[&str] = &[
     "resnet-projection",
     "fire-concat",
     "fire-maxpool",
+    "channel-shuffle",
+    "channel-shuffle-slice",
     "diamond",
     "batchnorm",
     "dropout-identity",
@@ -294,6 +296,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("batch-2", "x", GraphInput),
         ("gather-on-activation", "gather2", Unsupported),
         ("nhwc-not-flattened", "relu3", Unsupported),
+        ("grouped-view-read", "relu2", Unsupported),
     ];
     let dir = fixtures().join("onnx-ops");
     for (file, node, expect) in cases {
@@ -1130,6 +1133,78 @@ fn dag_models_import_with_their_inputs() {
     assert!(import("residual-add").is_chain());
     let json = import("residual-add").to_json();
     assert!(!json.contains("\"input\""), "{json}");
+}
+
+/// Channel shuffles, `Split` and channel `Slice`s move no data: a Conv with one group that
+/// reads a channel selection takes it into its weights (input channels spread over the whole
+/// source tensor, zero on the others), and any other reader (a Concat, a Relu) reads a 1×1
+/// convolution of 0/1 weights made for it. The nodes are `Layout` in the report.
+#[test]
+fn channel_shuffles_and_splits_become_weights_or_selection_layers() {
+    use zkcnn::model::Layer;
+    use zkcnn::onnx::NodeOutcome;
+    let dir = onnx_ops();
+    let import = |name: &str| {
+        let bytes = read(&dir.join(format!("{name}.onnx")));
+        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
+        let options = ImportOptions {
+            calibration: inputs,
+            ..ImportOptions::default()
+        };
+        onnx::import(&bytes, &options).unwrap()
+    };
+    for (name, selections) in [("channel-shuffle", 2), ("channel-shuffle-slice", 3)] {
+        let imported = import(name);
+        let convs: Vec<_> = imported
+            .model
+            .layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Conv2d(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        // Every Conv reads all 8 channels of what it reads (a half of a split is spread).
+        assert!(convs.iter().all(|c| c.in_channels == 8), "{name}");
+        // A selection: a 1×1 convolution with one nonzero weight per output channel, all equal.
+        let selection = |c: &zkcnn::model::Conv2d| {
+            c.kernel == [1, 1]
+                && c.bias.iter().all(|&b| b == 0)
+                && c.weights.chunks(c.in_channels).all(|row| {
+                    row.iter().filter(|&&w| w != 0).count() == 1
+                        && row
+                            .iter()
+                            .any(|&w| w == c.weights.iter().copied().max().unwrap())
+                })
+        };
+        assert_eq!(
+            convs.iter().filter(|c| selection(c)).count(),
+            selections,
+            "{name}"
+        );
+        let layout = |op: &str| {
+            imported
+                .report
+                .nodes
+                .iter()
+                .filter(|n| n.op_type == op)
+                .all(|n| n.outcome == NodeOutcome::Layout)
+        };
+        assert!(
+            layout("Split") && layout("Transpose") && layout("Slice"),
+            "{name}"
+        );
+    }
+    // The first shuffle unit's Conv reads channels 4..8 of the input: its weights on channels
+    // 0..4 are zero.
+    let shuffle = import("channel-shuffle");
+    let Layer::Conv2d(first) = &shuffle.model.layers[0] else {
+        panic!("the first layer is the Conv of the split's second half")
+    };
+    assert!(first
+        .weights
+        .chunks(8)
+        .all(|row| row[..4].iter().all(|&w| w == 0)));
 }
 
 /// `ImportOptions::saturate`: the LeNet-5 fixture imported with it is the committed model with
