@@ -96,10 +96,19 @@ class DigitsCnn(nn.Module):
 
 
 def bn_conv(cin: int, cout: int, kernel: int, stride: int = 1, padding: int = 0,
-            groups: int = 1) -> list[nn.Module]:
+            groups: int = 1, eps: float = 1e-5) -> list[nn.Module]:
     """A bias-free convolution followed by BatchNorm (the bias would be folded away anyway)."""
     return [nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding, groups=groups,
-                      bias=False), nn.BatchNorm2d(cout)]
+                      bias=False), nn.BatchNorm2d(cout, eps=eps)]
+
+
+# BatchNorm epsilon of the MobileNet. Folded into the convolution before it, BatchNorm scales
+# output channel c by gamma_c / sqrt(var_c + eps); with torch's 1e-5, a nearly dead channel
+# (variance 4e-4 in a first training run, behind the ReLU6 of the expansion) got a 30x larger
+# folded depthwise weight than its neighbours, and one power-of-two weight scale per tensor
+# left the other channels about two levels (quantized top-1 agreement 38 %). eps = 0.1 bounds
+# that factor by 3.2 gamma.
+MOBILENET_BN_EPS = 0.1
 
 
 class BasicBlock(nn.Module):
@@ -146,9 +155,10 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = cin * expand
         self.residual = stride == 1 and cin == cout
-        self.body = nn.Sequential(*bn_conv(cin, hidden, 1), nn.ReLU6(),
-                                  *bn_conv(hidden, hidden, 3, stride, 1, groups=hidden),
-                                  nn.ReLU6(), *bn_conv(hidden, cout, 1))
+        eps = MOBILENET_BN_EPS
+        self.body = nn.Sequential(*bn_conv(cin, hidden, 1, eps=eps), nn.ReLU6(),
+                                  *bn_conv(hidden, hidden, 3, stride, 1, groups=hidden, eps=eps),
+                                  nn.ReLU6(), *bn_conv(hidden, cout, 1, eps=eps))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.body(x)
@@ -161,14 +171,15 @@ class MnistMobileNet(nn.Module):
     Stem conv3x3/2 with padding 3 (as the ResNet's) + BN + ReLU6: 8 x 16x16. Inverted residual
     blocks (expansion 4): 8->8 at 16x16 (residual), 8->16 stride 2 to 8x8, 16->16 (residual).
     A 1x1 conv to 32 + BN + ReLU6, a global average pool over 8x8 (an exact shift) and a linear
-    head."""
+    head. Every BatchNorm has eps = MOBILENET_BN_EPS (0.1)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.stem = nn.Sequential(*bn_conv(1, 8, 3, 2, 3), nn.ReLU6())
+        eps = MOBILENET_BN_EPS
+        self.stem = nn.Sequential(*bn_conv(1, 8, 3, 2, 3, eps=eps), nn.ReLU6())
         self.blocks = nn.Sequential(InvertedResidual(8, 8, 1, 4), InvertedResidual(8, 16, 2, 4),
                                     InvertedResidual(16, 16, 1, 4))
-        self.head = nn.Sequential(*bn_conv(16, 32, 1), nn.ReLU6())
+        self.head = nn.Sequential(*bn_conv(16, 32, 1, eps=eps), nn.ReLU6())
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(32, 10)
 
@@ -296,6 +307,8 @@ def graph_summary(proto: onnx.ModelProto) -> dict:
     """Nodes with inputs, outputs and attributes, and initializer shapes, for the report."""
     def attr(a: onnx.AttributeProto) -> object:
         v = helper.get_attribute_value(a)
+        if isinstance(v, onnx.TensorProto):  # a Constant node's value (ReLU6's Clip bounds)
+            return numpy_helper.to_array(v).tolist()
         return v.decode() if isinstance(v, bytes) else v
 
     nodes = [{"op_type": n.op_type, "name": n.name, "inputs": list(n.input),
@@ -493,7 +506,7 @@ def make_resnet(out: Path) -> dict:
 def make_mobilenet(out: Path) -> dict:
     seed_everything(SEED)
     return make_mnist_dag(out, "mnist-mobilenet", MnistMobileNet(),
-                          MnistMobileNet.__doc__ or "", 15, 3e-3)
+                          MnistMobileNet.__doc__ or "", 12, 3e-3)
 
 
 MAKERS = {"mnist-lenet5": make_mnist, "digits-cnn": make_digits, "mnist-resnet": make_resnet,
