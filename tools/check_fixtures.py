@@ -22,7 +22,8 @@ import onnx
 from onnx.reference import ReferenceEvaluator
 
 # name -> (input shape [C, H, W], eval-set size)
-FIXTURES = {"mnist-lenet5": ((1, 28, 28), 5000), "digits-cnn": ((1, 8, 8), 1797)}
+FIXTURES = {"mnist-lenet5": ((1, 28, 28), 5000), "digits-cnn": ((1, 8, 8), 1797),
+            "mnist-resnet": ((1, 28, 28), 5000), "mnist-mobilenet": ((1, 28, 28), 5000)}
 N_TEST = 8
 N_CALIBRATION = 200
 # The stored outputs come from the same evaluator; allow for numpy versions that sum in

