@@ -1206,6 +1206,18 @@ fn truncated_or_corrupted_side_files_are_errors_not_panics() {
     never_panics_in(&bytes, &dir, &sample, 300, 99);
 }
 
+/// `fixtures/onnx-ops/<name>.onnx` imported with its own inputs as the calibration set.
+fn import_calibrated(name: &str) -> onnx::Imported {
+    let dir = onnx_ops();
+    let bytes = read(&dir.join(format!("{name}.onnx")));
+    let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
+    let options = ImportOptions {
+        calibration: inputs,
+        ..ImportOptions::default()
+    };
+    onnx::import(&bytes, &options).unwrap()
+}
+
 /// DAG imports: a ResNet block's projection shortcut reads the stem's output (not the previous
 /// layer's), its Add reads both branches; a Fire module's expand convolutions both read the
 /// squeeze, and a Concat layer reads both; the diamond (two readers of one Gemm) imports.
@@ -1213,16 +1225,7 @@ fn truncated_or_corrupted_side_files_are_errors_not_panics() {
 #[test]
 fn dag_models_import_with_their_inputs() {
     use zkcnn::model::Layer;
-    let dir = onnx_ops();
-    let import = |name: &str| {
-        let bytes = read(&dir.join(format!("{name}.onnx")));
-        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
-        let options = ImportOptions {
-            calibration: inputs,
-            ..ImportOptions::default()
-        };
-        onnx::import(&bytes, &options).unwrap().model
-    };
+    let import = |name: &str| import_calibrated(name).model;
     let resnet = import("resnet-projection");
     assert!(!resnet.is_chain());
     let reads: Vec<Vec<usize>> = resnet
@@ -1265,16 +1268,7 @@ fn dag_models_import_with_their_inputs() {
 fn channel_shuffles_and_splits_become_weights_or_selection_layers() {
     use zkcnn::model::Layer;
     use zkcnn::onnx::NodeOutcome;
-    let dir = onnx_ops();
-    let import = |name: &str| {
-        let bytes = read(&dir.join(format!("{name}.onnx")));
-        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
-        let options = ImportOptions {
-            calibration: inputs,
-            ..ImportOptions::default()
-        };
-        onnx::import(&bytes, &options).unwrap()
-    };
+    let import = import_calibrated;
     for (name, selections) in [("channel-shuffle", 2), ("channel-shuffle-slice", 3)] {
         let imported = import(name);
         let convs: Vec<_> = imported
