@@ -60,7 +60,8 @@ pub struct Requant {
     pub y: usize,
     /// Segment of `n = max(−q, 0)`.
     pub n: usize,
-    /// Segments of the limbs of `rem` (little-endian, `range_bits` each) and their widths.
+    /// Segments of the limbs of `rem` (little-endian, `table_bits` each, the top one narrower)
+    /// and their widths.
     pub limbs: Vec<(usize, u32)>,
     /// A saturating requantization's overflow (`spec/requant-relu.md`), when the model
     /// saturates and the layer's accumulator bound lets `q` leave `[−L, L]`.
@@ -69,15 +70,15 @@ pub struct Requant {
 
 /// The overflow of a saturating requantization: `acc + 2^{s−1} = 2^s·(y − n + o_hi − o_lo) +
 /// rem` with `o_hi·(L − y) = 0` and `o_lo·(L − n) = 0`, `o_hi, o_lo ∈ [0, 2^bits)` committed in
-/// limbs of `range_bits` (the top one `bits − (k − 1)·range_bits` wide).
+/// limbs of `table_bits` (the top one `bits − (k − 1)·table_bits` wide).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Overflow {
     /// `L = 2^{B−1} − 1`.
     pub limit: i64,
     /// `K`: `o_hi, o_lo < 2^K`.
     pub bits: u32,
-    /// The limbs' width `B` (`range_bits`; the top limb may be narrower): limb `j` weighs
-    /// `2^{jB}`.
+    /// The limbs' width `T` (`table_bits`; the top limb may be narrower): limb `j` weighs
+    /// `2^{jT}`.
     pub limb_bits: u32,
     /// Segments of `o_hi`'s limbs, little-endian.
     pub hi: Vec<usize>,
