@@ -1,5 +1,6 @@
 //! Profiling aid: zero-knowledge proofs' phases, one proof after another on one commitment
-//! (`cargo run --release --example zk_phases [vgg] [runs] [verifies]`; one run by default), then
+//! (`cargo run --release --example zk_phases [vgg|resnet18-224|mobilenet-v2-224] [runs]
+//! [verifies]`; one run by default), then
 //! the last proof verified `verifies` times (0 by default) beside a transparent proof of the same
 //! model and input, each verification timed (the verifier's profile: run it under `perf`).
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
@@ -15,10 +16,11 @@ fn main() {
     #[cfg(feature = "mimalloc")]
     allocator::keep_freed_memory();
     let which = std::env::args().nth(1).unwrap_or_default();
-    let model = if which == "vgg" {
-        zoo::vgg16_cifar(1)
-    } else {
-        zoo::lenet5(1)
+    let model = match which.as_str() {
+        "vgg" => zoo::vgg16_cifar(1),
+        "resnet18-224" => zoo::resnet18(224, 1000, 1),
+        "mobilenet-v2-224" => zoo::mobilenet_v2(224, 1000, 1),
+        _ => zoo::lenet5(1),
     };
     let mut rng = rand::rngs::OsRng;
     let t = std::time::Instant::now();

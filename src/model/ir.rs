@@ -30,6 +30,27 @@ pub struct Model {
     /// written before the field have the same bytes, digest and commitment.
     #[serde(default, skip_serializing_if = "is_false")]
     pub saturate: bool,
+    /// `β`: every bias lies in `[−2^{β−1}, 2^{β−1})` ([`Model::bias_range`]). 2 to 32; 32
+    /// (absent from the JSON) unless set, so models written before the field have the same
+    /// bytes, digest and commitment. Public (part of the architecture): the model commitment
+    /// holds `b + 2^{β−1}` in `β` bits, and a saturating layer's overflow is sized from it, so a
+    /// tight `β` (what `import` writes: the fewest bits its biases need) makes both smaller.
+    #[serde(
+        default = "default_bias_bits",
+        skip_serializing_if = "is_default_bias_bits"
+    )]
+    pub bias_bits: u32,
+}
+
+/// The largest (and default) [`Model::bias_bits`]: 32-bit biases.
+pub const MAX_BIAS_BITS: u32 = 32;
+
+fn default_bias_bits() -> u32 {
+    MAX_BIAS_BITS
+}
+
+fn is_default_bias_bits(b: &u32) -> bool {
+    *b == MAX_BIAS_BITS
 }
 
 /// Power-of-two scales between a float model and its quantized form, and the source model's
@@ -486,6 +507,35 @@ impl Model {
                 _ => 0,
             })
             .sum()
+    }
+}
+
+impl Model {
+    /// The biases' range `[−2^{β−1}, 2^{β−1} − 1]` for `β = bias_bits` (clamped to `1..=32`).
+    pub fn bias_range(&self) -> (i64, i64) {
+        let half = 1i64 << (self.bias_bits.clamp(1, MAX_BIAS_BITS) - 1);
+        (-half, half - 1)
+    }
+
+    /// The fewest bias bits `β ≥ 2` that hold every bias of the model (at most 32 when every
+    /// bias is in `[−2^31, 2^31)`): what `import` writes into [`Model::bias_bits`].
+    pub fn tight_bias_bits(&self) -> u32 {
+        let need = |b: i64| {
+            // b ∈ [−2^{β−1}, 2^{β−1}) ⟺ β − 1 ≥ bits of (b if b ≥ 0 else −b − 1).
+            let m = if b >= 0 { b } else { -(b + 1) };
+            65 - m.leading_zeros()
+        };
+        self.layers
+            .iter()
+            .flat_map(|l| match l {
+                Layer::Conv2d(c) => c.bias.as_slice(),
+                Layer::Dense(d) => d.bias.as_slice(),
+                _ => &[],
+            })
+            .map(|&b| need(b))
+            .max()
+            .unwrap_or(0)
+            .clamp(2, MAX_BIAS_BITS)
     }
 }
 

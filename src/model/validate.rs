@@ -4,7 +4,9 @@
 //! [`Model::architecture_json`]).
 
 use super::file::ModelJson;
-use super::ir::{Add, AvgPool2d, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
+use super::ir::{
+    Add, AvgPool2d, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, MAX_BIAS_BITS,
+};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -14,13 +16,12 @@ pub const MIN_BITS: u32 = 2;
 pub const MAX_BITS: u32 = 16;
 /// Largest allowed requantization shift.
 pub const MAX_SHIFT: u32 = 40;
-/// Biases are 32-bit signed integers: `MIN_BIAS ≤ b ≤ MAX_BIAS`, i.e. `−2^31 ≤ b < 2^31` (the
-/// model commitment stores `b + 2^31` in limbs and proves every one in range).
+/// The widest biases, 32-bit signed integers (`bias_bits = 32`): `MIN_BIAS ≤ b ≤ MAX_BIAS`,
+/// i.e. `−2^31 ≤ b < 2^31`. A model's own range is [`Model::bias_range`] (the model commitment
+/// stores `b + 2^{β−1}` in limbs and proves every one in range).
 pub const MAX_BIAS: i64 = (1 << 31) - 1;
 /// See [`MAX_BIAS`].
 pub const MIN_BIAS: i64 = -(1 << 31);
-/// Bits of a bias: `b + 2^31` lies in `[0, 2^BIAS_BITS)`.
-pub const BIAS_BITS: u32 = 32;
 /// Every accumulator's worst-case magnitude (bias plus fan-in times the largest product) must
 /// be below `2^ACC_BITS`, so that it never overflows an `i64` and embeds in the field with room
 /// to spare.
@@ -209,8 +210,9 @@ pub enum ModelError {
         /// The largest weight, `2^{W−1} − 1`.
         max: i64,
     },
-    /// A bias is outside `MIN_BIAS..=MAX_BIAS` (`max_abs` is [`MAX_BIAS`]).
-    #[error("layer {layer} ({kind}): bias {index} is {value}, outside {MIN_BIAS}..={max_abs}")]
+    /// A bias is outside the model's bias range `min..=max` ([`Model::bias_range`]:
+    /// `−2^{β−1}..=2^{β−1} − 1` for `β = bias_bits`).
+    #[error("layer {layer} ({kind}): bias {index} is {value}, outside {min}..={max} (bias_bits)")]
     BiasOutOfRange {
         /// Layer index.
         layer: usize,
@@ -220,8 +222,16 @@ pub enum ModelError {
         index: usize,
         /// The value.
         value: i64,
-        /// [`MAX_BIAS`].
-        max_abs: i64,
+        /// The smallest bias, `−2^{β−1}`.
+        min: i64,
+        /// The largest bias, `2^{β−1} − 1`.
+        max: i64,
+    },
+    /// `bias_bits` is outside `2..=32`.
+    #[error("bias_bits is {bits}; it must be in 2..={MAX_BIAS_BITS}")]
+    BiasBitsOutOfRange {
+        /// Its value.
+        bits: u32,
     },
     /// The shift exceeds [`MAX_SHIFT`].
     #[error("layer {layer} ({kind}): shift {shift} exceeds the maximum {MAX_SHIFT}")]
@@ -389,6 +399,7 @@ impl ModelError {
             | SplitModel { .. }
             | WeightsFile { .. }
             | BitsOutOfRange { .. }
+            | BiasBitsOutOfRange { .. }
             | NoLayers
             | Limit { .. }
             | BadInputShape { .. } => None,
@@ -424,6 +435,11 @@ impl Model {
                 return Err(ModelError::BitsOutOfRange { field, bits });
             }
         }
+        if !(2..=MAX_BIAS_BITS).contains(&self.bias_bits) {
+            return Err(ModelError::BiasBitsOutOfRange {
+                bits: self.bias_bits,
+            });
+        }
         if self.layers.is_empty() {
             return Err(ModelError::NoLayers);
         }
@@ -444,6 +460,7 @@ impl Model {
         let ctx = Ctx {
             wrange: weight_range(self.weight_bits),
             amax: max_abs(self.activation_bits),
+            brange: self.bias_range(),
             architecture_only,
         };
         let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(self.layers.len());
@@ -630,6 +647,7 @@ impl Model {
             layers: Vec::with_capacity(self.layers.len()),
             quantization: self.quantization.clone(),
             saturate: self.saturate,
+            bias_bits: self.bias_bits,
         };
         arch.layers
             .extend(self.layers.iter().map(|layer| match layer {
@@ -653,6 +671,8 @@ impl Model {
 struct Ctx {
     wrange: (i64, i64),
     amax: i64,
+    /// The biases' range ([`Model::bias_range`]).
+    brange: (i64, i64),
     /// Accept layers whose weights and biases are both empty (an architecture without
     /// parameters, as the verifier holds it).
     architecture_only: bool,
@@ -770,14 +790,15 @@ impl At {
         if let Some((index, &value)) = bias
             .iter()
             .enumerate()
-            .find(|(_, b)| !(MIN_BIAS..=MAX_BIAS).contains(*b))
+            .find(|(_, b)| !(ctx.brange.0..=ctx.brange.1).contains(*b))
         {
             return Err(ModelError::BiasOutOfRange {
                 layer,
                 kind,
                 index,
                 value,
-                max_abs: MAX_BIAS,
+                min: ctx.brange.0,
+                max: ctx.brange.1,
             });
         }
         Ok(())
@@ -843,7 +864,7 @@ fn conv2d_shape(
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &c.weights, &c.bias, expected, c.out_channels)?;
     at.check_shift(c.shift)?;
-    at.check_accumulator(fan_in as u128, -ctx.wrange.0, ctx.amax, -MIN_BIAS)?;
+    at.check_accumulator(fan_in as u128, -ctx.wrange.0, ctx.amax, -ctx.brange.0)?;
     if c.out_channels
         .checked_mul(oh)
         .and_then(|n| n.checked_mul(ow))
@@ -872,7 +893,7 @@ fn dense_shape(at: At, ctx: &Ctx, d: &Dense, incoming: &[usize]) -> Result<Vec<u
         .ok_or_else(|| at.too_large())?;
     at.check_params(ctx, &d.weights, &d.bias, expected, d.out_features)?;
     at.check_shift(d.shift)?;
-    at.check_accumulator(features as u128, -ctx.wrange.0, ctx.amax, -MIN_BIAS)?;
+    at.check_accumulator(features as u128, -ctx.wrange.0, ctx.amax, -ctx.brange.0)?;
     Ok(vec![d.out_features])
 }
 

@@ -519,6 +519,7 @@ impl Builder {
             layers: self.layers,
             quantization: None,
             saturate: false,
+            bias_bits: 32,
         };
         let inputs: Vec<_> = (0..CALIBRATION_SAMPLES as u64)
             .map(|j| random_input(input_shape, BITS, calibration_seed(seed, j)))

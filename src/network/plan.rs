@@ -8,7 +8,7 @@ use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::window::Window;
 use crate::layers::Dims;
-use crate::model::validate::{weight_range, BIAS_BITS, MIN_BIAS};
+use crate::model::validate::weight_range;
 use crate::model::{Layer, Model};
 use crate::pcs::basefold::MAX_BATCH;
 use crate::pcs::packing::Packing;
@@ -106,27 +106,34 @@ pub struct ModelSeg {
     pub hi: i64,
 }
 
-/// A layer's bias in the model table: `b + 2^31 = Σ_j 2^{at_j}·limb_j` on every output in use
-/// (so `b ∈ [−2^31, 2^31)`, the limbs in range by the commitment's check), and every limb zero
-/// on padded outputs, where `b` is then 0.
+/// A layer's bias in the model table: `b + 2^{β−1} = Σ_j 2^{at_j}·limb_j` on every output in
+/// use, `β` the model's `bias_bits` (so `b ∈ [−2^{β−1}, 2^{β−1})`, the limbs in range by the
+/// commitment's check), and every limb zero on padded outputs, where `b` is then 0.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bias {
     /// The limbs' model segments and bit offsets `at_j`, least significant first.
     pub limbs: Vec<(usize, u32)>,
     /// Outputs in use.
     pub outputs: usize,
+    /// `β`: the limbs hold `b + 2^{β−1}` in `β` bits.
+    pub bits: u32,
 }
 
 impl Bias {
-    /// The limbs of `b + 2^31` for a bias `b` (a valid model's, so in `[−2^31, 2^31)`).
+    /// `2^{β−1}`, the offset the limbs add to a bias.
+    pub fn offset(&self) -> i64 {
+        1i64 << (self.bits.clamp(1, 63) - 1)
+    }
+
+    /// The limbs of `b + 2^{β−1}` for a bias `b` (a valid model's, so in `[−2^{β−1}, 2^{β−1})`).
     pub fn limbs_of(&self, b: i64) -> impl Iterator<Item = i64> + '_ {
-        let u = b - MIN_BIAS;
+        let u = b + self.offset();
         let ends = self
             .limbs
             .iter()
             .skip(1)
             .map(|&(_, at)| at)
-            .chain([BIAS_BITS]);
+            .chain([self.bits]);
         self.limbs
             .iter()
             .zip(ends)
@@ -294,6 +301,8 @@ pub struct Plan {
     pub table_bits: u32,
     /// The model commitment's range-check table bits (the weight bits).
     pub weight_bits: u32,
+    /// The biases' bits `β` ([`Model::bias_bits`]): biases lie in `[−2^{β−1}, 2^{β−1})`.
+    pub bias_bits: u32,
     /// Range columns: `Σ coeff·view`, every view of the same size.
     pub columns: Vec<Column>,
     /// The most variables of a committed table's column: tables beyond `2^column_vars` entries
@@ -436,14 +445,14 @@ impl Plan {
         self.model_segs.len() - 1
     }
 
-    /// A bias of `outputs` values (padded to `2^vars`): limbs of `W` bits (the top one
-    /// narrower when `W` does not divide 32).
+    /// A bias of `outputs` values (padded to `2^vars`): `β = bias_bits` bits in limbs of `W`
+    /// bits (the top one narrower when `W` does not divide `β`).
     fn bias(&mut self, outputs: usize, vars: usize) -> Bias {
-        let w = self.weight_bits;
+        let (w, bits) = (self.weight_bits, self.bias_bits);
         let mut limbs = Vec::new();
         let mut at = 0;
-        while at < BIAS_BITS {
-            let width = w.min(BIAS_BITS - at);
+        while at < bits {
+            let width = w.min(bits - at);
             self.model_segs.push(ModelSeg {
                 vars,
                 col_vars: 0,
@@ -455,7 +464,11 @@ impl Plan {
             limbs.push((self.model_segs.len() - 1, at));
             at += width;
         }
-        Bias { limbs, outputs }
+        Bias {
+            limbs,
+            outputs,
+            bits,
+        }
     }
 
     /// An advice segment of one input's `vars` variables (and the batch's).
@@ -659,6 +672,7 @@ impl Plan {
             range_bits: bits,
             table_bits: table_bits(model),
             weight_bits: model.weight_bits,
+            bias_bits: model.bias_bits,
             columns: Vec::new(),
             column_vars,
             batch_vars,
@@ -1071,7 +1085,7 @@ fn pad_single_entry(mut d: Dims, pad: bool) -> Dims {
 
 /// `K`, the bits of a saturating requantization's overflow at layer `l` (0 when the model does
 /// not saturate or `q` cannot leave `[−L, L]`): the accumulator bound `A` from the architecture
-/// (`fan_in·2^{W−1}·(2^{B−1} − 1) + 2^31` for a convolution or dense layer, `size²·(2^{B−1} − 1)`
+/// (`fan_in·2^{W−1}·(2^{B−1} − 1) + 2^{β−1}` for a convolution or dense layer, `size²·(2^{B−1} − 1)`
 /// for an average pool, `2·(2^{B−1} − 1)` for an add) gives `|q| ≤ ⌊(A + 2^{s−1})/2^s⌋`, and
 /// `K` is the bit length of that bound minus `L`. Refuses (`TooLarge`) a layer where
 /// `A + 2^{s−1} + 2^s·(2^{B−1} + 2^K)` reaches `2^63`: below it, the relation cannot wrap
@@ -1082,7 +1096,7 @@ fn overflow_bits(model: &Model, l: usize, shift: u32) -> Result<u32, NetworkErro
     }
     let amax = crate::model::validate::max_abs(model.activation_bits) as u128;
     let wmax = (-crate::model::validate::weight_range(model.weight_bits).0) as u128;
-    let bias = 1u128 << 31;
+    let bias = model.bias_range().0.unsigned_abs() as u128;
     let a: u128 = match model.layers.get(l) {
         Some(Layer::Conv2d(c)) => {
             let fan_in = (c.group_in() as u128)

@@ -10,7 +10,6 @@ use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
 use crate::layers::{concat, conv, dense, flatten, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
-use crate::model::validate::MIN_BIAS;
 use crate::model::{round_shift, Model};
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
@@ -522,10 +521,10 @@ fn view_ints(plan: &Plan, ints: &[Vec<i64>], v: View) -> Vec<i64> {
     }
 }
 
-/// A bias's value at `r_o` from its limbs' values: `Σ_j 2^{at_j}·limb_j − 2^31·[o in use]`.
+/// A bias's value at `r_o` from its limbs' values: `Σ_j 2^{at_j}·limb_j − 2^{β−1}·[o in use]`.
 pub(crate) fn bias_value<F: BaseField, E: ExtField<F>>(bias: &Bias, limbs: &[E], r_o: &[E]) -> E {
     let k = |x: i64| lift::<E>(from_i64::<F>(x));
-    let mut b = k(MIN_BIAS) * lt_eval(r_o, bias.outputs);
+    let mut b = k(-bias.offset()) * lt_eval(r_o, bias.outputs);
     for (&(_, at), &v) in bias.limbs.iter().zip(limbs) {
         b += k(1 << at) * v;
     }

@@ -37,7 +37,6 @@ use crate::layers::concat as concat_layer;
 use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
 use crate::layers::fft_conv::ConvPath;
 use crate::layers::{dense, flatten, zero_check, LayerError};
-use crate::model::validate::MIN_BIAS;
 use crate::model::Model;
 use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
@@ -457,14 +456,14 @@ fn verify_requant_zero_check<F: BaseField, E: ExtField<F>>(
     }
 }
 
-/// The bias's public part on the right-hand side: `2^31·lt(r_o, outputs)`.
+/// The bias's public part on the right-hand side: `2^{β−1}·lt(r_o, outputs)`.
 fn bias_public<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias, r_o: &[E]) -> E {
-    -lift::<E>(from_i64::<F>(MIN_BIAS)) * lt_eval(r_o, bias.outputs)
+    lift::<E>(from_i64::<F>(bias.offset())) * lt_eval(r_o, bias.outputs)
 }
 
 /// The output-side tables of a requantizing dense layer with its bias: `(weight, where)` for
 /// the bias limbs (model), `y`, `n` and the remainder's limbs (advice), in the dense step's
-/// order; and the left-hand side `2^31·lt(r, outputs) − [s > 0]·2^{s−1}`.
+/// order; and the left-hand side `2^{β−1}·lt(r, outputs) − [s > 0]·2^{s−1}`.
 fn dense_outputs<F: BaseField, E: ExtField<F>>(
     bias: &super::plan::Bias,
     requant: &Requant,
@@ -3797,6 +3796,7 @@ mod tests {
             layers,
             quantization: None,
             saturate: false,
+            bias_bits: 32,
         };
         model.validate().unwrap();
         let samples: Vec<_> = (0..4)
@@ -4008,6 +4008,7 @@ mod tiny_tests {
             layers,
             quantization: None,
             saturate: false,
+            bias_bits: 32,
         };
         let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
             .map(|k| zoo::random_input(shape, 8, seed ^ (k << 32)))

@@ -22,7 +22,7 @@ use crate::layers::Dims;
 use crate::model::activation::{Function, MAX_FRAC_BITS, MAX_PARAM, PARAM_FRAC_BITS};
 use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
 use crate::model::{infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
-use crate::model::{Activation, Add, Concat, MaxPool2d, ModelError, Quantization};
+use crate::model::{Activation, Add, Concat, MaxPool2d, ModelError, Quantization, MAX_BIAS_BITS};
 use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
 
@@ -182,6 +182,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
         layers,
         quantization: None,
         saturate: false,
+        bias_bits: MAX_BIAS_BITS,
     }
 }
 
@@ -728,7 +729,7 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
         (None, "") => "onnx-model".to_string(),
         (None, n) => n.to_string(),
     };
-    let model = Model {
+    let mut model = Model {
         name,
         input_shape: graph.input_shape.clone(),
         activation_bits: options.activation_bits,
@@ -740,7 +741,11 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             outside: graph.outside.clone(),
         }),
         saturate: options.saturate,
+        bias_bits: MAX_BIAS_BITS,
     };
+    // The fewest bias bits the biases need: a smaller model table and, when saturating, fewer
+    // overflow limbs (the bound is public, part of the architecture).
+    model.bias_bits = model.tight_bias_bits();
     model.validate().map_err(|e| invalid(graph, e))?;
     Ok(model)
 }

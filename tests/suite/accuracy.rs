@@ -391,6 +391,7 @@ fn tied() -> Model {
         })],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     }
 }
 
@@ -564,6 +565,7 @@ fn a_padded_class_is_never_the_prediction() {
         })],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let s = setup::<G, X>(&m, 3, 6);
     let labels = vec![0, 1, 2];

@@ -116,6 +116,7 @@ fn calibrated(layers: Vec<Layer>, input_shape: Vec<usize>, seed: u64) -> Model {
         layers,
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let inputs: Vec<_> = (seed..seed + 4)
         .map(|s| zoo::random_input(&m.input_shape, 8, s))

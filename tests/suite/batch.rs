@@ -58,6 +58,7 @@ pub(crate) fn small(seed: u64) -> Model {
         ],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let samples: Vec<_> = (0..4)
         .map(|i| zoo::random_input(&m.input_shape, 8, 100 + i))

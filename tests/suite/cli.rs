@@ -99,6 +99,7 @@ fn tiny(seed: i64) -> Model {
         ],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     }
 }
 

@@ -607,6 +607,7 @@ fn tiny_dense_model() -> Model {
         })],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
         .map(|k| zoo::random_input(&m.input_shape, 8, 77 ^ (k << 32)))

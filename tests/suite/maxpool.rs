@@ -58,6 +58,7 @@ fn model(c: usize, h: usize, w: usize, pool: MaxPool2d, conv: bool, seed: u64) -
         layers,
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     // Calibrated on the inputs the tests prove (seeds `seed` to `seed + 3`).
     let inputs: Vec<_> = (seed..seed + 4)

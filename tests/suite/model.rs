@@ -357,6 +357,7 @@ fn model(input_shape: &[usize], abits: u32, wbits: u32, layers: Vec<Layer>) -> M
         layers,
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     }
 }
 
@@ -1123,7 +1124,8 @@ fn validation_errors() {
             kind: K::Dense,
             index: 1,
             value: 1 << 31,
-            max_abs: (1 << 31) - 1
+            min: -(1 << 31),
+            max: (1 << 31) - 1
         }
     );
     // Biases are int32: −2^31 is in range, one below is not.
@@ -1134,9 +1136,57 @@ fn validation_errors() {
             kind: K::Dense,
             index: 1,
             value: -(1 << 31) - 1,
-            max_abs: (1 << 31) - 1
+            min: -(1 << 31),
+            max: (1 << 31) - 1
         }
     );
+    // A model's `bias_bits = β` narrows the range to `[−2^{β−1}, 2^{β−1})`, both ends checked.
+    assert_eq!(
+        err_of(|m| {
+            m.bias_bits = 12;
+            for b in &mut conv_of(m).bias {
+                *b = (*b).clamp(-2048, 2047);
+            }
+            for b in &mut dense_of(m).bias {
+                *b = (*b).clamp(-2048, 2047);
+            }
+            dense_of(m).bias[1] = 2048;
+        }),
+        ModelError::BiasOutOfRange {
+            layer: 4,
+            kind: K::Dense,
+            index: 1,
+            value: 2048,
+            min: -2048,
+            max: 2047
+        }
+    );
+    assert_eq!(
+        err_of(|m| {
+            m.bias_bits = 12;
+            for b in &mut conv_of(m).bias {
+                *b = (*b).clamp(-2048, 2047);
+            }
+            for b in &mut dense_of(m).bias {
+                *b = (*b).clamp(-2048, 2047);
+            }
+            conv_of(m).bias[0] = -2049;
+        }),
+        ModelError::BiasOutOfRange {
+            layer: 0,
+            kind: K::Conv2d,
+            index: 0,
+            value: -2049,
+            min: -2048,
+            max: 2047
+        }
+    );
+    for bits in [0, 1, 33] {
+        assert_eq!(
+            err_of(|m| m.bias_bits = bits),
+            ModelError::BiasBitsOutOfRange { bits }
+        );
+    }
     assert_eq!(
         err_of(|m| conv_of(m).shift = 41),
         ModelError::ShiftTooLarge {

@@ -131,6 +131,7 @@ fn tiny() -> zkcnn::model::Model {
         ],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     }
 }
 
@@ -368,6 +369,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
         ],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let samples: Vec<_> = (0..4)
         .map(|i| zoo::random_input(&m.input_shape, 8, 100 + i))
@@ -1091,6 +1093,7 @@ fn grouped_model(
         ],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let samples: Vec<_> = (0..2)
         .map(|i| zoo::random_input(&m.input_shape, 8, 200 + i))

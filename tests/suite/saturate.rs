@@ -71,6 +71,7 @@ fn chain(seed: u64, s0: u32, s3: u32, s5: u32, saturate: bool) -> Model {
         ],
         quantization: None,
         saturate,
+        bias_bits: 32,
     }
 }
 
@@ -103,6 +104,7 @@ fn dense(seed: u64, shift: u32) -> Model {
         ],
         quantization: None,
         saturate: true,
+        bias_bits: 32,
     }
 }
 
@@ -537,10 +539,14 @@ fn accumulators(m: &Model, x: &ArrayD<i64>) -> Vec<i64> {
 }
 
 /// A shift and an input with an output saturated high (`q > L`), one saturated low
-/// (`q < −L`) and one inside (`|q| < L`), found by search over seeds.
-fn mixed() -> (Model, ArrayD<i64>, [usize; 3]) {
+/// (`q < −L`) and one inside (`|q| < L`), found by search over seeds; with `tight`, the model's
+/// `bias_bits` is the fewest its biases need (fewer overflow limbs).
+fn mixed_with(tight: bool) -> (Model, ArrayD<i64>, [usize; 3]) {
     for seed in 0..200 {
-        let m = dense(seed, 5);
+        let mut m = dense(seed, 5);
+        if tight {
+            m.bias_bits = m.tight_bias_bits();
+        }
         let x = input(&[8], seed);
         let q: Vec<i64> = accumulators(&m, &x)
             .iter()
@@ -554,6 +560,10 @@ fn mixed() -> (Model, ArrayD<i64>, [usize; 3]) {
         }
     }
     unreachable!("some seed saturates both ways")
+}
+
+fn mixed() -> (Model, ArrayD<i64>, [usize; 3]) {
+    mixed_with(false)
 }
 
 fn value<F: BaseField>(v: F) -> i64 {
@@ -576,8 +586,8 @@ fn caught_by_range(r: Result<(), VerifyError>) {
 /// The cheating provers, through the transparent prover or (`zk`) the zero-knowledge one, where
 /// every edit is rejected at the opening (its verifier defers the relation, the zero-check and
 /// the range check to it).
-fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>(zk: bool) {
-    let (m, x, [hi, lo, mid]) = mixed();
+fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>(zk: bool, tight: bool) {
+    let (m, x, [hi, lo, mid]) = mixed_with(tight);
     let s = 5;
 
     // Honest: verifies.
@@ -696,14 +706,107 @@ fn cheating_provers<F: BaseField + FftField, E: ExtField<F>>(zk: bool) {
 
 #[test]
 fn cheating_provers_are_rejected_on_both_fields() {
-    cheating_provers::<G, G2>(false);
-    cheating_provers::<Bn254Fr, Bn254Fr>(false);
+    for tight in [false, true] {
+        cheating_provers::<G, G2>(false, tight);
+        cheating_provers::<Bn254Fr, Bn254Fr>(false, tight);
+    }
 }
 
 #[test]
 fn zero_knowledge_cheating_provers_are_rejected_on_both_fields() {
-    cheating_provers::<G, G2>(true);
-    cheating_provers::<Bn254Fr, Bn254Fr>(true);
+    for tight in [false, true] {
+        cheating_provers::<G, G2>(true, tight);
+        cheating_provers::<Bn254Fr, Bn254Fr>(true, tight);
+    }
+}
+
+/// `K` of `spec/requant-relu.md` written out for a dense layer of fan-in `fan_in`: the bit
+/// length of `⌊(A + 2^{s−1})/2^s⌋ − L`, `A = fan_in·128·127 + 2^{β−1}` (`B = W = 8`).
+fn overflow_bits_oracle(fan_in: u64, shift: u32, bias_bits: u32) -> u32 {
+    let a = fan_in * 128 * 127 + (1u64 << (bias_bits - 1));
+    let q = (a + (1 << (shift - 1))) >> shift;
+    64 - (q - L as u64).leading_zeros()
+}
+
+/// A model's `bias_bits = β` (`import` writes the fewest its biases need) bounds the biases in
+/// the commitment and sizes a saturating layer's overflow from `2^{β−1}` instead of `2^31`:
+/// fewer overflow limbs, the same outputs, proofs of both kinds verify (also with biases at both
+/// ends of the range); a committed bias limb beyond its narrow top width fails the commitment's
+/// check.
+fn a_tight_bias_bound<F: BaseField + FftField, E: ExtField<F>>() {
+    let wide = dense(4, 5);
+    let mut tight = wide.clone();
+    tight.bias_bits = tight.tight_bias_bits();
+    // Biases drawn from −1000..1000: 11 bits (−1024..=1023) hold them, 10 do not.
+    assert_eq!(tight.bias_bits, 11);
+    assert!(tight.validate().is_ok());
+    let mut narrower = tight.clone();
+    narrower.bias_bits = 10;
+    assert!(narrower.validate().is_err());
+    // The overflow of layer 0 (fan-in 8, shift 5): 27 bits in 4 limbs of T = 8 against 12 bits
+    // in 2.
+    let (pw, pt) = (Plan::new(&wide).unwrap(), Plan::new(&tight).unwrap());
+    let ow = pw.requant_of(0).unwrap().overflow.clone().unwrap();
+    let ot = pt.requant_of(0).unwrap().overflow.clone().unwrap();
+    assert_eq!(
+        (ow.bits, ot.bits),
+        (
+            overflow_bits_oracle(8, 5, 32),
+            overflow_bits_oracle(8, 5, 11)
+        )
+    );
+    assert_eq!((ow.bits, ow.hi.len(), ot.bits, ot.hi.len()), (27, 4, 12, 2));
+    assert!(pt.advice_vars.len() < pw.advice_vars.len());
+    assert!(
+        pt.model_segs.len() < pw.model_segs.len(),
+        "two bias limbs per layer, not four"
+    );
+    // Same outputs, both kinds verify.
+    for seed in 0..2 {
+        let x = input(&[8], seed);
+        let y = prove_verify::<F, E>(&tight, &x).unwrap();
+        assert_eq!(y, prove_verify::<F, E>(&wide, &x).unwrap());
+        let (yz, verdict) = zk_prove_verify::<F, E>(&tight, &x, seed);
+        verdict.unwrap();
+        assert_eq!(yz, y);
+    }
+    // Biases at both ends of [−2^10, 2^10).
+    let mut ends = tight.clone();
+    for layer in &mut ends.layers {
+        if let Layer::Dense(d) = layer {
+            for (i, b) in d.bias.iter_mut().enumerate() {
+                *b = if i % 2 == 0 { -1024 } else { 1023 };
+            }
+        }
+    }
+    assert_eq!(ends.tight_bias_bits(), 11);
+    let x = input(&[8], 5);
+    prove_verify::<F, E>(&ends, &x).unwrap();
+    zk_prove_verify::<F, E>(&ends, &x, 5).1.unwrap();
+    // A cheating committer: layer 0's top bias limb (3 bits wide: 11 = 8 + 3) set to 8, which
+    // would stand for a bias of 8·2^8 − 1024 + low = beyond 1023. The check refuses it.
+    let Some(zkcnn::network::plan::Step::Dense { bias, .. }) = pt.steps.first() else {
+        unreachable!()
+    };
+    assert_eq!(
+        bias.limbs.iter().map(|&(_, at)| at).collect::<Vec<_>>(),
+        [0, 8]
+    );
+    let top = bias.limbs[1].0;
+    assert_eq!((pt.model_segs[top].lo, pt.model_segs[top].hi), (0, 7));
+    let at = pt.model_packing.offset(top);
+    let forged = cheat::commit_edited::<F, E>(&tight, |_, t| t[at] = from_i64(8)).unwrap();
+    let err = forged.public.check(&tight.architecture()).unwrap_err();
+    assert!(
+        matches!(err, zkcnn::network::CheckError::Range(_)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_tight_bias_bound_shrinks_the_overflow_on_both_fields() {
+    a_tight_bias_bound::<G, G2>();
+    a_tight_bias_bound::<Bn254Fr, Bn254Fr>();
 }
 
 /// A cheating prover of either kind ([`cheat`], [`zk_cheat`]).

@@ -275,6 +275,7 @@ impl Builder {
             layers: std::mem::take(&mut self.layers),
             quantization: None,
             saturate: false,
+            bias_bits: 32,
         };
         let samples: Vec<_> = (0..4)
             .map(|i| zoo::random_input(&m.input_shape, 8, 1000 + i))
@@ -1111,6 +1112,7 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
         })],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     let plan = Plan::new(&model).unwrap();
     let Step::Dense { weights, .. } = plan.steps[0] else {
@@ -1325,6 +1327,7 @@ fn flaw3_no_opening_beyond_2_pow_24_entries() {
         layers: vec![dense(8192, 4096)],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     // 2^25 weights: two columns of 2^24 entries.
     let plan = Plan::new(&model).unwrap();

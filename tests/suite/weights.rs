@@ -364,6 +364,7 @@ fn weights_of_another_architecture_are_refused() {
         })],
         quantization: None,
         saturate: false,
+        bias_bits: 32,
     };
     huge.validate_architecture().unwrap();
     assert!(matches!(
