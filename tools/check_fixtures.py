@@ -108,6 +108,20 @@ def check_fixture(c: Checker, d: Path, shape: tuple[int, ...], n_eval: int) -> N
         c.check(int(images.max()) <= divisor, f"{d}: eval images exceed {divisor}")
     if eval_labels is not None:
         c.check(set(eval_labels.tolist()) == set(range(10)), f"{d}: eval labels not 0..9")
+    # The held-out images: the evaluation set's test part, by the report's seeded split.
+    n_test = n_eval - report["train_size"]
+    held = load_npy(c, d / "heldout-images.npy", "uint8", (n_test, *shape))
+    held_labels = load_npy(c, d / "heldout-labels.npy", "int64", (n_test,))
+    if images is not None and eval_labels is not None and held is not None \
+            and held_labels is not None:
+        test_idx = np.random.default_rng(report["seed"]).permutation(n_eval)[report["train_size"]:]
+        c.check(np.array_equal(held, images[test_idx])
+                and np.array_equal(held_labels, eval_labels[test_idx]),
+                f"{d}: heldout-*.npy are not the evaluation set's held-out part")
+        if x is not None:
+            c.check(np.array_equal((held[:N_TEST].astype(np.float32) / np.float32(divisor))
+                                   .astype(np.float32), x),
+                    f"{d}: the first held-out images are not test-inputs.npy")
 
     demo = d / "demo-digit.json"
     if demo.exists() and x is not None:
