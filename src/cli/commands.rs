@@ -126,7 +126,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     }
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
-    let inputs = files::read_inputs(&a.input, &model)?;
+    let inputs = files::read_inputs(&a.input, &model, a.input_divisor)?;
     let expected = match &a.commitment {
         Some(path) => Some((path, read_commitment(path, &model, &a.model)?)),
         None => None,
@@ -452,7 +452,7 @@ fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError>
              batch of public inputs",
         ));
     }
-    let inputs = match files::read_inputs(&a.input, &model)? {
+    let inputs = match files::read_inputs(&a.input, &model, a.input_divisor)? {
         files::Inputs::Batch(xs) => xs,
         files::Inputs::One(_) => {
             return Err(CliError::Mismatch(format!(
@@ -529,7 +529,7 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
              (`prove --input-commitment`) are made on a committed input",
         ));
     }
-    let input = match files::read_inputs(&a.input, &model)? {
+    let input = match files::read_inputs(&a.input, &model, a.input_divisor)? {
         files::Inputs::One(x) => x,
         files::Inputs::Batch(xs) => {
             return Err(CliError::Mismatch(format!(
@@ -816,7 +816,7 @@ fn read_labelled(a: &VerifyArgs) -> Result<Labelled, CliError> {
     let model = files::read_architecture(&a.model)?;
     plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
-    let inputs = files::read_inputs(&a.input, &model)?.into_vec();
+    let inputs = files::read_inputs(&a.input, &model, a.input_divisor)?.into_vec();
     let labels = read_labels(&a.output, inputs.len())?;
     let xs = inputs.iter().map(|x| x.iter().copied().collect()).collect();
     Ok(Labelled {

@@ -409,8 +409,16 @@ fn npy_kind(bytes: &[u8]) -> Option<u8> {
 ///   `quantization`, or every value must be an integer).
 ///
 /// A file longer than [`tensor_file_limit`] of the input's size is refused before it is read.
-pub fn read_input(path: &Path, model: &Model) -> Result<ArrayD<i64>, CliError> {
-    match read_inputs(path, model)? {
+///
+/// With `divisor = Some(d)` (`--input-divisor`), every number, of any dtype, is divided by `d`
+/// and the real value quantized (the model must have `quantization`): raw pixels `0..=255`
+/// with `d = 255`, as the fixtures' `eval-images.npy` hold them.
+pub fn read_input(
+    path: &Path,
+    model: &Model,
+    divisor: Option<f32>,
+) -> Result<ArrayD<i64>, CliError> {
+    match read_inputs(path, model, divisor)? {
         Inputs::One(x) => Ok(x),
         Inputs::Batch(xs) => Err(CliError::invalid(
             "input",
@@ -456,9 +464,25 @@ fn shape_list(shape: &[usize]) -> String {
 /// [`read_input`], also taking a batch: a `.npy` array of shape `[N, ...input shape]` with
 /// `N ≥ 2` (a leading dimension of 1 is one input) is `N` inputs. A `.npy` file is read up to
 /// [`tensor_file_limit`] of [`zkcnn::network::batch::MAX_BATCH`] inputs (at most
-/// [`MAX_SAMPLES_BYTES`]); a JSON file holds one input.
-pub fn read_inputs(path: &Path, model: &Model) -> Result<Inputs, CliError> {
+/// [`MAX_SAMPLES_BYTES`]); a JSON file holds one input. `divisor` as in [`read_input`].
+pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<Inputs, CliError> {
     let bad = |reason: String| CliError::invalid("input", path, reason);
+    let divided = match (divisor, &model.quantization) {
+        (None, _) => None,
+        (Some(d), _) if !(d.is_finite() && d > 0.0) => {
+            return Err(CliError::Usage(format!(
+                "--input-divisor must be a positive number; it is {d}"
+            )))
+        }
+        (Some(d), Some(q)) => Some((d, q)),
+        (Some(_), None) => {
+            return Err(CliError::Usage(
+                "--input-divisor needs a model with quantization (an ONNX import): this                  model's inputs are integers used as they are"
+                    .into(),
+            ))
+        }
+    };
+    let real = |x: f32| divided.map_or(x, |(d, _)| x / d);
     let numbers = model
         .input_shape
         .iter()
@@ -486,10 +510,11 @@ pub fn read_inputs(path: &Path, model: &Model) -> Result<Inputs, CliError> {
     let is_npy = npy_name || bytes.starts_with(b"\x93NUMPY");
     let (shape, values) = if is_npy {
         let float = matches!(npy_kind(&bytes), Some(b'f'));
-        match (&model.quantization, float) {
+        match (&model.quantization, float || divided.is_some()) {
             (Some(q), true) => {
                 let a = zkcnn::npy::read_f32(&bytes).map_err(|e| bad(e.to_string()))?;
-                (a.shape, q.quantize_input(&a.data, model.activation_bits))
+                let reals: Vec<f32> = a.data.iter().map(|&x| real(x)).collect();
+                (a.shape, q.quantize_input(&reals, model.activation_bits))
             }
             _ => {
                 let a = zkcnn::npy::read_i64(&bytes).map_err(|e| {
@@ -513,8 +538,8 @@ pub fn read_inputs(path: &Path, model: &Model) -> Result<Inputs, CliError> {
                 let reals: Vec<f32> = scalars
                     .iter()
                     .map(|s| match *s {
-                        Scalar::Int(i) => i as f32,
-                        Scalar::Real(r) => r as f32,
+                        Scalar::Int(i) => real(i as f32),
+                        Scalar::Real(r) => real(r as f32),
                     })
                     .collect();
                 q.quantize_input(&reals, model.activation_bits)

@@ -241,6 +241,11 @@ struct CommitInputArgs {
     model: PathBuf,
     /// The input: a JSON nested array or a .npy array of the model's input shape.
     input: PathBuf,
+    /// Divide every input number by D before quantizing it with the model's input scale (a
+    /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
+    /// them. `verify` (and `commit-input`) must be given the same divisor.
+    #[arg(long, value_name = "D")]
+    input_divisor: Option<f32>,
     /// Where to write the public input commitment file.
     #[arg(short, long, value_name = "INPUT.commit")]
     output: PathBuf,
@@ -259,6 +264,11 @@ struct ProveArgs {
     /// --transparent, also a batch: a .npy array [N, ...input shape] (N >= 2), proven in one
     /// batch proof.
     input: PathBuf,
+    /// Divide every input number by D before quantizing it with the model's input scale (a
+    /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
+    /// them. `verify` (and `commit-input`) must be given the same divisor.
+    #[arg(long, value_name = "D")]
+    input_divisor: Option<f32>,
     /// Where to write the proof.
     #[arg(short = 'o', long = "proof", value_name = "PROOF")]
     proof: PathBuf,
@@ -327,6 +337,11 @@ struct VerifyArgs {
     /// The input, as given to `prove` (a batch proof's: the .npy batch); for a proof on a
     /// hidden input, the input commitment file from `commit-input` in its place.
     input: PathBuf,
+    /// Divide every input number by D before quantizing it with the model's input scale (a
+    /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
+    /// them. `verify` (and `commit-input`) must be given the same divisor.
+    #[arg(long, value_name = "D")]
+    input_divisor: Option<f32>,
     /// The output file (from `prove --output`), or a JSON array of integers; for a batch
     /// proof, a JSON array of the N outputs; for an accuracy proof, the labels (.npy or JSON).
     output: PathBuf,

@@ -88,7 +88,7 @@ fn input_private_bytes(committed: &ZkCommittedInput<F>, path: &Path) -> Result<V
 pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_architecture(&a.model)?;
     plan(&model, &a.model)?;
-    let input = files::read_input(&a.input, &model)?;
+    let input = files::read_input(&a.input, &model, a.input_divisor)?;
     let (committed, took) = progress.step("committing the input (hiding)", || {
         network::commit_input_zk::<F, E, _>(&model, &input, &mut OsRng)
     });
@@ -304,7 +304,7 @@ fn read_commitment(
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
-    let input = match files::read_inputs(&a.input, &model)? {
+    let input = match files::read_inputs(&a.input, &model, a.input_divisor)? {
         files::Inputs::One(x) => x,
         files::Inputs::Batch(_) => {
             return Err(CliError::Usage(
@@ -488,7 +488,7 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     };
     let x: Vec<i64> = match committed_input {
         Some(_) => Vec::new(),
-        None => files::read_input(&a.input, &model)?
+        None => files::read_input(&a.input, &model, a.input_divisor)?
             .iter()
             .copied()
             .collect(),

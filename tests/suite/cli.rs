@@ -3074,3 +3074,157 @@ fn sharded_accuracy_from_the_cli() {
         &["shard 4..9 is not a slice"],
     );
 }
+
+/// `--input-divisor D`: raw pixels (an integer .npy) divided by `D` before quantization give the
+/// same inputs, proof statement and count as the float images `pixels / D`; `verify` needs the
+/// same divisor (without it the raw pixels are integers used as they are, out of the
+/// activation range); a model without quantization, and a divisor that is not positive, are
+/// usage errors.
+#[test]
+fn input_divisor_reads_raw_pixels() {
+    let dir = workdir("divisor");
+    let f = fixtures().join("mnist-lenet5");
+    let model = f.join("model.json").display().to_string();
+    let raw = zkcnn::npy::read_i64(&std::fs::read(f.join("heldout-images.npy")).unwrap()).unwrap();
+    let labels = zkcnn::npy::read_i64(&std::fs::read(f.join("heldout-labels.npy")).unwrap())
+        .unwrap()
+        .data;
+    let n = 3;
+    let pixels = &raw.data[..n * 784];
+    assert!(
+        pixels.iter().any(|&p| p > 127),
+        "raw pixels, beyond the activation range"
+    );
+    write(
+        &dir,
+        "raw.npy",
+        zkcnn::npy::write_i64(&[n, 1, 28, 28], pixels),
+    );
+    let reals: Vec<f32> = pixels.iter().map(|&p| p as f32 / 255.0).collect();
+    write(
+        &dir,
+        "real.npy",
+        zkcnn::npy::write_f32(&[n, 1, 28, 28], &reals),
+    );
+    write(&dir, "ls.npy", zkcnn::npy::write_i64(&[n], &labels[..n]));
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "--transparent",
+            &model,
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    let prove = |input: &str, proof: &str, divisor: Option<&str>| {
+        let mut args = vec![
+            "prove",
+            "--transparent",
+            &model,
+            input,
+            "--labels",
+            "ls.npy",
+            "--commitment",
+            "c.bin",
+            "-o",
+            proof,
+        ];
+        if let Some(d) = divisor {
+            args.extend(["--input-divisor", d]);
+        }
+        ok(zkcnn(&dir, &args))
+    };
+    let a = prove("raw.npy", "raw.proof", Some("255"));
+    let b = prove("real.npy", "real.proof", None);
+    assert!(
+        a.contains(&format!("classifies {n} of the {n} inputs")),
+        "{a}"
+    );
+    assert!(
+        b.contains(&format!("classifies {n} of the {n} inputs")),
+        "{b}"
+    );
+    // Either proof verifies against either form of the same inputs.
+    for (input, divisor) in [("raw.npy", Some("255")), ("real.npy", None)] {
+        for proof in ["raw.proof", "real.proof"] {
+            let mut args = vec!["verify", "a.json", "c.bin", input, "ls.npy", proof];
+            if let Some(d) = divisor {
+                args.extend(["--input-divisor", d]);
+            }
+            let out = ok(zkcnn(&dir, &args));
+            assert!(out.starts_with("valid"), "{input} {proof}: {out}");
+        }
+    }
+    // Without the divisor, the raw pixels are integers used as they are: out of range.
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify",
+                "a.json",
+                "c.bin",
+                "raw.npy",
+                "ls.npy",
+                "raw.proof",
+            ],
+        ),
+        &["invalid input", "raw.npy"],
+    );
+    // With another divisor, other inputs: the proof does not verify.
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify",
+                "a.json",
+                "c.bin",
+                "raw.npy",
+                "ls.npy",
+                "raw.proof",
+                "--input-divisor",
+                "128",
+            ],
+        ),
+        &["raw.proof"],
+    );
+    for d in ["0", "-1", "nan"] {
+        let flag = format!("--input-divisor={d}");
+        usage_error(
+            zkcnn(
+                &dir,
+                &[
+                    "verify",
+                    "a.json",
+                    "c.bin",
+                    "raw.npy",
+                    "ls.npy",
+                    "raw.proof",
+                    &flag,
+                ],
+            ),
+            &["--input-divisor must be a positive number"],
+        );
+    }
+    // A model without quantization reads integers as they are.
+    write(&dir, "tiny.json", tiny(0).to_json());
+    write(&dir, "x.json", input_json(1));
+    usage_error(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "tiny.json",
+                "x.json",
+                "-o",
+                "p",
+                "--input-divisor",
+                "2",
+            ],
+        ),
+        &["--input-divisor needs a model with quantization"],
+    );
+}
