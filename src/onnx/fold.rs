@@ -234,6 +234,60 @@ pub(crate) fn gather(
     Ok(Const { dims, data: out })
 }
 
+/// `GatherND(data, indices)` with `batch_dims` 0: each last-axis vector of `indices` (length
+/// `q`, negative entries counted from the end) picks the slice `data[i_0, …, i_{q−1}]`; the
+/// result has shape `indices.dims[..−1] ++ data.dims[q..]`.
+pub(crate) fn gather_nd(
+    budget: &mut Budget,
+    data: &Const,
+    indices: &Const,
+) -> Result<Const, String> {
+    let Data::I64(idx) = &indices.data else {
+        return Err("the indices are not integers".into());
+    };
+    let Some((&q, outer)) = indices.dims.split_last() else {
+        return Err("the indices are a scalar; GatherND needs rank 1 or more".into());
+    };
+    if q > data.dims.len() {
+        return Err(format!(
+            "index vectors of length {q} for data of rank {}",
+            data.dims.len()
+        ));
+    }
+    let mut dims = outer.to_vec();
+    dims.extend_from_slice(&data.dims[q..]);
+    let count = budget.take(&dims)?;
+    let inner = numel(&data.dims[q..]).ok_or("size overflows")?;
+    let src = strides(&data.dims);
+    let mut starts = Vec::with_capacity(idx.len() / q.max(1));
+    for vector in idx
+        .chunks(q.max(1))
+        .take(if q == 0 { 1 } else { idx.len() / q })
+    {
+        let mut at = 0usize;
+        for (k, &i) in vector.iter().enumerate().take(q) {
+            let s = data.dims[k] as i64;
+            let j = if i < 0 { i.saturating_add(s) } else { i };
+            if !(0..s).contains(&j) {
+                return Err(format!("index {i} is outside axis {k} of size {s}"));
+            }
+            at += j as usize * src[k];
+        }
+        starts.push(at);
+    }
+    if q == 0 {
+        // Every (empty) index vector picks the whole tensor.
+        starts = vec![0; numel(outer).ok_or("size overflows")?];
+    }
+    let sources = starts
+        .into_iter()
+        .flat_map(|s| (0..inner).map(move |i| s + i));
+    Ok(Const {
+        dims,
+        data: pick(&data.data, sources.take(count)),
+    })
+}
+
 /// `Slice(data, starts, ends, axes, steps)` (`axes` default `0..starts.len()`, `steps` 1).
 pub(crate) fn slice(
     budget: &mut Budget,

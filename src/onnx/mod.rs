@@ -44,6 +44,7 @@ mod external;
 mod float;
 mod fold;
 mod graph;
+mod linear;
 pub mod proto;
 mod quantize;
 mod tensor;
@@ -139,6 +140,11 @@ pub enum NodeOutcome {
     /// imported model takes its input in NCHW, `[C, H, W]`), or before a Flatten (the next
     /// Gemm/MatMul's weight columns are permuted to NCHW order), or back.
     Layout,
+    /// A node of a fixed linear map of an activation with constant parameters (the index
+    /// arithmetic torch writes for an adaptive average pool that upsamples: Transpose,
+    /// GatherND, Gather, Where with a constant mask, ReduceMean, Add, Div by constants, …),
+    /// absorbed into the weights of the Gemm/MatMul that reads it (no layer).
+    LinearMap,
 }
 
 /// One node of the ONNX graph and what became of it.
