@@ -27,6 +27,9 @@
 use super::fold::{self, Binary, Budget};
 use super::tensor::{Const, Data};
 
+/// A broadcast's shape, and for each of its entries the entry of each operand it reads.
+type Broadcast = (Vec<usize>, Vec<usize>, Vec<usize>);
+
 /// The most `(entry, coefficient)` terms a map may store (2^26).
 pub(crate) const MAX_TERMS: usize = 1 << 26;
 
@@ -133,11 +136,7 @@ impl Linear {
 
     /// For each entry of the broadcast of shapes `a` and `b`: the entry of each operand it
     /// reads (numpy broadcasting, through the folder's `Add` on row numbers).
-    fn broadcast(
-        budget: &mut Budget,
-        a: &[usize],
-        b: &[usize],
-    ) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>), String> {
+    fn broadcast(budget: &mut Budget, a: &[usize], b: &[usize]) -> Result<Broadcast, String> {
         let numbers = |d: &[usize]| -> Result<Const, String> {
             let n = fold::numel(d).ok_or("the shape overflows")?;
             Ok(Const {
@@ -253,11 +252,7 @@ impl Linear {
             .map(|a| if reduced(a) { 1 } else { self.dims[a] })
             .collect();
         let out_rows = fold::numel(&kept_dims).ok_or("the shape overflows")?;
-        let group = if out_rows == 0 {
-            0
-        } else {
-            self.rows() / out_rows
-        };
+        let group = self.rows().checked_div(out_rows).unwrap_or(0);
         // Rows of the input summed into each output row.
         let mut members: Vec<Vec<usize>> = vec![Vec::with_capacity(group); out_rows];
         let mut index = vec![0usize; rank];
