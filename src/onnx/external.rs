@@ -28,7 +28,7 @@ use super::OnnxError;
 
 /// The most bytes that all external tensors of a model may take together: 1 GiB, checked on
 /// the declarations before anything is read or allocated. The file's weights are float and
-/// may be far more than what is proven: VGG-11's 448 MB (a 25088 × 4096 Gemm of 411 MB) import
+/// may be far more than what is proven: VGG-11's 515 MB (a 25088 × 4096 Gemm of 411 MB) import
 /// at a 64 × 64 input as 34 M proven weights, since the Gemm absorbs the adaptive average pool
 /// before it (`graph/absorb.rs`); 1 GiB leaves twice that margin and keeps the import's peak
 /// (these bytes, their `f32` copy and the float layers) a few GiB. What is proven stays under
