@@ -32,6 +32,9 @@ type Broadcast = (Vec<usize>, Vec<usize>, Vec<usize>);
 
 /// The most `(entry, coefficient)` terms a map may store (2^26).
 pub(crate) const MAX_TERMS: usize = 1 << 26;
+/// The most multiply-adds absorbing a map into a Dense layer may take (`out × terms`, 2^36:
+/// minutes at worst; VGG-11's pool takes 4096 × 100,352).
+pub(crate) const MAX_ABSORB_WORK: usize = 1 << 36;
 
 /// A fixed linear map `v = P·x` from the `inputs` entries of an activation `x` to a value of
 /// ONNX shape `dims`, as sparse rows.
@@ -60,6 +63,11 @@ impl Linear {
             starts: (0..=n).collect(),
             terms: (0..n).map(|j| (j as u32, 1.0)).collect(),
         })
+    }
+
+    /// The number of stored terms.
+    pub(crate) fn terms(&self) -> usize {
+        self.terms.len()
     }
 
     /// The number of rows (entries of the value).

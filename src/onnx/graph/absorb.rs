@@ -3,9 +3,10 @@
 //! the Gemm/MatMul that absorbs it into its weights ([`Builder::dense_columns`], beside the
 //! NHWC column permutation of [`Layout::FlatNhwc`]).
 //!
-//! A map starts at a node that reads an activation `x` (in the IR's layout) and that no layer
-//! expresses: a `GatherND`, a `Gather` of an activation, or a `Transpose` other than the
-//! identity and NCHW → NHWC. Each node that reads a map extends it or is refused: its output
+//! A map starts at a node that reads a `[1, C, H, W]` activation `x` (in the IR's layout) and
+//! that no layer expresses: a `GatherND`, or a `Transpose` other than the identity and the
+//! NCHW ↔ NHWC layout changes. (A `Gather` of an activation stays refused; on a map it is one
+//! of the operators that extend it.) Each node that reads a map extends it or is refused: its output
 //! is `P·x` for a fixed sparse `P`. A Gemm or MatMul reading a flat map `[1, K]` becomes a
 //! Dense layer on `x` (flattened) with weights `W·P` (`[N][x's size]`).
 
@@ -13,7 +14,7 @@ use std::rc::Rc;
 
 use super::{input_name, Act, Attrs, Builder, Layout, Value, NCHW_TO_NHWC, NHWC_TO_NCHW};
 use crate::onnx::graph::{Ctx, FloatLayer};
-use crate::onnx::linear::Linear;
+use crate::onnx::linear::{Linear, MAX_ABSORB_WORK};
 use crate::onnx::proto::NodeProto;
 use crate::onnx::tensor::Data;
 use crate::onnx::{fold, NodeOutcome, NodeRef, OnnxError};
@@ -143,17 +144,18 @@ impl<'a> Builder<'a> {
         self.set_map(ctx, node, &m, map).map(Some)
     }
 
-    /// Whether `node`, reading no map, starts one: a GatherND, or a Gather or Transpose of an
-    /// activation in the IR's layout that no layer expresses.
+    /// Whether `node`, reading no map, starts one: a GatherND, or a Transpose that no layout
+    /// change expresses, of a `[1, C, H, W]` activation in the IR's layout (the entry of
+    /// torch's adaptive-pool arithmetic). A Gather of an activation stays refused.
     fn starts_map(&self, node: &NodeProto, op: &str) -> bool {
         let Some(Value::Act(x)) = self.values.get(input_name(node, 0)) else {
             return false;
         };
-        if x.layout != Layout::Ir {
+        if x.layout != Layout::Ir || x.shape.len() != 3 {
             return false;
         }
         match op {
-            "GatherND" | "Gather" => true,
+            "GatherND" => true,
             "Transpose" => {
                 let rank = x.shape.len() as i64 + 1;
                 let perm = super::perm_of(node)
@@ -363,6 +365,14 @@ impl<'a> Builder<'a> {
                  more than {}",
                 m.start,
                 super::MAX_VALUES
+            )));
+        }
+        let work = n.saturating_mul(m.map.terms());
+        if work > MAX_ABSORB_WORK {
+            return Err(ctx.unsupported(format!(
+                "absorbing the linear map of node {} into {n} outputs would take {work} \
+                 multiply-adds, more than {MAX_ABSORB_WORK}",
+                m.start
             )));
         }
         let weights = m.map.absorb(weights, n);
