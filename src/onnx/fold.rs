@@ -234,6 +234,60 @@ pub(crate) fn gather(
     Ok(Const { dims, data: out })
 }
 
+/// `GatherND(data, indices)` with `batch_dims` 0: each last-axis vector of `indices` (length
+/// `q`, negative entries counted from the end) picks the slice `data[i_0, …, i_{q−1}]`; the
+/// result has shape `indices.dims[..−1] ++ data.dims[q..]`.
+pub(crate) fn gather_nd(
+    budget: &mut Budget,
+    data: &Const,
+    indices: &Const,
+) -> Result<Const, String> {
+    let Data::I64(idx) = &indices.data else {
+        return Err("the indices are not integers".into());
+    };
+    let Some((&q, outer)) = indices.dims.split_last() else {
+        return Err("the indices are a scalar; GatherND needs rank 1 or more".into());
+    };
+    if q > data.dims.len() {
+        return Err(format!(
+            "index vectors of length {q} for data of rank {}",
+            data.dims.len()
+        ));
+    }
+    let mut dims = outer.to_vec();
+    dims.extend_from_slice(&data.dims[q..]);
+    let count = budget.take(&dims)?;
+    let inner = numel(&data.dims[q..]).ok_or("size overflows")?;
+    let src = strides(&data.dims);
+    let mut starts = Vec::new();
+    match idx.len().checked_div(q) {
+        // Every (empty) index vector picks the whole tensor.
+        None => starts.resize(numel(outer).ok_or("size overflows")?, 0),
+        Some(vectors) => {
+            starts.reserve(vectors);
+            for vector in idx.chunks_exact(q) {
+                let mut at = 0usize;
+                for (k, &i) in vector.iter().enumerate() {
+                    let s = data.dims[k] as i64;
+                    let j = if i < 0 { i.saturating_add(s) } else { i };
+                    if !(0..s).contains(&j) {
+                        return Err(format!("index {i} is outside axis {k} of size {s}"));
+                    }
+                    at += j as usize * src[k];
+                }
+                starts.push(at);
+            }
+        }
+    }
+    let sources = starts
+        .into_iter()
+        .flat_map(|s| (0..inner).map(move |i| s + i));
+    Ok(Const {
+        dims,
+        data: pick(&data.data, sources.take(count)),
+    })
+}
+
 /// `Slice(data, starts, ends, axes, steps)` (`axes` default `0..starts.len()`, `steps` 1).
 pub(crate) fn slice(
     budget: &mut Budget,
@@ -750,6 +804,33 @@ mod tests {
 
     fn g_scalar() -> Const {
         ints(&[], &[7])
+    }
+
+    #[test]
+    fn gather_nd_picks_slices_by_index_vectors() {
+        let b = &mut Budget::default();
+        // data [2, 3, 2]: value = 100·i + 10·j + k.
+        let data: Vec<i64> = (0..2)
+            .flat_map(|i| (0..3).flat_map(move |j| (0..2).map(move |k| 100 * i + 10 * j + k)))
+            .collect();
+        let data = ints(&[2, 3, 2], &data);
+        // Full index vectors: one entry each, [2, 2] of them.
+        let full = ints(&[2, 2, 3], &[1, 2, 1, 0, 0, 0, -1, -1, -2, 0, 1, 1]);
+        let out = gather_nd(b, &data, &full).unwrap();
+        assert_eq!(out.dims, [2, 2]);
+        assert_eq!(values(&out), [121, 0, 120, 11]);
+        // Index vectors of length 2: rows of 2, as torch's exporter indexes [H, W, N, C].
+        let rows = ints(&[3, 2], &[0, 2, 1, 0, -2, -1]);
+        let out = gather_nd(b, &data, &rows).unwrap();
+        assert_eq!(out.dims, [3, 2]);
+        assert_eq!(values(&out), [20, 21, 100, 101, 20, 21]);
+        // Out of range, and vectors longer than the rank.
+        let e = gather_nd(b, &data, &ints(&[1, 2], &[0, 3])).unwrap_err();
+        assert!(e.contains("index 3 is outside axis 1 of size 3"), "{e}");
+        let e = gather_nd(b, &data, &ints(&[1, 4], &[0, 0, 0, 0])).unwrap_err();
+        assert!(e.contains("length 4"), "{e}");
+        let e = gather_nd(b, &data, &ints(&[], &[0])).unwrap_err();
+        assert!(e.contains("scalar"), "{e}");
     }
 
     #[test]

@@ -12,8 +12,12 @@
 //! (`fold.rs`): a folded value is a constant like an initializer, so a Reshape whose target
 //! shape an exporter computed from `Shape(x)` sees a constant target.
 
+mod absorb;
+
 use std::collections::HashMap;
 use std::rc::Rc;
+
+use absorb::Mapped;
 
 use super::attrs::Attrs;
 use super::fold::{self, Binary, Budget};
@@ -246,6 +250,18 @@ enum Value<'a> {
         groups: usize,
         swapped: bool,
     },
+    /// A fixed linear map of an activation (the index arithmetic of an adaptive average pool
+    /// that upsamples): only the operators that extend it and a Gemm or MatMul that absorbs
+    /// it into its weights may read it (`graph/absorb.rs`).
+    Linear(Rc<Mapped>),
+}
+
+/// How the columns of a Gemm/MatMul's weights relate to the IR's Dense input.
+enum Columns {
+    /// The input is a flat activation in this layout.
+    Layout(Layout),
+    /// The input is a fixed linear map of an activation, absorbed into the weights.
+    Map(Rc<Mapped>),
 }
 
 /// What folding a node gives.
@@ -668,6 +684,9 @@ impl<'a> Builder<'a> {
             ctx,
             list: &node.attribute,
         };
+        if let Some(outcome) = self.linear_node(ctx, node, &attrs)? {
+            return Ok(outcome);
+        }
         match ctx.op.as_str() {
             "Constant" => self.constant_node(ctx, node, &attrs),
             "Identity" => {
@@ -692,7 +711,7 @@ impl<'a> Builder<'a> {
             "Gemm" => self.gemm(ctx, node, &attrs),
             "MatMul" => {
                 attrs.known(NO_ATTRIBUTES)?;
-                let (x, layout) = self.flat_input(ctx, node)?;
+                let (x, columns) = self.dense_input(ctx, node)?;
                 let name = input_name(node, 1);
                 let w = self.constant(ctx, node, 1)?;
                 let [k, n] = *w.dims.as_slice() else {
@@ -705,7 +724,7 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 let w = w.floats(ctx, name)?;
-                let weights = to_ir_order(transpose(&w, k, n), layout);
+                let (weights, k) = self.dense_columns(ctx, transpose(&w, k, n), n, columns)?;
                 let layer = FloatLayer::Dense {
                     in_features: k,
                     out_features: n,
@@ -875,13 +894,15 @@ impl<'a> Builder<'a> {
         let name = input_name(node, i);
         match self.value(ctx, node, i)? {
             Value::Const(_) => self.constant(ctx, node, i),
-            Value::Act(_) | Value::Padded(..) | Value::Channels(..) | Value::Grouped { .. } => {
-                Err(ctx.unsupported(format!(
-                    "input {name:?} is computed from the model input; {} is supported only on \
+            Value::Act(_)
+            | Value::Padded(..)
+            | Value::Channels(..)
+            | Value::Grouped { .. }
+            | Value::Linear(_) => Err(ctx.unsupported(format!(
+                "input {name:?} is computed from the model input; {} is supported only on \
                  constants and tensor shapes, which are folded at import",
-                    ctx.op
-                )))
-            }
+                ctx.op
+            ))),
             Value::Outside => Err(self.after_outside(ctx)),
         }
     }
@@ -923,6 +944,7 @@ impl<'a> Builder<'a> {
                 Ok(dims)
             }
             Value::Const(ConstVal::Folded(c)) => Ok(c.dims.clone()),
+            Value::Linear(m) => Ok(m.map.dims.clone()),
             Value::Outside => Err(self.after_outside(ctx)),
             Value::Channels(x, map) => match *x.shape.as_slice() {
                 [_, h, w] => Ok(vec![1, map.len(), h, w]),
@@ -1158,6 +1180,7 @@ impl<'a> Builder<'a> {
                 self.select_channels(ctx, x, &map)
             }
             Value::Grouped { .. } => Err(grouped_read(ctx)),
+            Value::Linear(m) => Err(self.linear_read(ctx, &m, "is not a Gemm or MatMul")),
         }
     }
 
@@ -1231,16 +1254,53 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// Input 0, which must be a flat activation: its length and layout.
-    fn flat_input(&mut self, ctx: &Ctx, node: &NodeProto) -> Result<(usize, Layout), OnnxError> {
+    /// Input 0 of a Gemm/MatMul, which must be flat: a flat activation (its length and
+    /// layout) or a flat fixed linear map of an activation (`[1, K]`: `K` and the map).
+    fn dense_input(&mut self, ctx: &Ctx, node: &NodeProto) -> Result<(usize, Columns), OnnxError> {
+        if let Value::Linear(m) = self.value(ctx, node, 0)? {
+            if self.last_outside.is_some() {
+                return Err(self.after_outside(ctx));
+            }
+            return match *m.map.dims.as_slice() {
+                [1, k] => Ok((k, Columns::Map(m))),
+                _ => Err(self.linear_read(
+                    ctx,
+                    &m,
+                    &format!(
+                        "its shape [{}] is not flat [1, K] (add a Flatten)",
+                        join(&m.map.dims)
+                    ),
+                )),
+            };
+        }
         let x = self.act_input_any(ctx, node, 0)?;
         match *x.shape.as_slice() {
-            [f] if x.layout != Layout::Nhwc => Ok((f, x.layout)),
+            [f] if x.layout != Layout::Nhwc => Ok((f, Columns::Layout(x.layout))),
             _ => Err(ctx.unsupported(format!(
                 "reads a tensor of shape [1, {}]; a flat [1, F] tensor is supported (add a \
                  Flatten)",
                 join(&x.shape)
             ))),
+        }
+    }
+
+    /// Dense weights `[n][k]` of a Gemm/MatMul in the order of the tensor the graph's node
+    /// reads, as the IR's Dense layer takes them, with its input size: columns permuted from
+    /// NHWC ([`Layout::FlatNhwc`]), or a fixed linear map absorbed (`W·P`, the layer reading
+    /// the map's activation).
+    fn dense_columns(
+        &mut self,
+        ctx: &Ctx,
+        weights: Vec<f32>,
+        n: usize,
+        columns: Columns,
+    ) -> Result<(Vec<f32>, usize), OnnxError> {
+        match columns {
+            Columns::Layout(layout) => {
+                let k = weights.len() / n.max(1);
+                Ok((to_ir_order(weights, layout), k))
+            }
+            Columns::Map(m) => self.absorb_map(ctx, &m, &weights, n),
         }
     }
 
@@ -1368,7 +1428,7 @@ impl<'a> Builder<'a> {
             Value::Padded(..) => return Err(padded_read(ctx)),
             Value::Outside => return Err(self.after_outside(ctx)),
             Value::Const(_) => return Err(ctx.bad_input(input_name(node, 0), "is a constant")),
-            Value::Channels(..) => self.act_input(ctx, node, 0)?,
+            Value::Channels(..) | Value::Linear(_) => self.act_input(ctx, node, 0)?,
             Value::Grouped {
                 act,
                 groups,
@@ -1830,7 +1890,7 @@ impl<'a> Builder<'a> {
                 "transB = 0 or 1 is supported",
             ));
         }
-        let (x, layout) = self.flat_input(ctx, node)?;
+        let (x, columns) = self.dense_input(ctx, node)?;
         let name = input_name(node, 1);
         let b = self.constant(ctx, node, 1)?;
         let [r, s] = *b.dims.as_slice() else {
@@ -1849,8 +1909,8 @@ impl<'a> Builder<'a> {
         } else {
             transpose(&values, k, n)
         };
-        let weights = to_ir_order(weights, layout);
         let bias = self.bias(ctx, node, 2, n)?;
+        let (weights, k) = self.dense_columns(ctx, weights, n, columns)?;
         let layer = FloatLayer::Dense {
             in_features: k,
             out_features: n,
@@ -2247,6 +2307,9 @@ impl<'a> Builder<'a> {
         let b = self.value(ctx, node, 1)?;
         let last = self.layers.len().checked_sub(1);
         match (a, b) {
+            (Value::Linear(m), _) | (_, Value::Linear(m)) => {
+                Err(self.linear_read(ctx, &m, "is added to a value that is not such a map"))
+            }
             (Value::Channels(..) | Value::Grouped { .. }, _)
             | (_, Value::Channels(..) | Value::Grouped { .. }) => Err(ctx.unsupported(
                 "adds a channel selection or shuffle (of a Split, a channel Slice or a channel \
@@ -2619,7 +2682,7 @@ impl<'a> Builder<'a> {
         let (x, before) = match self.value(ctx, node, 0)? {
             Value::Act(x) => (self.act_input(ctx, node, 0).map(|_| x)?, [0; 4]),
             Value::Padded(x, p) => (x, p),
-            Value::Channels(..) => (self.act_input(ctx, node, 0)?, [0; 4]),
+            Value::Channels(..) | Value::Linear(_) => (self.act_input(ctx, node, 0)?, [0; 4]),
             Value::Grouped { .. } => return Err(grouped_read(ctx)),
             Value::Outside => return Err(self.after_outside(ctx)),
             Value::Const(_) => {

@@ -22,7 +22,11 @@
 //!    Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, integer Add/Mul/Div,
 //!    …) is folded into constants (`fold.rs`); the Transposes between NHWC and NCHW of
 //!    tf2onnx's Keras exports are absorbed (at the input, and before a Flatten into the next
-//!    Gemm/MatMul's weights); Softmax and ArgMax at the end are recorded in
+//!    Gemm/MatMul's weights); a run of linear nodes with constant parameters
+//!    on an activation (Transpose, GatherND, Gather, Where with a constant mask, ReduceMean,
+//!    Add, Div by constants, …: torch's adaptive average pool that upsamples) is a fixed
+//!    linear map absorbed into the weights of the Gemm/MatMul that reads it flat
+//!    (`linear.rs`, `graph/absorb.rs`); Softmax and ArgMax at the end are recorded in
 //!    [`Quantization::outside`](crate::model::Quantization::outside) and run outside the
 //!    proof, on the proven output. Anything else — an operator, an attribute value, a graph
 //!    shape the IR cannot express — is an [`OnnxError`] naming the node ([`NodeRef`]: name,
@@ -44,6 +48,7 @@ mod external;
 mod float;
 mod fold;
 mod graph;
+mod linear;
 pub mod proto;
 mod quantize;
 mod tensor;
@@ -139,6 +144,11 @@ pub enum NodeOutcome {
     /// imported model takes its input in NCHW, `[C, H, W]`), or before a Flatten (the next
     /// Gemm/MatMul's weight columns are permuted to NCHW order), or back.
     Layout,
+    /// A node of a fixed linear map of an activation with constant parameters (the index
+    /// arithmetic torch writes for an adaptive average pool that upsamples: Transpose,
+    /// GatherND, Gather, Where with a constant mask, ReduceMean, Add, Div by constants, …),
+    /// absorbed into the weights of the Gemm/MatMul that reads it (no layer).
+    LinearMap,
 }
 
 /// One node of the ONNX graph and what became of it.
@@ -213,7 +223,11 @@ GELU as x*0.5*(1 + Erf(x/sqrt(2))) (activations by table lookup, transparent pro
 Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
 the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \
 import): Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, Transpose, \
-Reshape, Flatten, Add, Sub, Mul, Div";
+Reshape, Flatten, Add, Sub, Mul, Div; and a fixed linear map of an activation (Transpose, \
+Gather, GatherND, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ReduceMean, ReduceSum, Mul/Div by a \
+constant, Add/Sub of two such maps, Where with a constant condition and a zero branch: an \
+adaptive average pool as torch's dynamo exporter writes it) ending in a Gemm/MatMul, absorbed \
+into its weights";
 
 /// An ONNX node, as errors name it: its name (`#i` for the `i`-th node of the graph when it
 /// has none), its op type and its first output tensor. Displayed as

@@ -259,6 +259,8 @@ impl Eval<'_> {
             let shape = t.dims.iter().map(|&d| d as usize).collect();
             let v = if t.data_type == Some(data_type::INT64) {
                 t.int64_data.iter().map(|&i| i as f32).collect()
+            } else if t.data_type == Some(data_type::BOOL) {
+                t.int32_data.iter().map(|&i| i as f32).collect()
             } else {
                 t.float_data.clone()
             };
@@ -400,6 +402,46 @@ impl Eval<'_> {
                 "GlobalAveragePool" => {
                     let x = arg(0);
                     pool(&x, x.shape[2], x.shape[3], 1, false)
+                }
+                "ReduceMean" if n.input.len() > 1 => {
+                    let x = arg(0);
+                    let rank = x.shape.len() as i64;
+                    let axes: Vec<usize> = arg(1)
+                        .v
+                        .iter()
+                        .map(|&a| (if a < 0.0 { a as i64 + rank } else { a as i64 }) as usize)
+                        .collect();
+                    reduce_mean(&x, &axes, attr_int("keepdims", 1) != 0)
+                }
+                "Transpose" => transpose(&arg(0), &attr_ints("perm").unwrap()),
+                "GatherND" => gather_nd(&arg(0), &arg(1)),
+                "Gather" => gather(&arg(0), &arg(1), attr_int("axis", 0) as usize),
+                "Where" => {
+                    let (c, a, b) = (arg(0), arg(1), arg(2));
+                    // where(c, a, b) = c·a + (1 − c)·b, for finite a and b.
+                    let ca = broadcast(&c, &a, |c, a| if c != 0.0 { a } else { 0.0 });
+                    let cb = broadcast(&c, &b, |c, b| if c != 0.0 { 0.0 } else { b });
+                    broadcast(&ca, &cb, |x, y| x + y)
+                }
+                "Reshape" => {
+                    let x = arg(0);
+                    let target = arg(1).v;
+                    let known: usize = target
+                        .iter()
+                        .filter(|&&d| d > 0.0)
+                        .map(|&d| d as usize)
+                        .product();
+                    let shape = target
+                        .iter()
+                        .map(|&d| {
+                            if d < 0.0 {
+                                x.v.len() / known
+                            } else {
+                                d as usize
+                            }
+                        })
+                        .collect();
+                    T { shape, v: x.v }
                 }
                 "ReduceMean" => {
                     let x = arg(0);
@@ -550,6 +592,103 @@ fn conv(x: &T, w: &T, b: Option<&[f32]>, pads: &[usize], s: usize, group: usize)
         shape: vec![1, o, oh, ow],
         v,
     }
+}
+
+/// Row-major strides of a shape.
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1];
+    }
+    s
+}
+
+/// The multi-index of flat position `i` in `shape`.
+fn coords(shape: &[usize], mut i: usize) -> Vec<usize> {
+    let mut c = vec![0; shape.len()];
+    for d in (0..shape.len()).rev() {
+        c[d] = i % shape[d];
+        i /= shape[d];
+    }
+    c
+}
+
+/// ONNX Transpose: output axis `k` is input axis `perm[k]`.
+fn transpose(x: &T, perm: &[usize]) -> T {
+    let shape: Vec<usize> = perm.iter().map(|&a| x.shape[a]).collect();
+    let src = strides(&x.shape);
+    let n = x.v.len();
+    let v = (0..n)
+        .map(|i| {
+            let c = coords(&shape, i);
+            x.v[c
+                .iter()
+                .zip(perm)
+                .map(|(&ci, &a)| ci * src[a])
+                .sum::<usize>()]
+        })
+        .collect();
+    T { shape, v }
+}
+
+/// ONNX GatherND with `batch_dims` 0 (indices non-negative here).
+fn gather_nd(x: &T, idx: &T) -> T {
+    let q = *idx.shape.last().unwrap();
+    let inner: usize = x.shape[q..].iter().product();
+    let src = strides(&x.shape);
+    let mut shape = idx.shape[..idx.shape.len() - 1].to_vec();
+    shape.extend_from_slice(&x.shape[q..]);
+    let mut v = Vec::new();
+    for vector in idx.v.chunks(q) {
+        let at: usize = vector.iter().zip(&src).map(|(&i, &s)| i as usize * s).sum();
+        v.extend_from_slice(&x.v[at..at + inner]);
+    }
+    T { shape, v }
+}
+
+/// ONNX Gather along `axis` (indices non-negative here).
+fn gather(x: &T, idx: &T, axis: usize) -> T {
+    let mut shape = x.shape[..axis].to_vec();
+    shape.extend_from_slice(&idx.shape);
+    shape.extend_from_slice(&x.shape[axis + 1..]);
+    let outer: usize = x.shape[..axis].iter().product();
+    let inner: usize = x.shape[axis + 1..].iter().product();
+    let mut v = Vec::new();
+    for o in 0..outer {
+        for &j in &idx.v {
+            let at = (o * x.shape[axis] + j as usize) * inner;
+            v.extend_from_slice(&x.v[at..at + inner]);
+        }
+    }
+    T { shape, v }
+}
+
+/// ONNX ReduceMean over `axes`.
+fn reduce_mean(x: &T, axes: &[usize], keepdims: bool) -> T {
+    let kept: Vec<usize> = (0..x.shape.len())
+        .map(|d| if axes.contains(&d) { 1 } else { x.shape[d] })
+        .collect();
+    let out: usize = kept.iter().product();
+    let count = (x.v.len() / out) as f32;
+    let mut v = vec![0.0f32; out];
+    for (i, &xv) in x.v.iter().enumerate() {
+        let c = coords(&x.shape, i);
+        let o = c
+            .iter()
+            .zip(&kept)
+            .fold(0, |acc, (&ci, &k)| acc * k + if k == 1 { 0 } else { ci });
+        v[o] += xv;
+    }
+    v.iter_mut().for_each(|s| *s /= count);
+    let shape = if keepdims {
+        kept
+    } else {
+        (0..x.shape.len())
+            .filter(|d| !axes.contains(d))
+            .map(|d| x.shape[d])
+            .collect()
+    };
+    T { shape, v }
 }
 
 /// Numpy broadcasting of two tensors (right-aligned shapes).
@@ -1404,6 +1543,192 @@ fn activations_the_import_refuses() {
     let err = refused(&n, "gelu");
     assert!(
         matches!(err, OnnxError::UnsupportedAttribute { .. }),
+        "{err:?}"
+    );
+}
+
+// ---- adaptive average pools that upsample --------------------------------------------------
+
+/// torch's window `[start, end)` of output `i` of an adaptive pool from `n` to `o`.
+fn window(i: usize, n: usize, o: usize) -> (usize, usize) {
+    (i * n / o, ((i + 1) * n).div_ceil(o))
+}
+
+/// The nodes torch's dynamo exporter writes for `AdaptiveAvgPool2d(o)` on an `n × n` map
+/// (torch's decomposition of `_adaptive_avg_pool2d`): Transpose, GatherND, Transpose, then a
+/// ReduceMean when every window has one length, else masking Wheres, Gathers, Adds and a Div
+/// by the window areas; then torch's flatten (`Reshape` to `[1, c·o·o]`).
+fn adaptive_pool(net: &mut Net, x: &str, c: usize, n: usize, o: usize) -> String {
+    let starts: Vec<usize> = (0..o).map(|i| window(i, n, o).0).collect();
+    let lengths: Vec<usize> = (0..o)
+        .map(|i| window(i, n, o).1 - window(i, n, o).0)
+        .collect();
+    let longest = *lengths.iter().max().unwrap();
+    let adaptive = lengths.iter().any(|&l| l != longest);
+    let idx = |i: usize, p: usize| (starts[i] + p).min(n - 1) as i64;
+    let mut indices = Vec::new();
+    for a in 0..o {
+        for p in 0..longest {
+            for b in 0..o {
+                for q in 0..longest {
+                    indices.extend([idx(a, p), idx(b, q)]);
+                }
+            }
+        }
+    }
+    let l = longest as i64;
+    let oi = o as i64;
+    let ind = net.init(ints("pool.indices", &[oi, l, oi, l, 2], &indices));
+    let t = net.add(with_ints(
+        node("pool.t", "Transpose", &[x], "pool.t"),
+        "perm",
+        &[2, 3, 0, 1],
+    ));
+    let g = net.add(node("pool.gather", "GatherND", &[&t, &ind], "pool.g"));
+    let index = net.add(with_ints(
+        node("pool.index", "Transpose", &[&g], "pool.index"),
+        "perm",
+        &[4, 5, 0, 1, 2, 3],
+    ));
+    let pooled = if !adaptive {
+        let axes = net.init(ints("pool.axes", &[2], &[-3, -1]));
+        net.add(with_int(
+            node("pool.mean", "ReduceMean", &[&index, &axes], "pool.out"),
+            "keepdims",
+            0,
+        ))
+    } else {
+        let mask: Vec<i32> = (0..o)
+            .flat_map(|i| (0..longest).map(move |p| (i, p)))
+            .map(|(i, p)| i32::from(p >= lengths[i]))
+            .collect();
+        let bools = |name: &str, dims: &[i64]| TensorProto {
+            name: Some(name.into()),
+            dims: dims.to_vec(),
+            data_type: Some(data_type::BOOL),
+            int32_data: mask.clone(),
+            ..TensorProto::default()
+        };
+        let mh = net.init(bools("pool.mask_h", &[oi, l, 1, 1]));
+        let mw = net.init(bools("pool.mask_w", &[oi, l]));
+        let zero = net.init(floats("pool.zero", &[], vec![0.0]));
+        let m1 = net.add(node(
+            "pool.where_h",
+            "Where",
+            &[&mh, &zero, &index],
+            "pool.m1",
+        ));
+        let m2 = net.add(node("pool.where_w", "Where", &[&mw, &zero, &m1], "pool.m2"));
+        let mut sum: Option<String> = None;
+        for p in 0..longest {
+            net.init(ints(&format!("pool.i{p}"), &[], &[p as i64]));
+        }
+        for p in 0..longest {
+            let row = net.add(with_int(
+                node(
+                    &format!("pool.row{p}"),
+                    "Gather",
+                    &[&m2, &format!("pool.i{p}")],
+                    &format!("pool.row{p}"),
+                ),
+                "axis",
+                3,
+            ));
+            for q in 0..longest {
+                let name = format!("pool.term{p}{q}");
+                let term = net.add(with_int(
+                    node(&name, "Gather", &[&row, &format!("pool.i{q}")], &name),
+                    "axis",
+                    4,
+                ));
+                sum = Some(match sum {
+                    None => term,
+                    Some(s) => {
+                        let name = format!("pool.sum{p}{q}");
+                        net.add(node(&name, "Add", &[&s, &term], &name))
+                    }
+                });
+            }
+        }
+        let areas: Vec<f32> = (0..o)
+            .flat_map(|a| (0..o).map(move |b| (a, b)))
+            .map(|(a, b)| (lengths[a] * lengths[b]) as f32)
+            .collect();
+        let areas = net.init(floats("pool.areas", &[oi, oi], areas));
+        net.add(node(
+            "pool.div",
+            "Div",
+            &[&sum.unwrap(), &areas],
+            "pool.out",
+        ))
+    };
+    let target = net.init(ints("pool.flat", &[2], &[1, (c * o * o) as i64]));
+    net.add(with_int(
+        node("pool.view", "Reshape", &[&pooled, &target], "pool.view"),
+        "allowzero",
+        1,
+    ))
+}
+
+/// AlexNet's and VGG's adaptive pools at 64×64 (1×1 → 6×6, 2×2 → 7×7), a 3×3 → 2×2 one
+/// (overlapping windows) and a 4×4 → 2×2 one, as the dynamo exporter writes them, after a
+/// Conv and Relu and before a Gemm: absorbed into the Gemm (a Flatten of the Relu's output and
+/// a Dense of `C·n·n` inputs), the float graph matching the naive evaluation node by node,
+/// imported, proven and verified.
+#[test]
+fn adaptive_pools_are_absorbed_into_the_next_gemm() {
+    for (n, o, seed) in [(1, 6, 40), (2, 7, 41), (3, 2, 42), (4, 2, 43)] {
+        let ni = n as i64;
+        let mut net = Net::new(&[1, 3, ni, ni], seed);
+        let c = net.conv("conv", "x", 3, 4, 1, 0);
+        let r = net.relu("relu", &c);
+        let v = adaptive_pool(&mut net, &r, 4, n, o);
+        let k = (4 * o * o) as i64;
+        let w = net.random("fc.w", &[5, k], -0.5, 0.5);
+        let b = net.random("fc.b", &[5], -0.2, 0.2);
+        net.add(with_int(
+            node("fc", "Gemm", &[&v, &w, &b], "logits"),
+            "transB",
+            1,
+        ));
+        let imported = check(&format!("adaptive-pool-{n}-to-{o}"), &net);
+        assert_eq!(
+            kinds(&imported.model),
+            ["Conv2d", "Relu", "Flatten", "Dense"]
+        );
+        let Layer::Dense(d) = &imported.model.layers[3] else {
+            unreachable!()
+        };
+        assert_eq!((d.in_features, d.out_features), (4 * n * n, 5));
+        for (name, outcome) in outcomes(&imported) {
+            if name.starts_with("pool.") {
+                assert_eq!(outcome, NodeOutcome::LinearMap, "{name}");
+            }
+        }
+    }
+}
+
+/// A pool that is not linear (its mask filled with 1) and a pooled map read by a Relu are
+/// refused, naming the node.
+#[test]
+fn adaptive_pool_near_misses_are_refused() {
+    let mut net = Net::new(&[1, 3, 2, 2], 44);
+    let c = net.conv("conv", "x", 3, 4, 1, 0);
+    let v = adaptive_pool(&mut net, &c, 4, 2, 7);
+    net.add(node("relu", "Relu", &[&v], "y"));
+    let err = refused(&net, "relu");
+    assert!(err.to_string().contains("fixed linear map"), "{err}");
+    assert!(err.to_string().contains("pool.t (Transpose"), "{err}");
+
+    let mut net = Net::new(&[1, 3, 2, 2], 45);
+    let c = net.conv("conv", "x", 3, 4, 1, 0);
+    let v = adaptive_pool(&mut net, &c, 4, 2, 7);
+    let one = net.init(floats("one", &[], vec![1.0]));
+    let bad = net.add(node("fill", "Where", &["pool.mask_w", &one, &v], "filled"));
+    net.head(&bad, 196, 3);
+    let err = refused(&net, "fill");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { node, .. } if node.output == "filled"),
         "{err:?}"
     );
 }
