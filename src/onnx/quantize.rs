@@ -198,6 +198,7 @@ fn with_inputs(graph: &Graph, mut layers: Vec<Layer>) -> Vec<Layer> {
             | Layer::MaxPool2d(MaxPool2d { input, .. })
             | Layer::AvgPool2d(AvgPool2d { input, .. })
             | Layer::Add(Add { input, .. })
+            | Layer::Mul(crate::model::Mul { input, .. })
             | Layer::Relu { input }
             | Layer::Activation(crate::model::Activation { input, .. })
             | Layer::Flatten { input } => *input = first,

@@ -42,6 +42,7 @@ enum Kind {
     Flatten,
     Concat,
     Activation,
+    Mul,
 }
 
 fn kind(step: &Step) -> Kind {
@@ -58,6 +59,7 @@ fn kind(step: &Step) -> Kind {
         Step::Flatten => Kind::Flatten,
         Step::Concat { .. } => Kind::Concat,
         Step::Activation { .. } => Kind::Activation,
+        Step::Mul { .. } => Kind::Mul,
     }
 }
 
@@ -367,6 +369,7 @@ fn pair_model(
             b.relu()
         }
         (Kind::Concat, _) => unreachable!("built by the DAG models"),
+        (Kind::Mul, _) => unreachable!("built in tests/suite/mul.rs"),
         (Kind::Activation, 3) => {
             b.conv(4, 3);
             b.act(seed)
