@@ -458,3 +458,139 @@ fn tampered_product_proofs_fail_with_exact_errors() {
     p.products[mul].values[2] *= two.inverse().unwrap();
     assert!(verify(&p).is_err());
 }
+
+/// An ONNX squeeze-and-excitation block on a `[1, 4, 4, 4]` input: `r = Relu(Conv3×3(x))`,
+/// `s = HardSigmoid(Conv1×1(GlobalAveragePool(r)))` (`[1, 4, 1, 1]`), `Mul(r, s)` (or
+/// `Mul(s, r)` when `swapped`), Flatten, Gemm to 3 logits.
+fn se_onnx(swapped: bool) -> Vec<u8> {
+    use zkcnn::onnx::proto::*;
+    let value = |name: &str, dims: &[i64]| ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TypeProtoTensor {
+                elem_type: Some(data_type::FLOAT),
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|&d| Dimension {
+                            dim_value: Some(d),
+                            dim_param: None,
+                        })
+                        .collect(),
+                }),
+            }),
+        }),
+    };
+    let node = |name: &str, op: &str, inputs: &[&str], output: &str| NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        name: Some(name.into()),
+        op_type: Some(op.into()),
+        domain: None,
+        attribute: Vec::new(),
+    };
+    let tensor = |name: &str, dims: &[i64], seed: u64| {
+        let n: i64 = dims.iter().product();
+        TensorProto {
+            dims: dims.to_vec(),
+            data_type: Some(data_type::FLOAT),
+            float_data: (0..n as u64)
+                .map(|i| (((i * 7919 + seed * 104729) % 97) as f32 - 48.0) / 160.0)
+                .collect(),
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    };
+    let mut conv0 = node("conv0", "Conv", &["x", "w0", "b0"], "a");
+    conv0.attribute.push(AttributeProto {
+        name: Some("pads".into()),
+        r#type: Some(attribute_type::INTS),
+        ints: vec![1, 1, 1, 1],
+        ..AttributeProto::default()
+    });
+    let mul = if swapped { ["s", "r"] } else { ["r", "s"] };
+    let nodes = vec![
+        conv0,
+        node("relu", "Relu", &["a"], "r"),
+        node("pool", "GlobalAveragePool", &["r"], "g"),
+        node("conv1", "Conv", &["g", "w1", "b1"], "c"),
+        node("hsig", "HardSigmoid", &["c"], "s"),
+        node("mul", "Mul", &mul, "m"),
+        node("flatten", "Flatten", &["m"], "f"),
+        node("gemm", "Gemm", &["f", "w2"], "y"),
+    ];
+    let inits = vec![
+        tensor("w0", &[4, 4, 3, 3], 1),
+        tensor("b0", &[4], 2),
+        tensor("w1", &[4, 4, 1, 1], 3),
+        tensor("b1", &[4], 4),
+        tensor("w2", &[64, 3], 5),
+    ];
+    let model = ModelProto {
+        ir_version: Some(8),
+        opset_import: vec![OperatorSetIdProto {
+            domain: None,
+            version: Some(13),
+        }],
+        producer_name: None,
+        graph: Some(GraphProto {
+            node: nodes,
+            name: Some("se".into()),
+            initializer: inits,
+            input: vec![value("x", &[1, 4, 4, 4])],
+            output: vec![value("y", &[])],
+        }),
+    };
+    prost::Message::encode_to_vec(&model)
+}
+
+#[test]
+fn an_onnx_squeeze_and_excitation_block_imports_proves_and_verifies() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let sample = |seed: u64| -> Vec<f32> {
+        (0..64u64)
+            .map(|i| (((i * 31 + seed * 17) % 41) as f32 - 20.0) / 20.0)
+            .collect()
+    };
+    let options = zkcnn::onnx::ImportOptions {
+        calibration: (0..16).map(sample).collect(),
+        ..Default::default()
+    };
+    for swapped in [false, true] {
+        let imported = zkcnn::onnx::import(&se_onnx(swapped), &options).unwrap();
+        let m = &imported.model;
+        let kinds: Vec<_> = m.layers.iter().map(|l| l.kind().name()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Conv2d",
+                "Relu",
+                "AvgPool2d",
+                "Conv2d",
+                "Activation",
+                "Mul",
+                "Flatten",
+                "Dense"
+            ]
+        );
+        // `a` is the ReLU's output (tensor 2), `b` the HardSigmoid's (layer 4), whichever
+        // operand order the graph wrote.
+        assert_eq!(m.layers[5].inputs(5), vec![2, 5]);
+        let a = &imported.report.agreement;
+        eprintln!("swapped {swapped}: {a:?}");
+        assert_eq!(a.overflows, 0);
+        assert_eq!(a.samples, 16);
+        // The float reference and the quantized model agree (the logits are O(1)).
+        assert!(a.max_logit_error < 0.05, "{a:?}");
+        assert!(a.top1_match_rate >= 0.75, "{a:?}");
+        let q = m.quantization.as_ref().unwrap();
+        let x = q.quantize_input(&sample(3), m.activation_bits);
+        let input = ArrayD::from_shape_vec(vec![4, 4, 4], x.clone()).unwrap();
+        let committed = network::commit_model::<F, E>(m).unwrap();
+        let checked = committed.public.check(&m.architecture()).unwrap();
+        let (out, proof) = network::prove::<F, E>(m, &committed, &input).unwrap();
+        let y: Vec<i64> = out.iter().copied().collect();
+        network::verify(&m.architecture(), &checked, &x, &y, &proof).unwrap();
+    }
+}
