@@ -481,6 +481,16 @@ fn model_error_text(graph: &Graph, e: &ModelError) -> String {
             "it adds shape {other:?} (node {}) to shape {previous:?}",
             node_of(graph, *from)
         ),
+        ModelError::MulShapeMismatch {
+            from,
+            other,
+            previous,
+            ..
+        } => format!(
+            "it multiplies shape {previous:?} by shape {other:?} (node {}); the second operand \
+             must have the first's shape or one value per channel",
+            node_of(graph, *from)
+        ),
         ModelError::InputNotEarlier { tensor, .. } => format!(
             "it reads {}, which is not an earlier tensor",
             tensor_text(graph, *tensor)
