@@ -594,3 +594,24 @@ fn an_onnx_squeeze_and_excitation_block_imports_proves_and_verifies() {
         network::verify(&m.architecture(), &checked, &x, &y, &proof).unwrap();
     }
 }
+
+/// The zero-knowledge prover refuses a product (not built yet), naming the layer; so does a
+/// batch proof.
+#[test]
+fn zero_knowledge_and_batch_proofs_refuse_a_product() {
+    let m = se_block(2, 2, 6);
+    let err = cheat::zk_plan::<Goldilocks, GoldilocksExt2>(&m, false).unwrap_err();
+    assert!(
+        matches!(&err, network::NetworkError::Unsupported { layer: 5, what }
+            if what.contains("element-wise product in a zero-knowledge proof")),
+        "{err:?}"
+    );
+    // Two convolutions and their product (layer 2).
+    let m = random_mul(2, 3, 3, 0, false, 7);
+    let err = network::plan::Plan::batched(&m, 20, 1).unwrap_err();
+    assert!(
+        matches!(&err, network::NetworkError::Unsupported { layer: 2, what }
+            if what.contains("element-wise product in a batch proof")),
+        "{err:?}"
+    );
+}
