@@ -588,7 +588,7 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
 struct LayerInfo {
     kind: &'static str,
     /// The tensors the layer reads, when that is not the previous layer's output (and an
-    /// Add's `from`): a DAG's branches.
+    /// an Add's or Mul's `from`): a DAG's branches.
     reads: Option<Vec<usize>>,
     shape: Vec<usize>,
     params: u128,
@@ -623,7 +623,10 @@ fn layer_infos(model: &Model, shapes: &[Vec<usize>]) -> Vec<LayerInfo> {
             };
             let reads = layer.inputs(i);
             let chain = match layer {
-                Layer::Add(a) => reads == [i, a.from.saturating_add(1)],
+                Layer::Add(zkcnn::model::Add { from, .. })
+                | Layer::Mul(zkcnn::model::Mul { from, .. }) => {
+                    reads == [i, from.saturating_add(1)]
+                }
                 Layer::Concat(_) => false,
                 _ => reads == [i],
             };

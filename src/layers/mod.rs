@@ -23,6 +23,8 @@
 //! * [`zero_check`] — the batched zero-check `Σ_x eq(r, x)·Σ_k c_k·a_k(x)·b_k(x) = 0` (the
 //!   max-pool's chain of two-way maxima, requantization's `y·n = 0`, the model commitment's
 //!   unused entries), transparent and in zero knowledge;
+//! * [`mul`] — element-wise product `acc = a·b` (or `b` one value per channel), one degree-3
+//!   product sum-check against `eq(r, ·)`;
 //! * [`concat`](mod@concat) — channel concatenation: a claim on the (uncommitted) output split into one
 //!   product sum-check per input over its channel variables;
 //! * [`flatten`] — re-indexing `[c, h, w] → [c·h·w]` by one product sum-check;
@@ -41,6 +43,7 @@ pub mod dense;
 pub mod fft_conv;
 pub mod flatten;
 pub mod maxpool;
+pub mod mul;
 pub mod window;
 pub mod zero_check;
 

@@ -13,7 +13,7 @@
 
 use ndarray::{ArrayD, Dimension, IxDyn};
 
-use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model};
+use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, Mul};
 use super::validate::{max_abs, weight_range, ModelError};
 use crate::parallel;
 
@@ -46,7 +46,7 @@ pub struct Trace {
     /// `outputs[i]`: layer `i`'s output (after requantization).
     pub outputs: Vec<ArrayD<i64>>,
     /// `accumulators[i]`: layer `i`'s accumulator before `round_shift` for Conv2d, Dense,
-    /// AvgPool2d and Add; `None` for the others.
+    /// AvgPool2d, Add and Mul; `None` for the others.
     pub accumulators: Vec<Option<ArrayD<i64>>>,
 }
 
@@ -512,6 +512,21 @@ impl<'a> Engine<'a> {
                     .collect(),
                 shift: *shift,
             },
+            Layer::Mul(Mul { shift, .. }) => {
+                let b = reads.get(1).copied().unwrap_or(prev);
+                // `b` has `a`'s entries, or one per channel (the outermost axis of a 3-D `a`):
+                // entry `i` of `a` then reads `b[i / (h·w)]` (validated).
+                let per = (prev.len() / b.len().max(1)).max(1);
+                let b: Vec<i64> = b.iter().copied().collect();
+                Computed::Accumulator {
+                    acc: prev
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &a)| a * b.get(i / per).copied().unwrap_or(0))
+                        .collect(),
+                    shift: *shift,
+                }
+            }
             // Channels are the outermost axis: the row-major values follow one another.
             Layer::Concat(_) => {
                 Computed::Output(reads.iter().flat_map(|t| t.iter().copied()).collect())

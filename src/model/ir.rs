@@ -103,6 +103,10 @@ pub enum Layer {
     /// An element-wise function given by a public table over the activation range
     /// (`spec/activation.md`).
     Activation(Activation),
+    /// Element-wise product of the previous output (or tensor `input`) and layer `from`'s
+    /// output (the same shape, or one value per channel broadcast over the spatial
+    /// positions), then requantization (`spec/mul.md`).
+    Mul(Mul),
 }
 
 /// An element-wise activation `y = T(x)` ([`activation::table`](super::activation::table)).
@@ -144,6 +148,7 @@ enum LayerRepr {
     Add(Add),
     Concat(Concat),
     Activation(Activation),
+    Mul(Mul),
 }
 
 /// An object with no fields but the optional `input`.
@@ -166,6 +171,7 @@ impl From<LayerRepr> for Layer {
             LayerRepr::Add(a) => Layer::Add(a),
             LayerRepr::Concat(c) => Layer::Concat(c),
             LayerRepr::Activation(a) => Layer::Activation(a),
+            LayerRepr::Mul(m) => Layer::Mul(m),
         }
     }
 }
@@ -353,6 +359,23 @@ pub struct Add {
     pub input: Input,
 }
 
+/// Element-wise product: `acc[i] = a[i]·b[bcast(i)]` with `a` the first operand and `b`
+/// layer `from`'s output, which has `a`'s shape or holds one value per channel of a 3-D `a`
+/// (shape `[c]` or `[c, 1, 1]`, broadcast over the spatial positions); then requantization as
+/// for [`Add`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mul {
+    /// The earlier layer whose output is the second operand `b`.
+    pub from: usize,
+    /// Requantization shift.
+    pub shift: u32,
+    /// The first operand `a`, a tensor ([`Input`]; the previous output when `None`). Absent
+    /// from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Input,
+}
+
 /// A layer's kind, for error messages and dispatch without the parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LayerKind {
@@ -374,6 +397,8 @@ pub enum LayerKind {
     Concat,
     /// [`Layer::Activation`].
     Activation,
+    /// [`Layer::Mul`].
+    Mul,
 }
 
 impl LayerKind {
@@ -389,14 +414,19 @@ impl LayerKind {
             LayerKind::Add => "Add",
             LayerKind::Concat => "Concat",
             LayerKind::Activation => "Activation",
+            LayerKind::Mul => "Mul",
         }
     }
 
-    /// Whether the layer ends with `round_shift` (Conv2d, Dense, AvgPool2d, Add).
+    /// Whether the layer ends with `round_shift` (Conv2d, Dense, AvgPool2d, Add, Mul).
     pub fn requantizes(self) -> bool {
         matches!(
             self,
-            LayerKind::Conv2d | LayerKind::Dense | LayerKind::AvgPool2d | LayerKind::Add
+            LayerKind::Conv2d
+                | LayerKind::Dense
+                | LayerKind::AvgPool2d
+                | LayerKind::Add
+                | LayerKind::Mul
         )
     }
 }
@@ -420,6 +450,7 @@ impl Layer {
             Layer::Add(_) => LayerKind::Add,
             Layer::Concat(_) => LayerKind::Concat,
             Layer::Activation(_) => LayerKind::Activation,
+            Layer::Mul(_) => LayerKind::Mul,
         }
     }
 
@@ -430,6 +461,7 @@ impl Layer {
             Layer::Dense(d) => Some(d.shift),
             Layer::AvgPool2d(a) => Some(a.shift),
             Layer::Add(a) => Some(a.shift),
+            Layer::Mul(m) => Some(m.shift),
             Layer::Relu { .. }
             | Layer::MaxPool2d(_)
             | Layer::Flatten { .. }
@@ -446,7 +478,7 @@ impl Layer {
 
     /// The tensors layer `index` reads, in operand order (tensor `0` the model's input, `ℓ + 1`
     /// layer `ℓ`'s output): its `input` or the previous output (`index`) for one-input layers;
-    /// for Add, the first operand then `from + 1`; for Concat, its `inputs`. Not validated
+    /// for Add and Mul, the first operand then `from + 1`; for Concat, its `inputs`. Not validated
     /// ([`Model::validate`] checks that every one is earlier than `index + 1`).
     pub fn inputs(&self, index: usize) -> Vec<usize> {
         let or_prev = |input: &Input| input.unwrap_or(index);
@@ -458,7 +490,9 @@ impl Layer {
             | Layer::Relu { input }
             | Layer::Activation(Activation { input, .. })
             | Layer::Flatten { input } => vec![or_prev(input)],
-            Layer::Add(Add { from, input, .. }) => vec![or_prev(input), from.saturating_add(1)],
+            Layer::Add(Add { from, input, .. }) | Layer::Mul(Mul { from, input, .. }) => {
+                vec![or_prev(input), from.saturating_add(1)]
+            }
             Layer::Concat(Concat { inputs }) => inputs.clone(),
         }
     }
@@ -478,6 +512,7 @@ impl Layer {
             Layer::Dense(d) => d.shift = shift,
             Layer::AvgPool2d(a) => a.shift = shift,
             Layer::Add(a) => a.shift = shift,
+            Layer::Mul(m) => m.shift = shift,
             Layer::Relu { .. }
             | Layer::MaxPool2d(_)
             | Layer::Flatten { .. }

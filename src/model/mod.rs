@@ -2,13 +2,13 @@
 //!
 //! A model is a DAG of layers over integer tensors: tensor 0 is the input, tensor `ℓ + 1` layer
 //! `ℓ`'s output, and a layer reads the previous output unless its `input` names an earlier
-//! tensor (an Add also reads layer `from`'s output, a Concat its `inputs`). Every value is an `i64`; the proof
+//! tensor (an Add or a Mul also reads layer `from`'s output, a Concat its `inputs`). Every value is an `i64`; the proof
 //! embeds them in the field as `p − |x|` for negative `x`.
 //!
 //! Quantization: activations lie in `(−2^{B−1}, 2^{B−1})` with `B = activation_bits` (the
 //! symmetric range: −128 is excluded at 8 bits). Weights lie in `(−2^{W−1}, 2^{W−1})` with
 //! `W = weight_bits`; biases are at the accumulator's scale and satisfy `|b| < 2^{31}`.
-//! A *requantizing* layer (Conv2d, Dense, AvgPool2d, Add) computes an exact integer
+//! A *requantizing* layer (Conv2d, Dense, AvgPool2d, Add, Mul) computes an exact integer
 //! accumulator `acc` and outputs `round_shift(acc, shift) = ⌊(acc + 2^{shift−1}) / 2^{shift}⌋`
 //! (`acc` itself when `shift = 0`), which must lie in the activation range: inference reports
 //! the layer and position otherwise (the calibration chose too small a shift).

@@ -5,7 +5,7 @@
 
 use super::file::ModelJson;
 use super::ir::{
-    Add, AvgPool2d, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, MAX_BIAS_BITS,
+    Add, AvgPool2d, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, Mul, MAX_BIAS_BITS,
 };
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -285,7 +285,7 @@ pub enum ModelError {
         /// Layer kind.
         kind: LayerKind,
     },
-    /// Add's `from` is not an earlier layer.
+    /// Add's (or Mul's) `from` is not an earlier layer.
     #[error("layer {layer} ({kind}) adds layer {from}'s output; it must be an earlier layer")]
     AddFromNotEarlier {
         /// Layer index.
@@ -358,6 +358,21 @@ pub enum ModelError {
         /// Shape of layer `from`'s output.
         other: Vec<usize>,
     },
+    /// Mul's second operand has neither the first's shape nor one value per channel of a 3-D
+    /// first operand (`[c]` or `[c, 1, 1]`).
+    #[error("layer {layer} ({kind}) multiplies shape {previous:?} by shape {other:?} (layer {from}); the second operand must have the first's shape, or be [c] or [c, 1, 1] for a first operand [c, h, w]")]
+    MulShapeMismatch {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The referenced layer.
+        from: usize,
+        /// Shape of the first operand.
+        previous: Vec<usize>,
+        /// Shape of layer `from`'s output.
+        other: Vec<usize>,
+    },
     /// An activation's function has bad parameters.
     #[error("layer {layer} ({kind}): {source}")]
     ActivationFunction {
@@ -391,6 +406,7 @@ impl ModelError {
             | TooLarge { layer, .. }
             | AddFromNotEarlier { layer, .. }
             | AddShapeMismatch { layer, .. }
+            | MulShapeMismatch { layer, .. }
             | InputNotEarlier { layer, .. }
             | ConcatShapeMismatch { layer, .. }
             | ActivationFunction { layer, .. }
@@ -476,13 +492,13 @@ impl Model {
             };
             let mut reads = Vec::new();
             for t in layer.inputs(index) {
-                // Add's `from` has its own error (a layer index).
-                if let Layer::Add(a) = layer {
-                    if t == a.from.saturating_add(1) && t > index {
+                // Add's and Mul's `from` has its own error (a layer index).
+                if let Layer::Add(Add { from, .. }) | Layer::Mul(Mul { from, .. }) = layer {
+                    if t == from.saturating_add(1) && t > index {
                         return Err(ModelError::AddFromNotEarlier {
                             layer: at.layer,
                             kind: at.kind,
-                            from: a.from,
+                            from: *from,
                         });
                     }
                 }
@@ -543,6 +559,26 @@ impl Model {
                         });
                     }
                     at.check_accumulator(2, 1, ctx.amax, 0)?;
+                    incoming.clone()
+                }
+                Layer::Mul(Mul { from, shift, .. }) => {
+                    at.check_shift(*shift)?;
+                    let other = reads.get(1).copied().unwrap_or(incoming);
+                    let per_channel = match (incoming.as_slice(), other.as_slice()) {
+                        ([c, _, _], [d]) | ([c, _, _], [d, 1, 1]) => c == d,
+                        _ => false,
+                    };
+                    if other != incoming && !per_channel {
+                        return Err(ModelError::MulShapeMismatch {
+                            layer: at.layer,
+                            kind: at.kind,
+                            from: *from,
+                            previous: incoming.clone(),
+                            other: other.clone(),
+                        });
+                    }
+                    // |a·b| ≤ amax² < 2^{2B−2}.
+                    at.check_accumulator(1, ctx.amax, ctx.amax, 0)?;
                     incoming.clone()
                 }
                 Layer::Concat(Concat { inputs }) => {

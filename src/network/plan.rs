@@ -180,6 +180,17 @@ pub enum Step {
         /// Requantization.
         requant: Requant,
     },
+    /// Element-wise product then requantization (`spec/mul.md`): `acc(x) = a(x)·b(x)`, or
+    /// with `broadcast` `acc(x) = a(x)·b(x_c)`, `x_c` the channel (and batch) coordinates of
+    /// `x`, the top variables above the rows' and columns'.
+    Mul {
+        /// The second operand `b`.
+        from: usize,
+        /// Whether `b` holds one value per channel of `a` (`[c]` or `[c, 1, 1]`).
+        broadcast: bool,
+        /// Requantization.
+        requant: Requant,
+    },
     /// ReLU of a tensor that is not a fresh requantization: `x = y − n`.
     Relu {
         /// Requantization with shift 0.
@@ -544,6 +555,7 @@ impl Plan {
             | Step::Dense { requant, .. }
             | Step::AvgPool { requant, .. }
             | Step::Add { requant, .. }
+            | Step::Mul { requant, .. }
             | Step::Relu { requant } => Some(requant),
             _ => None,
         }
@@ -715,6 +727,7 @@ impl Plan {
                 Layer::AvgPool2d(_) => Some("an average pool"),
                 Layer::Concat(_) => Some("a concatenation"),
                 Layer::Activation(_) => Some("an activation by table lookup"),
+                Layer::Mul(_) => Some("an element-wise product"),
                 Layer::MaxPool2d(m)
                     if !(m.size == 2
                         && m.stride == 2
@@ -823,6 +836,30 @@ impl Plan {
                     let requant = p.requant(a.shift, input.num_vars(), overflow(a.shift)?);
                     let src = yn(&requant);
                     (Step::Add { from, requant }, input, src)
+                }
+                Layer::Mul(m) => {
+                    let from = reads.get(1).copied().unwrap_or(tin);
+                    let other = &p.dims[from];
+                    // Per channel: `b`'s index is `a`'s with the rows' and columns' bits
+                    // dropped, so its variables are exactly `a`'s channel variables.
+                    let broadcast = *other != input;
+                    if broadcast
+                        && !(input.shape.len() == 3
+                            && other.logical_len() == input.shape[0]
+                            && other.num_vars() == input.vars[0])
+                    {
+                        return Err(unsupported(
+                            "a product of tensors with different padded layouts".into(),
+                        ));
+                    }
+                    let requant = p.requant(m.shift, input.num_vars(), overflow(m.shift)?);
+                    let src = yn(&requant);
+                    let step = Step::Mul {
+                        from,
+                        broadcast,
+                        requant,
+                    };
+                    (step, input, src)
                 }
                 Layer::Relu { .. } => {
                     // The ReLU of a requantizing layer's output `y − n` is its `y`, whichever
@@ -1085,8 +1122,9 @@ fn pad_single_entry(mut d: Dims, pad: bool) -> Dims {
 
 /// `K`, the bits of a saturating requantization's overflow at layer `l` (0 when the model does
 /// not saturate or `q` cannot leave `[−L, L]`): the accumulator bound `A` from the architecture
-/// (`fan_in·2^{W−1}·(2^{B−1} − 1) + 2^{β−1}` for a convolution or dense layer, `size²·(2^{B−1} − 1)`
-/// for an average pool, `2·(2^{B−1} − 1)` for an add) gives `|q| ≤ ⌊(A + 2^{s−1})/2^s⌋`, and
+/// (`fan_in·2^{W−1}·(2^{B−1} − 1) + 2^{β−1}` for a convolution or dense layer,
+/// `size²·(2^{B−1} − 1)` for an average pool, `2·(2^{B−1} − 1)` for an add, `(2^{B−1} − 1)²`
+/// for a product) gives `|q| ≤ ⌊(A + 2^{s−1})/2^s⌋`, and
 /// `K` is the bit length of that bound minus `L`. Refuses (`TooLarge`) a layer where
 /// `A + 2^{s−1} + 2^s·(2^{B−1} + 2^K)` reaches `2^63`: below it, the relation cannot wrap
 /// around modulo either field's `p > 2^63`.
@@ -1111,6 +1149,7 @@ fn overflow_bits(model: &Model, l: usize, shift: u32) -> Result<u32, NetworkErro
             .saturating_mul(p.size as u128)
             .saturating_mul(amax),
         Some(Layer::Add(_)) => 2 * amax,
+        Some(Layer::Mul(_)) => amax * amax,
         _ => amax,
     };
     let half = if shift > 0 { 1u128 << (shift - 1) } else { 0 };

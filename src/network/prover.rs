@@ -8,7 +8,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, zero_check, Dims, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, mul, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::{round_shift, Model};
 use crate::pcs::basefold;
@@ -265,6 +265,7 @@ pub(super) fn witness<F: BaseField, E>(
             | Step::Dense { .. }
             | Step::AvgPool { .. }
             | Step::Add { .. }
+            | Step::Mul { .. }
             | Step::Relu { .. } => {
                 let acc = match step {
                     Step::Add { from, .. } => ints[tin]
@@ -272,6 +273,12 @@ pub(super) fn witness<F: BaseField, E>(
                         .zip(&ints[*from])
                         .map(|(a, b)| a + b)
                         .collect(),
+                    // From the padded tensors (a cheating prover's edits included).
+                    Step::Mul { from, .. } => mul::products(
+                        &ints[tin],
+                        &ints[*from],
+                        plan.dims[tin].num_vars() - plan.dims[*from].num_vars(),
+                    ),
                     Step::Relu { .. } => ints[tin].clone(),
                     _ => acc.unwrap_or_default(),
                 };
@@ -853,6 +860,20 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     Step::Add { from, .. } => {
                         self.eval_tensor(tin, &r);
                         self.eval_tensor(*from, &r);
+                    }
+                    Step::Mul { from, .. } => {
+                        let k = plan.dims[tin].num_vars() - plan.dims[*from].num_vars();
+                        let (proof, claims) = mul::prove(
+                            &self.tensors[tin],
+                            &self.tensors[*from],
+                            k,
+                            &r,
+                            acc,
+                            self.t,
+                        );
+                        self.products.push(proof);
+                        self.claim_tensor(tin, &claims.point, claims.a);
+                        self.claim_tensor(*from, &claims.b_point, claims.b);
                     }
                     Step::Relu { .. } => {
                         self.eval_tensor(tin, &r);

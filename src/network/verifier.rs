@@ -17,7 +17,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, zero_check, LayerError, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, mul, zero_check, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
@@ -508,6 +508,19 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                                 what: "residual sum",
                             }));
                         }
+                    }
+                    Step::Mul { from, .. } => {
+                        let k = dims_in.num_vars().saturating_sub(
+                            plan.dims
+                                .get(*from)
+                                .ok_or(VerifyError::AdviceShape)?
+                                .num_vars(),
+                        );
+                        let proof = self.product()?;
+                        let claims =
+                            mul::verify(&r, k, acc, proof, self.t).map_err(|e| self.err(e))?;
+                        self.claim_tensor(tin, &claims.point, claims.a)?;
+                        self.claim_tensor(*from, &claims.b_point, claims.b)?;
                     }
                     Step::Relu { .. } if self.eval_tensor(tin, &r)? != acc => {
                         return Err(self.err(LayerError::Relation { what: "relu input" }));

@@ -579,6 +579,7 @@ fn fresh_masks(
                 }
                 s.push(crate::layers::concat::zk_mask_len(shape))
             }
+            Step::Mul { .. } => return Err(unsupported("an element-wise product")),
         }
         slots.push(s);
     }
@@ -1960,6 +1961,13 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             match &plan.steps[l] {
                 // Its output is committed; the activations' lookup after the range check
                 // proves the relation.
+                // Refused when the masks are laid out (`mask_slots`).
+                Step::Mul { .. } => {
+                    return Err(NetworkError::Unsupported {
+                        layer: l,
+                        what: "an element-wise product in a zero-knowledge proof (not yet)".into(),
+                    })
+                }
                 Step::FusedRelu | Step::Activation { .. } => {}
                 Step::Dense {
                     weights,
@@ -2651,6 +2659,8 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         };
         match &plan.steps[l] {
             // Its output is committed; the activations' lookup after the range check proves it.
+            // Refused when the masks are laid out (`mask_slots`).
+            Step::Mul { .. } => return Err(VerifyError::AdviceShape),
             Step::FusedRelu | Step::Activation { .. } => {}
             Step::Dense {
                 weights,

@@ -91,6 +91,15 @@ pub(crate) fn run(graph: &Graph, input: &[f32], mut visit: impl FnMut(usize, &[f
                 .zip(&outputs[*from])
                 .map(|(a, b)| a + b)
                 .collect(),
+            // `b` has `prev`'s values or one per channel (the outermost axis).
+            FloatLayer::Mul { from } => {
+                let b = &outputs[*from];
+                let per = (prev.len() / b.len().max(1)).max(1);
+                prev.iter()
+                    .enumerate()
+                    .map(|(i, a)| a * b.get(i / per).copied().unwrap_or(0.0))
+                    .collect()
+            }
             // Channels outermost: the inputs' values one after another.
             FloatLayer::Concat => reads
                 .iter()

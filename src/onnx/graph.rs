@@ -63,6 +63,12 @@ pub(crate) enum FloatLayer {
     Add {
         from: usize,
     },
+    /// The first operand ([`Graph::inputs`]) times layer `from`'s output, element-wise (the
+    /// same shape) or one value per channel (`[C, 1, 1]` or `[C]`, broadcast over a
+    /// `[C, H, W]` first operand).
+    Mul {
+        from: usize,
+    },
     /// Channel concatenation of [`Graph::inputs`].
     Concat,
     /// An element-wise function, proven by table lookup.
@@ -2257,10 +2263,13 @@ impl<'a> Builder<'a> {
                 if let Some(outcome) = self.silu(ctx, node)? {
                     return Ok(outcome);
                 }
+                if ctx.op == "Mul" {
+                    return self.mul(ctx, node);
+                }
                 return Err(ctx.unsupported(format!(
-                    "{} of two activations is not supported (only Add of two activations, a \
-                     residual, and Mul(x, Sigmoid(x)) of a Sigmoid nothing else reads, a SiLU, \
-                     are); an activation and a constant scalar or per-channel constant are",
+                    "{} of two activations is not supported (only Add and Mul of two \
+                     activations are); an activation and a constant scalar or per-channel \
+                     constant are",
                     ctx.op
                 )));
             }
@@ -2291,6 +2300,59 @@ impl<'a> Builder<'a> {
             }
         };
         self.affine(ctx, node, x, input_name(node, xi), &scale, &shift)
+    }
+
+    /// Mul of two activations (after the SiLU fusion declined it): the element-wise product of
+    /// two tensors of one shape, or of a `[C, H, W]` tensor and a per-channel `[C, 1, 1]` (or
+    /// `[C]`) one in either operand order (squeeze-and-excitation). The IR's Mul is
+    /// `input · from`, `from` a layer: the per-channel operand, or for equal shapes the
+    /// previous layer's output if it is an operand, else the second operand if a layer's.
+    fn mul(&mut self, ctx: &Ctx, node: &'a NodeProto) -> Result<NodeOutcome, OnnxError> {
+        let (Value::Act(a), Value::Act(b)) = (self.value(ctx, node, 0)?, self.value(ctx, node, 1)?)
+        else {
+            return Err(ctx.unsupported(
+                "multiplies a channel selection, a shuffle or a padded tensor; a Mul of \
+                 activations is supported",
+            ));
+        };
+        let per_channel = |x: &[usize], y: &[usize]| match (x, y) {
+            ([c, _, _], [d, 1, 1]) | ([c, _, _], [d]) => c == d,
+            _ => false,
+        };
+        let last = self.layers.len().checked_sub(1);
+        // (operand index of the first, of the second)
+        let (i, j) =
+            if a.shape == b.shape {
+                match (a.layer, b.layer) {
+                    (Some(_), Some(_)) if a.layer == last => (1, 0),
+                    (_, Some(_)) => (0, 1),
+                    (Some(_), None) => (1, 0),
+                    (None, None) => return Err(ctx.unsupported(
+                        "multiplies the graph's input by itself; a Mul of which one operand is a \
+                         layer's output is supported",
+                    )),
+                }
+            } else if per_channel(&a.shape, &b.shape) {
+                (0, 1)
+            } else if per_channel(&b.shape, &a.shape) {
+                (1, 0)
+            } else {
+                return Err(ctx.unsupported(format!(
+                "multiplies shapes {:?} and {:?}; equal shapes, or [C, H, W] and a per-channel \
+                 [C, 1, 1], are supported",
+                a.shape, b.shape
+            )));
+            };
+        let (first, other) = if i == 0 { (a, b) } else { (b, a) };
+        let Some(from) = other.layer else {
+            return Err(ctx.unsupported(
+                "multiplies by the graph's input per channel; the per-channel operand must be a \
+                 layer's output",
+            ));
+        };
+        self.act_input(ctx, node, i)?;
+        self.act_input(ctx, node, j)?;
+        self.push(ctx, node, FloatLayer::Mul { from }, first.shape)
     }
 
     fn add(
@@ -3316,18 +3378,46 @@ mod tests {
             assert_eq!(g.nodes[2].outcome, NodeOutcome::FoldedInto { layer: 1 });
             assert_eq!(g.layer_node[1].name, "sig + mul");
         }
-        // The Sigmoid of another tensor, or one that something else reads: a Mul of two
-        // activations, refused.
-        let err = layers(silu("x", "s"), vec![]).unwrap_err();
-        assert!(err.to_string().starts_with("node mul (Mul"), "{err}");
+        // The Sigmoid of another tensor, or one that something else reads: an element-wise
+        // product of two activations, `input · from` with `from` the Sigmoid's layer.
+        let g = layers(silu("x", "s"), vec![]).unwrap();
+        assert!(matches!(g.layers[2], FloatLayer::Mul { from: 1 }));
+        assert_eq!(g.inputs[2], [0, 2]);
         let mut nodes = silu("r", "s");
         nodes.push(node("add", "Add", &["y", "s"], "z"));
         nodes.last_mut().unwrap().output = vec!["y2".into()];
         nodes[2].output = vec!["m".into()];
         nodes[3].input = vec!["m".into(), "s".into()];
         nodes[3].output = vec!["y".into()];
-        let err = layers(nodes, vec![]).unwrap_err();
-        assert!(err.to_string().starts_with("node mul (Mul"), "{err}");
+        let g = layers(nodes, vec![]).unwrap();
+        assert_eq!(function(&g, 1), F::Sigmoid);
+        assert!(matches!(g.layers[2], FloatLayer::Mul { from: 1 }));
+        assert_eq!(g.inputs[2], [1, 2]);
+    }
+
+    #[test]
+    fn mul_of_a_tensor_and_a_per_channel_tensor_broadcasts() {
+        // `[2, 2, 2]` times its global average `[2, 1, 1]`, in either operand order: the
+        // per-channel operand is `from`; a `[2, 2, 2]` times an `[8]` is refused.
+        for (a, b) in [("r", "g"), ("g", "r")] {
+            let nodes = vec![
+                node("relu", "Relu", &["x"], "r"),
+                node("pool", "GlobalAveragePool", &["r"], "g"),
+                node("mul", "Mul", &[a, b], "y"),
+            ];
+            let g = layers(nodes, vec![]).unwrap();
+            assert!(matches!(g.layers[2], FloatLayer::Mul { from: 1 }));
+            assert_eq!(g.inputs[2], [1, 2]);
+            assert_eq!(g.shapes[2], [2, 2, 2]);
+        }
+        let nodes = vec![
+            node("relu", "Relu", &["x"], "r"),
+            node("flatten", "Flatten", &["r"], "f"),
+            node("mul", "Mul", &["r", "f"], "y"),
+        ];
+        let err = layers(nodes, vec![]).unwrap_err().to_string();
+        assert!(err.starts_with("node mul (Mul"), "{err}");
+        assert!(err.contains("multiplies shapes [2, 2, 2] and [8]"), "{err}");
     }
 
     #[test]

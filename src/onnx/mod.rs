@@ -14,7 +14,9 @@
 //!    average pool over a power-of-two area, else a depthwise convolution of weights `1/k²`),
 //!    a zero Pad of the height and width (added to the padding of the Conv or pool that reads
 //!    it; before a MaxPool only on a non-negative input), Flatten, Reshape (as a
-//!    flatten, or dropped when it keeps the shape), Add of two activations (residual);
+//!    flatten, or dropped when it keeps the shape), Add of two activations (residual), Mul of
+//!    two activations (element-wise, or by a per-channel `[C, 1, 1]` operand in either order:
+//!    squeeze-and-excitation; `Mul(x, Sigmoid(x))` is fused into a SiLU first);
 //!    BatchNormalization and Add/Sub/Mul/Div of an activation and a scalar or per-channel
 //!    constant are a per-channel affine map, folded into the preceding Conv or Gemm/MatMul
 //!    when nothing else reads its output, else a depthwise 1×1 convolution; Dropout and
@@ -35,7 +37,8 @@
 //!    `f_w = ⌊log2((2^{W−1}−1) / max|w|)⌋` fraction bits per tensor, each activation the most
 //!    fraction bits `f` with `max|x| · 2^f ≤ 2^{B−1}−1` over the calibration set, biases are at
 //!    the accumulator scale `f_in + f_w`, and a layer's shift is `f_in + f_w − f_out`. The two
-//!    operands of a residual Add share one scale. Integer inference then runs on the calibration
+//!    operands of a residual Add share one scale; a Mul's output has its own, with shift
+//!    `f_a + f_b − f_out`. Integer inference then runs on the calibration
 //!    set, and a layer that overflows loses a fraction bit until none does.
 //!
 //! [`import`] (or [`import_with_external_data`] for a model with side files) returns the model
@@ -216,6 +219,7 @@ pub const SUPPORTED_OPS: &str =
 AveragePool (any window; non-power-of-two areas and zero padding as a depthwise convolution), \
 GlobalAveragePool, ReduceMean (over the height and width), Pad (zero, on the height and width, \
 before a Conv or pool), Flatten, Reshape (to a flatten or to the same shape), Add (residual), \
+Mul of two activations (element-wise, or by a per-channel [C, 1, 1] one: squeeze-and-excitation), \
 BatchNormalization, and Add/Sub/Mul/Div of an activation and a scalar or per-channel constant \
 (folded into a preceding Conv/Gemm/MatMul, else a depthwise 1x1 convolution), \
 Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, Gelu, SiLU as Mul(x, Sigmoid(x)) and \

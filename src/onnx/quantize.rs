@@ -8,7 +8,8 @@
 //! `max|x| · 2^f ≤ 2^{B−1} − 1` over the calibration outputs of its layers (float, max
 //! calibration: the IR has no saturation, so a value beyond the range would make inference
 //! fail rather than clip). Then `f_out ≤ f_in + f_w` (Conv2d, Dense), `f_out ≤ f_in + log2(k²)`
-//! (AvgPool2d) and `f_out ≤ f_in` (Add) are enforced by lowering `f_out` until they all hold,
+//! (AvgPool2d), `f_out ≤ f_in` (Add) and `f_out ≤ f_a + f_b` (Mul, its operands' scales) are
+//! enforced by lowering `f_out` until they all hold,
 //! so every shift `f_in + f_w − f_out` is non-negative. Finally integer inference runs on the
 //! calibration set; while a layer overflows (rounding can push a value just past the range),
 //! its variable loses one fraction bit.
@@ -22,7 +23,9 @@ use crate::layers::Dims;
 use crate::model::activation::{Function, MAX_FRAC_BITS, MAX_PARAM, PARAM_FRAC_BITS};
 use crate::model::validate::{max_abs, MAX_BIAS, MAX_BITS, MAX_SHIFT, MIN_BITS};
 use crate::model::{infer_output, AvgPool2d, Conv2d, Dense, InferenceError, Layer, Model};
-use crate::model::{Activation, Add, Concat, MaxPool2d, ModelError, Quantization, MAX_BIAS_BITS};
+use crate::model::{
+    Activation, Add, Concat, MaxPool2d, ModelError, Mul, Quantization, MAX_BIAS_BITS,
+};
 use crate::network::{plan::Plan, NetworkError, MAX_VARS};
 use crate::parallel;
 
@@ -161,6 +164,11 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
                 from: *from,
                 shift: 0,
             }),
+            FloatLayer::Mul { from } => Layer::Mul(Mul {
+                input: None,
+                from: *from,
+                shift: 0,
+            }),
             FloatLayer::Concat => Layer::Concat(Concat { inputs: Vec::new() }),
             FloatLayer::Activation(f) => {
                 let l = max_abs(options.activation_bits);
@@ -199,6 +207,7 @@ fn with_inputs(graph: &Graph, mut layers: Vec<Layer>) -> Vec<Layer> {
             | Layer::MaxPool2d(MaxPool2d { input, .. })
             | Layer::AvgPool2d(AvgPool2d { input, .. })
             | Layer::Add(Add { input, .. })
+            | Layer::Mul(Mul { input, .. })
             | Layer::Relu { input }
             | Layer::Activation(crate::model::Activation { input, .. })
             | Layer::Flatten { input } => *input = first,
@@ -364,10 +373,15 @@ impl Scales {
 
     /// Fraction bits of layer `i`'s (first) input tensor.
     fn input_frac(&self, graph: &Graph, i: usize) -> i32 {
+        self.tensor_frac(graph, i, 0)
+    }
+
+    /// Fraction bits of the `k`-th tensor layer `i` reads (the previous output when absent).
+    fn tensor_frac(&self, graph: &Graph, i: usize, k: usize) -> i32 {
         let t = graph
             .inputs
             .get(i)
-            .and_then(|r| r.first())
+            .and_then(|r| r.get(k))
             .copied()
             .unwrap_or(i);
         let var = t.checked_sub(1).map_or(0, |p| self.var_of[p]);
@@ -384,6 +398,8 @@ impl Scales {
             FloatLayer::Conv { .. } | FloatLayer::Dense { .. } => self.weight_frac[i],
             FloatLayer::AvgPool { size, .. } => Some(2 * size.trailing_zeros() as i32),
             FloatLayer::Add { .. } => Some(0),
+            // `f_out ≤ f_a + f_b`: the second operand's scale.
+            FloatLayer::Mul { .. } => Some(self.tensor_frac(graph, i, 1)),
             FloatLayer::Relu
             | FloatLayer::MaxPool(_)
             | FloatLayer::Flatten
@@ -468,6 +484,16 @@ fn model_error_text(graph: &Graph, e: &ModelError) -> String {
             "it adds shape {other:?} (node {}) to shape {previous:?}",
             node_of(graph, *from)
         ),
+        ModelError::MulShapeMismatch {
+            from,
+            other,
+            previous,
+            ..
+        } => format!(
+            "it multiplies shape {previous:?} by shape {other:?} (node {}); the second operand \
+             must have the first's shape or one value per channel",
+            node_of(graph, *from)
+        ),
         ModelError::InputNotEarlier { tensor, .. } => format!(
             "it reads {}, which is not an earlier tensor",
             tensor_text(graph, *tensor)
@@ -526,7 +552,8 @@ fn requantizes(layer: &FloatLayer) -> bool {
         FloatLayer::Conv { .. }
         | FloatLayer::Dense { .. }
         | FloatLayer::AvgPool { .. }
-        | FloatLayer::Add { .. } => true,
+        | FloatLayer::Add { .. }
+        | FloatLayer::Mul { .. } => true,
         FloatLayer::Activation(f) => !f.keeps_scale(),
         _ => false,
     }
@@ -713,6 +740,11 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
                 input: None,
                 from: *from,
                 shift: shift(0)?,
+            }),
+            FloatLayer::Mul { from } => Layer::Mul(Mul {
+                input: None,
+                from: *from,
+                shift: shift(scales.tensor_frac(graph, i, 1))?,
             }),
             FloatLayer::Concat => Layer::Concat(Concat { inputs: Vec::new() }),
             FloatLayer::Activation(f) => Layer::Activation(Activation {

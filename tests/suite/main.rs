@@ -12,6 +12,7 @@ mod layers;
 mod leakage;
 mod maxpool;
 mod model;
+mod mul;
 mod network;
 mod onnx;
 mod onnx_lowering;

@@ -43,6 +43,7 @@ fn oracle_input(layer: &Layer, i: usize) -> usize {
         Layer::MaxPool2d(m) => m.input,
         Layer::AvgPool2d(a) => a.input,
         Layer::Add(a) => a.input,
+        Layer::Mul(m) => m.input,
         Layer::Concat(c) => Some(c.inputs[0]),
         Layer::Activation(a) => a.input,
     };
@@ -154,6 +155,22 @@ fn oracle_layer(layer: &Layer, x: &T, tensors: &[T]) -> (Option<Vec<i64>>, T) {
                 None,
                 T {
                     shape: vec![channels, h, w],
+                    data,
+                },
+            )
+        }
+        Layer::Mul(zkcnn::model::Mul { from, shift, .. }) => {
+            // `other` has `x`'s entries, or one per channel of a `[c, h, w]` `x`.
+            let other = &tensors[*from + 1];
+            let per = x.data.len() / other.data.len();
+            let acc: Vec<i64> = (0..x.data.len())
+                .map(|i| x.data[i] * other.data[i / per])
+                .collect();
+            let data = acc.iter().map(|&a| oracle_round(a, *shift)).collect();
+            (
+                Some(acc),
+                T {
+                    shape: x.shape.clone(),
                     data,
                 },
             )

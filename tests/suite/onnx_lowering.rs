@@ -1243,11 +1243,17 @@ fn arithmetic_the_import_cannot_lower_is_refused() {
         let r = n.relu("relu", &c);
         (n, r)
     };
-    // Mul of two activations (squeeze-and-excitation, SiLU) needs a product layer.
+    // Mul of two activations of shapes neither equal nor per channel (a `[4, 6, 6]` and its
+    // flattening). (A Mul of two activations of one shape, or of a per-channel one, is a
+    // product layer: tests/suite/mul.rs.)
     let (mut n, r) = base(10);
-    n.add(node("square", "Mul", &[&r, &r], "y"));
-    let err = refused(&n, "square");
-    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+    n.add(node("flat", "Flatten", &[&r], "f"));
+    n.add(node("times_flat", "Mul", &[&r, "f"], "y"));
+    let err = refused(&n, "times_flat");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("multiplies shapes")),
+        "{err:?}"
+    );
     // A constant divided by an activation.
     let (mut n, r) = base(10);
     let two = scalar(&mut n, "two", 2.0);

@@ -42,6 +42,7 @@ enum Kind {
     Flatten,
     Concat,
     Activation,
+    Mul,
 }
 
 fn kind(step: &Step) -> Kind {
@@ -58,6 +59,7 @@ fn kind(step: &Step) -> Kind {
         Step::Flatten => Kind::Flatten,
         Step::Concat { .. } => Kind::Concat,
         Step::Activation { .. } => Kind::Activation,
+        Step::Mul { .. } => Kind::Mul,
     }
 }
 
@@ -265,6 +267,46 @@ impl Builder {
         )
     }
 
+    /// The element-wise product of the current tensor and layer `from`'s output (same shape).
+    fn mul(&mut self, from: usize) -> usize {
+        let s = self.shape.clone();
+        self.push(
+            Layer::Mul(zkcnn::model::Mul {
+                input: None,
+                from,
+                shift: 0,
+            }),
+            s,
+        )
+    }
+
+    /// Squeeze-and-excitation's product: a global average pool of the current `[c, h, h]`
+    /// tensor (layer `x`'s output), a 1×1 conv of it (`[c, 1, 1]`), then `x`'s output times
+    /// that per channel.
+    fn mul_channels(&mut self, x: usize) -> usize {
+        let [c, h, w] = self.shape[..] else {
+            unreachable!()
+        };
+        self.push(
+            Layer::AvgPool2d(AvgPool2d {
+                input: None,
+                size: h,
+                stride: h,
+                shift: 0,
+            }),
+            vec![c, 1, 1],
+        );
+        let scale = self.conv(c, 1);
+        self.push(
+            Layer::Mul(zkcnn::model::Mul {
+                input: Some(x + 1),
+                from: scale,
+                shift: 0,
+            }),
+            vec![c, h, w],
+        )
+    }
+
     /// The model, shifts calibrated on seeded inputs.
     fn finish(mut self, input: Vec<usize>) -> Model {
         let mut m = Model {
@@ -368,6 +410,7 @@ fn pair_model(
             b.relu()
         }
         (Kind::Concat, _) => unreachable!("built by the DAG models"),
+        (Kind::Mul, _) => unreachable!("built in tests/suite/mul.rs"),
         (Kind::Activation, 3) => {
             b.conv(4, 3);
             b.act(seed)
@@ -457,6 +500,126 @@ fn activation_pair_models() -> Vec<(Kind, Kind, Model)> {
         i += 1;
     }
     out
+}
+
+/// Models with an element-wise product (transparent proofs only, so apart from
+/// [`pair_models_at`], which the zero-knowledge sweeps share): every first kind of [`FIRSTS`]
+/// times an earlier tensor of its shape (the first kind's input for a rank-preserving kind, a
+/// ReLU of itself otherwise) and per channel (rank 3), and a product followed by every kind
+/// that can read it. The pair is (the product's, its reader's) or (the first kind's, the
+/// product's).
+fn mul_pair_models() -> Vec<(Kind, Kind, Model)> {
+    let mut out = Vec::new();
+    // `times`: the pair is (layer `a`'s kind, Mul), the product reading `a`'s output a step
+    // or three later; else (the product's kind, the next step's).
+    let mut push = |i: usize, times: bool, build: &dyn Fn(&mut Builder) -> usize| {
+        let seed = 700 + i as u64;
+        let input = vec![3, 12, 12];
+        let mut b = Builder::new(seed, input.clone(), [8, 5, 3][i % 3]);
+        let a = build(&mut b);
+        if i % 2 == 0 {
+            if b.shape.len() == 3 {
+                b.flatten();
+            }
+            b.dense(5);
+        }
+        let model = b.finish(input);
+        let plan = Plan::new(&model).unwrap();
+        let ka = kind(&plan.steps[a]);
+        let kb = if times {
+            Kind::Mul
+        } else {
+            kind(&plan.steps[a + 1])
+        };
+        out.push((ka, kb, model));
+    };
+    let mut i = 0;
+    // Every first kind, then a product of its output and a ReLU of it (same shape), and for
+    // rank 3 per channel.
+    for &first in FIRSTS.iter() {
+        push(i, true, &|b: &mut Builder| {
+            let (model, a) = pair_model(first, "relu", false, 700 + i as u64, b.weight_bits);
+            b.layers = model.layers[..=a].to_vec();
+            b.shape = model.validate().unwrap()[a].clone();
+            b.relu();
+            b.mul(a);
+            a
+        });
+        i += 1;
+        if first.1 == 3 {
+            push(i, true, &|b: &mut Builder| {
+                let (model, a) = pair_model(first, "relu", false, 700 + i as u64, b.weight_bits);
+                b.layers = model.layers[..=a].to_vec();
+                b.shape = model.validate().unwrap()[a].clone();
+                b.mul_channels(a);
+                a
+            });
+            i += 1;
+        }
+    }
+    // A product (per channel) followed by every kind that can read it.
+    for second in seconds(3) {
+        push(i, false, &|b: &mut Builder| {
+            let x = b.conv(4, 3);
+            let m = b.mul_channels(x);
+            match second {
+                "conv" => b.conv(2, 2),
+                "dwconv" => {
+                    let c = b.shape[0];
+                    b.gconv(c, 3, c, 1)
+                }
+                "avgpool" => b.avgpool(),
+                "maxpool" => b.maxpool(),
+                "maxpoolw" => b.maxpool_window(3, 2, 0, true),
+                "add" => b.add(x),
+                "relu" => b.relu(),
+                "flatten" => b.flatten(),
+                _ => unreachable!(),
+            };
+            m
+        });
+        i += 1;
+    }
+    out
+}
+
+/// The pairs with a product that [`mul_pair_models`] must cover.
+const MUL_PAIRS: [(Kind, Kind); 13] = [
+    (Kind::Conv, Kind::Mul),
+    (Kind::GroupedConv, Kind::Mul),
+    (Kind::Dense, Kind::Mul),
+    (Kind::MaxPool, Kind::Mul),
+    (Kind::Add, Kind::Mul),
+    (Kind::Flatten, Kind::Mul),
+    (Kind::Mul, Kind::Conv),
+    (Kind::Mul, Kind::MaxPool),
+    (Kind::Mul, Kind::MaxPoolWindow),
+    (Kind::Mul, Kind::AvgPool),
+    (Kind::Mul, Kind::Add),
+    (Kind::Mul, Kind::FusedRelu),
+    (Kind::Mul, Kind::Flatten),
+];
+
+/// Every model with a product rejects every single-entry edit of every advice part and derived
+/// output, real and padded positions, and of the multiplicities (as [`every_edit_is_caught`]
+/// does for the other kinds); Goldilocks, and BN254 on every fifth model.
+#[test]
+fn mul_pairs_reject_every_edit() {
+    let models = mul_pair_models();
+    let pairs: BTreeSet<(Kind, Kind)> = models.iter().map(|(a, b, _)| (*a, *b)).collect();
+    for p in MUL_PAIRS {
+        assert!(pairs.contains(&p), "{p:?} not covered: {pairs:?}");
+    }
+    let mut tried = 0;
+    for (i, (_, _, model)) in models.iter().enumerate() {
+        tried += if i % 5 == 4 {
+            every_edit_is_caught::<Bn254Fr, Bn254Fr>(model, i as u64)
+        } else {
+            every_edit_is_caught::<G, G2>(model, i as u64)
+        };
+    }
+    eprintln!("{tried} cheating proofs");
+    assert!(tried > 500, "{tried} cheating proofs");
 }
 
 /// A committed model, its checked commitment and an input.
@@ -556,9 +719,14 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
 
 /// Positions to edit in a tensor of `dims`: a real entry at an odd row and column (3-D), one
 /// at an even row and column or the last real entry, and a padded entry if there is one.
+/// (A `[c, 1, 1]` tensor, which has no odd row, takes a random and the last real entry.)
 fn positions(dims: &zkcnn::layers::Dims, rng: &mut StdRng) -> Vec<usize> {
     let mut out = Vec::new();
-    if let [c, h, w] = dims.shape[..] {
+    let grid = match dims.shape[..] {
+        [c, h, w] if h >= 2 && w >= 2 => Some((c, h, w)),
+        _ => None,
+    };
+    if let Some((c, h, w)) = grid {
         let odd = |rng: &mut StdRng, n: usize| 2 * rng.gen_range(0..n / 2) + 1;
         let even = |rng: &mut StdRng, n: usize| 2 * rng.gen_range(0..n.div_ceil(2));
         let at = [rng.gen_range(0..c), odd(rng, h), odd(rng, w)];
