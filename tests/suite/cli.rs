@@ -3158,53 +3158,25 @@ fn input_divisor_reads_raw_pixels() {
             assert!(out.starts_with("valid"), "{input} {proof}: {out}");
         }
     }
+    let verify_raw = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "a.json",
+            "c.bin",
+            "raw.npy",
+            "ls.npy",
+            "raw.proof",
+        ];
+        args.extend(extra);
+        zkcnn(&dir, &args)
+    };
     // Without the divisor, the raw pixels are integers used as they are: out of range.
-    fails(
-        zkcnn(
-            &dir,
-            &[
-                "verify",
-                "a.json",
-                "c.bin",
-                "raw.npy",
-                "ls.npy",
-                "raw.proof",
-            ],
-        ),
-        &["invalid input", "raw.npy"],
-    );
+    fails(verify_raw(&[]), &["invalid input", "raw.npy"]);
     // With another divisor, other inputs: the proof does not verify.
-    fails(
-        zkcnn(
-            &dir,
-            &[
-                "verify",
-                "a.json",
-                "c.bin",
-                "raw.npy",
-                "ls.npy",
-                "raw.proof",
-                "--input-divisor",
-                "128",
-            ],
-        ),
-        &["raw.proof"],
-    );
+    fails(verify_raw(&["--input-divisor", "128"]), &["raw.proof"]);
     for d in ["0", "-1", "nan"] {
-        let flag = format!("--input-divisor={d}");
         usage_error(
-            zkcnn(
-                &dir,
-                &[
-                    "verify",
-                    "a.json",
-                    "c.bin",
-                    "raw.npy",
-                    "ls.npy",
-                    "raw.proof",
-                    &flag,
-                ],
-            ),
+            verify_raw(&[&format!("--input-divisor={d}")]),
             &["--input-divisor must be a positive number"],
         );
     }

@@ -879,6 +879,18 @@ fn conv_of(m: &mut Model) -> &mut Conv2d {
     }
 }
 
+/// `bias_bits = 12`, every bias clamped into `[−2048, 2047]`.
+fn twelve_bit_biases(m: &mut Model) {
+    m.bias_bits = 12;
+    for l in &mut m.layers {
+        if let Layer::Conv2d(Conv2d { bias, .. }) | Layer::Dense(Dense { bias, .. }) = l {
+            for b in bias {
+                *b = (*b).clamp(-2048, 2047);
+            }
+        }
+    }
+}
+
 fn dense_of(m: &mut Model) -> &mut Dense {
     match &mut m.layers[4] {
         Layer::Dense(d) => d,
@@ -1160,13 +1172,7 @@ fn validation_errors() {
     // A model's `bias_bits = β` narrows the range to `[−2^{β−1}, 2^{β−1})`, both ends checked.
     assert_eq!(
         err_of(|m| {
-            m.bias_bits = 12;
-            for b in &mut conv_of(m).bias {
-                *b = (*b).clamp(-2048, 2047);
-            }
-            for b in &mut dense_of(m).bias {
-                *b = (*b).clamp(-2048, 2047);
-            }
+            twelve_bit_biases(m);
             dense_of(m).bias[1] = 2048;
         }),
         ModelError::BiasOutOfRange {
@@ -1180,13 +1186,7 @@ fn validation_errors() {
     );
     assert_eq!(
         err_of(|m| {
-            m.bias_bits = 12;
-            for b in &mut conv_of(m).bias {
-                *b = (*b).clamp(-2048, 2047);
-            }
-            for b in &mut dense_of(m).bias {
-                *b = (*b).clamp(-2048, 2047);
-            }
+            twelve_bit_biases(m);
             conv_of(m).bias[0] = -2049;
         }),
         ModelError::BiasOutOfRange {
