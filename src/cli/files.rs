@@ -477,7 +477,8 @@ pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<I
         (Some(d), Some(q)) => Some((d, q)),
         (Some(_), None) => {
             return Err(CliError::Usage(
-                "--input-divisor needs a model with quantization (an ONNX import): this                  model's inputs are integers used as they are"
+                "--input-divisor needs a model with quantization (an ONNX import): this \
+                 model's inputs are integers used as they are"
                     .into(),
             ))
         }

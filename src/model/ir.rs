@@ -543,13 +543,11 @@ impl Model {
             })
             .sum()
     }
-}
 
-impl Model {
-    /// The biases' range `[−2^{β−1}, 2^{β−1} − 1]` for `β = bias_bits` (clamped to `1..=32`).
+    /// The biases' range `[−2^{β−1}, 2^{β−1} − 1]` for `β = bias_bits` (clamped to `1..=32`):
+    /// two's complement, as the weights' ([`weight_range`](super::validate::weight_range)).
     pub fn bias_range(&self) -> (i64, i64) {
-        let half = 1i64 << (self.bias_bits.clamp(1, MAX_BIAS_BITS) - 1);
-        (-half, half - 1)
+        super::validate::weight_range(self.bias_bits.clamp(1, MAX_BIAS_BITS))
     }
 
     /// The fewest bias bits `β ≥ 2` that hold every bias of the model (at most 32 when every

@@ -122,7 +122,7 @@ pub struct Bias {
 impl Bias {
     /// `2^{β−1}`, the offset the limbs add to a bias.
     pub fn offset(&self) -> i64 {
-        1i64 << (self.bits.clamp(1, 63) - 1)
+        -weight_range(self.bits).0
     }
 
     /// The limbs of `b + 2^{β−1}` for a bias `b` (a valid model's, so in `[−2^{β−1}, 2^{β−1})`).
