@@ -416,7 +416,7 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
         let (w, _) = witness::<F, E>(model, &single, input, None).map_err(|e| e.at_input(i))?;
         singles.push(w);
     }
-    let mut w = concat_witness::<F, E>(&base, &singles, n, None)?;
+    let mut w = concat_witness::<F, E>(&base, &singles, |j| slot(j, n), None)?;
     drop(singles);
     let logits = w.ints.get(ap.last).cloned().unwrap_or_default();
     let mut aw = AccuracyWitness::new(logits, ap.classes, 1 << ap.class_vars, labels, ap.shift);
@@ -477,7 +477,7 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
     };
     let mut trusting = Trusting;
     let cheat: Option<&mut dyn Cheat<F, E>> = if cheating { Some(&mut trusting) } else { None };
-    let proof = prove_witness(&plan, committed, &w, &mut t, cheat, &mut lap, Some(&rel))?;
+    let proof = prove_witness(&plan, committed, w, &mut t, cheat, &mut lap, Some(&rel))?;
     Ok(AccuracyProof {
         count: n as u64,
         correct: aw.correct,

@@ -96,8 +96,9 @@ pub fn prove_batch_timed<F: BaseField + FftField, E: ExtField<F>>(
     prove_batch_inner(model, committed, inputs, phases, None)
 }
 
-/// The batch prover; with `cheat = Some((k, c))`, input `k`'s witness takes `c`'s edits (and
-/// the batch's range multiplicities too).
+/// The batch prover; with `cheat = Some((k, c))`, slot `k`'s witness takes `c`'s edits (and
+/// the batch's range multiplicities too): input `k`'s for `k < n`, else only padded slot `k`'s
+/// copy of input 0.
 pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
     committed: &CommittedModel<F, E>,
@@ -134,7 +135,28 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
         singles.push(w);
         outputs.push(out);
     }
-    let w = concat_witness(&plan, &singles, n, cheat.as_mut().map(|(_, c)| &mut **c))?;
+    // A padded slot's edit: its own copy of input 0's witness, at `singles[n]`.
+    let mut edited_pad = None;
+    if let Some((k, c)) = &mut cheat {
+        if *k >= n {
+            let (w, _) = witness::<F, E>(model, &single, &inputs[0], Some(&mut **c))?;
+            singles.push(w);
+            edited_pad = Some(*k);
+        }
+    }
+    let source = |j: usize| {
+        if Some(j) == edited_pad {
+            n
+        } else {
+            slot(j, n)
+        }
+    };
+    let w = concat_witness(
+        &plan,
+        &singles,
+        source,
+        cheat.as_mut().map(|(_, c)| &mut **c),
+    )?;
     drop(singles);
     lap("inference and witness");
     let flat =
@@ -151,7 +173,7 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
     let proof = prove_witness(
         &plan,
         committed,
-        &w,
+        w,
         &mut t,
         cheat.map(|(_, c)| c),
         &mut lap,
@@ -167,24 +189,25 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
 }
 
 /// The batch's witness: every tensor, advice segment and range column the `2^b` slots'
-/// tables one after the other (slot `j ≥ n` input 0's), and the range multiplicities of the
-/// batch's columns.
+/// tables one after the other (slot `j`'s from `singles[source(j)]`: [`slot`] — a padded slot
+/// `j ≥ n` input 0's — except for a cheating prover's edited padded slot), and the range
+/// multiplicities of the batch's columns.
 pub(super) fn concat_witness<F: BaseField, E>(
     plan: &Plan,
     singles: &[Witness<F>],
-    n: usize,
+    source: impl Fn(usize) -> usize,
     cheat: Option<&mut (dyn Cheat<F, E> + '_)>,
 ) -> Result<Witness<F>, NetworkError> {
     let slots = 1usize << plan.batch_vars;
     let join = |part: &dyn Fn(&Witness<F>) -> &[F]| -> Vec<F> {
         (0..slots)
-            .flat_map(|j| part(&singles[slot(j, n)]).iter().copied())
+            .flat_map(|j| part(&singles[source(j)]).iter().copied())
             .collect()
     };
     let ints = (0..plan.dims.len())
         .map(|t| {
             (0..slots)
-                .flat_map(|j| singles[slot(j, n)].ints[t].iter().copied())
+                .flat_map(|j| singles[source(j)].ints[t].iter().copied())
                 .collect()
         })
         .collect();

@@ -104,7 +104,8 @@ pub fn prove_edited<F: BaseField + FftField, E: ExtField<F>>(
 }
 
 /// The batch prover's [`prove_edited`]: proves `model` on the batch `inputs` with
-/// `after_layer(l, witness)` called on input `edited`'s witness (a single input's plan:
+/// `after_layer(l, witness)` called on slot `edited`'s witness (input `edited`'s; for
+/// `edited ≥ inputs.len()`, only padded slot `edited`'s copy of input 0; a single input's plan:
 /// `Plan::batched(model, column_vars, 0)`) once each layer's is computed, and `multiplicities`
 /// on the batch's range multiplicities; everything else honest. Returns the outputs the edited
 /// witness leads to, and the proof.

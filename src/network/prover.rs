@@ -1054,7 +1054,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
         &input_flat,
         &output_flat,
     );
-    let proof = prove_witness(&plan, committed, &w, &mut t, cheat, &mut lap, None)?;
+    let proof = prove_witness(&plan, committed, w, &mut t, cheat, &mut lap, None)?;
     Ok((output, proof))
 }
 
@@ -1064,7 +1064,7 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
 pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     plan: &Plan,
     committed: &CommittedModel<F, E>,
-    w: &Witness<F>,
+    mut w: Witness<F>,
     t: &mut Transcript,
     mut cheat: Option<&mut dyn Cheat<F, E>>,
     lap: &mut dyn FnMut(&'static str),
@@ -1080,7 +1080,14 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     t.append_message(b"advice-commitment", &advice_commitment.root);
     lap("advice commitment");
 
-    let tensors: Vec<Vec<F>> = w.ints.iter().map(|v| to_field(v)).collect();
+    // Taken out of the witness so that each is freed once used (peak memory): the integer
+    // tensors once in the field, the range and lookup columns after their arguments.
+    let tensors: Vec<Vec<F>> = std::mem::take(&mut w.ints)
+        .into_iter()
+        .map(|v| to_field(&v))
+        .collect();
+    let columns = std::mem::take(&mut w.columns);
+    let lookup_columns = std::mem::take(&mut w.lookup_columns);
     let n_t = plan.dims.len();
     let mut ctx = Ctx {
         plan,
@@ -1112,7 +1119,7 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     }
     lap("layer protocols");
     // Range check.
-    let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
+    let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
     let mseg = plan.multiplicities_segment();
     let range_prove = if cheating {
         crate::range::prove_trusting::<F, E>
@@ -1121,6 +1128,8 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     };
     let (range, claims) = range_prove(&refs, plan.table_bits as usize, &w.advice[mseg], ctx.t)
         .map_err(NetworkError::Range)?;
+    drop(refs);
+    drop(columns);
     for (c, claim) in plan.columns.iter().zip(&claims.columns) {
         for &(op, _) in &c.terms {
             ctx.eval_operand(op, &claim.point);
@@ -1132,7 +1141,7 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     let lookup = match &plan.lookup {
         None => None,
         Some(lk) => {
-            let refs: Vec<&[F]> = w.lookup_columns.iter().map(Vec::as_slice).collect();
+            let refs: Vec<&[F]> = lookup_columns.iter().map(Vec::as_slice).collect();
             let m = &w.advice[lk.multiplicities];
             let (proof, claims) = if cheating {
                 crate::range::lookup::prove_trusting::<F, E>(&refs, &w.lookup_table, m, ctx.t)
@@ -1156,6 +1165,8 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
         ctx.window_views(l);
     }
     lap("range check");
+    drop(lookup_columns);
+    ctx.tensors = Vec::new();
     // Claims on the packed tables become claims on their columns (the same claims when a table
     // is one column), with the column values sent where a claim spans several columns.
     let model_claims = std::mem::take(&mut ctx.model_claims);
@@ -1183,6 +1194,8 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
         convs,
         ..
     } = ctx;
+    // The advice is in the commitment's data from here on.
+    drop(w);
     // One joint opening of the model (when it has weights) and the advice commitment: the one
     // with more variables first.
     let model_part = (!model_claims.is_empty()).then(|| basefold::Part {

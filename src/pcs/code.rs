@@ -22,7 +22,7 @@
 //! bit-reversal pass).
 
 use crate::field::{lift, BaseField, ExtField};
-use crate::parallel::{collect_indexed, for_each_fixed_chunk_mut, join, join_chunks};
+use crate::parallel::{collect_indexed, for_each_fixed_chunk_mut, join, join_chunks, map_reduce};
 use ark_ff::{FftField, Field, PrimeField};
 
 /// The field cannot hold a domain of the size asked for.
@@ -218,6 +218,11 @@ pub fn encode_evals<F: FftField>(evals: &[F], rate_bits: usize) -> Result<Vec<F>
     let m = evals.len();
     let log_n = m.trailing_zeros() as usize + rate_bits;
     root::<F>(log_n)?;
+    // The zero table's codeword is zero: no transform (a packed table's last columns are
+    // often all padding).
+    if map_reduce(m, |r| evals[r].iter().all(|x| x.is_zero()), |a, b| a && b) {
+        return Ok(vec![F::ZERO; m << rate_bits]);
+    }
     let mut coeffs = collect_indexed(m, |i| evals[i]);
     evals_to_coeffs(&mut coeffs);
     encode(&coeffs, rate_bits)
@@ -602,6 +607,27 @@ mod tests {
     #[test]
     fn encoding_and_folding_bn254() {
         check::<Bn254Fr, Bn254Fr>(2);
+    }
+
+    /// The zero table's shortcut gives the transform's codeword, and only the zero table takes
+    /// it (one nonzero entry anywhere, in either parallel half, goes through the transform).
+    #[test]
+    fn zero_tables_encode_to_zero() {
+        for n in [0usize, 3, 13] {
+            let zero = vec![Goldilocks::from(0u64); 1 << n];
+            let code = encode_evals(&zero, 2).unwrap();
+            assert_eq!(code, encode(&zero, 2).unwrap());
+            assert!(code.iter().all(|&x| x == zero[0]) && code.len() == 4 << n);
+            for at in [0, (1 << n) - 1] {
+                let mut one = zero.clone();
+                one[at] = Goldilocks::from(1u64);
+                let mut coeffs = one.clone();
+                evals_to_coeffs(&mut coeffs);
+                let code = encode_evals(&one, 2).unwrap();
+                assert_eq!(code, encode(&coeffs, 2).unwrap());
+                assert!(code.iter().any(|&x| x != zero[0]));
+            }
+        }
     }
 
     #[test]

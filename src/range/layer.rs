@@ -29,7 +29,7 @@
 //!   `q0·q1 = α² − α(c0 + c1) + c0·c1`), and the columns tree (numerators all 1) keeps only
 //!   `[q0, q1]` per entry.
 
-use super::prover::Leaves;
+use super::prover::{Leaves, Parents};
 use super::Halves;
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::parallel::{collect_indexed, map_reduce, map_reduce_chunks_mut, num_threads};
@@ -115,6 +115,8 @@ impl<E: MulAcc> Entry<E> for [E; 2] {
 pub(crate) enum Child<'a, F: Clone, E> {
     /// Entries `[p0, q0, p1, q1]`.
     Layer(Vec<[E; 4]>),
+    /// The leaves' parents, recomputed from the leaves (never stored whole).
+    Parents(Parents<'a, F, E>),
     /// Base-field leaves.
     Leaves(&'a Leaves<'a, F>),
 }
@@ -203,12 +205,22 @@ pub(crate) fn merge2<E: MulAcc>(a: [E::Acc; 2], b: [E::Acc; 2]) -> [E::Acc; 2] {
 
 /// `[h(0), X² coefficient of h]` over the pairs `(t[2i], t[2i + 1])`.
 fn table_sums<E: MulAcc, T: Entry<E>>(t: &[T], w: &Weights<E>, lambda: &E) -> [E; 2] {
+    entry_sums(t.len() / 2, w, lambda, |i| t[i])
+}
+
+/// [`table_sums`] over `pairs` pairs of entries given by `entry`.
+fn entry_sums<E: MulAcc, T: Entry<E>>(
+    pairs: usize,
+    w: &Weights<E>,
+    lambda: &E,
+    entry: impl Fn(usize) -> T + Sync,
+) -> [E; 2] {
     let acc = map_reduce(
-        t.len() / 2,
+        pairs,
         |range| {
             w.sum::<2>(
                 range,
-                |acc, e, i| T::sums(acc, e, &t[2 * i], &t[2 * i + 1], lambda),
+                |acc, e, i| T::sums(acc, e, &entry(2 * i), &entry(2 * i + 1), lambda),
                 |v| T::finish(v, lambda),
             )
         },
@@ -417,6 +429,19 @@ pub(crate) fn prove_rounds<'a, F: BaseField, E: ExtField<F>>(
     rounds.zk = zk;
     let halves = match child {
         Child::Layer(table) => rounds_on_table(table, 0, &weights, &mut rounds, t),
+        Child::Parents(parents) => {
+            // Round 0 on entries computed from the leaves, then the folded table (half the
+            // layer) is stored.
+            let w = &weights[0];
+            let entry = |i: usize| parents.entry(i);
+            let s = entry_sums(parents.len() / 2, w, &lambda, entry);
+            let at_one = rounds.needs_at_one(0).then(|| sum_at_one(w, lambda, entry));
+            let rho = rounds.round(0, s, at_one, t);
+            let table: Vec<[E; 4]> = collect_indexed(parents.len() / 2, |i| {
+                <[E; 4]>::fold(&entry(2 * i), &entry(2 * i + 1), &rho)
+            });
+            rounds_on_table(table, 1, &weights, &mut rounds, t)
+        }
         Child::Leaves(leaves) => {
             let den = &leaves.den;
             let w = &weights[0];
@@ -582,6 +607,7 @@ mod tests {
     ) -> Vec<Mle<F, E>> {
         let full: Vec<[E; 4]> = match child {
             Child::Layer(l) => l.clone(),
+            Child::Parents(p) => (0..p.len()).map(|i| p.entry(i)).collect(),
             Child::Leaves(leaves) => (0..leaves.den.len() / 2)
                 .map(|i| {
                     let num = |j: usize| leaves.num.as_ref().map_or(F::ONE, |n| n[j]);
@@ -641,7 +667,7 @@ mod tests {
     fn check<F: BaseField, E: ExtField<F>>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
         for k in 1..8 {
-            for kind in 0..3 {
+            for kind in 0..5 {
                 for zero_at in [None, Some(0), Some(k - 1)] {
                     let mut point: Vec<E> = (0..k).map(|_| E::rand(&mut rng)).collect();
                     if let Some(z) = zero_at {
@@ -649,11 +675,18 @@ mod tests {
                     }
                     let lambda = E::rand(&mut rng);
                     let alpha = E::rand(&mut rng);
+                    // Kinds: a stored layer; leaves with and without numerators; the
+                    // parents of leaves with and without numerators.
                     let n = 1usize << (k + 1);
-                    let den: Vec<F> = (0..n).map(|_| F::from(rng.gen_range(0..50u64))).collect();
-                    let num: Vec<F> = (0..n).map(|_| F::from(rng.gen_range(0..50u64))).collect();
+                    let leaves_len = if kind >= 3 { 2 * n } else { n };
+                    let den: Vec<F> = (0..leaves_len)
+                        .map(|_| F::from(rng.gen_range(0..50u64)))
+                        .collect();
+                    let num: Vec<F> = (0..leaves_len)
+                        .map(|_| F::from(rng.gen_range(0..50u64)))
+                        .collect();
                     let leaves = Leaves {
-                        num: (kind == 1).then_some(Cow::Owned(num)),
+                        num: (kind == 1 || kind == 3).then_some(Cow::Owned(num)),
                         den: Cow::Owned(den),
                     };
                     let c = match kind {
@@ -662,7 +695,8 @@ mod tests {
                                 .map(|_| [0; 4].map(|_| E::rand(&mut rng)))
                                 .collect(),
                         ),
-                        _ => Child::Leaves(&leaves),
+                        1 | 2 => Child::Leaves(&leaves),
+                        _ => Child::Parents(Parents::new(&leaves, alpha)),
                     };
                     let mut t1 = Transcript::new(b"layer");
                     let (proof, r, halves, claim) =

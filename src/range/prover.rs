@@ -287,8 +287,8 @@ pub(crate) fn prove_layout<F: BaseField, E: ExtField<F>>(
 ) -> (Proof<E>, RangeClaims<E>) {
     let alpha: E = begin(transcript, layout);
     let (column_leaves, table_leaves) = leaves_with(layout, columns, m, values);
-    let column_layers = build_layers(&column_leaves, alpha);
-    let table_layers = build_layers(&table_leaves, alpha);
+    let column_layers = build_upper_layers(&column_leaves, alpha);
+    let table_layers = build_upper_layers(&table_leaves, alpha);
     let column_root = root(&column_leaves, &column_layers, alpha);
     let table_root = root(&table_leaves, &table_layers, alpha);
     column_root.absorb(transcript, b"range-root");
@@ -374,51 +374,40 @@ pub(crate) fn build_layers<F: BaseField, E: ExtField<F>>(
     leaves: &Leaves<F>,
     alpha: E,
 ) -> Vec<Vec<[E; 4]>> {
+    let mut layers = build_upper_layers(leaves, alpha);
+    if leaves.vars() >= 2 {
+        let parents = Parents::new(leaves, alpha);
+        layers.push(collect_indexed(parents.len(), |i| parents.entry(i)));
+    }
+    layers
+}
+
+/// Layers `1 … n − 2` of a tree, as [`build_layers`] gives them: every layer but the leaves'
+/// parents, which the prover recomputes from the leaves when it needs them
+/// ([`Child::Parents`]); they would be half of the tree's memory.
+pub(crate) fn build_upper_layers<F: BaseField, E: ExtField<F>>(
+    leaves: &Leaves<F>,
+    alpha: E,
+) -> Vec<Vec<[E; 4]>> {
     let n = leaves.vars();
-    let mut layers: Vec<Vec<[E; 4]>> = Vec::with_capacity(n.saturating_sub(1));
-    if n < 2 {
+    let mut layers: Vec<Vec<[E; 4]>> = Vec::with_capacity(n.saturating_sub(2));
+    if n < 3 {
         return layers;
     }
-    let alpha2 = alpha.square();
-    let den = &leaves.den;
-    // Parents of leaves, in F as far as possible:
-    //   p = α(n0 + n1) − (n0·c1 + n1·c0),   q = α² − α(c0 + c1) + c0·c1.
-    let q = |c0: F, c1: F| alpha2 + E::add_base_mul_base(&(c0 * c1), &alpha, &-(c0 + c1));
-    let first: Vec<[E; 4]> = match &leaves.num {
-        None => {
-            let two = F::from(2u64);
-            let node = |j: usize| {
-                let (c0, c1) = (den[2 * j], den[2 * j + 1]);
-                (E::add_base_mul_base(&-(c0 + c1), &alpha, &two), q(c0, c1))
-            };
-            collect_indexed(den.len() / 4, |i| {
-                let ((p0, q0), (p1, q1)) = (node(2 * i), node(2 * i + 1));
-                [p0, q0, p1, q1]
-            })
-        }
-        Some(num) => {
-            let node = |j: usize| {
-                let (c0, c1) = (den[2 * j], den[2 * j + 1]);
-                let (n0, n1) = (num[2 * j], num[2 * j + 1]);
-                (
-                    E::add_base_mul_base(&-(n0 * c1 + n1 * c0), &alpha, &(n0 + n1)),
-                    q(c0, c1),
-                )
-            };
-            collect_indexed(den.len() / 4, |i| {
-                let ((p0, q0), (p1, q1)) = (node(2 * i), node(2 * i + 1));
-                [p0, q0, p1, q1]
-            })
-        }
+    let node = |[p0, q0, p1, q1]: [E; 4]| {
+        (
+            E::add_mul_fast(&E::mul_fast(&p0, &q1), &p1, &q0),
+            E::mul_fast(&q0, &q1),
+        )
     };
+    let parents = Parents::new(leaves, alpha);
+    // Layer n − 2 from the leaves' parents, computed on the fly.
+    let first = collect_indexed(parents.len() / 2, |i| {
+        let ((p0, q0), (p1, q1)) = (node(parents.entry(2 * i)), node(parents.entry(2 * i + 1)));
+        [p0, q0, p1, q1]
+    });
     layers.push(first);
     while let Some(child) = layers.last().filter(|l| l.len() > 1) {
-        let node = |[p0, q0, p1, q1]: [E; 4]| {
-            (
-                E::add_mul_fast(&E::mul_fast(&p0, &q1), &p1, &q0),
-                E::mul_fast(&q0, &q1),
-            )
-        };
         let parent = collect_indexed(child.len() / 2, |i| {
             let ((p0, q0), (p1, q1)) = (node(child[2 * i]), node(child[2 * i + 1]));
             [p0, q0, p1, q1]
@@ -429,17 +418,65 @@ pub(crate) fn build_layers<F: BaseField, E: ExtField<F>>(
     layers
 }
 
+/// The layer above the leaves (layer `n − 1`), computed from the leaves entry by entry: node
+/// `j` is `p = α(n0 + n1) − (n0·c1 + n1·c0)`, `q = α² − α(c0 + c1) + c0·c1` over leaves
+/// `2j, 2j + 1` (numerators 1: `p = 2α − (c0 + c1)`), in `F` as far as possible.
+pub(crate) struct Parents<'a, F: Clone, E> {
+    leaves: &'a Leaves<'a, F>,
+    alpha: E,
+    alpha2: E,
+}
+
+impl<'a, F: BaseField, E: ExtField<F>> Parents<'a, F, E> {
+    pub(crate) fn new(leaves: &'a Leaves<'a, F>, alpha: E) -> Self {
+        Self {
+            leaves,
+            alpha,
+            alpha2: alpha.square(),
+        }
+    }
+
+    /// Entries (`2^{n−2}`).
+    pub(crate) fn len(&self) -> usize {
+        self.leaves.den.len() / 4
+    }
+
+    /// Node `j`'s `(p, q)`.
+    #[inline(always)]
+    fn node(&self, j: usize) -> (E, E) {
+        let den = &self.leaves.den;
+        let (c0, c1) = (den[2 * j], den[2 * j + 1]);
+        let q = self.alpha2 + E::add_base_mul_base(&(c0 * c1), &self.alpha, &-(c0 + c1));
+        let p = match &self.leaves.num {
+            None => E::add_base_mul_base(&-(c0 + c1), &self.alpha, &F::from(2u64)),
+            Some(num) => {
+                let (n0, n1) = (num[2 * j], num[2 * j + 1]);
+                E::add_base_mul_base(&-(n0 * c1 + n1 * c0), &self.alpha, &(n0 + n1))
+            }
+        };
+        (p, q)
+    }
+
+    /// Entry `i`: `[p(2i), q(2i), p(2i + 1), q(2i + 1)]`.
+    #[inline(always)]
+    pub(crate) fn entry(&self, i: usize) -> [E; 4] {
+        let ((p0, q0), (p1, q1)) = (self.node(2 * i), self.node(2 * i + 1));
+        [p0, q0, p1, q1]
+    }
+}
+
 /// Layer 1's two entries.
 pub(crate) fn root<F: BaseField, E: ExtField<F>>(
     leaves: &Leaves<F>,
     layers: &[Vec<[E; 4]>],
     alpha: E,
 ) -> Halves<E> {
-    match layers.first() {
-        Some(l) => {
-            let [p0, q0, p1, q1] = l[0];
-            Halves { p0, p1, q0, q1 }
-        }
+    let first = match layers.first() {
+        Some(l) => Some(l[0]),
+        None => (leaves.vars() == 2).then(|| Parents::new(leaves, alpha).entry(0)),
+    };
+    match first {
+        Some([p0, q0, p1, q1]) => Halves { p0, p1, q0, q1 },
         None => Halves {
             p0: lift(leaves.num(0)),
             p1: lift(leaves.num(1)),
@@ -465,14 +502,16 @@ fn prove_tree<F: BaseField, E: ExtField<F>>(
     let mut values = root.at(mu);
     let mut point = vec![mu];
     let mut proofs = Vec::with_capacity(n.saturating_sub(1));
-    // Layer d + 1 (the child of the layer-d claim) for d = 1 … n − 1; each is consumed (folded
-    // in place) by its reduction.
+    // Layer d + 1 (the child of the layer-d claim) for d = 1 … n − 1; each stored layer is
+    // consumed (folded in place) by its reduction; the leaves' parents (layer n − 1) are
+    // recomputed from the leaves.
     let mut children = layers.into_iter().skip(1);
-    for _ in 1..n {
+    for d in 1..n {
         let lambda: E = t.challenge_field(b"range-lambda");
         let claim = values.0 + lambda * values.1;
         let child = match children.next() {
             Some(l) => Child::Layer(l),
+            None if d + 1 < n => Child::Parents(Parents::new(leaves, alpha)),
             None => Child::Leaves(leaves),
         };
         let (sumcheck, r, halves) = layer::prove(child, &point, lambda, claim, alpha, t);
@@ -527,6 +566,10 @@ pub(crate) mod tests {
                 for (d, l) in layers.iter().enumerate() {
                     assert_eq!(l.len(), 1 << d);
                 }
+                // The prover's tree lacks the leaves' parents and has the same root.
+                let upper = build_upper_layers(&leaves, alpha);
+                assert_eq!(upper[..], layers[..n.saturating_sub(2)]);
+                assert_eq!(root(&leaves, &upper, alpha), root(&leaves, &layers, alpha));
                 let (p, q) = root(&leaves, &layers, alpha).fraction();
                 let sum: E = (0..1 << n)
                     .map(|i| {

@@ -247,6 +247,51 @@ fn cheating_provers_editing_one_batch_element_are_rejected() {
     );
 }
 
+/// A padded slot (a copy of input 0 that the verifier builds itself) edited alone, the rest
+/// of it recomputed honestly, input 0's own slot untouched: the verifier rejects, for every
+/// kind of part, on both fields. An honest padded slot through the same path verifies.
+#[test]
+fn cheating_provers_editing_a_padded_slot_are_rejected() {
+    use zkcnn::network::plan::{Plan, Step};
+    let m = small(1);
+    let plan = Plan::batched(&m, network::COLUMN_VARS, 0).unwrap();
+    type G = Goldilocks;
+    type X = GoldilocksExt2;
+    let Some(r0) = plan.requant_of(0).cloned() else {
+        panic!("conv requantizes")
+    };
+    let Step::MaxPool { segs } = plan.steps[2].clone() else {
+        panic!("layer 2 is a 2x2 max-pool")
+    };
+    let bump = |seg: usize, at: usize| {
+        move |w: zkcnn::network::cheat::WitnessMut<'_, G>| {
+            w.advice[seg][at] += G::from(1u64);
+        }
+    };
+    // (inputs, padded slot): 3 of 4 slots, 5 of 8 (the first and the last padded slot).
+    for (n, k) in [(3, 3), (5, 5), (5, 7)] {
+        assert_eq!(
+            cheat::<G, X>(&m, n, k, 0, |_| {}),
+            Ok(()),
+            "honest slot {k} of {n}"
+        );
+        let y = cheat::<G, X>(&m, n, k, 0, bump(r0.y, 5));
+        assert!(y.is_err(), "y of padded slot {k} of {n}");
+        if let Some(&(limb, _)) = r0.limbs.first() {
+            let r = cheat::<G, X>(&m, n, k, 0, bump(limb, 3));
+            assert!(r.is_err(), "limb of padded slot {k} of {n}");
+        }
+        let mx = cheat::<G, X>(&m, n, k, 2, bump(segs[2], 1));
+        assert!(mx.is_err(), "max-pool of padded slot {k} of {n}");
+        let fl = cheat::<G, X>(&m, n, k, 6, |w| w.tensors[7][2] += 1);
+        assert!(fl.is_err(), "flatten of padded slot {k} of {n}");
+    }
+    assert!(
+        cheat::<Bn254Fr, Bn254Fr>(&m, 3, 3, 0, |w| w.advice[r0.y][5] += Bn254Fr::from(1u64))
+            .is_err()
+    );
+}
+
 #[test]
 fn unsupported_kinds_are_refused_by_name_in_a_batch() {
     use zkcnn::model::*;
