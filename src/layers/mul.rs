@@ -284,8 +284,8 @@ mod zk_tests {
     use crate::sumcheck::zk::{Mask, MaskedProof};
     use crate::zk::explain::{self, mask_sizes, table_stages, Proven, Randomness, Witnesses};
     use crate::zk::Deferred;
-    use rand::rngs::StdRng;
     use ark_ff::UniformRand;
+    use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
     const SHIFT: u32 = 4;
@@ -302,7 +302,9 @@ mod zk_tests {
     /// A requantizing product over `n` variables, `b` over `n − k`: `[a, b, y, n, rem]`.
     fn witness(rng: &mut StdRng, n: usize, k: usize) -> [Vec<i64>; 5] {
         let a: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-60..60)).collect();
-        let b: Vec<i64> = (0..1usize << (n - k)).map(|_| rng.gen_range(-60..60)).collect();
+        let b: Vec<i64> = (0..1usize << (n - k))
+            .map(|_| rng.gen_range(-60..60))
+            .collect();
         let acc = products(&a, &b, k);
         let (mut y, mut m, mut rem) = (Vec::new(), Vec::new(), Vec::new());
         for v in acc {
@@ -324,7 +326,10 @@ mod zk_tests {
                 .map(|v| v.iter().map(|&e| f::<F>(e)).collect())
                 .collect()
         };
-        let (ta, tb) = (to_f(&witness(&mut rng, n, k)), to_f(&witness(&mut rng, n, k)));
+        let (ta, tb) = (
+            to_f(&witness(&mut rng, n, k)),
+            to_f(&witness(&mut rng, n, k)),
+        );
         assert_ne!(ta[0], tb[0]);
         let s = f::<E>(1 << SHIFT);
         let weights: Vec<E> = vec![-s, s, -E::ONE];
@@ -364,8 +369,8 @@ mod zk_tests {
         };
         let (va, vb) = (value(&ta), value(&tb));
         let verify = |p: &[MaskedProof<E>]| {
-            let claims = verify_zk(&r, k, &weights, lhs, &p[0], &mut Transcript::new(LABEL))
-                .unwrap();
+            let claims =
+                verify_zk(&r, k, &weights, lhs, &p[0], &mut Transcript::new(LABEL)).unwrap();
             (claims, Vec::new())
         };
         let w = Witnesses {
@@ -417,7 +422,8 @@ mod zk_tests {
         let outputs: Vec<(E, &[F])> = (0..3).map(|j| (weights[j], &t[2 + j][..])).collect();
         let r: Vec<E> = (0..n).map(|_| E::rand(&mut rng)).collect();
         let lhs = -f::<E>(1 << (SHIFT - 1));
-        let rnd = Randomness::<E>::random(&mut rng, 1 + (n + 1) * 3, &mask_sizes(&[n, n - k, n, n, n]));
+        let rnd =
+            Randomness::<E>::random(&mut rng, 1 + (n + 1) * 3, &mask_sizes(&[n, n - k, n, n, n]));
         let zero = rnd.zero();
         let mask = Mask::from_entries(n + 1, &rnd.fresh).unwrap();
         let tables = ZkMulTables {
@@ -442,7 +448,10 @@ mod zk_tests {
         };
         assert_eq!(point.len(), n);
         assert_eq!(*value, crate::poly::evaluate_base(&t[0], point));
-        let Deferred::Masked { point: pb, value, .. } = &claims[1] else {
+        let Deferred::Masked {
+            point: pb, value, ..
+        } = &claims[1]
+        else {
             panic!("b's claim second")
         };
         assert_eq!(&pb[..], &point[k..]);

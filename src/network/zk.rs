@@ -2716,9 +2716,8 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                             .num_vars(),
                     )
                     .ok_or(VerifyError::AdviceShape)?;
-                let claims =
-                    crate::layers::mul::verify_zk(&r, k, &weights, lhs, next()?, &mut t)
-                        .map_err(layer_err)?;
+                let claims = crate::layers::mul::verify_zk(&r, k, &weights, lhs, next()?, &mut t)
+                    .map_err(layer_err)?;
                 ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
             // Its output is committed; the activations' lookup after the range check proves it.

@@ -652,7 +652,11 @@ impl<F: BaseField + ark_ff::FftField, E: ExtField<F>> Zk<F, E> {
         }
     }
 
-    fn verify_as(&self, y: &[i64], proof: &network::ZkNetworkProof<F, E>) -> Result<(), VerifyError> {
+    fn verify_as(
+        &self,
+        y: &[i64],
+        proof: &network::ZkNetworkProof<F, E>,
+    ) -> Result<(), VerifyError> {
         let arch = self.model.architecture();
         let x: Vec<i64> = self.input.iter().copied().collect();
         network::verify_zk(
