@@ -579,7 +579,14 @@ fn fresh_masks(
                 }
                 s.push(crate::layers::concat::zk_mask_len(shape))
             }
-            Step::Mul { .. } => return Err(unsupported("an element-wise product")),
+            Step::Mul { from, requant, .. } => {
+                if public(tin) || public(*from) {
+                    return Err(unsupported("an element-wise product of the public input"));
+                }
+                let degree = crate::layers::mul::zk_mask_degree(requant_table_count(requant));
+                s.push(libra_len(out_vars, degree));
+                s.push(zc(out_vars));
+            }
         }
         slots.push(s);
     }
@@ -1949,6 +1956,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             let kind = match &plan.steps[l] {
                 Step::Dense { .. } => "layers: dense",
                 Step::Add { .. } => "layers: add",
+                Step::Mul { .. } => "layers: mul",
                 Step::Relu { .. } => "layers: relu",
                 Step::Conv { .. } => "layers: conv",
                 Step::AvgPool { .. } => "layers: avg-pool",
@@ -1959,15 +1967,43 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 _ => "layers: other",
             };
             match &plan.steps[l] {
+                Step::Mul { from, requant, .. } => {
+                    let (outs, lhs) = requant_tables::<F, E>(requant);
+                    let b = zp.tensor::<E>(*from)?.ok_or(NetworkError::Unsupported {
+                        layer: l,
+                        what: "an element-wise product of the public input".into(),
+                    })?;
+                    let mut tables = vec![x_table, b];
+                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                    let outputs: Vec<(E, &[F])> =
+                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
+                    let k = plan.dims[tin].num_vars() - plan.dims[*from].num_vars();
+                    let (fresh, off) = fresh_of(0);
+                    let mask = Mask::from_entries(out_vars + 1, fresh)
+                        .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
+                    let (proof, deferred) = crate::layers::mul::prove_zk(
+                        &crate::layers::mul::ZkMulTables {
+                            a: &tensors[tin],
+                            b: &tensors[*from],
+                            k,
+                            outputs: &outputs,
+                        },
+                        &r,
+                        lhs,
+                        &mask,
+                        &StepMasks {
+                            masks: &masks,
+                            tables: &tables,
+                        },
+                        &mut t,
+                    );
+                    sumchecks.push(proof);
+                    ledger
+                        .defer(deferred, &tables, off)
+                        .map_err(NetworkError::Deferred)?;
+                }
                 // Its output is committed; the activations' lookup after the range check
                 // proves the relation.
-                // Refused when the masks are laid out (`mask_slots`).
-                Step::Mul { .. } => {
-                    return Err(NetworkError::Unsupported {
-                        layer: l,
-                        what: "an element-wise product in a zero-knowledge proof (not yet)".into(),
-                    })
-                }
                 Step::FusedRelu | Step::Activation { .. } => {}
                 Step::Dense {
                     weights,
@@ -2658,9 +2694,33 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             _ => t.challenge_fields(b"layer-point", out_vars),
         };
         match &plan.steps[l] {
+            Step::Mul { from, requant, .. } => {
+                let (outs, lhs) = requant_tables::<F, E>(requant);
+                let b = zp
+                    .tensor::<E>(*from)
+                    .ok()
+                    .flatten()
+                    .ok_or(VerifyError::AdviceShape)?;
+                if x_placed.is_none() {
+                    return Err(VerifyError::AdviceShape);
+                }
+                let mut tables = vec![x_table, b];
+                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
+                let weights: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+                let k = plan.dims[tin]
+                    .num_vars()
+                    .checked_sub(
+                        plan.dims
+                            .get(*from)
+                            .ok_or(VerifyError::AdviceShape)?
+                            .num_vars(),
+                    )
+                    .ok_or(VerifyError::AdviceShape)?;
+                let claims = crate::layers::mul::verify_zk(&r, k, &weights, lhs, next()?, &mut t)
+                    .map_err(layer_err)?;
+                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+            }
             // Its output is committed; the activations' lookup after the range check proves it.
-            // Refused when the masks are laid out (`mask_slots`).
-            Step::Mul { .. } => return Err(VerifyError::AdviceShape),
             Step::FusedRelu | Step::Activation { .. } => {}
             Step::Dense {
                 weights,

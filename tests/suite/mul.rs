@@ -1,10 +1,12 @@
 //! The element-wise product layer (`spec/mul.md`): integer inference against a hand loop,
-//! validation, round trips (both fields), a cheating prover and tamper tests with exact errors.
+//! validation, round trips (both fields), a cheating prover and tamper tests with exact errors,
+//! transparent and in zero knowledge.
 
 use ark_ff::{Field, One};
 
 use ndarray::ArrayD;
 use proptest::prelude::*;
+use rand::{rngs::StdRng, SeedableRng};
 use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
 use zkcnn::layers::LayerError;
 use zkcnn::model::activation::Function;
@@ -596,20 +598,23 @@ fn an_onnx_squeeze_and_excitation_block_imports_proves_and_verifies() {
         let (out, proof) = network::prove::<F, E>(m, &committed, &input).unwrap();
         let y: Vec<i64> = out.iter().copied().collect();
         network::verify(&m.architecture(), &checked, &x, &y, &proof).unwrap();
+        // Also committed and proven in zero knowledge.
+        let mut rng = StdRng::seed_from_u64(u64::from(swapped));
+        let mut zc = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
+        let (zout, zproof) = network::prove_zk::<F, E, _>(m, &mut zc, &input, &mut rng).unwrap();
+        assert_eq!(zout, out);
+        let arch = m.architecture();
+        let zchecked = network::CheckedZkCommitment::assume_checked(&arch, &zc.commitment);
+        network::verify_zk(&arch, &zchecked, &x, &y, &zproof).unwrap();
+        let mut y2 = y.clone();
+        y2[0] += 1;
+        assert!(network::verify_zk(&arch, &zchecked, &x, &y2, &zproof).is_err());
     }
 }
 
-/// The zero-knowledge prover refuses a product (not built yet), naming the layer; so does a
-/// batch proof.
+/// Batch proofs refuse a product, naming the layer.
 #[test]
-fn zero_knowledge_and_batch_proofs_refuse_a_product() {
-    let m = se_block(2, 2, 6);
-    let err = cheat::zk_plan::<Goldilocks, GoldilocksExt2>(&m, false).unwrap_err();
-    assert!(
-        matches!(&err, network::NetworkError::Unsupported { layer: 5, what }
-            if what.contains("element-wise product in a zero-knowledge proof")),
-        "{err:?}"
-    );
+fn batch_proofs_refuse_a_product() {
     // Two convolutions and their product (layer 2).
     let m = random_mul(2, 3, 3, 0, false, 7);
     let err = network::plan::Plan::batched(&m, 20, 1).unwrap_err();
@@ -618,4 +623,353 @@ fn zero_knowledge_and_batch_proofs_refuse_a_product() {
             if what.contains("element-wise product in a batch proof")),
         "{err:?}"
     );
+}
+
+/// A committed model, a proof of it in zero knowledge on a public input, and the verifier.
+struct Zk<F: BaseField + ark_ff::FftField, E: ExtField<F>> {
+    model: Model,
+    committed: network::ZkCommittedModel<F>,
+    input: ArrayD<i64>,
+    output: Vec<i64>,
+    proof: network::ZkNetworkProof<F, E>,
+}
+
+impl<F: BaseField + ark_ff::FftField, E: ExtField<F>> Zk<F, E> {
+    /// Commits and proves `model` on one of its calibration inputs (`1000 + seed % 4`).
+    fn new(model: &Model, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut committed = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 1000 + seed % 4);
+        let (output, proof) =
+            network::prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng).unwrap();
+        assert_eq!(output, zkcnn::model::infer_output(model, &input).unwrap());
+        Self {
+            model: model.clone(),
+            committed,
+            input,
+            output: output.iter().copied().collect(),
+            proof,
+        }
+    }
+
+    fn verify_as(
+        &self,
+        y: &[i64],
+        proof: &network::ZkNetworkProof<F, E>,
+    ) -> Result<(), VerifyError> {
+        let arch = self.model.architecture();
+        let x: Vec<i64> = self.input.iter().copied().collect();
+        network::verify_zk(
+            &arch,
+            &network::CheckedZkCommitment::assume_checked(&arch, &self.committed.commitment),
+            &x,
+            y,
+            proof,
+        )
+    }
+
+    fn verify(&self, proof: &network::ZkNetworkProof<F, E>) -> Result<(), VerifyError> {
+        self.verify_as(&self.output, proof)
+    }
+
+    fn digest(&self) -> [u8; 32] {
+        let x: Vec<i64> = self.input.iter().copied().collect();
+        network::zk_statement_digest(
+            &self.model,
+            &self.committed.commitment,
+            network::ZkInput::Public(&x),
+            &self.output,
+        )
+    }
+}
+
+/// Proves `m` in zero knowledge and verifies: the output is the inference's, the proof's bytes
+/// round trip, another output is refused.
+fn zk_round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(m: &Model, seed: u64) {
+    let zk = Zk::<F, E>::new(m, seed);
+    zk.verify(&zk.proof).unwrap();
+    let digest = zk.digest();
+    let back =
+        network::ZkNetworkProof::<F, E>::from_bytes(&zk.proof.to_bytes(digest), digest).unwrap();
+    assert_eq!(back, zk.proof);
+    let mut y2 = zk.output.clone();
+    y2[0] += 1;
+    assert!(zk.verify_as(&y2, &zk.proof).is_err());
+}
+
+#[test]
+fn se_block_proves_in_zero_knowledge_on_both_fields() {
+    let m = se_block(3, 4, 2);
+    zk_round_trip::<Goldilocks, GoldilocksExt2>(&m, 11);
+    zk_round_trip::<Bn254Fr, Bn254Fr>(&m, 12);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    /// Element-wise and per-channel (`[c, 1, 1]` from a pool, `[c]` from a dense layer)
+    /// products of small sizes, saturating or not, in zero knowledge on both fields. A
+    /// per-channel operand of one channel has no variable, and the zero-knowledge plan gives
+    /// every tensor at least one (`b` would be read at a fixed point): refused by name, and
+    /// only that.
+    #[test]
+    fn mul_round_trips_in_zero_knowledge(seed in 0u64..1000, c in 1usize..5, h in 1usize..5,
+                                         w in 1usize..5, kind in 0u8..3, saturate: bool) {
+        let (h, w) = if kind == 1 { (h, h) } else { (h, w) };
+        let m = random_mul(c, h, w, kind, saturate, seed);
+        match cheat::zk_plan::<Goldilocks, GoldilocksExt2>(&m, false) {
+            Ok(_) => {
+                zk_round_trip::<Goldilocks, GoldilocksExt2>(&m, seed);
+                zk_round_trip::<Bn254Fr, Bn254Fr>(&m, seed + 1);
+            }
+            Err(e) => {
+                let one_channel = c == 1 && kind != 0;
+                let named = matches!(&e, network::NetworkError::Unsupported { what, .. }
+                    if what.contains("different padded layouts"));
+                prop_assert!(one_channel && named, "{e:?}");
+            }
+        }
+    }
+}
+
+/// A product of the input: refused by name in zero knowledge with a public input (as a
+/// residual add of it is), proven with a committed one.
+#[test]
+fn a_product_of_the_input_needs_a_committed_input() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let mut m = Model {
+        name: "input-mul".into(),
+        input_shape: vec![2, 2, 2],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            conv(2, 2, 3, 21),
+            Layer::Mul(Mul {
+                input: Some(0),
+                from: 0,
+                shift: 0,
+            }),
+            Layer::FLATTEN,
+            Layer::Dense(Dense {
+                input: None,
+                in_features: 8,
+                out_features: 3,
+                weights: weights(24, 22),
+                bias: weights(3, 23),
+                shift: 0,
+            }),
+        ],
+        quantization: None,
+        saturate: false,
+        bias_bits: 32,
+    };
+    calibrate(&mut m);
+    let err = cheat::zk_plan::<F, E>(&m, false).unwrap_err();
+    assert!(
+        matches!(&err, network::NetworkError::Unsupported { layer: 1, what }
+            if what.contains("element-wise product of the public input")),
+        "{err:?}"
+    );
+    let mut rng = StdRng::seed_from_u64(24);
+    let mut committed = network::commit_model_zk::<F, E, _>(&m, &mut rng).unwrap();
+    let input = zoo::random_input(&m.input_shape, 8, 1001);
+    let mut ci = network::commit_input_zk::<F, E, _>(&m, &input, &mut rng).unwrap();
+    let (out, proof) =
+        network::prove_zk_committed_input::<F, E, _>(&m, &mut committed, &mut ci, &mut rng)
+            .unwrap();
+    assert_eq!(out, zkcnn::model::infer_output(&m, &input).unwrap());
+    let arch = m.architecture();
+    let checked = network::CheckedZkCommitment::assume_checked(&arch, &committed.commitment);
+    let y: Vec<i64> = out.iter().copied().collect();
+    network::verify_zk_committed_input(&arch, &checked, &ci.commitment, &y, &proof).unwrap();
+    let mut y2 = y.clone();
+    y2[0] += 1;
+    assert!(
+        network::verify_zk_committed_input(&arch, &checked, &ci.commitment, &y2, &proof).is_err()
+    );
+}
+
+/// The zero-knowledge prover with `edit` after layer `layer` (everything else honest, fresh
+/// masks); the verifier's verdict on the statement it leads to.
+fn zk_cheat_verdict<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    model: &Model,
+    layer: usize,
+    edit: impl Fn(zkcnn::network::cheat::WitnessMut<'_, F>),
+) -> Result<(), VerifyError> {
+    let mut rng = StdRng::seed_from_u64(layer as u64);
+    let mut committed = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, 1001);
+    let (out, proof) = cheat::prove_zk_edited::<F, E, _>(
+        model,
+        &mut committed,
+        network::zk::ZkProverInput::Public(&input),
+        |l, w| {
+            if l == layer {
+                edit(w)
+            }
+        },
+        |_| {},
+        &mut rng,
+    )
+    .unwrap();
+    let arch = model.architecture();
+    let x: Vec<i64> = input.iter().copied().collect();
+    let y: Vec<i64> = out.iter().copied().collect();
+    network::verify_zk(
+        &arch,
+        &network::CheckedZkCommitment::assume_checked(&arch, &committed.commitment),
+        &x,
+        &y,
+        &proof,
+    )
+}
+
+/// In zero knowledge every check is a claim that the one opening discharges: a cheating proof
+/// is rejected there. Edits: a product's committed output (per channel, layer 5, and
+/// element-wise, layer 6), `b` (the HardSigmoid's output, layer 4) and `a` (the conv's, layer
+/// 0), the later layers computed from the edited values; then a product's output and its
+/// remainder moved together (the relation holds as integers, the remainder leaves its range).
+fn zk_cheats_are_caught<F: BaseField + ark_ff::FftField, E: ExtField<F>>() {
+    let m = se_block(2, 2, 4);
+    let opening = |v: &Result<(), VerifyError>| {
+        matches!(
+            v,
+            Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
+        )
+    };
+    assert_eq!(zk_cheat_verdict::<F, E>(&m, 5, |_| {}), Ok(()));
+    for l in [5, 6, 4, 0] {
+        let verdict = zk_cheat_verdict::<F, E>(&m, l, |w| bump_output(w, l));
+        assert!(opening(&verdict), "layer {l}: {verdict:?}");
+    }
+    for l in [5, 6] {
+        let verdict = zk_cheat_verdict::<F, E>(&m, l, |w| {
+            let rq = w.plan.requant_of(l).unwrap().clone();
+            assert!(rq.shift > 0 && !rq.limbs.is_empty(), "layer {l}");
+            w.advice[rq.y][1] += F::one();
+            w.advice[rq.limbs[0].0][1] -= zkcnn::field::from_i64::<F>(1 << rq.shift);
+        });
+        assert!(opening(&verdict), "layer {l} (remainder): {verdict:?}");
+    }
+}
+
+#[test]
+fn a_cheating_prover_is_caught_in_zero_knowledge_on_both_fields() {
+    zk_cheats_are_caught::<Goldilocks, GoldilocksExt2>();
+    zk_cheats_are_caught::<Bn254Fr, Bn254Fr>();
+}
+
+/// The zero-knowledge product's proof parts tampered: exact errors for the structure (a
+/// masked value or a round missing, a round too long), a rejection at the opening for every
+/// value (the mask sum, every round, every masked value, `a`'s and `b`'s moved together), and
+/// `Err` on truncations of the proof's bytes.
+#[test]
+fn tampered_zero_knowledge_products_fail_with_exact_errors() {
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    // conv (tensor 1), a global pool (tensor 2, `[2, 1, 1]`), then the product (the output,
+    // 3 variables): the backward pass proves the product first, `sumchecks[0]`.
+    let mut m = Model {
+        name: "tamper".into(),
+        input_shape: vec![2, 2, 2],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![
+            conv(2, 2, 3, 9),
+            Layer::AvgPool2d(AvgPool2d {
+                input: None,
+                size: 2,
+                stride: 2,
+                shift: 0,
+            }),
+            Layer::Mul(Mul {
+                input: Some(1),
+                from: 1,
+                shift: 0,
+            }),
+        ],
+        quantization: None,
+        saturate: false,
+        bias_bits: 32,
+    };
+    calibrate(&mut m);
+    let zk = Zk::<F, E>::new(&m, 13);
+    zk.verify(&zk.proof).unwrap();
+    let plan = cheat::zk_plan::<F, E>(&m, false).unwrap();
+    let rq = plan.requant_of(2).unwrap();
+    // `a`, `b`, `y`, `n`, the remainder's limbs.
+    let private = 4 + rq.limbs.len();
+    let mul = &zk.proof.sumchecks[0];
+    assert_eq!(mul.values.len(), private);
+    // 3 variables and `b`, degree 3 (the value at 1 derived).
+    assert_eq!(mul.zk.sumcheck.rounds.len(), 4);
+    let evals = mul.zk.sumcheck.rounds[1].evals.len();
+    let edit = |f: &dyn Fn(&mut zkcnn::sumcheck::zk::MaskedProof<E>)| {
+        let mut p = zk.proof.clone();
+        f(&mut p.sumchecks[0]);
+        zk.verify(&p)
+    };
+    let layer_err = |source| {
+        Err(VerifyError::Layer {
+            layer: 2,
+            source: LayerError::Sumcheck {
+                step: "mul (zero knowledge)",
+                source,
+            },
+        })
+    };
+    assert_eq!(
+        edit(&|p| {
+            p.values.pop();
+        }),
+        layer_err(SumcheckError::MaskedValues {
+            expected: private,
+            got: private - 1
+        })
+    );
+    assert_eq!(
+        edit(&|p| {
+            p.zk.sumcheck.rounds.pop();
+        }),
+        layer_err(SumcheckError::RoundCount {
+            expected: 4,
+            got: 3
+        })
+    );
+    assert_eq!(
+        edit(&|p| p.zk.sumcheck.rounds[1].evals.push(E::one())),
+        layer_err(SumcheckError::MessageLength {
+            round: 1,
+            expected: evals,
+            got: evals + 1
+        })
+    );
+    let opening = |v: Result<(), VerifyError>| {
+        assert!(
+            matches!(
+                v,
+                Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
+            ),
+            "{v:?}"
+        )
+    };
+    opening(edit(&|p| p.zk.mask_sum += E::one()));
+    for round in 0..4 {
+        opening(edit(&|p| p.zk.sumcheck.rounds[round].evals[0] += E::one()));
+    }
+    for v in 0..private {
+        opening(edit(&|p| p.values[v] += E::one()));
+    }
+    // `a`'s masked value doubled, `b`'s halved: the product is unchanged, the claims on the
+    // two tensors are not.
+    let two = E::from(2u64);
+    opening(edit(&|p| {
+        p.values[0] *= two;
+        p.values[1] *= two.inverse().unwrap();
+    }));
+    let digest = zk.digest();
+    let bytes = zk.proof.to_bytes(digest);
+    for cut in (0..bytes.len()).step_by(97) {
+        assert!(network::ZkNetworkProof::<F, E>::from_bytes(&bytes[..cut], digest).is_err());
+    }
 }
