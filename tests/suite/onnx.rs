@@ -276,7 +276,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("conv-group", "conv1", Attribute("group")),
         ("conv-group-widths", "conv1", Unprovable("powers of two")),
         ("conv-dilations", "conv1", Attribute("dilations")),
-        ("conv-asymmetric-pads", "conv1", Attribute("pads")),
+        ("conv-pads-beyond-kernel", "conv1", Unsupported),
         ("conv-auto-pad", "conv1", Attribute("auto_pad")),
         (
             "averagepool-ceil-mode",
@@ -338,11 +338,11 @@ fn rejected_models_name_the_node_and_what_is_supported() {
     }
 }
 
-/// The two `lowered-*` models of `tools/make_onnx_tests.py` (once refused) import since average
-/// pooling over any window and BatchNormalization anywhere are lowered onto existing layers
-/// (`onnx_lowering.rs` tests them against a naive evaluation): a 3×3 average pool becomes a
-/// depthwise convolution of weights 1/9, a BatchNormalization after a Gemm is folded into it.
-/// Both prove and verify.
+/// The `lowered-*` models of `tools/make_onnx_tests.py` (once refused) import since average
+/// pooling over any window, BatchNormalization anywhere and unequal Conv pads are lowered onto
+/// existing layers (`onnx_lowering.rs` tests them against a naive evaluation): a 3×3 average
+/// pool becomes a depthwise convolution of weights 1/9, a BatchNormalization after a Gemm is
+/// folded into it, a Conv with pads [0, 0, 1, 1] has a grown kernel. All prove and verify.
 #[test]
 fn lowered_average_pool_and_batch_norm_import() {
     use zkcnn::model::Layer;
@@ -377,6 +377,15 @@ fn lowered_average_pool_and_batch_norm_import() {
     assert_eq!(
         bn.report.nodes.last().map(|n| &n.outcome),
         Some(&NodeOutcome::FoldedInto { layer: 0 })
+    );
+    // Pads [0, 0, 1, 1]: equal padding 1 and a 4×4 kernel (a zero row on top, a zero column
+    // on the left); `onnx_lowering.rs` compares it with a naive evaluation.
+    let asym = import("conv-asymmetric-pads", 36);
+    assert!(
+        matches!(&asym.model.layers[..], [Layer::Conv2d(c)] if c.kernel == [4, 4] && c.padding == 1
+            && c.stride == 1),
+        "{:?}",
+        asym.model.layers
     );
 }
 
