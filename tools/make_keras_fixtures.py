@@ -23,8 +23,9 @@ input_shape=(32, 32, 3), classes=10)` into DIR (too big to commit).
 
 Usage (from the repository root, in a venv with the versions below):
     python tools/make_keras_fixtures.py [--out fixtures/keras] [--mobilenetv2 /tmp/keras]
-Needs: tensorflow-cpu==2.15.1 tf2onnx==1.17.0 onnx==1.16.2 onnxruntime numpy<2 (Keras 3, from
-tensorflow 2.16 on, breaks `tf2onnx.convert.from_keras`: KeyError on the output names).
+Needs: tools/requirements-keras.txt (tensorflow-cpu 2.15.1, tf2onnx 1.17.0, onnx 1.16.2;
+Keras 3, from tensorflow 2.16 on, breaks `tf2onnx.convert.from_keras`: KeyError on the output
+names).
 """
 
 from __future__ import annotations
