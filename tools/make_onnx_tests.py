@@ -438,7 +438,8 @@ NHWC_INPUT = {"keras-nhwc"}
 def lowered() -> dict[str, onnx.ModelProto]:
     """Models once refused, now lowered onto other layers (`lowered-<what>.onnx`, no reference
     outputs; tests/suite/onnx.rs checks the layers they become): a 3×3 average pool (a depthwise
-    convolution of weights 1/9) and a BatchNormalization after a Gemm (folded into it)."""
+    convolution of weights 1/9), a BatchNormalization after a Gemm (folded into it) and a Conv
+    with pads [0, 0, 1, 1] (a 4×4 kernel with padding 1)."""
     models = {}
 
     def one(key: str, shape: list[int], build):
@@ -454,6 +455,9 @@ def lowered() -> dict[str, onnx.ModelProto]:
         n.op("BatchNormalization", [n.last] + [n.const(np.ones(3, np.float32))] * 4,
              name="bn2")
     one("batchnorm-after-gemm", [1, 8], bn_after_gemm)
+    # TF's stride-1 `same` with an even kernel writes pads like these: equal padding 1 and a
+    # kernel grown by a zero row and column.
+    one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
     return models
 
 
@@ -475,7 +479,8 @@ def rejected() -> dict[str, tuple[onnx.ModelProto, str]]:
     # 2 groups of 1 → 3 channels: imported, but the prover needs powers of two per group.
     one("conv-group-widths", [1, 2, 8, 8], lambda n: conv(n, 1, 6, 3, group=2))
     one("conv-dilations", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, dilations=[2, 2]))
-    one("conv-asymmetric-pads", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 1, 1]))
+    # Unequal pads of a kernel side or more (below it: lowered-conv-asymmetric-pads).
+    one("conv-pads-beyond-kernel", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, pads=[0, 0, 3, 3]))
     one("conv-auto-pad", [1, 1, 6, 6], lambda n: conv(n, 1, 2, 3, auto_pad="SAME_UPPER"))
     one("averagepool-ceil-mode", [1, 1, 7, 7],
         lambda n: n.op("AveragePool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1))

@@ -170,18 +170,22 @@ impl<'a> Attrs<'_, 'a> {
     }
 
     /// `pads`: absent (0) or `[p, p, p, p]`.
-    pub(crate) fn padding(&self) -> Result<usize, OnnxError> {
+    /// `pads` as `[top, left, bottom, right]` (ONNX's `[x1_begin, x2_begin, x1_end, x2_end]`
+    /// of a 2-D window), each non-negative; absent: no padding.
+    pub(crate) fn pads(&self) -> Result<[usize; 4], OnnxError> {
         match self.ints("pads")?.as_deref() {
-            None => Ok(0),
-            Some([a, b, c, d])
-                if a == b && b == c && c == d && *a >= 0 && *a <= u32::MAX as i64 =>
+            None => Ok([0; 4]),
+            Some(&[t, l, b, r])
+                if [t, l, b, r]
+                    .iter()
+                    .all(|&p| (0..=u32::MAX as i64).contains(&p)) =>
             {
-                Ok(*a as usize)
+                Ok([t as usize, l as usize, b as usize, r as usize])
             }
             Some(v) => Err(self.ctx.attribute(
                 "pads",
                 format!("{v:?}"),
-                "equal padding on all four sides [p, p, p, p] is supported",
+                "four non-negative pads [top, left, bottom, right] are supported",
             )),
         }
     }

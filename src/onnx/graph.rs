@@ -794,6 +794,24 @@ impl<'a> Builder<'a> {
                         Ok(NodeOutcome::Dropped)
                     }
                     Ok(out) if out == [1, numel] => self.flatten(ctx, node, x),
+                    // With one spatial position, NCHW and NHWC order the values alike: the
+                    // Reshape is the Transpose between them (tf2onnx writes it so on the 1×1
+                    // maps of MobileNetV2 at 32×32), taken as that Transpose.
+                    Ok(out)
+                        if spatial(&x) == 1
+                            && other_layout(&x).is_some_and(|(_, d)| out[1..] == d) =>
+                    {
+                        let Some((layout, shape)) = other_layout(&x) else {
+                            return Err(ctx.unsupported("a Reshape between layouts"));
+                        };
+                        let act = Act {
+                            layer: x.layer,
+                            shape,
+                            layout,
+                        };
+                        self.set_outputs(ctx, node, Value::Act(act))?;
+                        Ok(NodeOutcome::Layout)
+                    }
                     Ok(out) => Err(ctx.unsupported(format!(
                         "a Reshape of [1, {}] to {out:?} (shape input {target:?}) is not a \
                          flatten; only a reshape to [1, {numel}] or to the same shape is \
@@ -810,6 +828,7 @@ impl<'a> Builder<'a> {
             "Split" => self.split(ctx, node, &attrs),
             "Slice" if !self.is_const(node, 0) => self.slice_channels(ctx, node),
             "Transpose" if !self.is_const(node, 0) => self.transpose_act(ctx, node, &attrs),
+            "Squeeze" if !self.is_const(node, 0) => self.squeeze_act(ctx, node, &attrs),
             "Shape" | "Gather" | "Slice" | "Concat" | "Unsqueeze" | "Squeeze"
             | "ConstantOfShape" | "Transpose" | "Sub" | "Mul" | "Div" | "Cast" => {
                 self.fold_node(ctx, node, &attrs)
@@ -818,6 +837,75 @@ impl<'a> Builder<'a> {
                 node: Box::new(ctx.node_ref()),
                 domain: domain.to_string(),
             }),
+        }
+    }
+
+    /// `Squeeze` of an activation: tf2onnx writes Keras's `GlobalAveragePooling2D` at opset 13
+    /// as a `GlobalAveragePool` and a `Squeeze` of axes `[2, 3]`. Removing size-1 axes keeps
+    /// the values in order, so a Squeeze that leaves `[1, N]` is a flatten; one that removes
+    /// nothing is dropped; any other (the batch axis removed, a `[1, C, H, W]` left as
+    /// `[1, C, H·W]`-like shapes) is `Unsupported`.
+    fn squeeze_act(
+        &mut self,
+        ctx: &Ctx,
+        node: &'a NodeProto,
+        attrs: &Attrs,
+    ) -> Result<NodeOutcome, OnnxError> {
+        // Opset 13 on: axes as input 1; before: as an attribute; absent: every size-1 axis.
+        attrs.known(&["axes"])?;
+        let axes = match attrs.ints("axes")? {
+            Some(axes) => Some(axes),
+            None => self.folded_ints(ctx, node, 1)?,
+        };
+        let x = self.act_input(ctx, node, 0)?;
+        let shape: Vec<usize> = std::iter::once(1).chain(x.shape.iter().copied()).collect();
+        let rank = shape.len();
+        let mut squeezed = vec![false; rank];
+        match &axes {
+            None => {
+                for (k, &d) in shape.iter().enumerate() {
+                    squeezed[k] = d == 1;
+                }
+            }
+            Some(axes) => {
+                for &a in axes {
+                    let k = if a < 0 {
+                        a.checked_add(rank as i64)
+                    } else {
+                        Some(a)
+                    };
+                    let k = k
+                        .and_then(|k| usize::try_from(k).ok())
+                        .filter(|&k| k < rank && !squeezed[k] && shape[k] == 1)
+                        .ok_or_else(|| {
+                            ctx.unsupported(format!(
+                                "squeezes axes {axes:?} of [{}]: each axis must be a distinct \
+                                 axis of size 1",
+                                join(&shape)
+                            ))
+                        })?;
+                    squeezed[k] = true;
+                }
+            }
+        }
+        let out: Vec<usize> = shape
+            .iter()
+            .zip(&squeezed)
+            .filter(|(_, &s)| !s)
+            .map(|(&d, _)| d)
+            .collect();
+        let numel: usize = x.shape.iter().product();
+        if out == shape {
+            self.set_outputs(ctx, node, Value::Act(x))?;
+            Ok(NodeOutcome::Dropped)
+        } else if !squeezed[0] && out == [1, numel] {
+            self.flatten(ctx, node, x)
+        } else {
+            Err(ctx.unsupported(format!(
+                "a Squeeze of [{}] to {out:?} is not a flatten; only a Squeeze that leaves \
+                 [1, {numel}] (or removes nothing) is supported",
+                join(&shape)
+            )))
         }
     }
 
@@ -1800,17 +1888,32 @@ impl<'a> Builder<'a> {
             }
         }
         let stride = attrs.stride()?;
-        let own = attrs.padding()?;
-        let total = pad.map(|p| p.saturating_add(own));
-        let padding = total[0];
-        if total.iter().any(|&p| p != padding) {
-            return Err(ctx.unsupported(format!(
-                "its input is the output of a Pad of [top, left, bottom, right] = {pad:?}, which \
-                 with its own padding {own} pads the sides unequally; equal padding on all four \
-                 sides is supported"
-            )));
-        }
+        let own = attrs.pads()?;
+        // [top, left, bottom, right]: a Pad before it plus its own pads.
+        let sides: [usize; 4] = std::array::from_fn(|k| pad[k].saturating_add(own[k]));
+        let padding = sides.iter().copied().max().unwrap_or(0);
+        let mut kernel = [kh, kw];
         let mut weights = weights.floats(ctx, wname)?;
+        if sides.iter().any(|&p| p != padding) {
+            // Unequal sides (TF's `same` with stride 2 pads only the bottom and right; Keras's
+            // ZeroPadding2D before a `valid` one): the same windows as equal padding `padding`
+            // and a kernel grown by zero rows and columns where the padding was smaller.
+            let [top, left, bottom, right] = sides;
+            if top >= kh || bottom >= kh || left >= kw || right >= kw {
+                return Err(ctx.unsupported(format!(
+                    "pads [top, left, bottom, right] = {sides:?} (its own {own:?}, a Pad's \
+                     {pad:?}) pad the sides unequally and by a kernel side or more \
+                     ({kh}×{kw}); unequal padding below the kernel side is supported"
+                )));
+            }
+            let grown = [
+                kh + 2 * padding - top - bottom,
+                kw + 2 * padding - left - right,
+            ];
+            weights = grow_kernel(&weights, [kh, kw], grown, [padding - top, padding - left]);
+            kernel = grown;
+        }
+        let [kh, kw] = kernel;
         let mut in_channels = c;
         if let Some((source, map)) = &selected {
             let full = source.shape[0];
@@ -2914,6 +3017,29 @@ impl<'a> Builder<'a> {
 }
 
 /// Output length of a window of side `k`, stride `s` and padding `p` over `n` (floor mode).
+/// Kernels `[kh, kw]` (consecutive, row-major) copied into zero kernels `grown`, at row
+/// `offset[0]` and column `offset[1]`: a convolution with pads `[t, l, b, r]` is one with equal
+/// padding `p ≥ t, l, b, r` of the kernel grown by `p − t` zero rows on top, `p − b` below,
+/// `p − l` zero columns on the left and `p − r` on the right (window `i` starts `p − t` rows
+/// earlier and its first `p − t` rows weigh nothing).
+fn grow_kernel(
+    weights: &[f32],
+    [kh, kw]: [usize; 2],
+    grown: [usize; 2],
+    offset: [usize; 2],
+) -> Vec<f32> {
+    let (gh, gw) = (grown[0], grown[1]);
+    let kernels = weights.len() / (kh * kw);
+    let mut out = vec![0.0; kernels * gh * gw];
+    for (k, kernel) in weights.chunks_exact(kh * kw).enumerate() {
+        for (y, row) in kernel.chunks_exact(kw).enumerate() {
+            let at = k * gh * gw + (y + offset[0]) * gw + offset[1];
+            out[at..at + kw].copy_from_slice(row);
+        }
+    }
+    out
+}
+
 fn window_out(n: usize, k: usize, s: usize, p: usize) -> Option<usize> {
     let padded = n.checked_add(p.checked_mul(2)?)?;
     let span = padded.checked_sub(k)?;
@@ -3054,6 +3180,24 @@ fn padded_read(ctx: &Ctx) -> OnnxError {
 
 fn input_name(node: &NodeProto, i: usize) -> &str {
     node.input.get(i).map(String::as_str).unwrap_or("")
+}
+
+/// The other layout of a 3-D activation and the ONNX shape (batch dropped) it has there:
+/// NHWC `[H, W, C]` of an IR `[C, H, W]` tensor, IR `[C, H, W]` of an NHWC `[H, W, C]` view.
+fn other_layout(x: &Act) -> Option<(Layout, Vec<usize>)> {
+    match (x.layout, x.shape.as_slice()) {
+        (Layout::Ir, &[c, h, w]) => Some((Layout::Nhwc, vec![h, w, c])),
+        (Layout::Nhwc, &[h, w, c]) => Some((Layout::Ir, vec![c, h, w])),
+        _ => None,
+    }
+}
+
+/// The number of spatial positions `H·W` of a 3-D activation (0 otherwise).
+fn spatial(x: &Act) -> usize {
+    match (x.layout, x.shape.as_slice()) {
+        (Layout::Ir, &[_, h, w]) | (Layout::Nhwc, &[h, w, _]) => h * w,
+        _ => 0,
+    }
 }
 
 fn join(shape: &[usize]) -> String {
@@ -3286,6 +3430,170 @@ mod tests {
     }
 
     use super::{FloatFunction as F, FloatLayer, Graph};
+
+    fn with_ints(mut n: NodeProto, name: &str, values: &[i64]) -> NodeProto {
+        n.attribute.push(AttributeProto {
+            name: Some(name.into()),
+            r#type: Some(attribute_type::INTS),
+            ints: values.to_vec(),
+            ..AttributeProto::default()
+        });
+        n
+    }
+
+    fn float_tensor(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+        TensorProto {
+            dims: dims.to_vec(),
+            ..floats(name, values)
+        }
+    }
+
+    /// The eight input values of the `[1, 2, 2, 2]` test models.
+    const X: [f32; 8] = [0.5, -1.0, 2.0, 0.25, -0.75, 1.5, 1.0, -2.0];
+
+    #[test]
+    fn unequal_conv_pads_grow_the_kernel_with_zeros() {
+        // A 2×2 kernel, stride 1, pads [top, left, bottom, right] = [0, 0, 1, 1] (TF's `same`
+        // with an even kernel; stride 2 `same` pads so too): output 2×2, windows starting at
+        // (i, j), zeros past the input's bottom and right.
+        let w: Vec<f32> = (1..=8).map(|i| i as f32 / 8.0).collect();
+        let conv = |pads: &[i64]| with_ints(node("conv", "Conv", &["x", "w"], "y"), "pads", pads);
+        let init = || vec![float_tensor("w", &[1, 2, 2, 2], &w)];
+        let bytes = model(vec![conv(&[0, 0, 1, 1])], init());
+        let mut want = vec![0.0f32; 4];
+        for i in 0..2 {
+            for j in 0..2 {
+                for c in 0..2 {
+                    for u in 0..2 {
+                        for v in 0..2 {
+                            let (y, x) = (i + u, j + v);
+                            if y < 2 && x < 2 {
+                                want[i * 2 + j] += w[c * 4 + u * 2 + v] * X[c * 4 + y * 2 + x];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let got = crate::onnx::evaluate_float(&bytes, &X).unwrap();
+        assert_eq!(got.len(), 4);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-6, "{got:?} vs {want:?}");
+        }
+        // As a 3×3 kernel (a zero row on top and a zero column on the left) with padding 1.
+        let g = layers(vec![conv(&[0, 0, 1, 1])], init()).unwrap();
+        match &g.layers[0] {
+            FloatLayer::Conv {
+                kernel,
+                padding,
+                weights,
+                ..
+            } => {
+                assert_eq!((*kernel, *padding), ([3, 3], 1));
+                assert_eq!(weights[..4], [0.0; 4]);
+                assert_eq!(weights[4..6], [w[0], w[1]]);
+                assert_eq!(weights[6], 0.0);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Padding a whole kernel side or more on one side only: refused, naming the node.
+        let err = layers(vec![conv(&[0, 0, 2, 0])], init()).unwrap_err();
+        assert!(
+            matches!(&err, OnnxError::Unsupported { node, .. } if node.name == "conv"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn squeeze_of_a_pooled_map_is_a_flatten() {
+        // tf2onnx's GlobalAveragePooling2D at opset 13: GlobalAveragePool, Squeeze [2, 3].
+        let nodes = || {
+            vec![
+                node("gap", "GlobalAveragePool", &["x"], "p"),
+                node("squeeze", "Squeeze", &["p", "axes"], "s"),
+                node("dense", "MatMul", &["s", "w"], "y"),
+            ]
+        };
+        let init = |axes: &[i64]| {
+            vec![
+                ints("axes", &[axes.len() as i64], axes),
+                float_tensor("w", &[2, 1], &[1.0, 10.0]),
+            ]
+        };
+        let bytes = model(nodes(), init(&[2, 3]));
+        let mean = |c: usize| X[c * 4..c * 4 + 4].iter().sum::<f32>() / 4.0;
+        let got = crate::onnx::evaluate_float(&bytes, &X).unwrap();
+        assert!(
+            (got[0] - (mean(0) + 10.0 * mean(1))).abs() < 1e-6,
+            "{got:?}"
+        );
+        let g = layers(nodes(), init(&[-1, -2])).unwrap();
+        assert!(
+            matches!(g.layers[1], FloatLayer::Flatten),
+            "{:?}",
+            g.layers[1]
+        );
+        // A Squeeze of the channel axis (size 2) or of the batch: refused, naming the node.
+        for axes in [&[1][..], &[0, 2, 3]] {
+            let err = layers(nodes(), init(axes)).unwrap_err();
+            assert!(
+                matches!(&err, OnnxError::Unsupported { node, .. } if node.name == "squeeze"),
+                "{axes:?}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reshape_of_a_one_by_one_map_to_nhwc_is_a_transpose() {
+        // tf2onnx on MobileNetV2's 1×1 maps: Reshape [1, C, 1, 1] to [-1, 1, 1, C], then
+        // ReduceMean over the NHWC view's axes [1, 2]: the Reshape is the NCHW-to-NHWC
+        // Transpose (one spatial position orders the values alike).
+        let nodes = |shape: &str| {
+            vec![
+                node("gap", "GlobalAveragePool", &["x"], "p"),
+                node("reshape", "Reshape", &["p", shape], "r"),
+                with_ints(node("mean", "ReduceMean", &["r"], "m"), "axes", &[1, 2]),
+                node("dense", "MatMul", &["m", "w"], "y"),
+            ]
+        };
+        let mut mean_keep0 = nodes("nhwc");
+        mean_keep0[2].attribute.push(AttributeProto {
+            name: Some("keepdims".into()),
+            r#type: Some(attribute_type::INT),
+            i: Some(0),
+            ..AttributeProto::default()
+        });
+        let init = vec![
+            ints("nhwc", &[4], &[-1, 1, 1, 2]),
+            float_tensor("w", &[2, 1], &[1.0, 10.0]),
+        ];
+        let bytes = model(mean_keep0, init.clone());
+        let mean = |c: usize| X[c * 4..c * 4 + 4].iter().sum::<f32>() / 4.0;
+        let got = crate::onnx::evaluate_float(&bytes, &X).unwrap();
+        assert!(
+            (got[0] - (mean(0) + 10.0 * mean(1))).abs() < 1e-6,
+            "{got:?}"
+        );
+        let proto: ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+        let g = super::read(&proto).unwrap();
+        assert_eq!(g.nodes[1].outcome, NodeOutcome::Layout);
+        // The same Reshape of a 2×2 map is not a transpose: refused, naming the node.
+        let nodes = vec![
+            node("reshape", "Reshape", &["x", "nhwc"], "r"),
+            node("relu", "Relu", &["r"], "y"),
+        ];
+        let err = layers(nodes, vec![ints("nhwc", &[4], &[1, 2, 2, 2])]);
+        assert!(err.is_ok(), "[1, 2, 2, 2] is also the identity: {err:?}");
+        let nodes = vec![
+            node("reshape", "Reshape", &["x", "other"], "r"),
+            node("relu", "Relu", &["r"], "y"),
+        ];
+        let err = layers(nodes, vec![ints("other", &[4], &[1, 2, 1, 4])]).unwrap_err();
+        assert!(
+            matches!(&err, OnnxError::Unsupported { node, .. } if node.name == "reshape"),
+            "{err:?}"
+        );
+    }
 
     fn function(g: &Graph, i: usize) -> F {
         match &g.layers[i] {

@@ -276,7 +276,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
         ("conv-group", "conv1", Attribute("group")),
         ("conv-group-widths", "conv1", Unprovable("powers of two")),
         ("conv-dilations", "conv1", Attribute("dilations")),
-        ("conv-asymmetric-pads", "conv1", Attribute("pads")),
+        ("conv-pads-beyond-kernel", "conv1", Unsupported),
         ("conv-auto-pad", "conv1", Attribute("auto_pad")),
         (
             "averagepool-ceil-mode",
@@ -338,11 +338,11 @@ fn rejected_models_name_the_node_and_what_is_supported() {
     }
 }
 
-/// The two `lowered-*` models of `tools/make_onnx_tests.py` (once refused) import since average
-/// pooling over any window and BatchNormalization anywhere are lowered onto existing layers
-/// (`onnx_lowering.rs` tests them against a naive evaluation): a 3×3 average pool becomes a
-/// depthwise convolution of weights 1/9, a BatchNormalization after a Gemm is folded into it.
-/// Both prove and verify.
+/// The `lowered-*` models of `tools/make_onnx_tests.py` (once refused) import since average
+/// pooling over any window, BatchNormalization anywhere and unequal Conv pads are lowered onto
+/// existing layers (`onnx_lowering.rs` tests them against a naive evaluation): a 3×3 average
+/// pool becomes a depthwise convolution of weights 1/9, a BatchNormalization after a Gemm is
+/// folded into it, a Conv with pads [0, 0, 1, 1] has a grown kernel. All prove and verify.
 #[test]
 fn lowered_average_pool_and_batch_norm_import() {
     use zkcnn::model::Layer;
@@ -377,6 +377,15 @@ fn lowered_average_pool_and_batch_norm_import() {
     assert_eq!(
         bn.report.nodes.last().map(|n| &n.outcome),
         Some(&NodeOutcome::FoldedInto { layer: 0 })
+    );
+    // Pads [0, 0, 1, 1]: equal padding 1 and a 4×4 kernel (a zero row on top, a zero column
+    // on the left); `onnx_lowering.rs` compares it with a naive evaluation.
+    let asym = import("conv-asymmetric-pads", 36);
+    assert!(
+        matches!(&asym.model.layers[..], [Layer::Conv2d(c)] if c.kernel == [4, 4] && c.padding == 1
+            && c.stride == 1),
+        "{:?}",
+        asym.model.layers
     );
 }
 
@@ -1475,4 +1484,178 @@ fn lenet5_held_out_accuracy() {
     let (fa, qa) = (a.float_accuracy.unwrap(), a.quantized_accuracy.unwrap());
     assert!(fa >= 0.975 && qa >= 0.975, "{fa} {qa}");
     assert!(a.top1_match_rate >= 0.995, "{}", a.top1_match_rate);
+}
+
+/// Real Keras models exported by the real tf2onnx (`tools/make_keras_fixtures.py`: tensorflow
+/// 2.15.1, tf2onnx 1.17.0, onnxruntime 1.32.0), each at opset 13 and 18, in `fixtures/keras/`.
+const KERAS: &[&str] = &["cnn", "mobilenet", "concat"];
+const KERAS_OPSETS: &[u32] = &[13, 18];
+
+/// Each Keras export imports; its float inference matches onnxruntime's outputs (the `cnn`'s
+/// softmax, which the import moves outside the proof, applied to ours); its quantized top-1
+/// agrees with onnxruntime's on every input; and a transparent and a zero-knowledge proof of
+/// the first input verify, with the proven output's top-1 onnxruntime's.
+#[test]
+fn keras_tf2onnx_exports_match_onnxruntime_import_and_prove() {
+    use rand::{rngs::StdRng, SeedableRng};
+    let dir = fixtures().join("keras");
+    for name in KERAS {
+        let inputs = rows_f32(&dir.join(format!("{name}-inputs.npy")));
+        for opset in KERAS_OPSETS {
+            let file = format!("{name}-opset{opset}");
+            let bytes = read(&dir.join(format!("{file}.onnx")));
+            let reference = rows_f32(&dir.join(format!("{file}-outputs.npy")));
+            assert_eq!(onnx::input_shape(&bytes).unwrap().len(), 3, "{file}");
+            for (x, want) in inputs.iter().zip(&reference) {
+                let mut ours = onnx::evaluate_float(&bytes, x).unwrap();
+                if *name == "cnn" {
+                    ours = softmax(&ours);
+                }
+                assert_eq!(ours.len(), want.len(), "{file}");
+                let err = ours
+                    .iter()
+                    .zip(want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(err <= FLOAT_TOLERANCE, "{file}: float error {err}");
+            }
+            let options = ImportOptions {
+                calibration: inputs.clone(),
+                name: Some(file.clone()),
+                ..ImportOptions::default()
+            };
+            let imported = onnx::import(&bytes, &options).unwrap();
+            let model = &imported.model;
+            model.validate().unwrap();
+            let q = model.quantization.as_ref().unwrap();
+            assert_eq!(imported.report.agreement.overflows, 0, "{file}");
+            // Quantized top-1 (integer inference, dequantized) against onnxruntime's.
+            for (x, want) in inputs.iter().zip(&reference) {
+                let xq = q.quantize_input(x, model.activation_bits);
+                let array = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq)
+                    .unwrap();
+                let y: Vec<i64> = zkcnn::model::infer_output(model, &array)
+                    .unwrap()
+                    .iter()
+                    .copied()
+                    .collect();
+                assert_eq!(argmax(&y), argmax(want), "{file}: quantized top-1");
+            }
+            let y = prove_and_verify(model, &inputs[0]);
+            assert_eq!(argmax(&y), argmax(&reference[0]), "{file}: proven top-1");
+
+            let xq = q.quantize_input(&inputs[0], model.activation_bits);
+            let x = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq.clone())
+                .unwrap();
+            let arch = model.architecture();
+            let mut rng = StdRng::seed_from_u64(14);
+            let mut hidden =
+                network::commit_model_zk::<Goldilocks, GoldilocksExt2, _>(model, &mut rng).unwrap();
+            let (out, proof) = network::prove_zk::<Goldilocks, GoldilocksExt2, _>(
+                model,
+                &mut hidden,
+                &x,
+                &mut rng,
+            )
+            .unwrap();
+            let zy: Vec<i64> = out.iter().copied().collect();
+            assert_eq!(zy, y, "{file}: zero-knowledge output");
+            let checked = network::CheckedZkCommitment::assume_checked(&arch, &hidden.commitment);
+            network::verify_zk(&arch, &checked, &xq, &zy, &proof).unwrap();
+            let mut other = zy.clone();
+            other[0] += 1;
+            assert!(network::verify_zk(&arch, &checked, &xq, &other, &proof).is_err());
+        }
+    }
+}
+
+/// What the Keras exports import as: tf2onnx's patterns recognised, node by node.
+#[test]
+fn keras_tf2onnx_exports_import_as_these_layers() {
+    use zkcnn::model::Layer;
+    let dir = fixtures().join("keras");
+    let import = |file: &str| {
+        let name = file.split("-opset").next().unwrap();
+        let bytes = read(&dir.join(format!("{file}.onnx")));
+        let options = ImportOptions {
+            calibration: rows_f32(&dir.join(format!("{name}-inputs.npy"))),
+            ..ImportOptions::default()
+        };
+        onnx::import(&bytes, &options).unwrap()
+    };
+    let kinds = |i: &onnx::Imported| -> Vec<&'static str> {
+        i.model.layers.iter().map(|l| l.kind().name()).collect()
+    };
+    let ops = |i: &onnx::Imported, op: &str| -> Vec<NodeOutcome> {
+        i.report
+            .nodes
+            .iter()
+            .filter(|n| n.op_type == op)
+            .map(|n| n.outcome.clone())
+            .collect()
+    };
+    for opset in KERAS_OPSETS {
+        // Conv + folded BatchNormalization, MaxPool, AveragePool, Flatten of the NHWC view
+        // into the Dense weights, Dropout gone (tf2onnx drops it), Softmax outside.
+        let cnn = import(&format!("cnn-opset{opset}"));
+        assert_eq!(
+            kinds(&cnn),
+            [
+                "Conv2d",
+                "Relu",
+                "MaxPool2d",
+                "Conv2d",
+                "Relu",
+                "AvgPool2d",
+                "Flatten",
+                "Dense",
+                "Relu",
+                "Dense"
+            ],
+            "opset {opset}"
+        );
+        assert_eq!(cnn.model.input_shape, [3, 16, 16]);
+        assert_eq!(
+            cnn.model.quantization.as_ref().unwrap().outside,
+            ["Softmax"]
+        );
+
+        // The stride-2 `same` Conv pads [0, 0, 1, 1]: a 4×4 kernel with padding 1; ReLU6 is
+        // Clip (a table activation); GlobalAveragePooling2D is GlobalAveragePool + Squeeze
+        // (opset 13) or Transpose + ReduceMean (opset 18).
+        let mobilenet = import(&format!("mobilenet-opset{opset}"));
+        match &mobilenet.model.layers[0] {
+            Layer::Conv2d(c) => assert_eq!((c.kernel, c.padding, c.stride), ([4, 4], 1, 2)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            kinds(&mobilenet),
+            [
+                "Conv2d",
+                "Activation",
+                "Conv2d",
+                "Activation",
+                "Conv2d",
+                "Add",
+                "AvgPool2d",
+                "Flatten",
+                "Dense"
+            ],
+            "opset {opset}"
+        );
+        if *opset == 13 {
+            assert_eq!(
+                ops(&mobilenet, "Squeeze"),
+                [NodeOutcome::Layer { layer: 7 }]
+            );
+        }
+
+        let concat = import(&format!("concat-opset{opset}"));
+        assert!(kinds(&concat).contains(&"Concat"), "{:?}", kinds(&concat));
+        assert_eq!(
+            kinds(&concat).iter().filter(|k| **k == "Add").count(),
+            1,
+            "opset {opset}"
+        );
+    }
 }

@@ -1002,6 +1002,48 @@ fn zero_pads_fold_into_the_next_conv_or_pool() {
     }
 }
 
+/// Unequal zero padding before a Conv (Keras's `ZeroPadding2D` before a stride-2 `valid`
+/// Conv, as MobileNetV2 writes it) or its own (TF's stride-2 `same`: pads `[0, 0, 1, 1]`):
+/// equal padding 1 and a 4×4 kernel whose top row and left column are zero; compared with the
+/// naive ONNX evaluation, imported, proven and verified.
+#[test]
+fn unequal_pads_grow_the_conv_kernel() {
+    let mut n = Net::new(&[1, 2, 8, 8], 6);
+    let p = pad_node(&mut n, "pad", "x", [0, 0, 1, 1]);
+    let w = n.random("valid.w", &[4, 2, 3, 3], -0.5, 0.5);
+    let c = n.add(with_ints(
+        node("valid", "Conv", &[&p, &w], "valid.out"),
+        "strides",
+        &[2, 2],
+    ));
+    let r = n.relu("relu", &c);
+    let w = n.random("same.w", &[4, 4, 3, 3], -0.5, 0.5);
+    let b = n.random("same.b", &[4], -0.2, 0.2);
+    let same = with_ints(
+        node("same", "Conv", &[&r, &w, &b], "same.out"),
+        "pads",
+        &[0, 0, 1, 1],
+    );
+    let c = n.add(with_ints(same, "strides", &[2, 2]));
+    n.head(&c, 4 * 2 * 2, 3);
+    let imported = check("unequal-pads", &n);
+    assert_eq!(outcome(&imported, "pad"), NodeOutcome::Padding);
+    let layers = &imported.model.layers;
+    for l in [0, 2] {
+        let Layer::Conv2d(c) = &layers[l] else {
+            panic!("{:?}", layers[l]);
+        };
+        assert_eq!((c.kernel, c.padding, c.stride), ([4, 4], 1, 2));
+        // Row 0 and column 0 of every kernel are zero.
+        for k in c.weights.chunks_exact(16) {
+            assert!(
+                k[..4].iter().chain(k.iter().step_by(4)).all(|&w| w == 0),
+                "{k:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn pads_the_import_cannot_fold_are_refused() {
     // A MaxPool pads with values that never win; zeros are the same only on a non-negative
@@ -1015,12 +1057,16 @@ fn pads_the_import_cannot_fold_are_refused() {
         matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("non-negative")),
         "{err:?}"
     );
-    // Unequal padding before a Conv.
+    // Unequal padding before a Conv of a kernel side or more (unequal padding below the
+    // kernel side grows the kernel: `unequal_pads_grow_the_conv_kernel`).
     let mut n = Net::new(&[1, 2, 8, 8], 5);
-    let p = pad_node(&mut n, "pad", "x", [0, 0, 1, 1]);
+    let p = pad_node(&mut n, "pad", "x", [0, 0, 3, 3]);
     n.conv("conv", &p, 2, 2, 3, 0);
     let err = refused(&n, "conv");
-    assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+    assert!(
+        matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("unequally")),
+        "{err:?}"
+    );
     // Reflection padding.
     let mut n = Net::new(&[1, 2, 8, 8], 5);
     let pads = pads_input(&mut n, "pads", [1, 1, 1, 1]);
