@@ -21,6 +21,7 @@
 //! Goldilocks with challenges in its quadratic extension, as the CLI's.
 
 mod arrays;
+mod batch;
 mod errors;
 mod zk;
 
@@ -929,6 +930,7 @@ fn verify(
     let asked = kind_arg(kind)?;
     let arch = architecture_arg(py, architecture)?;
     let plan = network::plan::Plan::new(&arch).map_err(|e| errors::network(py, "verify", &e))?;
+    let commitment_arg = commitment;
     let commitment = bytes_arg("commitment", commitment)?;
     let proof = bytes_arg("proof", proof)?;
     // The proof's kind from its header (a header that cannot be read is left to the verifier,
@@ -939,7 +941,8 @@ fn verify(
         Err(_) => None,
     };
     if let (Some(expected), Some(got)) = (asked, found) {
-        if expected != got {
+        // As the CLI's `verify --transparent`: "transparent" takes a batch or accuracy proof.
+        if family(got) != expected {
             return Err(errors::proof_format(
                 py,
                 &FormatError::Kind { expected, got },
@@ -949,15 +952,15 @@ fn verify(
     }
     let hidden_input = x.cast::<PyBytes>().is_ok() || x.cast::<PyByteArray>().is_ok();
     let committed_kind = commitment_kind(&commitment);
-    let kind = asked
-        .or(found)
+    let kind = found
+        .or(asked)
         .or(committed_kind)
         .or(hidden_input.then_some(ProofKind::ZeroKnowledge))
         .unwrap_or(ProofKind::Transparent);
     // A proof whose header names the other kind than the commitment: the proof's kind is the
     // one wrong when none was asked for (else the commitment's parser says it is).
     if let Some(ck) = committed_kind {
-        if ck != kind && asked.is_none() && found == Some(kind) {
+        if ck != family(kind) && asked.is_none() && found == Some(kind) {
             return Err(errors::new::<errors::ProofFormatError>(
                 py,
                 "kind",
@@ -974,22 +977,13 @@ fn verify(
     let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let progress = Progress(progress);
     match kind {
-        ProofKind::TransparentBatch => Err(errors::new::<errors::ProofFormatError>(
-            py,
-            "kind",
-            "this is a batch proof (one proof of several inputs): the Python bindings do not \
-             verify batch proofs yet; use `zkcnn verify` or the Rust library's \
-             network::verify_batch"
-                .to_string(),
-        )),
-        ProofKind::TransparentAccuracy => Err(errors::new::<errors::ProofFormatError>(
-            py,
-            "kind",
-            "this is an accuracy proof (a count of correctly classified labelled inputs): the \
-             Python bindings do not verify accuracy proofs yet; use `zkcnn verify` or the Rust \
-             library's network::verify_accuracy"
-                .to_string(),
-        )),
+        ProofKind::TransparentBatch => {
+            verify_batch(py, &arch, &commitment, x, y, &proof, out_len, &progress)
+        }
+        ProofKind::TransparentAccuracy => {
+            batch::verify_accuracy_bytes(py, architecture, commitment_arg, x, y, &proof, &progress)
+                .map(|_| ())
+        }
         ProofKind::Transparent => {
             let file =
                 CommitmentFile::from_bytes(&commitment).map_err(|e| commitment_error(py, &e))?;
@@ -1056,6 +1050,50 @@ fn verify(
     }
 }
 
+/// The commitment's kind that a proof of this kind is made with: a hiding commitment for a
+/// zero-knowledge proof, a transparent one for the others.
+fn family(kind: ProofKind) -> ProofKind {
+    match kind {
+        ProofKind::ZeroKnowledge => ProofKind::ZeroKnowledge,
+        _ => ProofKind::Transparent,
+    }
+}
+
+/// Verifies a batch proof (`verify`'s branch): `x` the batch `[N, ...]`, `y` its outputs
+/// `[N, ...]`, as the CLI's `verify` of a batch proof.
+#[allow(clippy::too_many_arguments)]
+fn verify_batch(
+    py: Python<'_>,
+    arch: &zkcnn::model::Model,
+    commitment: &[u8],
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    proof: &[u8],
+    out_len: usize,
+    progress: &Progress<'_>,
+) -> PyResult<()> {
+    let file = CommitmentFile::from_bytes(commitment).map_err(|e| commitment_error(py, &e))?;
+    check_architecture(py, file.architecture, arch)?;
+    let inputs = arrays::model_inputs("x", x, arch)?;
+    let n = inputs.len();
+    let ys = arrays::batch_outputs(y, arch, n, out_len)?;
+    let xs: Vec<Vec<i64>> = inputs.iter().map(|t| t.iter().copied().collect()).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+    let digest =
+        network::proof::batch_statement_digest(arch, &file.commitment.commitment, &xr, &yr);
+    let proof = network::BatchProof::<F, E>::from_bytes(proof, digest)
+        .map_err(|e| errors::proof_format(py, &e, proof))?;
+    let checked = progress
+        .run(py, "check commitment", || file.commitment.check(arch))?
+        .map_err(|e| errors::check(py, &e))?;
+    progress
+        .run(py, "verify", || {
+            network::verify_batch(arch, &checked, &xr, &yr, &proof)
+        })?
+        .map_err(|e| errors::rejected(py, &e))
+}
+
 /// For `bench.py`: the time of `repeats` proofs made in Rust alone (the input converted once
 /// beforehand; each timing covers the proof, the statement digest and the proof's bytes, what
 /// `prove` does between the Python boundaries), in seconds. A hiding commitment's proofs spend
@@ -1098,6 +1136,11 @@ fn _zkcnn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(zk::commit_input, m)?)?;
     m.add_function(wrap_pyfunction!(prove, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::prove_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::prove_accuracy, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::verify_accuracy, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::shard_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::verify_shards, m)?)?;
     m.add_function(wrap_pyfunction!(_bench_prove, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
