@@ -61,8 +61,11 @@ def first_max_correct(committed, xs, ls) -> int:
 @pytest.mark.parametrize("n", [1, 3, 4])
 def test_batch_round_trip(committed, digits, n):
     xs = digits[:n]
-    ys, proof = zkcnn.prove_batch(committed, xs)
+    seen = []
+    ys, proof = zkcnn.prove_batch(committed, xs, progress=lambda phase, s: seen.append((phase, s)))
     assert ys.dtype == np.int64 and ys.shape == (n, 10)
+    assert seen[0] == ("prove", None) and seen[-1][0] == "prove" and seen[-1][1] > 0
+    assert any(phase.startswith("prove: ") for phase, _ in seen)
     for x, y in zip(xs, ys):  # each output is the single proof's
         assert np.array_equal(zkcnn.prove(committed, x)[0], y)
     zkcnn.verify(committed.architecture, committed.commitment, xs, ys, proof)
