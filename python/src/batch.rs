@@ -348,14 +348,18 @@ pub fn verify_accuracy(
     )
 }
 
+/// `json.dumps(obj)`, or an `InputError` (kind `type`) naming `what` when `obj` is not JSON.
+fn json_dumps(py: Python<'_>, what: &str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    py.import("json")?
+        .call_method1("dumps", (obj,))
+        .and_then(|t| t.extract::<String>())
+        .map_err(|e| errors::new::<InputError>(py, "type", format!("{what} is not JSON data: {e}")))
+}
+
 /// The manifest's text: JSON (`str` or bytes) as given, a dict as `json.dumps` writes it.
 fn manifest_text(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if manifest.cast::<PyDict>().is_ok() {
-        let text = py
-            .import("json")?
-            .call_method1("dumps", (manifest,))?
-            .extract::<String>()?;
-        return Ok(text.into_bytes());
+        return json_dumps(py, "manifest", manifest).map(String::into_bytes);
     }
     if let Ok(s) = manifest.cast::<PyString>() {
         return Ok(s.to_str()?.as_bytes().to_vec());
@@ -392,10 +396,7 @@ pub fn shard_manifest<'py>(
     let Labelled {
         file, xs, labels, ..
     } = read_labelled(py, architecture, commitment, xs, labels)?;
-    let entries = py
-        .import("json")?
-        .call_method1("dumps", (entries,))?
-        .extract::<String>()?;
+    let entries = json_dumps(py, "entries", entries)?;
     let shards: Vec<shards::ShardEntry> = serde_json::from_str(&entries)
         .map_err(|e| errors::shard(py, &shards::ShardError::Manifest(e.to_string())))?;
     let manifest = shards::Manifest {

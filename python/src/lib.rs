@@ -14,8 +14,12 @@
 //! * [`zk::commit_input`] → [`zk::CommittedInput`]: a hidden input (zero-knowledge proofs only);
 //! * [`prove`] → the proven output and the proof bytes (the CLI's proof file), of the
 //!   commitment's kind;
-//! * [`verify`] → `None`, or an exception per failure ([`errors`]); either kind of proof, from
-//!   its header.
+//! * [`verify`] → `None`, or an exception per failure ([`errors`]); any kind of proof, from
+//!   its header (single, zero-knowledge, batch, accuracy);
+//! * [`batch`]: [`batch::prove_batch`], [`batch::prove_accuracy`] (and its shards),
+//!   [`batch::verify_accuracy`], [`batch::shard_manifest`], [`batch::verify_shards`]
+//!   (transparent proofs of several inputs, as the CLI's `prove` of a `[N, ...]` batch,
+//!   `--labels`, `--shard` and `verify --shards`).
 //!
 //! Committing, proving, verifying and importing run with the GIL released. Proofs are over
 //! Goldilocks with challenges in its quadratic extension, as the CLI's.
@@ -905,9 +909,13 @@ pub(crate) fn architecture_arg(
 /// `bytes` object in place of the array) for a proof on a hidden input; `y` is the integer
 /// output `prove` returned.
 ///
-/// Either kind of proof is verified, the kind read from the proof's header; `kind` (`"zk"` or
-/// `"transparent"`) insists on one, and a proof of the other kind raises `ProofFormatError`
-/// (kind `kind`). The commitment must be of the proof's kind. The commitment's check (that it
+/// Any kind of proof is verified, the kind read from the proof's header; `kind` (`"zk"` or
+/// `"transparent"`) insists on one (`"transparent"` takes batch and accuracy proofs too, as
+/// `zkcnn verify --transparent`), and a proof of the other kind raises `ProofFormatError`
+/// (kind `kind`). The commitment must be of the proof's kind (transparent for batch and
+/// accuracy proofs). A batch proof (`prove_batch`): `x` is the batch `[N, ...]` and `y` its
+/// outputs `[N, ...]`. An accuracy proof (`prove_accuracy`): `x` is the inputs `[N, ...]` and
+/// `y` their labels (`verify_accuracy` returns the proven count). The commitment's check (that it
 /// holds a model of the architecture) runs on every call, then the proof's; the GIL is
 /// released for both; `progress` sees the phases `check commitment` and `verify`.
 ///

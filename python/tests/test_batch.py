@@ -261,6 +261,10 @@ def test_shards_refusals(committed, shards, digits, labels):
         manifest([dict(entries[0], proof="../x.proof")])
     with raises(zkcnn.ProofFormatError, "shard_count"):
         manifest([])
+    with raises(zkcnn.ProofFormatError, "manifest"):  # an entry without its count
+        manifest([{"start": 0, "end": 2, "proof": "a.proof"}])
+    with raises(zkcnn.InputError, "type"):
+        manifest([{"start": 0, "end": 2, "correct": 1, "proof": b"not a str"}])
     # Proofs: a missing name, a wrong count, a shard proof swapped for another's.
     with raises(zkcnn.InputError, "proofs"):
         zkcnn.verify_shards(arch, c, xs, ls, m, {})
