@@ -158,10 +158,21 @@ pub fn prove_accuracy<'py>(
     committed: &Bound<'py, CommittedModel>,
     xs: &Bound<'py, PyAny>,
     labels: &Bound<'py, PyAny>,
-    shard: Option<(u64, u64)>,
+    shard: Option<Bound<'py, PyAny>>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = committed.py();
+    let shard = shard
+        .map(|s| {
+            s.extract::<(u64, u64)>().map_err(|_| {
+                errors::new::<InputError>(
+                    py,
+                    "shard",
+                    "shard must be a pair (start, end) of non-negative integers",
+                )
+            })
+        })
+        .transpose()?;
     let c = committed.get();
     let model = &c.model.get().inner;
     let t = transparent(py, c, "accuracy proofs")?;

@@ -277,6 +277,9 @@ def test_shards_refusals(committed, shards, digits, labels):
         zkcnn.prove_accuracy(committed, xs, ls, shard=(2, 5))
     with raises(zkcnn.InputError, "shard"):  # empty
         zkcnn.prove_accuracy(committed, xs, ls, shard=(2, 2))
+    for bad in [(-1, 2), (0, 2, 4), "0..2"]:
+        with raises(zkcnn.InputError, "shard"):
+            zkcnn.prove_accuracy(committed, xs, ls, shard=bad)  # type: ignore[call-overload]
 
 
 # ---- the CLI's bytes -------------------------------------------------------------------------
