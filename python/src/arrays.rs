@@ -10,6 +10,7 @@ use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use zkcnn::model::validate::max_abs;
 use zkcnn::model::Model;
+use zkcnn::network::batch::MAX_BATCH;
 
 /// The values of an array: integers or reals.
 pub enum Values {
@@ -145,6 +146,95 @@ pub fn model_input(obj: &Bound<'_, PyAny>, model: &Model) -> PyResult<ArrayD<i64
         .map_err(|e| bad(py, "shape", format!("x: cannot shape the values: {e}")))
 }
 
+/// A batch of model inputs from an array `[N, *input_shape]`, `1 <= N <= MAX_BATCH` (the
+/// shape checked before any value is copied), read as [`model_input`] reads one input: integer
+/// dtypes as they are, float dtypes quantized with the model's input scale (imported models
+/// only), every value in the activation range. The inputs in order.
+pub fn model_inputs(
+    what: &str,
+    obj: &Bound<'_, PyAny>,
+    model: &Model,
+) -> PyResult<Vec<ArrayD<i64>>> {
+    let py = obj.py();
+    let expected = &model.input_shape;
+    if let Ok(array) = obj.cast::<PyUntypedArray>() {
+        let shape = array.shape();
+        let n = shape.first().copied().unwrap_or(0);
+        if shape.get(1..) != Some(expected.as_slice()) || n == 0 || n > MAX_BATCH {
+            return Err(bad(
+                py,
+                "shape",
+                format!(
+                    "{what} has shape {shape:?}; expected [N, {}]: a batch of 1 to {MAX_BATCH} \
+                     inputs of the model's input shape {expected:?}",
+                    expected
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    let t = read(what, obj)?;
+    let values = match (t.values, &model.quantization) {
+        (Values::Int(v), _) => v,
+        (Values::Real(v), Some(q)) => q.quantize_input(&v, model.activation_bits),
+        (Values::Real(_), None) => {
+            return Err(bad(
+                py,
+                "dtype",
+                format!(
+                    "{what} is a float array, but the model has no quantization (it was not \
+                     imported from a float model), so inputs must be integers: pass \
+                     {what}.astype(np.int64)"
+                ),
+            ))
+        }
+    };
+    check_range(py, what, &values, model.activation_bits)?;
+    let per: usize = expected.iter().product();
+    values
+        .chunks(per.max(1))
+        .map(|c| {
+            ArrayD::from_shape_vec(IxDyn(expected), c.to_vec())
+                .map_err(|e| bad(py, "shape", format!("{what}: cannot shape the values: {e}")))
+        })
+        .collect()
+}
+
+/// The claimed outputs of a batch: an integer array `[N, ...]` with `len` values per output,
+/// in the activation range; the outputs in order.
+pub fn batch_outputs(
+    obj: &Bound<'_, PyAny>,
+    model: &Model,
+    n: usize,
+    len: usize,
+) -> PyResult<Vec<Vec<i64>>> {
+    let py = obj.py();
+    let t = read("y", obj)?;
+    let Values::Int(values) = t.values else {
+        return Err(bad(
+            py,
+            "dtype",
+            "y must be an integer array (the proven outputs that prove_batch returned), not floats",
+        ));
+    };
+    if t.shape.first() != Some(&n) || values.len() != n.saturating_mul(len) {
+        return Err(bad(
+            py,
+            "shape",
+            format!(
+                "y has shape {:?}; the batch of {n} inputs has {n} outputs of {len} values \
+                 ([{n}, ...])",
+                t.shape
+            ),
+        ));
+    }
+    check_range(py, "y", &values, model.activation_bits)?;
+    Ok(values.chunks(len.max(1)).map(<[i64]>::to_vec).collect())
+}
+
 /// The claimed output: an integer array with `len` values (any shape), in the activation range.
 pub fn model_output(obj: &Bound<'_, PyAny>, model: &Model, len: usize) -> PyResult<Vec<i64>> {
     let py = obj.py();
@@ -219,17 +309,23 @@ pub fn samples(what: &str, obj: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<
 /// Class labels for the ONNX import's evaluation: a 1-D integer array of `count` non-negative
 /// values.
 pub fn labels(obj: &Bound<'_, PyAny>, count: usize) -> PyResult<Vec<usize>> {
+    class_labels("eval labels", obj, count)
+}
+
+/// Class labels (`what` names them in errors): a 1-D integer array of `count` non-negative
+/// values, one per input.
+pub fn class_labels(what: &str, obj: &Bound<'_, PyAny>, count: usize) -> PyResult<Vec<usize>> {
     let py = obj.py();
-    let t = read("eval labels", obj)?;
+    let t = read(what, obj)?;
     let Values::Int(values) = t.values else {
-        return Err(bad(py, "dtype", "eval labels must be an integer array"));
+        return Err(bad(py, "dtype", format!("{what} must be an integer array")));
     };
     if t.shape.len() != 1 || values.len() != count {
         return Err(bad(
             py,
             "shape",
             format!(
-                "eval labels have shape {:?}; expected [{count}], one per evaluation input",
+                "{what} have shape {:?}; expected [{count}], one per input",
                 t.shape
             ),
         ));
@@ -238,8 +334,13 @@ pub fn labels(obj: &Bound<'_, PyAny>, count: usize) -> PyResult<Vec<usize>> {
         .iter()
         .enumerate()
         .map(|(i, &l)| {
-            usize::try_from(l)
-                .map_err(|_| bad(py, "range", format!("eval label {i} is {l}, not a class")))
+            usize::try_from(l).map_err(|_| {
+                bad(
+                    py,
+                    "range",
+                    format!("{what}: label {i} is {l}, not a class"),
+                )
+            })
         })
         .collect()
 }

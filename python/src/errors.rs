@@ -23,7 +23,9 @@ use pyo3::prelude::*;
 use pyo3::PyTypeInfo;
 use std::fmt::{Debug, Display};
 use zkcnn::codec::DecodeError;
-use zkcnn::network::{CheckError, FormatError, NetworkError, VerifyError as NetVerifyError};
+use zkcnn::network::{
+    CheckError, FormatError, NetworkError, ShardError, VerifyError as NetVerifyError,
+};
 use zkcnn::onnx::OnnxError;
 
 create_exception!(
@@ -238,6 +240,58 @@ pub fn rejected(py: Python<'_>, e: &NetVerifyError) -> PyErr {
             new::<InputError>(py, &kind, e)
         }
         _ => new::<RejectedError>(py, &kind, format!("the proof is not valid: {e}")),
+    }
+}
+
+/// A set of shard proofs that was refused (`network::shards`): a manifest that does not parse,
+/// is of another version or names a proof outside its folder is a `ProofFormatError`; one for
+/// another model commitment or dataset a `StatementError`; ranges that are out of bounds,
+/// overlap or leave gaps, and a claimed count that is not the proof's, a `RejectedError`; a
+/// shard's proof bytes and its verification as `verify` reports them, the shard named in the
+/// message.
+pub fn shard(py: Python<'_>, e: &ShardError) -> PyErr {
+    match e {
+        ShardError::Manifest(_)
+        | ShardError::Version { .. }
+        | ShardError::ShardCount(_)
+        | ShardError::ProofPath { .. } => {
+            new::<ProofFormatError>(py, &kind_of(e), format!("invalid shard manifest: {e}"))
+        }
+        ShardError::ModelCommitment { .. } | ShardError::Dataset { .. } => {
+            new::<StatementError>(py, &kind_of(e), e)
+        }
+        ShardError::Labels { .. } => new::<InputError>(py, "labels", e),
+        ShardError::Format { source, .. } => match source {
+            FormatError::Statement => new::<StatementError>(
+                py,
+                &kind_of(source),
+                format!(
+                    "{e}: the shard's proof is for another statement (model, commitment, or \
+                     slice of inputs and labels)"
+                ),
+            ),
+            _ => new::<ProofFormatError>(py, &kind_of(source), e),
+        },
+        ShardError::Proof { source, .. } => match source {
+            NetVerifyError::Model(inner) => network(py, "verify", inner),
+            NetVerifyError::Shape { .. } | NetVerifyError::OutOfRange { .. } => {
+                new::<InputError>(py, &kind_of(source), e)
+            }
+            _ => new::<RejectedError>(
+                py,
+                &kind_of(source),
+                format!("the shard proofs are not valid: {e}"),
+            ),
+        },
+        ShardError::Range { .. }
+        | ShardError::Duplicate { .. }
+        | ShardError::Overlap { .. }
+        | ShardError::Gap { .. }
+        | ShardError::Claimed { .. } => new::<RejectedError>(
+            py,
+            &kind_of(e),
+            format!("the shard proofs are not valid: {e}"),
+        ),
     }
 }
 

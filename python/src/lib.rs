@@ -14,13 +14,18 @@
 //! * [`zk::commit_input`] → [`zk::CommittedInput`]: a hidden input (zero-knowledge proofs only);
 //! * [`prove`] → the proven output and the proof bytes (the CLI's proof file), of the
 //!   commitment's kind;
-//! * [`verify`] → `None`, or an exception per failure ([`errors`]); either kind of proof, from
-//!   its header.
+//! * [`verify`] → `None`, or an exception per failure ([`errors`]); any kind of proof, from
+//!   its header (single, zero-knowledge, batch, accuracy);
+//! * [`batch`]: [`batch::prove_batch`], [`batch::prove_accuracy`] (and its shards),
+//!   [`batch::verify_accuracy`], [`batch::shard_manifest`], [`batch::verify_shards`]
+//!   (transparent proofs of several inputs, as the CLI's `prove` of a `[N, ...]` batch,
+//!   `--labels`, `--shard` and `verify --shards`).
 //!
 //! Committing, proving, verifying and importing run with the GIL released. Proofs are over
 //! Goldilocks with challenges in its quadratic extension, as the CLI's.
 
 mod arrays;
+mod batch;
 mod errors;
 mod zk;
 
@@ -904,9 +909,13 @@ pub(crate) fn architecture_arg(
 /// `bytes` object in place of the array) for a proof on a hidden input; `y` is the integer
 /// output `prove` returned.
 ///
-/// Either kind of proof is verified, the kind read from the proof's header; `kind` (`"zk"` or
-/// `"transparent"`) insists on one, and a proof of the other kind raises `ProofFormatError`
-/// (kind `kind`). The commitment must be of the proof's kind. The commitment's check (that it
+/// Any kind of proof is verified, the kind read from the proof's header; `kind` (`"zk"` or
+/// `"transparent"`) insists on one (`"transparent"` takes batch and accuracy proofs too, as
+/// `zkcnn verify --transparent`), and a proof of the other kind raises `ProofFormatError`
+/// (kind `kind`). The commitment must be of the proof's kind (transparent for batch and
+/// accuracy proofs). A batch proof (`prove_batch`): `x` is the batch `[N, ...]` and `y` its
+/// outputs `[N, ...]`. An accuracy proof (`prove_accuracy`): `x` is the inputs `[N, ...]` and
+/// `y` their labels (`verify_accuracy` returns the proven count). The commitment's check (that it
 /// holds a model of the architecture) runs on every call, then the proof's; the GIL is
 /// released for both; `progress` sees the phases `check commitment` and `verify`.
 ///
@@ -929,6 +938,7 @@ fn verify(
     let asked = kind_arg(kind)?;
     let arch = architecture_arg(py, architecture)?;
     let plan = network::plan::Plan::new(&arch).map_err(|e| errors::network(py, "verify", &e))?;
+    let commitment_arg = commitment;
     let commitment = bytes_arg("commitment", commitment)?;
     let proof = bytes_arg("proof", proof)?;
     // The proof's kind from its header (a header that cannot be read is left to the verifier,
@@ -939,7 +949,8 @@ fn verify(
         Err(_) => None,
     };
     if let (Some(expected), Some(got)) = (asked, found) {
-        if expected != got {
+        // As the CLI's `verify --transparent`: "transparent" takes a batch or accuracy proof.
+        if family(got) != expected {
             return Err(errors::proof_format(
                 py,
                 &FormatError::Kind { expected, got },
@@ -949,15 +960,15 @@ fn verify(
     }
     let hidden_input = x.cast::<PyBytes>().is_ok() || x.cast::<PyByteArray>().is_ok();
     let committed_kind = commitment_kind(&commitment);
-    let kind = asked
-        .or(found)
+    let kind = found
+        .or(asked)
         .or(committed_kind)
         .or(hidden_input.then_some(ProofKind::ZeroKnowledge))
         .unwrap_or(ProofKind::Transparent);
     // A proof whose header names the other kind than the commitment: the proof's kind is the
     // one wrong when none was asked for (else the commitment's parser says it is).
     if let Some(ck) = committed_kind {
-        if ck != kind && asked.is_none() && found == Some(kind) {
+        if ck != family(kind) && asked.is_none() && found == Some(kind) {
             return Err(errors::new::<errors::ProofFormatError>(
                 py,
                 "kind",
@@ -974,22 +985,13 @@ fn verify(
     let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let progress = Progress(progress);
     match kind {
-        ProofKind::TransparentBatch => Err(errors::new::<errors::ProofFormatError>(
-            py,
-            "kind",
-            "this is a batch proof (one proof of several inputs): the Python bindings do not \
-             verify batch proofs yet; use `zkcnn verify` or the Rust library's \
-             network::verify_batch"
-                .to_string(),
-        )),
-        ProofKind::TransparentAccuracy => Err(errors::new::<errors::ProofFormatError>(
-            py,
-            "kind",
-            "this is an accuracy proof (a count of correctly classified labelled inputs): the \
-             Python bindings do not verify accuracy proofs yet; use `zkcnn verify` or the Rust \
-             library's network::verify_accuracy"
-                .to_string(),
-        )),
+        ProofKind::TransparentBatch => {
+            verify_batch(py, &arch, &commitment, x, y, &proof, out_len, &progress)
+        }
+        ProofKind::TransparentAccuracy => {
+            batch::verify_accuracy_bytes(py, architecture, commitment_arg, x, y, &proof, &progress)
+                .map(|_| ())
+        }
         ProofKind::Transparent => {
             let file =
                 CommitmentFile::from_bytes(&commitment).map_err(|e| commitment_error(py, &e))?;
@@ -1056,6 +1058,50 @@ fn verify(
     }
 }
 
+/// The commitment's kind that a proof of this kind is made with: a hiding commitment for a
+/// zero-knowledge proof, a transparent one for the others.
+fn family(kind: ProofKind) -> ProofKind {
+    match kind {
+        ProofKind::ZeroKnowledge => ProofKind::ZeroKnowledge,
+        _ => ProofKind::Transparent,
+    }
+}
+
+/// Verifies a batch proof (`verify`'s branch): `x` the batch `[N, ...]`, `y` its outputs
+/// `[N, ...]`, as the CLI's `verify` of a batch proof.
+#[allow(clippy::too_many_arguments)]
+fn verify_batch(
+    py: Python<'_>,
+    arch: &zkcnn::model::Model,
+    commitment: &[u8],
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    proof: &[u8],
+    out_len: usize,
+    progress: &Progress<'_>,
+) -> PyResult<()> {
+    let file = CommitmentFile::from_bytes(commitment).map_err(|e| commitment_error(py, &e))?;
+    check_architecture(py, file.architecture, arch)?;
+    let inputs = arrays::model_inputs("x", x, arch)?;
+    let n = inputs.len();
+    let ys = arrays::batch_outputs(y, arch, n, out_len)?;
+    let xs: Vec<Vec<i64>> = inputs.iter().map(|t| t.iter().copied().collect()).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+    let digest =
+        network::proof::batch_statement_digest(arch, &file.commitment.commitment, &xr, &yr);
+    let proof = network::BatchProof::<F, E>::from_bytes(proof, digest)
+        .map_err(|e| errors::proof_format(py, &e, proof))?;
+    let checked = progress
+        .run(py, "check commitment", || file.commitment.check(arch))?
+        .map_err(|e| errors::check(py, &e))?;
+    progress
+        .run(py, "verify", || {
+            network::verify_batch(arch, &checked, &xr, &yr, &proof)
+        })?
+        .map_err(|e| errors::rejected(py, &e))
+}
+
 /// For `bench.py`: the time of `repeats` proofs made in Rust alone (the input converted once
 /// beforehand; each timing covers the proof, the statement digest and the proof's bytes, what
 /// `prove` does between the Python boundaries), in seconds. A hiding commitment's proofs spend
@@ -1098,6 +1144,11 @@ fn _zkcnn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(zk::commit_input, m)?)?;
     m.add_function(wrap_pyfunction!(prove, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::prove_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::prove_accuracy, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::verify_accuracy, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::shard_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::verify_shards, m)?)?;
     m.add_function(wrap_pyfunction!(_bench_prove, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -42,7 +42,12 @@ from ._zkcnn import (
     commit_input,
     import_onnx,
     prove,
+    prove_accuracy,
+    prove_batch,
+    shard_manifest,
     verify,
+    verify_accuracy,
+    verify_shards,
 )
 
 __all__ = [
@@ -62,5 +67,10 @@ __all__ = [
     "commit_input",
     "import_onnx",
     "prove",
+    "prove_accuracy",
+    "prove_batch",
+    "shard_manifest",
     "verify",
+    "verify_accuracy",
+    "verify_shards",
 ]

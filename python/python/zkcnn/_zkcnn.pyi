@@ -2,8 +2,8 @@
 
 import os
 import pathlib
-from collections.abc import Callable
-from typing import Any, Literal, final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypedDict, final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,12 @@ __all__ = [
     "commit_input",
     "import_onnx",
     "prove",
+    "prove_accuracy",
+    "prove_batch",
+    "shard_manifest",
     "verify",
+    "verify_accuracy",
+    "verify_shards",
 ]
 
 __version__: str
@@ -242,8 +247,109 @@ def verify(
     raises a ``VerifyError`` subclass otherwise (``InputError``/``ModelError`` for unusable
     arguments).
 
-    Either kind of proof, read from its header; ``kind`` insists on one. ``x`` as bytes is a
-    hidden input's commitment (``CommittedInput.commitment``), for zero-knowledge proofs."""
+    Any kind of proof, read from its header; ``kind`` insists on one (``"transparent"`` takes
+    batch and accuracy proofs too). ``x`` as bytes is a hidden input's commitment
+    (``CommittedInput.commitment``), for zero-knowledge proofs. A batch proof
+    (``prove_batch``): ``x`` the batch ``[N, ...]``, ``y`` its outputs ``[N, ...]``. An
+    accuracy proof (``prove_accuracy``): ``x`` the inputs, ``y`` their labels (the count is
+    not returned: ``verify_accuracy`` returns it)."""
+
+class _ShardEntry(TypedDict):
+    """A shard's entry in a manifest: the slice ``start..end``, its proven count, its proof's
+    name (``shard-START-END.proof``)."""
+
+    start: int
+    end: int
+    correct: int
+    proof: str
+
+class _ShardManifest(TypedDict):
+    """A set of shard proofs over one dataset: the file ``zkcnn verify --shards`` reads."""
+
+    format: str
+    version: int
+    model_commitment: str
+    dataset: str
+    count: int
+    shards: list[_ShardEntry]
+
+class _ShardTotal(TypedDict):
+    """What a verified set of shards proves: ``correct`` of the ``covered`` inputs (of
+    ``count``) are classified as their labels; ``gaps`` are the inputs not proven."""
+
+    count: int
+    covered: int
+    correct: int
+    gaps: list[tuple[int, int]]
+    shards: int
+
+def prove_batch(
+    committed: CommittedModel,
+    xs: npt.NDArray[Any],
+    progress: _Progress | None = None,
+) -> tuple[npt.NDArray[np.int64], bytes]:
+    """One transparent proof of the batch ``xs`` (``[N, *input_shape]``, ``1 <= N <= 65536``,
+    read as ``prove`` reads one input); returns ``(ys, proof)``, ``ys`` the proven outputs
+    ``[N, *output_shape]`` (``int64``). ``N = 1`` is one input, as in the CLI: a single
+    transparent proof. A hiding commitment raises ``InputError`` (kind
+    ``commitment_kind``): there are no zero-knowledge batches."""
+
+@overload
+def prove_accuracy(
+    committed: CommittedModel,
+    xs: npt.NDArray[Any],
+    labels: npt.NDArray[np.integer[Any]],
+    shard: None = None,
+    progress: _Progress | None = None,
+) -> tuple[int, bytes]: ...
+@overload
+def prove_accuracy(
+    committed: CommittedModel,
+    xs: npt.NDArray[Any],
+    labels: npt.NDArray[np.integer[Any]],
+    shard: tuple[int, int],
+    progress: _Progress | None = None,
+) -> tuple[int, bytes, _ShardEntry]:
+    """A transparent proof of how many of ``xs`` the committed model classifies as their
+    ``labels`` (first maximal logit); returns ``(count, proof)``. With ``shard=(start,
+    end)``, the proof of that slice only (the CLI's ``--shard``), and its manifest entry:
+    ``(count, proof, entry)``."""
+
+def verify_accuracy(
+    architecture: str | Model,
+    commitment: _Bytes,
+    xs: npt.NDArray[Any],
+    labels: npt.NDArray[np.integer[Any]],
+    proof: _Bytes,
+    progress: _Progress | None = None,
+) -> int:
+    """Verifies an accuracy proof and returns its proven count (bound by the proof); raises as
+    ``verify`` does."""
+
+def shard_manifest(
+    architecture: str | Model,
+    commitment: _Bytes,
+    xs: npt.NDArray[Any],
+    labels: npt.NDArray[np.integer[Any]],
+    entries: Sequence[_ShardEntry],
+) -> _ShardManifest:
+    """The manifest of shard proofs over the whole dataset ``xs``, ``labels`` (the CLI's
+    ``verify --shards`` file, for ``json.dump``)."""
+
+def verify_shards(
+    architecture: str | Model,
+    commitment: _Bytes,
+    xs: npt.NDArray[Any],
+    labels: npt.NDArray[np.integer[Any]],
+    manifest: _ShardManifest | Mapping[str, Any] | str | _Bytes,
+    proofs: Mapping[str, _Bytes] | Sequence[_Bytes],
+    allow_gaps: bool = False,
+    progress: _Progress | None = None,
+) -> _ShardTotal:
+    """Verifies a set of shard accuracy proofs as ``zkcnn verify --shards`` does (the manifest
+    is for this commitment and dataset; the slices are disjoint and cover every input, unless
+    ``allow_gaps``; every shard's proof verifies on its slice with the claimed count); returns
+    the summed count. ``proofs``: by the entries' names, or in the manifest's order."""
 
 def _bench_prove(committed: CommittedModel, x: npt.NDArray[Any], repeats: int) -> list[float]:
     """Seconds of ``repeats`` proofs made in Rust alone (for bench.py)."""
