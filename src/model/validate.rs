@@ -286,7 +286,9 @@ pub enum ModelError {
         kind: LayerKind,
     },
     /// Add's (or Mul's) `from` is not an earlier layer.
-    #[error("layer {layer} ({kind}) adds layer {from}'s output; it must be an earlier layer")]
+    #[error(
+        "layer {layer} ({kind}) reads layer {from}'s output as its second operand; it must be an earlier layer"
+    )]
     AddFromNotEarlier {
         /// Layer index.
         layer: usize,

@@ -472,7 +472,7 @@ fn model_error_text(graph: &Graph, e: &ModelError) -> String {
     let text = e.to_string();
     match e {
         ModelError::AddFromNotEarlier { from, .. } => format!(
-            "it adds the output of node {}, which is not an earlier layer's",
+            "its second operand is the output of node {}, which is not an earlier layer's",
             node_of(graph, *from)
         ),
         ModelError::AddShapeMismatch {

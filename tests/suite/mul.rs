@@ -194,14 +194,19 @@ fn validation_takes_the_same_shape_or_one_value_per_channel() {
         from: 2,
         shift: 0,
     });
+    let e = m.validate().unwrap_err();
     assert!(matches!(
-        m.validate().unwrap_err(),
+        e,
         ModelError::AddFromNotEarlier {
             layer: 2,
             from: 2,
             ..
         }
     ));
+    assert_eq!(
+        e.to_string(),
+        "layer 2 (Mul) reads layer 2's output as its second operand; it must be an earlier layer"
+    );
     // JSON: the variant round-trips and unknown fields are refused.
     let m = se_block(2, 2, 3);
     assert_eq!(Model::from_json(&m.to_json()).unwrap(), m);
