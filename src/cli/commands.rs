@@ -176,7 +176,15 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
                 show(&a.input)
             )))
         }
-        files::Inputs::One(x) => x,
+        // One labelled input: an accuracy proof of one (never a plain proof that drops the
+        // labels).
+        files::Inputs::One(x) => match &a.labels {
+            Some(l) => {
+                let xs = std::slice::from_ref(&x);
+                return prove_accuracy(a, l, &model, &committed, xs, commit_took, progress);
+            }
+            None => x,
+        },
         files::Inputs::Batch(xs) => {
             return match &a.labels {
                 Some(l) => prove_accuracy(a, l, &model, &committed, &xs, commit_took, progress),

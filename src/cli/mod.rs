@@ -276,8 +276,8 @@ struct ProveArgs {
     /// the N outputs (each as for one input), in the batch's order.
     #[arg(long = "output", value_name = "OUT.json")]
     output: Option<PathBuf>,
-    /// With --transparent and a batch: the inputs' labels (a .npy array or a JSON array of N
-    /// integers), and the proof is an accuracy proof — how many inputs the model classifies
+    /// With --transparent: the inputs' labels (a .npy array or a JSON array of N integers, one
+    /// for one input), and the proof is an accuracy proof — how many inputs the model classifies
     /// as their labels (first maximal logit), without the logits (kind: transparent accuracy).
     #[arg(
         long,

@@ -2917,6 +2917,69 @@ fn accuracy_prove_verify_from_the_cli() {
         ),
         &["2 labels for 3 inputs"],
     );
+    // One labelled input (a JSON input): an accuracy proof of one, not a plain proof that
+    // drops the label; verified with the label, refused with another.
+    write(&dir, "x0.json", serde_json::to_string(&ints[..36]).unwrap());
+    write(&dir, "l0.json", format!("[{}]", predicted[0]));
+    write(
+        &dir,
+        "l0bad.json",
+        format!("[{}]", (predicted[0] + 1) % classes),
+    );
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "x0.json",
+            "--labels",
+            "l0.json",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "p0.bin",
+        ],
+    ));
+    assert!(stdout.contains("classifies 1 of the"), "{stdout}");
+    let proof = std::fs::read(dir.join("p0.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::TransparentAccuracy
+    );
+    let stdout = ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "x0.json", "l0.json", "p0.bin"],
+    ));
+    assert!(stdout.starts_with("valid"), "{stdout}");
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify",
+                "a.json",
+                "c.bin",
+                "x0.json",
+                "l0bad.json",
+                "p0.bin",
+            ],
+        ),
+        &["p0.bin"],
+    );
+    // A zero-knowledge prove with labels is refused (a usage error), not made without them.
+    let out = zkcnn(
+        &dir,
+        &[
+            "prove", "m.json", "x0.json", "--labels", "l0.json", "-o", "z.bin",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("accuracy proofs (--labels) are transparent only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.join("z.bin").exists());
 }
 
 /// Sharded accuracy proofs: two shards proven with `prove --shard` (their `--json` reports
