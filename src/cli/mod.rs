@@ -79,9 +79,10 @@ Files:
               proofs have revealed; keep it secret, `prove` updates it
   proof       the proof bytes (versioned header with the kind: transparent, zero-knowledge,
               transparent batch or transparent accuracy, then the proof)
-  labels      `prove --transparent --labels` (a batch): a .npy array or JSON array of N
-              integer labels; the proof then proves how many inputs the model classifies as
-              their labels (first maximal logit) and `verify` takes the labels as its output
+  labels      `prove --transparent --labels` (a batch, or one input): a .npy array or JSON
+              array of N integer labels; the proof then proves how many inputs the model
+              classifies as their labels (first maximal logit) and `verify` takes the labels
+              as its output
   output      JSON written by `prove --output`: the proven integer output, and the argmax
               class (and dequantized values) computed outside the proof; for a batch, a JSON
               array of the N outputs, in the batch's order
