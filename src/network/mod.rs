@@ -54,8 +54,8 @@ pub use shards::{verify_accuracy_shards, Manifest, ShardError, ShardProof, Shard
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
     commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_model_leaves_zk,
-    revealed_values_zk, verify_zk, verify_zk_committed_input, zk_entries_in_use, HiddenTable,
-    ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
+    revealed_values_zk, verify_zk, verify_zk_committed_input, zk_advice_known, zk_entries_in_use,
+    HiddenTable, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
 pub use zk_check::{
     prove_model_check_zk, verify_model_check_zk, CheckedZkCommitment, ZkModelCheck,

@@ -2533,6 +2533,9 @@ pub enum HiddenTable {
     Model,
     /// A committed input's table.
     Input,
+    /// The proof's own advice commitment (every intermediate value of the proof, and its fresh
+    /// masks): a fresh mask per proof, so the attack reads one proof.
+    Advice,
 }
 
 /// The entries of a hidden table of `model`'s architecture that can be nonzero (the model's
@@ -2547,6 +2550,17 @@ pub fn zk_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
     let hidden_input = table == HiddenTable::Input;
     let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, hidden_input)?;
     Ok(match table {
+        HiddenTable::Advice => {
+            // Every segment's own entries but the output's (public: [`zk_advice_known`]); a
+            // block's padding is zero for the honest prover.
+            let packing = &zp.plan.advice_packing;
+            let out: Vec<usize> = output_segments(&zp)?.iter().map(|o| o.0).collect();
+            let used = (0..packing.len())
+                .filter(|j| !out.contains(j))
+                .flat_map(|j| packing.offset(j)..packing.offset(j) + (1 << packing.vars(j)))
+                .collect();
+            (packing.num_vars(), used)
+        }
         HiddenTable::Model => {
             let mut used = Vec::new();
             super::commitment::for_each_used(&zp.plan, |x, _| used.push(x));
@@ -2560,6 +2574,56 @@ pub fn zk_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
             (zp.input_vars.unwrap_or(0), used)
         }
     })
+}
+
+/// The advice segments that hold the output, each with the value of its entries as a function
+/// of the output's: the output itself (one segment), or a signed requantization's `y − n`
+/// with `y·n = 0` (`y = max(o, 0)`, `n = max(−o, 0)`). The verifier knows them all.
+#[allow(clippy::type_complexity)]
+fn output_segments(zp: &ZkPlan) -> Result<Vec<(usize, fn(i64) -> i64)>, NetworkError> {
+    let last = zp.plan.dims.len() - 1;
+    match zp.plan.sources.get(last) {
+        Some(Source::Committed(terms)) => match terms.as_slice() {
+            [(s, 1)] => Ok(vec![(*s, |o| o)]),
+            [(y, 1), (n, -1)] => Ok(vec![(*y, |o| o.max(0)), (*n, |o| (-o).max(0))]),
+            _ => Err(NetworkError::Unsupported {
+                layer: last.saturating_sub(1),
+                what: "an output committed as another combination".into(),
+            }),
+        },
+        _ => Err(NetworkError::Unsupported {
+            layer: last.saturating_sub(1),
+            what: "an output that is not committed".into(),
+        }),
+    }
+}
+
+/// The advice entries a verifier of a public-input zero-knowledge proof knows, as `(entry of
+/// the packed advice table, value)`: the output's segments (from the padded `output`). What the
+/// attack on the advice ([`HiddenTable::Advice`]) subtracts before counting what the masked
+/// values determine.
+#[doc(hidden)]
+pub fn zk_advice_known<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    output: &[i64],
+) -> Result<Vec<(usize, F)>, NetworkError> {
+    let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, false)?;
+    let Some(dims) = zp.plan.dims.last() else {
+        return Ok(Vec::new());
+    };
+    let padded = super::prover::pad(dims, output);
+    let packing = &zp.plan.advice_packing;
+    let mut known = Vec::new();
+    for (seg, value) in output_segments(&zp)? {
+        let offset = packing.offset(seg);
+        known.extend(
+            padded
+                .iter()
+                .enumerate()
+                .map(|(i, &o)| (offset + i, crate::field::from_i64::<F>(value(o)))),
+        );
+    }
+    Ok(known)
 }
 
 /// How many zero-knowledge proofs an input of `model`'s architecture, committed, serves at
@@ -2594,6 +2658,7 @@ pub fn revealed_values_zk<F: BaseField + FftField, E: ExtField<F>>(
         HiddenTable::Model => o.model_part,
         HiddenTable::Input if committed_input => ZkPlan::INPUT_PART,
         HiddenTable::Input => return Ok(Vec::new()),
+        HiddenTable::Advice => 1 - o.model_part,
     };
     o.ledger
         .revealed(&o.layout, part)
