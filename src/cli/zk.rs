@@ -302,11 +302,6 @@ fn read_commitment(
 /// Proves the model on the input in zero knowledge; writes the prover file's new revealed
 /// count (before the proof leaves), the proof and, if asked, the output file.
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
-    if a.labels.is_some() {
-        return Err(CliError::Usage(
-            "accuracy proofs (--labels) are transparent only for now: pass --transparent".into(),
-        ));
-    }
     let model = files::read_model(&a.model)?;
     plan(&model, &a.model)?;
     let input = match files::read_inputs(&a.input, &model, a.input_divisor)? {

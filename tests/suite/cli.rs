@@ -2919,7 +2919,8 @@ fn accuracy_prove_verify_from_the_cli() {
     );
     // One labelled input (a JSON input): an accuracy proof of one, not a plain proof that
     // drops the label; verified with the label, refused with another.
-    write(&dir, "x0.json", serde_json::to_string(&ints[..36]).unwrap());
+    let rows: Vec<Vec<i64>> = ints[..36].chunks(6).map(<[i64]>::to_vec).collect();
+    write(&dir, "x0.json", serde_json::to_string(&[rows]).unwrap());
     write(&dir, "l0.json", format!("[{}]", predicted[0]));
     write(
         &dir,
@@ -2966,7 +2967,8 @@ fn accuracy_prove_verify_from_the_cli() {
         ),
         &["p0.bin"],
     );
-    // A zero-knowledge prove with labels is refused (a usage error), not made without them.
+    // Labels without --transparent are a usage error (accuracy proofs are transparent only),
+    // not a zero-knowledge proof made without them.
     let out = zkcnn(
         &dir,
         &[
@@ -2975,7 +2977,7 @@ fn accuracy_prove_verify_from_the_cli() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("accuracy proofs (--labels) are transparent only"),
+        text(&out.stderr).contains("--transparent"),
         "{}",
         text(&out.stderr)
     );
