@@ -2551,8 +2551,8 @@ pub fn zk_entries_in_use<F: BaseField + FftField, E: ExtField<F>>(
     let zp = ZkPlan::new::<F, E>(&model.architecture(), COLUMN_VARS, hidden_input)?;
     Ok(match table {
         HiddenTable::Advice => {
-            // Every segment's own entries but the output's (public: [`zk_advice_known`]); a
-            // block's padding is zero for the honest prover.
+            // Every segment's entries but the output's (public: [`zk_advice_known`]); the
+            // packing's unused entries are zero for the honest prover.
             let packing = &zp.plan.advice_packing;
             let out: Vec<usize> = output_segments(&zp)?.iter().map(|o| o.0).collect();
             let used = (0..packing.len())
