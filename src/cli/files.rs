@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use zkcnn::model::file::{self, LoadError, ModelJson};
 use zkcnn::model::{validate::max_abs, Model};
+use zkcnn::network::batch::MAX_BATCH;
 
 /// The most bytes of a model file: 2^24 weights (what a model file holds,
 /// `MAX_MODEL_NUMBERS`; the library proves tables up to 2^28 entries) written one per line,
@@ -438,11 +439,24 @@ pub fn read_input(
 pub enum Inputs {
     /// One input of the model's input shape.
     One(ArrayD<i64>),
-    /// A batch of two or more inputs (a `.npy` array `[N, ...input shape]`, `N ≥ 2`), in order.
+    /// A batch of two or more inputs (a `.npy` or JSON array `[N, ...input shape]`, `N ≥ 2`),
+    /// in order.
     Batch(Vec<ArrayD<i64>>),
 }
 
 impl Inputs {
+    /// One input for one, a batch for more.
+    fn from_vec(mut xs: Vec<ArrayD<i64>>) -> Self {
+        match (xs.pop(), xs.is_empty()) {
+            (Some(x), true) => Inputs::One(x),
+            (Some(x), false) => {
+                xs.push(x);
+                Inputs::Batch(xs)
+            }
+            (None, _) => Inputs::Batch(xs),
+        }
+    }
+
     /// The inputs in order: one, or the batch's.
     pub fn into_vec(self) -> Vec<ArrayD<i64>> {
         match self {
@@ -461,57 +475,73 @@ fn shape_list(shape: &[usize]) -> String {
         .join(", ")
 }
 
-/// [`read_input`], also taking a batch: a `.npy` array of shape `[N, ...input shape]` with
-/// `N ≥ 2` (a leading dimension of 1 is one input) is `N` inputs. A `.npy` file is read up to
-/// [`tensor_file_limit`] of [`zkcnn::network::batch::MAX_BATCH`] inputs (at most
-/// [`MAX_SAMPLES_BYTES`]); a JSON file holds one input. `divisor` as in [`read_input`].
+/// [`read_input`], also taking a batch: an array of shape `[N, ...input shape]` with `N ≥ 2`,
+/// `.npy` or JSON alike (a leading dimension of 1 is one input), is `N` inputs. The file is
+/// read up to [`tensor_file_limit`] of [`zkcnn::network::batch::MAX_BATCH`] inputs (at most
+/// [`MAX_SAMPLES_BYTES`]). `divisor` as in [`read_input`].
 pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<Inputs, CliError> {
+    let scale = input_scale(model, divisor)?;
+    let xs = read_file_inputs(path, model, scale, MAX_BATCH, 0)?;
+    Ok(Inputs::from_vec(xs))
+}
+
+/// The most numbers a JSON input file is read into: as many as an int64 `.npy` file of
+/// [`MAX_SAMPLES_BYTES`] holds (a JSON number is at least two bytes, so without this cap a
+/// file at the byte limit could hold four times more).
+const MAX_JSON_INPUT_NUMBERS: usize = (MAX_SAMPLES_BYTES / 8) as usize;
+
+/// `--input-divisor` checked against the model: the divisor and the quantization it feeds.
+fn input_scale(
+    model: &Model,
+    divisor: Option<f32>,
+) -> Result<Option<(f32, &zkcnn::model::Quantization)>, CliError> {
+    match (divisor, &model.quantization) {
+        (None, _) => Ok(None),
+        (Some(d), _) if !(d.is_finite() && d > 0.0) => Err(CliError::Usage(format!(
+            "--input-divisor must be a positive number; it is {d}"
+        ))),
+        (Some(d), Some(q)) => Ok(Some((d, q))),
+        (Some(_), None) => Err(CliError::Usage(
+            "--input-divisor needs a model with quantization (an ONNX import): this model's \
+             inputs are integers used as they are"
+                .into(),
+        )),
+    }
+}
+
+/// The inputs of one file, `.npy` or JSON: one input, or a batch `[N, ...input shape]` of at
+/// most `room` inputs, after `before` inputs of earlier files (only for the messages). The
+/// file is refused before reading when it is longer than `room` inputs may be.
+fn read_file_inputs(
+    path: &Path,
+    model: &Model,
+    scale: Option<(f32, &zkcnn::model::Quantization)>,
+    room: usize,
+    before: usize,
+) -> Result<Vec<ArrayD<i64>>, CliError> {
     let bad = |reason: String| CliError::invalid("input", path, reason);
-    let divided = match (divisor, &model.quantization) {
-        (None, _) => None,
-        (Some(d), _) if !(d.is_finite() && d > 0.0) => {
-            return Err(CliError::Usage(format!(
-                "--input-divisor must be a positive number; it is {d}"
-            )))
-        }
-        (Some(d), Some(q)) => Some((d, q)),
-        (Some(_), None) => {
-            return Err(CliError::Usage(
-                "--input-divisor needs a model with quantization (an ONNX import): this \
-                 model's inputs are integers used as they are"
-                    .into(),
-            ))
-        }
-    };
-    let real = |x: f32| divided.map_or(x, |(d, _)| x / d);
+    let real = |x: f32| scale.map_or(x, |(d, _)| x / d);
     let numbers = model
         .input_shape
         .iter()
         .fold(1usize, |n, &d| n.saturating_mul(d));
+    let batch = if before == 0 {
+        format!("a batch of {room} model inputs")
+    } else {
+        format!("the {room} more inputs the batch takes after the {before} before it")
+    };
+    let limit = tensor_file_limit(numbers.saturating_mul(room))
+        .min(MAX_SAMPLES_BYTES)
+        .max(tensor_file_limit(numbers));
+    let why = format!("{BYTES_PER_NUMBER} per number of {batch}, at most {MAX_SAMPLES_BYTES}");
+    let bytes = read_at_most("input", path, limit, &why)?;
     let npy_name = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    let (limit, why) = if npy_name {
-        let batch = tensor_file_limit(numbers.saturating_mul(zkcnn::network::batch::MAX_BATCH));
-        (
-            batch.min(MAX_SAMPLES_BYTES).max(tensor_file_limit(numbers)),
-            format!(
-                "{BYTES_PER_NUMBER} per number of a batch of {} model inputs, at most \
-                 {MAX_SAMPLES_BYTES}",
-                zkcnn::network::batch::MAX_BATCH
-            ),
-        )
-    } else {
-        (
-            tensor_file_limit(numbers),
-            format!("{BYTES_PER_NUMBER} per number of the model's input"),
-        )
-    };
-    let bytes = read_at_most("input", path, limit, &why)?;
     let is_npy = npy_name || bytes.starts_with(b"\x93NUMPY");
     let (shape, values) = if is_npy {
         let float = matches!(npy_kind(&bytes), Some(b'f'));
-        match (&model.quantization, float || divided.is_some()) {
+        match (&model.quantization, float || scale.is_some()) {
             (Some(q), true) => {
                 let a = zkcnn::npy::read_f32(&bytes).map_err(|e| bad(e.to_string()))?;
                 let reals: Vec<f32> = a.data.iter().map(|&x| real(x)).collect();
@@ -532,8 +562,22 @@ pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<I
             }
         }
     } else {
+        let most = numbers.saturating_mul(room);
+        let (max, what) = if most <= MAX_JSON_INPUT_NUMBERS {
+            let what = if room == 1 {
+                "model's input".to_string()
+            } else {
+                batch.trim_start_matches("a ").to_string()
+            };
+            (most, what)
+        } else {
+            (
+                MAX_JSON_INPUT_NUMBERS.max(numbers),
+                "largest JSON input file".to_string(),
+            )
+        };
         let (shape, scalars) =
-            json_tensor(&bytes, numbers, "model's input").map_err(|e| bad(format!("JSON: {e}")))?;
+            json_tensor(&bytes, max, &what).map_err(|e| bad(format!("JSON: {e}")))?;
         let values = match &model.quantization {
             Some(q) => {
                 let reals: Vec<f32> = scalars
@@ -566,30 +610,34 @@ pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<I
     if shape != *expected && !(batched && lead >= 1) {
         return Err(bad(format!(
             "shape {shape:?} does not match the model's input shape {expected:?} (nor a batch \
-             [N, {}] in a .npy file)",
+             [N, {}] of N inputs)",
             shape_list(expected)
         )));
+    }
+    let count = if shape == *expected { 1 } else { lead };
+    if count > room {
+        return Err(bad(if before == 0 {
+            format!("a batch of {count} inputs; at most {MAX_BATCH} are proven in one proof")
+        } else {
+            format!(
+                "{count} inputs after the {before} of the files before it make {}; at most \
+                 {MAX_BATCH} are proven in one proof",
+                before.saturating_add(count)
+            )
+        }));
     }
     check_range("input", path, &values, model.activation_bits)?;
     let one = |values: Vec<i64>| {
         ArrayD::from_shape_vec(IxDyn(expected), values)
             .map_err(|e| bad(format!("cannot shape the values: {e}")))
     };
-    if shape == *expected || lead == 1 {
-        return one(values).map(Inputs::One);
+    if count == 1 {
+        return one(values).map(|x| vec![x]);
     }
-    if lead > zkcnn::network::batch::MAX_BATCH {
-        return Err(bad(format!(
-            "a batch of {lead} inputs; at most {} are proven in one proof",
-            zkcnn::network::batch::MAX_BATCH
-        )));
-    }
-    let per = numbers.max(1);
     values
-        .chunks(per)
+        .chunks(numbers.max(1))
         .map(|c| one(c.to_vec()))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Inputs::Batch)
+        .collect()
 }
 
 /// Every value within the model's activation range.

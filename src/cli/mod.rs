@@ -69,9 +69,9 @@ Files:
               for models without `quantization`; for models with `quantization` (ONNX
               imports), JSON numbers and float .npy arrays are real values, quantized with
               the model's input scale, while integer .npy arrays are used as they are.
-              A .npy array [N, ...input shape] with N >= 2 is a batch of N inputs: `prove
-              --transparent` makes one batch proof of them (zero-knowledge batches are not
-              done), and `verify` checks a batch proof against it.
+              An array [N, ...input shape] with N >= 2, .npy or JSON, is a batch of N
+              inputs: `prove --transparent` makes one batch proof of them (zero-knowledge
+              batches are not done), and `verify` checks a batch proof against it.
   commitment  a small binary file: magic, version, field, digest of the architecture, and
               the hiding commitment to the weights (with --transparent: the Basefold
               commitment)
@@ -262,8 +262,8 @@ struct ProveArgs {
     /// from the weights.
     model: PathBuf,
     /// The input: a JSON nested array or a .npy array of the model's input shape; with
-    /// --transparent, also a batch: a .npy array [N, ...input shape] (N >= 2), proven in one
-    /// batch proof.
+    /// --transparent, also a batch: a .npy or JSON array [N, ...input shape] (N >= 2), proven
+    /// in one batch proof.
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
     /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
@@ -335,7 +335,7 @@ struct VerifyArgs {
     /// The commitment file (from `commit`; from `commit --transparent` for a transparent
     /// proof).
     commitment: PathBuf,
-    /// The input, as given to `prove` (a batch proof's: the .npy batch); for a proof on a
+    /// The input, as given to `prove` (a batch proof's: the batch); for a proof on a
     /// hidden input, the input commitment file from `commit-input` in its place.
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a

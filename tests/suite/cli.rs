@@ -1440,7 +1440,8 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         args
     }
     // Sparse files: refused on their length, so not even read.
-    sparse(&dir, "big-x.json", 80 << 20);
+    // (An input file may hold a batch of 2^16 inputs: 151 MB for the tiny model's 36 numbers.)
+    sparse(&dir, "big-x.json", 200 << 20);
     refused(
         &dir,
         &[
@@ -1451,7 +1452,11 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
             "-o",
             "q.bin",
         ],
-        &["invalid input 'big-x.json'", "83886080 bytes", "at most"],
+        &[
+            "invalid input 'big-x.json'",
+            "209715200 bytes",
+            "at most 151060480",
+        ],
     );
     refused(
         &dir,
@@ -1514,7 +1519,8 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         ],
         &["invalid ONNX model 'big.onnx'", "at most"],
     );
-    // Within the length limit, but more numbers than the model reads (36 in, 4 out).
+    // Within the length limit, but more numbers than the model reads (36 in, a batch of
+    // 2^16 inputs at most; 4 out).
     let many = serde_json::to_string(&vec![0; 20_000]).unwrap();
     write(&dir, "many-x.json", &many);
     refused(
@@ -1529,7 +1535,27 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         ],
         &[
             "invalid input 'many-x.json'",
-            "more numbers than the model's input has (36)",
+            "shape [20000] does not match",
+        ],
+    );
+    let too_many = serde_json::to_string(&vec![0; 36 * 65536 + 1]).unwrap();
+    write(&dir, "too-many-x.json", &too_many);
+    // (Not under the address-space limit: a batch's 2^16 inputs are 38 MB of numbers read.)
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "too-many-x.json",
+                "-o",
+                "q.bin",
+            ],
+        ),
+        &[
+            "invalid input 'too-many-x.json'",
+            "more numbers than the batch of 65536 model inputs has (2359296)",
         ],
     );
     write(&dir, "many-y.json", format!("{{\"output\": {many}}}"));
@@ -3264,4 +3290,181 @@ fn input_divisor_reads_raw_pixels() {
         ),
         &["--input-divisor needs a model with quantization"],
     );
+}
+
+/// `count` seeded [1, 6, 6] inputs as a JSON batch `[count, 1, 6, 6]` and their integers.
+fn json_batch(count: usize, seed: i64) -> (String, Vec<i64>) {
+    let ints: Vec<i64> = (0..count as i64 * 36)
+        .map(|i| (i * 13 + seed) % 41 - 20)
+        .collect();
+    let batch: Vec<Vec<Vec<Vec<i64>>>> = ints
+        .chunks(36)
+        .map(|x| vec![x.chunks(6).map(<[i64]>::to_vec).collect()])
+        .collect();
+    (serde_json::to_string(&batch).unwrap(), ints)
+}
+
+/// The tiny model's outputs on `ints`, 36 numbers per input.
+fn tiny_outputs(ints: &[i64]) -> Vec<Vec<i64>> {
+    ints.chunks(36)
+        .map(|x| {
+            let x =
+                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[1, 6, 6]), x.to_vec()).unwrap();
+            zkcnn::model::infer::infer_output(&tiny(0), &x)
+                .unwrap()
+                .iter()
+                .copied()
+                .collect()
+        })
+        .collect()
+}
+
+/// Writes `m.json` (tiny) and commits it transparently (`c.bin`, `a.json`).
+fn committed_tiny(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    write(&dir, "m.json", tiny(0).to_json());
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    dir
+}
+
+/// The whole stderr line of a failed command (status 1).
+fn error_line(out: Output) -> String {
+    fails(out, &[]).trim_end().to_string()
+}
+
+#[test]
+fn json_batches_prove_and_verify_as_npy_batches_do() {
+    let dir = committed_tiny("json-batch");
+    let (batch, ints) = json_batch(3, 5);
+    write(&dir, "xs.json", &batch);
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "xs.json",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "p.bin",
+            "--output",
+            "ys.json",
+        ],
+    ));
+    assert!(stdout.contains("batch of 3 inputs"), "{stdout}");
+    let proof = std::fs::read(dir.join("p.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::TransparentBatch
+    );
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ys.json")).unwrap()).unwrap();
+    let got: Vec<Vec<i64>> = ys
+        .iter()
+        .map(|y| serde_json::from_value(y["output"].clone()).unwrap())
+        .collect();
+    assert_eq!(got, tiny_outputs(&ints));
+    let stdout = ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "xs.json", "ys.json", "p.bin"],
+    ));
+    assert!(stdout.starts_with("valid"), "{stdout}");
+    // The same batch as a .npy file is the same statement.
+    write(&dir, "xs.npy", zkcnn::npy::write_i64(&[3, 1, 6, 6], &ints));
+    ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "xs.npy", "ys.json", "p.bin"],
+    ));
+    // A changed output: another statement.
+    let mut edited = got.clone();
+    edited[2][1] += 1;
+    write(&dir, "ys2.json", serde_json::to_string(&edited).unwrap());
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.json", "ys2.json", "p.bin"],
+        ),
+        &["p.bin", "another statement"],
+    );
+    // [1, 1, 6, 6] stays one input: a single proof.
+    let (one, _) = json_batch(1, 5);
+    write(&dir, "x1.json", &one);
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "x1.json",
+            "-o",
+            "p1.bin",
+        ],
+    ));
+    assert!(!stdout.contains("batch"), "{stdout}");
+    let proof = std::fs::read(dir.join("p1.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::Transparent
+    );
+    // A batch of the wrong inner shape, named with what was found and what was expected.
+    let bad: Vec<Vec<Vec<Vec<i64>>>> = vec![vec![vec![vec![1; 5]; 6]]; 2];
+    write(&dir, "bad.json", serde_json::to_string(&bad).unwrap());
+    assert_eq!(
+        error_line(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "bad.json",
+                "-o",
+                "pb.bin"
+            ],
+        )),
+        "zkcnn: invalid input 'bad.json': shape [2, 1, 6, 5] does not match the model's input \
+         shape [1, 6, 6] (nor a batch [N, 1, 6, 6] of N inputs)"
+    );
+    // A quantized model quantizes a JSON batch's reals as a float .npy batch's.
+    let q = tiny_quantized();
+    write(&dir, "q.json", q.to_json());
+    let reals: Vec<f32> = (0..2 * 36).map(|i| (i % 17) as f32 / 8.0 - 1.0).collect();
+    let nested: Vec<Vec<Vec<Vec<f32>>>> = reals
+        .chunks(36)
+        .map(|x| vec![x.chunks(6).map(<[f32]>::to_vec).collect()])
+        .collect();
+    write(&dir, "r.json", serde_json::to_string(&nested).unwrap());
+    write(&dir, "r.npy", zkcnn::npy::write_f32(&[2, 1, 6, 6], &reals));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "q.json",
+            "r.json",
+            "-o",
+            "pq.bin",
+            "--output",
+            "yq.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "q.json", "-o", "cq.bin"],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["verify", "q.json", "cq.bin", "r.npy", "yq.json", "pq.bin"],
+    ));
 }
