@@ -171,8 +171,8 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let input = match inputs {
         files::Inputs::One(_) if a.shard.is_some() => {
             return Err(CliError::Usage(format!(
-                "prove --shard takes a batch of inputs (a .npy or JSON array [N, ...input shape]); \
-                 '{}' is one input",
+                "prove --shard takes a batch of inputs (a .npy or JSON array [N, ...input \
+                 shape], or an @LIST of input files); '{}' is one input",
                 show(&a.input)
             )))
         }
@@ -465,7 +465,8 @@ fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError>
         files::Inputs::One(_) => {
             return Err(CliError::Mismatch(format!(
                 "proof '{}' is a batch proof, but input '{}' is one input: give the batch of \
-                 inputs it was made on (a .npy or JSON array [N, {}])",
+                 inputs it was made on (a .npy or JSON array [N, {}], or the @LIST of input \
+                 files)",
                 show(&a.proof),
                 show(&a.input),
                 model

@@ -477,12 +477,75 @@ fn shape_list(shape: &[usize]) -> String {
 
 /// [`read_input`], also taking a batch: an array of shape `[N, ...input shape]` with `N ≥ 2`,
 /// `.npy` or JSON alike (a leading dimension of 1 is one input), is `N` inputs. The file is
-/// read up to [`tensor_file_limit`] of [`zkcnn::network::batch::MAX_BATCH`] inputs (at most
-/// [`MAX_SAMPLES_BYTES`]). `divisor` as in [`read_input`].
+/// read up to [`tensor_file_limit`] of [`MAX_BATCH`] inputs (at most [`MAX_SAMPLES_BYTES`]).
+///
+/// `@LIST` (a path starting with `@`) is a list of input files ([`read_input_list`]), each one
+/// input or a batch, `.npy` or JSON, concatenated in the list's order into one batch of at most
+/// [`MAX_BATCH`] inputs: checked before each file is read, and each file read up to the inputs
+/// the batch still takes. `divisor` as in [`read_input`].
 pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<Inputs, CliError> {
     let scale = input_scale(model, divisor)?;
-    let xs = read_file_inputs(path, model, scale, MAX_BATCH, 0)?;
+    let Some(list) = path.to_str().and_then(|p| p.strip_prefix('@')) else {
+        return read_file_inputs(path, model, scale, MAX_BATCH, 0).map(Inputs::from_vec);
+    };
+    let list = Path::new(list);
+    let mut xs = Vec::new();
+    for file in read_input_list(list)? {
+        if xs.len() >= MAX_BATCH {
+            return Err(CliError::invalid(
+                "input list",
+                list,
+                format!(
+                    "the files before '{}' hold {} inputs already; at most {MAX_BATCH} are \
+                     proven in one proof",
+                    file.display(),
+                    xs.len()
+                ),
+            ));
+        }
+        let more = read_file_inputs(&file, model, scale, MAX_BATCH - xs.len(), xs.len())?;
+        xs.extend(more);
+    }
     Ok(Inputs::from_vec(xs))
+}
+
+/// The most bytes of an input list (`@LIST`): 256 per file name of a batch of [`MAX_BATCH`].
+const MAX_LIST_BYTES: u64 = 256 * MAX_BATCH as u64;
+
+/// The files an input list names: its lines, trimmed, in order, without blank lines and lines
+/// starting with `#`; a relative path is relative to the list's folder. At least one file, at
+/// most [`MAX_BATCH`] (each file holds an input or more).
+pub fn read_input_list(list: &Path) -> Result<Vec<std::path::PathBuf>, CliError> {
+    let bad = |reason: String| CliError::invalid("input list", list, reason);
+    let bytes = read_at_most(
+        "input list",
+        list,
+        MAX_LIST_BYTES,
+        &format!("256 per file name of a batch of {MAX_BATCH} inputs"),
+    )?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| bad(format!("not UTF-8 text ({e})")))?;
+    let folder = list.parent().unwrap_or(Path::new(""));
+    let mut files = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if files.len() == MAX_BATCH {
+            return Err(bad(format!(
+                "it names more than {MAX_BATCH} files; at most {MAX_BATCH} inputs are proven \
+                 in one proof"
+            )));
+        }
+        files.push(folder.join(line));
+    }
+    if files.is_empty() {
+        return Err(bad(
+            "it names no input file (one path per line; blank lines and lines starting with # \
+             are skipped)"
+                .into(),
+        ));
+    }
+    Ok(files)
 }
 
 /// The most numbers a JSON input file is read into: as many as an int64 `.npy` file of

@@ -72,6 +72,12 @@ Files:
               An array [N, ...input shape] with N >= 2, .npy or JSON, is a batch of N
               inputs: `prove --transparent` makes one batch proof of them (zero-knowledge
               batches are not done), and `verify` checks a batch proof against it.
+  @LIST       in place of an input: a text file naming input files, one path per line
+              (relative to the list's folder; blank lines and lines starting with # are
+              skipped), each one input or a batch, .npy or JSON, mixed; they are one batch,
+              concatenated in the list's order (at most 65536 inputs in all). `verify` must be
+              given the same files in the same order (the same list): the proof is for the
+              inputs in that order. A file whose name starts with @ is given as ./@NAME.
   commitment  a small binary file: magic, version, field, digest of the architecture, and
               the hiding commitment to the weights (with --transparent: the Basefold
               commitment)
@@ -262,8 +268,10 @@ struct ProveArgs {
     /// from the weights.
     model: PathBuf,
     /// The input: a JSON nested array or a .npy array of the model's input shape; with
-    /// --transparent, also a batch: a .npy or JSON array [N, ...input shape] (N >= 2), proven
-    /// in one batch proof.
+    /// --transparent, also a batch, proven in one batch proof: a .npy or JSON array
+    /// [N, ...input shape] (N >= 2), or @LIST, a text file naming input files one per line
+    /// (each one input or a batch, .npy or JSON; concatenated in the list's order).
+    #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
     /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
@@ -287,7 +295,7 @@ struct ProveArgs {
         conflicts_with = "output"
     )]
     labels: Option<PathBuf>,
-    /// With --labels: prove only the inputs START..END of the .npy batch (and their labels),
+    /// With --labels: prove only the inputs START..END of the batch (and their labels),
     /// one shard of a sharded accuracy proof; the report (--json) gives the manifest's entry,
     /// the model commitment and the dataset digest (`verify --shards`).
     #[arg(long, value_name = "START..END", requires = "labels", value_parser = parse_shard)]
@@ -335,8 +343,10 @@ struct VerifyArgs {
     /// The commitment file (from `commit`; from `commit --transparent` for a transparent
     /// proof).
     commitment: PathBuf,
-    /// The input, as given to `prove` (a batch proof's: the batch); for a proof on a
-    /// hidden input, the input commitment file from `commit-input` in its place.
+    /// The input, as given to `prove` (a batch proof's: the batch, or the same @LIST: the
+    /// same files in the same order); for a proof on a hidden input, the input commitment file
+    /// from `commit-input` in its place.
+    #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
     /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads

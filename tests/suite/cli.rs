@@ -3468,3 +3468,336 @@ fn json_batches_prove_and_verify_as_npy_batches_do() {
         &["verify", "q.json", "cq.bin", "r.npy", "yq.json", "pq.bin"],
     ));
 }
+
+#[test]
+fn several_input_files_are_one_batch_in_their_order() {
+    let dir = committed_tiny("input-list");
+    // Input 0 as JSON, inputs 1..3 as a .npy batch, input 3 as a JSON batch of one, inputs
+    // 4..6 as a JSON batch: six inputs in five files, in a list with a comment and a blank line.
+    let (_, ints) = json_batch(6, 7);
+    let nested =
+        |x: &[i64]| -> Vec<Vec<Vec<i64>>> { vec![x.chunks(6).map(<[i64]>::to_vec).collect()] };
+    write(
+        &dir,
+        "x0.json",
+        serde_json::to_string(&nested(&ints[..36])).unwrap(),
+    );
+    write(
+        &dir,
+        "x12.npy",
+        zkcnn::npy::write_i64(&[2, 1, 6, 6], &ints[36..108]),
+    );
+    write(
+        &dir,
+        "x3.json",
+        serde_json::to_string(&[nested(&ints[108..144])]).unwrap(),
+    );
+    let rest: Vec<_> = ints[144..].chunks(36).map(nested).collect();
+    write(&dir, "x45.json", serde_json::to_string(&rest).unwrap());
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    // Paths are relative to the list's folder.
+    write(
+        &dir,
+        "lists/all.txt",
+        "# the week's inputs\n../x0.json\n\n../x12.npy\n  ../x3.json\n../x45.json\n",
+    );
+    write(&dir, "two.txt", "x0.json\nx12.npy\n");
+    write(&dir, "swapped.txt", "x12.npy\nx0.json\n");
+    let prove = |input: &str, proof: &str, out: &str| {
+        ok(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                input,
+                "--commitment",
+                "c.bin",
+                "-o",
+                proof,
+                "--output",
+                out,
+            ],
+        ))
+    };
+    let verify = |input: &str, out: &str, proof: &str| {
+        zkcnn(&dir, &["verify", "a.json", "c.bin", input, out, proof])
+    };
+    let stdout = prove("@lists/all.txt", "p6.bin", "y6.json");
+    assert!(
+        stdout.contains("batch of 6 inputs '@lists/all.txt'"),
+        "{stdout}"
+    );
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y6.json")).unwrap()).unwrap();
+    let got: Vec<Vec<i64>> = ys
+        .iter()
+        .map(|y| serde_json::from_value(y["output"].clone()).unwrap())
+        .collect();
+    assert_eq!(got, tiny_outputs(&ints));
+    assert!(ok(verify("@lists/all.txt", "y6.json", "p6.bin")).starts_with("valid"));
+    // The same six inputs in one file are the same statement.
+    write(&dir, "x6.npy", zkcnn::npy::write_i64(&[6, 1, 6, 6], &ints));
+    assert!(ok(verify("x6.npy", "y6.json", "p6.bin")).starts_with("valid"));
+    // Two files (JSON, then a .npy batch): proven, verified; the files in the other order (the
+    // outputs reordered to match) are another statement.
+    prove("@two.txt", "p3.bin", "y3.json");
+    assert!(ok(verify("@two.txt", "y3.json", "p3.bin")).starts_with("valid"));
+    let y3: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y3.json")).unwrap()).unwrap();
+    let reordered = [y3[1].clone(), y3[2].clone(), y3[0].clone()];
+    write(
+        &dir,
+        "y3-swapped.json",
+        serde_json::to_string(&reordered).unwrap(),
+    );
+    fails(
+        verify("@swapped.txt", "y3-swapped.json", "p3.bin"),
+        &["p3.bin", "another statement"],
+    );
+    fails(
+        verify("@swapped.txt", "y3.json", "p3.bin"),
+        &["p3.bin", "another statement"],
+    );
+    // A listed file's error names that file; a list naming nothing, or a missing list, too.
+    write(&dir, "bad.json", "[[1, 2]]");
+    write(&dir, "with-bad.txt", "x0.json\nbad.json\n");
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "@with-bad.txt",
+                "-o",
+                "q.bin",
+            ],
+        ),
+        &["invalid input 'bad.json'", "shape [1, 2]"],
+    );
+    write(&dir, "empty.txt", "# nothing\n\n");
+    assert_eq!(
+        error_line(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "@empty.txt",
+                "-o",
+                "q.bin"
+            ]
+        )),
+        "zkcnn: invalid input list 'empty.txt': it names no input file (one path per line; \
+         blank lines and lines starting with # are skipped)"
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "@nope.txt",
+                "-o",
+                "q.bin",
+            ],
+        ),
+        &["cannot read input list 'nope.txt'"],
+    );
+    // A zero-knowledge proof refuses the batch a list makes, as it refuses a batch file.
+    usage_error(
+        zkcnn(&dir, &["prove", "m.json", "@two.txt", "-o", "pz.bin"]),
+        &["batch proofs are transparent only for now: pass --transparent"],
+    );
+}
+
+#[test]
+fn labels_and_shards_count_in_the_concatenated_batch() {
+    let dir = committed_tiny("input-list-labels");
+    let (batch, ints) = json_batch(2, 3);
+    write(&dir, "xa.json", &batch);
+    let (_, more) = json_batch(2, 11);
+    write(&dir, "xb.npy", zkcnn::npy::write_i64(&[2, 1, 6, 6], &more));
+    write(&dir, "list.txt", "xa.json\nxb.npy\n");
+    let all: Vec<i64> = ints.iter().chain(&more).copied().collect();
+    let predicted: Vec<i64> = tiny_outputs(&all)
+        .iter()
+        .map(|y| zkcnn::network::accuracy::first_argmax(y) as i64)
+        .collect();
+    // Right on inputs 0, 1 and 3 (one in each file's batch), wrong on input 2.
+    let labels = [
+        predicted[0],
+        predicted[1],
+        (predicted[2] + 1) % 4,
+        predicted[3],
+    ];
+    write(&dir, "ls.json", serde_json::to_string(&labels).unwrap());
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "@list.txt",
+            "--labels",
+            "ls.json",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "acc.bin",
+        ],
+    ));
+    assert!(stdout.contains("classifies 3 of the 4 inputs"), "{stdout}");
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "verify",
+            "a.json",
+            "c.bin",
+            "@list.txt",
+            "ls.json",
+            "acc.bin",
+        ],
+    ));
+    assert!(stdout.contains("classifies 3 of the 4 inputs"), "{stdout}");
+    // The labels in the other files' order do not verify.
+    write(&dir, "swapped.txt", "xb.npy\nxa.json\n");
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify",
+                "a.json",
+                "c.bin",
+                "@swapped.txt",
+                "ls.json",
+                "acc.bin",
+            ],
+        ),
+        &["acc.bin"],
+    );
+    // A shard that straddles the two files: inputs 1..3 of the concatenated batch.
+    let json = ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "@list.txt",
+            "--labels",
+            "ls.json",
+            "--shard",
+            "1..3",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "s.bin",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["dataset_count"], 4);
+    assert_eq!(v["correct"], 1);
+    // The shard is an accuracy proof on its slice: verified against inputs 1..3 as one file.
+    write(
+        &dir,
+        "x12.npy",
+        zkcnn::npy::write_i64(&[2, 1, 6, 6], &all[36..108]),
+    );
+    write(
+        &dir,
+        "l12.json",
+        serde_json::to_string(&labels[1..3]).unwrap(),
+    );
+    assert!(ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "x12.npy", "l12.json", "s.bin"],
+    ))
+    .contains("classifies 1 of the 2 inputs"));
+}
+
+/// A dense 1 → 1 model: the cheapest inputs for the batch limit's tests.
+fn scalar_model() -> Model {
+    Model {
+        name: "scalar".into(),
+        input_shape: vec![1],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![Layer::Dense(Dense {
+            input: None,
+            in_features: 1,
+            out_features: 1,
+            weights: vec![1],
+            bias: vec![0],
+            shift: 0,
+        })],
+        quantization: None,
+        saturate: false,
+        bias_bits: 32,
+    }
+}
+
+#[test]
+fn more_inputs_than_a_batch_takes_are_refused_before_reading_the_next_file() {
+    let dir = workdir("input-list-limit");
+    write(&dir, "m.json", scalar_model().to_json());
+    let max = zkcnn::network::batch::MAX_BATCH;
+    assert_eq!(max, 65536);
+    // A full batch in one .npy file (512 KiB), and one input more.
+    write(
+        &dir,
+        "full.npy",
+        zkcnn::npy::write_i64(&[max, 1], &vec![1; max]),
+    );
+    write(&dir, "one.json", "[2]");
+    write(&dir, "full-then-one.txt", "full.npy\none.json\n");
+    write(&dir, "one-then-full.txt", "one.json\nfull.npy\n");
+    let prove = |input: &str| {
+        error_line(zkcnn(
+            &dir,
+            &["prove", "--transparent", "m.json", input, "-o", "p.bin"],
+        ))
+    };
+    // Refused before the next file is read: a missing file is not even opened.
+    write(&dir, "full-then-missing.txt", "full.npy\nmissing.json\n");
+    for list in ["full-then-one.txt", "full-then-missing.txt"] {
+        let next = if list == "full-then-one.txt" {
+            "one.json"
+        } else {
+            "missing.json"
+        };
+        assert_eq!(
+            prove(&format!("@{list}")),
+            format!(
+                "zkcnn: invalid input list '{list}': the files before '{next}' hold 65536 inputs \
+                 already; at most 65536 are proven in one proof"
+            )
+        );
+    }
+    assert_eq!(
+        prove("@one-then-full.txt"),
+        "zkcnn: invalid input 'full.npy': 65536 inputs after the 1 of the files before it make \
+         65537; at most 65536 are proven in one proof"
+    );
+    // A list naming more files than a batch takes: refused before any file is read.
+    let names = "one.json\n".repeat(max + 1);
+    write(&dir, "many.txt", &names);
+    assert_eq!(
+        prove("@many.txt"),
+        "zkcnn: invalid input list 'many.txt': it names more than 65536 files; at most 65536 \
+         inputs are proven in one proof"
+    );
+    // One file over the limit.
+    write(
+        &dir,
+        "over.npy",
+        zkcnn::npy::write_i64(&[max + 1, 1], &vec![1; max + 1]),
+    );
+    assert_eq!(
+        prove("over.npy"),
+        "zkcnn: invalid input 'over.npy': a batch of 65537 inputs; at most 65536 are proven in \
+         one proof"
+    );
+}
