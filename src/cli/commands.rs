@@ -207,8 +207,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     files::write("proof", &a.proof, &bytes)?;
     let out_json = files::output_json(&model, &output);
     if let Some(path) = &a.output {
-        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
-        files::write("output", path, text.as_bytes())?;
+        files::write_output(path, &model, std::slice::from_ref(&output), false)?;
     }
     let class = argmax(&y);
     let mut text = format!(
@@ -290,8 +289,7 @@ fn prove_batch(
         .map(|y| files::output_json(model, y))
         .collect();
     if let Some(path) = &a.output {
-        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
-        files::write("output", path, text.as_bytes())?;
+        files::write_output(path, model, &outputs, true)?;
     }
     let classes: Vec<Option<usize>> = ys.iter().map(|y| argmax(y)).collect();
     let mut text = format!(

@@ -808,6 +808,9 @@ pub fn read_output(path: &Path, model: &Model, shape: &[usize]) -> Result<Vec<i6
         tensor_file_limit(expected_len.saturating_mul(2)),
         &format!("{BYTES_PER_NUMBER} per number of the output and of its dequantized values"),
     )?;
+    if is_npy(path, &bytes) {
+        return read_output_npy(path, &bytes, model, shape, None).map(|mut ys| ys.remove(0));
+    }
     let mut d = serde_json::Deserializer::from_slice(&bytes);
     let fields = OutputSeed { max: expected_len }
         .deserialize(&mut d)
@@ -835,6 +838,9 @@ pub fn read_outputs(
              dequantized values"
         ),
     )?;
+    if is_npy(path, &bytes) {
+        return read_output_npy(path, &bytes, model, shape, Some(count));
+    }
     let mut d = serde_json::Deserializer::from_slice(&bytes);
     let all = BatchOutputSeed {
         max: expected_len,
@@ -853,6 +859,81 @@ pub fn read_outputs(
         .enumerate()
         .map(|(i, f)| output_values(f, model, shape).map_err(|e| bad(format!("output {i}: {e}"))))
         .collect()
+}
+
+/// A `.npy` file: by its name, or by its magic string.
+fn is_npy(path: &Path, bytes: &[u8]) -> bool {
+    is_npy_name(path) || bytes.starts_with(b"\x93NUMPY")
+}
+
+/// A `.npy` file name.
+fn is_npy_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+}
+
+/// The outputs in a `.npy` output file: an integer array (any integer dtype; a float dtype is
+/// refused whatever its values) of the output's shape (`count = None`: one input's), or
+/// `[count, ...output shape]` (a batch's), every value in the activation range. One output
+/// for one input.
+fn read_output_npy(
+    path: &Path,
+    bytes: &[u8],
+    model: &Model,
+    shape: &[usize],
+    count: Option<usize>,
+) -> Result<Vec<Vec<i64>>, CliError> {
+    let bad = |reason: String| CliError::invalid("output", path, reason);
+    let a = zkcnn::npy::read_integers(bytes).map_err(|e| bad(e.to_string()))?;
+    let want: Vec<usize> = count.iter().chain(shape).copied().collect();
+    if a.shape != want {
+        return Err(bad(match count {
+            None => format!(
+                "shape {:?} does not match the model's output shape {shape:?}",
+                a.shape
+            ),
+            Some(n) => format!(
+                "shape {:?} does not match {want:?}, the batch's {n} outputs of shape {shape:?}",
+                a.shape
+            ),
+        }));
+    }
+    range_of(&a.data, model.activation_bits).map_err(bad)?;
+    let len = shape.iter().product::<usize>().max(1);
+    Ok(match count {
+        None => vec![a.data],
+        Some(_) => a.data.chunks(len).map(<[i64]>::to_vec).collect(),
+    })
+}
+
+/// Writes `prove --output`: to a `.npy` name, the proven integers as an int64 array (the
+/// output's shape for one input, `[N, ...output shape]` for a batch); to any other, JSON: one
+/// output's [`output_json`], or a batch's array of them, in order.
+pub fn write_output(
+    path: &Path,
+    model: &Model,
+    outputs: &[ArrayD<i64>],
+    batch: bool,
+) -> Result<(), CliError> {
+    let bytes = if is_npy_name(path) {
+        let one = outputs.first().map_or(&[][..], |y| y.shape());
+        let shape: Vec<usize> = batch
+            .then_some(outputs.len())
+            .iter()
+            .chain(one)
+            .copied()
+            .collect();
+        let values: Vec<i64> = outputs.iter().flat_map(|y| y.iter().copied()).collect();
+        zkcnn::npy::write_i64(&shape, &values)
+    } else {
+        let json: Vec<serde_json::Value> = outputs.iter().map(|y| output_json(model, y)).collect();
+        let text = match (batch, json.first()) {
+            (false, Some(one)) => serde_json::to_string_pretty(one),
+            _ => serde_json::to_string_pretty(&json),
+        };
+        text.unwrap_or_default().into_bytes()
+    };
+    write("output", path, &bytes)
 }
 
 /// Reads a batch's output file: a JSON array of at most `count` outputs.

@@ -91,7 +91,10 @@ Files:
               as its output
   output      JSON written by `prove --output`: the proven integer output, and the argmax
               class (and dequantized values) computed outside the proof; for a batch, a JSON
-              array of the N outputs, in the batch's order
+              array of the N outputs, in the batch's order. To a .npy name (`--output
+              OUT.npy`), the proven integers alone as an int64 .npy array: the output's shape,
+              or [N, ...output shape] for a batch; `verify` reads it back (any integer dtype;
+              a float dtype is refused)
 
 Exit status: 0 on success (for `verify`: only for a valid proof), 1 on any bad input or
 invalid proof (one line on stderr), 2 on a malformed or unusable command line.";
@@ -281,9 +284,11 @@ struct ProveArgs {
     /// Where to write the proof.
     #[arg(short = 'o', long = "proof", value_name = "PROOF")]
     proof: PathBuf,
-    /// Where to write the output file (JSON) that `verify` reads; for a batch, a JSON array of
-    /// the N outputs (each as for one input), in the batch's order.
-    #[arg(long = "output", value_name = "OUT.json")]
+    /// Where to write the output file that `verify` reads: JSON (for a batch, a JSON array of
+    /// the N outputs, each as for one input, in the batch's order), or, to a .npy name, the
+    /// proven integers as an int64 .npy array (the output's shape; [N, ...output shape] for a
+    /// batch).
+    #[arg(long = "output", value_name = "OUT.json|OUT.npy")]
     output: Option<PathBuf>,
     /// With --transparent: the inputs' labels (a .npy array or a JSON array of N integers, one
     /// for one input), and the proof is an accuracy proof — how many inputs the model classifies
@@ -353,8 +358,9 @@ struct VerifyArgs {
     /// them. `verify` (and `commit-input`) must be given the same divisor.
     #[arg(long, value_name = "D")]
     input_divisor: Option<f32>,
-    /// The output file (from `prove --output`), or a JSON array of integers; for a batch
-    /// proof, a JSON array of the N outputs; for an accuracy proof, the labels (.npy or JSON).
+    /// The output file (from `prove --output`: JSON, or an integer .npy array), or a JSON
+    /// array of integers; for a batch proof, a JSON array of the N outputs or a .npy array
+    /// [N, ...output shape]; for an accuracy proof, the labels (.npy or JSON).
     output: PathBuf,
     /// The proof (transparent, zero-knowledge or transparent batch: its header says which);
     /// with --shards, the shard manifest (JSON).

@@ -3801,3 +3801,123 @@ fn more_inputs_than_a_batch_takes_are_refused_before_reading_the_next_file() {
          one proof"
     );
 }
+
+/// `values` as a little-endian int32 `.npy` array (NumPy's default integer on some platforms).
+fn npy_i32(shape: &[usize], values: &[i64]) -> Vec<u8> {
+    let i64s = zkcnn::npy::write_i64(shape, values);
+    let data_at = i64s.len() - 8 * values.len();
+    let mut out = i64s[..data_at].to_vec();
+    let at = out.windows(3).position(|w| w == b"<i8").unwrap();
+    out[at + 2] = b'4';
+    for &v in values {
+        out.extend_from_slice(&(v as i32).to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn npy_outputs_round_trip_for_one_input_and_a_batch() {
+    let dir = committed_tiny("npy-outputs");
+    let (one, x) = json_batch(1, 2);
+    write(&dir, "x.json", &one);
+    let (batch, xs) = json_batch(3, 9);
+    write(&dir, "xs.json", &batch);
+    let prove = |input: &str, proof: &str, out: &str| {
+        ok(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                input,
+                "--commitment",
+                "c.bin",
+                "-o",
+                proof,
+                "--output",
+                out,
+            ],
+        ))
+    };
+    let verify = |input: &str, out: &str, proof: &str| {
+        zkcnn(&dir, &["verify", "a.json", "c.bin", input, out, proof])
+    };
+    // One input: the output's shape ([4]), int64, the proven integers.
+    let stdout = prove("x.json", "p.bin", "y.npy");
+    assert!(stdout.contains("output written to y.npy"), "{stdout}");
+    let y = zkcnn::npy::read_integers(&std::fs::read(dir.join("y.npy")).unwrap()).unwrap();
+    assert!(std::fs::read(dir.join("y.npy")).unwrap()[..64]
+        .windows(3)
+        .any(|w| w == b"<i8"));
+    assert_eq!(y.shape, vec![4]);
+    assert_eq!(vec![y.data.clone()], tiny_outputs(&x));
+    assert!(ok(verify("x.json", "y.npy", "p.bin")).starts_with("valid"));
+    // Any integer dtype is read; the JSON output file of the same proof verifies too.
+    write(&dir, "y32.npy", npy_i32(&[4], &y.data));
+    assert!(ok(verify("x.json", "y32.npy", "p.bin")).starts_with("valid"));
+    write(&dir, "y.json", serde_json::to_string(&y.data).unwrap());
+    assert!(ok(verify("x.json", "y.json", "p.bin")).starts_with("valid"));
+    // A batch: [3, 4].
+    prove("xs.json", "pb.bin", "ys.npy");
+    let ys = zkcnn::npy::read_integers(&std::fs::read(dir.join("ys.npy")).unwrap()).unwrap();
+    assert_eq!(ys.shape, vec![3, 4]);
+    assert_eq!(
+        ys.data.chunks(4).map(<[i64]>::to_vec).collect::<Vec<_>>(),
+        tiny_outputs(&xs)
+    );
+    assert!(ok(verify("xs.json", "ys.npy", "pb.bin")).starts_with("valid"));
+    // Edited outputs: another statement.
+    let mut edited = ys.data.clone();
+    edited[5] += 1;
+    write(
+        &dir,
+        "ys-edited.npy",
+        zkcnn::npy::write_i64(&[3, 4], &edited),
+    );
+    fails(
+        verify("xs.json", "ys-edited.npy", "pb.bin"),
+        &["pb.bin", "another statement"],
+    );
+    let mut edited = y.data.clone();
+    edited[0] -= 1;
+    write(&dir, "y-edited.npy", zkcnn::npy::write_i64(&[4], &edited));
+    fails(
+        verify("x.json", "y-edited.npy", "p.bin"),
+        &["p.bin", "another statement"],
+    );
+    // The wrong shape, exactly: a batch's outputs for one input, flat ones for a batch.
+    write(&dir, "y14.npy", zkcnn::npy::write_i64(&[1, 4], &y.data));
+    assert_eq!(
+        error_line(verify("x.json", "y14.npy", "p.bin")),
+        "zkcnn: invalid output 'y14.npy': shape [1, 4] does not match the model's output shape \
+         [4]"
+    );
+    write(&dir, "ys12.npy", zkcnn::npy::write_i64(&[12], &ys.data));
+    assert_eq!(
+        error_line(verify("xs.json", "ys12.npy", "pb.bin")),
+        "zkcnn: invalid output 'ys12.npy': shape [12] does not match [3, 4], the batch's 3 \
+         outputs of shape [4]"
+    );
+    // A float dtype, even of integer values.
+    let floats: Vec<f32> = y.data.iter().map(|&v| v as f32).collect();
+    write(&dir, "yf.npy", zkcnn::npy::write_f32(&[4], &floats));
+    assert_eq!(
+        error_line(verify("x.json", "yf.npy", "p.bin")),
+        "zkcnn: invalid output 'yf.npy': dtype '<f4' is a float type; integers are needed \
+         (int64, or any integer dtype)"
+    );
+    // Outside the activation range.
+    write(
+        &dir,
+        "yr.npy",
+        zkcnn::npy::write_i64(&[4], &[0, 0, 1000, 0]),
+    );
+    fails(
+        verify("x.json", "yr.npy", "p.bin"),
+        &[
+            "invalid output 'yr.npy'",
+            "element 2 (1000)",
+            "activation range",
+        ],
+    );
+}
