@@ -1098,17 +1098,7 @@ fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError
         }
         proofs.push(b);
     }
-    let set: Vec<shards::ShardProof<'_>> = manifest
-        .shards
-        .iter()
-        .zip(&proofs)
-        .map(|(s, b)| shards::ShardProof {
-            start: s.start,
-            end: s.end,
-            correct: s.correct,
-            bytes: b,
-        })
-        .collect();
+    let set = manifest.proof_set(&proofs);
     let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying the shards", || {
         network::verify_accuracy_shards::<F, E>(&model, &checked, &xr, &labels, &set, a.allow_gaps)
