@@ -40,6 +40,9 @@ pub enum NpyError {
         /// Bytes present.
         actual: usize,
     },
+    /// A float dtype where an integer dtype is needed ([`read_integers`]).
+    #[error("dtype '{0}' is a float type; integers are needed (int64, or any integer dtype)")]
+    FloatDtype(String),
     /// A float array where integers are needed, or an integer that does not fit.
     #[error("element {index} ({value}) is not an integer that fits in i64")]
     NotInteger {
@@ -67,6 +70,7 @@ enum Kind {
 }
 
 struct Parsed<'a> {
+    descr: &'a str,
     kind: Kind,
     width: usize,
     little: bool,
@@ -89,7 +93,11 @@ pub fn read_f32(bytes: &[u8]) -> Result<Array<f32>, NpyError> {
 /// Reads an array of integers as `i64`. A float array is accepted only if every element is an
 /// integer in `i64`'s range.
 pub fn read_i64(bytes: &[u8]) -> Result<Array<i64>, NpyError> {
-    let p = parse(bytes)?;
+    integers(parse(bytes)?)
+}
+
+/// The elements of `p` as `i64`, each an integer that fits.
+fn integers(p: Parsed<'_>) -> Result<Array<i64>, NpyError> {
     let mut data = Vec::with_capacity(p.len());
     for (index, v) in p.values().enumerate() {
         data.push(v.as_i64().ok_or_else(|| NpyError::NotInteger {
@@ -101,6 +109,16 @@ pub fn read_i64(bytes: &[u8]) -> Result<Array<i64>, NpyError> {
         shape: p.shape,
         data,
     })
+}
+
+/// Reads an array of an integer dtype as `i64`: a float dtype is refused whatever its values
+/// ([`NpyError::FloatDtype`]), and a `u8` element beyond `i64::MAX` is [`NpyError::NotInteger`].
+pub fn read_integers(bytes: &[u8]) -> Result<Array<i64>, NpyError> {
+    let p = parse(bytes)?;
+    if p.kind == Kind::Float {
+        return Err(NpyError::FloatDtype(p.descr.to_string()));
+    }
+    integers(p)
 }
 
 /// Writes a little-endian `f4` array.
@@ -283,6 +301,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>, NpyError> {
         });
     }
     Ok(Parsed {
+        descr,
         kind,
         width,
         little,
@@ -433,6 +452,22 @@ mod tests {
     }
 
     #[test]
+    fn integer_dtypes_only() {
+        let a = read_integers(&numpy_i2()).unwrap();
+        assert_eq!((a.shape, a.data), (vec![2, 3], vec![0, 1, 2, 3, 4, 5]));
+        let i = read_integers(&write_i64(&[2], &[-3, 4])).unwrap();
+        assert_eq!(i.data, vec![-3, 4]);
+        // Integer-valued floats are refused by their dtype (read_i64 takes them).
+        let f = write_f32(&[2], &[1.0, 2.0]);
+        assert_eq!(read_i64(&f).unwrap().data, vec![1, 2]);
+        assert_eq!(
+            read_integers(&f).unwrap_err(),
+            NpyError::FloatDtype("<f4".into())
+        );
+        assert_eq!(read_integers(b"junk").unwrap_err(), NpyError::Magic);
+    }
+
+    #[test]
     fn never_panics_on_prefixes_and_flips() {
         let good = write_i64(&[2, 2], &[1, 2, 3, 4]);
         for n in 0..good.len() {
@@ -443,6 +478,7 @@ mod tests {
             b[i] ^= 0xa5;
             let _ = read_f32(&b);
             let _ = read_i64(&b);
+            let _ = read_integers(&b);
         }
     }
 }

@@ -129,21 +129,32 @@ pub fn model_input(obj: &Bound<'_, PyAny>, model: &Model) -> PyResult<ArrayD<i64
             ),
         ));
     }
-    let values = match (t.values, &model.quantization) {
+    let values = input_values(py, "x", t.values, model)?;
+    ArrayD::from_shape_vec(IxDyn(expected), values)
+        .map_err(|e| bad(py, "shape", format!("x: cannot shape the values: {e}")))
+}
+
+/// The integers of the input array `what` (`x`, `xs`, …): integer dtypes as they are, float
+/// dtypes quantized with the model's input scale (a model with quantization only), every value
+/// in the activation range.
+fn input_values(py: Python<'_>, what: &str, values: Values, model: &Model) -> PyResult<Vec<i64>> {
+    let values = match (values, &model.quantization) {
         (Values::Int(v), _) => v,
         (Values::Real(v), Some(q)) => q.quantize_input(&v, model.activation_bits),
         (Values::Real(_), None) => {
             return Err(bad(
                 py,
                 "dtype",
-                "x is a float array, but the model has no quantization (it was not imported \
-                 from a float model), so inputs must be integers: pass x.astype(np.int64)",
+                format!(
+                    "{what} is a float array, but the model has no quantization (it was not \
+                     imported from a float model), so inputs must be integers: pass \
+                     {what}.astype(np.int64)"
+                ),
             ))
         }
     };
-    check_range(py, "x", &values, model.activation_bits)?;
-    ArrayD::from_shape_vec(IxDyn(expected), values)
-        .map_err(|e| bad(py, "shape", format!("x: cannot shape the values: {e}")))
+    check_range(py, what, &values, model.activation_bits)?;
+    Ok(values)
 }
 
 /// A batch of model inputs from an array `[N, *input_shape]`, `1 <= N <= MAX_BATCH` (the
@@ -177,22 +188,7 @@ pub fn model_inputs(
         }
     }
     let t = read(what, obj)?;
-    let values = match (t.values, &model.quantization) {
-        (Values::Int(v), _) => v,
-        (Values::Real(v), Some(q)) => q.quantize_input(&v, model.activation_bits),
-        (Values::Real(_), None) => {
-            return Err(bad(
-                py,
-                "dtype",
-                format!(
-                    "{what} is a float array, but the model has no quantization (it was not \
-                     imported from a float model), so inputs must be integers: pass \
-                     {what}.astype(np.int64)"
-                ),
-            ))
-        }
-    };
-    check_range(py, what, &values, model.activation_bits)?;
+    let values = input_values(py, what, t.values, model)?;
     let per: usize = expected.iter().product();
     values
         .chunks(per.max(1))

@@ -524,17 +524,7 @@ pub fn verify_shards<'py>(
     shards::check_cover(&manifest.ranges(), xr.len() as u64, allow_gaps)
         .map_err(|e| errors::shard(py, &e))?;
     let bytes = shard_proofs(py, &manifest, proofs)?;
-    let set: Vec<shards::ShardProof<'_>> = manifest
-        .shards
-        .iter()
-        .zip(&bytes)
-        .map(|(s, b)| shards::ShardProof {
-            start: s.start,
-            end: s.end,
-            correct: s.correct,
-            bytes: b,
-        })
-        .collect();
+    let set = manifest.proof_set(&bytes);
     let progress = Progress(progress);
     let checked = progress
         .run(py, "check commitment", || file.commitment.check(&arch))?

@@ -171,8 +171,8 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     let input = match inputs {
         files::Inputs::One(_) if a.shard.is_some() => {
             return Err(CliError::Usage(format!(
-                "prove --shard takes a batch of inputs (a .npy array [N, ...input shape]); \
-                 '{}' is one input",
+                "prove --shard takes a batch of inputs (a .npy or JSON array [N, ...input \
+                 shape], or an @LIST of input files); '{}' is one input",
                 show(&a.input)
             )))
         }
@@ -207,8 +207,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     files::write("proof", &a.proof, &bytes)?;
     let out_json = files::output_json(&model, &output);
     if let Some(path) = &a.output {
-        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
-        files::write("output", path, text.as_bytes())?;
+        files::write_output(path, &model, std::slice::from_ref(&output), false)?;
     }
     let class = argmax(&y);
     let mut text = format!(
@@ -290,8 +289,7 @@ fn prove_batch(
         .map(|y| files::output_json(model, y))
         .collect();
     if let Some(path) = &a.output {
-        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
-        files::write("output", path, text.as_bytes())?;
+        files::write_output(path, model, &outputs, true)?;
     }
     let classes: Vec<Option<usize>> = ys.iter().map(|y| argmax(y)).collect();
     let mut text = format!(
@@ -465,7 +463,8 @@ fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError>
         files::Inputs::One(_) => {
             return Err(CliError::Mismatch(format!(
                 "proof '{}' is a batch proof, but input '{}' is one input: give the batch of \
-                 inputs it was made on (a .npy array [N, {}])",
+                 inputs it was made on (a .npy or JSON array [N, {}], or the @LIST of input \
+                 files)",
                 show(&a.proof),
                 show(&a.input),
                 model
@@ -1099,17 +1098,7 @@ fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError
         }
         proofs.push(b);
     }
-    let set: Vec<shards::ShardProof<'_>> = manifest
-        .shards
-        .iter()
-        .zip(&proofs)
-        .map(|(s, b)| shards::ShardProof {
-            start: s.start,
-            end: s.end,
-            correct: s.correct,
-            bytes: b,
-        })
-        .collect();
+    let set = manifest.proof_set(&proofs);
     let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying the shards", || {
         network::verify_accuracy_shards::<F, E>(&model, &checked, &xr, &labels, &set, a.allow_gaps)

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use zkcnn::model::file::{self, LoadError, ModelJson};
 use zkcnn::model::{validate::max_abs, Model};
+use zkcnn::network::batch::MAX_BATCH;
 
 /// The most bytes of a model file: 2^24 weights (what a model file holds,
 /// `MAX_MODEL_NUMBERS`; the library proves tables up to 2^28 entries) written one per line,
@@ -438,11 +439,24 @@ pub fn read_input(
 pub enum Inputs {
     /// One input of the model's input shape.
     One(ArrayD<i64>),
-    /// A batch of two or more inputs (a `.npy` array `[N, ...input shape]`, `N ≥ 2`), in order.
+    /// A batch of two or more inputs (a `.npy` or JSON array `[N, ...input shape]`, `N ≥ 2`),
+    /// in order.
     Batch(Vec<ArrayD<i64>>),
 }
 
 impl Inputs {
+    /// One input for one, a batch for more.
+    fn from_vec(mut xs: Vec<ArrayD<i64>>) -> Self {
+        match (xs.pop(), xs.is_empty()) {
+            (Some(x), true) => Inputs::One(x),
+            (Some(x), false) => {
+                xs.push(x);
+                Inputs::Batch(xs)
+            }
+            (None, _) => Inputs::Batch(xs),
+        }
+    }
+
     /// The inputs in order: one, or the batch's.
     pub fn into_vec(self) -> Vec<ArrayD<i64>> {
         match self {
@@ -461,57 +475,136 @@ fn shape_list(shape: &[usize]) -> String {
         .join(", ")
 }
 
-/// [`read_input`], also taking a batch: a `.npy` array of shape `[N, ...input shape]` with
-/// `N ≥ 2` (a leading dimension of 1 is one input) is `N` inputs. A `.npy` file is read up to
-/// [`tensor_file_limit`] of [`zkcnn::network::batch::MAX_BATCH`] inputs (at most
-/// [`MAX_SAMPLES_BYTES`]); a JSON file holds one input. `divisor` as in [`read_input`].
+/// [`read_input`], also taking a batch: an array of shape `[N, ...input shape]` with `N ≥ 2`,
+/// `.npy` or JSON alike (a leading dimension of 1 is one input), is `N` inputs. The file is
+/// read up to [`tensor_file_limit`] of [`MAX_BATCH`] inputs (at most [`MAX_SAMPLES_BYTES`]).
+///
+/// `@LIST` (a path starting with `@`) is a list of input files ([`read_input_list`]), each one
+/// input or a batch, `.npy` or JSON, concatenated in the list's order into one batch of at most
+/// [`MAX_BATCH`] inputs: checked before each file is read, and each file read up to the inputs
+/// the batch still takes. `divisor` as in [`read_input`].
 pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<Inputs, CliError> {
-    let bad = |reason: String| CliError::invalid("input", path, reason);
-    let divided = match (divisor, &model.quantization) {
-        (None, _) => None,
-        (Some(d), _) if !(d.is_finite() && d > 0.0) => {
-            return Err(CliError::Usage(format!(
-                "--input-divisor must be a positive number; it is {d}"
-            )))
-        }
-        (Some(d), Some(q)) => Some((d, q)),
-        (Some(_), None) => {
-            return Err(CliError::Usage(
-                "--input-divisor needs a model with quantization (an ONNX import): this \
-                 model's inputs are integers used as they are"
-                    .into(),
-            ))
-        }
+    let scale = input_scale(model, divisor)?;
+    let Some(list) = path.to_str().and_then(|p| p.strip_prefix('@')) else {
+        return read_file_inputs(path, model, scale, MAX_BATCH, 0).map(Inputs::from_vec);
     };
-    let real = |x: f32| divided.map_or(x, |(d, _)| x / d);
+    let list = Path::new(list);
+    let mut xs = Vec::new();
+    for file in read_input_list(list)? {
+        if xs.len() >= MAX_BATCH {
+            return Err(CliError::invalid(
+                "input list",
+                list,
+                format!(
+                    "the files before '{}' hold {} inputs already; at most {MAX_BATCH} are \
+                     proven in one proof",
+                    file.display(),
+                    xs.len()
+                ),
+            ));
+        }
+        let more = read_file_inputs(&file, model, scale, MAX_BATCH - xs.len(), xs.len())?;
+        xs.extend(more);
+    }
+    Ok(Inputs::from_vec(xs))
+}
+
+/// The most bytes of an input list (`@LIST`): 256 per file name of a batch of [`MAX_BATCH`].
+const MAX_LIST_BYTES: u64 = 256 * MAX_BATCH as u64;
+
+/// The files an input list names: its lines, trimmed, in order, without blank lines and lines
+/// starting with `#`; a relative path is relative to the list's folder. At least one file, at
+/// most [`MAX_BATCH`] (each file holds an input or more).
+pub fn read_input_list(list: &Path) -> Result<Vec<std::path::PathBuf>, CliError> {
+    let bad = |reason: String| CliError::invalid("input list", list, reason);
+    let bytes = read_at_most(
+        "input list",
+        list,
+        MAX_LIST_BYTES,
+        &format!("256 per file name of a batch of {MAX_BATCH} inputs"),
+    )?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| bad(format!("not UTF-8 text ({e})")))?;
+    let folder = list.parent().unwrap_or(Path::new(""));
+    let mut files = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if files.len() == MAX_BATCH {
+            return Err(bad(format!(
+                "it names more than {MAX_BATCH} files; at most {MAX_BATCH} inputs are proven \
+                 in one proof"
+            )));
+        }
+        files.push(folder.join(line));
+    }
+    if files.is_empty() {
+        return Err(bad(
+            "it names no input file (one path per line; blank lines and lines starting with # \
+             are skipped)"
+                .into(),
+        ));
+    }
+    Ok(files)
+}
+
+/// The most numbers a JSON input file is read into: as many as an int64 `.npy` file of
+/// [`MAX_SAMPLES_BYTES`] holds (a JSON number is at least two bytes, so without this cap a
+/// file at the byte limit could hold four times more).
+const MAX_JSON_INPUT_NUMBERS: usize = (MAX_SAMPLES_BYTES / 8) as usize;
+
+/// `--input-divisor` checked against the model: the divisor and the quantization it feeds.
+fn input_scale(
+    model: &Model,
+    divisor: Option<f32>,
+) -> Result<Option<(f32, &zkcnn::model::Quantization)>, CliError> {
+    match (divisor, &model.quantization) {
+        (None, _) => Ok(None),
+        (Some(d), _) if !(d.is_finite() && d > 0.0) => Err(CliError::Usage(format!(
+            "--input-divisor must be a positive number; it is {d}"
+        ))),
+        (Some(d), Some(q)) => Ok(Some((d, q))),
+        (Some(_), None) => Err(CliError::Usage(
+            "--input-divisor needs a model with quantization (an ONNX import): this model's \
+             inputs are integers used as they are"
+                .into(),
+        )),
+    }
+}
+
+/// The inputs of one file, `.npy` or JSON: one input, or a batch `[N, ...input shape]` of at
+/// most `room` inputs, after `before` inputs of earlier files (only for the messages). The
+/// file is refused before reading when it is longer than `room` inputs may be.
+fn read_file_inputs(
+    path: &Path,
+    model: &Model,
+    scale: Option<(f32, &zkcnn::model::Quantization)>,
+    room: usize,
+    before: usize,
+) -> Result<Vec<ArrayD<i64>>, CliError> {
+    let bad = |reason: String| CliError::invalid("input", path, reason);
+    let real = |x: f32| scale.map_or(x, |(d, _)| x / d);
     let numbers = model
         .input_shape
         .iter()
         .fold(1usize, |n, &d| n.saturating_mul(d));
+    let batch = if before == 0 {
+        format!("a batch of {room} model inputs")
+    } else {
+        format!("the {room} more inputs the batch takes after the {before} before it")
+    };
+    let limit = tensor_file_limit(numbers.saturating_mul(room))
+        .min(MAX_SAMPLES_BYTES)
+        .max(tensor_file_limit(numbers));
+    let why = format!("{BYTES_PER_NUMBER} per number of {batch}, at most {MAX_SAMPLES_BYTES}");
+    let bytes = read_at_most("input", path, limit, &why)?;
     let npy_name = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    let (limit, why) = if npy_name {
-        let batch = tensor_file_limit(numbers.saturating_mul(zkcnn::network::batch::MAX_BATCH));
-        (
-            batch.min(MAX_SAMPLES_BYTES).max(tensor_file_limit(numbers)),
-            format!(
-                "{BYTES_PER_NUMBER} per number of a batch of {} model inputs, at most \
-                 {MAX_SAMPLES_BYTES}",
-                zkcnn::network::batch::MAX_BATCH
-            ),
-        )
-    } else {
-        (
-            tensor_file_limit(numbers),
-            format!("{BYTES_PER_NUMBER} per number of the model's input"),
-        )
-    };
-    let bytes = read_at_most("input", path, limit, &why)?;
     let is_npy = npy_name || bytes.starts_with(b"\x93NUMPY");
     let (shape, values) = if is_npy {
         let float = matches!(npy_kind(&bytes), Some(b'f'));
-        match (&model.quantization, float || divided.is_some()) {
+        match (&model.quantization, float || scale.is_some()) {
             (Some(q), true) => {
                 let a = zkcnn::npy::read_f32(&bytes).map_err(|e| bad(e.to_string()))?;
                 let reals: Vec<f32> = a.data.iter().map(|&x| real(x)).collect();
@@ -532,8 +625,22 @@ pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<I
             }
         }
     } else {
+        let most = numbers.saturating_mul(room);
+        let (max, what) = if most <= MAX_JSON_INPUT_NUMBERS {
+            let what = if room == 1 {
+                "model's input".to_string()
+            } else {
+                batch.trim_start_matches("a ").to_string()
+            };
+            (most, what)
+        } else {
+            (
+                MAX_JSON_INPUT_NUMBERS.max(numbers),
+                "largest JSON input file".to_string(),
+            )
+        };
         let (shape, scalars) =
-            json_tensor(&bytes, numbers, "model's input").map_err(|e| bad(format!("JSON: {e}")))?;
+            json_tensor(&bytes, max, &what).map_err(|e| bad(format!("JSON: {e}")))?;
         let values = match &model.quantization {
             Some(q) => {
                 let reals: Vec<f32> = scalars
@@ -566,30 +673,34 @@ pub fn read_inputs(path: &Path, model: &Model, divisor: Option<f32>) -> Result<I
     if shape != *expected && !(batched && lead >= 1) {
         return Err(bad(format!(
             "shape {shape:?} does not match the model's input shape {expected:?} (nor a batch \
-             [N, {}] in a .npy file)",
+             [N, {}] of N inputs)",
             shape_list(expected)
         )));
+    }
+    let count = if shape == *expected { 1 } else { lead };
+    if count > room {
+        return Err(bad(if before == 0 {
+            format!("a batch of {count} inputs; at most {MAX_BATCH} are proven in one proof")
+        } else {
+            format!(
+                "{count} inputs after the {before} of the files before it make {}; at most \
+                 {MAX_BATCH} are proven in one proof",
+                before.saturating_add(count)
+            )
+        }));
     }
     check_range("input", path, &values, model.activation_bits)?;
     let one = |values: Vec<i64>| {
         ArrayD::from_shape_vec(IxDyn(expected), values)
             .map_err(|e| bad(format!("cannot shape the values: {e}")))
     };
-    if shape == *expected || lead == 1 {
-        return one(values).map(Inputs::One);
+    if count == 1 {
+        return one(values).map(|x| vec![x]);
     }
-    if lead > zkcnn::network::batch::MAX_BATCH {
-        return Err(bad(format!(
-            "a batch of {lead} inputs; at most {} are proven in one proof",
-            zkcnn::network::batch::MAX_BATCH
-        )));
-    }
-    let per = numbers.max(1);
     values
-        .chunks(per)
+        .chunks(numbers.max(1))
         .map(|c| one(c.to_vec()))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Inputs::Batch)
+        .collect()
 }
 
 /// Every value within the model's activation range.
@@ -697,6 +808,9 @@ pub fn read_output(path: &Path, model: &Model, shape: &[usize]) -> Result<Vec<i6
         tensor_file_limit(expected_len.saturating_mul(2)),
         &format!("{BYTES_PER_NUMBER} per number of the output and of its dequantized values"),
     )?;
+    if is_npy(path, &bytes) {
+        return read_output_npy(path, &bytes, model, shape, None).map(|mut ys| ys.remove(0));
+    }
     let mut d = serde_json::Deserializer::from_slice(&bytes);
     let fields = OutputSeed { max: expected_len }
         .deserialize(&mut d)
@@ -724,6 +838,9 @@ pub fn read_outputs(
              dequantized values"
         ),
     )?;
+    if is_npy(path, &bytes) {
+        return read_output_npy(path, &bytes, model, shape, Some(count));
+    }
     let mut d = serde_json::Deserializer::from_slice(&bytes);
     let all = BatchOutputSeed {
         max: expected_len,
@@ -742,6 +859,81 @@ pub fn read_outputs(
         .enumerate()
         .map(|(i, f)| output_values(f, model, shape).map_err(|e| bad(format!("output {i}: {e}"))))
         .collect()
+}
+
+/// A `.npy` file: by its name, or by its magic string.
+fn is_npy(path: &Path, bytes: &[u8]) -> bool {
+    is_npy_name(path) || bytes.starts_with(b"\x93NUMPY")
+}
+
+/// A `.npy` file name.
+fn is_npy_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+}
+
+/// The outputs in a `.npy` output file: an integer array (any integer dtype; a float dtype is
+/// refused whatever its values) of the output's shape (`count = None`: one input's), or
+/// `[count, ...output shape]` (a batch's), every value in the activation range. One output
+/// for one input.
+fn read_output_npy(
+    path: &Path,
+    bytes: &[u8],
+    model: &Model,
+    shape: &[usize],
+    count: Option<usize>,
+) -> Result<Vec<Vec<i64>>, CliError> {
+    let bad = |reason: String| CliError::invalid("output", path, reason);
+    let a = zkcnn::npy::read_integers(bytes).map_err(|e| bad(e.to_string()))?;
+    let want: Vec<usize> = count.iter().chain(shape).copied().collect();
+    if a.shape != want {
+        return Err(bad(match count {
+            None => format!(
+                "shape {:?} does not match the model's output shape {shape:?}",
+                a.shape
+            ),
+            Some(n) => format!(
+                "shape {:?} does not match {want:?}, the batch's {n} outputs of shape {shape:?}",
+                a.shape
+            ),
+        }));
+    }
+    range_of(&a.data, model.activation_bits).map_err(bad)?;
+    let len = shape.iter().product::<usize>().max(1);
+    Ok(match count {
+        None => vec![a.data],
+        Some(_) => a.data.chunks(len).map(<[i64]>::to_vec).collect(),
+    })
+}
+
+/// Writes `prove --output`: to a `.npy` name, the proven integers as an int64 array (the
+/// output's shape for one input, `[N, ...output shape]` for a batch); to any other, JSON: one
+/// output's [`output_json`], or a batch's array of them, in order.
+pub fn write_output(
+    path: &Path,
+    model: &Model,
+    outputs: &[ArrayD<i64>],
+    batch: bool,
+) -> Result<(), CliError> {
+    let bytes = if is_npy_name(path) {
+        let one = outputs.first().map_or(&[][..], |y| y.shape());
+        let shape: Vec<usize> = batch
+            .then_some(outputs.len())
+            .iter()
+            .chain(one)
+            .copied()
+            .collect();
+        let values: Vec<i64> = outputs.iter().flat_map(|y| y.iter().copied()).collect();
+        zkcnn::npy::write_i64(&shape, &values)
+    } else {
+        let json: Vec<serde_json::Value> = outputs.iter().map(|y| output_json(model, y)).collect();
+        let text = match (batch, json.first()) {
+            (false, Some(one)) => serde_json::to_string_pretty(one),
+            _ => serde_json::to_string_pretty(&json),
+        };
+        text.unwrap_or_default().into_bytes()
+    };
+    write("output", path, &bytes)
 }
 
 /// Reads a batch's output file: a JSON array of at most `count` outputs.

@@ -69,9 +69,15 @@ Files:
               for models without `quantization`; for models with `quantization` (ONNX
               imports), JSON numbers and float .npy arrays are real values, quantized with
               the model's input scale, while integer .npy arrays are used as they are.
-              A .npy array [N, ...input shape] with N >= 2 is a batch of N inputs: `prove
-              --transparent` makes one batch proof of them (zero-knowledge batches are not
-              done), and `verify` checks a batch proof against it.
+              An array [N, ...input shape] with N >= 2, .npy or JSON, is a batch of N
+              inputs: `prove --transparent` makes one batch proof of them (zero-knowledge
+              batches are not done), and `verify` checks a batch proof against it.
+  @LIST       in place of an input: a text file naming input files, one path per line
+              (relative to the list's folder; blank lines and lines starting with # are
+              skipped), each one input or a batch, .npy or JSON, mixed; they are one batch,
+              concatenated in the list's order (at most 65536 inputs in all). `verify` must be
+              given the same files in the same order (the same list): the proof is for the
+              inputs in that order. A file whose name starts with @ is given as ./@NAME.
   commitment  a small binary file: magic, version, field, digest of the architecture, and
               the hiding commitment to the weights (with --transparent: the Basefold
               commitment)
@@ -85,7 +91,10 @@ Files:
               as its output
   output      JSON written by `prove --output`: the proven integer output, and the argmax
               class (and dequantized values) computed outside the proof; for a batch, a JSON
-              array of the N outputs, in the batch's order
+              array of the N outputs, in the batch's order. To a .npy name (`--output
+              OUT.npy`), the proven integers alone as an int64 .npy array: the output's shape,
+              or [N, ...output shape] for a batch; `verify` reads it back (any integer dtype;
+              a float dtype is refused)
 
 Exit status: 0 on success (for `verify`: only for a valid proof), 1 on any bad input or
 invalid proof (one line on stderr), 2 on a malformed or unusable command line.";
@@ -262,8 +271,10 @@ struct ProveArgs {
     /// from the weights.
     model: PathBuf,
     /// The input: a JSON nested array or a .npy array of the model's input shape; with
-    /// --transparent, also a batch: a .npy array [N, ...input shape] (N >= 2), proven in one
-    /// batch proof.
+    /// --transparent, also a batch, proven in one batch proof: a .npy or JSON array
+    /// [N, ...input shape] (N >= 2), or @LIST, a text file naming input files one per line
+    /// (each one input or a batch, .npy or JSON; concatenated in the list's order).
+    #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
     /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
@@ -273,9 +284,11 @@ struct ProveArgs {
     /// Where to write the proof.
     #[arg(short = 'o', long = "proof", value_name = "PROOF")]
     proof: PathBuf,
-    /// Where to write the output file (JSON) that `verify` reads; for a batch, a JSON array of
-    /// the N outputs (each as for one input), in the batch's order.
-    #[arg(long = "output", value_name = "OUT.json")]
+    /// Where to write the output file that `verify` reads: JSON (for a batch, a JSON array of
+    /// the N outputs, each as for one input, in the batch's order), or, to a .npy name, the
+    /// proven integers as an int64 .npy array (the output's shape; [N, ...output shape] for a
+    /// batch).
+    #[arg(long = "output", value_name = "OUT.json|OUT.npy")]
     output: Option<PathBuf>,
     /// With --transparent: the inputs' labels (a .npy array or a JSON array of N integers, one
     /// for one input), and the proof is an accuracy proof — how many inputs the model classifies
@@ -287,7 +300,7 @@ struct ProveArgs {
         conflicts_with = "output"
     )]
     labels: Option<PathBuf>,
-    /// With --labels: prove only the inputs START..END of the .npy batch (and their labels),
+    /// With --labels: prove only the inputs START..END of the batch (and their labels),
     /// one shard of a sharded accuracy proof; the report (--json) gives the manifest's entry,
     /// the model commitment and the dataset digest (`verify --shards`).
     #[arg(long, value_name = "START..END", requires = "labels", value_parser = parse_shard)]
@@ -335,16 +348,19 @@ struct VerifyArgs {
     /// The commitment file (from `commit`; from `commit --transparent` for a transparent
     /// proof).
     commitment: PathBuf,
-    /// The input, as given to `prove` (a batch proof's: the .npy batch); for a proof on a
-    /// hidden input, the input commitment file from `commit-input` in its place.
+    /// The input, as given to `prove` (a batch proof's: the batch, or the same @LIST: the
+    /// same files in the same order); for a proof on a hidden input, the input commitment file
+    /// from `commit-input` in its place.
+    #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
     /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
     /// them. `verify` (and `commit-input`) must be given the same divisor.
     #[arg(long, value_name = "D")]
     input_divisor: Option<f32>,
-    /// The output file (from `prove --output`), or a JSON array of integers; for a batch
-    /// proof, a JSON array of the N outputs; for an accuracy proof, the labels (.npy or JSON).
+    /// The output file (from `prove --output`: JSON, or an integer .npy array), or a JSON
+    /// array of integers; for a batch proof, a JSON array of the N outputs or a .npy array
+    /// [N, ...output shape]; for an accuracy proof, the labels (.npy or JSON).
     output: PathBuf,
     /// The proof (transparent, zero-knowledge or transparent batch: its header says which);
     /// with --shards, the shard manifest (JSON).

@@ -418,8 +418,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     files::write("proof", &a.proof, &bytes)?;
     let out_json = files::output_json(&model, &output);
     if let Some(path) = &a.output {
-        let text = serde_json::to_string_pretty(&out_json).unwrap_or_default();
-        files::write("output", path, text.as_bytes())?;
+        files::write_output(path, &model, std::slice::from_ref(&output), false)?;
     }
     let (revealed, budget) = committed.budget::<E>();
     let left = proofs_left(revealed, budget, revealed.checked_sub(before));

@@ -267,6 +267,23 @@ impl Manifest {
     pub fn ranges(&self) -> Vec<(u64, u64)> {
         self.shards.iter().map(|s| (s.start, s.end)).collect()
     }
+
+    /// The set [`verify_accuracy_shards`] takes: shard `i`'s range and claimed count with
+    /// `proofs[i]`, the bytes of its proof file, in the manifest's order. Give one proof per
+    /// shard: a shard without bytes is left out of the set, which then does not cover its
+    /// inputs (refused, or with `allow_gaps` reported as not proven).
+    pub fn proof_set<'a>(&self, proofs: &'a [Vec<u8>]) -> Vec<ShardProof<'a>> {
+        self.shards
+            .iter()
+            .zip(proofs)
+            .map(|(s, bytes)| ShardProof {
+                start: s.start,
+                end: s.end,
+                correct: s.correct,
+                bytes,
+            })
+            .collect()
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -437,4 +454,46 @@ pub fn verify_accuracy_shards<F: BaseField + FftField, E: ExtField<F>>(
         correct,
         gaps,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_set_pairs_each_shard_with_its_proof_in_order() {
+        let entry = |start, end, correct, proof: &str| ShardEntry {
+            start,
+            end,
+            correct,
+            proof: proof.into(),
+        };
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT.into(),
+            version: MANIFEST_VERSION,
+            model_commitment: "00".into(),
+            dataset: "00".into(),
+            count: 5,
+            shards: vec![entry(2, 5, 1, "b.proof"), entry(0, 2, 2, "a.proof")],
+        };
+        let proofs = vec![vec![1, 2, 3], vec![4]];
+        let set = manifest.proof_set(&proofs);
+        let got: Vec<(u64, u64, u64, &[u8])> = set
+            .iter()
+            .map(|p| (p.start, p.end, p.correct, p.bytes))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(2, 5, 1, &[1u8, 2, 3][..]), (0, 2, 2, &[4u8][..])]
+        );
+        // A shard without a proof is left out: the set covers 2..5 only.
+        let short = manifest.proof_set(&proofs[..1]);
+        let ranges: Vec<(u64, u64)> = short.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(ranges, vec![(2, 5)]);
+        assert_eq!(
+            check_cover(&ranges, 5, false).unwrap_err(),
+            ShardError::Gap { start: 0, end: 2 }
+        );
+    }
 }

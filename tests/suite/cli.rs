@@ -1440,7 +1440,8 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         args
     }
     // Sparse files: refused on their length, so not even read.
-    sparse(&dir, "big-x.json", 80 << 20);
+    // (An input file may hold a batch of 2^16 inputs: 151 MB for the tiny model's 36 numbers.)
+    sparse(&dir, "big-x.json", 200 << 20);
     refused(
         &dir,
         &[
@@ -1451,7 +1452,11 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
             "-o",
             "q.bin",
         ],
-        &["invalid input 'big-x.json'", "83886080 bytes", "at most"],
+        &[
+            "invalid input 'big-x.json'",
+            "209715200 bytes",
+            "at most 151060480",
+        ],
     );
     refused(
         &dir,
@@ -1514,7 +1519,8 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         ],
         &["invalid ONNX model 'big.onnx'", "at most"],
     );
-    // Within the length limit, but more numbers than the model reads (36 in, 4 out).
+    // Within the length limit, but more numbers than the model reads (36 in, a batch of
+    // 2^16 inputs at most; 4 out).
     let many = serde_json::to_string(&vec![0; 20_000]).unwrap();
     write(&dir, "many-x.json", &many);
     refused(
@@ -1529,7 +1535,27 @@ fn oversized_files_are_refused_by_their_length_before_reading() {
         ],
         &[
             "invalid input 'many-x.json'",
-            "more numbers than the model's input has (36)",
+            "shape [20000] does not match",
+        ],
+    );
+    let too_many = serde_json::to_string(&vec![0; 36 * 65536 + 1]).unwrap();
+    write(&dir, "too-many-x.json", &too_many);
+    // (Not under the address-space limit: a batch's 2^16 inputs are 38 MB of numbers read.)
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "too-many-x.json",
+                "-o",
+                "q.bin",
+            ],
+        ),
+        &[
+            "invalid input 'too-many-x.json'",
+            "more numbers than the batch of 65536 model inputs has (2359296)",
         ],
     );
     write(&dir, "many-y.json", format!("{{\"output\": {many}}}"));
@@ -3263,5 +3289,635 @@ fn input_divisor_reads_raw_pixels() {
             ],
         ),
         &["--input-divisor needs a model with quantization"],
+    );
+}
+
+/// `count` seeded [1, 6, 6] inputs as a JSON batch `[count, 1, 6, 6]` and their integers.
+fn json_batch(count: usize, seed: i64) -> (String, Vec<i64>) {
+    let ints: Vec<i64> = (0..count as i64 * 36)
+        .map(|i| (i * 13 + seed) % 41 - 20)
+        .collect();
+    let batch: Vec<Vec<Vec<Vec<i64>>>> = ints
+        .chunks(36)
+        .map(|x| vec![x.chunks(6).map(<[i64]>::to_vec).collect()])
+        .collect();
+    (serde_json::to_string(&batch).unwrap(), ints)
+}
+
+/// The tiny model's outputs on `ints`, 36 numbers per input.
+fn tiny_outputs(ints: &[i64]) -> Vec<Vec<i64>> {
+    ints.chunks(36)
+        .map(|x| {
+            let x =
+                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[1, 6, 6]), x.to_vec()).unwrap();
+            zkcnn::model::infer::infer_output(&tiny(0), &x)
+                .unwrap()
+                .iter()
+                .copied()
+                .collect()
+        })
+        .collect()
+}
+
+/// Writes `m.json` (tiny) and commits it transparently (`c.bin`, `a.json`).
+fn committed_tiny(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    write(&dir, "m.json", tiny(0).to_json());
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "--transparent",
+            "m.json",
+            "-o",
+            "c.bin",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    dir
+}
+
+/// The whole stderr line of a failed command (status 1).
+fn error_line(out: Output) -> String {
+    fails(out, &[]).trim_end().to_string()
+}
+
+#[test]
+fn json_batches_prove_and_verify_as_npy_batches_do() {
+    let dir = committed_tiny("json-batch");
+    let (batch, ints) = json_batch(3, 5);
+    write(&dir, "xs.json", &batch);
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "xs.json",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "p.bin",
+            "--output",
+            "ys.json",
+        ],
+    ));
+    assert!(stdout.contains("batch of 3 inputs"), "{stdout}");
+    let proof = std::fs::read(dir.join("p.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::TransparentBatch
+    );
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ys.json")).unwrap()).unwrap();
+    let got: Vec<Vec<i64>> = ys
+        .iter()
+        .map(|y| serde_json::from_value(y["output"].clone()).unwrap())
+        .collect();
+    assert_eq!(got, tiny_outputs(&ints));
+    let stdout = ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "xs.json", "ys.json", "p.bin"],
+    ));
+    assert!(stdout.starts_with("valid"), "{stdout}");
+    // The same batch as a .npy file is the same statement.
+    write(&dir, "xs.npy", zkcnn::npy::write_i64(&[3, 1, 6, 6], &ints));
+    ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "xs.npy", "ys.json", "p.bin"],
+    ));
+    // A changed output: another statement.
+    let mut edited = got.clone();
+    edited[2][1] += 1;
+    write(&dir, "ys2.json", serde_json::to_string(&edited).unwrap());
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "c.bin", "xs.json", "ys2.json", "p.bin"],
+        ),
+        &["p.bin", "another statement"],
+    );
+    // [1, 1, 6, 6] stays one input: a single proof.
+    let (one, _) = json_batch(1, 5);
+    write(&dir, "x1.json", &one);
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "x1.json",
+            "-o",
+            "p1.bin",
+        ],
+    ));
+    assert!(!stdout.contains("batch"), "{stdout}");
+    let proof = std::fs::read(dir.join("p1.bin")).unwrap();
+    assert_eq!(
+        zkcnn::network::proof::kind_of(&proof).unwrap(),
+        zkcnn::network::ProofKind::Transparent
+    );
+    // A batch of the wrong inner shape, named with what was found and what was expected.
+    let bad: Vec<Vec<Vec<Vec<i64>>>> = vec![vec![vec![vec![1; 5]; 6]]; 2];
+    write(&dir, "bad.json", serde_json::to_string(&bad).unwrap());
+    assert_eq!(
+        error_line(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "bad.json",
+                "-o",
+                "pb.bin"
+            ],
+        )),
+        "zkcnn: invalid input 'bad.json': shape [2, 1, 6, 5] does not match the model's input \
+         shape [1, 6, 6] (nor a batch [N, 1, 6, 6] of N inputs)"
+    );
+    // A quantized model quantizes a JSON batch's reals as a float .npy batch's.
+    let q = tiny_quantized();
+    write(&dir, "q.json", q.to_json());
+    let reals: Vec<f32> = (0..2 * 36).map(|i| (i % 17) as f32 / 8.0 - 1.0).collect();
+    let nested: Vec<Vec<Vec<Vec<f32>>>> = reals
+        .chunks(36)
+        .map(|x| vec![x.chunks(6).map(<[f32]>::to_vec).collect()])
+        .collect();
+    write(&dir, "r.json", serde_json::to_string(&nested).unwrap());
+    write(&dir, "r.npy", zkcnn::npy::write_f32(&[2, 1, 6, 6], &reals));
+    ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "q.json",
+            "r.json",
+            "-o",
+            "pq.bin",
+            "--output",
+            "yq.json",
+        ],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["commit", "--transparent", "q.json", "-o", "cq.bin"],
+    ));
+    ok(zkcnn(
+        &dir,
+        &["verify", "q.json", "cq.bin", "r.npy", "yq.json", "pq.bin"],
+    ));
+}
+
+#[test]
+fn several_input_files_are_one_batch_in_their_order() {
+    let dir = committed_tiny("input-list");
+    // Input 0 as JSON, inputs 1..3 as a .npy batch, input 3 as a JSON batch of one, inputs
+    // 4..6 as a JSON batch: six inputs in five files, in a list with a comment and a blank line.
+    let (_, ints) = json_batch(6, 7);
+    let nested =
+        |x: &[i64]| -> Vec<Vec<Vec<i64>>> { vec![x.chunks(6).map(<[i64]>::to_vec).collect()] };
+    write(
+        &dir,
+        "x0.json",
+        serde_json::to_string(&nested(&ints[..36])).unwrap(),
+    );
+    write(
+        &dir,
+        "x12.npy",
+        zkcnn::npy::write_i64(&[2, 1, 6, 6], &ints[36..108]),
+    );
+    write(
+        &dir,
+        "x3.json",
+        serde_json::to_string(&[nested(&ints[108..144])]).unwrap(),
+    );
+    let rest: Vec<_> = ints[144..].chunks(36).map(nested).collect();
+    write(&dir, "x45.json", serde_json::to_string(&rest).unwrap());
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    // Paths are relative to the list's folder.
+    write(
+        &dir,
+        "lists/all.txt",
+        "# the week's inputs\n../x0.json\n\n../x12.npy\n  ../x3.json\n../x45.json\n",
+    );
+    write(&dir, "two.txt", "x0.json\nx12.npy\n");
+    write(&dir, "swapped.txt", "x12.npy\nx0.json\n");
+    let prove = |input: &str, proof: &str, out: &str| {
+        ok(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                input,
+                "--commitment",
+                "c.bin",
+                "-o",
+                proof,
+                "--output",
+                out,
+            ],
+        ))
+    };
+    let verify = |input: &str, out: &str, proof: &str| {
+        zkcnn(&dir, &["verify", "a.json", "c.bin", input, out, proof])
+    };
+    let stdout = prove("@lists/all.txt", "p6.bin", "y6.json");
+    assert!(
+        stdout.contains("batch of 6 inputs '@lists/all.txt'"),
+        "{stdout}"
+    );
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y6.json")).unwrap()).unwrap();
+    let got: Vec<Vec<i64>> = ys
+        .iter()
+        .map(|y| serde_json::from_value(y["output"].clone()).unwrap())
+        .collect();
+    assert_eq!(got, tiny_outputs(&ints));
+    assert!(ok(verify("@lists/all.txt", "y6.json", "p6.bin")).starts_with("valid"));
+    // The same six inputs in one file are the same statement.
+    write(&dir, "x6.npy", zkcnn::npy::write_i64(&[6, 1, 6, 6], &ints));
+    assert!(ok(verify("x6.npy", "y6.json", "p6.bin")).starts_with("valid"));
+    // Two files (JSON, then a .npy batch): proven, verified; the files in the other order (the
+    // outputs reordered to match) are another statement.
+    prove("@two.txt", "p3.bin", "y3.json");
+    assert!(ok(verify("@two.txt", "y3.json", "p3.bin")).starts_with("valid"));
+    let y3: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("y3.json")).unwrap()).unwrap();
+    let reordered = [y3[1].clone(), y3[2].clone(), y3[0].clone()];
+    write(
+        &dir,
+        "y3-swapped.json",
+        serde_json::to_string(&reordered).unwrap(),
+    );
+    fails(
+        verify("@swapped.txt", "y3-swapped.json", "p3.bin"),
+        &["p3.bin", "another statement"],
+    );
+    fails(
+        verify("@swapped.txt", "y3.json", "p3.bin"),
+        &["p3.bin", "another statement"],
+    );
+    // A listed file's error names that file; a list naming nothing, or a missing list, too.
+    write(&dir, "bad.json", "[[1, 2]]");
+    write(&dir, "with-bad.txt", "x0.json\nbad.json\n");
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "@with-bad.txt",
+                "-o",
+                "q.bin",
+            ],
+        ),
+        &["invalid input 'bad.json'", "shape [1, 2]"],
+    );
+    write(&dir, "empty.txt", "# nothing\n\n");
+    assert_eq!(
+        error_line(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "@empty.txt",
+                "-o",
+                "q.bin"
+            ]
+        )),
+        "zkcnn: invalid input list 'empty.txt': it names no input file (one path per line; \
+         blank lines and lines starting with # are skipped)"
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                "@nope.txt",
+                "-o",
+                "q.bin",
+            ],
+        ),
+        &["cannot read input list 'nope.txt'"],
+    );
+    // A zero-knowledge proof refuses the batch a list makes, as it refuses a batch file.
+    usage_error(
+        zkcnn(&dir, &["prove", "m.json", "@two.txt", "-o", "pz.bin"]),
+        &["batch proofs are transparent only for now: pass --transparent"],
+    );
+}
+
+#[test]
+fn labels_and_shards_count_in_the_concatenated_batch() {
+    let dir = committed_tiny("input-list-labels");
+    let (batch, ints) = json_batch(2, 3);
+    write(&dir, "xa.json", &batch);
+    let (_, more) = json_batch(2, 11);
+    write(&dir, "xb.npy", zkcnn::npy::write_i64(&[2, 1, 6, 6], &more));
+    write(&dir, "list.txt", "xa.json\nxb.npy\n");
+    let all: Vec<i64> = ints.iter().chain(&more).copied().collect();
+    let predicted: Vec<i64> = tiny_outputs(&all)
+        .iter()
+        .map(|y| zkcnn::network::accuracy::first_argmax(y) as i64)
+        .collect();
+    // Right on inputs 0, 1 and 3 (one in each file's batch), wrong on input 2.
+    let labels = [
+        predicted[0],
+        predicted[1],
+        (predicted[2] + 1) % 4,
+        predicted[3],
+    ];
+    write(&dir, "ls.json", serde_json::to_string(&labels).unwrap());
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "prove",
+            "--transparent",
+            "m.json",
+            "@list.txt",
+            "--labels",
+            "ls.json",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "acc.bin",
+        ],
+    ));
+    assert!(stdout.contains("classifies 3 of the 4 inputs"), "{stdout}");
+    let stdout = ok(zkcnn(
+        &dir,
+        &[
+            "verify",
+            "a.json",
+            "c.bin",
+            "@list.txt",
+            "ls.json",
+            "acc.bin",
+        ],
+    ));
+    assert!(stdout.contains("classifies 3 of the 4 inputs"), "{stdout}");
+    // The labels in the other files' order do not verify.
+    write(&dir, "swapped.txt", "xb.npy\nxa.json\n");
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify",
+                "a.json",
+                "c.bin",
+                "@swapped.txt",
+                "ls.json",
+                "acc.bin",
+            ],
+        ),
+        &["acc.bin"],
+    );
+    // A shard that straddles the two files: inputs 1..3 of the concatenated batch.
+    let json = ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "prove",
+            "--transparent",
+            "m.json",
+            "@list.txt",
+            "--labels",
+            "ls.json",
+            "--shard",
+            "1..3",
+            "--commitment",
+            "c.bin",
+            "-o",
+            "s.bin",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["dataset_count"], 4);
+    assert_eq!(v["correct"], 1);
+    // The shard is an accuracy proof on its slice: verified against inputs 1..3 as one file.
+    write(
+        &dir,
+        "x12.npy",
+        zkcnn::npy::write_i64(&[2, 1, 6, 6], &all[36..108]),
+    );
+    write(
+        &dir,
+        "l12.json",
+        serde_json::to_string(&labels[1..3]).unwrap(),
+    );
+    assert!(ok(zkcnn(
+        &dir,
+        &["verify", "a.json", "c.bin", "x12.npy", "l12.json", "s.bin"],
+    ))
+    .contains("classifies 1 of the 2 inputs"));
+}
+
+/// A dense 1 → 1 model: the cheapest inputs for the batch limit's tests.
+fn scalar_model() -> Model {
+    Model {
+        name: "scalar".into(),
+        input_shape: vec![1],
+        activation_bits: 8,
+        weight_bits: 8,
+        layers: vec![Layer::Dense(Dense {
+            input: None,
+            in_features: 1,
+            out_features: 1,
+            weights: vec![1],
+            bias: vec![0],
+            shift: 0,
+        })],
+        quantization: None,
+        saturate: false,
+        bias_bits: 32,
+    }
+}
+
+#[test]
+fn more_inputs_than_a_batch_takes_are_refused_before_reading_the_next_file() {
+    let dir = workdir("input-list-limit");
+    write(&dir, "m.json", scalar_model().to_json());
+    let max = zkcnn::network::batch::MAX_BATCH;
+    assert_eq!(max, 65536);
+    // A full batch in one .npy file (512 KiB), and one input more.
+    write(
+        &dir,
+        "full.npy",
+        zkcnn::npy::write_i64(&[max, 1], &vec![1; max]),
+    );
+    write(&dir, "one.json", "[2]");
+    write(&dir, "full-then-one.txt", "full.npy\none.json\n");
+    write(&dir, "one-then-full.txt", "one.json\nfull.npy\n");
+    let prove = |input: &str| {
+        error_line(zkcnn(
+            &dir,
+            &["prove", "--transparent", "m.json", input, "-o", "p.bin"],
+        ))
+    };
+    // Refused before the next file is read: a missing file is not even opened.
+    write(&dir, "full-then-missing.txt", "full.npy\nmissing.json\n");
+    for list in ["full-then-one.txt", "full-then-missing.txt"] {
+        let next = if list == "full-then-one.txt" {
+            "one.json"
+        } else {
+            "missing.json"
+        };
+        assert_eq!(
+            prove(&format!("@{list}")),
+            format!(
+                "zkcnn: invalid input list '{list}': the files before '{next}' hold 65536 inputs \
+                 already; at most 65536 are proven in one proof"
+            )
+        );
+    }
+    assert_eq!(
+        prove("@one-then-full.txt"),
+        "zkcnn: invalid input 'full.npy': 65536 inputs after the 1 of the files before it make \
+         65537; at most 65536 are proven in one proof"
+    );
+    // A list naming more files than a batch takes: refused before any file is read.
+    let names = "one.json\n".repeat(max + 1);
+    write(&dir, "many.txt", &names);
+    assert_eq!(
+        prove("@many.txt"),
+        "zkcnn: invalid input list 'many.txt': it names more than 65536 files; at most 65536 \
+         inputs are proven in one proof"
+    );
+    // One file over the limit.
+    write(
+        &dir,
+        "over.npy",
+        zkcnn::npy::write_i64(&[max + 1, 1], &vec![1; max + 1]),
+    );
+    assert_eq!(
+        prove("over.npy"),
+        "zkcnn: invalid input 'over.npy': a batch of 65537 inputs; at most 65536 are proven in \
+         one proof"
+    );
+}
+
+/// `values` as a little-endian int32 `.npy` array (NumPy's default integer on some platforms).
+fn npy_i32(shape: &[usize], values: &[i64]) -> Vec<u8> {
+    let i64s = zkcnn::npy::write_i64(shape, values);
+    let data_at = i64s.len() - 8 * values.len();
+    let mut out = i64s[..data_at].to_vec();
+    let at = out.windows(3).position(|w| w == b"<i8").unwrap();
+    out[at + 2] = b'4';
+    for &v in values {
+        out.extend_from_slice(&(v as i32).to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn npy_outputs_round_trip_for_one_input_and_a_batch() {
+    let dir = committed_tiny("npy-outputs");
+    let (one, x) = json_batch(1, 2);
+    write(&dir, "x.json", &one);
+    let (batch, xs) = json_batch(3, 9);
+    write(&dir, "xs.json", &batch);
+    let prove = |input: &str, proof: &str, out: &str| {
+        ok(zkcnn(
+            &dir,
+            &[
+                "prove",
+                "--transparent",
+                "m.json",
+                input,
+                "--commitment",
+                "c.bin",
+                "-o",
+                proof,
+                "--output",
+                out,
+            ],
+        ))
+    };
+    let verify = |input: &str, out: &str, proof: &str| {
+        zkcnn(&dir, &["verify", "a.json", "c.bin", input, out, proof])
+    };
+    // One input: the output's shape ([4]), int64, the proven integers.
+    let stdout = prove("x.json", "p.bin", "y.npy");
+    assert!(stdout.contains("output written to y.npy"), "{stdout}");
+    let y = zkcnn::npy::read_integers(&std::fs::read(dir.join("y.npy")).unwrap()).unwrap();
+    assert!(std::fs::read(dir.join("y.npy")).unwrap()[..64]
+        .windows(3)
+        .any(|w| w == b"<i8"));
+    assert_eq!(y.shape, vec![4]);
+    assert_eq!(vec![y.data.clone()], tiny_outputs(&x));
+    assert!(ok(verify("x.json", "y.npy", "p.bin")).starts_with("valid"));
+    // Any integer dtype is read; the JSON output file of the same proof verifies too.
+    write(&dir, "y32.npy", npy_i32(&[4], &y.data));
+    assert!(ok(verify("x.json", "y32.npy", "p.bin")).starts_with("valid"));
+    write(&dir, "y.json", serde_json::to_string(&y.data).unwrap());
+    assert!(ok(verify("x.json", "y.json", "p.bin")).starts_with("valid"));
+    // A batch: [3, 4].
+    prove("xs.json", "pb.bin", "ys.npy");
+    let ys = zkcnn::npy::read_integers(&std::fs::read(dir.join("ys.npy")).unwrap()).unwrap();
+    assert_eq!(ys.shape, vec![3, 4]);
+    assert_eq!(
+        ys.data.chunks(4).map(<[i64]>::to_vec).collect::<Vec<_>>(),
+        tiny_outputs(&xs)
+    );
+    assert!(ok(verify("xs.json", "ys.npy", "pb.bin")).starts_with("valid"));
+    // Edited outputs: another statement.
+    let mut edited = ys.data.clone();
+    edited[5] += 1;
+    write(
+        &dir,
+        "ys-edited.npy",
+        zkcnn::npy::write_i64(&[3, 4], &edited),
+    );
+    fails(
+        verify("xs.json", "ys-edited.npy", "pb.bin"),
+        &["pb.bin", "another statement"],
+    );
+    let mut edited = y.data.clone();
+    edited[0] -= 1;
+    write(&dir, "y-edited.npy", zkcnn::npy::write_i64(&[4], &edited));
+    fails(
+        verify("x.json", "y-edited.npy", "p.bin"),
+        &["p.bin", "another statement"],
+    );
+    // The wrong shape, exactly: a batch's outputs for one input, flat ones for a batch.
+    write(&dir, "y14.npy", zkcnn::npy::write_i64(&[1, 4], &y.data));
+    assert_eq!(
+        error_line(verify("x.json", "y14.npy", "p.bin")),
+        "zkcnn: invalid output 'y14.npy': shape [1, 4] does not match the model's output shape \
+         [4]"
+    );
+    write(&dir, "ys12.npy", zkcnn::npy::write_i64(&[12], &ys.data));
+    assert_eq!(
+        error_line(verify("xs.json", "ys12.npy", "pb.bin")),
+        "zkcnn: invalid output 'ys12.npy': shape [12] does not match [3, 4], the batch's 3 \
+         outputs of shape [4]"
+    );
+    // A float dtype, even of integer values.
+    let floats: Vec<f32> = y.data.iter().map(|&v| v as f32).collect();
+    write(&dir, "yf.npy", zkcnn::npy::write_f32(&[4], &floats));
+    assert_eq!(
+        error_line(verify("x.json", "yf.npy", "p.bin")),
+        "zkcnn: invalid output 'yf.npy': dtype '<f4' is a float type; integers are needed \
+         (int64, or any integer dtype)"
+    );
+    // Outside the activation range.
+    write(
+        &dir,
+        "yr.npy",
+        zkcnn::npy::write_i64(&[4], &[0, 0, 1000, 0]),
+    );
+    fails(
+        verify("x.json", "yr.npy", "p.bin"),
+        &[
+            "invalid output 'yr.npy'",
+            "element 2 (1000)",
+            "activation range",
+        ],
     );
 }
