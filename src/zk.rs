@@ -343,6 +343,19 @@ pub enum DischargeError {
     Opening(#[from] ZkError),
 }
 
+/// A segment read more often in one proof than its mask hides ([`Ledger::unhidden_segment`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnhiddenSegment {
+    /// The segment.
+    pub segment: usize,
+    /// Its entries (and its mask's), `2^v`.
+    pub entries: u64,
+    /// Masked values reading it, weighted by the share they read.
+    pub reads: u64,
+    /// `[E : F]`: functionals of the mask per masked value.
+    pub degree: u64,
+}
+
 /// The deferred claims a proof collected, placed on its commitments.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger<E> {
@@ -419,6 +432,55 @@ impl<E: Field> Ledger<E> {
             }),
             None => Ok(()),
         }
+    }
+
+    /// Per segment of commitment `part`, the masked values that read it, each weighted by the
+    /// share of the segment it reads: `1` for the whole segment, `2^k` for views with `k`
+    /// inserted coordinates only (a sub-cube of `2^{v−k}` entries; the largest when a value
+    /// reads several of one segment).
+    pub fn weighted_segment_reads(&self, part: usize) -> BTreeMap<usize, u64> {
+        let mut reads: BTreeMap<usize, u64> = BTreeMap::new();
+        for (placed, ..) in self.masked.iter().filter(|m| m.0.part == part) {
+            // Per segment the fewest inserted coordinates it is read with in this value.
+            let mut inserted: BTreeMap<usize, usize> = BTreeMap::new();
+            let whole = placed.segments.iter().map(|s| (s.0, 0));
+            let views = placed.views.iter().map(|v| (v.0, v.2.len()));
+            for (segment, k) in whole.chain(views) {
+                let least = inserted.entry(segment).or_insert(k);
+                *least = (*least).min(k);
+            }
+            for (segment, k) in inserted {
+                let weight = 1u64.checked_shl(k as u32).unwrap_or(u64::MAX);
+                let r = reads.entry(segment).or_insert(0);
+                *r = r.saturating_add(weight);
+            }
+        }
+        reads
+    }
+
+    /// The first segment of commitment `part` (laid out by `packing`) whose mask cannot hide
+    /// what this proof reads of it: a segment of `2^v` entries under a fresh mask of as many
+    /// entries, read by masked values of weighted count `r`
+    /// ([`Ledger::weighted_segment_reads`]), each `degree = [E : F]` functionals of its mask,
+    /// is hidden when `degree·r ≤ 2^v` (`spec/zk.md`, "The advice"). Segments in `public` (the
+    /// verifier knows them) are not counted.
+    pub fn unhidden_segment(
+        &self,
+        part: usize,
+        packing: &Packing,
+        degree: u64,
+        public: &[usize],
+    ) -> Option<UnhiddenSegment> {
+        self.weighted_segment_reads(part)
+            .into_iter()
+            .filter(|(segment, _)| !public.contains(segment) && *segment < packing.len())
+            .map(|(segment, reads)| UnhiddenSegment {
+                segment,
+                entries: 1u64 << packing.vars(segment),
+                reads,
+                degree,
+            })
+            .find(|u| u.reads.saturating_mul(degree) > u.entries)
     }
 
     /// The masked values on commitment `part`, each term at its point on the packed table
@@ -1413,6 +1475,63 @@ mod spread_tests {
         );
         assert_eq!(ledger.check_segment_reads(0, 2), Ok(()));
         assert_eq!(ledger.check_segment_reads(1, 1), Ok(()));
+    }
+
+    /// The hiding count of a proof's own advice: a segment of `2^v` entries takes `2^v/[E : F]`
+    /// reads of the whole segment, a view of a quarter counts four, a value reading a segment
+    /// whole and through a view counts one, a public segment is not counted.
+    #[test]
+    fn unhidden_segments_are_found_by_their_weighted_reads() {
+        let packing = Packing::new(&[1, 3]);
+        let value = |table| Deferred::Masked {
+            table,
+            point: vec![E::from(3u64); 3],
+            beta: E::ONE,
+            value: E::ZERO,
+        };
+        let quarter = |dx, dy| (1, E::ONE, vec![(0, dx), (1, dy)]);
+        let tables = [
+            Placed::segment(0, 0),
+            Placed {
+                part: 0,
+                segments: Vec::new(),
+                views: vec![quarter(false, true)],
+            },
+            Placed {
+                part: 0,
+                segments: vec![(1, E::ONE)],
+                views: vec![quarter(true, true), quarter(false, false)],
+            },
+            Placed::segment(1, 0),
+        ];
+        let mut ledger: Ledger<E> = Ledger::new();
+        ledger
+            .defer(vec![value(0), value(1), value(3)], &tables, 0)
+            .unwrap();
+        assert_eq!(ledger.weighted_segment_reads(0), [(0, 1), (1, 4)].into());
+        assert_eq!(ledger.unhidden_segment(0, &packing, 2, &[]), None);
+        ledger.defer(vec![value(2)], &tables, 0).unwrap();
+        assert_eq!(ledger.weighted_segment_reads(0), [(0, 1), (1, 5)].into());
+        let over = UnhiddenSegment {
+            segment: 1,
+            entries: 8,
+            reads: 5,
+            degree: 2,
+        };
+        assert_eq!(ledger.unhidden_segment(0, &packing, 2, &[]), Some(over));
+        assert_eq!(ledger.unhidden_segment(0, &packing, 1, &[]), None);
+        assert_eq!(ledger.unhidden_segment(0, &packing, 2, &[1]), None);
+        ledger.defer(vec![value(0)], &tables, 0).unwrap();
+        assert_eq!(
+            ledger.unhidden_segment(0, &packing, 2, &[1]),
+            Some(UnhiddenSegment {
+                segment: 0,
+                entries: 2,
+                reads: 2,
+                degree: 2
+            })
+        );
+        assert_eq!(ledger.unhidden_segment(1, &packing, 2, &[]), None);
     }
 }
 

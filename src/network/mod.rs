@@ -173,6 +173,24 @@ pub enum NetworkError {
         /// Masked values per proof on it.
         reads: usize,
     },
+    /// A zero-knowledge proof would read an intermediate tensor of its advice more often than
+    /// the tensor's mask can hide: the masked values would determine combinations of it
+    /// (`spec/zk.md`, "The advice"). Refused before anything is sent.
+    #[error(
+        "{} a hidden tensor of {entries} entries that the proof reads {reads} times, {degree} functionals of its mask each, and its mask hides {entries}: a zero-knowledge proof would reveal combinations of it; it needs at least {} entries (a wider layer), or a transparent proof",
+        match layer { Some(l) => format!("layer {l} commits"), None => "the proof commits".into() },
+        (reads.saturating_mul(*degree)).next_power_of_two()
+    )]
+    AdviceReads {
+        /// The layer that commits the tensor, if one does.
+        layer: Option<usize>,
+        /// The tensor's entries (padded to a power of two).
+        entries: u64,
+        /// The proof's masked values on it, a value reading a quarter of it counting four.
+        reads: u64,
+        /// `[E : F]`.
+        degree: u64,
+    },
     /// Stored prover data was refused.
     #[error("stored prover data: {0}")]
     ProverData(String),

@@ -300,6 +300,9 @@ pub struct Plan {
     pub model_segs: Vec<ModelSeg>,
     /// Variables of each advice segment (the last is the range multiplicities).
     pub advice_vars: Vec<usize>,
+    /// The layer whose step made each advice segment (`None` for the activations' lookup
+    /// multiplicities, the range multiplicities and the fresh masks): what errors name.
+    pub advice_layers: Vec<Option<usize>>,
     /// The model packing.
     pub model_packing: Packing,
     /// The advice packing.
@@ -629,11 +632,13 @@ impl Plan {
 
     /// [`Plan::with_columns`], and with `zk` (the zero-knowledge plan) every max-pool of the
     /// network's input takes the window protocol, the 2×2 stride-2 one included (its sub-grid
-    /// views would be placed on the input's commitment together with the maxima), and every
-    /// tensor has at least one variable: a tensor of one entry is padded to two (its first
-    /// dimension's), so that every claim on a committed segment has a random coordinate and no
-    /// two claims read its commitment's mask at one point (`pcs::zk` refuses them:
-    /// `SharedMask`).
+    /// views would be placed on the input's commitment together with the maxima), every tensor
+    /// has at least one variable (a tensor of one entry is padded to two, its first
+    /// dimension's: every claim on a committed segment has a random coordinate and no two
+    /// claims read its commitment's mask at one point, which `pcs::zk` refuses: `SharedMask`),
+    /// and a dense layer's output has at least [`ZK_TENSOR_VARS`] (its mask, and its remainder
+    /// limbs', have entries for the few reads a proof makes of them: `spec/zk.md`, "The
+    /// advice").
     pub(crate) fn with_options(
         model: &Model,
         policy: ConvPolicy,
@@ -664,7 +669,10 @@ impl Plan {
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
         let window_input_pools = zk;
-        let padded = |d: Dims| pad_single_entry(d, zk);
+        let padded = |d: Dims| pad_small(d, usize::from(zk));
+        // A dense layer's output (a classifier's few logits) takes more padding in zero
+        // knowledge: [`ZK_TENSOR_VARS`].
+        let dense_padded = |d: Dims| pad_small(d, if zk { ZK_TENSOR_VARS } else { 0 });
         if !(1..=MAX_VARS).contains(&column_vars) {
             return Err(NetworkError::ColumnVars(column_vars));
         }
@@ -679,6 +687,7 @@ impl Plan {
             inputs: Vec::new(),
             model_segs: Vec::new(),
             advice_vars: Vec::new(),
+            advice_layers: Vec::new(),
             model_packing: Packing::new(&[]),
             advice_packing: Packing::new(&[]),
             range_bits: bits,
@@ -800,7 +809,7 @@ impl Plan {
                             "a dense layer on a tensor that is not 1-D".into(),
                         ));
                     }
-                    let output = padded(Dims::new(out_shape));
+                    let output = dense_padded(Dims::new(out_shape));
                     let (vo, vi) = (output.vars[0], input.vars[0]);
                     let weights = p.weight_seg(d.out_features, vo, d.in_features, vi);
                     let bias = p.bias(d.out_features, vo);
@@ -1054,6 +1063,7 @@ impl Plan {
                 "the advice's packed table, up to it,",
             )?;
             (model_seen, advice_seen) = (p.model_segs.len(), p.advice_vars.len());
+            p.advice_layers.resize(advice_seen, Some(l));
             p.steps.push(step);
             p.inputs.push(reads);
             p.dims.push(dims);
@@ -1071,6 +1081,7 @@ impl Plan {
             });
         }
         p.advice_vars.push(p.table_bits as usize);
+        p.advice_layers.resize(p.advice_vars.len(), None);
         p.dims = p.dims.iter().map(|d| d.batched(batch_vars)).collect();
         p.model_packing = Packing::new(&p.model_vars());
         p.advice_packing = Packing::new(&p.advice_vars);
@@ -1109,13 +1120,21 @@ impl Plan {
     }
 }
 
-/// `d`, with one variable on its first dimension if `pad` and it has none (one entry): see
-/// [`Plan::with_options`].
-fn pad_single_entry(mut d: Dims, pad: bool) -> Dims {
-    if pad && d.num_vars() == 0 {
-        if let Some(v) = d.vars.first_mut() {
-            *v = 1;
-        }
+/// The fewest variables of a dense layer's output in a zero-knowledge plan
+/// ([`Plan::with_options`]): 16 entries, so that its fresh mask, and its remainder limbs', hide
+/// the `[E : F]·reads ≤ 2·8` functionals one proof reads of them (a classifier's few logits;
+/// `prove` refuses a proof that reads a hidden tensor more: `NetworkError::AdviceReads`). A
+/// per-channel product's `b` made by a dense layer of fewer than 9 outputs then has another
+/// layout than its operand's channels and is refused: the check would refuse it anyway.
+pub(crate) const ZK_TENSOR_VARS: usize = 4;
+
+/// `d`, its first dimension padded further if it has fewer than `min_vars` variables: see
+/// [`Plan::with_options`]. The padding is zero as any padding is (the layers' relations and
+/// the range checks hold on it).
+fn pad_small(mut d: Dims, min_vars: usize) -> Dims {
+    let missing = min_vars.saturating_sub(d.num_vars());
+    if let Some(v) = d.vars.first_mut() {
+        *v += missing;
     }
     d
 }

@@ -564,7 +564,7 @@ fn zero_knowledge_activations_of_the_input_and_chains_round_trip() {
         let m = model(&chain, 1, 3, 5, false, 9);
         zk_round_trip::<G, G2>(&m, 9, false);
     }
-    let m = model(&fs, 2, 2, 2, true, 3);
+    let m = model(&fs, 2, 2, 4, true, 3);
     zk_round_trip::<G, G2>(&m, 3, false);
 }
 
@@ -579,11 +579,13 @@ fn zero_knowledge_activations_after_a_hidden_input_round_trip_on_both_fields() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(6))]
 
-    /// Random functions and shapes in zero knowledge, after a convolution or on the input.
+    /// Random functions and shapes in zero knowledge, after a convolution or on the input
+    /// (every tensor of at least 16 padded entries: a smaller one, read by several lookups, is
+    /// not hidden and the prover refuses it, `NetworkError::AdviceReads`).
     #[test]
     fn random_activations_round_trip_in_zero_knowledge(
         f in 0usize..9, g in proptest::option::of(0usize..9),
-        c in 1usize..=2, h in 1usize..=4, w in 1usize..=4, with_conv: bool, seed in 0u64..1000,
+        c in 1usize..=2, h in 3usize..=5, w in 3usize..=5, with_conv: bool, seed in 0u64..1000,
     ) {
         let fs = functions();
         let mut chain = vec![fs[f].clone()];

@@ -2429,11 +2429,12 @@ fn zk_files_tampered_truncated_or_garbage_are_refused() {
 #[test]
 fn zk_window_max_pools_prove_and_refusals_name_their_layer() {
     let dir = workdir("zk-window");
+    // A 3×3 stride-1 max-pool: `[2, 4, 4]`, enough entries to hide the proof's reads of it.
     let mut model = tiny(0);
-    model.layers[2] = Layer::MaxPool2d(MaxPool2d::new(3, 3));
+    model.layers[2] = Layer::MaxPool2d(MaxPool2d::new(3, 1));
     if let Layer::Dense(d) = &mut model.layers[4] {
-        d.in_features = 8;
-        d.weights.truncate(32);
+        d.in_features = 32;
+        d.weights = (0..128).map(|i| (i * 5 + 3) % 7 - 3).collect();
     }
     write(&dir, "m.json", model.to_json());
     write(&dir, "x.json", input_json(0));
