@@ -2390,8 +2390,10 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             .map_err(NetworkError::Deferred)?;
         // The advice has a fresh mask per proof, as large as its table: each segment's `2^v`
         // mask entries must cover `[E : F]` functionals per (weighted) read in this proof. The
-        // output's segments are public.
-        let public: Vec<usize> = output_segments(&zp)?.iter().map(|o| o.0).collect();
+        // output's segments are public (an output of another form exempts none: stricter).
+        let public: Vec<usize> = output_segments(&zp)
+            .map(|o| o.iter().map(|o| o.0).collect())
+            .unwrap_or_default();
         if let Some(u) =
             ledger.unhidden_segment(ap, &zp.plan.advice_packing, E::extension_degree(), &public)
         {
