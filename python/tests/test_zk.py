@@ -279,7 +279,9 @@ def test_unsupported_in_zero_knowledge():
              "layers": layers}))
 
     x = rng.integers(-20, 20, (1, 6, 6)).astype(np.int64)
-    window = model_of("window-pool", [conv, {"type": "Relu"}, {"type": "MaxPool2d", "size": 3, "stride": 3}, {"type": "Flatten"}])
+    # A 3x3 stride-1 max-pool: [2, 4, 4], enough entries to hide the proof's reads of it (a
+    # stride-3 pool's [2, 2, 2] is refused: the prover's AdviceReads check).
+    window = model_of("window-pool", [conv, {"type": "Relu"}, {"type": "MaxPool2d", "size": 3, "stride": 1}, {"type": "Flatten"}])
     committed = window.commit()
     y, proof = zkcnn.prove(committed, x)
     zkcnn.verify(committed.architecture, committed.commitment, x, y, proof, kind="zk")
