@@ -403,16 +403,31 @@ impl<E: Field> Ledger<E> {
     /// Per segment of commitment `part`, how many masked values read it.
     pub fn segment_reads(&self, part: usize) -> BTreeMap<usize, usize> {
         let mut reads: BTreeMap<usize, usize> = BTreeMap::new();
-        for (placed, ..) in self.masked.iter().filter(|m| m.0.part == part) {
-            let mut segments: Vec<usize> = placed.segments.iter().map(|s| s.0).collect();
-            segments.extend(placed.views.iter().map(|v| v.0));
-            segments.sort_unstable();
-            segments.dedup();
-            for segment in segments {
+        for read in self.value_reads(part) {
+            for segment in read.into_keys() {
                 *reads.entry(segment).or_insert(0) += 1;
             }
         }
         reads
+    }
+
+    /// Per masked value on commitment `part`: the segments it reads, each with the fewest
+    /// coordinates inserted into the point it is read at (0 for a whole segment, `k` for views
+    /// with `k` inserted coordinates only).
+    fn value_reads(&self, part: usize) -> impl Iterator<Item = BTreeMap<usize, usize>> + '_ {
+        self.masked
+            .iter()
+            .filter(move |m| m.0.part == part)
+            .map(|(placed, ..)| {
+                let mut inserted: BTreeMap<usize, usize> = BTreeMap::new();
+                let whole = placed.segments.iter().map(|s| (s.0, 0));
+                let views = placed.views.iter().map(|v| (v.0, v.2.len()));
+                for (segment, k) in whole.chain(views) {
+                    let least = inserted.entry(segment).or_insert(k);
+                    *least = (*least).min(k);
+                }
+                inserted
+            })
     }
 
     /// Refuses claims that read one segment of commitment `part` in more than `most` masked
@@ -440,16 +455,8 @@ impl<E: Field> Ledger<E> {
     /// reads several of one segment).
     pub fn weighted_segment_reads(&self, part: usize) -> BTreeMap<usize, u64> {
         let mut reads: BTreeMap<usize, u64> = BTreeMap::new();
-        for (placed, ..) in self.masked.iter().filter(|m| m.0.part == part) {
-            // Per segment the fewest inserted coordinates it is read with in this value.
-            let mut inserted: BTreeMap<usize, usize> = BTreeMap::new();
-            let whole = placed.segments.iter().map(|s| (s.0, 0));
-            let views = placed.views.iter().map(|v| (v.0, v.2.len()));
-            for (segment, k) in whole.chain(views) {
-                let least = inserted.entry(segment).or_insert(k);
-                *least = (*least).min(k);
-            }
-            for (segment, k) in inserted {
+        for read in self.value_reads(part) {
+            for (segment, k) in read {
                 let weight = 1u64.checked_shl(k as u32).unwrap_or(u64::MAX);
                 let r = reads.entry(segment).or_insert(0);
                 *r = r.saturating_add(weight);
