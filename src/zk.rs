@@ -726,13 +726,15 @@ impl<E: Field> Ledger<E> {
                         segment,
                     })?;
                 let tv = table_vars.get(placed.part).copied().unwrap_or(z.len());
-                let (column, mut z) = column_point(&z, tv).ok_or(DischargeError::Placement {
+                let (columns, mut z) = column_terms(&z, tv).ok_or(DischargeError::Placement {
                     part: placed.part,
                     segment,
                 })?;
                 z.push(*beta);
-                pc.claims.push(Claim::new(column, z));
-                pc.weights.push(w);
+                for (column, e) in columns {
+                    pc.claims.push(Claim::new(column, z.clone()));
+                    pc.weights.push(w * e);
+                }
             }
             pc.ends.push(pc.claims.len());
             pc.values.push(*value);
@@ -744,13 +746,15 @@ impl<E: Field> Ledger<E> {
             })?;
             let tv = table_vars.get(form.part).copied().unwrap_or(0);
             for (z, w) in &form.claims {
-                let (column, mut z) = column_point(z, tv).ok_or(DischargeError::Placement {
+                let (columns, mut z) = column_terms(z, tv).ok_or(DischargeError::Placement {
                     part: form.part,
                     segment: 0,
                 })?;
                 z.push(beta);
-                pc.claims.push(Claim::new(column, z));
-                pc.weights.push(*w);
+                for (column, e) in columns {
+                    pc.claims.push(Claim::new(column, z.clone()));
+                    pc.weights.push(*w * e);
+                }
             }
             pc.ends.push(pc.claims.len());
             pc.values.push(form.value + beta * mu);
@@ -803,8 +807,10 @@ impl<E: Field> Ledger<E> {
                 })?;
                 let mut mu = E::ZERO;
                 for (z, w) in &f.claims {
-                    if let Some((column, z)) = column_point(z, data.0.table_vars()) {
-                        mu += *w * data.1.mask_at(column, &z).unwrap_or(E::ZERO);
+                    if let Some((columns, z)) = column_terms(z, data.0.table_vars()) {
+                        for (column, e) in columns {
+                            mu += *w * e * data.1.mask_at(column, &z).unwrap_or(E::ZERO);
+                        }
                     }
                 }
                 transcript.append_field(b"zk-deferred-mu", &mu);
@@ -963,29 +969,27 @@ fn nonzero<E: Field>(transcript: &mut Transcript) -> E {
     }
 }
 
-/// A point `z` on a packed table, on a commitment whose tables have `table_vars` variables: the
-/// column its high coordinates name (they must be 0 or 1) and the point on it; a shorter `z` (a
-/// commitment padded beyond the packing) is extended with zeros. `None` if a high coordinate is
-/// not boolean (a claim spanning columns).
-pub fn column_point<E: Field>(z: &[E], table_vars: usize) -> Option<(usize, Vec<E>)> {
+/// A point `z` on a packed table, on a commitment whose tables have `table_vars` variables, as
+/// claims on its columns: the columns `j` with `eq(z_hi, j) ≠ 0`, increasing, each with its
+/// weight `eq(z_hi, j)` (one column of weight 1 when the high coordinates are 0 or 1, as for
+/// every claim on a segment within a column; several for a segment spanning columns, whose
+/// claim is the identity `t̃(z) = Σ_j eq(z_hi, j)·t̃_j(z_lo)`), and the point `z_lo` on them. A
+/// shorter `z` (a commitment padded beyond the packing) is extended with zeros. `None` when the
+/// high coordinates cannot index a column.
+pub fn column_terms<E: Field>(z: &[E], table_vars: usize) -> Option<(Vec<(usize, E)>, Vec<E>)> {
     // Room for the mask coordinate the ledger appends.
     let mut p = Vec::with_capacity(table_vars.max(z.len()) + 1);
     if z.len() <= table_vars {
         p.extend_from_slice(z);
         p.resize(table_vars, E::ZERO);
-        return Some((0, p));
+        return Some((vec![(0, E::ONE)], p));
     }
     let (low, high) = z.split_at(table_vars);
-    let mut column = 0usize;
-    for (k, b) in high.iter().enumerate() {
-        if b.is_one() {
-            column |= 1usize.checked_shl(k as u32)?;
-        } else if !b.is_zero() {
-            return None;
-        }
+    if high.len() >= usize::BITS as usize {
+        return None;
     }
     p.extend_from_slice(low);
-    Some((column, p))
+    Some((crate::pcs::split::live_columns(high), p))
 }
 
 /// The base-field coordinates of fresh masks, as the masks' segment holds them.

@@ -238,16 +238,23 @@ pub fn commit(
     }
     let (_, budget) = committed.budget::<E>();
     let root = hex(&committed.commitment.inner.root);
-    let vars = committed.commitment.inner.num_vars;
+    let (vars, polys) = (
+        committed.commitment.inner.num_vars,
+        committed.commitment.inner.num_polys,
+    );
+    let tv = committed.commitment.table_vars();
+    let table = if polys > 1 {
+        format!("a table of {polys} columns of 2^{tv} field elements (each 2^{vars} with its mask)")
+    } else {
+        format!("a table of 2^{tv} field elements (2^{vars} with its mask)")
+    };
     let mut text = format!(
-        "committed '{}' ({}) with a hiding commitment: root {root}, a table of 2^{} field \
-         elements (2^{vars} with its mask), in {}\n\
+        "committed '{}' ({}) with a hiding commitment: root {root}, {table}, in {}\n\
          wrote {} ({}, public) and the prover file {} (secret: keep it with the weights)\n\
          it serves at least {MODEL_PROOFS} zero-knowledge proofs (a budget of {budget} mask \
          values)\n",
         show(model_path),
         model.name,
-        committed.commitment.table_vars(),
         ui::duration(took),
         show(out),
         ui::bytes(bytes.len()),

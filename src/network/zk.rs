@@ -488,6 +488,16 @@ struct FreshMasks {
     total: usize,
 }
 
+/// The step that flattens the input, when it is the input's only reader: the zero-knowledge
+/// plan lays the input out flat and makes the step the identity ([`ZkPlan::new`]).
+fn flattened_input(plan: &Plan) -> Option<usize> {
+    let mut readers = (0..plan.steps.len()).filter(|&l| plan.inputs[l].contains(&0));
+    match (readers.next(), readers.next()) {
+        (Some(l), None) if matches!(plan.steps[l], Step::Flatten) => Some(l),
+        _ => None,
+    }
+}
+
 /// The fresh masks of `plan`'s steps and of a range check over `columns`, the input public or
 /// (`hidden_input`) committed; refuses a step the zero-knowledge prover does not support.
 fn fresh_masks(
@@ -567,6 +577,8 @@ fn fresh_masks(
                 ));
                 s.push(zc(out_vars));
             }
+            // The input itself, laid out flat (`flattened_input`): nothing to prove.
+            Step::Flatten if plan.sources[l + 1] == Source::Input => {}
             Step::Flatten => {
                 if public(tin) {
                     return Err(unsupported("flattening the public input"));
@@ -656,13 +668,21 @@ impl ZkPlan {
             super::COLUMN_VARS,
             true,
         )?;
+        // A flatten of the input that no other step reads is the input itself, laid out flat
+        // (the same values in the same order): a public input's table the verifier builds on
+        // that layout, a committed input is committed on it, and the step proves nothing.
+        let flat_input = flattened_input(&plan);
+        if let Some(l) = flat_input {
+            plan.dims[0] = plan.dims[l + 1].clone();
+            plan.sources[l + 1] = Source::Input;
+        }
         // Every tensor committed: a flatten's and a concatenation's output as a copy (before
         // the multiplicities, which stay last).
         let m = plan.advice_vars.pop().unwrap_or(1);
         plan.advice_layers.pop();
         for l in 0..plan.steps.len() {
             let copied = match &mut plan.steps[l] {
-                Step::Flatten => true,
+                Step::Flatten => Some(l) != flat_input,
                 Step::Concat { copy, .. } if copy.is_none() => {
                     *copy = Some(plan.advice_vars.len());
                     true
@@ -801,26 +821,6 @@ impl ZkPlan {
                     limit: 1u128 << (cv + MAX_COLUMN_BITS),
                 });
             }
-        }
-        // A segment larger than a column would spread a claim over columns.
-        if let Some(v) = plan
-            .model_vars()
-            .into_iter()
-            .filter(|&v| v > column_vars)
-            .chain(
-                plan.advice_vars
-                    .iter()
-                    .copied()
-                    .filter(|&v| v > advice_column_vars),
-            )
-            .next()
-        {
-            return Err(NetworkError::TooLarge {
-                layer: None,
-                what: "a segment of a zero-knowledge commitment (beyond one column)",
-                size: 1u128 << v.min(127),
-                limit: 1u128 << column_vars,
-            });
         }
         // A hidden input: a third part, as large as its budget needs and sized to join the
         // first part the opening opens. A model without weights (no dense or convolution
@@ -1282,8 +1282,11 @@ impl<F: BaseField> Masks<'_, F> {
                 let tv = self.table_vars.get(placed.part).copied().unwrap_or(0);
                 crate::zk::packed_term(packing, s, &p, w)
                     .and_then(|(z, w)| {
-                        let (c, z) = crate::zk::column_point(&z, tv)?;
-                        Some(w * data.mask_at(c, &z)?)
+                        let (columns, z) = crate::zk::column_terms(&z, tv)?;
+                        columns
+                            .into_iter()
+                            .map(|(c, e)| Some(w * e * data.mask_at(c, &z)?))
+                            .sum::<Option<E>>()
                     })
                     .unwrap_or(E::ZERO)
             })
@@ -2190,6 +2193,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
+                // The input itself, laid out flat: nothing to prove.
+                Step::Flatten if plan.sources[l + 1] == Source::Input => {}
                 Step::Flatten => {
                     let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
                         unreachable!("a zero-knowledge plan commits a flatten's output")
@@ -2934,6 +2939,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                 .map_err(layer_err)?;
                 ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
             }
+            Step::Flatten if plan.sources.get(l + 1) == Some(&Source::Input) => {}
             Step::Flatten => {
                 let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
                     return Err(VerifyError::AdviceShape);
@@ -3472,6 +3478,151 @@ mod tests {
     fn split_tables_round_trip_on_both_fields() {
         split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, true);
         split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 16, false);
+    }
+
+    /// A model of `layers` on `shape`, random weights (`(in, out)` per dense layer, a ReLU
+    /// after each but the last), its shifts calibrated on random inputs.
+    fn dense_model(shape: &[usize], flatten: bool, dims: &[(usize, usize)], seed: u64) -> Model {
+        use crate::model::ir::{Dense, Layer};
+        use rand::Rng;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut layers = Vec::new();
+        if flatten {
+            layers.push(Layer::Flatten { input: None });
+        }
+        for (k, &(i, o)) in dims.iter().enumerate() {
+            if k > 0 {
+                layers.push(Layer::Relu { input: None });
+            }
+            layers.push(Layer::Dense(Dense {
+                in_features: i,
+                out_features: o,
+                weights: (0..i * o).map(|_| rng.gen_range(-127..=127)).collect(),
+                bias: (0..o).map(|_| rng.gen_range(-300..=300)).collect(),
+                shift: 0,
+                input: None,
+            }));
+        }
+        let mut m = Model {
+            name: "dense".into(),
+            input_shape: shape.to_vec(),
+            activation_bits: 8,
+            weight_bits: 8,
+            layers,
+            quantization: None,
+            saturate: false,
+            bias_bits: 32,
+        };
+        let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
+            .map(|k| zoo::random_input(shape, 8, seed ^ (k << 32)))
+            .collect();
+        zoo::calibrate_shifts(&mut m, &inputs).unwrap();
+        m
+    }
+
+    /// Dense `256 → 512`, ReLU, dense `512 → 16`: its first weight matrix (`2^17` entries)
+    /// spans two columns of a commitment of `2^16`-entry columns.
+    fn spanning_model(seed: u64) -> Model {
+        dense_model(&[256], false, &[(256, 512), (512, 16)], seed)
+    }
+
+    /// An MLP on an image, `[2, 3, 5]` flattened first (as `nn.Flatten()` before the first
+    /// `nn.Linear` exports): the zero-knowledge plan lays the input out flat and the flatten
+    /// proves nothing (`flattened_input`). Public and committed inputs round trip on both
+    /// fields (a false output, another committed input refused); a proof is rejected against
+    /// another public input, and a cheating prover that proves the layer after the flatten on
+    /// another input than the statement's is rejected.
+    #[test]
+    fn a_flattened_input_proves_in_zero_knowledge() {
+        let model = dense_model(&[2, 3, 5], true, &[(30, 16), (16, 10)], 21);
+        let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&model, COLUMN_VARS, false).unwrap();
+        assert_eq!(
+            zp.plan.sources[1],
+            Source::Input,
+            "the flatten is the input"
+        );
+        assert_eq!(zp.plan.dims[0], zp.plan.dims[1]);
+        round_trip::<Goldilocks, GoldilocksExt2>(&model, 21);
+        round_trip::<Bn254Fr, Bn254Fr>(&model, 22);
+        hidden_round_trip::<Goldilocks, GoldilocksExt2>(&model, 23);
+        hidden_round_trip::<Bn254Fr, Bn254Fr>(&model, 24);
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(25);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let c = crate::network::CheckedZkCommitment::assume_checked(&model, &committed.commitment);
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 25);
+        let (output, proof) =
+            prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+        let mut x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        verify_zk(&model, &c, &x, &y, &proof).unwrap();
+        for at in [0, 7, 29] {
+            x[at] += 1;
+            let got = verify_zk(&model, &c, &x, &y, &proof);
+            assert!(
+                matches!(got, Err(VerifyError::Deferred(_))),
+                "{at}: {got:?}"
+            );
+            x[at] -= 1;
+        }
+        // The witness of the flatten's output edited (the layers after it computed from it):
+        // the dense layer's relation then holds on another input than the public one.
+        let mut edit = Edit(
+            |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
+                if l == 0 {
+                    w.tensors[1][3] += 1;
+                }
+            },
+            false,
+        );
+        rejected::<F, E>(&model, &mut committed, &mut edit);
+    }
+
+    /// A weight matrix larger than a column (claims on it spread over the columns its high
+    /// coordinates name, one group per claim: `crate::zk::column_terms`): proofs round trip on
+    /// both fields, a false output is rejected, the commitment's check holds, and a weight
+    /// changed after the commitment in either column is caught at the opening.
+    #[test]
+    fn a_segment_spanning_columns_round_trips_and_binds_both_columns() {
+        let model = spanning_model(41);
+        let zp = ZkPlan::for_commitment::<Goldilocks, GoldilocksExt2>(&model, 16).unwrap();
+        let Step::Dense { weights, .. } = zp.plan.steps[0] else {
+            panic!("the model starts with a dense layer")
+        };
+        assert_eq!(
+            zp.plan.model_vars()[weights],
+            17,
+            "the segment spans two columns"
+        );
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&model, 16, false);
+        split_round_trip::<Bn254Fr, Bn254Fr>(&model, 16, false);
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let mut rng = StdRng::seed_from_u64(42);
+        let mut committed = commit_model_zk_with_columns::<F, E, _>(&model, 16, &mut rng).unwrap();
+        let check = super::super::zk_check::prove_model_check_zk::<F, E, _>(
+            &model,
+            &mut committed,
+            &mut rng,
+        )
+        .unwrap();
+        super::super::zk_check::verify_model_check_zk(
+            &model.architecture(),
+            &committed.commitment,
+            &check,
+        )
+        .unwrap();
+        for entry in [5, (1 << 16) + 5] {
+            let mut committed =
+                commit_model_zk_with_columns::<F, E, _>(&model, 16, &mut rng).unwrap();
+            committed.segments[weights][entry] += F::ONE;
+            let mut none = Edit(
+                |_: usize, _: super::super::prover::WitnessMut<'_, F>| {},
+                false,
+            );
+            rejected::<F, E>(&model, &mut committed, &mut none);
+        }
     }
 
     /// The private file gives the committed model back (the revealed count with it), proofs of
