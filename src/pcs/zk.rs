@@ -2513,6 +2513,27 @@ mod tests {
         tables: usize,
         per: usize,
         proofs: usize,
+        /// Every table's claims at table 0's points (a segment spanning columns: one claim
+        /// per column at the same point, `crate::zk::column_terms`).
+        shared: bool,
+    }
+
+    /// The claims of a [`Case`]: [`spread`], or with `shared` at table 0's points.
+    fn case_claims(
+        rng: &mut StdRng,
+        n: usize,
+        tables: usize,
+        per: usize,
+        shared: bool,
+    ) -> Vec<Claim<E>> {
+        let mut cl = spread::<E>(rng, n, tables, per);
+        if shared {
+            let first: Vec<Vec<E>> = cl[..per].iter().map(|c| c.point.clone()).collect();
+            for (i, c) in cl.iter_mut().enumerate() {
+                c.point = first[i % per].clone();
+            }
+        }
+        cl
     }
 
     /// Whether the openings' views tell anything about the tables: whether some linear
@@ -2528,6 +2549,7 @@ mod tests {
             tables,
             per,
             proofs,
+            shared,
         } = *case;
         let mut rng = StdRng::seed_from_u64(41 + proofs as u64);
         let p = params(fold_bits, 2);
@@ -2536,7 +2558,7 @@ mod tests {
             .collect();
         let (c, mut data) = commit_columns(&p, tabs, ell, &mut rng).unwrap();
         let n1 = n + 1;
-        let probe = spread::<E>(&mut rng, n, tables, per);
+        let probe = case_claims(&mut rng, n, tables, per, shared);
         let sh = shape(&p, std::iter::once((&c, &probe[..], None))).unwrap();
         let mp = sh.mask_params(&p, 0);
         let wsize = 1usize << (n1 - sh.s);
@@ -2544,7 +2566,7 @@ mod tests {
         let runs: Vec<(Vec<Claim<E>>, Log<E>)> = (0..proofs)
             .map(|_| {
                 data.revealed = 0; // beyond the budget on purpose: the test measures it
-                let cl = spread::<E>(&mut rng, n, tables, per);
+                let cl = case_claims(&mut rng, n, tables, per, shared);
                 let masks: Vec<Vec<F>> = (0..nmasks)
                     .map(|_| (0..wsize).map(|_| F::rand(&mut rng)).collect())
                     .collect();
@@ -2632,6 +2654,7 @@ mod tests {
             tables: 1,
             per: 1,
             proofs,
+            shared: false,
         };
         assert!(!leaks(&case(1), true));
         assert!(!leaks(&case(2), true));
@@ -2652,6 +2675,7 @@ mod tests {
             tables: 1,
             per: 1,
             proofs: 1,
+            shared: false,
         };
         assert!(!leaks(&case, true));
         assert!(leaks(&case, false));
@@ -2668,6 +2692,25 @@ mod tests {
             tables: 2,
             per: 2,
             proofs: 1,
+            shared: false,
+        };
+        assert!(!leaks(&case, true));
+        assert!(leaks(&case, false));
+    }
+
+    #[test]
+    fn claims_at_one_point_on_two_tables_reveal_nothing_about_the_tables() {
+        // A segment spanning two columns (`crate::zk::column_terms`): each claim on it is one
+        // claim per column at the same point and `β`. Two tables of 2^8, masks of 2^6, two
+        // such claims (the reduction runs); without the masks the views leak.
+        let case = Case {
+            n: 8,
+            ell: 6,
+            fold_bits: 2,
+            tables: 2,
+            per: 2,
+            proofs: 1,
+            shared: true,
         };
         assert!(!leaks(&case, true));
         assert!(leaks(&case, false));
