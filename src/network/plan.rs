@@ -636,9 +636,9 @@ impl Plan {
     /// has at least one variable (a tensor of one entry is padded to two, its first
     /// dimension's: every claim on a committed segment has a random coordinate and no two
     /// claims read its commitment's mask at one point, which `pcs::zk` refuses: `SharedMask`),
-    /// and a dense layer's output has at least [`ZK_TENSOR_VARS`] (its mask, and its remainder
-    /// limbs', have entries for the few reads a proof makes of them: `spec/zk.md`, "The
-    /// advice").
+    /// and a dense layer's or an ordinary convolution's output has at least [`ZK_TENSOR_VARS`]
+    /// (its mask, and its remainder limbs', have entries for the few reads a proof makes of
+    /// them: `spec/zk.md`, "The advice").
     pub(crate) fn with_options(
         model: &Model,
         policy: ConvPolicy,
@@ -670,9 +670,14 @@ impl Plan {
     ) -> Result<Self, NetworkError> {
         let window_input_pools = zk;
         let padded = |d: Dims| pad_small(d, usize::from(zk));
-        // A dense layer's output (a classifier's few logits) takes more padding in zero
-        // knowledge: [`ZK_TENSOR_VARS`].
-        let dense_padded = |d: Dims| pad_small(d, if zk { ZK_TENSOR_VARS } else { 0 });
+        // A dense layer's and an ordinary convolution's output (a classifier's few logits, a
+        // squeeze-and-excitation block's squeeze on a 1×1 map) take more padding in zero
+        // knowledge, where its readers take any layout: [`ZK_TENSOR_VARS`].
+        let paddable = paddable_outputs(model);
+        let weighted_padded = |l: usize, d: Dims| {
+            let pad = zk && paddable.get(l).copied().unwrap_or(false);
+            pad_small(d, if pad { ZK_TENSOR_VARS } else { 0 })
+        };
         if !(1..=MAX_VARS).contains(&column_vars) {
             return Err(NetworkError::ColumnVars(column_vars));
         }
@@ -772,7 +777,11 @@ impl Plan {
                             limit: MAX_KERNEL_AREA as u128,
                         });
                     }
-                    let output = padded(Dims::new(out_shape));
+                    let output = if c.groups == 1 {
+                        weighted_padded(l, Dims::new(out_shape))
+                    } else {
+                        padded(Dims::new(out_shape))
+                    };
                     let shape = ConvShape {
                         input: input.clone(),
                         output: output.clone(),
@@ -809,7 +818,7 @@ impl Plan {
                             "a dense layer on a tensor that is not 1-D".into(),
                         ));
                     }
-                    let output = dense_padded(Dims::new(out_shape));
+                    let output = weighted_padded(l, Dims::new(out_shape));
                     let (vo, vi) = (output.vars[0], input.vars[0]);
                     let weights = p.weight_seg(d.out_features, vo, d.in_features, vi);
                     let bias = p.bias(d.out_features, vo);
@@ -1120,13 +1129,38 @@ impl Plan {
     }
 }
 
-/// The fewest variables of a dense layer's output in a zero-knowledge plan
-/// ([`Plan::with_options`]): 16 entries, so that its fresh mask, and its remainder limbs', hide
-/// the `[E : F]·reads ≤ 2·8` functionals one proof reads of them (a classifier's few logits;
-/// `prove` refuses a proof that reads a hidden tensor more: `NetworkError::AdviceReads`). A
-/// per-channel product's `b` made by a dense layer of fewer than 9 outputs then has another
-/// layout than its operand's channels and is refused: the check would refuse it anyway.
+/// The fewest variables of a dense layer's or an ordinary (one group) convolution's output in
+/// a zero-knowledge plan ([`Plan::with_options`]): 16 entries, so that its fresh mask, and its
+/// remainder limbs', hide the `[E : F]·reads ≤ 2·8` functionals one proof reads of them (a
+/// classifier's few logits, a squeeze-and-excitation block's squeeze of 8 channels on a 1×1
+/// map; `prove` refuses a proof that reads a hidden tensor more: `NetworkError::AdviceReads`).
+/// The first dimension takes the padding (a convolution's output channels, zero rows of its
+/// kernel matrices), and only where every reader takes any layout ([`paddable_outputs`]):
+/// a small tensor read by an add, a product, a concatenation, a pool or a flatten keeps its
+/// tight padding, and the prover refuses a proof that reads it more than its mask hides.
 pub(crate) const ZK_TENSOR_VARS: usize = 4;
+
+/// Per layer, whether its output may take [`ZK_TENSOR_VARS`]' padding: every reader is a
+/// one-group convolution or a dense layer (they read any padded layout: the extra input rows
+/// of their weights are zero), or a ReLU or an activation (whose output keeps its input's
+/// layout) whose own output may; an output no layer reads (the model's) may. An add, a
+/// product or a concatenation needs its operands' layouts equal, and a pool, a flatten or a
+/// grouped convolution its input's tight padding.
+fn paddable_outputs(model: &Model) -> Vec<bool> {
+    let n = model.layers.len();
+    let mut ok = vec![false; n];
+    for l in (0..n).rev() {
+        ok[l] = (l + 1..n)
+            .filter(|&r| model.layers[r].inputs(r).contains(&(l + 1)))
+            .all(|r| match &model.layers[r] {
+                Layer::Conv2d(c) => c.groups == 1,
+                Layer::Dense(_) => true,
+                Layer::Relu { .. } | Layer::Activation(_) => ok[r],
+                _ => false,
+            });
+    }
+    ok
+}
 
 /// `d`, its first dimension padded further if it has fewer than `min_vars` variables: see
 /// [`Plan::with_options`]. The padding is zero as any padding is (the layers' relations and
