@@ -650,8 +650,8 @@ impl Plan {
 
     /// The plan of a batch proof of `2^batch_vars` inputs ([`Plan::batch_vars`]), committed
     /// tables in columns of `2^column_vars` entries. Every convolution takes the direct path;
-    /// average pools, concatenations and max-pools other than 2×2 stride-2 ones on even sides
-    /// are refused (`Unsupported`, naming the layer) when `batch_vars > 0`.
+    /// the kinds whose steps do not carry the batch index yet are refused (`Unsupported`,
+    /// naming the layer) when `batch_vars > 0`.
     pub fn batched(
         model: &Model,
         column_vars: usize,
@@ -733,7 +733,6 @@ impl Plan {
             let overflow = |shift| overflow_bits(model, l, shift);
             // A batch proof takes the layer kinds whose steps carry the batch index.
             let batch_refusal = match layer {
-                Layer::AvgPool2d(_) => Some("an average pool"),
                 Layer::Concat(_) => Some("a concatenation"),
                 Layer::Activation(_) => Some("an activation by table lookup"),
                 Layer::Mul(_) => Some("an element-wise product"),

@@ -98,9 +98,10 @@ fn prove<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
     let checked = committed.public.check(model).unwrap();
     let xs = inputs(model, n, seed);
     let (ys, proof) = network::prove_batch::<F, E>(model, &committed, &xs).unwrap();
-    // Each output is the single proof's.
+    // Each output is the single proof's, and the model's inference (the naive oracle).
     for (x, y) in xs.iter().zip(&ys) {
         assert_eq!(&network::prove::<F, E>(model, &committed, x).unwrap().0, y);
+        assert_eq!(&zkcnn::model::infer_output(model, x).unwrap(), y);
     }
     Proven {
         checked,
@@ -292,33 +293,63 @@ fn cheating_provers_editing_a_padded_slot_are_rejected() {
     );
 }
 
+/// The kinds a batch proof still refuses, each inserted as layer 3 of [`small`] (keeping its
+/// shape): refused by name with two or more inputs, taken by a batch of one.
 #[test]
 fn unsupported_kinds_are_refused_by_name_in_a_batch() {
     use zkcnn::model::*;
-    let mut m = small(2);
-    m.layers.insert(
-        3,
-        Layer::AvgPool2d(AvgPool2d {
-            input: None,
-            size: 1,
-            stride: 1,
-            shift: 0,
-        }),
-    );
-    // The layers after it read one tensor later.
-    if let Layer::Add(a) = &mut m.layers[5] {
-        a.from = 2;
-    }
-    let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&m).unwrap();
-    let xs = inputs(&m, 2, 1);
-    match network::prove_batch::<Goldilocks, GoldilocksExt2>(&m, &committed, &xs) {
-        Err(NetworkError::Unsupported { layer: 3, what }) => {
-            assert!(what.contains("average pool in a batch proof"), "{what}")
+    let refused: Vec<(Layer, &str)> = vec![
+        (
+            Layer::MaxPool2d(MaxPool2d {
+                size: 3,
+                stride: 1,
+                padding: 1,
+                ceil_mode: false,
+                input: None,
+            }),
+            "max-pool other than 2×2 with stride 2 on even sides in a batch proof",
+        ),
+        (
+            Layer::Concat(Concat { inputs: vec![3] }),
+            "concatenation in a batch proof",
+        ),
+        (
+            Layer::Activation(Activation {
+                function: activation::Function::Clip {
+                    min: -100,
+                    max: 100,
+                },
+                input: None,
+            }),
+            "activation by table lookup in a batch proof",
+        ),
+        (
+            Layer::Mul(Mul {
+                input: None,
+                from: 2,
+                shift: 0,
+            }),
+            "element-wise product in a batch proof",
+        ),
+    ];
+    for (layer, what) in refused {
+        let mut m = small(2);
+        m.layers.insert(3, layer);
+        // The layers after it read one tensor later.
+        if let Layer::Add(a) = &mut m.layers[5] {
+            a.from = 2;
         }
-        other => panic!("{:?}", other.map(|_| ())),
+        match network::plan::Plan::batched(&m, network::COLUMN_VARS, 1) {
+            Err(NetworkError::Unsupported { layer: 3, what: w }) => {
+                assert!(w.contains(what), "{w}")
+            }
+            other => panic!("{what}: {:?}", other.map(|_| ())),
+        }
+        // A batch of one takes it.
+        network::plan::Plan::batched(&m, network::COLUMN_VARS, 0).unwrap();
     }
-    // A batch of one takes it.
-    network::prove_batch::<Goldilocks, GoldilocksExt2>(&m, &committed, &xs[..1]).unwrap();
+    let m = small(2);
+    let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&m).unwrap();
     assert_eq!(
         network::prove_batch::<Goldilocks, GoldilocksExt2>(&m, &committed, &[]).map(|_| ()),
         Err(NetworkError::BatchSize(0))
@@ -371,4 +402,148 @@ fn batch_proof_bytes_are_refused_when_altered() {
         network::proof::kind_of(&bytes),
         Ok(network::ProofKind::TransparentBatch)
     );
+}
+
+// Every layer kind in a batch: average pools, max-pools of any window, concatenations,
+// activations by lookup and element-wise products, each in a small model of its own.
+
+/// A seeded `k × k` convolution `ci → co` with padding `pad`, reading tensor `input` (the
+/// previous output when `None`).
+fn conv_layer(
+    input: Option<usize>,
+    ci: usize,
+    co: usize,
+    k: usize,
+    pad: usize,
+    seed: u64,
+) -> zkcnn::model::Layer {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-7..=7)).collect::<Vec<i64>>();
+    Layer::Conv2d(Conv2d {
+        input,
+        in_channels: ci,
+        out_channels: co,
+        kernel: [k, k],
+        stride: 1,
+        padding: pad,
+        weights: w(ci * co * k * k),
+        bias: w(co),
+        shift: 0,
+        groups: 1,
+    })
+}
+
+/// A seeded dense layer `i → o`.
+fn dense_layer(i: usize, o: usize, seed: u64) -> zkcnn::model::Layer {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-7..=7)).collect::<Vec<i64>>();
+    Layer::Dense(Dense {
+        input: None,
+        in_features: i,
+        out_features: o,
+        weights: w(i * o),
+        bias: w(o),
+        shift: 0,
+    })
+}
+
+/// A model of `layers` on `input_shape` (8-bit), its shifts calibrated on four inputs.
+fn calibrated(name: &str, input_shape: &[usize], layers: Vec<zkcnn::model::Layer>) -> Model {
+    let mut m = Model {
+        name: name.into(),
+        input_shape: input_shape.to_vec(),
+        activation_bits: 8,
+        weight_bits: 8,
+        layers,
+        quantization: None,
+        saturate: false,
+        bias_bits: 32,
+    };
+    let samples: Vec<_> = (0..4)
+        .map(|i| zoo::random_input(&m.input_shape, 8, 200 + i))
+        .collect();
+    zoo::calibrate_shifts(&mut m, &samples).unwrap();
+    m
+}
+
+/// Average pools: a 2×2 stride-2 pool, then a global one (`[3, 2, 2] → [3, 1, 1]`), on
+/// `[2, 4, 4]`. The first pool is layer 2.
+pub(crate) fn avg_pool_model(seed: u64) -> Model {
+    use zkcnn::model::*;
+    let pool = |size| {
+        Layer::AvgPool2d(AvgPool2d {
+            input: None,
+            size,
+            stride: size,
+            shift: 0,
+        })
+    };
+    calibrated(
+        "batch-avg-pool",
+        &[2, 4, 4],
+        vec![
+            conv_layer(None, 2, 3, 3, 1, seed),
+            Layer::RELU,
+            pool(2),
+            pool(2),
+            Layer::FLATTEN,
+            dense_layer(3, 4, seed + 1),
+        ],
+    )
+}
+
+/// The model of a kind the batch proof newly takes, and the layer of that kind whose advice
+/// the cheating provers edit.
+fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
+    match kind {
+        "avg-pool" => (avg_pool_model(seed), 2),
+        _ => unreachable!("no such kind: {kind}"),
+    }
+}
+
+fn kind_round_trips(kind: &str) {
+    let (m, _) = kind_model(kind, 1);
+    for n in [3, 4] {
+        round_trip::<Goldilocks, GoldilocksExt2>(&m, n, n as u64);
+    }
+    round_trip::<Bn254Fr, Bn254Fr>(&m, 3, 7);
+}
+
+/// Input `k`'s (or padded slot `k`'s) entry `at` of the first advice segment of layer
+/// `layer`'s step, plus one, the rest recomputed honestly: rejected, on both fields; the same
+/// path without the edit verifies.
+fn kind_cheats_are_rejected(kind: &str, at: usize) {
+    use zkcnn::network::plan::Plan;
+    let (m, layer) = kind_model(kind, 1);
+    let plan = Plan::batched(&m, network::COLUMN_VARS, 0).unwrap();
+    let seg = plan
+        .advice_layers
+        .iter()
+        .position(|&l| l == Some(layer))
+        .unwrap();
+    type G = Goldilocks;
+    type X = GoldilocksExt2;
+    assert_eq!(cheat::<G, X>(&m, 3, 1, layer, |_| {}), Ok(()));
+    // (inputs, slot): a middle input, the last input of a full batch, a padded slot.
+    for (n, k) in [(3, 1), (4, 3), (3, 3)] {
+        let r = cheat::<G, X>(&m, n, k, layer, |w| w.advice[seg][at] += G::from(1u64));
+        assert!(r.is_err(), "{kind}: slot {k} of {n}");
+    }
+    let r = cheat::<Bn254Fr, Bn254Fr>(&m, 3, 2, layer, |w| {
+        w.advice[seg][at] += Bn254Fr::from(1u64)
+    });
+    assert!(r.is_err(), "{kind} on BN254");
+}
+
+#[test]
+fn average_pools_round_trip_in_a_batch() {
+    kind_round_trips("avg-pool");
+}
+
+#[test]
+fn cheating_provers_editing_an_average_pool_are_rejected() {
+    // The pool's requantized `y` at entry 1 (channel 0, row 0, column 1).
+    kind_cheats_are_rejected("avg-pool", 1);
 }
