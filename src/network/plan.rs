@@ -736,15 +736,6 @@ impl Plan {
                 Layer::Concat(_) => Some("a concatenation"),
                 Layer::Activation(_) => Some("an activation by table lookup"),
                 Layer::Mul(_) => Some("an element-wise product"),
-                Layer::MaxPool2d(m)
-                    if !(m.size == 2
-                        && m.stride == 2
-                        && m.padding == 0
-                        && input.shape.get(1).is_some_and(|h| h % 2 == 0)
-                        && input.shape.get(2).is_some_and(|w| w % 2 == 0)) =>
-                {
-                    Some("a max-pool other than 2×2 with stride 2 on even sides")
-                }
                 _ => None,
             };
             if let (Some(what), true) = (batch_refusal, batch_vars > 0) {

@@ -234,7 +234,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
             .unwrap_or_default();
         let proof = self.product()?;
         let (point, xv) =
-            maxpool::verify_views(shape, &claims, proof, self.t).map_err(|e| self.err(e))?;
+            maxpool::verify_views_batched(shape, self.plan.batch_vars, &claims, proof, self.t)
+                .map_err(|e| self.err(e))?;
         self.claim_tensor(self.plan.input(l), &point, xv)
     }
 

@@ -300,16 +300,6 @@ fn unsupported_kinds_are_refused_by_name_in_a_batch() {
     use zkcnn::model::*;
     let refused: Vec<(Layer, &str)> = vec![
         (
-            Layer::MaxPool2d(MaxPool2d {
-                size: 3,
-                stride: 1,
-                padding: 1,
-                ceil_mode: false,
-                input: None,
-            }),
-            "max-pool other than 2×2 with stride 2 on even sides in a batch proof",
-        ),
-        (
             Layer::Concat(Concat { inputs: vec![3] }),
             "concatenation in a batch proof",
         ),
@@ -494,11 +484,39 @@ pub(crate) fn avg_pool_model(seed: u64) -> Model {
     )
 }
 
+/// Window max-pools on `[2, 5, 5]` (odd sides): 3×3 stride 2 padding 1 (layer 2, `[3, 3, 3]`),
+/// then 2×2 stride 1 (`[3, 2, 2]`; `ceil_mode` off).
+pub(crate) fn max_pool_model(seed: u64) -> Model {
+    use zkcnn::model::*;
+    let pool = |size, stride, padding| {
+        Layer::MaxPool2d(MaxPool2d {
+            size,
+            stride,
+            padding,
+            ceil_mode: false,
+            input: None,
+        })
+    };
+    calibrated(
+        "batch-max-pool",
+        &[2, 5, 5],
+        vec![
+            conv_layer(None, 2, 3, 3, 1, seed),
+            Layer::RELU,
+            pool(3, 2, 1),
+            pool(2, 1, 0),
+            Layer::FLATTEN,
+            dense_layer(12, 4, seed + 1),
+        ],
+    )
+}
+
 /// The model of a kind the batch proof newly takes, and the layer of that kind whose advice
 /// the cheating provers edit.
 fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
     match kind {
         "avg-pool" => (avg_pool_model(seed), 2),
+        "max-pool" => (max_pool_model(seed), 2),
         _ => unreachable!("no such kind: {kind}"),
     }
 }
@@ -546,4 +564,15 @@ fn average_pools_round_trip_in_a_batch() {
 fn cheating_provers_editing_an_average_pool_are_rejected() {
     // The pool's requantized `y` at entry 1 (channel 0, row 0, column 1).
     kind_cheats_are_rejected("avg-pool", 1);
+}
+
+#[test]
+fn window_max_pools_round_trip_in_a_batch() {
+    kind_round_trips("max-pool");
+}
+
+#[test]
+fn cheating_provers_editing_a_window_max_pool_are_rejected() {
+    // The first two-way maximum `m_1` at entry 4 (channel 0, row 1, column 0).
+    kind_cheats_are_rejected("max-pool", 4);
 }
