@@ -733,7 +733,6 @@ impl Plan {
             let overflow = |shift| overflow_bits(model, l, shift);
             // A batch proof takes the layer kinds whose steps carry the batch index.
             let batch_refusal = match layer {
-                Layer::Concat(_) => Some("a concatenation"),
                 Layer::Activation(_) => Some("an activation by table lookup"),
                 Layer::Mul(_) => Some("an element-wise product"),
                 _ => None,

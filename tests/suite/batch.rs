@@ -300,10 +300,6 @@ fn unsupported_kinds_are_refused_by_name_in_a_batch() {
     use zkcnn::model::*;
     let refused: Vec<(Layer, &str)> = vec![
         (
-            Layer::Concat(Concat { inputs: vec![3] }),
-            "concatenation in a batch proof",
-        ),
-        (
             Layer::Activation(Activation {
                 function: activation::Function::Clip {
                     min: -100,
@@ -511,12 +507,39 @@ pub(crate) fn max_pool_model(seed: u64) -> Model {
     )
 }
 
+/// Concatenations on `[2, 4, 4]`: a 1×1 conv 2→3 and a 3×3 conv 2→2 (both reading the
+/// input), each with ReLU, concatenated (layer 4, derived: a convolution reads it), a 1×1
+/// conv 5→2 and ReLU concatenated with the first branch (layer 7, `[5, 4, 4]`: a max-pool
+/// reads it, so it is committed as a copy), 2×2 max-pool, flatten, dense.
+pub(crate) fn concat_model(seed: u64) -> Model {
+    use zkcnn::model::*;
+    let concat = |inputs: Vec<usize>| Layer::Concat(Concat { inputs });
+    calibrated(
+        "batch-concat",
+        &[2, 4, 4],
+        vec![
+            conv_layer(None, 2, 3, 1, 0, seed),        // → tensor 1
+            Layer::RELU,                               // → 2
+            conv_layer(Some(0), 2, 2, 3, 1, seed + 1), // → 3
+            Layer::RELU,                               // → 4
+            concat(vec![2, 4]),                        // → 5: [5, 4, 4]
+            conv_layer(None, 5, 2, 1, 0, seed + 2),    // → 6
+            Layer::RELU,                               // → 7
+            concat(vec![7, 2]),                        // → 8: [5, 4, 4], committed
+            Layer::MaxPool2d(MaxPool2d::new(2, 2)),    // → 9
+            Layer::FLATTEN,                            // → 10
+            dense_layer(20, 4, seed + 3),
+        ],
+    )
+}
+
 /// The model of a kind the batch proof newly takes, and the layer of that kind whose advice
 /// the cheating provers edit.
 fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
     match kind {
         "avg-pool" => (avg_pool_model(seed), 2),
         "max-pool" => (max_pool_model(seed), 2),
+        "concat" => (concat_model(seed), 7),
         _ => unreachable!("no such kind: {kind}"),
     }
 }
@@ -575,4 +598,26 @@ fn window_max_pools_round_trip_in_a_batch() {
 fn cheating_provers_editing_a_window_max_pool_are_rejected() {
     // The first two-way maximum `m_1` at entry 4 (channel 0, row 1, column 0).
     kind_cheats_are_rejected("max-pool", 4);
+}
+
+#[test]
+fn concatenations_round_trip_in_a_batch() {
+    kind_round_trips("concat");
+}
+
+#[test]
+fn cheating_provers_editing_a_concatenation_are_rejected() {
+    type G = Goldilocks;
+    type X = GoldilocksExt2;
+    // The committed copy (layer 7) at entry 18 (channel 1, row 0, column 2).
+    kind_cheats_are_rejected("concat", 18);
+    // The derived concatenation's output (layer 4, tensor 5): one slot's entry, the layers
+    // after it computed from it.
+    let (m, _) = kind_model("concat", 1);
+    for (n, k) in [(3, 1), (4, 3), (3, 3)] {
+        let r = cheat::<G, X>(&m, n, k, 4, |w| w.tensors[5][21] += 1);
+        assert!(r.is_err(), "derived concat: slot {k} of {n}");
+    }
+    let r = cheat::<Bn254Fr, Bn254Fr>(&m, 3, 0, 4, |w| w.tensors[5][21] += 1);
+    assert!(r.is_err(), "derived concat on BN254");
 }
