@@ -733,7 +733,6 @@ impl Plan {
             let overflow = |shift| overflow_bits(model, l, shift);
             // A batch proof takes the layer kinds whose steps carry the batch index.
             let batch_refusal = match layer {
-                Layer::Activation(_) => Some("an activation by table lookup"),
                 Layer::Mul(_) => Some("an element-wise product"),
                 _ => None,
             };
@@ -998,9 +997,10 @@ impl Plan {
                         offset: None,
                     });
                     let c = off * (1 + (1i64 << bits)) + ((tag as i64) << (2 * bits));
+                    // In a batch, the slots' lookup columns are one column `2^b` times longer.
                     lookup_columns.push(Column {
                         terms: vec![(view, 1), (Operand::Seg(y), 1i64 << bits), (valid, c)],
-                        vars: nv,
+                        vars: nv + batch_vars,
                     });
                     let src = Source::Committed(vec![(y, 1)]);
                     (Step::Activation { y, tag }, input, src)
@@ -1061,7 +1061,10 @@ impl Plan {
         if !functions.is_empty() {
             let tag_bits = functions.len().next_power_of_two().trailing_zeros() as usize;
             let lbits = bits as usize + tag_bits;
-            let multiplicities = p.advice_seg(lbits);
+            // One table for the batch: the multiplicities are the batch's counts, `2^lbits`
+            // entries whatever the batch.
+            p.advice_vars.push(lbits);
+            let multiplicities = p.advice_vars.len() - 1;
             p.lookup = Some(Lookup {
                 functions,
                 columns: lookup_columns,

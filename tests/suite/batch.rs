@@ -298,26 +298,14 @@ fn cheating_provers_editing_a_padded_slot_are_rejected() {
 #[test]
 fn unsupported_kinds_are_refused_by_name_in_a_batch() {
     use zkcnn::model::*;
-    let refused: Vec<(Layer, &str)> = vec![
-        (
-            Layer::Activation(Activation {
-                function: activation::Function::Clip {
-                    min: -100,
-                    max: 100,
-                },
-                input: None,
-            }),
-            "activation by table lookup in a batch proof",
-        ),
-        (
-            Layer::Mul(Mul {
-                input: None,
-                from: 2,
-                shift: 0,
-            }),
-            "element-wise product in a batch proof",
-        ),
-    ];
+    let refused: Vec<(Layer, &str)> = vec![(
+        Layer::Mul(Mul {
+            input: None,
+            from: 2,
+            shift: 0,
+        }),
+        "element-wise product in a batch proof",
+    )];
     for (layer, what) in refused {
         let mut m = small(2);
         m.layers.insert(3, layer);
@@ -533,6 +521,31 @@ pub(crate) fn concat_model(seed: u64) -> Model {
     )
 }
 
+/// Activations by lookup on `[2, 4, 4]`: a 3×3 conv 2→3, Clip to `[0, 40]` (layer 1), a 1×1
+/// conv 3→3, LeakyRelu (slope 0.1, layer 3: a second function in the table), flatten, dense.
+pub(crate) fn activation_model(seed: u64) -> Model {
+    use zkcnn::model::activation::Function;
+    use zkcnn::model::*;
+    let act = |function| {
+        Layer::Activation(Activation {
+            function,
+            input: None,
+        })
+    };
+    calibrated(
+        "batch-activation",
+        &[2, 4, 4],
+        vec![
+            conv_layer(None, 2, 3, 3, 1, seed),
+            act(Function::Clip { min: 0, max: 40 }),
+            conv_layer(None, 3, 3, 1, 0, seed + 1),
+            act(Function::LeakyRelu { alpha: 6554 }),
+            Layer::FLATTEN,
+            dense_layer(48, 4, seed + 2),
+        ],
+    )
+}
+
 /// The model of a kind the batch proof newly takes, and the layer of that kind whose advice
 /// the cheating provers edit.
 fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
@@ -540,6 +553,7 @@ fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
         "avg-pool" => (avg_pool_model(seed), 2),
         "max-pool" => (max_pool_model(seed), 2),
         "concat" => (concat_model(seed), 7),
+        "activation" => (activation_model(seed), 1),
         _ => unreachable!("no such kind: {kind}"),
     }
 }
@@ -620,4 +634,16 @@ fn cheating_provers_editing_a_concatenation_are_rejected() {
     }
     let r = cheat::<Bn254Fr, Bn254Fr>(&m, 3, 0, 4, |w| w.tensors[5][21] += 1);
     assert!(r.is_err(), "derived concat on BN254");
+}
+
+#[test]
+fn activations_round_trip_in_a_batch() {
+    kind_round_trips("activation");
+}
+
+#[test]
+fn cheating_provers_editing_an_activation_are_rejected() {
+    // The Clip's output `y` at entry 5 (channel 0, row 1, column 1): its pair with `x` is not
+    // in the table.
+    kind_cheats_are_rejected("activation", 5);
 }
