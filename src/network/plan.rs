@@ -650,8 +650,7 @@ impl Plan {
 
     /// The plan of a batch proof of `2^batch_vars` inputs ([`Plan::batch_vars`]), committed
     /// tables in columns of `2^column_vars` entries. Every convolution takes the direct path;
-    /// the kinds whose steps do not carry the batch index yet are refused (`Unsupported`,
-    /// naming the layer) when `batch_vars > 0`.
+    /// every layer kind is taken (`spec/batch.md`, "Steps").
     pub fn batched(
         model: &Model,
         column_vars: usize,
@@ -731,14 +730,6 @@ impl Plan {
             };
             Self::check_tensor(Some(l), &Dims::new(out_shape), batch_vars)?;
             let overflow = |shift| overflow_bits(model, l, shift);
-            // A batch proof takes the layer kinds whose steps carry the batch index.
-            let batch_refusal = match layer {
-                Layer::Mul(_) => Some("an element-wise product"),
-                _ => None,
-            };
-            if let (Some(what), true) = (batch_refusal, batch_vars > 0) {
-                return Err(unsupported(format!("{what} in a batch proof")));
-            }
             let (step, dims, source) = match layer {
                 Layer::Conv2d(c) => {
                     // A grouped convolution's channel index splits into (channel within the

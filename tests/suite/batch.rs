@@ -293,34 +293,54 @@ fn cheating_provers_editing_a_padded_slot_are_rejected() {
     );
 }
 
-/// The kinds a batch proof still refuses, each inserted as layer 3 of [`small`] (keeping its
-/// shape): refused by name with two or more inputs, taken by a batch of one.
+/// Every layer kind a batch of one takes, a batch of two or more takes too: each kind once
+/// refused, inserted as layer 3 of [`small`] (keeping its shape), plans with a batch
+/// variable. No inputs: refused.
 #[test]
-fn unsupported_kinds_are_refused_by_name_in_a_batch() {
+fn every_kind_plans_in_a_batch() {
     use zkcnn::model::*;
-    let refused: Vec<(Layer, &str)> = vec![(
+    let pool = |size, stride, padding| {
+        Layer::MaxPool2d(MaxPool2d {
+            size,
+            stride,
+            padding,
+            ceil_mode: false,
+            input: None,
+        })
+    };
+    let kinds = vec![
+        Layer::AvgPool2d(AvgPool2d {
+            input: None,
+            size: 1,
+            stride: 1,
+            shift: 0,
+        }),
+        pool(3, 1, 1),
+        Layer::Concat(Concat { inputs: vec![3] }),
+        Layer::Activation(Activation {
+            function: activation::Function::Clip {
+                min: -100,
+                max: 100,
+            },
+            input: None,
+        }),
         Layer::Mul(Mul {
             input: None,
             from: 2,
             shift: 0,
         }),
-        "element-wise product in a batch proof",
-    )];
-    for (layer, what) in refused {
+    ];
+    for layer in kinds {
         let mut m = small(2);
-        m.layers.insert(3, layer);
+        m.layers.insert(3, layer.clone());
         // The layers after it read one tensor later.
         if let Layer::Add(a) = &mut m.layers[5] {
             a.from = 2;
         }
-        match network::plan::Plan::batched(&m, network::COLUMN_VARS, 1) {
-            Err(NetworkError::Unsupported { layer: 3, what: w }) => {
-                assert!(w.contains(what), "{w}")
-            }
-            other => panic!("{what}: {:?}", other.map(|_| ())),
+        for b in [0, 1, 3] {
+            let plan = network::plan::Plan::batched(&m, network::COLUMN_VARS, b);
+            assert!(plan.is_ok(), "{layer:?} with {b} batch variables: {plan:?}");
         }
-        // A batch of one takes it.
-        network::plan::Plan::batched(&m, network::COLUMN_VARS, 0).unwrap();
     }
     let m = small(2);
     let committed = network::commit_model::<Goldilocks, GoldilocksExt2>(&m).unwrap();
@@ -546,6 +566,39 @@ pub(crate) fn activation_model(seed: u64) -> Model {
     )
 }
 
+/// Element-wise products on `[2, 4, 4]`: two convolutions 2→3 of the input (3×3 and 1×1)
+/// multiplied (layer 2, one layout), a global average pool of the product (`[3, 1, 1]`) and
+/// the product times it per channel (layer 4, broadcast), flatten, dense.
+pub(crate) fn mul_model(seed: u64) -> Model {
+    use zkcnn::model::*;
+    calibrated(
+        "batch-mul",
+        &[2, 4, 4],
+        vec![
+            conv_layer(None, 2, 3, 3, 1, seed),        // → tensor 1
+            conv_layer(Some(0), 2, 3, 1, 0, seed + 1), // → 2
+            Layer::Mul(Mul {
+                input: Some(1),
+                from: 1,
+                shift: 0,
+            }), // → 3
+            Layer::AvgPool2d(AvgPool2d {
+                input: None,
+                size: 4,
+                stride: 4,
+                shift: 0,
+            }), // → 4: [3, 1, 1]
+            Layer::Mul(Mul {
+                input: Some(3),
+                from: 3,
+                shift: 0,
+            }), // → 5: per channel
+            Layer::FLATTEN,
+            dense_layer(48, 4, seed + 2),
+        ],
+    )
+}
+
 /// The model of a kind the batch proof newly takes, and the layer of that kind whose advice
 /// the cheating provers edit.
 fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
@@ -554,6 +607,8 @@ fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
         "max-pool" => (max_pool_model(seed), 2),
         "concat" => (concat_model(seed), 7),
         "activation" => (activation_model(seed), 1),
+        "mul" => (mul_model(seed), 2),
+        "mul-broadcast" => (mul_model(seed), 4),
         _ => unreachable!("no such kind: {kind}"),
     }
 }
@@ -646,4 +701,16 @@ fn cheating_provers_editing_an_activation_are_rejected() {
     // The Clip's output `y` at entry 5 (channel 0, row 1, column 1): its pair with `x` is not
     // in the table.
     kind_cheats_are_rejected("activation", 5);
+}
+
+#[test]
+fn element_wise_products_round_trip_in_a_batch() {
+    kind_round_trips("mul");
+}
+
+#[test]
+fn cheating_provers_editing_an_element_wise_product_are_rejected() {
+    // The product's requantized `y` at entry 5, of one layout and per channel.
+    kind_cheats_are_rejected("mul", 5);
+    kind_cheats_are_rejected("mul-broadcast", 5);
 }
