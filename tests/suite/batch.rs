@@ -162,10 +162,20 @@ fn lenet5_batch_round_trips() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+    /// Over batch sizes (1, odd, powers of two) and models: [`small`], or one of every kind
+    /// a batch took last (average pool, window max-pool, concatenation, activation, product).
     #[test]
-    fn batches_round_trip(n in 1usize..=5, seed in 0u64..1000, bn in any::<bool>()) {
-        let m = small(seed);
+    fn batches_round_trip(
+        n in 1usize..=5,
+        seed in 0u64..1000,
+        bn in any::<bool>(),
+        kind in 0usize..6,
+    ) {
+        let m = match kind {
+            0 => small(seed),
+            k => kind_model(["avg-pool", "max-pool", "concat", "activation", "mul"][k - 1], seed).0,
+        };
         if bn {
             round_trip::<Bn254Fr, Bn254Fr>(&m, n, seed);
         } else {
