@@ -69,8 +69,7 @@ fn slices(rows: &[Vec<i64>]) -> Vec<&[i64]> {
 ///
 /// `committed` must be a transparent commitment (`Model.commit(transparent=True)`): batch
 /// proofs are transparent only, a hiding commitment raises `InputError` (kind
-/// `commitment_kind`). A batch of two or more refuses average pools, concatenations and
-/// max-pools other than 2×2 stride 2 on even sides (`ModelError`, kind `unsupported`).
+/// `commitment_kind`). A batch takes every layer kind a single proof takes.
 /// `progress` sees `prove` and the prover's phases; the GIL is released while proving.
 #[pyfunction]
 #[pyo3(signature = (committed, xs, progress=None))]

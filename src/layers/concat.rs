@@ -93,6 +93,22 @@ fn fold_low<F: BaseField, E: ExtField<F>>(x: &[F], r_hw: &[E]) -> Vec<E> {
     }
 }
 
+/// `t(j) = Σ_β eq(r_b, β)·t(j, β)`: a table's top `|r_b|` variables (a batch's) fixed at `r_b`.
+fn fold_high<E: MulAcc + Field>(t: Vec<E>, r_b: &[E]) -> Vec<E> {
+    if r_b.is_empty() {
+        return t;
+    }
+    let eb = eq_table(r_b);
+    let len = t.len() / eb.len();
+    let mut out = vec![E::ZERO; len];
+    for (chunk, &e) in t.chunks_exact(len).zip(&eb) {
+        for (o, &v) in out.iter_mut().zip(chunk) {
+            *o += e * v;
+        }
+    }
+    out
+}
+
 /// `S_k(j) = eq(r_c, o_k + j)·[j < c_k]` over `j ∈ {0,1}^{v_k}`, from `eq(r_c, ·)`.
 fn selector<E: Field>(part: &Part, er: &[E]) -> Vec<E> {
     (0..1usize << part.vars)
@@ -110,6 +126,11 @@ fn selector<E: Field>(part: &Part, er: &[E]) -> Vec<E> {
 /// sum). `xs[k]` is input `k`'s padded table. Returns the values sent (one per input, also
 /// absorbed as `concat-values`), the sum-check proofs (one per input of two or more channels)
 /// and each input's claim `(point, value)`.
+///
+/// **Batches.** The coordinates of `r` beyond the output's (`hw_vars + out_vars`) are a
+/// batch's `r_b` (the top variables of the output and of every input): each input's table is
+/// also folded at `r_b` over its top variables, and every input claim ends with `r_b`. With
+/// no batch coordinates the proof is unchanged.
 #[allow(clippy::type_complexity)]
 pub fn prove<F: BaseField, E: ExtField<F>>(
     shape: &Shape,
@@ -117,9 +138,13 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     r: &[E],
     transcript: &mut Transcript,
 ) -> (Vec<E>, Vec<ProductProof<E>>, Vec<(Vec<E>, E)>) {
-    let (r_hw, r_c) = r.split_at(shape.hw_vars.min(r.len()));
+    let (r_hw, rest) = r.split_at(shape.hw_vars.min(r.len()));
+    let (r_c, r_b) = rest.split_at(shape.out_vars.min(rest.len()));
     let er = eq_table(r_c);
-    let folded: Vec<Vec<E>> = xs.iter().map(|x| fold_low(x, r_hw)).collect();
+    let folded: Vec<Vec<E>> = xs
+        .iter()
+        .map(|x| fold_high(fold_low(x, r_hw), r_b))
+        .collect();
     let sels: Vec<Vec<E>> = shape.parts.iter().map(|p| selector(p, &er)).collect();
     let sent: Vec<E> = shape
         .parts
@@ -141,6 +166,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     {
         let mut point = r_hw.to_vec();
         if p.vars == 0 {
+            point.extend_from_slice(r_b);
             claims.push((point, v));
             continue;
         }
@@ -148,6 +174,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         let xv = proof.values[1];
         proofs.push(proof);
         point.extend_from_slice(&rho);
+        point.extend_from_slice(r_b);
         claims.push((point, xv));
     }
     (sent, proofs, claims)
@@ -167,10 +194,30 @@ pub fn verify<'p, E: MulAcc + Field>(
     r: &[E],
     target: E,
     sent: &[E],
+    next: impl FnMut() -> Option<&'p ProductProof<E>>,
+    transcript: &mut Transcript,
+) -> Result<Vec<(Vec<E>, E)>, LayerError> {
+    verify_batched(shape, 0, r, target, sent, next, transcript)
+}
+
+/// [`verify`] for a batch of `2^batch_vars` inputs: `r` has `batch_vars` more coordinates
+/// (the last, `r_b`), and every input claim ends with `r_b` (see [`prove`]).
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_batched<'p, E: MulAcc + Field>(
+    shape: &Shape,
+    batch_vars: usize,
+    r: &[E],
+    target: E,
+    sent: &[E],
     mut next: impl FnMut() -> Option<&'p ProductProof<E>>,
     transcript: &mut Transcript,
 ) -> Result<Vec<(Vec<E>, E)>, LayerError> {
-    if sent.len() != shape.parts.len() || r.len() != shape.hw_vars + shape.out_vars {
+    if sent.len() != shape.parts.len() || r.len() != shape.hw_vars + shape.out_vars + batch_vars {
         return Err(LayerError::Count {
             what: "concat values",
             expected: shape.parts.len(),
@@ -178,7 +225,8 @@ pub fn verify<'p, E: MulAcc + Field>(
         });
     }
     transcript.append_fields(b"concat-values", sent);
-    let (r_hw, r_c) = r.split_at(shape.hw_vars);
+    let (r_hw, rest) = r.split_at(shape.hw_vars);
+    let (r_c, r_b) = rest.split_at(shape.out_vars);
     let er = eq_table(r_c);
     let total: E = shape
         .parts
@@ -196,6 +244,7 @@ pub fn verify<'p, E: MulAcc + Field>(
     for (p, &v) in shape.parts.iter().zip(sent) {
         let mut point = r_hw.to_vec();
         if p.vars == 0 {
+            point.extend_from_slice(r_b);
             claims.push((point, v));
             continue;
         }
@@ -215,6 +264,7 @@ pub fn verify<'p, E: MulAcc + Field>(
             });
         }
         point.extend_from_slice(&rho);
+        point.extend_from_slice(r_b);
         claims.push((point, xv));
     }
     Ok(claims)

@@ -541,6 +541,11 @@ pub fn verify<E: MulAcc>(
 
 /// Proves a window sum `acc[c][y][x] = Σ_{dy,dx} X[c][y·s+dy][x·s+dx]` at output point `r`;
 /// returns the proof, the input point and the input's value there.
+///
+/// **Batches.** The coordinates of `r` beyond the output's rows and columns are the rows'
+/// (`x`'s channel, then batch, bits: a batch of `2^b` inputs has `b` more, as a convolution's
+/// point does): the input's rows are folded by `eq` at all of them, and the input claim is at
+/// `(ρ, r_c, r_b)`. With `b = 0` the proof is unchanged.
 pub fn prove_window_sum<F: BaseField, E: ExtField<F>>(
     shape: &ConvShape,
     x: &[F],
@@ -549,7 +554,9 @@ pub fn prove_window_sum<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> (ProductProof<E>, Vec<E>, E) {
     let parts = shape.output.split(r);
-    let (r_c, r_y, r_x) = (parts[0], parts[1], parts[2]);
+    let (r_y, r_x) = (parts[1], parts[2]);
+    // The rows: the channel coordinates and, in a batch, the batch's beyond them.
+    let r_c = &r[(r_y.len() + r_x.len()).min(r.len())..];
     let (h_len, w_len) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
     let a = fold_rows(x, shape.stage2_vars(), &eq_table(r_c));
     let (mx, my) = (
@@ -578,8 +585,8 @@ pub fn verify_window_sum<E: MulAcc>(
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, E), LayerError> {
     let parts = shape.output.split(r);
-    let (r_c, r_y, r_x) = match parts.as_slice() {
-        [a, b, c] => (*a, *b, *c),
+    let (r_y, r_x) = match parts.as_slice() {
+        [_, b, c] => (*b, *c),
         _ => {
             return Err(LayerError::Count {
                 what: "pool output point",
@@ -588,6 +595,8 @@ pub fn verify_window_sum<E: MulAcc>(
             })
         }
     };
+    // The rows: the channel coordinates and, in a batch, the batch's beyond them.
+    let r_c = r.get(r_y.len() + r_x.len()..).unwrap_or(&[]);
     let (rho, v) = verify_product(
         "window sum",
         shape.stage2_vars(),

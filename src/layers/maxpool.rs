@@ -47,6 +47,10 @@ pub fn offset_count(shape: &ConvShape) -> usize {
 /// the offset's input position, `low` where the output is real and the position is padding, and
 /// `zero` where the output is padding. `low = zero` gives the plain view `V_d`; `low = −L` the
 /// extended view `V'_d`.
+///
+/// `x` may hold a batch of `2^b` inputs (`2^b` times `shape.input`'s entries, the batch index
+/// over the top variables): the view is then the batch's, `2^b` times `shape.output`'s
+/// entries, the batch bits riding above the channel bits.
 pub fn view<T: Copy>(
     shape: &ConvShape,
     x: &[T],
@@ -61,7 +65,8 @@ pub fn view<T: Copy>(
             .checked_sub(w.pad)
             .filter(|&i| i < w.input)
     };
-    (0..shape.output.len())
+    let slots = (x.len() / shape.input.len().max(1)).max(1);
+    (0..shape.output.len() * slots)
         .map(|q| {
             let ox = q & ((1 << vow) - 1);
             let oy = (q >> vow) & ((1 << voh) - 1);
@@ -152,7 +157,9 @@ fn map_table<E: MulAcc>(
     let mut t = vec![E::ZERO; len];
     for (point, members) in groups(claims) {
         let parts = shape.output.split(point);
-        let (r_c, r_y, r_x) = (parts[0], parts[1], parts[2]);
+        let (r_y, r_x) = (parts[1], parts[2]);
+        // The rows: the channel coordinates, then a batch's.
+        let r_c = &point[(r_y.len() + r_x.len()).min(point.len())..];
         let (ey, ex) = (eq_table(r_y), eq_table(r_x));
         // C[dy][ix] = Σ_{claims (dy, dx)} γ·M_x(dx, ·, ix) folded by eq(r_x).
         let mut cx = vec![vec![E::ZERO; w_len]; shape.wy.k];
@@ -204,9 +211,28 @@ pub fn verify_views<E: MulAcc>(
     proof: &ProductProof<E>,
     transcript: &mut Transcript,
 ) -> Result<(Vec<E>, E), LayerError> {
+    verify_views_batched(shape, 0, claims, proof, transcript)
+}
+
+/// [`verify_views`] for a batch of `2^batch_vars` inputs: the input has `batch_vars` more
+/// variables (the top ones), and every claim's point `batch_vars` more coordinates (the
+/// last), which the index map passes through like the channel's.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_views_batched<E: MulAcc>(
+    shape: &ConvShape,
+    batch_vars: usize,
+    claims: &[ViewClaim<E>],
+    proof: &ProductProof<E>,
+    transcript: &mut Transcript,
+) -> Result<(Vec<E>, E), LayerError> {
     let gamma: Vec<E> = transcript.challenge_fields(b"view-combination", claims.len());
     let target: E = claims.iter().zip(&gamma).map(|(c, &g)| g * c.value).sum();
-    let vars = shape.input.num_vars();
+    let vars = shape.input.num_vars() + batch_vars;
     let (rho, values) = verify_product("max-pool views", vars, 2, target, proof, transcript)?;
     let (Some(&xv), Some(&tv)) = (values.first(), values.get(1)) else {
         return Err(LayerError::Count {
@@ -238,24 +264,27 @@ fn map_eval<E: MulAcc>(
     rho: &[E],
 ) -> Result<E, LayerError> {
     let input = shape.input.split(rho);
-    let (Some(i_c), Some(i_y), Some(i_x)) = (input.first(), input.get(1), input.get(2)) else {
+    let (Some(i_y), Some(i_x)) = (input.get(1), input.get(2)) else {
         return Err(LayerError::Count {
             what: "max-pool view point",
             expected: 3,
             got: input.len(),
         });
     };
+    // The rows: the channel coordinates, then a batch's (the index map passes them through).
+    let i_c = rho.get(i_y.len() + i_x.len()..).unwrap_or(&[]);
     let kx = shape.wx.k;
     let mut expected = E::ZERO;
     for (point, members) in groups(claims) {
         let parts = shape.output.split(point);
-        let (Some(r_c), Some(r_y), Some(r_x)) = (parts.first(), parts.get(1), parts.get(2)) else {
+        let (Some(r_y), Some(r_x)) = (parts.get(1), parts.get(2)) else {
             return Err(LayerError::Count {
                 what: "max-pool view claim point",
                 expected: 3,
                 got: parts.len(),
             });
         };
+        let r_c = point.get(r_y.len() + r_x.len()..).unwrap_or(&[]);
         if r_c.len() != i_c.len() {
             return Err(LayerError::Count {
                 what: "max-pool view claim point",

@@ -212,9 +212,10 @@ pub(super) fn concat_witness<F: BaseField, E>(
         })
         .collect();
     let mseg = plan.multiplicities_segment();
+    let lseg = plan.lookup.as_ref().map(|lk| lk.multiplicities);
     let mut advice: Vec<Vec<F>> = (0..plan.advice_vars.len())
         .map(|s| {
-            if s == mseg {
+            if s == mseg || Some(s) == lseg {
                 Vec::new()
             } else {
                 join(&|w| &w.advice[s])
@@ -226,7 +227,8 @@ pub(super) fn concat_witness<F: BaseField, E>(
         .collect();
     let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
     let bits = plan.table_bits as usize;
-    advice[mseg] = match cheat {
+    let mut cheat = cheat;
+    advice[mseg] = match cheat.as_deref_mut() {
         Some(cheat) => {
             let mut m = crate::range::count_in_range(&refs, bits);
             cheat.multiplicities(&mut m);
@@ -234,11 +236,27 @@ pub(super) fn concat_witness<F: BaseField, E>(
         }
         None => crate::range::multiplicities(&refs, bits).map_err(NetworkError::Range)?,
     };
-    // Activations are refused in a batch of more than one slot (`Plan::batched`): a batch of
-    // one carries its input's lookup columns as they are.
-    let (lookup_columns, lookup_table) = match singles {
-        [one] if slots == 1 => (one.lookup_columns.clone(), one.lookup_table.clone()),
-        _ => (Vec::new(), Vec::new()),
+    // The activations' lookup: each column the slots' columns one after the other, against
+    // the same public table; the multiplicities the batch's counts.
+    let (lookup_columns, lookup_table) = match &plan.lookup {
+        None => (Vec::new(), Vec::new()),
+        Some(lk) => {
+            let cols: Vec<Vec<F>> = (0..lk.columns.len())
+                .map(|c| join(&|w| &w.lookup_columns[c]))
+                .collect();
+            let table: Vec<F> = lk.table(plan.range_bits);
+            let lrefs: Vec<&[F]> = cols.iter().map(Vec::as_slice).collect();
+            advice[lk.multiplicities] = match cheat {
+                Some(cheat) => {
+                    let mut m = crate::range::lookup::count_in_table(&lrefs, &table);
+                    cheat.lookup_multiplicities(&mut m);
+                    m
+                }
+                None => crate::range::lookup::multiplicities(&lrefs, &table)
+                    .map_err(NetworkError::Range)?,
+            };
+            (cols, table)
+        }
     };
     Ok(Witness {
         ints,

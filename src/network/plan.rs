@@ -650,8 +650,7 @@ impl Plan {
 
     /// The plan of a batch proof of `2^batch_vars` inputs ([`Plan::batch_vars`]), committed
     /// tables in columns of `2^column_vars` entries. Every convolution takes the direct path;
-    /// average pools, concatenations and max-pools other than 2×2 stride-2 ones on even sides
-    /// are refused (`Unsupported`, naming the layer) when `batch_vars > 0`.
+    /// every layer kind is taken (`spec/batch.md`, "Steps").
     pub fn batched(
         model: &Model,
         column_vars: usize,
@@ -736,26 +735,6 @@ impl Plan {
             };
             Self::check_tensor(Some(l), &Dims::new(out_shape), batch_vars)?;
             let overflow = |shift| overflow_bits(model, l, shift);
-            // A batch proof takes the layer kinds whose steps carry the batch index.
-            let batch_refusal = match layer {
-                Layer::AvgPool2d(_) => Some("an average pool"),
-                Layer::Concat(_) => Some("a concatenation"),
-                Layer::Activation(_) => Some("an activation by table lookup"),
-                Layer::Mul(_) => Some("an element-wise product"),
-                Layer::MaxPool2d(m)
-                    if !(m.size == 2
-                        && m.stride == 2
-                        && m.padding == 0
-                        && input.shape.get(1).is_some_and(|h| h % 2 == 0)
-                        && input.shape.get(2).is_some_and(|w| w % 2 == 0)) =>
-                {
-                    Some("a max-pool other than 2×2 with stride 2 on even sides")
-                }
-                _ => None,
-            };
-            if let (Some(what), true) = (batch_refusal, batch_vars > 0) {
-                return Err(unsupported(format!("{what} in a batch proof")));
-            }
             let (step, dims, source) = match layer {
                 Layer::Conv2d(c) => {
                     // A grouped convolution's channel index splits into (channel within the
@@ -1018,9 +997,10 @@ impl Plan {
                         offset: None,
                     });
                     let c = off * (1 + (1i64 << bits)) + ((tag as i64) << (2 * bits));
+                    // In a batch, the slots' lookup columns are one column `2^b` times longer.
                     lookup_columns.push(Column {
                         terms: vec![(view, 1), (Operand::Seg(y), 1i64 << bits), (valid, c)],
-                        vars: nv,
+                        vars: nv + batch_vars,
                     });
                     let src = Source::Committed(vec![(y, 1)]);
                     (Step::Activation { y, tag }, input, src)
@@ -1081,7 +1061,10 @@ impl Plan {
         if !functions.is_empty() {
             let tag_bits = functions.len().next_power_of_two().trailing_zeros() as usize;
             let lbits = bits as usize + tag_bits;
-            let multiplicities = p.advice_seg(lbits);
+            // One table for the batch: the multiplicities are the batch's counts, `2^lbits`
+            // entries whatever the batch.
+            p.advice_vars.push(lbits);
+            let multiplicities = p.advice_vars.len() - 1;
             p.lookup = Some(Lookup {
                 functions,
                 columns: lookup_columns,

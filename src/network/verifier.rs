@@ -234,7 +234,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
             .unwrap_or_default();
         let proof = self.product()?;
         let (point, xv) =
-            maxpool::verify_views(shape, &claims, proof, self.t).map_err(|e| self.err(e))?;
+            maxpool::verify_views_batched(shape, self.plan.batch_vars, &claims, proof, self.t)
+                .map_err(|e| self.err(e))?;
         self.claim_tensor(self.plan.input(l), &point, xv)
     }
 
@@ -351,11 +352,10 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         p
                     };
                     let input_claims =
-                        concat::verify(shape, &r, v, sent, next, self.t).map_err(|e| {
-                            VerifyError::Layer {
-                                layer: l,
-                                source: e,
-                            }
+                        concat::verify_batched(shape, plan.batch_vars, &r, v, sent, next, self.t)
+                            .map_err(|e| VerifyError::Layer {
+                            layer: l,
+                            source: e,
                         })?;
                     for (&t, (point, value)) in reads.iter().zip(input_claims) {
                         self.claim_tensor(t, &point, value)?;

@@ -646,17 +646,36 @@ fn a_small_per_channel_operand_is_refused_in_zero_knowledge() {
     }
 }
 
-/// Batch proofs refuse a product, naming the layer.
+/// Batch proofs take a product of each operand kind (one layout, `[c, 1, 1]`, `[c]`): a
+/// batch of three verifies, its outputs the single proofs'; one output changed is rejected.
 #[test]
-fn batch_proofs_refuse_a_product() {
-    // Two convolutions and their product (layer 2).
-    let m = random_mul(2, 3, 3, 0, false, 7);
-    let err = network::plan::Plan::batched(&m, 20, 1).unwrap_err();
-    assert!(
-        matches!(&err, network::NetworkError::Unsupported { layer: 2, what }
-            if what.contains("element-wise product in a batch proof")),
-        "{err:?}"
-    );
+fn batch_proofs_take_a_product() {
+    type G = Goldilocks;
+    type X = GoldilocksExt2;
+    for kind in 0..3u8 {
+        let m = random_mul(2, 3, 3, kind, false, 7);
+        let committed = network::commit_model::<G, X>(&m).unwrap();
+        let checked = committed.public.check(&m.architecture()).unwrap();
+        let xs: Vec<ArrayD<i64>> = (0..3)
+            .map(|i| zoo::random_input(&m.input_shape, m.activation_bits, 300 + i))
+            .collect();
+        let (ys, proof) = network::prove_batch::<G, X>(&m, &committed, &xs).unwrap();
+        for (x, y) in xs.iter().zip(&ys) {
+            assert_eq!(&network::prove::<G, X>(&m, &committed, x).unwrap().0, y);
+        }
+        let flat = |v: &[ArrayD<i64>]| -> Vec<Vec<i64>> {
+            v.iter().map(|a| a.iter().copied().collect()).collect()
+        };
+        let (x, mut y) = (flat(&xs), flat(&ys));
+        let xr: Vec<&[i64]> = x.iter().map(Vec::as_slice).collect();
+        let verify = |y: &[Vec<i64>]| {
+            let yr: Vec<&[i64]> = y.iter().map(Vec::as_slice).collect();
+            network::verify_batch(&m.architecture(), &checked, &xr, &yr, &proof)
+        };
+        assert_eq!(verify(&y), Ok(()), "kind {kind}");
+        y[1][0] += 1;
+        assert_eq!(verify(&y), Err(VerifyError::Output), "kind {kind}");
+    }
 }
 
 /// A committed model, a proof of it in zero knowledge on a public input, and the verifier.

@@ -384,7 +384,7 @@ proptest! {
 
 #[test]
 fn batch_and_accuracy_proofs_of_saturating_inputs() {
-    // Two dense layers (a batch proof takes no average pool), the first saturating both ways.
+    // Two dense layers, the first saturating both ways.
     let (m, _, _) = mixed();
     let committed = network::commit_model::<G, G2>(&m).unwrap();
     let checked = committed.public.check(&m.architecture()).unwrap();
