@@ -969,6 +969,9 @@ fn nonzero<E: Field>(transcript: &mut Transcript) -> E {
     }
 }
 
+/// The columns a claim reads, increasing, each with its weight `eq(z_hi, j)`.
+pub type ColumnWeights<E> = Vec<(usize, E)>;
+
 /// A point `z` on a packed table, on a commitment whose tables have `table_vars` variables, as
 /// claims on its columns: the columns `j` with `eq(z_hi, j) ≠ 0`, increasing, each with its
 /// weight `eq(z_hi, j)` (one column of weight 1 when the high coordinates are 0 or 1, as for
@@ -976,7 +979,7 @@ fn nonzero<E: Field>(transcript: &mut Transcript) -> E {
 /// claim is the identity `t̃(z) = Σ_j eq(z_hi, j)·t̃_j(z_lo)`), and the point `z_lo` on them. A
 /// shorter `z` (a commitment padded beyond the packing) is extended with zeros. `None` when the
 /// high coordinates cannot index a column.
-pub fn column_terms<E: Field>(z: &[E], table_vars: usize) -> Option<(Vec<(usize, E)>, Vec<E>)> {
+pub fn column_terms<E: Field>(z: &[E], table_vars: usize) -> Option<(ColumnWeights<E>, Vec<E>)> {
     // Room for the mask coordinate the ledger appends.
     let mut p = Vec::with_capacity(table_vars.max(z.len()) + 1);
     if z.len() <= table_vars {
