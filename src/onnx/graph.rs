@@ -710,9 +710,8 @@ impl<'a> Builder<'a> {
                 let x = self.act_input(ctx, node, 0)?;
                 self.push(ctx, node, FloatLayer::Relu, x.shape)
             }
-            "Clip" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh" | "Gelu" => {
-                self.activation(ctx, node, &attrs)
-            }
+            "Clip" | "LeakyRelu" | "PRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh"
+            | "Gelu" => self.activation(ctx, node, &attrs),
             "Conv" => self.conv(ctx, node, &attrs),
             "Gemm" => self.gemm(ctx, node, &attrs),
             "MatMul" => {
@@ -2268,6 +2267,26 @@ impl<'a> Builder<'a> {
                     alpha: finite("alpha", attrs.float("alpha", 0.01)?)?,
                 }
             }
+            // PReLU with one slope (`nn.PReLU()`, or one per channel all equal) is a LeakyReLU
+            // of that slope; slopes that differ per channel are not a single table.
+            "PRelu" => {
+                attrs.known(NO_ATTRIBUTES)?;
+                let name = input_name(node, 1);
+                let slopes = self.constant(ctx, node, 1)?.floats(ctx, name)?;
+                match slopes.split_first() {
+                    Some((&a, rest)) if rest.iter().all(|&b| b == a) => FloatFunction::LeakyRelu {
+                        alpha: finite("slope", a)?,
+                    },
+                    Some(_) => {
+                        return Err(ctx.unsupported(format!(
+                            "PRelu with {} different slopes (one per channel); one slope \
+                             (nn.PReLU() with one parameter) is supported, as a LeakyRelu",
+                            slopes.len()
+                        )))
+                    }
+                    None => return Err(ctx.bad_input(name, "no values; a slope is needed")),
+                }
+            }
             "HardSigmoid" => {
                 attrs.known(&["alpha", "beta"])?;
                 FloatFunction::HardSigmoid {
@@ -2299,7 +2318,8 @@ impl<'a> Builder<'a> {
                 }
             }
         };
-        if node.input.iter().skip(1).any(|i| !i.is_empty()) && ctx.op != "Clip" {
+        if node.input.iter().skip(1).any(|i| !i.is_empty()) && ctx.op != "Clip" && ctx.op != "PRelu"
+        {
             return Err(ctx.unsupported(format!(
                 "{} inputs; {} takes one",
                 node.input.len(),
@@ -3633,6 +3653,32 @@ mod tests {
         // Defaults of LeakyRelu and HardSigmoid; the others take no attribute.
         let g = layers(vec![node("l", "LeakyRelu", &["x"], "y")], vec![]).unwrap();
         assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.01 });
+        // PRelu: one slope, or equal slopes per channel, is a LeakyRelu; different slopes per
+        // channel, a slope computed from the input or an empty one are refused by name.
+        let prelu = node("p", "PRelu", &["x", "slope"], "y");
+        let g = layers(vec![prelu.clone()], vec![floats("slope", &[0.25])]).unwrap();
+        assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.25 });
+        let equal = TensorProto {
+            dims: vec![3, 1, 1],
+            ..floats("slope", &[0.1, 0.1, 0.1])
+        };
+        let g = layers(vec![prelu.clone()], vec![equal]).unwrap();
+        assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.1 });
+        let differ = TensorProto {
+            dims: vec![3, 1, 1],
+            ..floats("slope", &[0.1, 0.2, 0.1])
+        };
+        let err = layers(vec![prelu.clone()], vec![differ]).unwrap_err();
+        assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+        assert!(err.to_string().contains("3 different slopes"), "{err}");
+        let empty = TensorProto {
+            dims: vec![0],
+            ..floats("slope", &[])
+        };
+        let err = layers(vec![prelu.clone()], vec![empty]).unwrap_err();
+        assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
+        let err = layers(vec![node("p", "PRelu", &["x", "x"], "y")], vec![]).unwrap_err();
+        assert!(err.to_string().starts_with("node p (PRelu"), "{err}");
         let n = with_float(node("h", "HardSigmoid", &["x"], "y"), "alpha", 0.25);
         let g = layers(vec![n], vec![]).unwrap();
         assert_eq!(

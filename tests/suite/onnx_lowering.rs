@@ -331,6 +331,24 @@ impl Eval<'_> {
                     let alpha = attr_float("alpha", 0.01);
                     unary(&|v| if v < 0.0 { alpha * v } else { v })
                 }
+                // The slope broadcast from the right: one value, or one per channel.
+                "PRelu" => {
+                    let (x, slope) = (arg(0), arg(1));
+                    let plane: usize = x.shape.iter().skip(2).product();
+                    let v =
+                        x.v.iter()
+                            .enumerate()
+                            .map(|(i, &v)| {
+                                let a = slope.v[(i / plane.max(1)) % slope.v.len()];
+                                if v < 0.0 {
+                                    a * v
+                                } else {
+                                    v
+                                }
+                            })
+                            .collect();
+                    T { v, ..x }
+                }
                 "HardSigmoid" => {
                     let (alpha, beta) = (attr_float("alpha", 0.2), attr_float("beta", 0.5));
                     unary(&|v| (alpha * v + beta).clamp(0.0, 1.0))
@@ -1353,7 +1371,15 @@ fn functions(model: &Model) -> Vec<&'static str> {
 #[test]
 fn activations_after_a_convolution_import_prove_and_verify() {
     type Act = fn(&mut Net, &str) -> String;
-    let cases: [(&str, &str, Act); 11] = [
+    let cases: [(&str, &str, Act); 13] = [
+        ("prelu", "LeakyRelu", |n, x| {
+            let a = scalar(n, "slope", 0.25);
+            n.add(node("prelu", "PRelu", &[x, &a], "act"))
+        }),
+        ("prelu-equal-channels", "LeakyRelu", |n, x| {
+            let a = n.init(floats("slope", &[4, 1, 1], vec![0.2; 4]));
+            n.add(node("prelu", "PRelu", &[x, &a], "act"))
+        }),
         ("relu6", "Clip", |n, x| {
             let lo = scalar(n, "lo", 0.0);
             let hi = scalar(n, "hi", 6.0);
