@@ -91,6 +91,32 @@ pub fn calibrate_shifts(model: &mut Model, inputs: &[ArrayD<i64>]) -> Result<(),
     Ok(())
 }
 
+/// A model of `layers` on `input_shape` (8-bit activations and weights, 32-bit biases, no
+/// quantization metadata, not saturating), its shifts calibrated on [`CALIBRATION_SAMPLES`]
+/// inputs `random_input(input_shape, 8, seed ^ (k << 32))`: the tests' hand-made models.
+pub fn calibrated(
+    name: &str,
+    input_shape: &[usize],
+    layers: Vec<Layer>,
+    seed: u64,
+) -> Result<Model, InferenceError> {
+    let mut m = Model {
+        name: name.into(),
+        input_shape: input_shape.to_vec(),
+        activation_bits: BITS,
+        weight_bits: BITS,
+        layers,
+        quantization: None,
+        saturate: false,
+        bias_bits: 32,
+    };
+    let inputs: Vec<_> = (0..CALIBRATION_SAMPLES as u64)
+        .map(|k| random_input(input_shape, BITS, seed ^ (k << 32)))
+        .collect();
+    calibrate_shifts(&mut m, &inputs)?;
+    Ok(m)
+}
+
 /// LeNet-5 on `[1, 28, 28]`: conv 1→6 (5×5, padding 2), ReLU, max-pool 2, conv 6→16 (5×5),
 /// ReLU, max-pool 2, flatten, dense 400→120, ReLU, dense 120→84, ReLU, dense 84→10.
 pub fn lenet5(seed: u64) -> Model {

@@ -3503,21 +3503,7 @@ mod tests {
                 input: None,
             }));
         }
-        let mut m = Model {
-            name: "dense".into(),
-            input_shape: shape.to_vec(),
-            activation_bits: 8,
-            weight_bits: 8,
-            layers,
-            quantization: None,
-            saturate: false,
-            bias_bits: 32,
-        };
-        let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
-            .map(|k| zoo::random_input(shape, 8, seed ^ (k << 32)))
-            .collect();
-        zoo::calibrate_shifts(&mut m, &inputs).unwrap();
-        m
+        zoo::calibrated("dense", shape, layers, seed).unwrap()
     }
 
     /// Dense `256 → 512`, ReLU, dense `512 → 16`: its first weight matrix (`2^17` entries)
@@ -4307,21 +4293,7 @@ mod tiny_tests {
 
     /// The model, its shifts calibrated on random inputs.
     fn model(shape: &[usize], layers: Vec<Layer>, seed: u64) -> Model {
-        let mut m = Model {
-            name: "tiny".into(),
-            input_shape: shape.to_vec(),
-            activation_bits: 8,
-            weight_bits: 8,
-            layers,
-            quantization: None,
-            saturate: false,
-            bias_bits: 32,
-        };
-        let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
-            .map(|k| zoo::random_input(shape, 8, seed ^ (k << 32)))
-            .collect();
-        zoo::calibrate_shifts(&mut m, &inputs).unwrap();
-        m
+        zoo::calibrated("tiny", shape, layers, seed).unwrap()
     }
 
     /// Proves and verifies (and refuses another output): `true`; or `false` when the prover

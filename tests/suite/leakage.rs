@@ -617,28 +617,15 @@ fn small_table_attack(
 fn tiny_dense_model() -> Model {
     use zkcnn::model::ir::{Dense, Layer};
     use zkcnn::model::zoo;
-    let mut m = Model {
-        name: "tiny".into(),
-        input_shape: vec![4],
-        activation_bits: 8,
-        weight_bits: 8,
-        layers: vec![Layer::Dense(Dense {
-            in_features: 4,
-            out_features: 2,
-            weights: vec![3, -7, 11, 2, -5, 9, 1, -13],
-            bias: vec![1234, -4321],
-            shift: 0,
-            input: None,
-        })],
-        quantization: None,
-        saturate: false,
-        bias_bits: 32,
-    };
-    let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
-        .map(|k| zoo::random_input(&m.input_shape, 8, 77 ^ (k << 32)))
-        .collect();
-    zoo::calibrate_shifts(&mut m, &inputs).unwrap();
-    m
+    let layers = vec![Layer::Dense(Dense {
+        in_features: 4,
+        out_features: 2,
+        weights: vec![3, -7, 11, 2, -5, 9, 1, -13],
+        bias: vec![1234, -4321],
+        shift: 0,
+        input: None,
+    })];
+    zoo::calibrated("tiny", &[4], layers, 77).unwrap()
 }
 
 /// The hiding gap on small model segments (`spec/zk.md`): a claim on a segment of `2^v` entries
@@ -738,21 +725,7 @@ fn fan_out_model(adds: usize) -> Model {
             input: None,
         }));
     }
-    let mut m = Model {
-        name: "fan-out".into(),
-        input_shape: vec![16],
-        activation_bits: 8,
-        weight_bits: 8,
-        layers,
-        quantization: None,
-        saturate: false,
-        bias_bits: 32,
-    };
-    let inputs: Vec<_> = (0..zoo::CALIBRATION_SAMPLES as u64)
-        .map(|k| zoo::random_input(&m.input_shape, 8, 91 ^ (k << 32)))
-        .collect();
-    zoo::calibrate_shifts(&mut m, &inputs).unwrap();
-    m
+    zoo::calibrated("fan-out", &[16], layers, 91).unwrap()
 }
 
 /// A proof that would read an advice tensor in more masked values than its mask hides is
