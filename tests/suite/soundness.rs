@@ -2333,3 +2333,98 @@ fn zk_edits_are_caught_at_every_position_on_both_fields() {
     }
     assert!(tried > 100, "{tried} cheating proofs");
 }
+
+/// A small dense or one-group convolution output read only by layers that take any layout is
+/// padded to 16 entries in the zero-knowledge plan (`plan::ZK_TENSOR_VARS`), beyond its tight
+/// padding to a power of two. A cheating prover that sets an entry of that extra padding
+/// nonzero — in each part of the layer's requantization (`y`, `n`, every remainder limb), the
+/// layers after it computed from the edit, everything else honest — is rejected at the
+/// opening, on both fields: the padded weight rows are zero (the model check), so the
+/// relation pins the padded output to zero.
+fn zk_extra_padding_edits_are_rejected<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    seed: u64,
+) -> usize {
+    let plan = cheat::zk_plan::<F, E>(model, false).unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut committed = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+    let input = zoo::random_input(&model.input_shape, model.activation_bits, seed);
+    let x: Vec<i64> = input.iter().copied().collect();
+    let checked = |c: &ZkCommittedModel<F>| {
+        zkcnn::network::CheckedZkCommitment::assume_checked(model, &c.commitment)
+    };
+    let (honest, proof) =
+        network::prove_zk::<F, E, _>(model, &mut committed, &input, &mut rng).unwrap();
+    let honest: Vec<i64> = honest.iter().copied().collect();
+    network::verify_zk(model, &checked(&committed), &x, &honest, &proof).unwrap();
+    let mut tried = 0;
+    for l in 0..plan.steps.len() {
+        if plan.requant_of(l).is_none() {
+            continue;
+        }
+        let dims = &plan.dims[l + 1];
+        let tight = zkcnn::layers::Dims::new(&dims.shape).len();
+        assert!(
+            dims.len() >= 16 && tight < dims.len(),
+            "layer {l}: {} entries, {tight} tightly padded",
+            dims.len()
+        );
+        for (name, seg) in parts(&plan, l) {
+            for pos in [tight, dims.len() - 1] {
+                let (revealed, budget) = committed.budget::<E>();
+                if revealed * 3 > budget * 2 {
+                    committed = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+                }
+                let (out, proof) = cheat::prove_zk_edited::<F, E, _>(
+                    model,
+                    &mut committed,
+                    ZkProverInput::Public(&input),
+                    |at, w| {
+                        if at == l {
+                            w.advice[seg][pos] += F::ONE;
+                        }
+                    },
+                    |_| {},
+                    &mut rng,
+                )
+                .unwrap();
+                let y: Vec<i64> = out.iter().copied().collect();
+                // The readers' padded weight columns are zero: the edit changes no output.
+                assert_eq!(y, honest, "layer {l} {name}[{pos}]");
+                let verdict = network::verify_zk(model, &checked(&committed), &x, &y, &proof);
+                assert!(
+                    matches!(
+                        verdict,
+                        Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
+                    ),
+                    "layer {l} {name}[{pos}] (of {} entries): {verdict:?}",
+                    dims.len()
+                );
+                tried += 1;
+            }
+        }
+    }
+    tried
+}
+
+#[test]
+fn zk_an_edit_in_the_extra_padding_of_a_small_output_is_rejected() {
+    // Dense 6 → 3, ReLU, dense 3 → 2: both outputs (3 and 2 entries) padded to 16.
+    let mut dense = Builder::new(95, vec![6], 8);
+    dense.dense(3);
+    dense.relu();
+    dense.dense(2);
+    let dense = dense.finish(vec![6]);
+    // A squeeze: 1×1 convolutions 8 → 3 and, after a ReLU, 3 → 4 on a 1×1 map.
+    let mut squeeze = Builder::new(96, vec![8, 1, 1], 8);
+    squeeze.conv(3, 1);
+    squeeze.relu();
+    squeeze.conv(4, 1);
+    let squeeze = squeeze.finish(vec![8, 1, 1]);
+    for (i, m) in [dense, squeeze].iter().enumerate() {
+        let seed = 95 + i as u64;
+        let tried = zk_extra_padding_edits_are_rejected::<G, G2>(m, seed);
+        assert!(tried >= 8, "{tried} cheating proofs");
+        zk_extra_padding_edits_are_rejected::<Bn254Fr, Bn254Fr>(m, seed);
+    }
+}
