@@ -110,6 +110,7 @@ fn se_block() -> Model {
         conv(None, 16, 16, 3, &mut rng),         // → 1
         act(Function::Clip { min: 0, max: 48 }), // → 2
         Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             input: None,
             size: 8,
             stride: 8,

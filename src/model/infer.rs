@@ -13,7 +13,7 @@
 
 use ndarray::{ArrayD, Dimension, IxDyn};
 
-use super::ir::{Add, AvgPool2d, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, Mul};
+use super::ir::{Add, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, Mul};
 use super::validate::{max_abs, weight_range, ModelError};
 use crate::parallel;
 
@@ -494,15 +494,22 @@ impl<'a> Engine<'a> {
                 padding,
                 ..
             }) => Computed::Output(pool(prev, out_shape, *size, *stride, *padding, i64::max)),
-            Layer::AvgPool2d(AvgPool2d {
-                size,
-                stride,
-                shift,
-                ..
-            }) => Computed::Accumulator {
-                acc: pool(prev, out_shape, *size, *stride, 0, |a, b| a + b),
-                shift: *shift,
-            },
+            Layer::AvgPool2d(a) => {
+                let sums = pool(prev, out_shape, a.size, a.stride, 0, |x, y| x + y);
+                let Some(d) = a.division(a.window_bound(self.amax)) else {
+                    unreachable!("validated: the model's divisions are in range")
+                };
+                Computed::Accumulator {
+                    acc: if d.multiplier == 1 && d.offset == 0 {
+                        sums
+                    } else {
+                        sums.into_iter()
+                            .map(|s| s * d.multiplier + d.offset)
+                            .collect()
+                    },
+                    shift: d.shift,
+                }
+            }
             Layer::Flatten { .. } => Computed::Output(prev.iter().copied().collect()),
             Layer::Add(Add { shift, .. }) => Computed::Accumulator {
                 acc: prev

@@ -330,7 +330,9 @@ pub fn pool_output(n: usize, k: usize, s: usize, p: usize, ceil: bool) -> Option
     Some(out)
 }
 
-/// Average pooling as a window sum followed by requantization by `shift`.
+/// Average pooling as a window sum `S` followed by requantization by `shift`, or, with a
+/// `divisor` `d > 1`, by the exact division `⌊(S + ⌊D/2⌋)/D⌋` with `D = d·2^shift` (rounding
+/// half up, as `round_shift` does for `d = 1`): a 7×7 average is `d = 49`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AvgPool2d {
@@ -340,9 +342,81 @@ pub struct AvgPool2d {
     pub stride: usize,
     /// Requantization shift (`2·log2(size)` for a true average over a power-of-two window).
     pub shift: u32,
+    /// The divisor beyond the shift (`1`, absent from the JSON, for a power-of-two one).
+    #[serde(default = "one_u64", skip_serializing_if = "is_one_u64")]
+    pub divisor: u64,
     /// The tensor read ([`Input`]); absent from the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Input,
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+fn is_one_u64(d: &u64) -> bool {
+    *d == 1
+}
+
+/// The largest [`AvgPool2d::divisor`].
+pub const MAX_DIVISOR: u64 = 1 << 20;
+
+/// An average pool's requantization in the form every requantizing layer has: the
+/// accumulator `acc = multiplier·S + offset` of the window sum `S`, then `round_shift(acc,
+/// shift)` ([`AvgPool2d::division`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Division {
+    /// `m`.
+    pub multiplier: i64,
+    /// `c`.
+    pub offset: i64,
+    /// `t`.
+    pub shift: u32,
+}
+
+impl AvgPool2d {
+    /// The largest window sum's magnitude, `size²·amax`, for inputs in `[−amax, amax]`.
+    pub fn window_bound(&self, amax: i64) -> u64 {
+        (self.size as u64)
+            .saturating_mul(self.size as u64)
+            .saturating_mul(amax.unsigned_abs())
+    }
+
+    /// The requantization computing this pool's output from its window sum `S` for every
+    /// `|S| ≤ bound`: `(1, 0, shift)` for `divisor = 1`. For `d > 1`, with `D = d·2^shift`,
+    /// `h = ⌊D/2⌋`, `K = ⌈bound/D⌉` (so that `N = S + h + K·D ≥ 0`), `N_max = bound + h + K·D`,
+    /// `t` the least with `2^t > N_max·D`, `m = ⌈2^t/D⌉`: then `⌊N·m/2^t⌋ = ⌊N/D⌋` for every
+    /// `0 ≤ N ≤ N_max` (`m·D − 2^t < D` makes the error `N·(m·D − 2^t)/(D·2^t) < 1/D`, below the
+    /// gap from `N/D` to the next integer), so the output `⌊N/D⌋ − K` is `round_shift(m·S + c,
+    /// t)` with `c = m·(h + K·D) − K·2^t − 2^{t−1}` (`spec/pooling.md`, "Exact division"). `None`
+    /// when `d` is 0 or above [`MAX_DIVISOR`], or `t` would exceed 62.
+    pub fn division(&self, bound: u64) -> Option<Division> {
+        if self.divisor == 1 {
+            return Some(Division {
+                multiplier: 1,
+                offset: 0,
+                shift: self.shift,
+            });
+        }
+        if self.divisor == 0 || self.divisor > MAX_DIVISOR || self.shift > 40 {
+            return None;
+        }
+        let d = (self.divisor as u128) << self.shift;
+        let bound = bound as u128;
+        let (h, k) = (d / 2, bound.div_ceil(d));
+        let n_max = bound + h + k * d;
+        let t = 128 - n_max.checked_mul(d)?.leading_zeros();
+        if t > 62 {
+            return None;
+        }
+        let m = (1u128 << t).div_ceil(d);
+        let c = (m * (h + k * d)) as i128 - (k << t) as i128 - (1i128 << (t - 1));
+        Some(Division {
+            multiplier: i64::try_from(m).ok()?,
+            offset: i64::try_from(c).ok()?,
+            shift: t,
+        })
+    }
 }
 
 /// Residual addition.
@@ -600,7 +674,7 @@ impl Quantization {
 
 #[cfg(test)]
 mod tests {
-    use super::Quantization;
+    use super::{AvgPool2d, Division, Quantization, MAX_DIVISOR};
 
     #[test]
     fn quantizes_and_dequantizes() {
@@ -612,5 +686,64 @@ mod tests {
         let x = [0.5, -0.53, 100.0, -100.0, f32::NAN, 0.03125, -0.03125];
         assert_eq!(q.quantize_input(&x, 8), vec![8, -8, 127, -127, 0, 1, -1]);
         assert_eq!(q.dequantize_output(&[8, -3]), vec![1.0, -0.375]);
+    }
+
+    /// The exact division's requantization equals `⌊(S + ⌊D/2⌋)/D⌋` for every window sum in
+    /// range (exhaustively), for odd and even divisors, with and without a shift, at 8 and 12
+    /// activation bits; a divisor of 1 is the plain shift; out-of-range divisors are refused.
+    #[test]
+    fn exact_division_matches_integer_division_on_every_sum() {
+        use crate::model::{round_shift, validate::max_abs};
+        for (size, divisor, shift, bits) in [
+            (3, 9, 0, 8),
+            (7, 49, 0, 8),
+            (7, 49, 2, 8),
+            (5, 25, 1, 12),
+            (6, 9, 2, 8),
+            (3, 3, 0, 8),
+            (2, 7, 0, 8),
+        ] {
+            let pool = AvgPool2d {
+                size,
+                stride: size,
+                shift,
+                divisor,
+                input: None,
+            };
+            let bound = pool.window_bound(max_abs(bits));
+            let d = pool.division(bound).unwrap();
+            assert!(d.multiplier >= 1 && d.shift <= 62);
+            let big = (divisor as i64) << shift;
+            for sum in -(bound as i64)..=bound as i64 {
+                let want = (sum + big / 2).div_euclid(big);
+                let got = round_shift(sum * d.multiplier + d.offset, d.shift);
+                assert_eq!(got, want, "S = {sum}, D = {divisor}·2^{shift}");
+            }
+        }
+        let plain = AvgPool2d {
+            size: 2,
+            stride: 2,
+            shift: 2,
+            divisor: 1,
+            input: None,
+        };
+        assert_eq!(
+            plain.division(508),
+            Some(Division {
+                multiplier: 1,
+                offset: 0,
+                shift: 2
+            })
+        );
+        for divisor in [0, MAX_DIVISOR + 1] {
+            assert_eq!(
+                AvgPool2d {
+                    divisor,
+                    ..plain.clone()
+                }
+                .division(508),
+                None
+            );
+        }
     }
 }

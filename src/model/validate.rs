@@ -5,7 +5,7 @@
 
 use super::file::ModelJson;
 use super::ir::{
-    Add, AvgPool2d, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, Mul, MAX_BIAS_BITS,
+    Add, Concat, Conv2d, Dense, Layer, LayerKind, MaxPool2d, Model, Mul, MAX_BIAS_BITS,
 };
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -243,6 +243,19 @@ pub enum ModelError {
         /// The shift.
         shift: u32,
     },
+    /// An average pool's divisor is 0 or above [`super::ir::MAX_DIVISOR`], or its exact
+    /// division needs more than 62 bits ([`AvgPool2d::division`]).
+    #[error("layer {layer} ({kind}): divisor {divisor} with shift {shift}: the divisor must be in 1..={max} and the shift at most 40 for an exact division", max = super::ir::MAX_DIVISOR)]
+    Divisor {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: LayerKind,
+        /// The divisor.
+        divisor: u64,
+        /// The shift.
+        shift: u32,
+    },
     /// The window (kernel or pool) is larger than the (padded) input, so the output is empty.
     #[error("layer {layer} ({kind}): a {window:?} window does not fit the {input:?} input (after padding); the output would be empty")]
     EmptyOutput {
@@ -402,6 +415,7 @@ impl ModelError {
             | WeightOutOfRange { layer, .. }
             | BiasOutOfRange { layer, .. }
             | ShiftTooLarge { layer, .. }
+            | Divisor { layer, .. }
             | EmptyOutput { layer, .. }
             | PoolPadding { layer, .. }
             | AccumulatorTooLarge { layer, .. }
@@ -531,16 +545,20 @@ impl Model {
                     incoming.clone()
                 }
                 Layer::MaxPool2d(m) => max_pool_shape(at, m, incoming)?,
-                Layer::AvgPool2d(AvgPool2d {
-                    size,
-                    stride,
-                    shift,
-                    ..
-                }) => {
-                    at.check_shift(*shift)?;
-                    let out = pool_shape(at, *size, *stride, incoming)?;
-                    let fan_in = (*size as u128).saturating_mul(*size as u128);
-                    at.check_accumulator(fan_in, 1, ctx.amax, 0)?;
+                Layer::AvgPool2d(a) => {
+                    at.check_shift(a.shift)?;
+                    let out = pool_shape(at, a.size, a.stride, incoming)?;
+                    let fan_in = (a.size as u128).saturating_mul(a.size as u128);
+                    let d = a
+                        .division(a.window_bound(ctx.amax))
+                        .ok_or(ModelError::Divisor {
+                            layer: at.layer,
+                            kind: at.kind,
+                            divisor: a.divisor,
+                            shift: a.shift,
+                        })?;
+                    // `|m·S + c| ≤ m·size²·amax + |c|`.
+                    at.check_accumulator(fan_in, d.multiplier, ctx.amax, d.offset.abs())?;
                     out
                 }
                 Layer::Flatten { .. } => match incoming.as_slice() {

@@ -72,16 +72,22 @@ pub fn calibrate_shifts(model: &mut Model, inputs: &[ArrayD<i64>]) -> Result<(),
                 lo > hi || peak <= headroom
             };
             let shift = (0..=MAX_SHIFT).find(|&s| fits(s)).unwrap_or(MAX_SHIFT);
+            // An exact division keeps its shift (a part of its divisor).
+            let fixed = match &model.layers[i] {
+                crate::model::Layer::AvgPool2d(a) if a.divisor != 1 => Some(a.shift),
+                _ => None,
+            };
             for (c, outs) in computed.into_iter().zip(&mut outputs) {
                 let out = match c {
-                    Computed::Accumulator { acc, .. } => {
-                        engine.finish(i, acc.iter().map(|&a| round_shift(a, shift)).collect())?
+                    Computed::Accumulator { acc, shift: t } => {
+                        let s = if fixed.is_some() { t } else { shift };
+                        engine.finish(i, acc.iter().map(|&a| round_shift(a, s)).collect())?
                     }
                     Computed::Output(out) => engine.array(i, out),
                 };
                 outs.push(out);
             }
-            shifts.push(shift);
+            shifts.push(fixed.unwrap_or(shift));
         }
         shifts
     };
@@ -258,6 +264,7 @@ pub fn resnet_small(seed: u64) -> Model {
     g.add(None, 7); // 11 → 12: tensor 11 + tensor 8
     g.relu(); // 12 → 13
     g.layers.push(Layer::AvgPool2d(AvgPool2d {
+        divisor: 1,
         size: 2,
         stride: 2,
         shift: 0,
@@ -297,6 +304,7 @@ pub fn fire_small(seed: u64) -> Model {
     g.conv(27, 8, 1, 0); // 17 → 18
     g.relu(); // 18 → 19
     g.layers.push(Layer::AvgPool2d(AvgPool2d {
+        divisor: 1,
         size: 2,
         stride: 2,
         shift: 0,
@@ -525,6 +533,7 @@ impl Builder {
     /// A `size × size` average pool of stride `size` (a sum, then the calibrated shift).
     fn avg_pool(&mut self, size: usize) {
         self.layers.push(Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             size,
             stride: size,
             shift: 0,

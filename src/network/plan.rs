@@ -166,12 +166,17 @@ pub enum Step {
         /// Requantization.
         requant: Requant,
     },
-    /// Window sum then requantization.
+    /// Window sum `S` then requantization of `acc = multiplier·S + offset`: an exact
+    /// division when the pool's divisor is not a power of two ([`crate::model::Division`]).
     AvgPool {
         /// Geometry.
         shape: ConvShape,
         /// Requantization.
         requant: Requant,
+        /// `m` (1 for a power-of-two divisor).
+        multiplier: i64,
+        /// `c` (0 for a power-of-two divisor), added on every entry, padding included.
+        offset: i64,
     },
     /// Residual sum then requantization.
     Add {
@@ -819,9 +824,19 @@ impl Plan {
                         wx: window(a.size, a.stride, 0, 2),
                         groups: 1,
                     };
-                    let requant = p.requant(a.shift, output.num_vars(), overflow(a.shift)?);
+                    let amax = crate::model::validate::max_abs(bits);
+                    let Some(d) = a.division(a.window_bound(amax)) else {
+                        unreachable!("validated: the model's divisions are in range")
+                    };
+                    let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
                     let src = yn(&requant);
-                    (Step::AvgPool { shape, requant }, output, src)
+                    let step = Step::AvgPool {
+                        shape,
+                        requant,
+                        multiplier: d.multiplier,
+                        offset: d.offset,
+                    };
+                    (step, output, src)
                 }
                 Layer::Add(a) => {
                     let from = reads.get(1).copied().unwrap_or(tin);
@@ -1181,9 +1196,13 @@ fn overflow_bits(model: &Model, l: usize, shift: u32) -> Result<u32, NetworkErro
         Some(Layer::Dense(d)) => (d.in_features as u128)
             .saturating_mul(wmax * amax)
             .saturating_add(bias),
-        Some(Layer::AvgPool2d(p)) => (p.size as u128)
-            .saturating_mul(p.size as u128)
-            .saturating_mul(amax),
+        Some(Layer::AvgPool2d(p)) => {
+            let d = p.division(p.window_bound(amax as i64));
+            let (m, c) = d.map_or((1, 0), |d| (d.multiplier, d.offset));
+            (p.window_bound(amax as i64) as u128)
+                .saturating_mul(m.unsigned_abs() as u128)
+                .saturating_add(c.unsigned_abs() as u128)
+        }
         Some(Layer::Add(_)) => 2 * amax,
         Some(Layer::Mul(_)) => amax * amax,
         _ => amax,

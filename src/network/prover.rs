@@ -251,7 +251,18 @@ pub(super) fn witness<F: BaseField, E>(
         let (acc, out) = match engine.compute(l, input, &outs) {
             Computed::Accumulator { acc, shift } => {
                 let q = engine.requantize(&acc, shift);
-                (Some(pad(out_dims, &acc)), q)
+                // An exact division's offset is on every entry, the padding's too.
+                let padded = match step {
+                    Step::AvgPool { offset, .. } if *offset != 0 => {
+                        let sums: Vec<i64> = acc.iter().map(|a| a - offset).collect();
+                        pad(out_dims, &sums)
+                            .into_iter()
+                            .map(|s| s + offset)
+                            .collect()
+                    }
+                    _ => pad(out_dims, &acc),
+                };
+                (Some(padded), q)
             }
             Computed::Output(out) => (None, out),
         };
@@ -851,9 +862,15 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         self.model_claims.push((*weights, wp));
                         self.claim_tensor(tin, &rho, xv);
                     }
-                    Step::AvgPool { shape, .. } => {
+                    Step::AvgPool {
+                        shape,
+                        multiplier,
+                        offset,
+                        ..
+                    } => {
+                        let sum = window_sum_of::<F, E>(acc, *multiplier, *offset);
                         let (proof, point, xv) =
-                            conv::prove_window_sum(shape, &self.tensors[tin], &r, acc, self.t);
+                            conv::prove_window_sum(shape, &self.tensors[tin], &r, sum, self.t);
                         self.products.push(proof);
                         self.claim_tensor(tin, &point, xv);
                     }
@@ -968,6 +985,24 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
             }
         }
     }
+}
+
+/// An average pool's window sum at a point from its accumulator's value there: `acc = m·S + c`
+/// on every entry (padding included), so `S̃(r) = (ãcc(r) − c)·m^{−1}` (`m ≥ 1` is below
+/// `2^62 < p`: invertible in both fields). `acc` itself for `m = 1`, `c = 0`.
+pub(crate) fn window_sum_of<F: BaseField, E: ExtField<F>>(
+    acc: E,
+    multiplier: i64,
+    offset: i64,
+) -> E {
+    if multiplier == 1 && offset == 0 {
+        return acc;
+    }
+    let m = lift::<E>(from_i64::<F>(multiplier));
+    let inv = m
+        .inverse()
+        .unwrap_or_else(|| unreachable!("1 ≤ m < 2^62 < p is invertible"));
+    (acc - lift::<E>(from_i64::<F>(offset))) * inv
 }
 
 /// `Σ_{o < out} eq(r, o)`: the multilinear extension of "position `o` is a real output".

@@ -11,7 +11,7 @@
 use super::columns::TableColumns;
 use super::commitment::CheckedCommitment;
 use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
-use super::prover::{bias_value, embed, valid, window_low};
+use super::prover::{bias_value, embed, valid, window_low, window_sum_of};
 use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
@@ -494,9 +494,15 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         self.model_claims.push((*weights, wp, wv));
                         self.claim_tensor(tin, &rho, xv)?;
                     }
-                    Step::AvgPool { shape, .. } => {
+                    Step::AvgPool {
+                        shape,
+                        multiplier,
+                        offset,
+                        ..
+                    } => {
                         let proof = self.product()?;
-                        let (point, xv) = conv::verify_window_sum(shape, &r, acc, proof, self.t)
+                        let sum = window_sum_of::<F, E>(acc, *multiplier, *offset);
+                        let (point, xv) = conv::verify_window_sum(shape, &r, sum, proof, self.t)
                             .map_err(|e| self.err(e))?;
                         self.claim_tensor(tin, &point, xv)?;
                     }

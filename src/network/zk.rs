@@ -387,6 +387,26 @@ fn requant_tables<F: BaseField, E: ExtField<F>>(requant: &Requant) -> (Vec<(E, T
     (out, lhs)
 }
 
+/// An average pool's [`requant_tables`]: with `acc = m·S + c` for the window sum `S`, the
+/// relation `S + Σ_j (k_j/m)·t_j = (lhs − c)/m` (the weights and the constant divided by `m`;
+/// unchanged for `m = 1`, `c = 0`).
+fn window_requant_tables<F: BaseField, E: ExtField<F>>(
+    requant: &Requant,
+    multiplier: i64,
+    offset: i64,
+) -> (Vec<(E, Table)>, E) {
+    let (outs, lhs) = requant_tables::<F, E>(requant);
+    if multiplier == 1 && offset == 0 {
+        return (outs, lhs);
+    }
+    let scale = super::prover::window_sum_of::<F, E>(E::ONE, multiplier, 0);
+    let outs = outs.into_iter().map(|(k, t)| (k * scale, t)).collect();
+    (
+        outs,
+        super::prover::window_sum_of::<F, E>(lhs, multiplier, offset),
+    )
+}
+
 /// How many tables [`requant_tables`] gives: `y, n`, the remainder's limbs, the overflow's.
 fn requant_table_count(requant: &Requant) -> usize {
     2 + requant.limbs.len()
@@ -2101,8 +2121,13 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         .defer(claims.deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
-                Step::AvgPool { shape, requant } => {
-                    let (outs, lhs) = requant_tables::<F, E>(requant);
+                Step::AvgPool {
+                    shape,
+                    requant,
+                    multiplier,
+                    offset,
+                } => {
+                    let (outs, lhs) = window_requant_tables::<F, E>(requant, *multiplier, *offset);
                     let mut tables = vec![x_table];
                     tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                     let out_w: Vec<(E, &[F])> =
@@ -2877,8 +2902,13 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     .defer(claims.deferred, &tables, slot(0)?)
                     .map_err(deferred)?;
             }
-            Step::AvgPool { shape, requant } => {
-                let (outs, lhs) = requant_tables::<F, E>(requant);
+            Step::AvgPool {
+                shape,
+                requant,
+                multiplier,
+                offset,
+            } => {
+                let (outs, lhs) = window_requant_tables::<F, E>(requant, *multiplier, *offset);
                 let mut tables = vec![x_table];
                 tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                 let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();

@@ -2717,19 +2717,20 @@ impl<'a> Builder<'a> {
                 "a {size}×{size} window does not fit the {h}×{w} input padded by {padding}"
             )));
         };
-        let area = size.saturating_mul(size);
-        if padding == 0 && area.is_power_of_two() {
+        // Without padding: the IR's average pool (an exact division for a window whose area is
+        // not a power of two, `AvgPool2d::divisor`).
+        if padding == 0 {
             let layer = FloatLayer::AvgPool { size, stride };
             return self.push(ctx, node, layer, vec![c, oh, ow]);
         }
-        // Any other window or zero padding: a depthwise convolution of weights 1/k².
+        // Zero padding (counted in the average): a depthwise convolution of weights 1/k².
         let layer = average_conv(ctx, c, [size, size], stride, padding)?;
         self.push(ctx, node, layer, vec![c, oh, ow])
     }
 
     /// The mean of each channel of `x` (`[C, H, W]`; a view in NHWC when `nhwc_ok`): the IR's
-    /// average pool when `H = W` is a power of two, else a depthwise `H × W` convolution of
-    /// weights `1/(H·W)`. The output is `[C, 1, 1]`, then flattened to `[C]` unless `keep`.
+    /// average pool when `H = W` (an exact division by `H²` when it is not a power of two), else a
+    /// depthwise `H × W` convolution of weights `1/(H·W)`. The output is `[C, 1, 1]`, then flattened to `[C]` unless `keep`.
     fn global_average(
         &mut self,
         ctx: &Ctx,
@@ -2747,7 +2748,7 @@ impl<'a> Builder<'a> {
                 )))
             }
         };
-        let layer = if h == w && h.is_power_of_two() {
+        let layer = if h == w {
             FloatLayer::AvgPool { size: h, stride: h }
         } else {
             average_conv(ctx, c, [h, w], 1, 0)?

@@ -11,7 +11,8 @@
 //!    (also grouped and depthwise: `group` dividing both channel counts), Gemm, MatMul, Relu, MaxPool (any square window and stride, `pads` and `ceil_mode`:
 //!    padding never wins, and trailing-only padding such as Keras's `same` becomes ceil mode),
 //!    AveragePool, GlobalAveragePool and ReduceMean over the height and width (the IR's
-//!    average pool over a power-of-two area, else a depthwise convolution of weights `1/k²`),
+//!    average pool over a square window without padding, an exact division when its area is
+//!    not a power of two; else a depthwise convolution of weights `1/k²`),
 //!    a zero Pad of the height and width (added to the padding of the Conv or pool that reads
 //!    it; before a MaxPool only on a non-negative input), Flatten, Reshape (as a
 //!    flatten, or dropped when it keeps the shape), Add of two activations (residual), Mul of
@@ -216,7 +217,7 @@ pub struct Imported {
 /// The operators the import reads.
 pub const SUPPORTED_OPS: &str =
     "Conv (also grouped and depthwise), Gemm, MatMul, Relu, MaxPool (pads, ceil_mode), \
-AveragePool (any window; non-power-of-two areas and zero padding as a depthwise convolution), \
+AveragePool (any window; exact division by a non-power-of-two area; zero padding as a depthwise convolution), \
 GlobalAveragePool, ReduceMean (over the height and width), Pad (zero, on the height and width, \
 before a Conv or pool), Flatten, Reshape (to a flatten or to the same shape), Add (residual), \
 Mul of two activations (element-wise, or by a per-channel [C, 1, 1] one: squeeze-and-excitation), \
@@ -434,7 +435,7 @@ pub fn input_shape(onnx: &[u8]) -> Result<Vec<usize>, OnnxError> {
 
 /// The imported float graph's output on one input (row-major, in [`input_shape`]), before any
 /// Softmax/ArgMax, as imported (per-channel affine maps folded or depthwise convolutions,
-/// averages over non-power-of-two windows as convolutions of weights `1/k²`, Pads as padding,
+/// averages with zero padding or over non-square windows as convolutions of weights `1/k²`, Pads as padding,
 /// Dropout and Identity dropped), computed in `f32`.
 pub fn evaluate_float(onnx: &[u8], input: &[f32]) -> Result<Vec<f32>, OnnxError> {
     let model = decode(onnx, None)?;

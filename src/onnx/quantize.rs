@@ -153,6 +153,7 @@ fn architecture(graph: &Graph, options: &ImportOptions) -> Model {
             FloatLayer::Relu => Layer::RELU,
             FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                divisor: odd_area(*size),
                 input: None,
                 size: *size,
                 stride: *stride,
@@ -547,6 +548,13 @@ fn unsatisfiable(graph: &Graph, i: usize) -> OnnxError {
     }
 }
 
+/// The odd part of a pool's area `size²` (its divisor beyond a power of two; 1 for a
+/// power-of-two side).
+fn odd_area(size: usize) -> u64 {
+    let area = (size as u64).saturating_mul(size as u64);
+    area >> area.trailing_zeros().min(63)
+}
+
 fn requantizes(layer: &FloatLayer) -> bool {
     match layer {
         FloatLayer::Conv { .. }
@@ -729,7 +737,9 @@ fn build(graph: &Graph, options: &ImportOptions, scales: &Scales) -> Result<Mode
             }
             FloatLayer::Relu => Layer::RELU,
             FloatLayer::MaxPool(m) => Layer::MaxPool2d(m.clone()),
+            // `size² = 2^{2·tz}·odd`: the power of two in the shift, the odd part divides exactly.
             FloatLayer::AvgPool { size, stride } => Layer::AvgPool2d(AvgPool2d {
+                divisor: odd_area(*size),
                 input: None,
                 size: *size,
                 stride: *stride,

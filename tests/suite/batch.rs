@@ -320,6 +320,7 @@ fn every_kind_plans_in_a_batch() {
     };
     let kinds = vec![
         Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             input: None,
             size: 1,
             stride: 1,
@@ -500,6 +501,7 @@ pub(crate) fn avg_pool_model(seed: u64) -> Model {
     use zkcnn::model::*;
     let pool = |size| {
         Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             input: None,
             size,
             stride: size,
@@ -615,6 +617,7 @@ pub(crate) fn mul_model(seed: u64) -> Model {
                 shift: 0,
             }), // → 3
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: 4,
                 stride: 4,

@@ -515,6 +515,7 @@ fn every_layer_kind_matches_the_oracle() {
         }), // 3
         Layer::MaxPool2d(MaxPool2d::new(2, 1)), // 4: [3, 4, 5]
         Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             input: None,
             size: 2,
             stride: 2,
@@ -635,7 +636,7 @@ proptest! {
         let layer = if max {
             Layer::MaxPool2d(MaxPool2d::new(size, stride))
         } else {
-            Layer::AvgPool2d(AvgPool2d { input: None, size, stride, shift })
+            Layer::AvgPool2d(AvgPool2d { divisor: 1, input: None, size, stride, shift })
         };
         check_random(model(&[c, size + eh, size + ew], 8, 8, vec![layer]), seed, false);
     }
@@ -735,6 +736,7 @@ fn json_round_trip() {
             }),
             Layer::MaxPool2d(MaxPool2d::new(2, 1)),
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: 2,
                 stride: 1,
@@ -997,6 +999,7 @@ fn validation_errors() {
     );
     assert_eq!(
         err_of(|m| m.layers[2] = Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             input: None,
             size: 2,
             stride: 0,
@@ -1349,6 +1352,7 @@ fn accumulator_bound_and_size_overflow() {
             16,
             8,
             vec![Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size,
                 stride: 1,

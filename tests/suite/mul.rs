@@ -52,6 +52,7 @@ fn se_block(c: usize, hw: usize, seed: u64) -> Model {
             conv(c, c, 3, seed),
             Layer::RELU,
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: hw,
                 stride: hw,
@@ -248,6 +249,7 @@ fn random_mul(c: usize, h: usize, w: usize, kind: u8, saturate: bool, seed: u64)
         0 => layers.push(conv(c, c, 1, seed + 1)),
         // `[c, 1, 1]`: a global average pool.
         1 => layers.push(Layer::AvgPool2d(AvgPool2d {
+            divisor: 1,
             input: None,
             size: h.min(w),
             stride: h.min(w),
@@ -385,6 +387,7 @@ fn tampered_product_proofs_fail_with_exact_errors() {
         layers: vec![
             conv(2, 2, 3, 9),
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: 2,
                 stride: 2,
@@ -925,6 +928,7 @@ fn tampered_zero_knowledge_products_fail_with_exact_errors() {
         layers: vec![
             conv(16, 16, 3, 9),
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: 2,
                 stride: 2,

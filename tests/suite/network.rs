@@ -352,6 +352,7 @@ fn every_kind(seed: u64) -> zkcnn::model::Model {
             Layer::MaxPool2d(MaxPool2d::new(2, 2)),
             Layer::RELU,
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: 2,
                 stride: 2,

@@ -341,7 +341,7 @@ fn rejected_models_name_the_node_and_what_is_supported() {
 /// The `lowered-*` models of `tools/make_onnx_tests.py` (once refused) import since average
 /// pooling over any window, BatchNormalization anywhere and unequal Conv pads are lowered onto
 /// existing layers (`onnx_lowering.rs` tests them against a naive evaluation): a 3×3 average
-/// pool becomes a depthwise convolution of weights 1/9, a BatchNormalization after a Gemm is
+/// pool becomes an exact division by 9 (`AvgPool2d::divisor`), a BatchNormalization after a Gemm is
 /// folded into it, a Conv with pads [0, 0, 1, 1] has a grown kernel. All prove and verify.
 #[test]
 fn lowered_average_pool_and_batch_norm_import() {
@@ -367,8 +367,8 @@ fn lowered_average_pool_and_batch_norm_import() {
     };
     let avg = import("averagepool-3x3", 36);
     assert!(
-        matches!(&avg.model.layers[..], [Layer::Conv2d(c)] if c.kernel == [3, 3] && c.stride == 3
-            && c.groups == 1 && c.in_channels == 1),
+        matches!(&avg.model.layers[..], [Layer::AvgPool2d(a)] if a.size == 3 && a.stride == 3
+            && a.divisor == 9),
         "{:?}",
         avg.model.layers
     );

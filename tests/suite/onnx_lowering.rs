@@ -1129,7 +1129,8 @@ fn pads_the_import_cannot_fold_are_refused() {
 // ---- averages ------------------------------------------------------------------------------
 
 /// ReduceMean over the height and width (keepdims 0, read by a Gemm directly) over a 6×6
-/// window, not a power of two: a depthwise 6×6 convolution of weights 1/36, then a flatten.
+/// window, not a power of two: an average pool dividing exactly by 36 (divisor 9, the 4 in
+/// its shift), then a flatten.
 #[test]
 fn reduce_mean_over_height_and_width_is_a_global_average() {
     let mut n = Net::new(&[1, 3, 6, 6], 6);
@@ -1150,10 +1151,10 @@ fn reduce_mean_over_height_and_width_is_a_global_average() {
     let imported = check("reduce-mean", &n);
     assert_eq!(
         kinds(&imported.model),
-        ["Conv2d", "Relu", "Conv2d", "Flatten", "Dense"]
+        ["Conv2d", "Relu", "AvgPool2d", "Flatten", "Dense"]
     );
     assert!(
-        matches!(&imported.model.layers[2], Layer::Conv2d(c) if c.kernel == [6, 6] && c.groups == 4)
+        matches!(&imported.model.layers[2], Layer::AvgPool2d(a) if a.size == 6 && a.divisor == 9)
     );
     // keepdims 1 over a 4×4 window (negative axes): the IR's average pool.
     let mut n = Net::new(&[1, 3, 4, 4], 6);
@@ -1184,8 +1185,8 @@ fn reduce_mean_over_height_and_width_is_a_global_average() {
     );
 }
 
-/// GlobalAveragePool over 6×6 (36 positions) and AveragePool 3×3 stride 3: depthwise
-/// convolutions of weights 1/36 and 1/9.
+/// GlobalAveragePool over 6×6 (36 positions) and AveragePool 3×3 stride 3: average pools
+/// dividing exactly (divisor 9 for both: 36 = 4·9).
 #[test]
 fn averages_over_windows_that_are_not_powers_of_two() {
     let mut n = Net::new(&[1, 3, 6, 6], 7);
@@ -1196,7 +1197,10 @@ fn averages_over_windows_that_are_not_powers_of_two() {
     let imported = check("global-average-6x6", &n);
     assert_eq!(
         kinds(&imported.model),
-        ["Conv2d", "Relu", "Conv2d", "Flatten", "Dense"]
+        ["Conv2d", "Relu", "AvgPool2d", "Flatten", "Dense"]
+    );
+    assert!(
+        matches!(&imported.model.layers[2], Layer::AvgPool2d(a) if a.size == 6 && a.divisor == 9)
     );
     let mut n = Net::new(&[1, 3, 6, 6], 7);
     let c = n.conv("conv", "x", 3, 4, 3, 1);
@@ -1205,8 +1209,8 @@ fn averages_over_windows_that_are_not_powers_of_two() {
     n.head(&a, 16, 3);
     let imported = check("average-3x3", &n);
     assert!(
-        matches!(&imported.model.layers[2], Layer::Conv2d(c) if c.kernel == [3, 3]
-            && c.stride == 3 && c.groups == 4)
+        matches!(&imported.model.layers[2], Layer::AvgPool2d(a) if a.size == 3
+            && a.stride == 3 && a.divisor == 9)
     );
     // An AveragePool's own padding not counted in the average (count_include_pad = 0): the
     // border windows divide by fewer positions, which no one convolution does.

@@ -59,6 +59,7 @@ fn chain_with(ch: usize, seed: u64, s0: u32, s3: u32, s5: u32, saturate: bool) -
             }),
             Layer::RELU,
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 size: 2,
                 stride: 2,
                 shift: s3,

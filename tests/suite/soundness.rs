@@ -241,6 +241,7 @@ impl Builder {
         };
         self.push(
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: 2,
                 stride: 2,
@@ -289,6 +290,7 @@ impl Builder {
         };
         self.push(
             Layer::AvgPool2d(AvgPool2d {
+                divisor: 1,
                 input: None,
                 size: h,
                 stride: h,
@@ -2427,4 +2429,102 @@ fn zk_an_edit_in_the_extra_padding_of_a_small_output_is_rejected() {
         assert!(tried >= 8, "{tried} cheating proofs");
         zk_extra_padding_edits_are_rejected::<Bn254Fr, Bn254Fr>(m, seed);
     }
+}
+
+/// Two models with average pools over non-power-of-two windows (exact division,
+/// `AvgPool2d::divisor`): a global 7×7 average of a convolution's ReLU (divisor 49), and a
+/// 3×3 stride-3 average of a 4-channel input with shift 1 (divisor 9·2 = 18) before a convolution.
+fn division_models() -> Vec<Model> {
+    let pool = |size: usize, shift: u32, divisor: u64| {
+        Layer::AvgPool2d(AvgPool2d {
+            size,
+            stride: size,
+            shift,
+            divisor,
+            input: None,
+        })
+    };
+    let mut global = Builder::new(97, vec![3, 7, 7], 8);
+    global.conv(16, 3);
+    global.relu();
+    global.push(pool(7, 0, 49), vec![16, 1, 1]);
+    global.flatten();
+    global.dense(3);
+    let mut input = Builder::new(98, vec![4, 6, 6], 8);
+    input.push(pool(3, 1, 9), vec![4, 2, 2]);
+    input.conv(4, 3);
+    input.flatten();
+    input.dense(5);
+    vec![global.finish(vec![3, 7, 7]), input.finish(vec![4, 6, 6])]
+}
+
+/// Exact division: the pools' outputs are `⌊(S + ⌊D/2⌋)/D⌋` of their window sums (a naive
+/// oracle on the inference's trace); transparent proofs (both fields), a batch of three and
+/// zero-knowledge proofs round trip; every single-entry edit of every part — the pool's `y`,
+/// `n` and remainder limbs at real and padded positions — is rejected, transparent and in zero
+/// knowledge.
+#[test]
+fn exact_division_pools_prove_and_reject_every_edit() {
+    for (i, model) in division_models().iter().enumerate() {
+        let seed = 97 + i as u64;
+        let (l, pool) = model
+            .layers
+            .iter()
+            .enumerate()
+            .find_map(|(l, layer)| match layer {
+                Layer::AvgPool2d(a) => Some((l, a.clone())),
+                _ => None,
+            })
+            .unwrap();
+        let d = (pool.divisor as i64) << pool.shift;
+        for k in 0..4 {
+            let x = zoo::random_input(&model.input_shape, 8, 1000 + k);
+            let trace = zkcnn::model::infer(model, &x).unwrap();
+            let before = if l == 0 { &x } else { &trace.outputs[l - 1] };
+            let out = &trace.outputs[l];
+            let [c, h, w] = out.shape() else {
+                unreachable!()
+            };
+            let (k, s) = (pool.size, pool.stride);
+            for (ch, y, x0) in itertools_product(*c, *h, *w) {
+                let sum: i64 = (0..k)
+                    .flat_map(|dy| (0..k).map(move |dx| (dy, dx)))
+                    .map(|(dy, dx)| before[[ch, y * s + dy, x0 * s + dx]])
+                    .sum();
+                assert_eq!(out[[ch, y, x0]], (sum + d / 2).div_euclid(d), "S = {sum}");
+            }
+        }
+        let tried = every_edit_is_caught::<G, G2>(model, seed);
+        assert!(tried > 20, "{tried} cheating proofs");
+        every_edit_is_caught::<Bn254Fr, Bn254Fr>(model, seed);
+        let tried = zk_edits_are_caught::<G, G2>(model, seed, true, None).unwrap();
+        assert!(tried > 10, "{tried} cheating proofs");
+        // A batch of three.
+        let committed = network::commit_model::<G, G2>(model).unwrap();
+        let checked = committed.public.check(&model.architecture()).unwrap();
+        let xs: Vec<_> = (0..3)
+            .map(|k| zoo::random_input(&model.input_shape, 8, 1000 + k))
+            .collect();
+        let (ys, proof) = network::prove_batch::<G, G2>(model, &committed, &xs).unwrap();
+        let flat = |v: &[ndarray::ArrayD<i64>]| -> Vec<Vec<i64>> {
+            v.iter().map(|a| a.iter().copied().collect()).collect()
+        };
+        let (fx, mut fy) = (flat(&xs), flat(&ys));
+        let xr: Vec<&[i64]> = fx.iter().map(Vec::as_slice).collect();
+        let yr: Vec<&[i64]> = fy.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            network::verify_batch(model, &checked, &xr, &yr, &proof),
+            Ok(())
+        );
+        fy[1][0] += 1;
+        let yr: Vec<&[i64]> = fy.iter().map(Vec::as_slice).collect();
+        assert!(network::verify_batch(model, &checked, &xr, &yr, &proof).is_err());
+    }
+}
+
+/// `(c, y, x)` over `c × h × w`, row-major.
+fn itertools_product(c: usize, h: usize, w: usize) -> Vec<(usize, usize, usize)> {
+    (0..c)
+        .flat_map(|a| (0..h).flat_map(move |b| (0..w).map(move |d| (a, b, d))))
+        .collect()
 }
