@@ -3658,7 +3658,7 @@ mod tests {
         let g = layers(vec![node("l", "LeakyRelu", &["x"], "y")], vec![]).unwrap();
         assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.01 });
         // PRelu: one slope, or equal slopes per channel, is a LeakyRelu (one layer); slopes
-        // that differ per channel are lowered (`prelu_with_slopes_per_channel_is_four_layers`).
+        // that differ per channel are lowered (`prelu_with_slopes_per_channel_is_five_layers`).
         let prelu = node("p", "PRelu", &["x", "slope"], "y");
         let g = layers(vec![prelu.clone()], vec![floats("slope", &[0.25])]).unwrap();
         assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.25 });
@@ -3704,18 +3704,17 @@ mod tests {
         assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
     }
 
-    /// PRelu with slopes that differ per channel: `Add(a·x, (1 − a)·relu(x))`, four layers
-    /// (a ReLU of `x`, a depthwise 1×1 convolution of it with weights `1 − a`, one of `x` with
-    /// weights `a`, their Add bound to the node's output), computing PRelu; what stays
-    /// refused is refused by name.
+    /// PRelu with slopes that differ per channel: `relu(x) − a·relu(−x)`, five layers (a
+    /// depthwise 1×1 convolution of `x` with weights −1, its ReLU, a depthwise 1×1 convolution
+    /// of that with weights `−a`, the ReLU of `x`, their Add bound to the node's output),
+    /// computing PRelu; what stays refused is refused by name.
     #[test]
-    fn prelu_with_slopes_per_channel_is_four_layers() {
+    fn prelu_with_slopes_per_channel_is_five_layers() {
         let prelu = node("p", "PRelu", &["x", "slope"], "y");
         for dims in [&[2, 1, 1][..], &[1, 2, 1, 1]] {
             let slope = float_tensor("slope", dims, &[0.25, -1.5]);
             let g = layers(vec![prelu.clone()], vec![slope]).unwrap();
-            assert_eq!(g.layers.len(), 4, "{dims:?}");
-            assert!(matches!(g.layers[0], FloatLayer::Relu));
+            assert_eq!(g.layers.len(), 5, "{dims:?}");
             let depthwise = |l: &FloatLayer| match l {
                 FloatLayer::Conv {
                     in_channels: 2,
@@ -3732,16 +3731,19 @@ mod tests {
                 }
                 other => panic!("{other:?} is not a depthwise 1×1 convolution"),
             };
-            assert_eq!(depthwise(&g.layers[1]), [0.75, 2.5]);
-            assert_eq!(depthwise(&g.layers[2]), [0.25, -1.5]);
-            assert!(matches!(g.layers[3], FloatLayer::Add { from: 1 }));
-            // relu(x); (1 − a)·relu(x); a·x; a·x + (1 − a)·relu(x) (tensor l + 1: layer l).
-            assert_eq!(g.inputs, [vec![0], vec![1], vec![0], vec![3, 2]]);
-            assert_eq!(g.shapes, vec![vec![2, 2, 2]; 4]);
-            assert_eq!(g.layer_node[0].name, "p (PRelu: relu(x))");
-            assert_eq!(g.layer_node[3].name, "p");
-            let report = &g.nodes[0];
-            assert_eq!(report.outcome, NodeOutcome::Layer { layer: 3 });
+            assert_eq!(depthwise(&g.layers[0]), [-1.0, -1.0]);
+            assert!(matches!(g.layers[1], FloatLayer::Relu));
+            assert_eq!(depthwise(&g.layers[2]), [-0.25, 1.5]);
+            assert!(matches!(g.layers[3], FloatLayer::Relu));
+            assert!(matches!(g.layers[4], FloatLayer::Add { from: 2 }));
+            // −x; relu(−x); −a·relu(−x); relu(x); relu(x) + (−a·relu(−x)) (tensor 0 the
+            // input, l + 1 layer l's output).
+            assert_eq!(g.inputs, [vec![0], vec![1], vec![2], vec![0], vec![4, 3]]);
+            assert_eq!(g.shapes, vec![vec![2, 2, 2]; 5]);
+            assert_eq!(g.layer_node[0].name, "p (PRelu: −x)");
+            assert_eq!(g.layer_node[3].name, "p (PRelu: relu(x))");
+            assert_eq!(g.layer_node[4].name, "p");
+            assert_eq!(g.nodes[0].outcome, NodeOutcome::Layer { layer: 4 });
             // The float graph computes PRelu: channel 0 (the first four values) slope 0.25,
             // channel 1 slope −1.5.
             let y = crate::onnx::float::output(&g, &X);

@@ -4,8 +4,8 @@
 //! ReduceMean over the height and width and average pooling over any window (a depthwise
 //! convolution of weights `1/k²` when the area is not a power of two), and Add, Sub, Mul, Div
 //! of an activation and a scalar or per-channel constant (folded into the preceding Conv or
-//! Gemm, else a depthwise 1×1 convolution), PRelu with a slope per channel (a ReLU, two
-//! depthwise 1×1 convolutions and an Add).
+//! Gemm, else a depthwise 1×1 convolution), PRelu with a slope per channel
+//! (`relu(x) − a·relu(−x)`: two depthwise 1×1 convolutions, two ReLUs and an Add).
 //!
 //! For each: the imported float graph ([`onnx::evaluate_float`]) matches a naive evaluation
 //! of the ONNX graph written here ([`Eval`]), the quantized model tracks the float one, and it
@@ -1841,10 +1841,10 @@ fn real_weights(imported: &Imported, l: usize) -> Vec<f64> {
 
 /// PRelu with a slope per channel (one negative, one above 1), after a convolution, on the
 /// graph's input, and where its input is also read by a residual Add: the float graph computes
-/// the ONNX PRelu (the naive evaluator), the node is four layers (`Relu`, depthwise 1×1
-/// convolutions of weights `1 − a` and `a`, `Add`), the quantized weights are the slopes to
-/// within half a step, and the model proves and verifies (transparent, and zero knowledge
-/// against its checked hiding commitment).
+/// the ONNX PRelu (the naive evaluator), the node is five layers (`relu(x) − a·relu(−x)`:
+/// depthwise 1×1 convolutions of weights −1 and `−a`, two ReLUs, an Add), the quantized
+/// weights are −1 and the slopes to within half a step, and the model proves and verifies
+/// (transparent, and zero knowledge against its checked hiding commitment).
 #[test]
 fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
     for (name, dims) in [("prelu-c11", &[4, 1, 1][..]), ("prelu-1c11", &[1, 4, 1, 1])] {
@@ -1854,9 +1854,10 @@ fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
             kinds(&imported.model),
             [
                 "Conv2d",
+                "Conv2d",
                 "Relu",
                 "Conv2d",
-                "Conv2d",
+                "Relu",
                 "Add",
                 "Conv2d",
                 "AvgPool2d",
@@ -1865,24 +1866,20 @@ fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
             ],
             "{name}"
         );
-        assert_eq!(outcome(&imported, "prelu"), NodeOutcome::Layer { layer: 4 });
+        assert_eq!(outcome(&imported, "prelu"), NodeOutcome::Layer { layer: 5 });
         let layers = &imported.model.layers;
-        assert!(depthwise_1x1(&layers[2], 4) && depthwise_1x1(&layers[3], 4));
+        assert!(depthwise_1x1(&layers[1], 4) && depthwise_1x1(&layers[3], 4));
         let fw = |l: usize| imported.report.layers[l].weight_frac_bits.unwrap();
-        for (l, want) in [(2, SLOPES.map(|a| 1.0 - a)), (3, SLOPES)] {
-            let step = 2f64.powi(-fw(l));
-            for (w, a) in real_weights(&imported, l).iter().zip(want) {
-                assert!(
-                    (w - a as f64).abs() <= step / 2.0,
-                    "{name}: layer {l}: {w} vs {a}"
-                );
-            }
+        assert_eq!(real_weights(&imported, 1), [-1.0; 4]);
+        let step = 2f64.powi(-fw(3));
+        for (w, a) in real_weights(&imported, 3).iter().zip(SLOPES) {
+            assert!((w + a as f64).abs() <= step / 2.0, "{name}: {w} vs −{a}");
         }
-        // The Relu reads the first convolution's output, the second depthwise convolution
-        // reads it too, the Add reads the depthwise convolutions'.
+        // −x and relu(x) read the first convolution's output, the Add relu(x) and
+        // −a·relu(−x) (tensor l + 1: layer l's output).
         assert_eq!(layers[1].inputs(1), [1]);
-        assert_eq!(layers[3].inputs(3), [1]);
-        assert_eq!(layers[4].inputs(4), [4, 3]);
+        assert_eq!(layers[4].inputs(4), [1]);
+        assert_eq!(layers[5].inputs(5), [5, 4]);
     }
 
     // On the graph's input (its ReLU is not a requantization's: proven as a ReLU of its own).
@@ -1893,7 +1890,7 @@ fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
     let imported = check("prelu-input", &n);
     assert_eq!(
         kinds(&imported.model),
-        ["Relu", "Conv2d", "Conv2d", "Add", "Conv2d", "Flatten", "Dense"]
+        ["Conv2d", "Relu", "Conv2d", "Relu", "Add", "Conv2d", "Flatten", "Dense"]
     );
 
     // Its input also read by a residual Add: `conv + prelu(conv)`.
@@ -1905,7 +1902,7 @@ fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
     let imported = check("prelu-residual", &n);
     assert_eq!(
         kinds(&imported.model),
-        ["Conv2d", "Relu", "Conv2d", "Conv2d", "Add", "Add", "Flatten", "Dense"]
+        ["Conv2d", "Conv2d", "Relu", "Conv2d", "Relu", "Add", "Add", "Flatten", "Dense"]
     );
 
     // Zero knowledge, against the hiding commitment its check verified. (Not on `prelu_net`:
@@ -1948,7 +1945,7 @@ fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
 }
 
 /// Quantized top-1 agreement with the float model of [`prelu_net`] on 512 held-out inputs
-/// (calibrated on 64): the lowering's two requantizations on either sign keep the class.
+/// (calibrated on 64).
 #[test]
 fn prelu_with_a_slope_per_channel_keeps_the_float_top1() {
     let n = prelu_net(&[4, 1, 1], 31);
