@@ -19,7 +19,7 @@
 //! 61, 71 × slopes `[0.25, −0.5, 1.5, 0.1]`, `[0.25, 0.1, 0.05, 0.3]`, `[−0.25, 0.6, 0.9, 0]`;
 //! 64 calibration and 512 held-out inputs, the other arrangement written as ONNX nodes), this
 //! one's largest output error was at most the other's in 14 of the 15 nets (smaller in 9) and
-//! its top-1 agreement with float at least the other's in 14 (higher in 6). Here the positive
+//! its top-1 agreement with float at least the other's in 14 (higher in 7). Here the positive
 //! side, most of the signal, passes exactly (`relu(x)` at `x`'s scale, the weights `−1`
 //! exact), while there both of its terms carry the quantized weights `1 − a_c` and `a_c` and
 //! cancel in part when a slope is outside `[0, 1]`.
