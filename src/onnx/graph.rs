@@ -3758,6 +3758,21 @@ mod tests {
                 .collect();
             assert_eq!(y, want, "{dims:?}");
         }
+        // As torch's TorchScript exporter writes `nn.PReLU(C)` without constant folding: the
+        // `[C]` weight unsqueezed to `[C, 1, 1]` (a folded constant).
+        let nodes = vec![
+            node("u", "Unsqueeze", &["weight", "axes"], "slope"),
+            prelu.clone(),
+        ];
+        let init = vec![
+            float_tensor("weight", &[2], &[0.25, -1.5]),
+            ints("axes", &[2], &[1, 2]),
+        ];
+        let g = layers(nodes, init).unwrap();
+        assert_eq!(g.layers.len(), 5);
+        assert!(
+            matches!(&g.layers[2], FloatLayer::Conv { weights, .. } if weights == &[-0.25, 1.5])
+        );
 
         // Refused, naming the node: an empty slope, a slope computed from the input, a slope
         // that does not broadcast to the input (3 values on 2 channels), one that varies
