@@ -1973,3 +1973,30 @@ fn prelu_with_a_slope_per_channel_keeps_the_float_top1() {
     assert_eq!(a.float_accuracy, Some(1.0));
     assert!(a.top1_match_rate >= 0.95, "{a:?}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// PRelu of the graph's input with random slopes per channel (any sign, beyond 1), on
+    /// random shapes and values: the imported float graph (the lowering, or one LeakyRelu when
+    /// the slopes happen to be equal) is the ONNX PRelu of the naive evaluator.
+    #[test]
+    fn prelu_lowering_computes_prelu(
+        c in 2usize..=5,
+        hw in 1usize..=4,
+        slopes in proptest::collection::vec(-2.0f32..2.0, 5),
+        seed in proptest::prelude::any::<u64>(),
+    ) {
+        let mut n = Net::new(&[1, c as i64, hw as i64, hw as i64], seed);
+        prelu(&mut n, "x", &[c as i64, 1, 1], &slopes[..c]);
+        let model = n.model();
+        let naive = Eval { model: &model };
+        let x = Rng(seed).vec(c * hw * hw, -2.0, 2.0);
+        let ours = onnx::evaluate_float(&n.bytes(), &x).unwrap();
+        let want = naive.run(&x);
+        proptest::prop_assert_eq!(ours.len(), want.len());
+        for (a, b) in ours.iter().zip(&want) {
+            proptest::prop_assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{} vs {}", a, b);
+        }
+    }
+}
