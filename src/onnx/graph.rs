@@ -2269,7 +2269,7 @@ impl<'a> Builder<'a> {
                 }
             }
             // PReLU with one slope (`nn.PReLU()`, or one per channel all equal) is a LeakyReLU
-            // of that slope; slopes that differ per channel are not a single table: four
+            // of that slope; slopes that differ per channel are not a single table: five
             // layers (`graph/prelu.rs`).
             "PRelu" => {
                 attrs.known(NO_ATTRIBUTES)?;
