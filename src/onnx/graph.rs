@@ -13,6 +13,7 @@
 //! shape an exporter computed from `Shape(x)` sees a constant target.
 
 mod absorb;
+mod prelu;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -2268,22 +2269,25 @@ impl<'a> Builder<'a> {
                 }
             }
             // PReLU with one slope (`nn.PReLU()`, or one per channel all equal) is a LeakyReLU
-            // of that slope; slopes that differ per channel are not a single table.
+            // of that slope; slopes that differ per channel are not a single table: five
+            // layers (`graph/prelu.rs`).
             "PRelu" => {
                 attrs.known(NO_ATTRIBUTES)?;
+                if node.input.len() != 2 {
+                    return Err(ctx.unsupported(format!(
+                        "{} inputs; PRelu takes two (the input and its slope)",
+                        node.input.len()
+                    )));
+                }
                 let name = input_name(node, 1);
-                let slopes = self.constant(ctx, node, 1)?.floats(ctx, name)?;
+                let slope = self.constant(ctx, node, 1)?;
+                let dims = slope.dims.clone();
+                let slopes = slope.floats(ctx, name)?;
                 match slopes.split_first() {
                     Some((&a, rest)) if rest.iter().all(|&b| b == a) => FloatFunction::LeakyRelu {
                         alpha: finite("slope", a)?,
                     },
-                    Some(_) => {
-                        return Err(ctx.unsupported(format!(
-                            "PRelu with {} different slopes (one per channel); one slope \
-                             (nn.PReLU() with one parameter) is supported, as a LeakyRelu",
-                            slopes.len()
-                        )))
-                    }
+                    Some(_) => return self.prelu(ctx, node, &dims, &slopes),
                     None => return Err(ctx.bad_input(name, "no values; a slope is needed")),
                 }
             }
@@ -3654,32 +3658,16 @@ mod tests {
         // Defaults of LeakyRelu and HardSigmoid; the others take no attribute.
         let g = layers(vec![node("l", "LeakyRelu", &["x"], "y")], vec![]).unwrap();
         assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.01 });
-        // PRelu: one slope, or equal slopes per channel, is a LeakyRelu; different slopes per
-        // channel, a slope computed from the input or an empty one are refused by name.
+        // PRelu: one slope, or equal slopes per channel, is a LeakyRelu (one layer); slopes
+        // that differ per channel are lowered (`prelu_with_slopes_per_channel_is_five_layers`).
         let prelu = node("p", "PRelu", &["x", "slope"], "y");
         let g = layers(vec![prelu.clone()], vec![floats("slope", &[0.25])]).unwrap();
         assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.25 });
-        let equal = TensorProto {
-            dims: vec![3, 1, 1],
-            ..floats("slope", &[0.1, 0.1, 0.1])
-        };
+        assert_eq!(g.layers.len(), 1);
+        let equal = float_tensor("slope", &[2, 1, 1], &[0.1, 0.1]);
         let g = layers(vec![prelu.clone()], vec![equal]).unwrap();
         assert_eq!(function(&g, 0), F::LeakyRelu { alpha: 0.1 });
-        let differ = TensorProto {
-            dims: vec![3, 1, 1],
-            ..floats("slope", &[0.1, 0.2, 0.1])
-        };
-        let err = layers(vec![prelu.clone()], vec![differ]).unwrap_err();
-        assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
-        assert!(err.to_string().contains("3 different slopes"), "{err}");
-        let empty = TensorProto {
-            dims: vec![0],
-            ..floats("slope", &[])
-        };
-        let err = layers(vec![prelu.clone()], vec![empty]).unwrap_err();
-        assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
-        let err = layers(vec![node("p", "PRelu", &["x", "x"], "y")], vec![]).unwrap_err();
-        assert!(err.to_string().starts_with("node p (PRelu"), "{err}");
+        assert_eq!(g.layers.len(), 1);
         let n = with_float(node("h", "HardSigmoid", &["x"], "y"), "alpha", 0.25);
         let g = layers(vec![n], vec![]).unwrap();
         assert_eq!(
@@ -3715,6 +3703,129 @@ mod tests {
         };
         let err = layers(vec![clip(&["x", "two"])], vec![two]).unwrap_err();
         assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
+    }
+
+    /// PRelu with slopes that differ per channel: `relu(x) − a·relu(−x)`, five layers (a
+    /// depthwise 1×1 convolution of `x` with weights −1, its ReLU, a depthwise 1×1 convolution
+    /// of that with weights `−a`, the ReLU of `x`, their Add bound to the node's output),
+    /// computing PRelu; what stays refused is refused by name.
+    #[test]
+    fn prelu_with_slopes_per_channel_is_five_layers() {
+        let prelu = node("p", "PRelu", &["x", "slope"], "y");
+        for dims in [&[2, 1, 1][..], &[1, 2, 1, 1]] {
+            let slope = float_tensor("slope", dims, &[0.25, -1.5]);
+            let g = layers(vec![prelu.clone()], vec![slope]).unwrap();
+            assert_eq!(g.layers.len(), 5, "{dims:?}");
+            let depthwise = |l: &FloatLayer| match l {
+                FloatLayer::Conv {
+                    in_channels: 2,
+                    out_channels: 2,
+                    kernel: [1, 1],
+                    stride: 1,
+                    padding: 0,
+                    groups: 2,
+                    weights,
+                    bias,
+                } => {
+                    assert_eq!(bias, &[0.0, 0.0]);
+                    weights.clone()
+                }
+                other => panic!("{other:?} is not a depthwise 1×1 convolution"),
+            };
+            assert_eq!(depthwise(&g.layers[0]), [-1.0, -1.0]);
+            assert!(matches!(g.layers[1], FloatLayer::Relu));
+            assert_eq!(depthwise(&g.layers[2]), [-0.25, 1.5]);
+            assert!(matches!(g.layers[3], FloatLayer::Relu));
+            assert!(matches!(g.layers[4], FloatLayer::Add { from: 2 }));
+            // −x; relu(−x); −a·relu(−x); relu(x); relu(x) + (−a·relu(−x)) (tensor 0 the
+            // input, l + 1 layer l's output).
+            assert_eq!(g.inputs, [vec![0], vec![1], vec![2], vec![0], vec![4, 3]]);
+            assert_eq!(g.shapes, vec![vec![2, 2, 2]; 5]);
+            assert_eq!(g.layer_node[0].name, "p (PRelu: −x)");
+            assert_eq!(g.layer_node[3].name, "p (PRelu: relu(x))");
+            assert_eq!(g.layer_node[4].name, "p");
+            assert_eq!(g.nodes[0].outcome, NodeOutcome::Layer { layer: 4 });
+            // The float graph computes PRelu: channel 0 (the first four values) slope 0.25,
+            // channel 1 slope −1.5.
+            let y = crate::onnx::float::output(&g, &X);
+            let want: Vec<f32> = X
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| match (v < 0.0, i < 4) {
+                    (false, _) => v,
+                    (true, true) => 0.25 * v,
+                    (true, false) => -1.5 * v,
+                })
+                .collect();
+            assert_eq!(y, want, "{dims:?}");
+        }
+        // As torch's TorchScript exporter writes `nn.PReLU(C)` without constant folding: the
+        // `[C]` weight unsqueezed to `[C, 1, 1]` (a folded constant).
+        let nodes = vec![
+            node("u", "Unsqueeze", &["weight", "axes"], "slope"),
+            prelu.clone(),
+        ];
+        let init = vec![
+            float_tensor("weight", &[2], &[0.25, -1.5]),
+            ints("axes", &[2], &[1, 2]),
+        ];
+        let g = layers(nodes, init).unwrap();
+        assert_eq!(g.layers.len(), 5);
+        assert!(
+            matches!(&g.layers[2], FloatLayer::Conv { weights, .. } if weights == &[-0.25, 1.5])
+        );
+
+        // Refused, naming the node: an empty slope, a slope computed from the input, a slope
+        // that does not broadcast to the input (3 values on 2 channels), one that varies
+        // along the width (a [C]-shaped slope is one per column: ONNX broadcasts from the
+        // right), a slope that is not finite (as any constant), a third input, a flat input.
+        let refused = |nodes: Vec<NodeProto>, init: Vec<TensorProto>| {
+            let err = layers(nodes, init).unwrap_err();
+            assert!(err.to_string().starts_with("node p (PRelu"), "{err}");
+            err
+        };
+        let err = refused(vec![prelu.clone()], vec![float_tensor("slope", &[0], &[])]);
+        assert!(
+            matches!(&err, OnnxError::BadInput { tensor, .. } if tensor == "slope"),
+            "{err:?}"
+        );
+        let err = refused(vec![node("p", "PRelu", &["x", "x"], "y")], vec![]);
+        assert!(matches!(err, OnnxError::BadInput { .. }), "{err:?}");
+        let three = float_tensor("slope", &[3, 1, 1], &[0.1, 0.2, 0.1]);
+        let err = refused(vec![prelu.clone()], vec![three]);
+        assert!(
+            matches!(&err, OnnxError::BadInput { tensor, what, .. }
+                if tensor == "slope" && what.contains("does not broadcast")),
+            "{err:?}"
+        );
+        let columns = float_tensor("slope", &[2], &[0.1, 0.2]);
+        let err = refused(vec![prelu.clone()], vec![columns]);
+        assert!(
+            matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("[C, 1, 1]")),
+            "{err:?}"
+        );
+        let nan = float_tensor("slope", &[2, 1, 1], &[0.1, f32::NAN]);
+        let err = refused(vec![prelu.clone()], vec![nan]);
+        assert!(
+            matches!(&err, OnnxError::BadInput { what, .. } if what.contains("NaN")),
+            "{err:?}"
+        );
+        let slope = || float_tensor("slope", &[2, 1, 1], &[0.1, 0.2]);
+        let err = refused(
+            vec![node("p", "PRelu", &["x", "slope", "slope"], "y")],
+            vec![slope()],
+        );
+        assert!(matches!(err, OnnxError::Unsupported { .. }), "{err:?}");
+        let flat = vec![
+            node("f", "Flatten", &["x"], "f"),
+            node("p", "PRelu", &["f", "slope"], "y"),
+        ];
+        let per_feature = float_tensor("slope", &[8], &[0.1, 0.2, 0.1, 0.2, 0.1, 0.2, 0.1, 0.2]);
+        let err = refused(flat, vec![per_feature]);
+        assert!(
+            matches!(&err, OnnxError::Unsupported { what, .. } if what.contains("[1, C, H, W]")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -4,13 +4,16 @@
 //! ReduceMean over the height and width and average pooling over any window (a depthwise
 //! convolution of weights `1/k²` when the area is not a power of two), and Add, Sub, Mul, Div
 //! of an activation and a scalar or per-channel constant (folded into the preceding Conv or
-//! Gemm, else a depthwise 1×1 convolution).
+//! Gemm, else a depthwise 1×1 convolution), PRelu with a slope per channel
+//! (`relu(x) − a·relu(−x)`: two depthwise 1×1 convolutions, two ReLUs and an Add).
 //!
 //! For each: the imported float graph ([`onnx::evaluate_float`]) matches a naive evaluation
 //! of the ONNX graph written here ([`Eval`]), the quantized model tracks the float one, and it
 //! proves and verifies. The cases the import refuses give typed errors naming the node.
 
 use std::collections::HashMap;
+
+use rand::{rngs::StdRng, SeedableRng};
 
 use zkcnn::field::{Goldilocks, GoldilocksExt2};
 use zkcnn::model::{Layer, Model};
@@ -331,23 +334,13 @@ impl Eval<'_> {
                     let alpha = attr_float("alpha", 0.01);
                     unary(&|v| if v < 0.0 { alpha * v } else { v })
                 }
-                // The slope broadcast from the right: one value, or one per channel.
+                // The slope broadcast to the input from the right (numpy's rule, which ONNX
+                // takes): one value, or one per channel as `[C, 1, 1]`.
                 "PRelu" => {
                     let (x, slope) = (arg(0), arg(1));
-                    let plane: usize = x.shape.iter().skip(2).product();
-                    let v =
-                        x.v.iter()
-                            .enumerate()
-                            .map(|(i, &v)| {
-                                let a = slope.v[(i / plane.max(1)) % slope.v.len()];
-                                if v < 0.0 {
-                                    a * v
-                                } else {
-                                    v
-                                }
-                            })
-                            .collect();
-                    T { v, ..x }
+                    let y = broadcast(&x, &slope, |v, a| if v < 0.0 { a * v } else { v });
+                    assert_eq!(y.shape, x.shape, "the slope broadcasts to the input");
+                    y
                 }
                 "HardSigmoid" => {
                     let (alpha, beta) = (attr_float("alpha", 0.2), attr_float("beta", 0.5));
@@ -1813,4 +1806,201 @@ fn adaptive_pool_near_misses_are_refused() {
         matches!(&err, OnnxError::Unsupported { node, .. } if node.output == "filled"),
         "{err:?}"
     );
+}
+
+// ---- PRelu with a slope per channel --------------------------------------------------------
+
+/// `PRelu` named `prelu` of `x` with the slopes `slopes` in an initializer of shape `dims`.
+fn prelu(n: &mut Net, x: &str, dims: &[i64], slopes: &[f32]) -> String {
+    let a = n.init(floats("slope", dims, slopes.to_vec()));
+    n.add(node("prelu", "PRelu", &[x, &a], "act"))
+}
+
+/// Slopes per channel, one negative and one above 1.
+const SLOPES: [f32; 4] = [0.25, -0.5, 1.5, 0.1];
+
+/// `Conv(2 → 4) → PRelu (SLOPES) → Conv(4 → 4) → GlobalAveragePool → Flatten → Gemm(4 → 3)`
+/// on a `[1, 2, 4, 4]` input, the slope of shape `dims`.
+fn prelu_net(dims: &[i64], seed: u64) -> Net {
+    let mut n = Net::new(&[1, 2, 4, 4], seed);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let p = prelu(&mut n, &c, dims, &SLOPES);
+    let c2 = n.conv("conv2", &p, 4, 4, 3, 1);
+    let g = n.add(node("gap", "GlobalAveragePool", &[&c2], "g"));
+    n.head(&g, 4, 3);
+    n
+}
+
+/// The quantized slope weights of layer `l` (a depthwise 1×1 convolution) in real units.
+fn real_weights(imported: &Imported, l: usize) -> Vec<f64> {
+    let Layer::Conv2d(c) = &imported.model.layers[l] else {
+        panic!("layer {l} is not a convolution");
+    };
+    let fw = imported.report.layers[l].weight_frac_bits.unwrap();
+    c.weights
+        .iter()
+        .map(|&w| w as f64 / 2f64.powi(fw))
+        .collect()
+}
+
+/// PRelu with a slope per channel (one negative, one above 1), after a convolution, on the
+/// graph's input, and where its input is also read by a residual Add: the float graph computes
+/// the ONNX PRelu (the naive evaluator), the node is five layers (`relu(x) − a·relu(−x)`:
+/// depthwise 1×1 convolutions of weights −1 and `−a`, two ReLUs, an Add), the quantized
+/// weights are −1 and the slopes to within half a step, and the model proves and verifies
+/// (transparent, and zero knowledge against its checked hiding commitment).
+#[test]
+fn prelu_with_a_slope_per_channel_imports_proves_and_verifies() {
+    for (name, dims) in [("prelu-c11", &[4, 1, 1][..]), ("prelu-1c11", &[1, 4, 1, 1])] {
+        let n = prelu_net(dims, 31);
+        let imported = check(name, &n);
+        assert_eq!(
+            kinds(&imported.model),
+            [
+                "Conv2d",
+                "Conv2d",
+                "Relu",
+                "Conv2d",
+                "Relu",
+                "Add",
+                "Conv2d",
+                "AvgPool2d",
+                "Flatten",
+                "Dense"
+            ],
+            "{name}"
+        );
+        assert_eq!(outcome(&imported, "prelu"), NodeOutcome::Layer { layer: 5 });
+        let layers = &imported.model.layers;
+        assert!(depthwise_1x1(&layers[1], 4) && depthwise_1x1(&layers[3], 4));
+        let fw = |l: usize| imported.report.layers[l].weight_frac_bits.unwrap();
+        assert_eq!(real_weights(&imported, 1), [-1.0; 4]);
+        let step = 2f64.powi(-fw(3));
+        for (w, a) in real_weights(&imported, 3).iter().zip(SLOPES) {
+            assert!((w + a as f64).abs() <= step / 2.0, "{name}: {w} vs −{a}");
+        }
+        // −x and relu(x) read the first convolution's output, the Add relu(x) and
+        // −a·relu(−x) (tensor l + 1: layer l's output).
+        assert_eq!(layers[1].inputs(1), [1]);
+        assert_eq!(layers[4].inputs(4), [1]);
+        assert_eq!(layers[5].inputs(5), [5, 4]);
+    }
+
+    // On the graph's input (its ReLU is not a requantization's: proven as a ReLU of its own).
+    let mut n = Net::new(&[1, 2, 4, 4], 32);
+    let p = prelu(&mut n, "x", &[1, 2, 1, 1], &[-0.3, 1.25]);
+    let c = n.conv("conv", &p, 2, 4, 3, 1);
+    n.head(&c, 64, 3);
+    let imported = check("prelu-input", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Relu", "Conv2d", "Relu", "Add", "Conv2d", "Flatten", "Dense"]
+    );
+
+    // Its input also read by a residual Add: `conv + prelu(conv)`.
+    let mut n = Net::new(&[1, 2, 4, 4], 33);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let p = prelu(&mut n, &c, &[4, 1, 1], &SLOPES);
+    let r = n.add(node("residual", "Add", &[&c, &p], "r"));
+    n.head(&r, 64, 3);
+    let imported = check("prelu-residual", &n);
+    assert_eq!(
+        kinds(&imported.model),
+        ["Conv2d", "Conv2d", "Relu", "Conv2d", "Relu", "Add", "Add", "Flatten", "Dense"]
+    );
+
+    // Zero knowledge, against the hiding commitment its check verified. (Not on `prelu_net`:
+    // its global average pool's 4 outputs are read by more functionals than their mask hides,
+    // `NetworkError::AdviceReads`, whatever comes before the pool.)
+    let mut n = Net::new(&[1, 2, 4, 4], 34);
+    let c = n.conv("conv", "x", 2, 4, 3, 1);
+    let p = prelu(&mut n, &c, &[4, 1, 1], &SLOPES);
+    let c2 = n.conv("conv2", &p, 4, 4, 3, 1);
+    n.head(&c2, 64, 3);
+    let options = ImportOptions {
+        calibration: n.inputs(),
+        ..ImportOptions::default()
+    };
+    let model = onnx::import(&n.bytes(), &options).unwrap().model;
+    let q = model.quantization.as_ref().unwrap();
+    let x = q.quantize_input(&n.inputs()[1], model.activation_bits);
+    let input =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), x.clone()).unwrap();
+    type F = Goldilocks;
+    type E = GoldilocksExt2;
+    let mut rng = StdRng::seed_from_u64(34);
+    let mut committed = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+    let check = network::prove_model_check_zk::<F, E, _>(&model, &mut committed, &mut rng).unwrap();
+    let arch = model.architecture();
+    let checked = network::verify_model_check_zk(&arch, &committed.commitment, &check).unwrap();
+    let (y, proof) =
+        network::prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+    let y: Vec<i64> = y.iter().copied().collect();
+    let want: Vec<i64> = zkcnn::model::infer_output(&model, &input)
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
+    assert_eq!(y, want);
+    network::verify_zk(&arch, &checked, &x, &y, &proof).unwrap();
+    let mut other = y.clone();
+    other[0] += 1;
+    assert!(network::verify_zk(&arch, &checked, &x, &other, &proof).is_err());
+}
+
+/// Quantized top-1 agreement with the float model of [`prelu_net`] on 512 held-out inputs
+/// (calibrated on 64).
+#[test]
+fn prelu_with_a_slope_per_channel_keeps_the_float_top1() {
+    let n = prelu_net(&[4, 1, 1], 31);
+    let size = 2 * 4 * 4;
+    let mut rng = Rng(35);
+    let calibration: Vec<Vec<f32>> = (0..64).map(|_| rng.vec(size, -1.0, 1.0)).collect();
+    let evaluation: Vec<Vec<f32>> = (0..512).map(|_| rng.vec(size, -1.0, 1.0)).collect();
+    let model = n.model();
+    let naive = Eval { model: &model };
+    let labels: Vec<usize> = evaluation
+        .iter()
+        .map(|x| {
+            let y = naive.run(x);
+            (0..y.len()).fold(0, |b, i| if y[i] > y[b] { i } else { b })
+        })
+        .collect();
+    let options = ImportOptions {
+        calibration,
+        evaluation: Some((evaluation, labels)),
+        saturate: true,
+        ..ImportOptions::default()
+    };
+    let a = onnx::import(&n.bytes(), &options).unwrap().report.agreement;
+    println!("prelu agreement: {a:?}");
+    assert_eq!(a.float_accuracy, Some(1.0));
+    assert!(a.top1_match_rate >= 0.95, "{a:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// PRelu of the graph's input with random slopes per channel (any sign, beyond 1), on
+    /// random shapes and values: the imported float graph (the lowering, or one LeakyRelu when
+    /// the slopes happen to be equal) is the ONNX PRelu of the naive evaluator.
+    #[test]
+    fn prelu_lowering_computes_prelu(
+        c in 2usize..=5,
+        hw in 1usize..=4,
+        slopes in proptest::collection::vec(-2.0f32..2.0, 5),
+        seed in proptest::prelude::any::<u64>(),
+    ) {
+        let mut n = Net::new(&[1, c as i64, hw as i64, hw as i64], seed);
+        prelu(&mut n, "x", &[c as i64, 1, 1], &slopes[..c]);
+        let model = n.model();
+        let naive = Eval { model: &model };
+        let x = Rng(seed).vec(c * hw * hw, -2.0, 2.0);
+        let ours = onnx::evaluate_float(&n.bytes(), &x).unwrap();
+        let want = naive.run(&x);
+        proptest::prop_assert_eq!(ours.len(), want.len());
+        for (a, b) in ours.iter().zip(&want) {
+            proptest::prop_assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{} vs {}", a, b);
+        }
+    }
 }
