@@ -223,9 +223,9 @@ before a Conv or pool), Flatten, Reshape (to a flatten or to the same shape), Ad
 Mul of two activations (element-wise, or by a per-channel [C, 1, 1] one: squeeze-and-excitation), \
 BatchNormalization, and Add/Sub/Mul/Div of an activation and a scalar or per-channel constant \
 (folded into a preceding Conv/Gemm/MatMul, else a depthwise 1x1 convolution), \
-Clip, LeakyRelu, PRelu (one slope), HardSigmoid, HardSwish, Sigmoid, Tanh, Gelu, SiLU as \
+Clip, LeakyRelu, PRelu (per-channel slopes as depthwise 1x1 convolutions, ReLUs and an Add), HardSigmoid, HardSwish, Sigmoid, Tanh, Gelu, SiLU as \
 Mul(x, Sigmoid(x)) and \
-GELU as x*0.5*(1 + Erf(x/sqrt(2))) (activations by table lookup, transparent proofs), \
+GELU as x*0.5*(1 + Erf(x/sqrt(2))) (activations by table lookup), \
 Dropout, Identity, Constant, Softmax/ArgMax at the end, Transpose between NCHW and NHWC (at \
 the input, or before a Flatten read by a Gemm/MatMul), and on constants and shapes (folded at \
 import): Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast, ConstantOfShape, Transpose, \
