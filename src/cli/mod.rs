@@ -233,6 +233,11 @@ struct CommitArgs {
     /// recomputing them.
     #[arg(long, value_name = "FILE")]
     prover_data: Option<PathBuf>,
+    /// With a hiding commitment: also write its codeword and Merkle tree to FILE (about 64
+    /// bytes per committed entry; as secret as the prover file), so that `prove --codeword FILE`
+    /// reads them instead of encoding and hashing the table again before every proof.
+    #[arg(long, value_name = "FILE", conflicts_with = "transparent")]
+    codeword: Option<PathBuf>,
     /// Make a transparent commitment instead of a hiding one: it serves transparent proofs
     /// only (`prove --transparent`), which reveal information about the weights.
     #[arg(long, conflicts_with = "zk")]
@@ -314,6 +319,11 @@ struct ProveArgs {
     /// --commitment): the commitment's codeword and tree, read instead of recomputed.
     #[arg(long, value_name = "FILE")]
     prover_data: Option<PathBuf>,
+    /// For a zero-knowledge proof: the codeword file `commit --codeword` wrote for this
+    /// commitment, read (and spot-checked against the weights and the prover file) instead of
+    /// recomputing the commitment.
+    #[arg(long, value_name = "FILE", conflicts_with = "transparent")]
+    codeword: Option<PathBuf>,
     /// Make a transparent proof instead of a zero-knowledge one: faster and without a budget,
     /// but it reveals information about the weights (enough proofs give them away) and its
     /// commitment (`commit --transparent`) is recomputed from the weights when not given.
@@ -461,6 +471,7 @@ pub fn run() -> ExitCode {
             &a.output,
             a.architecture.as_deref(),
             a.prover_data.as_deref(),
+            a.codeword.as_deref(),
             &progress,
         ),
         Command::Commit(a) => commands::commit(

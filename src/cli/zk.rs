@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
-use zkcnn::network::zk::{ZkProverInput, INPUT_PROOFS, MODEL_PROOFS};
+use zkcnn::network::zk::{ZkProverInput, CODEWORD_FILE, INPUT_PROOFS, MODEL_PROOFS};
 use zkcnn::network::{
     self, NetworkError, ProofKind, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
@@ -193,6 +193,7 @@ pub fn commit(
     out: &Path,
     architecture: Option<&Path>,
     prover_data: Option<&Path>,
+    codeword: Option<&Path>,
     progress: &Progress,
 ) -> Result<Report, CliError> {
     let model = files::read_model(model_path)?;
@@ -226,6 +227,14 @@ pub fn commit(
         )
     })?;
     files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
+    if let Some(path) = codeword {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            committed.write_stored(&mut w)?;
+            std::io::Write::flush(&mut w)
+        });
+        written.map_err(|e| CliError::write("codeword file", path, &e))?;
+    }
     let file = ZkCommitmentFile {
         architecture: architecture_digest(&model),
         commitment: committed.commitment.clone(),
@@ -263,6 +272,13 @@ pub fn commit(
     if let Some(path) = architecture {
         let _ = writeln!(text, "wrote the architecture to {}", show(path));
     }
+    if let Some(path) = codeword {
+        let _ = writeln!(
+            text,
+            "wrote the codeword to {} (secret as the prover file; `prove --codeword` reads it)",
+            show(path)
+        );
+    }
     Ok(Report {
         text,
         json: json!({
@@ -270,6 +286,7 @@ pub fn commit(
             "kind": ProofKind::ZeroKnowledge.name(),
             "commitment": show(out),
             "prover_file": show(private),
+            "codeword": codeword.map(show),
             "root": root,
             "num_vars": vars,
             "mask_vars": committed.commitment.mask_vars,
@@ -336,12 +353,21 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         )
     };
     let reader = files::open("prover file", private)?;
+    let stored = match &a.codeword {
+        Some(path) => Some(files::open("codeword file", path)?),
+        None => None,
+    };
     let (loaded, load_took) = progress.step("loading the hiding commitment", || {
-        ZkCommittedModel::<F>::load::<E>(
-            &model,
-            file.commitment.clone(),
-            &mut std::io::BufReader::new(reader),
-        )
+        let mut private = std::io::BufReader::new(reader);
+        match stored {
+            Some(stored) => ZkCommittedModel::<F>::load_stored::<E>(
+                &model,
+                file.commitment.clone(),
+                &mut private,
+                &mut std::io::BufReader::new(stored),
+            ),
+            None => ZkCommittedModel::<F>::load::<E>(&model, file.commitment.clone(), &mut private),
+        }
     });
     let mut committed = loaded.map_err(|e| match e {
         NetworkError::CommitmentMismatch => CliError::Mismatch(format!(
@@ -351,7 +377,10 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             show(&a.model),
             show(private)
         )),
-        NetworkError::ProverData(why) => CliError::invalid("prover file", private, why),
+        NetworkError::ProverData(why) => match (&a.codeword, why.strip_prefix(CODEWORD_FILE)) {
+            (Some(path), Some(why)) => CliError::invalid("codeword file", path, why.to_string()),
+            _ => CliError::invalid("prover file", private, why),
+        },
         e => failed(action(), e),
     })?;
     // A committed input: its file, and its private file checked against the input.

@@ -44,6 +44,7 @@ pub mod fft_conv;
 pub mod flatten;
 pub mod maxpool;
 pub mod mul;
+pub mod requant;
 pub mod window;
 pub mod zero_check;
 

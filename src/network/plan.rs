@@ -6,6 +6,7 @@ use super::{NetworkError, COLUMN_VARS, MAX_TABLE_VARS, MAX_VARS};
 use crate::layers::concat;
 use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
+pub use crate::layers::requant::{Overflow, Requant};
 use crate::layers::window::Window;
 use crate::layers::Dims;
 use crate::model::validate::weight_range;
@@ -48,42 +49,6 @@ pub enum Source {
     /// Proven by the producing step when the backward pass reaches it (flatten, concat): every
     /// claim on it, from any of its readers, is reduced to claims on the step's inputs.
     Derived,
-}
-
-/// A requantization `acc + 2^{s−1} = 2^s·(y − n) + rem`, `y·n = 0`, with `y, n` and the limbs of
-/// `rem` committed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Requant {
-    /// The shift `s`.
-    pub shift: u32,
-    /// Segment of `y = max(q, 0)`.
-    pub y: usize,
-    /// Segment of `n = max(−q, 0)`.
-    pub n: usize,
-    /// Segments of the limbs of `rem` (little-endian, `table_bits` each, the top one narrower)
-    /// and their widths.
-    pub limbs: Vec<(usize, u32)>,
-    /// A saturating requantization's overflow (`spec/requant-relu.md`), when the model
-    /// saturates and the layer's accumulator bound lets `q` leave `[−L, L]`.
-    pub overflow: Option<Overflow>,
-}
-
-/// The overflow of a saturating requantization: `acc + 2^{s−1} = 2^s·(y − n + o_hi − o_lo) +
-/// rem` with `o_hi·(L − y) = 0` and `o_lo·(L − n) = 0`, `o_hi, o_lo ∈ [0, 2^bits)` committed in
-/// limbs of `table_bits` (the top one `bits − (k − 1)·table_bits` wide).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Overflow {
-    /// `L = 2^{B−1} − 1`.
-    pub limit: i64,
-    /// `K`: `o_hi, o_lo < 2^K`.
-    pub bits: u32,
-    /// The limbs' width `T` (`table_bits`; the top limb may be narrower): limb `j` weighs
-    /// `2^{jT}`.
-    pub limb_bits: u32,
-    /// Segments of `o_hi`'s limbs, little-endian.
-    pub hi: Vec<usize>,
-    /// Segments of `o_lo`'s limbs, little-endian.
-    pub lo: Vec<usize>,
 }
 
 /// A segment of the model table: `2^vars` entries, the low `col_vars` bits of an index the

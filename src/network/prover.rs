@@ -8,9 +8,9 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, mul, zero_check, Dims, ProductProof};
+use crate::layers::{concat, conv, dense, flatten, mul, requant, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
-use crate::model::{round_shift, Model};
+use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
 use crate::pcs::{Claim, MultilinearPcs};
@@ -69,99 +69,6 @@ pub(crate) fn embed<E: ark_ff::Field>(input: &Dims, z: &[E], dy: usize, dx: usiz
     p.extend_from_slice(&z[vw - 1..vw - 1 + vh - 1]);
     p.extend_from_slice(&z[vw - 1 + vh - 1..]);
     p
-}
-
-/// A requantization's advice: `y`, `n`, the remainder's limbs and, for a saturating layer, the
-/// limbs of `o_hi` and of `o_lo`.
-pub(crate) struct RequantAdvice {
-    y: Vec<i64>,
-    n: Vec<i64>,
-    limbs: Vec<Vec<i64>>,
-    hi: Vec<Vec<i64>>,
-    lo: Vec<Vec<i64>>,
-}
-
-/// Splits non-negative `values` into little-endian limbs of widths `widths`.
-fn split_limbs(values: &[i64], widths: impl IntoIterator<Item = u32>) -> Vec<Vec<i64>> {
-    let mut at = 0;
-    widths
-        .into_iter()
-        .map(|w| {
-            let limb = values.iter().map(|&v| (v >> at) & ((1 << w) - 1)).collect();
-            at += w;
-            limb
-        })
-        .collect()
-}
-
-/// The limb widths of a value below `2^bits`, `t` bits each (the top one narrower).
-fn limb_widths(bits: u32, t: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut left = bits;
-    while left > 0 {
-        out.push(left.min(t));
-        left -= left.min(t);
-    }
-    out
-}
-
-/// The requantization witness of padded accumulators. Refuses a requantized value outside the
-/// activation range (for a saturating layer: an overflow beyond `2^K`) unless `cheating` (then
-/// the range check rejects it).
-fn requant_witness(
-    layer: usize,
-    r: &Requant,
-    acc: &[i64],
-    bits: u32,
-    cheating: bool,
-) -> Result<RequantAdvice, NetworkError> {
-    let bound = 1i64 << (bits - 1);
-    let s = r.shift;
-    let q: Vec<i64> = acc.iter().map(|&a| round_shift(a, s)).collect();
-    let half = if s > 0 { 1 << (s - 1) } else { 0 };
-    let rem: Vec<i64> = acc
-        .iter()
-        .zip(&q)
-        .map(|(&a, &q)| a + half - (q << s))
-        .collect();
-    let limbs = split_limbs(&rem, r.limbs.iter().map(|&(_, w)| w));
-    let Some(o) = &r.overflow else {
-        if let Some(&value) = q.iter().find(|&&v| v.abs() >= bound) {
-            if !cheating {
-                return Err(NetworkError::PaddingOverflow { layer, value });
-            }
-        }
-        let y = q.iter().map(|&v| v.max(0)).collect();
-        let n = q.iter().map(|&v| (-v).max(0)).collect();
-        return Ok(RequantAdvice {
-            y,
-            n,
-            limbs,
-            hi: Vec::new(),
-            lo: Vec::new(),
-        });
-    };
-    let l = o.limit;
-    if let Some(&value) = q
-        .iter()
-        .find(|&&v| v.abs() > l && v.unsigned_abs() - l as u64 >= 1u64 << o.bits)
-    {
-        if !cheating {
-            return Err(NetworkError::PaddingOverflow { layer, value });
-        }
-    }
-    let y = q.iter().map(|&v| v.clamp(0, l)).collect();
-    let n = q.iter().map(|&v| (-v).clamp(0, l)).collect();
-    let hi: Vec<i64> = q.iter().map(|&v| (v - l).max(0)).collect();
-    let lo: Vec<i64> = q.iter().map(|&v| (-v - l).max(0)).collect();
-    let widths = limb_widths(o.bits, o.limb_bits);
-    Ok(RequantAdvice {
-        y,
-        n,
-        limbs,
-        hi: split_limbs(&hi, widths.clone()),
-        lo: split_limbs(&lo, widths),
-    })
 }
 
 /// A test's view of the witness after layer `layer` is computed, before the next one is: it may
@@ -296,13 +203,14 @@ pub(super) fn witness<F: BaseField, E>(
                 let Some(r) = plan.requant_of(l) else {
                     unreachable!("every requantizing step has a requantization in the plan")
                 };
-                let RequantAdvice {
+                let requant::RequantAdvice {
                     y,
                     n,
                     limbs,
                     hi,
                     lo,
-                } = requant_witness(l, r, &acc, bits, cheating)?;
+                } = requant::witness(r, &acc, bits, cheating)
+                    .map_err(|value| NetworkError::PaddingOverflow { layer: l, value })?;
                 advice[r.y] = to_field(&y);
                 advice[r.n] = to_field(&n);
                 for (&(seg, _), limb) in r.limbs.iter().zip(&limbs) {
@@ -678,27 +586,11 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
 
     /// The requantization's values at `r`; returns the accumulator's value there.
     fn requant(&mut self, r: &Requant, point: &[E]) -> E {
-        let y = self.eval_seg(r.y, point);
-        let n = self.eval_seg(r.n, point);
-        let mut q = y - n;
-        if let Some(o) = &r.overflow {
-            let mut weight = E::ONE;
-            let step = lift::<E>(from_i64::<F>(1 << o.limb_bits));
-            for (&hi, &lo) in o.hi.iter().zip(&o.lo) {
-                q += (self.eval_seg(hi, point) - self.eval_seg(lo, point)) * weight;
-                weight *= step;
-            }
+        let value = |seg| Ok::<E, std::convert::Infallible>(self.eval_seg(seg, point));
+        match requant::accumulator::<F, E, _>(r, value) {
+            Ok(acc) => acc,
+            Err(never) => match never {},
         }
-        let mut acc = lift::<E>(from_i64::<F>(1 << r.shift)) * q;
-        let mut at = 0;
-        for &(seg, w) in &r.limbs {
-            acc += self.eval_seg(seg, point) * lift::<E>(from_i64::<F>(1 << at));
-            at += w;
-        }
-        if r.shift > 0 {
-            acc -= lift::<E>(from_i64::<F>(1 << (r.shift - 1)));
-        }
-        acc
     }
 
     /// Zero-check `Σ eq(r', x)·a(x)·b(x) = 0` for two tables; returns `ρ`.

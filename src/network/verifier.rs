@@ -240,26 +240,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     }
 
     fn requant(&mut self, r: &Requant, point: &[E]) -> Result<E, VerifyError> {
-        let y = self.eval_seg(r.y, point)?;
-        let n = self.eval_seg(r.n, point)?;
-        let mut q = y - n;
-        if let Some(o) = &r.overflow {
-            let mut weight = E::ONE;
-            for (&hi, &lo) in o.hi.iter().zip(&o.lo) {
-                q += (self.eval_seg(hi, point)? - self.eval_seg(lo, point)?) * weight;
-                weight *= k::<F, E>(1 << o.limb_bits);
-            }
-        }
-        let mut acc = k::<F, E>(1 << r.shift) * q;
-        let mut at = 0;
-        for &(seg, w) in &r.limbs {
-            acc += self.eval_seg(seg, point)? * k::<F, E>(1 << at);
-            at += w;
-        }
-        if r.shift > 0 {
-            acc -= k::<F, E>(1 << (r.shift - 1));
-        }
-        Ok(acc)
+        crate::layers::requant::accumulator::<F, E, _>(r, |seg| self.eval_seg(seg, point))
     }
 
     fn zero_check(&mut self, vars: usize) -> Result<(Vec<E>, E, E), VerifyError> {

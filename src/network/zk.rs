@@ -36,7 +36,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::concat as concat_layer;
 use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
 use crate::layers::fft_conv::ConvPath;
-use crate::layers::{dense, flatten, zero_check, LayerError};
+use crate::layers::{dense, flatten, requant, zero_check, LayerError};
 use crate::model::Model;
 use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
@@ -170,6 +170,57 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
         public: ZkCommitment,
         r: &mut impl std::io::Read,
     ) -> Result<Self, NetworkError> {
+        Self::load_inner::<E>(model, public, r, None)
+    }
+
+    /// Writes the commitment's codeword and tree ([`pzk::ZkProverData::write_stored`]) behind a
+    /// header that names the commitment, so that [`Self::load_stored`] skips the encoding and
+    /// hashing [`Self::load`] repeats (most of a commitment's time):
+    ///
+    /// ```text
+    ///   magic        8 bytes   "ZKCNNZKC"
+    ///   version      2 bytes   little-endian, CODEWORD_VERSION
+    ///   field        1 byte    as a proof's
+    ///   architecture 32 bytes  blake3 of the model's architecture JSON
+    ///   root         25 bytes  the commitment's Merkle root
+    ///   num_vars     4 bytes   the committed polynomial's variables, little-endian
+    ///   codewords, then leaf digests (basefold::ProverData::write_stored)
+    /// ```
+    ///
+    /// The codeword encodes the masked tables: keep it as secret as the private prover file.
+    /// It does not change after a proof (the private file does).
+    pub fn write_stored(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        w.write_all(CODEWORD_MAGIC)?;
+        w.write_all(&CODEWORD_VERSION.to_le_bytes())?;
+        w.write_all(&[super::proof::field_id::<F>()])?;
+        w.write_all(blake3::hash(self.architecture.as_bytes()).as_bytes())?;
+        w.write_all(&self.commitment.inner.root)?;
+        w.write_all(&self.commitment.inner.num_vars.to_le_bytes())?;
+        self.data.write_stored(w)
+    }
+
+    /// [`Self::load`] with the codeword and tree read from what [`Self::write_stored`] wrote
+    /// instead of recomputed: the tables are packed from the weights and the masks read as
+    /// there, the stored codeword checked against the public commitment (its leaf digests lead
+    /// to the root; 16 random leaves and codeword entries recomputed). Refuses a codeword file
+    /// for another architecture, field or commitment, or truncated
+    /// ([`NetworkError::ProverData`]), and one whose sampled entries disagree with the weights
+    /// and mask ([`NetworkError::CommitmentMismatch`]).
+    pub fn load_stored<E: ExtField<F>>(
+        model: &Model,
+        public: ZkCommitment,
+        private: &mut impl std::io::Read,
+        stored: &mut impl std::io::Read,
+    ) -> Result<Self, NetworkError> {
+        Self::load_inner::<E>(model, public, private, Some(stored))
+    }
+
+    fn load_inner<E: ExtField<F>>(
+        model: &Model,
+        public: ZkCommitment,
+        r: &mut impl std::io::Read,
+        stored: Option<&mut dyn std::io::Read>,
+    ) -> Result<Self, NetworkError> {
         model.validate().map_err(NetworkError::Model)?;
         let zp = ZkPlan::for_commitment::<F, E>(model, column_vars_of(&public))?;
         let plan = &zp.plan;
@@ -189,11 +240,30 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
         let segments = super::commitment::model_tables::<F>(model, plan);
         let params = params_for::<F, E>(n as u32 + 1)?;
         let tables = plan.model_packing.pack_columns(&segments, n);
-        let mut data =
-            pzk::rebuild(&params, tables, masks, revealed, &public).map_err(|e| match e {
-                pzk::ZkError::Mismatch => NetworkError::CommitmentMismatch,
-                e => NetworkError::ZkCommit(e),
-            })?;
+        let rebuilt = match stored {
+            None => pzk::rebuild(&params, tables, masks, revealed, &public),
+            Some(mut stored) => {
+                read_codeword_header::<F>(stored, model, &public)?;
+                pzk::rebuild_stored(
+                    &params,
+                    tables,
+                    masks,
+                    revealed,
+                    &public,
+                    &mut stored,
+                    16,
+                    1,
+                )
+            }
+        };
+        let mut data = rebuilt.map_err(|e| match e {
+            pzk::ZkError::Mismatch
+            | pzk::ZkError::Stored(crate::pcs::basefold::StoredError::Mismatch(
+                "a sampled codeword entry",
+            )) => NetworkError::CommitmentMismatch,
+            pzk::ZkError::Stored(e) => NetworkError::ProverData(format!("{CODEWORD_FILE}{e}")),
+            e => NetworkError::ZkCommit(e),
+        })?;
         data.limit_budget(model_budget_cap::<F, E>(n)?);
         Ok(ZkCommittedModel {
             commitment: public,
@@ -202,6 +272,52 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
             architecture: model.architecture_json(),
         })
     }
+}
+
+/// The codeword file's magic bytes ([`ZkCommittedModel::write_stored`]).
+pub const CODEWORD_MAGIC: &[u8; 8] = b"ZKCNNZKC";
+
+/// How a [`NetworkError::ProverData`] about the codeword file (not the private prover file)
+/// begins.
+pub const CODEWORD_FILE: &str = "the codeword file: ";
+
+/// The codeword file's format version.
+pub const CODEWORD_VERSION: u16 = 1;
+
+/// Reads and checks a codeword file's header ([`ZkCommittedModel::write_stored`]) against
+/// `model` and `public`.
+fn read_codeword_header<F: PrimeField>(
+    r: &mut dyn std::io::Read,
+    model: &Model,
+    public: &ZkCommitment,
+) -> Result<(), NetworkError> {
+    let bad = |what: &str| NetworkError::ProverData(format!("{CODEWORD_FILE}{what}"));
+    let mut head = [0u8; 8 + 2 + 1 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4];
+    r.read_exact(&mut head).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => bad("truncated inside its header"),
+        _ => bad(&format!("reading its header: {e}")),
+    })?;
+    let (magic, rest) = head.split_at(8);
+    let (version, rest) = rest.split_at(2);
+    let (field, rest) = rest.split_at(1);
+    let (arch, rest) = rest.split_at(32);
+    let (root, vars) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
+    if magic != CODEWORD_MAGIC {
+        return Err(bad("not a zkcnn codeword file (bad magic bytes)"));
+    }
+    if version != CODEWORD_VERSION.to_le_bytes() {
+        return Err(bad("another format version"));
+    }
+    if field != [super::proof::field_id::<F>()] {
+        return Err(bad("it is for another field"));
+    }
+    if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
+        return Err(bad("it is for another architecture"));
+    }
+    if root != public.inner.root || vars != public.inner.num_vars.to_le_bytes() {
+        return Err(NetworkError::CommitmentMismatch);
+    }
+    Ok(())
 }
 
 /// The Basefold parameters of zero-knowledge network proofs for a committed polynomial of
@@ -352,39 +468,15 @@ fn bias_tables<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias) -> Vec<(E
         .collect()
 }
 
-/// A requantization's tables with their weights in `acc = 2^s·(y − n) + rem − 2^{s−1}` moved to
-/// the left: `(−2^s, y)`, `(2^s, n)`, `(−2^{at_k}, limb_k)` (advice segments); for a saturating
-/// layer (`acc = 2^s·(y − n + o_hi − o_lo) + rem − 2^{s−1}`, `spec/zk.md`, "Saturating
-/// requantization, in zero-knowledge mode") then `(−2^s·2^{jB}, hi_j)` and `(2^s·2^{jB}, lo_j)`;
-/// and its constant, `−[s > 0]·2^{s−1}`, for the right-hand side.
+/// A requantization's tables with their weights in the relation, moved to the left
+/// ([`requant::table_weights`]), and its constant for the right-hand side.
 fn requant_tables<F: BaseField, E: ExtField<F>>(requant: &Requant) -> (Vec<(E, Table)>, E) {
-    let k = |x: i64| lift::<E>(from_i64::<F>(x));
-    let s = 1i64 << requant.shift;
-    let mut out = vec![
-        (-k(s), Table::Advice(requant.y)),
-        (k(s), Table::Advice(requant.n)),
-    ];
-    let mut at = 0;
-    for &(seg, w) in &requant.limbs {
-        out.push((-k(1 << at), Table::Advice(seg)));
-        at += w;
-    }
-    if let Some(o) = &requant.overflow {
-        let base = k(1 << o.limb_bits);
-        for (sign, segs) in [(-k(s), &o.hi), (k(s), &o.lo)] {
-            let mut weight = sign;
-            for &seg in segs {
-                out.push((weight, Table::Advice(seg)));
-                weight *= base;
-            }
-        }
-    }
-    let lhs = if requant.shift > 0 {
-        -k(1 << (requant.shift - 1))
-    } else {
-        E::ZERO
-    };
-    (out, lhs)
+    let (weights, c) = requant::table_weights::<F, E>(requant);
+    let tables = weights
+        .into_iter()
+        .map(|(k, seg)| (k, Table::Advice(seg)))
+        .collect();
+    (tables, c)
 }
 
 /// An average pool's [`requant_tables`]: with `acc = m·S + c` for the window sum `S`, the
@@ -405,75 +497,6 @@ fn window_requant_tables<F: BaseField, E: ExtField<F>>(
         outs,
         super::prover::window_sum_of::<F, E>(lhs, multiplier, offset),
     )
-}
-
-/// How many tables [`requant_tables`] gives: `y, n`, the remainder's limbs, the overflow's.
-fn requant_table_count(requant: &Requant) -> usize {
-    2 + requant.limbs.len()
-        + requant
-            .overflow
-            .as_ref()
-            .map_or(0, |o| o.hi.len() + o.lo.len())
-}
-
-/// A requantization's zero-check's committed tables: `y, n`, then (saturating) the limbs of
-/// `o_hi` and of `o_lo`.
-fn requant_zero_segments(requant: &Requant) -> Vec<usize> {
-    let mut segs = vec![requant.y, requant.n];
-    if let Some(o) = &requant.overflow {
-        segs.extend(o.hi.iter().chain(&o.lo));
-    }
-    segs
-}
-
-/// Proves a requantization's zero-check in zero knowledge: `y·n = 0` (`zero_check::prove_zk`,
-/// one pair) or, for a saturating layer, `zero_check::prove_saturating_zk` over `y, n` and the
-/// overflow's limbs ([`requant_zero_segments`], the claims' tables in that order).
-fn prove_requant_zero_check<F: BaseField, E: ExtField<F>>(
-    requant: &Requant,
-    vars: usize,
-    advice: &[Vec<F>],
-    fresh: &[E],
-    scalars: &impl TableMasks<E>,
-    transcript: &mut Transcript,
-) -> Result<(zero_check::ZkZeroCheckProof<E>, Vec<Deferred<E>>), LayerError> {
-    let refs: Vec<&[F]> = requant_zero_segments(requant)
-        .into_iter()
-        .map(|s| &advice[s][..])
-        .collect();
-    match &requant.overflow {
-        None => zero_check::prove_zk(vars, &refs, &[(0, 1)], fresh, scalars, transcript),
-        Some(o) => zero_check::prove_saturating_zk(
-            vars,
-            o.limit,
-            o.limb_bits,
-            o.hi.len(),
-            &refs,
-            fresh,
-            scalars,
-            transcript,
-        ),
-    }
-}
-
-/// Verifies [`prove_requant_zero_check`]; returns its claims.
-fn verify_requant_zero_check<F: BaseField, E: ExtField<F>>(
-    requant: &Requant,
-    vars: usize,
-    proof: &zero_check::ZkZeroCheckProof<E>,
-    transcript: &mut Transcript,
-) -> Result<Vec<Deferred<E>>, LayerError> {
-    match &requant.overflow {
-        None => zero_check::verify_zk(vars, 2, &[(0, 1)], proof, transcript),
-        Some(o) => zero_check::verify_saturating_zk::<F, E>(
-            vars,
-            o.limit,
-            o.limb_bits,
-            o.hi.len(),
-            proof,
-            transcript,
-        ),
-    }
 }
 
 /// The bias's public part on the right-hand side: `2^{β−1}·lt(r_o, outputs)`.
@@ -539,7 +562,7 @@ fn fresh_masks(
         match step {
             Step::Dense { bias, requant, .. } => {
                 let in_vars = plan.dims[tin].num_vars();
-                let outputs = bias.limbs.len() + requant_table_count(requant);
+                let outputs = bias.limbs.len() + requant::table_count(requant);
                 let degree = dense::zk_mask_degree(public(tin), outputs);
                 s.push(libra_len(in_vars.max(out_vars), degree));
                 s.push(zc(out_vars));
@@ -576,7 +599,7 @@ fn fresh_masks(
                 }
                 let extra = usize::from(matches!(step, Step::Add { .. }));
                 let degree =
-                    dense::matvec_mask_degree(true, false, extra + requant_table_count(requant));
+                    dense::matvec_mask_degree(true, false, extra + requant::table_count(requant));
                 s.push(libra_len(out_vars, degree));
                 s.push(zc(out_vars));
             }
@@ -615,7 +638,7 @@ fn fresh_masks(
                 if public(tin) || public(*from) {
                     return Err(unsupported("an element-wise product of the public input"));
                 }
-                let degree = crate::layers::mul::zk_mask_degree(requant_table_count(requant));
+                let degree = crate::layers::mul::zk_mask_degree(requant::table_count(requant));
                 s.push(libra_len(out_vars, degree));
                 s.push(zc(out_vars));
             }
@@ -2333,12 +2356,12 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             // Every requantization's `y·n = 0`.
             // (A saturating layer's: `y·n`, `o_hi·(L − y)`, `o_lo·(L − n)`.)
             if let Some(requant) = plan.requant_of(l) {
-                let tables: Vec<Placed<E>> = requant_zero_segments(requant)
+                let tables: Vec<Placed<E>> = requant::zero_segments(requant)
                     .into_iter()
                     .map(|s| zp.table::<E>(Table::Advice(s)))
                     .collect();
                 let (fresh, off) = fresh_of(1);
-                let (proof, deferred) = prove_requant_zero_check(
+                let (proof, deferred) = requant::prove_zero_check_zk(
                     requant,
                     out_vars,
                     &w.advice,
@@ -3019,11 +3042,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             }
         }
         if let Some(requant) = plan.requant_of(l) {
-            let tables: Vec<Placed<E>> = requant_zero_segments(requant)
+            let tables: Vec<Placed<E>> = requant::zero_segments(requant)
                 .into_iter()
                 .map(|s| zp.table::<E>(Table::Advice(s)))
                 .collect();
-            let claims = verify_requant_zero_check::<F, E>(requant, out_vars, next()?, &mut t)
+            let claims = requant::verify_zero_check_zk::<F, E>(requant, out_vars, next()?, &mut t)
                 .map_err(layer_err)?;
             ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
         }
@@ -3708,6 +3731,89 @@ mod tests {
         long.push(0);
         assert!(matches!(
             load(&model, &long),
+            Err(NetworkError::ProverData(_))
+        ));
+    }
+
+    /// The stored codeword ([`ZkCommittedModel::write_stored`]) replaces the encoding when the
+    /// committed model is loaded: a proof made with it verifies and counts against the same
+    /// budget; other weights, another mask, another commitment's codeword, a truncated or
+    /// foreign file are refused.
+    #[test]
+    fn a_stored_codeword_loads_the_commitment_without_encoding() {
+        type F = Goldilocks;
+        type E = GoldilocksExt2;
+        let model = zoo::mlp(2);
+        let mut rng = StdRng::seed_from_u64(10);
+        let mut committed = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let input = zoo::random_input(&model.input_shape, model.activation_bits, 10);
+        prove_zk::<F, E, _>(&model, &mut committed, &input, &mut rng).unwrap();
+        let (mut private, mut stored) = (Vec::new(), Vec::new());
+        committed.write_private(&mut private).unwrap();
+        committed.write_stored(&mut stored).unwrap();
+        let public = committed.commitment.clone();
+        let load = |model: &Model, private: &[u8], stored: &[u8]| {
+            ZkCommittedModel::<F>::load_stored::<E>(
+                model,
+                public.clone(),
+                &mut &private[..],
+                &mut &stored[..],
+            )
+        };
+        let mut loaded = load(&model, &private, &stored).unwrap();
+        assert_eq!(loaded.revealed(), committed.revealed());
+        let (output, proof) = prove_zk::<F, E, _>(&model, &mut loaded, &input, &mut rng).unwrap();
+        assert_eq!(loaded.revealed(), 2 * committed.revealed());
+        let x: Vec<i64> = input.iter().copied().collect();
+        let y: Vec<i64> = output.iter().copied().collect();
+        let checked = crate::network::CheckedZkCommitment::assume_checked(&model, &public);
+        verify_zk(&model, &checked, &x, &y, &proof).unwrap();
+        // Other weights, or a changed mask entry: the sampled codeword entries disagree.
+        let mut other = model.clone();
+        if let crate::model::Layer::Dense(d) = &mut other.layers[0] {
+            d.weights[0] = if d.weights[0] == 1 { 2 } else { 1 };
+        }
+        assert!(matches!(
+            load(&other, &private, &stored),
+            Err(NetworkError::CommitmentMismatch)
+        ));
+        let mut mask = private.clone();
+        let at = mask.len() - 8;
+        mask[at] ^= 1;
+        assert!(matches!(
+            load(&model, &mask, &stored),
+            Err(NetworkError::CommitmentMismatch)
+        ));
+        // Another commitment's codeword (same weights, fresh randomness).
+        let again = commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+        let mut foreign = Vec::new();
+        again.write_stored(&mut foreign).unwrap();
+        assert!(matches!(
+            load(&model, &private, &foreign),
+            Err(NetworkError::CommitmentMismatch)
+        ));
+        // Truncated (in the header or the codeword), or not a codeword file.
+        for n in [0, 20, stored.len() / 2, stored.len() - 1] {
+            assert!(
+                matches!(
+                    load(&model, &private, &stored[..n]),
+                    Err(NetworkError::ProverData(_))
+                ),
+                "{n}"
+            );
+        }
+        let mut magic = stored.clone();
+        magic[0] ^= 1;
+        assert!(matches!(
+            load(&model, &private, &magic),
+            Err(NetworkError::ProverData(_))
+        ));
+        // A leaf digest changed: the digests no longer lead to the root.
+        let mut digest = stored.clone();
+        let at = digest.len() - 3;
+        digest[at] ^= 1;
+        assert!(matches!(
+            load(&model, &private, &digest),
             Err(NetworkError::ProverData(_))
         ));
     }

@@ -86,6 +86,16 @@ pub struct ZkProverData<F> {
     cap: u64,
 }
 
+impl<F: BaseField + FftField> ZkProverData<F> {
+    /// Writes the committed polynomials' codewords and the commitment tree's leaf digests
+    /// ([`basefold::ProverData::write_stored`]), which [`rebuild_stored`] reads back instead of
+    /// encoding and hashing. Not secret beyond the tables' own secrecy: the codeword encodes
+    /// the masked tables — keep it as private as the prover file.
+    pub fn write_stored(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.inner.write_stored(w)
+    }
+}
+
 impl<F: BaseField> ZkProverData<F> {
     /// `m̃_poly(point_{<ℓ})`: table `poly`'s mask at (the first `ℓ` coordinates of) `point`, the
     /// scalar by which a claim at `(point, β)` masks the table's value
@@ -213,6 +223,10 @@ pub enum ZkError {
         /// `ℓ`.
         mask_vars: usize,
     },
+    /// A stored codeword ([`rebuild_stored`]) that cannot be read or does not match the
+    /// commitment.
+    #[error(transparent)]
+    Stored(basefold::StoredError),
     /// The opening would reveal more mask functionals than the commitment's budget.
     #[error("the commitment's budget is spent: {revealed} of {budget} mask functionals revealed, and this opening needs {needed}; commit again")]
     Budget {
@@ -397,6 +411,69 @@ fn setup_vars<F>(params: &Params, tables: &[Vec<F>], mask_vars: usize) -> Result
 }
 
 /// Commits to the tables with the given masks (`2^mask_vars` entries each, one per table).
+/// The committed polynomials `f̂_i = (f_i, f_i + m_i)` over `n + 1` variables: each table
+/// padded to `2^n` entries, then the table plus its mask (repeated over the high variables).
+fn masked_tables<F: BaseField>(
+    params: &Params,
+    tables: Vec<Vec<F>>,
+    masks: &[Vec<F>],
+    mask_vars: usize,
+) -> Result<Vec<Vec<F>>, ZkError> {
+    let n = setup_vars(params, &tables, mask_vars)?;
+    let low = (1usize << mask_vars) - 1;
+    Ok(tables
+        .into_iter()
+        .zip(masks)
+        .map(|(mut table, m)| {
+            table.resize(1 << n, F::ZERO);
+            let top: Vec<F> = collect_indexed(1 << n, |x| table[x] + m[x & low]);
+            table.extend(top);
+            table
+        })
+        .collect())
+}
+
+/// [`rebuild`] from a stored codeword ([`ZkProverData::write_stored`]) instead of a new
+/// encoding: the committed polynomials are recomputed from the tables and the masks (no
+/// transform), and the stored codewords and leaf digests are read and checked against
+/// `expected` as [`basefold::ProverData::read_stored`] does (the digests lead to its root;
+/// `samples` random leaves and codeword entries, drawn from `seed`, are recomputed). A stored
+/// codeword that does not match is `ZkError::Stored`.
+#[allow(clippy::too_many_arguments)]
+pub fn rebuild_stored<F: BaseField + FftField>(
+    params: &Params,
+    tables: Vec<Vec<F>>,
+    masks: Vec<Vec<F>>,
+    revealed: u64,
+    expected: &ZkCommitment,
+    stored: &mut impl std::io::Read,
+    samples: usize,
+    seed: u64,
+) -> Result<ZkProverData<F>, ZkError> {
+    let mask_vars = expected.mask_vars as usize;
+    if masks.len() != tables.len()
+        || mask_vars >= usize::BITS as usize
+        || masks.iter().any(|m| m.len() != 1 << mask_vars)
+    {
+        return Err(ZkError::MaskShape {
+            masks: tables.len(),
+            mask_vars,
+            got: masks.len(),
+            lengths: masks.iter().map(Vec::len).collect(),
+        });
+    }
+    let fhats = masked_tables(params, tables, &masks, mask_vars)?;
+    let inner = ProverData::read_stored(params, &expected.inner, fhats, stored, samples, seed)
+        .map_err(ZkError::Stored)?;
+    Ok(ZkProverData {
+        inner,
+        masks,
+        mask_vars,
+        revealed,
+        cap: u64::MAX,
+    })
+}
+
 fn commit_masked<F: BaseField + FftField>(
     params: &Params,
     tables: Vec<Vec<F>>,
@@ -404,18 +481,7 @@ fn commit_masked<F: BaseField + FftField>(
     mask_vars: usize,
     revealed: u64,
 ) -> Result<(ZkCommitment, ZkProverData<F>), ZkError> {
-    let n = setup_vars(params, &tables, mask_vars)?;
-    let low = (1usize << mask_vars) - 1;
-    let fhats: Vec<Vec<F>> = tables
-        .into_iter()
-        .zip(&masks)
-        .map(|(mut table, m)| {
-            table.resize(1 << n, F::ZERO);
-            let top: Vec<F> = collect_indexed(1 << n, |x| table[x] + m[x & low]);
-            table.extend(top);
-            table
-        })
-        .collect();
+    let fhats = masked_tables(params, tables, &masks, mask_vars)?;
     let (inner, data) = basefold::commit(params, fhats)?;
     Ok((
         ZkCommitment {

@@ -3922,3 +3922,74 @@ fn npy_outputs_round_trip_for_one_input_and_a_batch() {
         ],
     );
 }
+
+/// `commit --codeword` writes the hiding commitment's codeword; `prove --codeword` reads it
+/// instead of encoding the table again, and its proof verifies and spends the same budget; a
+/// codeword of another commitment or a damaged one is refused by name; `--codeword` with
+/// `--transparent` is a usage error.
+#[test]
+fn zk_prove_with_a_stored_codeword() {
+    let dir = workdir("zk-codeword");
+    write(&dir, "m.json", tiny(0).to_json());
+    write(&dir, "x.json", input_json(0));
+    let commit = [
+        "commit",
+        "m.json",
+        "-o",
+        "zc.bin",
+        "--prover-data",
+        "zk.prv",
+        "--architecture",
+        "a.json",
+        "--codeword",
+        "zk.cw",
+    ];
+    let stdout = ok(zkcnn(&dir, &commit));
+    assert!(stdout.contains("wrote the codeword to zk.cw"), "{stdout}");
+    let before = revealed(&dir, "zk.prv");
+    let stdout = ok(run(&dir, &with(&PROVE_ZK, &[], &["--codeword", "zk.cw"])));
+    assert!(stdout.contains("in zero knowledge"), "{stdout}");
+    assert!(revealed(&dir, "zk.prv") > before);
+    ok(zkcnn(&dir, &VERIFY_ZK));
+    // A proof without the codeword spends as much.
+    let spent = revealed(&dir, "zk.prv") - before;
+    ok(zkcnn(&dir, &PROVE_ZK));
+    assert_eq!(revealed(&dir, "zk.prv") - before, 2 * spent);
+    // Another commitment's codeword (the same weights, fresh randomness).
+    ok(run(
+        &dir,
+        &with(
+            &commit,
+            &[
+                ("zc.bin", "zc2.bin"),
+                ("zk.prv", "zk2.prv"),
+                ("zk.cw", "zk2.cw"),
+            ],
+            &[],
+        ),
+    ));
+    fails(
+        run(&dir, &with(&PROVE_ZK, &[], &["--codeword", "zk2.cw"])),
+        &["does not match"],
+    );
+    // Damaged: truncated, or not a codeword file.
+    let cw = std::fs::read(dir.join("zk.cw")).unwrap();
+    write(&dir, "cut.cw", &cw[..cw.len() / 2]);
+    fails(
+        run(&dir, &with(&PROVE_ZK, &[], &["--codeword", "cut.cw"])),
+        &["invalid codeword file 'cut.cw'", "truncated"],
+    );
+    write(&dir, "junk.cw", [b'x'; 300]);
+    fails(
+        run(&dir, &with(&PROVE_ZK, &[], &["--codeword", "junk.cw"])),
+        &[
+            "invalid codeword file 'junk.cw'",
+            "not a zkcnn codeword file",
+        ],
+    );
+    let out = run(
+        &dir,
+        &with(&PROVE_ZK, &[], &["--transparent", "--codeword", "zk.cw"]),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
