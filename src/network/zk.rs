@@ -119,7 +119,7 @@ pub const PRIVATE_MAGIC: &[u8; 8] = b"ZKCNNZKP";
 pub const PRIVATE_VERSION: u16 = 2;
 /// The private file's header: magic, version, field, architecture digest, root, the
 /// committed polynomial's and the mask's variables, the revealed count.
-const PRIVATE_HEADER: usize = 8 + 2 + 1 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4 + 4 + 8;
+const PRIVATE_HEADER: usize = HEADER + 4 + 8;
 
 impl<F: Field> ZkCommittedModel<F> {
     /// Mask functionals revealed so far by the proofs made with this commitment (what
@@ -190,12 +190,8 @@ impl<F: BaseField + FftField> ZkCommittedModel<F> {
     /// The codeword encodes the masked tables: keep it as secret as the private prover file.
     /// It does not change after a proof (the private file does).
     pub fn write_stored(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        w.write_all(CODEWORD_MAGIC)?;
-        w.write_all(&CODEWORD_VERSION.to_le_bytes())?;
-        w.write_all(&[super::proof::field_id::<F>()])?;
-        w.write_all(blake3::hash(self.architecture.as_bytes()).as_bytes())?;
-        w.write_all(&self.commitment.inner.root)?;
-        w.write_all(&self.commitment.inner.num_vars.to_le_bytes())?;
+        let (magic, version) = (CODEWORD_MAGIC, CODEWORD_VERSION);
+        write_header::<F>(w, magic, version, &self.architecture, &self.commitment)?;
         self.data.write_stored(w)
     }
 
@@ -284,6 +280,81 @@ pub const CODEWORD_FILE: &str = "the codeword file: ";
 /// The codeword file's format version.
 pub const CODEWORD_VERSION: u16 = 1;
 
+/// The header the prover's files share: magic (8 bytes), version (2, little-endian), the field
+/// (1, as a proof's), blake3 of the architecture JSON (32), the commitment's root and its
+/// polynomial's variables (4, little-endian).
+const HEADER: usize = 8 + 2 + 1 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4;
+
+/// Writes the [`HEADER`] of a prover file for `commitment`.
+fn write_header<F: PrimeField>(
+    w: &mut impl std::io::Write,
+    magic: &[u8; 8],
+    version: u16,
+    architecture: &str,
+    commitment: &ZkCommitment,
+) -> std::io::Result<()> {
+    w.write_all(magic)?;
+    w.write_all(&version.to_le_bytes())?;
+    w.write_all(&[super::proof::field_id::<F>()])?;
+    w.write_all(blake3::hash(architecture.as_bytes()).as_bytes())?;
+    w.write_all(&commitment.inner.root)?;
+    w.write_all(&commitment.inner.num_vars.to_le_bytes())
+}
+
+/// Which part of a prover file's [`HEADER`] disagrees, checked in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HeaderError {
+    Magic,
+    Version,
+    Field,
+    Architecture,
+    Commitment,
+}
+
+impl HeaderError {
+    fn what(self) -> &'static str {
+        match self {
+            HeaderError::Magic => "bad magic bytes",
+            HeaderError::Version => "another format version",
+            HeaderError::Field => "it is over another field",
+            HeaderError::Architecture => "it is for another architecture",
+            HeaderError::Commitment => "it is for another commitment",
+        }
+    }
+}
+
+/// Checks a prover file's [`HEADER`] against the kind (`magic`, `version`), the field, `model`'s
+/// architecture and `public`.
+fn check_header<F: PrimeField>(
+    head: &[u8],
+    magic: &[u8; 8],
+    version: u16,
+    model: &Model,
+    public: &ZkCommitment,
+) -> Result<(), HeaderError> {
+    let arch = blake3::hash(model.architecture_json().as_bytes());
+    let digest = crate::pcs::merkle::DIGEST_BYTES;
+    let at = |from: usize, len: usize| head.get(from..from + len);
+    if at(0, 8) != Some(&magic[..]) {
+        return Err(HeaderError::Magic);
+    }
+    if at(8, 2) != Some(&version.to_le_bytes()[..]) {
+        return Err(HeaderError::Version);
+    }
+    if at(10, 1) != Some(&[super::proof::field_id::<F>()][..]) {
+        return Err(HeaderError::Field);
+    }
+    if at(11, 32) != Some(arch.as_bytes()) {
+        return Err(HeaderError::Architecture);
+    }
+    if at(43, digest) != Some(&public.inner.root[..])
+        || at(43 + digest, 4) != Some(&public.inner.num_vars.to_le_bytes()[..])
+    {
+        return Err(HeaderError::Commitment);
+    }
+    Ok(())
+}
+
 /// Reads and checks a codeword file's header ([`ZkCommittedModel::write_stored`]) against
 /// `model` and `public`.
 fn read_codeword_header<F: PrimeField>(
@@ -292,32 +363,17 @@ fn read_codeword_header<F: PrimeField>(
     public: &ZkCommitment,
 ) -> Result<(), NetworkError> {
     let bad = |what: &str| NetworkError::ProverData(format!("{CODEWORD_FILE}{what}"));
-    let mut head = [0u8; 8 + 2 + 1 + 32 + crate::pcs::merkle::DIGEST_BYTES + 4];
+    let mut head = [0u8; HEADER];
     r.read_exact(&mut head).map_err(|e| match e.kind() {
         std::io::ErrorKind::UnexpectedEof => bad("truncated inside its header"),
         _ => bad(&format!("reading its header: {e}")),
     })?;
-    let (magic, rest) = head.split_at(8);
-    let (version, rest) = rest.split_at(2);
-    let (field, rest) = rest.split_at(1);
-    let (arch, rest) = rest.split_at(32);
-    let (root, vars) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
-    if magic != CODEWORD_MAGIC {
-        return Err(bad("not a zkcnn codeword file (bad magic bytes)"));
+    match check_header::<F>(&head, CODEWORD_MAGIC, CODEWORD_VERSION, model, public) {
+        Ok(()) => Ok(()),
+        Err(HeaderError::Magic) => Err(bad("not a zkcnn codeword file (bad magic bytes)")),
+        Err(HeaderError::Commitment) => Err(NetworkError::CommitmentMismatch),
+        Err(e) => Err(bad(e.what())),
     }
-    if version != CODEWORD_VERSION.to_le_bytes() {
-        return Err(bad("another format version"));
-    }
-    if field != [super::proof::field_id::<F>()] {
-        return Err(bad("it is for another field"));
-    }
-    if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
-        return Err(bad("it is for another architecture"));
-    }
-    if root != public.inner.root || vars != public.inner.num_vars.to_le_bytes() {
-        return Err(NetworkError::CommitmentMismatch);
-    }
-    Ok(())
 }
 
 /// The Basefold parameters of zero-knowledge network proofs for a committed polynomial of
@@ -1414,12 +1470,7 @@ fn write_private_file<F: BaseField>(
     commitment: &ZkCommitment,
     data: &ZkProverData<F>,
 ) -> std::io::Result<()> {
-    w.write_all(magic)?;
-    w.write_all(&PRIVATE_VERSION.to_le_bytes())?;
-    w.write_all(&[super::proof::field_id::<F>()])?;
-    w.write_all(blake3::hash(architecture.as_bytes()).as_bytes())?;
-    w.write_all(&commitment.inner.root)?;
-    w.write_all(&commitment.inner.num_vars.to_le_bytes())?;
+    write_header::<F>(w, magic, PRIVATE_VERSION, architecture, commitment)?;
     w.write_all(&commitment.mask_vars.to_le_bytes())?;
     w.write_all(&data.revealed().to_le_bytes())?;
     // One mask per committed column, in column order.
@@ -1451,38 +1502,23 @@ fn read_private_file<F: BaseField>(
     };
     let mut head = [0u8; PRIVATE_HEADER];
     r.read_exact(&mut head).map_err(io)?;
-    let (magic, rest) = head.split_at(8);
-    let (version, rest) = rest.split_at(2);
-    let (field, rest) = rest.split_at(1);
-    let (arch, rest) = rest.split_at(32);
-    let (root, rest) = rest.split_at(crate::pcs::merkle::DIGEST_BYTES);
-    let (vars, rest) = rest.split_at(4);
+    let (common, rest) = head.split_at(HEADER);
     let (mask_vars, revealed) = rest.split_at(4);
-    if magic != expected_magic {
-        return Err(bad(
-            "not a zkcnn zero-knowledge prover file of this kind (bad magic bytes)",
-        ));
-    }
-    if version == 1u16.to_le_bytes() {
-        return Err(bad(
-            "format version 1: made by an earlier zkcnn whose zero-knowledge commitments \
-             leaked small segments across proofs (spec/zk.md); commit again",
-        ));
-    }
-    if version != PRIVATE_VERSION.to_le_bytes() {
-        return Err(bad("another format version"));
-    }
-    if field != [super::proof::field_id::<F>()] {
-        return Err(bad("it is over another field"));
-    }
-    if arch != blake3::hash(model.architecture_json().as_bytes()).as_bytes() {
-        return Err(bad("it is for another architecture"));
-    }
-    if root != public.inner.root
-        || vars != public.inner.num_vars.to_le_bytes()
-        || mask_vars != public.mask_vars.to_le_bytes()
-    {
-        return Err(bad("it is for another commitment"));
+    match check_header::<F>(common, expected_magic, PRIVATE_VERSION, model, public) {
+        Ok(()) if mask_vars == public.mask_vars.to_le_bytes() => {}
+        Ok(()) | Err(HeaderError::Commitment) => return Err(bad("it is for another commitment")),
+        Err(HeaderError::Magic) => {
+            return Err(bad(
+                "not a zkcnn zero-knowledge prover file of this kind (bad magic bytes)",
+            ))
+        }
+        Err(HeaderError::Version) if common[8..10] == 1u16.to_le_bytes() => {
+            return Err(bad(
+                "format version 1: made by an earlier zkcnn whose zero-knowledge commitments \
+                 leaked small segments across proofs (spec/zk.md); commit again",
+            ))
+        }
+        Err(e) => return Err(bad(e.what())),
     }
     let mut count = [0u8; 8];
     count.copy_from_slice(revealed);

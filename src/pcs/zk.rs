@@ -376,18 +376,7 @@ pub fn rebuild<F: BaseField + FftField>(
     revealed: u64,
     expected: &ZkCommitment,
 ) -> Result<ZkProverData<F>, ZkError> {
-    let mask_vars = expected.mask_vars as usize;
-    if masks.len() != tables.len()
-        || mask_vars >= usize::BITS as usize
-        || masks.iter().any(|m| m.len() != 1 << mask_vars)
-    {
-        return Err(ZkError::MaskShape {
-            masks: tables.len(),
-            mask_vars,
-            got: masks.len(),
-            lengths: masks.iter().map(Vec::len).collect(),
-        });
-    }
+    let mask_vars = mask_shape(&tables, &masks, expected)?;
     let (commitment, data) = commit_masked(params, tables, masks, mask_vars, revealed)?;
     if commitment != *expected {
         return Err(ZkError::Mismatch);
@@ -433,6 +422,27 @@ fn masked_tables<F: BaseField>(
         .collect())
 }
 
+/// `ℓ`, the masks' variables of `expected`, once `masks` are one per table of `2^ℓ` entries.
+fn mask_shape<F>(
+    tables: &[Vec<F>],
+    masks: &[Vec<F>],
+    expected: &ZkCommitment,
+) -> Result<usize, ZkError> {
+    let mask_vars = expected.mask_vars as usize;
+    if masks.len() != tables.len()
+        || mask_vars >= usize::BITS as usize
+        || masks.iter().any(|m| m.len() != 1 << mask_vars)
+    {
+        return Err(ZkError::MaskShape {
+            masks: tables.len(),
+            mask_vars,
+            got: masks.len(),
+            lengths: masks.iter().map(Vec::len).collect(),
+        });
+    }
+    Ok(mask_vars)
+}
+
 /// [`rebuild`] from a stored codeword ([`ZkProverData::write_stored`]) instead of a new
 /// encoding: the committed polynomials are recomputed from the tables and the masks (no
 /// transform), and the stored codewords and leaf digests are read and checked against
@@ -450,18 +460,7 @@ pub fn rebuild_stored<F: BaseField + FftField>(
     samples: usize,
     seed: u64,
 ) -> Result<ZkProverData<F>, ZkError> {
-    let mask_vars = expected.mask_vars as usize;
-    if masks.len() != tables.len()
-        || mask_vars >= usize::BITS as usize
-        || masks.iter().any(|m| m.len() != 1 << mask_vars)
-    {
-        return Err(ZkError::MaskShape {
-            masks: tables.len(),
-            mask_vars,
-            got: masks.len(),
-            lengths: masks.iter().map(Vec::len).collect(),
-        });
-    }
+    let mask_vars = mask_shape(&tables, &masks, expected)?;
     let fhats = masked_tables(params, tables, &masks, mask_vars)?;
     let inner = ProverData::read_stored(params, &expected.inner, fhats, stored, samples, seed)
         .map_err(ZkError::Stored)?;
