@@ -244,7 +244,7 @@ pub enum ModelError {
         shift: u32,
     },
     /// An average pool's divisor is 0 or above [`super::ir::MAX_DIVISOR`], or its exact
-    /// division needs more than 62 bits ([`AvgPool2d::division`]).
+    /// division needs more than 62 bits ([`super::ir::AvgPool2d::division`]).
     #[error("layer {layer} ({kind}): divisor {divisor} with shift {shift}: the divisor must be in 1..={max} and the shift at most 40 for an exact division", max = super::ir::MAX_DIVISOR)]
     Divisor {
         /// Layer index.
