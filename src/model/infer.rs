@@ -496,7 +496,7 @@ impl<'a> Engine<'a> {
             }) => Computed::Output(pool(prev, out_shape, *size, *stride, *padding, i64::max)),
             Layer::AvgPool2d(a) => {
                 let sums = pool(prev, out_shape, a.size, a.stride, 0, |x, y| x + y);
-                let Some(d) = a.division(a.window_bound(self.amax)) else {
+                let Some(d) = a.division(self.amax) else {
                     unreachable!("validated: the model's divisions are in range")
                 };
                 Computed::Accumulator {

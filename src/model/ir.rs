@@ -382,15 +382,15 @@ impl AvgPool2d {
             .saturating_mul(amax.unsigned_abs())
     }
 
-    /// The requantization computing this pool's output from its window sum `S` for every
-    /// `|S| ≤ bound`: `(1, 0, shift)` for `divisor = 1`. For `d > 1`, with `D = d·2^shift`,
+    /// The requantization computing this pool's output from its window sum `S` for inputs in
+    /// `[−amax, amax]`, so every `|S| ≤ bound` ([`Self::window_bound`]): `(1, 0, shift)` for `divisor = 1`. For `d > 1`, with `D = d·2^shift`,
     /// `h = ⌊D/2⌋`, `K = ⌈bound/D⌉` (so that `N = S + h + K·D ≥ 0`), `N_max = bound + h + K·D`,
     /// `t` the least with `2^t > N_max·D`, `m = ⌈2^t/D⌉`: then `⌊N·m/2^t⌋ = ⌊N/D⌋` for every
     /// `0 ≤ N ≤ N_max` (`m·D − 2^t < D` makes the error `N·(m·D − 2^t)/(D·2^t) < 1/D`, below the
     /// gap from `N/D` to the next integer), so the output `⌊N/D⌋ − K` is `round_shift(m·S + c,
     /// t)` with `c = m·(h + K·D) − K·2^t − 2^{t−1}` (`spec/pooling.md`, "Exact division"). `None`
     /// when `d` is 0 or above [`MAX_DIVISOR`], or `t` would exceed 62.
-    pub fn division(&self, bound: u64) -> Option<Division> {
+    pub fn division(&self, amax: i64) -> Option<Division> {
         if self.divisor == 1 {
             return Some(Division {
                 multiplier: 1,
@@ -402,7 +402,7 @@ impl AvgPool2d {
             return None;
         }
         let d = (self.divisor as u128) << self.shift;
-        let bound = bound as u128;
+        let bound = self.window_bound(amax) as u128;
         let (h, k) = (d / 2, bound.div_ceil(d));
         let n_max = bound + h + k * d;
         let t = 128 - n_max.checked_mul(d)?.leading_zeros();
@@ -711,7 +711,7 @@ mod tests {
                 input: None,
             };
             let bound = pool.window_bound(max_abs(bits));
-            let d = pool.division(bound).unwrap();
+            let d = pool.division(max_abs(bits)).unwrap();
             assert!(d.multiplier >= 1 && d.shift <= 62);
             let big = (divisor as i64) << shift;
             for sum in -(bound as i64)..=bound as i64 {
@@ -728,7 +728,7 @@ mod tests {
             input: None,
         };
         assert_eq!(
-            plain.division(508),
+            plain.division(127),
             Some(Division {
                 multiplier: 1,
                 offset: 0,
@@ -741,7 +741,7 @@ mod tests {
                     divisor,
                     ..plain.clone()
                 }
-                .division(508),
+                .division(127),
                 None
             );
         }

@@ -549,14 +549,12 @@ impl Model {
                     at.check_shift(a.shift)?;
                     let out = pool_shape(at, a.size, a.stride, incoming)?;
                     let fan_in = (a.size as u128).saturating_mul(a.size as u128);
-                    let d = a
-                        .division(a.window_bound(ctx.amax))
-                        .ok_or(ModelError::Divisor {
-                            layer: at.layer,
-                            kind: at.kind,
-                            divisor: a.divisor,
-                            shift: a.shift,
-                        })?;
+                    let d = a.division(ctx.amax).ok_or(ModelError::Divisor {
+                        layer: at.layer,
+                        kind: at.kind,
+                        divisor: a.divisor,
+                        shift: a.shift,
+                    })?;
                     // `|m·S + c| ≤ m·size²·amax + |c|`.
                     at.check_accumulator(fan_in, d.multiplier, ctx.amax, d.offset.abs())?;
                     out

@@ -790,7 +790,7 @@ impl Plan {
                         groups: 1,
                     };
                     let amax = crate::model::validate::max_abs(bits);
-                    let Some(d) = a.division(a.window_bound(amax)) else {
+                    let Some(d) = a.division(amax) else {
                         unreachable!("validated: the model's divisions are in range")
                     };
                     let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
@@ -1162,7 +1162,7 @@ fn overflow_bits(model: &Model, l: usize, shift: u32) -> Result<u32, NetworkErro
             .saturating_mul(wmax * amax)
             .saturating_add(bias),
         Some(Layer::AvgPool2d(p)) => {
-            let d = p.division(p.window_bound(amax as i64));
+            let d = p.division(amax as i64);
             let (m, c) = d.map_or((1, 0), |d| (d.multiplier, d.offset));
             (p.window_bound(amax as i64) as u128)
                 .saturating_mul(m.unsigned_abs() as u128)

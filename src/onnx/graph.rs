@@ -76,6 +76,24 @@ pub(crate) enum FloatLayer {
     Activation(FloatFunction),
 }
 
+impl FloatLayer {
+    /// A depthwise 1×1 convolution: channel `c` times `weights[c]` plus `bias[c]` (a
+    /// per-channel affine map; one channel per weight).
+    pub(crate) fn depthwise_1x1(weights: Vec<f32>, bias: Vec<f32>) -> Self {
+        let c = weights.len();
+        FloatLayer::Conv {
+            in_channels: c,
+            out_channels: c,
+            kernel: [1, 1],
+            stride: 1,
+            padding: 0,
+            groups: c,
+            weights,
+            bias,
+        }
+    }
+}
+
 /// An element-wise function with real parameters (ONNX's definitions); quantized into a
 /// [`crate::model::activation::Function`].
 #[derive(Clone, Debug, PartialEq)]
@@ -2157,16 +2175,7 @@ impl<'a> Builder<'a> {
         }
         match *x.shape.as_slice() {
             [c, h, w] if x.layout == Layout::Ir => {
-                let layer = FloatLayer::Conv {
-                    in_channels: c,
-                    out_channels: c,
-                    kernel: [1, 1],
-                    stride: 1,
-                    padding: 0,
-                    groups: c,
-                    weights: scale.to_vec(),
-                    bias: shift.to_vec(),
-                };
+                let layer = FloatLayer::depthwise_1x1(scale.to_vec(), shift.to_vec());
                 self.push(ctx, node, layer, vec![c, h, w])
             }
             _ => Err(ctx.unsupported(format!(

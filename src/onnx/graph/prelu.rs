@@ -60,16 +60,7 @@ impl<'a> Builder<'a> {
         }
         // (Every float constant is finite: `tensor::convert` checks it.)
         let shape = vec![c, h, w];
-        let depthwise = |weights: Vec<f32>| FloatLayer::Conv {
-            in_channels: c,
-            out_channels: c,
-            kernel: [1, 1],
-            stride: 1,
-            padding: 0,
-            groups: c,
-            weights,
-            bias: vec![0.0; c],
-        };
+        let depthwise = |weights: Vec<f32>| FloatLayer::depthwise_1x1(weights, vec![0.0; c]);
         // `act_input` recorded `x`; each layer's reads are set here.
         self.reads.clear();
         let t = x.tensor();
