@@ -13,6 +13,12 @@
 use super::dense::{self, MatVec, MatVecNames};
 use super::{ceil_log2, get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField, MulAcc};
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::{Plan, Source};
+use crate::network::prover::Ctx as ProverCtx;
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{placed, ZkStepProver, ZkStepVerifier};
+use crate::network::{NetworkError, VerifyError};
 use crate::poly::{eq_table, Mle};
 use crate::sumcheck::zk::{Mask, MaskedProof};
 use crate::transcript::TranscriptExt;
@@ -629,5 +635,132 @@ mod zk_tests {
             flatten_witnesses::<Goldilocks, GoldilocksExt2>(30, shape);
             flatten_witnesses::<Bn254Fr, Bn254Fr>(31, shape);
         }
+    }
+}
+
+/// The flatten layer of a network: `v[(c·h + y)·w + x] = X[c][y][x]` (a re-indexing; see the
+/// module's documentation). Transparent: each claim a reader left on the output becomes one on
+/// the input ([`prove_batched`]). Zero knowledge: the output is a committed copy, checked at a
+/// fresh point ([`prove_zk`]); a flatten of the network's input is the input itself, laid out
+/// flat, with nothing to prove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flatten;
+
+/// Whether layer `l`'s flatten is the network's input itself (a zero-knowledge plan lays a
+/// flattened input out flat).
+fn is_input(plan: &Plan, l: usize) -> bool {
+    plan.sources.get(l + 1) == Some(&Source::Input)
+}
+
+impl NetworkOp for Flatten {
+    const KIND: &'static str = "layers: flatten";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let t = w.padded_output();
+        // A zero-knowledge plan commits a flatten's output as a copy.
+        if let Source::Committed(terms) = &w.plan.sources[w.l + 1] {
+            if let [(seg, 1)] = terms.as_slice() {
+                w.set(*seg, &t);
+            }
+        }
+        Witnessed::Output(t)
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        if is_input(m.plan, m.l) {
+            return Ok(Vec::new());
+        }
+        if m.public(m.tin()) {
+            return Err(m.unsupported("flattening the public input"));
+        }
+        Ok(vec![zk_mask_len(&m.plan.dims[m.tin()])])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) {
+        let plan = cx.plan;
+        let tin = plan.input(l);
+        for (r, v) in std::mem::take(&mut cx.pending[l + 1]) {
+            let (proof, rho, xv) = prove_batched(
+                &plan.dims[tin],
+                plan.batch_vars,
+                &cx.tensors[tin],
+                &r,
+                v,
+                cx.t,
+            );
+            cx.products.push(proof);
+            cx.claim_tensor(tin, &rho, xv);
+        }
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let plan = cx.plan;
+        let tin = plan.input(l);
+        let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
+        let claims = cx
+            .pending
+            .get_mut(l + 1)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for (r, v) in claims {
+            let proof = cx.product()?;
+            let (rho, xv) = verify_batched(dims_in, plan.batch_vars, &r, v, proof, cx.t)
+                .map_err(|e| cx.err(e))?;
+            cx.claim_tensor(tin, &rho, xv)?;
+        }
+        Ok(())
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let plan = &cx.zp.plan;
+        if is_input(plan, cx.l) {
+            return Ok(());
+        }
+        let Some(Source::Committed(copy)) = plan.sources.get(cx.l + 1) else {
+            unreachable!("a zero-knowledge plan commits a flatten's output")
+        };
+        let tables = vec![cx.x_table.clone(), placed(cx.zp.parts().1, copy)];
+        let (fresh, off) = cx.fresh(0);
+        let (proof, deferred) = prove_zk(
+            &plan.dims[cx.tin],
+            &cx.tensors[cx.tin],
+            &cx.tensors[cx.l + 1],
+            fresh,
+            &cx.masks(&tables),
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let plan = &cx.zp.plan;
+        if is_input(plan, cx.l) {
+            return Ok(());
+        }
+        let Some(Source::Committed(copy)) = plan.sources.get(cx.l + 1) else {
+            return Err(VerifyError::AdviceShape);
+        };
+        let dims_in = plan.dims.get(cx.tin).ok_or(VerifyError::AdviceShape)?;
+        let tables = vec![cx.x_table.clone(), placed(cx.zp.parts().1, copy)];
+        let proof = cx.next()?;
+        let claims = verify_zk::<F, E>(dims_in, proof, cx.t).map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)
     }
 }

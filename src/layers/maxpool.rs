@@ -27,8 +27,14 @@
 //! zero-check over advice combinations.
 
 use super::conv::ConvShape;
-use super::{prove_product, verify_product, LayerError, ProductProof};
+use super::{prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField, MulAcc};
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::{Operand, Source, View};
+use crate::network::prover::{sub_grid, Ctx as ProverCtx};
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{ZkStepProver, ZkStepVerifier};
+use crate::network::{NetworkError, VerifyError};
 use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
 use crate::transcript::TranscriptExt;
 use merlin::Transcript;
@@ -856,5 +862,155 @@ mod zk_tests {
             views_witnesses::<Goldilocks, GoldilocksExt2>(30, &shape);
             views_witnesses::<Bn254Fr, Bn254Fr>(31, &shape);
         }
+    }
+}
+
+/// A 2×2 stride-2 max-pool of a network (`spec/pooling.md`): three two-way maxima over the
+/// input's sub-grids `a, b, c, d` (`x[2y + dy][2x + dx]`), `m1 = max(a, b)`, `m2 = max(c, d)`,
+/// `out = max(m1, m2)`, each `z = max(u, v)` proven by the zero-check `(z − u)·(z − v) = 0`
+/// and the range check of `z − u`, `z − v` (the plan's range columns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaxPool2x2 {
+    /// Advice segments of `m1`, `m2`, `out`.
+    pub segs: [usize; 3],
+}
+
+impl MaxPool2x2 {
+    /// The three maxima `(z, u, v)` as the plan's operands: the segments and the input's
+    /// sub-grids.
+    fn maxima(&self, tin: usize) -> [(Operand, Operand, Operand); 3] {
+        let v = |dy, dx| {
+            Operand::View(View {
+                tensor: tin,
+                offset: Some((dy, dx)),
+            })
+        };
+        let [m1, m2, out] = self.segs.map(Operand::Seg);
+        [
+            (m1, v(0, 0), v(0, 1)),
+            (m2, v(1, 0), v(1, 1)),
+            (out, m1, m2),
+        ]
+    }
+
+    /// The six differences `m1 − a, m1 − b, m2 − c, m2 − d, out − m1, out − m2` as base-field
+    /// tables (the zero-knowledge zero-check's).
+    fn differences<F: BaseField>(&self, d: &Dims, x: &[F], advice: &[Vec<F>]) -> Vec<Vec<F>> {
+        let view = |dy, dx| sub_grid(d, x, dy, dx);
+        let diff = |z: &[F], u: &[F]| -> Vec<F> { z.iter().zip(u).map(|(&a, &b)| a - b).collect() };
+        let [m1, m2, out] = self.segs.map(|s| &advice[s]);
+        vec![
+            diff(m1, &view(0, 0)),
+            diff(m1, &view(0, 1)),
+            diff(m2, &view(1, 0)),
+            diff(m2, &view(1, 1)),
+            diff(out, m1),
+            diff(out, m2),
+        ]
+    }
+}
+
+impl NetworkOp for MaxPool2x2 {
+    const KIND: &'static str = "layers: max-pool";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let tin = w.tin();
+        let (x, d) = (&w.ints[tin], &w.plan.dims[tin]);
+        let max = |a: Vec<i64>, b: Vec<i64>| -> Vec<i64> {
+            a.iter().zip(&b).map(|(&a, &b)| a.max(b)).collect()
+        };
+        let m1 = max(sub_grid(d, x, 0, 0), sub_grid(d, x, 0, 1));
+        let m2 = max(sub_grid(d, x, 1, 0), sub_grid(d, x, 1, 1));
+        let out = max(m1.clone(), m2.clone());
+        w.set(self.segs[0], &m1);
+        w.set(self.segs[1], &m2);
+        w.set(self.segs[2], &out);
+        Witnessed::Output(out)
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        // Its difference tables combine the maxima (advice) with sub-grids of the input in one
+        // placement: the input must be on the advice, not its own commitment. (The
+        // zero-knowledge plan gives a max-pool of the input the window protocol; this guards
+        // the sub-grid step.)
+        if m.plan.sources[m.tin()] == Source::Input {
+            return Err(m.unsupported("max-pooling the input (public or committed)"));
+        }
+        Ok(vec![super::zero_check::zk_mask_len(m.out_vars())])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) {
+        let vars = cx.plan.dims[l + 1].num_vars();
+        for (z, a, b) in self.maxima(cx.plan.input(l)) {
+            let zt = cx.operand_table(z);
+            let (at, bt) = (cx.operand_table(a), cx.operand_table(b));
+            let da: Vec<F> = zt.iter().zip(&at).map(|(&z, &a)| z - a).collect();
+            let db: Vec<F> = zt.iter().zip(&bt).map(|(&z, &b)| z - b).collect();
+            let rho = cx.zero_check(vars, da, db);
+            cx.eval_operand(z, &rho);
+            cx.eval_operand(a, &rho);
+            cx.eval_operand(b, &rho);
+        }
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let vars = cx.plan.dims.get(l + 1).map_or(0, |d| d.num_vars());
+        for (z, a, b) in self.maxima(cx.plan.input(l)) {
+            let (rho, da, db) = cx.zero_check(vars)?;
+            let zv = cx.eval_operand(z, &rho)?;
+            let av = cx.eval_operand(a, &rho)?;
+            let bv = cx.eval_operand(b, &rho)?;
+            if zv - av != da || zv - bv != db {
+                return Err(cx.err(LayerError::Relation {
+                    what: "max-pool differences",
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let (tables, pairs) = cx.zp.maxpool_tables::<E>(cx.l, &self.segs)?;
+        let d = &cx.zp.plan.dims[cx.tin];
+        let values = self.differences(d, &cx.tensors[cx.tin], cx.advice);
+        let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
+        let (fresh, off) = cx.fresh(0);
+        let (proof, deferred) = super::zero_check::prove_zk(
+            cx.out_vars,
+            &refs,
+            &pairs,
+            fresh,
+            &cx.masks(&tables),
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let (tables, pairs) = cx
+            .zp
+            .maxpool_tables::<E>(cx.l, &self.segs)
+            .map_err(VerifyError::Model)?;
+        let proof = cx.next()?;
+        let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
+            .map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)
     }
 }

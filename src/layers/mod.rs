@@ -37,6 +37,8 @@
 //! Verifier functions deny indexing, `unwrap`, `expect` and `panic!`: they never panic on
 //! proof data.
 
+pub mod activation;
+pub mod add;
 pub mod concat;
 pub mod conv;
 pub mod dense;

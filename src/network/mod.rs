@@ -28,11 +28,12 @@ pub mod batch;
 pub mod cheat;
 pub mod columns;
 pub mod commitment;
+pub(crate) mod op;
 pub mod plan;
 pub mod proof;
-mod prover;
+pub(crate) mod prover;
 pub mod shards;
-mod verifier;
+pub(crate) mod verifier;
 pub mod zk;
 pub mod zk_check;
 

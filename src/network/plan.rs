@@ -143,13 +143,8 @@ pub enum Step {
         /// `c` (0 for a power-of-two divisor), added on every entry, padding included.
         offset: i64,
     },
-    /// Residual sum then requantization.
-    Add {
-        /// The other tensor.
-        from: usize,
-        /// Requantization.
-        requant: Requant,
-    },
+    /// Residual sum then requantization ([`crate::layers::add::Add`]).
+    Add(crate::layers::add::Add),
     /// Element-wise product then requantization (`spec/mul.md`): `acc(x) = a(x)·b(x)`, or
     /// with `broadcast` `acc(x) = a(x)·b(x_c)`, `x_c` the channel (and batch) coordinates of
     /// `x`, the top variables above the rows' and columns'.
@@ -161,19 +156,12 @@ pub enum Step {
         /// Requantization.
         requant: Requant,
     },
-    /// ReLU of a tensor that is not a fresh requantization: `x = y − n`.
-    Relu {
-        /// Requantization with shift 0.
-        requant: Requant,
-    },
-    /// ReLU of a requantization's output: its `y`, nothing to prove.
-    FusedRelu,
-    /// 2×2 max-pooling by three two-way maxima: `m1 = max(a, b)`, `m2 = max(c, d)`,
-    /// `out = max(m1, m2)`.
-    MaxPool {
-        /// Segments of `m1`, `m2`, `out`.
-        segs: [usize; 3],
-    },
+    /// ReLU of a tensor that is not a fresh requantization ([`crate::layers::add::Relu`]).
+    Relu(crate::layers::add::Relu),
+    /// ReLU of a requantization's output ([`crate::layers::add::FusedRelu`]).
+    FusedRelu(crate::layers::add::FusedRelu),
+    /// 2×2 max-pooling by three two-way maxima ([`crate::layers::maxpool::MaxPool2x2`]).
+    MaxPool(crate::layers::maxpool::MaxPool2x2),
     /// Max-pooling of any window (`spec/pooling.md`, "Max pool (any window)"): a chain of
     /// two-way maxima over the window's extended views `V'_d` (offsets row-major),
     /// `m_1 = max(V'_0, V'_1)`, `m_i = max(m_{i−1}, V'_i)`, the last `m` the output (one
@@ -187,15 +175,11 @@ pub enum Step {
     },
     /// An element-wise activation `y = T_tag(x)` by lookup (`spec/activation.md`): `y` is
     /// committed, range-checked as `y + 2^{B−1} ∈ [0, 2^B)`, and the pair `(x, y)` looked up
-    /// in the plan's [`Lookup`] table as function `tag`.
-    Activation {
-        /// Segment of `y`.
-        y: usize,
-        /// The function's index in [`Lookup::functions`].
-        tag: usize,
-    },
-    /// Flatten (derived output).
-    Flatten,
+    /// in the plan's [`Lookup`] table as function `tag`
+    /// ([`crate::layers::activation::Activation`]).
+    Activation(crate::layers::activation::Activation),
+    /// Flatten ([`crate::layers::flatten::Flatten`]).
+    Flatten(crate::layers::flatten::Flatten),
     /// Channel concatenation ([`concat`](mod@concat)): each claim on the output becomes one
     /// claim per input. The output is derived, unless a max-pool reads it: then it is
     /// committed (`copy`), and the one claim the step proves is the copy's value at a fresh
@@ -527,9 +511,9 @@ impl Plan {
             Step::Conv { requant, .. }
             | Step::Dense { requant, .. }
             | Step::AvgPool { requant, .. }
-            | Step::Add { requant, .. }
+            | Step::Add(crate::layers::add::Add { requant, .. })
             | Step::Mul { requant, .. }
-            | Step::Relu { requant } => Some(requant),
+            | Step::Relu(crate::layers::add::Relu { requant }) => Some(requant),
             _ => None,
         }
     }
@@ -812,7 +796,11 @@ impl Plan {
                     }
                     let requant = p.requant(a.shift, input.num_vars(), overflow(a.shift)?);
                     let src = yn(&requant);
-                    (Step::Add { from, requant }, input, src)
+                    (
+                        Step::Add(crate::layers::add::Add { from, requant }),
+                        input,
+                        src,
+                    )
                 }
                 Layer::Mul(m) => {
                     let from = reads.get(1).copied().unwrap_or(tin);
@@ -847,12 +835,12 @@ impl Plan {
                     match (fused, p.requant_of(tin.wrapping_sub(1))) {
                         (true, Some(r)) => {
                             let src = Source::Committed(vec![(r.y, 1)]);
-                            (Step::FusedRelu, input, src)
+                            (Step::FusedRelu(crate::layers::add::FusedRelu), input, src)
                         }
                         _ => {
                             let requant = p.requant(0, input.num_vars(), 0);
                             let src = Source::Committed(vec![(requant.y, 1)]);
-                            (Step::Relu { requant }, input, src)
+                            (Step::Relu(crate::layers::add::Relu { requant }), input, src)
                         }
                     }
                 }
@@ -912,7 +900,8 @@ impl Plan {
                             p.column(vec![(z, 1), (a, -1)], nv);
                         }
                         let src = Source::Committed(vec![(segs[2], 1)]);
-                        (Step::MaxPool { segs }, output, src)
+                        let step = Step::MaxPool(crate::layers::maxpool::MaxPool2x2 { segs });
+                        (step, output, src)
                     } else {
                         let output = padded(Dims::new(out_shape));
                         let shape = ConvShape {
@@ -983,10 +972,12 @@ impl Plan {
                         vars: nv + batch_vars,
                     });
                     let src = Source::Committed(vec![(y, 1)]);
-                    (Step::Activation { y, tag }, input, src)
+                    let step = Step::Activation(crate::layers::activation::Activation { y, tag });
+                    (step, input, src)
                 }
                 Layer::Flatten { .. } => {
-                    (Step::Flatten, padded(Dims::new(out_shape)), Source::Derived)
+                    let step = Step::Flatten(crate::layers::flatten::Flatten);
+                    (step, padded(Dims::new(out_shape)), Source::Derived)
                 }
                 Layer::Concat(_) => {
                     let output = padded(Dims::new(out_shape));

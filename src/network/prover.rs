@@ -2,13 +2,14 @@
 
 use super::columns::TableColumns;
 use super::commitment::CommittedModel;
+use super::op::{dispatch, NetworkOp, Requantized, WitnessStep, Witnessed};
 use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{absorb_statement, pcs, NetworkError, Proof};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, mul, requant, zero_check, Dims, ProductProof};
+use crate::layers::{concat, conv, dense, mul, requant, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::Model;
 use crate::pcs::basefold;
@@ -23,7 +24,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// `t` in the padded layout.
-pub(super) fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
+pub(crate) fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
     let mut out = vec![0; dims.len()];
     for (flat, &v) in values.iter().enumerate() {
         out[dims.padded_index(flat)] = v;
@@ -31,7 +32,7 @@ pub(super) fn pad(dims: &Dims, values: &[i64]) -> Vec<i64> {
     out
 }
 
-pub(super) fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
+pub(crate) fn to_field<F: BaseField>(v: &[i64]) -> Vec<F> {
     v.iter().map(|&x| from_i64(x)).collect()
 }
 
@@ -44,7 +45,7 @@ fn hw_vars(input: &Dims) -> (usize, usize) {
 
 /// The sub-grid `t[…][2y + dy][2x + dx]` of a padded `[c, h, w]` tensor (or a batch of them,
 /// `[batch, c, h, w]`).
-pub(super) fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> Vec<T> {
+pub(crate) fn sub_grid<T: Copy>(input: &Dims, t: &[T], dy: usize, dx: usize) -> Vec<T> {
     let (vh, vw) = hw_vars(input);
     let out_len = t.len() >> 2;
     (0..out_len)
@@ -178,76 +179,57 @@ pub(super) fn witness<F: BaseField, E>(
         } else {
             engine.finish(l, out).map_err(inference)?
         };
-        let out_ints: Vec<i64> = match step {
-            Step::Conv { .. }
-            | Step::Dense { .. }
-            | Step::AvgPool { .. }
-            | Step::Add { .. }
-            | Step::Mul { .. }
-            | Step::Relu { .. } => {
-                let acc = match step {
-                    Step::Add { from, .. } => ints[tin]
-                        .iter()
-                        .zip(&ints[*from])
-                        .map(|(a, b)| a + b)
-                        .collect(),
-                    // From the padded tensors (a cheating prover's edits included).
-                    Step::Mul { from, .. } => mul::products(
-                        &ints[tin],
-                        &ints[*from],
-                        plan.dims[tin].num_vars() - plan.dims[*from].num_vars(),
-                    ),
-                    Step::Relu { .. } => ints[tin].clone(),
-                    _ => acc.unwrap_or_default(),
-                };
-                let Some(r) = plan.requant_of(l) else {
-                    unreachable!("every requantizing step has a requantization in the plan")
-                };
-                let requant::RequantAdvice {
-                    y,
-                    n,
-                    limbs,
-                    hi,
-                    lo,
-                } = requant::witness(r, &acc, bits, cheating)
-                    .map_err(|value| NetworkError::PaddingOverflow { layer: l, value })?;
-                advice[r.y] = to_field(&y);
-                advice[r.n] = to_field(&n);
-                for (&(seg, _), limb) in r.limbs.iter().zip(&limbs) {
+        let witnessed = dispatch!(step, op => Some(op.witness(&mut WitnessStep {
+            plan,
+            l,
+            ints: &ints,
+            advice: &mut advice,
+            out: &out,
+        })), _other => None);
+        let requantized = |acc: Vec<i64>, relu: bool, advice: &mut [Vec<F>]| {
+            let Some(r) = plan.requant_of(l) else {
+                unreachable!("every requantizing step has a requantization in the plan")
+            };
+            let requant::RequantAdvice {
+                y,
+                n,
+                limbs,
+                hi,
+                lo,
+            } = requant::witness(r, &acc, bits, cheating)
+                .map_err(|value| NetworkError::PaddingOverflow { layer: l, value })?;
+            advice[r.y] = to_field(&y);
+            advice[r.n] = to_field(&n);
+            for (&(seg, _), limb) in r.limbs.iter().zip(&limbs) {
+                advice[seg] = to_field(limb);
+            }
+            if let Some(o) = &r.overflow {
+                for (&seg, limb) in o.hi.iter().chain(&o.lo).zip(hi.iter().chain(&lo)) {
                     advice[seg] = to_field(limb);
                 }
-                if let Some(o) = &r.overflow {
-                    for (&seg, limb) in o.hi.iter().chain(&o.lo).zip(hi.iter().chain(&lo)) {
-                        advice[seg] = to_field(limb);
-                    }
-                }
-                if matches!(step, Step::Relu { .. }) {
-                    y
-                } else {
-                    y.iter().zip(&n).map(|(y, n)| y - n).collect()
-                }
             }
-            Step::FusedRelu => ints[tin].iter().map(|&v| v.max(0)).collect(),
-            Step::Activation { y, .. } => {
-                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
-                advice[*y] = to_field(&t);
-                t
+            Ok::<_, NetworkError>(if relu {
+                y
+            } else {
+                y.iter().zip(&n).map(|(y, n)| y - n).collect()
+            })
+        };
+        let out_ints: Vec<i64> = match (witnessed, step) {
+            (Some(Witnessed::Output(t)), _) => t,
+            (Some(Witnessed::Requantize { acc, relu }), _) => requantized(acc, relu, &mut advice)?,
+            (None, Step::Conv { .. } | Step::Dense { .. } | Step::AvgPool { .. }) => {
+                requantized(acc.unwrap_or_default(), false, &mut advice)?
             }
-            Step::MaxPool { segs } => {
-                let x = &ints[tin];
-                let d = &plan.dims[tin];
-                let max = |a: Vec<i64>, b: Vec<i64>| -> Vec<i64> {
-                    a.iter().zip(&b).map(|(&a, &b)| a.max(b)).collect()
-                };
-                let m1 = max(sub_grid(d, x, 0, 0), sub_grid(d, x, 0, 1));
-                let m2 = max(sub_grid(d, x, 1, 0), sub_grid(d, x, 1, 1));
-                let out = max(m1.clone(), m2.clone());
-                advice[segs[0]] = to_field(&m1);
-                advice[segs[1]] = to_field(&m2);
-                advice[segs[2]] = to_field(&out);
-                out
+            // From the padded tensors (a cheating prover's edits included).
+            (None, Step::Mul { from, .. }) => {
+                let acc = mul::products(
+                    &ints[tin],
+                    &ints[*from],
+                    plan.dims[tin].num_vars() - plan.dims[*from].num_vars(),
+                );
+                requantized(acc, false, &mut advice)?
             }
-            Step::MaxPoolWindow { shape, segs } => {
+            (None, Step::MaxPoolWindow { shape, segs }) => {
                 let x = &ints[tin];
                 let low = -window_low(bits);
                 let views: Vec<Vec<i64>> = maxpool::offsets(shape)
@@ -265,9 +247,8 @@ pub(super) fn witness<F: BaseField, E>(
                 }
                 prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment"))
             }
-            Step::Flatten | Step::Concat { copy: None, .. } => {
+            (None, Step::Concat { copy: None, .. }) => {
                 let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
-                // A zero-knowledge plan commits a flatten's output as a copy.
                 if let Source::Committed(terms) = &plan.sources[l + 1] {
                     if let [(seg, 1)] = terms.as_slice() {
                         advice[*seg] = to_field(&t);
@@ -275,13 +256,17 @@ pub(super) fn witness<F: BaseField, E>(
                 }
                 t
             }
-            Step::Concat {
-                copy: Some(seg), ..
-            } => {
+            (
+                None,
+                Step::Concat {
+                    copy: Some(seg), ..
+                },
+            ) => {
                 let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
                 advice[*seg] = to_field(&t);
                 t
             }
+            (None, _) => unreachable!("the registry covers the operators' kinds"),
         };
         ints.push(out_ints);
         let Some(cheat) = cheat.as_deref_mut() else {
@@ -458,20 +443,20 @@ pub(crate) fn bias_value<F: BaseField, E: ExtField<F>>(bias: &Bias, limbs: &[E],
 }
 
 /// Prover state for the backward pass.
-pub(super) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
-    plan: &'a Plan,
-    pub(super) tensors: Vec<Vec<F>>,
+pub(crate) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) tensors: Vec<Vec<F>>,
     pub(super) advice: &'a [Vec<F>],
     model: Vec<Cow<'a, [F]>>,
     values: Vec<E>,
-    pub(super) products: Vec<ProductProof<E>>,
+    pub(crate) products: Vec<ProductProof<E>>,
     convs: Vec<ConvProof<E>>,
     pub(super) advice_claims: Vec<(usize, Vec<E>)>,
     model_claims: Vec<(usize, Vec<E>)>,
-    pending: Vec<Vec<(Vec<E>, E)>>,
+    pub(crate) pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
     views: Vec<Vec<ViewClaim<E>>>,
-    pub(super) t: &'a mut Transcript,
+    pub(crate) t: &'a mut Transcript,
 }
 
 impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
@@ -505,7 +490,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     /// A claim that tensor `t` is `value` at `point` (the value already known to the verifier).
-    pub(super) fn claim_tensor(&mut self, t: usize, point: &[E], value: E) {
+    pub(crate) fn claim_tensor(&mut self, t: usize, point: &[E], value: E) {
         match &self.plan.sources[t] {
             Source::Input => {}
             Source::Committed(terms) => match terms.as_slice() {
@@ -521,7 +506,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     /// Sends what the verifier needs to learn tensor `t` at `point`; returns the value.
-    fn eval_tensor(&mut self, t: usize, point: &[E]) -> E {
+    pub(crate) fn eval_tensor(&mut self, t: usize, point: &[E]) -> E {
         match &self.plan.sources[t] {
             Source::Input => evaluate_base(&self.tensors[t], point),
             Source::Committed(terms) => {
@@ -540,7 +525,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         }
     }
 
-    fn eval_operand(&mut self, op: Operand, point: &[E]) -> E {
+    pub(crate) fn eval_operand(&mut self, op: Operand, point: &[E]) -> E {
         match op {
             Operand::Valid(t) => self.plan.dims[t].valid_eval(point),
             Operand::Seg(s) => self.eval_seg(s, point),
@@ -594,7 +579,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     /// Zero-check `Σ eq(r', x)·a(x)·b(x) = 0` for two tables; returns `ρ`.
-    fn zero_check(&mut self, vars: usize, a: Vec<F>, b: Vec<F>) -> Vec<E> {
+    pub(crate) fn zero_check(&mut self, vars: usize, a: Vec<F>, b: Vec<F>) -> Vec<E> {
         let (proof, rho) = zero_check::prove_pair(vars, a, b, self.t);
         self.products.push(proof);
         rho
@@ -603,9 +588,16 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     fn step(&mut self, l: usize) {
         let plan = self.plan;
         let (tin, tout) = (plan.input(l), l + 1);
+        if plan.requant_of(l).is_none() {
+            let done = dispatch!(&plan.steps[l], op => {
+                op.prove(self, l, None);
+                true
+            }, _other => false);
+            if done {
+                return;
+            }
+        }
         match &plan.steps[l] {
-            // The output is committed; the lookup after the range check proves the relation.
-            Step::FusedRelu | Step::Activation { .. } => {}
             Step::Concat { shape, copy } => {
                 // Every claim on the output, from each of its readers, in the order made; for a
                 // committed copy, its value at a fresh point (its readers' claims are claims on
@@ -628,49 +620,6 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     for (&t, (point, value)) in reads.iter().zip(input_claims) {
                         self.claim_tensor(t, &point, value);
                     }
-                }
-            }
-            Step::Flatten => {
-                let claims = std::mem::take(&mut self.pending[tout]);
-                for (r, v) in claims {
-                    let (proof, rho, xv) = flatten::prove_batched(
-                        &plan.dims[tin],
-                        plan.batch_vars,
-                        &self.tensors[tin],
-                        &r,
-                        v,
-                        self.t,
-                    );
-                    self.products.push(proof);
-                    self.claim_tensor(tin, &rho, xv);
-                }
-            }
-            Step::MaxPool { segs } => {
-                let vars = plan.dims[tout].num_vars();
-                let x = View {
-                    tensor: tin,
-                    offset: None,
-                };
-                let v = |dy, dx| {
-                    Operand::View(View {
-                        offset: Some((dy, dx)),
-                        ..x
-                    })
-                };
-                let [m1, m2, out] = segs.map(Operand::Seg);
-                for (z, a, b) in [
-                    (m1, v(0, 0), v(0, 1)),
-                    (m2, v(1, 0), v(1, 1)),
-                    (out, m1, m2),
-                ] {
-                    let zt = self.operand_table(z);
-                    let (at, bt) = (self.operand_table(a), self.operand_table(b));
-                    let da: Vec<F> = zt.iter().zip(&at).map(|(&z, &a)| z - a).collect();
-                    let db: Vec<F> = zt.iter().zip(&bt).map(|(&z, &b)| z - b).collect();
-                    let rho = self.zero_check(vars, da, db);
-                    self.eval_operand(z, &rho);
-                    self.eval_operand(a, &rho);
-                    self.eval_operand(b, &rho);
                 }
             }
             Step::MaxPoolWindow { shape, segs } => {
@@ -708,7 +657,8 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                     .cloned()
                     .unwrap_or_else(|| unreachable!("requantizing step"));
                 let acc = self.requant(&rq, &r);
-                match step {
+                let at = Requantized { r: &r, acc };
+                dispatch!(step, op => op.prove(self, l, Some(at)), step => match step {
                     Step::Conv {
                         shape,
                         kernel,
@@ -766,10 +716,6 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         self.products.push(proof);
                         self.claim_tensor(tin, &point, xv);
                     }
-                    Step::Add { from, .. } => {
-                        self.eval_tensor(tin, &r);
-                        self.eval_tensor(*from, &r);
-                    }
                     Step::Mul { from, .. } => {
                         let k = plan.dims[tin].num_vars() - plan.dims[*from].num_vars();
                         let (proof, claims) = mul::prove(
@@ -784,11 +730,8 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         self.claim_tensor(tin, &claims.point, claims.a);
                         self.claim_tensor(*from, &claims.b_point, claims.b);
                     }
-                    Step::Relu { .. } => {
-                        self.eval_tensor(tin, &r);
-                    }
                     _ => {}
-                }
+                });
                 let vars = plan.dims[tout].num_vars();
                 let (y, n) = (self.advice[rq.y].clone(), self.advice[rq.n].clone());
                 let Some(o) = &rq.overflow else {
@@ -854,7 +797,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         out
     }
 
-    fn operand_table(&self, op: Operand) -> Vec<F> {
+    pub(crate) fn operand_table(&self, op: Operand) -> Vec<F> {
         match op {
             Operand::Valid(_) => unreachable!("a max-pool's operands are segments and views"),
             Operand::Seg(s) => self.advice[s].clone(),

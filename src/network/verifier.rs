@@ -10,6 +10,7 @@
 
 use super::columns::TableColumns;
 use super::commitment::CheckedCommitment;
+use super::op::{dispatch, NetworkOp, Requantized};
 use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::prover::{bias_value, embed, valid, window_low, window_sum_of};
 use super::{absorb_statement, Proof, VerifyError};
@@ -17,7 +18,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, flatten, mul, zero_check, LayerError, ProductProof};
+use crate::layers::{concat, conv, dense, mul, zero_check, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
@@ -27,8 +28,8 @@ use crate::transcript::TranscriptExt;
 use ark_ff::FftField;
 use merlin::Transcript;
 
-pub(super) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
-    plan: &'a Plan,
+pub(crate) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
+    pub(crate) plan: &'a Plan,
     input: Vec<F>,
     proof: &'a Proof<F, E>,
     next_value: usize,
@@ -36,14 +37,14 @@ pub(super) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     next_conv: usize,
     pub(super) advice_claims: Vec<(usize, Vec<E>, E)>,
     model_claims: Vec<(usize, Vec<E>, E)>,
-    pending: Vec<Vec<(Vec<E>, E)>>,
+    pub(crate) pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
     views: Vec<Vec<ViewClaim<E>>>,
     /// The last window max-pool layer and point whose padding indicators were computed, and
     /// them.
     pads: Option<(usize, Vec<E>, Vec<E>)>,
     layer: usize,
-    pub(super) t: &'a mut Transcript,
+    pub(crate) t: &'a mut Transcript,
 }
 
 fn k<F: BaseField, E: ExtField<F>>(x: i64) -> E {
@@ -51,7 +52,7 @@ fn k<F: BaseField, E: ExtField<F>>(x: i64) -> E {
 }
 
 impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
-    fn err(&self, source: LayerError) -> VerifyError {
+    pub(crate) fn err(&self, source: LayerError) -> VerifyError {
         VerifyError::Layer {
             layer: self.layer,
             source,
@@ -69,7 +70,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(v)
     }
 
-    pub(super) fn product(&mut self) -> Result<&'a ProductProof<E>, VerifyError> {
+    pub(crate) fn product(&mut self) -> Result<&'a ProductProof<E>, VerifyError> {
         let p = self
             .proof
             .products
@@ -118,7 +119,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         self.plan.sources.get(t).cloned().unwrap_or(Source::Derived)
     }
 
-    pub(super) fn claim_tensor(
+    pub(crate) fn claim_tensor(
         &mut self,
         t: usize,
         point: &[E],
@@ -153,7 +154,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(())
     }
 
-    fn eval_tensor(&mut self, t: usize, point: &[E]) -> Result<E, VerifyError> {
+    pub(crate) fn eval_tensor(&mut self, t: usize, point: &[E]) -> Result<E, VerifyError> {
         match self.source(t) {
             Source::Input => Ok(evaluate_base(&self.input, point)),
             Source::Committed(terms) => {
@@ -173,7 +174,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         }
     }
 
-    fn eval_operand(&mut self, op: Operand, point: &[E]) -> Result<E, VerifyError> {
+    pub(crate) fn eval_operand(&mut self, op: Operand, point: &[E]) -> Result<E, VerifyError> {
         match op {
             Operand::Valid(t) => self
                 .plan
@@ -243,7 +244,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         crate::layers::requant::accumulator::<F, E, _>(r, |seg| self.eval_seg(seg, point))
     }
 
-    fn zero_check(&mut self, vars: usize) -> Result<(Vec<E>, E, E), VerifyError> {
+    pub(crate) fn zero_check(&mut self, vars: usize) -> Result<(Vec<E>, E, E), VerifyError> {
         let proof = self.product()?;
         zero_check::verify_pair(vars, proof, self.t).map_err(|e| self.err(e))
     }
@@ -296,12 +297,20 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     fn step(&mut self, l: usize) -> Result<(), VerifyError> {
         self.layer = l;
         let plan = self.plan;
+        if plan.requant_of(l).is_none() {
+            if let Some(step) = plan.steps.get(l) {
+                let done = dispatch!(step, op => Some(op.verify(self, l, None)), _other => None);
+                if let Some(result) = done {
+                    return result;
+                }
+            }
+        }
         let (tin, tout) = (plan.input(l), l + 1);
         let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
         let vars_out = plan.dims.get(tout).map_or(0, |d| d.num_vars());
         match plan.steps.get(l) {
             // An activation's output is committed; the lookup after the range check proves it.
-            None | Some(Step::FusedRelu) | Some(Step::Activation { .. }) => {}
+            None => {}
             Some(Step::Concat { shape, copy }) => {
                 // Every claim on the output, from each of its readers, in the order made; for a
                 // committed copy, its value at a fresh point (see the prover).
@@ -340,48 +349,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         })?;
                     for (&t, (point, value)) in reads.iter().zip(input_claims) {
                         self.claim_tensor(t, &point, value)?;
-                    }
-                }
-            }
-            Some(Step::Flatten) => {
-                let claims = self
-                    .pending
-                    .get_mut(tout)
-                    .map(std::mem::take)
-                    .unwrap_or_default();
-                for (r, v) in claims {
-                    let proof = self.product()?;
-                    let (rho, xv) =
-                        flatten::verify_batched(dims_in, plan.batch_vars, &r, v, proof, self.t)
-                            .map_err(|e| self.err(e))?;
-                    self.claim_tensor(tin, &rho, xv)?;
-                }
-            }
-            Some(Step::MaxPool { segs }) => {
-                let x = View {
-                    tensor: tin,
-                    offset: None,
-                };
-                let v = |dy, dx| {
-                    Operand::View(View {
-                        offset: Some((dy, dx)),
-                        ..x
-                    })
-                };
-                let [m1, m2, out] = segs.map(Operand::Seg);
-                for (z, a, b) in [
-                    (m1, v(0, 0), v(0, 1)),
-                    (m2, v(1, 0), v(1, 1)),
-                    (out, m1, m2),
-                ] {
-                    let (rho, da, db) = self.zero_check(vars_out)?;
-                    let zv = self.eval_operand(z, &rho)?;
-                    let av = self.eval_operand(a, &rho)?;
-                    let bv = self.eval_operand(b, &rho)?;
-                    if zv - av != da || zv - bv != db {
-                        return Err(self.err(LayerError::Relation {
-                            what: "max-pool differences",
-                        }));
                     }
                 }
             }
@@ -425,7 +392,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                     .cloned()
                     .ok_or(VerifyError::AdviceShape)?;
                 let acc = self.requant(&rq, &r)?;
-                match step {
+                let at = Requantized { r: &r, acc };
+                dispatch!(step, op => op.verify(self, l, Some(at))?, step => match step {
                     Step::Conv {
                         shape,
                         kernel,
@@ -487,15 +455,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                             .map_err(|e| self.err(e))?;
                         self.claim_tensor(tin, &point, xv)?;
                     }
-                    Step::Add { from, .. } => {
-                        let a = self.eval_tensor(tin, &r)?;
-                        let b = self.eval_tensor(*from, &r)?;
-                        if a + b != acc {
-                            return Err(self.err(LayerError::Relation {
-                                what: "residual sum",
-                            }));
-                        }
-                    }
                     Step::Mul { from, .. } => {
                         let k = dims_in.num_vars().saturating_sub(
                             plan.dims
@@ -509,11 +468,8 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         self.claim_tensor(tin, &claims.point, claims.a)?;
                         self.claim_tensor(*from, &claims.b_point, claims.b)?;
                     }
-                    Step::Relu { .. } if self.eval_tensor(tin, &r)? != acc => {
-                        return Err(self.err(LayerError::Relation { what: "relu input" }));
-                    }
                     _ => {}
-                }
+                });
                 let Some(o) = &rq.overflow else {
                     let (rho, yv, nv) = self.zero_check(vars_out)?;
                     self.advice_claims.push((rq.y, rho.clone(), yv));

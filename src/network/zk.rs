@@ -29,6 +29,7 @@
 //! input or a committed one ([`commit_input_zk`]); a max-pool of the input always takes the
 //! window protocol here (its views are committed copies tied to the input).
 
+use super::op::{dispatch, kind_of, MaskStep, NetworkOp};
 use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
@@ -36,7 +37,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::concat as concat_layer;
 use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
 use crate::layers::fft_conv::ConvPath;
-use crate::layers::{dense, flatten, requant, zero_check, LayerError};
+use crate::layers::{dense, requant, zero_check, LayerError};
 use crate::model::Model;
 use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
@@ -511,7 +512,7 @@ pub(crate) fn min_table_vars<F: BaseField + FftField, E: ExtField<F>>(
 }
 
 /// The mask length of a masked sum-check over `vars` variables (plus `b`) of degree `degree`.
-fn libra_len(vars: usize, degree: usize) -> usize {
+pub(crate) fn libra_len(vars: usize, degree: usize) -> usize {
     1 + (vars + 1) * degree
 }
 
@@ -526,7 +527,9 @@ fn bias_tables<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias) -> Vec<(E
 
 /// A requantization's tables with their weights in the relation, moved to the left
 /// ([`requant::table_weights`]), and its constant for the right-hand side.
-fn requant_tables<F: BaseField, E: ExtField<F>>(requant: &Requant) -> (Vec<(E, Table)>, E) {
+pub(crate) fn requant_tables<F: BaseField, E: ExtField<F>>(
+    requant: &Requant,
+) -> (Vec<(E, Table)>, E) {
     let (weights, c) = requant::table_weights::<F, E>(requant);
     let tables = weights
         .into_iter()
@@ -592,7 +595,7 @@ struct FreshMasks {
 fn flattened_input(plan: &Plan) -> Option<usize> {
     let mut readers = (0..plan.steps.len()).filter(|&l| plan.inputs[l].contains(&0));
     match (readers.next(), readers.next()) {
-        (Some(l), None) if matches!(plan.steps[l], Step::Flatten) => Some(l),
+        (Some(l), None) if matches!(plan.steps[l], Step::Flatten(_)) => Some(l),
         _ => None,
     }
 }
@@ -615,6 +618,15 @@ fn fresh_masks(
         let out_vars = plan.dims[l + 1].num_vars();
         let tin = plan.input(l);
         let mut s = Vec::new();
+        let m = MaskStep {
+            plan,
+            l,
+            hidden_input,
+        };
+        if let Some(slots_of) = dispatch!(step, op => Some(op.zk_masks(&m)?), _other => None) {
+            slots.push(slots_of);
+            continue;
+        }
         match step {
             Step::Dense { bias, requant, .. } => {
                 let in_vars = plan.dims[tin].num_vars();
@@ -622,16 +634,6 @@ fn fresh_masks(
                 let degree = dense::zk_mask_degree(public(tin), outputs);
                 s.push(libra_len(in_vars.max(out_vars), degree));
                 s.push(zc(out_vars));
-            }
-            Step::FusedRelu => {}
-            // Nothing proven at the step: its lookup column joins the activations' lookup.
-            // The column combines `x` and `y`, which must lie on one commitment: the advice
-            // (a public input's `x̃` is computed by the verifier; a committed input's would
-            // be on its own commitment).
-            Step::Activation { .. } => {
-                if hidden_input && plan.sources[tin] == Source::Input {
-                    return Err(unsupported("an activation of the committed input"));
-                }
             }
             Step::Conv { shape, .. } => {
                 s.push(crate::layers::conv::zk_mask_len(shape, public(tin)));
@@ -644,45 +646,12 @@ fn fresh_masks(
                 ));
                 s.push(zc(out_vars));
             }
-            Step::Add { requant, .. } | Step::Relu { requant } => {
-                if public(tin) {
-                    return Err(unsupported("a residual add or ReLU of the public input"));
-                }
-                if let Step::Add { from, .. } = step {
-                    if public(*from) {
-                        return Err(unsupported("a residual add of the public input"));
-                    }
-                }
-                let extra = usize::from(matches!(step, Step::Add { .. }));
-                let degree =
-                    dense::matvec_mask_degree(true, false, extra + requant::table_count(requant));
-                s.push(libra_len(out_vars, degree));
-                s.push(zc(out_vars));
-            }
-            Step::MaxPool { .. } => {
-                // Its difference tables combine the maxima (advice) with sub-grids of the input
-                // in one placement: the input must be on the advice, not its own commitment.
-                // (The zero-knowledge plan gives a max-pool of the input the window protocol;
-                // this guards the sub-grid step.)
-                if plan.sources[tin] == Source::Input {
-                    return Err(unsupported("max-pooling the input (public or committed)"));
-                }
-                s.push(zc(out_vars));
-            }
             Step::MaxPoolWindow { shape, .. } => {
                 s.push(crate::layers::maxpool::views_zk_mask_len(
                     shape,
                     public(tin),
                 ));
                 s.push(zc(out_vars));
-            }
-            // The input itself, laid out flat (`flattened_input`): nothing to prove.
-            Step::Flatten if plan.sources[l + 1] == Source::Input => {}
-            Step::Flatten => {
-                if public(tin) {
-                    return Err(unsupported("flattening the public input"));
-                }
-                s.push(flatten::zk_mask_len(&plan.dims[tin]))
             }
             Step::Concat { shape, .. } => {
                 if plan.inputs[l].iter().any(|&t| public(t)) {
@@ -698,6 +667,7 @@ fn fresh_masks(
                 s.push(libra_len(out_vars, degree));
                 s.push(zc(out_vars));
             }
+            _ => unreachable!("the registry's kinds returned above"),
         }
         slots.push(s);
     }
@@ -742,7 +712,7 @@ fn fresh_masks(
 
 /// A segment of the model or of the advice.
 #[derive(Clone, Copy, Debug)]
-enum Table {
+pub(crate) enum Table {
     Model(usize),
     Advice(usize),
 }
@@ -781,7 +751,7 @@ impl ZkPlan {
         plan.advice_layers.pop();
         for l in 0..plan.steps.len() {
             let copied = match &mut plan.steps[l] {
-                Step::Flatten => Some(l) != flat_input,
+                Step::Flatten(_) => Some(l) != flat_input,
                 Step::Concat { copy, .. } if copy.is_none() => {
                     *copy = Some(plan.advice_vars.len());
                     true
@@ -1020,7 +990,7 @@ impl ZkPlan {
 
     /// The opening's parts: `(model, advice)` indices in [`Layout::packings`] order (the
     /// commitment with more variables first, the model on a tie).
-    fn parts(&self) -> (usize, usize) {
+    pub(crate) fn parts(&self) -> (usize, usize) {
         let (tm, ta) = self.table_vars();
         if tm >= ta {
             (0, 1)
@@ -1045,7 +1015,7 @@ impl ZkPlan {
 }
 
 /// Placements over any field: the same segments, weights converted.
-fn placed<E: Field>(part: usize, segments: &[(usize, i64)]) -> Placed<E> {
+pub(crate) fn placed<E: Field>(part: usize, segments: &[(usize, i64)]) -> Placed<E> {
     Placed::combination(
         part,
         segments
@@ -1059,7 +1029,7 @@ fn placed<E: Field>(part: usize, segments: &[(usize, i64)]) -> Placed<E> {
 }
 
 impl ZkPlan {
-    fn table<E: Field>(&self, t: Table) -> Placed<E> {
+    pub(crate) fn table<E: Field>(&self, t: Table) -> Placed<E> {
         let (m, a) = self.parts();
         match t {
             Table::Model(s) => Placed::segment(m, s),
@@ -1068,7 +1038,7 @@ impl ZkPlan {
     }
 
     /// Where tensor `t` lives: `None` for the public input.
-    fn tensor<E: Field>(&self, t: usize) -> Result<Option<Placed<E>>, NetworkError> {
+    pub(crate) fn tensor<E: Field>(&self, t: usize) -> Result<Option<Placed<E>>, NetworkError> {
         let (_, a) = self.parts();
         match self.plan.sources.get(t) {
             Some(Source::Input) if self.input_vars.is_some() => {
@@ -1086,7 +1056,7 @@ impl ZkPlan {
     /// A 2×2 max-pool's six difference tables (as [`maxpool_values`]) placed on the advice, and
     /// the zero-check's pairs.
     #[allow(clippy::type_complexity)]
-    fn maxpool_tables<E: Field>(
+    pub(crate) fn maxpool_tables<E: Field>(
         &self,
         l: usize,
         segs: &[usize; 3],
@@ -1393,6 +1363,159 @@ impl<F: BaseField> Masks<'_, F> {
     }
 }
 
+/// One step of the zero-knowledge prover's backward pass (`spec/zk.md`): the layer, its fresh
+/// point, where its input lies, the witness, and the proof's state the step adds to — its
+/// masked sum-checks, its deferred claims (the ledger), the transcript. An operator's
+/// zero-knowledge step ([`super::op::NetworkOp::prove_zk`]) reads and adds through it.
+pub(crate) struct ZkStepProver<'s, 'a, F: BaseField, E: ExtField<F>> {
+    /// The layer.
+    pub(crate) l: usize,
+    /// Its input tensor.
+    pub(crate) tin: usize,
+    /// Its output's variables.
+    pub(crate) out_vars: usize,
+    /// The step's fresh `layer-point` (empty for a step that draws none).
+    pub(crate) r: &'s [E],
+    /// The input's placement (for the public input, the advice's first segment's: its place
+    /// only held, it makes no claim).
+    pub(crate) x_table: Placed<E>,
+    /// The plan.
+    pub(crate) zp: &'s ZkPlan,
+    /// Every tensor, in `F`.
+    pub(crate) tensors: &'s [Vec<F>],
+    /// The advice segments.
+    pub(crate) advice: &'s [Vec<F>],
+    /// The model segments.
+    pub(crate) model: &'s [Vec<F>],
+    masks: &'s Masks<'a, F>,
+    fresh: &'s [E],
+    slots: &'s [(usize, usize)],
+    /// The claims deferred to the opening.
+    pub(crate) ledger: &'s mut Ledger<E>,
+    /// The layers' masked sum-checks, in proof order.
+    pub(crate) sumchecks: &'s mut Vec<MaskedProof<E>>,
+    /// The convolutions' steps, in proof order.
+    pub(crate) convs: &'s mut Vec<ZkConvProof<E>>,
+    /// The transcript.
+    pub(crate) t: &'s mut Transcript,
+}
+
+impl<'s, 'a, F: BaseField, E: ExtField<F>> ZkStepProver<'s, 'a, F, E> {
+    /// The step's `k`-th fresh mask slot and its offset among the fresh masks.
+    pub(crate) fn fresh(&self, k: usize) -> (&'s [E], usize) {
+        let (off, len) = self.slots[k];
+        (&self.fresh[off..off + len], off)
+    }
+
+    /// The committed masks of `tables`, for a sub-protocol.
+    pub(crate) fn masks<'b>(&self, tables: &'b [Placed<E>]) -> StepMasks<'b, 'a, F, E>
+    where
+        's: 'b,
+    {
+        StepMasks {
+            masks: self.masks,
+            tables,
+        }
+    }
+
+    /// A sub-protocol's end: its masked sum-check in the proof, its claims on `tables`
+    /// deferred with the masks at `offset`.
+    pub(crate) fn finish(
+        &mut self,
+        proof: MaskedProof<E>,
+        deferred: Vec<Deferred<E>>,
+        tables: &[Placed<E>],
+        offset: usize,
+    ) -> Result<(), NetworkError> {
+        self.sumchecks.push(proof);
+        self.ledger
+            .defer(deferred, tables, offset)
+            .map_err(NetworkError::Deferred)
+    }
+
+    /// The witness table of a model or advice segment.
+    pub(crate) fn segment(&self, t: &Table) -> &'s [F] {
+        match *t {
+            Table::Model(s) => &self.model[s],
+            Table::Advice(s) => &self.advice[s],
+        }
+    }
+
+    /// A layer protocol's refusal, as the network's error.
+    pub(crate) fn layer_err(&self, source: LayerError) -> NetworkError {
+        NetworkError::Layer {
+            layer: self.l,
+            source,
+        }
+    }
+}
+
+/// One step of the zero-knowledge verifier's backward pass: the prover's [`ZkStepProver`]
+/// seen from the verifier — the layer, its point, where its input lies, the proof's parts
+/// still to read, the ledger and the transcript.
+pub(crate) struct ZkStepVerifier<'s, 'p, F, E: Field> {
+    /// The layer.
+    pub(crate) l: usize,
+    /// Its input tensor.
+    pub(crate) tin: usize,
+    /// Its output's variables.
+    pub(crate) out_vars: usize,
+    /// The step's fresh `layer-point` (empty for a step that draws none).
+    pub(crate) r: &'s [E],
+    /// The input's placement (see [`ZkStepProver::x_table`]).
+    pub(crate) x_table: Placed<E>,
+    /// The plan.
+    pub(crate) zp: &'s ZkPlan,
+    slots: &'s [(usize, usize)],
+    /// The claims deferred to the opening.
+    pub(crate) ledger: &'s mut Ledger<E>,
+    sumchecks: &'s mut std::slice::Iter<'p, MaskedProof<E>>,
+    /// The convolutions' steps still to read.
+    pub(crate) convs: &'s mut std::slice::Iter<'p, ZkConvProof<E>>,
+    /// The transcript.
+    pub(crate) t: &'s mut Transcript,
+    /// The base field the proof's tables are over.
+    field: std::marker::PhantomData<fn() -> F>,
+}
+
+impl<'p, F, E: Field> ZkStepVerifier<'_, 'p, F, E> {
+    /// The next masked sum-check of the proof.
+    pub(crate) fn next(&mut self) -> Result<&'p MaskedProof<E>, VerifyError> {
+        self.sumchecks
+            .next()
+            .ok_or(VerifyError::Exhausted { what: "sum-checks" })
+    }
+
+    /// The offset of the step's `k`-th fresh mask slot.
+    pub(crate) fn slot(&self, k: usize) -> Result<usize, VerifyError> {
+        self.slots
+            .get(k)
+            .map(|s| s.0)
+            .ok_or(VerifyError::AdviceShape)
+    }
+
+    /// A sub-protocol's claims on `tables`, deferred with the masks of slot `k`.
+    pub(crate) fn finish(
+        &mut self,
+        claims: Vec<Deferred<E>>,
+        tables: &[Placed<E>],
+        k: usize,
+    ) -> Result<(), VerifyError> {
+        let offset = self.slot(k)?;
+        self.ledger
+            .defer(claims, tables, offset)
+            .map_err(VerifyError::Deferred)
+    }
+
+    /// A layer protocol's refusal, as the verifier's error.
+    pub(crate) fn layer_err(&self, source: LayerError) -> VerifyError {
+        VerifyError::Layer {
+            layer: self.l,
+            source,
+        }
+    }
+}
+
 /// [`TableMasks`] for one sub-protocol's tables.
 pub(crate) struct StepMasks<'a, 'b, F, E> {
     pub(crate) masks: &'a Masks<'b, F>,
@@ -1435,29 +1558,6 @@ impl<F: BaseField, E: ExtField<F>> TableMasks<E> for KernelMasks<'_, '_, F, E> {
             })
             .sum()
     }
-}
-
-/// The six differences of a 2×2 max-pool's three two-way maxima, `m1 − a, m1 − b, m2 − c,
-/// m2 − d, out − m1, out − m2` (`a, b, c, d` the input's sub-grids), as base-field tables.
-fn maxpool_values<F: BaseField>(
-    plan: &Plan,
-    l: usize,
-    segs: &[usize; 3],
-    x: &[F],
-    advice: &[Vec<F>],
-) -> Vec<Vec<F>> {
-    let d = &plan.dims[plan.input(l)];
-    let view = |dy, dx| super::prover::sub_grid(d, x, dy, dx);
-    let diff = |z: &[F], u: &[F]| -> Vec<F> { z.iter().zip(u).map(|(&a, &b)| a - b).collect() };
-    let [m1, m2, out] = segs.map(|s| &advice[s]);
-    vec![
-        diff(m1, &view(0, 0)),
-        diff(m1, &view(0, 1)),
-        diff(m2, &view(1, 0)),
-        diff(m2, &view(1, 1)),
-        diff(out, m1),
-        diff(out, m2),
-    ]
 }
 
 /// Writes a hiding commitment's private file: the header that names the commitment (`magic`,
@@ -2015,10 +2115,6 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             let tin = plan.input(l);
             let out_vars = plan.dims[l + 1].num_vars();
             let slots = &zp.slots[l];
-            let fresh_of = |k: usize| {
-                let (off, len) = slots[k];
-                (&fresh[off..off + len], off)
-            };
             let seg_table = |t: &Table| -> &[F] {
                 match *t {
                     Table::Model(s) => &committed.segments[s],
@@ -2030,30 +2126,39 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             let x_table = x_placed
                 .clone()
                 .unwrap_or_else(|| zp.table(Table::Advice(0)));
-            let r: Vec<E> = match &plan.steps[l] {
-                Step::FusedRelu
-                | Step::Activation { .. }
-                | Step::MaxPool { .. }
-                | Step::MaxPoolWindow { .. }
-                | Step::Flatten
-                | Step::Concat { .. } => Vec::new(),
-                _ => t.challenge_fields(b"layer-point", out_vars),
+            let r: Vec<E> = match plan.requant_of(l) {
+                Some(_) => t.challenge_fields(b"layer-point", out_vars),
+                None => Vec::new(),
+            };
+            let mut cx = ZkStepProver {
+                l,
+                tin,
+                out_vars,
+                r: &r,
+                x_table: x_table.clone(),
+                zp: &zp,
+                tensors: &tensors,
+                advice: &w.advice,
+                model: &committed.segments,
+                masks: &masks,
+                fresh: &fresh,
+                slots,
+                ledger: &mut ledger,
+                sumchecks: &mut sumchecks,
+                convs: &mut convs,
+                t: &mut t,
             };
             lap("layers: tables");
-            let kind = match &plan.steps[l] {
+            let kind = dispatch!(&plan.steps[l], op => kind_of(op), step => match step {
                 Step::Dense { .. } => "layers: dense",
-                Step::Add { .. } => "layers: add",
                 Step::Mul { .. } => "layers: mul",
-                Step::Relu { .. } => "layers: relu",
                 Step::Conv { .. } => "layers: conv",
                 Step::AvgPool { .. } => "layers: avg-pool",
-                Step::MaxPool { .. } => "layers: max-pool",
-                Step::Flatten => "layers: flatten",
                 Step::Concat { .. } => "layers: concat",
                 Step::MaxPoolWindow { .. } => "layers: max-pool",
                 _ => "layers: other",
-            };
-            match &plan.steps[l] {
+            });
+            dispatch!(&plan.steps[l], op => op.prove_zk(&mut cx)?, step => match step {
                 Step::Mul { from, requant, .. } => {
                     let (outs, lhs) = requant_tables::<F, E>(requant);
                     let b = zp.tensor::<E>(*from)?.ok_or(NetworkError::Unsupported {
@@ -2065,7 +2170,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     let outputs: Vec<(E, &[F])> =
                         outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
                     let k = plan.dims[tin].num_vars() - plan.dims[*from].num_vars();
-                    let (fresh, off) = fresh_of(0);
+                    let (fresh, off) = cx.fresh(0);
                     let mask = Mask::from_entries(out_vars + 1, fresh)
                         .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
                     let (proof, deferred) = crate::layers::mul::prove_zk(
@@ -2078,20 +2183,14 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         &r,
                         lhs,
                         &mask,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
+                        &cx.masks(&tables),
+                        cx.t,
                     );
-                    sumchecks.push(proof);
-                    ledger
+                    cx.sumchecks.push(proof);
+                    cx.ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
-                // Its output is committed; the activations' lookup after the range check
-                // proves the relation.
-                Step::FusedRelu | Step::Activation { .. } => {}
                 Step::Dense {
                     weights,
                     bias,
@@ -2102,7 +2201,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                     let outputs: Vec<(E, &[F])> =
                         outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    let (fresh, off) = fresh_of(0);
+                    let (fresh, off) = cx.fresh(0);
                     let vars = plan.dims[tin].num_vars().max(out_vars);
                     let mask = Mask::from_entries(vars + 1, fresh)
                         .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
@@ -2114,14 +2213,11 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         &r,
                         lhs,
                         &mask,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
+                        &cx.masks(&tables),
+                        cx.t,
                     );
-                    sumchecks.push(proof);
-                    ledger
+                    cx.sumchecks.push(proof);
+                    cx.ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
@@ -2149,15 +2245,12 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     let mut tables = vec![zp.table::<E>(Table::Model(0)), x_table];
                     tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
                     tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    let (fresh, off) = fresh_of(0);
+                    let (fresh, off) = cx.fresh(0);
                     let scalars = KernelMasks {
                         shape,
                         kernel,
                         model: &zp.table::<E>(Table::Model(0)),
-                        step: StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
+                        step: cx.masks(&tables),
                     };
                     let (proof, claims) = conv_layer::prove_zk(
                         shape,
@@ -2172,11 +2265,11 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         lhs,
                         fresh,
                         &scalars,
-                        &mut t,
+                        cx.t,
                     );
-                    convs.push(proof);
+                    cx.convs.push(proof);
                     tables[0] = claims.kernel_placed(mp, kernel);
-                    ledger
+                    cx.ledger
                         .defer(claims.deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
@@ -2191,7 +2284,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                     let out_w: Vec<(E, &[F])> =
                         outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    let (fresh, off) = fresh_of(0);
+                    let (fresh, off) = cx.fresh(0);
                     let (proof, deferred) = conv_layer::prove_window_sum_zk(
                         shape,
                         &tensors[tin],
@@ -2200,105 +2293,11 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         &r,
                         lhs,
                         fresh,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
+                        &cx.masks(&tables),
+                        cx.t,
                     );
-                    sumchecks.push(proof);
-                    ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                Step::MaxPool { segs } => {
-                    let (tables, pairs) = zp.maxpool_tables::<E>(l, segs)?;
-                    let values = maxpool_values(plan, l, segs, &tensors[tin], &w.advice);
-                    let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
-                    let (fresh, off) = fresh_of(0);
-                    let (proof, deferred) = zero_check::prove_zk(
-                        out_vars,
-                        &refs,
-                        &pairs,
-                        fresh,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
-                    )
-                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    sumchecks.push(proof);
-                    ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                Step::Add { requant, .. } | Step::Relu { requant } => {
-                    let (outs, lhs) = requant_tables::<F, E>(requant);
-                    // Tables: `eq(r, ·)` as a public matrix, the input, then the other addend
-                    // (an add) and the requantization's.
-                    let mut out_tables: Vec<(E, Placed<E>, &[F])> = Vec::new();
-                    if let Step::Add { from, .. } = &plan.steps[l] {
-                        let z = zp.tensor::<E>(*from)?.ok_or(NetworkError::Unsupported {
-                            layer: l,
-                            what: "a residual add of the public input".into(),
-                        })?;
-                        out_tables.push((E::ONE, z, &tensors[*from]));
-                    }
-                    for (k, t) in &outs {
-                        out_tables.push((*k, zp.table::<E>(*t), seg_table(t)));
-                    }
-                    let mut tables = vec![zp.table::<E>(Table::Advice(0)), x_table];
-                    tables.extend(out_tables.iter().map(|(_, p, _)| p.clone()));
-                    let outputs: Vec<(E, &[F])> =
-                        out_tables.iter().map(|(k, _, t)| (*k, *t)).collect();
-                    let (fresh, off) = fresh_of(0);
-                    let mask = Mask::from_entries(out_vars + 1, fresh)
-                        .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
-                    let (proof, deferred) = dense::prove_matvec_zk(
-                        dense::MatVec {
-                            matrix: crate::poly::eq_table(&r),
-                            matrix_public: true,
-                            x: &tensors[tin],
-                            input_public: false,
-                        },
-                        &outputs,
-                        &r,
-                        lhs,
-                        &mask,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
-                    );
-                    sumchecks.push(proof);
-                    ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                // The input itself, laid out flat: nothing to prove.
-                Step::Flatten if plan.sources[l + 1] == Source::Input => {}
-                Step::Flatten => {
-                    let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
-                        unreachable!("a zero-knowledge plan commits a flatten's output")
-                    };
-                    let tables = vec![x_table, placed(ap, copy)];
-                    let (fresh, off) = fresh_of(0);
-                    let (proof, deferred) = flatten::prove_zk(
-                        &plan.dims[tin],
-                        &tensors[tin],
-                        &tensors[l + 1],
-                        fresh,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
-                    )
-                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    sumchecks.push(proof);
-                    ledger
+                    cx.sumchecks.push(proof);
+                    cx.ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
@@ -2307,7 +2306,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     tables.extend(zp.views[l].iter().map(|&s| Placed::segment(ap, s)));
                     let views: Vec<&[F]> = zp.views[l].iter().map(|&s| &w.advice[s][..]).collect();
                     let low = lift::<E>(from_i64::<F>(super::prover::window_low(plan.range_bits)));
-                    let (fresh, off) = fresh_of(0);
+                    let (fresh, off) = cx.fresh(0);
                     let (proof, deferred) = crate::layers::maxpool::prove_views_zk(
                         shape,
                         &tensors[tin],
@@ -2315,15 +2314,12 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         &views,
                         low,
                         fresh,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
+                        &cx.masks(&tables),
+                        cx.t,
                     )
                     .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    sumchecks.push(proof);
-                    ledger
+                    cx.sumchecks.push(proof);
+                    cx.ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                     let (tables, pairs, diffs) = zp.window_tables::<E>(l, segs)?;
@@ -2338,21 +2334,18 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         })
                         .collect();
                     let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
-                    let (fresh, off) = fresh_of(1);
+                    let (fresh, off) = cx.fresh(1);
                     let (proof, deferred) = zero_check::prove_zk(
                         out_vars,
                         &refs,
                         &pairs,
                         fresh,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
+                        &cx.masks(&tables),
+                        cx.t,
                     )
                     .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    sumchecks.push(proof);
-                    ledger
+                    cx.sumchecks.push(proof);
+                    cx.ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
@@ -2368,26 +2361,24 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         })?);
                     }
                     let xs: Vec<&[F]> = plan.inputs[l].iter().map(|&x| &tensors[x][..]).collect();
-                    let (fresh, off) = fresh_of(0);
+                    let (fresh, off) = cx.fresh(0);
                     let (proof, deferred) = concat_layer::prove_zk(
                         shape,
                         &plan.dims[l + 1],
                         &xs,
                         &tensors[l + 1],
                         fresh,
-                        &StepMasks {
-                            masks: &masks,
-                            tables: &tables,
-                        },
-                        &mut t,
+                        &cx.masks(&tables),
+                        cx.t,
                     )
                     .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    sumchecks.push(proof);
-                    ledger
+                    cx.sumchecks.push(proof);
+                    cx.ledger
                         .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
-            }
+                _ => unreachable!("the registry covers the other kinds"),
+            });
             lap(kind);
             // Every requantization's `y·n = 0`.
             // (A saturating layer's: `y·n`, `o_hi·(L − y)`, `o_lo·(L − n)`.)
@@ -2396,21 +2387,18 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     .into_iter()
                     .map(|s| zp.table::<E>(Table::Advice(s)))
                     .collect();
-                let (fresh, off) = fresh_of(1);
+                let (fresh, off) = cx.fresh(1);
                 let (proof, deferred) = requant::prove_zero_check_zk(
                     requant,
                     out_vars,
                     &w.advice,
                     fresh,
-                    &StepMasks {
-                        masks: &masks,
-                        tables: &tables,
-                    },
-                    &mut t,
+                    &cx.masks(&tables),
+                    cx.t,
                 )
                 .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                sumchecks.push(proof);
-                ledger
+                cx.sumchecks.push(proof);
+                cx.ledger
                     .defer(deferred, &tables, off)
                     .map_err(NetworkError::Deferred)?;
             }
@@ -2833,11 +2821,6 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     let (_, ap) = zp.parts();
     let mut ledger: Ledger<E> = Ledger::new();
     let mut sumchecks = proof.sumchecks.iter();
-    let mut next = || {
-        sumchecks
-            .next()
-            .ok_or(VerifyError::Exhausted { what: "sum-checks" })
-    };
     let deferred = |e: crate::zk::DischargeError| VerifyError::Deferred(e);
     let last = plan.dims.len() - 1;
     let r: Vec<E> = t.challenge_fields(b"output-point", d_out.num_vars());
@@ -2853,22 +2836,30 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         let tin = plan.input(l);
         let out_vars = plan.dims[l + 1].num_vars();
         let slots = zp.slots.get(l).map_or(&[][..], Vec::as_slice);
-        let slot = |k: usize| slots.get(k).map(|s| s.0).ok_or(VerifyError::AdviceShape);
         let x_placed = zp.tensor::<E>(tin).map_err(VerifyError::Model)?;
         let x_table = x_placed
             .clone()
             .unwrap_or_else(|| zp.table(Table::Advice(0)));
         let input_table = x_placed.is_none().then_some(&input_f[..]);
-        let r: Vec<E> = match &plan.steps[l] {
-            Step::FusedRelu
-            | Step::Activation { .. }
-            | Step::MaxPool { .. }
-            | Step::MaxPoolWindow { .. }
-            | Step::Flatten
-            | Step::Concat { .. } => Vec::new(),
-            _ => t.challenge_fields(b"layer-point", out_vars),
+        let r: Vec<E> = match plan.requant_of(l) {
+            Some(_) => t.challenge_fields(b"layer-point", out_vars),
+            None => Vec::new(),
         };
-        match &plan.steps[l] {
+        let mut cx = ZkStepVerifier {
+            l,
+            tin,
+            out_vars,
+            r: &r,
+            x_table: x_table.clone(),
+            zp: &zp,
+            slots,
+            ledger: &mut ledger,
+            sumchecks: &mut sumchecks,
+            convs: &mut convs,
+            t: &mut t,
+            field: std::marker::PhantomData,
+        };
+        dispatch!(&plan.steps[l], op => op.verify_zk(&mut cx)?, step => match step {
             Step::Mul { from, requant, .. } => {
                 let (outs, lhs) = requant_tables::<F, E>(requant);
                 let b = zp
@@ -2891,12 +2882,10 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                             .num_vars(),
                     )
                     .ok_or(VerifyError::AdviceShape)?;
-                let claims = crate::layers::mul::verify_zk(&r, k, &weights, lhs, next()?, &mut t)
+                let claims = crate::layers::mul::verify_zk(&r, k, &weights, lhs, cx.next()?, cx.t)
                     .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+                cx.finish(claims, &tables, 0)?;
             }
-            // Its output is committed; the activations' lookup after the range check proves it.
-            Step::FusedRelu | Step::Activation { .. } => {}
             Step::Dense {
                 weights,
                 bias,
@@ -2914,11 +2903,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     &r,
                     lhs,
                     degree,
-                    next()?,
-                    &mut t,
+                    cx.next()?,
+                    cx.t,
                 )
                 .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+                cx.finish(claims, &tables, 0)?;
             }
             Step::Conv {
                 shape,
@@ -2939,7 +2928,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     * super::prover::valid(&shape.wx, r_x);
                 let bias_w: Vec<E> = bias_t.iter().map(|(k, _)| *k).collect();
                 let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
-                let proof = convs.next().ok_or(VerifyError::Exhausted {
+                let proof = cx.convs.next().ok_or(VerifyError::Exhausted {
                     what: "convolution steps",
                 })?;
                 let claims = conv_layer::verify_zk::<F, E>(
@@ -2950,16 +2939,14 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     &r,
                     lhs,
                     proof,
-                    &mut t,
+                    cx.t,
                 )
                 .map_err(layer_err)?;
                 let (mp, _) = zp.parts();
                 let mut tables = vec![claims.kernel_placed(mp, kernel), x_table];
                 tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
                 tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                ledger
-                    .defer(claims.deferred, &tables, slot(0)?)
-                    .map_err(deferred)?;
+                cx.finish(claims.deferred, &tables, 0)?;
             }
             Step::AvgPool {
                 shape,
@@ -2977,66 +2964,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     input_table,
                     &r,
                     lhs,
-                    next()?,
-                    &mut t,
+                    cx.next()?,
+                    cx.t,
                 )
                 .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
-            }
-            Step::MaxPool { segs } => {
-                let (tables, pairs) = zp
-                    .maxpool_tables::<E>(l, segs)
-                    .map_err(VerifyError::Model)?;
-                let claims = zero_check::verify_zk(out_vars, tables.len(), &pairs, next()?, &mut t)
-                    .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
-            }
-            Step::Add { requant, .. } | Step::Relu { requant } => {
-                let (outs, lhs) = requant_tables::<F, E>(requant);
-                let mut weights = Vec::new();
-                let mut tables = vec![zp.table::<E>(Table::Advice(0)), x_table];
-                if let Step::Add { from, .. } = &plan.steps[l] {
-                    let z = zp
-                        .tensor::<E>(*from)
-                        .ok()
-                        .flatten()
-                        .ok_or(VerifyError::AdviceShape)?;
-                    weights.push(E::ONE);
-                    tables.push(z);
-                }
-                for (k, t) in &outs {
-                    weights.push(*k);
-                    tables.push(zp.table::<E>(*t));
-                }
-                let eq_r = |rho: &[E]| crate::poly::eq_eval(&r, rho);
-                let claims = dense::verify_matvec_zk::<F, E>(
-                    dense::MatVecNames {
-                        step: "add or ReLU (zero knowledge)",
-                        point: "add or ReLU (zero knowledge) point",
-                        input: "add or ReLU (zero knowledge) public input",
-                    },
-                    out_vars,
-                    &weights,
-                    Some(&eq_r),
-                    None,
-                    &r,
-                    lhs,
-                    dense::matvec_mask_degree(true, false, weights.len()),
-                    next()?,
-                    &mut t,
-                )
-                .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
-            }
-            Step::Flatten if plan.sources.get(l + 1) == Some(&Source::Input) => {}
-            Step::Flatten => {
-                let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
-                    return Err(VerifyError::AdviceShape);
-                };
-                let tables = vec![x_table, placed(ap, copy)];
-                let claims = flatten::verify_zk::<F, E>(&plan.dims[tin], next()?, &mut t)
-                    .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+                cx.finish(claims, &tables, 0)?;
             }
             Step::MaxPoolWindow { shape, segs } => {
                 let views = zp.views.get(l).map_or(&[][..], Vec::as_slice);
@@ -3047,16 +2979,16 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     shape,
                     input_table,
                     low,
-                    next()?,
-                    &mut t,
+                    cx.next()?,
+                    cx.t,
                 )
                 .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+                cx.finish(claims, &tables, 0)?;
                 let (tables, pairs, _) =
                     zp.window_tables::<E>(l, segs).map_err(VerifyError::Model)?;
-                let claims = zero_check::verify_zk(out_vars, tables.len(), &pairs, next()?, &mut t)
+                let claims = zero_check::verify_zk(out_vars, tables.len(), &pairs, cx.next()?, cx.t)
                     .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
+                cx.finish(claims, &tables, 1)?;
             }
             Step::Concat { shape, .. } => {
                 let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
@@ -3072,19 +3004,20 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                     );
                 }
                 let claims =
-                    concat_layer::verify_zk::<F, E>(shape, &plan.dims[l + 1], next()?, &mut t)
+                    concat_layer::verify_zk::<F, E>(shape, &plan.dims[l + 1], cx.next()?, cx.t)
                         .map_err(layer_err)?;
-                ledger.defer(claims, &tables, slot(0)?).map_err(deferred)?;
+                cx.finish(claims, &tables, 0)?;
             }
-        }
+            _ => return Err(VerifyError::AdviceShape),
+        });
         if let Some(requant) = plan.requant_of(l) {
             let tables: Vec<Placed<E>> = requant::zero_segments(requant)
                 .into_iter()
                 .map(|s| zp.table::<E>(Table::Advice(s)))
                 .collect();
-            let claims = requant::verify_zero_check_zk::<F, E>(requant, out_vars, next()?, &mut t)
+            let claims = requant::verify_zero_check_zk::<F, E>(requant, out_vars, cx.next()?, cx.t)
                 .map_err(layer_err)?;
-            ledger.defer(claims, &tables, slot(1)?).map_err(deferred)?;
+            cx.finish(claims, &tables, 1)?;
         }
     }
     if convs.next().is_some() {
@@ -3318,7 +3251,7 @@ mod tests {
         let first = |want: fn(&Step) -> bool| zp.plan.steps.iter().position(want).unwrap();
         let conv = first(|s| matches!(s, Step::Conv { .. }));
         let pool = first(|s| matches!(s, Step::MaxPool { .. }));
-        let flat = first(|s| matches!(s, Step::Flatten));
+        let flat = first(|s| matches!(s, Step::Flatten(_)));
         let mut conv_edit = Edit(
             |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
                 if l == conv {
@@ -3332,7 +3265,9 @@ mod tests {
         let mut pool_edit = Edit(
             |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
                 if l == pool {
-                    let Step::MaxPool { segs } = &w.plan.steps[l] else {
+                    let Step::MaxPool(crate::layers::maxpool::MaxPool2x2 { segs }) =
+                        &w.plan.steps[l]
+                    else {
                         unreachable!()
                     };
                     w.advice[segs[0]][0] += F::ONE;

@@ -254,7 +254,7 @@ fn cheat_activation<F: BaseField + FftField, E: ExtField<F>>(
     let committed = network::commit_model::<F, E>(m).unwrap();
     let checked = committed.public.check(&m.architecture()).unwrap();
     let plan = Plan::new(m).unwrap();
-    let Step::Activation { y, .. } = plan.steps[1] else {
+    let Step::Activation(zkcnn::layers::activation::Activation { y, .. }) = plan.steps[1] else {
         unreachable!()
     };
     let input = zoo::random_input(&m.input_shape, m.activation_bits, 5);
@@ -634,7 +634,8 @@ fn zk_cheat<F: BaseField + FftField, E: ExtField<F>>(
     let mut rng = StdRng::seed_from_u64(7);
     let mut committed = network::commit_model_zk::<F, E, _>(m, &mut rng).unwrap();
     let plan = cheat::zk_plan::<F, E>(m, false).unwrap();
-    let Step::Activation { y, .. } = plan.steps[layer] else {
+    let Step::Activation(zkcnn::layers::activation::Activation { y, .. }) = plan.steps[layer]
+    else {
         unreachable!()
     };
     let input = zoo::random_input(&m.input_shape, m.activation_bits, 5);

@@ -6,6 +6,7 @@ use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use ndarray::ArrayD;
 use proptest::prelude::*;
 use zkcnn::field::{BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
+use zkcnn::layers::maxpool::MaxPool2x2;
 use zkcnn::model::{zoo, Model};
 use zkcnn::network::{self, BatchProof, NetworkError, VerifyError};
 
@@ -228,7 +229,7 @@ fn cheating_provers_editing_one_batch_element_are_rejected() {
     let Some(r0) = plan.requant_of(0).cloned() else {
         panic!("conv requantizes")
     };
-    let Step::MaxPool { segs } = plan.steps[2].clone() else {
+    let Step::MaxPool(MaxPool2x2 { segs }) = plan.steps[2].clone() else {
         panic!("layer 2 is a 2x2 max-pool")
     };
     let bump = |seg: usize, at: usize| {
@@ -271,7 +272,7 @@ fn cheating_provers_editing_a_padded_slot_are_rejected() {
     let Some(r0) = plan.requant_of(0).cloned() else {
         panic!("conv requantizes")
     };
-    let Step::MaxPool { segs } = plan.steps[2].clone() else {
+    let Step::MaxPool(MaxPool2x2 { segs }) = plan.steps[2].clone() else {
         panic!("layer 2 is a 2x2 max-pool")
     };
     let bump = |seg: usize, at: usize| {

@@ -340,7 +340,12 @@ fn bump_output<F: BaseField>(w: zkcnn::network::cheat::WitnessMut<'_, F>, l: usi
     let plan = w.plan;
     let seg = match (&plan.steps[l], plan.requant_of(l)) {
         (_, Some(r)) => r.y,
-        (zkcnn::network::plan::Step::Activation { y, .. }, None) => *y,
+        (
+            zkcnn::network::plan::Step::Activation(zkcnn::layers::activation::Activation {
+                y, ..
+            }),
+            None,
+        ) => *y,
         _ => panic!("layer {l} commits no output"),
     };
     w.advice[seg][0] += F::one();

@@ -13,6 +13,7 @@ use ark_ff::FftField;
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use std::collections::BTreeSet;
 use zkcnn::field::{from_i64, BaseField, Bn254Fr, ExtField, Goldilocks, GoldilocksExt2};
+use zkcnn::layers::maxpool::MaxPool2x2;
 use zkcnn::model::activation::Function;
 use zkcnn::model::{zoo, Activation, Add, AvgPool2d, Conv2d, Dense, Layer, MaxPool2d, Model};
 use zkcnn::network::cheat::{self, WitnessMut};
@@ -51,14 +52,14 @@ fn kind(step: &Step) -> Kind {
         Step::Conv { .. } => Kind::Conv,
         Step::Dense { .. } => Kind::Dense,
         Step::AvgPool { .. } => Kind::AvgPool,
-        Step::Add { .. } => Kind::Add,
-        Step::Relu { .. } => Kind::Relu,
-        Step::FusedRelu => Kind::FusedRelu,
-        Step::MaxPool { .. } => Kind::MaxPool,
+        Step::Add(_) => Kind::Add,
+        Step::Relu(_) => Kind::Relu,
+        Step::FusedRelu(_) => Kind::FusedRelu,
+        Step::MaxPool(_) => Kind::MaxPool,
         Step::MaxPoolWindow { .. } => Kind::MaxPoolWindow,
-        Step::Flatten => Kind::Flatten,
+        Step::Flatten(_) => Kind::Flatten,
         Step::Concat { .. } => Kind::Concat,
-        Step::Activation { .. } => Kind::Activation,
+        Step::Activation(_) => Kind::Activation,
         Step::Mul { .. } => Kind::Mul,
     }
 }
@@ -700,12 +701,12 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
             }
         }
     }
-    if let Step::MaxPool { segs } = &plan.steps[l] {
+    if let Step::MaxPool(MaxPool2x2 { segs }) = &plan.steps[l] {
         for (name, &s) in ["m1", "m2", "out"].iter().zip(segs) {
             out.push((name.to_string(), s));
         }
     }
-    if let Step::Activation { y, .. } = &plan.steps[l] {
+    if let Step::Activation(zkcnn::layers::activation::Activation { y, .. }) = &plan.steps[l] {
         out.push(("y".into(), *y));
     }
     if let Step::Concat { copy: Some(s), .. } = &plan.steps[l] {
@@ -813,7 +814,7 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                 let unread = seg.is_none()
                     && y == honest
                     && ((readers.is_empty() && l + 2 != plan.dims.len())
-                        || (padded && readers.iter().all(|s| matches!(s, Step::Flatten))));
+                        || (padded && readers.iter().all(|s| matches!(s, Step::Flatten(_)))));
                 match verdict {
                     Ok(()) if unread => {}
                     // A real entry: everything after it was recomputed from it, so the first
@@ -826,7 +827,7 @@ fn every_edit_is_caught<F: BaseField + FftField, E: ExtField<F>>(
                     // lookup of (x, y) in the function's table catches it, or y's range column
                     // first (a negative padded entry: `y ∈ [0, 2^B)` on the padding).
                     Err(VerifyError::Lookup(_) | VerifyError::Range(_))
-                        if matches!(plan.steps[l], Step::Activation { .. }) => {}
+                        if matches!(plan.steps[l], Step::Activation(_)) => {}
                     // A padded entry: later layers that read padded entries (add, ReLU,
                     // pooling over padded channels) carry it on in their own padding, where
                     // their relations, or the output's zero padding, catch it first.
@@ -1081,7 +1082,8 @@ fn a_wider_range_table_keeps_narrow_limbs_and_activations_in_range() {
         );
         assert!(matches!(verdict, Err(VerifyError::Range(_))), "{verdict:?}");
         // 2. The last activation (tag 0) raised by 2^B where its input is at most 48.
-        let Step::Activation { y, tag: 0 } = plan.steps[4] else {
+        let Step::Activation(zkcnn::layers::activation::Activation { y, tag: 0 }) = plan.steps[4]
+        else {
             unreachable!("layer 4 is the second use of function 0")
         };
         let (_, verdict) = s.cheat(
@@ -1131,9 +1133,9 @@ fn edits_that_keep_the_relations_are_caught_by_the_range_check() {
     let (model, a) = pair_model((Kind::MaxPool, 3), "flatten", true, 8, 8);
     let s = setup::<G, G2>(&model, 4);
     let plan = Plan::new(&model).unwrap();
-    let Step::MaxPool {
+    let Step::MaxPool(MaxPool2x2 {
         segs: [m1, m2, out],
-    } = plan.steps[a]
+    }) = plan.steps[a]
     else {
         unreachable!()
     };
@@ -1765,7 +1767,7 @@ fn dag_an_edit_of_a_tensor_read_twice_or_concatenated_is_rejected_at_its_layer()
             .filter(|&l| plan.inputs[l].contains(&(layer + 2)))
             .count();
         assert_eq!(readers, readers_expected, "{}", model.name);
-        assert_eq!(plan.steps[layer + 1], Step::FusedRelu);
+        assert!(matches!(plan.steps[layer + 1], Step::FusedRelu(_)));
         let honest = s.honest_output();
         let y = plan.requant_of(layer).unwrap().y;
         let dims = plan.dims[layer + 1].clone();
