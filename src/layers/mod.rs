@@ -39,6 +39,7 @@
 
 pub mod activation;
 pub mod add;
+pub mod avgpool;
 pub mod concat;
 pub mod conv;
 pub mod dense;

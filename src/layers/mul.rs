@@ -14,9 +14,17 @@
 //! It ends in the values `eq(r, ρ)`, which the verifier computes, `ã(ρ)` and `b̃(ρ_{k..n})`,
 //! claims the caller discharges on the two tensors.
 
+use super::requant::{self, Requant};
 use super::{get, prove_product, verify_product, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField};
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::Plan;
+use crate::network::prover::Ctx as ProverCtx;
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{requant_tables, ZkStepProver, ZkStepVerifier};
+use crate::network::{NetworkError, VerifyError};
 use crate::poly::{eq_eval, eq_table, Mle};
+use crate::sumcheck::zk::Mask;
 use ark_ff::Field;
 use merlin::Transcript;
 
@@ -458,5 +466,160 @@ mod zk_tests {
         assert_eq!(*value, crate::poly::evaluate_base(&t[1], pb));
         assert!(matches!(claims.last(), Some(Deferred::Masks { .. })));
         assert_eq!(claims.len(), 2 + 3 + 1);
+    }
+}
+
+/// The element-wise product of a network, then requantization: `acc(x) = a(x)·b(x)`, or with
+/// `broadcast` `acc(x) = a(x)·b(x_c)` (`x_c` the channel, and batch, coordinates of `x`: the top
+/// variables above the rows' and columns'). Transparent: the product sum-check at the step's
+/// point ([`prove`]); zero knowledge: the same as one masked sum-check with the
+/// requantization's tables on the output side ([`prove_zk`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mul {
+    /// The second operand `b`.
+    pub from: usize,
+    /// Whether `b` holds one value per channel of `a` (`[c]` or `[c, 1, 1]`).
+    pub broadcast: bool,
+    /// Requantization.
+    pub requant: Requant,
+}
+
+impl Mul {
+    /// `k`: the variables of `a` beyond `b`'s (0 unless broadcast).
+    fn spread_vars(&self, plan: &Plan, tin: usize) -> Option<usize> {
+        let b = plan.dims.get(self.from)?.num_vars();
+        plan.dims.get(tin)?.num_vars().checked_sub(b)
+    }
+}
+
+impl NetworkOp for Mul {
+    const KIND: &'static str = "layers: mul";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        // From the padded tensors (a cheating prover's edits included).
+        let tin = w.tin();
+        let k = self
+            .spread_vars(w.plan, tin)
+            .unwrap_or_else(|| unreachable!("the plan sizes b within a"));
+        Witnessed::Requantize {
+            acc: products(&w.ints[tin], &w.ints[self.from], k),
+            relu: false,
+        }
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        if m.public(m.tin()) || m.public(self.from) {
+            return Err(m.unsupported("an element-wise product of the public input"));
+        }
+        let degree = zk_mask_degree(requant::table_count(&self.requant));
+        Ok(vec![
+            crate::network::zk::libra_len(m.out_vars(), degree),
+            super::zero_check::zk_mask_len(m.out_vars()),
+        ])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) {
+        let Some(rq) = rq else {
+            unreachable!("the prover gives a requantizing step its point")
+        };
+        let tin = cx.plan.input(l);
+        let k = self
+            .spread_vars(cx.plan, tin)
+            .unwrap_or_else(|| unreachable!("the plan sizes b within a"));
+        let (proof, claims) = prove(
+            &cx.tensors[tin],
+            &cx.tensors[self.from],
+            k,
+            rq.r,
+            rq.acc,
+            cx.t,
+        );
+        cx.products.push(proof);
+        cx.claim_tensor(tin, &claims.point, claims.a);
+        cx.claim_tensor(self.from, &claims.b_point, claims.b);
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let rq = rq.ok_or(VerifyError::AdviceShape)?;
+        let tin = cx.plan.input(l);
+        let k = self
+            .spread_vars(cx.plan, tin)
+            .ok_or(VerifyError::AdviceShape)?;
+        let proof = cx.product()?;
+        let claims = verify(rq.r, k, rq.acc, proof, cx.t).map_err(|e| cx.err(e))?;
+        cx.claim_tensor(tin, &claims.point, claims.a)?;
+        cx.claim_tensor(self.from, &claims.b_point, claims.b)
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let (outs, lhs) = requant_tables::<F, E>(&self.requant);
+        let b = cx
+            .zp
+            .tensor::<E>(self.from)?
+            .ok_or(NetworkError::Unsupported {
+                layer: cx.l,
+                what: "an element-wise product of the public input".into(),
+            })?;
+        let mut tables = vec![cx.x_table.clone(), b];
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let outputs: Vec<(E, &[F])> = outs.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
+        let k = self
+            .spread_vars(&cx.zp.plan, cx.tin)
+            .unwrap_or_else(|| unreachable!("the plan sizes b within a"));
+        let (fresh, off) = cx.fresh(0);
+        let mask = Mask::from_entries(cx.out_vars + 1, fresh)
+            .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
+        let (proof, deferred) = prove_zk(
+            &ZkMulTables {
+                a: &cx.tensors[cx.tin],
+                b: &cx.tensors[self.from],
+                k,
+                outputs: &outputs,
+            },
+            cx.r,
+            lhs,
+            &mask,
+            &cx.masks(&tables),
+            cx.t,
+        );
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let (outs, lhs) = requant_tables::<F, E>(&self.requant);
+        let b = cx
+            .zp
+            .tensor::<E>(self.from)
+            .ok()
+            .flatten()
+            .ok_or(VerifyError::AdviceShape)?;
+        if cx.x_public {
+            return Err(VerifyError::AdviceShape);
+        }
+        let mut tables = vec![cx.x_table.clone(), b];
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let weights: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+        let k = self
+            .spread_vars(&cx.zp.plan, cx.tin)
+            .ok_or(VerifyError::AdviceShape)?;
+        let proof = cx.next()?;
+        let claims = verify_zk(cx.r, k, &weights, lhs, proof, cx.t).map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)
     }
 }

@@ -58,6 +58,8 @@ pub(crate) struct WitnessStep<'w, F> {
     pub(crate) advice: &'w mut [Vec<F>],
     /// The engine's output of the layer (logical layout).
     pub(crate) out: &'w ArrayD<i64>,
+    /// The engine's accumulator of a requantizing layer (logical layout).
+    pub(crate) acc: Option<&'w [i64]>,
 }
 
 impl<F: BaseField> WitnessStep<'_, F> {
@@ -69,7 +71,17 @@ impl<F: BaseField> WitnessStep<'_, F> {
     /// The engine's output in the output's padded layout.
     pub(crate) fn padded_output(&self) -> Vec<i64> {
         let flat: Vec<i64> = self.out.iter().copied().collect();
-        super::prover::pad(&self.plan.dims[self.l + 1], &flat)
+        self.pad_output(&flat)
+    }
+
+    /// `values` (logical layout) in the output's padded layout.
+    pub(crate) fn pad_output(&self, values: &[i64]) -> Vec<i64> {
+        super::prover::pad(&self.plan.dims[self.l + 1], values)
+    }
+
+    /// The engine's accumulator of a requantizing layer (logical layout).
+    pub(crate) fn accumulator(&self) -> Option<&[i64]> {
+        self.acc
     }
 
     /// Writes `values` as advice segment `seg`.
@@ -169,6 +181,8 @@ macro_rules! dispatch {
             $crate::network::plan::Step::MaxPool($op) => $body,
             $crate::network::plan::Step::FusedRelu($op) => $body,
             $crate::network::plan::Step::Activation($op) => $body,
+            $crate::network::plan::Step::Mul($op) => $body,
+            $crate::network::plan::Step::AvgPool($op) => $body,
             $other => $fallback,
         }
     };

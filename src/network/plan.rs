@@ -132,30 +132,13 @@ pub enum Step {
         requant: Requant,
     },
     /// Window sum `S` then requantization of `acc = multiplier·S + offset`: an exact
-    /// division when the pool's divisor is not a power of two ([`crate::model::Division`]).
-    AvgPool {
-        /// Geometry.
-        shape: ConvShape,
-        /// Requantization.
-        requant: Requant,
-        /// `m` (1 for a power-of-two divisor).
-        multiplier: i64,
-        /// `c` (0 for a power-of-two divisor), added on every entry, padding included.
-        offset: i64,
-    },
+    /// division when the pool's divisor is not a power of two
+    /// ([`crate::layers::avgpool::AvgPool`]).
+    AvgPool(crate::layers::avgpool::AvgPool),
     /// Residual sum then requantization ([`crate::layers::add::Add`]).
     Add(crate::layers::add::Add),
-    /// Element-wise product then requantization (`spec/mul.md`): `acc(x) = a(x)·b(x)`, or
-    /// with `broadcast` `acc(x) = a(x)·b(x_c)`, `x_c` the channel (and batch) coordinates of
-    /// `x`, the top variables above the rows' and columns'.
-    Mul {
-        /// The second operand `b`.
-        from: usize,
-        /// Whether `b` holds one value per channel of `a` (`[c]` or `[c, 1, 1]`).
-        broadcast: bool,
-        /// Requantization.
-        requant: Requant,
-    },
+    /// Element-wise product then requantization (`spec/mul.md`, [`crate::layers::mul::Mul`]).
+    Mul(crate::layers::mul::Mul),
     /// ReLU of a tensor that is not a fresh requantization ([`crate::layers::add::Relu`]).
     Relu(crate::layers::add::Relu),
     /// ReLU of a requantization's output ([`crate::layers::add::FusedRelu`]).
@@ -510,9 +493,9 @@ impl Plan {
         match self.steps.get(l)? {
             Step::Conv { requant, .. }
             | Step::Dense { requant, .. }
-            | Step::AvgPool { requant, .. }
+            | Step::AvgPool(crate::layers::avgpool::AvgPool { requant, .. })
             | Step::Add(crate::layers::add::Add { requant, .. })
-            | Step::Mul { requant, .. }
+            | Step::Mul(crate::layers::mul::Mul { requant, .. })
             | Step::Relu(crate::layers::add::Relu { requant }) => Some(requant),
             _ => None,
         }
@@ -779,12 +762,12 @@ impl Plan {
                     };
                     let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
                     let src = yn(&requant);
-                    let step = Step::AvgPool {
+                    let step = Step::AvgPool(crate::layers::avgpool::AvgPool {
                         shape,
                         requant,
                         multiplier: d.multiplier,
                         offset: d.offset,
-                    };
+                    });
                     (step, output, src)
                 }
                 Layer::Add(a) => {
@@ -819,11 +802,11 @@ impl Plan {
                     }
                     let requant = p.requant(m.shift, input.num_vars(), overflow(m.shift)?);
                     let src = yn(&requant);
-                    let step = Step::Mul {
+                    let step = Step::Mul(crate::layers::mul::Mul {
                         from,
                         broadcast,
                         requant,
-                    };
+                    });
                     (step, input, src)
                 }
                 Layer::Relu { .. } => {

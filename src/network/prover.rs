@@ -9,7 +9,7 @@ use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, mul, requant, zero_check, Dims, ProductProof};
+use crate::layers::{concat, conv, dense, requant, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::Model;
 use crate::pcs::basefold;
@@ -159,18 +159,7 @@ pub(super) fn witness<F: BaseField, E>(
         let (acc, out) = match engine.compute(l, input, &outs) {
             Computed::Accumulator { acc, shift } => {
                 let q = engine.requantize(&acc, shift);
-                // An exact division's offset is on every entry, the padding's too.
-                let padded = match step {
-                    Step::AvgPool { offset, .. } if *offset != 0 => {
-                        let sums: Vec<i64> = acc.iter().map(|a| a - offset).collect();
-                        pad(out_dims, &sums)
-                            .into_iter()
-                            .map(|s| s + offset)
-                            .collect()
-                    }
-                    _ => pad(out_dims, &acc),
-                };
-                (Some(padded), q)
+                (Some(acc), q)
             }
             Computed::Output(out) => (None, out),
         };
@@ -185,6 +174,7 @@ pub(super) fn witness<F: BaseField, E>(
             ints: &ints,
             advice: &mut advice,
             out: &out,
+            acc: acc.as_deref(),
         })), _other => None);
         let requantized = |acc: Vec<i64>, relu: bool, advice: &mut [Vec<F>]| {
             let Some(r) = plan.requant_of(l) else {
@@ -217,16 +207,8 @@ pub(super) fn witness<F: BaseField, E>(
         let out_ints: Vec<i64> = match (witnessed, step) {
             (Some(Witnessed::Output(t)), _) => t,
             (Some(Witnessed::Requantize { acc, relu }), _) => requantized(acc, relu, &mut advice)?,
-            (None, Step::Conv { .. } | Step::Dense { .. } | Step::AvgPool { .. }) => {
-                requantized(acc.unwrap_or_default(), false, &mut advice)?
-            }
-            // From the padded tensors (a cheating prover's edits included).
-            (None, Step::Mul { from, .. }) => {
-                let acc = mul::products(
-                    &ints[tin],
-                    &ints[*from],
-                    plan.dims[tin].num_vars() - plan.dims[*from].num_vars(),
-                );
+            (None, Step::Conv { .. } | Step::Dense { .. }) => {
+                let acc = pad(out_dims, &acc.unwrap_or_default());
                 requantized(acc, false, &mut advice)?
             }
             (None, Step::MaxPoolWindow { shape, segs }) => {
@@ -703,32 +685,6 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                         wp.extend_from_slice(r_o);
                         self.model_claims.push((*weights, wp));
                         self.claim_tensor(tin, &rho, xv);
-                    }
-                    Step::AvgPool {
-                        shape,
-                        multiplier,
-                        offset,
-                        ..
-                    } => {
-                        let sum = window_sum_of::<F, E>(acc, *multiplier, *offset);
-                        let (proof, point, xv) =
-                            conv::prove_window_sum(shape, &self.tensors[tin], &r, sum, self.t);
-                        self.products.push(proof);
-                        self.claim_tensor(tin, &point, xv);
-                    }
-                    Step::Mul { from, .. } => {
-                        let k = plan.dims[tin].num_vars() - plan.dims[*from].num_vars();
-                        let (proof, claims) = mul::prove(
-                            &self.tensors[tin],
-                            &self.tensors[*from],
-                            k,
-                            &r,
-                            acc,
-                            self.t,
-                        );
-                        self.products.push(proof);
-                        self.claim_tensor(tin, &claims.point, claims.a);
-                        self.claim_tensor(*from, &claims.b_point, claims.b);
                     }
                     _ => {}
                 });

@@ -12,13 +12,13 @@ use super::columns::TableColumns;
 use super::commitment::CheckedCommitment;
 use super::op::{dispatch, NetworkOp, Requantized};
 use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
-use super::prover::{bias_value, embed, valid, window_low, window_sum_of};
+use super::prover::{bias_value, embed, valid, window_low};
 use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, mul, zero_check, LayerError, ProductProof};
+use crate::layers::{concat, conv, dense, zero_check, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
@@ -442,31 +442,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                         wp.extend_from_slice(r_o);
                         self.model_claims.push((*weights, wp, wv));
                         self.claim_tensor(tin, &rho, xv)?;
-                    }
-                    Step::AvgPool {
-                        shape,
-                        multiplier,
-                        offset,
-                        ..
-                    } => {
-                        let proof = self.product()?;
-                        let sum = window_sum_of::<F, E>(acc, *multiplier, *offset);
-                        let (point, xv) = conv::verify_window_sum(shape, &r, sum, proof, self.t)
-                            .map_err(|e| self.err(e))?;
-                        self.claim_tensor(tin, &point, xv)?;
-                    }
-                    Step::Mul { from, .. } => {
-                        let k = dims_in.num_vars().saturating_sub(
-                            plan.dims
-                                .get(*from)
-                                .ok_or(VerifyError::AdviceShape)?
-                                .num_vars(),
-                        );
-                        let proof = self.product()?;
-                        let claims =
-                            mul::verify(&r, k, acc, proof, self.t).map_err(|e| self.err(e))?;
-                        self.claim_tensor(tin, &claims.point, claims.a)?;
-                        self.claim_tensor(*from, &claims.b_point, claims.b)?;
                     }
                     _ => {}
                 });

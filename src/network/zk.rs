@@ -541,7 +541,7 @@ pub(crate) fn requant_tables<F: BaseField, E: ExtField<F>>(
 /// An average pool's [`requant_tables`]: with `acc = m·S + c` for the window sum `S`, the
 /// relation `S + Σ_j (k_j/m)·t_j = (lhs − c)/m` (the weights and the constant divided by `m`;
 /// unchanged for `m = 1`, `c = 0`).
-fn window_requant_tables<F: BaseField, E: ExtField<F>>(
+pub(crate) fn window_requant_tables<F: BaseField, E: ExtField<F>>(
     requant: &Requant,
     multiplier: i64,
     offset: i64,
@@ -639,13 +639,6 @@ fn fresh_masks(
                 s.push(crate::layers::conv::zk_mask_len(shape, public(tin)));
                 s.push(zc(out_vars));
             }
-            Step::AvgPool { shape, .. } => {
-                s.push(crate::layers::conv::window_sum_zk_mask_len(
-                    shape,
-                    public(tin),
-                ));
-                s.push(zc(out_vars));
-            }
             Step::MaxPoolWindow { shape, .. } => {
                 s.push(crate::layers::maxpool::views_zk_mask_len(
                     shape,
@@ -658,14 +651,6 @@ fn fresh_masks(
                     return Err(unsupported("a concatenation of the public input"));
                 }
                 s.push(crate::layers::concat::zk_mask_len(shape))
-            }
-            Step::Mul { from, requant, .. } => {
-                if public(tin) || public(*from) {
-                    return Err(unsupported("an element-wise product of the public input"));
-                }
-                let degree = crate::layers::mul::zk_mask_degree(requant::table_count(requant));
-                s.push(libra_len(out_vars, degree));
-                s.push(zc(out_vars));
             }
             _ => unreachable!("the registry's kinds returned above"),
         }
@@ -1379,6 +1364,8 @@ pub(crate) struct ZkStepProver<'s, 'a, F: BaseField, E: ExtField<F>> {
     /// The input's placement (for the public input, the advice's first segment's: its place
     /// only held, it makes no claim).
     pub(crate) x_table: Placed<E>,
+    /// Whether the input is the public input.
+    pub(crate) x_public: bool,
     /// The plan.
     pub(crate) zp: &'s ZkPlan,
     /// Every tensor, in `F`.
@@ -1464,6 +1451,10 @@ pub(crate) struct ZkStepVerifier<'s, 'p, F, E: Field> {
     pub(crate) r: &'s [E],
     /// The input's placement (see [`ZkStepProver::x_table`]).
     pub(crate) x_table: Placed<E>,
+    /// Whether the input is the public input.
+    pub(crate) x_public: bool,
+    /// The public input's table when the step reads it.
+    pub(crate) input_table: Option<&'s [F]>,
     /// The plan.
     pub(crate) zp: &'s ZkPlan,
     slots: &'s [(usize, usize)],
@@ -1474,8 +1465,6 @@ pub(crate) struct ZkStepVerifier<'s, 'p, F, E: Field> {
     pub(crate) convs: &'s mut std::slice::Iter<'p, ZkConvProof<E>>,
     /// The transcript.
     pub(crate) t: &'s mut Transcript,
-    /// The base field the proof's tables are over.
-    field: std::marker::PhantomData<fn() -> F>,
 }
 
 impl<'p, F, E: Field> ZkStepVerifier<'_, 'p, F, E> {
@@ -2136,6 +2125,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 out_vars,
                 r: &r,
                 x_table: x_table.clone(),
+                x_public: x_placed.is_none(),
                 zp: &zp,
                 tensors: &tensors,
                 advice: &w.advice,
@@ -2151,46 +2141,12 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             lap("layers: tables");
             let kind = dispatch!(&plan.steps[l], op => kind_of(op), step => match step {
                 Step::Dense { .. } => "layers: dense",
-                Step::Mul { .. } => "layers: mul",
                 Step::Conv { .. } => "layers: conv",
-                Step::AvgPool { .. } => "layers: avg-pool",
                 Step::Concat { .. } => "layers: concat",
                 Step::MaxPoolWindow { .. } => "layers: max-pool",
                 _ => "layers: other",
             });
             dispatch!(&plan.steps[l], op => op.prove_zk(&mut cx)?, step => match step {
-                Step::Mul { from, requant, .. } => {
-                    let (outs, lhs) = requant_tables::<F, E>(requant);
-                    let b = zp.tensor::<E>(*from)?.ok_or(NetworkError::Unsupported {
-                        layer: l,
-                        what: "an element-wise product of the public input".into(),
-                    })?;
-                    let mut tables = vec![x_table, b];
-                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    let outputs: Vec<(E, &[F])> =
-                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    let k = plan.dims[tin].num_vars() - plan.dims[*from].num_vars();
-                    let (fresh, off) = cx.fresh(0);
-                    let mask = Mask::from_entries(out_vars + 1, fresh)
-                        .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
-                    let (proof, deferred) = crate::layers::mul::prove_zk(
-                        &crate::layers::mul::ZkMulTables {
-                            a: &tensors[tin],
-                            b: &tensors[*from],
-                            k,
-                            outputs: &outputs,
-                        },
-                        &r,
-                        lhs,
-                        &mask,
-                        &cx.masks(&tables),
-                        cx.t,
-                    );
-                    cx.sumchecks.push(proof);
-                    cx.ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
                 Step::Dense {
                     weights,
                     bias,
@@ -2271,34 +2227,6 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     tables[0] = claims.kernel_placed(mp, kernel);
                     cx.ledger
                         .defer(claims.deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                Step::AvgPool {
-                    shape,
-                    requant,
-                    multiplier,
-                    offset,
-                } => {
-                    let (outs, lhs) = window_requant_tables::<F, E>(requant, *multiplier, *offset);
-                    let mut tables = vec![x_table];
-                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    let out_w: Vec<(E, &[F])> =
-                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    let (fresh, off) = cx.fresh(0);
-                    let (proof, deferred) = conv_layer::prove_window_sum_zk(
-                        shape,
-                        &tensors[tin],
-                        x_placed.is_none(),
-                        &out_w,
-                        &r,
-                        lhs,
-                        fresh,
-                        &cx.masks(&tables),
-                        cx.t,
-                    );
-                    cx.sumchecks.push(proof);
-                    cx.ledger
-                        .defer(deferred, &tables, off)
                         .map_err(NetworkError::Deferred)?;
                 }
                 Step::MaxPoolWindow { shape, segs } => {
@@ -2851,41 +2779,16 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             out_vars,
             r: &r,
             x_table: x_table.clone(),
+            x_public: x_placed.is_none(),
+            input_table,
             zp: &zp,
             slots,
             ledger: &mut ledger,
             sumchecks: &mut sumchecks,
             convs: &mut convs,
             t: &mut t,
-            field: std::marker::PhantomData,
         };
         dispatch!(&plan.steps[l], op => op.verify_zk(&mut cx)?, step => match step {
-            Step::Mul { from, requant, .. } => {
-                let (outs, lhs) = requant_tables::<F, E>(requant);
-                let b = zp
-                    .tensor::<E>(*from)
-                    .ok()
-                    .flatten()
-                    .ok_or(VerifyError::AdviceShape)?;
-                if x_placed.is_none() {
-                    return Err(VerifyError::AdviceShape);
-                }
-                let mut tables = vec![x_table, b];
-                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                let weights: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
-                let k = plan.dims[tin]
-                    .num_vars()
-                    .checked_sub(
-                        plan.dims
-                            .get(*from)
-                            .ok_or(VerifyError::AdviceShape)?
-                            .num_vars(),
-                    )
-                    .ok_or(VerifyError::AdviceShape)?;
-                let claims = crate::layers::mul::verify_zk(&r, k, &weights, lhs, cx.next()?, cx.t)
-                    .map_err(layer_err)?;
-                cx.finish(claims, &tables, 0)?;
-            }
             Step::Dense {
                 weights,
                 bias,
@@ -2947,28 +2850,6 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
                 tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
                 tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
                 cx.finish(claims.deferred, &tables, 0)?;
-            }
-            Step::AvgPool {
-                shape,
-                requant,
-                multiplier,
-                offset,
-            } => {
-                let (outs, lhs) = window_requant_tables::<F, E>(requant, *multiplier, *offset);
-                let mut tables = vec![x_table];
-                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
-                let claims = conv_layer::verify_window_sum_zk::<F, E>(
-                    shape,
-                    &out_w,
-                    input_table,
-                    &r,
-                    lhs,
-                    cx.next()?,
-                    cx.t,
-                )
-                .map_err(layer_err)?;
-                cx.finish(claims, &tables, 0)?;
             }
             Step::MaxPoolWindow { shape, segs } => {
                 let views = zp.views.get(l).map_or(&[][..], Vec::as_slice);

@@ -51,7 +51,7 @@ fn kind(step: &Step) -> Kind {
         Step::Conv { shape, .. } if shape.groups > 1 => Kind::GroupedConv,
         Step::Conv { .. } => Kind::Conv,
         Step::Dense { .. } => Kind::Dense,
-        Step::AvgPool { .. } => Kind::AvgPool,
+        Step::AvgPool(_) => Kind::AvgPool,
         Step::Add(_) => Kind::Add,
         Step::Relu(_) => Kind::Relu,
         Step::FusedRelu(_) => Kind::FusedRelu,
@@ -60,7 +60,7 @@ fn kind(step: &Step) -> Kind {
         Step::Flatten(_) => Kind::Flatten,
         Step::Concat { .. } => Kind::Concat,
         Step::Activation(_) => Kind::Activation,
-        Step::Mul { .. } => Kind::Mul,
+        Step::Mul(_) => Kind::Mul,
     }
 }
 

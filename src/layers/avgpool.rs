@@ -1,0 +1,130 @@
+//! Average pooling (`spec/pooling.md`): the window sum `S` of each output position (a
+//! convolution of one all-ones kernel per channel, [`super::conv::prove_window_sum`]), then the
+//! requantization of `acc = m·S + c` — an exact division by the pool's divisor when it is not a
+//! power of two ([`crate::model::Division`]), `m = 1`, `c = 0` otherwise. At the step's point
+//! `r` the window sum's claim is `S̃(r) = (ãcc(r) − c)·m^{−1}`.
+
+use super::conv::{self, ConvShape};
+use super::requant::Requant;
+use crate::field::{BaseField, ExtField};
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::prover::{window_sum_of, Ctx as ProverCtx};
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{window_requant_tables, ZkStepProver, ZkStepVerifier};
+use crate::network::{NetworkError, VerifyError};
+
+/// An average pool: window sums `S`, then the requantization of `acc = multiplier·S + offset`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AvgPool {
+    /// Geometry.
+    pub shape: ConvShape,
+    /// Requantization.
+    pub requant: Requant,
+    /// `m` (1 for a power-of-two divisor).
+    pub multiplier: i64,
+    /// `c` (0 for a power-of-two divisor), added on every entry, padding included.
+    pub offset: i64,
+}
+
+impl NetworkOp for AvgPool {
+    const KIND: &'static str = "layers: avg-pool";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let acc = w
+            .accumulator()
+            .unwrap_or_else(|| unreachable!("a pool has an accumulator"));
+        // An exact division's offset is on every entry, the padding's too.
+        let sums: Vec<i64> = acc.iter().map(|a| a - self.offset).collect();
+        let acc = w
+            .pad_output(&sums)
+            .into_iter()
+            .map(|s| s + self.offset)
+            .collect();
+        Witnessed::Requantize { acc, relu: false }
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        Ok(vec![
+            conv::window_sum_zk_mask_len(&self.shape, m.public(m.tin())),
+            super::zero_check::zk_mask_len(m.out_vars()),
+        ])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) {
+        let Some(rq) = rq else {
+            unreachable!("the prover gives a requantizing step its point")
+        };
+        let tin = cx.plan.input(l);
+        let sum = window_sum_of::<F, E>(rq.acc, self.multiplier, self.offset);
+        let (proof, point, xv) =
+            conv::prove_window_sum(&self.shape, &cx.tensors[tin], rq.r, sum, cx.t);
+        cx.products.push(proof);
+        cx.claim_tensor(tin, &point, xv);
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let rq = rq.ok_or(VerifyError::AdviceShape)?;
+        let proof = cx.product()?;
+        let sum = window_sum_of::<F, E>(rq.acc, self.multiplier, self.offset);
+        let (point, xv) =
+            conv::verify_window_sum(&self.shape, rq.r, sum, proof, cx.t).map_err(|e| cx.err(e))?;
+        cx.claim_tensor(cx.plan.input(l), &point, xv)
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let (outs, lhs) =
+            window_requant_tables::<F, E>(&self.requant, self.multiplier, self.offset);
+        let mut tables = vec![cx.x_table.clone()];
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let out_w: Vec<(E, &[F])> = outs.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
+        let (fresh, off) = cx.fresh(0);
+        let (proof, deferred) = conv::prove_window_sum_zk(
+            &self.shape,
+            &cx.tensors[cx.tin],
+            cx.x_public,
+            &out_w,
+            cx.r,
+            lhs,
+            fresh,
+            &cx.masks(&tables),
+            cx.t,
+        );
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let (outs, lhs) =
+            window_requant_tables::<F, E>(&self.requant, self.multiplier, self.offset);
+        let mut tables = vec![cx.x_table.clone()];
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+        let proof = cx.next()?;
+        let claims = conv::verify_window_sum_zk::<F, E>(
+            &self.shape,
+            &out_w,
+            cx.input_table,
+            cx.r,
+            lhs,
+            proof,
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)
+    }
+}
