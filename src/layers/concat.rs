@@ -23,6 +23,12 @@
 
 use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{lift, BaseField, ExtField, MulAcc};
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::Source;
+use crate::network::prover::Ctx as ProverCtx;
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{placed, ZkStepProver, ZkStepVerifier};
+use crate::network::{NetworkError, VerifyError};
 use crate::poly::{eq_table, fold_base, fold_ext, Mle};
 use crate::sumcheck::zk::{Mask, MaskedProof};
 use crate::transcript::TranscriptExt;
@@ -975,5 +981,160 @@ mod zk_tests {
             concat_witnesses::<Goldilocks, GoldilocksExt2>(30, shape);
             concat_witnesses::<Bn254Fr, Bn254Fr>(31, shape);
         }
+    }
+}
+
+/// A channel concatenation of a network: each claim on the output becomes one claim per input
+/// ([`prove`]). The output is derived, unless a max-pool reads it (or the proof is zero
+/// knowledge): then it is committed as `copy`, and the one claim the step proves is the copy's
+/// value at a fresh `layer-point` (the relation `copy = concat(inputs)`; in zero knowledge one
+/// masked sum-check, [`prove_zk`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Concat {
+    /// Geometry.
+    pub shape: Shape,
+    /// The advice segment holding the output, when it is committed.
+    pub copy: Option<usize>,
+}
+
+impl NetworkOp for Concat {
+    const KIND: &'static str = "layers: concat";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let t = w.padded_output();
+        if let Some(seg) = self.copy {
+            w.set(seg, &t);
+        }
+        Witnessed::Output(t)
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        if m.plan.inputs[m.l].iter().any(|&t| m.public(t)) {
+            return Err(m.unsupported("a concatenation of the public input"));
+        }
+        Ok(vec![zk_mask_len(&self.shape)])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) {
+        let plan = cx.plan;
+        // Every claim on the output, from each of its readers, in the order made; for a
+        // committed copy, its value at a fresh point (its readers' claims are claims on the
+        // copy, for the opening).
+        let claims = match self.copy {
+            None => std::mem::take(&mut cx.pending[l + 1]),
+            Some(seg) => {
+                let vars = plan.dims[l + 1].num_vars();
+                let r: Vec<E> = cx.t.challenge_fields(b"layer-point", vars);
+                let v = cx.eval_seg(seg, &r);
+                vec![(r, v)]
+            }
+        };
+        let reads = &plan.inputs[l];
+        for (r, _) in claims {
+            let xs: Vec<&[F]> = reads.iter().map(|&t| &*cx.tensors[t]).collect();
+            let (sent, proofs, input_claims) = prove(&self.shape, &xs, &r, cx.t);
+            cx.values.extend_from_slice(&sent);
+            cx.products.extend(proofs);
+            for (&t, (point, value)) in reads.iter().zip(input_claims) {
+                cx.claim_tensor(t, &point, value);
+            }
+        }
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let plan = cx.plan;
+        // As the prover: every claim left on the output, or the copy's value at a fresh point.
+        let claims = match self.copy {
+            None => cx
+                .pending
+                .get_mut(l + 1)
+                .map(std::mem::take)
+                .unwrap_or_default(),
+            Some(seg) => {
+                let vars = plan.dims.get(l + 1).map_or(0, |d| d.num_vars());
+                let r: Vec<E> = cx.t.challenge_fields(b"layer-point", vars);
+                let v = cx.eval_seg(seg, &r)?;
+                vec![(r, v)]
+            }
+        };
+        let reads = plan.inputs.get(l).ok_or(VerifyError::AdviceShape)?;
+        for (r, v) in claims {
+            let sent = cx.read_values(self.shape.parts.len())?;
+            let (next, t) = cx.products_and_transcript();
+            let input_claims = verify_batched(&self.shape, plan.batch_vars, &r, v, sent, next, t)
+                .map_err(|e| cx.err(e))?;
+            for (&t, (point, value)) in reads.iter().zip(input_claims) {
+                cx.claim_tensor(t, &point, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let plan = &cx.zp.plan;
+        let Some(Source::Committed(copy)) = plan.sources.get(cx.l + 1) else {
+            unreachable!("a zero-knowledge plan commits a concatenation's output")
+        };
+        let mut tables = vec![placed(cx.zp.parts().1, copy)];
+        for &x in &plan.inputs[cx.l] {
+            tables.push(cx.zp.tensor::<E>(x)?.ok_or(NetworkError::Unsupported {
+                layer: cx.l,
+                what: "a concatenation of the public input".into(),
+            })?);
+        }
+        let xs: Vec<&[F]> = plan.inputs[cx.l]
+            .iter()
+            .map(|&x| &cx.tensors[x][..])
+            .collect();
+        let (fresh, off) = cx.fresh(0);
+        let (proof, deferred) = prove_zk(
+            &self.shape,
+            &plan.dims[cx.l + 1],
+            &xs,
+            &cx.tensors[cx.l + 1],
+            fresh,
+            &cx.masks(&tables),
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let plan = &cx.zp.plan;
+        let Some(Source::Committed(copy)) = plan.sources.get(cx.l + 1) else {
+            return Err(VerifyError::AdviceShape);
+        };
+        let mut tables = vec![placed(cx.zp.parts().1, copy)];
+        for &x in plan.inputs.get(cx.l).map_or(&[][..], Vec::as_slice) {
+            tables.push(
+                cx.zp
+                    .tensor::<E>(x)
+                    .ok()
+                    .flatten()
+                    .ok_or(VerifyError::AdviceShape)?,
+            );
+        }
+        let out = plan.dims.get(cx.l + 1).ok_or(VerifyError::AdviceShape)?;
+        let proof = cx.next()?;
+        let claims =
+            verify_zk::<F, E>(&self.shape, out, proof, cx.t).map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)
     }
 }

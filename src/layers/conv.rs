@@ -43,6 +43,17 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
 
 use super::dense::fold_rows;
+use super::fft_conv::ConvPath;
+use super::requant::Requant;
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::Bias;
+use crate::network::prover::Ctx as ProverCtx;
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{
+    bias_public, bias_tables, requant_tables, StepMasks, Table, ZkStepProver, ZkStepVerifier,
+};
+use crate::network::{NetworkError, VerifyError};
+use crate::zk::{Placed, TableMasks};
 
 #[path = "conv_zk.rs"]
 mod zk;
@@ -616,4 +627,229 @@ pub fn verify_window_sum<E: MulAcc>(
     let mut point = rho.clone();
     point.extend_from_slice(r_c);
     Ok((point, value))
+}
+
+/// A convolution of a network (any groups, stride and padding), then requantization.
+/// Transparent: the bias's limbs at the output-channel part of the step's point, then the
+/// direct or FFT convolution proof of `acc − b·valid` ([`prove`], [`super::fft_conv::prove`]),
+/// which claims every kernel matrix at one point and the input at another. Zero knowledge:
+/// one masked two-stage proof with the bias limbs and the requantization's tables on the
+/// output side ([`prove_zk`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv {
+    /// Geometry.
+    pub shape: ConvShape,
+    /// Model segments of the kernel matrices, row-major over `(dy, dx)`.
+    pub kernel: Vec<usize>,
+    /// The bias.
+    pub bias: Bias,
+    /// Requantization.
+    pub requant: Requant,
+    /// Which proof the convolution takes.
+    pub path: ConvPath,
+}
+
+impl Conv {
+    /// The bias's weight at `r`: `valid_y(r_y)·valid_x(r_x)` (no bias on the padded rows and
+    /// columns), and `r_o`.
+    fn split<'r, E: Field>(&self, r: &'r [E]) -> Option<(&'r [E], E)> {
+        let parts = self.shape.output.split(r);
+        let (r_o, r_y, r_x) = (parts.first()?, parts.get(1)?, parts.get(2)?);
+        let valid = crate::network::prover::valid(&self.shape.wy, r_y)
+            * crate::network::prover::valid(&self.shape.wx, r_x);
+        Some((r_o, valid))
+    }
+}
+
+impl NetworkOp for Conv {
+    const KIND: &'static str = "layers: conv";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let acc = w
+            .accumulator()
+            .unwrap_or_else(|| unreachable!("a convolution accumulates"));
+        Witnessed::Requantize {
+            acc: w.pad_output(acc),
+            relu: false,
+        }
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        Ok(vec![
+            zk_mask_len(&self.shape, m.public(m.tin())),
+            super::zero_check::zk_mask_len(m.out_vars()),
+        ])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) {
+        let Some(rq) = rq else {
+            unreachable!("the prover gives a requantizing step its point")
+        };
+        let Some((r_o, valid)) = self.split(rq.r) else {
+            unreachable!("the point is the output's")
+        };
+        let b = cx.eval_bias(&self.bias, r_o);
+        let target = rq.acc - b * valid;
+        let tin = cx.plan.input(l);
+        let ks: Vec<&[F]> = self.kernel.iter().map(|&k| &*cx.model[k]).collect();
+        let x = &cx.tensors[tin];
+        let (proof, claims) = match self.path {
+            ConvPath::Direct => prove(&self.shape, &ks, x, rq.r, target, cx.t),
+            ConvPath::Fft => super::fft_conv::prove(&self.shape, &ks, x, rq.r, target, cx.t)
+                .unwrap_or_else(|e| unreachable!("layouts checked first: {e}")),
+        };
+        cx.convs.push(proof);
+        for &k in &self.kernel {
+            cx.model_claims.push((k, claims.kernel_point.clone()));
+        }
+        cx.claim_tensor(tin, &claims.input_point, claims.input_value);
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let rq = rq.ok_or(VerifyError::AdviceShape)?;
+        let (r_o, valid) = self.split(rq.r).ok_or(VerifyError::AdviceShape)?;
+        let b = cx.eval_bias(&self.bias, r_o)?;
+        let target = rq.acc - b * valid;
+        let proof = cx.conv()?;
+        let claims = match self.path {
+            ConvPath::Direct => verify(&self.shape, rq.r, target, proof, cx.t),
+            ConvPath::Fft => {
+                super::fft_conv::verify::<F, E>(&self.shape, rq.r, target, proof, cx.t)
+            }
+        }
+        .map_err(|e| cx.err(e))?;
+        if claims.kernel_values.len() != self.kernel.len() {
+            return Err(cx.err(LayerError::Count {
+                what: "kernel values",
+                expected: self.kernel.len(),
+                got: claims.kernel_values.len(),
+            }));
+        }
+        for (&kseg, &kv) in self.kernel.iter().zip(&claims.kernel_values) {
+            cx.model_claims
+                .push((kseg, claims.kernel_point.clone(), kv));
+        }
+        cx.claim_tensor(cx.plan.input(l), &claims.input_point, claims.input_value)
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let Some((r_o, valid)) = self.split(cx.r) else {
+            unreachable!("the point is the output's")
+        };
+        let bias_t = bias_tables::<F, E>(&self.bias);
+        let (outs, c) = requant_tables::<F, E>(&self.requant);
+        let lhs = c + bias_public::<F, E>(&self.bias, r_o) * valid;
+        let ks: Vec<&[F]> = self.kernel.iter().map(|&k| &cx.model[k][..]).collect();
+        let bias_w: Vec<(E, &[F])> = bias_t.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
+        let out_w: Vec<(E, &[F])> = outs.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
+        // Table 0 (the kernel's combination) is placed once its weights are known; its mask
+        // is read at the stack point.
+        let mut tables = vec![cx.zp.table::<E>(Table::Model(0)), cx.x_table.clone()];
+        tables.extend(bias_t.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let (fresh, off) = cx.fresh(0);
+        let model = cx.zp.table::<E>(Table::Model(0));
+        let scalars = KernelMasks {
+            shape: &self.shape,
+            kernel: &self.kernel,
+            model: &model,
+            step: cx.masks(&tables),
+        };
+        let (proof, claims) = prove_zk(
+            &self.shape,
+            &ZkConvTables {
+                kernel: &ks,
+                input: &cx.tensors[cx.tin],
+                input_public: cx.x_public,
+                bias: &bias_w,
+                outputs: &out_w,
+            },
+            cx.r,
+            lhs,
+            fresh,
+            &scalars,
+            cx.t,
+        );
+        cx.convs.push(proof);
+        tables[0] = claims.kernel_placed(cx.zp.parts().0, &self.kernel);
+        cx.ledger
+            .defer(claims.deferred, &tables, off)
+            .map_err(NetworkError::Deferred)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let (r_o, valid) = self.split(cx.r).ok_or(VerifyError::AdviceShape)?;
+        let bias_t = bias_tables::<F, E>(&self.bias);
+        let (outs, c) = requant_tables::<F, E>(&self.requant);
+        let lhs = c + bias_public::<F, E>(&self.bias, r_o) * valid;
+        let bias_w: Vec<E> = bias_t.iter().map(|(k, _)| *k).collect();
+        let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+        let proof = cx.convs.next().ok_or(VerifyError::Exhausted {
+            what: "convolution steps",
+        })?;
+        let claims = verify_zk::<F, E>(
+            &self.shape,
+            &bias_w,
+            &out_w,
+            cx.input_table,
+            cx.r,
+            lhs,
+            proof,
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        let mut tables = vec![
+            claims.kernel_placed(cx.zp.parts().0, &self.kernel),
+            cx.x_table.clone(),
+        ];
+        tables.extend(bias_t.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        cx.finish(claims.deferred, &tables, 0)
+    }
+}
+
+/// [`TableMasks`] for a convolution step: table 0, the kernel's combination, is read at the
+/// stack point `(kernel point, ρ_dx, ρ_dy)` as `Σ_d w_d·m_d(kernel point)`
+/// ([`ConvShape::unstack_kernel`]); the others as placed.
+struct KernelMasks<'a, 'b, F, E> {
+    shape: &'a ConvShape,
+    kernel: &'a [usize],
+    /// Any model segment's placement (its part is the model's).
+    model: &'a Placed<E>,
+    step: StepMasks<'a, 'b, F, E>,
+}
+
+impl<F: BaseField, E: ExtField<F>> TableMasks<E> for KernelMasks<'_, '_, F, E> {
+    fn mask_at(&self, table: usize, point: &[E]) -> E {
+        if table != 0 {
+            return self.step.mask_at(table, point);
+        }
+        let (z, weights) = self.shape.unstack_kernel(point);
+        self.kernel
+            .iter()
+            .zip(weights)
+            .map(|(&seg, w)| {
+                w * self
+                    .step
+                    .masks
+                    .at(&Placed::segment(self.model.part, seg), z)
+            })
+            .sum()
+    }
 }

@@ -11,10 +11,18 @@
 //! in `O(|W|)`. It ends in two claims the caller discharges: `W̃(ρ, r_o)` on the weights and
 //! `x̃(ρ)` on the input. See `spec/layers.md`.
 
+use super::requant::{self, Requant};
 use super::{prove_product, verify_product, LayerError, ProductProof};
 use crate::field::{mul_base, BaseField, ExtField};
+use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::Bias;
+use crate::network::prover::Ctx as ProverCtx;
+use crate::network::verifier::Ctx as VerifierCtx;
+use crate::network::zk::{dense_outputs, Table, ZkStepProver, ZkStepVerifier};
+use crate::network::{NetworkError, VerifyError};
 use crate::parallel::map_reduce;
 use crate::poly::{eq_table, Mle};
+use crate::sumcheck::zk::Mask;
 use ark_ff::Field;
 use merlin::Transcript;
 
@@ -978,5 +986,161 @@ mod zk_tests {
     fn the_public_matrix_step_is_simulated_for_any_witness() {
         matvec_witnesses::<Goldilocks, GoldilocksExt2>(26, 3, 2);
         matvec_witnesses::<Bn254Fr, Bn254Fr>(27, 2, 3);
+    }
+}
+
+/// A dense layer of a network: `acc = W·x + b`, then requantization. Transparent: the bias's
+/// limbs are read at the output's part of the step's point and the product sum-check reduces
+/// `acc − b` to claims on `W` (model) and `x` ([`prove_batched`]: a batch's coordinates are the
+/// point's top ones, `W` claimed at a single input's point). Zero knowledge: one masked
+/// sum-check with the bias limbs and the requantization's tables on the output side
+/// ([`prove_zk`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dense {
+    /// Model segment of the weight matrix.
+    pub weights: usize,
+    /// The bias.
+    pub bias: Bias,
+    /// Requantization.
+    pub requant: Requant,
+}
+
+impl NetworkOp for Dense {
+    const KIND: &'static str = "layers: dense";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let acc = w
+            .accumulator()
+            .unwrap_or_else(|| unreachable!("a dense layer accumulates"));
+        Witnessed::Requantize {
+            acc: w.pad_output(acc),
+            relu: false,
+        }
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        let in_vars = m.plan.dims[m.tin()].num_vars();
+        let outputs = self.bias.limbs.len() + requant::table_count(&self.requant);
+        let degree = zk_mask_degree(m.public(m.tin()), outputs);
+        Ok(vec![
+            crate::network::zk::libra_len(in_vars.max(m.out_vars()), degree),
+            super::zero_check::zk_mask_len(m.out_vars()),
+        ])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) {
+        let Some(rq) = rq else {
+            unreachable!("the prover gives a requantizing step its point")
+        };
+        let (plan, tin) = (cx.plan, cx.plan.input(l));
+        // `r = (r_o, r_b)`: the batch coordinates are the top ones.
+        let (r_o, r_b) = rq.r.split_at(rq.r.len() - plan.batch_vars);
+        let b = cx.eval_bias(&self.bias, r_o);
+        let (proof, rho) = prove_batched(
+            &cx.model[self.weights],
+            &cx.tensors[tin],
+            r_o,
+            r_b,
+            rq.acc - b,
+            cx.t,
+        );
+        let xv = proof.values[1];
+        cx.products.push(proof);
+        let in_vars = rho.len() - plan.batch_vars;
+        let mut wp = rho[..in_vars].to_vec();
+        wp.extend_from_slice(r_o);
+        cx.model_claims.push((self.weights, wp));
+        cx.claim_tensor(tin, &rho, xv);
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        rq: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let rq = rq.ok_or(VerifyError::AdviceShape)?;
+        let (plan, tin) = (cx.plan, cx.plan.input(l));
+        let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
+        // `r = (r_o, r_b)`: the batch coordinates are the top ones.
+        let nb = plan.batch_vars;
+        let (r_o, r_b) = rq.r.split_at(rq.r.len().saturating_sub(nb));
+        let b = cx.eval_bias(&self.bias, r_o)?;
+        let proof = cx.product()?;
+        let in_vars = dims_in.num_vars().saturating_sub(nb);
+        let (rho, wv, xv) =
+            verify_batched(in_vars, r_b, rq.acc - b, proof, cx.t).map_err(|e| cx.err(e))?;
+        let mut wp = rho.get(..in_vars).unwrap_or(&[]).to_vec();
+        wp.extend_from_slice(r_o);
+        cx.model_claims.push((self.weights, wp, wv));
+        cx.claim_tensor(tin, &rho, xv)
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let (outs, lhs) = dense_outputs::<F, E>(&self.bias, &self.requant, cx.r);
+        let mut tables = vec![
+            cx.zp.table::<E>(Table::Model(self.weights)),
+            cx.x_table.clone(),
+        ];
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let outputs: Vec<(E, &[F])> = outs.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
+        let (fresh, off) = cx.fresh(0);
+        let vars = cx.zp.plan.dims[cx.tin].num_vars().max(cx.out_vars);
+        let mask = Mask::from_entries(vars + 1, fresh)
+            .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
+        let (proof, deferred) = prove_zk(
+            &cx.model[self.weights],
+            &cx.tensors[cx.tin],
+            cx.x_public,
+            &outputs,
+            cx.r,
+            lhs,
+            &mask,
+            &cx.masks(&tables),
+            cx.t,
+        );
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let (outs, lhs) = dense_outputs::<F, E>(&self.bias, &self.requant, cx.r);
+        let mut tables = vec![
+            cx.zp.table::<E>(Table::Model(self.weights)),
+            cx.x_table.clone(),
+        ];
+        tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
+        let weights: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
+        let degree = zk_mask_degree(cx.x_public, outs.len());
+        let in_vars = cx
+            .zp
+            .plan
+            .dims
+            .get(cx.tin)
+            .ok_or(VerifyError::AdviceShape)?
+            .num_vars();
+        let proof = cx.next()?;
+        let claims = verify_zk::<F, E>(
+            in_vars,
+            &weights,
+            cx.input_table,
+            cx.r,
+            lhs,
+            degree,
+            proof,
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)
     }
 }

@@ -28,15 +28,17 @@
 
 use super::conv::ConvShape;
 use super::{prove_product, verify_product, Dims, LayerError, ProductProof};
+use crate::field::{from_i64, lift};
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::{Operand, Source, View};
-use crate::network::prover::{sub_grid, Ctx as ProverCtx};
+use crate::network::plan::{window_chain, Operand, Source, View};
+use crate::network::prover::{sub_grid, window_low, Ctx as ProverCtx};
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{ZkStepProver, ZkStepVerifier};
 use crate::network::{NetworkError, VerifyError};
 use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
 use crate::transcript::TranscriptExt;
+use crate::zk::Placed;
 use merlin::Transcript;
 
 /// The kernel offsets `(dy, dx)`, row-major (`d = dy·k + dx`).
@@ -1012,5 +1014,189 @@ impl NetworkOp for MaxPool2x2 {
         let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
             .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
+    }
+}
+
+/// Max-pooling of any window, stride and padding (`spec/pooling.md`, "Max pool (any window)"):
+/// a chain of two-way maxima over the window's extended views `V'_d` (offsets row-major;
+/// padded positions read as `−L`), `m_1 = max(V'_0, V'_1)`, `m_i = max(m_{i−1}, V'_i)`, the
+/// last `m` the output (one segment `m_1 = max(V'_0, V'_0)` for a 1×1 window), by one batched
+/// zero-check and range columns; the views' claims are reduced to one claim on the input
+/// after the range check ([`prove_views`]; in zero knowledge the views are committed and
+/// [`prove_views_zk`] proves them from the input at the step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaxPoolWindow {
+    /// Geometry (the index maps with the pooling's padding; the output's rows and columns).
+    pub shape: ConvShape,
+    /// Segments of `m_1, …`; the last is the output.
+    pub segs: Vec<usize>,
+}
+
+impl NetworkOp for MaxPoolWindow {
+    const KIND: &'static str = "layers: max-pool";
+
+    fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
+        let x = &w.ints[w.tin()];
+        let low = -window_low(w.plan.range_bits);
+        let views: Vec<Vec<i64>> = offsets(&self.shape)
+            .map(|d| view(&self.shape, x, d, low, 0))
+            .collect();
+        let mut prev: Option<Vec<i64>> = None;
+        for (i, &seg) in self.segs.iter().enumerate() {
+            let (u, v) = match &prev {
+                None => (&views[0], &views[1.min(views.len() - 1)]),
+                Some(m) => (m, &views[i + 1]),
+            };
+            let m: Vec<i64> = u.iter().zip(v).map(|(&a, &b)| a.max(b)).collect();
+            w.set(seg, &m);
+            prev = Some(m);
+        }
+        Witnessed::Output(prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment")))
+    }
+
+    fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
+        Ok(vec![
+            views_zk_mask_len(&self.shape, m.public(m.tin())),
+            super::zero_check::zk_mask_len(m.out_vars()),
+        ])
+    }
+
+    fn prove<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) {
+        let vars = cx.plan.dims[l + 1].num_vars();
+        let k2 = offset_count(&self.shape);
+        let pairs: Vec<(Vec<F>, Vec<F>)> = window_chain(l, &self.segs, k2)
+            .into_iter()
+            .map(|(z, u, v)| {
+                let zt = cx.operand_table(z);
+                let (ut, vt) = (cx.operand_table(u), cx.operand_table(v));
+                let du = zt.iter().zip(&ut).map(|(&z, &u)| z - u).collect();
+                let dv = zt.iter().zip(&vt).map(|(&z, &v)| z - v).collect();
+                (du, dv)
+            })
+            .collect();
+        let (proof, rho) = super::zero_check::prove_batched(vars, pairs, cx.t);
+        cx.products.push(proof);
+        // Every operand once: the maxima, then the views.
+        for &seg in &self.segs {
+            cx.eval_seg(seg, &rho);
+        }
+        for offset in 0..k2 {
+            cx.eval_operand(Operand::Window { layer: l, offset }, &rho);
+        }
+    }
+
+    fn verify<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+        _: Option<Requantized<'_, E>>,
+    ) -> Result<(), VerifyError> {
+        let vars = cx.plan.dims.get(l + 1).map_or(0, |d| d.num_vars());
+        let k2 = offset_count(&self.shape);
+        let chain = window_chain(l, &self.segs, k2);
+        let proof = cx.product()?;
+        let (rho, diffs) = super::zero_check::verify_batched(vars, chain.len(), proof, cx.t)
+            .map_err(|e| cx.err(e))?;
+        // Every operand once: the maxima, then the views.
+        let mut seg_values = Vec::with_capacity(self.segs.len());
+        for &seg in &self.segs {
+            seg_values.push((seg, cx.eval_seg(seg, &rho)?));
+        }
+        let mut view_values = Vec::with_capacity(k2);
+        for offset in 0..k2 {
+            view_values.push(cx.eval_operand(Operand::Window { layer: l, offset }, &rho)?);
+        }
+        let value = |op: Operand| match op {
+            Operand::Seg(s) => seg_values.iter().find(|(t, _)| *t == s).map(|&(_, v)| v),
+            Operand::Window { offset, .. } => view_values.get(offset).copied(),
+            Operand::View(_) | Operand::Valid(_) => None,
+        };
+        for ((z, u, v), (du, dv)) in chain.into_iter().zip(diffs) {
+            let (Some(z), Some(u), Some(v)) = (value(z), value(u), value(v)) else {
+                return Err(VerifyError::AdviceShape);
+            };
+            if z - u != du || z - v != dv {
+                return Err(cx.err(LayerError::Relation {
+                    what: "max-pool differences",
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn prove_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepProver<'_, '_, F, E>,
+    ) -> Result<(), NetworkError> {
+        let (zp, l) = (cx.zp, cx.l);
+        let ap = zp.parts().1;
+        let mut tables = vec![cx.x_table.clone()];
+        tables.extend(zp.views[l].iter().map(|&s| Placed::segment(ap, s)));
+        let views: Vec<&[F]> = zp.views[l].iter().map(|&s| &cx.advice[s][..]).collect();
+        let low = lift::<E>(from_i64::<F>(window_low(zp.plan.range_bits)));
+        let (fresh, off) = cx.fresh(0);
+        let (proof, deferred) = prove_views_zk(
+            &self.shape,
+            &cx.tensors[cx.tin],
+            cx.x_public,
+            &views,
+            low,
+            fresh,
+            &cx.masks(&tables),
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(proof, deferred, &tables, off)?;
+        let (tables, pairs, diffs) = zp.window_tables::<E>(l, &self.segs)?;
+        let values: Vec<Vec<F>> = diffs
+            .iter()
+            .map(|&(z, u)| {
+                cx.advice[z]
+                    .iter()
+                    .zip(&cx.advice[u])
+                    .map(|(&a, &b)| a - b)
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
+        let (fresh, off) = cx.fresh(1);
+        let (proof, deferred) = super::zero_check::prove_zk(
+            cx.out_vars,
+            &refs,
+            &pairs,
+            fresh,
+            &cx.masks(&tables),
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
+        cx.finish(proof, deferred, &tables, off)
+    }
+
+    fn verify_zk<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    ) -> Result<(), VerifyError> {
+        let (zp, l) = (cx.zp, cx.l);
+        let ap = zp.parts().1;
+        let views = zp.views.get(l).map_or(&[][..], Vec::as_slice);
+        let mut tables = vec![cx.x_table.clone()];
+        tables.extend(views.iter().map(|&s| Placed::segment(ap, s)));
+        let low = lift::<E>(from_i64::<F>(window_low(zp.plan.range_bits)));
+        let proof = cx.next()?;
+        let claims = verify_views_zk::<F, E>(&self.shape, cx.input_table, low, proof, cx.t)
+            .map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 0)?;
+        let (tables, pairs, _) = zp
+            .window_tables::<E>(l, &self.segs)
+            .map_err(VerifyError::Model)?;
+        let proof = cx.next()?;
+        let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
+            .map_err(|e| cx.layer_err(e))?;
+        cx.finish(claims, &tables, 1)
     }
 }

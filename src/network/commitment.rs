@@ -235,12 +235,12 @@ pub(crate) fn model_tables<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<
         match (layer, &plan.steps[l]) {
             (
                 Layer::Conv2d(c),
-                Step::Conv {
+                Step::Conv(crate::layers::conv::Conv {
                     shape,
                     kernel,
                     bias,
                     ..
-                },
+                }),
             ) => {
                 // Matrices `[o][j]`, `j` the input channel within o's group (`j = i` when
                 // ungrouped).
@@ -258,7 +258,7 @@ pub(crate) fn model_tables<F: BaseField>(model: &Model, plan: &Plan) -> Vec<Vec<
                 }
                 put_bias(&mut out, bias, &c.bias);
             }
-            (Layer::Dense(d), Step::Dense { weights, bias, .. }) => {
+            (Layer::Dense(d), Step::Dense(crate::layers::dense::Dense { weights, bias, .. })) => {
                 let vi = plan.dims[plan.input(l)].vars[0];
                 for o in 0..d.out_features {
                     for i in 0..d.in_features {

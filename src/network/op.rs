@@ -9,10 +9,6 @@
 //! there ([`Requantized`]); the requantization itself (the segments' values, the `y·n = 0`
 //! zero-check) is the passes' common part ([`crate::layers::requant`]).
 //!
-//! Operators moved here so far: flatten, add, standalone and fused ReLU, 2×2 max-pool,
-//! activations by lookup. The others still
-//! have their arms in the passes' `match`es (`prover.rs`, `verifier.rs`, `zk.rs`), which fall
-//! through to them.
 
 use super::plan::{Plan, Source};
 use super::prover::Ctx as ProverCtx;
@@ -170,22 +166,26 @@ pub(crate) trait NetworkOp {
     ) -> Result<(), VerifyError>;
 }
 
-/// The registry: runs `$body` with `$op` bound to the step's operator when its kind implements
-/// [`NetworkOp`], `$other` otherwise (the kinds whose arms are still in the passes).
+/// The registry: runs `$body` with `$op` bound to the step's operator, whatever its kind (every
+/// kind of [`super::plan::Step`] implements [`NetworkOp`]). A new operator is one line here.
 macro_rules! dispatch {
-    ($step:expr, $op:ident => $body:expr, $other:ident => $fallback:expr) => {
+    ($step:expr, $op:ident => $body:expr) => {{
+        use $crate::network::plan::Step;
         match $step {
-            $crate::network::plan::Step::Flatten($op) => $body,
-            $crate::network::plan::Step::Add($op) => $body,
-            $crate::network::plan::Step::Relu($op) => $body,
-            $crate::network::plan::Step::MaxPool($op) => $body,
-            $crate::network::plan::Step::FusedRelu($op) => $body,
-            $crate::network::plan::Step::Activation($op) => $body,
-            $crate::network::plan::Step::Mul($op) => $body,
-            $crate::network::plan::Step::AvgPool($op) => $body,
-            $other => $fallback,
+            Step::Conv($op) => $body,
+            Step::Dense($op) => $body,
+            Step::AvgPool($op) => $body,
+            Step::Add($op) => $body,
+            Step::Mul($op) => $body,
+            Step::Relu($op) => $body,
+            Step::FusedRelu($op) => $body,
+            Step::MaxPool($op) => $body,
+            Step::MaxPoolWindow($op) => $body,
+            Step::Activation($op) => $body,
+            Step::Flatten($op) => $body,
+            Step::Concat($op) => $body,
         }
-    };
+    }};
 }
 pub(crate) use dispatch;
 

@@ -109,28 +109,10 @@ impl Bias {
 /// One proof step per model layer; the tensors it reads are [`Plan::inputs`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Convolution then requantization.
-    Conv {
-        /// Geometry.
-        shape: ConvShape,
-        /// Model segments of the kernel matrices, row-major over `(dy, dx)`.
-        kernel: Vec<usize>,
-        /// The bias.
-        bias: Bias,
-        /// Requantization.
-        requant: Requant,
-        /// Which proof the convolution takes.
-        path: ConvPath,
-    },
-    /// Dense then requantization.
-    Dense {
-        /// Model segment of the weight matrix.
-        weights: usize,
-        /// The bias.
-        bias: Bias,
-        /// Requantization.
-        requant: Requant,
-    },
+    /// Convolution then requantization ([`crate::layers::conv::Conv`]).
+    Conv(crate::layers::conv::Conv),
+    /// Dense then requantization ([`crate::layers::dense::Dense`]).
+    Dense(crate::layers::dense::Dense),
     /// Window sum `S` then requantization of `acc = multiplier·S + offset`: an exact
     /// division when the pool's divisor is not a power of two
     /// ([`crate::layers::avgpool::AvgPool`]).
@@ -145,17 +127,8 @@ pub enum Step {
     FusedRelu(crate::layers::add::FusedRelu),
     /// 2×2 max-pooling by three two-way maxima ([`crate::layers::maxpool::MaxPool2x2`]).
     MaxPool(crate::layers::maxpool::MaxPool2x2),
-    /// Max-pooling of any window (`spec/pooling.md`, "Max pool (any window)"): a chain of
-    /// two-way maxima over the window's extended views `V'_d` (offsets row-major),
-    /// `m_1 = max(V'_0, V'_1)`, `m_i = max(m_{i−1}, V'_i)`, the last `m` the output (one
-    /// segment `m_1 = max(V'_0, V'_0)` for a 1×1 window), by one batched zero-check and range
-    /// columns; the views' claims are reduced to one claim on the input after the range check.
-    MaxPoolWindow {
-        /// Geometry (the index maps with the pooling's padding; the output's rows and columns).
-        shape: ConvShape,
-        /// Segments of `m_1, …`; the last is the output.
-        segs: Vec<usize>,
-    },
+    /// Max-pooling of any window ([`crate::layers::maxpool::MaxPoolWindow`]).
+    MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow),
     /// An element-wise activation `y = T_tag(x)` by lookup (`spec/activation.md`): `y` is
     /// committed, range-checked as `y + 2^{B−1} ∈ [0, 2^B)`, and the pair `(x, y)` looked up
     /// in the plan's [`Lookup`] table as function `tag`
@@ -163,16 +136,9 @@ pub enum Step {
     Activation(crate::layers::activation::Activation),
     /// Flatten ([`crate::layers::flatten::Flatten`]).
     Flatten(crate::layers::flatten::Flatten),
-    /// Channel concatenation ([`concat`](mod@concat)): each claim on the output becomes one
-    /// claim per input. The output is derived, unless a max-pool reads it: then it is
-    /// committed (`copy`), and the one claim the step proves is the copy's value at a fresh
-    /// `layer-point` (the relation `copy = concat(inputs)`).
-    Concat {
-        /// The layout of the inputs' channels in the output's.
-        shape: concat::Shape,
-        /// The advice segment holding the output, when it is committed.
-        copy: Option<usize>,
-    },
+    /// Channel concatenation ([`crate::layers::concat::Concat`]): each claim on the output
+    /// becomes one claim per input; the output is committed (`copy`) when a max-pool reads it.
+    Concat(crate::layers::concat::Concat),
 }
 
 /// The two-way maxima `(z, u, v)`, `z = max(u, v)`, of a [`Step::MaxPoolWindow`] of layer `layer`
@@ -491,8 +457,8 @@ impl Plan {
     /// The requantization of step `l`, if it has one.
     pub fn requant_of(&self, l: usize) -> Option<&Requant> {
         match self.steps.get(l)? {
-            Step::Conv { requant, .. }
-            | Step::Dense { requant, .. }
+            Step::Conv(crate::layers::conv::Conv { requant, .. })
+            | Step::Dense(crate::layers::dense::Dense { requant, .. })
             | Step::AvgPool(crate::layers::avgpool::AvgPool { requant, .. })
             | Step::Add(crate::layers::add::Add { requant, .. })
             | Step::Mul(crate::layers::mul::Mul { requant, .. })
@@ -719,13 +685,13 @@ impl Plan {
                     } else {
                         ConvPath::Direct
                     };
-                    let step = Step::Conv {
+                    let step = Step::Conv(crate::layers::conv::Conv {
                         shape,
                         kernel,
                         bias,
                         requant,
                         path,
-                    };
+                    });
                     (step, output, src)
                 }
                 Layer::Dense(d) => {
@@ -740,11 +706,11 @@ impl Plan {
                     let bias = p.bias(d.out_features, vo);
                     let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
                     let src = yn(&requant);
-                    let step = Step::Dense {
+                    let step = Step::Dense(crate::layers::dense::Dense {
                         weights,
                         bias,
                         requant,
-                    };
+                    });
                     (step, output, src)
                 }
                 Layer::AvgPool2d(a) => {
@@ -904,7 +870,14 @@ impl Plan {
                         }
                         let out = *segs.last().unwrap_or_else(|| unreachable!("one segment"));
                         let src = Source::Committed(vec![(out, 1)]);
-                        (Step::MaxPoolWindow { shape, segs }, output, src)
+                        (
+                            Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow {
+                                shape,
+                                segs,
+                            }),
+                            output,
+                            src,
+                        )
                     }
                 }
                 Layer::Activation(a) => {
@@ -981,9 +954,14 @@ impl Plan {
                         let copy = p.advice_seg(output.num_vars());
                         let src = Source::Committed(vec![(copy, 1)]);
                         let copy = Some(copy);
-                        (Step::Concat { shape, copy }, output, src)
+                        (
+                            Step::Concat(crate::layers::concat::Concat { shape, copy }),
+                            output,
+                            src,
+                        )
                     } else {
-                        let step = Step::Concat { shape, copy: None };
+                        let step =
+                            Step::Concat(crate::layers::concat::Concat { shape, copy: None });
                         (step, output, Source::Derived)
                     }
                 }

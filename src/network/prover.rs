@@ -3,13 +3,13 @@
 use super::columns::TableColumns;
 use super::commitment::CommittedModel;
 use super::op::{dispatch, NetworkOp, Requantized, WitnessStep, Witnessed};
-use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
 use super::{absorb_statement, pcs, NetworkError, Proof};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
 use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, requant, zero_check, Dims, ProductProof};
+use crate::layers::{conv, requant, zero_check, Dims, ProductProof};
 use crate::model::infer::{Computed, Engine};
 use crate::model::Model;
 use crate::pcs::basefold;
@@ -154,8 +154,6 @@ pub(super) fn witness<F: BaseField, E>(
     let mut outs: Vec<ArrayD<i64>> = Vec::with_capacity(plan.steps.len());
     let mut advice: Vec<Vec<F>> = plan.advice_vars.iter().map(|_| Vec::new()).collect();
     for (l, step) in plan.steps.iter().enumerate() {
-        let out_dims = &plan.dims[l + 1];
-        let tin = plan.input(l);
         let (acc, out) = match engine.compute(l, input, &outs) {
             Computed::Accumulator { acc, shift } => {
                 let q = engine.requantize(&acc, shift);
@@ -168,14 +166,14 @@ pub(super) fn witness<F: BaseField, E>(
         } else {
             engine.finish(l, out).map_err(inference)?
         };
-        let witnessed = dispatch!(step, op => Some(op.witness(&mut WitnessStep {
+        let witnessed = dispatch!(step, op => op.witness(&mut WitnessStep {
             plan,
             l,
             ints: &ints,
             advice: &mut advice,
             out: &out,
             acc: acc.as_deref(),
-        })), _other => None);
+        }));
         let requantized = |acc: Vec<i64>, relu: bool, advice: &mut [Vec<F>]| {
             let Some(r) = plan.requant_of(l) else {
                 unreachable!("every requantizing step has a requantization in the plan")
@@ -204,51 +202,9 @@ pub(super) fn witness<F: BaseField, E>(
                 y.iter().zip(&n).map(|(y, n)| y - n).collect()
             })
         };
-        let out_ints: Vec<i64> = match (witnessed, step) {
-            (Some(Witnessed::Output(t)), _) => t,
-            (Some(Witnessed::Requantize { acc, relu }), _) => requantized(acc, relu, &mut advice)?,
-            (None, Step::Conv { .. } | Step::Dense { .. }) => {
-                let acc = pad(out_dims, &acc.unwrap_or_default());
-                requantized(acc, false, &mut advice)?
-            }
-            (None, Step::MaxPoolWindow { shape, segs }) => {
-                let x = &ints[tin];
-                let low = -window_low(bits);
-                let views: Vec<Vec<i64>> = maxpool::offsets(shape)
-                    .map(|d| maxpool::view(shape, x, d, low, 0))
-                    .collect();
-                let mut prev: Option<Vec<i64>> = None;
-                for (i, &seg) in segs.iter().enumerate() {
-                    let (u, v) = match &prev {
-                        None => (&views[0], &views[1.min(views.len() - 1)]),
-                        Some(m) => (m, &views[i + 1]),
-                    };
-                    let m: Vec<i64> = u.iter().zip(v).map(|(&a, &b)| a.max(b)).collect();
-                    advice[seg] = to_field(&m);
-                    prev = Some(m);
-                }
-                prev.unwrap_or_else(|| unreachable!("a window max-pool has a segment"))
-            }
-            (None, Step::Concat { copy: None, .. }) => {
-                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
-                if let Source::Committed(terms) = &plan.sources[l + 1] {
-                    if let [(seg, 1)] = terms.as_slice() {
-                        advice[*seg] = to_field(&t);
-                    }
-                }
-                t
-            }
-            (
-                None,
-                Step::Concat {
-                    copy: Some(seg), ..
-                },
-            ) => {
-                let t = pad(out_dims, &out.iter().copied().collect::<Vec<_>>());
-                advice[*seg] = to_field(&t);
-                t
-            }
-            (None, _) => unreachable!("the registry covers the operators' kinds"),
+        let out_ints: Vec<i64> = match witnessed {
+            Witnessed::Output(t) => t,
+            Witnessed::Requantize { acc, relu } => requantized(acc, relu, &mut advice)?,
         };
         ints.push(out_ints);
         let Some(cheat) = cheat.as_deref_mut() else {
@@ -275,7 +231,7 @@ pub(super) fn witness<F: BaseField, E>(
             }
         }
         let amax = engine.amax;
-        let logical: Vec<i64> = unpad(out_dims, &ints[l + 1])
+        let logical: Vec<i64> = unpad(&plan.dims[l + 1], &ints[l + 1])
             .into_iter()
             .map(|v| v.clamp(-amax, amax))
             .collect();
@@ -398,7 +354,9 @@ fn window_ints(plan: &Plan, ints: &[Vec<i64>], layer: usize, offset: usize) -> V
 
 /// A window operand's max-pool shape and kernel offset `(dy, dx)` (the plan's own operands).
 fn window_operand(plan: &Plan, layer: usize, offset: usize) -> (&conv::ConvShape, (usize, usize)) {
-    let Some(Step::MaxPoolWindow { shape, .. }) = plan.steps.get(layer) else {
+    let Some(Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. })) =
+        plan.steps.get(layer)
+    else {
         unreachable!("a window operand names a window max-pool")
     };
     let d = maxpool::offsets(shape)
@@ -429,12 +387,12 @@ pub(crate) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     pub(crate) plan: &'a Plan,
     pub(crate) tensors: Vec<Vec<F>>,
     pub(super) advice: &'a [Vec<F>],
-    model: Vec<Cow<'a, [F]>>,
-    values: Vec<E>,
+    pub(crate) model: Vec<Cow<'a, [F]>>,
+    pub(crate) values: Vec<E>,
     pub(crate) products: Vec<ProductProof<E>>,
-    convs: Vec<ConvProof<E>>,
+    pub(crate) convs: Vec<ConvProof<E>>,
     pub(super) advice_claims: Vec<(usize, Vec<E>)>,
-    model_claims: Vec<(usize, Vec<E>)>,
+    pub(crate) model_claims: Vec<(usize, Vec<E>)>,
     pub(crate) pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
     views: Vec<Vec<ViewClaim<E>>>,
@@ -447,7 +405,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         self.values.push(v);
     }
 
-    pub(super) fn eval_seg(&mut self, seg: usize, point: &[E]) -> E {
+    pub(crate) fn eval_seg(&mut self, seg: usize, point: &[E]) -> E {
         let v = evaluate_base(&self.advice[seg], point);
         self.send(v);
         self.advice_claims.push((seg, point.to_vec()));
@@ -462,7 +420,7 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
     }
 
     /// The bias at `r_o`: its limbs' values sent and claimed.
-    fn eval_bias(&mut self, bias: &Bias, r_o: &[E]) -> E {
+    pub(crate) fn eval_bias(&mut self, bias: &Bias, r_o: &[E]) -> E {
         let limbs: Vec<E> = bias
             .limbs
             .iter()
@@ -541,7 +499,9 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
 
     /// Reduces the claims on window max-pool `l`'s views to one claim on its input.
     fn window_views(&mut self, l: usize) {
-        let Step::MaxPoolWindow { shape, .. } = &self.plan.steps[l] else {
+        let Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. }) =
+            &self.plan.steps[l]
+        else {
             return;
         };
         let claims = std::mem::take(&mut self.views[l]);
@@ -567,154 +527,45 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
         rho
     }
 
+    /// Layer `l`'s step of the backward pass: its operator's, and for a requantizing layer
+    /// first the requantization's values at a fresh point and after it its zero-check.
     fn step(&mut self, l: usize) {
         let plan = self.plan;
-        let (tin, tout) = (plan.input(l), l + 1);
-        if plan.requant_of(l).is_none() {
-            let done = dispatch!(&plan.steps[l], op => {
-                op.prove(self, l, None);
-                true
-            }, _other => false);
-            if done {
-                return;
-            }
-        }
-        match &plan.steps[l] {
-            Step::Concat { shape, copy } => {
-                // Every claim on the output, from each of its readers, in the order made; for a
-                // committed copy, its value at a fresh point (its readers' claims are claims on
-                // the copy, for the opening).
-                let claims = match copy {
-                    None => std::mem::take(&mut self.pending[tout]),
-                    Some(seg) => {
-                        let vars = plan.dims[tout].num_vars();
-                        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars);
-                        let v = self.eval_seg(*seg, &r);
-                        vec![(r, v)]
-                    }
-                };
-                let reads = &plan.inputs[l];
-                for (r, _) in claims {
-                    let xs: Vec<&[F]> = reads.iter().map(|&t| &*self.tensors[t]).collect();
-                    let (sent, proofs, input_claims) = concat::prove(shape, &xs, &r, self.t);
-                    self.values.extend_from_slice(&sent);
-                    self.products.extend(proofs);
-                    for (&t, (point, value)) in reads.iter().zip(input_claims) {
-                        self.claim_tensor(t, &point, value);
-                    }
-                }
-            }
-            Step::MaxPoolWindow { shape, segs } => {
-                let vars = plan.dims[tout].num_vars();
-                let k2 = maxpool::offset_count(shape);
-                let pairs: Vec<(Vec<F>, Vec<F>)> = window_chain(l, segs, k2)
-                    .into_iter()
-                    .map(|(z, u, v)| {
-                        let zt = self.operand_table(z);
-                        let (ut, vt) = (self.operand_table(u), self.operand_table(v));
-                        let du = zt.iter().zip(&ut).map(|(&z, &u)| z - u).collect();
-                        let dv = zt.iter().zip(&vt).map(|(&z, &v)| z - v).collect();
-                        (du, dv)
-                    })
-                    .collect();
-                let (proof, rho) = zero_check::prove_batched(vars, pairs, self.t);
-                self.products.push(proof);
-                // Every operand once: the maxima, then the views.
-                for &seg in segs {
-                    self.eval_seg(seg, &rho);
-                }
-                for offset in 0..k2 {
-                    self.eval_operand(Operand::Window { layer: l, offset }, &rho);
-                }
-            }
-            step => {
-                // Every requantization is checked at a point drawn here, after everything it
-                // depends on is bound: never at a consumer's point, whose coordinates a
-                // consumer (a max-pool's sub-grid) may have fixed.
-                let r: Vec<E> = self
-                    .t
-                    .challenge_fields(b"layer-point", plan.dims[tout].num_vars());
-                let rq = plan
-                    .requant_of(l)
-                    .cloned()
-                    .unwrap_or_else(|| unreachable!("requantizing step"));
-                let acc = self.requant(&rq, &r);
-                let at = Requantized { r: &r, acc };
-                dispatch!(step, op => op.prove(self, l, Some(at)), step => match step {
-                    Step::Conv {
-                        shape,
-                        kernel,
-                        bias,
-                        path,
-                        ..
-                    } => {
-                        let parts = shape.output.split(&r);
-                        let (r_o, r_y, r_x) =
-                            (parts[0].to_vec(), parts[1].to_vec(), parts[2].to_vec());
-                        let b = self.eval_bias(bias, &r_o);
-                        let target = acc - b * valid(&shape.wy, &r_y) * valid(&shape.wx, &r_x);
-                        let ks: Vec<&[F]> = kernel.iter().map(|&k| &*self.model[k]).collect();
-                        let x = &self.tensors[tin];
-                        let (proof, claims) = match path {
-                            ConvPath::Direct => conv::prove(shape, &ks, x, &r, target, self.t),
-                            ConvPath::Fft => fft_conv::prove(shape, &ks, x, &r, target, self.t)
-                                .unwrap_or_else(|e| unreachable!("layouts checked first: {e}")),
-                        };
-                        self.convs.push(proof);
-                        for &k in kernel {
-                            self.model_claims.push((k, claims.kernel_point.clone()));
-                        }
-                        self.claim_tensor(tin, &claims.input_point, claims.input_value);
-                    }
-                    Step::Dense { weights, bias, .. } => {
-                        // `r = (r_o, r_b)`: the batch coordinates are the top ones.
-                        let (r_o, r_b) = r.split_at(r.len() - plan.batch_vars);
-                        let b = self.eval_bias(bias, r_o);
-                        let (proof, rho) = dense::prove_batched(
-                            &self.model[*weights],
-                            &self.tensors[tin],
-                            r_o,
-                            r_b,
-                            acc - b,
-                            self.t,
-                        );
-                        let xv = proof.values[1];
-                        self.products.push(proof);
-                        let in_vars = rho.len() - plan.batch_vars;
-                        let mut wp = rho[..in_vars].to_vec();
-                        wp.extend_from_slice(r_o);
-                        self.model_claims.push((*weights, wp));
-                        self.claim_tensor(tin, &rho, xv);
-                    }
-                    _ => {}
-                });
-                let vars = plan.dims[tout].num_vars();
-                let (y, n) = (self.advice[rq.y].clone(), self.advice[rq.n].clone());
-                let Some(o) = &rq.overflow else {
-                    let rho = self.zero_check(vars, y, n);
-                    self.advice_claims.push((rq.y, rho.clone()));
-                    self.advice_claims.push((rq.n, rho));
-                    return;
-                };
-                let tables =
-                    |segs: &[usize]| segs.iter().map(|&s| self.advice[s].clone()).collect();
-                let (proof, rho) = zero_check::prove_saturating(
-                    vars,
-                    o.limit,
-                    o.limb_bits,
-                    (y, n),
-                    tables(&o.hi),
-                    tables(&o.lo),
-                    self.t,
-                );
-                self.products.push(proof);
-                for seg in [rq.y, rq.n]
-                    .into_iter()
-                    .chain(o.hi.iter().chain(&o.lo).copied())
-                {
-                    self.advice_claims.push((seg, rho.clone()));
-                }
-            }
+        let Some(rq) = plan.requant_of(l).cloned() else {
+            dispatch!(&plan.steps[l], op => op.prove(self, l, None));
+            return;
+        };
+        // Every requantization is checked at a point drawn here, after everything it depends
+        // on is bound: never at a consumer's point, whose coordinates a consumer (a max-pool's
+        // sub-grid) may have fixed.
+        let vars = plan.dims[l + 1].num_vars();
+        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars);
+        let acc = self.requant(&rq, &r);
+        let at = Requantized { r: &r, acc };
+        dispatch!(&plan.steps[l], op => op.prove(self, l, Some(at)));
+        let (y, n) = (self.advice[rq.y].clone(), self.advice[rq.n].clone());
+        let Some(o) = &rq.overflow else {
+            let rho = self.zero_check(vars, y, n);
+            self.advice_claims.push((rq.y, rho.clone()));
+            self.advice_claims.push((rq.n, rho));
+            return;
+        };
+        let tables = |segs: &[usize]| segs.iter().map(|&s| self.advice[s].clone()).collect();
+        let (proof, rho) = zero_check::prove_saturating(
+            vars,
+            o.limit,
+            o.limb_bits,
+            (y, n),
+            tables(&o.hi),
+            tables(&o.lo),
+            self.t,
+        );
+        self.products.push(proof);
+        for seg in [rq.y, rq.n]
+            .into_iter()
+            .chain(o.hi.iter().chain(&o.lo).copied())
+        {
+            self.advice_claims.push((seg, rho.clone()));
         }
     }
 
@@ -851,11 +702,11 @@ pub(crate) fn prove_inner<F: BaseField + FftField, E: ExtField<F>>(
     };
     let plan = Plan::with_columns(model, policy, committed.column_vars())?;
     for (layer, step) in plan.steps.iter().enumerate() {
-        if let Step::Conv {
+        if let Step::Conv(conv::Conv {
             shape,
             path: ConvPath::Fft,
             ..
-        } = step
+        }) = step
         {
             fft_conv::FftLayout::new(shape, F::TWO_ADICITY).map_err(|e| {
                 NetworkError::Unsupported {

@@ -11,14 +11,13 @@
 use super::columns::TableColumns;
 use super::commitment::CheckedCommitment;
 use super::op::{dispatch, NetworkOp, Requantized};
-use super::plan::{window_chain, Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
-use super::prover::{bias_value, embed, valid, window_low};
+use super::plan::{Bias, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::prover::{bias_value, embed, window_low};
 use super::{absorb_statement, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ConvProof;
-use crate::layers::fft_conv::{self, ConvPath};
 use crate::layers::maxpool::{self, ViewClaim};
-use crate::layers::{concat, conv, dense, zero_check, LayerError, ProductProof};
+use crate::layers::{zero_check, LayerError, ProductProof};
 use crate::model::Model;
 use crate::pcs::basefold;
 use crate::pcs::packing::Packing;
@@ -36,7 +35,7 @@ pub(crate) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     next_product: usize,
     next_conv: usize,
     pub(super) advice_claims: Vec<(usize, Vec<E>, E)>,
-    model_claims: Vec<(usize, Vec<E>, E)>,
+    pub(crate) model_claims: Vec<(usize, Vec<E>, E)>,
     pub(crate) pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
     views: Vec<Vec<ViewClaim<E>>>,
@@ -70,6 +69,34 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(v)
     }
 
+    /// The next `n` values of the proof, not absorbed here (a concatenation's parts' values,
+    /// which its protocol absorbs).
+    pub(crate) fn read_values(&mut self, n: usize) -> Result<&'a [E], VerifyError> {
+        let sent = self
+            .proof
+            .values
+            .get(self.next_value..self.next_value.saturating_add(n))
+            .ok_or(VerifyError::Exhausted { what: "values" })?;
+        self.next_value += n;
+        Ok(sent)
+    }
+
+    /// The proof's product sum-checks still to read, one at a time, and the transcript.
+    pub(crate) fn products_and_transcript(
+        &mut self,
+    ) -> (
+        impl FnMut() -> Option<&'a ProductProof<E>> + '_,
+        &mut Transcript,
+    ) {
+        let (products, next_product) = (&self.proof.products, &mut self.next_product);
+        let next = move || {
+            let p = products.get(*next_product);
+            *next_product += 1;
+            p
+        };
+        (next, &mut *self.t)
+    }
+
     pub(crate) fn product(&mut self) -> Result<&'a ProductProof<E>, VerifyError> {
         let p = self
             .proof
@@ -82,7 +109,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(p)
     }
 
-    fn conv(&mut self) -> Result<&'a ConvProof<E>, VerifyError> {
+    pub(crate) fn conv(&mut self) -> Result<&'a ConvProof<E>, VerifyError> {
         let p = self
             .proof
             .convs
@@ -94,7 +121,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok(p)
     }
 
-    pub(super) fn eval_seg(&mut self, seg: usize, point: &[E]) -> Result<E, VerifyError> {
+    pub(crate) fn eval_seg(&mut self, seg: usize, point: &[E]) -> Result<E, VerifyError> {
         let v = self.read()?;
         self.advice_claims.push((seg, point.to_vec(), v));
         Ok(v)
@@ -107,7 +134,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
     }
 
     /// The bias at `r_o` from its limbs' values (read and claimed).
-    fn eval_bias(&mut self, bias: &Bias, r_o: &[E]) -> Result<E, VerifyError> {
+    pub(crate) fn eval_bias(&mut self, bias: &Bias, r_o: &[E]) -> Result<E, VerifyError> {
         let mut limbs = Vec::with_capacity(bias.limbs.len());
         for &(seg, _) in &bias.limbs {
             limbs.push(self.eval_model(seg, r_o)?);
@@ -194,7 +221,10 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
             Operand::Window { layer, offset } => {
                 // The plain view's value is read and claimed; the extended view is
                 // `v − L·P̃_d(point)`.
-                let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(layer) else {
+                let Some(Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow {
+                    shape, ..
+                })) = self.plan.steps.get(layer)
+                else {
                     return Err(VerifyError::AdviceShape);
                 };
                 // `P̃_d` of every offset at this point, computed once per point (a layer reads
@@ -224,7 +254,9 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
 
     /// Reduces the claims on window max-pool `l`'s views to one claim on its input.
     fn window_views(&mut self, l: usize) -> Result<(), VerifyError> {
-        let Some(Step::MaxPoolWindow { shape, .. }) = self.plan.steps.get(l) else {
+        let Some(Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. })) =
+            self.plan.steps.get(l)
+        else {
             return Ok(());
         };
         self.layer = l;
@@ -294,179 +326,40 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
         Ok((out, values))
     }
 
+    /// Layer `l`'s step of the backward pass (see the prover's).
     fn step(&mut self, l: usize) -> Result<(), VerifyError> {
         self.layer = l;
         let plan = self.plan;
-        if plan.requant_of(l).is_none() {
-            if let Some(step) = plan.steps.get(l) {
-                let done = dispatch!(step, op => Some(op.verify(self, l, None)), _other => None);
-                if let Some(result) = done {
-                    return result;
-                }
-            }
-        }
-        let (tin, tout) = (plan.input(l), l + 1);
-        let dims_in = plan.dims.get(tin).ok_or(VerifyError::AdviceShape)?;
-        let vars_out = plan.dims.get(tout).map_or(0, |d| d.num_vars());
-        match plan.steps.get(l) {
-            // An activation's output is committed; the lookup after the range check proves it.
-            None => {}
-            Some(Step::Concat { shape, copy }) => {
-                // Every claim on the output, from each of its readers, in the order made; for a
-                // committed copy, its value at a fresh point (see the prover).
-                let claims = match copy {
-                    None => self
-                        .pending
-                        .get_mut(tout)
-                        .map(std::mem::take)
-                        .unwrap_or_default(),
-                    Some(seg) => {
-                        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars_out);
-                        let v = self.eval_seg(*seg, &r)?;
-                        vec![(r, v)]
-                    }
-                };
-                let reads = plan.inputs.get(l).ok_or(VerifyError::AdviceShape)?;
-                for (r, v) in claims {
-                    let n = shape.parts.len();
-                    let sent = self
-                        .proof
-                        .values
-                        .get(self.next_value..self.next_value.saturating_add(n))
-                        .ok_or(VerifyError::Exhausted { what: "values" })?;
-                    self.next_value += n;
-                    let (products, next_product) = (&self.proof.products, &mut self.next_product);
-                    let next = || {
-                        let p = products.get(*next_product);
-                        *next_product += 1;
-                        p
-                    };
-                    let input_claims =
-                        concat::verify_batched(shape, plan.batch_vars, &r, v, sent, next, self.t)
-                            .map_err(|e| VerifyError::Layer {
-                            layer: l,
-                            source: e,
-                        })?;
-                    for (&t, (point, value)) in reads.iter().zip(input_claims) {
-                        self.claim_tensor(t, &point, value)?;
-                    }
-                }
-            }
-            Some(Step::MaxPoolWindow { shape, segs }) => {
-                let k2 = maxpool::offset_count(shape);
-                let chain = window_chain(l, segs, k2);
-                let proof = self.product()?;
-                let (rho, diffs) = zero_check::verify_batched(vars_out, chain.len(), proof, self.t)
-                    .map_err(|e| self.err(e))?;
-                // Every operand once: the maxima, then the views.
-                let mut seg_values = Vec::with_capacity(segs.len());
-                for &seg in segs {
-                    seg_values.push((seg, self.eval_seg(seg, &rho)?));
-                }
-                let mut view_values = Vec::with_capacity(k2);
-                for offset in 0..k2 {
-                    view_values
-                        .push(self.eval_operand(Operand::Window { layer: l, offset }, &rho)?);
-                }
-                let value = |op: Operand| match op {
-                    Operand::Seg(s) => seg_values.iter().find(|(t, _)| *t == s).map(|&(_, v)| v),
-                    Operand::Window { offset, .. } => view_values.get(offset).copied(),
-                    Operand::View(_) | Operand::Valid(_) => None,
-                };
-                for ((z, u, v), (du, dv)) in chain.into_iter().zip(diffs) {
-                    let (Some(z), Some(u), Some(v)) = (value(z), value(u), value(v)) else {
-                        return Err(VerifyError::AdviceShape);
-                    };
-                    if z - u != du || z - v != dv {
-                        return Err(self.err(LayerError::Relation {
-                            what: "max-pool differences",
-                        }));
-                    }
-                }
-            }
-            Some(step) => {
-                // A point drawn here, never a consumer's (see the prover).
-                let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars_out);
-                let rq = plan
-                    .requant_of(l)
-                    .cloned()
-                    .ok_or(VerifyError::AdviceShape)?;
-                let acc = self.requant(&rq, &r)?;
-                let at = Requantized { r: &r, acc };
-                dispatch!(step, op => op.verify(self, l, Some(at))?, step => match step {
-                    Step::Conv {
-                        shape,
-                        kernel,
-                        bias,
-                        path,
-                        ..
-                    } => {
-                        let parts = shape.output.split(&r);
-                        let [r_o, r_y, r_x] = parts.as_slice() else {
-                            return Err(VerifyError::AdviceShape);
-                        };
-                        let b = self.eval_bias(bias, r_o)?;
-                        let target = acc - b * valid(&shape.wy, r_y) * valid(&shape.wx, r_x);
-                        let proof = self.conv()?;
-                        let claims = match path {
-                            ConvPath::Direct => conv::verify(shape, &r, target, proof, self.t),
-                            ConvPath::Fft => {
-                                fft_conv::verify::<F, E>(shape, &r, target, proof, self.t)
-                            }
-                        }
-                        .map_err(|e| self.err(e))?;
-                        if claims.kernel_values.len() != kernel.len() {
-                            return Err(self.err(LayerError::Count {
-                                what: "kernel values",
-                                expected: kernel.len(),
-                                got: claims.kernel_values.len(),
-                            }));
-                        }
-                        for (&kseg, &kv) in kernel.iter().zip(&claims.kernel_values) {
-                            self.model_claims
-                                .push((kseg, claims.kernel_point.clone(), kv));
-                        }
-                        self.claim_tensor(tin, &claims.input_point, claims.input_value)?;
-                    }
-                    Step::Dense { weights, bias, .. } => {
-                        // `r = (r_o, r_b)`: the batch coordinates are the top ones.
-                        let nb = plan.batch_vars;
-                        let (r_o, r_b) = r.split_at(r.len().saturating_sub(nb));
-                        let b = self.eval_bias(bias, r_o)?;
-                        let proof = self.product()?;
-                        let in_vars = dims_in.num_vars().saturating_sub(nb);
-                        let (rho, wv, xv) =
-                            dense::verify_batched(in_vars, r_b, acc - b, proof, self.t)
-                                .map_err(|e| self.err(e))?;
-                        let mut wp = rho.get(..in_vars).unwrap_or(&[]).to_vec();
-                        wp.extend_from_slice(r_o);
-                        self.model_claims.push((*weights, wp, wv));
-                        self.claim_tensor(tin, &rho, xv)?;
-                    }
-                    _ => {}
-                });
-                let Some(o) = &rq.overflow else {
-                    let (rho, yv, nv) = self.zero_check(vars_out)?;
-                    self.advice_claims.push((rq.y, rho.clone(), yv));
-                    self.advice_claims.push((rq.n, rho, nv));
-                    return Ok(());
-                };
-                let proof = self.product()?;
-                let (rho, v) = zero_check::verify_saturating::<F, E>(
-                    vars_out,
-                    o.limit,
-                    o.limb_bits,
-                    o.hi.len(),
-                    proof,
-                    self.t,
-                )
-                .map_err(|e| self.err(e))?;
-                self.advice_claims.push((rq.y, rho.clone(), v.y));
-                self.advice_claims.push((rq.n, rho.clone(), v.n));
-                for (&seg, value) in o.hi.iter().chain(&o.lo).zip(v.hi.into_iter().chain(v.lo)) {
-                    self.advice_claims.push((seg, rho.clone(), value));
-                }
-            }
+        let step = plan.steps.get(l).ok_or(VerifyError::AdviceShape)?;
+        let Some(rq) = plan.requant_of(l).cloned() else {
+            return dispatch!(step, op => op.verify(self, l, None));
+        };
+        // A point drawn here, never a consumer's (see the prover).
+        let vars_out = plan.dims.get(l + 1).map_or(0, |d| d.num_vars());
+        let r: Vec<E> = self.t.challenge_fields(b"layer-point", vars_out);
+        let acc = self.requant(&rq, &r)?;
+        let at = Requantized { r: &r, acc };
+        dispatch!(step, op => op.verify(self, l, Some(at)))?;
+        let Some(o) = &rq.overflow else {
+            let (rho, yv, nv) = self.zero_check(vars_out)?;
+            self.advice_claims.push((rq.y, rho.clone(), yv));
+            self.advice_claims.push((rq.n, rho, nv));
+            return Ok(());
+        };
+        let proof = self.product()?;
+        let (rho, v) = zero_check::verify_saturating::<F, E>(
+            vars_out,
+            o.limit,
+            o.limb_bits,
+            o.hi.len(),
+            proof,
+            self.t,
+        )
+        .map_err(|e| self.err(e))?;
+        self.advice_claims.push((rq.y, rho.clone(), v.y));
+        self.advice_claims.push((rq.n, rho.clone(), v.n));
+        for (&seg, value) in o.hi.iter().chain(&o.lo).zip(v.hi.into_iter().chain(v.lo)) {
+            self.advice_claims.push((seg, rho.clone(), value));
         }
         Ok(())
     }

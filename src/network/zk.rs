@@ -34,17 +34,16 @@ use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View
 use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
-use crate::layers::concat as concat_layer;
-use crate::layers::conv::{self as conv_layer, ZkConvProof, ZkConvTables};
+use crate::layers::conv::ZkConvProof;
 use crate::layers::fft_conv::ConvPath;
-use crate::layers::{dense, requant, zero_check, LayerError};
+use crate::layers::{requant, LayerError};
 use crate::model::Model;
 use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
 use crate::pcs::zk::{self as pzk, ZkCommitment, ZkProverData};
 use crate::poly::{evaluate_base, lt_eval};
 use crate::range::zk::ZkRangeProof;
-use crate::sumcheck::zk::{Mask, MaskedProof};
+use crate::sumcheck::zk::MaskedProof;
 use crate::transcript::TranscriptExt;
 use crate::zk::{mask_entries, Deferred, DeferredOpening, Layout, Ledger, Placed, TableMasks};
 use ark_ff::{FftField, Field, PrimeField};
@@ -411,7 +410,7 @@ pub(crate) struct ZkPlan {
     input_vars: Option<usize>,
     /// Per step, the advice segments of a window max-pool's committed extended views (one per
     /// offset, row-major); empty for other steps.
-    views: Vec<Vec<usize>>,
+    pub(crate) views: Vec<Vec<usize>>,
 }
 
 /// The columns' variables of zero-knowledge commitments: `f̂` (one more) stays within the PCS
@@ -517,7 +516,9 @@ pub(crate) fn libra_len(vars: usize, degree: usize) -> usize {
 }
 
 /// A bias's limbs as weighted tables `(2^{at_j}, limb_j)` (model segments).
-fn bias_tables<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias) -> Vec<(E, Table)> {
+pub(crate) fn bias_tables<F: BaseField, E: ExtField<F>>(
+    bias: &super::plan::Bias,
+) -> Vec<(E, Table)> {
     let k = |x: i64| lift::<E>(from_i64::<F>(x));
     bias.limbs
         .iter()
@@ -559,14 +560,14 @@ pub(crate) fn window_requant_tables<F: BaseField, E: ExtField<F>>(
 }
 
 /// The bias's public part on the right-hand side: `2^{β−1}·lt(r_o, outputs)`.
-fn bias_public<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias, r_o: &[E]) -> E {
+pub(crate) fn bias_public<F: BaseField, E: ExtField<F>>(bias: &super::plan::Bias, r_o: &[E]) -> E {
     lift::<E>(from_i64::<F>(bias.offset())) * lt_eval(r_o, bias.outputs)
 }
 
 /// The output-side tables of a requantizing dense layer with its bias: `(weight, where)` for
 /// the bias limbs (model), `y`, `n` and the remainder's limbs (advice), in the dense step's
 /// order; and the left-hand side `2^{β−1}·lt(r, outputs) − [s > 0]·2^{s−1}`.
-fn dense_outputs<F: BaseField, E: ExtField<F>>(
+pub(crate) fn dense_outputs<F: BaseField, E: ExtField<F>>(
     bias: &super::plan::Bias,
     requant: &Requant,
     r: &[E],
@@ -607,54 +608,14 @@ fn fresh_masks(
     columns: &[super::plan::Column],
     hidden_input: bool,
 ) -> Result<FreshMasks, NetworkError> {
-    let public = |t: usize| !hidden_input && plan.sources[t] == Source::Input;
     let mut slots = Vec::with_capacity(plan.steps.len());
-    let zc = |vars: usize| zero_check::zk_mask_len(vars);
     for (l, step) in plan.steps.iter().enumerate() {
-        let unsupported = |what: &str| NetworkError::Unsupported {
-            layer: l,
-            what: format!("{what} in a zero-knowledge proof (not yet)"),
-        };
-        let out_vars = plan.dims[l + 1].num_vars();
-        let tin = plan.input(l);
-        let mut s = Vec::new();
         let m = MaskStep {
             plan,
             l,
             hidden_input,
         };
-        if let Some(slots_of) = dispatch!(step, op => Some(op.zk_masks(&m)?), _other => None) {
-            slots.push(slots_of);
-            continue;
-        }
-        match step {
-            Step::Dense { bias, requant, .. } => {
-                let in_vars = plan.dims[tin].num_vars();
-                let outputs = bias.limbs.len() + requant::table_count(requant);
-                let degree = dense::zk_mask_degree(public(tin), outputs);
-                s.push(libra_len(in_vars.max(out_vars), degree));
-                s.push(zc(out_vars));
-            }
-            Step::Conv { shape, .. } => {
-                s.push(crate::layers::conv::zk_mask_len(shape, public(tin)));
-                s.push(zc(out_vars));
-            }
-            Step::MaxPoolWindow { shape, .. } => {
-                s.push(crate::layers::maxpool::views_zk_mask_len(
-                    shape,
-                    public(tin),
-                ));
-                s.push(zc(out_vars));
-            }
-            Step::Concat { shape, .. } => {
-                if plan.inputs[l].iter().any(|&t| public(t)) {
-                    return Err(unsupported("a concatenation of the public input"));
-                }
-                s.push(crate::layers::concat::zk_mask_len(shape))
-            }
-            _ => unreachable!("the registry's kinds returned above"),
-        }
-        slots.push(s);
+        slots.push(dispatch!(step, op => op.zk_masks(&m))?);
     }
     if !matches!(plan.sources.last(), Some(Source::Committed(_))) {
         return Err(NetworkError::Unsupported {
@@ -737,7 +698,7 @@ impl ZkPlan {
         for l in 0..plan.steps.len() {
             let copied = match &mut plan.steps[l] {
                 Step::Flatten(_) => Some(l) != flat_input,
-                Step::Concat { copy, .. } if copy.is_none() => {
+                Step::Concat(crate::layers::concat::Concat { copy, .. }) if copy.is_none() => {
                     *copy = Some(plan.advice_vars.len());
                     true
                 }
@@ -752,7 +713,9 @@ impl ZkPlan {
         // A window max-pool's extended views, committed (one segment per offset).
         let mut views = vec![Vec::new(); plan.steps.len()];
         for (l, v) in views.iter_mut().enumerate() {
-            if let Step::MaxPoolWindow { shape, .. } = &plan.steps[l] {
+            if let Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. }) =
+                &plan.steps[l]
+            {
                 for _ in 0..crate::layers::maxpool::offset_count(shape) {
                     v.push(plan.advice_vars.len());
                     plan.advice_layers.push(Some(l));
@@ -1085,7 +1048,7 @@ impl ZkPlan {
     /// advice (the views as their committed segments), the zero-check's pairs, and each
     /// difference's `(z, u)` segments.
     #[allow(clippy::type_complexity)]
-    fn window_tables<E: Field>(
+    pub(crate) fn window_tables<E: Field>(
         &self,
         l: usize,
         segs: &[usize],
@@ -1516,36 +1479,6 @@ impl<F: BaseField, E: ExtField<F>> TableMasks<E> for StepMasks<'_, '_, F, E> {
         self.tables
             .get(table)
             .map_or(E::ZERO, |p| self.masks.at(p, point))
-    }
-}
-
-/// [`TableMasks`] for a convolution step: table 0, the kernel's combination, is read at the
-/// stack point `(kernel point, ρ_dx, ρ_dy)` as `Σ_d w_d·m_d(kernel point)`
-/// ([`conv_layer::ConvShape::unstack_kernel`]); the others as placed.
-struct KernelMasks<'a, 'b, F, E> {
-    shape: &'a conv_layer::ConvShape,
-    kernel: &'a [usize],
-    /// Any model segment's placement (its part is the model's).
-    model: &'a Placed<E>,
-    step: StepMasks<'a, 'b, F, E>,
-}
-
-impl<F: BaseField, E: ExtField<F>> TableMasks<E> for KernelMasks<'_, '_, F, E> {
-    fn mask_at(&self, table: usize, point: &[E]) -> E {
-        if table != 0 {
-            return self.step.mask_at(table, point);
-        }
-        let (z, weights) = self.shape.unstack_kernel(point);
-        self.kernel
-            .iter()
-            .zip(weights)
-            .map(|(&seg, w)| {
-                w * self
-                    .step
-                    .masks
-                    .at(&Placed::segment(self.model.part, seg), z)
-            })
-            .sum()
     }
 }
 
@@ -2031,7 +1964,9 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     lap("inference and witness");
     // A window max-pool's extended views, committed.
     for (l, segs) in zp.views.iter().enumerate() {
-        if let Step::MaxPoolWindow { shape, .. } = &plan.steps[l] {
+        if let Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. }) =
+            &plan.steps[l]
+        {
             let x = &w.ints[plan.input(l)];
             let low = -super::prover::window_low(plan.range_bits);
             for (d, &seg) in crate::layers::maxpool::offsets(shape).zip(segs) {
@@ -2104,17 +2039,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             let tin = plan.input(l);
             let out_vars = plan.dims[l + 1].num_vars();
             let slots = &zp.slots[l];
-            let seg_table = |t: &Table| -> &[F] {
-                match *t {
-                    Table::Model(s) => &committed.segments[s],
-                    Table::Advice(s) => &w.advice[s],
-                }
-            };
             let x_placed = zp.tensor::<E>(tin)?;
-            // A public input is not a private table and makes no claim: its place is only held.
-            let x_table = x_placed
-                .clone()
-                .unwrap_or_else(|| zp.table(Table::Advice(0)));
             let r: Vec<E> = match plan.requant_of(l) {
                 Some(_) => t.challenge_fields(b"layer-point", out_vars),
                 None => Vec::new(),
@@ -2124,8 +2049,10 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 tin,
                 out_vars,
                 r: &r,
-                x_table: x_table.clone(),
                 x_public: x_placed.is_none(),
+                // A public input is not a private table and makes no claim: its place is only
+                // held.
+                x_table: x_placed.unwrap_or_else(|| zp.table(Table::Advice(0))),
                 zp: &zp,
                 tensors: &tensors,
                 advice: &w.advice,
@@ -2139,174 +2066,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 t: &mut t,
             };
             lap("layers: tables");
-            let kind = dispatch!(&plan.steps[l], op => kind_of(op), step => match step {
-                Step::Dense { .. } => "layers: dense",
-                Step::Conv { .. } => "layers: conv",
-                Step::Concat { .. } => "layers: concat",
-                Step::MaxPoolWindow { .. } => "layers: max-pool",
-                _ => "layers: other",
-            });
-            dispatch!(&plan.steps[l], op => op.prove_zk(&mut cx)?, step => match step {
-                Step::Dense {
-                    weights,
-                    bias,
-                    requant,
-                } => {
-                    let (outs, lhs) = dense_outputs::<F, E>(bias, requant, &r);
-                    let mut tables = vec![zp.table::<E>(Table::Model(*weights)), x_table];
-                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    let outputs: Vec<(E, &[F])> =
-                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    let (fresh, off) = cx.fresh(0);
-                    let vars = plan.dims[tin].num_vars().max(out_vars);
-                    let mask = Mask::from_entries(vars + 1, fresh)
-                        .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
-                    let (proof, deferred) = dense::prove_zk(
-                        &committed.segments[*weights],
-                        &tensors[tin],
-                        x_placed.is_none(),
-                        &outputs,
-                        &r,
-                        lhs,
-                        &mask,
-                        &cx.masks(&tables),
-                        cx.t,
-                    );
-                    cx.sumchecks.push(proof);
-                    cx.ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                Step::Conv {
-                    shape,
-                    kernel,
-                    bias,
-                    requant,
-                    ..
-                } => {
-                    let r_o = shape.output.split(&r)[0].to_vec();
-                    let bias_t = bias_tables::<F, E>(bias);
-                    let (outs, c) = requant_tables::<F, E>(requant);
-                    let lhs = c + bias_public::<F, E>(bias, &r_o)
-                        * super::prover::valid(&shape.wy, shape.output.split(&r)[1])
-                        * super::prover::valid(&shape.wx, shape.output.split(&r)[2]);
-                    let ks: Vec<&[F]> =
-                        kernel.iter().map(|&k| &committed.segments[k][..]).collect();
-                    let bias_w: Vec<(E, &[F])> =
-                        bias_t.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    let out_w: Vec<(E, &[F])> =
-                        outs.iter().map(|(k, t)| (*k, seg_table(t))).collect();
-                    // Table 0 (the kernel's combination) is placed once its weights are known;
-                    // its mask is read at the stack point.
-                    let mut tables = vec![zp.table::<E>(Table::Model(0)), x_table];
-                    tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                    let (fresh, off) = cx.fresh(0);
-                    let scalars = KernelMasks {
-                        shape,
-                        kernel,
-                        model: &zp.table::<E>(Table::Model(0)),
-                        step: cx.masks(&tables),
-                    };
-                    let (proof, claims) = conv_layer::prove_zk(
-                        shape,
-                        &ZkConvTables {
-                            kernel: &ks,
-                            input: &tensors[tin],
-                            input_public: x_placed.is_none(),
-                            bias: &bias_w,
-                            outputs: &out_w,
-                        },
-                        &r,
-                        lhs,
-                        fresh,
-                        &scalars,
-                        cx.t,
-                    );
-                    cx.convs.push(proof);
-                    tables[0] = claims.kernel_placed(mp, kernel);
-                    cx.ledger
-                        .defer(claims.deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                Step::MaxPoolWindow { shape, segs } => {
-                    let mut tables = vec![x_table];
-                    tables.extend(zp.views[l].iter().map(|&s| Placed::segment(ap, s)));
-                    let views: Vec<&[F]> = zp.views[l].iter().map(|&s| &w.advice[s][..]).collect();
-                    let low = lift::<E>(from_i64::<F>(super::prover::window_low(plan.range_bits)));
-                    let (fresh, off) = cx.fresh(0);
-                    let (proof, deferred) = crate::layers::maxpool::prove_views_zk(
-                        shape,
-                        &tensors[tin],
-                        x_placed.is_none(),
-                        &views,
-                        low,
-                        fresh,
-                        &cx.masks(&tables),
-                        cx.t,
-                    )
-                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    cx.sumchecks.push(proof);
-                    cx.ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                    let (tables, pairs, diffs) = zp.window_tables::<E>(l, segs)?;
-                    let values: Vec<Vec<F>> = diffs
-                        .iter()
-                        .map(|&(z, u)| {
-                            w.advice[z]
-                                .iter()
-                                .zip(&w.advice[u])
-                                .map(|(&a, &b)| a - b)
-                                .collect()
-                        })
-                        .collect();
-                    let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
-                    let (fresh, off) = cx.fresh(1);
-                    let (proof, deferred) = zero_check::prove_zk(
-                        out_vars,
-                        &refs,
-                        &pairs,
-                        fresh,
-                        &cx.masks(&tables),
-                        cx.t,
-                    )
-                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    cx.sumchecks.push(proof);
-                    cx.ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                Step::Concat { shape, .. } => {
-                    let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
-                        unreachable!("a zero-knowledge plan commits a concatenation's output")
-                    };
-                    let mut tables = vec![placed(ap, copy)];
-                    for &x in &plan.inputs[l] {
-                        tables.push(zp.tensor::<E>(x)?.ok_or(NetworkError::Unsupported {
-                            layer: l,
-                            what: "a concatenation of the public input".into(),
-                        })?);
-                    }
-                    let xs: Vec<&[F]> = plan.inputs[l].iter().map(|&x| &tensors[x][..]).collect();
-                    let (fresh, off) = cx.fresh(0);
-                    let (proof, deferred) = concat_layer::prove_zk(
-                        shape,
-                        &plan.dims[l + 1],
-                        &xs,
-                        &tensors[l + 1],
-                        fresh,
-                        &cx.masks(&tables),
-                        cx.t,
-                    )
-                    .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                    cx.sumchecks.push(proof);
-                    cx.ledger
-                        .defer(deferred, &tables, off)
-                        .map_err(NetworkError::Deferred)?;
-                }
-                _ => unreachable!("the registry covers the other kinds"),
-            });
+            let kind = dispatch!(&plan.steps[l], op => kind_of(op));
+            dispatch!(&plan.steps[l], op => op.prove_zk(&mut cx))?;
             lap(kind);
             // Every requantization's `y·n = 0`.
             // (A saturating layer's: `y·n`, `o_hi·(L − y)`, `o_lo·(L − n)`.)
@@ -2324,11 +2085,8 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     &cx.masks(&tables),
                     cx.t,
                 )
-                .map_err(|source| NetworkError::Layer { layer: l, source })?;
-                cx.sumchecks.push(proof);
-                cx.ledger
-                    .defer(deferred, &tables, off)
-                    .map_err(NetworkError::Deferred)?;
+                .map_err(|e| cx.layer_err(e))?;
+                cx.finish(proof, deferred, &tables, off)?;
             }
         }
         lap("layers: y·n zero-checks");
@@ -2760,15 +2518,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     ledger.defer_public(out_placed, r.clone(), evaluate_base(&output_f, &r));
     let mut convs = proof.convs.iter();
     for l in (0..plan.steps.len()).rev() {
-        let layer_err = |source: LayerError| VerifyError::Layer { layer: l, source };
         let tin = plan.input(l);
         let out_vars = plan.dims[l + 1].num_vars();
         let slots = zp.slots.get(l).map_or(&[][..], Vec::as_slice);
         let x_placed = zp.tensor::<E>(tin).map_err(VerifyError::Model)?;
-        let x_table = x_placed
-            .clone()
-            .unwrap_or_else(|| zp.table(Table::Advice(0)));
-        let input_table = x_placed.is_none().then_some(&input_f[..]);
+        let x_public = x_placed.is_none();
         let r: Vec<E> = match plan.requant_of(l) {
             Some(_) => t.challenge_fields(b"layer-point", out_vars),
             None => Vec::new(),
@@ -2778,9 +2532,9 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             tin,
             out_vars,
             r: &r,
-            x_table: x_table.clone(),
-            x_public: x_placed.is_none(),
-            input_table,
+            x_table: x_placed.unwrap_or_else(|| zp.table(Table::Advice(0))),
+            x_public,
+            input_table: x_public.then_some(&input_f[..]),
             zp: &zp,
             slots,
             ledger: &mut ledger,
@@ -2788,116 +2542,15 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             convs: &mut convs,
             t: &mut t,
         };
-        dispatch!(&plan.steps[l], op => op.verify_zk(&mut cx)?, step => match step {
-            Step::Dense {
-                weights,
-                bias,
-                requant,
-            } => {
-                let (outs, lhs) = dense_outputs::<F, E>(bias, requant, &r);
-                let mut tables = vec![zp.table::<E>(Table::Model(*weights)), x_table];
-                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                let weights_e: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
-                let degree = dense::zk_mask_degree(x_placed.is_none(), outs.len());
-                let claims = dense::verify_zk::<F, E>(
-                    plan.dims[tin].num_vars(),
-                    &weights_e,
-                    input_table,
-                    &r,
-                    lhs,
-                    degree,
-                    cx.next()?,
-                    cx.t,
-                )
-                .map_err(layer_err)?;
-                cx.finish(claims, &tables, 0)?;
-            }
-            Step::Conv {
-                shape,
-                kernel,
-                bias,
-                requant,
-                ..
-            } => {
-                let parts = shape.output.split(&r);
-                let (Some(r_o), Some(r_y), Some(r_x)) = (parts.first(), parts.get(1), parts.get(2))
-                else {
-                    return Err(VerifyError::AdviceShape);
-                };
-                let bias_t = bias_tables::<F, E>(bias);
-                let (outs, c) = requant_tables::<F, E>(requant);
-                let lhs = c + bias_public::<F, E>(bias, r_o)
-                    * super::prover::valid(&shape.wy, r_y)
-                    * super::prover::valid(&shape.wx, r_x);
-                let bias_w: Vec<E> = bias_t.iter().map(|(k, _)| *k).collect();
-                let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
-                let proof = cx.convs.next().ok_or(VerifyError::Exhausted {
-                    what: "convolution steps",
-                })?;
-                let claims = conv_layer::verify_zk::<F, E>(
-                    shape,
-                    &bias_w,
-                    &out_w,
-                    input_table,
-                    &r,
-                    lhs,
-                    proof,
-                    cx.t,
-                )
-                .map_err(layer_err)?;
-                let (mp, _) = zp.parts();
-                let mut tables = vec![claims.kernel_placed(mp, kernel), x_table];
-                tables.extend(bias_t.iter().map(|(_, t)| zp.table::<E>(*t)));
-                tables.extend(outs.iter().map(|(_, t)| zp.table::<E>(*t)));
-                cx.finish(claims.deferred, &tables, 0)?;
-            }
-            Step::MaxPoolWindow { shape, segs } => {
-                let views = zp.views.get(l).map_or(&[][..], Vec::as_slice);
-                let mut tables = vec![x_table];
-                tables.extend(views.iter().map(|&s| Placed::segment(ap, s)));
-                let low = lift::<E>(from_i64::<F>(super::prover::window_low(plan.range_bits)));
-                let claims = crate::layers::maxpool::verify_views_zk::<F, E>(
-                    shape,
-                    input_table,
-                    low,
-                    cx.next()?,
-                    cx.t,
-                )
-                .map_err(layer_err)?;
-                cx.finish(claims, &tables, 0)?;
-                let (tables, pairs, _) =
-                    zp.window_tables::<E>(l, segs).map_err(VerifyError::Model)?;
-                let claims = zero_check::verify_zk(out_vars, tables.len(), &pairs, cx.next()?, cx.t)
-                    .map_err(layer_err)?;
-                cx.finish(claims, &tables, 1)?;
-            }
-            Step::Concat { shape, .. } => {
-                let Some(Source::Committed(copy)) = plan.sources.get(l + 1) else {
-                    return Err(VerifyError::AdviceShape);
-                };
-                let mut tables = vec![placed(ap, copy)];
-                for &x in plan.inputs.get(l).map_or(&[][..], Vec::as_slice) {
-                    tables.push(
-                        zp.tensor::<E>(x)
-                            .ok()
-                            .flatten()
-                            .ok_or(VerifyError::AdviceShape)?,
-                    );
-                }
-                let claims =
-                    concat_layer::verify_zk::<F, E>(shape, &plan.dims[l + 1], cx.next()?, cx.t)
-                        .map_err(layer_err)?;
-                cx.finish(claims, &tables, 0)?;
-            }
-            _ => return Err(VerifyError::AdviceShape),
-        });
+        dispatch!(&plan.steps[l], op => op.verify_zk(&mut cx))?;
         if let Some(requant) = plan.requant_of(l) {
             let tables: Vec<Placed<E>> = requant::zero_segments(requant)
                 .into_iter()
                 .map(|s| zp.table::<E>(Table::Advice(s)))
                 .collect();
-            let claims = requant::verify_zero_check_zk::<F, E>(requant, out_vars, cx.next()?, cx.t)
-                .map_err(layer_err)?;
+            let proof = cx.next()?;
+            let claims = requant::verify_zero_check_zk::<F, E>(requant, out_vars, proof, cx.t)
+                .map_err(|e| cx.layer_err(e))?;
             cx.finish(claims, &tables, 1)?;
         }
     }
@@ -3107,7 +2760,7 @@ mod tests {
         rejected::<F, E>(&model, &mut committed, &mut m_edit);
         // A committed weight changed after the commitment (the prover proves with the new one).
         let zp = ZkPlan::new::<F, E>(&model, COLUMN_VARS, false).unwrap();
-        let Step::Dense { weights, .. } = &zp.plan.steps[0] else {
+        let Step::Dense(crate::layers::dense::Dense { weights, .. }) = &zp.plan.steps[0] else {
             panic!("the MLP starts with a dense layer")
         };
         committed.segments[*weights][0] += F::ONE;
@@ -3478,7 +3131,7 @@ mod tests {
     fn a_segment_spanning_columns_round_trips_and_binds_both_columns() {
         let model = spanning_model(41);
         let zp = ZkPlan::for_commitment::<Goldilocks, GoldilocksExt2>(&model, 16).unwrap();
-        let Step::Dense { weights, .. } = zp.plan.steps[0] else {
+        let Step::Dense(crate::layers::dense::Dense { weights, .. }) = zp.plan.steps[0] else {
             panic!("the model starts with a dense layer")
         };
         assert_eq!(
@@ -3999,7 +3652,7 @@ mod tests {
         let zp = ZkPlan::new::<Goldilocks, GoldilocksExt2>(&model, COLUMN_VARS, false).unwrap();
         assert!(matches!(
             zp.plan.steps[9],
-            Step::Concat { copy: Some(_), .. }
+            Step::Concat(crate::layers::concat::Concat { copy: Some(_), .. })
         ));
         round_trip::<Goldilocks, GoldilocksExt2>(&model, 50);
         round_trip::<Bn254Fr, Bn254Fr>(&model, 51);
@@ -4141,7 +3794,11 @@ mod tests {
                     let mut edit = Edit(
                         |l: usize, w: super::super::prover::WitnessMut<'_, F>| {
                             if l == at {
-                                let Step::MaxPoolWindow { segs, .. } = &w.plan.steps[l] else {
+                                let Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow {
+                                    segs,
+                                    ..
+                                }) = &w.plan.steps[l]
+                                else {
                                     unreachable!()
                                 };
                                 let s = segs[link.min(segs.len() - 1)];
@@ -4212,7 +3869,8 @@ mod tests {
             .collect();
         assert_eq!(concats.len(), 2);
         for &at in &concats {
-            let Step::Concat { shape, .. } = &zp.plan.steps[at] else {
+            let Step::Concat(crate::layers::concat::Concat { shape, .. }) = &zp.plan.steps[at]
+            else {
                 unreachable!()
             };
             let hw = shape.hw_vars;

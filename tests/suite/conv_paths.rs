@@ -75,7 +75,7 @@ fn conv_paths_on_lenet5_and_vgg16() {
     ] {
         let plan = Plan::new(&model).unwrap();
         for (l, step) in plan.steps.iter().enumerate() {
-            let Step::Conv { shape, .. } = step else {
+            let Step::Conv(zkcnn::layers::conv::Conv { shape, .. }) = step else {
                 continue;
             };
             let (kernel, x, acc) = case(shape, l as u64);

@@ -845,7 +845,7 @@ fn cost_model_choices() {
         zkcnn::model::zoo::vgg16_cifar(1),
     ] {
         for step in Plan::new(&model.architecture()).unwrap().steps {
-            if let Step::Conv { shape, path, .. } = step {
+            if let Step::Conv(zkcnn::layers::conv::Conv { shape, path, .. }) = step {
                 assert_eq!(path, ConvPath::Direct);
                 assert_eq!(choose(&shape), ConvPath::Direct);
                 assert!(fft_cost(&shape, 32) > fft_conv::direct_cost(&shape));

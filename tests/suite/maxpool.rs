@@ -166,7 +166,8 @@ fn cheat_pool<F: BaseField + FftField, E: ExtField<F>>(
     let checked = committed.public.check(&m.architecture()).unwrap();
     let plan = Plan::new(m).unwrap();
     let (l, _) = pool_layer(m);
-    let Step::MaxPoolWindow { segs, .. } = &plan.steps[l] else {
+    let Step::MaxPoolWindow(zkcnn::layers::maxpool::MaxPoolWindow { segs, .. }) = &plan.steps[l]
+    else {
         unreachable!()
     };
     let (out, proof) = cheat::prove_edited::<F, E>(

@@ -1114,8 +1114,10 @@ fn grouped_convolutions_round_trip_on_both_fields() {
     let plan =
         zkcnn::network::plan::Plan::with_policy(&model, ConvPolicy::Always(ConvPath::Fft)).unwrap();
     for (step, layer) in plan.steps.iter().zip(&model.layers) {
-        if let (zkcnn::network::plan::Step::Conv { path, .. }, zkcnn::model::Layer::Conv2d(c)) =
-            (step, layer)
+        if let (
+            zkcnn::network::plan::Step::Conv(zkcnn::layers::conv::Conv { path, .. }),
+            zkcnn::model::Layer::Conv2d(c),
+        ) = (step, layer)
         {
             assert_eq!(*path == ConvPath::Direct, c.groups > 1);
         }
@@ -1256,7 +1258,7 @@ fn dag_a_max_pool_of_a_concatenation_reads_a_committed_copy() {
     let plan = network::plan::Plan::new(&model).unwrap();
     assert!(matches!(
         plan.steps[9],
-        network::plan::Step::Concat { copy: Some(_), .. }
+        network::plan::Step::Concat(zkcnn::layers::concat::Concat { copy: Some(_), .. })
     ));
     assert!(matches!(
         plan.sources[10],

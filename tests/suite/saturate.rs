@@ -804,7 +804,9 @@ fn a_tight_bias_bound<F: BaseField + FftField, E: ExtField<F>>() {
     zk_prove_verify::<F, E>(&ends, &x, 5).1.unwrap();
     // A cheating committer: layer 0's top bias limb (3 bits wide: 11 = 8 + 3) set to 8, which
     // would stand for a bias of 8·2^8 − 1024 + low = beyond 1023. The check refuses it.
-    let Some(zkcnn::network::plan::Step::Dense { bias, .. }) = pt.steps.first() else {
+    let Some(zkcnn::network::plan::Step::Dense(zkcnn::layers::dense::Dense { bias, .. })) =
+        pt.steps.first()
+    else {
         unreachable!()
     };
     assert_eq!(

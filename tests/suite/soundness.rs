@@ -48,7 +48,9 @@ enum Kind {
 
 fn kind(step: &Step) -> Kind {
     match step {
-        Step::Conv { shape, .. } if shape.groups > 1 => Kind::GroupedConv,
+        Step::Conv(zkcnn::layers::conv::Conv { shape, .. }) if shape.groups > 1 => {
+            Kind::GroupedConv
+        }
         Step::Conv { .. } => Kind::Conv,
         Step::Dense { .. } => Kind::Dense,
         Step::AvgPool(_) => Kind::AvgPool,
@@ -709,10 +711,11 @@ fn parts(plan: &Plan, l: usize) -> Vec<(String, usize)> {
     if let Step::Activation(zkcnn::layers::activation::Activation { y, .. }) = &plan.steps[l] {
         out.push(("y".into(), *y));
     }
-    if let Step::Concat { copy: Some(s), .. } = &plan.steps[l] {
+    if let Step::Concat(zkcnn::layers::concat::Concat { copy: Some(s), .. }) = &plan.steps[l] {
         out.push(("copy".into(), *s));
     }
-    if let Step::MaxPoolWindow { segs, .. } = &plan.steps[l] {
+    if let Step::MaxPoolWindow(zkcnn::layers::maxpool::MaxPoolWindow { segs, .. }) = &plan.steps[l]
+    {
         for (i, &s) in segs.iter().enumerate() {
             out.push((format!("w{i}"), s));
         }
@@ -1287,7 +1290,7 @@ fn flaw2_an_out_of_range_weight_fails_the_commitment_check() {
         bias_bits: 32,
     };
     let plan = Plan::new(&model).unwrap();
-    let Step::Dense { weights, .. } = plan.steps[0] else {
+    let Step::Dense(zkcnn::layers::dense::Dense { weights, .. }) = plan.steps[0] else {
         unreachable!()
     };
     let at = plan.model_packing.offset(weights);
@@ -1320,7 +1323,8 @@ fn a_changed_weight_of_one_group_is_caught<F: BaseField + FftField, E: ExtField<
     let x = zoo::random_input(&model.input_shape, model.activation_bits, 1000);
     let xs: Vec<i64> = x.iter().copied().collect();
     for l in [depthwise, two] {
-        let (Step::Conv { kernel, .. }, Layer::Conv2d(c)) = (&plan.steps[l], &model.layers[l])
+        let (Step::Conv(zkcnn::layers::conv::Conv { kernel, .. }), Layer::Conv2d(c)) =
+            (&plan.steps[l], &model.layers[l])
         else {
             unreachable!()
         };
@@ -1361,8 +1365,10 @@ fn segment_layers(plan: &Plan) -> Vec<usize> {
     let mut owner = vec![usize::MAX; plan.model_segs.len()];
     for (l, step) in plan.steps.iter().enumerate() {
         let (segs, bias) = match step {
-            Step::Conv { kernel, bias, .. } => (kernel.clone(), bias),
-            Step::Dense { weights, bias, .. } => (vec![*weights], bias),
+            Step::Conv(zkcnn::layers::conv::Conv { kernel, bias, .. }) => (kernel.clone(), bias),
+            Step::Dense(zkcnn::layers::dense::Dense { weights, bias, .. }) => {
+                (vec![*weights], bias)
+            }
             _ => continue,
         };
         for s in segs.into_iter().chain(bias.limbs.iter().map(|&(s, _)| s)) {
@@ -1419,7 +1425,8 @@ fn committed_table_edits_are_caught<F: BaseField + FftField, E: ExtField<F>>(
         .steps
         .iter()
         .flat_map(|s| match s {
-            Step::Conv { bias, .. } | Step::Dense { bias, .. } => bias.limbs.clone(),
+            Step::Conv(zkcnn::layers::conv::Conv { bias, .. })
+            | Step::Dense(zkcnn::layers::dense::Dense { bias, .. }) => bias.limbs.clone(),
             _ => Vec::new(),
         })
         .map(|(seg, _)| seg)
@@ -1883,7 +1890,10 @@ fn dag_a_pooled_concatenation_rejects_every_edit() {
         b.dense(4);
         let model = b.finish(vec![2, 6, 6]);
         let plan = Plan::new(&model).unwrap();
-        assert!(matches!(plan.steps[4], Step::Concat { copy: Some(_), .. }));
+        assert!(matches!(
+            plan.steps[4],
+            Step::Concat(zkcnn::layers::concat::Concat { copy: Some(_), .. })
+        ));
         assert!(every_edit_is_caught::<G, G2>(&model, k as u64) > 20);
         every_edit_is_caught::<Bn254Fr, Bn254Fr>(&model, 7);
     }
