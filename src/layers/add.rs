@@ -3,7 +3,7 @@
 //! tensor that is not a fresh requantization (shift 0, output `y`). At the step's fresh point
 //! `r` the transparent proof sends the addends' values and the verifier checks
 //! `ã(r) + b̃(r) = ãcc(r)`; in zero knowledge the same relation is one masked sum-check, the
-//! dense step's with the public matrix `eq(r, ·)` ([`super::dense::prove_matvec_zk`]).
+//! dense step's with the public matrix `eq(r, ·)` (`dense::prove_matvec_zk`).
 
 use super::requant::{self, Requant};
 use super::{dense, LayerError};

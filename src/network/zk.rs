@@ -14,7 +14,7 @@
 //!    layer's relation is proven at its own fresh point by one masked sum-check that folds in
 //!    the requantization (`layers::*::prove_zk`; a saturating layer's overflow limbs too);
 //!    `y·n = 0` by a masked zero-check (a saturating layer's also `o_hi·(L − y)`,
-//!    `o_lo·(L − n)`: [`zero_check::prove_saturating_zk`]);
+//!    `o_lo·(L − n)`: [`crate::layers::zero_check::prove_saturating_zk`]);
 //! 3. the output: the last tensor at a random point against the public output, a public value of
 //!    a committed table ([`crate::zk::Ledger::defer_public`]);
 //! 4. one hiding logUp-GKR range check ([`crate::range::zk`]) over the plan's columns;
