@@ -9,6 +9,7 @@ use super::requant::{self, Requant};
 use super::{dense, LayerError};
 use crate::field::{BaseField, ExtField};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::{yn, PlanStep, Planned, Source, Step};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{requant_tables, Table, ZkStepProver, ZkStepVerifier};
@@ -309,4 +310,46 @@ impl NetworkOp for FusedRelu {
     ) -> Result<(), VerifyError> {
         Ok(())
     }
+}
+
+/// The plan of a residual add: its requantization (the addends' padded layouts must agree).
+pub(crate) fn plan_add(
+    a: &crate::model::Add,
+    cx: &mut PlanStep<'_>,
+) -> Result<Planned, NetworkError> {
+    let tin = cx.tin;
+    let input = cx.input.clone();
+    let reads = cx.reads;
+    let from = reads.get(1).copied().unwrap_or(tin);
+    if cx.p.dims[from] != input {
+        return Err(
+            cx.unsupported("a residual add of tensors with different padded layouts".into())
+        );
+    }
+    let requant =
+        cx.p.requant(a.shift, input.num_vars(), cx.overflow(a.shift)?);
+    let src = yn(&requant);
+    Ok((Step::Add(Add { from, requant }), input, src))
+}
+
+/// The plan of a ReLU layer: free ([`FusedRelu`]) on a requantizing layer's output, else a requantization with shift 0 ([`Relu`]).
+pub(crate) fn plan_relu(cx: &mut PlanStep<'_>) -> Result<Planned, NetworkError> {
+    let tin = cx.tin;
+    let input = cx.input.clone();
+    // The ReLU of a requantizing layer's output `y − n` is its `y`, whichever
+    // layer reads that output and however many do.
+    let fused = tin > 0
+        && cx.p.requant_of(tin - 1).is_some()
+        && matches!(&cx.p.sources[tin], Source::Committed(t) if t.len() == 2);
+    Ok(match (fused, cx.p.requant_of(tin.wrapping_sub(1))) {
+        (true, Some(r)) => {
+            let src = Source::Committed(vec![(r.y, 1)]);
+            (Step::FusedRelu(FusedRelu), input, src)
+        }
+        _ => {
+            let requant = cx.p.requant(0, input.num_vars(), 0);
+            let src = Source::Committed(vec![(requant.y, 1)]);
+            (Step::Relu(Relu { requant }), input, src)
+        }
+    })
 }

@@ -6,8 +6,10 @@
 
 use super::conv::{self, ConvShape};
 use super::requant::Requant;
+use super::Dims;
 use crate::field::{BaseField, ExtField};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::plan::{yn, PlanStep, Planned, Step};
 use crate::network::prover::{window_sum_of, Ctx as ProverCtx};
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{window_requant_tables, ZkStepProver, ZkStepVerifier};
@@ -127,4 +129,36 @@ impl NetworkOp for AvgPool {
         .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
+}
+
+/// The plan of an average pool: its window sums' geometry and the requantization of its exact division.
+pub(crate) fn plan(
+    a: &crate::model::AvgPool2d,
+    cx: &mut PlanStep<'_>,
+) -> Result<Planned, NetworkError> {
+    let input = cx.input.clone();
+    let out_shape = cx.out_shape;
+    let bits = cx.bits;
+    let output = cx.padded(Dims::new(out_shape));
+    let shape = ConvShape {
+        input: input.clone(),
+        output: output.clone(),
+        wy: cx.window(a.size, a.stride, 0, 1),
+        wx: cx.window(a.size, a.stride, 0, 2),
+        groups: 1,
+    };
+    let amax = crate::model::validate::max_abs(bits);
+    let Some(d) = a.division(amax) else {
+        unreachable!("validated: the model's divisions are in range")
+    };
+    let requant =
+        cx.p.requant(d.shift, output.num_vars(), cx.overflow(d.shift)?);
+    let src = yn(&requant);
+    let step = Step::AvgPool(AvgPool {
+        shape,
+        requant,
+        multiplier: d.multiplier,
+        offset: d.offset,
+    });
+    Ok((step, output, src))
 }

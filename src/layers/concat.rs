@@ -24,7 +24,7 @@
 use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{lift, BaseField, ExtField, MulAcc};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::Source;
+use crate::network::plan::{PlanStep, Planned, Source, Step};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{placed, ZkStepProver, ZkStepVerifier};
@@ -1137,4 +1137,34 @@ impl NetworkOp for Concat {
             verify_zk::<F, E>(&self.shape, out, proof, cx.t).map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
+}
+
+/// The plan of a channel concatenation: the channels' layout; a committed copy of the output when a max-pool reads it.
+pub(crate) fn plan(cx: &mut PlanStep<'_>) -> Result<Planned, NetworkError> {
+    let l = cx.l;
+    let reads = cx.reads;
+    let out_shape = cx.out_shape;
+    let output = cx.padded(Dims::new(out_shape));
+    let mut channels = Vec::with_capacity(reads.len());
+    for &t in reads {
+        let d = &cx.p.dims[t];
+        // Validated: 3-D inputs of the output's height and width.
+        if d.vars.get(1..) != output.vars.get(1..) {
+            return Err(
+                cx.unsupported("a concatenation of tensors of different padded layouts".into())
+            );
+        }
+        channels.push(d.shape[0]);
+    }
+    let hw_vars = output.vars[1] + output.vars[2];
+    let shape = Shape::new(&channels, hw_vars);
+    Ok(if cx.pooled[l + 1] {
+        let copy = cx.p.advice_seg(output.num_vars());
+        let src = Source::Committed(vec![(copy, 1)]);
+        let copy = Some(copy);
+        (Step::Concat(Concat { shape, copy }), output, src)
+    } else {
+        let step = Step::Concat(Concat { shape, copy: None });
+        (step, output, Source::Derived)
+    })
 }

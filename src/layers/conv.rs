@@ -46,7 +46,7 @@ use super::dense::fold_rows;
 use super::fft_conv::ConvPath;
 use super::requant::Requant;
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::Bias;
+use crate::network::plan::{yn, Bias, PlanStep, Planned, Step, MAX_KERNEL_AREA};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{
@@ -852,4 +852,68 @@ impl<F: BaseField, E: ExtField<F>> TableMasks<E> for KernelMasks<'_, '_, F, E> {
             })
             .sum()
     }
+}
+
+/// The plan of a convolution layer: its kernel matrices' and bias's model segments, its requantization, its path.
+pub(crate) fn plan(
+    c: &crate::model::Conv2d,
+    cx: &mut PlanStep<'_>,
+) -> Result<Planned, NetworkError> {
+    let l = cx.l;
+    let input = cx.input.clone();
+    let out_shape = cx.out_shape;
+    // A grouped convolution's channel index splits into (channel within the
+    // group, group) bits only when both widths are powers of two.
+    let (gi, go) = (c.group_in(), c.group_out());
+    if c.groups != 1 && !(gi.is_power_of_two() && go.is_power_of_two()) {
+        return Err(cx.unsupported(format!(
+            "a convolution in {} channel groups of {gi} input and {go} output \
+             channels; grouped convolutions need powers of two channels per group",
+            c.groups
+        )));
+    }
+    let area = c.kernel[0].saturating_mul(c.kernel[1]);
+    if area > MAX_KERNEL_AREA {
+        return Err(NetworkError::TooLarge {
+            layer: Some(l),
+            what: "its kernel positions (height × width)",
+            size: area as u128,
+            limit: MAX_KERNEL_AREA as u128,
+        });
+    }
+    let output = if c.groups == 1 {
+        cx.weighted_padded(Dims::new(out_shape))
+    } else {
+        cx.padded(Dims::new(out_shape))
+    };
+    let shape = ConvShape {
+        input: input.clone(),
+        output: output.clone(),
+        wy: cx.window(c.kernel[0], c.stride, c.padding, 1),
+        wx: cx.window(c.kernel[1], c.stride, c.padding, 2),
+        groups: c.groups,
+    };
+    // Kernel matrices `[o][j]`, `j` the input channel within o's group.
+    let (vo, vj) = (output.vars[0], shape.group_in_vars());
+    let kernel = (0..area)
+        .map(|_| cx.p.weight_seg(c.out_channels, vo, gi, vj))
+        .collect();
+    let bias = cx.p.bias(c.out_channels, vo);
+    let requant =
+        cx.p.requant(c.shift, output.num_vars(), cx.overflow(c.shift)?);
+    let src = yn(&requant);
+    // The FFT path takes ordinary convolutions only.
+    let path = if c.groups == 1 {
+        cx.policy.path(&shape)
+    } else {
+        ConvPath::Direct
+    };
+    let step = Step::Conv(Conv {
+        shape,
+        kernel,
+        bias,
+        requant,
+        path,
+    });
+    Ok((step, output, src))
 }

@@ -12,10 +12,11 @@
 //! `x̃(ρ)` on the input. See `spec/layers.md`.
 
 use super::requant::{self, Requant};
+use super::Dims;
 use super::{prove_product, verify_product, LayerError, ProductProof};
 use crate::field::{mul_base, BaseField, ExtField};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::Bias;
+use crate::network::plan::{yn, Bias, PlanStep, Planned, Step};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{dense_outputs, Table, ZkStepProver, ZkStepVerifier};
@@ -1143,4 +1144,29 @@ impl NetworkOp for Dense {
         .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
+}
+
+/// The plan of a dense layer: its weight matrix's and bias's model segments and its requantization.
+pub(crate) fn plan(
+    d: &crate::model::Dense,
+    cx: &mut PlanStep<'_>,
+) -> Result<Planned, NetworkError> {
+    let input = cx.input.clone();
+    let out_shape = cx.out_shape;
+    if input.shape.len() != 1 {
+        return Err(cx.unsupported("a dense layer on a tensor that is not 1-D".into()));
+    }
+    let output = cx.weighted_padded(Dims::new(out_shape));
+    let (vo, vi) = (output.vars[0], input.vars[0]);
+    let weights = cx.p.weight_seg(d.out_features, vo, d.in_features, vi);
+    let bias = cx.p.bias(d.out_features, vo);
+    let requant =
+        cx.p.requant(d.shift, output.num_vars(), cx.overflow(d.shift)?);
+    let src = yn(&requant);
+    let step = Step::Dense(Dense {
+        weights,
+        bias,
+        requant,
+    });
+    Ok((step, output, src))
 }

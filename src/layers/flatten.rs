@@ -14,7 +14,7 @@ use super::dense::{self, MatVec, MatVecNames};
 use super::{ceil_log2, get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::{Plan, Source};
+use crate::network::plan::{Plan, PlanStep, Planned, Source, Step};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{placed, ZkStepProver, ZkStepVerifier};
@@ -763,4 +763,11 @@ impl NetworkOp for Flatten {
         let claims = verify_zk::<F, E>(dims_in, proof, cx.t).map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
+}
+
+/// The plan of a flatten: a derived output in the flat layout.
+pub(crate) fn plan(cx: &mut PlanStep<'_>) -> Result<Planned, NetworkError> {
+    let out_shape = cx.out_shape;
+    let step = Step::Flatten(Flatten);
+    Ok((step, cx.padded(Dims::new(out_shape)), Source::Derived))
 }

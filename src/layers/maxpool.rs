@@ -31,7 +31,9 @@ use super::{prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{from_i64, lift};
 use crate::field::{BaseField, ExtField, MulAcc};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::{window_chain, Operand, Source, View};
+use crate::network::plan::{
+    window_chain, window_segments, Operand, PlanStep, Planned, Source, Step, View, MAX_KERNEL_AREA,
+};
 use crate::network::prover::{sub_grid, window_low, Ctx as ProverCtx};
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{ZkStepProver, ZkStepVerifier};
@@ -1199,4 +1201,100 @@ impl NetworkOp for MaxPoolWindow {
             .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 1)
     }
+}
+
+/// The plan of a max-pool: the 2×2 sub-grid protocol ([`MaxPool2x2`]) where the windows tile the input, the window protocol ([`MaxPoolWindow`]) otherwise; their maxima segments and range columns.
+pub(crate) fn plan(
+    m: &crate::model::MaxPool2d,
+    cx: &mut PlanStep<'_>,
+) -> Result<Planned, NetworkError> {
+    let l = cx.l;
+    let tin = cx.tin;
+    let input = cx.input.clone();
+    let out_shape = cx.out_shape;
+    if input.shape.len() != 3 {
+        return Err(cx.unsupported("max-pooling a tensor that is not 3-D".into()));
+    }
+    // A view (sub-grid) point has fixed coordinates: only a claim may sit
+    // there, so the viewed tensor must be committed or public, never derived
+    // (a derived tensor's claims are relations of its producing step).
+    if cx.p.sources[tin] == Source::Derived {
+        return Err(cx.unsupported(
+            "max-pooling a tensor that is not committed (a flatten's output)".into(),
+        ));
+    }
+    let area = m.size.saturating_mul(m.size);
+    if area > MAX_KERNEL_AREA {
+        return Err(NetworkError::TooLarge {
+            layer: Some(l),
+            what: "its window positions (height × width)",
+            size: area as u128,
+            limit: MAX_KERNEL_AREA as u128,
+        });
+    }
+    // 2×2 windows with stride 2 that tile the input exactly (even height and
+    // width, no padding) keep the sub-grid protocol (format 6 and earlier):
+    // each view is the input with two coordinates fixed.
+    let sub_grid = m.size == 2
+        && m.stride == 2
+        && m.padding == 0
+        && input.shape[1] % 2 == 0
+        && input.shape[2] % 2 == 0
+        && !(cx.zk && cx.p.sources[tin] == Source::Input);
+    Ok(if sub_grid {
+        let output = cx.padded(Dims {
+            shape: out_shape.to_vec(),
+            vars: vec![input.vars[0], input.vars[1] - 1, input.vars[2] - 1],
+        });
+        let nv = output.num_vars();
+        let segs = [
+            cx.p.advice_seg(nv),
+            cx.p.advice_seg(nv),
+            cx.p.advice_seg(nv),
+        ];
+        let view = |dy, dx| {
+            Operand::View(View {
+                tensor: tin,
+                offset: Some((dy, dx)),
+            })
+        };
+        let [m1, m2, out] = segs.map(Operand::Seg);
+        for (z, a) in [
+            (m1, view(0, 0)),
+            (m1, view(0, 1)),
+            (m2, view(1, 0)),
+            (m2, view(1, 1)),
+            (out, m1),
+            (out, m2),
+        ] {
+            cx.p.column(vec![(z, 1), (a, -1)], nv);
+        }
+        let src = Source::Committed(vec![(segs[2], 1)]);
+        let step = Step::MaxPool(MaxPool2x2 { segs });
+        (step, output, src)
+    } else {
+        let output = cx.padded(Dims::new(out_shape));
+        let shape = ConvShape {
+            input: input.clone(),
+            output: output.clone(),
+            wy: cx.window(m.size, m.stride, m.padding, 1),
+            wx: cx.window(m.size, m.stride, m.padding, 2),
+            groups: 1,
+        };
+        let nv = output.num_vars();
+        let segs: Vec<usize> = (0..window_segments(area))
+            .map(|_| cx.p.advice_seg(nv))
+            .collect();
+        for (z, u, v) in window_chain(l, &segs, area) {
+            cx.p.column(vec![(z, 1), (u, -1)], nv);
+            cx.p.column(vec![(z, 1), (v, -1)], nv);
+        }
+        let out = *segs.last().unwrap_or_else(|| unreachable!("one segment"));
+        let src = Source::Committed(vec![(out, 1)]);
+        (
+            Step::MaxPoolWindow(MaxPoolWindow { shape, segs }),
+            output,
+            src,
+        )
+    })
 }

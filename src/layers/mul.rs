@@ -18,7 +18,7 @@ use super::requant::{self, Requant};
 use super::{get, prove_product, verify_product, LayerError, ProductProof};
 use crate::field::{BaseField, ExtField};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
-use crate::network::plan::Plan;
+use crate::network::plan::{yn, Plan, PlanStep, Planned, Step};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
 use crate::network::zk::{requant_tables, ZkStepProver, ZkStepVerifier};
@@ -622,4 +622,32 @@ impl NetworkOp for Mul {
         let claims = verify_zk(cx.r, k, &weights, lhs, proof, cx.t).map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
+}
+
+/// The plan of an element-wise product: its requantization; `b` per channel of `a` when their layouts differ.
+pub(crate) fn plan(m: &crate::model::Mul, cx: &mut PlanStep<'_>) -> Result<Planned, NetworkError> {
+    let tin = cx.tin;
+    let input = cx.input.clone();
+    let reads = cx.reads;
+    let from = reads.get(1).copied().unwrap_or(tin);
+    let other = &cx.p.dims[from];
+    // Per channel: `b`'s index is `a`'s with the rows' and columns' bits
+    // dropped, so its variables are exactly `a`'s channel variables.
+    let broadcast = *other != input;
+    if broadcast
+        && !(input.shape.len() == 3
+            && other.logical_len() == input.shape[0]
+            && other.num_vars() == input.vars[0])
+    {
+        return Err(cx.unsupported("a product of tensors with different padded layouts".into()));
+    }
+    let requant =
+        cx.p.requant(m.shift, input.num_vars(), cx.overflow(m.shift)?);
+    let src = yn(&requant);
+    let step = Step::Mul(Mul {
+        from,
+        broadcast,
+        requant,
+    });
+    Ok((step, input, src))
 }

@@ -3,7 +3,6 @@
 
 use super::columns::TableColumns;
 use super::{NetworkError, COLUMN_VARS, MAX_TABLE_VARS, MAX_VARS};
-use crate::layers::concat;
 use crate::layers::conv::ConvShape;
 use crate::layers::fft_conv::{self, ConvPath};
 pub use crate::layers::requant::{Overflow, Requant};
@@ -349,7 +348,13 @@ impl Plan {
 
     /// A weight matrix segment: `rows × cols` in use (padded to `2^row_vars × 2^col_vars`),
     /// entries in `[−2^{W−1}, 2^{W−1})`.
-    fn weight_seg(&mut self, rows: usize, row_vars: usize, cols: usize, col_vars: usize) -> usize {
+    pub(crate) fn weight_seg(
+        &mut self,
+        rows: usize,
+        row_vars: usize,
+        cols: usize,
+        col_vars: usize,
+    ) -> usize {
         let (lo, hi) = weight_range(self.weight_bits);
         self.model_segs.push(ModelSeg {
             vars: row_vars + col_vars,
@@ -364,7 +369,7 @@ impl Plan {
 
     /// A bias of `outputs` values (padded to `2^vars`): `β = bias_bits` bits in limbs of `W`
     /// bits (the top one narrower when `W` does not divide `β`).
-    fn bias(&mut self, outputs: usize, vars: usize) -> Bias {
+    pub(crate) fn bias(&mut self, outputs: usize, vars: usize) -> Bias {
         let (w, bits) = (self.weight_bits, self.bias_bits);
         let mut limbs = Vec::new();
         let mut at = 0;
@@ -389,13 +394,13 @@ impl Plan {
     }
 
     /// An advice segment of one input's `vars` variables (and the batch's).
-    fn advice_seg(&mut self, vars: usize) -> usize {
+    pub(crate) fn advice_seg(&mut self, vars: usize) -> usize {
         self.advice_vars.push(vars + self.batch_vars);
         self.advice_vars.len() - 1
     }
 
     /// A range column of one input's `vars` variables (and the batch's).
-    fn column(&mut self, terms: Vec<(Operand, i64)>, vars: usize) {
+    pub(crate) fn column(&mut self, terms: Vec<(Operand, i64)>, vars: usize) {
         let vars = vars + self.batch_vars;
         self.columns.push(Column { terms, vars });
     }
@@ -407,7 +412,7 @@ impl Plan {
     ///
     /// With `overflow_bits = K > 0` (a saturating layer), also the limbs of `o_hi` and of
     /// `o_lo`, each limb in range as the remainder's are.
-    fn requant(&mut self, shift: u32, vars: usize, overflow_bits: u32) -> Requant {
+    pub(crate) fn requant(&mut self, shift: u32, vars: usize, overflow_bits: u32) -> Requant {
         let t = self.table_bits;
         let (y, n) = (self.advice_seg(vars), self.advice_seg(vars));
         self.column(vec![(Operand::Seg(y), 1)], vars);
@@ -570,22 +575,16 @@ impl Plan {
         zk: bool,
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
-        let window_input_pools = zk;
-        let padded = |d: Dims| pad_small(d, usize::from(zk));
         // A dense layer's and an ordinary convolution's output (a classifier's few logits, a
         // squeeze-and-excitation block's squeeze on a 1×1 map) take more padding in zero
         // knowledge, where its readers take any layout: [`ZK_TENSOR_VARS`].
         let paddable = paddable_outputs(model);
-        let weighted_padded = |l: usize, d: Dims| {
-            let pad = zk && paddable.get(l).copied().unwrap_or(false);
-            pad_small(d, if pad { ZK_TENSOR_VARS } else { 0 })
-        };
         if !(1..=MAX_VARS).contains(&column_vars) {
             return Err(NetworkError::ColumnVars(column_vars));
         }
         let shapes = model.validate_architecture().map_err(NetworkError::Model)?;
         let bits = model.activation_bits;
-        let input_dims = padded(Dims::new(&model.input_shape));
+        let input_dims = pad_small(Dims::new(&model.input_shape), usize::from(zk));
         Self::check_tensor(None, &input_dims, batch_vars)?;
         let mut p = Plan {
             dims: vec![input_dims],
@@ -608,7 +607,6 @@ impl Plan {
         };
         let mut functions: Vec<crate::model::activation::Function> = Vec::new();
         let mut lookup_columns = Vec::new();
-        let yn = |r: &Requant| Source::Committed(vec![(r.y, 1), (r.n, -1)]);
         // Tensors a max-pool reads: its views' points have fixed coordinates, so they must be
         // committed (a concatenation's output then gets a committed copy).
         let mut pooled = vec![false; model.layers.len() + 1];
@@ -628,343 +626,36 @@ impl Plan {
             let tin = reads.first().copied().unwrap_or(l);
             let input = p.dims[tin].clone();
             let out_shape = &shapes[l];
-            let unsupported = |what: String| NetworkError::Unsupported { layer: l, what };
-            let window = |k, stride, pad, d: usize| Window {
-                k,
-                stride,
-                pad,
-                input: input.shape[d],
-                output: out_shape[d],
-            };
             Self::check_tensor(Some(l), &Dims::new(out_shape), batch_vars)?;
-            let overflow = |shift| overflow_bits(model, l, shift);
+            let mut cx = PlanStep {
+                p: &mut p,
+                model,
+                l,
+                reads: &reads,
+                tin,
+                input,
+                out_shape,
+                bits,
+                batch_vars,
+                policy,
+                zk,
+                paddable: &paddable,
+                pooled: &pooled,
+                functions: &mut functions,
+                lookup_columns: &mut lookup_columns,
+            };
+            // The registry of the model's layer kinds: each operator's module plans its step.
             let (step, dims, source) = match layer {
-                Layer::Conv2d(c) => {
-                    // A grouped convolution's channel index splits into (channel within the
-                    // group, group) bits only when both widths are powers of two.
-                    let (gi, go) = (c.group_in(), c.group_out());
-                    if c.groups != 1 && !(gi.is_power_of_two() && go.is_power_of_two()) {
-                        return Err(unsupported(format!(
-                            "a convolution in {} channel groups of {gi} input and {go} output \
-                             channels; grouped convolutions need powers of two channels per group",
-                            c.groups
-                        )));
-                    }
-                    let area = c.kernel[0].saturating_mul(c.kernel[1]);
-                    if area > MAX_KERNEL_AREA {
-                        return Err(NetworkError::TooLarge {
-                            layer: Some(l),
-                            what: "its kernel positions (height × width)",
-                            size: area as u128,
-                            limit: MAX_KERNEL_AREA as u128,
-                        });
-                    }
-                    let output = if c.groups == 1 {
-                        weighted_padded(l, Dims::new(out_shape))
-                    } else {
-                        padded(Dims::new(out_shape))
-                    };
-                    let shape = ConvShape {
-                        input: input.clone(),
-                        output: output.clone(),
-                        wy: window(c.kernel[0], c.stride, c.padding, 1),
-                        wx: window(c.kernel[1], c.stride, c.padding, 2),
-                        groups: c.groups,
-                    };
-                    // Kernel matrices `[o][j]`, `j` the input channel within o's group.
-                    let (vo, vj) = (output.vars[0], shape.group_in_vars());
-                    let kernel = (0..area)
-                        .map(|_| p.weight_seg(c.out_channels, vo, gi, vj))
-                        .collect();
-                    let bias = p.bias(c.out_channels, vo);
-                    let requant = p.requant(c.shift, output.num_vars(), overflow(c.shift)?);
-                    let src = yn(&requant);
-                    // The FFT path takes ordinary convolutions only.
-                    let path = if c.groups == 1 {
-                        policy.path(&shape)
-                    } else {
-                        ConvPath::Direct
-                    };
-                    let step = Step::Conv(crate::layers::conv::Conv {
-                        shape,
-                        kernel,
-                        bias,
-                        requant,
-                        path,
-                    });
-                    (step, output, src)
-                }
-                Layer::Dense(d) => {
-                    if input.shape.len() != 1 {
-                        return Err(unsupported(
-                            "a dense layer on a tensor that is not 1-D".into(),
-                        ));
-                    }
-                    let output = weighted_padded(l, Dims::new(out_shape));
-                    let (vo, vi) = (output.vars[0], input.vars[0]);
-                    let weights = p.weight_seg(d.out_features, vo, d.in_features, vi);
-                    let bias = p.bias(d.out_features, vo);
-                    let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
-                    let src = yn(&requant);
-                    let step = Step::Dense(crate::layers::dense::Dense {
-                        weights,
-                        bias,
-                        requant,
-                    });
-                    (step, output, src)
-                }
-                Layer::AvgPool2d(a) => {
-                    let output = padded(Dims::new(out_shape));
-                    let shape = ConvShape {
-                        input: input.clone(),
-                        output: output.clone(),
-                        wy: window(a.size, a.stride, 0, 1),
-                        wx: window(a.size, a.stride, 0, 2),
-                        groups: 1,
-                    };
-                    let amax = crate::model::validate::max_abs(bits);
-                    let Some(d) = a.division(amax) else {
-                        unreachable!("validated: the model's divisions are in range")
-                    };
-                    let requant = p.requant(d.shift, output.num_vars(), overflow(d.shift)?);
-                    let src = yn(&requant);
-                    let step = Step::AvgPool(crate::layers::avgpool::AvgPool {
-                        shape,
-                        requant,
-                        multiplier: d.multiplier,
-                        offset: d.offset,
-                    });
-                    (step, output, src)
-                }
-                Layer::Add(a) => {
-                    let from = reads.get(1).copied().unwrap_or(tin);
-                    if p.dims[from] != input {
-                        return Err(unsupported(
-                            "a residual add of tensors with different padded layouts".into(),
-                        ));
-                    }
-                    let requant = p.requant(a.shift, input.num_vars(), overflow(a.shift)?);
-                    let src = yn(&requant);
-                    (
-                        Step::Add(crate::layers::add::Add { from, requant }),
-                        input,
-                        src,
-                    )
-                }
-                Layer::Mul(m) => {
-                    let from = reads.get(1).copied().unwrap_or(tin);
-                    let other = &p.dims[from];
-                    // Per channel: `b`'s index is `a`'s with the rows' and columns' bits
-                    // dropped, so its variables are exactly `a`'s channel variables.
-                    let broadcast = *other != input;
-                    if broadcast
-                        && !(input.shape.len() == 3
-                            && other.logical_len() == input.shape[0]
-                            && other.num_vars() == input.vars[0])
-                    {
-                        return Err(unsupported(
-                            "a product of tensors with different padded layouts".into(),
-                        ));
-                    }
-                    let requant = p.requant(m.shift, input.num_vars(), overflow(m.shift)?);
-                    let src = yn(&requant);
-                    let step = Step::Mul(crate::layers::mul::Mul {
-                        from,
-                        broadcast,
-                        requant,
-                    });
-                    (step, input, src)
-                }
-                Layer::Relu { .. } => {
-                    // The ReLU of a requantizing layer's output `y − n` is its `y`, whichever
-                    // layer reads that output and however many do.
-                    let fused = tin > 0
-                        && p.requant_of(tin - 1).is_some()
-                        && matches!(&p.sources[tin], Source::Committed(t) if t.len() == 2);
-                    match (fused, p.requant_of(tin.wrapping_sub(1))) {
-                        (true, Some(r)) => {
-                            let src = Source::Committed(vec![(r.y, 1)]);
-                            (Step::FusedRelu(crate::layers::add::FusedRelu), input, src)
-                        }
-                        _ => {
-                            let requant = p.requant(0, input.num_vars(), 0);
-                            let src = Source::Committed(vec![(requant.y, 1)]);
-                            (Step::Relu(crate::layers::add::Relu { requant }), input, src)
-                        }
-                    }
-                }
-                Layer::MaxPool2d(m) => {
-                    if input.shape.len() != 3 {
-                        return Err(unsupported("max-pooling a tensor that is not 3-D".into()));
-                    }
-                    // A view (sub-grid) point has fixed coordinates: only a claim may sit
-                    // there, so the viewed tensor must be committed or public, never derived
-                    // (a derived tensor's claims are relations of its producing step).
-                    if p.sources[tin] == Source::Derived {
-                        return Err(unsupported(
-                            "max-pooling a tensor that is not committed (a flatten's output)"
-                                .into(),
-                        ));
-                    }
-                    let area = m.size.saturating_mul(m.size);
-                    if area > MAX_KERNEL_AREA {
-                        return Err(NetworkError::TooLarge {
-                            layer: Some(l),
-                            what: "its window positions (height × width)",
-                            size: area as u128,
-                            limit: MAX_KERNEL_AREA as u128,
-                        });
-                    }
-                    // 2×2 windows with stride 2 that tile the input exactly (even height and
-                    // width, no padding) keep the sub-grid protocol (format 6 and earlier):
-                    // each view is the input with two coordinates fixed.
-                    let sub_grid = m.size == 2
-                        && m.stride == 2
-                        && m.padding == 0
-                        && input.shape[1] % 2 == 0
-                        && input.shape[2] % 2 == 0
-                        && !(window_input_pools && p.sources[tin] == Source::Input);
-                    if sub_grid {
-                        let output = padded(Dims {
-                            shape: out_shape.clone(),
-                            vars: vec![input.vars[0], input.vars[1] - 1, input.vars[2] - 1],
-                        });
-                        let nv = output.num_vars();
-                        let segs = [p.advice_seg(nv), p.advice_seg(nv), p.advice_seg(nv)];
-                        let view = |dy, dx| {
-                            Operand::View(View {
-                                tensor: tin,
-                                offset: Some((dy, dx)),
-                            })
-                        };
-                        let [m1, m2, out] = segs.map(Operand::Seg);
-                        for (z, a) in [
-                            (m1, view(0, 0)),
-                            (m1, view(0, 1)),
-                            (m2, view(1, 0)),
-                            (m2, view(1, 1)),
-                            (out, m1),
-                            (out, m2),
-                        ] {
-                            p.column(vec![(z, 1), (a, -1)], nv);
-                        }
-                        let src = Source::Committed(vec![(segs[2], 1)]);
-                        let step = Step::MaxPool(crate::layers::maxpool::MaxPool2x2 { segs });
-                        (step, output, src)
-                    } else {
-                        let output = padded(Dims::new(out_shape));
-                        let shape = ConvShape {
-                            input: input.clone(),
-                            output: output.clone(),
-                            wy: window(m.size, m.stride, m.padding, 1),
-                            wx: window(m.size, m.stride, m.padding, 2),
-                            groups: 1,
-                        };
-                        let nv = output.num_vars();
-                        let segs: Vec<usize> = (0..window_segments(area))
-                            .map(|_| p.advice_seg(nv))
-                            .collect();
-                        for (z, u, v) in window_chain(l, &segs, area) {
-                            p.column(vec![(z, 1), (u, -1)], nv);
-                            p.column(vec![(z, 1), (v, -1)], nv);
-                        }
-                        let out = *segs.last().unwrap_or_else(|| unreachable!("one segment"));
-                        let src = Source::Committed(vec![(out, 1)]);
-                        (
-                            Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow {
-                                shape,
-                                segs,
-                            }),
-                            output,
-                            src,
-                        )
-                    }
-                }
-                Layer::Activation(a) => {
-                    // The lookup's claim on `x` comes after the backward pass: `x` must be
-                    // committed or the input, never derived.
-                    if p.sources[tin] == Source::Derived {
-                        return Err(unsupported(format!(
-                            "an activation ({}) of a tensor that is not committed (a flatten's \
-                             or a concatenation's output)",
-                            a.function
-                        )));
-                    }
-                    let tag = match functions.iter().position(|f| *f == a.function) {
-                        Some(t) => t,
-                        None => {
-                            functions.push(a.function.clone());
-                            functions.len() - 1
-                        }
-                    };
-                    let tag_bits = functions.len().next_power_of_two().trailing_zeros();
-                    if bits + tag_bits > crate::range::MAX_BITS as u32 {
-                        return Err(unsupported(format!(
-                            "a {}th distinct activation function at {bits} activation bits \
-                             (the lookup table would exceed 2^{} entries)",
-                            functions.len(),
-                            crate::range::MAX_BITS
-                        )));
-                    }
-                    let nv = input.num_vars();
-                    let y = p.advice_seg(nv);
-                    let off = 1i64 << (bits - 1);
-                    let valid = Operand::Valid(l + 1);
-                    p.column(vec![(Operand::Seg(y), 1), (valid, off)], nv);
-                    // With a wider table, also `2^{T−B}·(y + 2^{B−1})`: `y` in the activation
-                    // range, so that the lookup's encoding `x + 2^B·y + …` is one-to-one.
-                    if p.table_bits > bits {
-                        let c = 1i64 << (p.table_bits - bits);
-                        p.column(vec![(Operand::Seg(y), c), (valid, off * c)], nv);
-                    }
-                    let view = Operand::View(View {
-                        tensor: tin,
-                        offset: None,
-                    });
-                    let c = off * (1 + (1i64 << bits)) + ((tag as i64) << (2 * bits));
-                    // In a batch, the slots' lookup columns are one column `2^b` times longer.
-                    lookup_columns.push(Column {
-                        terms: vec![(view, 1), (Operand::Seg(y), 1i64 << bits), (valid, c)],
-                        vars: nv + batch_vars,
-                    });
-                    let src = Source::Committed(vec![(y, 1)]);
-                    let step = Step::Activation(crate::layers::activation::Activation { y, tag });
-                    (step, input, src)
-                }
-                Layer::Flatten { .. } => {
-                    let step = Step::Flatten(crate::layers::flatten::Flatten);
-                    (step, padded(Dims::new(out_shape)), Source::Derived)
-                }
-                Layer::Concat(_) => {
-                    let output = padded(Dims::new(out_shape));
-                    let mut channels = Vec::with_capacity(reads.len());
-                    for &t in &reads {
-                        let d = &p.dims[t];
-                        // Validated: 3-D inputs of the output's height and width.
-                        if d.vars.get(1..) != output.vars.get(1..) {
-                            return Err(unsupported(
-                                "a concatenation of tensors of different padded layouts".into(),
-                            ));
-                        }
-                        channels.push(d.shape[0]);
-                    }
-                    let hw_vars = output.vars[1] + output.vars[2];
-                    let shape = concat::Shape::new(&channels, hw_vars);
-                    if pooled[l + 1] {
-                        let copy = p.advice_seg(output.num_vars());
-                        let src = Source::Committed(vec![(copy, 1)]);
-                        let copy = Some(copy);
-                        (
-                            Step::Concat(crate::layers::concat::Concat { shape, copy }),
-                            output,
-                            src,
-                        )
-                    } else {
-                        let step =
-                            Step::Concat(crate::layers::concat::Concat { shape, copy: None });
-                        (step, output, Source::Derived)
-                    }
-                }
+                Layer::Conv2d(c) => crate::layers::conv::plan(c, &mut cx)?,
+                Layer::Dense(d) => crate::layers::dense::plan(d, &mut cx)?,
+                Layer::AvgPool2d(a) => crate::layers::avgpool::plan(a, &mut cx)?,
+                Layer::Add(a) => crate::layers::add::plan_add(a, &mut cx)?,
+                Layer::Mul(m) => crate::layers::mul::plan(m, &mut cx)?,
+                Layer::Relu { .. } => crate::layers::add::plan_relu(&mut cx)?,
+                Layer::MaxPool2d(m) => crate::layers::maxpool::plan(m, &mut cx)?,
+                Layer::Activation(a) => crate::layers::activation::plan(a, &mut cx)?,
+                Layer::Flatten { .. } => crate::layers::flatten::plan(&mut cx)?,
+                Layer::Concat(_) => crate::layers::concat::plan(&mut cx)?,
             };
             Self::check_tensor(Some(l), &dims, batch_vars)?;
             let model_vars: Vec<usize> =
@@ -1041,6 +732,88 @@ impl Plan {
             }
         }
         Ok(p)
+    }
+}
+
+/// A layer's step, planned: the step, its output's padded layout, and where the output lies.
+pub(crate) type Planned = (Step, Dims, Source);
+
+/// `y − n`: a requantizing layer's output.
+pub(crate) fn yn(r: &Requant) -> Source {
+    Source::Committed(vec![(r.y, 1), (r.n, -1)])
+}
+
+/// What an operator's module plans its layer's step with ([`Plan::build`]): the plan so far
+/// (its segments, range columns and tensors), the layer, the tensors it reads, and the plan's
+/// options.
+pub(crate) struct PlanStep<'s> {
+    /// The plan so far.
+    pub(crate) p: &'s mut Plan,
+    /// The model.
+    pub(crate) model: &'s Model,
+    /// The layer.
+    pub(crate) l: usize,
+    /// The tensors it reads, in operand order.
+    pub(crate) reads: &'s [usize],
+    /// Its first operand.
+    pub(crate) tin: usize,
+    /// That operand's padded layout.
+    pub(crate) input: Dims,
+    /// Its output's shape.
+    pub(crate) out_shape: &'s [usize],
+    /// The activation bits `B`.
+    pub(crate) bits: u32,
+    /// The batch's variables (0 for one input).
+    pub(crate) batch_vars: usize,
+    /// How convolutions choose their path.
+    pub(crate) policy: ConvPolicy,
+    /// Whether the plan is a zero-knowledge proof's ([`Plan::with_options`]).
+    pub(crate) zk: bool,
+    /// Per layer, whether its output may take [`ZK_TENSOR_VARS`]' padding.
+    pub(crate) paddable: &'s [bool],
+    /// Per tensor, whether a max-pool reads it.
+    pub(crate) pooled: &'s [bool],
+    /// The activation functions of the lookup table so far.
+    pub(crate) functions: &'s mut Vec<crate::model::activation::Function>,
+    /// The lookup columns so far.
+    pub(crate) lookup_columns: &'s mut Vec<Column>,
+}
+
+impl PlanStep<'_> {
+    /// The refusal of a layer the proof does not take.
+    pub(crate) fn unsupported(&self, what: String) -> NetworkError {
+        NetworkError::Unsupported {
+            layer: self.l,
+            what,
+        }
+    }
+
+    /// The index map of a window along the input's dimension `d`.
+    pub(crate) fn window(&self, k: usize, stride: usize, pad: usize, d: usize) -> Window {
+        Window {
+            k,
+            stride,
+            pad,
+            input: self.input.shape[d],
+            output: self.out_shape[d],
+        }
+    }
+
+    /// `K`, the layer's saturating overflow bits at `shift` ([`overflow_bits`]).
+    pub(crate) fn overflow(&self, shift: u32) -> Result<u32, NetworkError> {
+        overflow_bits(self.model, self.l, shift)
+    }
+
+    /// `d` with a zero-knowledge plan's one-variable minimum ([`Plan::with_options`]).
+    pub(crate) fn padded(&self, d: Dims) -> Dims {
+        pad_small(d, usize::from(self.zk))
+    }
+
+    /// `d` with a zero-knowledge plan's [`ZK_TENSOR_VARS`] minimum where the layer's readers
+    /// take any layout ([`paddable_outputs`]).
+    pub(crate) fn weighted_padded(&self, d: Dims) -> Dims {
+        let pad = self.zk && self.paddable.get(self.l).copied().unwrap_or(false);
+        pad_small(d, if pad { ZK_TENSOR_VARS } else { 0 })
     }
 }
 
