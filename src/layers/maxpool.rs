@@ -36,7 +36,7 @@ use crate::network::plan::{
 };
 use crate::network::prover::{sub_grid, window_low, Ctx as ProverCtx};
 use crate::network::verifier::Ctx as VerifierCtx;
-use crate::network::zk::{ZkStepProver, ZkStepVerifier};
+use crate::network::zk::{ZkPlan, ZkStepProver, ZkStepVerifier};
 use crate::network::{NetworkError, VerifyError};
 use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
 use crate::transcript::TranscriptExt;
@@ -987,7 +987,7 @@ impl NetworkOp for MaxPool2x2 {
         &self,
         cx: &mut ZkStepProver<'_, '_, F, E>,
     ) -> Result<(), NetworkError> {
-        let (tables, pairs) = cx.zp.maxpool_tables::<E>(cx.l, &self.segs)?;
+        let (tables, pairs) = zk_tables::<E>(cx.zp, cx.l, &self.segs)?;
         let d = &cx.zp.plan.dims[cx.tin];
         let values = self.differences(d, &cx.tensors[cx.tin], cx.advice);
         let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
@@ -1008,10 +1008,8 @@ impl NetworkOp for MaxPool2x2 {
         &self,
         cx: &mut ZkStepVerifier<'_, '_, F, E>,
     ) -> Result<(), VerifyError> {
-        let (tables, pairs) = cx
-            .zp
-            .maxpool_tables::<E>(cx.l, &self.segs)
-            .map_err(VerifyError::Model)?;
+        let (tables, pairs) =
+            zk_tables::<E>(cx.zp, cx.l, &self.segs).map_err(VerifyError::Model)?;
         let proof = cx.next()?;
         let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
             .map_err(|e| cx.layer_err(e))?;
@@ -1032,6 +1030,38 @@ pub struct MaxPoolWindow {
     pub shape: ConvShape,
     /// Segments of `m_1, …`; the last is the output.
     pub segs: Vec<usize>,
+}
+
+impl MaxPoolWindow {
+    /// The transparent prover's second part of the step, after the range check (whose columns
+    /// read the views too): every claim on the views becomes one claim on the input
+    /// ([`prove_views`]).
+    pub(crate) fn reduce_views<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut ProverCtx<'_, F, E>,
+        l: usize,
+    ) {
+        let claims = std::mem::take(&mut cx.views[l]);
+        let tin = cx.plan.input(l);
+        let (proof, point, xv) = prove_views(&self.shape, &cx.tensors[tin], &claims, cx.t);
+        cx.products.push(proof);
+        cx.claim_tensor(tin, &point, xv);
+    }
+
+    /// The transparent verifier's side of [`MaxPoolWindow::reduce_views`].
+    pub(crate) fn check_views<F: BaseField, E: ExtField<F>>(
+        &self,
+        cx: &mut VerifierCtx<'_, F, E>,
+        l: usize,
+    ) -> Result<(), VerifyError> {
+        cx.layer = l;
+        let claims = cx.views.get_mut(l).map(std::mem::take).unwrap_or_default();
+        let proof = cx.product()?;
+        let (point, xv) =
+            verify_views_batched(&self.shape, cx.plan.batch_vars, &claims, proof, cx.t)
+                .map_err(|e| cx.err(e))?;
+        cx.claim_tensor(cx.plan.input(l), &point, xv)
+    }
 }
 
 impl NetworkOp for MaxPoolWindow {
@@ -1154,7 +1184,7 @@ impl NetworkOp for MaxPoolWindow {
         )
         .map_err(|e| cx.layer_err(e))?;
         cx.finish(proof, deferred, &tables, off)?;
-        let (tables, pairs, diffs) = zp.window_tables::<E>(l, &self.segs)?;
+        let (tables, pairs, diffs) = window_zk_tables::<E>(zp, l, &self.segs)?;
         let values: Vec<Vec<F>> = diffs
             .iter()
             .map(|&(z, u)| {
@@ -1193,9 +1223,8 @@ impl NetworkOp for MaxPoolWindow {
         let claims = verify_views_zk::<F, E>(&self.shape, cx.input_table, low, proof, cx.t)
             .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)?;
-        let (tables, pairs, _) = zp
-            .window_tables::<E>(l, &self.segs)
-            .map_err(VerifyError::Model)?;
+        let (tables, pairs, _) =
+            window_zk_tables::<E>(zp, l, &self.segs).map_err(VerifyError::Model)?;
         let proof = cx.next()?;
         let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
             .map_err(|e| cx.layer_err(e))?;
@@ -1297,4 +1326,82 @@ pub(crate) fn plan(
             src,
         )
     })
+}
+
+/// A 2×2 max-pool's six difference tables ([`MaxPool2x2::differences`]) placed on the
+/// advice, and the zero-check's pairs.
+#[allow(clippy::type_complexity)]
+fn zk_tables<E: ark_ff::Field>(
+    zp: &ZkPlan,
+    l: usize,
+    segs: &[usize; 3],
+) -> Result<(Vec<Placed<E>>, Vec<(usize, usize)>), NetworkError> {
+    let (_, a) = zp.parts();
+    let tin = zp.plan.input(l);
+    let x = zp
+        .tensor::<E>(tin)?
+        .filter(|x| x.part == a)
+        .ok_or(NetworkError::Unsupported {
+            layer: l,
+            what: "max-pooling the input in a zero-knowledge proof".into(),
+        })?;
+    let vw = zp.plan.dims[tin].vars[2];
+    let view_minus = |z: usize, dy: usize, dx: usize| {
+        let mut p = Placed::combination(a, vec![(z, E::ONE)]);
+        let inserted = vec![(0, dx == 1), (vw, dy == 1)];
+        p.views = x
+            .segments
+            .iter()
+            .map(|&(s, w)| (s, -w, inserted.clone()))
+            .collect();
+        p
+    };
+    let minus = |z: usize, u: usize| Placed::combination(a, vec![(z, E::ONE), (u, -E::ONE)]);
+    let [m1, m2, out] = *segs;
+    Ok((
+        vec![
+            view_minus(m1, 0, 0),
+            view_minus(m1, 0, 1),
+            view_minus(m2, 1, 0),
+            view_minus(m2, 1, 1),
+            minus(out, m1),
+            minus(out, m2),
+        ],
+        vec![(0, 1), (2, 3), (4, 5)],
+    ))
+}
+
+/// A window max-pool's chain `z = max(u, v)` as difference tables `z − u`, `z − v` on the
+/// advice (the views as their committed segments), the zero-check's pairs, and each
+/// difference's `(z, u)` segments.
+#[allow(clippy::type_complexity)]
+fn window_zk_tables<E: ark_ff::Field>(
+    zp: &ZkPlan,
+    l: usize,
+    segs: &[usize],
+) -> Result<(Vec<Placed<E>>, Vec<(usize, usize)>, Vec<(usize, usize)>), NetworkError> {
+    let (_, a) = zp.parts();
+    let views = zp.views.get(l).map_or(&[][..], Vec::as_slice);
+    let seg = |op: Operand| match op {
+        Operand::Seg(s) => Some(s),
+        Operand::Window { offset, .. } => views.get(offset).copied(),
+        _ => None,
+    };
+    let mut tables = Vec::new();
+    let mut pairs = Vec::new();
+    let mut diffs = Vec::new();
+    for (z, u, v) in window_chain(l, segs, views.len()) {
+        let (Some(z), Some(u), Some(v)) = (seg(z), seg(u), seg(v)) else {
+            return Err(NetworkError::Unsupported {
+                layer: l,
+                what: "a window max-pool's chain".into(),
+            });
+        };
+        pairs.push((tables.len(), tables.len() + 1));
+        for w in [u, v] {
+            tables.push(Placed::combination(a, vec![(z, E::ONE), (w, -E::ONE)]));
+            diffs.push((z, w));
+        }
+    }
+    Ok((tables, pairs, diffs))
 }

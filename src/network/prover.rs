@@ -395,7 +395,7 @@ pub(crate) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     pub(crate) model_claims: Vec<(usize, Vec<E>)>,
     pub(crate) pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
-    views: Vec<Vec<ViewClaim<E>>>,
+    pub(crate) views: Vec<Vec<ViewClaim<E>>>,
     pub(crate) t: &'a mut Transcript,
 }
 
@@ -495,20 +495,6 @@ impl<F: BaseField, E: ExtField<F>> Ctx<'_, F, E> {
                 value
             }
         }
-    }
-
-    /// Reduces the claims on window max-pool `l`'s views to one claim on its input.
-    fn window_views(&mut self, l: usize) {
-        let Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. }) =
-            &self.plan.steps[l]
-        else {
-            return;
-        };
-        let claims = std::mem::take(&mut self.views[l]);
-        let tin = self.plan.input(l);
-        let (proof, point, xv) = maxpool::prove_views(shape, &self.tensors[tin], &claims, self.t);
-        self.products.push(proof);
-        self.claim_tensor(tin, &point, xv);
     }
 
     /// The requantization's values at `r`; returns the accumulator's value there.
@@ -838,8 +824,10 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     };
     // Each window max-pool's view claims (at its zero-check's and the range check's points)
     // become one claim on its input.
-    for l in 0..plan.steps.len() {
-        ctx.window_views(l);
+    for (l, step) in plan.steps.iter().enumerate() {
+        if let Step::MaxPoolWindow(op) = step {
+            op.reduce_views(&mut ctx, l);
+        }
     }
     lap("range check");
     drop(lookup_columns);

@@ -38,11 +38,11 @@ pub(crate) struct Ctx<'a, F: BaseField, E: ExtField<F>> {
     pub(crate) model_claims: Vec<(usize, Vec<E>, E)>,
     pub(crate) pending: Vec<Vec<(Vec<E>, E)>>,
     /// Claims on each window max-pool's views, by layer.
-    views: Vec<Vec<ViewClaim<E>>>,
+    pub(crate) views: Vec<Vec<ViewClaim<E>>>,
     /// The last window max-pool layer and point whose padding indicators were computed, and
     /// them.
     pads: Option<(usize, Vec<E>, Vec<E>)>,
-    layer: usize,
+    pub(crate) layer: usize,
     pub(crate) t: &'a mut Transcript,
 }
 
@@ -250,26 +250,6 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
                 Ok(value - k::<F, E>(window_low(self.plan.range_bits)) * pad)
             }
         }
-    }
-
-    /// Reduces the claims on window max-pool `l`'s views to one claim on its input.
-    fn window_views(&mut self, l: usize) -> Result<(), VerifyError> {
-        let Some(Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. })) =
-            self.plan.steps.get(l)
-        else {
-            return Ok(());
-        };
-        self.layer = l;
-        let claims = self
-            .views
-            .get_mut(l)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        let proof = self.product()?;
-        let (point, xv) =
-            maxpool::verify_views_batched(shape, self.plan.batch_vars, &claims, proof, self.t)
-                .map_err(|e| self.err(e))?;
-        self.claim_tensor(self.plan.input(l), &point, xv)
     }
 
     fn requant(&mut self, r: &Requant, point: &[E]) -> Result<E, VerifyError> {
@@ -611,8 +591,10 @@ pub(super) fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
             })
         }
     }
-    for l in 0..plan.steps.len() {
-        ctx.window_views(l)?;
+    for (l, step) in plan.steps.iter().enumerate() {
+        if let Step::MaxPoolWindow(op) = step {
+            op.check_views(&mut ctx, l)?;
+        }
     }
     // Claims on the packed tables become claims on their columns (the same claims when a table
     // is one column), with the column values read where a claim spans several columns.
