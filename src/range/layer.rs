@@ -127,6 +127,13 @@ pub(crate) struct Padded<T> {
     pub(crate) len: usize,
 }
 
+/// The dense entries to compute for a table of `len` entries whose first `needed` are not the
+/// tail: a multiple of 4 (at most `len`), so that the rounds' boundary moves
+/// ([`Padded::align`]) never grow a freshly built table (a reallocation and a copy).
+pub(crate) fn dense_count(needed: usize, len: usize) -> usize {
+    needed.next_multiple_of(4).min(len)
+}
+
 impl<T: Copy> Padded<T> {
     /// Entry `i < len`.
     #[inline(always)]
@@ -544,14 +551,11 @@ pub(crate) fn prove_rounds<'a, F: BaseField, E: ExtField<F>>(
                 .needs_at_one(0)
                 .then(|| sum_at_one(w, rest, pairs, tail, lambda, entry));
             let rho = rounds.round(0, s, at_one, t);
-            let dense: Vec<[E; 4]> = collect_indexed(pairs, |i| {
-                <[E; 4]>::fold(&entry(2 * i), &entry(2 * i + 1), &rho)
+            let len = parents.len() / 2;
+            let dense: Vec<[E; 4]> = collect_indexed(dense_count(pairs, len), |i| {
+                <[E; 4]>::fold(&parents.get(2 * i), &parents.get(2 * i + 1), &rho)
             });
-            let table = Padded {
-                dense,
-                tail,
-                len: parents.len() / 2,
-            };
+            let table = Padded { dense, tail, len };
             rounds_on_table(table, 1, &weights, &mut rounds, t)
         }
         Child::Leaves(leaves) => {
@@ -596,17 +600,17 @@ pub(crate) fn prove_rounds<'a, F: BaseField, E: ExtField<F>>(
                         })
                     });
                     let rho = rounds.round(0, s, at_one, t);
-                    let dense: Vec<[E; 2]> = collect_indexed(pairs, |i| {
+                    let len = 1 << (leaves.vars() - 2);
+                    let dense: Vec<[E; 2]> = collect_indexed(dense_count(pairs, len), |i| {
+                        if i >= pairs {
+                            return tail;
+                        }
                         let (a, b) = (entry(2 * i), entry(2 * i + 1));
                         let f =
                             |j: usize| alpha - E::add_base_mul_base(&a[j], &rho, &(b[j] - a[j]));
                         [f(0), f(1)]
                     });
-                    let table = Padded {
-                        dense,
-                        tail,
-                        len: 1 << (leaves.vars() - 2),
-                    };
+                    let table = Padded { dense, tail, len };
                     rounds_on_table(table, 1, &weights, &mut rounds, t)
                 }
             }

@@ -1,7 +1,7 @@
 //! The range-check prover: multiplicities, the two fraction trees (built bottom-up in one pass
 //! each), and one degree-3 sum-check per layer from the root halves down to the leaves.
 
-use super::layer::{self, Child, Padded};
+use super::layer::{self, dense_count, Child, Padded};
 use super::{
     absorb_values, begin, claims, Halves, LayerProof, Layout, Proof, RangeClaims, RangeError, Tree,
     TreeProof,
@@ -417,10 +417,11 @@ pub(crate) fn build_layers<F: BaseField, E: ExtField<F>>(
     let mut layers = build_upper_layers(leaves, alpha);
     if leaves.vars() >= 2 {
         let parents = Parents::new(leaves, alpha);
+        let len = parents.len();
         layers.push(Padded {
-            dense: collect_indexed(parents.dense_len(), |i| parents.entry(i)),
+            dense: collect_indexed(dense_count(parents.dense_len(), len), |i| parents.get(i)),
             tail: parents.tail(),
-            len: parents.len(),
+            len,
         });
     }
     layers
@@ -456,20 +457,24 @@ pub(crate) fn build_upper_layers<F: BaseField, E: ExtField<F>>(
     let parents = Parents::new(leaves, alpha);
     // Layer n − 2 from the leaves' parents, computed on the fly (their dense part is even).
     let tail = parents.tail();
+    let len = parents.len() / 2;
     layers.push(Padded {
-        dense: collect_indexed(parents.dense_len() / 2, |i| {
-            parent_entry::<E, F>(parents.entry(2 * i), parents.entry(2 * i + 1))
+        dense: collect_indexed(dense_count(parents.dense_len() / 2, len), |i| {
+            parent_entry::<E, F>(parents.get(2 * i), parents.get(2 * i + 1))
         }),
         tail: parent_entry::<E, F>(tail, tail),
-        len: parents.len() / 2,
+        len,
     });
     while let Some(child) = layers.last().filter(|l| l.len > 1) {
+        // The child's entries past its dense part are its tail; the parent's dense part
+        // covers the child's.
+        let len = child.len / 2;
         let parent = Padded {
-            dense: collect_indexed(child.dense.len().div_ceil(2), |i| {
+            dense: collect_indexed(dense_count(child.dense.len().div_ceil(2), len), |i| {
                 parent_entry::<E, F>(child.get(2 * i), child.get(2 * i + 1))
             }),
             tail: parent_entry::<E, F>(child.tail, child.tail),
-            len: child.len / 2,
+            len,
         };
         layers.push(parent);
     }
@@ -536,7 +541,7 @@ impl<'a, F: BaseField, E: ExtField<F>> Parents<'a, F, E> {
     }
 
     /// Entry `i < len()`.
-    #[cfg(test)]
+    #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> [E; 4] {
         if i < self.dense_len() {
             self.entry(i)
@@ -700,7 +705,7 @@ pub(crate) mod tests {
                         let cover = 1usize << (n - d);
                         assert_eq!(
                             y.dense.len(),
-                            stored.div_ceil(cover),
+                            dense_count(stored.div_ceil(cover), 1 << d),
                             "n = {n}, stored {stored}"
                         );
                     }
