@@ -2,6 +2,8 @@
 //!
 //! * `range`: the logUp-GKR range check alone — multiplicities, prove and verify at 2^16 and 2^20
 //!   entries in all (four columns of 1/2, 1/4, 1/8, 1/8 of the entries) with `bits` = 8 and 16.
+//! * `range-padded`: prove on columns of 2^20 and 2^18 entries (`bits` = 16): a tree of 2^21
+//!   leaves, 40% of them the zero padding (whose nodes the prover handles in closed form).
 //! * `range-vs-bits`: the full cost of logUp-GKR against bit decomposition on one column of 2^16
 //!   or 2^20 entries, `bits` = 8 and 16, with the advice committed and the claims opened by
 //!   Basefold (`setup(24, 100)`). logUp: multiplicities, commit `m` (2^bits entries), prove,
@@ -67,6 +69,25 @@ fn bench_logup(c: &mut Criterion) {
             });
         }
     }
+    group.finish();
+}
+
+fn bench_padded(c: &mut Criterion) {
+    #[cfg(feature = "mimalloc")]
+    allocator::keep_freed_memory();
+    let mut rng = StdRng::seed_from_u64(2);
+    let mut group = c.benchmark_group("range-padded");
+    group.sample_size(10);
+    let bits = 16;
+    let columns: Vec<Vec<F>> = [20, 18]
+        .iter()
+        .map(|&v| random_column(&mut rng, v, bits))
+        .collect();
+    let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+    let m = range::multiplicities(&refs, bits).unwrap();
+    group.bench_function(BenchmarkId::new("prove", "2^20+2^18/bits-16"), |b| {
+        b.iter(|| range::prove::<F, E>(&refs, bits, &m, &mut Transcript::new(b"bench")).unwrap())
+    });
     group.finish();
 }
 
@@ -283,5 +304,5 @@ fn bench_compare(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_logup, bench_compare);
+criterion_group!(benches, bench_logup, bench_padded, bench_compare);
 criterion_main!(benches);

@@ -28,6 +28,11 @@
 //! * **Leaves stay in `F`**: the leaves' first round sums base-field products (`q = α − c`, so
 //!   `q0·q1 = α² − α(c0 + c1) + c0·c1`), and the columns tree (numerators all 1) keeps only
 //!   `[q0, q1]` per entry.
+//! * **The padding in closed form**: a table is a dense prefix and a constant tail
+//!   ([`Padded`]: the columns tree's nodes over its zero padding are all alike). Folding keeps
+//!   the tail (`a + ρ·(a − a) = a`); a round's sums over the tail's pairs are `f(tail)` times
+//!   `Σ_{i ≥ P} eq(r_{>j}, i)` (closed form, [`eq_suffix_sum`]) for `h(0)` and 0 for the `X²`
+//!   coefficient (the slopes vanish). Only the dense pairs are computed or stored.
 
 use super::prover::{Leaves, Parents};
 use super::Halves;
@@ -110,11 +115,73 @@ impl<E: MulAcc> Entry<E> for [E; 2] {
     }
 }
 
+/// A table of `len` entries: `dense`, then `len − dense.len()` copies of `tail` (a fraction
+/// tree's layer, whose nodes over the columns' zero padding are all alike).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Padded<T> {
+    /// The first entries (at least one).
+    pub(crate) dense: Vec<T>,
+    /// Every entry after them.
+    pub(crate) tail: T,
+    /// Entries in all.
+    pub(crate) len: usize,
+}
+
+/// The dense entries to compute for a table of `len` entries whose first `needed` are not the
+/// tail: a multiple of 4 (at most `len`), so that the rounds' boundary moves
+/// ([`Padded::align`]) never grow a freshly built table (a reallocation and a copy).
+pub(crate) fn dense_count(needed: usize, len: usize) -> usize {
+    needed.next_multiple_of(4).min(len)
+}
+
+impl<T: Copy> Padded<T> {
+    /// Entry `i < len`.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> T {
+        self.dense.get(i).copied().unwrap_or(self.tail)
+    }
+
+    /// Moves the dense boundary up to a multiple of `m` (at most `len`): the same table.
+    fn align(&mut self, m: usize) {
+        let target = self.dense.len().next_multiple_of(m).min(self.len);
+        if target > self.dense.len() {
+            self.dense.resize(target, self.tail);
+        }
+    }
+
+    /// All `len` entries.
+    pub(crate) fn to_vec(&self) -> Vec<T> {
+        (0..self.len).map(|i| self.get(i)).collect()
+    }
+}
+
+/// `Σ_{i ∈ [from, 2^{|r|})} eq(r, i)` in `O(|r|)` (0 when `from ≥ 2^{|r|}`): one minus the
+/// prefix sum, read off `from`'s bits — `i < from` iff at the highest bit where they differ
+/// `from` has a 1, so `Σ_{i < from} eq(r, i) = Σ_{b: from_b = 1} (1 − r_b)·Π_{c > b} eq(r_c,
+/// from_c)` (the bits below `b` are free and their weights sum to 1).
+pub(crate) fn eq_suffix_sum<E: Field>(r: &[E], from: usize) -> E {
+    let m = r.len();
+    if m < usize::BITS as usize && from >> m != 0 {
+        return E::ZERO;
+    }
+    let mut prefix = E::ZERO;
+    let mut above = E::ONE;
+    for (b, &x) in r.iter().enumerate().rev() {
+        if (from >> b) & 1 == 1 {
+            prefix += above * (E::ONE - x);
+            above *= x;
+        } else {
+            above *= E::ONE - x;
+        }
+    }
+    E::ONE - prefix
+}
+
 /// The child of a layer's reduction: an internal layer (owned: it is folded in place), or the
 /// leaves.
 pub(crate) enum Child<'a, F: Clone, E> {
     /// Entries `[p0, q0, p1, q1]`.
-    Layer(Vec<[E; 4]>),
+    Layer(Padded<[E; 4]>),
     /// The leaves' parents, recomputed from the leaves (never stored whole).
     Parents(Parents<'a, F, E>),
     /// Base-field leaves.
@@ -204,6 +271,7 @@ pub(crate) fn merge2<E: MulAcc>(a: [E::Acc; 2], b: [E::Acc; 2]) -> [E::Acc; 2] {
 }
 
 /// `[h(0), X² coefficient of h]` over the pairs `(t[2i], t[2i + 1])`.
+#[cfg(test)]
 fn table_sums<E: MulAcc, T: Entry<E>>(t: &[T], w: &Weights<E>, lambda: &E) -> [E; 2] {
     entry_sums(t.len() / 2, w, lambda, |i| t[i])
 }
@@ -290,16 +358,53 @@ fn fold_and_sum<E: MulAcc, T: Entry<E>>(
 }
 
 /// `h(1) = Σ_i w(i)·f(entry 2i + 1)` summed directly (for the rare rounds where it cannot be
-/// derived from the claim).
-fn sum_at_one<E: MulAcc>(w: &Weights<E>, lambda: E, entry: impl Fn(usize) -> [E; 4] + Sync) -> E {
-    map_reduce(
-        w.len(),
+/// derived from the claim), over the first `pairs` pairs and `tail` after them (`rest` the
+/// weights' coordinates `r_{>j}`).
+fn sum_at_one<E: MulAcc>(
+    w: &Weights<E>,
+    rest: &[E],
+    pairs: usize,
+    tail: [E; 4],
+    lambda: E,
+    entry: impl Fn(usize) -> [E; 4] + Sync,
+) -> E {
+    let dense = map_reduce(
+        pairs,
         |range| {
             range
                 .map(|i| w.get(i) * f4(&entry(2 * i + 1), &lambda))
                 .sum::<E>()
         },
         |a, b| a + b,
+    );
+    dense + f4(&tail, &lambda) * eq_suffix_sum(rest, pairs)
+}
+
+/// The tail's part of a round's `[h(0), X² coefficient]`: pairs `from …` are `(tail, tail)`,
+/// so `f(tail)·Σ_{i ≥ from} eq(rest, i)` and 0 (the slopes vanish).
+fn tail_sums<E: MulAcc, T: Entry<E>>(tail: &T, rest: &[E], from: usize, lambda: &E) -> [E; 2] {
+    [
+        f4(&tail.full(), lambda) * eq_suffix_sum(rest, from),
+        E::ZERO,
+    ]
+}
+
+fn add2<E: Field>(a: [E; 2], b: [E; 2]) -> [E; 2] {
+    [a[0] + b[0], a[1] + b[1]]
+}
+
+/// A padded table's `[h(0), X² coefficient]` for round `j` (`rest = r_{>j}`); its dense part
+/// has an even length.
+fn padded_sums<E: MulAcc, T: Entry<E>>(
+    table: &Padded<T>,
+    w: &Weights<E>,
+    rest: &[E],
+    lambda: &E,
+) -> [E; 2] {
+    let pairs = table.dense.len() / 2;
+    add2(
+        entry_sums(pairs, w, lambda, |i| table.dense[i]),
+        tail_sums(&table.tail, rest, pairs, lambda),
     )
 }
 
@@ -427,19 +532,30 @@ pub(crate) fn prove_rounds<'a, F: BaseField, E: ExtField<F>>(
     let weights = Weights::for_rounds(point);
     let mut rounds = Rounds::new(point, lambda, claim);
     rounds.zk = zk;
+    // Round 0's weights are over r_{>0}.
+    let rest = &point[1..];
     let halves = match child {
         Child::Layer(table) => rounds_on_table(table, 0, &weights, &mut rounds, t),
         Child::Parents(parents) => {
-            // Round 0 on entries computed from the leaves, then the folded table (half the
-            // layer) is stored.
+            // Round 0 on entries computed from the leaves (the dense ones; the tail in closed
+            // form), then the folded table (half the layer) is stored.
             let w = &weights[0];
             let entry = |i: usize| parents.entry(i);
-            let s = entry_sums(parents.len() / 2, w, &lambda, entry);
-            let at_one = rounds.needs_at_one(0).then(|| sum_at_one(w, lambda, entry));
+            let tail = parents.tail();
+            let pairs = parents.dense_len() / 2;
+            let s = add2(
+                entry_sums(pairs, w, &lambda, entry),
+                tail_sums(&tail, rest, pairs, &lambda),
+            );
+            let at_one = rounds
+                .needs_at_one(0)
+                .then(|| sum_at_one(w, rest, pairs, tail, lambda, entry));
             let rho = rounds.round(0, s, at_one, t);
-            let table: Vec<[E; 4]> = collect_indexed(parents.len() / 2, |i| {
-                <[E; 4]>::fold(&entry(2 * i), &entry(2 * i + 1), &rho)
+            let len = parents.len() / 2;
+            let dense: Vec<[E; 4]> = collect_indexed(dense_count(pairs, len), |i| {
+                <[E; 4]>::fold(&parents.get(2 * i), &parents.get(2 * i + 1), &rho)
             });
+            let table = Padded { dense, tail, len };
             rounds_on_table(table, 1, &weights, &mut rounds, t)
         }
         Child::Leaves(leaves) => {
@@ -447,35 +563,54 @@ pub(crate) fn prove_rounds<'a, F: BaseField, E: ExtField<F>>(
             let w = &weights[0];
             match &leaves.num {
                 Some(num) => {
+                    // The table tree: no padding (`Leaves`: a tail only without numerators).
                     let entry = |i: usize| [num[2 * i], den[2 * i], num[2 * i + 1], den[2 * i + 1]];
                     let s = leaf_sums(w, alpha, lambda, entry);
-                    let at_one = rounds
-                        .needs_at_one(0)
-                        .then(|| sum_at_one(w, lambda, |i| lift_entry(entry(i), alpha)));
+                    let at_one = rounds.needs_at_one(0).then(|| {
+                        sum_at_one(w, rest, w.len(), [E::ZERO; 4], lambda, |i| {
+                            lift_entry(entry(i), alpha)
+                        })
+                    });
                     let rho = rounds.round(0, s, at_one, t);
-                    let table: Vec<[E; 4]> = collect_indexed(den.len() / 4, |i| {
+                    let dense: Vec<[E; 4]> = collect_indexed(den.len() / 4, |i| {
                         let (a, b) = (entry(2 * i), entry(2 * i + 1));
                         let f = |j: usize| E::add_base_mul_base(&a[j], &rho, &(b[j] - a[j]));
                         [f(0), alpha - f(1), f(2), alpha - f(3)]
                     });
+                    let len = dense.len();
+                    let table = Padded {
+                        dense,
+                        tail: [E::ZERO; 4],
+                        len,
+                    };
                     rounds_on_table(table, 1, &weights, &mut rounds, t)
                 }
                 None => {
+                    // Entries [c0, c1] up to den's end; after it the padding, c = 0: its
+                    // pairs add nothing to the sums below but their constant (which covers
+                    // every pair), and fold to [α, α].
                     let entry = |i: usize| [den[2 * i], den[2 * i + 1]];
-                    let s = leaf_sums_ones(w, alpha, lambda, entry);
+                    let pairs = den.len() / 4;
+                    let s = leaf_sums_ones(w, pairs, alpha, lambda, entry);
+                    let tail = [alpha, alpha];
                     let at_one = rounds.needs_at_one(0).then(|| {
-                        sum_at_one(w, lambda, |i| {
+                        sum_at_one(w, rest, pairs, tail.full(), lambda, |i| {
                             let [c0, c1] = entry(i);
                             lift_entry([F::ONE, c0, F::ONE, c1], alpha)
                         })
                     });
                     let rho = rounds.round(0, s, at_one, t);
-                    let table: Vec<[E; 2]> = collect_indexed(den.len() / 4, |i| {
+                    let len = 1 << (leaves.vars() - 2);
+                    let dense: Vec<[E; 2]> = collect_indexed(dense_count(pairs, len), |i| {
+                        if i >= pairs {
+                            return tail;
+                        }
                         let (a, b) = (entry(2 * i), entry(2 * i + 1));
                         let f =
                             |j: usize| alpha - E::add_base_mul_base(&a[j], &rho, &(b[j] - a[j]));
                         [f(0), f(1)]
                     });
+                    let table = Padded { dense, tail, len };
                     rounds_on_table(table, 1, &weights, &mut rounds, t)
                 }
             }
@@ -493,9 +628,11 @@ fn lift_entry<F: BaseField, E: ExtField<F>>(e: [F; 4], alpha: E) -> [E; 4] {
 }
 
 /// Rounds `start … k − 1` on an `E` table (`start` = 1 when the table is the leaves folded at
-/// `ρ_0`); returns the halves left at the end.
+/// `ρ_0`); returns the halves left at the end. The dense part is kept a whole number of the
+/// round's pairs (and, before a fused fold, of the next round's) by moving its boundary into
+/// the tail.
 fn rounds_on_table<E: MulAcc, T: Entry<E>>(
-    mut table: Vec<T>,
+    mut table: Padded<T>,
     start: usize,
     weights: &[Weights<E>],
     rounds: &mut Rounds<E>,
@@ -503,18 +640,37 @@ fn rounds_on_table<E: MulAcc, T: Entry<E>>(
 ) -> Halves<E> {
     let k = weights.len();
     let lambda = rounds.lambda;
-    let mut sums = (start < k).then(|| table_sums(&table, &weights[start], &lambda));
+    let r = rounds.r;
+    table.align(2);
+    let mut sums =
+        (start < k).then(|| padded_sums(&table, &weights[start], &r[start + 1..], &lambda));
     for j in start..k {
         let s = sums
             .take()
-            .unwrap_or_else(|| table_sums(&table, &weights[j], &lambda));
-        let at_one = rounds
-            .needs_at_one(j)
-            .then(|| sum_at_one(&weights[j], lambda, |i| table[i].full()));
+            .unwrap_or_else(|| padded_sums(&table, &weights[j], &r[j + 1..], &lambda));
+        let at_one = rounds.needs_at_one(j).then(|| {
+            let pairs = table.dense.len() / 2;
+            sum_at_one(
+                &weights[j],
+                &r[j + 1..],
+                pairs,
+                table.tail.full(),
+                lambda,
+                |i| table.dense[i].full(),
+            )
+        });
         let rho = rounds.round(j, s, at_one, t);
-        sums = fold_and_sum(&mut table, rho, weights.get(j + 1), &lambda);
+        let next = weights.get(j + 1);
+        table.align(if next.is_some() { 4 } else { 2 });
+        sums = fold_and_sum(&mut table.dense, rho, next, &lambda).map(|s| {
+            add2(
+                s,
+                tail_sums(&table.tail, &r[j + 2..], table.dense.len() / 2, &lambda),
+            )
+        });
+        table.len /= 2;
     }
-    let [p0, q0, p1, q1] = table[0].full();
+    let [p0, q0, p1, q1] = table.get(0).full();
     Halves { p0, p1, q0, q1 }
 }
 
@@ -558,9 +714,12 @@ fn leaf_sums<F: BaseField, E: ExtField<F>>(
     [h0 + lambda * alpha.square(), lead]
 }
 
-/// Round 0 on base-field leaves with numerators 1: entry `i` is `[c0, c1]`.
+/// Round 0 on base-field leaves with numerators 1: entry `i` is `[c0, c1]`, over the first
+/// `pairs` pairs; the others must be zeros (the padding: they add only to the constant, which
+/// is added for every pair).
 fn leaf_sums_ones<F: BaseField, E: ExtField<F>>(
     w: &Weights<E>,
+    pairs: usize,
     alpha: E,
     lambda: E,
     entry: impl Fn(usize) -> [F; 2] + Sync,
@@ -570,7 +729,7 @@ fn leaf_sums_ones<F: BaseField, E: ExtField<F>>(
     let finish =
         |[c_sum, cc, cc_lead]: [E; 3]| [lambda * (cc - alpha * c_sum) - c_sum, lambda * cc_lead];
     let acc = map_reduce(
-        w.len(),
+        pairs,
         |range| {
             w.sum::<3>(
                 range,
@@ -606,17 +765,16 @@ mod tests {
         alpha: E,
     ) -> Vec<Mle<F, E>> {
         let full: Vec<[E; 4]> = match child {
-            Child::Layer(l) => l.clone(),
-            Child::Parents(p) => (0..p.len()).map(|i| p.entry(i)).collect(),
-            Child::Leaves(leaves) => (0..leaves.den.len() / 2)
+            Child::Layer(l) => l.to_vec(),
+            Child::Parents(p) => (0..p.len()).map(|i| p.get(i)).collect(),
+            Child::Leaves(leaves) => (0..(1usize << leaves.vars()) / 2)
                 .map(|i| {
-                    let num = |j: usize| leaves.num.as_ref().map_or(F::ONE, |n| n[j]);
                     lift_entry(
                         [
-                            num(2 * i),
-                            leaves.den[2 * i],
-                            num(2 * i + 1),
-                            leaves.den[2 * i + 1],
+                            leaves.num(2 * i),
+                            leaves.den_at(2 * i),
+                            leaves.num(2 * i + 1),
+                            leaves.den_at(2 * i + 1),
                         ],
                         alpha,
                     )
@@ -664,53 +822,98 @@ mod tests {
         (out.proof, out.point, halves, claim)
     }
 
+    /// Stored leaf counts to try for `2^vars` leaves: all, and (from 8 leaves up) a multiple
+    /// of 8 below, the rest padding.
+    fn stored_counts(rng: &mut StdRng, vars: usize) -> Vec<usize> {
+        let all = 1usize << vars;
+        let mut out = vec![all];
+        if vars >= 3 {
+            out.push(8 * rng.gen_range(1..=all / 8));
+            out.push(8);
+        }
+        out
+    }
+
     fn check<F: BaseField, E: ExtField<F>>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
-        for k in 1..8 {
+        for k in 1..9 {
             for kind in 0..5 {
-                for zero_at in [None, Some(0), Some(k - 1)] {
-                    let mut point: Vec<E> = (0..k).map(|_| E::rand(&mut rng)).collect();
-                    if let Some(z) = zero_at {
-                        point[z] = E::ZERO;
+                // Kinds: a stored layer; leaves with and without numerators; the parents of
+                // leaves with and without numerators.
+                let n = 1usize << (k + 1);
+                let leaves_len = if kind >= 3 { 2 * n } else { n };
+                let vars = leaves_len.trailing_zeros() as usize;
+                let padded = kind == 0 || kind == 2 || kind == 4;
+                let counts = if padded {
+                    stored_counts(&mut rng, vars)
+                } else {
+                    vec![leaves_len]
+                };
+                for stored in counts {
+                    for zero_at in [None, Some(0), Some(k - 1)] {
+                        let mut point: Vec<E> = (0..k).map(|_| E::rand(&mut rng)).collect();
+                        if let Some(z) = zero_at {
+                            point[z] = E::ZERO;
+                        }
+                        let lambda = E::rand(&mut rng);
+                        let alpha = E::rand(&mut rng);
+                        let den: Vec<F> = (0..stored)
+                            .map(|_| F::from(rng.gen_range(0..50u64)))
+                            .collect();
+                        let num: Vec<F> = (0..stored)
+                            .map(|_| F::from(rng.gen_range(0..50u64)))
+                            .collect();
+                        let leaves = Leaves {
+                            num: (kind == 1 || kind == 3).then_some(Cow::Owned(num)),
+                            den: Cow::Owned(den),
+                            vars,
+                        };
+                        let c = match kind {
+                            // A layer of n/2 entries: stored/2 of them dense (at least one),
+                            // then any constant.
+                            0 => Child::Layer(Padded {
+                                dense: (0..if stored == leaves_len {
+                                    n / 2
+                                } else {
+                                    rng.gen_range(1..=n / 2)
+                                })
+                                    .map(|_| [0; 4].map(|_| E::rand(&mut rng)))
+                                    .collect(),
+                                tail: [0; 4].map(|_| E::rand(&mut rng)),
+                                len: n / 2,
+                            }),
+                            1 | 2 => Child::Leaves(&leaves),
+                            _ => Child::Parents(Parents::new(&leaves, alpha)),
+                        };
+                        let mut t1 = Transcript::new(b"layer");
+                        let (proof, r, halves, claim) =
+                            prove_generic(&c, &point, lambda, alpha, &mut t1);
+                        let mut t2 = Transcript::new(b"layer");
+                        let (proof2, r2, halves2) = prove(c, &point, lambda, claim, alpha, &mut t2);
+                        let case =
+                            format!("k = {k}, kind {kind}, stored {stored}, zero at {zero_at:?}");
+                        assert_eq!(proof, proof2, "{case}");
+                        assert_eq!(r, r2, "{case}");
+                        assert_eq!(halves, halves2, "{case}");
+                        assert_eq!(
+                            t1.challenge_field::<E>(b"after"),
+                            t2.challenge_field::<E>(b"after")
+                        );
                     }
-                    let lambda = E::rand(&mut rng);
-                    let alpha = E::rand(&mut rng);
-                    // Kinds: a stored layer; leaves with and without numerators; the
-                    // parents of leaves with and without numerators.
-                    let n = 1usize << (k + 1);
-                    let leaves_len = if kind >= 3 { 2 * n } else { n };
-                    let den: Vec<F> = (0..leaves_len)
-                        .map(|_| F::from(rng.gen_range(0..50u64)))
-                        .collect();
-                    let num: Vec<F> = (0..leaves_len)
-                        .map(|_| F::from(rng.gen_range(0..50u64)))
-                        .collect();
-                    let leaves = Leaves {
-                        num: (kind == 1 || kind == 3).then_some(Cow::Owned(num)),
-                        den: Cow::Owned(den),
-                    };
-                    let c = match kind {
-                        0 => Child::Layer(
-                            (0..n / 2)
-                                .map(|_| [0; 4].map(|_| E::rand(&mut rng)))
-                                .collect(),
-                        ),
-                        1 | 2 => Child::Leaves(&leaves),
-                        _ => Child::Parents(Parents::new(&leaves, alpha)),
-                    };
-                    let mut t1 = Transcript::new(b"layer");
-                    let (proof, r, halves, claim) =
-                        prove_generic(&c, &point, lambda, alpha, &mut t1);
-                    let mut t2 = Transcript::new(b"layer");
-                    let (proof2, r2, halves2) = prove(c, &point, lambda, claim, alpha, &mut t2);
-                    assert_eq!(proof, proof2, "k = {k}, kind {kind}, zero at {zero_at:?}");
-                    assert_eq!(r, r2);
-                    assert_eq!(halves, halves2);
-                    assert_eq!(
-                        t1.challenge_field::<E>(b"after"),
-                        t2.challenge_field::<E>(b"after")
-                    );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn eq_suffix_sums_by_definition() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for m in 0..7 {
+            let r: Vec<GoldilocksExt2> = (0..m).map(|_| GoldilocksExt2::rand(&mut rng)).collect();
+            let eq = eq_table(&r);
+            for from in 0..=(1usize << m) + 1 {
+                let direct: GoldilocksExt2 = eq.iter().skip(from).copied().sum();
+                assert_eq!(eq_suffix_sum(&r, from), direct, "m = {m}, from {from}");
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The range-check prover: multiplicities, the two fraction trees (built bottom-up in one pass
 //! each), and one degree-3 sum-check per layer from the root halves down to the leaves.
 
-use super::layer::{self, Child};
+use super::layer::{self, dense_count, Child, Padded};
 use super::{
     absorb_values, begin, claims, Halves, LayerProof, Layout, Proof, RangeClaims, RangeError, Tree,
     TreeProof,
@@ -195,28 +195,65 @@ pub(crate) fn check_multiplicities_len<F>(m: &[F], bits: usize) -> Result<(), Ra
     Ok(())
 }
 
-/// A tree's leaves over `F`: numerators `num` (all ones when `None`) and denominators
-/// `α − den`.
+/// A tree's `2^vars` leaves over `F`: numerators `num` (all ones when `None`) and denominators
+/// `α − den`. Without numerators `den` may stop early: the leaves after it are the padding
+/// `(1, α − 0)`, never stored (their subtrees are constants, [`padding_node`]). `den` holds
+/// `2^vars` entries, or a multiple of 8 of them (so that every pair of entries of the leaves'
+/// parents, whose sums and folds the prover computes from the leaves, is stored or padding).
 pub(crate) struct Leaves<'a, F: Clone> {
     pub(crate) num: Option<Cow<'a, [F]>>,
     pub(crate) den: Cow<'a, [F]>,
+    pub(crate) vars: usize,
 }
 
-impl<F: BaseField> Leaves<'_, F> {
+impl<'a, F: BaseField> Leaves<'a, F> {
+    /// Leaves stored whole (`den` of a power-of-two length).
+    #[cfg(test)]
+    pub(crate) fn full(num: Option<Cow<'a, [F]>>, den: Cow<'a, [F]>) -> Self {
+        let vars = den.len().trailing_zeros() as usize;
+        Self { num, den, vars }
+    }
+
     pub(crate) fn vars(&self) -> usize {
-        self.den.len().trailing_zeros() as usize
+        self.vars
     }
 
     pub(crate) fn num(&self, i: usize) -> F {
         self.num.as_ref().map_or(F::ONE, |n| n[i])
     }
+
+    /// Leaf `i`'s `c` (`q = α − c`): 0 in the padding.
+    pub(crate) fn den_at(&self, i: usize) -> F {
+        self.den.get(i).copied().unwrap_or(F::ZERO)
+    }
 }
 
-/// The packed columns table: each column at its offset, zeros after the last.
+/// The node at `height` above the leaves whose subtree is all padding: from the leaf
+/// `(1, α)`, `(p, q) ← (p·q + p·q, q·q)`, so `(2^h·α^{2^h − 1}, α^{2^h})`.
+pub(crate) fn padding_node<E: ExtField<F>, F: BaseField>(alpha: E, height: usize) -> (E, E) {
+    let (mut p, mut q) = (E::ONE, alpha);
+    for _ in 0..height {
+        (p, q) = ((p * q).double(), q.square());
+    }
+    (p, q)
+}
+
+/// Packed entries stored: the columns' `N` rounded up to a multiple of 8 (at most `2^n`); the
+/// rest of the table is zeros that the trees take as padding in closed form.
+fn stored_leaves(layout: &Layout) -> usize {
+    layout.total.next_multiple_of(8).min(1 << layout.vars)
+}
+
+/// The packed columns table up to [`stored_leaves`]: each column at its offset, zeros after
+/// the last.
 pub(crate) fn pack<F: BaseField>(layout: &Layout, columns: &[&[F]]) -> Vec<F> {
-    let mut packed = vec![F::ZERO; 1 << layout.vars];
+    let mut packed = vec![F::ZERO; stored_leaves(layout)];
     for (c, &o) in columns.iter().zip(&layout.offsets) {
         packed[o..o + c.len()].copy_from_slice(c);
+    }
+    #[cfg(test)]
+    if tests::FULL_PADDING.with(|f| f.get()) {
+        packed.resize(1 << layout.vars, F::ZERO);
     }
     packed
 }
@@ -260,6 +297,7 @@ pub(crate) fn leaves_with<'a, F: BaseField>(
             [c] if pad == 0 => Cow::Borrowed(*c),
             _ => Cow::Owned(pack(layout, columns)),
         },
+        vars: layout.vars,
     };
     let table_num = if pad == 0 {
         Cow::Borrowed(m)
@@ -274,6 +312,7 @@ pub(crate) fn leaves_with<'a, F: BaseField>(
             Some(v) => Cow::Borrowed(v),
             None => Cow::Owned(table(layout.bits)),
         },
+        vars: layout.bits,
     };
     (column_leaves, table_leaves)
 }
@@ -369,58 +408,84 @@ pub(crate) fn evaluate<F: BaseField, E: ExtField<F>>(c: &[F], r: &[E]) -> E {
 }
 
 /// Layers `1 … n − 1` of a tree, `layers[d − 1]` = layer `d` as `2^{d−1}` entries
-/// `[p(2i), q(2i), p(2i + 1), q(2i + 1)]` (the layout [`layer`] works on).
+/// `[p(2i), q(2i), p(2i + 1), q(2i + 1)]` (the layout [`layer`] works on): the entries that
+/// touch a stored leaf, then the padding's constant.
 pub(crate) fn build_layers<F: BaseField, E: ExtField<F>>(
     leaves: &Leaves<F>,
     alpha: E,
-) -> Vec<Vec<[E; 4]>> {
+) -> Vec<Padded<[E; 4]>> {
     let mut layers = build_upper_layers(leaves, alpha);
     if leaves.vars() >= 2 {
         let parents = Parents::new(leaves, alpha);
-        layers.push(collect_indexed(parents.len(), |i| parents.entry(i)));
+        let len = parents.len();
+        layers.push(Padded {
+            dense: collect_indexed(dense_count(parents.dense_len(), len), |i| parents.get(i)),
+            tail: parents.tail(),
+            len,
+        });
     }
     layers
 }
 
-/// Layers `1 … n − 2` of a tree, as [`build_layers`] gives them: every layer but the leaves'
-/// parents, which the prover recomputes from the leaves when it needs them
-/// ([`Child::Parents`]); they would be half of the tree's memory.
-pub(crate) fn build_upper_layers<F: BaseField, E: ExtField<F>>(
-    leaves: &Leaves<F>,
-    alpha: E,
-) -> Vec<Vec<[E; 4]>> {
-    let n = leaves.vars();
-    let mut layers: Vec<Vec<[E; 4]>> = Vec::with_capacity(n.saturating_sub(2));
-    if n < 3 {
-        return layers;
-    }
+/// The entry `[p0, q0, p1, q1]` of two nodes' parents from the four nodes' entries
+/// `[p, q, p', q']` (each a pair of siblings).
+#[inline(always)]
+fn parent_entry<E: ExtField<F>, F: BaseField>(a: [E; 4], b: [E; 4]) -> [E; 4] {
     let node = |[p0, q0, p1, q1]: [E; 4]| {
         (
             E::add_mul_fast(&E::mul_fast(&p0, &q1), &p1, &q0),
             E::mul_fast(&q0, &q1),
         )
     };
+    let ((p0, q0), (p1, q1)) = (node(a), node(b));
+    [p0, q0, p1, q1]
+}
+
+/// Layers `1 … n − 2` of a tree, as [`build_layers`] gives them: every layer but the leaves'
+/// parents, which the prover recomputes from the leaves when it needs them
+/// ([`Child::Parents`]); they would be half of the tree's memory. Entries over the padding
+/// only are not computed: each layer's are one constant.
+pub(crate) fn build_upper_layers<F: BaseField, E: ExtField<F>>(
+    leaves: &Leaves<F>,
+    alpha: E,
+) -> Vec<Padded<[E; 4]>> {
+    let n = leaves.vars();
+    let mut layers: Vec<Padded<[E; 4]>> = Vec::with_capacity(n.saturating_sub(2));
+    if n < 3 {
+        return layers;
+    }
     let parents = Parents::new(leaves, alpha);
-    // Layer n − 2 from the leaves' parents, computed on the fly.
-    let first = collect_indexed(parents.len() / 2, |i| {
-        let ((p0, q0), (p1, q1)) = (node(parents.entry(2 * i)), node(parents.entry(2 * i + 1)));
-        [p0, q0, p1, q1]
+    // Layer n − 2 from the leaves' parents, computed on the fly (their dense part is even).
+    let tail = parents.tail();
+    let len = parents.len() / 2;
+    layers.push(Padded {
+        dense: collect_indexed(dense_count(parents.dense_len() / 2, len), |i| {
+            parent_entry::<E, F>(parents.get(2 * i), parents.get(2 * i + 1))
+        }),
+        tail: parent_entry::<E, F>(tail, tail),
+        len,
     });
-    layers.push(first);
-    while let Some(child) = layers.last().filter(|l| l.len() > 1) {
-        let parent = collect_indexed(child.len() / 2, |i| {
-            let ((p0, q0), (p1, q1)) = (node(child[2 * i]), node(child[2 * i + 1]));
-            [p0, q0, p1, q1]
-        });
+    while let Some(child) = layers.last().filter(|l| l.len > 1) {
+        // The child's entries past its dense part are its tail; the parent's dense part
+        // covers the child's.
+        let len = child.len / 2;
+        let parent = Padded {
+            dense: collect_indexed(dense_count(child.dense.len().div_ceil(2), len), |i| {
+                parent_entry::<E, F>(child.get(2 * i), child.get(2 * i + 1))
+            }),
+            tail: parent_entry::<E, F>(child.tail, child.tail),
+            len,
+        };
         layers.push(parent);
     }
     layers.reverse();
     layers
 }
 
-/// The layer above the leaves (layer `n − 1`), computed from the leaves entry by entry: node
-/// `j` is `p = α(n0 + n1) − (n0·c1 + n1·c0)`, `q = α² − α(c0 + c1) + c0·c1` over leaves
-/// `2j, 2j + 1` (numerators 1: `p = 2α − (c0 + c1)`), in `F` as far as possible.
+/// The layer above the leaves (layer `n − 2`'s children, `n − 1`), computed from the leaves
+/// entry by entry: node `j` is `p = α(n0 + n1) − (n0·c1 + n1·c0)`, `q = α² − α(c0 + c1) +
+/// c0·c1` over leaves `2j, 2j + 1` (numerators 1: `p = 2α − (c0 + c1)`), in `F` as far as
+/// possible. Entries from [`Parents::dense_len`] on are over the padding: [`Parents::tail`].
 pub(crate) struct Parents<'a, F: Clone, E> {
     leaves: &'a Leaves<'a, F>,
     alpha: E,
@@ -438,7 +503,18 @@ impl<'a, F: BaseField, E: ExtField<F>> Parents<'a, F, E> {
 
     /// Entries (`2^{n−2}`).
     pub(crate) fn len(&self) -> usize {
+        (1 << self.leaves.vars()) / 4
+    }
+
+    /// Entries over stored leaves (even when `n ≥ 3`: the stored leaves are a multiple of 8).
+    pub(crate) fn dense_len(&self) -> usize {
         self.leaves.den.len() / 4
+    }
+
+    /// Every entry from [`Parents::dense_len`] on: `[2α, α², 2α, α²]`.
+    pub(crate) fn tail(&self) -> [E; 4] {
+        let (p, q) = padding_node::<E, F>(self.alpha, 1);
+        [p, q, p, q]
     }
 
     /// Node `j`'s `(p, q)`.
@@ -457,22 +533,32 @@ impl<'a, F: BaseField, E: ExtField<F>> Parents<'a, F, E> {
         (p, q)
     }
 
-    /// Entry `i`: `[p(2i), q(2i), p(2i + 1), q(2i + 1)]`.
+    /// Entry `i < dense_len()`: `[p(2i), q(2i), p(2i + 1), q(2i + 1)]`.
     #[inline(always)]
     pub(crate) fn entry(&self, i: usize) -> [E; 4] {
         let ((p0, q0), (p1, q1)) = (self.node(2 * i), self.node(2 * i + 1));
         [p0, q0, p1, q1]
+    }
+
+    /// Entry `i < len()`.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> [E; 4] {
+        if i < self.dense_len() {
+            self.entry(i)
+        } else {
+            self.tail()
+        }
     }
 }
 
 /// Layer 1's two entries.
 pub(crate) fn root<F: BaseField, E: ExtField<F>>(
     leaves: &Leaves<F>,
-    layers: &[Vec<[E; 4]>],
+    layers: &[Padded<[E; 4]>],
     alpha: E,
 ) -> Halves<E> {
     let first = match layers.first() {
-        Some(l) => Some(l[0]),
+        Some(l) => Some(l.get(0)),
         None => (leaves.vars() == 2).then(|| Parents::new(leaves, alpha).entry(0)),
     };
     match first {
@@ -480,8 +566,8 @@ pub(crate) fn root<F: BaseField, E: ExtField<F>>(
         None => Halves {
             p0: lift(leaves.num(0)),
             p1: lift(leaves.num(1)),
-            q0: alpha - lift::<E>(leaves.den[0]),
-            q1: alpha - lift::<E>(leaves.den[1]),
+            q0: alpha - lift::<E>(leaves.den_at(0)),
+            q1: alpha - lift::<E>(leaves.den_at(1)),
         },
     }
 }
@@ -491,7 +577,7 @@ pub(crate) fn root<F: BaseField, E: ExtField<F>>(
 fn prove_tree<F: BaseField, E: ExtField<F>>(
     tree: Tree,
     leaves: &Leaves<F>,
-    layers: Vec<Vec<[E; 4]>>,
+    layers: Vec<Padded<[E; 4]>>,
     root: Halves<E>,
     alpha: E,
     t: &mut Transcript,
@@ -534,8 +620,25 @@ fn prove_tree<F: BaseField, E: ExtField<F>>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::codec::to_bytes;
     use crate::field::{Bn254Fr, Goldilocks, GoldilocksExt2};
     use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+    use proptest::prelude::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// [`pack`] stores the padding as data: the full computation of every padded node,
+        /// as the prover did before the padding's closed form (the equality oracle's old path).
+        pub(crate) static FULL_PADDING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `f` with the columns' padding stored as data ([`FULL_PADDING`]) on this thread.
+    pub(crate) fn with_full_padding<T>(f: impl FnOnce() -> T) -> T {
+        FULL_PADDING.with(|p| p.set(true));
+        let out = f();
+        FULL_PADDING.with(|p| p.set(false));
+        out
+    }
 
     fn leaves_of<F: BaseField>(rng: &mut StdRng, n: usize, ones: bool) -> Leaves<'static, F> {
         let den: Vec<F> = (0..1 << n)
@@ -548,10 +651,7 @@ pub(crate) mod tests {
                     .collect(),
             )
         });
-        Leaves {
-            num,
-            den: Cow::Owned(den),
-        }
+        Leaves::full(num, Cow::Owned(den))
     }
 
     /// The tree's root by plain fraction sums, against the layers.
@@ -564,7 +664,8 @@ pub(crate) mod tests {
                 let layers = build_layers(&leaves, alpha);
                 assert_eq!(layers.len(), n - 1);
                 for (d, l) in layers.iter().enumerate() {
-                    assert_eq!(l.len(), 1 << d);
+                    assert_eq!(l.len, 1 << d);
+                    assert_eq!(l.dense.len(), 1 << d, "no padding");
                 }
                 // The prover's tree lacks the leaves' parents and has the same root.
                 let upper = build_upper_layers(&leaves, alpha);
@@ -578,7 +679,118 @@ pub(crate) mod tests {
                     })
                     .sum();
                 assert_eq!(p * q.inverse().unwrap(), sum);
+                // Without numerators, the same leaves with a zero tail not stored: the same
+                // layers entry by entry, and only the entries over stored leaves computed.
+                if ones && n >= 3 {
+                    let mut den = leaves.den.to_vec();
+                    let stored = 8 * rng.gen_range(1..=(1usize << n) / 8);
+                    den[stored..].fill(F::ZERO);
+                    let full = Leaves::full(None, Cow::Owned(den.clone()));
+                    den.truncate(stored);
+                    let trimmed = Leaves {
+                        num: None,
+                        den: Cow::Owned(den),
+                        vars: n,
+                    };
+                    let (a, b) = (build_layers(&full, alpha), build_layers(&trimmed, alpha));
+                    assert_eq!(a.len(), b.len());
+                    for (d, (x, y)) in a.iter().zip(&b).enumerate() {
+                        assert_eq!(
+                            x.to_vec(),
+                            y.to_vec(),
+                            "n = {n}, stored {stored}, layer {}",
+                            d + 1
+                        );
+                        // Layer d + 1's entries cover 2^{n − d} leaves each.
+                        let cover = 1usize << (n - d);
+                        assert_eq!(
+                            y.dense.len(),
+                            dense_count(stored.div_ceil(cover), 1 << d),
+                            "n = {n}, stored {stored}"
+                        );
+                    }
+                    assert_eq!(root(&full, &a, alpha), root(&trimmed, &b, alpha));
+                }
             }
+        }
+    }
+
+    #[test]
+    fn padding_node_is_the_closed_form() {
+        use ark_ff::Field;
+        use ark_std::UniformRand;
+        let alpha =
+            GoldilocksExt2::from(7u64) + GoldilocksExt2::rand(&mut StdRng::seed_from_u64(5));
+        for h in 0..6u32 {
+            let (p, q) = padding_node::<GoldilocksExt2, Goldilocks>(alpha, h as usize);
+            let e = 1u64 << h;
+            assert_eq!(q, alpha.pow([e]));
+            assert_eq!(p, GoldilocksExt2::from(e) * alpha.pow([e - 1]));
+        }
+    }
+
+    /// Random columns of `2^vars[i]` entries in `[0, 2^bits)`.
+    fn columns_of<F: BaseField>(rng: &mut StdRng, vars: &[usize], bits: usize) -> Vec<Vec<F>> {
+        vars.iter()
+            .map(|&v| {
+                (0..1usize << v)
+                    .map(|_| F::from(rng.gen_range(0..1u64 << bits)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The prover's proof, claims and transcript state equal the full computation's (the
+    /// padding stored as data and every node of it computed), byte for byte.
+    fn same_as_full<F: BaseField, E: ExtField<F>>(seed: u64, vars: &[usize], bits: usize) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let columns = columns_of::<F>(&mut rng, vars, bits);
+        let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+        let m = multiplicities(&refs, bits).unwrap();
+        let run = || {
+            let mut t = Transcript::new(b"padding");
+            let (proof, claims) = prove::<F, E>(&refs, bits, &m, &mut t).unwrap();
+            (to_bytes(&proof), claims, t.challenge_field::<E>(b"after"))
+        };
+        let new = run();
+        let old = with_full_padding(run);
+        assert!(new == old, "vars {vars:?}, bits {bits}");
+    }
+
+    #[test]
+    fn padding_in_closed_form_changes_no_byte() {
+        // Padded tails from none to most of the tree, sizes across the parallel threshold.
+        let mut cases: Vec<(Vec<usize>, usize)> = vec![(vec![3], 4), (vec![13], 8), (vec![0], 1)];
+        for k in [1usize, 2, 3, 4, 7, 11, 12, 13, 14] {
+            // 2^k + 1 entries: a tree of 2^{k+1} leaves, almost half padding.
+            cases.push((vec![k, 0], 5));
+            // 2^k − 1 entries: one padded leaf.
+            cases.push(((0..k).rev().collect(), 6));
+            // 2^k + 2^{k−2}: most of the tree padding.
+            if k >= 2 {
+                cases.push((vec![k - 2, k], 3));
+            }
+        }
+        cases.push((vec![13, 12, 11], 10));
+        cases.push((vec![12, 12, 12, 3, 3, 0], 7));
+        for (i, (vars, bits)) in cases.iter().enumerate() {
+            same_as_full::<Goldilocks, GoldilocksExt2>(i as u64, vars, *bits);
+        }
+        for (vars, bits) in [(vec![5, 0], 3), (vec![12, 10, 0], 4), (vec![4, 3, 2], 2)] {
+            same_as_full::<Bn254Fr, Bn254Fr>(9, &vars, bits);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn padding_in_closed_form_changes_no_byte_random(
+            vars in proptest::collection::vec(0usize..14, 1..6),
+            bits in 1usize..10,
+            seed: u64,
+        ) {
+            same_as_full::<Goldilocks, GoldilocksExt2>(seed, &vars, bits);
         }
     }
 
