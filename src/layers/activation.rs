@@ -3,13 +3,10 @@
 //! argument (after the range check), which proves `y = T_tag(x)` for every entry. The step
 //! itself proves nothing, in any pass.
 
-use crate::field::{BaseField, ExtField};
-use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::field::BaseField;
+use crate::network::op::{nothing_to_prove, MaskStep, NetworkOp, WitnessStep, Witnessed};
 use crate::network::plan::{Column, Operand, PlanStep, Planned, Source, Step, View};
-use crate::network::prover::Ctx as ProverCtx;
-use crate::network::verifier::Ctx as VerifierCtx;
-use crate::network::zk::{ZkStepProver, ZkStepVerifier};
-use crate::network::{NetworkError, VerifyError};
+use crate::network::NetworkError;
 
 /// An activation `y = T_tag(x)` by lookup: `y` is committed, range-checked as
 /// `y + 2^{B−1} ∈ [0, 2^B)`, and the pair `(x, y)` looked up in the plan's table as function
@@ -41,36 +38,7 @@ impl NetworkOp for Activation {
         Ok(Vec::new())
     }
 
-    fn prove<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut ProverCtx<'_, F, E>,
-        _: usize,
-        _: Option<Requantized<'_, E>>,
-    ) {
-    }
-
-    fn verify<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut VerifierCtx<'_, F, E>,
-        _: usize,
-        _: Option<Requantized<'_, E>>,
-    ) -> Result<(), VerifyError> {
-        Ok(())
-    }
-
-    fn prove_zk<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut ZkStepProver<'_, '_, F, E>,
-    ) -> Result<(), NetworkError> {
-        Ok(())
-    }
-
-    fn verify_zk<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut ZkStepVerifier<'_, '_, F, E>,
-    ) -> Result<(), VerifyError> {
-        Ok(())
-    }
+    nothing_to_prove!();
 }
 
 /// The plan of an activation by lookup: its output segment, range columns and lookup column, the function's tag in the plan's table.

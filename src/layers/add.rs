@@ -8,7 +8,9 @@
 use super::requant::{self, Requant};
 use super::{dense, LayerError};
 use crate::field::{BaseField, ExtField};
-use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
+use crate::network::op::{
+    nothing_to_prove, MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed,
+};
 use crate::network::plan::{yn, PlanStep, Planned, Source, Step};
 use crate::network::prover::Ctx as ProverCtx;
 use crate::network::verifier::Ctx as VerifierCtx;
@@ -280,36 +282,7 @@ impl NetworkOp for FusedRelu {
         Ok(Vec::new())
     }
 
-    fn prove<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut ProverCtx<'_, F, E>,
-        _: usize,
-        _: Option<Requantized<'_, E>>,
-    ) {
-    }
-
-    fn verify<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut VerifierCtx<'_, F, E>,
-        _: usize,
-        _: Option<Requantized<'_, E>>,
-    ) -> Result<(), VerifyError> {
-        Ok(())
-    }
-
-    fn prove_zk<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut ZkStepProver<'_, '_, F, E>,
-    ) -> Result<(), NetworkError> {
-        Ok(())
-    }
-
-    fn verify_zk<F: BaseField, E: ExtField<F>>(
-        &self,
-        _: &mut ZkStepVerifier<'_, '_, F, E>,
-    ) -> Result<(), VerifyError> {
-        Ok(())
-    }
+    nothing_to_prove!();
 }
 
 /// The plan of a residual add: its requantization (the addends' padded layouts must agree).

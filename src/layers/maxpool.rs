@@ -990,18 +990,7 @@ impl NetworkOp for MaxPool2x2 {
         let (tables, pairs) = zk_tables::<E>(cx.zp, cx.l, &self.segs)?;
         let d = &cx.zp.plan.dims[cx.tin];
         let values = self.differences(d, &cx.tensors[cx.tin], cx.advice);
-        let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
-        let (fresh, off) = cx.fresh(0);
-        let (proof, deferred) = super::zero_check::prove_zk(
-            cx.out_vars,
-            &refs,
-            &pairs,
-            fresh,
-            &cx.masks(&tables),
-            cx.t,
-        )
-        .map_err(|e| cx.layer_err(e))?;
-        cx.finish(proof, deferred, &tables, off)
+        prove_differences_zk(cx, &tables, &pairs, &values, 0)
     }
 
     fn verify_zk<F: BaseField, E: ExtField<F>>(
@@ -1010,10 +999,7 @@ impl NetworkOp for MaxPool2x2 {
     ) -> Result<(), VerifyError> {
         let (tables, pairs) =
             zk_tables::<E>(cx.zp, cx.l, &self.segs).map_err(VerifyError::Model)?;
-        let proof = cx.next()?;
-        let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
-            .map_err(|e| cx.layer_err(e))?;
-        cx.finish(claims, &tables, 0)
+        verify_differences_zk(cx, &tables, &pairs, 0)
     }
 }
 
@@ -1195,18 +1181,7 @@ impl NetworkOp for MaxPoolWindow {
                     .collect()
             })
             .collect();
-        let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
-        let (fresh, off) = cx.fresh(1);
-        let (proof, deferred) = super::zero_check::prove_zk(
-            cx.out_vars,
-            &refs,
-            &pairs,
-            fresh,
-            &cx.masks(&tables),
-            cx.t,
-        )
-        .map_err(|e| cx.layer_err(e))?;
-        cx.finish(proof, deferred, &tables, off)
+        prove_differences_zk(cx, &tables, &pairs, &values, 1)
     }
 
     fn verify_zk<F: BaseField, E: ExtField<F>>(
@@ -1225,10 +1200,7 @@ impl NetworkOp for MaxPoolWindow {
         cx.finish(claims, &tables, 0)?;
         let (tables, pairs, _) =
             window_zk_tables::<E>(zp, l, &self.segs).map_err(VerifyError::Model)?;
-        let proof = cx.next()?;
-        let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), &pairs, proof, cx.t)
-            .map_err(|e| cx.layer_err(e))?;
-        cx.finish(claims, &tables, 1)
+        verify_differences_zk(cx, &tables, &pairs, 1)
     }
 }
 
@@ -1404,4 +1376,35 @@ fn window_zk_tables<E: ark_ff::Field>(
         }
     }
     Ok((tables, pairs, diffs))
+}
+
+/// A max-pool's zero-knowledge zero-check `Σ_i λ_i (z_i − u_i)(z_i − v_i) = 0` over the
+/// difference tables `values` (placed as `tables`, multiplied in `pairs`), with the masks of
+/// the step's slot `slot`.
+fn prove_differences_zk<F: BaseField, E: ExtField<F>>(
+    cx: &mut ZkStepProver<'_, '_, F, E>,
+    tables: &[Placed<E>],
+    pairs: &[(usize, usize)],
+    values: &[Vec<F>],
+    slot: usize,
+) -> Result<(), NetworkError> {
+    let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
+    let (fresh, off) = cx.fresh(slot);
+    let (proof, deferred) =
+        super::zero_check::prove_zk(cx.out_vars, &refs, pairs, fresh, &cx.masks(tables), cx.t)
+            .map_err(|e| cx.layer_err(e))?;
+    cx.finish(proof, deferred, tables, off)
+}
+
+/// The verifier's side of [`prove_differences_zk`].
+fn verify_differences_zk<F: BaseField, E: ExtField<F>>(
+    cx: &mut ZkStepVerifier<'_, '_, F, E>,
+    tables: &[Placed<E>],
+    pairs: &[(usize, usize)],
+    slot: usize,
+) -> Result<(), VerifyError> {
+    let proof = cx.next()?;
+    let claims = super::zero_check::verify_zk(cx.out_vars, tables.len(), pairs, proof, cx.t)
+        .map_err(|e| cx.layer_err(e))?;
+    cx.finish(claims, tables, slot)
 }

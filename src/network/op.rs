@@ -193,3 +193,42 @@ pub(crate) use dispatch;
 pub(crate) fn kind_of<O: NetworkOp>(_: &O) -> &'static str {
     O::KIND
 }
+
+/// The four backward-pass steps of an operator that proves nothing at its step (its relation
+/// is proven elsewhere: a fused ReLU's by the requantization before it, an activation's by the
+/// lookup after the range check), inside its `impl NetworkOp`.
+macro_rules! nothing_to_prove {
+    () => {
+        fn prove<F: $crate::field::BaseField, E: $crate::field::ExtField<F>>(
+            &self,
+            _: &mut $crate::network::prover::Ctx<'_, F, E>,
+            _: usize,
+            _: Option<$crate::network::op::Requantized<'_, E>>,
+        ) {
+        }
+
+        fn verify<F: $crate::field::BaseField, E: $crate::field::ExtField<F>>(
+            &self,
+            _: &mut $crate::network::verifier::Ctx<'_, F, E>,
+            _: usize,
+            _: Option<$crate::network::op::Requantized<'_, E>>,
+        ) -> Result<(), $crate::network::VerifyError> {
+            Ok(())
+        }
+
+        fn prove_zk<F: $crate::field::BaseField, E: $crate::field::ExtField<F>>(
+            &self,
+            _: &mut $crate::network::zk::ZkStepProver<'_, '_, F, E>,
+        ) -> Result<(), $crate::network::NetworkError> {
+            Ok(())
+        }
+
+        fn verify_zk<F: $crate::field::BaseField, E: $crate::field::ExtField<F>>(
+            &self,
+            _: &mut $crate::network::zk::ZkStepVerifier<'_, '_, F, E>,
+        ) -> Result<(), $crate::network::VerifyError> {
+            Ok(())
+        }
+    };
+}
+pub(crate) use nothing_to_prove;
