@@ -86,7 +86,7 @@ pub struct WitnessMut<'a, F> {
     pub advice: &'a mut [Vec<F>],
 }
 
-/// Witness edits, for the cheating-prover tests ([`super::cheat`]).
+/// Witness edits, for the cheating-prover tests (`super::cheat`).
 pub(crate) trait Cheat<F, E> {
     /// Called after each layer's witness is computed.
     fn after_layer(&mut self, layer: usize, witness: WitnessMut<'_, F>);

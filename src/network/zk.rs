@@ -445,7 +445,7 @@ pub const INPUT_PROOFS: u64 = 8;
 const INPUT_CLAIMS: usize = 16;
 
 /// The masked values one proof reveals about a model segment: its layer's sum-check reads each
-/// weight matrix, kernel position and bias limb once (enforced at `prove`: [`segment_claims`]).
+/// weight matrix, kernel position and bias limb once (enforced at `prove`: [`crate::zk::Ledger::check_segment_reads`]).
 pub(crate) const SEGMENT_CLAIMS: u64 = 1;
 /// The claims the commitment's check makes on one segment (a narrow limb's range column).
 const CHECK_SEGMENT_CLAIMS: u64 = 1;

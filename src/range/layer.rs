@@ -276,7 +276,7 @@ fn table_sums<E: MulAcc, T: Entry<E>>(t: &[T], w: &Weights<E>, lambda: &E) -> [E
     entry_sums(t.len() / 2, w, lambda, |i| t[i])
 }
 
-/// [`table_sums`] over `pairs` pairs of entries given by `entry`.
+/// `table_sums` over `pairs` pairs of entries given by `entry`.
 fn entry_sums<E: MulAcc, T: Entry<E>>(
     pairs: usize,
     w: &Weights<E>,

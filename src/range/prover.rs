@@ -282,7 +282,7 @@ pub(crate) fn leaves<'a, F: BaseField>(
     leaves_with(layout, columns, m, None)
 }
 
-/// [`leaves`] with the table's values given (a lookup; its entry 0 is 0), or the range
+/// `leaves` with the table's values given (a lookup; its entry 0 is 0), or the range
 /// `0, …, 2^bits − 1` when `None`.
 pub(crate) fn leaves_with<'a, F: BaseField>(
     layout: &Layout,

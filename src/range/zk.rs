@@ -346,7 +346,7 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     )
 }
 
-/// [`prove`], or — when `unchecked`, for a cheating prover's test — [`prove_unchecked`] (in a
+/// [`prove`], or — when `unchecked`, for a cheating prover's test — `prove_unchecked` (in a
 /// build without tests or the `cheat` feature, always [`prove`]): the one place callers choose.
 pub(crate) fn prove_as<F: BaseField, E: ExtField<F>>(
     unchecked: bool,
