@@ -1019,6 +1019,15 @@ pub struct MaxPoolWindow {
 }
 
 impl MaxPoolWindow {
+    /// The window's extended views `V'_d` of the input `x` (padded positions read as `−L`),
+    /// one per offset: the maxima's operands, and what a zero-knowledge proof commits.
+    pub(crate) fn extended_views(&self, x: &[i64], bits: u32) -> Vec<Vec<i64>> {
+        let low = -window_low(bits);
+        offsets(&self.shape)
+            .map(|d| view(&self.shape, x, d, low, 0))
+            .collect()
+    }
+
     /// The transparent prover's second part of the step, after the range check (whose columns
     /// read the views too): every claim on the views becomes one claim on the input
     /// ([`prove_views`]).
@@ -1054,11 +1063,7 @@ impl NetworkOp for MaxPoolWindow {
     const KIND: &'static str = "layers: max-pool";
 
     fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed {
-        let x = &w.ints[w.tin()];
-        let low = -window_low(w.plan.range_bits);
-        let views: Vec<Vec<i64>> = offsets(&self.shape)
-            .map(|d| view(&self.shape, x, d, low, 0))
-            .collect();
+        let views = self.extended_views(&w.ints[w.tin()], w.plan.range_bits);
         let mut prev: Option<Vec<i64>> = None;
         for (i, &seg) in self.segs.iter().enumerate() {
             let (u, v) = match &prev {

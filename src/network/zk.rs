@@ -1886,14 +1886,10 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     lap("inference and witness");
     // A window max-pool's extended views, committed.
     for (l, segs) in zp.views.iter().enumerate() {
-        if let Step::MaxPoolWindow(crate::layers::maxpool::MaxPoolWindow { shape, .. }) =
-            &plan.steps[l]
-        {
-            let x = &w.ints[plan.input(l)];
-            let low = -super::prover::window_low(plan.range_bits);
-            for (d, &seg) in crate::layers::maxpool::offsets(shape).zip(segs) {
-                let v = crate::layers::maxpool::view(shape, x, d, low, 0);
-                w.advice[seg] = super::prover::to_field(&v);
+        if let Step::MaxPoolWindow(op) = &plan.steps[l] {
+            let views = op.extended_views(&w.ints[plan.input(l)], plan.range_bits);
+            for (v, &seg) in views.iter().zip(segs) {
+                w.advice[seg] = super::prover::to_field(v);
             }
             if let (Some(c), Some(&first)) = (cheat.as_deref_mut(), segs.first()) {
                 // The views are consecutive advice segments.
