@@ -51,10 +51,7 @@ fn masks(
     }
     let extra = usize::from(other.is_some());
     let degree = dense::matvec_mask_degree(true, false, extra + requant::table_count(requant));
-    Ok(vec![
-        crate::network::zk::libra_len(m.out_vars(), degree),
-        super::zero_check::zk_mask_len(m.out_vars()),
-    ])
+    Ok(vec![crate::network::zk::libra_len(m.out_vars(), degree)])
 }
 
 /// The zero-knowledge step of an add (`other`: its second addend) or a ReLU:

@@ -46,10 +46,10 @@ impl NetworkOp for AvgPool {
     }
 
     fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
-        Ok(vec![
-            conv::window_sum_zk_mask_len(&self.shape, m.public(m.tin())),
-            super::zero_check::zk_mask_len(m.out_vars()),
-        ])
+        Ok(vec![conv::window_sum_zk_mask_len(
+            &self.shape,
+            m.public(m.tin()),
+        )])
     }
 
     fn prove<F: BaseField, E: ExtField<F>>(

@@ -675,10 +675,7 @@ impl NetworkOp for Conv {
     }
 
     fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
-        Ok(vec![
-            zk_mask_len(&self.shape, m.public(m.tin())),
-            super::zero_check::zk_mask_len(m.out_vars()),
-        ])
+        Ok(vec![zk_mask_len(&self.shape, m.public(m.tin()))])
     }
 
     fn prove<F: BaseField, E: ExtField<F>>(

@@ -1023,10 +1023,10 @@ impl NetworkOp for Dense {
         let in_vars = m.plan.dims[m.tin()].num_vars();
         let outputs = self.bias.limbs.len() + requant::table_count(&self.requant);
         let degree = zk_mask_degree(m.public(m.tin()), outputs);
-        Ok(vec![
-            crate::network::zk::libra_len(in_vars.max(m.out_vars()), degree),
-            super::zero_check::zk_mask_len(m.out_vars()),
-        ])
+        Ok(vec![crate::network::zk::libra_len(
+            in_vars.max(m.out_vars()),
+            degree,
+        )])
     }
 
     fn prove<F: BaseField, E: ExtField<F>>(

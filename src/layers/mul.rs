@@ -512,10 +512,7 @@ impl NetworkOp for Mul {
             return Err(m.unsupported("an element-wise product of the public input"));
         }
         let degree = zk_mask_degree(requant::table_count(&self.requant));
-        Ok(vec![
-            crate::network::zk::libra_len(m.out_vars(), degree),
-            super::zero_check::zk_mask_len(m.out_vars()),
-        ])
+        Ok(vec![crate::network::zk::libra_len(m.out_vars(), degree)])
     }
 
     fn prove<F: BaseField, E: ExtField<F>>(

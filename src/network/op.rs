@@ -132,8 +132,8 @@ pub(crate) trait NetworkOp {
     /// Computes the layer's advice and output (or accumulator) from the tensors before it.
     fn witness<F: BaseField>(&self, w: &mut WitnessStep<'_, F>) -> Witnessed;
 
-    /// The lengths of the fresh masks of its zero-knowledge step, in slot order (a
-    /// requantizing step's last slot is its `y·n = 0` zero-check's); refuses a layer the
+    /// The lengths of the fresh masks of its zero-knowledge step, in slot order (the pass adds
+    /// a requantizing step's `y·n = 0` zero-check's slot after them); refuses a layer the
     /// zero-knowledge proof does not take.
     fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError>;
 

@@ -36,7 +36,7 @@ use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ZkConvProof;
 use crate::layers::fft_conv::ConvPath;
-use crate::layers::{requant, LayerError};
+use crate::layers::{requant, zero_check, LayerError};
 use crate::model::Model;
 use crate::pcs::basefold::Params;
 use crate::pcs::packing::Packing;
@@ -615,7 +615,12 @@ fn fresh_masks(
             l,
             hidden_input,
         };
-        slots.push(dispatch!(step, op => op.zk_masks(&m))?);
+        let mut s = dispatch!(step, op => op.zk_masks(&m))?;
+        // A requantizing step's `y·n = 0` zero-check, after the operator's own.
+        if plan.requant_of(l).is_some() {
+            s.push(zero_check::zk_mask_len(plan.dims[l + 1].num_vars()));
+        }
+        slots.push(s);
     }
     if !matches!(plan.sources.last(), Some(Source::Committed(_))) {
         return Err(NetworkError::Unsupported {
@@ -1994,7 +1999,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                     .into_iter()
                     .map(|s| zp.table::<E>(Table::Advice(s)))
                     .collect();
-                let (fresh, off) = cx.fresh(1);
+                let (fresh, off) = cx.fresh(cx.slots.len() - 1);
                 let (proof, deferred) = requant::prove_zero_check_zk(
                     requant,
                     out_vars,
@@ -2469,7 +2474,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             let proof = cx.next()?;
             let claims = requant::verify_zero_check_zk::<F, E>(requant, out_vars, proof, cx.t)
                 .map_err(|e| cx.layer_err(e))?;
-            cx.finish(claims, &tables, 1)?;
+            cx.finish(claims, &tables, cx.slots.len().saturating_sub(1))?;
         }
     }
     if convs.next().is_some() {
