@@ -8,7 +8,9 @@
 //! `eq(z_hi, j) ≠ 0`, the verifier checks `y = Σ_j eq(z_hi, j)·v_j` — an identity of
 //! multilinear polynomials, so it costs no soundness — and the column claims `f̃_j(z_lo) = v_j`
 //! go into the proof's one opening. A table of at most `2^m` entries is its one column, and its
-//! claims are the packed table's claims unchanged. See `spec/network.md`.
+//! claims are the packed table's claims unchanged. Columns past the last one a segment uses are
+//! zero and not committed ([`TableColumns::trimmed`]): no claim reaches them. See
+//! `spec/network.md`.
 
 use crate::pcs::basefold::Commitment;
 use crate::pcs::split::live_columns;
@@ -22,15 +24,28 @@ pub struct TableColumns {
     pub vars: usize,
     /// Variables of each column (`min(n, m)`).
     pub column_vars: usize,
+    /// Columns committed: the first ones, every later column all zero (at most [`Self::count`]).
+    committed: usize,
 }
 
 impl TableColumns {
     /// A table of `2^vars` entries in columns of at most `2^max_column_vars`.
     pub fn new(vars: usize, max_column_vars: usize) -> Self {
+        let column_vars = vars.min(max_column_vars);
         Self {
             vars,
-            column_vars: vars.min(max_column_vars),
+            column_vars,
+            committed: 1 << (vars - column_vars),
         }
+    }
+
+    /// [`TableColumns::new`] for a table whose entries from `used` on are all zero (a packing's
+    /// [`crate::pcs::packing::Packing::used_entries`]): only the columns holding an entry below
+    /// `used` are committed (at least one).
+    pub fn trimmed(vars: usize, max_column_vars: usize, used: usize) -> Self {
+        let mut t = Self::new(vars, max_column_vars);
+        t.committed = used.div_ceil(1 << t.column_vars).clamp(1, t.count());
+        t
     }
 
     /// Variables that index the columns (`n − m`).
@@ -48,9 +63,15 @@ impl TableColumns {
         self.vars > self.column_vars
     }
 
-    /// Whether a commitment has this shape: `count()` polynomials of `column_vars` variables.
+    /// Columns committed (the first ones; the rest are zero).
+    pub fn committed(&self) -> usize {
+        self.committed
+    }
+
+    /// Whether a commitment has this shape: `committed()` polynomials of `column_vars`
+    /// variables.
     pub fn matches(&self, c: &Commitment) -> bool {
-        c.num_vars as usize == self.column_vars && c.num_polys as usize == self.count()
+        c.num_vars as usize == self.column_vars && c.num_polys as usize == self.committed
     }
 
     /// A point on the packed table (`vars` coordinates) as the columns with `eq(z_hi, j) ≠ 0`
@@ -70,6 +91,25 @@ mod tests {
     use crate::testing::random_base;
     use ark_std::rand::{rngs::StdRng, SeedableRng};
     use ark_std::UniformRand;
+
+    /// Only the columns holding an entry below `used` are committed: at least one, at most all.
+    #[test]
+    fn trimmed_tables_commit_the_columns_their_entries_reach() {
+        for (n, m, used, committed) in [
+            (26usize, 24usize, 49_200_000usize, 3usize),
+            (26, 24, 3 << 24, 3),
+            (26, 24, (3 << 24) + 1, 4),
+            (26, 24, 1 << 26, 4),
+            (26, 24, 0, 1),
+            (20, 24, 5, 1),
+            (7, 3, 9, 2),
+        ] {
+            let t = TableColumns::trimmed(n, m, used);
+            assert_eq!(t.committed(), committed, "2^{n} in 2^{m}, {used} used");
+            assert_eq!(t.count(), TableColumns::new(n, m).count());
+        }
+        assert_eq!(TableColumns::new(26, 24).committed(), 4);
+    }
 
     /// A packed table's value is the columns' values combined by `eq(z_hi, j)`, at a random point
     /// and at a point whose high coordinates are boolean (one column, `eq = 1`).

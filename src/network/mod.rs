@@ -523,9 +523,29 @@ mod tests {
         let input = zoo::random_input(&model.input_shape, model.activation_bits, 4);
         let (output, proof) = network::prove::<F, E>(model, &committed, &input).unwrap();
         assert!(proof.advice.num_polys > 1, "the advice table is split");
+        // Only the columns the advice's segments reach are committed.
+        let plan =
+            super::plan::Plan::with_columns(model, super::plan::ConvPolicy::CostModel, column_vars)
+                .unwrap();
+        let layout = plan.advice_columns();
+        let used = plan.advice_packing.used_entries();
+        assert_eq!(proof.advice.num_polys as usize, layout.committed());
+        assert_eq!(layout.committed(), used.div_ceil(1 << column_vars));
+        assert!(
+            layout.committed() < layout.count(),
+            "these models leave columns empty"
+        );
+
         let x: Vec<i64> = input.iter().copied().collect();
         let mut y: Vec<i64> = output.iter().copied().collect();
         network::verify(model, &checked, &x, &y, &proof).unwrap();
+        // An advice commitment of every column (the empty ones too) is not this plan's.
+        let mut all = proof.clone();
+        all.advice.num_polys = layout.count() as u32;
+        assert_eq!(
+            network::verify(model, &checked, &x, &y, &all),
+            Err(VerifyError::AdviceShape)
+        );
         // The same output as an unsplit proof.
         let whole = network::commit_model::<F, E>(model).unwrap();
         let (again, unsplit) = network::prove::<F, E>(model, &whole, &input).unwrap();
@@ -533,6 +553,13 @@ mod tests {
         assert!(
             proof.values.len() > unsplit.values.len(),
             "column values sent"
+        );
+        // An advice commitment of every column (the empty ones too) is not this plan's.
+        let mut all = proof.clone();
+        all.advice.num_polys = layout.count() as u32;
+        assert_eq!(
+            network::verify(model, &checked, &x, &y, &all),
+            Err(VerifyError::AdviceShape)
         );
         y[0] += 1;
         assert_eq!(

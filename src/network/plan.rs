@@ -336,9 +336,14 @@ impl Plan {
         TableColumns::new(self.model_packing.num_vars(), self.column_vars)
     }
 
-    /// How the advice's packed table is committed.
+    /// How the advice's packed table is committed: the columns its segments reach (a table
+    /// of `2^26` entries holding 49 M is three columns of `2^24`, not four).
     pub fn advice_columns(&self) -> TableColumns {
-        TableColumns::new(self.advice_packing.num_vars(), self.column_vars)
+        TableColumns::trimmed(
+            self.advice_packing.num_vars(),
+            self.column_vars,
+            self.advice_packing.used_entries(),
+        )
     }
 
     /// Variables of each model segment.

@@ -735,9 +735,11 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
 ) -> Result<Proof<F, E>, NetworkError> {
     let cheating = cheat.is_some();
     let pcs = pcs::<F, E>().map_err(NetworkError::Pcs)?;
-    let advice_columns = plan
+    let mut advice_columns = plan
         .advice_packing
         .pack_columns(&w.advice, plan.column_vars);
+    // The columns past the segments' last are zero and not committed.
+    advice_columns.truncate(plan.advice_columns().committed());
     let (advice_commitment, advice_data) =
         MultilinearPcs::<F, E>::commit(&pcs, advice_columns).map_err(NetworkError::Pcs)?;
     t.append_message(b"advice-commitment", &advice_commitment.root);

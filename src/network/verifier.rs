@@ -280,6 +280,10 @@ impl<'a, F: BaseField, E: ExtField<F>> Ctx<'a, F, E> {
             }
             let packed = packing.point(s, &p);
             let (live, lo) = layout.split_point(&packed);
+            // A segment lies in the committed columns; an uncommitted one is no claim's.
+            if live.iter().any(|&(c, _)| c >= layout.committed()) {
+                return Err(VerifyError::AdviceShape);
+            }
             if let [(c, e)] = live.as_slice() {
                 if *e != E::ONE {
                     return Err(VerifyError::ColumnValues { table, claim });

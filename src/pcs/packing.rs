@@ -116,10 +116,16 @@ impl Packing {
         self.selector(j, z) * pad
     }
 
+    /// The entries the segments' blocks take: they are placed from offset 0 without gaps, so
+    /// every entry from here on is zero.
+    pub fn used_entries(&self) -> usize {
+        self.blocks.iter().map(|&v| 1usize << v).sum()
+    }
+
     /// The entries no segment uses, as aligned blocks `(offset, vars)` of `2^vars` entries
     /// (largest first, at most `num_vars` of them).
     pub fn free_blocks(&self) -> Vec<(usize, usize)> {
-        let used: usize = self.blocks.iter().map(|&v| 1usize << v).sum();
+        let used = self.used_entries();
         let end = 1usize << self.num_vars;
         let mut blocks = Vec::new();
         let mut at = used;

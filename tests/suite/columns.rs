@@ -76,9 +76,15 @@ fn both_tables_are_split_with_spanning_claims() {
         s.committed.commitment().num_polys as usize,
         plan.model_columns().count()
     );
+    // The advice commits the columns its segments reach, the zero ones after them left out.
+    let used = plan.advice_packing.used_entries();
     assert_eq!(
         s.proof.advice.num_polys as usize,
-        plan.advice_columns().count()
+        used.div_ceil(1 << COLUMNS)
+    );
+    assert_eq!(
+        plan.advice_columns().committed(),
+        used.div_ceil(1 << COLUMNS)
     );
     let claims = spanning_claims(&s);
     for table in ["model", "advice"] {
