@@ -941,6 +941,19 @@ impl ZkPlan {
         )
     }
 
+    /// The advice's columns a proof commits: those its segments reach (packed from entry 0
+    /// without gaps: the columns after the last used entry are zero, and no claim reads them).
+    /// MobileNetV2 at 224×224: 6 of 8 columns of `2^23`.
+    pub(crate) fn advice_columns(&self) -> usize {
+        let ta = self.table_vars().1;
+        let count = 1usize << self.plan.advice_packing.num_vars().saturating_sub(ta);
+        self.plan
+            .advice_packing
+            .used_entries()
+            .div_ceil(1 << ta)
+            .clamp(1, count)
+    }
+
     /// The opening's parts: `(model, advice)` indices in [`Layout::packings`] order (the
     /// commitment with more variables first, the model on a tie).
     pub(crate) fn parts(&self) -> (usize, usize) {
@@ -1737,7 +1750,7 @@ pub fn commit_model_zk_with_columns<
     let segments = super::commitment::model_tables::<F>(model, plan);
     let tv = zp.table_vars().0;
     let (commitment, mut data) =
-        commit_table::<F, E, R>(&zp, &plan.model_packing, &segments, tv, rng)?;
+        commit_table::<F, E, R>(&plan.model_packing, &segments, tv, usize::MAX, rng)?;
     data.limit_budget(model_budget_cap::<F, E>(tv)?);
     Ok(ZkCommittedModel {
         commitment,
@@ -1784,15 +1797,17 @@ pub(crate) fn commit_model_zk_edited<
 /// Commits to the segments `tables` packed by `packing` with a hiding commitment of tables of
 /// `table_vars` variables: one, or the packed table's columns (each with its own mask over all
 /// its variables).
+/// Only the first `keep` columns are committed (the advice's: [`ZkPlan::advice_columns`]).
 fn commit_table<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
-    _zp: &ZkPlan,
     packing: &Packing,
     tables: &[Vec<F>],
     table_vars: usize,
+    keep: usize,
     rng: &mut R,
 ) -> Result<(ZkCommitment, ZkProverData<F>), NetworkError> {
     let params = params_for::<F, E>(table_vars as u32 + 1)?;
-    let columns = packing.pack_columns(tables, table_vars);
+    let mut columns = packing.pack_columns(tables, table_vars);
+    columns.truncate(keep.max(1));
     pzk::commit_columns(&params, columns, table_vars, rng).map_err(NetworkError::ZkCommit)
 }
 
@@ -1922,8 +1937,13 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     );
     let (tm, ta) = zp.table_vars();
     let params = params_for::<F, E>((tm.max(ta) + 1) as u32)?;
-    let (advice, mut advice_data) =
-        commit_table::<F, E, R>(&zp, &plan.advice_packing, &w.advice, ta, rng)?;
+    let (advice, mut advice_data) = commit_table::<F, E, R>(
+        &plan.advice_packing,
+        &w.advice,
+        ta,
+        zp.advice_columns(),
+        rng,
+    )?;
     t.append_message(b"advice-commitment", &advice.inner.root);
     lap("advice commitment");
 
@@ -2410,15 +2430,16 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     };
     // The commitments' shapes: the model's from its architecture, the advice's from the plan.
     let (tm, ta) = zp.table_vars();
-    let shape = |c: &ZkCommitment, packed: usize, n: usize| {
+    let shape = |c: &ZkCommitment, polys: usize, n: usize| {
         c.inner.num_vars as usize == n + 1
             && c.mask_vars as usize == n
-            && c.inner.num_polys as usize == 1 << (packed - n)
+            && c.inner.num_polys as usize == polys
     };
-    if !shape(commitment, plan.model_packing.num_vars(), tm) {
+    if !shape(commitment, 1 << (plan.model_packing.num_vars() - tm), tm) {
         return Err(VerifyError::Architecture);
     }
-    if !shape(&proof.advice, plan.advice_packing.num_vars(), ta) {
+    // The advice's columns its segments reach, not the zero ones after them.
+    if !shape(&proof.advice, zp.advice_columns(), ta) {
         return Err(VerifyError::AdviceShape);
     }
     let params = params_for::<F, E>((tm.max(ta) + 1) as u32).map_err(VerifyError::Model)?;
@@ -2916,6 +2937,7 @@ mod tests {
         model: &Model,
         column_vars: usize,
         advice_split: bool,
+        trimmed: bool,
     ) {
         let mut rng = StdRng::seed_from_u64(11);
         let mut committed =
@@ -2932,6 +2954,16 @@ mod tests {
             advice_split,
             "the advice's split"
         );
+        // The advice commits the columns its segments reach.
+        let zp = ZkPlan::new::<F, E>(model, column_vars, false).unwrap();
+        assert_eq!(proof.advice.inner.num_polys as usize, zp.advice_columns());
+        let ta = zp.table_vars().1;
+        let count = 1usize << (zp.plan.advice_packing.num_vars() - ta);
+        assert_eq!(
+            zp.advice_columns() < count,
+            trimmed,
+            "empty columns left out"
+        );
         let x: Vec<i64> = input.iter().copied().collect();
         let mut y: Vec<i64> = output.iter().copied().collect();
         verify_zk(
@@ -2942,6 +2974,21 @@ mod tests {
             &proof,
         )
         .unwrap();
+        // An advice commitment with another column count is not this plan's.
+        let checked =
+            crate::network::CheckedZkCommitment::assume_checked(model, &committed.commitment);
+        for polys in [count, zp.advice_columns() + 1, zp.advice_columns() - 1] {
+            if polys == zp.advice_columns() {
+                continue;
+            }
+            let mut bad = proof.clone();
+            bad.advice.inner.num_polys = polys as u32;
+            assert_eq!(
+                verify_zk(model, &checked, &x, &y, &bad),
+                Err(VerifyError::AdviceShape),
+                "{polys} columns"
+            );
+        }
         y[1] += 1;
         assert!(matches!(
             verify_zk(
@@ -2957,8 +3004,11 @@ mod tests {
 
     #[test]
     fn split_tables_round_trip_on_both_fields() {
-        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, true);
-        split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 16, false);
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::small_vgg(2), 16, true, false);
+        split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(3), 16, false, false);
+        // The advice's last columns empty, not committed (3 of 4, 7 of 8).
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&zoo::resnet_small(2), 14, true, true);
+        split_round_trip::<Bn254Fr, Bn254Fr>(&zoo::lenet5(2), 13, true, true);
     }
 
     /// A model of `layers` on `shape`, random weights (`(in, out)` per dense layer, a ReLU
@@ -3062,8 +3112,8 @@ mod tests {
             17,
             "the segment spans two columns"
         );
-        split_round_trip::<Goldilocks, GoldilocksExt2>(&model, 16, false);
-        split_round_trip::<Bn254Fr, Bn254Fr>(&model, 16, false);
+        split_round_trip::<Goldilocks, GoldilocksExt2>(&model, 16, false, false);
+        split_round_trip::<Bn254Fr, Bn254Fr>(&model, 16, false, false);
         type F = Goldilocks;
         type E = GoldilocksExt2;
         let mut rng = StdRng::seed_from_u64(42);
