@@ -262,10 +262,121 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     crate::sumcheck::zk::MaskedProof<E>,
     Vec<crate::zk::Deferred<E>>,
 ) {
+    let outputs: Vec<(E, MatTable<'_, F, E>)> = outputs
+        .iter()
+        .map(|(a, t)| (*a, MatTable::Base(t)))
+        .collect();
+    prove_zk_batched(
+        w,
+        MatTable::Base(x),
+        input_public,
+        &outputs,
+        r_o,
+        &[],
+        lhs,
+        mask,
+        scalars,
+        transcript,
+    )
+}
+
+/// A table of a zero-knowledge matrix–vector step: as committed, or — a batch's table, the
+/// batch index over its top variables — folded at the batch's point `r_b`
+/// (`t'(x) = Σ_β eq(r_b, β)·t(x, β)`, [`fold_batch`]), whose claim is then on the committed
+/// table at `(ρ, r_b)`.
+pub(crate) enum MatTable<'a, F, E> {
+    /// The table itself.
+    Base(&'a [F]),
+    /// The table folded at the batch point.
+    Folded(Vec<E>),
+}
+
+impl<F: Clone, E: Clone> MatTable<'_, F, E> {
+    fn len(&self) -> usize {
+        match self {
+            MatTable::Base(t) => t.len(),
+            MatTable::Folded(t) => t.len(),
+        }
+    }
+
+    fn folded(&self) -> bool {
+        matches!(self, MatTable::Folded(_))
+    }
+
+    /// The table repeated to `2^n` entries ([`replicate`]), as the sum-check's table.
+    fn replicated(&self, n: usize) -> Mle<F, E> {
+        match self {
+            MatTable::Base(t) => Mle::Base(replicate(t, n)),
+            MatTable::Folded(t) => Mle::Ext(replicate(t, n)),
+        }
+    }
+}
+
+/// A batch's table (`2^{n + b}` entries, the batch index over the top `b` variables) folded at
+/// `r_b`: `t'(x) = Σ_β eq(r_b, β)·t(x, β)`, `2^n` entries.
+pub(crate) fn fold_batch<F: BaseField, E: ExtField<F>>(t: &[F], r_b: &[E]) -> Vec<E> {
+    let n = (t.len() >> r_b.len()).trailing_zeros() as usize;
+    fold_rows(t, n, &eq_table(r_b))
+}
+
+/// Which tables of a zero-knowledge matrix–vector step were folded at the batch point `r_b`
+/// (their claims are at `(ρ, r_b)`): the input, and each output-side table. Empty `r_b`: none.
+pub(crate) struct Folds<'a, E> {
+    /// The batch point.
+    pub(crate) r_b: &'a [E],
+    /// Whether the input was folded.
+    pub(crate) input: bool,
+    /// Whether each output-side table was folded.
+    pub(crate) outputs: Vec<bool>,
+}
+
+impl<E: Field> Folds<'_, E> {
+    /// No batch.
+    pub(crate) fn none() -> Self {
+        Folds {
+            r_b: &[],
+            input: false,
+            outputs: Vec::new(),
+        }
+    }
+
+    /// `point`, with `r_b` after it when `folded`.
+    fn at(&self, point: &[E], folded: bool) -> Vec<E> {
+        if folded {
+            [point, self.r_b].concat()
+        } else {
+            point.to_vec()
+        }
+    }
+}
+
+/// [`prove_zk`] for a batch ([`spec/batch.md`](../../spec/batch.md), "Zero knowledge"): the
+/// claim at `(r_o, r_b)`, the input and the batch's output-side tables folded at `r_b`
+/// ([`MatTable::Folded`]), the relation then one input's over the folded tables; with an empty
+/// `r_b`, [`prove_zk`].
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prove_zk_batched<F: BaseField, E: ExtField<F>>(
+    w: &[F],
+    x: MatTable<'_, F, E>,
+    input_public: bool,
+    outputs: &[(E, MatTable<'_, F, E>)],
+    r_o: &[E],
+    r_b: &[E],
+    lhs: E,
+    mask: &crate::sumcheck::zk::Mask<E>,
+    scalars: &impl crate::zk::TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (
+    crate::sumcheck::zk::MaskedProof<E>,
+    Vec<crate::zk::Deferred<E>>,
+) {
     let in_vars = x.len().trailing_zeros() as usize;
     let wr = fold_rows(w, in_vars, &eq_table(r_o));
-    prove_matvec_zk(
-        MatVec {
+    prove_matvec_folded(
+        MatVecFolded {
             matrix: wr,
             matrix_public: false,
             x,
@@ -273,6 +384,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
         },
         outputs,
         r_o,
+        r_b,
         lhs,
         mask,
         scalars,
@@ -318,23 +430,87 @@ pub(crate) fn prove_matvec_zk<F: BaseField, E: ExtField<F>>(
         x,
         input_public,
     } = input;
+    let outputs: Vec<(E, MatTable<'_, F, E>)> = outputs
+        .iter()
+        .map(|(a, t)| (*a, MatTable::Base(t)))
+        .collect();
+    prove_matvec_folded(
+        MatVecFolded {
+            matrix,
+            matrix_public,
+            x: MatTable::Base(x),
+            input_public,
+        },
+        &outputs,
+        r_o,
+        &[],
+        lhs,
+        mask,
+        scalars,
+        transcript,
+    )
+}
+
+/// [`MatVec`] with the input as committed or folded at a batch point ([`MatTable`]).
+pub(crate) struct MatVecFolded<'a, F, E> {
+    /// `M̃(·, r_o)`, `2^{n_i}` entries.
+    pub(crate) matrix: Vec<E>,
+    /// Whether the matrix is public (an index map): then no claim is made on it.
+    pub(crate) matrix_public: bool,
+    /// The input, `2^{n_i}` entries (folded: at the batch point).
+    pub(crate) x: MatTable<'a, F, E>,
+    /// Whether the input is public.
+    pub(crate) input_public: bool,
+}
+
+/// [`prove_matvec_zk`] with tables folded at a batch point `r_b` ([`MatTable::Folded`]): their
+/// claims and their masks are read at `(ρ, r_b)`.
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prove_matvec_folded<F: BaseField, E: ExtField<F>>(
+    input: MatVecFolded<'_, F, E>,
+    outputs: &[(E, MatTable<'_, F, E>)],
+    r_o: &[E],
+    r_b: &[E],
+    lhs: E,
+    mask: &crate::sumcheck::zk::Mask<E>,
+    scalars: &impl crate::zk::TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (
+    crate::sumcheck::zk::MaskedProof<E>,
+    Vec<crate::zk::Deferred<E>>,
+) {
+    let MatVecFolded {
+        matrix,
+        matrix_public,
+        x,
+        input_public,
+    } = input;
     let (in_vars, out_vars) = (x.len().trailing_zeros() as usize, r_o.len());
     let n = zk_vars(in_vars, out_vars);
     let eq = eq_table(r_o);
+    let folds = Folds {
+        r_b,
+        input: x.folded(),
+        outputs: outputs.iter().map(|(_, t)| t.folded()).collect(),
+    };
     let mut tables = vec![
         Mle::Ext(replicate(&matrix, n)),
-        Mle::Base(replicate(x, n)),
+        x.replicated(n),
         Mle::Ext(replicate(&eq, n)),
     ];
-    tables.extend(outputs.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
+    tables.extend(outputs.iter().map(|(_, t)| t.replicated(n)));
     let terms = zk_terms(in_vars, out_vars, outputs.iter().map(|(a, _)| *a));
     let private = zk_private(matrix_public, input_public, outputs.len());
     let instance = crate::sumcheck::Instance::new(tables, terms).expect("tables of 2^n entries");
     let point_of = |i: usize, rho: &[E]| -> Vec<E> {
         match i {
             0 => [&rho[..in_vars], r_o].concat(),
-            1 => rho[..in_vars].to_vec(),
-            _ => rho[..out_vars].to_vec(),
+            1 => folds.at(&rho[..in_vars], folds.input),
+            2 => rho[..out_vars].to_vec(),
+            k => folds.at(&rho[..out_vars], folds.outputs[k - 3]),
         }
     };
     // Instance tables `[M, x, eq, t_0, …]`; the claims' numbering `[M, x, t_0, …]`.
@@ -347,6 +523,7 @@ pub(crate) fn prove_matvec_zk<F: BaseField, E: ExtField<F>>(
         out_vars,
         [matrix_public, input_public],
         r_o,
+        &folds,
         &out.point,
         out.beta,
         &out.proof.values,
@@ -360,11 +537,13 @@ pub(crate) fn prove_matvec_zk<F: BaseField, E: ExtField<F>>(
 }
 
 /// The masked values' claims of a zero-knowledge matrix–vector step at `(ρ, β)`.
+#[allow(clippy::too_many_arguments)]
 fn zk_deferred<E: Field>(
     in_vars: usize,
     out_vars: usize,
     [matrix_public, input_public]: [bool; 2],
     r_o: &[E],
+    folds: &Folds<'_, E>,
     rho: &[E],
     beta: E,
     values: &[E],
@@ -374,10 +553,11 @@ fn zk_deferred<E: Field>(
         tables.push((0, [&rho[..in_vars], r_o].concat()));
     }
     if !input_public {
-        tables.push((1, rho[..in_vars].to_vec()));
+        tables.push((1, folds.at(&rho[..in_vars], folds.input)));
     }
     for k in 0..values.len().saturating_sub(tables.len()) {
-        tables.push((2 + k, rho[..out_vars].to_vec()));
+        let folded = folds.outputs.get(k).copied().unwrap_or(false);
+        tables.push((2 + k, folds.at(&rho[..out_vars], folded)));
     }
     tables
         .into_iter()
@@ -466,6 +646,44 @@ pub(crate) fn verify_matvec_zk<F: BaseField, E: ExtField<F>>(
     proof: &crate::sumcheck::zk::MaskedProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
+    verify_matvec_folded(
+        names,
+        in_vars,
+        weights,
+        matrix,
+        input,
+        r_o,
+        &Folds::none(),
+        lhs,
+        mask_degree,
+        proof,
+        transcript,
+    )
+}
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+/// Verifies [`prove_matvec_folded`]: as [`verify_matvec_zk`], the tables `folds` names folded
+/// at its batch point (their claims at `(ρ, r_b)`; a public input, `2^{in_vars + b}` entries,
+/// evaluated there).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn verify_matvec_folded<F: BaseField, E: ExtField<F>>(
+    names: MatVecNames,
+    in_vars: usize,
+    weights: &[E],
+    matrix: Option<PublicMatrix<'_, E>>,
+    input: Option<&[F]>,
+    r_o: &[E],
+    folds: &Folds<'_, E>,
+    lhs: E,
+    mask_degree: usize,
+    proof: &crate::sumcheck::zk::MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
     let step = names.step;
     let out_vars = r_o.len();
     let n = zk_vars(in_vars, out_vars);
@@ -486,14 +704,18 @@ pub(crate) fn verify_matvec_zk<F: BaseField, E: ExtField<F>>(
         public.push(m(rho_in));
     }
     if let Some(x) = input {
-        if x.len() != 1 << in_vars {
+        let vars = in_vars + if folds.input { folds.r_b.len() } else { 0 };
+        if vars >= usize::BITS as usize || x.len() != 1 << vars {
             return Err(LayerError::Count {
                 what: names.input,
-                expected: 1 << in_vars,
+                expected: 1usize.checked_shl(vars as u32).unwrap_or(0),
                 got: x.len(),
             });
         }
-        public.push(crate::poly::evaluate_base(x, rho_in));
+        public.push(crate::poly::evaluate_base(
+            x,
+            &folds.at(rho_in, folds.input),
+        ));
     }
     public.push(crate::poly::eq_eval(r_o, rho_out));
     let terms = zk_terms(in_vars, out_vars, weights.iter().copied());
@@ -509,6 +731,7 @@ pub(crate) fn verify_matvec_zk<F: BaseField, E: ExtField<F>>(
         out_vars,
         [matrix.is_some(), input.is_some()],
         r_o,
+        folds,
         rho,
         claim.beta,
         &claim.values,
@@ -1020,11 +1243,13 @@ impl NetworkOp for Dense {
     }
 
     fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
-        let in_vars = m.plan.dims[m.tin()].num_vars();
+        // A batch's tables are folded at the batch point: one input's sum-check.
+        let b = m.plan.batch_vars;
+        let in_vars = m.plan.dims[m.tin()].num_vars() - b;
         let outputs = self.bias.limbs.len() + requant::table_count(&self.requant);
         let degree = zk_mask_degree(m.public(m.tin()), outputs);
         Ok(vec![crate::network::zk::libra_len(
-            in_vars.max(m.out_vars()),
+            in_vars.max(m.out_vars() - b),
             degree,
         )])
     }
@@ -1086,23 +1311,45 @@ impl NetworkOp for Dense {
         &self,
         cx: &mut ZkStepProver<'_, '_, F, E>,
     ) -> Result<(), NetworkError> {
-        let (outs, lhs) = dense_outputs::<F, E>(&self.bias, &self.requant, cx.r);
+        // `r = (r_o, r_b)`: a batch's tables are folded at `r_b` (the model's are one input's).
+        let b = cx.zp.plan.batch_vars;
+        let (r_o, r_b) = cx.r.split_at(cx.r.len() - b);
+        let (outs, lhs) = dense_outputs::<F, E>(&self.bias, &self.requant, r_o);
         let mut tables = vec![
             cx.zp.table::<E>(Table::Model(self.weights)),
             cx.x_table.clone(),
         ];
         tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
-        let outputs: Vec<(E, &[F])> = outs.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
+        fn table<'t, F: BaseField, E: ExtField<F>>(
+            t: &'t [F],
+            batched: bool,
+            r_b: &[E],
+        ) -> MatTable<'t, F, E> {
+            if batched && !r_b.is_empty() {
+                MatTable::Folded(fold_batch(t, r_b))
+            } else {
+                MatTable::Base(t)
+            }
+        }
+        let outputs: Vec<(E, MatTable<'_, F, E>)> = outs
+            .iter()
+            .map(|(k, t)| {
+                let batched = matches!(t, Table::Advice(_));
+                (*k, table(cx.segment(t), batched, r_b))
+            })
+            .collect();
+        let x = table(&cx.tensors[cx.tin], true, r_b);
         let (fresh, off) = cx.fresh(0);
-        let vars = cx.zp.plan.dims[cx.tin].num_vars().max(cx.out_vars);
+        let vars = (cx.zp.plan.dims[cx.tin].num_vars() - b).max(cx.out_vars - b);
         let mask = Mask::from_entries(vars + 1, fresh)
             .unwrap_or_else(|| unreachable!("the slot holds the step's mask"));
-        let (proof, deferred) = prove_zk(
+        let (proof, deferred) = prove_zk_batched(
             &cx.model[self.weights],
-            &cx.tensors[cx.tin],
+            x,
             cx.x_public,
             &outputs,
-            cx.r,
+            r_o,
+            r_b,
             lhs,
             &mask,
             &cx.masks(&tables),
@@ -1115,7 +1362,12 @@ impl NetworkOp for Dense {
         &self,
         cx: &mut ZkStepVerifier<'_, '_, F, E>,
     ) -> Result<(), VerifyError> {
-        let (outs, lhs) = dense_outputs::<F, E>(&self.bias, &self.requant, cx.r);
+        // `r = (r_o, r_b)`: a batch's tables were folded at `r_b`.
+        let b = cx.zp.plan.batch_vars;
+        let (r_o, r_b) =
+            cx.r.split_at_checked(cx.r.len().wrapping_sub(b))
+                .ok_or(VerifyError::AdviceShape)?;
+        let (outs, lhs) = dense_outputs::<F, E>(&self.bias, &self.requant, r_o);
         let mut tables = vec![
             cx.zp.table::<E>(Table::Model(self.weights)),
             cx.x_table.clone(),
@@ -1129,13 +1381,30 @@ impl NetworkOp for Dense {
             .dims
             .get(cx.tin)
             .ok_or(VerifyError::AdviceShape)?
-            .num_vars();
+            .num_vars()
+            .checked_sub(b)
+            .ok_or(VerifyError::AdviceShape)?;
+        let folds = Folds {
+            r_b,
+            input: b > 0,
+            outputs: outs
+                .iter()
+                .map(|(_, t)| b > 0 && matches!(t, Table::Advice(_)))
+                .collect(),
+        };
         let proof = cx.next()?;
-        let claims = verify_zk::<F, E>(
+        let claims = verify_matvec_folded::<F, E>(
+            MatVecNames {
+                step: "dense (zero knowledge)",
+                point: "dense (zero knowledge) point",
+                input: "dense (zero knowledge) public input",
+            },
             in_vars,
             &weights,
+            None,
             cx.input_table,
-            cx.r,
+            r_o,
+            &folds,
             lhs,
             degree,
             proof,

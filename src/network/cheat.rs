@@ -130,6 +130,33 @@ pub fn prove_batch_edited<F: BaseField + FftField, E: ExtField<F>>(
     )
 }
 
+/// The zero-knowledge batch prover's [`prove_batch_edited`]: proves `model` on the batch
+/// `inputs` against the hiding commitment with `after_layer(l, witness)` called on slot
+/// `edited`'s witness (input `edited`'s; for `edited ≥ inputs.len()`, only padded slot
+/// `edited`'s copy of input 0; the witness's indices are the single zero-knowledge plan's,
+/// [`zk_plan`]) and `multiplicities` on the batch's range multiplicities; everything else
+/// honest. Returns the outputs the edited witness leads to, and the proof.
+pub fn prove_batch_zk_edited<F, E, R>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    inputs: &[ArrayD<i64>],
+    edited: usize,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+    rng: &mut R,
+) -> Result<super::zk_batch::ZkProven<F, E>, NetworkError>
+where
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+{
+    let mut edits = Edits {
+        after_layer,
+        multiplicities,
+    };
+    super::zk_batch::prove_batch_zk_inner(model, committed, inputs, rng, Some((edited, &mut edits)))
+}
+
 /// [`prove_edited`] with `lookup` called on the activations' lookup multiplicities (computed
 /// from the edited witness, counting only the entries in the table) before they are committed.
 pub fn prove_edited_lookup<F: BaseField + FftField, E: ExtField<F>>(

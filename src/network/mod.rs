@@ -35,6 +35,7 @@ pub(crate) mod prover;
 pub mod shards;
 pub(crate) mod verifier;
 pub mod zk;
+pub mod zk_batch;
 pub mod zk_check;
 
 pub use accuracy::{prove_accuracy, verify_accuracy, AccuracyProof};
@@ -58,6 +59,7 @@ pub use zk::{
     revealed_values_zk, verify_zk, verify_zk_committed_input, zk_advice_known, zk_entries_in_use,
     HiddenTable, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
+pub use zk_batch::{prove_batch_zk, verify_batch_zk, ZkBatchProof};
 pub use zk_check::{
     prove_model_check_zk, verify_model_check_zk, CheckedZkCommitment, ZkModelCheck,
 };

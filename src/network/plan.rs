@@ -561,6 +561,17 @@ impl Plan {
         Self::build(model, policy, column_vars, zk, 0)
     }
 
+    /// The zero-knowledge plan ([`Plan::with_options`] with `zk`) of a batch of
+    /// `2^batch_vars` inputs, every convolution on the direct path.
+    pub(crate) fn zk_batched(
+        model: &Model,
+        column_vars: usize,
+        batch_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        let policy = ConvPolicy::Always(ConvPath::Direct);
+        Self::build(model, policy, column_vars, true, batch_vars)
+    }
+
     /// The plan of a batch proof of `2^batch_vars` inputs ([`Plan::batch_vars`]), committed
     /// tables in columns of `2^column_vars` entries. Every convolution takes the direct path;
     /// every layer kind is taken (`spec/batch.md`, "Steps").

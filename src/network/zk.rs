@@ -30,12 +30,11 @@
 //! window protocol here (its views are committed copies tied to the input).
 
 use super::op::{dispatch, kind_of, MaskStep, NetworkOp};
-use super::plan::{Column, ConvPolicy, Operand, Plan, Requant, Source, Step, View};
+use super::plan::{Column, Operand, Plan, Requant, Source, Step, View};
 use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::conv::ZkConvProof;
-use crate::layers::fft_conv::ConvPath;
 use crate::layers::{requant, zero_check, LayerError};
 use crate::model::Model;
 use crate::pcs::basefold::Params;
@@ -79,7 +78,7 @@ pub struct ZkCommittedModel<F: Field> {
     pub commitment: ZkCommitment,
     data: ZkProverData<F>,
     segments: Vec<Vec<F>>,
-    architecture: String,
+    pub(super) architecture: String,
 }
 
 impl<F: Field> ZkCommittedModel<F> {
@@ -610,6 +609,27 @@ fn fresh_masks(
 ) -> Result<FreshMasks, NetworkError> {
     let mut slots = Vec::with_capacity(plan.steps.len());
     for (l, step) in plan.steps.iter().enumerate() {
+        // A batch takes the operators whose zero-knowledge step folds or ignores the batch's
+        // variables (`spec/batch.md`, "Zero knowledge"): dense layers (their tables folded at
+        // the batch point), the element-wise add and ReLUs, a flatten of the input (the input
+        // itself). The others are refused by name.
+        if plan.batch_vars > 0 {
+            let taken = match step {
+                Step::Dense(_) | Step::Add(_) | Step::Relu(_) | Step::FusedRelu(_) => true,
+                Step::Flatten(_) => flattened_input(plan) == Some(l),
+                _ => false,
+            };
+            if !taken {
+                return Err(NetworkError::Unsupported {
+                    layer: l,
+                    what: format!(
+                        "{} in a zero-knowledge batch proof (not yet: spec/batch.md, \
+                         \"Zero knowledge\")",
+                        dispatch!(step, op => kind_of(op)).trim_start_matches("layers: ")
+                    ),
+                });
+            }
+        }
         let m = MaskStep {
             plan,
             l,
@@ -680,14 +700,37 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
     ) -> Result<Self, NetworkError> {
+        Self::with_batch::<F, E>(model, column_vars, hidden_input, 0)
+    }
+
+    /// The zero-knowledge plan of a batch of `2^batch_vars` public inputs (`spec/batch.md`,
+    /// "Zero knowledge"): every tensor, advice segment and range column `2^b` times larger, the
+    /// model's table the single plan's (the commitment is made once, for single proofs): when
+    /// the batch's advice is too large for that table to join its opening, the advice is split
+    /// into columns small enough.
+    pub(crate) fn batched<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+        batch_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        Self::with_batch::<F, E>(model, column_vars, false, batch_vars)
+    }
+
+    fn with_batch<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+        hidden_input: bool,
+        batch_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        // The single plan's model table, which a batch's must equal.
+        let single = if batch_vars > 0 {
+            Some(Self::for_commitment::<F, E>(model, column_vars)?)
+        } else {
+            None
+        };
         // A max-pool of the input takes the window protocol: its views are committed copies
         // tied to the input (public or committed) by a sum-check, not sub-grids placed on it.
-        let mut plan = Plan::with_options(
-            model,
-            ConvPolicy::Always(ConvPath::Direct),
-            super::COLUMN_VARS,
-            true,
-        )?;
+        let mut plan = Plan::zk_batched(model, super::COLUMN_VARS, batch_vars)?;
         // A flatten of the input that no other step reads is the input itself, laid out flat
         // (the same values in the same order): a public input's table the verifier builds on
         // that layout, a committed input is committed on it, and the step proves nothing.
@@ -752,7 +795,15 @@ impl ZkPlan {
         let mut with_inputs = plan.columns.clone();
         with_inputs.extend(input_columns.iter().cloned());
         let public = fresh_masks(&plan, &plan.columns, false);
-        let hidden = fresh_masks(&plan, &with_inputs, true);
+        // A batch's inputs are public.
+        let hidden = if batch_vars > 0 {
+            Err(NetworkError::Unsupported {
+                layer: 0,
+                what: "a committed input in a batch proof".into(),
+            })
+        } else {
+            fresh_masks(&plan, &with_inputs, true)
+        };
         // Room for the larger mode's masks (either mode's proofs against one commitment).
         let room = [&public, &hidden]
             .iter()
@@ -797,6 +848,64 @@ impl ZkPlan {
             .max(min_table_vars::<F, E>(1, ADVICE_CLAIMS)?);
         // A table beyond `2^column_vars` entries is committed as columns of that size (each
         // column with its own mask); the joint opening sees the columns' variables.
+        // A batch: the single plan's model table, and the advice in columns that let it join.
+        if let Some(single) = &single {
+            let nm = single.plan.model_packing.num_vars();
+            let tm = nm.min(column_vars);
+            plan.model_packing = single.plan.model_packing.clone();
+            if na <= tm {
+                // The advice joins the model's opening, padded as far as joining needs.
+                let first = tm + 1;
+                let params = params_for::<F, E>(first as u32)?;
+                let small = pzk::later_part_vars(&params, first, na + 1)
+                    .unwrap_or(first)
+                    .saturating_sub(1)
+                    .max(na);
+                plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, small);
+                return Ok(Self {
+                    plan,
+                    slots,
+                    range,
+                    lookup,
+                    masks_seg,
+                    total,
+                    column_vars,
+                    advice_column_vars: column_vars,
+                    input_vars: None,
+                    views,
+                });
+            }
+            let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
+            let joins = |v: usize| {
+                let first = tm.max(v) + 1;
+                params_for::<F, E>(first as u32).ok().is_some_and(|params| {
+                    pzk::later_part_vars(&params, first, tm.min(v) + 1) == Some(tm.min(v) + 1)
+                })
+            };
+            let advice_column_vars = (widest.max(1)..=na.min(column_vars))
+                .rev()
+                .find(|&v| joins(v) && na.saturating_sub(v) <= MAX_COLUMN_BITS)
+                .ok_or(NetworkError::TooLarge {
+                    layer: None,
+                    what: "the zero-knowledge advice table of the batch (in columns the \
+                           model's table can join)",
+                    size: 1u128 << na.min(127),
+                    limit: 1u128 << (tm + MAX_COLUMN_BITS),
+                })?;
+            plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
+            return Ok(Self {
+                plan,
+                slots,
+                range,
+                lookup,
+                masks_seg,
+                total,
+                column_vars,
+                advice_column_vars,
+                input_vars: None,
+                views,
+            });
+        }
         let (tm, ta) = (nm.min(column_vars), na.min(column_vars));
         let first = tm.max(ta) + 1;
         let params = params_for::<F, E>(first as u32)?;
@@ -1521,7 +1630,29 @@ fn absorb_statement<F: PrimeField>(
         ZkInput::Public(x) => (1, x.len() as u64),
         ZkInput::Committed(_) => (2, 0),
     };
-    t.domain_separator(b"zkcnn-network-zk", &[kind, len, output.len() as u64]);
+    absorb_statement_as::<F>(
+        t,
+        b"zkcnn-network-zk",
+        &[kind, len, output.len() as u64],
+        model,
+        commitment,
+        input,
+        output,
+    );
+}
+
+/// [`absorb_statement`] under the domain separator `label` with `params` (a batch's:
+/// [`super::zk_batch`]).
+pub(super) fn absorb_statement_as<F: PrimeField>(
+    t: &mut Transcript,
+    label: &'static [u8],
+    params: &[u64],
+    model: &Model,
+    commitment: &ZkCommitment,
+    input: ZkInput<'_>,
+    output: &[i64],
+) {
+    t.domain_separator(label, params);
     let arch = blake3::hash(model.architecture_json().as_bytes());
     t.append_message(b"model-architecture", arch.as_bytes());
     t.append_message(b"model-commitment", &commitment.inner.root);
@@ -1865,7 +1996,7 @@ pub fn prove_zk_timed<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cryp
 pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     model: &Model,
     committed: &mut ZkCommittedModel<F>,
-    mut input: ZkProverInput<'_, F>,
+    input: ZkProverInput<'_, F>,
     rng: &mut R,
     mut cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
     phases: &mut super::Phases,
@@ -1882,7 +2013,6 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     };
     let hidden = matches!(input, ZkProverInput::Committed(_));
     let zp = ZkPlan::new::<F, E>(model, column_vars_of(&committed.commitment), hidden)?;
-    let cheating = cheat.is_some();
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
@@ -1900,10 +2030,51 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         ZkProverInput::Public(x) => (*x).clone(),
         ZkProverInput::Committed(c) => c.input.clone(),
     };
-    let plan = &zp.plan;
-    let (mut w, output) =
-        super::prover::witness::<F, E>(model, plan, &input_array, cheat.as_deref_mut())?;
+    let (w, output) =
+        super::prover::witness::<F, E>(model, &zp.plan, &input_array, cheat.as_deref_mut())?;
     lap("inference and witness");
+    let output_flat: Vec<i64> = output.iter().copied().collect();
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(
+        &mut t,
+        model,
+        &committed.commitment,
+        statement_input.as_ref(),
+        &output_flat,
+    );
+    let committed_input = match input {
+        ZkProverInput::Committed(c) => Some(c),
+        ZkProverInput::Public(_) => None,
+    };
+    let proof = prove_zk_core(
+        &zp,
+        committed,
+        w,
+        committed_input,
+        &mut t,
+        rng,
+        cheat,
+        &mut lap,
+    )?;
+    Ok((output, proof))
+}
+
+/// The zero-knowledge prover from the witness on: the views, the fresh masks, the advice
+/// commitment, the backward pass, the range check, the lookup and the one opening, on a
+/// transcript that has absorbed the statement (one input's, or a batch's).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    zp: &ZkPlan,
+    committed: &mut ZkCommittedModel<F>,
+    mut w: super::prover::Witness<F>,
+    mut committed_input: Option<&mut ZkCommittedInput<F>>,
+    t: &mut Transcript,
+    rng: &mut R,
+    mut cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
+    lap: &mut dyn FnMut(&'static str),
+) -> Result<ZkNetworkProof<F, E>, NetworkError> {
+    let cheating = cheat.is_some();
+    let plan = &zp.plan;
     // A window max-pool's extended views, committed.
     for (l, segs) in zp.views.iter().enumerate() {
         if let Step::MaxPoolWindow(op) = &plan.steps[l] {
@@ -1926,15 +2097,6 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
     entries.resize(1 << plan.advice_vars[zp.masks_seg], F::ZERO);
     w.advice[zp.masks_seg] = entries;
 
-    let output_flat: Vec<i64> = output.iter().copied().collect();
-    let mut t = Transcript::new(b"zkcnn");
-    absorb_statement::<F>(
-        &mut t,
-        model,
-        &committed.commitment,
-        statement_input.as_ref(),
-        &output_flat,
-    );
     let (tm, ta) = zp.table_vars();
     let params = params_for::<F, E>((tm.max(ta) + 1) as u32)?;
     let (advice, mut advice_data) = commit_table::<F, E, R>(
@@ -1959,7 +2121,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
             data.swap(0, 1);
             table_vars.swap(0, 1);
         }
-        if let ZkProverInput::Committed(c) = &input {
+        if let Some(c) = &committed_input {
             data.push(&c.data);
             table_vars.push(c.commitment.table_vars());
         }
@@ -1996,7 +2158,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 // A public input is not a private table and makes no claim: its place is only
                 // held.
                 x_table: x_placed.unwrap_or_else(|| zp.table(Table::Advice(0))),
-                zp: &zp,
+                zp,
                 tensors: &tensors,
                 advice: &w.advice,
                 model: &committed.segments,
@@ -2006,7 +2168,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 ledger: &mut ledger,
                 sumchecks: &mut sumchecks,
                 convs: &mut convs,
-                t: &mut t,
+                t,
             };
             lap("layers: tables");
             let kind = dispatch!(&plan.steps[l], op => kind_of(op));
@@ -2051,7 +2213,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                 masks: &masks,
                 tables: &tables,
             },
-            &mut t,
+            t,
         )
         .map_err(NetworkError::Range)?;
         ledger
@@ -2073,7 +2235,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
                         masks: &masks,
                         tables: &tables,
                     },
-                    &mut t,
+                    t,
                 )
                 .map_err(NetworkError::Range)?;
                 let input = (zp.input_vars.is_none()).then_some(&tensors[0][..]);
@@ -2097,7 +2259,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         // The advice has a fresh mask per proof, as large as its table: each segment's `2^v`
         // mask entries must cover `[E : F]` functionals per (weighted) read in this proof. The
         // output's segments are public (an output of another form exempts none: stricter).
-        let public: Vec<usize> = output_segments(&zp)
+        let public: Vec<usize> = output_segments(zp)
             .map(|o| o.iter().map(|o| o.0).collect())
             .unwrap_or_default();
         if let Some(u) =
@@ -2113,7 +2275,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         // A committed input is one segment, not padded into a block: its `2^v` mask entries
         // must cover `[E : F]` functionals per read over every proof made with it (at most
         // `revealed / least` so far, `least` the fewest functionals an opening reveals).
-        if let ZkProverInput::Committed(c) = &input {
+        if let Some(c) = &committed_input {
             let reads = ledger
                 .segment_reads(ZkPlan::INPUT_PART)
                 .into_values()
@@ -2138,24 +2300,21 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         if mp == 1 {
             parts.swap(0, 1);
         }
-        if let ZkProverInput::Committed(c) = &mut input {
+        if let Some(c) = &mut committed_input {
             parts.push((&c.commitment, &mut c.data));
         }
         let opening = ledger
-            .open_checked(&params, &layout, &mut parts, rng, &mut t, !cheating)
+            .open_checked(&params, &layout, &mut parts, rng, t, !cheating)
             .map_err(NetworkError::Deferred)?;
         lap("opening");
-        Ok((
-            output,
-            ZkNetworkProof {
-                advice,
-                sumchecks,
-                convs,
-                range,
-                opening,
-                lookup: crate::codec::Trailing(lookup),
-            },
-        ))
+        Ok(ZkNetworkProof {
+            advice,
+            sumchecks,
+            convs,
+            range,
+            opening,
+            lookup: crate::codec::Trailing(lookup),
+        })
     }
 }
 
@@ -2189,7 +2348,7 @@ pub fn verify_zk_committed_input<F: BaseField + FftField, E: ExtField<F>>(
 
 /// The checked commitment's, when it was checked against `model`'s architecture
 /// (`VerifyError::Architecture` otherwise).
-fn checked_for<'a>(
+pub(super) fn checked_for<'a>(
     model: &Model,
     checked: &'a CheckedZkCommitment,
 ) -> Result<&'a ZkCommitment, VerifyError> {
@@ -2215,7 +2374,7 @@ pub fn revealed_input_leaves_zk<F: BaseField + FftField, E: ExtField<F>>(
 
 /// The leaves and values the opening revealed of part `part` (the opening's parts are the
 /// commitments with claims, in the layout's order).
-fn revealed_part<F: Field, E: Field>(
+pub(super) fn revealed_part<F: Field, E: Field>(
     opened: &[Vec<usize>],
     part: usize,
     proof: &ZkNetworkProof<F, E>,
@@ -2394,9 +2553,9 @@ pub fn revealed_values_zk<F: BaseField + FftField, E: ExtField<F>>(
 
 /// What a verification saw: the leaves the opening revealed per commitment, the model's index
 /// among the commitments, and the deferred claims with their layout.
-struct Opened<E> {
-    leaves: Vec<Vec<usize>>,
-    model_part: usize,
+pub(super) struct Opened<E> {
+    pub(super) leaves: Vec<Vec<usize>>,
+    pub(super) model_part: usize,
     ledger: Ledger<E>,
     layout: Layout,
 }
@@ -2425,6 +2584,37 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         }
     };
     let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, public_input, output)?;
+    let mut t = Transcript::new(b"zkcnn");
+    absorb_statement::<F>(&mut t, model, commitment, input, output);
+    let committed_input = match input {
+        ZkInput::Committed(c) => Some(c),
+        ZkInput::Public(_) => None,
+    };
+    verify_zk_core(
+        &zp,
+        commitment,
+        committed_input,
+        &input_f,
+        &output_f,
+        proof,
+        &mut t,
+    )
+}
+
+/// The zero-knowledge verifier from the statement on (absorbed in `t`: one input's, or a
+/// batch's): the commitments' shapes, the backward pass, the range check, the lookup and the
+/// one opening. `input_f` is the public input's table (empty for a committed input).
+pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
+    zp: &ZkPlan,
+    commitment: &ZkCommitment,
+    committed_input: Option<&ZkCommitment>,
+    input_f: &[F],
+    output_f: &[F],
+    proof: &ZkNetworkProof<F, E>,
+    t: &mut Transcript,
+) -> Result<Opened<E>, VerifyError> {
+    let plan = &zp.plan;
+    let public_input = committed_input.is_none().then_some(());
     let Some(d_out) = plan.dims.last() else {
         return Err(VerifyError::AdviceShape);
     };
@@ -2444,8 +2634,6 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     }
     let params = params_for::<F, E>((tm.max(ta) + 1) as u32).map_err(VerifyError::Model)?;
 
-    let mut t = Transcript::new(b"zkcnn");
-    absorb_statement::<F>(&mut t, model, commitment, input, output);
     t.append_message(b"advice-commitment", &proof.advice.inner.root);
     let layout = zp.layout();
     let (_, ap) = zp.parts();
@@ -2459,7 +2647,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         .ok()
         .flatten()
         .ok_or(VerifyError::AdviceShape)?;
-    ledger.defer_public(out_placed, r.clone(), evaluate_base(&output_f, &r));
+    ledger.defer_public(out_placed, r.clone(), evaluate_base(output_f, &r));
     let mut convs = proof.convs.iter();
     for l in (0..plan.steps.len()).rev() {
         let tin = plan.input(l);
@@ -2478,13 +2666,13 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
             r: &r,
             x_table: x_placed.unwrap_or_else(|| zp.table(Table::Advice(0))),
             x_public,
-            input_table: x_public.then_some(&input_f[..]),
-            zp: &zp,
+            input_table: x_public.then_some(input_f),
+            zp,
             slots,
             ledger: &mut ledger,
             sumchecks: &mut sumchecks,
             convs: &mut convs,
-            t: &mut t,
+            t,
         };
         dispatch!(&plan.steps[l], op => op.verify_zk(&mut cx))?;
         if let Some(requant) = plan.requant_of(l) {
@@ -2507,13 +2695,9 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         return Err(VerifyError::Leftover { what: "sum-checks" });
     }
     let column_vars: Vec<usize> = plan.columns.iter().map(|c| c.vars).collect();
-    let claims = crate::range::zk::verify::<F, E>(
-        &column_vars,
-        plan.table_bits as usize,
-        &proof.range,
-        &mut t,
-    )
-    .map_err(VerifyError::Range)?;
+    let claims =
+        crate::range::zk::verify::<F, E>(&column_vars, plan.table_bits as usize, &proof.range, t)
+            .map_err(VerifyError::Range)?;
     let mut tables: Vec<Placed<E>> = (0..plan.columns.len())
         .map(|c| zp.column::<E>(c))
         .collect::<Result<_, _>>()
@@ -2528,10 +2712,10 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         (Some(lk), Some((off, _)), Some(lookup)) => {
             let vars: Vec<usize> = lk.columns.iter().map(|c| c.vars).collect();
             let table: Vec<F> = lk.table(plan.range_bits);
-            let claims = crate::range::lookup::verify_zk::<F, E>(&vars, &table, lookup, &mut t)
+            let claims = crate::range::lookup::verify_zk::<F, E>(&vars, &table, lookup, t)
                 .map_err(VerifyError::Lookup)?;
             let tables = zp.lookup_tables::<E>().map_err(VerifyError::Model)?;
-            let input = public_input.map(|_| &input_f[..]);
+            let input = public_input.map(|_| input_f);
             ledger
                 .defer(
                     zp.unshift_lookup_claims::<F, E>(claims, input),
@@ -2551,11 +2735,11 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
     if mp == 1 {
         commitments.swap(0, 1);
     }
-    if let ZkInput::Committed(c) = input {
+    if let Some(c) = committed_input {
         commitments.push(c);
     }
     let opened = ledger
-        .verify(&params, &layout, &commitments, &proof.opening, &mut t)
+        .verify(&params, &layout, &commitments, &proof.opening, t)
         .map_err(deferred)?;
     Ok(Opened {
         leaves: opened,

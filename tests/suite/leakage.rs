@@ -766,3 +766,66 @@ fn a_proof_reading_an_advice_tensor_beyond_its_mask_is_refused() {
         all - masks
     );
 }
+
+/// The same attack on zero-knowledge **batch** proofs (`network::prove_batch_zk`): the
+/// revealed entries of the model commitment's codeword from two batch proofs (3 and 5 inputs)
+/// contradict every table, and the same positions without the mask give the table back (so
+/// the test can tell).
+#[test]
+fn zero_knowledge_batch_proofs_reveal_no_table() {
+    use zkcnn::model::zoo;
+    let model = zoo::mlp(7);
+    let architecture = model.architecture();
+    let (_, used) = in_use(&architecture);
+    let params = network::pcs::<F, E>().unwrap().params;
+    let flat = |a: &ndarray::ArrayD<i64>| -> Vec<i64> { a.iter().copied().collect() };
+    let mut rng = <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(9);
+    let mut hidden = network::commit_model_zk::<F, E, _>(&model, &mut rng).unwrap();
+    let c = hidden.commitment.clone();
+    let nz = c.table_vars();
+    let (mut positions, mut values) = (Vec::new(), Vec::new());
+    for (n, seed) in [(3u64, 60u64), (5, 70)] {
+        let xs: Vec<_> = (0..n)
+            .map(|s| zoo::random_input(&model.input_shape, model.activation_bits, seed + s))
+            .collect();
+        let (ys, proof) =
+            network::prove_batch_zk::<F, E, _>(&model, &mut hidden, &xs, &mut rng).unwrap();
+        let (x, y): (Vec<Vec<i64>>, Vec<Vec<i64>>) =
+            (xs.iter().map(flat).collect(), ys.iter().map(flat).collect());
+        let xr: Vec<&[i64]> = x.iter().map(Vec::as_slice).collect();
+        let yr: Vec<&[i64]> = y.iter().map(Vec::as_slice).collect();
+        let r =
+            network::zk_batch::revealed_model_leaves_batch_zk(&architecture, &c, &xr, &yr, &proof)
+                .unwrap();
+        assert!(!r.leaves.is_empty(), "the model is opened");
+        let width = 1usize << r.leaf_bits;
+        positions.extend(
+            r.leaves
+                .iter()
+                .flat_map(|&l| (0..width).map(move |e| l * width + e)),
+        );
+        values.extend(r.values);
+    }
+    let doubled = |t: Vec<F>| {
+        let mut d = t.clone();
+        d.extend(t);
+        d
+    };
+    let columns = codeword_columns(&used, nz, &positions, params.rate_bits, doubled);
+    assert!(
+        attack(&columns, &values).is_none(),
+        "the {} revealed entries of two zero-knowledge batch proofs contradict every table",
+        values.len()
+    );
+    // Without the mask the same positions give a table back (any table: random entries).
+    let mut table = vec![F::ZERO; 1 << nz];
+    let weights: Vec<F> = used.iter().map(|&u| F::from(u as u64 * 7 + 3)).collect();
+    for (&u, &w) in used.iter().zip(&weights) {
+        table[u] = w;
+    }
+    let word = code::encode_evals(&doubled(table), params.rate_bits).unwrap();
+    let honest: Vec<F> = positions.iter().map(|&p| word[p]).collect();
+    let system = attack(&columns, &honest).expect("consistent without a mask");
+    assert_eq!(system.rank(), used.len());
+    assert_eq!(system.solution().unwrap(), weights);
+}

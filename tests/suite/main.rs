@@ -24,3 +24,4 @@ mod shards;
 mod soundness;
 mod sumcheck;
 mod weights;
+mod zk_batch;
