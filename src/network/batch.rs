@@ -122,42 +122,13 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
-    // Each input's witness on the single plan (the same segments, steps and columns).
-    let mut singles: Vec<Witness<F>> = Vec::with_capacity(n);
-    let mut outputs = Vec::with_capacity(n);
-    for (i, input) in inputs.iter().enumerate() {
-        let edit = match &mut cheat {
-            Some((k, c)) if *k == i => Some(&mut **c),
-            _ => None,
-        };
-        // An input the quantized inference cannot run (an overflow) is named by its position.
-        let (w, out) = witness::<F, E>(model, &single, input, edit).map_err(|e| e.at_input(i))?;
-        singles.push(w);
-        outputs.push(out);
-    }
-    // A padded slot's edit: its own copy of input 0's witness, at `singles[n]`.
-    let mut edited_pad = None;
-    if let Some((k, c)) = &mut cheat {
-        if *k >= n {
-            let (w, _) = witness::<F, E>(model, &single, &inputs[0], Some(&mut **c))?;
-            singles.push(w);
-            edited_pad = Some(*k);
-        }
-    }
-    let source = |j: usize| {
-        if Some(j) == edited_pad {
-            n
-        } else {
-            slot(j, n)
-        }
-    };
-    let w = concat_witness(
+    let (w, outputs) = batch_witness(
+        model,
+        &single,
         &plan,
-        &singles,
-        source,
-        cheat.as_mut().map(|(_, c)| &mut **c),
+        inputs,
+        cheat.as_mut().map(|(k, c)| (*k, &mut **c)),
     )?;
-    drop(singles);
     lap("inference and witness");
     let flat =
         |xs: &[ArrayD<i64>]| -> Vec<i64> { xs.iter().flat_map(|x| x.iter().copied()).collect() };
@@ -186,6 +157,88 @@ pub(crate) fn prove_batch_inner<F: BaseField + FftField, E: ExtField<F>>(
             proof,
         },
     ))
+}
+
+/// Each input's witness on the `single` plan (the same segments, steps and columns as
+/// `plan`'s, one input's sizes), joined into the batch's ([`concat_witness`]); with
+/// `cheat = Some((k, c))`, slot `k`'s witness takes `c`'s edits (input `k`'s for `k < n`,
+/// else only padded slot `k`'s own copy of input 0) and the batch's multiplicities too.
+/// Returns the witness and the outputs, in the inputs' order.
+pub(super) fn batch_witness<'d, F: BaseField, E>(
+    model: &Model,
+    single: &Plan,
+    plan: &Plan,
+    inputs: &[ArrayD<i64>],
+    mut cheat: Option<(usize, &mut (dyn Cheat<F, E> + 'd))>,
+) -> Result<(Witness<F>, Vec<ArrayD<i64>>), NetworkError> {
+    let n = inputs.len();
+    let mut singles: Vec<Witness<F>> = Vec::with_capacity(n + 1);
+    let mut outputs = Vec::with_capacity(n);
+    for (i, input) in inputs.iter().enumerate() {
+        let edit = match &mut cheat {
+            Some((k, c)) if *k == i => Some(&mut **c),
+            _ => None,
+        };
+        // An input the quantized inference cannot run (an overflow) is named by its position.
+        let (w, out) = witness::<F, E>(model, single, input, edit).map_err(|e| e.at_input(i))?;
+        singles.push(w);
+        outputs.push(out);
+    }
+    // A padded slot's edit: its own copy of input 0's witness, at `singles[n]`.
+    let mut edited_pad = None;
+    if let Some((k, c)) = &mut cheat {
+        if *k >= n {
+            let (w, _) = witness::<F, E>(model, single, &inputs[0], Some(&mut **c))?;
+            singles.push(w);
+            edited_pad = Some(*k);
+        }
+    }
+    let source = |j: usize| {
+        if Some(j) == edited_pad {
+            n
+        } else {
+            slot(j, n)
+        }
+    };
+    let w = concat_witness(plan, &singles, source, cheat.map(|(_, c)| c))?;
+    Ok((w, outputs))
+}
+
+/// The padded batch's inputs and outputs as the verifier builds them (slot `j ≥ N` input and
+/// output 0 again), each input and output checked against one input's size in `plan` (a
+/// batch's plan of `b` batch variables).
+pub(super) fn padded_statement(
+    plan: &Plan,
+    b: usize,
+    inputs: &[&[i64]],
+    outputs: &[&[i64]],
+) -> Result<(Vec<i64>, Vec<i64>), VerifyError> {
+    let n = inputs.len();
+    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
+        return Err(VerifyError::AdviceShape);
+    };
+    let (len_in, len_out) = (d_in.logical_len() >> b, d_out.logical_len() >> b);
+    for (what, xs, expected) in [("input", inputs, len_in), ("output", outputs, len_out)] {
+        if let Some(x) = xs.iter().find(|x| x.len() != expected) {
+            return Err(VerifyError::Shape {
+                what,
+                expected,
+                got: x.len(),
+            });
+        }
+    }
+    let padded = |xs: &[&[i64]]| -> Vec<i64> {
+        (0..1usize << b)
+            .flat_map(|j| {
+                xs.get(slot(j, n))
+                    .copied()
+                    .unwrap_or_default()
+                    .iter()
+                    .copied()
+            })
+            .collect()
+    };
+    Ok((padded(inputs), padded(outputs)))
 }
 
 /// The batch's witness: every tensor, advice segment and range column the `2^b` slots'
@@ -295,32 +348,8 @@ pub fn verify_batch<F: BaseField + FftField, E: ExtField<F>>(
     let b = batch_vars(n);
     let plan = Plan::batched(model, checked.column_vars(), b).map_err(VerifyError::Model)?;
     // Each input and output of a single input's size; then the padded batch.
-    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
-        return Err(VerifyError::AdviceShape);
-    };
-    let (len_in, len_out) = (d_in.logical_len() >> b, d_out.logical_len() >> b);
-    for (what, xs, expected) in [("input", inputs, len_in), ("output", outputs, len_out)] {
-        if let Some(x) = xs.iter().find(|x| x.len() != expected) {
-            return Err(VerifyError::Shape {
-                what,
-                expected,
-                got: x.len(),
-            });
-        }
-    }
-    let padded = |xs: &[&[i64]]| -> Vec<i64> {
-        (0..1usize << b)
-            .flat_map(|j| {
-                xs.get(slot(j, n))
-                    .copied()
-                    .unwrap_or_default()
-                    .iter()
-                    .copied()
-            })
-            .collect()
-    };
-    let (input_f, output_f) =
-        public_io::<F>(model, &plan, Some(&padded(inputs)), &padded(outputs))?;
+    let (xs, ys) = padded_statement(&plan, b, inputs, outputs)?;
+    let (input_f, output_f) = public_io::<F>(model, &plan, Some(&xs), &ys)?;
     let flat = |xs: &[&[i64]]| -> Vec<i64> { xs.iter().flat_map(|x| x.iter().copied()).collect() };
     let commitment = checked.commitment();
     let mut t = Transcript::new(b"zkcnn");

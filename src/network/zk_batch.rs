@@ -9,8 +9,8 @@
 //! coordinates (`layers::dense::prove_zk_batched`), and the model is opened once for the
 //! batch. Steps whose zero-knowledge protocol does not take a batch yet are refused by name.
 
-use super::batch::{batch_vars, concat_witness, slot, MAX_BATCH};
-use super::prover::{witness, Cheat, Witness};
+use super::batch::{batch_vars, batch_witness, padded_statement, MAX_BATCH};
+use super::prover::Cheat;
 use super::zk::{
     absorb_statement_as, checked_for, prove_zk_core, verify_zk_core, ZkCommittedModel, ZkInput,
     ZkNetworkProof, ZkPlan,
@@ -94,41 +94,13 @@ pub(crate) fn prove_batch_zk_inner<
     let cv = super::zk::column_vars_of(&committed.commitment);
     let zp = ZkPlan::batched::<F, E>(model, cv, b)?;
     let single = ZkPlan::new::<F, E>(model, cv, false)?;
-    // Each input's witness on the single plan (the same segments, steps and columns).
-    let mut singles: Vec<Witness<F>> = Vec::with_capacity(n + 1);
-    let mut outputs = Vec::with_capacity(n);
-    for (i, input) in inputs.iter().enumerate() {
-        let edit = match &mut cheat {
-            Some((k, c)) if *k == i => Some(&mut **c),
-            _ => None,
-        };
-        let (w, out) =
-            witness::<F, E>(model, &single.plan, input, edit).map_err(|e| e.at_input(i))?;
-        singles.push(w);
-        outputs.push(out);
-    }
-    let mut edited_pad = None;
-    if let Some((k, c)) = &mut cheat {
-        if *k >= n {
-            let (w, _) = witness::<F, E>(model, &single.plan, &inputs[0], Some(&mut **c))?;
-            singles.push(w);
-            edited_pad = Some(*k);
-        }
-    }
-    let source = |j: usize| {
-        if Some(j) == edited_pad {
-            n
-        } else {
-            slot(j, n)
-        }
-    };
-    let w = concat_witness(
+    let (w, outputs) = batch_witness(
+        model,
+        &single.plan,
         &zp.plan,
-        &singles,
-        source,
-        cheat.as_mut().map(|(_, c)| &mut **c),
+        inputs,
+        cheat.as_mut().map(|(k, c)| (*k, &mut **c)),
     )?;
-    drop(singles);
     let flat =
         |xs: &[ArrayD<i64>]| -> Vec<i64> { xs.iter().flat_map(|x| x.iter().copied()).collect() };
     let mut t = Transcript::new(b"zkcnn");
@@ -194,32 +166,8 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     let cv = super::zk::column_vars_of(commitment);
     let zp = ZkPlan::batched::<F, E>(model, cv, b).map_err(VerifyError::Model)?;
     let plan = &zp.plan;
-    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
-        return Err(VerifyError::AdviceShape);
-    };
-    let (len_in, len_out) = (d_in.logical_len() >> b, d_out.logical_len() >> b);
-    for (what, xs, expected) in [("input", inputs, len_in), ("output", outputs, len_out)] {
-        if let Some(x) = xs.iter().find(|x| x.len() != expected) {
-            return Err(VerifyError::Shape {
-                what,
-                expected,
-                got: x.len(),
-            });
-        }
-    }
-    let padded = |xs: &[&[i64]]| -> Vec<i64> {
-        (0..1usize << b)
-            .flat_map(|j| {
-                xs.get(slot(j, n))
-                    .copied()
-                    .unwrap_or_default()
-                    .iter()
-                    .copied()
-            })
-            .collect()
-    };
-    let (input_f, output_f) =
-        super::verifier::public_io::<F>(model, plan, Some(&padded(inputs)), &padded(outputs))?;
+    let (xs, ys) = padded_statement(plan, b, inputs, outputs)?;
+    let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, Some(&xs), &ys)?;
     let flat = |xs: &[&[i64]]| -> Vec<i64> { xs.iter().flat_map(|x| x.iter().copied()).collect() };
     let mut t = Transcript::new(b"zkcnn");
     absorb_batch::<F>(&mut t, model, commitment, n, &flat(inputs), &flat(outputs));
