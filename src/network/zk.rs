@@ -611,11 +611,11 @@ fn fresh_masks(
     for (l, step) in plan.steps.iter().enumerate() {
         // A batch takes the operators whose zero-knowledge step folds or ignores the batch's
         // variables (`spec/batch.md`, "Zero knowledge"): dense layers (their tables folded at
-        // the batch point), the element-wise add and ReLUs, a flatten of the input (the input
-        // itself). The others are refused by name.
+        // the batch point), the element-wise add, a ReLU fused into a requantization, a
+        // flatten of the input (the input itself). The others are refused by name.
         if plan.batch_vars > 0 {
             let taken = match step {
-                Step::Dense(_) | Step::Add(_) | Step::Relu(_) | Step::FusedRelu(_) => true,
+                Step::Dense(_) | Step::Add(_) | Step::FusedRelu(_) => true,
                 Step::Flatten(_) => flattened_input(plan) == Some(l),
                 _ => false,
             };

@@ -247,6 +247,28 @@ fn kinds_not_taken_yet_are_refused_by_name() {
         }
         other => panic!("expected the convolution refused, got {other:?}"),
     }
+    // A standalone ReLU (here of the flattened input; after a requantizing layer a ReLU is
+    // fused and taken): refused in a batch by name.
+    let relu = {
+        use zkcnn::model::*;
+        let mut m = zoo::mlp(2);
+        m.input_shape = vec![1, 4, 6];
+        m.layers.insert(0, Layer::RELU);
+        m.layers.insert(0, Layer::FLATTEN);
+        m
+    };
+    // (Its commitment is sized by the hidden-input plan, which takes a ReLU of the input.)
+    let mut rc = network::commit_model_zk::<G, X, _>(&relu, &mut rng).unwrap();
+    let rx = inputs(&relu, 3, 2);
+    match network::prove_batch_zk::<G, X, _>(&relu, &mut rc, &rx, &mut rng) {
+        Err(NetworkError::Unsupported { layer: 1, what }) => {
+            assert!(
+                what.contains("relu in a zero-knowledge batch proof"),
+                "{what}"
+            )
+        }
+        other => panic!("expected the ReLU refused, got {other:?}"),
+    }
     // One input is the single plan: taken.
     assert!(network::prove_batch_zk::<G, X, _>(&m, &mut committed, &xs[..1], &mut rng).is_ok());
     assert!(matches!(
