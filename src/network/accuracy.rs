@@ -108,6 +108,27 @@ pub(crate) fn accuracy_plan(
     batch_vars: usize,
 ) -> Result<(Plan, AccuracyPlan), NetworkError> {
     let mut plan = Plan::batched(model, column_vars, batch_vars)?;
+    let ap = add_accuracy(&mut plan, batch_vars)?;
+    if plan.advice_packing.num_vars() > super::MAX_TABLE_VARS {
+        return Err(NetworkError::TooLarge {
+            layer: None,
+            what: "the advice's packed table",
+            size: 1 << plan.advice_packing.num_vars(),
+            limit: 1 << super::MAX_TABLE_VARS,
+        });
+    }
+    Ok((plan, ap))
+}
+
+/// Adds the accuracy relations' advice to a batch plan of `2^batch_vars` slots whose last
+/// advice segment is the range multiplicities: `P`, `S`, `M` before it (no layer's), the two
+/// range columns after the plan's, the advice repacked. Refuses a model whose last tensor is
+/// not a committed vector of logits. The transparent and the zero-knowledge accuracy plans'
+/// one home.
+pub(crate) fn add_accuracy(
+    plan: &mut Plan,
+    batch_vars: usize,
+) -> Result<AccuracyPlan, NetworkError> {
     let last = plan.dims.len() - 1;
     let layer = plan.steps.len().saturating_sub(1);
     let unsupported = |what: &str| NetworkError::Unsupported {
@@ -128,12 +149,17 @@ pub(crate) fn accuracy_plan(
     };
     let class_vars = d.num_vars() - batch_vars;
     let vars = class_vars + batch_vars;
+    let layers_kept = plan.advice_layers.len() == plan.advice_vars.len();
     let Some(mult) = plan.advice_vars.pop() else {
         return Err(unsupported("a plan without multiplicities"));
     };
     let base = plan.advice_vars.len();
     let (p, s, m) = (base, base + 1, base + 2);
     plan.advice_vars.extend([vars, vars, vars, mult]);
+    if layers_kept {
+        let mult_layer = plan.advice_layers.pop().flatten();
+        plan.advice_layers.extend([None, None, None, mult_layer]);
+    }
     let shift = 1i64 << (plan.range_bits - 1);
     plan.columns.push(Column {
         terms: vec![(Operand::Seg(p), 1)],
@@ -153,27 +179,16 @@ pub(crate) fn accuracy_plan(
         vars,
     });
     plan.advice_packing = Packing::new(&plan.advice_vars);
-    if plan.advice_packing.num_vars() > super::MAX_TABLE_VARS {
-        return Err(NetworkError::TooLarge {
-            layer: None,
-            what: "the advice's packed table",
-            size: 1 << plan.advice_packing.num_vars(),
-            limit: 1 << super::MAX_TABLE_VARS,
-        });
-    }
-    Ok((
-        plan,
-        AccuracyPlan {
-            p,
-            s,
-            m,
-            last,
-            classes,
-            class_vars,
-            batch_vars,
-            shift,
-        },
-    ))
+    Ok(AccuracyPlan {
+        p,
+        s,
+        m,
+        last,
+        classes,
+        class_vars,
+        batch_vars,
+        shift,
+    })
 }
 
 /// The accuracy witness of a batch (every table over `(class, slot)`, index
@@ -212,7 +227,13 @@ pub fn first_argmax(values: &[i64]) -> usize {
 }
 
 impl AccuracyWitness {
-    fn new(logits: Vec<i64>, classes: usize, width: usize, labels: &[usize], shift: i64) -> Self {
+    pub(crate) fn new(
+        logits: Vec<i64>,
+        classes: usize,
+        width: usize,
+        labels: &[usize],
+        shift: i64,
+    ) -> Self {
         let slots = logits.len() / width;
         let mut w = AccuracyWitness {
             classes,
@@ -294,7 +315,11 @@ impl AccuracyWitness {
 }
 
 /// The labels checked against the inputs and the classes.
-fn check_labels(labels: &[usize], inputs: usize, classes: usize) -> Result<(), LabelError> {
+pub(crate) fn check_labels(
+    labels: &[usize],
+    inputs: usize,
+    classes: usize,
+) -> Result<(), LabelError> {
     if labels.len() != inputs {
         return Err(LabelError::Count {
             labels: labels.len(),
@@ -430,28 +455,7 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
     for t in [&aw.p, &aw.s, &aw.m] {
         w.advice.push(t.iter().map(|&x| from_i64::<F>(x)).collect());
     }
-    w.columns
-        .push(aw.p.iter().map(|&x| from_i64::<F>(x)).collect());
-    let valid = plan
-        .dims
-        .get(ap.last)
-        .map(|d| {
-            let mut v = vec![0i64; d.len()];
-            for flat in 0..d.logical_len() {
-                if let Some(x) = v.get_mut(d.padded_index(flat)) {
-                    *x = 1;
-                }
-            }
-            v
-        })
-        .unwrap_or_default();
-    let d: Vec<F> = (0..aw.logits.len())
-        .map(|x| {
-            let at = |t: &[i64]| t.get(x).copied().unwrap_or(0);
-            from_i64::<F>(at(&aw.m) - ap.shift * at(&valid) - at(&aw.logits) - at(&aw.s))
-        })
-        .collect();
-    w.columns.push(d);
+    w.columns.extend(accuracy_columns::<F>(&plan, &ap, &aw));
     let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
     let bits = plan.table_bits as usize;
     w.advice.push(if cheating {
@@ -483,6 +487,96 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
         correct: aw.correct,
         proof,
     })
+}
+
+/// The accuracy relations' two range columns from the witness: `P`, and
+/// `D = M − H·V − Y − S` (`spec/accuracy.md`, "Layout").
+pub(crate) fn accuracy_columns<F: BaseField>(
+    plan: &Plan,
+    ap: &AccuracyPlan,
+    aw: &AccuracyWitness,
+) -> [Vec<F>; 2] {
+    let valid = plan
+        .dims
+        .get(ap.last)
+        .map(|d| {
+            let mut v = vec![0i64; d.len()];
+            for flat in 0..d.logical_len() {
+                if let Some(x) = v.get_mut(d.padded_index(flat)) {
+                    *x = 1;
+                }
+            }
+            v
+        })
+        .unwrap_or_default();
+    let d: Vec<F> = (0..aw.logits.len())
+        .map(|x| {
+            let at = |t: &[i64]| t.get(x).copied().unwrap_or(0);
+            from_i64::<F>(at(&aw.m) - ap.shift * at(&valid) - at(&aw.logits) - at(&aw.s))
+        })
+        .collect();
+    [aw.p.iter().map(|&x| from_i64::<F>(x)).collect(), d]
+}
+
+/// The count's public table of sum-check A (`spec/accuracy.md`, step 3), over `(k, i)`:
+/// `T(k, i) = eq(r_i, i)·(w_k + λ·G̃(k, r_j)) + λ²·L'(k, i)`.
+pub(crate) fn count_table<E: Field + crate::field::MulAcc>(
+    ap: &AccuracyPlan,
+    labels: &[usize],
+    r: &[E],
+    lambda: E,
+) -> Vec<E> {
+    let (v, b) = (ap.class_vars, ap.batch_vars);
+    let (r_j, r_i) = r.split_at(v.min(r.len()));
+    let width = 1usize << v;
+    let eq_i = eq_table(r_i);
+    let g: Vec<E> = (0..width).map(|k| lt_eval(r_j, k)).collect();
+    let w = |k: usize| {
+        if k < ap.classes {
+            E::ONE
+        } else {
+            E::ONE + E::ONE
+        }
+    };
+    let mut table: Vec<E> = (0..width << b)
+        .map(|x| {
+            let (k, i) = (x % width, x / width);
+            eq_i.get(i).copied().unwrap_or(E::ZERO)
+                * (w(k) + lambda * g.get(k).copied().unwrap_or(E::ZERO))
+        })
+        .collect();
+    for (i, &l) in labels.iter().enumerate() {
+        if let Some(x) = table.get_mut(i * width + l) {
+            *x += lambda * lambda;
+        }
+    }
+    table
+}
+
+/// [`count_table`]'s extension at `σ = (σ_k, σ_i)`, in `O(v + N·(v + b))`.
+pub(crate) fn count_table_eval<E: Field>(
+    ap: &AccuracyPlan,
+    labels: &[usize],
+    r: &[E],
+    lambda: E,
+    sigma: &[E],
+) -> E {
+    let v = ap.class_vars;
+    let (r_j, r_i) = r.split_at(v.min(r.len()));
+    let (s_k, s_i) = sigma.split_at(v.min(sigma.len()));
+    eq_eval(r_i, s_i) * (weight_eval(s_k, ap.classes) + lambda * gt_eval(s_k, r_j))
+        + lambda * lambda * labels_eval(s_k, s_i, labels)
+}
+
+/// `eq(r_i, i)` over `(k, i)` (the maximum's table: the slot's coordinates alone).
+pub(crate) fn slot_eq_table<E: Field + crate::field::MulAcc>(ap: &AccuracyPlan, r: &[E]) -> Vec<E> {
+    let v = ap.class_vars;
+    let (_, r_i) = r.split_at(v.min(r.len()));
+    let width = 1usize << v;
+    let eq_i = eq_table(r_i);
+    (0..width << ap.batch_vars)
+        .map(|x| eq_i.get(x / width).copied().unwrap_or(E::ZERO))
+        .collect()
 }
 
 /// `G̃(k, j)`: the multilinear extension of `[j < k]` over two points of `v` coordinates each
@@ -528,32 +622,10 @@ pub(super) fn prove_relations<F: BaseField, E: ExtField<F>>(
     let (v, b) = (ap.class_vars, ap.batch_vars);
     let r: Vec<E> = ctx.t.challenge_fields(b"accuracy-point", v + b);
     let lambda: E = ctx.t.challenge_field(b"accuracy-combination");
-    let (r_j, r_i) = r.split_at(v);
     let m_r = ctx.eval_seg(ap.m, &r);
     let s_r = ctx.eval_seg(ap.s, &r);
-    let width = 1usize << v;
-    let eq_i = eq_table(r_i);
-    let g: Vec<E> = (0..width).map(|k| lt_eval(r_j, k)).collect();
-    let w = |k: usize| {
-        if k < ap.classes {
-            E::ONE
-        } else {
-            E::ONE + E::ONE
-        }
-    };
     let lambda2 = lambda * lambda;
-    let mut table: Vec<E> = (0..width << b)
-        .map(|x| {
-            let (k, i) = (x % width, x / width);
-            eq_i.get(i).copied().unwrap_or(E::ZERO)
-                * (w(k) + lambda * g.get(k).copied().unwrap_or(E::ZERO))
-        })
-        .collect();
-    for (i, &l) in rel.labels.iter().enumerate() {
-        if let Some(x) = table.get_mut(i * width + l) {
-            *x += lambda2;
-        }
-    }
+    let table = count_table(ap, rel.labels, &r, lambda);
     let p_table = ctx.advice.get(ap.p).cloned().unwrap_or_default();
     let k_e = lift::<E>(F::from(rel.correct));
     let claim = E::ONE + lambda * s_r + lambda2 * k_e;
@@ -565,9 +637,7 @@ pub(super) fn prove_relations<F: BaseField, E: ExtField<F>>(
     ctx.products.push(proof);
     ctx.advice_claims.push((ap.p, sigma));
     // The maximum.
-    let eq_b: Vec<E> = (0..width << b)
-        .map(|x| eq_i.get(x / width).copied().unwrap_or(E::ZERO))
-        .collect();
+    let eq_b = slot_eq_table(ap, &r);
     let y = ctx.tensors.get(ap.last).cloned().unwrap_or_default();
     let claim = m_r - lift::<E>(from_i64::<F>(ap.shift));
     let (proof, sigma) = prove_product(
@@ -590,7 +660,7 @@ pub(super) fn verify_relations<F: BaseField, E: ExtField<F>>(
     let (v, b) = (ap.class_vars, ap.batch_vars);
     let r: Vec<E> = ctx.t.challenge_fields(b"accuracy-point", v + b);
     let lambda: E = ctx.t.challenge_field(b"accuracy-combination");
-    let (r_j, r_i) = r.split_at(v);
+    let (_, r_i) = r.split_at(v);
     let m_r = ctx.eval_seg(ap.m, &r)?;
     let s_r = ctx.eval_seg(ap.s, &r)?;
     let lambda2 = lambda * lambda;
@@ -601,9 +671,7 @@ pub(super) fn verify_relations<F: BaseField, E: ExtField<F>>(
     let proof = ctx.product()?;
     let (sigma, values) = verify_product("accuracy count", v + b, 2, claim, proof, ctx.t)
         .map_err(sumcheck("count"))?;
-    let (s_k, s_i) = sigma.split_at(v);
-    let public = eq_eval(r_i, s_i) * (weight_eval(s_k, ap.classes) + lambda * gt_eval(s_k, r_j))
-        + lambda2 * labels_eval(s_k, s_i, rel.labels);
+    let public = count_table_eval(ap, rel.labels, &r, lambda, &sigma);
     let value = |i: usize, n: usize| get(&values, i, "accuracy values", n);
     if value(1, 2).map_err(sumcheck("count"))? != public {
         return Err(VerifyError::Accuracy {

@@ -339,3 +339,25 @@ pub fn prove_accuracy_edited<F: BaseField + FftField, E: ExtField<F>>(
         Some(&mut edit),
     )
 }
+
+/// The zero-knowledge accuracy prover's [`prove_accuracy_edited`]: `edit` is called on the
+/// accuracy witness once it is computed; everything after it (the range columns, their
+/// multiplicities, the advice commitment, the masked sum-checks, the opening) is computed
+/// honestly from the edited witness, and the statement keeps the given `labels`.
+pub fn prove_accuracy_zk_edited<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    committed: &mut super::zk::ZkCommittedModel<F>,
+    inputs: &[ArrayD<i64>],
+    labels: &[usize],
+    rng: &mut R,
+    mut edit: impl FnMut(&mut AccuracyWitness),
+) -> Result<super::ZkAccuracyProof<F, E>, NetworkError> {
+    super::zk_accuracy::prove_accuracy_zk_inner(
+        model,
+        committed,
+        inputs,
+        labels,
+        rng,
+        Some(&mut edit),
+    )
+}

@@ -35,6 +35,7 @@ pub(crate) mod prover;
 pub mod shards;
 pub(crate) mod verifier;
 pub mod zk;
+pub mod zk_accuracy;
 pub mod zk_batch;
 pub mod zk_check;
 
@@ -59,6 +60,7 @@ pub use zk::{
     revealed_values_zk, verify_zk, verify_zk_committed_input, zk_advice_known, zk_entries_in_use,
     HiddenTable, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
+pub use zk_accuracy::{prove_accuracy_zk, verify_accuracy_zk, ZkAccuracyProof};
 pub use zk_batch::{prove_batch_zk, verify_batch_zk, ZkBatchProof};
 pub use zk_check::{
     prove_model_check_zk, verify_model_check_zk, CheckedZkCommitment, ZkModelCheck,
@@ -298,7 +300,8 @@ pub enum VerifyError {
     /// An accuracy proof's sum-check failed (`spec/accuracy.md`).
     #[error("accuracy proof, the {what} sum-check: {source}")]
     AccuracySumcheck {
-        /// "count" (sum-check A) or "maximum" (sum-check B).
+        /// "count" (sum-check A), "maximum" (sum-check B), or "relations (zero knowledge)"
+        /// (the zero-knowledge proof's one masked sum-check).
         what: &'static str,
         /// The failure.
         source: LayerError,

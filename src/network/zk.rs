@@ -410,6 +410,10 @@ pub(crate) struct ZkPlan {
     /// Per step, the advice segments of a window max-pool's committed extended views (one per
     /// offset, row-major); empty for other steps.
     pub(crate) views: Vec<Vec<usize>>,
+    /// An accuracy proof's relations on the hidden logits, in place of the output claim
+    /// ([`super::zk_accuracy`]): where `P`, `S`, `M` lie, and the fresh masks of their masked
+    /// sum-check (after the range check's and the lookup's).
+    pub(crate) accuracy: Option<(super::accuracy::AccuracyPlan, (usize, usize))>,
 }
 
 /// The columns' variables of zero-knowledge commitments: `f̂` (one more) stays within the PCS
@@ -586,6 +590,8 @@ struct FreshMasks {
     range: (usize, usize),
     /// The activations' lookup's (after the range check's), when the model has activations.
     lookup: Option<(usize, usize)>,
+    /// An accuracy proof's relations' (last).
+    head: Option<(usize, usize)>,
     /// In all.
     total: usize,
 }
@@ -606,6 +612,7 @@ fn fresh_masks(
     plan: &Plan,
     columns: &[super::plan::Column],
     hidden_input: bool,
+    head_vars: Option<usize>,
 ) -> Result<FreshMasks, NetworkError> {
     let mut slots = Vec::with_capacity(plan.steps.len());
     for (l, step) in plan.steps.iter().enumerate() {
@@ -673,10 +680,17 @@ fn fresh_masks(
             Some(at)
         }
     };
+    // An accuracy proof's masked sum-check (degree 3, over the logits' variables and `b`).
+    let head = head_vars.map(|v| {
+        let at = (next, zero_check::zk_mask_len(v));
+        next += at.1;
+        at
+    });
     Ok(FreshMasks {
         slots: placed,
         range,
         lookup,
+        head,
         total: next,
     })
 }
@@ -700,7 +714,7 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, hidden_input, 0)
+        Self::with_batch::<F, E>(model, column_vars, hidden_input, 0, false)
     }
 
     /// The zero-knowledge plan of a batch of `2^batch_vars` public inputs (`spec/batch.md`,
@@ -713,7 +727,18 @@ impl ZkPlan {
         column_vars: usize,
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, false, batch_vars)
+        Self::with_batch::<F, E>(model, column_vars, false, batch_vars, false)
+    }
+
+    /// The zero-knowledge plan of an accuracy proof over a batch of `2^batch_vars` public
+    /// inputs ([`super::zk_accuracy`]): the batch's, with the accuracy relations' advice (`P`,
+    /// `S`, `M` after the views, two range columns) and their masked sum-check's fresh masks.
+    pub(crate) fn accuracy<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+        batch_vars: usize,
+    ) -> Result<Self, NetworkError> {
+        Self::with_batch::<F, E>(model, column_vars, false, batch_vars, true)
     }
 
     fn with_batch<F: BaseField + FftField, E: ExtField<F>>(
@@ -721,9 +746,10 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
         batch_vars: usize,
+        accuracy: bool,
     ) -> Result<Self, NetworkError> {
         // The single plan's model table, which a batch's must equal.
-        let single = if batch_vars > 0 {
+        let single = if batch_vars > 0 || accuracy {
             Some(Self::for_commitment::<F, E>(model, column_vars)?)
         } else {
             None
@@ -773,6 +799,13 @@ impl ZkPlan {
         }
         plan.advice_vars.push(m);
         plan.advice_layers.push(None);
+        // An accuracy proof's `P`, `S`, `M` (before the multiplicities) and its two columns.
+        let accuracy = if accuracy {
+            Some(super::accuracy::add_accuracy(&mut plan, batch_vars)?)
+        } else {
+            None
+        };
+        let head_vars = accuracy.as_ref().map(|a| a.class_vars + a.batch_vars);
         // A hidden input is range-checked: `c·V + x` and `c·V − x` in `[0, 2^B)`, `c = 2^{B−1} −
         // 1`, `V` the indicator of its logical entries: `|x| ≤ c` (the activation range the
         // verifier checks of a public input) there, and `x = 0` on the padding (as a public
@@ -794,7 +827,7 @@ impl ZkPlan {
         });
         let mut with_inputs = plan.columns.clone();
         with_inputs.extend(input_columns.iter().cloned());
-        let public = fresh_masks(&plan, &plan.columns, false);
+        let public = fresh_masks(&plan, &plan.columns, false, head_vars);
         // A batch's inputs are public.
         let hidden = if batch_vars > 0 {
             Err(NetworkError::Unsupported {
@@ -802,7 +835,7 @@ impl ZkPlan {
                 what: "a committed input in a batch proof".into(),
             })
         } else {
-            fresh_masks(&plan, &with_inputs, true)
+            fresh_masks(&plan, &with_inputs, true, head_vars)
         };
         // Room for the larger mode's masks (either mode's proofs against one commitment).
         let room = [&public, &hidden]
@@ -814,6 +847,7 @@ impl ZkPlan {
             slots,
             range,
             lookup,
+            head,
             total,
         } = if hidden_input {
             plan.columns = with_inputs;
@@ -827,6 +861,7 @@ impl ZkPlan {
         let m = plan.advice_vars.pop().unwrap_or(1);
         plan.advice_vars.push(mask_vars);
         let masks_seg = plan.advice_vars.len() - 1;
+        let accuracy = accuracy.zip(head);
         plan.advice_vars.push(m);
         plan.advice_layers.push(None);
         plan.advice_packing = Packing::new(&plan.advice_vars);
@@ -873,6 +908,7 @@ impl ZkPlan {
                     advice_column_vars: column_vars,
                     input_vars: None,
                     views,
+                    accuracy,
                 });
             }
             let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
@@ -904,6 +940,7 @@ impl ZkPlan {
                 advice_column_vars,
                 input_vars: None,
                 views,
+                accuracy,
             });
         }
         let (tm, ta) = (nm.min(column_vars), na.min(column_vars));
@@ -1011,6 +1048,7 @@ impl ZkPlan {
             advice_column_vars,
             input_vars,
             views,
+            accuracy,
         })
     }
 
@@ -2055,13 +2093,15 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         rng,
         cheat,
         &mut lap,
+        None,
     )?;
     Ok((output, proof))
 }
 
 /// The zero-knowledge prover from the witness on: the views, the fresh masks, the advice
 /// commitment, the backward pass, the range check, the lookup and the one opening, on a
-/// transcript that has absorbed the statement (one input's, or a batch's).
+/// transcript that has absorbed the statement (one input's, or a batch's); with `accuracy`, the
+/// accuracy relations ([`super::zk_accuracy`]) take the output claim's place.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
     zp: &ZkPlan,
@@ -2072,6 +2112,7 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
     rng: &mut R,
     mut cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
     lap: &mut dyn FnMut(&'static str),
+    accuracy: Option<&super::accuracy::Relations<'_>>,
 ) -> Result<ZkNetworkProof<F, E>, NetworkError> {
     let cheating = cheat.is_some();
     let plan = &zp.plan;
@@ -2130,15 +2171,40 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
             packings: &layout.packings,
             table_vars,
         };
-        // The output: the last tensor at a random point, a public value.
-        let last = plan.dims.len() - 1;
-        let r: Vec<E> = t.challenge_fields(b"output-point", plan.dims[last].num_vars());
-        let value = evaluate_base(&tensors[last], &r);
-        let out_placed = zp.tensor::<E>(last)?.ok_or(NetworkError::Unsupported {
-            layer: last - 1,
-            what: "a model whose output is its input".into(),
-        })?;
-        ledger.defer_public(out_placed, r, value);
+        match (accuracy, &zp.accuracy) {
+            // The output: the last tensor at a random point, a public value.
+            (None, None) => {
+                let last = plan.dims.len() - 1;
+                let r: Vec<E> = t.challenge_fields(b"output-point", plan.dims[last].num_vars());
+                let value = evaluate_base(&tensors[last], &r);
+                let out_placed = zp.tensor::<E>(last)?.ok_or(NetworkError::Unsupported {
+                    layer: last - 1,
+                    what: "a model whose output is its input".into(),
+                })?;
+                ledger.defer_public(out_placed, r, value);
+            }
+            // An accuracy proof's relations on the hidden logits.
+            (Some(rel), Some((ap, (off, len)))) => {
+                let proof = super::zk_accuracy::prove_head(
+                    zp,
+                    ap,
+                    rel,
+                    &tensors,
+                    &w.advice,
+                    (&fresh[*off..*off + *len], *off),
+                    &masks,
+                    &mut ledger,
+                    t,
+                )?;
+                sumchecks.push(proof);
+            }
+            _ => {
+                return Err(NetworkError::Unsupported {
+                    layer: 0,
+                    what: "accuracy relations without an accuracy plan, or the reverse".into(),
+                })
+            }
+        }
         let mut convs = Vec::new();
         for l in (0..plan.steps.len()).rev() {
             let tin = plan.input(l);
@@ -2259,9 +2325,13 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
         // The advice has a fresh mask per proof, as large as its table: each segment's `2^v`
         // mask entries must cover `[E : F]` functionals per (weighted) read in this proof. The
         // output's segments are public (an output of another form exempts none: stricter).
-        let public: Vec<usize> = output_segments(zp)
-            .map(|o| o.iter().map(|o| o.0).collect())
-            .unwrap_or_default();
+        let public: Vec<usize> = match zp.accuracy {
+            // An accuracy proof's logits are hidden: no segment is exempt.
+            Some(_) => Vec::new(),
+            None => output_segments(zp)
+                .map(|o| o.iter().map(|o| o.0).collect())
+                .unwrap_or_default(),
+        };
         if let Some(u) =
             ledger.unhidden_segment(ap, &zp.plan.advice_packing, E::extension_degree(), &public)
         {
@@ -2598,12 +2668,15 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         &output_f,
         proof,
         &mut t,
+        None,
     )
 }
 
 /// The zero-knowledge verifier from the statement on (absorbed in `t`: one input's, or a
 /// batch's): the commitments' shapes, the backward pass, the range check, the lookup and the
-/// one opening. `input_f` is the public input's table (empty for a committed input).
+/// one opening. `input_f` is the public input's table (empty for a committed input); with
+/// `accuracy`, the accuracy relations ([`super::zk_accuracy`]) take the output claim's place.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
     zp: &ZkPlan,
     commitment: &ZkCommitment,
@@ -2612,6 +2685,7 @@ pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
     output_f: &[F],
     proof: &ZkNetworkProof<F, E>,
     t: &mut Transcript,
+    accuracy: Option<&super::accuracy::Relations<'_>>,
 ) -> Result<Opened<E>, VerifyError> {
     let plan = &zp.plan;
     let public_input = committed_input.is_none().then_some(());
@@ -2640,14 +2714,25 @@ pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
     let mut ledger: Ledger<E> = Ledger::new();
     let mut sumchecks = proof.sumchecks.iter();
     let deferred = |e: crate::zk::DischargeError| VerifyError::Deferred(e);
-    let last = plan.dims.len() - 1;
-    let r: Vec<E> = t.challenge_fields(b"output-point", d_out.num_vars());
-    let out_placed = zp
-        .tensor::<E>(last)
-        .ok()
-        .flatten()
-        .ok_or(VerifyError::AdviceShape)?;
-    ledger.defer_public(out_placed, r.clone(), evaluate_base(output_f, &r));
+    match (accuracy, &zp.accuracy) {
+        (None, None) => {
+            let last = plan.dims.len() - 1;
+            let r: Vec<E> = t.challenge_fields(b"output-point", d_out.num_vars());
+            let out_placed = zp
+                .tensor::<E>(last)
+                .ok()
+                .flatten()
+                .ok_or(VerifyError::AdviceShape)?;
+            ledger.defer_public(out_placed, r.clone(), evaluate_base(output_f, &r));
+        }
+        (Some(rel), Some((ap, (off, _)))) => {
+            let head = sumchecks
+                .next()
+                .ok_or(VerifyError::Exhausted { what: "sum-checks" })?;
+            super::zk_accuracy::verify_head::<F, E>(zp, ap, rel, *off, head, &mut ledger, t)?;
+        }
+        _ => return Err(VerifyError::AdviceShape),
+    }
     let mut convs = proof.convs.iter();
     for l in (0..plan.steps.len()).rev() {
         let tin = plan.input(l);

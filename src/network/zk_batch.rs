@@ -121,6 +121,7 @@ pub(crate) fn prove_batch_zk_inner<
         rng,
         cheat.map(|(_, c)| c),
         &mut |_| {},
+        None,
     )?;
     Ok((
         outputs,
@@ -179,6 +180,7 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
         &output_f,
         &proof.proof,
         &mut t,
+        None,
     )
 }
 

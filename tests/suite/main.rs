@@ -24,4 +24,5 @@ mod shards;
 mod soundness;
 mod sumcheck;
 mod weights;
+mod zk_accuracy;
 mod zk_batch;
