@@ -88,6 +88,8 @@ pub(crate) struct AccuracyPlan {
     pub(crate) batch_vars: usize,
     /// `H = 2^{B−1}`.
     pub(crate) shift: i64,
+    /// The range column of `P` (that of `D` follows it).
+    pub(crate) column: usize,
 }
 
 /// The accuracy relations' public part, for the prover and the verifier.
@@ -161,6 +163,7 @@ pub(crate) fn add_accuracy(
         plan.advice_layers.extend([None, None, None, mult_layer]);
     }
     let shift = 1i64 << (plan.range_bits - 1);
+    let column = plan.columns.len();
     plan.columns.push(Column {
         terms: vec![(Operand::Seg(p), 1)],
         vars,
@@ -188,6 +191,7 @@ pub(crate) fn add_accuracy(
         class_vars,
         batch_vars,
         shift,
+        column,
     })
 }
 

@@ -213,7 +213,6 @@ pub(super) fn padded_statement(
     inputs: &[&[i64]],
     outputs: &[&[i64]],
 ) -> Result<(Vec<i64>, Vec<i64>), VerifyError> {
-    let n = inputs.len();
     let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
         return Err(VerifyError::AdviceShape);
     };
@@ -227,18 +226,40 @@ pub(super) fn padded_statement(
             });
         }
     }
-    let padded = |xs: &[&[i64]]| -> Vec<i64> {
-        (0..1usize << b)
-            .flat_map(|j| {
-                xs.get(slot(j, n))
-                    .copied()
-                    .unwrap_or_default()
-                    .iter()
-                    .copied()
-            })
-            .collect()
+    Ok((padded(b, inputs), padded(b, outputs)))
+}
+
+/// The padded batch of `2^b` slots of `xs` (slot `j ≥ N` is `xs[0]` again).
+fn padded(b: usize, xs: &[&[i64]]) -> Vec<i64> {
+    (0..1usize << b)
+        .flat_map(|j| {
+            xs.get(slot(j, xs.len()))
+                .copied()
+                .unwrap_or_default()
+                .iter()
+                .copied()
+        })
+        .collect()
+}
+
+/// [`padded_statement`]'s outputs alone (a batch whose inputs are committed).
+pub(super) fn padded_outputs(
+    plan: &Plan,
+    b: usize,
+    outputs: &[&[i64]],
+) -> Result<Vec<i64>, VerifyError> {
+    let Some(d_out) = plan.dims.last() else {
+        return Err(VerifyError::AdviceShape);
     };
-    Ok((padded(inputs), padded(outputs)))
+    let expected = d_out.logical_len() >> b;
+    if let Some(y) = outputs.iter().find(|y| y.len() != expected) {
+        return Err(VerifyError::Shape {
+            what: "output",
+            expected,
+            got: y.len(),
+        });
+    }
+    Ok(padded(b, outputs))
 }
 
 /// The batch's witness: every tensor, advice segment and range column the `2^b` slots'

@@ -154,7 +154,57 @@ where
         after_layer,
         multiplicities,
     };
-    super::zk_batch::prove_batch_zk_inner(model, committed, inputs, rng, Some((edited, &mut edits)))
+    super::zk_batch::prove_batch_zk_inner(
+        model,
+        committed,
+        super::zk_batch::BatchInput::Public(inputs),
+        rng,
+        Some((edited, &mut edits)),
+    )
+}
+
+/// [`prove_batch_zk_edited`] on a batch whose inputs are committed
+/// ([`super::commit_batch_zk`]).
+pub fn prove_batch_zk_committed_edited<F, E, R>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    batch: &mut super::ZkCommittedInput<F>,
+    edited: usize,
+    after_layer: impl FnMut(usize, WitnessMut<'_, F>),
+    multiplicities: impl FnMut(&mut [F]),
+    rng: &mut R,
+) -> Result<super::zk_batch::ZkProven<F, E>, NetworkError>
+where
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+{
+    let mut edits = Edits {
+        after_layer,
+        multiplicities,
+    };
+    super::zk_batch::prove_batch_zk_inner(
+        model,
+        committed,
+        super::zk_batch::BatchInput::Committed(batch),
+        rng,
+        Some((edited, &mut edits)),
+    )
+}
+
+/// A batch committed as [`super::commit_batch_zk`] does, its inputs' range not checked (a
+/// cheating data owner: the proofs' range check must catch an input out of range).
+pub fn commit_batch_zk_unchecked<F, E, R>(
+    model: &Model,
+    inputs: &[ArrayD<i64>],
+    rng: &mut R,
+) -> Result<super::ZkCommittedInput<F>, NetworkError>
+where
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+{
+    super::zk_batch::commit_batch_checked::<F, E, R>(model, inputs, false, rng)
 }
 
 /// [`prove_edited`] with `lookup` called on the activations' lookup multiplicities (computed
@@ -355,7 +405,7 @@ pub fn prove_accuracy_zk_edited<F: BaseField + FftField, E: ExtField<F>, R: RngC
     super::zk_accuracy::prove_accuracy_zk_inner(
         model,
         committed,
-        inputs,
+        super::zk_batch::BatchInput::Public(inputs),
         labels,
         rng,
         Some(&mut edit),

@@ -60,8 +60,14 @@ pub use zk::{
     revealed_values_zk, verify_zk, verify_zk_committed_input, zk_advice_known, zk_entries_in_use,
     HiddenTable, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
-pub use zk_accuracy::{prove_accuracy_zk, verify_accuracy_zk, ZkAccuracyProof};
-pub use zk_batch::{prove_batch_zk, verify_batch_zk, ZkBatchProof};
+pub use zk_accuracy::{
+    prove_accuracy_zk, prove_accuracy_zk_committed, verify_accuracy_zk,
+    verify_accuracy_zk_committed, ZkAccuracyProof,
+};
+pub use zk_batch::{
+    commit_batch_zk, prove_batch_zk, prove_batch_zk_committed, verify_batch_zk,
+    verify_batch_zk_committed, ZkBatchProof,
+};
 pub use zk_check::{
     prove_model_check_zk, verify_model_check_zk, CheckedZkCommitment, ZkModelCheck,
 };

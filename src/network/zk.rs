@@ -730,15 +730,28 @@ impl ZkPlan {
         Self::with_batch::<F, E>(model, column_vars, false, batch_vars, false)
     }
 
-    /// The zero-knowledge plan of an accuracy proof over a batch of `2^batch_vars` public
-    /// inputs ([`super::zk_accuracy`]): the batch's, with the accuracy relations' advice (`P`,
-    /// `S`, `M` after the views, two range columns) and their masked sum-check's fresh masks.
-    pub(crate) fn accuracy<F: BaseField + FftField, E: ExtField<F>>(
+    /// [`ZkPlan::batched`] with the batch's inputs committed (hidden): one committed table of
+    /// the padded batch's input tensor ([`commit_batch_zk`]), range-checked as one hidden
+    /// input's.
+    pub(crate) fn batched_hidden<F: BaseField + FftField, E: ExtField<F>>(
         model: &Model,
         column_vars: usize,
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, false, batch_vars, true)
+        Self::with_batch::<F, E>(model, column_vars, true, batch_vars, false)
+    }
+
+    /// The zero-knowledge plan of an accuracy proof over a batch of `2^batch_vars` inputs,
+    /// public or (`hidden_input`) committed ([`super::zk_accuracy`]): the batch's, with the
+    /// accuracy relations' advice (`P`, `S`, `M` after the views, two range columns before a
+    /// hidden input's) and their masked sum-check's fresh masks.
+    pub(crate) fn accuracy<F: BaseField + FftField, E: ExtField<F>>(
+        model: &Model,
+        column_vars: usize,
+        batch_vars: usize,
+        hidden_input: bool,
+    ) -> Result<Self, NetworkError> {
+        Self::with_batch::<F, E>(model, column_vars, hidden_input, batch_vars, true)
     }
 
     fn with_batch<F: BaseField + FftField, E: ExtField<F>>(
@@ -828,11 +841,11 @@ impl ZkPlan {
         let mut with_inputs = plan.columns.clone();
         with_inputs.extend(input_columns.iter().cloned());
         let public = fresh_masks(&plan, &plan.columns, false, head_vars);
-        // A batch's inputs are public.
-        let hidden = if batch_vars > 0 {
+        // A batch's advice is its proof's alone: room for the other mode is not needed.
+        let hidden = if batch_vars > 0 && !hidden_input {
             Err(NetworkError::Unsupported {
                 layer: 0,
-                what: "a committed input in a batch proof".into(),
+                what: "a committed input (not asked)".into(),
             })
         } else {
             fresh_masks(&plan, &with_inputs, true, head_vars)
@@ -883,8 +896,9 @@ impl ZkPlan {
             .max(min_table_vars::<F, E>(1, ADVICE_CLAIMS)?);
         // A table beyond `2^column_vars` entries is committed as columns of that size (each
         // column with its own mask); the joint opening sees the columns' variables.
-        // A batch: the single plan's model table, and the advice in columns that let it join.
-        if let Some(single) = &single {
+        // A batch (or an accuracy proof): the single plan's model table, and the advice in
+        // columns that let it join. `first`: the opening's first part's variables, plus one.
+        let (first, advice_column_vars) = if let Some(single) = &single {
             let nm = single.plan.model_packing.num_vars();
             let tm = nm.min(column_vars);
             plan.model_packing = single.plan.model_packing.clone();
@@ -897,99 +911,78 @@ impl ZkPlan {
                     .saturating_sub(1)
                     .max(na);
                 plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, small);
-                return Ok(Self {
-                    plan,
-                    slots,
-                    range,
-                    lookup,
-                    masks_seg,
-                    total,
-                    column_vars,
-                    advice_column_vars: column_vars,
-                    input_vars: None,
-                    views,
-                    accuracy,
-                });
-            }
-            let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
-            let joins = |v: usize| {
-                let first = tm.max(v) + 1;
-                params_for::<F, E>(first as u32).ok().is_some_and(|params| {
-                    pzk::later_part_vars(&params, first, tm.min(v) + 1) == Some(tm.min(v) + 1)
-                })
-            };
-            let advice_column_vars = (widest.max(1)..=na.min(column_vars))
-                .rev()
-                .find(|&v| joins(v) && na.saturating_sub(v) <= MAX_COLUMN_BITS)
-                .ok_or(NetworkError::TooLarge {
-                    layer: None,
-                    what: "the zero-knowledge advice table of the batch (in columns the \
-                           model's table can join)",
-                    size: 1u128 << na.min(127),
-                    limit: 1u128 << (tm + MAX_COLUMN_BITS),
-                })?;
-            plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
-            return Ok(Self {
-                plan,
-                slots,
-                range,
-                lookup,
-                masks_seg,
-                total,
-                column_vars,
-                advice_column_vars,
-                input_vars: None,
-                views,
-                accuracy,
-            });
-        }
-        let (tm, ta) = (nm.min(column_vars), na.min(column_vars));
-        let first = tm.max(ta) + 1;
-        let params = params_for::<F, E>(first as u32)?;
-        let small = pzk::later_part_vars(&params, first, tm.min(ta) + 1)
-            .unwrap_or(first)
-            .saturating_sub(1);
-        // The smaller is one column (a columned table has `column_vars`, the most): pad it —
-        // or, for the advice, split it into columns small enough to join (cheaper than padding
-        // it up to the model's size when its segments fit).
-        let mut advice_column_vars = column_vars;
-        let (nm, na) = if tm < ta {
-            (small, na)
-        } else if ta < tm {
-            let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
-            let split = (widest.max(1)..ta).rev().find(|&v| {
-                pzk::later_part_vars(&params, first, v + 1) == Some(v + 1)
-                    && na - v <= MAX_COLUMN_BITS
-            });
-            match split {
-                Some(v) if small > ta => {
-                    advice_column_vars = v;
-                    (nm, na)
-                }
-                _ => (nm, small),
+                (first, column_vars)
+            } else {
+                let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
+                let joins = |v: usize| {
+                    let first = tm.max(v) + 1;
+                    params_for::<F, E>(first as u32).ok().is_some_and(|params| {
+                        pzk::later_part_vars(&params, first, tm.min(v) + 1) == Some(tm.min(v) + 1)
+                    })
+                };
+                let advice_column_vars = (widest.max(1)..=na.min(column_vars))
+                    .rev()
+                    .find(|&v| joins(v) && na.saturating_sub(v) <= MAX_COLUMN_BITS)
+                    .ok_or(NetworkError::TooLarge {
+                        layer: None,
+                        what: "the zero-knowledge advice table of the batch (in columns the \
+                               model's table can join)",
+                        size: 1u128 << na.min(127),
+                        limit: 1u128 << (tm + MAX_COLUMN_BITS),
+                    })?;
+                plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
+                (tm.max(advice_column_vars) + 1, advice_column_vars)
             }
         } else {
-            (nm, na)
-        };
-        plan.model_packing = Packing::with_blocks(&plan.model_vars(), block).at_least(nm);
-        plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
-        for (what, n, cv) in [
-            ("model", nm, column_vars),
-            ("advice", na, advice_column_vars),
-        ] {
-            if n > cv && n - cv > MAX_COLUMN_BITS {
-                return Err(NetworkError::TooLarge {
-                    layer: None,
-                    what: if what == "model" {
-                        "the zero-knowledge model table"
-                    } else {
-                        "the zero-knowledge advice table"
-                    },
-                    size: 1u128 << n.min(127),
-                    limit: 1u128 << (cv + MAX_COLUMN_BITS),
+            let (tm, ta) = (nm.min(column_vars), na.min(column_vars));
+            let first = tm.max(ta) + 1;
+            let params = params_for::<F, E>(first as u32)?;
+            let small = pzk::later_part_vars(&params, first, tm.min(ta) + 1)
+                .unwrap_or(first)
+                .saturating_sub(1);
+            // The smaller is one column (a columned table has `column_vars`, the most): pad it —
+            // or, for the advice, split it into columns small enough to join (cheaper than
+            // padding it up to the model's size when its segments fit).
+            let mut advice_column_vars = column_vars;
+            let (nm, na) = if tm < ta {
+                (small, na)
+            } else if ta < tm {
+                let widest = plan.advice_vars.iter().copied().max().unwrap_or(0);
+                let split = (widest.max(1)..ta).rev().find(|&v| {
+                    pzk::later_part_vars(&params, first, v + 1) == Some(v + 1)
+                        && na - v <= MAX_COLUMN_BITS
                 });
+                match split {
+                    Some(v) if small > ta => {
+                        advice_column_vars = v;
+                        (nm, na)
+                    }
+                    _ => (nm, small),
+                }
+            } else {
+                (nm, na)
+            };
+            plan.model_packing = Packing::with_blocks(&plan.model_vars(), block).at_least(nm);
+            plan.advice_packing = Packing::with_min_vars(&plan.advice_vars, na);
+            for (what, n, cv) in [
+                ("model", nm, column_vars),
+                ("advice", na, advice_column_vars),
+            ] {
+                if n > cv && n - cv > MAX_COLUMN_BITS {
+                    return Err(NetworkError::TooLarge {
+                        layer: None,
+                        what: if what == "model" {
+                            "the zero-knowledge model table"
+                        } else {
+                            "the zero-knowledge advice table"
+                        },
+                        size: 1u128 << n.min(127),
+                        limit: 1u128 << (cv + MAX_COLUMN_BITS),
+                    });
+                }
             }
-        }
+            (first, advice_column_vars)
+        };
         // A hidden input: a third part, as large as its budget needs and sized to join the
         // first part the opening opens. A model without weights (no dense or convolution
         // layer) has no claims on its commitment, which the opening leaves out: the advice
@@ -1063,7 +1056,7 @@ impl ZkPlan {
     }
 
     /// Whether `c` has the shape of this plan's committed input.
-    fn input_shape_matches(&self, c: &ZkCommitment) -> bool {
+    pub(super) fn input_shape_matches(&self, c: &ZkCommitment) -> bool {
         self.input_vars.is_some_and(|n| {
             c.inner.num_vars as usize == n + 1
                 && c.mask_vars as usize == n
@@ -1753,6 +1746,12 @@ pub struct ZkCommittedInput<F: Field> {
 }
 
 impl<F: Field> ZkCommittedInput<F> {
+    /// Whether it was made for `model`'s architecture and has the shape of `zp`'s committed
+    /// input.
+    pub(crate) fn matches(&self, model: &Model, zp: &ZkPlan) -> bool {
+        self.architecture == model.architecture_json() && zp.input_shape_matches(&self.commitment)
+    }
+
     /// Mask functionals revealed so far by the proofs made with this commitment.
     pub fn revealed(&self) -> u64 {
         self.data.revealed()
@@ -1870,11 +1869,43 @@ fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cr
             .map_err(|e| NetworkError::Inference(e.to_string()))?;
     }
     let zp = ZkPlan::new::<F, E>(model, COLUMN_VARS, true)?;
-    let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
-        unreachable!("a hidden-input plan sizes the input")
-    };
     let mut table = input_table::<F>(&zp, input);
     edit(&mut table);
+    commit_padded_input::<F, E, R>(model, &zp, table, input.clone(), rng)
+}
+
+/// Commits the input tensor of a hidden-input plan `zp` whose logical values, in order, are
+/// `values` (one input's, or a batch's padded slots one after the other); `input` is what the
+/// prover keeps (the input, or a batch's inputs stacked).
+pub(super) fn commit_input_table<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    zp: &ZkPlan,
+    values: &[i64],
+    input: ArrayD<i64>,
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    let table = super::prover::to_field::<F>(&super::prover::pad(&zp.plan.dims[0], values));
+    commit_padded_input::<F, E, R>(model, zp, table, input, rng)
+}
+
+/// Commits a hidden-input plan's padded input table.
+fn commit_padded_input<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    zp: &ZkPlan,
+    table: Vec<F>,
+    input: ArrayD<i64>,
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
+        return Err(NetworkError::Unsupported {
+            layer: 0,
+            what: "a committed input for a plan without one".into(),
+        });
+    };
     let params = params_for::<F, E>(n as u32 + 1)?;
     let (commitment, data) =
         pzk::commit_columns(&params, packing.pack_columns(&[table], n), n, rng)
@@ -1882,7 +1913,7 @@ fn commit_input_checked<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cr
     Ok(ZkCommittedInput {
         commitment,
         data,
-        input: input.clone(),
+        input,
         architecture: model.architecture_json(),
     })
 }

@@ -31,8 +31,9 @@ use super::batch::{batch_vars, batch_witness, slot, MAX_BATCH};
 use super::prover::Cheat;
 use super::zk::{
     absorb_statement_as, checked_for, prove_zk_core, verify_zk_core, Masks, StepMasks, Table,
-    ZkCommittedModel, ZkInput, ZkNetworkProof, ZkPlan,
+    ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof, ZkPlan,
 };
+use super::zk_batch::{batch_inputs, BatchInput};
 use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
@@ -245,19 +246,24 @@ fn absorb<F: PrimeField>(
     t: &mut Transcript,
     model: &Model,
     commitment: &crate::pcs::zk::ZkCommitment,
-    inputs: &[i64],
+    inputs: ZkInput<'_>,
     labels: &[usize],
     correct: u64,
 ) {
     let mut out: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
     out.push(correct as i64);
+    // A committed batch's inputs count 0 values here (its commitment is absorbed instead).
+    let input_len = match inputs {
+        ZkInput::Public(x) => x.len() as u64,
+        ZkInput::Committed(_) => 0,
+    };
     absorb_statement_as::<F>(
         t,
         b"zkcnn-network-zk-accuracy",
-        &[1, labels.len() as u64, correct, inputs.len() as u64],
+        &[1, labels.len() as u64, correct, input_len],
         model,
         commitment,
-        ZkInput::Public(inputs),
+        inputs,
         &out,
     );
 }
@@ -272,7 +278,37 @@ pub fn prove_accuracy_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + C
     labels: &[usize],
     rng: &mut R,
 ) -> Result<ZkAccuracyProof<F, E>, NetworkError> {
-    prove_accuracy_zk_inner(model, committed, inputs, labels, rng, None)
+    prove_accuracy_zk_inner(
+        model,
+        committed,
+        BatchInput::Public(inputs),
+        labels,
+        rng,
+        None,
+    )
+}
+
+/// [`prove_accuracy_zk`] on the inputs committed as `batch` ([`super::commit_batch_zk`]),
+/// hidden; the labels public.
+pub fn prove_accuracy_zk_committed<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    batch: &mut ZkCommittedInput<F>,
+    labels: &[usize],
+    rng: &mut R,
+) -> Result<ZkAccuracyProof<F, E>, NetworkError> {
+    prove_accuracy_zk_inner(
+        model,
+        committed,
+        BatchInput::Committed(batch),
+        labels,
+        rng,
+        None,
+    )
 }
 
 /// No witness edits: makes the prover trust its range columns (a cheating test's).
@@ -292,11 +328,20 @@ pub(crate) fn prove_accuracy_zk_inner<
 >(
     model: &Model,
     committed: &mut ZkCommittedModel<F>,
-    inputs: &[ArrayD<i64>],
+    input: BatchInput<'_, F>,
     labels: &[usize],
     rng: &mut R,
     edit: Option<&mut dyn FnMut(&mut AccuracyWitness)>,
 ) -> Result<ZkAccuracyProof<F, E>, NetworkError> {
+    let stacked;
+    let (inputs, batch): (&[ArrayD<i64>], _) = match input {
+        BatchInput::Public(xs) => (xs, None),
+        BatchInput::Committed(c) => {
+            stacked = batch_inputs(c.input());
+            (&stacked[..], Some(c))
+        }
+    };
+    let hidden = batch.is_some();
     let n = inputs.len();
     if n == 0 || n > MAX_BATCH {
         return Err(NetworkError::BatchSize(n));
@@ -306,7 +351,7 @@ pub(crate) fn prove_accuracy_zk_inner<
     }
     let b = batch_vars(n);
     let cv = super::zk::column_vars_of(&committed.commitment);
-    let zp = ZkPlan::accuracy::<F, E>(model, cv, b)?;
+    let zp = ZkPlan::accuracy::<F, E>(model, cv, b, hidden)?;
     let Some((ap, _)) = zp.accuracy.clone() else {
         return Err(NetworkError::Unsupported {
             layer: 0,
@@ -316,8 +361,17 @@ pub(crate) fn prove_accuracy_zk_inner<
     check_labels(labels, n, ap.classes).map_err(NetworkError::Labels)?;
     // The batch's witness on the batch plan (the same segments but `P`, `S`, `M`), then the
     // accuracy's: `P`, `S`, `M` at `ap.p ..`, its two columns, the multiplicities recounted.
-    let base = ZkPlan::batched::<F, E>(model, cv, b)?;
-    let single = ZkPlan::new::<F, E>(model, cv, false)?;
+    if let Some(c) = &batch {
+        if !c.matches(model, &zp) {
+            return Err(NetworkError::InputCommitmentMismatch);
+        }
+    }
+    let base = if hidden {
+        ZkPlan::batched_hidden::<F, E>(model, cv, b)?
+    } else {
+        ZkPlan::batched::<F, E>(model, cv, b)?
+    };
+    let single = ZkPlan::new::<F, E>(model, cv, hidden)?;
     let (mut w, _) = batch_witness::<F, E>(model, &single.plan, &base.plan, inputs, None)?;
     let logits = w.ints.get(ap.last).cloned().unwrap_or_default();
     let mut aw = AccuracyWitness::new(logits, ap.classes, 1 << ap.class_vars, labels, ap.shift);
@@ -335,8 +389,15 @@ pub(crate) fn prove_accuracy_zk_inner<
     for (k, t) in [&aw.p, &aw.s, &aw.m].into_iter().enumerate() {
         w.advice.insert(ap.p + k, to_f(t));
     }
-    w.columns
-        .extend(super::accuracy::accuracy_columns::<F>(&zp.plan, &ap, &aw));
+    if ap.column > w.columns.len() {
+        return Err(NetworkError::Unsupported {
+            layer: 0,
+            what: "an accuracy plan of another layout".into(),
+        });
+    }
+    let [p_col, d_col] = super::accuracy::accuracy_columns::<F>(&zp.plan, &ap, &aw);
+    w.columns.insert(ap.column, d_col);
+    w.columns.insert(ap.column, p_col);
     let refs: Vec<&[F]> = w.columns.iter().map(Vec::as_slice).collect();
     let bits = zp.plan.table_bits as usize;
     let mseg = zp.plan.multiplicities_segment();
@@ -361,7 +422,10 @@ pub(crate) fn prove_accuracy_zk_inner<
         &mut t,
         model,
         &committed.commitment,
-        &flat,
+        match &batch {
+            Some(c) => ZkInput::Committed(&c.commitment),
+            None => ZkInput::Public(&flat),
+        },
         labels,
         aw.correct,
     );
@@ -376,7 +440,7 @@ pub(crate) fn prove_accuracy_zk_inner<
         &zp,
         committed,
         w,
-        None,
+        batch,
         &mut t,
         rng,
         cheat,
@@ -400,10 +464,45 @@ pub fn verify_accuracy_zk<F: BaseField + FftField, E: ExtField<F>>(
     labels: &[usize],
     proof: &ZkAccuracyProof<F, E>,
 ) -> Result<(), VerifyError> {
+    verify_statement(model, checked, Inputs::Public(inputs), labels, proof)
+}
+
+/// Verifies a zero-knowledge proof that the model committed as `checked` classifies exactly
+/// `proof.correct` of the `labels.len()` inputs committed as `batch`
+/// ([`super::commit_batch_zk`]) as their `labels`. Neither the weights nor the inputs are read.
+pub fn verify_accuracy_zk_committed<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedZkCommitment,
+    batch: &crate::pcs::zk::ZkCommitment,
+    labels: &[usize],
+    proof: &ZkAccuracyProof<F, E>,
+) -> Result<(), VerifyError> {
+    verify_statement(model, checked, Inputs::Committed(batch), labels, proof)
+}
+
+/// The inputs of an accuracy statement, as the verifier has them.
+#[derive(Clone, Copy)]
+enum Inputs<'a> {
+    /// Their values.
+    Public(&'a [&'a [i64]]),
+    /// Their hiding commitment (one per label).
+    Committed(&'a crate::pcs::zk::ZkCommitment),
+}
+
+fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedZkCommitment,
+    inputs: Inputs<'_>,
+    labels: &[usize],
+    proof: &ZkAccuracyProof<F, E>,
+) -> Result<(), VerifyError> {
     let architecture = model.architecture();
     let model = &architecture;
     let commitment = checked_for(model, checked)?;
-    let n = inputs.len();
+    let n = match inputs {
+        Inputs::Public(xs) => xs.len(),
+        Inputs::Committed(_) => labels.len(),
+    };
     if n == 0 || n > MAX_BATCH || proof.count != n as u64 || proof.correct > proof.count {
         return Err(VerifyError::AccuracyCount {
             inputs: n,
@@ -413,37 +512,52 @@ pub fn verify_accuracy_zk<F: BaseField + FftField, E: ExtField<F>>(
     }
     let b = batch_vars(n);
     let cv = super::zk::column_vars_of(commitment);
-    let zp = ZkPlan::accuracy::<F, E>(model, cv, b).map_err(VerifyError::Model)?;
+    let hidden = matches!(inputs, Inputs::Committed(_));
+    let zp = ZkPlan::accuracy::<F, E>(model, cv, b, hidden).map_err(VerifyError::Model)?;
     let Some((ap, _)) = &zp.accuracy else {
         return Err(VerifyError::AdviceShape);
     };
     check_labels(labels, n, ap.classes).map_err(VerifyError::Labels)?;
-    let Some(d_in) = zp.plan.dims.first() else {
-        return Err(VerifyError::AdviceShape);
-    };
-    let len_in = d_in.logical_len() >> b;
-    if let Some(x) = inputs.iter().find(|x| x.len() != len_in) {
-        return Err(VerifyError::Shape {
-            what: "input",
-            expected: len_in,
-            got: x.len(),
-        });
-    }
-    let padded: Vec<i64> = (0..1usize << b)
-        .flat_map(|j| {
-            inputs
-                .get(slot(j, n))
-                .copied()
-                .unwrap_or_default()
-                .iter()
-                .copied()
-        })
-        .collect();
     let zeros = vec![0i64; zp.plan.dims.last().map_or(0, |d| d.logical_len())];
-    let (input_f, _) = super::verifier::public_io::<F>(model, &zp.plan, Some(&padded), &zeros)?;
-    let flat: Vec<i64> = inputs.iter().flat_map(|x| x.iter().copied()).collect();
     let mut t = Transcript::new(b"zkcnn");
-    absorb::<F>(&mut t, model, commitment, &flat, labels, proof.correct);
+    let (input_f, committed_input) = match inputs {
+        Inputs::Public(xs) => {
+            let Some(d_in) = zp.plan.dims.first() else {
+                return Err(VerifyError::AdviceShape);
+            };
+            let len_in = d_in.logical_len() >> b;
+            if let Some(x) = xs.iter().find(|x| x.len() != len_in) {
+                return Err(VerifyError::Shape {
+                    what: "input",
+                    expected: len_in,
+                    got: x.len(),
+                });
+            }
+            let padded: Vec<i64> = (0..1usize << b)
+                .flat_map(|j| {
+                    xs.get(slot(j, n))
+                        .copied()
+                        .unwrap_or_default()
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            let (input_f, _) =
+                super::verifier::public_io::<F>(model, &zp.plan, Some(&padded), &zeros)?;
+            let flat: Vec<i64> = xs.iter().flat_map(|x| x.iter().copied()).collect();
+            let statement = ZkInput::Public(&flat);
+            absorb::<F>(&mut t, model, commitment, statement, labels, proof.correct);
+            (input_f, None)
+        }
+        Inputs::Committed(c) => {
+            if !zp.input_shape_matches(c) {
+                return Err(VerifyError::InputCommitmentShape);
+            }
+            let statement = ZkInput::Committed(c);
+            absorb::<F>(&mut t, model, commitment, statement, labels, proof.correct);
+            (Vec::new(), Some(c))
+        }
+    };
     let rel = Relations {
         plan: ap,
         labels,
@@ -452,7 +566,7 @@ pub fn verify_accuracy_zk<F: BaseField + FftField, E: ExtField<F>>(
     verify_zk_core(
         &zp,
         commitment,
-        None,
+        committed_input,
         &input_f,
         &[],
         &proof.proof,

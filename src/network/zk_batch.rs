@@ -12,8 +12,8 @@
 use super::batch::{batch_vars, batch_witness, padded_statement, MAX_BATCH};
 use super::prover::Cheat;
 use super::zk::{
-    absorb_statement_as, checked_for, prove_zk_core, verify_zk_core, ZkCommittedModel, ZkInput,
-    ZkNetworkProof, ZkPlan,
+    absorb_statement_as, checked_for, prove_zk_core, verify_zk_core, ZkCommittedInput,
+    ZkCommittedModel, ZkInput, ZkNetworkProof, ZkPlan,
 };
 use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
@@ -44,16 +44,21 @@ fn absorb_batch<F: PrimeField>(
     model: &Model,
     commitment: &crate::pcs::zk::ZkCommitment,
     count: usize,
-    inputs: &[i64],
+    inputs: ZkInput<'_>,
     outputs: &[i64],
 ) {
+    // A committed batch's inputs count 0 values here (its commitment is absorbed instead).
+    let input_len = match inputs {
+        ZkInput::Public(x) => x.len() as u64,
+        ZkInput::Committed(_) => 0,
+    };
     absorb_statement_as::<F>(
         t,
         b"zkcnn-network-zk-batch",
-        &[1, count as u64, inputs.len() as u64, outputs.len() as u64],
+        &[1, count as u64, input_len, outputs.len() as u64],
         model,
         commitment,
-        ZkInput::Public(inputs),
+        inputs,
         outputs,
     );
 }
@@ -67,7 +72,91 @@ pub fn prove_batch_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cryp
     inputs: &[ArrayD<i64>],
     rng: &mut R,
 ) -> Result<ZkProven<F, E>, NetworkError> {
-    prove_batch_zk_inner(model, committed, inputs, rng, None)
+    prove_batch_zk_inner(model, committed, BatchInput::Public(inputs), rng, None)
+}
+
+/// Proves the model committed as `committed` on every input of the batch committed as `batch`
+/// ([`commit_batch_zk`]) in one zero-knowledge proof, the inputs hidden: returns the outputs,
+/// in order, and the proof.
+pub fn prove_batch_zk_committed<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    committed: &mut ZkCommittedModel<F>,
+    batch: &mut ZkCommittedInput<F>,
+    rng: &mut R,
+) -> Result<ZkProven<F, E>, NetworkError> {
+    prove_batch_zk_inner(model, committed, BatchInput::Committed(batch), rng, None)
+}
+
+/// A zero-knowledge batch's inputs, as the prover has them: public, or committed together
+/// ([`commit_batch_zk`]).
+pub(crate) enum BatchInput<'a, F: ark_ff::Field> {
+    /// The inputs, public.
+    Public(&'a [ArrayD<i64>]),
+    /// The batch's hiding commitment and its inputs.
+    Committed(&'a mut ZkCommittedInput<F>),
+}
+
+/// The inputs of a batch committed by [`commit_batch_zk`] (its stacked array split).
+pub(crate) fn batch_inputs(stacked: &ArrayD<i64>) -> Vec<ArrayD<i64>> {
+    stacked
+        .outer_iter()
+        .map(|x| x.to_owned().into_dyn())
+        .collect()
+}
+
+/// Commits to a batch of inputs of `model`'s architecture with one hiding commitment, for
+/// zero-knowledge batch proofs with hidden inputs ([`prove_batch_zk_committed`]): the padded
+/// batch's input tensor (`2^⌈log2 N⌉` slots, slot `j ≥ N` a copy of input 0, as the batch
+/// proofs lay it out). `model` may be the architecture alone: no weight is read. Each input is
+/// checked against the model's input shape and activation range; the proofs range-check them
+/// again. Randomness from `rng`.
+pub fn commit_batch_zk<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    inputs: &[ArrayD<i64>],
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    commit_batch_checked::<F, E, R>(model, inputs, true, rng)
+}
+
+/// [`commit_batch_zk`], the inputs' range checked or (a cheating prover's test) not; their
+/// shapes always.
+pub(crate) fn commit_batch_checked<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    inputs: &[ArrayD<i64>],
+    check: bool,
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    let n = inputs.len();
+    if n == 0 || n > MAX_BATCH {
+        return Err(NetworkError::BatchSize(n));
+    }
+    model.validate_architecture().map_err(NetworkError::Model)?;
+    for (i, x) in inputs.iter().enumerate() {
+        if x.shape() != model.input_shape.as_slice() {
+            return Err(NetworkError::Inference(format!(
+                "input {i}: shape {:?}, the model takes {:?}",
+                x.shape(),
+                model.input_shape
+            )));
+        }
+        if check {
+            crate::model::infer::check_input(model, x)
+                .map_err(|e| NetworkError::Inference(format!("input {i}: {e}")))?;
+        }
+    }
+    let b = batch_vars(n);
+    let zp = ZkPlan::batched_hidden::<F, E>(model, super::zk::COLUMN_VARS, b)?;
+    let flat: Vec<i64> = (0..1usize << b)
+        .flat_map(|j| inputs[super::batch::slot(j, n)].iter().copied())
+        .collect();
+    let views: Vec<_> = inputs.iter().map(|x| x.view()).collect();
+    let stacked = ndarray::stack(ndarray::Axis(0), &views)
+        .map_err(|e| NetworkError::Inference(format!("the batch's inputs: {e}")))?;
+    super::zk::commit_input_table::<F, E, R>(model, &zp, &flat, stacked, rng)
 }
 
 /// The batch prover; with `cheat = Some((k, c))`, slot `k`'s witness takes `c`'s edits (input
@@ -79,10 +168,18 @@ pub(crate) fn prove_batch_zk_inner<
 >(
     model: &Model,
     committed: &mut ZkCommittedModel<F>,
-    inputs: &[ArrayD<i64>],
+    input: BatchInput<'_, F>,
     rng: &mut R,
     mut cheat: Option<(usize, &mut dyn Cheat<F, E>)>,
 ) -> Result<ZkProven<F, E>, NetworkError> {
+    let stacked;
+    let (inputs, batch): (&[ArrayD<i64>], _) = match input {
+        BatchInput::Public(xs) => (xs, None),
+        BatchInput::Committed(c) => {
+            stacked = batch_inputs(c.input());
+            (&stacked[..], Some(c))
+        }
+    };
     let n = inputs.len();
     if n == 0 || n > MAX_BATCH {
         return Err(NetworkError::BatchSize(n));
@@ -92,8 +189,18 @@ pub(crate) fn prove_batch_zk_inner<
     }
     let b = batch_vars(n);
     let cv = super::zk::column_vars_of(&committed.commitment);
-    let zp = ZkPlan::batched::<F, E>(model, cv, b)?;
-    let single = ZkPlan::new::<F, E>(model, cv, false)?;
+    let hidden = batch.is_some();
+    let zp = if hidden {
+        ZkPlan::batched_hidden::<F, E>(model, cv, b)?
+    } else {
+        ZkPlan::batched::<F, E>(model, cv, b)?
+    };
+    if let Some(c) = &batch {
+        if !c.matches(model, &zp) {
+            return Err(NetworkError::InputCommitmentMismatch);
+        }
+    }
+    let single = ZkPlan::new::<F, E>(model, cv, hidden)?;
     let (w, outputs) = batch_witness(
         model,
         &single.plan,
@@ -104,19 +211,23 @@ pub(crate) fn prove_batch_zk_inner<
     let flat =
         |xs: &[ArrayD<i64>]| -> Vec<i64> { xs.iter().flat_map(|x| x.iter().copied()).collect() };
     let mut t = Transcript::new(b"zkcnn");
+    let statement_input = flat(inputs);
     absorb_batch::<F>(
         &mut t,
         model,
         &committed.commitment,
         n,
-        &flat(inputs),
+        match &batch {
+            Some(c) => ZkInput::Committed(&c.commitment),
+            None => ZkInput::Public(&statement_input),
+        },
         &flat(&outputs),
     );
     let proof = prove_zk_core(
         &zp,
         committed,
         w,
-        None,
+        batch,
         &mut t,
         rng,
         cheat.map(|(_, c)| c),
@@ -147,6 +258,44 @@ pub fn verify_batch_zk<F: BaseField + FftField, E: ExtField<F>>(
     verify_opened(&architecture, commitment, inputs, outputs, proof).map(|_| ())
 }
 
+/// Verifies a zero-knowledge batch proof that the model committed as `checked` (checked
+/// against `model`'s architecture) maps each of the `outputs.len()` inputs committed as `batch`
+/// ([`commit_batch_zk`]) to the output of `outputs` at the same position. Only the
+/// architecture is read; neither the weights nor the inputs.
+pub fn verify_batch_zk_committed<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedZkCommitment,
+    batch: &crate::pcs::zk::ZkCommitment,
+    outputs: &[&[i64]],
+    proof: &ZkBatchProof<F, E>,
+) -> Result<(), VerifyError> {
+    let architecture = model.architecture();
+    let commitment = checked_for(&architecture, checked)?;
+    verify_statement(
+        &architecture,
+        commitment,
+        ZkBatchInput::Committed {
+            commitment: batch,
+            count: outputs.len(),
+        },
+        outputs,
+        proof,
+    )
+    .map(|_| ())
+}
+
+/// A zero-knowledge batch's inputs, as the verifier has them.
+#[derive(Clone, Copy)]
+enum ZkBatchInput<'a> {
+    /// The inputs' values.
+    Public(&'a [&'a [i64]]),
+    /// The batch's hiding commitment and its count.
+    Committed {
+        commitment: &'a crate::pcs::zk::ZkCommitment,
+        count: usize,
+    },
+}
+
 /// The verifier against `commitment` (its check done, or a test's).
 fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     model: &Model,
@@ -155,7 +304,27 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     outputs: &[&[i64]],
     proof: &ZkBatchProof<F, E>,
 ) -> Result<super::zk::Opened<E>, VerifyError> {
-    let n = inputs.len();
+    verify_statement(
+        model,
+        commitment,
+        ZkBatchInput::Public(inputs),
+        outputs,
+        proof,
+    )
+}
+
+/// The verifier of a batch's statement, its inputs public or committed.
+fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    commitment: &crate::pcs::zk::ZkCommitment,
+    inputs: ZkBatchInput<'_>,
+    outputs: &[&[i64]],
+    proof: &ZkBatchProof<F, E>,
+) -> Result<super::zk::Opened<E>, VerifyError> {
+    let n = match inputs {
+        ZkBatchInput::Public(xs) => xs.len(),
+        ZkBatchInput::Committed { count, .. } => count,
+    };
     if n == 0 || n > MAX_BATCH || outputs.len() != n || proof.count != n as u64 {
         return Err(VerifyError::BatchCount {
             inputs: n,
@@ -165,23 +334,61 @@ fn verify_opened<F: BaseField + FftField, E: ExtField<F>>(
     }
     let b = batch_vars(n);
     let cv = super::zk::column_vars_of(commitment);
-    let zp = ZkPlan::batched::<F, E>(model, cv, b).map_err(VerifyError::Model)?;
-    let plan = &zp.plan;
-    let (xs, ys) = padded_statement(plan, b, inputs, outputs)?;
-    let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, Some(&xs), &ys)?;
     let flat = |xs: &[&[i64]]| -> Vec<i64> { xs.iter().flat_map(|x| x.iter().copied()).collect() };
     let mut t = Transcript::new(b"zkcnn");
-    absorb_batch::<F>(&mut t, model, commitment, n, &flat(inputs), &flat(outputs));
-    verify_zk_core(
-        &zp,
-        commitment,
-        None,
-        &input_f,
-        &output_f,
-        &proof.proof,
-        &mut t,
-        None,
-    )
+    match inputs {
+        ZkBatchInput::Public(xs) => {
+            let zp = ZkPlan::batched::<F, E>(model, cv, b).map_err(VerifyError::Model)?;
+            let plan = &zp.plan;
+            let (xp, ys) = padded_statement(plan, b, xs, outputs)?;
+            let (input_f, output_f) = super::verifier::public_io::<F>(model, plan, Some(&xp), &ys)?;
+            absorb_batch::<F>(
+                &mut t,
+                model,
+                commitment,
+                n,
+                ZkInput::Public(&flat(xs)),
+                &flat(outputs),
+            );
+            verify_zk_core(
+                &zp,
+                commitment,
+                None,
+                &input_f,
+                &output_f,
+                &proof.proof,
+                &mut t,
+                None,
+            )
+        }
+        ZkBatchInput::Committed { commitment: c, .. } => {
+            let zp = ZkPlan::batched_hidden::<F, E>(model, cv, b).map_err(VerifyError::Model)?;
+            if !zp.input_shape_matches(c) {
+                return Err(VerifyError::InputCommitmentShape);
+            }
+            let plan = &zp.plan;
+            let ys = super::batch::padded_outputs(plan, b, outputs)?;
+            let (_, output_f) = super::verifier::public_io::<F>(model, plan, None, &ys)?;
+            absorb_batch::<F>(
+                &mut t,
+                model,
+                commitment,
+                n,
+                ZkInput::Committed(c),
+                &flat(outputs),
+            );
+            verify_zk_core(
+                &zp,
+                commitment,
+                Some(c),
+                &[],
+                &output_f,
+                &proof.proof,
+                &mut t,
+                None,
+            )
+        }
+    }
 }
 
 /// Verifies a zero-knowledge batch proof against `commitment` and returns what its opening

@@ -26,3 +26,4 @@ mod sumcheck;
 mod weights;
 mod zk_accuracy;
 mod zk_batch;
+mod zk_committed_batch;

@@ -338,3 +338,76 @@ fn zero_knowledge_accuracy_proof_bytes_never_panic() {
         assert!(ZkAccuracyProof::<G, X>::deserialize_compressed(&bytes[..len]).is_err());
     }
 }
+
+/// The inputs committed (hidden) too: the count is the oracle's, the proof verifies against the
+/// batch's commitment; another label, a count off by one, another batch's commitment (other
+/// inputs, or the same recommitted) and one label fewer are rejected; on both fields.
+fn committed_round_trip<F: BaseField + ark_ff::FftField, E: ExtField<F>>(n: usize, seed: u64) {
+    let mut s = setup::<F, E>(n, seed);
+    let labels = labels_for(&s.model, &s.xs, seed);
+    let model = s.model.clone();
+    let mut batch = network::commit_batch_zk::<F, E, _>(&model, &s.xs, &mut s.rng).unwrap();
+    let proof = network::prove_accuracy_zk_committed::<F, E, _>(
+        &model,
+        &mut s.committed,
+        &mut batch,
+        &labels,
+        &mut s.rng,
+    )
+    .unwrap_or_else(|e| panic!("{n} committed inputs: {e}"));
+    assert_eq!(proof.correct, oracle_count(&model, &s.xs, &labels), "{n}");
+    let verify = |c: &zkcnn::pcs::zk::ZkCommitment, labels: &[usize], p: &ZkAccuracyProof<F, E>| {
+        network::verify_accuracy_zk_committed(&model, &s.checked, c, labels, p)
+    };
+    assert_eq!(verify(&batch.commitment, &labels, &proof), Ok(()), "{n}");
+    for i in 0..n {
+        let mut other = labels.clone();
+        other[i] = (other[i] + 1) % CLASSES;
+        assert!(
+            opening_fails(&verify(&batch.commitment, &other, &proof)),
+            "label {i}"
+        );
+    }
+    for delta in [1i64, -1] {
+        let mut p = proof.clone();
+        if let Some(k) = p
+            .correct
+            .checked_add_signed(delta)
+            .filter(|&k| k <= n as u64)
+        {
+            p.correct = k;
+            assert!(
+                opening_fails(&verify(&batch.commitment, &labels, &p)),
+                "count {k}"
+            );
+        }
+    }
+    let other =
+        network::commit_batch_zk::<F, E, _>(&model, &inputs(&model, n, seed + 9), &mut s.rng)
+            .unwrap();
+    assert!(
+        verify(&other.commitment, &labels, &proof).is_err(),
+        "another batch"
+    );
+    let again = network::commit_batch_zk::<F, E, _>(&model, &s.xs, &mut s.rng).unwrap();
+    assert!(
+        verify(&again.commitment, &labels, &proof).is_err(),
+        "recommitted"
+    );
+    if n > 1 {
+        assert!(
+            verify(&batch.commitment, &labels[..n - 1], &proof).is_err(),
+            "one fewer"
+        );
+    }
+    // The public-input verifier on the real inputs: another statement.
+    assert!(network::verify_accuracy_zk(&model, &s.checked, &refs(&s.x), &labels, &proof).is_err());
+}
+
+#[test]
+fn accuracy_over_committed_inputs_round_trips_on_both_fields() {
+    for (n, seed) in [(1, 41), (3, 42), (5, 43), (8, 44)] {
+        committed_round_trip::<G, X>(n, seed);
+    }
+    committed_round_trip::<Bn254Fr, Bn254Fr>(3, 45);
+}
