@@ -1393,7 +1393,8 @@ fn zk_tables<E: ark_ff::Field>(
             layer: l,
             what: "max-pooling the input in a zero-knowledge proof".into(),
         })?;
-    let vw = zp.plan.dims[tin].vars[2];
+    // The width's variables: the last dimension's (a batch's layout has the batch first).
+    let vw = zp.plan.dims[tin].vars.last().copied().unwrap_or(0);
     let view_minus = |z: usize, dy: usize, dx: usize| {
         let mut p = Placed::combination(a, vec![(z, E::ONE)]);
         let inserted = vec![(0, dx == 1), (vw, dy == 1)];

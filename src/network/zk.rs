@@ -1212,7 +1212,9 @@ impl ZkPlan {
                             .segments
                             .extend(t.segments.iter().map(|&(s, w)| (s, k * w))),
                         Some((dy, dx)) => {
-                            let vw = self.plan.dims[v.tensor].vars[2];
+                            // The width's variables: the last dimension's (a batch's layout
+                            // has the batch first).
+                            let vw = self.plan.dims[v.tensor].vars.last().copied().unwrap_or(0);
                             let inserted = vec![(0, dx == 1), (vw, dy == 1)];
                             out.views.extend(
                                 t.segments

@@ -340,7 +340,8 @@ fn max_pool(size: usize, stride: usize, padding: usize) -> zkcnn::model::Layer {
 
 /// The convolution models, by name: `conv-input` (a conv reading the input, fused ReLU,
 /// flatten of the hidden output, dense), `conv-conv`, `conv-avgpool`, `conv-maxpool` (conv,
-/// ReLU, 2×2 max-pool, flatten, dense; `conv-maxpool-small` the same on `[2, 4, 4]`),
+/// ReLU, 2×2 max-pool, flatten, dense; `conv-maxpool-wide` on `[2, 8, 16]`,
+/// `conv-maxpool-small` on `[2, 4, 4]`),
 /// `conv-window` (a 3×3/2 max-pool with padding, the window protocol), `lenet` (LeNet-5's
 /// shape with small channels on `[1, 16, 16]`: conv 5×5 padding 2, ReLU, max-pool 2, conv
 /// 5×5 padding 2, ReLU, max-pool 2, flatten, dense, ReLU, dense). Wide enough that every hidden
@@ -389,6 +390,17 @@ pub(crate) fn conv_net(name: &str, seed: u64) -> Model {
                 dense(128, 5, s + 1),
             ],
         ),
+        // Not square: the sub-grids' inserted bits sit below the width's variables.
+        "conv-maxpool-wide" => (
+            &[2, 8, 16],
+            vec![
+                conv(2, 4, 3, 1, s),
+                Layer::RELU,
+                max_pool(2, 2, 0),
+                Layer::FLATTEN,
+                dense(128, 5, s + 1),
+            ],
+        ),
         // Small enough for the extraction attack's linear system (`leakage.rs`).
         "conv-maxpool-small" => (
             &[2, 4, 4],
@@ -430,11 +442,12 @@ pub(crate) fn conv_net(name: &str, seed: u64) -> Model {
     zoo::calibrated(name, shape, layers, seed).unwrap()
 }
 
-const CONV_NETS: [&str; 6] = [
+const CONV_NETS: [&str; 7] = [
     "conv-input",
     "conv-conv",
     "conv-avgpool",
     "conv-maxpool",
+    "conv-maxpool-wide",
     "conv-window",
     "lenet",
 ];
@@ -521,7 +534,13 @@ fn cheating_provers_editing_a_convolution_batch_are_rejected() {
         }
     };
     let slots = [(3, 0), (3, 1), (3, 2), (3, 3), (5, 7), (2, 1)];
-    for name in ["conv-maxpool", "conv-conv", "conv-avgpool", "conv-window"] {
+    for name in [
+        "conv-maxpool",
+        "conv-maxpool-wide",
+        "conv-conv",
+        "conv-avgpool",
+        "conv-window",
+    ] {
         let m = conv_net(name, 7);
         let plan = zkcnn::network::cheat::zk_plan::<G, X>(&m, false).unwrap();
         let r0 = plan.requant_of(0).cloned().expect("conv requantizes");
