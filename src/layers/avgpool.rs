@@ -93,12 +93,14 @@ impl NetworkOp for AvgPool {
         tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
         let out_w: Vec<(E, &[F])> = outs.iter().map(|(k, t)| (*k, cx.segment(t))).collect();
         let (fresh, off) = cx.fresh(0);
-        let (proof, deferred) = conv::prove_window_sum_zk(
+        // `r = (r_out, r_b)`: a batch's tables are folded at `r_b`.
+        let (r, r_b) = cx.r.split_at(cx.r.len() - cx.zp.plan.batch_vars);
+        let (proof, deferred) = conv::prove_window_sum_zk_batched(
             &self.shape,
             &cx.tensors[cx.tin],
             cx.x_public,
             &out_w,
-            cx.r,
+            (r, r_b),
             lhs,
             fresh,
             &cx.masks(&tables),
@@ -117,11 +119,15 @@ impl NetworkOp for AvgPool {
         tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
         let out_w: Vec<E> = outs.iter().map(|(k, _)| *k).collect();
         let proof = cx.next()?;
-        let claims = conv::verify_window_sum_zk::<F, E>(
+        // `r = (r_out, r_b)`: a batch's tables were folded at `r_b`.
+        let (r, r_b) =
+            cx.r.split_at_checked(cx.r.len().wrapping_sub(cx.zp.plan.batch_vars))
+                .ok_or(VerifyError::AdviceShape)?;
+        let claims = conv::verify_window_sum_zk_batched::<F, E>(
             &self.shape,
             &out_w,
             cx.input_table,
-            cx.r,
+            (r, r_b),
             lhs,
             proof,
             cx.t,

@@ -58,8 +58,9 @@ use crate::zk::{Placed, TableMasks};
 #[path = "conv_zk.rs"]
 mod zk;
 pub use zk::{
-    prove_window_sum_zk, prove_zk, verify_window_sum_zk, verify_zk, window_sum_zk_mask_len,
-    zk_mask_len, ZkConvClaims, ZkConvProof, ZkConvTables,
+    prove_window_sum_zk, prove_window_sum_zk_batched, prove_zk, prove_zk_batched,
+    verify_window_sum_zk, verify_window_sum_zk_batched, verify_zk, verify_zk_batched,
+    window_sum_zk_mask_len, zk_mask_len, ZkConvClaims, ZkConvProof, ZkConvTables,
 };
 
 /// A convolution's geometry.
@@ -765,7 +766,9 @@ impl NetworkOp for Conv {
             model: &model,
             step: cx.masks(&tables),
         };
-        let (proof, claims) = prove_zk(
+        // `r = (r_out, r_b)`: a batch's tables are folded at `r_b` (the model's are one input's).
+        let (r, r_b) = cx.r.split_at(cx.r.len() - cx.zp.plan.batch_vars);
+        let (proof, claims) = prove_zk_batched(
             &self.shape,
             &ZkConvTables {
                 kernel: &ks,
@@ -774,7 +777,8 @@ impl NetworkOp for Conv {
                 bias: &bias_w,
                 outputs: &out_w,
             },
-            cx.r,
+            r,
+            r_b,
             lhs,
             fresh,
             &scalars,
@@ -800,12 +804,17 @@ impl NetworkOp for Conv {
         let proof = cx.convs.next().ok_or(VerifyError::Exhausted {
             what: "convolution steps",
         })?;
-        let claims = verify_zk::<F, E>(
+        // `r = (r_out, r_b)`: a batch's tables were folded at `r_b`.
+        let (r, r_b) =
+            cx.r.split_at_checked(cx.r.len().wrapping_sub(cx.zp.plan.batch_vars))
+                .ok_or(VerifyError::AdviceShape)?;
+        let claims = verify_zk_batched::<F, E>(
             &self.shape,
             &bias_w,
             &out_w,
             cx.input_table,
-            cx.r,
+            r,
+            r_b,
             lhs,
             proof,
             cx.t,

@@ -24,7 +24,7 @@
 
 use super::{ConvShape, LayerError};
 use crate::field::{BaseField, ExtField, MulAcc};
-use crate::layers::dense::{fold_rows, inv_pow2, replicate, OutputTables};
+use crate::layers::dense::{fold_batch, fold_rows, inv_pow2, replicate, OutputTables};
 use crate::poly::{eq_table, lt_eval, Mle};
 use crate::sumcheck::zk::{
     mask_terms, masked_degree, prove_masked_with, verify_masked, Mask, MaskedClaim, MaskedProof,
@@ -262,8 +262,33 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     scalars: &impl TableMasks<E>,
     transcript: &mut Transcript,
 ) -> (ZkConvProof<E>, ZkConvClaims<E>) {
+    prove_zk_batched(shape, tables, r, &[], lhs, fresh, scalars, transcript)
+}
+
+/// [`prove_zk`] for a batch of `2^b` inputs (`spec/batch.md`, "Zero knowledge"): `r` is the
+/// output's point, `r_b` the batch's (`b` coordinates); the input and the output tables are the
+/// batch's (`2^b` times longer, the batch index over the top variables), the bias one input's.
+/// The input's im2col and the output tables are folded at `r_b`
+/// (`t'(x) = Σ_β eq(r_b, β)·t(x, β)`) and the single step runs on the folded tables: the output
+/// tables' claims are at `(ρ_out, r_b)`, the input's at `(ρ_2, ρ_i, r_b)`, each mask read there.
+/// With `r_b` empty, [`prove_zk`] (the same bytes).
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_zk_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    tables: &ZkConvTables<'_, F, E>,
+    r: &[E],
+    r_b: &[E],
+    lhs: E,
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (ZkConvProof<E>, ZkConvClaims<E>) {
     let lay = ConvMasks::of(shape, tables.input_public);
     assert_eq!(fresh.len(), lay.len(), "the step's fresh masks");
+    assert_eq!(r.len(), shape.output.num_vars(), "the output's point");
     let (nb, no) = (tables.bias.len(), tables.outputs.len());
     absorb_conv_header(shape, tables.input_public, nb, no, transcript);
     let parts = shape.output.split(r);
@@ -277,29 +302,18 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let ng = shape.group_vars();
 
     // Stage 1.
-    let (_, own) = super::stage1_tables(shape, tables.kernel, tables.input, r_o, r_y, r_x);
-    let mut own = own.into_iter();
-    let mut next = || match own.next() {
-        Some(Mle::Ext(t)) => t,
-        _ => unreachable!("stage 1's tables are in E"),
-    };
-    let (k1, xc) = (next(), next());
+    let (k1, xc, group) = stage1_own(shape, tables.kernel, tables.input, r_o, r_y, r_x, r_b);
     let mut t1 = vec![
         Mle::Ext(replicate(&k1, n)),
         Mle::Ext(replicate(&xc, n)),
         Mle::Ext(replicate(&eq_table(r_o), n)),
         Mle::Ext(replicate(&eq_table(r), n)),
     ];
-    if ng > 0 {
-        t1.push(Mle::Ext(replicate(&next(), n)));
+    if let Some(g) = group {
+        t1.push(Mle::Ext(replicate(&g, n)));
     }
     t1.extend(tables.bias.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
-    t1.extend(
-        tables
-            .outputs
-            .iter()
-            .map(|(_, t)| Mle::Base(replicate(t, n))),
-    );
+    t1.extend(tables.outputs.iter().map(|(_, t)| folded(t, r_b, n)));
     let v = valid(shape, r_y, r_x);
     let bias_w: Vec<E> = tables.bias.iter().map(|(a, _)| *a * v).collect();
     let out_w: Vec<E> = tables.outputs.iter().map(|(a, _)| *a).collect();
@@ -316,7 +330,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
             }
             1 => c,
             i if i < base + nb => scalars.mask_at(2 + i - base, &rho[..vo]),
-            i => scalars.mask_at(2 + i - base, &rho[..nout]),
+            i => scalars.mask_at(2 + i - base, &[&rho[..nout], r_b].concat()),
         }
     };
     let instance = Instance::new(t1, terms1).expect("tables of 2^n entries");
@@ -325,7 +339,7 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let (rho_i, rho_d) = rho1[..n1].split_at(vi);
     let (rho_dx, rho_dy) = rho_d.split_at(shape.offset_vars().0);
     let kernel_weights = shape.kernel_weights(rho_dx, rho_dy);
-    let mut deferred = stage1_deferred(shape, r_o, rho1, out1.beta, &out1.proof.values, nb);
+    let mut deferred = stage1_deferred(shape, r_o, r_b, rho1, out1.beta, &out1.proof.values, nb);
     deferred.push(Deferred::Masks {
         terms: mask_terms(rho1, out1.beta, out1.weight, lay.d1, 0),
         value: out1.weight * out1.mask_value,
@@ -333,10 +347,12 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
 
     // Stage 2: `Σ_pos X̃(pos, ρ_i)·M(pos) + β·c = v` (the hidden `β·c` on the all-ones table).
     let ell = out1.beta * c;
+    // The input's rows `(channel, slot)` folded at `(ρ_i, r_b)`.
+    let rows = [rho_i, r_b].concat();
     let (a2, b2) = super::stage2_tables(
         shape,
         tables.input,
-        &eq_table(rho_i),
+        &eq_table(&rows),
         rho_dx,
         rho_dy,
         r_y,
@@ -346,14 +362,14 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let t2 = vec![Mle::Ext(a2), Mle::Ext(b2), Mle::Base(vec![F::ONE; 1 << n2])];
     let private2 = [!tables.input_public, false, false];
     let mask2 = Mask::from_entries(n2 + 1, &fresh[lay.len1..lay.scalar()]).expect("stage 2's mask");
-    let scalar2 = |_: usize, rho: &[E]| scalars.mask_at(1, &[rho, rho_i].concat());
+    let scalar2 = |_: usize, rho: &[E]| scalars.mask_at(1, &[rho, &rows].concat());
     let instance = Instance::new(t2, stage2_terms(shape, ell)).expect("tables of 2^n2 entries");
     let claim2 = out1.proof.values[1];
     let out2 = prove_masked_with(instance, claim2, &private2, &scalar2, &mask2, transcript);
     if !tables.input_public {
         deferred.push(Deferred::Masked {
             table: 1,
-            point: [&out2.point[..], rho_i].concat(),
+            point: [&out2.point[..], &rows].concat(),
             beta: out2.beta,
             value: out2.proof.values[0],
         });
@@ -375,6 +391,64 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
             kernel_weights,
         },
     )
+}
+
+/// A batch's table (`2^{n + b}` entries) folded at `r_b` and repeated to `2^n` entries; with
+/// `r_b` empty, the table itself (base field).
+fn folded<F: BaseField, E: ExtField<F>>(t: &[F], r_b: &[E], n: usize) -> Mle<F, E> {
+    if r_b.is_empty() {
+        Mle::Base(replicate(t, n))
+    } else {
+        Mle::Ext(replicate(&fold_batch(t, r_b), n))
+    }
+}
+
+/// Stage 1's own tables: the kernel folded at `r_o`, the input's im2col folded at `(r_y, r_x)`
+/// — a batch's, slot by slot, then at `r_b` — and for a grouped convolution the selector
+/// `eq(r_g, g)`, each over stage 1's `n_1` variables.
+#[allow(clippy::type_complexity)]
+fn stage1_own<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    kernel: &[&[F]],
+    x: &[F],
+    r_o: &[E],
+    r_y: &[E],
+    r_x: &[E],
+    r_b: &[E],
+) -> (Vec<E>, Vec<E>, Option<Vec<E>>) {
+    let ext = |t: Option<Mle<F, E>>| match t {
+        Some(Mle::Ext(t)) => t,
+        _ => unreachable!("stage 1's tables are in E"),
+    };
+    if r_b.is_empty() {
+        let (_, own) = super::stage1_tables(shape, kernel, x, r_o, r_y, r_x);
+        let mut own = own.into_iter();
+        let (k1, xc) = (ext(own.next()), ext(own.next()));
+        let group = (shape.group_vars() > 0).then(|| ext(own.next()));
+        return (k1, xc, group);
+    }
+    // The batched tables are over `(i, dx, dy, slot)`: the kernel repeated, each slot's
+    // im2col, the slot's `eq(r_b, ·)` (times the group selector).
+    let (_, own) = super::stage1_tables_batched(shape, kernel, x, r_o, r_y, r_x, r_b);
+    let mut own = own.into_iter();
+    let s1 = 1usize << shape.stage1_vars();
+    let mut k1 = ext(own.next());
+    k1.truncate(s1);
+    let per_slot = ext(own.next());
+    let eq_b = eq_table(r_b);
+    let mut xc = vec![E::ZERO; s1];
+    for (slot, &e) in per_slot.chunks_exact(s1).zip(&eq_b) {
+        for (acc, &v) in xc.iter_mut().zip(slot) {
+            *acc += e * v;
+        }
+    }
+    let ng = shape.group_vars();
+    let group = (ng > 0).then(|| {
+        let eq_g = eq_table(&r_o[r_o.len() - ng..]);
+        let (ci_len, nj) = (1usize << shape.input.vars[0], shape.group_in_vars());
+        (0..s1).map(|j| eq_g[(j & (ci_len - 1)) >> nj]).collect()
+    });
+    (k1, xc, group)
 }
 
 /// Absorbs the step's header: `zk-conv` with its shape's variables and table counts.
@@ -407,6 +481,7 @@ fn absorb_conv_header(
 fn stage1_deferred<E: Field>(
     shape: &ConvShape,
     r_o: &[E],
+    r_b: &[E],
     rho: &[E],
     beta: E,
     values: &[E],
@@ -426,7 +501,11 @@ fn stage1_deferred<E: Field>(
         });
     }
     for (k, &value) in values.iter().enumerate().skip(2) {
-        let point = if k - 2 < bias { at(vo) } else { at(nout) };
+        let point = if k - 2 < bias {
+            at(vo)
+        } else {
+            [&at(nout)[..], r_b].concat()
+        };
         out.push(Deferred::Masked {
             table: k,
             point,
@@ -454,6 +533,31 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     outputs: &[E],
     input: Option<&[F]>,
     r: &[E],
+    lhs: E,
+    proof: &ZkConvProof<E>,
+    transcript: &mut Transcript,
+) -> Result<ZkConvClaims<E>, LayerError> {
+    verify_zk_batched(shape, bias, outputs, input, r, &[], lhs, proof, transcript)
+}
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+/// Verifies [`prove_zk_batched`]: as [`verify_zk`], at the output's point `r` and the batch's
+/// `r_b`; a public input is the padded batch's (`2^{n_in + b}` entries), evaluated at
+/// `(ρ_2, ρ_i, r_b)`. The output tables' claims are at `(ρ_out, r_b)`, the input's at
+/// `(ρ_2, ρ_i, r_b)`.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_zk_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    bias: &[E],
+    outputs: &[E],
+    input: Option<&[F]>,
+    r: &[E],
+    r_b: &[E],
     lhs: E,
     proof: &ZkConvProof<E>,
     transcript: &mut Transcript,
@@ -518,7 +622,7 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     let bias_w: Vec<E> = bias.iter().map(|&a| a * v).collect();
     let terms1 = stage1_terms(shape, &bias_w, outputs);
     let form1 = final_form(&c1, &terms1, &private1, &public, lay.d1)?;
-    let mut deferred = stage1_deferred(shape, r_o, rho1, c1.beta, &c1.values, nb);
+    let mut deferred = stage1_deferred(shape, r_o, r_b, rho1, c1.beta, &c1.values, nb);
     deferred.push(form1);
     let xc = super::get(
         &c1.values,
@@ -550,7 +654,7 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     );
     let wiring =
         shape.wx.evaluate(Some(rho_dx), r_x, p_x) * shape.wy.evaluate(Some(rho_dy), r_y, p_y);
-    let input_point = [rho2.as_slice(), rho_i].concat();
+    let input_point = [rho2.as_slice(), rho_i, r_b].concat();
     let mut public2 = Vec::with_capacity(3);
     if let Some(x) = input {
         public2.push(public_input(x, &input_point)?);
@@ -693,7 +797,7 @@ fn absorb_window_header(
 fn window_deferred<E: Field>(
     shape: &ConvShape,
     input_public: bool,
-    r_c: &[E],
+    (r_c, r_b): (&[E], &[E]),
     rho: &[E],
     beta: E,
     values: &[E],
@@ -702,10 +806,10 @@ fn window_deferred<E: Field>(
     let at = |k: usize| rho.get(..k).unwrap_or(rho).to_vec();
     let mut tables = Vec::with_capacity(values.len());
     if !input_public {
-        tables.push((0, [&at(n2)[..], r_c].concat()));
+        tables.push((0, [&at(n2)[..], r_c, r_b].concat()));
     }
     for k in 0..values.len().saturating_sub(tables.len()) {
-        tables.push((1 + k, at(nout)));
+        tables.push((1 + k, [&at(nout)[..], r_b].concat()));
     }
     tables
         .into_iter()
@@ -740,13 +844,48 @@ pub fn prove_window_sum_zk<F: BaseField, E: ExtField<F>>(
     scalars: &impl TableMasks<E>,
     transcript: &mut Transcript,
 ) -> (MaskedProof<E>, Vec<Deferred<E>>) {
+    prove_window_sum_zk_batched(
+        shape,
+        x,
+        input_public,
+        outputs,
+        (r, &[]),
+        lhs,
+        fresh,
+        scalars,
+        transcript,
+    )
+}
+
+/// [`prove_window_sum_zk`] for a batch of `2^b` inputs (`spec/batch.md`, "Zero knowledge"): `r`
+/// is the output's point, `r_b` the batch's; the input and the output tables are the batch's.
+/// The input's rows `(channel, slot)` are folded at `(r_c, r_b)` (the transparent window sum's
+/// fold) and the output tables at `r_b`; the single step runs on the folded tables, its claims
+/// at `(ρ_pos, r_c, r_b)` on the input and `(ρ_out, r_b)` on the outputs. With `r_b` empty,
+/// [`prove_window_sum_zk`] (the same bytes).
+///
+/// # Panics
+/// If the shapes do not fit (a caller's bug).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_window_sum_zk_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    x: &[F],
+    input_public: bool,
+    outputs: &OutputTables<'_, F, E>,
+    (r, r_b): (&[E], &[E]),
+    lhs: E,
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> (MaskedProof<E>, Vec<Deferred<E>>) {
+    assert_eq!(r.len(), shape.output.num_vars(), "the output's point");
     absorb_window_header(shape, input_public, outputs.len(), transcript);
     let parts = shape.output.split(r);
     let (r_c, r_y, r_x) = (parts[0], parts[1], parts[2]);
     let (n2, nout) = (shape.stage2_vars(), shape.output.num_vars());
     let n = n2.max(nout);
     let (h_len, w_len) = (1usize << shape.input.vars[1], 1usize << shape.input.vars[2]);
-    let a = fold_rows(x, n2, &eq_table(r_c));
+    let a = fold_rows(x, n2, &eq_table(&[r_c, r_b].concat()));
     let (mx, my) = (
         shape.wx.table(None, &eq_table(r_x), w_len),
         shape.wy.table(None, &eq_table(r_y), h_len),
@@ -759,15 +898,15 @@ pub fn prove_window_sum_zk<F: BaseField, E: ExtField<F>>(
         Mle::Ext(replicate(&b, n)),
         Mle::Ext(replicate(&eq_table(r), n)),
     ];
-    tables.extend(outputs.iter().map(|(_, t)| Mle::Base(replicate(t, n))));
+    tables.extend(outputs.iter().map(|(_, t)| folded(t, r_b, n)));
     let weights: Vec<E> = outputs.iter().map(|(a, _)| *a).collect();
     let private = window_private(input_public, outputs.len());
     let degree = window_degree(shape, input_public);
     let mask = Mask::from_entries(n + 1, fresh).expect("the step's Libra mask");
     assert_eq!(mask.degree(), degree, "the step's Libra mask");
     let scalar = |i: usize, rho: &[E]| match i {
-        0 => scalars.mask_at(0, &[&rho[..n2], r_c].concat()),
-        i => scalars.mask_at(i - 2, &rho[..nout]),
+        0 => scalars.mask_at(0, &[&rho[..n2], r_c, r_b].concat()),
+        i => scalars.mask_at(i - 2, &[&rho[..nout], r_b].concat()),
     };
     let instance =
         Instance::new(tables, window_terms(shape, &weights)).expect("tables of 2^n entries");
@@ -775,7 +914,7 @@ pub fn prove_window_sum_zk<F: BaseField, E: ExtField<F>>(
     let mut deferred = window_deferred(
         shape,
         input_public,
-        r_c,
+        (r_c, r_b),
         &out.point,
         out.beta,
         &out.proof.values,
@@ -802,6 +941,27 @@ pub fn verify_window_sum_zk<F: BaseField, E: ExtField<F>>(
     outputs: &[E],
     input: Option<&[F]>,
     r: &[E],
+    lhs: E,
+    proof: &MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    verify_window_sum_zk_batched(shape, outputs, input, (r, &[]), lhs, proof, transcript)
+}
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+/// Verifies [`prove_window_sum_zk_batched`]: as [`verify_window_sum_zk`] at the output's point
+/// `r` and the batch's `r_b`; a public input is the padded batch's, evaluated at
+/// `(ρ_pos, r_c, r_b)`.
+pub fn verify_window_sum_zk_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    outputs: &[E],
+    input: Option<&[F]>,
+    (r, r_b): (&[E], &[E]),
     lhs: E,
     proof: &MaskedProof<E>,
     transcript: &mut Transcript,
@@ -848,7 +1008,7 @@ pub fn verify_window_sum_zk<F: BaseField, E: ExtField<F>>(
     );
     let mut public = Vec::with_capacity(3);
     if let Some(x) = input {
-        public.push(public_input(x, &[rho_pos, r_c].concat())?);
+        public.push(public_input(x, &[rho_pos, r_c, r_b].concat())?);
     }
     public.push(shape.wx.evaluate(None, r_x, p_x) * shape.wy.evaluate(None, r_y, p_y));
     public.push(eq(r, rho_out));
@@ -859,7 +1019,14 @@ pub fn verify_window_sum_zk<F: BaseField, E: ExtField<F>>(
         &public,
         degree,
     )?;
-    let mut out = window_deferred(shape, input.is_some(), r_c, rho, claim.beta, &claim.values);
+    let mut out = window_deferred(
+        shape,
+        input.is_some(),
+        (r_c, r_b),
+        rho,
+        claim.beta,
+        &claim.values,
+    );
     out.push(form);
     Ok(out)
 }

@@ -154,9 +154,18 @@ pub fn output_vars(input: &Dims) -> usize {
     ceil_log2(input.logical_len()).max(1)
 }
 
+/// [`output_vars`] of a batch of `2^batch_vars` inputs laid out as `input` (its first dimension
+/// the batch when `batch_vars > 0`): one input's flattened variables, then the batch's.
+fn batch_output_vars(input: &Dims, batch_vars: usize) -> usize {
+    if batch_vars == 0 {
+        return output_vars(input);
+    }
+    ceil_log2((input.logical_len() >> batch_vars).max(1)).max(1) + batch_vars
+}
+
 /// The zero-knowledge flatten's sum-check variables: the larger side's.
-fn zk_vars(input: &Dims) -> usize {
-    input.num_vars().max(output_vars(input))
+fn zk_vars(input: &Dims, batch_vars: usize) -> usize {
+    input.num_vars().max(batch_output_vars(input, batch_vars))
 }
 
 /// The mask degree: one private factor per term, `1 + 1`.
@@ -167,7 +176,12 @@ fn zk_degree() -> usize {
 /// The number of fresh `E` mask entries [`prove_zk`] needs: its Libra mask over the sum-check's
 /// variables and `b`, of degree 2. The masked values' scalars are the committed tables' masks.
 pub fn zk_mask_len(input: &Dims) -> usize {
-    1 + (zk_vars(input) + 1) * zk_degree()
+    zk_mask_len_batched(input, 0)
+}
+
+/// [`zk_mask_len`] for a batch of `2^batch_vars` inputs laid out as `input` ([`prove_zk_batched`]).
+pub fn zk_mask_len_batched(input: &Dims, batch_vars: usize) -> usize {
+    1 + (zk_vars(input, batch_vars) + 1) * zk_degree()
 }
 
 /// The core's numbering (`1` = `x`, `2` = the copy) as this step's (`0` = `x`, `1` = the copy).
@@ -226,6 +240,23 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     scalars: &impl TableMasks<E>,
     transcript: &mut Transcript,
 ) -> Result<(MaskedProof<E>, Vec<Deferred<E>>), LayerError> {
+    prove_zk_batched(input, 0, x, copy, fresh, scalars, transcript)
+}
+
+/// [`prove_zk`] for a batch (`spec/batch.md`, "Zero knowledge"): `input` is the batch's layout,
+/// its first dimension the batch of `2^batch_vars` inputs, the copy `[batch, c·h·w]` (each
+/// input flattened, the batch index over the top variables) — the transparent batch's index map
+/// ([`prove_batched`]), the same one masked sum-check over the batch's positions, at a fresh
+/// point with `batch_vars` more coordinates. With `batch_vars = 0`, [`prove_zk`].
+pub fn prove_zk_batched<F: BaseField, E: ExtField<F>>(
+    input: &Dims,
+    batch_vars: usize,
+    x: &[F],
+    copy: &[F],
+    fresh: &[E],
+    scalars: &impl TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<(MaskedProof<E>, Vec<Deferred<E>>), LayerError> {
     let count = |what, expected: usize, got: usize| {
         (expected != got)
             .then_some(LayerError::Count {
@@ -235,23 +266,21 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
             })
             .map_or(Ok(()), Err)
     };
-    let out_vars = output_vars(input);
+    let out_vars = batch_output_vars(input, batch_vars);
+    let len = zk_mask_len_batched(input, batch_vars);
     count("flatten (zero knowledge) input", input.len(), x.len())?;
     count("flatten (zero knowledge) copy", 1 << out_vars, copy.len())?;
-    count(
-        "flatten (zero knowledge) fresh masks",
-        zk_mask_len(input),
-        fresh.len(),
-    )?;
-    let mask = Mask::from_entries(zk_vars(input) + 1, fresh).ok_or(LayerError::Count {
-        what: "flatten (zero knowledge) fresh masks",
-        expected: zk_mask_len(input),
-        got: fresh.len(),
-    })?;
+    count("flatten (zero knowledge) fresh masks", len, fresh.len())?;
+    let mask =
+        Mask::from_entries(zk_vars(input, batch_vars) + 1, fresh).ok_or(LayerError::Count {
+            what: "flatten (zero knowledge) fresh masks",
+            expected: len,
+            got: fresh.len(),
+        })?;
     let r: Vec<E> = transcript.challenge_fields(ZK_POINT, out_vars);
     let (proof, claims) = dense::prove_matvec_zk(
         MatVec {
-            matrix: table(input, 0, &r),
+            matrix: table(input, batch_vars, &r),
             matrix_public: true,
             x,
             input_public: false,
@@ -279,8 +308,24 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     proof: &MaskedProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<Deferred<E>>, LayerError> {
-    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, output_vars(input));
-    let matrix = |rho: &[E]| map_at(input, 0, &r, rho);
+    verify_zk_batched::<F, E>(input, 0, proof, transcript)
+}
+
+/// Verifies [`prove_zk_batched`].
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_zk_batched<F: BaseField, E: ExtField<F>>(
+    input: &Dims,
+    batch_vars: usize,
+    proof: &MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<Deferred<E>>, LayerError> {
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, batch_output_vars(input, batch_vars));
+    let matrix = |rho: &[E]| map_at(input, batch_vars, &r, rho);
     let claims = dense::verify_matvec_zk::<F, E>(
         MatVecNames {
             step: "flatten (zero knowledge)",
@@ -673,7 +718,10 @@ impl NetworkOp for Flatten {
         if m.public(m.tin()) {
             return Err(m.unsupported("flattening the public input"));
         }
-        Ok(vec![zk_mask_len(&m.plan.dims[m.tin()])])
+        Ok(vec![zk_mask_len_batched(
+            &m.plan.dims[m.tin()],
+            m.plan.batch_vars,
+        )])
     }
 
     fn prove<F: BaseField, E: ExtField<F>>(
@@ -734,8 +782,9 @@ impl NetworkOp for Flatten {
         };
         let tables = vec![cx.x_table.clone(), placed(cx.zp.parts().1, copy)];
         let (fresh, off) = cx.fresh(0);
-        let (proof, deferred) = prove_zk(
+        let (proof, deferred) = prove_zk_batched(
             &plan.dims[cx.tin],
+            plan.batch_vars,
             &cx.tensors[cx.tin],
             &cx.tensors[cx.l + 1],
             fresh,
@@ -760,7 +809,8 @@ impl NetworkOp for Flatten {
         let dims_in = plan.dims.get(cx.tin).ok_or(VerifyError::AdviceShape)?;
         let tables = vec![cx.x_table.clone(), placed(cx.zp.parts().1, copy)];
         let proof = cx.next()?;
-        let claims = verify_zk::<F, E>(dims_in, proof, cx.t).map_err(|e| cx.layer_err(e))?;
+        let claims = verify_zk_batched::<F, E>(dims_in, plan.batch_vars, proof, cx.t)
+            .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
 }

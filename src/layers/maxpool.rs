@@ -331,14 +331,23 @@ fn views_zk_degree(shape: &ConvShape, input_public: bool) -> usize {
     super::dense::matvec_mask_degree(true, input_public, offset_count(shape))
 }
 
-/// The sum-check variables of the zero-knowledge views step: the larger side's.
-fn views_zk_vars(shape: &ConvShape) -> usize {
-    shape.input.num_vars().max(shape.output.num_vars())
+/// The sum-check variables of the zero-knowledge views step: the larger side's, and a batch's.
+fn views_zk_vars(shape: &ConvShape, batch_vars: usize) -> usize {
+    shape.input.num_vars().max(shape.output.num_vars()) + batch_vars
 }
 
 /// The number of fresh `E` mask entries [`prove_views_zk`] needs: its Libra mask.
 pub fn views_zk_mask_len(shape: &ConvShape, input_public: bool) -> usize {
-    1 + (views_zk_vars(shape) + 1) * views_zk_degree(shape, input_public)
+    views_zk_mask_len_batched(shape, 0, input_public)
+}
+
+/// [`views_zk_mask_len`] for a batch of `2^batch_vars` inputs ([`prove_views_zk_batched`]).
+pub fn views_zk_mask_len_batched(
+    shape: &ConvShape,
+    batch_vars: usize,
+    input_public: bool,
+) -> usize {
+    1 + (views_zk_vars(shape, batch_vars) + 1) * views_zk_degree(shape, input_public)
 }
 
 /// The claims at `r` on every offset (values unused) and `Σ_d γ_d·P̃_d(r)`.
@@ -424,6 +433,43 @@ pub fn prove_views_zk<F: BaseField, E: ExtField<F>>(
     ),
     LayerError,
 > {
+    prove_views_zk_batched(
+        shape,
+        0,
+        x,
+        input_public,
+        views,
+        low,
+        fresh,
+        scalars,
+        transcript,
+    )
+}
+
+/// [`prove_views_zk`] for a batch of `2^batch_vars` inputs (`spec/batch.md`, "Zero
+/// knowledge"): the input and the views are the batch's (`batch_vars` more variables, the top
+/// ones), the point `r` has `batch_vars` more coordinates, which the map `T` passes through
+/// like the channel's (the transparent [`verify_views_batched`]'s map), and the one masked
+/// sum-check runs over `max(n_in, n_out) + batch_vars` variables. With `batch_vars = 0`,
+/// [`prove_views_zk`].
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn prove_views_zk_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    batch_vars: usize,
+    x: &[F],
+    input_public: bool,
+    views: &[&[F]],
+    low: E,
+    fresh: &[E],
+    scalars: &impl crate::zk::TableMasks<E>,
+    transcript: &mut Transcript,
+) -> Result<
+    (
+        crate::sumcheck::zk::MaskedProof<E>,
+        Vec<crate::zk::Deferred<E>>,
+    ),
+    LayerError,
+> {
     let count = |what, expected: usize, got: usize| {
         (expected != got)
             .then_some(LayerError::Count {
@@ -436,31 +482,30 @@ pub fn prove_views_zk<F: BaseField, E: ExtField<F>>(
     let k = offset_count(shape);
     count(
         "max-pool views (zero knowledge) input",
-        shape.input.len(),
+        shape.input.len() << batch_vars,
         x.len(),
     )?;
     count("max-pool views (zero knowledge) views", k, views.len())?;
     for v in views {
         count(
             "max-pool views (zero knowledge) view",
-            shape.output.len(),
+            shape.output.len() << batch_vars,
             v.len(),
         )?;
     }
-    let len = views_zk_mask_len(shape, input_public);
+    let len = views_zk_mask_len_batched(shape, batch_vars, input_public);
     count(
         "max-pool views (zero knowledge) fresh masks",
         len,
         fresh.len(),
     )?;
-    let mask = crate::sumcheck::zk::Mask::from_entries(views_zk_vars(shape) + 1, fresh).ok_or(
-        LayerError::Count {
+    let mask = crate::sumcheck::zk::Mask::from_entries(views_zk_vars(shape, batch_vars) + 1, fresh)
+        .ok_or(LayerError::Count {
             what: "max-pool views (zero knowledge) fresh masks",
             expected: len,
             got: fresh.len(),
-        },
-    )?;
-    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, shape.output.num_vars());
+        })?;
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, shape.output.num_vars() + batch_vars);
     let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, k);
     let (claims, pad) = views_at(shape, &r, &gamma);
     let outputs: Vec<(E, &[F])> = gamma.iter().zip(views).map(|(&g, v)| (-g, *v)).collect();
@@ -496,8 +541,26 @@ pub fn verify_views_zk<F: BaseField, E: ExtField<F>>(
     proof: &crate::sumcheck::zk::MaskedProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
+    verify_views_zk_batched::<F, E>(shape, 0, input, low, proof, transcript)
+}
+
+/// Verifies [`prove_views_zk_batched`]; a public input is the padded batch's.
+#[deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+pub fn verify_views_zk_batched<F: BaseField, E: ExtField<F>>(
+    shape: &ConvShape,
+    batch_vars: usize,
+    input: Option<&[F]>,
+    low: E,
+    proof: &crate::sumcheck::zk::MaskedProof<E>,
+    transcript: &mut Transcript,
+) -> Result<Vec<crate::zk::Deferred<E>>, LayerError> {
     let k = offset_count(shape);
-    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, shape.output.num_vars());
+    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, shape.output.num_vars() + batch_vars);
     let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, k);
     let (claims, pad) = views_at(shape, &r, &gamma);
     let matrix = |rho: &[E]| map_eval(shape, &claims, &gamma, rho).unwrap_or(E::ZERO);
@@ -508,7 +571,7 @@ pub fn verify_views_zk<F: BaseField, E: ExtField<F>>(
             point: "max-pool views (zero knowledge) point",
             input: "max-pool views (zero knowledge) public input",
         },
-        shape.input.num_vars(),
+        shape.input.num_vars() + batch_vars,
         &weights,
         Some(&matrix),
         input,
@@ -1079,7 +1142,7 @@ impl NetworkOp for MaxPoolWindow {
 
     fn zk_masks(&self, m: &MaskStep<'_>) -> Result<Vec<usize>, NetworkError> {
         Ok(vec![
-            views_zk_mask_len(&self.shape, m.public(m.tin())),
+            views_zk_mask_len_batched(&self.shape, m.plan.batch_vars, m.public(m.tin())),
             super::zero_check::zk_mask_len(m.out_vars()),
         ])
     }
@@ -1163,8 +1226,9 @@ impl NetworkOp for MaxPoolWindow {
         let views: Vec<&[F]> = zp.views[l].iter().map(|&s| &cx.advice[s][..]).collect();
         let low = lift::<E>(from_i64::<F>(window_low(zp.plan.range_bits)));
         let (fresh, off) = cx.fresh(0);
-        let (proof, deferred) = prove_views_zk(
+        let (proof, deferred) = prove_views_zk_batched(
             &self.shape,
+            zp.plan.batch_vars,
             &cx.tensors[cx.tin],
             cx.x_public,
             &views,
@@ -1200,8 +1264,15 @@ impl NetworkOp for MaxPoolWindow {
         tables.extend(views.iter().map(|&s| Placed::segment(ap, s)));
         let low = lift::<E>(from_i64::<F>(window_low(zp.plan.range_bits)));
         let proof = cx.next()?;
-        let claims = verify_views_zk::<F, E>(&self.shape, cx.input_table, low, proof, cx.t)
-            .map_err(|e| cx.layer_err(e))?;
+        let claims = verify_views_zk_batched::<F, E>(
+            &self.shape,
+            zp.plan.batch_vars,
+            cx.input_table,
+            low,
+            proof,
+            cx.t,
+        )
+        .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)?;
         let (tables, pairs, _) =
             window_zk_tables::<E>(zp, l, &self.segs).map_err(VerifyError::Model)?;
@@ -1322,7 +1393,8 @@ fn zk_tables<E: ark_ff::Field>(
             layer: l,
             what: "max-pooling the input in a zero-knowledge proof".into(),
         })?;
-    let vw = zp.plan.dims[tin].vars[2];
+    // The width's variables: the last dimension's (a batch's layout has the batch first).
+    let vw = zp.plan.dims[tin].vars.last().copied().unwrap_or(0);
     let view_minus = |z: usize, dy: usize, dx: usize| {
         let mut p = Placed::combination(a, vec![(z, E::ONE)]);
         let inserted = vec![(0, dx == 1), (vw, dy == 1)];

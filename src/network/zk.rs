@@ -616,16 +616,24 @@ fn fresh_masks(
 ) -> Result<FreshMasks, NetworkError> {
     let mut slots = Vec::with_capacity(plan.steps.len());
     for (l, step) in plan.steps.iter().enumerate() {
-        // A batch takes the operators whose zero-knowledge step folds or ignores the batch's
-        // variables (`spec/batch.md`, "Zero knowledge"): dense layers (their tables folded at
-        // the batch point), the element-wise add, a ReLU fused into a requantization, a
-        // flatten of the input (the input itself). The others are refused by name.
+        // A batch takes the operators whose zero-knowledge step folds, passes through or
+        // ignores the batch's variables (`spec/batch.md`, "Zero knowledge"): dense layers,
+        // convolutions and average pools (their tables folded at the batch point), the
+        // element-wise add, a ReLU fused into a requantization and the 2×2 max-pool, the window
+        // max-pool and a flatten (their index maps pass the batch's variables through; a
+        // flatten of the input is the input itself). The others are refused by name.
         if plan.batch_vars > 0 {
-            let taken = match step {
-                Step::Dense(_) | Step::Add(_) | Step::FusedRelu(_) => true,
-                Step::Flatten(_) => flattened_input(plan) == Some(l),
-                _ => false,
-            };
+            let taken = matches!(
+                step,
+                Step::Dense(_)
+                    | Step::Conv(_)
+                    | Step::AvgPool(_)
+                    | Step::Add(_)
+                    | Step::FusedRelu(_)
+                    | Step::MaxPool(_)
+                    | Step::MaxPoolWindow(_)
+                    | Step::Flatten(_)
+            );
             if !taken {
                 return Err(NetworkError::Unsupported {
                     layer: l,
@@ -1235,7 +1243,9 @@ impl ZkPlan {
                             .segments
                             .extend(t.segments.iter().map(|&(s, w)| (s, k * w))),
                         Some((dy, dx)) => {
-                            let vw = self.plan.dims[v.tensor].vars[2];
+                            // The width's variables: the last dimension's (a batch's layout
+                            // has the batch first).
+                            let vw = self.plan.dims[v.tensor].vars.last().copied().unwrap_or(0);
                             let inserted = vec![(0, dx == 1), (vw, dy == 1)];
                             out.views.extend(
                                 t.segments

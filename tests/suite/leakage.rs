@@ -770,11 +770,16 @@ fn a_proof_reading_an_advice_tensor_beyond_its_mask_is_refused() {
 /// The same attack on zero-knowledge **batch** proofs (`network::prove_batch_zk`): the
 /// revealed entries of the model commitment's codeword from two batch proofs (3 and 5 inputs)
 /// contradict every table, and the same positions without the mask give the table back (so
-/// the test can tell).
+/// the test can tell) — for a dense model, and for a convolution model (conv, ReLU, 2×2
+/// max-pool, flatten, dense: its kernel read through the batch's folded step).
 #[test]
 fn zero_knowledge_batch_proofs_reveal_no_table() {
+    batch_proofs_reveal_no_table(zkcnn::model::zoo::mlp(7));
+    batch_proofs_reveal_no_table(crate::zk_batch::conv_net("conv-maxpool-small", 7));
+}
+
+fn batch_proofs_reveal_no_table(model: zkcnn::model::Model) {
     use zkcnn::model::zoo;
-    let model = zoo::mlp(7);
     let architecture = model.architecture();
     let (_, used) = in_use(&architecture);
     let params = network::pcs::<F, E>().unwrap().params;

@@ -231,22 +231,29 @@ fn cheating_provers_editing_one_slot_are_rejected() {
 }
 
 /// The kinds whose zero-knowledge step does not take a batch yet are refused by name (a
-/// convolution, a max-pool), before anything is committed; a batch of none is refused.
+/// concatenation, a standalone ReLU), before anything is committed; a batch of none is
+/// refused.
 #[test]
 fn kinds_not_taken_yet_are_refused_by_name() {
     let mut rng = StdRng::seed_from_u64(9);
-    let m = zoo::small_vgg(1);
-    let mut committed = network::commit_model_zk::<G, X, _>(&m, &mut rng).unwrap();
-    let xs = inputs(&m, 2, 1);
-    match network::prove_batch_zk::<G, X, _>(&m, &mut committed, &xs, &mut rng) {
-        Err(NetworkError::Unsupported { layer: 0, what }) => {
+    let fire = zoo::fire_small(1);
+    let mut fc = network::commit_model_zk::<G, X, _>(&fire, &mut rng).unwrap();
+    let fx = inputs(&fire, 2, 1);
+    // Its convolutions, ReLUs and max-pool are taken; the first concatenation is layer 9.
+    match network::prove_batch_zk::<G, X, _>(&fire, &mut fc, &fx, &mut rng) {
+        Err(NetworkError::Unsupported { layer: 9, what }) => {
             assert!(
-                what.contains("conv in a zero-knowledge batch proof"),
+                what.contains("concat in a zero-knowledge batch proof"),
                 "{what}"
             )
         }
-        other => panic!("expected the convolution refused, got {other:?}"),
+        other => panic!("expected the concatenation refused, got {other:?}"),
     }
+    // A VGG-style model (convolutions, fused ReLUs, 2×2 max-pools, flatten, dense): taken.
+    let m = zoo::small_vgg(1);
+    let mut committed = network::commit_model_zk::<G, X, _>(&m, &mut rng).unwrap();
+    let xs = inputs(&m, 2, 1);
+    assert!(network::prove_batch_zk::<G, X, _>(&m, &mut committed, &xs, &mut rng).is_ok());
     // A standalone ReLU (here of the flattened input; after a requantizing layer a ReLU is
     // fused and taken): refused in a batch by name.
     let relu = {
@@ -275,4 +282,367 @@ fn kinds_not_taken_yet_are_refused_by_name() {
         network::prove_batch_zk::<G, X, _>(&m, &mut committed, &[], &mut rng),
         Err(NetworkError::BatchSize(0))
     ));
+}
+
+// Convolutions, pools, max-pools and flattens of a hidden tensor in a zero-knowledge batch
+// (issue 15): each in a small model of its own, then a LeNet-5-like shape and the trained
+// LeNet-5 fixture.
+
+/// A seeded `k × k` convolution `ci → co` (stride 1, padding `pad`).
+fn conv(ci: usize, co: usize, k: usize, pad: usize, seed: u64) -> zkcnn::model::Layer {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-7..=7)).collect::<Vec<i64>>();
+    Layer::Conv2d(Conv2d {
+        input: None,
+        in_channels: ci,
+        out_channels: co,
+        kernel: [k, k],
+        stride: 1,
+        padding: pad,
+        weights: w(ci * co * k * k),
+        bias: w(co),
+        shift: 0,
+        groups: 1,
+    })
+}
+
+/// A seeded dense layer `i → o`.
+fn dense(i: usize, o: usize, seed: u64) -> zkcnn::model::Layer {
+    use zkcnn::model::*;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut w = |n: usize| (0..n).map(|_| rng.gen_range(-7..=7)).collect::<Vec<i64>>();
+    Layer::Dense(Dense {
+        input: None,
+        in_features: i,
+        out_features: o,
+        weights: w(i * o),
+        bias: w(o),
+        shift: 0,
+    })
+}
+
+fn avg_pool(size: usize) -> zkcnn::model::Layer {
+    zkcnn::model::Layer::AvgPool2d(zkcnn::model::AvgPool2d {
+        divisor: 1,
+        input: None,
+        size,
+        stride: size,
+        shift: 2 * size.trailing_zeros(),
+    })
+}
+
+fn max_pool(size: usize, stride: usize, padding: usize) -> zkcnn::model::Layer {
+    let mut p = zkcnn::model::MaxPool2d::new(size, stride);
+    p.padding = padding;
+    zkcnn::model::Layer::MaxPool2d(p)
+}
+
+/// The convolution models, by name: `conv-input` (a conv reading the input, fused ReLU,
+/// flatten of the hidden output, dense), `conv-conv`, `conv-avgpool`, `conv-maxpool` (conv,
+/// ReLU, 2×2 max-pool, flatten, dense; `conv-maxpool-wide` on `[2, 8, 16]`,
+/// `conv-maxpool-small` on `[2, 4, 4]`),
+/// `conv-window` (a 3×3/2 max-pool with padding, the window protocol), `lenet` (LeNet-5's
+/// shape with small channels on `[1, 16, 16]`: conv 5×5 padding 2, ReLU, max-pool 2, conv
+/// 5×5 padding 2, ReLU, max-pool 2, flatten, dense, ReLU, dense). Wide enough that every hidden
+/// tensor's mask covers its reads with one input (`NetworkError::AdviceReads`).
+pub(crate) fn conv_net(name: &str, seed: u64) -> Model {
+    use zkcnn::model::Layer;
+    let s = seed * 10;
+    let (shape, layers): (&[usize], Vec<Layer>) = match name {
+        "conv-input" => (
+            &[1, 8, 8],
+            vec![
+                conv(1, 4, 3, 1, s),
+                Layer::RELU,
+                Layer::FLATTEN,
+                dense(256, 5, s + 1),
+            ],
+        ),
+        "conv-conv" => (
+            &[2, 8, 8],
+            vec![
+                conv(2, 4, 3, 1, s),
+                Layer::RELU,
+                conv(4, 4, 3, 1, s + 1),
+                Layer::RELU,
+                Layer::FLATTEN,
+                dense(256, 4, s + 2),
+            ],
+        ),
+        "conv-avgpool" => (
+            &[2, 8, 8],
+            vec![
+                conv(2, 8, 3, 1, s),
+                Layer::RELU,
+                avg_pool(2),
+                Layer::FLATTEN,
+                dense(128, 4, s + 1),
+            ],
+        ),
+        "conv-maxpool" => (
+            &[2, 8, 8],
+            vec![
+                conv(2, 8, 3, 1, s),
+                Layer::RELU,
+                max_pool(2, 2, 0),
+                Layer::FLATTEN,
+                dense(128, 5, s + 1),
+            ],
+        ),
+        // Not square: the sub-grids' inserted bits sit below the width's variables.
+        "conv-maxpool-wide" => (
+            &[2, 8, 16],
+            vec![
+                conv(2, 4, 3, 1, s),
+                Layer::RELU,
+                max_pool(2, 2, 0),
+                Layer::FLATTEN,
+                dense(128, 5, s + 1),
+            ],
+        ),
+        // Small enough for the extraction attack's linear system (`leakage.rs`).
+        "conv-maxpool-small" => (
+            &[2, 4, 4],
+            vec![
+                conv(2, 3, 3, 1, s),
+                Layer::RELU,
+                max_pool(2, 2, 0),
+                Layer::FLATTEN,
+                dense(12, 5, s + 1),
+            ],
+        ),
+        "conv-window" => (
+            &[2, 9, 9],
+            vec![
+                conv(2, 4, 3, 1, s),
+                Layer::RELU,
+                max_pool(3, 2, 1),
+                Layer::FLATTEN,
+                dense(100, 4, s + 1),
+            ],
+        ),
+        "lenet" => (
+            &[1, 16, 16],
+            vec![
+                conv(1, 4, 5, 2, s),
+                Layer::RELU,
+                max_pool(2, 2, 0),
+                conv(4, 8, 5, 2, s + 1),
+                Layer::RELU,
+                max_pool(2, 2, 0),
+                Layer::FLATTEN,
+                dense(128, 12, s + 2),
+                Layer::RELU,
+                dense(12, 10, s + 3),
+            ],
+        ),
+        other => panic!("no model {other}"),
+    };
+    zoo::calibrated(name, shape, layers, seed).unwrap()
+}
+
+const CONV_NETS: [&str; 7] = [
+    "conv-input",
+    "conv-conv",
+    "conv-avgpool",
+    "conv-maxpool",
+    "conv-maxpool-wide",
+    "conv-window",
+    "lenet",
+];
+
+#[test]
+fn convolution_batches_round_trip_on_both_fields() {
+    // Every model and size tried; the failures reported together.
+    let mut failed = Vec::new();
+    for (i, name) in CONV_NETS.iter().enumerate() {
+        let m = conv_net(name, 1 + i as u64);
+        for n in [1, 2, 3, 5, 8] {
+            let run = std::panic::catch_unwind(|| round_trip::<G, X>(&m, n, 40 + n as u64));
+            if run.is_err() {
+                failed.push(format!("{name}, Goldilocks, {n}"));
+            }
+        }
+        for n in [2, 3] {
+            let run =
+                std::panic::catch_unwind(|| round_trip::<Bn254Fr, Bn254Fr>(&m, n, 50 + n as u64));
+            if run.is_err() {
+                failed.push(format!("{name}, BN254, {n}"));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "failed: {failed:?}");
+}
+
+/// The trained LeNet-5 fixture (`fixtures/mnist-lenet5`) on a batch of three of its test
+/// inputs: the batch's outputs are plain inference's.
+#[test]
+fn the_trained_lenet5_proves_a_batch_of_three_in_zero_knowledge() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+    let model =
+        Model::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
+    let images =
+        zkcnn::npy::read_f32(&std::fs::read(dir.join("test-inputs.npy")).unwrap()).unwrap();
+    let len = images.data.len() / images.shape[0];
+    let q = model.quantization.as_ref().unwrap();
+    let xs: Vec<ArrayD<i64>> = images
+        .data
+        .chunks(len)
+        .take(3)
+        .map(|img| {
+            let xq = q.quantize_input(img, model.activation_bits);
+            ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq).unwrap()
+        })
+        .collect();
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut committed = network::commit_model_zk::<G, X, _>(&model, &mut rng).unwrap();
+    let checked = CheckedZkCommitment::assume_checked(&model, &committed.commitment);
+    let (ys, proof) = network::prove_batch_zk::<G, X, _>(&model, &mut committed, &xs, &mut rng)
+        .unwrap_or_else(|e| panic!("LeNet-5 batch of 3: {e}"));
+    for (x, y) in xs.iter().zip(&ys) {
+        assert_eq!(Ok(y.clone()), zkcnn::model::infer_output(&model, x));
+    }
+    let (x, y) = (flat(&xs), flat(&ys));
+    assert_eq!(
+        network::verify_batch_zk(&model, &checked, &refs(&x), &refs(&y), &proof),
+        Ok(())
+    );
+    let mut bad = y.clone();
+    bad[2][0] += 1;
+    assert!(network::verify_batch_zk(&model, &checked, &refs(&x), &refs(&bad), &proof).is_err());
+}
+
+/// One entry of slot `k`'s witness edited, everything after it recomputed honestly — the
+/// first convolution's `y` and remainder limb (a conv reading the input), a second
+/// convolution's `y`, an average pool's `y`, a 2×2 max-pool's maximum and output, a window
+/// max-pool's maximum, a flattened entry (the committed copy and the tensor the next layer
+/// reads) — for a real input (first, middle, last) and a padded slot: the verifier rejects, on
+/// both fields. Without the edit, the same path verifies.
+#[test]
+fn cheating_provers_editing_a_convolution_batch_are_rejected() {
+    use zkcnn::layers::maxpool::{MaxPool2x2, MaxPoolWindow};
+    use zkcnn::network::cheat::WitnessMut;
+    use zkcnn::network::plan::{Source, Step};
+    let bump =
+        |seg: usize, at: usize| move |w: WitnessMut<'_, G>| w.advice[seg][at] += G::from(1u64);
+    // A committed output edited with the tensor the next layer reads.
+    let both = |seg: usize, t: usize, at: usize| {
+        move |w: WitnessMut<'_, G>| {
+            w.advice[seg][at] += G::from(1u64);
+            w.tensors[t][at] += 1;
+        }
+    };
+    let slots = [(3, 0), (3, 1), (3, 2), (3, 3), (5, 7), (2, 1)];
+    for name in [
+        "conv-maxpool",
+        "conv-maxpool-wide",
+        "conv-conv",
+        "conv-avgpool",
+        "conv-window",
+    ] {
+        let m = conv_net(name, 7);
+        let plan = zkcnn::network::cheat::zk_plan::<G, X>(&m, false).unwrap();
+        let r0 = plan.requant_of(0).cloned().expect("conv requantizes");
+        for (n, k) in [(3, 1), (4, 3)] {
+            assert_eq!(
+                cheat::<G, X>(&m, n, k, 0, |_| {}),
+                Ok(()),
+                "{name}: honest {k} of {n}"
+            );
+        }
+        for (n, k) in slots {
+            let at = format!("{name}: slot {k} of {n}");
+            assert!(
+                cheat::<G, X>(&m, n, k, 0, bump(r0.y, 5)).is_err(),
+                "conv y, {at}"
+            );
+            if let Some(&(limb, _)) = r0.limbs.first() {
+                assert!(
+                    cheat::<G, X>(&m, n, k, 0, bump(limb, 3)).is_err(),
+                    "conv limb, {at}"
+                );
+            }
+            match &plan.steps[2] {
+                Step::MaxPool(MaxPool2x2 { segs }) => {
+                    assert!(
+                        cheat::<G, X>(&m, n, k, 2, bump(segs[0], 1)).is_err(),
+                        "m1, {at}"
+                    );
+                    assert!(
+                        cheat::<G, X>(&m, n, k, 2, both(segs[2], 3, 1)).is_err(),
+                        "max-pool output, {at}"
+                    );
+                }
+                Step::MaxPoolWindow(MaxPoolWindow { segs, .. }) => {
+                    assert!(
+                        cheat::<G, X>(&m, n, k, 2, bump(segs[0], 1)).is_err(),
+                        "m1, {at}"
+                    );
+                    let last = segs[segs.len() - 1];
+                    assert!(
+                        cheat::<G, X>(&m, n, k, 2, both(last, 3, 1)).is_err(),
+                        "window max-pool output, {at}"
+                    );
+                }
+                Step::Conv(_) | Step::AvgPool(_) => {
+                    let r2 = plan.requant_of(2).cloned().expect("layer 2 requantizes");
+                    assert!(
+                        cheat::<G, X>(&m, n, k, 2, bump(r2.y, 2)).is_err(),
+                        "y 2, {at}"
+                    );
+                    if let Some(&(limb, _)) = r2.limbs.first() {
+                        assert!(
+                            cheat::<G, X>(&m, n, k, 2, bump(limb, 1)).is_err(),
+                            "limb 2, {at}"
+                        );
+                    }
+                }
+                other => panic!("{name}: layer 2 is {other:?}"),
+            }
+            // The flatten (layer 3 or 4): its committed copy and the tensor the dense reads.
+            let l = plan
+                .steps
+                .iter()
+                .position(|s| matches!(s, Step::Flatten(_)))
+                .unwrap();
+            let Source::Committed(copy) = &plan.sources[l + 1] else {
+                panic!("{name}: the flatten's output is committed")
+            };
+            let seg = copy[0].0;
+            assert!(
+                cheat::<G, X>(&m, n, k, l, both(seg, l + 1, 2)).is_err(),
+                "flatten, {at}"
+            );
+            assert!(
+                cheat::<G, X>(&m, n, k, l, bump(seg, 2)).is_err(),
+                "flatten copy, {at}"
+            );
+        }
+        // BN254: a real and a padded slot.
+        for k in [1, 3] {
+            assert!(
+                cheat::<Bn254Fr, Bn254Fr>(&m, 3, k, 0, |w| w.advice[r0.y][5] +=
+                    Bn254Fr::from(1u64))
+                .is_err(),
+                "{name}: BN254 conv y of slot {k}"
+            );
+        }
+    }
+    // A conv reading the input, on BN254 and Goldilocks, its input's slot edited in the
+    // tensor (the honest rest recomputed): the public input is the verifier's.
+    let m = conv_net("conv-input", 3);
+    assert_eq!(cheat::<G, X>(&m, 3, 2, 0, |_| {}), Ok(()));
+    let plan = zkcnn::network::cheat::zk_plan::<G, X>(&m, false).unwrap();
+    let r0 = plan.requant_of(0).cloned().expect("conv requantizes");
+    for (n, k) in slots {
+        assert!(
+            cheat::<G, X>(&m, n, k, 0, bump(r0.y, 7)).is_err(),
+            "conv-input y {k} of {n}"
+        );
+    }
+    assert!(
+        cheat::<Bn254Fr, Bn254Fr>(&m, 3, 3, 0, |w| w.advice[r0.y][7] += Bn254Fr::from(1u64))
+            .is_err()
+    );
 }
