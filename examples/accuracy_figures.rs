@@ -2,8 +2,10 @@
 //! the LeNet-5 fixture on the first `N` of its evaluation images by default. Prints the proven
 //! count against plain inference's (the first maximal logit of `model::infer`), the prover's
 //! phases, the verify time and the proof size. Run once, release:
-//! `RAYON_NUM_THREADS=2 cargo run --release --example accuracy_figures -- [N] [model.json
-//! images.npy labels.npy]`.
+//! `RAYON_NUM_THREADS=2 cargo run --release --example accuracy_figures -- [--zk] [N]
+//! [model.json images.npy labels.npy]`. With `--zk`: the zero-knowledge accuracy proof over
+//! the images committed as a hidden batch (`commit_batch_zk`, `prove_accuracy_zk_committed`),
+//! against a hiding model commitment and its check.
 use ark_serialize::CanonicalSerialize;
 use ndarray::ArrayD;
 use std::path::Path;
@@ -22,7 +24,9 @@ type E = GoldilocksExt2;
 fn main() {
     #[cfg(feature = "mimalloc")]
     allocator::keep_freed_memory();
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let zk = args.iter().any(|a| a == "--zk");
+    args.retain(|a| a != "--zk");
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
     let dir = "fixtures/mnist-lenet5";
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or(format!("{dir}/{default}"));
@@ -76,6 +80,10 @@ fn main() {
         })
         .count();
     eprintln!("inference: {plain} of {n} correct ({:?})", t.elapsed());
+    if zk {
+        zero_knowledge(&model, &inputs, &labels, plain);
+        return;
+    }
     let t = Instant::now();
     let committed = network::commit_model::<F, E>(&model).unwrap();
     let checked = committed.public.check(&model.architecture()).unwrap();
@@ -107,5 +115,42 @@ fn main() {
     for (name, d) in phases {
         println!("  {name}: {d:?}");
     }
+    assert_eq!(proof.correct as usize, plain);
+}
+
+/// The zero-knowledge accuracy proof over the inputs committed as a hidden batch.
+fn zero_knowledge(model: &zkcnn::model::Model, inputs: &[ArrayD<i64>], labels: &[usize], plain: usize) {
+    let mut rng = rand::rngs::OsRng;
+    let n = inputs.len();
+    let t = Instant::now();
+    let mut committed = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
+    let check = network::prove_model_check_zk::<F, E, _>(model, &mut committed, &mut rng).unwrap();
+    let arch = model.architecture();
+    let checked = network::verify_model_check_zk::<F, E>(&arch, &committed.commitment, &check).unwrap();
+    eprintln!("hiding model commitment and its check: {:?}", t.elapsed());
+    let t = Instant::now();
+    let mut batch = network::commit_batch_zk::<F, E, _>(&arch, inputs, &mut rng).unwrap();
+    eprintln!("batch commitment: {:?}", t.elapsed());
+    let t = Instant::now();
+    let proof = network::prove_accuracy_zk_committed::<F, E, _>(
+        model,
+        &mut committed,
+        &mut batch,
+        labels,
+        &mut rng,
+    )
+    .unwrap();
+    let prove = t.elapsed();
+    let t = Instant::now();
+    network::verify_accuracy_zk_committed(&arch, &checked, &batch.commitment, labels, &proof)
+        .unwrap();
+    let verify = t.elapsed();
+    println!(
+        "{} (zero knowledge, hidden inputs): proven {} of {n} correct (inference: {plain}); \
+         prove {prove:?}, verify {verify:?}, proof {} bytes",
+        model.name,
+        proof.correct,
+        proof.compressed_size()
+    );
     assert_eq!(proof.correct as usize, plain);
 }
