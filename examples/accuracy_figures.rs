@@ -119,14 +119,20 @@ fn main() {
 }
 
 /// The zero-knowledge accuracy proof over the inputs committed as a hidden batch.
-fn zero_knowledge(model: &zkcnn::model::Model, inputs: &[ArrayD<i64>], labels: &[usize], plain: usize) {
+fn zero_knowledge(
+    model: &zkcnn::model::Model,
+    inputs: &[ArrayD<i64>],
+    labels: &[usize],
+    plain: usize,
+) {
     let mut rng = rand::rngs::OsRng;
     let n = inputs.len();
     let t = Instant::now();
     let mut committed = network::commit_model_zk::<F, E, _>(model, &mut rng).unwrap();
     let check = network::prove_model_check_zk::<F, E, _>(model, &mut committed, &mut rng).unwrap();
     let arch = model.architecture();
-    let checked = network::verify_model_check_zk::<F, E>(&arch, &committed.commitment, &check).unwrap();
+    let checked =
+        network::verify_model_check_zk::<F, E>(&arch, &committed.commitment, &check).unwrap();
     eprintln!("hiding model commitment and its check: {:?}", t.elapsed());
     let t = Instant::now();
     let mut batch = network::commit_batch_zk::<F, E, _>(&arch, inputs, &mut rng).unwrap();

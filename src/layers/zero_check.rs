@@ -30,7 +30,7 @@
 use super::{LayerError, ProductProof};
 use crate::field::{BaseField, ExtField};
 use crate::poly::{eq_eval, eq_table, Mle};
-use crate::sumcheck::zk::{mask_terms, masked_degree, prove_masked_with, verify_masked};
+use crate::sumcheck::zk::{masked_degree, prove_masked_with, verify_masked};
 use crate::sumcheck::zk::{Mask, MaskedProof};
 use crate::sumcheck::{self, Instance, Term};
 use crate::transcript::TranscriptExt;
@@ -510,22 +510,7 @@ fn prove_masked_zero<F: BaseField, E: ExtField<F>>(
     // Instance table `1 + i` is the caller's table `i`.
     let scalar = |i: usize, rho: &[E]| scalars.mask_at(i.saturating_sub(1), rho);
     let out = prove_masked_with(instance, E::ZERO, &private, &scalar, mask, transcript);
-    let mut deferred: Vec<Deferred<E>> = out
-        .proof
-        .values
-        .iter()
-        .enumerate()
-        .map(|(table, &value)| Deferred::Masked {
-            table,
-            point: out.point.clone(),
-            beta: out.beta,
-            value,
-        })
-        .collect();
-    deferred.push(Deferred::Masks {
-        terms: mask_terms(&out.point, out.beta, out.weight, ZK_DEGREE, 0),
-        value: out.weight * out.mask_value,
-    });
+    let deferred = out.claims(ZK_DEGREE);
     (out.proof, deferred)
 }
 

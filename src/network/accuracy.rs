@@ -728,27 +728,7 @@ pub fn verify_accuracy<F: BaseField + FftField, E: ExtField<F>>(
     let b = batch_vars(n);
     let (plan, ap) = accuracy_plan(model, checked.column_vars(), b).map_err(VerifyError::Model)?;
     check_labels(labels, n, ap.classes).map_err(VerifyError::Labels)?;
-    let Some(d_in) = plan.dims.first() else {
-        return Err(VerifyError::AdviceShape);
-    };
-    let len_in = d_in.logical_len() >> b;
-    if let Some(x) = inputs.iter().find(|x| x.len() != len_in) {
-        return Err(VerifyError::Shape {
-            what: "input",
-            expected: len_in,
-            got: x.len(),
-        });
-    }
-    let padded: Vec<i64> = (0..1usize << b)
-        .flat_map(|j| {
-            inputs
-                .get(slot(j, n))
-                .copied()
-                .unwrap_or_default()
-                .iter()
-                .copied()
-        })
-        .collect();
+    let padded = super::batch::padded_inputs(&plan, b, inputs)?;
     let zeros = vec![0i64; plan.dims.last().map_or(0, |d| d.logical_len())];
     let (input_f, _) = public_io::<F>(model, &plan, Some(&padded), &zeros)?;
     let flat: Vec<i64> = inputs.iter().flat_map(|x| x.iter().copied()).collect();

@@ -213,20 +213,30 @@ pub(super) fn padded_statement(
     inputs: &[&[i64]],
     outputs: &[&[i64]],
 ) -> Result<(Vec<i64>, Vec<i64>), VerifyError> {
-    let (Some(d_in), Some(d_out)) = (plan.dims.first(), plan.dims.last()) else {
+    Ok((
+        padded_inputs(plan, b, inputs)?,
+        padded_outputs(plan, b, outputs)?,
+    ))
+}
+
+/// [`padded_statement`]'s inputs alone (an accuracy proof's, whose outputs are not sent).
+pub(super) fn padded_inputs(
+    plan: &Plan,
+    b: usize,
+    inputs: &[&[i64]],
+) -> Result<Vec<i64>, VerifyError> {
+    let Some(d_in) = plan.dims.first() else {
         return Err(VerifyError::AdviceShape);
     };
-    let (len_in, len_out) = (d_in.logical_len() >> b, d_out.logical_len() >> b);
-    for (what, xs, expected) in [("input", inputs, len_in), ("output", outputs, len_out)] {
-        if let Some(x) = xs.iter().find(|x| x.len() != expected) {
-            return Err(VerifyError::Shape {
-                what,
-                expected,
-                got: x.len(),
-            });
-        }
+    let expected = d_in.logical_len() >> b;
+    if let Some(x) = inputs.iter().find(|x| x.len() != expected) {
+        return Err(VerifyError::Shape {
+            what: "input",
+            expected,
+            got: x.len(),
+        });
     }
-    Ok((padded(b, inputs), padded(b, outputs)))
+    Ok(padded(b, inputs))
 }
 
 /// The padded batch of `2^b` slots of `xs` (slot `j ≥ N` is `xs[0]` again).

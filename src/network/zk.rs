@@ -739,7 +739,7 @@ impl ZkPlan {
     }
 
     /// [`ZkPlan::batched`] with the batch's inputs committed (hidden): one committed table of
-    /// the padded batch's input tensor ([`commit_batch_zk`]), range-checked as one hidden
+    /// the padded batch's input tensor ([`super::commit_batch_zk`]), range-checked as one hidden
     /// input's.
     pub(crate) fn batched_hidden<F: BaseField + FftField, E: ExtField<F>>(
         model: &Model,

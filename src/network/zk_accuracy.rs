@@ -12,7 +12,7 @@
 //!   Σ_x [ P·T − λ·eq(r, ·)·S + μ·eq(r_i, ·)·P·Y − μ·eq(r, ·)·M ](x) = 1 + λ²·k − μ·H
 //! ```
 //!
-//! (`T` the count's public table, [`super::accuracy::count_table`]): sum-check A's
+//! (`T` the count's public table, `accuracy::count_table`): sum-check A's
 //! `Σ P·T = 1 + λ·S̃(r) + λ²·k` and B's `Σ eq(r_i, ·)·P·Y = M̃(r) − H` with the hidden values
 //! `S̃(r)`, `M̃(r)` moved inside the sum (`Σ_x eq(r, x)·S(x) = S̃(r)`), so nothing but masked
 //! values is sent.
@@ -27,23 +27,23 @@ use super::accuracy::{
     check_labels, count_table, count_table_eval, slot_eq_table, AccuracyPlan, AccuracyWitness,
     Relations,
 };
-use super::batch::{batch_vars, batch_witness, slot, MAX_BATCH};
+use super::batch::{batch_vars, batch_witness, MAX_BATCH};
 use super::prover::Cheat;
 use super::zk::{
     absorb_statement_as, checked_for, prove_zk_core, verify_zk_core, Masks, StepMasks, Table,
     ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof, ZkPlan,
 };
-use super::zk_batch::{batch_inputs, BatchInput};
+use super::zk_batch::BatchInput;
 use super::zk_check::CheckedZkCommitment;
 use super::{NetworkError, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::zero_check::zk_mask_len;
 use crate::model::Model;
 use crate::poly::{eq_eval, eq_table, Mle};
-use crate::sumcheck::zk::{mask_terms, prove_masked_with, verify_masked, Mask, MaskedProof};
+use crate::sumcheck::zk::{prove_masked_with, verify_masked, Mask, MaskedProof};
 use crate::sumcheck::{Instance, Term};
 use crate::transcript::TranscriptExt;
-use crate::zk::{Deferred, Ledger, Placed, TableMasks};
+use crate::zk::{Ledger, Placed, TableMasks};
 use ark_ff::{FftField, Field, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
@@ -181,22 +181,7 @@ pub(super) fn prove_head<F: BaseField, E: ExtField<F>>(
     let scalar = |i: usize, rho: &[E]| scalars.mask_at(i, rho);
     let claim = lhs::<F, E>(ap, rel.correct, lambda, mu);
     let out = prove_masked_with(instance, claim, &PRIVATE, &scalar, &mask, t);
-    let mut deferred: Vec<Deferred<E>> = out
-        .proof
-        .values
-        .iter()
-        .enumerate()
-        .map(|(table, &value)| Deferred::Masked {
-            table,
-            point: out.point.clone(),
-            beta: out.beta,
-            value,
-        })
-        .collect();
-    deferred.push(Deferred::Masks {
-        terms: mask_terms(&out.point, out.beta, out.weight, DEGREE, 0),
-        value: out.weight * out.mask_value,
-    });
+    let deferred = out.claims(DEGREE);
     ledger
         .defer(deferred, &placed, offset)
         .map_err(NetworkError::Deferred)?;
@@ -333,14 +318,8 @@ pub(crate) fn prove_accuracy_zk_inner<
     rng: &mut R,
     edit: Option<&mut dyn FnMut(&mut AccuracyWitness)>,
 ) -> Result<ZkAccuracyProof<F, E>, NetworkError> {
-    let stacked;
-    let (inputs, batch): (&[ArrayD<i64>], _) = match input {
-        BatchInput::Public(xs) => (xs, None),
-        BatchInput::Committed(c) => {
-            stacked = batch_inputs(c.input());
-            (&stacked[..], Some(c))
-        }
-    };
+    let (inputs, batch) = input.split();
+    let inputs = &inputs[..];
     let hidden = batch.is_some();
     let n = inputs.len();
     if n == 0 || n > MAX_BATCH {
@@ -522,26 +501,7 @@ fn verify_statement<F: BaseField + FftField, E: ExtField<F>>(
     let mut t = Transcript::new(b"zkcnn");
     let (input_f, committed_input) = match inputs {
         Inputs::Public(xs) => {
-            let Some(d_in) = zp.plan.dims.first() else {
-                return Err(VerifyError::AdviceShape);
-            };
-            let len_in = d_in.logical_len() >> b;
-            if let Some(x) = xs.iter().find(|x| x.len() != len_in) {
-                return Err(VerifyError::Shape {
-                    what: "input",
-                    expected: len_in,
-                    got: x.len(),
-                });
-            }
-            let padded: Vec<i64> = (0..1usize << b)
-                .flat_map(|j| {
-                    xs.get(slot(j, n))
-                        .copied()
-                        .unwrap_or_default()
-                        .iter()
-                        .copied()
-                })
-                .collect();
+            let padded = super::batch::padded_inputs(&zp.plan, b, xs)?;
             let (input_f, _) =
                 super::verifier::public_io::<F>(model, &zp.plan, Some(&padded), &zeros)?;
             let flat: Vec<i64> = xs.iter().flat_map(|x| x.iter().copied()).collect();

@@ -96,12 +96,27 @@ pub(crate) enum BatchInput<'a, F: ark_ff::Field> {
     Committed(&'a mut ZkCommittedInput<F>),
 }
 
-/// The inputs of a batch committed by [`commit_batch_zk`] (its stacked array split).
-pub(crate) fn batch_inputs(stacked: &ArrayD<i64>) -> Vec<ArrayD<i64>> {
-    stacked
-        .outer_iter()
-        .map(|x| x.to_owned().into_dyn())
-        .collect()
+impl<'a, F: ark_ff::Field> BatchInput<'a, F> {
+    /// The inputs (a committed batch's split from its stacked array) and the batch's
+    /// commitment, when committed.
+    pub(crate) fn split(
+        self,
+    ) -> (
+        std::borrow::Cow<'a, [ArrayD<i64>]>,
+        Option<&'a mut ZkCommittedInput<F>>,
+    ) {
+        match self {
+            BatchInput::Public(xs) => (std::borrow::Cow::Borrowed(xs), None),
+            BatchInput::Committed(c) => {
+                let xs = c
+                    .input()
+                    .outer_iter()
+                    .map(|x| x.to_owned().into_dyn())
+                    .collect();
+                (std::borrow::Cow::Owned(xs), Some(c))
+            }
+        }
+    }
 }
 
 /// Commits to a batch of inputs of `model`'s architecture with one hiding commitment, for
@@ -172,14 +187,8 @@ pub(crate) fn prove_batch_zk_inner<
     rng: &mut R,
     mut cheat: Option<(usize, &mut dyn Cheat<F, E>)>,
 ) -> Result<ZkProven<F, E>, NetworkError> {
-    let stacked;
-    let (inputs, batch): (&[ArrayD<i64>], _) = match input {
-        BatchInput::Public(xs) => (xs, None),
-        BatchInput::Committed(c) => {
-            stacked = batch_inputs(c.input());
-            (&stacked[..], Some(c))
-        }
-    };
+    let (inputs, batch) = input.split();
+    let inputs = &inputs[..];
     let n = inputs.len();
     if n == 0 || n > MAX_BATCH {
         return Err(NetworkError::BatchSize(n));

@@ -53,7 +53,7 @@ use crate::pcs::packing::Packing;
 use crate::pcs::zk::{self as pzk, ZkCommitment};
 use crate::poly::{eq_eval, eq_table, Mle};
 use crate::range::zk::ZkRangeProof;
-use crate::sumcheck::zk::{mask_terms, prove_masked_with, verify_masked, Mask, MaskedProof};
+use crate::sumcheck::zk::{prove_masked_with, verify_masked, Mask, MaskedProof};
 use crate::sumcheck::{Instance, Term};
 use crate::transcript::TranscriptExt;
 use crate::zk::{mask_entries, Deferred, DeferredOpening, Inserted, Layout, Ledger, Placed};
@@ -534,22 +534,7 @@ where
                 .map_or(E::ZERO, |p| masks.at(p, r))
         };
         let out = prove_masked_with(instance, E::ZERO, &private, &scalar, &mask, &mut t);
-        let mut deferred: Vec<Deferred<E>> = out
-            .proof
-            .values
-            .iter()
-            .enumerate()
-            .map(|(table, &value)| Deferred::Masked {
-                table,
-                point: out.point.clone(),
-                beta: out.beta,
-                value,
-            })
-            .collect();
-        deferred.push(Deferred::Masks {
-            terms: mask_terms(&out.point, out.beta, out.weight, ZERO_DEGREE, 0),
-            value: out.weight * out.mask_value,
-        });
+        let deferred = out.claims(ZERO_DEGREE);
         ledger
             .defer(deferred, &ztables, cp.range_len)
             .map_err(NetworkError::Deferred)?;

@@ -654,6 +654,32 @@ pub fn mask_terms<E: Field>(
         .collect()
 }
 
+impl<E: Field> MaskedProverOutput<E> {
+    /// The claims the prover leaves for the proof's opening when the private tables are
+    /// committed and the mask (`mask_degree`) is the caller's fresh masks from entry 0: one
+    /// `Masked` per private table at the point, in table order, then the mask's form — exactly
+    /// [`MaskedClaim::deferred`]'s list for an honest proof.
+    pub fn claims(&self, mask_degree: usize) -> Vec<Deferred<E>> {
+        let mut out: Vec<Deferred<E>> = self
+            .proof
+            .values
+            .iter()
+            .enumerate()
+            .map(|(table, &value)| Deferred::Masked {
+                table,
+                point: self.point.clone(),
+                beta: self.beta,
+                value,
+            })
+            .collect();
+        out.push(Deferred::Masks {
+            terms: mask_terms(&self.point, self.beta, self.weight, mask_degree, 0),
+            value: self.weight * self.mask_value,
+        });
+        out
+    }
+}
+
 impl<E: Field> MaskedClaim<E> {
     /// Checks the last round's value given the public tables' values at `r` (in table order,
     /// public tables only) and `g(r, β)`.

@@ -411,3 +411,57 @@ fn accuracy_over_committed_inputs_round_trips_on_both_fields() {
     }
     committed_round_trip::<Bn254Fr, Bn254Fr>(3, 45);
 }
+
+/// The trained LeNet-5 fixture (convolutions, max-pools, flatten, dense) on its eight test
+/// inputs committed as a hidden batch, with the fixture's labels: the zero-knowledge accuracy
+/// proof's count is plain inference's, it verifies against the batch's commitment, and a wrong
+/// count or label is rejected.
+#[test]
+fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+    let model =
+        Model::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
+    let images =
+        zkcnn::npy::read_f32(&std::fs::read(dir.join("test-inputs.npy")).unwrap()).unwrap();
+    let labels: Vec<usize> =
+        zkcnn::npy::read_i64(&std::fs::read(dir.join("test-labels.npy")).unwrap())
+            .unwrap()
+            .data
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+    let len = images.data.len() / images.shape[0];
+    let q = model.quantization.as_ref().unwrap();
+    let xs: Vec<ArrayD<i64>> = images
+        .data
+        .chunks(len)
+        .map(|img| {
+            let xq = q.quantize_input(img, model.activation_bits);
+            ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq).unwrap()
+        })
+        .collect();
+    assert_eq!(xs.len(), labels.len());
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut committed = network::commit_model_zk::<G, X, _>(&model, &mut rng).unwrap();
+    let checked = CheckedZkCommitment::assume_checked(&model, &committed.commitment);
+    let mut batch = network::commit_batch_zk::<G, X, _>(&model, &xs, &mut rng).unwrap();
+    let proof = network::prove_accuracy_zk_committed::<G, X, _>(
+        &model,
+        &mut committed,
+        &mut batch,
+        &labels,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(proof.correct, oracle_count(&model, &xs, &labels));
+    let verify = |labels: &[usize], p: &ZkAccuracyProof<G, X>| {
+        network::verify_accuracy_zk_committed(&model, &checked, &batch.commitment, labels, p)
+    };
+    assert_eq!(verify(&labels, &proof), Ok(()));
+    let mut p = proof.clone();
+    p.correct = p.correct.saturating_sub(1);
+    assert!(opening_fails(&verify(&labels, &p)), "count one fewer");
+    let mut other = labels.clone();
+    other[0] = (other[0] + 1) % CLASSES;
+    assert!(opening_fails(&verify(&other, &proof)), "label 0 changed");
+}
