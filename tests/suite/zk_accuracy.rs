@@ -18,24 +18,24 @@ use zkcnn::network::{self, CheckedZkCommitment, VerifyError, ZkAccuracyProof, Zk
 type G = Goldilocks;
 type X = GoldilocksExt2;
 
-fn inputs(model: &Model, n: usize, seed: u64) -> Vec<ArrayD<i64>> {
+pub(crate) fn inputs(model: &Model, n: usize, seed: u64) -> Vec<ArrayD<i64>> {
     (0..n as u64)
         .map(|i| zoo::random_input(&model.input_shape, model.activation_bits, seed * 100 + i))
         .collect()
 }
 
-fn flat(xs: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
+pub(crate) fn flat(xs: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
     xs.iter().map(|x| x.iter().copied().collect()).collect()
 }
 
-fn refs(xs: &[Vec<i64>]) -> Vec<&[i64]> {
+pub(crate) fn refs(xs: &[Vec<i64>]) -> Vec<&[i64]> {
     xs.iter().map(Vec::as_slice).collect()
 }
 
 /// In zero knowledge every relation's last check is a claim on the committed tables: a false
 /// witness is caught when the one opening discharges them (a changed statement too: every challenge after it
 /// differs, and the prover's claims no longer hold).
-fn opening_fails<T>(r: &Result<T, VerifyError>) -> bool {
+pub(crate) fn opening_fails<T>(r: &Result<T, VerifyError>) -> bool {
     matches!(
         r,
         Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))

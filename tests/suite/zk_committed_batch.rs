@@ -4,6 +4,7 @@
 //! another count, the public-input verifier), cheating provers (one slot's witness edited, an
 //! input out of range committed by a cheating data owner), and the commitment's refusals.
 
+use super::zk_accuracy::{flat, inputs, opening_fails, refs};
 use super::zk_batch::dense_net;
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use ndarray::ArrayD;
@@ -13,27 +14,6 @@ use zkcnn::network::{self, CheckedZkCommitment, NetworkError, VerifyError, ZkBat
 
 type G = Goldilocks;
 type X = GoldilocksExt2;
-
-fn inputs(model: &Model, n: usize, seed: u64) -> Vec<ArrayD<i64>> {
-    (0..n as u64)
-        .map(|i| zoo::random_input(&model.input_shape, model.activation_bits, seed * 100 + i))
-        .collect()
-}
-
-fn flat(xs: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
-    xs.iter().map(|x| x.iter().copied().collect()).collect()
-}
-
-fn refs(v: &[Vec<i64>]) -> Vec<&[i64]> {
-    v.iter().map(Vec::as_slice).collect()
-}
-
-fn opening_fails<T>(r: &Result<T, VerifyError>) -> bool {
-    matches!(
-        r,
-        Err(VerifyError::Deferred(zkcnn::zk::DischargeError::Opening(_)))
-    )
-}
 
 /// The dense network with its shifts calibrated on the batch too (an input outside the
 /// calibration can overflow, and has no proof by design).
