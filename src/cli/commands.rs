@@ -429,6 +429,13 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
         (Some(ProofKind::Transparent), Some(ProofKind::TransparentAccuracy)) => {
             verify_accuracy(a, progress)
         }
+        // --zk takes a zero-knowledge batch or accuracy proof too.
+        (Some(ProofKind::ZeroKnowledge), Some(ProofKind::ZeroKnowledgeBatch)) => {
+            super::zk::verify_batch(a, progress)
+        }
+        (Some(ProofKind::ZeroKnowledge), Some(ProofKind::ZeroKnowledgeAccuracy)) => {
+            super::zk::verify_accuracy(a, progress)
+        }
         (Some(expected), Some(got)) if expected != got => Err(CliError::invalid(
             "proof",
             &a.proof,
@@ -438,6 +445,8 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
             Some(ProofKind::ZeroKnowledge) => super::zk::verify(a, progress),
             Some(ProofKind::TransparentBatch) => verify_batch(a, progress),
             Some(ProofKind::TransparentAccuracy) => verify_accuracy(a, progress),
+            Some(ProofKind::ZeroKnowledgeBatch) => super::zk::verify_batch(a, progress),
+            Some(ProofKind::ZeroKnowledgeAccuracy) => super::zk::verify_accuracy(a, progress),
             _ => verify_transparent(a, progress),
         },
     }
@@ -838,7 +847,7 @@ fn read_labelled(a: &VerifyArgs) -> Result<Labelled, CliError> {
 }
 
 /// The labels of an accuracy proof: a `.npy` array of `n` integers, or a JSON array of them.
-fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, CliError> {
+pub(super) fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, CliError> {
     let bytes = files::read_at_most(
         "labels",
         path,

@@ -17,6 +17,10 @@
 //! `zkcnn commit-input` writes a committed input's in the same layout with magic "ZKCNNZKI",
 //! version [`INPUT_VERSION`], and the input's [`ZkCommitment`] as the body (the architecture is
 //! the one it was committed for: it fixes the input's shape and the commitment's size).
+//! `zkcnn commit-input` on a batch of `N` inputs writes the batch's in the same layout with magic
+//! "ZKCNNZKB", version [`BATCH_VERSION`], and the count `N` (u64) then the batch's
+//! [`ZkCommitment`] as the body: a file says whether it commits one input or a batch, and how
+//! many.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
@@ -40,6 +44,10 @@ pub const ZK_VERSION: u16 = 2;
 pub const INPUT_MAGIC: &[u8; 8] = b"ZKCNNZKI";
 /// The committed input file's format version.
 pub const INPUT_VERSION: u16 = 1;
+/// The first bytes of every committed batch's file (`zkcnn commit-input` on a batch).
+pub const BATCH_MAGIC: &[u8; 8] = b"ZKCNNZKB";
+/// The committed batch file's format version.
+pub const BATCH_VERSION: u16 = 1;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -167,32 +175,53 @@ impl ZkCommitmentFile {
     }
 }
 
-/// A committed input (`commit-input`) with the architecture it was committed for: what the
-/// verifier of a proof on a hidden input receives instead of the input.
+/// A committed input or batch (`commit-input`) with the architecture it was committed for:
+/// what the verifier of a proof on hidden inputs receives instead of the inputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZkInputCommitmentFile {
     /// blake3 of the architecture JSON.
     pub architecture: [u8; 32],
-    /// The input's hiding commitment.
+    /// `None` for one input ([`zkcnn::network::commit_input_zk`]); `Some(N)` for a batch of `N`
+    /// inputs committed together ([`zkcnn::network::commit_batch_zk`]).
+    pub count: Option<u64>,
+    /// The hiding commitment of the input, or of the batch.
     pub commitment: ZkCommitment,
 }
 
 impl ZkInputCommitmentFile {
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        write(
-            INPUT_MAGIC,
-            INPUT_VERSION,
-            &self.architecture,
-            &self.commitment,
-        )
+        match self.count {
+            None => write(
+                INPUT_MAGIC,
+                INPUT_VERSION,
+                &self.architecture,
+                &self.commitment,
+            ),
+            Some(n) => write(
+                BATCH_MAGIC,
+                BATCH_VERSION,
+                &self.architecture,
+                &(n, self.commitment.clone()),
+            ),
+        }
     }
 
-    /// Reads a committed input's file.
+    /// Reads a committed input's or batch's file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
+        if bytes.starts_with(BATCH_MAGIC) {
+            let (architecture, (count, commitment)) =
+                read::<(u64, ZkCommitment)>(bytes, BATCH_MAGIC, BATCH_VERSION)?;
+            return Ok(ZkInputCommitmentFile {
+                architecture,
+                count: Some(count),
+                commitment,
+            });
+        }
         let (architecture, commitment) = read(bytes, INPUT_MAGIC, INPUT_VERSION)?;
         Ok(ZkInputCommitmentFile {
             architecture,
+            count: None,
             commitment,
         })
     }
@@ -286,6 +315,44 @@ mod tests {
             CommitmentFile::from_bytes(&other),
             Err(CommitmentFileError::Field { .. })
         ));
+    }
+
+    #[test]
+    fn input_and_batch_commitment_files_round_trip_and_say_which() {
+        let model = zkcnn::model::zoo::mlp(1);
+        let mut rng = rand::rngs::OsRng;
+        let xs: Vec<_> = (0..3)
+            .map(|i| zkcnn::model::zoo::random_input(&model.input_shape, model.activation_bits, i))
+            .collect();
+        let one = zkcnn::network::commit_input_zk::<F, E, _>(&model, &xs[0], &mut rng).unwrap();
+        let batch = zkcnn::network::commit_batch_zk::<F, E, _>(&model, &xs, &mut rng).unwrap();
+        for (count, commitment) in [(None, one.commitment), (Some(3), batch.commitment)] {
+            let file = ZkInputCommitmentFile {
+                architecture: architecture_digest(&model),
+                count,
+                commitment,
+            };
+            let bytes = file.to_bytes();
+            let magic = if count.is_some() {
+                BATCH_MAGIC
+            } else {
+                INPUT_MAGIC
+            };
+            assert!(bytes.starts_with(magic));
+            assert_eq!(ZkInputCommitmentFile::from_bytes(&bytes), Ok(file));
+            for n in 0..bytes.len() {
+                assert!(
+                    ZkInputCommitmentFile::from_bytes(&bytes[..n]).is_err(),
+                    "{n}"
+                );
+            }
+            let mut long = bytes.clone();
+            long.push(0);
+            assert_eq!(
+                ZkInputCommitmentFile::from_bytes(&long),
+                Err(CommitmentFileError::Trailing(1))
+            );
+        }
     }
 
     #[test]

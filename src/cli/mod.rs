@@ -70,8 +70,9 @@ Files:
               imports), JSON numbers and float .npy arrays are real values, quantized with
               the model's input scale, while integer .npy arrays are used as they are.
               An array [N, ...input shape] with N >= 2, .npy or JSON, is a batch of N
-              inputs: `prove --transparent` makes one batch proof of them (zero-knowledge
-              batches are not done), and `verify` checks a batch proof against it.
+              inputs: `prove` makes one batch proof of them (zero-knowledge, or with
+              --transparent transparent), and `verify` checks a batch proof against it;
+              `commit-input` commits them together (one input commitment file of N).
   @LIST       in place of an input: a text file naming input files, one path per line
               (relative to the list's folder; blank lines and lines starting with # are
               skipped), each one input or a batch, .npy or JSON, mixed; they are one batch,
@@ -84,11 +85,12 @@ Files:
   prover file `commit --prover-data`: the hiding commitment's secret mask and how much of it
               proofs have revealed; keep it secret, `prove` updates it
   proof       the proof bytes (versioned header with the kind: transparent, zero-knowledge,
-              transparent batch or transparent accuracy, then the proof)
-  labels      `prove --transparent --labels` (a batch, or one input): a .npy array or JSON
-              array of N integer labels; the proof then proves how many inputs the model
-              classifies as their labels (first maximal logit) and `verify` takes the labels
-              as its output
+              transparent batch, transparent accuracy, zero-knowledge batch or zero-knowledge
+              accuracy, then the proof)
+  labels      `prove --labels` (a batch, or one input): a .npy array or JSON array of N
+              integer labels; the proof (zero-knowledge, or with --transparent transparent)
+              then proves how many inputs the model classifies as their labels (first maximal
+              logit) and `verify` takes the labels as its output
   output      JSON written by `prove --output`: the proven integer output, and the argmax
               class (and dequantized values) computed outside the proof; for a batch, a JSON
               array of the N outputs, in the batch's order. To a .npy name (`--output
@@ -254,7 +256,10 @@ struct CommitInputArgs {
     /// The model (JSON IR) or its architecture: the input's shape, quantization and the
     /// commitment's size follow from it (its weights are not read).
     model: PathBuf,
-    /// The input: a JSON nested array or a .npy array of the model's input shape.
+    /// The input: a JSON nested array or a .npy array of the model's input shape; or a batch
+    /// (a .npy or JSON array [N, ...input shape], N >= 2, or @LIST), committed together with
+    /// one commitment (the file says a batch of N) for zero-knowledge batch and accuracy proofs.
+    #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
     /// model from `import`): raw pixels 0..=255 with D = 255, as `import --eval-divisor` reads
@@ -275,10 +280,10 @@ struct ProveArgs {
     /// The model (JSON IR) with its weights, one file or split. Its commitment is recomputed
     /// from the weights.
     model: PathBuf,
-    /// The input: a JSON nested array or a .npy array of the model's input shape; with
-    /// --transparent, also a batch, proven in one batch proof: a .npy or JSON array
-    /// [N, ...input shape] (N >= 2), or @LIST, a text file naming input files one per line
-    /// (each one input or a batch, .npy or JSON; concatenated in the list's order).
+    /// The input: a JSON nested array or a .npy array of the model's input shape; or a batch,
+    /// proven in one batch proof (zero-knowledge, or with --transparent transparent): a .npy or
+    /// JSON array [N, ...input shape] (N >= 2), or @LIST, a text file naming input files one
+    /// per line (each one input or a batch, .npy or JSON; concatenated in the list's order).
     #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
@@ -295,18 +300,16 @@ struct ProveArgs {
     /// batch).
     #[arg(long = "output", value_name = "OUT.json|OUT.npy")]
     output: Option<PathBuf>,
-    /// With --transparent: the inputs' labels (a .npy array or a JSON array of N integers, one
-    /// for one input), and the proof is an accuracy proof — how many inputs the model classifies
-    /// as their labels (first maximal logit), without the logits (kind: transparent accuracy).
-    #[arg(
-        long,
-        value_name = "LABELS",
-        requires = "transparent",
-        conflicts_with = "output"
-    )]
+    /// The inputs' labels (a .npy array or a JSON array of N integers, one for one input), and
+    /// the proof is an accuracy proof — how many inputs the model classifies as their labels
+    /// (first maximal logit), without the logits: a zero-knowledge accuracy proof (the default;
+    /// the inputs public, or hidden with --input-commitment of `commit-input` on the batch), or
+    /// with --transparent a transparent one.
+    #[arg(long, value_name = "LABELS", conflicts_with = "output")]
     labels: Option<PathBuf>,
-    /// With --labels: prove only the inputs START..END of the batch (and their labels),
-    /// one shard of a sharded accuracy proof; the report (--json) gives the manifest's entry,
+    /// With --transparent --labels: prove only the inputs START..END of the batch (and their
+    /// labels), one shard of a sharded transparent accuracy proof (zero-knowledge accuracy
+    /// proofs are not sharded); the report (--json) gives the manifest's entry,
     /// the model commitment and the dataset digest (`verify --shards`).
     #[arg(long, value_name = "START..END", requires = "labels", value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
@@ -337,7 +340,8 @@ struct ProveArgs {
     zk: bool,
     /// Keep the input hidden: prove against its commitment file from `commit-input` (with
     /// --input-prover-data; zero-knowledge proofs only); the verifier receives that file
-    /// instead of the input.
+    /// instead of the input. A batch's commitment (`commit-input` on a batch) serves batch and
+    /// accuracy proofs on that batch, in its order.
     #[arg(
         long,
         value_name = "INPUT.commit",
@@ -359,8 +363,8 @@ struct VerifyArgs {
     /// proof).
     commitment: PathBuf,
     /// The input, as given to `prove` (a batch proof's: the batch, or the same @LIST: the
-    /// same files in the same order); for a proof on a hidden input, the input commitment file
-    /// from `commit-input` in its place.
+    /// same files in the same order); for a proof on a hidden input or batch, the input
+    /// commitment file from `commit-input` in its place.
     #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
@@ -372,14 +376,14 @@ struct VerifyArgs {
     /// array of integers; for a batch proof, a JSON array of the N outputs or a .npy array
     /// [N, ...output shape]; for an accuracy proof, the labels (.npy or JSON).
     output: PathBuf,
-    /// The proof (transparent, zero-knowledge or transparent batch: its header says which);
-    /// with --shards, the shard manifest (JSON).
+    /// The proof (transparent or zero-knowledge; of one input, a batch or an accuracy: its
+    /// header says which); with --shards, the shard manifest (JSON).
     proof: PathBuf,
-    /// Accept only a zero-knowledge proof (the commitment then is a hiding one, from
-    /// `commit`).
+    /// Accept only a zero-knowledge proof (one input's, a batch's or an accuracy proof; the
+    /// commitment then is a hiding one, from `commit`).
     #[arg(long, conflicts_with = "transparent")]
     zk: bool,
-    /// Accept only a transparent proof (one input's or a batch's).
+    /// Accept only a transparent proof (one input's, a batch's or an accuracy proof).
     #[arg(long)]
     transparent: bool,
     /// The proof argument is a shard manifest (JSON, from the shards' `prove --shard`

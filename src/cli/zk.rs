@@ -12,7 +12,7 @@
 
 use super::commands::{hex, plan, proof_format, show};
 use super::commitment::{
-    architecture_digest, ZkCommitmentFile, ZkInputCommitmentFile, INPUT_MAGIC,
+    architecture_digest, ZkCommitmentFile, ZkInputCommitmentFile, BATCH_MAGIC, INPUT_MAGIC,
 };
 use super::error::CliError;
 use super::files::{self, argmax};
@@ -26,7 +26,8 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
 use zkcnn::network::zk::{ZkProverInput, CODEWORD_FILE, INPUT_PROOFS, MODEL_PROOFS};
 use zkcnn::network::{
-    self, NetworkError, ProofKind, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
+    self, NetworkError, ProofKind, ZkBatchInputs, ZkCommittedInput, ZkCommittedModel, ZkInput,
+    ZkNetworkProof,
 };
 use zkcnn::pcs::zk::ZkError;
 use zkcnn::zk::DischargeError;
@@ -83,21 +84,23 @@ fn input_private_bytes(committed: &ZkCommittedInput<F>, path: &Path) -> Result<V
     Ok(bytes)
 }
 
-/// Commits to an input for `model`'s architecture with a hiding commitment (`commit-input`);
-/// writes the private file (first, atomically) and the public input commitment file.
+/// Commits to an input, or a batch of inputs, for `model`'s architecture with a hiding
+/// commitment (`commit-input`); writes the private file (first, atomically) and the public
+/// input commitment file (which says one input, or a batch of `N`).
 pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_architecture(&a.model)?;
     plan(&model, &a.model)?;
-    let input = files::read_input(&a.input, &model, a.input_divisor)?;
-    let (committed, took) = progress.step("committing the input (hiding)", || {
-        network::commit_input_zk::<F, E, _>(&model, &input, &mut OsRng)
+    let inputs = files::read_inputs(&a.input, &model, a.input_divisor)?;
+    let action = || format!("commit input '{}' for '{}'", show(&a.input), show(&a.model));
+    let (committed, took) = progress.step("committing the input (hiding)", || match &inputs {
+        files::Inputs::One(x) => network::commit_input_zk::<F, E, _>(&model, x, &mut OsRng),
+        files::Inputs::Batch(xs) => network::commit_batch_zk::<F, E, _>(&model, xs, &mut OsRng),
     });
-    let committed = committed.map_err(|e| {
-        failed(
-            format!("commit input '{}' for '{}'", show(&a.input), show(&a.model)),
-            e,
-        )
-    })?;
+    let committed = committed.map_err(|e| failed(action(), e))?;
+    let count = match &inputs {
+        files::Inputs::One(_) => None,
+        files::Inputs::Batch(xs) => Some(xs.len() as u64),
+    };
     files::write_atomic(
         "input prover file",
         &a.prover_data,
@@ -105,26 +108,46 @@ pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, 
     )?;
     let file = ZkInputCommitmentFile {
         architecture: architecture_digest(&model),
+        count,
         commitment: committed.commitment.clone(),
     };
     let bytes = file.to_bytes();
     files::write("input commitment", &a.output, &bytes)?;
     let root = hex(&committed.commitment.inner.root);
-    let min_proofs = network::zk::input_proofs_at_least::<F, E>(&model).map_err(|e| {
-        failed(
-            format!("commit input '{}' for '{}'", show(&a.input), show(&a.model)),
-            e,
-        )
-    })?;
+    // One input: how many proofs it serves at least; a batch: its budget, which `prove`
+    // checks before each proof.
+    let (min_proofs, serves) = match count {
+        None => {
+            let min = network::zk::input_proofs_at_least::<F, E>(&model)
+                .map_err(|e| failed(action(), e))?;
+            (
+                Some(min),
+                format!(
+                    "it serves at least {min} zero-knowledge proofs (`prove \
+                     --input-commitment`; fewer if more than its first layer reads it, and at \
+                     most {INPUT_PROOFS} guaranteed: `prove` says when it is spent)"
+                ),
+            )
+        }
+        Some(n) => (
+            None,
+            format!(
+                "it serves zero-knowledge batch and accuracy proofs on these {n} inputs, in \
+                 this order (`prove --input-commitment`, with the same batch; `prove` says when \
+                 its budget is spent)"
+            ),
+        ),
+    };
     Ok(Report {
         text: format!(
-            "committed input '{}' for '{}' with a hiding commitment: root {root}, a table of \
+            "committed {} '{}' for '{}' with a hiding commitment: root {root}, a table of \
              2^{} field elements, in {}\n\
              wrote {} ({}, public: give it to verifiers instead of the input) and the prover \
-             file {} (secret: keep it with the input)\n\
-             it serves at least {min_proofs} zero-knowledge proofs (`prove \
-             --input-commitment`; fewer if more than its first layer reads it, and at most \
-             {INPUT_PROOFS} guaranteed: `prove` says when it is spent)\n",
+             file {} (secret: keep it with the input)\n{serves}\n",
+            match count {
+                None => "input".to_string(),
+                Some(n) => format!("the batch of {n} inputs"),
+            },
             show(&a.input),
             show(&a.model),
             committed.commitment.table_vars(),
@@ -136,6 +159,7 @@ pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, 
         json: json!({
             "model": model.name,
             "input": show(&a.input),
+            "count": count,
             "input_commitment": show(&a.output),
             "prover_file": show(&a.prover_data),
             "root": root,
@@ -171,12 +195,13 @@ fn read_input_commitment(
     Ok(file)
 }
 
-/// Whether the file at `path` is a committed input's (its first bytes), not an input.
+/// Whether the file at `path` is a committed input's or batch's (its first bytes), not an
+/// input.
 pub fn is_input_commitment(path: &Path) -> bool {
     let mut head = [0u8; 8];
     std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok_and(|()| &head == INPUT_MAGIC)
+        .is_ok_and(|()| &head == INPUT_MAGIC || &head == BATCH_MAGIC)
 }
 
 /// How many more proofs the budget covers, from one proof's count (`None` before any proof).
@@ -323,35 +348,15 @@ fn read_commitment(
     Ok(file)
 }
 
-/// Proves the model on the input in zero knowledge; writes the prover file's new revealed
-/// count (before the proof leaves), the proof and, if asked, the output file.
-pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
-    let model = files::read_model(&a.model)?;
-    plan(&model, &a.model)?;
-    let input = match files::read_inputs(&a.input, &model, a.input_divisor)? {
-        files::Inputs::One(x) => x,
-        files::Inputs::Batch(_) => {
-            return Err(CliError::Usage(
-                "batch proofs are transparent only for now: pass --transparent".into(),
-            ))
-        }
-    };
-    let (Some(commitment_path), Some(private)) = (&a.commitment, &a.prover_data) else {
-        return Err(CliError::Usage(
-            "a zero-knowledge proof (the default) needs --commitment and --prover-data: the \
-             files of `zkcnn commit MODEL -o COMMITMENT --prover-data FILE` (or --transparent \
-             for a transparent proof, which reveals information about the weights)"
-                .into(),
-        ));
-    };
-    let file = read_commitment(commitment_path, &model, &a.model)?;
-    let action = || {
-        format!(
-            "prove '{}' on '{}' in zero knowledge",
-            show(&a.model),
-            show(&a.input)
-        )
-    };
+/// Loads the hiding model commitment for `prove`: the commitment file checked against the
+/// model, the prover file (and the codeword file, if given).
+fn load_model(
+    a: &ProveArgs,
+    model: &Model,
+    progress: &Progress,
+) -> Result<(ZkCommittedModel<F>, std::time::Duration), CliError> {
+    let (commitment_path, private) = model_files(a)?;
+    let file = read_commitment(commitment_path, model, &a.model)?;
     let reader = files::open("prover file", private)?;
     let stored = match &a.codeword {
         Some(path) => Some(files::open("codeword file", path)?),
@@ -361,15 +366,15 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         let mut private = std::io::BufReader::new(reader);
         match stored {
             Some(stored) => ZkCommittedModel::<F>::load_stored::<E>(
-                &model,
+                model,
                 file.commitment.clone(),
                 &mut private,
                 &mut std::io::BufReader::new(stored),
             ),
-            None => ZkCommittedModel::<F>::load::<E>(&model, file.commitment.clone(), &mut private),
+            None => ZkCommittedModel::<F>::load::<E>(model, file.commitment.clone(), &mut private),
         }
     });
-    let mut committed = loaded.map_err(|e| match e {
+    let committed = loaded.map_err(|e| match e {
         NetworkError::CommitmentMismatch => CliError::Mismatch(format!(
             "commitment '{}' does not match model '{}' with prover file '{}': other weights, \
              or a changed prover file",
@@ -381,83 +386,322 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             (Some(path), Some(why)) => CliError::invalid("codeword file", path, why.to_string()),
             _ => CliError::invalid("prover file", private, why),
         },
-        e => failed(action(), e),
+        e => failed(
+            format!(
+                "prove '{}' on '{}' in zero knowledge",
+                show(&a.model),
+                show(&a.input)
+            ),
+            e,
+        ),
     })?;
-    // A committed input: its file, and its private file checked against the input.
-    let mut hidden = match (&a.input_commitment, &a.input_prover_data) {
-        (Some(path), Some(private_x)) => {
-            let file = read_input_commitment(path, &model, &a.model)?;
-            let reader = files::open("input prover file", private_x)?;
-            let loaded = ZkCommittedInput::<F>::load::<E>(
-                &model,
-                &input,
-                file.commitment,
-                &mut std::io::BufReader::new(reader),
-            )
-            .map_err(|e| match e {
-                NetworkError::InputCommitmentMismatch => CliError::Mismatch(format!(
-                    "input commitment '{}' does not match input '{}' with prover file '{}'",
-                    show(path),
-                    show(&a.input),
-                    show(private_x)
-                )),
-                NetworkError::ProverData(why) => {
-                    CliError::invalid("input prover file", private_x, why)
-                }
-                e => failed(action(), e),
-            })?;
-            Some((loaded, private_x))
+    Ok((committed, load_took))
+}
+
+/// "one input" or "a batch of N inputs": what an input commitment file commits.
+fn commits(count: Option<u64>) -> String {
+    match count {
+        None => "one input".into(),
+        Some(n) => format!("a batch of {n} inputs"),
+    }
+}
+
+/// The input commitment's count checked against the inputs given: a single input's commitment
+/// for one input, a batch's of `N` for a batch of `N`.
+fn check_count(
+    file: &ZkInputCommitmentFile,
+    path: &Path,
+    inputs: &files::Inputs,
+    input_path: &Path,
+) -> Result<(), CliError> {
+    let given = match inputs {
+        files::Inputs::One(_) => None,
+        files::Inputs::Batch(xs) => Some(xs.len() as u64),
+    };
+    // A batch file of one input (not written by `commit-input`, but well formed) takes one.
+    let agree = match (file.count, given) {
+        (None, None) => true,
+        (Some(n), None) => n == 1,
+        (c, g) => c == g,
+    };
+    if agree {
+        return Ok(());
+    }
+    Err(CliError::Mismatch(format!(
+        "input commitment '{}' commits {}, but '{}' is {}",
+        show(path),
+        commits(file.count),
+        show(input_path),
+        commits(given)
+    )))
+}
+
+/// The committed input or batch of `prove --input-commitment`: its private file checked
+/// against the inputs (one input's commitment, or a batch's: `file.count`).
+fn load_input<'a>(
+    a: &'a ProveArgs,
+    model: &Model,
+    inputs: &files::Inputs,
+    (path, file): (&Path, ZkInputCommitmentFile),
+) -> Result<(ZkCommittedInput<F>, &'a Path), CliError> {
+    let Some(private_x) = &a.input_prover_data else {
+        return Err(input_flags());
+    };
+    let reader = files::open("input prover file", private_x)?;
+    let mut reader = std::io::BufReader::new(reader);
+    let loaded = match (file.count, inputs) {
+        (None, files::Inputs::One(x)) => {
+            ZkCommittedInput::<F>::load::<E>(model, x, file.commitment, &mut reader)
         }
-        (None, None) => None,
-        _ => {
-            return Err(CliError::Usage(
-                "--input-commitment and --input-prover-data go together (from `commit-input`)"
-                    .into(),
-            ))
+        (_, files::Inputs::One(x)) => ZkCommittedInput::<F>::load_batch::<E>(
+            model,
+            std::slice::from_ref(x),
+            file.commitment,
+            &mut reader,
+        ),
+        (_, files::Inputs::Batch(xs)) => {
+            ZkCommittedInput::<F>::load_batch::<E>(model, xs, file.commitment, &mut reader)
         }
     };
-    let before = committed.revealed();
-    let (proved, prove_took) = progress.step("proving in zero knowledge", || {
-        let x = match &mut hidden {
-            Some((c, _)) => ZkProverInput::Committed(c),
-            None => ZkProverInput::Public(&input),
-        };
-        network::zk::prove_zk_timed::<F, E, _>(&model, &mut committed, x, &mut OsRng, &mut vec![])
-    });
-    // A spent budget names its commitment: the input's when the count is the input's.
-    let (output, proof) = proved.map_err(|e| match (&e, &hidden) {
+    let loaded = loaded.map_err(|e| match e {
+        NetworkError::InputCommitmentMismatch => CliError::Mismatch(format!(
+            "input commitment '{}' does not match input '{}' with prover file '{}'",
+            show(path),
+            show(&a.input),
+            show(private_x)
+        )),
+        NetworkError::ProverData(why) => CliError::invalid("input prover file", private_x, why),
+        e => failed(
+            format!(
+                "load the input commitment '{}' of '{}'",
+                show(path),
+                show(&a.input)
+            ),
+            e,
+        ),
+    })?;
+    Ok((loaded, private_x))
+}
+
+/// The usage error of one of `--input-commitment`, `--input-prover-data` without the other.
+fn input_flags() -> CliError {
+    CliError::Usage(
+        "--input-commitment and --input-prover-data go together (from `commit-input`)".into(),
+    )
+}
+
+/// The model commitment's files of a zero-knowledge `prove`, or the usage error.
+fn model_files(a: &ProveArgs) -> Result<(&Path, &Path), CliError> {
+    match (&a.commitment, &a.prover_data) {
+        (Some(c), Some(p)) => Ok((c, p)),
+        _ => Err(CliError::Usage(
+            "a zero-knowledge proof (the default) needs --commitment and --prover-data: the \
+             files of `zkcnn commit MODEL -o COMMITMENT --prover-data FILE` (or --transparent \
+             for a transparent proof, which reveals information about the weights)"
+                .into(),
+        )),
+    }
+}
+
+/// A prover's error in words; a spent budget names its commitment (the input's when the count
+/// is the input's).
+fn prove_failed(
+    action: String,
+    e: NetworkError,
+    committed: &ZkCommittedModel<F>,
+    hidden: &Option<(ZkCommittedInput<F>, &Path)>,
+) -> CliError {
+    match (&e, hidden) {
         (
             NetworkError::Deferred(DischargeError::Opening(ZkError::Budget { revealed, .. })),
             Some((c, _)),
         ) if *revealed == c.revealed() && *revealed != committed.revealed() => {
-            failed_with(action(), e, "the input", "`zkcnn commit-input`")
+            failed_with(action, e, "the input", "`zkcnn commit-input`")
         }
         (NetworkError::InputSpent { .. }, _) => {
-            failed_with(action(), e, "the input", "`zkcnn commit-input`")
+            failed_with(action, e, "the input", "`zkcnn commit-input`")
         }
-        _ => failed(action(), e),
-    })?;
-    // The revealed counts are on disk before the proof is: a proof that was written always
-    // counts against the budgets.
-    files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
-    if let Some((c, path)) = &hidden {
+        _ => failed(action, e),
+    }
+}
+
+/// Writes the prover files' new revealed counts: before the proof is written, so that a proof
+/// that was written always counts against the budgets.
+fn spend(
+    committed: &ZkCommittedModel<F>,
+    private: &Path,
+    hidden: &Option<(ZkCommittedInput<F>, &Path)>,
+) -> Result<(), CliError> {
+    files::write_atomic("prover file", private, &private_bytes(committed, private)?)?;
+    if let Some((c, path)) = hidden {
         files::write_atomic("input prover file", path, &input_private_bytes(c, path)?)?;
     }
+    Ok(())
+}
+
+/// The model commitment's budget after a proof: a line for people, and its JSON fields.
+fn budget_report(
+    committed: &ZkCommittedModel<F>,
+    before: u64,
+    private: &Path,
+) -> (String, serde_json::Value) {
+    let (revealed, budget) = committed.budget::<E>();
+    let left = proofs_left(revealed, budget, revealed.checked_sub(before));
+    (
+        format!(
+            "the commitment's budget: {revealed} of {budget} mask values revealed{}; {} updated\n",
+            left.map_or(String::new(), |n| format!(" (about {n} more proofs)")),
+            show(private)
+        ),
+        json!({"revealed": revealed, "budget": budget, "proofs_left": left}),
+    )
+}
+
+/// `report`'s JSON object with `more`'s fields added.
+fn with_fields(mut report: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
+    if let (Some(obj), serde_json::Value::Object(more)) = (report.as_object_mut(), more) {
+        obj.extend(more);
+    }
+    report
+}
+
+/// What a zero-knowledge prover holds: the model's hiding commitment, the hidden input's or
+/// batch's (with its private file's path), and how long loading them took.
+struct Proving<'a> {
+    committed: ZkCommittedModel<F>,
+    hidden: Option<(ZkCommittedInput<F>, &'a Path)>,
+    load_took: std::time::Duration,
+}
+
+/// Proves the model in zero knowledge: on one input, on a batch (one zero-knowledge batch
+/// proof), or with `--labels` its accuracy on the inputs (one zero-knowledge accuracy proof);
+/// the inputs public, or hidden behind their commitment (`--input-commitment`). Writes the
+/// prover files' new revealed counts (before the proof leaves), the proof and, if asked, the
+/// output file.
+pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
+    if a.shard.is_some() {
+        return Err(CliError::Usage(
+            "--shard makes one shard of a transparent accuracy proof: pass --transparent \
+             (zero-knowledge accuracy proofs are one proof over all the inputs)"
+                .into(),
+        ));
+    }
+    let model = files::read_model(&a.model)?;
+    plan(&model, &a.model)?;
+    let inputs = files::read_inputs(&a.input, &model, a.input_divisor)?;
+    let count = match &inputs {
+        files::Inputs::One(_) => 1,
+        files::Inputs::Batch(xs) => xs.len(),
+    };
+    let labels = match &a.labels {
+        Some(path) => Some((path, super::commands::read_labels(path, count)?)),
+        None => None,
+    };
+    let (_, private) = model_files(a)?;
+    // The input commitment's file first (cheap), then the model's commitment.
+    let input_file = match (&a.input_commitment, &a.input_prover_data) {
+        (Some(path), Some(_)) => Some((
+            path.as_path(),
+            read_input_commitment(path, &model, &a.model)?,
+        )),
+        (None, None) => None,
+        _ => return Err(input_flags()),
+    };
+    if let Some((path, file)) = &input_file {
+        check_count(file, path, &inputs, &a.input)?;
+        if labels.is_some() && file.count.is_none() {
+            return Err(CliError::Mismatch(format!(
+                "input commitment '{}' commits one input: a zero-knowledge accuracy proof on \
+                 hidden inputs takes them committed as a batch (`commit-input` on a batch of \
+                 N >= 2 inputs)",
+                show(path)
+            )));
+        }
+    }
+    let batch_file = input_file.as_ref().is_some_and(|(_, f)| f.count.is_some());
+    let (committed, load_took) = load_model(a, &model, progress)?;
+    let hidden = match input_file {
+        Some(f) => Some(load_input(a, &model, &inputs, f)?),
+        None => None,
+    };
+    let before = committed.revealed();
+    let mut proving = Proving {
+        committed,
+        hidden,
+        load_took,
+    };
+    let p = &mut proving;
+    let report = match (inputs, labels) {
+        (inputs, Some((labels_path, labels))) => prove_accuracy(
+            a,
+            &model,
+            p,
+            &inputs.into_vec(),
+            (labels_path, &labels),
+            progress,
+        )?,
+        (files::Inputs::One(x), None) if !batch_file => prove_one(a, &model, p, &x, progress)?,
+        (inputs, None) => prove_batch(a, &model, p, &inputs.into_vec(), progress)?,
+    };
+    let (line, budget) = budget_report(&proving.committed, before, private);
+    let mut text = report.text;
+    text.push_str(&line);
+    if let Some(path) = &a.output {
+        let _ = writeln!(text, "output written to {}", show(path));
+    }
+    let json = with_fields(
+        with_fields(report.json, budget),
+        json!({
+            "input_hidden": proving.hidden.is_some(),
+            "load_ms": ui::ms(load_took),
+            "output_file": a.output.as_deref().map(show),
+        }),
+    );
+    Ok(Report { text, json })
+}
+
+/// A zero-knowledge proof on one input (kind: zero-knowledge).
+fn prove_one(
+    a: &ProveArgs,
+    model: &Model,
+    proving: &mut Proving<'_>,
+    input: &ndarray::ArrayD<i64>,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let Proving {
+        committed,
+        hidden,
+        load_took,
+    } = proving;
+    let action = || {
+        format!(
+            "prove '{}' on '{}' in zero knowledge",
+            show(&a.model),
+            show(&a.input)
+        )
+    };
+    let (proved, prove_took) = progress.step("proving in zero knowledge", || {
+        let x = match hidden {
+            Some((c, _)) => ZkProverInput::Committed(c),
+            None => ZkProverInput::Public(input),
+        };
+        network::zk::prove_zk_timed::<F, E, _>(model, committed, x, &mut OsRng, &mut vec![])
+    });
+    let (output, proof) = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
+    spend(committed, model_files(a)?.1, hidden)?;
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
-    let statement_input = match &hidden {
+    let statement_input = match hidden {
         Some((c, _)) => ZkInput::Committed(&c.commitment),
         None => ZkInput::Public(&x),
     };
-    let digest = network::zk_statement_digest(&model, &committed.commitment, statement_input, &y);
+    let digest = network::zk_statement_digest(model, &committed.commitment, statement_input, &y);
     let bytes = proof.to_bytes(digest);
     files::write("proof", &a.proof, &bytes)?;
-    let out_json = files::output_json(&model, &output);
+    let out_json = files::output_json(model, &output);
     if let Some(path) = &a.output {
-        files::write_output(path, &model, std::slice::from_ref(&output), false)?;
+        files::write_output(path, model, std::slice::from_ref(&output), false)?;
     }
-    let (revealed, budget) = committed.budget::<E>();
-    let left = proofs_left(revealed, budget, revealed.checked_sub(before));
     let mut text = format!(
         "proved '{}' on '{}'{} in zero knowledge: output {y:?}\n",
         show(&a.model),
@@ -478,19 +722,10 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         text,
         "prove {} (loading the commitment {} before it), proof {} written to {}",
         ui::duration(prove_took),
-        ui::duration(load_took),
+        ui::duration(*load_took),
         ui::bytes(bytes.len()),
         show(&a.proof)
     );
-    let _ = writeln!(
-        text,
-        "the commitment's budget: {revealed} of {budget} mask values revealed{}; {} updated",
-        left.map_or(String::new(), |n| format!(" (about {n} more proofs)")),
-        show(private)
-    );
-    if let Some(path) = &a.output {
-        let _ = writeln!(text, "output written to {}", show(path));
-    }
     Ok(Report {
         text,
         json: json!({
@@ -499,12 +734,190 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
             "output": out_json,
             "proof": show(&a.proof),
             "proof_bytes": bytes.len(),
-            "output_file": a.output.as_deref().map(show),
-            "input_hidden": hidden.is_some(),
-            "revealed": revealed,
-            "budget": budget,
-            "proofs_left": left,
-            "load_ms": ui::ms(load_took),
+            "prove_ms": ui::ms(prove_took),
+        }),
+    })
+}
+
+/// The statement's inputs for the digest: their values, or the batch's commitment.
+fn batch_inputs<'a>(
+    hidden: &'a Option<(ZkCommittedInput<F>, &Path)>,
+    xr: &'a [&'a [i64]],
+) -> ZkBatchInputs<'a> {
+    match hidden {
+        Some((c, _)) => ZkBatchInputs::Committed {
+            commitment: &c.commitment,
+            count: xr.len(),
+        },
+        None => ZkBatchInputs::Public(xr),
+    }
+}
+
+/// One zero-knowledge proof of a batch of inputs (kind: zero-knowledge batch); writes the
+/// proof and, if asked, the outputs.
+fn prove_batch(
+    a: &ProveArgs,
+    model: &Model,
+    proving: &mut Proving<'_>,
+    inputs: &[ndarray::ArrayD<i64>],
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let Proving {
+        committed,
+        hidden,
+        load_took,
+    } = proving;
+    let n = inputs.len();
+    let action = || {
+        format!(
+            "prove '{}' on the batch of {n} inputs '{}' in zero knowledge",
+            show(&a.model),
+            show(&a.input)
+        )
+    };
+    let (proved, prove_took) =
+        progress.step("proving the batch in zero knowledge", || match hidden {
+            Some((c, _)) => {
+                network::prove_batch_zk_committed::<F, E, _>(model, committed, c, &mut OsRng)
+            }
+            None => network::prove_batch_zk::<F, E, _>(model, committed, inputs, &mut OsRng),
+        });
+    let (outputs, proof) = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
+    spend(committed, model_files(a)?.1, hidden)?;
+    let flat = |t: &ndarray::ArrayD<i64>| -> Vec<i64> { t.iter().copied().collect() };
+    let xs: Vec<Vec<i64>> = match hidden {
+        Some(_) => vec![Vec::new(); n],
+        None => inputs.iter().map(flat).collect(),
+    };
+    let ys: Vec<Vec<i64>> = outputs.iter().map(flat).collect();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+    let digest = network::zk_batch_statement_digest(
+        model,
+        &committed.commitment,
+        batch_inputs(hidden, &xr),
+        &yr,
+    );
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let out_json: Vec<serde_json::Value> = outputs
+        .iter()
+        .map(|y| files::output_json(model, y))
+        .collect();
+    if let Some(path) = &a.output {
+        files::write_output(path, model, &outputs, true)?;
+    }
+    let mut text = format!(
+        "proved '{}' on the batch of {n} inputs '{}'{} (one zero-knowledge batch proof)\n",
+        show(&a.model),
+        show(&a.input),
+        if hidden.is_some() {
+            " (hidden: committed)"
+        } else {
+            ""
+        }
+    );
+    for (i, y) in ys.iter().enumerate() {
+        let class = argmax(y).map_or(String::new(), |c| format!(", class {c}"));
+        let _ = writeln!(text, "  input {i}: output {y:?}{class}");
+    }
+    let _ = writeln!(
+        text,
+        "(classes: argmax of the proven outputs, computed outside the proof)\nprove {} (loading \
+         the commitment {} before it), proof {} written to {}",
+        ui::duration(prove_took),
+        ui::duration(*load_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "kind": ProofKind::ZeroKnowledgeBatch.name(),
+            "count": n,
+            "outputs": out_json,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
+            "prove_ms": ui::ms(prove_took),
+        }),
+    })
+}
+
+/// One zero-knowledge proof of how many of the inputs the model classifies as their labels
+/// (kind: zero-knowledge accuracy); writes the proof.
+fn prove_accuracy(
+    a: &ProveArgs,
+    model: &Model,
+    proving: &mut Proving<'_>,
+    inputs: &[ndarray::ArrayD<i64>],
+    (labels_path, labels): (&Path, &[usize]),
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let Proving {
+        committed,
+        hidden,
+        load_took,
+    } = proving;
+    let n = inputs.len();
+    let action = || {
+        format!(
+            "prove the accuracy of '{}' on the {n} inputs '{}' in zero knowledge",
+            show(&a.model),
+            show(&a.input)
+        )
+    };
+    let (proved, prove_took) =
+        progress.step("proving the accuracy in zero knowledge", || match hidden {
+            Some((c, _)) => network::prove_accuracy_zk_committed::<F, E, _>(
+                model, committed, c, labels, &mut OsRng,
+            ),
+            None => {
+                network::prove_accuracy_zk::<F, E, _>(model, committed, inputs, labels, &mut OsRng)
+            }
+        });
+    let proof = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
+    spend(committed, model_files(a)?.1, hidden)?;
+    let xs: Vec<Vec<i64>> = match hidden {
+        Some(_) => vec![Vec::new(); n],
+        None => inputs.iter().map(|x| x.iter().copied().collect()).collect(),
+    };
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let digest = network::zk_accuracy_statement_digest(
+        model,
+        &committed.commitment,
+        batch_inputs(hidden, &xr),
+        labels,
+    );
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let text = format!(
+        "proved: '{}' classifies {} of the {n} inputs '{}'{} as their labels '{}' (one \
+         zero-knowledge accuracy proof; the weights and the logits are not in it)\nprove {} \
+         (loading the commitment {} before it), proof {} written to {}\n",
+        show(&a.model),
+        proof.correct,
+        show(&a.input),
+        if hidden.is_some() {
+            " (hidden: committed)"
+        } else {
+            ""
+        },
+        show(labels_path),
+        ui::duration(prove_took),
+        ui::duration(*load_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    Ok(Report {
+        text,
+        json: json!({
+            "model": model.name,
+            "kind": ProofKind::ZeroKnowledgeAccuracy.name(),
+            "count": n,
+            "correct": proof.correct,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
             "prove_ms": ui::ms(prove_took),
         }),
     })
@@ -517,7 +930,16 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let file = read_commitment(&a.commitment, &model, &a.model)?;
     // The input, or (a hidden input) its commitment file in its place.
     let committed_input = if is_input_commitment(&a.input) {
-        Some(read_input_commitment(&a.input, &model, &a.model)?.commitment)
+        let file = read_input_commitment(&a.input, &model, &a.model)?;
+        if let Some(n) = file.count {
+            return Err(CliError::Mismatch(format!(
+                "input commitment '{}' commits a batch of {n} inputs, but proof '{}' is a \
+                 zero-knowledge proof of one input (its header says so)",
+                show(&a.input),
+                show(&a.proof)
+            )));
+        }
+        Some(file.commitment)
     } else {
         None
     };
@@ -588,6 +1010,252 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
             "model": model.name,
             "input_hidden": committed_input.is_some(),
             "output": y,
+            "verify_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// The inputs of a zero-knowledge batch or accuracy verification: their rows, or the batch's
+/// commitment (from its file, which must commit a batch) and its count.
+enum VerifierInputs {
+    /// The inputs' values, each row-major.
+    Public(Vec<Vec<i64>>),
+    /// The batch's hiding commitment and its count.
+    Committed(zkcnn::pcs::zk::ZkCommitment, usize),
+}
+
+impl VerifierInputs {
+    /// The count of inputs.
+    fn count(&self) -> usize {
+        match self {
+            VerifierInputs::Public(xs) => xs.len(),
+            VerifierInputs::Committed(_, n) => *n,
+        }
+    }
+}
+
+/// What a zero-knowledge batch or accuracy verification reads beside its proof and outputs:
+/// the architecture, its plan, the hiding commitment and the inputs (or their commitment).
+struct BatchStatement {
+    model: Model,
+    plan: zkcnn::network::plan::Plan,
+    file: ZkCommitmentFile,
+    inputs: VerifierInputs,
+}
+
+/// Reads [`BatchStatement`] from `verify`'s arguments for a proof of kind `kind`: a batch proof
+/// takes a batch (N >= 2, or the commitment of a batch); an accuracy proof also one input.
+fn read_batch_statement(a: &VerifyArgs, kind: ProofKind) -> Result<BatchStatement, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    let plan = plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let inputs = if is_input_commitment(&a.input) {
+        let input = read_input_commitment(&a.input, &model, &a.model)?;
+        let Some(n) = input.count else {
+            return Err(CliError::Mismatch(format!(
+                "input commitment '{}' commits one input, but proof '{}' is a {kind} proof: it \
+                 is verified against the commitment of the batch it was made on (`commit-input` \
+                 on the batch)",
+                show(&a.input),
+                show(&a.proof)
+            )));
+        };
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|&n| n > 0 && n <= network::batch::MAX_BATCH)
+            .ok_or_else(|| {
+                CliError::invalid(
+                    "input commitment",
+                    &a.input,
+                    format!(
+                        "a batch of {n} inputs; batches have 1 to {}",
+                        network::batch::MAX_BATCH
+                    ),
+                )
+            })?;
+        VerifierInputs::Committed(input.commitment, n)
+    } else {
+        let xs = match files::read_inputs(&a.input, &model, a.input_divisor)? {
+            files::Inputs::One(_) if kind == ProofKind::ZeroKnowledgeBatch => {
+                return Err(CliError::Mismatch(format!(
+                    "proof '{}' is a batch proof, but input '{}' is one input: give the batch \
+                     of inputs it was made on (a .npy or JSON array [N, ...input shape], or the \
+                     @LIST of input files)",
+                    show(&a.proof),
+                    show(&a.input),
+                )))
+            }
+            inputs => inputs.into_vec(),
+        };
+        VerifierInputs::Public(xs.iter().map(|x| x.iter().copied().collect()).collect())
+    };
+    Ok(BatchStatement {
+        model,
+        plan,
+        file,
+        inputs,
+    })
+}
+
+/// The hiding commitment's check (it holds a model of the architecture).
+fn check_zk_commitment(
+    a: &VerifyArgs,
+    model: &Model,
+    file: &ZkCommitmentFile,
+    progress: &Progress,
+) -> Result<network::CheckedZkCommitment, CliError> {
+    let (checked, _) = progress.step("checking the hiding commitment", || {
+        network::verify_model_check_zk::<F, E>(model, &file.commitment, &file.check)
+    });
+    checked.map_err(|e| CliError::Rejected {
+        path: show(&a.commitment),
+        reason: format!("the commitment does not hold a model of the architecture: {e}"),
+    })
+}
+
+/// A verifier's error in words.
+fn rejected(a: &VerifyArgs, e: network::VerifyError) -> CliError {
+    match e {
+        network::VerifyError::Model(e) => CliError::Failed {
+            action: format!("verify a zero-knowledge proof of '{}'", show(&a.model)),
+            reason: e.to_string(),
+        },
+        e => CliError::Rejected {
+            path: show(&a.proof),
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Verifies a zero-knowledge batch proof against the inputs (or the batch's commitment) and
+/// the outputs (a JSON array or a .npy array `[N, ...output shape]`); `Ok` only when it is
+/// valid.
+pub fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let BatchStatement {
+        model,
+        plan,
+        file,
+        inputs,
+    } = read_batch_statement(a, ProofKind::ZeroKnowledgeBatch)?;
+    let n = inputs.count();
+    let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
+    let ys = files::read_outputs(&a.output, &model, out_shape, n)?;
+    let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+    let bytes = files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "zero-knowledge proofs of the supported models are well under 1 MiB",
+    )?;
+    let empty: Vec<&[i64]> = Vec::new();
+    let (statement, xr) = match &inputs {
+        VerifierInputs::Public(xs) => (None, xs.iter().map(Vec::as_slice).collect()),
+        VerifierInputs::Committed(c, n) => (Some((c, *n)), empty),
+    };
+    let statement_inputs = match statement {
+        Some((commitment, count)) => ZkBatchInputs::Committed { commitment, count },
+        None => ZkBatchInputs::Public(&xr),
+    };
+    let digest =
+        network::zk_batch_statement_digest(&model, &file.commitment, statement_inputs, &yr);
+    let proof = network::ZkBatchProof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let checked = check_zk_commitment(a, &model, &file, progress)?;
+    let (verified, took) = progress.step(
+        "verifying the batch in zero knowledge",
+        || match statement {
+            Some((c, _)) => network::verify_batch_zk_committed(&model, &checked, c, &yr, &proof),
+            None => network::verify_batch_zk(&model, &checked, &xr, &yr, &proof),
+        },
+    );
+    verified.map_err(|e| rejected(a, e))?;
+    let hidden = statement.is_some();
+    Ok(Report {
+        text: format!(
+            "valid zero-knowledge batch proof: the model committed in '{}' ({}), on the batch \
+             of {n} inputs {}'{}', outputs '{}'; verified in {}\n",
+            show(&a.commitment),
+            model.name,
+            if hidden { "committed in " } else { "" },
+            show(&a.input),
+            show(&a.output),
+            ui::duration(took),
+        ),
+        json: json!({
+            "valid": true,
+            "kind": ProofKind::ZeroKnowledgeBatch.name(),
+            "model": model.name,
+            "count": n,
+            "input_hidden": hidden,
+            "outputs": ys,
+            "verify_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// Verifies a zero-knowledge accuracy proof against the inputs (or the batch's commitment)
+/// and their labels (the output argument); `Ok` only when it is valid.
+pub fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let BatchStatement {
+        model,
+        file,
+        inputs,
+        ..
+    } = read_batch_statement(a, ProofKind::ZeroKnowledgeAccuracy)?;
+    let n = inputs.count();
+    let labels = super::commands::read_labels(&a.output, n)?;
+    let bytes = files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "zero-knowledge proofs of the supported models are well under 1 MiB",
+    )?;
+    let empty: Vec<&[i64]> = Vec::new();
+    let (statement, xr) = match &inputs {
+        VerifierInputs::Public(xs) => (None, xs.iter().map(Vec::as_slice).collect()),
+        VerifierInputs::Committed(c, n) => (Some((c, *n)), empty),
+    };
+    let statement_inputs = match statement {
+        Some((commitment, count)) => ZkBatchInputs::Committed { commitment, count },
+        None => ZkBatchInputs::Public(&xr),
+    };
+    let digest =
+        network::zk_accuracy_statement_digest(&model, &file.commitment, statement_inputs, &labels);
+    let proof = network::ZkAccuracyProof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let checked = check_zk_commitment(a, &model, &file, progress)?;
+    let (verified, took) =
+        progress.step(
+            "verifying the accuracy in zero knowledge",
+            || match statement {
+                Some((c, _)) => {
+                    network::verify_accuracy_zk_committed(&model, &checked, c, &labels, &proof)
+                }
+                None => network::verify_accuracy_zk(&model, &checked, &xr, &labels, &proof),
+            },
+        );
+    verified.map_err(|e| rejected(a, e))?;
+    let hidden = statement.is_some();
+    Ok(Report {
+        text: format!(
+            "valid zero-knowledge accuracy proof: the model committed in '{}' ({}) classifies \
+             {} of the {n} inputs {}'{}' as their labels '{}' (first maximal logit); verified \
+             in {}\n",
+            show(&a.commitment),
+            model.name,
+            proof.correct,
+            if hidden { "committed in " } else { "" },
+            show(&a.input),
+            show(&a.output),
+            ui::duration(took),
+        ),
+        json: json!({
+            "valid": true,
+            "kind": ProofKind::ZeroKnowledgeAccuracy.name(),
+            "model": model.name,
+            "count": n,
+            "correct": proof.correct,
+            "input_hidden": hidden,
             "verify_ms": ui::ms(took),
         }),
     })

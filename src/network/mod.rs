@@ -49,7 +49,8 @@ pub use commitment::{
 };
 pub use plan::ConvPolicy;
 pub use proof::{
-    batch_statement_digest, statement_digest, zk_statement_digest, FormatError, ProofKind,
+    batch_statement_digest, statement_digest, zk_accuracy_statement_digest,
+    zk_batch_statement_digest, zk_statement_digest, FormatError, ProofKind, ZkBatchInputs,
     FORMAT_VERSION,
 };
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};

@@ -5,9 +5,12 @@
 //!   version  2 bytes   little-endian, FORMAT_VERSION
 //!   kind     1 byte    0 = transparent (Proof), 1 = zero-knowledge (ZkNetworkProof),
 //!                      2 = transparent batch (BatchProof),
-//!                      3 = transparent accuracy (AccuracyProof)
+//!                      3 = transparent accuracy (AccuracyProof),
+//!                      4 = zero-knowledge batch (ZkBatchProof),
+//!                      5 = zero-knowledge accuracy (ZkAccuracyProof)
 //!   field    1 byte    0 = Goldilocks with its quadratic extension, 1 = BN254 Fr
-//!   digest  32 bytes   blake3 of the statement (architecture, model commitment, input, output)
+//!   digest  32 bytes   blake3 of the statement (architecture, model commitment, input or its
+//!                      hiding commitment, output; a batch's count, an accuracy proof's labels)
 //!   body               the proof, ark-serialize compressed; no bytes may be left over
 //! ```
 //!
@@ -43,6 +46,12 @@ pub enum ProofKind {
     /// A transparent proof of a model's accuracy on labelled inputs
     /// ([`super::AccuracyProof`]).
     TransparentAccuracy,
+    /// A zero-knowledge proof of a batch of inputs ([`super::ZkBatchProof`]), the inputs
+    /// public or committed together ([`super::commit_batch_zk`]).
+    ZeroKnowledgeBatch,
+    /// A zero-knowledge proof of a model's accuracy on labelled inputs
+    /// ([`super::ZkAccuracyProof`]), the inputs public or committed together.
+    ZeroKnowledgeAccuracy,
 }
 
 impl ProofKind {
@@ -53,6 +62,8 @@ impl ProofKind {
             ProofKind::ZeroKnowledge => 1,
             ProofKind::TransparentBatch => 2,
             ProofKind::TransparentAccuracy => 3,
+            ProofKind::ZeroKnowledgeBatch => 4,
+            ProofKind::ZeroKnowledgeAccuracy => 5,
         }
     }
 
@@ -63,17 +74,21 @@ impl ProofKind {
             1 => Some(ProofKind::ZeroKnowledge),
             2 => Some(ProofKind::TransparentBatch),
             3 => Some(ProofKind::TransparentAccuracy),
+            4 => Some(ProofKind::ZeroKnowledgeBatch),
+            5 => Some(ProofKind::ZeroKnowledgeAccuracy),
             _ => None,
         }
     }
 
-    /// The kind in words: "transparent" or "zero-knowledge".
+    /// The kind in words: "transparent", "zero-knowledge batch", ….
     pub fn name(self) -> &'static str {
         match self {
             ProofKind::Transparent => "transparent",
             ProofKind::ZeroKnowledge => "zero-knowledge",
             ProofKind::TransparentBatch => "transparent batch",
             ProofKind::TransparentAccuracy => "transparent accuracy",
+            ProofKind::ZeroKnowledgeBatch => "zero-knowledge batch",
+            ProofKind::ZeroKnowledgeAccuracy => "zero-knowledge accuracy",
         }
     }
 }
@@ -106,7 +121,7 @@ pub enum FormatError {
     },
     /// A kind byte that no kind has.
     #[error(
-        "unknown proof kind {0} (0 = transparent, 1 = zero-knowledge, 2 = transparent batch, 3 = transparent accuracy)"
+        "unknown proof kind {0} (0 = transparent, 1 = zero-knowledge, 2 = transparent batch, 3 = transparent accuracy, 4 = zero-knowledge batch, 5 = zero-knowledge accuracy)"
     )]
     UnknownKind(u8),
     /// Another field instantiation.
@@ -351,6 +366,130 @@ impl<F: PrimeField, E: Field> ZkNetworkProof<F, E> {
     /// proof is refused by its kind ([`FormatError::Kind`]).
     pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
         let body = body::<F>(bytes, ProofKind::ZeroKnowledge, statement)?;
+        codec::from_bytes(body).map_err(FormatError::Body)
+    }
+}
+
+/// The inputs of a zero-knowledge batch or accuracy statement, as the verifier has them: their
+/// values, or the hiding commitment of the batch ([`super::commit_batch_zk`]) and its count.
+#[derive(Clone, Copy, Debug)]
+pub enum ZkBatchInputs<'a> {
+    /// The inputs' values, each row-major, in the batch's order.
+    Public(&'a [&'a [i64]]),
+    /// The batch's hiding commitment and the count `N` of inputs it commits.
+    Committed {
+        /// The batch's hiding commitment.
+        commitment: &'a ZkCommitment,
+        /// The count of inputs it commits.
+        count: usize,
+    },
+}
+
+/// Hashes a hiding commitment: its root and shape.
+fn hash_zk_commitment(h: &mut blake3::Hasher, c: &ZkCommitment) {
+    h.update(&c.inner.root);
+    h.update(&c.inner.num_vars.to_le_bytes());
+    h.update(&c.inner.num_polys.to_le_bytes());
+    h.update(&c.mask_vars.to_le_bytes());
+}
+
+/// Hashes rows of integers: their count, then each row's length and values.
+fn hash_rows(h: &mut blake3::Hasher, rows: &[&[i64]]) {
+    h.update(&(rows.len() as u64).to_le_bytes());
+    for x in rows {
+        h.update(&(x.len() as u64).to_le_bytes());
+        for v in x.iter() {
+            h.update(&v.to_le_bytes());
+        }
+    }
+}
+
+/// The domain, the architecture, the hiding model commitment, the count and the inputs (their
+/// values or their commitment) of a zero-knowledge batch or accuracy statement.
+fn zk_batch_head(
+    domain: &[u8],
+    model: &Model,
+    commitment: &ZkCommitment,
+    inputs: ZkBatchInputs<'_>,
+) -> blake3::Hasher {
+    let mut h = blake3::Hasher::new();
+    h.update(domain);
+    match inputs {
+        ZkBatchInputs::Public(_) => h.update(b"-public-inputs"),
+        ZkBatchInputs::Committed { .. } => h.update(b"-committed-inputs"),
+    };
+    h.update(model.architecture_json().as_bytes());
+    hash_zk_commitment(&mut h, commitment);
+    match inputs {
+        ZkBatchInputs::Public(xs) => hash_rows(&mut h, xs),
+        ZkBatchInputs::Committed { commitment, count } => {
+            h.update(&(count as u64).to_le_bytes());
+            hash_zk_commitment(&mut h, commitment);
+        }
+    }
+    h
+}
+
+/// blake3 of a zero-knowledge batch proof's statement: the architecture, the hiding model
+/// commitment, the batch's count, every input (or the batch's hiding commitment) and every
+/// output, in the batch's order.
+pub fn zk_batch_statement_digest(
+    model: &Model,
+    commitment: &ZkCommitment,
+    inputs: ZkBatchInputs<'_>,
+    outputs: &[&[i64]],
+) -> [u8; 32] {
+    let mut h = zk_batch_head(b"zkcnn-zk-batch-statement-v1", model, commitment, inputs);
+    hash_rows(&mut h, outputs);
+    *h.finalize().as_bytes()
+}
+
+/// blake3 of a zero-knowledge accuracy proof's statement: the architecture, the hiding model
+/// commitment, the count, every input (or the batch's hiding commitment) and every label, in
+/// the batch's order. The proven count of correct labels is in the proof (the verifier checks
+/// it), not here.
+pub fn zk_accuracy_statement_digest(
+    model: &Model,
+    commitment: &ZkCommitment,
+    inputs: ZkBatchInputs<'_>,
+    labels: &[usize],
+) -> [u8; 32] {
+    let mut h = zk_batch_head(b"zkcnn-zk-accuracy-statement-v1", model, commitment, inputs);
+    h.update(&(labels.len() as u64).to_le_bytes());
+    for &l in labels {
+        h.update(&(l as u64).to_le_bytes());
+    }
+    *h.finalize().as_bytes()
+}
+
+impl<F: PrimeField, E: Field> super::ZkBatchProof<F, E> {
+    /// The proof's bytes for this statement ([`zk_batch_statement_digest`]), kind byte 4.
+    pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {
+        let mut out = header::<F>(ProofKind::ZeroKnowledgeBatch, statement);
+        out.extend(codec::to_bytes(self));
+        out
+    }
+
+    /// Reads a zero-knowledge batch proof for this statement; every byte must be used. A proof
+    /// of another kind is refused by its kind ([`FormatError::Kind`]).
+    pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
+        let body = body::<F>(bytes, ProofKind::ZeroKnowledgeBatch, statement)?;
+        codec::from_bytes(body).map_err(FormatError::Body)
+    }
+}
+
+impl<F: PrimeField, E: Field> super::ZkAccuracyProof<F, E> {
+    /// The proof's bytes for this statement ([`zk_accuracy_statement_digest`]), kind byte 5.
+    pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {
+        let mut out = header::<F>(ProofKind::ZeroKnowledgeAccuracy, statement);
+        out.extend(codec::to_bytes(self));
+        out
+    }
+
+    /// Reads a zero-knowledge accuracy proof for this statement; every byte must be used. A
+    /// proof of another kind is refused by its kind ([`FormatError::Kind`]).
+    pub fn from_bytes(bytes: &[u8], statement: [u8; 32]) -> Result<Self, FormatError> {
+        let body = body::<F>(bytes, ProofKind::ZeroKnowledgeAccuracy, statement)?;
         codec::from_bytes(body).map_err(FormatError::Body)
     }
 }

@@ -1846,6 +1846,69 @@ impl<F: BaseField + FftField> ZkCommittedInput<F> {
     }
 }
 
+impl<F: BaseField + FftField> ZkCommittedInput<F> {
+    /// A committed batch again ([`super::commit_batch_zk`]), from its inputs, in order, its
+    /// public commitment and the private file [`Self::write_private`] wrote: refuses as
+    /// [`Self::load`] does (and a batch of no inputs, or more than the batch proofs take).
+    pub fn load_batch<E: ExtField<F>>(
+        model: &Model,
+        inputs: &[ArrayD<i64>],
+        public: ZkCommitment,
+        r: &mut impl std::io::Read,
+    ) -> Result<Self, NetworkError> {
+        let count = inputs.len();
+        if count == 0 || count > super::batch::MAX_BATCH {
+            return Err(NetworkError::BatchSize(count));
+        }
+        model.validate_architecture().map_err(NetworkError::Model)?;
+        for (i, x) in inputs.iter().enumerate() {
+            crate::model::infer::check_input(model, x)
+                .map_err(|e| NetworkError::Inference(format!("input {i}: {e}")))?;
+        }
+        let zp =
+            ZkPlan::batched_hidden::<F, E>(model, COLUMN_VARS, super::batch::batch_vars(count))?;
+        let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
+            return Err(NetworkError::InputCommitmentMismatch);
+        };
+        if !zp.input_shape_matches(&public) {
+            return Err(NetworkError::InputCommitmentMismatch);
+        }
+        let (masks, revealed) =
+            read_private_file::<F>(r, INPUT_PRIVATE_MAGIC, model, &public, 1, n)?;
+        let params = params_for::<F, E>(n as u32 + 1)?;
+        // The padded batch's slots in order (slot `j ≥ N` a copy of input 0), as committed.
+        let flat: Vec<i64> = (0..1usize << super::batch::batch_vars(count))
+            .flat_map(|j| {
+                inputs
+                    .get(super::batch::slot(j, count))
+                    .into_iter()
+                    .flat_map(|x| x.iter().copied())
+            })
+            .collect();
+        let table = super::prover::to_field::<F>(&super::prover::pad(&zp.plan.dims[0], &flat));
+        let data = pzk::rebuild(
+            &params,
+            packing.pack_columns(&[table], n),
+            masks,
+            revealed,
+            &public,
+        )
+        .map_err(|e| match e {
+            pzk::ZkError::Mismatch => NetworkError::InputCommitmentMismatch,
+            e => NetworkError::ZkCommit(e),
+        })?;
+        let views: Vec<_> = inputs.iter().map(|x| x.view()).collect();
+        let stacked = ndarray::stack(ndarray::Axis(0), &views)
+            .map_err(|e| NetworkError::Inference(format!("the batch's inputs: {e}")))?;
+        Ok(ZkCommittedInput {
+            commitment: public,
+            data,
+            input: stacked,
+            architecture: model.architecture_json(),
+        })
+    }
+}
+
 /// The input as its committed table: padded to the input tensor's layout.
 fn input_table<F: BaseField>(zp: &ZkPlan, input: &ArrayD<i64>) -> Vec<F> {
     let flat: Vec<i64> = input.iter().copied().collect();

@@ -2804,10 +2804,10 @@ fn batch_prove_verify_from_the_cli() {
         &["invalid proof 'p.bin'"],
     );
 
-    // The zero-knowledge default refuses a batch, as a usage error.
+    // The zero-knowledge default takes a batch, but needs the hiding commitment's files.
     usage_error(
         zkcnn(&dir, &["prove", "m.json", "xs.npy", "-o", "pz.bin"]),
-        &["batch proofs are transparent only for now: pass --transparent"],
+        &["needs --commitment and --prover-data"],
     );
     // A shape that is neither the input's nor a batch's: refused, naming both.
     write(
@@ -2994,8 +2994,8 @@ fn accuracy_prove_verify_from_the_cli() {
         ),
         &["p0.bin"],
     );
-    // Labels without --transparent are a usage error (accuracy proofs are transparent only),
-    // not a zero-knowledge proof made without them.
+    // Labels without --transparent ask for a zero-knowledge accuracy proof: without the
+    // hiding commitment's files, a usage error (never a proof made without the labels).
     let out = zkcnn(
         &dir,
         &[
@@ -3607,10 +3607,10 @@ fn several_input_files_are_one_batch_in_their_order() {
         ),
         &["cannot read input list 'nope.txt'"],
     );
-    // A zero-knowledge proof refuses the batch a list makes, as it refuses a batch file.
+    // A zero-knowledge proof of the batch a list makes needs the hiding commitment's files.
     usage_error(
         zkcnn(&dir, &["prove", "m.json", "@two.txt", "-o", "pz.bin"]),
-        &["batch proofs are transparent only for now: pass --transparent"],
+        &["needs --commitment and --prover-data"],
     );
 }
 
@@ -3992,4 +3992,444 @@ fn zk_prove_with_a_stored_codeword() {
         &with(&PROVE_ZK, &[], &["--transparent", "--codeword", "zk.cw"]),
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The tiny model's first maximal logit on each input of `ints` (36 numbers per input).
+fn tiny_predictions(ints: &[i64]) -> Vec<i64> {
+    tiny_outputs(ints)
+        .iter()
+        .map(|y| zkcnn::network::accuracy::first_argmax(y) as i64)
+        .collect()
+}
+
+/// Writes `m.json` (tiny), `xs.npy` (a batch of three, its integers returned) and `x.json`,
+/// and commits the model with a hiding commitment (`zc.bin`, `zk.prv`, `a.json`).
+fn committed_tiny_zk(name: &str) -> (PathBuf, Vec<i64>) {
+    let dir = workdir(name);
+    write(&dir, "m.json", tiny(0).to_json());
+    let ints: Vec<i64> = (0..3 * 36).map(|i| (i * 13) % 41 - 20).collect();
+    write(&dir, "xs.npy", zkcnn::npy::write_i64(&[3, 1, 6, 6], &ints));
+    write(&dir, "x.json", input_json(0));
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit",
+            "m.json",
+            "-o",
+            "zc.bin",
+            "--prover-data",
+            "zk.prv",
+            "--architecture",
+            "a.json",
+        ],
+    ));
+    (dir, ints)
+}
+
+const ZK_FILES: [&str; 4] = ["--commitment", "zc.bin", "--prover-data", "zk.prv"];
+
+/// `path`'s bytes with byte `at` (from the end when negative) flipped, written to `to`.
+fn flipped(dir: &Path, path: &str, at: isize, to: &str) {
+    let mut bytes = std::fs::read(dir.join(path)).unwrap();
+    let i = if at < 0 {
+        (bytes.len() as isize + at) as usize
+    } else {
+        at as usize
+    };
+    bytes[i] ^= 1;
+    write(dir, to, bytes);
+}
+
+/// `zkcnn::network::proof::kind_of` of a proof file.
+fn kind_of(dir: &Path, path: &str) -> zkcnn::network::ProofKind {
+    zkcnn::network::proof::kind_of(&std::fs::read(dir.join(path)).unwrap()).unwrap()
+}
+
+/// A zero-knowledge batch proof of public inputs: the outputs are plain inference's, the
+/// model's budget is spent, `verify` accepts it (by its kind, or with --zk) and refuses one
+/// output or one input changed, a flipped byte, and the transparent kind asked for.
+#[test]
+fn zk_batch_prove_verify_from_the_cli() {
+    let (dir, ints) = committed_tiny_zk("zk-batch");
+    let before = revealed(&dir, "zk.prv");
+    let prove = with(
+        &[
+            "prove", "m.json", "xs.npy", "-o", "bp.bin", "--output", "ys.json",
+        ],
+        &[],
+        &ZK_FILES,
+    );
+    let stdout = ok(run(&dir, &prove));
+    assert!(stdout.contains("batch of 3 inputs"), "{stdout}");
+    assert!(
+        stdout.contains("one zero-knowledge batch proof"),
+        "{stdout}"
+    );
+    assert!(revealed(&dir, "zk.prv") > before, "the budget is spent");
+    assert_eq!(
+        kind_of(&dir, "bp.bin"),
+        zkcnn::network::ProofKind::ZeroKnowledgeBatch
+    );
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ys.json")).unwrap()).unwrap();
+    let want = tiny_outputs(&ints);
+    assert_eq!(ys.len(), 3);
+    for (i, y) in ys.iter().enumerate() {
+        let got: Vec<i64> = serde_json::from_value(y["output"].clone()).unwrap();
+        assert_eq!(got, want[i], "output {i}");
+    }
+    let verify = ["verify", "a.json", "zc.bin", "xs.npy", "ys.json", "bp.bin"];
+    let stdout = ok(zkcnn(&dir, &verify));
+    assert!(
+        stdout.starts_with("valid zero-knowledge batch proof"),
+        "{stdout}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&verify, &[], &["--json", "--zk"])))).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["kind"], "zero-knowledge batch");
+    assert_eq!(v["count"], 3);
+    assert_eq!(v["input_hidden"], false);
+    // The outputs as .npy [N, ...output shape] verify too.
+    let flat: Vec<i64> = want.concat();
+    write(
+        &dir,
+        "ys.npy",
+        zkcnn::npy::write_i64(&[3, want[0].len()], &flat),
+    );
+    ok(run(&dir, &with(&verify, &[("ys.json", "ys.npy")], &[])));
+    // One output changed, one input changed: another statement.
+    let mut edited = want.clone();
+    edited[2][1] += 1;
+    write(&dir, "ys2.json", serde_json::to_string(&edited).unwrap());
+    fails(
+        run(&dir, &with(&verify, &[("ys.json", "ys2.json")], &[])),
+        &["bp.bin", "another statement"],
+    );
+    let mut other = ints.clone();
+    other[80] += 1;
+    write(
+        &dir,
+        "xs2.npy",
+        zkcnn::npy::write_i64(&[3, 1, 6, 6], &other),
+    );
+    fails(
+        run(&dir, &with(&verify, &[("xs.npy", "xs2.npy")], &[])),
+        &["bp.bin", "another statement"],
+    );
+    // A flipped byte in the body: refused (by the format or the verifier).
+    flipped(&dir, "bp.bin", -40, "flip.bin");
+    fails(
+        run(&dir, &with(&verify, &[("bp.bin", "flip.bin")], &[])),
+        &["invalid proof 'flip.bin'"],
+    );
+    // Asked for a transparent proof: refused by its kind.
+    fails(
+        run(&dir, &with(&verify, &[], &["--transparent"])),
+        &[
+            "invalid proof 'bp.bin'",
+            "this is a zero-knowledge batch proof; expected a transparent proof",
+        ],
+    );
+    // A batch proof against one input.
+    fails(
+        run(&dir, &with(&verify, &[("xs.npy", "x.json")], &[])),
+        &["batch proof", "one input"],
+    );
+}
+
+/// `commit-input` on a batch, a zero-knowledge batch proof on it (both budgets spent), its
+/// verification against the batch's commitment file, and every mismatch between one input's
+/// commitment and a batch's refused by name.
+#[test]
+fn zk_committed_batch_prove_verify_from_the_cli() {
+    let (dir, ints) = committed_tiny_zk("zk-committed-batch");
+    let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+        &dir,
+        &[
+            "--json",
+            "commit-input",
+            "a.json",
+            "xs.npy",
+            "-o",
+            "xsc.bin",
+            "--prover-data",
+            "xs.prv",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(v["count"], 3);
+    let hidden = [
+        "--input-commitment",
+        "xsc.bin",
+        "--input-prover-data",
+        "xs.prv",
+    ];
+    let prove: Vec<&str> = [
+        &[
+            "prove", "m.json", "xs.npy", "-o", "hp.bin", "--output", "hy.json",
+        ][..],
+        &ZK_FILES[..],
+        &hidden[..],
+    ]
+    .concat();
+    let (model_before, input_before) = (revealed(&dir, "zk.prv"), revealed(&dir, "xs.prv"));
+    let stdout = ok(zkcnn(&dir, &prove));
+    assert!(stdout.contains("(hidden: committed)"), "{stdout}");
+    assert!(revealed(&dir, "zk.prv") > model_before);
+    assert!(revealed(&dir, "xs.prv") > input_before);
+    assert_eq!(
+        kind_of(&dir, "hp.bin"),
+        zkcnn::network::ProofKind::ZeroKnowledgeBatch
+    );
+    let ys: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("hy.json")).unwrap()).unwrap();
+    let want = tiny_outputs(&ints);
+    for (i, y) in ys.iter().enumerate() {
+        let got: Vec<i64> = serde_json::from_value(y["output"].clone()).unwrap();
+        assert_eq!(got, want[i], "output {i}");
+    }
+    let verify = ["verify", "a.json", "zc.bin", "xsc.bin", "hy.json", "hp.bin"];
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&verify, &[], &["--json"])))).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["input_hidden"], true);
+    assert_eq!(v["count"], 3);
+    // One output changed; the inputs themselves in the commitment's place.
+    let mut edited = want.clone();
+    edited[0][0] -= 1;
+    write(&dir, "hy2.json", serde_json::to_string(&edited).unwrap());
+    fails(
+        run(&dir, &with(&verify, &[("hy.json", "hy2.json")], &[])),
+        &["hp.bin", "another statement"],
+    );
+    fails(
+        run(&dir, &with(&verify, &[("xsc.bin", "xs.npy")], &[])),
+        &["hp.bin", "another statement"],
+    );
+    flipped(&dir, "hp.bin", -100, "flip.bin");
+    fails(
+        run(&dir, &with(&verify, &[("hp.bin", "flip.bin")], &[])),
+        &["invalid proof 'flip.bin'"],
+    );
+    // Another batch with the batch's prover file: the commitment does not match.
+    let mut other = ints.clone();
+    other[5] += 1;
+    write(
+        &dir,
+        "xs2.npy",
+        zkcnn::npy::write_i64(&[3, 1, 6, 6], &other),
+    );
+    fails(
+        run(
+            &dir,
+            &with(&prove, &[("xs.npy", "xs2.npy"), ("hp.bin", "q.bin")], &[]),
+        ),
+        &["does not match input 'xs2.npy'"],
+    );
+    // The batch's commitment with one input, or a batch of two: refused by the count.
+    fails(
+        run(
+            &dir,
+            &with(&prove, &[("xs.npy", "x.json"), ("hp.bin", "q.bin")], &[]),
+        ),
+        &[
+            "'xsc.bin' commits a batch of 3 inputs",
+            "'x.json' is one input",
+        ],
+    );
+    write(
+        &dir,
+        "two.npy",
+        zkcnn::npy::write_i64(&[2, 1, 6, 6], &ints[..72]),
+    );
+    fails(
+        run(
+            &dir,
+            &with(&prove, &[("xs.npy", "two.npy"), ("hp.bin", "q.bin")], &[]),
+        ),
+        &[
+            "commits a batch of 3 inputs",
+            "'two.npy' is a batch of 2 inputs",
+        ],
+    );
+    assert!(!dir.join("q.bin").exists());
+    // One input's commitment with the batch, and with the batch's proof; the batch's
+    // commitment with one input's proof.
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit-input",
+            "a.json",
+            "x.json",
+            "-o",
+            "xc.bin",
+            "--prover-data",
+            "x.prv",
+        ],
+    ));
+    fails(
+        run(
+            &dir,
+            &with(
+                &prove,
+                &[
+                    ("xsc.bin", "xc.bin"),
+                    ("xs.prv", "x.prv"),
+                    ("hp.bin", "q.bin"),
+                ],
+                &[],
+            ),
+        ),
+        &[
+            "'xc.bin' commits one input",
+            "'xs.npy' is a batch of 3 inputs",
+        ],
+    );
+    fails(
+        run(&dir, &with(&verify, &[("xsc.bin", "xc.bin")], &[])),
+        &["'xc.bin' commits one input", "zero-knowledge batch proof"],
+    );
+    ok(run(
+        &dir,
+        &with(
+            &[
+                "prove", "m.json", "x.json", "-o", "p1.bin", "--output", "y1.json",
+            ],
+            &[],
+            &[
+                &ZK_FILES[..],
+                &[
+                    "--input-commitment",
+                    "xc.bin",
+                    "--input-prover-data",
+                    "x.prv",
+                ],
+            ]
+            .concat(),
+        ),
+    ));
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "zc.bin", "xsc.bin", "y1.json", "p1.bin"],
+        ),
+        &["'xsc.bin' commits a batch of 3 inputs", "one input"],
+    );
+}
+
+/// A zero-knowledge accuracy proof from the CLI, on public inputs and on a committed batch:
+/// its count is plain inference's, `verify` takes the labels in the output's place and refuses
+/// one label changed, a flipped byte and the transparent kind; shards are refused.
+#[test]
+fn zk_accuracy_prove_verify_from_the_cli() {
+    let (dir, ints) = committed_tiny_zk("zk-accuracy");
+    let predicted = tiny_predictions(&ints);
+    let classes = tiny_outputs(&ints[..36])[0].len() as i64;
+    let labels = [predicted[0], (predicted[1] + 1) % classes, predicted[2]];
+    write(&dir, "ls.json", serde_json::to_string(&labels).unwrap());
+    write(&dir, "ls.npy", zkcnn::npy::write_i64(&[3], &labels));
+    let before = revealed(&dir, "zk.prv");
+    let prove: Vec<&str> = [
+        &[
+            "prove", "m.json", "xs.npy", "--labels", "ls.json", "-o", "ap.bin",
+        ][..],
+        &ZK_FILES[..],
+    ]
+    .concat();
+    let stdout = ok(zkcnn(&dir, &prove));
+    assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    assert!(revealed(&dir, "zk.prv") > before, "the budget is spent");
+    assert_eq!(
+        kind_of(&dir, "ap.bin"),
+        zkcnn::network::ProofKind::ZeroKnowledgeAccuracy
+    );
+    let verify = ["verify", "a.json", "zc.bin", "xs.npy", "ls.json", "ap.bin"];
+    for labels in ["ls.json", "ls.npy"] {
+        let stdout = ok(run(&dir, &with(&verify, &[("ls.json", labels)], &[])));
+        assert!(
+            stdout.starts_with("valid zero-knowledge accuracy proof"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&verify, &[], &["--json", "--zk"])))).unwrap();
+    assert_eq!(v["kind"], "zero-knowledge accuracy");
+    assert_eq!(
+        (v["correct"].as_u64(), v["count"].as_u64()),
+        (Some(2), Some(3))
+    );
+    // One label changed (to the prediction: a count of 3 would be true): refused.
+    let mut other = labels;
+    other[1] = predicted[1];
+    write(&dir, "ls2.json", serde_json::to_string(&other).unwrap());
+    fails(
+        run(&dir, &with(&verify, &[("ls.json", "ls2.json")], &[])),
+        &["ap.bin", "another statement"],
+    );
+    flipped(&dir, "ap.bin", -60, "flip.bin");
+    fails(
+        run(&dir, &with(&verify, &[("ap.bin", "flip.bin")], &[])),
+        &["invalid proof 'flip.bin'"],
+    );
+    fails(
+        run(&dir, &with(&verify, &[], &["--transparent"])),
+        &["this is a zero-knowledge accuracy proof; expected a transparent proof"],
+    );
+    // Shards are transparent only.
+    usage_error(
+        run(
+            &dir,
+            &with(&prove, &[("ap.bin", "s.bin")], &["--shard", "0..2"]),
+        ),
+        &["--shard", "--transparent"],
+    );
+
+    // On the batch committed: the same count, against the batch's commitment file.
+    ok(zkcnn(
+        &dir,
+        &[
+            "commit-input",
+            "a.json",
+            "xs.npy",
+            "-o",
+            "xsc.bin",
+            "--prover-data",
+            "xs.prv",
+        ],
+    ));
+    let hidden = [
+        "--input-commitment",
+        "xsc.bin",
+        "--input-prover-data",
+        "xs.prv",
+    ];
+    let stdout = ok(run(&dir, &with(&prove, &[("ap.bin", "hap.bin")], &hidden)));
+    assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    assert!(revealed(&dir, "xs.prv") > 0);
+    let verify_hidden = [
+        "verify", "a.json", "zc.bin", "xsc.bin", "ls.json", "hap.bin",
+    ];
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&verify_hidden, &[], &["--json"])))).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["input_hidden"], true);
+    assert_eq!(
+        (v["correct"].as_u64(), v["count"].as_u64()),
+        (Some(2), Some(3))
+    );
+    fails(
+        run(&dir, &with(&verify_hidden, &[("ls.json", "ls2.json")], &[])),
+        &["hap.bin", "another statement"],
+    );
+    // The public inputs' proof against the commitment, and the other way round.
+    fails(
+        run(&dir, &with(&verify_hidden, &[("hap.bin", "ap.bin")], &[])),
+        &["ap.bin", "another statement"],
+    );
+    fails(
+        run(&dir, &with(&verify, &[("ap.bin", "hap.bin")], &[])),
+        &["hap.bin", "another statement"],
+    );
 }
