@@ -129,9 +129,10 @@ enum Command {
     /// zero-knowledge proof against the hiding commitment of `commit` (--commitment,
     /// --prover-data) unless --transparent.
     Prove(ProveArgs),
-    /// Commit to an input with a hiding commitment, for zero-knowledge proofs that keep the
-    /// input hidden (`prove --input-commitment`): write the public input commitment file
-    /// (which `verify` takes in place of the input) and the secret prover file.
+    /// Commit to an input, or a batch of inputs together, with a hiding commitment, for
+    /// zero-knowledge proofs that keep the inputs hidden (`prove --input-commitment`): write the
+    /// public input commitment file (which `verify` takes in place of the inputs; it says one
+    /// input or a batch of N) and the secret prover file.
     CommitInput(CommitInputArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
