@@ -27,3 +27,4 @@ mod weights;
 mod zk_accuracy;
 mod zk_batch;
 mod zk_committed_batch;
+mod zk_dataset;
