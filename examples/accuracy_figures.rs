@@ -5,7 +5,8 @@
 //! `RAYON_NUM_THREADS=2 cargo run --release --example accuracy_figures -- [--zk] [N]
 //! [model.json images.npy labels.npy]`. With `--zk`: the zero-knowledge accuracy proof over
 //! the images committed as a hidden batch (`commit_batch_zk`, `prove_accuracy_zk_committed`),
-//! against a hiding model commitment and its check.
+//! against a hiding model commitment and its check; with `--zk --dataset`, over the images and
+//! the labels committed as a hidden dataset (`commit_dataset_zk`, `prove_accuracy_zk_dataset`).
 use ark_serialize::CanonicalSerialize;
 use ndarray::ArrayD;
 use std::path::Path;
@@ -26,7 +27,8 @@ fn main() {
     allocator::keep_freed_memory();
     let mut args: Vec<String> = std::env::args().collect();
     let zk = args.iter().any(|a| a == "--zk");
-    args.retain(|a| a != "--zk");
+    let dataset = args.iter().any(|a| a == "--dataset");
+    args.retain(|a| a != "--zk" && a != "--dataset");
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
     let dir = "fixtures/mnist-lenet5";
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or(format!("{dir}/{default}"));
@@ -81,7 +83,7 @@ fn main() {
         .count();
     eprintln!("inference: {plain} of {n} correct ({:?})", t.elapsed());
     if zk {
-        zero_knowledge(&model, &inputs, &labels, plain);
+        zero_knowledge(&model, &inputs, &labels, plain, dataset);
         return;
     }
     let t = Instant::now();
@@ -118,12 +120,14 @@ fn main() {
     assert_eq!(proof.correct as usize, plain);
 }
 
-/// The zero-knowledge accuracy proof over the inputs committed as a hidden batch.
+/// The zero-knowledge accuracy proof over the inputs committed as a hidden batch (with
+/// `dataset`, the labels committed too).
 fn zero_knowledge(
     model: &zkcnn::model::Model,
     inputs: &[ArrayD<i64>],
     labels: &[usize],
     plain: usize,
+    dataset: bool,
 ) {
     let mut rng = rand::rngs::OsRng;
     let n = inputs.len();
@@ -134,6 +138,34 @@ fn zero_knowledge(
     let checked =
         network::verify_model_check_zk::<F, E>(&arch, &committed.commitment, &check).unwrap();
     eprintln!("hiding model commitment and its check: {:?}", t.elapsed());
+    if dataset {
+        let t = Instant::now();
+        let mut data =
+            network::commit_dataset_zk::<F, E, _>(&arch, inputs, labels, &mut rng).unwrap();
+        let public = data.commitment();
+        eprintln!("dataset commitment: {:?}", t.elapsed());
+        let t = Instant::now();
+        let proof = network::prove_accuracy_zk_dataset::<F, E, _>(
+            model,
+            &mut committed,
+            &mut data,
+            &mut rng,
+        )
+        .unwrap();
+        let prove = t.elapsed();
+        let t = Instant::now();
+        network::verify_accuracy_zk_dataset(&arch, &checked, &public, &proof).unwrap();
+        let verify = t.elapsed();
+        println!(
+            "{} (zero knowledge, hidden inputs and labels): proven {} of {n} correct (inference: \
+             {plain}); prove {prove:?}, verify {verify:?}, proof {} bytes",
+            model.name,
+            proof.correct,
+            proof.compressed_size()
+        );
+        assert_eq!(proof.correct as usize, plain);
+        return;
+    }
     let t = Instant::now();
     let mut batch = network::commit_batch_zk::<F, E, _>(&arch, inputs, &mut rng).unwrap();
     eprintln!("batch commitment: {:?}", t.elapsed());

@@ -99,6 +99,11 @@ pub(crate) struct Relations<'a> {
     pub(crate) labels: &'a [usize],
     /// The claimed count `k`.
     pub(crate) correct: u64,
+    /// The inputs' count `N` (the labels', when they are public).
+    pub(crate) inputs: usize,
+    /// Committed labels' one-hot table, as committed (the zero-knowledge prover's, with hidden
+    /// labels; `None` otherwise).
+    pub(crate) label_table: Option<&'a [i64]>,
 }
 
 /// The accuracy plan of a batch of `2^batch_vars` slots: the batch plan with `P`, `S`, `M`
@@ -482,6 +487,8 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
         plan: &ap,
         labels: &aw.labels,
         correct: aw.correct,
+        inputs: n,
+        label_table: None,
     };
     let mut trusting = Trusting;
     let cheat: Option<&mut dyn Cheat<F, E>> = if cheating { Some(&mut trusting) } else { None };
@@ -596,7 +603,7 @@ pub fn gt_eval<E: Field>(k: &[E], j: &[E]) -> E {
 }
 
 /// `w̃(σ)`: 1 on real classes, 2 on padded ones.
-fn weight_eval<E: Field>(sigma: &[E], classes: usize) -> E {
+pub(crate) fn weight_eval<E: Field>(sigma: &[E], classes: usize) -> E {
     E::ONE + E::ONE - lt_eval(sigma, classes)
 }
 
@@ -739,6 +746,8 @@ pub fn verify_accuracy<F: BaseField + FftField, E: ExtField<F>>(
         plan: &ap,
         labels,
         correct: proof.correct,
+        inputs: labels.len(),
+        label_table: None,
     };
     verify_statement(
         &plan,

@@ -406,8 +406,44 @@ pub fn prove_accuracy_zk_edited<F: BaseField + FftField, E: ExtField<F>, R: RngC
         model,
         committed,
         super::zk_batch::BatchInput::Public(inputs),
-        labels,
+        super::zk_accuracy::ProverLabels::Public(labels),
         rng,
         Some(&mut edit),
     )
+}
+
+/// [`super::prove_accuracy_zk_dataset`] with the prover's copy of the labels' one-hot table
+/// edited by `table` (the commitment kept: the prover's relations read another table than the
+/// committed one) and the accuracy witness by `edit` (as [`prove_accuracy_zk_edited`]: a
+/// prediction or the count changed, the rest recomputed honestly). The dataset's copy stays
+/// edited.
+pub fn prove_accuracy_zk_dataset_edited<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    committed: &mut super::ZkCommittedModel<F>,
+    dataset: &mut super::ZkCommittedDataset<F>,
+    rng: &mut R,
+    table: impl FnOnce(&mut [i64]),
+    mut edit: impl FnMut(&mut AccuracyWitness),
+) -> Result<super::ZkAccuracyProof<F, E>, NetworkError> {
+    if let Some(t) = dataset.labels.input_mut().as_slice_mut() {
+        table(t);
+    }
+    super::zk_accuracy::prove_dataset_inner(model, committed, dataset, rng, Some(&mut edit))
+}
+
+/// [`super::commit_dataset_zk`] with the labels' one-hot table edited before it is committed
+/// (a cheating data owner: a table that is not the one-hot of any labels), the listed labels
+/// kept as the prover's.
+pub fn commit_dataset_zk_edited<F: BaseField + FftField, E: ExtField<F>, R: RngCore + CryptoRng>(
+    model: &Model,
+    inputs: &[ArrayD<i64>],
+    labels: &[usize],
+    edit: impl FnOnce(&mut [i64]),
+    rng: &mut R,
+) -> Result<super::ZkCommittedDataset<F>, NetworkError> {
+    super::zk_accuracy::commit_dataset_checked::<F, E, R>(model, inputs, labels, edit, rng)
 }

@@ -62,8 +62,9 @@ pub use zk::{
     HiddenTable, ZkCommittedInput, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
 pub use zk_accuracy::{
-    prove_accuracy_zk, prove_accuracy_zk_committed, verify_accuracy_zk,
-    verify_accuracy_zk_committed, ZkAccuracyProof,
+    commit_dataset_zk, prove_accuracy_zk, prove_accuracy_zk_committed, prove_accuracy_zk_dataset,
+    verify_accuracy_zk, verify_accuracy_zk_committed, verify_accuracy_zk_dataset, ZkAccuracyProof,
+    ZkCommittedDataset, ZkDatasetCommitment,
 };
 pub use zk_batch::{
     commit_batch_zk, prove_batch_zk, prove_batch_zk_committed, verify_batch_zk,
@@ -322,6 +323,9 @@ pub enum VerifyError {
     /// The input commitment's shape is not the one the architecture gives a committed input.
     #[error("the input commitment does not have the shape of this architecture's input")]
     InputCommitmentShape,
+    /// The labels' commitment is missing, or does not have the shape of the dataset's labels.
+    #[error("the labels' commitment does not have the shape of this dataset's labels")]
+    LabelsCommitmentShape,
     /// The public output does not match the proven last tensor.
     #[error("the output does not match the proof")]
     Output,

@@ -407,6 +407,9 @@ pub(crate) struct ZkPlan {
     /// The committed input's table variables, when the input is hidden (the third part of the
     /// opening, [`commit_input_zk`]); `None` for a public input.
     input_vars: Option<usize>,
+    /// The committed labels' table variables, when an accuracy proof's labels are hidden (the
+    /// fourth part of the opening, [`super::commit_dataset_zk`]).
+    labels_vars: Option<usize>,
     /// Per step, the advice segments of a window max-pool's committed extended views (one per
     /// offset, row-major); empty for other steps.
     pub(crate) views: Vec<Vec<usize>>,
@@ -446,6 +449,9 @@ pub const INPUT_PROOFS: u64 = 8;
 /// The claims on a committed input one proof's opening is budgeted for (its first layers'
 /// and its two range columns').
 const INPUT_CLAIMS: usize = 16;
+/// The claims on committed labels one accuracy proof's opening is budgeted for (one: the
+/// relations' sum-check reads `L` once).
+const LABEL_CLAIMS: usize = 2;
 
 /// The masked values one proof reveals about a model segment: its layer's sum-check reads each
 /// weight matrix, kernel position and bias limb once (enforced at `prove`: [`crate::zk::Ledger::check_segment_reads`]).
@@ -710,6 +716,14 @@ pub(crate) enum Table {
     Advice(usize),
 }
 
+/// What a zero-knowledge proof shows of the last tensor: the outputs (public), or an
+/// accuracy count over labels that are public or committed (hidden).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Proves {
+    Outputs,
+    Accuracy { hidden_labels: bool },
+}
+
 impl ZkPlan {
     /// The zero-knowledge plan of `model` for the extension `E` (the fresh masks' size), with a
     /// public input or, `hidden_input`, a committed one.
@@ -722,7 +736,7 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, hidden_input, 0, false)
+        Self::with_batch::<F, E>(model, column_vars, hidden_input, 0, Proves::Outputs)
     }
 
     /// The zero-knowledge plan of a batch of `2^batch_vars` public inputs (`spec/batch.md`,
@@ -735,7 +749,7 @@ impl ZkPlan {
         column_vars: usize,
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, false, batch_vars, false)
+        Self::with_batch::<F, E>(model, column_vars, false, batch_vars, Proves::Outputs)
     }
 
     /// [`ZkPlan::batched`] with the batch's inputs committed (hidden): one committed table of
@@ -746,20 +760,23 @@ impl ZkPlan {
         column_vars: usize,
         batch_vars: usize,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, true, batch_vars, false)
+        Self::with_batch::<F, E>(model, column_vars, true, batch_vars, Proves::Outputs)
     }
 
     /// The zero-knowledge plan of an accuracy proof over a batch of `2^batch_vars` inputs,
     /// public or (`hidden_input`) committed ([`super::zk_accuracy`]): the batch's, with the
     /// accuracy relations' advice (`P`, `S`, `M` after the views, two range columns before a
-    /// hidden input's) and their masked sum-check's fresh masks.
+    /// hidden input's) and their masked sum-check's fresh masks. With `hidden_labels` (and a
+    /// hidden input), the labels' one-hot table is a fourth committed part.
     pub(crate) fn accuracy<F: BaseField + FftField, E: ExtField<F>>(
         model: &Model,
         column_vars: usize,
         batch_vars: usize,
         hidden_input: bool,
+        hidden_labels: bool,
     ) -> Result<Self, NetworkError> {
-        Self::with_batch::<F, E>(model, column_vars, hidden_input, batch_vars, true)
+        let proves = Proves::Accuracy { hidden_labels };
+        Self::with_batch::<F, E>(model, column_vars, hidden_input, batch_vars, proves)
     }
 
     fn with_batch<F: BaseField + FftField, E: ExtField<F>>(
@@ -767,10 +784,20 @@ impl ZkPlan {
         column_vars: usize,
         hidden_input: bool,
         batch_vars: usize,
-        accuracy: bool,
+        proves: Proves,
     ) -> Result<Self, NetworkError> {
+        let hidden_labels = proves
+            == Proves::Accuracy {
+                hidden_labels: true,
+            };
+        if hidden_labels && !hidden_input {
+            return Err(NetworkError::Unsupported {
+                layer: 0,
+                what: "hidden labels with public inputs (commit the dataset)".into(),
+            });
+        }
         // The single plan's model table, which a batch's must equal.
-        let single = if batch_vars > 0 || accuracy {
+        let single = if batch_vars > 0 || proves != Proves::Outputs {
             Some(Self::for_commitment::<F, E>(model, column_vars)?)
         } else {
             None
@@ -821,7 +848,7 @@ impl ZkPlan {
         plan.advice_vars.push(m);
         plan.advice_layers.push(None);
         // An accuracy proof's `P`, `S`, `M` (before the multiplicities) and its two columns.
-        let accuracy = if accuracy {
+        let accuracy = if proves != Proves::Outputs {
             Some(super::accuracy::add_accuracy(&mut plan, batch_vars)?)
         } else {
             None
@@ -996,7 +1023,7 @@ impl ZkPlan {
         // layer) has no claims on its commitment, which the opening leaves out: the advice
         // is then the first part, and the input joins it — or, larger, the advice is padded
         // to the input's size (a part as large as the first always joins).
-        let input_vars = if hidden_input {
+        let (input_vars, labels_vars) = if hidden_input {
             let want = input_vars.max(min_table_vars::<F, E>(INPUT_PROOFS, INPUT_CLAIMS)?);
             let too_large = NetworkError::TooLarge {
                 layer: None,
@@ -1030,13 +1057,29 @@ impl ZkPlan {
                 plan.advice_packing.num_vars().min(advice_column_vars),
             );
             let params = params_for::<F, E>((tm.max(ta) + 1) as u32)?;
-            let n = pzk::later_part_vars(&params, anchor, want + 1)
-                .map(|v| v - 1)
-                .filter(|&v| v <= column_vars)
-                .ok_or(too_large)?;
-            Some(n)
+            let part = |want: usize| {
+                pzk::later_part_vars(&params, anchor, want + 1)
+                    .map(|v| v - 1)
+                    .filter(|&v| v <= column_vars)
+            };
+            let n = part(want).ok_or(too_large)?;
+            // Hidden labels: a fourth part, sized alike (one segment of `2^{v+b}` entries).
+            let labels = match head_vars.filter(|_| hidden_labels) {
+                Some(lv) => {
+                    let want = lv.max(min_table_vars::<F, E>(INPUT_PROOFS, LABEL_CLAIMS)?);
+                    Some(part(want).ok_or(NetworkError::TooLarge {
+                        layer: None,
+                        what: "the committed labels (with their mask, beside the model and the \
+                               advice)",
+                        size: 1u128 << want.min(127),
+                        limit: 1u128 << (first - 1).min(column_vars),
+                    })?)
+                }
+                None => None,
+            };
+            (Some(n), labels)
         } else {
-            None
+            (None, None)
         };
         Ok(Self {
             plan,
@@ -1048,6 +1091,7 @@ impl ZkPlan {
             column_vars,
             advice_column_vars,
             input_vars,
+            labels_vars,
             views,
             accuracy,
         })
@@ -1076,6 +1120,29 @@ impl ZkPlan {
     fn input_packing(&self) -> Option<Packing> {
         let n = self.input_vars?;
         Some(Packing::with_min_vars(&[self.plan.dims[0].num_vars()], n))
+    }
+
+    /// Whether the accuracy relations' labels are committed (hidden).
+    pub(super) fn hides_labels(&self) -> bool {
+        self.labels_vars.is_some()
+    }
+
+    /// Whether `c` has the shape of this plan's committed labels.
+    pub(super) fn labels_shape_matches(&self, c: &ZkCommitment) -> bool {
+        self.labels_vars.is_some_and(|n| {
+            c.inner.num_vars as usize == n + 1
+                && c.mask_vars as usize == n
+                && c.inner.num_polys == 1
+        })
+    }
+
+    /// The committed labels' packing, when they are hidden: one segment (the one-hot table
+    /// `L(k, i)` over the classes and the batch's slots) in a block of the whole table, so
+    /// that a claim on it reads the whole mask (whose budget covers [`INPUT_PROOFS`] proofs).
+    pub(super) fn labels_packing(&self) -> Option<(Packing, usize)> {
+        let n = self.labels_vars?;
+        let (ap, _) = self.accuracy.as_ref()?;
+        Some((Packing::with_blocks(&[ap.class_vars + ap.batch_vars], n), n))
     }
 
     /// Variables of the committed tables (columns) of the model and the advice.
@@ -1115,12 +1182,15 @@ impl ZkPlan {
 
     /// The committed input's part: after the model and the advice (the smallest).
     const INPUT_PART: usize = 2;
+    /// The committed labels' part, after the input's.
+    pub(super) const LABELS_PART: usize = 3;
 
     fn layout(&self) -> Layout {
         let (m, a) = self.parts();
         let mut packings = vec![self.plan.advice_packing.clone(); 2];
         packings[m] = self.plan.model_packing.clone();
         packings.extend(self.input_packing());
+        packings.extend(self.labels_packing().map(|(p, _)| p));
         Layout {
             packings,
             masks: Some((a, self.masks_seg)),
@@ -1149,6 +1219,11 @@ impl ZkPlan {
             Table::Model(s) => Placed::segment(m, s),
             Table::Advice(s) => Placed::segment(a, s),
         }
+    }
+
+    /// Where the committed labels' one-hot table lives (hidden labels).
+    pub(crate) fn labels_placed<E: Field>(&self) -> Placed<E> {
+        Placed::segment(Self::LABELS_PART, 0)
     }
 
     /// Where tensor `t` lives: `None` for the public input.
@@ -1767,6 +1842,18 @@ impl<F: Field> ZkCommittedInput<F> {
         self.data.revealed()
     }
 
+    /// The architecture it was committed for (JSON).
+    pub(crate) fn architecture_json(&self) -> &str {
+        &self.architecture
+    }
+
+    /// The committed values as the prover keeps them (a cheating prover's test edits them
+    /// without committing again).
+    #[cfg(feature = "cheat")]
+    pub(crate) fn input_mut(&mut self) -> &mut ArrayD<i64> {
+        &mut self.input
+    }
+
     /// The committed input.
     pub fn input(&self) -> &ArrayD<i64> {
         &self.input
@@ -1979,6 +2066,23 @@ fn commit_padded_input<F: BaseField + FftField, E: ExtField<F>, R: RngCore + Cry
             what: "a committed input for a plan without one".into(),
         });
     };
+    commit_hidden_part::<F, E, R>(model, (packing, n), table, input, rng)
+}
+
+/// Commits one hidden part of a proof's opening besides the model and the advice (a hidden
+/// input's, or hidden labels' table, `table` of packing `packing` over `n` variables) with a
+/// hiding commitment; `values` is what the prover keeps.
+pub(super) fn commit_hidden_part<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    (packing, n): (Packing, usize),
+    table: Vec<F>,
+    input: ArrayD<i64>,
+    rng: &mut R,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
     let params = params_for::<F, E>(n as u32 + 1)?;
     let (commitment, data) =
         pzk::commit_columns(&params, packing.pack_columns(&[table], n), n, rng)
@@ -2193,6 +2297,7 @@ pub(crate) fn prove_zk_inner<F: BaseField + FftField, E: ExtField<F>, R: RngCore
         committed,
         w,
         committed_input,
+        None,
         &mut t,
         rng,
         cheat,
@@ -2211,7 +2316,8 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
     zp: &ZkPlan,
     committed: &mut ZkCommittedModel<F>,
     mut w: super::prover::Witness<F>,
-    mut committed_input: Option<&mut ZkCommittedInput<F>>,
+    committed_input: Option<&mut ZkCommittedInput<F>>,
+    labels: Option<&mut ZkCommittedInput<F>>,
     t: &mut Transcript,
     rng: &mut R,
     mut cheat: Option<&mut dyn super::prover::Cheat<F, E>>,
@@ -2266,7 +2372,7 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
             data.swap(0, 1);
             table_vars.swap(0, 1);
         }
-        if let Some(c) = &committed_input {
+        for c in [&committed_input, &labels].into_iter().flatten() {
             data.push(&c.data);
             table_vars.push(c.commitment.table_vars());
         }
@@ -2449,15 +2555,23 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
         // A committed input is one segment, not padded into a block: its `2^v` mask entries
         // must cover `[E : F]` functionals per read over every proof made with it (at most
         // `revealed / least` so far, `least` the fewest functionals an opening reveals).
-        if let Some(c) = &committed_input {
-            let reads = ledger
-                .segment_reads(ZkPlan::INPUT_PART)
-                .into_values()
-                .max()
-                .unwrap_or(0);
+        // Committed labels alike, over their block.
+        let hidden = [
+            (ZkPlan::INPUT_PART, &committed_input, zp.input_packing()),
+            (
+                ZkPlan::LABELS_PART,
+                &labels,
+                zp.labels_packing().map(|(p, _)| p),
+            ),
+        ];
+        for (part, c, packing) in hidden {
+            let (Some(c), Some(packing)) = (c, packing) else {
+                continue;
+            };
+            let reads = ledger.segment_reads(part).into_values().max().unwrap_or(0);
             let n = c.commitment.table_vars();
             let proofs = c.data.revealed() / least_revealed::<F, E>(n)?;
-            let entries = 1u64 << plan.dims[0].num_vars();
+            let entries = 1u64 << packing.block_vars(0);
             let functionals = (proofs + 1) * reads as u64 * E::extension_degree();
             if functionals > entries {
                 return Err(NetworkError::InputSpent {
@@ -2474,7 +2588,7 @@ pub(super) fn prove_zk_core<F: BaseField + FftField, E: ExtField<F>, R: RngCore 
         if mp == 1 {
             parts.swap(0, 1);
         }
-        if let Some(c) = &mut committed_input {
+        for c in [committed_input, labels].into_iter().flatten() {
             parts.push((&c.commitment, &mut c.data));
         }
         let opening = ledger
@@ -2768,6 +2882,7 @@ fn verify_zk_opened<F: BaseField + FftField, E: ExtField<F>>(
         &zp,
         commitment,
         committed_input,
+        None,
         &input_f,
         &output_f,
         proof,
@@ -2785,6 +2900,7 @@ pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
     zp: &ZkPlan,
     commitment: &ZkCommitment,
     committed_input: Option<&ZkCommitment>,
+    labels: Option<&ZkCommitment>,
     input_f: &[F],
     output_f: &[F],
     proof: &ZkNetworkProof<F, E>,
@@ -2811,6 +2927,12 @@ pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
         return Err(VerifyError::AdviceShape);
     }
     let params = params_for::<F, E>((tm.max(ta) + 1) as u32).map_err(VerifyError::Model)?;
+    // Committed labels exactly when the plan hides them, of its shape.
+    match labels {
+        Some(c) if !zp.labels_shape_matches(c) => return Err(VerifyError::LabelsCommitmentShape),
+        None if zp.labels_vars.is_some() => return Err(VerifyError::LabelsCommitmentShape),
+        _ => {}
+    }
 
     t.append_message(b"advice-commitment", &proof.advice.inner.root);
     let layout = zp.layout();
@@ -2924,9 +3046,8 @@ pub(super) fn verify_zk_core<F: BaseField + FftField, E: ExtField<F>>(
     if mp == 1 {
         commitments.swap(0, 1);
     }
-    if let Some(c) = committed_input {
-        commitments.push(c);
-    }
+    commitments.extend(committed_input);
+    commitments.extend(labels);
     let opened = ledger
         .verify(&params, &layout, &commitments, &proof.opening, t)
         .map_err(deferred)?;

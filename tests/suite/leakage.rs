@@ -834,3 +834,81 @@ fn batch_proofs_reveal_no_table(model: zkcnn::model::Model) {
     assert_eq!(system.rank(), used.len());
     assert_eq!(system.solution().unwrap(), weights);
 }
+
+/// The attack on hidden labels (issue 15: "neither the model nor the test set leaks"): three
+/// zero-knowledge accuracy proofs over one committed labelled dataset
+/// (`network::prove_accuracy_zk_dataset`) reveal entries of the labels commitment's codeword
+/// (`f̂ = (L, L + m)`, `L` the one-hot table) that, read as the codeword of an unmasked table
+/// nonzero only where a label can be (a real class of a real input), contradict every such
+/// table — and the same positions without the mask give the labels back, so the test can tell.
+#[test]
+fn zero_knowledge_accuracy_proofs_on_a_committed_dataset_reveal_no_labels() {
+    use crate::zk_accuracy::{labels_for, setup, CLASSES};
+    let n_inputs = 3;
+    let mut s = setup::<F, E>(n_inputs, 81);
+    let labels = labels_for(&s.model, &s.xs, 81);
+    let model = s.model.clone();
+    let params = network::pcs::<F, E>().unwrap().params;
+    let mut dataset =
+        network::commit_dataset_zk::<F, E, _>(&model, &s.xs, &labels, &mut s.rng).unwrap();
+    let d = dataset.commitment();
+    let n = d.labels.table_vars();
+    // `L(k, i)` at `i·16 + k` (16 padded classes): a label is a real class of a real input.
+    let width = 16;
+    let used: Vec<usize> = (0..n_inputs)
+        .flat_map(|i| (0..CLASSES).map(move |k| i * width + k))
+        .collect();
+    let (mut positions, mut values) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let proof = network::prove_accuracy_zk_dataset::<F, E, _>(
+            &model,
+            &mut s.committed,
+            &mut dataset,
+            &mut s.rng,
+        )
+        .unwrap();
+        let r = network::zk_accuracy::revealed_labels_leaves_zk(&model, &s.checked, &d, &proof)
+            .unwrap();
+        assert!(!r.leaves.is_empty(), "the labels are opened");
+        let leaf = 1usize << r.leaf_bits;
+        positions.extend(
+            r.leaves
+                .iter()
+                .flat_map(|&l| (0..leaf).map(move |e| l * leaf + e)),
+        );
+        values.extend(r.values);
+    }
+    let doubled = |t: Vec<F>| {
+        let mut d = t.clone();
+        d.extend(t);
+        d
+    };
+    let columns = codeword_columns(&used, n, &positions, params.rate_bits, doubled);
+    assert!(
+        positions.len() >= used.len(),
+        "as many revealed entries ({}) as unknowns ({})",
+        positions.len(),
+        used.len()
+    );
+    assert!(
+        attack(&columns, &values).is_none(),
+        "the {} revealed entries of three zero-knowledge proofs contradict every label table",
+        values.len()
+    );
+    // Without the mask the same positions give the labels back.
+    let mut table = vec![F::ZERO; 1 << n];
+    for (i, &l) in labels.iter().enumerate() {
+        table[i * width + l] = F::from(1u64);
+    }
+    let word = code::encode_evals(&doubled(table), params.rate_bits).unwrap();
+    let honest: Vec<F> = positions.iter().map(|&p| word[p]).collect();
+    let system = attack(&columns, &honest).expect("consistent without a mask");
+    assert_eq!(system.rank(), used.len());
+    let solved = system.solution().unwrap();
+    for (i, &l) in labels.iter().enumerate() {
+        for k in 0..CLASSES {
+            let want = if k == l { F::from(1u64) } else { F::ZERO };
+            assert_eq!(solved[i * CLASSES + k], want, "L({k}, {i})");
+        }
+    }
+}

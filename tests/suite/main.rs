@@ -27,4 +27,5 @@ mod weights;
 mod zk_accuracy;
 mod zk_batch;
 mod zk_committed_batch;
+mod zk_dataset;
 mod zk_proof_files;

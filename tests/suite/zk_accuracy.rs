@@ -43,7 +43,7 @@ pub(crate) fn opening_fails<T>(r: &Result<T, VerifyError>) -> bool {
 }
 
 /// The oracle: each input's first maximal logit by plain inference.
-fn predictions(model: &Model, xs: &[ArrayD<i64>]) -> Vec<usize> {
+pub(crate) fn predictions(model: &Model, xs: &[ArrayD<i64>]) -> Vec<usize> {
     xs.iter()
         .map(|x| {
             let y: Vec<i64> = infer_output(model, x).unwrap().iter().copied().collect();
@@ -53,7 +53,7 @@ fn predictions(model: &Model, xs: &[ArrayD<i64>]) -> Vec<usize> {
         .collect()
 }
 
-fn oracle_count(model: &Model, xs: &[ArrayD<i64>], labels: &[usize]) -> u64 {
+pub(crate) fn oracle_count(model: &Model, xs: &[ArrayD<i64>], labels: &[usize]) -> u64 {
     predictions(model, xs)
         .iter()
         .zip(labels)
@@ -61,21 +61,24 @@ fn oracle_count(model: &Model, xs: &[ArrayD<i64>], labels: &[usize]) -> u64 {
         .count() as u64
 }
 
-const CLASSES: usize = 10;
+pub(crate) const CLASSES: usize = 10;
 
-struct Setup<F: BaseField> {
-    model: Model,
-    committed: ZkCommittedModel<F>,
-    checked: CheckedZkCommitment,
-    xs: Vec<ArrayD<i64>>,
-    x: Vec<Vec<i64>>,
-    rng: StdRng,
+pub(crate) struct Setup<F: BaseField> {
+    pub(crate) model: Model,
+    pub(crate) committed: ZkCommittedModel<F>,
+    pub(crate) checked: CheckedZkCommitment,
+    pub(crate) xs: Vec<ArrayD<i64>>,
+    pub(crate) x: Vec<Vec<i64>>,
+    pub(crate) rng: StdRng,
 }
 
 /// The dense network, its shifts calibrated on the batch too (a random input outside the
 /// calibration can overflow the quantized model, and such an input has no proof by design),
 /// committed with a hiding commitment.
-fn setup<F: BaseField + ark_ff::FftField, E: ExtField<F>>(n: usize, seed: u64) -> Setup<F> {
+pub(crate) fn setup<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
+    n: usize,
+    seed: u64,
+) -> Setup<F> {
     let mut model = dense_net(seed);
     let xs = inputs(&model, n, seed);
     let mut samples = xs.clone();
@@ -96,7 +99,7 @@ fn setup<F: BaseField + ark_ff::FftField, E: ExtField<F>>(n: usize, seed: u64) -
 }
 
 /// Labels with about half of them the oracle's prediction (so counts are neither 0 nor `n`).
-fn labels_for(model: &Model, xs: &[ArrayD<i64>], seed: u64) -> Vec<usize> {
+pub(crate) fn labels_for(model: &Model, xs: &[ArrayD<i64>], seed: u64) -> Vec<usize> {
     let mut rng = StdRng::seed_from_u64(seed);
     predictions(model, xs)
         .into_iter()
@@ -236,7 +239,7 @@ fn cheat<F: BaseField + ark_ff::FftField, E: ExtField<F>>(
 }
 
 /// A class of slot `i` whose logit is below the maximum, if any.
-fn non_maximal(w: &AccuracyWitness, i: usize) -> Option<usize> {
+pub(crate) fn non_maximal(w: &AccuracyWitness, i: usize) -> Option<usize> {
     let row = &w.logits[i * w.width..i * w.width + w.classes];
     let max = *row.iter().max().unwrap();
     row.iter().position(|&v| v < max)
@@ -415,7 +418,7 @@ fn accuracy_over_committed_inputs_round_trips_on_both_fields() {
 /// The trained LeNet-5 fixture (convolutions, max-pools, flatten, dense) on its eight test
 /// inputs committed as a hidden batch, with the fixture's labels: the zero-knowledge accuracy
 /// proof's count is plain inference's, it verifies against the batch's commitment, and a wrong
-/// count or label is rejected.
+/// count or label is rejected; then with the labels committed too (a hidden test set).
 #[test]
 fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
@@ -464,4 +467,25 @@ fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
     let mut other = labels.clone();
     other[0] = (other[0] + 1) % CLASSES;
     assert!(opening_fails(&verify(&other, &proof)), "label 0 changed");
+    // The labels committed too (a hidden test set): the same count.
+    let mut dataset =
+        network::commit_dataset_zk::<G, X, _>(&model, &xs, &labels, &mut rng).unwrap();
+    let d = dataset.commitment();
+    let proof = network::prove_accuracy_zk_dataset::<G, X, _>(
+        &model,
+        &mut committed,
+        &mut dataset,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(proof.correct, oracle_count(&model, &xs, &labels));
+    assert_eq!(
+        network::verify_accuracy_zk_dataset(&model, &checked, &d, &proof),
+        Ok(())
+    );
+    let mut p = proof.clone();
+    p.correct = p.correct.saturating_sub(1);
+    assert!(opening_fails(&network::verify_accuracy_zk_dataset(
+        &model, &checked, &d, &p
+    )));
 }

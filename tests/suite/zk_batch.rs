@@ -452,19 +452,34 @@ const CONV_NETS: [&str; 7] = [
     "lenet",
 ];
 
+/// Every convolution model on batches of 1, 3 (odd) and 8 (a power of two) on Goldilocks, and
+/// of 3 on BN254 (the other sizes: [`convolution_batches_round_trip_at_every_size`]).
 #[test]
 fn convolution_batches_round_trip_on_both_fields() {
-    // Every model and size tried; the failures reported together.
+    conv_round_trips(&[1, 3, 8], &[3]);
+}
+
+/// [`convolution_batches_round_trip_on_both_fields`] at 1, 2, 3, 5, 8 inputs on Goldilocks and
+/// 2, 3 on BN254 (about twice as long; run by hand: `-- --ignored`).
+#[test]
+#[ignore]
+fn convolution_batches_round_trip_at_every_size() {
+    conv_round_trips(&[1, 2, 3, 5, 8], &[2, 3]);
+}
+
+/// Every model of [`CONV_NETS`] at each size, on Goldilocks then BN254; the failures reported
+/// together.
+fn conv_round_trips(goldilocks: &[usize], bn254: &[usize]) {
     let mut failed = Vec::new();
     for (i, name) in CONV_NETS.iter().enumerate() {
         let m = conv_net(name, 1 + i as u64);
-        for n in [1, 2, 3, 5, 8] {
+        for &n in goldilocks {
             let run = std::panic::catch_unwind(|| round_trip::<G, X>(&m, n, 40 + n as u64));
             if run.is_err() {
                 failed.push(format!("{name}, Goldilocks, {n}"));
             }
         }
-        for n in [2, 3] {
+        for &n in bn254 {
             let run =
                 std::panic::catch_unwind(|| round_trip::<Bn254Fr, Bn254Fr>(&m, n, 50 + n as u64));
             if run.is_err() {
@@ -518,9 +533,25 @@ fn the_trained_lenet5_proves_a_batch_of_three_in_zero_knowledge() {
 /// convolution's `y`, an average pool's `y`, a 2×2 max-pool's maximum and output, a window
 /// max-pool's maximum, a flattened entry (the committed copy and the tensor the next layer
 /// reads) — for a real input (first, middle, last) and a padded slot: the verifier rejects, on
-/// both fields. Without the edit, the same path verifies.
+/// both fields. Without the edit, the same path verifies. Slots: the first input, the last of
+/// a full batch, a padded slot (all six of [`cheating_convolution_batches`]'s list:
+/// [`cheating_provers_editing_any_slot_of_a_convolution_batch_are_rejected`]).
 #[test]
 fn cheating_provers_editing_a_convolution_batch_are_rejected() {
+    cheating_convolution_batches(&[(3, 0), (4, 3), (5, 7)]);
+}
+
+/// [`cheating_provers_editing_a_convolution_batch_are_rejected`] at six slots (a middle input,
+/// a batch of two and a full batch's padded slot too; about twice as long, `-- --ignored`).
+#[test]
+#[ignore]
+fn cheating_provers_editing_any_slot_of_a_convolution_batch_are_rejected() {
+    cheating_convolution_batches(&[(3, 0), (3, 1), (3, 2), (3, 3), (5, 7), (2, 1)]);
+}
+
+/// The cheating provers of [`cheating_provers_editing_a_convolution_batch_are_rejected`] at
+/// each `(n, k)`: slot `k` of a batch of `n`.
+fn cheating_convolution_batches(slots: &[(usize, usize)]) {
     use zkcnn::layers::maxpool::{MaxPool2x2, MaxPoolWindow};
     use zkcnn::network::cheat::WitnessMut;
     use zkcnn::network::plan::{Source, Step};
@@ -533,7 +564,6 @@ fn cheating_provers_editing_a_convolution_batch_are_rejected() {
             w.tensors[t][at] += 1;
         }
     };
-    let slots = [(3, 0), (3, 1), (3, 2), (3, 3), (5, 7), (2, 1)];
     for name in [
         "conv-maxpool",
         "conv-maxpool-wide",
@@ -551,7 +581,7 @@ fn cheating_provers_editing_a_convolution_batch_are_rejected() {
                 "{name}: honest {k} of {n}"
             );
         }
-        for (n, k) in slots {
+        for &(n, k) in slots {
             let at = format!("{name}: slot {k} of {n}");
             assert!(
                 cheat::<G, X>(&m, n, k, 0, bump(r0.y, 5)).is_err(),
@@ -635,7 +665,7 @@ fn cheating_provers_editing_a_convolution_batch_are_rejected() {
     assert_eq!(cheat::<G, X>(&m, 3, 2, 0, |_| {}), Ok(()));
     let plan = zkcnn::network::cheat::zk_plan::<G, X>(&m, false).unwrap();
     let r0 = plan.requant_of(0).cloned().expect("conv requantizes");
-    for (n, k) in slots {
+    for &(n, k) in slots {
         assert!(
             cheat::<G, X>(&m, n, k, 0, bump(r0.y, 7)).is_err(),
             "conv-input y {k} of {n}"
