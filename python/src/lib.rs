@@ -140,6 +140,8 @@ fn kind_name(kind: ProofKind) -> &'static str {
         ProofKind::ZeroKnowledge => "zk",
         ProofKind::TransparentBatch => "transparent batch",
         ProofKind::TransparentAccuracy => "transparent accuracy",
+        ProofKind::ZeroKnowledgeBatch => "zk batch",
+        ProofKind::ZeroKnowledgeAccuracy => "zk accuracy",
     }
 }
 
@@ -985,6 +987,18 @@ fn verify(
     let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let progress = Progress(progress);
     match kind {
+        ProofKind::ZeroKnowledgeBatch | ProofKind::ZeroKnowledgeAccuracy => {
+            Err(errors::new::<errors::ProofFormatError>(
+                py,
+                "kind",
+                format!(
+                    "this is a {} proof: the Python package does not verify zero-knowledge \
+                     batch or accuracy proofs yet (the CLI's `zkcnn verify` and the Rust \
+                     library do)",
+                    kind_name(kind)
+                ),
+            ))
+        }
         ProofKind::TransparentBatch => {
             verify_batch(py, &arch, &commitment, x, y, &proof, out_len, &progress)
         }
@@ -1062,7 +1076,9 @@ fn verify(
 /// zero-knowledge proof, a transparent one for the others.
 fn family(kind: ProofKind) -> ProofKind {
     match kind {
-        ProofKind::ZeroKnowledge => ProofKind::ZeroKnowledge,
+        ProofKind::ZeroKnowledge
+        | ProofKind::ZeroKnowledgeBatch
+        | ProofKind::ZeroKnowledgeAccuracy => ProofKind::ZeroKnowledge,
         _ => ProofKind::Transparent,
     }
 }

@@ -234,6 +234,17 @@ pub fn input_commitment_file(
             "the input commitment was made for another model architecture",
         ));
     }
+    if let Some(n) = file.count {
+        return Err(errors::new::<CommitmentError>(
+            py,
+            "batch",
+            format!(
+                "this input commitment commits a batch of {n} inputs (`zkcnn commit-input` on a \
+                 batch): the Python package proves and verifies one committed input; the CLI \
+                 proves and verifies batches"
+            ),
+        ));
+    }
     Ok(file)
 }
 
@@ -257,6 +268,7 @@ impl CommittedInput {
     fn new(inner: ZkCommittedInput<F>, arch: &zkcnn::model::Model) -> CommittedInput {
         let file = ZkInputCommitmentFile {
             architecture: architecture_digest(arch),
+            count: None,
             commitment: inner.commitment.clone(),
         };
         CommittedInput {

@@ -1032,6 +1032,37 @@ impl VerifierInputs {
             VerifierInputs::Committed(_, n) => *n,
         }
     }
+
+    /// The rows as slices (none for a committed batch), and a committed batch's commitment
+    /// and count.
+    #[allow(clippy::type_complexity)]
+    fn split(&self) -> (Vec<&[i64]>, Option<(&zkcnn::pcs::zk::ZkCommitment, usize)>) {
+        match self {
+            VerifierInputs::Public(xs) => (xs.iter().map(Vec::as_slice).collect(), None),
+            VerifierInputs::Committed(c, n) => (Vec::new(), Some((c, *n))),
+        }
+    }
+}
+
+/// The inputs of a statement's digest, from [`VerifierInputs::split`].
+fn digest_inputs<'a>(
+    xr: &'a [&'a [i64]],
+    committed: Option<(&'a zkcnn::pcs::zk::ZkCommitment, usize)>,
+) -> ZkBatchInputs<'a> {
+    match committed {
+        Some((commitment, count)) => ZkBatchInputs::Committed { commitment, count },
+        None => ZkBatchInputs::Public(xr),
+    }
+}
+
+/// A zero-knowledge batch or accuracy proof file's bytes.
+fn read_batch_proof(a: &VerifyArgs) -> Result<Vec<u8>, CliError> {
+    files::read_at_most(
+        "proof",
+        &a.proof,
+        files::MAX_PROOF_BYTES,
+        "zero-knowledge proofs of the supported models are well under 1 MiB",
+    )
 }
 
 /// What a zero-knowledge batch or accuracy verification reads beside its proof and outputs:
@@ -1141,21 +1172,9 @@ pub fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliEr
     let out_shape = plan.dims.last().map_or(&[][..], |d| d.shape.as_slice());
     let ys = files::read_outputs(&a.output, &model, out_shape, n)?;
     let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
-    let bytes = files::read_at_most(
-        "proof",
-        &a.proof,
-        files::MAX_PROOF_BYTES,
-        "zero-knowledge proofs of the supported models are well under 1 MiB",
-    )?;
-    let empty: Vec<&[i64]> = Vec::new();
-    let (statement, xr) = match &inputs {
-        VerifierInputs::Public(xs) => (None, xs.iter().map(Vec::as_slice).collect()),
-        VerifierInputs::Committed(c, n) => (Some((c, *n)), empty),
-    };
-    let statement_inputs = match statement {
-        Some((commitment, count)) => ZkBatchInputs::Committed { commitment, count },
-        None => ZkBatchInputs::Public(&xr),
-    };
+    let bytes = read_batch_proof(a)?;
+    let (xr, statement) = inputs.split();
+    let statement_inputs = digest_inputs(&xr, statement);
     let digest =
         network::zk_batch_statement_digest(&model, &file.commitment, statement_inputs, &yr);
     let proof = network::ZkBatchProof::<F, E>::from_bytes(&bytes, digest)
@@ -1204,21 +1223,9 @@ pub fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cl
     } = read_batch_statement(a, ProofKind::ZeroKnowledgeAccuracy)?;
     let n = inputs.count();
     let labels = super::commands::read_labels(&a.output, n)?;
-    let bytes = files::read_at_most(
-        "proof",
-        &a.proof,
-        files::MAX_PROOF_BYTES,
-        "zero-knowledge proofs of the supported models are well under 1 MiB",
-    )?;
-    let empty: Vec<&[i64]> = Vec::new();
-    let (statement, xr) = match &inputs {
-        VerifierInputs::Public(xs) => (None, xs.iter().map(Vec::as_slice).collect()),
-        VerifierInputs::Committed(c, n) => (Some((c, *n)), empty),
-    };
-    let statement_inputs = match statement {
-        Some((commitment, count)) => ZkBatchInputs::Committed { commitment, count },
-        None => ZkBatchInputs::Public(&xr),
-    };
+    let bytes = read_batch_proof(a)?;
+    let (xr, statement) = inputs.split();
+    let statement_inputs = digest_inputs(&xr, statement);
     let digest =
         network::zk_accuracy_statement_digest(&model, &file.commitment, statement_inputs, &labels);
     let proof = network::ZkAccuracyProof::<F, E>::from_bytes(&bytes, digest)

@@ -1109,11 +1109,8 @@ impl ZkPlan {
 
     /// Whether `c` has the shape of this plan's committed input.
     pub(super) fn input_shape_matches(&self, c: &ZkCommitment) -> bool {
-        self.input_vars.is_some_and(|n| {
-            c.inner.num_vars as usize == n + 1
-                && c.mask_vars as usize == n
-                && c.inner.num_polys == 1
-        })
+        self.input_vars
+            .is_some_and(|n| Self::part_shape_matches(n, c))
     }
 
     /// The committed input's packing (one segment, the input tensor), when it is hidden.
@@ -1129,11 +1126,8 @@ impl ZkPlan {
 
     /// Whether `c` has the shape of this plan's committed labels.
     pub(super) fn labels_shape_matches(&self, c: &ZkCommitment) -> bool {
-        self.labels_vars.is_some_and(|n| {
-            c.inner.num_vars as usize == n + 1
-                && c.mask_vars as usize == n
-                && c.inner.num_polys == 1
-        })
+        self.labels_vars
+            .is_some_and(|n| Self::part_shape_matches(n, c))
     }
 
     /// The committed labels' packing, when they are hidden: one segment (the one-hot table
@@ -1178,6 +1172,12 @@ impl ZkPlan {
         } else {
             (1, 0)
         }
+    }
+
+    /// Whether `c` has the shape of a one-column hidden part of `n` table variables (a committed
+    /// input's or labels').
+    fn part_shape_matches(n: usize, c: &ZkCommitment) -> bool {
+        c.inner.num_vars as usize == n + 1 && c.mask_vars as usize == n && c.inner.num_polys == 1
     }
 
     /// The committed input's part: after the model and the advice (the smallest).
@@ -1880,13 +1880,16 @@ impl<F: BaseField + FftField> ZkCommittedInput<F> {
     /// far, in the layout of [`ZkCommittedModel::write_private`] with magic
     /// [`INPUT_PRIVATE_MAGIC`]. The mask is secret; write the file again after every proof.
     pub fn write_private(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        write_private_file(
-            w,
-            INPUT_PRIVATE_MAGIC,
-            &self.architecture,
-            &self.commitment,
-            &self.data,
-        )
+        self.write_private_as(w, INPUT_PRIVATE_MAGIC)
+    }
+
+    /// [`Self::write_private`] with another magic (a committed dataset's labels).
+    pub(super) fn write_private_as(
+        &self,
+        w: &mut impl std::io::Write,
+        magic: &[u8; 8],
+    ) -> std::io::Result<()> {
+        write_private_file(w, magic, &self.architecture, &self.commitment, &self.data)
     }
 
     /// The committed input again, from the input, its public commitment and the private file
@@ -1904,33 +1907,60 @@ impl<F: BaseField + FftField> ZkCommittedInput<F> {
         crate::model::infer::check_input(model, input)
             .map_err(|e| NetworkError::Inference(e.to_string()))?;
         let zp = ZkPlan::new::<F, E>(model, COLUMN_VARS, true)?;
-        let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
-            unreachable!("a hidden-input plan sizes the input")
-        };
-        if !zp.input_shape_matches(&public) {
-            return Err(NetworkError::InputCommitmentMismatch);
-        }
-        let (masks, revealed) =
-            read_private_file::<F>(r, INPUT_PRIVATE_MAGIC, model, &public, 1, n)?;
-        let params = params_for::<F, E>(n as u32 + 1)?;
-        let data = pzk::rebuild(
-            &params,
-            packing.pack_columns(&[input_table::<F>(&zp, input)], n),
-            masks,
-            revealed,
-            &public,
-        )
-        .map_err(|e| match e {
-            pzk::ZkError::Mismatch => NetworkError::InputCommitmentMismatch,
-            e => NetworkError::ZkCommit(e),
-        })?;
-        Ok(ZkCommittedInput {
-            commitment: public,
-            data,
-            input: input.clone(),
-            architecture: model.architecture_json(),
-        })
+        let table = input_table::<F>(&zp, input);
+        reload_input::<F, E>(model, &zp, table, input.clone(), public, r)
     }
+}
+
+/// A committed input of plan `zp` again, from its padded table, what the prover keeps, its
+/// public commitment and its private file: [`ZkCommittedInput::load`]'s refusals.
+fn reload_input<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    zp: &ZkPlan,
+    table: Vec<F>,
+    input: ArrayD<i64>,
+    public: ZkCommitment,
+    r: &mut impl std::io::Read,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
+        return Err(NetworkError::InputCommitmentMismatch);
+    };
+    let part = (packing, n, INPUT_PRIVATE_MAGIC);
+    reload_part::<F, E>(model, part, table, input, public, r)
+}
+
+/// A hidden part (packing `packing` over `n` variables, private file magic `magic`) again,
+/// from its table, what the prover keeps, its public commitment and its private file.
+pub(super) fn reload_part<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    (packing, n, magic): (Packing, usize, &[u8; 8]),
+    table: Vec<F>,
+    input: ArrayD<i64>,
+    public: ZkCommitment,
+    r: &mut impl std::io::Read,
+) -> Result<ZkCommittedInput<F>, NetworkError> {
+    if !ZkPlan::part_shape_matches(n, &public) {
+        return Err(NetworkError::InputCommitmentMismatch);
+    }
+    let (masks, revealed) = read_private_file::<F>(r, magic, model, &public, 1, n)?;
+    let params = params_for::<F, E>(n as u32 + 1)?;
+    let data = pzk::rebuild(
+        &params,
+        packing.pack_columns(&[table], n),
+        masks,
+        revealed,
+        &public,
+    )
+    .map_err(|e| match e {
+        pzk::ZkError::Mismatch => NetworkError::InputCommitmentMismatch,
+        e => NetworkError::ZkCommit(e),
+    })?;
+    Ok(ZkCommittedInput {
+        commitment: public,
+        data,
+        input,
+        architecture: model.architecture_json(),
+    })
 }
 
 impl<F: BaseField + FftField> ZkCommittedInput<F> {
@@ -1954,45 +1984,9 @@ impl<F: BaseField + FftField> ZkCommittedInput<F> {
         }
         let zp =
             ZkPlan::batched_hidden::<F, E>(model, COLUMN_VARS, super::batch::batch_vars(count))?;
-        let (Some(packing), Some(n)) = (zp.input_packing(), zp.input_vars) else {
-            return Err(NetworkError::InputCommitmentMismatch);
-        };
-        if !zp.input_shape_matches(&public) {
-            return Err(NetworkError::InputCommitmentMismatch);
-        }
-        let (masks, revealed) =
-            read_private_file::<F>(r, INPUT_PRIVATE_MAGIC, model, &public, 1, n)?;
-        let params = params_for::<F, E>(n as u32 + 1)?;
-        // The padded batch's slots in order (slot `j ≥ N` a copy of input 0), as committed.
-        let flat: Vec<i64> = (0..1usize << super::batch::batch_vars(count))
-            .flat_map(|j| {
-                inputs
-                    .get(super::batch::slot(j, count))
-                    .into_iter()
-                    .flat_map(|x| x.iter().copied())
-            })
-            .collect();
+        let (flat, stacked) = super::zk_batch::padded_batch(inputs)?;
         let table = super::prover::to_field::<F>(&super::prover::pad(&zp.plan.dims[0], &flat));
-        let data = pzk::rebuild(
-            &params,
-            packing.pack_columns(&[table], n),
-            masks,
-            revealed,
-            &public,
-        )
-        .map_err(|e| match e {
-            pzk::ZkError::Mismatch => NetworkError::InputCommitmentMismatch,
-            e => NetworkError::ZkCommit(e),
-        })?;
-        let views: Vec<_> = inputs.iter().map(|x| x.view()).collect();
-        let stacked = ndarray::stack(ndarray::Axis(0), &views)
-            .map_err(|e| NetworkError::Inference(format!("the batch's inputs: {e}")))?;
-        Ok(ZkCommittedInput {
-            commitment: public,
-            data,
-            input: stacked,
-            architecture: model.architecture_json(),
-        })
+        reload_input::<F, E>(model, &zp, table, stacked, public, r)
     }
 }
 

@@ -455,6 +455,77 @@ impl<F: Field> ZkCommittedDataset<F> {
     }
 }
 
+/// The first bytes of a committed dataset's labels' private file, which follows the inputs' in
+/// [`ZkCommittedDataset::write_private`].
+pub const LABELS_PRIVATE_MAGIC: &[u8; 8] = b"ZKCNNZXL";
+
+impl<F: BaseField + FftField> ZkCommittedDataset<F> {
+    /// Writes what the prover keeps besides the inputs and the labels to make proofs with this
+    /// dataset later ([`Self::load`]): the length (`u64`, little-endian) of the inputs' private
+    /// file (a committed batch's, [`ZkCommittedInput::write_private`]), that file, then the
+    /// labels' in the same layout with magic [`LABELS_PRIVATE_MAGIC`]: the masks and how much of
+    /// them proofs have revealed. Secret; write it again after every proof.
+    pub fn write_private(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut inputs = Vec::new();
+        self.inputs.write_private(&mut inputs)?;
+        w.write_all(&(inputs.len() as u64).to_le_bytes())?;
+        w.write_all(&inputs)?;
+        self.labels.write_private_as(w, LABELS_PRIVATE_MAGIC)
+    }
+
+    /// The committed dataset again, from its inputs and labels, its public commitment and the
+    /// private file [`Self::write_private`] wrote. Refuses a count, inputs or labels that are
+    /// not the committed ones, or a commitment of another shape
+    /// ([`NetworkError::InputCommitmentMismatch`]); a private file for another architecture,
+    /// field or commitment, truncated or with bytes left over ([`NetworkError::ProverData`]).
+    pub fn load<E: ExtField<F>>(
+        model: &Model,
+        inputs: &[ArrayD<i64>],
+        labels: &[usize],
+        public: &ZkDatasetCommitment,
+        r: &mut impl std::io::Read,
+    ) -> Result<Self, NetworkError> {
+        let n = inputs.len();
+        if public.count != n as u64 {
+            return Err(NetworkError::InputCommitmentMismatch);
+        }
+        let zp =
+            ZkPlan::accuracy::<F, E>(model, super::zk::COLUMN_VARS, batch_vars(n), true, true)?;
+        let (Some((ap, _)), Some((packing, vars))) = (&zp.accuracy, zp.labels_packing()) else {
+            return Err(NetworkError::InputCommitmentMismatch);
+        };
+        check_labels(labels, n, ap.classes).map_err(NetworkError::Labels)?;
+        let mut len = [0u8; 8];
+        std::io::Read::read_exact(r, &mut len)
+            .map_err(|_| NetworkError::ProverData("truncated".into()))?;
+        // The inputs' part, read to its end (its reader refuses bytes left over).
+        let mut part = std::io::Read::take(&mut *r, u64::from_le_bytes(len));
+        let committed_inputs =
+            ZkCommittedInput::load_batch::<E>(model, inputs, public.inputs.clone(), &mut part)?;
+        let table = labels_table::<i64>(ap, labels);
+        let kept = ndarray::Array1::from_vec(table.clone()).into_dyn();
+        let committed_labels = super::zk::reload_part::<F, E>(
+            model,
+            (packing, vars, LABELS_PRIVATE_MAGIC),
+            table.iter().map(|&x| from_i64::<F>(x)).collect(),
+            kept,
+            public.labels.clone(),
+            r,
+        )?;
+        Ok(ZkCommittedDataset {
+            inputs: committed_inputs,
+            labels: committed_labels,
+            values: labels.to_vec(),
+        })
+    }
+
+    /// Mask functionals revealed so far by the proofs made with this dataset: the inputs'
+    /// commitment's and the labels'.
+    pub fn revealed(&self) -> (u64, u64) {
+        (self.inputs.revealed(), self.labels.revealed())
+    }
+}
+
 /// Commits to a labelled dataset for zero-knowledge accuracy proofs that hide the inputs and
 /// the labels ([`prove_accuracy_zk_dataset`]): the inputs as [`super::commit_batch_zk`] does,
 /// and the labels' one-hot table `L(k, i) = [i < N and k = ℓ_i]` (classes padded to `2^v`,

@@ -165,13 +165,28 @@ pub(crate) fn commit_batch_checked<
     }
     let b = batch_vars(n);
     let zp = ZkPlan::batched_hidden::<F, E>(model, super::zk::COLUMN_VARS, b)?;
-    let flat: Vec<i64> = (0..1usize << b)
-        .flat_map(|j| inputs[super::batch::slot(j, n)].iter().copied())
+    let (flat, stacked) = padded_batch(inputs)?;
+    super::zk::commit_input_table::<F, E, R>(model, &zp, &flat, stacked, rng)
+}
+
+/// A committed batch's values: the padded batch's slots in order (slot `j ≥ N` a copy of input
+/// 0), as committed, and the inputs stacked (`[N, ...input shape]`), as the prover keeps them.
+pub(super) fn padded_batch(
+    inputs: &[ArrayD<i64>],
+) -> Result<(Vec<i64>, ArrayD<i64>), NetworkError> {
+    let n = inputs.len();
+    let flat: Vec<i64> = (0..1usize << batch_vars(n))
+        .flat_map(|j| {
+            inputs
+                .get(super::batch::slot(j, n))
+                .into_iter()
+                .flat_map(|x| x.iter().copied())
+        })
         .collect();
     let views: Vec<_> = inputs.iter().map(|x| x.view()).collect();
     let stacked = ndarray::stack(ndarray::Axis(0), &views)
         .map_err(|e| NetworkError::Inference(format!("the batch's inputs: {e}")))?;
-    super::zk::commit_input_table::<F, E, R>(model, &zp, &flat, stacked, rng)
+    Ok((flat, stacked))
 }
 
 /// The batch prover; with `cheat = Some((k, c))`, slot `k`'s witness takes `c`'s edits (input

@@ -360,3 +360,81 @@ fn dataset_proof_and_commitment_bytes_never_panic() {
         assert!(ZkAccuracyProof::<G, X>::deserialize_compressed(&bytes[..len]).is_err());
     }
 }
+
+/// The prover's file of a committed dataset: written after a proof, loaded back with the same
+/// inputs and labels, it proves again (the revealed counts carried over and grown); other
+/// labels, other inputs, another count and truncated or extended files are refused.
+#[test]
+fn a_committed_dataset_is_written_and_loaded_back() {
+    let mut s = setup::<G, X>(3, 91);
+    let labels = labels(&s, 91);
+    let model = s.model.clone();
+    let mut dataset =
+        network::commit_dataset_zk::<G, X, _>(&model, &s.xs, &labels, &mut s.rng).unwrap();
+    let d = dataset.commitment();
+    network::prove_accuracy_zk_dataset::<G, X, _>(
+        &model,
+        &mut s.committed,
+        &mut dataset,
+        &mut s.rng,
+    )
+    .unwrap();
+    let spent = dataset.revealed();
+    assert!(
+        spent.0 > 0 && spent.1 > 0,
+        "a proof reveals mask functionals of both parts"
+    );
+    let mut file = Vec::new();
+    dataset.write_private(&mut file).unwrap();
+    let load =
+        |xs: &[ndarray::ArrayD<i64>], labels: &[usize], d: &ZkDatasetCommitment, f: &[u8]| {
+            network::ZkCommittedDataset::<G>::load::<X>(&model, xs, labels, d, &mut &f[..])
+        };
+    let mut back = load(&s.xs, &labels, &d, &file).unwrap();
+    assert_eq!(back.revealed(), spent);
+    assert_eq!(back.commitment(), d);
+    let proof = network::prove_accuracy_zk_dataset::<G, X, _>(
+        &model,
+        &mut s.committed,
+        &mut back,
+        &mut s.rng,
+    )
+    .unwrap();
+    assert_eq!(verify(&s, &d, &proof), Ok(()));
+    assert!(back.revealed().0 > spent.0 && back.revealed().1 > spent.1);
+    // Other labels or inputs do not give the commitments.
+    let moved: Vec<usize> = labels.iter().map(|&l| (l + 1) % CLASSES).collect();
+    assert!(matches!(
+        load(&s.xs, &moved, &d, &file),
+        Err(network::NetworkError::InputCommitmentMismatch)
+    ));
+    let mut xs = s.xs.clone();
+    xs.swap(0, 1);
+    assert!(matches!(
+        load(&xs, &labels, &d, &file),
+        Err(network::NetworkError::InputCommitmentMismatch)
+    ));
+    let fewer = ZkDatasetCommitment {
+        count: 2,
+        ..d.clone()
+    };
+    assert!(matches!(
+        load(&s.xs, &labels, &fewer, &file),
+        Err(network::NetworkError::InputCommitmentMismatch)
+    ));
+    for len in [0, 10, file.len() / 2, file.len() - 1] {
+        assert!(
+            matches!(
+                load(&s.xs, &labels, &d, &file[..len]),
+                Err(network::NetworkError::ProverData(_))
+            ),
+            "truncated to {len}"
+        );
+    }
+    let mut longer = file.clone();
+    longer.push(0);
+    assert!(
+        load(&s.xs, &labels, &d, &longer).is_err(),
+        "a byte left over"
+    );
+}
