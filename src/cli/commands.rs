@@ -463,8 +463,8 @@ fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError>
         return Err(CliError::invalid(
             "input",
             &a.input,
-            "this is an input commitment (from `commit-input`): a batch proof is made on a \
-             batch of public inputs",
+            "this is an input or dataset commitment (from `commit-input` or `commit-dataset`): \
+             a transparent batch proof is made on a batch of public inputs",
         ));
     }
     let inputs = match files::read_inputs(&a.input, &model, a.input_divisor)? {
@@ -541,8 +541,9 @@ fn verify_transparent(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cli
         return Err(CliError::invalid(
             "input",
             &a.input,
-            "this is an input commitment (from `commit-input`): only zero-knowledge proofs \
-             (`prove --input-commitment`) are made on a committed input",
+            "this is an input or dataset commitment (from `commit-input` or `commit-dataset`): \
+             only zero-knowledge proofs (`prove --input-commitment`) are made on a committed \
+             input",
         ));
     }
     let input = match files::read_inputs(&a.input, &model, a.input_divisor)? {
@@ -835,6 +836,14 @@ fn read_labelled(a: &VerifyArgs) -> Result<Labelled, CliError> {
     let model = files::read_architecture(&a.model)?;
     plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
+    if super::zk::is_input_commitment(&a.input) {
+        return Err(CliError::invalid(
+            "input",
+            &a.input,
+            "this is an input or dataset commitment (from `commit-input` or `commit-dataset`): \
+             a transparent accuracy proof is made on public inputs and labels",
+        ));
+    }
     let inputs = files::read_inputs(&a.input, &model, a.input_divisor)?.into_vec();
     let labels = read_labels(&a.output, inputs.len())?;
     let xs = inputs.iter().map(|x| x.iter().copied().collect()).collect();

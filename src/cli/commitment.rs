@@ -20,13 +20,15 @@
 //! `zkcnn commit-input` on a batch of `N` inputs writes the batch's in the same layout with magic
 //! "ZKCNNZKB", version [`BATCH_VERSION`], and the count `N` (u64) then the batch's
 //! [`ZkCommitment`] as the body: a file says whether it commits one input or a batch, and how
-//! many.
+//! many. `zkcnn commit-dataset` writes a labelled dataset's in the same layout with magic
+//! "ZKCNNZKD", version [`DATASET_VERSION`], and the [`ZkDatasetCommitment`] (the count `N`, the
+//! inputs' commitment, the labels' commitment) as the body.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
 use zkcnn::network::proof::field_id;
-use zkcnn::network::ModelCommitment;
+use zkcnn::network::{ModelCommitment, ZkDatasetCommitment};
 use zkcnn::pcs::zk::ZkCommitment;
 
 /// The first bytes of every commitment file.
@@ -48,6 +50,10 @@ pub const INPUT_VERSION: u16 = 1;
 pub const BATCH_MAGIC: &[u8; 8] = b"ZKCNNZKB";
 /// The committed batch file's format version.
 pub const BATCH_VERSION: u16 = 1;
+/// The first bytes of every committed dataset's file (`zkcnn commit-dataset`).
+pub const DATASET_MAGIC: &[u8; 8] = b"ZKCNNZKD";
+/// The committed dataset file's format version.
+pub const DATASET_VERSION: u16 = 1;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -227,6 +233,37 @@ impl ZkInputCommitmentFile {
     }
 }
 
+/// A committed labelled dataset (`commit-dataset`) with the architecture it was committed for:
+/// what the verifier of an accuracy proof on hidden inputs and labels receives instead of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZkDatasetCommitmentFile {
+    /// blake3 of the architecture JSON.
+    pub architecture: [u8; 32],
+    /// The count and the inputs' and labels' hiding commitments.
+    pub commitment: ZkDatasetCommitment,
+}
+
+impl ZkDatasetCommitmentFile {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        write(
+            DATASET_MAGIC,
+            DATASET_VERSION,
+            &self.architecture,
+            &self.commitment,
+        )
+    }
+
+    /// Reads a committed dataset's file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
+        let (architecture, commitment) = read(bytes, DATASET_MAGIC, DATASET_VERSION)?;
+        Ok(ZkDatasetCommitmentFile {
+            architecture,
+            commitment,
+        })
+    }
+}
+
 /// A commitment file's bytes: header, then the body.
 fn write<T: CanonicalSerialize>(
     magic: &[u8; 8],
@@ -353,6 +390,51 @@ mod tests {
                 Err(CommitmentFileError::Trailing(1))
             );
         }
+    }
+
+    #[test]
+    fn dataset_commitment_files_round_trip_and_refuse_other_files() {
+        let model = zkcnn::model::zoo::mlp(1);
+        let mut rng = rand::rngs::OsRng;
+        let xs: Vec<_> = (0..3)
+            .map(|i| zkcnn::model::zoo::random_input(&model.input_shape, model.activation_bits, i))
+            .collect();
+        let dataset =
+            zkcnn::network::commit_dataset_zk::<F, E, _>(&model, &xs, &[0, 2, 1], &mut rng)
+                .unwrap();
+        let file = ZkDatasetCommitmentFile {
+            architecture: architecture_digest(&model),
+            commitment: dataset.commitment(),
+        };
+        let bytes = file.to_bytes();
+        assert!(bytes.starts_with(DATASET_MAGIC));
+        assert_eq!(ZkDatasetCommitmentFile::from_bytes(&bytes), Ok(file));
+        for n in 0..bytes.len() {
+            assert!(
+                ZkDatasetCommitmentFile::from_bytes(&bytes[..n]).is_err(),
+                "{n}"
+            );
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(
+            ZkDatasetCommitmentFile::from_bytes(&long),
+            Err(CommitmentFileError::Trailing(1))
+        );
+        // A batch's input commitment is not a dataset's, nor the other way round.
+        let batch = ZkInputCommitmentFile {
+            architecture: architecture_digest(&model),
+            count: Some(3),
+            commitment: dataset.commitment().inputs,
+        };
+        assert_eq!(
+            ZkDatasetCommitmentFile::from_bytes(&batch.to_bytes()),
+            Err(CommitmentFileError::NotACommitment)
+        );
+        assert_eq!(
+            ZkInputCommitmentFile::from_bytes(&bytes),
+            Err(CommitmentFileError::NotACommitment)
+        );
     }
 
     #[test]

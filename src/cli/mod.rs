@@ -134,6 +134,12 @@ enum Command {
     /// public input commitment file (which `verify` takes in place of the inputs; it says one
     /// input or a batch of N) and the secret prover file.
     CommitInput(CommitInputArgs),
+    /// Commit to a labelled dataset (a test set: inputs and their labels) with hiding
+    /// commitments, for zero-knowledge accuracy proofs that keep both hidden (`prove --labels
+    /// --input-commitment`): write the public dataset commitment file (which `verify` takes in
+    /// place of the inputs and of the labels; it says how many inputs) and the secret prover
+    /// file.
+    CommitDataset(CommitDatasetArgs),
     /// Check a proof: exit status 0 and "valid" only if it verifies.
     Verify(VerifyArgs),
     /// Print the figures tables (sum-check, GKR, Basefold, whole networks; split commitments at
@@ -277,6 +283,32 @@ struct CommitInputArgs {
 }
 
 #[derive(Args, Debug)]
+struct CommitDatasetArgs {
+    /// The model (JSON IR) or its architecture: the inputs' shape, quantization and classes and
+    /// the commitments' sizes follow from it (its weights are not read).
+    model: PathBuf,
+    /// The inputs: a .npy or JSON array [N, ...input shape], or @LIST (input files, one per
+    /// line, concatenated in the list's order).
+    #[arg(value_name = "INPUTS|@LIST")]
+    inputs: PathBuf,
+    /// Their labels: a .npy array or a JSON array of N integers (classes of the model's
+    /// output).
+    labels: PathBuf,
+    /// Divide every input number by D before quantizing it with the model's input scale (a
+    /// model from `import`): raw pixels 0..=255 with D = 255. `prove` must be given the same
+    /// divisor.
+    #[arg(long, value_name = "D")]
+    input_divisor: Option<f32>,
+    /// Where to write the public dataset commitment file.
+    #[arg(short, long, value_name = "DATASET.commit")]
+    output: PathBuf,
+    /// Where to write the secret prover file (the commitments' masks and how much of them
+    /// proofs have revealed), which `prove --input-prover-data` reads and updates.
+    #[arg(long, value_name = "FILE")]
+    prover_data: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct ProveArgs {
     /// The model (JSON IR) with its weights, one file or split. Its commitment is recomputed
     /// from the weights.
@@ -304,8 +336,9 @@ struct ProveArgs {
     /// The inputs' labels (a .npy array or a JSON array of N integers, one for one input), and
     /// the proof is an accuracy proof — how many inputs the model classifies as their labels
     /// (first maximal logit), without the logits: a zero-knowledge accuracy proof (the default;
-    /// the inputs public, or hidden with --input-commitment of `commit-input` on the batch), or
-    /// with --transparent a transparent one.
+    /// the inputs public, or hidden with --input-commitment of `commit-input` on the batch, or
+    /// the inputs and these labels hidden with --input-commitment of `commit-dataset`), or with
+    /// --transparent a transparent one.
     #[arg(long, value_name = "LABELS", conflicts_with = "output")]
     labels: Option<PathBuf>,
     /// With --transparent --labels: prove only the inputs START..END of the batch (and their
@@ -342,7 +375,8 @@ struct ProveArgs {
     /// Keep the input hidden: prove against its commitment file from `commit-input` (with
     /// --input-prover-data; zero-knowledge proofs only); the verifier receives that file
     /// instead of the input. A batch's commitment (`commit-input` on a batch) serves batch and
-    /// accuracy proofs on that batch, in its order.
+    /// accuracy proofs on that batch, in its order; a labelled dataset's (`commit-dataset`)
+    /// serves accuracy proofs (--labels) on its inputs and labels, which it keeps both hidden.
     #[arg(
         long,
         value_name = "INPUT.commit",
@@ -365,7 +399,8 @@ struct VerifyArgs {
     commitment: PathBuf,
     /// The input, as given to `prove` (a batch proof's: the batch, or the same @LIST: the
     /// same files in the same order); for a proof on a hidden input or batch, the input
-    /// commitment file from `commit-input` in its place.
+    /// commitment file from `commit-input` in its place; for an accuracy proof on a committed
+    /// dataset, the dataset commitment file from `commit-dataset`.
     #[arg(value_name = "INPUT|@LIST")]
     input: PathBuf,
     /// Divide every input number by D before quantizing it with the model's input scale (a
@@ -375,7 +410,8 @@ struct VerifyArgs {
     input_divisor: Option<f32>,
     /// The output file (from `prove --output`: JSON, or an integer .npy array), or a JSON
     /// array of integers; for a batch proof, a JSON array of the N outputs or a .npy array
-    /// [N, ...output shape]; for an accuracy proof, the labels (.npy or JSON).
+    /// [N, ...output shape]; for an accuracy proof, the labels (.npy or JSON), or for one on
+    /// a committed dataset the dataset commitment file again (it commits the labels).
     output: PathBuf,
     /// The proof (transparent or zero-knowledge; of one input, a batch or an accuracy: its
     /// header says which); with --shards, the shard manifest (JSON).
@@ -489,6 +525,7 @@ pub fn run() -> ExitCode {
         Command::Prove(a) if !a.transparent => zk::prove(&a, &progress),
         Command::Prove(a) => commands::prove(&a, &progress),
         Command::CommitInput(a) => zk::commit_input(&a, &progress),
+        Command::CommitDataset(a) => zk::commit_dataset(&a, &progress),
         Command::Verify(a) => commands::verify(&a, &progress),
         Command::Bench(a) => {
             if !json {

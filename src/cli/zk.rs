@@ -12,12 +12,13 @@
 
 use super::commands::{hex, plan, proof_format, show};
 use super::commitment::{
-    architecture_digest, ZkCommitmentFile, ZkInputCommitmentFile, BATCH_MAGIC, INPUT_MAGIC,
+    architecture_digest, ZkCommitmentFile, ZkDatasetCommitmentFile, ZkInputCommitmentFile,
+    BATCH_MAGIC, DATASET_MAGIC, INPUT_MAGIC,
 };
 use super::error::CliError;
 use super::files::{self, argmax};
 use super::ui::{self, Progress};
-use super::{CommitInputArgs, ProveArgs, Report, VerifyArgs};
+use super::{CommitDatasetArgs, CommitInputArgs, ProveArgs, Report, VerifyArgs};
 use rand::rngs::OsRng;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -26,8 +27,8 @@ use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
 use zkcnn::network::zk::{ZkProverInput, CODEWORD_FILE, INPUT_PROOFS, MODEL_PROOFS};
 use zkcnn::network::{
-    self, NetworkError, ProofKind, ZkBatchInputs, ZkCommittedInput, ZkCommittedModel, ZkInput,
-    ZkNetworkProof,
+    self, NetworkError, ProofKind, ZkBatchInputs, ZkCommittedDataset, ZkCommittedInput,
+    ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
 use zkcnn::pcs::zk::ZkError;
 use zkcnn::zk::DischargeError;
@@ -183,6 +184,12 @@ fn read_input_commitment(
         files::MAX_COMMITMENT_BYTES,
         "an input commitment is under 100 bytes",
     )?;
+    if bytes.starts_with(DATASET_MAGIC) {
+        return Err(CliError::Mismatch(format!(
+            "'{}' is a labelled dataset's commitment (from `commit-dataset`): it serves              zero-knowledge accuracy proofs on its inputs and labels only (`prove --labels`,              and `verify` with it in the inputs' and the labels' places)",
+            show(path)
+        )));
+    }
     let file = ZkInputCommitmentFile::from_bytes(&bytes)
         .map_err(|e| CliError::invalid("input commitment", path, e))?;
     if file.architecture != architecture_digest(model) {
@@ -195,13 +202,117 @@ fn read_input_commitment(
     Ok(file)
 }
 
-/// Whether the file at `path` is a committed input's or batch's (its first bytes), not an
-/// input.
-pub fn is_input_commitment(path: &Path) -> bool {
+/// The first 8 bytes of the file at `path`, if it has them.
+fn magic(path: &Path) -> Option<[u8; 8]> {
     let mut head = [0u8; 8];
     std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok_and(|()| &head == INPUT_MAGIC || &head == BATCH_MAGIC)
+        .ok()
+        .map(|()| head)
+}
+
+/// Whether the file at `path` is a committed input's, batch's or dataset's (its first bytes),
+/// not an input.
+pub fn is_input_commitment(path: &Path) -> bool {
+    magic(path).is_some_and(|m| [INPUT_MAGIC, BATCH_MAGIC, DATASET_MAGIC].contains(&&m))
+}
+
+/// Whether the file at `path` is a committed dataset's (`commit-dataset`).
+fn is_dataset_commitment(path: &Path) -> bool {
+    magic(path).is_some_and(|m| &m == DATASET_MAGIC)
+}
+
+/// Reads a committed dataset's file and checks that it is for `model`'s architecture.
+fn read_dataset_commitment(
+    what: &'static str,
+    path: &Path,
+    model: &Model,
+    model_path: &Path,
+) -> Result<ZkDatasetCommitmentFile, CliError> {
+    let bytes = files::read_at_most(
+        what,
+        path,
+        files::MAX_COMMITMENT_BYTES,
+        "a dataset commitment is under 200 bytes",
+    )?;
+    let file = ZkDatasetCommitmentFile::from_bytes(&bytes)
+        .map_err(|e| CliError::invalid(what, path, e))?;
+    if file.architecture != architecture_digest(model) {
+        return Err(CliError::Mismatch(format!(
+            "dataset commitment '{}' was made for another model architecture than '{}'",
+            show(path),
+            show(model_path)
+        )));
+    }
+    Ok(file)
+}
+
+/// Commits to a labelled dataset for `model`'s architecture with hiding commitments
+/// (`commit-dataset`); writes the private file (first, atomically) and the public dataset
+/// commitment file.
+pub fn commit_dataset(a: &CommitDatasetArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let inputs = files::read_inputs(&a.inputs, &model, a.input_divisor)?.into_vec();
+    let n = inputs.len();
+    let labels = super::commands::read_labels(&a.labels, n)?;
+    let action = || {
+        format!(
+            "commit the dataset '{}' with labels '{}' for '{}'",
+            show(&a.inputs),
+            show(&a.labels),
+            show(&a.model)
+        )
+    };
+    let (committed, took) = progress.step("committing the dataset (hiding)", || {
+        network::commit_dataset_zk::<F, E, _>(&model, &inputs, &labels, &mut OsRng)
+    });
+    let committed = committed.map_err(|e| failed(action(), e))?;
+    let mut private = Vec::new();
+    committed
+        .write_private(&mut private)
+        .map_err(|e| CliError::write("dataset prover file", &a.prover_data, &e))?;
+    files::write_atomic("dataset prover file", &a.prover_data, &private)?;
+    let file = ZkDatasetCommitmentFile {
+        architecture: architecture_digest(&model),
+        commitment: committed.commitment(),
+    };
+    let bytes = file.to_bytes();
+    files::write("dataset commitment", &a.output, &bytes)?;
+    let c = &file.commitment;
+    let (inputs_root, labels_root) = (hex(&c.inputs.inner.root), hex(&c.labels.inner.root));
+    Ok(Report {
+        text: format!(
+            "committed the dataset of {n} inputs '{}' and their labels '{}' for '{}' with hiding \
+             commitments: inputs root {inputs_root} (a table of 2^{} field elements), labels \
+             root {labels_root} (2^{}), in {}\n\
+             wrote {} ({}, public: give it to verifiers instead of the inputs and the labels) \
+             and the prover file {} (secret: keep it with the dataset)\n\
+             it serves zero-knowledge accuracy proofs on these inputs and labels (`prove \
+             --labels --input-commitment`, with the same files; `prove` says when its budget \
+             is spent)\n",
+            show(&a.inputs),
+            show(&a.labels),
+            show(&a.model),
+            c.inputs.table_vars(),
+            c.labels.table_vars(),
+            ui::duration(took),
+            show(&a.output),
+            ui::bytes(bytes.len()),
+            show(&a.prover_data),
+        ),
+        json: json!({
+            "model": model.name,
+            "inputs": show(&a.inputs),
+            "labels": show(&a.labels),
+            "count": n,
+            "dataset_commitment": show(&a.output),
+            "prover_file": show(&a.prover_data),
+            "inputs_root": inputs_root,
+            "labels_root": labels_root,
+            "commit_ms": ui::ms(took),
+        }),
+    })
 }
 
 /// How many more proofs the budget covers, from one proof's count (`None` before any proof).
@@ -598,6 +709,12 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         None => None,
     };
     let (_, private) = model_files(a)?;
+    if let (Some(path), Some(private_x)) = (&a.input_commitment, &a.input_prover_data) {
+        if is_dataset_commitment(path) {
+            let dataset = (path.as_path(), private_x.as_path());
+            return prove_dataset(a, &model, &inputs.into_vec(), labels, dataset, progress);
+        }
+    }
     // The input commitment's file first (cheap), then the model's commitment.
     let input_file = match (&a.input_commitment, &a.input_prover_data) {
         (Some(path), Some(_)) => Some((
@@ -923,6 +1040,122 @@ fn prove_accuracy(
     })
 }
 
+/// One zero-knowledge proof of how many inputs of a committed labelled dataset
+/// (`--input-commitment` of `commit-dataset`, given its inputs and `--labels`) the model
+/// classifies as their labels (kind: zero-knowledge accuracy; the statement names the dataset's
+/// commitment, neither inputs nor labels). Writes the prover files' new revealed counts, then
+/// the proof.
+fn prove_dataset(
+    a: &ProveArgs,
+    model: &Model,
+    inputs: &[ndarray::ArrayD<i64>],
+    labels: Option<(&std::path::PathBuf, Vec<usize>)>,
+    (path, private_x): (&Path, &Path),
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let Some((labels_path, labels)) = labels else {
+        return Err(CliError::Usage(format!(
+            "'{}' is a labelled dataset's commitment (from `commit-dataset`): it serves accuracy \
+             proofs; give its labels with --labels",
+            show(path)
+        )));
+    };
+    let file = read_dataset_commitment("dataset commitment", path, model, &a.model)?;
+    let n = inputs.len();
+    if file.commitment.count != n as u64 {
+        return Err(CliError::Mismatch(format!(
+            "dataset commitment '{}' commits {} inputs, but '{}' has {n}",
+            show(path),
+            file.commitment.count,
+            show(&a.input)
+        )));
+    }
+    let (_, private) = model_files(a)?;
+    let (mut committed, load_took) = load_model(a, model, progress)?;
+    let reader = files::open("dataset prover file", private_x)?;
+    let mut reader = std::io::BufReader::new(reader);
+    let mut dataset =
+        ZkCommittedDataset::<F>::load::<E>(model, inputs, &labels, &file.commitment, &mut reader)
+            .map_err(|e| match e {
+            NetworkError::InputCommitmentMismatch => CliError::Mismatch(format!(
+                "dataset commitment '{}' does not match inputs '{}' and labels '{}' with \
+                     prover file '{}'",
+                show(path),
+                show(&a.input),
+                show(labels_path),
+                show(private_x)
+            )),
+            NetworkError::ProverData(why) => {
+                CliError::invalid("dataset prover file", private_x, why)
+            }
+            e => failed(format!("load the dataset commitment '{}'", show(path)), e),
+        })?;
+    let action = || {
+        format!(
+            "prove the accuracy of '{}' on the {n} inputs of the committed dataset '{}' in zero \
+             knowledge",
+            show(&a.model),
+            show(path)
+        )
+    };
+    let before = committed.revealed();
+    let (proved, prove_took) = progress.step("proving the accuracy in zero knowledge", || {
+        network::prove_accuracy_zk_dataset::<F, E, _>(
+            model,
+            &mut committed,
+            &mut dataset,
+            &mut OsRng,
+        )
+    });
+    let proof = proved.map_err(|e| match e {
+        NetworkError::InputSpent { .. } => {
+            failed_with(action(), e, "the dataset", "`zkcnn commit-dataset`")
+        }
+        e => failed(action(), e),
+    })?;
+    // The budgets first, so that a proof that was written always counts against them.
+    files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
+    let mut dataset_bytes = Vec::new();
+    dataset
+        .write_private(&mut dataset_bytes)
+        .map_err(|e| CliError::write("dataset prover file", private_x, &e))?;
+    files::write_atomic("dataset prover file", private_x, &dataset_bytes)?;
+    let digest =
+        network::zk_dataset_statement_digest(model, &committed.commitment, &file.commitment);
+    let bytes = proof.to_bytes(digest);
+    files::write("proof", &a.proof, &bytes)?;
+    let (line, budget) = budget_report(&committed, before, private);
+    let text = format!(
+        "proved: '{}' classifies {} of the {n} inputs of the committed dataset '{}' as their \
+         labels (one zero-knowledge accuracy proof; the weights, the inputs, the labels and \
+         the logits are not in it)\nprove {} (loading the commitment {} before it), proof {} \
+         written to {}\n{line}",
+        show(&a.model),
+        proof.correct,
+        show(path),
+        ui::duration(prove_took),
+        ui::duration(load_took),
+        ui::bytes(bytes.len()),
+        show(&a.proof)
+    );
+    let json = with_fields(
+        json!({
+            "model": model.name,
+            "kind": ProofKind::ZeroKnowledgeAccuracy.name(),
+            "count": n,
+            "correct": proof.correct,
+            "proof": show(&a.proof),
+            "proof_bytes": bytes.len(),
+            "prove_ms": ui::ms(prove_took),
+            "input_hidden": true,
+            "labels_hidden": true,
+            "load_ms": ui::ms(load_took),
+        }),
+        budget,
+    );
+    Ok(Report { text, json })
+}
+
 /// Verifies a zero-knowledge proof against a hiding commitment; `Ok` only when it is valid.
 pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     let model = files::read_architecture(&a.model)?;
@@ -1215,6 +1448,9 @@ pub fn verify_batch(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliEr
 /// Verifies a zero-knowledge accuracy proof against the inputs (or the batch's commitment)
 /// and their labels (the output argument); `Ok` only when it is valid.
 pub fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    if is_dataset_commitment(&a.input) {
+        return verify_dataset(a, progress);
+    }
     let BatchStatement {
         model,
         file,
@@ -1263,6 +1499,70 @@ pub fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cl
             "count": n,
             "correct": proof.correct,
             "input_hidden": hidden,
+            "verify_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// Verifies a zero-knowledge accuracy proof on a committed labelled dataset: the dataset
+/// commitment file in the inputs' place and again in the labels'; `Ok` only when it is valid.
+fn verify_dataset(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let dataset = read_dataset_commitment("dataset commitment", &a.input, &model, &a.model)?;
+    // The labels are committed in the dataset's file: the labels' place names it again.
+    let same = is_dataset_commitment(&a.output)
+        && read_dataset_commitment("dataset commitment", &a.output, &model, &a.model)?.commitment
+            == dataset.commitment;
+    if !same {
+        return Err(CliError::Mismatch(format!(
+            "the labels of an accuracy proof on the committed dataset '{}' are committed in it: \
+             give its file in the labels' place too (not '{}')",
+            show(&a.input),
+            show(&a.output)
+        )));
+    }
+    let n = dataset.commitment.count;
+    if n == 0 || n > network::batch::MAX_BATCH as u64 {
+        return Err(CliError::invalid(
+            "dataset commitment",
+            &a.input,
+            format!(
+                "a dataset of {n} inputs; datasets have 1 to {}",
+                network::batch::MAX_BATCH
+            ),
+        ));
+    }
+    let bytes = read_batch_proof(a)?;
+    let digest =
+        network::zk_dataset_statement_digest(&model, &file.commitment, &dataset.commitment);
+    let proof = network::ZkAccuracyProof::<F, E>::from_bytes(&bytes, digest)
+        .map_err(|e| proof_format(e, &bytes, &a.proof))?;
+    let checked = check_zk_commitment(a, &model, &file, progress)?;
+    let (verified, took) = progress.step("verifying the accuracy in zero knowledge", || {
+        network::verify_accuracy_zk_dataset(&model, &checked, &dataset.commitment, &proof)
+    });
+    verified.map_err(|e| rejected(a, e))?;
+    Ok(Report {
+        text: format!(
+            "valid zero-knowledge accuracy proof: the model committed in '{}' ({}) classifies \
+             {} of the {n} inputs of the dataset committed in '{}' as their labels (first \
+             maximal logit; inputs and labels hidden); verified in {}\n",
+            show(&a.commitment),
+            model.name,
+            proof.correct,
+            show(&a.input),
+            ui::duration(took),
+        ),
+        json: json!({
+            "valid": true,
+            "kind": ProofKind::ZeroKnowledgeAccuracy.name(),
+            "model": model.name,
+            "count": n,
+            "correct": proof.correct,
+            "input_hidden": true,
+            "labels_hidden": true,
             "verify_ms": ui::ms(took),
         }),
     })

@@ -50,11 +50,14 @@ pub use commitment::{
 pub use plan::ConvPolicy;
 pub use proof::{
     batch_statement_digest, statement_digest, zk_accuracy_statement_digest,
-    zk_batch_statement_digest, zk_statement_digest, FormatError, ProofKind, ZkBatchInputs,
-    FORMAT_VERSION,
+    zk_batch_statement_digest, zk_dataset_statement_digest, zk_statement_digest, FormatError,
+    ProofKind, ZkBatchInputs, FORMAT_VERSION,
 };
 pub use prover::{prove, prove_timed, prove_with_policy, Phases};
-pub use shards::{verify_accuracy_shards, Manifest, ShardError, ShardProof, ShardTotal};
+pub use shards::{
+    commit_dataset_zk_sharded, verify_accuracy_shards, verify_accuracy_zk_shards, Manifest,
+    ShardError, ShardProof, ShardTotal, ZkDatasetShard, ZkShardedDataset,
+};
 pub use verifier::{revealed_model_leaves, verify, verify_with_policy, RevealedModelLeaves};
 pub use zk::{
     commit_input_zk, commit_model_zk, prove_zk, prove_zk_committed_input, revealed_model_leaves_zk,

@@ -462,6 +462,25 @@ pub fn zk_accuracy_statement_digest(
     *h.finalize().as_bytes()
 }
 
+/// blake3 of a zero-knowledge accuracy proof's statement on a committed labelled dataset
+/// ([`super::commit_dataset_zk`]): the architecture, the hiding model commitment, the
+/// dataset's count and its two commitments (the inputs' and the labels'). The proven count of
+/// correct labels is in the proof (the verifier checks it), not here.
+pub fn zk_dataset_statement_digest(
+    model: &Model,
+    commitment: &ZkCommitment,
+    dataset: &super::ZkDatasetCommitment,
+) -> [u8; 32] {
+    let count = usize::try_from(dataset.count).unwrap_or(usize::MAX);
+    let inputs = ZkBatchInputs::Committed {
+        commitment: &dataset.inputs,
+        count,
+    };
+    let mut h = zk_batch_head(b"zkcnn-zk-dataset-statement-v1", model, commitment, inputs);
+    hash_zk_commitment(&mut h, &dataset.labels);
+    *h.finalize().as_bytes()
+}
+
 impl<F: PrimeField, E: Field> super::ZkBatchProof<F, E> {
     /// The proof's bytes for this statement ([`zk_batch_statement_digest`]), kind byte 4.
     pub fn to_bytes(&self, statement: [u8; 32]) -> Vec<u8> {

@@ -8,6 +8,14 @@
 //! digest of its inputs and labels, [`dataset_digest`]) and, per shard, its range, its proof
 //! file and its claimed count. Every refusal is a [`ShardError`] naming the shard (its
 //! position in the manifest).
+//!
+//! In zero knowledge the dataset is hidden: the data owner commits it in shards
+//! ([`commit_dataset_zk_sharded`]: each contiguous slice a labelled dataset of its own,
+//! [`super::commit_dataset_zk`]) and publishes the [`ZkShardedDataset`] (every shard's range
+//! and commitment; [`ZkShardedDataset::digest`] names it in a manifest). Each shard's proof is
+//! a zero-knowledge accuracy proof on its own committed slice, checked against that slice's
+//! commitment ([`verify_accuracy_zk_shards`]); a proof made on another dataset's shard is
+//! another statement.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -18,10 +26,18 @@
 use super::accuracy::{accuracy_statement_digest, verify_accuracy, AccuracyProof};
 use super::batch::MAX_BATCH;
 use super::commitment::CheckedCommitment;
-use super::{FormatError, VerifyError};
+use super::zk_accuracy::{
+    commit_dataset_zk, verify_accuracy_zk_dataset, ZkAccuracyProof, ZkCommittedDataset,
+    ZkDatasetCommitment,
+};
+use super::zk_check::CheckedZkCommitment;
+use super::{FormatError, NetworkError, VerifyError};
 use crate::field::{BaseField, ExtField};
 use crate::model::Model;
 use ark_ff::FftField;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ndarray::ArrayD;
+use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 /// The manifest's `format` field.
@@ -196,6 +212,31 @@ pub enum ShardError {
         /// Why.
         source: FormatError,
     },
+    /// A shard's range is not one of the committed dataset's shards (zero knowledge: every
+    /// proof is made on one committed shard).
+    #[error("shard {shard}: range {start}..{end} is not a shard of the committed dataset")]
+    NotCommitted {
+        /// The shard.
+        shard: usize,
+        /// Its start.
+        start: u64,
+        /// Its end.
+        end: u64,
+    },
+    /// A committed shard's commitment counts other than its range's inputs.
+    #[error(
+        "committed shard {shard}: range {start}..{end} but its commitment counts {count} inputs"
+    )]
+    ShardInputs {
+        /// The committed shard (its position in the sharded dataset).
+        shard: usize,
+        /// Its start.
+        start: u64,
+        /// Its end.
+        end: u64,
+        /// Its commitment's count.
+        count: u64,
+    },
     /// The shard's proof does not verify on its slice.
     #[error("shard {shard}: {source}")]
     Proof {
@@ -244,20 +285,41 @@ impl Manifest {
         inputs: &[&[i64]],
         labels: &[usize],
     ) -> Result<(), ShardError> {
-        let given = commitment_id(commitment);
-        if self.model_commitment != given {
+        self.check_names(
+            commitment_id(commitment),
+            hex(&dataset_digest(inputs, labels)),
+            inputs.len() as u64,
+        )
+    }
+
+    /// Checks that the manifest is for this hiding model commitment (its root) and this
+    /// dataset committed in shards ([`ZkShardedDataset::digest`]).
+    pub fn check_zk_statement(
+        &self,
+        commitment: &crate::pcs::zk::ZkCommitment,
+        dataset: &ZkShardedDataset,
+    ) -> Result<(), ShardError> {
+        self.check_names(
+            hex(&commitment.inner.root),
+            hex(&dataset.digest()),
+            dataset.count,
+        )
+    }
+
+    /// Checks the manifest's model commitment, dataset and count against the given ones.
+    fn check_names(&self, model: String, dataset: String, count: u64) -> Result<(), ShardError> {
+        if self.model_commitment != model {
             return Err(ShardError::ModelCommitment {
                 manifest: self.model_commitment.clone(),
-                given,
+                given: model,
             });
         }
-        let given = hex(&dataset_digest(inputs, labels));
-        if self.dataset != given || self.count != inputs.len() as u64 {
+        if self.dataset != dataset || self.count != count {
             return Err(ShardError::Dataset {
                 manifest: self.dataset.clone(),
                 manifest_count: self.count,
-                given,
-                given_count: inputs.len() as u64,
+                given: dataset,
+                given_count: count,
             });
         }
         Ok(())
@@ -444,6 +506,176 @@ pub fn verify_accuracy_shards<F: BaseField + FftField, E: ExtField<F>>(
             });
         }
         verify_accuracy(&architecture, checked, xs, ls, &proof)
+            .map_err(|source| ShardError::Proof { shard, source })?;
+        correct += proof.correct;
+        covered += s.end - s.start;
+    }
+    Ok(ShardTotal {
+        count,
+        covered,
+        correct,
+        gaps,
+    })
+}
+
+/// One shard of a labelled dataset committed in shards: its slice `[start, end)` and the
+/// slice's commitment as a labelled dataset of its own.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct ZkDatasetShard {
+    /// First input of the slice.
+    pub start: u64,
+    /// One past the slice's last input.
+    pub end: u64,
+    /// The slice's commitment ([`super::commit_dataset_zk`] on the slice).
+    pub commitment: ZkDatasetCommitment,
+}
+
+/// A labelled dataset of `count` inputs committed in shards ([`commit_dataset_zk_sharded`]):
+/// what the data owner publishes in place of the inputs and the labels of a sharded
+/// zero-knowledge accuracy proof.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct ZkShardedDataset {
+    /// The dataset's inputs `n`.
+    pub count: u64,
+    /// The shards, in the dataset's order.
+    pub shards: Vec<ZkDatasetShard>,
+}
+
+impl ZkShardedDataset {
+    /// blake3 of the sharded dataset (domain `zkcnn-zk-sharded-dataset-v1`, then its canonical
+    /// bytes: the count, and every shard's range and commitments): its name in a manifest.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(b"zkcnn-zk-sharded-dataset-v1");
+        h.update(&crate::codec::to_bytes(self));
+        *h.finalize().as_bytes()
+    }
+
+    /// Checks that the shards cover `0..count` exactly ([`check_cover`]: no gaps, no overlaps)
+    /// and that each shard's commitment counts its range's inputs.
+    pub fn check(&self) -> Result<(), ShardError> {
+        if self.count > MAX_DATASET {
+            return Err(ShardError::Range {
+                shard: 0,
+                start: 0,
+                end: self.count,
+                count: MAX_DATASET,
+            });
+        }
+        let ranges: Vec<(u64, u64)> = self.shards.iter().map(|s| (s.start, s.end)).collect();
+        check_cover(&ranges, self.count, false)?;
+        for (shard, s) in self.shards.iter().enumerate() {
+            if s.commitment.count != s.end - s.start {
+                return Err(ShardError::ShardInputs {
+                    shard,
+                    start: s.start,
+                    end: s.end,
+                    count: s.commitment.count,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The commitment of the shard `[start, end)`, if it is one of the shards.
+    pub fn shard(&self, start: u64, end: u64) -> Option<&ZkDatasetCommitment> {
+        self.shards
+            .iter()
+            .find(|s| (s.start, s.end) == (start, end))
+            .map(|s| &s.commitment)
+    }
+}
+
+/// Commits to a labelled dataset in shards of `shard_size` inputs (the last one shorter), each
+/// slice a labelled dataset of its own ([`super::commit_dataset_zk`]): the public
+/// [`ZkShardedDataset`] and each shard's committed dataset (the prover's, in order). `model`
+/// may be the architecture alone.
+pub fn commit_dataset_zk_sharded<
+    F: BaseField + FftField,
+    E: ExtField<F>,
+    R: RngCore + CryptoRng,
+>(
+    model: &Model,
+    inputs: &[ArrayD<i64>],
+    labels: &[usize],
+    shard_size: usize,
+    rng: &mut R,
+) -> Result<(ZkShardedDataset, Vec<ZkCommittedDataset<F>>), NetworkError> {
+    if shard_size == 0 || shard_size > MAX_BATCH {
+        return Err(NetworkError::BatchSize(shard_size));
+    }
+    if labels.len() != inputs.len() {
+        return Err(NetworkError::Labels(super::accuracy::LabelError::Count {
+            labels: labels.len(),
+            inputs: inputs.len(),
+        }));
+    }
+    if inputs.is_empty() {
+        return Err(NetworkError::BatchSize(0));
+    }
+    let mut shards = Vec::new();
+    let mut committed = Vec::new();
+    for (i, (xs, ls)) in inputs
+        .chunks(shard_size)
+        .zip(labels.chunks(shard_size))
+        .enumerate()
+    {
+        let start = (i * shard_size) as u64;
+        let dataset = commit_dataset_zk::<F, E, R>(model, xs, ls, rng)?;
+        shards.push(ZkDatasetShard {
+            start,
+            end: start + xs.len() as u64,
+            commitment: dataset.commitment(),
+        });
+        committed.push(dataset);
+    }
+    let public = ZkShardedDataset {
+        count: inputs.len() as u64,
+        shards,
+    };
+    Ok((public, committed))
+}
+
+/// Verifies a set of zero-knowledge shard proofs of the model committed as `checked` over the
+/// dataset committed in shards as `dataset`: the dataset's own cover ([`ZkShardedDataset::check`]),
+/// the proofs' cover ([`check_cover`]), then each proof's range must be a committed shard's, its
+/// bytes decode against that shard's statement ([`super::zk_dataset_statement_digest`]), its
+/// count equals the claimed one and it verifies on that shard
+/// ([`verify_accuracy_zk_dataset`]); returns the summed count. With `allow_gaps`, shards
+/// without a proof are reported (their inputs count as not proven) instead of refused.
+pub fn verify_accuracy_zk_shards<F: BaseField + FftField, E: ExtField<F>>(
+    model: &Model,
+    checked: &CheckedZkCommitment,
+    dataset: &ZkShardedDataset,
+    shards: &[ShardProof<'_>],
+    allow_gaps: bool,
+) -> Result<ShardTotal, ShardError> {
+    dataset.check()?;
+    let count = dataset.count;
+    let ranges: Vec<(u64, u64)> = shards.iter().map(|s| (s.start, s.end)).collect();
+    let gaps = check_cover(&ranges, count, allow_gaps)?;
+    let architecture = model.architecture();
+    let mut correct = 0u64;
+    let mut covered = 0u64;
+    for (shard, s) in shards.iter().enumerate() {
+        let part = dataset
+            .shard(s.start, s.end)
+            .ok_or(ShardError::NotCommitted {
+                shard,
+                start: s.start,
+                end: s.end,
+            })?;
+        let digest = super::zk_dataset_statement_digest(&architecture, checked.commitment(), part);
+        let proof = ZkAccuracyProof::<F, E>::from_bytes(s.bytes, digest)
+            .map_err(|source| ShardError::Format { shard, source })?;
+        if proof.correct != s.correct {
+            return Err(ShardError::Claimed {
+                shard,
+                manifest: s.correct,
+                proof: proof.correct,
+            });
+        }
+        verify_accuracy_zk_dataset(&architecture, checked, part, &proof)
             .map_err(|source| ShardError::Proof { shard, source })?;
         correct += proof.correct;
         covered += s.end - s.start;

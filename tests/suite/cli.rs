@@ -4433,3 +4433,154 @@ fn zk_accuracy_prove_verify_from_the_cli() {
         &["hap.bin", "another statement"],
     );
 }
+
+/// A zero-knowledge accuracy proof on a committed labelled dataset from the CLI: `commit-dataset`
+/// writes the public dataset commitment and the secret prover file; `prove --labels
+/// --input-commitment` proves the count (the dataset's prover file is spent) and `verify` takes
+/// the dataset commitment in the inputs' and the labels' places. Refused: the labels given
+/// instead, another dataset, the public statement, a flipped byte, other labels or inputs at
+/// the prover, no labels, a truncated dataset commitment, the dataset used as a batch's.
+#[test]
+fn zk_dataset_prove_verify_from_the_cli() {
+    let (dir, ints) = committed_tiny_zk("zk-dataset");
+    let predicted = tiny_predictions(&ints);
+    let classes = tiny_outputs(&ints[..36])[0].len() as i64;
+    let labels = [predicted[0], (predicted[1] + 1) % classes, predicted[2]];
+    write(&dir, "ls.json", serde_json::to_string(&labels).unwrap());
+    let mut other = labels;
+    other[1] = predicted[1];
+    write(&dir, "ls2.json", serde_json::to_string(&other).unwrap());
+    let commit = [
+        "commit-dataset",
+        "a.json",
+        "xs.npy",
+        "ls.json",
+        "-o",
+        "ds.bin",
+        "--prover-data",
+        "ds.prv",
+    ];
+    let stdout = ok(zkcnn(&dir, &commit));
+    assert!(
+        stdout.contains("committed the dataset of 3 inputs"),
+        "{stdout}"
+    );
+    let secret = std::fs::read(dir.join("ds.prv")).unwrap();
+    let prove: Vec<&str> = [
+        &[
+            "prove",
+            "m.json",
+            "xs.npy",
+            "--labels",
+            "ls.json",
+            "-o",
+            "dp.bin",
+            "--input-commitment",
+            "ds.bin",
+            "--input-prover-data",
+            "ds.prv",
+        ][..],
+        &ZK_FILES[..],
+    ]
+    .concat();
+    let stdout = ok(zkcnn(&dir, &prove));
+    assert!(
+        stdout.contains("classifies 2 of the 3 inputs of the committed dataset"),
+        "{stdout}"
+    );
+    assert_ne!(
+        std::fs::read(dir.join("ds.prv")).unwrap(),
+        secret,
+        "the dataset's budget is spent"
+    );
+    assert_eq!(
+        kind_of(&dir, "dp.bin"),
+        zkcnn::network::ProofKind::ZeroKnowledgeAccuracy
+    );
+    let verify = ["verify", "a.json", "zc.bin", "ds.bin", "ds.bin", "dp.bin"];
+    let stdout = ok(zkcnn(&dir, &verify));
+    assert!(
+        stdout.starts_with("valid zero-knowledge accuracy proof"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(run(&dir, &with(&verify, &[], &["--json", "--zk"])))).unwrap();
+    assert_eq!(v["kind"], "zero-knowledge accuracy");
+    assert_eq!(v["labels_hidden"], true);
+    assert_eq!(
+        (v["correct"].as_u64(), v["count"].as_u64()),
+        (Some(2), Some(3))
+    );
+    // The labels in the labels' place: they are committed in the dataset, and not given.
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "zc.bin", "ds.bin", "ls.json", "dp.bin"],
+        ),
+        &["committed in it", "ls.json"],
+    );
+    // The same inputs with other labels committed: another statement.
+    let commit2 = with(
+        &commit,
+        &[
+            ("ls.json", "ls2.json"),
+            ("ds.bin", "ds2.bin"),
+            ("ds.prv", "ds2.prv"),
+        ],
+        &[],
+    );
+    ok(run(&dir, &commit2));
+    fails(
+        run(&dir, &with(&verify, &[("ds.bin", "ds2.bin")], &[])),
+        &["dp.bin", "another statement"],
+    );
+    // The proof against the public inputs and labels.
+    fails(
+        zkcnn(
+            &dir,
+            &["verify", "a.json", "zc.bin", "xs.npy", "ls.json", "dp.bin"],
+        ),
+        &["dp.bin", "another statement"],
+    );
+    flipped(&dir, "dp.bin", -60, "flip.bin");
+    fails(
+        run(&dir, &with(&verify, &[("dp.bin", "flip.bin")], &[])),
+        &["invalid proof 'flip.bin'"],
+    );
+    // The prover with other labels, or other inputs, than the committed ones.
+    fails(
+        run(
+            &dir,
+            &with(&prove, &[("ls.json", "ls2.json"), ("dp.bin", "x.bin")], &[]),
+        ),
+        &["does not match", "ds.bin"],
+    );
+    let moved: Vec<i64> = ints.iter().map(|v| if *v == 0 { 1 } else { *v }).collect();
+    write(
+        &dir,
+        "xs2.npy",
+        zkcnn::npy::write_i64(&[3, 1, 6, 6], &moved),
+    );
+    fails(
+        run(
+            &dir,
+            &with(&prove, &[("xs.npy", "xs2.npy"), ("dp.bin", "x.bin")], &[]),
+        ),
+        &["does not match", "ds.bin"],
+    );
+    // Without labels (a batch proof): refused by name.
+    let batch: Vec<String> = with(&prove, &[("dp.bin", "x.bin")], &[])
+        .into_iter()
+        .filter(|a| a != "--labels" && a != "ls.json")
+        .collect();
+    usage_error(run(&dir, &batch), &["commit-dataset", "--labels"]);
+    assert!(!dir.join("x.bin").exists());
+    // A truncated dataset commitment.
+    let bytes = std::fs::read(dir.join("ds.bin")).unwrap();
+    write(&dir, "short.bin", &bytes[..bytes.len() - 1]);
+    fails(
+        run(&dir, &with(&verify, &[("ds.bin", "short.bin")], &[])),
+        &["short.bin"],
+    );
+}

@@ -29,3 +29,4 @@ mod zk_batch;
 mod zk_committed_batch;
 mod zk_dataset;
 mod zk_proof_files;
+mod zk_shards;
