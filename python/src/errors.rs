@@ -246,7 +246,8 @@ pub fn rejected(py: Python<'_>, e: &NetVerifyError) -> PyErr {
 /// A set of shard proofs that was refused (`network::shards`): a manifest that does not parse,
 /// is of another version or names a proof outside its folder is a `ProofFormatError`; one for
 /// another model commitment or dataset a `StatementError`; ranges that are out of bounds,
-/// overlap or leave gaps, and a claimed count that is not the proof's, a `RejectedError`; a
+/// overlap or leave gaps (or are not a committed dataset's shards, or miscount them), and a
+/// claimed count that is not the proof's, a `RejectedError`; a
 /// shard's proof bytes and its verification as `verify` reports them, the shard named in the
 /// message.
 pub fn shard(py: Python<'_>, e: &ShardError) -> PyErr {
@@ -287,6 +288,8 @@ pub fn shard(py: Python<'_>, e: &ShardError) -> PyErr {
         | ShardError::Duplicate { .. }
         | ShardError::Overlap { .. }
         | ShardError::Gap { .. }
+        | ShardError::NotCommitted { .. }
+        | ShardError::ShardInputs { .. }
         | ShardError::Claimed { .. } => new::<RejectedError>(
             py,
             &kind_of(e),

@@ -25,7 +25,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
-use zkcnn::network::zk::{ZkProverInput, CODEWORD_FILE, INPUT_PROOFS, MODEL_PROOFS};
+use zkcnn::network::zk::{
+    ZkProverInput, CODEWORD_FILE, INPUT_PROOFS, MODEL_PROOFS, PRIVATE_REVEALED_AT as REVEALED_AT,
+};
 use zkcnn::network::{
     self, NetworkError, ProofKind, ZkBatchInputs, ZkCommittedDataset, ZkCommittedInput,
     ZkCommittedModel, ZkInput, ZkNetworkProof,
@@ -636,18 +638,141 @@ fn prove_failed(
     }
 }
 
-/// Writes the prover files' new revealed counts: before the proof is written, so that a proof
-/// that was written always counts against the budgets.
+/// How a prover file's revealed count is written back after a proof ([`write_counts`]).
+#[derive(Clone, Copy, Debug)]
+enum Count {
+    /// A model commitment's, which provers running at once may share (shards on a cluster):
+    /// this proof's share is added to the count the file holds now, refused past `budget`.
+    Merge {
+        /// The most all proofs together may reveal.
+        budget: u64,
+    },
+    /// An input's or a dataset's: refused if the file's count changed since it was loaded
+    /// (another proof on the same input meanwhile, whose spent check this one did not see).
+    Exclusive,
+}
+
+/// Writes a prover file's revealed counts back after a proof, before the proof is written (a
+/// proof that was written always counts against the budgets): in place, under an exclusive
+/// lock on the file, so that provers running at once with one model commitment (shards on a
+/// cluster) neither lose each other's counts nor pass the budget together. `ours` is the file
+/// as this prover would write it; `counts` each count's offset in it, the count this prover
+/// loaded, and how it is written back. The file must hold `ours` but for its counts (else it
+/// was replaced meanwhile). Refused, and then the proof is not written: a merged count past
+/// its budget, an exclusive count that changed.
+fn write_counts(
+    what: &'static str,
+    path: &Path,
+    ours: &[u8],
+    counts: &[(usize, u64, Count)],
+) -> Result<(), CliError> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| CliError::read(what, path, &e))?;
+    // Released when `file` is dropped.
+    file.lock().map_err(|e| CliError::write(what, path, &e))?;
+    let mut disk = Vec::with_capacity(ours.len());
+    file.read_to_end(&mut disk)
+        .map_err(|e| CliError::read(what, path, &e))?;
+    let count_at = |bytes: &[u8], at: usize| -> Option<u64> {
+        let b: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+        Some(u64::from_le_bytes(b))
+    };
+    let mut same = disk.len() == ours.len();
+    let mut from = 0;
+    for &(at, _, _) in counts {
+        same &= disk.get(from..at) == ours.get(from..at);
+        from = at + 8;
+    }
+    same &= disk.get(from..) == ours.get(from..);
+    let replaced = || {
+        CliError::Mismatch(format!(
+            "{what} '{}' was replaced during the proof (it no longer holds the masks this \
+             proof used): the proof is not written",
+            show(path)
+        ))
+    };
+    if !same {
+        return Err(replaced());
+    }
+    let mut values = Vec::with_capacity(counts.len());
+    for &(at, loaded, rule) in counts {
+        let (Some(now), Some(mine)) = (count_at(&disk, at), count_at(ours, at)) else {
+            return Err(replaced());
+        };
+        let spent = mine.saturating_sub(loaded);
+        let value = match rule {
+            Count::Merge { budget } => {
+                let value = now.saturating_add(spent);
+                if value > budget {
+                    return Err(CliError::Failed {
+                        action: format!("write the proof's count to {what} '{}'", show(path)),
+                        reason: format!(
+                            "{BUDGET_SPENT} (proofs made meanwhile with the same file spent it: \
+                             {now} of {budget} mask values revealed, and this proof reveals \
+                             {spent}); the proof is not written"
+                        ),
+                    });
+                }
+                value
+            }
+            Count::Exclusive if now != loaded => {
+                return Err(CliError::Mismatch(format!(
+                    "{what} '{}' served another proof during this one (its count of revealed \
+                     mask values changed): the proof is not written; prove again",
+                    show(path)
+                )))
+            }
+            Count::Exclusive => mine,
+        };
+        values.push((at, value));
+    }
+    for (at, value) in values {
+        file.seek(SeekFrom::Start(at as u64))
+            .and_then(|_| file.write_all(&value.to_le_bytes()))
+            .map_err(|e| CliError::write(what, path, &e))?;
+    }
+    file.sync_data()
+        .map_err(|e| CliError::write(what, path, &e))
+}
+
+/// Writes the model's prover file's new revealed count (merged with proofs made meanwhile,
+/// within the budget: [`write_counts`]), and the hidden input's (exclusive): before the proof
+/// is written.
 fn spend(
     committed: &ZkCommittedModel<F>,
     private: &Path,
     hidden: &Option<(ZkCommittedInput<F>, &Path)>,
+    loaded: Loaded,
 ) -> Result<(), CliError> {
-    files::write_atomic("prover file", private, &private_bytes(committed, private)?)?;
-    if let Some((c, path)) = hidden {
-        files::write_atomic("input prover file", path, &input_private_bytes(c, path)?)?;
+    let budget = committed.budget::<E>().1;
+    write_counts(
+        "prover file",
+        private,
+        &private_bytes(committed, private)?,
+        &[(REVEALED_AT, loaded.model, Count::Merge { budget })],
+    )?;
+    if let (Some((c, path)), Some(input)) = (hidden, loaded.input) {
+        write_counts(
+            "input prover file",
+            path,
+            &input_private_bytes(c, path)?,
+            &[(REVEALED_AT, input, Count::Exclusive)],
+        )?;
     }
     Ok(())
+}
+
+/// The revealed counts of the prover files as loaded, before the proof.
+#[derive(Clone, Copy, Debug)]
+struct Loaded {
+    /// The model commitment's.
+    model: u64,
+    /// The hidden input's or batch's.
+    input: Option<u64>,
 }
 
 /// The model commitment's budget after a proof: a line for people, and its JSON fields.
@@ -682,6 +807,7 @@ struct Proving<'a> {
     committed: ZkCommittedModel<F>,
     hidden: Option<(ZkCommittedInput<F>, &'a Path)>,
     load_took: std::time::Duration,
+    loaded: Loaded,
 }
 
 /// Proves the model in zero knowledge: on one input, on a batch (one zero-knowledge batch
@@ -742,10 +868,15 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         None => None,
     };
     let before = committed.revealed();
+    let loaded = Loaded {
+        model: before,
+        input: hidden.as_ref().map(|(c, _)| c.revealed()),
+    };
     let mut proving = Proving {
         committed,
         hidden,
         load_took,
+        loaded,
     };
     let p = &mut proving;
     let report = match (inputs, labels) {
@@ -789,6 +920,7 @@ fn prove_one(
         committed,
         hidden,
         load_took,
+        loaded,
     } = proving;
     let action = || {
         format!(
@@ -805,7 +937,7 @@ fn prove_one(
         network::zk::prove_zk_timed::<F, E, _>(model, committed, x, &mut OsRng, &mut vec![])
     });
     let (output, proof) = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
-    spend(committed, model_files(a)?.1, hidden)?;
+    spend(committed, model_files(a)?.1, hidden, *loaded)?;
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
     let statement_input = match hidden {
@@ -883,6 +1015,7 @@ fn prove_batch(
         committed,
         hidden,
         load_took,
+        loaded,
     } = proving;
     let n = inputs.len();
     let action = || {
@@ -900,7 +1033,7 @@ fn prove_batch(
             None => network::prove_batch_zk::<F, E, _>(model, committed, inputs, &mut OsRng),
         });
     let (outputs, proof) = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
-    spend(committed, model_files(a)?.1, hidden)?;
+    spend(committed, model_files(a)?.1, hidden, *loaded)?;
     let flat = |t: &ndarray::ArrayD<i64>| -> Vec<i64> { t.iter().copied().collect() };
     let xs: Vec<Vec<i64>> = match hidden {
         Some(_) => vec![Vec::new(); n],
@@ -975,6 +1108,7 @@ fn prove_accuracy(
         committed,
         hidden,
         load_took,
+        loaded,
     } = proving;
     let n = inputs.len();
     let action = || {
@@ -994,7 +1128,7 @@ fn prove_accuracy(
             }
         });
     let proof = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
-    spend(committed, model_files(a)?.1, hidden)?;
+    spend(committed, model_files(a)?.1, hidden, *loaded)?;
     let xs: Vec<Vec<i64>> = match hidden {
         Some(_) => vec![Vec::new(); n],
         None => inputs.iter().map(|x| x.iter().copied().collect()).collect(),
@@ -1099,6 +1233,7 @@ fn prove_dataset(
         )
     };
     let before = committed.revealed();
+    let dataset_loaded = dataset.revealed();
     let (proved, prove_took) = progress.step("proving the accuracy in zero knowledge", || {
         network::prove_accuracy_zk_dataset::<F, E, _>(
             model,
@@ -1114,12 +1249,30 @@ fn prove_dataset(
         e => failed(action(), e),
     })?;
     // The budgets first, so that a proof that was written always counts against them.
-    files::write_atomic("prover file", private, &private_bytes(&committed, private)?)?;
+    let loaded = Loaded {
+        model: before,
+        input: None,
+    };
+    spend(&committed, private, &None, loaded)?;
     let mut dataset_bytes = Vec::new();
     dataset
         .write_private(&mut dataset_bytes)
         .map_err(|e| CliError::write("dataset prover file", private_x, &e))?;
-    files::write_atomic("dataset prover file", private_x, &dataset_bytes)?;
+    // The inputs' part after its length, then the labels'.
+    let inputs_len = dataset_bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes) as usize;
+    let (inputs_spent, labels_spent) = dataset_loaded;
+    write_counts(
+        "dataset prover file",
+        private_x,
+        &dataset_bytes,
+        &[
+            (8 + REVEALED_AT, inputs_spent, Count::Exclusive),
+            (8 + inputs_len + REVEALED_AT, labels_spent, Count::Exclusive),
+        ],
+    )?;
     let digest =
         network::zk_dataset_statement_digest(model, &committed.commitment, &file.commitment);
     let bytes = proof.to_bytes(digest);

@@ -1315,8 +1315,8 @@ pub(crate) fn plan(
     let sub_grid = m.size == 2
         && m.stride == 2
         && m.padding == 0
-        && input.shape[1] % 2 == 0
-        && input.shape[2] % 2 == 0
+        && input.shape[1].is_multiple_of(2)
+        && input.shape[2].is_multiple_of(2)
         && !(cx.zk && cx.p.sources[tin] == Source::Input);
     Ok(if sub_grid {
         let output = cx.padded(Dims {

@@ -900,7 +900,7 @@ fn conv2d_shape(
         });
     };
     at.nonzero(c.groups, "groups")?;
-    if c.in_channels % c.groups != 0 || c.out_channels % c.groups != 0 {
+    if !c.in_channels.is_multiple_of(c.groups) || !c.out_channels.is_multiple_of(c.groups) {
         return Err(ModelError::Groups {
             layer: at.layer,
             kind: at.kind,

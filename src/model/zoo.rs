@@ -326,7 +326,7 @@ pub fn fire_small(seed: u64) -> Model {
 /// `side` must be a multiple of 32 (224 for ImageNet's input, 64 for the CIFAR-size figures).
 pub fn resnet18(side: usize, classes: usize, seed: u64) -> Model {
     assert!(
-        side >= 32 && side % 32 == 0,
+        side >= 32 && side.is_multiple_of(32),
         "resnet18: side {side} is not a multiple of 32"
     );
     let mut g = Builder::new(seed);
@@ -375,7 +375,7 @@ pub fn resnet18(side: usize, classes: usize, seed: u64) -> Model {
 /// `side` must be a multiple of 32.
 pub fn mobilenet_v2(side: usize, classes: usize, seed: u64) -> Model {
     assert!(
-        side >= 32 && side % 32 == 0,
+        side >= 32 && side.is_multiple_of(32),
         "mobilenet_v2: side {side} is not a multiple of 32"
     );
     let mut g = Builder::new(seed);

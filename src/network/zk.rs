@@ -119,6 +119,9 @@ pub const PRIVATE_VERSION: u16 = 2;
 /// The private file's header: magic, version, field, architecture digest, root, the
 /// committed polynomial's and the mask's variables, the revealed count.
 const PRIVATE_HEADER: usize = HEADER + 4 + 8;
+/// Where a private file (a model's, an input's, a batch's, a committed dataset's part) keeps
+/// its revealed count: 8 bytes, little-endian, at this offset (the header's last field).
+pub const PRIVATE_REVEALED_AT: usize = PRIVATE_HEADER - 8;
 
 impl<F: Field> ZkCommittedModel<F> {
     /// Mask functionals revealed so far by the proofs made with this commitment (what

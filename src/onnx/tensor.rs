@@ -106,7 +106,7 @@ pub(crate) fn convert(t: &TensorProto) -> Result<Const, String> {
 
 /// `raw` as little-endian chunks of `N` bytes.
 fn from_le<const N: usize>(raw: &[u8]) -> Result<impl Iterator<Item = [u8; N]> + '_, String> {
-    if raw.len() % N != 0 {
+    if !raw.len().is_multiple_of(N) {
         return Err(format!(
             "raw_data has {} bytes, not a multiple of {N}",
             raw.len()

@@ -4584,3 +4584,74 @@ fn zk_dataset_prove_verify_from_the_cli() {
         &["short.bin"],
     );
 }
+
+/// Zero-knowledge provers running at once with one model commitment (shards on a cluster):
+/// each proof's share of the budget is added to the prover file's count as it is when the
+/// proof is written (under a lock on the file), so none is lost; with room for one proof left,
+/// two provers at once write exactly one proof, and the other is refused (its proof not
+/// written).
+#[test]
+fn zk_provers_at_once_share_the_model_budget() {
+    let (dir, _) = committed_tiny_zk("zk-at-once");
+    let prove = |proof: &str| -> Vec<String> {
+        [
+            &["prove", "m.json", "x.json", "-o", proof][..],
+            &ZK_FILES[..],
+        ]
+        .concat()
+        .into_iter()
+        .map(String::from)
+        .collect()
+    };
+    let start = revealed(&dir, "zk.prv");
+    let v: serde_json::Value = serde_json::from_str(&ok(run(
+        &dir,
+        &[prove("p0.bin"), vec!["--json".into()]].concat(),
+    )))
+    .unwrap();
+    let budget = v["budget"].as_u64().unwrap();
+    let delta = revealed(&dir, "zk.prv") - start;
+    assert!(delta > 0 && v["revealed"].as_u64() == Some(start + delta));
+    let at_once = |proofs: [&str; 2]| -> Vec<Output> {
+        let children: Vec<_> = proofs
+            .iter()
+            .map(|p| {
+                Command::new(env!("CARGO_BIN_EXE_zkcnn"))
+                    .args(prove(p))
+                    .current_dir(&dir)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    };
+    // Both proofs count.
+    for out in at_once(["p1.bin", "p2.bin"]) {
+        ok(out);
+    }
+    assert_eq!(revealed(&dir, "zk.prv"), start + 3 * delta);
+    // Room for one more proof: exactly one of two at once is written.
+    let mut bytes = std::fs::read(dir.join("zk.prv")).unwrap();
+    const AT: usize = 8 + 2 + 1 + 32 + 25 + 4 + 4;
+    bytes[AT..AT + 8].copy_from_slice(&(budget - delta).to_le_bytes());
+    write(&dir, "zk.prv", &bytes);
+    let outs = at_once(["p3.bin", "p4.bin"]);
+    let written: Vec<bool> = outs.iter().map(|o| o.status.success()).collect();
+    assert_eq!(written.iter().filter(|&&w| w).count(), 1, "{outs:?}");
+    for (out, p) in outs.iter().zip(["p3.bin", "p4.bin"]) {
+        assert_eq!(out.status.success(), dir.join(p).exists(), "{p}");
+        if !out.status.success() {
+            assert!(
+                text(&out.stderr).contains("budget"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+    assert_eq!(revealed(&dir, "zk.prv"), budget);
+}

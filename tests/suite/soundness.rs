@@ -487,7 +487,7 @@ fn activation_pair_models() -> Vec<(Kind, Kind, Model)> {
     let mut out = Vec::new();
     let mut push = |first: (Kind, usize), second: &str, i: usize| {
         let seed = 500 + i as u64;
-        let (model, a) = pair_model(first, second, i % 2 == 0, seed, [8, 5, 3][i % 3]);
+        let (model, a) = pair_model(first, second, i.is_multiple_of(2), seed, [8, 5, 3][i % 3]);
         let plan = Plan::new(&model).unwrap();
         let (ka, kb) = (kind(&plan.steps[a]), kind(&plan.steps[a + 1]));
         assert_eq!(ka, first.0, "{first:?} → {second}: built as {ka:?}");
@@ -522,7 +522,7 @@ fn mul_pair_models() -> Vec<(Kind, Kind, Model)> {
         let input = vec![3, 12, 12];
         let mut b = Builder::new(seed, input.clone(), [8, 5, 3][i % 3]);
         let a = build(&mut b);
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             if b.shape.len() == 3 {
                 b.flatten();
             }
@@ -1640,7 +1640,7 @@ fn random_model(seed: u64) -> Model {
         let mut options = vec!["relu", "flatten", "add"];
         if b.shape.len() == 3 {
             options.extend(["conv", "conv", "gconv"]);
-            if b.shape[1] % 2 == 0 && b.shape[1] >= 2 {
+            if b.shape[1].is_multiple_of(2) && b.shape[1] >= 2 {
                 options.extend(["maxpool", "avgpool"]);
             }
             options.push("maxpoolw");
@@ -1659,7 +1659,7 @@ fn random_model(seed: u64) -> Model {
             "gconv" => {
                 // Depthwise, or two groups when the channels split into powers of two.
                 let c = b.shape[0];
-                let two = c % 2 == 0 && (c / 2).is_power_of_two();
+                let two = c.is_multiple_of(2) && (c / 2).is_power_of_two();
                 let groups = if two && rng.gen_bool(0.5) { 2 } else { c };
                 let out = groups * [1, 2][rng.gen_range(0..2)];
                 let k = rng.gen_range(1..=3);
