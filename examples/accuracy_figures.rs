@@ -2,7 +2,7 @@
 //! the LeNet-5 fixture on the first `N` of its evaluation images by default. Prints the proven
 //! count against plain inference's (the first maximal logit of `model::infer`), the prover's
 //! phases, the verify time and the proof size. Run once, release:
-//! `RAYON_NUM_THREADS=2 cargo run --release --example accuracy_figures -- [--zk] [N]
+//! `RAYON_NUM_THREADS=2 cargo run --release --features figures --example accuracy_figures -- [--zk] [N]
 //! [model.json images.npy labels.npy]`. With `--zk`: the zero-knowledge accuracy proof over
 //! the images committed as a hidden batch (`commit_batch_zk`, `prove_accuracy_zk_committed`),
 //! against a hiding model commitment and its check; with `--zk --dataset`, over the images and

@@ -1,6 +1,6 @@
 //! The batch proofs' figures (`spec/batch.md`, Cost): a single proof against a batch proof of
 //! `N` inputs on LeNet-5 and VGG-16 — prove time per image and proof size. Run once, release:
-//! `RAYON_NUM_THREADS=2 cargo run --release --example batch_figures -- [lenet|vgg] [N]`.
+//! `RAYON_NUM_THREADS=2 cargo run --release --features figures --example batch_figures -- [lenet|vgg] [N]`.
 use ark_serialize::CanonicalSerialize;
 use std::time::Instant;
 use zkcnn::field::{Goldilocks, GoldilocksExt2};

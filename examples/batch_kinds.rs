@@ -2,7 +2,7 @@
 //! window max-pools, concatenations, activations by lookup, element-wise products): one batch
 //! proof of `N` inputs (default 4) against `N` single proofs, per model — prove time, proof
 //! size, verify time. Run once, release:
-//! `RAYON_NUM_THREADS=2 cargo run --release --example batch_kinds -- [N] [large]` (`large`:
+//! `RAYON_NUM_THREADS=2 cargo run --release --features figures --example batch_kinds -- [N] [large]` (`large`:
 //! ResNet-18 and MobileNetV2 at 32×32, 10 classes, instead of the small models).
 use ark_serialize::CanonicalSerialize;
 use rand::{rngs::StdRng, Rng, SeedableRng};

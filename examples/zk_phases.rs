@@ -1,5 +1,5 @@
 //! Profiling aid: zero-knowledge proofs' phases, one proof after another on one commitment
-//! (`cargo run --release --example zk_phases [vgg|resnet18-224|mobilenet-v2-224] [runs]
+//! (`cargo run --release --features figures --example zk_phases [vgg|resnet18-224|mobilenet-v2-224] [runs]
 //! [verifies]`; one run by default), then
 //! the last proof verified `verifies` times (0 by default) beside a transparent proof of the same
 //! model and input, each verification timed (the verifier's profile: run it under `perf`).

@@ -12,6 +12,14 @@ with the image and the reason, the images before and after it are proven as two 
 the others go on, and the set is verified with `--allow-gaps`: the images not proven are
 listed and counted as not proven.
 
+With --zk the proofs are zero-knowledge and the test set is hidden: the model gets a hiding
+commitment (`zkcnn commit`), the data owner commits the set in shards (`zkcnn commit-dataset
+--shard-size`, one prover file per shard), each Ray task proves its shard on its own
+committed part (`prove --labels --shard --input-commitment`; the provers share the model's
+prover file, whose budget they spend under a lock), and the verifier receives the sharded
+dataset commitment instead of the images and labels. The shards are the data owner's: a
+shard that fails is not split, its images count as not proven.
+
     python3 -m venv /work/venv-ray && /work/venv-ray/bin/pip install ray numpy
     cargo build --release
     /work/venv-ray/bin/python tools/ray_accuracy.py --limit 1000
@@ -55,15 +63,19 @@ def run(cmd, log_dir, name):
 
 
 @ray.remote(num_cpus=1)
-def prove_shard(zkcnn, work, start, end, threads):
+def prove_shard(zkcnn, work, start, end, threads, zk):
     """Proves the inputs start..end; returns the report (or the failure)."""
     proof = f"shard-{start:05d}-{end:05d}.proof"
-    cmd = [
-        zkcnn, "--json", "--threads", str(threads), "prove", "--transparent",
-        f"{work}/model.json", f"{work}/images.npy", "--labels", f"{work}/labels.npy",
-        "--shard", f"{start}..{end}", "--commitment", f"{work}/model.commit",
-        "--prover-data", f"{work}/model.prover", "-o", f"{work}/{proof}",
-    ]
+    common = [f"{work}/model.json", f"{work}/images.npy", "--labels", f"{work}/labels.npy",
+              "--shard", f"{start}..{end}", "-o", f"{work}/{proof}"]
+    if zk:
+        cmd = [zkcnn, "--json", "--threads", str(threads), "prove", *common,
+               "--commitment", f"{work}/model.zkc", "--prover-data", f"{work}/model.private",
+               "--input-commitment", f"{work}/dataset.commit",
+               "--input-prover-data", f"{work}/dataset-private/shard-{start}-{end}.private"]
+    else:
+        cmd = [zkcnn, "--json", "--threads", str(threads), "prove", "--transparent", *common,
+               "--commitment", f"{work}/model.commit", "--prover-data", f"{work}/model.prover"]
     code, out, err, took, rss = run(cmd, work, f"prove-{start:05d}")
     result = {"start": start, "end": end, "seconds": took, "peak_rss": rss, "node": ray.get_runtime_context().get_node_id()[:8]}
     if code != 0:
@@ -98,6 +110,7 @@ def main():
     ap.add_argument("--only", default=None, metavar="START..END", help="prove only the shards within these images (the rest are verified as not proven, --allow-gaps): for a quick run")
     ap.add_argument("--no-split", action="store_true", help="do not prove the rest of a shard around an image that cannot be proven")
     ap.add_argument("--work", default=None, help="folder for the proofs and the manifest (default: a new temporary one)")
+    ap.add_argument("--zk", action="store_true", help="zero-knowledge proofs over the set committed in shards (hidden images and labels)")
     args = ap.parse_args()
 
     zkcnn = str(Path(args.zkcnn).resolve())
@@ -118,24 +131,42 @@ def main():
     np.save(work / "labels.npy", labels)
     (work / "model.json").write_bytes(Path(args.model or fixture / "model.json").read_bytes())
 
-    # One transparent commitment, with the prover data every shard reads.
-    code, out, err, took, _ = run(
-        [zkcnn, "--json", "commit", "--transparent", f"{work}/model.json", "-o", f"{work}/model.commit",
-         "--architecture", f"{work}/arch.json", "--prover-data", f"{work}/model.prover"],
-        work, "commit")
+    # One commitment, with the prover data every shard reads: transparent, or hiding (its
+    # prover file is secret, and each proof spends part of its budget).
+    if args.zk:
+        commit = [zkcnn, "--json", "commit", f"{work}/model.json", "-o", f"{work}/model.zkc",
+                  "--architecture", f"{work}/arch.json", "--prover-data", f"{work}/model.private"]
+    else:
+        commit = [zkcnn, "--json", "commit", "--transparent", f"{work}/model.json", "-o", f"{work}/model.commit",
+                  "--architecture", f"{work}/arch.json", "--prover-data", f"{work}/model.prover"]
+    code, out, err, took, _ = run(commit, work, "commit")
     if code != 0:
         sys.exit(f"commit failed: {err}")
     print(f"committed the model in {took:.2f} s: root {json.loads(out)['root']}")
+    if args.zk:
+        # The data owner: the set committed in shards (the verifier gets dataset.commit only).
+        code, out, err, took, _ = run(
+            [zkcnn, "--json", "commit-dataset", f"{work}/arch.json", f"{work}/images.npy", f"{work}/labels.npy",
+             "--shard-size", str(args.shard_size), "-o", f"{work}/dataset.commit",
+             "--prover-data", f"{work}/dataset-private"],
+            work, "commit-dataset")
+        if code != 0:
+            sys.exit(f"commit-dataset failed: {err}")
+        print(f"committed the {n} images and labels in {len(json.loads(out)['shards'])} shards in {took:.2f} s: "
+              f"dataset {json.loads(out)['dataset']}")
 
     ray.init(num_cpus=args.parallel, include_dashboard=False, log_to_driver=False)
     ranges = [(s, min(s + args.shard_size, n)) for s in range(0, n, args.shard_size)]
     if args.only:
         lo, hi = (int(v) for v in args.only.split(".."))
-        ranges = [(max(s, lo), min(e, hi)) for s, e in ranges if max(s, lo) < min(e, hi)]
+        if args.zk:  # the committed shards within these images
+            ranges = [(s, e) for s, e in ranges if lo <= s and e <= hi]
+        else:
+            ranges = [(max(s, lo), min(e, hi)) for s, e in ranges if max(s, lo) < min(e, hi)]
     print(f"{n} images in {len(ranges)} shards of up to {args.shard_size}; {args.parallel} provers at once, "
           f"--threads {args.threads} each, on {os.cpu_count()} cores")
     t_prove = time.monotonic()
-    pending = [prove_shard.remote(zkcnn, str(work), s, e, args.threads) for s, e in ranges]
+    pending = [prove_shard.remote(zkcnn, str(work), s, e, args.threads, args.zk) for s, e in ranges]
     results = []
     while pending:
         done, pending = ray.wait(pending)
@@ -145,11 +176,11 @@ def main():
                 what = f"image {r['image']}: {r['why']}" if "image" in r else r["error"]
                 print(f"  shard {r['start']}..{r['end']}: FAILED after {r['seconds']:.1f} s: {what}")
                 # Go on with the rest of the shard: the images before and after the failing one.
-                if "image" in r and not args.no_split:
+                if "image" in r and not args.no_split and not args.zk:
                     for s, e in ((r["start"], r["image"]), (r["image"] + 1, r["end"])):
                         if s < e:
                             print(f"    proving {s}..{e} instead")
-                            pending.append(prove_shard.remote(zkcnn, str(work), s, e, args.threads))
+                            pending.append(prove_shard.remote(zkcnn, str(work), s, e, args.threads, args.zk))
             else:
                 print(f"  shard {r['start']}..{r['end']}: {r['correct']}/{r['end'] - r['start']} correct, "
                       f"prove {r['seconds']:.1f} s (prover {r['prove_ms'] / 1000:.1f} s), "
@@ -175,16 +206,20 @@ def main():
 
     # The sharded verifier (Rust): every shard's proof on its slice, the cover, the sum.
     gaps = bool(failed) or sum(r["end"] - r["start"] for r in good) < n
+    if args.zk:  # the sharded dataset commitment in the images' and the labels' places
+        statement = [f"{work}/model.zkc", f"{work}/dataset.commit", f"{work}/dataset.commit"]
+    else:
+        statement = [f"{work}/model.commit", f"{work}/images.npy", f"{work}/labels.npy"]
     verify = [zkcnn, "--json", "verify", "--shards"] + (["--allow-gaps"] if gaps else []) + [
-        f"{work}/arch.json", f"{work}/model.commit", f"{work}/images.npy", f"{work}/labels.npy",
-        f"{work}/manifest.json"]
+        f"{work}/arch.json", *statement, f"{work}/manifest.json"]
     code, out, err, vtook, vrss = run(verify, work, "verify")
     if code != 0:
         sys.exit(f"the shard set was REJECTED: {err.strip()}")
     v = json.loads(out)
     total = time.monotonic() - t0
-    print(f"verified {v['shards']} shard proofs in {v['verify_ms'] / 1000:.2f} s "
-          f"(commitment check {v['check_ms'] / 1000:.2f} s; the verify process {vtook:.2f} s, peak {gib(vrss)})")
+    check = f"commitment check {v['check_ms'] / 1000:.2f} s; " if "check_ms" in v else ""
+    print(f"verified {v['shards']} {v['kind']} proofs in {v['verify_ms'] / 1000:.2f} s "
+          f"({check}the verify process {vtook:.2f} s, peak {gib(vrss)})")
     if gaps:
         for r in failed:
             what = f"image {r['image']}: {r['why']}" if "image" in r else r["error"]

@@ -1061,37 +1061,32 @@ fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliErr
     })
 }
 
-/// At most this many bytes of shard proofs are read for one manifest.
-const MAX_SHARD_PROOF_BYTES: u64 = 1 << 32;
-
-/// Verifies a set of shard accuracy proofs named by a manifest (the proof argument) against
-/// the inputs and labels (`network::shards`): the manifest's model commitment and dataset,
-/// the cover, then every shard's proof on its slice; prints the summed count.
-fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
-    let Labelled {
-        model,
-        file,
-        xs,
-        labels,
-    } = read_labelled(a)?;
-    let n = xs.len();
-    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+/// The shard manifest of `verify --shards` (the proof argument).
+pub(super) fn read_manifest(a: &VerifyArgs) -> Result<shards::Manifest, CliError> {
     let bytes = files::read_at_most(
         "shard manifest",
         &a.proof,
         16 << 20,
         "a manifest is about 100 bytes per shard",
     )?;
-    let manifest = shards::Manifest::from_json(&bytes)
-        .map_err(|e| CliError::invalid("shard manifest", &a.proof, e))?;
-    let rejected = |e: shards::ShardError| CliError::Rejected {
+    shards::Manifest::from_json(&bytes)
+        .map_err(|e| CliError::invalid("shard manifest", &a.proof, e))
+}
+
+/// A refused set of shards, named by its manifest.
+pub(super) fn shard_rejected(a: &VerifyArgs, e: shards::ShardError) -> CliError {
+    CliError::Rejected {
         path: show(&a.proof),
         reason: e.to_string(),
-    };
-    manifest
-        .check_statement(&file.commitment.commitment, &xr, &labels)
-        .map_err(rejected)?;
-    shards::check_cover(&manifest.ranges(), n as u64, a.allow_gaps).map_err(rejected)?;
+    }
+}
+
+/// The bytes of every shard's proof file (beside the manifest), in the manifest's order;
+/// at most [`MAX_SHARD_PROOF_BYTES`] in all.
+pub(super) fn read_shard_proofs(
+    a: &VerifyArgs,
+    manifest: &shards::Manifest,
+) -> Result<Vec<Vec<u8>>, CliError> {
     let folder = a.proof.parent().unwrap_or(Path::new(""));
     let mut proofs = Vec::with_capacity(manifest.shards.len());
     let mut total_bytes = 0u64;
@@ -1116,6 +1111,54 @@ fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError
         }
         proofs.push(b);
     }
+    Ok(proofs)
+}
+
+/// The line that names the inputs a set of shards left unproven (empty without gaps).
+pub(super) fn gaps_line(total: &shards::ShardTotal) -> String {
+    if total.gaps.is_empty() {
+        return String::new();
+    }
+    let gaps: Vec<String> = total
+        .gaps
+        .iter()
+        .map(|(s, e)| format!("{s}..{e}"))
+        .collect();
+    let n = total.count;
+    format!(
+        "not proven: inputs {} ({} of the {n}); over all {n}, at least {} are classified as \
+         their labels\n",
+        gaps.join(", "),
+        total.count - total.covered,
+        total.correct
+    )
+}
+
+/// At most this many bytes of shard proofs are read for one manifest.
+const MAX_SHARD_PROOF_BYTES: u64 = 1 << 32;
+
+/// Verifies a set of shard accuracy proofs named by a manifest (the proof argument) against
+/// the inputs and labels (`network::shards`): the manifest's model commitment and dataset,
+/// the cover, then every shard's proof on its slice; prints the summed count.
+fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    if super::zk::is_sharded_dataset(&a.input) {
+        return super::zk::verify_shards(a, progress);
+    }
+    let Labelled {
+        model,
+        file,
+        xs,
+        labels,
+    } = read_labelled(a)?;
+    let n = xs.len();
+    let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+    let manifest = read_manifest(a)?;
+    let rejected = |e| shard_rejected(a, e);
+    manifest
+        .check_statement(&file.commitment.commitment, &xr, &labels)
+        .map_err(rejected)?;
+    shards::check_cover(&manifest.ranges(), n as u64, a.allow_gaps).map_err(rejected)?;
+    let proofs = read_shard_proofs(a, &manifest)?;
     let set = manifest.proof_set(&proofs);
     let (checked, check_took) = check_commitment(&file, &model, &a.commitment, progress)?;
     let (verified, took) = progress.step("verifying the shards", || {
@@ -1136,21 +1179,7 @@ fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError
         ui::duration(took),
         ui::duration(check_took)
     );
-    if !total.gaps.is_empty() {
-        let gaps: Vec<String> = total
-            .gaps
-            .iter()
-            .map(|(s, e)| format!("{s}..{e}"))
-            .collect();
-        let _ = writeln!(
-            text,
-            "not proven: inputs {} ({} of the {n}); over all {n}, at least {} are classified \
-             as their labels",
-            gaps.join(", "),
-            total.count - total.covered,
-            total.correct
-        );
-    }
+    text.push_str(&gaps_line(&total));
     Ok(Report {
         text,
         json: json!({

@@ -22,13 +22,15 @@
 //! [`ZkCommitment`] as the body: a file says whether it commits one input or a batch, and how
 //! many. `zkcnn commit-dataset` writes a labelled dataset's in the same layout with magic
 //! "ZKCNNZKD", version [`DATASET_VERSION`], and the [`ZkDatasetCommitment`] (the count `N`, the
-//! inputs' commitment, the labels' commitment) as the body.
+//! inputs' commitment, the labels' commitment) as the body; `commit-dataset --shard-size` a
+//! dataset committed in shards with magic "ZKCNNZKS", version [`SHARDED_VERSION`], and the
+//! [`ZkShardedDataset`] (the count, then every shard's range and commitment) as the body.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
 use zkcnn::network::proof::field_id;
-use zkcnn::network::{ModelCommitment, ZkDatasetCommitment};
+use zkcnn::network::{ModelCommitment, ZkDatasetCommitment, ZkShardedDataset};
 use zkcnn::pcs::zk::ZkCommitment;
 
 /// The first bytes of every commitment file.
@@ -54,6 +56,11 @@ pub const BATCH_VERSION: u16 = 1;
 pub const DATASET_MAGIC: &[u8; 8] = b"ZKCNNZKD";
 /// The committed dataset file's format version.
 pub const DATASET_VERSION: u16 = 1;
+/// The first bytes of every file of a dataset committed in shards (`commit-dataset
+/// --shard-size`).
+pub const SHARDED_MAGIC: &[u8; 8] = b"ZKCNNZKS";
+/// The sharded dataset file's format version.
+pub const SHARDED_VERSION: u16 = 1;
 const HEADER: usize = 8 + 2 + 1 + 32;
 
 /// Why commitment bytes were refused.
@@ -264,6 +271,38 @@ impl ZkDatasetCommitmentFile {
     }
 }
 
+/// A labelled dataset committed in shards (`commit-dataset --shard-size`) with the
+/// architecture it was committed for: what the verifier of sharded zero-knowledge accuracy
+/// proofs receives instead of the inputs and the labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZkShardedDatasetFile {
+    /// blake3 of the architecture JSON.
+    pub architecture: [u8; 32],
+    /// The count and every shard's range and commitment.
+    pub dataset: ZkShardedDataset,
+}
+
+impl ZkShardedDatasetFile {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        write(
+            SHARDED_MAGIC,
+            SHARDED_VERSION,
+            &self.architecture,
+            &self.dataset,
+        )
+    }
+
+    /// Reads a sharded dataset's file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitmentFileError> {
+        let (architecture, dataset) = read(bytes, SHARDED_MAGIC, SHARDED_VERSION)?;
+        Ok(ZkShardedDatasetFile {
+            architecture,
+            dataset,
+        })
+    }
+}
+
 /// A commitment file's bytes: header, then the body.
 fn write<T: CanonicalSerialize>(
     magic: &[u8; 8],
@@ -433,6 +472,48 @@ mod tests {
         );
         assert_eq!(
             ZkInputCommitmentFile::from_bytes(&bytes),
+            Err(CommitmentFileError::NotACommitment)
+        );
+    }
+
+    #[test]
+    fn sharded_dataset_files_round_trip_and_refuse_a_dataset_file() {
+        let model = zkcnn::model::zoo::mlp(1);
+        let mut rng = rand::rngs::OsRng;
+        let xs: Vec<_> = (0..3)
+            .map(|i| zkcnn::model::zoo::random_input(&model.input_shape, model.activation_bits, i))
+            .collect();
+        let (dataset, _) = zkcnn::network::commit_dataset_zk_sharded::<F, E, _>(
+            &model,
+            &xs,
+            &[0, 2, 1],
+            2,
+            &mut rng,
+        )
+        .unwrap();
+        let file = ZkShardedDatasetFile {
+            architecture: architecture_digest(&model),
+            dataset,
+        };
+        let bytes = file.to_bytes();
+        assert!(bytes.starts_with(SHARDED_MAGIC));
+        assert_eq!(ZkShardedDatasetFile::from_bytes(&bytes), Ok(file.clone()));
+        for n in 0..bytes.len() {
+            assert!(
+                ZkShardedDatasetFile::from_bytes(&bytes[..n]).is_err(),
+                "{n}"
+            );
+        }
+        let one = ZkDatasetCommitmentFile {
+            architecture: file.architecture,
+            commitment: file.dataset.shards[0].commitment.clone(),
+        };
+        assert_eq!(
+            ZkShardedDatasetFile::from_bytes(&one.to_bytes()),
+            Err(CommitmentFileError::NotACommitment)
+        );
+        assert_eq!(
+            ZkDatasetCommitmentFile::from_bytes(&bytes),
             Err(CommitmentFileError::NotACommitment)
         );
     }

@@ -303,9 +303,15 @@ struct CommitDatasetArgs {
     #[arg(short, long, value_name = "DATASET.commit")]
     output: PathBuf,
     /// Where to write the secret prover file (the commitments' masks and how much of them
-    /// proofs have revealed), which `prove --input-prover-data` reads and updates.
-    #[arg(long, value_name = "FILE")]
+    /// proofs have revealed), which `prove --input-prover-data` reads and updates; with
+    /// --shard-size, a folder that receives one per shard (`shard-START-END.private`).
+    #[arg(long, value_name = "FILE|FOLDER")]
     prover_data: PathBuf,
+    /// Commit the dataset in shards of S inputs (the last one shorter), each a labelled
+    /// dataset of its own, for sharded zero-knowledge accuracy proofs (`prove --shard` on each,
+    /// `verify --shards`): -o then writes the sharded dataset commitment.
+    #[arg(long, value_name = "S")]
+    shard_size: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -341,10 +347,11 @@ struct ProveArgs {
     /// --transparent a transparent one.
     #[arg(long, value_name = "LABELS", conflicts_with = "output")]
     labels: Option<PathBuf>,
-    /// With --transparent --labels: prove only the inputs START..END of the batch (and their
-    /// labels), one shard of a sharded transparent accuracy proof (zero-knowledge accuracy
-    /// proofs are not sharded); the report (--json) gives the manifest's entry,
-    /// the model commitment and the dataset digest (`verify --shards`).
+    /// With --labels: prove only the inputs START..END of the batch (and their labels), one
+    /// shard of a sharded accuracy proof: transparent (--transparent), or zero-knowledge on a
+    /// dataset committed in shards (--input-commitment of `commit-dataset --shard-size`, with
+    /// --input-prover-data that shard's prover file); the report (--json) gives the manifest's
+    /// entry, the model commitment and the dataset digest (`verify --shards`).
     #[arg(long, value_name = "START..END", requires = "labels", value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
     /// A commitment file (from `commit`) that the recomputed commitment must equal.
@@ -425,7 +432,10 @@ struct VerifyArgs {
     transparent: bool,
     /// The proof argument is a shard manifest (JSON, from the shards' `prove --shard`
     /// reports): verify every shard's accuracy proof on its slice of the inputs and labels,
-    /// check that the slices cover the inputs exactly once, and print the summed count.
+    /// check that the slices cover the inputs exactly once, and print the summed count. With a
+    /// dataset committed in shards (`commit-dataset --shard-size`; its file in the inputs' and
+    /// the labels' places) the shards are zero-knowledge proofs, each checked against its own
+    /// shard's commitment.
     #[arg(long, conflicts_with = "zk")]
     shards: bool,
     /// With --shards: accept slices that leave inputs uncovered, and report them (counted as

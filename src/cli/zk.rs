@@ -13,7 +13,7 @@
 use super::commands::{hex, plan, proof_format, show};
 use super::commitment::{
     architecture_digest, ZkCommitmentFile, ZkDatasetCommitmentFile, ZkInputCommitmentFile,
-    BATCH_MAGIC, DATASET_MAGIC, INPUT_MAGIC,
+    ZkShardedDatasetFile, BATCH_MAGIC, DATASET_MAGIC, INPUT_MAGIC, SHARDED_MAGIC,
 };
 use super::error::CliError;
 use super::files::{self, argmax};
@@ -174,6 +174,94 @@ pub fn commit_input(a: &CommitInputArgs, progress: &Progress) -> Result<Report, 
     })
 }
 
+/// A committed dataset's prover file's bytes.
+fn dataset_private_bytes(
+    dataset: &ZkCommittedDataset<F>,
+    path: &Path,
+) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    dataset
+        .write_private(&mut bytes)
+        .map_err(|e| CliError::write("dataset prover file", path, &e))?;
+    Ok(bytes)
+}
+
+/// `commit-dataset --shard-size`: commits the dataset in shards of `size` inputs, each a
+/// labelled dataset of its own; writes one prover file per shard into the prover folder
+/// (`shard-START-END.private`, atomically), then the public sharded dataset commitment.
+fn commit_sharded(
+    a: &CommitDatasetArgs,
+    model: &Model,
+    (inputs, labels): (&[ndarray::ArrayD<i64>], &[usize]),
+    size: usize,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let n = inputs.len();
+    let (committed, took) = progress.step("committing the dataset in shards (hiding)", || {
+        network::commit_dataset_zk_sharded::<F, E, _>(model, inputs, labels, size, &mut OsRng)
+    });
+    let (public, parts) = committed.map_err(|e| {
+        failed(
+            format!(
+                "commit the dataset '{}' in shards of {size} for '{}'",
+                show(&a.inputs),
+                show(&a.model)
+            ),
+            e,
+        )
+    })?;
+    let folder = &a.prover_data;
+    std::fs::create_dir_all(folder)
+        .map_err(|e| CliError::write("dataset prover folder", folder, &e))?;
+    let mut shards = Vec::with_capacity(parts.len());
+    for (s, part) in public.shards.iter().zip(&parts) {
+        let path = folder.join(format!("shard-{}-{}.private", s.start, s.end));
+        files::write_atomic(
+            "dataset prover file",
+            &path,
+            &dataset_private_bytes(part, &path)?,
+        )?;
+        shards.push(json!({"start": s.start, "end": s.end, "prover_file": show(&path)}));
+    }
+    let digest = hex(&public.digest());
+    let count = public.shards.len();
+    let file = ZkShardedDatasetFile {
+        architecture: architecture_digest(model),
+        dataset: public,
+    };
+    let bytes = file.to_bytes();
+    files::write("sharded dataset commitment", &a.output, &bytes)?;
+    Ok(Report {
+        text: format!(
+            "committed the dataset of {n} inputs '{}' and their labels '{}' for '{}' in {count} \
+             shards of up to {size} (each with hiding commitments), in {}: dataset {digest}\n\
+             wrote {} ({}, public: give it to verifiers instead of the inputs and the labels) \
+             and {count} prover files in {} (secret: shard-START-END.private, each to the \
+             prover of its shard: `prove --labels --shard START..END --input-commitment {} \
+             --input-prover-data` it)\n",
+            show(&a.inputs),
+            show(&a.labels),
+            show(&a.model),
+            ui::duration(took),
+            show(&a.output),
+            ui::bytes(bytes.len()),
+            show(folder),
+            show(&a.output),
+        ),
+        json: json!({
+            "model": model.name,
+            "inputs": show(&a.inputs),
+            "labels": show(&a.labels),
+            "count": n,
+            "dataset_commitment": show(&a.output),
+            "dataset": digest,
+            "shard_size": size,
+            "shards": shards,
+            "commit_ms": ui::ms(took),
+        }),
+    })
+}
+
 /// Reads a committed input's file and checks that it is for `model`'s architecture.
 fn read_input_commitment(
     path: &Path,
@@ -186,7 +274,7 @@ fn read_input_commitment(
         files::MAX_COMMITMENT_BYTES,
         "an input commitment is under 100 bytes",
     )?;
-    if bytes.starts_with(DATASET_MAGIC) {
+    if bytes.starts_with(DATASET_MAGIC) || bytes.starts_with(SHARDED_MAGIC) {
         return Err(CliError::Mismatch(format!(
             "'{}' is a labelled dataset's commitment (from `commit-dataset`): it serves              zero-knowledge accuracy proofs on its inputs and labels only (`prove --labels`,              and `verify` with it in the inputs' and the labels' places)",
             show(path)
@@ -216,7 +304,43 @@ fn magic(path: &Path) -> Option<[u8; 8]> {
 /// Whether the file at `path` is a committed input's, batch's or dataset's (its first bytes),
 /// not an input.
 pub fn is_input_commitment(path: &Path) -> bool {
-    magic(path).is_some_and(|m| [INPUT_MAGIC, BATCH_MAGIC, DATASET_MAGIC].contains(&&m))
+    magic(path)
+        .is_some_and(|m| [INPUT_MAGIC, BATCH_MAGIC, DATASET_MAGIC, SHARDED_MAGIC].contains(&&m))
+}
+
+/// Whether the file at `path` is a dataset's committed in shards (`commit-dataset
+/// --shard-size`).
+pub fn is_sharded_dataset(path: &Path) -> bool {
+    magic(path).is_some_and(|m| &m == SHARDED_MAGIC)
+}
+
+/// Reads a sharded dataset's file, checks that it is for `model`'s architecture and that its
+/// shards cover it once, each counting its range.
+fn read_sharded_dataset(
+    path: &Path,
+    model: &Model,
+    model_path: &Path,
+) -> Result<ZkShardedDatasetFile, CliError> {
+    let what = "sharded dataset commitment";
+    let bytes = files::read_at_most(
+        what,
+        path,
+        files::MAX_COMMITMENT_BYTES,
+        "about 170 bytes per shard",
+    )?;
+    let file =
+        ZkShardedDatasetFile::from_bytes(&bytes).map_err(|e| CliError::invalid(what, path, e))?;
+    if file.architecture != architecture_digest(model) {
+        return Err(CliError::Mismatch(format!(
+            "sharded dataset commitment '{}' was made for another model architecture than '{}'",
+            show(path),
+            show(model_path)
+        )));
+    }
+    file.dataset
+        .check()
+        .map_err(|e| CliError::invalid(what, path, e))?;
+    Ok(file)
 }
 
 /// Whether the file at `path` is a committed dataset's (`commit-dataset`).
@@ -266,6 +390,9 @@ pub fn commit_dataset(a: &CommitDatasetArgs, progress: &Progress) -> Result<Repo
             show(&a.model)
         )
     };
+    if let Some(size) = a.shard_size {
+        return commit_sharded(a, &model, (&inputs, &labels), size, progress);
+    }
     let (committed, took) = progress.step("committing the dataset (hiding)", || {
         network::commit_dataset_zk::<F, E, _>(&model, &inputs, &labels, &mut OsRng)
     });
@@ -816,10 +943,15 @@ struct Proving<'a> {
 /// prover files' new revealed counts (before the proof leaves), the proof and, if asked, the
 /// output file.
 pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
-    if a.shard.is_some() {
+    let sharded = a
+        .input_commitment
+        .as_deref()
+        .is_some_and(is_sharded_dataset);
+    if a.shard.is_some() && !sharded {
         return Err(CliError::Usage(
-            "--shard makes one shard of a transparent accuracy proof: pass --transparent \
-             (zero-knowledge accuracy proofs are one proof over all the inputs)"
+            "--shard makes one shard of a transparent accuracy proof (pass --transparent), or \
+             of a zero-knowledge one on a dataset committed in shards (--input-commitment of \
+             `commit-dataset --shard-size`)"
                 .into(),
         ));
     }
@@ -836,7 +968,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
     };
     let (_, private) = model_files(a)?;
     if let (Some(path), Some(private_x)) = (&a.input_commitment, &a.input_prover_data) {
-        if is_dataset_commitment(path) {
+        if is_dataset_commitment(path) || sharded {
             let dataset = (path.as_path(), private_x.as_path());
             return prove_dataset(a, &model, &inputs.into_vec(), labels, dataset, progress);
         }
@@ -1177,8 +1309,9 @@ fn prove_accuracy(
 /// One zero-knowledge proof of how many inputs of a committed labelled dataset
 /// (`--input-commitment` of `commit-dataset`, given its inputs and `--labels`) the model
 /// classifies as their labels (kind: zero-knowledge accuracy; the statement names the dataset's
-/// commitment, neither inputs nor labels). Writes the prover files' new revealed counts, then
-/// the proof.
+/// commitment, neither inputs nor labels); on a dataset committed in shards, of one shard
+/// (`--shard`, with that shard's prover file). Writes the prover files' new revealed counts,
+/// then the proof.
 fn prove_dataset(
     a: &ProveArgs,
     model: &Model,
@@ -1194,42 +1327,134 @@ fn prove_dataset(
             show(path)
         )));
     };
-    let file = read_dataset_commitment("dataset commitment", path, model, &a.model)?;
-    let n = inputs.len();
-    if file.commitment.count != n as u64 {
-        return Err(CliError::Mismatch(format!(
-            "dataset commitment '{}' commits {} inputs, but '{}' has {n}",
+    let n = inputs.len() as u64;
+    let miscounted = |count: u64| {
+        CliError::Mismatch(format!(
+            "dataset commitment '{}' commits {count} inputs, but '{}' has {n}",
             show(path),
-            file.commitment.count,
             show(&a.input)
-        )));
+        ))
+    };
+    if !is_sharded_dataset(path) {
+        let file = read_dataset_commitment("dataset commitment", path, model, &a.model)?;
+        if file.commitment.count != n {
+            return Err(miscounted(file.commitment.count));
+        }
+        let dataset = (path, &file.commitment, private_x);
+        return prove_part(
+            a,
+            model,
+            (inputs, (labels_path, &labels)),
+            dataset,
+            None,
+            progress,
+        );
     }
+    let file = read_sharded_dataset(path, model, &a.model)?;
+    let shards: Vec<String> = file
+        .dataset
+        .shards
+        .iter()
+        .map(|s| format!("{}..{}", s.start, s.end))
+        .collect();
+    let Some((start, end)) = a.shard else {
+        return Err(CliError::Usage(format!(
+            "'{}' commits a dataset in shards: prove one with --shard START..END (one of {}) and \
+             that shard's prover file",
+            show(path),
+            shards.join(", ")
+        )));
+    };
+    if file.dataset.count != n {
+        return Err(miscounted(file.dataset.count));
+    }
+    let part = file.dataset.shard(start, end).ok_or_else(|| {
+        CliError::Mismatch(format!(
+            "--shard {start}..{end} is not one of the shards of '{}' ({})",
+            show(path),
+            shards.join(", ")
+        ))
+    })?;
+    // In range: the file's shards cover its count, which is the inputs'.
+    let range = start as usize..end as usize;
+    let (Some(xs), Some(ls)) = (inputs.get(range.clone()), labels.get(range)) else {
+        return Err(miscounted(file.dataset.count));
+    };
+    let shard = Shard {
+        start,
+        end,
+        dataset: hex(&file.dataset.digest()),
+        count: file.dataset.count,
+    };
+    prove_part(
+        a,
+        model,
+        (xs, (labels_path, ls)),
+        (path, part, private_x),
+        Some(shard),
+        progress,
+    )
+}
+
+/// A shard of a dataset committed in shards, as a prover's report names it for the manifest.
+struct Shard {
+    start: u64,
+    end: u64,
+    /// The sharded dataset's digest, hex.
+    dataset: String,
+    /// The whole dataset's inputs.
+    count: u64,
+}
+
+/// [`prove_dataset`] on one committed dataset (the whole, or a shard): `inputs` and `labels`
+/// are its own; `dataset` the commitment's file, the commitment and the prover file.
+fn prove_part(
+    a: &ProveArgs,
+    model: &Model,
+    (inputs, (labels_path, labels)): (&[ndarray::ArrayD<i64>], (&Path, &[usize])),
+    (path, public, private_x): (&Path, &network::ZkDatasetCommitment, &Path),
+    shard: Option<Shard>,
+    progress: &Progress,
+) -> Result<Report, CliError> {
+    let n = inputs.len();
     let (_, private) = model_files(a)?;
     let (mut committed, load_took) = load_model(a, model, progress)?;
     let reader = files::open("dataset prover file", private_x)?;
     let mut reader = std::io::BufReader::new(reader);
     let mut dataset =
-        ZkCommittedDataset::<F>::load::<E>(model, inputs, &labels, &file.commitment, &mut reader)
-            .map_err(|e| match e {
-            NetworkError::InputCommitmentMismatch => CliError::Mismatch(format!(
-                "dataset commitment '{}' does not match inputs '{}' and labels '{}' with \
+        ZkCommittedDataset::<F>::load::<E>(model, inputs, labels, public, &mut reader).map_err(
+            |e| match e {
+                NetworkError::InputCommitmentMismatch => CliError::Mismatch(format!(
+                    "dataset commitment '{}'{} does not match inputs '{}' and labels '{}' with \
                      prover file '{}'",
-                show(path),
-                show(&a.input),
-                show(labels_path),
-                show(private_x)
-            )),
-            NetworkError::ProverData(why) => {
-                CliError::invalid("dataset prover file", private_x, why)
-            }
-            e => failed(format!("load the dataset commitment '{}'", show(path)), e),
-        })?;
+                    show(path),
+                    shard.as_ref().map_or(String::new(), |s| format!(
+                        " (shard {}..{})",
+                        s.start, s.end
+                    )),
+                    show(&a.input),
+                    show(labels_path),
+                    show(private_x)
+                )),
+                NetworkError::ProverData(why) => {
+                    CliError::invalid("dataset prover file", private_x, why)
+                }
+                e => failed(format!("load the dataset commitment '{}'", show(path)), e),
+            },
+        )?;
+    let which = match &shard {
+        Some(s) => format!(
+            "the inputs {}..{} (a shard) of the dataset committed in '{}'",
+            s.start,
+            s.end,
+            show(path)
+        ),
+        None => format!("the {n} inputs of the committed dataset '{}'", show(path)),
+    };
     let action = || {
         format!(
-            "prove the accuracy of '{}' on the {n} inputs of the committed dataset '{}' in zero \
-             knowledge",
-            show(&a.model),
-            show(path)
+            "prove the accuracy of '{}' on {which} in zero knowledge",
+            show(&a.model)
         )
     };
     let before = committed.revealed();
@@ -1254,10 +1479,7 @@ fn prove_dataset(
         input: None,
     };
     spend(&committed, private, &None, loaded)?;
-    let mut dataset_bytes = Vec::new();
-    dataset
-        .write_private(&mut dataset_bytes)
-        .map_err(|e| CliError::write("dataset prover file", private_x, &e))?;
+    let dataset_bytes = dataset_private_bytes(&dataset, private_x)?;
     // The inputs' part after its length, then the labels'.
     let inputs_len = dataset_bytes
         .get(..8)
@@ -1273,25 +1495,22 @@ fn prove_dataset(
             (8 + inputs_len + REVEALED_AT, labels_spent, Count::Exclusive),
         ],
     )?;
-    let digest =
-        network::zk_dataset_statement_digest(model, &committed.commitment, &file.commitment);
+    let digest = network::zk_dataset_statement_digest(model, &committed.commitment, public);
     let bytes = proof.to_bytes(digest);
     files::write("proof", &a.proof, &bytes)?;
     let (line, budget) = budget_report(&committed, before, private);
     let text = format!(
-        "proved: '{}' classifies {} of the {n} inputs of the committed dataset '{}' as their \
-         labels (one zero-knowledge accuracy proof; the weights, the inputs, the labels and \
-         the logits are not in it)\nprove {} (loading the commitment {} before it), proof {} \
-         written to {}\n{line}",
+        "proved: '{}' classifies {} of {which} as their labels (one zero-knowledge accuracy \
+         proof; the weights, the inputs, the labels and the logits are not in it)\nprove {} \
+         (loading the commitment {} before it), proof {} written to {}\n{line}",
         show(&a.model),
         proof.correct,
-        show(path),
         ui::duration(prove_took),
         ui::duration(load_took),
         ui::bytes(bytes.len()),
         show(&a.proof)
     );
-    let json = with_fields(
+    let mut json = with_fields(
         json!({
             "model": model.name,
             "kind": ProofKind::ZeroKnowledgeAccuracy.name(),
@@ -1306,6 +1525,18 @@ fn prove_dataset(
         }),
         budget,
     );
+    if let Some(s) = shard {
+        json = with_fields(
+            json,
+            json!({
+                "shard": {"start": s.start, "end": s.end, "correct": proof.correct,
+                          "proof": show(&a.proof)},
+                "model_commitment": hex(&committed.commitment.inner.root),
+                "dataset": s.dataset,
+                "dataset_count": s.count,
+            }),
+        );
+    }
     Ok(Report { text, json })
 }
 
@@ -1714,6 +1945,74 @@ fn verify_dataset(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliErro
             "model": model.name,
             "count": n,
             "correct": proof.correct,
+            "input_hidden": true,
+            "labels_hidden": true,
+            "verify_ms": ui::ms(took),
+        }),
+    })
+}
+
+/// Verifies a set of zero-knowledge shard accuracy proofs named by a manifest (the proof
+/// argument) against a dataset committed in shards (its file in the inputs' and the labels'
+/// places): the manifest's model commitment and dataset, then every shard's proof against its
+/// own shard's commitment (`network::verify_accuracy_zk_shards`); prints the summed count.
+pub fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
+    let model = files::read_architecture(&a.model)?;
+    plan(&model, &a.model)?;
+    let file = read_commitment(&a.commitment, &model, &a.model)?;
+    let dataset = read_sharded_dataset(&a.input, &model, &a.model)?;
+    let same = is_sharded_dataset(&a.output)
+        && read_sharded_dataset(&a.output, &model, &a.model)?.dataset == dataset.dataset;
+    if !same {
+        return Err(CliError::Mismatch(format!(
+            "the labels of shard proofs on the dataset committed in '{}' are committed in it: \
+             give its file in the labels' place too (not '{}')",
+            show(&a.input),
+            show(&a.output)
+        )));
+    }
+    let manifest = super::commands::read_manifest(a)?;
+    let rejected = |e| super::commands::shard_rejected(a, e);
+    manifest
+        .check_zk_statement(&file.commitment, &dataset.dataset)
+        .map_err(rejected)?;
+    let proofs = super::commands::read_shard_proofs(a, &manifest)?;
+    let set = manifest.proof_set(&proofs);
+    let checked = check_zk_commitment(a, &model, &file, progress)?;
+    let (verified, took) = progress.step("verifying the shards in zero knowledge", || {
+        network::verify_accuracy_zk_shards::<F, E>(
+            &model,
+            &checked,
+            &dataset.dataset,
+            &set,
+            a.allow_gaps,
+        )
+    });
+    let total = verified.map_err(rejected)?;
+    let mut text = format!(
+        "valid: the model committed in '{}' ({}) classifies {} of the {} inputs of the dataset \
+         committed in '{}' as their labels (first maximal logit; inputs and labels hidden), in \
+         {} zero-knowledge shard proofs; verified in {}\n",
+        show(&a.commitment),
+        model.name,
+        total.correct,
+        total.covered,
+        show(&a.input),
+        set.len(),
+        ui::duration(took),
+    );
+    text.push_str(&super::commands::gaps_line(&total));
+    Ok(Report {
+        text,
+        json: json!({
+            "valid": true,
+            "kind": "zero-knowledge accuracy shards",
+            "model": model.name,
+            "count": total.count,
+            "covered": total.covered,
+            "correct": total.correct,
+            "gaps": total.gaps,
+            "shards": manifest.shards.len(),
             "input_hidden": true,
             "labels_hidden": true,
             "verify_ms": ui::ms(took),

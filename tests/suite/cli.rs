@@ -4655,3 +4655,174 @@ fn zk_provers_at_once_share_the_model_budget() {
     }
     assert_eq!(revealed(&dir, "zk.prv"), budget);
 }
+
+/// Sharded zero-knowledge accuracy proofs from the CLI: `commit-dataset --shard-size` writes the
+/// sharded dataset commitment and one prover file per shard; each shard is proven with
+/// `prove --shard` on its own prover file; `verify --shards` takes the sharded dataset file in
+/// the inputs' and the labels' places and sums the counts (the oracle's over the dataset).
+/// Refused: a range that is not a committed shard, no --shard, another shard's prover file, a
+/// shard proven on the same data committed again (swapped into the manifest), a missing shard
+/// (reported with --allow-gaps), the labels file in the labels' place.
+#[test]
+fn zk_sharded_dataset_from_the_cli() {
+    let (dir, ints) = committed_tiny_zk("zk-shards");
+    let predicted = tiny_predictions(&ints);
+    let classes = tiny_outputs(&ints[..36])[0].len() as i64;
+    let labels = [predicted[0], (predicted[1] + 1) % classes, predicted[2]];
+    write(&dir, "ls.json", serde_json::to_string(&labels).unwrap());
+    let commit = |out: &str, folder: &str| {
+        let v: serde_json::Value = serde_json::from_str(&ok(zkcnn(
+            &dir,
+            &[
+                "--json",
+                "commit-dataset",
+                "a.json",
+                "xs.npy",
+                "ls.json",
+                "--shard-size",
+                "2",
+                "-o",
+                out,
+                "--prover-data",
+                folder,
+            ],
+        )))
+        .unwrap();
+        v
+    };
+    let v = commit("sd.bin", "sd");
+    assert_eq!(v["shards"].as_array().map(Vec::len), Some(2));
+    assert!(dir.join("sd/shard-0-2.private").exists() && dir.join("sd/shard-2-3.private").exists());
+    let prove = |range: &str, secret: &str, commitment: &str, proof: &str| -> Output {
+        let args: Vec<&str> = [
+            &[
+                "--json",
+                "prove",
+                "m.json",
+                "xs.npy",
+                "--labels",
+                "ls.json",
+                "--shard",
+                range,
+                "--input-commitment",
+                commitment,
+                "--input-prover-data",
+                secret,
+                "-o",
+                proof,
+            ][..],
+            &ZK_FILES[..],
+        ]
+        .concat();
+        zkcnn(&dir, &args)
+    };
+    let mut entries = Vec::new();
+    let mut head = serde_json::Value::Null;
+    for (range, secret, proof) in [
+        ("0..2", "sd/shard-0-2.private", "s0.proof"),
+        ("2..3", "sd/shard-2-3.private", "s1.proof"),
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(prove(range, secret, "sd.bin", proof))).unwrap();
+        assert_eq!(v["dataset_count"], 3);
+        assert_eq!(v["labels_hidden"], true);
+        entries.push(v["shard"].clone());
+        head = v;
+    }
+    let manifest = |shards: &[&serde_json::Value]| {
+        serde_json::json!({
+            "format": "zkcnn-accuracy-shards",
+            "version": 1,
+            "model_commitment": head["model_commitment"],
+            "dataset": head["dataset"],
+            "count": 3,
+            "shards": shards,
+        })
+        .to_string()
+    };
+    write(&dir, "set.json", manifest(&[&entries[1], &entries[0]]));
+    let verify = |m: &str, extra: &[&str]| {
+        let mut args = vec!["verify", "--shards"];
+        args.extend_from_slice(extra);
+        args.extend(["a.json", "zc.bin", "sd.bin", "sd.bin", m]);
+        zkcnn(&dir, &args)
+    };
+    let stdout = ok(verify("set.json", &[]));
+    assert!(stdout.contains("classifies 2 of the 3 inputs"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&ok(verify("set.json", &["--json"]))).unwrap();
+    assert_eq!(v["kind"], "zero-knowledge accuracy shards");
+    assert_eq!(
+        (v["correct"].as_u64(), v["covered"].as_u64()),
+        (Some(2), Some(3))
+    );
+    // The prover: a range that is not a shard, no --shard, the other shard's prover file.
+    fails(
+        prove("0..1", "sd/shard-0-2.private", "sd.bin", "x.proof"),
+        &["not one of the shards", "0..2, 2..3"],
+    );
+    let no_shard: Vec<&str> = [
+        &[
+            "prove",
+            "m.json",
+            "xs.npy",
+            "--labels",
+            "ls.json",
+            "--input-commitment",
+            "sd.bin",
+            "--input-prover-data",
+            "sd/shard-0-2.private",
+            "-o",
+            "x.proof",
+        ][..],
+        &ZK_FILES[..],
+    ]
+    .concat();
+    usage_error(zkcnn(&dir, &no_shard), &["--shard", "0..2, 2..3"]);
+    fails(
+        prove("2..3", "sd/shard-0-2.private", "sd.bin", "x.proof"),
+        &["sd/shard-0-2.private", "another commitment"],
+    );
+    assert!(!dir.join("x.proof").exists());
+    // The same data committed in shards again: its shard 0..2 proof swapped into the manifest.
+    commit("sd2.bin", "sd2");
+    ok(prove(
+        "0..2",
+        "sd2/shard-0-2.private",
+        "sd2.bin",
+        "o0.proof",
+    ));
+    let mut swapped = entries[0].clone();
+    swapped["proof"] = "o0.proof".into();
+    write(&dir, "swap.json", manifest(&[&swapped, &entries[1]]));
+    fails(
+        verify("swap.json", &[]),
+        &["swap.json", "shard 0", "another statement"],
+    );
+    // A missing shard: refused, or with --allow-gaps reported as not proven.
+    write(&dir, "gap.json", manifest(&[&entries[0]]));
+    fails(
+        verify("gap.json", &[]),
+        &["no shard covers the inputs 2..3"],
+    );
+    let stdout = ok(verify("gap.json", &["--allow-gaps"]));
+    assert!(stdout.contains("not proven: inputs 2..3"), "{stdout}");
+    // The labels file in the labels' place; the other sharded dataset's file for this set.
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify", "--shards", "a.json", "zc.bin", "sd.bin", "ls.json", "set.json",
+            ],
+        ),
+        &["committed in it", "ls.json"],
+    );
+    fails(
+        zkcnn(
+            &dir,
+            &[
+                "verify", "--shards", "a.json", "zc.bin", "sd2.bin", "sd2.bin", "set.json",
+            ],
+        ),
+        &["set.json", "the manifest is for a dataset"],
+    );
+}
