@@ -12,8 +12,9 @@
 
 use super::commands::{hex, plan, proof_format, show};
 use super::commitment::{
-    architecture_digest, ZkCommitmentFile, ZkDatasetCommitmentFile, ZkInputCommitmentFile,
-    ZkShardedDatasetFile, BATCH_MAGIC, DATASET_MAGIC, INPUT_MAGIC, SHARDED_MAGIC,
+    architecture_digest, CommitmentFileError, ZkCommitmentFile, ZkDatasetCommitmentFile,
+    ZkInputCommitmentFile, ZkShardedDatasetFile, BATCH_MAGIC, DATASET_MAGIC, INPUT_MAGIC,
+    SHARDED_MAGIC,
 };
 use super::error::CliError;
 use super::files::{self, argmax};
@@ -262,34 +263,51 @@ fn commit_sharded(
     })
 }
 
-/// Reads a committed input's file and checks that it is for `model`'s architecture.
-fn read_input_commitment(
+/// Reads a commitment-like file (`parse` on at most [`files::MAX_COMMITMENT_BYTES`]) and checks
+/// that it was made for `model`'s architecture.
+fn read_for_model<T>(
+    what: &'static str,
     path: &Path,
-    model: &Model,
-    model_path: &Path,
-) -> Result<ZkInputCommitmentFile, CliError> {
-    let bytes = files::read_at_most(
-        "input commitment",
-        path,
-        files::MAX_COMMITMENT_BYTES,
-        "an input commitment is under 100 bytes",
-    )?;
-    if bytes.starts_with(DATASET_MAGIC) || bytes.starts_with(SHARDED_MAGIC) {
+    (model, model_path): (&Model, &Path),
+    hint: &'static str,
+    parse: impl FnOnce(&[u8]) -> Result<T, CommitmentFileError>,
+    architecture: impl FnOnce(&T) -> [u8; 32],
+) -> Result<T, CliError> {
+    let bytes = files::read_at_most(what, path, files::MAX_COMMITMENT_BYTES, hint)?;
+    let file = parse(&bytes).map_err(|e| CliError::invalid(what, path, e))?;
+    if architecture(&file) != architecture_digest(model) {
         return Err(CliError::Mismatch(format!(
-            "'{}' is a labelled dataset's commitment (from `commit-dataset`): it serves              zero-knowledge accuracy proofs on its inputs and labels only (`prove --labels`,              and `verify` with it in the inputs' and the labels' places)",
-            show(path)
-        )));
-    }
-    let file = ZkInputCommitmentFile::from_bytes(&bytes)
-        .map_err(|e| CliError::invalid("input commitment", path, e))?;
-    if file.architecture != architecture_digest(model) {
-        return Err(CliError::Mismatch(format!(
-            "input commitment '{}' was made for another model architecture than '{}'",
+            "{what} '{}' was made for another model architecture than '{}'",
             show(path),
             show(model_path)
         )));
     }
     Ok(file)
+}
+
+/// Reads a committed input's file and checks that it is for `model`'s architecture; a
+/// dataset's commitment is refused by name.
+fn read_input_commitment(
+    path: &Path,
+    model: &Model,
+    model_path: &Path,
+) -> Result<ZkInputCommitmentFile, CliError> {
+    if is_dataset_commitment(path) || is_sharded_dataset(path) {
+        return Err(CliError::Mismatch(format!(
+            "'{}' is a labelled dataset's commitment (from `commit-dataset`): it serves \
+             zero-knowledge accuracy proofs on its inputs and labels only (`prove --labels`, \
+             and `verify` with it in the inputs' and the labels' places)",
+            show(path)
+        )));
+    }
+    read_for_model(
+        "input commitment",
+        path,
+        (model, model_path),
+        "an input commitment is under 100 bytes",
+        ZkInputCommitmentFile::from_bytes,
+        |f| f.architecture,
+    )
 }
 
 /// The first 8 bytes of the file at `path`, if it has them.
@@ -322,21 +340,14 @@ fn read_sharded_dataset(
     model_path: &Path,
 ) -> Result<ZkShardedDatasetFile, CliError> {
     let what = "sharded dataset commitment";
-    let bytes = files::read_at_most(
+    let file = read_for_model(
         what,
         path,
-        files::MAX_COMMITMENT_BYTES,
+        (model, model_path),
         "about 170 bytes per shard",
+        ZkShardedDatasetFile::from_bytes,
+        |f| f.architecture,
     )?;
-    let file =
-        ZkShardedDatasetFile::from_bytes(&bytes).map_err(|e| CliError::invalid(what, path, e))?;
-    if file.architecture != architecture_digest(model) {
-        return Err(CliError::Mismatch(format!(
-            "sharded dataset commitment '{}' was made for another model architecture than '{}'",
-            show(path),
-            show(model_path)
-        )));
-    }
     file.dataset
         .check()
         .map_err(|e| CliError::invalid(what, path, e))?;
@@ -355,22 +366,14 @@ fn read_dataset_commitment(
     model: &Model,
     model_path: &Path,
 ) -> Result<ZkDatasetCommitmentFile, CliError> {
-    let bytes = files::read_at_most(
+    read_for_model(
         what,
         path,
-        files::MAX_COMMITMENT_BYTES,
+        (model, model_path),
         "a dataset commitment is under 200 bytes",
-    )?;
-    let file = ZkDatasetCommitmentFile::from_bytes(&bytes)
-        .map_err(|e| CliError::invalid(what, path, e))?;
-    if file.architecture != architecture_digest(model) {
-        return Err(CliError::Mismatch(format!(
-            "dataset commitment '{}' was made for another model architecture than '{}'",
-            show(path),
-            show(model_path)
-        )));
-    }
-    Ok(file)
+        ZkDatasetCommitmentFile::from_bytes,
+        |f| f.architecture,
+    )
 }
 
 /// Commits to a labelled dataset for `model`'s architecture with hiding commitments
@@ -786,13 +789,13 @@ enum Count {
 /// as this prover would write it; `counts` each count's offset in it, the count this prover
 /// loaded, and how it is written back. The file must hold `ours` but for its counts (else it
 /// was replaced meanwhile). Refused, and then the proof is not written: a merged count past
-/// its budget, an exclusive count that changed.
+/// its budget, an exclusive count that changed. Returns the counts written, in order.
 fn write_counts(
     what: &'static str,
     path: &Path,
     ours: &[u8],
     counts: &[(usize, u64, Count)],
-) -> Result<(), CliError> {
+) -> Result<Vec<u64>, CliError> {
     use std::io::{Read, Seek, SeekFrom, Write};
     let mut file = std::fs::OpenOptions::new()
         .read(true)
@@ -857,13 +860,14 @@ fn write_counts(
         };
         values.push((at, value));
     }
-    for (at, value) in values {
+    for &(at, value) in &values {
         file.seek(SeekFrom::Start(at as u64))
             .and_then(|_| file.write_all(&value.to_le_bytes()))
             .map_err(|e| CliError::write(what, path, &e))?;
     }
     file.sync_data()
-        .map_err(|e| CliError::write(what, path, &e))
+        .map_err(|e| CliError::write(what, path, &e))?;
+    Ok(values.into_iter().map(|(_, v)| v).collect())
 }
 
 /// Writes the model's prover file's new revealed count (merged with proofs made meanwhile,
@@ -874,9 +878,9 @@ fn spend(
     private: &Path,
     hidden: &Option<(ZkCommittedInput<F>, &Path)>,
     loaded: Loaded,
-) -> Result<(), CliError> {
+) -> Result<u64, CliError> {
     let budget = committed.budget::<E>().1;
-    write_counts(
+    let written = write_counts(
         "prover file",
         private,
         &private_bytes(committed, private)?,
@@ -890,7 +894,7 @@ fn spend(
             &[(REVEALED_AT, input, Count::Exclusive)],
         )?;
     }
-    Ok(())
+    Ok(written.first().copied().unwrap_or(0))
 }
 
 /// The revealed counts of the prover files as loaded, before the proof.
@@ -905,11 +909,14 @@ struct Loaded {
 /// The model commitment's budget after a proof: a line for people, and its JSON fields.
 fn budget_report(
     committed: &ZkCommittedModel<F>,
-    before: u64,
+    (before, written): (u64, Option<u64>),
     private: &Path,
 ) -> (String, serde_json::Value) {
     let (revealed, budget) = committed.budget::<E>();
-    let left = proofs_left(revealed, budget, revealed.checked_sub(before));
+    let per_proof = revealed.checked_sub(before);
+    // The count the file holds now (with proofs made at the same time), once written.
+    let revealed = written.unwrap_or(revealed);
+    let left = proofs_left(revealed, budget, per_proof);
     (
         format!(
             "the commitment's budget: {revealed} of {budget} mask values revealed{}; {} updated\n",
@@ -935,6 +942,8 @@ struct Proving<'a> {
     hidden: Option<(ZkCommittedInput<F>, &'a Path)>,
     load_took: std::time::Duration,
     loaded: Loaded,
+    /// The model's prover file's count once the proof's share is written.
+    written: Option<u64>,
 }
 
 /// Proves the model in zero knowledge: on one input, on a batch (one zero-knowledge batch
@@ -1009,6 +1018,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         hidden,
         load_took,
         loaded,
+        written: None,
     };
     let p = &mut proving;
     let report = match (inputs, labels) {
@@ -1023,7 +1033,7 @@ pub fn prove(a: &ProveArgs, progress: &Progress) -> Result<Report, CliError> {
         (files::Inputs::One(x), None) if !batch_file => prove_one(a, &model, p, &x, progress)?,
         (inputs, None) => prove_batch(a, &model, p, &inputs.into_vec(), progress)?,
     };
-    let (line, budget) = budget_report(&proving.committed, before, private);
+    let (line, budget) = budget_report(&proving.committed, (before, proving.written), private);
     let mut text = report.text;
     text.push_str(&line);
     if let Some(path) = &a.output {
@@ -1053,6 +1063,7 @@ fn prove_one(
         hidden,
         load_took,
         loaded,
+        written,
     } = proving;
     let action = || {
         format!(
@@ -1069,7 +1080,7 @@ fn prove_one(
         network::zk::prove_zk_timed::<F, E, _>(model, committed, x, &mut OsRng, &mut vec![])
     });
     let (output, proof) = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
-    spend(committed, model_files(a)?.1, hidden, *loaded)?;
+    *written = Some(spend(committed, model_files(a)?.1, hidden, *loaded)?);
     let x: Vec<i64> = input.iter().copied().collect();
     let y: Vec<i64> = output.iter().copied().collect();
     let statement_input = match hidden {
@@ -1148,6 +1159,7 @@ fn prove_batch(
         hidden,
         load_took,
         loaded,
+        written,
     } = proving;
     let n = inputs.len();
     let action = || {
@@ -1165,7 +1177,7 @@ fn prove_batch(
             None => network::prove_batch_zk::<F, E, _>(model, committed, inputs, &mut OsRng),
         });
     let (outputs, proof) = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
-    spend(committed, model_files(a)?.1, hidden, *loaded)?;
+    *written = Some(spend(committed, model_files(a)?.1, hidden, *loaded)?);
     let flat = |t: &ndarray::ArrayD<i64>| -> Vec<i64> { t.iter().copied().collect() };
     let xs: Vec<Vec<i64>> = match hidden {
         Some(_) => vec![Vec::new(); n],
@@ -1241,6 +1253,7 @@ fn prove_accuracy(
         hidden,
         load_took,
         loaded,
+        written,
     } = proving;
     let n = inputs.len();
     let action = || {
@@ -1260,7 +1273,7 @@ fn prove_accuracy(
             }
         });
     let proof = proved.map_err(|e| prove_failed(action(), e, committed, hidden))?;
-    spend(committed, model_files(a)?.1, hidden, *loaded)?;
+    *written = Some(spend(committed, model_files(a)?.1, hidden, *loaded)?);
     let xs: Vec<Vec<i64>> = match hidden {
         Some(_) => vec![Vec::new(); n],
         None => inputs.iter().map(|x| x.iter().copied().collect()).collect(),
@@ -1478,7 +1491,7 @@ fn prove_part(
         model: before,
         input: None,
     };
-    spend(&committed, private, &None, loaded)?;
+    let written = spend(&committed, private, &None, loaded)?;
     let dataset_bytes = dataset_private_bytes(&dataset, private_x)?;
     // The inputs' part after its length, then the labels'.
     let inputs_len = dataset_bytes
@@ -1498,7 +1511,7 @@ fn prove_part(
     let digest = network::zk_dataset_statement_digest(model, &committed.commitment, public);
     let bytes = proof.to_bytes(digest);
     files::write("proof", &a.proof, &bytes)?;
-    let (line, budget) = budget_report(&committed, before, private);
+    let (line, budget) = budget_report(&committed, (before, Some(written)), private);
     let text = format!(
         "proved: '{}' classifies {} of {which} as their labels (one zero-knowledge accuracy \
          proof; the weights, the inputs, the labels and the logits are not in it)\nprove {} \

@@ -482,9 +482,7 @@ pub fn verify_accuracy_shards<F: BaseField + FftField, E: ExtField<F>>(
     let ranges: Vec<(u64, u64)> = shards.iter().map(|s| (s.start, s.end)).collect();
     let gaps = check_cover(&ranges, count, allow_gaps)?;
     let architecture = model.architecture();
-    let mut correct = 0u64;
-    let mut covered = 0u64;
-    for (shard, s) in shards.iter().enumerate() {
+    sum_shards(shards, count, gaps, |shard, s| {
         // In range: check_cover bounds every end by the inputs' count.
         let range = s.start as usize..s.end as usize;
         let range_error = || ShardError::Range {
@@ -498,16 +496,37 @@ pub fn verify_accuracy_shards<F: BaseField + FftField, E: ExtField<F>>(
         let digest = accuracy_statement_digest(&architecture, checked.commitment(), xs, ls);
         let proof = AccuracyProof::<F, E>::from_bytes(s.bytes, digest)
             .map_err(|source| ShardError::Format { shard, source })?;
-        if proof.correct != s.correct {
-            return Err(ShardError::Claimed {
-                shard,
-                manifest: s.correct,
-                proof: proof.correct,
-            });
-        }
+        claimed(shard, s, proof.correct)?;
         verify_accuracy(&architecture, checked, xs, ls, &proof)
             .map_err(|source| ShardError::Proof { shard, source })?;
-        correct += proof.correct;
+        Ok(proof.correct)
+    })
+}
+
+/// Refuses a shard whose proof's count is not the claimed one.
+fn claimed(shard: usize, s: &ShardProof<'_>, proven: u64) -> Result<(), ShardError> {
+    if proven == s.correct {
+        return Ok(());
+    }
+    Err(ShardError::Claimed {
+        shard,
+        manifest: s.correct,
+        proof: proven,
+    })
+}
+
+/// The total of a set of shards whose cover is checked (`gaps` its uncovered ranges):
+/// `verify(shard, s)` checks shard `s`'s proof and returns its count.
+fn sum_shards(
+    shards: &[ShardProof<'_>],
+    count: u64,
+    gaps: Vec<(u64, u64)>,
+    mut verify: impl FnMut(usize, &ShardProof<'_>) -> Result<u64, ShardError>,
+) -> Result<ShardTotal, ShardError> {
+    let mut correct = 0u64;
+    let mut covered = 0u64;
+    for (shard, s) in shards.iter().enumerate() {
+        correct += verify(shard, s)?;
         covered += s.end - s.start;
     }
     Ok(ShardTotal {
@@ -655,9 +674,7 @@ pub fn verify_accuracy_zk_shards<F: BaseField + FftField, E: ExtField<F>>(
     let ranges: Vec<(u64, u64)> = shards.iter().map(|s| (s.start, s.end)).collect();
     let gaps = check_cover(&ranges, count, allow_gaps)?;
     let architecture = model.architecture();
-    let mut correct = 0u64;
-    let mut covered = 0u64;
-    for (shard, s) in shards.iter().enumerate() {
+    sum_shards(shards, count, gaps, |shard, s| {
         let part = dataset
             .shard(s.start, s.end)
             .ok_or(ShardError::NotCommitted {
@@ -668,23 +685,10 @@ pub fn verify_accuracy_zk_shards<F: BaseField + FftField, E: ExtField<F>>(
         let digest = super::zk_dataset_statement_digest(&architecture, checked.commitment(), part);
         let proof = ZkAccuracyProof::<F, E>::from_bytes(s.bytes, digest)
             .map_err(|source| ShardError::Format { shard, source })?;
-        if proof.correct != s.correct {
-            return Err(ShardError::Claimed {
-                shard,
-                manifest: s.correct,
-                proof: proof.correct,
-            });
-        }
+        claimed(shard, s, proof.correct)?;
         verify_accuracy_zk_dataset(&architecture, checked, part, &proof)
             .map_err(|source| ShardError::Proof { shard, source })?;
-        correct += proof.correct;
-        covered += s.end - s.start;
-    }
-    Ok(ShardTotal {
-        count,
-        covered,
-        correct,
-        gaps,
+        Ok(proof.correct)
     })
 }
 

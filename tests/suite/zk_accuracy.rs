@@ -489,3 +489,64 @@ fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
         &model, &checked, &d, &p
     )));
 }
+
+/// A cheating prover whose weights are not the committed ones: one weight of each dense layer
+/// changed by one (the model's commitment kept; the witness, the outputs and the count computed
+/// honestly from the changed weights), the first weight whose change changes the batch's
+/// outputs (a weight that multiplies only zero activations on this batch changes nothing: the
+/// statement would be true and the proof honest). Its batch proof and its accuracy proof are
+/// rejected at the opening (the weights' claims are claims on the committed table).
+fn changed_weight_on<F: BaseField + ark_ff::FftField, E: ExtField<F>>(seed: u64) {
+    use zkcnn::model::Layer;
+    let mut s = setup::<F, E>(3, seed);
+    let labels = labels_for(&s.model, &s.xs, seed);
+    let outputs = |m: &Model| -> Vec<Vec<i64>> {
+        s.xs.iter()
+            .map(|x| infer_output(m, x).unwrap().iter().copied().collect())
+            .collect()
+    };
+    let honest = outputs(&s.model);
+    let dense: Vec<usize> = (0..s.model.layers.len())
+        .filter(|&l| matches!(s.model.layers[l], Layer::Dense(_)))
+        .collect();
+    assert!(dense.len() >= 2);
+    let x = flat(&s.xs);
+    for l in dense {
+        let Layer::Dense(d) = &s.model.layers[l] else {
+            unreachable!()
+        };
+        let changed = (0..d.weights.len())
+            .map(|k| {
+                let mut m = s.model.clone();
+                if let Layer::Dense(d) = &mut m.layers[l] {
+                    d.weights[k] += if d.weights[k] < 7 { 1 } else { -1 };
+                }
+                m
+            })
+            .find(|m| outputs(m) != honest)
+            .expect("a weight that changes the outputs");
+        let (ys, proof) =
+            network::prove_batch_zk::<F, E, _>(&changed, &mut s.committed, &s.xs, &mut s.rng)
+                .unwrap();
+        let ys = flat(&ys);
+        assert_ne!(ys, honest, "a false statement");
+        let r = network::verify_batch_zk(&s.model, &s.checked, &refs(&x), &refs(&ys), &proof);
+        assert!(opening_fails(&r), "batch, layer {l}: {r:?}");
+        let proof = network::prove_accuracy_zk::<F, E, _>(
+            &changed,
+            &mut s.committed,
+            &s.xs,
+            &labels,
+            &mut s.rng,
+        )
+        .unwrap();
+        let r = network::verify_accuracy_zk(&s.model, &s.checked, &refs(&x), &labels, &proof);
+        assert!(opening_fails(&r), "accuracy, layer {l}: {r:?}");
+    }
+}
+
+#[test]
+fn a_weight_other_than_the_committed_one_is_caught_in_batch_and_accuracy_proofs() {
+    changed_weight_on::<G, X>(41);
+    changed_weight_on::<Bn254Fr, Bn254Fr>(42);
+}
