@@ -335,6 +335,20 @@ pub fn verify_accuracy(
     let proof = bytes_arg("proof", proof)?;
     match network::proof::kind_of(&proof) {
         Ok(ProofKind::TransparentAccuracy) | Err(FormatError::NotAProof) => {}
+        Ok(ProofKind::ZeroKnowledgeAccuracy) => {
+            let arch = architecture_arg(py, architecture)?;
+            network::plan::Plan::new(&arch).map_err(|e| errors::network(py, "verify", &e))?;
+            let commitment = bytes_arg("commitment", commitment)?;
+            return crate::zk_batch::verify_accuracy(
+                py,
+                &arch,
+                &commitment,
+                xs,
+                labels,
+                &proof,
+                &Progress(progress),
+            );
+        }
         Ok(got) => {
             return Err(errors::proof_format(
                 py,

@@ -28,6 +28,7 @@ mod arrays;
 mod batch;
 mod errors;
 mod zk;
+mod zk_batch;
 
 /// The commitment file of the CLI (`src/cli/commitment.rs`), compiled here as it is so that
 /// both read and write the same bytes.
@@ -987,17 +988,11 @@ fn verify(
     let out_len = plan.dims.last().map_or(0, |d| d.logical_len());
     let progress = Progress(progress);
     match kind {
-        ProofKind::ZeroKnowledgeBatch | ProofKind::ZeroKnowledgeAccuracy => {
-            Err(errors::new::<errors::ProofFormatError>(
-                py,
-                "kind",
-                format!(
-                    "this is a {} proof: the Python package does not verify zero-knowledge \
-                     batch or accuracy proofs yet (the CLI's `zkcnn verify` and the Rust \
-                     library do)",
-                    kind_name(kind)
-                ),
-            ))
+        ProofKind::ZeroKnowledgeBatch => {
+            zk_batch::verify_batch(py, &arch, &commitment, x, y, &proof, out_len, &progress)
+        }
+        ProofKind::ZeroKnowledgeAccuracy => {
+            zk_batch::verify_accuracy(py, &arch, &commitment, x, y, &proof, &progress).map(|_| ())
         }
         ProofKind::TransparentBatch => {
             verify_batch(py, &arch, &commitment, x, y, &proof, out_len, &progress)

@@ -51,3 +51,78 @@ def test_cli_and_python_read_each_others_files(tmp_path, lenet, committed, prove
     cli_proof = (tmp_path / "cli.proof").read_bytes()
     assert cli_proof == proof
     zkcnn.verify(committed.architecture, committed.commitment, x, cli_y, cli_proof)
+
+
+def test_python_verifies_the_clis_zero_knowledge_batch_and_accuracy_proofs(tmp_path, lenet, digits):
+    """The CLI's zero-knowledge batch and accuracy proofs (public inputs, a committed batch, a
+    committed labelled dataset) verify in Python; another statement is refused."""
+    (tmp_path / "model.json").write_text(lenet.to_json())
+    xs = digits[:3]
+    np.save(tmp_path / "xs.npy", xs)
+    r = cli("commit", tmp_path / "model.json", "-o", tmp_path / "model.zkc", "--prover-data",
+            tmp_path / "model.private", "--architecture", tmp_path / "arch.json")
+    assert r.returncode == 0, r.stderr
+    zkc = (tmp_path / "model.zkc").read_bytes()
+    arch = (tmp_path / "arch.json").read_text()
+    zk = ["--commitment", tmp_path / "model.zkc", "--prover-data", tmp_path / "model.private"]
+
+    # A batch on public inputs.
+    r = cli("prove", tmp_path / "model.json", tmp_path / "xs.npy", "-o", tmp_path / "batch.proof",
+            "--output", tmp_path / "ys.npy", *zk)
+    assert r.returncode == 0, r.stderr
+    ys = np.load(tmp_path / "ys.npy")
+    batch = (tmp_path / "batch.proof").read_bytes()
+    assert zkcnn.verify(arch, zkc, xs, ys, batch) is None
+    assert zkcnn.verify(arch, zkc, xs, ys, batch, kind="zk") is None
+    other = ys.copy()
+    other[0, 0] += 1
+    with pytest.raises(zkcnn.StatementError):
+        zkcnn.verify(arch, zkc, xs, other, batch)
+    with pytest.raises(zkcnn.ProofFormatError):
+        zkcnn.verify(arch, zkc, xs, ys, batch, kind="transparent")
+
+    # The batch committed (`commit-input` on it): the verifier gets its commitment.
+    r = cli("commit-input", tmp_path / "arch.json", tmp_path / "xs.npy", "-o", tmp_path / "xs.commit",
+            "--prover-data", tmp_path / "xs.private")
+    assert r.returncode == 0, r.stderr
+    r = cli("prove", tmp_path / "model.json", tmp_path / "xs.npy", "-o", tmp_path / "hidden.proof",
+            "--output", tmp_path / "hys.npy", "--input-commitment", tmp_path / "xs.commit",
+            "--input-prover-data", tmp_path / "xs.private", *zk)
+    assert r.returncode == 0, r.stderr
+    xs_commit = (tmp_path / "xs.commit").read_bytes()
+    hidden = (tmp_path / "hidden.proof").read_bytes()
+    assert np.array_equal(np.load(tmp_path / "hys.npy"), ys)
+    assert zkcnn.verify(arch, zkc, xs_commit, ys, hidden) is None
+    with pytest.raises(zkcnn.StatementError):
+        zkcnn.verify(arch, zkc, xs, ys, hidden)
+
+    # Accuracy: the predictions as labels, one of them changed.
+    predictions = ys.argmax(axis=1)
+    labels = predictions.copy()
+    labels[1] = (labels[1] + 1) % ys.shape[1]
+    np.save(tmp_path / "ls.npy", labels)
+    r = cli("prove", tmp_path / "model.json", tmp_path / "xs.npy", "--labels", tmp_path / "ls.npy",
+            "-o", tmp_path / "acc.proof", *zk)
+    assert r.returncode == 0, r.stderr
+    acc = (tmp_path / "acc.proof").read_bytes()
+    assert zkcnn.verify_accuracy(arch, zkc, xs, labels, acc) == 2
+    assert zkcnn.verify(arch, zkc, xs, labels, acc) is None
+    with pytest.raises(zkcnn.StatementError):
+        zkcnn.verify_accuracy(arch, zkc, xs, predictions, acc)
+
+    # On a committed labelled dataset: its commitment in place of the inputs and the labels.
+    r = cli("commit-dataset", tmp_path / "arch.json", tmp_path / "xs.npy", tmp_path / "ls.npy", "-o",
+            tmp_path / "ds.commit", "--prover-data", tmp_path / "ds.private")
+    assert r.returncode == 0, r.stderr
+    r = cli("prove", tmp_path / "model.json", tmp_path / "xs.npy", "--labels", tmp_path / "ls.npy",
+            "--input-commitment", tmp_path / "ds.commit", "--input-prover-data", tmp_path / "ds.private",
+            "-o", tmp_path / "ds.proof", *zk)
+    assert r.returncode == 0, r.stderr
+    ds = (tmp_path / "ds.commit").read_bytes()
+    ds_proof = (tmp_path / "ds.proof").read_bytes()
+    assert zkcnn.verify_accuracy(arch, zkc, ds, ds, ds_proof) == 2
+    assert zkcnn.verify(arch, zkc, ds, ds, ds_proof) is None
+    with pytest.raises(zkcnn.InputError):
+        zkcnn.verify_accuracy(arch, zkc, ds, labels, ds_proof)
+    with pytest.raises(zkcnn.StatementError):
+        zkcnn.verify_accuracy(arch, zkc, xs, labels, ds_proof)

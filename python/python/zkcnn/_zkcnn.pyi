@@ -238,7 +238,7 @@ def verify(
     architecture: str | Model,
     commitment: _Bytes,
     x: npt.NDArray[Any] | _Bytes,
-    y: npt.NDArray[np.integer[Any]],
+    y: npt.NDArray[np.integer[Any]] | _Bytes,
     proof: _Bytes,
     progress: _Progress | None = None,
     kind: _Kind | None = None,
@@ -252,7 +252,10 @@ def verify(
     (``CommittedInput.commitment``), for zero-knowledge proofs. A batch proof
     (``prove_batch``): ``x`` the batch ``[N, ...]``, ``y`` its outputs ``[N, ...]``. An
     accuracy proof (``prove_accuracy``): ``x`` the inputs, ``y`` their labels (the count is
-    not returned: ``verify_accuracy`` returns it)."""
+    not returned: ``verify_accuracy`` returns it). Zero-knowledge batch and accuracy proofs
+    (the CLI's): ``x`` the inputs or bytes, a committed batch's commitment (``zkcnn
+    commit-input`` on a batch); on a committed labelled dataset (``zkcnn commit-dataset``),
+    ``x`` and ``y`` both its commitment's bytes."""
 
 class _ShardEntry(TypedDict):
     """A shard's entry in a manifest: the slice ``start..end``, its proven count, its proof's
@@ -318,13 +321,15 @@ def prove_accuracy(
 def verify_accuracy(
     architecture: str | Model,
     commitment: _Bytes,
-    xs: npt.NDArray[Any],
-    labels: npt.NDArray[np.integer[Any]],
+    xs: npt.NDArray[Any] | _Bytes,
+    labels: npt.NDArray[np.integer[Any]] | _Bytes,
     proof: _Bytes,
     progress: _Progress | None = None,
 ) -> int:
-    """Verifies an accuracy proof and returns its proven count (bound by the proof); raises as
-    ``verify`` does."""
+    """Verifies an accuracy proof (transparent, or the CLI's zero-knowledge one) and returns
+    its proven count (bound by the proof); raises as ``verify`` does. For a zero-knowledge
+    proof, ``xs`` may be a committed batch's commitment (bytes), or a committed labelled
+    dataset's (``zkcnn commit-dataset``) with the same bytes as ``labels``."""
 
 def shard_manifest(
     architecture: str | Model,
