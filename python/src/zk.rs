@@ -220,6 +220,27 @@ pub fn input_commitment_file(
     bytes: &[u8],
     arch: &zkcnn::model::Model,
 ) -> PyResult<ZkInputCommitmentFile> {
+    let file = input_or_batch_commitment_file(py, bytes, arch)?;
+    if let Some(n) = file.count {
+        return Err(errors::new::<CommitmentError>(
+            py,
+            "batch",
+            format!(
+                "this input commitment commits a batch of {n} inputs (`zkcnn commit-input` on a \
+                 batch): the Python package proves on one committed input; a batch's commitment \
+                 serves the CLI's zero-knowledge batch and accuracy proofs (which `verify` takes)"
+            ),
+        ));
+    }
+    Ok(file)
+}
+
+/// Input commitment bytes, of one input or of a batch, checked against the architecture.
+pub fn input_or_batch_commitment_file(
+    py: Python<'_>,
+    bytes: &[u8],
+    arch: &zkcnn::model::Model,
+) -> PyResult<ZkInputCommitmentFile> {
     let file = ZkInputCommitmentFile::from_bytes(bytes).map_err(|e| {
         errors::new::<CommitmentError>(
             py,
@@ -232,17 +253,6 @@ pub fn input_commitment_file(
             py,
             "architecture",
             "the input commitment was made for another model architecture",
-        ));
-    }
-    if let Some(n) = file.count {
-        return Err(errors::new::<CommitmentError>(
-            py,
-            "batch",
-            format!(
-                "this input commitment commits a batch of {n} inputs (`zkcnn commit-input` on a \
-                 batch): the Python package proves and verifies one committed input; the CLI \
-                 proves and verifies batches"
-            ),
         ));
     }
     Ok(file)

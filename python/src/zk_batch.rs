@@ -4,9 +4,7 @@
 //! a batch), or for an accuracy proof a committed labelled dataset's commitment (bytes, `zkcnn
 //! commit-dataset`; given again in the labels' place, since it commits them).
 
-use crate::commitment::{
-    ZkCommitmentFile, ZkDatasetCommitmentFile, ZkInputCommitmentFile, DATASET_MAGIC,
-};
+use crate::commitment::{ZkCommitmentFile, ZkDatasetCommitmentFile, DATASET_MAGIC};
 use crate::errors::{self, CommitmentError, InputError};
 use crate::{arrays, bytes_arg, check_architecture, commitment_error, Progress};
 use pyo3::prelude::*;
@@ -30,6 +28,14 @@ impl Inputs {
             Inputs::Committed(_, n) => *n,
         }
     }
+
+    /// The public inputs' rows (none for a committed batch).
+    fn rows(&self) -> Vec<&[i64]> {
+        match self {
+            Inputs::Public(xs) => xs.iter().map(Vec::as_slice).collect(),
+            Inputs::Committed(..) => Vec::new(),
+        }
+    }
 }
 
 fn is_bytes(obj: &Bound<'_, PyAny>) -> bool {
@@ -44,15 +50,7 @@ fn inputs(py: Python<'_>, x: &Bound<'_, PyAny>, arch: &Model) -> PyResult<Inputs
             xs.iter().map(|t| t.iter().copied().collect()).collect(),
         ));
     }
-    let bytes = bytes_arg("x", x)?;
-    let file = ZkInputCommitmentFile::from_bytes(&bytes).map_err(|e| {
-        errors::new::<CommitmentError>(
-            py,
-            &errors::kind_of(&e),
-            format!("invalid input commitment: {e}"),
-        )
-    })?;
-    check_architecture(py, file.architecture, arch)?;
+    let file = crate::zk::input_or_batch_commitment_file(py, &bytes_arg("x", x)?, arch)?;
     let n = file
         .count
         .and_then(|n| usize::try_from(n).ok())
@@ -116,10 +114,7 @@ pub fn verify_batch(
     let xs = inputs(py, x, arch)?;
     let ys = arrays::batch_outputs(y, arch, xs.count(), out_len)?;
     let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
-    let rows: Vec<&[i64]> = match &xs {
-        Inputs::Public(xs) => xs.iter().map(Vec::as_slice).collect(),
-        Inputs::Committed(..) => Vec::new(),
-    };
+    let rows = xs.rows();
     let digest =
         network::zk_batch_statement_digest(arch, &file.commitment, digest_inputs(&xs, &rows), &yr);
     let decoded = network::ZkBatchProof::<F, E>::from_bytes(proof, digest)
@@ -185,10 +180,7 @@ pub fn verify_accuracy(
     }
     let xs = inputs(py, x, arch)?;
     let labels = arrays::class_labels("labels", labels, xs.count())?;
-    let rows: Vec<&[i64]> = match &xs {
-        Inputs::Public(xs) => xs.iter().map(Vec::as_slice).collect(),
-        Inputs::Committed(..) => Vec::new(),
-    };
+    let rows = xs.rows();
     let digest = network::zk_accuracy_statement_digest(
         arch,
         &file.commitment,

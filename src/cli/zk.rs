@@ -1901,6 +1901,25 @@ pub fn verify_accuracy(a: &VerifyArgs, progress: &Progress) -> Result<Report, Cl
     })
 }
 
+/// The labels' place of a verification on a committed dataset (whole or in shards, its file
+/// in the inputs' place, already read): the same file again, byte for byte, since the dataset
+/// commits its labels.
+fn labels_in_dataset(a: &VerifyArgs, proofs: &str) -> Result<(), CliError> {
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    let same = len(&a.input).is_some_and(|n| n <= files::MAX_COMMITMENT_BYTES)
+        && len(&a.input) == len(&a.output)
+        && std::fs::read(&a.output).ok() == std::fs::read(&a.input).ok();
+    if same {
+        return Ok(());
+    }
+    Err(CliError::Mismatch(format!(
+        "the labels of {proofs} on the dataset committed in '{}' are committed in it: give its \
+         file in the labels' place too (not '{}')",
+        show(&a.input),
+        show(&a.output)
+    )))
+}
+
 /// Verifies a zero-knowledge accuracy proof on a committed labelled dataset: the dataset
 /// commitment file in the inputs' place and again in the labels'; `Ok` only when it is valid.
 fn verify_dataset(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
@@ -1909,17 +1928,7 @@ fn verify_dataset(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliErro
     let file = read_commitment(&a.commitment, &model, &a.model)?;
     let dataset = read_dataset_commitment("dataset commitment", &a.input, &model, &a.model)?;
     // The labels are committed in the dataset's file: the labels' place names it again.
-    let same = is_dataset_commitment(&a.output)
-        && read_dataset_commitment("dataset commitment", &a.output, &model, &a.model)?.commitment
-            == dataset.commitment;
-    if !same {
-        return Err(CliError::Mismatch(format!(
-            "the labels of an accuracy proof on the committed dataset '{}' are committed in it: \
-             give its file in the labels' place too (not '{}')",
-            show(&a.input),
-            show(&a.output)
-        )));
-    }
+    labels_in_dataset(a, "an accuracy proof")?;
     let n = dataset.commitment.count;
     if n == 0 || n > network::batch::MAX_BATCH as u64 {
         return Err(CliError::invalid(
@@ -1974,16 +1983,7 @@ pub fn verify_shards(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliE
     plan(&model, &a.model)?;
     let file = read_commitment(&a.commitment, &model, &a.model)?;
     let dataset = read_sharded_dataset(&a.input, &model, &a.model)?;
-    let same = is_sharded_dataset(&a.output)
-        && read_sharded_dataset(&a.output, &model, &a.model)?.dataset == dataset.dataset;
-    if !same {
-        return Err(CliError::Mismatch(format!(
-            "the labels of shard proofs on the dataset committed in '{}' are committed in it: \
-             give its file in the labels' place too (not '{}')",
-            show(&a.input),
-            show(&a.output)
-        )));
-    }
+    labels_in_dataset(a, "shard proofs")?;
     let manifest = super::commands::read_manifest(a)?;
     let rejected = |e| super::commands::shard_rejected(a, e);
     manifest
