@@ -21,6 +21,7 @@
 //! sum-check per input of two or more channels, each ending in a claim `X̃_k(r_hw, ρ_k)` on the
 //! input (and the public value `S̃_k(ρ_k)`, `PublicValue { "concat selector" }`).
 
+use super::dense::{fold_batch, MatTable};
 use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{lift, BaseField, ExtField, MulAcc};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
@@ -368,6 +369,14 @@ struct Renumber<'a, T> {
     inner: &'a T,
     /// Each input's variables `hw_vars + v_k`.
     vars: &'a [usize],
+    /// A batch's variables: the last `batch_vars` coordinates of every point are `r_b`.
+    batch_vars: usize,
+}
+
+/// Input `k`'s point from the core's `(ρ, r_b)`: `(ρ[..hw_vars + v_k], r_b)`.
+fn input_point<E: Clone>(point: &[E], v: usize, batch_vars: usize) -> Vec<E> {
+    let (rho, r_b) = point.split_at(point.len().saturating_sub(batch_vars));
+    [&rho[..v.min(rho.len())], r_b].concat()
 }
 
 impl<E: Clone, T: TableMasks<E>> TableMasks<E> for Renumber<'_, T> {
@@ -376,14 +385,19 @@ impl<E: Clone, T: TableMasks<E>> TableMasks<E> for Renumber<'_, T> {
             None => self.inner.mask_at(0, point),
             Some(k) => {
                 let v = self.vars.get(k).copied().unwrap_or(point.len());
-                self.inner.mask_at(1 + k, &point[..v.min(point.len())])
+                self.inner
+                    .mask_at(1 + k, &input_point(point, v, self.batch_vars))
             }
         }
     }
 }
 
 /// The core's claims renumbered as this step's, each input's at its own point.
-fn renumber<E>(claims: Vec<Deferred<E>>, vars: &[usize]) -> Vec<Deferred<E>> {
+fn renumber<E: Clone>(
+    claims: Vec<Deferred<E>>,
+    vars: &[usize],
+    batch_vars: usize,
+) -> Vec<Deferred<E>> {
     claims
         .into_iter()
         .map(|c| match c {
@@ -395,7 +409,7 @@ fn renumber<E>(claims: Vec<Deferred<E>>, vars: &[usize]) -> Vec<Deferred<E>> {
             } => {
                 let table = table.saturating_sub(1);
                 if let Some(&v) = table.checked_sub(1).and_then(|k| vars.get(k)) {
-                    point.truncate(v);
+                    point = input_point(&point, v, batch_vars);
                 }
                 Deferred::Masked {
                     table,
@@ -435,11 +449,20 @@ fn input_vars(shape: &Shape) -> Vec<usize> {
 /// the proof and the claims — `Masked` on the copy at `ρ`, on each input at `ρ[..hw_vars + v_k]`,
 /// then the mask's form on `fresh` — [`verify_zk`]'s list.
 ///
+/// **Batches** (`spec/batch.md`, "Zero knowledge"): with `batch_vars = b > 0` every table holds
+/// `2^b` inputs' (the batch index over its top variables; `output` stays one input's layout),
+/// the fresh point has `b` more coordinates `r_b`, and the copy and the inputs are folded at
+/// `r_b` (`t'(x) = Σ_β eq(r_b, β)·t(x, β)`): the relation above on the folded tables, the same
+/// sum-check and mask, every claim and mask read at its point followed by `r_b`. With `b = 0`
+/// the proof is one input's.
+///
 /// Refuses (`LayerError::Count`) tables or fresh masks of the wrong length, or an output that
 /// is not `[Σ c_k, h, w]` of the shape's variables.
+#[allow(clippy::too_many_arguments)]
 pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     shape: &Shape,
     output: &Dims,
+    batch_vars: usize,
     inputs: &[&[F]],
     copy: &[F],
     fresh: &[E],
@@ -464,9 +487,17 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
         inputs.len(),
     )?;
     for (x, &v) in inputs.iter().zip(&vars) {
-        count("concat (zero knowledge) input", 1 << v, x.len())?;
+        count(
+            "concat (zero knowledge) input",
+            1 << (v + batch_vars),
+            x.len(),
+        )?;
     }
-    count("concat (zero knowledge) copy", 1 << n, copy.len())?;
+    count(
+        "concat (zero knowledge) copy",
+        1 << (n + batch_vars),
+        copy.len(),
+    )?;
     count(
         "concat (zero knowledge) fresh masks",
         zk_mask_len(shape),
@@ -477,35 +508,42 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
         expected: zk_mask_len(shape),
         got: fresh.len(),
     })?;
-    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, n);
+    let point: Vec<E> = transcript.challenge_fields(ZK_POINT, n + batch_vars);
+    let (r, r_b) = point.split_at(n);
     let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, shape.parts.len() + 1);
-    let replicated: Vec<Vec<F>> = inputs
+    // A batch's tables folded at `r_b`; one input's as they are.
+    fn table<'a, F: BaseField, E: ExtField<F>>(t: &'a [F], r_b: &[E]) -> MatTable<'a, F, E> {
+        if r_b.is_empty() {
+            MatTable::Base(t)
+        } else {
+            MatTable::Folded(fold_batch(t, r_b))
+        }
+    }
+    let outputs: Vec<(E, MatTable<'_, F, E>)> = gamma
         .iter()
-        .map(|x| super::dense::replicate(x, n))
+        .zip(inputs)
+        .map(|(&g, x)| (-g, table(x, r_b)))
         .collect();
-    let outputs: Vec<(E, &[F])> = gamma
-        .iter()
-        .zip(&replicated)
-        .map(|(&g, x)| (-g, x.as_slice()))
-        .collect();
-    let (proof, claims) = super::dense::prove_matvec_zk(
-        super::dense::MatVec {
-            matrix: map_table(shape, output, &gamma, &r),
+    let (proof, claims) = super::dense::prove_matvec_folded(
+        super::dense::MatVecFolded {
+            matrix: map_table(shape, output, &gamma, r),
             matrix_public: true,
-            x: copy,
+            x: table(copy, r_b),
             input_public: false,
         },
         &outputs,
-        &r,
+        r,
+        r_b,
         E::ZERO,
         &mask,
         &Renumber {
             inner: scalars,
             vars: &vars,
+            batch_vars,
         },
         transcript,
     );
-    Ok((proof, renumber(claims, &vars)))
+    Ok((proof, renumber(claims, &vars, batch_vars)))
 }
 
 /// The output's layout is the shape's: `[Σ c_k, h, w]` over `out_vars` channel and `hw_vars`
@@ -528,8 +566,9 @@ fn check_output(shape: &Shape, output: &Dims) -> Result<(), LayerError> {
     }
 }
 
-/// Verifies [`prove_zk`]; returns the claims for the proof's opening (numbered as there), the
-/// prover's list for an honest proof.
+/// Verifies [`prove_zk`] (a batch's of `2^batch_vars` inputs when `batch_vars > 0`); returns
+/// the claims for the proof's opening (numbered as there), the prover's list for an honest
+/// proof.
 #[deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -539,16 +578,19 @@ fn check_output(shape: &Shape, output: &Dims) -> Result<(), LayerError> {
 pub fn verify_zk<F: BaseField, E: ExtField<F>>(
     shape: &Shape,
     output: &Dims,
+    batch_vars: usize,
     proof: &MaskedProof<E>,
     transcript: &mut Transcript,
 ) -> Result<Vec<Deferred<E>>, LayerError> {
     check_output(shape, output)?;
     let n = output.num_vars();
-    let r: Vec<E> = transcript.challenge_fields(ZK_POINT, n);
+    let point: Vec<E> = transcript.challenge_fields(ZK_POINT, n + batch_vars);
+    let (r, r_b) = point.split_at(n.min(point.len()));
     let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, shape.parts.len() + 1);
-    let matrix = |rho: &[E]| map_at(shape, output, &gamma, &r, rho);
+    let matrix = |rho: &[E]| map_at(shape, output, &gamma, r, rho);
     let weights: Vec<E> = gamma.iter().take(shape.parts.len()).map(|&g| -g).collect();
-    let claims = super::dense::verify_matvec_zk::<F, E>(
+    let folded = batch_vars > 0;
+    let claims = super::dense::verify_matvec_folded::<F, E>(
         super::dense::MatVecNames {
             step: "concat (zero knowledge)",
             point: "concat (zero knowledge) point",
@@ -558,13 +600,18 @@ pub fn verify_zk<F: BaseField, E: ExtField<F>>(
         &weights,
         Some(&matrix),
         None,
-        &r,
+        r,
+        &super::dense::Folds {
+            r_b,
+            input: folded,
+            outputs: vec![folded; weights.len()],
+        },
         E::ZERO,
         zk_degree(shape),
         proof,
         transcript,
     )?;
-    Ok(renumber(claims, &input_vars(shape)))
+    Ok(renumber(claims, &input_vars(shape), batch_vars))
 }
 
 #[cfg(test)]
@@ -717,8 +764,8 @@ mod zk_tests {
         let xs: Vec<&[F]> = t[1..].iter().map(Vec::as_slice).collect();
         let mut tp = start();
         let (mut proof, deferred) =
-            prove_zk(&shape, &out, &xs, &copy, &fresh, &scalars, &mut tp).unwrap();
-        let expected = verify_zk::<F, E>(&shape, &out, &proof, &mut start()).unwrap();
+            prove_zk(&shape, &out, 0, &xs, &copy, &fresh, &scalars, &mut tp).unwrap();
+        let expected = verify_zk::<F, E>(&shape, &out, 0, &proof, &mut start()).unwrap();
         if matches!(cheat, Cheat::Copy | Cheat::Padding | Cheat::Row) {
             assert_ne!(expected, deferred, "a false sum shows in the mask's form");
         } else {
@@ -758,7 +805,7 @@ mod zk_tests {
 
         // The verifier.
         let mut tv = start();
-        let claims = verify_zk::<F, E>(&shape, &out, &proof, &mut tv).map_err(Failure::Layer)?;
+        let claims = verify_zk::<F, E>(&shape, &out, 0, &proof, &mut tv).map_err(Failure::Layer)?;
         let mut ledger = Ledger::new();
         ledger
             .defer(claims, &placed, 0)
@@ -839,7 +886,7 @@ mod zk_tests {
         let scalars = crate::zk::ExplicitMasks::<E>(vec![vec![E::ZERO; 64]; 3]);
         let mut t = Transcript::new(b"t");
         let refused = |xs: &[&[F]], copy: &[F], fresh: &[E], out: &Dims, t: &mut Transcript| {
-            prove_zk(&shape, out, xs, copy, fresh, &scalars, t).map(|_| ())
+            prove_zk(&shape, out, 0, xs, copy, fresh, &scalars, t).map(|_| ())
         };
         assert_eq!(
             refused(&[&x0, &x1], &copy[..32], &fresh, &out, &mut t),
@@ -934,6 +981,7 @@ mod zk_tests {
                 let (proof, claims) = prove_zk(
                     &shape,
                     &out,
+                    0,
                     &xs,
                     &t[0],
                     &rnd.fresh,
@@ -956,7 +1004,7 @@ mod zk_tests {
         let (va, vb) = (value(&ta), value(&tb));
         let verify = |p: &[MaskedProof<E>]| {
             let claims =
-                verify_zk::<F, E>(&shape, &out, &p[0], &mut Transcript::new(LABEL)).unwrap();
+                verify_zk::<F, E>(&shape, &out, 0, &p[0], &mut Transcript::new(LABEL)).unwrap();
             (claims, Vec::new())
         };
         let w = Witnesses {
@@ -1100,9 +1148,11 @@ impl NetworkOp for Concat {
             .map(|&x| &cx.tensors[x][..])
             .collect();
         let (fresh, off) = cx.fresh(0);
+        // A batch's output is one input's layout under the batch's variables.
         let (proof, deferred) = prove_zk(
             &self.shape,
-            &plan.dims[cx.l + 1],
+            &plan.dims[cx.l + 1].unbatched(plan.batch_vars),
+            plan.batch_vars,
             &xs,
             &cx.tensors[cx.l + 1],
             fresh,
@@ -1131,10 +1181,14 @@ impl NetworkOp for Concat {
                     .ok_or(VerifyError::AdviceShape)?,
             );
         }
-        let out = plan.dims.get(cx.l + 1).ok_or(VerifyError::AdviceShape)?;
+        let out = plan
+            .dims
+            .get(cx.l + 1)
+            .ok_or(VerifyError::AdviceShape)?
+            .unbatched(plan.batch_vars);
         let proof = cx.next()?;
-        let claims =
-            verify_zk::<F, E>(&self.shape, out, proof, cx.t).map_err(|e| cx.layer_err(e))?;
+        let claims = verify_zk::<F, E>(&self.shape, &out, plan.batch_vars, proof, cx.t)
+            .map_err(|e| cx.layer_err(e))?;
         cx.finish(claims, &tables, 0)
     }
 }

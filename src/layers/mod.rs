@@ -146,6 +146,18 @@ impl Dims {
         Self { shape, vars }
     }
 
+    /// The inverse of [`Dims::batched`]: one input's layout (the dimensions after the first
+    /// when `batch_vars > 0` and the first is the batch's `2^batch_vars`; else unchanged).
+    pub fn unbatched(&self, batch_vars: usize) -> Self {
+        if batch_vars == 0 || self.vars.first() != Some(&batch_vars) {
+            return self.clone();
+        }
+        Self {
+            shape: self.shape[1..].to_vec(),
+            vars: self.vars[1..].to_vec(),
+        }
+    }
+
     /// Total variables.
     pub fn num_vars(&self) -> usize {
         self.vars.iter().sum()

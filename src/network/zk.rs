@@ -617,6 +617,7 @@ fn flattened_input(plan: &Plan) -> Option<usize> {
 
 /// The fresh masks of `plan`'s steps and of a range check over `columns`, the input public or
 /// (`hidden_input`) committed; refuses a step the zero-knowledge prover does not support.
+/// A batch takes every kind (`spec/batch.md`, "Zero knowledge").
 fn fresh_masks(
     plan: &Plan,
     columns: &[super::plan::Column],
@@ -625,35 +626,6 @@ fn fresh_masks(
 ) -> Result<FreshMasks, NetworkError> {
     let mut slots = Vec::with_capacity(plan.steps.len());
     for (l, step) in plan.steps.iter().enumerate() {
-        // A batch takes the operators whose zero-knowledge step folds, passes through or
-        // ignores the batch's variables (`spec/batch.md`, "Zero knowledge"): dense layers,
-        // convolutions and average pools (their tables folded at the batch point), the
-        // element-wise add, a ReLU fused into a requantization and the 2×2 max-pool, the window
-        // max-pool and a flatten (their index maps pass the batch's variables through; a
-        // flatten of the input is the input itself). The others are refused by name.
-        if plan.batch_vars > 0 {
-            let taken = matches!(
-                step,
-                Step::Dense(_)
-                    | Step::Conv(_)
-                    | Step::AvgPool(_)
-                    | Step::Add(_)
-                    | Step::FusedRelu(_)
-                    | Step::MaxPool(_)
-                    | Step::MaxPoolWindow(_)
-                    | Step::Flatten(_)
-            );
-            if !taken {
-                return Err(NetworkError::Unsupported {
-                    layer: l,
-                    what: format!(
-                        "{} in a zero-knowledge batch proof (not yet: spec/batch.md, \
-                         \"Zero knowledge\")",
-                        dispatch!(step, op => kind_of(op)).trim_start_matches("layers: ")
-                    ),
-                });
-            }
-        }
         let m = MaskStep {
             plan,
             l,

@@ -419,9 +419,11 @@ fn accuracy_over_committed_inputs_round_trips_on_both_fields() {
 /// inputs committed as a hidden batch, with the fixture's labels: the zero-knowledge accuracy
 /// proof's count is plain inference's, it verifies against the batch's commitment, and a wrong
 /// count or label is rejected; then with the labels committed too (a hidden test set).
-#[test]
-fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-lenet5");
+/// A fixture's model (`fixtures/NAME`), its test inputs quantized and their labels.
+fn fixture(name: &str) -> (Model, Vec<ArrayD<i64>>, Vec<usize>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     let model =
         Model::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
     let images =
@@ -443,6 +445,12 @@ fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
             ArrayD::from_shape_vec(ndarray::IxDyn(&model.input_shape), xq).unwrap()
         })
         .collect();
+    (model, xs, labels)
+}
+
+#[test]
+fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
+    let (model, xs, labels) = fixture("mnist-lenet5");
     assert_eq!(xs.len(), labels.len());
     let mut rng = StdRng::seed_from_u64(17);
     let mut committed = network::commit_model_zk::<G, X, _>(&model, &mut rng).unwrap();
@@ -488,6 +496,38 @@ fn lenet5_accuracy_over_committed_inputs_in_zero_knowledge() {
     assert!(opening_fails(&network::verify_accuracy_zk_dataset(
         &model, &checked, &d, &p
     )));
+}
+
+/// The imported MobileNetV2-style fixture (depthwise and pointwise convolutions, ReLU6 by
+/// lookup, residual adds, a global average pool) proves a zero-knowledge accuracy proof over
+/// three of its test images: the count is plain inference's, the proof verifies, and a count
+/// one fewer or another label is rejected at the opening. (Its activations by lookup were
+/// refused in a zero-knowledge batch before.)
+#[test]
+fn mobilenet_accuracy_in_zero_knowledge() {
+    let (model, xs, labels) = fixture("mnist-mobilenet");
+    let (xs, labels) = (&xs[..3], &labels[..3]);
+    assert!(model
+        .layers
+        .iter()
+        .any(|l| matches!(l, zkcnn::model::Layer::Activation(_))));
+    let mut rng = StdRng::seed_from_u64(18);
+    let mut committed = network::commit_model_zk::<G, X, _>(&model, &mut rng).unwrap();
+    let checked = CheckedZkCommitment::assume_checked(&model, &committed.commitment);
+    let proof = network::prove_accuracy_zk::<G, X, _>(&model, &mut committed, xs, labels, &mut rng)
+        .unwrap();
+    assert_eq!(proof.correct, oracle_count(&model, xs, labels));
+    let x = flat(xs);
+    let verify = |labels: &[usize], p: &ZkAccuracyProof<G, X>| {
+        network::verify_accuracy_zk(&model, &checked, &refs(&x), labels, p)
+    };
+    assert_eq!(verify(labels, &proof), Ok(()));
+    let mut p = proof.clone();
+    p.correct = p.correct.saturating_sub(1);
+    assert!(opening_fails(&verify(labels, &p)), "count one fewer");
+    let mut other = labels.to_vec();
+    other[2] = (other[2] + 1) % CLASSES;
+    assert!(opening_fails(&verify(&other, &proof)), "label 2 changed");
 }
 
 /// A cheating prover whose weights are not the committed ones: one weight of each dense layer

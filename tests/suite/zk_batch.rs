@@ -1,9 +1,8 @@
 //! Zero-knowledge batch proofs (`spec/batch.md`, "Zero knowledge"): round trips over batch
 //! sizes on both fields (against plain inference), the verifier's rejections (a changed output,
 //! swapped outputs, another count, a proof of another batch), cheating provers that edit one
-//! slot's witness (a real input's or a padded copy's) and recompute the rest honestly, and the
-//! kinds not taken yet, refused by name. The extraction attack on batch proofs is in
-//! `leakage.rs`.
+//! slot's witness (a real input's or a padded copy's) and recompute the rest honestly, on every
+//! layer kind. The extraction attack on batch proofs is in `leakage.rs`.
 
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use ndarray::ArrayD;
@@ -230,58 +229,183 @@ fn cheating_provers_editing_one_slot_are_rejected() {
     .is_err());
 }
 
-/// The kinds whose zero-knowledge step does not take a batch yet are refused by name (a
-/// concatenation, a standalone ReLU), before anything is committed; a batch of none is
-/// refused.
+/// A batch of none is refused; one input is the single plan.
 #[test]
-fn kinds_not_taken_yet_are_refused_by_name() {
+fn a_batch_of_none_is_refused() {
     let mut rng = StdRng::seed_from_u64(9);
-    let fire = zoo::fire_small(1);
-    let mut fc = network::commit_model_zk::<G, X, _>(&fire, &mut rng).unwrap();
-    let fx = inputs(&fire, 2, 1);
-    // Its convolutions, ReLUs and max-pool are taken; the first concatenation is layer 9.
-    match network::prove_batch_zk::<G, X, _>(&fire, &mut fc, &fx, &mut rng) {
-        Err(NetworkError::Unsupported { layer: 9, what }) => {
-            assert!(
-                what.contains("concat in a zero-knowledge batch proof"),
-                "{what}"
-            )
-        }
-        other => panic!("expected the concatenation refused, got {other:?}"),
-    }
-    // A VGG-style model (convolutions, fused ReLUs, 2×2 max-pools, flatten, dense): taken.
     let m = zoo::small_vgg(1);
     let mut committed = network::commit_model_zk::<G, X, _>(&m, &mut rng).unwrap();
     let xs = inputs(&m, 2, 1);
-    assert!(network::prove_batch_zk::<G, X, _>(&m, &mut committed, &xs, &mut rng).is_ok());
-    // A standalone ReLU (here of the flattened input; after a requantizing layer a ReLU is
-    // fused and taken): refused in a batch by name.
-    let relu = {
-        use zkcnn::model::*;
-        let mut m = zoo::mlp(2);
-        m.input_shape = vec![1, 4, 6];
-        m.layers.insert(0, Layer::RELU);
-        m.layers.insert(0, Layer::FLATTEN);
-        m
-    };
-    // (Its commitment is sized by the hidden-input plan, which takes a ReLU of the input.)
-    let mut rc = network::commit_model_zk::<G, X, _>(&relu, &mut rng).unwrap();
-    let rx = inputs(&relu, 3, 2);
-    match network::prove_batch_zk::<G, X, _>(&relu, &mut rc, &rx, &mut rng) {
-        Err(NetworkError::Unsupported { layer: 1, what }) => {
-            assert!(
-                what.contains("relu in a zero-knowledge batch proof"),
-                "{what}"
-            )
-        }
-        other => panic!("expected the ReLU refused, got {other:?}"),
-    }
-    // One input is the single plan: taken.
     assert!(network::prove_batch_zk::<G, X, _>(&m, &mut committed, &xs[..1], &mut rng).is_ok());
     assert!(matches!(
         network::prove_batch_zk::<G, X, _>(&m, &mut committed, &[], &mut rng),
         Err(NetworkError::BatchSize(0))
     ));
+}
+
+// The kinds a zero-knowledge batch took last (issue 15): a standalone ReLU, activations by
+// lookup, element-wise products and concatenations — each in the transparent batch's model of
+// that kind (`batch.rs`) or one of its own, round trips and cheating provers.
+
+/// A standalone ReLU on `[2, 6, 6]`: a 3×3 conv 2→4 without ReLU, a 2×2 max-pool of its signed
+/// output, ReLU (layer 2: it follows no requantization, so it is a step of its own), flatten,
+/// dense.
+fn relu_model(seed: u64) -> Model {
+    use zkcnn::model::Layer;
+    let s = seed * 10;
+    zoo::calibrated(
+        "zk-batch-relu",
+        &[2, 6, 6],
+        vec![
+            conv(2, 4, 3, 1, s),
+            max_pool(2, 2, 0),
+            Layer::RELU,
+            Layer::FLATTEN,
+            dense(36, 4, s + 1),
+        ],
+        seed,
+    )
+    .unwrap()
+}
+
+/// Element-wise products on `[2, 4, 4]`, as the transparent batch's model (`batch.rs`) but
+/// sixteen channels wide (each hidden tensor's mask must cover its reads): two convolutions
+/// 2→16 of the input (3×3 and 1×1) multiplied (layer 2, one layout), a global average pool of
+/// the product (`[16, 1, 1]`) and the product times it per channel (layer 4, broadcast),
+/// flatten, dense.
+fn mul_model(seed: u64) -> Model {
+    use zkcnn::model::*;
+    let s = seed * 10;
+    let mut second = conv(2, 16, 1, 0, s + 1);
+    if let Layer::Conv2d(c) = &mut second {
+        c.input = Some(0);
+    }
+    let mul = |input| {
+        Layer::Mul(Mul {
+            input: Some(input),
+            from: 1,
+            shift: 0,
+        })
+    };
+    let mut by_channel = mul(3);
+    if let Layer::Mul(m) = &mut by_channel {
+        m.from = 3;
+    }
+    zoo::calibrated(
+        "zk-batch-mul",
+        &[2, 4, 4],
+        vec![
+            conv(2, 16, 3, 1, s), // → tensor 1
+            second,               // → 2
+            mul(1),               // → 3
+            avg_pool(4),          // → 4: [16, 1, 1]
+            by_channel,           // → 5: per channel
+            Layer::FLATTEN,
+            dense(256, 4, s + 2),
+        ],
+        seed,
+    )
+    .unwrap()
+}
+
+/// The models of the kinds a batch took last, by name, with the layer whose committed output
+/// the cheating provers edit: `relu` (the standalone ReLU, layer 2), `activation` (a Clip by
+/// lookup, layer 1), `mul` ([`mul_model`]: the product of two convolutions, layer 2), `concat` (the
+/// concatenation a max-pool reads, committed as a copy, layer 7).
+fn kind_model(kind: &str, seed: u64) -> (Model, usize) {
+    match kind {
+        "relu" => (relu_model(seed), 2),
+        "activation" => (crate::batch::activation_model(seed), 1),
+        "mul" => (mul_model(seed), 2),
+        "concat" => (crate::batch::concat_model(seed), 7),
+        other => panic!("no model {other}"),
+    }
+}
+
+const KINDS: [&str; 4] = ["relu", "activation", "mul", "concat"];
+
+/// Each kind's model in zero-knowledge batches of 1, 3 and 4 on Goldilocks and of 3 on BN254,
+/// against plain inference, with the verifier's rejections ([`round_trip`]); the step is in
+/// the plan (not fused away).
+#[test]
+fn the_last_kinds_round_trip_in_zero_knowledge_batches() {
+    use zkcnn::network::plan::Step;
+    for kind in KINDS {
+        let (m, l) = kind_model(kind, 2);
+        let plan = zkcnn::network::cheat::zk_plan::<G, X>(&m, false).unwrap();
+        let step = &plan.steps[l];
+        let is_kind = match kind {
+            "relu" => matches!(step, Step::Relu(_)),
+            "activation" => matches!(step, Step::Activation(_)),
+            "mul" => matches!(step, Step::Mul(_)),
+            _ => matches!(step, Step::Concat(c) if c.copy.is_some()),
+        };
+        assert!(is_kind, "{kind}: layer {l} is {step:?}");
+        for n in [1, 3, 4] {
+            round_trip::<G, X>(&m, n, 40 + n as u64);
+        }
+        round_trip::<Bn254Fr, Bn254Fr>(&kind_model(kind, 3).0, 3, 47);
+    }
+}
+
+/// Cheating provers on each kind's step: slot `k`'s committed output of the step edited
+/// (a real input's, first or last, and a padded slot's) — the advice entry alone, and with
+/// the tensor the next layers read (recomputed honestly from it). Rejected on both fields; the
+/// same prover without an edit verifies.
+#[test]
+fn cheating_provers_editing_the_last_kinds_are_rejected() {
+    use zkcnn::network::cheat::WitnessMut;
+    use zkcnn::network::plan::{Source, Step};
+    for kind in KINDS {
+        let (m, l) = kind_model(kind, 4);
+        let plan = zkcnn::network::cheat::zk_plan::<G, X>(&m, false).unwrap();
+        // The committed output's segment: the requantization's `y`, the activation's `y`, or
+        // the concatenation's copy.
+        let seg = match (&plan.steps[l], plan.requant_of(l), &plan.sources[l + 1]) {
+            (Step::Activation(a), _, _) => a.y,
+            (_, Some(rq), _) => rq.y,
+            (Step::Concat(_), _, Source::Committed(copy)) => copy[0].0,
+            other => panic!("{kind}: layer {l} commits no output: {other:?}"),
+        };
+        assert_eq!(cheat::<G, X>(&m, 3, 1, l, |_| {}), Ok(()), "{kind}: honest");
+        assert_eq!(
+            cheat::<G, X>(&m, 3, 3, l, |_| {}),
+            Ok(()),
+            "{kind}: honest, padded slot"
+        );
+        // An entry every slot's output has: a real position of the first channel.
+        let at = 1;
+        for (n, k) in [(3, 0), (3, 2), (4, 3), (3, 3)] {
+            let which = format!("{kind}: slot {k} of {n}");
+            assert!(
+                cheat::<G, X>(&m, n, k, l, |w: WitnessMut<'_, G>| w.advice[seg][at] +=
+                    G::from(1u64))
+                .is_err(),
+                "{which}: output entry"
+            );
+            assert!(
+                cheat::<G, X>(&m, n, k, l, |w: WitnessMut<'_, G>| {
+                    w.advice[seg][at] += G::from(1u64);
+                    w.tensors[l + 1][at] += 1;
+                })
+                .is_err(),
+                "{which}: output entry and the tensor read next"
+            );
+        }
+        assert!(
+            cheat::<Bn254Fr, Bn254Fr>(&m, 3, 2, l, |w| w.advice[seg][at] += Bn254Fr::from(1u64))
+                .is_err(),
+            "{kind}: BN254"
+        );
+        assert!(
+            cheat::<Bn254Fr, Bn254Fr>(&m, 3, 3, l, |w| {
+                w.advice[seg][at] += Bn254Fr::from(1u64);
+                w.tensors[l + 1][at] += 1;
+            })
+            .is_err(),
+            "{kind}: BN254, padded slot"
+        );
+    }
 }
 
 // Convolutions, pools, max-pools and flattens of a hidden tensor in a zero-knowledge batch
