@@ -349,7 +349,7 @@ fn the_last_kinds_round_trip_in_zero_knowledge_batches() {
 }
 
 /// Cheating provers on each kind's step: slot `k`'s committed output of the step edited
-/// (a real input's, first or last, and a padded slot's) — the advice entry alone, and with
+/// (a real input's and a padded slot's; the first slot on BN254) — the advice entry alone, and with
 /// the tensor the next layers read (recomputed honestly from it). Rejected on both fields; the
 /// same prover without an edit verifies.
 #[test]
@@ -373,9 +373,10 @@ fn cheating_provers_editing_the_last_kinds_are_rejected() {
             Ok(()),
             "{kind}: honest, padded slot"
         );
-        // An entry every slot's output has: a real position of the first channel.
+        // An entry every slot's output has: a real position of the first channel. A real
+        // slot (the last of three) and a padded one (the copy of input 0 in slot 3).
         let at = 1;
-        for (n, k) in [(3, 0), (3, 2), (4, 3), (3, 3)] {
+        for (n, k) in [(3, 2), (3, 3)] {
             let which = format!("{kind}: slot {k} of {n}");
             assert!(
                 cheat::<G, X>(&m, n, k, l, |w: WitnessMut<'_, G>| w.advice[seg][at] +=
@@ -393,7 +394,7 @@ fn cheating_provers_editing_the_last_kinds_are_rejected() {
             );
         }
         assert!(
-            cheat::<Bn254Fr, Bn254Fr>(&m, 3, 2, l, |w| w.advice[seg][at] += Bn254Fr::from(1u64))
+            cheat::<Bn254Fr, Bn254Fr>(&m, 3, 0, l, |w| w.advice[seg][at] += Bn254Fr::from(1u64))
                 .is_err(),
             "{kind}: BN254"
         );
@@ -657,12 +658,12 @@ fn the_trained_lenet5_proves_a_batch_of_three_in_zero_knowledge() {
 /// convolution's `y`, an average pool's `y`, a 2×2 max-pool's maximum and output, a window
 /// max-pool's maximum, a flattened entry (the committed copy and the tensor the next layer
 /// reads) — for a real input (first, middle, last) and a padded slot: the verifier rejects, on
-/// both fields. Without the edit, the same path verifies. Slots: the first input, the last of
-/// a full batch, a padded slot (all six of [`cheating_convolution_batches`]'s list:
+/// both fields. Without the edit, the same path verifies. Slots (CI): the last input of a full
+/// batch and a padded slot (the first input, a middle one and a batch of two too:
 /// [`cheating_provers_editing_any_slot_of_a_convolution_batch_are_rejected`]).
 #[test]
 fn cheating_provers_editing_a_convolution_batch_are_rejected() {
-    cheating_convolution_batches(&[(3, 0), (4, 3), (5, 7)]);
+    cheating_convolution_batches(&[(4, 3), (5, 7)]);
 }
 
 /// [`cheating_provers_editing_a_convolution_batch_are_rejected`] at six slots (a middle input,
