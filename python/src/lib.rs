@@ -39,7 +39,7 @@ mod commitment;
 use commitment::{
     architecture_digest, CommitmentFile, CommitmentFileError, ZkCommitmentFile, MAGIC, ZK_MAGIC,
 };
-use errors::{CommitmentError, InputError};
+use errors::{CommitmentError, InputError, ZkcnnError};
 use numpy::{IntoPyArray, PyArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::marker::Ungil;
@@ -47,11 +47,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 use rand::rngs::OsRng;
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zk::{lock, CommittedInput, Whose};
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
-use zkcnn::network::zk::ZkProverInput;
+use zkcnn::network::counts::{Count, CountError};
+use zkcnn::network::zk::{ZkProverInput, PRIVATE_REVEALED_AT};
 use zkcnn::network::{
     self, FormatError, NetworkError, ProofKind, ZkCommittedModel, ZkInput, ZkNetworkProof,
 };
@@ -375,12 +377,14 @@ impl Model {
                 root,
             )
         };
+        let saved = AtomicU64::new(state.revealed());
         Ok(CommittedModel {
             model: slf.clone().unbind(),
             state,
             commitment,
             architecture: model.architecture_json(),
             root,
+            saved,
         })
     }
 
@@ -408,6 +412,16 @@ enum State {
     Zk(Box<Mutex<ZkCommittedModel<F>>>),
 }
 
+impl State {
+    /// A hiding commitment's revealed count (0 for a transparent one).
+    fn revealed(&self) -> u64 {
+        match self {
+            State::Transparent(_) => 0,
+            State::Zk(m) => lock(m).revealed(),
+        }
+    }
+}
+
 /// A model with its commitment: what `prove` needs. `commitment` and `architecture` are what
 /// the model's owner publishes for verifiers.
 #[pyclass(frozen, module = "zkcnn")]
@@ -417,6 +431,9 @@ pub struct CommittedModel {
     commitment: Vec<u8>,
     architecture: String,
     root: String,
+    /// A hiding commitment's revealed count when it was made, loaded or last saved: what
+    /// `save_private` merges from (`network::counts::write_counts`).
+    saved: AtomicU64,
 }
 
 impl CommittedModel {
@@ -484,16 +501,67 @@ impl CommittedModel {
         self.zk("budget").ok().map(|m| lock(m).budget::<E>().1)
     }
 
-    /// Writes a hiding commitment's private part to `path` (atomically, readable by its owner
-    /// only): the prover file of `zkcnn commit --prover-data` (magic `ZKCNNZKP`): the mask and
-    /// the count of its values revealed so far. SECRET: with it and one proof, the weights
-    /// can be recovered; keep it with the weights. Save it again after proofs (each proof
-    /// spends budget), and never load an older copy: proofs made from it would reveal mask
-    /// values twice. Raises `ValueError` for a transparent commitment, `OSError` when the file
-    /// cannot be written.
+    /// Writes a hiding commitment's private part to `path` (readable by its owner only): the
+    /// prover file of `zkcnn commit --prover-data` (magic `ZKCNNZKP`): the mask and the count
+    /// of its values revealed so far. SECRET: with it and one proof, the weights can be
+    /// recovered; keep it with the weights. Save it again after proofs (each proof spends
+    /// budget), and never load an older copy: proofs made from it would reveal mask values
+    /// twice.
+    ///
+    /// When `path` already holds this commitment's private part (the file it was loaded from,
+    /// which `zkcnn prove` may have used meanwhile), only the count is written, under a lock,
+    /// merged: the file's count plus what this object's proofs revealed since it was loaded or
+    /// last saved (and this object then counts from the merged value). Any other file is
+    /// replaced atomically. Raises `ValueError` for a transparent commitment, `ZkcnnError`
+    /// (kind `budget`) when the merged count passes the budget (nothing is written), `OSError`
+    /// when the file cannot be written.
     fn save_private(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         let m = self.zk("private part")?;
-        zk::save_private(py, path, |out| lock(m).write_private(out))
+        let saved = &self.saved;
+        let merged = py.detach(|| -> Result<(), (std::io::Error, Option<CountError>)> {
+            let mut committed = lock(m);
+            let mut ours = Vec::new();
+            committed.write_private(&mut ours).map_err(|e| (e, None))?;
+            let loaded = saved.load(Ordering::SeqCst);
+            let budget = committed.budget::<E>().1;
+            let merge = [(PRIVATE_REVEALED_AT, loaded, Count::Merge { budget })];
+            let written = match network::counts::write_counts(&path, &ours, &merge) {
+                Ok(counts) => counts.first().copied(),
+                // No file yet, or another one (not this commitment's): replaced.
+                Err(CountError::Replaced) => None,
+                Err(CountError::Read(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err((std::io::Error::other(e.to_string()), Some(e))),
+            };
+            let count = match written {
+                Some(count) => {
+                    committed.raise_revealed(count);
+                    count
+                }
+                None => {
+                    zk::write_atomic(&path, &ours).map_err(|e| (e, None))?;
+                    committed.revealed()
+                }
+            };
+            saved.store(count, Ordering::SeqCst);
+            Ok(())
+        });
+        merged.map_err(|(e, cause)| match cause {
+            Some(CountError::Budget { now, spent, budget }) => errors::new::<ZkcnnError>(
+                py,
+                "budget",
+                format!(
+                    "cannot save the private part to '{}': proofs made meanwhile with that file \
+                     spent the model commitment's budget ({now} of {budget} mask values \
+                     revealed there, and this object's proofs revealed {spent} more); nothing \
+                     was written: commit the model again (Model.commit())",
+                    path.display()
+                ),
+            ),
+            _ => errors::os(
+                &e,
+                format!("cannot write the private file '{}': {e}", path.display()),
+            ),
+        })
     }
 
     /// The committed model again, from the model (with its weights), the public `commitment`
@@ -558,12 +626,14 @@ impl CommittedModel {
                 (State::Transparent(Box::new(committed)), root)
             }
         };
+        let saved = AtomicU64::new(state.revealed());
         Ok(CommittedModel {
             model: model.clone().unbind(),
             state,
             commitment: bytes,
             architecture: m.architecture_json(),
             root,
+            saved,
         })
     }
 

@@ -126,3 +126,31 @@ def test_python_verifies_the_clis_zero_knowledge_batch_and_accuracy_proofs(tmp_p
         zkcnn.verify_accuracy(arch, zkc, ds, labels, ds_proof)
     with pytest.raises(zkcnn.StatementError):
         zkcnn.verify_accuracy(arch, zkc, xs, labels, ds_proof)
+
+
+def test_python_and_cli_provers_share_a_prover_file(tmp_path, lenet, digits):
+    """A Python object loaded from the CLI's prover file, and CLI proofs made from that file
+    meanwhile: Python's save_private adds its proofs' count to the CLI's instead of
+    overwriting it."""
+    (tmp_path / "model.json").write_text(lenet.to_json())
+    np.save(tmp_path / "x.npy", digits[:1])
+    private = tmp_path / "model.private"
+    r = cli("commit", tmp_path / "model.json", "-o", tmp_path / "model.zkc", "--prover-data", private)
+    assert r.returncode == 0, r.stderr
+    count = lambda: int.from_bytes(private.read_bytes()[76:84], "little")
+    start = count()
+    committed = zkcnn.CommittedModel.load(lenet, (tmp_path / "model.zkc").read_bytes(), private)
+    r = cli("prove", tmp_path / "model.json", tmp_path / "x.npy", "-o", tmp_path / "cli.proof",
+            "--commitment", tmp_path / "model.zkc", "--prover-data", private)
+    assert r.returncode == 0, r.stderr
+    cli_spent = count() - start
+    assert cli_spent > 0
+    zkcnn.prove(committed, digits[0])
+    python_spent = committed.revealed - start
+    committed.save_private(private)
+    assert count() == start + cli_spent + python_spent == committed.revealed
+    # The CLI goes on from the merged count.
+    r = cli("prove", tmp_path / "model.json", tmp_path / "x.npy", "-o", tmp_path / "cli2.proof",
+            "--commitment", tmp_path / "model.zkc", "--prover-data", private)
+    assert r.returncode == 0, r.stderr
+    assert count() == committed.revealed + cli_spent

@@ -185,6 +185,50 @@ def test_private_state_saved_and_loaded(zk_committed, zk_proved, committed, lene
     assert again.kind == "transparent" and again.commitment == committed.commitment
 
 
+def test_saving_merges_the_counts_of_objects_sharing_a_file(mlp, tmp_path):
+    """Two objects loaded from one private file (two processes, say) each prove; saving both to
+    that file keeps both proofs' counts (the file's count plus what each object revealed since
+    it was loaded or saved), and the later saver counts from the merged value. A merge past the
+    budget raises and writes nothing; another commitment's file is replaced."""
+    committed = mlp.commit()
+    x = np.arange(-12, 12, dtype=np.int64)
+    path = tmp_path / "model.private"
+    committed.save_private(path)
+    start = committed.revealed
+    count = lambda: int.from_bytes(path.read_bytes()[REVEALED], "little")
+    a = zkcnn.CommittedModel.load(mlp, committed.commitment, path)
+    b = zkcnn.CommittedModel.load(mlp, committed.commitment, path)
+    zkcnn.prove(a, x)
+    zkcnn.prove(b, x)
+    zkcnn.prove(b, x)
+    spent_a, spent_b = a.revealed - start, b.revealed - start
+    assert spent_a > 0 and spent_b > spent_a
+    a.save_private(path)
+    assert count() == start + spent_a
+    b.save_private(path)
+    assert count() == start + spent_a + spent_b == b.revealed
+    # `a` saves again after one more proof: only its new share is added.
+    before = a.revealed
+    zkcnn.prove(a, x)
+    share = a.revealed - before
+    a.save_private(path)
+    assert count() == start + spent_a + spent_b + share == a.revealed
+    # Past the budget: the file's count raised (proofs elsewhere) leaves no room for b's.
+    zkcnn.prove(b, x)
+    data = bytearray(path.read_bytes())
+    data[REVEALED] = (b.budget - 1).to_bytes(8, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(zkcnn.ZkcnnError, match="budget") as e:
+        b.save_private(path)
+    assert e.value.kind == "budget"
+    assert path.read_bytes() == bytes(data)
+    # Another commitment's file is replaced, not merged.
+    other = mlp.commit()
+    other.save_private(path)
+    assert count() == other.revealed
+    assert path.read_bytes() != bytes(data)
+
+
 def test_model_budget_spent(mlp, tmp_path):
     """A proof past the model commitment's budget raises, naming the commitment to make again;
     the state is unchanged. (The saved count is raised to the budget's edge: spending 262,128

@@ -26,6 +26,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use zkcnn::field::{Goldilocks as F, GoldilocksExt2 as E};
 use zkcnn::model::Model;
+use zkcnn::network::counts::{Count, CountError};
 use zkcnn::network::zk::{
     ZkProverInput, CODEWORD_FILE, INPUT_PROOFS, MODEL_PROOFS, PRIVATE_REVEALED_AT as REVEALED_AT,
 };
@@ -768,106 +769,40 @@ fn prove_failed(
     }
 }
 
-/// How a prover file's revealed count is written back after a proof ([`write_counts`]).
-#[derive(Clone, Copy, Debug)]
-enum Count {
-    /// A model commitment's, which provers running at once may share (shards on a cluster):
-    /// this proof's share is added to the count the file holds now, refused past `budget`.
-    Merge {
-        /// The most all proofs together may reveal.
-        budget: u64,
-    },
-    /// An input's or a dataset's: refused if the file's count changed since it was loaded
-    /// (another proof on the same input meanwhile, whose spent check this one did not see).
-    Exclusive,
-}
-
 /// Writes a prover file's revealed counts back after a proof, before the proof is written (a
-/// proof that was written always counts against the budgets): in place, under an exclusive
-/// lock on the file, so that provers running at once with one model commitment (shards on a
-/// cluster) neither lose each other's counts nor pass the budget together. `ours` is the file
-/// as this prover would write it; `counts` each count's offset in it, the count this prover
-/// loaded, and how it is written back. The file must hold `ours` but for its counts (else it
-/// was replaced meanwhile). Refused, and then the proof is not written: a merged count past
-/// its budget, an exclusive count that changed. Returns the counts written, in order.
+/// proof that was written always counts against the budgets), in place under an exclusive lock
+/// ([`network::counts::write_counts`]: provers running at once with one model commitment
+/// neither lose each other's counts nor pass the budget together). Refused, and then the proof
+/// is not written: a merged count past its budget, an exclusive count that changed, a file
+/// replaced meanwhile. Returns the counts written, in order.
 fn write_counts(
     what: &'static str,
     path: &Path,
     ours: &[u8],
     counts: &[(usize, u64, Count)],
 ) -> Result<Vec<u64>, CliError> {
-    use std::io::{Read, Seek, SeekFrom, Write};
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| CliError::read(what, path, &e))?;
-    // Released when `file` is dropped.
-    file.lock().map_err(|e| CliError::write(what, path, &e))?;
-    let mut disk = Vec::with_capacity(ours.len());
-    file.read_to_end(&mut disk)
-        .map_err(|e| CliError::read(what, path, &e))?;
-    let count_at = |bytes: &[u8], at: usize| -> Option<u64> {
-        let b: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(b))
-    };
-    let mut same = disk.len() == ours.len();
-    let mut from = 0;
-    for &(at, _, _) in counts {
-        same &= disk.get(from..at) == ours.get(from..at);
-        from = at + 8;
-    }
-    same &= disk.get(from..) == ours.get(from..);
-    let replaced = || {
-        CliError::Mismatch(format!(
+    network::counts::write_counts(path, ours, counts).map_err(|e| match e {
+        CountError::Read(e) => CliError::read(what, path, &e),
+        CountError::Write(e) => CliError::write(what, path, &e),
+        CountError::Replaced => CliError::Mismatch(format!(
             "{what} '{}' was replaced during the proof (it no longer holds the masks this \
              proof used): the proof is not written",
             show(path)
-        ))
-    };
-    if !same {
-        return Err(replaced());
-    }
-    let mut values = Vec::with_capacity(counts.len());
-    for &(at, loaded, rule) in counts {
-        let (Some(now), Some(mine)) = (count_at(&disk, at), count_at(ours, at)) else {
-            return Err(replaced());
-        };
-        let spent = mine.saturating_sub(loaded);
-        let value = match rule {
-            Count::Merge { budget } => {
-                let value = now.saturating_add(spent);
-                if value > budget {
-                    return Err(CliError::Failed {
-                        action: format!("write the proof's count to {what} '{}'", show(path)),
-                        reason: format!(
-                            "{BUDGET_SPENT} (proofs made meanwhile with the same file spent it: \
-                             {now} of {budget} mask values revealed, and this proof reveals \
-                             {spent}); the proof is not written"
-                        ),
-                    });
-                }
-                value
-            }
-            Count::Exclusive if now != loaded => {
-                return Err(CliError::Mismatch(format!(
-                    "{what} '{}' served another proof during this one (its count of revealed \
-                     mask values changed): the proof is not written; prove again",
-                    show(path)
-                )))
-            }
-            Count::Exclusive => mine,
-        };
-        values.push((at, value));
-    }
-    for &(at, value) in &values {
-        file.seek(SeekFrom::Start(at as u64))
-            .and_then(|_| file.write_all(&value.to_le_bytes()))
-            .map_err(|e| CliError::write(what, path, &e))?;
-    }
-    file.sync_data()
-        .map_err(|e| CliError::write(what, path, &e))?;
-    Ok(values.into_iter().map(|(_, v)| v).collect())
+        )),
+        CountError::Budget { now, spent, budget } => CliError::Failed {
+            action: format!("write the proof's count to {what} '{}'", show(path)),
+            reason: format!(
+                "{BUDGET_SPENT} (proofs made meanwhile with the same file spent it: {now} of \
+                 {budget} mask values revealed, and this proof reveals {spent}); the proof is \
+                 not written"
+            ),
+        },
+        CountError::Changed => CliError::Mismatch(format!(
+            "{what} '{}' served another proof during this one (its count of revealed mask \
+             values changed): the proof is not written; prove again",
+            show(path)
+        )),
+    })
 }
 
 /// Writes the model's prover file's new revealed count (merged with proofs made meanwhile,

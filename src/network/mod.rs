@@ -28,6 +28,7 @@ pub mod batch;
 pub mod cheat;
 pub mod columns;
 pub mod commitment;
+pub mod counts;
 pub(crate) mod op;
 pub mod plan;
 pub mod proof;

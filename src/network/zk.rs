@@ -129,6 +129,14 @@ impl<F: Field> ZkCommittedModel<F> {
     pub fn revealed(&self) -> u64 {
         self.data.revealed()
     }
+
+    /// Raises the count of revealed mask functionals to `total`: what the prover file holds
+    /// after proofs made elsewhere with the same masks were merged into it
+    /// ([`super::counts::write_counts`]), so that later proofs are counted from there. Never
+    /// lowers it.
+    pub fn raise_revealed(&mut self, total: u64) {
+        self.data.raise_revealed(total);
+    }
 }
 
 impl<F: BaseField + FftField> ZkCommittedModel<F> {

@@ -122,6 +122,12 @@ impl<F> ZkProverData<F> {
         self.revealed
     }
 
+    /// Raises the count of revealed mask functionals to `total` (openings made elsewhere with
+    /// the same masks); never lowers it.
+    pub(crate) fn raise_revealed(&mut self, total: u64) {
+        self.revealed = self.revealed.max(total);
+    }
+
     /// Each table's mask `m_i` (`2^ℓ` entries): with the tables and [`Self::revealed`], what
     /// [`rebuild`] needs to make this prover data again (the model owner's secret).
     pub fn masks(&self) -> &[Vec<F>] {

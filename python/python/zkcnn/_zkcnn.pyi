@@ -149,8 +149,12 @@ class CommittedModel:
         past it, ``prove`` raises ``ZkcnnError`` of kind ``budget``: commit again."""
     def save_private(self, path: str | os.PathLike[str]) -> None:
         """Writes the hiding commitment's private part (the CLI's prover file, ``ZKCNNZKP``),
-        atomically, owner-readable only. SECRET. Save again after proofs; never load an older
-        copy. ``ValueError`` for a transparent commitment."""
+        owner-readable only. SECRET. Save again after proofs; never load an older copy. A file
+        that already holds this commitment's private part (the CLI may have proven with it
+        meanwhile) gets its count merged under a lock: the file's count plus what this object
+        revealed since it was loaded or saved; any other file is replaced atomically.
+        ``ValueError`` for a transparent commitment, ``ZkcnnError`` (kind ``budget``) for a
+        merge past the budget (nothing written)."""
     @staticmethod
     def load(
         model: Model, commitment: _Bytes, private: str | os.PathLike[str] | _Bytes | None = None
