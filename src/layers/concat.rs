@@ -21,7 +21,7 @@
 //! sum-check per input of two or more channels, each ending in a claim `X̃_k(r_hw, ρ_k)` on the
 //! input (and the public value `S̃_k(ρ_k)`, `PublicValue { "concat selector" }`).
 
-use super::dense::{fold_batch, MatTable};
+use super::dense::MatTable;
 use super::{get, prove_product, verify_product, Dims, LayerError, ProductProof};
 use crate::field::{lift, BaseField, ExtField, MulAcc};
 use crate::network::op::{MaskStep, NetworkOp, Requantized, WitnessStep, Witnessed};
@@ -512,23 +512,16 @@ pub fn prove_zk<F: BaseField, E: ExtField<F>>(
     let (r, r_b) = point.split_at(n);
     let gamma: Vec<E> = transcript.challenge_fields(ZK_BATCH, shape.parts.len() + 1);
     // A batch's tables folded at `r_b`; one input's as they are.
-    fn table<'a, F: BaseField, E: ExtField<F>>(t: &'a [F], r_b: &[E]) -> MatTable<'a, F, E> {
-        if r_b.is_empty() {
-            MatTable::Base(t)
-        } else {
-            MatTable::Folded(fold_batch(t, r_b))
-        }
-    }
     let outputs: Vec<(E, MatTable<'_, F, E>)> = gamma
         .iter()
         .zip(inputs)
-        .map(|(&g, x)| (-g, table(x, r_b)))
+        .map(|(&g, x)| (-g, MatTable::at_batch(x, r_b)))
         .collect();
     let (proof, claims) = super::dense::prove_matvec_folded(
         super::dense::MatVecFolded {
             matrix: map_table(shape, output, &gamma, r),
             matrix_public: true,
-            x: table(copy, r_b),
+            x: MatTable::at_batch(copy, r_b),
             input_public: false,
         },
         &outputs,

@@ -312,6 +312,18 @@ impl<F: Clone, E: Clone> MatTable<'_, F, E> {
     }
 }
 
+impl<'a, F: BaseField, E: ExtField<F>> MatTable<'a, F, E> {
+    /// `t` as a step of a batch at `r_b` reads it: folded at `r_b` ([`fold_batch`]), or as it
+    /// is when `r_b` is empty (one input, or a table the batch does not extend).
+    pub(crate) fn at_batch(t: &'a [F], r_b: &[E]) -> Self {
+        if r_b.is_empty() {
+            MatTable::Base(t)
+        } else {
+            MatTable::Folded(fold_batch(t, r_b))
+        }
+    }
+}
+
 /// A batch's table (`2^{n + b}` entries, the batch index over the top `b` variables) folded at
 /// `r_b`: `t'(x) = Σ_β eq(r_b, β)·t(x, β)`, `2^n` entries.
 pub(crate) fn fold_batch<F: BaseField, E: ExtField<F>>(t: &[F], r_b: &[E]) -> Vec<E> {
@@ -1320,25 +1332,20 @@ impl NetworkOp for Dense {
             cx.x_table.clone(),
         ];
         tables.extend(outs.iter().map(|(_, t)| cx.zp.table::<E>(*t)));
-        fn table<'t, F: BaseField, E: ExtField<F>>(
-            t: &'t [F],
-            batched: bool,
-            r_b: &[E],
-        ) -> MatTable<'t, F, E> {
-            if batched && !r_b.is_empty() {
-                MatTable::Folded(fold_batch(t, r_b))
-            } else {
-                MatTable::Base(t)
-            }
-        }
         let outputs: Vec<(E, MatTable<'_, F, E>)> = outs
             .iter()
             .map(|(k, t)| {
-                let batched = matches!(t, Table::Advice(_));
-                (*k, table(cx.segment(t), batched, r_b))
+                // The requantization's advice tables carry the batch; the bias's (in the
+                // model) is one input's.
+                let r = if matches!(t, Table::Advice(_)) {
+                    r_b
+                } else {
+                    &[]
+                };
+                (*k, MatTable::at_batch(cx.segment(t), r))
             })
             .collect();
-        let x = table(&cx.tensors[cx.tin], true, r_b);
+        let x = MatTable::at_batch(&cx.tensors[cx.tin], r_b);
         let (fresh, off) = cx.fresh(0);
         let vars = (cx.zp.plan.dims[cx.tin].num_vars() - b).max(cx.out_vars - b);
         let mask = Mask::from_entries(vars + 1, fresh)
