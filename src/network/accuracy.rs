@@ -19,11 +19,12 @@
 use super::batch::{batch_vars, concat_witness, slot, MAX_BATCH};
 use super::commitment::{CheckedCommitment, CommittedModel};
 use super::plan::{Column, Operand, Plan, Source, View};
-use super::prover::{prove_witness, witness, Cheat, Phases, Witness, WitnessMut};
+use super::prover::{prove_witness, witness_with, Cheat, Phases, Witness, WitnessMut};
 use super::verifier::{public_io, verify_statement};
 use super::{absorb_statement_as, NetworkError, Proof, VerifyError};
 use crate::field::{from_i64, lift, BaseField, ExtField};
 use crate::layers::{get, prove_product, verify_product};
+use crate::model::infer::Engine;
 use crate::model::Model;
 use crate::pcs::packing::Packing;
 use crate::poly::{eq_eval, eq_table, lt_eval, Mle};
@@ -444,10 +445,12 @@ pub(crate) fn prove_accuracy_inner<F: BaseField + FftField, E: ExtField<F>>(
     if committed.architecture != model.architecture_json() {
         return Err(NetworkError::CommitmentMismatch);
     }
+    let engine = Engine::new(model).map_err(NetworkError::Model)?;
     let mut singles: Vec<Witness<F>> = Vec::with_capacity(n);
     for (i, input) in inputs.iter().enumerate() {
         // An input the quantized inference cannot run (an overflow) is named by its position.
-        let (w, _) = witness::<F, E>(model, &single, input, None).map_err(|e| e.at_input(i))?;
+        let (w, _) =
+            witness_with::<F, E>(&engine, &single, input, None).map_err(|e| e.at_input(i))?;
         singles.push(w);
     }
     let mut w = concat_witness::<F, E>(&base, &singles, |j| slot(j, n), None)?;

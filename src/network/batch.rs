@@ -13,12 +13,14 @@
 
 use super::commitment::{CheckedCommitment, CommittedModel};
 use super::plan::Plan;
-use super::prover::{prove_witness, witness, Cheat, Phases, Witness};
+use super::prover::{prove_witness, witness_with, Cheat, Phases, Witness};
 use super::verifier::{public_io, verify_statement};
 use super::{absorb_statement_as, NetworkError, Proof, VerifyError};
 use crate::field::{BaseField, ExtField};
 use crate::layers::ceil_log2;
+use crate::model::infer::Engine;
 use crate::model::Model;
+use crate::parallel::collect_indexed;
 use ark_ff::FftField;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use merlin::Transcript;
@@ -172,6 +174,7 @@ pub(super) fn batch_witness<'d, F: BaseField, E>(
     mut cheat: Option<(usize, &mut (dyn Cheat<F, E> + 'd))>,
 ) -> Result<(Witness<F>, Vec<ArrayD<i64>>), NetworkError> {
     let n = inputs.len();
+    let engine = Engine::new(model).map_err(NetworkError::Model)?;
     let mut singles: Vec<Witness<F>> = Vec::with_capacity(n + 1);
     let mut outputs = Vec::with_capacity(n);
     for (i, input) in inputs.iter().enumerate() {
@@ -180,7 +183,8 @@ pub(super) fn batch_witness<'d, F: BaseField, E>(
             _ => None,
         };
         // An input the quantized inference cannot run (an overflow) is named by its position.
-        let (w, out) = witness::<F, E>(model, single, input, edit).map_err(|e| e.at_input(i))?;
+        let (w, out) =
+            witness_with::<F, E>(&engine, single, input, edit).map_err(|e| e.at_input(i))?;
         singles.push(w);
         outputs.push(out);
     }
@@ -188,7 +192,7 @@ pub(super) fn batch_witness<'d, F: BaseField, E>(
     let mut edited_pad = None;
     if let Some((k, c)) = &mut cheat {
         if *k >= n {
-            let (w, _) = witness::<F, E>(model, single, &inputs[0], Some(&mut **c))?;
+            let (w, _) = witness_with::<F, E>(&engine, single, &inputs[0], Some(&mut **c))?;
             singles.push(w);
             edited_pad = Some(*k);
         }
@@ -284,15 +288,15 @@ pub(super) fn concat_witness<F: BaseField, E>(
 ) -> Result<Witness<F>, NetworkError> {
     let slots = 1usize << plan.batch_vars;
     let join = |part: &dyn Fn(&Witness<F>) -> &[F]| -> Vec<F> {
-        (0..slots)
-            .flat_map(|j| part(&singles[source(j)]).iter().copied())
-            .collect()
+        let parts: Vec<&[F]> = (0..slots).map(|j| part(&singles[source(j)])).collect();
+        concat(&parts)
     };
     let ints = (0..plan.dims.len())
         .map(|t| {
-            (0..slots)
-                .flat_map(|j| singles[source(j)].ints[t].iter().copied())
-                .collect()
+            let parts: Vec<&[i64]> = (0..slots)
+                .map(|j| singles[source(j)].ints[t].as_slice())
+                .collect();
+            concat(&parts)
         })
         .collect();
     let mseg = plan.multiplicities_segment();
@@ -349,6 +353,16 @@ pub(super) fn concat_witness<F: BaseField, E>(
         lookup_columns,
         lookup_table,
     })
+}
+
+/// The slices one after the other; written in parallel when they have one length (first
+/// touches of fresh memory are slow on virtual machines, and a batch's tables are large).
+fn concat<T: Copy + Send + Sync>(parts: &[&[T]]) -> Vec<T> {
+    let len = parts.first().map_or(0, |p| p.len());
+    if len == 0 || parts.iter().any(|p| p.len() != len) {
+        return parts.concat();
+    }
+    collect_indexed(parts.len() * len, |i| parts[i / len][i % len])
 }
 
 /// Verifies that the model committed as `commitment` (checked against `model`'s architecture)

@@ -137,10 +137,21 @@ pub(super) fn witness<F: BaseField, E>(
     model: &Model,
     plan: &Plan,
     input: &ArrayD<i64>,
+    cheat: Option<&mut (dyn Cheat<F, E> + '_)>,
+) -> Result<(Witness<F>, ArrayD<i64>), NetworkError> {
+    let engine = Engine::new(model).map_err(NetworkError::Model)?;
+    witness_with(&engine, plan, input, cheat)
+}
+
+/// [`witness`] on a model's inference engine, built once for many inputs (it checks the model
+/// and converts its weights).
+pub(super) fn witness_with<F: BaseField, E>(
+    engine: &Engine<'_>,
+    plan: &Plan,
+    input: &ArrayD<i64>,
     mut cheat: Option<&mut (dyn Cheat<F, E> + '_)>,
 ) -> Result<(Witness<F>, ArrayD<i64>), NetworkError> {
     let inference = |e: crate::model::InferenceError| NetworkError::Inference(e.to_string());
-    let engine = Engine::new(model).map_err(NetworkError::Model)?;
     let cheating = cheat.is_some();
     // A cheating prover's test may prove an input outside the activation range (a committed
     // input's range check must catch it).
@@ -786,13 +797,15 @@ pub(super) fn prove_witness<F: BaseField + FftField, E: ExtField<F>>(
     // Range check.
     let refs: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
     let mseg = plan.multiplicities_segment();
-    let range_prove = if cheating {
-        crate::range::prove_trusting::<F, E>
-    } else {
-        crate::range::prove::<F, E>
-    };
-    let (range, claims) = range_prove(&refs, plan.table_bits as usize, &w.advice[mseg], ctx.t)
-        .map_err(NetworkError::Range)?;
+    // The multiplicities are the witness's: counted from these columns by
+    // `range::multiplicities` (which refuses an entry out of range), or a cheating prover's.
+    let (range, claims) = crate::range::prove_trusting::<F, E>(
+        &refs,
+        plan.table_bits as usize,
+        &w.advice[mseg],
+        ctx.t,
+    )
+    .map_err(NetworkError::Range)?;
     drop(refs);
     drop(columns);
     for (c, claim) in plan.columns.iter().zip(&claims.columns) {

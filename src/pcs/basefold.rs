@@ -23,8 +23,8 @@
 
 use super::code::DomainTooLarge;
 use super::code::{
-    bit_reverse, encode_evals, fold_base_codeword_k, fold_codeword_k, fold_leaf, leaf_twiddles,
-    root, FoldTwiddles, Join,
+    bit_reverse, encode_evals, fold_base_codeword_k, fold_codeword_k, fold_combined_codeword_k,
+    fold_leaf, leaf_twiddles, root, FoldTwiddles, Join,
 };
 use super::merkle::{hash_leaf, Digest, LeafHasher, MerkleError, MerkleTree, MultiProof};
 use super::Claim;
@@ -1187,26 +1187,18 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
         [(j, i, w)] if *w == E::ONE => Some((*j, *i)),
         _ => None,
     };
-    // A single polynomial with weight 1 is read in place (no copy of the committed table): the
-    // first round runs on it and on `G` directly ([`BorrowedFirstRound`]), and the sum-check
-    // prover starts on the folded tables.
+    // The committed tables are read in place (no copy, and no combination of their own size):
+    // the first round runs on them and on `G` directly ([`BorrowedFirstRound`]), and its fold
+    // writes their combination at half the size, where the sum-check prover starts.
     let g = combined_eq(&merged.points, &merged.coeffs, n);
-    let mut sc = match single {
-        Some((j, i)) => Prover::Borrowed(BorrowedFirstRound {
-            fs: vec![(&parts[j].data.evals[i], E::ONE)],
-            g,
-            claim: merged.claim,
-        }),
-        None => {
-            let f = Mle::Ext(collect_indexed(1 << n, |x| {
-                start
-                    .iter()
-                    .map(|&(j, i, w)| w * lift::<E>(parts[j].data.evals[i][x]))
-                    .sum()
-            }));
-            Prover::Running(RoundProver::new(product_instance(f, g), merged.claim))
-        }
-    };
+    let mut sc = Prover::Borrowed(BorrowedFirstRound {
+        fs: start
+            .iter()
+            .map(|&(j, i, w)| (parts[j].data.evals[i].as_slice(), w))
+            .collect(),
+        g,
+        claim: merged.claim,
+    });
     let layout = Layout::new(n, params);
     let twiddles = FoldTwiddles::<F>::new(layout.log_size)?;
     let mut rounds = Vec::with_capacity(n);
@@ -1229,6 +1221,11 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
                 .sum(),
         }
     };
+    // The first word's codewords and weights, combined by the first fold on the fly.
+    let start_words: Vec<(&[F], E)> = start
+        .iter()
+        .map(|&(j, i, w)| (parts[j].data.codewords[i].as_slice(), w))
+        .collect();
     // `mid`: the commitments joining after some of the folds `rs` (added leaf by leaf).
     let fold = |word: &Word<E>,
                 layers: &[(Vec<E>, MerkleTree)],
@@ -1240,7 +1237,7 @@ fn open_inner<F: BaseField + FftField, E: ExtField<F>>(
                 let c = &parts[j].data.codewords[i];
                 fold_base_codeword_k(|x| c[x], rs, &twiddles, count, mid)
             }
-            None => fold_codeword_k(start_at, rs, &twiddles, count, mid),
+            None => fold_combined_codeword_k(&start_words, rs, &twiddles, count, mid),
         },
         Word::Tree(l) => {
             let c = &layers[*l].0;
@@ -1446,7 +1443,9 @@ fn claim_tables<F: BaseField, E: ExtField<F>>(
 
 /// The reduction's sum-check over `n` variables of `Σ_{j: n_j = n} Σ_p f_{j,p}(x)·G_{j,p}(x)`
 /// for the parts there from the start. Returns the proof, the point `r'` and, per part,
-/// `f̃_{j,p}(r')` for its claimed polynomials (empty for the parts that join later).
+/// `f̃_{j,p}(r')` for its claimed polynomials (empty for the parts that join later). The
+/// committed tables `f_{j,p}` are read in place: the first round runs on them and on the
+/// `G_{j,p}` ([`borrowed_round`]), and the sum-check continues on their folds.
 fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
     parts: &[Part<'_, F, E>],
     shape: &Shape,
@@ -1458,18 +1457,42 @@ fn reduce_prove<F: BaseField + FftField, E: ExtField<F>>(
     let start: Vec<usize> = (0..parts.len())
         .filter(|&j| shape.join_at[j] == 0)
         .collect();
-    let mut tables = Vec::new();
-    let mut terms = Vec::new();
+    // Per claimed polynomial: its committed table and `G = Σ_{c on it} coeff_c·eq(z_c, ·)`.
+    let mut pairs: Vec<(&[F], Vec<E>)> = Vec::new();
     let mut total = E::ZERO;
     for &j in &start {
         let cf = &coeffs[offsets[j]..offsets[j] + parts[j].claims.len()];
         total += claimed_sum(cf, &values[j]);
-        let (tb, tm) = claim_tables(&parts[j], cf, &shape.polys[j], tables.len());
-        tables.extend(tb);
-        terms.extend(tm);
+        let n = parts[j].commitment.num_vars as usize;
+        for &poly in &shape.polys[j] {
+            let (points, c) = claims_on(parts[j].claims, cf, poly);
+            pairs.push((
+                parts[j].data.evals[poly].as_slice(),
+                combined_eq(&points, &c, n),
+            ));
+        }
     }
-    let instance = Instance::new(tables, terms).expect("tables of 2^n entries, degree 2");
-    let out = sumcheck::prove(instance, total, t);
+    let first = pairs.iter().fold(vec![E::ZERO; 2], |mut m, (f, g)| {
+        let (at0, at2) = borrowed_round(f, g);
+        m[0] += at0;
+        m[1] += at2;
+        m
+    });
+    let rest = |r: E| {
+        let mut tables = Vec::with_capacity(2 * pairs.len());
+        let mut terms = Vec::with_capacity(pairs.len());
+        for (f, mut g) in pairs {
+            terms.push(Term {
+                coeff: E::ONE,
+                factors: vec![tables.len(), tables.len() + 1],
+            });
+            tables.push(Mle::Ext(crate::poly::fold_base(f, r)));
+            crate::poly::fold_ext(&mut g, r);
+            tables.push(Mle::Ext(g));
+        }
+        Instance::new(tables, terms).expect("tables of 2^(n - 1) entries, degree 2")
+    };
+    let out = sumcheck::prove_after_first_round(shape.n, 2, total, first, rest, t);
     let mut reduced: Vec<Vec<E>> = vec![Vec::new(); parts.len()];
     let mut at = out.table_values.iter().step_by(2);
     for &j in &start {

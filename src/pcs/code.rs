@@ -191,41 +191,49 @@ fn ct_blocks<F: Field>(x: &mut [F], z: &Zetas<F>, b: usize, level: usize, m: usi
 /// multiplication per butterfly.
 pub fn encode<F: FftField>(coeffs: &[F], rate_bits: usize) -> Result<Vec<F>, DomainTooLarge> {
     let m = coeffs.len();
-    let log_n = m.trailing_zeros() as usize + rate_bits;
-    let omega = root::<F>(log_n)?;
-    // Prefix of the table over log_n − 1 bits: entries q < 2^bits are (ω^{2^{log_n−1−bits}})^{br_bits(q)}.
-    let bits = log_n
-        .saturating_sub(FFT_BLOCK.trailing_zeros() as usize)
-        .max(FFT_BLOCK.trailing_zeros() as usize - 1)
-        .min(log_n.saturating_sub(1));
-    let z = Zetas {
-        prefix: bit_reversed_powers(
-            omega.pow([1u64 << (log_n.saturating_sub(1) - bits)]),
-            bits,
-            F::ONE,
-        ),
-        omega,
-    };
+    let z = zetas::<F>(m.trailing_zeros() as usize + rate_bits)?;
     // Written in parallel: first touches of fresh pages are slow on virtual machines.
     let mut out = collect_indexed(m << rate_bits, |i| coeffs[i & (m - 1)]);
     ct_blocks(&mut out, &z, 0, 0, m);
     Ok(out)
 }
 
+/// The twiddles of [`encode`]'s transform over a domain of `2^log_n` points.
+fn zetas<F: FftField>(log_n: usize) -> Result<Zetas<F>, DomainTooLarge> {
+    let omega = root::<F>(log_n)?;
+    // Prefix of the table over log_n − 1 bits: entries q < 2^bits are (ω^{2^{log_n−1−bits}})^{br_bits(q)}.
+    let bits = log_n
+        .saturating_sub(FFT_BLOCK.trailing_zeros() as usize)
+        .max(FFT_BLOCK.trailing_zeros() as usize - 1)
+        .min(log_n.saturating_sub(1));
+    Ok(Zetas {
+        prefix: bit_reversed_powers(
+            omega.pow([1u64 << (log_n.saturating_sub(1) - bits)]),
+            bits,
+            F::ONE,
+        ),
+        omega,
+    })
+}
+
 /// [`encode`] of the monomial coefficients of the multilinear polynomial with these
-/// evaluations, without a separate coefficient buffer.
+/// evaluations, without a separate coefficient buffer: the coefficients are computed in the
+/// codeword's first `evals.len()` entries and copied to the rest before the transform.
 pub fn encode_evals<F: FftField>(evals: &[F], rate_bits: usize) -> Result<Vec<F>, DomainTooLarge> {
     let m = evals.len();
-    let log_n = m.trailing_zeros() as usize + rate_bits;
-    root::<F>(log_n)?;
+    let z = zetas::<F>(m.trailing_zeros() as usize + rate_bits)?;
     // The zero table's codeword is zero: no transform (a packed table's last columns are
     // often all padding).
     if map_reduce(m, |r| evals[r].iter().all(|x| x.is_zero()), |a, b| a && b) {
         return Ok(vec![F::ZERO; m << rate_bits]);
     }
-    let mut coeffs = collect_indexed(m, |i| evals[i]);
-    evals_to_coeffs(&mut coeffs);
-    encode(&coeffs, rate_bits)
+    // Written in parallel: first touches of fresh pages are slow on virtual machines.
+    let mut out = collect_indexed(m << rate_bits, |i| if i < m { evals[i] } else { F::ZERO });
+    let (head, tail) = out.split_at_mut(m);
+    evals_to_coeffs(head);
+    for_each_fixed_chunk_mut(tail, m, |c| c.copy_from_slice(head));
+    ct_blocks(&mut out, &z, 0, 0, m);
+    Ok(out)
 }
 
 /// The fold twiddles in storage order: `tw(q) = 1/(2·ω^{br(q)})` for `q < N/2` (`br` over

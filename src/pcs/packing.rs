@@ -167,7 +167,10 @@ impl Packing {
     pub fn pack_columns<F: Field>(&self, tables: &[Vec<F>], column_vars: usize) -> Vec<Vec<F>> {
         assert_eq!(tables.len(), self.vars.len(), "one table per segment");
         let m = self.num_vars.min(column_vars);
-        let mut out = vec![vec![F::ZERO; 1 << m]; 1 << (self.num_vars - m)];
+        // Zeroed in parallel: first touches of fresh memory are slow on virtual machines.
+        let mut out: Vec<Vec<F>> = (0..1usize << (self.num_vars - m))
+            .map(|_| crate::parallel::collect_indexed(1 << m, |_| F::ZERO))
+            .collect();
         for (j, t) in tables.iter().enumerate() {
             assert_eq!(
                 t.len(),

@@ -29,7 +29,7 @@ mod prover;
 mod verifier;
 pub mod zk;
 
-pub use prover::{prove, RoundProver};
+pub use prover::{prove, prove_after_first_round, RoundProver};
 pub use verifier::verify;
 
 /// Largest number of factors in one product term.

@@ -241,8 +241,46 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
     transcript: &mut Transcript,
 ) -> ProverOutput<E> {
     absorb_header(transcript, instance.num_vars, instance.degree, &claim);
-    let mut prover = RoundProver::new(instance, claim);
-    let mut rounds = Vec::with_capacity(prover.num_vars());
+    let prover = RoundProver::new(instance, claim);
+    rest_rounds(prover, Vec::new(), Vec::new(), transcript)
+}
+
+/// [`prove`] for an instance of `num_vars ≥ 1` variables and degree `degree` whose first round
+/// the caller computes on tables it only borrows (an opening reads the committed tables in
+/// place instead of copying them into an instance): `first` is that round's message (`g(0)`,
+/// `g(2)`, …, as [`RoundProver::message`] gives it), and `rest(r)` the instance with its first
+/// variable bound to the challenge `r`. The transcript, proof and output are [`prove`]'s on the
+/// whole instance.
+pub fn prove_after_first_round<F: BaseField, E: ExtField<F>>(
+    num_vars: usize,
+    degree: usize,
+    claim: E,
+    first: Vec<E>,
+    rest: impl FnOnce(E) -> Instance<F, E>,
+    transcript: &mut Transcript,
+) -> ProverOutput<E> {
+    absorb_header(transcript, num_vars, degree, &claim);
+    transcript.append_fields(b"sumcheck-round", &first);
+    let r: E = transcript.challenge_field(b"sumcheck-challenge");
+    let claim = interpolate(&full_evals(&first, claim), r);
+    let instance = rest(r);
+    debug_assert_eq!((instance.num_vars + 1, instance.degree), (num_vars, degree));
+    let prover = RoundProver::new(instance, claim);
+    rest_rounds(
+        prover,
+        vec![RoundMessage { evals: first }],
+        vec![r],
+        transcript,
+    )
+}
+
+/// The rounds `prover` has left, after `rounds` at the challenges `point`.
+fn rest_rounds<F: BaseField, E: ExtField<F>>(
+    mut prover: RoundProver<F, E>,
+    mut rounds: Vec<RoundMessage<E>>,
+    mut point: Vec<E>,
+    transcript: &mut Transcript,
+) -> ProverOutput<E> {
     for _ in 0..prover.num_vars() {
         let evals = prover.message();
         transcript.append_fields(b"sumcheck-round", &evals);
@@ -250,7 +288,8 @@ pub fn prove<F: BaseField, E: ExtField<F>>(
         prover.bind(&evals, r);
         rounds.push(RoundMessage { evals });
     }
-    let (point, table_values) = prover.finish();
+    let (rest, table_values) = prover.finish();
+    point.extend(rest);
     ProverOutput {
         proof: Proof { rounds },
         point,

@@ -182,8 +182,51 @@ fn round_trip<F: BaseField, E: ExtField<F>>(
     );
 }
 
+/// `prove_after_first_round` with the first message and the bound instance computed apart (as
+/// an opening does on borrowed tables) gives `prove`'s proof, point, values and transcript.
+fn after_first_round_is_prove<F: BaseField, E: ExtField<F>>(
+    seed: u64,
+    n: usize,
+    tables: usize,
+    terms: usize,
+    d: usize,
+) {
+    use zkcnn::transcript::TranscriptExt;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let inst = random_instance::<F, E>(&mut rng, n, tables, terms, d);
+    let claim = inst.sum();
+    let mut t1 = Transcript::new(b"test");
+    let whole = sumcheck::prove(inst.clone(), claim, &mut t1);
+    let first = sumcheck::RoundProver::new(inst.clone(), claim).message();
+    let rest = |r: E| {
+        let mut p = sumcheck::RoundProver::new(inst.clone(), claim);
+        p.bind(&first, r);
+        Instance::new(p.into_tables(), inst.terms().to_vec()).unwrap()
+    };
+    let mut t2 = Transcript::new(b"test");
+    let split =
+        sumcheck::prove_after_first_round(n, inst.degree(), claim, first.clone(), rest, &mut t2);
+    assert_eq!(split.proof, whole.proof);
+    assert_eq!(split.point, whole.point);
+    assert_eq!(split.table_values, whole.table_values);
+    assert_eq!(
+        t1.challenge_field::<E>(b"after"),
+        t2.challenge_field::<E>(b"after")
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn after_first_round_is_prove_goldilocks(seed: u64, n in 1usize..8, tables in 1usize..5, terms in 1usize..5, d in 1usize..4) {
+        after_first_round_is_prove::<Goldilocks, GoldilocksExt2>(seed, n, tables, terms, d);
+    }
+
+    #[test]
+    fn after_first_round_is_prove_bn254(seed: u64, n in 1usize..6, tables in 1usize..4, terms in 1usize..4, d in 1usize..4) {
+        after_first_round_is_prove::<Bn254Fr, Bn254Fr>(seed, n, tables, terms, d);
+    }
 
     #[test]
     fn round_trip_goldilocks(seed: u64, n in 0usize..9, tables in 1usize..5, terms in 1usize..5, d in 1usize..4) {
