@@ -1,11 +1,13 @@
-//! Batch and accuracy proofs, and sharded accuracy (transparent only), as the CLI's `prove`
-//! with a `[N, ...]` batch, `--labels` and `--shard`, and its `verify` of a batch or accuracy
-//! proof and `verify --shards` make and check them (`src/cli/commands.rs`): the same checks,
-//! the same proof bytes and header kinds (`TransparentBatch`, `TransparentAccuracy`), the same
-//! manifest. The protocols are the library's (`zkcnn::network::{batch, accuracy, shards}`).
+//! Batch and accuracy proofs (transparent or zero-knowledge, the commitment's kind), and
+//! sharded accuracy (transparent), as the CLI's `prove` with a `[N, ...]` batch, `--labels` and
+//! `--shard`, and its `verify` of a batch or accuracy proof and `verify --shards` make and
+//! check them (`src/cli/commands.rs`, `src/cli/zk.rs`): the same checks, the same proof bytes
+//! and header kinds (`TransparentBatch`, `TransparentAccuracy`, `ZeroKnowledgeBatch`,
+//! `ZeroKnowledgeAccuracy`), the same manifest. The protocols are the library's
+//! (`zkcnn::network::{batch, accuracy, shards, zk_batch, zk_accuracy}`).
 //!
 //! * [`prove_batch`] → the outputs `[N, ...]` and one proof; `N = 1` is one input, a single
-//!   transparent proof, as the CLI proves a `[1, ...]` input file;
+//!   proof, as the CLI proves a `[1, ...]` input file;
 //! * [`prove_accuracy`] → the proven count of inputs whose first maximal logit is their label,
 //!   and the proof; with `shard=(start, end)` the proof of that slice and its manifest entry;
 //! * [`verify_accuracy`] → the proven count (`verify` takes the same proof and returns `None`);
@@ -14,6 +16,7 @@
 
 use crate::commitment::CommitmentFile;
 use crate::errors::{self, InputError};
+use crate::zk::{self, lock, Whose};
 use crate::{
     architecture_arg, arrays, bytes_arg, check_architecture, commitment_error, Progress, State,
 };
@@ -23,28 +26,9 @@ use ndarray::{ArrayD, IxDyn};
 use numpy::{IntoPyArray, PyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
+use rand::rngs::OsRng;
 use std::time::Instant;
-use zkcnn::network::{self, shards, FormatError};
-
-/// The transparent commitment's prover state, or an `InputError` saying that `what` are
-/// transparent only.
-fn transparent<'a>(
-    py: Python<'_>,
-    c: &'a CommittedModel,
-    what: &str,
-) -> PyResult<&'a network::CommittedModel<F, E>> {
-    match &c.state {
-        State::Transparent(t) => Ok(t),
-        State::Zk(_) => Err(errors::new::<InputError>(
-            py,
-            "commitment_kind",
-            format!(
-                "{what} are transparent only (zero-knowledge ones do not exist): commit the \
-                 model with Model.commit(transparent=True)"
-            ),
-        )),
-    }
-}
+use zkcnn::network::{self, shards, FormatError, ZkBatchInputs};
 
 /// Rows of values, one per tensor.
 fn rows(tensors: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
@@ -62,14 +46,13 @@ fn slices(rows: &[Vec<i64>]) -> Vec<&[i64]> {
 /// Proves that the committed model maps each input of the batch `xs` (an array
 /// `[N, *input_shape]`, `1 <= N <= 65536`, read as `prove` reads one input) to its output;
 /// returns `(ys, proof)`: the proven outputs (`int64`, `[N, *output_shape]`) and one proof's
-/// bytes (the file `zkcnn prove --transparent` writes for a `.npy` batch, header kind
-/// `transparent batch`). As in the CLI, `N = 1` is one input: a single transparent proof (kind
-/// `transparent`, the bytes `prove` makes on `xs[0]`), verified by `verify` with the same
-/// `xs` and `ys`.
-///
-/// `committed` must be a transparent commitment (`Model.commit(transparent=True)`): batch
-/// proofs are transparent only, a hiding commitment raises `InputError` (kind
-/// `commitment_kind`). A batch takes every layer kind a single proof takes.
+/// bytes (the file `zkcnn prove` writes for a `.npy` batch). The proof's kind is the
+/// commitment's: with a hiding commitment (`Model.commit()`), one zero-knowledge batch proof
+/// (header kind `zk batch`; it spends part of the commitment's budget, as one proof does, and
+/// raises `ZkcnnError` of kind `budget` when that is spent), with a transparent one a
+/// transparent batch proof (`transparent batch`). As in the CLI, `N = 1` is one input: a
+/// single proof (the bytes `prove` makes on `xs[0]`), verified by `verify` with the same `xs`
+/// and `ys`. A batch takes every layer kind a single proof takes.
 /// `progress` sees `prove` and the prover's phases; the GIL is released while proving.
 #[pyfunction]
 #[pyo3(signature = (committed, xs, progress=None))]
@@ -81,7 +64,6 @@ pub fn prove_batch<'py>(
     let py = committed.py();
     let c = committed.get();
     let model = &c.model.get().inner;
-    let t = transparent(py, c, "batch proofs")?;
     let inputs = arrays::model_inputs("xs", xs, model)?;
     let n = inputs.len();
     let progress = Progress(progress);
@@ -89,32 +71,54 @@ pub fn prove_batch<'py>(
     let clock = Instant::now();
     let proved = py.detach(|| {
         let mut phases = network::Phases::new();
-        let proved = match inputs.as_slice() {
-            [x] => network::prove_timed::<F, E>(model, t, x, &mut phases).map(|(y, proof)| {
-                let bytes = crate::proof_bytes(model, t, x, &y, &proof);
-                (vec![y], bytes)
-            }),
-            _ => network::batch::prove_batch_timed::<F, E>(model, t, &inputs, &mut phases).map(
-                |(ys, proof)| {
-                    let (xs, yr) = (rows(&inputs), rows(&ys));
-                    let digest = network::proof::batch_statement_digest(
-                        model,
-                        t.commitment(),
-                        &slices(&xs),
-                        &slices(&yr),
-                    );
-                    (ys, proof.to_bytes(digest))
-                },
-            ),
+        let proved = match (&c.state, inputs.as_slice()) {
+            (state, [x]) => {
+                crate::prove_bytes(model, state, crate::ProveInput::Public(x), &mut phases)
+                    .map(|(y, bytes)| (vec![y], bytes))
+            }
+            (State::Transparent(t), _) => {
+                network::batch::prove_batch_timed::<F, E>(model, t, &inputs, &mut phases)
+                    .map(|(ys, proof)| {
+                        let (xs, yr) = (rows(&inputs), rows(&ys));
+                        let digest = network::proof::batch_statement_digest(
+                            model,
+                            t.commitment(),
+                            &slices(&xs),
+                            &slices(&yr),
+                        );
+                        (ys, proof.to_bytes(digest))
+                    })
+                    .map_err(|e| (e, Whose::Model))
+            }
+            (State::Zk(m), _) => {
+                let mut committed = lock(m);
+                let clock = Instant::now();
+                let proved =
+                    network::prove_batch_zk::<F, E, _>(model, &mut committed, &inputs, &mut OsRng);
+                phases.push(("zero-knowledge batch", clock.elapsed()));
+                proved
+                    .map(|(ys, proof)| {
+                        let (xs, yr) = (rows(&inputs), rows(&ys));
+                        let digest = network::zk_batch_statement_digest(
+                            model,
+                            &committed.commitment,
+                            ZkBatchInputs::Public(&slices(&xs)),
+                            &slices(&yr),
+                        );
+                        (ys, proof.to_bytes(digest))
+                    })
+                    .map_err(|e| (e, Whose::Model))
+            }
         };
         proved.map(|(ys, bytes)| (ys, bytes, phases))
     });
     let took = clock.elapsed();
-    let (outputs, bytes, phases) = proved.map_err(|e| {
-        errors::network(
+    let (outputs, bytes, phases) = proved.map_err(|(e, whose)| {
+        zk::failed(
             py,
             &format!("prove the model on the batch of {n} inputs"),
             &e,
+            whose,
         )
     })?;
     for (name, d) in &phases {
@@ -138,8 +142,11 @@ fn shard_proof_name(start: u64, end: u64) -> String {
 /// Proves how many of the inputs `xs` (`[N, *input_shape]`, read as `prove_batch` reads them)
 /// the committed model classifies as their `labels` (1-D integers, one per input; the class is
 /// the first maximal logit); returns `(count, proof)`: the proven count and the proof's bytes
-/// (the file `zkcnn prove --transparent --labels` writes, header kind `transparent
-/// accuracy`). The logits are not in the proof. `N = 1` is an accuracy proof of one input.
+/// (the file `zkcnn prove --labels` writes). The proof's kind is the commitment's: with a
+/// hiding commitment a zero-knowledge accuracy proof (header kind `zk accuracy`: neither the
+/// weights nor the logits leak; it spends part of the commitment's budget), with a transparent
+/// one a transparent accuracy proof (`transparent accuracy`; the logits are not in it). `N = 1`
+/// is an accuracy proof of one input.
 ///
 /// With `shard=(start, end)`, the proof is of the slice `start..end` of the inputs and labels
 /// only (the CLI's `--shard START..END`: `start < end <= N`, at most 65536 inputs, else
@@ -148,9 +155,10 @@ fn shard_proof_name(start: u64, end: u64) -> String {
 /// under which the manifest finds the proof (`shard-START-END.proof`: the file to write it to
 /// for `zkcnn verify --shards`, the key of `verify_shards`'s `proofs` dict).
 ///
-/// `committed` must be transparent (a hiding one raises `InputError`, kind
-/// `commitment_kind`). A label that is not a class of the model raises `InputError` (kind
-/// `labels`). `progress` sees `prove` and the prover's phases; the GIL is released.
+/// `shard` needs a transparent commitment (with a hiding one it raises `InputError`, kind
+/// `shard`: zero-knowledge shards are proven by the CLI over a dataset committed in shards). A
+/// label that is not a class of the model raises `InputError` (kind `labels`). `progress` sees
+/// `prove` and the prover's phases; the GIL is released.
 #[pyfunction]
 #[pyo3(signature = (committed, xs, labels, shard=None, progress=None))]
 pub fn prove_accuracy<'py>(
@@ -174,7 +182,15 @@ pub fn prove_accuracy<'py>(
         .transpose()?;
     let c = committed.get();
     let model = &c.model.get().inner;
-    let t = transparent(py, c, "accuracy proofs")?;
+    if let (State::Zk(_), Some(_)) = (&c.state, shard) {
+        return Err(errors::new::<InputError>(
+            py,
+            "shard",
+            "zero-knowledge accuracy shards are proven over a dataset committed in shards \
+             (`zkcnn commit-dataset --shard-size`, then `zkcnn prove --shard`); here, prove the \
+             whole set, or a transparent shard (Model.commit(transparent=True))",
+        ));
+    }
     let all_inputs = arrays::model_inputs("xs", xs, model)?;
     let all = all_inputs.len();
     let all_labels = arrays::class_labels("labels", labels, all)?;
@@ -208,23 +224,57 @@ pub fn prove_accuracy<'py>(
     let clock = Instant::now();
     let proved = py.detach(|| {
         let mut phases = network::Phases::new();
-        network::accuracy::prove_accuracy_timed::<F, E>(model, t, inputs, labels, &mut phases).map(
-            |proof| {
-                let xs = rows(inputs);
+        let xs = rows(inputs);
+        match &c.state {
+            State::Transparent(t) => network::accuracy::prove_accuracy_timed::<F, E>(
+                model,
+                t,
+                inputs,
+                labels,
+                &mut phases,
+            )
+            .map(|proof| {
                 let digest = network::accuracy::accuracy_statement_digest(
                     model,
                     t.commitment(),
                     &slices(&xs),
                     labels,
                 );
-                (proof.correct, proof.to_bytes(digest), phases)
-            },
-        )
+                (proof.correct, proof.to_bytes(digest))
+            }),
+            State::Zk(m) => {
+                let mut committed = lock(m);
+                let clock = Instant::now();
+                let proved = network::prove_accuracy_zk::<F, E, _>(
+                    model,
+                    &mut committed,
+                    inputs,
+                    labels,
+                    &mut OsRng,
+                );
+                phases.push(("zero-knowledge accuracy", clock.elapsed()));
+                proved.map(|proof| {
+                    let digest = network::zk_accuracy_statement_digest(
+                        model,
+                        &committed.commitment,
+                        ZkBatchInputs::Public(&slices(&xs)),
+                        labels,
+                    );
+                    (proof.correct, proof.to_bytes(digest))
+                })
+            }
+        }
+        .map(|(correct, bytes)| (correct, bytes, phases))
     });
     let took = clock.elapsed();
     let (correct, bytes, phases) = proved.map_err(|e| match &e {
         network::NetworkError::Labels(l) => errors::new::<InputError>(py, "labels", l),
-        _ => errors::network(py, &format!("prove the accuracy on the {n} inputs"), &e),
+        _ => zk::failed(
+            py,
+            &format!("prove the accuracy on the {n} inputs"),
+            &e,
+            Whose::Model,
+        ),
     })?;
     for (name, d) in &phases {
         progress.done(&format!("prove: {name}"), *d)?;

@@ -774,7 +774,7 @@ fn proof_bytes(
 
 /// The input of a proof: public values, or a committed input.
 #[derive(Clone, Copy)]
-enum ProveInput<'a> {
+pub(crate) enum ProveInput<'a> {
     Public(&'a ndarray::ArrayD<i64>),
     Committed(&'a CommittedInput),
 }
@@ -782,7 +782,7 @@ enum ProveInput<'a> {
 /// Proves `model` on the input with the commitment's kind of proof; returns the output and
 /// the proof's bytes (as the CLI writes them), or the error with the commitment whose budget a
 /// spent budget is (the input's only when its count is the one that ran out).
-fn prove_bytes(
+pub(crate) fn prove_bytes(
     model: &zkcnn::model::Model,
     state: &State,
     input: ProveInput<'_>,

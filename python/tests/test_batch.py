@@ -1,5 +1,5 @@
-"""Batch proofs, accuracy proofs and sharded accuracy through Python (transparent only): round
-trips, the exact exception and kind for each refusal, and the CLI's bytes both ways (the
+"""Batch proofs, accuracy proofs and sharded accuracy through Python (transparent; the
+zero-knowledge batch and accuracy proofs are test_zk_batch.py's): round trips, the exact exception and kind for each refusal, and the CLI's bytes both ways (the
 `zkcnn` binary of target/release or $ZKCNN_BIN, skipped when absent, as test_cli.py)."""
 
 import contextlib
@@ -79,7 +79,7 @@ def test_batch_round_trip(committed, digits, n):
         assert kind == 2
 
 
-def test_batch_refusals(committed, zk_committed, batch, proved, lenet):
+def test_batch_refusals(committed, batch, proved, lenet):
     xs, ys, proof = batch
     arch, c = committed.architecture, committed.commitment
     changed = ys.copy()
@@ -105,10 +105,6 @@ def test_batch_refusals(committed, zk_committed, batch, proved, lenet):
         zkcnn.verify(arch, c, xs, ys, proof, kind="zk")
     with raises(zkcnn.InputError, "shape"):  # outputs not [N, ...]
         zkcnn.verify(arch, c, xs, ys[:2], proof)
-    # No zero-knowledge batches.
-    with raises(zkcnn.InputError, "commitment_kind") as e:
-        zkcnn.prove_batch(zk_committed, xs)
-    assert "transparent" in str(e.value)
     with raises(zkcnn.InputError, "shape"):  # N = 0
         zkcnn.prove_batch(committed, xs[:0])
     with raises(zkcnn.InputError, "shape"):  # one input without its batch dimension
@@ -174,8 +170,10 @@ def test_accuracy_refusals(committed, accuracy, batch, zk_committed):
         zkcnn.prove_accuracy(committed, xs, -ls - 1)
     with raises(zkcnn.InputError, "labels"):
         zkcnn.prove_accuracy(committed, xs, ls + 10)
-    with raises(zkcnn.InputError, "commitment_kind"):
-        zkcnn.prove_accuracy(zk_committed, xs, ls)
+    # Shards are transparent: a hiding commitment's shard is refused before proving.
+    with raises(zkcnn.InputError, "shard") as e:
+        zkcnn.prove_accuracy(zk_committed, xs, ls, shard=(0, 2))
+    assert "commit-dataset" in str(e.value)
 
 
 # ---- shards ----------------------------------------------------------------------------------

@@ -407,6 +407,16 @@ fn peek_kind(path: &Path) -> Result<Option<ProofKind>, CliError> {
     }
 }
 
+/// Whether the file starts as a hiding commitment does (false when it cannot be read).
+fn hiding_commitment(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(8);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8).read_to_end(&mut head))
+        .is_ok()
+        && head == super::commitment::ZK_MAGIC
+}
+
 /// Verifies a proof of the kind its header names (or the kind asked for with `--zk` /
 /// `--transparent`, refusing a proof of the other kind); `Ok` only when it is valid.
 pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
@@ -420,7 +430,15 @@ pub fn verify(a: &VerifyArgs, progress: &Progress) -> Result<Report, CliError> {
     } else {
         None
     };
-    let found = peek_kind(&a.proof)?;
+    // A proof whose header cannot be read (a missing file) goes to the verifier of the
+    // commitment's kind, which names the proof's problem after checking the other files (the
+    // transparent one would call a hiding commitment the wrong kind).
+    let found = match peek_kind(&a.proof)? {
+        None if asked.is_none() && hiding_commitment(&a.commitment) => {
+            Some(ProofKind::ZeroKnowledge)
+        }
+        found => found,
+    };
     match (asked, found) {
         // --transparent takes a transparent batch proof too.
         (Some(ProofKind::Transparent), Some(ProofKind::TransparentBatch)) => {

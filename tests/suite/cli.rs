@@ -2285,6 +2285,12 @@ fn zk_commit_prove_verify() {
 fn zk_files_tampered_truncated_or_garbage_are_refused() {
     let dir = proven_zk("zk-tampered");
     let private = std::fs::read(dir.join("zk.prv")).unwrap();
+    // A missing proof is named as such, not as the hiding commitment's kind (the transparent
+    // verifier the missing header would have chosen).
+    fails(
+        run(&dir, &with(&VERIFY_ZK, &[("zp.bin", "none.bin")], &[])),
+        &["cannot read proof 'none.bin'"],
+    );
     let prove_with = |data: &str| {
         run(
             &dir,

@@ -295,11 +295,11 @@ def prove_batch(
     xs: npt.NDArray[Any],
     progress: _Progress | None = None,
 ) -> tuple[npt.NDArray[np.int64], bytes]:
-    """One transparent proof of the batch ``xs`` (``[N, *input_shape]``, ``1 <= N <= 65536``,
-    read as ``prove`` reads one input); returns ``(ys, proof)``, ``ys`` the proven outputs
-    ``[N, *output_shape]`` (``int64``). ``N = 1`` is one input, as in the CLI: a single
-    transparent proof. A hiding commitment raises ``InputError`` (kind
-    ``commitment_kind``): there are no zero-knowledge batches."""
+    """One proof of the batch ``xs`` (``[N, *input_shape]``, ``1 <= N <= 65536``, read as
+    ``prove`` reads one input), of the commitment's kind (zero-knowledge with a hiding
+    commitment, spending part of its budget; transparent otherwise); returns ``(ys, proof)``,
+    ``ys`` the proven outputs ``[N, *output_shape]`` (``int64``). ``N = 1`` is one input, as in
+    the CLI: a single proof."""
 
 @overload
 def prove_accuracy(
@@ -317,10 +317,11 @@ def prove_accuracy(
     shard: tuple[int, int],
     progress: _Progress | None = None,
 ) -> tuple[int, bytes, _ShardEntry]:
-    """A transparent proof of how many of ``xs`` the committed model classifies as their
-    ``labels`` (first maximal logit); returns ``(count, proof)``. With ``shard=(start,
-    end)``, the proof of that slice only (the CLI's ``--shard``), and its manifest entry:
-    ``(count, proof, entry)``."""
+    """A proof of how many of ``xs`` the committed model classifies as their ``labels``
+    (first maximal logit), of the commitment's kind (zero-knowledge with a hiding commitment:
+    the logits and the weights stay hidden); returns ``(count, proof)``. With ``shard=(start,
+    end)`` (transparent commitments only), the proof of that slice only (the CLI's
+    ``--shard``), and its manifest entry: ``(count, proof, entry)``."""
 
 def verify_accuracy(
     architecture: str | Model,
