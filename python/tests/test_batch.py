@@ -315,11 +315,13 @@ def test_cli_batch_and_shards_verify_in_python(tmp_path, lenet, committed, batch
     assert total["correct"] == entries[0]["correct"] + entries[1]["correct"]
 
 
-@needs_cli
-def test_python_batch_accuracy_and_shards_verify_in_cli(tmp_path, committed, batch, accuracy, shards):
+def cli_verifies(tmp_path, committed, batch, accuracy):
+    """The CLI verifies a batch proof `(xs, ys, proof)` and an accuracy proof `(xs, labels,
+    count, proof)` made in Python with `committed` (either kind): "valid", and the same count.
+    Writes `arch.json` and `model.commit` into `tmp_path`."""
     (tmp_path / "arch.json").write_text(committed.architecture)
     (tmp_path / "model.commit").write_bytes(committed.commitment)
-    xs, ys, proof = batch
+    xs, ys, proof = batch[:3]
     np.save(tmp_path / "xs.npy", xs)
     (tmp_path / "ys.json").write_text(json.dumps([{"output": y} for y in ys.tolist()]))
     (tmp_path / "b.proof").write_bytes(proof)
@@ -335,6 +337,11 @@ def test_python_batch_accuracy_and_shards_verify_in_cli(tmp_path, committed, bat
             tmp_path / "als.npy", tmp_path / "a.proof")
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(r.stdout)["correct"] == count
+
+
+@needs_cli
+def test_python_batch_accuracy_and_shards_verify_in_cli(tmp_path, committed, batch, accuracy, shards):
+    cli_verifies(tmp_path, committed, batch, accuracy)
 
     sxs, sls, proofs, entries = shards
     np.save(tmp_path / "sxs.npy", sxs)

@@ -2,14 +2,11 @@
 with a hiding commitment): round trips against the transparent proofs' outputs and counts,
 the budget they spend, the exact refusals, and the CLI's verifier on Python's bytes."""
 
-import json
-
 import numpy as np
 import pytest
 import zkcnn
 
-from test_batch import PROOF_HEADER, batch, first_max_correct, labels, needs_cli, raises  # noqa: F401 (fixtures)
-from test_cli import cli
+from test_batch import PROOF_HEADER, batch, cli_verifies, first_max_correct, labels, needs_cli, raises  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -123,21 +120,4 @@ def test_zk_accuracy_refusals(hiding, digits, labels):
 
 @needs_cli
 def test_python_zk_batch_and_accuracy_verify_in_cli(tmp_path, hiding, zk_batch, zk_accuracy):
-    (tmp_path / "arch.json").write_text(hiding.architecture)
-    (tmp_path / "c.zkc").write_bytes(hiding.commitment)
-    xs, ys, proof, _ = zk_batch
-    np.save(tmp_path / "xs.npy", xs)
-    (tmp_path / "ys.json").write_text(json.dumps([{"output": y} for y in ys.tolist()]))
-    (tmp_path / "b.proof").write_bytes(proof)
-    r = cli("verify", tmp_path / "arch.json", tmp_path / "c.zkc", tmp_path / "xs.npy", tmp_path / "ys.json",
-            tmp_path / "b.proof")
-    assert r.returncode == 0 and r.stdout.startswith("valid"), r.stdout + r.stderr
-
-    axs, als, count, aproof = zk_accuracy
-    np.save(tmp_path / "axs.npy", axs)
-    np.save(tmp_path / "als.npy", als)
-    (tmp_path / "a.proof").write_bytes(aproof)
-    r = cli("--json", "verify", tmp_path / "arch.json", tmp_path / "c.zkc", tmp_path / "axs.npy",
-            tmp_path / "als.npy", tmp_path / "a.proof")
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert json.loads(r.stdout)["correct"] == count
+    cli_verifies(tmp_path, hiding, zk_batch, zk_accuracy)
