@@ -113,17 +113,32 @@ pub fn boolean_suffix<E: Field>(point: &[E]) -> (usize, usize) {
 pub fn evaluate_base<F: BaseField, E: ExtField<F>>(t: &[F], point: &[E]) -> E {
     assert_eq!(t.len(), 1 << point.len(), "point has the wrong length");
     let (m, block) = boolean_suffix(point);
-    let (t, point) = (&t[block << m..(block + 1) << m], &point[..m]);
-    match point.split_first() {
-        None => lift(t[0]),
-        Some((&r, rest)) => {
-            let mut t = fold_base(t, r);
-            for &r in rest {
-                fold_ext(&mut t, r);
+    evaluate_split(&t[block << m..(block + 1) << m], &point[..m])
+}
+
+/// `c̃(r) = Σ_h eq(r_hi, h) · Σ_l eq(r_lo, l)·c[l + h·2^{|r_lo|}]` with `r` split in halves
+/// (`c` of `2^{r.len()}` entries): two `2^{n/2}`-entry `eq` tables instead of one of `2^n` (or
+/// of the folds' `2^{n−1}`), and one `E × F` multiply-accumulate per entry.
+pub fn evaluate_split<F: BaseField, E: ExtField<F>>(c: &[F], r: &[E]) -> E {
+    let split = r.len().div_ceil(2);
+    let (lo, hi) = (eq_table(&r[..split]), eq_table(&r[split..]));
+    let l = lo.len();
+    let acc = map_reduce(
+        hi.len(),
+        |range| {
+            let mut acc = E::Acc::default();
+            for h in range {
+                let mut inner = E::Acc::default();
+                for (e, x) in lo.iter().zip(&c[h * l..(h + 1) * l]) {
+                    E::mul_base_acc(&mut inner, e, x);
+                }
+                E::mul_acc(&mut acc, &hi[h], &E::reduce(inner));
             }
-            t[0]
-        }
-    }
+            acc
+        },
+        E::merge,
+    );
+    E::reduce(acc)
 }
 
 /// Fixes `x_0 = r` in a base-field table: `out[j] = t[2j] + r·(t[2j+1] − t[2j])`.
@@ -165,6 +180,12 @@ fn chunk_size(half: usize) -> usize {
     }
 }
 
+/// A table of `n` zeros, written in parallel: a large table's first touch of fresh memory is
+/// slow on virtual machines (the kernel zeroes each page), and one thread would do all of it.
+pub fn zeros<T: Field>(n: usize) -> Vec<T> {
+    collect_indexed(n, |_| T::ZERO)
+}
+
 /// The table of `eq(r, x) = Π_k (r_k x_k + (1 − r_k)(1 − x_k))` over all `x` in `{0,1}^n`,
 /// in the index order of this module.
 pub fn eq_table<E: MulAcc>(r: &[E]) -> Vec<E> {
@@ -173,7 +194,7 @@ pub fn eq_table<E: MulAcc>(r: &[E]) -> Vec<E> {
 
 /// `coeff · eq(r, ·)` as a table (one multiplication per entry).
 pub fn scaled_eq_table<E: MulAcc>(r: &[E], coeff: E) -> Vec<E> {
-    let mut t = vec![E::ZERO; 1 << r.len()];
+    let mut t = zeros(1 << r.len());
     t[0] = coeff;
     for (k, &rk) in r.iter().enumerate() {
         let half = 1 << k;
@@ -191,14 +212,20 @@ pub fn scaled_eq_table<E: MulAcc>(r: &[E], coeff: E) -> Vec<E> {
 }
 
 /// Adds `coeff · eq(r, ·)` into `acc` (length `2^r.len()`). Only the block selected by a
-/// boolean suffix of `r` is touched (see [`boolean_suffix`]).
+/// boolean suffix of `r` is touched (see [`boolean_suffix`]). As [`add_scaled_eq_pair`], without
+/// a table of the block's size: `eq(r, x) = A[x_{<b}]·B[x_{≥b}]` from two small tables, one
+/// multiplication per entry.
 pub fn add_scaled_eq<E: MulAcc>(acc: &mut [E], r: &[E], coeff: E) {
     let (m, block) = boolean_suffix(r);
-    let t = scaled_eq_table(&r[..m], coeff);
     let acc = &mut acc[block << m..(block + 1) << m];
+    let b = m.min(EQ_SPLIT_BITS);
+    let inner = eq_table(&r[..b]);
+    let outer = scaled_eq_table(&r[b..m], coeff);
+    let mask = (1usize << b) - 1;
     for_each_chunk_mut(acc, |start, chunk| {
-        for (a, b) in chunk.iter_mut().zip(&t[start..]) {
-            *a += *b;
+        for (i, a) in chunk.iter_mut().enumerate() {
+            let at = start + i;
+            *a = E::add_mul_fast(a, &inner[at & mask], &outer[at >> b]);
         }
     });
 }
@@ -237,12 +264,12 @@ pub fn add_scaled_eq_pair<E: MulAcc>(lo: &mut [E], hi: &mut [E], r: &[E], c_lo: 
 pub fn combined_eq<E: MulAcc>(points: &[Vec<E>], coeffs: &[E], n: usize) -> Vec<E> {
     let mut terms = points.iter().zip(coeffs);
     let Some((first, &c0)) = terms.next() else {
-        return vec![E::ZERO; 1 << n];
+        return zeros(1 << n);
     };
     let mut g = if boolean_suffix(first).0 == first.len() {
         scaled_eq_table(first, c0)
     } else {
-        let mut g = vec![E::ZERO; 1 << n];
+        let mut g = zeros(1 << n);
         add_scaled_eq(&mut g, first, c0);
         g
     };

@@ -149,7 +149,7 @@ impl Packing {
     /// The packed table. `tables[j]` must have `2^{vars[j]}` entries.
     pub fn pack<F: Field>(&self, tables: &[Vec<F>]) -> Vec<F> {
         assert_eq!(tables.len(), self.vars.len(), "one table per segment");
-        let mut out = vec![F::ZERO; 1 << self.num_vars];
+        let mut out = crate::poly::zeros(1 << self.num_vars);
         for (j, t) in tables.iter().enumerate() {
             assert_eq!(
                 t.len(),
@@ -167,9 +167,8 @@ impl Packing {
     pub fn pack_columns<F: Field>(&self, tables: &[Vec<F>], column_vars: usize) -> Vec<Vec<F>> {
         assert_eq!(tables.len(), self.vars.len(), "one table per segment");
         let m = self.num_vars.min(column_vars);
-        // Zeroed in parallel: first touches of fresh memory are slow on virtual machines.
         let mut out: Vec<Vec<F>> = (0..1usize << (self.num_vars - m))
-            .map(|_| crate::parallel::collect_indexed(1 << m, |_| F::ZERO))
+            .map(|_| crate::poly::zeros(1 << m))
             .collect();
         for (j, t) in tables.iter().enumerate() {
             assert_eq!(

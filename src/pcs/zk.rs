@@ -1374,7 +1374,7 @@ fn combined_eq_masked<E: Field + crate::field::MulAcc>(
     n: usize,
 ) -> Vec<E> {
     let low = n.saturating_sub(1);
-    let mut g = vec![E::ZERO; 2 << low];
+    let mut g = crate::poly::zeros(2 << low);
     let (lo, hi) = g.split_at_mut(1 << low);
     for (z, &c) in points.iter().zip(coeffs) {
         let (rest, beta) = z.split_at(z.len().min(low));

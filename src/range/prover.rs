@@ -8,7 +8,6 @@ use super::{
 };
 use crate::field::{lift, BaseField, ExtField};
 use crate::parallel::{collect_indexed, map_reduce, map_reduce_per_thread};
-use crate::poly::eq_table;
 use crate::transcript::TranscriptExt;
 use ark_ff::PrimeField;
 use merlin::Transcript;
@@ -247,8 +246,7 @@ fn stored_leaves(layout: &Layout) -> usize {
 /// The packed columns table up to [`stored_leaves`]: each column at its offset, zeros after
 /// the last.
 pub(crate) fn pack<F: BaseField>(layout: &Layout, columns: &[&[F]]) -> Vec<F> {
-    // Zeroed in parallel: first touches of fresh memory are slow on virtual machines.
-    let mut packed = collect_indexed(stored_leaves(layout), |_| F::ZERO);
+    let mut packed = crate::poly::zeros(stored_leaves(layout));
     for (c, &o) in columns.iter().zip(&layout.offsets) {
         packed[o..o + c.len()].copy_from_slice(c);
     }
@@ -379,33 +377,8 @@ fn column_values<F: BaseField, E: ExtField<F>>(
     columns
         .iter()
         .zip(&layout.column_vars)
-        .map(|(c, &n)| evaluate(c, &point[..n]))
+        .map(|(c, &n)| crate::poly::evaluate_split(c, &point[..n]))
         .collect()
-}
-
-/// `c̃(r) = Σ_h eq(r_hi, h) · Σ_l eq(r_lo, l)·c[l + h·2^{|r_lo|}]` with `r` split in halves: two
-/// `2^{n/2}`-entry `eq` tables instead of one of `2^n`, and one `E × F` multiply-accumulate
-/// per entry.
-pub(crate) fn evaluate<F: BaseField, E: ExtField<F>>(c: &[F], r: &[E]) -> E {
-    let split = r.len().div_ceil(2);
-    let (lo, hi) = (eq_table(&r[..split]), eq_table(&r[split..]));
-    let l = lo.len();
-    let acc = map_reduce(
-        hi.len(),
-        |range| {
-            let mut acc = E::Acc::default();
-            for h in range {
-                let mut inner = E::Acc::default();
-                for (e, x) in lo.iter().zip(&c[h * l..(h + 1) * l]) {
-                    E::mul_base_acc(&mut inner, e, x);
-                }
-                E::mul_acc(&mut acc, &hi[h], &E::reduce(inner));
-            }
-            acc
-        },
-        E::merge,
-    );
-    E::reduce(acc)
 }
 
 /// Layers `1 … n − 1` of a tree, `layers[d − 1]` = layer `d` as `2^{d−1}` entries

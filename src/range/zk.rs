@@ -64,9 +64,10 @@
 use super::layer::{self, Child, Padded, ZkHook};
 #[cfg(test)]
 use super::prover::leaves;
-use super::prover::{build_layers, check_witness, evaluate, leaves_with, root, Leaves};
+use super::prover::{build_layers, check_witness, leaves_with, root, Leaves};
 use super::{bits_eq, table_value, Layout, ProofPart, RangeError, Tree, ZkStep};
 use crate::field::{BaseField, ExtField};
+use crate::poly::evaluate_split as evaluate;
 use crate::poly::{eq_table, Mle};
 use crate::sumcheck::zk::{
     mask_terms, masked_finish, masked_start, prove_masked_with, verify_masked, Mask, MaskedClaim,
