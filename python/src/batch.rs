@@ -30,6 +30,21 @@ use rand::rngs::OsRng;
 use std::time::Instant;
 use zkcnn::network::{self, shards, FormatError, ZkBatchInputs};
 
+/// A failed proof's exception: a hiding commitment's as `zk::failed` says it (a spent budget,
+/// a kind zero-knowledge proofs do not take), a transparent one's as the network error.
+fn failed(
+    py: Python<'_>,
+    c: &CommittedModel,
+    action: &str,
+    e: &network::NetworkError,
+    whose: Whose,
+) -> PyErr {
+    match c.state {
+        State::Transparent(_) => errors::network(py, action, e),
+        State::Zk(_) => zk::failed(py, action, e, whose),
+    }
+}
+
 /// Rows of values, one per tensor.
 fn rows(tensors: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
     tensors
@@ -114,8 +129,9 @@ pub fn prove_batch<'py>(
     });
     let took = clock.elapsed();
     let (outputs, bytes, phases) = proved.map_err(|(e, whose)| {
-        zk::failed(
+        failed(
             py,
+            c,
             &format!("prove the model on the batch of {n} inputs"),
             &e,
             whose,
@@ -269,8 +285,9 @@ pub fn prove_accuracy<'py>(
     let took = clock.elapsed();
     let (correct, bytes, phases) = proved.map_err(|e| match &e {
         network::NetworkError::Labels(l) => errors::new::<InputError>(py, "labels", l),
-        _ => zk::failed(
+        _ => failed(
             py,
+            c,
             &format!("prove the accuracy on the {n} inputs"),
             &e,
             Whose::Model,
