@@ -16,7 +16,7 @@
 
 use crate::commitment::CommitmentFile;
 use crate::errors::{self, InputError};
-use crate::zk::{self, lock, Whose};
+use crate::zk::{lock, Whose};
 use crate::{
     architecture_arg, arrays, bytes_arg, check_architecture, commitment_error, Progress, State,
 };
@@ -29,21 +29,6 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use rand::rngs::OsRng;
 use std::time::Instant;
 use zkcnn::network::{self, shards, FormatError, ZkBatchInputs};
-
-/// A failed proof's exception: a hiding commitment's as `zk::failed` says it (a spent budget,
-/// a kind zero-knowledge proofs do not take), a transparent one's as the network error.
-fn failed(
-    py: Python<'_>,
-    c: &CommittedModel,
-    action: &str,
-    e: &network::NetworkError,
-    whose: Whose,
-) -> PyErr {
-    match c.state {
-        State::Transparent(_) => errors::network(py, action, e),
-        State::Zk(_) => zk::failed(py, action, e, whose),
-    }
-}
 
 /// Rows of values, one per tensor.
 fn rows(tensors: &[ArrayD<i64>]) -> Vec<Vec<i64>> {
@@ -129,9 +114,9 @@ pub fn prove_batch<'py>(
     });
     let took = clock.elapsed();
     let (outputs, bytes, phases) = proved.map_err(|(e, whose)| {
-        failed(
+        crate::proof_failed(
             py,
-            c,
+            &c.state,
             &format!("prove the model on the batch of {n} inputs"),
             &e,
             whose,
@@ -285,9 +270,9 @@ pub fn prove_accuracy<'py>(
     let took = clock.elapsed();
     let (correct, bytes, phases) = proved.map_err(|e| match &e {
         network::NetworkError::Labels(l) => errors::new::<InputError>(py, "labels", l),
-        _ => failed(
+        _ => crate::proof_failed(
             py,
-            c,
+            &c.state,
             &format!("prove the accuracy on the {n} inputs"),
             &e,
             Whose::Model,

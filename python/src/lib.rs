@@ -779,6 +779,23 @@ pub(crate) enum ProveInput<'a> {
     Committed(&'a CommittedInput),
 }
 
+/// A failed proof's exception for a commitment in `state`: a hiding commitment's as
+/// [`zk::failed`] says it (a spent budget, a step zero-knowledge proofs do not take, with the
+/// hint that transparent proofs do), a transparent one's as the network error (that hint would
+/// be wrong there).
+pub(crate) fn proof_failed(
+    py: Python<'_>,
+    state: &State,
+    action: &str,
+    e: &NetworkError,
+    whose: Whose,
+) -> PyErr {
+    match state {
+        State::Transparent(_) => errors::network(py, action, e),
+        State::Zk(_) => zk::failed(py, action, e, whose),
+    }
+}
+
 /// Proves `model` on the input with the commitment's kind of proof; returns the output and
 /// the proof's bytes (as the CLI writes them), or the error with the commitment whose budget a
 /// spent budget is (the input's only when its count is the one that ran out).
@@ -934,7 +951,7 @@ fn prove<'py>(
     });
     let took = clock.elapsed();
     let (output, bytes, phases) =
-        proved.map_err(|(e, whose)| zk::failed(py, "prove", &e, whose))?;
+        proved.map_err(|(e, whose)| proof_failed(py, &c.state, "prove", &e, whose))?;
     for (name, d) in &phases {
         progress.done(&format!("prove: {name}"), *d)?;
     }
@@ -1212,7 +1229,7 @@ fn _bench_prove(
             })
             .collect::<Result<Vec<f64>, (NetworkError, Whose)>>()
     })
-    .map_err(|(e, whose)| zk::failed(py, "prove", &e, whose))
+    .map_err(|(e, whose)| proof_failed(py, &c.state, "prove", &e, whose))
 }
 
 /// The extension module.

@@ -394,12 +394,9 @@ pub(super) fn proof_format(e: FormatError, bytes: &[u8], path: &Path) -> CliErro
 /// verifier of the kind asked for, or the transparent one, which says what is wrong); an
 /// unknown kind byte is refused here.
 fn peek_kind(path: &Path) -> Result<Option<ProofKind>, CliError> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(11);
-    let read = std::fs::File::open(path).and_then(|f| f.take(11).read_to_end(&mut head));
-    if read.is_err() {
+    let Ok(head) = file_head(path, 11) else {
         return Ok(None);
-    }
+    };
     match network::proof::kind_of(&head) {
         Ok(kind) => Ok(Some(kind)),
         Err(e @ FormatError::UnknownKind(_)) => Err(CliError::invalid("proof", path, e)),
@@ -407,14 +404,17 @@ fn peek_kind(path: &Path) -> Result<Option<ProofKind>, CliError> {
     }
 }
 
+/// The file's first `n` bytes (fewer if it is shorter).
+fn file_head(path: &Path, n: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(n as usize);
+    std::fs::File::open(path)?.take(n).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// Whether the file starts as a hiding commitment does (false when it cannot be read).
 fn hiding_commitment(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(8);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(8).read_to_end(&mut head))
-        .is_ok()
-        && head == super::commitment::ZK_MAGIC
+    file_head(path, 8).is_ok_and(|head| head == super::commitment::ZK_MAGIC)
 }
 
 /// Verifies a proof of the kind its header names (or the kind asked for with `--zk` /
